@@ -1,0 +1,87 @@
+"""Input validation shared by every public function.
+
+Errors name the argument, the expected value and the actual one, e.g.
+``ValueError: lr must be >= 0, got -0.1``. Kept tiny and numpy-only (ground floor).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class NonFiniteError(FloatingPointError):
+    """A value became inf or NaN (a diverging run); the message says where and when."""
+
+
+def as_float_array(
+    name: str, x: Any, *, ndim: int | None = None, shape: tuple[int | None, ...] | None = None
+) -> np.ndarray:
+    """Return ``x`` as a float ndarray (float64 unless already float32/64), or raise.
+
+    ``shape`` may use ``None`` for "any size along this axis".
+    """
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        arr = x
+    else:
+        arr = np.asarray(x)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be a real-valued array, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+    if shape is not None:
+        ok = len(shape) == arr.ndim and all(s is None or s == a for s, a in zip(shape, arr.shape))
+        if not ok:
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    return arr
+
+
+def check_float_array(name: str, x: Any) -> np.ndarray:
+    """Require a floating-point ndarray (no silent casting: used for arrays updated in place)."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {x.dtype}")
+    return x
+
+
+def check_scalar(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    integer: bool = False,
+) -> float:
+    """Return ``value`` as a float (or int) after checking type and range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        kind = "an integer" if integer else "a real number"
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
+    if integer and not float(value).is_integer():
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    v = int(value) if integer else float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (v < low or (v == low and not low_inclusive)):
+        op = ">=" if low_inclusive else ">"
+        raise ValueError(f"{name} must be {op} {low}, got {value!r}")
+    if high is not None and (v > high or (v == high and not high_inclusive)):
+        op = "<=" if high_inclusive else "<"
+        raise ValueError(f"{name} must be {op} {high}, got {value!r}")
+    return v
+
+
+def check_finite(name: str, x: np.ndarray, *, where: str = "") -> None:
+    """Raise :class:`NonFiniteError` if ``x`` holds inf or NaN."""
+    if not np.all(np.isfinite(x)):
+        bad = np.argwhere(~np.isfinite(np.atleast_1d(x)))[0]
+        at = f" {where}" if where else ""
+        raise NonFiniteError(
+            f"{name} is not finite{at}: first bad entry at index "
+            f"{tuple(int(i) for i in bad)} = {np.atleast_1d(x)[tuple(bad)]}"
+        )

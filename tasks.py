@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""The project's commands, runnable on a fresh clone with only Python >= 3.11.
+
+    python3 tasks.py book       build the website into _build/html
+    python3 tasks.py test       run the whole test suite (lint, types, unit, notebooks, site)
+    python3 tasks.py bench      run the benchmarks and write benchmarks/report.{md,json}
+    python3 tasks.py learner    regenerate the learner editions in learner/
+    python3 tasks.py grade DIR  grade a folder of submissions with nbgrader (instructors)
+    python3 tasks.py lock       refresh requirements-lock.txt from the current .venv
+
+Every command first makes sure the local virtual environment `.venv` holds exactly the
+pinned stack in requirements-lock.txt plus the `dlnotes` package (editable). It reinstalls only
+when the lock or pyproject.toml changed. Nothing here needs network access once `.venv` exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements-lock.txt"
+STAMP = VENV / ".dlnotes-installed"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def say(msg: str) -> None:
+    print(f"[tasks] {msg}", flush=True)
+
+
+def run(cmd: list[str | Path], **kw) -> int:
+    say(" ".join(str(c) for c in cmd))
+    return subprocess.call([str(c) for c in cmd], cwd=kw.pop("cwd", ROOT), env=kw.pop("env", env()))
+
+
+def env(**extra: str) -> dict[str, str]:
+    """Environment for every tool: the venv first on PATH, one BLAS thread per process.
+
+    One thread per process is faster here than two: notebooks and tests run in parallel
+    processes, and a 2-thread BLAS beside another busy process is 2.6-3.3x slower (GUIDE §5).
+    MPLBACKEND is deliberately removed: set to Agg it silently drops every figure from the book.
+    """
+    e = dict(os.environ)
+    e.pop("MPLBACKEND", None)
+    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    e["VIRTUAL_ENV"] = str(VENV)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        e[var] = "1"
+    e.setdefault("PYTHONHASHSEED", "0")
+    e["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    e.update(extra)
+    return e
+
+
+def fingerprint() -> str:
+    h = hashlib.sha256()
+    for f in (LOCK, ROOT / "pyproject.toml"):
+        h.update(f.read_bytes())
+    h.update(sys.version.encode())
+    return h.hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the pinned stack, unless it is already up to date."""
+    if sys.version_info < (3, 11):
+        sys.exit(
+            f"dlnotes needs Python >= 3.11 to build and test; this is {sys.version.split()[0]}"
+        )
+    want = fingerprint()
+    if PY.exists() and STAMP.exists() and STAMP.read_text() == want:
+        return
+    if not PY.exists():
+        say(f"creating {VENV}")
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        except Exception as err:  # Debian without python3-venv lands here
+            sys.exit(
+                f"could not create a virtual environment ({err}); on Debian/Ubuntu run "
+                "`apt-get install python3-venv` and try again"
+            )
+    pip = [PY, "-m", "pip", "--disable-pip-version-check", "-q"]
+    steps = [
+        [*pip, "install", "-r", LOCK],
+        [*pip, "install", "--no-deps", "--no-build-isolation", "-e", "."],
+    ]
+    for cmd in steps:
+        if run(cmd) != 0:
+            sys.exit("installing the pinned environment failed (see above)")
+    STAMP.write_text(want)
+
+
+def ensure_chromium() -> str | None:
+    """Path to a Chromium binary for the browser tests, installing Debian's if we can."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        say("installing Debian's chromium for the browser tests")
+        quiet = {"stdout": subprocess.DEVNULL}
+        subprocess.call(["apt-get", "update", "-qq"], **quiet)
+        subprocess.call(
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            **quiet,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        return shutil.which("chromium")
+    return None
+
+
+def book(*args: str) -> int:
+    """Build the site into _build/html; zero warnings allowed."""
+    ensure_venv()
+    # Live explorers render their precomputed, kernel-free counterpart when this is set.
+    code = run(
+        [BIN / "jupyter-book", "build", ".", "-W", "-n", "--keep-going", *args],
+        env=env(DLNOTES_STATIC_SITE="1"),
+    )
+    if code == 0:
+        code = run([PY, "tools/site_report.py", "_build/html"])
+    return code
+
+
+def test(*args: str) -> int:
+    """Lint, format, types, unit tests, every notebook (nbval), the learner editions, the site."""
+    ensure_venv()
+    checks: list[list[str | Path]] = [
+        [BIN / "ruff", "check", "."],
+        [BIN / "ruff", "format", "--check", "."],
+        [BIN / "mypy"],
+    ]
+    for cmd in checks:
+        if run(cmd) != 0:
+            say(f"FAILED: {' '.join(map(str, cmd))}")
+            return 1
+    workers = os.environ.get("DLNOTES_TEST_WORKERS", "2")
+    code = run(
+        [
+            PY,
+            "-m",
+            "pytest",
+            "-n",
+            workers,
+            "--dist",
+            "loadfile",
+            "--nbval-lax",
+            "-p",
+            "no:cacheprovider",
+            *args,
+        ]
+    )
+    if code != 0 or args:
+        return code
+    # The site: build it (-W) and test it in headless Chromium.
+    code = book()
+    if code != 0:
+        return code
+    chromium = ensure_chromium()
+    site_env = env(DLNOTES_SITE="_build/html", DLNOTES_CHROMIUM=chromium or "")
+    return subprocess.call(
+        [str(PY), "-m", "pytest", "-m", "browser", "tests/site", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        env=site_env,
+    )
+
+
+def bench(*args: str) -> int:
+    ensure_venv()
+    return run([PY, "-m", "benchmarks", *args])
+
+
+def learner(*args: str) -> int:
+    ensure_venv()
+    return run([PY, "tools/learner_edition.py", *args])
+
+
+def grade(*args: str) -> int:
+    ensure_venv()
+    return run([PY, "tools/grade.py", *args])
+
+
+def lock(*args: str) -> int:
+    ensure_venv()
+    out = subprocess.run(
+        [str(PY), "-m", "pip", "freeze", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    header = [ln for ln in LOCK.read_text().splitlines() if ln.startswith("#")]
+    LOCK.write_text("\n".join([*header, *out.strip().splitlines()]) + "\n")
+    return 0
+
+
+COMMANDS = {
+    "book": book,
+    "test": test,
+    "bench": bench,
+    "learner": learner,
+    "grade": grade,
+    "lock": lock,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        sys.exit(2)
+    sys.exit(COMMANDS[sys.argv[1]](*sys.argv[2:]))
