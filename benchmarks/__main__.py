@@ -1,0 +1,77 @@
+"""Run every ``bench_*`` module and write ``benchmarks/report.{md,json}``.
+
+python -m benchmarks            # all benchmarks
+python -m benchmarks --quick    # smaller sizes, for a smoke test
+python -m benchmarks optim mlp  # only these
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def table(rows: list[dict]) -> str:
+    if not rows:
+        return "(no rows)\n"
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c, "")
+            cells.append(f"{v:.4g}" if isinstance(v, float) else str(v))
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks")
+    ap.add_argument("only", nargs="*", help="benchmark names (bench_<name>.py); default all")
+    ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    ap.add_argument("--out", default=str(HERE / "report"), help="report path without suffix")
+    args = ap.parse_args(argv)
+    names = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
+    if args.only:
+        unknown = set(args.only) - set(names)
+        if unknown:
+            ap.error(f"unknown benchmark(s) {sorted(unknown)}; available: {names}")
+        names = [n for n in names if n in args.only]
+    results = {}
+    for name in names:
+        print(f"[bench] {name} ...", flush=True)
+        t0 = time.perf_counter()
+        mod = importlib.import_module(f"benchmarks.bench_{name}")
+        res = mod.run(quick=args.quick)
+        res["seconds"] = round(time.perf_counter() - t0, 2)
+        results[name] = res
+        print(table(res["rows"]), flush=True)
+    meta = {
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "quick": args.quick,
+    }
+    out = Path(args.out)
+    out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+    md = [
+        f"# Benchmark report\n\n{meta['date']}, Python {meta['python']}, {meta['platform']}"
+        f"{' (quick)' if args.quick else ''}\n"
+    ]
+    for res in results.values():
+        md += [f"\n## {res['title']}\n", res.get("notes", "") + "\n", table(res["rows"])]
+    out.with_suffix(".md").write_text("\n".join(md))
+    print(f"[bench] wrote {out.with_suffix('.md')} and {out.with_suffix('.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

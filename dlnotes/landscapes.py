@@ -1,0 +1,336 @@
+"""Objective functions with value, gradient and Hessian: the terrain optimizers walk on.
+
+Every landscape maps a point ``x`` of shape ``(..., d)`` to
+
+* ``f(x)``: the value, shape ``(...)``;
+* ``grad(x)``: the gradient, shape ``(..., d)``;
+* ``hessian(x)``: the Hessian, shape ``(..., d, d)``.
+
+Evaluating on a batch of points is what makes contour plots cheap: ``f(grid)`` with ``grid`` of
+shape ``(ny, nx, 2)`` gives the whole contour field at once.
+
+Defined in chapter 02 (Conditioning and the loss landscape).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from dlnotes._validate import as_float_array, check_scalar
+
+__all__ = [
+    "GDRun",
+    "Landscape",
+    "NoisyGradient",
+    "Quadratic",
+    "Rosenbrock",
+    "Saddle",
+    "gradient_descent",
+    "ill_conditioned_quadratic",
+    "random_symmetric_matrix",
+    "rotation",
+]
+
+
+class Landscape:
+    """Base class: a smooth function of ``d`` variables.
+
+    Subclasses implement ``_f``, ``_grad`` and ``_hessian`` on validated float arrays of shape
+    ``(..., d)``; the public methods check the shape once and say what was expected.
+    """
+
+    dim: int
+    #: Where the global minimum is (``None`` if unbounded below), and its value.
+    minimizer: np.ndarray | None = None
+    f_min: float = -math.inf
+    #: Default plotting window ``((x_lo, x_hi), (y_lo, y_hi))`` for 2-D landscapes.
+    window: tuple[tuple[float, float], tuple[float, float]] = ((-2.0, 2.0), (-2.0, 2.0))
+
+    def _point(self, x: Any) -> np.ndarray:
+        arr = as_float_array("x", x)
+        if arr.ndim == 0 or arr.shape[-1] != self.dim:
+            raise ValueError(
+                f"x must have shape (..., {self.dim}) for this {type(self).__name__}, "
+                f"got {arr.shape}"
+            )
+        return arr
+
+    def f(self, x: Any) -> np.ndarray:
+        """Value at ``x`` (shape ``(..., d)``) as an array of shape ``(...)``."""
+        return self._f(self._point(x))
+
+    def grad(self, x: Any) -> np.ndarray:
+        """Gradient at ``x``: shape ``(..., d)``."""
+        return self._grad(self._point(x))
+
+    def hessian(self, x: Any) -> np.ndarray:
+        """Hessian at ``x``: shape ``(..., d, d)``."""
+        return self._hessian(self._point(x))
+
+    def __call__(self, x: Any) -> np.ndarray:
+        return self.f(x)
+
+    def _f(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _grad(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _hessian(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+def rotation(theta: float) -> np.ndarray:
+    """2-D rotation matrix ``R(θ) = [[cos θ, -sin θ], [sin θ, cos θ]]``, shape ``(2, 2)``.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    theta = check_scalar("theta", theta)
+    c, s = math.cos(theta), math.sin(theta)
+    return np.array([[c, -s], [s, c]])
+
+
+class Quadratic(Landscape):
+    """The quadratic bowl ``f(x) = ½ xᵀ A x - bᵀ x + c`` with symmetric ``A`` of shape ``(d, d)``.
+
+    Gradient ``A x - b``, Hessian ``A`` everywhere. When ``A`` is positive definite the minimum is
+    at ``x* = A⁻¹ b``; gradient descent with step ``lr`` is stable iff ``lr < 2 / L`` where
+    ``L = λ_max(A)``, and the condition number ``κ = λ_max / λ_min`` sets how slowly it converges.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+
+    def __init__(self, A: Any, b: Any = None, c: float = 0.0) -> None:
+        A = as_float_array("A", A, ndim=2).astype(np.float64)
+        d = A.shape[0]
+        if A.shape != (d, d):
+            raise ValueError(f"A must be square, got shape {A.shape}")
+        if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12):
+            raise ValueError("A must be symmetric (A == A.T)")
+        self.A = (A + A.T) / 2
+        self.b = np.zeros(d) if b is None else as_float_array("b", b, shape=(d,)).astype(float)
+        self.c = check_scalar("c", c)
+        self.dim = d
+        self.eigenvalues = np.linalg.eigvalsh(self.A)
+        if self.eigenvalues[0] > 0:
+            self.minimizer = np.linalg.solve(self.A, self.b)
+            self.f_min = float(self._f(self.minimizer))
+            r = 2.0 * float(np.max(np.abs(self.minimizer))) + 2.0
+            self.window = ((-r, r), (-r, r))
+
+    @property
+    def L(self) -> float:
+        """Largest eigenvalue of ``A``: the Lipschitz constant of the gradient (smoothness)."""
+        return float(self.eigenvalues[-1])
+
+    @property
+    def mu(self) -> float:
+        """Smallest eigenvalue of ``A`` (strong convexity when positive)."""
+        return float(self.eigenvalues[0])
+
+    @property
+    def kappa(self) -> float:
+        """Condition number ``κ = L / μ`` (``inf`` if ``A`` is not positive definite)."""
+        return self.L / self.mu if self.mu > 0 else math.inf
+
+    def _f(self, x: np.ndarray) -> np.ndarray:
+        return 0.5 * np.einsum("...i,ij,...j->...", x, self.A, x) - x @ self.b + self.c
+
+    def _grad(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.A - self.b  # A is symmetric, so x A = (A x)ᵀ
+
+    def _hessian(self, x: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self.A, (*x.shape[:-1], self.dim, self.dim)).copy()
+
+
+def ill_conditioned_quadratic(
+    kappa: float, *, L: float = 1.0, theta: float = 0.0, dim: int = 2
+) -> Quadratic:
+    """A bowl with curvatures between ``L/κ`` and ``L``, minimum 0 at the origin.
+
+    In 2-D, ``A = R(θ) diag(L, L/κ) R(θ)ᵀ``: ``θ = 0`` aligns the steep direction with the first
+    axis (what per-coordinate methods such as Adam can fix); ``θ = π/4`` tilts it so that no
+    per-coordinate scaling helps (chapter 05). In ``dim > 2`` dimensions the eigenvalues are spread
+    geometrically from ``L`` down to ``L/κ`` along the axes (``theta`` must be 0).
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    kappa = check_scalar("kappa", kappa, low=1.0)
+    L = check_scalar("L", L, low=0.0, low_inclusive=False)
+    dim = int(check_scalar("dim", dim, low=1, integer=True))
+    eig = L * np.geomspace(1.0, 1.0 / kappa, dim) if dim > 1 else np.array([L])
+    if dim == 2:
+        R = rotation(theta)
+        A = R @ np.diag(eig) @ R.T
+    else:
+        if theta != 0.0:
+            raise ValueError(f"theta is only supported in 2-D, got dim={dim} and theta={theta}")
+        A = np.diag(eig)
+    return Quadratic(A)
+
+
+class Rosenbrock(Landscape):
+    """Rosenbrock's banana valley ``f(x, y) = (a - x)² + b (y - x²)²``, minimum 0 at ``(a, a²)``.
+
+    The valley floor ``y = x²`` is flat along its length and steep across it: its Hessian at the
+    minimum has condition number about 2500 for ``a=1, b=100``.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+
+    dim = 2
+    window = ((-2.0, 2.0), (-1.0, 3.0))
+
+    def __init__(self, a: float = 1.0, b: float = 100.0) -> None:
+        self.a = check_scalar("a", a)
+        self.b = check_scalar("b", b, low=0.0, low_inclusive=False)
+        self.minimizer = np.array([self.a, self.a**2])
+        self.f_min = 0.0
+
+    def _f(self, p: np.ndarray) -> np.ndarray:
+        x, y = p[..., 0], p[..., 1]
+        return (self.a - x) ** 2 + self.b * (y - x**2) ** 2
+
+    def _grad(self, p: np.ndarray) -> np.ndarray:
+        x, y = p[..., 0], p[..., 1]
+        dx = -2 * (self.a - x) - 4 * self.b * x * (y - x**2)
+        dy = 2 * self.b * (y - x**2)
+        return np.stack([dx, dy], axis=-1)
+
+    def _hessian(self, p: np.ndarray) -> np.ndarray:
+        x, y = p[..., 0], p[..., 1]
+        hxx = 2 - 4 * self.b * (y - 3 * x**2)
+        hxy = -4 * self.b * x
+        hyy = np.full_like(x, 2 * self.b)
+        return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+
+
+class Saddle(Landscape):
+    """A saddle with two minima: ``f(x, y) = ½ a x² - ½ b y² + ¼ y⁴``.
+
+    The origin is a saddle point (curvature ``a`` along x, ``-b`` along y); the minima sit at
+    ``(0, ±√b)`` with value ``-b²/4``. Started exactly on the ridge ``y = 0``, gradient descent
+    converges to the saddle; a tiny ``y`` grows only like ``(1 + lr·b)^t``, which is the plateau.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+
+    dim = 2
+    window = ((-2.0, 2.0), (-2.0, 2.0))
+
+    def __init__(self, a: float = 1.0, b: float = 1.0) -> None:
+        self.a = check_scalar("a", a, low=0.0, low_inclusive=False)
+        self.b = check_scalar("b", b, low=0.0, low_inclusive=False)
+        self.minimizer = np.array([0.0, math.sqrt(self.b)])
+        self.f_min = -(self.b**2) / 4
+        self.saddle_point = np.zeros(2)
+
+    def _f(self, p: np.ndarray) -> np.ndarray:
+        x, y = p[..., 0], p[..., 1]
+        return 0.5 * self.a * x**2 - 0.5 * self.b * y**2 + 0.25 * y**4
+
+    def _grad(self, p: np.ndarray) -> np.ndarray:
+        x, y = p[..., 0], p[..., 1]
+        return np.stack([self.a * x, -self.b * y + y**3], axis=-1)
+
+    def _hessian(self, p: np.ndarray) -> np.ndarray:
+        x, y = p[..., 0], p[..., 1]
+        zero = np.zeros_like(x)
+        hxx = np.full_like(x, self.a)
+        hyy = -self.b + 3 * y**2
+        return np.stack([np.stack([hxx, zero], -1), np.stack([zero, hyy], -1)], -2)
+
+
+class NoisyGradient(Landscape):
+    """A landscape whose ``grad`` adds Gaussian noise ``N(0, σ² I)``: a stand-in for mini-batches.
+
+    ``f`` and ``hessian`` are the clean ones. The noise comes from the landscape's own
+    ``np.random.Generator`` seeded by ``seed``, so a run is reproducible.
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+
+    def __init__(self, landscape: Landscape, sigma: float, seed: int = 0) -> None:
+        if not isinstance(landscape, Landscape):
+            raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
+        self.clean = landscape
+        self.sigma = check_scalar("sigma", sigma, low=0.0)
+        self.rng = np.random.default_rng(seed)
+        self.dim = landscape.dim
+        self.minimizer, self.f_min, self.window = (
+            landscape.minimizer,
+            landscape.f_min,
+            landscape.window,
+        )
+
+    def _f(self, x: np.ndarray) -> np.ndarray:
+        return self.clean._f(x)
+
+    def _grad(self, x: np.ndarray) -> np.ndarray:
+        return self.clean._grad(x) + self.sigma * self.rng.standard_normal(x.shape)
+
+    def _hessian(self, x: np.ndarray) -> np.ndarray:
+        return self.clean._hessian(x)
+
+
+class GDRun:
+    """The result of :func:`gradient_descent`.
+
+    Attributes: ``xs`` (``(T+1, d)`` iterates, the start included), ``fs`` (``(T+1,)`` values),
+    ``diverged`` (stopped early because the iterate blew up), ``steps`` (steps taken).
+    """
+
+    def __init__(self, xs: np.ndarray, fs: np.ndarray, diverged: bool) -> None:
+        self.xs, self.fs, self.diverged = xs, fs, diverged
+        self.steps = len(xs) - 1
+
+    def __repr__(self) -> str:
+        end = "diverged" if self.diverged else f"f = {self.fs[-1]:.3g}"
+        return f"GDRun(steps={self.steps}, {end})"
+
+
+def gradient_descent(
+    landscape: Landscape, x0: Any, lr: float, steps: int, *, blowup: float = 1e6
+) -> GDRun:
+    """Plain gradient descent ``x_{t+1} = x_t - lr ∇f(x_t)`` from ``x0`` (shape ``(d,)``).
+
+    Stops early, with ``diverged=True``, once ``‖x‖`` exceeds ``blowup`` or stops being finite, so a
+    too-large learning rate is reported instead of filling the plot with inf.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    if not isinstance(landscape, Landscape):
+        raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
+    x = landscape._point(x0).astype(np.float64).copy()
+    if x.ndim != 1:
+        raise ValueError(f"x0 must have shape ({landscape.dim},), got {x.shape}")
+    lr = check_scalar("lr", lr, low=0.0)
+    steps = int(check_scalar("steps", steps, low=0, integer=True))
+    xs = [x.copy()]
+    diverged = False
+    for _ in range(steps):
+        x = x - lr * landscape._grad(x)
+        if not np.all(np.isfinite(x)) or np.linalg.norm(x) > blowup:
+            diverged = True
+            break
+        xs.append(x)
+    X = np.array(xs)
+    return GDRun(X, landscape._f(X), diverged)
+
+
+def random_symmetric_matrix(dim: int, rng: np.random.Generator) -> np.ndarray:
+    """A random symmetric ``(dim, dim)`` matrix with i.i.d. Gaussian entries (GOE, scaled).
+
+    Used as the Hessian at a random critical point: its eigenvalue signs tell a minimum (all
+    positive) from a saddle (mixed). Entries: ``H = (G + Gᵀ) / √(2·dim)``.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    dim = int(check_scalar("dim", dim, low=1, integer=True))
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    G = rng.standard_normal((dim, dim))
+    return (G + G.T) / math.sqrt(2 * dim)

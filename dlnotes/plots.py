@@ -1,0 +1,135 @@
+"""Figures shared by the chapters: contours with trajectories, loss curves, a shared palette.
+
+One colour per method across the whole book, so the prose, the legend and the math agree
+(``COLORS["momentum"]`` is the same orange in chapter 04 and chapter 05).
+
+Defined in chapter 02 (Conditioning and the loss landscape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlnotes.landscapes import Landscape
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["COLORS", "contour", "loss_curves", "trajectory"]
+
+#: The book's palette (colour-blind safe, Okabe & Ito), one entry per method or quantity.
+COLORS: dict[str, str] = {
+    "gd": "#0072B2",  # blue
+    "sgd": "#0072B2",
+    "momentum": "#E69F00",  # orange
+    "nesterov": "#D55E00",  # vermillion
+    "adagrad": "#009E73",  # green
+    "rmsprop": "#CC79A7",  # purple
+    "adam": "#56B4E9",  # sky blue
+    "newton": "#000000",
+    "lbfgs": "#F0E442",  # yellow
+    "minimum": "#000000",
+    "start": "#7f7f7f",
+}
+
+
+def contour(
+    ax: Axes,
+    landscape: Landscape,
+    *,
+    window: Any = None,
+    levels: int | Sequence[float] = 20,
+    log_levels: bool = True,
+    resolution: int = 200,
+    mark_minimum: bool = True,
+) -> Any:
+    """Draw the level sets of a 2-D ``landscape`` on ``ax`` and return the contour set.
+
+    ``window`` is ``((x_lo, x_hi), (y_lo, y_hi))`` (default: the landscape's own). With
+    ``log_levels`` the levels are spaced geometrically above the minimum value, which shows both the
+    steep walls and the flat floor of ill-conditioned valleys.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    if landscape.dim != 2:
+        raise ValueError(f"contour needs a 2-D landscape, got dim={landscape.dim}")
+    (x_lo, x_hi), (y_lo, y_hi) = window or landscape.window
+    xs, ys = np.linspace(x_lo, x_hi, resolution), np.linspace(y_lo, y_hi, resolution)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
+    F = landscape.f(grid)
+    if isinstance(levels, int):
+        f_lo = landscape.f_min if np.isfinite(landscape.f_min) else float(F.min())
+        if log_levels:
+            span = np.geomspace(1e-3, float(F.max() - f_lo) + 1e-3, levels)
+            lv: Any = f_lo + span
+        else:
+            lv = np.linspace(float(F.min()), float(F.max()), levels)
+    else:
+        lv = levels
+    cs = ax.contour(xs, ys, F, levels=lv, cmap="Greys_r", linewidths=0.7, alpha=0.8)
+    if mark_minimum and landscape.minimizer is not None:
+        ax.plot(
+            *landscape.minimizer,
+            marker="*",
+            ms=12,
+            color=COLORS["minimum"],
+            ls="none",
+            label="minimum",
+        )
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return cs
+
+
+def trajectory(
+    ax: Axes,
+    xs: np.ndarray,
+    *,
+    color: str = COLORS["gd"],
+    label: str | None = None,
+    markersize: float = 3.0,
+    **kw: Any,
+) -> Any:
+    """Draw iterates ``xs`` (shape ``(T, 2)``) as a polyline with dots; mark the start.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    xs = np.asarray(xs)
+    if xs.ndim != 2 or xs.shape[1] != 2:
+        raise ValueError(f"xs must have shape (T, 2), got {xs.shape}")
+    (line,) = ax.plot(
+        xs[:, 0], xs[:, 1], "-o", color=color, ms=markersize, lw=1.2, label=label, **kw
+    )
+    ax.plot(*xs[0], "o", color=COLORS["start"], ms=6, mec="white")
+    return line
+
+
+def loss_curves(
+    ax: Axes,
+    curves: dict[str, np.ndarray],
+    *,
+    colors: dict[str, str] | None = None,
+    log: bool = True,
+    xlabel: str = "step $t$",
+    ylabel: str = r"$f(x_t) - f^\star$",
+) -> None:
+    """Plot several loss curves on one axis (log scale by default); labels from ``curves`` keys.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    colors = colors or {}
+    for name, ys in curves.items():
+        ys = np.asarray(ys, dtype=float)
+        ax.plot(np.arange(len(ys)), ys, label=name, color=colors.get(name), lw=1.6)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
