@@ -1,0 +1,98 @@
+"""AdaGrad: per-coordinate steps shrinking with the accumulated squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from dlnotes.optim._hyper import check_nonneg
+from dlnotes.optim.base import Optimizer, Params
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    r"""AdaGrad (Duchi et al. 2011); ``torch.optim.Adagrad``'s update.
+
+    With ``g = grad + weight_decay * x`` at step ``t``::
+
+        grad_squared_sum = grad_squared_sum + g * g         # starts at initial_accumulator_value
+        clr = lr / (1 + (t - 1) * lr_decay)
+        x = x - clr * g / (sqrt(grad_squared_sum) + eps)    # eps outside the square root
+
+    Parameters
+    ----------
+    params : ndarray or list of ndarray
+        Float arrays updated in place.
+    lr : float, default 1e-2
+    lr_decay : float, default 0
+        Divides the step by ``1 + (t - 1) * lr_decay``.
+    weight_decay : float, default 0
+        L2 coefficient added to the gradient.
+    initial_accumulator_value : float, default 0
+        Starting value of ``grad_squared_sum``.
+    eps : float, default 1e-10
+        Added to the root (outside it).
+    check_finite : bool, default True
+
+    State: ``state[i]["grad_squared_sum"]`` (torch's ``sum``).
+
+    Defined in chapter 05 (Adaptive methods).
+    """
+
+    torch_state_names: ClassVar[dict[str, str]] = {"grad_squared_sum": "sum"}
+    n_work = 2
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        check_finite: bool = True,
+    ) -> None:
+        self.lr_decay = check_nonneg("lr_decay", lr_decay)
+        self.weight_decay = check_nonneg("weight_decay", weight_decay)
+        self.initial_accumulator_value = check_nonneg(
+            "initial_accumulator_value", initial_accumulator_value
+        )
+        self.eps = check_nonneg("eps", eps)
+        super().__init__(params, lr=lr, check_finite=check_finite)
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "lr_decay": self.lr_decay,
+            "weight_decay": self.weight_decay,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "eps": self.eps,
+        }
+
+    def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        return {"grad_squared_sum": np.full(x.shape, self.initial_accumulator_value, dtype=x.dtype)}
+
+    def _update(
+        self, x: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], work: list[np.ndarray]
+    ) -> None:
+        # Reference (whole arrays, same result):
+        #   g = g + wd * x
+        #   grad_squared_sum += g * g
+        #   x -= lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(grad_squared_sum) + eps)
+        tmp, g_wd = work
+        if self.weight_decay != 0.0:
+            np.multiply(x, self.weight_decay, out=g_wd)
+            g = np.add(g, g_wd, out=g_wd)
+        clr = self.lr / (1.0 + (self.t - 1) * self.lr_decay)
+        grad_squared_sum = state["grad_squared_sum"]
+        np.multiply(g, g, out=tmp)
+        grad_squared_sum += tmp
+        np.sqrt(grad_squared_sum, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)
+        tmp *= clr
+        x -= tmp

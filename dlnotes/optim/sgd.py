@@ -1,0 +1,120 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from dlnotes.optim._hyper import check_bool, check_nonneg, check_rate, check_unit
+from dlnotes.optim.base import Optimizer, Params
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Gradient descent, optionally with (Nesterov) momentum; ``torch.optim.SGD``'s update.
+
+    With ``g = grad + weight_decay * x`` at step ``t`` (``mu`` = momentum, ``tau`` = dampening)::
+
+        velocity = g                                  # t = 1 (no dampening on the first step)
+        velocity = mu * velocity + (1 - tau) * g      # t > 1
+        d = g + mu * velocity   if nesterov  else  velocity      (d = g when momentum == 0)
+        x = x - lr * d
+
+    The velocity holds no learning rate, so changing ``lr`` between steps rescales only the
+    current step (unlike the textbook ``v = mu*v - lr*g; x += v``, see
+    :func:`dlnotes.optim.teaching.momentum_step_velocity`).
+
+    Parameters
+    ----------
+    params : ndarray or list of ndarray
+        Float arrays updated in place.
+    lr : float, default 1e-3
+        Learning rate alpha >= 0.
+    momentum : float, default 0
+        mu in [0, 1).
+    dampening : float, default 0
+        tau in [0, 1]; scales the gradient entering the velocity after the first step.
+    weight_decay : float, default 0
+        L2 coefficient added to the gradient (``g + weight_decay * x``).
+    nesterov : bool, default False
+        Nesterov's look-ahead form; needs ``momentum > 0`` and ``dampening == 0``.
+    check_finite : bool, default True
+        Raise :class:`~dlnotes._validate.NonFiniteError` on inf/NaN gradients or parameters.
+
+    State: ``state[i]["velocity"]`` (torch's ``momentum_buffer``), shaped like ``params[i]``,
+    present when ``momentum > 0``.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+
+    torch_state_names: ClassVar[dict[str, str]] = {"velocity": "momentum_buffer"}
+    n_work = 2
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        check_finite: bool = True,
+    ) -> None:
+        self.momentum = check_rate("momentum", momentum)
+        self.dampening = check_unit("dampening", dampening)
+        self.weight_decay = check_nonneg("weight_decay", weight_decay)
+        self.nesterov = check_bool("nesterov", nesterov)
+        if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+            raise ValueError(
+                "nesterov=True requires momentum > 0 and dampening == 0, got "
+                f"momentum={momentum!r} and dampening={dampening!r}"
+            )
+        super().__init__(params, lr=lr, check_finite=check_finite)
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "dampening": self.dampening,
+            "weight_decay": self.weight_decay,
+            "nesterov": self.nesterov,
+        }
+
+    def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        return {"velocity": np.zeros(x.shape, dtype=x.dtype)} if self.momentum > 0 else {}
+
+    def _update(
+        self, x: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], work: list[np.ndarray]
+    ) -> None:
+        # Reference (whole arrays, same result):
+        #   g = g + wd * x
+        #   v = g if t == 1 else mu * v + (1 - tau) * g
+        #   d = g + mu * v if nesterov else v
+        #   x -= lr * d
+        tmp, g_wd = work
+        if self.weight_decay != 0.0:
+            np.multiply(x, self.weight_decay, out=g_wd)
+            g = np.add(g, g_wd, out=g_wd)  # g + wd * x (the caller's grad untouched)
+        direction = g
+        if self.momentum > 0.0:
+            v = state["velocity"]
+            if self.t == 1:
+                np.copyto(v, g)  # first step: v = g
+            else:
+                v *= self.momentum  # v = mu * v + (1 - tau) * g
+                if self.dampening != 0.0:
+                    np.multiply(g, 1.0 - self.dampening, out=tmp)
+                    v += tmp
+                else:
+                    v += g
+            if self.nesterov:
+                np.multiply(v, self.momentum, out=tmp)
+                direction = np.add(g, tmp, out=tmp)  # d = g + mu * v
+            else:
+                direction = v
+        np.multiply(direction, self.lr, out=tmp)
+        x -= tmp  # x = x - lr * d

@@ -1,0 +1,228 @@
+"""The seed formulations quoted in the chapters, as small pure functions.
+
+Each function takes the current values and returns the new ones (nothing is modified in place),
+in the notation of the classic course notes: ``x`` the parameters, ``dx`` the gradient, ``v`` a
+velocity, ``lr`` the learning rate, ``rho`` the momentum. They are meant to be read next to the
+library classes of :mod:`dlnotes.optim`; the table says when the two give the same iterates
+(``tests/test_optim_teaching.py`` checks every line):
+
+=========================  ===========================================  ==========================
+seed formula               library form                                 same iterates when
+=========================  ===========================================  ==========================
+momentum_step_add          ``SGD(momentum=rho)``                        always (v starts at 0)
+momentum_step_velocity     ``SGD(momentum=rho)``                        lr constant (v = -lr * b)
+nesterov_step              ``SGD(momentum=rho, nesterov=True)``         lr constant
+adagrad_step               ``Adagrad(eps=eps)``                         always (eps outside root)
+rmsprop_step               ``RMSprop(alpha=decay_rate, eps=eps)``       always (eps outside root)
+adam_step                  ``Adam(betas=(beta1, beta2), eps=eps)``      always, with bias correction
+=========================  ===========================================  ==========================
+
+The velocity form folds the learning rate into ``v``: after a change of ``lr`` it keeps
+moving with the momentum of the old rate, while torch's buffer (which holds no ``lr``) is
+rescaled at once. ``eps_inside_sqrt=True`` gives the ``sqrt(cache + eps)`` placement some
+libraries use; with the classic ``eps = 1e-7`` the two differ visibly only when the gradients
+are tiny.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dlnotes._validate import as_float_array, check_scalar
+from dlnotes.optim._hyper import check_bool, check_rate
+
+__all__ = [
+    "adagrad_step",
+    "adam_step",
+    "momentum_step_add",
+    "momentum_step_velocity",
+    "nesterov_step",
+    "rmsprop_step",
+    "sgd_step",
+]
+
+
+def _arrays(**named: Any) -> list[np.ndarray]:
+    """Validate equally shaped real arrays (first one sets the shape)."""
+    out = []
+    shape: tuple[int, ...] | None = None
+    first = ""
+    for name, value in named.items():
+        arr = as_float_array(name, value)
+        if shape is None:
+            shape, first = arr.shape, name
+        elif arr.shape != shape:
+            raise ValueError(f"{name} must have the shape of {first}, {shape}, got {arr.shape}")
+        out.append(arr)
+    return out
+
+
+def sgd_step(x: np.ndarray, dx: np.ndarray, lr: float) -> np.ndarray:
+    """Vanilla gradient descent: ``x - lr * dx`` (arrays of one shape).
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    x, dx = _arrays(x=x, dx=dx)
+    lr = check_scalar("lr", lr, low=0.0)
+    return x - lr * dx
+
+
+def momentum_step_add(
+    x: np.ndarray, v: np.ndarray, dx: np.ndarray, lr: float, rho: float = 0.9
+) -> tuple[np.ndarray, np.ndarray]:
+    """Momentum with the velocity as a running sum of gradients; returns ``(x, v)``::
+
+        v = rho * v + dx
+        x = x - lr * v
+
+    ``v`` starts at zeros. Same iterates as ``SGD(momentum=rho)`` for any learning-rate
+    sequence (torch's buffer is this ``v``).
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+    x, v, dx = _arrays(x=x, v=v, dx=dx)
+    lr = check_scalar("lr", lr, low=0.0)
+    rho = check_rate("rho", rho)
+    v = rho * v + dx
+    return x - lr * v, v
+
+
+def momentum_step_velocity(
+    x: np.ndarray, v: np.ndarray, dx: np.ndarray, lr: float, rho: float = 0.9
+) -> tuple[np.ndarray, np.ndarray]:
+    """Momentum with the velocity as a step (lr folded in); returns ``(x, v)``::
+
+        v = rho * v - lr * dx
+        x = x + v
+
+    ``v`` starts at zeros. Equals ``SGD(momentum=rho)`` while ``lr`` is constant
+    (then ``v = -lr * velocity``); after a change of ``lr`` the two differ.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+    x, v, dx = _arrays(x=x, v=v, dx=dx)
+    lr = check_scalar("lr", lr, low=0.0)
+    rho = check_rate("rho", rho)
+    v = rho * v - lr * dx
+    return x + v, v
+
+
+def nesterov_step(
+    x: np.ndarray, v: np.ndarray, dx: np.ndarray, lr: float, rho: float = 0.9
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nesterov momentum in the look-ahead variables; returns ``(x, v)``::
+
+        v_prev = v
+        v = rho * v - lr * dx
+        x = x - rho * v_prev + (1 + rho) * v
+
+    ``dx`` is the gradient at ``x`` (which plays the role of the look-ahead point
+    ``x_true + rho * v``). Equals ``SGD(momentum=rho, nesterov=True)`` while ``lr`` is constant.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+    x, v, dx = _arrays(x=x, v=v, dx=dx)
+    lr = check_scalar("lr", lr, low=0.0)
+    rho = check_rate("rho", rho)
+    v_prev = v
+    v = rho * v - lr * dx
+    return x - rho * v_prev + (1 + rho) * v, v
+
+
+def _root(cache: np.ndarray, eps: float, eps_inside_sqrt: bool) -> np.ndarray:
+    return np.sqrt(cache + eps) if eps_inside_sqrt else np.sqrt(cache) + eps
+
+
+def adagrad_step(
+    x: np.ndarray,
+    grad_squared: np.ndarray,
+    dx: np.ndarray,
+    lr: float,
+    eps: float = 1e-7,
+    eps_inside_sqrt: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """AdaGrad; returns ``(x, grad_squared)``::
+
+        grad_squared = grad_squared + dx * dx
+        x = x - lr * dx / (sqrt(grad_squared) + eps)
+
+    ``grad_squared`` starts at zeros. Equals ``Adagrad(lr=lr, eps=eps)`` (torch also puts eps
+    outside the root), whatever the learning-rate sequence.
+
+    Defined in chapter 05 (Adaptive methods).
+    """
+    x, grad_squared, dx = _arrays(x=x, grad_squared=grad_squared, dx=dx)
+    lr = check_scalar("lr", lr, low=0.0)
+    eps = check_scalar("eps", eps, low=0.0)
+    check_bool("eps_inside_sqrt", eps_inside_sqrt)
+    grad_squared = grad_squared + dx * dx
+    return x - lr * dx / _root(grad_squared, eps, eps_inside_sqrt), grad_squared
+
+
+def rmsprop_step(
+    x: np.ndarray,
+    grad_squared: np.ndarray,
+    dx: np.ndarray,
+    lr: float,
+    decay_rate: float = 0.99,
+    eps: float = 1e-7,
+    eps_inside_sqrt: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """RMSProp; returns ``(x, grad_squared)``::
+
+        grad_squared = decay_rate * grad_squared + (1 - decay_rate) * dx * dx
+        x = x - lr * dx / (sqrt(grad_squared) + eps)
+
+    ``grad_squared`` starts at zeros. Equals ``RMSprop(lr=lr, alpha=decay_rate, eps=eps)``.
+
+    Defined in chapter 05 (Adaptive methods).
+    """
+    x, grad_squared, dx = _arrays(x=x, grad_squared=grad_squared, dx=dx)
+    lr = check_scalar("lr", lr, low=0.0)
+    decay_rate = check_rate("decay_rate", decay_rate)
+    eps = check_scalar("eps", eps, low=0.0)
+    check_bool("eps_inside_sqrt", eps_inside_sqrt)
+    grad_squared = decay_rate * grad_squared + (1 - decay_rate) * dx * dx
+    return x - lr * dx / _root(grad_squared, eps, eps_inside_sqrt), grad_squared
+
+
+def adam_step(
+    x: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    dx: np.ndarray,
+    t: int,
+    lr: float = 1e-3,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    bias_correction: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Adam with explicit bias correction; returns ``(x, m, v)``. ``t`` counts from 1::
+
+        m = beta1 * m + (1 - beta1) * dx
+        v = beta2 * v + (1 - beta2) * dx * dx
+        m_hat = m / (1 - beta1**t)          (m_hat = m without bias correction)
+        v_hat = v / (1 - beta2**t)          (v_hat = v without bias correction)
+        x = x - lr * m_hat / (sqrt(v_hat) + eps)
+
+    ``m`` and ``v`` start at zeros. With bias correction this is ``Adam(lr, (beta1, beta2), eps)``
+    for any learning-rate sequence; without it the first steps are too small (at ``t = 1`` by a
+    factor ``(1 - beta1) / sqrt(1 - beta2)``, about 3.2 with the defaults).
+
+    Defined in chapter 05 (Adaptive methods).
+    """
+    x, m, v, dx = _arrays(x=x, m=m, v=v, dx=dx)
+    t = int(check_scalar("t", t, low=1, integer=True))
+    lr = check_scalar("lr", lr, low=0.0)
+    beta1 = check_rate("beta1", beta1)
+    beta2 = check_rate("beta2", beta2)
+    eps = check_scalar("eps", eps, low=0.0)
+    check_bool("bias_correction", bias_correction)
+    m = beta1 * m + (1 - beta1) * dx
+    v = beta2 * v + (1 - beta2) * dx * dx
+    m_hat = m / (1 - beta1**t) if bias_correction else m
+    v_hat = v / (1 - beta2**t) if bias_correction else v
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v

@@ -1,0 +1,323 @@
+"""Learning-rate schedules as plain functions of the step.
+
+Each factory returns a :class:`Schedule`, a callable ``schedule(t)`` giving the learning rate at
+step ``t``. It works on a single step (returns a float) and on an array of steps (returns an
+array), so a chapter can plot ``schedule(np.arange(100))``.
+
+**Step indexing.** The first optimizer step is ``t = 0``: the update number ``t + 1`` uses
+``schedule(t)``. This is torch's convention too: after ``t`` calls of ``scheduler.step()`` the
+optimizer's learning rate is ``schedule(t)``. The loop::
+
+    for t in range(num_steps):
+        apply_schedule(opt, schedule, t)     # opt.lr = schedule(t)
+        opt.step(grads(t))
+
+gives the same learning rates as torch's ``opt.step(); scheduler.step()`` loop with
+
+=====================================  ==================================================
+here                                   torch.optim.lr_scheduler
+=====================================  ==================================================
+``constant(lr0)``                       (no scheduler)
+``step_decay(lr0, step_size, gamma)``  ``StepLR(step_size, gamma)``
+``multistep(lr0, milestones, gamma)``  ``MultiStepLR(milestones, gamma)``
+``exponential(lr0, k)``                ``ExponentialLR(gamma=exp(-k))``
+``inverse_time(lr0, k)``               ``LambdaLR(lambda t: 1 / (1 + k * t))``
+``cosine(lr0, T, lr_min)``             ``CosineAnnealingLR(T_max=T, eta_min=lr_min)``, t <= T
+``cosine_restarts(lr0, T, lr_min)``    ``CosineAnnealingWarmRestarts(T_0=T, eta_min=lr_min)``
+``triangular(lr_min, lr_max, h)``      ``CyclicLR(lr_min, lr_max, step_size_up=h)``
+``linear_warmup(s, W, start_factor)``  ``SequentialLR([LinearLR(start_factor, total_iters=W),
+                                       s], milestones=[W])``
+``sequential([s1, s2], [m])``          ``SequentialLR([s1, s2], milestones=[m])``
+=====================================  ==================================================
+
+(``lr0`` is the optimizer's initial ``lr`` in torch.) After ``T`` steps ``cosine`` stays at
+``lr_min``, whereas torch's ``CosineAnnealingLR`` climbs back up.
+
+Defined in chapter 06 (Learning-rate schedules and second-order methods).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any, overload
+
+import numpy as np
+
+from dlnotes._validate import check_scalar
+
+__all__ = [
+    "Schedule",
+    "apply_schedule",
+    "constant",
+    "cosine",
+    "cosine_restarts",
+    "exponential",
+    "inverse_time",
+    "linear_warmup",
+    "lr_range_test",
+    "multistep",
+    "sequential",
+    "step_decay",
+    "triangular",
+]
+
+
+class Schedule:
+    """A learning rate as a function of the step ``t`` (``t = 0`` is the first step).
+
+    ``schedule(t)`` accepts an int/float (returns a float) or an array of steps (returns a
+    float64 array of the same shape). Steps must be real and ``>= 0``. Build schedules with the
+    factories of this module, or wrap a vectorised ``rule(t_array) -> lr_array``.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+
+    def __init__(self, rule: Callable[[np.ndarray], np.ndarray], description: str) -> None:
+        self.rule = rule
+        self.description = description
+
+    @overload
+    def __call__(self, t: int | float) -> float: ...
+
+    @overload
+    def __call__(self, t: np.ndarray | Sequence[Any]) -> np.ndarray: ...
+
+    def __call__(self, t: Any) -> float | np.ndarray:
+        steps = np.asarray(t)
+        if steps.dtype.kind not in "biuf":
+            raise TypeError(f"t must be a step number or an array of them, got {t!r}")
+        steps = steps.astype(np.float64)
+        if steps.size and not (np.all(np.isfinite(steps)) and np.min(steps) >= 0):
+            bad = steps[~(np.isfinite(steps) & (steps >= 0))].flat[0]
+            raise ValueError(f"t must be >= 0 and finite (the first step is t = 0), got {bad}")
+        lr = np.asarray(self.rule(steps), dtype=np.float64)
+        lr = np.broadcast_to(lr, steps.shape)
+        return float(lr) if lr.ndim == 0 else np.array(lr)
+
+    def __repr__(self) -> str:
+        return self.description
+
+
+def _lr(name: str, value: Any) -> float:
+    return check_scalar(name, value, low=0.0)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    return int(check_scalar(name, value, low=1, integer=True))
+
+
+def constant(lr0: float) -> Schedule:
+    """``lr(t) = lr0``.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lr0 = _lr("lr0", lr0)
+    return Schedule(lambda t: np.full_like(t, lr0), f"constant(lr0={lr0})")
+
+
+def step_decay(lr0: float, step_size: int, gamma: float = 0.1) -> Schedule:
+    """``lr(t) = lr0 * gamma ** floor(t / step_size)``: divide by ``1/gamma`` every ``step_size``.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lr0 = _lr("lr0", lr0)
+    step_size = _positive_int("step_size", step_size)
+    gamma = check_scalar("gamma", gamma, low=0.0, high=1.0)
+    return Schedule(
+        lambda t: lr0 * gamma ** np.floor(t / step_size),
+        f"step_decay(lr0={lr0}, step_size={step_size}, gamma={gamma})",
+    )
+
+
+def multistep(lr0: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
+    """``lr(t) = lr0 * gamma ** (number of milestones <= t)``; milestones strictly increasing.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lr0 = _lr("lr0", lr0)
+    marks = _milestones(milestones)
+    gamma = check_scalar("gamma", gamma, low=0.0, high=1.0)
+    bounds = np.array(marks, dtype=np.float64)
+    return Schedule(
+        lambda t: lr0 * gamma ** np.searchsorted(bounds, t, side="right"),
+        f"multistep(lr0={lr0}, milestones={marks}, gamma={gamma})",
+    )
+
+
+def exponential(lr0: float, k: float) -> Schedule:
+    """``lr(t) = lr0 * exp(-k t)`` (torch's ``ExponentialLR`` with ``gamma = exp(-k)``).
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lr0 = _lr("lr0", lr0)
+    k = check_scalar("k", k, low=0.0)
+    return Schedule(lambda t: lr0 * np.exp(-k * t), f"exponential(lr0={lr0}, k={k})")
+
+
+def inverse_time(lr0: float, k: float) -> Schedule:
+    """``lr(t) = lr0 / (1 + k t)`` (the 1/t decay of stochastic approximation).
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lr0 = _lr("lr0", lr0)
+    k = check_scalar("k", k, low=0.0)
+    return Schedule(lambda t: lr0 / (1.0 + k * t), f"inverse_time(lr0={lr0}, k={k})")
+
+
+def cosine(lr0: float, total_steps: int, lr_min: float = 0.0) -> Schedule:
+    """Cosine annealing from ``lr0`` at ``t = 0`` to ``lr_min`` at ``t = total_steps``::
+
+        lr(t) = lr_min + (lr0 - lr_min) * (1 + cos(pi * t / total_steps)) / 2,   t <= total_steps
+        lr(t) = lr_min,                                                           t >  total_steps
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lr0 = _lr("lr0", lr0)
+    total_steps = _positive_int("total_steps", total_steps)
+    lr_min = _lr("lr_min", lr_min)
+
+    def rule(t: np.ndarray) -> np.ndarray:
+        fraction = np.minimum(t, total_steps) / total_steps
+        return lr_min + (lr0 - lr_min) * (1.0 + np.cos(np.pi * fraction)) / 2.0
+
+    return Schedule(rule, f"cosine(lr0={lr0}, total_steps={total_steps}, lr_min={lr_min})")
+
+
+def cosine_restarts(lr0: float, period: int, lr_min: float = 0.0) -> Schedule:
+    """Cosine annealing restarted every ``period`` steps (SGDR; snapshot ensembles)::
+
+        lr(t) = lr_min + (lr0 - lr_min) * (1 + cos(pi * (t mod period) / period)) / 2
+
+    Defined in chapter 14 (Ensembles and weight averaging).
+    """
+    lr0 = _lr("lr0", lr0)
+    period = _positive_int("period", period)
+    lr_min = _lr("lr_min", lr_min)
+
+    def rule(t: np.ndarray) -> np.ndarray:
+        return lr_min + (lr0 - lr_min) * (1.0 + np.cos(np.pi * np.mod(t, period) / period)) / 2.0
+
+    return Schedule(rule, f"cosine_restarts(lr0={lr0}, period={period}, lr_min={lr_min})")
+
+
+def triangular(lr_min: float, lr_max: float, half_cycle: int) -> Schedule:
+    """Cyclic triangular schedule (Smith 2017): up from ``lr_min`` to ``lr_max`` in
+    ``half_cycle`` steps, back down in as many, and again::
+
+        cycle_position = (t mod 2h) / h        in [0, 2)
+        lr(t) = lr_min + (lr_max - lr_min) * (1 - |cycle_position - 1|)
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lr_min = _lr("lr_min", lr_min)
+    lr_max = _lr("lr_max", lr_max)
+    if lr_max < lr_min:
+        raise ValueError(f"lr_max must be >= lr_min = {lr_min}, got {lr_max}")
+    h = _positive_int("half_cycle", half_cycle)
+
+    def rule(t: np.ndarray) -> np.ndarray:
+        position = np.mod(t, 2 * h) / h
+        return lr_min + (lr_max - lr_min) * (1.0 - np.abs(position - 1.0))
+
+    return Schedule(rule, f"triangular(lr_min={lr_min}, lr_max={lr_max}, half_cycle={h})")
+
+
+def lr_range_test(lr_start: float, lr_end: float, num_steps: int) -> Schedule:
+    """Exponential ramp for the learning-rate range test, ``lr_start`` at ``t = 0`` to
+    ``lr_end`` at ``t = num_steps - 1``::
+
+        lr(t) = lr_start * (lr_end / lr_start) ** (t / (num_steps - 1))
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lr_start = check_scalar("lr_start", lr_start, low=0.0, low_inclusive=False)
+    lr_end = check_scalar("lr_end", lr_end, low=0.0, low_inclusive=False)
+    n = int(check_scalar("num_steps", num_steps, low=2, integer=True))
+    ratio = lr_end / lr_start
+    return Schedule(
+        lambda t: lr_start * ratio ** (t / (n - 1)),
+        f"lr_range_test(lr_start={lr_start}, lr_end={lr_end}, num_steps={n})",
+    )
+
+
+def linear_warmup(
+    schedule: Schedule | Callable[[Any], Any], warmup_steps: int, start_factor: float = 0.0
+) -> Schedule:
+    """Linear warm-up for ``warmup_steps`` steps, then ``schedule`` (restarted at its t = 0)::
+
+        lr(t) = schedule(0) * (start_factor + (1 - start_factor) * t / warmup_steps),  t < W
+        lr(t) = schedule(t - W),                                                        t >= W
+
+    ``start_factor`` in [0, 1] is the fraction of the base rate used at ``t = 0``.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    if not callable(schedule):
+        raise TypeError(f"schedule must be callable (a Schedule), got {type(schedule).__name__}")
+    w = _positive_int("warmup_steps", warmup_steps)
+    start_factor = check_scalar("start_factor", start_factor, low=0.0, high=1.0)
+    base0 = float(schedule(0))
+
+    def rule(t: np.ndarray) -> np.ndarray:
+        ramp = base0 * (start_factor + (1.0 - start_factor) * t / w)
+        after = np.asarray(schedule(np.maximum(t - w, 0.0)), dtype=np.float64)
+        return np.where(t < w, ramp, after)
+
+    return Schedule(
+        rule, f"linear_warmup({schedule!r}, warmup_steps={w}, start_factor={start_factor})"
+    )
+
+
+def sequential(
+    schedules: Sequence[Schedule | Callable[[Any], Any]], milestones: Sequence[int]
+) -> Schedule:
+    """Chain schedules by step ranges: ``schedules[i]`` runs on ``[milestones[i-1], milestones[i])``
+    with its own clock restarted at 0 (``lr(t) = schedules[i](t - milestones[i-1])``).
+
+    ``len(milestones) == len(schedules) - 1``, strictly increasing positive steps.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    parts = list(schedules)
+    if not parts or not all(callable(s) for s in parts):
+        raise TypeError(f"schedules must be a non-empty list of schedules, got {schedules!r}")
+    marks = _milestones(milestones)
+    if len(marks) != len(parts) - 1:
+        raise ValueError(
+            f"milestones must have len(schedules) - 1 = {len(parts) - 1} entries, got {len(marks)}"
+        )
+    starts = np.array([0, *marks], dtype=np.float64)
+
+    def rule(t: np.ndarray) -> np.ndarray:
+        which = np.searchsorted(starts, t, side="right") - 1
+        out = np.empty_like(t)
+        for i, part in enumerate(parts):
+            here = which == i
+            if np.any(here):
+                out[here] = np.asarray(part(t[here] - starts[i]), dtype=np.float64)
+        return out
+
+    return Schedule(rule, f"sequential({parts!r}, milestones={marks})")
+
+
+def apply_schedule(optimizer: Any, schedule: Schedule | Callable[[Any], Any], t: int) -> float:
+    """Set ``optimizer.lr = schedule(t)`` before the step with index ``t``; return that rate.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lr = float(schedule(t))
+    optimizer.lr = lr
+    return lr
+
+
+def _milestones(milestones: Any) -> list[int]:
+    if isinstance(milestones, (str, bytes)) or not isinstance(milestones, (Sequence, np.ndarray)):
+        raise TypeError(f"milestones must be a list of step numbers, got {milestones!r}")
+    marks = [
+        int(check_scalar(f"milestones[{i}]", m, low=1, integer=True))
+        for i, m in enumerate(milestones)
+    ]
+    if any(b <= a for a, b in itertools.pairwise(marks)):
+        raise ValueError(f"milestones must be strictly increasing, got {marks}")
+    return marks

@@ -1,0 +1,201 @@
+"""L-BFGS: the two-loop recursion, the line search, convergence, memory and state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlnotes.optim import LBFGS
+from dlnotes.optim.lbfgs import cubic_interpolate, strong_wolfe, two_loop_direction
+
+
+def rosenbrock(x):
+    a, b = x
+    f = (1 - a) ** 2 + 100 * (b - a * a) ** 2
+    return f, np.array([-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)])
+
+
+def counting(objective, x):
+    calls = [0]
+
+    def closure():
+        calls[0] += 1
+        return objective(x)
+
+    return closure, calls
+
+
+def lbfgs_rosenbrock_evals():
+    x = np.array([-1.5, 2.0])
+    closure, calls = counting(rosenbrock, x)
+    opt = LBFGS(
+        x,
+        line_search_fn="strong_wolfe",
+        max_iter=500,
+        max_eval=1000,
+        tolerance_grad=1e-7,
+        tolerance_change=1e-14,
+    )
+    opt.step(closure)
+    assert opt.func_evals == calls[0]
+    return x, calls[0]
+
+
+def test_rosenbrock_with_line_search_reaches_tight_gradient():
+    x, evals = lbfgs_rosenbrock_evals()
+    assert np.linalg.norm(rosenbrock(x)[1]) < 1e-6
+    np.testing.assert_allclose(x, [1.0, 1.0], atol=1e-8)
+    assert evals <= 2 * 53  # 53 = scipy's L-BFGS-B count measured for the same start (1.14)
+
+
+def test_rosenbrock_within_twice_scipys_evaluations():
+    optimize = pytest.importorskip("scipy.optimize")
+    ref = optimize.minimize(
+        rosenbrock,
+        np.array([-1.5, 2.0]),
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-7, "ftol": 0.0, "maxiter": 1000},
+    )
+    assert np.linalg.norm(rosenbrock(ref.x)[1]) < 1e-6
+    x, evals = lbfgs_rosenbrock_evals()
+    assert np.linalg.norm(rosenbrock(x)[1]) < 1e-6
+    assert evals <= 2 * ref.nfev, (evals, ref.nfev)
+
+
+def test_without_line_search_on_rosenbrock_and_across_calls():
+    x = np.array([-1.5, 2.0])
+    closure, _ = counting(rosenbrock, x)
+    opt = LBFGS(x, max_iter=10, tolerance_change=1e-14)
+    first = opt.step(closure)
+    assert first == rosenbrock(np.array([-1.5, 2.0]))[0]  # step returns the starting loss
+    for _ in range(30):
+        opt.step(closure)
+    assert np.linalg.norm(rosenbrock(x)[1]) < 1e-6
+    assert opt.n_iter > 10  # the memory carried over between calls
+    assert len(opt.s_history) == len(opt.y_history) == len(opt.rho_history) > 0
+
+
+def bfgs_inverse_hessian(s_list, y_list, h0):
+    """H_{k+1} = (I - rho s y^T) H_k (I - rho y s^T) + rho s s^T (Nocedal & Wright eq. 6.17)."""
+    h = h0
+    eye = np.eye(h0.shape[0])
+    for s, y in zip(s_list, y_list):
+        rho = 1.0 / (y @ s)
+        h = (eye - rho * np.outer(s, y)) @ h @ (eye - rho * np.outer(y, s)) + rho * np.outer(s, s)
+    return h
+
+
+def test_two_loop_recursion_equals_explicit_bfgs_matrix():
+    rng = np.random.default_rng(0)
+    n = 6
+    m = rng.standard_normal((n, n))
+    hessian = m @ m.T + n * np.eye(n)  # y = H s has positive curvature
+    s_list = [rng.standard_normal(n) for _ in range(4)]
+    y_list = [hessian @ s for s in s_list]
+    gamma = (s_list[-1] @ y_list[-1]) / (y_list[-1] @ y_list[-1])
+    g = rng.standard_normal(n)
+    d = two_loop_direction(g, s_list, y_list, [1 / (y @ s) for s, y in zip(s_list, y_list)], gamma)
+    h = bfgs_inverse_hessian(s_list, y_list, gamma * np.eye(n))
+    np.testing.assert_allclose(d, -h @ g, rtol=1e-11)
+    assert g @ d < 0  # a descent direction
+
+
+def test_two_loop_satisfies_the_secant_equation_of_the_newest_pair():
+    """The implied inverse Hessian maps the newest y to the newest s (H y = s)."""
+    rng = np.random.default_rng(1)
+    n = 4
+    m = rng.standard_normal((n, n))
+    hessian = m @ m.T + np.eye(n)
+    s_list = [rng.standard_normal(n) for _ in range(n)]
+    y_list = [hessian @ s for s in s_list]
+    g = rng.standard_normal(n)
+    d = two_loop_direction(g, s_list, y_list, [1 / (y @ s) for s, y in zip(s_list, y_list)], 1.0)
+    # BFGS satisfies the secant equation H y_k = s_k for the newest pair only; with n pairs on a
+    # quadratic the final H satisfies it for the newest and is close to the inverse Hessian.
+    h = bfgs_inverse_hessian(s_list, y_list, np.eye(n))
+    np.testing.assert_allclose(h @ y_list[-1], s_list[-1], rtol=1e-10)
+    np.testing.assert_allclose(d, -h @ g, rtol=1e-10)
+
+
+def test_cubic_interpolate_finds_the_minimum_of_a_cubic():
+    # f(x) = x^3 - 3x: f(0) = 0, f'(0) = -3, f(2) = 2, f'(2) = 9; local minimum at x = 1
+    assert cubic_interpolate(0.0, 0.0, -3.0, 2.0, 2.0, 9.0) == pytest.approx(1.0, rel=1e-14)
+    assert cubic_interpolate(2.0, 2.0, 9.0, 0.0, 0.0, -3.0) == pytest.approx(1.0, rel=1e-14)
+    # clipped to the bounds, and the midpoint when no real minimiser exists
+    assert cubic_interpolate(0.0, 0.0, -3.0, 2.0, 2.0, 9.0, bounds=(1.5, 3.0)) == 1.5
+    # f = 2x^3 - 3x^2 + x through (0, 0, f'=1) and (1, 0, f'=1): minimum at (3 + sqrt 3) / 6
+    assert cubic_interpolate(0.0, 0.0, 1.0, 1.0, 0.0, 1.0) == pytest.approx((3 + 3**0.5) / 6)
+    # f = x^3 + x is increasing: no minimiser, the midpoint of [0, 1]
+    assert cubic_interpolate(0.0, 0.0, 1.0, 1.0, 2.0, 4.0) == 0.5
+
+
+@pytest.mark.parametrize("t0", [1e-3, 0.05, 1.0, 30.0])
+def test_strong_wolfe_returns_a_point_satisfying_the_conditions(t0):
+    x0 = np.array([-1.2, 1.0])
+    f0, g0 = rosenbrock(x0)
+    d = -g0 / np.linalg.norm(g0)
+    gtd = float(g0 @ d)
+
+    def along(t):
+        return rosenbrock(x0 + t * d)
+
+    f, g, t, evals = strong_wolfe(along, t0, d, f0, g0, gtd)
+    assert f == rosenbrock(x0 + t * d)[0]
+    np.testing.assert_array_equal(g, rosenbrock(x0 + t * d)[1])
+    assert f <= f0 + 1e-4 * t * gtd  # sufficient decrease
+    assert abs(g @ d) <= 0.9 * abs(gtd)  # strong curvature condition
+    assert 1 <= evals <= 25
+
+
+def test_history_size_bounds_the_memory():
+    x = np.array([-1.5, 2.0])
+    opt = LBFGS(x, history_size=3, max_iter=40, tolerance_change=1e-14)
+    opt.step(lambda: rosenbrock(x))
+    assert len(opt.s_history) == 3
+    assert all(
+        r == pytest.approx(1 / (y @ s))
+        for s, y, r in zip(opt.s_history, opt.y_history, opt.rho_history)
+    )
+
+
+def test_several_parameters_of_any_shape_and_float32():
+    target = np.arange(1.0, 7.0)
+    a = np.zeros((2, 2), dtype=np.float32)
+    b = np.zeros(2, dtype=np.float32)
+
+    def closure():
+        z = np.concatenate([a.ravel(), b]).astype(np.float64)
+        r = z - target
+        return 0.5 * float(r @ r), [r[:4].reshape(2, 2), r[4:]]
+
+    opt = LBFGS([a, b], line_search_fn="strong_wolfe", tolerance_grad=1e-5)
+    opt.step(closure)
+    assert a.dtype == np.float32
+    np.testing.assert_allclose(np.concatenate([a.ravel(), b]), target, rtol=1e-5)
+
+
+def test_already_optimal_point_is_left_alone():
+    x = np.array([1.0, 1.0])
+    opt = LBFGS(x)
+    assert opt.step(lambda: rosenbrock(x)) == 0.0
+    assert opt.func_evals == 1 and opt.n_iter == 0
+    np.testing.assert_array_equal(x, [1.0, 1.0])
+
+
+def test_learning_rate_change_scales_the_next_steps():
+    x, y = np.array([3.0]), np.array([3.0])
+
+    def closure_for(v):
+        return lambda: (float(v[0] ** 2), 2 * v)
+
+    fast, slow = LBFGS(x, max_iter=1), LBFGS(y, max_iter=1)
+    fast.step(closure_for(x))
+    slow.step(closure_for(y))
+    np.testing.assert_array_equal(x, y)  # first step: t = min(1, 1/|g|_1) * lr
+    slow.lr = 0.5
+    fast.step(closure_for(x))
+    slow.step(closure_for(y))
+    # second step: quasi-Newton direction d (exact on a parabola) times t = lr
+    assert x[0] == pytest.approx(0.0, abs=1e-12)
+    assert y[0] == pytest.approx((3.0 - 1.0 / 6.0 * 6.0) / 2)  # halfway to the minimum
