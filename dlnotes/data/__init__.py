@@ -1,0 +1,54 @@
+"""Data for Parts II and III: datasets, splits, normalization, mini-batches, augmentation.
+
+Everything works offline: scikit-learn's digits are bundled with scikit-learn, a Fashion-MNIST
+subset ships with dlnotes (``fashion_mnist_subset.npz``, MIT licence, (c) 2017 Zalando SE, see
+``LICENSE-fashion-mnist.txt``), and the synthetic 2-D sets are generated from a seed.
+
+==============================  ==========================================================
+``load_digits``                 1797 digit images 8x8, pixels in [0, 1]
+``load_fashion_mnist_subset``   6000 train + 2000 test Fashion-MNIST images 28x28 (shipped)
+``load_fashion_mnist``          the full 60000 + 10000 from a local folder of idx files
+``make_spirals/moons/circles``  synthetic 2-D classification sets
+``train_dev_test_split``        stratified, seeded splits
+``Standardizer``                normalization fitted on the training split only
+``minibatches``                 a seeded mini-batch iterator
+``random_flip/shift/crop``,     image augmentation, and ``Augmenter`` chaining them
+``add_noise``
+==============================  ==========================================================
+
+Defined in chapter 01 (Setting up a learning problem).
+"""
+
+from dlnotes.data.augment import Augmenter, add_noise, random_crop, random_flip, random_shift
+from dlnotes.data.datasets import (
+    FASHION_MNIST_CLASSES,
+    FASHION_MNIST_DIR,
+    load_digits,
+    load_fashion_mnist,
+    load_fashion_mnist_subset,
+    make_circles,
+    make_moons,
+    make_spirals,
+    read_idx,
+)
+from dlnotes.data.preprocessing import Standardizer, minibatches, train_dev_test_split
+
+__all__ = [
+    "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_DIR",
+    "Augmenter",
+    "Standardizer",
+    "add_noise",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_fashion_mnist_subset",
+    "make_circles",
+    "make_moons",
+    "make_spirals",
+    "minibatches",
+    "random_crop",
+    "random_flip",
+    "random_shift",
+    "read_idx",
+    "train_dev_test_split",
+]

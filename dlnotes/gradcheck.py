@@ -1,0 +1,331 @@
+"""Gradient checking: compare backprop's gradients with two-sided finite differences.
+
+    df/dx_i  ~  (f(x + h e_i) - f(x - h e_i)) / (2h)          error O(h^2)
+
+and report the relative error ``||g_analytic - g_numeric|| / (||g_analytic|| + ||g_numeric||)``
+against the book's thresholds:
+
+==================  ==========================================================
+``< 1e-7``          great: the gradient is right
+``1e-7 .. 1e-5``    fine for most layers; look closer if there are no kinks
+``1e-5 .. 1e-3``    suspicious
+``>= 1e-3``         almost certainly a bug
+==================  ==========================================================
+
+Pitfalls the model-level check handles for you: it works on a float64 copy (float32 rounding
+alone gives errors around 1e-3), turns dropout off (a new mask per evaluation is a different
+function), and includes the L1/L2 penalties in the objective. Kinks (ReLU at 0) can still
+produce a rare large error; check after some training too, not only at initialization.
+
+Defined in chapter 08 (Gradient checking).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dlnotes._validate import check_scalar
+from dlnotes.layers import Dropout, Layer
+from dlnotes.layers._base import seed_to_rng
+from dlnotes.losses import get_loss, penalty
+
+__all__ = [
+    "GREAT",
+    "WORRY",
+    "GradcheckReport",
+    "check_layer",
+    "check_model",
+    "numerical_gradient",
+    "numerical_gradient_array",
+    "relative_error",
+    "verdict",
+]
+
+#: Below this relative error a gradient is "great".
+GREAT = 1e-7
+#: Between ``GREAT`` and this value it is "fine"; between this and ``WORRY`` "suspicious".
+OK = 1e-5
+#: At or above this relative error there is almost certainly a bug.
+WORRY = 1e-3
+
+
+def _check_h(h: float) -> float:
+    return check_scalar("h", h, low=0.0, low_inclusive=False)
+
+
+def _check_x(x: Any) -> np.ndarray:
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError("x must be a floating-point numpy array (it is perturbed in place)")
+    return x
+
+
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, *, h: float = 1e-5
+) -> np.ndarray:
+    """Two-sided numerical gradient of a scalar function at ``x``.
+
+    ``grad[i] = (f(x + h e_i) - f(x - h e_i)) / (2h)``. ``x`` is perturbed *in place* (one entry
+    at a time, restored exactly afterwards), so ``f`` may read ``x`` through a closure, e.g. when
+    ``x`` is a layer's weight. Use float64: in float32 the rounding error of ``f`` divided by
+    ``2h`` swamps the result. Costs ``2 x.size`` evaluations of ``f``.
+
+    Defined in chapter 08 (Gradient checking).
+    """
+    x = _check_x(x)
+    h = _check_h(h)
+    grad = np.zeros(x.shape, dtype=np.float64)
+    flat, gflat = x.reshape(-1), grad.reshape(-1)
+    if not np.shares_memory(flat, x):
+        raise ValueError("x must be contiguous so it can be perturbed in place")
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        f_plus = float(f(x))
+        flat[i] = old - h
+        f_minus = float(f(x))
+        flat[i] = old
+        gflat[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def numerical_gradient_array(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray, *, h: float = 1e-5
+) -> np.ndarray:
+    """Numerical ``dL/dx`` for an array-valued ``out = f(x)`` and upstream ``dout = dL/dout``.
+
+    ``grad[i] = sum((f(x + h e_i) - f(x - h e_i)) * dout) / (2h)``: the gradient of the scalar
+    ``L = sum(f(x) * dout)``, which is exactly what a layer's backward computes. ``x`` is
+    perturbed in place as in :func:`numerical_gradient`.
+
+    Defined in chapter 08 (Gradient checking).
+    """
+    dout = np.asarray(dout, dtype=np.float64)
+
+    def scalar(z: np.ndarray) -> float:
+        out = np.asarray(f(z))
+        if out.shape != dout.shape:
+            raise ValueError(f"f(x) has shape {out.shape} but dout has shape {dout.shape}")
+        return float(np.sum(out * dout))
+
+    return numerical_gradient(scalar, x, h=h)
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """``||a - b||_2 / (||a||_2 + ||b||_2)`` (0 when both are 0): scale-free, in ``[0, 1]``.
+
+    Defined in chapter 08 (Gradient checking).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    denom = np.linalg.norm(a) + np.linalg.norm(b)
+    if denom == 0:
+        return 0.0
+    return float(np.linalg.norm(a - b) / denom)
+
+
+def verdict(error: float) -> str:
+    """``"great"`` (< 1e-7), ``"fine"`` (< 1e-5), ``"suspicious"`` (< 1e-3) or ``"bug?"``.
+
+    Defined in chapter 08 (Gradient checking).
+    """
+    if not np.isfinite(error):
+        return "bug?"
+    if error < GREAT:
+        return "great"
+    if error < OK:
+        return "fine"
+    if error < WORRY:
+        return "suspicious"
+    return "bug?"
+
+
+@dataclass
+class GradcheckReport:
+    """One row per checked array: ``name``, ``shape``, ``checked`` (entries compared),
+    ``error`` (relative error) and ``verdict`` (:func:`verdict`, or ``"zero"`` when both
+    gradients vanish).
+
+    Defined in chapter 08 (Gradient checking).
+    """
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def max_error(self) -> float:
+        """The worst relative error over all rows."""
+        return max((r["error"] for r in self.rows), default=0.0)
+
+    def passed(self, threshold: float = GREAT) -> bool:
+        """True when every row's relative error is below ``threshold``."""
+        return all(r["error"] < threshold for r in self.rows)
+
+    def __str__(self) -> str:
+        lines = [f"{'array':<14} {'shape':<14} {'checked':>7}  {'rel. error':>10}  verdict"]
+        for r in self.rows:
+            lines.append(
+                f"{r['name']:<14} {r['shape']!s:<14} {r['checked']:>7}  "
+                f"{r['error']:>10.2e}  {r['verdict']}"
+            )
+        return "\n".join(lines)
+
+    def _add(
+        self, name: str, analytic: np.ndarray, numeric: np.ndarray, shape: tuple, zero_tol: float
+    ) -> None:
+        if max(np.linalg.norm(analytic), np.linalg.norm(numeric)) < zero_tol:
+            # both are rounding noise around a true zero (a bias followed by BatchNorm): the
+            # relative error of two noise vectors is meaningless
+            err, word = 0.0, "zero"
+        else:
+            err = relative_error(analytic, numeric)
+            word = verdict(err)
+        self.rows.append(
+            {
+                "name": name,
+                "shape": shape,
+                "checked": int(np.size(numeric)),
+                "error": err,
+                "verdict": word,
+            }
+        )
+
+
+def _generators(obj: Any) -> list[tuple[np.random.Generator, Any]]:
+    """Every Generator attribute of a layer or of a model's layers, with its current state."""
+    layers = getattr(obj, "layers", [obj])
+    gens = [
+        v for layer in layers for v in vars(layer).values() if isinstance(v, np.random.Generator)
+    ]
+    return [(g, copy.deepcopy(dict(g.bit_generator.state))) for g in gens]
+
+
+def _restore(gens: list[tuple[np.random.Generator, Any]]) -> None:
+    for g, state in gens:
+        g.bit_generator.state = copy.deepcopy(state)
+
+
+def check_layer(
+    layer: Layer,
+    X: np.ndarray,
+    dout: np.ndarray | None = None,
+    *,
+    h: float = 1e-5,
+    seed: int | np.random.Generator | None = 2718,
+    zero_tol: float = 1e-8,
+) -> GradcheckReport:
+    """Check a module's ``backward`` (``dX`` and every parameter gradient) in float64.
+
+    Works on a float64 copy of ``layer`` in its current mode. ``dout`` is the upstream gradient
+    (default: standard normal from ``seed``; it should not be a multiple of ``X`` or of the
+    output, which can make the true gradient nearly vanish and the relative error meaningless).
+    Rows where both gradients have a norm below ``zero_tol`` are reported as ``"zero"`` with
+    error 0 (see :func:`check_model`). Randomness inside the layer (dropout masks) is
+    frozen: every evaluation reuses the mask of the analytic pass.
+
+    Defined in chapter 08 (Gradient checking).
+    """
+    h = _check_h(h)
+    layer = copy.deepcopy(layer)
+    layer.astype(np.float64)
+    layer.index = None
+    X = np.array(X, dtype=np.float64)
+    gens = _generators(layer)
+    out = layer.forward(X)
+    if dout is None:
+        dout = seed_to_rng(seed).standard_normal(out.shape)
+    dout = np.asarray(dout, dtype=np.float64)
+    dX = layer.backward(dout)
+    analytic = [g.copy() for g in layer.grads]
+
+    def run(_: np.ndarray) -> np.ndarray:
+        _restore(gens)
+        return layer.forward(X)
+
+    report = GradcheckReport()
+    assert dX is not None
+    report._add("X", dX, numerical_gradient_array(run, X, dout, h=h), X.shape, zero_tol)
+    for name, p, g in zip(layer.param_names, layer.params, analytic):
+        report._add(name, g, numerical_gradient_array(run, p, dout, h=h), p.shape, zero_tol)
+    return report
+
+
+def check_model(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    loss: Any = "softmax_cross_entropy",
+    l2: float = 0.0,
+    l1: float = 0.0,
+    h: float = 1e-5,
+    num_checks: int | None = 20,
+    seed: int | np.random.Generator | None = 0,
+    zero_tol: float = 1e-8,
+) -> GradcheckReport:
+    """Per-parameter gradient check of a whole :class:`~dlnotes.model.Sequential`.
+
+    The objective is ``J = loss(model(X), y) + (l2/2) sum ||W||^2 + l1 sum |W|`` (penalties on
+    ``model.weights``), evaluated on a float64 copy in train mode with every Dropout switched
+    off (BatchNorm keeps using batch statistics). For each parameter, ``num_checks`` random
+    entries (all entries when None or when the parameter is smaller) are compared; the report
+    has one row per parameter named as ``model.param_names``. The model itself is untouched.
+
+    A parameter whose true gradient is zero (the bias of a Linear followed by BatchNorm, which
+    subtracts it away) has an analytic and a numerical gradient that are both rounding noise;
+    their relative error means nothing, so when both norms are below ``zero_tol`` the row says
+    ``"zero"`` with error 0.
+
+    Defined in chapter 08 (Gradient checking).
+    """
+    h = _check_h(h)
+    loss_fn = get_loss(loss)
+    net = model.astype(np.float64)
+    net.train()
+    for layer in net.layers:
+        if isinstance(layer, Dropout):
+            layer.eval()
+    X = np.array(X, dtype=np.float64)
+    gens = _generators(net)
+    rng = seed_to_rng(seed)
+
+    def objective() -> float:
+        _restore(gens)
+        value, _ = loss_fn(net.forward(X), y)
+        return value + penalty(net.weights, l2=l2, l1=l1)[0]
+
+    _restore(gens)
+    _, dout = loss_fn(net.forward(X), y)
+    net.backward(dout)
+    grads = [g.copy() for g in net.grads]
+    _, pgrads = penalty(net.weights, l2=l2, l1=l1)
+    if pgrads is not None:
+        k = 0
+        for i, decays in enumerate(net.decay):
+            if decays:
+                grads[i] = grads[i] + pgrads[k]
+                k += 1
+
+    report = GradcheckReport()
+    for name, p, g in zip(net.param_names, net.params, grads):
+        flat = p.reshape(-1)
+        if num_checks is None or flat.size <= num_checks:
+            idx = np.arange(flat.size)
+        else:
+            idx = np.sort(rng.choice(flat.size, size=int(num_checks), replace=False))
+        numeric = np.empty(len(idx))
+        for j, i in enumerate(idx):
+            old = flat[i]
+            flat[i] = old + h
+            f_plus = objective()
+            flat[i] = old - h
+            f_minus = objective()
+            flat[i] = old
+            numeric[j] = (f_plus - f_minus) / (2 * h)
+        report._add(name, g.reshape(-1)[idx], numeric, p.shape, zero_tol)
+    return report

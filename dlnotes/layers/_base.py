@@ -1,0 +1,170 @@
+"""The module base class shared by every layer, and the checks every layer uses.
+
+A *module* (``Linear``, ``ReLU``, ...) owns its parameters and their gradients and keeps the
+cache of its last forward pass, so a network is a list of modules and a training step is
+
+    out = layer.forward(X)          # caches what backward needs
+    dX = layer.backward(dout)       # fills layer.grads, aligned with layer.params
+
+Rows are examples: ``X`` has shape ``(N, D)``. Every error names the layer (``layer 2 (Linear
+784 -> 256)`` inside a :class:`~dlnotes.model.Sequential`) and the shapes involved.
+
+Defined in chapter 07 (Initialization).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Layer", "check_mode", "seed_to_rng"]
+
+MODES = ("train", "eval")
+
+
+def check_mode(mode: str) -> str:
+    """Return ``"train"`` or ``"eval"``; ``"test"`` (cs231n's name) is accepted for ``"eval"``."""
+    if mode == "test":
+        return "eval"
+    if mode not in MODES:
+        raise ValueError(f"mode must be 'train' or 'eval' (or 'test'), got {mode!r}")
+    return mode
+
+
+def seed_to_rng(seed: int | np.random.Generator | None, name: str = "seed") -> np.random.Generator:
+    """An int seed, a Generator (used as is) or None (fresh OS entropy) -> a Generator."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng(int(seed))
+    raise TypeError(f"{name} must be an int, a numpy Generator or None, got {seed!r}")
+
+
+class Layer:
+    """Base class of every module: parameters, gradients, train/eval mode, a cache.
+
+    Attributes
+    ----------
+    params : list of ndarray
+        The trainable arrays. They are the *same objects* for the layer's whole life (optimizers
+        update them in place; :meth:`dlnotes.model.Sequential.load` copies into them).
+    grads : list of ndarray
+        ``grads[k]`` is ``dL/dparams[k]`` from the last :meth:`backward` (overwritten, not
+        accumulated as in torch), same shape and dtype as ``params[k]``.
+    param_names : list of str
+        Names matching ``params`` (``"W"``, ``"b"``, ``"gamma"``, ``"beta"``).
+    decay : list of bool
+        Whether ``params[k]`` is a weight that L1/L2 penalties apply to (weights yes, biases and
+        normalization parameters no).
+    buffers : dict of str to ndarray
+        Non-trainable state saved with the model (BatchNorm's running statistics).
+    training : bool
+        Train mode (True) or eval mode (False); see :meth:`train` and :meth:`eval`.
+    in_features, out_features : int or None
+        The feature sizes the layer expects and produces (None when any size works). Used by
+        :class:`~dlnotes.model.Sequential` to catch mismatched layers when it is built.
+
+    Defined in chapter 07 (Initialization).
+    """
+
+    in_features: int | None = None
+    out_features: int | None = None
+    #: Whether the output has the input's shape (activations, dropout; not Flatten).
+    shape_preserving: bool = True
+
+    def __init__(self) -> None:
+        self.params: list[np.ndarray] = []
+        self.grads: list[np.ndarray] = []
+        self.param_names: list[str] = []
+        self.decay: list[bool] = []
+        self.buffers: dict[str, np.ndarray] = {}
+        self.training = True
+        self.cache: Any = None
+        self._out_shape: tuple[int, ...] | None = None
+        #: Position in a Sequential (set by it), used in error messages.
+        self.index: int | None = None
+
+    # -- what subclasses implement -------------------------------------------------------------
+    def describe(self) -> str:
+        """A short description such as ``"Linear 784 -> 256"`` used in error messages."""
+        return type(self).__name__
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        """``"layer 2 (Linear 784 -> 256)"`` inside a Sequential, else ``"Linear 784 -> 256"``."""
+        if self.index is None:
+            return self.describe()
+        return f"layer {self.index} ({self.describe()})"
+
+    # -- the public interface ------------------------------------------------------------------
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Compute the layer's output for a batch ``X`` and cache what :meth:`backward` needs."""
+        if not isinstance(X, np.ndarray) or X.dtype.kind != "f":
+            raise TypeError(
+                f"{self.name}: input must be a floating-point numpy array, got "
+                f"{type(X).__name__}" + (f" of dtype {X.dtype}" if hasattr(X, "dtype") else "")
+            )
+        if self.in_features is not None and (X.ndim != 2 or X.shape[1] != self.in_features):
+            raise ValueError(
+                f"{self.name}: expected input of shape (N, {self.in_features}), got {X.shape}"
+            )
+        out = self._forward(X)
+        self._out_shape = out.shape
+        return out
+
+    def backward(self, dout: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Given ``dout = dL/dout`` (shape of the last output), fill :attr:`grads`, return dL/dX.
+
+        With ``input_grad=False`` the input gradient is not computed and None is returned (the
+        first layer of a network needs no ``dX``: it saves a third of that layer's work).
+        """
+        if self.cache is None:
+            raise RuntimeError(f"{self.name}: backward() called before forward()")
+        if not isinstance(dout, np.ndarray) or dout.shape != self._out_shape:
+            got = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
+            raise ValueError(
+                f"{self.name}: dout must have the shape of the last output {self._out_shape}, "
+                f"got {got}"
+            )
+        return self._backward(dout, input_grad)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        return self.forward(X)
+
+    def train(self, mode: bool = True) -> Layer:
+        """Switch to train mode (``mode=True``) or eval mode; returns the layer."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"mode must be True (train) or False (eval), got {mode!r}")
+        self.training = mode
+        return self
+
+    def eval(self) -> Layer:
+        """Switch to eval mode (dropout off, BatchNorm uses its running statistics)."""
+        return self.train(False)
+
+    @property
+    def mode(self) -> str:
+        """``"train"`` or ``"eval"``."""
+        return "train" if self.training else "eval"
+
+    def set_mode(self, mode: str) -> Layer:
+        """Set the mode by name: ``"train"`` or ``"eval"`` (``"test"`` accepted)."""
+        return self.train(check_mode(mode) == "train")
+
+    def astype(self, dtype: Any) -> None:
+        """Convert parameters, gradients and buffers to ``dtype`` (used on a *copy* of a model)."""
+        self.params = [p.astype(dtype) for p in self.params]
+        self.grads = [g.astype(dtype) for g in self.grads]
+        self.buffers = {k: v.astype(dtype) for k, v in self.buffers.items()}
+        self.cache = None
+        self._out_shape = None
+
+    def __repr__(self) -> str:
+        return self.describe()

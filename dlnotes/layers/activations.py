@@ -1,0 +1,169 @@
+"""Elementwise nonlinearities: ReLU, LeakyReLU, Tanh, Sigmoid (any input shape).
+
+Each has a functional pair ``*_forward(X) -> out, cache`` / ``*_backward(dout, cache) -> dX``
+and a module class. The derivative at a kink follows torch: ReLU passes no gradient at exactly
+0, LeakyReLU passes ``negative_slope * dout`` there.
+
+Defined in chapter 07 (Initialization).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlnotes._validate import check_scalar
+from dlnotes.layers._base import Layer
+
+__all__ = [
+    "LeakyReLU",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "leaky_relu_backward",
+    "leaky_relu_forward",
+    "relu_backward",
+    "relu_forward",
+    "sigmoid_backward",
+    "sigmoid_forward",
+    "tanh_backward",
+    "tanh_forward",
+]
+
+
+def relu_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``out = max(X, 0)``; the cache is ``out`` (its sign is the mask).
+
+    Defined in chapter 07 (Initialization).
+    """
+    out = np.maximum(X, 0)
+    return out, out
+
+
+def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """``dX = dout * [out > 0]``.
+
+    Defined in chapter 07 (Initialization).
+    """
+    return dout * (cache > 0)
+
+
+def leaky_relu_forward(
+    X: np.ndarray, negative_slope: float = 0.01
+) -> tuple[np.ndarray, tuple[np.ndarray, float]]:
+    """``out = X`` where ``X > 0``, else ``negative_slope * X`` (torch's default slope 0.01).
+
+    Defined in chapter 07 (Initialization).
+    """
+    negative_slope = check_scalar("negative_slope", negative_slope)
+    positive = X > 0
+    return np.where(positive, X, negative_slope * X), (positive, negative_slope)
+
+
+def leaky_relu_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np.ndarray:
+    """``dX = dout`` where ``X > 0``, else ``negative_slope * dout``.
+
+    Defined in chapter 07 (Initialization).
+    """
+    positive, negative_slope = cache
+    return np.where(positive, dout, negative_slope * dout)
+
+
+def tanh_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``out = tanh(X)``; the cache is ``out``.
+
+    Defined in chapter 07 (Initialization).
+    """
+    out = np.tanh(X)
+    return out, out
+
+
+def tanh_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """``dX = dout * (1 - out^2)``.
+
+    Defined in chapter 07 (Initialization).
+    """
+    return dout * (1 - cache * cache)
+
+
+def sigmoid_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``out = 1 / (1 + exp(-X))``, computed without overflow for large ``|X|``.
+
+    With ``z = exp(-|X|) <= 1``: ``out = 1/(1+z)`` for ``X >= 0`` and ``z/(1+z)`` for ``X < 0``.
+
+    Defined in chapter 07 (Initialization).
+    """
+    z = np.exp(-np.abs(X))
+    out = np.where(X >= 0, 1, z) / (1 + z)
+    return out, out
+
+
+def sigmoid_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """``dX = dout * out * (1 - out)``.
+
+    Defined in chapter 07 (Initialization).
+    """
+    return dout * cache * (1 - cache)
+
+
+class ReLU(Layer):
+    """``max(X, 0)``. Units whose output is 0 for every input are *dead*: no gradient reaches
+    their weights (see :func:`dlnotes.train.layer_diagnostics`).
+
+    Defined in chapter 07 (Initialization).
+    """
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out, self.cache = relu_forward(X)
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        return relu_backward(dout, self.cache) if input_grad else None
+
+
+class LeakyReLU(Layer):
+    """``X if X > 0 else negative_slope * X`` (default slope 0.01 as torch).
+
+    Defined in chapter 07 (Initialization).
+    """
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = check_scalar("negative_slope", negative_slope)
+
+    def describe(self) -> str:
+        return f"LeakyReLU({self.negative_slope:g})"
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out, self.cache = leaky_relu_forward(X, self.negative_slope)
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        return leaky_relu_backward(dout, self.cache) if input_grad else None
+
+
+class Tanh(Layer):
+    """``tanh(X)``; saturates (gradient -> 0) for large ``|X|``.
+
+    Defined in chapter 07 (Initialization).
+    """
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out, self.cache = tanh_forward(X)
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        return tanh_backward(dout, self.cache) if input_grad else None
+
+
+class Sigmoid(Layer):
+    """``1 / (1 + exp(-X))``; its slope is at most 1/4, so deep sigmoid nets vanish.
+
+    Defined in chapter 07 (Initialization).
+    """
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out, self.cache = sigmoid_forward(X)
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        return sigmoid_backward(dout, self.cache) if input_grad else None

@@ -1,0 +1,217 @@
+"""The affine layer ``out = X @ W + b`` and the Flatten reshape.
+
+Rows are examples: ``X`` has shape ``(N, D)``, ``W`` has shape ``(D, M)`` and ``b`` shape
+``(M,)``. (Courses that put examples in columns write ``Z = W' A + b`` with ``W' = W.T`` of shape
+``(M, D)``; torch stores its weight the same way, ``(out_features, in_features)``.)
+
+Defined in chapter 07 (Initialization).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dlnotes import init as _init
+from dlnotes._validate import check_scalar
+from dlnotes.layers._base import Layer, seed_to_rng
+
+__all__ = [
+    "Flatten",
+    "Linear",
+    "flatten_backward",
+    "flatten_forward",
+    "linear_backward",
+    "linear_forward",
+]
+
+
+def linear_forward(
+    X: np.ndarray, W: np.ndarray, b: np.ndarray | None
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Affine map ``out = X @ W + b``.
+
+    Shapes: ``X (N, D)``, ``W (D, M)``, ``b (M,)`` or None -> ``out (N, M)``.
+    Returns ``(out, cache)`` with ``cache = (X, W)`` for :func:`linear_backward`.
+
+    Defined in chapter 07 (Initialization).
+    """
+    if X.ndim != 2 or W.ndim != 2 or X.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"linear_forward: X must have shape (N, {W.shape[0] if W.ndim == 2 else 'D'}) to "
+            f"match W of shape {W.shape} (D_in, D_out), got X of shape {X.shape}"
+        )
+    out = X @ W
+    if b is not None:
+        if b.shape != (W.shape[1],):
+            raise ValueError(f"linear_forward: b must have shape ({W.shape[1]},), got {b.shape}")
+        out += b
+    return out, (X, W)
+
+
+def linear_backward(
+    dout: np.ndarray, cache: tuple[np.ndarray, np.ndarray], *, input_grad: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Gradients of the affine map, given ``dout = dL/dout`` of shape ``(N, M)``:
+
+        dX = dout @ W.T   (N, D)     dW = X.T @ dout   (D, M)     db = sum_n dout[n]   (M,)
+
+    Returns ``(dX, dW, db)``; ``dX`` is None when ``input_grad=False``.
+
+    Defined in chapter 07 (Initialization).
+    """
+    X, W = cache
+    if dout.shape != (X.shape[0], W.shape[1]):
+        raise ValueError(
+            f"linear_backward: dout must have shape {(X.shape[0], W.shape[1])}, got {dout.shape}"
+        )
+    dW = X.T @ dout
+    db = dout.sum(axis=0)
+    dX = dout @ W.T if input_grad else None
+    return dX, dW, db
+
+
+def flatten_forward(X: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Reshape ``(N, d1, d2, ...)`` to ``(N, d1*d2*...)`` (a view when possible).
+
+    Returns ``(out, cache)`` with ``cache`` the input shape.
+
+    Defined in chapter 09 (Regularization).
+    """
+    if X.ndim < 1:
+        raise ValueError(f"flatten_forward: X must have a batch axis, got shape {X.shape}")
+    return X.reshape(X.shape[0], -1), X.shape
+
+
+def flatten_backward(dout: np.ndarray, cache: tuple[int, ...]) -> np.ndarray:
+    """Reshape the upstream gradient back to the input shape ``cache``.
+
+    Defined in chapter 09 (Regularization).
+    """
+    return dout.reshape(cache)
+
+
+InitSpec = str | Callable[..., np.ndarray] | np.ndarray
+
+_WEIGHT_INITS: dict[str, Callable[..., np.ndarray]] = {
+    "default": _init.torch_default,
+    "xavier_uniform": _init.xavier_uniform,
+    "xavier_normal": _init.xavier_normal,
+    "kaiming_uniform": _init.kaiming_uniform,
+    "kaiming_normal": _init.kaiming_normal,
+}
+
+
+class Linear(Layer):
+    """Fully connected layer ``out = X @ W + b``, ``W`` of shape ``(in_features, out_features)``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        ``D`` and ``M``.
+    bias : bool
+        Whether to learn ``b`` (switch it off before a BatchNorm, whose ``beta`` replaces it).
+    init : str, callable or ndarray
+        How to draw ``W``. ``"default"`` is torch's ``nn.Linear`` default
+        (``U(-1/sqrt(D), 1/sqrt(D))`` for ``W`` and ``b``); ``"xavier_uniform"``,
+        ``"xavier_normal"``, ``"kaiming_uniform"``, ``"kaiming_normal"`` call
+        :mod:`dlnotes.init` with its defaults (Kaiming's default gain is ReLU's ``sqrt(2)``); a
+        callable ``init(shape, seed=rng, dtype=dtype)`` such as
+        ``functools.partial(dlnotes.init.xavier_normal, gain=5/3)``; or an array to copy.
+        Except with ``"default"``, ``b`` starts at zero.
+    seed : int, Generator or None
+        Randomness for ``W`` (and ``b``); None draws fresh OS entropy.
+    dtype : float32 (default, as torch) or float64.
+
+    Defined in chapter 07 (Initialization).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        bias: bool = True,
+        init: InitSpec = "default",
+        seed: int | np.random.Generator | None = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__()
+        self.shape_preserving = False
+        self.in_features = int(check_scalar("in_features", in_features, low=1, integer=True))
+        self.out_features = int(check_scalar("out_features", out_features, low=1, integer=True))
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        rng = seed_to_rng(seed)
+        shape = (self.in_features, self.out_features)
+        if isinstance(init, np.ndarray):
+            if init.shape != shape:
+                raise ValueError(f"init array must have shape {shape}, got {init.shape}")
+            W = init.astype(dtype, copy=True)
+        elif isinstance(init, str):
+            if init not in _WEIGHT_INITS:
+                raise ValueError(f"init must be one of {sorted(_WEIGHT_INITS)}, got {init!r}")
+            W = _WEIGHT_INITS[init](shape, seed=rng, dtype=dtype)
+        elif callable(init):
+            W = np.asarray(init(shape, seed=rng, dtype=dtype), dtype=dtype)
+            if W.shape != shape:
+                raise ValueError(f"init returned shape {W.shape}, expected {shape}")
+        else:
+            raise TypeError(f"init must be a name, a callable or an array, got {init!r}")
+        self.params.append(W)
+        self.param_names.append("W")
+        self.decay.append(True)
+        if bias:
+            if isinstance(init, str) and init == "default":
+                b = _init.torch_default(
+                    (self.out_features,), fan_in=self.in_features, seed=rng, dtype=dtype
+                )
+            else:
+                b = np.zeros(self.out_features, dtype=dtype)
+            self.params.append(b)
+            self.param_names.append("b")
+            self.decay.append(False)
+        self.grads = [np.zeros_like(p) for p in self.params]
+
+    @property
+    def W(self) -> np.ndarray:
+        """The weight, shape ``(in_features, out_features)``."""
+        return self.params[0]
+
+    @property
+    def b(self) -> np.ndarray | None:
+        """The bias, shape ``(out_features,)``, or None."""
+        return self.params[1] if len(self.params) > 1 else None
+
+    def describe(self) -> str:
+        if self.in_features is None:
+            return "Linear"
+        return f"Linear {self.in_features} -> {self.out_features}"
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out, self.cache = linear_forward(X, self.W, self.b)
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        dX, dW, db = linear_backward(dout, self.cache, input_grad=input_grad)
+        self.grads = [dW, db] if len(self.params) > 1 else [dW]
+        return dX
+
+
+class Flatten(Layer):
+    """Reshape images ``(N, H, W)`` or ``(N, C, H, W)`` to rows ``(N, H*W)`` / ``(N, C*H*W)``.
+
+    Defined in chapter 09 (Regularization).
+    """
+
+    shape_preserving = False
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out, self.cache = flatten_forward(X)
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        return flatten_backward(dout, self.cache) if input_grad else None

@@ -1,0 +1,308 @@
+"""Batch normalization and layer normalization for rows ``X`` of shape ``(N, D)``.
+
+Both compute ``xhat = (X - mu) / sqrt(var + eps)`` and ``out = gamma * xhat + beta``; they
+differ in *which* numbers ``mu`` and ``var`` average over:
+
+* BatchNorm: over the batch, per feature (``axis=0``), so an example's output depends on the
+  other examples in its batch. At test time it uses running estimates instead.
+* LayerNorm: over the features, per example (``axis=1``): the same computation in train and
+  test mode, independent of the batch.
+
+Conventions are torch's (``nn.BatchNorm1d``, ``nn.LayerNorm``): ``eps = 1e-5``; ``momentum =
+0.1`` with ``running = (1 - momentum) * running + momentum * batch_stat`` (many papers and Keras
+write the complement, ``0.9 * running + 0.1 * batch``: the same thing); normalisation uses the
+*biased* batch variance (divide by ``N``) while ``running_var`` is updated with the *unbiased*
+one (divide by ``N - 1``).
+
+Defined in chapter 11 (Batch normalization).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dlnotes._validate import check_scalar
+from dlnotes.layers._base import Layer, check_mode
+
+__all__ = [
+    "BatchNorm",
+    "BatchNorm1d",
+    "LayerNorm",
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "layernorm_backward",
+    "layernorm_forward",
+]
+
+
+def _check_affine(name: str, X: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> int:
+    if X.ndim != 2:
+        raise ValueError(f"{name}: X must have shape (N, D), got {X.shape}")
+    D = X.shape[1]
+    for pname, p in (("gamma", gamma), ("beta", beta)):
+        if p.shape != (D,):
+            raise ValueError(
+                f"{name}: {pname} must have shape ({D},) to match X {X.shape}, got {p.shape}"
+            )
+    return D
+
+
+def _normalized_backward(
+    dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray, axis: int
+) -> np.ndarray:
+    """dL/dX for ``xhat = (X - mean(X)) * inv_std`` with statistics over ``axis`` (size ``n``):
+
+    dX = inv_std / n * (n * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
+    """
+    n = xhat.shape[axis]
+    sum_dxhat = dxhat.sum(axis=axis, keepdims=True)
+    sum_dxhat_xhat = (dxhat * xhat).sum(axis=axis, keepdims=True)
+    return (inv_std / n) * (n * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
+
+
+def batchnorm_forward(
+    X: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray | None,
+    running_var: np.ndarray | None,
+    mode: str = "train",
+    *,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """Batch normalization of ``X (N, D)``; ``gamma, beta, running_mean, running_var`` are ``(D,)``.
+
+    Train mode: ``mu = mean_n X``, ``var = mean_n (X - mu)^2`` (biased), ``xhat = (X - mu) /
+    sqrt(var + eps)``, ``out = gamma * xhat + beta``, and *in place*
+
+        running_mean <- (1 - momentum) * running_mean + momentum * mu
+        running_var  <- (1 - momentum) * running_var  + momentum * var * N / (N - 1)
+
+    (skipped when they are None). Eval mode (or ``"test"``): ``xhat = (X - running_mean) /
+    sqrt(running_var + eps)``. Returns ``(out, cache)``.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    mode = check_mode(mode)
+    _check_affine("batchnorm_forward", X, gamma, beta)
+    momentum = check_scalar("momentum", momentum, low=0.0, high=1.0)
+    eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
+    for sname, s in (("running_mean", running_mean), ("running_var", running_var)):
+        if s is not None and s.shape != gamma.shape:
+            raise ValueError(
+                f"batchnorm_forward: {sname} must have shape {gamma.shape}, got {s.shape}"
+            )
+    if mode == "train":
+        N = X.shape[0]
+        if N < 2:
+            raise ValueError(
+                f"batchnorm_forward: train mode needs at least 2 examples per batch to "
+                f"estimate a variance, got X of shape {X.shape}"
+            )
+        mu = X.mean(axis=0)
+        centered = X - mu
+        var = (centered * centered).mean(axis=0)
+        inv_std = 1 / np.sqrt(var + eps)
+        xhat = centered * inv_std
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mu
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += (momentum * N / (N - 1)) * var
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batchnorm_forward: eval mode needs running_mean and running_var")
+        inv_std = 1 / np.sqrt(running_var + eps)
+        xhat = (X - running_mean) * inv_std
+    out = gamma * xhat + beta
+    return out, (mode, xhat, inv_std, gamma)
+
+
+def batchnorm_backward(
+    dout: np.ndarray, cache: tuple[Any, ...], *, input_grad: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Gradients of batch normalization, given ``dout (N, D)``:
+
+        dgamma = sum_n dout * xhat        dbeta = sum_n dout        dxhat = dout * gamma
+        train: dX = inv_std / N * (N dxhat - sum_n dxhat - xhat * sum_n (dxhat * xhat))
+        eval:  dX = dxhat * inv_std       (the running statistics are constants)
+
+    Returns ``(dX, dgamma, dbeta)``; ``dX`` is None when ``input_grad=False``.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    mode, xhat, inv_std, gamma = cache
+    if dout.shape != xhat.shape:
+        raise ValueError(f"batchnorm_backward: dout must have shape {xhat.shape}, got {dout.shape}")
+    dgamma = (dout * xhat).sum(axis=0)
+    dbeta = dout.sum(axis=0)
+    if not input_grad:
+        return None, dgamma, dbeta
+    dxhat = dout * gamma
+    if mode == "eval":
+        return dxhat * inv_std, dgamma, dbeta
+    return _normalized_backward(dxhat, xhat, inv_std, axis=0), dgamma, dbeta
+
+
+def layernorm_forward(
+    X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *, eps: float = 1e-5
+) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """Layer normalization of each row of ``X (N, D)``; ``gamma, beta`` are ``(D,)``.
+
+    ``mu_n = mean_d X[n]``, ``var_n = mean_d (X[n] - mu_n)^2``, ``xhat = (X - mu) /
+    sqrt(var + eps)``, ``out = gamma * xhat + beta``. Identical in train and eval mode.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    _check_affine("layernorm_forward", X, gamma, beta)
+    eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
+    mu = X.mean(axis=1, keepdims=True)
+    centered = X - mu
+    var = (centered * centered).mean(axis=1, keepdims=True)
+    inv_std = 1 / np.sqrt(var + eps)
+    xhat = centered * inv_std
+    return gamma * xhat + beta, (xhat, inv_std, gamma)
+
+
+def layernorm_backward(
+    dout: np.ndarray, cache: tuple[Any, ...], *, input_grad: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Gradients of layer normalization: the BatchNorm formula with the sums over features.
+
+        dX = inv_std / D * (D dxhat - sum_d dxhat - xhat * sum_d (dxhat * xhat)),
+        dxhat = dout * gamma,  dgamma = sum_n dout * xhat,  dbeta = sum_n dout
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    xhat, inv_std, gamma = cache
+    if dout.shape != xhat.shape:
+        raise ValueError(f"layernorm_backward: dout must have shape {xhat.shape}, got {dout.shape}")
+    dgamma = (dout * xhat).sum(axis=0)
+    dbeta = dout.sum(axis=0)
+    if not input_grad:
+        return None, dgamma, dbeta
+    return _normalized_backward(dout * gamma, xhat, inv_std, axis=1), dgamma, dbeta
+
+
+def _check_dtype(dtype: Any) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+class BatchNorm(Layer):
+    """Batch normalization over the batch axis of ``(N, num_features)`` (torch's BatchNorm1d).
+
+    Parameters ``gamma`` (ones) and ``beta`` (zeros); buffers ``running_mean`` (zeros) and
+    ``running_var`` (ones), updated in train mode with ``momentum`` (torch's convention, see
+    the module docstring) and used in eval mode.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__()
+        D = int(check_scalar("num_features", num_features, low=1, integer=True))
+        self.in_features = self.out_features = D
+        self.momentum = check_scalar("momentum", momentum, low=0.0, high=1.0)
+        self.eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
+        dt = _check_dtype(dtype)
+        self.params = [np.ones(D, dtype=dt), np.zeros(D, dtype=dt)]
+        self.param_names = ["gamma", "beta"]
+        self.decay = [False, False]
+        self.grads = [np.zeros_like(p) for p in self.params]
+        self.buffers = {"running_mean": np.zeros(D, dtype=dt), "running_var": np.ones(D, dtype=dt)}
+
+    @property
+    def gamma(self) -> np.ndarray:
+        return self.params[0]
+
+    @property
+    def beta(self) -> np.ndarray:
+        return self.params[1]
+
+    @property
+    def running_mean(self) -> np.ndarray:
+        return self.buffers["running_mean"]
+
+    @property
+    def running_var(self) -> np.ndarray:
+        return self.buffers["running_var"]
+
+    def describe(self) -> str:
+        return f"BatchNorm({self.in_features})"
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out, self.cache = batchnorm_forward(
+            X,
+            self.gamma,
+            self.beta,
+            self.running_mean,
+            self.running_var,
+            self.mode,
+            momentum=self.momentum,
+            eps=self.eps,
+        )
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        dX, dgamma, dbeta = batchnorm_backward(dout, self.cache, input_grad=input_grad)
+        self.grads = [dgamma, dbeta]
+        return dX
+
+
+#: torch's name for the same layer.
+BatchNorm1d = BatchNorm
+
+
+class LayerNorm(Layer):
+    """Layer normalization over the features of each row of ``(N, num_features)``.
+
+    Parameters ``gamma`` (ones) and ``beta`` (zeros); no running statistics, the same in train
+    and eval mode (torch's ``nn.LayerNorm(num_features)``).
+
+    Defined in chapter 11 (Batch normalization).
+    """
+
+    def __init__(self, num_features: int, *, eps: float = 1e-5, dtype: Any = np.float32) -> None:
+        super().__init__()
+        D = int(check_scalar("num_features", num_features, low=1, integer=True))
+        self.in_features = self.out_features = D
+        self.eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
+        dt = _check_dtype(dtype)
+        self.params = [np.ones(D, dtype=dt), np.zeros(D, dtype=dt)]
+        self.param_names = ["gamma", "beta"]
+        self.decay = [False, False]
+        self.grads = [np.zeros_like(p) for p in self.params]
+
+    @property
+    def gamma(self) -> np.ndarray:
+        return self.params[0]
+
+    @property
+    def beta(self) -> np.ndarray:
+        return self.params[1]
+
+    def describe(self) -> str:
+        return f"LayerNorm({self.in_features})"
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out, self.cache = layernorm_forward(X, self.gamma, self.beta, eps=self.eps)
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        dX, dgamma, dbeta = layernorm_backward(dout, self.cache, input_grad=input_grad)
+        self.grads = [dgamma, dbeta]
+        return dX

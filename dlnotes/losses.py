@@ -1,0 +1,247 @@
+"""Losses and penalties, each returning its value *and* its gradient.
+
+=========================  ==============================================================
+``softmax_cross_entropy``  ``L = -(1/N) sum_n log softmax(z_n)[y_n]``, stable for huge logits
+``mse``                    ``L = (1/(N*K)) sum (pred - target)^2`` (torch's ``MSELoss``)
+``l2_penalty``             ``R = (lam/2) sum_W ||W||_F^2``, ``dR/dW = lam * W``
+``l1_penalty``             ``R = lam sum_W |W|``, ``dR/dW = lam * sign(W)``
+=========================  ==============================================================
+
+With ``lam/2`` in the L2 penalty, adding it to the loss and taking an SGD step is exactly SGD
+with ``weight_decay=lam`` (chapter 09). Courses that write ``(lambda / (2m)) ||W||^2`` use
+``lam = lambda / m``.
+
+Defined in chapter 01 (Setting up a learning problem).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from dlnotes._validate import check_scalar
+
+__all__ = [
+    "accuracy",
+    "check_labels",
+    "get_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "log_softmax",
+    "mse",
+    "penalty",
+    "softmax",
+    "softmax_cross_entropy",
+]
+
+
+def _check_logits(name: str, logits: np.ndarray) -> np.ndarray:
+    if not isinstance(logits, np.ndarray) or logits.dtype.kind != "f":
+        got = f"dtype {logits.dtype}" if isinstance(logits, np.ndarray) else type(logits).__name__
+        raise TypeError(f"{name} must be a floating-point numpy array, got {got}")
+    if logits.ndim != 2 or logits.shape[1] < 1:
+        raise ValueError(f"{name} must have shape (N, C), got {logits.shape}")
+    return logits
+
+
+def check_labels(y: np.ndarray, n_examples: int, n_classes: int, name: str = "y") -> np.ndarray:
+    """Require integer class labels of shape ``(N,)`` with values in ``[0, n_classes)``.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer class indices, got dtype {y.dtype}")
+    if y.shape != (n_examples,):
+        raise ValueError(
+            f"{name} must have shape ({n_examples},) to match the logits, got {y.shape}"
+        )
+    if n_examples:
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= n_classes:
+            bad = lo if lo < 0 else hi
+            at = int(np.flatnonzero(y == bad)[0])
+            raise ValueError(
+                f"{name} must hold class indices in [0, {n_classes}) for logits with "
+                f"{n_classes} columns, got {name}[{at}] = {bad}"
+            )
+    return y
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise ``softmax(z)_c = exp(z_c - max z) / sum_k exp(z_k - max z)``, shape ``(N, C)``.
+
+    Subtracting the row maximum changes nothing mathematically and keeps ``exp`` from
+    overflowing.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    logits = _check_logits("logits", logits)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise ``log softmax(z)_c = z_c - max z - log sum_k exp(z_k - max z)``.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    logits = _check_logits("logits", logits)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of the softmax of ``logits (N, C)`` against labels ``y (N,)``.
+
+        L = (1/N) sum_n [ log sum_c exp(z_nc) - z_{n, y_n} ]
+        dL/dz = (softmax(z) - onehot(y)) / N
+
+    Computed with the row maximum subtracted, so logits of 1e4 are fine. Equals torch's
+    ``F.cross_entropy(logits, y)``. Returns ``(loss, dlogits)``, ``dlogits`` of shape ``(N, C)``.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    logits = _check_logits("logits", logits)
+    N, C = logits.shape
+    y = check_labels(y, N, C)
+    if N == 0:
+        raise ValueError("logits must hold at least one example, got shape (0, C)")
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    sum_exp = exp.sum(axis=1)
+    rows = np.arange(N)
+    loss = (float(np.log(sum_exp).sum()) - float(shifted[rows, y].sum())) / N
+    dlogits = exp
+    dlogits *= (1 / (N * sum_exp))[:, None]  # softmax / N
+    dlogits[rows, y] -= 1 / N
+    return loss, dlogits
+
+
+def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean squared error over all ``M`` entries: ``L = (1/M) sum (pred - target)^2``.
+
+    ``dL/dpred = 2 (pred - target) / M``. Equals torch's ``nn.MSELoss()`` (mean reduction).
+    A target of shape ``(N,)`` is accepted for predictions of shape ``(N, 1)``.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
+        raise TypeError("pred must be a floating-point numpy array")
+    target = np.asarray(target)
+    if target.dtype.kind not in "biuf":
+        raise TypeError(f"target must be real-valued, got dtype {target.dtype}")
+    if target.shape != pred.shape:
+        if pred.ndim == 2 and pred.shape[1] == 1 and target.shape == (pred.shape[0],):
+            target = target[:, None]
+        else:
+            raise ValueError(f"target must have the shape of pred {pred.shape}, got {target.shape}")
+    if pred.size == 0:
+        raise ValueError("pred must not be empty")
+    diff = pred - target.astype(pred.dtype, copy=False)
+    loss = float(np.mean(diff * diff))
+    diff *= 2 / pred.size
+    return loss, diff
+
+
+def _check_weights(weights: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarray]:
+    if isinstance(weights, np.ndarray):
+        weights = [weights]
+    out = list(weights)
+    for k, W in enumerate(out):
+        if not isinstance(W, np.ndarray) or W.dtype.kind != "f":
+            raise TypeError(
+                f"weights[{k}] must be a floating-point numpy array, got {type(W).__name__}"
+            )
+    return out
+
+
+def l2_penalty(
+    weights: Sequence[np.ndarray] | np.ndarray, lam: float
+) -> tuple[float, list[np.ndarray]]:
+    """``R = (lam/2) * sum_W ||W||_F^2`` and its gradients ``[lam * W for W in weights]``.
+
+    Pass only the weights (not biases or normalization parameters):
+    :attr:`dlnotes.model.Sequential.weights`.
+
+    Defined in chapter 09 (Regularization).
+    """
+    lam = check_scalar("lam", lam, low=0.0)
+    ws = _check_weights(weights)
+    value = 0.5 * lam * sum(float(np.vdot(W, W)) for W in ws)
+    return value, [lam * W for W in ws]
+
+
+def l1_penalty(
+    weights: Sequence[np.ndarray] | np.ndarray, lam: float
+) -> tuple[float, list[np.ndarray]]:
+    """``R = lam * sum_W sum |W|`` and its (sub)gradients ``[lam * sign(W)]`` (0 at 0).
+
+    Drives many weights to exactly zero, unlike L2.
+
+    Defined in chapter 09 (Regularization).
+    """
+    lam = check_scalar("lam", lam, low=0.0)
+    ws = _check_weights(weights)
+    value = lam * sum(float(np.abs(W).sum()) for W in ws)
+    return value, [lam * np.sign(W) for W in ws]
+
+
+def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of rows whose largest logit is at the label: ``mean(argmax_c z_nc == y_n)``.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    logits = _check_logits("logits", logits)
+    y = check_labels(y, logits.shape[0], logits.shape[1])
+    return float(np.mean(logits.argmax(axis=1) == y))
+
+
+LossFn = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+
+_LOSSES: dict[str, LossFn] = {
+    "softmax_cross_entropy": softmax_cross_entropy,
+    "cross_entropy": softmax_cross_entropy,
+    "mse": mse,
+}
+
+
+def get_loss(loss: str | LossFn) -> LossFn:
+    """A loss by name (``"softmax_cross_entropy"`` / ``"cross_entropy"``, ``"mse"``) or the
+    callable itself: ``loss(output, target) -> (value, doutput)``.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    if isinstance(loss, str):
+        if loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {sorted(_LOSSES)} or a callable, got {loss!r}")
+        return _LOSSES[loss]
+    if not callable(loss):
+        raise TypeError(f"loss must be a name or a callable, got {loss!r}")
+    return loss
+
+
+def penalty(
+    weights: Sequence[np.ndarray], *, l2: float = 0.0, l1: float = 0.0
+) -> tuple[float, list[np.ndarray] | None]:
+    """The sum of :func:`l2_penalty` (``lam = l2``) and :func:`l1_penalty` (``lam = l1``).
+
+    Returns ``(value, grads)`` with ``grads`` aligned with ``weights``, or ``(0.0, None)`` when
+    both strengths are 0.
+
+    Defined in chapter 09 (Regularization).
+    """
+    l2 = check_scalar("l2", l2, low=0.0)
+    l1 = check_scalar("l1", l1, low=0.0)
+    if l2 == 0 and l1 == 0:
+        return 0.0, None
+    value = 0.0
+    grads: list[np.ndarray] | None = None
+    for lam, fn in ((l2, l2_penalty), (l1, l1_penalty)):
+        if lam:
+            v, g = fn(weights, lam)
+            value += v
+            grads = g if grads is None else [a + b for a, b in zip(grads, g)]
+    return value, grads

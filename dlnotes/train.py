@@ -1,0 +1,484 @@
+"""The training loop: ``fit`` with history, callbacks, early stopping, progress and diagnostics.
+
+::
+
+    model = mlp([64, 128, 10], seed=0)
+    opt = dlnotes.optim.SGD(model.params, lr=0.1, momentum=0.9)
+    history = fit(model, X_train, y_train, optimizer=opt, epochs=30, batch_size=64,
+                  dev=(X_dev, y_dev), seed=0)
+    history.dev_acc[-1]
+
+One step on a mini-batch ``(X_b, y_b)`` is::
+
+    logits = model.forward(X_b)
+    loss, dlogits = loss_fn(logits, y_b)
+    model.backward(dlogits)
+    grads = model.grads  (+ l2 * W + l1 * sign(W) for every weight W)
+    optimizer.lr = schedule(t)         # if a schedule is given; t = step index from 0
+    optimizer.step(grads)
+
+``fit`` talks to the optimizer only through ``step(grads)`` and ``lr``. With the same seeds
+(model, ``fit``) two runs give bit-identical histories.
+
+Defined in chapter 03 (Mini-batches and moving averages).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dlnotes._validate import NonFiniteError, check_scalar
+from dlnotes.data.preprocessing import minibatches
+from dlnotes.layers import ReLU
+from dlnotes.layers._base import seed_to_rng
+from dlnotes.losses import check_labels, get_loss, penalty, softmax_cross_entropy
+from dlnotes.model import Sequential
+
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "evaluate",
+    "fit",
+    "layer_diagnostics",
+    "progress_default",
+]
+
+
+@dataclass
+class History:
+    """What :func:`fit` records.
+
+    Per epoch (lists of equal length): ``epoch`` (1, 2, ...), ``train_loss`` (mean mini-batch
+    loss during the epoch, train mode, without penalties), ``train_acc`` (accuracy on those
+    mini-batches; classification only), ``dev_loss`` and ``dev_acc`` (eval mode, when ``dev`` is
+    given), ``lr`` (learning rate of the epoch's last step) and ``diagnostics`` (when asked for).
+    Per step: ``step_loss`` and ``step_lr``. ``seconds`` holds wall-clock time per epoch (the
+    only field that differs between identical runs). ``stopped_epoch`` is set when training
+    stopped early, ``best_epoch`` by :class:`EarlyStopping`; ``diverged`` is True when the loss
+    became inf/NaN with ``on_nonfinite="stop"``.
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    dev_loss: list[float] = field(default_factory=list)
+    dev_acc: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)
+    step_lr: list[float] = field(default_factory=list)
+    diagnostics: list[list[dict[str, Any]]] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    stopped_epoch: int | None = None
+    best_epoch: int | None = None
+    diverged: bool = False
+
+    def as_dict(self, *, with_time: bool = False) -> dict[str, Any]:
+        """The recorded values as a plain dict (``seconds`` only with ``with_time=True``)."""
+        out = {k: v for k, v in vars(self).items() if k != "seconds"}
+        if with_time:
+            out["seconds"] = self.seconds
+        return out
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+
+class Callback:
+    """Hooks :func:`fit` calls. Return True from :meth:`on_epoch_end` to stop training.
+
+    A plain function ``f(epoch, history, model)`` works too (as ``on_epoch_end``).
+
+    Defined in chapter 09 (Regularization).
+    """
+
+    def on_train_begin(self, history: History, model: Sequential) -> None:
+        """Before the first epoch."""
+
+    def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool | None:
+        """After epoch ``epoch`` (1-based) has been recorded in ``history``."""
+        return None
+
+    def on_train_end(self, history: History, model: Sequential) -> None:
+        """After the last epoch (also after an early stop)."""
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    ``monitor`` is a per-epoch :class:`History` field (default ``"dev_loss"``; ``"*_acc"`` is
+    maximised, anything else minimised). With ``restore_best=True`` the parameters and buffers
+    of the best epoch are copied back into the model (in place) when training ends, and
+    ``history.best_epoch`` says which epoch that was.
+
+    Defined in chapter 09 (Regularization).
+    """
+
+    def __init__(
+        self,
+        monitor: str = "dev_loss",
+        *,
+        patience: int = 5,
+        min_delta: float = 0.0,
+        restore_best: bool = True,
+    ) -> None:
+        if monitor not in ("train_loss", "train_acc", "dev_loss", "dev_acc"):
+            raise ValueError(
+                "monitor must be 'train_loss', 'train_acc', 'dev_loss' or "
+                f"'dev_acc', got {monitor!r}"
+            )
+        self.monitor = monitor
+        self.patience = int(check_scalar("patience", patience, low=1, integer=True))
+        self.min_delta = check_scalar("min_delta", min_delta, low=0.0)
+        self.restore_best = bool(restore_best)
+        self.sign = -1.0 if monitor.endswith("acc") else 1.0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = math.inf  # best value seen, times sign (so smaller is better)
+        self.best_epoch: int | None = None
+        self.wait = 0  # epochs since the last improvement
+        self.best_state: dict[str, np.ndarray] | None = None
+
+    def on_train_begin(self, history: History, model: Sequential) -> None:
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool:
+        values = getattr(history, self.monitor)
+        if not values:
+            raise ValueError(
+                f"EarlyStopping monitors {self.monitor!r}, which fit did not "
+                "record (pass dev=(X_dev, y_dev) for dev metrics)"
+            )
+        value = self.sign * values[-1]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self.best_state = model.state_dict()
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def on_train_end(self, history: History, model: Sequential) -> None:
+        history.best_epoch = self.best_epoch
+        if self.restore_best and self.best_state is not None:
+            model.load_state_dict(self.best_state)
+
+
+def progress_default() -> bool:
+    """Whether :func:`fit` shows a progress bar by default: not under pytest and not when
+    ``DLNOTES_STATIC_SITE`` is set (the website build).
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+    return "PYTEST_CURRENT_TEST" not in os.environ and not os.environ.get("DLNOTES_STATIC_SITE")
+
+
+def _check_data(name: str, X: Any, y: Any, model: Sequential) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(X, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(X).__name__}")
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be real-valued, got dtype {X.dtype}")
+    y = np.asarray(y)
+    if X.ndim < 2 or len(X) == 0 or y.ndim < 1 or len(y) != len(X):
+        raise ValueError(
+            f"{name} must have shape (N, D) with N >= 1 and y shape (N,) or (N, K); "
+            f"got {name} {X.shape} and labels {y.shape}"
+        )
+    first = model.layers[0]
+    if first.in_features is not None and (X.ndim != 2 or X.shape[1] != first.in_features):
+        raise ValueError(
+            f"{name} has shape {X.shape} but {first.name} expects (N, {first.in_features})"
+        )
+    # min and max are NaN if any entry is NaN, +-inf if any is infinite: no big temporary
+    if X.dtype.kind == "f" and not (np.isfinite(X.min()) and np.isfinite(X.max())):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        raise ValueError(
+            f"{name} contains {X[bad]} at index {bad}: remove or impute "
+            "non-finite values before training"
+        )
+    return X, y
+
+
+def _output_features(model: Sequential) -> int | None:
+    for layer in reversed(model.layers):
+        if layer.out_features is not None:
+            return layer.out_features
+        if not layer.shape_preserving:
+            return None
+    return None
+
+
+def evaluate(
+    model: Sequential,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    loss: Any = "softmax_cross_entropy",
+    batch_size: int = 2048,
+) -> tuple[float, float | None]:
+    """``(loss, accuracy)`` of ``model`` on ``(X, y)`` in eval mode (accuracy None for
+    regression losses). The model's mode is restored afterwards.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    loss_fn = get_loss(loss)
+    out = model.predict(X, batch_size=batch_size)
+    value, _ = loss_fn(out, y)
+    if loss_fn is softmax_cross_entropy:
+        return value, float(np.mean(out.argmax(axis=1) == y))
+    return value, None
+
+
+def _stats(a: np.ndarray) -> tuple[float, float]:
+    return float(a.mean()), float(a.std())
+
+
+def layer_diagnostics(
+    model: Sequential, update_ratios: dict[int, float] | None = None
+) -> list[dict[str, Any]]:
+    """Per-layer health numbers from the model's last recorded forward/backward pass.
+
+    Needs ``model.record = True`` during that pass (``fit(..., diagnostics=True)`` does it).
+    One dict per layer: ``layer`` (name), ``act_mean``/``act_std`` (its output),
+    ``grad_mean``/``grad_std`` (``dL/d output``), for layers with weights ``weight_std``,
+    ``weight_grad_std`` and ``update_ratio = ||dW|| / ||W||`` of the last step (healthy around
+    1e-3), and for ReLU ``dead_frac``: the fraction of units that output 0 for every example
+    of the batch.
+
+    Defined in chapter 07 (Initialization).
+    """
+    if len(model.activations) != len(model.layers):
+        raise RuntimeError("layer_diagnostics needs a forward pass with model.record = True")
+    rows = []
+    for i, layer in enumerate(model.layers):
+        act = model.activations[i]
+        row: dict[str, Any] = {"layer": layer.describe()}
+        row["act_mean"], row["act_std"] = _stats(act)
+        if len(model.activation_grads) == len(model.layers):
+            row["grad_mean"], row["grad_std"] = _stats(model.activation_grads[i])
+        if layer.decay and layer.decay[0]:
+            row["weight_std"] = float(layer.params[0].std())
+            row["weight_grad_std"] = float(layer.grads[0].std())
+            if update_ratios is not None and i in update_ratios:
+                row["update_ratio"] = update_ratios[i]
+        if isinstance(layer, ReLU):
+            row["dead_frac"] = float(np.mean(~(act > 0).any(axis=0)))
+        rows.append(row)
+    return rows
+
+
+def fit(
+    model: Sequential,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    optimizer: Any,
+    epochs: int = 10,
+    batch_size: int = 64,
+    dev: tuple[np.ndarray, np.ndarray] | None = None,
+    loss: str | Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]] = (
+        "softmax_cross_entropy"
+    ),
+    l2: float = 0.0,
+    l1: float = 0.0,
+    schedule: Callable[[int], float] | None = None,
+    callbacks: Sequence[Any] = (),
+    early_stopping: EarlyStopping | int | None = None,
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+    shuffle: bool = True,
+    seed: int | np.random.Generator | None = 0,
+    progress: bool | None = None,
+    diagnostics: bool = False,
+    on_nonfinite: str = "raise",
+) -> History:
+    """Train ``model`` with mini-batch ``optimizer`` steps on ``(X, y)``; return a History.
+
+    Parameters
+    ----------
+    optimizer
+        Anything with ``step(grads)`` updating ``model.params`` in place and a settable ``lr``
+        (e.g. ``dlnotes.optim.SGD(model.params, lr=0.1, momentum=0.9)``).
+    epochs, batch_size
+        Passes over the data and examples per step (the last batch may be smaller).
+    dev
+        ``(X_dev, y_dev)`` evaluated in eval mode after every epoch.
+    loss
+        ``"softmax_cross_entropy"`` (labels ``(N,)``), ``"mse"`` or ``f(out, y) -> (value, dout)``.
+    l2, l1
+        Penalty strengths on ``model.weights``: ``(l2/2) ||W||^2`` and ``l1 |W|``.
+    schedule
+        ``t -> lr``; ``optimizer.lr = schedule(t)`` before step ``t`` (counted from 0).
+    callbacks
+        :class:`Callback` objects or functions ``f(epoch, history, model)``; True stops.
+    early_stopping
+        An :class:`EarlyStopping`, or an int ``patience`` (on ``dev_loss``, best restored).
+    augment
+        ``augment(X_batch, rng) -> X_batch`` applied to training batches (e.g.
+        :class:`dlnotes.data.Augmenter`).
+    seed
+        Shuffling and augmentation randomness (dropout masks come from the layers' seeds).
+    progress
+        A tqdm bar over epochs; None shows it except under pytest or ``DLNOTES_STATIC_SITE``.
+    diagnostics
+        Record :func:`layer_diagnostics` on the last batch of every epoch.
+    on_nonfinite
+        ``"raise"`` (a :class:`~dlnotes._validate.NonFiniteError` naming epoch and step) or
+        ``"stop"`` (end training, ``history.diverged = True``) when the loss becomes inf/NaN.
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a dlnotes Sequential, got {type(model).__name__}")
+    if not (hasattr(optimizer, "step") and hasattr(optimizer, "lr")):
+        raise TypeError(
+            "optimizer must have a step(grads) method and an lr attribute, got "
+            f"{type(optimizer).__name__}"
+        )
+    epochs = int(check_scalar("epochs", epochs, low=0, integer=True))
+    batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
+    if on_nonfinite not in ("raise", "stop"):
+        raise ValueError(f"on_nonfinite must be 'raise' or 'stop', got {on_nonfinite!r}")
+    loss_fn = get_loss(loss)
+    classify = loss_fn is softmax_cross_entropy
+    X, y = _check_data("X", X, y, model)
+    n_classes = _output_features(model)
+    if classify and n_classes is not None:
+        y = check_labels(y, len(X), n_classes)
+    if dev is not None:
+        if not (isinstance(dev, (tuple, list)) and len(dev) == 2):
+            raise TypeError("dev must be a pair (X_dev, y_dev)")
+        X_dev, y_dev = _check_data("X_dev", dev[0], dev[1], model)
+        if classify and n_classes is not None:
+            y_dev = check_labels(y_dev, len(X_dev), n_classes, name="y_dev")
+    penalty(model.weights, l2=l2, l1=l1)  # validates l2 and l1 now
+    cbs: list[Any] = list(callbacks)
+    if early_stopping is not None:
+        if isinstance(early_stopping, EarlyStopping):
+            cbs.append(early_stopping)
+        else:
+            cbs.append(EarlyStopping(patience=early_stopping))
+    rng = seed_to_rng(seed)
+    decay_index = [i for i, d in enumerate(model.decay) if d]
+    weight_layers = [i for i, layer in enumerate(model.layers) if layer.decay and layer.decay[0]]
+    n_batches = math.ceil(len(X) / batch_size)
+    history = History()
+
+    def train_step(Xb: np.ndarray, yb: np.ndarray, diagnose: bool) -> tuple[float, np.ndarray]:
+        """Forward, loss, backward, penalties, optimizer step; returns (loss, output)."""
+        model.record = diagnose
+        out = model.forward(Xb)
+        value, dout = loss_fn(out, yb)
+        if not math.isfinite(value):
+            return value, out
+        model.backward(dout, input_grad=False)
+        grads = model.grads
+        if l2 or l1:
+            _, pgrads = penalty(model.weights, l2=l2, l1=l1)
+            for i, g in zip(decay_index, pgrads or []):
+                grads[i] = grads[i] + g
+        if not diagnose:
+            optimizer.step(grads)
+            return value, out
+        before = [model.layers[i].params[0].copy() for i in weight_layers]
+        optimizer.step(grads)
+        ratios = {}
+        for i, W0 in zip(weight_layers, before):
+            dW = model.layers[i].params[0] - W0
+            ratios[i] = float(np.linalg.norm(dW) / max(float(np.linalg.norm(W0)), 1e-30))
+        history.diagnostics.append(layer_diagnostics(model, ratios))
+        model.record = False
+        return value, out
+
+    show = progress_default() if progress is None else bool(progress)
+    bar = None
+    if show and epochs > 0:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
+    for cb in cbs:
+        if isinstance(cb, Callback):
+            cb.on_train_begin(history, model)
+    model.train()
+    t = 0  # optimizer steps so far
+    try:
+        # a diverging run is reported once, clearly, below: not as a stream of numpy warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(1, epochs + 1):
+                start = time.perf_counter()
+                total_loss, total_correct, seen = 0.0, 0, 0
+                batches = minibatches(X, y, batch_size, shuffle=shuffle, seed=rng)
+                for b, (Xb, yb) in enumerate(batches):
+                    assert yb is not None
+                    if augment is not None:
+                        Xb = augment(Xb, rng)
+                    if schedule is not None:
+                        optimizer.lr = float(schedule(t))
+                    value, out = train_step(Xb, yb, diagnostics and b == n_batches - 1)
+                    history.step_loss.append(value)
+                    history.step_lr.append(float(optimizer.lr))
+                    if not math.isfinite(value):
+                        if on_nonfinite == "raise":
+                            raise NonFiniteError(
+                                f"the training loss became {value} at epoch {epoch}, step {t} "
+                                f"(lr={optimizer.lr:g}): training diverged; try a smaller "
+                                "learning rate, or fit(..., on_nonfinite='stop') to keep the "
+                                "history"
+                            )
+                        history.diverged = True
+                        break
+                    total_loss += value * len(yb)
+                    seen += len(yb)
+                    if classify:
+                        total_correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
+                    t += 1
+
+                history.epoch.append(epoch)
+                history.train_loss.append(total_loss / seen if seen else math.nan)
+                if classify:
+                    history.train_acc.append(total_correct / seen if seen else math.nan)
+                history.lr.append(float(optimizer.lr))
+                if dev is not None and not history.diverged:
+                    dev_loss, dev_acc = evaluate(model, X_dev, y_dev, loss=loss_fn)
+                    history.dev_loss.append(dev_loss)
+                    if dev_acc is not None:
+                        history.dev_acc.append(dev_acc)
+                history.seconds.append(time.perf_counter() - start)
+                if bar is not None:
+                    bar.set_postfix(_postfix(history))
+                    bar.update(1)
+
+                stop = history.diverged
+                for cb in cbs:
+                    hook = cb.on_epoch_end if isinstance(cb, Callback) else cb
+                    stop = bool(hook(epoch, history, model)) or stop
+                if stop:
+                    if epoch < epochs:
+                        history.stopped_epoch = epoch
+                    break
+    finally:
+        model.record = False
+        if bar is not None:
+            bar.close()
+    for cb in cbs:
+        if isinstance(cb, Callback):
+            cb.on_train_end(history, model)
+    return history
+
+
+def _postfix(history: History) -> dict[str, str]:
+    post = {"loss": f"{history.train_loss[-1]:.4f}"}
+    if history.dev_loss:
+        post["dev_loss"] = f"{history.dev_loss[-1]:.4f}"
+    if history.dev_acc:
+        post["dev_acc"] = f"{history.dev_acc[-1]:.3f}"
+    return post

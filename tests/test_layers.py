@@ -1,0 +1,370 @@
+"""dlnotes.layers: backward passes against central differences (float64), golden values,
+torch conventions (BatchNorm momentum and unbiased running variance, Dropout's drop p), errors."""
+
+import numpy as np
+import pytest
+
+import dlnotes.layers as L
+from dlnotes.gradcheck import check_layer, numerical_gradient_array, relative_error
+
+TOL = 1e-7
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def away_from_zero(shape, seed=0):
+    """Random non-zero inputs kept at least 0.05 from the ReLU kink."""
+    x = rng(seed).standard_normal(shape)
+    return x + 0.05 * np.sign(x)
+
+
+# -- functional backward passes vs finite differences -----------------------------------------
+
+
+def test_linear_backward_matches_finite_differences():
+    r = rng(1)
+    X, W, b = r.standard_normal((5, 4)), r.standard_normal((4, 3)), r.standard_normal(3)
+    dout = r.standard_normal((5, 3))
+    _, cache = L.linear_forward(X, W, b)
+    dX, dW, db = L.linear_backward(dout, cache)
+    f = lambda _: L.linear_forward(X, W, b)[0]  # noqa: E731
+    assert relative_error(dX, numerical_gradient_array(f, X, dout)) < TOL
+    assert relative_error(dW, numerical_gradient_array(f, W, dout)) < TOL
+    assert relative_error(db, numerical_gradient_array(f, b, dout)) < TOL
+
+
+@pytest.mark.parametrize(
+    "forward, backward",
+    [
+        (L.relu_forward, L.relu_backward),
+        (lambda x: L.leaky_relu_forward(x, 0.2), L.leaky_relu_backward),
+        (L.tanh_forward, L.tanh_backward),
+        (L.sigmoid_forward, L.sigmoid_backward),
+    ],
+    ids=["relu", "leaky_relu", "tanh", "sigmoid"],
+)
+def test_activation_backward_matches_finite_differences(forward, backward):
+    X = away_from_zero((6, 5), seed=2)
+    dout = rng(3).standard_normal((6, 5))
+    _, cache = forward(X)
+    num = numerical_gradient_array(lambda _: forward(X)[0], X, dout)
+    assert relative_error(backward(dout, cache), num) < TOL
+
+
+@pytest.mark.parametrize("kind", ["inverted", "vanilla"])
+def test_dropout_backward_with_fixed_mask(kind):
+    X = rng(4).standard_normal((6, 5))
+    mask = rng(5).random((6, 5)) > 0.3
+    dout = rng(6).standard_normal((6, 5))
+    _, cache = L.dropout_forward(X, 0.3, "train", kind=kind, mask=mask)
+    f = lambda _: L.dropout_forward(X, 0.3, "train", kind=kind, mask=mask)[0]  # noqa: E731
+    num = numerical_gradient_array(f, X, dout)
+    assert relative_error(L.dropout_backward(dout, cache), num) < TOL
+
+
+def test_batchnorm_train_backward_matches_finite_differences():
+    r = rng(7)
+    X = r.standard_normal((8, 4)) * 3 + 1
+    gamma, beta = r.standard_normal(4), r.standard_normal(4)
+    dout = r.standard_normal((8, 4))
+    _, cache = L.batchnorm_forward(X, gamma, beta, None, None, "train")
+    dX, dgamma, dbeta = L.batchnorm_backward(dout, cache)
+    f = lambda _: L.batchnorm_forward(X, gamma, beta, None, None, "train")[0]  # noqa: E731
+    assert relative_error(dX, numerical_gradient_array(f, X, dout)) < TOL
+    assert relative_error(dgamma, numerical_gradient_array(f, gamma, dout)) < TOL
+    assert relative_error(dbeta, numerical_gradient_array(f, beta, dout)) < TOL
+
+
+def test_batchnorm_eval_backward_matches_finite_differences():
+    r = rng(8)
+    X = r.standard_normal((5, 3))
+    gamma, beta = r.standard_normal(3), r.standard_normal(3)
+    mean, var = r.standard_normal(3), r.random(3) + 0.5
+    dout = r.standard_normal((5, 3))
+    _, cache = L.batchnorm_forward(X, gamma, beta, mean, var, "eval")
+    dX, dgamma, _ = L.batchnorm_backward(dout, cache)
+    f = lambda _: L.batchnorm_forward(X, gamma, beta, mean, var, "eval")[0]  # noqa: E731
+    assert relative_error(dX, numerical_gradient_array(f, X, dout)) < TOL
+    assert relative_error(dgamma, numerical_gradient_array(f, gamma, dout)) < TOL
+
+
+def test_layernorm_backward_matches_finite_differences():
+    r = rng(9)
+    X = r.standard_normal((4, 6)) * 2 - 1
+    gamma, beta = r.standard_normal(6), r.standard_normal(6)
+    dout = r.standard_normal((4, 6))
+    _, cache = L.layernorm_forward(X, gamma, beta)
+    dX, dgamma, dbeta = L.layernorm_backward(dout, cache)
+    f = lambda _: L.layernorm_forward(X, gamma, beta)[0]  # noqa: E731
+    assert relative_error(dX, numerical_gradient_array(f, X, dout)) < TOL
+    assert relative_error(dgamma, numerical_gradient_array(f, gamma, dout)) < TOL
+    assert relative_error(dbeta, numerical_gradient_array(f, beta, dout)) < TOL
+
+
+# -- modules through check_layer ------------------------------------------------------------
+
+
+def _bn_with_affine(cls):
+    layer = cls(5)
+    layer.params[0][:] = rng(10).standard_normal(5)
+    layer.params[1][:] = rng(11).standard_normal(5)
+    return layer
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: L.Linear(5, 4, seed=0),
+        L.ReLU,
+        lambda: L.LeakyReLU(0.1),
+        L.Tanh,
+        L.Sigmoid,
+        lambda: L.Dropout(0.4, seed=1),
+        lambda: L.Dropout(0.4, kind="vanilla", seed=1),
+        lambda: _bn_with_affine(L.BatchNorm),
+        lambda: _bn_with_affine(L.BatchNorm).eval(),
+        lambda: _bn_with_affine(L.LayerNorm),
+        L.Flatten,
+    ],
+    ids=[
+        "linear",
+        "relu",
+        "leaky",
+        "tanh",
+        "sigmoid",
+        "dropout",
+        "dropout-vanilla",
+        "batchnorm-train",
+        "batchnorm-eval",
+        "layernorm",
+        "flatten",
+    ],
+)
+def test_every_module_passes_gradcheck(make):
+    layer = make()
+    report = check_layer(layer, away_from_zero((7, 5), seed=12))
+    assert report.passed(TOL), str(report)
+    assert {r["name"] for r in report.rows} == {"X", *layer.param_names}
+
+
+def test_flatten_of_images_passes_gradcheck():
+    report = check_layer(L.Flatten(), rng(13).standard_normal((3, 2, 4)))
+    assert report.passed(TOL)
+
+
+# -- golden values --------------------------------------------------------------------------
+
+
+def test_linear_golden_values():
+    X = np.array([[1.0, 2.0], [-1.0, 0.5]])
+    W = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
+    b = np.array([0.1, 0.2, 0.3])
+    out, cache = L.linear_forward(X, W, b)
+    np.testing.assert_allclose(out, [[3.6, -0.8, 1.3], [0.35, 1.2, -1.95]])
+    dout = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
+    dX, dW, db = L.linear_backward(dout, cache)
+    np.testing.assert_allclose(dX, [[-1.5, 2.0], [0.0, 3.0]])
+    np.testing.assert_allclose(dW, [[-1.0, -1.0, -1.0], [3.0, 0.5, -2.0]])
+    np.testing.assert_allclose(db, [3.0, 1.0, -1.0])
+
+
+def test_relu_and_leaky_relu_golden_values():
+    X = np.array([[-2.0, -0.5, 0.0, 0.5, 3.0]])
+    out, cache = L.relu_forward(X)
+    np.testing.assert_array_equal(out, [[0, 0, 0, 0.5, 3]])
+    np.testing.assert_array_equal(L.relu_backward(np.full_like(X, 2.0), cache), [[0, 0, 0, 2, 2]])
+    out, cache = L.leaky_relu_forward(X, 0.1)
+    np.testing.assert_allclose(out, [[-0.2, -0.05, 0, 0.5, 3]])
+    np.testing.assert_allclose(
+        L.leaky_relu_backward(np.full_like(X, 2.0), cache), [[0.2, 0.2, 0.2, 2, 2]]
+    )
+
+
+def test_sigmoid_is_stable_for_huge_inputs_and_tanh_golden():
+    X = np.array([[-1000.0, -1.0, 0.0, 1.0, 1000.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out, _ = L.sigmoid_forward(X)
+    e = np.exp(1.0)
+    np.testing.assert_allclose(out, [[0.0, 1 / (1 + e), 0.5, e / (1 + e), 1.0]], rtol=1e-15)
+    out, cache = L.tanh_forward(np.array([[0.5]]))
+    np.testing.assert_allclose(
+        L.tanh_backward(np.array([[3.0]]), cache), 3 * (1 - np.tanh(0.5) ** 2)
+    )
+
+
+def test_batchnorm_uses_biased_variance_and_torch_running_statistics():
+    X = np.array([[1.0, 10.0], [2.0, 20.0], [4.0, 60.0]])
+    gamma, beta = np.array([2.0, 0.5]), np.array([1.0, -1.0])
+    running_mean, running_var = np.array([0.5, -1.0]), np.array([2.0, 3.0])
+    out, _ = L.batchnorm_forward(X, gamma, beta, running_mean, running_var, "train", momentum=0.1)
+    mu = X.mean(axis=0)
+    biased = ((X - mu) ** 2).sum(axis=0) / 3
+    unbiased = ((X - mu) ** 2).sum(axis=0) / 2
+    np.testing.assert_allclose(out, gamma * (X - mu) / np.sqrt(biased + 1e-5) + beta)
+    np.testing.assert_allclose(running_mean, 0.9 * np.array([0.5, -1.0]) + 0.1 * mu)
+    np.testing.assert_allclose(running_var, 0.9 * np.array([2.0, 3.0]) + 0.1 * unbiased)
+    # eval mode normalises with the running statistics
+    Z = np.array([[3.0, 5.0]])
+    out, _ = L.batchnorm_forward(Z, gamma, beta, running_mean, running_var, "eval")
+    np.testing.assert_allclose(out, gamma * (Z - running_mean) / np.sqrt(running_var + 1e-5) + beta)
+
+
+def test_batchnorm_module_running_stats_converge_and_eval_differs_from_train():
+    layer = L.BatchNorm(3, momentum=0.5, dtype=np.float64)
+    r = rng(14)
+    for _ in range(60):
+        layer.forward(r.normal(2.0, 3.0, size=(500, 3)))
+    np.testing.assert_allclose(layer.running_mean, 2.0, atol=0.4)
+    np.testing.assert_allclose(layer.running_var, 9.0, rtol=0.2)
+    X = r.normal(2.0, 3.0, size=(4, 3))
+    train_out = layer.forward(X)
+    layer.eval()
+    eval_out = layer.forward(X)
+    assert not np.allclose(train_out, eval_out)
+    np.testing.assert_allclose(
+        eval_out, (X - layer.running_mean) / np.sqrt(layer.running_var + 1e-5)
+    )
+
+
+def test_layernorm_normalises_each_row_independently_of_the_batch():
+    X = rng(15).standard_normal((5, 8)) * 4 + 2
+    layer = L.LayerNorm(8, dtype=np.float64)
+    out = layer.forward(X)
+    np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=1), X.var(axis=1) / (X.var(axis=1) + 1e-5))
+    np.testing.assert_allclose(layer.forward(X[2:3]), out[2:3])
+
+
+# -- dropout conventions -----------------------------------------------------------------------
+
+
+def test_dropout_p_is_the_drop_probability_and_inverted_keeps_the_mean():
+    X = rng(16).random((400, 500)) + 0.5
+    out, _ = L.dropout_forward(X, 0.3, "train", seed=0)
+    dropped = np.mean(out == 0)
+    assert abs(dropped - 0.3) < 0.01
+    kept = out != 0
+    np.testing.assert_allclose(out[kept], X[kept] / 0.7)
+    assert abs(out.mean() / X.mean() - 1) < 0.01
+    out_eval, _ = L.dropout_forward(X, 0.3, "eval")
+    np.testing.assert_array_equal(out_eval, X)
+
+
+def test_vanilla_dropout_scales_at_test_time_and_matches_in_expectation():
+    X = rng(17).random((400, 500)) + 0.5
+    out, _ = L.dropout_forward(X, 0.25, "train", kind="vanilla", seed=0)
+    kept = out != 0
+    np.testing.assert_array_equal(out[kept], X[kept])
+    out_test, _ = L.dropout_forward(X, 0.25, "test", kind="vanilla")
+    np.testing.assert_allclose(out_test, 0.75 * X)
+    assert abs(out.mean() / out_test.mean() - 1) < 0.01
+
+
+def test_dropout_masks_are_seeded():
+    X = np.ones((20, 30))
+    a, b = L.Dropout(0.5, seed=3), L.Dropout(0.5, seed=3)
+    np.testing.assert_array_equal(a.forward(X), b.forward(X))
+    np.testing.assert_array_equal(a.forward(X), b.forward(X))  # second masks agree too
+    assert not np.array_equal(a.forward(X), L.Dropout(0.5, seed=4).forward(X))
+    first, second = a.forward(X), a.forward(X)
+    assert not np.array_equal(first, second)  # a new mask every step
+    np.testing.assert_array_equal(a.mask, second != 0)
+    a.eval()
+    np.testing.assert_array_equal(a.forward(X), X)
+
+
+# -- dtypes ---------------------------------------------------------------------------------
+
+
+def test_float32_stays_float32_through_forward_and_backward():
+    X = rng(18).standard_normal((6, 5)).astype(np.float32)
+    for layer in [
+        L.Linear(5, 5, seed=0),
+        L.ReLU(),
+        L.LeakyReLU(),
+        L.Tanh(),
+        L.Sigmoid(),
+        L.Dropout(0.3, seed=0),
+        L.BatchNorm(5),
+        L.LayerNorm(5),
+    ]:
+        out = layer.forward(X)
+        dX = layer.backward(np.ones_like(out))
+        assert out.dtype == np.float32, layer
+        assert dX is not None and dX.dtype == np.float32, layer
+        assert all(g.dtype == np.float32 for g in layer.grads), layer
+
+
+def test_input_grad_false_skips_dx():
+    layer = L.Linear(3, 2, seed=0)
+    layer.forward(np.ones((4, 3), dtype=np.float32))
+    assert layer.backward(np.ones((4, 2), dtype=np.float32), input_grad=False) is None
+    np.testing.assert_allclose(layer.grads[0], np.full((3, 2), 4.0))
+
+
+def test_linear_initialisers_and_bias_flag():
+    lin = L.Linear(200, 50, seed=0)
+    assert np.abs(lin.W).max() <= 1 / np.sqrt(200) and np.abs(lin.b).max() <= 1 / np.sqrt(200)
+    he = L.Linear(200, 50, init="kaiming_normal", seed=0, dtype=np.float64)
+    assert abs(he.W.std() / np.sqrt(2 / 200) - 1) < 0.05
+    np.testing.assert_array_equal(he.b, 0)
+    W = rng(19).standard_normal((3, 2))
+    fixed = L.Linear(3, 2, init=W, bias=False, dtype=np.float64)
+    np.testing.assert_array_equal(fixed.W, W)
+    assert fixed.W is not W and fixed.b is None and fixed.param_names == ["W"]
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+def test_backward_before_forward_names_the_layer():
+    with pytest.raises(RuntimeError, match=r"Linear 3 -> 2: backward\(\) called before forward"):
+        L.Linear(3, 2, seed=0).backward(np.ones((1, 2), dtype=np.float32))
+    with pytest.raises(RuntimeError, match="ReLU: backward"):
+        L.ReLU().backward(np.ones(3))
+
+
+def test_wrong_input_and_dout_shapes_name_layer_and_shapes():
+    lin = L.Linear(4, 2, seed=0)
+    with pytest.raises(
+        ValueError,
+        match=r"Linear 4 -> 2: expected input of shape \(N, 4\), "
+        r"got \(5, 3\)",
+    ):
+        lin.forward(np.ones((5, 3), dtype=np.float32))
+    lin.forward(np.ones((5, 4), dtype=np.float32))
+    with pytest.raises(
+        ValueError,
+        match=r"dout must have the shape of the last output "
+        r"\(5, 2\), got \(5, 3\)",
+    ):
+        lin.backward(np.ones((5, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"BatchNorm\(3\): expected input of shape \(N, 3\)"):
+        L.BatchNorm(3).forward(np.ones((5, 4), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"linear_forward: X must have shape \(N, 3\)"):
+        L.linear_forward(np.ones((2, 4)), np.ones((3, 2)), np.ones(2))
+
+
+def test_unknown_mode_and_kind_and_bad_p():
+    X = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"mode must be 'train' or 'eval'.*got 'tset'"):
+        L.dropout_forward(X, 0.5, "tset")
+    with pytest.raises(ValueError, match=r"mode must be 'train' or 'eval'.*got 'inference'"):
+        L.batchnorm_forward(X, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), "inference")
+    with pytest.raises(ValueError, match="mode must be 'train' or 'eval'"):
+        L.ReLU().set_mode("training")
+    with pytest.raises(ValueError, match="kind must be 'inverted' or 'vanilla', got 'keep'"):
+        L.Dropout(0.5, kind="keep")
+    with pytest.raises(ValueError, match=r"p must be < 1\.0, got 1"):
+        L.Dropout(1)
+    with pytest.raises(TypeError, match="mode must be True"):
+        L.ReLU().train("eval")
+
+
+def test_batchnorm_train_needs_two_examples_and_non_float_input_is_rejected():
+    with pytest.raises(ValueError, match="at least 2 examples"):
+        L.BatchNorm(3).forward(np.ones((1, 3), dtype=np.float32))
+    with pytest.raises(TypeError, match="ReLU: input must be a floating-point numpy array"):
+        L.ReLU().forward(np.ones((2, 2), dtype=int))

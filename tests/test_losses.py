@@ -1,0 +1,126 @@
+"""dlnotes.losses: golden values, stability for huge logits, gradients vs finite differences,
+the L2 / weight-decay equivalence, and label errors."""
+
+import numpy as np
+import pytest
+
+from dlnotes import losses
+from dlnotes.gradcheck import numerical_gradient, relative_error
+from dlnotes.optim import SGD
+
+
+def test_softmax_cross_entropy_golden_value_and_gradient():
+    logits = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]])
+    y = np.array([2, 0])
+    loss, dlogits = losses.softmax_cross_entropy(logits, y)
+    lse = np.log(np.exp(logits).sum(axis=1))
+    assert loss == pytest.approx(((lse[0] - 3.0) + (lse[1] - 0.5)) / 2, rel=1e-14)
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(dlogits, (p - np.eye(3)[y]) / 2, rtol=1e-14)
+
+
+def test_softmax_cross_entropy_gradient_matches_finite_differences():
+    r = np.random.default_rng(0)
+    logits = r.standard_normal((6, 4)) * 3
+    y = r.integers(0, 4, 6)
+    _, dlogits = losses.softmax_cross_entropy(logits, y)
+    num = numerical_gradient(lambda z: losses.softmax_cross_entropy(z, y)[0], logits)
+    assert relative_error(dlogits, num) < 1e-8
+
+
+def test_softmax_cross_entropy_is_stable_for_huge_logits():
+    logits = np.array([[1e4, 0.0, -1e4], [5e3, 5e3 + 1.0, 0.0]])
+    y = np.array([1, 1])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss, dlogits = losses.softmax_cross_entropy(logits, y)
+    # row 0: log(1 + e^-1e4 + ...) - 0 + 1e4 = 1e4; row 1: log(1 + e^-1) (the shift is exact)
+    assert loss == pytest.approx((1e4 + np.log1p(np.exp(-1.0))) / 2, rel=1e-12)
+    assert np.all(np.isfinite(dlogits))
+    shifted, _ = losses.softmax_cross_entropy(logits - 7.0, y)
+    assert shifted == pytest.approx(loss, rel=1e-12)
+
+
+def test_float32_logits_give_float32_gradients():
+    logits = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
+    _, d = losses.softmax_cross_entropy(logits, np.array([0, 1, 2, 0, 1]))
+    assert d.dtype == np.float32
+
+
+def test_softmax_and_log_softmax():
+    z = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 1000.0]])
+    p = losses.softmax(z)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    np.testing.assert_allclose(p[1], 1 / 3)
+    np.testing.assert_allclose(losses.log_softmax(z), np.log(p))
+
+
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.array([0, 3, 1]), r"y must hold class indices in \[0, 3\).*got y\[1\] = 3"),
+        (np.array([0, -1, 1]), r"got y\[1\] = -1"),
+        (np.array([0, 1]), r"y must have shape \(3,\)"),
+    ],
+)
+def test_labels_out_of_range_or_misshaped(y, match):
+    with pytest.raises(ValueError, match=match):
+        losses.softmax_cross_entropy(np.zeros((3, 3)) + 0.5, y)
+
+
+def test_float_labels_are_rejected():
+    with pytest.raises(TypeError, match="y must hold integer class indices, got dtype float64"):
+        losses.softmax_cross_entropy(np.ones((2, 3)), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"logits must have shape \(N, C\)"):
+        losses.softmax_cross_entropy(np.ones(3), np.array([0]))
+
+
+def test_mse_golden_and_gradient():
+    pred = np.array([[1.0, 2.0], [3.0, -1.0]])
+    target = np.array([[0.0, 2.5], [3.0, 1.0]])
+    loss, d = losses.mse(pred, target)
+    assert loss == pytest.approx((1 + 0.25 + 0 + 4) / 4)
+    np.testing.assert_allclose(d, 2 * (pred - target) / 4)
+    num = numerical_gradient(lambda p: losses.mse(p, target)[0], pred.copy())
+    assert relative_error(d, num) < 1e-8
+    loss_col, _ = losses.mse(np.array([[1.0], [2.0]]), np.array([0.0, 4.0]))
+    assert loss_col == pytest.approx((1 + 4) / 2)
+    with pytest.raises(ValueError, match=r"target must have the shape of pred \(2, 2\)"):
+        losses.mse(pred, np.ones(3))
+
+
+def test_l2_and_l1_penalties_golden_and_gradients():
+    W1 = np.array([[1.0, -2.0], [0.5, 0.0]])
+    W2 = np.array([3.0, -0.25])
+    value, grads = losses.l2_penalty([W1, W2], 0.1)
+    assert value == pytest.approx(0.05 * (1 + 4 + 0.25 + 9 + 0.0625))
+    np.testing.assert_allclose(grads[0], 0.1 * W1)
+    value, grads = losses.l1_penalty([W1, W2], 0.2)
+    assert value == pytest.approx(0.2 * (1 + 2 + 0.5 + 3 + 0.25))
+    np.testing.assert_allclose(grads[0], 0.2 * np.array([[1, -1], [1, 0]]))
+    num = numerical_gradient(lambda w: losses.l2_penalty([w], 0.3)[0], W1.copy())
+    assert relative_error(losses.l2_penalty([W1], 0.3)[1][0], num) < 1e-8
+    both, g = losses.penalty([W1], l2=0.1, l1=0.2)
+    assert both == pytest.approx(losses.l2_penalty([W1], 0.1)[0] + losses.l1_penalty([W1], 0.2)[0])
+    np.testing.assert_allclose(g[0], 0.1 * W1 + 0.2 * np.sign(W1))
+    assert losses.penalty([W1]) == (0.0, None)
+    with pytest.raises(ValueError, match="lam must be >= 0"):
+        losses.l2_penalty([W1], -1.0)
+
+
+def test_l2_penalty_step_equals_sgd_weight_decay():
+    r = np.random.default_rng(2)
+    W = r.standard_normal((4, 3))
+    g = r.standard_normal((4, 3))
+    a, b = W.copy(), W.copy()
+    SGD([a], lr=0.1).step([g + losses.l2_penalty([a], 0.01)[1][0]])
+    SGD([b], lr=0.1, weight_decay=0.01).step([g])
+    np.testing.assert_allclose(a, b, rtol=1e-15)
+
+
+def test_get_loss_and_accuracy():
+    assert losses.get_loss("cross_entropy") is losses.softmax_cross_entropy
+    assert losses.get_loss("mse") is losses.mse
+    with pytest.raises(ValueError, match="loss must be one of"):
+        losses.get_loss("hinge")
+    logits = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    assert losses.accuracy(logits, np.array([1, 1, 1])) == pytest.approx(2 / 3)
