@@ -1,0 +1,570 @@
+"""Exercises of chapter 02 (Conditioning and the loss landscape).
+
+* ``ch02_gradient_descent``: ``gradient_descent(grad, x0, lr, steps)`` returns every iterate;
+* ``ch02_max_stable_lr``: ``max_stable_lr(H)``, the stability limit ``2 / λ_max(H)``;
+* ``ch02_clip_by_norm``: ``clip_by_norm(g, max_norm)`` rescales a too-long gradient;
+* ``ch02_lr_challenge``: an explorer challenge, a learning rate that gets the κ = 10 bowl
+  below ``f = 1e-6`` within 60 steps.
+
+Each exercise is laid out the same way: the reference solution (the function a learner
+writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
+(seeded, non-trivial inputs), then one :func:`register` call.
+
+Defined in chapter 02 (Conditioning and the loss landscape).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, ValueVerdict, register
+from dlnotes.landscapes import (
+    Quadratic,
+    Rosenbrock,
+    ill_conditioned_quadratic,
+)
+from dlnotes.landscapes import (
+    gradient_descent as _library_gradient_descent,
+)
+
+# ============================================================================================
+# ch02_gradient_descent
+# ============================================================================================
+
+
+def gradient_descent(
+    grad: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, lr: float, steps: int
+) -> np.ndarray:
+    """Plain gradient descent ``x_{t+1} = x_t - lr ∇f(x_t)`` from ``x0`` (shape ``(d,)``).
+
+    Returns the iterates ``x_0, ..., x_steps`` as an array of shape ``(steps + 1, d)``; the
+    caller's ``x0`` is left untouched.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    x = np.array(x0, dtype=float)  # a new array: the caller's x0 stays as it was
+    xs = [x]
+    for _ in range(steps):
+        x = x - lr * grad(x)  # a new array each step, so earlier rows keep their values
+        xs.append(x)
+    return np.array(xs)
+
+
+def _gd_aliasing(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    xs = [x]
+    for _ in range(steps):
+        x -= lr * grad(x)  # updates the very array already stored in xs
+        xs.append(x)
+    return np.array(xs)
+
+
+def _gd_modifies_x0(grad, x0, lr, steps):
+    x = x0  # not a copy
+    xs = [x.copy()]
+    for _ in range(steps):
+        x -= lr * grad(x)
+        xs.append(x.copy())
+    return np.array(xs)
+
+
+def _gd_ascent(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    xs = [x]
+    for _ in range(steps):
+        x = x + lr * grad(x)
+        xs.append(x)
+    return np.array(xs)
+
+
+def _gd_missing_start(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    xs = []
+    for _ in range(steps):
+        x = x - lr * grad(x)
+        xs.append(x)
+    return np.array(xs).reshape(steps, len(x))
+
+
+def _gd_one_step_too_many(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    xs = [x]
+    for _ in range(steps + 1):
+        x = x - lr * grad(x)
+        xs.append(x)
+    return np.array(xs)
+
+
+def _rotated_quadratic(
+    rng: np.random.Generator, dim: int, kappa: float, L: float = 1.0
+) -> Quadratic:
+    """``A = Q diag(L ... L/κ) Qᵀ`` with a random rotation ``Q``: no axis is an eigenvector."""
+    Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    return Quadratic(Q @ np.diag(L * np.geomspace(1.0, 1.0 / kappa, dim)) @ Q.T)
+
+
+def _start(rng: np.random.Generator, dim: int) -> np.ndarray:
+    return np.round(rng.uniform(0.4, 2.0, dim) * rng.choice([-1.0, 1.0], dim), 3)
+
+
+def _gd_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    bowl2 = ill_conditioned_quadratic(10.0, theta=0.5)
+    cases = [
+        Case("rotated κ=10 quadratic, d=2", (bowl2.grad, _start(rng, 2), 0.5, 12)),
+        Case(
+            "rotated κ=50 quadratic, d=2, lr close to 2/L (zig-zag)",
+            (ill_conditioned_quadratic(50.0, theta=-0.9).grad, _start(rng, 2), 1.8, 10),
+        ),
+        Case(
+            "randomly rotated κ=20 quadratic, d=5",
+            (_rotated_quadratic(rng, 5, 20.0, L=3.0).grad, _start(rng, 5), 0.5, 8),
+        ),
+        Case(
+            "Rosenbrock valley from (-1.2, 1.0)",
+            (Rosenbrock().grad, np.array([-1.2, 1.0]), 1e-3, 20),
+        ),
+        Case("steps=0: only the starting point", (bowl2.grad, _start(rng, 2), 0.3, 0)),
+    ]
+    if hidden:
+        cases = [
+            Case(
+                "randomly rotated κ=100 quadratic, d=8",
+                (_rotated_quadratic(rng, 8, 100.0, L=2.0).grad, _start(rng, 8), 0.9, 15),
+            ),
+            Case(
+                "randomly rotated κ=5 quadratic, d=3",
+                (_rotated_quadratic(rng, 3, 5.0).grad, _start(rng, 3), 1.2, 6),
+            ),
+            Case(
+                "Rosenbrock valley from (0.5, -0.4)",
+                (Rosenbrock().grad, np.array([0.5, -0.4]), 2e-3, 25),
+            ),
+            Case(
+                "rotated κ=30 quadratic, d=2, lr = 1/L",
+                (ill_conditioned_quadratic(30.0, theta=-1.1).grad, _start(rng, 2), 1.0, 9),
+            ),
+            Case("one step, d=4", (_rotated_quadratic(rng, 4, 8.0).grad, _start(rng, 4), 0.7, 1)),
+            Case(
+                "a long run, d=6", (_rotated_quadratic(rng, 6, 10.0).grad, _start(rng, 6), 0.25, 40)
+            ),
+        ]
+    return cases
+
+
+register(
+    Exercise(
+        name="ch02_gradient_descent",
+        chapter="02",
+        title="Gradient descent, every iterate",
+        signature="gradient_descent(grad, x0, lr, steps) -> array of shape (steps + 1, d)",
+        hint=(
+            "Start from a copy of x0, then repeat `steps` times x ← x − lr·grad(x), keeping every "
+            "iterate; np.array(list_of_rows) stacks them. Row 0 is x0 itself."
+        ),
+        solution=gradient_descent,
+        suites={
+            "visible": lambda: _gd_cases(2, hidden=False),
+            "hidden": lambda: _gd_cases(20, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "aliasing",
+                "every row of your result is the final iterate: `x -= lr * grad(x)` updates the "
+                "one array that `xs.append(x)` stored each time. Append a copy "
+                "(`xs.append(x.copy())`) or write `x = x - lr * grad(x)`, which makes a new array.",
+                _gd_aliasing,
+            ),
+            Mistake(
+                "modifies x0 in place",
+                "`x = x0` does not copy, so `x -= ...` writes into the caller's x0. Start from "
+                "`x = np.array(x0, dtype=float)` (or `x0.copy()`).",
+                _gd_modifies_x0,
+            ),
+            Mistake(
+                "gradient ascent",
+                "your iterates go uphill: the update is x ← x − lr·∇f(x), with a minus sign.",
+                _gd_ascent,
+            ),
+            Mistake(
+                "missing the starting point",
+                "your result has `steps` rows; it needs `steps + 1`: row 0 is x0 itself, then one "
+                "row per step.",
+                _gd_missing_start,
+            ),
+            Mistake(
+                "one step too many",
+                "your result has `steps + 2` rows: the loop runs `steps + 1` times. "
+                "`for _ in range(steps)` makes exactly `steps` updates after the starting row.",
+                _gd_one_step_too_many,
+            ),
+        ),
+        references=("dlnotes.landscapes:gradient_descent",),
+    )
+)
+
+
+# ============================================================================================
+# ch02_max_stable_lr
+# ============================================================================================
+
+
+def max_stable_lr(H: np.ndarray) -> float:
+    """The largest stable step of gradient descent on a quadratic with Hessian ``H`` (d×d, SPD).
+
+    Along an eigenvector with eigenvalue λ the error is multiplied by ``1 − lr·λ`` per step, so
+    gradient descent converges iff ``lr < 2 / λ_max(H)``.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    return float(2.0 / np.linalg.eigvalsh(H)[-1])
+
+
+def _lr_one_over_lmax(H):
+    return 1.0 / np.linalg.eigvalsh(H)[-1]
+
+
+def _lr_two_over_lmin(H):
+    return 2.0 / np.linalg.eigvalsh(H)[0]
+
+
+def _lr_diagonal(H):
+    return 2.0 / np.max(np.diag(H))
+
+
+def _lr_trace(H):
+    return 2.0 / np.trace(H)
+
+
+def _spd(rng: np.random.Generator, dim: int, low: float, high: float) -> np.ndarray:
+    """A random rotated symmetric positive-definite matrix with eigenvalues in [low, high]."""
+    Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    eig = np.sort(rng.uniform(low, high, dim))
+    eig[0], eig[-1] = low, high  # pin the extremes so every case is ill-conditioned
+    return Q @ np.diag(eig) @ Q.T
+
+
+def _lr_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    sizes = [(2, 0.9, 4.7), (3, 0.25, 6.0), (5, 0.05, 2.5), (4, 1.3, 11.0)]
+    if hidden:
+        sizes = [(6, 0.1, 3.3), (2, 0.4, 0.75), (8, 0.02, 14.0), (3, 2.0, 9.5)]
+    return [
+        Case(f"rotated {d}×{d} Hessian, eigenvalues from {lo} to {hi}", (_spd(rng, d, lo, hi),))
+        for d, lo, hi in sizes
+    ]
+
+
+register(
+    Exercise(
+        name="ch02_max_stable_lr",
+        chapter="02",
+        title="The largest stable learning rate",
+        signature="max_stable_lr(H) -> float",
+        hint=(
+            "On a quadratic each eigen-direction is multiplied by (1 − lr·λ) per step; all of them "
+            "shrink iff lr < 2/λ_max. np.linalg.eigvalsh(H) gives the eigenvalues of a symmetric "
+            "matrix in increasing order."
+        ),
+        solution=max_stable_lr,
+        suites={
+            "visible": lambda: _lr_cases(3, hidden=False),
+            "hidden": lambda: _lr_cases(30, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "1/λ_max",
+                "1/λ_max is the step that solves the stiffest direction in one step; the limit "
+                "of stability is twice that, 2/λ_max.",
+                _lr_one_over_lmax,
+            ),
+            Mistake(
+                "2/λ_min",
+                "the flattest direction (λ_min) sets how slowly gradient descent converges, not "
+                "when it diverges: the stiffest direction (λ_max) blows up first.",
+                _lr_two_over_lmin,
+            ),
+            Mistake(
+                "2/max(diag H)",
+                "the diagonal of a rotated Hessian is not its eigenvalues: use "
+                "np.linalg.eigvalsh(H) and take the largest.",
+                _lr_diagonal,
+            ),
+            Mistake(
+                "2/trace(H)",
+                "the trace is the sum of all eigenvalues, not the largest one: use "
+                "np.linalg.eigvalsh(H)[-1].",
+                _lr_trace,
+            ),
+        ),
+    )
+)
+
+
+# ============================================================================================
+# ch02_clip_by_norm
+# ============================================================================================
+
+
+def clip_by_norm(g: np.ndarray, max_norm: float) -> np.ndarray:
+    """Clip the gradient ``g`` (any shape) to Euclidean norm at most ``max_norm``.
+
+    ``g · min(1, max_norm / ‖g‖)``, where ``‖g‖`` is the norm over all entries: the direction
+    is kept, only a too-long gradient shrinks. Returns a new array of ``g``'s shape and dtype.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    norm = float(np.sqrt(np.sum(np.square(g, dtype=np.float64))))
+    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return g * scale  # a Python float keeps float32 as float32
+
+
+def _clip_elementwise(g, max_norm):
+    return np.clip(g, -max_norm, max_norm)
+
+
+def _clip_always(g, max_norm):
+    return g * (max_norm / float(np.linalg.norm(g)))
+
+
+def _clip_in_place(g, max_norm):
+    g *= min(1.0, max_norm / float(np.linalg.norm(g)))
+    return g
+
+
+def _clip_squared_norm(g, max_norm):
+    return g * min(1.0, max_norm / float(np.sum(g**2)))
+
+
+def _clip_upcasts(g, max_norm):
+    g64 = np.asarray(g, dtype=np.float64)
+    return g64 * min(1.0, max_norm / float(np.linalg.norm(g64)))
+
+
+def _with_norm(
+    rng: np.random.Generator, shape: tuple[int, ...], norm: float, dtype: Any = np.float64
+) -> np.ndarray:
+    g = rng.standard_normal(shape)
+    return (g * (norm / np.linalg.norm(g))).astype(dtype)
+
+
+def _clip_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    if not hidden:
+        return [
+            Case("a long gradient, ‖g‖ = 5.3 > max_norm = 1.5", (_with_norm(rng, (7,), 5.3), 1.5)),
+            Case(
+                "a short gradient, ‖g‖ = 3 < max_norm = 4: left alone",
+                (_with_norm(rng, (6,), 3.0), 4.0),
+            ),
+            Case(
+                "a float32 gradient, ‖g‖ = 8 > max_norm = 2",
+                (_with_norm(rng, (12,), 8.0, np.float32), 2.0),
+            ),
+            Case(
+                "a (3, 4) gradient matrix: the norm runs over all entries",
+                (_with_norm(rng, (3, 4), 6.5), 1.0),
+            ),
+        ]
+    return [
+        Case("a long gradient, d=20", (_with_norm(rng, (20,), 14.0), 3.0)),
+        Case("a (2, 3, 2) gradient tensor", (_with_norm(rng, (2, 3, 2), 2.6), 0.8)),
+        Case(
+            "a short float32 gradient, ‖g‖ = 1.7 < max_norm = 2.5",
+            (_with_norm(rng, (9,), 1.7, np.float32), 2.5),
+        ),
+        Case("‖g‖ just above max_norm", (_with_norm(rng, (5,), 2.2), 2.0)),
+    ]
+
+
+register(
+    Exercise(
+        name="ch02_clip_by_norm",
+        chapter="02",
+        title="Gradient clipping by norm",
+        signature="clip_by_norm(g, max_norm) -> array like g",
+        hint=(
+            "Compute the norm over all entries, ‖g‖ = sqrt(sum of g²), then return "
+            "g * min(1, max_norm / ‖g‖): a new array, same shape and dtype, same direction."
+        ),
+        solution=clip_by_norm,
+        suites={
+            "visible": lambda: _clip_cases(4, hidden=False),
+            "hidden": lambda: _clip_cases(40, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "element-wise clipping",
+                "np.clip caps each entry separately, which changes the gradient's direction. "
+                "Clipping by norm rescales the whole array: g · min(1, max_norm/‖g‖).",
+                _clip_elementwise,
+            ),
+            Mistake(
+                "always rescales",
+                "short gradients must be left alone: the factor is min(1, max_norm/‖g‖), so only "
+                "gradients longer than max_norm shrink (yours stretches short ones to max_norm).",
+                _clip_always,
+            ),
+            Mistake(
+                "modifies g in place",
+                "`g *= ...` changed the caller's gradient and returned it. Return a new array: "
+                "`return g * scale`.",
+                _clip_in_place,
+            ),
+            Mistake(
+                "squared norm",
+                "np.sum(g**2) is ‖g‖², not ‖g‖: take its square root (or use np.linalg.norm(g)).",
+                _clip_squared_norm,
+            ),
+            Mistake(
+                "float32 turned into float64",
+                "a float32 gradient must stay float32 (half the memory, and what the model "
+                "expects): multiplying by a Python float keeps the dtype, converting to float64 or "
+                "multiplying by an np.float64 does not.",
+                _clip_upcasts,
+            ),
+        ),
+        rtol=1e-5,
+        atol=1e-7,
+    )
+)
+
+
+# ============================================================================================
+# ch02_lr_challenge (explorer challenge: a value)
+# ============================================================================================
+
+CHALLENGE_KAPPA = 10.0
+CHALLENGE_X0 = (2.0, 2.0)
+CHALLENGE_STEPS = 60
+CHALLENGE_TARGET = 1e-6
+
+
+def _challenge_bowl() -> Quadratic:
+    return ill_conditioned_quadratic(CHALLENGE_KAPPA)
+
+
+def _challenge_f(lr: float) -> float:
+    """``f`` after ``CHALLENGE_STEPS`` steps of gradient descent with ``lr`` (inf if it blew up)."""
+    run = _library_gradient_descent(_challenge_bowl(), CHALLENGE_X0, lr, CHALLENGE_STEPS)
+    return math.inf if run.diverged else float(run.fs[-1])
+
+
+@functools.lru_cache(maxsize=1)
+def lr_challenge_band() -> tuple[float, float]:
+    """The learning rates that win the challenge: ``(lo, hi)`` with ``f_60 < 1e-6`` in between.
+
+    ``f_T(lr) = Σ ½ λ_i c_i² (1 − lr λ_i)^{2T}`` is convex in ``lr``, so the winners form one
+    interval: find the best ``lr`` by golden-section search, then each edge by bisection.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    L = _challenge_bowl().L
+    a, b = 0.0, 2.0 / L
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(80):
+        c, d = b - ratio * (b - a), a + ratio * (b - a)
+        if _challenge_f(c) < _challenge_f(d):
+            b = d
+        else:
+            a = c
+    best = (a + b) / 2
+    if not _challenge_f(best) < CHALLENGE_TARGET:
+        raise RuntimeError("the lr challenge has no solution; check its constants")
+
+    def edge(inside: float, outside: float) -> float:
+        for _ in range(60):
+            mid = (inside + outside) / 2
+            if _challenge_f(mid) < CHALLENGE_TARGET:
+                inside = mid
+            else:
+                outside = mid
+        return inside
+
+    return edge(best, 0.0), edge(best, 2.0 / L)
+
+
+def _verify_lr(lr: Any) -> ValueVerdict:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
+        return ValueVerdict(False, f"lr must be a number, e.g. lr = 0.5; got {lr!r}")
+    lr = float(lr)
+    if not (math.isfinite(lr) and lr > 0):
+        return ValueVerdict(False, f"lr must be a positive number, got {lr!r}")
+    bowl = _challenge_bowl()
+    run = _library_gradient_descent(bowl, CHALLENGE_X0, lr, CHALLENGE_STEPS)
+    f = float(run.fs.min())
+    target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"
+    if not run.diverged and f < CHALLENGE_TARGET:
+        lo, hi = lr_challenge_band()
+        return ValueVerdict(
+            True,
+            f"lr = {lr:g} reaches f = {f:.2g}: {target} (any lr from {lo:.3f} to {hi:.3f} does)",
+        )
+    L, mu = bowl.L, bowl.mu
+    steep, flat = abs(1 - lr * L), abs(1 - lr * mu)
+    details = (
+        f"per step, the steep direction (curvature L = {L:g}) is multiplied by "
+        f"|1 − lr·L| = {steep:.3f} and the flat one (μ = {mu:g}) by |1 − lr·μ| = {flat:.3f}",
+    )
+    if run.diverged or steep >= 1.0:
+        when = f"diverged after {run.steps} steps" if run.diverged else f"f = {f:.2g} at best"
+        return ValueVerdict(
+            False, f"lr = {lr:g}: {when}; the target is {target}", "diverged", details
+        )
+    # Which direction is left over after T steps? Eigen-coordinates c of x0 tell.
+    eig, V = np.linalg.eigh(bowl.A)
+    c = V.T @ np.asarray(CHALLENGE_X0)
+    left = 0.5 * eig * (c * np.abs(1 - lr * eig) ** CHALLENGE_STEPS) ** 2
+    mistake = "too small" if left[0] >= left[-1] else "oscillating in the steep direction"
+    return ValueVerdict(
+        False,
+        f"lr = {lr:g}: after {CHALLENGE_STEPS} steps f = {f:.2g}, not below {CHALLENGE_TARGET:g}",
+        mistake,
+        details,
+    )
+
+
+register(
+    Exercise(
+        name="ch02_lr_challenge",
+        chapter="02",
+        title="Challenge: beat the κ = 10 bowl in 60 steps",
+        signature="lr = ...  (a number)",
+        hint=(
+            f"With the explorer, find a learning rate for which gradient descent on "
+            f"ill_conditioned_quadratic(kappa={CHALLENGE_KAPPA:g}) from x0 = {CHALLENGE_X0} "
+            "reaches "
+            f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps. The flat direction wants a "
+            "large step, the steep one must stay below 2/L."
+        ),
+        solution=1.6,
+        kind="value",
+        verify=_verify_lr,
+        mistakes=(
+            Mistake(
+                "diverged",
+                "lr ≥ 2/L = 2: along the steep direction each step multiplies the error by "
+                "|1 − lr·L| ≥ 1, so it grows instead of shrinking. Stay below 2/L.",
+                2.5,
+            ),
+            Mistake(
+                "too small",
+                "the flat direction (curvature μ = L/κ = 0.1) shrinks by only |1 − lr·μ| per step "
+                "and 60 steps are not enough: take the largest step the steep direction "
+                "tolerates.",
+                0.5,
+            ),
+            Mistake(
+                "oscillating in the steep direction",
+                "|1 − lr·L| is close to 1: the steep coordinate flips sign every step and barely "
+                "shrinks (the zig-zag). Back off a little from 2/L.",
+                1.99,
+            ),
+        ),
+    )
+)

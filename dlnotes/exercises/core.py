@@ -1,0 +1,808 @@
+"""The machinery behind :func:`check`: exercise records, registry, running learner code, feedback.
+
+A *function exercise* asks the learner to write a function. :func:`check` calls it on every
+:class:`Case` of a suite and, for each call,
+
+1. runs it under a time limit (``signal.setitimer`` where available, a watchdog thread elsewhere)
+   and under ``sys.setprofile``, which notices if it calls the library's own solution;
+2. reports an exception with the line of the learner's code that raised it;
+3. compares the result with the reference solution's on the same inputs: type, shape, dtype,
+   then every value with ``np.isclose(got, expected, rtol, atol)``;
+4. checks that the inputs were not modified in place and that the result is not an input array.
+
+When some check fails, each known :class:`Mistake` (a small wrong implementation) is run on the
+same inputs; if the learner's behaviour (result and changes to the inputs) matches a mistake's on
+every case, the message names that mistake and gives its hint.
+
+A *value exercise* (an explorer challenge) asks for a number or a setting; its ``verify``
+function runs the experiment with that value and says whether the target was reached and why not.
+
+Defined in chapter 02 (Conditioning and the loss landscape).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import difflib
+import html
+import importlib
+import inspect
+import os
+import pkgutil
+import re
+import signal
+import sys
+import sysconfig
+import textwrap
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import CodeType, FrameType
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = [
+    "Case",
+    "Catalogue",
+    "Exercise",
+    "Mistake",
+    "ValueVerdict",
+    "catalogue",
+    "check",
+    "exercises",
+    "get",
+    "hint",
+    "register",
+]
+
+SUITES = ("visible", "hidden")
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of the learner's function: its arguments and a short description.
+
+    ``args``/``kwargs`` go to the learner's function, the reference and every mistake. Arrays
+    in them are copied afresh for each call, so no call can spoil another's inputs.
+    ``label`` says in words what the case is, e.g. ``"rotated κ=10 quadratic, d=2"``.
+    """
+
+    label: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A common wrong answer, its name and the hint that fixes it.
+
+    For a function exercise ``wrong`` is a wrong implementation with the learner's signature;
+    for a value exercise it is a wrong value that shows the mistake (the tests check that
+    :func:`check` rejects it and names it).
+    """
+
+    name: str
+    hint: str
+    wrong: Any
+
+
+@dataclass(frozen=True)
+class ValueVerdict:
+    """What a value exercise's ``verify`` function concludes about the learner's value.
+
+    ``summary`` is one line (``"lr = 0.3: after 60 steps f = 3.1e-02"``); ``mistake`` is the
+    name of one of the exercise's mistakes when the failure is a known one; ``details`` are
+    extra lines (numbers that explain the diagnosis).
+    """
+
+    passed: bool
+    summary: str
+    mistake: str | None = None
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of the book.
+
+    ``kind="function"``: ``solution`` is the reference implementation, ``suites`` maps
+    ``"visible"``/``"hidden"`` to a function building that suite's cases, ``mistakes`` are
+    wrong implementations. ``references`` names the library functions (``"module:qualname"``)
+    that count as "the reference" for the integrity check, besides ``solution`` itself.
+
+    ``kind="value"``: ``solution`` is one accepted value, ``verify(value)`` returns a
+    :class:`ValueVerdict`, and each mistake's ``wrong`` is a value that shows it.
+    """
+
+    name: str
+    chapter: str
+    title: str
+    signature: str
+    hint: str
+    solution: Any
+    kind: Literal["function", "value"] = "function"
+    suites: Mapping[str, Callable[[], Sequence[Case]]] = field(default_factory=dict)
+    mistakes: tuple[Mistake, ...] = ()
+    references: tuple[str, ...] = ()
+    verify: Callable[[Any], ValueVerdict] | None = None
+    rtol: float = 1e-7
+    atol: float = 1e-10
+    time_limit: float = 5.0
+    new_output: bool = True  # the result must not be (a view of) an input array
+
+    def cases(self, suite: str = "visible") -> list[Case]:
+        """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh."""
+        if suite not in self.suites:
+            raise ValueError(
+                f"suite must be one of {sorted(self.suites)} for {self.name}, got {suite!r}"
+            )
+        return list(self.suites[suite]())
+
+    def mistake(self, name: str) -> Mistake:
+        """The mistake called ``name``."""
+        for m in self.mistakes:
+            if m.name == name:
+                return m
+        raise KeyError(f"{self.name} has no mistake named {name!r}")
+
+    def solution_copy(self) -> Any:
+        """The solution as a learner who typed the same code would pass it.
+
+        For a function exercise, the reference's source compiled afresh in its module's
+        namespace: the same code, but not the reference object, so the integrity check (which
+        rejects calls to the reference itself) lets it through. For a value exercise, the value.
+        """
+        if self.kind == "value":
+            return self.solution
+        source = textwrap.dedent(inspect.getsource(self.solution))
+        namespace = dict(vars(sys.modules[self.solution.__module__]))
+        exec(compile(source, f"<copy of {self.solution.__qualname__}>", "exec"), namespace)
+        return namespace[self.solution.__name__]
+
+    def reference_callables(self) -> list[tuple[str, Any]]:
+        """``(dotted name, object)`` of every callable that counts as the reference solution."""
+        out: list[tuple[str, Any]] = []
+        if self.kind == "function":
+            sol = self.solution
+            out.append((f"{sol.__module__}.{sol.__qualname__}", sol))
+        for spec in self.references:
+            module_name, _, qualname = spec.partition(":")
+            obj: Any = importlib.import_module(module_name)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+            out.append((f"{module_name}.{qualname}", obj))
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Registry
+# --------------------------------------------------------------------------------------------
+
+_REGISTRY: dict[str, Exercise] = {}
+_NAME = re.compile(r"^ch(\d\d)_[a-z0-9_]+$")
+
+
+def register(exercise: Exercise) -> Exercise:
+    """Add ``exercise`` to the catalogue (chapter modules call this at import) and return it."""
+    m = _NAME.match(exercise.name)
+    if not m or m.group(1) != exercise.chapter:
+        raise ValueError(
+            f"exercise name must look like 'ch{exercise.chapter}_what_it_is', "
+            f"got {exercise.name!r} for chapter {exercise.chapter!r}"
+        )
+    if exercise.name in _REGISTRY and _REGISTRY[exercise.name] is not exercise:
+        raise ValueError(f"an exercise named {exercise.name!r} is already registered")
+    if exercise.kind == "function":
+        if not callable(exercise.solution):
+            raise TypeError(f"{exercise.name}: solution must be a function")
+        if set(exercise.suites) != set(SUITES):
+            raise ValueError(
+                f"{exercise.name}: suites must be {SUITES}, got {sorted(exercise.suites)}"
+            )
+    elif exercise.verify is None:
+        raise ValueError(f"{exercise.name}: a value exercise needs a verify function")
+    names = [m.name for m in exercise.mistakes]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{exercise.name}: mistake names must be unique, got {names}")
+    _REGISTRY[exercise.name] = exercise
+    return exercise
+
+
+def _load_chapters() -> None:
+    """Import every ``dlnotes.exercises.chNN`` module; each registers its exercises."""
+    package = importlib.import_module("dlnotes.exercises")
+    for info in pkgutil.iter_modules(package.__path__):
+        if re.fullmatch(r"ch\d\d", info.name):
+            importlib.import_module(f"dlnotes.exercises.{info.name}")
+
+
+def exercises() -> list[Exercise]:
+    """Every registered exercise, in chapter and then registration order."""
+    _load_chapters()
+    return sorted(_REGISTRY.values(), key=lambda e: e.chapter)
+
+
+def get(name: str) -> Exercise:
+    """The exercise called ``name`` (e.g. ``"ch02_gradient_descent"``)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be an exercise name (a string), got {type(name).__name__}")
+    _load_chapters()
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
+        also = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"there is no exercise named {name!r}{also}")
+    return _REGISTRY[name]
+
+
+class _Text(str):
+    """A string that Jupyter displays as plain text (no quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def hint(name: str) -> str:
+    """The hint of exercise ``name``, as a string that Jupyter shows as plain text."""
+    ex = get(name)
+    return _Text(f"{ex.name} ({ex.signature}): {ex.hint}")
+
+
+class Catalogue(list):
+    """Rows ``{"name", "chapter", "title", "signature", "hint"}`` that print as a table."""
+
+    columns = ("name", "chapter", "title", "signature", "hint")
+
+    def __repr__(self) -> str:
+        lines = []
+        for row in self:
+            lines.append(f"{row['name']}  (chapter {row['chapter']}) {row['title']}")
+            lines.append(f"    {row['signature']}")
+            lines.append(f"    hint: {row['hint']}")
+        return "\n".join(lines) if lines else "(no exercises)"
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{c}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(row[c]))}</td>" for c in self.columns) + "</tr>"
+            for row in self
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def catalogue(chapter: int | str | None = None) -> Catalogue:
+    """A table of every exercise (or one chapter's): name, chapter, title, signature, hint."""
+    want = None if chapter is None else f"{int(chapter):02d}"
+    return Catalogue(
+        {c: getattr(ex, c) for c in Catalogue.columns}
+        for ex in exercises()
+        if want is None or ex.chapter == want
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Running learner code: time limit, integrity, exceptions
+# --------------------------------------------------------------------------------------------
+
+
+class _TimeUp(BaseException):
+    """Raised into learner code when time is up (a BaseException: `except Exception` misses it)."""
+
+
+@dataclass
+class _Run:
+    """What happened when a function was called on one case."""
+
+    output: Any = None
+    error: BaseException | None = None
+    timed_out: bool = False
+    where: traceback.FrameSummary | None = None  # the learner's line that raised or was running
+    called_reference: str | None = None
+    args: tuple[Any, ...] = ()  # the argument objects after the call
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _code_objects(obj: Any) -> list[CodeType]:
+    """The code objects whose execution means ``obj`` (a function, method or class) ran."""
+    obj = inspect.unwrap(obj) if callable(obj) else obj
+    if inspect.isclass(obj):
+        codes = []
+        for member in vars(obj).values():
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            if isinstance(member, property):
+                member = member.fget
+            codes.extend(_code_objects(member) if inspect.isfunction(member) else [])
+        return codes
+    func = getattr(obj, "__func__", obj)
+    code = getattr(func, "__code__", None)
+    return [code] if isinstance(code, CodeType) else []
+
+
+def _signal_timer_available() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """Raise :class:`_TimeUp` in this (main) thread after ``seconds``, then every 0.2 s.
+
+    Code that swallows even that (``except BaseException: pass`` in a loop) is stopped too:
+    from the second alarm on, a trace function raises at the next line of learner code, which
+    is inside its ``except`` clause, where the same ``try`` cannot catch it.
+    """
+    fired = 0
+    traced: list[tuple[FrameType, Any]] = []  # (frame, its previous f_trace)
+
+    def raise_at_next_line(frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "line" and frame.f_code.co_filename != __file__:
+            raise _TimeUp
+        return raise_at_next_line
+
+    def on_alarm(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        fired += 1
+        if fired > 1:
+            sys.settrace(raise_at_next_line)
+            # only the learner's frames: those called from ours (stop at the first of ours)
+            while frame is not None and frame.f_code.co_filename != __file__:
+                traced.append((frame, frame.f_trace))
+                frame.f_trace = raise_at_next_line
+                frame = frame.f_back
+        raise _TimeUp
+
+    previous, previous_trace = signal.signal(signal.SIGALRM, on_alarm), sys.gettrace()
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        sys.settrace(previous_trace)
+        for frame, f_trace in traced:
+            frame.f_trace = f_trace
+
+
+def _library_dirs() -> tuple[str, ...]:
+    paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the dlnotes package
+    return tuple(os.path.abspath(p) + os.sep for p in (*paths, here))
+
+
+def _learner_frame(tb: Any) -> traceback.FrameSummary | None:
+    """The innermost traceback frame in the learner's own code (not dlnotes, numpy or stdlib)."""
+    frames = traceback.extract_tb(tb)
+    libs = _library_dirs()
+    mine = [f for f in frames if not os.path.abspath(f.filename).startswith(libs)]
+    return mine[-1] if mine else (frames[-1] if frames else None)
+
+
+def _call(
+    fn: Callable[..., Any], case: Case, seconds: float, forbidden: Mapping[CodeType, str]
+) -> _Run:
+    """Call ``fn`` on fresh copies of the case's arguments, time-limited and watched."""
+    args, kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
+    run = _Run(args=args, kwargs=kwargs)
+
+    def profiler(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and run.called_reference is None and frame.f_code in forbidden:
+            run.called_reference = forbidden[frame.f_code]
+
+    def target() -> None:
+        sys.setprofile(profiler if forbidden else None)
+        try:
+            with np.errstate(all="ignore"):
+                run.output = fn(*args, **kwargs)
+        except _TimeUp as err:
+            run.timed_out = True
+            run.where = _learner_frame(err.__traceback__)
+        except (Exception, SystemExit) as err:
+            run.error = err
+            run.where = _learner_frame(err.__traceback__)
+        finally:
+            sys.setprofile(None)
+
+    if _signal_timer_available():
+        previous_profile = sys.getprofile()
+        try:
+            with _alarm(seconds):
+                target()
+        except _TimeUp:  # fired after fn returned, before the timer was disarmed
+            run.timed_out = True
+        finally:
+            sys.setprofile(previous_profile)
+        return run
+    # Fallback (Windows, or check() called from a thread): a watchdog thread, then an
+    # asynchronous exception raised into the learner's thread if it does not return in time.
+    worker = threading.Thread(target=target, daemon=True, name="dlnotes-check")
+    worker.start()
+    worker.join(seconds)
+    for _ in range(10):  # repeated, in case the learner's code catches the first ones
+        if not worker.is_alive() or worker.ident is None:
+            break
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(worker.ident), ctypes.py_object(_TimeUp)
+        )
+        worker.join(0.2)
+        run.timed_out = True
+    return run
+
+
+def _fresh(x: Any) -> Any:
+    """A copy of every array inside ``x`` (tuples, lists and dicts are rebuilt, the rest shared)."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, tuple):
+        return tuple(_fresh(v) for v in x)
+    if isinstance(x, list):
+        return [_fresh(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _fresh(v) for k, v in x.items()}
+    return x
+
+
+def _arrays(x: Any) -> Iterator[np.ndarray]:
+    if isinstance(x, np.ndarray):
+        yield x
+    elif isinstance(x, (tuple, list)):
+        for v in x:
+            yield from _arrays(v)
+    elif isinstance(x, dict):
+        for v in x.values():
+            yield from _arrays(v)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Exact equality of every array inside ``a`` and ``b`` (NaNs equal)."""
+    xs, ys = list(_arrays(a)), list(_arrays(b))
+    return len(xs) == len(ys) and all(
+        x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
+        for x, y in zip(xs, ys)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing results
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.6g}"
+    return str(v)
+
+
+def _describe(v: Any) -> str:
+    """A short description of an input or output value for the feedback."""
+    if isinstance(v, np.ndarray):
+        with np.printoptions(precision=4, threshold=6, edgeitems=2, linewidth=70):
+            body = np.array2string(v, separator=", ").replace("\n", "")
+        return f"{body} ({v.dtype}, shape {v.shape})"
+    if callable(v):
+        name = getattr(v, "__qualname__", type(v).__name__)
+        return f"<function {name}>"
+    if isinstance(v, (list, tuple)) and len(v) > 6:
+        return f"{type(v).__name__} of length {len(v)}"
+    return _fmt(v)
+
+
+def _real_scalar(v: Any) -> float | None:
+    """``v`` as a float if it is a real number (or a 0-d real array), else ``None``."""
+    if isinstance(v, bool) or isinstance(v, np.bool_):
+        return None
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iuf":
+        return float(v)
+    return None
+
+
+def _type_name(v: Any) -> str:
+    if isinstance(v, np.ndarray):
+        return f"an array of shape {v.shape}"
+    if v is None:
+        return "None"
+    text = repr(v)
+    shown = f" {text}" if len(text) <= 40 else ""
+    return f"{type(v).__name__}{shown}"
+
+
+def _compare(
+    expected: Any, got: Any, rtol: float, atol: float, equal_nan: bool = False
+) -> tuple[str, list[str]] | None:
+    """``None`` when ``got`` matches ``expected``, else ``(kind, lines)`` saying how it differs.
+
+    ``kind`` is one of ``"type"``, ``"shape"``, ``"dtype"``, ``"values"``.
+    """
+    if isinstance(expected, tuple):
+        if not isinstance(got, tuple) or len(got) != len(expected):
+            return "type", [f"expected a tuple of {len(expected)} results, got {_type_name(got)}"]
+        for i, (e, g) in enumerate(zip(expected, got)):
+            problem = _compare(e, g, rtol, atol, equal_nan)
+            if problem:
+                kind, lines = problem
+                return kind, [f"in result {i}: {lines[0]}", *lines[1:]]
+        return None
+    if isinstance(expected, np.ndarray):
+        if not isinstance(got, np.ndarray):
+            fix = " (np.array(...) turns a list of rows into one)" if isinstance(got, list) else ""
+            return "type", [
+                f"expected a numpy array of shape {expected.shape}, got {_type_name(got)}{fix}"
+            ]
+        if got.shape != expected.shape:
+            return "shape", [f"wrong shape: expected {expected.shape}, got {got.shape}"]
+        if got.dtype != expected.dtype:
+            return "dtype", [f"wrong dtype: expected {expected.dtype}, got {got.dtype}"]
+        if got.dtype.kind not in "biufc":
+            return "type", [f"expected numbers, got an array of dtype {got.dtype}"]
+        close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        if close.all():
+            return None
+        return "values", _value_lines(expected, got, close)
+    e = _real_scalar(expected)
+    if e is not None:
+        g = _real_scalar(got)
+        if g is None:
+            return "type", [f"expected a single number, got {_type_name(got)}"]
+        if np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=equal_nan):
+            return None
+        ratio = f" (got / expected = {g / e:.4g})" if e != 0 and np.isfinite(g) else ""
+        return "values", [f"wrong value: expected {_fmt(e)}, got {_fmt(g)}{ratio}"]
+    return None if got == expected else ("values", [f"expected {expected!r}, got {got!r}"])
+
+
+def _value_lines(expected: np.ndarray, got: np.ndarray, close: np.ndarray) -> list[str]:
+    bad = np.argwhere(~close)
+    diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+    finite = np.where(np.isfinite(diff), diff, -1.0)
+    worst = np.unravel_index(int(np.argmax(finite)), diff.shape) if diff.size else ()
+    worst_txt = f"; largest |difference| {diff[worst]:.3g} at {tuple(int(i) for i in worst)}"
+    lines = [
+        f"wrong values: {len(bad)} of {expected.size} entries differ, the first at index "
+        f"{tuple(int(i) for i in bad[0])}{worst_txt if np.isfinite(diff).any() else ''}"
+    ]
+    for idx in bad[:3]:
+        at = tuple(int(i) for i in idx)
+        lines.append(f"  at {at}: expected {_fmt(expected[at])}, got {_fmt(got[at])}")
+    if not np.all(np.isfinite(got)):
+        lines.append("  your result holds inf or nan: the values blew up")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# check()
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Outcome:
+    """One case: the learner's run, the expected result and what went wrong (empty if nothing)."""
+
+    case: Case
+    run: _Run
+    expected: Any
+    problems: list[str]
+    modified: list[str]
+    aliased: bool
+
+
+def _param_names(fn: Callable[..., Any], n: int) -> list[str]:
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"argument {i + 1}" for i in range(n)]
+
+
+def _behaviour(run: _Run, case: Case, names: list[str]) -> tuple[list[str], bool]:
+    """Names of the arguments ``run`` modified, and whether its output is an input array."""
+    modified = [
+        name for name, before, after in zip(names, case.args, run.args) if not _same(before, after)
+    ]
+    modified += [k for k in case.kwargs if not _same(case.kwargs[k], run.kwargs.get(k))]
+    inputs = list(_arrays((run.args, run.kwargs)))
+    aliased = any(np.shares_memory(out, arr) for out in _arrays(run.output) for arr in inputs)
+    return modified, aliased
+
+
+def _same_behaviour(ex: Exercise, a: _Run, b: _Run, case: Case, names: list[str]) -> bool:
+    if a.error is not None or b.error is not None or a.timed_out or b.timed_out:
+        return False
+    if _compare(a.output, b.output, ex.rtol, ex.atol, equal_nan=True) is not None:
+        return False
+    mod_a, alias_a = _behaviour(a, case, names)
+    mod_b, alias_b = _behaviour(b, case, names)
+    after_a, after_b = list(_arrays((a.args, a.kwargs))), list(_arrays((b.args, b.kwargs)))
+    return (
+        mod_a == mod_b
+        and alias_a == alias_b
+        and len(after_a) == len(after_b)
+        and all(
+            _compare(x, y, ex.rtol, ex.atol, equal_nan=True) is None
+            for x, y in zip(after_a, after_b)
+        )
+    )
+
+
+def _where(frame: traceback.FrameSummary | None, verb: str = "in") -> list[str]:
+    if frame is None:
+        return []
+    base = os.path.basename(frame.filename)
+    in_cell = "ipykernel" in frame.filename or base.startswith("<ipython-input")
+    place = "of your cell" if in_cell else f"of {base}"
+    lines = [f"  {verb} {frame.name}, line {frame.lineno} {place}:"]
+    if frame.line:
+        lines.append(f"      {frame.line.strip()}")
+    return lines
+
+
+def _inputs(case: Case, names: list[str]) -> str:
+    parts = [f"{n} = {_describe(v)}" for n, v in zip(names, case.args)]
+    parts += [f"{k} = {_describe(v)}" for k, v in case.kwargs.items()]
+    return "  inputs: " + "; ".join(parts)
+
+
+def _hint_lines(mistake: Mistake) -> list[str]:
+    return [f"  Likely mistake: {mistake.name} — {mistake.hint}"]
+
+
+def _check_function(ex: Exercise, fn: Any, suite: str, seconds: float) -> tuple[bool, str]:
+    fname = ex.signature.split("(")[0].strip()
+    if not callable(fn):
+        return False, (
+            f"{ex.name}: expected your function {ex.signature}, got {_type_name(fn)}. "
+            f"Pass the function itself, without calling it: check({ex.name!r}, {fname})"
+        )
+    cases = ex.cases(suite)
+    call_form = ex.signature.split("->")[0].strip()
+    try:
+        theirs = inspect.signature(fn)
+        theirs.bind(*cases[0].args, **cases[0].kwargs)
+    except TypeError as bind_error:
+        return False, (
+            f"{ex.name}: your function has the signature "
+            f"{getattr(fn, '__name__', 'f')}{theirs}, but the checks call it as "
+            f"{call_form} ({bind_error})"
+        )
+    except ValueError:  # builtins without a signature: let the call decide
+        pass
+    forbidden = {
+        code: dotted for dotted, obj in ex.reference_callables() for code in _code_objects(obj)
+    }
+    names = _param_names(ex.solution, max(len(c.args) for c in cases))
+    outcomes: list[_Outcome] = []
+    n = len(cases)
+    for i, case in enumerate(cases, start=1):
+        run = _call(fn, case, seconds, forbidden)
+        head = f"{ex.name}: check {i} of {n} ({case.label})"
+        if run.called_reference:
+            return False, (
+                f"{ex.name}: your function calls dlnotes' own solution "
+                f"({run.called_reference}), directly or through another function. Write it "
+                "yourself: this exercise scores zero while your function calls the reference."
+            )
+        if run.timed_out:
+            lines = [
+                f"{head}: your function did not return within {seconds:g} s: "
+                "is there a loop that never ends?"
+            ]
+            lines += _where(run.where, "stopped in")
+            return False, "\n".join([*lines, _inputs(case, names)])
+        if run.error is not None:
+            err = run.error
+            if isinstance(err, NotImplementedError):
+                return False, (
+                    f"{ex.name}: {fname} is not written yet: it still raises "
+                    "NotImplementedError. Replace `raise NotImplementedError()` with "
+                    "your code, run that cell, then run this one again."
+                )
+            lines = [
+                f"{head}: your function raised {type(err).__name__}: {err}",
+                *_where(run.where),
+                _inputs(case, names),
+            ]
+            return False, "\n".join(lines)
+        expected = ex.solution(*_fresh(case.args), **_fresh(dict(case.kwargs)))
+        problems: list[str] = []
+        problem = _compare(expected, run.output, ex.rtol, ex.atol)
+        if problem:
+            problems += problem[1]
+        modified, aliased = _behaviour(run, case, names)
+        for name in modified:
+            problems.append(
+                f"your function modified its input {name} in place (the caller's "
+                f"{name} changed): work on a copy"
+            )
+        if aliased and ex.new_output:
+            problems.append(
+                "your function returned (a view of) its input array instead of a "
+                "new array: changing one would change the other"
+            )
+        outcomes.append(_Outcome(case, run, expected, problems, modified, aliased))
+
+    failed = [k for k, o in enumerate(outcomes) if o.problems]
+    what = "hidden checks" if suite == "hidden" else "checks"
+    if not failed:
+        return True, f"✓ {ex.name}: all {n} {what} passed"
+    first = outcomes[failed[0]]
+    lines = [
+        f"{ex.name}: {n - len(failed)} of {n} {what} passed. "
+        f"Check {failed[0] + 1} ({first.case.label}) failed:",
+        *(f"  {p}" for p in first.problems),
+        _inputs(first.case, names),
+    ]
+    mistake = _match_mistake(ex, outcomes, seconds, names)
+    if mistake is not None:
+        lines += _hint_lines(mistake)
+    if len(failed) > 1:
+        lines.append("  also failed: checks " + ", ".join(str(k + 1) for k in failed[1:]))
+    return False, "\n".join(lines)
+
+
+def _match_mistake(
+    ex: Exercise, outcomes: list[_Outcome], seconds: float, names: list[str]
+) -> Mistake | None:
+    """The first known mistake that behaves exactly like the learner's function on every case."""
+    for mistake in ex.mistakes:
+        if all(
+            _same_behaviour(ex, _call(mistake.wrong, o.case, seconds, {}), o.run, o.case, names)
+            for o in outcomes
+        ):
+            return mistake
+    return None
+
+
+def _check_value(ex: Exercise, value: Any) -> tuple[bool, str]:
+    assert ex.verify is not None
+    if callable(value):
+        return False, f"{ex.name}: expected a value ({ex.signature}), got a function"
+    verdict = ex.verify(value)
+    if verdict.passed:
+        return True, f"✓ {ex.name}: {verdict.summary}"
+    lines = [f"{ex.name}: {verdict.summary}", *(f"  {d}" for d in verdict.details)]
+    if verdict.mistake is not None:
+        lines += _hint_lines(ex.mistake(verdict.mistake))
+    return False, "\n".join(lines)
+
+
+def check(
+    exercise: str | Exercise,
+    answer: Any,
+    *,
+    suite: str = "visible",
+    time_limit: float | None = None,
+) -> None:
+    """Check the learner's ``answer`` to ``exercise``; print ``✓ ...`` or raise ``AssertionError``.
+
+    ``answer`` is the learner's function (function exercises) or value (explorer challenges).
+    ``suite="hidden"`` runs the hidden checks (other seeds and sizes) used when grading.
+    Each call of the learner's function is stopped after ``time_limit`` seconds (default: the
+    exercise's, 5 s). The ``AssertionError`` says which check failed, expected vs got, and the
+    likely mistake with a hint when the wrong result matches a known one.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    __tracebackhide__ = True
+    ex = exercise if isinstance(exercise, Exercise) else get(exercise)
+    if suite not in SUITES:
+        raise ValueError(f"suite must be 'visible' or 'hidden', got {suite!r}")
+    seconds = ex.time_limit if time_limit is None else float(time_limit)
+    if not seconds > 0:
+        raise ValueError(f"time_limit must be > 0 seconds, got {time_limit!r}")
+    start = time.perf_counter()
+    if ex.kind == "value":
+        passed, message = _check_value(ex, answer)
+    else:
+        passed, message = _check_function(ex, answer, suite, seconds)
+    if not passed:
+        raise AssertionError(message) from None
+    elapsed = time.perf_counter() - start
+    print(message + (f" ({elapsed:.1f} s)" if elapsed > 1.0 else ""))

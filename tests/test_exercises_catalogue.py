@@ -1,0 +1,138 @@
+"""Every catalogued exercise accepts its reference solution and rejects each of its known
+mistakes with the mistake's name, on both suites.
+
+Parametrised over the registry, so the exercises of every chapter module added later are
+covered without touching this file.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from dlnotes.exercises import check, exercises
+from dlnotes.exercises.core import _arrays
+
+EXERCISES = exercises()
+FUNCTION_EXERCISES = [ex for ex in EXERCISES if ex.kind == "function"]
+MISTAKES = [(ex, m) for ex in EXERCISES for m in ex.mistakes]
+SUITES = ("visible", "hidden")
+
+
+def _id(obj) -> str:
+    if isinstance(obj, tuple):
+        return f"{obj[0].name}-{obj[1].name}"
+    return obj.name
+
+
+@pytest.mark.parametrize("suite", SUITES)
+@pytest.mark.parametrize("ex", EXERCISES, ids=_id)
+def test_the_reference_solution_passes(ex, suite, capsys):
+    check(ex.name, ex.solution_copy(), suite=suite)
+    assert capsys.readouterr().out.startswith(f"✓ {ex.name}: ")
+
+
+@pytest.mark.parametrize("suite", SUITES)
+@pytest.mark.parametrize(("ex", "mistake"), MISTAKES, ids=[_id(p) for p in MISTAKES])
+def test_each_known_mistake_is_rejected_and_named(ex, mistake, suite):
+    with pytest.raises(AssertionError) as info:
+        check(ex.name, mistake.wrong, suite=suite)
+    msg = str(info.value)
+    claimed = re.findall(r"Likely mistake: (.+?) — ", msg)
+    assert claimed == [mistake.name], msg
+    assert mistake.hint in msg
+
+
+@pytest.mark.parametrize("ex", FUNCTION_EXERCISES, ids=_id)
+def test_the_reference_object_itself_is_refused(ex):
+    with pytest.raises(AssertionError, match="calls dlnotes' own solution"):
+        check(ex.name, ex.solution)
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=_id)
+def test_every_exercise_is_fully_described(ex):
+    assert ex.title and ex.hint and ex.signature
+    assert len(ex.mistakes) >= 2, "list the common wrong answers"
+    assert all(m.name and m.hint for m in ex.mistakes)
+    for dotted, obj in ex.reference_callables():  # every named reference resolves
+        assert callable(obj), dotted
+
+
+@pytest.mark.parametrize("ex", FUNCTION_EXERCISES, ids=_id)
+def test_cases_are_seeded_nontrivial_and_hidden_differs(ex):
+    visible, hidden = ex.cases("visible"), ex.cases("hidden")
+    assert len(visible) >= 3 and len(hidden) >= 3
+    for case in visible + hidden:
+        for arr in _arrays((case.args, dict(case.kwargs))):
+            if arr.dtype.kind == "f" and arr.size > 1:
+                assert not np.all(arr == arr.flat[0]), f"{case.label}: a constant input array"
+    again = ex.cases("visible")  # seeded: the same inputs every time
+    for a, b in zip(visible, again):
+        assert all(np.array_equal(x, y) for x, y in zip(_arrays(a.args), _arrays(b.args)))
+    labels_and_inputs = {(c.label, repr(list(_arrays(c.args)))) for c in visible}
+    assert not any((c.label, repr(list(_arrays(c.args)))) in labels_and_inputs for c in hidden)
+
+
+@pytest.mark.parametrize(
+    ("ex", "mistake"),
+    [p for p in MISTAKES if p[0].kind == "function"],
+    ids=[_id(p) for p in MISTAKES if p[0].kind == "function"],
+)
+def test_each_mistake_is_wrong_on_some_visible_case(ex, mistake):
+    """A mistake the visible checks cannot see would let wrong code pass."""
+    from dlnotes.exercises.core import _behaviour, _call, _compare, _param_names
+
+    cases = ex.cases("visible")
+    names = _param_names(ex.solution, max(len(c.args) for c in cases))
+    differs = []
+    for case in cases:
+        run = _call(mistake.wrong, case, 5.0, {})
+        expected = ex.solution(*case.args, **case.kwargs)
+        modified, aliased = _behaviour(run, case, names)
+        differs.append(
+            _compare(expected, run.output, ex.rtol, ex.atol) is not None or modified or aliased
+        )
+    assert any(differs)
+
+
+# --- chapter 02 specifics ----------------------------------------------------------------------
+
+
+def test_lr_challenge_band_matches_the_closed_form():
+    """On diag(1, 0.1) from (2, 2): f_60(lr) = 2 (1 - lr)^120 + 0.2 (1 - 0.1 lr)^120."""
+    from dlnotes.exercises.ch02 import lr_challenge_band
+
+    def f60(lr):
+        return 2 * (1 - lr) ** 120 + 0.2 * (1 - 0.1 * lr) ** 120
+
+    lo, hi = lr_challenge_band()
+    assert 0.9 < lo < 1.0 and 1.85 < hi < 1.9
+    assert f60(lo) == pytest.approx(1e-6, rel=1e-6)
+    assert f60(hi) == pytest.approx(1e-6, rel=1e-6)
+    for lr in np.linspace(lo, hi, 7)[1:-1]:
+        check("ch02_lr_challenge", float(lr))
+    for lr in (lo * 0.98, hi * 1.01):
+        with pytest.raises(AssertionError, match="not below 1e-06"):
+            check("ch02_lr_challenge", lr)
+
+
+def test_max_stable_lr_golden_value():
+    from dlnotes.exercises.ch02 import max_stable_lr
+
+    c, s = np.cos(0.4), np.sin(0.4)
+    R = np.array([[c, -s], [s, c]])
+    H = R @ np.diag([5.0, 0.5]) @ R.T
+    assert max_stable_lr(H) == pytest.approx(0.4, rel=1e-12)
+
+
+def test_clip_by_norm_golden_values():
+    from dlnotes.exercises.ch02 import clip_by_norm
+
+    g = np.array([3.0, -4.0], dtype=np.float32)
+    out = clip_by_norm(g, 2.5)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [1.5, -2.0], rtol=1e-7)
+    np.testing.assert_array_equal(clip_by_norm(g, 7.0), g)
+    np.testing.assert_array_equal(g, [3.0, -4.0])

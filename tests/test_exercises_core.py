@@ -1,0 +1,523 @@
+"""The machinery of dlnotes.exercises.check: feedback, time limit, in-place detection, integrity,
+exception reporting, mistake matching, value exercises and the catalogue.
+
+A toy exercise (never registered) keeps these tests independent of the book's chapters.
+"""
+
+from __future__ import annotations
+
+import functools
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from dlnotes.exercises import (
+    Case,
+    Exercise,
+    Mistake,
+    ValueVerdict,
+    catalogue,
+    check,
+    core,
+    get,
+    hint,
+)
+
+# --------------------------------------------------------------------------------------------
+# A toy function exercise: weighted_sum(x, w) = sum_i w_i x_i along the last axis, plus 1.5
+# --------------------------------------------------------------------------------------------
+
+
+def weighted_sum(x, w):
+    """Reference: x @ w + 1.5 (shape (n,))."""
+    return x @ w + 1.5
+
+
+def _forgets_offset(x, w):
+    return x @ w
+
+
+def _modifies_x(x, w):
+    x *= 2.0  # changes the caller's x
+    return (x / 2.0) @ w + 1.5
+
+
+def _toy_cases(seed: int) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    return [
+        Case(f"random {n}×3 inputs", (rng.normal(size=(n, 3)), rng.uniform(0.5, 2.0, 3)))
+        for n in (4, 6)
+    ]
+
+
+TOY = Exercise(
+    name="ch99_weighted_sum",
+    chapter="99",
+    title="A toy",
+    signature="weighted_sum(x, w) -> array of shape (n,)",
+    hint="x @ w + 1.5",
+    solution=weighted_sum,
+    suites={"visible": lambda: _toy_cases(1), "hidden": lambda: _toy_cases(2)},
+    mistakes=(
+        Mistake("forgets the offset", "add 1.5", _forgets_offset),
+        Mistake("doubles x in place", "work on a copy", _modifies_x),
+    ),
+    time_limit=0.5,
+)
+
+
+def fails(exercise, answer, **kw) -> str:
+    with pytest.raises(AssertionError) as info:
+        check(exercise, answer, **kw)
+    return str(info.value)
+
+
+# --------------------------------------------------------------------------------------------
+# Success and the shape of the feedback
+# --------------------------------------------------------------------------------------------
+
+
+def test_correct_answer_prints_one_line(capsys):
+    check(TOY, lambda x, w: x @ w + 1.5)
+    check(TOY, lambda x, w: np.sum(x * w, axis=1) + 1.5, suite="hidden")
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "✓ ch99_weighted_sum: all 2 checks passed",
+        "✓ ch99_weighted_sum: all 2 hidden checks passed",
+    ]
+
+
+def test_wrong_values_show_expected_got_and_where():
+    def off_by_a_bit(x, w):
+        out = x @ w + 1.5
+        out[2] += 0.25
+        return out
+
+    msg = fails(TOY, off_by_a_bit)
+    assert msg.startswith("ch99_weighted_sum: 0 of 2 checks passed. Check 1 (random 4×3 inputs)")
+    assert "wrong values: 1 of 4 entries differ, the first at index (2,)" in msg
+    assert "largest |difference| 0.25 at (2,)" in msg
+    x, w = TOY.cases()[0].args
+    expected = (x @ w + 1.5)[2]
+    assert f"at (2,): expected {expected:.6g}, got {expected + 0.25:.6g}" in msg
+    assert "inputs: x = " in msg and "w = " in msg
+    assert "also failed: checks 2" in msg
+    assert "Likely mistake" not in msg  # matches no known mistake
+
+
+def test_tolerance_accepts_rounding_but_not_real_errors():
+    check(TOY, lambda x, w: (x @ w + 1.5) * (1 + 1e-12))
+    fails(TOY, lambda x, w: (x @ w + 1.5) * (1 + 1e-5))
+
+
+@pytest.mark.parametrize(
+    ("answer", "expect"),
+    [
+        (lambda x, w: list(x @ w + 1.5), "expected a numpy array of shape (4,), got list"),
+        (lambda x, w: (x @ w + 1.5)[:, None], "wrong shape: expected (4,), got (4, 1)"),
+        (
+            lambda x, w: (x @ w + 1.5).astype(np.float32),
+            "wrong dtype: expected float64, got float32",
+        ),
+        (lambda x, w: None, "expected a numpy array of shape (4,), got None"),
+    ],
+    ids=["list", "shape", "dtype", "none"],
+)
+def test_type_shape_and_dtype_are_checked(answer, expect):
+    assert expect in fails(TOY, answer)
+
+
+def test_scalar_results_report_the_ratio():
+    ex = Exercise(
+        name="ch99_norm",
+        chapter="99",
+        title="norm",
+        signature="norm(v) -> float",
+        hint="",
+        solution=lambda v: float(np.sqrt(v @ v)),
+        suites={
+            "visible": lambda: [Case("a vector", (np.array([3.0, 4.0, 12.0]),))],
+            "hidden": lambda: [],
+        },
+    )
+    msg = fails(ex, lambda v: float(v @ v))
+    assert "wrong value: expected 13, got 169 (got / expected = 13)" in msg
+    assert "expected a single number, got an array of shape (3,)" in fails(ex, lambda v: v * 2)
+    check(ex, lambda v: np.linalg.norm(v))  # an np.float64 is a number
+
+
+def test_failure_is_a_clean_assertion_error():
+    with pytest.raises(AssertionError) as info:
+        check(TOY, _forgets_offset)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_not_a_function_and_wrong_signature():
+    assert "got None. Pass the function itself, without calling it" in fails(TOY, None)
+    msg = fails(TOY, lambda x: x)
+    assert "your function has the signature <lambda>(x)" in msg
+    assert "call it as weighted_sum(x, w)" in msg
+
+
+def test_unknown_exercise_and_suite():
+    with pytest.raises(ValueError, match="did you mean 'ch02_gradient_descent'"):
+        check("ch02_gradient_decent", print)
+    with pytest.raises(ValueError, match="suite must be 'visible' or 'hidden'"):
+        check(TOY, weighted_sum, suite="secret")
+    with pytest.raises(ValueError, match="time_limit must be > 0"):
+        check(TOY, weighted_sum, time_limit=0)
+
+
+# --------------------------------------------------------------------------------------------
+# In-place modification and returning an input
+# --------------------------------------------------------------------------------------------
+
+
+def test_modifying_an_input_in_place_fails_and_is_named():
+    msg = fails(TOY, _modifies_x)
+    assert "your function modified its input x in place" in msg
+    assert "Likely mistake: doubles x in place — work on a copy" in msg
+
+
+def test_inputs_modified_without_changing_the_output_are_caught():
+    def sneaky(x, w):
+        out = x @ w + 1.5
+        w[:] = 0.0
+        return out
+
+    msg = fails(TOY, sneaky)
+    assert "modified its input w in place" in msg and "wrong values" not in msg
+
+
+def test_returning_the_input_array_fails():
+    ex = Exercise(
+        name="ch99_identity_copy",
+        chapter="99",
+        title="copy",
+        signature="f(x) -> array",
+        hint="",
+        solution=lambda x: x.copy(),
+        suites={"visible": lambda: [Case("a vector", (np.arange(1.0, 4.0),))], "hidden": list},
+    )
+    assert "returned (a view of) its input array" in fails(ex, lambda x: x)
+    assert "returned (a view of) its input array" in fails(ex, lambda x: x[:])
+    check(ex, lambda x: np.array(x))
+
+
+def test_every_call_gets_fresh_inputs():
+    seen = []
+
+    def records(x, w):
+        seen.append(x)
+        return x @ w + 1.5
+
+    check(TOY, records)
+    originals = [c.args[0] for c in TOY.cases()]
+    assert all(s is not o for s, o in zip(seen, originals))
+
+
+# --------------------------------------------------------------------------------------------
+# Mistake matching
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_known_mistake_is_named_with_its_hint():
+    msg = fails(TOY, lambda x, w: np.einsum("ij,j->i", x, w))  # a different body, same mistake
+    assert "Likely mistake: forgets the offset — add 1.5" in msg
+
+
+def test_a_mistake_is_named_only_if_it_matches_on_every_case():
+    calls = []
+
+    def half_right(x, w):  # like "forgets the offset" on the first case only
+        calls.append(1)
+        return x @ w + (0.0 if len(calls) == 1 else 1.5)
+
+    msg = fails(TOY, half_right)
+    assert "1 of 2 checks passed" in msg and "Likely mistake" not in msg
+
+
+# --------------------------------------------------------------------------------------------
+# Exceptions in learner code
+# --------------------------------------------------------------------------------------------
+
+
+def test_an_exception_is_reported_with_the_learners_line():
+    def broken(x, w):
+        total = x @ w
+        return total + w[7]  # IndexError here
+
+    msg = fails(TOY, broken)
+    line = broken.__code__.co_firstlineno + 2
+    assert "check 1 of 2 (random 4×3 inputs): your function raised IndexError: index 7" in msg
+    assert f"in broken, line {line} of test_exercises_core.py:" in msg
+    assert "return total + w[7]  # IndexError here" in msg
+
+
+def test_the_line_is_the_learners_even_when_numpy_raises():
+    def bad_matmul(x, w):
+        return np.matmul(w, x) + 1.5  # shapes (3,) @ (4, 3) do not match
+
+    msg = fails(TOY, bad_matmul)
+    assert "raised ValueError" in msg
+    assert f"line {bad_matmul.__code__.co_firstlineno + 1} of test_exercises_core.py" in msg
+
+
+def test_not_implemented_says_the_exercise_is_not_written_yet():
+    def weighted_sum(x, w):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    msg = fails(TOY, weighted_sum)
+    assert msg == (
+        "ch99_weighted_sum: weighted_sum is not written yet: it still raises "
+        "NotImplementedError. Replace `raise NotImplementedError()` with your code, run that "
+        "cell, then run this one again."
+    )
+
+
+def test_sys_exit_in_learner_code_is_reported_not_obeyed():
+    assert "raised SystemExit" in fails(TOY, lambda x, w: sys.exit(3))
+
+
+# --------------------------------------------------------------------------------------------
+# Time limit
+# --------------------------------------------------------------------------------------------
+
+
+def spins_forever(x, w):
+    while True:
+        pass
+
+
+def swallows_everything(x, w):
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+
+
+@pytest.mark.parametrize("fn", [spins_forever, swallows_everything])
+def test_an_endless_loop_is_stopped_with_a_clear_message(fn):
+    start = time.perf_counter()
+    msg = fails(TOY, fn, time_limit=0.3)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 3.0
+    assert "your function did not return within 0.3 s: is there a loop that never ends?" in msg
+    assert f"stopped in {fn.__name__}, line" in msg
+
+
+def test_the_time_limit_leaves_no_timer_or_handler_behind():
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("no setitimer on this platform")
+    before = signal.getsignal(signal.SIGALRM)
+    fails(TOY, spins_forever, time_limit=0.2)
+    check(TOY, lambda x, w: x @ w + 1.5)
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert sys.getprofile() is None
+
+
+def test_slow_but_finite_code_within_the_limit_passes():
+    def slow(x, w):
+        time.sleep(0.05)
+        return x @ w + 1.5
+
+    check(TOY, slow)
+
+
+def test_the_fallback_without_signals_stops_a_loop_in_a_thread():
+    result = {}
+
+    def run():
+        try:
+            check(TOY, spins_forever, time_limit=0.3)
+        except AssertionError as err:
+            result["msg"] = str(err)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert "did not return within 0.3 s" in result["msg"]
+
+
+# --------------------------------------------------------------------------------------------
+# Integrity: calling the reference
+# --------------------------------------------------------------------------------------------
+
+
+def test_passing_the_reference_itself_fails():
+    msg = fails(TOY, weighted_sum)
+    assert "your function calls dlnotes' own solution (test_exercises_core.weighted_sum)" in msg
+    assert "scores zero" in msg
+
+
+def test_calling_the_reference_through_wrappers_fails():
+    def helper(a, b):
+        return weighted_sum(a, b)
+
+    def learner(x, w):
+        return helper(x, w)
+
+    assert "calls dlnotes' own solution" in fails(TOY, learner)
+    assert "calls dlnotes' own solution" in fails(TOY, functools.partial(weighted_sum))
+
+
+def test_library_references_count_too():
+    msg = fails("ch02_gradient_descent", _via_library)
+    assert "(dlnotes.landscapes.gradient_descent)" in msg
+
+
+def _via_library(grad, x0, lr, steps):
+    from dlnotes import landscapes
+
+    class Wrapped(landscapes.Landscape):
+        dim = len(x0)
+
+        def _grad(self, x):
+            return grad(x)
+
+        def _f(self, x):
+            return np.zeros(x.shape[:-1])
+
+    return landscapes.gradient_descent(Wrapped(), x0, lr, steps).xs
+
+
+def test_a_class_reference_covers_its_methods():
+    class Ref:
+        def step(self, x):
+            return x
+
+    codes = core._code_objects(Ref)
+    assert Ref.step.__code__ in codes
+
+
+def test_a_recompiled_copy_of_the_reference_passes(capsys):
+    ex = get("ch02_max_stable_lr")
+    copy = ex.solution_copy()
+    assert copy is not ex.solution
+    check(ex, copy)
+    assert "✓ ch02_max_stable_lr" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------
+# Value exercises
+# --------------------------------------------------------------------------------------------
+
+
+def _verify_answer(value):
+    if value == 42:
+        return ValueVerdict(True, "42 it is")
+    if value == 41:
+        return ValueVerdict(False, "41 is one short", "off by one", ("count again",))
+    return ValueVerdict(False, f"{value!r} is not it")
+
+
+VALUE = Exercise(
+    name="ch99_answer",
+    chapter="99",
+    title="The answer",
+    signature="answer = ...",
+    hint="",
+    solution=42,
+    kind="value",
+    verify=_verify_answer,
+    mistakes=(Mistake("off by one", "add one", 41),),
+)
+
+
+def test_value_exercise_pass_and_named_failure(capsys):
+    check(VALUE, 42)
+    assert capsys.readouterr().out.strip() == "✓ ch99_answer: 42 it is"
+    msg = fails(VALUE, 41)
+    assert (
+        msg == "ch99_answer: 41 is one short\n  count again\n  Likely mistake: off by one — add one"
+    )
+    assert fails(VALUE, 7) == "ch99_answer: 7 is not it"
+    assert "expected a value (answer = ...), got a function" in fails(VALUE, print)
+
+
+def test_lr_challenge_rejects_non_numbers():
+    assert "lr must be a number" in fails("ch02_lr_challenge", "1.5")
+    assert "lr must be a number" in fails("ch02_lr_challenge", True)
+    assert "lr must be a positive number" in fails("ch02_lr_challenge", -0.5)
+    assert "lr must be a positive number" in fails("ch02_lr_challenge", float("nan"))
+
+
+# --------------------------------------------------------------------------------------------
+# Registry and catalogue
+# --------------------------------------------------------------------------------------------
+
+
+def test_catalogue_lists_every_chapter_02_exercise():
+    names = [row["name"] for row in catalogue(2)]
+    assert names == [
+        "ch02_gradient_descent",
+        "ch02_max_stable_lr",
+        "ch02_clip_by_norm",
+        "ch02_lr_challenge",
+    ]
+    assert catalogue(chapter="03") == [] or all(r["chapter"] == "03" for r in catalogue("03"))
+    row = catalogue(2)[0]
+    assert set(row) == {"name", "chapter", "title", "signature", "hint"}
+    assert row["signature"].startswith("gradient_descent(grad, x0, lr, steps)")
+    html_table = catalogue(2)._repr_html_()
+    assert html_table.count("<tr>") == 5 and "ch02_clip_by_norm" in html_table
+    assert "ch02_lr_challenge  (chapter 02)" in repr(catalogue(2))
+
+
+def test_hint_is_plain_text():
+    text = hint("ch02_max_stable_lr")
+    assert repr(text) == str(text)
+    assert text.startswith("ch02_max_stable_lr (max_stable_lr(H) -> float): ")
+    assert "eigvalsh" in text
+
+
+def test_register_validates_names_suites_and_mistakes():
+    with pytest.raises(ValueError, match="must look like 'ch99_what_it_is'"):
+        core.register(
+            Exercise(
+                name="weighted",
+                chapter="99",
+                title="",
+                signature="",
+                hint="",
+                solution=weighted_sum,
+                suites=TOY.suites,
+            )
+        )
+    with pytest.raises(ValueError, match="suites must be"):
+        core.register(
+            Exercise(
+                name="ch99_x",
+                chapter="99",
+                title="",
+                signature="",
+                hint="",
+                solution=weighted_sum,
+                suites={"visible": list},
+            )
+        )
+    with pytest.raises(ValueError, match="mistake names must be unique"):
+        core.register(
+            Exercise(
+                name="ch99_x",
+                chapter="99",
+                title="",
+                signature="",
+                hint="",
+                solution=weighted_sum,
+                suites=TOY.suites,
+                mistakes=(Mistake("a", "", print), Mistake("a", "", print)),
+            )
+        )
+    with pytest.raises(ValueError, match="already registered"):
+        ex = get("ch02_clip_by_norm")
+        core.register(Exercise(**{**ex.__dict__, "title": "another"}))
+    assert "ch99_x" not in [e.name for e in core.exercises()]

@@ -1,0 +1,354 @@
+"""The instructor pipeline: `tasks.py grade` on a folder of submissions.
+
+The submissions are made here from the learner edition of ``tests/fixtures/ch02_exercises.ipynb``
+(seven points: three function exercises with a visible and a hidden test, one challenge): correct,
+untouched, a syntax error, endless loops inside a function and at the top level of a cell, an
+exception, inputs modified in place, a call of the reference, partly correct, an edited test
+cell, a notebook whose nbgrader metadata an editor dropped, a corrupt file, an empty folder.
+Each must get its expected score, and none may be lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "ch02_exercises.ipynb"
+NOTEBOOK = FIXTURE.name
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(
+        f"dlnotes_tools_{name}", ROOT / "tools" / f"{name}.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[f"dlnotes_tools_{name}"] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+grade_tool = _load("grade")
+
+# --------------------------------------------------------------------------------------------
+# Fast: how submissions are collected
+# --------------------------------------------------------------------------------------------
+
+
+def test_canonical_names_undo_download_renames():
+    assert grade_tool._canonical("Copy of 02_x.ipynb") == "02_x.ipynb"
+    assert grade_tool._canonical("sub/02_x (2).ipynb") == "02_x.ipynb"
+    assert grade_tool._canonical("Copy of Copy of 02_x (1).IPYNB") == "02_x.ipynb"
+
+
+def test_collect_accepts_folders_zips_and_flat_files(tmp_path):
+    masters = ["02_x.ipynb", "03_y.ipynb"]
+    (tmp_path / "ann" / "deep").mkdir(parents=True)
+    (tmp_path / "ann" / "deep" / "02_x.ipynb").write_text("a")
+    (tmp_path / "ann" / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "ann" / ".ipynb_checkpoints" / "02_x.ipynb").write_text("old")
+    with zipfile.ZipFile(tmp_path / "bo b.zip", "w") as zf:
+        zf.writestr("work/Copy of 03_y.ipynb", "b")
+        zf.writestr("__MACOSX/work/._03_y.ipynb", "junk")
+    (tmp_path / "cy_03_y.ipynb").write_text("c")
+    (tmp_path / "notes.txt").write_text("?")
+    (tmp_path / "stray.ipynb").write_text("?")
+    (tmp_path / "dee").mkdir()
+    (tmp_path / "broken.zip").write_bytes(b"not a zip")
+    subs = {s.student: s for s in grade_tool.collect(tmp_path, masters)}
+    assert set(subs) == {"ann", "bo b", "cy", "notes.txt", "stray", "dee", "broken"}
+    assert subs["ann"].notebooks == {"02_x.ipynb": b"a"}
+    assert subs["bo b"].notebooks == {"03_y.ipynb": b"b"} and subs["bo b"].student_id == "bo_b"
+    assert subs["cy"].notebooks == {"03_y.ipynb": b"c"}
+    assert subs["dee"].problems == ["no notebook submitted"]
+    assert "not a folder, .zip or .ipynb" in subs["notes.txt"].problems[0]
+    assert "loose notebook" in subs["stray"].problems[0]
+    assert "could not open broken.zip" in subs["broken"].problems[0]
+
+
+def test_a_single_notebook_with_any_name_answers_a_single_notebook_assignment(tmp_path):
+    (tmp_path / "ann").mkdir()
+    (tmp_path / "ann" / "my homework.ipynb").write_text("a")
+    (sub,) = grade_tool.collect(tmp_path, ["02_x.ipynb"])
+    assert sub.notebooks == {"02_x.ipynb": b"a"}
+    assert sub.problems == ["note: my homework.ipynb graded as 02_x.ipynb"]
+
+
+# --------------------------------------------------------------------------------------------
+# Slow: the whole pipeline with nbgrader
+# --------------------------------------------------------------------------------------------
+
+GD_LOOP = """def gradient_descent(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    xs = [x]
+    t = 0
+    while t < steps:  # t never grows
+        x = x - lr * grad(x)
+    return np.array(xs)"""
+
+GD_SYNTAX = """def gradient_descent(grad, x0, lr, steps)
+    return x0"""
+
+GD_CALLS_REFERENCE = """from dlnotes import landscapes
+
+def gradient_descent(grad, x0, lr, steps):
+    return _run(grad, x0, lr, steps)
+
+def _run(grad, x0, lr, steps):
+    class Bowl(landscapes.Landscape):
+        dim = len(x0)
+        def _grad(self, x):
+            return grad(x)
+        def _f(self, x):
+            return np.zeros(x.shape[:-1])
+    return landscapes.gradient_descent(Bowl(), x0, lr, steps).xs"""
+
+GD_ALIASING = """def gradient_descent(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    xs = [x]
+    for _ in range(steps):
+        x -= lr * grad(x)
+        xs.append(x)
+    return np.array(xs)"""
+
+GD_DEFAULT_STEPS = """def gradient_descent(grad, x0, lr, steps=10):
+    x = np.array(x0, dtype=float)
+    xs = [x]
+    for _ in range(steps):
+        x = x - lr * grad(x)
+        xs.append(x)
+    return np.array(xs)"""
+
+TOP_LEVEL_LOOP = """while True:
+    pass"""
+
+MAX_LR_WRONG = """def max_stable_lr(H):
+    return 1.0 / np.linalg.eigvalsh(H)[-1]"""
+
+CLIP_RAISES = """def clip_by_norm(g, max_norm):
+    return g * min(1.0, max_norm / np.linalg.norm(g, axis=2))"""
+
+CLIP_IN_PLACE = """def clip_by_norm(g, max_norm):
+    g *= min(1.0, max_norm / np.linalg.norm(g))
+    return g"""
+
+# student -> (edits to a correct notebook {exercise or grade_id: source}, layout,
+#             expected score, expected status, words expected in the CSV row)
+STUDENTS = {
+    "correct": ({}, "folder", 7, "graded", []),
+    "untouched": ("untouched", "folder", 0, "graded", ["is not written yet"]),
+    "syntax_error": (
+        {"ch02_gradient_descent": GD_SYNTAX},
+        "folder",
+        5,
+        "graded",
+        ["ch02_gradient_descent_solution: SyntaxError"],
+    ),
+    "loop_in_function": (
+        {"ch02_gradient_descent": GD_LOOP},
+        "folder",
+        5,
+        "graded",
+        ["did not return within 5 s"],
+    ),
+    "loop_at_top_level": (
+        {"ch02_max_stable_lr": TOP_LEVEL_LOOP},
+        "folder",
+        5,
+        "graded",
+        ["ch02_max_stable_lr_solution: cell stopped after the 10 s time limit"],
+    ),
+    "raises": ({"ch02_clip_by_norm": CLIP_RAISES}, "folder", 5, "graded", ["raised AxisError"]),
+    "flat_modifies_inputs": (
+        {"ch02_clip_by_norm": CLIP_IN_PLACE},
+        "flat",
+        5,
+        "graded",
+        ["Likely mistake: modifies g in place"],
+    ),
+    "calls_reference": (
+        {"ch02_gradient_descent": GD_CALLS_REFERENCE},
+        "folder",
+        5,
+        "graded",
+        ["calls dlnotes' own solution (dlnotes.landscapes.gradient_descent)"],
+    ),
+    "renamed_partly_correct": (
+        {"ch02_max_stable_lr": MAX_LR_WRONG, "ch02_lr_challenge": "lr = 0.5"},
+        "renamed",
+        4,
+        "graded",
+        ["Likely mistake: 1/λ_max", "Likely mistake: too small", "graded as ch02_exercises"],
+    ),
+    "zipped_edited_test": (
+        {"ch02_gradient_descent": GD_ALIASING, "ch02_gradient_descent_test": "pass"},
+        "zip",
+        5,
+        "graded",
+        ["Likely mistake: aliasing"],
+    ),
+    "metadata_stripped": (
+        {"ch02_gradient_descent": GD_DEFAULT_STEPS},
+        "stripped",
+        6,
+        "graded",
+        ["restored nbgrader metadata", "graded without re-adding missing test cells"],
+    ),
+    "corrupt": (None, "folder", 0, "not graded", ["not a valid notebook"]),
+    "empty": (None, "empty", 0, "not graded", ["no notebook submitted"]),
+}
+
+
+def _solutions() -> dict[str, str]:
+    """``{exercise: solution source}`` from the master, without nbgrader's markers."""
+    master = nbformat.read(FIXTURE, as_version=4)
+    out = {}
+    for cell in master.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines = [ln for ln in cell.source.splitlines() if "### " not in ln]
+            out[meta["grade_id"].removesuffix("_solution")] = "\n".join(lines)
+    return out
+
+
+def _submission(learner: str, edits: dict[str, str] | str) -> str:
+    """The learner edition with the master's solutions, then ``edits`` (by exercise or cell)."""
+    nb = nbformat.reads(learner, as_version=4)
+    if edits == "untouched":
+        return nbformat.writes(nb)
+    assert isinstance(edits, dict)
+    sources = {**_solutions(), **edits}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        key = grade_id.removesuffix("_solution")
+        if grade_id in sources:  # an edited test cell
+            cell.source = sources[grade_id]
+        elif grade_id.endswith("_solution") and key in sources:
+            cell.source = sources[key]
+    return nbformat.writes(nb)
+
+
+def _strip_metadata(text: str) -> str:
+    """What a careless editor does: drop every cell's metadata, renumber the cells, and lose
+    the visible test of gradient descent (whose answer cell no longer matches by its def line)."""
+    nb = nbformat.reads(text, as_version=4)
+    for k, cell in enumerate(nb.cells):
+        cell.metadata = {}
+        cell.id = f"edited{k:02d}"
+    gd_test = 'check("ch02_gradient_descent", gradient_descent)'
+    nb.cells = [c for c in nb.cells if c.source != gd_test]
+    return nbformat.writes(nb)
+
+
+def _make_submissions(folder: Path) -> None:
+    learner = _load("learner_edition").learner_text(FIXTURE)
+    for student, (edits, layout, *_rest) in STUDENTS.items():
+        text = "{not json" if edits is None else _submission(learner, edits)
+        if layout == "folder":
+            (folder / student).mkdir()
+            (folder / student / NOTEBOOK).write_text(text)
+        elif layout == "renamed":
+            (folder / student).mkdir()
+            (folder / student / f"Copy of {Path(NOTEBOOK).stem} (1).ipynb").write_text(text)
+        elif layout == "flat":
+            (folder / f"{student}_{NOTEBOOK}").write_text(text)
+        elif layout == "zip":
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as zf:
+                zf.writestr(f"{student}/{NOTEBOOK}", text)
+            (folder / f"{student}.zip").write_bytes(buf.getvalue())
+        elif layout == "stripped":
+            (folder / student).mkdir()
+            (folder / student / NOTEBOOK).write_text(_strip_metadata(text))
+        elif layout == "empty":
+            (folder / student).mkdir()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("grading")
+    subs, source = tmp / "submissions", tmp / "source"
+    subs.mkdir()
+    source.mkdir()
+    (source / NOTEBOOK).write_bytes(FIXTURE.read_bytes())
+    _make_submissions(subs)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    env.pop("MPLBACKEND", None)
+    cmd = [
+        sys.executable,
+        str(ROOT / "tools" / "grade.py"),
+        str(subs),
+        "--source",
+        str(source),
+        "--course",
+        str(tmp / "course"),
+        "--out",
+        str(tmp / "gradebook.csv"),
+        "--timeout",
+        "10",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, cwd=tmp)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(tmp / "gradebook.csv", newline="", encoding="utf-8") as fh:
+        rows = {row["student"]: row for row in csv.DictReader(fh)}
+    return tmp, proc.stdout, rows
+
+
+@pytest.mark.slow
+def test_no_submission_is_lost(graded):
+    _, stdout, rows = graded
+    assert set(rows) == set(STUDENTS)
+    for student in STUDENTS:
+        assert student in stdout  # the summary table lists everyone
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", list(STUDENTS))
+def test_each_submission_gets_its_expected_score(graded, student):
+    _, _, rows = graded
+    _, _, score, status, words = STUDENTS[student]
+    row = rows[student]
+    assert float(row["max_score"]) == 7.0
+    assert float(row["score"]) == score, row
+    assert row["status"] == status, row
+    text = " ".join(row.values())
+    for word in words:
+        assert word in text, (word, row)
+
+
+@pytest.mark.slow
+def test_per_exercise_columns_and_nbgraders_csv(graded):
+    tmp, _, rows = graded
+    partly = rows["renamed_partly_correct"]
+    assert float(partly["ch02_gradient_descent (2)"]) == 2.0
+    assert float(partly["ch02_max_stable_lr (2)"]) == 0.0
+    assert float(partly["ch02_clip_by_norm (2)"]) == 2.0
+    assert float(partly["ch02_lr_challenge (1)"]) == 0.0
+    with open(tmp / "course" / "grades.csv", newline="") as fh:
+        exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh)}
+    graded_ids = {
+        r["student_id"]: float(r["score"]) for r in rows.values() if r["status"] != "not graded"
+    }
+    assert exported == graded_ids
+
+
+@pytest.mark.slow
+def test_hidden_tests_ran_and_edited_tests_were_restored(graded):
+    tmp, _, _ = graded
+    base = tmp / "course" / "autograded"
+    nb = nbformat.read(base / "correct" / "ch02_exercises" / NOTEBOOK, as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "✓ ch02_gradient_descent: all 6 hidden checks passed" in text
+    edited = nbformat.read(base / "zipped_edited_test" / "ch02_exercises" / NOTEBOOK, as_version=4)
+    sources = [c.source for c in edited.cells]
+    assert 'check("ch02_gradient_descent", gradient_descent)' in sources
