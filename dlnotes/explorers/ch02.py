@@ -14,6 +14,9 @@ from dlnotes import landscapes as ls
 from dlnotes import plots
 from dlnotes.widgets import Control, Explorer, background_changed
 
+#: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
+EXPLORERS = ["gd_quadratic"]
+
 #: Settings shared with the chapter's explorer challenge (exercise ``ch02_lr_challenge``).
 STEPS = 60
 TARGET = 1e-6
