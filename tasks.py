@@ -10,7 +10,8 @@
 
 Every command first makes sure the local virtual environment `.venv` holds exactly the
 pinned stack in requirements-lock.txt plus the `dlnotes` package (editable). It reinstalls only
-when the lock or pyproject.toml changed. Nothing here needs network access once `.venv` exists.
+when the lock or pyproject.toml changed. `book` also fetches the pinned MathJax once into
+`.venv/share/mathjax`. Nothing here needs network access once `.venv` exists.
 """
 
 from __future__ import annotations
@@ -96,6 +97,43 @@ def ensure_venv() -> None:
     STAMP.write_text(want)
 
 
+MATHJAX_VERSION = "3.2.2"
+MATHJAX_URL = f"https://registry.npmjs.org/mathjax/-/mathjax-{MATHJAX_VERSION}.tgz"
+MATHJAX_SHA512 = (
+    "Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw=="
+)
+MATHJAX = VENV / "share" / "mathjax"
+
+
+def ensure_mathjax() -> None:
+    """Fetch the pinned MathJax release once, so the site renders math with no CDN."""
+    marker = MATHJAX / f".version-{MATHJAX_VERSION}"
+    if marker.exists():
+        return
+    import base64
+    import io
+    import tarfile
+    import urllib.request
+
+    say(f"fetching MathJax {MATHJAX_VERSION} (served by the site itself, for offline reading)")
+    with urllib.request.urlopen(MATHJAX_URL, timeout=120) as response:
+        data = response.read()
+    digest = base64.b64encode(hashlib.sha512(data).digest()).decode()
+    if digest != MATHJAX_SHA512:
+        sys.exit(f"MathJax download from {MATHJAX_URL} failed its checksum")
+    shutil.rmtree(MATHJAX, ignore_errors=True)
+    prefix = "package/es5/"
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            if member.isfile() and member.name.startswith(prefix):
+                target = MATHJAX / member.name[len(prefix) :]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                extracted = tar.extractfile(member)
+                assert extracted is not None
+                target.write_bytes(extracted.read())
+    marker.write_text(MATHJAX_URL + "\n")
+
+
 def ensure_chromium() -> str | None:
     """Path to a Chromium binary for the browser tests, installing Debian's if we can."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
@@ -117,6 +155,7 @@ def ensure_chromium() -> str | None:
 def book(*args: str) -> int:
     """Build the site into _build/html; zero warnings allowed."""
     ensure_venv()
+    ensure_mathjax()
     # Live explorers render their precomputed, kernel-free counterpart when this is set.
     code = run(
         [BIN / "jupyter-book", "build", ".", "-W", "-n", "--keep-going", *args],
@@ -150,6 +189,8 @@ def test(*args: str) -> int:
             "--dist",
             "loadfile",
             "--nbval-lax",
+            "-m",
+            "not browser",
             "-p",
             "no:cacheprovider",
             *args,

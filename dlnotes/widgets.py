@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ def render_png(fig: Any) -> bytes:
     out = io.BytesIO()
     image.convert("RGB").save(out, format="png", compress_level=1)
     return out.getvalue()
+
+
+_CDN_STYLESHEET = re.compile(r"<link[^>]*href=\"https?://[^\"]*font-awesome[^\"]*\"[^>]*>\s*")
 
 
 def in_static_build() -> bool:
@@ -178,6 +182,9 @@ class Explorer:
         anim = FuncAnimation(fig, draw, frames=len(settings), blit=False, repeat=False)
         html = anim.to_jshtml(fps=fps, default_mode="once")
         plt.close(fig)
+        # matplotlib links Font Awesome 4 from a CDN for the player's icons; the website ships
+        # Font Awesome itself, and a page must not need a CDN to be read offline.
+        html = _CDN_STYLESHEET.sub("", html)
         fixed = ", ".join(c.describe(c.default) for c in self.controls if c is not ctrl)
         note = (
             f"<p class='dlnotes-static-note'><b>{self.title}.</b> Drag the slider to change "
