@@ -22,6 +22,15 @@ def test_page_loads_offline_without_errors(visit, path: str) -> None:
     assert not v.failed_local, f"{path}: requests to the site's own files failed: {v.failed_local}"
     assert not v.errors, f"{path}: console errors: {v.errors}"
     assert not v.external, f"{path}: needs the network to be read: {v.external}"
+    broken = v.page.evaluate(
+        "Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0)"
+        ".map(i => i.getAttribute('src'))"
+    )
+    assert not broken, f"{path}: images that did not load: {broken}"
+    footer = v.page.evaluate(
+        "Array.from(document.querySelectorAll('footer')).map(f => f.innerText).join(' ')"
+    )
+    assert "CC BY 4.0" in footer and "MIT" in footer, f"{path}: licence missing from the footer"
 
 
 @pytest.mark.parametrize("path", [*CHAPTERS, "book/notation.html"])
