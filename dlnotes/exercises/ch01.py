@@ -1,0 +1,419 @@
+"""Exercises of chapter 01 (Setting up a learning problem).
+
+* ``ch01_standardize``: ``standardize(X_train, X_other)`` scales both sets with the *training*
+  set's per-feature mean and standard deviation;
+* ``ch01_dev_set_size``: ``dev_set_size(p, se)``, the smallest dev set whose accuracy estimate
+  has standard error at most ``se``;
+* ``ch01_diagnose``: ``diagnose(train_err, dev_err, bayes_err)`` names the problem (high bias,
+  high variance, both, or neither) from the three error rates.
+
+Each exercise is laid out the same way: the reference solution (the function a learner
+writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
+(seeded, non-trivial inputs), then one :func:`register` call.
+
+Defined in chapter 01 (Setting up a learning problem).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch01_standardize
+# ============================================================================================
+
+#: Training standard deviations below this count as zero (a constant feature).
+STD_EPS = 1e-8
+
+
+def standardize(X_train: np.ndarray, X_other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standardize ``X_train (N, D)`` and ``X_other (M, D)`` with the training statistics.
+
+    ``x' = (x − μ) / σ`` with ``μ`` and ``σ`` the per-feature (column) mean and population
+    standard deviation (``ddof=0``) of ``X_train``; a feature whose training ``σ`` is below
+    ``1e-8`` (constant in the training set) is only centred (``σ`` replaced by 1). Returns the
+    two new arrays; the inputs are left untouched.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    mu = X_train.mean(axis=0)
+    sigma = X_train.std(axis=0)
+    sigma = np.where(sigma < STD_EPS, 1.0, sigma)  # constant features: centre only
+    return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+
+def _std_own_stats(X_train, X_other):
+    def scale(X):
+        sigma = X.std(axis=0)
+        return (X - X.mean(axis=0)) / np.where(sigma < STD_EPS, 1.0, sigma)
+
+    return scale(X_train), scale(X_other)
+
+
+def _std_pooled_stats(X_train, X_other):
+    both = np.concatenate([X_train, X_other])
+    mu, sigma = both.mean(axis=0), both.std(axis=0)
+    sigma = np.where(sigma < STD_EPS, 1.0, sigma)
+    return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+
+def _std_variance(X_train, X_other):
+    mu, var = X_train.mean(axis=0), X_train.var(axis=0)
+    var = np.where(var < STD_EPS, 1.0, var)
+    return (X_train - mu) / var, (X_other - mu) / var
+
+
+def _std_wrong_axis(X_train, X_other):
+    def scale(X):
+        mu, sigma = X.mean(axis=1, keepdims=True), X.std(axis=1, keepdims=True)
+        return (X - mu) / np.where(sigma < STD_EPS, 1.0, sigma)
+
+    return scale(X_train), scale(X_other)
+
+
+def _std_no_zero_guard(X_train, X_other):
+    mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+
+def _std_sample_std(X_train, X_other):
+    mu, sigma = X_train.mean(axis=0), X_train.std(axis=0, ddof=1)
+    sigma = np.where(sigma < STD_EPS, 1.0, sigma)
+    return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+
+def _std_in_place(X_train, X_other):
+    mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)
+    sigma = np.where(sigma < STD_EPS, 1.0, sigma)
+    X_train -= mu
+    X_train /= sigma
+    X_other -= mu
+    X_other /= sigma
+    return X_train, X_other
+
+
+def _features(
+    rng: np.random.Generator, n: int, means: np.ndarray, stds: np.ndarray, shift: float
+) -> np.ndarray:
+    """``n`` rows of features with the given means/stds; ``shift`` moves every mean."""
+    return np.round(means + shift * stds + stds * rng.standard_normal((n, len(means))), 4)
+
+
+def _std_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    shapes = [(12, 3, 5), (40, 6, 9), (7, 4, 3)] if not hidden else [(25, 5, 8), (9, 2, 14)]
+    cases = []
+    for n, d, m in shapes:
+        means = rng.uniform(-20.0, 300.0, d)
+        stds = rng.uniform(0.05, 40.0, d)
+        cases.append(
+            Case(
+                f"{n} training rows, {d} features on very different scales; {m} other rows",
+                (_features(rng, n, means, stds, 0.0), _features(rng, m, means, stds, 0.7)),
+            )
+        )
+    # a constant training feature (an always-dark border pixel): its σ is 0
+    n, d = (10, 4) if not hidden else (16, 3)
+    means, stds = rng.uniform(0.2, 9.0, d), rng.uniform(0.5, 3.0, d)
+    X_train = _features(rng, n, means, stds, 0.0)
+    X_other = _features(rng, 5, means, stds, -0.4)
+    X_train[:, 1] = 0.0
+    X_other[:, 1] = np.round(rng.uniform(0.0, 0.3, 5), 3)
+    cases.append(Case(f"feature 1 is constant (0) in the {n} training rows", (X_train, X_other)))
+    if hidden:  # one example in the other set only
+        means, stds = rng.uniform(1.0, 50.0, 7), rng.uniform(0.1, 5.0, 7)
+        cases.append(
+            Case(
+                "30 training rows, 7 features; a single other row",
+                (_features(rng, 30, means, stds, 0.0), _features(rng, 1, means, stds, 1.5)),
+            )
+        )
+    return cases
+
+
+register(
+    Exercise(
+        name="ch01_standardize",
+        chapter="01",
+        title="Standardize with the training statistics",
+        signature="standardize(X_train, X_other) -> (X_train_std, X_other_std)",
+        hint=(
+            "Per feature (column, axis=0) compute μ = mean and σ = std (np.std's default ddof=0) "
+            "of X_train only; replace σ < 1e-8 by 1; return ((X_train − μ)/σ, (X_other − μ)/σ) "
+            "as new arrays."
+        ),
+        solution=standardize,
+        suites={
+            "visible": lambda: _std_cases(1, hidden=False),
+            "hidden": lambda: _std_cases(11, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "statistics of the other set",
+                "X_other must be scaled with the *training* μ and σ, not its own: the model was "
+                "trained on inputs scaled by the training statistics, and at test time you may "
+                "have a single example, which has no statistics of its own.",
+                _std_own_stats,
+            ),
+            Mistake(
+                "statistics of both sets pooled",
+                "μ and σ come from X_train alone. Computing them on training and other data "
+                "together lets the dev/test set leak into training.",
+                _std_pooled_stats,
+            ),
+            Mistake(
+                "divided by the variance",
+                "divide by the standard deviation σ = sqrt(variance), not the variance: "
+                "X.std(axis=0), not X.var(axis=0).",
+                _std_variance,
+            ),
+            Mistake(
+                "statistics per example (wrong axis)",
+                "the mean and σ are taken per feature, over the examples: axis=0 on an (N, D) "
+                "array (yours used axis=1, one mean per row).",
+                _std_wrong_axis,
+            ),
+            Mistake(
+                "no guard for constant features",
+                "a feature that is constant in the training set has σ = 0 and the division gives "
+                "nan/inf. Replace σ < 1e-8 by 1 (np.where(sigma < 1e-8, 1.0, sigma)).",
+                _std_no_zero_guard,
+            ),
+            Mistake(
+                "sample standard deviation (ddof=1)",
+                "use the population standard deviation, np.std's default ddof=0 (as "
+                "dlnotes.data.Standardizer and scikit-learn's StandardScaler do).",
+                _std_sample_std,
+            ),
+            Mistake(
+                "modifies the inputs in place",
+                "`X -= mu` changes the caller's arrays. Return new arrays: (X_train - mu) / sigma.",
+                _std_in_place,
+            ),
+        ),
+        references=("dlnotes.data:Standardizer",),
+    )
+)
+
+
+# ============================================================================================
+# ch01_dev_set_size
+# ============================================================================================
+
+
+def dev_set_size(p: float, se: float) -> int:
+    """The smallest dev-set size ``n`` whose accuracy estimate has standard error ``≤ se``.
+
+    An accuracy measured on ``n`` independent examples, each right with probability ``p``, has
+    standard error ``sqrt(p (1 − p) / n)``; it is at most ``se`` iff
+    ``n ≥ p (1 − p) / se²``. Returns ``ceil(p (1 − p) / se²)`` as an int.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    return math.ceil(p * (1 - p) / se**2)
+
+
+def _size_no_square(p, se):
+    return math.ceil(p * (1 - p) / se)
+
+
+def _size_floor(p, se):
+    return int(p * (1 - p) / se**2)
+
+
+def _size_sqrt(p, se):
+    return math.ceil(math.sqrt(p * (1 - p)) / se)
+
+
+def _size_ignores_p(p, se):
+    return math.ceil(0.25 / se**2)
+
+
+def _size_cases(hidden: bool) -> list[Case]:
+    # values chosen so that p (1 − p) / se² is never within rounding error of an integer
+    pairs = [(0.9, 0.0047), (0.75, 0.013), (0.983, 0.0021), (0.62, 0.031)]
+    if hidden:
+        pairs = [(0.97, 0.0033), (0.55, 0.0071), (0.8, 0.0263), (0.995, 0.00093)]
+    return [Case(f"accuracy p = {p}, standard error se = {se}", (p, se)) for p, se in pairs]
+
+
+register(
+    Exercise(
+        name="ch01_dev_set_size",
+        chapter="01",
+        title="How big must the dev set be?",
+        signature="dev_set_size(p, se) -> int",
+        hint=(
+            "The standard error of an accuracy p measured on n examples is sqrt(p(1 − p)/n). "
+            "Solve sqrt(p(1 − p)/n) ≤ se for n and round up (math.ceil)."
+        ),
+        solution=dev_set_size,
+        suites={
+            "visible": lambda: _size_cases(hidden=False),
+            "hidden": lambda: _size_cases(hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "standard error not squared",
+                "sqrt(p(1 − p)/n) ≤ se squares to p(1 − p)/n ≤ se², so n ≥ p(1 − p)/se²: "
+                "divide by se**2, not se.",
+                _size_no_square,
+            ),
+            Mistake(
+                "rounded down",
+                "int() rounds down, which gives a dev set just too small (its standard error is "
+                "a little above se). Round up with math.ceil.",
+                _size_floor,
+            ),
+            Mistake(
+                "square root of the variance divided by se",
+                "sqrt(p(1 − p))/se is the square root of the answer: n = p(1 − p)/se², "
+                "without a square root.",
+                _size_sqrt,
+            ),
+            Mistake(
+                "worst case p = 0.5",
+                "p(1 − p) ≤ 1/4 gives a safe bound, but the exercise asks for the size at the "
+                "given accuracy p: a 98%-accurate model needs far fewer examples than a "
+                "50% one for the same standard error.",
+                _size_ignores_p,
+            ),
+        ),
+        rtol=0.0,
+        atol=0.0,
+    )
+)
+
+
+# ============================================================================================
+# ch01_diagnose
+# ============================================================================================
+
+#: The four verdicts of :func:`diagnose`.
+VERDICTS = (
+    "high bias",
+    "high variance",
+    "high bias and high variance",
+    "low bias and low variance",
+)
+
+
+def diagnose(train_err: float, dev_err: float, bayes_err: float, tol: float = 0.02) -> str:
+    """Name the problem from the training, dev and Bayes (or human-level) error rates.
+
+    ``avoidable bias = train_err − bayes_err`` and ``variance = dev_err − train_err``; each is
+    high when it exceeds ``tol`` (default two percentage points; errors are fractions in
+    ``[0, 1]``). Returns ``"high bias"``, ``"high variance"``, ``"high bias and high
+    variance"`` or ``"low bias and low variance"``.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    high_bias = train_err - bayes_err > tol
+    high_variance = dev_err - train_err > tol
+    if high_bias and high_variance:
+        return "high bias and high variance"
+    if high_bias:
+        return "high bias"
+    if high_variance:
+        return "high variance"
+    return "low bias and low variance"
+
+
+def _verdict(high_bias: bool, high_variance: bool) -> str:
+    return VERDICTS[{(1, 0): 0, (0, 1): 1, (1, 1): 2, (0, 0): 3}[(high_bias, high_variance)]]
+
+
+def _diag_ignores_bayes(train_err, dev_err, bayes_err, tol=0.02):
+    return _verdict(train_err > tol, dev_err - train_err > tol)
+
+
+def _diag_variance_from_bayes(train_err, dev_err, bayes_err, tol=0.02):
+    return _verdict(train_err - bayes_err > tol, dev_err - bayes_err > tol)
+
+
+def _diag_swapped(train_err, dev_err, bayes_err, tol=0.02):
+    return _verdict(dev_err - train_err > tol, train_err - bayes_err > tol)
+
+
+def _diag_dev_for_bias(train_err, dev_err, bayes_err, tol=0.02):
+    return _verdict(dev_err - bayes_err > tol, dev_err - train_err > tol)
+
+
+def _diag_cases(hidden: bool) -> list[Case]:
+    rows = [
+        (0.01, 0.11, 0.0),  # high variance
+        (0.15, 0.16, 0.0),  # high bias
+        (0.15, 0.30, 0.0),  # both
+        (0.005, 0.01, 0.0),  # fine
+        (0.15, 0.16, 0.14),  # fine: the data are noisy
+        (0.08, 0.09, 0.07),  # fine
+        (0.09, 0.23, 0.08),  # high variance only
+    ]
+    if hidden:
+        rows = [
+            (0.021, 0.19, 0.004),  # high variance
+            (0.31, 0.325, 0.02),  # high bias
+            (0.12, 0.2, 0.05),  # both
+            (0.26, 0.27, 0.25),  # fine: the data are noisy
+            (0.05, 0.2, 0.04),  # high variance
+            (0.013, 0.021, 0.001),  # fine
+            (0.045, 0.052, 0.0),  # high bias
+            (0.2, 0.21, 0.175),  # high bias (by 2.5 points)
+            (0.03, 0.035, 0.02),  # fine: a little above a small Bayes error
+        ]
+    return [
+        Case(f"train error {t:.1%}, dev error {d:.1%}, Bayes error {b:.1%}", (t, d, b))
+        for t, d, b in rows
+    ]
+
+
+register(
+    Exercise(
+        name="ch01_diagnose",
+        chapter="01",
+        title="Bias or variance?",
+        signature="diagnose(train_err, dev_err, bayes_err, tol=0.02) -> str",
+        hint=(
+            "avoidable bias = train_err − bayes_err, variance = dev_err − train_err; each is high "
+            "when above tol. Return one of 'high bias', 'high variance', 'high bias and high "
+            "variance', 'low bias and low variance'."
+        ),
+        solution=diagnose,
+        suites={
+            "visible": lambda: _diag_cases(hidden=False),
+            "hidden": lambda: _diag_cases(hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "ignores the Bayes error",
+                "bias is measured from the best achievable error, not from 0: on noisy data "
+                "(Bayes error 14%) a training error of 15% is excellent. Use "
+                "train_err − bayes_err.",
+                _diag_ignores_bayes,
+            ),
+            Mistake(
+                "variance measured from the Bayes error",
+                "variance is the gap between dev and *training* error (dev_err − train_err): "
+                "dev_err − bayes_err mixes bias and variance.",
+                _diag_variance_from_bayes,
+            ),
+            Mistake(
+                "bias and variance swapped",
+                "a large train-to-dev gap is variance (overfitting); a training error far above "
+                "the Bayes error is bias (underfitting).",
+                _diag_swapped,
+            ),
+            Mistake(
+                "bias measured on the dev set",
+                "bias is about how well the model fits the data it was trained on: compare the "
+                "*training* error with the Bayes error.",
+                _diag_dev_for_bias,
+            ),
+        ),
+    )
+)
