@@ -1,0 +1,319 @@
+"""Exercises of chapter 03 (Mini-batches and moving averages).
+
+* ``ch03_ewa``: ``ewa(series, beta, bias_correction)``, the exponentially weighted average of a
+  series, with or without bias correction;
+* ``ch03_minibatches``: ``minibatches(X, y, batch_size, seed)``, one epoch of shuffled
+  mini-batches.
+
+Each exercise is laid out the same way: the reference solution (the function a learner
+writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
+(seeded, non-trivial inputs), then one :func:`register` call.
+
+Defined in chapter 03 (Mini-batches and moving averages).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch03_ewa
+# ============================================================================================
+
+
+def ewa(series: np.ndarray, beta: float, bias_correction: bool) -> np.ndarray:
+    """Exponentially weighted average of a 1-D ``series`` of length n; returns n float64 values.
+
+    With ``v_0 = 0`` and ``t = 1 .. n`` (entry ``t - 1`` of the result holds step ``t``)::
+
+        v_t = beta * v_{t-1} + (1 - beta) * x_t
+        result_t = v_t / (1 - beta**t)   if bias_correction else v_t
+
+    The caller's ``series`` is left untouched.
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+    out = np.empty(len(series), dtype=np.float64)
+    v = 0.0
+    for t in range(1, len(series) + 1):
+        v = beta * v + (1 - beta) * series[t - 1]
+        out[t - 1] = v / (1 - beta**t) if bias_correction else v
+    return out
+
+
+def _ewa_no_correction(series, beta, bias_correction):
+    out = np.empty(len(series))
+    v = 0.0
+    for t in range(len(series)):
+        v = beta * v + (1 - beta) * series[t]
+        out[t] = v
+    return out
+
+
+def _ewa_swapped(series, beta, bias_correction):
+    out = np.empty(len(series))
+    v = 0.0
+    for t in range(1, len(series) + 1):
+        v = (1 - beta) * v + beta * series[t - 1]
+        out[t - 1] = v / (1 - beta**t) if bias_correction else v
+    return out
+
+
+def _ewa_t_from_zero(series, beta, bias_correction):
+    out = np.empty(len(series))
+    v = np.float64(0.0)
+    for t in range(len(series)):
+        v = beta * v + (1 - beta) * series[t]
+        out[t] = v / (1 - beta**t) if bias_correction else v  # beta**0 = 1: divides by 0
+    return out
+
+
+def _ewa_starts_at_x1(series, beta, bias_correction):
+    out = np.empty(len(series))
+    v = series[0]
+    for t in range(1, len(series) + 1):
+        v = beta * v + (1 - beta) * series[t - 1]
+        out[t - 1] = v / (1 - beta**t) if bias_correction else v
+    return out
+
+
+def _ewa_in_place(series, beta, bias_correction):
+    v = 0.0
+    for t in range(1, len(series) + 1):
+        v = beta * v + (1 - beta) * series[t - 1]
+        series[t - 1] = v / (1 - beta**t) if bias_correction else v
+    return series.copy()
+
+
+def _series(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A noisy, drifting series far from 0 (so the pull towards v_0 = 0 shows)."""
+    level = rng.uniform(1.5, 4.0) * rng.choice([-1.0, 1.0])
+    drift = np.cumsum(rng.normal(0.0, 0.15, n))
+    return np.round(level + drift + rng.normal(0.0, 0.6, n), 4)
+
+
+def _ewa_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    settings = [
+        ("β = 0.9, bias correction on", 25, 0.9, True),
+        ("β = 0.9, no bias correction", 25, 0.9, False),
+        ("β = 0.5, bias correction on, a short series", 6, 0.5, True),
+        ("β = 0.98, bias correction on, a long series", 120, 0.98, True),
+        ("β = 0.75, no bias correction", 12, 0.75, False),
+    ]
+    if hidden:
+        settings = [
+            ("β = 0.95, bias correction on", 60, 0.95, True),
+            ("β = 0.3, no bias correction", 9, 0.3, False),
+            ("β = 0.99, bias correction on, a long series", 200, 0.99, True),
+            ("β = 0.8, bias correction on, one value", 1, 0.8, True),
+            ("β = 0.6, no bias correction", 15, 0.6, False),
+            ("β = 0.0 (no averaging), bias correction on", 7, 0.0, True),
+        ]
+    return [
+        Case(f"{label}, n = {n}", (_series(rng, n), beta, flag))
+        for label, n, beta, flag in settings
+    ]
+
+
+register(
+    Exercise(
+        name="ch03_ewa",
+        chapter="03",
+        title="Exponentially weighted average with bias correction",
+        signature="ewa(series, beta, bias_correction) -> float64 array of shape (n,)",
+        hint=(
+            "Start from v = 0; for t = 1, ..., n update v ← β·v + (1 − β)·x_t and store v, or "
+            "v / (1 − β**t) when bias_correction is True. t counts from 1: series[t - 1] is x_t."
+        ),
+        solution=ewa,
+        suites={
+            "visible": lambda: _ewa_cases(3, hidden=False),
+            "hidden": lambda: _ewa_cases(33, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "no bias correction",
+                "with bias_correction=True each v_t must be divided by 1 − β**t, the total "
+                "weight of the t values averaged so far; without it the first values are pulled "
+                "towards v_0 = 0 (at t = 1 you return (1 − β)·x_1 instead of x_1).",
+                _ewa_no_correction,
+            ),
+            Mistake(
+                "β and 1 − β swapped",
+                "the old average keeps the weight β and the new value gets 1 − β: "
+                "v ← β·v + (1 − β)·x_t. Yours gives the new value the large weight β, so the "
+                "result follows the noise instead of smoothing it.",
+                _ewa_swapped,
+            ),
+            Mistake(
+                "t starts at 0 in the bias correction",
+                "after the first update t = 1, so the first value is divided by 1 − β**1 = 1 − β. "
+                "With a 0-based loop index you divide by 1 − β**0 = 0 (inf) and every later value "
+                "by the previous step's weight; use 1 − β**(i + 1).",
+                _ewa_t_from_zero,
+            ),
+            Mistake(
+                "v starts at x_1 instead of 0",
+                "the recursion starts from v_0 = 0; bias correction is what removes the pull "
+                "towards 0. Starting from v_0 = x_1 changes every value (and with the correction "
+                "divides an average that was never pulled towards 0).",
+                _ewa_starts_at_x1,
+            ),
+            Mistake(
+                "writes into series",
+                "your function wrote the averages into the caller's series. Store them in a new "
+                "array, e.g. out = np.empty(len(series)).",
+                _ewa_in_place,
+            ),
+        ),
+        references=("dlnotes.averages:ewa",),
+    )
+)
+
+
+# ============================================================================================
+# ch03_minibatches
+# ============================================================================================
+
+
+def minibatches(
+    X: np.ndarray, y: np.ndarray, batch_size: int, seed: int
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """One epoch of shuffled mini-batches of ``X`` (shape ``(N, ...)``) and ``y`` (shape ``(N,)``).
+
+    Draws one permutation ``order = np.random.default_rng(seed).permutation(N)``, then cuts it
+    into consecutive slices of ``batch_size`` (the last one smaller when ``batch_size`` does not
+    divide ``N``) and returns ``((X[idx], y[idx]), ...)``, ``ceil(N / batch_size)`` pairs. Every
+    example appears exactly once; ``X`` and ``y`` stay untouched.
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+    n = len(X)
+    order = np.random.default_rng(seed).permutation(n)
+    batches = []
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        batches.append((X[idx], y[idx]))
+    return tuple(batches)
+
+
+def _mb_drop_last(X, y, batch_size, seed):
+    n = len(X)
+    order = np.random.default_rng(seed).permutation(n)
+    batches = []
+    for start in range(0, n - batch_size + 1, batch_size):
+        idx = order[start : start + batch_size]
+        batches.append((X[idx], y[idx]))
+    return tuple(batches)
+
+
+def _mb_no_shuffle(X, y, batch_size, seed):
+    return tuple(
+        (X[start : start + batch_size], y[start : start + batch_size])
+        for start in range(0, len(X), batch_size)
+    )
+
+
+def _mb_two_permutations(X, y, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    X_shuffled = rng.permutation(X)
+    y_shuffled = rng.permutation(y)
+    return tuple(
+        (X_shuffled[start : start + batch_size], y_shuffled[start : start + batch_size])
+        for start in range(0, len(X), batch_size)
+    )
+
+
+def _mb_independent_batches(X, y, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    n = len(X)
+    batches = []
+    for start in range(0, n, batch_size):
+        idx = rng.choice(n, size=min(batch_size, n - start), replace=False)
+        batches.append((X[idx], y[idx]))
+    return tuple(batches)
+
+
+def _mb_data(
+    rng: np.random.Generator, n: int, d: int, dtype: type = np.float64, classes: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    X: np.ndarray = np.round(rng.normal(0.0, 1.0, (n, d)), 3).astype(dtype)
+    X[:, 0] = np.arange(n)  # column 0 numbers the examples: easy to follow in the feedback
+    y = rng.integers(0, classes, n)
+    return X, y
+
+
+def _mb_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    settings = [
+        ("N = 10, batch_size = 4: the last batch holds 2", 10, 3, 4, np.float64),
+        ("N = 23, batch_size = 5, float32 images flattened", 23, 6, 5, np.float32),
+        ("N = 12, batch_size = 3: it divides N", 12, 2, 3, np.float64),
+        ("N = 17, batch_size = 8", 17, 4, 8, np.float64),
+    ]
+    if hidden:
+        settings = [
+            ("N = 31, batch_size = 8", 31, 5, 8, np.float64),
+            ("N = 9, batch_size = 2", 9, 3, 2, np.float32),
+            ("N = 40, batch_size = 16", 40, 7, 16, np.float64),
+            ("N = 14, batch_size = 5", 14, 2, 5, np.float64),
+        ]
+    cases = []
+    for k, (label, n, d, b, dtype) in enumerate(settings):
+        X, y = _mb_data(rng, n, d, dtype)
+        cases.append(Case(label, (X, y, b, seed * 100 + k)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch03_minibatches",
+        chapter="03",
+        title="One epoch of shuffled mini-batches",
+        signature="minibatches(X, y, batch_size, seed) -> tuple of (X_batch, y_batch) pairs",
+        hint=(
+            "Draw ONE permutation, order = np.random.default_rng(seed).permutation(len(X)), cut "
+            "it into consecutive slices order[start:start + batch_size] for start = 0, "
+            "batch_size, 2·batch_size, ... (the last slice may be shorter) and index X and y "
+            "with the same slice. Return tuple(list_of_pairs)."
+        ),
+        solution=minibatches,
+        suites={
+            "visible": lambda: _mb_cases(4, hidden=False),
+            "hidden": lambda: _mb_cases(44, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "drops the last partial batch",
+                "when batch_size does not divide N the last batch is smaller, and it must be "
+                "kept: otherwise the same examples are skipped in every epoch with this seed. "
+                "Loop with range(0, N, batch_size) and slice order[start:start + batch_size].",
+                _mb_drop_last,
+            ),
+            Mistake(
+                "no shuffling",
+                "your batches follow the order of the data set. Draw a permutation "
+                "np.random.default_rng(seed).permutation(len(X)) and index with its slices: a "
+                "data set sorted by class would otherwise give batches of a single class.",
+                _mb_no_shuffle,
+            ),
+            Mistake(
+                "X and y shuffled with different permutations",
+                "X and y were shuffled separately, so each X_batch row no longer has its own "
+                "label. Draw one permutation and index both X and y with the same slice.",
+                _mb_two_permutations,
+            ),
+            Mistake(
+                "batches sampled independently",
+                "each batch was drawn on its own, so within the epoch some examples come twice "
+                "and others never. An epoch visits every example once: draw one permutation of "
+                "all N indices and cut it into consecutive slices.",
+                _mb_independent_batches,
+            ),
+        ),
+        references=("dlnotes.data.preprocessing:minibatches",),
+    )
+)

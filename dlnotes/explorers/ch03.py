@@ -1,0 +1,251 @@
+"""Chapter 03's explorers: an exponentially weighted average of a noisy series, and mini-batch
+gradient descent on a two-parameter least-squares problem.
+
+Defined in chapter 03 (Mini-batches and moving averages).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dlnotes import plots
+from dlnotes._validate import check_scalar
+from dlnotes.averages import ewa
+from dlnotes.widgets import Control, Explorer
+
+#: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
+EXPLORERS = ["ewa_noisy_series", "minibatch_line_fit"]
+
+
+def noisy_series(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A loss-like series and its noise-free trend, both of shape ``(n,)``.
+
+    ``trend_t = 0.4 + 1.6 exp(-t / 70)`` and ``x_t = trend_t (1 + 0.35 z_t)`` with standard
+    normal ``z_t`` from ``seed``: it starts near 2, far from 0, like a training loss.
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+    n = int(check_scalar("n", n, low=1, integer=True))
+    t = np.arange(1, n + 1)
+    trend = 0.4 + 1.6 * np.exp(-t / 70)
+    z = np.random.default_rng(seed).standard_normal(n)
+    return trend * (1 + 0.35 * z), trend
+
+
+def ewa_noisy_series(n: int = 400, seed: int = 0) -> Explorer:
+    """Explorer: the EWA ``v_t = β v_{t-1} + (1-β) x_t`` of :func:`noisy_series`.
+
+    Controls: ``β`` and bias correction (``v_t / (1 - β^t)``) on/off. Left: the series, its
+    trend and the average; right: the weight ``(1-β) β^k`` (divided by ``1 - β^t`` when
+    corrected) that the last average gives to the value ``k`` steps back, with the window
+    ``1/(1-β)`` marked.
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+    import matplotlib.pyplot as plt
+
+    series, trend = noisy_series(n, seed)
+    steps = np.arange(1, n + 1)
+    ages = np.arange(0, 201)
+    controls = [
+        Control(
+            "beta",
+            "β (decay)",
+            [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995],
+            default=0.9,
+            fmt=".3f",
+        ),
+        Control("bias_correction", "bias correction", ["on", "off"], default="on", choices=True),
+    ]
+
+    def setup() -> tuple[Any, dict[str, Any]]:
+        fig, (ax, ax2) = plt.subplots(
+            1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1.6, 1]}
+        )
+        ax.plot(steps, series, ".", color="0.65", ms=2.5, label="series $x_t$")
+        ax.plot(steps, trend, "k--", lw=1, label="noise-free trend")
+        (avg,) = ax.plot(
+            [], [], color=plots.COLORS["momentum"], lw=2, label="average", animated=True
+        )
+        ax.set_xlim(0, n)
+        ax.set_ylim(0, 3.2)
+        ax.set_xlabel("step $t$")
+        ax.set_ylabel("value")
+        ax.legend(loc="upper right", frameon=False, fontsize=8)
+        (weights,) = ax2.plot([], [], color=plots.COLORS["momentum"], lw=2, animated=True)
+        window = ax2.axvline(10, color="0.3", ls="--", lw=1, animated=True)
+        note = ax2.text(0.97, 0.95, "", transform=ax2.transAxes, ha="right", va="top", fontsize=8)
+        note.set_animated(True)
+        ax2.set_xlim(0, ages[-1])
+        ax2.set_ylim(0, 0.12)
+        ax2.set_xlabel(f"age $k$ (steps before $t = {n}$)")
+        ax2.set_ylabel("weight of $x_{t-k}$ in $v_t$")
+        ax.set_title("β", fontsize=10)  # placeholder, so tight_layout leaves room for it
+        ax.title.set_animated(True)
+        fig.tight_layout()
+        return fig, {"ax": ax, "avg": avg, "weights": weights, "window": window, "note": note}
+
+    def update(st: dict[str, Any], beta: float, bias_correction: str) -> str:
+        beta = float(beta)
+        corrected = bias_correction == "on"
+        v = ewa(series, beta, bias_correction=corrected)
+        st["avg"].set_data(steps, v)
+        total = 1 - beta**n if corrected else 1.0
+        w = (1 - beta) * beta**ages / total
+        st["weights"].set_data(ages, w)
+        st["weights"].axes.set_ylim(0, max(0.12, 1.1 * float(w[0])))
+        win = 1 / (1 - beta)
+        st["window"].set_xdata([win, win])
+        older = beta ** round(win)
+        st["note"].set_text(
+            f"window 1/(1−β) = {win:.0f} steps\nmass older than that: {older:.2f} (1/e ≈ 0.37)"
+        )
+        st["ax"].set_title(
+            f"β = {beta:.3f}, bias correction {bias_correction}: $v_1$ = {v[0]:.2f}, "
+            f"$x_1$ = {series[0]:.2f}",
+            fontsize=10,
+        )
+        early = float(np.mean(np.abs(v[:20] - trend[:20])))
+        late = float(np.mean(np.abs(v[20:] - trend[20:])))
+        return f"mean |v_t − trend|: steps 1–20 {early:.3f}, steps 21–{n} {late:.3f}"
+
+    return Explorer(
+        title="An exponentially weighted average of a noisy series",
+        controls=controls,
+        setup=setup,
+        update=update,
+        caption="v_t = β v_{t−1} + (1 − β) x_t, v_0 = 0; bias correction divides by 1 − β^t.",
+    )
+
+
+def line_data(n: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 1-D regression set: ``x`` uniform on [-1, 2], ``y = 1.5 x - 1 + 0.5 z`` (shapes ``(n,)``).
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+    n = int(check_scalar("n", n, low=2, integer=True))
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 2.0, n)
+    return x, 1.5 * x - 1.0 + 0.5 * rng.standard_normal(n)
+
+
+def minibatch_path(
+    batch_size: int, lr: float, epochs: int = 4, n: int = 64, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mini-batch gradient descent on the line fit ``f(w, b) = (1/2N) Σ (w x_i + b - y_i)²``.
+
+    Starts at ``(w, b) = (-1, 2)`` and runs ``epochs`` shuffled passes over :func:`line_data`
+    (:func:`dlnotes.data.minibatches`, order seeded by ``seed + 1``), each step
+    ``p ← p - lr · A_Bᵀ (A_B p - y_B) / |B|`` with rows ``(x_i, 1)`` of ``A``. Returns the iterates
+    (shape ``(steps + 1, 2)``), the examples processed before each (in epochs) and the excess loss
+    ``f(p) - f*`` of each. A run whose parameters exceed 1e3 in size stops there.
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+    from dlnotes.data import minibatches
+
+    batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
+    lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
+    epochs = int(check_scalar("epochs", epochs, low=1, integer=True))
+    x, y = line_data(n, seed)
+    A = np.stack([x, np.ones(n)], axis=1)
+    H = A.T @ A / n
+    p_star = np.linalg.solve(H, A.T @ y / n)
+    rng = np.random.default_rng(seed + 1)
+    p = np.array([-1.0, 2.0])
+    path, seen = [p.copy()], [0]
+
+    def finish() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        P = np.array(path) - p_star
+        excess = 0.5 * np.einsum("ij,jk,ik->i", P, H, P)
+        return np.array(path), np.array(seen) / n, excess
+
+    for _ in range(epochs):
+        for Ab, yb in minibatches(A, y, batch_size, seed=rng):
+            assert yb is not None  # targets were given
+            p = p - lr * Ab.T @ (Ab @ p - yb) / len(yb)
+            if not np.all(np.abs(p) < 1e3):  # diverged: stop here
+                return finish()
+            path.append(p.copy())
+            seen.append(seen[-1] + len(yb))
+    return finish()
+
+
+def minibatch_line_fit(epochs: int = 4, n: int = 64, seed: int = 0) -> Explorer:
+    """Explorer: :func:`minibatch_path` for a chosen batch size ``B`` and learning rate ``α``.
+
+    Left: contours of the full loss and the path of ``(w, b)``; right: the excess loss
+    ``f - f*`` after each step against the number of examples processed (in epochs).
+
+    Defined in chapter 03 (Mini-batches and moving averages).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullLocator
+
+    x, y = line_data(n, seed)
+    A = np.stack([x, np.ones(n)], axis=1)  # rows (x_i, 1): the model is A @ (w, b)
+    H = A.T @ A / n
+    p_star = np.linalg.solve(H, A.T @ y / n)
+    start = np.array([-1.0, 2.0])
+
+    def full_loss(P: np.ndarray) -> np.ndarray:
+        """Excess loss f(p) - f* for rows p of P (a quadratic, from H)."""
+        D = P - p_star
+        return 0.5 * np.einsum("ij,jk,ik->i", D, H, D)
+
+    controls = [
+        Control("batch_size", "B (batch size)", [1, 2, 4, 8, 16, 32, 64], default=8, log=True),
+        Control(
+            "lr", "α (learning rate)", [0.02, 0.05, 0.1, 0.2, 0.4, 0.6], default=0.1, fmt=".2f"
+        ),
+    ]
+
+    def setup() -> tuple[Any, dict[str, Any]]:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.8))
+        ws, bs = np.meshgrid(np.linspace(-1.5, 3.0, 90), np.linspace(-2.5, 2.5, 90))
+        grid = full_loss(np.stack([ws.ravel(), bs.ravel()], axis=1)).reshape(ws.shape)
+        ax.contour(ws, bs, grid, levels=np.geomspace(1e-3, 10, 12), colors="0.6", linewidths=0.7)
+        ax.plot(*p_star, "*", color=plots.COLORS["minimum"], ms=10)
+        ax.plot(*start, "o", color=plots.COLORS["start"], ms=7, mec="white")
+        (path,) = ax.plot([], [], "-", color=plots.COLORS["sgd"], lw=0.9, animated=True)
+        ax.set_xlabel("slope $w$")
+        ax.set_ylabel("intercept $b$")
+        (curve,) = ax2.plot([], [], color=plots.COLORS["sgd"], lw=1.2, animated=True)
+        ax2.set_yscale("log")
+        ax2.set_xlim(0, epochs)
+        ax2.set_ylim(1e-5, 10)
+        ax2.yaxis.set_major_locator(LogLocator(numticks=5))
+        ax2.yaxis.set_minor_locator(NullLocator())
+        ax2.set_xlabel("examples processed (epochs)")
+        ax2.set_ylabel(r"$f(w, b) - f^\star$")
+        ax2.grid(alpha=0.3)
+        for a in (ax, ax2):
+            a.set_title("B", fontsize=10)  # placeholder, so tight_layout leaves room for it
+            a.title.set_animated(True)
+        fig.tight_layout()
+        return fig, {"ax": ax, "ax2": ax2, "path": path, "curve": curve}
+
+    def update(st: dict[str, Any], batch_size: float, lr: float) -> str:
+        batch_size = max(1, round(float(batch_size)))
+        path, seen, excess = minibatch_path(batch_size, float(lr), epochs, n, seed)
+        st["path"].set_data(path[:, 0], path[:, 1])
+        st["curve"].set_data(seen, np.maximum(excess, 1e-300))
+        steps = len(path) - 1
+        st["ax"].set_title(f"B = {batch_size}, α = {lr:.2f}: {steps} steps", fontsize=10)
+        if steps < epochs * -(-n // batch_size):
+            verdict = f"diverged after {steps} steps"
+        else:
+            tail = float(np.mean(excess[-max(1, steps // 4) :]))
+            verdict = f"last quarter of the steps: mean f − f* = {tail:.1e}"
+        st["ax2"].set_title(verdict, fontsize=10)
+        return verdict
+
+    return Explorer(
+        title="Mini-batch gradient descent on a line fit",
+        controls=controls,
+        setup=setup,
+        update=update,
+        caption=f"N = {n} points, {epochs} epochs; each step uses B of them.",
+    )
