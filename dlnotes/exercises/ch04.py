@@ -1,0 +1,518 @@
+"""Exercises of chapter 04 (Momentum and Nesterov).
+
+* ``ch04_momentum_step``: ``momentum_step(x, v, g, lr, rho)``, one heavy-ball step in
+  torch.optim's form ``v = ρv + g; x = x − αv``;
+* ``ch04_nesterov``: ``nesterov(grad, x0, lr, rho, steps)``, every iterate of Nesterov's
+  look-ahead method ``v = ρv − α∇f(x + ρv); x = x + v``;
+* ``ch04_momentum_challenge``: an explorer challenge, a pair ``(lr, rho)`` that gets heavy ball
+  below ``f = 1e-6`` on the κ = 100 bowl within 100 steps (gradient descent needs about 350).
+
+Each exercise is laid out the same way: the reference solution (the function a learner
+writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
+(seeded, non-trivial inputs), then one :func:`register` call.
+
+Defined in chapter 04 (Momentum and Nesterov).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dlnotes._validate import check_scalar
+from dlnotes.exercises.core import Case, Exercise, Mistake, ValueVerdict, register
+from dlnotes.landscapes import Landscape, Quadratic, Rosenbrock, ill_conditioned_quadratic
+
+# ============================================================================================
+# ch04_momentum_step
+# ============================================================================================
+
+
+def momentum_step(
+    x: np.ndarray, v: np.ndarray, g: np.ndarray, lr: float, rho: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One heavy-ball step in torch.optim's form; returns the new ``(x, v)``::
+
+        v = rho * v + g        (the velocity: a running, decaying sum of gradients)
+        x = x - lr * v
+
+    ``x``, ``v`` and ``g`` share one shape; the inputs are left untouched.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+    v_new = rho * v + g
+    x_new = x - lr * v_new
+    return x_new, v_new
+
+
+def _ms_lr_in_velocity(x, v, g, lr, rho):
+    v_new = rho * v - lr * g
+    return x + v_new, v_new
+
+
+def _ms_dampened(x, v, g, lr, rho):
+    v_new = rho * v + (1 - rho) * g
+    return x - lr * v_new, v_new
+
+
+def _ms_stale_velocity(x, v, g, lr, rho):
+    x_new = x - lr * v
+    return x_new, rho * v + g
+
+
+def _ms_sign(x, v, g, lr, rho):
+    v_new = rho * v + g
+    return x + lr * v_new, v_new
+
+
+def _ms_in_place(x, v, g, lr, rho):
+    v *= rho
+    v += g
+    x -= lr * v
+    return x, v
+
+
+def _ms_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+
+    def arrays(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x = rng.uniform(-2.0, 2.0, shape)
+        v = rng.uniform(-1.5, 1.5, shape)
+        g = rng.uniform(-3.0, 3.0, shape)
+        return x, v, g
+
+    settings = [((3,), 0.1, 0.9), ((5,), 0.03, 0.5), ((2, 3), 0.5, 0.99), ((4,), 0.2, 0.0)]
+    if hidden:
+        settings = [((7,), 0.05, 0.9), ((3, 2), 0.7, 0.8), ((2,), 1.3, 0.95), ((10,), 0.01, 0.6)]
+    labels = {0.0: "ρ = 0: plain gradient descent"}
+    cases = [
+        Case(
+            f"shape {shape}, α = {lr}, ρ = {rho}" + (f" ({labels[rho]})" if rho in labels else ""),
+            (*arrays(shape), lr, rho),
+        )
+        for shape, lr, rho in settings
+    ]
+    return cases
+
+
+register(
+    Exercise(
+        name="ch04_momentum_step",
+        chapter="04",
+        title="One heavy-ball step (torch.optim's form)",
+        signature="momentum_step(x, v, g, lr, rho) -> (x_new, v_new)",
+        hint=(
+            "Update the velocity first, v_new = rho·v + g (no learning rate inside), then move "
+            "downhill with the new velocity, x_new = x − lr·v_new. Return both as new arrays."
+        ),
+        solution=momentum_step,
+        suites={
+            "visible": lambda: _ms_cases(4, hidden=False),
+            "hidden": lambda: _ms_cases(40, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "learning rate in the velocity",
+                "you wrote the other textbook form, v = ρv − αg; x = x + v, whose velocity is a "
+                "step (it holds α). Here v is torch's buffer, a sum of gradients without α: "
+                "v_new = ρv + g, then x_new = x − α·v_new.",
+                _ms_lr_in_velocity,
+            ),
+            Mistake(
+                "dampening (an average instead of a sum)",
+                "(1 − ρ)·g makes v an exponentially weighted average (chapter 03) and shrinks "
+                "every step by 1 − ρ. Heavy ball adds the whole gradient: v_new = ρv + g.",
+                _ms_dampened,
+            ),
+            Mistake(
+                "stale velocity",
+                "you moved x with the old velocity. Update the velocity first, then step with the "
+                "new one: v_new = ρv + g, x_new = x − α·v_new.",
+                _ms_stale_velocity,
+            ),
+            Mistake(
+                "sign error",
+                "your step goes uphill: the velocity accumulates gradients, so x moves against "
+                "it, x_new = x − α·v_new.",
+                _ms_sign,
+            ),
+            Mistake(
+                "modifies its inputs in place",
+                "`v *= rho` and `x -= ...` change the caller's arrays. Build new ones: "
+                "`v_new = rho * v + g` and `x_new = x - lr * v_new`.",
+                _ms_in_place,
+            ),
+        ),
+        references=("dlnotes.optim.teaching:momentum_step_add",),
+    )
+)
+
+
+# ============================================================================================
+# ch04_nesterov
+# ============================================================================================
+
+
+def nesterov(
+    grad: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, lr: float, rho: float, steps: int
+) -> np.ndarray:
+    """Nesterov's accelerated gradient in the look-ahead form, from ``x0`` (shape ``(d,)``)::
+
+        v_0 = 0
+        v_{t+1} = rho * v_t - lr * grad(x_t + rho * v_t)    (gradient at the look-ahead point)
+        x_{t+1} = x_t + v_{t+1}
+
+    Returns the iterates ``x_0, ..., x_steps`` as an array of shape ``(steps + 1, d)``; the
+    caller's ``x0`` is left untouched.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        v = rho * v - lr * grad(x + rho * v)
+        x = x + v
+        xs.append(x)
+    return np.array(xs)
+
+
+def _nag_heavy_ball(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        v = rho * v - lr * grad(x)
+        x = x + v
+        xs.append(x)
+    return np.array(xs)
+
+
+def _nag_look_behind(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        v = rho * v - lr * grad(x - rho * v)
+        x = x + v
+        xs.append(x)
+    return np.array(xs)
+
+
+def _nag_velocity_not_stored(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        x = x + rho * v - lr * grad(x + rho * v)  # the new velocity is never kept
+        xs.append(x)
+    return np.array(xs)
+
+
+def _nag_old_velocity(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        x = x + v
+        v = rho * v - lr * grad(x + rho * v)
+        xs.append(x)
+    return np.array(xs)
+
+
+def _nag_aliasing(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        v = rho * v - lr * grad(x + rho * v)
+        x += v
+        xs.append(x)
+    return np.array(xs)
+
+
+def _nag_lookahead_lr(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        v = rho * v - lr * grad(x + lr * v)
+        x = x + v
+        xs.append(x)
+    return np.array(xs)
+
+
+def _rotated_quadratic(
+    rng: np.random.Generator, dim: int, kappa: float, L: float = 1.0
+) -> Quadratic:
+    """``A = Q diag(L ... L/κ) Qᵀ`` with a random rotation ``Q``: no axis is an eigenvector."""
+    Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    return Quadratic(Q @ np.diag(L * np.geomspace(1.0, 1.0 / kappa, dim)) @ Q.T)
+
+
+def _start(rng: np.random.Generator, dim: int) -> np.ndarray:
+    return np.round(rng.uniform(0.4, 2.0, dim) * rng.choice([-1.0, 1.0], dim), 3)
+
+
+def _nag_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    if not hidden:
+        return [
+            Case(
+                "rotated κ=100 quadratic, d=2, α = 1/L, ρ = 0.9",
+                (ill_conditioned_quadratic(100.0, theta=0.4).grad, _start(rng, 2), 1.0, 0.9, 15),
+            ),
+            Case(
+                "randomly rotated κ=20 quadratic, d=4",
+                (_rotated_quadratic(rng, 4, 20.0, L=2.0).grad, _start(rng, 4), 0.4, 0.7, 10),
+            ),
+            Case(
+                "Rosenbrock valley from (-1.2, 1.0)",
+                (Rosenbrock().grad, np.array([-1.2, 1.0]), 5e-4, 0.8, 12),
+            ),
+            Case(
+                "steps=0: only the starting point",
+                (ill_conditioned_quadratic(10.0).grad, _start(rng, 2), 0.5, 0.9, 0),
+            ),
+        ]
+    return [
+        Case(
+            "randomly rotated κ=50 quadratic, d=6",
+            (_rotated_quadratic(rng, 6, 50.0).grad, _start(rng, 6), 0.8, 0.85, 20),
+        ),
+        Case(
+            "rotated κ=10 quadratic, d=2, ρ = 0.5",
+            (ill_conditioned_quadratic(10.0, theta=-0.7).grad, _start(rng, 2), 1.2, 0.5, 8),
+        ),
+        Case(
+            "Rosenbrock valley from (0.5, -0.4)",
+            (Rosenbrock().grad, np.array([0.5, -0.4]), 1e-3, 0.9, 15),
+        ),
+        Case(
+            "one step, d=3",
+            (_rotated_quadratic(rng, 3, 5.0).grad, _start(rng, 3), 0.6, 0.9, 1),
+        ),
+        Case(
+            "a long run, d=5",
+            (_rotated_quadratic(rng, 5, 30.0, L=3.0).grad, _start(rng, 5), 0.2, 0.95, 40),
+        ),
+    ]
+
+
+register(
+    Exercise(
+        name="ch04_nesterov",
+        chapter="04",
+        title="Nesterov's look-ahead, every iterate",
+        signature="nesterov(grad, x0, lr, rho, steps) -> array of shape (steps + 1, d)",
+        hint=(
+            "Start from a copy of x0 and v = zeros. Each step: evaluate the gradient at the "
+            "look-ahead point x + rho·v, set v = rho·v − lr·that gradient, then x = x + v. "
+            "Keep every iterate; row 0 is x0."
+        ),
+        solution=nesterov,
+        suites={
+            "visible": lambda: _nag_cases(5, hidden=False),
+            "hidden": lambda: _nag_cases(50, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "gradient at x, not at the look-ahead point",
+                "that is heavy ball (Polyak's momentum). Nesterov evaluates the gradient where "
+                "the momentum is about to carry you: grad(x + rho * v).",
+                _nag_heavy_ball,
+            ),
+            Mistake(
+                "look-ahead in the wrong direction",
+                "the look-ahead point is x + rho·v: the velocity already points where you are "
+                "going, so you add it (x − rho·v looks back).",
+                _nag_look_behind,
+            ),
+            Mistake(
+                "velocity never updated",
+                "you moved x but did not store the new velocity, so v stays 0 and the method is "
+                "plain gradient descent. Assign v = rho·v − lr·g, then x = x + v.",
+                _nag_velocity_not_stored,
+            ),
+            Mistake(
+                "position moved with the old velocity",
+                "compute the new velocity first, then move with it: v = rho·v − lr·g, x = x + v.",
+                _nag_old_velocity,
+            ),
+            Mistake(
+                "aliasing",
+                "every row of your result is the final iterate: `x += v` updates the one array "
+                "already stored in the list. Write `x = x + v`, which makes a new array.",
+                _nag_aliasing,
+            ),
+            Mistake(
+                "learning rate in the look-ahead",
+                "the look-ahead point is x + rho·v: momentum alone carries you there, no "
+                "learning rate.",
+                _nag_lookahead_lr,
+            ),
+        ),
+        references=("dlnotes.optim.teaching:nesterov_step",),
+    )
+)
+
+
+# ============================================================================================
+# ch04_momentum_challenge (explorer challenge: a pair of values)
+# ============================================================================================
+
+CHALLENGE_KAPPA = 100.0
+CHALLENGE_X0 = (2.0, 2.0)
+CHALLENGE_STEPS = 100
+CHALLENGE_TARGET = 1e-6
+
+
+def _challenge_bowl() -> Quadratic:
+    return ill_conditioned_quadratic(CHALLENGE_KAPPA)
+
+
+def heavy_ball_run(
+    landscape: Landscape, x0: Any, lr: float, rho: float, steps: int, *, blowup: float = 1e6
+) -> tuple[np.ndarray, bool]:
+    """Heavy ball ``v = ρv − α∇f(x); x = x + v`` from ``x0`` (shape ``(d,)``), ``v_0 = 0``.
+
+    Returns ``(xs, diverged)``: the iterates, shape ``(T + 1, d)`` (``T = steps`` unless the run
+    blew up, ``‖x‖ > blowup`` or not finite), and whether it did. At constant ``lr`` these are
+    the iterates of ``dlnotes.optim.SGD(lr=lr, momentum=rho)``.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+    if not isinstance(landscape, Landscape):
+        raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
+    x = landscape._point(x0).astype(np.float64).copy()
+    if x.ndim != 1:
+        raise ValueError(f"x0 must have shape ({landscape.dim},), got {x.shape}")
+    lr = check_scalar("lr", lr, low=0.0)
+    rho = check_scalar("rho", rho, low=0.0, high=1.0, high_inclusive=False)
+    steps = int(check_scalar("steps", steps, low=0, integer=True))
+    blowup = check_scalar("blowup", blowup, low=0.0, low_inclusive=False)
+    v = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        v = rho * v - lr * landscape._grad(x)
+        x = x + v
+        if not np.all(np.isfinite(x)) or float(np.linalg.norm(x)) > blowup:
+            return np.array(xs), True
+        xs.append(x)
+    return np.array(xs), False
+
+
+def heavy_ball_roots(lr: float, rho: float, curvature: float) -> np.ndarray:
+    """The two roots ``z`` of ``z² − (1 + ρ − αλ) z + ρ = 0`` (complex array of shape ``(2,)``).
+
+    Along an eigen-direction with curvature ``λ`` the heavy-ball error obeys
+    ``e_{t+1} = (1 + ρ − αλ) e_t − ρ e_{t−1}``, so it shrinks like ``max |z|^t``.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+    lr = check_scalar("lr", lr, low=0.0)
+    rho = check_scalar("rho", rho, low=0.0, high=1.0, high_inclusive=False)
+    curvature = check_scalar("curvature", curvature)
+    b = 1.0 + rho - lr * curvature
+    disc = complex(b * b - 4.0 * rho)
+    root = disc**0.5
+    return np.array([(b + root) / 2, (b - root) / 2])
+
+
+def _challenge_value(value: Any) -> tuple[float, float] | str:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        return f"enter two numbers, momentum_challenge = (lr, rho), e.g. (1.0, 0.9); got {value!r}"
+    out = []
+    for name, item in zip(("lr", "rho"), value):
+        if isinstance(item, bool) or not isinstance(item, (int, float, np.integer, np.floating)):
+            return f"{name} must be a number, got {item!r}"
+        out.append(float(item))
+    lr, rho = out
+    if not (math.isfinite(lr) and lr > 0):
+        return f"lr must be a positive number, got {lr!r}"
+    if not (math.isfinite(rho) and 0 <= rho < 1):
+        return f"rho must be in [0, 1), got {rho!r}"
+    return lr, rho
+
+
+def _verify_challenge(value: Any) -> ValueVerdict:
+    parsed = _challenge_value(value)
+    if isinstance(parsed, str):
+        return ValueVerdict(False, parsed)
+    lr, rho = parsed
+    bowl = _challenge_bowl()
+    xs, diverged = heavy_ball_run(bowl, CHALLENGE_X0, lr, rho, CHALLENGE_STEPS)
+    fs = bowl.f(xs)
+    hit = np.flatnonzero(fs < CHALLENGE_TARGET)
+    target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"
+    setting = f"(α, ρ) = ({lr:g}, {rho:g})"
+    if not diverged and hit.size:
+        return ValueVerdict(True, f"{setting} reaches {target}: after {hit[0]} steps")
+    L, mu = bowl.L, bowl.mu
+    r_flat = float(np.abs(heavy_ball_roots(lr, rho, mu)).max())
+    r_steep = float(np.abs(heavy_ball_roots(lr, rho, L)).max())
+    details = (
+        f"per step the error shrinks like |z|: {r_flat:.4f} along the flat direction (μ = "
+        f"{mu:g}), {r_steep:.4f} along the steep one (L = {L:g}); √ρ = {math.sqrt(rho):.4f}",
+    )
+    if diverged or max(r_flat, r_steep) >= 1.0:
+        return ValueVerdict(False, f"{setting}: the run diverges", "diverged", details)
+    summary = f"{setting}: after {CHALLENGE_STEPS} steps f = {fs[-1]:.2g}; the target is {target}"
+    flat_limits = r_flat >= r_steep
+    curvature = mu if flat_limits else L
+    oscillates = abs(heavy_ball_roots(lr, rho, curvature)[0].imag) > 0
+    if oscillates:
+        mistake = "too much momentum"
+    elif flat_limits:
+        mistake = "too little momentum"
+    else:
+        mistake = "steep direction overshoots"
+    return ValueVerdict(False, summary, mistake, details)
+
+
+register(
+    Exercise(
+        name="ch04_momentum_challenge",
+        chapter="04",
+        title="Challenge: heavy ball on the κ = 100 bowl in 100 steps",
+        signature="momentum_challenge = (lr, rho)  (two numbers)",
+        hint=(
+            f"With the explorer (κ = {CHALLENGE_KAPPA:g}, start {CHALLENGE_X0}), find α and ρ for "
+            f"which heavy ball reaches f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps. "
+            "Both extreme directions should oscillate gently: (1 − √ρ)² ≤ αμ and αL ≤ (1 + √ρ)², "
+            "with ρ as small as that allows."
+        ),
+        solution=(3.3, 0.67),
+        kind="value",
+        verify=_verify_challenge,
+        mistakes=(
+            Mistake(
+                "diverged",
+                "heavy ball is stable only for α < 2(1 + ρ)/L: the steep direction's error grows "
+                "every step. Lower α (or raise ρ).",
+                (3.5, 0.5),
+            ),
+            Mistake(
+                "too little momentum",
+                "the flat direction (curvature μ = 0.01) is overdamped and creeps: with ρ this "
+                "small, momentum cannot build up speed along it. Raise ρ (and α with it).",
+                (1.0, 0.0),
+            ),
+            Mistake(
+                "too much momentum",
+                "every direction oscillates and shrinks only by √ρ per step: with ρ close to 1 the "
+                "ball keeps swinging. Lower ρ towards ((√κ − 1)/(√κ + 1))² ≈ 0.67.",
+                (1.0, 0.99),
+            ),
+            Mistake(
+                "steep direction overshoots",
+                "αL is above (1 + √ρ)²: the steep coordinate flips sign every step and barely "
+                "shrinks. Lower α a little.",
+                (3.598, 0.8),
+            ),
+        ),
+    )
+)

@@ -1,0 +1,164 @@
+"""Chapter 04 (Momentum and Nesterov): the exercise helpers and the explorer.
+
+The exercise catalogue itself (solutions pass, mistakes are named) is covered by
+``tests/test_exercises_catalogue.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dlnotes import landscapes as ls
+from dlnotes.exercises import ch04 as ex
+from dlnotes.exercises import check
+from dlnotes.explorers import all_explorers
+from dlnotes.explorers import ch04 as explorers
+from dlnotes.optim import SGD
+from dlnotes.optim.teaching import momentum_step_velocity
+
+
+def _sgd_iterates(bowl, x0, steps, **hyper):
+    x = np.array(x0, dtype=float)
+    opt = SGD(x, **hyper)
+    xs = [x.copy()]
+    for _ in range(steps):
+        opt.step(bowl.grad(x))
+        xs.append(x.copy())
+    return np.array(xs)
+
+
+def test_momentum_step_golden_values():
+    x, v = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    g = np.array([0.3, -0.6])
+    x_new, v_new = ex.momentum_step(x, v, g, lr=0.1, rho=0.9)
+    # v = 0.9 v + g = (0.75, -0.375); x = x - 0.1 v = (0.925, -1.9625)
+    np.testing.assert_allclose(v_new, [0.75, -0.375], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(x_new, [0.925, -1.9625], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(x, [1.0, -2.0])  # inputs untouched
+    np.testing.assert_array_equal(v, [0.5, 0.25])
+
+
+def test_momentum_step_loop_is_torch_sgd():
+    bowl = ls.ill_conditioned_quadratic(30.0, theta=0.7)
+    x0 = np.array([1.3, -0.8])
+    x, v, xs = x0.copy(), np.zeros(2), [x0.copy()]
+    for _ in range(40):
+        x, v = ex.momentum_step(x, v, bowl.grad(x), 0.7, 0.85)
+        xs.append(x)
+    lib = _sgd_iterates(bowl, x0, 40, lr=0.7, momentum=0.85)
+    np.testing.assert_allclose(np.array(xs), lib, rtol=0, atol=1e-12)
+
+
+def test_nesterov_look_ahead_points_are_torch_nesterov_iterates():
+    bowl = ls.ill_conditioned_quadratic(50.0, theta=-0.3)
+    x0 = np.array([-1.7, 0.9])
+    lr, rho = 0.6, 0.9
+    xs = ex.nesterov(bowl.grad, x0, lr, rho, 60)
+    v = np.vstack([np.zeros(2), np.diff(xs, axis=0)])
+    lib = _sgd_iterates(bowl, x0, 60, lr=lr, momentum=rho, nesterov=True)
+    np.testing.assert_allclose(xs + rho * v, lib, rtol=0, atol=1e-12)
+    assert np.abs(xs - lib).max() > 1e-3  # the look-ahead variables are not the x_t
+
+
+def test_nesterov_first_step_is_gradient_descent():
+    bowl = ls.ill_conditioned_quadratic(10.0, theta=0.2)
+    x0 = np.array([0.8, -1.1])
+    xs = ex.nesterov(bowl.grad, x0, 0.3, 0.9, 1)
+    np.testing.assert_allclose(xs[1], x0 - 0.3 * bowl.grad(x0), rtol=0, atol=1e-15)
+
+
+def test_heavy_ball_run_matches_velocity_form_and_sgd():
+    bowl = ls.ill_conditioned_quadratic(100.0, theta=0.4)
+    x0 = np.array([-3.0, 1.5])
+    xs, diverged = ex.heavy_ball_run(bowl, x0, 1.0, 0.9, 50)
+    assert not diverged and xs.shape == (51, 2)
+    x, v, ref = x0.copy(), np.zeros(2), [x0.copy()]
+    for _ in range(50):
+        x, v = momentum_step_velocity(x, v, bowl.grad(x), 1.0, 0.9)
+        ref.append(x)
+    np.testing.assert_allclose(xs, np.array(ref), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(xs, _sgd_iterates(bowl, x0, 50, lr=1.0, momentum=0.9), atol=1e-12)
+
+
+def test_heavy_ball_run_reports_divergence_and_validates():
+    bowl = ls.ill_conditioned_quadratic(10.0)
+    # stable iff lr L < 2 (1 + rho): 4.5 > 2 (1 + 0.5) = 3 diverges
+    xs, diverged = ex.heavy_ball_run(bowl, [1.0, 1.0], 4.5, 0.5, 500, blowup=1e3)
+    assert diverged and len(xs) < 501 and np.all(np.isfinite(xs))
+    _, ok = ex.heavy_ball_run(bowl, [1.0, 1.0], 2.9, 0.5, 500)
+    assert not ok
+    with pytest.raises(ValueError, match="rho"):
+        ex.heavy_ball_run(bowl, [1.0, 1.0], 0.1, 1.0, 5)
+    with pytest.raises(TypeError, match="landscape"):
+        ex.heavy_ball_run(bowl.grad, [1.0, 1.0], 0.1, 0.5, 5)
+    with pytest.raises(ValueError, match="x0"):
+        ex.heavy_ball_run(bowl, np.ones((2, 2)), 0.1, 0.5, 5)
+
+
+def test_heavy_ball_roots_solve_the_characteristic_polynomial():
+    lr, rho, lam = 0.5, 0.04, 0.2
+    z = ex.heavy_ball_roots(lr, rho, lam)
+    # b = 1 + rho - lr lam = 0.94, disc = 0.94^2 - 0.16 = 0.7236: real roots
+    root = math.sqrt(0.7236)
+    np.testing.assert_allclose(np.sort(z.real), [(0.94 - root) / 2, (0.94 + root) / 2])
+    assert np.all(z.imag == 0)
+    # complex roots have modulus sqrt(rho) whatever the curvature
+    for lam in [0.3, 1.0, 2.5]:
+        np.testing.assert_allclose(np.abs(ex.heavy_ball_roots(1.0, 0.81, lam)), 0.9, rtol=1e-12)
+    with pytest.raises(ValueError, match="rho"):
+        ex.heavy_ball_roots(0.1, -0.2, 1.0)
+
+
+def test_optimal_heavy_ball_gives_the_double_root_rate():
+    lr, rho = explorers.optimal_heavy_ball(100.0)
+    assert lr == pytest.approx(4 / 1.1**2, rel=1e-14)
+    assert rho == pytest.approx((9 / 11) ** 2, rel=1e-14)
+    for lam in [0.01, 1.0]:  # mu and L sit at the edges of the oscillating window
+        np.testing.assert_allclose(np.abs(ex.heavy_ball_roots(lr, rho, lam)), 9 / 11, rtol=1e-6)
+    with pytest.raises(ValueError, match="kappa"):
+        explorers.optimal_heavy_ball(0.5)
+
+
+def test_challenge_accepts_the_optimal_setting_and_names_mistakes(capsys):
+    check("ch04_momentum_challenge", explorers.optimal_heavy_ball(ex.CHALLENGE_KAPPA))
+    assert "✓" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="enter two numbers"):
+        check("ch04_momentum_challenge", 0.9)
+    with pytest.raises(AssertionError, match="too little momentum"):
+        check("ch04_momentum_challenge", (1.9, 0.1))
+
+
+def test_challenge_is_out_of_reach_for_gradient_descent():
+    bowl = ls.ill_conditioned_quadratic(ex.CHALLENGE_KAPPA)
+    best = min(
+        float(bowl.f(ex.heavy_ball_run(bowl, ex.CHALLENGE_X0, lr, 0.0, 100)[0]).min())
+        for lr in np.linspace(0.05, 1.99, 60)
+    )
+    assert best > ex.CHALLENGE_TARGET
+
+
+def test_explorer_is_registered_and_updates():
+    assert all_explorers()["ch04.heavy_ball_quadratic"] is explorers.heavy_ball_quadratic
+    import matplotlib.pyplot as plt
+
+    explorer = explorers.heavy_ball_quadratic()
+    fig, state = explorer.setup()
+    status = explorer.update(state, lr=3.3, rho=0.67, kappa=100)
+    assert status.startswith("heavy ball: ") and "GD diverged" in status  # 3.3 > 2/L
+    hit = int(status.split("heavy ball: ")[1].split(" steps")[0])
+    assert hit < 100
+    status = explorer.update(state, lr=4.0, rho=0.0, kappa=10)
+    assert "heavy ball diverged" in status and "GD diverged" in status
+    status = explorer.update(state, lr=2.5, rho=0.9, kappa=10)  # momentum stretches the range
+    assert "GD diverged" in status and "heavy ball diverged" not in status
+    plt.close(fig)
+
+
+@pytest.mark.slow
+def test_explorer_static_face_is_small():
+    explorer = explorers.heavy_ball_quadratic()
+    for sweep in ["rho", "lr"]:
+        assert len(explorer.static_html(sweep)) < 1.5e6
