@@ -1,0 +1,408 @@
+"""Exercises of chapter 06 (Learning-rate schedules and second-order methods).
+
+* ``ch06_step_decay``: ``step_decay(t, lr0, step_size, gamma)``, the learning rate of a
+  step schedule at step ``t``;
+* ``ch06_cosine_lr``: ``cosine_lr(t, lr_max, lr_min, total_steps, warmup_steps)``, linear
+  warm-up then cosine annealing, clamped after the end;
+* ``ch06_newton_step``: ``newton_step(grad, hessian, x)``, one step of Newton's method.
+
+Each exercise is laid out the same way: the reference solution (the function a learner
+writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
+(seeded, non-trivial inputs), then one :func:`register` call.
+
+Defined in chapter 06 (Learning-rate schedules and second-order methods).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch06_step_decay
+# ============================================================================================
+
+
+def step_decay(t: int, lr0: float, step_size: int, gamma: float) -> float:
+    """The step schedule ``lr(t) = lr0 · gamma^floor(t / step_size)`` at step ``t >= 0``.
+
+    The first step is ``t = 0``; the rate is multiplied by ``gamma`` after every ``step_size``
+    steps, so steps ``0 .. step_size - 1`` use ``lr0``. Returns a float.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    return float(lr0 * gamma ** (t // step_size))
+
+
+def _step_continuous(t, lr0, step_size, gamma):
+    return float(lr0 * gamma ** (t / step_size))
+
+
+def _step_one_too_early(t, lr0, step_size, gamma):
+    return float(lr0 * gamma ** ((t + 1) // step_size))
+
+
+def _step_decays_at_start(t, lr0, step_size, gamma):
+    return float(lr0 * gamma ** (t // step_size + 1))
+
+
+def _step_subtracts(t, lr0, step_size, gamma):
+    return float(lr0 - gamma * (t // step_size))
+
+
+def _step_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    lr0 = float(np.round(rng.uniform(0.05, 0.9), 3))
+    gamma = float(np.round(rng.uniform(0.2, 0.6), 2))
+    if not hidden:
+        calls = [(0, lr0, 30, gamma), (29, lr0, 30, gamma), (30, lr0, 30, gamma)]
+        calls += [(95, lr0, 30, gamma), (13, 0.37, 7, 0.5), (250, 1.3, 100, 0.1)]
+    else:
+        calls = [(t, lr0, 25, gamma) for t in (0, 24, 25, 26, 74, 75, 333)]
+        calls += [(6, 0.45, 7, 0.3), (7, 0.45, 7, 0.3), (1234, 2.0, 300, 0.5)]
+    return [
+        Case(f"t = {t}, lr0 = {lr}, step_size = {size}, gamma = {g}", (t, lr, size, g))
+        for t, lr, size, g in calls
+    ]
+
+
+register(
+    Exercise(
+        name="ch06_step_decay",
+        chapter="06",
+        title="Step decay",
+        signature="step_decay(t, lr0, step_size, gamma) -> float",
+        hint=(
+            "Count how many full blocks of step_size steps lie before t: t // step_size. The rate "
+            "is lr0 multiplied by gamma that many times."
+        ),
+        solution=step_decay,
+        suites={
+            "visible": lambda: _step_cases(6, hidden=False),
+            "hidden": lambda: _step_cases(60, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "continuous exponent",
+                "gamma ** (t / step_size) decays a little at every step (that is exponential "
+                "decay); a step schedule stays flat inside each block: use the integer division "
+                "t // step_size.",
+                _step_continuous,
+            ),
+            Mistake(
+                "one step too early",
+                "your rate drops at t = step_size - 1; steps 0 .. step_size - 1 (step_size "
+                "steps) must all use lr0, so the exponent is t // step_size, not "
+                "(t + 1) // step_size.",
+                _step_one_too_early,
+            ),
+            Mistake(
+                "decays from the start",
+                "at t = 0 the rate must be lr0 itself: the exponent t // step_size is 0 there "
+                "(yours adds 1).",
+                _step_decays_at_start,
+            ),
+            Mistake(
+                "subtracts instead of multiplying",
+                "gamma is a factor: each drop multiplies the rate by gamma (lr0 · gamma^k), it "
+                "does not subtract gamma.",
+                _step_subtracts,
+            ),
+        ),
+        references=("dlnotes.schedules:step_decay",),
+    )
+)
+
+
+# ============================================================================================
+# ch06_cosine_lr
+# ============================================================================================
+
+
+def cosine_lr(t: int, lr_max: float, lr_min: float, total_steps: int, warmup_steps: int) -> float:
+    """Linear warm-up then cosine annealing, the learning rate at step ``t >= 0``.
+
+    With ``W = warmup_steps`` and ``T = total_steps`` (the warm-up is part of ``T``)::
+
+        lr(t) = lr_max · t / W                                      t < W
+        p     = (t - W) / (T - W)                                   W <= t <= T
+        lr(t) = lr_min + (lr_max - lr_min) · (1 + cos(π p)) / 2
+        lr(t) = lr_min                                              t > T
+
+    ``lr(0) = 0`` when ``W > 0``; ``lr(W) = lr_max``; ``lr(T) = lr_min``. The same as
+    ``linear_warmup(cosine(lr_max, T - W, lr_min), W)`` of :mod:`dlnotes.schedules`.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    if t < warmup_steps:
+        return lr_max * t / warmup_steps
+    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
+
+
+def _cos_not_clamped(t, lr_max, lr_min, total_steps, warmup_steps):
+    if t < warmup_steps:
+        return lr_max * t / warmup_steps
+    progress = (t - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
+
+
+def _cos_degrees(t, lr_max, lr_min, total_steps, warmup_steps):
+    if t < warmup_steps:
+        return lr_max * t / warmup_steps
+    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(180 * progress)) / 2
+
+
+def _cos_warmup_off_by_one(t, lr_max, lr_min, total_steps, warmup_steps):
+    if t < warmup_steps:
+        return lr_max * (t + 1) / warmup_steps
+    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
+
+
+def _cos_clock_not_shifted(t, lr_max, lr_min, total_steps, warmup_steps):
+    if t < warmup_steps:
+        return lr_max * t / warmup_steps
+    progress = min(t, total_steps) / total_steps
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
+
+
+def _cos_ignores_lr_min(t, lr_max, lr_min, total_steps, warmup_steps):
+    if t < warmup_steps:
+        return lr_max * t / warmup_steps
+    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_max * (1 + math.cos(math.pi * progress)) / 2
+
+
+def _cos_no_half(t, lr_max, lr_min, total_steps, warmup_steps):
+    if t < warmup_steps:
+        return lr_max * t / warmup_steps
+    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * math.cos(math.pi * progress)
+
+
+def _cosine_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    lr_max = float(np.round(rng.uniform(0.2, 0.9), 3))
+    lr_min = float(np.round(lr_max * rng.uniform(0.02, 0.1), 4))
+    if not hidden:
+        T, W = 100, 10
+        steps = [0, 4, 10, 35, 60, 100, 130]
+        cases = [
+            Case(
+                f"t = {t}, lr_max = {lr_max}, lr_min = {lr_min}, total_steps = {T}, "
+                f"warmup_steps = {W}",
+                (t, lr_max, lr_min, T, W),
+            )
+            for t in steps
+        ]
+        cases.append(Case("no warm-up (warmup_steps = 0), t = 23", (23, 0.6, 0.01, 80, 0)))
+        return cases
+    T, W = 1000, 50
+    steps = [0, 1, 49, 50, 51, 300, 525, 777, 999, 1000, 1001, 1900]
+    cases = [
+        Case(
+            f"t = {t}, lr_max = {lr_max}, lr_min = {lr_min}, total_steps = {T}, warmup_steps = {W}",
+            (t, lr_max, lr_min, T, W),
+        )
+        for t in steps
+    ]
+    cases += [
+        Case("no warm-up, t = 0", (0, 0.3, 0.003, 40, 0)),
+        Case("no warm-up, t = 13", (13, 0.3, 0.003, 40, 0)),
+        Case("warm-up of 3 steps, t = 2", (2, 1.1, 0.05, 12, 3)),
+        Case("warm-up of 3 steps, t = 7", (7, 1.1, 0.05, 12, 3)),
+        Case("after the end, t = 60", (60, 1.1, 0.05, 12, 3)),
+    ]
+    return cases
+
+
+register(
+    Exercise(
+        name="ch06_cosine_lr",
+        chapter="06",
+        title="Cosine annealing with linear warm-up",
+        signature="cosine_lr(t, lr_max, lr_min, total_steps, warmup_steps) -> float",
+        hint=(
+            "Two pieces. While t < W: lr_max·t/W. Afterwards the progress p = (t − W)/(T − W) runs "
+            "from 0 to 1; clamp it at 1 for t > T; lr = lr_min + (lr_max − lr_min)·(1 + cos(πp))/2 "
+            "(math.cos takes radians)."
+        ),
+        solution=cosine_lr,
+        suites={
+            "visible": lambda: _cosine_cases(7, hidden=False),
+            "hidden": lambda: _cosine_cases(70, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "not clamped after the end",
+                "after total_steps your rate climbs back up (the cosine keeps going). Clamp the "
+                "progress: p = min(t − W, T − W)/(T − W), so lr stays at lr_min for t > T.",
+                _cos_not_clamped,
+            ),
+            Mistake(
+                "degrees instead of radians",
+                "math.cos and np.cos take radians: half a period is cos(π·p), not cos(180·p).",
+                _cos_degrees,
+            ),
+            Mistake(
+                "warm-up off by one",
+                "at t = 0 the warm-up rate is lr_max·0/W = 0 and it reaches lr_max at t = W; yours "
+                "uses (t + 1)/W, one step ahead.",
+                _cos_warmup_off_by_one,
+            ),
+            Mistake(
+                "cosine clock not shifted by the warm-up",
+                "the cosine starts when the warm-up ends: its progress is (t − W)/(T − W), so "
+                "lr(W) = lr_max. Yours measures t from 0 and has already decayed at t = W.",
+                _cos_clock_not_shifted,
+            ),
+            Mistake(
+                "lr_min ignored",
+                "the cosine goes from lr_max down to lr_min, not to 0: "
+                "lr_min + (lr_max − lr_min)·(1 + cos(πp))/2.",
+                _cos_ignores_lr_min,
+            ),
+            Mistake(
+                "missing (1 + cos)/2",
+                "cos(πp) runs from 1 to −1, so your rate goes negative; (1 + cos(πp))/2 runs from "
+                "1 to 0.",
+                _cos_no_half,
+            ),
+        ),
+        references=("dlnotes.schedules:cosine", "dlnotes.schedules:linear_warmup"),
+    )
+)
+
+
+# ============================================================================================
+# ch06_newton_step
+# ============================================================================================
+
+
+def newton_step(grad: np.ndarray, hessian: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """One step of Newton's method, ``x_new = x - H⁻¹ g``.
+
+    ``grad`` is ``g = ∇f(x)`` of shape ``(d,)``, ``hessian`` is ``H = ∇²f(x)`` of shape
+    ``(d, d)`` (invertible), ``x`` of shape ``(d,)``. The step solves ``H p = g`` (no explicit
+    inverse needed) and returns a new array; ``x`` is not modified.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    return x - np.linalg.solve(hessian, grad)
+
+
+def _newton_plus(grad, hessian, x):
+    return x + np.linalg.solve(hessian, grad)
+
+
+def _newton_times_hessian(grad, hessian, x):
+    return x - hessian @ grad
+
+
+def _newton_outer_product(grad, hessian, x):
+    return x - np.linalg.pinv(np.outer(grad, grad)) @ grad
+
+
+def _newton_diagonal(grad, hessian, x):
+    return x - grad / np.diag(hessian)
+
+
+def _newton_in_place(grad, hessian, x):
+    x -= np.linalg.solve(hessian, grad)
+    return x
+
+
+def _spd(rng: np.random.Generator, d: int, low: float, high: float) -> np.ndarray:
+    """A random rotated symmetric positive-definite matrix with eigenvalues from low to high."""
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    eig = np.geomspace(high, low, d)
+    return Q @ np.diag(eig) @ Q.T
+
+
+def _indefinite(rng: np.random.Generator, d: int) -> np.ndarray:
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    eig = np.linspace(-1.5, 2.5, d)
+    eig[np.abs(eig) < 0.3] = 0.7
+    return Q @ np.diag(eig) @ Q.T
+
+
+def _newton_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+
+    def vec(d: int) -> np.ndarray:
+        return np.round(rng.uniform(-2.0, 2.0, d), 3)
+
+    if not hidden:
+        rosen_x = np.array([-1.2, 1.0])
+        rosen_g = np.array([-215.6, -88.0])
+        rosen_h = np.array([[1330.0, 480.0], [480.0, 200.0]])
+        return [
+            Case("rotated κ = 100 quadratic, d = 2", (vec(2), _spd(rng, 2, 0.05, 5.0), vec(2))),
+            Case("rotated κ = 1000 quadratic, d = 5", (vec(5), _spd(rng, 5, 0.004, 4.0), vec(5))),
+            Case("Rosenbrock at (-1.2, 1)", (rosen_g, rosen_h, rosen_x)),
+            Case("an indefinite Hessian (a saddle), d = 3", (vec(3), _indefinite(rng, 3), vec(3))),
+        ]
+    return [
+        Case("rotated κ = 50 quadratic, d = 8", (vec(8), _spd(rng, 8, 0.1, 5.0), vec(8))),
+        Case("rotated κ = 10⁴ quadratic, d = 4", (vec(4), _spd(rng, 4, 1e-3, 10.0), vec(4))),
+        Case("indefinite Hessian, d = 6", (vec(6), _indefinite(rng, 6), vec(6))),
+        Case("d = 1", (np.array([0.8]), np.array([[2.5]]), np.array([-0.4]))),
+        Case("rotated κ = 3 quadratic, d = 12", (vec(12), _spd(rng, 12, 1.0, 3.0), vec(12))),
+    ]
+
+
+register(
+    Exercise(
+        name="ch06_newton_step",
+        chapter="06",
+        title="One Newton step",
+        signature="newton_step(grad, hessian, x) -> array of shape (d,)",
+        hint=(
+            "Newton's step minimises the local quadratic model: x_new = x − H⁻¹g. Solve H p = g "
+            "with np.linalg.solve(hessian, grad) and return x − p (a new array)."
+        ),
+        solution=newton_step,
+        suites={
+            "visible": lambda: _newton_cases(8, hidden=False),
+            "hidden": lambda: _newton_cases(80, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "plus sign",
+                "the step goes against the gradient: x − H⁻¹g. With a plus sign the step on a "
+                "convex bowl moves away from the minimum, twice as far from it.",
+                _newton_plus,
+            ),
+            Mistake(
+                "multiplies by H",
+                "Newton divides by the curvature: it uses H⁻¹g (np.linalg.solve(H, g)), not H·g, "
+                "which takes huge steps where the curvature is high.",
+                _newton_times_hessian,
+            ),
+            Mistake(
+                "gradient outer product",
+                "g gᵀ is not the Hessian (it has rank one and carries no curvature); use the "
+                "hessian argument: np.linalg.solve(hessian, grad).",
+                _newton_outer_product,
+            ),
+            Mistake(
+                "diagonal only",
+                "dividing g by diag(H) ignores the off-diagonal entries: on a rotated bowl that is "
+                "not H⁻¹g. Solve the full linear system H p = g.",
+                _newton_diagonal,
+            ),
+            Mistake(
+                "modifies x in place",
+                "`x -= ...` wrote into the caller's x. Return a new array: `return x - p`.",
+                _newton_in_place,
+            ),
+        ),
+        rtol=1e-6,
+        atol=1e-9,
+    )
+)

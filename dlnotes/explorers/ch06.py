@@ -1,0 +1,261 @@
+"""Chapter 06's explorer: learning-rate schedules on a least-squares problem with mini-batch noise.
+
+Defined in chapter 06 (Learning-rate schedules and second-order methods).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from dlnotes import plots
+from dlnotes import schedules as sch
+from dlnotes._validate import check_scalar
+from dlnotes.widgets import Control, Explorer
+
+#: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
+EXPLORERS = ["schedule_explorer"]
+
+#: The chapter's noisy problem: least squares with N examples, d features, batch size B.
+N_EXAMPLES, DIM, BATCH, NOISE = 1000, 10, 8, 0.5
+STEPS = 1500
+KINDS = ("constant", "step", "exponential", "1/t", "cosine", "cyclic")
+
+
+def noisy_regression(seed: int = 0) -> dict[str, Any]:
+    """The chapter's least-squares problem ``f(w) = (1/2N) ‖X w - y‖²``.
+
+    ``X`` of shape ``(N, d) = (1000, 10)`` has independent Gaussian columns with variances spread
+    geometrically from 1 to 0.05 (so the Hessian ``H = XᵀX/N`` has κ ≈ 20), ``y = X w_true +
+    0.5 · noise``. Returns a dict with ``X``, ``y``, ``H``, ``w_star`` (the least-squares
+    solution), ``f_star``, ``sigma2`` (mean squared residual at ``w_star``) and ``batch_size``.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    rng = np.random.default_rng(seed)
+    scales = np.sqrt(np.geomspace(1.0, 0.05, DIM))
+    X = rng.standard_normal((N_EXAMPLES, DIM)) * scales
+    w_true = rng.standard_normal(DIM)
+    y = X @ w_true + NOISE * rng.standard_normal(N_EXAMPLES)
+    H = X.T @ X / N_EXAMPLES
+    w_star = np.linalg.solve(H, X.T @ y / N_EXAMPLES)
+    residual = X @ w_star - y
+    return {
+        "X": X,
+        "y": y,
+        "H": H,
+        "w_star": w_star,
+        "f_star": 0.5 * float(np.mean(residual**2)),
+        "sigma2": float(np.mean(residual**2)),
+        "batch_size": BATCH,
+    }
+
+
+def minibatch_stream(
+    problem: dict[str, Any], steps: int, runs: int = 8, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mini-batches of ``runs`` SGD runs of ``steps`` steps, as the moments they contribute.
+
+    Step ``t`` of run ``r`` draws ``B`` examples with replacement; its gradient at ``w`` is
+    ``A[t, r] w - b[t, r]`` with ``A = (1/B) Σ_b x_b x_bᵀ`` (shape ``(steps, runs, d, d)``) and
+    ``b = (1/B) Σ_b y_b x_b`` (shape ``(steps, runs, d)``). Reusing one stream for several
+    schedules compares them on the same noise.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    X, y, B = problem["X"], problem["y"], problem["batch_size"]
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(X), (steps, runs, B))
+    Xb, yb = X[idx], y[idx]  # (steps, runs, B, d), (steps, runs, B)
+    A = np.einsum("trbi,trbj->trij", Xb, Xb) / B
+    b = np.einsum("trbi,trb->tri", Xb, yb) / B
+    return A, b
+
+
+def sgd_runs(
+    problem: dict[str, Any],
+    lrs: np.ndarray,
+    runs: int = 8,
+    seed: int = 1,
+    stream: tuple[np.ndarray, np.ndarray] | None = None,
+    w0: np.ndarray | None = None,
+) -> np.ndarray:
+    """``runs`` independent mini-batch SGD runs from ``w0`` (default 0), rate ``lrs[t]`` at step t.
+
+    Each step draws ``B`` examples with replacement and applies
+    ``w ← w - α_t · (1/B) Σ_b x_b (x_bᵀ w - y_b)`` (the batches come from
+    :func:`minibatch_stream` with ``seed``, or from ``stream``). Returns the excess loss
+    ``f(w_t) - f* = ½ (w_t - w*)ᵀ H (w_t - w*)`` after every step, shape ``(len(lrs), runs)``;
+    ``inf`` from the step where a run blew up.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lrs = np.asarray(lrs, dtype=np.float64)
+    A, b = stream if stream is not None else minibatch_stream(problem, len(lrs), runs, seed)
+    if A.shape[0] < len(lrs):
+        raise ValueError(f"stream has {A.shape[0]} steps, lrs asks for {len(lrs)}")
+    runs, d = A.shape[1], A.shape[-1]
+    Ws = np.zeros((len(lrs) + 1, runs, d, 1))  # Ws[t + 1] = w after step t (column vectors)
+    if w0 is not None:
+        Ws[0] = np.asarray(w0, dtype=np.float64).reshape(1, d, 1)
+    b_col = b[..., None]
+    for t, lr in enumerate(lrs):
+        Ws[t + 1] = Ws[t] - lr * (A[t] @ Ws[t] - b_col[t])
+        if t % 50 == 49 and not np.all(np.abs(Ws[t + 1]) < 1e4):  # blew up: stop
+            break
+    blown = ~np.all(np.abs(Ws[1:]) < 1e4, axis=(1, 2, 3))  # also True for the steps not run
+    if blown.any():
+        Ws[1 + int(np.argmax(blown)) :] = np.nan
+    E = Ws[1:, :, :, 0] - problem["w_star"]
+    excess = 0.5 * np.einsum("tri,ij,trj->tr", E, problem["H"], E)
+    return np.where(np.isnan(excess), np.inf, excess)
+
+
+def make_schedule(kind: str, lr: float, warmup: int = 0, total_steps: int = STEPS) -> sch.Schedule:
+    """The explorer's schedules, all peaking at ``lr`` and lasting ``total_steps`` steps.
+
+    ``kind`` is one of ``KINDS``: ``"constant"``; ``"step"`` (÷5 every quarter of the run);
+    ``"exponential"`` (down to lr/1000 at the end); ``"1/t"`` (``lr/(1 + k t)``, lr/100 at the
+    end); ``"cosine"`` (to 0); ``"cyclic"`` (triangular between lr/20 and lr, 4 cycles). With
+    ``warmup = W > 0`` a linear warm-up from 0 takes the first W steps and the schedule runs on
+    the remaining ``total_steps - W``.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
+    warmup = int(check_scalar("warmup", warmup, low=0, integer=True))
+    total_steps = int(check_scalar("total_steps", total_steps, low=2, integer=True))
+    if warmup >= total_steps:
+        raise ValueError(f"warmup must be < total_steps = {total_steps}, got {warmup}")
+    T = total_steps - warmup
+    if kind == "constant":
+        base = sch.constant(lr)
+    elif kind == "step":
+        base = sch.step_decay(lr, step_size=max(1, T // 4), gamma=0.2)
+    elif kind == "exponential":
+        base = sch.exponential(lr, k=math.log(1000.0) / T)
+    elif kind == "1/t":
+        base = sch.inverse_time(lr, k=99.0 / T)
+    elif kind == "cosine":
+        base = sch.cosine(lr, T)
+    elif kind == "cyclic":
+        base = sch.triangular(lr / 20, lr, half_cycle=max(1, T // 8))
+    else:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return sch.linear_warmup(base, warmup) if warmup else base
+
+
+def noise_floor(problem: dict[str, Any], lr: float) -> float:
+    """Predicted excess loss of constant-lr SGD at equilibrium, ``α σ² Σ λ_i / (2B (2 - αλ_i))``.
+
+    ``λ_i`` are the eigenvalues of ``H``; for small ``α`` this is ``α σ² tr(H) / (4B)``:
+    proportional to the learning rate. (Leading order: it neglects the part of the mini-batch
+    noise that grows with ``w - w*``.)
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    lam = np.linalg.eigvalsh(problem["H"])
+    B = problem["batch_size"]
+    return float(lr * problem["sigma2"] / (2 * B) * np.sum(lam / (2 - lr * lam)))
+
+
+def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
+    """Explorer: a schedule's ``α_t`` (left) and the loss of mini-batch SGD using it (right).
+
+    Controls: the schedule's kind, its peak learning rate ``α`` and the warm-up length ``W``.
+    The problem is :func:`noisy_regression` (``runs`` SGD runs averaged, ``steps`` steps); the
+    grey curve is constant ``α = 0.05`` for comparison, the dashed line the noise floor of a
+    constant ``α`` at the chosen peak.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullLocator
+
+    problem = noisy_regression()
+    t_axis = np.arange(steps)
+    stream = minibatch_stream(problem, steps, runs)  # the same noise for every setting
+    reference = sgd_runs(problem, np.full(steps, 0.05), stream=stream).mean(axis=1)
+    controls = [
+        Control("kind", "schedule", list(KINDS), default="cosine", choices=True),
+        Control(
+            "lr",
+            "α (peak learning rate)",
+            [0.0125, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8],
+            default=0.4,
+            log=True,
+            fmt=".3g",
+        ),
+        Control("warmup", "W (warm-up steps)", [0, 25, 50, 100, 200, 400], default=0, fmt=".0f"),
+    ]
+
+    def setup() -> tuple[Any, dict[str, Any]]:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
+        (lr_line,) = ax.plot([], [], color=plots.COLORS["sgd"], lw=1.8, animated=True)
+        ax.set_xlim(0, steps)
+        ax.set_ylim(1e-5, 3)
+        ax.set_yscale("log")
+        ax.set_xlabel("step $t$")
+        ax.set_ylabel(r"learning rate $\alpha_t$")
+        ax.yaxis.set_major_locator(LogLocator(numticks=4))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.grid(alpha=0.3)
+        ax.title.set_animated(True)
+        ax2.plot(t_axis, reference, color="0.6", lw=1.2, label=r"constant $\alpha = 0.05$")
+        (curve,) = ax2.plot(
+            [], [], color=plots.COLORS["sgd"], lw=1.6, label="this schedule", animated=True
+        )
+        (floor,) = ax2.plot(
+            [],
+            [],
+            ls="--",
+            color=plots.COLORS["nesterov"],
+            lw=1,
+            label=r"floor of constant peak $\alpha$",
+            animated=True,
+        )
+        ax2.set_yscale("log")
+        ax2.set_xlim(0, steps)
+        ax2.set_ylim(1e-5, 30)
+        ax2.yaxis.set_major_locator(LogLocator(numticks=5))
+        ax2.yaxis.set_minor_locator(NullLocator())
+        ax2.set_xlabel("step $t$")
+        ax2.set_ylabel(rf"$f(w_t) - f^\star$ (mean of {runs} runs)")
+        ax2.grid(alpha=0.3)
+        ax2.legend(loc="lower left", frameon=False, fontsize=8)
+        ax2.title.set_animated(True)
+        ax.set_title("placeholder", fontsize=10)  # reserve room for the titles
+        ax2.set_title("placeholder", fontsize=10)
+        fig.tight_layout()
+        return fig, {"ax": ax, "ax2": ax2, "lr_line": lr_line, "curve": curve, "floor": floor}
+
+    def update(st: dict[str, Any], kind: str, lr: float, warmup: float) -> str:
+        schedule = make_schedule(kind, float(lr), round(warmup), steps)
+        lrs = schedule(t_axis)
+        excess = sgd_runs(problem, lrs, stream=stream).mean(axis=1)
+        st["lr_line"].set_data(t_axis, np.maximum(lrs, 1e-12))
+        st["ax"].set_title(f"{kind}: α = {lr:.3g}, W = {round(warmup)}", fontsize=10)
+        shown = np.where(np.isfinite(excess), excess, 1e3)
+        st["curve"].set_data(t_axis, np.maximum(shown, 1e-12))
+        level = noise_floor(problem, float(lr))
+        st["floor"].set_data([0, steps], [level, level])
+        if not np.all(np.isfinite(excess)):
+            verdict = f"diverged at step {int(np.argmax(~np.isfinite(excess)))}"
+        else:
+            final, ref = excess[-100:].mean(), reference[-100:].mean()
+            verdict = f"final excess {final:.1e} (constant 0.05: {ref:.1e})"
+        st["ax2"].set_title(verdict, fontsize=10)
+        return verdict
+
+    return Explorer(
+        title="Learning-rate schedules on a noisy problem",
+        controls=controls,
+        setup=setup,
+        update=update,
+        caption=(
+            "Mini-batch SGD (B = 8) on a least-squares problem. Which schedule ends lowest? "
+            "What does a long warm-up cost here?"
+        ),
+    )
