@@ -521,3 +521,24 @@ def test_register_validates_names_suites_and_mistakes():
         ex = get("ch02_clip_by_norm")
         core.register(Exercise(**{**ex.__dict__, "title": "another"}))
     assert "ch99_x" not in [e.name for e in core.exercises()]
+
+
+def test_lists_of_arrays_are_compared_element_by_element():
+    from dlnotes.exercises.core import _compare
+
+    expected = [np.arange(3.0), np.ones(2)]
+    assert _compare(expected, [np.arange(3.0), np.ones(2)], 1e-7, 0.0) is None
+    kind, lines = _compare(expected, [np.arange(3.0), np.full(2, 2.0)], 1e-7, 0.0)
+    assert kind == "values" and lines[0].startswith("in result 1")
+    kind, lines = _compare(expected, [np.arange(3.0)], 1e-7, 0.0)
+    assert kind == "type" and "list of 2 results, got 1" in lines[0]
+    kind, lines = _compare(expected, tuple(expected), 1e-7, 0.0)
+    assert kind == "type" and "expected a list" in lines[0]
+
+
+def test_random_generators_are_copied_for_each_call():
+    from dlnotes.exercises.core import _fresh
+
+    rng = np.random.default_rng(5)
+    a, b = _fresh((rng,)), _fresh((rng,))
+    assert a[0] is not rng and a[0].normal() == b[0].normal() == rng.normal()

@@ -22,6 +22,7 @@ Defined in chapter 02 (Conditioning and the loss landscape).
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import difflib
 import html
@@ -437,9 +438,13 @@ def _call(
 
 
 def _fresh(x: Any) -> Any:
-    """A copy of every array inside ``x`` (tuples, lists and dicts are rebuilt, the rest shared)."""
+    """A copy of every array and random generator inside ``x`` (tuples, lists and dicts are
+    rebuilt, the rest shared), so the learner's call, the reference and each mistake all see the
+    same inputs, including the same random draws from a ``np.random.Generator``."""
     if isinstance(x, np.ndarray):
         return x.copy()
+    if isinstance(x, np.random.Generator):
+        return copy.deepcopy(x)
     if isinstance(x, tuple):
         return tuple(_fresh(v) for v in x)
     if isinstance(x, list):
@@ -522,9 +527,12 @@ def _compare(
 
     ``kind`` is one of ``"type"``, ``"shape"``, ``"dtype"``, ``"values"``.
     """
-    if isinstance(expected, tuple):
-        if not isinstance(got, tuple) or len(got) != len(expected):
-            return "type", [f"expected a tuple of {len(expected)} results, got {_type_name(got)}"]
+    if isinstance(expected, (tuple, list)):
+        what = "tuple" if isinstance(expected, tuple) else "list"
+        if not isinstance(got, type(expected)):
+            return "type", [f"expected a {what} of {len(expected)} results, got {_type_name(got)}"]
+        if len(got) != len(expected):
+            return "type", [f"expected a {what} of {len(expected)} results, got {len(got)}"]
         for i, (e, g) in enumerate(zip(expected, got)):
             problem = _compare(e, g, rtol, atol, equal_nan)
             if problem:
