@@ -1,0 +1,358 @@
+"""Exercises of chapter 05 (Adaptive methods).
+
+* ``ch05_adam_step``: ``adam_step(x, m, v, g, t, lr, beta1, beta2, eps)``, one Adam step with
+  bias correction, returning the new ``(x, m, v)``;
+* ``ch05_rmsprop_step``: ``rmsprop_step(x, grad_squared, g, lr, alpha, eps)``, one RMSProp step,
+  returning the new ``(x, grad_squared)``.
+
+Each exercise is laid out as in chapter 02: the reference solution, the common wrong versions
+(``_name_of_the_mistake``), the visible and hidden cases (seeded, non-trivial inputs), then one
+:func:`register` call. Both follow ``torch.optim``: ``ε`` is added *outside* the square root.
+
+Defined in chapter 05 (Adaptive methods).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch05_adam_step
+# ============================================================================================
+
+
+def adam_step(
+    x: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    g: np.ndarray,
+    t: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Adam step with bias correction; all arrays share one shape, ``t`` counts from 1::
+
+        m = β1 m + (1 − β1) g               v = β2 v + (1 − β2) g²
+        m̂ = m / (1 − β1^t)                  v̂ = v / (1 − β2^t)
+        x = x − lr · m̂ / (√v̂ + ε)
+
+    Returns new arrays ``(x, m, v)``; the inputs are left untouched. Same result as
+    ``torch.optim.Adam`` at its step ``t``.
+
+    Defined in chapter 05 (Adaptive methods).
+    """
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    x = x - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return x, m, v
+
+
+def _adam_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    return x - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def _adam_eps_inside_sqrt(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return x - lr * m_hat / np.sqrt(v_hat + eps), m, v
+
+
+def _adam_t_from_zero(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def _adam_beta_not_power(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1), v / (1 - beta2)
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def _adam_only_m_corrected(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    return x - lr * (m / (1 - beta1**t)) / (np.sqrt(v) + eps), m, v
+
+
+def _adam_corrected_moments_returned(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m, v = m / (1 - beta1**t), v / (1 - beta2**t)  # the corrected values leak into the state
+    return x - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def _adam_in_place(x, m, v, g, t, lr, beta1, beta2, eps):
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * g * g
+    x -= lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    return x, m, v
+
+
+def _adam_state(
+    rng: np.random.Generator, shape: tuple[int, ...], t: int, scale: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(x, m, v, g)`` as after ``t - 1`` steps: m and v from ``t - 1`` random past gradients.
+
+    At ``t = 1`` the moments are those of a warm start (3 earlier gradients), so that no input
+    array is constant.
+    """
+    x = rng.uniform(-2.0, 2.0, shape)
+    m, v = np.zeros(shape), np.zeros(shape)
+    for _ in range(max(t - 1, 3)):
+        past = scale * rng.standard_normal(shape)
+        m = 0.9 * m + 0.1 * past
+        v = 0.999 * v + 0.001 * past * past
+    g = scale * rng.standard_normal(shape)
+    return x, m, v, g
+
+
+def _adam_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    # (label, shape, t, lr, eps, gradient scale)
+    specs = [
+        ("t=1, warm-started moments", (5,), 1, 1e-3, 1e-8, 1.0),
+        ("t=2", (4,), 2, 1e-2, 1e-8, 0.5),
+        ("t=7, a (2, 3) parameter", (2, 3), 7, 3e-3, 1e-8, 2.0),
+        ("t=40, tiny gradients (~1e-5): eps matters", (6,), 40, 1e-2, 1e-8, 1e-5),
+        ("t=3, large eps = 1e-3", (5,), 3, 0.1, 1e-3, 0.05),
+    ]
+    if hidden:
+        specs = [
+            ("t=1, warm-started moments, d=8", (8,), 1, 0.05, 1e-8, 3.0),
+            ("t=5, a (3, 2) parameter", (3, 2), 5, 1e-3, 1e-8, 0.2),
+            ("t=120, small gradients (~1e-4)", (7,), 120, 1e-3, 1e-7, 1e-4),
+            ("t=2, eps = 1e-4", (4,), 2, 0.2, 1e-4, 0.01),
+            ("t=15, d=10", (10,), 15, 2e-3, 1e-8, 1.5),
+        ]
+    cases = []
+    for label, shape, t, lr, eps, scale in specs:
+        x, m, v, g = _adam_state(rng, shape, t, scale)
+        cases.append(Case(label, (x, m, v, g, t, lr, 0.9, 0.999, eps)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch05_adam_step",
+        chapter="05",
+        title="One Adam step with bias correction",
+        signature=("adam_step(x, m, v, g, t, lr, beta1, beta2, eps) -> (x_new, m_new, v_new)"),
+        hint=(
+            "Update the two moving averages, m = β1·m + (1−β1)·g and v = β2·v + (1−β2)·g², "
+            "divide them by 1 − β1**t and 1 − β2**t (t is the step number, 1 for the first "
+            "step), then x − lr·m̂/(√v̂ + ε). Return the *uncorrected* m and v: they are the "
+            "state of the next step."
+        ),
+        solution=adam_step,
+        suites={
+            "visible": lambda: _adam_cases(5, hidden=False),
+            "hidden": lambda: _adam_cases(50, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "no bias correction",
+                "you used m and v directly. Both start at 0, so early on they are too small by "
+                "the factors 1 − β1**t and 1 − β2**t; divide by them. Without the correction the "
+                "first step is (1 − β1)/√(1 − β2) ≈ 3.2 times *larger* than Adam's.",
+                _adam_no_bias_correction,
+            ),
+            Mistake(
+                "eps inside the square root",
+                "you computed √(v̂ + ε); Adam (and torch.optim) use √v̂ + ε. Inside the root ε "
+                "acts like √ε = 1e-4 outside it, which damps small gradients 10 000 times more.",
+                _adam_eps_inside_sqrt,
+            ),
+            Mistake(
+                "step counter off by one",
+                "you corrected with 1 − β**(t + 1): t is already the step number and the first "
+                "step is t = 1 (so at t = 1 the correction divides m by 1 − β1 = 0.1).",
+                _adam_t_from_zero,
+            ),
+            Mistake(
+                "β instead of β**t",
+                "the correction divides by 1 − β1**t and 1 − β2**t, powers of the step number; "
+                "1 − β1 and 1 − β2 are right only at t = 1.",
+                _adam_beta_not_power,
+            ),
+            Mistake(
+                "only m corrected",
+                "you corrected m but not v. Both need it: v̂ = v / (1 − β2**t). Correcting only "
+                "m makes the first step 1/√(1 − β2) ≈ 32 times too large.",
+                _adam_only_m_corrected,
+            ),
+            Mistake(
+                "returned the corrected moments",
+                "return the raw m and v (the state the next step builds on), not m̂ and v̂; "
+                "the corrected values are only used for this step's update of x.",
+                _adam_corrected_moments_returned,
+            ),
+            Mistake(
+                "updates the inputs in place",
+                "`m *= β1` (and `x -= ...`) changed the caller's arrays. Build new ones: "
+                "`m = beta1 * m + (1 - beta1) * g`.",
+                _adam_in_place,
+            ),
+        ),
+        references=(
+            "dlnotes.optim.teaching:adam_step",
+            "dlnotes.optim:Adam",
+            "dlnotes.explorers.ch05:race",
+        ),
+    )
+)
+
+
+# ============================================================================================
+# ch05_rmsprop_step
+# ============================================================================================
+
+
+def rmsprop_step(
+    x: np.ndarray, grad_squared: np.ndarray, g: np.ndarray, lr: float, alpha: float, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One RMSProp step (``torch.optim.RMSprop`` without momentum); arrays of one shape::
+
+        grad_squared = α · grad_squared + (1 − α) · g²
+        x = x − lr · g / (√grad_squared + ε)
+
+    Returns new arrays ``(x, grad_squared)``; the inputs are left untouched.
+
+    Defined in chapter 05 (Adaptive methods).
+    """
+    grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+    x = x - lr * g / (np.sqrt(grad_squared) + eps)
+    return x, grad_squared
+
+
+def _rms_eps_inside_sqrt(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+    return x - lr * g / np.sqrt(grad_squared + eps), grad_squared
+
+
+def _rms_no_sqrt(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+    return x - lr * g / (grad_squared + eps), grad_squared
+
+
+def _rms_stale_average(x, grad_squared, g, lr, alpha, eps):
+    x = x - lr * g / (np.sqrt(grad_squared) + eps)
+    return x, alpha * grad_squared + (1 - alpha) * g * g
+
+
+def _rms_adagrad_sum(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = grad_squared + g * g
+    return x - lr * g / (np.sqrt(grad_squared) + eps), grad_squared
+
+
+def _rms_alpha_swapped(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = (1 - alpha) * grad_squared + alpha * g * g
+    return x - lr * g / (np.sqrt(grad_squared) + eps), grad_squared
+
+
+def _rms_in_place(x, grad_squared, g, lr, alpha, eps):
+    grad_squared *= alpha
+    grad_squared += (1 - alpha) * g * g
+    x -= lr * g / (np.sqrt(grad_squared) + eps)
+    return x, grad_squared
+
+
+def _rms_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    # (label, shape, lr, alpha, eps, gradient scale)
+    specs = [
+        ("d=5, alpha=0.99", (5,), 1e-2, 0.99, 1e-8, 1.0),
+        ("a (3, 2) parameter, alpha=0.9", (3, 2), 0.05, 0.9, 1e-8, 3.0),
+        ("tiny gradients (~1e-5): eps matters", (6,), 1e-3, 0.99, 1e-8, 1e-5),
+        ("large eps = 1e-2, alpha=0.8", (4,), 0.1, 0.8, 1e-2, 0.3),
+    ]
+    if hidden:
+        specs = [
+            ("d=9, alpha=0.95", (9,), 3e-3, 0.95, 1e-8, 0.7),
+            ("a (2, 2, 2) parameter, alpha=0.5", (2, 2, 2), 0.2, 0.5, 1e-6, 4.0),
+            ("small gradients (~1e-4), eps = 1e-7", (5,), 1e-2, 0.99, 1e-7, 1e-4),
+            ("eps = 1e-3, alpha=0.99", (7,), 0.01, 0.99, 1e-3, 0.02),
+        ]
+    cases = []
+    for label, shape, lr, alpha, eps, scale in specs:
+        x = rng.uniform(-2.0, 2.0, shape)
+        grad_squared = (scale * rng.uniform(0.3, 1.5, shape)) ** 2  # a running average of g²
+        g = scale * rng.standard_normal(shape)
+        cases.append(Case(label, (x, grad_squared, g, lr, alpha, eps)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch05_rmsprop_step",
+        chapter="05",
+        title="One RMSProp step",
+        signature="rmsprop_step(x, grad_squared, g, lr, alpha, eps) -> (x_new, grad_squared_new)",
+        hint=(
+            "First update the running average of squared gradients, "
+            "grad_squared = α·grad_squared + (1−α)·g², then step with the *new* average: "
+            "x − lr·g/(√grad_squared + ε), ε outside the root. Return new arrays."
+        ),
+        solution=rmsprop_step,
+        suites={
+            "visible": lambda: _rms_cases(6, hidden=False),
+            "hidden": lambda: _rms_cases(60, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "eps inside the square root",
+                "you computed √(grad_squared + ε); torch.optim and this book use "
+                "√grad_squared + ε. The two differ a lot when gradients are as small as √ε.",
+                _rms_eps_inside_sqrt,
+            ),
+            Mistake(
+                "no square root",
+                "divide by the root mean square, √grad_squared + ε, not by grad_squared itself "
+                "(which has the units of g², so the step would not be scale-free).",
+                _rms_no_sqrt,
+            ),
+            Mistake(
+                "stale average",
+                "you stepped with the old grad_squared and updated it afterwards: update the "
+                "average with the current g first, then divide by its root.",
+                _rms_stale_average,
+            ),
+            Mistake(
+                "AdaGrad's sum",
+                "grad_squared + g² is AdaGrad's ever-growing sum; RMSProp keeps a moving "
+                "average, α·grad_squared + (1−α)·g².",
+                _rms_adagrad_sum,
+            ),
+            Mistake(
+                "α and 1 − α swapped",
+                "α (e.g. 0.99) multiplies the old average and 1 − α the new g²: the average "
+                "forgets slowly.",
+                _rms_alpha_swapped,
+            ),
+            Mistake(
+                "updates the inputs in place",
+                "`grad_squared *= alpha` (and `x -= ...`) changed the caller's arrays. Build new "
+                "ones: `grad_squared = alpha * grad_squared + (1 - alpha) * g * g`.",
+                _rms_in_place,
+            ),
+        ),
+        references=(
+            "dlnotes.optim.teaching:rmsprop_step",
+            "dlnotes.optim:RMSprop",
+            "dlnotes.explorers.ch05:race",
+        ),
+    )
+)

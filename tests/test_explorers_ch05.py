@@ -1,0 +1,151 @@
+"""Chapter 05's race runner and explorer: same iterates as dlnotes.optim, sound bookkeeping."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dlnotes import landscapes as ls
+from dlnotes.explorers import ch05
+from dlnotes.optim import SGD, Adam, RMSprop, teaching
+
+BOWL = ls.ill_conditioned_quadratic(30.0, theta=0.7)
+X0 = np.array([-1.3, 2.2])
+
+
+def _library_run(cls, lr, steps, **hyper):
+    x = X0.copy()
+    opt = cls(x, lr=lr, **hyper)
+    xs = [x.copy()]
+    for _ in range(steps):
+        opt.step(BOWL.grad(x))
+        xs.append(x.copy())
+    return np.array(xs)
+
+
+@pytest.mark.parametrize(
+    ("method", "cls", "hyper"),
+    [
+        ("GD", SGD, {}),
+        ("momentum", SGD, {"momentum": 0.9}),
+        ("RMSprop", RMSprop, {}),
+        ("Adam", Adam, {}),
+    ],
+)
+def test_race_matches_the_library_optimizers(method, cls, hyper):
+    for lr in (0.07, 0.4):
+        got = ch05.race(BOWL.A, X0, method, [lr], 40)[0]
+        np.testing.assert_allclose(got, _library_run(cls, lr, 40, **hyper), rtol=1e-12, atol=1e-13)
+
+
+def test_race_adagrad_matches_the_seed_formula():
+    x, G = X0.copy(), np.zeros(2)
+    xs = [x]
+    for _ in range(30):
+        x, G = teaching.adagrad_step(x, G, BOWL.grad(x), lr=0.3, eps=1e-8)
+        xs.append(x)
+    got = ch05.race(BOWL.A, X0, "AdaGrad", 0.3, 30)[0]
+    np.testing.assert_allclose(got, np.array(xs), rtol=1e-12, atol=1e-13)
+
+
+def test_race_rows_are_independent_runs():
+    lrs = np.array([0.05, 0.2, 0.9])
+    together = ch05.race(BOWL.A, X0, "Adam", lrs, 25)
+    assert together.shape == (3, 26, 2)
+    for i, lr in enumerate(lrs):
+        np.testing.assert_array_equal(together[i], ch05.race(BOWL.A, X0, "Adam", [lr], 25)[0])
+
+
+def test_race_gd_golden_values_on_a_diagonal_bowl():
+    """On diag(1, 0.1), GD multiplies the coordinates by (1 - lr) and (1 - 0.1 lr) per step."""
+    A = np.diag([1.0, 0.1])
+    xs = ch05.race(A, [2.0, -3.0], "GD", [0.5], 4)[0]
+    t = np.arange(5)
+    np.testing.assert_allclose(xs[:, 0], 2.0 * 0.5**t, rtol=1e-14)
+    np.testing.assert_allclose(xs[:, 1], -3.0 * 0.95**t, rtol=1e-14)
+
+
+def test_a_diverging_run_becomes_nan_after_it_blows_up():
+    xs = ch05.race(np.diag([1.0, 0.1]), [1.0, 1.0], "GD", [0.5, 3.0], 60, blowup=1e3)
+    assert np.all(np.isfinite(xs[0]))
+    norms = np.linalg.norm(xs[1], axis=1)
+    first_bad = int(np.argmax(~(norms <= 1e3)))
+    assert 0 < first_bad < 60  # |1 - 3| = 2 per step: 1e3 is passed after about 10 steps
+    assert np.all(np.isnan(xs[1, first_bad:]))
+    assert np.all(np.isfinite(xs[1, :first_bad]))
+
+
+def test_losses_and_steps_to_target():
+    A = np.diag([2.0, 0.5])
+    xs = np.array([[[1.0, 2.0], [0.5, 1.0], [0.1, 0.1]]])
+    fs = ch05.losses(A, xs)
+    np.testing.assert_allclose(fs, [[0.5 * (2 + 2), 0.5 * (0.5 + 0.5), 0.5 * (0.02 + 0.005)]])
+    assert ch05.steps_to_target(fs, 2.0, target=0.3)[0] == 1
+    assert ch05.steps_to_target(fs, 2.0, target=1e-3)[0] == -1
+
+
+def test_best_run_picks_the_fastest_learning_rate():
+    bowl = ch05.rotated_bowl(10, 0)
+    x0 = ch05.rotated_start(0)
+    lr, hit, xs = ch05.best_run(bowl.A, x0, "GD", steps=200)
+    fs = ch05.losses(bowl.A, ch05.race(bowl.A, x0, "GD", ch05.LR_GRIDS["GD"], 200))
+    hits = ch05.steps_to_target(fs, float(fs[0, 0]))
+    assert hit == hits[hits >= 0].min()
+    assert lr in ch05.LR_GRIDS["GD"]
+    assert xs.shape == (201, 2)
+
+
+def test_gd_and_momentum_do_not_notice_a_rotation_but_rmsprop_does():
+    b0, b45 = ch05.rotated_bowl(100, 0), ch05.rotated_bowl(100, 45)
+    s0, s45 = ch05.rotated_start(0), ch05.rotated_start(45)
+    R = ls.rotation(math.pi / 4)
+    np.testing.assert_allclose(s45, R @ s0)
+    for method in ("GD", "momentum"):
+        a = ch05.race(b0.A, s0, method, [0.3], 50)[0]
+        b = ch05.race(b45.A, s45, method, [0.3], 50)[0]
+        np.testing.assert_allclose(a @ R.T, b, atol=1e-12)
+    aligned = ch05.best_run(b0.A, s0, "RMSprop")[1]
+    rotated = ch05.best_run(b45.A, s45, "RMSprop")[1]
+    assert 0 < aligned < 10 and rotated > 20 * aligned
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"method": "sgd"}, ValueError, "method must be one of"),
+        ({"A": np.array([[1.0, 0.5], [0.0, 1.0]])}, ValueError, "symmetric"),
+        ({"lrs": [-0.1]}, ValueError, "lrs must be"),
+        ({"x0": np.zeros(3)}, ValueError, "x0 must have shape"),
+        ({"steps": 2.5}, TypeError, "steps must be an integer"),
+        ({"betas": (0.9, 1.0)}, ValueError, "betas"),
+    ],
+)
+def test_race_validates_its_inputs(kwargs, error, match):
+    args = {"A": np.eye(2), "x0": np.ones(2), "method": "GD", "lrs": [0.1], "steps": 3}
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        ch05.race(args.pop("A"), args.pop("x0"), args.pop("method"), args.pop("lrs"), **args)
+
+
+@pytest.mark.slow  # imports matplotlib and draws a figure: about 3 s
+def test_optimizer_race_explorer_updates_and_reports():
+    explorer = ch05.optimizer_race(steps=120)
+    fig, state = explorer.setup()
+    status = explorer.update(state, theta=45, kappa=10)
+    for name in ch05.METHODS:
+        assert name in status
+    assert status.startswith("steps to 1e-6:")
+    xdata, _ = state["paths"]["GD"].get_data()
+    assert len(xdata) == 121
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+@pytest.mark.slow
+def test_optimizer_race_static_faces_stay_small():
+    explorer = ch05.optimizer_race()
+    sizes = [len(explorer.static_html(sweep)) for sweep in ("theta", "kappa")]
+    assert sum(sizes) < 2_500_000, sizes
