@@ -1,0 +1,265 @@
+"""Exercises of chapter 12 (Transfer learning).
+
+* ``ch12_freeze``: ``freeze(model, n_frozen)`` returns the parameters left to train when the
+  first ``n_frozen`` Linear layers are frozen;
+* ``ch12_finetune_lrs``: ``finetune_lrs(base_lr, n_layers, factor)``, discriminative
+  learning rates that shrink by ``factor`` per layer going down from the head.
+
+Each exercise is laid out the same way: the reference solution (the function a learner
+writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
+(seeded, non-trivial inputs), then one :func:`register` call.
+
+Defined in chapter 12 (Transfer learning).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.layers import Linear
+from dlnotes.model import Sequential, mlp
+
+# ============================================================================================
+# ch12_freeze
+# ============================================================================================
+
+
+def freeze(model: Sequential, n_frozen: int) -> list[np.ndarray]:
+    """The parameters to give the optimizer when the first ``n_frozen`` Linear layers of
+    ``model`` are frozen.
+
+    Layers are counted by their Linear layers only (an MLP ``Linear, ReLU, Linear, ReLU,
+    Linear`` has three, the last one is the head). Every layer that comes before the
+    ``(n_frozen + 1)``-th Linear layer is frozen, including the norms and activations between
+    frozen Linear layers; the parameters of all later layers are returned, in model order,
+    as the model's own arrays. ``n_frozen = 0`` trains everything; ``n_frozen = (number of
+    Linear layers) - 1`` trains the head alone (a linear probe).
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    linear_positions = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+    first_trainable = linear_positions[n_frozen]
+    return [p for layer in model.layers[first_trainable:] for p in layer.params]
+
+
+def _linears(model):
+    return [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+
+
+def _freeze_head_instead(model, n_frozen):
+    linears = _linears(model)
+    stop = linears[len(linears) - n_frozen] if n_frozen else len(model.layers)
+    return [p for layer in model.layers[:stop] for p in layer.params]
+
+
+def _freeze_counts_all_layers(model, n_frozen):
+    return [p for layer in model.layers[n_frozen:] for p in layer.params]
+
+
+def _freeze_one_too_many(model, n_frozen):
+    linears = _linears(model)
+    start = linears[n_frozen + 1] if n_frozen + 1 < len(linears) else len(model.layers)
+    return [p for layer in model.layers[start:] for p in layer.params]
+
+
+def _freeze_returns_frozen(model, n_frozen):
+    linears = _linears(model)
+    return [p for layer in model.layers[: linears[n_frozen]] for p in layer.params]
+
+
+def _freeze_forgets_biases(model, n_frozen):
+    linears = _linears(model)
+    return [layer.params[0] for layer in model.layers[linears[n_frozen] :] if layer.params]
+
+
+def _freeze_only_linear(model, n_frozen):
+    linears = _linears(model)
+    frozen = set(linears[:n_frozen])
+    return [p for i, layer in enumerate(model.layers) if i not in frozen for p in layer.params]
+
+
+def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+
+    def net(sizes, **kw):
+        return mlp(sizes, seed=int(rng.integers(1_000_000)), dtype=np.float64, **kw)
+
+    cases = [
+        Case("MLP 6-5-4-3, freeze 1 Linear layer", (net([6, 5, 4, 3]), 1)),
+        Case("MLP 7-6-5-4-3, freeze 2 Linear layers", (net([7, 6, 5, 4, 3]), 2)),
+        Case("MLP 5-4-3, a linear probe (freeze 1 of 2)", (net([5, 4, 3]), 1)),
+        Case("MLP 6-5-4-3, freeze nothing", (net([6, 5, 4, 3]), 0)),
+        Case(
+            "MLP 6-5-4-3 with LayerNorm, freeze 2 Linear layers",
+            (net([6, 5, 4, 3], norm="layernorm"), 2),
+        ),
+    ]
+    if hidden:
+        cases = [
+            Case("MLP 8-7-6-5-4-3, freeze 3 Linear layers", (net([8, 7, 6, 5, 4, 3]), 3)),
+            Case("MLP 5-6-7-2, freeze 2 (a linear probe)", (net([5, 6, 7, 2]), 2)),
+            Case(
+                "MLP 4-6-5-3 with LayerNorm and tanh, freeze 1",
+                (net([4, 6, 5, 3], norm="layernorm", activation="tanh"), 1),
+            ),
+            Case("MLP 9-7-5-4-3, freeze 2 Linear layers", (net([9, 7, 5, 4, 3]), 2)),
+            Case("MLP 3-4-2, freeze nothing", (net([3, 4, 2]), 0)),
+        ]
+    return cases
+
+
+register(
+    Exercise(
+        name="ch12_freeze",
+        chapter="12",
+        title="Freeze the body, train the rest",
+        signature="freeze(model, n_frozen) -> list of the arrays left to train",
+        hint=(
+            "Find the positions of the Linear layers: [i for i, layer in "
+            "enumerate(model.layers) if isinstance(layer, Linear)]. Training starts at the "
+            "(n_frozen + 1)-th of them, i.e. position linear_positions[n_frozen]; return the "
+            "params of every layer from there on, in order."
+        ),
+        solution=freeze,
+        suites={
+            "visible": lambda: _freeze_cases(12, hidden=False),
+            "hidden": lambda: _freeze_cases(120, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "froze the head instead of the body",
+                "you return the params of the first layers: transfer learning keeps the "
+                "pretrained *body* (the first layers) fixed and trains the layers near the "
+                "output, the head last of all.",
+                _freeze_head_instead,
+            ),
+            Mistake(
+                "counted every layer, not Linear layers",
+                "model.layers[n_frozen:] counts ReLUs and norms too; n_frozen counts Linear "
+                "layers. Look up where the Linear layers are and start at "
+                "linear_positions[n_frozen].",
+                _freeze_counts_all_layers,
+            ),
+            Mistake(
+                "one layer too many frozen",
+                "freezing n_frozen Linear layers leaves the (n_frozen + 1)-th trainable: its "
+                "position is linear_positions[n_frozen] (counting from 0), not "
+                "linear_positions[n_frozen + 1].",
+                _freeze_one_too_many,
+            ),
+            Mistake(
+                "returned the frozen parameters",
+                "you return what should stay fixed; the optimizer needs the params that are "
+                "still trained (those of the layers from linear_positions[n_frozen] on).",
+                _freeze_returns_frozen,
+            ),
+            Mistake(
+                "forgot the biases",
+                "each trainable layer contributes all of layer.params (a Linear layer has W "
+                "and b), not only its first array.",
+                _freeze_forgets_biases,
+            ),
+            Mistake(
+                "norm layers of the frozen block left trainable",
+                "a LayerNorm between two frozen Linear layers belongs to the frozen body: "
+                "freeze every layer before linear_positions[n_frozen], not only the Linear "
+                "ones.",
+                _freeze_only_linear,
+            ),
+        ),
+        references=("dlnotes.zoo.transfer:trainable_params",),
+    )
+)
+
+
+# ============================================================================================
+# ch12_finetune_lrs
+# ============================================================================================
+
+
+def finetune_lrs(base_lr: float, n_layers: int, factor: float) -> list[float]:
+    """Discriminative learning rates for ``n_layers`` Linear layers, first layer first.
+
+    ``lr_k = base_lr · factor ** (n_layers − 1 − k)`` for ``k = 0 .. n_layers − 1``: the head
+    (``k = n_layers − 1``) gets ``base_lr`` and every layer below gets ``factor`` times the rate
+    of the layer above it (``factor < 1``: the closer to the input, the more general the
+    features and the gentler the change).
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    return [base_lr * factor ** (n_layers - 1 - k) for k in range(n_layers)]
+
+
+def _lrs_reversed(base_lr, n_layers, factor):
+    return [base_lr * factor**k for k in range(n_layers)]
+
+
+def _lrs_off_by_one(base_lr, n_layers, factor):
+    return [base_lr * factor ** (n_layers - k) for k in range(n_layers)]
+
+
+def _lrs_divided(base_lr, n_layers, factor):
+    return [base_lr / factor ** (n_layers - 1 - k) for k in range(n_layers)]
+
+
+def _lrs_linear(base_lr, n_layers, factor):
+    return [base_lr * (1 - (1 - factor) * (n_layers - 1 - k)) for k in range(n_layers)]
+
+
+def _lrs_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    settings = [(0.05, 3, 0.1), (0.02, 5, 0.5), (0.3, 4, 0.3), (0.1, 2, 0.25)]
+    if hidden:
+        settings = [(0.01, 6, 0.6), (0.2, 3, 0.2), (0.07, 4, 0.75), (0.5, 1, 0.1), (0.04, 2, 0.4)]
+    cases = []
+    for base, n, factor in settings:
+        base = round(base * float(rng.uniform(0.8, 1.25)), 4)  # non-round rates
+        cases.append(Case(f"base_lr = {base}, {n} layers, factor {factor}", (base, n, factor)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch12_finetune_lrs",
+        chapter="12",
+        title="Discriminative learning rates",
+        signature="finetune_lrs(base_lr, n_layers, factor) -> list of n_layers floats",
+        hint=(
+            "Layer k (k = 0 is the first) is n_layers − 1 − k layers below the head, so its "
+            "rate is base_lr · factor ** (n_layers − 1 − k). Return a list, first layer first."
+        ),
+        solution=finetune_lrs,
+        suites={
+            "visible": lambda: _lrs_cases(12, hidden=False),
+            "hidden": lambda: _lrs_cases(120, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "reversed order",
+                "your head gets the smallest rate and the first layer base_lr: the list goes "
+                "from the first layer to the head, and the head gets base_lr.",
+                _lrs_reversed,
+            ),
+            Mistake(
+                "off by one",
+                "your head's rate is base_lr · factor; the head (k = n_layers − 1) must get "
+                "base_lr itself: the exponent is n_layers − 1 − k.",
+                _lrs_off_by_one,
+            ),
+            Mistake(
+                "divided by the factor",
+                "with factor < 1 the lower layers must get *smaller* rates: multiply by "
+                "factor ** (layers below the head), do not divide.",
+                _lrs_divided,
+            ),
+            Mistake(
+                "linear instead of geometric",
+                "the rate shrinks by the *factor* each layer down (base_lr, base_lr·factor, "
+                "base_lr·factor², ...), not by a constant amount.",
+                _lrs_linear,
+            ),
+        ),
+        references=("dlnotes.zoo.transfer:discriminative_lrs",),
+    )
+)

@@ -1,0 +1,114 @@
+"""Chapter 12's explorer: target accuracy vs the amount of target data, for a linear probe,
+fine-tuning and training from scratch, read from the sweep shipped with the model zoo.
+
+Defined in chapter 12 (Transfer learning).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dlnotes import plots
+from dlnotes.widgets import Control, Explorer
+
+#: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
+EXPLORERS = ["transfer_sweep"]
+
+
+def transfer_sweep(name: str = "fashion5_mlp") -> Explorer:
+    """Explorer: target test accuracy against examples per class (log axis, mean of the
+    sweep's seeds, seeds as dots) for training from scratch, a linear probe on the frozen body,
+    and fine-tuning from the zoo model ``name`` with the chosen number of frozen Linear layers
+    ``n_frozen`` and body learning-rate multiplier (body ``lr = multiplier · α``, head ``α``).
+
+    Nothing is trained here: every curve comes from :func:`dlnotes.zoo.load_sweep`, computed
+    once by ``tools/make_zoo.py``, so a redraw only moves lines.
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    import matplotlib.pyplot as plt
+
+    from dlnotes.zoo import load_sweep
+
+    sw = load_sweep(name)
+    sizes = sw["sizes"]
+    n_frozen_values = [int(v) for v in sw["n_frozen"]]
+    mults = [float(v) for v in sw["lr_mults"]]
+    probe = sw["finetune"][-1, 0]  # every Linear layer of the body frozen
+    scratch = sw["scratch"]
+    controls = [
+        Control(
+            "lr_mult",
+            "body lr multiplier (× α)",
+            mults,
+            default=0.1 if 0.1 in mults else mults[0],
+            log=True,
+            fmt=".3g",
+        ),
+        Control(
+            "n_frozen",
+            "frozen Linear layers",
+            n_frozen_values,
+            default=0,
+            fmt=".0f",
+        ),
+    ]
+
+    def setup() -> tuple[Any, dict[str, Any]]:
+        fig, ax = plt.subplots(figsize=(6.4, 3.9))
+        ax.plot(sizes, scratch.mean(1), "-s", color=plots.COLORS["gd"], label="from scratch")
+        ax.plot(sizes, probe.mean(1), "-^", color=plots.COLORS["momentum"], label="linear probe")
+        (line,) = ax.plot(
+            [],
+            [],
+            "-o",
+            color=plots.COLORS["nesterov"],
+            lw=2.2,
+            label="your setting",
+            animated=True,
+        )
+        (dots,) = ax.plot(
+            [], [], "o", color=plots.COLORS["nesterov"], ms=3.5, alpha=0.6, animated=True
+        )
+        ax.title.set_animated(True)
+        ax.set_xscale("log")
+        ax.set_xticks(sizes)
+        ax.set_xticklabels([str(int(s)) for s in sizes])
+        ax.minorticks_off()
+        lo = float(min(scratch.min(), probe.min(), sw["finetune"].min()))
+        ax.set_ylim(max(0.0, lo - 0.05), 1.0)
+        ax.set_xlabel("target examples per class")
+        ax.set_ylabel("target test accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", frameon=False, fontsize=9)
+        fig.tight_layout()
+        return fig, {"ax": ax, "line": line, "dots": dots}
+
+    def update(st: dict[str, Any], lr_mult: float, n_frozen: float) -> str:
+        f = n_frozen_values.index(round(float(n_frozen)))
+        m = int(np.argmin([abs(np.log(v) - np.log(lr_mult)) for v in mults]))
+        acc = sw["finetune"][f, m]
+        st["line"].set_data(sizes, acc.mean(1))
+        st["dots"].set_data(np.repeat(sizes, acc.shape[1]), acc.ravel())
+        gap = acc[0].mean() - scratch[0].mean()
+        what = (
+            "linear probe"
+            if f == len(n_frozen_values) - 1
+            else f"{n_frozen_values[f]} frozen, body lr = {mults[m]:g} α"
+        )
+        verdict = f"{what}: {gap * 100:+.1f} points vs scratch at {int(sizes[0])}/class"
+        st["ax"].set_title(verdict, fontsize=10)
+        return verdict
+
+    return Explorer(
+        title="Transfer from the zoo vs training from scratch",
+        controls=controls,
+        setup=setup,
+        update=update,
+        caption=(
+            "Fashion-MNIST target classes (sandal, shirt, sneaker, bag, ankle boot); mean of "
+            "the sweep's seeds, dots are single runs."
+        ),
+    )

@@ -1,0 +1,370 @@
+"""Transfer learning with numpy: the source and target tasks, freezing, new heads, fine-tuning.
+
+The course's transfer problem splits Fashion-MNIST in two halves of five classes each:
+
+* the **source task** (T-shirt/top, trouser, pullover, dress, coat), on which the zoo's
+  network ``fashion5_mlp`` was pretrained (``tools/make_zoo.py``), and
+* the **target task** (sandal, shirt, sneaker, bag, ankle boot), which we pretend to have only
+  a few labelled examples of.
+
+Layers are counted by their :class:`~dlnotes.layers.Linear` layers: an MLP
+``784 -> 256 -> 128 -> 5`` has three, numbered 0, 1, 2; the last one is the **head**, the rest
+the **body**. Freezing ``n_frozen`` layers freezes the parameters of every layer before the
+``(n_frozen + 1)``-th Linear layer (activations and norms of the frozen block included):
+``n_frozen = 0`` fine-tunes everything and ``n_frozen = 2`` trains the head alone (a linear
+probe).
+
+Defined in chapter 12 (Transfer learning).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from dlnotes._validate import check_scalar
+from dlnotes.data import FASHION_MNIST_CLASSES, load_fashion_mnist_subset
+from dlnotes.layers import Linear
+from dlnotes.layers._base import seed_to_rng
+from dlnotes.model import Sequential, mlp
+from dlnotes.optim import SGD
+from dlnotes.schedules import cosine
+from dlnotes.train import evaluate, fit
+
+__all__ = [
+    "SOURCE_CLASSES",
+    "TARGET_CLASSES",
+    "ParamGroups",
+    "discriminative_lrs",
+    "linear_layer_indices",
+    "replace_head",
+    "sample_per_class",
+    "source_task",
+    "target_task",
+    "trainable_params",
+    "transfer_run",
+]
+
+#: Fashion-MNIST labels of the source task (the zoo network's classes, relabelled 0..4).
+SOURCE_CLASSES = (0, 1, 2, 3, 4)
+#: Fashion-MNIST labels of the target task (relabelled 0..4).
+TARGET_CLASSES = (5, 6, 7, 8, 9)
+
+Task = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _restrict(
+    X: np.ndarray, y: np.ndarray, classes: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    keep = np.isin(y, classes)
+    relabel = np.full(10, -1, dtype=np.int64)
+    relabel[list(classes)] = np.arange(len(classes))
+    return X[keep], relabel[y[keep]]
+
+
+def _task(classes: Sequence[int]) -> Task:
+    X_train, y_train, X_test, y_test = load_fashion_mnist_subset()
+    return (*_restrict(X_train, y_train, classes), *_restrict(X_test, y_test, classes))
+
+
+def source_task() -> Task:
+    """The source task: Fashion-MNIST subset images of :data:`SOURCE_CLASSES`.
+
+    Returns ``(X_train, y_train, X_test, y_test)``: 3000 + 1000 images as rows of 784 pixels in
+    ``[0, 1]`` (float32), labels 0..4 in the order T-shirt/top, trouser, pullover, dress, coat.
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    return _task(SOURCE_CLASSES)
+
+
+def target_task() -> Task:
+    """The target task: Fashion-MNIST subset images of :data:`TARGET_CLASSES`.
+
+    Returns ``(X_train, y_train, X_test, y_test)``: 3000 + 1000 images (784 pixels in
+    ``[0, 1]``), labels 0..4 in the order sandal, shirt, sneaker, bag, ankle boot.
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    return _task(TARGET_CLASSES)
+
+
+def class_names(classes: Sequence[int]) -> list[str]:
+    """The Fashion-MNIST names of ``classes`` (e.g. :data:`TARGET_CLASSES`).
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    return [FASHION_MNIST_CLASSES[c] for c in classes]
+
+
+def sample_per_class(
+    y: np.ndarray, n_per_class: int, seed: int | np.random.Generator | None = 0
+) -> np.ndarray:
+    """Indices of ``n_per_class`` examples of every class in ``y`` (shape ``(N,)``), drawn
+    without replacement, returned sorted; shape ``(n_per_class * n_classes,)``.
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    y = np.asarray(y)
+    n = int(check_scalar("n_per_class", n_per_class, low=1, integer=True))
+    rng = seed_to_rng(seed)
+    picks = []
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        if len(members) < n:
+            raise ValueError(
+                f"n_per_class must be at most {len(members)} (examples of class {c}), got {n}"
+            )
+        picks.append(rng.choice(members, size=n, replace=False))
+    return np.sort(np.concatenate(picks))
+
+
+def linear_layer_indices(model: Sequential) -> list[int]:
+    """Positions in ``model.layers`` of the Linear layers (the last one is the head).
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a dlnotes Sequential, got {type(model).__name__}")
+    return [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+
+
+def _check_n_frozen(model: Sequential, n_frozen: int) -> tuple[list[int], int]:
+    linears = linear_layer_indices(model)
+    n = int(check_scalar("n_frozen", n_frozen, low=0, integer=True))
+    if n > len(linears):
+        raise ValueError(
+            f"n_frozen must be at most {len(linears)} (the model's Linear layers), got {n}"
+        )
+    return linears, n
+
+
+def trainable_params(model: Sequential, n_frozen: int) -> list[np.ndarray]:
+    """The parameters left to train when the first ``n_frozen`` Linear layers are frozen.
+
+    Every layer before the ``(n_frozen + 1)``-th Linear layer is frozen; the parameters of the
+    layers from there on are returned in model order (the model's own arrays, not copies):
+    pass them to the optimizer. ``n_frozen = 0`` returns ``model.params``; ``n_frozen = len(
+    linear_layer_indices(model)) - 1`` returns the head's ``[W, b]`` (a linear probe).
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    linears, n = _check_n_frozen(model, n_frozen)
+    start = linears[n] if n < len(linears) else len(model.layers)
+    return [p for layer in model.layers[start:] for p in layer.params]
+
+
+def replace_head(
+    model: Sequential, n_classes: int, seed: int | np.random.Generator | None = 0
+) -> Sequential:
+    """A new model: a deep copy of ``model``'s body with a freshly initialised last Linear layer
+    ``Linear(D, n_classes)`` (torch's default init), ``D`` the old head's input features. The
+    original ``model`` is left untouched.
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    linears = linear_layer_indices(model)
+    if not linears:
+        raise ValueError("model has no Linear layer to replace")
+    n_classes = int(check_scalar("n_classes", n_classes, low=1, integer=True))
+    head = model.layers[linears[-1]]
+    body = model.copy().layers[: linears[-1]]
+    new_head = Linear(
+        int(head.in_features),  # type: ignore[arg-type]
+        n_classes,
+        seed=seed,
+        dtype=model.dtype,
+    )
+    return Sequential(*body, new_head)
+
+
+def discriminative_lrs(base_lr: float, n_layers: int, factor: float) -> list[float]:
+    """Layer-wise learning rates: ``lr_k = base_lr * factor ** (n_layers - 1 - k)`` for Linear
+    layer ``k = 0 .. n_layers - 1``: the head (``k = n_layers - 1``) gets ``base_lr``, each layer
+    below it ``factor`` times the rate of the layer above.
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    base_lr = check_scalar("base_lr", base_lr, low=0.0)
+    n = int(check_scalar("n_layers", n_layers, low=1, integer=True))
+    factor = check_scalar("factor", factor, low=0.0)
+    return [base_lr * factor ** (n - 1 - k) for k in range(n)]
+
+
+class ParamGroups:
+    """Several optimizers over disjoint groups of a model's parameters, each at its own
+    learning rate ``lr * multiplier``; parameters in no group are frozen (never updated).
+
+    It is what ``torch.optim``'s parameter groups do, on top of dlnotes' one-lr optimizers, and
+    it speaks :func:`dlnotes.train.fit`'s protocol: ``step(grads)`` takes the gradients of
+    **all** ``model_params`` (``model.grads``) and hands each group its own; setting ``lr`` sets
+    every group's rate to ``lr * multiplier``.
+
+    Parameters
+    ----------
+    model_params : list of ndarray
+        ``model.params`` (the order of ``model.grads``).
+    groups : sequence of (params, multiplier)
+        Each ``params`` a list of arrays from ``model_params``; ``multiplier >= 0``.
+    make : callable
+        ``make(params, lr) -> optimizer``, e.g. ``lambda p, lr: SGD(p, lr=lr, momentum=0.9)``.
+    lr : float
+        The base learning rate.
+
+    Defined in chapter 12 (Transfer learning).
+    """
+
+    def __init__(
+        self,
+        model_params: Sequence[np.ndarray],
+        groups: Sequence[tuple[Sequence[np.ndarray], float]],
+        make: Callable[[list[np.ndarray], float], Any],
+        *,
+        lr: float,
+    ) -> None:
+        position = {id(p): i for i, p in enumerate(model_params)}
+        self._n = len(model_params)
+        self._lr = check_scalar("lr", lr, low=0.0)
+        self.indices: list[list[int]] = []
+        self.multipliers: list[float] = []
+        self.optimizers: list[Any] = []
+        seen: set[int] = set()
+        for g, (params, mult) in enumerate(groups):
+            idx = []
+            for p in params:
+                if id(p) not in position:
+                    raise ValueError(f"groups[{g}] holds an array that is not in model_params")
+                if id(p) in seen:
+                    raise ValueError(f"groups[{g}] repeats a parameter of an earlier group")
+                seen.add(id(p))
+                idx.append(position[id(p)])
+            if not idx:
+                continue
+            mult = check_scalar(f"groups[{g}] multiplier", mult, low=0.0)
+            self.indices.append(idx)
+            self.multipliers.append(mult)
+            self.optimizers.append(make([model_params[i] for i in idx], self._lr * mult))
+        if not self.optimizers:
+            raise ValueError("groups must hold at least one parameter to train")
+
+    @property
+    def lr(self) -> float:
+        """The base learning rate; group ``g`` uses ``lr * multipliers[g]``."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check_scalar("lr", value, low=0.0)
+        for opt, mult in zip(self.optimizers, self.multipliers):
+            opt.lr = self._lr * mult
+
+    def step(self, grads: Sequence[np.ndarray]) -> None:
+        """One step of every group's optimizer; ``grads`` aligned with ``model_params``."""
+        if len(grads) != self._n:
+            raise ValueError(
+                f"grads must hold {self._n} arrays (one per model parameter), got {len(grads)}"
+            )
+        for opt, idx in zip(self.optimizers, self.indices):
+            opt.step([grads[i] for i in idx])
+
+
+def _sgd(params: list[np.ndarray], lr: float, momentum: float) -> SGD:
+    return SGD(params, lr=lr, momentum=momentum)
+
+
+def transfer_run(
+    pretrained: Sequential | None,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    n_frozen: int = 0,
+    lr_mult: float = 0.1,
+    lr: float = 0.05,
+    momentum: float = 0.9,
+    examples: int = 3000,
+    batch_size: int = 32,
+    hidden: Sequence[int] = (256, 128),
+    seed: int = 0,
+) -> tuple[Sequential, float]:
+    """Train on a target task starting from ``pretrained`` (or from scratch when None) and
+    return ``(model, test accuracy)``.
+
+    * From ``pretrained``: :func:`replace_head` with a new head for the target's classes,
+      freeze the first ``n_frozen`` Linear layers, train the head at ``lr`` and the unfrozen
+      body at ``lr * lr_mult`` (SGD with ``momentum``). When the whole body is frozen (a linear
+      probe) the body's features are computed once and only the head is trained on them,
+      which gives the same result much faster.
+    * From scratch (``pretrained=None``): ``mlp([D, *hidden, K], seed=seed)`` at ``lr``.
+
+    The number of epochs is ``ceil(examples / N)``, so every run sees about ``examples``
+    examples whatever the training-set size ``N``; the learning rate follows a cosine schedule
+    from ``lr`` to 0 over the run (:func:`dlnotes.schedules.cosine`); ``seed`` sets the head's
+    (or the scratch model's) initialisation and the shuffling.
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    n_classes = int(np.max(y_test)) + 1
+    epochs = max(1, math.ceil(examples / len(X_train)))
+    batch_size = min(batch_size, len(X_train))
+    lr_mult = check_scalar("lr_mult", lr_mult, low=0.0)
+    schedule = cosine(lr, epochs * math.ceil(len(X_train) / batch_size))
+
+    def make(params: list[np.ndarray], rate: float) -> SGD:
+        return _sgd(params, rate, momentum)
+
+    if pretrained is None:
+        model = mlp([X_train.shape[1], *hidden, n_classes], seed=seed)
+        opt: Any = make(model.params, lr)
+        fit(
+            model,
+            X_train,
+            y_train,
+            optimizer=opt,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            schedule=schedule,
+            progress=False,
+        )
+        return model, float(evaluate(model, X_test, y_test)[1] or 0.0)
+
+    model = replace_head(pretrained, n_classes, seed=seed)
+    linears, n = _check_n_frozen(model, n_frozen)
+    if n >= len(linears) - 1:  # linear probe: train the head on cached features
+        head_at = linears[-1]
+        body = Sequential(*model.layers[:head_at])
+        head = Sequential(*model.layers[head_at:])
+        features = body.predict(X_train)
+        opt = make(head.params, lr)
+        fit(
+            head,
+            features,
+            y_train,
+            optimizer=opt,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            schedule=schedule,
+            progress=False,
+        )
+        return model, float(evaluate(model, X_test, y_test)[1] or 0.0)
+    head_params = model.layers[linears[-1]].params
+    body_params = [p for p in trainable_params(model, n) if not any(p is h for h in head_params)]
+    opt = ParamGroups(model.params, [(body_params, lr_mult), (head_params, 1.0)], make, lr=lr)
+    fit(
+        model,
+        X_train,
+        y_train,
+        optimizer=opt,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        schedule=schedule,
+        progress=False,
+    )
+    return model, float(evaluate(model, X_test, y_test)[1] or 0.0)

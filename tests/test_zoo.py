@@ -1,0 +1,176 @@
+"""The model zoo (dlnotes.zoo): registry, checksums, loading, reproducibility of the weights,
+and the transfer helpers (freezing, new heads, parameter groups)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dlnotes import zoo
+from dlnotes.model import mlp
+from dlnotes.optim import SGD
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "fashion5_mlp"
+
+
+def test_available_and_info():
+    assert zoo.available() == [NAME]
+    meta = zoo.info(NAME)
+    assert meta["architecture"] == [784, 256, 128, 5]
+    assert meta["source_classes"] == ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"]
+    assert 0.8 < meta["source_test_accuracy"] < 1.0
+    meta["architecture"].append(1)  # a copy: the registry is unchanged
+    assert zoo.info(NAME)["architecture"] == [784, 256, 128, 5]
+
+
+def test_unknown_name_lists_the_available_ones():
+    with pytest.raises(KeyError, match="available: fashion5_mlp"):
+        zoo.load("resnet50")
+
+
+def test_load_gives_the_recorded_source_accuracy():
+    model = zoo.load(NAME)
+    assert model.dtype == np.float32 and model.num_params == 784 * 256 + 256 + 256 * 128 + 128 + 645
+    X_train, _, X_test, y_test = zoo.source_task()
+    assert X_train.shape == (3000, 784) and X_test.shape == (1000, 784)
+    assert np.bincount(y_test).tolist() == [200] * 5
+    acc = float(np.mean(model.predict(X_test).argmax(1) == y_test))
+    assert acc == pytest.approx(zoo.info(NAME)["source_test_accuracy"], abs=0.002)
+    size = (ROOT / "dlnotes" / "zoo" / f"{NAME}.npz").stat().st_size
+    assert size < 1.5e6
+
+
+def test_corrupted_copy_is_rejected(tmp_path):
+    src = ROOT / "dlnotes" / "zoo"
+    for f in (f"{NAME}.npz", f"{NAME}_sweep.npz"):
+        shutil.copy(src / f, tmp_path / f)
+    zoo.load(NAME, directory=tmp_path)  # an intact copy loads
+    raw = bytearray((tmp_path / f"{NAME}.npz").read_bytes())
+    raw[len(raw) // 2] ^= 0x01  # flip one bit in the middle of a weight
+    (tmp_path / f"{NAME}.npz").write_bytes(bytes(raw))
+    with pytest.raises(zoo.ChecksumError, match=r"checksum mismatch for fashion5_mlp\.npz"):
+        zoo.load(NAME, directory=tmp_path)
+    (tmp_path / f"{NAME}_sweep.npz").write_bytes(b"not a zip file")
+    with pytest.raises(zoo.ChecksumError):
+        zoo.load_sweep(NAME, directory=tmp_path)
+
+
+def test_sha256_matches_hashlib_on_a_known_string(tmp_path):
+    path = tmp_path / "abc.txt"
+    path.write_bytes(b"abc")
+    assert zoo.sha256(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_sweep_layout():
+    sw = zoo.load_sweep(NAME)
+    F, M, S, R = len(sw["n_frozen"]), len(sw["lr_mults"]), len(sw["sizes"]), len(sw["seeds"])
+    assert sw["finetune"].shape == (F, M, S, R) and sw["scratch"].shape == (S, R)
+    assert np.all((sw["finetune"] > 0.2) & (sw["finetune"] <= 1.0))
+    # a full freeze ignores the multiplier
+    assert np.all(sw["finetune"][-1] == sw["finetune"][-1, :1])
+
+
+def _mlp64(seed=3):
+    return mlp([6, 5, 4, 3], seed=seed, dtype=np.float64)
+
+
+def test_trainable_params_counts_linear_layers():
+    model = _mlp64()  # Linear, ReLU, Linear, ReLU, Linear
+    assert zoo.linear_layer_indices(model) == [0, 2, 4]
+    assert all(a is b for a, b in zip(zoo.trainable_params(model, 0), model.params))
+    probe = zoo.trainable_params(model, 2)
+    assert len(probe) == 2 and probe[0] is model.layers[4].W and probe[1] is model.layers[4].b
+    assert zoo.trainable_params(model, 3) == []
+    with pytest.raises(ValueError, match="n_frozen must be at most 3"):
+        zoo.trainable_params(model, 4)
+    ln = mlp([6, 5, 4, 3], norm="layernorm", seed=1)  # Linear, LN, ReLU, Linear, LN, ReLU, Linear
+    assert len(zoo.trainable_params(ln, 1)) == 2 + 2 + 2  # Linear 1, its LayerNorm, head
+
+
+def test_replace_head_keeps_the_body_and_leaves_the_original_alone():
+    model = _mlp64()
+    before = [p.copy() for p in model.params]
+    new = zoo.replace_head(model, 7, seed=0)
+    assert new.layers[-1].W.shape == (4, 7)
+    for a, b in zip(new.params[:4], model.params[:4]):
+        np.testing.assert_array_equal(a, b)
+        assert a is not b
+    new.params[0][...] = 0.0
+    for a, b in zip(model.params, before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_discriminative_lrs_closed_form():
+    assert zoo.discriminative_lrs(0.05, 3, 0.1) == pytest.approx([0.0005, 0.005, 0.05])
+
+
+def test_param_groups_freeze_and_scale():
+    rng = np.random.default_rng(0)
+    model = _mlp64()
+    X, y = rng.standard_normal((9, 6)), rng.integers(0, 3, 9)
+    from dlnotes.losses import softmax_cross_entropy
+
+    _, dout = softmax_cross_entropy(model.forward(X), y)
+    model.backward(dout)
+    grads = [g.copy() for g in model.grads]
+    before = [p.copy() for p in model.params]
+    body = zoo.trainable_params(model, 1)[:2]  # the second Linear layer
+    head = list(model.layers[4].params)
+    opt = zoo.ParamGroups(
+        model.params, [(body, 0.1), (head, 1.0)], lambda p, lr: SGD(p, lr=lr), lr=0.5
+    )
+    opt.step(grads)
+    for i in (0, 1):  # frozen
+        np.testing.assert_array_equal(model.params[i], before[i])
+    for i in (2, 3):
+        np.testing.assert_allclose(model.params[i], before[i] - 0.05 * grads[i], rtol=1e-12)
+    for i in (4, 5):
+        np.testing.assert_allclose(model.params[i], before[i] - 0.5 * grads[i], rtol=1e-12)
+    opt.lr = 0.2
+    assert [o.lr for o in opt.optimizers] == pytest.approx([0.02, 0.2])
+    with pytest.raises(ValueError, match="grads must hold 6 arrays"):
+        opt.step(grads[:2])
+
+
+def test_sample_per_class_is_stratified_and_seeded():
+    y = np.repeat(np.arange(4), 10)
+    idx = zoo.sample_per_class(y, 3, seed=5)
+    assert np.bincount(y[idx]).tolist() == [3, 3, 3, 3]
+    np.testing.assert_array_equal(idx, zoo.sample_per_class(y, 3, seed=5))
+    with pytest.raises(ValueError, match="at most 10"):
+        zoo.sample_per_class(y, 11)
+
+
+@pytest.mark.slow
+def test_make_zoo_reproduces_the_shipped_weights(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "make_zoo.py"), "--no-sweep", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    meta = zoo.info(NAME)
+    assert abs(report["source_test_accuracy"] - meta["source_test_accuracy"]) <= 0.005
+    fresh = mlp(meta["architecture"], seed=1).load(tmp_path / f"{NAME}.npz")
+    shipped = zoo.load(NAME)
+    same_stack = (np.__version__, platform.machine()) == (
+        meta["made_with"]["numpy"],
+        meta["made_with"]["machine"],
+    )
+    if same_stack:  # one BLAS thread, same numpy and CPU family: bit-identical
+        assert report["sha256"] == meta["sha256"]
+        for a, b in zip(fresh.params, shipped.params):
+            np.testing.assert_array_equal(a, b)
