@@ -1,0 +1,420 @@
+"""Exercises of chapter 11 (Batch normalization).
+
+* ``ch11_batchnorm_forward``: ``batchnorm_forward(x, gamma, beta, eps)`` in train mode returns
+  ``(out, cache)`` with the documented cache ``(x_hat, mean, var)``;
+* ``ch11_batchnorm_backward``: ``batchnorm_backward(dout, x, gamma, eps)`` returns
+  ``(dx, dgamma, dbeta)``, recomputing the batch statistics from ``x`` (no cache to agree on);
+* ``ch11_update_running_stats``: ``update_running_stats(running_mean, running_var, batch_mean,
+  batch_var, n, momentum)``, torch's momentum convention with the unbiased variance.
+
+Each exercise is laid out the same way: the reference solution, the common wrong versions
+(``_name_of_the_mistake``), the visible and hidden cases (seeded, non-trivial inputs), then one
+:func:`register` call.
+
+Defined in chapter 11 (Batch normalization).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch11_batchnorm_forward
+# ============================================================================================
+
+
+def batchnorm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Batch normalization in train mode of ``x`` of shape ``(N, D)``; ``gamma, beta`` ``(D,)``.
+
+    ``mean = (1/N) Σ_n x_n``, ``var = (1/N) Σ_n (x_n − mean)²`` (biased), ``x_hat = (x − mean) /
+    sqrt(var + eps)``, ``out = gamma · x_hat + beta``. Returns ``(out, (x_hat, mean, var))`` with
+    ``out`` and ``x_hat`` of shape ``(N, D)`` and ``mean``, ``var`` of shape ``(D,)``.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    mean = x.mean(axis=0)  # one mean per feature: average over the batch axis
+    var = ((x - mean) ** 2).mean(axis=0)  # biased: divide by N
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    out = gamma * x_hat + beta
+    return out, (x_hat, mean, var)
+
+
+def _fwd_wrong_axis(x, gamma, beta, eps):
+    mean = x.mean(axis=1)
+    var = x.var(axis=1)
+    x_hat = (x - mean[:, None]) / np.sqrt(var[:, None] + eps)
+    return gamma * x_hat + beta, (x_hat, mean, var)
+
+
+def _fwd_eps_outside(x, gamma, beta, eps):
+    mean = x.mean(axis=0)
+    var = x.var(axis=0)
+    x_hat = (x - mean) / (np.sqrt(var) + eps)
+    return gamma * x_hat + beta, (x_hat, mean, var)
+
+
+def _fwd_unbiased(x, gamma, beta, eps):
+    mean = x.mean(axis=0)
+    var = x.var(axis=0, ddof=1)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x_hat, mean, var)
+
+
+def _fwd_no_affine(x, gamma, beta, eps):
+    mean = x.mean(axis=0)
+    var = x.var(axis=0)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return x_hat.copy(), (x_hat, mean, var)
+
+
+def _fwd_std_in_cache(x, gamma, beta, eps):
+    mean = x.mean(axis=0)
+    var = x.var(axis=0)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x_hat, mean, np.sqrt(var))
+
+
+def _batch(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """Features with different offsets and scales, as pre-activations have."""
+    offset = rng.uniform(-3.0, 3.0, d)
+    scale = rng.uniform(0.05, 4.0, d)
+    return offset + scale * rng.standard_normal((n, d))
+
+
+def _affine(rng: np.random.Generator, d: int) -> tuple[np.ndarray, np.ndarray]:
+    return rng.uniform(0.5, 2.0, d) * rng.choice([-1.0, 1.0], d), rng.uniform(-1.5, 1.5, d)
+
+
+def _fwd_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    shapes = [(16, 4, 0.1), (8, 3, 1e-5), (5, 6, 1e-3), (3, 2, 1e-5)]
+    if hidden:
+        shapes = [(12, 5, 1e-5), (4, 7, 0.05), (32, 3, 1e-4), (2, 4, 1e-5), (9, 9, 0.01)]
+    cases = []
+    for n, d, eps in shapes:
+        gamma, beta = _affine(rng, d)
+        cases.append(
+            Case(f"x of shape ({n}, {d}), eps = {eps:g}", (_batch(rng, n, d), gamma, beta, eps))
+        )
+    return cases
+
+
+register(
+    Exercise(
+        name="ch11_batchnorm_forward",
+        chapter="11",
+        title="Batch normalization, forward pass (train mode)",
+        signature="batchnorm_forward(x, gamma, beta, eps) -> (out, (x_hat, mean, var))",
+        hint=(
+            "Statistics are per feature, over the batch: x.mean(axis=0) and the biased variance "
+            "((x - mean)**2).mean(axis=0), both of shape (D,). Then x_hat = (x - mean) / "
+            "np.sqrt(var + eps) and out = gamma * x_hat + beta."
+        ),
+        solution=batchnorm_forward,
+        suites={
+            "visible": lambda: _fwd_cases(11, hidden=False),
+            "hidden": lambda: _fwd_cases(110, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "normalising over the wrong axis",
+                "you averaged each example over its features (axis=1): that is layer "
+                "normalization. Batch normalization averages each feature over the batch, "
+                "axis=0, so mean and var have shape (D,).",
+                _fwd_wrong_axis,
+            ),
+            Mistake(
+                "eps outside the square root",
+                "the formula is (x - mean) / sqrt(var + eps): eps goes inside the square root "
+                "(yours divides by sqrt(var) + eps).",
+                _fwd_eps_outside,
+            ),
+            Mistake(
+                "unbiased variance",
+                "the batch statistics use the biased variance, dividing by N "
+                "(np.var's default, ddof=0); the unbiased N - 1 version is only for the running "
+                "estimate.",
+                _fwd_unbiased,
+            ),
+            Mistake(
+                "forgot gamma and beta",
+                "out is gamma * x_hat + beta: the learned scale and shift let the layer undo the "
+                "normalization if that helps.",
+                _fwd_no_affine,
+            ),
+            Mistake(
+                "standard deviation in the cache",
+                "the cache's third entry is the variance var, not its square root.",
+                _fwd_std_in_cache,
+            ),
+        ),
+        references=("dlnotes.layers.normalization:batchnorm_forward",),
+    )
+)
+
+
+# ============================================================================================
+# ch11_batchnorm_backward
+# ============================================================================================
+
+
+def batchnorm_backward(
+    dout: np.ndarray, x: np.ndarray, gamma: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of train-mode batch normalization ``out = gamma · x_hat + beta``.
+
+    ``dout``, ``x`` have shape ``(N, D)``, ``gamma`` ``(D,)``. With the batch statistics
+    recomputed from ``x``, ``σ = sqrt(var + eps)`` and ``dx_hat = dout · gamma``:
+
+        dgamma = Σ_n dout · x_hat        dbeta = Σ_n dout
+        dx = (1/N) (1/σ) (N dx_hat − Σ_n dx_hat − x_hat Σ_n (dx_hat · x_hat))
+
+    Returns ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    N = x.shape[0]
+    mean = x.mean(axis=0)
+    sigma = np.sqrt(((x - mean) ** 2).mean(axis=0) + eps)
+    x_hat = (x - mean) / sigma
+    dgamma = (dout * x_hat).sum(axis=0)
+    dbeta = dout.sum(axis=0)
+    dx_hat = dout * gamma
+    dx = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    return dx, dgamma, dbeta
+
+
+def _bwd_parts(dout, x, gamma, eps):
+    mean = x.mean(axis=0)
+    sigma = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - mean) / sigma
+    return x.shape[0], sigma, x_hat, dout * gamma
+
+
+def _bwd_no_mean_terms(dout, x, gamma, eps):
+    _, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
+    return dx_hat / sigma, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+def _bwd_no_variance_term(dout, x, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
+    dx = (N * dx_hat - dx_hat.sum(axis=0)) / (N * sigma)
+    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+def _bwd_wrong_axis_params(dout, x, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
+    dx = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    return dx, (dout * x_hat).sum(axis=1), dout.sum(axis=1)
+
+
+def _bwd_dgamma_uses_x(dout, x, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
+    dx = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    return dx, (dout * x).sum(axis=0), dout.sum(axis=0)
+
+
+def _bwd_forgot_gamma(dout, x, gamma, eps):
+    N, sigma, x_hat, _ = _bwd_parts(dout, x, gamma, eps)
+    dx = (N * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)) / (N * sigma)
+    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+def _bwd_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    shapes = [(6, 3, 1e-5), (10, 4, 1e-3), (4, 7, 0.05)]
+    if hidden:
+        shapes = [(8, 5, 1e-5), (3, 3, 1e-2), (20, 2, 1e-4), (5, 9, 1e-5)]
+    cases = []
+    for n, d, eps in shapes:
+        gamma, _ = _affine(rng, d)
+        x = _batch(rng, n, d)
+        dout = rng.standard_normal((n, d)) + rng.uniform(-1.0, 1.0, d)
+        cases.append(Case(f"x and dout of shape ({n}, {d}), eps = {eps:g}", (dout, x, gamma, eps)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch11_batchnorm_backward",
+        chapter="11",
+        title="Batch normalization, backward pass",
+        signature="batchnorm_backward(dout, x, gamma, eps) -> (dx, dgamma, dbeta)",
+        hint=(
+            "Recompute mean, σ = sqrt(var + eps) and x_hat from x. dbeta = dout.sum(axis=0), "
+            "dgamma = (dout * x_hat).sum(axis=0); with dx_hat = dout * gamma, "
+            "dx = (N*dx_hat - dx_hat.sum(0) - x_hat * (dx_hat*x_hat).sum(0)) / (N*σ)."
+        ),
+        solution=batchnorm_backward,
+        suites={
+            "visible": lambda: _bwd_cases(12, hidden=False),
+            "hidden": lambda: _bwd_cases(120, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "dropped the mean terms",
+                "you treated the mean and variance as constants (dx = dx_hat / σ). They depend on "
+                "every x_n of the batch, which adds the two sums: "
+                "dx = (N dx_hat − Σ dx_hat − x_hat Σ dx_hat·x_hat) / (N σ).",
+                _bwd_no_mean_terms,
+            ),
+            Mistake(
+                "dropped the variance term",
+                "the term − x_hat · Σ_n (dx_hat · x_hat) is missing: it comes from the path "
+                "through the batch variance.",
+                _bwd_no_variance_term,
+            ),
+            Mistake(
+                "dgamma/dbeta summed over the wrong axis",
+                "gamma and beta have one entry per feature, so their gradients sum over the "
+                "batch: axis=0, shape (D,).",
+                _bwd_wrong_axis_params,
+            ),
+            Mistake(
+                "dgamma uses x instead of x_hat",
+                "out = gamma · x_hat + beta, so dgamma = Σ_n dout · x_hat (the normalized "
+                "input), not Σ_n dout · x.",
+                _bwd_dgamma_uses_x,
+            ),
+            Mistake(
+                "forgot gamma in dx",
+                "the gradient reaching x_hat is dx_hat = dout * gamma: the scale multiplies "
+                "everything that flows back to x.",
+                _bwd_forgot_gamma,
+            ),
+        ),
+        references=(
+            "dlnotes.layers.normalization:batchnorm_backward",
+            "dlnotes.layers.normalization:_normalized_backward",
+        ),
+        rtol=1e-6,
+        atol=1e-9,
+    )
+)
+
+
+# ============================================================================================
+# ch11_update_running_stats
+# ============================================================================================
+
+
+def update_running_stats(
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    batch_mean: np.ndarray,
+    batch_var: np.ndarray,
+    n: int,
+    momentum: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One update of batch normalization's running statistics, torch's convention.
+
+    ``batch_var`` is the biased variance of a batch of ``n`` examples (what normalization used);
+    the running variance tracks the unbiased one. All arrays have shape ``(D,)``:
+
+        running_mean ← (1 − momentum) · running_mean + momentum · batch_mean
+        running_var  ← (1 − momentum) · running_var  + momentum · batch_var · n / (n − 1)
+
+    Returns new arrays ``(running_mean, running_var)``; the inputs are not modified.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    new_mean = (1 - momentum) * running_mean + momentum * batch_mean
+    new_var = (1 - momentum) * running_var + momentum * batch_var * n / (n - 1)
+    return new_mean, new_var
+
+
+def _run_reversed(running_mean, running_var, batch_mean, batch_var, n, momentum):
+    new_mean = momentum * running_mean + (1 - momentum) * batch_mean
+    new_var = momentum * running_var + (1 - momentum) * batch_var * n / (n - 1)
+    return new_mean, new_var
+
+
+def _run_biased(running_mean, running_var, batch_mean, batch_var, n, momentum):
+    new_mean = (1 - momentum) * running_mean + momentum * batch_mean
+    new_var = (1 - momentum) * running_var + momentum * batch_var
+    return new_mean, new_var
+
+
+def _run_in_place(running_mean, running_var, batch_mean, batch_var, n, momentum):
+    running_mean *= 1 - momentum
+    running_mean += momentum * batch_mean
+    running_var *= 1 - momentum
+    running_var += momentum * batch_var * n / (n - 1)
+    return running_mean, running_var
+
+
+def _run_unbiased_everything(running_mean, running_var, batch_mean, batch_var, n, momentum):
+    new_mean = (1 - momentum) * running_mean + momentum * batch_mean * n / (n - 1)
+    new_var = (1 - momentum) * running_var + momentum * batch_var * n / (n - 1)
+    return new_mean, new_var
+
+
+def _running_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    settings = [(3, 8, 0.1), (5, 4, 0.2), (2, 32, 0.05)]
+    if hidden:
+        settings = [(4, 16, 0.1), (6, 3, 0.3), (3, 64, 0.01), (2, 5, 0.5)]
+    cases = []
+    for d, n, momentum in settings:
+        args = (
+            rng.uniform(-1.0, 1.0, d),
+            rng.uniform(0.5, 2.0, d),
+            rng.uniform(-3.0, 3.0, d),
+            rng.uniform(0.1, 5.0, d),
+            n,
+            momentum,
+        )
+        cases.append(Case(f"D = {d} features, batch of n = {n}, momentum = {momentum:g}", args))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch11_update_running_stats",
+        chapter="11",
+        title="Running statistics for test time",
+        signature=(
+            "update_running_stats(running_mean, running_var, batch_mean, batch_var, n, momentum) "
+            "-> (running_mean, running_var)"
+        ),
+        hint=(
+            "torch's convention: new = (1 - momentum) * old + momentum * batch. The running "
+            "variance gets the unbiased batch variance, batch_var * n / (n - 1). Return new "
+            "arrays."
+        ),
+        solution=update_running_stats,
+        suites={
+            "visible": lambda: _running_cases(13, hidden=False),
+            "hidden": lambda: _running_cases(130, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "momentum reversed",
+                "in torch's convention momentum is the weight of the *new* batch statistic: "
+                "(1 - momentum) * old + momentum * batch (Keras writes the complement, 0.99 * old "
+                "+ 0.01 * batch).",
+                _run_reversed,
+            ),
+            Mistake(
+                "biased variance",
+                "the running variance estimates the population variance, so it gets the "
+                "unbiased batch variance batch_var * n / (n - 1).",
+                _run_biased,
+            ),
+            Mistake(
+                "modified the inputs in place",
+                "`running_mean *= ...` changed the caller's arrays; return new arrays.",
+                _run_in_place,
+            ),
+            Mistake(
+                "n/(n-1) on the mean too",
+                "only the variance needs Bessel's correction; the sample mean is already unbiased.",
+                _run_unbiased_everything,
+            ),
+        ),
+    )
+)
