@@ -1,0 +1,486 @@
+"""Exercises of chapter 09 (Regularization).
+
+* ``ch09_l2_penalty_and_grad``: ``l2_penalty_and_grad(params, lam)``, the L2 penalty
+  ``(λ/2) Σ ‖W‖_F²`` over the weight matrices of a parameter list and its gradients (zero for
+  the biases);
+* ``ch09_sgd_weight_decay_step``: ``sgd_weight_decay_step(w, g, lr, wd)``, one SGD step with
+  weight decay, ``w ← (1 − α λ) w − α g``;
+* ``ch09_early_stopping_epoch``: ``early_stopping_epoch(dev_losses, patience)``, the epoch at
+  which early stopping ends training and the epoch whose weights it keeps.
+
+Each exercise is laid out the same way: the reference solution (the function a learner
+writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
+(seeded, non-trivial inputs), then one :func:`register` call.
+
+Defined in chapter 09 (Regularization).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch09_l2_penalty_and_grad
+# ============================================================================================
+
+
+def l2_penalty_and_grad(params: Sequence[np.ndarray], lam: float) -> tuple[float, list[np.ndarray]]:
+    """The L2 penalty of a network's parameters and its gradient with respect to each of them.
+
+    ``params`` is a list like ``model.params``: 2-D weight matrices ``W`` and 1-D bias vectors
+    ``b``. Only the weights are penalised::
+
+        penalty = (lam / 2) * Σ_W ‖W‖_F²        (‖W‖_F² = sum of the squared entries)
+        grad_W = lam * W,   grad_b = 0
+
+    Returns ``(penalty as a float, grads)`` with ``grads`` a list aligned with ``params``
+    (same shapes and dtypes). The inputs are left untouched.
+
+    Defined in chapter 09 (Regularization).
+    """
+    penalty = 0.0
+    grads = []
+    for p in params:
+        if p.ndim == 2:  # a weight matrix
+            penalty += 0.5 * lam * float(np.sum(p.astype(np.float64) ** 2))
+            grads.append(lam * p)
+        else:  # a bias: not penalised
+            grads.append(np.zeros_like(p))
+    return penalty, grads
+
+
+def _l2_missing_half(params, lam):
+    penalty = sum(lam * float(np.sum(p**2)) for p in params if p.ndim == 2)
+    return penalty, [lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
+
+
+def _l2_grad_two_lam(params, lam):
+    penalty = sum(0.5 * lam * float(np.sum(p**2)) for p in params if p.ndim == 2)
+    return penalty, [2 * lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
+
+
+def _l2_biases_too(params, lam):
+    penalty = sum(0.5 * lam * float(np.sum(p**2)) for p in params)
+    return penalty, [lam * p for p in params]
+
+
+def _l2_sum_abs(params, lam):
+    penalty = sum(0.5 * lam * float(np.sum(np.abs(p))) for p in params if p.ndim == 2)
+    return penalty, [lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
+
+
+def _l2_norm_not_squared(params, lam):
+    penalty = sum(0.5 * lam * float(np.linalg.norm(p)) for p in params if p.ndim == 2)
+    return penalty, [lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
+
+
+def _l2_no_bias_grads(params, lam):
+    penalty = sum(0.5 * lam * float(np.sum(p**2)) for p in params if p.ndim == 2)
+    return penalty, [lam * p for p in params if p.ndim == 2]
+
+
+def _network_params(
+    rng: np.random.Generator, sizes: Sequence[int], dtype: type = np.float64
+) -> list[np.ndarray]:
+    """``[W1, b1, W2, b2, ...]`` of an MLP with layer sizes ``sizes``: random, non-trivial."""
+    out: list[np.ndarray] = []
+    for d_in, d_out in itertools.pairwise(sizes):
+        out.append((rng.standard_normal((d_in, d_out)) / math.sqrt(d_in)).astype(dtype))
+        out.append(rng.uniform(-0.5, 0.5, d_out).astype(dtype))
+    return out
+
+
+def _l2_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    if not hidden:
+        return [
+            Case("one layer 4→3: [W, b]", (_network_params(rng, [4, 3]), 0.1)),
+            Case("an MLP 6→5→3: [W1, b1, W2, b2]", (_network_params(rng, [6, 5, 3]), 0.03)),
+            Case("a strong penalty λ = 2.5, MLP 3→4→2", (_network_params(rng, [3, 4, 2]), 2.5)),
+            Case(
+                "float32 parameters, MLP 8→6→4",
+                (_network_params(rng, [8, 6, 4], np.float32), 0.01),
+            ),
+        ]
+    return [
+        Case("an MLP 10→7→5→3", (_network_params(rng, [10, 7, 5, 3]), 0.05)),
+        Case("one layer 2→6", (_network_params(rng, [2, 6]), 0.7)),
+        Case("λ = 1e-4, MLP 12→9→4", (_network_params(rng, [12, 9, 4]), 1e-4)),
+        Case("float32, MLP 5→5→5", (_network_params(rng, [5, 5, 5], np.float32), 0.2)),
+    ]
+
+
+register(
+    Exercise(
+        name="ch09_l2_penalty_and_grad",
+        chapter="09",
+        title="The L2 penalty and its gradient",
+        signature="l2_penalty_and_grad(params, lam) -> (float, list of arrays like params)",
+        hint=(
+            "Loop over params: a 2-D array is a weight matrix W, adding (lam/2)·sum(W²) to the "
+            "penalty and lam·W to the gradients; a 1-D array is a bias, not penalised, with "
+            "gradient np.zeros_like(b). Return (penalty, grads) with one gradient per parameter."
+        ),
+        solution=l2_penalty_and_grad,
+        suites={
+            "visible": lambda: _l2_cases(9, hidden=False),
+            "hidden": lambda: _l2_cases(90, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "missing ½",
+                "your penalty is twice too large: it is (λ/2)·Σ‖W‖², and the ½ is what makes "
+                "its gradient exactly λW. Your gradient is right, so penalty and gradient no "
+                "longer match (a gradient check would catch it).",
+                _l2_missing_half,
+            ),
+            Mistake(
+                "gradient 2λW",
+                "the derivative of (λ/2)‖W‖² is λW: the 2 from the square cancels the ½. Your "
+                "gradients are twice too large.",
+                _l2_grad_two_lam,
+            ),
+            Mistake(
+                "biases penalised",
+                "only the weight matrices (2-D arrays) are penalised; biases (1-D) get no penalty "
+                "and a zero gradient.",
+                _l2_biases_too,
+            ),
+            Mistake(
+                "sum of absolute values",
+                "‖W‖_F² is the sum of the *squared* entries, np.sum(W**2); the sum of |W| is the "
+                "L1 norm.",
+                _l2_sum_abs,
+            ),
+            Mistake(
+                "norm not squared",
+                "np.linalg.norm(W) is ‖W‖_F, the square root of the sum of squares; the penalty "
+                "uses its square, np.sum(W**2).",
+                _l2_norm_not_squared,
+            ),
+            Mistake(
+                "no gradients for the biases",
+                "grads must be aligned with params (one entry per parameter, as model.grads): "
+                "append np.zeros_like(b) for each bias.",
+                _l2_no_bias_grads,
+            ),
+        ),
+        references=("dlnotes.losses:l2_penalty", "dlnotes.losses:penalty"),
+        rtol=1e-6,
+        atol=1e-9,
+    )
+)
+
+
+# ============================================================================================
+# ch09_sgd_weight_decay_step
+# ============================================================================================
+
+
+def sgd_weight_decay_step(w: np.ndarray, g: np.ndarray, lr: float, wd: float) -> np.ndarray:
+    """One SGD step with weight decay on parameters ``w`` (any shape) with gradient ``g``.
+
+    ``w_new = w − lr·(g + wd·w) = (1 − lr·wd)·w − lr·g``: the step of plain SGD on the loss plus
+    ``(wd/2)‖w‖²``. Returns a new array of ``w``'s shape and dtype; ``w`` and ``g`` are left
+    untouched.
+
+    Defined in chapter 09 (Regularization).
+    """
+    return (1 - lr * wd) * w - lr * g
+
+
+def _wd_in_place(w, g, lr, wd):
+    w *= 1 - lr * wd
+    w -= lr * g
+    return w
+
+
+def _wd_without_lr(w, g, lr, wd):
+    return (1 - wd) * w - lr * g
+
+
+def _wd_after_step(w, g, lr, wd):
+    return (1 - lr * wd) * (w - lr * g)
+
+
+def _wd_wrong_sign(w, g, lr, wd):
+    return (1 + lr * wd) * w - lr * g
+
+
+def _wd_half(w, g, lr, wd):
+    return (1 - lr * wd / 2) * w - lr * g
+
+
+def _wd_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+
+    def pair(shape: tuple[int, ...], dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            rng.normal(0.0, 1.5, shape).astype(dtype),
+            rng.normal(0.0, 0.8, shape).astype(dtype),
+        )
+
+    settings = [((6,), 0.1, 0.05), ((3, 4), 0.5, 0.2), ((5,), 0.03, 1.0)]
+    if hidden:
+        settings = [((8,), 0.2, 0.01), ((2, 3, 2), 0.7, 0.3), ((4, 5), 0.05, 2.0)]
+    cases = [
+        Case(f"shape {shape}, lr = {lr}, wd = {wd}", (*pair(shape), lr, wd))
+        for shape, lr, wd in settings
+    ]
+    cases.append(
+        Case("float32 parameters: the result stays float32", (*pair((7,), np.float32), 0.3, 0.1))
+    )
+    return cases
+
+
+register(
+    Exercise(
+        name="ch09_sgd_weight_decay_step",
+        chapter="09",
+        title="One SGD step with weight decay",
+        signature="sgd_weight_decay_step(w, g, lr, wd) -> array like w",
+        hint=(
+            "The gradient of loss + (wd/2)‖w‖² is g + wd·w, so the step is "
+            "w − lr·(g + wd·w) = (1 − lr·wd)·w − lr·g. Build a new array; do not write into w."
+        ),
+        solution=sgd_weight_decay_step,
+        suites={
+            "visible": lambda: _wd_cases(19, hidden=False),
+            "hidden": lambda: _wd_cases(190, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "modifies w in place",
+                "`w *= ...` / `w -= ...` changed the caller's parameters. Return a new array: "
+                "`return (1 - lr * wd) * w - lr * g`.",
+                _wd_in_place,
+            ),
+            Mistake(
+                "decay without the learning rate",
+                "the shrink factor is (1 − lr·wd), not (1 − wd): weight decay is part of the "
+                "gradient step, so the learning rate scales it too.",
+                _wd_without_lr,
+            ),
+            Mistake(
+                "decay after the step",
+                "you shrank w − lr·g, so the gradient step was shrunk too; the decay multiplies "
+                "the old w only: (1 − lr·wd)·w − lr·g.",
+                _wd_after_step,
+            ),
+            Mistake(
+                "wrong sign",
+                "weight decay pulls w towards 0: the factor is (1 − lr·wd), smaller than 1.",
+                _wd_wrong_sign,
+            ),
+            Mistake(
+                "half the decay",
+                "the gradient of (wd/2)‖w‖² is wd·w (the ½ cancels the 2 of the square), so the "
+                "factor is (1 − lr·wd), not (1 − lr·wd/2).",
+                _wd_half,
+            ),
+        ),
+        references=("dlnotes.optim:SGD",),
+        rtol=1e-6,
+        atol=1e-9,
+    )
+)
+
+
+# ============================================================================================
+# ch09_early_stopping_epoch
+# ============================================================================================
+
+
+def early_stopping_epoch(dev_losses: np.ndarray, patience: int) -> tuple[int, int]:
+    """When early stopping ends training, and which epoch's weights it keeps.
+
+    ``dev_losses[k]`` is the dev loss measured after epoch ``k + 1`` (epochs count from 1).
+    An epoch *improves* if its loss is strictly below every earlier one. Training stops at the
+    end of the first epoch that makes ``patience`` epochs in a row without improvement; if that
+    never happens it runs all ``len(dev_losses)`` epochs. Returns ``(stop_epoch, best_epoch)``:
+    the last epoch trained and the epoch with the lowest loss up to then (the weights that
+    ``EarlyStopping(restore_best=True)`` puts back). Same rule as
+    :class:`dlnotes.train.EarlyStopping` with ``min_delta=0``.
+
+    Defined in chapter 09 (Regularization).
+    """
+    best = math.inf
+    best_epoch = 0
+    wait = 0  # epochs in a row without improvement
+    for epoch, loss in enumerate(dev_losses, start=1):
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(dev_losses), best_epoch
+
+
+def _es_rule(dev_losses, patience):
+    """The reference rule again (mistakes must not call the reference itself)."""
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, loss in enumerate(dev_losses, start=1):
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(dev_losses), best_epoch
+
+
+def _es_zero_based(dev_losses, patience):
+    best, best_k, wait = math.inf, 0, 0
+    for k, loss in enumerate(dev_losses):
+        if loss < best:
+            best, best_k, wait = loss, k, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return k, best_k
+    return len(dev_losses) - 1, best_k
+
+
+def _es_returns_stop_epoch(dev_losses, patience):
+    stop, _ = _es_rule(dev_losses, patience)
+    return stop, stop
+
+
+def _es_global_best(dev_losses, patience):
+    stop, _ = _es_rule(dev_losses, patience)
+    return stop, int(np.argmin(dev_losses)) + 1
+
+
+def _es_patience_plus_one(dev_losses, patience):
+    return _es_rule(dev_losses, patience + 1)
+
+
+def _es_wait_not_reset(dev_losses, patience):
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, loss in enumerate(dev_losses, start=1):
+        if loss < best:
+            best, best_epoch = loss, epoch
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(dev_losses), best_epoch
+
+
+def _es_ties_improve(dev_losses, patience):
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, loss in enumerate(dev_losses, start=1):
+        if loss <= best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(dev_losses), best_epoch
+
+
+#: Shapes of dev-loss curves (before a seeded rescaling), each with the patience it is run with.
+_ES_SHAPES: dict[str, tuple[list[float], int]] = {
+    # falls, then rises for good: stops `patience` epochs after the minimum
+    "a U-shaped dev loss": ([1.9, 1.2, 0.9, 0.8, 0.78, 0.81, 0.85, 0.9, 0.97, 1.05, 1.1], 3),
+    # a new best arrives exactly `patience` epochs after the previous one, then a final rise
+    "a late improvement, just in time": (
+        [1.0, 0.8, 0.7, 0.72, 0.71, 0.69, 0.75, 0.76, 0.8, 0.9],
+        3,
+    ),
+    # a plateau of exact ties: equal is not better
+    "a plateau of equal losses": ([0.9, 0.6, 0.6, 0.6, 0.61, 0.7, 0.58, 0.8], 3),
+    # keeps improving (noisily): never stops, and the best epoch is the last improvement
+    "a loss that keeps falling": ([1.5, 1.1, 1.2, 0.9, 0.95, 0.7, 0.72, 0.6, 0.62], 3),
+    # stops, although a lower loss would have come later
+    "a lower loss after the stop": ([1.2, 0.9, 1.0, 1.05, 1.1, 0.5, 0.4], 2),
+}
+_ES_HIDDEN: dict[str, tuple[list[float], int]] = {
+    "a long U-shaped curve, patience 5": (
+        [2.2, 1.6, 1.3, 1.1, 1.0, 0.95, 0.93, 0.94, 0.96, 0.99, 1.0, 1.04, 1.1, 1.2],
+        5,
+    ),
+    "two late improvements": ([1.0, 0.9, 0.95, 0.93, 0.88, 0.9, 0.91, 0.85, 0.86, 0.87, 0.9], 3),
+    "ties at the minimum, patience 2": ([0.8, 0.5, 0.5, 0.52, 0.49, 0.6], 2),
+    "patience 1: the first bad epoch stops": ([1.0, 0.7, 0.75, 0.6, 0.5], 1),
+    "never stops, patience 4": ([1.3, 1.0, 1.1, 1.05, 0.98, 0.9, 0.95, 0.85], 4),
+    "a dip after the stop": ([1.4, 1.0, 1.1, 1.2, 0.3], 2),
+}
+
+
+def _es_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    shapes = _ES_HIDDEN if hidden else _ES_SHAPES
+    cases = []
+    for label, (losses, patience) in shapes.items():
+        scale, shift = rng.uniform(0.5, 2.0), rng.uniform(0.0, 0.3)
+        curve = np.array(losses) * scale + shift  # equal entries stay exactly equal
+        cases.append(Case(f"{label}, patience {patience}", (curve, patience)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch09_early_stopping_epoch",
+        chapter="09",
+        title="When does early stopping stop?",
+        signature="early_stopping_epoch(dev_losses, patience) -> (stop_epoch, best_epoch)",
+        hint=(
+            "Walk through the losses with epochs counted from 1, keeping the best loss so far, "
+            "its epoch, and how many epochs in a row did not beat it (reset to 0 on a strict "
+            "improvement). Stop at the epoch where that count reaches patience; if it never "
+            "does, the stop epoch is len(dev_losses)."
+        ),
+        solution=early_stopping_epoch,
+        suites={
+            "visible": lambda: _es_cases(29, hidden=False),
+            "hidden": lambda: _es_cases(290, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "epochs counted from 0",
+                "both numbers are one too small: epochs count from 1, so dev_losses[k] belongs "
+                "to epoch k + 1 (enumerate(dev_losses, start=1)).",
+                _es_zero_based,
+            ),
+            Mistake(
+                "returns the stop epoch as the best",
+                "the weights early stopping keeps are those of the best epoch, not of the last "
+                "one trained: remember the epoch of the lowest loss.",
+                _es_returns_stop_epoch,
+            ),
+            Mistake(
+                "best over the whole list",
+                "np.argmin over all the losses looks into the future: epochs after the stop are "
+                "never trained. Take the best epoch up to the stop.",
+                _es_global_best,
+            ),
+            Mistake(
+                "patience off by one",
+                "you stop one epoch late: training stops at the epoch that makes the count of "
+                "non-improving epochs *equal* to patience (wait >= patience).",
+                _es_patience_plus_one,
+            ),
+            Mistake(
+                "count not reset",
+                "the count is of epochs *in a row* without improvement: set it back to 0 whenever "
+                "an epoch improves.",
+                _es_wait_not_reset,
+            ),
+            Mistake(
+                "ties count as improvements",
+                "an epoch improves only if its loss is strictly lower than the best so far "
+                "(loss < best); an equal loss is one more epoch without improvement.",
+                _es_ties_improve,
+            ),
+        ),
+        references=("dlnotes.train:EarlyStopping",),
+    )
+)

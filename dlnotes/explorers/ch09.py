@@ -1,0 +1,227 @@
+"""Chapter 09's explorer: overfitting and L2 regularization on a 1-D polynomial regression.
+
+A degree-12 polynomial (Legendre features) is fitted to ``n`` noisy samples of a smooth curve by
+ridge regression, the closed form of least squares with an L2 penalty. Everything is exact
+linear algebra on a 13×13 system, so a redraw is instant.
+
+Defined in chapter 09 (Regularization).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dlnotes import plots
+from dlnotes._validate import check_scalar
+from dlnotes.widgets import Control, Explorer
+
+#: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
+EXPLORERS = ["ridge_regression"]
+
+#: The λ grid of the explorer's error curves and static sweep (log-spaced).
+LAMBDAS = np.geomspace(1e-8, 10.0, 19)
+#: The training-set sizes of the explorer's static sweep.
+SIZES = (8, 12, 16, 25, 40, 70, 120, 200)
+
+
+def true_curve(x: np.ndarray) -> np.ndarray:
+    """The noiseless target ``f(x) = sin(3x) + 0.3 x`` on ``[-1, 1]``.
+
+    Defined in chapter 09 (Regularization).
+    """
+    return np.sin(3.0 * x) + 0.3 * x
+
+
+def features(x: np.ndarray, degree: int = 12) -> np.ndarray:
+    """Legendre features ``(N,) -> (N, degree + 1)``: ``P_0(x) = 1, P_1(x) = x, ...``.
+
+    Legendre polynomials are orthogonal on ``[-1, 1]``, so the fit is well conditioned even at
+    degree 12 (plain powers ``x^k`` are nearly collinear).
+
+    Defined in chapter 09 (Regularization).
+    """
+    return np.polynomial.legendre.legvander(np.asarray(x, dtype=np.float64), degree)
+
+
+def ridge_problem(
+    *, pool: int = 200, dev: int = 400, noise: float = 0.3, degree: int = 12, seed: int = 0
+) -> dict[str, Any]:
+    """A seeded regression problem: ``pool`` training candidates (use the first ``n``) and a
+    ``dev`` set, ``y = true_curve(x) + N(0, noise²)`` with ``x ~ U(-1, 1)``.
+
+    Returns a dict with ``x``, ``y`` (shape ``(pool,)``), ``x_dev``, ``y_dev``, ``noise``,
+    ``degree``.
+
+    Defined in chapter 09 (Regularization).
+    """
+    pool = int(check_scalar("pool", pool, low=2, integer=True))
+    dev = int(check_scalar("dev", dev, low=1, integer=True))
+    noise = check_scalar("noise", noise, low=0.0)
+    degree = int(check_scalar("degree", degree, low=0, integer=True))
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, pool)
+    x_dev = rng.uniform(-1.0, 1.0, dev)
+    return {
+        "x": x,
+        "y": true_curve(x) + noise * rng.standard_normal(pool),
+        "x_dev": x_dev,
+        "y_dev": true_curve(x_dev) + noise * rng.standard_normal(dev),
+        "noise": noise,
+        "degree": degree,
+    }
+
+
+def ridge_fit(Phi: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
+    """Ridge regression: ``w`` minimising ``(1/2N) ‖Φ w − y‖² + (λ/2) Σ_{k≥1} w_k²``.
+
+    ``Phi`` has shape ``(N, K)`` with the constant feature in column 0 (not penalised, as a
+    bias); returns ``w`` of shape ``(K,)``, the solution of
+    ``(ΦᵀΦ/N + λ D) w = Φᵀ y / N`` with ``D = diag(0, 1, ..., 1)``, computed as the least-squares
+    solution of the stacked system ``[Φ/√N; √λ D] w ≈ [y/√N; 0]`` (stable for tiny λ and
+    ``N < K``).
+
+    Defined in chapter 09 (Regularization).
+    """
+    Phi = np.asarray(Phi, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if Phi.ndim != 2 or y.shape != (Phi.shape[0],):
+        raise ValueError(f"Phi must be (N, K) and y (N,), got {Phi.shape} and {y.shape}")
+    lam = check_scalar("lam", lam, low=0.0)
+    N, K = Phi.shape
+    D = np.eye(K)
+    D[0, 0] = 0.0
+    A = np.vstack([Phi / np.sqrt(N), np.sqrt(lam) * D])
+    b = np.concatenate([y / np.sqrt(N), np.zeros(K)])
+    w, *_ = np.linalg.lstsq(A, b, rcond=None)
+    return w
+
+
+def ridge_errors(
+    problem: dict[str, Any], n: int, lams: np.ndarray = LAMBDAS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and dev mean squared errors of ridge fits on the first ``n`` points, one per λ.
+
+    Defined in chapter 09 (Regularization).
+    """
+    n = int(check_scalar("n", n, low=1, high=len(problem["x"]), integer=True))
+    Phi = features(problem["x"][:n], problem["degree"])
+    Phi_dev = features(problem["x_dev"], problem["degree"])
+    y, y_dev = problem["y"][:n], problem["y_dev"]
+    train, dev = [], []
+    for lam in np.asarray(lams, dtype=np.float64):
+        w = ridge_fit(Phi, y, float(lam))
+        train.append(np.mean((Phi @ w - y) ** 2))
+        dev.append(np.mean((Phi_dev @ w - y_dev) ** 2))
+    return np.array(train), np.array(dev)
+
+
+def ridge_regression() -> Explorer:
+    """Explorer: a degree-12 polynomial fitted by ridge regression to ``n`` noisy points.
+
+    Controls: the L2 strength ``λ`` (log scale) and the number of training points ``n``. Left:
+    the training points, the true curve and the fit; right: train and dev mean squared error
+    against ``λ`` for this ``n``, with the current ``λ`` marked and the noise level ``σ²`` (the
+    best any model can do on the dev set).
+
+    Defined in chapter 09 (Regularization).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullLocator
+
+    problem = ridge_problem()
+    degree = problem["degree"]
+    grid = np.linspace(-1, 1, 150)
+    grid_features = features(grid, degree)
+    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    controls = [
+        Control("lam", "λ (L2 strength)", list(LAMBDAS), default=1e-3, log=True, fmt=".1e"),
+        Control("n", "n (training points)", list(SIZES), default=16, fmt=".0f"),
+    ]
+
+    def setup() -> tuple[Any, dict[str, Any]]:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
+        ax.plot(grid, true_curve(grid), color="0.45", lw=1.5, ls="--", label="true curve")
+        (fit,) = ax.plot([], [], color=plots.COLORS["gd"], lw=2, label="fit", animated=True)
+        (points,) = ax.plot(
+            [],
+            [],
+            "o",
+            color=plots.COLORS["nesterov"],
+            ms=4,
+            label="training points",
+            animated=True,
+        )
+        ax.set_xlim(-1, 1)
+        ax.set_ylim(-2.5, 2.5)
+        ax.set_xlabel("$x$")
+        ax.set_ylabel("$y$")
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        ax.title.set_animated(True)
+        (train,) = ax2.plot(
+            [], [], color=plots.COLORS["gd"], lw=1.8, label="train MSE", animated=True
+        )
+        (dev,) = ax2.plot(
+            [], [], color=plots.COLORS["nesterov"], lw=1.8, label="dev MSE", animated=True
+        )
+        marker = ax2.axvline(1e-3, color="k", lw=1, animated=True)
+        ax2.axhline(problem["noise"] ** 2, color="0.5", ls=":", lw=1, label="noise σ²")
+        ax2.set_xscale("log")
+        ax2.set_yscale("log")
+        ax2.set_xlim(LAMBDAS[0] / 2, LAMBDAS[-1] * 2)
+        ax2.set_ylim(1e-3, 30)
+        ax2.yaxis.set_major_locator(LogLocator(numticks=5))
+        ax2.yaxis.set_minor_locator(NullLocator())
+        ax2.xaxis.set_major_locator(LogLocator(numticks=6))
+        ax2.xaxis.set_minor_locator(NullLocator())
+        ax2.set_xlabel("L2 strength $\\lambda$")
+        ax2.set_ylabel("mean squared error")
+        ax2.legend(loc="upper left", frameon=False, fontsize=8)
+        ax2.title.set_animated(True)
+        ax.set_title("placeholder", fontsize=10)  # reserve room for the titles update() writes
+        ax2.set_title("placeholder", fontsize=10)
+        fig.tight_layout()
+        return fig, {
+            "ax": ax,
+            "ax2": ax2,
+            "fit": fit,
+            "points": points,
+            "train": train,
+            "dev": dev,
+            "marker": marker,
+        }
+
+    def update(st: dict[str, Any], lam: float, n: float) -> str:
+        size = round(n)
+        if size not in cache:
+            cache[size] = ridge_errors(problem, size)
+        train_curve, dev_curve = cache[size]
+        x, y = problem["x"][:size], problem["y"][:size]
+        w = ridge_fit(features(x, degree), y, float(lam))
+        st["fit"].set_data(grid, np.clip(grid_features @ w, -10, 10))
+        st["points"].set_data(x, y)
+        st["train"].set_data(LAMBDAS, np.maximum(train_curve, 1e-6))
+        st["dev"].set_data(LAMBDAS, np.minimum(dev_curve, 1e3))
+        st["marker"].set_xdata([lam, lam])
+        Phi = features(x, degree)
+        train_mse = float(np.mean((Phi @ w - y) ** 2))
+        dev_mse = float(np.mean((features(problem["x_dev"], degree) @ w - problem["y_dev"]) ** 2))
+        st["ax"].set_title(f"degree {degree}, n = {size}, λ = {lam:.1e}", fontsize=10)
+        best = LAMBDAS[int(np.argmin(dev_curve))]
+        st["ax2"].set_title(f"best λ on the grid for n = {size}: {best:.0e}", fontsize=10)
+        return (
+            f"train MSE = {train_mse:.3f}, dev MSE = {dev_mse:.3f}, gap = {dev_mse - train_mse:.3f}"
+        )
+
+    return Explorer(
+        title="Overfitting and L2 regularization: ridge regression of a degree-12 polynomial",
+        controls=controls,
+        setup=setup,
+        update=update,
+        caption=(
+            "Few points and a small λ: the curve threads every point and the dev error soars. "
+            "Raise λ or n and watch the train/dev gap close."
+        ),
+    )
