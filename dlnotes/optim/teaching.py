@@ -209,9 +209,9 @@ def adam_step(
         x = x - lr * m_hat / (sqrt(v_hat) + eps)
 
     ``m`` and ``v`` start at zeros. With bias correction this is ``Adam(lr, (beta1, beta2), eps)``
-    for any learning-rate sequence; without it the first steps are too *large*: at ``t = 1`` the step
-    is ``(1 - beta1) / sqrt(1 - beta2)`` times the corrected one, about 3.16 with the defaults
-    (``m`` is 10 times too small, but ``sqrt(v)`` is 31.6 times too small).
+    for any learning-rate sequence; without it the first steps are too *large*: at ``t = 1``
+    the step is ``(1 - beta1) / sqrt(1 - beta2)`` times the corrected one, about 3.16 with the
+    defaults (``m`` is 10 times too small, but ``sqrt(v)`` is 31.6 times too small).
 
     Defined in chapter 05 (Adaptive methods).
     """
