@@ -15,15 +15,17 @@ import numpy as np
 import pytest
 
 from dlnotes import zoo
+from dlnotes.data import load_fashion_mnist_subset
 from dlnotes.model import mlp
 from dlnotes.optim import SGD
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "fashion5_mlp"
+NAMES = ["fashion10_mlp", "fashion5_mlp"]
 
 
 def test_available_and_info():
-    assert zoo.available() == [NAME]
+    assert zoo.available() == NAMES
     meta = zoo.info(NAME)
     assert meta["architecture"] == [784, 256, 128, 5]
     assert meta["source_classes"] == ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"]
@@ -33,7 +35,7 @@ def test_available_and_info():
 
 
 def test_unknown_name_lists_the_available_ones():
-    with pytest.raises(KeyError, match="available: fashion5_mlp"):
+    with pytest.raises(KeyError, match="available: fashion10_mlp, fashion5_mlp"):
         zoo.load("resnet50")
 
 
@@ -49,7 +51,41 @@ def test_load_gives_the_recorded_source_accuracy():
     assert size < 1.5e6
 
 
-def test_corrupted_copy_is_rejected(tmp_path):
+def test_fashion10_is_pretrained_on_all_ten_classes():
+    meta = zoo.info("fashion10_mlp")
+    assert meta["architecture"] == [784, 256, 128, 10] and meta["source_labels"] == list(range(10))
+    model = zoo.load("fashion10_mlp")
+    assert model.dtype == np.float32
+    _, _, X_test, y_test = load_fashion_mnist_subset()
+    acc = float(np.mean(model.predict(X_test).argmax(1) == y_test))
+    assert acc == pytest.approx(meta["source_test_accuracy"], abs=0.002)
+    assert (ROOT / "dlnotes" / "zoo" / "fashion10_mlp.npz").stat().st_size < 1.5e6
+
+
+def test_shifted_task_splits_the_noisy_test_images():
+    X_pool, y_pool, X_eval, y_eval = zoo.shifted_task()
+    assert X_pool.shape == X_eval.shape == (1000, 784) and X_pool.dtype == np.float32
+    assert np.bincount(y_pool).tolist() == np.bincount(y_eval).tolist() == [100] * 10
+    assert X_pool.min() >= 0.0 and X_pool.max() <= 1.0
+    _, _, X_test, _ = load_fashion_mnist_subset()
+    clean = {row.tobytes() for row in X_test}
+    both = np.concatenate([X_pool, X_eval])
+    # no image in both halves, and noise changed every image
+    assert len({row.tobytes() for row in both}) == 2000
+    assert not any(row.tobytes() in clean for row in both)
+    # seeded: the same seed gives the same images, another seed other noise
+    again = zoo.shifted_task()
+    np.testing.assert_array_equal(again[0], X_pool)
+    assert not np.array_equal(zoo.shifted_task(seed=1)[0], X_pool)
+    X0 = zoo.shifted_task(noise_std=0.0)
+    assert {row.tobytes() for row in np.concatenate([X0[0], X0[2]])} <= clean
+    with pytest.raises(ValueError, match="noise_std"):
+        zoo.shifted_task(noise_std=-1.0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_corrupted_copy_is_rejected(tmp_path, name):
+    NAME = name
     src = ROOT / "dlnotes" / "zoo"
     for f in (f"{NAME}.npz", f"{NAME}_sweep.npz"):
         shutil.copy(src / f, tmp_path / f)
@@ -57,7 +93,7 @@ def test_corrupted_copy_is_rejected(tmp_path):
     raw = bytearray((tmp_path / f"{NAME}.npz").read_bytes())
     raw[len(raw) // 2] ^= 0x01  # flip one bit in the middle of a weight
     (tmp_path / f"{NAME}.npz").write_bytes(bytes(raw))
-    with pytest.raises(zoo.ChecksumError, match=r"checksum mismatch for fashion5_mlp\.npz"):
+    with pytest.raises(zoo.ChecksumError, match=rf"checksum mismatch for {NAME}\.npz"):
         zoo.load(NAME, directory=tmp_path)
     (tmp_path / f"{NAME}_sweep.npz").write_bytes(b"not a zip file")
     with pytest.raises(zoo.ChecksumError):
@@ -70,11 +106,12 @@ def test_sha256_matches_hashlib_on_a_known_string(tmp_path):
     assert zoo.sha256(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 
-def test_sweep_layout():
-    sw = zoo.load_sweep(NAME)
+@pytest.mark.parametrize("name", NAMES)
+def test_sweep_layout(name):
+    sw = zoo.load_sweep(name)
     F, M, S, R = len(sw["n_frozen"]), len(sw["lr_mults"]), len(sw["sizes"]), len(sw["seeds"])
     assert sw["finetune"].shape == (F, M, S, R) and sw["scratch"].shape == (S, R)
-    assert np.all((sw["finetune"] > 0.2) & (sw["finetune"] <= 1.0))
+    assert np.all((sw["finetune"] > 0.15) & (sw["finetune"] <= 1.0))
     # a full freeze ignores the multiplier
     assert np.all(sw["finetune"][-1] == sw["finetune"][-1, :1])
 
@@ -151,10 +188,13 @@ def test_sample_per_class_is_stratified_and_seeded():
 
 
 @pytest.mark.slow
-def test_make_zoo_reproduces_the_shipped_weights(tmp_path):
+@pytest.mark.parametrize("name", NAMES)
+def test_make_zoo_reproduces_the_shipped_weights(tmp_path, name):
+    NAME = name
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    script = str(ROOT / "tools" / "make_zoo.py")
     out = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "make_zoo.py"), "--no-sweep", "--out", str(tmp_path)],
+        [sys.executable, script, "--model", NAME, "--no-sweep", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         env=env,

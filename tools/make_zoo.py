@@ -2,18 +2,26 @@
 
 Usage (one BLAS thread makes the run bit-reproducible on a given machine and numpy)::
 
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python tools/make_zoo.py            # weights + sweep
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python tools/make_zoo.py --no-sweep --out /tmp/z
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python tools/make_zoo.py            # all, + sweeps
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python tools/make_zoo.py --model fashion10_mlp \
+        --no-sweep --out /tmp/z
 
-The model ``fashion5_mlp`` is ``mlp([784, 256, 128, 5], seed=0)`` (ReLU) trained on the
-**source task** of :mod:`dlnotes.zoo.transfer` (five Fashion-MNIST classes from the subset
-shipped with dlnotes, 3000 training images) by :func:`dlnotes.train.fit` with the recipe in
-:data:`RECIPE`. The script then evaluates it on the source test split (1000 images) and, unless
-``--no-sweep``, precomputes the transfer sweep the chapter's explorer shows (target accuracy vs
-examples per class, frozen layers and learning-rate multiplier; a few minutes on one core).
+Two models, both trained by :func:`dlnotes.train.fit` with the recipe in :data:`RECIPE`
+(only the output layer's size and the training images differ):
 
-The last line printed is a JSON object with the file names, their SHA-256 checksums and the
-source accuracy: copy them into ``dlnotes.zoo.REGISTRY``.
+* ``fashion5_mlp``: ``mlp([784, 256, 128, 5], seed=0)`` (ReLU) on the **source task** of
+  :mod:`dlnotes.zoo.transfer` (five Fashion-MNIST classes of the subset shipped with dlnotes,
+  3000 training images); its sweep is on the **target task** (the other five classes);
+* ``fashion10_mlp``: ``mlp([784, 256, 128, 10], seed=0)`` on all 6000 training images of the
+  subset; its sweep is on the **shifted task** (the ten classes on the held-out test images
+  under heavy pixel noise, :func:`dlnotes.zoo.transfer.shifted_task`).
+
+For each model the script evaluates it on its source test split and, unless ``--no-sweep``,
+precomputes the transfer sweep the chapter shows (target accuracy vs examples per class,
+frozen layers and learning-rate multiplier; a few minutes on one core).
+
+The last line printed per model is a JSON object with the file names, their SHA-256 checksums
+and the source accuracy: copy them into ``dlnotes.zoo.REGISTRY``.
 
 Defined in chapter 12 (Transfer learning).
 """
@@ -31,15 +39,31 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes.data import Augmenter
+from dlnotes.data import Augmenter, load_fashion_mnist_subset
 from dlnotes.model import Sequential, mlp
 from dlnotes.optim import SGD
 from dlnotes.schedules import cosine
 from dlnotes.train import evaluate, fit
 from dlnotes.zoo import sha256
-from dlnotes.zoo.transfer import sample_per_class, source_task, target_task, transfer_run
+from dlnotes.zoo.transfer import (
+    Task,
+    sample_per_class,
+    shifted_task,
+    source_task,
+    target_task,
+    transfer_run,
+)
 
-NAME = "fashion5_mlp"
+
+def _all_ten() -> Task:
+    return load_fashion_mnist_subset()
+
+
+#: name -> (source task, number of classes, the sweep's target task).
+MODELS: dict[str, tuple[Any, int, Any]] = {
+    "fashion5_mlp": (source_task, 5, target_task),
+    "fashion10_mlp": (_all_ten, 10, shifted_task),
+}
 
 #: How the weights are made (also recorded in the registry as text).
 RECIPE: dict[str, Any] = {
@@ -54,21 +78,30 @@ RECIPE: dict[str, Any] = {
     "fit_seed": 0,
 }
 
-#: The grid of the precomputed transfer sweep.
-SWEEP: dict[str, list[Any]] = {
-    "sizes": [10, 30, 100, 300, 600],
-    "seeds": [0, 1],
-    "n_frozen": [0, 1, 2],
-    "lr_mults": [0.01, 0.1, 1.0],
+#: The grids of the precomputed transfer sweeps.
+SWEEPS: dict[str, dict[str, list[Any]]] = {
+    "fashion5_mlp": {
+        "sizes": [10, 30, 100, 300, 600],
+        "seeds": [0, 1],
+        "n_frozen": [0, 1, 2],
+        "lr_mults": [0.01, 0.1, 1.0],
+    },
+    "fashion10_mlp": {
+        "sizes": [1, 3, 10, 30, 100],
+        "seeds": [0, 1, 2],
+        "n_frozen": [0, 1, 2],
+        "lr_mults": [0.01, 0.1, 1.0],
+    },
 }
 
 
-def pretrain() -> tuple[Sequential, float]:
-    """Train the zoo model on the source task with :data:`RECIPE`; return it and its source
-    test accuracy."""
-    X_train, y_train, X_test, y_test = source_task()
+def pretrain(name: str = "fashion5_mlp") -> tuple[Sequential, float]:
+    """Train the zoo model ``name`` on its source task with :data:`RECIPE`; return it and its
+    source test accuracy."""
+    task, n_classes, _ = MODELS[name]
+    X_train, y_train, X_test, y_test = task()
     r = RECIPE
-    model = mlp(r["sizes"], seed=r["init_seed"])
+    model = mlp([*r["sizes"][:-1], n_classes], seed=r["init_seed"])
     steps = r["epochs"] * math.ceil(len(X_train) / r["batch_size"])
     fit(
         model,
@@ -86,11 +119,11 @@ def pretrain() -> tuple[Sequential, float]:
     return model, float(acc or 0.0)
 
 
-def sweep(model: Sequential) -> dict[str, np.ndarray]:
-    """Target test accuracy of :func:`transfer_run` over :data:`SWEEP` (see
-    :func:`dlnotes.zoo.load_sweep` for the layout)."""
-    X_train, y_train, X_test, y_test = target_task()
-    g = SWEEP
+def sweep(model: Sequential, name: str = "fashion5_mlp") -> dict[str, np.ndarray]:
+    """Target test accuracy of :func:`transfer_run` over ``SWEEPS[name]`` on the model's
+    target task (see :func:`dlnotes.zoo.load_sweep` for the layout)."""
+    X_train, y_train, X_test, y_test = MODELS[name][2]()
+    g = SWEEPS[name]
     shape = (len(g["n_frozen"]), len(g["lr_mults"]), len(g["sizes"]), len(g["seeds"]))
     finetune = np.zeros(shape)
     scratch = np.zeros(shape[2:])
@@ -125,14 +158,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     default_out = Path(__file__).resolve().parent.parent / "dlnotes" / "zoo"
     parser.add_argument("--out", type=Path, default=default_out, help="output folder")
     parser.add_argument("--no-sweep", action="store_true", help="weights only")
+    parser.add_argument("--model", choices=sorted(MODELS), help="one model (default: all)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    reports = {}
+    for name in [args.model] if args.model else list(MODELS):
+        reports[name] = make(name, args.out, sweep_too=not args.no_sweep)
+    return reports
+
+
+def make(name: str, out: Path, *, sweep_too: bool = True) -> dict[str, Any]:
+    """Pretrain ``name``, save it (and its sweep) in ``out``; print and return a JSON report."""
     start = time.perf_counter()
-    model, acc = pretrain()
-    path = args.out / f"{NAME}.npz"
+    model, acc = pretrain(name)
+    path = out / f"{name}.npz"
     model.save(path)
     report: dict[str, Any] = {
-        "name": NAME,
+        "name": name,
         "file": path.name,
         "sha256": sha256(path),
         "bytes": path.stat().st_size,
@@ -141,12 +183,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": platform.machine(),
         "pretrain_seconds": round(time.perf_counter() - start, 1),
     }
-    if not args.no_sweep:
-        sweep_path = args.out / f"{NAME}_sweep.npz"
-        np.savez(sweep_path, **sweep(model))  # type: ignore[arg-type]
+    if sweep_too:
+        sweep_path = out / f"{name}_sweep.npz"
+        np.savez(sweep_path, **sweep(model, name))  # type: ignore[arg-type]
         report["sweep_file"] = sweep_path.name
         report["sweep_sha256"] = sha256(sweep_path)
-    print(json.dumps(report))
+    print(json.dumps(report), flush=True)
     return report
 
 

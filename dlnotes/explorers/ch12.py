@@ -16,8 +16,20 @@ from dlnotes.widgets import Control, Explorer
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["transfer_sweep"]
 
+_CAPTIONS = {
+    "fashion10_mlp": (
+        "Shifted task: the ten Fashion-MNIST classes on held-out test images under heavy pixel "
+        "noise, source model pretrained on clean images of the same classes; mean of the "
+        "sweep's seeds, dots are single runs."
+    ),
+    "fashion5_mlp": (
+        "Fashion-MNIST target classes (sandal, shirt, sneaker, bag, ankle boot), source model "
+        "pretrained on the other five; mean of the sweep's seeds, dots are single runs."
+    ),
+}
 
-def transfer_sweep(name: str = "fashion5_mlp") -> Explorer:
+
+def transfer_sweep(name: str = "fashion10_mlp") -> Explorer:
     """Explorer: target test accuracy against examples per class (log axis, mean of the
     sweep's seeds, seeds as dots) for training from scratch, a linear probe on the frozen body,
     and fine-tuning from the zoo model ``name`` with the chosen number of frozen Linear layers
@@ -107,8 +119,5 @@ def transfer_sweep(name: str = "fashion5_mlp") -> Explorer:
         controls=controls,
         setup=setup,
         update=update,
-        caption=(
-            "Fashion-MNIST target classes (sandal, shirt, sneaker, bag, ankle boot); mean of "
-            "the sweep's seeds, dots are single runs."
-        ),
+        caption=_CAPTIONS.get(name, "Mean of the sweep's seeds, dots are single runs."),
     )

@@ -3,7 +3,7 @@
 ::
 
     from dlnotes import zoo
-    zoo.available()                 # ['fashion5_mlp']
+    zoo.available()                 # ['fashion10_mlp', 'fashion5_mlp']
     model = zoo.load("fashion5_mlp")  # a Sequential with the pretrained weights
     zoo.info("fashion5_mlp")        # source classes, architecture, recipe, source accuracy
 
@@ -38,6 +38,7 @@ from dlnotes.zoo.transfer import (
     linear_layer_indices,
     replace_head,
     sample_per_class,
+    shifted_task,
     source_task,
     target_task,
     trainable_params,
@@ -60,6 +61,7 @@ __all__ = [
     "replace_head",
     "sample_per_class",
     "sha256",
+    "shifted_task",
     "source_task",
     "target_task",
     "trainable_params",
@@ -69,6 +71,38 @@ __all__ = [
 #: The zoo: name -> metadata. ``file``/``sha256`` are the weights, ``sweep_file``/
 #: ``sweep_sha256`` a precomputed transfer sweep (see :func:`load_sweep`).
 REGISTRY: dict[str, dict[str, Any]] = {
+    "fashion10_mlp": {
+        "file": "fashion10_mlp.npz",
+        "sha256": "9a21d07cfadd4018788c87fe8ca82dc9519ad4511e2c24b1077da7b61e70a254",
+        "sweep_file": "fashion10_mlp_sweep.npz",
+        "sweep_sha256": "4f2819cad5ff449e219fa431c9fc98c1c3c8960d7ab1eadce6b16d9229f89f68",
+        "architecture": [784, 256, 128, 10],
+        "activation": "relu",
+        "source_dataset": "Fashion-MNIST subset shipped with dlnotes (MIT, (c) 2017 Zalando SE)",
+        "source_classes": [
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ],
+        "source_labels": list(range(10)),
+        "recipe": (
+            "mlp([784, 256, 128, 10], seed=0); fit with SGD(lr=0.05, momentum=0.9), cosine "
+            "schedule to 0, 20 epochs, batch 64, augmentation: random flip and shifts of up "
+            "to 2 pixels, seed=0; raw pixels in [0, 1]; all 6000 training images"
+        ),
+        "source_train_examples": 6000,
+        "source_test_examples": 2000,
+        "source_test_accuracy": 0.8135,
+        "made_with": {"numpy": "2.4.6", "machine": "x86_64"},
+        "script": "tools/make_zoo.py",
+    },
     "fashion5_mlp": {
         "file": "fashion5_mlp.npz",
         "sha256": "9a48e8b4c4837facc08a9b7794058039990ff4c98bae5cf2b65e241956d9fed7",

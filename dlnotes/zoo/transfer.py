@@ -7,6 +7,13 @@ The course's transfer problem splits Fashion-MNIST in two halves of five classes
 * the **target task** (sandal, shirt, sneaker, bag, ankle boot), which we pretend to have only
   a few labelled examples of.
 
+It also holds a second pair in which the source **covers** the target:
+
+* the source is all ten classes of the subset's 6000 training images (the zoo's
+  ``fashion10_mlp``), and
+* the **shifted task** (:func:`shifted_task`) is the same ten classes on the 2000 held-out test
+  images, never seen in pretraining, under heavy Gaussian pixel noise: a domain shift.
+
 Layers are counted by their :class:`~dlnotes.layers.Linear` layers: an MLP
 ``784 -> 256 -> 128 -> 5`` has three, numbered 0, 1, 2; the last one is the **head**, the rest
 the **body**. Freezing ``n_frozen`` layers freezes the parameters of every layer before the
@@ -42,6 +49,7 @@ __all__ = [
     "linear_layer_indices",
     "replace_head",
     "sample_per_class",
+    "shifted_task",
     "source_task",
     "target_task",
     "trainable_params",
@@ -90,6 +98,33 @@ def target_task() -> Task:
     Defined in chapter 12 (Transfer learning).
     """
     return _task(TARGET_CLASSES)
+
+
+def shifted_task(noise_std: float = 0.5, seed: int = 0) -> Task:
+    """The shifted task: the ten classes of the subset's **test** images (never used to train
+    the zoo models), with Gaussian pixel noise, split into a labelled pool and an evaluation set.
+
+    Every test image gets ``x + noise_std * z`` with ``z`` standard normal (one draw per pixel,
+    from ``np.random.default_rng(seed)``), clipped to ``[0, 1]``; then, per class, a
+    seeded permutation puts 100 images in the pool and the other 100 in the evaluation set.
+    Returns ``(X_pool, y_pool, X_eval, y_eval)``: ``(1000, 784)`` float32 and labels 0..9
+    each (the Fashion-MNIST labels, the same classes as ``fashion10_mlp``'s).
+
+    Defined in chapter 12 (Transfer learning).
+    """
+    noise_std = check_scalar("noise_std", noise_std, low=0.0)
+    _, _, X_test, y_test = load_fashion_mnist_subset()
+    rng = np.random.default_rng(seed)
+    noisy = np.clip(X_test + noise_std * rng.standard_normal(X_test.shape), 0.0, 1.0)
+    noisy = noisy.astype(np.float32)
+    pool, held = [], []
+    for c in range(10):
+        members = rng.permutation(np.flatnonzero(y_test == c))
+        half = len(members) // 2
+        pool.append(members[:half])
+        held.append(members[half:])
+    pool_idx, eval_idx = np.sort(np.concatenate(pool)), np.sort(np.concatenate(held))
+    return noisy[pool_idx], y_test[pool_idx], noisy[eval_idx], y_test[eval_idx]
 
 
 def class_names(classes: Sequence[int]) -> list[str]:
