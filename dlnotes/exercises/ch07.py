@@ -1,0 +1,254 @@
+"""Exercises of chapter 07 (Initialization).
+
+* ``ch07_xavier_uniform``: ``xavier_uniform(fan_in, fan_out, rng)`` draws a Glorot-uniform weight
+  matrix with ``rng.uniform(-a, a, size=(fan_in, fan_out))``, ``a = sqrt(6 / (fan_in + fan_out))``;
+* ``ch07_kaiming_normal``: ``kaiming_normal(fan_in, fan_out, rng)`` draws a He-normal weight
+  matrix with ``rng.normal(0.0, std, size=(fan_in, fan_out))``, ``std = sqrt(2 / fan_in)``.
+
+Both exercises fix the random call, so a correct answer reproduces the reference's numbers
+exactly from the same generator state (the checker hands every attempt its own copy of the
+generator). Each exercise is laid out the same way: the reference solution, the common wrong
+versions (``_name_of_the_mistake``), the visible and hidden cases, one :func:`register` call.
+
+Defined in chapter 07 (Initialization).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch07_xavier_uniform
+# ============================================================================================
+
+
+def xavier_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+    """A Glorot/Xavier-uniform weight of shape ``(fan_in, fan_out)`` (rows are inputs).
+
+    ``W ~ U(-a, a)`` with ``a = sqrt(6 / (fan_in + fan_out))``: a uniform law on ``[-a, a]``
+    has variance ``a² / 3 = 2 / (fan_in + fan_out)``, the compromise between keeping the forward
+    (``1/fan_in``) and the backward (``1/fan_out``) variance. Drawn with exactly one call,
+    ``rng.uniform(-a, a, size=(fan_in, fan_out))``.
+
+    Defined in chapter 07 (Initialization).
+    """
+    a = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+
+def _xu_std_as_bound(fan_in, fan_out, rng):
+    a = math.sqrt(2.0 / (fan_in + fan_out))  # the std, not the bound: variance 3x too small
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+
+def _xu_variance_as_bound(fan_in, fan_out, rng):
+    a = 6.0 / (fan_in + fan_out)  # no square root
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+
+def _xu_fan_in_only(fan_in, fan_out, rng):
+    a = math.sqrt(3.0 / fan_in)  # LeCun-uniform: the forward argument alone
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+
+def _xu_one_sided(fan_in, fan_out, rng):
+    a = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(0.0, a, size=(fan_in, fan_out))
+
+
+def _xu_transposed(fan_in, fan_out, rng):
+    a = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-a, a, size=(fan_out, fan_in))
+
+
+def _xu_normal(fan_in, fan_out, rng):
+    std = math.sqrt(2.0 / (fan_in + fan_out))
+    return rng.normal(0.0, std, size=(fan_in, fan_out))
+
+
+_XU_SIZES = [(64, 32), (12, 300), (784, 10), (5, 9)]
+_XU_HIDDEN_SIZES = [(100, 40), (3, 17), (256, 64), (33, 128), (10, 784)]
+
+
+def _xu_cases(seed: int, sizes: list[tuple[int, int]]) -> list[Case]:
+    return [
+        Case(
+            f"fan_in = {fan_in}, fan_out = {fan_out}, rng = np.random.default_rng({seed + i})",
+            (fan_in, fan_out, np.random.default_rng(seed + i)),
+        )
+        for i, (fan_in, fan_out) in enumerate(sizes)
+    ]
+
+
+register(
+    Exercise(
+        name="ch07_xavier_uniform",
+        chapter="07",
+        title="Xavier/Glorot uniform initialization",
+        signature="xavier_uniform(fan_in, fan_out, rng) -> array of shape (fan_in, fan_out)",
+        hint=(
+            "The target variance is 2 / (fan_in + fan_out). U(-a, a) has variance a²/3, so the "
+            "bound is a = sqrt(6 / (fan_in + fan_out)). Draw once: "
+            "rng.uniform(-a, a, size=(fan_in, fan_out))."
+        ),
+        solution=xavier_uniform,
+        suites={
+            "visible": lambda: _xu_cases(7, _XU_SIZES),
+            "hidden": lambda: _xu_cases(70, _XU_HIDDEN_SIZES),
+        },
+        mistakes=(
+            Mistake(
+                "std used as the bound",
+                "sqrt(2 / (fan_in + fan_out)) is the standard deviation you want, but U(-a, a) "
+                "has standard deviation a/√3: the bound must be √3 times larger, "
+                "a = sqrt(6 / (fan_in + fan_out)).",
+                _xu_std_as_bound,
+            ),
+            Mistake(
+                "missing square root",
+                "your bound is 6 / (fan_in + fan_out), a variance-like number; the bound is its "
+                "square root, a = sqrt(6 / (fan_in + fan_out)).",
+                _xu_variance_as_bound,
+            ),
+            Mistake(
+                "fan_in only",
+                "a bound of sqrt(3 / fan_in) keeps only the forward signal (LeCun's rule); "
+                "Glorot averages the two fans: a = sqrt(6 / (fan_in + fan_out)).",
+                _xu_fan_in_only,
+            ),
+            Mistake(
+                "one-sided interval",
+                "your weights are all positive: draw from U(-a, a), symmetric around zero, "
+                "with rng.uniform(-a, a, ...).",
+                _xu_one_sided,
+            ),
+            Mistake(
+                "transposed shape",
+                "your array has shape (fan_out, fan_in). In this course a layer computes X @ W "
+                "with X of shape (N, fan_in), so W has shape (fan_in, fan_out).",
+                _xu_transposed,
+            ),
+            Mistake(
+                "normal instead of uniform",
+                "these are Gaussian draws; Xavier-uniform draws rng.uniform(-a, a, ...) with "
+                "a = sqrt(6 / (fan_in + fan_out)).",
+                _xu_normal,
+            ),
+        ),
+        references=("dlnotes.init:xavier_uniform",),
+    )
+)
+
+
+# ============================================================================================
+# ch07_kaiming_normal
+# ============================================================================================
+
+
+def kaiming_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+    """A Kaiming/He-normal weight of shape ``(fan_in, fan_out)`` for a ReLU network.
+
+    ``W ~ N(0, std²)`` with ``std = sqrt(2 / fan_in)``: ReLU zeroes half of a symmetric
+    pre-activation, halving its second moment, and the gain ``√2`` undoes that, so
+    ``Var[z_l] = fan_in · Var[W] · E[x²] = Var[z_{l-1}]``. Drawn with exactly one call,
+    ``rng.normal(0.0, std, size=(fan_in, fan_out))`` (numpy's scale is the std).
+
+    Defined in chapter 07 (Initialization).
+    """
+    std = math.sqrt(2.0 / fan_in)
+    return rng.normal(0.0, std, size=(fan_in, fan_out))
+
+
+def _kn_variance_as_scale(fan_in, fan_out, rng):
+    return rng.normal(0.0, 2.0 / fan_in, size=(fan_in, fan_out))
+
+
+def _kn_fan_out(fan_in, fan_out, rng):
+    return rng.normal(0.0, math.sqrt(2.0 / fan_out), size=(fan_in, fan_out))
+
+
+def _kn_missing_gain(fan_in, fan_out, rng):
+    return rng.normal(0.0, math.sqrt(1.0 / fan_in), size=(fan_in, fan_out))
+
+
+def _kn_two_over_sqrt(fan_in, fan_out, rng):
+    return rng.normal(0.0, 2.0 / math.sqrt(fan_in), size=(fan_in, fan_out))
+
+
+def _kn_xavier(fan_in, fan_out, rng):
+    return rng.normal(0.0, math.sqrt(2.0 / (fan_in + fan_out)), size=(fan_in, fan_out))
+
+
+def _kn_transposed(fan_in, fan_out, rng):
+    return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=(fan_out, fan_in))
+
+
+_KN_SIZES = [(64, 128), (300, 20), (9, 5), (784, 256)]
+_KN_HIDDEN_SIZES = [(50, 200), (128, 10), (3, 7), (512, 64), (17, 33)]
+
+
+def _kn_cases(seed: int, sizes: list[tuple[int, int]]) -> list[Case]:
+    return _xu_cases(seed, sizes)
+
+
+register(
+    Exercise(
+        name="ch07_kaiming_normal",
+        chapter="07",
+        title="Kaiming/He normal initialization for ReLU",
+        signature="kaiming_normal(fan_in, fan_out, rng) -> array of shape (fan_in, fan_out)",
+        hint=(
+            "For ReLU the weight variance is 2 / fan_in, so std = sqrt(2 / fan_in); numpy's "
+            "normal takes the std as its scale. Draw once: "
+            "rng.normal(0.0, std, size=(fan_in, fan_out))."
+        ),
+        solution=kaiming_normal,
+        suites={
+            "visible": lambda: _kn_cases(17, _KN_SIZES),
+            "hidden": lambda: _kn_cases(170, _KN_HIDDEN_SIZES),
+        },
+        mistakes=(
+            Mistake(
+                "variance passed as the std",
+                "rng.normal(0, scale) takes the standard deviation; 2 / fan_in is the variance. "
+                "Use scale = sqrt(2 / fan_in).",
+                _kn_variance_as_scale,
+            ),
+            Mistake(
+                "fan_out instead of fan_in",
+                "the forward pass sums fan_in = W.shape[0] products per unit, so the variance "
+                "is 2 / fan_in (you used fan_out = W.shape[1]).",
+                _kn_fan_out,
+            ),
+            Mistake(
+                "missing the ReLU gain √2",
+                "std = sqrt(1 / fan_in) is LeCun's rule for linear/tanh layers; ReLU zeroes half "
+                "of the signal, so He doubles the variance: std = sqrt(2 / fan_in).",
+                _kn_missing_gain,
+            ),
+            Mistake(
+                "2/√fan_in",
+                "2 / sqrt(fan_in) doubles the std (variance 4 / fan_in); the gain √2 goes "
+                "under the root with the 2: std = sqrt(2 / fan_in).",
+                _kn_two_over_sqrt,
+            ),
+            Mistake(
+                "Xavier's variance",
+                "sqrt(2 / (fan_in + fan_out)) is Glorot's std, which halves the signal at every "
+                "ReLU layer; He uses only fan_in: std = sqrt(2 / fan_in).",
+                _kn_xavier,
+            ),
+            Mistake(
+                "transposed shape",
+                "your array has shape (fan_out, fan_in). In this course a layer computes X @ W "
+                "with X of shape (N, fan_in), so W has shape (fan_in, fan_out).",
+                _kn_transposed,
+            ),
+        ),
+        references=("dlnotes.init:kaiming_normal",),
+    )
+)

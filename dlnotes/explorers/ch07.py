@@ -1,0 +1,223 @@
+"""Chapter 07's explorer: signal propagation through a deep random network.
+
+Defined in chapter 07 (Initialization).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from dlnotes._validate import check_scalar
+from dlnotes.plots import COLORS
+from dlnotes.widgets import Control, Explorer
+
+#: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
+EXPLORERS = ["signal_propagation"]
+
+#: The nonlinearities the explorer offers and the gain that keeps each one's variance.
+RECOMMENDED_GAIN = {"relu": math.sqrt(2.0), "tanh": 5.0 / 3.0, "linear": 1.0}
+
+WIDTH = 100
+BATCH = 64
+MAX_DEPTH = 50
+HIST_RANGE = 4.0
+
+
+def _phi(z: np.ndarray, nonlinearity: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(φ(z), φ'(z))`` for the explorer's nonlinearities."""
+    if nonlinearity == "relu":
+        return np.maximum(z, 0.0), (z > 0).astype(z.dtype)
+    if nonlinearity == "tanh":
+        h = np.tanh(z)
+        return h, 1.0 - h * h
+    if nonlinearity == "linear":
+        return z, np.ones_like(z)
+    raise ValueError(
+        f"nonlinearity must be one of {sorted(RECOMMENDED_GAIN)}, got {nonlinearity!r}"
+    )
+
+
+def propagate(
+    X: np.ndarray,
+    weights: list[np.ndarray],
+    nonlinearity: str,
+    upstream: np.ndarray,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Forward and backward pass of a bias-free MLP ``z_l = h_{l-1} W_l``, ``h_l = φ(z_l)``.
+
+    Shapes: ``X (N, n_0)``, ``weights[l] (n_l, n_{l+1})``, ``upstream (N, n_L)`` is the gradient
+    ``dL/dh_L`` at the top. Backward: ``dL/dz_l = dL/dh_l ⊙ φ'(z_l)`` and
+    ``dL/dh_{l-1} = dL/dz_l W_lᵀ``. Returns ``(zs, grads)``: the pre-activations ``z_1 .. z_L``
+    and the gradients ``dL/dz_1 .. dL/dz_L``, each a list of ``(N, n_l)`` arrays.
+
+    Defined in chapter 07 (Initialization).
+    """
+    if nonlinearity not in RECOMMENDED_GAIN:
+        raise ValueError(
+            f"nonlinearity must be one of {sorted(RECOMMENDED_GAIN)}, got {nonlinearity!r}"
+        )
+    if not weights:
+        raise ValueError("weights must hold at least one matrix, got none")
+    zs: list[np.ndarray] = []
+    slopes: list[np.ndarray] = []
+    h = X
+    for i, W in enumerate(weights):
+        if h.shape[1] != W.shape[0]:
+            raise ValueError(
+                f"weights[{i}] must have {h.shape[1]} rows to match its input, got shape {W.shape}"
+            )
+        z = h @ W
+        h, slope = _phi(z, nonlinearity)
+        zs.append(z)
+        slopes.append(slope)
+    if upstream.shape != h.shape:
+        raise ValueError(f"upstream must have shape {h.shape} (the output's), got {upstream.shape}")
+    grads: list[np.ndarray] = []
+    g = upstream
+    for W, slope in zip(reversed(weights), reversed(slopes)):
+        dz = g * slope
+        grads.append(dz)
+        g = dz @ W.T
+    return zs, grads[::-1]
+
+
+def random_network(
+    depth: int, gain: float, *, width: int = WIDTH, batch: int = BATCH, seed: int = 0
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """``(X, weights, upstream)`` of a square random network: every ``W_l ~ N(0, gain²/width)``.
+
+    ``X`` and ``upstream`` are standard normal, shape ``(batch, width)``; ``weights`` holds
+    ``depth`` matrices of shape ``(width, width)``. The same ``seed`` draws the same matrices up
+    to the factor ``gain``, so sweeping the gain shows one network rescaled.
+
+    Defined in chapter 07 (Initialization).
+    """
+    depth = int(check_scalar("depth", depth, low=1, integer=True))
+    gain = check_scalar("gain", gain, low=0.0)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((batch, width))
+    upstream = rng.standard_normal((batch, width))
+    scale = gain / math.sqrt(width)
+    weights = [scale * rng.standard_normal((width, width)) for _ in range(depth)]
+    return X, weights, upstream
+
+
+def _unpack(net: tuple[np.ndarray, list[np.ndarray], np.ndarray]) -> list[Any]:
+    X, weights, upstream = net
+    return [X, np.stack(weights), upstream]
+
+
+def signal_propagation() -> Explorer:
+    """Explorer: per-layer std of the pre-activations ``z_l`` and of ``dL/dz_l`` in a deep net.
+
+    A bias-free MLP of width 100 with ``W_l ~ N(0, g²/n)`` (``n = 100``): ``g = 1`` is LeCun's
+    rule, ``g = √2`` He's for ReLU, ``g = 5/3`` the tanh gain. Controls: the gain ``g``, the depth
+    ``L`` and the nonlinearity. Left: std per layer on a log scale (forward solid, backward
+    dashed); right: histograms of the first and the last layer's pre-activations.
+
+    Defined in chapter 07 (Initialization).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullLocator
+
+    gains = [0.25, 0.35, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.414, 1.5, 5 / 3, 2.0, 2.5, 3.0]
+    controls = [
+        Control("gain", "g (gain: Var W = g²/n)", gains, default=1.414, log=True, fmt=".3f"),
+        Control("depth", "L (layers)", [2, 3, 5, 10, 15, 20, 30, 40, 50], default=10, fmt=".0f"),
+        Control(
+            "nonlinearity",
+            "φ (nonlinearity)",
+            ["relu", "tanh", "linear"],
+            default="relu",
+            choices=True,
+        ),
+    ]
+    # One set of standard-normal matrices, rescaled by the gain: a redraw is one pass
+    # (in float32: twice as fast, and plenty for a picture).
+    X, unit_weights, upstream = (
+        np.asarray(a, dtype=np.float32) for a in _unpack(random_network(MAX_DEPTH, 1.0))
+    )
+    edges = np.linspace(-HIST_RANGE, HIST_RANGE, 61)
+    centres = np.repeat(edges, 2)[1:-1]
+
+    def histogram(z: np.ndarray) -> np.ndarray:
+        counts, _ = np.histogram(np.clip(z, -HIST_RANGE, HIST_RANGE), bins=edges, density=True)
+        return np.repeat(counts, 2)
+
+    def setup() -> tuple[Any, dict[str, Any]]:
+        fig, (ax, ax2) = plt.subplots(
+            1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1.3, 1]}
+        )
+        (fwd,) = ax.plot(
+            [], [], "-o", ms=3, color=COLORS["gd"], label=r"std of $z_l$ (forward)", animated=True
+        )
+        (bwd,) = ax.plot(
+            [],
+            [],
+            "--s",
+            ms=3,
+            color=COLORS["nesterov"],
+            label=r"std of $\partial L/\partial z_l$ (backward)",
+            animated=True,
+        )
+        ax.axhline(1.0, color="0.5", lw=0.8)
+        ax.set_yscale("log")
+        ax.set_xlim(0, MAX_DEPTH + 1)
+        ax.set_ylim(1e-10, 1e10)
+        ax.yaxis.set_major_locator(LogLocator(numticks=6))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.set_xlabel("layer $l$")
+        ax.set_ylabel("standard deviation")
+        ax.legend(loc="upper left", frameon=False, fontsize=8)
+        ax.title.set_animated(True)
+        (first,) = ax2.plot([], [], color=COLORS["start"], lw=1.2, label="layer 1", animated=True)
+        (last,) = ax2.plot([], [], color=COLORS["gd"], lw=1.6, label="layer L", animated=True)
+        ax2.set_xlim(-HIST_RANGE, HIST_RANGE)
+        ax2.set_ylim(0, 2.0)
+        ax2.set_xlabel(r"pre-activation $z$ (clipped to $\pm 4$)")
+        ax2.set_ylabel("density")
+        ax2.legend(loc="upper right", frameon=False, fontsize=8)
+        ax2.title.set_animated(True)
+        fig.tight_layout()
+        return fig, {"ax": ax, "ax2": ax2, "fwd": fwd, "bwd": bwd, "first": first, "last": last}
+
+    def update(st: dict[str, Any], gain: float, depth: float, nonlinearity: str) -> str:
+        L = max(1, min(MAX_DEPTH, int(np.rint(depth))))
+        scale = float(gain)
+        weights = [np.float32(scale) * W for W in unit_weights[:L]]
+        with np.errstate(over="ignore", invalid="ignore"):
+            zs, grads = propagate(X, weights, nonlinearity, upstream)
+            act = np.array([z.std() for z in zs])
+            grad = np.array([g.std() for g in grads])
+        layers = np.arange(1, L + 1)
+        st["fwd"].set_data(layers, np.clip(np.nan_to_num(act, nan=1e30), 1e-30, 1e30))
+        st["bwd"].set_data(layers, np.clip(np.nan_to_num(grad, nan=1e30), 1e-30, 1e30))
+        st["first"].set_data(centres, histogram(zs[0]))
+        st["last"].set_data(centres, histogram(zs[-1]))
+        ratio = act[-1] / act[0]
+        # short titles: drawing text is most of a frame's cost
+        st["ax"].set_title(f"std(z_L)/std(z_1) = {ratio:.2g}", fontsize=10)
+        if nonlinearity == "tanh":
+            saturated = float(np.mean(np.abs(np.tanh(zs[-1])) > 0.99))
+            st["ax2"].set_title(f"saturated: {saturated:.0%}", fontsize=10)
+        else:
+            st["ax2"].set_title(f"std(z_L) = {act[-1]:.2g}", fontsize=10)
+        best = RECOMMENDED_GAIN[nonlinearity]
+        return (
+            f"std(z_L)/std(z_1) = {ratio:.3g}, gradient std ratio layer 1 / layer L = "
+            f"{grad[0] / grad[-1]:.3g}; recommended gain for {nonlinearity}: {best:.3f}"
+        )
+
+    return Explorer(
+        title="Signal propagation through a deep random network",
+        controls=controls,
+        setup=setup,
+        update=update,
+        caption=(
+            f"Bias-free MLP of width {WIDTH}, W_l ~ N(0, g²/{WIDTH}), {BATCH} Gaussian inputs. "
+            "Find the gain that keeps both curves flat for each nonlinearity."
+        ),
+    )
