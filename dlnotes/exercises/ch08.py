@@ -1,0 +1,421 @@
+"""Exercises of chapter 08 (Gradient checking).
+
+* ``ch08_numerical_gradient``: ``numerical_gradient(f, x, h)``, the two-sided difference
+  ``(f(x + h e_i) - f(x - h e_i)) / (2h)`` for every entry of an array of any shape;
+* ``ch08_relative_error``: ``relative_error(a, b) = ‖a − b‖ / max(‖a‖ + ‖b‖, tiny)``.
+
+Each exercise is laid out as in chapter 02: the reference solution, the common wrong versions
+(``_name_of_the_mistake``), the visible and hidden cases, then one :func:`register` call.
+
+Defined in chapter 08 (Gradient checking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch08_numerical_gradient
+# ============================================================================================
+
+
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float) -> np.ndarray:
+    """Two-sided numerical gradient of a scalar function ``f`` at ``x`` (any shape).
+
+    ``grad[i] = (f(x + h e_i) - f(x - h e_i)) / (2h)`` for every entry ``i`` of ``x``; the
+    result is a new float64 array of ``x``'s shape and ``x`` is left exactly as it was. Error
+    ``O(h²)`` (plus round-off ``~ ε|f|/h``). Costs ``2 x.size`` evaluations of ``f``.
+
+    Defined in chapter 08 (Gradient checking).
+    """
+    x = np.array(x, dtype=np.float64)  # our own copy: the caller's x is never touched
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):  # every entry, whatever the number of axes
+        old = x[i]
+        x[i] = old + h
+        f_plus = f(x)
+        x[i] = old - h
+        f_minus = f(x)
+        x[i] = old  # restore exactly (old + h - h need not equal old in floating point)
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def _ng_one_sided(f, x, h):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    f_x = f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (f(x) - f_x) / h
+        x[i] = old
+    return grad
+
+
+def _ng_divides_by_h(f, x, h):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        f_plus = f(x)
+        x[i] = old - h
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / h
+    return grad
+
+
+def _ng_not_restored(f, x, h):
+    grad = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        f_plus = f(x)
+        x[i] -= 2 * h  # ... and x[i] stays at old - h
+        f_minus = f(x)
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def _ng_restored_by_arithmetic(f, x, h):
+    grad = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        f_plus = f(x)
+        x[i] -= 2 * h
+        f_minus = f(x)
+        x[i] += h  # (old + h) - 2h + h is not always old in floating point
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def _ng_no_copy(f, x, h):
+    grad = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        x_plus = x  # not a copy: the same array
+        x_plus[i] += h
+        f_plus = f(x_plus)
+        x_minus = x  # the same array again, still holding old + h
+        x_minus[i] -= h
+        f_minus = f(x_minus)
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def _ng_first_axis_only(f, x, h):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in range(x.shape[0]):  # x[i] is a whole row when x has 2 or more axes
+        old = x[i].copy()
+        x[i] = old + h
+        f_plus = f(x)
+        x[i] = old - h
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def _sum_sin_x2(x: np.ndarray) -> float:
+    """``Σ sin(x_i) x_i²``."""
+    return float(np.sum(np.sin(x) * x**2))
+
+
+def _make_quadratic(rng: np.random.Generator, d: int) -> Callable[[np.ndarray], float]:
+    A = rng.standard_normal((d, d))
+    Q = A @ A.T / d + np.eye(d)
+    b = rng.standard_normal(d)
+
+    def quadratic(x: np.ndarray) -> float:
+        """``½ xᵀ Q x + bᵀ x`` with a random positive-definite ``Q``."""
+        return float(0.5 * x @ Q @ x + b @ x)
+
+    return quadratic
+
+
+def _make_layer_loss(rng: np.random.Generator, n: int, d: int, m: int) -> Callable:
+    X = rng.standard_normal((n, d))
+    T = rng.standard_normal((n, m))
+
+    def layer_loss(W: np.ndarray) -> float:
+        """``Σ (tanh(X W) − T)² / 2``: a tanh layer's squared error as a function of ``W``."""
+        return float(0.5 * np.sum((np.tanh(X @ W) - T) ** 2))
+
+    return layer_loss
+
+
+def _make_softmax_loss(rng: np.random.Generator, shape: tuple[int, ...]) -> Callable:
+    C = rng.standard_normal(shape)
+
+    def log_sum_exp(x: np.ndarray) -> float:
+        """``log Σ exp(c ⊙ x)`` over every entry (a softmax cross-entropy in disguise)."""
+        z = (C * x).ravel()
+        return float(np.log(np.sum(np.exp(z - z.max()))) + z.max())
+
+    return log_sum_exp
+
+
+def _ng_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    if not hidden:
+        return [
+            Case(
+                "f(x) = Σ sin(x)·x², x of shape (5,), h = 1e-4",
+                (_sum_sin_x2, rng.uniform(-2.0, 2.0, 5), 1e-4),
+            ),
+            Case(
+                "a quadratic ½xᵀQx + bᵀx, x of shape (4,), h = 1e-3",
+                (_make_quadratic(rng, 4), rng.uniform(-1.5, 1.5, 4), 1e-3),
+            ),
+            Case(
+                "a tanh layer's loss as a function of W of shape (3, 4), h = 1e-4",
+                (_make_layer_loss(rng, 6, 3, 4), 0.5 * rng.standard_normal((3, 4)), 1e-4),
+            ),
+            Case(
+                "log-sum-exp over x of shape (2, 3, 2), h = 1e-3",
+                (_make_softmax_loss(rng, (2, 3, 2)), rng.standard_normal((2, 3, 2)), 1e-3),
+            ),
+        ]
+    return [
+        Case(
+            "a tanh layer's loss, W of shape (5, 2), h = 1e-3",
+            (_make_layer_loss(rng, 8, 5, 2), 0.7 * rng.standard_normal((5, 2)), 1e-3),
+        ),
+        Case(
+            "a quadratic in d = 7, h = 1e-4",
+            (_make_quadratic(rng, 7), rng.uniform(-2.0, 2.0, 7), 1e-4),
+        ),
+        Case(
+            "f(x) = Σ sin(x)·x², x of shape (3, 3), h = 1e-3",
+            (_sum_sin_x2, rng.uniform(-3.0, 3.0, (3, 3)), 1e-3),
+        ),
+        Case(
+            "log-sum-exp over x of shape (4, 3), h = 1e-4",
+            (_make_softmax_loss(rng, (4, 3)), rng.standard_normal((4, 3)), 1e-4),
+        ),
+    ]
+
+
+register(
+    Exercise(
+        name="ch08_numerical_gradient",
+        chapter="08",
+        title="The two-sided numerical gradient",
+        signature="numerical_gradient(f, x, h) -> float64 array of x's shape",
+        hint=(
+            "Work on a float64 copy of x. For every entry i (np.ndindex(x.shape) visits all of "
+            "them, whatever the number of axes): save old = x[i], evaluate f at old + h and at "
+            "old − h, put old back, and store (f_plus − f_minus) / (2h)."
+        ),
+        solution=numerical_gradient,
+        suites={
+            "visible": lambda: _ng_cases(8, hidden=False),
+            "hidden": lambda: _ng_cases(80, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "one-sided difference",
+                "(f(x + h e_i) − f(x)) / h is the one-sided difference: its error is O(h), "
+                "not O(h²). Use both sides: (f(x + h e_i) − f(x − h e_i)) / (2h).",
+                _ng_one_sided,
+            ),
+            Mistake(
+                "divides by h instead of 2h",
+                "your gradient is exactly twice the right one: x + h and x − h are 2h apart, "
+                "so the difference of f divides by 2h.",
+                _ng_divides_by_h,
+            ),
+            Mistake(
+                "x not restored",
+                "after evaluating f(x − h e_i) you leave x[i] at old − h, so every later entry "
+                "is differentiated at a shifted point and the caller's x changes. Save "
+                "old = x[i] first and put it back with x[i] = old (on your own copy of x).",
+                _ng_not_restored,
+            ),
+            Mistake(
+                "restores x by arithmetic",
+                "x[i] += h, then -= 2h, then += h does not always give back x[i] exactly in "
+                "floating point, so the caller's x changes in its last digits. Work on a copy "
+                "(np.array(x, dtype=float)) and restore with x[i] = old.",
+                _ng_restored_by_arithmetic,
+            ),
+            Mistake(
+                "perturbed 'copy' is the same array",
+                "`x_plus = x` does not copy: your x_plus and x_minus are one array, so "
+                "f_minus is evaluated at x, not at x − h e_i, and the caller's x changes. Make "
+                "one real copy (np.array(x, dtype=float)) and perturb one entry at a time.",
+                _ng_no_copy,
+            ),
+            Mistake(
+                "iterates over the first axis only",
+                "`for i in range(len(x))` visits rows, and x[i] += h shifts a whole row of a "
+                "2-D x at once. Visit every entry: `for i in np.ndindex(x.shape)` (or work on "
+                "x.reshape(-1) of a copy).",
+                _ng_first_axis_only,
+            ),
+        ),
+        references=(
+            "dlnotes.gradcheck:numerical_gradient",
+            "dlnotes.gradcheck:numerical_gradient_array",
+        ),
+        rtol=1e-6,
+        atol=1e-9,
+    )
+)
+
+
+# ============================================================================================
+# ch08_relative_error
+# ============================================================================================
+
+#: The smallest positive normal float64: the guard in the denominator of ``relative_error``.
+TINY = float(np.finfo(np.float64).tiny)
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """``‖a − b‖ / max(‖a‖ + ‖b‖, tiny)`` with Euclidean norms over all entries (a float).
+
+    Scale-free and in ``[0, 1]``: 0 when ``a == b`` (also when both are all zeros, thanks to the
+    guard), 1 when one of them is zero and the other is not.
+
+    Defined in chapter 08 (Gradient checking).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    denom = max(float(np.linalg.norm(a) + np.linalg.norm(b)), TINY)
+    return float(np.linalg.norm(a - b)) / denom
+
+
+def _re_no_guard(a, b):
+    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
+
+
+def _re_only_a(a, b):
+    return float(np.linalg.norm(a - b) / np.linalg.norm(a))
+
+
+def _re_only_a_guarded(a, b):
+    return float(np.linalg.norm(a - b)) / max(float(np.linalg.norm(a)), TINY)
+
+
+def _re_squared(a, b):
+    return float(np.sum((a - b) ** 2) / max(np.sum(a**2) + np.sum(b**2), TINY))
+
+
+def _re_max_norm(a, b):
+    return float(np.linalg.norm(a - b)) / max(
+        float(np.linalg.norm(a)), float(np.linalg.norm(b)), TINY
+    )
+
+
+def _re_entrywise(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), TINY)))
+
+
+def _close_pair(
+    rng: np.random.Generator, shape: tuple[int, ...], scale: float, noise: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A gradient ``a`` and ``b = a`` plus relative noise of size ``noise``, one entry off more."""
+    a = scale * rng.standard_normal(shape)
+    b = a * (1 + noise * rng.standard_normal(shape))
+    b.flat[0] = a.flat[0] * 1.3 + scale * 0.05  # one clearly wrong entry
+    return a, b
+
+
+def _re_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    if not hidden:
+        return [
+            Case("two close gradients of shape (6,)", _close_pair(rng, (6,), 1.0, 1e-3)),
+            Case(
+                "a (4, 5) weight gradient with entries around 1e-4",
+                _close_pair(rng, (4, 5), 1e-4, 1e-2),
+            ),
+            Case(
+                "a analytic gradient twice the numerical one (a missing ½)",
+                (lambda g: (2 * g, g))(rng.standard_normal(7)),
+            ),
+            Case(
+                "both gradients exactly zero (the bias of a dead ReLU unit)",
+                (np.zeros(1), np.zeros(1)),
+            ),
+        ]
+    return [
+        Case("a (3, 3) gradient with entries around 1e3", _close_pair(rng, (3, 3), 1e3, 1e-4)),
+        Case(
+            "b = a with the sign of two entries flipped",
+            (lambda g: (g, g * np.array([1, -1, 1, 1, -1, 1, 1, 1.0])))(rng.standard_normal(8)),
+        ),
+        Case("both zero: a 0-d gradient", (np.array(0.0), np.array(0.0))),
+        Case(
+            "a numerical gradient half the analytic one",
+            (lambda g: (g, 0.5 * g))(rng.standard_normal((2, 4))),
+        ),
+        Case("nearly equal gradients of shape (10,)", _close_pair(rng, (10,), 0.3, 1e-6)),
+    ]
+
+
+register(
+    Exercise(
+        name="ch08_relative_error",
+        chapter="08",
+        title="The relative error of two gradients",
+        signature="relative_error(a, b) -> float",
+        hint=(
+            "Norms over all entries (np.linalg.norm works for any shape): "
+            "‖a − b‖ / max(‖a‖ + ‖b‖, tiny), with tiny = np.finfo(float).tiny so that two "
+            "all-zero gradients give 0, not 0/0."
+        ),
+        solution=relative_error,
+        suites={
+            "visible": lambda: _re_cases(9, hidden=False),
+            "hidden": lambda: _re_cases(90, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "no guard in the denominator",
+                "when both gradients are zero you divide 0 by 0 and get nan: guard the "
+                "denominator, max(‖a‖ + ‖b‖, np.finfo(float).tiny), which gives 0 there.",
+                _re_no_guard,
+            ),
+            Mistake(
+                "divides by ‖a‖ only",
+                "dividing by one norm is not symmetric (relative_error(a, b) ≠ relative_error(b, "
+                "a)) and is unbounded when a is small; divide by ‖a‖ + ‖b‖.",
+                _re_only_a,
+            ),
+            Mistake(
+                "divides by ‖a‖ only (guarded)",
+                "dividing by one norm is not symmetric (relative_error(a, b) ≠ relative_error(b, "
+                "a)) and is unbounded when a is small; divide by ‖a‖ + ‖b‖ (keeping your guard).",
+                _re_only_a_guarded,
+            ),
+            Mistake(
+                "squared norms",
+                "np.sum((a - b)**2) is ‖a − b‖², not ‖a − b‖: the ratio of squares is the square "
+                "of the relative error, so 1e-4 looks like 1e-8. Use np.linalg.norm.",
+                _re_squared,
+            ),
+            Mistake(
+                "max of the norms",
+                "the book's denominator is the sum ‖a‖ + ‖b‖, not max(‖a‖, ‖b‖) (which is "
+                "another convention, about twice as large an error).",
+                _re_max_norm,
+            ),
+            Mistake(
+                "entry-wise",
+                "you compared entry by entry and took the worst; the criterion compares whole "
+                "vectors: ‖a − b‖ / (‖a‖ + ‖b‖) with norms over all entries.",
+                _re_entrywise,
+            ),
+        ),
+        references=("dlnotes.gradcheck:relative_error",),
+        rtol=1e-9,
+        atol=1e-15,
+    )
+)

@@ -1,0 +1,152 @@
+"""Chapter 08's explorer: the error of a finite difference as a function of the step ``h``.
+
+Defined in chapter 08 (Gradient checking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dlnotes import plots
+from dlnotes.gradcheck import GREAT, WORRY
+from dlnotes.widgets import Control, Explorer
+
+#: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
+EXPLORERS = ["difference_error_explorer"]
+
+#: The functions offered, each with its exact derivative.
+FUNCTIONS: dict[str, tuple[Callable[[Any], Any], Callable[[float], float]]] = {
+    "sin(x)": (np.sin, np.cos),
+    "exp(x)": (np.exp, np.exp),
+    "tanh(x)": (np.tanh, lambda x: 1.0 - np.tanh(x) ** 2),
+}
+
+#: The steps ``h`` of the error curve (log-spaced).
+H_GRID = np.logspace(-14, 0, 141)
+
+
+def difference_error(
+    fn: str, x: float, hs: np.ndarray, *, method: str = "two-sided", dtype: Any = np.float64
+) -> np.ndarray:
+    """Relative error ``|D_h − f'(x)| / (|D_h| + |f'(x)|)`` of a finite difference, per ``h``.
+
+    ``D_h = (f(x + h) − f(x − h)) / (2h)`` (``method="two-sided"``) or ``(f(x + h) − f(x)) / h``
+    (``"one-sided"``), computed entirely in ``dtype``; ``fn`` is a key of :data:`FUNCTIONS`;
+    ``hs`` has shape ``(k,)`` and so has the result. The exact ``f'(x)`` is in float64.
+
+    Defined in chapter 08 (Gradient checking).
+    """
+    if fn not in FUNCTIONS:
+        raise ValueError(f"fn must be one of {sorted(FUNCTIONS)}, got {fn!r}")
+    if method not in ("two-sided", "one-sided"):
+        raise ValueError(f"method must be 'two-sided' or 'one-sided', got {method!r}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    f, df = FUNCTIONS[fn]
+    xd = dtype.type(x)
+    h = np.asarray(hs, dtype=dtype)
+    if method == "two-sided":
+        numeric = (f(xd + h) - f(xd - h)) / (dtype.type(2) * h)
+    else:
+        numeric = (f(xd + h) - f(xd)) / h
+    numeric = numeric.astype(np.float64)
+    exact = float(df(float(x)))
+    return np.abs(numeric - exact) / np.maximum(np.abs(numeric) + abs(exact), 1e-300)
+
+
+def difference_error_explorer() -> Explorer:
+    """Explorer: relative error of a one- or two-sided difference against the step ``h``.
+
+    Controls: the step ``h`` (the marker), the function, the point ``x``, the precision
+    (float64 or float32) and the method. The chosen method is drawn in colour, the other one in
+    grey; the dashed vertical line is the rule-of-thumb optimum ``ε^(1/3)`` (two-sided) or
+    ``ε^(1/2)`` (one-sided) for the precision's machine epsilon ``ε``; the dotted lines are the
+    thresholds 1e-7 (great) and 1e-3 (worry).
+
+    Defined in chapter 08 (Gradient checking).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullLocator
+
+    controls = [
+        Control("h", "h (step)", list(np.logspace(-12, 0, 13)), default=1e-5, log=True, fmt=".1e"),
+        Control("fn", "f", list(FUNCTIONS), default="sin(x)", choices=True),
+        Control("x", "x (point)", [-2.0, -1.0, -0.5, 0.3, 1.0, 1.5, 2.0, 3.0], default=1.0),
+        Control("dtype", "precision", ["float64", "float32"], default="float64", choices=True),
+        Control(
+            "method", "difference", ["two-sided", "one-sided"], default="two-sided", choices=True
+        ),
+    ]
+    colors = {"two-sided": plots.COLORS["gd"], "one-sided": plots.COLORS["nesterov"]}
+
+    def setup() -> tuple[Any, dict[str, Any]]:
+        fig, ax = plt.subplots(figsize=(6.4, 3.9))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(H_GRID[0], H_GRID[-1])
+        ax.set_ylim(1e-17, 2.0)
+        ax.axhline(GREAT, color="0.45", ls=":", lw=1)
+        ax.axhline(WORRY, color="0.45", ls=":", lw=1)
+        ax.text(2e-14, GREAT * 2, "1e-7: great", fontsize=8, color="0.35")
+        ax.text(2e-14, WORRY * 2, "1e-3: worry", fontsize=8, color="0.35")
+        (other,) = ax.plot([], [], color="0.7", lw=1.2, animated=True)
+        (curve,) = ax.plot([], [], lw=2, animated=True)
+        (marker,) = ax.plot([], [], "o", color="k", ms=7, animated=True)
+        optimum = ax.axvline(1e-5, color="0.3", ls="--", lw=1, animated=True)
+        ax.set_title("two-sided (float64)", fontsize=10)  # reserves room for the title
+        ax.title.set_animated(True)
+        # few ticks: redrawing tick labels is most of a frame's cost
+        ax.xaxis.set_major_locator(LogLocator(numticks=8))
+        ax.yaxis.set_major_locator(LogLocator(numticks=7))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.set_xlabel("step $h$")
+        ax.set_ylabel("relative error of $D_h$")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        return fig, {
+            "ax": ax,
+            "other": other,
+            "curve": curve,
+            "marker": marker,
+            "optimum": optimum,
+        }
+
+    def update(st: dict[str, Any], h: float, fn: str, x: float, dtype: str, method: str) -> str:
+        other_method = "one-sided" if method == "two-sided" else "two-sided"
+        errors = np.maximum(difference_error(fn, x, H_GRID, method=method, dtype=dtype), 1e-17)
+        others = np.maximum(
+            difference_error(fn, x, H_GRID, method=other_method, dtype=dtype), 1e-17
+        )
+        here = float(difference_error(fn, x, np.array([h]), method=method, dtype=dtype)[0])
+        st["curve"].set_data(H_GRID, errors)
+        st["curve"].set_color(colors[method])
+        st["other"].set_data(H_GRID, others)
+        st["marker"].set_data([h], [max(here, 1e-17)])
+        eps = float(np.finfo(np.dtype(dtype)).eps)
+        h_star = eps ** (1 / 3) if method == "two-sided" else eps**0.5
+        st["optimum"].set_xdata([h_star, h_star])
+        best = H_GRID[int(np.argmin(errors))]
+        status = (
+            f"{method}, {dtype}, f = {fn} at x = {x:g}: h = {h:.1e} gives {here:.1e}; "
+            f"best h on the grid {best:.1e}, rule of thumb {h_star:.1e}"
+        )
+        st["ax"].set_title(
+            f"{method} ({dtype}), {fn} at x = {x:g}: error {here:.1e} at h = {h:.0e}", fontsize=10
+        )
+        return status
+
+    return Explorer(
+        title="Finite-difference error against the step h",
+        controls=controls,
+        setup=setup,
+        update=update,
+        caption=(
+            "Relative error |D_h − f′(x)| / (|D_h| + |f′(x)|). Coloured: the chosen difference; "
+            "grey: the other one; dashed: ε^(1/3) (two-sided) or ε^(1/2) (one-sided)."
+        ),
+    )
