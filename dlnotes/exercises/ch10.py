@@ -1,0 +1,281 @@
+"""Exercises of chapter 10 (Dropout).
+
+* ``ch10_dropout_forward``: ``dropout_forward(x, p, u, train)``, inverted dropout with drop
+  probability ``p`` and the keep mask ``u >= p`` read from a given uniform array ``u``;
+* ``ch10_dropout_backward``: ``dropout_backward(dout, cache)`` with ``cache = (mask, p)``.
+
+Masks come from an explicit array ``u`` of uniform draws in ``[0, 1)`` (not from a generator the
+learner would call in another order), so every answer is reproducible and comparable.
+
+Defined in chapter 10 (Dropout).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch10_dropout_forward
+# ============================================================================================
+
+
+def dropout_forward(x: np.ndarray, p: float, u: np.ndarray, train: bool) -> np.ndarray:
+    """Inverted dropout with **drop** probability ``p`` (keep probability ``1 - p``).
+
+    ``u`` holds uniform draws in ``[0, 1)`` of ``x``'s shape; the keep mask is ``m = (u >= p)``
+    (each entry kept with probability ``1 - p``). Train mode: ``out = x ⊙ m / (1 - p)``; eval
+    mode: ``out = x`` (a new array; ``u`` is ignored). ``E[out_train] = out_eval``.
+
+    Defined in chapter 10 (Dropout).
+    """
+    if not train:
+        return x.copy()
+    mask = u >= p
+    return x * mask / (1.0 - p)
+
+
+def _fwd_divide_by_p(x, p, u, train):
+    if not train:
+        return x.copy()
+    return x * (u >= p) / p
+
+
+def _fwd_vanilla(x, p, u, train):
+    if not train:
+        return x * (1.0 - p)
+    return x * (u >= p)
+
+
+def _fwd_scales_at_test(x, p, u, train):
+    if not train:
+        return x * (1.0 - p)
+    return x * (u >= p) / (1.0 - p)
+
+
+def _fwd_drops_in_eval(x, p, u, train):
+    return x * (u >= p) / (1.0 - p)
+
+
+def _fwd_keeps_with_p(x, p, u, train):
+    if not train:
+        return x.copy()
+    return x * (u < p) / (1.0 - p)
+
+
+def _fwd_no_scale(x, p, u, train):
+    if not train:
+        return x.copy()
+    return x * (u >= p)
+
+
+def _fwd_in_place(x, p, u, train):
+    if train:
+        x *= (u >= p) / (1.0 - p)
+    return x.copy()
+
+
+def _forward_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+
+    def case(label: str, shape: tuple[int, ...], p: float, train: bool) -> Case:
+        x = np.round(rng.standard_normal(shape) * 1.5, 3)
+        u = rng.random(shape)
+        return Case(label, (x, p, u, train))
+
+    if not hidden:
+        return [
+            case("train mode, p = 0.2, a batch of 4 examples × 6 features", (4, 6), 0.2, True),
+            case("train mode, p = 0.7 (most units dropped)", (3, 8), 0.7, True),
+            case("eval mode, p = 0.3: no mask, no scaling", (5, 4), 0.3, False),
+            case("train mode, p = 0.35, one vector of 10 activations", (10,), 0.35, True),
+        ]
+    return [
+        case("train mode, p = 0.1, shape (6, 5)", (6, 5), 0.1, True),
+        case("train mode, p = 0.6, shape (2, 3, 4)", (2, 3, 4), 0.6, True),
+        case("eval mode, p = 0.8", (4, 7), 0.8, False),
+        case("train mode, p = 0.45, shape (8, 3)", (8, 3), 0.45, True),
+        case("eval mode, p = 0.15, one vector", (9,), 0.15, False),
+    ]
+
+
+register(
+    Exercise(
+        name="ch10_dropout_forward",
+        chapter="10",
+        title="Inverted dropout, forward",
+        signature="dropout_forward(x, p, u, train) -> array like x",
+        hint=(
+            "p is the DROP probability. In train mode keep the entries where u >= p and divide "
+            "by the keep probability: x * (u >= p) / (1 - p). In eval mode return x unchanged "
+            "(a copy): inverted dropout puts all of its scaling at train time."
+        ),
+        solution=dropout_forward,
+        suites={
+            "visible": lambda: _forward_cases(10, hidden=False),
+            "hidden": lambda: _forward_cases(100, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "divides by p",
+                "p is the drop probability; the kept fraction is 1 − p, so divide by (1 − p) to "
+                "keep E[out] = x. Dividing by p is right only when p = 0.5.",
+                _fwd_divide_by_p,
+            ),
+            Mistake(
+                "vanilla instead of inverted",
+                "you wrote the original (vanilla) dropout: no scaling at train time and ×(1 − p) "
+                "at test time. Inverted dropout divides by (1 − p) at train time and leaves eval "
+                "mode untouched.",
+                _fwd_vanilla,
+            ),
+            Mistake(
+                "scales at test time",
+                "your train mode is right, but inverted dropout already corrected the scale "
+                "during training: in eval mode return x as it is, without ×(1 − p).",
+                _fwd_scales_at_test,
+            ),
+            Mistake(
+                "drops in eval mode",
+                "in eval mode (train=False) dropout is switched off: return x, no mask.",
+                _fwd_drops_in_eval,
+            ),
+            Mistake(
+                "keeps with probability p",
+                "the keep mask is u >= p (kept with probability 1 − p); u < p keeps the entries "
+                "that should be dropped.",
+                _fwd_keeps_with_p,
+            ),
+            Mistake(
+                "missing the 1/(1 − p) scale",
+                "without dividing by (1 − p) the expected output in train mode is (1 − p)·x, "
+                "smaller than the eval-mode output x.",
+                _fwd_no_scale,
+            ),
+            Mistake(
+                "modifies x in place",
+                "`x *= mask` changed the caller's activations. Return a new array: "
+                "`return x * mask / (1 - p)`.",
+                _fwd_in_place,
+            ),
+        ),
+        references=("dlnotes.layers:dropout_forward",),
+    )
+)
+
+
+# ============================================================================================
+# ch10_dropout_backward
+# ============================================================================================
+
+
+def dropout_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np.ndarray:
+    """Gradient of inverted dropout: ``dx = dout ⊙ m / (1 - p)`` with ``cache = (m, p)``.
+
+    ``m`` is the boolean keep mask of the forward pass (``u >= p``), same shape as ``dout``;
+    ``p`` the drop probability. The forward pass is linear in ``x`` with the fixed multiplier
+    ``m / (1 - p)``, so the backward pass multiplies by the same thing.
+
+    Defined in chapter 10 (Dropout).
+    """
+    mask, p = cache
+    return dout * mask / (1.0 - p)
+
+
+def _bwd_no_scale(dout, cache):
+    mask, _ = cache
+    return dout * mask
+
+
+def _bwd_dropped_mask(dout, cache):
+    mask, p = cache
+    return dout * ~mask / (1.0 - p)
+
+
+def _bwd_divide_by_p(dout, cache):
+    mask, p = cache
+    return dout * mask / p
+
+
+def _bwd_no_mask(dout, cache):
+    _, p = cache
+    return dout / (1.0 - p)
+
+
+def _bwd_in_place(dout, cache):
+    mask, p = cache
+    dout *= mask / (1.0 - p)
+    return dout.copy()
+
+
+def _backward_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+
+    def case(label: str, shape: tuple[int, ...], p: float) -> Case:
+        dout = np.round(rng.standard_normal(shape), 3)
+        mask = rng.random(shape) >= p
+        return Case(label, (dout, (mask, p)))
+
+    if not hidden:
+        return [
+            case("p = 0.25, dout of shape (4, 5)", (4, 5), 0.25),
+            case("p = 0.6, dout of shape (3, 7)", (3, 7), 0.6),
+            case("p = 0.1, one vector of 12 gradients", (12,), 0.1),
+        ]
+    return [
+        case("p = 0.4, dout of shape (6, 3)", (6, 3), 0.4),
+        case("p = 0.75, dout of shape (2, 4, 3)", (2, 4, 3), 0.75),
+        case("p = 0.05, dout of shape (5, 5)", (5, 5), 0.05),
+        case("p = 0.3, one vector", (9,), 0.3),
+    ]
+
+
+register(
+    Exercise(
+        name="ch10_dropout_backward",
+        chapter="10",
+        title="Inverted dropout, backward",
+        signature="dropout_backward(dout, cache) -> array like dout, where cache = (mask, p)",
+        hint=(
+            "The forward pass multiplied x by mask / (1 − p), a constant once the mask is drawn, "
+            "so the gradient is dout * mask / (1 − p), with the same (keep) mask."
+        ),
+        solution=dropout_backward,
+        suites={
+            "visible": lambda: _backward_cases(11, hidden=False),
+            "hidden": lambda: _backward_cases(110, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "missing the 1/(1 − p) scale",
+                "the forward pass divided by (1 − p), so its derivative does too: "
+                "dx = dout * mask / (1 − p).",
+                _bwd_no_scale,
+            ),
+            Mistake(
+                "uses the dropped units' mask",
+                "gradient flows through the units that were KEPT (mask True), and is zero for "
+                "the dropped ones; ~mask sends it through the wrong ones.",
+                _bwd_dropped_mask,
+            ),
+            Mistake(
+                "divides by p",
+                "p is the drop probability; the forward scale was 1/(1 − p), not 1/p.",
+                _bwd_divide_by_p,
+            ),
+            Mistake(
+                "ignores the mask",
+                "a dropped unit had no effect on the output, so its gradient is zero: multiply "
+                "by the mask as well as by 1/(1 − p).",
+                _bwd_no_mask,
+            ),
+            Mistake(
+                "modifies dout in place",
+                "`dout *= ...` changed the upstream gradient. Return a new array.",
+                _bwd_in_place,
+            ),
+        ),
+        references=("dlnotes.layers:dropout_backward",),
+    )
+)

@@ -1,0 +1,145 @@
+"""Chapter 10 (Dropout): the exercise reference solutions against hand values, the library and
+finite differences; the explorer's mask helper, its unit and the explorer itself."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dlnotes.exercises import ch10 as ex
+from dlnotes.explorers import all_explorers, ch10
+from dlnotes.layers import dropout_backward, dropout_forward
+
+# --------------------------------------------------------------------------------------------
+# the exercise reference solutions
+# --------------------------------------------------------------------------------------------
+
+
+def test_dropout_forward_hand_values():
+    x = np.array([[0.5, -2.0, 1.5], [3.0, -0.25, 0.75]])
+    u = np.array([[0.9, 0.1, 0.3], [0.2, 0.6, 0.05]])
+    # p = 0.25: keep where u >= 0.25, scale by 1/0.75 = 4/3
+    expected = np.array([[0.5 * 4 / 3, 0.0, 1.5 * 4 / 3], [0.0, -0.25 * 4 / 3, 0.0]])
+    np.testing.assert_allclose(ex.dropout_forward(x, 0.25, u, True), expected, rtol=1e-15)
+    out = ex.dropout_forward(x, 0.25, u, False)
+    np.testing.assert_array_equal(out, x)
+    assert out is not x
+
+
+def test_dropout_forward_matches_the_library_and_leaves_x_alone():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(7, 5))
+    u = rng.random(x.shape)
+    before = x.copy()
+    for p in (0.1, 0.3, 0.65):
+        lib, _ = dropout_forward(x, p, "train", mask=(u >= p).astype(float))
+        np.testing.assert_allclose(ex.dropout_forward(x, p, u, True), lib, rtol=1e-15)
+        np.testing.assert_allclose(ex.dropout_forward(x, p, u, False), x, rtol=0)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_dropout_forward_is_unbiased_over_uniform_draws():
+    rng = np.random.default_rng(4)
+    x = np.array([1.2, -0.7, 2.5])
+    p, n = 0.4, 200_000
+    outs = ex.dropout_forward(np.broadcast_to(x, (n, 3)), p, rng.random((n, 3)), True)
+    sigma = np.abs(x) * math.sqrt(p / (1 - p))
+    assert np.all(np.abs(outs.mean(axis=0) - x) < 5 * sigma / math.sqrt(n))
+
+
+def test_dropout_backward_hand_values_and_library():
+    dout = np.array([[1.0, -2.0], [0.5, 4.0]])
+    mask = np.array([[True, False], [True, True]])
+    expected = np.array([[1.0 / 0.7, 0.0], [0.5 / 0.7, 4.0 / 0.7]])
+    np.testing.assert_allclose(ex.dropout_backward(dout, (mask, 0.3)), expected, rtol=1e-15)
+    _, cache = dropout_forward(dout, 0.3, "train", mask=mask.astype(float))
+    np.testing.assert_allclose(
+        ex.dropout_backward(dout, (mask, 0.3)), dropout_backward(dout, cache), rtol=1e-15
+    )
+
+
+def test_dropout_backward_matches_central_differences():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3, 4))
+    u = rng.random(x.shape)
+    dout = rng.normal(size=x.shape)
+    p, eps = 0.35, 1e-6
+
+    def loss(z):
+        return float(np.sum(ex.dropout_forward(z, p, u, True) * dout))
+
+    numeric = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = eps
+        numeric[i] = (loss(x + step) - loss(x - step)) / (2 * eps)
+    analytic = ex.dropout_backward(dout, (u >= p, p))
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# the explorer
+# --------------------------------------------------------------------------------------------
+
+
+def test_keep_mask_repeats_each_block_decision():
+    u = np.array([[0.9, 0.1, 0.5, 0.2]])  # a 2x2 grid of blocks of 2x2 pixels (side 4)
+    mask = ch10.keep_mask(u, 0.3, block=2, side=4).reshape(4, 4)
+    expected = np.array(
+        [[1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0]], dtype=bool
+    )  # kept: blocks 0 and 2 (u >= 0.3)
+    np.testing.assert_array_equal(mask, expected)
+    pixels = ch10.keep_mask(np.array([[0.4, 0.2, 0.7, 0.1]]), 0.3, block=1, side=2)
+    np.testing.assert_array_equal(pixels, [[True, False, True, False]])
+
+
+def test_keep_mask_rejects_wrong_shapes():
+    with pytest.raises(ValueError, match=r"u must have shape \(K, 16\)"):
+        ch10.keep_mask(np.zeros((3, 15)), 0.5, block=7)
+    with pytest.raises(ValueError, match="divisible"):
+        ch10.keep_mask(np.zeros((3, 25)), 0.5, block=5, side=28)
+
+
+def test_sneaker_unit_is_a_positive_sneaker_detector():
+    w, x, name = ch10.sneaker_unit()
+    assert name == "Sneaker" and w.shape == x.shape == (784,)
+    assert w.dtype == np.float64
+    assert w @ x > 5.0  # the sneaker excites its detector
+    assert abs(w.sum()) > 0 and not np.all(w == w[0])
+
+
+def test_unit_output_over_masks_has_the_test_time_mean_and_the_predicted_spread():
+    w, x, _ = ch10.sneaker_unit()
+    rng = np.random.default_rng(0)
+    p = 0.3
+    outs = (ch10.keep_mask(rng.random((10_000, 784)), p, 1) * x) @ w / (1 - p)
+    sd = math.sqrt(p / (1 - p) * np.sum(w**2 * x**2))
+    assert abs(outs.mean() - w @ x) < 5 * sd / math.sqrt(len(outs))
+    assert abs(outs.std() / sd - 1) < 0.04
+
+
+def test_explorer_is_registered():
+    assert ch10.EXPLORERS == ["dropout_masks"]
+    assert all_explorers()["ch10.dropout_masks"] is ch10.dropout_masks
+
+
+@pytest.mark.slow
+def test_explorer_updates_for_every_grouping():
+    explorer = ch10.dropout_masks(n_masks=300)
+    fig, state = explorer.setup()
+    for group in ch10.GROUPS:
+        msg = explorer.update(state, p=0.5, group=group, sample=2)
+        assert group in msg and "std" in msg
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    assert len(explorer.frames("p")) <= 25
+
+
+@pytest.mark.slow
+def test_explorer_static_pages_are_small():
+    explorer = ch10.dropout_masks()
+    for sweep in ("p", "group"):
+        assert len(explorer.static_html(sweep)) < 1_500_000
