@@ -1,0 +1,370 @@
+"""Exercises of chapter 14 (Ensembles and weight averaging).
+
+* ``ch14_ema_update``: ``ema_update(avg_params, params, decay)``, one step of an exponential
+  moving average of a model's weights, returned as new arrays;
+* ``ch14_ensemble_predict``: ``ensemble_predict(logit_list)``, the class an ensemble predicts
+  by averaging its members' softmax probabilities;
+* ``ch14_polyak_average``: ``polyak_average(iterates, start)``, the mean of the iterates from
+  step ``start`` on.
+
+Each exercise is laid out the same way: the reference solution (the function a learner
+writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
+(seeded, non-trivial inputs), then one :func:`register` call.
+
+Defined in chapter 14 (Ensembles and weight averaging).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch14_ema_update
+# ============================================================================================
+
+
+def ema_update(
+    avg_params: list[np.ndarray], params: list[np.ndarray], decay: float
+) -> list[np.ndarray]:
+    """One step of an exponential moving average of weights, as new arrays.
+
+    ``avg_params`` and ``params`` are lists of arrays of matching shapes (one per parameter);
+    returns a new list with, for each pair::
+
+        new_avg = decay * avg + (1 - decay) * param
+
+    Neither input list nor any of its arrays is modified; each result keeps its array's dtype.
+
+    Defined in chapter 14 (Ensembles and weight averaging).
+    """
+    return [decay * avg + (1 - decay) * p for avg, p in zip(avg_params, params)]
+
+
+def _ema_swapped(avg_params, params, decay):
+    return [(1 - decay) * avg + decay * p for avg, p in zip(avg_params, params)]
+
+
+def _ema_in_place(avg_params, params, decay):
+    for avg, p in zip(avg_params, params):
+        avg *= decay
+        avg += (1 - decay) * p
+    return avg_params
+
+
+def _ema_aliasing_params(avg_params, params, decay):
+    out = [p for p in params]  # a new list, but the very same arrays as params
+    for o, avg in zip(out, avg_params):
+        o *= 1 - decay
+        o += decay * avg
+    return out
+
+
+def _ema_only_first(avg_params, params, decay):
+    return [decay * avg_params[0] + (1 - decay) * params[0]]
+
+
+def _param_list(rng: np.random.Generator, shapes: list[tuple[int, ...]], dtype: type):
+    return [rng.normal(0.0, 0.7, shape).astype(dtype) for shape in shapes]
+
+
+def _ema_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    specs: list[tuple[str, list[tuple[int, ...]], float, type]] = [
+        ("a weight matrix (4, 3) and a bias (3,), decay 0.9", [(4, 3), (3,)], 0.9, np.float64),
+        (
+            "a two-layer net's four arrays, decay 0.99",
+            [(5, 6), (6,), (6, 2), (2,)],
+            0.99,
+            np.float64,
+        ),
+        ("float32 weights, decay 0.75", [(3, 3), (3,)], 0.75, np.float32),
+    ]
+    if hidden:
+        specs = [
+            ("one (7, 2) array, decay 0.5", [(7, 2)], 0.5, np.float64),
+            ("a (2, 3, 4) tensor and a (4,) bias, decay 0.95", [(2, 3, 4), (4,)], 0.95, np.float64),
+            ("float32, three arrays, decay 0.999", [(8, 4), (4,), (4, 3)], 0.999, np.float32),
+            ("decay 0.3: the new weights dominate", [(3, 5), (5,)], 0.3, np.float64),
+        ]
+    return [
+        Case(label, (_param_list(rng, shapes, dtype), _param_list(rng, shapes, dtype), decay))
+        for label, shapes, decay, dtype in specs
+    ]
+
+
+register(
+    Exercise(
+        name="ch14_ema_update",
+        chapter="14",
+        title="One step of an EMA of weights",
+        signature="ema_update(avg_params, params, decay) -> list of new arrays",
+        hint=(
+            "For each pair (avg, p) return decay·avg + (1 − decay)·p: the old average keeps the "
+            "large weight `decay`, the current weights get 1 − decay. Build new arrays (a list "
+            "comprehension does); never write into avg_params or params."
+        ),
+        solution=ema_update,
+        suites={
+            "visible": lambda: _ema_cases(14, hidden=False),
+            "hidden": lambda: _ema_cases(140, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "decay and 1 − decay swapped",
+                "your average follows the current weights almost exactly: the old average must "
+                "keep the weight `decay` (close to 1) and the new weights get 1 − decay.",
+                _ema_swapped,
+            ),
+            Mistake(
+                "updated in place",
+                "`avg *= decay; avg += ...` wrote into the caller's avg_params (and returned the "
+                "same arrays). Return new arrays: `decay * avg + (1 - decay) * p`.",
+                _ema_in_place,
+            ),
+            Mistake(
+                "aliasing the params",
+                "your function changed the caller's params: `out = params` is the same list and "
+                "`[p for p in params]` a new list of the same arrays, so writing into it "
+                "overwrote the model's weights with the average. Compute a new array per "
+                "parameter instead.",
+                _ema_aliasing_params,
+            ),
+            Mistake(
+                "only the first array",
+                "return one averaged array per parameter: loop over all pairs of "
+                "zip(avg_params, params).",
+                _ema_only_first,
+            ),
+        ),
+        references=("dlnotes.averages:EMA",),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+)
+
+
+# ============================================================================================
+# ch14_ensemble_predict
+# ============================================================================================
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def ensemble_predict(logit_list: list[np.ndarray]) -> np.ndarray:
+    """Classes predicted by an ensemble that averages its members' probabilities.
+
+    ``logit_list`` holds K arrays of logits, each of shape ``(N, C)`` (member k's scores for N
+    examples and C classes). Each member's logits go through a softmax over classes, the K
+    probability arrays are averaged, and the result is the most probable class of each
+    example: an int array of shape ``(N,)``::
+
+        p̄ = (1/K) Σ_k softmax(z_k),     ŷ_n = argmax_c p̄[n, c]
+
+    Defined in chapter 14 (Ensembles and weight averaging).
+    """
+    probs = [_softmax(np.asarray(z, dtype=np.float64)) for z in logit_list]
+    return np.mean(probs, axis=0).argmax(axis=1)
+
+
+def _ens_average_logits(logit_list):
+    return np.mean(np.asarray(logit_list), axis=0).argmax(axis=1)
+
+
+def _ens_majority_vote(logit_list):
+    votes = np.array([np.asarray(z).argmax(axis=1) for z in logit_list])  # (K, N)
+    n_classes = np.asarray(logit_list[0]).shape[1]
+    return np.array([np.bincount(v, minlength=n_classes).argmax() for v in votes.T])
+
+
+def _ens_wrong_axis(logit_list):
+    probs = [_softmax(np.asarray(z, dtype=np.float64)) for z in logit_list]
+    return np.mean(probs, axis=0).argmax(axis=0)
+
+
+def _ens_softmax_wrong_axis(logit_list):
+    probs = []
+    for z in logit_list:
+        e = np.exp(z - z.max(axis=0, keepdims=True))
+        probs.append(e / e.sum(axis=0, keepdims=True))
+    return np.mean(probs, axis=0).argmax(axis=1)
+
+
+def _member_logits(rng: np.random.Generator, n: int, c: int, k: int) -> list[np.ndarray]:
+    """K members that agree on a shared signal, with per-example confidence that varies a lot.
+
+    Some members are very sure (large logits) on some examples: averaging logits lets them
+    dominate, averaging probabilities caps each vote at 1; both differ from a majority vote.
+    """
+    shared = rng.normal(0.0, 1.0, (n, c))
+    out = []
+    for _ in range(k):
+        scale = np.exp(rng.normal(0.0, 1.2, (n, 1)))  # confidence per example and member
+        out.append(np.round(scale * (shared + rng.normal(0.0, 1.3, (n, c))), 4))
+    return out
+
+
+def _ens_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    sizes = [(40, 4, 3), (60, 10, 5), (25, 3, 4)]
+    if hidden:
+        sizes = [(80, 5, 5), (30, 10, 2), (50, 6, 7), (45, 3, 3)]
+    return [
+        Case(f"K = {k} members, N = {n} examples, C = {c} classes", (_member_logits(rng, n, c, k),))
+        for n, c, k in sizes
+    ]
+
+
+register(
+    Exercise(
+        name="ch14_ensemble_predict",
+        chapter="14",
+        title="Ensemble prediction by averaging probabilities",
+        signature="ensemble_predict(logit_list) -> int array of shape (N,)",
+        hint=(
+            "Turn each member's logits (N, C) into probabilities with a softmax over the class "
+            "axis (axis=1), average the K probability arrays, then take argmax over classes "
+            "(axis=1) for each example."
+        ),
+        solution=ensemble_predict,
+        suites={
+            "visible": lambda: _ens_cases(14, hidden=False),
+            "hidden": lambda: _ens_cases(141, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "averaged logits instead of probabilities",
+                "the inputs are logits: a member with huge logits on an example outvotes all the "
+                "others when logits are averaged. Apply the softmax to each member first, then "
+                "average the probabilities.",
+                _ens_average_logits,
+            ),
+            Mistake(
+                "majority vote",
+                "you counted each member's top class; the ensemble of this chapter averages the "
+                "members' probabilities (a vote throws away how sure each member is).",
+                _ens_majority_vote,
+            ),
+            Mistake(
+                "argmax over the wrong axis",
+                "the averaged probabilities have shape (N, C): the predicted class of each "
+                "example is the argmax over classes, axis=1 (yours has one entry per class).",
+                _ens_wrong_axis,
+            ),
+            Mistake(
+                "softmax over the wrong axis",
+                "the softmax must normalise each example's scores over the classes (axis=1, "
+                "each row sums to 1), not each class over the examples.",
+                _ens_softmax_wrong_axis,
+            ),
+        ),
+        references=("dlnotes.losses:softmax",),
+    )
+)
+
+
+# ============================================================================================
+# ch14_polyak_average
+# ============================================================================================
+
+
+def polyak_average(iterates: np.ndarray, start: int) -> np.ndarray:
+    """The Polyak average of the iterates from step ``start`` on.
+
+    ``iterates`` has shape ``(T, d)`` (row t is x_t); returns the mean of rows
+    ``start, ..., T - 1``, an array of shape ``(d,)``::
+
+        x̄ = (1 / (T - start)) Σ_{t = start}^{T - 1} x_t
+
+    Defined in chapter 14 (Ensembles and weight averaging).
+    """
+    return np.mean(iterates[start:], axis=0)
+
+
+def _polyak_ignores_start(iterates, start):
+    return np.mean(iterates, axis=0)
+
+
+def _polyak_off_by_one(iterates, start):
+    return np.mean(iterates[start + 1 :], axis=0)
+
+
+def _polyak_wrong_axis(iterates, start):
+    return np.mean(iterates[start:], axis=1)
+
+
+def _polyak_last_iterate(iterates, start):
+    return iterates[-1].copy()
+
+
+def _noisy_iterates(rng: np.random.Generator, steps: int, dim: int) -> np.ndarray:
+    """SGD-like iterates: a decay towards a minimum plus noise, so every row differs."""
+    target = rng.normal(0.0, 1.0, dim)
+    x = rng.normal(0.0, 3.0, dim)
+    rows = []
+    for _ in range(steps):
+        x = target + 0.8 * (x - target) + rng.normal(0.0, 0.3, dim)
+        rows.append(x)
+    return np.array(rows)
+
+
+def _polyak_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    sizes = [(30, 2, 10), (50, 3, 20), (12, 4, 0)]
+    if hidden:
+        sizes = [(80, 5, 40), (20, 2, 1), (64, 6, 32), (15, 3, 12)]
+    return [
+        Case(f"T = {t} iterates in d = {d}, start = {s}", (_noisy_iterates(rng, t, d), s))
+        for t, d, s in sizes
+    ]
+
+
+register(
+    Exercise(
+        name="ch14_polyak_average",
+        chapter="14",
+        title="Polyak averaging of the iterates",
+        signature="polyak_average(iterates, start) -> array of shape (d,)",
+        hint=(
+            "Keep the rows from `start` on (iterates[start:], the row `start` included) and "
+            "average them over time, the first axis (axis=0)."
+        ),
+        solution=polyak_average,
+        suites={
+            "visible": lambda: _polyak_cases(14, hidden=False),
+            "hidden": lambda: _polyak_cases(142, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "ignores start",
+                "the early iterates, far from the minimum, drag the mean back: average only the "
+                "rows from `start` on, iterates[start:].",
+                _polyak_ignores_start,
+            ),
+            Mistake(
+                "off by one",
+                "row `start` itself belongs to the average: iterates[start:], not "
+                "iterates[start + 1:].",
+                _polyak_off_by_one,
+            ),
+            Mistake(
+                "averaged over the wrong axis",
+                "rows are steps and columns are coordinates: average over steps (axis=0) to get "
+                "one point of shape (d,).",
+                _polyak_wrong_axis,
+            ),
+            Mistake(
+                "returned the last iterate",
+                "the Polyak average is the mean of the iterates from `start` on, not the final "
+                "iterate.",
+                _polyak_last_iterate,
+            ),
+        ),
+        references=("dlnotes.averages:PolyakAverage",),
+    )
+)
