@@ -1,0 +1,240 @@
+"""Exercises of chapter 13 (Hyperparameter tuning).
+
+* ``ch13_log_uniform``: ``log_uniform(low, high, n, rng)`` draws ``n`` values whose logarithm
+  is uniform, every decade equally likely;
+* ``ch13_coarse_to_fine_bounds``: ``coarse_to_fine_bounds(values, scores, keep_fraction)``, the
+  box around the best trials of a coarse search, where the fine search looks next.
+
+Each exercise is laid out as in chapter 02: the reference solution, the common wrong versions
+(``_name_of_the_mistake``), the visible and hidden cases, then one :func:`register` call.
+
+Defined in chapter 13 (Hyperparameter tuning).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch13_log_uniform
+# ============================================================================================
+
+
+def log_uniform(low: float, high: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` log-uniform draws on ``[low, high]`` (``0 < low < high``), shape ``(n,)``, float64.
+
+    ``u = rng.uniform(ln low, ln high, n)``, returned as ``exp(u)``: the logarithm is uniform, so
+    each decade of ``[low, high]`` gets the same share of the draws. (``10 ** u`` with
+    ``u = rng.uniform(log10 low, log10 high, n)`` gives the same numbers.)
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    return np.exp(rng.uniform(np.log(low), np.log(high), n))
+
+
+def _lu_linear(low, high, n, rng):
+    return rng.uniform(low, high, n)
+
+
+def _lu_log10_then_exp(low, high, n, rng):
+    return np.exp(rng.uniform(np.log10(low), np.log10(high), n))
+
+
+def _lu_ln_then_power10(low, high, n, rng):
+    return 10.0 ** rng.uniform(np.log(low), np.log(high), n)
+
+
+def _lu_bounds_as_exponents(low, high, n, rng):
+    return 10.0 ** rng.uniform(low, high, n)
+
+
+def _lu_log_of_one_bound(low, high, n, rng):
+    return np.exp(rng.uniform(np.log(low), high, n))
+
+
+def _lu_cases(seed: int, hidden: bool) -> list[Case]:
+    bounds = [(1e-4, 1.0, 8), (1e-3, 0.3, 6), (2.0, 500.0, 5), (1e-6, 1e-2, 7)]
+    if hidden:
+        bounds = [(1e-5, 1e-1, 9), (0.5, 20.0, 4), (3e-4, 3e-2, 10), (1e-3, 1.0, 6)]
+    cases = []
+    for i, (low, high, n) in enumerate(bounds):
+        rng = np.random.default_rng(seed + i)
+        cases.append(Case(f"low = {low:g}, high = {high:g}, n = {n}", (low, high, n, rng)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch13_log_uniform",
+        chapter="13",
+        title="Sampling on a log scale",
+        signature="log_uniform(low, high, n, rng) -> array of shape (n,)",
+        hint=(
+            "Draw the exponent, not the value: u = rng.uniform(np.log(low), np.log(high), n), "
+            "then return np.exp(u). Both logs and the inverse must use the same base."
+        ),
+        solution=log_uniform,
+        suites={
+            "visible": lambda: _lu_cases(13, hidden=False),
+            "hidden": lambda: _lu_cases(130, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "uniform in linear space",
+                "rng.uniform(low, high, n) puts 90% of the draws in the top decade of "
+                "[1e-4, 1]. Draw the logarithm uniformly: np.exp(rng.uniform(np.log(low), "
+                "np.log(high), n)).",
+                _lu_linear,
+            ),
+            Mistake(
+                "log10 then exp",
+                "np.log10 and np.exp are not inverses: exp(log10(x)) is not x, so your range is "
+                "wrong. Use np.log with np.exp (or np.log10 with 10 ** u).",
+                _lu_log10_then_exp,
+            ),
+            Mistake(
+                "ln then 10 **",
+                "np.log and 10 ** u are not inverses: 10 ** ln(x) is not x, so your range is "
+                "wrong. Use np.log with np.exp (or np.log10 with 10 ** u).",
+                _lu_ln_then_power10,
+            ),
+            Mistake(
+                "bounds used as exponents",
+                "low and high are the values themselves (e.g. 1e-4 and 1), not their exponents: "
+                "take their logarithms first, u ~ U(ln low, ln high), and return exp(u).",
+                _lu_bounds_as_exponents,
+            ),
+            Mistake(
+                "log of one bound only",
+                "the exponent must run from ln(low) to ln(high): you took the log of one bound "
+                "but not of the other, so the upper end of your range is exp(high), not high.",
+                _lu_log_of_one_bound,
+            ),
+        ),
+        references=("dlnotes.tuning:LogUniform.sample",),
+    )
+)
+
+
+# ============================================================================================
+# ch13_coarse_to_fine_bounds
+# ============================================================================================
+
+
+def coarse_to_fine_bounds(
+    values: np.ndarray, scores: np.ndarray, keep_fraction: float
+) -> np.ndarray:
+    """The box around the best trials of a coarse search, shape ``(d, 2)``: ``[low, high]`` per
+    hyperparameter.
+
+    ``values`` is ``(n, d)`` (trial ``i``'s hyperparameters in row ``i``), ``scores`` ``(n,)``
+    (lower is better). Keep the ``k = ceil(keep_fraction · n)`` trials with the lowest scores;
+    row ``j`` of the result is the smallest and the largest kept value of hyperparameter ``j``.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    k = math.ceil(keep_fraction * len(scores))
+    best = np.argsort(scores)[:k]
+    kept = values[best]
+    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+
+
+def _ctf_worst(values, scores, keep_fraction):
+    k = math.ceil(keep_fraction * len(scores))
+    kept = values[np.argsort(scores)[::-1][:k]]
+    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+
+
+def _ctf_floor(values, scores, keep_fraction):
+    k = max(1, int(keep_fraction * len(scores)))
+    kept = values[np.argsort(scores)[:k]]
+    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+
+
+def _ctf_all_trials(values, scores, keep_fraction):
+    return np.stack([values.min(axis=0), values.max(axis=0)], axis=1)
+
+
+def _ctf_transposed(values, scores, keep_fraction):
+    k = math.ceil(keep_fraction * len(scores))
+    kept = values[np.argsort(scores)[:k]]
+    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=0)
+
+
+def _ctf_first_rows(values, scores, keep_fraction):
+    k = math.ceil(keep_fraction * len(scores))
+    kept = values[:k]
+    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+
+
+def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    shapes = [(10, 2, 0.25), (12, 3, 0.2), (7, 2, 0.5), (20, 4, 0.1)]
+    if hidden:
+        shapes = [(15, 3, 0.3), (9, 2, 0.25), (30, 2, 0.15), (11, 5, 0.4)]
+    cases = []
+    for n, d, frac in shapes:
+        values = rng.uniform(-4.0, 1.0, (n, d)).round(3)
+        # the score depends on the first hyperparameter mostly, plus noise: a realistic search
+        scores = (values[:, 0] + 2.0) ** 2 + 0.3 * rng.standard_normal(n)
+        cases.append(
+            Case(f"n = {n} trials, d = {d}, keep_fraction = {frac}", (values, scores, frac))
+        )
+    return cases
+
+
+register(
+    Exercise(
+        name="ch13_coarse_to_fine_bounds",
+        chapter="13",
+        title="Coarse to fine: where to search next",
+        signature="coarse_to_fine_bounds(values, scores, keep_fraction) -> array of shape (d, 2)",
+        hint=(
+            "k = math.ceil(keep_fraction * n); np.argsort(scores)[:k] are the k lowest scores; "
+            "take those rows of values and stack their column minima and maxima side by side, "
+            "np.stack([lo, hi], axis=1)."
+        ),
+        solution=coarse_to_fine_bounds,
+        suites={
+            "visible": lambda: _ctf_cases(131, hidden=False),
+            "hidden": lambda: _ctf_cases(1313, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "kept the worst trials",
+                "lower scores are better: np.argsort sorts ascending, so the best trials are "
+                "np.argsort(scores)[:k], not the last k.",
+                _ctf_worst,
+            ),
+            Mistake(
+                "rounded k down",
+                "keep k = ceil(keep_fraction · n) trials (math.ceil), not int(...), which rounds "
+                "down and drops a trial when keep_fraction · n is not whole.",
+                _ctf_floor,
+            ),
+            Mistake(
+                "bounds of all trials",
+                "your box covers every trial, so the fine search would look everywhere again: "
+                "keep only the best k rows before taking min and max.",
+                _ctf_all_trials,
+            ),
+            Mistake(
+                "shape (2, d) instead of (d, 2)",
+                "one row per hyperparameter, [low, high] in it: stack with axis=1 "
+                "(np.stack([lo, hi], axis=1)), not axis=0.",
+                _ctf_transposed,
+            ),
+            Mistake(
+                "first k trials, not the best",
+                "the first k rows are the first k trials run, not the best ones: sort by score "
+                "with np.argsort(scores) first.",
+                _ctf_first_rows,
+            ),
+        ),
+        references=("dlnotes.tuning:narrow_space",),
+    )
+)

@@ -1,0 +1,649 @@
+"""Hyperparameter search: search spaces, random and grid search over processes, results.
+
+A **search space** maps each hyperparameter's name to a distribution::
+
+    space = {"lr": LogUniform(1e-4, 1e-1), "hidden": Choice([32, 64, 128])}
+
+* :class:`LogUniform` ``(low, high)``: ``exp(U(ln low, ln high))``, every decade equally likely
+  (learning rates, weight decay, ``1 − β`` of an average);
+* :class:`Uniform` ``(low, high)``: ``U(low, high)`` (dropout probability, a mixing weight);
+* :class:`Choice` ``(options)``: one of a few values, equally likely (widths, activations).
+
+:func:`random_search` draws ``n_trials`` configurations with :func:`sample_config`,
+:func:`grid_search` takes every point of a grid; both call ``objective(config, seed)`` once per
+trial and return a :class:`Results` table sorted best first. Trials run in parallel processes
+with joblib (``n_jobs``), and scale out to a cluster through a joblib backend (``backend=``).
+
+Reproducibility: trial ``i`` draws its configuration and its ``seed`` from the ``i``-th child of
+``np.random.SeedSequence(seed)``, never from a shared stream, so the result does not depend on
+the order in which the trials finish, on ``n_jobs`` or on the backend.
+
+Defined in chapter 13 (Hyperparameter tuning).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import numbers
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlnotes._validate import check_scalar
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "Choice",
+    "LogUniform",
+    "Results",
+    "Uniform",
+    "grid_points",
+    "grid_search",
+    "narrow_space",
+    "plot_results",
+    "random_search",
+    "sample_config",
+    "toy_objective",
+    "trial_seeds",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Distributions
+# --------------------------------------------------------------------------------------------
+
+
+def _check_bounds(kind: str, low: Any, high: Any, *, positive: bool) -> None:
+    lo = check_scalar(f"{kind}.low", low, low=0.0 if positive else None, low_inclusive=False)
+    hi = check_scalar(f"{kind}.high", high)
+    if not hi > lo:
+        raise ValueError(f"{kind} needs low < high, got low={low!r}, high={high!r}")
+
+
+@dataclass(frozen=True)
+class LogUniform:
+    """Log-uniform on ``[low, high]`` (``0 < low < high``): ``exp(u)``, ``u ~ U(ln low, ln high)``.
+
+    Every decade gets the same share of samples: for ``LogUniform(1e-4, 1)`` a quarter of the
+    draws fall in each of ``[1e-4, 1e-3]``, ..., ``[0.1, 1]``. ``grid(n)`` is ``np.geomspace``.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        _check_bounds("LogUniform", self.low, self.high, positive=True)
+
+    def sample(self, rng: np.random.Generator) -> float:
+        """One draw, a Python float."""
+        return float(np.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+
+    def grid(self, n: int) -> list[float]:
+        """``n`` geometrically spaced values from ``low`` to ``high`` (both included)."""
+        return [float(v) for v in np.geomspace(self.low, self.high, n)]
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """Uniform on ``[low, high]``; ``grid(n)`` is ``np.linspace``.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        _check_bounds("Uniform", self.low, self.high, positive=False)
+
+    def sample(self, rng: np.random.Generator) -> float:
+        """One draw, a Python float."""
+        return float(rng.uniform(self.low, self.high))
+
+    def grid(self, n: int) -> list[float]:
+        """``n`` evenly spaced values from ``low`` to ``high`` (both included)."""
+        return [float(v) for v in np.linspace(self.low, self.high, n)]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of ``options`` (a non-empty sequence), each with probability ``1/len(options)``.
+
+    ``grid(n)`` ignores ``n``: a grid takes every option.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+
+    options: Sequence[Any]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.options, (str, bytes)) or not isinstance(self.options, Sequence):
+            raise TypeError(f"Choice.options must be a list or tuple, got {self.options!r}")
+        if len(self.options) == 0:
+            raise ValueError("Choice.options must not be empty, got []")
+        object.__setattr__(self, "options", tuple(self.options))
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        """One of the options."""
+        return self.options[int(rng.integers(len(self.options)))]
+
+    def grid(self, n: int) -> list[Any]:
+        """Every option, in order."""
+        return list(self.options)
+
+
+Distribution = LogUniform | Uniform | Choice
+
+
+def _check_space(space: Any) -> dict[str, Distribution]:
+    if not isinstance(space, Mapping):
+        raise TypeError(f"space must be a dict name -> distribution, got {type(space).__name__}")
+    if len(space) == 0:
+        raise ValueError("space must name at least one hyperparameter, got {}")
+    for name, dist in space.items():
+        if not isinstance(name, str):
+            raise TypeError(f"space keys must be strings, got {name!r}")
+        if not isinstance(dist, (LogUniform, Uniform, Choice)):
+            raise TypeError(
+                f"space[{name!r}] must be a LogUniform, Uniform or Choice, got {dist!r}"
+            )
+    return dict(space)
+
+
+def sample_config(space: Mapping[str, Distribution], rng: np.random.Generator) -> dict[str, Any]:
+    """One configuration ``{name: value}``: a draw from each distribution of ``space``, in order.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    space = _check_space(space)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a np.random.Generator, got {type(rng).__name__}")
+    return {name: dist.sample(rng) for name, dist in space.items()}
+
+
+def grid_points(space: Mapping[str, Distribution], n_per_axis: int) -> list[dict[str, Any]]:
+    """Every configuration of the grid: ``n_per_axis`` values per continuous axis, all options of
+    a :class:`Choice`; the product in ``space`` order (the last name varies fastest).
+
+    With ``d`` continuous axes that is ``n_per_axis ** d`` points, yet only ``n_per_axis``
+    distinct values of each hyperparameter.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    space = _check_space(space)
+    n = int(check_scalar("n_per_axis", n_per_axis, low=1, integer=True))
+    axes = [dist.grid(n) for dist in space.values()]
+    return [dict(zip(space, values)) for values in itertools.product(*axes)]
+
+
+# --------------------------------------------------------------------------------------------
+# Seeds
+# --------------------------------------------------------------------------------------------
+
+
+def trial_seeds(seed: int, n_trials: int) -> list[tuple[np.random.Generator, int]]:
+    """For each trial ``i``: a generator for its configuration and an int seed for its objective.
+
+    Both come from child ``i`` of ``np.random.SeedSequence(seed)`` (``.spawn(n_trials)``), which
+    is split in two again, so trial ``i`` gets the same numbers whatever ran before it or beside
+    it: the basis of "parallel equals serial".
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    seed = int(check_scalar("seed", seed, low=0, integer=True))
+    n = int(check_scalar("n_trials", n_trials, low=1, integer=True))
+    out = []
+    for child in np.random.SeedSequence(seed).spawn(n):
+        config_seq, objective_seq = child.spawn(2)
+        out.append(
+            (np.random.default_rng(config_seq), int(objective_seq.generate_state(1, np.uint32)[0]))
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+def _is_scalar(v: Any) -> bool:
+    return isinstance(v, (numbers.Number, str, np.generic)) and not isinstance(v, complex)
+
+
+class Results:
+    """The table of a search: one row (a dict) per trial, **sorted best first**.
+
+    A row holds ``trial`` (its index), ``seed`` (given to the objective), the configuration and
+    what the objective returned (the number under ``metric``, or every key of a returned dict).
+    Failed runs (a NaN metric) sort last; ties keep trial order. ``seconds[i]`` is trial ``i``'s
+    wall time, kept apart from the rows so two runs of the same search compare equal.
+
+    ``best`` is the first row; ``column(name)`` an array over rows; ``to_markdown()`` a table.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        metric: str,
+        mode: str = "min",
+        space: Mapping[str, Distribution] | None = None,
+        seconds: Sequence[float] = (),
+    ) -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        for row in rows:
+            if metric not in row:
+                raise ValueError(f"every row needs the metric {metric!r}; got keys {list(row)}")
+        self.metric = metric
+        self.mode = mode
+        self.space = dict(space) if space is not None else {}
+        self.seconds = [float(s) for s in seconds]
+        sign = 1.0 if mode == "min" else -1.0
+
+        def key(item: tuple[int, Mapping[str, Any]]) -> tuple[bool, float, int]:
+            value = float(item[1][metric])
+            bad = not math.isfinite(value)
+            return (bad, 0.0 if bad else sign * value, int(item[1].get("trial", item[0])))
+
+        self.rows: list[dict[str, Any]] = [dict(r) for _, r in sorted(enumerate(rows), key=key)]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self.rows[i]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Results):
+            return NotImplemented
+        return (self.metric, self.mode, self.rows) == (other.metric, other.mode, other.rows)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def best(self) -> dict[str, Any]:
+        """The best row (lowest metric for ``mode="min"``)."""
+        if not self.rows:
+            raise ValueError("an empty Results has no best row")
+        return self.rows[0]
+
+    @property
+    def params(self) -> list[str]:
+        """The hyperparameter names (the search space's keys)."""
+        return list(self.space)
+
+    def column(self, name: str) -> np.ndarray:
+        """The values of ``name`` over the rows (best first), as an array."""
+        if self.rows and name not in self.rows[0]:
+            raise KeyError(f"no column {name!r}; columns are {list(self.rows[0])}")
+        return np.array([row[name] for row in self.rows])
+
+    def top(self, fraction: float) -> Results:
+        """The best ``ceil(fraction · n)`` rows (at least one) as a new :class:`Results`."""
+        fraction = check_scalar("fraction", fraction, low=0.0, high=1.0, low_inclusive=False)
+        k = max(1, math.ceil(fraction * len(self.rows)))
+        return Results(self.rows[:k], metric=self.metric, mode=self.mode, space=self.space)
+
+    def to_markdown(
+        self, columns: Sequence[str] | None = None, *, max_rows: int | None = None, fmt: str = ".3g"
+    ) -> str:
+        """A Markdown table (best first); non-scalar columns (curves) are left out by default."""
+        if not self.rows:
+            return "(no trials)"
+        if columns is None:
+            columns = [k for k, v in self.rows[0].items() if _is_scalar(v)]
+        rows = self.rows if max_rows is None else self.rows[:max_rows]
+
+        def cell(v: Any) -> str:
+            if isinstance(v, (float, np.floating)):
+                return f"{float(v):{fmt}}"
+            return str(v)
+
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(cell(r[c]) for c in columns) + " |" for r in rows]
+        if len(rows) < len(self.rows):
+            lines.append(f"\n({len(self.rows) - len(rows)} more rows)")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown(max_rows=20)
+
+    def __repr__(self) -> str:
+        best = {k: v for k, v in self.best.items() if _is_scalar(v)} if self.rows else {}
+        return f"Results({len(self.rows)} trials, {self.mode} {self.metric}, best={best})"
+
+
+def narrow_space(
+    results: Results,
+    keep_fraction: float = 0.25,
+    *,
+    space: Mapping[str, Distribution] | None = None,
+) -> dict[str, Distribution]:
+    """Coarse to fine: the smallest box of the same kind around the best trials.
+
+    Keeps the best ``ceil(keep_fraction · n)`` trials; each :class:`LogUniform`/:class:`Uniform`
+    becomes ``[min, max]`` of the kept values (a log-uniform stays log-uniform), each
+    :class:`Choice` keeps the options that appear among them. When all kept values coincide the
+    old bounds are kept.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    space = _check_space(space if space is not None else results.space)
+    kept = results.top(keep_fraction)
+    new: dict[str, Distribution] = {}
+    for name, dist in space.items():
+        values = [row[name] for row in kept]
+        if isinstance(dist, Choice):
+            new[name] = Choice([o for o in dist.options if o in values])
+            continue
+        lo, hi = float(min(values)), float(max(values))
+        if not hi > lo:
+            new[name] = dist
+        elif isinstance(dist, LogUniform):
+            new[name] = LogUniform(lo, hi)
+        else:
+            new[name] = Uniform(lo, hi)
+    return new
+
+
+# --------------------------------------------------------------------------------------------
+# Running trials
+# --------------------------------------------------------------------------------------------
+
+
+def _one_trial(
+    objective: Callable[[dict[str, Any], int], Any], config: dict[str, Any], seed: int, metric: str
+) -> tuple[dict[str, Any], float]:
+    start = time.perf_counter()
+    out = objective(dict(config), seed)
+    seconds = time.perf_counter() - start
+    if isinstance(out, Mapping):
+        if metric not in out:
+            raise ValueError(
+                f"the objective returned a dict without the metric {metric!r}: keys {list(out)}"
+            )
+        metrics = dict(out)
+    else:
+        metrics = {metric: out}
+    value = metrics[metric]
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.generic)):
+        raise TypeError(
+            f"the objective must return a number or a dict with a number under {metric!r}, "
+            f"got {value!r}"
+        )
+    metrics[metric] = float(value)
+    return metrics, seconds
+
+
+def _show_progress(progress: bool | None) -> bool:
+    if progress is not None:
+        return bool(progress)
+    if "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("DLNOTES_STATIC_SITE"):
+        return False
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return tty or "ipykernel" in sys.modules
+
+
+@contextlib.contextmanager
+def _backend(backend: str | None, n_jobs: int) -> Iterator[None]:
+    if backend is None:
+        yield
+        return
+    try:
+        from joblib import parallel_config
+    except ImportError:  # joblib < 1.3
+        from joblib import parallel_backend
+
+        with parallel_backend(backend, n_jobs=n_jobs):
+            yield
+        return
+    with parallel_config(backend=backend, n_jobs=n_jobs):
+        yield
+
+
+def _run(
+    objective: Callable[[dict[str, Any], int], Any],
+    configs: list[dict[str, Any]],
+    seeds: list[int],
+    *,
+    metric: str,
+    mode: str,
+    space: dict[str, Distribution],
+    n_jobs: int,
+    backend: str | None,
+    progress: bool | None,
+    desc: str,
+) -> Results:
+    if not callable(objective):
+        raise TypeError(f"objective must be callable f(config, seed), got {objective!r}")
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a string, got {metric!r}")
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+    n_jobs = int(check_scalar("n_jobs", n_jobs, integer=True))
+    if n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive int or -1 (all cores), got {n_jobs}")
+    if backend is not None and not isinstance(backend, str):
+        raise TypeError(f"backend must be a joblib backend name or None, got {backend!r}")
+    bar = None
+    if _show_progress(progress):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(configs), desc=desc, unit="trial")
+    outs: list[tuple[dict[str, Any], float]] = []
+    try:
+        if n_jobs == 1 and backend is None:
+            for config, s in zip(configs, seeds):
+                outs.append(_one_trial(objective, config, s, metric))
+                if bar is not None:
+                    bar.update(1)
+        else:
+            from joblib import Parallel, delayed
+
+            with _backend(backend, n_jobs):
+                calls = (
+                    delayed(_one_trial)(objective, c, s, metric) for c, s in zip(configs, seeds)
+                )
+                try:
+                    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+                except TypeError:  # joblib < 1.3: no generator, no live progress
+                    parallel = Parallel(n_jobs=n_jobs)
+                for out in parallel(calls):  # results come back in trial order
+                    outs.append(out)
+                    if bar is not None:
+                        bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    rows = []
+    for i, (config, s, (metrics, _)) in enumerate(zip(configs, seeds, outs)):
+        rows.append({"trial": i, "seed": s, **config, **metrics})
+    return Results(rows, metric=metric, mode=mode, space=space, seconds=[t for _, t in outs])
+
+
+_SEARCH_DOC = """
+    ``objective(config, seed)`` trains/evaluates one configuration (``config`` a dict
+    ``{name: value}``, ``seed`` an int for its own randomness) and returns a number (stored under
+    ``metric``) or a dict of numbers and curves containing ``metric``. It must be a module-level
+    function (or ``functools.partial`` of one) or a function defined in a notebook, so that
+    joblib can send it to worker processes.
+
+    ``n_jobs`` processes run trials at once (``-1``: one per core). ``backend`` picks where:
+    ``None`` is joblib's default (``"loky"``, local processes); ``"threading"`` suits objectives
+    that release the GIL; ``"dask"`` runs on a Dask cluster once a ``dask.distributed.Client``
+    exists, and ``"ray"`` on a Ray cluster after ``ray.util.joblib.register_ray()``. The call is
+    wrapped in ``joblib.parallel_config(backend=backend, n_jobs=n_jobs)``, so every backend gives
+    the same rows: each trial's configuration and seed come from :func:`trial_seeds`.
+
+    ``progress`` shows a tqdm bar (default: in a terminal or a notebook, not under pytest or in
+    the website build). Returns a :class:`Results` sorted best first (``mode="min"``: the lowest
+    ``metric`` wins, ``"max"``: the highest).
+"""
+
+
+def random_search(
+    objective: Callable[[dict[str, Any], int], Any],
+    space: Mapping[str, Distribution],
+    n_trials: int,
+    seed: int = 0,
+    *,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    progress: bool | None = None,
+    metric: str = "score",
+    mode: str = "min",
+) -> Results:
+    """Random search: ``n_trials`` configurations drawn independently from ``space``.
+
+    Trial ``i`` gets ``config_i = sample_config(space, rng_i)`` and ``seed_i`` from
+    :func:`trial_seeds` ``(seed, n_trials)[i]``, so ``n_jobs`` never changes the result.
+    """
+    space = _check_space(space)
+    pairs = trial_seeds(seed, n_trials)
+    configs = [sample_config(space, rng) for rng, _ in pairs]
+    return _run(
+        objective,
+        configs,
+        [s for _, s in pairs],
+        metric=metric,
+        mode=mode,
+        space=space,
+        n_jobs=n_jobs,
+        backend=backend,
+        progress=progress,
+        desc="random search",
+    )
+
+
+def grid_search(
+    objective: Callable[[dict[str, Any], int], Any],
+    space: Mapping[str, Distribution],
+    n_per_axis: int,
+    seed: int = 0,
+    *,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    progress: bool | None = None,
+    metric: str = "score",
+    mode: str = "min",
+) -> Results:
+    """Grid search: every point of :func:`grid_points` ``(space, n_per_axis)``.
+
+    Point ``i`` of the grid is trial ``i`` and gets ``seed_i`` from :func:`trial_seeds`.
+    """
+    space = _check_space(space)
+    configs = grid_points(space, n_per_axis)
+    pairs = trial_seeds(seed, len(configs))
+    return _run(
+        objective,
+        configs,
+        [s for _, s in pairs],
+        metric=metric,
+        mode=mode,
+        space=space,
+        n_jobs=n_jobs,
+        backend=backend,
+        progress=progress,
+        desc="grid search",
+    )
+
+
+_DEFINED = "\n    Defined in chapter 13 (Hyperparameter tuning).\n    "
+random_search.__doc__ = (random_search.__doc__ or "").rstrip() + "\n" + _SEARCH_DOC + _DEFINED
+grid_search.__doc__ = (grid_search.__doc__ or "").rstrip() + "\n" + _SEARCH_DOC + _DEFINED
+
+
+# --------------------------------------------------------------------------------------------
+# A synthetic objective and a plot
+# --------------------------------------------------------------------------------------------
+
+
+def toy_objective(
+    config: Mapping[str, Any], seed: int = 0, *, x_star: float = 0.62, width: float = 0.06
+) -> Any:
+    """A 2-D loss on the unit square where only ``x`` matters much.
+
+    ``loss(x, y) = 1 − exp(−(x − x*)² / (2 w²)) + 0.02 (y − 0.5)²``: a narrow valley at
+    ``x = x*`` (width ``w``), nearly flat along ``y``. ``config`` holds ``"x"`` and ``"y"``
+    (numbers, or arrays of one shape: the loss is then an array of that shape); ``seed`` is
+    unused (the loss is deterministic). Minimum ``0`` at ``(x*, 0.5)``.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    x, y = np.asarray(config["x"], dtype=float), np.asarray(config["y"], dtype=float)
+    loss = 1.0 - np.exp(-((x - x_star) ** 2) / (2 * width**2)) + 0.02 * (y - 0.5) ** 2
+    return float(loss) if loss.ndim == 0 else loss
+
+
+def plot_results(
+    results: Results,
+    x: str,
+    y: str | None = None,
+    *,
+    ax: Axes | None = None,
+    log: bool | None = None,
+    color: str | None = None,
+    label: str = "trials",
+) -> Axes:
+    """Scatter a search: ``metric`` against hyperparameter ``x``, or ``x`` against ``y`` coloured
+    by the metric; the best trial is ringed in black.
+
+    Log axes are used for :class:`LogUniform` hyperparameters (``log=`` overrides, for ``x``);
+    ``color`` and ``label`` style the trials' points in the one-hyperparameter plot.
+    Returns the axes (a new figure when ``ax`` is None).
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    import matplotlib.pyplot as plt
+
+    from dlnotes.plots import COLORS
+
+    if not isinstance(results, Results):
+        raise TypeError(f"results must be a Results, got {type(results).__name__}")
+    if len(results) == 0:
+        raise ValueError("results has no trials to plot")
+    for name in (x, y):
+        if name is not None and name not in results.rows[0]:
+            raise KeyError(f"no column {name!r}; columns are {list(results.rows[0])}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.6))
+    score = results.column(results.metric).astype(float)
+    xs = results.column(x)
+    log_x = isinstance(results.space.get(x), LogUniform) if log is None else log
+    if y is None:
+        ax.scatter(xs, score, s=22, color=color or COLORS["gd"], alpha=0.85, label=label)
+        ax.scatter([xs[0]], [score[0]], s=90, facecolors="none", edgecolors="k", label="best")
+        ax.set_ylabel(results.metric)
+    else:
+        ys = results.column(y)
+        points = ax.scatter(xs, ys, c=score, s=26, cmap="viridis_r")
+        ax.scatter([xs[0]], [ys[0]], s=110, facecolors="none", edgecolors="k", label="best")
+        ax.figure.colorbar(points, ax=ax, label=results.metric)
+        ax.set_ylabel(y)
+        if isinstance(results.space.get(y), LogUniform):
+            ax.set_yscale("log")
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(x)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
