@@ -18,6 +18,7 @@ from dlnotes import zoo
 from dlnotes.data import load_fashion_mnist_subset
 from dlnotes.model import mlp
 from dlnotes.optim import SGD
+from dlnotes.zoo import transfer
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "fashion5_mlp"
@@ -193,24 +194,38 @@ def test_make_zoo_reproduces_the_shipped_weights(tmp_path, name):
     NAME = name
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     script = str(ROOT / "tools" / "make_zoo.py")
-    out = subprocess.run(
-        [sys.executable, script, "--model", NAME, "--no-sweep", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=600,
-    )
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+
+    def make_zoo(out_dir):
+        out = subprocess.run(
+            [sys.executable, script, "--model", NAME, "--no-sweep", "--out", str(out_dir)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            timeout=600,
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    report = make_zoo(tmp_path)
+    # On one machine the run is bit-reproducible, whatever its CPU.
+    assert make_zoo(tmp_path / "again")["sha256"] == report["sha256"]
     meta = zoo.info(NAME)
-    assert abs(report["source_test_accuracy"] - meta["source_test_accuracy"]) <= 0.005
     fresh = mlp(meta["architecture"], seed=1).load(tmp_path / f"{NAME}.npz")
     shipped = zoo.load(NAME)
-    same_stack = (np.__version__, platform.machine()) == (
+    # Any machine: the recipe reproduces the model's quality and nearly all of its predictions
+    # (another CPU's BLAS kernels round differently, and 20 epochs amplify that a little).
+    assert abs(report["source_test_accuracy"] - meta["source_test_accuracy"]) <= 0.01
+    _, _, X_test, _ = (
+        transfer.source_task() if NAME == "fashion5_mlp" else load_fashion_mnist_subset()
+    )
+    agree = np.mean(fresh.predict(X_test).argmax(axis=1) == shipped.predict(X_test).argmax(axis=1))
+    assert agree > 0.9, f"fresh and shipped {NAME} agree on only {agree:.1%} of the test images"
+    same_stack = (np.__version__, platform.machine(), report["blas"]) == (
         meta["made_with"]["numpy"],
         meta["made_with"]["machine"],
+        meta["made_with"].get("blas"),
     )
-    if same_stack:  # one BLAS thread, same numpy and CPU family: bit-identical
+    if same_stack:  # one BLAS thread, same numpy and BLAS kernels: bit-identical
         assert report["sha256"] == meta["sha256"]
         for a, b in zip(fresh.params, shipped.params):
             np.testing.assert_array_equal(a, b)

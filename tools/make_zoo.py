@@ -1,6 +1,8 @@
 """Pretrain the model zoo's weights (``dlnotes/zoo/*.npz``) reproducibly; print checksums.
 
-Usage (one BLAS thread makes the run bit-reproducible on a given machine and numpy)::
+Usage (one BLAS thread makes the run bit-reproducible for a given numpy and BLAS kernel set;
+another CPU model can make OpenBLAS pick other kernels, and then the weights differ in the last
+bits and training drifts a little: the report records the kernel set as ``blas``)::
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python tools/make_zoo.py            # all, + sweeps
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python tools/make_zoo.py --model fashion10_mlp \
@@ -167,6 +169,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return reports
 
 
+def blas_kernel() -> str:
+    """The BLAS library and the CPU kernel set it chose, e.g. ``"openblas 0.3.31 Haswell"``.
+
+    Bit-identical weights need this to match, not only numpy and the machine type: OpenBLAS
+    picks its kernels (and so the order of its floating-point sums) by CPU model.
+    """
+    from threadpoolctl import threadpool_info
+
+    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not blas:
+        return "unknown"
+    info = blas[0]
+    return f"{info['internal_api']} {info.get('version')} {info.get('architecture')}"
+
+
 def make(name: str, out: Path, *, sweep_too: bool = True) -> dict[str, Any]:
     """Pretrain ``name``, save it (and its sweep) in ``out``; print and return a JSON report."""
     start = time.perf_counter()
@@ -181,6 +198,7 @@ def make(name: str, out: Path, *, sweep_too: bool = True) -> dict[str, Any]:
         "source_test_accuracy": acc,
         "numpy": np.__version__,
         "machine": platform.machine(),
+        "blas": blas_kernel(),
         "pretrain_seconds": round(time.perf_counter() - start, 1),
     }
     if sweep_too:
