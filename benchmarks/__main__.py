@@ -3,6 +3,7 @@
 python -m benchmarks            # all benchmarks
 python -m benchmarks --quick    # smaller sizes, for a smoke test
 python -m benchmarks optim mlp  # only these
+python -m benchmarks --publish  # all, and refresh benchmarks/published.md (book: Performance)
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import platform
 import sys
 import time
@@ -37,7 +39,15 @@ def main(argv: list[str]) -> int:
     ap.add_argument("only", nargs="*", help="benchmark names (bench_<name>.py); default all")
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument("--out", default=str(HERE / "report"), help="report path without suffix")
+    ap.add_argument(
+        "--publish",
+        action="store_true",
+        help="also write benchmarks/published.md, the tables the book's Performance page shows "
+        "(needs a full run of every benchmark)",
+    )
     args = ap.parse_args(argv)
+    if args.publish and (args.quick or args.only):
+        ap.error("--publish needs a full run of every benchmark (no --quick, no names)")
     names = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
     if args.only:
         unknown = set(args.only) - set(names)
@@ -59,18 +69,39 @@ def main(argv: list[str]) -> int:
         "platform": platform.platform(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "quick": args.quick,
+        "cpu": f"{cpu_name()}, {os.cpu_count()} cores",
     }
     out = Path(args.out)
     out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    md = [
-        f"# Benchmark report\n\n{meta['date']}, Python {meta['python']}, {meta['platform']}"
+    header = (
+        f"{meta['date']}, Python {meta['python']}, {meta['platform']}, {meta['cpu']}"
         f"{' (quick)' if args.quick else ''}\n"
-    ]
+    )
+    body = []
     for res in results.values():
-        md += [f"\n## {res['title']}\n", res.get("notes", "") + "\n", table(res["rows"])]
-    out.with_suffix(".md").write_text("\n".join(md))
+        body += [f"\n## {res['title']}\n", res.get("notes", "") + "\n", table(res["rows"])]
+    out.with_suffix(".md").write_text("\n".join([f"# Benchmark report\n\n{header}", *body]))
     print(f"[bench] wrote {out.with_suffix('.md')} and {out.with_suffix('.json')}")
+    if args.publish:
+        published = HERE / "published.md"
+        text = "\n".join([f"Measured {header}", *body]).replace("\n## ", "\n### ")
+        published.write_text(
+            "<!-- Written by `python3 tasks.py bench --publish`; shown in book/performance.md -->\n"
+            + text
+        )
+        print(f"[bench] wrote {published} (commit it)")
     return 0
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

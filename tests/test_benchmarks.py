@@ -1,0 +1,61 @@
+"""The benchmark command runs (small sizes) and writes a report with the ratio columns.
+
+Performance itself is measured by ``python3 tasks.py bench``, never asserted here: a timed
+test fails when the machine is busy, not when the code is slow.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+@pytest.mark.slow
+def test_quick_benchmarks_write_a_report(tmp_path):
+    out = tmp_path / "report"
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "optim", "mlp", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert set(report["results"]) == {"optim", "mlp"}
+    assert report["meta"]["quick"] is True and "cores" in report["meta"]["cpu"]
+    optim = {r["implementation"]: r for r in report["results"]["optim"]["rows"]}
+    adam = optim["dlnotes Adam"]
+    assert float(adam["ms / step"]) > 0 and float(adam["x floor"]) > 0
+    if HAS_TORCH:
+        assert float(adam["x torch foreach"]) > 0
+    else:
+        assert adam["x torch foreach"] == "not installed"
+    mlp = {r["implementation"]: r for r in report["results"]["mlp"]["rows"]}
+    assert float(mlp["dlnotes float32"]["seconds per epoch"]) > 0
+    md = out.with_suffix(".md").read_text()
+    assert "## " in md and "| dlnotes Adam |" in md
+
+
+def test_publish_refuses_a_partial_run():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--publish", "optim"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and "--publish needs a full run" in done.stderr
+
+
+def test_the_performance_page_shows_the_published_numbers():
+    page = (ROOT / "book" / "performance.md").read_text()
+    assert "```{include} ../benchmarks/published.md" in page
+    assert (ROOT / "benchmarks" / "published.md").read_text().startswith("<!-- Written by")
