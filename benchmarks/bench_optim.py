@@ -5,8 +5,9 @@
 
 The floor is the time to move the bytes an update must read and write, at the copy bandwidth
 measured in the same run: Adam reads x, g, m, v and writes x, m, v (7 arrays), SGD with
-momentum reads x, g, b and writes x, b (5 arrays). Target: dlnotes Adam no slower than torch's
-foreach Adam (ratio <= 1).
+momentum reads x, g, b and writes x, b (5 arrays). Target: dlnotes Adam no slower than the
+faster of torch's two Adam implementations, for-loop (torch's default on the CPU) and foreach
+(ratio <= 1).
 
 Each contender is timed in a block of steps, and the blocks are repeated in rounds (best time
 kept), so a burst of load from other processes on a shared machine hits all of them alike.
@@ -73,7 +74,7 @@ def _torch_step(torch: Any, kind: str, foreach: bool, n_total: int) -> Callable[
 
 def run(quick: bool = False) -> dict:
     n_total = 1_000_000 if quick else 10_000_000
-    rounds = 2 if quick else 3
+    rounds = 2 if quick else 5
     bandwidth = copy_bandwidth()
     itemsize = np.dtype(np.float32).itemsize
     floor = {"adam": 7 * itemsize * n_total / bandwidth, "sgd": 5 * itemsize * n_total / bandwidth}
@@ -105,10 +106,12 @@ def run(quick: bool = False) -> dict:
     seconds["numpy textbook Adam (allocating)"] = best_time(textbook, repeat=3, warmup=1)
     kinds["numpy textbook Adam (allocating)"] = "adam"
 
-    reference = {
-        k: seconds.get(f"torch {label} (foreach)")
-        for k, label in (("adam", "Adam"), ("sgd", "SGD-momentum"))
-    }
+    # The reference is the faster of torch's two implementations (on the CPU torch defaults to
+    # the for-loop; foreach batches the arrays, and which wins depends on the machine).
+    reference: dict[str, float | None] = {}
+    for k, label in (("adam", "Adam"), ("sgd", "SGD-momentum")):
+        both = [seconds.get(f"torch {label} ({impl})") for impl in ("for-loop", "foreach")]
+        reference[k] = None if None in both else min(both)  # type: ignore[type-var]
     rows = []
     for name, kind in kinds.items():
         s, ref = seconds[name], reference[kind]
@@ -117,7 +120,7 @@ def run(quick: bool = False) -> dict:
                 "implementation": name,
                 "ms / step": "not installed" if s is None else round(s * 1e3, 2),
                 "x floor": fmt_ratio(None if s is None else s / floor[kind]),
-                "x torch foreach": fmt_ratio(None if s is None or ref is None else s / ref),
+                "x best torch": fmt_ratio(None if s is None or ref is None else s / ref),
             }
         )
     for kind, label in (("adam", "Adam"), ("sgd", "SGD-momentum")):
@@ -127,7 +130,7 @@ def run(quick: bool = False) -> dict:
                 "implementation": f"memory floor, {label}",
                 "ms / step": round(floor[kind] * 1e3, 2),
                 "x floor": "1.00",
-                "x torch foreach": fmt_ratio(None if ref is None else floor[kind] / ref),
+                "x best torch": fmt_ratio(None if ref is None else floor[kind] / ref),
             }
         )
     version = f"torch {torch.__version__}" if torch is not None else "torch not installed"
@@ -135,8 +138,8 @@ def run(quick: bool = False) -> dict:
         f"{n_total:,} float32 parameters in {N_ARRAYS} arrays, one thread; best of {rounds} "
         f"rounds of 3 timed steps each. Copy bandwidth {bandwidth / 1e9:.1f} GB/s (read + write); "
         "floor = bytes moved / bandwidth, with Adam moving 7 x 4 bytes per parameter and "
-        f"SGD-momentum 5 x 4. {version}. Target: dlnotes Adam no slower than torch foreach Adam "
-        "(x torch foreach <= 1)."
+        f"SGD-momentum 5 x 4. {version}. Target: dlnotes Adam no slower than torch's Adam "
+        "(x best torch <= 1), best = the faster of torch's for-loop (its CPU default) and foreach."
     )
     title = f"Optimizer step, {n_total // 1_000_000}M float32 parameters" + (
         " (quick)" if quick else ""
