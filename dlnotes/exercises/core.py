@@ -494,8 +494,15 @@ def _describe(v: Any) -> str:
     if callable(v):
         name = getattr(v, "__qualname__", type(v).__name__)
         return f"<function {name}>"
-    if isinstance(v, (list, tuple)) and len(v) > 6:
-        return f"{type(v).__name__} of length {len(v)}"
+    if isinstance(v, (list, tuple)):
+        if len(v) > 6:
+            return f"{type(v).__name__} of length {len(v)}"
+        inner = ", ".join(_describe(x) for x in v)
+        return f"({inner}{',' if len(v) == 1 else ''})" if isinstance(v, tuple) else f"[{inner}]"
+    if isinstance(v, dict):
+        if len(v) > 6:
+            return f"dict with keys {list(v)[:6]}..."
+        return "{" + ", ".join(f"{k!r}: {_describe(x)}" for k, x in v.items()) + "}"
     return _fmt(v)
 
 
@@ -537,7 +544,14 @@ def _compare(
             problem = _compare(e, g, rtol, atol, equal_nan)
             if problem:
                 kind, lines = problem
-                return kind, [f"in result {i}: {lines[0]}", *lines[1:]]
+                first = lines[0]
+                if first.startswith("in result "):  # nested: result i, element path[0], ...
+                    path, _, message = first[len("in result ") :].partition(": ")
+                    head, bracket, rest = path.partition("[")
+                    first = f"in result {i}[{head}]{bracket}{rest}: {message}"
+                else:
+                    first = f"in result {i}: {first}"
+                return kind, [first, *lines[1:]]
         return None
     if isinstance(expected, np.ndarray):
         if not isinstance(got, np.ndarray):
