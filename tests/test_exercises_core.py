@@ -542,3 +542,27 @@ def test_random_generators_are_copied_for_each_call():
     rng = np.random.default_rng(5)
     a, b = _fresh((rng,)), _fresh((rng,))
     assert a[0] is not rng and a[0].normal() == b[0].normal() == rng.normal()
+
+
+def test_a_nested_mismatch_names_its_whole_path():
+    from dlnotes.exercises.core import _compare
+
+    expected = (1.0, [np.zeros(2), (np.zeros(3), [np.ones(2)])])
+    got = (1.0, [np.zeros(2), (np.zeros(3), [np.zeros(2)])])
+    kind, lines = _compare(expected, got, 1e-6, 1e-8)
+    assert kind == "values" and lines[0].startswith("in result 1[1][1][0]: wrong values")
+    kind, lines = _compare((1.0, [np.zeros(2)]), (1.0, [np.zeros(2, np.float32)]), 1e-6, 1e-8)
+    assert (kind, lines[0]) == (
+        "dtype",
+        "in result 1[0]: wrong dtype: expected float64, got float32",
+    )
+
+
+def test_inputs_inside_lists_and_dicts_are_summarised():
+    from dlnotes.exercises.core import _describe
+
+    text = _describe(
+        (np.arange(100.0).reshape(10, 10), [np.ones((50, 3)), 3], {"mask": np.ones(1000)})
+    )
+    assert "shape (10, 10)" in text and "shape (50, 3)" in text and "'mask': " in text
+    assert len(text) < 400 and "..." in text
