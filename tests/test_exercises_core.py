@@ -566,3 +566,47 @@ def test_inputs_inside_lists_and_dicts_are_summarised():
     )
     assert "shape (10, 10)" in text and "shape (50, 3)" in text and "'mask': " in text
     assert len(text) < 400 and "..." in text
+
+
+def _freeze_variants():
+    from dlnotes.layers import Linear
+
+    def start(model, n_frozen):
+        return [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)][n_frozen]
+
+    def copies(model, n_frozen):
+        return [p.copy() for layer in model.layers[start(model, n_frozen) :] for p in layer.params]
+
+    def cuts_the_model(model, n_frozen):
+        model.layers = model.layers[start(model, n_frozen) :]
+        return [p for layer in model.layers for p in layer.params]
+
+    def zeroes_the_body(model, n_frozen):
+        for layer in model.layers[: start(model, n_frozen)]:
+            for p in layer.params:
+                p[...] = 0.0
+        return [p for layer in model.layers[start(model, n_frozen) :] for p in layer.params]
+
+    return copies, cuts_the_model, zeroes_the_body
+
+
+def test_objects_given_to_the_learner_are_copies_and_changes_to_them_are_caught():
+    copies, cuts_the_model, zeroes_the_body = _freeze_variants()
+    with pytest.raises(AssertionError, match="are copies, not the input's own arrays"):
+        check("ch12_freeze", copies)
+    # The reference still runs on an intact model (no IndexError from the learner's cut), and
+    # both a structural change and a change of values are reported as changing the input.
+    for wrong in (cuts_the_model, zeroes_the_body):
+        with pytest.raises(AssertionError, match="modified its input model in place"):
+            check("ch12_freeze", wrong)
+
+
+def test_an_error_inside_compiled_numpy_points_at_the_learners_line():
+    def log_uniform(low, high, n, rng):
+        return np.exp(rng.uniform(np.log(high), np.log(low), n))  # bounds swapped
+
+    with pytest.raises(AssertionError) as err:
+        check("ch13_log_uniform", log_uniform)
+    message = str(err.value)
+    assert "raised ValueError" in message and "in log_uniform, line" in message
+    assert ".pyx" not in message and "rng = a seeded np.random.Generator" in message

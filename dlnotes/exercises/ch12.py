@@ -83,7 +83,12 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
 
     def net(sizes, **kw):
-        return mlp(sizes, seed=int(rng.integers(1_000_000)), dtype=np.float64, **kw)
+        """A "pretrained" model: initialized, then every parameter moved (norms included), so
+        the layers' parameters all differ from one another and from their initial values."""
+        model = mlp(sizes, seed=int(rng.integers(1_000_000)), dtype=np.float64, **kw)
+        for p in model.params:
+            p += 0.1 * rng.standard_normal(p.shape)
+        return model
 
     cases = [
         Case("MLP 6-5-4-3, freeze 1 Linear layer", (net([6, 5, 4, 3]), 1)),
@@ -122,6 +127,8 @@ register(
             "params of every layer from there on, in order."
         ),
         solution=freeze,
+        new_output=False,
+        output_is_input=True,
         suites={
             "visible": lambda: _freeze_cases(12, hidden=False),
             "hidden": lambda: _freeze_cases(120, hidden=True),

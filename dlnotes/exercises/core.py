@@ -139,6 +139,8 @@ class Exercise:
     atol: float = 1e-10
     time_limit: float = 5.0
     new_output: bool = True  # the result must not be (a view of) an input array
+    #: the result's arrays must be the input's own arrays (e.g. a model's parameters to train)
+    output_is_input: bool = False
 
     def cases(self, suite: str = "visible") -> list[Case]:
         """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh."""
@@ -378,11 +380,19 @@ def _library_dirs() -> tuple[str, ...]:
     return tuple(os.path.abspath(p) + os.sep for p in (*paths, here))
 
 
+def _is_library_file(filename: str, libs: tuple[str, ...]) -> bool:
+    """Library code: under site-packages, the stdlib or dlnotes, or a compiled (Cython) module,
+    whose frames carry a relative ``.pyx`` path, or a frozen stdlib module."""
+    if filename.endswith((".pyx", ".pxd", ".pxi")) or filename.startswith("<frozen"):
+        return True
+    return os.path.abspath(filename).startswith(libs)
+
+
 def _learner_frame(tb: Any) -> traceback.FrameSummary | None:
     """The innermost traceback frame in the learner's own code (not dlnotes, numpy or stdlib)."""
     frames = traceback.extract_tb(tb)
     libs = _library_dirs()
-    mine = [f for f in frames if not os.path.abspath(f.filename).startswith(libs)]
+    mine = [f for f in frames if not _is_library_file(f.filename, libs)]
     return mine[-1] if mine else (frames[-1] if frames else None)
 
 
@@ -451,10 +461,28 @@ def _fresh(x: Any) -> Any:
         return [_fresh(v) for v in x]
     if isinstance(x, dict):
         return {k: _fresh(v) for k, v in x.items()}
-    return x
+    if _is_plain_value(x):
+        return x
+    try:  # an object such as a model: the learner may change it, the reference needs it intact
+        return copy.deepcopy(x)
+    except Exception:  # not copyable: share it
+        return x
+
+
+def _is_plain_value(x: Any) -> bool:
+    """Immutable values and code (functions, classes, modules): shared, never copied."""
+    return (
+        x is None
+        or isinstance(x, (str, bytes, int, float, complex, np.generic, range, slice))
+        or inspect.isroutine(x)
+        or inspect.isclass(x)
+        or inspect.ismodule(x)
+    )
 
 
 def _arrays(x: Any) -> Iterator[np.ndarray]:
+    """Every array inside ``x``: in tuples, lists, dicts, and an object's ``params`` (a model's
+    or a layer's parameter arrays, so changes to a model count as changes to an input)."""
     if isinstance(x, np.ndarray):
         yield x
     elif isinstance(x, (tuple, list)):
@@ -463,14 +491,35 @@ def _arrays(x: Any) -> Iterator[np.ndarray]:
     elif isinstance(x, dict):
         for v in x.values():
             yield from _arrays(v)
+    elif not _is_plain_value(x) and isinstance(getattr(x, "params", None), (list, tuple)):
+        yield from _arrays(list(x.params))
+
+
+def _structure(x: Any) -> list[str]:
+    """The ``repr`` of every object inside ``x`` that defines its own (a model lists its layers),
+    so that replacing a model's layers counts as a change even when no array changed."""
+    if isinstance(x, (tuple, list)):
+        return [r for v in x for r in _structure(v)]
+    if isinstance(x, dict):
+        return [r for v in x.values() for r in _structure(v)]
+    if isinstance(x, (np.ndarray, np.random.Generator)) or _is_plain_value(x):
+        return []  # arrays are compared by value; a generator is there to be drawn from
+    if type(x).__repr__ is object.__repr__:
+        return []
+    return [repr(x)]
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Exact equality of every array inside ``a`` and ``b`` (NaNs equal)."""
+    """Exact equality of every array inside ``a`` and ``b`` (NaNs equal), and of the objects'
+    structure (see :func:`_structure`)."""
     xs, ys = list(_arrays(a)), list(_arrays(b))
-    return len(xs) == len(ys) and all(
-        x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
-        for x, y in zip(xs, ys)
+    return (
+        _structure(a) == _structure(b)
+        and len(xs) == len(ys)
+        and all(
+            x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
+            for x, y in zip(xs, ys)
+        )
     )
 
 
@@ -491,9 +540,14 @@ def _describe(v: Any) -> str:
         with np.printoptions(precision=4, threshold=6, edgeitems=2, linewidth=70):
             body = np.array2string(v, separator=", ").replace("\n", "")
         return f"{body} ({v.dtype}, shape {v.shape})"
-    if callable(v):
+    if isinstance(v, np.random.Generator):
+        return "a seeded np.random.Generator"
+    if inspect.isroutine(v) or inspect.isclass(v):
         name = getattr(v, "__qualname__", type(v).__name__)
         return f"<function {name}>"
+    if not _is_plain_value(v) and not isinstance(v, (list, tuple, dict)):
+        text = repr(v)
+        return text if len(text) <= 120 else f"<{type(v).__name__} object>"
     if isinstance(v, (list, tuple)):
         if len(v) > 6:
             return f"{type(v).__name__} of length {len(v)}"
@@ -738,16 +792,32 @@ def _check_function(ex: Exercise, fn: Any, suite: str, seconds: float) -> tuple[
         if problem:
             problems += problem[1]
         modified, aliased = _behaviour(run, case, names)
+        inputs_by_name = {**dict(zip(names, case.args)), **dict(case.kwargs)}
         for name in modified:
+            value = inputs_by_name.get(name)
+            advice = (
+                "work on a copy"
+                if isinstance(value, (np.ndarray, list, tuple, dict))
+                else "only read from it, and leave its layers and values as they were"
+            )
             problems.append(
                 f"your function modified its input {name} in place (the caller's "
-                f"{name} changed): work on a copy"
+                f"{name} changed): {advice}"
             )
         if aliased and ex.new_output:
             problems.append(
                 "your function returned (a view of) its input array instead of a "
                 "new array: changing one would change the other"
             )
+        if ex.output_is_input and not problems:
+            own = list(_arrays((run.args, run.kwargs)))
+            copies = [o for o in _arrays(run.output) if not any(o is a for a in own)]
+            if copies:
+                problems.append(
+                    f"{len(copies)} of the arrays you returned are copies, not the input's own "
+                    "arrays: an optimizer updating copies never changes the model "
+                    "(return p, not p.copy())"
+                )
         outcomes.append(_Outcome(case, run, expected, problems, modified, aliased))
 
     failed = [k for k, o in enumerate(outcomes) if o.problems]
