@@ -187,6 +187,11 @@ def _ens_wrong_axis(logit_list):
     return np.mean(probs, axis=0).argmax(axis=0)
 
 
+def _ens_average_labels(logit_list):
+    labels = np.array([np.asarray(z).argmax(axis=1) for z in logit_list])  # (K, N)
+    return np.round(labels.mean(axis=0)).astype(np.int64)
+
+
 def _ens_softmax_wrong_axis(logit_list):
     probs = []
     for z in logit_list:
@@ -249,6 +254,13 @@ register(
                 "you counted each member's top class; the ensemble of this chapter averages the "
                 "members' probabilities (a vote throws away how sure each member is).",
                 _ens_majority_vote,
+            ),
+            Mistake(
+                "averaged the predicted class numbers",
+                "you averaged the members' predicted labels: class numbers are names, not "
+                "quantities (the mean of class 1 and class 3 is not class 2). Average the "
+                "probabilities, then take the argmax.",
+                _ens_average_labels,
             ),
             Mistake(
                 "argmax over the wrong axis",
