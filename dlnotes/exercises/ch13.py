@@ -165,6 +165,11 @@ def _ctf_transposed(values, scores, keep_fraction):
     return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=0)
 
 
+def _ctf_quantile(values, scores, keep_fraction):
+    kept = values[scores <= np.quantile(scores, keep_fraction)]
+    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+
+
 def _ctf_first_rows(values, scores, keep_fraction):
     k = math.ceil(keep_fraction * len(scores))
     kept = values[:k]
@@ -173,9 +178,10 @@ def _ctf_first_rows(values, scores, keep_fraction):
 
 def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
-    shapes = [(10, 2, 0.25), (12, 3, 0.2), (7, 2, 0.5), (20, 4, 0.1)]
+    # (3, 2, 0.4) and (4, 2, 0.3): k = 2, where a score quantile would keep only 1 trial
+    shapes = [(10, 2, 0.25), (12, 3, 0.2), (7, 2, 0.5), (20, 4, 0.1), (3, 2, 0.4)]
     if hidden:
-        shapes = [(15, 3, 0.3), (9, 2, 0.25), (30, 2, 0.15), (11, 5, 0.4)]
+        shapes = [(15, 3, 0.3), (9, 2, 0.25), (30, 2, 0.15), (11, 5, 0.4), (4, 2, 0.3)]
     cases = []
     for n, d, frac in shapes:
         values = rng.uniform(-4.0, 1.0, (n, d)).round(3)
@@ -227,6 +233,13 @@ register(
                 "one row per hyperparameter, [low, high] in it: stack with axis=1 "
                 "(np.stack([lo, hi], axis=1)), not axis=0.",
                 _ctf_transposed,
+            ),
+            Mistake(
+                "kept the scores below a quantile",
+                "np.quantile interpolates between scores, so 'scores <= quantile' can keep fewer "
+                "than k = ceil(keep_fraction · n) trials (with 3 trials and 0.4, one instead of "
+                "two). Sort and take the first k: np.argsort(scores)[:k].",
+                _ctf_quantile,
             ),
             Mistake(
                 "first k trials, not the best",
