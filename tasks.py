@@ -134,22 +134,32 @@ def ensure_mathjax() -> None:
     marker.write_text(MATHJAX_URL + "\n")
 
 
+def ensure_debian(*packages: str, why: str) -> None:
+    """Install the Debian ``packages`` that are missing, when we can (apt-get, as root)."""
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    if not shutil.which("dpkg"):
+        return
+    missing = [p for p in packages if subprocess.call(["dpkg", "-s", p], **quiet) != 0]
+    if not missing or not shutil.which("apt-get"):
+        return
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0):
+        return
+    say(f"installing Debian's {' '.join(missing)} ({why})")
+    subprocess.call(["apt-get", "update", "-qq"], **quiet)
+    subprocess.call(
+        ["apt-get", "install", "-y", "-qq", *missing],
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
 def ensure_chromium() -> str | None:
     """Path to a Chromium binary for the browser tests, installing Debian's if we can."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
         if path := shutil.which(name):
             return path
-    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        say("installing Debian's chromium for the browser tests")
-        quiet = {"stdout": subprocess.DEVNULL}
-        subprocess.call(["apt-get", "update", "-qq"], **quiet)
-        subprocess.call(
-            ["apt-get", "install", "-y", "-qq", "chromium"],
-            **quiet,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        )
-        return shutil.which("chromium")
-    return None
+    ensure_debian("chromium", why="the browser tests")
+    return shutil.which("chromium")
 
 
 def book(*args: str) -> int:
@@ -178,6 +188,9 @@ def test(*args: str) -> int:
         if run(cmd) != 0:
             say(f"FAILED: {' '.join(map(str, cmd))}")
             return 1
+    # The full Fashion-MNIST (30 MB, MIT) lets a test check that tools/ rebuilds the shipped
+    # subset; nothing else needs it (notebooks and tests use the subset inside dlnotes).
+    ensure_debian("dataset-fashion-mnist", why="the data-subset reproduction test")
     workers = os.environ.get("DLNOTES_TEST_WORKERS", "2")
     code = run(
         [
