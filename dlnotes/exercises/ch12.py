@@ -127,7 +127,6 @@ register(
             "params of every layer from there on, in order."
         ),
         solution=freeze,
-        new_output=False,
         output_is_input=True,
         suites={
             "visible": lambda: _freeze_cases(12, hidden=False),

@@ -139,7 +139,8 @@ class Exercise:
     atol: float = 1e-10
     time_limit: float = 5.0
     new_output: bool = True  # the result must not be (a view of) an input array
-    #: the result's arrays must be the input's own arrays (e.g. a model's parameters to train)
+    #: the opposite requirement: the result's arrays must be the input's own arrays (e.g. the
+    #: model parameters to train); it overrides ``new_output``
     output_is_input: bool = False
 
     def cases(self, suite: str = "visible") -> list[Case]:
@@ -804,7 +805,7 @@ def _check_function(ex: Exercise, fn: Any, suite: str, seconds: float) -> tuple[
                 f"your function modified its input {name} in place (the caller's "
                 f"{name} changed): {advice}"
             )
-        if aliased and ex.new_output:
+        if aliased and ex.new_output and not ex.output_is_input:
             problems.append(
                 "your function returned (a view of) its input array instead of a "
                 "new array: changing one would change the other"
