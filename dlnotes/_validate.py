@@ -39,13 +39,24 @@ def as_float_array(
     return arr
 
 
-def check_float_array(name: str, x: Any) -> np.ndarray:
-    """Require a floating-point ndarray (no silent casting: used for arrays updated in place)."""
+def check_array(name: str, x: Any, *, where: str = "") -> np.ndarray:
+    """Require a real-valued numpy array (no silent conversion of lists or objects).
+
+    ``where`` names the function for the message, e.g. ``"linear_forward: X must be ..."``.
+    """
+    at = f"{where}: " if where else ""
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {x.dtype}")
+        raise TypeError(f"{at}{name} must be a numpy array, got {type(x).__name__}")
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{at}{name} must be a real-valued array, got dtype {x.dtype}")
     return x
+
+
+def check_same_shape(name: str, x: Any, shape: tuple[int, ...], *, where: str, what: str) -> None:
+    """Require ``x`` to be an array of exactly ``shape`` (``what`` says whose shape it is)."""
+    check_array(name, x, where=where)
+    if x.shape != shape:
+        raise ValueError(f"{where}: {name} must have the shape of {what} {shape}, got {x.shape}")
 
 
 def check_scalar(

@@ -372,11 +372,16 @@ def fit(
     weight_layers = [i for i, layer in enumerate(model.layers) if layer.decay and layer.decay[0]]
     n_batches = math.ceil(len(X) / batch_size)
     history = History()
+    nonfinite_cause: list[str] = []  # why a forward pass refused a batch, if one did
 
     def train_step(Xb: np.ndarray, yb: np.ndarray, diagnose: bool) -> tuple[float, np.ndarray]:
         """Forward, loss, backward, penalties, optimizer step; returns (loss, output)."""
         model.record = diagnose
-        out = model.forward(Xb)
+        try:
+            out = model.forward(Xb)
+        except NonFiniteError as err:  # e.g. batch norm refusing an inf/NaN batch
+            nonfinite_cause.append(str(err))
+            return math.nan, np.empty((0,))
         value, dout = loss_fn(out, yb)
         if not math.isfinite(value):
             return value, out
@@ -432,7 +437,7 @@ def fit(
                                 f"the training loss became {value} at epoch {epoch}, step {t} "
                                 f"(lr={optimizer.lr:g}): training diverged; try a smaller "
                                 "learning rate, or fit(..., on_nonfinite='stop') to keep the "
-                                "history"
+                                "history" + (f" ({nonfinite_cause[-1]})" if nonfinite_cause else "")
                             )
                         history.diverged = True
                         break

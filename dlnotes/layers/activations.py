@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_array, check_same_shape, check_scalar
 from dlnotes.layers._base import Layer
 
 __all__ = [
@@ -35,6 +35,7 @@ def relu_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Defined in chapter 07 (Initialization).
     """
+    check_array("X", X, where="relu_forward")
     out = np.maximum(X, 0)
     return out, out
 
@@ -44,6 +45,7 @@ def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
 
     Defined in chapter 07 (Initialization).
     """
+    check_same_shape("dout", dout, cache.shape, where="relu_backward", what="the forward output")
     return dout * (cache > 0)
 
 
@@ -54,6 +56,7 @@ def leaky_relu_forward(
 
     Defined in chapter 07 (Initialization).
     """
+    check_array("X", X, where="leaky_relu_forward")
     negative_slope = check_scalar("negative_slope", negative_slope)
     positive = X > 0
     return np.where(positive, X, negative_slope * X), (positive, negative_slope)
@@ -65,6 +68,8 @@ def leaky_relu_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np
     Defined in chapter 07 (Initialization).
     """
     positive, negative_slope = cache
+    where = "leaky_relu_backward"
+    check_same_shape("dout", dout, positive.shape, where=where, what="the forward output")
     return np.where(positive, dout, negative_slope * dout)
 
 
@@ -73,6 +78,7 @@ def tanh_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Defined in chapter 07 (Initialization).
     """
+    check_array("X", X, where="tanh_forward")
     out = np.tanh(X)
     return out, out
 
@@ -82,6 +88,7 @@ def tanh_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
 
     Defined in chapter 07 (Initialization).
     """
+    check_same_shape("dout", dout, cache.shape, where="tanh_backward", what="the forward output")
     return dout * (1 - cache * cache)
 
 
@@ -92,6 +99,7 @@ def sigmoid_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Defined in chapter 07 (Initialization).
     """
+    check_array("X", X, where="sigmoid_forward")
     z = np.exp(-np.abs(X))
     out = np.where(X >= 0, 1, z) / (1 + z)
     return out, out
@@ -102,6 +110,8 @@ def sigmoid_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
 
     Defined in chapter 07 (Initialization).
     """
+    where = "sigmoid_backward"
+    check_same_shape("dout", dout, cache.shape, where=where, what="the forward output")
     return dout * cache * (1 - cache)
 
 

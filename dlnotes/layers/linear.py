@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes import init as _init
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_array, check_scalar
 from dlnotes.layers._base import Layer, seed_to_rng
 
 __all__ = [
@@ -38,6 +38,10 @@ def linear_forward(
 
     Defined in chapter 07 (Initialization).
     """
+    check_array("X", X, where="linear_forward")
+    check_array("W", W, where="linear_forward")
+    if b is not None:
+        check_array("b", b, where="linear_forward")
     if X.ndim != 2 or W.ndim != 2 or X.shape[1] != W.shape[0]:
         raise ValueError(
             f"linear_forward: X must have shape (N, {W.shape[0] if W.ndim == 2 else 'D'}) to "
@@ -63,6 +67,7 @@ def linear_backward(
     Defined in chapter 07 (Initialization).
     """
     X, W = cache
+    check_array("dout", dout, where="linear_backward")
     if dout.shape != (X.shape[0], W.shape[1]):
         raise ValueError(
             f"linear_backward: dout must have shape {(X.shape[0], W.shape[1])}, got {dout.shape}"
