@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes._validate import check_scalar
-from dlnotes.layers import Dropout, Layer
+from dlnotes.layers import DropConnect, Dropout, Layer
 from dlnotes.layers._base import seed_to_rng
 from dlnotes.losses import get_loss, penalty
 
@@ -271,10 +271,11 @@ def check_model(
     """Per-parameter gradient check of a whole :class:`~dlnotes.model.Sequential`.
 
     The objective is ``J = loss(model(X), y) + (l2/2) sum ||W||^2 + l1 sum |W|`` (penalties on
-    ``model.weights``), evaluated on a float64 copy in train mode with every Dropout switched
-    off (BatchNorm keeps using batch statistics). For each parameter, ``num_checks`` random
-    entries (all entries when None or when the parameter is smaller) are compared; the report
-    has one row per parameter named as ``model.param_names``. The model itself is untouched.
+    ``model.weights``), evaluated on a float64 copy in train mode with every Dropout and
+    DropConnect switched off (BatchNorm keeps using batch statistics). For each parameter,
+    ``num_checks`` random entries (all entries when None or when the parameter is smaller) are
+    compared; the report has one row per parameter named as ``model.param_names``. The model
+    itself is untouched.
 
     A parameter whose true gradient is zero (the bias of a Linear followed by BatchNorm, which
     subtracts it away) has an analytic and a numerical gradient that are both rounding noise;
@@ -288,7 +289,7 @@ def check_model(
     net = model.astype(np.float64)
     net.train()
     for layer in net.layers:
-        if isinstance(layer, Dropout):
+        if isinstance(layer, (Dropout, DropConnect)):
             layer.eval()
     X = np.array(X, dtype=np.float64)
     gens = _generators(net)

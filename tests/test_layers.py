@@ -368,3 +368,228 @@ def test_batchnorm_train_needs_two_examples_and_non_float_input_is_rejected():
         L.BatchNorm(3).forward(np.ones((1, 3), dtype=np.float32))
     with pytest.raises(TypeError, match="ReLU: input must be a floating-point numpy array"):
         L.ReLU().forward(np.ones((2, 2), dtype=int))
+
+
+# -- the functional forms validate their inputs (issue 16) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "forward, backward, name",
+    [
+        (L.relu_forward, L.relu_backward, "relu_backward"),
+        (L.leaky_relu_forward, L.leaky_relu_backward, "leaky_relu_backward"),
+        (L.tanh_forward, L.tanh_backward, "tanh_backward"),
+        (L.sigmoid_forward, L.sigmoid_backward, "sigmoid_backward"),
+        (lambda X: L.dropout_forward(X, 0.3, seed=1), L.dropout_backward, "dropout_backward"),
+    ],
+)
+def test_elementwise_backward_rejects_a_wrong_shaped_dout(forward, backward, name):
+    X = away_from_zero((4, 3), seed=3)
+    _, cache = forward(X)
+    # (4, 1) used to broadcast silently to a (4, 3) result for relu: a wrong gradient
+    for bad in (np.ones((4, 1)), np.ones((3, 4)), np.ones(3)):
+        with pytest.raises(ValueError, match=rf"{name}: dout must have the shape .*\(4, 3\)"):
+            backward(bad, cache)
+    with pytest.raises(TypeError, match=rf"{name}: dout must be a numpy array, got list"):
+        backward(np.ones((4, 3)).tolist(), cache)
+
+
+def test_dropout_backward_in_eval_mode_takes_any_shape_but_needs_an_array():
+    X = away_from_zero((4, 3))
+    _, cache = L.dropout_forward(X, 0.3, "eval", kind="vanilla")
+    dout = rng(2).standard_normal((4, 3))
+    np.testing.assert_allclose(L.dropout_backward(dout, cache), 0.7 * dout, rtol=1e-15)
+    with pytest.raises(TypeError, match="dropout_backward: dout must be a numpy array"):
+        L.dropout_backward([1.0, 2.0], cache)
+
+
+@pytest.mark.parametrize("argument", ["X", "W", "b"])
+def test_linear_forward_rejects_lists_with_a_clear_error(argument):
+    r = rng(4)
+    args = {"X": r.standard_normal((5, 4)), "W": r.standard_normal((4, 3)), "b": np.zeros(3)}
+    args[argument] = args[argument].tolist()
+    with pytest.raises(TypeError, match=f"linear_forward: {argument} must be a numpy array"):
+        L.linear_forward(args["X"], args["W"], args["b"])
+
+
+def test_forward_functions_reject_non_numeric_arrays():
+    words = np.array([["a", "b"], ["c", "d"]])
+    for forward in (L.relu_forward, L.tanh_forward, L.sigmoid_forward, L.leaky_relu_forward):
+        with pytest.raises(TypeError, match="X must be a real-valued array, got dtype <U1"):
+            forward(words)
+    with pytest.raises(TypeError, match="dropout_forward: X must be a numpy array"):
+        L.dropout_forward([[1.0, 2.0]], 0.5)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_batchnorm_never_writes_a_bad_batch_into_its_running_statistics(bad):
+    r = rng(5)
+    X = r.standard_normal((8, 3))
+    gamma, beta = np.ones(3), np.zeros(3)
+    running_mean, running_var = r.standard_normal(3), r.uniform(0.5, 2.0, 3)
+    mean0, var0 = running_mean.copy(), running_var.copy()
+    X[2, 1] = bad
+    with pytest.raises(L.normalization.NonFiniteError, match=r"X holds inf or NaN \(feature 1"):
+        L.batchnorm_forward(X, gamma, beta, running_mean, running_var, "train")
+    np.testing.assert_array_equal(running_mean, mean0)
+    np.testing.assert_array_equal(running_var, var0)
+    # the module too: its buffers keep their values and eval mode still works
+    layer = L.BatchNorm(3, dtype=np.float64)
+    layer.forward(r.standard_normal((8, 3)))
+    before = {k: v.copy() for k, v in layer.buffers.items()}
+    with pytest.raises(L.normalization.NonFiniteError):
+        layer.forward(X)
+    for k, v in layer.buffers.items():
+        np.testing.assert_array_equal(v, before[k])
+    assert np.all(np.isfinite(layer.eval().forward(r.standard_normal((4, 3)))))
+
+
+def test_fit_reports_a_batch_norm_refusal_as_divergence():
+    from dlnotes.model import Sequential
+    from dlnotes.optim import SGD
+    from dlnotes.train import fit
+
+    r = rng(6)
+    X, y = r.standard_normal((32, 4)), r.integers(0, 3, 32)
+    model = Sequential([L.Linear(4, 8, seed=1), L.BatchNorm(8), L.ReLU(), L.Linear(8, 3, seed=2)])
+    opt = SGD(model.params, lr=0.1)
+    model.layers[0].params[0][1, 2] = np.inf  # a weight that blew up: unit 2 outputs +-inf
+    running = model.layers[1].running_mean.copy()
+    history = fit(model, X, y, optimizer=opt, epochs=2, batch_size=32, on_nonfinite="stop")
+    assert history.diverged
+    np.testing.assert_array_equal(model.layers[1].running_mean, running)
+    with pytest.raises(L.normalization.NonFiniteError, match="running statistics were left"):
+        fit(model, X, y, optimizer=opt, epochs=1, batch_size=32)
+
+
+# -- batch norm per channel of (N, C, H, W) feature maps (issue 19) ---------------------------
+
+
+def test_spatial_batchnorm_normalises_each_channel_over_batch_and_positions():
+    r = rng(7)
+    X = r.standard_normal((4, 3, 5, 6)) * np.array([1.0, 3.0, 0.2])[None, :, None, None] + 2.0
+    gamma, beta = np.array([1.0, 2.0, 0.5]), np.array([0.0, -1.0, 3.0])
+    rm, rv = np.zeros(3), np.ones(3)
+    out, _ = L.spatial_batchnorm_forward(X, gamma, beta, rm, rv, "train", momentum=0.3)
+    xhat = (out - beta[None, :, None, None]) / gamma[None, :, None, None]
+    np.testing.assert_allclose(xhat.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+    var = X.var(axis=(0, 2, 3))
+    np.testing.assert_allclose(xhat.var(axis=(0, 2, 3)), var / (var + 1e-5), rtol=1e-10)
+    m = 4 * 5 * 6
+    np.testing.assert_allclose(rm, 0.3 * X.mean(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(rv, 0.7 + 0.3 * var * m / (m - 1), rtol=1e-12)
+
+
+def test_spatial_batchnorm_backward_matches_finite_differences():
+    r = rng(8)
+    X = r.standard_normal((3, 2, 4, 3))
+    gamma, beta = r.standard_normal(2), r.standard_normal(2)
+    dout = r.standard_normal(X.shape)
+    for mode in ("train", "eval"):
+        rm, rv = r.standard_normal(2), r.uniform(0.5, 2, 2)
+
+        def f(_, mode=mode, rm=rm, rv=rv):
+            return L.spatial_batchnorm_forward(X, gamma, beta, rm.copy(), rv.copy(), mode)[0]
+
+        _, cache = L.spatial_batchnorm_forward(X, gamma, beta, rm.copy(), rv.copy(), mode)
+        dX, dgamma, dbeta = L.spatial_batchnorm_backward(dout, cache)
+        assert relative_error(dX, numerical_gradient_array(f, X, dout)) < TOL
+        assert relative_error(dgamma, numerical_gradient_array(f, gamma, dout)) < TOL
+        assert relative_error(dbeta, numerical_gradient_array(f, beta, dout)) < TOL
+
+
+def test_batchnorm2d_module_matches_torch_batchnorm2d():
+    torch = pytest.importorskip("torch")
+    r = rng(9)
+    layer = L.BatchNorm2d(3, momentum=0.2, dtype=np.float64)
+    ref = torch.nn.BatchNorm2d(3, momentum=0.2, dtype=torch.float64)
+    with torch.no_grad():
+        ref.weight.copy_(torch.tensor([0.5, 1.5, -1.0], dtype=torch.float64))
+        ref.bias.copy_(torch.tensor([0.1, 0.0, 2.0], dtype=torch.float64))
+    layer.params[0][:] = [0.5, 1.5, -1.0]
+    layer.params[1][:] = [0.1, 0.0, 2.0]
+    for step in range(3):  # three train batches: outputs, running statistics and gradients
+        X = r.standard_normal((4, 3, 5, 5)) * (step + 1) + step
+        dout = r.standard_normal(X.shape)
+        Xt = torch.tensor(X, requires_grad=True)
+        out_t = ref(Xt)
+        out_t.backward(torch.tensor(dout))
+        out = layer.forward(X)
+        dX = layer.backward(dout)
+        np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(dX, Xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(layer.grads[0], ref.weight.grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(layer.grads[1], ref.bias.grad.numpy(), rtol=1e-10)
+        ref.zero_grad()
+    np.testing.assert_allclose(layer.running_mean, ref.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(layer.running_var, ref.running_var.numpy(), rtol=1e-12)
+    ref.eval()
+    X = r.standard_normal((2, 3, 4, 4))
+    np.testing.assert_allclose(
+        layer.eval().forward(X), ref(torch.tensor(X)).detach().numpy(), rtol=1e-10, atol=1e-12
+    )
+
+
+def test_batchnorm2d_rejects_wrong_shapes_and_checks_gradients_in_a_model():
+    layer = L.BatchNorm2d(3, dtype=np.float64)
+    with pytest.raises(
+        ValueError, match=r"BatchNorm2d\(3\): expected input of shape \(N, 3, H, W\)"
+    ):
+        layer.forward(np.ones((2, 4, 3, 3)))
+    with pytest.raises(ValueError, match=r"X must have shape \(N, C, H, W\), got \(2, 3\)"):
+        L.spatial_batchnorm_forward(np.ones((2, 3)), np.ones(3), np.zeros(3), None, None)
+    r = rng(10)
+    layer.forward(r.standard_normal((2, 3, 2, 2)))
+    with pytest.raises(ValueError, match="dout must have the shape of the last output"):
+        layer.backward(np.ones((2, 3, 2, 1)))
+    report = check_layer(L.BatchNorm2d(2, dtype=np.float64), r.standard_normal((3, 2, 3, 3)))
+    assert report.passed(TOL), str(report)
+
+
+# -- DropConnect: dropping weights instead of activations (issue 19) --------------------------
+
+
+def test_dropconnect_backward_with_a_fixed_mask_matches_finite_differences():
+    r = rng(11)
+    X, W, b = r.standard_normal((5, 4)), r.standard_normal((4, 3)), r.standard_normal(3)
+    mask = (r.random((4, 3)) > 0.4).astype(float)
+    dout = r.standard_normal((5, 3))
+    out, cache = L.dropconnect_forward(X, W, b, 0.4, mask=mask)
+    np.testing.assert_allclose(out, X @ (W * mask / 0.6) + b, rtol=1e-14)
+    dX, dW, db = L.dropconnect_backward(dout, cache)
+
+    def f(_):
+        return L.dropconnect_forward(X, W, b, 0.4, mask=mask)[0]
+
+    assert relative_error(dX, numerical_gradient_array(f, X, dout)) < TOL
+    assert relative_error(dW, numerical_gradient_array(f, W, dout)) < TOL
+    assert relative_error(db, numerical_gradient_array(f, b, dout)) < TOL
+    assert np.all(dW[mask == 0] == 0)  # a dropped weight learns nothing from this batch
+
+
+def test_dropconnect_is_the_linear_layer_in_expectation_and_in_eval_mode():
+    r = rng(12)
+    X, W, b = r.standard_normal((3, 6)), r.standard_normal((6, 2)), r.standard_normal(2)
+    gen = np.random.default_rng(0)
+    outs = [L.dropconnect_forward(X, W, b, 0.3, seed=gen)[0] for _ in range(4000)]
+    mean = np.mean(outs, axis=0)
+    sem = np.std(outs, axis=0) / np.sqrt(len(outs))
+    assert np.all(np.abs(mean - (X @ W + b)) < 5 * sem)
+    np.testing.assert_array_equal(L.dropconnect_forward(X, W, b, 0.3, "eval")[0], X @ W + b)
+
+
+def test_dropconnect_module_masks_weights_is_seeded_and_gradchecks():
+    layer = L.DropConnect(5, 4, p=0.5, seed=1, mask_seed=2)
+    X = rng(13).standard_normal((6, 5)).astype(np.float32)
+    out = layer.forward(X)
+    assert out.dtype == np.float32 and layer.mask is not None and layer.mask.shape == (5, 4)
+    assert 0 < layer.mask.mean() < 1
+    twin = L.DropConnect(5, 4, p=0.5, seed=1, mask_seed=2)
+    np.testing.assert_array_equal(twin.forward(X), out)
+    np.testing.assert_allclose(layer.eval().forward(X), X @ layer.W + layer.b, rtol=1e-6)
+    report = check_layer(L.DropConnect(5, 4, p=0.3, seed=3, mask_seed=4), away_from_zero((7, 5)))
+    assert report.passed(TOL), str(report)
+    with pytest.raises(ValueError, match=r"mask must have the shape of W \(5, 4\), got \(4, 5\)"):
+        L.dropconnect_forward(X, layer.W, layer.b, 0.5, mask=np.ones((4, 5)))
+    with pytest.raises(ValueError, match="p must be < 1"):
+        L.DropConnect(5, 4, p=1.0)

@@ -25,7 +25,9 @@ module             functional pair                            chapter
 ``Tanh``           ``tanh_forward/backward``                  07 Initialization
 ``Sigmoid``        ``sigmoid_forward/backward``               07 Initialization
 ``Dropout``        ``dropout_forward/backward``               10 Dropout
+``DropConnect``    ``dropconnect_forward/backward``           10 Dropout
 ``BatchNorm``      ``batchnorm_forward/backward``             11 Batch normalization
+``BatchNorm2d``    ``spatial_batchnorm_forward/backward``     11 Batch normalization
 ``LayerNorm``      ``layernorm_forward/backward``             11 Batch normalization
 ``Flatten``        ``flatten_forward/backward``               09 Regularization
 =================  =========================================  =================================
@@ -48,7 +50,14 @@ from dlnotes.layers.activations import (
     tanh_backward,
     tanh_forward,
 )
-from dlnotes.layers.dropout import Dropout, dropout_backward, dropout_forward
+from dlnotes.layers.dropout import (
+    DropConnect,
+    Dropout,
+    dropconnect_backward,
+    dropconnect_forward,
+    dropout_backward,
+    dropout_forward,
+)
 from dlnotes.layers.linear import (
     Flatten,
     Linear,
@@ -60,16 +69,21 @@ from dlnotes.layers.linear import (
 from dlnotes.layers.normalization import (
     BatchNorm,
     BatchNorm1d,
+    BatchNorm2d,
     LayerNorm,
     batchnorm_backward,
     batchnorm_forward,
     layernorm_backward,
     layernorm_forward,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
 )
 
 __all__ = [
     "BatchNorm",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "DropConnect",
     "Dropout",
     "Flatten",
     "Layer",
@@ -81,6 +95,8 @@ __all__ = [
     "Tanh",
     "batchnorm_backward",
     "batchnorm_forward",
+    "dropconnect_backward",
+    "dropconnect_forward",
     "dropout_backward",
     "dropout_forward",
     "flatten_backward",
@@ -95,6 +111,8 @@ __all__ = [
     "relu_forward",
     "sigmoid_backward",
     "sigmoid_forward",
+    "spatial_batchnorm_backward",
+    "spatial_batchnorm_forward",
     "tanh_backward",
     "tanh_forward",
 ]

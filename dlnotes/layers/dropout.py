@@ -18,12 +18,22 @@ Defined in chapter 10 (Dropout).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_array, check_same_shape, check_scalar
 from dlnotes.layers._base import Layer, check_mode, seed_to_rng
+from dlnotes.layers.linear import Linear, linear_backward, linear_forward
 
-__all__ = ["Dropout", "dropout_backward", "dropout_forward"]
+__all__ = [
+    "DropConnect",
+    "Dropout",
+    "dropconnect_backward",
+    "dropconnect_forward",
+    "dropout_backward",
+    "dropout_forward",
+]
 
 KINDS = ("inverted", "vanilla")
 
@@ -55,6 +65,7 @@ def dropout_forward(
 
     Defined in chapter 10 (Dropout).
     """
+    check_array("X", X, where="dropout_forward")
     p = check_scalar("p", p, low=0.0, high=1.0, high_inclusive=False)
     mode = check_mode(mode)
     kind = _check_kind(kind)
@@ -64,6 +75,7 @@ def dropout_forward(
     if mask is None:
         keep = seed_to_rng(seed).random(X.shape, dtype=np.float32) >= p
     else:
+        check_array("mask", mask, where="dropout_forward")
         if mask.shape != X.shape:
             raise ValueError(f"mask must have the shape of X {X.shape}, got {mask.shape}")
         keep = mask != 0
@@ -76,8 +88,16 @@ def dropout_forward(
 def dropout_backward(dout: np.ndarray, cache: np.ndarray | float) -> np.ndarray:
     """``dX = dout * multiplier`` (the same mask and scale as the forward pass).
 
+    ``cache`` is the array multiplier of a train-mode pass (``dout`` must have its shape) or the
+    scalar multiplier of an eval-mode pass.
+
     Defined in chapter 10 (Dropout).
     """
+    if isinstance(cache, np.ndarray):
+        where = "dropout_backward"
+        check_same_shape("dout", dout, cache.shape, where=where, what="the forward output")
+    else:
+        check_array("dout", dout, where="dropout_backward")
     return dout * cache
 
 
@@ -127,3 +147,106 @@ class Dropout(Layer):
 
     def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
         return dropout_backward(dout, self.cache) if input_grad else None
+
+
+def dropconnect_forward(
+    X: np.ndarray,
+    W: np.ndarray,
+    b: np.ndarray | None,
+    p: float,
+    mode: str = "train",
+    *,
+    seed: int | np.random.Generator | None = None,
+    mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None]]:
+    """DropConnect: drop each *weight* (not each activation) with probability ``p``.
+
+    ``mode="train"``: ``out = X @ (W * M) / (1 - p) + b`` with one mask ``M ~ Bernoulli(1 - p)``
+    of ``W``'s shape ``(D, M)`` for the whole batch, drawn from ``seed`` (or given as ``mask``).
+    ``mode="eval"``: ``out = X @ W + b``, the mean network (the inverted scaling makes it the
+    expectation of the train-time output). Wan et al. (2013) draw a mask per example and, at test
+    time, average over masks by matching a Gaussian's moments; one mask per batch and the mean
+    network are the common simplification, cheaper by a factor of the batch size.
+
+    Returns ``(out, cache)``; ``cache = (linear cache with the masked weight, multiplier)`` where
+    ``multiplier = M / (1 - p)`` (None in eval mode).
+
+    Defined in chapter 10 (Dropout).
+    """
+    where = "dropconnect_forward"
+    check_array("W", W, where=where)
+    p = check_scalar("p", p, low=0.0, high=1.0, high_inclusive=False)
+    mode = check_mode(mode)
+    if mode == "eval":
+        out, cache = linear_forward(X, W, b)
+        return out, (cache, None)
+    if mask is None:
+        keep = seed_to_rng(seed).random(W.shape, dtype=np.float32) >= p
+    else:
+        check_same_shape("mask", mask, W.shape, where=where, what="W")
+        keep = mask != 0
+    multiplier = keep.astype(W.dtype) * W.dtype.type(1.0 / (1.0 - p))
+    out, cache = linear_forward(X, W * multiplier, b)
+    return out, (cache, multiplier)
+
+
+def dropconnect_backward(
+    dout: np.ndarray,
+    cache: tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None],
+    *,
+    input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Gradients of :func:`dropconnect_forward` given ``dout (N, M)``: with ``W̃ = W * mult``,
+
+        dX = dout @ W̃.T     dW = (X.T @ dout) * mult     db = sum_n dout
+
+    A dropped weight gets no gradient from this batch. Returns ``(dX, dW, db)``.
+
+    Defined in chapter 10 (Dropout).
+    """
+    linear_cache, multiplier = cache
+    dX, dW_masked, db = linear_backward(dout, linear_cache, input_grad=input_grad)
+    dW = dW_masked if multiplier is None else dW_masked * multiplier
+    return dX, dW, db
+
+
+class DropConnect(Linear):
+    """A fully connected layer whose *weights* are dropped with probability ``p`` at train
+    time (Wan et al., 2013); see :func:`dropconnect_forward`. Constructed like
+    :class:`~dlnotes.layers.Linear` plus ``p`` and the mask ``seed`` (``mask_seed``); in eval
+    mode it is the plain linear layer. The last train-time mask is ``layer.mask``.
+
+    Defined in chapter 10 (Dropout).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        p: float = 0.5,
+        *,
+        mask_seed: int | np.random.Generator | None = None,
+        **linear_kwargs: Any,
+    ) -> None:
+        super().__init__(in_features, out_features, **linear_kwargs)
+        self.p = check_scalar("p", p, low=0.0, high=1.0, high_inclusive=False)
+        self.rng = seed_to_rng(mask_seed, "mask_seed")
+
+    def describe(self) -> str:
+        return f"DropConnect {self.in_features} -> {self.out_features} (p={self.p:g})"
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        """The 0/1 weight mask of the last train-mode forward pass (None before one)."""
+        if self.cache is not None and self.cache[1] is not None:
+            return (self.cache[1] != 0).astype(self.W.dtype)
+        return None
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out, self.cache = dropconnect_forward(X, self.W, self.b, self.p, self.mode, seed=self.rng)
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        dX, dW, db = dropconnect_backward(dout, self.cache, input_grad=input_grad)
+        self.grads = [dW, db] if len(self.params) > 1 else [dW]
+        return dX

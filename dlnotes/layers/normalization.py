@@ -1,4 +1,5 @@
-"""Batch normalization and layer normalization for rows ``X`` of shape ``(N, D)``.
+"""Batch normalization and layer normalization for rows ``X`` of shape ``(N, D)``, and batch
+normalization per channel for feature maps ``(N, C, H, W)``.
 
 Both compute ``xhat = (X - mu) / sqrt(var + eps)`` and ``out = gamma * xhat + beta``; they
 differ in *which* numbers ``mu`` and ``var`` average over:
@@ -23,21 +24,26 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import NonFiniteError, check_array, check_scalar
 from dlnotes.layers._base import Layer, check_mode
 
 __all__ = [
     "BatchNorm",
     "BatchNorm1d",
+    "BatchNorm2d",
     "LayerNorm",
     "batchnorm_backward",
     "batchnorm_forward",
     "layernorm_backward",
     "layernorm_forward",
+    "spatial_batchnorm_backward",
+    "spatial_batchnorm_forward",
 ]
 
 
 def _check_affine(name: str, X: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> int:
+    for aname, a in (("X", X), ("gamma", gamma), ("beta", beta)):
+        check_array(aname, a, where=name)
     if X.ndim != 2:
         raise ValueError(f"{name}: X must have shape (N, D), got {X.shape}")
     D = X.shape[1]
@@ -84,6 +90,10 @@ def batchnorm_forward(
     (skipped when they are None). Eval mode (or ``"test"``): ``xhat = (X - running_mean) /
     sqrt(running_var + eps)``. Returns ``(out, cache)``.
 
+    A train-mode batch whose statistics are not finite (inf or NaN in ``X``, e.g. a diverging
+    network) raises :class:`~dlnotes._validate.NonFiniteError` *before* the running statistics
+    are touched, so one bad batch never ruins the model's test-time behaviour.
+
     Defined in chapter 11 (Batch normalization).
     """
     mode = check_mode(mode)
@@ -91,6 +101,8 @@ def batchnorm_forward(
     momentum = check_scalar("momentum", momentum, low=0.0, high=1.0)
     eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
     for sname, s in (("running_mean", running_mean), ("running_var", running_var)):
+        if s is not None:
+            check_array(sname, s, where="batchnorm_forward")
         if s is not None and s.shape != gamma.shape:
             raise ValueError(
                 f"batchnorm_forward: {sname} must have shape {gamma.shape}, got {s.shape}"
@@ -102,9 +114,18 @@ def batchnorm_forward(
                 f"batchnorm_forward: train mode needs at least 2 examples per batch to "
                 f"estimate a variance, got X of shape {X.shape}"
             )
-        mu = X.mean(axis=0)
-        centered = X - mu
-        var = (centered * centered).mean(axis=0)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf/NaN is reported just below
+            mu = X.mean(axis=0)
+            centered = X - mu
+            var = (centered * centered).mean(axis=0)
+        if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(var))):
+            bad = int(np.flatnonzero(~(np.isfinite(mu) & np.isfinite(var)))[0])
+            raise NonFiniteError(
+                f"batchnorm_forward: X holds inf or NaN (feature {bad} of {X.shape[1]} has batch "
+                f"mean {mu[bad]} and variance {var[bad]}); the running statistics were left "
+                "unchanged. A diverging network upstream is the usual cause: lower the learning "
+                "rate."
+            )
         inv_std = 1 / np.sqrt(var + eps)
         xhat = centered * inv_std
         if running_mean is not None:
@@ -136,6 +157,7 @@ def batchnorm_backward(
     Defined in chapter 11 (Batch normalization).
     """
     mode, xhat, inv_std, gamma = cache
+    check_array("dout", dout, where="batchnorm_backward")
     if dout.shape != xhat.shape:
         raise ValueError(f"batchnorm_backward: dout must have shape {xhat.shape}, got {dout.shape}")
     dgamma = (dout * xhat).sum(axis=0)
@@ -146,6 +168,72 @@ def batchnorm_backward(
     if mode == "eval":
         return dxhat * inv_std, dgamma, dbeta
     return _normalized_backward(dxhat, xhat, inv_std, axis=0), dgamma, dbeta
+
+
+def _channels_last(X: np.ndarray) -> np.ndarray:
+    """``(N, C, H, W)`` -> ``(N*H*W, C)``: one row per pixel, one column per channel."""
+    return np.moveaxis(X, 1, -1).reshape(-1, X.shape[1])
+
+
+def _channels_first(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The inverse of :func:`_channels_last` for an array of ``shape = (N, C, H, W)``."""
+    N, C, H, W = shape
+    return np.moveaxis(rows.reshape(N, H, W, C), -1, 1)
+
+
+def spatial_batchnorm_forward(
+    X: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray | None,
+    running_var: np.ndarray | None,
+    mode: str = "train",
+    *,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """Batch normalization of feature maps ``X (N, C, H, W)`` with one ``mu_c, var_c`` per channel.
+
+    A convolution applies the same filter at every position, so a channel's statistics are taken
+    over the batch *and* the spatial positions, ``m = N*H*W`` numbers per channel:
+
+        mu_c = mean_{n,h,w} X[n,c,h,w]     var_c = mean_{n,h,w} (X[n,c,h,w] - mu_c)^2
+        out[n,c,h,w] = gamma_c (X[n,c,h,w] - mu_c) / sqrt(var_c + eps) + beta_c
+
+    ``gamma, beta, running_mean, running_var`` have shape ``(C,)``; the running variance is
+    updated with the unbiased ``var_c * m / (m - 1)``, as torch's ``nn.BatchNorm2d``. Computed as
+    :func:`batchnorm_forward` on the ``(N*H*W, C)`` matrix of pixels. Returns ``(out, cache)``.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    check_array("X", X, where="spatial_batchnorm_forward")
+    if X.ndim != 4:
+        raise ValueError(
+            f"spatial_batchnorm_forward: X must have shape (N, C, H, W), got {X.shape}"
+        )
+    out, cache = batchnorm_forward(
+        _channels_last(X), gamma, beta, running_mean, running_var, mode, momentum=momentum, eps=eps
+    )
+    return _channels_first(out, X.shape), (X.shape, cache)
+
+
+def spatial_batchnorm_backward(
+    dout: np.ndarray, cache: tuple[Any, ...], *, input_grad: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Gradients of :func:`spatial_batchnorm_forward`, given ``dout (N, C, H, W)``: the
+    :func:`batchnorm_backward` formulas with every sum over ``n, h, w``. Returns
+    ``(dX, dgamma, dbeta)``.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    shape, inner = cache
+    check_array("dout", dout, where="spatial_batchnorm_backward")
+    if dout.shape != shape:
+        raise ValueError(
+            f"spatial_batchnorm_backward: dout must have shape {shape}, got {dout.shape}"
+        )
+    dX, dgamma, dbeta = batchnorm_backward(_channels_last(dout), inner, input_grad=input_grad)
+    return (None if dX is None else _channels_first(dX, shape)), dgamma, dbeta
 
 
 def layernorm_forward(
@@ -179,6 +267,7 @@ def layernorm_backward(
     Defined in chapter 11 (Batch normalization).
     """
     xhat, inv_std, gamma = cache
+    check_array("dout", dout, where="layernorm_backward")
     if dout.shape != xhat.shape:
         raise ValueError(f"layernorm_backward: dout must have shape {xhat.shape}, got {dout.shape}")
     dgamma = (dout * xhat).sum(axis=0)
@@ -265,6 +354,47 @@ class BatchNorm(Layer):
 
 #: torch's name for the same layer.
 BatchNorm1d = BatchNorm
+
+
+class BatchNorm2d(BatchNorm):
+    """Batch normalization per channel of feature maps ``(N, num_features, H, W)`` (torch's
+    ``nn.BatchNorm2d``): statistics over the batch and every spatial position, see
+    :func:`spatial_batchnorm_forward`. Parameters and buffers as :class:`BatchNorm`.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+
+    in_features = None  # any (N, C, H, W): the channel count is checked in forward
+
+    def __init__(self, num_features: int, **kwargs: Any) -> None:
+        super().__init__(num_features, **kwargs)
+        self.channels = self.out_features
+        self.in_features = self.out_features = None
+
+    def describe(self) -> str:
+        return f"BatchNorm2d({self.channels})"
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        if X.ndim != 4 or X.shape[1] != self.channels:
+            raise ValueError(
+                f"{self.name}: expected input of shape (N, {self.channels}, H, W), got {X.shape}"
+            )
+        out, self.cache = spatial_batchnorm_forward(
+            X,
+            self.gamma,
+            self.beta,
+            self.running_mean,
+            self.running_var,
+            self.mode,
+            momentum=self.momentum,
+            eps=self.eps,
+        )
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        dX, dgamma, dbeta = spatial_batchnorm_backward(dout, self.cache, input_grad=input_grad)
+        self.grads = [dgamma, dbeta]
+        return dX
 
 
 class LayerNorm(Layer):
