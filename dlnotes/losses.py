@@ -2,6 +2,7 @@
 
 =========================  ==============================================================
 ``softmax_cross_entropy``  ``L = -(1/N) sum_n log softmax(z_n)[y_n]``, stable for huge logits
+``sigmoid_cross_entropy``  ``L = -(1/M) sum [y log s(z) + (1-y) log(1-s(z))]``, from logits
 ``mse``                    ``L = (1/(N*K)) sum (pred - target)^2`` (torch's ``MSELoss``)
 ``l2_penalty``             ``R = (lam/2) sum_W ||W||_F^2``, ``dR/dW = lam * W``
 ``l1_penalty``             ``R = lam sum_W |W|``, ``dR/dW = lam * sign(W)``
@@ -31,6 +32,7 @@ __all__ = [
     "log_softmax",
     "mse",
     "penalty",
+    "sigmoid_cross_entropy",
     "softmax",
     "softmax_cross_entropy",
 ]
@@ -120,6 +122,49 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     return loss, dlogits
 
 
+def sigmoid_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Binary cross-entropy of ``sigmoid(logits)`` against targets ``y`` in [0, 1], from logits.
+
+    For ``M`` entries ``z`` (shape ``(N,)`` or ``(N, 1)``; ``y`` of shape ``(N,)`` is accepted
+    for ``(N, 1)`` logits) with ``s(z) = 1 / (1 + exp(-z))``:
+
+        L = -(1/M) sum [ y log s(z) + (1 - y) log(1 - s(z)) ]
+          =  (1/M) sum [ max(z, 0) - z y + log(1 + exp(-|z|)) ]
+        dL/dz = (s(z) - y) / M
+
+    The second form never exponentiates a positive number, so logits of ±1e4 give finite
+    values (the naive form takes ``log 0``). It equals softmax cross-entropy over the two logits
+    ``(0, z)``: two-class softmax *is* logistic regression. Equals torch's
+    ``nn.BCEWithLogitsLoss()`` (mean reduction). Returns ``(loss, dlogits)``.
+
+    Defined in chapter 01 (Setting up a learning problem).
+    """
+    if not isinstance(logits, np.ndarray) or logits.dtype.kind != "f":
+        got = f"dtype {logits.dtype}" if isinstance(logits, np.ndarray) else type(logits).__name__
+        raise TypeError(f"logits must be a floating-point numpy array, got {got}")
+    if not (logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1)):
+        raise ValueError(f"logits must have shape (N,) or (N, 1), got {logits.shape}")
+    if logits.size == 0:
+        raise ValueError("logits must hold at least one example, got an empty array")
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold 0/1 labels or probabilities, got dtype {y.dtype}")
+    if y.shape != logits.shape:
+        if logits.ndim == 2 and y.shape == (logits.shape[0],):
+            y = y[:, None]
+        else:
+            raise ValueError(f"y must have the shape of logits {logits.shape}, got {y.shape}")
+    if not (np.all(y >= 0) and np.all(y <= 1)):
+        raise ValueError(f"y must hold targets in [0, 1], got values from {y.min()} to {y.max()}")
+    z = logits
+    t = y.astype(z.dtype, copy=False)
+    softplus_neg_abs = np.log1p(np.exp(-np.abs(z)))  # log(1 + exp(-|z|)) without overflow
+    loss = float(np.mean(np.maximum(z, 0) - z * t + softplus_neg_abs))
+    e = np.exp(-np.abs(z))
+    s = np.where(z >= 0, 1, e) / (1 + e)  # the stable sigmoid
+    return loss, ((s - t) / z.size).astype(z.dtype, copy=False)
+
+
 def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean squared error over all ``M`` entries: ``L = (1/M) sum (pred - target)^2``.
 
@@ -204,13 +249,16 @@ LossFn = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
 _LOSSES: dict[str, LossFn] = {
     "softmax_cross_entropy": softmax_cross_entropy,
     "cross_entropy": softmax_cross_entropy,
+    "sigmoid_cross_entropy": sigmoid_cross_entropy,
+    "binary_cross_entropy": sigmoid_cross_entropy,
     "mse": mse,
 }
 
 
 def get_loss(loss: str | LossFn) -> LossFn:
-    """A loss by name (``"softmax_cross_entropy"`` / ``"cross_entropy"``, ``"mse"``) or the
-    callable itself: ``loss(output, target) -> (value, doutput)``.
+    """A loss by name (``"softmax_cross_entropy"`` / ``"cross_entropy"``,
+    ``"sigmoid_cross_entropy"`` / ``"binary_cross_entropy"``, ``"mse"``) or the callable
+    itself: ``loss(output, target) -> (value, doutput)``.
 
     Defined in chapter 01 (Setting up a learning problem).
     """

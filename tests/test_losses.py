@@ -124,3 +124,85 @@ def test_get_loss_and_accuracy():
         losses.get_loss("hinge")
     logits = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
     assert losses.accuracy(logits, np.array([1, 1, 1])) == pytest.approx(2 / 3)
+
+
+# -- sigmoid (binary) cross-entropy from logits -----------------------------------------------
+
+
+def test_sigmoid_cross_entropy_golden_value_and_gradient():
+    z = np.array([2.0, -1.0, 0.5, 0.0])
+    y = np.array([1.0, 0.0, 0.0, 1.0])
+    loss, dz = losses.sigmoid_cross_entropy(z, y)
+    s = 1 / (1 + np.exp(-z))
+    naive = -np.mean(y * np.log(s) + (1 - y) * np.log(1 - s))
+    assert loss == pytest.approx(naive, rel=1e-14)
+    np.testing.assert_allclose(dz, (s - y) / 4, rtol=1e-14)
+
+
+def test_sigmoid_cross_entropy_gradient_matches_finite_differences_with_soft_targets():
+    r = np.random.default_rng(3)
+    z = r.standard_normal((7, 1)) * 4
+    y = r.uniform(0, 1, 7)  # probabilities, as torch accepts; (N,) against (N, 1) logits
+    _, dz = losses.sigmoid_cross_entropy(z, y)
+    num = numerical_gradient(lambda w: losses.sigmoid_cross_entropy(w, y)[0], z)
+    assert dz.shape == (7, 1)
+    assert relative_error(dz, num) < 1e-8
+
+
+def test_two_class_softmax_is_logistic_regression():
+    # softmax over (0, z) gives class 1 the probability e^z / (1 + e^z) = sigmoid(z)
+    r = np.random.default_rng(4)
+    z = r.standard_normal(9) * 3
+    y = r.integers(0, 2, 9)
+    bce, dz = losses.sigmoid_cross_entropy(z, y)
+    two = np.stack([np.zeros_like(z), z], axis=1)
+    ce, dtwo = losses.softmax_cross_entropy(two, y)
+    assert bce == pytest.approx(ce, rel=1e-13)
+    np.testing.assert_allclose(dz, dtwo[:, 1], rtol=1e-12, atol=1e-17)
+    # and any (a, b) logit pair is the same as (0, b - a): only the difference matters
+    shifted = two + r.standard_normal((9, 1))
+    assert losses.softmax_cross_entropy(shifted, y)[0] == pytest.approx(bce, rel=1e-12)
+
+
+def test_sigmoid_cross_entropy_is_stable_for_huge_logits():
+    z = np.array([1e4, -1e4, 1e4, -1e4])
+    y = np.array([1, 0, 0, 1])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss, dz = losses.sigmoid_cross_entropy(z, y)
+    # right answers cost ~0, confident wrong ones cost |z| each
+    assert loss == pytest.approx((1e4 + 1e4) / 4, rel=1e-12)
+    np.testing.assert_allclose(dz, np.array([0.0, 0.0, 1.0, -1.0]) / 4, atol=1e-300)
+
+
+def test_sigmoid_cross_entropy_keeps_float32_and_is_a_named_loss():
+    z = np.array([[0.3], [-2.0]], dtype=np.float32)
+    loss, dz = losses.sigmoid_cross_entropy(z, np.array([1, 0]))
+    assert dz.dtype == np.float32 and isinstance(loss, float)
+    assert losses.get_loss("binary_cross_entropy") is losses.sigmoid_cross_entropy
+
+
+def test_sigmoid_cross_entropy_matches_torch_bce_with_logits():
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(5)
+    z = r.standard_normal(11) * 5
+    y = r.uniform(0, 1, 11)
+    zt = torch.tensor(z, requires_grad=True)
+    lt = torch.nn.BCEWithLogitsLoss()(zt, torch.tensor(y))
+    lt.backward()
+    loss, dz = losses.sigmoid_cross_entropy(z, y)
+    assert loss == pytest.approx(lt.item(), rel=1e-13)
+    np.testing.assert_allclose(dz, zt.grad.numpy(), rtol=1e-12, atol=1e-18)
+
+
+def test_sigmoid_cross_entropy_bad_input_names_the_problem():
+    z = np.array([0.1, 0.2])
+    with pytest.raises(TypeError, match="logits must be a floating-point numpy array, got list"):
+        losses.sigmoid_cross_entropy([0.1, 0.2], np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"logits must have shape \(N,\) or \(N, 1\)"):
+        losses.sigmoid_cross_entropy(np.zeros((2, 2)), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"y must have the shape of logits \(2,\), got \(3,\)"):
+        losses.sigmoid_cross_entropy(z, np.array([0, 1, 1]))
+    with pytest.raises(ValueError, match=r"y must hold targets in \[0, 1\], got values from 0"):
+        losses.sigmoid_cross_entropy(z, np.array([0, 2]))
+    with pytest.raises(TypeError, match="y must hold 0/1 labels or probabilities"):
+        losses.sigmoid_cross_entropy(z, np.array(["a", "b"]))
