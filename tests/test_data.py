@@ -287,3 +287,93 @@ def test_digits_fast_path_equals_scikit_learns_loader():
     X, y = data.load_digits(dtype=np.float64)
     np.testing.assert_array_equal(X * 16, bunch.data)
     np.testing.assert_array_equal(y, bunch.target)
+
+
+# -- rotations, scaling, brightness, contrast (issue 19) --------------------------------------
+
+
+def test_rotate_and_scale_identity_and_exact_quarter_turns():
+    x = images(n=4, h=6, w=6)
+    np.testing.assert_array_equal(data.rotate_and_scale(x, 0.0, 1.0), x)
+    # a quarter turn counter-clockwise is np.rot90 exactly, for odd and even sizes
+    np.testing.assert_array_equal(data.rotate_and_scale(x, 90.0), np.rot90(x, 1, axes=(1, 2)))
+    odd = images(n=3, h=5, w=5, seed=2)
+    np.testing.assert_array_equal(data.rotate_and_scale(odd, -90.0), np.rot90(odd, -1, (1, 2)))
+    np.testing.assert_array_equal(data.rotate_and_scale(odd, 180.0), odd[:, ::-1, ::-1])
+    # channels are rotated together, and the dtype is kept
+    rgb = np.random.default_rng(3).random((2, 3, 4, 4)).astype(np.float32)
+    out = data.rotate_and_scale(rgb, 90.0)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, np.rot90(rgb, 1, axes=(2, 3)))
+
+
+def test_rotation_is_bilinear_and_keeps_a_centred_blob_centred():
+    # a smooth, rotation-invariant blob stays unchanged up to the interpolation error, which is
+    # at most max|f''| / 4 = (2/18) / 4 ~ 0.028 for bilinear interpolation on a unit grid
+    H = 21
+    yy, xx = np.mgrid[:H, :H] - (H - 1) / 2
+    blob = np.exp(-(yy**2 + xx**2) / 18.0)[None]
+    for angle in (17.0, -33.0, 45.0):
+        assert np.abs(data.rotate_and_scale(blob, angle) - blob).max() < 0.028
+    # a linear ramp is reproduced exactly by bilinear interpolation inside the image
+    ramp = (xx / H)[None] + 0.5
+    shifted = data.rotate_and_scale(ramp, 0.0, 2.0)  # zoom x2: output x reads source x/2
+    centre = slice(H // 4 + 1, H - H // 4 - 1)
+    expected = (xx / 2 / H)[None] + 0.5
+    np.testing.assert_allclose(shifted[:, centre, centre], expected[:, centre, centre], atol=1e-12)
+
+
+def test_shrinking_pads_with_zeros_and_rotation_zero_fills_corners():
+    x = np.ones((1, 9, 9))
+    small = data.rotate_and_scale(x, 0.0, 0.5)
+    assert small[0, 0, 0] == 0 and small[0, 4, 4] == 1
+    turned = data.rotate_and_scale(x, 45.0)
+    assert turned[0, 0, 0] == 0 and turned[0, 4, 4] == 1
+
+
+def test_random_rotation_and_scale_are_seeded_bounded_and_leave_inputs_alone():
+    x = images(n=10, h=8, w=8)
+    x0 = x.copy()
+    a = data.random_rotation(x, 10.0, seed=4)
+    np.testing.assert_array_equal(a, data.random_rotation(x, 10.0, seed=4))
+    assert not np.array_equal(a, x)
+    np.testing.assert_array_equal(data.random_rotation(x, 0.0, seed=1), x)
+    np.testing.assert_array_equal(data.random_scale(x, (1.0, 1.0), seed=1), x)
+    np.testing.assert_array_equal(x, x0)
+    # the angles used are the seeded uniform draws in [-10, 10]
+    angles = np.random.default_rng(4).uniform(-10, 10, 10)
+    np.testing.assert_allclose(a, data.rotate_and_scale(x, angles), rtol=1e-6)
+    with pytest.raises(ValueError, match="max_degrees must be <= 180"):
+        data.random_rotation(x, 200.0)
+    with pytest.raises(ValueError, match=r"scale_range\[0\] must be > 0"):
+        data.random_scale(x, (0.0, 1.2))
+    with pytest.raises(TypeError, match="scale_range must be a pair"):
+        data.random_scale(x, 1.1)
+
+
+def test_brightness_and_contrast():
+    x = np.random.default_rng(5).uniform(0.2, 0.8, (50, 6, 6))
+    b = data.random_brightness(x, 0.1, seed=0)
+    delta = (b - x).reshape(50, -1)
+    assert np.allclose(delta, delta[:, :1]) and np.abs(delta).max() <= 0.1  # one offset per image
+    assert np.abs(delta[:, 0]).std() > 0.02
+    c = data.random_contrast(x, (0.5, 1.5), seed=1)
+    np.testing.assert_allclose(c.mean(axis=(1, 2)), x.mean(axis=(1, 2)), rtol=1e-12)  # no clip
+    ratio = (c - c.mean(axis=(1, 2), keepdims=True)) / (x - x.mean(axis=(1, 2), keepdims=True))
+    a = ratio.reshape(50, -1)
+    assert np.allclose(a, a[:, :1]) and a.min() >= 0.5 and a.max() <= 1.5
+    assert data.random_brightness(np.ones((2, 3, 3)), 0.5, seed=2).max() <= 1.0
+    with pytest.raises(TypeError, match="floating-point"):
+        data.random_contrast(np.ones((2, 3, 3), dtype=np.uint8), (0.5, 1.0))
+
+
+def test_augmenter_with_rotation_scale_brightness_contrast_is_reproducible():
+    x = images(n=8, h=6, w=6).reshape(8, 36)
+    aug = data.Augmenter(
+        (6, 6), max_degrees=10, scale_range=(0.9, 1.1), brightness=0.1, contrast_range=(0.8, 1.2)
+    )
+    out = aug(x, np.random.default_rng(0))
+    assert out.shape == (8, 36) and out.dtype == np.float32 and not np.array_equal(out, x)
+    np.testing.assert_array_equal(out, aug(x, np.random.default_rng(0)))
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    assert "max_degrees=10" in repr(aug)

@@ -13,13 +13,26 @@ subset ships with dlnotes (``fashion_mnist_subset.npz``, MIT licence, (c) 2017 Z
 ``Standardizer``                normalization fitted on the training split only
 ``minibatches``                 a seeded mini-batch iterator
 ``random_flip/shift/crop``,     image augmentation, and ``Augmenter`` chaining them
+``random_rotation/scale``,
+``random_brightness/contrast``,
 ``add_noise``
 ==============================  ==========================================================
 
 Defined in chapter 01 (Setting up a learning problem).
 """
 
-from dlnotes.data.augment import Augmenter, add_noise, random_crop, random_flip, random_shift
+from dlnotes.data.augment import (
+    Augmenter,
+    add_noise,
+    random_brightness,
+    random_contrast,
+    random_crop,
+    random_flip,
+    random_rotation,
+    random_scale,
+    random_shift,
+    rotate_and_scale,
+)
 from dlnotes.data.datasets import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_DIR,
@@ -46,9 +59,14 @@ __all__ = [
     "make_moons",
     "make_spirals",
     "minibatches",
+    "random_brightness",
+    "random_contrast",
     "random_crop",
     "random_flip",
+    "random_rotation",
+    "random_scale",
     "random_shift",
     "read_idx",
+    "rotate_and_scale",
     "train_dev_test_split",
 ]

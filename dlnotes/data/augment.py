@@ -1,4 +1,5 @@
-"""Image augmentation on batches: flips, shifts, crops and noise.
+"""Image augmentation on batches: flips, shifts, crops, rotations, scaling, brightness,
+contrast and noise.
 
 Every function takes a batch of images ``(N, H, W)`` or ``(N, C, H, W)`` and returns a new
 array (the input is never modified); randomness comes from ``seed`` (an int or a Generator),
@@ -17,7 +18,18 @@ import numpy as np
 from dlnotes._validate import check_scalar
 from dlnotes.layers._base import seed_to_rng
 
-__all__ = ["Augmenter", "add_noise", "random_crop", "random_flip", "random_shift"]
+__all__ = [
+    "Augmenter",
+    "add_noise",
+    "random_brightness",
+    "random_contrast",
+    "random_crop",
+    "random_flip",
+    "random_rotation",
+    "random_scale",
+    "random_shift",
+    "rotate_and_scale",
+]
 
 
 def _check_images(images: Any) -> np.ndarray:
@@ -98,6 +110,150 @@ def random_shift(
     return random_crop(images, (H, W), padding=max_shift, seed=seed)
 
 
+def rotate_and_scale(images: np.ndarray, degrees: Any, scale: Any = 1.0) -> np.ndarray:
+    """Rotate each image by ``degrees[n]`` (counter-clockwise) and zoom it by ``scale[n]``
+    about its centre, with bilinear interpolation and zeros outside the source image.
+
+    Output pixel ``p`` (coordinates relative to the centre ``c = ((H-1)/2, (W-1)/2)``) takes the
+    source value at ``c + R(-θ) (p - c) / s`` (``R`` a rotation on screen): the inverse map,
+    so every output pixel gets a value.
+    ``degrees`` and ``scale`` are scalars or arrays of shape ``(N,)``. ``degrees = 0, scale = 1``
+    returns the images unchanged; ``90`` equals ``np.rot90`` exactly on any image.
+
+    Defined in chapter 09 (Regularization).
+    """
+    images = _check_images(images)
+    if images.dtype.kind != "f":
+        raise TypeError(f"images must be a floating-point array, got dtype {images.dtype}")
+    N = len(images)
+    theta = np.deg2rad(np.broadcast_to(np.asarray(degrees, dtype=np.float64), (N,)))
+    s = np.broadcast_to(np.asarray(scale, dtype=np.float64), (N,))
+    if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(s)) and np.all(s > 0)):
+        raise ValueError("degrees must be finite and scale finite and > 0")
+    H, W = images.shape[-2:]
+    cy, cx = (H - 1) / 2, (W - 1) / 2
+    yy, xx = np.meshgrid(np.arange(H) - cy, np.arange(W) - cx, indexing="ij")  # (H, W)
+    cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
+    # the inverse map R(-θ) written in (row, col) coordinates, whose row axis points down
+    src_y = (cos * yy + sin * xx) / s[:, None, None] + cy
+    src_x = (cos * xx - sin * yy) / s[:, None, None] + cx
+    # exact integers where the map is a lattice symmetry (e.g. 90 degrees): no rounding blur
+    src_y = np.where(np.abs(src_y - np.round(src_y)) < 1e-9, np.round(src_y), src_y)
+    src_x = np.where(np.abs(src_x - np.round(src_x)) < 1e-9, np.round(src_x), src_x)
+    y0, x0 = np.floor(src_y).astype(np.intp), np.floor(src_x).astype(np.intp)
+    fy, fx = src_y - y0, src_x - x0
+    n = np.arange(N)[:, None, None]
+    lead = images.shape[1:-2]  # () or (C,)
+    flat = images.reshape(N, -1, H, W)  # (N, C', H, W) with C' = 1 for grey images
+    out = np.zeros(flat.shape, dtype=np.float64)
+    for dy, dx, weight in (
+        (0, 0, (1 - fy) * (1 - fx)),
+        (0, 1, (1 - fy) * fx),
+        (1, 0, fy * (1 - fx)),
+        (1, 1, fy * fx),
+    ):
+        yi, xi = y0 + dy, x0 + dx
+        inside = (yi >= 0) & (yi < H) & (xi >= 0) & (xi < W) & (weight > 0)
+        values = flat[n, :, np.clip(yi, 0, H - 1), np.clip(xi, 0, W - 1)]  # (N, H, W, C')
+        out += np.moveaxis(values * (weight * inside)[..., None], -1, 1)
+    return out.astype(images.dtype, copy=False).reshape((N, *lead, H, W))
+
+
+def random_rotation(
+    images: np.ndarray, max_degrees: float, *, seed: int | np.random.Generator | None = None
+) -> np.ndarray:
+    """Rotate each image by an angle drawn uniformly from ``[-max_degrees, max_degrees]``.
+
+    Small angles (5-15 degrees) keep a digit or a garment what it is; 180 degrees would turn a 6
+    into a 9. See :func:`rotate_and_scale` for the interpolation.
+
+    Defined in chapter 09 (Regularization).
+    """
+    images = _check_images(images)
+    max_degrees = check_scalar("max_degrees", max_degrees, low=0.0, high=180.0)
+    angles = seed_to_rng(seed).uniform(-max_degrees, max_degrees, len(images))
+    return rotate_and_scale(images, angles)
+
+
+def random_scale(
+    images: np.ndarray,
+    scale_range: tuple[float, float] = (0.9, 1.1),
+    *,
+    seed: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """Zoom each image about its centre by a factor drawn uniformly from ``scale_range``
+    (> 1 enlarges and cuts the border off, < 1 shrinks and pads with zeros).
+
+    Defined in chapter 09 (Regularization).
+    """
+    images = _check_images(images)
+    lo, hi = _check_range("scale_range", scale_range, low=0.0, low_inclusive=False)
+    factors = seed_to_rng(seed).uniform(lo, hi, len(images))
+    return rotate_and_scale(images, 0.0, factors)
+
+
+def random_brightness(
+    images: np.ndarray,
+    max_delta: float,
+    *,
+    clip: tuple[float, float] | None = (0.0, 1.0),
+    seed: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """Add one offset ``δ ~ U(-max_delta, max_delta)`` to every pixel of each image, then clip.
+
+    Defined in chapter 09 (Regularization).
+    """
+    images = _check_float_images(images)
+    max_delta = check_scalar("max_delta", max_delta, low=0.0)
+    delta = seed_to_rng(seed).uniform(-max_delta, max_delta, len(images))
+    out = images + delta.reshape((-1,) + (1,) * (images.ndim - 1)).astype(images.dtype)
+    return _clip(out, clip)
+
+
+def random_contrast(
+    images: np.ndarray,
+    factor_range: tuple[float, float] = (0.8, 1.2),
+    *,
+    clip: tuple[float, float] | None = (0.0, 1.0),
+    seed: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """Scale each image's deviations from its own mean by ``a ~ U(factor_range)``:
+    ``out = mean + a (x - mean)``, then clip. ``a < 1`` flattens, ``a > 1`` sharpens contrast.
+
+    Defined in chapter 09 (Regularization).
+    """
+    images = _check_float_images(images)
+    lo, hi = _check_range("factor_range", factor_range, low=0.0)
+    a = seed_to_rng(seed).uniform(lo, hi, len(images)).reshape((-1,) + (1,) * (images.ndim - 1))
+    axes = tuple(range(1, images.ndim))
+    mean = images.mean(axis=axes, keepdims=True)
+    out = mean + a.astype(images.dtype) * (images - mean)
+    return _clip(out, clip)
+
+
+def _check_float_images(images: Any) -> np.ndarray:
+    images = _check_images(images)
+    if images.dtype.kind != "f":
+        raise TypeError(f"images must be a floating-point array, got dtype {images.dtype}")
+    return images
+
+
+def _check_range(
+    name: str, pair: Any, *, low: float, low_inclusive: bool = True
+) -> tuple[float, float]:
+    if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+        raise TypeError(f"{name} must be a pair (low, high), got {pair!r}")
+    lo = check_scalar(f"{name}[0]", pair[0], low=low, low_inclusive=low_inclusive)
+    hi = check_scalar(f"{name}[1]", pair[1], low=lo)
+    return lo, hi
+
+
+def _clip(out: np.ndarray, clip: tuple[float, float] | None) -> np.ndarray:
+    if clip is not None:
+        np.clip(out, clip[0], clip[1], out=out)
+    return out
+
+
 def add_noise(
     images: np.ndarray,
     std: float,
@@ -124,8 +280,11 @@ class Augmenter:
     """A random augmentation for batches of *flattened* images ``(N, H*W)`` (or ``(N, C*H*W)``).
 
     ``Augmenter((28, 28), flip=True, max_shift=2, noise_std=0.05)`` reshapes each batch to
-    ``image_shape``, applies in order: a left-right flip with probability 1/2, a shift of up to
-    ``max_shift`` pixels, Gaussian noise (clipped to [0, 1]), and flattens back. Call it as
+    ``image_shape``, applies in order: a left-right flip with probability 1/2, a rotation of up
+    to ``max_degrees`` and a zoom by a factor in ``scale_range`` (one interpolation for both), a
+    shift of up to ``max_shift`` pixels, a brightness offset of up to ``brightness``, a contrast
+    factor in ``contrast_range``, Gaussian noise (the last three clipped to [0, 1]), and
+    flattens back. Call it as
     ``augment(X_batch, rng)``; :func:`dlnotes.train.fit` passes its own seeded generator, so a
     run stays reproducible. Use it on training batches only.
 
@@ -139,6 +298,10 @@ class Augmenter:
         flip: bool = False,
         max_shift: int = 0,
         noise_std: float = 0.0,
+        max_degrees: float = 0.0,
+        scale_range: tuple[float, float] = (1.0, 1.0),
+        brightness: float = 0.0,
+        contrast_range: tuple[float, float] = (1.0, 1.0),
     ) -> None:
         if len(image_shape) not in (2, 3):
             raise ValueError(f"image_shape must be (H, W) or (C, H, W), got {image_shape}")
@@ -146,6 +309,10 @@ class Augmenter:
         self.flip = bool(flip)
         self.max_shift = int(check_scalar("max_shift", max_shift, low=0, integer=True))
         self.noise_std = check_scalar("noise_std", noise_std, low=0.0)
+        self.max_degrees = check_scalar("max_degrees", max_degrees, low=0.0, high=180.0)
+        self.scale_range = _check_range("scale_range", scale_range, low=0.0, low_inclusive=False)
+        self.brightness = check_scalar("brightness", brightness, low=0.0)
+        self.contrast_range = _check_range("contrast_range", contrast_range, low=0.0)
 
     def __call__(self, X: np.ndarray, rng: int | np.random.Generator | None = None) -> np.ndarray:
         size = int(np.prod(self.image_shape))
@@ -158,8 +325,16 @@ class Augmenter:
         images = X.reshape((len(X), *self.image_shape))
         if self.flip:
             images = random_flip(images, seed=gen)
+        if self.max_degrees or self.scale_range != (1.0, 1.0):
+            angles = gen.uniform(-self.max_degrees, self.max_degrees, len(images))
+            factors = gen.uniform(*self.scale_range, len(images))
+            images = rotate_and_scale(images, angles, factors)
         if self.max_shift:
             images = random_shift(images, self.max_shift, seed=gen)
+        if self.brightness:
+            images = random_brightness(images, self.brightness, seed=gen)
+        if self.contrast_range != (1.0, 1.0):
+            images = random_contrast(images, self.contrast_range, seed=gen)
         if self.noise_std:
             images = add_noise(images, self.noise_std, seed=gen)
         return images.reshape(len(X), size)
@@ -167,5 +342,7 @@ class Augmenter:
     def __repr__(self) -> str:
         return (
             f"Augmenter({self.image_shape}, flip={self.flip}, max_shift={self.max_shift}, "
-            f"noise_std={self.noise_std:g})"
+            f"noise_std={self.noise_std:g}, max_degrees={self.max_degrees:g}, "
+            f"scale_range={self.scale_range}, brightness={self.brightness:g}, "
+            f"contrast_range={self.contrast_range})"
         )
