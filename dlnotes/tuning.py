@@ -1,4 +1,5 @@
-"""Hyperparameter search: search spaces, random and grid search over processes, results.
+"""Hyperparameter search: search spaces, random and grid search, successive halving and
+Hyperband, over processes, results.
 
 A **search space** maps each hyperparameter's name to a distribution::
 
@@ -11,7 +12,9 @@ A **search space** maps each hyperparameter's name to a distribution::
 
 :func:`random_search` draws ``n_trials`` configurations with :func:`sample_config`,
 :func:`grid_search` takes every point of a grid; both call ``objective(config, seed)`` once per
-trial and return a :class:`Results` table sorted best first. Trials run in parallel processes
+trial and return a :class:`Results` table sorted best first. :func:`successive_halving` and
+:func:`hyperband` spend a small budget (epochs) on many configurations and a large one only on
+the survivors: ``objective(config, seed, budget)``. Trials run in parallel processes
 with joblib (``n_jobs``), and scale out to a cluster through a joblib backend (``backend=``).
 
 Reproducibility: trial ``i`` draws its configuration and its ``seed`` from the ``i``-th child of
@@ -43,15 +46,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Choice",
+    "HalvingResults",
     "LogUniform",
     "Results",
     "Uniform",
     "grid_points",
     "grid_search",
+    "halving_schedule",
+    "hyperband",
     "narrow_space",
     "plot_results",
     "random_search",
     "sample_config",
+    "successive_halving",
     "toy_objective",
     "trial_seeds",
 ]
@@ -369,10 +376,14 @@ def narrow_space(
 
 
 def _one_trial(
-    objective: Callable[[dict[str, Any], int], Any], config: dict[str, Any], seed: int, metric: str
+    objective: Callable[..., Any],
+    config: dict[str, Any],
+    seed: int,
+    metric: str,
+    budget: float | None = None,
 ) -> tuple[dict[str, Any], float]:
     start = time.perf_counter()
-    out = objective(dict(config), seed)
+    out = objective(dict(config), seed) if budget is None else objective(dict(config), seed, budget)
     seconds = time.perf_counter() - start
     if isinstance(out, Mapping):
         if metric not in out:
@@ -422,7 +433,7 @@ def _backend(backend: str | None, n_jobs: int) -> Iterator[None]:
 
 
 def _run(
-    objective: Callable[[dict[str, Any], int], Any],
+    objective: Callable[..., Any],
     configs: list[dict[str, Any]],
     seeds: list[int],
     *,
@@ -433,6 +444,8 @@ def _run(
     backend: str | None,
     progress: bool | None,
     desc: str,
+    budget: float | None = None,
+    trials: list[int] | None = None,
 ) -> Results:
     if not callable(objective):
         raise TypeError(f"objective must be callable f(config, seed), got {objective!r}")
@@ -454,7 +467,7 @@ def _run(
     try:
         if n_jobs == 1 and backend is None:
             for config, s in zip(configs, seeds):
-                outs.append(_one_trial(objective, config, s, metric))
+                outs.append(_one_trial(objective, config, s, metric, budget))
                 if bar is not None:
                     bar.update(1)
         else:
@@ -462,7 +475,8 @@ def _run(
 
             with _backend(backend, n_jobs):
                 calls = (
-                    delayed(_one_trial)(objective, c, s, metric) for c, s in zip(configs, seeds)
+                    delayed(_one_trial)(objective, c, s, metric, budget)
+                    for c, s in zip(configs, seeds)
                 )
                 try:
                     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
@@ -476,8 +490,10 @@ def _run(
         if bar is not None:
             bar.close()
     rows = []
-    for i, (config, s, (metrics, _)) in enumerate(zip(configs, seeds, outs)):
-        rows.append({"trial": i, "seed": s, **config, **metrics})
+    ids = trials if trials is not None else list(range(len(configs)))
+    extra = {} if budget is None else {"budget": budget}
+    for i, config, s, (metrics, _) in zip(ids, configs, seeds, outs):
+        rows.append({"trial": i, "seed": s, **config, **extra, **metrics})
     return Results(rows, metric=metric, mode=mode, space=space, seconds=[t for _, t in outs])
 
 
@@ -571,6 +587,185 @@ def grid_search(
 _DEFINED = "\n    Defined in chapter 13 (Hyperparameter tuning).\n    "
 random_search.__doc__ = (random_search.__doc__ or "").rstrip() + "\n" + _SEARCH_DOC + _DEFINED
 grid_search.__doc__ = (grid_search.__doc__ or "").rstrip() + "\n" + _SEARCH_DOC + _DEFINED
+
+
+# --------------------------------------------------------------------------------------------
+# Successive halving and Hyperband
+# --------------------------------------------------------------------------------------------
+
+
+def halving_schedule(
+    n_trials: int, min_budget: float, max_budget: float, eta: int = 3
+) -> list[tuple[int, float]]:
+    """The rungs of successive halving: ``[(n_0, r_0), (n_1, r_1), ...]``.
+
+    Rung ``k`` evaluates ``n_k = floor(n_trials / eta^k)`` configurations (at least 1) with
+    budget ``r_k = min_budget · eta^k``, capped at ``max_budget``; the last rung is the first
+    that reaches ``max_budget`` or has one configuration left. The total cost is
+    ``sum_k n_k r_k``: about ``n_trials · min_budget`` per rung, against
+    ``n_trials · max_budget`` for a random search that trains every configuration fully.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    n = int(check_scalar("n_trials", n_trials, low=1, integer=True))
+    r0 = check_scalar("min_budget", min_budget, low=0.0, low_inclusive=False)
+    r_max = check_scalar("max_budget", max_budget, low=r0)
+    eta = int(check_scalar("eta", eta, low=2, integer=True))
+    rungs: list[tuple[int, float]] = []
+    k = 0
+    while True:
+        n_k = max(1, n // eta**k)
+        r_k = min(r0 * eta**k, r_max)
+        rungs.append((n_k, r_k))
+        if r_k >= r_max or n_k == 1:
+            return rungs
+        k += 1
+
+
+class HalvingResults(Results):
+    """:class:`Results` of the **last rung** of a successive-halving run (best first), plus
+
+    * ``rungs``: one :class:`Results` per rung, each with a ``budget`` column;
+    * ``budget_spent``: ``sum_k n_k r_k``, the compute used, in the objective's budget units.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+
+    rungs: list[Results]
+    budget_spent: float
+
+
+def successive_halving(
+    objective: Callable[..., Any],
+    space: Mapping[str, Distribution],
+    n_trials: int,
+    min_budget: float,
+    max_budget: float,
+    *,
+    eta: int = 3,
+    seed: int = 0,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    progress: bool | None = None,
+    metric: str = "score",
+    mode: str = "min",
+) -> HalvingResults:
+    """Successive halving (Jamieson & Talwalkar 2016): race ``n_trials`` random configurations,
+    keeping the best ``1/eta`` at each rung and giving the survivors ``eta`` times the budget.
+
+    ``objective(config, seed, budget)`` trains one configuration with ``budget`` (epochs, steps,
+    examples: the caller's unit) **from scratch** and returns the metric (or a dict with it).
+    Trial ``i`` draws its configuration and seed from :func:`trial_seeds` ``(seed, n_trials)[i]``
+    exactly as :func:`random_search` does, and keeps that seed at every rung, so the first rung
+    is a random search at ``min_budget`` and a run is reproducible whatever ``n_jobs``/``backend``.
+    The rungs follow :func:`halving_schedule`; ties keep trial order. Returns a
+    :class:`HalvingResults`.
+
+    The bet: a configuration that is bad after a little training stays bad. It fails when the
+    ranking changes with the budget (a small learning rate starts slow and ends best), which is
+    why :func:`hyperband` hedges over several starting budgets.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    space = _check_space(space)
+    rungs_plan = halving_schedule(n_trials, min_budget, max_budget, eta)
+    pairs = trial_seeds(seed, n_trials)
+    alive = list(range(int(n_trials)))
+    configs = [sample_config(space, rng) for rng, _ in pairs]
+    rungs: list[Results] = []
+    spent = 0.0
+    for k, (n_k, r_k) in enumerate(rungs_plan):
+        alive = alive[:n_k] if k == 0 else alive
+        res = _run(
+            objective,
+            [configs[i] for i in alive],
+            [pairs[i][1] for i in alive],
+            metric=metric,
+            mode=mode,
+            space=space,
+            n_jobs=n_jobs,
+            backend=backend,
+            progress=progress,
+            desc=f"halving rung {k} (budget {r_k:g})",
+            budget=r_k,
+            trials=alive,
+        )
+        rungs.append(res)
+        spent += len(alive) * r_k
+        if k + 1 < len(rungs_plan):
+            alive = [int(row["trial"]) for row in res.rows[: rungs_plan[k + 1][0]]]
+    last = rungs[-1]
+    out = HalvingResults(
+        last.rows,
+        metric=metric,
+        mode=mode,
+        space=space,
+        seconds=[t for r in rungs for t in r.seconds],
+    )
+    out.rungs, out.budget_spent = rungs, spent
+    return out
+
+
+def hyperband(
+    objective: Callable[..., Any],
+    space: Mapping[str, Distribution],
+    max_budget: float,
+    *,
+    eta: int = 3,
+    min_budget: float = 1.0,
+    seed: int = 0,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    progress: bool | None = None,
+    metric: str = "score",
+    mode: str = "min",
+) -> HalvingResults:
+    """Hyperband (Li et al. 2018): successive halving in ``s_max + 1`` brackets that trade the
+    number of configurations against the budget each starts with.
+
+    With ``s_max = floor(log_eta(max_budget / min_budget))``, bracket ``s = s_max, ..., 0``
+    starts ``n_s = ceil((s_max + 1) / (s + 1) · eta^s)`` configurations at budget
+    ``max_budget · eta^(-s)``: the first bracket is the most aggressive halving, the last a plain
+    random search at ``max_budget``. Each bracket uses its own seeds (child ``s`` of
+    ``SeedSequence(seed)``). Returns the brackets' final rungs merged into one
+    :class:`HalvingResults` (a ``bracket`` column says which), whose ``rungs`` are every rung
+    of every bracket and ``budget_spent`` their total.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    r_max = check_scalar("max_budget", max_budget, low=0.0, low_inclusive=False)
+    r_min = check_scalar("min_budget", min_budget, low=0.0, high=r_max, low_inclusive=False)
+    eta = int(check_scalar("eta", eta, low=2, integer=True))
+    seed = int(check_scalar("seed", seed, low=0, integer=True))
+    s_max = math.floor(math.log(r_max / r_min) / math.log(eta) + 1e-9)
+    bracket_seeds = np.random.SeedSequence(seed).spawn(s_max + 1)
+    rows: list[dict[str, Any]] = []
+    rungs: list[Results] = []
+    spent = 0.0
+    seconds: list[float] = []
+    for s in range(s_max, -1, -1):
+        n_s = math.ceil((s_max + 1) / (s + 1) * eta**s)
+        bracket = successive_halving(
+            objective,
+            space,
+            n_s,
+            r_max * float(eta) ** (-s),
+            r_max,
+            eta=eta,
+            seed=int(bracket_seeds[s_max - s].generate_state(1, np.uint32)[0]),
+            n_jobs=n_jobs,
+            backend=backend,
+            progress=progress,
+            metric=metric,
+            mode=mode,
+        )
+        rows += [{"bracket": s, **row} for row in bracket.rows]
+        rungs += bracket.rungs
+        spent += bracket.budget_spent
+        seconds += bracket.seconds
+    out = HalvingResults(rows, metric=metric, mode=mode, space=_check_space(space), seconds=seconds)
+    out.rungs, out.budget_spent = rungs, spent
+    return out
 
 
 # --------------------------------------------------------------------------------------------
