@@ -352,54 +352,35 @@ def transfer_run(
     def make(params: list[np.ndarray], rate: float) -> SGD:
         return _sgd(params, rate, momentum)
 
+    def train(net: Sequential, inputs: np.ndarray, optimizer: Any) -> None:
+        """The one training run every branch below shares: same epochs, batches, schedule."""
+        fit(
+            net,
+            inputs,
+            y_train,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            schedule=schedule,
+            progress=False,
+        )
+
     if pretrained is None:
         model = mlp([X_train.shape[1], *hidden, n_classes], seed=seed)
-        opt: Any = make(model.params, lr)
-        fit(
-            model,
-            X_train,
-            y_train,
-            optimizer=opt,
-            epochs=epochs,
-            batch_size=batch_size,
-            seed=seed,
-            schedule=schedule,
-            progress=False,
-        )
-        return model, float(evaluate(model, X_test, y_test)[1] or 0.0)
-
-    model = replace_head(pretrained, n_classes, seed=seed)
-    linears, n = _check_n_frozen(model, n_frozen)
-    if n >= len(linears) - 1:  # linear probe: train the head on cached features
-        head_at = linears[-1]
-        body = Sequential(*model.layers[:head_at])
-        head = Sequential(*model.layers[head_at:])
-        features = body.predict(X_train)
-        opt = make(head.params, lr)
-        fit(
-            head,
-            features,
-            y_train,
-            optimizer=opt,
-            epochs=epochs,
-            batch_size=batch_size,
-            seed=seed,
-            schedule=schedule,
-            progress=False,
-        )
-        return model, float(evaluate(model, X_test, y_test)[1] or 0.0)
-    head_params = model.layers[linears[-1]].params
-    body_params = [p for p in trainable_params(model, n) if not any(p is h for h in head_params)]
-    opt = ParamGroups(model.params, [(body_params, lr_mult), (head_params, 1.0)], make, lr=lr)
-    fit(
-        model,
-        X_train,
-        y_train,
-        optimizer=opt,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        schedule=schedule,
-        progress=False,
-    )
+        train(model, X_train, make(model.params, lr))
+    else:
+        model = replace_head(pretrained, n_classes, seed=seed)
+        linears, n = _check_n_frozen(model, n_frozen)
+        if n >= len(linears) - 1:  # linear probe: train the head on cached features
+            body = Sequential(*model.layers[: linears[-1]])
+            head = Sequential(*model.layers[linears[-1] :])
+            train(head, body.predict(X_train), make(head.params, lr))
+        else:
+            head_params = model.layers[linears[-1]].params
+            body_params = [
+                p for p in trainable_params(model, n) if not any(p is h for h in head_params)
+            ]
+            groups = [(body_params, lr_mult), (head_params, 1.0)]
+            train(model, X_train, ParamGroups(model.params, groups, make, lr=lr))
     return model, float(evaluate(model, X_test, y_test)[1] or 0.0)
