@@ -353,3 +353,21 @@ def test_halving_validation():
         hyperband(budgeted_objective, SPACE, 9, min_budget=0)
     with pytest.raises(TypeError, match="objective must be callable"):
         successive_halving(None, SPACE, 3, 1, 3)
+
+
+@pytest.mark.slow
+def test_searches_scale_out_on_a_dask_cluster_with_the_serial_results():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    try:
+        with distributed.Client(cluster):
+            rs = random_search(quadratic_objective, SPACE, 8, seed=11, backend="dask")
+            sh = successive_halving(budgeted_objective, SPACE, 9, 1, 9, seed=3, backend="dask")
+    finally:
+        cluster.close()
+    assert rs.rows == random_search(quadratic_objective, SPACE, 8, seed=11).rows
+    serial = successive_halving(budgeted_objective, SPACE, 9, 1, 9, seed=3)
+    assert sh.rows == serial.rows
+    assert [r.rows for r in sh.rungs] == [r.rows for r in serial.rungs]
