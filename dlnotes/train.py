@@ -337,147 +337,265 @@ def fit(
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """
-    if not isinstance(model, Sequential):
-        raise TypeError(f"model must be a dlnotes Sequential, got {type(model).__name__}")
-    if not (hasattr(optimizer, "step") and hasattr(optimizer, "lr")):
-        raise TypeError(
-            "optimizer must have a step(grads) method and an lr attribute, got "
-            f"{type(optimizer).__name__}"
-        )
-    epochs = int(check_scalar("epochs", epochs, low=0, integer=True))
-    batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
-    if on_nonfinite not in ("raise", "stop"):
-        raise ValueError(f"on_nonfinite must be 'raise' or 'stop', got {on_nonfinite!r}")
-    loss_fn = get_loss(loss)
-    classify = loss_fn is softmax_cross_entropy
-    X, y = _check_data("X", X, y, model)
-    n_classes = _output_features(model)
-    if classify and n_classes is not None:
-        y = check_labels(y, len(X), n_classes)
-    if dev is not None:
-        if not (isinstance(dev, (tuple, list)) and len(dev) == 2):
-            raise TypeError("dev must be a pair (X_dev, y_dev)")
-        X_dev, y_dev = _check_data("X_dev", dev[0], dev[1], model)
-        if classify and n_classes is not None:
-            y_dev = check_labels(y_dev, len(X_dev), n_classes, name="y_dev")
-    penalty(model.weights, l2=l2, l1=l1)  # validates l2 and l1 now
-    cbs: list[Any] = list(callbacks)
-    if early_stopping is not None:
-        if isinstance(early_stopping, EarlyStopping):
-            cbs.append(early_stopping)
-        else:
-            cbs.append(EarlyStopping(patience=early_stopping))
-    rng = seed_to_rng(seed)
-    decay_index = [i for i, d in enumerate(model.decay) if d]
-    weight_layers = [i for i, layer in enumerate(model.layers) if layer.decay and layer.decay[0]]
-    n_batches = math.ceil(len(X) / batch_size)
-    history = History()
-    nonfinite_cause: list[str] = []  # why a forward pass refused a batch, if one did
-
-    def train_step(Xb: np.ndarray, yb: np.ndarray, diagnose: bool) -> tuple[float, np.ndarray]:
-        """Forward, loss, backward, penalties, optimizer step; returns (loss, output)."""
-        model.record = diagnose
-        try:
-            out = model.forward(Xb)
-        except NonFiniteError as err:  # e.g. batch norm refusing an inf/NaN batch
-            nonfinite_cause.append(str(err))
-            return math.nan, np.empty((0,))
-        value, dout = loss_fn(out, yb)
-        if not math.isfinite(value):
-            return value, out
-        model.backward(dout, input_grad=False)
-        grads = model.grads
-        if l2 or l1:
-            _, pgrads = penalty(model.weights, l2=l2, l1=l1)
-            for i, g in zip(decay_index, pgrads or []):
-                grads[i] = grads[i] + g
-        if not diagnose:
-            optimizer.step(grads)
-            return value, out
-        before = [model.layers[i].params[0].copy() for i in weight_layers]
-        optimizer.step(grads)
-        ratios = {}
-        for i, W0 in zip(weight_layers, before):
-            dW = model.layers[i].params[0] - W0
-            ratios[i] = float(np.linalg.norm(dW) / max(float(np.linalg.norm(W0)), 1e-30))
-        history.diagnostics.append(layer_diagnostics(model, ratios))
-        model.record = False
-        return value, out
-
-    show = progress_default() if progress is None else bool(progress)
-    bar = None
-    if show and epochs > 0:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
-    for cb in cbs:
-        if isinstance(cb, Callback):
-            cb.on_train_begin(history, model)
-    model.train()
-    t = 0  # optimizer steps so far
+    run = _Training.prepare(
+        model,
+        X,
+        y,
+        optimizer=optimizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        dev=dev,
+        loss=loss,
+        l2=l2,
+        l1=l1,
+        schedule=schedule,
+        callbacks=callbacks,
+        early_stopping=early_stopping,
+        augment=augment,
+        shuffle=shuffle,
+        seed=seed,
+        diagnostics=diagnostics,
+        on_nonfinite=on_nonfinite,
+    )
+    bar = _progress_bar(progress, run.epochs)
+    run.begin()
     try:
-        # a diverging run is reported once, clearly, below: not as a stream of numpy warnings
+        # a diverging run is reported once, clearly: not as a stream of numpy warnings
         with np.errstate(over="ignore", invalid="ignore"):
-            for epoch in range(1, epochs + 1):
-                start = time.perf_counter()
-                total_loss, total_correct, seen = 0.0, 0, 0
-                batches = minibatches(X, y, batch_size, shuffle=shuffle, seed=rng)
-                for b, (Xb, yb) in enumerate(batches):
-                    assert yb is not None
-                    if augment is not None:
-                        Xb = augment(Xb, rng)
-                    if schedule is not None:
-                        optimizer.lr = float(schedule(t))
-                    value, out = train_step(Xb, yb, diagnostics and b == n_batches - 1)
-                    history.step_loss.append(value)
-                    history.step_lr.append(float(optimizer.lr))
-                    if not math.isfinite(value):
-                        if on_nonfinite == "raise":
-                            raise NonFiniteError(
-                                f"the training loss became {value} at epoch {epoch}, step {t} "
-                                f"(lr={optimizer.lr:g}): training diverged; try a smaller "
-                                "learning rate, or fit(..., on_nonfinite='stop') to keep the "
-                                "history" + (f" ({nonfinite_cause[-1]})" if nonfinite_cause else "")
-                            )
-                        history.diverged = True
-                        break
-                    total_loss += value * len(yb)
-                    seen += len(yb)
-                    if classify:
-                        total_correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
-                    t += 1
-
-                history.epoch.append(epoch)
-                history.train_loss.append(total_loss / seen if seen else math.nan)
-                if classify:
-                    history.train_acc.append(total_correct / seen if seen else math.nan)
-                history.lr.append(float(optimizer.lr))
-                if dev is not None and not history.diverged:
-                    dev_loss, dev_acc = evaluate(model, X_dev, y_dev, loss=loss_fn)
-                    history.dev_loss.append(dev_loss)
-                    if dev_acc is not None:
-                        history.dev_acc.append(dev_acc)
-                history.seconds.append(time.perf_counter() - start)
-                if bar is not None:
-                    bar.set_postfix(_postfix(history))
-                    bar.update(1)
-
-                stop = history.diverged
-                for cb in cbs:
-                    hook = cb.on_epoch_end if isinstance(cb, Callback) else cb
-                    stop = bool(hook(epoch, history, model)) or stop
-                if stop:
-                    if epoch < epochs:
-                        history.stopped_epoch = epoch
+            for epoch in range(1, run.epochs + 1):
+                run.train_one_epoch(epoch)
+                if run.end_of_epoch(epoch, bar):
                     break
     finally:
         model.record = False
         if bar is not None:
             bar.close()
-    for cb in cbs:
-        if isinstance(cb, Callback):
-            cb.on_train_end(history, model)
-    return history
+    run.end()
+    return run.history
+
+
+def _progress_bar(progress: bool | None, epochs: int) -> Any:
+    """A tqdm bar over epochs, or None (see :func:`progress_default`)."""
+    show = progress_default() if progress is None else bool(progress)
+    if not (show and epochs > 0):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
+
+
+@dataclass
+class _Training:
+    """The state of one :func:`fit` call, in the three parts its loop is made of: one step,
+    one epoch, and the end of an epoch (dev evaluation, records, callbacks)."""
+
+    model: Sequential
+    optimizer: Any
+    X: np.ndarray
+    y: np.ndarray
+    dev: tuple[np.ndarray, np.ndarray] | None
+    loss_fn: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+    epochs: int
+    batch_size: int
+    l2: float
+    l1: float
+    schedule: Callable[[int], float] | None
+    callbacks: list[Any]
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None
+    shuffle: bool
+    rng: np.random.Generator
+    diagnostics: bool
+    on_nonfinite: str
+    history: History = field(default_factory=History)
+    t: int = 0  # optimizer steps so far
+    nonfinite_cause: list[str] = field(default_factory=list)  # why a forward pass refused
+
+    @classmethod
+    def prepare(
+        cls,
+        model: Sequential,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        optimizer: Any,
+        epochs: int,
+        batch_size: int,
+        dev: tuple[np.ndarray, np.ndarray] | None,
+        loss: Any,
+        l2: float,
+        l1: float,
+        schedule: Callable[[int], float] | None,
+        callbacks: Sequence[Any],
+        early_stopping: EarlyStopping | int | None,
+        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None,
+        shuffle: bool,
+        seed: int | np.random.Generator | None,
+        diagnostics: bool,
+        on_nonfinite: str,
+    ) -> _Training:
+        """Validate every argument of :func:`fit` and build the training state."""
+        if not isinstance(model, Sequential):
+            raise TypeError(f"model must be a dlnotes Sequential, got {type(model).__name__}")
+        if not (hasattr(optimizer, "step") and hasattr(optimizer, "lr")):
+            raise TypeError(
+                "optimizer must have a step(grads) method and an lr attribute, got "
+                f"{type(optimizer).__name__}"
+            )
+        epochs = int(check_scalar("epochs", epochs, low=0, integer=True))
+        batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
+        if on_nonfinite not in ("raise", "stop"):
+            raise ValueError(f"on_nonfinite must be 'raise' or 'stop', got {on_nonfinite!r}")
+        loss_fn = get_loss(loss)
+        X, y = _check_data("X", X, y, model)
+        n_classes = _output_features(model)
+        classify = loss_fn is softmax_cross_entropy
+        if classify and n_classes is not None:
+            y = check_labels(y, len(X), n_classes)
+        if dev is not None:
+            if not (isinstance(dev, (tuple, list)) and len(dev) == 2):
+                raise TypeError("dev must be a pair (X_dev, y_dev)")
+            X_dev, y_dev = _check_data("X_dev", dev[0], dev[1], model)
+            if classify and n_classes is not None:
+                y_dev = check_labels(y_dev, len(X_dev), n_classes, name="y_dev")
+            dev = (X_dev, y_dev)
+        penalty(model.weights, l2=l2, l1=l1)  # validates l2 and l1 now
+        cbs: list[Any] = list(callbacks)
+        if early_stopping is not None:
+            if isinstance(early_stopping, EarlyStopping):
+                cbs.append(early_stopping)
+            else:
+                cbs.append(EarlyStopping(patience=early_stopping))
+        return cls(
+            model=model,
+            optimizer=optimizer,
+            X=X,
+            y=y,
+            dev=dev,
+            loss_fn=loss_fn,
+            epochs=epochs,
+            batch_size=batch_size,
+            l2=l2,
+            l1=l1,
+            schedule=schedule,
+            callbacks=cbs,
+            augment=augment,
+            shuffle=shuffle,
+            rng=seed_to_rng(seed),
+            diagnostics=diagnostics,
+            on_nonfinite=on_nonfinite,
+        )
+
+    @property
+    def classify(self) -> bool:
+        return self.loss_fn is softmax_cross_entropy
+
+    def begin(self) -> None:
+        for cb in self.callbacks:
+            if isinstance(cb, Callback):
+                cb.on_train_begin(self.history, self.model)
+        self.model.train()
+
+    def step(self, Xb: np.ndarray, yb: np.ndarray, diagnose: bool) -> tuple[float, np.ndarray]:
+        """Forward, loss, backward, penalties, optimizer step; returns ``(loss, output)``."""
+        model = self.model
+        model.record = diagnose
+        try:
+            out = model.forward(Xb)
+        except NonFiniteError as err:  # e.g. batch norm refusing an inf/NaN batch
+            self.nonfinite_cause.append(str(err))
+            return math.nan, np.empty((0,))
+        value, dout = self.loss_fn(out, yb)
+        if not math.isfinite(value):
+            return value, out
+        model.backward(dout, input_grad=False)
+        grads = model.grads
+        if self.l2 or self.l1:
+            decay_index = [i for i, d in enumerate(model.decay) if d]
+            _, pgrads = penalty(model.weights, l2=self.l2, l1=self.l1)
+            for i, g in zip(decay_index, pgrads or []):
+                grads[i] = grads[i] + g
+        if not diagnose:
+            self.optimizer.step(grads)
+            return value, out
+        weight_layers = [
+            i for i, layer in enumerate(model.layers) if layer.decay and layer.decay[0]
+        ]
+        before = [model.layers[i].params[0].copy() for i in weight_layers]
+        self.optimizer.step(grads)
+        ratios = {}
+        for i, W0 in zip(weight_layers, before):
+            dW = model.layers[i].params[0] - W0
+            ratios[i] = float(np.linalg.norm(dW) / max(float(np.linalg.norm(W0)), 1e-30))
+        self.history.diagnostics.append(layer_diagnostics(model, ratios))
+        model.record = False
+        return value, out
+
+    def train_one_epoch(self, epoch: int) -> None:
+        """Every mini-batch of one pass; records the epoch's training loss and accuracy."""
+        history = self.history
+        start = time.perf_counter()
+        total_loss, total_correct, seen = 0.0, 0, 0
+        n_batches = math.ceil(len(self.X) / self.batch_size)
+        batches = minibatches(self.X, self.y, self.batch_size, shuffle=self.shuffle, seed=self.rng)
+        for b, (Xb, yb) in enumerate(batches):
+            assert yb is not None
+            if self.augment is not None:
+                Xb = self.augment(Xb, self.rng)
+            if self.schedule is not None:
+                self.optimizer.lr = float(self.schedule(self.t))
+            value, out = self.step(Xb, yb, self.diagnostics and b == n_batches - 1)
+            history.step_loss.append(value)
+            history.step_lr.append(float(self.optimizer.lr))
+            if not math.isfinite(value):
+                self._diverged(value, epoch)
+                break
+            total_loss += value * len(yb)
+            seen += len(yb)
+            if self.classify:
+                total_correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
+            self.t += 1
+        history.epoch.append(epoch)
+        history.train_loss.append(total_loss / seen if seen else math.nan)
+        if self.classify:
+            history.train_acc.append(total_correct / seen if seen else math.nan)
+        history.lr.append(float(self.optimizer.lr))
+        history.seconds.append(time.perf_counter() - start)
+
+    def _diverged(self, value: float, epoch: int) -> None:
+        if self.on_nonfinite == "raise":
+            cause = f" ({self.nonfinite_cause[-1]})" if self.nonfinite_cause else ""
+            raise NonFiniteError(
+                f"the training loss became {value} at epoch {epoch}, step {self.t} "
+                f"(lr={self.optimizer.lr:g}): training diverged; try a smaller learning rate, "
+                f"or fit(..., on_nonfinite='stop') to keep the history{cause}"
+            )
+        self.history.diverged = True
+
+    def end_of_epoch(self, epoch: int, bar: Any) -> bool:
+        """Dev evaluation, progress, callbacks; True when training should stop."""
+        history = self.history
+        start = time.perf_counter()
+        if self.dev is not None and not history.diverged:
+            dev_loss, dev_acc = evaluate(self.model, *self.dev, loss=self.loss_fn)
+            history.dev_loss.append(dev_loss)
+            if dev_acc is not None:
+                history.dev_acc.append(dev_acc)
+        history.seconds[-1] += time.perf_counter() - start
+        if bar is not None:
+            bar.set_postfix(_postfix(history))
+            bar.update(1)
+        stop = history.diverged
+        for cb in self.callbacks:
+            hook = cb.on_epoch_end if isinstance(cb, Callback) else cb
+            stop = bool(hook(epoch, history, self.model)) or stop
+        if stop and epoch < self.epochs:
+            history.stopped_epoch = epoch
+        return stop
+
+    def end(self) -> None:
+        for cb in self.callbacks:
+            if isinstance(cb, Callback):
+                cb.on_train_end(self.history, self.model)
 
 
 def _postfix(history: History) -> dict[str, str]:
