@@ -3,7 +3,9 @@
 * ``ch13_log_uniform``: ``log_uniform(low, high, n, rng)`` draws ``n`` values whose logarithm
   is uniform, every decade equally likely;
 * ``ch13_coarse_to_fine_bounds``: ``coarse_to_fine_bounds(values, scores, keep_fraction)``, the
-  box around the best trials of a coarse search, where the fine search looks next.
+  box around the best trials of a coarse search, where the fine search looks next;
+* ``ch13_halving_survivors``: ``halving_survivors(trials, scores, eta)``, the trials successive
+  halving promotes to the next rung.
 
 Each exercise is laid out as in chapter 02: the reference solution, the common wrong versions
 (``_name_of_the_mistake``), the visible and hidden cases, then one :func:`register` call.
@@ -249,5 +251,157 @@ register(
             ),
         ),
         references=("dlnotes.tuning:narrow_space",),
+    )
+)
+
+
+# ============================================================================================
+# ch13_halving_survivors
+# ============================================================================================
+
+
+def halving_survivors(trials: np.ndarray, scores: np.ndarray, eta: int) -> np.ndarray:
+    """The trials one rung of successive halving promotes, best first, shape ``(k,)``.
+
+    ``trials`` holds the ids of the ``n`` trials of the rung and ``scores`` their scores (lower
+    is better; NaN for a failed run). Keep ``k = max(1, floor(n / eta))`` trials: those with the
+    lowest scores, best first, ties in rung order, failed runs last (``np.argsort`` with
+    ``kind="stable"`` does all three). Returns their ids.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    k = max(1, len(scores) // eta)
+    order = np.argsort(scores, kind="stable")
+    return np.asarray(trials)[order[:k]]
+
+
+def _hs_ceil(trials, scores, eta):
+    k = math.ceil(len(scores) / eta)
+    return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
+
+
+def _hs_no_minimum(trials, scores, eta):
+    k = len(scores) // eta
+    return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
+
+
+def _hs_worst(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    return np.asarray(trials)[np.argsort(scores, kind="stable")[::-1][:k]]
+
+
+def _hs_positions(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    return np.argsort(scores, kind="stable")[:k]
+
+
+def _hs_trial_order(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    return np.sort(np.asarray(trials)[np.argsort(scores, kind="stable")[:k]])
+
+
+def _hs_nan_first(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    filled = np.where(np.isnan(scores), -np.inf, scores)
+    return np.asarray(trials)[np.argsort(filled, kind="stable")[:k]]
+
+
+def _hs_kept_a_fraction_of_eta(trials, scores, eta):
+    k = max(1, int(len(scores) * (1 - 1 / eta)))
+    return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
+
+
+def _hs_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    # (n, eta, ids, n_failed, with a tie)
+    plans = [
+        (9, 3, "shuffled", 0, False),
+        (10, 3, "shuffled", 0, False),  # floor(10/3) = 3, ceil = 4
+        (2, 3, "shuffled", 0, False),  # fewer trials than eta: one survives
+        (8, 2, "shuffled", 2, False),  # two failed runs (NaN)
+        (6, 2, "shuffled", 0, True),  # a tie: the earlier trial first
+    ]
+    if hidden:
+        plans = [
+            (27, 3, "shuffled", 3, False),
+            (11, 4, "shuffled", 0, True),
+            (3, 4, "shuffled", 1, False),
+            (16, 2, "shuffled", 0, False),
+            (7, 3, "shuffled", 2, True),
+        ]
+    cases = []
+    for n, eta, _, failed, tie in plans:
+        trials = rng.permutation(np.arange(3, 3 + 2 * n, 2))  # ids are not positions
+        scores = rng.uniform(0.05, 0.9, n).round(4)
+        if failed:
+            scores[rng.choice(n, failed, replace=False)] = np.nan
+        if tie:
+            i, j = np.argsort(scores)[:2]
+            scores[max(i, j)] = scores[min(i, j)]  # the two best share a score
+        label = f"n = {n}, eta = {eta}" + (f", {failed} failed runs" if failed else "")
+        cases.append(Case(label + (", a tie" if tie else ""), (trials, scores, eta)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch13_halving_survivors",
+        chapter="13",
+        title="Successive halving: who goes on",
+        signature="halving_survivors(trials, scores, eta) -> array of trial ids, best first",
+        hint=(
+            "k = max(1, len(scores) // eta); order = np.argsort(scores, kind='stable') puts the "
+            "lowest scores first, ties in rung order and NaN last; return trials[order[:k]]."
+        ),
+        solution=halving_survivors,
+        suites={
+            "visible": lambda: _hs_cases(137, hidden=False),
+            "hidden": lambda: _hs_cases(1337, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "rounded k up",
+                "successive halving keeps floor(n / eta) trials (n // eta), so the rung sizes "
+                "shrink by eta each time; math.ceil keeps one too many when eta does not divide n.",
+                _hs_ceil,
+            ),
+            Mistake(
+                "no survivor when n < eta",
+                "with fewer trials than eta, n // eta is 0 and the search would end with nobody: "
+                "keep at least one, max(1, n // eta).",
+                _hs_no_minimum,
+            ),
+            Mistake(
+                "kept the worst trials",
+                "lower scores are better: np.argsort sorts ascending, so the survivors are the "
+                "first k of the order, not the last k.",
+                _hs_worst,
+            ),
+            Mistake(
+                "returned positions, not trial ids",
+                "np.argsort gives positions in this rung (0, 1, ...), but the next rung needs the "
+                "trials' own ids: index trials with them, trials[order[:k]].",
+                _hs_positions,
+            ),
+            Mistake(
+                "survivors in id order, not best first",
+                "you kept the right trials but sorted them by id; return them in score order, "
+                "best first, so the last rung's winner is element 0.",
+                _hs_trial_order,
+            ),
+            Mistake(
+                "failed runs promoted first",
+                "a NaN score is a failed (diverged) run and must never go on ahead of a finished "
+                "one; np.argsort already sorts NaN last, so do not replace it by -inf.",
+                _hs_nan_first,
+            ),
+            Mistake(
+                "dropped 1/eta instead of keeping it",
+                "successive halving keeps the best 1/eta of the trials (n // eta of them), not all "
+                "but 1/eta.",
+                _hs_kept_a_fraction_of_eta,
+            ),
+        ),
+        references=("dlnotes.tuning:successive_halving",),
     )
 )
