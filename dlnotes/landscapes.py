@@ -209,11 +209,16 @@ class Rosenbrock(Landscape):
 
 
 class Saddle(Landscape):
-    """A saddle with two minima: ``f(x, y) = ½ a x² - ½ b y² + ¼ y⁴``.
+    """A saddle with two minima: ``f(x, y) = ½ a x² - ½ b y² + ¼ y⁴``, optionally rotated.
 
     The origin is a saddle point (curvature ``a`` along x, ``-b`` along y); the minima sit at
     ``(0, ±√b)`` with value ``-b²/4``. Started exactly on the ridge ``y = 0``, gradient descent
     converges to the saddle; a tiny ``y`` grows only like ``(1 + lr·b)^t``, which is the plateau.
+
+    With ``theta`` (radians) the whole landscape is turned by ``R(θ)``: ``f_θ(p) = f(R(θ)ᵀ p)``,
+    so the ridge and the escape direction are ``R(θ) e_x`` and ``R(θ) e_y`` (at ``θ = π/4`` both
+    are diagonals, and escaping needs both coordinates, which matters to per-coordinate methods,
+    chapter 05). Gradient ``R ∇f(Rᵀ p)``, Hessian ``R H Rᵀ``; minima ``±√b R(θ) e_y``.
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
@@ -221,27 +226,38 @@ class Saddle(Landscape):
     dim = 2
     window = ((-2.0, 2.0), (-2.0, 2.0))
 
-    def __init__(self, a: float = 1.0, b: float = 1.0) -> None:
+    def __init__(self, a: float = 1.0, b: float = 1.0, *, theta: float = 0.0) -> None:
         self.a = check_scalar("a", a, low=0.0, low_inclusive=False)
         self.b = check_scalar("b", b, low=0.0, low_inclusive=False)
-        self.minimizer = np.array([0.0, math.sqrt(self.b)])
+        self.theta = check_scalar("theta", theta)
+        self.R = rotation(self.theta)
+        self.minimizer = self.R @ np.array([0.0, math.sqrt(self.b)])
         self.f_min = -(self.b**2) / 4
         self.saddle_point = np.zeros(2)
 
+    def _local(self, p: np.ndarray) -> np.ndarray:
+        """Coordinates along the ridge and the escape direction: ``Rᵀ p`` (``p`` when θ = 0)."""
+        return p if self.theta == 0.0 else p @ self.R
+
     def _f(self, p: np.ndarray) -> np.ndarray:
-        x, y = p[..., 0], p[..., 1]
+        q = self._local(p)
+        x, y = q[..., 0], q[..., 1]
         return 0.5 * self.a * x**2 - 0.5 * self.b * y**2 + 0.25 * y**4
 
     def _grad(self, p: np.ndarray) -> np.ndarray:
-        x, y = p[..., 0], p[..., 1]
-        return np.stack([self.a * x, -self.b * y + y**3], axis=-1)
+        q = self._local(p)
+        x, y = q[..., 0], q[..., 1]
+        g = np.stack([self.a * x, -self.b * y + y**3], axis=-1)
+        return g if self.theta == 0.0 else g @ self.R.T
 
     def _hessian(self, p: np.ndarray) -> np.ndarray:
-        x, y = p[..., 0], p[..., 1]
+        q = self._local(p)
+        x, y = q[..., 0], q[..., 1]
         zero = np.zeros_like(x)
         hxx = np.full_like(x, self.a)
         hyy = -self.b + 3 * y**2
-        return np.stack([np.stack([hxx, zero], -1), np.stack([zero, hyy], -1)], -2)
+        H = np.stack([np.stack([hxx, zero], -1), np.stack([zero, hyy], -1)], -2)
+        return H if self.theta == 0.0 else self.R @ H @ self.R.T
 
 
 class NoisyGradient(Landscape):

@@ -28,6 +28,7 @@ def all_landscapes():
         ls.Rosenbrock(),
         ls.Rosenbrock(a=0.5, b=10.0),
         ls.Saddle(a=2.0, b=0.5),
+        ls.Saddle(a=1.5, b=0.8, theta=0.7),  # turned: every coordinate mixes
     ]
 
 
@@ -146,3 +147,18 @@ def test_bad_input_gets_a_clear_error(call, match):
 def test_string_input_is_a_type_error():
     with pytest.raises(TypeError, match="x must be a real-valued array"):
         ls.Rosenbrock().f(np.array(["a", "b"]))
+
+
+def test_rotated_saddle_is_the_saddle_turned():
+    plain, turned = ls.Saddle(a=1.0, b=1.0), ls.Saddle(a=1.0, b=1.0, theta=np.pi / 4)
+    R = ls.rotation(np.pi / 4)
+    p = np.random.default_rng(3).uniform(-2, 2, (6, 2))
+    np.testing.assert_allclose(turned.f(p @ R.T), plain.f(p), rtol=1e-13)
+    np.testing.assert_allclose(turned.grad(p @ R.T), plain.grad(p) @ R.T, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(turned.minimizer, [-np.sqrt(0.5), np.sqrt(0.5)], rtol=1e-14)
+    assert turned.f(turned.minimizer) == pytest.approx(turned.f_min, abs=1e-14)
+    np.testing.assert_allclose(turned.grad(turned.minimizer), 0, atol=1e-14)
+    # at 45 degrees the escape direction (-1, 1)/sqrt(2) needs both coordinates
+    eig, vec = np.linalg.eigh(turned.hessian(np.zeros(2)))
+    np.testing.assert_allclose(np.abs(vec[:, 0]), [np.sqrt(0.5)] * 2, rtol=1e-12)
+    assert eig[0] == pytest.approx(-1.0)
