@@ -78,3 +78,29 @@ def test_an_unsolved_exercise_says_so():
 
     with pytest.raises(AssertionError, match="is not written yet"):
         check("ch05_adam_step", adam_step)
+
+
+@pytest.mark.parametrize("steps", [1, 5])
+def test_adagrad_and_adamw_reference_steps_follow_dlnotes_optim(steps):
+    """Iterating the exercise references from zero state gives dlnotes.optim's (torch-exact)
+    Adagrad and AdamW iterates."""
+    from dlnotes.exercises.ch05 import adagrad_step, adamw_step
+    from dlnotes.optim import Adagrad, AdamW
+
+    rng = np.random.default_rng(12)
+    grads = [rng.standard_normal(4) for _ in range(steps)]
+    x0 = rng.uniform(-1, 1, 4)
+    p = x0.copy()
+    opt = Adagrad(p, lr=0.1, eps=1e-10)
+    x, s = x0.copy(), np.zeros(4)
+    for g in grads:
+        opt.step(g)
+        x, s = adagrad_step(x, s, g, 0.1, 1e-10)
+    np.testing.assert_allclose(x, p, rtol=1e-13, atol=1e-15)
+    q = x0.copy()
+    opt_w = AdamW(q, lr=0.05, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.3)
+    x, m, v = x0.copy(), np.zeros(4), np.zeros(4)
+    for t, g in enumerate(grads, start=1):
+        opt_w.step(g)
+        x, m, v = adamw_step(x, m, v, g, t, 0.05, 0.9, 0.999, 1e-8, 0.3)
+    np.testing.assert_allclose(x, q, rtol=1e-13, atol=1e-15)

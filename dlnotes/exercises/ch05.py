@@ -3,7 +3,10 @@
 * ``ch05_adam_step``: ``adam_step(x, m, v, g, t, lr, beta1, beta2, eps)``, one Adam step with
   bias correction, returning the new ``(x, m, v)``;
 * ``ch05_rmsprop_step``: ``rmsprop_step(x, grad_squared, g, lr, alpha, eps)``, one RMSProp step,
-  returning the new ``(x, grad_squared)``.
+  returning the new ``(x, grad_squared)``;
+* ``ch05_adagrad_step``: ``adagrad_step(x, grad_sum, g, lr, eps)``, one AdaGrad step;
+* ``ch05_adamw_step``: ``adamw_step(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay)``, one
+  AdamW step with torch's decoupled decay.
 
 Each exercise is laid out as in chapter 02: the reference solution, the common wrong versions
 (``_name_of_the_mistake``), the visible and hidden cases (seeded, non-trivial inputs), then one
@@ -354,5 +357,302 @@ register(
             "dlnotes.optim:RMSprop",
             "dlnotes.explorers.ch05:race",
         ),
+    )
+)
+
+
+# ============================================================================================
+# ch05_adagrad_step
+# ============================================================================================
+
+
+def adagrad_step(
+    x: np.ndarray, grad_sum: np.ndarray, g: np.ndarray, lr: float, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One AdaGrad step (``torch.optim.Adagrad`` with its defaults ``lr_decay=0``,
+    ``initial_accumulator_value=0``); arrays of one shape::
+
+        grad_sum = grad_sum + g²
+        x = x − lr · g / (√grad_sum + ε)
+
+    Returns new arrays ``(x, grad_sum)``; the inputs are left untouched.
+
+    Defined in chapter 05 (Adaptive methods).
+    """
+    grad_sum = grad_sum + g * g
+    x = x - lr * g / (np.sqrt(grad_sum) + eps)
+    return x, grad_sum
+
+
+def _ada_eps_inside_sqrt(x, grad_sum, g, lr, eps):
+    grad_sum = grad_sum + g * g
+    return x - lr * g / np.sqrt(grad_sum + eps), grad_sum
+
+
+def _ada_no_sqrt(x, grad_sum, g, lr, eps):
+    grad_sum = grad_sum + g * g
+    return x - lr * g / (grad_sum + eps), grad_sum
+
+
+def _ada_stale_sum(x, grad_sum, g, lr, eps):
+    x = x - lr * g / (np.sqrt(grad_sum) + eps)
+    return x, grad_sum + g * g
+
+
+def _ada_stored_the_root(x, grad_sum, g, lr, eps):
+    root = np.sqrt(grad_sum + g * g)
+    return x - lr * g / (root + eps), root
+
+
+def _ada_current_gradient_only(x, grad_sum, g, lr, eps):
+    return x - lr * g / (np.abs(g) + eps), grad_sum + g * g
+
+
+def _ada_in_place(x, grad_sum, g, lr, eps):
+    grad_sum += g * g
+    x -= lr * g / (np.sqrt(grad_sum) + eps)
+    return x, grad_sum
+
+
+def _adagrad_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    # (label, shape, lr, eps, gradient scale, past steps)
+    specs = [
+        ("d=5 after 10 steps", (5,), 0.1, 1e-10, 1.0, 10),
+        ("a (2, 3) parameter after 3 steps", (2, 3), 0.5, 1e-10, 2.0, 3),
+        ("tiny gradients (~1e-5) after 4 steps: eps matters", (6,), 0.01, 1e-8, 1e-5, 4),
+        ("after a single step", (4,), 0.05, 1e-10, 0.7, 1),
+    ]
+    if hidden:
+        specs = [
+            ("d=8 after 50 steps", (8,), 0.2, 1e-10, 0.5, 50),
+            ("a (3, 2) parameter after one step", (3, 2), 0.1, 1e-10, 3.0, 1),
+            ("small gradients (~1e-4), eps = 1e-7", (5,), 0.01, 1e-7, 1e-4, 6),
+            ("eps = 1e-3 after 2 steps", (7,), 1.0, 1e-3, 0.02, 2),
+        ]
+    cases = []
+    for label, shape, lr, eps, scale, past in specs:
+        x = rng.uniform(-2.0, 2.0, shape)
+        grad_sum = sum(
+            ((scale * rng.standard_normal(shape)) ** 2 for _ in range(past)), np.zeros(shape)
+        )
+        g = scale * rng.standard_normal(shape)
+        cases.append(Case(label, (x, grad_sum, g, lr, eps)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch05_adagrad_step",
+        chapter="05",
+        title="One AdaGrad step",
+        signature="adagrad_step(x, grad_sum, g, lr, eps) -> (x_new, grad_sum_new)",
+        hint=(
+            "Add the squared gradient to the running sum first, grad_sum = grad_sum + g², then "
+            "step with the new sum: x − lr·g/(√grad_sum + ε), ε outside the root. Return new "
+            "arrays; the sum (not its root) is the state of the next step."
+        ),
+        solution=adagrad_step,
+        suites={
+            "visible": lambda: _adagrad_cases(7, hidden=False),
+            "hidden": lambda: _adagrad_cases(70, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "eps inside the square root",
+                "you computed √(grad_sum + ε); torch.optim.Adagrad uses √grad_sum + ε. The two "
+                "differ a lot when the gradients are as small as √ε.",
+                _ada_eps_inside_sqrt,
+            ),
+            Mistake(
+                "no square root",
+                "divide by √grad_sum + ε, not by grad_sum: the sum has the units of g², so "
+                "without the root the step would not be scale-free (and would shrink like 1/t, "
+                "not 1/√t).",
+                _ada_no_sqrt,
+            ),
+            Mistake(
+                "stale sum",
+                "you stepped with the old sum and added g² afterwards; at the first step that "
+                "divides by ε alone. Add the current g² first, then divide by the root.",
+                _ada_stale_sum,
+            ),
+            Mistake(
+                "stored the root instead of the sum",
+                "return grad_sum itself (the sum of squares) as the new state; you returned its "
+                "square root, so the next step would add g² to a root.",
+                _ada_stored_the_root,
+            ),
+            Mistake(
+                "only the current gradient",
+                "dividing g by |g| gives a step of lr in every coordinate forever (sign descent); "
+                "AdaGrad divides by the root of the sum of *all* squared gradients so far.",
+                _ada_current_gradient_only,
+            ),
+            Mistake(
+                "updates the inputs in place",
+                "`grad_sum += g * g` (and `x -= ...`) changed the caller's arrays. Build new ones: "
+                "`grad_sum = grad_sum + g * g`.",
+                _ada_in_place,
+            ),
+        ),
+        references=("dlnotes.optim.teaching:adagrad_step", "dlnotes.optim:Adagrad"),
+    )
+)
+
+
+# ============================================================================================
+# ch05_adamw_step
+# ============================================================================================
+
+
+def adamw_step(
+    x: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    g: np.ndarray,
+    t: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One AdamW step in ``torch.optim.AdamW``'s form: decay first, then an Adam step whose
+    moments see only the gradient of the loss::
+
+        x = (1 − lr · weight_decay) · x
+        m = β1 m + (1 − β1) g          v = β2 v + (1 − β2) g²
+        x = x − lr · m̂ / (√v̂ + ε)       (m̂, v̂ bias-corrected with t, counted from 1)
+
+    ``weight_decay`` is torch's: the shrink factor per step is ``lr · weight_decay`` (the paper's
+    λ is ``lr · weight_decay``). Returns new arrays ``(x, m, v)``.
+
+    Defined in chapter 05 (Adaptive methods).
+    """
+    x = (1 - lr * weight_decay) * x
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def _adamw_l2(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+    g = g + weight_decay * x  # L2: the decay goes through the moments and the division
+    return adam_step(x, m, v, g, t, lr, beta1, beta2, eps)
+
+
+def _adamw_decay_after_step(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+    x, m, v = adam_step(x, m, v, g, t, lr, beta1, beta2, eps)
+    return (1 - lr * weight_decay) * x, m, v
+
+
+def _adamw_decay_without_lr(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+    return adam_step((1 - weight_decay) * x, m, v, g, t, lr, beta1, beta2, eps)
+
+
+def _adamw_sign(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+    return adam_step((1 + lr * weight_decay) * x, m, v, g, t, lr, beta1, beta2, eps)
+
+
+def _adamw_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+    x = (1 - lr * weight_decay) * x
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    return x - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def _adamw_in_place(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+    x *= 1 - lr * weight_decay
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * g * g
+    x -= lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    return x, m, v
+
+
+def _adamw_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    # (label, shape, t, lr, weight_decay, gradient scale); lr · weight_decay large enough that
+    # decaying before or after the step differs visibly
+    specs = [
+        ("t=1, weight_decay=0.5", (5,), 1, 0.1, 0.5, 1.0),
+        ("t=4, a (2, 3) parameter, weight_decay=0.1", (2, 3), 4, 0.05, 0.1, 0.3),
+        ("t=30, weight_decay=1.0 (tiny gradients)", (6,), 30, 0.02, 1.0, 1e-3),
+        ("t=2, torch's default weight_decay=0.01", (4,), 2, 0.3, 0.01, 2.0),
+    ]
+    if hidden:
+        specs = [
+            ("t=3, weight_decay=0.2, d=8", (8,), 3, 0.2, 0.2, 0.5),
+            ("t=1, a (3, 2) parameter", (3, 2), 1, 0.01, 2.0, 1.5),
+            ("t=60, weight_decay=0.05", (7,), 60, 0.1, 0.05, 0.05),
+            ("t=10, weight_decay=0.3", (5,), 10, 0.04, 0.3, 4.0),
+        ]
+    cases = []
+    for label, shape, t, lr, wd, scale in specs:
+        x, m, v, g = _adam_state(rng, shape, t, scale)
+        cases.append(Case(label, (x, m, v, g, t, lr, 0.9, 0.999, 1e-8, wd)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch05_adamw_step",
+        chapter="05",
+        title="One AdamW step: decoupled weight decay",
+        signature=(
+            "adamw_step(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay)"
+            " -> (x_new, m_new, v_new)"
+        ),
+        hint=(
+            "First shrink the weights, x = (1 − lr·weight_decay)·x, then take an ordinary Adam "
+            "step with the loss gradient g alone (the decay never enters m or v), bias correction "
+            "with t counted from 1, ε outside the root. Return new arrays and the raw m, v."
+        ),
+        solution=adamw_step,
+        suites={
+            "visible": lambda: _adamw_cases(8, hidden=False),
+            "hidden": lambda: _adamw_cases(80, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "L2 instead of decoupled decay",
+                "you added weight_decay·x to the gradient: that is Adam with L2, where the decay "
+                "is averaged into m, v and divided by √v̂ like everything else. AdamW shrinks x "
+                "directly, x = (1 − lr·weight_decay)·x, and the moments see only g.",
+                _adamw_l2,
+            ),
+            Mistake(
+                "decayed after the step",
+                "torch.optim.AdamW shrinks x first and then subtracts the Adam step; shrinking "
+                "afterwards also shrinks the step, by the factor 1 − lr·weight_decay.",
+                _adamw_decay_after_step,
+            ),
+            Mistake(
+                "decay without the learning rate",
+                "in torch's convention the factor is 1 − lr·weight_decay: weight_decay is "
+                "multiplied by the learning rate (the paper's λ is lr·weight_decay).",
+                _adamw_decay_without_lr,
+            ),
+            Mistake(
+                "weight decay with the wrong sign",
+                "decay shrinks the weights: multiply by 1 − lr·weight_decay, not 1 + ...",
+                _adamw_sign,
+            ),
+            Mistake(
+                "no bias correction",
+                "the Adam part still divides m and v by 1 − β1**t and 1 − β2**t.",
+                _adamw_no_bias_correction,
+            ),
+            Mistake(
+                "updates the inputs in place",
+                "`x *= ...` and `m *= β1` changed the caller's arrays. Build new ones: "
+                "`x = (1 - lr * weight_decay) * x`.",
+                _adamw_in_place,
+            ),
+        ),
+        references=("dlnotes.optim:AdamW", "dlnotes.optim.teaching:adam_step"),
     )
 )
