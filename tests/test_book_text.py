@@ -10,6 +10,7 @@ copy of the repository, and they apply to a chapter added later without change.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator
@@ -231,3 +232,95 @@ def test_every_glossary_entry_is_linked_from_a_chapter():
     assert not orphans, f"glossary entries no chapter links with {{term}}: {orphans}"
     dangling = sorted(linked - terms)
     assert not dangling, f"{{term}} links to entries the glossary lacks: {dangling}"
+
+
+# --------------------------------------------------------------------------------------------
+# notation
+#
+# book/notation.md holds a table "| symbol | meaning | code name | module |", one row per
+# meaning. Every code name must occur in the *interface* of its module: the docstrings, the
+# names of public functions, classes, parameters and attributes (ast, no import). A symbol that
+# heads rows of different meanings (subscripts aside: mu and mu_B) is overloaded and must be
+# stated under the page's "One symbol, two meanings" list.
+
+NOTATION_HEADER = ["symbol", "meaning", "code name", "module"]
+
+
+def notation_rows() -> list[dict[str, str]]:
+    lines = NOTATION.read_text(encoding="utf-8").splitlines()
+    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
+    start = next((i for i, row in enumerate(cells) if row == NOTATION_HEADER), None)
+    assert start is not None, f"book/notation.md has no table with the header {NOTATION_HEADER}"
+    rows = []
+    for row, line in zip(cells[start + 2 :], lines[start + 2 :], strict=True):
+        if not line.startswith("|"):
+            break
+        rows.append(dict(zip(NOTATION_HEADER, row, strict=True)))
+    return rows
+
+
+def module_interface(module: str) -> tuple[set[str], str]:
+    """(names, docstrings) of ``module`` (a dotted name of a file or package in the repository)."""
+    base = ROOT.joinpath(*module.split("."))
+    files = sorted(base.rglob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
+    assert files and all(f.is_file() for f in files), f"no source for {module}"
+    names: set[str] = set()
+    docs: list[str] = []
+    for file in files:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
+                docs.append(ast.get_docstring(node) or "")
+            if isinstance(node, ast.ClassDef | ast.FunctionDef):
+                names.add(node.name)
+            if isinstance(node, ast.arguments):
+                every = [*node.posonlyargs, *node.args, *node.kwonlyargs]
+                every += [a for a in (node.vararg, node.kwarg) if a is not None]
+                names.update(a.arg for a in every)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if node.value.id == "self":
+                    names.add(node.attr)
+    return names, "\n".join(docs)
+
+
+def code_names(cell: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", cell)
+
+
+def base_symbols(cell: str) -> set[str]:
+    """The symbols a row defines, without subscripts: "$\\mu_B$, $\\sigma_B^2$" -> mu, sigma^2."""
+    pieces = re.findall(r"\$([^$]+)\$", cell)
+    return {re.sub(r"_(\{[^}]*\}|\\?[A-Za-z0-9]+)", "", p).split("=")[0].strip() for p in pieces}
+
+
+def test_notation_table_matches_the_package():
+    rows = notation_rows()
+    assert len(rows) >= 20, f"the notation table has only {len(rows)} rows"
+    problems = []
+    for row in rows:
+        modules = code_names(row["module"])
+        assert modules, f"row {row['symbol']} names no module"
+        interfaces = [module_interface(m) for m in modules]
+        for name in code_names(row["code name"]):
+            word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+            if not any(name in names or word.search(docs) for names, docs in interfaces):
+                problems.append(
+                    f"{row['symbol']} ({row['meaning'][:40]}): `{name}` not in {modules}"
+                )
+    assert not problems, "notation page and package disagree:\n" + "\n".join(problems)
+
+
+def test_every_overloaded_symbol_is_stated_on_the_notation_page():
+    rows = notation_rows()
+    meanings: dict[str, set[str]] = {}
+    for row in rows:
+        for symbol in base_symbols(row["symbol"]):
+            meanings.setdefault(symbol, set()).add(row["meaning"])
+    overloaded = sorted(s for s, m in meanings.items() if len(m) > 1)
+    assert {"\\lambda", "\\mu", "\\beta", "\\rho", "p"} <= set(overloaded), overloaded
+    text = NOTATION.read_text(encoding="utf-8")
+    section = text.split("(overloaded-symbols)=", 1)[-1]
+    stated = set(re.findall(r"^- \$([^$]+)\$:", section, re.M))
+    missing = [s for s in overloaded if s not in stated]
+    assert not missing, f"overloaded symbols not stated under 'One symbol, two meanings': {missing}"
+    assert "the same thing in every chapter" not in text
