@@ -15,13 +15,13 @@ __all__ = ["RMSprop"]
 class RMSprop(Optimizer):
     r"""RMSProp (Tieleman & Hinton 2012), optionally centered and with momentum; torch's update.
 
-    With ``g = grad + weight_decay * x`` (``a`` = alpha, ``mu`` = momentum)::
+    With ``g = grad + weight_decay * x`` (``a`` = alpha, ``rho`` = momentum)::
 
         grad_squared = a * grad_squared + (1 - a) * g * g
         avg = sqrt(grad_squared) + eps                           # eps outside the root
         # centered: grad_avg = a * grad_avg + (1 - a) * g
         #           avg = sqrt(grad_squared - grad_avg**2) + eps   (a variance, not a 2nd moment)
-        if mu > 0:  velocity = mu * velocity + g / avg;  x = x - lr * velocity
+        if rho > 0: velocity = rho * velocity + g / avg;  x = x - lr * velocity
         else:       x = x - lr * g / avg
 
     The velocity holds ``g / avg`` without the learning rate, as in torch. Rounding can make
@@ -101,7 +101,7 @@ class RMSprop(Optimizer):
         #   g = g + wd * x
         #   grad_squared = alpha * grad_squared + (1 - alpha) * g**2
         #   avg = np.sqrt(grad_squared) + eps         (centered: subtract grad_avg**2 first)
-        #   velocity = mu * velocity + g / avg;  x -= lr * velocity     (or x -= lr * g / avg)
+        #   velocity = rho * velocity + g / avg;  x -= lr * velocity     (or x -= lr * g / avg)
         tmp, g_wd = work
         if self.weight_decay != 0.0:
             np.multiply(x, self.weight_decay, out=g_wd)

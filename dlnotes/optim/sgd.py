@@ -15,15 +15,15 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     r"""Gradient descent, optionally with (Nesterov) momentum; ``torch.optim.SGD``'s update.
 
-    With ``g = grad + weight_decay * x`` at step ``t`` (``mu`` = momentum, ``tau`` = dampening)::
+    With ``g = grad + weight_decay * x`` at step ``t`` (``rho`` = momentum, ``tau`` = dampening)::
 
         velocity = g                                  # t = 1 (no dampening on the first step)
-        velocity = mu * velocity + (1 - tau) * g      # t > 1
-        d = g + mu * velocity   if nesterov  else  velocity      (d = g when momentum == 0)
+        velocity = rho * velocity + (1 - tau) * g     # t > 1
+        d = g + rho * velocity   if nesterov  else  velocity     (d = g when momentum == 0)
         x = x - lr * d
 
     The velocity holds no learning rate, so changing ``lr`` between steps rescales only the
-    current step (unlike the textbook ``v = mu*v - lr*g; x += v``, see
+    current step (unlike the textbook ``v = rho*v - lr*g; x += v``, see
     :func:`dlnotes.optim.teaching.momentum_step_velocity`).
 
     Parameters
@@ -33,7 +33,7 @@ class SGD(Optimizer):
     lr : float, default 1e-3
         Learning rate alpha >= 0.
     momentum : float, default 0
-        mu in [0, 1).
+        rho in [0, 1) (torch's documentation writes mu).
     dampening : float, default 0
         tau in [0, 1]; scales the gradient entering the velocity after the first step.
     weight_decay : float, default 0
@@ -92,8 +92,8 @@ class SGD(Optimizer):
     ) -> None:
         # Reference (whole arrays, same result):
         #   g = g + wd * x
-        #   v = g if t == 1 else mu * v + (1 - tau) * g
-        #   d = g + mu * v if nesterov else v
+        #   v = g if t == 1 else rho * v + (1 - tau) * g
+        #   d = g + rho * v if nesterov else v
         #   x -= lr * d
         tmp, g_wd = work
         if self.weight_decay != 0.0:
@@ -105,7 +105,7 @@ class SGD(Optimizer):
             if self.t == 1:
                 np.copyto(v, g)  # first step: v = g
             else:
-                v *= self.momentum  # v = mu * v + (1 - tau) * g
+                v *= self.momentum  # v = rho * v + (1 - tau) * g
                 if self.dampening != 0.0:
                     np.multiply(g, 1.0 - self.dampening, out=tmp)
                     v += tmp
@@ -113,7 +113,7 @@ class SGD(Optimizer):
                     v += g
             if self.nesterov:
                 np.multiply(v, self.momentum, out=tmp)
-                direction = np.add(g, tmp, out=tmp)  # d = g + mu * v
+                direction = np.add(g, tmp, out=tmp)  # d = g + rho * v
             else:
                 direction = v
         np.multiply(direction, self.lr, out=tmp)
