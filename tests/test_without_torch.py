@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent(
     names = [m.name for m in pkgutil.walk_packages(dlnotes.__path__, "dlnotes.")]
     for name in names:
         importlib.import_module(name)
-    assert "dlnotes.autograd.nn" in names, names
+    assert "dlnotes.autograd.nn" in names and "dlnotes.exercises.ch15" in names, names
     import numpy as np
     from dlnotes.autograd import Tensor
     w = Tensor(np.array(1.0), requires_grad=True)
