@@ -89,9 +89,10 @@ LAYOUT = {"w": (0.0, 0.0), "w·w": (1.0, 0.55), "10·w": (1.0, -0.55), "w·w −
 def backward_stepper() -> Explorer:
     """Explorer: step ``k`` of the reverse sweep through ``J(w) = w² − 10w + 25`` at a chosen ``w``.
 
-    Controls: the step ``k`` (0 = forward values only) and ``w``. Each box shows a tensor's value
-    and, once the sweep has reached it, its gradient ``dJ/d(tensor)``; the node being processed
-    is highlighted and the edges to its inputs carry the contributions it sends.
+    Controls: the step ``k`` (0 = forward values only; the default is the end) and ``w``. Each
+    box shows a tensor's value and, once the sweep has reached it, its gradient
+    ``dJ/d(tensor)``; the node being processed is highlighted and the edges to its inputs carry
+    the contributions it sends.
 
     Defined in chapter 15 (From numpy to a framework).
     """
@@ -100,7 +101,11 @@ def backward_stepper() -> Explorer:
     n_steps = len(backward_events(seed_graph(0.0)[0]))
     controls = [
         Control(
-            "step", "step k of the backward sweep", list(range(n_steps + 1)), default=0, fmt=".0f"
+            "step",
+            "step k of the backward sweep",
+            list(range(n_steps + 1)),
+            default=n_steps,
+            fmt=".0f",
         ),
         Control("w", "w", [-1.0, 0.0, 2.0, 5.0, 7.0], default=0.0, fmt=".2g"),
     ]
