@@ -36,3 +36,16 @@ def test_every_dlnotes_module_imports_without_torch():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok"), result.stdout
+
+
+def test_autograd_is_on_the_numerics_floor():
+    """dlnotes.autograd imports numpy and the layers only: no matplotlib, ipywidgets or torch."""
+    script = (
+        "import sys; import dlnotes.autograd, dlnotes.torch_bridge; "
+        "bad = [m for m in ('matplotlib', 'ipywidgets', 'torch') if m in sys.modules]; "
+        "assert not bad, bad; print('ok')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
