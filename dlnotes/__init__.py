@@ -4,10 +4,14 @@ The package has three floors and imports only point down:
 
 * numerics (numpy only): :mod:`dlnotes.landscapes`, :mod:`dlnotes.optim`,
   :mod:`dlnotes.schedules`, :mod:`dlnotes.averages`, :mod:`dlnotes.layers`,
-  :mod:`dlnotes.losses`, :mod:`dlnotes.init`, :mod:`dlnotes.gradcheck`, :mod:`dlnotes.data`;
+  :mod:`dlnotes.losses`, :mod:`dlnotes.init`, :mod:`dlnotes.gradcheck`, :mod:`dlnotes.data`,
+  :mod:`dlnotes.autograd` (reverse-mode automatic differentiation, chapter 15);
 * training: :mod:`dlnotes.model`, :mod:`dlnotes.train`;
 * teaching faces: :mod:`dlnotes.plots`, :mod:`dlnotes.widgets`, :mod:`dlnotes.exercises`,
   :mod:`dlnotes.tuning`, :mod:`dlnotes.zoo`.
+
+:mod:`dlnotes.torch_bridge` converts models and optimizer checkpoints to and from PyTorch; it
+imports torch only inside its functions, so no module of ``dlnotes`` needs torch.
 
 Importing ``dlnotes`` itself is cheap: submodules are imported by name when needed.
 """

@@ -174,12 +174,175 @@ class Optimizer:
             for i, (x, g) in enumerate(zip(self.params, checked)):
                 self._step_param(i, x, g)
 
+    def state_dict(self) -> dict[str, Any]:
+        """A checkpoint in ``torch.optim``'s layout, with numpy arrays (copies)::
+
+            {"state": {i: {"step": t, "<torch buffer name>": array, ...}, ...},
+             "param_groups": [{"lr": ..., <hyperparameters>, "params": [0, 1, ...]}]}
+
+        Buffers carry torch's names (:attr:`torch_state_names`: ``velocity`` is
+        ``momentum_buffer``, ``first_moment`` is ``exp_avg``, ...), so converting the arrays to
+        tensors gives a dict ``torch.optim``'s ``load_state_dict`` accepts; ``"step"`` is the
+        step count :attr:`t` (torch's SGD ignores it). Before the first step ``"state"`` is
+        empty, as in torch.
+
+        Defined in chapter 15 (From numpy to a framework).
+        """
+        if not self.supports_state_dict:
+            raise NotImplementedError(f"{type(self).__name__} has no state_dict()")
+        state: dict[int, dict[str, Any]] = {}
+        if self.t > 0:
+            for i, buffers in enumerate(self.state):
+                entry: dict[str, Any] = {"step": self.t}
+                for name, value in buffers.items():
+                    entry[self.torch_state_names[name]] = value.copy()
+                state[i] = entry
+        group = dict(self.hyperparameters)
+        group["params"] = list(range(len(self.params)))
+        return {"state": state, "param_groups": [group]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore buffers, step count and learning rate from :meth:`state_dict`'s layout.
+
+        Accepts this optimizer's own ``state_dict()`` and ``torch.optim``'s (tensors are read
+        with ``np.asarray``). The learning rate is taken from the checkpoint (a schedule may have
+        changed it); every other hyperparameter must equal this optimizer's, and the buffers
+        must be exactly the ones this optimizer keeps, with the parameters' shapes: anything
+        else raises ``ValueError`` saying what differs. torch's SGD counts no steps: its own
+        checkpoints give :attr:`t` = 1 when momentum buffers exist, else 0, and a ``"step"``
+        stored by dlnotes passes through torch's SGD unchanged (SGD uses :attr:`t` only to start
+        its momentum buffer, so the updates are unaffected).
+
+        Defined in chapter 15 (From numpy to a framework).
+        """
+        if not self.supports_state_dict:
+            raise NotImplementedError(f"{type(self).__name__} has no load_state_dict()")
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(
+                f"state_dict must be a dict with keys 'state' and 'param_groups', got {got}"
+            )
+        groups = state_dict["param_groups"]
+        if not isinstance(groups, (list, tuple)) or len(groups) != 1:
+            n_groups = len(groups) if isinstance(groups, (list, tuple)) else groups
+            raise ValueError(f"state_dict must hold exactly one param group, got {n_groups}")
+        group = dict(groups[0])
+        ids = list(group.pop("params", []))
+        n = len(self.params)
+        if len(ids) != n:
+            raise ValueError(
+                f"state_dict's param group lists {len(ids)} parameters, this optimizer has {n}"
+            )
+        lr = self._check_group(group)
+        saved = state_dict["state"]
+        entries = [
+            {k: v for k, v in dict(saved.get(key, {})).items() if v is not None} for key in ids
+        ]
+        steps: set[int] = set()
+        new_state: list[dict[str, np.ndarray]] = []
+        for i, (x, entry) in enumerate(zip(self.params, entries)):
+            if "step" in entry:
+                steps.add(round(float(np.asarray(entry.pop("step")))))
+            buffers = self._init_state(x)
+            if not entry:
+                new_state.append(buffers)
+                continue
+            torch_names = {self.torch_state_names[k]: k for k in buffers}
+            missing = sorted(set(torch_names) - set(entry))
+            unexpected = sorted(set(entry) - set(torch_names))
+            if missing or unexpected:
+                raise ValueError(
+                    f"state of {self._param_name(i)} does not match {type(self).__name__}"
+                    f"({self._describe_hyper()}): missing {missing}, unexpected {unexpected}"
+                )
+            for torch_name, name in torch_names.items():
+                value = np.asarray(entry[torch_name])
+                if value.shape != x.shape:
+                    raise ValueError(
+                        f"state of {self._param_name(i)}: {torch_name} must have the "
+                        f"parameter's shape {x.shape}, got {value.shape}"
+                    )
+                buffers[name][...] = value
+            new_state.append(buffers)
+        filled = [bool(e) for e in entries]
+        if any(filled) and not all(filled):
+            raise ValueError("state_dict holds buffers for some parameters but not for others")
+        if len(steps) > 1:
+            raise ValueError(f"state_dict's parameters disagree on the step count: {sorted(steps)}")
+        if steps:
+            t = steps.pop()
+        else:
+            t = 1 if any(filled) else 0
+        self.state = new_state
+        self.t = t
+        self.lr = lr
+
+    # ------------------------------------------------------------------ subclass hooks
+    #: False for optimizers whose state has no torch counterpart here (LBFGS).
+    supports_state_dict: ClassVar[bool] = True
+    #: torch.optim param-group keys with no dlnotes counterpart, and the values we support.
+    _torch_only_keys: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "maximize": (False,),
+        "foreach": (None, False, True),
+        "fused": (None, False),
+        "differentiable": (False,),
+        "capturable": (False,),
+        "initial_lr": (),
+    }
+
+    def _describe_hyper(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items() if k != "lr")
+
+    def _check_group(self, group: dict[str, Any]) -> float:
+        """Check a saved param group against this optimizer; return its learning rate."""
+        ours = self.hyperparameters
+        if "lr" not in group:
+            raise ValueError("state_dict's param group has no 'lr'")
+        for key, value in group.items():
+            if key == "lr":
+                continue
+            if key == "decoupled_weight_decay":  # torch >= 2.7 Adam/AdamW flag
+                expected = type(self).__name__ == "AdamW"
+                if bool(value) != expected:
+                    raise ValueError(
+                        f"state_dict has decoupled_weight_decay={value!r}, but "
+                        f"{type(self).__name__} {'decouples' if expected else 'couples'} "
+                        "weight decay (use AdamW for decoupled decay)"
+                    )
+                continue
+            if key in self._torch_only_keys:
+                allowed = self._torch_only_keys[key]
+                if allowed and value not in allowed:
+                    raise ValueError(
+                        f"state_dict has {key}={value!r}, which dlnotes does not support"
+                    )
+                continue
+            if key not in ours:
+                raise ValueError(
+                    f"state_dict's param group has {key!r}, which {type(self).__name__} does "
+                    f"not have (its hyperparameters: {sorted(ours)})"
+                )
+            mine = ours[key]
+            same = (
+                tuple(map(float, value)) == tuple(map(float, mine))
+                if isinstance(mine, tuple)
+                else value == mine
+            )
+            if not same:
+                raise ValueError(
+                    f"state_dict was saved with {key}={value!r}, this optimizer has "
+                    f"{key}={mine!r}: build the optimizer with the saved hyperparameters"
+                )
+        missing = sorted(set(ours) - set(group))
+        if missing:
+            raise ValueError(f"state_dict's param group lacks {missing}")
+        return float(group["lr"])
+
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         shapes = ", ".join(str(x.shape) for x in self.params)
         return f"{type(self).__name__}([{shapes}], {hp}) at t={self.t}"
 
-    # ------------------------------------------------------------------ subclass hooks
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return {}
 

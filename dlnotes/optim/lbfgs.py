@@ -225,6 +225,8 @@ class LBFGS(Optimizer):
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
 
+    supports_state_dict = False  # a curvature history, not per-parameter buffers
+
     def __init__(
         self,
         params: Params,

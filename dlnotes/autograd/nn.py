@@ -1,0 +1,194 @@
+"""The course's layers written as compositions of autograd operations.
+
+Nothing here has a backward rule of its own: each function is a few lines of forward math and
+the engine derives the gradient. Chapter 15 checks that the result equals the hand-written
+backward passes of :mod:`dlnotes.layers` to rounding error.
+
+* :func:`linear`: ``X @ W + b`` with ``W`` of shape ``(D_in, D_out)`` (the course's layout).
+* :func:`batch_norm`: ``gamma * (X - mu) / sqrt(var + eps) + beta`` with ``mu``, ``var``
+  computed by ``mean`` over the batch; the running statistics are updated outside the graph
+  (torch's momentum convention, unbiased variance), as :func:`dlnotes.layers.batchnorm_forward`.
+* :func:`dropout`: a multiplication by a fixed mask scaled by ``1/(1 - p)`` (inverted dropout).
+* :func:`sequential_forward`: a :class:`dlnotes.model.Sequential`'s forward pass in autograd
+  operations, reading the layers' parameters through tensors that share their arrays.
+
+Defined in chapter 15 (From numpy to a framework).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from dlnotes.autograd.graph import no_grad
+from dlnotes.autograd.linalg import matmul
+from dlnotes.autograd.ops import relu, sigmoid, tanh
+from dlnotes.autograd.tensor import Tensor, as_tensor
+from dlnotes.layers import BatchNorm, Dropout, Linear, ReLU, Sigmoid, Tanh
+
+__all__ = ["batch_norm", "dropout", "linear", "parameters_of", "sequential_forward"]
+
+
+def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
+    """``out = x @ W + b``; ``x (N, D)``, ``W (D, M)``, ``b (M,)`` -> ``(N, M)``.
+
+    Defined in chapter 15 (From numpy to a framework).
+    """
+    out = matmul(x, W)
+    return out if b is None else out + b
+
+
+def batch_norm(
+    x: Tensor,
+    gamma: Tensor,
+    beta: Tensor,
+    running_mean: np.ndarray | None = None,
+    running_var: np.ndarray | None = None,
+    *,
+    training: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalization of ``x (N, D)`` from primitives; ``gamma, beta (D,)``.
+
+    Train mode::
+
+        mu = mean_n x                 var = mean_n (x - mu)^2          (biased)
+        out = gamma * (x - mu) * (var + eps)^(-1/2) + beta
+
+    and, outside the graph, ``running <- (1 - momentum) running + momentum * batch_stat`` with
+    the unbiased variance ``var * N / (N - 1)`` (torch's convention). Eval mode normalizes with
+    the running statistics, which are constants.
+
+    Defined in chapter 15 (From numpy to a framework).
+    """
+    x = as_tensor(x, None, "x")
+    if x.ndim != 2:
+        raise ValueError(f"batch_norm: x must have shape (N, D), got {x.shape}")
+    D = x.shape[1]
+    for name, p in (("gamma", gamma), ("beta", beta)):
+        if as_tensor(p, x, name).shape != (D,):
+            raise ValueError(f"batch_norm: {name} must have shape ({D},), got {p.shape}")
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: eval mode needs running_mean and running_var")
+        inv_std = (running_var + eps) ** -0.5
+        return gamma * ((x - running_mean.astype(x.dtype)) * inv_std.astype(x.dtype)) + beta
+    N = x.shape[0]
+    if N < 2:
+        raise ValueError(
+            f"batch_norm: train mode needs at least 2 examples, got x of shape {x.shape}"
+        )
+    mu = x.mean(axis=0)
+    centered = x - mu
+    var = (centered * centered).mean(axis=0)
+    xhat = centered * (var + eps) ** -0.5
+    with no_grad():
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mu.value
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += (momentum * N / (N - 1)) * var.value
+    return gamma * xhat + beta
+
+
+def dropout(x: Tensor, p: float, mask: np.ndarray) -> Tensor:
+    """Inverted dropout with a given 0/1 ``mask`` of ``x``'s shape: ``out = x * mask / (1 - p)``.
+
+    ``p`` is the drop probability (torch's meaning). The mask is a constant of the graph, so the
+    gradient is ``g * mask / (1 - p)``: the dropped units get none.
+
+    Defined in chapter 15 (From numpy to a framework).
+    """
+    x = as_tensor(x, None, "x")
+    if not 0 <= p < 1:
+        raise ValueError(f"p must be in [0, 1), got {p!r}")
+    mask = np.asarray(mask)
+    if mask.shape != x.shape:
+        raise ValueError(f"mask must have the shape of x {x.shape}, got {mask.shape}")
+    return x * ((mask != 0).astype(x.dtype) / np.asarray(1 - p, dtype=x.dtype))
+
+
+def parameters_of(model: Any) -> list[Tensor]:
+    """Leaf tensors sharing the arrays of ``model.params`` (``requires_grad=True``), in order.
+
+    An optimizer that updates ``model.params`` in place therefore updates the tensors too.
+
+    Defined in chapter 15 (From numpy to a framework).
+    """
+    return [Tensor(p, requires_grad=True, name=n) for p, n in zip(model.params, model.param_names)]
+
+
+def sequential_forward(
+    model: Any,
+    X: np.ndarray | Tensor,
+    params: Sequence[Tensor],
+    *,
+    dropout_masks: Mapping[int, np.ndarray] | None = None,
+    update_running: bool = True,
+) -> Tensor:
+    """A :class:`dlnotes.model.Sequential`'s forward pass as autograd operations.
+
+    ``params`` are tensors aligned with ``model.params`` (see :func:`parameters_of`). Supported
+    layers: Linear, BatchNorm, ReLU, Tanh, Sigmoid, Dropout (inverted). In train mode each
+    Dropout layer ``i`` uses ``dropout_masks[i]`` (0/1, e.g. from a hand-written pass:
+    ``model[i].mask``); BatchNorm updates the layer's running statistics unless
+    ``update_running=False``. Returns the logits tensor.
+
+    Defined in chapter 15 (From numpy to a framework).
+    """
+    if len(params) != len(model.params):
+        raise ValueError(
+            f"params must hold one tensor per model parameter: expected {len(model.params)}, "
+            f"got {len(params)}"
+        )
+    for k, (t, p) in enumerate(zip(params, model.params)):
+        if not isinstance(t, Tensor) or t.shape != p.shape:
+            got = t.shape if isinstance(t, Tensor) else type(t).__name__
+            raise ValueError(f"params[{k}] must be a Tensor of shape {p.shape}, got {got}")
+    masks = dict(dropout_masks or {})
+    out = X if isinstance(X, Tensor) else Tensor(np.asarray(X, dtype=model.dtype))
+    k = 0
+    for i, layer in enumerate(model.layers):
+        n = len(layer.params)
+        ps = list(params[k : k + n])
+        k += n
+        if isinstance(layer, Linear):
+            out = linear(out, ps[0], ps[1] if n > 1 else None)
+        elif isinstance(layer, BatchNorm):
+            running = layer.buffers if update_running or not layer.training else None
+            out = batch_norm(
+                out,
+                ps[0],
+                ps[1],
+                None if running is None else running["running_mean"],
+                None if running is None else running["running_var"],
+                training=layer.training,
+                momentum=layer.momentum,
+                eps=layer.eps,
+            )
+        elif isinstance(layer, ReLU):
+            out = relu(out)
+        elif isinstance(layer, Tanh):
+            out = tanh(out)
+        elif isinstance(layer, Sigmoid):
+            out = sigmoid(out)
+        elif isinstance(layer, Dropout):
+            if layer.kind != "inverted":
+                raise ValueError(f"layer {i}: only inverted dropout is supported, got {layer.kind}")
+            if layer.training and layer.p > 0:
+                if i not in masks:
+                    raise ValueError(
+                        f"layer {i} is a Dropout in train mode: pass its 0/1 mask in "
+                        f"dropout_masks[{i}] (e.g. model[{i}].mask after a hand-written pass)"
+                    )
+                out = dropout(out, layer.p, masks[i])
+        else:
+            raise TypeError(
+                f"layer {i} ({layer.describe()}) has no autograd version here; supported: "
+                "Linear, BatchNorm, ReLU, Tanh, Sigmoid, Dropout"
+            )
+    return out

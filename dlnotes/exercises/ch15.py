@@ -1,0 +1,305 @@
+"""Exercises of chapter 15 (From numpy to a framework).
+
+* ``ch15_logsumexp_backward``: ``logsumexp_backward(x, g)``, the backward rule of a
+  ``logsumexp`` node over the class axis, with the upstream gradient broadcast back;
+* ``ch15_torch_port``: ``torch_train(params, batches, lr, momentum)``, a dlnotes training loop
+  ported to PyTorch, graded by equality of the trained weights with the dlnotes run.
+
+Each exercise is laid out the same way: the reference solution (the function a learner
+writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
+(seeded, non-trivial inputs), then one :func:`register` call. The reference of the PyTorch
+exercise is the dlnotes run itself (numpy), so this module never imports torch.
+
+Defined in chapter 15 (From numpy to a framework).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dlnotes.exercises.core import Case, Exercise, Mistake, register
+
+# ============================================================================================
+# ch15_logsumexp_backward
+# ============================================================================================
+
+
+def logsumexp_backward(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Backward rule of ``l[n] = log sum_c exp(x[n, c])`` (a logsumexp over axis 1).
+
+    ``x`` has shape ``(N, C)``, ``g = dL/dl`` shape ``(N,)``; returns ``dL/dx`` of shape
+    ``(N, C)``::
+
+        dL/dx[n, c] = g[n] * exp(x[n, c]) / sum_k exp(x[n, k]) = g[n] * softmax(x[n])[c]
+
+    computed with each row's maximum subtracted (no overflow for large ``x``).
+
+    Defined in chapter 15 (From numpy to a framework).
+    """
+    shifted = np.exp(x - x.max(axis=1, keepdims=True))
+    softmax = shifted / shifted.sum(axis=1, keepdims=True)
+    return g[:, None] * softmax
+
+
+def _lse_wrong_axis(x, g):
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return g[:, None] * e / e.sum(axis=0, keepdims=True)
+
+
+def _lse_no_upstream(x, g):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _lse_log_softmax(x, g):
+    m = x.max(axis=1, keepdims=True)
+    lse = m + np.log(np.exp(x - m).sum(axis=1, keepdims=True))
+    return g[:, None] * (x - lse)
+
+
+def _lse_overflow(x, g):
+    e = np.exp(x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return g[:, None] * e / e.sum(axis=1, keepdims=True)
+
+
+def _lse_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    sizes = [(4, 4), (5, 3), (2, 6)] if not hidden else [(3, 3), (7, 4), (1, 5), (6, 6)]
+    cases = []
+    for N, C in sizes:
+        x = rng.normal(0.0, 2.0, (N, C))
+        g = rng.uniform(0.5, 2.0, N) * rng.choice([-1.0, 1.0], N)
+        cases.append(Case(f"x of shape ({N}, {C}), g of shape ({N},)", (x, g)))
+    big = rng.normal(0.0, 1.0, (3, 4)) + np.array([[800.0], [-5.0], [1000.0]])
+    cases.append(Case("large logits (rows near 800 and 1000)", (big, rng.uniform(0.5, 1.5, 3))))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch15_logsumexp_backward",
+        chapter="15",
+        title="The backward rule of a logsumexp node",
+        signature="logsumexp_backward(x, g) -> array of shape (N, C)",
+        hint=(
+            "d/dx[n,c] of log Σ_k exp(x[n,k]) is the softmax of row n. Multiply by the upstream "
+            "g[n], broadcast along the class axis: g[:, None] * softmax. Subtract each row's "
+            "max before exp so large logits do not overflow."
+        ),
+        solution=logsumexp_backward,
+        suites={
+            "visible": lambda: _lse_cases(15, hidden=False),
+            "hidden": lambda: _lse_cases(150, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "softmax over the wrong axis",
+                "each row of your gradient does not sum to g[n]: the logsumexp runs over the "
+                "classes of one example, so the max and the sum take axis=1 (keepdims=True).",
+                _lse_wrong_axis,
+            ),
+            Mistake(
+                "upstream gradient ignored",
+                "you returned dl/dx, not dL/dx: the chain rule multiplies the local derivative "
+                "(the softmax) by the gradient arriving from above, g.",
+                _lse_no_upstream,
+            ),
+            Mistake(
+                "log-softmax instead of softmax",
+                "the derivative of log Σ exp(x) is softmax(x) = exp(x - logsumexp(x)), not its "
+                "logarithm x - logsumexp(x): take the exp.",
+                _lse_log_softmax,
+            ),
+            Mistake(
+                "overflow in exp",
+                "exp(800) is inf in float64, and inf/inf is nan. Subtract each row's maximum "
+                "first: softmax(x) = softmax(x - max) exactly.",
+                _lse_overflow,
+            ),
+        ),
+    )
+)
+
+
+# ============================================================================================
+# ch15_torch_port
+# ============================================================================================
+
+
+def _relu_net_step(
+    params: list[np.ndarray],
+    velocity: list[np.ndarray] | None,
+    X: np.ndarray,
+    y: np.ndarray,
+    lr: float,
+    momentum: float,
+    *,
+    softmax_first: bool = False,
+    keep_grads: list[np.ndarray] | None = None,
+) -> list[np.ndarray]:
+    """One step of SGD with momentum (torch's rule) on ``relu(X W1 + b1) W2 + b2``; returns
+    the new velocity. ``softmax_first`` and ``keep_grads`` build two of the mistakes."""
+    W1, b1, W2, b2 = params
+    Z1 = X @ W1 + b1
+    H = np.maximum(Z1, 0)
+    Z = H @ W2 + b2
+    N = len(y)
+    if softmax_first:  # cross-entropy applied to probabilities instead of logits
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P = e / e.sum(axis=1, keepdims=True)
+        Q = np.exp(P - P.max(axis=1, keepdims=True))
+        Q /= Q.sum(axis=1, keepdims=True)
+        dP = Q.copy()
+        dP[np.arange(N), y] -= 1
+        dP /= N
+        dZ = P * (dP - (dP * P).sum(axis=1, keepdims=True))
+    else:
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        dZ = e / e.sum(axis=1, keepdims=True)
+        dZ[np.arange(N), y] -= 1
+        dZ /= N
+    dW2 = H.T @ dZ
+    db2 = dZ.sum(axis=0)
+    dZ1 = (dZ @ W2.T) * (Z1 > 0)
+    dW1 = X.T @ dZ1
+    db1 = dZ1.sum(axis=0)
+    grads = [dW1, db1, dW2, db2]
+    if keep_grads is not None:  # gradients accumulate across steps (no zero_grad)
+        for acc, g in zip(keep_grads, grads):
+            acc += g
+        grads = [acc.copy() for acc in keep_grads]
+    if momentum == 0:
+        velocity = grads  # plain SGD: the step direction is the gradient
+    elif velocity is None:
+        velocity = [g.copy() for g in grads]  # torch: the first buffer is the gradient
+    else:
+        velocity = [momentum * v + g for v, g in zip(velocity, grads)]
+    for p, v in zip(params, velocity):
+        p -= lr * v
+    return velocity
+
+
+def torch_train(
+    params: list[np.ndarray],
+    batches: list[tuple[np.ndarray, np.ndarray]],
+    lr: float,
+    momentum: float,
+) -> list[np.ndarray]:
+    """Train ``Linear -> ReLU -> Linear`` by SGD with momentum; return the trained weights.
+
+    ``params = [W1 (D, H), b1 (H,), W2 (H, C), b2 (C,)]`` in dlnotes' layout (float64, not
+    modified); ``batches`` a list of ``(X (N, D) float64, y (N,) int)``; one step per batch of
+    mean softmax cross-entropy, ``torch.optim.SGD(lr=lr, momentum=momentum)``'s update. Returns
+    new arrays in dlnotes' layout.
+
+    The learner writes this with PyTorch (``nn.Linear`` weights are ``W.T``); the reference is
+    the same loop in numpy, so the two must agree to rounding error.
+
+    Defined in chapter 15 (From numpy to a framework).
+    """
+    return _sgd_run(params, batches, lr, momentum)
+
+
+def _sgd_run(
+    params: list[np.ndarray],
+    batches: list[tuple[np.ndarray, np.ndarray]],
+    lr: float,
+    momentum: float,
+) -> list[np.ndarray]:
+    current = [p.copy() for p in params]
+    velocity = None
+    for X, y in batches:
+        velocity = _relu_net_step(current, velocity, X, y, lr, momentum)
+    return current
+
+
+def _port_torch_layout_out(params, batches, lr, momentum):
+    # trained correctly, but returned net[k].weight.detach().numpy() without the .T
+    trained = _sgd_run(params, batches, lr, momentum)
+    return [p.T.copy() if p.ndim == 2 else p for p in trained]
+
+
+def _port_no_zero_grad(params, batches, lr, momentum):
+    current = [p.copy() for p in params]
+    acc = [np.zeros_like(p) for p in params]
+    velocity = None
+    for X, y in batches:
+        velocity = _relu_net_step(current, velocity, X, y, lr, momentum, keep_grads=acc)
+    return current
+
+
+def _port_softmax_first(params, batches, lr, momentum):
+    current = [p.copy() for p in params]
+    velocity = None
+    for X, y in batches:
+        velocity = _relu_net_step(current, velocity, X, y, lr, momentum, softmax_first=True)
+    return current
+
+
+def _port_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    shapes = [(4, 4, 4), (6, 5, 3), (3, 5, 2)] if not hidden else [(3, 3, 3), (7, 6, 4), (5, 8, 2)]
+    cases: list[Case] = []
+    for D, H, C in shapes:
+        params: list[Any] = [
+            rng.normal(0, 1 / np.sqrt(D), (D, H)),
+            rng.normal(0, 0.1, H),
+            rng.normal(0, 1 / np.sqrt(H), (H, C)),
+            rng.normal(0, 0.1, C),
+        ]
+        batches = []
+        for _ in range(3):
+            X = rng.normal(0, 1, (8, D))
+            batches.append((X, rng.integers(0, C, 8)))
+        lr, momentum = (0.5, 0.9) if len(cases) % 2 == 0 else (0.3, 0.5)
+        label = f"{D}-{H}-{C} network, 3 batches of 8, lr={lr}, momentum={momentum}"
+        cases.append(Case(label, (params, batches, lr, momentum)))
+    return cases
+
+
+register(
+    Exercise(
+        name="ch15_torch_port",
+        chapter="15",
+        title="Port a dlnotes training loop to PyTorch",
+        signature="torch_train(params, batches, lr, momentum) -> list of 4 new arrays",
+        hint=(
+            "Build nn.Sequential(nn.Linear(D, H), nn.ReLU(), nn.Linear(H, C)).double(); copy "
+            "weight <- W.T and bias <- b under torch.no_grad(); per batch: zero_grad, "
+            "F.cross_entropy(net(X), y) on the logits, backward, step; return weight.T and bias "
+            "as new numpy arrays."
+        ),
+        solution=torch_train,
+        suites={
+            "visible": lambda: _port_cases(15, hidden=False),
+            "hidden": lambda: _port_cases(151, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "weights returned in torch's layout",
+                "nn.Linear stores weight with shape (out, in) (it computes X @ weight.T): return "
+                "weight.T, shape (in, out), as dlnotes' W.",
+                _port_torch_layout_out,
+            ),
+            Mistake(
+                "gradients never zeroed",
+                "torch adds each backward() into .grad: call optimizer.zero_grad() before every "
+                "loss.backward(), or step k uses the sum of the first k gradients.",
+                _port_no_zero_grad,
+            ),
+            Mistake(
+                "softmax before cross_entropy",
+                "F.cross_entropy takes logits and applies log-softmax itself; applying softmax "
+                "first squashes the logits into [0, 1] and shrinks every gradient.",
+                _port_softmax_first,
+            ),
+        ),
+        references=("dlnotes.optim.base:Optimizer", "dlnotes.model:Sequential"),
+        rtol=1e-9,
+        atol=1e-11,
+        time_limit=60.0,  # importing torch and its first call take seconds on a cold kernel
+    )
+)
