@@ -12,4 +12,4 @@ The package has three floors and imports only point down:
 Importing ``dlnotes`` itself is cheap: submodules are imported by name when needed.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
