@@ -6,6 +6,7 @@
     python3 tasks.py bench      run the benchmarks and write benchmarks/report.{md,json}
     python3 tasks.py learner    regenerate the learner editions in learner/
     python3 tasks.py grade DIR  grade a folder of submissions with nbgrader (instructors)
+    python3 tasks.py dist       build the release (sdist and wheel) into dist/ and twine-check it
     python3 tasks.py lock       refresh requirements-lock.txt from the current .venv
 
 Every command first makes sure the local virtual environment `.venv` holds exactly the
@@ -239,16 +240,33 @@ def grade(*args: str) -> int:
     return run([PY, "tools/grade.py", *args])
 
 
+def dist(*args: str) -> int:
+    """Build the sdist and the wheel into dist/ and check them with twine (no download)."""
+    ensure_venv()
+    out = ROOT / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    # No isolation: the pinned setuptools of .venv builds it, so nothing is fetched.
+    code = run([PY, "-m", "build", "--no-isolation", "--outdir", out, *args, "."])
+    shutil.rmtree(ROOT / "dlnotes.egg-info", ignore_errors=True)
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
+    if code == 0:
+        code = run([PY, "-m", "twine", "check", "--strict", *sorted(out.iterdir())])
+    return code
+
+
 def lock(*args: str) -> int:
     ensure_venv()
     out = subprocess.run(
-        [str(PY), "-m", "pip", "freeze", "--exclude-editable"],
+        [str(PY), "-m", "pip", "freeze", "--all", "--exclude-editable"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    # --all keeps setuptools and wheel, which build the release without isolation (offline);
+    # pip itself comes with the venv.
+    pins = [ln for ln in out.strip().splitlines() if not ln.lower().startswith("pip==")]
     header = [ln for ln in LOCK.read_text().splitlines() if ln.startswith("#")]
-    LOCK.write_text("\n".join([*header, *out.strip().splitlines()]) + "\n")
+    LOCK.write_text("\n".join([*header, *pins]) + "\n")
     return 0
 
 
@@ -258,6 +276,7 @@ COMMANDS = {
     "bench": bench,
     "learner": learner,
     "grade": grade,
+    "dist": dist,
     "lock": lock,
 }
 
