@@ -22,10 +22,13 @@ import tarfile
 import textwrap
 import venv
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import tomllib
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +57,6 @@ NOT_SOURCE += (
 SDIST_TOP_LEVEL = {"dlnotes", "dlnotes.egg-info", "LICENSE", "MANIFEST.in", "PKG-INFO"}
 SDIST_TOP_LEVEL |= {"README.md", "pyproject.toml", "setup.cfg"}
 
-pytestmark = pytest.mark.slow
 PIP = [sys.executable, "-m", "pip", "--no-cache-dir"]
 
 
@@ -99,6 +101,7 @@ def dists(tmp_path_factory) -> dict[str, Path]:
     return {"sdist": sdist, "wheel": wheel, "work": work}
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_the_package_its_data_and_licences_and_nothing_else(dists):
     with zipfile.ZipFile(dists["wheel"]) as whl:
         names = {n for n in whl.namelist() if not n.endswith("/")}
@@ -127,6 +130,7 @@ def test_the_wheel_holds_the_package_its_data_and_licences_and_nothing_else(dist
         assert f"Requires-Dist: {dep}\n" in metadata, dep
 
 
+@pytest.mark.slow
 def test_the_sdist_holds_the_package_and_its_build_files_only(dists):
     prefix = f"dlnotes-{package_version()}/"
     with tarfile.open(dists["sdist"]) as tar:
@@ -137,6 +141,7 @@ def test_the_sdist_holds_the_package_and_its_build_files_only(dists):
     assert package == runtime_files(), sorted(package ^ runtime_files())
 
 
+@pytest.mark.slow
 def test_twine_accepts_both(dists):
     check = subprocess.run(
         [sys.executable, "-m", "twine", "check", "--strict", dists["sdist"], dists["wheel"]],
@@ -186,6 +191,7 @@ print("SMOKE OK", where)
 """
 
 
+@pytest.mark.slow
 def test_the_wheel_works_in_a_fresh_environment_away_from_the_source(dists):
     fresh = dists["work"] / "fresh"
     venv.EnvBuilder(with_pip=False, clear=True).create(fresh)
@@ -221,3 +227,40 @@ def test_the_wheel_works_in_a_fresh_environment_away_from_the_source(dists):
     assert smoke.returncode == 0, smoke.stdout + smoke.stderr
     assert "SMOKE OK" in smoke.stdout and str(fresh) in smoke.stdout, smoke.stdout
     assert "✓ ch01_standardize" in smoke.stdout, smoke.stdout
+
+
+# Colab's preinstalled versions of the packages it has kept for years (GUIDE §5), at their
+# lowest patch release: installing dlnotes there must leave every one of them as it is.
+COLAB = {"numpy": "2.0.0", "ipywidgets": "7.7.0", "ipython": "7.34.0"}
+
+
+def _requirements(lines: list[str]) -> list[Requirement]:
+    reqs = [Requirement(line) for line in lines]
+    return [r for r in reqs if r.marker is None or r.marker.evaluate({"extra": ""})]
+
+
+def test_colab_installs_dlnotes_without_upgrading_numpy_ipywidgets_or_ipython():
+    """pip upgrades a preinstalled package only when a requirement excludes its version.
+
+    Resolving against Colab for real would download its wheels; instead this checks the
+    requirements that reach those packages: dlnotes' own, and those of every dependency Colab
+    lacks (jupyterquiz), read from the metadata of the versions pinned in the lock.
+    """
+    ours = _requirements(PYPROJECT["project"]["dependencies"])
+    reach = [(f"dlnotes {package_version()}", r) for r in ours]
+    for name in ("jupyterquiz",):
+        dist = metadata.distribution(name)
+        reach += [(f"{name} {dist.version}", r) for r in _requirements(dist.requires or [])]
+    names = {canonicalize_name(r.name) for _, r in reach}
+    assert {"numpy", "ipywidgets"} <= names, names
+    upgrades = [
+        f"{who} requires {req}, Colab has {req.name} {COLAB[canonicalize_name(req.name)]}"
+        for who, req in reach
+        if canonicalize_name(req.name) in COLAB
+        and not req.specifier.contains(COLAB[canonicalize_name(req.name)], prereleases=True)
+    ]
+    assert not upgrades, "installing on Colab would upgrade:\n" + "\n".join(upgrades)
+    # requirements.txt (what Binder installs) states the same lower bounds as the package.
+    listed = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    binder = {str(r) for r in _requirements([ln for ln in listed if ln and ln[0].isalpha()])}
+    assert binder == {str(r) for r in ours}, binder ^ {str(r) for r in ours}
