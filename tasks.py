@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The project's commands, runnable on a fresh clone with only Python >= 3.11.
 
-    python3 tasks.py book       build the website into _build/html
+    python3 tasks.py book       build the website into _build/html, with its offline copies
+                                _build/dlnotes-site.zip and _build/dlnotes-book.pdf
     python3 tasks.py test       run the whole test suite (lint, types, unit, notebooks, site)
     python3 tasks.py bench      run the benchmarks and write benchmarks/report.{md,json}
     python3 tasks.py learner    regenerate the learner editions in learner/
@@ -201,7 +202,27 @@ def book(*args: str) -> int:
     )
     if code == 0:
         code = run([PY, "tools/site_report.py", "_build/html"])
+    if code == 0:
+        code = offline_copy(*args)
     return code
+
+
+def offline_copy(*args: str) -> int:
+    """The offline copies: _build/dlnotes-site.zip and _build/dlnotes-book.pdf (see the tool).
+
+    The PDF is printed from a single-page build, which reuses the execution cache of the html
+    build (no notebook runs twice) and is held to the same zero-warning rule.
+    """
+    single: list[str | Path] = [BIN / "jupyter-book", "build", ".", "--builder", "singlehtml"]
+    code = run([*single, "-W", "-n", "--keep-going", *args], env=env(DLNOTES_STATIC_SITE="1"))
+    if code != 0:
+        return code
+    chromium = ensure_chromium()
+    if not chromium:
+        say("FAILED: printing the PDF needs Chromium (Debian: apt-get install chromium)")
+        return 1
+    tool: list[str | Path] = [PY, "tools/offline_copy.py", "--site", "_build/html"]
+    return run([*tool, "--single", "_build/singlehtml", "--out", "_build", "--chromium", chromium])
 
 
 def test(*args: str) -> int:
@@ -245,6 +266,7 @@ def test(*args: str) -> int:
     if code != 0:
         return code
     chromium = ensure_chromium()
+    ensure_debian("poppler-utils", why="the PDF test (pdftotext)")
     site_env = env(DLNOTES_SITE="_build/html", DLNOTES_CHROMIUM=chromium or "")
     return subprocess.call(
         [str(PY), "-m", "pytest", "-m", "browser", "tests/site", "-p", "no:cacheprovider"],
