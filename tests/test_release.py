@@ -12,7 +12,6 @@ are not run, so ``import dlnotes`` can only find the installed wheel.
 from __future__ import annotations
 
 import ast
-import fnmatch
 import os
 import shutil
 import subprocess
@@ -68,15 +67,15 @@ def quiet_env() -> dict[str, str]:
 
 
 def runtime_files() -> set[str]:
-    """Every file of ``dlnotes/`` the package needs: its modules and its package data."""
-    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["dlnotes"]
+    """Every file of the ``dlnotes/`` source folder (modules, data, weights, licences, py.typed).
+
+    All of it is needed at run time, so all of it must ship: a data file left out of
+    ``package-data`` would be missing on Colab, where only the installed package exists.
+    """
     found = set()
     for path in (ROOT / "dlnotes").rglob("*"):
-        if not path.is_file() or "__pycache__" in path.parts:
-            continue
-        inside = path.relative_to(ROOT / "dlnotes").as_posix()
-        if path.suffix == ".py" or any(fnmatch.fnmatch(inside, p) for p in patterns):
-            found.add(f"dlnotes/{inside}")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            found.add(f"dlnotes/{path.relative_to(ROOT / 'dlnotes').as_posix()}")
     return found
 
 
