@@ -370,6 +370,7 @@ def test_budget_stops_fit_at_its_epochs_across_calls_and_keeps_the_last_model():
     h2 = fit(model, d["X_train"], d["y_train"], optimizer=opt, epochs=10, callbacks=[budget])
     assert len(h1) == 2 and len(h2) == 1 and h2.stopped_epoch == 1
     assert budget.epochs_used == 3 and budget.exhausted and budget.remaining_epochs == 0
+    assert budget.histories == [h1, h2]
     kept = capstone.model_from_plain(budget.checkpoint)
     np.testing.assert_array_equal(kept.params[0], model.params[0])
 

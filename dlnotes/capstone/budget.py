@@ -67,7 +67,9 @@ class Budget(Callback):
     As a ``fit`` callback it counts epochs, keeps the model it was last handed as plain data
     (:attr:`checkpoint`, written to ``checkpoint_path`` too when one is given, atomically) and
     returns True (stop) once :attr:`exhausted`. The clock starts when the budget is created.
-    :meth:`save` checkpoints a model by hand (e.g. before a second ``fit``).
+    :meth:`save` checkpoints a model by hand (e.g. before a second ``fit``). :attr:`histories`
+    holds the :class:`~dlnotes.train.History` of every ``fit`` call it watched (for the
+    write-up's curves).
 
     Defined in chapter 16 (Capstone project).
     """
@@ -86,6 +88,7 @@ class Budget(Callback):
         self.epochs_used = 0
         self.checkpoint: dict[str, Any] | None = None
         self.checkpoint_epoch = 0
+        self.histories: list[History] = []
 
     @property
     def elapsed(self) -> float:
@@ -113,6 +116,9 @@ class Budget(Callback):
             tmp = self.checkpoint_path.with_suffix(".tmp.npz")
             np.savez(tmp, **self.checkpoint)
             os.replace(tmp, self.checkpoint_path)
+
+    def on_train_begin(self, history: History, model: Sequential) -> None:
+        self.histories.append(history)
 
     def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool:
         self.epochs_used += 1
