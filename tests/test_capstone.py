@@ -555,3 +555,63 @@ def test_reference_clears_the_target_with_margin(hidden_path, coretype):
     assert report["reference_hidden"] >= capstone.TARGET + 0.007
     assert report["reference_seconds"] < capstone.SECONDS / 2
     assert report["reference_epochs"] <= capstone.EPOCHS
+
+
+# --------------------------------------------------------------------------------------------
+# the numbers of the notebook's example write-up (the reference recipe and two variants)
+
+
+def _recipe_run(data, *, lr=2e-3, weight_decay=0.05, dropout=0.2):
+    from dlnotes.optim import AdamW
+    from dlnotes.schedules import cosine
+
+    model = mlp([784, 256, 128, 10], init="kaiming_normal", dropout=dropout, seed=0)
+    steps = 20 * math.ceil(len(data["X_train"]) / 128)
+    history = fit(
+        model,
+        data["X_train"],
+        data["y_train"],
+        optimizer=AdamW(model.params, lr=lr, weight_decay=weight_decay),
+        epochs=20,
+        batch_size=128,
+        dev=(data["X_dev"], data["y_dev"]),
+        schedule=cosine(lr, steps),
+        seed=0,
+        diagnostics=True,
+    )
+    return model, history
+
+
+@pytest.mark.slow
+def test_the_example_writeup_numbers():
+    from dlnotes.train import evaluate
+
+    data = capstone.capstone_data()
+
+    def acc(model, X, y):
+        return evaluate(model, X, y)[1]
+
+    budget = capstone.Budget()
+    ref = capstone.reference_train_best_model(data, budget)
+    assert budget.epochs_used == 20 and budget.elapsed < capstone.SECONDS
+    assert abs(acc(ref, data["X_train"], data["y_train"]) - 0.918) < 0.01
+    assert abs(acc(ref, data["X_dev"], data["y_dev"]) - 0.863) < 0.01
+    assert abs(acc(ref, *capstone.self_study_test()) - 0.845) < 0.01
+    # the baseline: about 81 % on its own training images, 77-78 % on dev
+    base = capstone.baseline_model(data)
+    assert abs(acc(base, data["X_train"], data["y_train"]) - 0.806) < 0.01
+    assert abs(acc(base, data["X_dev"], data["y_dev"]) - 0.775) < 0.01
+    # without dropout and weight decay: 93.5 % train, 85.6 % dev, dev loss rising after epoch 12
+    plain, h_plain = _recipe_run(data, weight_decay=0.0, dropout=0.0)
+    assert abs(acc(plain, data["X_train"], data["y_train"]) - 0.935) < 0.01
+    assert abs(h_plain.dev_acc[-1] - 0.856) < 0.01
+    best = int(np.argmin(h_plain.dev_loss)) + 1
+    assert 10 <= best <= 14 and h_plain.dev_loss[-1] > min(h_plain.dev_loss)
+    # the reference recipe (recorded with diagnostics) against lr = 1e-2
+    _, h_ref = _recipe_run(data)
+    _, h_big = _recipe_run(data, lr=1e-2)
+    ratio_ref = h_ref.diagnostics[0][0]["update_ratio"]
+    ratio_big = h_big.diagnostics[0][0]["update_ratio"]
+    assert abs(ratio_ref - 7.9e-3) < 1e-3 and abs(ratio_big - 1.2e-2) < 2e-3
+    assert abs(h_big.dev_acc[-1] - 0.843) < 0.01 and h_big.dev_acc[-1] < h_ref.dev_acc[-1]
+    assert abs(h_ref.dev_acc[-1] - 0.863) < 0.01  # the same recipe as the reference
