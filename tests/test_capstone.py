@@ -523,6 +523,19 @@ def test_peeking_submission_finds_no_hidden_data(hidden_path):
 
 
 @needs_full
+def test_the_peeking_fixture_would_cheat_if_the_path_leaked(hidden_path, monkeypatch):
+    """The control for the test above: leak the path through the environment and the same
+    fixture finds the file, trains on the hidden images and scores."""
+    from dlnotes.capstone import budget as budget_mod
+
+    clean = budget_mod._child_env
+    monkeypatch.setattr(budget_mod, "_child_env", lambda: {**clean(), "LEAK": str(hidden_path)})
+    points, run_message, message = _grade("peeking", hidden_path)
+    assert run_message == "train_best_model returned a model within the budget"
+    assert points > 0, message
+
+
+@needs_full
 def test_a_malformed_model_scores_zero_with_a_reason(hidden_path):
     plain = _plain()
     plain["1.type"] = "Lambda"
