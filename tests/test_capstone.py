@@ -628,3 +628,40 @@ def test_the_example_writeup_numbers():
     assert abs(ratio_ref - 7.9e-3) < 1e-3 and abs(ratio_big - 1.2e-2) < 2e-3
     assert abs(h_big.dev_acc[-1] - 0.843) < 0.01 and h_big.dev_acc[-1] < h_ref.dev_acc[-1]
     assert abs(h_ref.dev_acc[-1] - 0.863) < 0.01  # the same recipe as the reference
+
+
+# --------------------------------------------------------------------------------------------
+# from a learner's notebook to a submission file, and the grading engine's hook
+
+
+def test_submission_from_notebook_keeps_imports_and_the_solution_only(tmp_path):
+    from dlnotes.capstone.harness import submission_from_notebook
+
+    path = submission_from_notebook(ROOT / "notebooks" / "16_capstone.ipynb", tmp_path / "s.py")
+    source = path.read_text()
+    assert "def train_best_model(data, budget):" in source and "AdamW(" in source
+    assert "pip" not in source and "load_runs()" not in source and "check(" not in source
+    compile(source, str(path), "exec")
+    learner = submission_from_notebook(ROOT / "learner" / "16_capstone.ipynb", tmp_path / "l.py")
+    assert "raise NotImplementedError()" in learner.read_text()
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "x = 1"}]}))
+    with pytest.raises(ValueError, match="train_best_model"):
+        submission_from_notebook(bad, tmp_path / "b.py")
+
+
+def test_run_submission_uses_the_engines_wrapper(tmp_path):
+    from dlnotes.capstone.harness import submission_from_notebook
+
+    learner = submission_from_notebook(ROOT / "learner" / "16_capstone.ipynb", tmp_path / "l.py")
+    seen = []
+
+    def wrap(cmd, work):
+        seen.append((cmd, work))
+        return ["env", "DLNOTES_WRAPPED=1", *cmd]
+
+    plain, message = capstone.run_submission(learner, wrap=wrap)
+    assert plain is None and "NotImplementedError" in message and "zero points" in message
+    ((cmd, work),) = seen
+    assert cmd[1:3] == ["-m", "dlnotes.capstone.harness"] and cmd[3] == str(learner)
+    assert Path(cmd[4]).parent == work

@@ -220,6 +220,7 @@ def run_submission(
     epochs: int = EPOCHS,
     grace: float = GRACE,
     startup: float = 15.0,
+    wrap: Callable[[list[str], Path], list[str]] | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
     """Run ``train_best_model`` from the Python file ``submission`` in a separate process.
 
@@ -230,6 +231,10 @@ def run_submission(
     file, and writes the returned model as plain data. It is killed (with its whole process
     group) ``seconds + grace + startup`` seconds after it starts (``startup`` covers the Python
     and numpy imports and loading the data, which the budget does not count).
+
+    ``wrap(cmd, work_dir) -> cmd`` may rewrite the command, e.g. to run it inside a sandbox
+    that can see ``submission`` and ``work_dir`` and nothing of the grader's (this is the hook
+    for a grading engine; the default is a plain subprocess).
 
     Returns ``(plain_model or None, message)``: the returned model, else the last checkpoint,
     else None (zero points), with a message saying which and why. The grader passes the plain
@@ -256,6 +261,8 @@ def run_submission(
             repr(seconds),
             str(epochs),
         ]
+        if wrap is not None:
+            cmd = list(wrap(cmd, Path(work)))
         proc = subprocess.Popen(
             cmd,
             cwd=work,

@@ -12,7 +12,10 @@ Defined in chapter 16 (Capstone project).
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +24,49 @@ import numpy as np
 from dlnotes.capstone.budget import Budget
 from dlnotes.capstone.data import capstone_data
 from dlnotes.capstone.plain import model_to_plain
+
+SOLUTION_ID = "ch16_train_best_model_solution"
+
+
+def submission_from_notebook(notebook: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Write the learner's part 2 as a Python file for :func:`dlnotes.capstone.run_submission`.
+
+    The file holds the notebook's import-only code cells (cells made of ``import`` and
+    ``from ... import`` statements) and the cell with nbgrader grade_id
+    ``ch16_train_best_model_solution`` (found by its metadata, or else by a ``def
+    train_best_model``). Nothing else of the notebook runs. Raises ``ValueError`` when the
+    notebook has no such cell or a cell does not parse.
+
+    Defined in chapter 16 (Capstone project).
+    """
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    code = [c for c in cells if c.get("cell_type") == "code"]
+
+    def text(cell: dict) -> str:
+        src = cell.get("source", "")
+        return "".join(src) if isinstance(src, list) else str(src)
+
+    def imports_only(cell: dict) -> bool:
+        try:
+            body = ast.parse(text(cell)).body
+        except SyntaxError:
+            return False
+        return bool(body) and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body)
+
+    solution = [
+        c for c in code if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == SOLUTION_ID
+    ] or [c for c in code if "def train_best_model" in text(c)]
+    if not solution:
+        raise ValueError(f"{notebook} has no cell {SOLUTION_ID!r} defining train_best_model")
+    try:
+        ast.parse(text(solution[0]))
+    except SyntaxError as err:
+        raise ValueError(f"the train_best_model cell does not parse: {err}") from None
+    parts = [text(c) for c in code if imports_only(c) and "pip" not in text(c)]
+    source = "\n\n".join([*parts, text(solution[0])]) + "\n"
+    path = Path(out)
+    path.write_text(source, encoding="utf-8")
+    return path
 
 
 def main(argv: list[str]) -> int:
