@@ -1,0 +1,299 @@
+"""Part 2's compute budget: a :class:`Budget` that ``fit`` uses as a callback, and the caller's
+own enforcement of wall-clock time, in process (:func:`train_within_budget`, the notebook) or in
+a separate process (:func:`run_submission`, the grader).
+
+The rules the learner reads in the notebook:
+
+* the budget is **45 seconds of wall-clock time and 30 epochs** (:data:`SECONDS`,
+  :data:`EPOCHS`), counted from the moment ``train_best_model(data, budget)`` is called;
+* pass ``budget`` to every ``fit`` call (``fit(..., callbacks=[budget])``): after each epoch it
+  counts the epoch, keeps a copy of the model (the *checkpoint*) and stops training when either
+  limit is reached; several ``fit`` calls share one budget;
+* the caller enforces the wall clock anyway: at ``SECONDS + GRACE`` the function is stopped and
+  the last checkpoint is scored, or nothing (zero points) if there is none. A function that
+  ignores the callback therefore loses its work, it does not gain time.
+
+Defined in chapter 16 (Capstone project).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlnotes._validate import check_scalar
+from dlnotes.capstone.plain import model_from_plain, model_to_plain
+from dlnotes.model import Sequential
+from dlnotes.train import Callback, History
+
+__all__ = [
+    "EPOCHS",
+    "GRACE",
+    "SECONDS",
+    "Budget",
+    "BudgetExceeded",
+    "run_submission",
+    "train_within_budget",
+]
+
+#: Wall-clock seconds of the training budget.
+SECONDS = 45.0
+#: Epochs of the training budget (counted by the callback over every ``fit`` call).
+EPOCHS = 30
+#: Extra seconds the caller allows after the budget (to finish an epoch and return the model)
+#: before it stops the function.
+GRACE = 5.0
+
+
+class BudgetExceeded(BaseException):
+    """Raised inside the learner's function when the caller's wall-clock limit is reached (a
+    ``BaseException``, so that the learner's ``except Exception`` cannot swallow it)."""
+
+
+class Budget(Callback):
+    """A compute budget of ``seconds`` of wall-clock time and ``epochs`` epochs.
+
+    As a ``fit`` callback it counts epochs, keeps the model it was last handed as plain data
+    (:attr:`checkpoint`, written to ``checkpoint_path`` too when one is given, atomically) and
+    returns True (stop) once :attr:`exhausted`. The clock starts when the budget is created.
+    :meth:`save` checkpoints a model by hand (e.g. before a second ``fit``). :attr:`histories`
+    holds the :class:`~dlnotes.train.History` of every ``fit`` call it watched (for the
+    write-up's curves).
+
+    Defined in chapter 16 (Capstone project).
+    """
+
+    def __init__(
+        self,
+        seconds: float = SECONDS,
+        epochs: int = EPOCHS,
+        *,
+        checkpoint_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.seconds = check_scalar("seconds", seconds, low=0.0, low_inclusive=False)
+        self.epochs = int(check_scalar("epochs", epochs, low=1, integer=True))
+        self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
+        self.start = time.monotonic()
+        self.epochs_used = 0
+        self.checkpoint: dict[str, Any] | None = None
+        self.checkpoint_epoch = 0
+        self.histories: list[History] = []
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the budget was created."""
+        return time.monotonic() - self.start
+
+    @property
+    def remaining_seconds(self) -> float:
+        return max(0.0, self.seconds - self.elapsed)
+
+    @property
+    def remaining_epochs(self) -> int:
+        return max(0, self.epochs - self.epochs_used)
+
+    @property
+    def exhausted(self) -> bool:
+        """True once the time or the epochs are used up."""
+        return self.elapsed >= self.seconds or self.epochs_used >= self.epochs
+
+    def save(self, model: Sequential) -> None:
+        """Keep ``model`` (as plain data) as the checkpoint scored if the caller must stop."""
+        self.checkpoint = model_to_plain(model)
+        self.checkpoint_epoch = self.epochs_used
+        if self.checkpoint_path is not None:
+            tmp = self.checkpoint_path.with_suffix(".tmp.npz")
+            np.savez(tmp, **self.checkpoint)
+            os.replace(tmp, self.checkpoint_path)
+
+    def on_train_begin(self, history: History, model: Sequential) -> None:
+        self.histories.append(history)
+
+    def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool:
+        self.epochs_used += 1
+        self.save(model)
+        return self.exhausted
+
+    def __repr__(self) -> str:
+        return (
+            f"Budget({self.seconds:g} s, {self.epochs} epochs; used {self.elapsed:.1f} s, "
+            f"{self.epochs_used} epochs)"
+        )
+
+
+@contextmanager
+def _wall_clock(seconds: float) -> Iterator[bool]:
+    """Raise :class:`BudgetExceeded` in the main thread after ``seconds``; yields whether the
+    limit is enforced (SIGALRM in the main thread only)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield False
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise BudgetExceeded(f"the wall-clock limit of {seconds:g} s was reached")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def train_within_budget(
+    train_fn: Callable[[dict[str, np.ndarray], Budget], Any],
+    data: dict[str, np.ndarray],
+    budget: Budget | None = None,
+    *,
+    grace: float = GRACE,
+) -> tuple[Sequential | None, str]:
+    """Call ``train_fn(data, budget)`` in this process under the budget's wall clock.
+
+    Returns ``(model, message)``: the returned model; or, if ``train_fn`` is still running at
+    ``budget.seconds + grace`` (it is interrupted) or raises, the budget's last checkpoint; or
+    ``None`` when there is none. The message says which, and why.
+
+    Defined in chapter 16 (Capstone project).
+    """
+    if not callable(train_fn):
+        raise TypeError(f"train_fn must be a function, got {type(train_fn).__name__}")
+    budget = Budget() if budget is None else budget
+    if not isinstance(budget, Budget):
+        raise TypeError(f"budget must be a Budget, got {type(budget).__name__}")
+    grace = check_scalar("grace", grace, low=0.0)
+    limit = budget.remaining_seconds + grace
+    try:
+        with _wall_clock(limit) as enforced:
+            result = train_fn(data, budget)
+    except BudgetExceeded:
+        return _fallback(budget, f"stopped at the wall-clock limit ({limit:.0f} s)")
+    except Exception as err:  # the learner's code failed: score what it handed the budget
+        return _fallback(budget, f"train_best_model raised {type(err).__name__}: {err}")
+    if not isinstance(result, Sequential):
+        return _fallback(
+            budget, f"train_best_model returned {type(result).__name__}, not a Sequential"
+        )
+    note = "" if enforced else " (the wall clock was not enforced: not in the main thread)"
+    return result, (
+        f"returned a model after {budget.elapsed:.1f} s and {budget.epochs_used} budgeted "
+        f"epochs{note}"
+    )
+
+
+def _fallback(budget: Budget, why: str) -> tuple[Sequential | None, str]:
+    if budget.checkpoint is None:
+        return None, f"{why}; no checkpoint was handed to the budget: zero points"
+    return model_from_plain(budget.checkpoint), (
+        f"{why}; scored from the last checkpoint (after budgeted epoch {budget.checkpoint_epoch})"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# In a separate process (the grader)
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of the learner's process: no paths of the grader's beyond the basics."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT", "TMPDIR")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return env
+
+
+def run_submission(
+    submission: str | os.PathLike[str],
+    *,
+    seconds: float = SECONDS,
+    epochs: int = EPOCHS,
+    grace: float = GRACE,
+    startup: float = 15.0,
+    wrap: Callable[[list[str], Path], list[str]] | None = None,
+) -> tuple[dict[str, Any] | None, str]:
+    """Run ``train_best_model`` from the Python file ``submission`` in a separate process.
+
+    The child process (``python -m dlnotes.capstone.harness``) runs in a fresh temporary
+    directory with a minimal environment; it loads the training and dev data itself
+    (:func:`dlnotes.capstone.capstone_data`, never the hidden test set: neither its path nor its
+    contents are given to it), calls the function with a :class:`Budget` that checkpoints to a
+    file, and writes the returned model as plain data. It is killed (with its whole process
+    group) ``seconds + grace + startup`` seconds after it starts (``startup`` covers the Python
+    and numpy imports and loading the data, which the budget does not count).
+
+    ``wrap(cmd, work_dir) -> cmd`` may rewrite the command, e.g. to run it inside a sandbox
+    that can see ``submission`` and ``work_dir`` and nothing of the grader's (this is the hook
+    for a grading engine; the default is a plain subprocess).
+
+    Returns ``(plain_model or None, message)``: the returned model, else the last checkpoint,
+    else None (zero points), with a message saying which and why. The grader passes the plain
+    model to :func:`dlnotes.capstone.evaluate_submission`.
+
+    Defined in chapter 16 (Capstone project).
+    """
+    path = Path(submission).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"submission file {path} does not exist")
+    seconds = check_scalar("seconds", seconds, low=0.0, low_inclusive=False)
+    epochs = int(check_scalar("epochs", epochs, low=1, integer=True))
+    grace = check_scalar("grace", grace, low=0.0)
+    startup = check_scalar("startup", startup, low=0.0)
+    with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-") as work:
+        out = Path(work) / "out"
+        out.mkdir()
+        cmd = [
+            sys.executable,
+            "-m",
+            "dlnotes.capstone.harness",
+            str(path),
+            str(out),
+            repr(seconds),
+            str(epochs),
+        ]
+        if wrap is not None:
+            cmd = list(wrap(cmd, Path(work)))
+        proc = subprocess.Popen(
+            cmd,
+            cwd=work,
+            env=_child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        limit = seconds + grace + startup
+        try:
+            _, stderr = proc.communicate(timeout=limit)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, stderr = proc.communicate()
+            timed_out = True
+        returned, checkpoint = out / "model.npz", out / "checkpoint.npz"
+        tail = (stderr or "").strip().splitlines()[-1:] or [""]
+        if not timed_out and proc.returncode == 0 and returned.is_file():
+            return _read_plain(returned), "train_best_model returned a model within the budget"
+        why = (
+            f"stopped at the wall-clock limit ({limit:g} s)"
+            if timed_out
+            else f"train_best_model failed (exit code {proc.returncode}): {tail[0]}"
+        )
+        if checkpoint.is_file():
+            return _read_plain(checkpoint), f"{why}; scored from the last checkpoint"
+        return None, f"{why}; no checkpoint was handed to the budget: zero points"
+
+
+def _read_plain(path: Path) -> dict[str, Any]:
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}

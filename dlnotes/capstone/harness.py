@@ -1,0 +1,99 @@
+"""The learner's side of :func:`dlnotes.capstone.run_submission`, run as a separate process::
+
+    python -m dlnotes.capstone.harness SUBMISSION.py OUT_DIR SECONDS EPOCHS
+
+Imports ``SUBMISSION.py``, calls its ``train_best_model(data, budget)`` with the training and
+dev data (:func:`dlnotes.capstone.capstone_data`) and a :class:`~dlnotes.capstone.Budget` that
+checkpoints to ``OUT_DIR/checkpoint.npz``, and writes the returned model as plain data to
+``OUT_DIR/model.npz``. It is never given the hidden test set.
+
+Defined in chapter 16 (Capstone project).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from dlnotes.capstone.budget import Budget
+from dlnotes.capstone.data import capstone_data
+from dlnotes.capstone.plain import model_to_plain
+
+SOLUTION_ID = "ch16_train_best_model_solution"
+
+
+def submission_from_notebook(notebook: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Write the learner's part 2 as a Python file for :func:`dlnotes.capstone.run_submission`.
+
+    The file holds the notebook's import-only code cells (cells made of ``import`` and
+    ``from ... import`` statements) and the cell with nbgrader grade_id
+    ``ch16_train_best_model_solution`` (found by its metadata, or else by a ``def
+    train_best_model``). Nothing else of the notebook runs. Raises ``ValueError`` when the
+    notebook has no such cell or a cell does not parse.
+
+    Defined in chapter 16 (Capstone project).
+    """
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    code = [c for c in cells if c.get("cell_type") == "code"]
+
+    def text(cell: dict) -> str:
+        src = cell.get("source", "")
+        return "".join(src) if isinstance(src, list) else str(src)
+
+    def imports_only(cell: dict) -> bool:
+        try:
+            body = ast.parse(text(cell)).body
+        except SyntaxError:
+            return False
+        return bool(body) and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body)
+
+    solution = [
+        c for c in code if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == SOLUTION_ID
+    ] or [c for c in code if "def train_best_model" in text(c)]
+    if not solution:
+        raise ValueError(f"{notebook} has no cell {SOLUTION_ID!r} defining train_best_model")
+    try:
+        ast.parse(text(solution[0]))
+    except SyntaxError as err:
+        raise ValueError(f"the train_best_model cell does not parse: {err}") from None
+    parts = [text(c) for c in code if imports_only(c) and "pip" not in text(c)]
+    source = "\n\n".join([*parts, text(solution[0])]) + "\n"
+    path = Path(out)
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 4:
+        print("usage: python -m dlnotes.capstone.harness SUBMISSION OUT SECONDS EPOCHS")
+        return 2
+    submission, out = Path(argv[0]), Path(argv[1])
+    seconds, epochs = float(argv[2]), int(argv[3])
+    data = capstone_data()
+    spec = importlib.util.spec_from_file_location("submission", submission)
+    if spec is None or spec.loader is None:
+        print(f"cannot import {submission}", file=sys.stderr)
+        return 1
+    module = importlib.util.module_from_spec(spec)
+    budget = Budget(seconds, epochs, checkpoint_path=out / "checkpoint.npz")
+    spec.loader.exec_module(module)  # the submission's top level counts against the budget
+    train = getattr(module, "train_best_model", None)
+    if not callable(train):
+        print("the submission defines no function train_best_model", file=sys.stderr)
+        return 1
+    model = train(data, budget)
+    plain = model_to_plain(model)
+    tmp = out / "model.tmp.npz"
+    np.savez(tmp, **plain)
+    tmp.replace(out / "model.npz")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,244 @@
+"""Exercises of chapter 16 (Capstone project).
+
+* ``ch16_diagnose_runs``: a value exercise. The learner looks at the seven recorded runs of
+  :mod:`dlnotes.capstone.runs` (letters ``A``..``G``) and names, for each, the cause and the fix
+  from the fixed option lists :data:`CAUSES` and :data:`FIXES`::
+
+      diagnosis = {"A": ("high_variance", "more_data_or_regularize"), "B": (...), ...}
+      check("ch16_diagnose_runs", diagnosis)
+
+  Feedback names every wrong choice and explains the evidence: what the chosen cause would look
+  like in the curves, and what the run's curves show instead. The claims in :data:`EVIDENCE` are
+  asserted on the shipped runs by ``tests/test_capstone.py``.
+
+The answer key lives here, like every exercise's reference solution; this module does not import
+:mod:`dlnotes.capstone` (nothing does), and a test checks that both agree.
+
+Defined in chapter 16 (Capstone project).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dlnotes.exercises.core import Exercise, Mistake, ValueVerdict, register
+
+#: The causes the learner chooses from.
+CAUSES = (
+    "lr_too_high",
+    "lr_too_low",
+    "high_bias",
+    "high_variance",
+    "saturating_init",
+    "batchnorm_mismatch",
+    "no_shuffle",
+)
+#: The fixes the learner chooses from.
+FIXES = (
+    "lower_lr",
+    "raise_lr",
+    "bigger_model",
+    "more_data_or_regularize",
+    "scaled_init",
+    "fix_bn_running_stats",
+    "shuffle_batches",
+)
+#: The fix that answers each cause.
+FIX_OF = dict(zip(CAUSES, FIXES))
+
+#: What each cause looks like in a run's curves (said when a learner picks it wrongly).
+SIGNATURE = {
+    "lr_too_high": (
+        "too high a learning rate makes the training loss jump up or stall at ln 10 ≈ 2.30 "
+        "(a uniform guess) within the first epochs, with update ratios ‖ΔW‖/‖W‖ far above 1e-3"
+    ),
+    "lr_too_low": (
+        "too low a learning rate gives a smooth, almost straight and very slow fall of both "
+        "losses, train and dev together, with update ratios far below 1e-3"
+    ),
+    "high_bias": (
+        "high bias (a model too small) shows as a high training error that flattens out, "
+        "with dev error about equal to it and healthy update ratios"
+    ),
+    "high_variance": (
+        "high variance (overfitting) shows a training accuracy that keeps climbing towards "
+        "100% while dev accuracy stalls and the dev loss turns up: a gap that opens over "
+        "the epochs"
+    ),
+    "saturating_init": (
+        "a saturating initialization leaves tanh/sigmoid units pinned at ±1 (activation std "
+        "near 1, pre-activation std in the tens) from the first epoch, with a very large "
+        "first loss and tiny gradients and update ratios in the early layers"
+    ),
+    "batchnorm_mismatch": (
+        "a batch-norm train/test mismatch shows as a training loss that falls smoothly while "
+        "the dev loss (eval mode, running statistics) is worse from the very first epoch and "
+        "jumps up and down from epoch to epoch"
+    ),
+    "no_shuffle": (
+        "a missing shuffle of class-sorted data makes the accuracy on the training batches "
+        "fall below chance (each batch is one class, the network has just been pushed "
+        "towards the previous one) while dev accuracy sits near chance"
+    ),
+}
+
+#: What each recorded run shows (by letter). Asserted on the shipped runs by the tests.
+EVIDENCE = {
+    "A": (
+        "run A's training accuracy reaches over 95% while its dev accuracy stays below 75%, and "
+        "its dev loss ends above its minimum; it trained on only 200 images"
+    ),
+    "B": (
+        "run B's losses fall by less than 0.05 in 10 epochs (from about 2.34), train and dev "
+        "within 0.01 of each other, with update ratios below 1e-4"
+    ),
+    "C": (
+        "run C's training accuracy tops 90% while its dev accuracy is below 70%, already more "
+        "than 10 points lower in epoch 1, and its dev loss goes up in at least 3 epochs while "
+        "the training loss keeps falling"
+    ),
+    "D": (
+        "run D's training loss rises after epoch 1 and ends within 0.1 of ln 10 ≈ 2.30, its "
+        "dev accuracy ends near chance (under 15%), its first update ratio is above 1e-2 and "
+        "its ReLU layer ends dead (every unit 0 on the whole batch)"
+    ),
+    "E": (
+        "run E's accuracy on its own training batches is 0% in most epochs, below the 10% of "
+        "a random guess, and its dev accuracy stays near chance (under 15%)"
+    ),
+    "F": (
+        "run F's tanh layers have activation std above 0.95 in epoch 1 (outputs pinned at ±1), "
+        "its first layer's pre-activations have std above 10, its first-epoch loss is above 5 "
+        "and its dev accuracy stays below 60%"
+    ),
+    "G": (
+        "run G's training accuracy stays below 75% (the healthy run reaches over 85% in the "
+        "same 10 epochs), with dev accuracy within 5 points of it and update ratios above 1e-3"
+    ),
+}
+
+#: The answer key: the cause of each run.
+KEY = {
+    "A": "high_variance",
+    "B": "lr_too_low",
+    "C": "batchnorm_mismatch",
+    "D": "lr_too_high",
+    "E": "no_shuffle",
+    "F": "saturating_init",
+    "G": "high_bias",
+}
+
+#: Confusions common enough to have a name (pairs of runs whose causes were swapped).
+_CONFUSIONS = (
+    ("learning rate backwards", "D", "lr_too_low"),
+    ("overfitting vs batch norm", "C", "high_variance"),
+    ("slow learning vs small model", "G", "lr_too_low"),
+)
+
+
+def _solution() -> dict[str, tuple[str, str]]:
+    return {label: (cause, FIX_OF[cause]) for label, cause in KEY.items()}
+
+
+def _parse(value: Any) -> tuple[dict[str, tuple[str, str]] | None, str]:
+    if not isinstance(value, Mapping):
+        return None, f"expected a dict {{run letter: (cause, fix)}}, got {type(value).__name__}"
+    missing = sorted(set(KEY) - set(value))
+    extra = sorted(str(k) for k in set(value) - set(KEY))
+    if missing or extra:
+        return None, f"the dict must have the keys {sorted(KEY)}: missing {missing}, extra {extra}"
+    out = {}
+    for label in sorted(KEY):
+        pair = value[label]
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            return None, f"run {label}: expected a pair (cause, fix), got {pair!r}"
+        cause, fix = pair
+        if cause not in CAUSES:
+            return None, f"run {label}: cause must be one of {CAUSES}, got {cause!r}"
+        if fix not in FIXES:
+            return None, f"run {label}: fix must be one of {FIXES}, got {fix!r}"
+        out[label] = (str(cause), str(fix))
+    return out, ""
+
+
+def verify_diagnosis(value: Any) -> ValueVerdict:
+    """Grade a diagnosis ``{letter: (cause, fix)}`` and explain every wrong choice.
+
+    Defined in chapter 16 (Capstone project).
+    """
+    answer, problem = _parse(value)
+    if answer is None:
+        return ValueVerdict(False, problem)
+    details: list[str] = []
+    right = 0
+    for label in sorted(KEY):
+        cause, fix = answer[label]
+        true = KEY[label]
+        if cause != true:
+            details.append(
+                f"run {label}: not {cause}. {SIGNATURE[cause].capitalize()}; but {EVIDENCE[label]}."
+            )
+        elif fix != FIX_OF[true]:
+            details.append(
+                f"run {label}: {cause} is right, but {fix} is the fix for "
+                f"{CAUSES[FIXES.index(fix)]}; the fix for {cause} is {FIX_OF[true]}."
+            )
+        else:
+            right += 1
+    if right == len(KEY):
+        return ValueVerdict(True, f"all {len(KEY)} runs diagnosed, causes and fixes right")
+    mistake = None
+    for name, label, wrong in _CONFUSIONS:
+        if answer[label][0] == wrong:
+            mistake = name
+            break
+    summary = f"{right} of {len(KEY)} runs diagnosed right (cause and fix)"
+    return ValueVerdict(False, summary, mistake, tuple(details))
+
+
+def _swap(label: str, cause: str) -> dict[str, tuple[str, str]]:
+    answer = _solution()
+    answer[label] = (cause, FIX_OF[cause])
+    return answer
+
+
+register(
+    Exercise(
+        name="ch16_diagnose_runs",
+        chapter="16",
+        title="Diagnose these runs: cause and fix of each of seven training runs",
+        signature='diagnosis = {"A": (cause, fix), ..., "G": (cause, fix)}',
+        hint=(
+            "For each run compare train with dev (bias or variance?), look at the shape of the "
+            "loss (too fast, too slow, erratic?), at the first epoch, and at the diagnostics "
+            "(activation std, update ratio ‖ΔW‖/‖W‖ near 1e-3 when healthy). Each run has "
+            f"exactly one thing wrong. Causes: {', '.join(CAUSES)}; fixes: {', '.join(FIXES)}."
+        ),
+        solution=_solution(),
+        kind="value",
+        verify=verify_diagnosis,
+        mistakes=(
+            Mistake(
+                "learning rate backwards",
+                "a too-low learning rate never makes the loss rise or the ReLUs die; a loss stuck "
+                "at ln 10 after a jump in epoch 1 is a step far too large.",
+                _swap("D", "lr_too_low"),
+            ),
+            Mistake(
+                "overfitting vs batch norm",
+                "overfitting needs time: the gap opens over the epochs. A dev error worse from "
+                "epoch 1, jumping around while the training loss falls smoothly, is the eval "
+                "mode's running statistics disagreeing with the batch statistics.",
+                _swap("C", "high_variance"),
+            ),
+            Mistake(
+                "slow learning vs small model",
+                "a too-low learning rate leaves the loss near its starting value with tiny "
+                "update ratios; a loss that fell fast and flattened at a high value with healthy "
+                "update ratios is a model too small to fit the data.",
+                _swap("G", "lr_too_low"),
+            ),
+        ),
+    )
+)
