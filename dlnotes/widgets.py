@@ -253,20 +253,16 @@ class Control:
 
     def readout(self, value: Any) -> str:
         """``value`` as the live readout shows it: the shortest decimal that is exactly the value
-        (``0.9``, ``100``, ``1.414``), in scientific notation when ``fmt`` asks for it."""
+        (``0.9``, ``100``, ``1.414``); in scientific notation (``1e-05``) when ``fmt`` asks for it
+        or the value is below 1e-4 or from 1e6 on."""
         if self.choices or isinstance(value, str):
             return str(value)
+        if _is_int(value):
+            return str(int(value))
         x = float(value)
-        if self.fmt.endswith("e"):
-            for digits in range(17):
-                text = f"{x:.{digits}e}"
-                if float(text) == x:
-                    return text
-        for digits in range(1, 18):
-            text = f"{x:.{digits}g}"
-            if float(text) == x:
-                return text
-        return repr(x)  # pragma: no cover - 17 significant digits always round-trip
+        if self.fmt.endswith("e") or (x != 0 and not 1e-4 <= abs(x) < 1e6):
+            return np.format_float_scientific(x, trim="-", exp_digits=2)
+        return np.format_float_positional(x, trim="-")
 
     def describe(self, value: Any) -> str:
         return (

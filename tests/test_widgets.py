@@ -121,7 +121,8 @@ def test_grid_contains_values_named_values_and_round_numbers() -> None:
     grid = lin.grid()
     assert {0.1, 1.0, 4.0, 3.3, 1.818, 0.15, 2.05} <= set(grid)
     assert list(grid) == sorted(grid) and len(set(grid)) == len(grid)
-    assert lin.readout(0.15) == "0.15" and lin.readout(1.0) == "1"
+    assert lin.readout(0.15) == "0.15" and lin.readout(1.0) == "1" and lin.readout(100) == "100"
+    assert lin.readout(5 / 3) == "1.6666666666666667" and lin.readout(2e-5) == "2e-05"
     log = Control("kappa", "κ", [1, 10, 1000], default=10, log=True)
     g = log.grid()
     assert all(isinstance(v, int) for v in g) and {1, 2, 99, 100, 110, 1000} <= set(g)
