@@ -424,7 +424,9 @@ class Explorer:
 
         for w in sliders.values():
             w.observe(redraw, names="value")
-        button = W.Button(description="reset to recommended", icon="undo")
+        button = W.Button(
+            description="reset to recommended", icon="undo", layout=W.Layout(width="auto")
+        )
         button.on_click(reset)
         face.button = button
         redraw()
