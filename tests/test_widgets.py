@@ -204,3 +204,47 @@ def test_explorer_static_face_is_light(name: str) -> None:
     ex = EXPLORERS[name]()
     total = sum(len(ex.static_html(c.name)) for c in ex.controls if not c.choices)
     assert total < 4 * 1024 * 1024, f"{name}: {total / 2**20:.1f} MB of frames"
+
+
+def _run_explorer_cell_headless(env: dict[str, str]) -> list[dict]:
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from dlnotes.explorers import ch04\nch04.heavy_ball_quadratic().show()"
+        )
+    ]
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    os.environ.pop("MPLBACKEND", None)
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return nb.cells[0].outputs
+
+
+@pytest.mark.slow
+def test_headless_execution_shows_the_still_face_and_opens_no_widget() -> None:
+    """nbclient (nbconvert, nbgrader, the benchmarks) sends allow_stdin=false: no widget, so
+    nothing can stall (issue 23), and the executed notebook holds the figure at the defaults."""
+    outputs = _run_explorer_cell_headless({"DLNOTES_EXPLORERS": ""})
+    mimes = [m for o in outputs for m in o.get("data", {})]
+    assert "application/vnd.jupyter.widget-view+json" not in mimes
+    html = "".join(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {}))
+    assert "data:image/png;base64," in html and "κ (condition number) = 100" in html
+
+
+@pytest.mark.slow
+def test_forcing_the_live_face_headless_shows_widgets() -> None:
+    outputs = _run_explorer_cell_headless({"DLNOTES_EXPLORERS": "live"})
+    mimes = [m for o in outputs for m in o.get("data", {})]
+    assert "application/vnd.jupyter.widget-view+json" in mimes
