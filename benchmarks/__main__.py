@@ -4,12 +4,14 @@ python -m benchmarks            # all benchmarks
 python -m benchmarks --quick    # smaller sizes, for a smoke test
 python -m benchmarks optim mlp  # only these
 python -m benchmarks --publish  # all, and refresh benchmarks/published.md (book: Performance)
+python -m benchmarks headless --runs 30  # the headless stress check, 30 runs per notebook
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
 import platform
@@ -45,7 +47,16 @@ def main(argv: list[str]) -> int:
         help="also write benchmarks/published.md, the tables the book's Performance page shows "
         "(needs a full run of every benchmark)",
     )
+    ap.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="repetitions for benchmarks that repeat whole runs (headless: runs per notebook, "
+        "default 20, 2 with --quick)",
+    )
     args = ap.parse_args(argv)
+    if args.runs is not None and args.runs < 1:
+        ap.error(f"--runs must be >= 1, got {args.runs}")
     if args.publish and (args.quick or args.only):
         ap.error("--publish needs a full run of every benchmark (no --quick, no names)")
     names = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
@@ -59,7 +70,10 @@ def main(argv: list[str]) -> int:
         print(f"[bench] {name} ...", flush=True)
         t0 = time.perf_counter()
         mod = importlib.import_module(f"benchmarks.bench_{name}")
-        res = mod.run(quick=args.quick)
+        kwargs = {"quick": args.quick}
+        if args.runs is not None and "runs" in inspect.signature(mod.run).parameters:
+            kwargs["runs"] = args.runs
+        res = mod.run(**kwargs)
         res["seconds"] = round(time.perf_counter() - t0, 2)
         results[name] = res
         print(table(res["rows"]), flush=True)

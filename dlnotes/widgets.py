@@ -6,9 +6,13 @@
   control and exported with matplotlib's ``to_jshtml()``; its slider and player change the frame in
   the browser with no kernel and no network.
 
+* **Still** (a notebook executed with nobody at the controls: nbclient, nbval, nbgrader): the
+  figure at the recommended values, with no widgets (see :func:`has_live_frontend`).
+
 ``Explorer.show()`` picks the face: static while the book is being built (``tasks.py book`` sets the
-environment variable ``DLNOTES_STATIC_SITE=1``), live everywhere else. Works with ipywidgets 7.6+
-and 8.x.
+environment variable ``DLNOTES_STATIC_SITE=1``), still when executed headless, live everywhere
+else. Every slider offers a grid that contains the recommended value and every value the chapter
+names exactly (:meth:`Control.grid`). Works with ipywidgets 7.6+ and 8.x.
 
 A chapter defines an explorer with a ``setup`` function that builds the figure once and returns
 ``(fig, state)``, and an ``update(state, **values)`` function that only moves artists
@@ -34,7 +38,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Control", "Explorer", "background_changed", "in_static_build", "render_png"]
+__all__ = [
+    "Control",
+    "Explorer",
+    "LiveFace",
+    "background_changed",
+    "has_live_frontend",
+    "in_static_build",
+    "render_png",
+]
 
 STATIC_ENV = "DLNOTES_STATIC_SITE"
 
@@ -81,13 +93,84 @@ def in_static_build() -> bool:
     return os.environ.get(STATIC_ENV, "") not in ("", "0")
 
 
+def _decimal(x: float) -> float:
+    """``x`` rounded to 12 significant digits, so that grid points read as written (0.3, not
+    0.30000000000000004)."""
+    return float(f"{x:.12g}")
+
+
+def _nice_step(span: float, points: int) -> float:
+    """The smallest step of the form 1, 2, 2.5 or 5 × 10^k that covers ``span`` in at most
+    ``points`` steps."""
+    raw = span / points
+    exponent = math.floor(math.log10(raw))
+    for mantissa in (1.0, 2.0, 2.5, 5.0, 10.0):
+        step = float(f"{mantissa}e{exponent}")
+        if step >= raw * (1 - 1e-12):
+            return step
+    raise AssertionError("unreachable: 10 × 10^k always covers raw")  # pragma: no cover
+
+
+#: Mantissas of a log grid per decade: every two-digit value for narrow ranges; for wide ones
+#: twenty round values at most 1.17× apart (a slider of a few hundred positions either way).
+_FINE_MANTISSAS = tuple(round(1 + 0.1 * i, 1) for i in range(90))
+_COARSE_MANTISSAS: tuple[float, ...] = (1.0, 1.1, 1.2, 1.3, 1.5, 1.6, 1.8, 2.0, 2.2, 2.5, 2.8)
+_COARSE_MANTISSAS += (3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 7.0, 8.0, 9.0)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+LIVE_ENV = "DLNOTES_EXPLORERS"
+
+
+def has_live_frontend() -> bool:
+    """True when the code runs in a kernel whose client lets a person interact with it.
+
+    A Jupyter client says so in every execute request: ``allow_stdin`` is true when the client
+    can answer ``input()`` (JupyterLab, Notebook 7, Colab, VS Code), and false from headless
+    runners (nbclient, hence ``jupyter nbconvert --execute``, nbgrader and papermill, and
+    nbval). ``DLNOTES_EXPLORERS=live`` or ``=still`` in the kernel's environment overrides the
+    detection. Outside a kernel (a script, pytest) there is no front-end: False.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    forced = os.environ.get(LIVE_ENV, "").strip().lower()
+    if forced in ("live", "still"):
+        return forced == "live"
+    if forced:
+        raise ValueError(f"{LIVE_ENV} must be 'live', 'still' or unset, got {forced!r}")
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return False
+    kernel = getattr(get_ipython(), "kernel", None)
+    if kernel is None:
+        return False
+    try:
+        parent = kernel.get_parent("shell")  # ipykernel >= 6
+    except TypeError:  # pragma: no cover - ipykernel 5 (old Colab images)
+        parent = kernel.get_parent()
+    except AttributeError:  # pragma: no cover - ipykernel < 5
+        parent = getattr(kernel, "_parent_header", {})
+    content = (parent or {}).get("content", {})
+    return content.get("allow_stdin", True) is not False
+
+
 @dataclass
 class Control:
     """One slider: ``name`` is the keyword given to ``update``, ``label`` the symbol shown (``α``).
 
-    ``values`` are the settings precomputed for the website (in order); the live slider spans
-    ``min(values)``..``max(values)`` (log-spaced when ``log``). ``default`` is the recommended value
-    that the reset button restores. ``choices`` makes a dropdown instead of a slider.
+    ``values`` are the settings precomputed for the website (in order) and must contain
+    ``default``, the recommended value that the reset button restores. ``named`` lists further
+    values the chapter's text or exercises ask the reader to set. The live slider moves over
+    :meth:`grid`: every value of ``values`` and ``named`` exactly, plus evenly spaced "nice"
+    values between ``min(values)`` and ``max(values)`` (log-spaced when ``log``; whole numbers
+    when every value is an ``int``); with ``only_values`` it offers ``values`` alone (for
+    explorers that show precomputed runs). ``choices`` makes a dropdown instead of a slider.
+    The readout shows the exact value set (:meth:`readout`); ``fmt`` only chooses scientific
+    notation (a format ending in ``e``).
     """
 
     name: str
@@ -97,30 +180,112 @@ class Control:
     log: bool = False
     fmt: str = ".3g"
     choices: bool = False
+    named: Sequence[Any] = ()
+    only_values: bool = False
 
     def __post_init__(self) -> None:
         if len(self.values) < 2:
             raise ValueError(f"control {self.name!r} needs at least 2 values, got {self.values!r}")
         if not self.choices:
             lo, hi = min(self.values), max(self.values)
-            if not lo <= self.default <= hi:
-                raise ValueError(
-                    f"control {self.name!r}: default {self.default!r} must lie in [{lo}, {hi}]"
-                )
             if self.log and lo <= 0:
                 raise ValueError(
                     f"control {self.name!r}: log scale needs positive values, got {lo}"
                 )
-        elif self.default not in self.values:
+            if not lo <= self.default <= hi:
+                raise ValueError(
+                    f"control {self.name!r}: default {self.default!r} must lie in [{lo}, {hi}]"
+                )
+            outside = [v for v in self.named if not lo <= v <= hi]
+            if outside:
+                raise ValueError(
+                    f"control {self.name!r}: named values {outside!r} must lie in [{lo}, {hi}]"
+                )
+            if self.only_values and any(v not in list(self.values) for v in self.named):
+                raise ValueError(
+                    f"control {self.name!r}: with only_values, named values {list(self.named)!r}"
+                    f" must be among the values {list(self.values)!r}"
+                )
+        elif any(v not in list(self.values) for v in self.named):
+            raise ValueError(
+                f"control {self.name!r}: named values {list(self.named)!r} must be among the "
+                f"choices {list(self.values)!r}"
+            )
+        if self.default not in list(self.values):
             raise ValueError(
                 f"control {self.name!r}: default {self.default!r} is not one of "
-                f"{list(self.values)!r}"
+                f"{list(self.values)!r} (the website's frames start at the default)"
             )
+
+    def grid(self) -> tuple[Any, ...]:
+        """Every setting the live control offers, in order; contains ``values`` and ``named``
+        exactly (the same objects, so ``==`` holds with the numbers the text uses)."""
+        anchors = [*self.values, *self.named]
+        if self.choices:
+            return tuple(dict.fromkeys(anchors))
+        if self.only_values:
+            return tuple(sorted(dict.fromkeys(self.values)))
+        lo, hi = float(min(anchors)), float(max(anchors))
+        integer = all(_is_int(v) for v in anchors)
+        fill: list[float] = []
+        if self.log:
+            decades = math.log10(hi / lo)
+            mantissas = _FINE_MANTISSAS if decades <= 3.5 else _COARSE_MANTISSAS
+            for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+                fill += [float(f"{m}e{e}") for m in mantissas]
+        else:
+            step = _nice_step(hi - lo, 100)
+            if integer:
+                step = max(1.0, float(round(step)))
+            first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+            fill = [_decimal(k * step) for k in range(first, last + 1)]
+        fill = [v for v in fill if lo <= v <= hi]
+        if integer:
+            fill = [float(round(v)) for v in fill]
+        points = {float(a): a for a in anchors}
+        taken = sorted(points)
+        for v in fill:
+            i = int(np.searchsorted(taken, v))
+            near = [taken[j] for j in (i - 1, i) if 0 <= j < len(taken)]
+            if all(abs(v - t) > 1e-9 * max(abs(v), abs(t)) for t in near):
+                points[v] = int(v) if integer else v
+        return tuple(points[k] for k in sorted(points))
+
+    def readout(self, value: Any) -> str:
+        """``value`` as the live readout shows it: the shortest decimal that is exactly the value
+        (``0.9``, ``100``, ``1.414``); in scientific notation (``1e-05``) when ``fmt`` asks for it
+        or the value is below 1e-4 or from 1e6 on."""
+        if self.choices or isinstance(value, str):
+            return str(value)
+        if _is_int(value):
+            return str(int(value))
+        x = float(value)
+        if self.fmt.endswith("e") or (x != 0 and not 1e-4 <= abs(x) < 1e6):
+            return np.format_float_scientific(x, trim="-", exp_digits=2)
+        return np.format_float_positional(x, trim="-")
 
     def describe(self, value: Any) -> str:
         return (
-            f"{self.label} = {value:{self.fmt}}" if not self.choices else f"{self.label}: {value}"
+            f"{self.label} = {self.readout(value)}"
+            if not self.choices
+            else f"{self.label}: {value}"
         )
+
+
+@dataclass
+class LiveFace:
+    """The parts of a live explorer that tests and scripts drive: ``sliders`` by control name,
+    the reset ``button``, the ``status`` line, the ``image`` widget showing the figure, and
+    ``redraws``, the number of redraws so far."""
+
+    fig: Any
+    state: Any
+    sliders: dict[str, Any]
+    status: Any
+    image: Any
+    button: Any = None
+    redraws: int = 0
+    holding: bool = False
 
 
 @dataclass
@@ -138,7 +303,7 @@ class Explorer:
     setup: Callable[[], tuple[Any, Any]]
     update: Callable[..., str | None]
     caption: str = ""
-    _live_state: Any = field(default=None, repr=False)
+    live_face: LiveFace | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.controls]
@@ -177,7 +342,7 @@ class Explorer:
             self.update(state, **settings[i])
             return []
 
-        start = list(ctrl.values).index(ctrl.default) if ctrl.default in ctrl.values else 0
+        start = list(ctrl.values).index(ctrl.default)
         draw(start)
         anim = FuncAnimation(fig, draw, frames=len(settings), blit=False, repeat=False)
         html = anim.to_jshtml(fps=fps, default_mode="once")
@@ -203,14 +368,22 @@ class Explorer:
 
     # ------------------------------------------------------------------ live face (a kernel)
     def live(self) -> Any:
-        """The ipywidgets explorer: sliders, a reset button, a status line and the figure."""
+        """The ipywidgets explorer: sliders, a reset button, a status line and the figure.
+
+        Each slider is a ``SelectionSlider`` over :meth:`Control.grid`, so it sits exactly on the
+        default and on every value the text names, and its readout shows the value set. The
+        reset button sets every control and then redraws once. The parts are kept in
+        :attr:`live_face` (sliders, button, status, number of redraws).
+        """
         import ipywidgets as W
         import matplotlib.pyplot as plt
-        from IPython.display import Image, display
 
         fig, state = self.setup()
-        plt.close(fig)  # shown through the Output widget only, never twice
-        out = W.Output()
+        plt.close(fig)  # shown through the Image widget only, never twice
+        # An Image widget, not an Output widget: nbclient answers outputs routed into an Output
+        # widget with comm messages on the shell channel, which can hide the cell's execute_reply
+        # from it until the cell timeout (issue 23); an Image widget's update needs no answer.
+        image = W.Image(format="png")
         status = W.HTML()
         sliders: dict[str, Any] = {}
         style = {"description_width": "initial"}
@@ -218,65 +391,93 @@ class Explorer:
         for c in self.controls:
             if c.choices:
                 w: Any = W.Dropdown(
-                    options=list(c.values), value=c.default, description=c.label, style=style
-                )
-            elif c.log:
-                lo, hi = math.log10(min(c.values)), math.log10(max(c.values))
-                w = W.FloatLogSlider(
-                    value=c.default,
-                    base=10,
-                    min=lo,
-                    max=hi,
-                    step=(hi - lo) / 200,
-                    description=c.label,
-                    readout_format=c.fmt,
-                    style=style,
-                    layout=layout,
-                    continuous_update=True,
+                    options=list(c.grid()), value=c.default, description=c.label, style=style
                 )
             else:
-                lo, hi = float(min(c.values)), float(max(c.values))
-                w = W.FloatSlider(
+                w = W.SelectionSlider(
+                    options=[(c.readout(v), v) for v in c.grid()],
                     value=c.default,
-                    min=lo,
-                    max=hi,
-                    step=(hi - lo) / 200,
                     description=c.label,
-                    readout_format=c.fmt,
                     style=style,
                     layout=layout,
                     continuous_update=True,
                 )
             sliders[c.name] = w
+        face = LiveFace(fig=fig, state=state, sliders=sliders, status=status, image=image)
 
         def redraw(*_: Any) -> None:
+            if face.holding:
+                return
+            face.redraws += 1
             msg = self.update(state, **{k: w.value for k, w in sliders.items()})
             status.value = f"<span style='font-family:monospace'>{msg or ''}</span>"
-            png = render_png(fig)
-            with out:
-                out.clear_output(wait=True)
-                display(Image(data=png, format="png"))
+            image.value = render_png(fig)
 
         def reset(_: Any) -> None:
-            for c in self.controls:
-                sliders[c.name].value = c.default
+            face.holding = True  # one redraw for all controls, not one per control
+            try:
+                for c in self.controls:
+                    sliders[c.name].value = c.default
+            finally:
+                face.holding = False
+            redraw()
 
         for w in sliders.values():
             w.observe(redraw, names="value")
-        button = W.Button(description="reset to recommended", icon="undo")
+        button = W.Button(
+            description="reset to recommended", icon="undo", layout=W.Layout(width="auto")
+        )
         button.on_click(reset)
+        face.button = button
         redraw()
-        self._live_state = (fig, state, sliders)
+        self.live_face = face
         header = W.HTML(
             f"<b>{self.title}</b>" + (f"<br><small>{self.caption}</small>" if self.caption else "")
         )
-        return W.VBox([header, *sliders.values(), W.HBox([button, status]), out])
+        return W.VBox([header, *sliders.values(), W.HBox([button, status]), image])
+
+    def still(self) -> Any:
+        """An ``IPython.display.HTML``: the figure at the recommended values, as a PNG, with a note
+        naming them. Shown when no front-end can move a control (see :func:`has_live_frontend`)."""
+        import base64
+        import html
+
+        import matplotlib.pyplot as plt
+        from IPython.display import HTML
+
+        fig, state = self.setup()
+        try:
+            msg = self.update(state, **self.defaults)
+            png = base64.b64encode(render_png(fig)).decode("ascii")
+        finally:
+            plt.close(fig)
+        title = html.escape(self.title)
+        values = html.escape(", ".join(c.describe(c.default) for c in self.controls))
+        status = html.escape(f": {msg}" if msg else "")
+        return HTML(
+            f"<div class='dlnotes-explorer'><p><b>{title}</b> at the recommended values "
+            f"({values}){status}. Open this notebook in Jupyter or Colab to move the controls."
+            f"</p><img src='data:image/png;base64,{png}' alt='{title}'/></div>"
+        )
 
     def show(self, sweeps: Sequence[str] | None = None) -> None:
-        """Display the static face while building the website, the live face otherwise."""
+        """Display the face that suits where the notebook runs.
+
+        * the static face (a precomputed player) while building the website
+          (``DLNOTES_STATIC_SITE=1``);
+        * a still figure when the notebook is executed with no one to move a control (nbclient,
+          ``jupyter nbconvert --execute``, nbval, nbgrader, papermill), so that no widget is
+          created there at all;
+        * the live face (ipywidgets) everywhere else: JupyterLab, Notebook 7, Colab, VS Code.
+        """
         from IPython.display import display
 
-        display(self.static(sweeps) if in_static_build() else self.live())
+        if in_static_build():
+            display(self.static(sweeps))
+        elif not has_live_frontend():
+            display(self.still())
+        else:
+            display(self.live())
 
     # ------------------------------------------------------------------ measurement
     def redraw_seconds(self, n: int = 10, seed: int = 0) -> np.ndarray:
@@ -293,7 +494,8 @@ class Explorer:
         times = []
         for _ in range(n):
             c = self.controls[int(rng.integers(len(self.controls)))]
-            values = {**values, c.name: c.values[int(rng.integers(len(c.values)))]}
+            grid = c.grid()
+            values = {**values, c.name: grid[int(rng.integers(len(grid)))]}
             t0 = time.perf_counter()
             self.update(state, **values)
             render_png(fig)

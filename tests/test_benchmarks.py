@@ -59,3 +59,25 @@ def test_the_performance_page_shows_the_published_numbers():
     page = (ROOT / "book" / "performance.md").read_text()
     assert "```{include} ../benchmarks/published.md" in page
     assert (ROOT / "benchmarks" / "published.md").read_text().startswith("<!-- Written by")
+
+
+def test_runs_flag_is_validated():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--runs", "0", "headless"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and "--runs must be >= 1, got 0" in done.stderr
+
+
+def test_headless_reproducer_rejects_unknown_modes_and_counts():
+    from benchmarks.bench_headless import run, stress_cell
+
+    with pytest.raises(ValueError, match="mode must be one of"):
+        stress_cell("nothing", 3)
+    with pytest.raises(ValueError, match="runs must be >= 1, got 0"):
+        stress_cell("png", 0)
+    with pytest.raises(ValueError, match="runs must be >= 1, got 0"):
+        run(runs=0)

@@ -85,28 +85,76 @@ def test_static_frames_differ_between_values() -> None:
     assert len(set(frames)) == len(frames)
 
 
-def test_live_face_redraws_when_a_slider_moves(monkeypatch) -> None:
-    # Outside a kernel an Output widget captures nothing: record what the explorer displays.
-    import IPython.display
-
-    displayed: list[bytes] = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj: displayed.append(obj.data))
+def test_live_face_redraws_when_a_slider_moves() -> None:
     ex = line_explorer()
     box = ex.live()
-    fig, _state, sliders = ex._live_state
+    face = ex.live_face
+    first = bytes(face.image.value)  # ipywidgets 8 holds a memoryview, 7 bytes
+    assert first.startswith(b"\x89PNG") and face.redraws == 1
+    face.sliders["a"].value = 3.0
+    moved = bytes(face.image.value)
+    assert moved != first and face.redraws == 2
+    assert "a = 3.00" in face.status.value
+    assert box.children[-1] is face.image  # the figure is an Image widget (no Output widget)
+    face.sliders["a"].value = 1.0  # back to the start: the same picture as at first
+    assert np.abs(_pixels(bytes(face.image.value)) - _pixels(first)).max() == 0
+    plt.close(face.fig)
 
-    def shown() -> bytes:
-        return displayed[-1]
 
-    first = shown()
-    sliders["a"].value = 3.0
-    moved = shown()
-    assert moved != first
-    status = box.children[-2].children[1].value
-    assert "a = 3.00" in status
-    sliders["a"].value = 1.0  # back to the start: the same picture as at first
-    assert np.abs(_pixels(shown()) - _pixels(first)).max() == 0
-    plt.close(fig)
+def test_reset_restores_every_default_with_one_redraw() -> None:
+    ex = line_explorer()
+    ex.live()
+    face = ex.live_face
+    first = bytes(face.image.value)
+    face.sliders["a"].value = 2.0
+    face.sliders["shift"].value = 0.5
+    before = face.redraws
+    face.button.click()
+    assert face.redraws == before + 1
+    assert {k: w.value for k, w in face.sliders.items()} == ex.defaults
+    assert np.abs(_pixels(bytes(face.image.value)) - _pixels(first)).max() == 0
+    plt.close(face.fig)
+
+
+def test_grid_contains_values_named_values_and_round_numbers() -> None:
+    lin = Control("lr", "α", [0.1, 1.0, 4.0], default=1.0, named=[3.3, 1.818])
+    grid = lin.grid()
+    assert {0.1, 1.0, 4.0, 3.3, 1.818, 0.15, 2.05} <= set(grid)
+    assert list(grid) == sorted(grid) and len(set(grid)) == len(grid)
+    assert lin.readout(0.15) == "0.15" and lin.readout(1.0) == "1" and lin.readout(100) == "100"
+    assert lin.readout(5 / 3) == "1.6666666666666667" and lin.readout(2e-5) == "2e-05"
+    log = Control("kappa", "κ", [1, 10, 1000], default=10, log=True)
+    g = log.grid()
+    assert all(isinstance(v, int) for v in g) and {1, 2, 99, 100, 110, 1000} <= set(g)
+    wide = Control("h", "h", [1e-12, 1.0], default=1e-12, log=True, fmt=".1e")
+    assert {1e-12, 3e-9, 1e-5, 0.5} <= set(wide.grid())
+    assert wide.readout(1e-5) == "1e-05" and wide.readout(2.5e-9) == "2.5e-09"
+    only = Control("n", "n", [4, 9, 16], default=9, only_values=True)
+    assert only.grid() == (4, 9, 16)
+    with pytest.raises(ValueError, match="named values"):
+        Control("n", "n", [4, 9, 16], default=9, only_values=True, named=[10])
+    with pytest.raises(ValueError, match="must lie in"):
+        Control("a", "a", [0.0, 1.0], default=0.0, named=[2.0])
+    with pytest.raises(ValueError, match="is not one of"):
+        Control("a", "a", [0.0, 1.0], default=0.5)
+
+
+def test_no_front_end_outside_a_kernel_and_the_override(monkeypatch) -> None:
+    from dlnotes import widgets
+
+    monkeypatch.delenv(widgets.LIVE_ENV, raising=False)
+    assert widgets.has_live_frontend() is False  # pytest is not a kernel
+    monkeypatch.setenv(widgets.LIVE_ENV, "live")
+    assert widgets.has_live_frontend() is True
+    monkeypatch.setenv(widgets.LIVE_ENV, "sometimes")
+    with pytest.raises(ValueError, match="DLNOTES_EXPLORERS must be"):
+        widgets.has_live_frontend()
+
+
+def test_still_face_shows_the_defaults_without_widgets() -> None:
+    html = line_explorer().still().data
+    assert html.count("data:image/png;base64,") == 1
+    assert "a = 1, shift = 0" in html and "a = 1.00" in html  # values and the status line
 
 
 def test_blitting_matches_a_full_redraw() -> None:
@@ -156,3 +204,47 @@ def test_explorer_static_face_is_light(name: str) -> None:
     ex = EXPLORERS[name]()
     total = sum(len(ex.static_html(c.name)) for c in ex.controls if not c.choices)
     assert total < 4 * 1024 * 1024, f"{name}: {total / 2**20:.1f} MB of frames"
+
+
+def _run_explorer_cell_headless(env: dict[str, str]) -> list[dict]:
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from dlnotes.explorers import ch04\nch04.heavy_ball_quadratic().show()"
+        )
+    ]
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    os.environ.pop("MPLBACKEND", None)
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return nb.cells[0].outputs
+
+
+@pytest.mark.slow
+def test_headless_execution_shows_the_still_face_and_opens_no_widget() -> None:
+    """nbclient (nbconvert, nbgrader, the benchmarks) sends allow_stdin=false: no widget, so
+    nothing can stall (issue 23), and the executed notebook holds the figure at the defaults."""
+    outputs = _run_explorer_cell_headless({"DLNOTES_EXPLORERS": ""})
+    mimes = [m for o in outputs for m in o.get("data", {})]
+    assert "application/vnd.jupyter.widget-view+json" not in mimes
+    html = "".join(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {}))
+    assert "data:image/png;base64," in html and "κ (condition number) = 100" in html
+
+
+@pytest.mark.slow
+def test_forcing_the_live_face_headless_shows_widgets() -> None:
+    outputs = _run_explorer_cell_headless({"DLNOTES_EXPLORERS": "live"})
+    mimes = [m for o in outputs for m in o.get("data", {})]
+    assert "application/vnd.jupyter.widget-view+json" in mimes

@@ -73,7 +73,14 @@ def difference_error_explorer() -> Explorer:
     from matplotlib.ticker import LogLocator, NullLocator
 
     controls = [
-        Control("h", "h (step)", list(np.logspace(-12, 0, 13)), default=1e-5, log=True, fmt=".1e"),
+        Control(
+            "h",
+            "h (step)",
+            [float(f"1e{k}") for k in range(-12, 1)],  # exact powers of ten, as in the text
+            default=1e-5,
+            log=True,
+            fmt=".1e",
+        ),
         Control("fn", "f", list(FUNCTIONS), default="sin(x)", choices=True),
         Control("x", "x (point)", [-2.0, -1.0, -0.5, 0.3, 1.0, 1.5, 2.0, 3.0], default=1.0),
         Control("dtype", "precision", ["float64", "float32"], default="float64", choices=True),

@@ -154,13 +154,24 @@ def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = No
     colors = {"plain": plots.COLORS["nesterov"], "batchnorm": plots.COLORS["gd"]}
     labels = {"plain": "plain", "batchnorm": "with BatchNorm"}
     n_steps = max(len(r["step_loss"]) for r in grid.values())
-    controls = [
-        Control("lr", "α (learning rate)", lrs, default=0.03, log=True, fmt=".3g"),
-        Control("scale", "c (init scale)", scales, default=1.0, log=True, fmt=".3g"),
-    ]
 
     def nearest(values: list[float], v: float) -> float:
         return min(values, key=lambda u: abs(np.log(u) - np.log(v)))
+
+    # the chapter's recommended setting (α = 0.03, c = 1), or the nearest run of a custom grid
+    controls = [
+        Control(
+            "lr", "α (learning rate)", lrs, default=nearest(lrs, 0.03), log=True, only_values=True
+        ),
+        Control(
+            "scale",
+            "c (init scale)",
+            scales,
+            default=nearest(scales, 1.0),
+            log=True,
+            only_values=True,
+        ),
+    ]
 
     def setup() -> tuple[Any, dict[str, Any]]:
         fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -199,7 +210,7 @@ def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = No
         setup=setup,
         update=update,
         caption=(
-            "Precomputed runs on a Fashion-MNIST slice (1200 images); the live sliders snap to "
-            "the nearest computed setting. Losses above 3 (and divergence) are drawn at 3."
+            "Precomputed runs on a Fashion-MNIST slice (1200 images); the live sliders offer "
+            "the computed settings. Losses above 3 (and divergence) are drawn at 3."
         ),
     )

@@ -57,14 +57,14 @@ def transfer_sweep(name: str = "fashion10_mlp") -> Explorer:
             mults,
             default=0.1 if 0.1 in mults else mults[0],
             log=True,
-            fmt=".3g",
+            only_values=True,  # precomputed fine-tuning runs
         ),
         Control(
             "n_frozen",
             "frozen Linear layers",
             n_frozen_values,
             default=0,
-            fmt=".0f",
+            only_values=True,
         ),
     ]
 

@@ -48,7 +48,13 @@ def grid_vs_random() -> Explorer:
     import matplotlib.pyplot as plt
 
     controls = [
-        Control("n_trials", "n (trials)", [4, 9, 16, 25, 36, 49], default=16, fmt=".0f"),
+        Control(
+            "n_trials",
+            "n (trials)",
+            [4, 9, 16, 25, 36, 49],  # squares: the grid search needs a whole number per axis
+            default=16,
+            only_values=True,
+        ),
         Control("seed", "seed (random search)", list(range(8)), default=4, fmt=".0f"),
     ]
     xs = np.linspace(0, 1, 200)
