@@ -5,7 +5,8 @@
     python3 tasks.py test       run the whole test suite (lint, types, unit, notebooks, site)
     python3 tasks.py bench      run the benchmarks and write benchmarks/report.{md,json}
     python3 tasks.py learner    regenerate the learner editions in learner/
-    python3 tasks.py grade DIR  grade a folder of submissions with nbgrader (instructors)
+    python3 tasks.py key        write a private instructor key: hidden cases and answers
+    python3 tasks.py grade DIR --key KEY   grade a folder of submissions in sandboxes
     python3 tasks.py lock       refresh requirements-lock.txt from the current .venv
 
 Every command first makes sure the local virtual environment `.venv` holds exactly the
@@ -153,6 +154,12 @@ def ensure_debian(*packages: str, why: str) -> None:
     )
 
 
+def ensure_bubblewrap() -> None:
+    """bubblewrap isolates each submission while it is graded (tests and `grade` need it)."""
+    if not shutil.which("bwrap"):
+        ensure_debian("bubblewrap", why="the grading sandbox")
+
+
 def ensure_chromium() -> str | None:
     """Path to a Chromium binary for the browser tests, installing Debian's if we can."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
@@ -191,6 +198,7 @@ def test(*args: str) -> int:
     # The full Fashion-MNIST (30 MB, MIT) lets a test check that tools/ rebuilds the shipped
     # subset; nothing else needs it (notebooks and tests use the subset inside dlnotes).
     ensure_debian("dataset-fashion-mnist", why="the data-subset reproduction test")
+    ensure_bubblewrap()
     workers = os.environ.get("DLNOTES_TEST_WORKERS", "2")
     code = run(
         [
@@ -236,7 +244,13 @@ def learner(*args: str) -> int:
 
 def grade(*args: str) -> int:
     ensure_venv()
+    ensure_bubblewrap()
     return run([PY, "tools/grade.py", *args])
+
+
+def key(*args: str) -> int:
+    ensure_venv()
+    return run([PY, "tools/grade.py", "--make-key", *args])
 
 
 def lock(*args: str) -> int:
@@ -258,6 +272,7 @@ COMMANDS = {
     "bench": bench,
     "learner": learner,
     "grade": grade,
+    "key": key,
     "lock": lock,
 }
 
