@@ -182,7 +182,7 @@ STUDENTS = {
         "folder",
         5,
         "graded",
-        ["scored 0 pending review", "calls the reference .gradient_descent"],
+        ["calls dlnotes' own solution", "circumvention: calls the reference .gradient_descent"],
     ),
     "renamed_partly_correct": (
         {"ch02_max_stable_lr": MAX_LR_WRONG, "ch02_lr_challenge": "lr = 0.5"},
@@ -204,7 +204,7 @@ STUDENTS = {
         "stripped",
         7,
         "graded",
-        ["restored nbgrader metadata"],
+        ["restored nbgrader metadata", "took the cell that defines lr as the answer"],
     ),
     "corrupt": (None, "folder", 0, "not graded", ["not a valid notebook"]),
     "empty": (None, "empty", 0, "not graded", ["no notebook submitted"]),

@@ -32,23 +32,64 @@ class ExerciseGrade:
     notes: list[str] = field(default_factory=list)
 
 
-def answer_cells(nb: nbformat.NotebookNode, solution_ids: set[str]) -> tuple[list, list[str]]:
-    """``([(grade_id, source)], notes)``: the first answer cell per master grade_id, in the
-    submission's order. Test cells, foreign and duplicated cells are dropped."""
-    seen: dict[str, str] = {}
+def answer_cells(nb: nbformat.NotebookNode, answers: dict[str, str]) -> tuple[list, list[str]]:
+    """``([(grade_id, source)], notes)``: the answer cell of each master grade_id in
+    ``answers`` (``{grade_id: the variable it defines}``), in the submission's order.
+
+    The first code cell with that nbgrader grade_id and ``solution: true`` counts; test cells,
+    foreign and duplicated answer cells are dropped. An answer cell whose metadata an editor
+    lost is the first cell without nbgrader metadata that defines the exercise's variable at
+    its top level (``def clip_by_norm`` or ``lr = ...``).
+    """
+    found: dict[int, tuple[str, str]] = {}
+    taken: set[str] = set()
     notes = []
-    for cell in nb.cells:
+    for k, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader") or {}
         if cell.cell_type != "code" or not isinstance(meta, dict) or not meta.get("solution"):
             continue
         gid = str(meta.get("grade_id", ""))
-        if gid not in solution_ids:
+        if gid not in answers:
             notes.append(f"ignored an answer cell with unknown id {gid!r}")
-        elif gid in seen:
+        elif gid in taken:
             notes.append(f"ignored a second answer cell {gid}")
         else:
-            seen[gid] = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-    return list(seen.items()), notes
+            taken.add(gid)
+            found[k] = (gid, _text(cell.source))
+    for gid, var in answers.items():
+        if gid in taken:
+            continue
+        for k, cell in enumerate(nb.cells):
+            if k in found or cell.cell_type != "code" or "nbgrader" in cell.metadata:
+                continue
+            if var in _defines(_text(cell.source)):
+                found[k] = (gid, _text(cell.source))
+                taken.add(gid)
+                notes.append(f"took the cell that defines {var} as the answer {gid}")
+                break
+    return [found[k] for k in sorted(found)], notes
+
+
+def _text(source: Any) -> str:
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _defines(source: str) -> set[str]:
+    """Names a cell's code binds at its top level."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
 
 
 def grade_notebook(
@@ -58,7 +99,7 @@ def grade_notebook(
     from dlnotes.exercises import get
 
     specs = book["exercises"]
-    cells, notes = answer_cells(nb, {s["solution_id"] for s in specs})
+    cells, notes = answer_cells(nb, {s["solution_id"]: s["var"] for s in specs})
     grades = []
     for spec in specs:
         ex = get(spec["name"])
