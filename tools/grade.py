@@ -314,13 +314,12 @@ def grade(
     jobs: int = 1,
     student_cap: float = 600.0,
     cell_timeout: float = 10.0,
-    dask_client=None,
 ) -> list[dict]:
     """Grade every submission in ``submissions`` with the key; write the CSV, return its rows.
 
     Rows are appended to ``out`` (and flushed) as soon as each student is graded; at the end
-    the file is rewritten sorted by student, so serial, ``jobs > 1`` and Dask runs give the
-    same gradebook.
+    the file is rewritten sorted by student, so serial and ``jobs > 1`` runs give the same
+    gradebook.
     """
     import keys
     import sandbox
@@ -357,14 +356,7 @@ def grade(
             print(f"[grade] {row['student']}: {row['score']:g}/{row['max_score']:g}", flush=True)
 
         tasks = [(s, masters, source, limits, student_cap) for s in subs]
-        if dask_client is not None:
-            from distributed import as_completed as dask_completed
-
-            key_future = dask_client.scatter(key, broadcast=True)
-            futures = dask_client.map(_grade_with_key, tasks, key=None, k=key_future, pure=False)
-            for future in dask_completed(futures):
-                record(future.result())
-        elif jobs > 1:
+        if jobs > 1:
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(jobs, initializer=_set_key, initargs=(key,)) as pool:
@@ -380,11 +372,6 @@ def grade(
     rows.sort(key=lambda r: r["student"])
     _write_csv(out, rows, fields)
     return rows
-
-
-def _grade_with_key(task: tuple, k: dict) -> dict:
-    _set_key(k)
-    return _grade_one(task)
 
 
 def _write_csv(out: Path, rows: list[dict], fields: list[str]) -> None:
@@ -457,22 +444,11 @@ def main(argv: list[str] | None = None) -> int:
         "--student-cap", type=float, default=600.0, help="total seconds per student (default 600)"
     )
     parser.add_argument("--jobs", type=int, default=1, help="students graded in parallel")
-    parser.add_argument(
-        "--dask",
-        metavar="SCHEDULER",
-        default=None,
-        help="grade on a Dask distributed cluster at this address",
-    )
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")
     if args.timeout <= 0 or args.jobs < 1:
         parser.error("--timeout must be > 0 and --jobs >= 1")
-    client = None
-    if args.dask:
-        from distributed import Client
-
-        client = Client(args.dask)
     rows = grade(
         args.submissions,
         key_path=args.key,
@@ -482,7 +458,6 @@ def main(argv: list[str] | None = None) -> int:
         jobs=args.jobs,
         student_cap=args.student_cap,
         cell_timeout=args.cell_timeout,
-        dask_client=client,
     )
     print(summary(rows))
     where = args.out or "grading/gradebook.csv"
