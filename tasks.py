@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The project's commands, runnable on a fresh clone with only Python >= 3.11.
 
-    python3 tasks.py book       build the website into _build/html
+    python3 tasks.py book       build the website into _build/html (--graded: without answers)
     python3 tasks.py test       run the whole test suite (lint, types, unit, notebooks, site)
     python3 tasks.py bench      run the benchmarks and write benchmarks/report.{md,json}
     python3 tasks.py learner    regenerate the learner editions in learner/
@@ -170,16 +170,24 @@ def ensure_chromium() -> str | None:
 
 
 def book(*args: str) -> int:
-    """Build the site into _build/html; zero warnings allowed."""
+    """Build the site into _build/html; zero warnings allowed.
+
+    ``--graded`` builds the site for a graded term into _build/graded/_build/html: no answer
+    cells (nbgrader solutions) and no cells tagged ``answer`` (see _ext/dlnotes_site.py).
+    """
     ensure_venv()
     ensure_mathjax()
-    # Live explorers render their precomputed, kernel-free counterpart when this is set.
+    extra = {"DLNOTES_STATIC_SITE": "1"}  # live explorers render their kernel-free counterpart
+    html = "_build/html"
+    if "--graded" in args:
+        args = (*(a for a in args if a != "--graded"), "--path-output", "_build/graded")
+        extra["DLNOTES_GRADED_SITE"] = "1"
+        html = "_build/graded/_build/html"
     code = run(
-        [BIN / "jupyter-book", "build", ".", "-W", "-n", "--keep-going", *args],
-        env=env(DLNOTES_STATIC_SITE="1"),
+        [BIN / "jupyter-book", "build", ".", "-W", "-n", "--keep-going", *args], env=env(**extra)
     )
     if code == 0:
-        code = run([PY, "tools/site_report.py", "_build/html"])
+        code = run([PY, "tools/site_report.py", html])
     return code
 
 

@@ -124,3 +124,32 @@ def test_the_learner_edition_of_02_still_asserts_the_band_but_the_graded_one_doe
     learner = (ROOT / "learner" / "02_conditioning.ipynb").read_text()
     assert "lr_challenge_band" in learner  # self-study: the claim cell is kept
     assert "lr_challenge_band" not in "\n".join(_code(GRADED["02_conditioning.ipynb"]))
+
+
+def test_the_graded_site_drops_answer_cells(monkeypatch):
+    """The Sphinx hook removes myst-nb cell containers of answers, and only with the flag."""
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import dlnotes_site
+
+    def page():
+        doc = new_document("page")
+        for meta in (
+            {"nbgrader": {"solution": True, "grade_id": "x_solution"}, "tags": ["hide-input"]},
+            {"nbgrader": {"grade": True, "grade_id": "x_test"}},
+            {"tags": ["remove-cell", "answer"]},
+            {},
+        ):
+            doc += nodes.container(nb_element="cell_code", cell_metadata=meta)
+        return doc
+
+    doc = page()
+    dlnotes_site.drop_answers(None, doc)
+    assert len(list(doc.findall(nodes.container))) == 4  # not a graded build: untouched
+    monkeypatch.setenv("DLNOTES_GRADED_SITE", "1")
+    doc = page()
+    dlnotes_site.drop_answers(None, doc)
+    left = [c["cell_metadata"] for c in doc.findall(nodes.container)]
+    assert left == [{"nbgrader": {"grade": True, "grade_id": "x_test"}}, {}]
