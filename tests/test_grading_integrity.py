@@ -426,3 +426,18 @@ def test_copying_the_reference_is_flagged():
     assert mine in flags.reference_dumps([clip_by_norm], [], "clip_by_norm")
     honest = flags.normalised(CLIP, "clip_by_norm")
     assert honest not in flags.reference_dumps([clip_by_norm], [], "clip_by_norm")
+
+
+@pytest.mark.slow
+def test_dask_grades_the_same_gradebook_as_serial(hostile):
+    """`--dask` on a LocalCluster (two worker processes) gives the serial run's rows."""
+    from distributed import LocalCluster
+
+    tmp, _, _, alone, _ = hostile
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        rows = _grade(
+            tmp, tmp / "alone", tmp / "gradebooks" / "dask.csv", "--dask", cluster.scheduler_address
+        )
+    assert rows == alone

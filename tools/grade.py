@@ -35,6 +35,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "grading"))
@@ -233,12 +234,17 @@ def exercise_columns(key: dict, masters: list[str]) -> dict[str, float]:
     return cols
 
 
-def grade_submission(sub: Submission, masters: list[str], source: Path, limits, cap: float) -> dict:
+def grade_submission(
+    sub: Submission, masters: list[str], source: Path, limits, cap: float, key: dict | None = None
+) -> dict:
     """One student's gradebook row (never raises: a failure is that student's row)."""
+
     import engine
     import nbformat
+    import sandbox
 
-    key = _KEY
+    limits = sandbox.Limits(**limits) if isinstance(limits, dict) else limits
+    key = key if key is not None else _KEY
     assert key is not None
     columns = exercise_columns(key, masters)
     row: dict = {"student": sub.student, "student_id": sub.student_id}
@@ -286,10 +292,10 @@ def grade_submission(sub: Submission, masters: list[str], source: Path, limits, 
     return row
 
 
-def _grade_one(args: tuple) -> dict:
+def _grade_one(args: tuple, key: dict | None = None) -> dict:
     sub, masters, source, limits, cap = args
     try:
-        return grade_submission(sub, masters, source, limits, cap)
+        return grade_submission(sub, masters, source, limits, cap, key)
     except BaseException as err:
         return _failed_row(sub, f"grading failed ({type(err).__name__}: {err})")
 
@@ -314,13 +320,17 @@ def grade(
     jobs: int = 1,
     student_cap: float = 600.0,
     cell_timeout: float = 10.0,
+    dask_client: Any = None,
 ) -> list[dict]:
     """Grade every submission in ``submissions`` with the key; write the CSV, return its rows.
 
     Rows are appended to ``out`` (and flushed) as soon as each student is graded; at the end
-    the file is rewritten sorted by student, so serial and ``jobs > 1`` runs give the same
-    gradebook.
+    the file is rewritten sorted by student, so serial, ``jobs > 1`` and Dask
+    (``dask_client``, a ``distributed.Client``: each task grades one student on a worker, which
+    needs bubblewrap, this repository and the key's environment) give the same gradebook.
     """
+    import dataclasses
+
     import keys
     import sandbox
 
@@ -355,8 +365,20 @@ def grade(
             os.fsync(fh.fileno())
             print(f"[grade] {row['student']}: {row['score']:g}/{row['max_score']:g}", flush=True)
 
-        tasks = [(s, masters, source, limits, student_cap) for s in subs]
-        if jobs > 1:
+        # plain values only: a Dask worker unpickles tasks before it can import tools/grading
+        plain_limits = dataclasses.asdict(limits)
+        tasks = [(s, masters, source, plain_limits, student_cap) for s in subs]
+        if dask_client is not None:
+            from distributed import as_completed as dask_completed
+
+            shared = dask_client.scatter(key, broadcast=True)
+            tools = str(ROOT / "tools" / "grading")
+            futures = [
+                dask_client.submit(_grade_with_key, t, shared, tools, pure=False) for t in tasks
+            ]
+            for future in dask_completed(futures):
+                record(future.result())
+        elif jobs > 1:
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(jobs, initializer=_set_key, initargs=(key,)) as pool:
@@ -372,6 +394,13 @@ def grade(
     rows.sort(key=lambda r: r["student"])
     _write_csv(out, rows, fields)
     return rows
+
+
+def _grade_with_key(task: tuple, key: dict, tools: str) -> dict:
+    """One student on a Dask worker (the key arrives as a scattered object)."""
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    return _grade_one(task, key)
 
 
 def _write_csv(out: Path, rows: list[dict], fields: list[str]) -> None:
@@ -444,11 +473,22 @@ def main(argv: list[str] | None = None) -> int:
         "--student-cap", type=float, default=600.0, help="total seconds per student (default 600)"
     )
     parser.add_argument("--jobs", type=int, default=1, help="students graded in parallel")
+    parser.add_argument(
+        "--dask",
+        metavar="SCHEDULER",
+        default=None,
+        help="grade on a Dask distributed cluster (scheduler address, e.g. tcp://host:8786)",
+    )
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")
     if args.timeout <= 0 or args.jobs < 1:
         parser.error("--timeout must be > 0 and --jobs >= 1")
+    client = None
+    if args.dask:
+        from distributed import Client
+
+        client = Client(args.dask)
     rows = grade(
         args.submissions,
         key_path=args.key,
@@ -458,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs=args.jobs,
         student_cap=args.student_cap,
         cell_timeout=args.cell_timeout,
+        dask_client=client,
     )
     print(summary(rows))
     where = args.out or "grading/gradebook.csv"
