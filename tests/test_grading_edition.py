@@ -153,3 +153,25 @@ def test_the_graded_site_drops_answer_cells(monkeypatch):
     dlnotes_site.drop_answers(None, doc)
     left = [c["cell_metadata"] for c in doc.findall(nodes.container)]
     assert left == [{"nbgrader": {"grade": True, "grade_id": "x_test"}}, {}]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["02_conditioning.ipynb"])
+def test_the_graded_edition_runs_failing_only_in_exercise_cells(name):
+    """Dropping the answer cells breaks nothing the rest of the chapter needs."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.from_dict(GRADED[name])
+    NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(ROOT / "notebooks")}},
+    ).execute()
+    failing = [
+        c.metadata.get("nbgrader", {}).get("grade_id")
+        for c in nb.cells
+        if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.outputs)
+    ]
+    assert failing and None not in failing, failing
