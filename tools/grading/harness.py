@@ -240,7 +240,7 @@ def _arrays(x: Any) -> Any:
     elif type(x) is dict:
         for v in x.values():
             yield from _arrays(v)
-    elif isinstance(getattr(x, "params", None), (list, tuple)) and not callable(x):
+    elif isinstance(getattr(x, "params", None), (list, tuple)):
         yield from _arrays(list(x.params))
 
 

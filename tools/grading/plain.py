@@ -110,7 +110,7 @@ def encode_object(x: Any) -> tuple[Any, dict[str, np.ndarray]]:
             items.append([str(k), _rekey(tree, arrs, arrays)])
         return {"t": "dict", "v": items}, arrays
     params = getattr(x, "params", None) if not isinstance(x, np.ndarray) else None
-    if isinstance(params, (list, tuple)) and not callable(x):
+    if isinstance(params, (list, tuple)):
         tree, arrays = encode(list(params))
         own_repr = type(x).__repr__ is not object.__repr__
         return {"t": "model", "params": tree, "repr": repr(x)[:2000] if own_repr else ""}, arrays

@@ -50,7 +50,7 @@ class Limits:
 @dataclass
 class Result:
     records: list[dict[str, Any]] = field(default_factory=list)
-    status: str = "ok"  # ok | timeout | killed | crashed | output too large
+    status: str = "ok"  # ok | timed out | killed by signal N | crashed | output too large
     returncode: int | None = None
     seconds: float = 0.0
     stderr: str = ""
@@ -176,7 +176,7 @@ def run(job: bytes, limits: Limits) -> Result:
     try:
         proc.wait(timeout=limits.wall)
     except subprocess.TimeoutExpired:
-        result.status = "timeout"
+        result.status = "timed out"
         _kill(proc)
         proc.wait()
     for t in readers:
