@@ -1,9 +1,10 @@
 """One fresh, isolated process per exercise of a submission: bubblewrap plus resource limits.
 
-The process sees the system read-only, the Python environment and the ``dlnotes`` package
-read-only, this folder (the harness) read-only, and an empty tmpfs as its working directory and
-``/tmp``; nothing else under ``/home``, ``/root``, ``/work``, ``/srv``, ``/mnt``, ``/opt``, ``/var``
-or ``/run`` (so no course folder, no other submission, no gradebook, no key). It has no network
+The process sees the system (``/usr``, ``/etc``, ...) read-only, the Python environment and the
+``dlnotes`` package read-only, this folder (the harness) read-only, and an empty tmpfs as its
+working directory and ``/tmp``; every other top-level folder (``/home``, ``/root``, ``/work``,
+``/mnt``, ``/opt``, ``/var``, ...) is an empty tmpfs (so no course folder, no other submission,
+no gradebook, no key). It has no network
 and its own PID namespace (``/proc`` shows only itself), a new session (no terminal), and dies
 with the grader. Limits: CPU seconds, address space, file size, open files (``setrlimit`` before
 ``exec``), a wall clock after which the whole process tree is killed (killing bwrap kills the
@@ -28,7 +29,31 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-HIDDEN_ROOTS = ("/home", "/root", "/work", "/srv", "/mnt", "/media", "/opt", "/var", "/run", "/tmp")
+#: top-level folders the sandbox sees (read-only); every other one is replaced by an empty tmpfs
+SYSTEM_ROOTS = (
+    "usr",
+    "bin",
+    "sbin",
+    "lib",
+    "lib32",
+    "lib64",
+    "libx32",
+    "etc",
+    "dev",
+    "proc",
+    "sys",
+)
+
+
+def hidden_roots() -> tuple[str, ...]:
+    """Every top-level folder but the system's: homes, /work, /data, /mnt, /opt, /tmp, ..."""
+    return tuple(
+        f"/{name}"
+        for name in sorted(os.listdir("/"))
+        if name not in SYSTEM_ROOTS and os.path.isdir(f"/{name}") and not os.path.islink(f"/{name}")
+    )
+
+
 INSIDE_HARNESS = "/opt/dlnotes-grader"
 
 
@@ -89,7 +114,7 @@ def _visible_paths() -> list[str]:
     paths = []
     for p in sorted(wanted):
         real = os.path.realpath(p)
-        if real.startswith(HIDDEN_ROOTS):
+        if real.startswith(tuple(r + "/" for r in hidden_roots())):
             # the package's parent may be the course repository: show only the package itself
             paths.append(pkg if p == os.path.dirname(pkg) else real)
     return sorted(set(paths))
@@ -98,9 +123,8 @@ def _visible_paths() -> list[str]:
 def command(python: str | None = None) -> list[str]:
     """The bwrap command line that runs the harness."""
     cmd = [bwrap(), "--ro-bind", "/", "/"]
-    for root in HIDDEN_ROOTS:
-        if os.path.isdir(root) and not os.path.islink(root):
-            cmd += ["--tmpfs", root]
+    for root in hidden_roots():
+        cmd += ["--tmpfs", root]
     for p in _visible_paths():
         cmd += ["--ro-bind", p, p]
     cmd += ["--ro-bind", str(HERE), INSIDE_HARNESS]
