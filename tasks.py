@@ -3,10 +3,12 @@
 
     python3 tasks.py book       build the website into _build/html, with its offline copies
                                 _build/dlnotes-site.zip and _build/dlnotes-book.pdf
+                                (--graded: a site without answers, in _build/graded)
     python3 tasks.py test       run the whole test suite (lint, types, unit, notebooks, site)
     python3 tasks.py bench      run the benchmarks and write benchmarks/report.{md,json}
-    python3 tasks.py learner    regenerate the learner editions in learner/
-    python3 tasks.py grade DIR  grade a folder of submissions with nbgrader (instructors)
+    python3 tasks.py learner    regenerate the learner editions in learner/ (--graded: for a term)
+    python3 tasks.py key        write a private instructor key: hidden cases and answers
+    python3 tasks.py grade DIR --key KEY   grade a folder of submissions in sandboxes
     python3 tasks.py dist       build the release (sdist and wheel) into dist/ and twine-check it
     python3 tasks.py lock       refresh requirements-lock.txt from the current .venv
 
@@ -182,6 +184,12 @@ def ensure_debian(*packages: str, why: str) -> None:
     )
 
 
+def ensure_bubblewrap() -> None:
+    """bubblewrap isolates each submission while it is graded (tests and `grade` need it)."""
+    if not shutil.which("bwrap"):
+        ensure_debian("bubblewrap", why="the grading sandbox")
+
+
 def ensure_chromium() -> str | None:
     """Path to a Chromium binary for the browser tests, installing Debian's if we can."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
@@ -192,17 +200,25 @@ def ensure_chromium() -> str | None:
 
 
 def book(*args: str) -> int:
-    """Build the site into _build/html; zero warnings allowed."""
+    """Build the site into _build/html; zero warnings allowed.
+
+    ``--graded`` builds the site for a graded term into _build/graded/_build/html: no answer
+    cells (nbgrader solutions) and no cells tagged ``answer`` (see _ext/dlnotes_site.py).
+    """
     ensure_venv()
     ensure_mathjax()
-    # Live explorers render their precomputed, kernel-free counterpart when this is set.
+    extra = {"DLNOTES_STATIC_SITE": "1"}  # live explorers render their kernel-free counterpart
+    html = "_build/html"
+    if "--graded" in args:
+        args = (*(a for a in args if a != "--graded"), "--path-output", "_build/graded")
+        extra["DLNOTES_GRADED_SITE"] = "1"
+        html = "_build/graded/_build/html"
     code = run(
-        [BIN / "jupyter-book", "build", ".", "-W", "-n", "--keep-going", *args],
-        env=env(DLNOTES_STATIC_SITE="1"),
+        [BIN / "jupyter-book", "build", ".", "-W", "-n", "--keep-going", *args], env=env(**extra)
     )
     if code == 0:
-        code = run([PY, "tools/site_report.py", "_build/html"])
-    if code == 0:
+        code = run([PY, "tools/site_report.py", html])
+    if code == 0 and "DLNOTES_GRADED_SITE" not in extra:
         code = offline_copy(*args)
     return code
 
@@ -241,6 +257,7 @@ def test(*args: str) -> int:
     # subset; nothing else needs it (notebooks and tests use the subset inside dlnotes).
     ensure_debian("dataset-fashion-mnist", why="the data-subset reproduction test")
     ensure_actionlint()
+    ensure_bubblewrap()
     workers = os.environ.get("DLNOTES_TEST_WORKERS", "2")
     code = run(
         [
@@ -287,6 +304,7 @@ def learner(*args: str) -> int:
 
 def grade(*args: str) -> int:
     ensure_venv()
+    ensure_bubblewrap()
     return run([PY, "tools/grade.py", *args])
 
 
@@ -302,6 +320,11 @@ def dist(*args: str) -> int:
     if code == 0:
         code = run([PY, "-m", "twine", "check", "--strict", *sorted(out.iterdir())])
     return code
+
+
+def key(*args: str) -> int:
+    ensure_venv()
+    return run([PY, "tools/grade.py", "--make-key", *args])
 
 
 def lock(*args: str) -> int:
@@ -327,6 +350,7 @@ COMMANDS = {
     "learner": learner,
     "grade": grade,
     "dist": dist,
+    "key": key,
     "lock": lock,
 }
 

@@ -85,6 +85,25 @@ def _copy_mathjax(app: Any, exception: Exception | None) -> None:
             shutil.copy2(src, dst)
 
 
+GRADED_SITE = "DLNOTES_GRADED_SITE"
+
+
+def drop_answers(app: Any, doctree: Any) -> None:
+    """For a graded term (``DLNOTES_GRADED_SITE=1``, ``tasks.py book --graded``): remove every
+    notebook cell that is an nbgrader answer (``solution: true``) or tagged ``answer``."""
+    if os.environ.get(GRADED_SITE) != "1":
+        return
+    from docutils import nodes
+
+    for node in list(doctree.findall(nodes.container)):
+        if node.get("nb_element") != "cell_code":
+            continue
+        meta = node.get("cell_metadata") or {}
+        nbgrader = meta.get("nbgrader") or {}
+        if nbgrader.get("solution") or "answer" in meta.get("tags", []):
+            node.parent.remove(node)
+
+
 def _check_mathjax(app: Any, config: Any) -> None:
     mathjax_source(Path(app.srcdir))  # fail at the start of the build, not after executing
     config.mathjax_path = MATHJAX_SCRIPT
@@ -92,6 +111,7 @@ def _check_mathjax(app: Any, config: Any) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", _check_mathjax)
+    app.connect("doctree-read", drop_answers)
     app.connect("html-page-context", _rewrite_launch, priority=502)
     app.connect("html-page-context", _drop_thebe, priority=900)
     app.connect("build-finished", _copy_mathjax)

@@ -7,7 +7,10 @@ covered without touching this file.
 
 from __future__ import annotations
 
+import inspect
 import re
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -21,6 +24,19 @@ MISTAKES = [(ex, m) for ex in EXERCISES for m in ex.mistakes]
 SUITES = ("visible", "hidden")
 
 
+def solution_copy(ex):
+    """The reference solution as a learner who typed the same code would pass it: its source
+    compiled afresh in its module's namespace (not the reference object, so the integrity check
+    that rejects calls of the reference lets it through); for a value exercise, the value.
+    Test-only: the package does not ship a way to get a callable copy of an answer."""
+    if ex.kind == "value":
+        return ex.solution
+    source = textwrap.dedent(inspect.getsource(ex.solution))
+    namespace = dict(vars(sys.modules[ex.solution.__module__]))
+    exec(compile(source, f"<copy of {ex.solution.__qualname__}>", "exec"), namespace)
+    return namespace[ex.solution.__name__]
+
+
 def _id(obj) -> str:
     if isinstance(obj, tuple):
         return f"{obj[0].name}-{obj[1].name}"
@@ -30,7 +46,7 @@ def _id(obj) -> str:
 @pytest.mark.parametrize("suite", SUITES)
 @pytest.mark.parametrize("ex", EXERCISES, ids=_id)
 def test_the_reference_solution_passes(ex, suite, capsys):
-    check(ex.name, ex.solution_copy(), suite=suite)
+    check(ex.name, solution_copy(ex), suite=suite)
     assert capsys.readouterr().out.startswith(f"✓ {ex.name}: ")
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Grade a folder of submitted notebooks with nbgrader: ``python3 tasks.py grade SUBMISSIONS``.
+"""Grade a folder of submitted notebooks: ``python3 tasks.py grade SUBMISSIONS --key KEY``.
 
-    python3 tasks.py grade SUBMISSIONS [--assignment NAME] [--source notebooks]
-                           [--out grading/gradebook.csv] [--timeout 30] [--feedback]
+    python3 tasks.py key [--seed N] [--out grading/key.pkl] [notebooks...]   (once per term)
+    python3 tasks.py grade SUBMISSIONS --key grading/key.pkl [--source notebooks]
+                           [--out grading/gradebook.csv] [--jobs N] [--timeout 60]
 
 Layouts accepted in SUBMISSIONS (mixed freely):
 
@@ -13,17 +14,13 @@ Layouts accepted in SUBMISSIONS (mixed freely):
 A submitted notebook is matched to a master in ``--source`` by name; "Copy of X.ipynb" and
 "X (1).ipynb" count as X, and a student's only notebook counts as the assignment's only one.
 
-Steps: build a throwaway nbgrader course under ``grading/<assignment>/`` (git-ignored), run
-``generate_assignment`` on the master notebooks (the hidden tests are stored in its gradebook
-and restored into every submission), copy the submissions in, ``autograde`` each student with
-a per-cell ``--timeout`` (an interrupted cell scores zero, the rest of the notebook still runs),
-``export`` nbgrader's CSV (``grading/<assignment>/grades.csv``) and write ``--out``: one row per
-student with the score, each exercise's score, a status and the reason for every zero that is
-not an ordinary wrong answer. No submission is lost: a student whose files cannot be read or
-graded appears with score 0 and the reason.
-
-Run it inside a throwaway container without network (see book/instructors.md): nbgrader runs
-the students' code with your permissions.
+Scoring does not run in the learner's kernel: for each student and each exercise a fresh
+bubblewrap sandbox runs the master's imports and the student's answer cells (nbgrader's
+``solution`` cells; test cells are never taken from a submission), calls the student's
+function on the instructor key's cases and sends the results back as plain data, which this
+process compares with the key (see ``tools/grading/``). The gradebook CSV gets one row per
+student as soon as that student is graded: the score, each exercise's score, a status, a reason
+for every lost point, and a ``flagged`` column (copying or dodging the grader) for review.
 """
 
 from __future__ import annotations
@@ -33,15 +30,15 @@ import csv
 import json
 import os
 import re
-import shutil
 import sys
-import warnings
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKER = ".dlnotes-grading"  # only folders holding this file are ever wiped
+sys.path.insert(0, str(ROOT / "tools" / "grading"))
 
 
 @dataclass
@@ -220,231 +217,199 @@ def _repair(nb, release) -> list[str]:
 # Grading
 # --------------------------------------------------------------------------------------------
 
-
-def _config(course: Path, timeout: int):
-    from traitlets.config import Config
-
-    c = Config()
-    c.CourseDirectory.root = str(course)
-    c.CourseDirectory.course_id = "dlnotes"
-    c.Exchange.root = str(course / "exchange")
-    c.Execute.timeout = timeout
-    c.Execute.startup_timeout = 120
-    c.OverwriteCells.add_missing_cells = True
-    c.NbGraderAPI.log_level = "WARN"
-    return c
+_KEY: dict | None = None  # the key, loaded once per worker process
 
 
-def _config_file(course: Path, timeout: int) -> str:
-    return "\n".join(
-        [
-            "# Written by tools/grade.py: lets you run nbgrader by hand in this folder.",
-            "c = get_config()  # noqa: F821",
-            'c.CourseDirectory.course_id = "dlnotes"',
-            f'c.Exchange.root = "{course / "exchange"}"',
-            f"c.Execute.timeout = {timeout}",
-            "c.Execute.startup_timeout = 120",
-            "c.OverwriteCells.add_missing_cells = True",
-            "",
-        ]
-    )
+def _set_key(key: dict) -> None:
+    global _KEY
+    _KEY = key
 
 
-def _cause(result: dict) -> str:
-    """The most specific error line in an nbgrader result (its log holds the real traceback)."""
-    text = (result.get("log") or "") + "\n" + (result.get("error") or "")
-    lines = [ln.strip() for ln in text.splitlines()]
-    for ln in reversed(lines):
-        if re.match(r"^[A-Za-z_.]*(Error|Exception)\b.*:", ln) and "NbGraderException" not in ln:
-            return ln[:200]
-    return next((ln for ln in reversed(lines) if ln), "no message")[:200]
+def exercise_columns(key: dict, masters: list[str]) -> dict[str, float]:
+    """``{exercise: points}`` of the assignment, in notebook order."""
+    cols: dict[str, float] = {}
+    for m in masters:
+        for spec in key["notebooks"][m]["exercises"]:
+            cols[spec["name"]] = sum(spec["points"].values())
+    return cols
 
 
-def _exercise(grade_id: str) -> str:
-    return re.sub(r"_(test|tests|hidden|visible)$", "", grade_id)
+def grade_submission(
+    sub: Submission, masters: list[str], source: Path, limits, cap: float, key: dict | None = None
+) -> dict:
+    """One student's gradebook row (never raises: a failure is that student's row)."""
 
-
-def _cell_messages(autograded: Path, timeout: int) -> dict[str, str]:
-    """``{grade_id: what went wrong}`` for every nbgrader cell (answer or test) that failed."""
+    import engine
     import nbformat
+    import sandbox
 
-    out = {}
-    nb = nbformat.read(autograded, as_version=4)
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or not (meta.get("grade") or meta.get("solution")):
+    limits = sandbox.Limits(**limits) if isinstance(limits, dict) else limits
+    key = key if key is not None else _KEY
+    assert key is not None
+    columns = exercise_columns(key, masters)
+    row: dict = {"student": sub.student, "student_id": sub.student_id}
+    scores = dict.fromkeys(columns, 0.0)
+    reasons = [p for p in sub.problems if not p.startswith("note:")]
+    notes = [p[6:] for p in sub.problems if p.startswith("note:")]
+    flagged: list[str] = []
+    graded = False
+    deadline = time.monotonic() + cap
+    for m in masters:
+        data = sub.notebooks.get(m)
+        if data is None:
+            if sub.notebooks:
+                reasons.append(f"{m}: not submitted; 0 points")
             continue
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if not errors:
+        try:
+            nb = _read_notebook(data)
+            notes += [n[6:] for n in _repair(nb, nbformat.read(source / m, as_version=4))]
+            grades = engine.grade_notebook(nb, key["notebooks"][m], limits, deadline)
+        except ValueError as err:
+            reasons.append(f"{m}: {err}; scored 0")
             continue
-        if any(o.get("ename") == "CellTimeoutError" for o in errors):
-            out[meta["grade_id"]] = f"cell stopped after the {timeout} s time limit"
+        except Exception as err:
+            reasons.append(f"{m}: grading failed ({type(err).__name__}: {err}); scored 0")
             continue
-        lines = (errors[0].get("evalue") or "").strip().splitlines()
-        text = f"{errors[0].get('ename')}: {lines[0] if lines else ''}".strip()
-        if len(text) > 200:
-            text = text[:197] + "..."
-        named = [ln.strip().split(" — ")[0] for ln in lines if "Likely mistake:" in ln]
-        out[meta["grade_id"]] = text + (f" [{named[0]}]" if named else "")
-    return out
+        graded = True
+        for g in grades:
+            scores[g.name] = g.score
+            reasons += g.reasons
+            notes += g.notes
+            flagged += [f"{g.name}: {f}" for f in g.flags]
+    max_score = sum(columns.values())
+    if not graded:
+        status = "not graded"
+        reasons = reasons or ["no gradable notebook"]
+    elif any(not r.startswith("ch") for r in reasons):
+        status = "partly graded"
+    else:
+        status = "graded"
+    row.update({"score": sum(scores.values()), "max_score": max_score, "status": status})
+    row.update({f"{k} ({v:g})": scores[k] for k, v in columns.items()})
+    row["reason"] = " | ".join(reasons)
+    row["flagged"] = " | ".join(flagged)
+    row["notes"] = "; ".join(notes)
+    return row
+
+
+def _grade_one(args: tuple, key: dict | None = None) -> dict:
+    sub, masters, source, limits, cap = args
+    try:
+        return grade_submission(sub, masters, source, limits, cap, key)
+    except BaseException as err:
+        return _failed_row(sub, f"grading failed ({type(err).__name__}: {err})")
+
+
+def _failed_row(sub: Submission, reason: str) -> dict:
+    return {
+        "student": sub.student,
+        "student_id": sub.student_id,
+        "status": "not graded",
+        "score": 0.0,
+        "reason": reason,
+    }
 
 
 def grade(
     submissions: Path,
     *,
+    key_path: Path,
     source: Path,
-    assignment: str | None,
     out: Path | None,
-    timeout: int,
-    course: Path | None = None,
-    feedback: bool = False,
+    timeout: float = 60.0,
+    jobs: int = 1,
+    student_cap: float = 600.0,
+    cell_timeout: float = 10.0,
+    dask_client: Any = None,
 ) -> list[dict]:
-    """Grade every submission in ``submissions``; write the gradebook CSV and return its rows.
+    """Grade every submission in ``submissions`` with the key; write the CSV, return its rows.
 
-    ``out`` defaults to ``grading/<assignment>-gradebook.csv``.
+    Rows are appended to ``out`` (and flushed) as soon as each student is graded; at the end
+    the file is rewritten sorted by student, so serial, ``jobs > 1`` and Dask
+    (``dask_client``, a ``distributed.Client``: each task grades one student on a worker, which
+    needs bubblewrap, this repository and the key's environment) give the same gradebook.
     """
-    import nbformat
-    from nbgrader.apps import NbGraderAPI
+    import dataclasses
 
-    warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's SQLAlchemy noise
-    # nbgrader runs `alembic` from PATH: make sure this interpreter's scripts come first.
-    scripts = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-    masters_all = sorted(p.name for p in source.glob("*.ipynb"))
+    import keys
+    import sandbox
+
+    sandbox.bwrap()  # fail now, clearly, if the sandbox cannot work here
+    key = keys.read(key_path)
+    _set_key(key)
+    masters_all = sorted(p.name for p in source.glob("*.ipynb") if p.name in key["notebooks"])
     if not masters_all:
-        raise SystemExit(f"no master notebooks in {source}")
+        raise SystemExit(f"no master notebook in {source} is in the key {key_path}")
     subs = collect(submissions, masters_all)
-    submitted_names = {name for s in subs for name in s.notebooks}
-    masters = [m for m in masters_all if m in submitted_names] or masters_all
-    if len(masters) < len(masters_all):  # match again, now against the assignment's notebooks only
+    submitted = {name for s in subs for name in s.notebooks}
+    masters = [m for m in masters_all if m in submitted] or masters_all
+    if len(masters) < len(masters_all):
         subs = collect(submissions, masters)
-    name = assignment or (Path(masters[0]).stem if len(masters) == 1 else "dlnotes")
-    course = course or ROOT / "grading" / name
-    if course.exists():
-        if not (course / MARKER).exists():
-            raise SystemExit(f"{course} exists and was not made by tools/grade.py; not touching it")
-        shutil.rmtree(course)
-    (course / "source" / name).mkdir(parents=True)
-    (course / MARKER).write_text("throwaway nbgrader course written by tools/grade.py\n")
-    (course / "nbgrader_config.py").write_text(_config_file(course, timeout))
-    for m in masters:
-        shutil.copy(source / m, course / "source" / name / m)
-
-    api = NbGraderAPI(config=_config(course, timeout))
-    result = api.generate_assignment(name)
-    if not result["success"]:
-        raise SystemExit(
-            "nbgrader generate_assignment failed:\n"
-            f"{result.get('log', '')}\n{result.get('error', '')}"
-        )
-    releases = {m: nbformat.read(course / "release" / name / m, as_version=4) for m in masters}
-
-    notes: dict[str, list[str]] = {}
-    for sub in subs:
-        notes[sub.student_id] = list(sub.problems)
-        dest = course / "submitted" / sub.student_id / name
-        for master, data in sub.notebooks.items():
-            try:
-                nb = _read_notebook(data)
-            except ValueError as err:
-                notes[sub.student_id].append(f"{master}: {err}; scored 0")
-                continue
-            notes[sub.student_id] += _repair(nb, releases[master])
-            dest.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, dest / master)
-        if not dest.exists():
-            continue
-        print(f"[grade] autograding {sub.student_id} ...", flush=True)
-        result = api.autograde(name, sub.student_id)
-        if not result["success"]:  # e.g. nbgrader could not put back a deleted test cell
-            api.config.OverwriteCells.add_missing_cells = False
-            result = api.autograde(name, sub.student_id)
-            api.config.OverwriteCells.add_missing_cells = True
-            if result["success"]:
-                notes[sub.student_id].append("note: graded without re-adding missing test cells")
-        if not result["success"]:
-            notes[sub.student_id].append(f"autograde failed ({_cause(result)}); scored 0")
-        elif feedback:
-            api.generate_feedback(name, sub.student_id)
-
-    rows = _gradebook_rows(api, course, name, masters, subs, notes, timeout)
-    _write_csv(out or ROOT / "grading" / f"{name}-gradebook.csv", rows)
-    _export_nbgrader_csv(api, course / "grades.csv")
-    return rows
-
-
-def _gradebook_rows(
-    api,
-    course: Path,
-    name: str,
-    masters: list[str],
-    subs: list[Submission],
-    notes: dict[str, list[str]],
-    timeout: int,
-) -> list[dict]:
-    from nbgrader.api import MissingEntry
-
-    with api.gradebook as gb:
-        max_by_exercise: dict[str, float] = {}
-        for m in masters:
-            for cell in gb.find_notebook(Path(m).stem, name).grade_cells:
-                key = _exercise(cell.name)
-                max_by_exercise[key] = max_by_exercise.get(key, 0.0) + float(cell.max_score)
-        max_score = sum(max_by_exercise.values())
-        rows = []
-        for sub in subs:
-            row: dict = {"student": sub.student, "student_id": sub.student_id}
-            scores = dict.fromkeys(max_by_exercise, 0.0)
-            messages: list[str] = []
-            graded = False
-            try:
-                submission = gb.find_submission(name, sub.student_id)
-            except MissingEntry:
-                submission = None
-            if submission is not None:
-                for nb in submission.notebooks:
-                    path = course / "autograded" / sub.student_id / name / f"{nb.name}.ipynb"
-                    errors = _cell_messages(path, timeout) if path.exists() else {}
-                    graded = graded or path.exists()
-                    messages += [f"{grade_id}: {text}" for grade_id, text in errors.items()]
-                    for g in nb.grades:
-                        key = _exercise(g.name)
-                        scores[key] = scores.get(key, 0.0) + float(g.score or 0.0)
-            total = sum(scores.values())
-            reasons = [n for n in notes.get(sub.student_id, []) if not n.startswith("note:")]
-            if not graded:
-                status = "not graded"
-                reasons = reasons or ["no gradable notebook"]
-            elif reasons:
-                status = "partly graded"
-            else:
-                status = "graded"
-            row.update({"score": total, "max_score": max_score, "status": status})
-            row.update({f"{k} ({max_by_exercise[k]:g})": scores[k] for k in max_by_exercise})
-            row["reason"] = "; ".join(
-                reasons + [n[6:] for n in notes.get(sub.student_id, []) if n.startswith("note:")]
-            )
-            row["failed checks"] = " | ".join(messages)
-            rows.append(row)
-    return rows
-
-
-def _write_csv(out: Path, rows: list[dict]) -> None:
+    limits = sandbox.Limits(wall=timeout, cpu=int(timeout) + 5, cell=cell_timeout)
+    columns = exercise_columns(key, masters)
+    fields = ["student", "student_id", "score", "max_score", "status"]
+    fields += [f"{k} ({v:g})" for k, v in columns.items()] + ["reason", "flagged", "notes"]
+    out = out or ROOT / "grading" / "gradebook.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    fields = list(rows[0]) if rows else ["student", "score", "max_score", "status", "reason"]
+    rows: list[dict] = []
     with open(out, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer = csv.DictWriter(fh, fieldnames=fields, restval="")
+        writer.writeheader()
+        fh.flush()
+
+        def record(row: dict) -> None:
+            row.setdefault("max_score", sum(columns.values()))
+            rows.append(row)
+            writer.writerow(row)
+            fh.flush()
+            os.fsync(fh.fileno())
+            print(f"[grade] {row['student']}: {row['score']:g}/{row['max_score']:g}", flush=True)
+
+        # plain values only: a Dask worker unpickles tasks before it can import tools/grading
+        plain_limits = dataclasses.asdict(limits)
+        tasks = [(s, masters, source, plain_limits, student_cap) for s in subs]
+        if dask_client is not None:
+            from distributed import as_completed as dask_completed
+
+            shared = dask_client.scatter(key, broadcast=True)
+            tools = str(ROOT / "tools" / "grading")
+            futures = [
+                dask_client.submit(_grade_with_key, t, shared, tools, pure=False) for t in tasks
+            ]
+            for future in dask_completed(futures):
+                record(future.result())
+        elif jobs > 1:
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(jobs, initializer=_set_key, initargs=(key,)) as pool:
+                pending = {pool.submit(_grade_one, t): t[0] for t in tasks}
+                for future in as_completed(pending):
+                    try:
+                        record(future.result())
+                    except Exception as err:
+                        record(_failed_row(pending[future], f"grading process died ({err})"))
+        else:
+            for t in tasks:
+                record(_grade_one(t))
+    rows.sort(key=lambda r: r["student"])
+    _write_csv(out, rows, fields)
+    return rows
+
+
+def _grade_with_key(task: tuple, key: dict, tools: str) -> dict:
+    """One student on a Dask worker (the key arrives as a scattered object)."""
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    return _grade_one(task, key)
+
+
+def _write_csv(out: Path, rows: list[dict], fields: list[str]) -> None:
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, restval="")
         writer.writeheader()
         writer.writerows(rows)
-
-
-def _export_nbgrader_csv(api, dest: Path) -> None:
-    from nbgrader.plugins import CsvExportPlugin
-
-    plugin = CsvExportPlugin(to=str(dest))
-    with api.gradebook as gb:
-        plugin.export(gb)
+    os.replace(tmp, out)
 
 
 def summary(rows: list[dict]) -> str:
@@ -452,16 +417,37 @@ def summary(rows: list[dict]) -> str:
     width = max([len("student"), *(len(r["student"]) for r in rows)])
     lines = [f"{'student':<{width}}  {'score':>9}  {'status':<13}  reason"]
     for r in rows:
-        score = f"{r['score']:g}/{r['max_score']:g}"
+        score = f"{float(r['score']):g}/{float(r['max_score']):g}"
         reason = r["reason"] if len(r["reason"]) <= 90 else r["reason"][:87] + "..."
         lines.append(f"{r['student']:<{width}}  {score:>9}  {r['status']:<13}  {reason}")
     return "\n".join(lines)
 
 
+def make_key(argv: list[str]) -> int:
+    """``tasks.py key``: write the instructor key for the chosen master notebooks."""
+    import keys
+
+    parser = argparse.ArgumentParser(prog="tasks.py key", description=keys.__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="masters (default: all)")
+    parser.add_argument("--seed", type=int, default=None, help="instructor seed (default random)")
+    parser.add_argument("--out", type=Path, default=ROOT / "grading" / "key.pkl")
+    args = parser.parse_args(argv)
+    masters = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    key = keys.build(masters, seed=args.seed)
+    keys.write(key, args.out)
+    n = sum(len(b["exercises"]) for b in key["notebooks"].values())
+    print(f"[key] {n} exercises of {len(masters)} notebooks written to {args.out} (mode 600).")
+    print("[key] Keep this file private: it holds the hidden cases, their answers and the seed.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--make-key"]:
+        return make_key(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="folder of submissions (see the layouts)")
-    parser.add_argument("--assignment", help="nbgrader assignment name (default: the notebook's)")
+    parser.add_argument("--key", type=Path, required=True, help="instructor key (tasks.py key)")
     parser.add_argument(
         "--source",
         type=Path,
@@ -469,36 +455,54 @@ def main(argv: list[str] | None = None) -> int:
         help="folder of master notebooks (default: notebooks/)",
     )
     parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="gradebook CSV to write (default: grading/<assignment>-gradebook.csv)",
+        "--out", type=Path, default=None, help="gradebook CSV (default: grading/gradebook.csv)"
     )
-    parser.add_argument("--timeout", type=int, default=30, help="seconds per cell (default 30)")
     parser.add_argument(
-        "--course",
-        type=Path,
-        default=None,
-        help="throwaway nbgrader course folder (default: grading/<assignment>)",
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="wall-clock seconds per exercise sandbox (default 60)",
     )
-    parser.add_argument("--feedback", action="store_true", help="also write HTML feedback")
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=10.0,
+        help="seconds per answer cell before it is stopped (default 10)",
+    )
+    parser.add_argument(
+        "--student-cap", type=float, default=600.0, help="total seconds per student (default 600)"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="students graded in parallel")
+    parser.add_argument(
+        "--dask",
+        metavar="SCHEDULER",
+        default=None,
+        help="grade on a Dask distributed cluster (scheduler address, e.g. tcp://host:8786)",
+    )
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")
-    if args.timeout <= 0:
-        parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    if args.timeout <= 0 or args.jobs < 1:
+        parser.error("--timeout must be > 0 and --jobs >= 1")
+    client = None
+    if args.dask:
+        from distributed import Client
+
+        client = Client(args.dask)
     rows = grade(
         args.submissions,
+        key_path=args.key,
         source=args.source,
-        assignment=args.assignment,
         out=args.out,
         timeout=args.timeout,
-        course=args.course,
-        feedback=args.feedback,
+        jobs=args.jobs,
+        student_cap=args.student_cap,
+        cell_timeout=args.cell_timeout,
+        dask_client=client,
     )
     print(summary(rows))
-    where = args.out or "grading/<assignment>-gradebook.csv"
-    print(f"[grade] {len(rows)} submissions graded; gradebook written to {where}")
+    where = args.out or "grading/gradebook.csv"
+    print(f"[grade] {len(rows)} submissions graded; gradebook: {where}")
     return 0
 
 

@@ -15,6 +15,11 @@ output is deterministic (cell ids kept, keys sorted), so the committed files onl
 master does. ``--check`` writes nothing and exits 1 listing every out-of-date, missing or stale
 learner notebook (the test suite runs it).
 
+``--graded`` writes the edition for a graded term instead (default ``grading/learner-graded/``,
+not committed): the learner edition without the master cells tagged ``answer`` (hidden claims
+that assert a challenge's accepted values or call a graded function's reference), and without
+``from dlnotes.exercises import chNN as X`` when no remaining cell uses ``X``.
+
 nbgrader is a development/instructor dependency (``pip install dlnotes[instructor]``), not a
 learner's.
 """
@@ -58,6 +63,35 @@ def learner_notebook(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def graded_notebook(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The learner edition for a graded term: no cell that reveals an answer (see above)."""
+    import ast
+    import re
+
+    nb = learner_notebook(master)
+    nb.cells = [c for c in nb.cells if "answer" not in c.metadata.get("tags", [])]
+    pattern = re.compile(r"^from dlnotes\.exercises import (ch\d\d) as (\w+)\s*$")
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for line in cell.source.splitlines():
+            m = pattern.match(line)
+            others = "\n".join(
+                c.source for c in nb.cells if c is not cell and c.cell_type == "code"
+            )
+            if m and not re.search(rf"\b{m.group(2)}\.", others + cell.source.replace(line, "")):
+                continue
+            kept.append(line)
+        cell.source = "\n".join(kept)
+        try:
+            ast.parse(cell.source)
+        except SyntaxError:  # a removed line broke the cell: keep the learner edition's
+            pass
+    nbformat.validate(nb)
+    return nb
+
+
 def learner_text(master_path: Path) -> str:
     """The learner edition of the notebook at ``master_path``, as the exact text to commit."""
     master = nbformat.read(master_path, as_version=4)
@@ -79,8 +113,22 @@ def main(argv: list[str] | None = None) -> int:
         help="write nothing; exit 1 if any learner notebook is out of date",
     )
     parser.add_argument("--source", type=Path, default=MASTERS, help="folder of master notebooks")
-    parser.add_argument("--dest", type=Path, default=LEARNER, help="folder of learner editions")
+    parser.add_argument("--dest", type=Path, default=None, help="folder of learner editions")
+    parser.add_argument(
+        "--graded",
+        action="store_true",
+        help="write the graded-term edition (default into grading/learner-graded/)",
+    )
     args = parser.parse_args(argv)
+    if args.graded:
+        dest = args.dest or ROOT / "grading" / "learner-graded"
+        dest.mkdir(parents=True, exist_ok=True)
+        for m in sorted(args.source.glob(PATTERN)):
+            nb = graded_notebook(nbformat.read(m, as_version=4))
+            (dest / m.name).write_text(nbformat.writes(nb, version=4) + "\n", encoding="utf-8")
+        print(f"graded edition of {len(list(args.source.glob(PATTERN)))} notebooks in {dest}")
+        return 0
+    args.dest = args.dest or LEARNER
     wanted, stale = plan(args.source, args.dest)
     outdated = [
         p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text

@@ -33,7 +33,7 @@ function exercise write, in that module:
            signature="fn(a, b) -> array of shape ...", hint="...",
            solution=fn,
            suites={"visible": lambda: _cases(1, hidden=False),
-                   "hidden": lambda: _cases(10, hidden=True)},
+                   "hidden": lambda seed=10: _cases(seed, hidden=True)},
            mistakes=(Mistake("its name", "the hint that fixes it", _wrong_fn), ...),
            references=("dlnotes.optim:Adam",),  # library code that also counts as "the answer"
        ))

@@ -150,7 +150,7 @@ register(
         solution=standardize,
         suites={
             "visible": lambda: _std_cases(1, hidden=False),
-            "hidden": lambda: _std_cases(11, hidden=True),
+            "hidden": lambda seed=11: _std_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

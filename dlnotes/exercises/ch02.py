@@ -170,7 +170,7 @@ register(
         solution=gradient_descent,
         suites={
             "visible": lambda: _gd_cases(2, hidden=False),
-            "hidden": lambda: _gd_cases(20, hidden=True),
+            "hidden": lambda seed=20: _gd_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -274,7 +274,7 @@ register(
         solution=max_stable_lr,
         suites={
             "visible": lambda: _lr_cases(3, hidden=False),
-            "hidden": lambda: _lr_cases(30, hidden=True),
+            "hidden": lambda seed=30: _lr_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -395,7 +395,7 @@ register(
         solution=clip_by_norm,
         suites={
             "visible": lambda: _clip_cases(4, hidden=False),
-            "hidden": lambda: _clip_cases(40, hidden=True),
+            "hidden": lambda seed=40: _clip_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

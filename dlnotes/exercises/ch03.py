@@ -131,7 +131,7 @@ register(
         solution=ewa,
         suites={
             "visible": lambda: _ewa_cases(3, hidden=False),
-            "hidden": lambda: _ewa_cases(33, hidden=True),
+            "hidden": lambda seed=33: _ewa_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -283,7 +283,7 @@ register(
         solution=minibatches,
         suites={
             "visible": lambda: _mb_cases(4, hidden=False),
-            "hidden": lambda: _mb_cases(44, hidden=True),
+            "hidden": lambda seed=44: _mb_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

@@ -111,7 +111,7 @@ register(
         solution=momentum_step,
         suites={
             "visible": lambda: _ms_cases(4, hidden=False),
-            "hidden": lambda: _ms_cases(40, hidden=True),
+            "hidden": lambda seed=40: _ms_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -316,7 +316,7 @@ register(
         solution=nesterov,
         suites={
             "visible": lambda: _nag_cases(5, hidden=False),
-            "hidden": lambda: _nag_cases(50, hidden=True),
+            "hidden": lambda seed=50: _nag_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

@@ -163,7 +163,7 @@ register(
         solution=adam_step,
         suites={
             "visible": lambda: _adam_cases(5, hidden=False),
-            "hidden": lambda: _adam_cases(50, hidden=True),
+            "hidden": lambda seed=50: _adam_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -312,7 +312,7 @@ register(
         solution=rmsprop_step,
         suites={
             "visible": lambda: _rms_cases(6, hidden=False),
-            "hidden": lambda: _rms_cases(60, hidden=True),
+            "hidden": lambda seed=60: _rms_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

@@ -82,7 +82,7 @@ register(
         solution=step_decay,
         suites={
             "visible": lambda: _step_cases(6, hidden=False),
-            "hidden": lambda: _step_cases(60, hidden=True),
+            "hidden": lambda seed=60: _step_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -235,7 +235,7 @@ register(
         solution=cosine_lr,
         suites={
             "visible": lambda: _cosine_cases(7, hidden=False),
-            "hidden": lambda: _cosine_cases(70, hidden=True),
+            "hidden": lambda seed=70: _cosine_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -369,7 +369,7 @@ register(
         solution=newton_step,
         suites={
             "visible": lambda: _newton_cases(8, hidden=False),
-            "hidden": lambda: _newton_cases(80, hidden=True),
+            "hidden": lambda seed=80: _newton_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

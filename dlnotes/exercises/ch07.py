@@ -98,7 +98,7 @@ register(
         solution=xavier_uniform,
         suites={
             "visible": lambda: _xu_cases(7, _XU_SIZES),
-            "hidden": lambda: _xu_cases(70, _XU_HIDDEN_SIZES),
+            "hidden": lambda seed=70: _xu_cases(seed, _XU_HIDDEN_SIZES),
         },
         mistakes=(
             Mistake(
@@ -209,7 +209,7 @@ register(
         solution=kaiming_normal,
         suites={
             "visible": lambda: _kn_cases(17, _KN_SIZES),
-            "hidden": lambda: _kn_cases(170, _KN_HIDDEN_SIZES),
+            "hidden": lambda seed=170: _kn_cases(seed, _KN_HIDDEN_SIZES),
         },
         mistakes=(
             Mistake(

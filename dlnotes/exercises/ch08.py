@@ -215,7 +215,7 @@ register(
         solution=numerical_gradient,
         suites={
             "visible": lambda: _ng_cases(8, hidden=False),
-            "hidden": lambda: _ng_cases(80, hidden=True),
+            "hidden": lambda seed=80: _ng_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -374,7 +374,7 @@ register(
         solution=relative_error,
         suites={
             "visible": lambda: _re_cases(9, hidden=False),
-            "hidden": lambda: _re_cases(90, hidden=True),
+            "hidden": lambda seed=90: _re_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

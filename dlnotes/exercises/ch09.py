@@ -130,7 +130,7 @@ register(
         solution=l2_penalty_and_grad,
         suites={
             "visible": lambda: _l2_cases(9, hidden=False),
-            "hidden": lambda: _l2_cases(90, hidden=True),
+            "hidden": lambda seed=90: _l2_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -252,7 +252,7 @@ register(
         solution=sgd_weight_decay_step,
         suites={
             "visible": lambda: _wd_cases(19, hidden=False),
-            "hidden": lambda: _wd_cases(190, hidden=True),
+            "hidden": lambda seed=190: _wd_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -441,7 +441,7 @@ register(
         solution=early_stopping_epoch,
         suites={
             "visible": lambda: _es_cases(29, hidden=False),
-            "hidden": lambda: _es_cases(290, hidden=True),
+            "hidden": lambda seed=290: _es_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

@@ -114,7 +114,7 @@ register(
         solution=dropout_forward,
         suites={
             "visible": lambda: _forward_cases(10, hidden=False),
-            "hidden": lambda: _forward_cases(100, hidden=True),
+            "hidden": lambda seed=100: _forward_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -244,7 +244,7 @@ register(
         solution=dropout_backward,
         suites={
             "visible": lambda: _backward_cases(11, hidden=False),
-            "hidden": lambda: _backward_cases(110, hidden=True),
+            "hidden": lambda seed=110: _backward_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

@@ -117,7 +117,7 @@ register(
         solution=batchnorm_forward,
         suites={
             "visible": lambda: _fwd_cases(11, hidden=False),
-            "hidden": lambda: _fwd_cases(110, hidden=True),
+            "hidden": lambda seed=110: _fwd_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -252,7 +252,7 @@ register(
         solution=batchnorm_backward,
         suites={
             "visible": lambda: _bwd_cases(12, hidden=False),
-            "hidden": lambda: _bwd_cases(120, hidden=True),
+            "hidden": lambda seed=120: _bwd_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -389,7 +389,7 @@ register(
         solution=update_running_stats,
         suites={
             "visible": lambda: _running_cases(13, hidden=False),
-            "hidden": lambda: _running_cases(130, hidden=True),
+            "hidden": lambda seed=130: _running_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

@@ -130,7 +130,7 @@ register(
         output_is_input=True,
         suites={
             "visible": lambda: _freeze_cases(12, hidden=False),
-            "hidden": lambda: _freeze_cases(120, hidden=True),
+            "hidden": lambda seed=120: _freeze_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -238,7 +238,7 @@ register(
         solution=finetune_lrs,
         suites={
             "visible": lambda: _lrs_cases(12, hidden=False),
-            "hidden": lambda: _lrs_cases(120, hidden=True),
+            "hidden": lambda seed=120: _lrs_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

@@ -82,7 +82,7 @@ register(
         solution=log_uniform,
         suites={
             "visible": lambda: _lu_cases(13, hidden=False),
-            "hidden": lambda: _lu_cases(130, hidden=True),
+            "hidden": lambda seed=130: _lu_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -209,7 +209,7 @@ register(
         solution=coarse_to_fine_bounds,
         suites={
             "visible": lambda: _ctf_cases(131, hidden=False),
-            "hidden": lambda: _ctf_cases(1313, hidden=True),
+            "hidden": lambda seed=1313: _ctf_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

@@ -108,7 +108,7 @@ register(
         solution=ema_update,
         suites={
             "visible": lambda: _ema_cases(14, hidden=False),
-            "hidden": lambda: _ema_cases(140, hidden=True),
+            "hidden": lambda seed=140: _ema_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -239,7 +239,7 @@ register(
         solution=ensemble_predict,
         suites={
             "visible": lambda: _ens_cases(14, hidden=False),
-            "hidden": lambda: _ens_cases(141, hidden=True),
+            "hidden": lambda seed=141: _ens_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -349,7 +349,7 @@ register(
         solution=polyak_average,
         suites={
             "visible": lambda: _polyak_cases(14, hidden=False),
-            "hidden": lambda: _polyak_cases(142, hidden=True),
+            "hidden": lambda seed=142: _polyak_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(

@@ -34,7 +34,6 @@ import re
 import signal
 import sys
 import sysconfig
-import textwrap
 import threading
 import time
 import traceback
@@ -131,7 +130,7 @@ class Exercise:
     hint: str
     solution: Any
     kind: Literal["function", "value"] = "function"
-    suites: Mapping[str, Callable[[], Sequence[Case]]] = field(default_factory=dict)
+    suites: Mapping[str, Callable[..., Sequence[Case]]] = field(default_factory=dict)
     mistakes: tuple[Mistake, ...] = ()
     references: tuple[str, ...] = ()
     verify: Callable[[Any], ValueVerdict] | None = None
@@ -143,13 +142,23 @@ class Exercise:
     #: model parameters to train); it overrides ``new_output``
     output_is_input: bool = False
 
-    def cases(self, suite: str = "visible") -> list[Case]:
-        """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh."""
+    def cases(self, suite: str = "visible", seed: int | None = None) -> list[Case]:
+        """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh.
+
+        The hidden suite is built by a case *generator* from a seed: without ``seed`` it uses
+        the package's public practice seed (what ``check(..., suite="hidden")`` runs in a
+        notebook: practice, not the graded suite). The graded hidden cases come from the
+        instructor's private seed and exist only in the instructor key (``tasks.py key``).
+        A suite whose generator takes no seed is fixed and ignores ``seed``.
+        """
         if suite not in self.suites:
             raise ValueError(
                 f"suite must be one of {sorted(self.suites)} for {self.name}, got {suite!r}"
             )
-        return list(self.suites[suite]())
+        build = self.suites[suite]
+        if seed is None or "seed" not in inspect.signature(build).parameters:
+            return list(build())
+        return list(build(seed=int(seed)))
 
     def mistake(self, name: str) -> Mistake:
         """The mistake called ``name``."""
@@ -157,20 +166,6 @@ class Exercise:
             if m.name == name:
                 return m
         raise KeyError(f"{self.name} has no mistake named {name!r}")
-
-    def solution_copy(self) -> Any:
-        """The solution as a learner who typed the same code would pass it.
-
-        For a function exercise, the reference's source compiled afresh in its module's
-        namespace: the same code, but not the reference object, so the integrity check (which
-        rejects calls to the reference itself) lets it through. For a value exercise, the value.
-        """
-        if self.kind == "value":
-            return self.solution
-        source = textwrap.dedent(inspect.getsource(self.solution))
-        namespace = dict(vars(sys.modules[self.solution.__module__]))
-        exec(compile(source, f"<copy of {self.solution.__qualname__}>", "exec"), namespace)
-        return namespace[self.solution.__name__]
 
     def reference_callables(self) -> list[tuple[str, Any]]:
         """``(dotted name, object)`` of every callable that counts as the reference solution."""
@@ -876,7 +871,9 @@ def check(
     """Check the learner's ``answer`` to ``exercise``; print ``✓ ...`` or raise ``AssertionError``.
 
     ``answer`` is the learner's function (function exercises) or value (explorer challenges).
-    ``suite="hidden"`` runs the hidden checks (other seeds and sizes) used when grading.
+    ``suite="hidden"`` runs the hidden checks on the public practice seed (other inputs and
+    sizes than the visible ones). Graded work is scored by ``tasks.py grade`` in a sandbox on
+    the instructor key's hidden cases, never by this in-kernel call.
     Each call of the learner's function is stopped after ``time_limit`` seconds (default: the
     exercise's, 5 s). The ``AssertionError`` says which check failed, expected vs got, and the
     likely mistake with a hint when the wrong result matches a known one.

@@ -1,0 +1,443 @@
+"""A hostile class: every attack of issue 15 against `tasks.py grade`, plus honest students the
+old nbgrader pipeline treated unfairly.
+
+The submissions are built from the master of chapter 02 (8 points: gradient descent 2 + 1,
+max_stable_lr 1 + 1, clip_by_norm 1 + 1, the learning-rate challenge 1) by
+``tests/fixtures/grading/build.py``. Every attacker answers ``max_stable_lr`` honestly (2 points)
+and attacks elsewhere, so each must score exactly 2: what the honest work earns. Two honest
+classmates are graded once alone and once inside the hostile class: their rows must be equal
+(and the alone run is serial, the class run uses ``--jobs 2``). The run must complete with a
+full gradebook, copies and attempts to dodge the grader are flagged, and no process started
+by a submission survives.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "grading"))
+
+import build  # noqa: E402
+
+MASTER = ROOT / "notebooks" / "02_conditioning.ipynb"
+NOTEBOOK = MASTER.name
+MARKER = "37.25"  # the sleep time of the attacker's background process: found in /proc if alive
+
+# Honest answers, written differently from the reference (so no "copy" flag).
+GD = """def gradient_descent(grad, x0, lr, steps):
+    path = np.empty((steps + 1, len(x0)))
+    path[0] = x0
+    for t in range(steps):
+        path[t + 1] = path[t] - lr * grad(path[t].copy())
+    return path"""
+MAX_LR = """def max_stable_lr(H):
+    top = max(np.linalg.eigvalsh(H))
+    return float(2 / top)"""
+CLIP = """def clip_by_norm(g, max_norm):
+    length = np.sqrt((g.astype(np.float64) ** 2).sum())
+    factor = 1.0 if length <= max_norm else max_norm / float(length)
+    return g * factor"""
+LR = "lr_challenge = 1.7"
+HONEST = {
+    "ch02_gradient_descent": GD,
+    "ch02_max_stable_lr": MAX_LR,
+    "ch02_clip_by_norm": CLIP,
+    "ch02_lr_challenge": LR,
+}
+UNANSWERED = {"ch02_gradient_descent": None, "ch02_clip_by_norm": None, "ch02_lr_challenge": None}
+
+
+def attack(**cells: str) -> dict:
+    """Honest max_stable_lr, the rest unanswered, then the attack's cells."""
+    return {**HONEST, **UNANSWERED, "ch02_max_stable_lr": MAX_LR, **cells}
+
+
+GD_UNSOLVED = "def gradient_descent(grad, x0, lr, steps):\n    raise NotImplementedError()"
+
+
+def _attacks(paths: dict[str, str]) -> dict[str, dict]:
+    return {
+        "redefine_check": attack(
+            ch02_gradient_descent="def check(*args, **kwargs):\n    print('✓ all passed')\n\n"
+            + GD_UNSOLVED
+        ),
+        "builtins_check": attack(
+            ch02_gradient_descent="import builtins\nbuiltins.check = lambda *a, **k: None\n\n"
+            + GD_UNSOLVED
+        ),
+        "patch_core": attack(
+            ch02_gradient_descent=(
+                "import dlnotes.exercises.core as core\n"
+                "core._check_function = lambda *a, **k: (True, '✓')\n\n" + GD_UNSOLVED
+            )
+        ),
+        "overwrite_solution": attack(
+            ch02_gradient_descent=(
+                "from dlnotes.exercises import get\n"
+                "object.__setattr__(get('ch02_clip_by_norm'), 'solution', lambda g, m: g)\n\n"
+                + GD_UNSOLVED
+            ),
+            ch02_clip_by_norm="def clip_by_norm(g, max_norm):\n    return g",
+        ),
+        "patch_isclose": attack(
+            ch02_gradient_descent=(
+                "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, dtype=bool)\n"
+                "np.allclose = lambda *a, **k: True\n"
+                "np.array_equal = lambda *a, **k: True\n\n" + GD_UNSOLVED
+            ),
+            ch02_clip_by_norm="def clip_by_norm(g, max_norm):\n    return g * 1.0",
+        ),
+        "only_when_graded": attack(
+            ch02_gradient_descent=(
+                "import os\n"
+                "if os.environ.get('NBGRADER_EXECUTION') or not os.path.exists('/work'):\n"
+                "    def check(*args, **kwargs):\n        pass\n\n" + GD_UNSOLVED
+            )
+        ),
+        "get_solution": attack(
+            ch02_gradient_descent=(
+                "from dlnotes.exercises import get\n"
+                "gradient_descent = get('ch02_gradient_descent').solution"
+            ),
+            ch02_clip_by_norm=(
+                "from dlnotes.exercises import get as _get\n"
+                "def clip_by_norm(g, max_norm):\n"
+                "    return _get('ch02_clip_by_norm').solution(g, max_norm)"
+            ),
+        ),
+        "solution_copy": attack(
+            ch02_gradient_descent=(
+                "from dlnotes.exercises import get\n"
+                "gradient_descent = get('ch02_gradient_descent').solution_copy()"
+            ),
+        ),
+        "getsource_exec": attack(
+            ch02_clip_by_norm=(
+                "import inspect\n"
+                "import dlnotes.exercises.ch02 as m\n"
+                "ns = dict(vars(m))\n"
+                "exec(inspect.getsource(m.clip_by_norm), ns)\n"
+                "clip_by_norm = ns['clip_by_norm']"
+            ),
+        ),
+        "profiler_off": attack(
+            ch02_clip_by_norm=(
+                "import sys\n"
+                "from dlnotes.exercises.ch02 import clip_by_norm as ref\n"
+                "def clip_by_norm(g, max_norm):\n"
+                "    sys.setprofile(None)\n"
+                "    return ref(g, max_norm)"
+            ),
+        ),
+        "thread": attack(
+            ch02_clip_by_norm=(
+                "import threading\n"
+                "from dlnotes.exercises.ch02 import clip_by_norm as ref\n"
+                "def clip_by_norm(g, max_norm):\n"
+                "    out = []\n"
+                "    t = threading.Thread(target=lambda: out.append(ref(g, max_norm)))\n"
+                "    t.start()\n"
+                "    t.join()\n"
+                "    return out[0]"
+            ),
+        ),
+        "hidden_lookup": attack(
+            ch02_clip_by_norm=(
+                "from dlnotes.exercises import get\n"
+                "_ex = get('ch02_clip_by_norm')\n"
+                "_table = [(c.args, _ex.solution(*c.args)) for s in ('visible', 'hidden')\n"
+                "          for c in _ex.suites[s]()]\n"
+                "def clip_by_norm(g, max_norm):\n"
+                "    for (a, b), out in _table:\n"
+                "        if a.shape == g.shape and np.array_equal(a, g):\n"
+                "            return out.copy()\n"
+                "    return g.copy()"
+            ),
+        ),
+        "lying_subclass": attack(
+            ch02_gradient_descent=(
+                "class Liar(np.ndarray):\n"
+                "    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):\n"
+                "        return np.ones(np.broadcast(*inputs).shape, dtype=bool)\n"
+                "    def __eq__(self, other):\n        return True\n\n"
+                "def gradient_descent(grad, x0, lr, steps):\n"
+                "    return np.zeros((steps + 1, len(x0))).view(Liar)"
+            ),
+            ch02_clip_by_norm=(
+                "def clip_by_norm(g, max_norm):\n    return np.zeros_like(g).view(Liar)"
+            ),
+        ),
+        "always_equal": attack(
+            ch02_clip_by_norm=(
+                "class Same:\n"
+                "    def __eq__(self, other):\n        return True\n"
+                "    def __float__(self):\n        return 1.0\n\n"
+                "def clip_by_norm(g, max_norm):\n    return Same()"
+            ),
+            ch02_lr_challenge="lr_challenge = Same()",
+        ),
+        "background_editor": attack(
+            ch02_gradient_descent=(
+                "import subprocess\n"
+                f"subprocess.Popen(['setsid', 'sh', '-c', 'sleep {MARKER}; "
+                f"echo hacked > {paths['gradebook']}'], start_new_session=True)\n"
+                "try:\n"
+                f"    open({paths['gradebook']!r}, 'a').write('hacked')\n"
+                "except OSError:\n    pass\n\n" + GD_UNSOLVED
+            ),
+        ),
+        "deletes_folders": attack(
+            ch02_gradient_descent=(
+                "import os\nimport shutil\n"
+                f"for p in ({paths['submissions']!r}, {paths['source']!r}, {paths['key']!r}):\n"
+                "    shutil.rmtree(p, ignore_errors=True)\n"
+                "    try:\n        os.remove(p)\n    except OSError:\n        pass\n"
+                f"os.system('rm -rf {paths['submissions']}')\n\n" + GD_UNSOLVED
+            ),
+        ),
+        "steals_classmate": attack(
+            ch02_clip_by_norm=(
+                "import glob\nimport json\nimport os\n"
+                "seen = [open(p, 'rb').read() for p in glob.glob('/proc/[0-9]*/cmdline')]\n"
+                f"for path in glob.glob({paths['submissions']!r} + '/*/*.ipynb'):\n"
+                "    for cell in json.load(open(path))['cells']:\n"
+                "        if 'def clip_by_norm' in ''.join(cell['source']):\n"
+                "            exec(''.join(cell['source']))"
+            ),
+        ),
+    }
+
+
+HONEST_CASES = {
+    # a correct answer that warns and writes to stderr keeps its points
+    "warns": (
+        {
+            **HONEST,
+            "ch02_clip_by_norm": "import sys\nimport warnings\n\n"
+            + CLIP.replace(
+                "    return g * factor",
+                "    warnings.warn('clipping!')\n"
+                "    print('clipped', file=sys.stderr)\n    return g * factor",
+            ),
+        },
+        8,
+    ),
+    # a C-level loop (no signal can stop it) after two passed exercises: only its cell's
+    # exercise is lost
+    "c_loop": ({**HONEST, "ch02_clip_by_norm": CLIP + "\n\nsum(range(10**13))"}, 6),
+    # the kernel dies in the clip cell after its function is defined: gd, max and the
+    # challenge keep their points
+    "dies_in_cell": ({**HONEST, "ch02_clip_by_norm": CLIP + "\n\nimport os\nos._exit(3)"}, 6),
+    # the kernel is killed in a cell after every answer: nothing is lost
+    "dies_after": ({**HONEST, "+cell": "import os\nos.kill(os.getpid(), 9)"}, 8),
+    "duplicated_cells": ("duplicated", 8),
+    "old_schema": ("old_schema", 8),
+}
+CLASSMATES = {"classmate_full": (HONEST, 8), "classmate_partial": (attack(), 2)}
+
+
+def _notebook(edits) -> nbformat.NotebookNode:
+    if edits == "duplicated":  # a copy-pasted test cell and a second (wrong) answer cell
+        nb = build.submission(MASTER, HONEST)
+        test = next(
+            c
+            for c in nb.cells
+            if "grade_id" in c.metadata.get("nbgrader", {})
+            and c.metadata["nbgrader"]["grade_id"] == "ch02_clip_by_norm_test"
+        )
+        answer = next(
+            c
+            for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id") == "ch02_clip_by_norm_solution"
+        )
+        wrong = nbformat.from_dict(dict(answer))
+        wrong.source = "def clip_by_norm(g, max_norm):\n    return g"
+        wrong.id = "pasted-answer"
+        pasted = nbformat.from_dict(dict(test))
+        pasted.source = "print('my own test')"
+        pasted.id = "pasted-test"
+        nb.cells += [pasted, wrong]
+        return nb
+    if edits == "old_schema":  # nbgrader metadata of an old version (no task, schema 1)
+        nb = build.submission(MASTER, HONEST)
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader")
+            if meta:
+                meta["schema_version"] = 1
+                meta.pop("task", None)
+                meta.pop("locked", None)
+        return nb
+    return build.submission(MASTER, edits)
+
+
+def _write(folder: Path, students: dict) -> None:
+    for student, (edits, _score) in students.items():
+        (folder / student).mkdir(parents=True)
+        nbformat.write(_notebook(edits), folder / student / NOTEBOOK)
+
+
+def _grade(tmp: Path, subs: Path, out: Path, *extra: str) -> dict[str, dict]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    env.pop("MPLBACKEND", None)
+    cmd = [
+        sys.executable, str(ROOT / "tools" / "grade.py"), str(subs),
+        "--key", str(tmp / "key.pkl"), "--source", str(tmp / "source"), "--out", str(out),
+        "--timeout", "15", "--cell-timeout", "3", *extra,
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200, cwd=tmp)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(out, newline="", encoding="utf-8") as fh:
+        return {row["student"]: row for row in csv.DictReader(fh)}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile")
+    (tmp / "source").mkdir()
+    (tmp / "source" / NOTEBOOK).write_bytes(MASTER.read_bytes())
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    cmd = [sys.executable, str(ROOT / "tools" / "grade.py"), "--make-key",
+           str(tmp / "source" / NOTEBOOK), "--out", str(tmp / "key.pkl")]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    out_dir = tmp / "gradebooks"
+    out_dir.mkdir()
+    paths = {
+        "submissions": str(tmp / "class"),
+        "source": str(tmp / "source"),
+        "key": str(tmp / "key.pkl"),
+        "gradebook": str(out_dir / "class.csv"),
+    }
+    attacks = {name: (edits, 2) for name, edits in _attacks(paths).items()}
+    everyone = {**attacks, **HONEST_CASES, **CLASSMATES}
+    _write(tmp / "class", everyone)
+    _write(tmp / "alone", CLASSMATES)
+    alone = _grade(tmp, tmp / "alone", out_dir / "alone.csv")
+    start = time.monotonic()
+    rows = _grade(tmp, tmp / "class", out_dir / "class.csv", "--jobs", "2")
+    seconds = time.monotonic() - start
+    return tmp, everyone, rows, alone, seconds
+
+
+@pytest.mark.slow
+def test_the_run_completes_with_a_full_gradebook(hostile):
+    tmp, everyone, rows, _, _ = hostile
+    assert set(rows) == set(everyone)
+    assert (tmp / "class").is_dir() and (tmp / "key.pkl").exists()
+    text = (tmp / "gradebooks" / "class.csv").read_text()
+    assert "hacked" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "student",
+    [
+        *_attacks({k: "/x" for k in ("submissions", "source", "key", "gradebook")}),
+        *HONEST_CASES,
+        *CLASSMATES,
+    ],
+)
+def test_each_scores_what_its_honest_work_earns(hostile, student):
+    _, everyone, rows, _, _ = hostile
+    row = rows[student]
+    assert float(row["score"]) == everyone[student][1], row
+    assert float(row["max_score"]) == 8.0
+    assert row["status"] == "graded", row
+    for column, value in row.items():  # a reason for every lost point
+        if column.startswith("ch02_") and float(value) < float(column.split("(")[1][:-1]):
+            assert column.split(" (")[0] in row["reason"], (column, row)
+
+
+CIRCUMVENTING = {
+    "builtins_check": "ch02_gradient_descent",
+    "patch_core": "ch02_gradient_descent",
+    "overwrite_solution": "ch02_gradient_descent",
+    "get_solution": "ch02_clip_by_norm",
+    "getsource_exec": "ch02_clip_by_norm",
+    "profiler_off": "ch02_clip_by_norm",
+    "thread": "ch02_clip_by_norm",
+    "hidden_lookup": "ch02_clip_by_norm",
+    "background_editor": "ch02_gradient_descent",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(CIRCUMVENTING))
+def test_attempts_to_use_the_reference_or_dodge_the_grader_are_flagged(hostile, student):
+    _, _, rows, _, _ = hostile
+    assert f"{CIRCUMVENTING[student]}: circumvention" in rows[student]["flagged"], rows[student]
+
+
+@pytest.mark.slow
+def test_honest_work_is_not_flagged_and_copies_are(hostile):
+    _, _, rows, _, _ = hostile
+    for student in [*HONEST_CASES, *CLASSMATES]:
+        assert rows[student]["flagged"] == "", rows[student]
+
+
+@pytest.mark.slow
+def test_classmates_are_unaffected_and_parallel_equals_serial(hostile):
+    _, _, rows, alone, _ = hostile
+    for student in CLASSMATES:
+        assert rows[student] == alone[student]
+
+
+@pytest.mark.slow
+def test_no_process_of_a_submission_survives(hostile):
+    alive = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if f"sleep {MARKER}" in text:
+            alive.append(text)
+    assert alive == []
+
+
+@pytest.mark.slow
+def test_lost_points_of_honest_students_say_why(hostile):
+    _, _, rows, _, _ = hostile
+    assert "while running ch02_clip_by_norm_solution" in rows["c_loop"]["reason"]
+    assert "skipped cell ch02_clip_by_norm_solution" in rows["c_loop"]["notes"]
+    assert "while running ch02_clip_by_norm_solution" in rows["dies_in_cell"]["reason"]
+    assert "ignored a second answer cell" in rows["duplicated_cells"]["notes"]
+
+
+def test_copying_the_reference_is_flagged():
+    """The normalised AST ignores names, docstrings and annotations (fast, no sandbox)."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import flags
+
+    from dlnotes.exercises.ch02 import clip_by_norm
+
+    source = inspect.getsource(clip_by_norm).replace("norm", "n0rm").replace("scale", "s")
+    mine = flags.normalised(source, "clip_by_n0rm")  # every name changed, same code
+    assert mine is not None
+    assert mine in flags.reference_dumps([clip_by_norm], [], "clip_by_norm")
+    honest = flags.normalised(CLIP, "clip_by_norm")
+    assert honest not in flags.reference_dumps([clip_by_norm], [], "clip_by_norm")
+
+
+@pytest.mark.slow
+def test_dask_grades_the_same_gradebook_as_serial(hostile):
+    """`--dask` on a LocalCluster (two worker processes) gives the serial run's rows."""
+    from distributed import LocalCluster
+
+    tmp, _, _, alone, _ = hostile
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        rows = _grade(
+            tmp, tmp / "alone", tmp / "gradebooks" / "dask.csv", "--dask", cluster.scheduler_address
+        )
+    assert rows == alone

@@ -1,0 +1,120 @@
+"""Instructor keys: hidden cases from the instructor's seed, reproducible, private, plain data."""
+
+from __future__ import annotations
+
+import stat
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools" / "grading"))
+
+import compare  # noqa: E402
+import keys  # noqa: E402
+import plain  # noqa: E402
+
+from dlnotes.exercises import exercises  # noqa: E402
+from dlnotes.exercises.core import _fresh  # noqa: E402
+
+MASTER = ROOT / "notebooks" / "02_conditioning.ipynb"
+FUNCTIONS = [ex for ex in exercises() if ex.kind == "function"]
+
+
+def _inputs(cases):
+    return [plain.from_message(plain.to_message(*plain.encode_object(c.args))) for c in cases]
+
+
+@pytest.mark.parametrize("ex", FUNCTIONS, ids=lambda e: e.name)
+def test_any_instructor_seed_gives_valid_hidden_cases(ex):
+    """The reference runs on the cases of any seed, and a seed gives the same cases again."""
+    seed = keys.case_seed(123456789, ex.name)
+    cases = ex.cases("hidden", seed=seed)
+    assert cases
+    for case in cases:
+        out = ex.solution(*_fresh(case.args), **_fresh(dict(case.kwargs)))
+        arrays = (
+            [a for a in np.atleast_1d(out) if isinstance(a, np.ndarray)]
+            if isinstance(out, np.ndarray)
+            else []
+        )
+        assert all(np.all(np.isfinite(a)) for a in arrays if a.dtype.kind == "f")
+    again = _inputs(ex.cases("hidden", seed=seed))
+    assert all(compare.same(a, b) for a, b in zip(_inputs(cases), again))
+
+
+def test_the_key_hides_new_inputs_and_is_reproducible(tmp_path):
+    a, b, c = (keys.build([MASTER], seed=s) for s in (11, 11, 12))
+    gd = {k["name"]: k for k in a["notebooks"][MASTER.name]["exercises"]}["ch02_gradient_descent"]
+    assert gd["points"] == {"visible": 2.0, "hidden": 1.0} and gd["var"] == "gradient_descent"
+    assert gd["solution_id"] == "ch02_gradient_descent_solution"
+
+    def hidden(key, name="ch02_max_stable_lr"):
+        spec = {k["name"]: k for k in key["notebooks"][MASTER.name]["exercises"]}[name]
+        return [plain.from_message(r["expected"]) for r in spec["suites"]["hidden"]]
+
+    assert hidden(a) == hidden(b)  # the same seed, the same key
+    assert hidden(a) != hidden(c)  # another term, other hidden cases
+    from dlnotes.exercises import get
+
+    practice = [
+        get("ch02_max_stable_lr").solution(*c.args)
+        for c in get("ch02_max_stable_lr").cases("hidden")
+    ]
+    assert not set(practice) & set(hidden(a))  # the package's practice suite is not the key's
+    path = tmp_path / "key.pkl"
+    keys.write(a, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert keys.read(path)["seed"] == 11
+
+
+def test_plain_data_round_trip_and_lying_objects():
+    class Liar(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    value = (1, 2.5, "x", None, [np.arange(3.0)], {"a": np.float32(1.5)}, np.zeros(2).view(Liar))
+    back = plain.from_message(plain.to_message(*plain.encode(value)))
+    assert back[:4] == (1, 2.5, "x", None)
+    assert np.array_equal(back[4][0], np.arange(3.0)) and type(back[5]["a"]) is np.float32
+    assert isinstance(back[6], plain.Opaque) and not back[6] == back[6]
+    assert compare.result_problems(np.zeros(2), back[6], 1e-7, 1e-10)
+    assert compare.result_problems(np.arange(3.0), back[4][0], 1e-7, 1e-10) == []
+
+
+@pytest.mark.slow
+def test_every_masters_answers_get_full_marks_in_the_sandbox(tmp_path):
+    """Each chapter's own answers, graded on a key of a fresh seed: every point, nothing flagged
+    but copies (they are the master's answers)."""
+    import csv
+    import shutil
+
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "grading"))
+    import build
+    import nbformat
+
+    grade = build._tool("grade")
+    masters = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    keys.write(keys.build(masters, seed=2027), tmp_path / "key.pkl")
+    (tmp_path / "source").mkdir()
+    for m in masters:
+        shutil.copy(m, tmp_path / "source" / m.name)
+        (tmp_path / "subs" / m.stem).mkdir(parents=True)
+        nbformat.write(build.submission(m, {}), tmp_path / "subs" / m.stem / m.name)
+    out = tmp_path / "gradebook.csv"
+    grade.grade(
+        tmp_path / "subs", key_path=tmp_path / "key.pkl", source=tmp_path / "source", out=out,
+        jobs=2,
+    )  # fmt: skip
+    with open(out, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(masters)
+    for row in rows:
+        chapter = f"ch{row['student'][:2]}_"
+        columns = [k for k in row if k.startswith(chapter)]
+        assert columns, row["student"]
+        for k in columns:
+            assert float(row[k]) == float(k.rsplit("(", 1)[1][:-1]), (k, row["reason"])
+        assert "circumvention" not in row["flagged"], row["flagged"]

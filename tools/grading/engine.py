@@ -1,0 +1,310 @@
+"""Grade one submitted notebook against the instructor key, exercise by exercise.
+
+For each exercise a fresh sandbox (:mod:`sandbox`) runs the master's imports and the
+submission's answer cells up to and including the exercise's own, then the learner's function
+on the key's cases (:mod:`harness`). The results come back as plain data and are compared here
+(:mod:`compare`). A suite's points are earned when every one of its cases passes. If the
+sandbox dies or times out inside an EARLIER answer cell (another exercise's), that cell is
+skipped and the exercise is run again, so a runaway cell costs only its own exercise.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import cloudpickle
+import compare
+import flags
+import nbformat
+import plain
+import sandbox
+
+
+@dataclass
+class ExerciseGrade:
+    name: str
+    max_score: float
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)  # one per lost point (or group of points)
+    flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def answer_cells(nb: nbformat.NotebookNode, answers: dict[str, str]) -> tuple[list, list[str]]:
+    """``([(grade_id, source)], notes)``: the answer cell of each master grade_id in
+    ``answers`` (``{grade_id: the variable it defines}``), in the submission's order.
+
+    The first code cell with that nbgrader grade_id and ``solution: true`` counts; test cells,
+    foreign and duplicated answer cells are dropped. An answer cell whose metadata an editor
+    lost is the first cell without nbgrader metadata that defines the exercise's variable at
+    its top level (``def clip_by_norm`` or ``lr = ...``).
+    """
+    found: dict[int, tuple[str, str]] = {}
+    taken: set[str] = set()
+    notes = []
+    for k, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader") or {}
+        if cell.cell_type != "code" or not isinstance(meta, dict) or not meta.get("solution"):
+            continue
+        gid = str(meta.get("grade_id", ""))
+        if gid not in answers:
+            notes.append(f"ignored an answer cell with unknown id {gid!r}")
+        elif gid in taken:
+            notes.append(f"ignored a second answer cell {gid}")
+        else:
+            taken.add(gid)
+            found[k] = (gid, _text(cell.source))
+    for gid, var in answers.items():
+        if gid in taken:
+            continue
+        for k, cell in enumerate(nb.cells):
+            if k in found or cell.cell_type != "code" or "nbgrader" in cell.metadata:
+                continue
+            if var in _defines(_text(cell.source)):
+                found[k] = (gid, _text(cell.source))
+                taken.add(gid)
+                notes.append(f"took the cell that defines {var} as the answer {gid}")
+                break
+    return [found[k] for k in sorted(found)], notes
+
+
+def _text(source: Any) -> str:
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _defines(source: str) -> set[str]:
+    """Names a cell's code binds at its top level."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def grade_notebook(
+    nb: nbformat.NotebookNode, book: dict[str, Any], limits: sandbox.Limits, deadline: float
+) -> list[ExerciseGrade]:
+    """Grades of every exercise in ``book`` (one notebook's part of the key)."""
+    from dlnotes.exercises import get
+
+    specs = book["exercises"]
+    cells, notes = answer_cells(nb, {s["solution_id"]: s["var"] for s in specs})
+    grades = []
+    for spec in specs:
+        ex = get(spec["name"])
+        g = ExerciseGrade(spec["name"], sum(spec["points"].values()))
+        if notes and not grades:
+            g.notes += notes
+        grades.append(g)
+        order = [gid for gid, _ in cells]
+        if spec["solution_id"] not in order:
+            g.reasons.append(f"{spec['solution_id']}: answer cell missing; 0/{g.max_score:g}")
+            continue
+        if time.monotonic() > deadline:
+            g.reasons.append(f"not run: the time cap per student was used up; 0/{g.max_score:g}")
+            continue
+        upto = cells[: order.index(spec["solution_id"]) + 1]
+        _flag(g, ex, spec, upto)
+        skipped: list[str] = []
+        for _attempt in range(4):
+            run = [(gid, src) for gid, src in upto if gid not in skipped]
+            job = {
+                "exercise": spec["name"],
+                "kind": spec["kind"],
+                "var": spec["var"],
+                "preamble": book["preamble"],
+                "cells": run,
+                "references": _references(ex),
+                "cases": [r["case"] for suite in spec.get("suites", {}).values() for r in suite],
+                "cell_limit": limits.cell,
+                "time_limit": min(limits.call, spec["time_limit"]),
+            }
+            result = sandbox.run(cloudpickle.dumps(job), limits)
+            culprit = _stopped_in(result)
+            if culprit is not None and culprit != spec["solution_id"] and result.status != "ok":
+                skipped.append(culprit)
+                g.notes.append(f"skipped cell {culprit} ({result.status} in it)")
+                continue
+            break
+        _score(g, spec, ex, result)
+    return grades
+
+
+def _references(ex: Any) -> list[str]:
+    """``module:qualname`` of the reference solution and of every library reference."""
+    out = list(ex.references)
+    if ex.kind == "function":
+        out.append(f"{ex.solution.__module__}:{ex.solution.__qualname__}")
+    return out
+
+
+def _stopped_in(result: sandbox.Result) -> str | None:
+    """The answer cell that was running when the sandbox stopped, if any."""
+    started = [r["grade_id"] for r in result.records if r.get("event") == "cell"]
+    if not started:
+        return None
+    last = [r for r in result.records if r.get("event") == "cell"][-1]
+    return str(last["grade_id"]) if last.get("status") == "start" else None
+
+
+def _flag(g: ExerciseGrade, ex: Any, spec: dict[str, Any], upto: list) -> None:
+    own = dict(upto)[spec["solution_id"]]
+    names = {spec_name.rpartition(":")[2].split(".")[-1] for spec_name in ex.references}
+    if ex.kind == "function":
+        names.add(ex.solution.__name__)
+    why = flags.circumvention(own, names, {spec["var"]})
+    if why:
+        g.flags.append("circumvention: " + ", ".join(why))
+    if ex.kind == "function":
+        mine = flags.normalised(own, spec["var"])
+        refs = flags.reference_dumps(
+            [obj for _, obj in ex.reference_callables()], [spec["master_source"]], spec["var"]
+        )
+        if mine is not None and mine in refs:
+            g.flags.append("copy: the same code as the reference solution")
+
+
+def _score(g: ExerciseGrade, spec: dict[str, Any], ex: Any, result: sandbox.Result) -> None:
+    records = result.records
+    cell_errors = [
+        f"{r['grade_id']}: {r['error']}"
+        for r in records
+        if r.get("event") == "cell" and r.get("status") == "error"
+    ]
+    stop = "" if result.status == "ok" else f"the sandbox {result.status}"
+    if result.status != "ok" and _stopped_in(result) == spec["solution_id"]:
+        stop = f"the sandbox {result.status} while running {spec['solution_id']}"
+    own_errors = [
+        e.replace("NotImplementedError: ", "is not written yet: NotImplementedError")
+        for e in cell_errors
+        if e.startswith(spec["solution_id"] + ":")
+    ]
+    g.notes += [e for e in cell_errors if not e.startswith(spec["solution_id"] + ":")]
+    circumvent = [f for f in g.flags if f.startswith("circumvention")]
+    missing = any(r.get("event") == "missing" for r in records)
+    if missing or (not any(r.get("event") in ("case", "value") for r in records)):
+        why = (
+            own_errors[0]
+            if own_errors
+            else (
+                f"{spec['var']} is not defined by the answer cells"
+                if missing
+                else stop or "no result"
+            )
+        )
+        g.reasons.append(f"{spec['name']}: {why}; 0/{g.max_score:g}")
+        return
+    if spec["kind"] == "value":
+        rec = next(r for r in records if r.get("event") == "value")
+        try:
+            value = plain.from_message(rec["result"])
+        except (ValueError, KeyError, TypeError) as err:
+            g.reasons.append(
+                f"{spec['name']}: the value could not be read ({err}); 0/{g.max_score:g}"
+            )
+            return
+        if isinstance(value, plain.Opaque) or callable(value):
+            g.reasons.append(f"{spec['name']}: expected a value, got {value!r}; 0/{g.max_score:g}")
+            return
+        verdict = ex.verify(value)
+        if circumvent:
+            g.reasons.append(f"{spec['name']}: scored 0 pending review ({circumvent[0]})")
+        elif verdict.passed:
+            g.score = g.max_score
+        else:
+            named = f" [Likely mistake: {verdict.mistake}]" if verdict.mistake else ""
+            g.reasons.append(f"{spec['name']}: {verdict.summary}{named}; 0/{g.max_score:g}")
+        return
+    cases = {r["i"]: r for r in records if r.get("event") == "case" and isinstance(r.get("i"), int)}
+    offset = 0
+    for suite, rows in spec["suites"].items():
+        points = spec["points"][suite]
+        problem = None
+        for k, row in enumerate(rows):
+            rec = cases.get(offset + k)
+            problem = _case_problem(spec, row, rec, stop)
+            if problem:
+                problem = f"{suite} check {k + 1} of {len(rows)} ({row['case'].label}): {problem}"
+                named = _mistake(ex, row, rec)
+                if named:
+                    problem += f" [Likely mistake: {named}]"
+                break
+        offset += len(rows)
+        if problem is None and circumvent:
+            problem = f"scored 0 pending review ({circumvent[0]})"
+        if problem is None:
+            g.score += points
+        else:
+            g.reasons.append(f"{spec['name']} {suite} ({points:g} pt): {problem}")
+
+
+def _mistake(ex: Any, row: dict[str, Any], rec: Any) -> str | None:
+    """The known mistake (library code, run here) whose result and effect on the inputs are
+    the learner's on this case, if any."""
+    from dlnotes.exercises.core import _fresh
+
+    if not rec or rec.get("status") != "ok":
+        return None
+    try:
+        got, after = plain.from_message(rec["result"]), plain.from_message(rec["after"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    case = row["case"]
+    for m in ex.mistakes:
+        args, kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
+        try:
+            out = m.wrong(*args, **kwargs)
+            mine = plain.from_message(plain.to_message(*plain.encode(out)))
+            changed = plain.from_message(
+                plain.to_message(*plain.encode_object((tuple(args), kwargs)))
+            )
+        except Exception:
+            continue
+        if not compare.result_problems(mine, got, ex.rtol, ex.atol) and compare.same(
+            changed, after
+        ):
+            return str(m.name)
+    return None
+
+
+def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str) -> str | None:
+    if rec is None:
+        return f"no result: {stop or 'the sandbox stopped'} before this check"
+    if rec.get("called_reference"):
+        return f"your function calls dlnotes' own solution ({rec['called_reference']})"
+    status = rec.get("status")
+    if status == "timeout":
+        return f"did not return within {spec['time_limit']:g} s"
+    if status != "ok":
+        error = str(rec.get("error", "an error"))
+        if error.startswith("NotImplementedError"):
+            return "is not written yet: it still raises NotImplementedError"
+        return f"raised {error}"
+    try:
+        got = plain.from_message(rec["result"])
+        expected = plain.from_message(row["expected"])
+        before = plain.from_message(row["before"])
+        after = plain.from_message(rec["after"])
+    except (ValueError, KeyError, TypeError) as err:
+        return f"the result could not be read ({err})"
+    problems = compare.result_problems(expected, got, spec["rtol"], spec["atol"])
+    if problems:
+        return "; ".join(problems[:2])
+    if not compare.same(before, after):
+        return "your function modified its inputs in place"
+    if spec["new_output"] and rec.get("aliased"):
+        return "your function returned (a view of) its input array instead of a new array"
+    if spec["output_is_input"] and rec.get("copies"):
+        return "the arrays you returned are copies, not the input's own arrays"
+    return None

@@ -1,0 +1,173 @@
+"""Static signs, in a submission's answer cells, of copying the reference or dodging the grader.
+
+Two kinds, per answer cell (so per exercise):
+
+* **circumvention** (the exercise scores 0 pending the instructor's review): reading or running
+  library source (``inspect.getsource``, ``exec``, ``eval``, ``compile``, ``__import__``,
+  ``importlib``), calls that hide from the call profiler (``sys.setprofile``/``settrace``,
+  threads, processes, ``subprocess``, ``os.system``/``fork``, ``ctypes``), ``builtins``,
+  anything from ``dlnotes.exercises`` (the catalogue, ``check``), and the exercise's reference
+  functions by name (``ls.gradient_descent``, ``from dlnotes.landscapes import gradient_descent``);
+* **copy** (flagged, score kept): the answer's function has the same normalised AST (names of
+  arguments and locals, docstrings and annotations ignored) as the reference solution.
+
+This is best effort: determined obfuscation evades it. What it cannot evade is the ceiling: the
+score comes from results computed in the sandbox on hidden inputs, so the most anyone gets by
+copying is what the open library computes, which is what a correct answer earns.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from typing import Any
+
+BANNED_MODULES = {
+    "inspect": "reads source code (inspect)",
+    "importlib": "imports by name (importlib)",
+    "threading": "runs code in a thread (threading)",
+    "_thread": "runs code in a thread (_thread)",
+    "concurrent": "runs code in a thread or process pool (concurrent)",
+    "multiprocessing": "runs code in another process (multiprocessing)",
+    "subprocess": "starts processes (subprocess)",
+    "ctypes": "calls C directly (ctypes)",
+    "builtins": "changes builtins",
+    "dlnotes.exercises": "uses the exercise catalogue (dlnotes.exercises)",
+    "gc": "walks the interpreter's objects (gc)",
+    "signal": "changes signal handlers (signal)",
+}
+BANNED_CALLS = {
+    "exec": "runs code from a string (exec)",
+    "eval": "runs code from a string (eval)",
+    "compile": "compiles code from a string (compile)",
+    "__import__": "imports by name (__import__)",
+    "globals": "reaches into the namespace (globals)",
+}
+BANNED_ATTRS = {
+    "getsource": "reads source code (getsource)",
+    "getsourcelines": "reads source code (getsourcelines)",
+    "setprofile": "switches the call profiler (sys.setprofile)",
+    "settrace": "switches the tracer (sys.settrace)",
+    "system": "runs a shell command (os.system)",
+    "fork": "forks the process (os.fork)",
+    "popen": "runs a shell command (os.popen)",
+    "execv": "replaces the process (os.exec*)",
+    "solution": "reads an exercise's solution",
+    "suites": "reads an exercise's test suites",
+    "exercises": "uses the exercise catalogue (dlnotes.exercises)",
+    "__code__": "reads or replaces code objects",
+    "__globals__": "reaches into a function's globals",
+    "__builtins__": "changes builtins",
+}
+
+
+def circumvention(source: str, reference_names: set[str], own_names: set[str]) -> list[str]:
+    """Reasons this cell's code looks like it dodges the grader or calls the reference."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found += _module_reason(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            found += _module_reason(module)
+            for alias in node.names:
+                if alias.name in reference_names:
+                    found.append(f"imports the reference {module}.{alias.name}")
+                found += _module_reason(f"{module}.{alias.name}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in BANNED_CALLS:
+                found.append(BANNED_CALLS[node.func.id])
+        elif isinstance(node, ast.Attribute):
+            if node.attr in BANNED_ATTRS:
+                found.append(BANNED_ATTRS[node.attr])
+            elif node.attr in reference_names:
+                found.append(f"calls the reference .{node.attr}")
+            elif node.attr.startswith("exec") and node.attr[4:5] in ("l", "v", "e"):
+                found.append(BANNED_ATTRS["execv"])
+        elif isinstance(node, ast.Name) and node.id in ("__builtins__",):
+            found.append(BANNED_ATTRS["__builtins__"])
+    return sorted(set(found))
+
+
+def _module_reason(module: str) -> list[str]:
+    for banned, why in BANNED_MODULES.items():
+        if module == banned or module.startswith(banned + "."):
+            return [why]
+    return []
+
+
+class _Normalise(ast.NodeTransformer):
+    """Rename arguments and local names in order of appearance; drop docstrings/annotations."""
+
+    def __init__(self, keep: set[str]) -> None:
+        self.names: dict[str, str] = {}
+        self.keep = keep
+
+    def _rename(self, name: str) -> str:
+        if name in self.keep:
+            return name
+        return self.names.setdefault(name, f"v{len(self.names)}")
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+        node.name = "f"
+        node.returns = None
+        node.decorator_list = []
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            if isinstance(body[0].value.value, str):
+                body = body[1:] or [ast.Pass()]
+        node.body = body
+        self.generic_visit(node)
+        return node
+
+    def visit_arg(self, node: ast.arg) -> Any:
+        node.arg = self._rename(node.arg)
+        node.annotation = None
+        return node
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if isinstance(node.ctx, ast.Store) or node.id in self.names:
+            node.id = self._rename(node.id)
+        return node
+
+    def visit_Expr(self, node: ast.Expr) -> Any:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return None  # a string statement (comment-like)
+        return self.generic_visit(node)
+
+
+def normalised(function_source: str, name: str) -> str | None:
+    """The normalised AST dump of the function ``name`` defined in ``function_source``."""
+    try:
+        tree = ast.parse(textwrap.dedent(function_source))
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            fn = _Normalise(keep=set()).visit(node)
+            return ast.dump(fn, annotate_fields=False, include_attributes=False)
+    return None
+
+
+def reference_dumps(objects: list[Any], extra_sources: list[str], name: str) -> set[str]:
+    """Normalised dumps of the reference functions and of the master's answer."""
+    dumps = set()
+    for obj in objects:
+        try:
+            src = textwrap.dedent(inspect.getsource(obj))
+        except (OSError, TypeError):
+            continue
+        d = normalised(src, getattr(obj, "__name__", name))
+        if d:
+            dumps.add(d)
+    for src in extra_sources:
+        d = normalised(src, name)
+        if d:
+            dumps.add(d)
+    return dumps

@@ -1,0 +1,248 @@
+"""The grading harness: runs INSIDE the sandbox, one exercise of one submission.
+
+Reads a job (pickled by the grader, the trusted direction) from stdin, then
+
+1. executes the master's import statements (from the MASTER, never from the submission);
+2. executes the submission's answer cells in notebook order up to and including this exercise's
+   own, each in its own ``try`` under a time limit (an error in one cell is reported, the rest
+   still runs);
+3. calls the learner's function on each case under a per-call time limit (or reads the
+   challenge's value) and writes each result as soon as it is known, as one JSON line of plain
+   data (see :mod:`plain`) on a private copy of stdout. The learner's own prints and warnings go
+   to /dev/null.
+
+Whatever the learner's code does here, it can only change what this process reports about
+itself: it never sees the expected outputs, and the grader compares in its own process.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import pickle
+import sys
+import traceback
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import plain
+
+
+def _channel() -> Any:
+    """A private copy of stdout for results; fd 1 and 2 then point to /dev/null."""
+    out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")
+    sys.stderr = sys.stdout
+    return out
+
+
+def _describe_error(err: BaseException, filename_prefix: str = "<") -> str:
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.startswith("<")]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" (in {f.filename.strip('<>')}, line {f.lineno}: {(f.line or '').strip()[:80]})"
+    text = str(err).strip().splitlines()
+    message = text[0][:200] if text else ""
+    return f"{type(err).__name__}: {message}{where}"
+
+
+def main() -> None:
+    job = pickle.loads(sys.stdin.buffer.read())
+    out = _channel()
+
+    def emit(record: dict[str, Any]) -> None:
+        out.write(plain.dumps_line(record))
+        out.flush()
+
+    try:
+        run(job, emit)
+    except BaseException as err:
+        # object that broke it): say so; the grader scores what was reported before
+        emit({"event": "harness_error", "error": f"{type(err).__name__}: {err}"[:300]})
+
+
+def run(job: dict[str, Any], emit: Any) -> None:
+    """Execute the preamble and the cells, then call the answer on every case."""
+    from dlnotes.exercises.core import _alarm, _code_objects, _TimeUp
+
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+    for k, source in enumerate(job["preamble"]):
+        try:
+            if not _bind_lazily(source, namespace):
+                exec(compile(source, f"<master imports {k}>", "exec"), namespace)
+        except BaseException as err:
+            emit({"event": "preamble", "error": _describe_error(err)})
+    for grade_id, source in job["cells"]:
+        filename = f"<{grade_id}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        emit({"event": "cell", "grade_id": grade_id, "status": "start"})
+        try:
+            code = compile(source, filename, "exec")
+            with _alarm(job["cell_limit"]):
+                exec(code, namespace)
+        except _TimeUp:
+            emit(
+                {
+                    "event": "cell",
+                    "grade_id": grade_id,
+                    "status": "error",
+                    "error": f"the cell ran longer than {job['cell_limit']:g} s and was stopped",
+                }
+            )
+            continue
+        except BaseException as err:
+            emit(
+                {
+                    "event": "cell",
+                    "grade_id": grade_id,
+                    "status": "error",
+                    "error": _describe_error(err),
+                }
+            )
+            continue
+        emit({"event": "cell", "grade_id": grade_id, "status": "ok"})
+
+    var = job["var"]
+    if var not in namespace:
+        emit({"event": "missing", "var": var})
+        emit({"event": "done"})
+        return
+    answer = namespace[var]
+    if job["kind"] == "value":
+        emit({"event": "value", "result": plain.to_message(*plain.encode(answer))})
+        emit({"event": "done"})
+        return
+
+    forbidden = {}
+    for dotted in job["references"]:
+        try:
+            forbidden.update(dict.fromkeys(_code_objects(_resolve(dotted)), dotted))
+        except Exception:
+            continue
+    for i, case in enumerate(job["cases"]):
+        args, kwargs = case.args, dict(case.kwargs)
+        seen: list[str] = []
+
+        def profiler(frame: Any, event: str, arg: Any, seen: list[str] = seen) -> None:
+            if event == "call" and not seen and frame.f_code in forbidden:
+                seen.append(forbidden[frame.f_code])
+
+        record: dict[str, Any] = {"event": "case", "i": i}
+        output: Any = None
+        try:
+            with _alarm(job["time_limit"]):
+                sys.setprofile(profiler)
+                try:
+                    output = answer(*args, **kwargs)
+                finally:
+                    sys.setprofile(None)
+            record["status"] = "ok"
+        except _TimeUp:
+            record["status"] = "timeout"
+        except BaseException as err:
+            record["status"] = "error"
+            record["error"] = _describe_error(err)
+        record["called_reference"] = seen[0] if seen else None
+        try:
+            if record["status"] == "ok":
+                record["result"] = plain.to_message(*plain.encode(output))
+                import numpy as np
+
+                ins = [a for a in _arrays((args, kwargs))]
+                outs = [o for o in _arrays(output)]
+                record["aliased"] = any(np.shares_memory(o, a) for o in outs for a in ins)
+                record["copies"] = sum(1 for o in outs if not any(o is a for a in ins))
+            record["after"] = plain.to_message(*plain.encode_object((tuple(args), kwargs)))
+        except BaseException as err:
+            record["status"] = "error"
+            record["error"] = f"the result could not be read: {_describe_error(err)}"
+        emit(record)
+    emit({"event": "done"})
+
+
+#: display-only packages of the masters' import cells: bound lazily (importing matplotlib costs
+#: seconds per sandbox), imported for real on first use
+LAZY = ("matplotlib", "ipywidgets", "IPython", "jupyterquiz", "dlnotes.plots", "dlnotes.widgets")
+
+
+class _Lazy:
+    """A module (or a name in one) imported on first use."""
+
+    def __init__(self, module: str, attr: str | None = None) -> None:
+        self._where = (module, attr)
+
+    def _load(self) -> Any:
+        import importlib
+
+        module, attr = self._where
+        if attr is None:
+            return importlib.import_module(module)
+        try:
+            return importlib.import_module(f"{module}.{attr}")
+        except ImportError:
+            return getattr(importlib.import_module(module), attr)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._load(), name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._load()(*args, **kwargs)
+
+
+def _bind_lazily(source: str, namespace: dict[str, Any]) -> bool:
+    """Bind a display-only import lazily; ``False`` if ``source`` is another import."""
+    import ast
+
+    node = ast.parse(source).body[0]
+    if isinstance(node, ast.Import):
+        names = [(a.name, a.asname) for a in node.names]
+        if not all(n.startswith(LAZY) for n, _ in names):
+            return False
+        for name, asname in names:
+            if asname:
+                namespace[asname] = _Lazy(name)
+            else:
+                namespace[name.split(".")[0]] = _Lazy(name.split(".")[0])
+        return True
+    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        full = [f"{node.module}.{a.name}" for a in node.names]
+        if not (node.module.startswith(LAZY) or all(f.startswith(LAZY) for f in full)):
+            return False
+        for a in node.names:
+            namespace[a.asname or a.name] = _Lazy(node.module, a.name)
+        return True
+    return False
+
+
+def _resolve(dotted: str) -> Any:
+    import importlib
+
+    module, _, qualname = dotted.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _arrays(x: Any) -> Any:
+    import numpy as np
+
+    if type(x) is np.ndarray:
+        yield x
+    elif type(x) in (tuple, list):
+        for v in x:
+            yield from _arrays(v)
+    elif type(x) is dict:
+        for v in x.values():
+            yield from _arrays(v)
+    elif isinstance(getattr(x, "params", None), (list, tuple)):
+        yield from _arrays(list(x.params))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""One fresh, isolated process per exercise of a submission: bubblewrap plus resource limits.
+
+The process sees the system (``/usr``, ``/etc``, ...) read-only, the Python environment and the
+``dlnotes`` package read-only, this folder (the harness) read-only, and an empty tmpfs as its
+working directory and ``/tmp``; every other top-level folder (``/home``, ``/root``, ``/work``,
+``/mnt``, ``/opt``, ``/var``, ...) is an empty tmpfs (so no course folder, no other submission,
+no gradebook, no key). It has no network
+and its own PID namespace (``/proc`` shows only itself), a new session (no terminal), and dies
+with the grader. Limits: CPU seconds, address space, file size, open files (``setrlimit`` before
+``exec``), a wall clock after which the whole process tree is killed (killing bwrap kills the
+namespace's init, and the kernel then kills every process in the namespace, ``setsid`` or not),
+and a cap on the bytes it may send back.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+#: top-level folders the sandbox sees (read-only); every other one is replaced by an empty tmpfs
+SYSTEM_ROOTS = (
+    "usr",
+    "bin",
+    "sbin",
+    "lib",
+    "lib32",
+    "lib64",
+    "libx32",
+    "etc",
+    "dev",
+    "proc",
+    "sys",
+)
+
+
+def hidden_roots() -> tuple[str, ...]:
+    """Every top-level folder but the system's: homes, /work, /data, /mnt, /opt, /tmp, ..."""
+    return tuple(
+        f"/{name}"
+        for name in sorted(os.listdir("/"))
+        if name not in SYSTEM_ROOTS and os.path.isdir(f"/{name}") and not os.path.islink(f"/{name}")
+    )
+
+
+INSIDE_HARNESS = "/opt/dlnotes-grader"
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces here."""
+
+
+@dataclass
+class Limits:
+    wall: float = 60.0  # seconds for the whole process (imports, cells and every case)
+    cpu: int = 60  # CPU seconds
+    memory: int = 4 << 30  # bytes of address space
+    file_size: int = 64 << 20  # bytes per file written (in the tmpfs)
+    output: int = 32 << 20  # bytes of results sent back
+    cell: float = 10.0  # seconds per answer cell (a Python-level loop is stopped, the rest runs)
+    call: float = 5.0  # seconds per call of the learner's function
+
+
+@dataclass
+class Result:
+    records: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "ok"  # ok | timed out | killed by signal N | crashed | output too large
+    returncode: int | None = None
+    seconds: float = 0.0
+    stderr: str = ""
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap() -> str:
+    """The bwrap binary, after checking that it can create a sandbox here."""
+    path = shutil.which("bwrap")
+    if path is None:
+        raise SandboxUnavailable(
+            "grading needs bubblewrap (Debian package `bubblewrap`): "
+            "`apt-get install bubblewrap`, or run `python3 tasks.py test` as root once"
+        )
+    probe = [
+        path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+        "--unshare-all", "--die-with-parent", "true",
+    ]  # fmt: skip
+    proc = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:
+        raise SandboxUnavailable(
+            f"bubblewrap cannot create a sandbox here ({proc.stderr.strip()[:300]}); "
+            "unprivileged user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone"
+            "=1), or run the grader in a VM/container that allows them"
+        )
+    return path
+
+
+def _visible_paths() -> list[str]:
+    """Folders the harness needs that lie under a hidden root: the Python environment(s) and
+    the dlnotes package (the open library)."""
+    import dlnotes
+
+    wanted = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(dlnotes.__file__))}
+    pkg = os.path.dirname(dlnotes.__file__)
+    paths = []
+    for p in sorted(wanted):
+        real = os.path.realpath(p)
+        if real.startswith(tuple(r + "/" for r in hidden_roots())):
+            # the package's parent may be the course repository: show only the package itself
+            paths.append(pkg if p == os.path.dirname(pkg) else real)
+    return sorted(set(paths))
+
+
+def command(python: str | None = None) -> list[str]:
+    """The bwrap command line that runs the harness."""
+    cmd = [bwrap(), "--ro-bind", "/", "/"]
+    for root in hidden_roots():
+        cmd += ["--tmpfs", root]
+    for p in _visible_paths():
+        cmd += ["--ro-bind", p, p]
+    cmd += ["--ro-bind", str(HERE), INSIDE_HARNESS]
+    cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp/work", "--chdir", "/tmp/work"]
+    cmd += ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    for var, value in {
+        "HOME": "/tmp/work",
+        "PATH": "/usr/bin:/bin",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLCONFIGDIR": "/tmp/work/.mpl",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+    }.items():
+        cmd += ["--setenv", var, value]
+    cmd += [python or sys.executable, "-I", "-B", f"{INSIDE_HARNESS}/harness.py"]
+    return cmd
+
+
+def _limit(limits: Limits) -> None:  # runs in the child between fork and exec
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu, limits.cpu + 5))
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory, limits.memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def run(job: bytes, limits: Limits) -> Result:
+    """Run the harness on ``job`` in a fresh sandbox and collect its result lines."""
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        command(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=functools.partial(_limit, limits),
+    )
+    result = Result()
+    chunks: list[bytes] = []
+    size = [0]
+    err_tail: list[bytes] = []
+
+    def read_out() -> None:
+        assert proc.stdout is not None
+        while True:
+            chunk = proc.stdout.read1(1 << 16)
+            if not chunk:
+                return
+            size[0] += len(chunk)
+            if size[0] > limits.output:
+                result.status = "output too large"
+                _kill(proc)
+                return
+            chunks.append(chunk)
+
+    def read_err() -> None:
+        assert proc.stderr is not None
+        while chunk := proc.stderr.read1(1 << 16):
+            err_tail.append(chunk)
+            del err_tail[:-4]
+
+    readers = [threading.Thread(target=read_out), threading.Thread(target=read_err)]
+    for t in readers:
+        t.start()
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(job)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        proc.wait(timeout=limits.wall)
+    except subprocess.TimeoutExpired:
+        result.status = "timed out"
+        _kill(proc)
+        proc.wait()
+    for t in readers:
+        t.join(timeout=10)
+    result.returncode = proc.returncode
+    result.seconds = time.monotonic() - start
+    result.stderr = b"".join(err_tail).decode("utf-8", "replace")[-2000:]
+    for line in b"".join(chunks).decode("utf-8", "replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            result.records.append(record)
+    if result.status == "ok" and not any(r.get("event") == "done" for r in result.records):
+        result.status = "crashed" if proc.returncode not in (0, None) else "stopped early"
+        if proc.returncode is not None and proc.returncode < 0:
+            sig = -proc.returncode
+            result.status = (
+                "out of CPU time" if sig == signal.SIGXCPU else f"killed by signal {sig}"
+            )
+    return result
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill the sandbox: its process group, hence bwrap, hence its PID namespace."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
