@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Grade part 2 of the capstone (chapter 16) on the instructor's hidden test set.
+
+    python3 tools/grade_capstone.py SUBMISSIONS --hidden HIDDEN.npz [--out CSV]
+
+SUBMISSIONS holds one notebook per student: ``<student>.ipynb``, or a folder ``<student>/``
+with the student's ``16_capstone`` notebook (any name containing ``16_capstone``, or its only
+notebook). For each student, the learner's imports and ``train_best_model`` cell become a Python
+file (:func:`dlnotes.capstone.harness.submission_from_notebook`) that
+:func:`dlnotes.capstone.run_submission` runs in the grading engine's bubblewrap sandbox: no
+network, every non-system top-level folder (the course, the submissions, the hidden test file)
+replaced by an empty one, only the Python environment, the ``dlnotes`` package, the submission
+file and its own work folder visible; killed with its whole process tree at the budget plus its
+grace. The returned (or last checkpointed) model comes back as plain data and
+:func:`dlnotes.capstone.evaluate_submission` scores it here, in the grader's process, on the
+hidden images the learner's code never saw. One CSV row per student is written as soon as it is
+graded: student, points (of 10), the run's message and the scoring message.
+
+Defined in chapter 16 (Capstone project).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from grading import sandbox  # noqa: E402
+
+FIELDS = ["student", "points", "max_points", "run", "score"]
+
+
+def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
+    """``cmd`` inside bubblewrap: the system read-only, every other top-level folder emptied,
+    the Python environment and dlnotes shown read-only, ``work`` writable, no network."""
+    wrapped = [sandbox.bwrap(), "--ro-bind", "/", "/"]
+    for root in sandbox.hidden_roots():
+        wrapped += ["--tmpfs", root]
+    for path in sandbox._visible_paths():
+        wrapped += ["--ro-bind", path, path]
+    wrapped += ["--ro-bind", str(submission), str(submission), "--bind", str(work), str(work)]
+    wrapped += ["--dev", "/dev", "--proc", "/proc", "--chdir", str(work)]
+    wrapped += ["--unshare-all", "--die-with-parent", "--new-session"]
+    return [*wrapped, *cmd]
+
+
+def notebooks(folder: Path) -> list[tuple[str, Path]]:
+    """``(student, notebook)`` for every submission in ``folder`` (see the module docstring)."""
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.suffix == ".ipynb":
+            found.append((entry.stem, entry))
+        elif entry.is_dir():
+            nbs = sorted(p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            named = [p for p in nbs if "16_capstone" in p.name]
+            pick = named or (nbs if len(nbs) == 1 else [])
+            if pick:
+                found.append((entry.name, pick[0]))
+            else:
+                found.append((entry.name, entry))  # graded as "no notebook"
+    return found
+
+
+def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
+    from dlnotes import capstone
+    from dlnotes.capstone.harness import submission_from_notebook
+
+    row: dict[str, object] = {"student": student, "max_points": capstone.POINTS}
+    if notebook.is_dir():
+        return {**row, "points": 0.0, "run": "no 16_capstone notebook found", "score": ""}
+    with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-sub-") as tmp:
+        try:
+            sub = submission_from_notebook(notebook, Path(tmp) / "submission.py")
+        except (ValueError, OSError) as err:
+            return {**row, "points": 0.0, "run": f"cannot read the notebook: {err}", "score": ""}
+        plain, run_message = capstone.run_submission(
+            sub, wrap=lambda cmd, work: sandboxed(cmd, work, sub)
+        )
+    points, message = capstone.evaluate_submission(plain, hidden)
+    return {**row, "points": points, "run": run_message, "score": message}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("submissions", type=Path)
+    parser.add_argument("--hidden", type=Path, required=True, help="the hidden test set (.npz)")
+    parser.add_argument("--out", type=Path, default=ROOT / "grading" / "capstone-part2.csv")
+    args = parser.parse_args(argv)
+    if not args.submissions.is_dir():
+        parser.error(f"{args.submissions} is not a folder")
+    if not args.hidden.is_file():
+        parser.error(f"no hidden test set at {args.hidden} (see tools/prepare_capstone_test.py)")
+    sandbox.bwrap()  # fail early, with the reason, when no sandbox can be made here
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        writer.writeheader()
+        for student, notebook in notebooks(args.submissions):
+            row = grade_one(student, notebook, args.hidden)
+            writer.writerow(row)
+            fh.flush()
+            print(f"[capstone] {student}: {row['points']:g}/{row['max_points']:g}  {row['run']}")
+    print(f"[capstone] gradebook written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
