@@ -10,6 +10,10 @@ For each ``notebooks/NN_*.ipynb`` (the master, in nbgrader's format) this writes
 * ``LockCells``: test cells become read-only in Jupyter (``editable: false``);
 * ``ClearOutput``: no outputs, no execution counts.
 
+Then it makes the notebook read like the book page in plain Jupyter front-ends
+(:func:`plain_markdown`: MyST directives and roles become CommonMark, see
+``tools/myst_to_markdown.py``).
+
 The nbgrader metadata stays, so a learner's notebook can be graded by ``tasks.py grade``. The
 output is deterministic (cell ids kept, keys sorted), so the committed files only change when a
 master does. ``--check`` writes nothing and exits 1 listing every out-of-date, missing or stale
@@ -26,6 +30,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from myst_to_markdown import myst_to_markdown, site_base_url
 from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearHiddenTests,
@@ -54,8 +61,17 @@ def learner_notebook(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
         nb, resources = preprocessor.preprocess(nb, resources)
     for cell in nb.cells:  # a cell left with only trailing blank lines reads badly
         cell.source = cell.source.rstrip()
+    plain_markdown(nb)
     nbformat.validate(nb)
     return nb
+
+
+def plain_markdown(nb: nbformat.NotebookNode) -> None:
+    """Rewrite every markdown cell's MyST-only markup as plain Jupyter markdown (in place)."""
+    base = site_base_url()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = myst_to_markdown(cell.source, base)
 
 
 def learner_text(master_path: Path) -> str:
