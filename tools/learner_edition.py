@@ -12,7 +12,10 @@ For each ``notebooks/NN_*.ipynb`` (the master, in nbgrader's format) this writes
 
 Then it makes the notebook read like the book page in plain Jupyter front-ends
 (:func:`plain_markdown`: MyST directives and roles become CommonMark, see
-``tools/myst_to_markdown.py``).
+``tools/myst_to_markdown.py``) and hides what the site hides in ways front-ends honour
+(:func:`hide_as_the_site_does`; :func:`drop_challenge_answers` removes the hidden cells that
+check a challenge's answer) and lets "Run All" reach the end with unsolved exercises
+(:func:`keep_running_after_exercises`).
 
 The nbgrader metadata stays, so a learner's notebook can be graded by ``tasks.py grade``. The
 output is deterministic (cell ids kept, keys sorted), so the committed files only change when a
@@ -26,6 +29,7 @@ learner's.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -62,6 +66,9 @@ def learner_notebook(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:  # a cell left with only trailing blank lines reads badly
         cell.source = cell.source.rstrip()
     plain_markdown(nb)
+    drop_challenge_answers(nb)
+    hide_as_the_site_does(nb)
+    keep_running_after_exercises(nb)
     nbformat.validate(nb)
     return nb
 
@@ -72,6 +79,70 @@ def plain_markdown(nb: nbformat.NotebookNode) -> None:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = myst_to_markdown(cell.source, base)
+
+
+#: A hidden cell that calls one of these gives an explorer challenge's answer away.
+_CHALLENGE_CALL = re.compile(r"\b\w*challenge\w*\(")
+
+
+def drop_challenge_answers(nb: nbformat.NotebookNode) -> None:
+    """Remove the site-hidden (``remove-cell``) cells that call a challenge's internals, such as
+    ``assert _verify_challenge((3.3, 0.67)).passed``: in a notebook they would be the answer."""
+    nb.cells = [
+        cell
+        for cell in nb.cells
+        if not (
+            cell.cell_type == "code"
+            and "remove-cell" in cell.metadata.get("tags", [])
+            and not cell.metadata.get("nbgrader")
+            and _CHALLENGE_CALL.search(cell.source)
+        )
+    ]
+
+
+def hide_as_the_site_does(nb: nbformat.NotebookNode) -> None:
+    """Set the cell metadata JupyterLab, Notebook 7 and VS Code honour for the site's tags.
+
+    ``remove-input``/``hide-input`` (quiz and figure code): the source is collapsed
+    (``jupyter.source_hidden``); ``remove-cell`` (bootstrap, claim checks): source and outputs
+    collapsed (``jupyter.outputs_hidden`` and its nbformat twin ``collapsed``). Exercise
+    cells stay open: the learner writes there.
+    """
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        if {"remove-cell", "remove-input", "hide-input"} & set(tags):
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+        if "remove-cell" in tags:
+            cell.metadata["jupyter"]["outputs_hidden"] = True
+            cell.metadata["collapsed"] = True
+
+
+#: ``answer = None  # ...`` before the solution: a value exercise's placeholder.
+_PLACEHOLDER = re.compile(r"^\w+ = None\b.*\n(?=(?:.*\n)*# YOUR CODE HERE)", re.M)
+
+
+def keep_running_after_exercises(nb: nbformat.NotebookNode) -> None:
+    """Let "Run All" go past unsolved exercises (the chapter never needs a learner's answer).
+
+    * Test cells get the ``raises-exception`` tag: JupyterLab and Notebook 7 then do not abort
+      the cells queued after a failing check (Colab ignores the tag; there ``check`` prints
+      instead of raising). Graders still see the failure: the cell's error output.
+    * A value exercise whose cell starts ``answer = None  # ...`` keeps that placeholder and
+      loses the top-level ``raise NotImplementedError()``, so the check says "not answered yet"
+      instead of a bare ``NotImplementedError`` followed by a ``NameError``.
+    """
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and cell.source.strip():
+            if not cell.source.lstrip().startswith("#"):  # an emptied hidden-test cell
+                tags = cell.metadata.setdefault("tags", [])
+                if "raises-exception" not in tags:
+                    tags.append("raises-exception")
+        if meta.get("solution") and _PLACEHOLDER.search(cell.source):
+            cell.source = re.sub(r"^raise NotImplementedError\(\)\n?", "", cell.source, flags=re.M)
+            cell.source = cell.source.rstrip()
 
 
 def learner_text(master_path: Path) -> str:
