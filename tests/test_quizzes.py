@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlnotes.quizzes import load_quiz, quiz_names
+from dlnotes.quizzes import MATHJAX_GUARD, load_quiz, quiz_names, show_quiz
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -39,9 +39,9 @@ def test_quiz_is_well_formed(name):
 def test_notebooks_load_their_quiz_and_show_no_answers(master):
     for path in (master, ROOT / "learner" / master.name):
         nb = nbformat.read(path, as_version=4)
-        quiz_cells = [c for c in nb.cells if "display_quiz(" in c.source]
+        quiz_cells = [c for c in nb.cells if "quiz(" in c.source]
         assert len(quiz_cells) == 1
-        assert f'display_quiz(load_quiz("ch{master.name[:2]}"))' in quiz_cells[0].source
+        assert f'show_quiz("ch{master.name[:2]}")' in quiz_cells[0].source
         for cell in nb.cells:
             assert '"correct"' not in cell.source and "'correct'" not in cell.source
 
@@ -53,3 +53,12 @@ def test_bad_quiz_names_are_clear_errors():
         load_quiz("chapter4")
     with pytest.raises(ValueError, match="no quiz named 'ch99'"):
         load_quiz("ch99")
+
+
+def test_show_quiz_displays_the_mathjax_guard_then_the_quiz(capsys):
+    show_quiz("ch04")
+    out = capsys.readouterr().out
+    assert out.count("<IPython.core.display.HTML object>") >= 1
+    assert 'typeof mj.typeset !== "function"' in MATHJAX_GUARD
+    with pytest.raises(ValueError, match="ch99"):
+        show_quiz("ch99")

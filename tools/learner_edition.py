@@ -15,7 +15,9 @@ Then it makes the notebook read like the book page in plain Jupyter front-ends
 ``tools/myst_to_markdown.py``) and hides what the site hides in ways front-ends honour
 (:func:`hide_as_the_site_does`; :func:`drop_challenge_answers` removes the hidden cells that
 check a challenge's answer) and lets "Run All" reach the end with unsolved exercises
-(:func:`keep_running_after_exercises`).
+(:func:`keep_running_after_exercises`), and stores the ``language_info`` a Python kernel
+reports, so that JupyterLab does not mark the notebook modified as it opens
+(:func:`as_jupyterlab_writes_it`).
 
 The nbgrader metadata stays, so a learner's notebook can be graded by ``tasks.py grade``. The
 output is deterministic (cell ids kept, keys sorted), so the committed files only change when a
@@ -69,6 +71,7 @@ def learner_notebook(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
     drop_challenge_answers(nb)
     hide_as_the_site_does(nb)
     keep_running_after_exercises(nb)
+    as_jupyterlab_writes_it(nb)
     nbformat.validate(nb)
     return nb
 
@@ -143,6 +146,31 @@ def keep_running_after_exercises(nb: nbformat.NotebookNode) -> None:
         if meta.get("solution") and _PLACEHOLDER.search(cell.source):
             cell.source = re.sub(r"^raise NotImplementedError\(\)\n?", "", cell.source, flags=re.M)
             cell.source = cell.source.rstrip()
+
+
+#: What ipykernel reports for the project's Python (``runtime.txt``: 3.11). JupyterLab sets the
+#: notebook's ``kernelspec`` and ``language_info`` from the kernel and marks the notebook
+#: modified when they were missing or differ; with these it opens clean in the project's
+#: environment (another Python version still updates ``version``).
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+    "version": "3.11.7",
+}
+
+
+#: ipykernel's own kernelspec; JupyterLab copies its display name into the notebook.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def as_jupyterlab_writes_it(nb: nbformat.NotebookNode) -> None:
+    """Give the notebook the kernel metadata JupyterLab writes back as it opens it."""
+    nb.metadata["kernelspec"] = nbformat.from_dict(KERNELSPEC)
+    nb.metadata["language_info"] = nbformat.from_dict(LANGUAGE_INFO)
 
 
 def learner_text(master_path: Path) -> str:
