@@ -286,7 +286,17 @@ def test(*args: str) -> int:
     ensure_debian("poppler-utils", why="the PDF test (pdftotext)")
     site_env = env(DLNOTES_SITE="_build/html", DLNOTES_CHROMIUM=chromium or "")
     return subprocess.call(
-        [str(PY), "-m", "pytest", "-m", "browser", "tests/site", "-p", "no:cacheprovider"],
+        [
+            str(PY),
+            "-m",
+            "pytest",
+            "-m",
+            "browser",
+            "tests/site",
+            "tests/lab",
+            "-p",
+            "no:cacheprovider",
+        ],
         cwd=ROOT,
         env=site_env,
     )

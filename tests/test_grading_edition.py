@@ -120,9 +120,11 @@ def test_no_reference_calls_of_graded_functions(master):
     assert calls == []
 
 
-def test_the_learner_edition_of_02_still_asserts_the_band_but_the_graded_one_does_not():
+def test_neither_edition_of_02_asserts_the_challenge_band_but_the_master_does():
+    master = (ROOT / "notebooks" / "02_conditioning.ipynb").read_text()
+    assert "lr_challenge_band" in master  # the site's hidden claim cell proves the text
     learner = (ROOT / "learner" / "02_conditioning.ipynb").read_text()
-    assert "lr_challenge_band" in learner  # self-study: the claim cell is kept
+    assert "lr_challenge_band" not in learner  # a notebook would show it: dropped (issue 25)
     assert "lr_challenge_band" not in "\n".join(_code(GRADED["02_conditioning.ipynb"]))
 
 

@@ -149,5 +149,38 @@ def test_unmodified_learner_notebook_fails_only_in_exercise_cells(name, path, tm
     assert not outside, f"cells outside the exercises failed: {outside}"
     visible_tests = [c for c in nb.cells if nbgrader(c).get("grade_id", "").endswith("_test")]
     assert visible_tests and all(c in errors for c in visible_tests), "an unsolved exercise passed"
+    if name != "fixture":  # the guidance, not a NameError or a bare NotImplementedError
+        for cell in visible_tests:
+            (error,) = [o for o in cell.outputs if o.get("output_type") == "error"]
+            assert error.ename == "CheckFailed", (cell.source, error.ename, error.evalue)
+            assert "not written yet" in error.evalue or "not answered yet" in error.evalue
+            assert "raises-exception" in cell.metadata.get("tags", [])
     last = [c for c in nb.cells if c.cell_type == "code"][-1]
     assert last.get("execution_count") is not None, "the notebook did not run to the end"
+
+
+@pytest.mark.parametrize("master", _masters(), ids=lambda p: p.name)
+def test_learner_edition_hides_what_the_site_hides(master):
+    nb = nbformat.read(ROOT / "learner" / master.name, as_version=4)
+    for cell in nb.cells:
+        tags = set(cell.metadata.get("tags", []))
+        jupyter = cell.metadata.get("jupyter", {})
+        if nbgrader(cell).get("solution"):
+            assert not jupyter.get("source_hidden"), "the learner must see the exercise cell"
+        elif cell.cell_type == "code" and tags & {"remove-cell", "remove-input", "hide-input"}:
+            assert jupyter.get("source_hidden") is True, cell.source[:80]
+        if cell.cell_type == "code" and "remove-cell" in tags:
+            assert jupyter.get("outputs_hidden") is True and cell.metadata.get("collapsed") is True
+        assert "_verify_challenge" not in cell.source and "challenge_band" not in cell.source
+
+
+def test_hidden_cells_that_check_a_challenge_answer_are_dropped():
+    claim = nbformat.v4.new_code_cell(
+        "assert _verify_challenge((3.3, 0.67)).passed", metadata={"tags": ["remove-cell"]}
+    )
+    figure = nbformat.v4.new_code_cell("plot(challenge_bowl)", metadata={"tags": ["hide-input"]})
+    nb = nbformat.v4.new_notebook(cells=[claim, figure])
+    learner_edition.drop_challenge_answers(nb)
+    learner_edition.hide_as_the_site_does(nb)
+    assert [c.source for c in nb.cells] == ["plot(challenge_bowl)"]
+    assert nb.cells[0].metadata["jupyter"] == {"source_hidden": True}

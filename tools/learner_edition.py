@@ -10,6 +10,15 @@ For each ``notebooks/NN_*.ipynb`` (the master, in nbgrader's format) this writes
 * ``LockCells``: test cells become read-only in Jupyter (``editable: false``);
 * ``ClearOutput``: no outputs, no execution counts.
 
+Then it makes the notebook read like the book page in plain Jupyter front-ends
+(:func:`plain_markdown`: MyST directives and roles become CommonMark, see
+``tools/myst_to_markdown.py``) and hides what the site hides in ways front-ends honour
+(:func:`hide_as_the_site_does`; :func:`drop_challenge_answers` removes the hidden cells that
+check a challenge's answer) and lets "Run All" reach the end with unsolved exercises
+(:func:`keep_running_after_exercises`), and stores the ``language_info`` a Python kernel
+reports, so that JupyterLab does not mark the notebook modified as it opens
+(:func:`as_jupyterlab_writes_it`).
+
 The nbgrader metadata stays, so a learner's notebook can be graded by ``tasks.py grade``. The
 output is deterministic (cell ids kept, keys sorted), so the committed files only change when a
 master does. ``--check`` writes nothing and exits 1 listing every out-of-date, missing or stale
@@ -27,10 +36,14 @@ learner's.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from myst_to_markdown import myst_to_markdown, site_base_url
 from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearHiddenTests,
@@ -59,6 +72,11 @@ def learner_notebook(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
         nb, resources = preprocessor.preprocess(nb, resources)
     for cell in nb.cells:  # a cell left with only trailing blank lines reads badly
         cell.source = cell.source.rstrip()
+    plain_markdown(nb)
+    drop_challenge_answers(nb)
+    hide_as_the_site_does(nb)
+    keep_running_after_exercises(nb)
+    as_jupyterlab_writes_it(nb)
     nbformat.validate(nb)
     return nb
 
@@ -90,6 +108,103 @@ def graded_notebook(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
             pass
     nbformat.validate(nb)
     return nb
+
+
+def plain_markdown(nb: nbformat.NotebookNode) -> None:
+    """Rewrite every markdown cell's MyST-only markup as plain Jupyter markdown (in place)."""
+    base = site_base_url()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = myst_to_markdown(cell.source, base)
+
+
+#: A hidden cell that calls one of these gives an explorer challenge's answer away.
+_CHALLENGE_CALL = re.compile(r"\b\w*challenge\w*\(")
+
+
+def drop_challenge_answers(nb: nbformat.NotebookNode) -> None:
+    """Remove the site-hidden (``remove-cell``) cells that call a challenge's internals, such as
+    ``assert _verify_challenge((3.3, 0.67)).passed``: in a notebook they would be the answer."""
+    nb.cells = [
+        cell
+        for cell in nb.cells
+        if not (
+            cell.cell_type == "code"
+            and "remove-cell" in cell.metadata.get("tags", [])
+            and not cell.metadata.get("nbgrader")
+            and _CHALLENGE_CALL.search(cell.source)
+        )
+    ]
+
+
+def hide_as_the_site_does(nb: nbformat.NotebookNode) -> None:
+    """Set the cell metadata JupyterLab, Notebook 7 and VS Code honour for the site's tags.
+
+    ``remove-input``/``hide-input`` (quiz and figure code): the source is collapsed
+    (``jupyter.source_hidden``); ``remove-cell`` (bootstrap, claim checks): source and outputs
+    collapsed (``jupyter.outputs_hidden`` and its nbformat twin ``collapsed``). Exercise
+    cells stay open: the learner writes there.
+    """
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        if {"remove-cell", "remove-input", "hide-input"} & set(tags):
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+        if "remove-cell" in tags:
+            cell.metadata["jupyter"]["outputs_hidden"] = True
+            cell.metadata["collapsed"] = True
+
+
+#: ``answer = None  # ...`` before the solution: a value exercise's placeholder.
+_PLACEHOLDER = re.compile(r"^\w+ = None\b.*\n(?=(?:.*\n)*# YOUR CODE HERE)", re.M)
+
+
+def keep_running_after_exercises(nb: nbformat.NotebookNode) -> None:
+    """Let "Run All" go past unsolved exercises (the chapter never needs a learner's answer).
+
+    * Test cells get the ``raises-exception`` tag: JupyterLab and Notebook 7 then do not abort
+      the cells queued after a failing check (Colab ignores the tag; there ``check`` prints
+      instead of raising). Graders still see the failure: the cell's error output.
+    * A value exercise whose cell starts ``answer = None  # ...`` keeps that placeholder and
+      loses the top-level ``raise NotImplementedError()``, so the check says "not answered yet"
+      instead of a bare ``NotImplementedError`` followed by a ``NameError``.
+    """
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and cell.source.strip():
+            if not cell.source.lstrip().startswith("#"):  # an emptied hidden-test cell
+                tags = cell.metadata.setdefault("tags", [])
+                if "raises-exception" not in tags:
+                    tags.append("raises-exception")
+        if meta.get("solution") and _PLACEHOLDER.search(cell.source):
+            cell.source = re.sub(r"^raise NotImplementedError\(\)\n?", "", cell.source, flags=re.M)
+            cell.source = cell.source.rstrip()
+
+
+#: What ipykernel reports for the project's Python (``runtime.txt``: 3.11). JupyterLab sets the
+#: notebook's ``kernelspec`` and ``language_info`` from the kernel and marks the notebook
+#: modified when they were missing or differ; with these it opens clean in the project's
+#: environment (another Python version still updates ``version``).
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+    "version": "3.11.7",
+}
+
+
+#: ipykernel's own kernelspec; JupyterLab copies its display name into the notebook.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def as_jupyterlab_writes_it(nb: nbformat.NotebookNode) -> None:
+    """Give the notebook the kernel metadata JupyterLab writes back as it opens it."""
+    nb.metadata["kernelspec"] = nbformat.from_dict(KERNELSPEC)
+    nb.metadata["language_info"] = nbformat.from_dict(LANGUAGE_INFO)
 
 
 def learner_text(master_path: Path) -> str:

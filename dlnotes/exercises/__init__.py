@@ -90,6 +90,7 @@ Defined in chapter 02 (Conditioning and the loss landscape).
 from dlnotes.exercises.core import (
     Case,
     Catalogue,
+    CheckFailed,
     Exercise,
     Mistake,
     ValueVerdict,
@@ -104,6 +105,7 @@ from dlnotes.exercises.core import (
 __all__ = [
     "Case",
     "Catalogue",
+    "CheckFailed",
     "Exercise",
     "Mistake",
     "ValueVerdict",

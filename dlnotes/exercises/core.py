@@ -48,6 +48,7 @@ import numpy as np
 __all__ = [
     "Case",
     "Catalogue",
+    "CheckFailed",
     "Exercise",
     "Mistake",
     "ValueVerdict",
@@ -252,7 +253,7 @@ class _Text(str):
 def hint(name: str) -> str:
     """The hint of exercise ``name``, as a string that Jupyter shows as plain text."""
     ex = get(name)
-    return _Text(f"{ex.name} ({ex.signature}): {ex.hint}")
+    return _Text(_plain(f"{ex.name} ({ex.signature}): {ex.hint}"))
 
 
 class Catalogue(list):
@@ -850,6 +851,11 @@ def _match_mistake(
 
 def _check_value(ex: Exercise, value: Any) -> tuple[bool, str]:
     assert ex.verify is not None
+    if value is None:  # the learner edition's placeholder, not replaced yet
+        return False, (
+            f"{ex.name}: not answered yet: the answer is still None. In the cell above, replace "
+            f"None by your answer ({ex.signature}), run that cell, then run this one again."
+        )
     if callable(value):
         return False, f"{ex.name}: expected a value ({ex.signature}), got a function"
     verdict = ex.verify(value)
@@ -861,6 +867,37 @@ def _check_value(ex: Exercise, value: Any) -> tuple[bool, str]:
     return False, "\n".join(lines)
 
 
+class CheckFailed(AssertionError):
+    """A learner's answer failed its checks; the message is the feedback.
+
+    An ``AssertionError``, so graders (nbgrader, nbval, pytest) see a failing cell. IPython
+    (7.34 as on Colab, 8 and 9) shows it as the feedback alone, without traceback frames from
+    inside dlnotes: ``__tracebackhide__`` is not honoured by IPython's default traceback mode,
+    but an exception's ``_render_traceback_`` is.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        """The lines IPython shows in place of the traceback: a red title and the feedback."""
+        return [f"\x1b[1;31m✗ {type(self).__name__}\x1b[0m", str(self)]
+
+
+#: Markdown emphasis in feedback texts (``*larger*``, ``**not**``), but not ``beta**t``.
+_EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})(?=\S)([^*\n]+?)(?<=\S)\1(?![\w*])")
+
+
+def _plain(text: str) -> str:
+    """``text`` with Markdown emphasis markers removed: feedback is printed, not rendered."""
+    return _EMPHASIS.sub(r"\2", text)
+
+
+def _keep_going() -> bool:
+    """True in Colab, whose "Run all" stops at the first failing cell and ignores the
+    ``raises-exception`` tag: there :func:`check` prints a failure instead of raising."""
+    return "google.colab" in sys.modules
+
+
 def check(
     exercise: str | Exercise,
     answer: Any,
@@ -868,15 +905,17 @@ def check(
     suite: str = "visible",
     time_limit: float | None = None,
 ) -> None:
-    """Check the learner's ``answer`` to ``exercise``; print ``✓ ...`` or raise ``AssertionError``.
+    """Check the learner's ``answer`` to ``exercise``; print ``✓ ...`` or raise ``CheckFailed``.
 
     ``answer`` is the learner's function (function exercises) or value (explorer challenges).
     ``suite="hidden"`` runs the hidden checks on the public practice seed (other inputs and
     sizes than the visible ones). Graded work is scored by ``tasks.py grade`` in a sandbox on
     the instructor key's hidden cases, never by this in-kernel call.
     Each call of the learner's function is stopped after ``time_limit`` seconds (default: the
-    exercise's, 5 s). The ``AssertionError`` says which check failed, expected vs got, and the
-    likely mistake with a hint when the wrong result matches a known one.
+    exercise's, 5 s). The :class:`CheckFailed` (an ``AssertionError``) says which check failed,
+    expected vs got, and the likely mistake with a hint when the wrong result matches a known
+    one; in IPython it shows without dlnotes' traceback frames. In Colab the failure is printed
+    (to stderr) instead of raised, so that "Run all" reaches the end of the chapter.
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
@@ -892,7 +931,11 @@ def check(
         passed, message = _check_value(ex, answer)
     else:
         passed, message = _check_function(ex, answer, suite, seconds)
+    message = _plain(message)
     if not passed:
-        raise AssertionError(message) from None
+        if _keep_going():
+            print(f"✗ {message}", file=sys.stderr)
+            return
+        raise CheckFailed(message) from None
     elapsed = time.perf_counter() - start
     print(message + (f" ({elapsed:.1f} s)" if elapsed > 1.0 else ""))
