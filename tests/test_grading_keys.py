@@ -118,3 +118,26 @@ def test_every_masters_answers_get_full_marks_in_the_sandbox(tmp_path):
         for k in columns:
             assert float(row[k]) == float(k.rsplit("(", 1)[1][:-1]), (k, row["reason"])
         assert "circumvention" not in row["flagged"], row["flagged"]
+
+
+def test_a_key_for_every_master_lists_cells_graded_elsewhere():
+    """`tasks.py key` over the whole book: every check() exercise is in the key; the capstone's
+    hidden-set cell (no check call) is listed as graded elsewhere, not an error."""
+    import nbformat
+
+    masters = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    named = set()
+    for path in masters:
+        spec = keys.exercise_cells(nbformat.read(path, as_version=4), external := [])
+        named |= {s["name"] for s in spec}
+        if path.name == "16_capstone.ipynb":
+            assert [e["grade_id"] for e in external] == [
+                "ch16_train_best_model_test",
+                "ch16_train_best_model_hidden",
+            ]
+            assert "ch16_diagnose_runs" in {s["name"] for s in spec}
+        else:
+            assert external == [], path.name
+    assert named == {ex.name for ex in exercises()}
+    with pytest.raises(ValueError, match="no check"):
+        keys.exercise_cells(nbformat.read(ROOT / "notebooks" / "16_capstone.ipynb", as_version=4))

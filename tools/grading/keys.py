@@ -32,8 +32,15 @@ import plain
 FORMAT = 1
 
 
-def exercise_cells(master: nbformat.NotebookNode) -> list[dict[str, Any]]:
-    """The exercises of a master notebook, in order: name, answer cell, variable, points."""
+def exercise_cells(
+    master: nbformat.NotebookNode, external: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The exercises of a master notebook, in order: name, answer cell, variable, points.
+
+    A graded code cell with no ``check(name, answer)`` call is not this engine's to grade (the
+    capstone's hidden-set cell, scored by ``tools/grade_capstone.py``): it is appended to
+    ``external`` as ``{"grade_id", "points"}`` when a list is given, and otherwise an error.
+    """
     out: dict[str, dict[str, Any]] = {}
     solutions = {}
     for cell in master.cells:
@@ -47,7 +54,12 @@ def exercise_cells(master: nbformat.NotebookNode) -> list[dict[str, Any]]:
             continue
         call = _check_call(cell.source)
         if call is None:
-            raise ValueError(f"test cell {meta.get('grade_id')} has no check(name, answer) call")
+            if external is None:
+                raise ValueError(
+                    f"test cell {meta.get('grade_id')} has no check(name, answer) call"
+                )
+            external.append({"grade_id": meta.get("grade_id"), "points": meta.get("points", 0)})
+            continue
         name, var, suite = call
         ex = out.setdefault(
             name, {"name": name, "var": var, "points": {}, "test_ids": {}, "solution_id": None}
@@ -123,7 +135,8 @@ def build(masters: list[Path], seed: int | None = None) -> dict[str, Any]:
     for path in masters:
         master = nbformat.read(path, as_version=4)
         exercises = []
-        for spec in exercise_cells(master):
+        external: list[dict[str, Any]] = []
+        for spec in exercise_cells(master, external):
             ex = get(spec["name"])
             entry = dict(spec, kind=ex.kind, rtol=ex.rtol, atol=ex.atol, time_limit=ex.time_limit)
             entry["new_output"] = ex.new_output and not ex.output_is_input
@@ -153,6 +166,7 @@ def build(masters: list[Path], seed: int | None = None) -> dict[str, Any]:
         notebooks[path.name] = {
             "exercises": exercises,
             "preamble": preamble(master),
+            "external": external,  # graded elsewhere (capstone part 2) or by hand
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         }
     return {
