@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
         type=int,
         default=None,
         help="repetitions for benchmarks that repeat whole runs (headless: runs per notebook, "
-        "default 20, 2 with --quick)",
+        "default 20, 3 with --quick)",
     )
     args = ap.parse_args(argv)
     if args.runs is not None and args.runs < 1:
