@@ -20,6 +20,9 @@ import matplotlib.pyplot as plt
 import pytest
 
 from dlnotes.explorers import all_explorers
+from dlnotes.explorers.ch15 import backward_events, seed_graph
+
+STEPS_15 = len(backward_events(seed_graph(0.0)[0]))  # chapter 15's sweep, end to end
 
 # explorer -> control -> (default, values named by the chapter). Sources in comments.
 DOCUMENTED: dict[str, dict[str, tuple[object, tuple[object, ...]]]] = {
@@ -109,6 +112,11 @@ DOCUMENTED: dict[str, dict[str, tuple[object, tuple[object, ...]]]] = {
     "ch14.ema_noisy_quadratic": {
         "lr": (0.3, ()),
         "decay": (0.95, (0.0,)),
+    },
+    # 15: k from 0 (the forward pass only) to the end, where it starts; w = 5, the minimum
+    "ch15.backward_stepper": {
+        "step": (STEPS_15, (0, STEPS_15)),
+        "w": (0.0, (5.0,)),
     },
 }
 

@@ -81,7 +81,7 @@ def test_the_hidden_set_is_out_of_reach_in_the_sandbox_and_not_without_it(tmp_pa
 
     script = submission_from_notebook(sub, tmp_path / "plain.py")
     plain, message = capstone.run_submission(script)
-    assert plain is None and "FOUND" in message and str(hidden) in message
+    assert plain is None and "FOUND" in message and "capstone_hidden_test.npz" in message
 
 
 @needs_sandbox

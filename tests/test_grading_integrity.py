@@ -416,6 +416,7 @@ def test_lost_points_of_honest_students_say_why(hostile):
 def test_copying_the_reference_is_flagged():
     """The normalised AST ignores names, docstrings and annotations (fast, no sandbox)."""
     sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
     import flags
 
     from dlnotes.exercises.ch02 import clip_by_norm
@@ -441,3 +442,22 @@ def test_dask_grades_the_same_gradebook_as_serial(hostile):
             tmp, tmp / "alone", tmp / "gradebooks" / "dask.csv", "--dask", cluster.scheduler_address
         )
     assert rows == alone
+
+
+def test_a_library_attribute_named_like_a_reference_is_not_the_reference():
+    """torch.nn.Sequential is not dlnotes' Sequential (chapter 15's PyTorch port uses it); the
+    same attribute reached from a dlnotes import still is."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import flags
+
+    refs = {"Sequential"}
+    assert flags.circumvention("import torch\nm = torch.nn.Sequential()", refs, set()) == []
+    assert flags.circumvention("from torch import nn\nm = nn.Sequential()", refs, set()) == []
+    # torch imported by the notebook's own setup cell, not by the answer cell
+    assert flags.circumvention("m = torch.nn.Sequential()", refs, set()) == []
+    assert flags.circumvention(
+        "from dlnotes import model\nm = model.Sequential()", refs, set()
+    ) == ["calls the reference .Sequential"]
+    assert flags.circumvention(
+        "import dlnotes.model as torch\nm = torch.Sequential()", refs, set()
+    ) == ["calls the reference .Sequential"]

@@ -179,7 +179,17 @@ assert loss_after < loss_before, (loss_before, loss_after)
 zoo_model = load("fashion10_mlp")
 assert zoo_model.forward(X_test[:8]).shape == (8, 10)
 exercise = get("ch01_standardize")
-check(exercise.name, exercise.solution_copy())
+
+
+def standardize(X_train, X_other):  # a learner's correct answer, typed out
+    import numpy as np
+
+    mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)
+    sigma = np.where(sigma < 1e-8, 1.0, sigma)
+    return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+
+check(exercise.name, standardize)
 try:
     check(exercise.name, lambda *args, **kwargs: args[0])
 except AssertionError:

@@ -173,7 +173,12 @@ def keep_running_after_exercises(nb: nbformat.NotebookNode) -> None:
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") and not meta.get("solution") and cell.source.strip():
-            if not cell.source.lstrip().startswith("#"):  # an emptied hidden-test cell
+            code = [
+                ln
+                for ln in cell.source.splitlines()
+                if ln.strip() and not ln.lstrip().startswith("#")
+            ]
+            if code:  # not an emptied hidden-test cell (only its comment is left)
                 tags = cell.metadata.setdefault("tags", [])
                 if "raises-exception" not in tags:
                     tags.append("raises-exception")

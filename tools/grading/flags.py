@@ -69,6 +69,20 @@ def circumvention(source: str, reference_names: set[str], own_names: set[str]) -
     except SyntaxError:
         return []
     found: list[str] = []
+    # Names bound by imports of other libraries (torch, nn, np): an attribute of theirs that
+    # happens to share a reference's name (torch.nn.Sequential) is not the reference. (The
+    # master's own setup cell imports torch for chapter 15, so a top-level module name that is
+    # not bound to a dlnotes import in this cell counts as another library too.)
+    foreign: set[str] = set()
+    ours: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                bound = a.asname or a.name.split(".")[0]
+                (ours if a.name.startswith("dlnotes") else foreign).add(bound)
+        elif isinstance(node, ast.ImportFrom):
+            dl = (node.module or "").startswith("dlnotes")
+            (ours if dl else foreign).update(a.asname or a.name for a in node.names)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -86,13 +100,34 @@ def circumvention(source: str, reference_names: set[str], own_names: set[str]) -
         elif isinstance(node, ast.Attribute):
             if node.attr in BANNED_ATTRS:
                 found.append(BANNED_ATTRS[node.attr])
-            elif node.attr in reference_names:
+            elif node.attr in reference_names and not _foreign(_root(node), foreign, ours):
                 found.append(f"calls the reference .{node.attr}")
             elif node.attr.startswith("exec") and node.attr[4:5] in ("l", "v", "e"):
                 found.append(BANNED_ATTRS["execv"])
         elif isinstance(node, ast.Name) and node.id in ("__builtins__",):
             found.append(BANNED_ATTRS["__builtins__"])
     return sorted(set(found))
+
+
+def _foreign(root: str | None, foreign: set[str], ours: set[str]) -> bool:
+    """Whether ``root`` names another library than dlnotes (see :func:`circumvention`)."""
+    if root is None or root in ours or root == "dlnotes":
+        return False
+    if root in foreign:
+        return True
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(root) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _root(node: ast.expr) -> str | None:
+    """The name an attribute chain starts from (``torch`` for ``torch.nn.Sequential``)."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _module_reason(module: str) -> list[str]:
