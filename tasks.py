@@ -285,21 +285,17 @@ def test(*args: str) -> int:
     chromium = ensure_chromium()
     ensure_debian("poppler-utils", why="the PDF test (pdftotext)")
     site_env = env(DLNOTES_SITE="_build/html", DLNOTES_CHROMIUM=chromium or "")
-    return subprocess.call(
-        [
-            str(PY),
-            "-m",
-            "pytest",
-            "-m",
-            "browser",
-            "tests/site",
-            "tests/lab",
-            "-p",
-            "no:cacheprovider",
-        ],
-        cwd=ROOT,
-        env=site_env,
-    )
+    # One pytest run per browser suite: each holds its own playwright session, and two sync
+    # playwright sessions cannot share one process's event loop.
+    codes = [
+        subprocess.call(
+            [str(PY), "-m", "pytest", "-m", "browser", suite, "-p", "no:cacheprovider"],
+            cwd=ROOT,
+            env=site_env,
+        )
+        for suite in ("tests/site", "tests/lab")
+    ]
+    return max(codes)
 
 
 def bench(*args: str) -> int:

@@ -25,3 +25,13 @@ def pages() -> list[str]:
 
 def chapter_pages() -> list[str]:
     return [p for p in pages() if p.startswith("notebooks/")]
+
+
+#: chapters that are projects, not lessons: the capstone has neither an explorer nor a quiz (it is
+#: the learner's own study), so only the lesson chapters are held to having both.
+PROJECTS = {"16_capstone"}
+
+
+def lesson_pages() -> list[str]:
+    """The chapter pages that teach, each with a static explorer and a quiz."""
+    return [p for p in chapter_pages() if Path(p).stem not in PROJECTS]

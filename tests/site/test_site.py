@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from site_pages import ARTIFACTS, chapter_pages, pages
+from site_pages import ARTIFACTS, chapter_pages, lesson_pages, pages
 
 PAGES = pages()
 CHAPTERS = chapter_pages()
+LESSONS = lesson_pages()
 
 
 def test_the_site_was_built() -> None:
@@ -79,7 +80,7 @@ def test_launch_buttons_open_the_learner_edition(visit, path: str) -> None:
     assert colab and all(h.endswith(f"/learner/{stem}.ipynb") for h in colab), colab
 
 
-@pytest.mark.parametrize("path", CHAPTERS)
+@pytest.mark.parametrize("path", LESSONS)
 def test_static_explorer_responds_to_its_slider(visit, path: str) -> None:
     v = visit(path)
     players = v.page.locator(".dlnotes-explorer")
@@ -100,7 +101,7 @@ def test_static_explorer_responds_to_its_slider(visit, path: str) -> None:
     assert not v.errors, v.errors
 
 
-@pytest.mark.parametrize("path", CHAPTERS)
+@pytest.mark.parametrize("path", LESSONS)
 def test_quiz_answers_a_click(visit, path: str) -> None:
     v = visit(path)
     buttons = v.page.locator(".Quiz .MCButton")
