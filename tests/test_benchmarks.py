@@ -81,3 +81,29 @@ def test_headless_reproducer_rejects_unknown_modes_and_counts():
         stress_cell("png", 0)
     with pytest.raises(ValueError, match="runs must be >= 1, got 0"):
         run(runs=0)
+
+
+def test_reply_lag_is_the_time_from_the_kernels_reply_to_nbclient_moving_on():
+    from datetime import datetime, timedelta, timezone
+
+    from benchmarks.bench_headless import ReplyLags
+
+    lags = ReplyLags()
+    stalled = {"header": {"date": datetime.now(timezone.utc) - timedelta(seconds=120)}}
+    lags(cell=None, cell_index=0, execute_reply=stalled)
+    lags(cell=None, cell_index=1, execute_reply=None)  # a skipped cell has no reply
+    assert lags.seconds == [pytest.approx(120, abs=1)]
+
+
+def test_a_real_headless_run_lags_no_cell_and_counts_work_as_work():
+    import nbformat
+    from nbclient import NotebookClient
+
+    from benchmarks.bench_headless import ReplyLags
+
+    sources = ("x = 1", "import time", "time.sleep(1.0)")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in sources])
+    lags = ReplyLags()
+    NotebookClient(nb, timeout=60, kernel_name="python3", on_cell_executed=lags).execute()
+    assert len(lags.seconds) == 3, "nbclient no longer calls the hook the stress check reads"
+    assert all(-0.05 <= g < 1.0 for g in lags.seconds), lags.seconds  # the sleep is work
