@@ -4,6 +4,7 @@ python -m benchmarks            # all benchmarks
 python -m benchmarks --quick    # smaller sizes, for a smoke test
 python -m benchmarks optim mlp  # only these
 python -m benchmarks --publish  # all, and refresh benchmarks/published.md (book: Performance)
+python -m benchmarks headless --publish  # refresh only that section of published.md
 python -m benchmarks headless --runs 30  # the headless stress check, 30 runs per notebook
 """
 
@@ -44,8 +45,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--publish",
         action="store_true",
-        help="also write benchmarks/published.md, the tables the book's Performance page shows "
-        "(needs a full run of every benchmark)",
+        help="also write benchmarks/published.md, the tables the book's Performance page shows; "
+        "with benchmark names, only their sections are replaced (each says when it was measured)",
     )
     ap.add_argument(
         "--runs",
@@ -57,8 +58,8 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     if args.runs is not None and args.runs < 1:
         ap.error(f"--runs must be >= 1, got {args.runs}")
-    if args.publish and (args.quick or args.only):
-        ap.error("--publish needs a full run of every benchmark (no --quick, no names)")
+    if args.publish and args.quick:
+        ap.error("--publish needs full-size runs (no --quick)")
     names = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
     if args.only:
         unknown = set(args.only) - set(names)
@@ -98,13 +99,44 @@ def main(argv: list[str]) -> int:
     print(f"[bench] wrote {out.with_suffix('.md')} and {out.with_suffix('.json')}")
     if args.publish:
         published = HERE / "published.md"
-        text = "\n".join([f"Measured {header}", *body]).replace("\n## ", "\n### ")
-        published.write_text(
-            "<!-- Written by `python3 tasks.py bench --publish`; shown in book/performance.md -->\n"
-            + text
-        )
+        old = published.read_text() if args.only and published.exists() else None
+        published.write_text(publish(header, results, old))
         print(f"[bench] wrote {published} (commit it)")
     return 0
+
+
+PUBLISHED_NOTE = (
+    "<!-- Written by `python3 tasks.py bench --publish`; shown in book/performance.md -->\n"
+)
+
+
+def _section(name: str, res: dict, measured: str | None = None) -> str:
+    when = f"Measured {measured}\n" if measured else ""
+    notes = res.get("notes", "")
+    return f"<!-- bench:{name} -->\n### {res['title']}\n\n{when}{notes}\n\n{table(res['rows'])}"
+
+
+def publish(header: str, results: dict[str, dict], old: str | None = None) -> str:
+    """The text of ``benchmarks/published.md``.
+
+    With ``old`` (the current file), only the sections of ``results`` are replaced (or appended),
+    each stating when it was measured; the rest of ``old`` stays as it was. Sections are found
+    by their ``<!-- bench:NAME -->`` marker.
+    """
+    if old is None:
+        body = [_section(name, res) for name, res in results.items()]
+        return PUBLISHED_NOTE + "\n".join([f"Measured {header}", *body])
+    text = old
+    for name, res in results.items():
+        section = _section(name, res, measured=header.strip() + " (this section alone).")
+        marker = f"<!-- bench:{name} -->"
+        start = text.find(marker)
+        if start < 0:
+            text = text.rstrip("\n") + "\n\n" + section
+            continue
+        end = text.find("<!-- bench:", start + len(marker))
+        text = text[:start] + section + ("\n" + text[end:] if end >= 0 else "")
+    return text
 
 
 def cpu_name() -> str:

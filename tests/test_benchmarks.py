@@ -44,15 +44,34 @@ def test_quick_benchmarks_write_a_report(tmp_path):
     assert "## " in md and "| dlnotes Adam |" in md
 
 
-def test_publish_refuses_a_partial_run():
+def test_publish_refuses_quick_sizes():
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--publish", "optim"],
+        [sys.executable, "-m", "benchmarks", "--publish", "--quick", "optim"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert done.returncode != 0 and "--publish needs a full run" in done.stderr
+    assert done.returncode != 0 and "--publish needs full-size runs" in done.stderr
+
+
+def test_publishing_some_benchmarks_replaces_only_their_sections():
+    from benchmarks.__main__ import publish
+
+    res = {
+        "a": {"title": "A", "notes": "about a", "rows": [{"x": 1}]},
+        "b": {"title": "B", "notes": "about b", "rows": [{"y": 2}]},
+    }
+    full = publish("2026-01-01, machine one\n", res)
+    assert full.startswith("<!-- Written by") and "Measured 2026-01-01, machine one" in full
+    assert "### A" in full and "| 1 |" in full and "### B" in full and "| 2 |" in full
+    again = publish("2026-02-02, machine two\n", {"b": {**res["b"], "rows": [{"y": 3}]}}, full)
+    assert "| 1 |" in again and "| 2 |" not in again and "| 3 |" in again
+    assert "Measured 2026-02-02, machine two (this section alone)." in again
+    assert again.index("### A") < again.index("### B") and again.count("### B") == 1
+    # a section the file does not have yet is appended
+    new = publish("2026-03-03, m\n", {"c": {"title": "C", "notes": "", "rows": [{"z": 4}]}}, again)
+    assert new.startswith(again.rstrip("\n")) and new.rstrip().endswith("| 4 |")
 
 
 def test_the_performance_page_shows_the_published_numbers():
