@@ -22,6 +22,57 @@ def named(name, answer):
     return re.findall(r"Likely mistake: (.+?) — ", str(info.value))
 
 
+# --- chapter 01 --------------------------------------------------------------------------------
+
+
+def test_dev_set_size_rounded_to_nearest_is_caught_on_a_visible_case():
+    def dev_set_size(p, se):
+        return round(p * (1 - p) / se**2)
+
+    assert named("ch01_dev_set_size", dev_set_size) == ["rounded to the nearest integer"]
+
+
+def test_diagnose_with_the_combined_verdict_tested_last_is_named():
+    def diagnose(train_err, dev_err, bayes_err, tol=0.02):
+        if train_err - bayes_err > tol:
+            return "high bias"
+        elif dev_err - train_err > tol:
+            return "high variance"
+        elif train_err - bayes_err > tol and dev_err - train_err > tol:
+            return "high bias and high variance"
+        return "low bias and low variance"
+
+    assert named("ch01_diagnose", diagnose) == ["both never reported"]
+
+
+def test_diagnose_hard_coded_threshold_and_ge_are_told_apart():
+    def ignores_tol(train_err, dev_err, bayes_err, tol=0.02):
+        bias, variance = train_err - bayes_err > 0.02, dev_err - train_err > 0.02
+        return {
+            (True, True): "high bias and high variance",
+            (True, False): "high bias",
+            (False, True): "high variance",
+            (False, False): "low bias and low variance",
+        }[(bias, variance)]
+
+    def at_least(train_err, dev_err, bayes_err, tol=0.02):
+        bias, variance = train_err - bayes_err >= tol, dev_err - train_err >= tol
+        if bias and variance:
+            return "high bias and high variance"
+        return "high bias" if bias else "high variance" if variance else "low bias and low variance"
+
+    assert named("ch01_diagnose", ignores_tol) == ["tol ignored"]
+    assert named("ch01_diagnose", at_least) == ["a gap equal to tol counted as high"]
+
+
+def test_standardize_with_eps_added_to_sigma_is_named():
+    def standardize(X_train, X_other):
+        mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)
+        return (X_train - mu) / (sigma + 1e-8), (X_other - mu) / (sigma + 1e-8)
+
+    assert named("ch01_standardize", standardize) == ["ε added to σ"]
+
+
 # --- chapter 06 --------------------------------------------------------------------------------
 
 
