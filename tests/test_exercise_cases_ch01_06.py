@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
 from dlnotes.exercises import check
@@ -106,3 +107,32 @@ def test_cosine_progress_over_the_whole_schedule_is_named():
         return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * p)) / 2
 
     assert named("ch06_cosine_lr", cosine_lr) == ["progress divided by T instead of T − W"]
+
+
+# --- chapter 02 --------------------------------------------------------------------------------
+
+
+def test_gradient_descent_storing_before_the_update_is_named():
+    def gradient_descent(grad, x0, lr, steps):
+        x, xs = x0.copy(), []
+        for _ in range(steps):
+            xs.append(x)
+            x = x - lr * grad(x)
+        return np.array(xs)
+
+    assert named("ch02_gradient_descent", gradient_descent) == ["missing the last iterate"]
+
+
+def test_clip_returning_the_short_gradient_itself_is_named():
+    def clip_by_norm(g, max_norm):
+        norm = np.linalg.norm(g)
+        return g * float(max_norm / norm) if norm > max_norm else g
+
+    assert named("ch02_clip_by_norm", clip_by_norm) == ["returns g itself when short"]
+
+
+def test_max_stable_lr_with_the_matrix_norm_is_named():
+    def max_stable_lr(H):
+        return 2 / np.linalg.norm(H)
+
+    assert named("ch02_max_stable_lr", max_stable_lr) == ["2/‖H‖ with the Frobenius norm"]
