@@ -74,6 +74,39 @@ def test_standardize_with_eps_added_to_sigma_is_named():
     assert named("ch01_standardize", standardize) == ["ε added to σ"]
 
 
+# --- chapter 03 --------------------------------------------------------------------------------
+
+
+def test_minibatches_with_np_random_seed_is_named():
+    def minibatches(X, y, batch_size, seed):
+        np.random.seed(seed)  # noqa: NPY002 (the learner's mistake)
+        order = np.random.permutation(len(X))  # noqa: NPY002
+        out = []
+        for start in range(0, len(X), batch_size):
+            idx = order[start : start + batch_size]
+            out.append((X[idx], y[idx]))
+        return tuple(out)
+
+    state = np.random.get_state()  # noqa: NPY002 (restored below)
+    try:
+        assert named("ch03_minibatches", minibatches) == ["the legacy global random generator"]
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+
+
+def test_ewa_dividing_v_itself_is_named():
+    def ewa(series, beta, bias_correction):
+        out, v = [], 0.0
+        for t in range(1, len(series) + 1):
+            v = beta * v + (1 - beta) * series[t - 1]
+            if bias_correction:
+                v /= 1 - beta**t
+            out.append(v)
+        return np.array(out)
+
+    assert named("ch03_ewa", ewa) == ["corrected value fed back into v"]
+
+
 # --- chapter 06 --------------------------------------------------------------------------------
 
 
