@@ -107,6 +107,35 @@ def test_ewa_dividing_v_itself_is_named():
     assert named("ch03_ewa", ewa) == ["corrected value fed back into v"]
 
 
+# --- chapters 04 and 05 -----------------------------------------------------------------------
+
+
+def test_momentum_step_with_torch_nesterov_update_is_named():
+    def momentum_step(x, v, g, lr, rho):
+        v = rho * v + g
+        return x - lr * (g + rho * v), v
+
+    assert named("ch04_momentum_step", momentum_step) == ["Nesterov's update"]
+
+
+def test_adam_with_the_corrections_folded_into_the_step_is_named():
+    def adam_step(x, m, v, g, t, lr, beta1, beta2, eps):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        lr_t = lr * (1 - beta2**t) ** 0.5 / (1 - beta1**t)
+        return x - lr_t * m / (np.sqrt(v) + eps), m, v
+
+    assert named("ch05_adam_step", adam_step) == ["ε added before the bias correction"]
+
+
+def test_rmsprop_without_eps_is_named():
+    def rmsprop_step(x, grad_squared, g, lr, alpha, eps):
+        s = alpha * grad_squared + (1 - alpha) * g**2
+        return x - lr * g / np.sqrt(s), s
+
+    assert named("ch05_rmsprop_step", rmsprop_step) == ["ε left out"]
+
+
 # --- chapter 06 --------------------------------------------------------------------------------
 
 
