@@ -113,6 +113,18 @@ def _std_centre_only(X_train, X_other):
     return X_train - mu, X_other - mu
 
 
+def _std_not_centred(X_train, X_other):
+    sigma = X_train.std(axis=0)
+    sigma = np.where(sigma < STD_EPS, 1.0, sigma)
+    return X_train / sigma, X_other / sigma
+
+
+def _std_min_max(X_train, X_other):
+    low, high = X_train.min(axis=0), X_train.max(axis=0)
+    span = np.where(high - low < STD_EPS, 1.0, high - low)
+    return (X_train - low) / span, (X_other - low) / span
+
+
 def _features(
     rng: np.random.Generator, n: int, means: np.ndarray, stds: np.ndarray, shift: float
 ) -> np.ndarray:
@@ -231,6 +243,19 @@ register(
                 "you subtracted μ but did not divide by σ: the features are centred but keep their "
                 "very different spreads. Divide by the training σ as well.",
                 _std_centre_only,
+            ),
+            Mistake(
+                "not centred",
+                "you divided by σ but did not subtract the mean μ first: each feature keeps its "
+                "offset (a mean of 300 stays 300/σ). Subtract the training μ, then divide.",
+                _std_not_centred,
+            ),
+            Mistake(
+                "min–max scaling",
+                "(x − min)/(max − min) squeezes the training set into [0, 1]: that is min–max "
+                "scaling, not standardization. Use the mean and the standard deviation: "
+                "(x − μ)/σ.",
+                _std_min_max,
             ),
         ),
         references=("dlnotes.data:Standardizer",),

@@ -109,6 +109,16 @@ def _gd_missing_last(grad, x0, lr, steps):
     return np.array(xs)
 
 
+def _gd_gradient_once(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    g = grad(x)  # evaluated once, at the start
+    xs = [x]
+    for _ in range(steps):
+        x = x - lr * g
+        xs.append(x)
+    return np.array(xs)
+
+
 def _rotated_quadratic(
     rng: np.random.Generator, dim: int, kappa: float, L: float = 1.0
 ) -> Quadratic:
@@ -218,6 +228,13 @@ register(
                 "reached by the last step is lost. Store x0 first, then append x after each "
                 "update (steps + 1 rows).",
                 _gd_missing_last,
+            ),
+            Mistake(
+                "gradient evaluated only at x0",
+                "your iterates move along a straight line: the gradient was computed once, "
+                "before the loop. Evaluate it at the current point in every step: "
+                "x = x − lr·grad(x).",
+                _gd_gradient_once,
             ),
         ),
         references=("dlnotes.landscapes:gradient_descent",),

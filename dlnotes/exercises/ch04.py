@@ -85,6 +85,11 @@ def _ms_rho_on_gradient(x, v, g, lr, rho):
     return x - lr * v_new, v_new
 
 
+def _ms_lr_in_velocity_plus(x, v, g, lr, rho):
+    v_new = rho * v + lr * g
+    return x - v_new, v_new
+
+
 def _ms_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
 
@@ -166,6 +171,13 @@ register(
                 "ρ(v + g) decays the gradient you just computed. Only the old velocity is "
                 "decayed; the new gradient enters whole: v_new = ρ·v + g.",
                 _ms_rho_on_gradient,
+            ),
+            Mistake(
+                "learning rate in the velocity (v = ρv + αg)",
+                "your velocity holds α: v = ρv + αg; x = x − v is the textbook form with the step "
+                "inside v. Here v is torch's buffer, a sum of gradients without α: "
+                "v_new = ρv + g, then x_new = x − α·v_new.",
+                _ms_lr_in_velocity_plus,
             ),
         ),
         references=("dlnotes.optim.teaching:momentum_step_add",),

@@ -478,6 +478,11 @@ def _ada_in_place(x, grad_sum, g, lr, eps):
     return x, grad_sum
 
 
+def _ada_no_eps(x, grad_sum, g, lr, eps):
+    grad_sum = grad_sum + g * g
+    return x - lr * g / np.sqrt(grad_sum), grad_sum
+
+
 def _adagrad_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     # (label, shape, lr, eps, gradient scale, past steps)
@@ -558,6 +563,12 @@ register(
                 "`grad_sum += g * g` (and `x -= ...`) changed the caller's arrays. Build new ones: "
                 "`grad_sum = grad_sum + g * g`.",
                 _ada_in_place,
+            ),
+            Mistake(
+                "ε left out",
+                "without ε a coordinate whose gradients have all been (near) zero divides by "
+                "(near) zero; torch adds ε outside the root: lr·g/(√grad_sum + ε).",
+                _ada_no_eps,
             ),
         ),
         references=("dlnotes.optim.teaching:adagrad_step", "dlnotes.optim:Adagrad"),
