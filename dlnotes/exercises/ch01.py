@@ -97,6 +97,34 @@ def _std_in_place(X_train, X_other):
     return X_train, X_other
 
 
+def _std_no_axis(X_train, X_other):
+    mu, sigma = X_train.mean(), X_train.std()  # one number over the whole array
+    sigma = sigma if sigma >= STD_EPS else 1.0
+    return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+
+def _std_eps_added(X_train, X_other):
+    mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)
+    return (X_train - mu) / (sigma + STD_EPS), (X_other - mu) / (sigma + STD_EPS)
+
+
+def _std_centre_only(X_train, X_other):
+    mu = X_train.mean(axis=0)
+    return X_train - mu, X_other - mu
+
+
+def _std_not_centred(X_train, X_other):
+    sigma = X_train.std(axis=0)
+    sigma = np.where(sigma < STD_EPS, 1.0, sigma)
+    return X_train / sigma, X_other / sigma
+
+
+def _std_min_max(X_train, X_other):
+    low, high = X_train.min(axis=0), X_train.max(axis=0)
+    span = np.where(high - low < STD_EPS, 1.0, high - low)
+    return (X_train - low) / span, (X_other - low) / span
+
+
 def _features(
     rng: np.random.Generator, n: int, means: np.ndarray, stds: np.ndarray, shift: float
 ) -> np.ndarray:
@@ -195,6 +223,40 @@ register(
                 "`X -= mu` changes the caller's arrays. Return new arrays: (X_train - mu) / sigma.",
                 _std_in_place,
             ),
+            Mistake(
+                "one mean for the whole array (no axis)",
+                "X_train.mean() without an axis averages every entry of every feature into one "
+                "number, so features on different scales stay on different scales. Take the "
+                "statistics per feature, over the examples: X_train.mean(axis=0), "
+                "X_train.std(axis=0).",
+                _std_no_axis,
+            ),
+            Mistake(
+                "ε added to σ",
+                "dividing by σ + 1e-8 keeps a constant feature finite in X_train, but in X_other "
+                "any value off the training constant is divided by 1e-8 and explodes. Replace a "
+                "tiny σ by 1 instead: np.where(sigma < 1e-8, 1.0, sigma).",
+                _std_eps_added,
+            ),
+            Mistake(
+                "only centred",
+                "you subtracted μ but did not divide by σ: the features are centred but keep their "
+                "very different spreads. Divide by the training σ as well.",
+                _std_centre_only,
+            ),
+            Mistake(
+                "not centred",
+                "you divided by σ but did not subtract the mean μ first: each feature keeps its "
+                "offset (a mean of 300 stays 300/σ). Subtract the training μ, then divide.",
+                _std_not_centred,
+            ),
+            Mistake(
+                "min–max scaling",
+                "(x − min)/(max − min) squeezes the training set into [0, 1]: that is min–max "
+                "scaling, not standardization. Use the mean and the standard deviation: "
+                "(x − μ)/σ.",
+                _std_min_max,
+            ),
         ),
         references=("dlnotes.data:Standardizer",),
     )
@@ -234,9 +296,18 @@ def _size_ignores_p(p, se):
     return math.ceil(0.25 / se**2)
 
 
+def _size_rounded(p, se):
+    return round(p * (1 - p) / se**2)
+
+
+def _size_confidence_interval(p, se):
+    return math.ceil(1.96**2 * p * (1 - p) / se**2)
+
+
 def _size_cases(hidden: bool) -> list[Case]:
     # values chosen so that p (1 − p) / se² is never within rounding error of an integer
-    pairs = [(0.9, 0.0047), (0.75, 0.013), (0.983, 0.0021), (0.62, 0.031)]
+    # (0.7, 0.011) gives 1735.54: a fraction above one half, where round() and floor differ
+    pairs = [(0.9, 0.0047), (0.75, 0.013), (0.983, 0.0021), (0.62, 0.031), (0.7, 0.011)]
     if hidden:
         pairs = [(0.97, 0.0033), (0.55, 0.0071), (0.8, 0.0263), (0.995, 0.00093)]
     return [Case(f"accuracy p = {p}, standard error se = {se}", (p, se)) for p, se in pairs]
@@ -282,6 +353,19 @@ register(
                 "given accuracy p: a 98%-accurate model needs far fewer examples than a "
                 "50% one for the same standard error.",
                 _size_ignores_p,
+            ),
+            Mistake(
+                "rounded to the nearest integer",
+                "round() goes down when the fraction is below one half, and then the standard "
+                "error is a little above se. Any fraction of an example needs one more: "
+                "math.ceil.",
+                _size_rounded,
+            ),
+            Mistake(
+                "95% interval instead of the standard error",
+                "the factor 1.96² belongs to a 95% confidence interval of half-width se; here se "
+                "is the standard error itself: n = p(1 − p)/se², no 1.96.",
+                _size_confidence_interval,
             ),
         ),
         rtol=0.0,
@@ -344,6 +428,22 @@ def _diag_dev_for_bias(train_err, dev_err, bayes_err, tol=0.02):
     return _verdict(dev_err - bayes_err > tol, dev_err - train_err > tol)
 
 
+def _diag_at_least_tol(train_err, dev_err, bayes_err, tol=0.02):
+    return _verdict(train_err - bayes_err >= tol, dev_err - train_err >= tol)
+
+
+def _diag_ignores_tol(train_err, dev_err, bayes_err, tol=0.02):
+    return _verdict(train_err - bayes_err > 0.02, dev_err - train_err > 0.02)
+
+
+def _diag_never_both(train_err, dev_err, bayes_err, tol=0.02):
+    if train_err - bayes_err > tol:
+        return "high bias"
+    if dev_err - train_err > tol:
+        return "high variance"
+    return "low bias and low variance"
+
+
 def _diag_cases(hidden: bool) -> list[Case]:
     rows = [
         (0.01, 0.11, 0.0),  # high variance
@@ -366,10 +466,23 @@ def _diag_cases(hidden: bool) -> list[Case]:
             (0.2, 0.21, 0.175),  # high bias (by 2.5 points)
             (0.03, 0.035, 0.02),  # fine: a little above a small Bayes error
         ]
-    return [
+    cases = [
         Case(f"train error {t:.1%}, dev error {d:.1%}, Bayes error {b:.1%}", (t, d, b))
         for t, d, b in rows
     ]
+    # an explicit tol; gaps exactly at tol (binary fractions, so exact) are not "high"
+    with_tol = [(0.375, 0.5, 0.25, 0.125), (0.09, 0.12, 0.05, 0.05)]
+    if hidden:
+        with_tol = [(0.5, 0.5625, 0.4375, 0.0625), (0.3, 0.33, 0.2, 0.04), (0.1, 0.13, 0.085, 0.01)]
+    cases += [
+        Case(
+            f"train error {t:.2%}, dev error {d:.2%}, Bayes error {b:.2%}, tol = {tol}",
+            (t, d, b),
+            {"tol": tol},
+        )
+        for t, d, b, tol in with_tol
+    ]
+    return cases
 
 
 register(
@@ -413,6 +526,25 @@ register(
                 "bias is about how well the model fits the data it was trained on: compare the "
                 "*training* error with the Bayes error.",
                 _diag_dev_for_bias,
+            ),
+            Mistake(
+                "a gap equal to tol counted as high",
+                "a gap is high when it is *larger* than tol: use >, not >=. A gap of exactly tol "
+                "is still acceptable.",
+                _diag_at_least_tol,
+            ),
+            Mistake(
+                "tol ignored",
+                "your function compares the gaps with 0.02 whatever tol it is given: compare "
+                "them with the tol argument (an instructor may allow a looser 5 points).",
+                _diag_ignores_tol,
+            ),
+            Mistake(
+                "both never reported",
+                "when the bias and the variance are both high you return only the first one you "
+                "test. Check the combined case first: if high_bias and high_variance, return "
+                "'high bias and high variance'.",
+                _diag_never_both,
             ),
         ),
     )

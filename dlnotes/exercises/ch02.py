@@ -100,6 +100,25 @@ def _gd_one_step_too_many(grad, x0, lr, steps):
     return np.array(xs)
 
 
+def _gd_missing_last(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    xs = []
+    for _ in range(steps):
+        xs.append(x)  # stored before the update: the last iterate is never stored
+        x = x - lr * grad(x)
+    return np.array(xs)
+
+
+def _gd_gradient_once(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    g = grad(x)  # evaluated once, at the start
+    xs = [x]
+    for _ in range(steps):
+        x = x - lr * g
+        xs.append(x)
+    return np.array(xs)
+
+
 def _rotated_quadratic(
     rng: np.random.Generator, dim: int, kappa: float, L: float = 1.0
 ) -> Quadratic:
@@ -203,6 +222,20 @@ register(
                 "`for _ in range(steps)` makes exactly `steps` updates after the starting row.",
                 _gd_one_step_too_many,
             ),
+            Mistake(
+                "missing the last iterate",
+                "your rows are x_0 ... x_{steps−1}: you store x before each update, so the point "
+                "reached by the last step is lost. Store x0 first, then append x after each "
+                "update (steps + 1 rows).",
+                _gd_missing_last,
+            ),
+            Mistake(
+                "gradient evaluated only at x0",
+                "your iterates move along a straight line: the gradient was computed once, "
+                "before the loop. Evaluate it at the current point in every step: "
+                "x = x − lr·grad(x).",
+                _gd_gradient_once,
+            ),
         ),
         references=("dlnotes.landscapes:gradient_descent",),
     )
@@ -239,6 +272,15 @@ def _lr_diagonal(H):
 
 def _lr_trace(H):
     return 2.0 / np.trace(H)
+
+
+def _lr_frobenius(H):
+    return 2.0 / np.linalg.norm(H)
+
+
+def _lr_optimal_step(H):
+    lam = np.linalg.eigvalsh(H)
+    return 2.0 / (lam[-1] + lam[0])
 
 
 def _spd(rng: np.random.Generator, dim: int, low: float, high: float) -> np.ndarray:
@@ -301,6 +343,19 @@ register(
                 "np.linalg.eigvalsh(H)[-1].",
                 _lr_trace,
             ),
+            Mistake(
+                "2/‖H‖ with the Frobenius norm",
+                "np.linalg.norm(H) of a matrix is the Frobenius norm, sqrt(Σ λ²), larger than "
+                "λ_max. The largest eigenvalue is np.linalg.eigvalsh(H)[-1] (or the spectral "
+                "norm np.linalg.norm(H, 2) of a positive-definite H).",
+                _lr_frobenius,
+            ),
+            Mistake(
+                "2/(λ_max + λ_min), the best step",
+                "2/(λ_max + λ_min) is the step that converges fastest, safely inside the stable "
+                "range. The question is where the range ends: 2/λ_max.",
+                _lr_optimal_step,
+            ),
         ),
     )
 )
@@ -344,6 +399,18 @@ def _clip_squared_norm(g, max_norm):
 def _clip_upcasts(g, max_norm):
     g64 = np.asarray(g, dtype=np.float64)
     return g64 * min(1.0, max_norm / float(np.linalg.norm(g64)))
+
+
+def _clip_returns_input(g, max_norm):
+    norm = float(np.linalg.norm(g))
+    if norm > max_norm:
+        g = g * (max_norm / norm)
+    return g  # a short gradient comes back as the caller's own array
+
+
+def _clip_per_row(g, max_norm):
+    norm = np.linalg.norm(g, axis=-1, keepdims=True)
+    return g * np.minimum(1.0, max_norm / norm)
 
 
 def _with_norm(
@@ -427,6 +494,20 @@ register(
                 "expects): multiplying by a Python float keeps the dtype, converting to float64 or "
                 "multiplying by an np.float64 does not.",
                 _clip_upcasts,
+            ),
+            Mistake(
+                "returns g itself when short",
+                "when ‖g‖ ≤ max_norm you returned the caller's array, not a new one: whoever "
+                "changes the result changes the gradient too. Always return a new array, e.g. "
+                "g * scale with scale = 1.0 (or g.copy()).",
+                _clip_returns_input,
+            ),
+            Mistake(
+                "norm per row",
+                "clipping by norm uses one norm over all entries of g, whatever its shape: "
+                "np.linalg.norm(g) without an axis (or sqrt(np.sum(g**2))). A norm per row "
+                "rescales each row differently and turns the gradient.",
+                _clip_per_row,
             ),
         ),
         rtol=1e-5,

@@ -87,6 +87,26 @@ def _ewa_in_place(series, beta, bias_correction):
     return series.copy()
 
 
+def _ewa_always_corrects(series, beta, bias_correction):
+    out = np.empty(len(series))
+    v = 0.0
+    for t in range(1, len(series) + 1):
+        v = beta * v + (1 - beta) * series[t - 1]
+        out[t - 1] = v / (1 - beta**t)
+    return out
+
+
+def _ewa_corrected_fed_back(series, beta, bias_correction):
+    out = np.empty(len(series))
+    v = 0.0
+    for t in range(1, len(series) + 1):
+        v = beta * v + (1 - beta) * series[t - 1]
+        if bias_correction:
+            v = v / (1 - beta**t)  # the corrected value becomes the next step's v
+        out[t - 1] = v
+    return out
+
+
 def _series(rng: np.random.Generator, n: int) -> np.ndarray:
     """A noisy, drifting series far from 0 (so the pull towards v_0 = 0 shows)."""
     level = rng.uniform(1.5, 4.0) * rng.choice([-1.0, 1.0])
@@ -168,6 +188,19 @@ register(
                 "array, e.g. out = np.empty(len(series)).",
                 _ewa_in_place,
             ),
+            Mistake(
+                "bias_correction ignored",
+                "with bias_correction=False the result is the raw average v_t; you divided by "
+                "1 − β**t anyway. Divide only when the flag is True.",
+                _ewa_always_corrects,
+            ),
+            Mistake(
+                "corrected value fed back into v",
+                "the correction is for the output only: keep the raw v_t for the next update and "
+                "store v_t / (1 − β**t) in the result. Dividing v itself corrects it again at "
+                "every step.",
+                _ewa_corrected_fed_back,
+            ),
         ),
         references=("dlnotes.averages:ewa",),
     )
@@ -235,6 +268,23 @@ def _mb_independent_batches(X, y, batch_size, seed):
         idx = rng.choice(n, size=min(batch_size, n - start), replace=False)
         batches.append((X[idx], y[idx]))
     return tuple(batches)
+
+
+def _mb_legacy_seed(X, y, batch_size, seed):
+    order = np.random.RandomState(seed).permutation(len(X))  # as np.random.seed(seed) would
+    return tuple(
+        (X[order[start : start + batch_size]], y[order[start : start + batch_size]])
+        for start in range(0, len(X), batch_size)
+    )
+
+
+def _mb_shuffles_in_place(X, y, batch_size, seed):
+    np.random.default_rng(seed).shuffle(X)  # the same permutation for X and y, but it
+    np.random.default_rng(seed).shuffle(y)  # reorders the caller's arrays
+    return tuple(
+        (X[start : start + batch_size].copy(), y[start : start + batch_size].copy())
+        for start in range(0, len(X), batch_size)
+    )
 
 
 def _mb_data(
@@ -312,6 +362,19 @@ register(
                 "and others never. An epoch visits every example once: draw one permutation of "
                 "all N indices and cut it into consecutive slices.",
                 _mb_independent_batches,
+            ),
+            Mistake(
+                "the legacy global random generator",
+                "np.random.seed(seed) with np.random.permutation (or RandomState) is numpy's old "
+                "generator and draws another permutation. Use the Generator the exercise names: "
+                "np.random.default_rng(seed).permutation(len(X)).",
+                _mb_legacy_seed,
+            ),
+            Mistake(
+                "shuffles X and y in place",
+                "rng.shuffle(X) reorders the caller's data set itself. Leave X and y as they are "
+                "and index them with a permutation of the indices: X[order[start:stop]].",
+                _mb_shuffles_in_place,
             ),
         ),
         references=("dlnotes.data.preprocessing:minibatches",),

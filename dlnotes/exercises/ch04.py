@@ -75,6 +75,21 @@ def _ms_in_place(x, v, g, lr, rho):
     return x, v
 
 
+def _ms_nesterov(x, v, g, lr, rho):
+    v_new = rho * v + g
+    return x - lr * (g + rho * v_new), v_new
+
+
+def _ms_rho_on_gradient(x, v, g, lr, rho):
+    v_new = rho * (v + g)
+    return x - lr * v_new, v_new
+
+
+def _ms_lr_in_velocity_plus(x, v, g, lr, rho):
+    v_new = rho * v + lr * g
+    return x - v_new, v_new
+
+
 def _ms_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
 
@@ -144,6 +159,25 @@ register(
                 "`v *= rho` and `x -= ...` change the caller's arrays. Build new ones: "
                 "`v_new = rho * v + g` and `x_new = x - lr * v_new`.",
                 _ms_in_place,
+            ),
+            Mistake(
+                "Nesterov's update",
+                "x − α·(g + ρ·v_new) is torch's nesterov=True step. Plain heavy ball moves with "
+                "the velocity itself: x_new = x − α·v_new.",
+                _ms_nesterov,
+            ),
+            Mistake(
+                "ρ multiplies the new gradient too",
+                "ρ(v + g) decays the gradient you just computed. Only the old velocity is "
+                "decayed; the new gradient enters whole: v_new = ρ·v + g.",
+                _ms_rho_on_gradient,
+            ),
+            Mistake(
+                "learning rate in the velocity (v = ρv + αg)",
+                "your velocity holds α: v = ρv + αg; x = x − v is the textbook form with the step "
+                "inside v. Here v is torch's buffer, a sum of gradients without α: "
+                "v_new = ρv + g, then x_new = x − α·v_new.",
+                _ms_lr_in_velocity_plus,
             ),
         ),
         references=("dlnotes.optim.teaching:momentum_step_add",),
@@ -241,6 +275,18 @@ def _nag_lookahead_lr(grad, x0, lr, rho, steps):
     for _ in range(steps):
         v = rho * v - lr * grad(x + lr * v)
         x = x + v
+        xs.append(x)
+    return np.array(xs)
+
+
+def _nag_torch_form(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    buf = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        g = grad(x)
+        buf = rho * buf + g
+        x = x - lr * (g + rho * buf)
         xs.append(x)
     return np.array(xs)
 
@@ -353,6 +399,13 @@ register(
                 "the look-ahead point is x + rho·v: momentum alone carries you there, no "
                 "learning rate.",
                 _nag_lookahead_lr,
+            ),
+            Mistake(
+                "torch's change of variables",
+                "buf = ρ·buf + g; x −= α·(g + ρ·buf) is torch's nesterov=True: its x is the "
+                "look-ahead point, so its iterates differ from these. Write the look-ahead form "
+                "asked for: v = ρ·v − α·∇f(x + ρ·v), x = x + v, from v = 0.",
+                _nag_torch_form,
             ),
         ),
         references=("dlnotes.optim.teaching:nesterov_step",),

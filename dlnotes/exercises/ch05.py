@@ -105,6 +105,28 @@ def _adam_in_place(x, m, v, g, t, lr, beta1, beta2, eps):
     return x, m, v
 
 
+def _adam_abs_not_square(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * np.abs(g)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def _adam_eps_hat(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    step = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)  # the corrections folded into lr
+    return x - step * m / (np.sqrt(v) + eps), m, v
+
+
+def _adam_t_minus_one(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    with np.errstate(divide="ignore", invalid="ignore"):  # 1 − β**0 = 0 at t = 1
+        m_hat, v_hat = m / (1 - beta1 ** (t - 1)), v / (1 - beta2 ** (t - 1))
+        return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
 def _adam_state(
     rng: np.random.Generator, shape: tuple[int, ...], t: int, scale: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -209,6 +231,25 @@ register(
                 "`m = beta1 * m + (1 - beta1) * g`.",
                 _adam_in_place,
             ),
+            Mistake(
+                "|g| instead of g² in v",
+                "v is the moving average of the *squared* gradient, v = β2·v + (1 − β2)·g², so "
+                "that √v̂ has the scale of g; averaging |g| and then taking the root does not.",
+                _adam_abs_not_square,
+            ),
+            Mistake(
+                "ε added before the bias correction",
+                "folding the corrections into the step, lr·√(1 − β2**t)/(1 − β1**t)·m/(√v + ε), "
+                "adds ε to the *uncorrected* √v, so ε weighs 1/√(1 − β2**t) times more than in "
+                "Adam. Correct m and v first, then lr·m̂/(√v̂ + ε).",
+                _adam_eps_hat,
+            ),
+            Mistake(
+                "step counter one behind",
+                "you corrected with 1 − β**(t − 1), which is 0 at the first step (t = 1) and "
+                "divides by zero. t is already the step number: use 1 − β1**t and 1 − β2**t.",
+                _adam_t_minus_one,
+            ),
         ),
         references=(
             "dlnotes.optim.teaching:adam_step",
@@ -271,6 +312,16 @@ def _rms_in_place(x, grad_squared, g, lr, alpha, eps):
     grad_squared += (1 - alpha) * g * g
     x -= lr * g / (np.sqrt(grad_squared) + eps)
     return x, grad_squared
+
+
+def _rms_current_gradient_only(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+    return x - lr * g / (np.abs(g) + eps), grad_squared
+
+
+def _rms_no_eps(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+    return x - lr * g / np.sqrt(grad_squared), grad_squared
 
 
 def _rms_cases(seed: int, hidden: bool) -> list[Case]:
@@ -351,6 +402,19 @@ register(
                 "ones: `grad_squared = alpha * grad_squared + (1 - alpha) * g * g`.",
                 _rms_in_place,
             ),
+            Mistake(
+                "divided by the current |g| only",
+                "you divided by |g| + ε, the size of this step's gradient alone: every "
+                "coordinate then moves by about lr (a sign step). Divide by the root of the "
+                "running average you just updated: √grad_squared + ε.",
+                _rms_current_gradient_only,
+            ),
+            Mistake(
+                "ε left out",
+                "without ε a coordinate whose average is (near) zero divides by (near) zero; "
+                "torch adds ε outside the root: lr·g/(√grad_squared + ε).",
+                _rms_no_eps,
+            ),
         ),
         references=(
             "dlnotes.optim.teaching:rmsprop_step",
@@ -412,6 +476,11 @@ def _ada_in_place(x, grad_sum, g, lr, eps):
     grad_sum += g * g
     x -= lr * g / (np.sqrt(grad_sum) + eps)
     return x, grad_sum
+
+
+def _ada_no_eps(x, grad_sum, g, lr, eps):
+    grad_sum = grad_sum + g * g
+    return x - lr * g / np.sqrt(grad_sum), grad_sum
 
 
 def _adagrad_cases(seed: int, hidden: bool) -> list[Case]:
@@ -494,6 +563,12 @@ register(
                 "`grad_sum += g * g` (and `x -= ...`) changed the caller's arrays. Build new ones: "
                 "`grad_sum = grad_sum + g * g`.",
                 _ada_in_place,
+            ),
+            Mistake(
+                "ε left out",
+                "without ε a coordinate whose gradients have all been (near) zero divides by "
+                "(near) zero; torch adds ε outside the root: lr·g/(√grad_sum + ε).",
+                _ada_no_eps,
             ),
         ),
         references=("dlnotes.optim.teaching:adagrad_step", "dlnotes.optim:Adagrad"),

@@ -53,6 +53,18 @@ def _step_subtracts(t, lr0, step_size, gamma):
     return float(lr0 - gamma * (t // step_size))
 
 
+def _step_rounded(t, lr0, step_size, gamma):
+    return float(lr0 * gamma ** round(t / step_size))
+
+
+def _step_one_too_late(t, lr0, step_size, gamma):
+    return float(lr0 * gamma ** ((t - 1) // step_size))
+
+
+def _step_every_step(t, lr0, step_size, gamma):
+    return float(lr0 * gamma**t)
+
+
 def _step_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     lr0 = float(np.round(rng.uniform(0.05, 0.9), 3))
@@ -60,9 +72,11 @@ def _step_cases(seed: int, hidden: bool) -> list[Case]:
     if not hidden:
         calls = [(0, lr0, 30, gamma), (29, lr0, 30, gamma), (30, lr0, 30, gamma)]
         calls += [(95, lr0, 30, gamma), (13, 0.37, 7, 0.5), (250, 1.3, 100, 0.1)]
+        # past the middle of a block: round(t / step_size) already counts the block as done
+        calls += [(20, lr0, 30, gamma)]
     else:
         calls = [(t, lr0, 25, gamma) for t in (0, 24, 25, 26, 74, 75, 333)]
-        calls += [(6, 0.45, 7, 0.3), (7, 0.45, 7, 0.3), (1234, 2.0, 300, 0.5)]
+        calls += [(6, 0.45, 7, 0.3), (7, 0.45, 7, 0.3), (1234, 2.0, 300, 0.5), (16, 0.8, 25, 0.4)]
     return [
         Case(f"t = {t}, lr0 = {lr}, step_size = {size}, gamma = {g}", (t, lr, size, g))
         for t, lr, size, g in calls
@@ -110,6 +124,26 @@ register(
                 "gamma is a factor: each drop multiplies the rate by gamma (lr0 · gamma^k), it "
                 "does not subtract gamma.",
                 _step_subtracts,
+            ),
+            Mistake(
+                "rounded instead of floored",
+                "round(t / step_size) counts a block as done once you are past its middle, so the "
+                "rate drops halfway through the block. Only full blocks count: floor division "
+                "t // step_size.",
+                _step_rounded,
+            ),
+            Mistake(
+                "one step too late",
+                "t counts from 0, so the first drop is at t = step_size itself; "
+                "(t − 1) // step_size drops one step late (and at t = 0 gives an exponent of −1). "
+                "Use t // step_size.",
+                _step_one_too_late,
+            ),
+            Mistake(
+                "decays at every step",
+                "gamma ** t multiplies by gamma at every step; a step schedule multiplies by gamma "
+                "once per block of step_size steps: gamma ** (t // step_size).",
+                _step_every_step,
             ),
         ),
         references=("dlnotes.schedules:step_decay",),
@@ -183,6 +217,27 @@ def _cos_no_half(t, lr_max, lr_min, total_steps, warmup_steps):
         return lr_max * t / warmup_steps
     progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * math.cos(math.pi * progress)
+
+
+def _cos_warmup_from_lr_min(t, lr_max, lr_min, total_steps, warmup_steps):
+    if t < warmup_steps:
+        return lr_min + (lr_max - lr_min) * t / warmup_steps
+    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
+
+
+def _cos_progress_over_total(t, lr_max, lr_min, total_steps, warmup_steps):
+    if t < warmup_steps:
+        return lr_max * t / warmup_steps
+    progress = min(t - warmup_steps, total_steps) / total_steps
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
+
+
+def _cos_one_minus_cos(t, lr_max, lr_min, total_steps, warmup_steps):
+    if t < warmup_steps:
+        return lr_max * t / warmup_steps
+    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 - math.cos(math.pi * progress)) / 2
 
 
 def _cosine_cases(seed: int, hidden: bool) -> list[Case]:
@@ -272,6 +327,25 @@ register(
                 "cos(πp) runs from 1 to −1, so your rate goes negative; (1 + cos(πp))/2 runs from "
                 "1 to 0.",
                 _cos_no_half,
+            ),
+            Mistake(
+                "warm-up starts at lr_min",
+                "the warm-up ramps from 0 (lr(0) = 0) up to lr_max: lr_max·t/W. lr_min is only "
+                "where the cosine ends.",
+                _cos_warmup_from_lr_min,
+            ),
+            Mistake(
+                "progress divided by T instead of T − W",
+                "the cosine phase lasts T − W steps (the warm-up is part of T), so "
+                "p = (t − W)/(T − W); dividing by T leaves p < 1 at t = T and the rate has not "
+                "reached lr_min.",
+                _cos_progress_over_total,
+            ),
+            Mistake(
+                "(1 − cos) instead of (1 + cos)",
+                "your rate rises from lr_min to lr_max: (1 − cos(πp))/2 runs from 0 to 1. "
+                "Annealing goes down: (1 + cos(πp))/2 runs from 1 to 0.",
+                _cos_one_minus_cos,
             ),
         ),
         references=("dlnotes.schedules:cosine", "dlnotes.schedules:linear_warmup"),
