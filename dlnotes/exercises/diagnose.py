@@ -215,7 +215,7 @@ class _Context:
             return "your result"
         if len(path) == 1 and path[0] < len(self.result_names):
             return f"your {self.result_names[path[0]]} (result {path[0]})"
-        return "your result " + "".join(f"[{i}]" for i in path)
+        return "element " + "".join(f"[{i}]" for i in path) + " of your result"
 
     def leaves(self, path: tuple[int, ...]) -> list[tuple[Observation, Any, Any]]:
         """``(observation, expected leaf, learner's leaf)`` for the failing checks where the
@@ -273,8 +273,10 @@ def _tuple_shape(ctx: _Context) -> Diagnosis | None:
     """Elements of a tuple (or list) result in the wrong order, one missing, or only one."""
     firsts = [(o.expected, o.got) for o in ctx.bad]
     e0 = firsts[0][0]
-    if not isinstance(e0, (tuple, list)) or len(e0) < 2 or len(e0) > 6:
+    if not isinstance(e0, (tuple, list)) or len(e0) < 2:
         return None
+    if len(e0) > 6 or any(len(e) != len(e0) for e, _ in firsts):
+        return _collection(ctx, firsts)
     names = ctx.result_names if len(ctx.result_names) == len(e0) else []
 
     def name(i: int) -> str:
@@ -304,7 +306,8 @@ def _tuple_shape(ctx: _Context) -> Diagnosis | None:
                     "missing",
                     (f"missing {name(j)}", "missing"),
                     f"{name(j)} is missing",
-                    f"your {what} has {len(e0) - 1} elements, the right ones except {name(j)}",
+                    f"your {what} has {len(e0) - 1} element{'s' if len(e0) > 2 else ''}, the "
+                    f"right ones except {name(j)}",
                     f"return all {len(e0)}: ({', '.join(name(i) for i in range(len(e0)))})",
                 )
     # only one element
@@ -317,6 +320,55 @@ def _tuple_shape(ctx: _Context) -> Diagnosis | None:
                 f"you returned {name(j)} alone, which is right, instead of a {what} of {len(e0)}",
                 f"return all {len(e0)}: ({', '.join(name(i) for i in range(len(e0)))})",
             )
+    return None
+
+
+def _collection(ctx: _Context, pairs: list[tuple[Any, Any]]) -> Diagnosis | None:
+    """A longer list or tuple of results (batches, layers): reordered, or one element short."""
+    if not all(
+        isinstance(e, (tuple, list)) and isinstance(g, (tuple, list)) and len(e) <= 500
+        for e, g in pairs
+    ):
+        return None
+    what = type(pairs[0][0]).__name__
+    if all(len(g) == len(e) for e, g in pairs):
+        for e, g in pairs:
+            free = list(range(len(g)))
+            for x in e:
+                hit = next((j for j in free if ctx.ok(x, g[j])), None)
+                if hit is None:
+                    break
+                free.remove(hit)
+            if free:
+                break
+        else:
+            return Diagnosis(
+                "order",
+                ("order",),
+                "the right elements in another order",
+                f"your {what} holds the expected elements, in another order",
+                "keep the order of the input (or the order the task asks for)",
+            )
+    if all(len(g) == len(e) - 1 for e, g in pairs):
+        dropped = []
+        for e, g in pairs:
+            j = next((i for i in range(len(g)) if not ctx.ok(e[i], g[i])), len(g))
+            if not all(ctx.ok(x, y) for x, y in zip([*e[:j], *e[j + 1 :]], g)):
+                return None
+            dropped.append(j)
+        where = (
+            "the last"
+            if all(j == len(e) - 1 for j, (e, _) in zip(dropped, pairs))
+            else ("the first" if all(j == 0 for j in dropped) else f"element {dropped[0]}")
+        )
+        return Diagnosis(
+            "missing",
+            ("missing",),
+            "one element missing",
+            f"your {what} is the expected one without {where} element",
+            "check the loop's range: does it stop one element early (range(n - 1), a wrong "
+            "end index, a last partial batch dropped)?",
+        )
     return None
 
 
@@ -500,7 +552,7 @@ def _sign(ctx: _Context) -> Diagnosis | None:
             ("sign",),
             "sign flipped",
             f"{who} is the expected result with the opposite sign",
-            "check the sign of the update (x − lr·g moves downhill) and of each term",
+            "check the sign of each term (a gradient step is x − lr·g, downhill)",
         )
     return None
 
@@ -558,7 +610,8 @@ def _factor(ctx: _Context) -> Diagnosis | None:
             "factor",
             (f"factor {_fmt(c)}", "factor"),
             "off by a constant factor",
-            f"{who} is {_fmt(c)} × the expected one in every entry",
+            f"{who} is {_fmt(c)} × the expected one "
+            + ("in every entry" if any(n > 1 for _, _, n in ratios) else "in every failing check"),
             "look for a constant (a 2, a ½, a 10, a square root) that should not be there or is "
             "missing",
         )
@@ -607,39 +660,39 @@ def _evaluate(expr: str, arguments: Mapping[str, Any]) -> float:
 
 def _shifted(ctx: _Context) -> Diagnosis | None:
     """A sequence one step late or early, or one entry short or long."""
-    path, _ = ctx.focus()
+    path, who = ctx.focus()
     leaves = ctx.leaves(path)
     if not leaves:
         return None
     for label, advice, test in (
         (
             "one step late",
-            "entry k of your result is entry k − 1 of the expected one",
+            "entry k is entry k − 1 of the expected one",
             lambda e, g: len(g) == len(e) and ctx.ok(e[:-1], g[1:]),
         ),
         (
             "one step early",
-            "entry k of your result is entry k + 1 of the expected one",
+            "entry k is entry k + 1 of the expected one",
             lambda e, g: len(g) == len(e) and ctx.ok(e[1:], g[:-1]),
         ),
         (
             "first entry missing",
-            "your result is the expected one without its first entry (the starting point?)",
+            "it is the expected one without its first entry (the starting point?)",
             lambda e, g: len(g) == len(e) - 1 and ctx.ok(e[1:], g),
         ),
         (
             "one step short",
-            "your result is the expected one without its last entry",
+            "it is the expected one without its last entry",
             lambda e, g: len(g) == len(e) - 1 and ctx.ok(e[:-1], g),
         ),
         (
             "one entry too many at the start",
-            "your result is the expected one with an extra first entry",
+            "it is the expected one with an extra first entry",
             lambda e, g: len(g) == len(e) + 1 and ctx.ok(e, g[1:]),
         ),
         (
             "one step too many",
-            "your result is the expected one with an extra last entry",
+            "it is the expected one with an extra last entry",
             lambda e, g: len(g) == len(e) + 1 and ctx.ok(e, g[:-1]),
         ),
     ):
@@ -656,7 +709,7 @@ def _shifted(ctx: _Context) -> Diagnosis | None:
                 "shifted",
                 (f"shifted {label}", "shifted"),
                 f"off by one step ({label})",
-                f"{advice}",
+                f"{who}: {advice}",
                 "check where the loop starts and ends, and whether you store the value before "
                 "or after the update",
             )
@@ -739,8 +792,9 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
                         "hyperparameter",
                     ),
                     f"as if {p.name} were {_value(new)}",
-                    f"your result is the expected one computed with {p.name} = {_value(new)} "
-                    f"({rule}) instead of the given {p.name} = {_value(old)}",
+                    f"your result is the expected one computed with {p.name} = {_value(new)}"
+                    f"{'' if rule in ('0', '1') else f' ({rule})'} instead of the given "
+                    f"{p.name} = {_value(old)}",
                     _advice(p.name, rule),
                 )
     return None
