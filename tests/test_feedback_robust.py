@@ -132,6 +132,7 @@ ODD = [
     [[1, [2, [3]]]],
 ]
 
+
 def _odd(i: int):
     return ODD[i]
 
