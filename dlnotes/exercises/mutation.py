@@ -41,6 +41,11 @@ class Variant:
     exercise: str
     name: str
     make: Callable[[], Callable[..., Any]]  # a fresh function (stale-state variants keep state)
+    family: str = ""  # the transformation without the argument's name ("an argument ...")
+
+    def __post_init__(self) -> None:
+        if not self.family:
+            object.__setattr__(self, "family", self.name)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Result:
     rejected: bool
     named: bool
     message: str
+    family: str = ""
 
 
 @dataclass
@@ -88,14 +94,44 @@ class Report:
             )
         return out
 
+    def by_family(self) -> list[dict[str, Any]]:
+        """One row per transformation (and one for the registered mistakes)."""
+        out = []
+        gen = [r for r in self.results if r.kind == "generated"]
+        for family in dict.fromkeys(r.family for r in gen):
+            mine = [r for r in gen if r.family == family]
+            out.append(_row(family, mine))
+        out.append(_row("registered mistakes", [r for r in self.results if r.kind != "generated"]))
+        return out
+
+    def markdown(self) -> str:
+        """The summary and the table by transformation, for the instructors' page."""
+        head = "| wrong answers | count | rejected | named |\n|---|---|---|---|\n"
+        body = "".join(
+            f"| {r['wrong answers']} | {r['count']} | {r['rejected']} | {r['named']} |\n"
+            for r in self.by_family()
+        )
+        return f"{self.summary()}.\n\n{head}{body}"
+
     def summary(self) -> str:
         g, m = self.count("generated"), self.count("registered")
         return (
-            f"{g} generated wrong variants: {self.share('generated', 'rejected'):.0%} rejected, "
-            f"{self.share('generated', 'named'):.0%} named; {m} registered mistakes: "
-            f"{self.share('registered', 'rejected'):.0%} rejected, "
-            f"{self.share('registered', 'named'):.0%} named"
+            f"{g} generated wrong variants: {self.share('generated', 'rejected'):.1%} rejected, "
+            f"{self.share('generated', 'named'):.1%} named; {m} registered mistakes: "
+            f"{self.share('registered', 'rejected'):.1%} rejected, "
+            f"{self.share('registered', 'named'):.1%} named"
         )
+
+
+def _row(label: str, rows: list[Result]) -> dict[str, Any]:
+    n = len(rows)
+    rejected, named_ = sum(r.rejected for r in rows), sum(r.named for r in rows)
+    return {
+        "wrong answers": label,
+        "count": n,
+        "rejected": f"{rejected} ({rejected / n:.0%})" if n else "0",
+        "named": f"{named_} ({named_ / n:.0%})" if n else "0",
+    }
 
 
 def named(message: str) -> bool:
@@ -301,6 +337,7 @@ def variants(ex: Exercise) -> list[Variant]:
                     ex.name,
                     f"{p.name} ignored (its default)",
                     partial(_with_argument, ex, index, p.name, _const(p.default)),
+                    "an argument ignored (its default used)",
                 )
             )
         elif len({float(v) for v in values}) > 1:
@@ -310,6 +347,7 @@ def variants(ex: Exercise) -> list[Variant]:
                     ex.name,
                     f"{p.name} hard-coded (check 1's value)",
                     partial(_with_argument, ex, index, p.name, _const(first)),
+                    "an argument hard-coded (check 1's value)",
                 )
             )
         if all(isinstance(v, (int, np.integer)) for v in values) and p.name in _COUNTERS:
@@ -318,6 +356,7 @@ def variants(ex: Exercise) -> list[Variant]:
                     ex.name,
                     f"{p.name} off by one",
                     partial(_with_argument, ex, index, p.name, _minus_one),
+                    "a step counter one less",
                 )
             )
     return out
@@ -366,8 +405,13 @@ def _verdict(ex: Exercise, fn: Callable[..., Any]) -> tuple[bool, str]:
 
 def measure(selection: Iterable[Exercise] | None = None) -> Report:
     """Check every generated variant and registered mistake of the function exercises."""
+    with np.errstate(all="ignore"):  # wrong variants overflow and divide by zero freely
+        return _measure(exercises() if selection is None else selection)
+
+
+def _measure(selection: Iterable[Exercise]) -> Report:
     report = Report()
-    for ex in exercises() if selection is None else selection:
+    for ex in selection:
         if ex.kind != "function":
             continue
         for v in variants(ex):
@@ -376,11 +420,13 @@ def measure(selection: Iterable[Exercise] | None = None) -> Report:
                 continue
             passed, message = _verdict(ex, v.make())
             report.results.append(
-                Result(ex.name, v.name, "generated", not passed, named(message), message)
+                Result(ex.name, v.name, "generated", not passed, named(message), message, v.family)
             )
         for m in ex.mistakes:
             passed, message = _verdict(ex, m.wrong)
             report.results.append(
-                Result(ex.name, m.name, "registered", not passed, named(message), message)
+                Result(
+                    ex.name, m.name, "registered", not passed, named(message), message, "registered"
+                )
             )
     return report
