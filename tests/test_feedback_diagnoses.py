@@ -73,7 +73,11 @@ def test_result_names_come_from_the_signature():
 def test_a_constant_factor_is_reported_with_its_value():
     def half_step(x, v, g, lr, rho=0.9):
         v_new = rho * v + g
-        return x - 0.5 * lr * v_new, v_new  # wrong: x_new = x - 0.5·lr·v is not a factor ...
+        return x - 0.5 * lr * v_new, v_new
+
+    def offset(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return x - lr * v_new + 0.05, v_new  # no transformation of the expected result
 
     def doubled(x, v, g, lr, rho=0.9):
         v_new = rho * v + g
@@ -81,8 +85,9 @@ def test_a_constant_factor_is_reported_with_its_value():
 
     line = diagnosis(feedback(TOY, doubled))
     assert "off by a constant factor" in line and "x_new (result 0) is 2 ×" in line
-    # ... and a wrong answer that is no transformation of the expected one gets no diagnosis
-    assert "Likely mistake" not in feedback(TOY, half_step)
+    assert "your step (x_new − x) is 0.5 ×" in diagnosis(feedback(TOY, half_step))
+    # a wrong answer that is no transformation of the expected one gets no diagnosis
+    assert "Likely mistake" not in feedback(TOY, offset)
 
 
 def test_sign_transposed_and_zeros():
@@ -227,3 +232,32 @@ def test_no_diagnosis_for_an_input_modified_in_place_only():
 def test_a_constant_verdict_is_named_for_a_string_exercise():
     line = diagnosis(feedback("ch01_diagnose", lambda *a, **k: "high bias"))
     assert "the same result every time" in line
+
+
+def test_an_update_step_off_by_a_factor_or_going_uphill():
+    def lr_squared(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return x - lr * lr * v_new, v_new
+
+    def uphill(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return x + lr * v_new, v_new
+
+    line = diagnosis(feedback(TOY, lr_squared))
+    assert "your step (x_new − x) is lr ×" in line
+    assert "the step goes the wrong way" in diagnosis(feedback(TOY, uphill))
+
+
+def test_chapter_wording_for_adam_and_momentum():
+    def adam_no_m_correction(x, m, v, g, t, lr, beta1, beta2, eps):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        return x - lr * m / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+
+    def gradient_step(x, v, g, lr, rho):
+        return x - lr * g, rho * v + g
+
+    line = diagnosis(feedback("ch05_adam_step", adam_no_m_correction))
+    assert "(1 - beta1**t) ×" in line and "bias correction of m" in line
+    line = diagnosis(feedback("ch04_momentum_step", gradient_step))
+    assert "as if rho were 0" in line and "x_new = x − lr·v_new" in line

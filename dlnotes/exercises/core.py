@@ -964,7 +964,7 @@ def _diagnose(ex: Exercise, outcomes: list[_Outcome], seconds: float) -> Diagnos
     observations = [
         diagnose.Observation(o.case, o.expected, o.run.output, o.wrong) for o in outcomes
     ]
-    factors = [k[len("factor ") :] for k in ex.diagnoses if k.startswith("factor ")]
+    factors = [k for k in ex.diagnoses if k.startswith(("factor ", "step factor "))]
     try:
         with np.errstate(all="ignore"):
             return diagnose.find(ex.solution, ex.signature, observations, close, reference, factors)

@@ -18,6 +18,7 @@ name               the learner's result is ...
 ``sign``           the expected result with its sign flipped
 ``zeros``          all zeros where the expected result is not
 ``factor``         the expected result times a constant factor
+``step factor``    the change from an input (an update step) times a factor, or reversed
 ``shifted``        the expected sequence shifted by one step (or one entry short or long)
 ``constant``       the same for every check, while the expected results differ
 ``hyperparameter`` the expected result computed with another value of one argument
@@ -100,8 +101,9 @@ def find(
 ) -> Diagnosis | None:
     """The first generic diagnosis that explains every wrong result, or ``None``.
 
-    ``factors`` are expressions (from the exercise's ``"factor <expression>"`` keys) tried as
-    the factor between the learner's and the expected result.
+    ``factors`` are the exercise's ``"factor <expression>"`` and ``"step factor
+    <expression>"`` keys: each expression is tried as the factor between the learner's and the
+    expected result (or step).
     """
     if not any(o.wrong for o in observations):
         return None
@@ -116,6 +118,7 @@ def find(
         _transposed,
         _sign,
         _factor,
+        _step,
         _shifted,
         _same_every_time,
         _hyperparameter,
@@ -518,9 +521,13 @@ def _transposed(ctx: _Context) -> Diagnosis | None:
     )
 
 
-def _ratios(ctx: _Context) -> tuple[str, list[tuple[Observation, float, int]]] | None:
+def _ratios(
+    ctx: _Context, base: str | None = None
+) -> tuple[str, list[tuple[Observation, float, int]]] | None:
     """Per failing check, the factor c with ``got = c · expected`` (and how many nonzero
-    entries support it), when one exists for every failing check."""
+    entries support it), when one exists for every failing check. With ``base`` (an argument's
+    name), the factor between the *changes* from that argument: ``got − base = c (expected −
+    base)``, as for an update step ``x_new = x − step``."""
     path, who = ctx.focus()
     leaves = ctx.leaves(path)
     if not leaves:
@@ -530,6 +537,12 @@ def _ratios(ctx: _Context) -> tuple[str, list[tuple[Observation, float, int]]] |
         ea, ga = _numbers(e), _numbers(g)
         if ea is None or ga is None or ea.shape != ga.shape or not np.all(np.isfinite(ga)):
             return None
+        if base is not None:
+            b = ctx.arguments(o.case).get(base)
+            ba = _numbers(b) if isinstance(b, np.ndarray) else None
+            if ba is None or ba.shape != ea.shape:
+                return None
+            ea, ga = ea - ba, ga - ba
         nonzero = np.abs(ea) > 1e-12 * max(1.0, float(np.max(np.abs(ea), initial=0.0)))
         if not nonzero.any():
             return None
@@ -562,7 +575,41 @@ def _factor(ctx: _Context) -> Diagnosis | None:
     if found is None:
         return None
     who, ratios = found
+    return _explain(ctx, who, ratios, "factor")
+
+
+def _step(ctx: _Context) -> Diagnosis | None:
+    """The change from an input (an update step) off by a factor or going the wrong way."""
+    path, _ = ctx.focus()
+    leaf = ctx.result_names[path[0]] if len(path) == 1 and path[0] < len(ctx.result_names) else ""
+    for base, value in ctx.arguments(ctx.bad[0].case).items():
+        if not isinstance(value, np.ndarray):
+            continue
+        found = _ratios(ctx, base)
+        if found is None:
+            continue
+        _, ratios = found
+        who = f"your step ({leaf or 'result'} − {base})"
+        if all(abs(c + 1.0) < 1e-6 for _, c, _ in ratios):
+            return Diagnosis(
+                "step sign",
+                ("step sign", "sign"),
+                "the step goes the wrong way",
+                f"{who} has the opposite sign of the expected step",
+                "a descent step subtracts: x − lr·(direction), not x + lr·(direction)",
+            )
+        return _explain(ctx, who, ratios, "step factor")
+    return None
+
+
+def _explain(
+    ctx: _Context, who: str, ratios: list[tuple[Observation, float, int]], key: str
+) -> Diagnosis | None:
+    """Name the factor between ``who`` and the expected value (``key``: "factor" or
+    "step factor", the start of the diagnosis keys)."""
     cs = [c for _, c, _ in ratios]
+    if key != "factor" and any(abs(c) < 1e-12 for c in cs):
+        return None  # no step at all: the input returned, diagnosed before
     if all(abs(c) < 1e-12 for c in cs):
         return Diagnosis(
             "zeros",
@@ -572,11 +619,14 @@ def _factor(ctx: _Context) -> Diagnosis | None:
             "is the result filled in (np.zeros_like(...) left as it was?) and returned?",
         )
     # the exercise's own factors, then the case's own numbers, then a constant
-    for expr in ctx.factors:
+    for full in ctx.factors:
+        if not full.startswith(key + " "):
+            continue
+        expr = full[len(key) + 1 :]
         if all(_same_number(c, _evaluate(expr, ctx.arguments(o.case))) for o, c, _ in ratios):
             return Diagnosis(
-                "factor",
-                (f"factor {expr}", "factor"),
+                key,
+                (full, key),
                 "off by a factor",
                 f"{who} is ({expr}) × the expected one in every failing check",
                 "look for a term multiplied or divided once too often",
@@ -594,11 +644,14 @@ def _factor(ctx: _Context) -> Diagnosis | None:
                 continue
             # a factor equal to an argument is telling only when it changes between checks or
             # is not a round number (1, 2, 10, ...) that a constant factor would explain anyway
-            if all(_same_number(c, v) for c, v in zip(cs, values)) and not _round(cs[0]):
+            varies = any(not _same_number(v, values[0]) for v in values)
+            if all(_same_number(c, v) for c, v in zip(cs, values)) and (
+                varies or not _round(cs[0])
+            ):
                 text = form.format(name)
                 return Diagnosis(
-                    "factor",
-                    (f"factor {text}", "factor"),
+                    key,
+                    (f"{key} {text}", key),
                     "off by a factor",
                     f"{who} is {text} × the expected one ({name} = {_fmt(values[0])} in check "
                     f"{ctx.observations.index(ratios[0][0]) + 1})",
@@ -607,8 +660,8 @@ def _factor(ctx: _Context) -> Diagnosis | None:
     if all(_same_number(c, cs[0]) for c in cs) and sum(n for _, _, n in ratios) >= 2:
         c = cs[0]
         return Diagnosis(
-            "factor",
-            (f"factor {_fmt(c)}", "factor"),
+            key,
+            (f"{key} {_fmt(c)}", key),
             "off by a constant factor",
             f"{who} is {_fmt(c)} × the expected one "
             + ("in every entry" if any(n > 1 for _, _, n in ratios) else "in every failing check"),
@@ -620,8 +673,8 @@ def _factor(ctx: _Context) -> Diagnosis | None:
             f"{_fmt(c)} in check {ctx.observations.index(o) + 1}" for o, c, _ in ratios[:3]
         )
         return Diagnosis(
-            "factor",
-            ("factor varying", "factor"),
+            key,
+            (f"{key} varying", key),
             "off by a factor",
             f"in each failing check {who} is the expected one times a factor ({shown})",
             "the factor changes with the inputs: look for a hyperparameter-dependent term "
@@ -742,6 +795,8 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
     # a verdict (a string, a truth value) equals the reference's at some extreme argument too
     # easily: for those, only a default or one more/one less counts
     discrete = any(isinstance(o.expected, (str, bool, np.bool_)) for o in ctx.bad)
+    path, who = ctx.focus()  # a wrong element alone may match (x_new, with v_new right)
+    leaf_match: Diagnosis | None = None
     for index, p in enumerate(ctx.params):
         values = [ctx.arguments(o.case).get(p.name, p.default) for o in ctx.bad]
         if not values or not all(
@@ -763,41 +818,58 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
             rules.append(("the value of check 1", _constant(hard)))
         for rule, change in rules:
             if time.perf_counter() > ctx.deadline:
-                return None
+                return leaf_match
             shown = []
-            matched = True
+            whole, part = True, bool(path)
             for o in ctx.bad:
                 args, kwargs = list(o.case.args), dict(o.case.kwargs)
                 old = ctx.arguments(o.case).get(p.name, p.default)
                 new = change(old)
                 if new == old and type(new) is type(old):
-                    matched = False
+                    whole = part = False
                     break
                 if index < len(args):
                     args[index] = new
                 else:
                     kwargs[p.name] = new
                 ok, result = ctx.reference(tuple(args), kwargs)
-                if not ok or not ctx.ok(result, o.got):
-                    matched = False
+                whole = whole and ok and ctx.ok(result, o.got)
+                part = part and ok and _part_matches(ctx, path, result, o.got)
+                if not (whole or part):
                     break
                 shown.append((old, new))
-            if matched and shown:
-                old, new = shown[0]
-                return Diagnosis(
+            if not shown or not (whole or part):
+                continue
+            old, new = shown[0]
+            found = Diagnosis(
+                "hyperparameter",
+                (
+                    f"hyperparameter {p.name}={rule}",
+                    f"hyperparameter {p.name}",
                     "hyperparameter",
-                    (
-                        f"hyperparameter {p.name}={rule}",
-                        f"hyperparameter {p.name}",
-                        "hyperparameter",
-                    ),
-                    f"as if {p.name} were {_value(new)}",
-                    f"your result is the expected one computed with {p.name} = {_value(new)}"
-                    f"{'' if rule in ('0', '1') else f' ({rule})'} instead of the given "
-                    f"{p.name} = {_value(old)}",
-                    _advice(p.name, rule),
-                )
-    return None
+                ),
+                f"as if {p.name} were {_value(new)}",
+                f"{'your result' if whole else who} is the expected one computed with "
+                f"{p.name} = {_value(new)}{'' if rule in ('0', '1') else f' ({rule})'} instead "
+                f"of the given {p.name} = {_value(old)}",
+                _advice(p.name, rule),
+            )
+            if whole:
+                return found
+            leaf_match = leaf_match or found
+    return leaf_match
+
+
+def _part_matches(ctx: _Context, path: tuple[int, ...], result: Any, got: Any) -> bool:
+    """The element at ``path`` of ``got`` matches that of the reference's ``result``."""
+    try:
+        for i in path:
+            if not isinstance(got, (tuple, list)) or len(got) != len(result):
+                return False
+            result, got = result[i], got[i]
+    except Exception:
+        return False
+    return ctx.ok(result, got)
 
 
 def _constant(value: Any) -> Callable[[Any], Any]:
