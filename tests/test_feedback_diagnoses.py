@@ -7,10 +7,12 @@ Wrong answers here are written as a learner would write them, not built from the
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from dlnotes.exercises import Case, Exercise, Mistake, check, get
+from dlnotes.exercises import Case, Exercise, Mistake, check, exercises, get, register
 from dlnotes.exercises.diagnose import result_names
 
 
@@ -261,3 +263,18 @@ def test_chapter_wording_for_adam_and_momentum():
     assert "(1 - beta1**t) ×" in line and "bias correction of m" in line
     line = diagnosis(feedback("ch04_momentum_step", gradient_step))
     assert "as if rho were 0" in line and "x_new = x − lr·v_new" in line
+
+
+@pytest.mark.parametrize(
+    ("key", "complaint"),
+    [
+        ("factr 2", "unknown diagnosis"),
+        ("factor 1 - beta", "names ['beta']"),
+        ("step factor (1 -", "is not an expression"),
+        ("hyperparameter momentum", "'momentum' is not a parameter"),
+    ],
+)
+def test_a_wording_key_that_can_never_match_is_refused(key, complaint):
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        register(toy(diagnoses={key: "a text"}))
+    assert "ch99_step" not in {ex.name for ex in exercises()}

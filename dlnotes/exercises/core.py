@@ -219,6 +219,13 @@ def register(exercise: Exercise) -> Exercise:
             )
     elif exercise.verify is None:
         raise ValueError(f"{exercise.name}: a value exercise needs a verify function")
+    if exercise.diagnoses:
+        from dlnotes.exercises.diagnose import check_wording
+
+        try:
+            check_wording(exercise.diagnoses, exercise.solution)
+        except ValueError as err:
+            raise ValueError(f"{exercise.name}: {err}") from None
     names = [m.name for m in exercise.mistakes]
     if len(set(names)) != len(names):
         raise ValueError(f"{exercise.name}: mistake names must be unique, got {names}")

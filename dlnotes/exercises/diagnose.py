@@ -49,7 +49,27 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Diagnosis", "Observation", "find", "result_names"]
+__all__ = ["KINDS", "Diagnosis", "Observation", "check_wording", "find", "result_names"]
+
+#: The diagnoses' names: every key of ``Exercise.diagnoses`` starts with one of them.
+KINDS = (
+    "order",
+    "missing",
+    "container",
+    "list",
+    "dtype",
+    "input",
+    "stale",
+    "transposed",
+    "sign",
+    "zeros",
+    "factor",
+    "step factor",
+    "step sign",
+    "shifted",
+    "constant",
+    "hyperparameter",
+)
 
 
 @dataclass(frozen=True)
@@ -130,6 +150,38 @@ def find(
         if found is not None:
             return found
     return None
+
+
+def check_wording(wording: Mapping[str, str], solution: Callable[..., Any]) -> None:
+    """Raise ``ValueError`` for a key of ``Exercise.diagnoses`` that can never match: an unknown
+    diagnosis, a factor expression that does not parse or names something other than the
+    solution's parameters and ``sqrt``, ``exp``, ``log``, ... , or a hyperparameter that is not
+    a parameter."""
+    import ast
+
+    params = set(inspect.signature(solution).parameters)
+    for key, text in wording.items():
+        if not isinstance(key, str) or not isinstance(text, str) or not text.strip():
+            raise ValueError(f"diagnoses must map names to texts, got {key!r}: {text!r}")
+        kind = max((k for k in KINDS if key == k or key.startswith(k + " ")), key=len, default="")
+        if not kind:
+            raise ValueError(f"unknown diagnosis {key!r}: a key starts with one of {KINDS}")
+        rest = key[len(kind) :].strip()
+        if kind in ("factor", "step factor") and rest and rest != "varying":
+            try:
+                names = {
+                    n.id for n in ast.walk(ast.parse(rest, mode="eval")) if isinstance(n, ast.Name)
+                }
+            except SyntaxError as err:
+                raise ValueError(f"diagnosis {key!r}: {rest!r} is not an expression") from err
+            unknown = names - params - set(_MATH)
+            if unknown:
+                raise ValueError(
+                    f"diagnosis {key!r} names {sorted(unknown)}, not parameters of "
+                    f"{solution.__name__} ({sorted(params)})"
+                )
+        if kind == "hyperparameter" and rest and rest.split("=")[0] not in params:
+            raise ValueError(f"diagnosis {key!r}: {rest.split('=')[0]!r} is not a parameter")
 
 
 def result_names(signature: str) -> list[str]:
