@@ -824,7 +824,9 @@ def _shifted(ctx: _Context) -> Diagnosis | None:
 def _same_every_time(ctx: _Context) -> Diagnosis | None:
     """One result for every check (at least three), while the expected results differ."""
     obs = ctx.observations
-    if len(obs) < 3 or not all(ctx.ok(obs[0].got, o.got) for o in obs[1:]):
+    if len(obs) < 3 or any(_family(o.got) != _family(o.expected) for o in obs):
+        return None  # a result of the wrong kind: the type problem says more
+    if not all(ctx.ok(obs[0].got, o.got) for o in obs[1:]):
         return None
     if all(ctx.ok(obs[0].expected, o.expected) for o in obs[1:]):
         return None
@@ -837,6 +839,19 @@ def _same_every_time(ctx: _Context) -> Diagnosis | None:
         "does the result depend on the arguments? Look for a hard-coded value or a return "
         "that comes too early",
     )
+
+
+def _family(v: Any) -> str:
+    """What kind of value ``v`` is: a string, a number, an array, a sequence or other."""
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, np.ndarray):
+        return "array" if v.ndim else "number"
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+        return "number"
+    if isinstance(v, (tuple, list)):
+        return "sequence"
+    return type(v).__name__
 
 
 def _hyperparameter(ctx: _Context) -> Diagnosis | None:
