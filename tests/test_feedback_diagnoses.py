@@ -278,3 +278,11 @@ def test_a_wording_key_that_can_never_match_is_refused(key, complaint):
     with pytest.raises(ValueError, match=re.escape(complaint)):
         register(toy(diagnoses={key: "a text"}))
     assert "ch99_step" not in {ex.name for ex in exercises()}
+
+
+def test_two_arguments_swapped():
+    def kaiming(fan_out, fan_in, rng):  # the parameters in the wrong order
+        return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
+
+    line = diagnosis(feedback("ch07_kaiming_normal", kaiming))
+    assert "fan_in and fan_out swapped" in line

@@ -53,6 +53,7 @@ def test_every_function_exercise_gets_generic_variants(report):
         "stale: the previous result",
         "an argument hard-coded (check 1's value)",
         "a step counter one less",
+        "two arguments swapped",
     }
 
 

@@ -21,6 +21,7 @@ name               the learner's result is ...
 ``step factor``    the change from an input (an update step) times a factor, or reversed
 ``shifted``        the expected sequence shifted by one step (or one entry short or long)
 ``constant``       the same for every check, while the expected results differ
+``swapped``        the expected result with two arguments exchanged (fan_in and fan_out)
 ``hyperparameter`` the expected result computed with another value of one argument
 =================  ======================================================================
 
@@ -68,6 +69,7 @@ KINDS = (
     "step sign",
     "shifted",
     "constant",
+    "swapped",
     "hyperparameter",
 )
 
@@ -141,6 +143,7 @@ def find(
         _step,
         _shifted,
         _same_every_time,
+        _swapped,
         _hyperparameter,
     ):
         try:
@@ -839,6 +842,52 @@ def _same_every_time(ctx: _Context) -> Diagnosis | None:
         "does the result depend on the arguments? Look for a hard-coded value or a return "
         "that comes too early",
     )
+
+
+def _swapped(ctx: _Context) -> Diagnosis | None:
+    """The reference's result with two arguments of the same kind exchanged."""
+    first = ctx.bad[0].case
+    args = list(first.args)
+    for i, j in itertools.combinations(range(min(len(args), len(ctx.params))), 2):
+        if not _exchangeable(args[i], args[j]):
+            continue
+        matched = True
+        for o in ctx.bad:
+            a = list(o.case.args)
+            if not _exchangeable(a[i], a[j]):
+                matched = False
+                break
+            a[i], a[j] = a[j], a[i]
+            ok, result = ctx.reference(tuple(a), dict(o.case.kwargs))
+            if not (ok and ctx.ok(result, o.got)):
+                matched = False
+                break
+            if time.perf_counter() > ctx.deadline:
+                return None
+        if matched:
+            p, q = ctx.params[i].name, ctx.params[j].name
+            return Diagnosis(
+                "swapped",
+                (f"swapped {p} {q}", "swapped"),
+                f"{p} and {q} swapped",
+                f"your result is the expected one with {p} and {q} exchanged",
+                f"check where each of {p} and {q} goes in the formula (and the order of the "
+                "parameters)",
+            )
+    return None
+
+
+def _exchangeable(a: Any, b: Any) -> bool:
+    """Two different arguments of one kind: numbers, or arrays of one shape."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.shape == b.shape and a.dtype.kind in "iuf" and not np.array_equal(a, b)
+    ints, floats = (int, np.integer), (float, np.floating)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return False
+    same = (isinstance(a, ints) and isinstance(b, ints)) or (
+        isinstance(a, floats) and isinstance(b, floats)
+    )
+    return bool(same and a != b)
 
 
 def _family(v: Any) -> str:

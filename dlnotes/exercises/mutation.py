@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes.exercises.core import Exercise, _check_function, _compare, _fresh, exercises
+from dlnotes.exercises.diagnose import _exchangeable
 
 __all__ = ["Report", "Result", "measure", "named", "variants"]
 
@@ -321,6 +322,22 @@ def variants(ex: Exercise) -> list[Variant]:
         out.append(Variant(ex.name, "stale: the first result again", _stale(ex, "first")))
         out.append(Variant(ex.name, "stale: the previous result", _stale(ex, "previous")))
     params = list(inspect.signature(ex.solution).parameters.values())
+    first = cases[0].args if cases else ()
+    for i in range(min(len(first), len(params))):
+        for j in range(i + 1, min(len(first), len(params))):
+            if _exchangeable(first[i], first[j]):
+                out.append(
+                    Variant(
+                        ex.name,
+                        f"{params[i].name} and {params[j].name} swapped",
+                        partial(_with_swapped, ex, i, j),
+                        "two arguments swapped",
+                    )
+                )
+                break
+        else:
+            continue
+        break  # one swap per exercise: the first pair of exchangeable arguments
     for index, p in enumerate(params):
         values = [
             (c.args[index] if index < len(c.args) else c.kwargs.get(p.name, p.default))
@@ -360,6 +377,16 @@ def variants(ex: Exercise) -> list[Variant]:
                 )
             )
     return out
+
+
+def _with_swapped(ex: Exercise, i: int, j: int) -> Callable[..., Any]:
+    def wrong(*args: Any, **kwargs: Any) -> Any:
+        a = list(args)
+        if max(i, j) < len(a) and _exchangeable(a[i], a[j]):
+            a[i], a[j] = a[j], a[i]
+        return ex.solution(*a, **kwargs)
+
+    return wrong
 
 
 def _minus_one(v: Any) -> Any:
