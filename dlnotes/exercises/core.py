@@ -603,19 +603,11 @@ def _safe_repr(v: Any) -> str | None:
 
 def _type_name(v: Any) -> str:
     if isinstance(v, np.ndarray):
-        return (
-            f"an array of shape {v.shape} and dtype {v.dtype}"
-            if v.ndim == 0
-            else (f"an array of shape {v.shape}")
-        )
+        dtype = f" and dtype {v.dtype}" if v.ndim == 0 else ""
+        return f"an array of shape {v.shape}{dtype}"
     if v is None:
         return "None"
-    text = (
-        _safe_repr(v)
-        if isinstance(v, (str, bytes, int, float, complex, np.generic))
-        or (type(v).__repr__ is not object.__repr__)
-        else None
-    )
+    text = _safe_repr(v)  # None when the learner's __repr__ raises
     shown = f" {text}" if text is not None and len(text) <= 40 else ""
     return f"{type(v).__name__}{shown}"
 
