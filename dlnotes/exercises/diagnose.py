@@ -549,9 +549,8 @@ def _stale(ctx: _Context) -> Diagnosis | None:
                 (f"stale {which}", "stale"),
                 "a result from an earlier call",
                 f"from check 2 on, your result is the expected result of the {which} check",
-                "does your function keep state between calls (a global variable, a cache, a "
-                "default argument that is a list or an array)? Compute everything from this "
-                "call's arguments",
+                "does your function keep state between calls (a global, a cache, a mutable "
+                "default argument)? Compute everything from this call's arguments",
             )
     return None
 
@@ -720,8 +719,7 @@ def _explain(
             "off by a constant factor",
             f"{who} is {_fmt(c)} × the expected one "
             + ("in every entry" if any(n > 1 for _, _, n in ratios) else "in every failing check"),
-            "look for a constant (a 2, a ½, a 10, a square root) that should not be there or is "
-            "missing",
+            "look for a constant (2, ½, 10, a square root) too many or missing",
         )
     if all(n >= 2 for _, _, n in ratios):
         shown = ", ".join(
