@@ -38,6 +38,12 @@ function exercise write, in that module:
            references=("dlnotes.optim:Adam",),  # library code that also counts as "the answer"
        ))
 
+When a wrong answer matches no registered mistake, ``check`` tries the generic diagnoses of
+:mod:`dlnotes.exercises.diagnose` (off by a factor, sign flipped, transposed, stale state, an
+argument ignored, ...). ``diagnoses={"step factor 1 - beta1**t": "did you drop the bias
+correction of m?"}`` gives one of them the exercise's own wording (``register`` refuses a key
+that can never match).
+
 A value exercise (explorer challenge) gives ``kind="value"``, an accepted value as
 ``solution``, a ``verify(value) -> ValueVerdict`` that runs the experiment, and mistakes whose
 ``wrong`` is a value showing them. ``tests/test_exercises_catalogue.py`` then proves, for every

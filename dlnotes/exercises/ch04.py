@@ -116,6 +116,10 @@ def _ms_cases(seed: int, hidden: bool) -> list[Case]:
 register(
     Exercise(
         name="ch04_momentum_step",
+        diagnoses={  # wording for generic diagnoses (dlnotes.exercises.diagnose)
+            "hyperparameter rho=0": "your x moves by lr·g alone, as plain gradient descent "
+            "would: step with the new velocity, x_new = x − lr·v_new.",
+        },
         chapter="04",
         title="One heavy-ball step (torch.optim's form)",
         signature="momentum_step(x, v, g, lr, rho) -> (x_new, v_new)",

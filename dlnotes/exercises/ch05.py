@@ -173,6 +173,10 @@ def _adam_cases(seed: int, hidden: bool) -> list[Case]:
 register(
     Exercise(
         name="ch05_adam_step",
+        diagnoses={  # wording for generic diagnoses (dlnotes.exercises.diagnose)
+            "step factor 1 - beta1**t": "did you drop the bias correction of m? Divide m by "
+            "1 − β1**t before the step.",
+        },
         chapter="05",
         title="One Adam step with bias correction",
         signature=("adam_step(x, m, v, g, t, lr, beta1, beta2, eps) -> (x_new, m_new, v_new)"),

@@ -41,9 +41,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from dlnotes.exercises.diagnose import Diagnosis
 
 __all__ = [
     "Case",
@@ -61,6 +64,9 @@ __all__ = [
 ]
 
 SUITES = ("visible", "hidden")
+#: The start of the last-resort verdict when the checker itself fails on an answer (the
+#: property-based test asserts that it never appears).
+CHECKER_FAILED = "the checker could not examine"
 
 
 # --------------------------------------------------------------------------------------------
@@ -142,6 +148,9 @@ class Exercise:
     #: the opposite requirement: the result's arrays must be the input's own arrays (e.g. the
     #: model parameters to train); it overrides ``new_output``
     output_is_input: bool = False
+    #: the exercise's own wording for generic diagnoses (:mod:`dlnotes.exercises.diagnose`),
+    #: keyed by diagnosis key: ``{"factor 1 - beta1": "did you drop the bias correction?"}``
+    diagnoses: Mapping[str, str] = field(default_factory=dict)
 
     def cases(self, suite: str = "visible", seed: int | None = None) -> list[Case]:
         """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh.
@@ -210,6 +219,13 @@ def register(exercise: Exercise) -> Exercise:
             )
     elif exercise.verify is None:
         raise ValueError(f"{exercise.name}: a value exercise needs a verify function")
+    if exercise.diagnoses:
+        from dlnotes.exercises.diagnose import check_wording
+
+        try:
+            check_wording(exercise.diagnoses, exercise.solution)
+        except ValueError as err:
+            raise ValueError(f"{exercise.name}: {err}") from None
     names = [m.name for m in exercise.mistakes]
     if len(set(names)) != len(names):
         raise ValueError(f"{exercise.name}: mistake names must be unique, got {names}")
@@ -488,8 +504,16 @@ def _arrays(x: Any) -> Iterator[np.ndarray]:
     elif isinstance(x, dict):
         for v in x.values():
             yield from _arrays(v)
-    elif not _is_plain_value(x) and isinstance(getattr(x, "params", None), (list, tuple)):
+    elif not _is_plain_value(x) and isinstance(_params(x), (list, tuple)):
         yield from _arrays(list(x.params))
+
+
+def _params(x: Any) -> Any:
+    """``x.params``, or ``None`` when reading it fails (a learner's object may raise)."""
+    try:
+        return getattr(x, "params", None)
+    except Exception:
+        return None
 
 
 def _structure(x: Any) -> list[str]:
@@ -568,13 +592,23 @@ def _real_scalar(v: Any) -> float | None:
     return None
 
 
+def _safe_repr(v: Any) -> str | None:
+    """``repr(v)``, or ``None`` when the object's ``__repr__`` raises or returns no string."""
+    try:
+        text = repr(v)
+    except Exception:
+        return None
+    return text if isinstance(text, str) else None
+
+
 def _type_name(v: Any) -> str:
     if isinstance(v, np.ndarray):
-        return f"an array of shape {v.shape}"
+        dtype = f" and dtype {v.dtype}" if v.ndim == 0 else ""
+        return f"an array of shape {v.shape}{dtype}"
     if v is None:
         return "None"
-    text = repr(v)
-    shown = f" {text}" if len(text) <= 40 else ""
+    text = _safe_repr(v)  # None when the learner's __repr__ raises
+    shown = f" {text}" if text is not None and len(text) <= 40 else ""
     return f"{type(v).__name__}{shown}"
 
 
@@ -583,8 +617,30 @@ def _compare(
 ) -> tuple[str, list[str]] | None:
     """``None`` when ``got`` matches ``expected``, else ``(kind, lines)`` saying how it differs.
 
-    ``kind`` is one of ``"type"``, ``"shape"``, ``"dtype"``, ``"values"``.
+    ``kind`` is one of ``"type"``, ``"shape"``, ``"dtype"``, ``"values"``. ``got`` may be
+    anything a learner returns: an object that raises while being read is a ``"type"`` problem.
     """
+    try:
+        return _compare_values(expected, got, rtol, atol, equal_nan)
+    except Exception:
+        return "type", [f"expected {_expected_kind(expected)}, got {_type_name(got)}"]
+
+
+def _expected_kind(expected: Any) -> str:
+    if isinstance(expected, np.ndarray):
+        return f"a numpy array of shape {expected.shape}"
+    if isinstance(expected, (tuple, list)):
+        return f"a {type(expected).__name__} of {len(expected)} results"
+    if _real_scalar(expected) is not None:
+        return "a single number"
+    if isinstance(expected, str):
+        return f"a string such as {expected!r}"
+    return f"a {type(expected).__name__}"
+
+
+def _compare_values(
+    expected: Any, got: Any, rtol: float, atol: float, equal_nan: bool
+) -> tuple[str, list[str]] | None:
     if isinstance(expected, (tuple, list)):
         what = "tuple" if isinstance(expected, tuple) else "list"
         if not isinstance(got, type(expected)):
@@ -592,7 +648,7 @@ def _compare(
         if len(got) != len(expected):
             return "type", [f"expected a {what} of {len(expected)} results, got {len(got)}"]
         for i, (e, g) in enumerate(zip(expected, got)):
-            problem = _compare(e, g, rtol, atol, equal_nan)
+            problem = _compare_values(e, g, rtol, atol, equal_nan)
             if problem:
                 kind, lines = problem
                 first = lines[0]
@@ -629,7 +685,17 @@ def _compare(
             return None
         ratio = f" (got / expected = {g / e:.4g})" if e != 0 and np.isfinite(g) else ""
         return "values", [f"wrong value: expected {_fmt(e)}, got {_fmt(g)}{ratio}"]
-    return None if got == expected else ("values", [f"expected {expected!r}, got {got!r}"])
+    # anything else (a string, None, a bool): the same type and equal, judged by the expected
+    # value's own type so that a learner's object with a lying __eq__ cannot pass
+    if isinstance(expected, (bool, np.bool_)) and isinstance(got, (bool, np.bool_)):
+        if bool(expected) == bool(got):
+            return None
+        return "values", [f"expected {bool(expected)}, got {bool(got)}"]
+    if type(got) is not type(expected):
+        return "type", [f"expected {_expected_kind(expected)}, got {_type_name(got)}"]
+    if expected.__eq__(got) is True:
+        return None
+    return "values", [f"expected {_safe_repr(expected)}, got {_safe_repr(got)}"]
 
 
 def _value_lines(expected: np.ndarray, got: np.ndarray, close: np.ndarray) -> list[str]:
@@ -665,6 +731,7 @@ class _Outcome:
     problems: list[str]
     modified: list[str]
     aliased: bool
+    wrong: bool = False  # the result itself differs from the expected one
 
 
 def _param_names(fn: Callable[..., Any], n: int) -> list[str]:
@@ -727,7 +794,11 @@ def _hint_lines(mistake: Mistake) -> list[str]:
     return [f"  Likely mistake: {mistake.name} — {mistake.hint}"]
 
 
-def _check_function(ex: Exercise, fn: Any, suite: str, seconds: float) -> tuple[bool, str]:
+def _check_function(
+    ex: Exercise, fn: Any, suite: str, seconds: float, integrity: bool = True
+) -> tuple[bool, str]:
+    """Run ``fn`` on every case of ``suite``: ``(passed, feedback)``. ``integrity=False`` lets
+    ``fn`` call the reference (the mutation test's wrong variants are built from it)."""
     fname = ex.signature.split("(")[0].strip()
     if not callable(fn):
         return False, (
@@ -738,18 +809,23 @@ def _check_function(ex: Exercise, fn: Any, suite: str, seconds: float) -> tuple[
     call_form = ex.signature.split("->")[0].strip()
     try:
         theirs = inspect.signature(fn)
-        theirs.bind(*cases[0].args, **cases[0].kwargs)
-    except TypeError as bind_error:
-        return False, (
-            f"{ex.name}: your function has the signature "
-            f"{getattr(fn, '__name__', 'f')}{theirs}, but the checks call it as "
-            f"{call_form} ({bind_error})"
-        )
-    except ValueError:  # builtins without a signature: let the call decide
-        pass
-    forbidden = {
-        code: dotted for dotted, obj in ex.reference_callables() for code in _code_objects(obj)
-    }
+    except Exception:  # builtins without a signature, odd callables: let the call decide
+        theirs = None
+    if theirs is not None:
+        try:
+            theirs.bind(*cases[0].args, **cases[0].kwargs)
+        except TypeError as bind_error:
+            name = getattr(fn, "__name__", "f")
+            return False, (
+                f"{ex.name}: your function has the signature "
+                f"{name if isinstance(name, str) else 'f'}{theirs}, but the checks call it as "
+                f"{call_form} ({bind_error})"
+            )
+    forbidden = (
+        {code: dotted for dotted, obj in ex.reference_callables() for code in _code_objects(obj)}
+        if integrity
+        else {}
+    )
     names = _param_names(ex.solution, max(len(c.args) for c in cases))
     outcomes: list[_Outcome] = []
     n = len(cases)
@@ -778,44 +854,30 @@ def _check_function(ex: Exercise, fn: Any, suite: str, seconds: float) -> tuple[
                     "your code, run that cell, then run this one again."
                 )
             lines = [
-                f"{head}: your function raised {type(err).__name__}: {err}",
+                f"{head}: your function raised {type(err).__name__}: {_message(err)}",
                 *_where(run.where),
                 _inputs(case, names),
             ]
             return False, "\n".join(lines)
         expected = ex.solution(*_fresh(case.args), **_fresh(dict(case.kwargs)))
-        problems: list[str] = []
-        problem = _compare(expected, run.output, ex.rtol, ex.atol)
-        if problem:
-            problems += problem[1]
-        modified, aliased = _behaviour(run, case, names)
-        inputs_by_name = {**dict(zip(names, case.args)), **dict(case.kwargs)}
-        for name in modified:
-            value = inputs_by_name.get(name)
-            advice = (
-                "work on a copy"
-                if isinstance(value, (np.ndarray, list, tuple, dict))
-                else "only read from it, and leave its layers and values as they were"
-            )
-            problems.append(
-                f"your function modified its input {name} in place (the caller's "
-                f"{name} changed): {advice}"
-            )
-        if aliased and ex.new_output and not ex.output_is_input:
-            problems.append(
-                "your function returned (a view of) its input array instead of a "
-                "new array: changing one would change the other"
-            )
-        if ex.output_is_input and not problems:
-            own = list(_arrays((run.args, run.kwargs)))
-            copies = [o for o in _arrays(run.output) if not any(o is a for a in own)]
-            if copies:
-                problems.append(
-                    f"{len(copies)} of the arrays you returned are copies, not the input's own "
-                    "arrays: an optimizer updating copies never changes the model "
-                    "(return p, not p.copy())"
+        try:
+            outcomes.append(_examine(ex, case, run, expected, names))
+        except Exception:  # the learner's result or inputs fight back when read
+            what = _type_name(run.output)
+            outcomes.append(
+                _Outcome(
+                    case,
+                    run,
+                    expected,
+                    [
+                        f"your result ({what}) could not be read as {_expected_kind(expected)}: "
+                        "return plain numbers, strings, tuples, lists or numpy arrays"
+                    ],
+                    [],
+                    False,
+                    True,
                 )
-        outcomes.append(_Outcome(case, run, expected, problems, modified, aliased))
+            )
 
     failed = [k for k, o in enumerate(outcomes) if o.problems]
     what = "hidden checks" if suite == "hidden" else "checks"
@@ -825,15 +887,88 @@ def _check_function(ex: Exercise, fn: Any, suite: str, seconds: float) -> tuple[
     lines = [
         f"{ex.name}: {n - len(failed)} of {n} {what} passed. "
         f"Check {failed[0] + 1} ({first.case.label}) failed:",
-        *(f"  {p}" for p in first.problems),
-        _inputs(first.case, names),
     ]
-    mistake = _match_mistake(ex, outcomes, seconds, names)
+    try:
+        mistake = _match_mistake(ex, outcomes, seconds, names)
+    except Exception:
+        mistake = None
+    diagnosis = None if mistake is not None else _diagnose(ex, outcomes, seconds)
+    if diagnosis is not None:
+        lines.append(f"  Likely mistake: {diagnosis.text(ex.diagnoses)}")
+    lines += [*(f"  {p}" for p in first.problems), _inputs(first.case, names)]
     if mistake is not None:
         lines += _hint_lines(mistake)
     if len(failed) > 1:
         lines.append("  also failed: checks " + ", ".join(str(k + 1) for k in failed[1:]))
     return False, "\n".join(lines)
+
+
+def _message(err: BaseException) -> str:
+    """``str(err)``, even when the learner's exception cannot say it."""
+    try:
+        text = str(err)
+    except Exception:
+        return "(its message could not be shown)"
+    return text if isinstance(text, str) else "(its message could not be shown)"
+
+
+def _examine(ex: Exercise, case: Case, run: _Run, expected: Any, names: list[str]) -> _Outcome:
+    """Compare one run with the expected result; note inputs modified in place and aliasing."""
+    problems: list[str] = []
+    problem = _compare(expected, run.output, ex.rtol, ex.atol)
+    if problem:
+        problems += problem[1]
+    modified, aliased = _behaviour(run, case, names)
+    inputs_by_name = {**dict(zip(names, case.args)), **dict(case.kwargs)}
+    for name in modified:
+        value = inputs_by_name.get(name)
+        advice = (
+            "work on a copy"
+            if isinstance(value, (np.ndarray, list, tuple, dict))
+            else "only read from it, and leave its layers and values as they were"
+        )
+        problems.append(
+            f"your function modified its input {name} in place (the caller's "
+            f"{name} changed): {advice}"
+        )
+    if aliased and ex.new_output and not ex.output_is_input:
+        problems.append(
+            "your function returned (a view of) its input array instead of a "
+            "new array: changing one would change the other"
+        )
+    if ex.output_is_input and not problems:
+        own = list(_arrays((run.args, run.kwargs)))
+        copies = [o for o in _arrays(run.output) if not any(o is a for a in own)]
+        if copies:
+            problems.append(
+                f"{len(copies)} of the arrays you returned are copies, not the input's own "
+                "arrays: an optimizer updating copies never changes the model "
+                "(return p, not p.copy())"
+            )
+    return _Outcome(case, run, expected, problems, modified, aliased, problem is not None)
+
+
+def _diagnose(ex: Exercise, outcomes: list[_Outcome], seconds: float) -> Diagnosis | None:
+    """The generic diagnosis of the learner's wrong results (see :mod:`.diagnose`)."""
+    from dlnotes.exercises import diagnose
+
+    def close(expected: Any, got: Any, loose: bool) -> bool:
+        rtol, atol = (max(ex.rtol, 1e-6), max(ex.atol, 1e-30)) if loose else (ex.rtol, ex.atol)
+        return _compare(expected, got, rtol, atol, equal_nan=True) is None
+
+    def reference(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bool, Any]:
+        run = _call(ex.solution, Case("", args, kwargs), min(seconds, 0.5), {})
+        return run.error is None and not run.timed_out, run.output
+
+    observations = [
+        diagnose.Observation(o.case, o.expected, o.run.output, o.wrong) for o in outcomes
+    ]
+    factors = [k for k in ex.diagnoses if k.startswith(("factor ", "step factor "))]
+    try:
+        with np.errstate(all="ignore"):
+            return diagnose.find(ex.solution, ex.signature, observations, close, reference, factors)
+    except Exception:
+        return None
 
 
 def _match_mistake(
@@ -858,7 +993,14 @@ def _check_value(ex: Exercise, value: Any) -> tuple[bool, str]:
         )
     if callable(value):
         return False, f"{ex.name}: expected a value ({ex.signature}), got a function"
-    verdict = ex.verify(value)
+    try:
+        with np.errstate(all="ignore"):
+            verdict = ex.verify(value)
+    except Exception as err:  # a value verify cannot use: say so, as a verdict
+        return False, (
+            f"{ex.name}: expected {ex.signature.split('=', 1)[-1].strip()}, got "
+            f"{_type_name(value)}, which cannot be used ({type(err).__name__}: {_message(err)})"
+        )
     if verdict.passed:
         return True, f"✓ {ex.name}: {verdict.summary}"
     lines = [f"{ex.name}: {verdict.summary}", *(f"  {d}" for d in verdict.details)]
@@ -927,10 +1069,19 @@ def check(
     if not seconds > 0:
         raise ValueError(f"time_limit must be > 0 seconds, got {time_limit!r}")
     start = time.perf_counter()
-    if ex.kind == "value":
-        passed, message = _check_value(ex, answer)
-    else:
-        passed, message = _check_function(ex, answer, suite, seconds)
+    try:
+        if ex.kind == "value":
+            passed, message = _check_value(ex, answer)
+        else:
+            passed, message = _check_function(ex, answer, suite, seconds)
+    except Exception as err:  # last resort: a verdict, never a traceback from dlnotes
+        passed, message = (
+            False,
+            (
+                f"{ex.name}: {CHECKER_FAILED} your answer ({_type_name(answer)}), "
+                f"{type(err).__name__}. Expected {ex.signature}."
+            ),
+        )
     message = _plain(message)
     if not passed:
         if _keep_going():

@@ -1,0 +1,1007 @@
+"""Generic diagnoses: how a wrong result relates to the expected one, for any function exercise.
+
+When a learner's result is wrong and matches none of the exercise's registered mistakes,
+:func:`find` looks for a simple transformation that turns the expected result into the
+learner's, on every failing check:
+
+=================  ======================================================================
+name               the learner's result is ...
+=================  ======================================================================
+``order``          the expected tuple with its elements in another order
+``missing``        the expected tuple with one element left out (or only one element)
+``container``      the right values in a list where a tuple is expected, or the reverse
+``list``           the right values in a list where a numpy array is expected
+``dtype``          the right values in another dtype
+``input``          one of the inputs, unchanged
+``stale``          the expected result of an earlier check (state kept between calls)
+``transposed``     the expected matrix transposed
+``sign``           the expected result with its sign flipped
+``zeros``          all zeros where the expected result is not
+``factor``         the expected result times a constant factor
+``step factor``    the change from an input (an update step) times a factor, or reversed
+``shifted``        the expected sequence shifted by one step (or one entry short or long)
+``constant``       the same for every check, while the expected results differ
+``swapped``        the expected result with two arguments exchanged (fan_in and fan_out)
+``hyperparameter`` the expected result computed with another value of one argument
+=================  ======================================================================
+
+Each :class:`Diagnosis` carries lookup keys, most specific first (``"factor 1 - beta1"``,
+``"factor"``; ``"hyperparameter rho=0"``, ``"hyperparameter rho"``, ``"hyperparameter"``),
+so an exercise can give its own wording through ``Exercise.diagnoses``; a key
+``"factor <expression>"`` matches when the factor equals that expression of the case's
+arguments (by the reference's parameter names) in every failing check, e.g.
+``{"factor 1 - beta1": "did you drop the bias correction?"}``.
+
+Nothing here trusts the learner's objects: arrays are built only from numbers, lists and
+tuples, every detector runs under ``try`` and a detector that fails says nothing.
+
+Defined in chapter 02 (Conditioning and the loss landscape).
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["KINDS", "Diagnosis", "Observation", "check_wording", "find", "result_names"]
+
+#: The diagnoses' names: every key of ``Exercise.diagnoses`` starts with one of them.
+KINDS = (
+    "order",
+    "missing",
+    "container",
+    "list",
+    "dtype",
+    "input",
+    "stale",
+    "transposed",
+    "sign",
+    "zeros",
+    "factor",
+    "step factor",
+    "step sign",
+    "shifted",
+    "constant",
+    "swapped",
+    "hyperparameter",
+)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One check: its case, the expected result, the learner's result and whether it was wrong."""
+
+    case: Any  # core.Case
+    expected: Any
+    got: Any
+    wrong: bool
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A generic diagnosis: ``fact`` says what was observed, ``advice`` what to look at."""
+
+    name: str
+    keys: tuple[str, ...]
+    title: str
+    fact: str
+    advice: str
+
+    def text(self, wording: Mapping[str, str] | None = None) -> str:
+        """The feedback line: the fact, then the exercise's wording for it or the advice."""
+        advice = self.advice
+        for key in self.keys:
+            if wording and key in wording:
+                advice = wording[key]
+                break
+        return f"{self.title} — {self.fact}: {advice}"
+
+
+#: ``close(expected, got, loose)`` is True when ``got`` matches ``expected``; ``loose`` relaxes
+#: the tolerance to float32 precision (for results in a lower-precision dtype).
+Close = Callable[[Any, Any, bool], bool]
+#: ``reference(args, kwargs)`` runs the reference solution, time-limited: ``(ok, result)``.
+Reference = Callable[[tuple[Any, ...], dict[str, Any]], tuple[bool, Any]]
+
+_BUDGET_SECONDS = 2.0
+
+
+def find(
+    solution: Callable[..., Any],
+    signature: str,
+    observations: Sequence[Observation],
+    close: Close,
+    reference: Reference,
+    factors: Sequence[str] = (),
+) -> Diagnosis | None:
+    """The first generic diagnosis that explains every wrong result, or ``None``.
+
+    ``factors`` are the exercise's ``"factor <expression>"`` and ``"step factor
+    <expression>"`` keys: each expression is tried as the factor between the learner's and the
+    expected result (or step).
+    """
+    if not any(o.wrong for o in observations):
+        return None
+    ctx = _Context(solution, signature, list(observations), close, reference, tuple(factors))
+    for detector in (
+        _tuple_shape,
+        _container,
+        _as_list,
+        _dtype,
+        _input,
+        _stale,
+        _transposed,
+        _sign,
+        _factor,
+        _step,
+        _shifted,
+        _same_every_time,
+        _swapped,
+        _hyperparameter,
+    ):
+        try:
+            found = detector(ctx)
+        except Exception:  # a learner's object that fights back: this detector says nothing
+            found = None
+        if found is not None:
+            return found
+    return None
+
+
+def check_wording(wording: Mapping[str, str], solution: Callable[..., Any]) -> None:
+    """Raise ``ValueError`` for a key of ``Exercise.diagnoses`` that can never match: an unknown
+    diagnosis, a factor expression that does not parse or names something other than the
+    solution's parameters and ``sqrt``, ``exp``, ``log``, ... , or a hyperparameter that is not
+    a parameter."""
+    import ast
+
+    params = set(inspect.signature(solution).parameters)
+    for key, text in wording.items():
+        if not isinstance(key, str) or not isinstance(text, str) or not text.strip():
+            raise ValueError(f"diagnoses must map names to texts, got {key!r}: {text!r}")
+        kind = max((k for k in KINDS if key == k or key.startswith(k + " ")), key=len, default="")
+        if not kind:
+            raise ValueError(f"unknown diagnosis {key!r}: a key starts with one of {KINDS}")
+        rest = key[len(kind) :].strip()
+        if kind in ("factor", "step factor") and rest and rest != "varying":
+            try:
+                names = {
+                    n.id for n in ast.walk(ast.parse(rest, mode="eval")) if isinstance(n, ast.Name)
+                }
+            except SyntaxError as err:
+                raise ValueError(f"diagnosis {key!r}: {rest!r} is not an expression") from err
+            unknown = names - params - set(_MATH)
+            if unknown:
+                raise ValueError(
+                    f"diagnosis {key!r} names {sorted(unknown)}, not parameters of "
+                    f"{solution.__name__} ({sorted(params)})"
+                )
+        if kind == "hyperparameter" and rest and rest.split("=")[0] not in params:
+            raise ValueError(f"diagnosis {key!r}: {rest.split('=')[0]!r} is not a parameter")
+
+
+def result_names(signature: str) -> list[str]:
+    """The names of a tuple result from ``"f(a) -> (x_new, v_new)"``: ``["x_new", "v_new"]``."""
+    _, arrow, result = signature.partition("->")
+    result = result.strip()
+    if not arrow or not result.startswith("("):
+        return []
+    depth, parts, current = 0, [], ""
+    for ch in result[1:]:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            if depth == 0:
+                break
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    parts.append(current.strip())
+    return parts if all(p.isidentifier() for p in parts) else []
+
+
+# --------------------------------------------------------------------------------------------
+# Context and helpers
+# --------------------------------------------------------------------------------------------
+
+
+class _Context:
+    def __init__(
+        self,
+        solution: Callable[..., Any],
+        signature: str,
+        observations: list[Observation],
+        close: Close,
+        reference: Reference,
+        factors: tuple[str, ...],
+    ) -> None:
+        self.solution = solution
+        self.observations = observations
+        self.bad = [o for o in observations if o.wrong]
+        self.close = close
+        self.reference = reference
+        self.factors = factors
+        self.result_names = result_names(signature)
+        try:
+            self.params = list(inspect.signature(solution).parameters.values())
+        except (TypeError, ValueError):
+            self.params = []
+        self.deadline = time.perf_counter() + _BUDGET_SECONDS
+
+    def ok(self, expected: Any, got: Any, loose: bool = False) -> bool:
+        try:
+            return bool(self.close(expected, got, loose))
+        except Exception:
+            return False
+
+    def arguments(self, case: Any) -> dict[str, Any]:
+        """The case's arguments by the reference's parameter names."""
+        out = {p.name: v for p, v in zip(self.params, case.args)}
+        out.update(case.kwargs)
+        return out
+
+    def focus(self) -> tuple[tuple[int, ...], str]:
+        """The path to the first result element that is wrong, and how to name it."""
+        first = self.bad[0]
+        path: tuple[int, ...] = ()
+        e, g = first.expected, first.got
+        while (
+            isinstance(e, (tuple, list))
+            and type(g) is type(e)
+            and len(g) == len(e)
+            and not self.ok(e, g)
+        ):
+            wrong = [i for i, (a, b) in enumerate(zip(e, g)) if not self.ok(a, b)]
+            if not wrong:
+                break
+            path += (wrong[0],)
+            e, g = e[wrong[0]], g[wrong[0]]
+        return path, self.describe(path)
+
+    def describe(self, path: tuple[int, ...]) -> str:
+        if not path:
+            return "your result"
+        if len(path) == 1 and path[0] < len(self.result_names):
+            return f"your {self.result_names[path[0]]} (result {path[0]})"
+        return "element " + "".join(f"[{i}]" for i in path) + " of your result"
+
+    def leaves(self, path: tuple[int, ...]) -> list[tuple[Observation, Any, Any]]:
+        """``(observation, expected leaf, learner's leaf)`` for the failing checks where the
+        leaf at ``path`` exists and is wrong."""
+        out = []
+        for o in self.bad:
+            e, g = o.expected, o.got
+            try:
+                for i in path:
+                    if not (isinstance(g, (tuple, list)) and len(g) == len(e)):
+                        raise LookupError
+                    e, g = e[i], g[i]
+            except LookupError:
+                continue
+            if not self.ok(e, g):
+                out.append((o, e, g))
+        return out
+
+
+def _numbers(v: Any) -> np.ndarray | None:
+    """``v`` as a float64 array if it is made of plain numbers (never calls a learner's
+    ``__array__``), else ``None``."""
+    if isinstance(v, (bool, np.bool_)):
+        return None
+    if isinstance(v, np.ndarray):
+        return v.astype(np.float64) if v.dtype.kind in "iuf" else None
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return np.array(float(v))
+    if isinstance(v, (list, tuple)) and _plain_numbers(v, depth=0):
+        arr = np.array(v, dtype=np.float64)
+        return arr
+    return None
+
+
+def _plain_numbers(v: Any, depth: int) -> bool:
+    if depth > 4:
+        return False
+    if isinstance(v, (list, tuple)):
+        return all(_plain_numbers(x, depth + 1) for x in v)
+    if isinstance(v, np.ndarray):
+        return v.dtype.kind in "iuf"
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+# --------------------------------------------------------------------------------------------
+# Detectors
+# --------------------------------------------------------------------------------------------
+
+
+def _tuple_shape(ctx: _Context) -> Diagnosis | None:
+    """Elements of a tuple (or list) result in the wrong order, one missing, or only one."""
+    firsts = [(o.expected, o.got) for o in ctx.bad]
+    e0 = firsts[0][0]
+    if not isinstance(e0, (tuple, list)) or len(e0) < 2:
+        return None
+    if len(e0) > 6 or any(len(e) != len(e0) for e, _ in firsts):
+        return _collection(ctx, firsts)
+    names = ctx.result_names if len(ctx.result_names) == len(e0) else []
+
+    def name(i: int) -> str:
+        return names[i] if names else f"result {i}"
+
+    what = "tuple" if isinstance(e0, tuple) else "list"
+    # wrong order
+    if all(isinstance(g, (tuple, list)) and len(g) == len(e) for e, g in firsts):
+        for perm in itertools.permutations(range(len(e0))):
+            if perm == tuple(range(len(e0))):
+                continue
+            if all(all(ctx.ok(e[i], g[perm[i]]) for i in range(len(e))) for e, g in firsts):
+                order = ", ".join(name(perm.index(j)) for j in range(len(e0)))
+                want = ", ".join(name(i) for i in range(len(e0)))
+                return Diagnosis(
+                    "order",
+                    ("order",),
+                    "results in the wrong order",
+                    f"you returned ({order}); the expected order is ({want})",
+                    "return them in the order the task asks for",
+                )
+    # one element missing
+    if all(isinstance(g, (tuple, list)) and len(g) == len(e) - 1 for e, g in firsts):
+        for j in range(len(e0)):
+            if all(all(ctx.ok(x, y) for x, y in zip([*e[:j], *e[j + 1 :]], g)) for e, g in firsts):
+                return Diagnosis(
+                    "missing",
+                    (f"missing {name(j)}", "missing"),
+                    f"{name(j)} is missing",
+                    f"your {what} has {len(e0) - 1} element{'s' if len(e0) > 2 else ''}, the "
+                    f"right ones except {name(j)}",
+                    f"return all {len(e0)}: ({', '.join(name(i) for i in range(len(e0)))})",
+                )
+    # only one element
+    for j in range(len(e0)):
+        if all(not isinstance(g, (tuple, list)) and ctx.ok(e[j], g) for e, g in firsts):
+            return Diagnosis(
+                "missing",
+                (f"only {name(j)}", "missing"),
+                f"only {name(j)} returned",
+                f"you returned {name(j)} alone, which is right, instead of a {what} of {len(e0)}",
+                f"return all {len(e0)}: ({', '.join(name(i) for i in range(len(e0)))})",
+            )
+    return None
+
+
+def _collection(ctx: _Context, pairs: list[tuple[Any, Any]]) -> Diagnosis | None:
+    """A longer list or tuple of results (batches, layers): reordered, or one element short."""
+    if not all(
+        isinstance(e, (tuple, list)) and isinstance(g, (tuple, list)) and len(e) <= 500
+        for e, g in pairs
+    ):
+        return None
+    what = type(pairs[0][0]).__name__
+    if all(len(g) == len(e) for e, g in pairs):
+        for e, g in pairs:
+            free = list(range(len(g)))
+            for x in e:
+                hit = next((j for j in free if ctx.ok(x, g[j])), None)
+                if hit is None:
+                    break
+                free.remove(hit)
+            if free:
+                break
+        else:
+            return Diagnosis(
+                "order",
+                ("order",),
+                "the right elements in another order",
+                f"your {what} holds the expected elements, in another order",
+                "keep the order of the input (or the order the task asks for)",
+            )
+    if all(len(g) == len(e) - 1 for e, g in pairs):
+        dropped = []
+        for e, g in pairs:
+            j = next((i for i in range(len(g)) if not ctx.ok(e[i], g[i])), len(g))
+            if not all(ctx.ok(x, y) for x, y in zip([*e[:j], *e[j + 1 :]], g)):
+                return None
+            dropped.append(j)
+        where = (
+            "the last"
+            if all(j == len(e) - 1 for j, (e, _) in zip(dropped, pairs))
+            else ("the first" if all(j == 0 for j in dropped) else f"element {dropped[0]}")
+        )
+        return Diagnosis(
+            "missing",
+            ("missing",),
+            "one element missing",
+            f"your {what} is the expected one without {where} element",
+            "check the loop's range: does it stop one element early (range(n - 1), a wrong "
+            "end index, a last partial batch dropped)?",
+        )
+    return None
+
+
+def _container(ctx: _Context) -> Diagnosis | None:
+    """The right elements in a list instead of a tuple, or the reverse."""
+    pairs = [(o.expected, o.got) for o in ctx.bad]
+    e0 = pairs[0][0]
+    if not isinstance(e0, (tuple, list)):
+        return None
+    want = type(e0)
+    other = list if want is tuple else tuple
+    if all(
+        isinstance(g, other)
+        and not isinstance(g, want)
+        and len(g) == len(e)
+        and all(ctx.ok(x, y) for x, y in zip(e, g))
+        for e, g in pairs
+    ):
+        return Diagnosis(
+            "container",
+            ("container",),
+            f"a {other.__name__} instead of a {want.__name__}",
+            f"the values are right, in a {other.__name__}",
+            f"return a {want.__name__}"
+            + (": return a, b (or (a, b)), not [a, b]" if want is tuple else ": [a, b, ...]"),
+        )
+    return None
+
+
+def _as_list(ctx: _Context) -> Diagnosis | None:
+    """The right values as a list (or tuple) where a numpy array is expected."""
+    path, who = ctx.focus()
+    leaves = ctx.leaves(path)
+    if not leaves:
+        return None
+    for _, e, g in leaves:
+        if not (isinstance(e, np.ndarray) and isinstance(g, (list, tuple))):
+            return None
+        arr = _numbers(g)
+        if arr is None or arr.shape != e.shape or not ctx.ok(e, arr.astype(e.dtype), True):
+            return None
+    kind = type(leaves[0][2]).__name__
+    return Diagnosis(
+        "list",
+        ("list",),
+        f"a {kind} instead of an array",
+        f"{who} has the right values, in a Python {kind}",
+        "return a numpy array: np.array(...) of it, or build it with numpy operations",
+    )
+
+
+def _dtype(ctx: _Context) -> Diagnosis | None:
+    """The right values in another dtype."""
+    path, who = ctx.focus()
+    leaves = ctx.leaves(path)
+    if not leaves:
+        return None
+    for _, e, g in leaves:
+        if not (
+            isinstance(e, np.ndarray)
+            and isinstance(g, np.ndarray)
+            and g.shape == e.shape
+            and g.dtype != e.dtype
+            and g.dtype.kind in "biuf"
+        ):
+            return None
+        if not ctx.ok(e, g.astype(e.dtype), True):
+            return None
+    e, g = leaves[0][1], leaves[0][2]
+    return Diagnosis(
+        "dtype",
+        (f"dtype {g.dtype}", "dtype"),
+        "right values, wrong dtype",
+        f"{who} has the right values in dtype {g.dtype}; expected {e.dtype}",
+        f"keep the inputs' dtype (or .astype(np.{e.dtype}) at the end)",
+    )
+
+
+def _input(ctx: _Context) -> Diagnosis | None:
+    """One of the inputs returned unchanged."""
+    path, who = ctx.focus()
+    leaves = ctx.leaves(path)
+    if not leaves:
+        return None
+    found: str | None = None
+    for candidate in ctx.arguments(leaves[0][0].case):
+        hit = True
+        for o, _, g in leaves:
+            value = ctx.arguments(o.case).get(candidate)
+            if value is None or callable(value) or isinstance(value, (bool, str)):
+                hit = False
+                break
+            if not (_numbers(value) is not None and ctx.ok(value, g)):
+                hit = False
+                break
+        if hit:
+            found = candidate
+            break
+    if found is None:
+        return None
+    return Diagnosis(
+        "input",
+        (f"input {found}", "input"),
+        f"returned the input {found}",
+        f"{who} equals the input {found}, unchanged",
+        "compute the new value from it; is the update applied, and is the new value returned?",
+    )
+
+
+def _stale(ctx: _Context) -> Diagnosis | None:
+    """The expected result of an earlier check: state kept from one call to the next."""
+    obs = ctx.observations
+    later = [(k, o) for k, o in enumerate(obs) if o.wrong and k > 0]
+    if not later or len(later) < len(ctx.bad) - 1:
+        return None
+    for which, pick in (("previous", lambda k: k - 1), ("first", lambda k: 0)):
+        if all(ctx.ok(obs[pick(k)].expected, o.got) for k, o in later):
+            return Diagnosis(
+                "stale",
+                (f"stale {which}", "stale"),
+                "a result from an earlier call",
+                f"from check 2 on, your result is the expected result of the {which} check",
+                "does your function keep state between calls (a global, a cache, a mutable "
+                "default argument)? Compute everything from this call's arguments",
+            )
+    return None
+
+
+def _transposed(ctx: _Context) -> Diagnosis | None:
+    path, who = ctx.focus()
+    leaves = ctx.leaves(path)
+    if not leaves:
+        return None
+    for _, e, g in leaves:
+        if not (isinstance(e, np.ndarray) and e.ndim == 2 and isinstance(g, np.ndarray)):
+            return None
+        if g.ndim != 2 or g.shape != e.shape[::-1] or not ctx.ok(e, g.T.copy()):
+            return None
+    e = leaves[0][1]
+    return Diagnosis(
+        "transposed",
+        ("transposed",),
+        "transposed",
+        f"{who} is the expected {e.shape[0]}×{e.shape[1]} matrix transposed",
+        "check which axis is which (rows are examples or fan_in?) or drop the extra .T",
+    )
+
+
+def _ratios(
+    ctx: _Context, base: str | None = None
+) -> tuple[str, list[tuple[Observation, float, int]]] | None:
+    """Per failing check, the factor c with ``got = c · expected`` (and how many nonzero
+    entries support it), when one exists for every failing check. With ``base`` (an argument's
+    name), the factor between the *changes* from that argument: ``got − base = c (expected −
+    base)``, as for an update step ``x_new = x − step``."""
+    path, who = ctx.focus()
+    leaves = ctx.leaves(path)
+    if not leaves:
+        return None
+    out = []
+    for o, e, g in leaves:
+        ea, ga = _numbers(e), _numbers(g)
+        if ea is None or ga is None or ea.shape != ga.shape or not np.all(np.isfinite(ga)):
+            return None
+        if base is not None:
+            b = ctx.arguments(o.case).get(base)
+            ba = _numbers(b) if isinstance(b, np.ndarray) else None
+            if ba is None or ba.shape != ea.shape:
+                return None
+            ea, ga = ea - ba, ga - ba
+        nonzero = np.abs(ea) > 1e-12 * max(1.0, float(np.max(np.abs(ea), initial=0.0)))
+        if not nonzero.any():
+            return None
+        c = float(np.median(ga[nonzero] / ea[nonzero]))
+        scale = float(np.max(np.abs(ea))) * max(1.0, abs(c))
+        if not np.allclose(ga, ea * c, rtol=1e-6, atol=1e-12 * scale):
+            return None
+        out.append((o, c, int(nonzero.sum())))
+    return who, out
+
+
+def _sign(ctx: _Context) -> Diagnosis | None:
+    found = _ratios(ctx)
+    if found is None:
+        return None
+    who, ratios = found
+    if all(abs(c + 1.0) < 1e-6 for _, c, _ in ratios):
+        return Diagnosis(
+            "sign",
+            ("sign",),
+            "sign flipped",
+            f"{who} is the expected result with the opposite sign",
+            "check the sign of each term (a gradient step is x − lr·g, downhill)",
+        )
+    return None
+
+
+def _factor(ctx: _Context) -> Diagnosis | None:
+    found = _ratios(ctx)
+    if found is None:
+        return None
+    who, ratios = found
+    return _explain(ctx, who, ratios, "factor")
+
+
+def _step(ctx: _Context) -> Diagnosis | None:
+    """The change from an input (an update step) off by a factor or going the wrong way."""
+    path, _ = ctx.focus()
+    leaf = ctx.result_names[path[0]] if len(path) == 1 and path[0] < len(ctx.result_names) else ""
+    for base, value in ctx.arguments(ctx.bad[0].case).items():
+        if not isinstance(value, np.ndarray):
+            continue
+        found = _ratios(ctx, base)
+        if found is None:
+            continue
+        _, ratios = found
+        who = f"your step ({leaf or 'result'} − {base})"
+        if all(abs(c + 1.0) < 1e-6 for _, c, _ in ratios):
+            return Diagnosis(
+                "step sign",
+                ("step sign", "sign"),
+                "the step goes the wrong way",
+                f"{who} has the opposite sign of the expected step",
+                "a descent step subtracts: x − lr·(direction), not x + lr·(direction)",
+            )
+        return _explain(ctx, who, ratios, "step factor")
+    return None
+
+
+def _explain(
+    ctx: _Context, who: str, ratios: list[tuple[Observation, float, int]], key: str
+) -> Diagnosis | None:
+    """Name the factor between ``who`` and the expected value (``key``: "factor" or
+    "step factor", the start of the diagnosis keys)."""
+    cs = [c for _, c, _ in ratios]
+    if key != "factor" and any(abs(c) < 1e-12 for c in cs):
+        return None  # no step at all: the input returned, diagnosed before
+    if all(abs(c) < 1e-12 for c in cs):
+        return Diagnosis(
+            "zeros",
+            ("zeros",),
+            "all zeros",
+            f"{who} is all zeros where the expected result is not",
+            "is the result filled in (np.zeros_like(...) left as it was?) and returned?",
+        )
+    # the exercise's own factors, then the case's own numbers, then a constant
+    for full in ctx.factors:
+        if not full.startswith(key + " "):
+            continue
+        expr = full[len(key) + 1 :]
+        if all(_same_number(c, _evaluate(expr, ctx.arguments(o.case))) for o, c, _ in ratios):
+            return Diagnosis(
+                key,
+                (full, key),
+                "off by a factor",
+                f"{who} is ({expr}) × the expected one in every failing check",
+                "look for a term multiplied or divided once too often",
+            )
+    for name in ctx.arguments(ratios[0][0].case):
+        for form, fn in (
+            ("{}", lambda a: a),
+            ("1/{}", lambda a: 1 / a),
+            ("(1 − {})", lambda a: 1 - a),
+            ("1/(1 − {})", lambda a: 1 / (1 - a)),
+        ):
+            try:
+                values = [fn(_scalar(ctx.arguments(o.case)[name])) for o, _, _ in ratios]
+            except (KeyError, TypeError, ValueError, ZeroDivisionError):
+                continue
+            # a factor equal to an argument is telling only when it changes between checks or
+            # is not a round number (1, 2, 10, ...) that a constant factor would explain anyway
+            varies = any(not _same_number(v, values[0]) for v in values)
+            if all(_same_number(c, v) for c, v in zip(cs, values)) and (
+                varies or not _round(cs[0])
+            ):
+                text = form.format(name)
+                return Diagnosis(
+                    key,
+                    (f"{key} {text}", key),
+                    "off by a factor",
+                    f"{who} is {text} × the expected one ({name} = {_fmt(values[0])} in check "
+                    f"{ctx.observations.index(ratios[0][0]) + 1})",
+                    f"is {name} applied once too often, or missing where it belongs?",
+                )
+    if all(_same_number(c, cs[0]) for c in cs) and sum(n for _, _, n in ratios) >= 2:
+        c = cs[0]
+        return Diagnosis(
+            key,
+            (f"{key} {_fmt(c)}", key),
+            "off by a constant factor",
+            f"{who} is {_fmt(c)} × the expected one "
+            + ("in every entry" if any(n > 1 for _, _, n in ratios) else "in every failing check"),
+            "look for a constant (2, ½, 10, a square root) too many or missing",
+        )
+    if all(n >= 2 for _, _, n in ratios):
+        shown = ", ".join(
+            f"{_fmt(c)} in check {ctx.observations.index(o) + 1}" for o, c, _ in ratios[:3]
+        )
+        return Diagnosis(
+            key,
+            (f"{key} varying", key),
+            "off by a factor",
+            f"in each failing check {who} is the expected one times a factor ({shown})",
+            "the factor changes with the inputs: look for a hyperparameter-dependent term "
+            "(a correction, a scale) applied wrongly",
+        )
+    return None
+
+
+def _scalar(v: Any) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError("not a number")
+    return float(v)
+
+
+def _same_number(a: float, b: float) -> bool:
+    return bool(np.isfinite(a) and np.isfinite(b) and math.isclose(a, b, rel_tol=1e-6, abs_tol=0))
+
+
+def _round(c: float) -> bool:
+    return any(_same_number(abs(c), r) for r in (1.0, 2.0, 0.5, 10.0, 0.1, 100.0, 0.01))
+
+
+_MATH = {
+    name: getattr(math, name) for name in ("sqrt", "exp", "log", "log10", "cos", "sin", "pi", "e")
+}
+
+
+def _evaluate(expr: str, arguments: Mapping[str, Any]) -> float:
+    """The exercise's factor expression (trusted text from a chapter module) on one case."""
+    scope = {**_MATH, **{k: v for k, v in arguments.items() if isinstance(v, (int, float))}}
+    try:
+        return float(eval(expr, {"__builtins__": {}}, scope))
+    except Exception:
+        return math.nan
+
+
+def _shifted(ctx: _Context) -> Diagnosis | None:
+    """A sequence one step late or early, or one entry short or long."""
+    path, who = ctx.focus()
+    leaves = ctx.leaves(path)
+    if not leaves:
+        return None
+    for label, advice, test in (
+        (
+            "one step late",
+            "entry k is entry k − 1 of the expected one",
+            lambda e, g: len(g) == len(e) and ctx.ok(e[:-1], g[1:]),
+        ),
+        (
+            "one step early",
+            "entry k is entry k + 1 of the expected one",
+            lambda e, g: len(g) == len(e) and ctx.ok(e[1:], g[:-1]),
+        ),
+        (
+            "first entry missing",
+            "it is the expected one without its first entry (the starting point?)",
+            lambda e, g: len(g) == len(e) - 1 and ctx.ok(e[1:], g),
+        ),
+        (
+            "one step short",
+            "it is the expected one without its last entry",
+            lambda e, g: len(g) == len(e) - 1 and ctx.ok(e[:-1], g),
+        ),
+        (
+            "one entry too many at the start",
+            "it is the expected one with an extra first entry",
+            lambda e, g: len(g) == len(e) + 1 and ctx.ok(e, g[1:]),
+        ),
+        (
+            "one step too many",
+            "it is the expected one with an extra last entry",
+            lambda e, g: len(g) == len(e) + 1 and ctx.ok(e, g[:-1]),
+        ),
+    ):
+        if all(
+            isinstance(e, np.ndarray)
+            and e.ndim >= 1
+            and len(e) >= 2
+            and isinstance(g, np.ndarray)
+            and g.ndim == e.ndim
+            and test(e, g)
+            for _, e, g in leaves
+        ):
+            return Diagnosis(
+                "shifted",
+                (f"shifted {label}", "shifted"),
+                f"off by one step ({label})",
+                f"{who}: {advice}",
+                "check where the loop starts and ends, and whether you store the value before "
+                "or after the update",
+            )
+    return None
+
+
+def _same_every_time(ctx: _Context) -> Diagnosis | None:
+    """One result for every check (at least three), while the expected results differ."""
+    obs = ctx.observations
+    if len(obs) < 3 or any(_family(o.got) != _family(o.expected) for o in obs):
+        return None  # a result of the wrong kind: the type problem says more
+    if not all(ctx.ok(obs[0].got, o.got) for o in obs[1:]):
+        return None
+    if all(ctx.ok(obs[0].expected, o.expected) for o in obs[1:]):
+        return None
+    return Diagnosis(
+        "constant",
+        ("constant",),
+        "the same result every time",
+        f"your function returned the same result for all {len(obs)} checks, whose inputs and "
+        "expected results differ",
+        "does the result depend on the arguments? Look for a hard-coded value or a return "
+        "that comes too early",
+    )
+
+
+def _swapped(ctx: _Context) -> Diagnosis | None:
+    """The reference's result with two arguments of the same kind exchanged."""
+    first = ctx.bad[0].case
+    args = list(first.args)
+    for i, j in itertools.combinations(range(min(len(args), len(ctx.params))), 2):
+        if not _exchangeable(args[i], args[j]):
+            continue
+        matched = True
+        for o in ctx.bad:
+            a = list(o.case.args)
+            if not _exchangeable(a[i], a[j]):
+                matched = False
+                break
+            a[i], a[j] = a[j], a[i]
+            ok, result = ctx.reference(tuple(a), dict(o.case.kwargs))
+            if not (ok and ctx.ok(result, o.got)):
+                matched = False
+                break
+            if time.perf_counter() > ctx.deadline:
+                return None
+        if matched:
+            p, q = ctx.params[i].name, ctx.params[j].name
+            return Diagnosis(
+                "swapped",
+                (f"swapped {p} {q}", "swapped"),
+                f"{p} and {q} swapped",
+                f"your result is the expected one with {p} and {q} exchanged",
+                f"check where each of {p} and {q} goes in the formula (and the order of the "
+                "parameters)",
+            )
+    return None
+
+
+def _exchangeable(a: Any, b: Any) -> bool:
+    """Two different arguments of one kind: numbers, or arrays of one shape."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.shape == b.shape and a.dtype.kind in "iuf" and not np.array_equal(a, b)
+    ints, floats = (int, np.integer), (float, np.floating)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return False
+    same = (isinstance(a, ints) and isinstance(b, ints)) or (
+        isinstance(a, floats) and isinstance(b, floats)
+    )
+    return bool(same and a != b)
+
+
+def _family(v: Any) -> str:
+    """What kind of value ``v`` is: a string, a number, an array, a sequence or other."""
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, np.ndarray):
+        return "array" if v.ndim else "number"
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+        return "number"
+    if isinstance(v, (tuple, list)):
+        return "sequence"
+    return type(v).__name__
+
+
+def _hyperparameter(ctx: _Context) -> Diagnosis | None:
+    """The reference's result with one scalar argument at another value: its default, 0 or 1,
+    one more or one less (integers), the other truth value (booleans), or the value of the
+    first check (hard-coded)."""
+    first = ctx.observations[0].case
+    # a verdict (a string, a truth value) equals the reference's at some extreme argument too
+    # easily: for those, only a default or one more/one less counts
+    discrete = any(isinstance(o.expected, (str, bool, np.bool_)) for o in ctx.bad)
+    path, who = ctx.focus()  # a wrong element alone may match (x_new, with v_new right)
+    leaf_match: Diagnosis | None = None
+    for index, p in enumerate(ctx.params):
+        values = [ctx.arguments(o.case).get(p.name, p.default) for o in ctx.bad]
+        if not values or not all(
+            isinstance(v, (bool, int, float, np.integer, np.floating)) for v in values
+        ):
+            continue
+        rules: list[tuple[str, Callable[[Any], Any]]] = []
+        if p.default is not inspect.Parameter.empty:
+            rules.append(("its default", _constant(p.default)))
+        if all(isinstance(v, (bool, np.bool_)) for v in values):
+            rules.append(("the other truth value", lambda v: not v))
+        elif all(isinstance(v, (int, np.integer)) for v in values):
+            rules += [("one less", lambda v: v - 1), ("one more", lambda v: v + 1)]
+            rules += [] if discrete else [("0", _constant(0)), ("1", _constant(1))]
+        elif not discrete:
+            rules += [("0", _constant(0.0)), ("1", _constant(1.0))]
+        hard = ctx.arguments(first).get(p.name, p.default)
+        if isinstance(hard, (int, float, np.integer, np.floating)):
+            rules.append(("the value of check 1", _constant(hard)))
+        for rule, change in rules:
+            if time.perf_counter() > ctx.deadline:
+                return leaf_match
+            shown = []
+            whole, part = True, bool(path)
+            for o in ctx.bad:
+                args, kwargs = list(o.case.args), dict(o.case.kwargs)
+                old = ctx.arguments(o.case).get(p.name, p.default)
+                new = change(old)
+                if new == old and type(new) is type(old):
+                    whole = part = False
+                    break
+                if index < len(args):
+                    args[index] = new
+                else:
+                    kwargs[p.name] = new
+                ok, result = ctx.reference(tuple(args), kwargs)
+                whole = whole and ok and ctx.ok(result, o.got)
+                part = part and ok and _part_matches(ctx, path, result, o.got)
+                if not (whole or part):
+                    break
+                shown.append((old, new))
+            if not shown or not (whole or part):
+                continue
+            old, new = shown[0]
+            found = Diagnosis(
+                "hyperparameter",
+                (
+                    f"hyperparameter {p.name}={rule}",
+                    f"hyperparameter {p.name}",
+                    "hyperparameter",
+                ),
+                f"as if {p.name} were {_value(new)}",
+                f"{'your result' if whole else who} is the expected one computed with "
+                f"{p.name} = {_value(new)}{'' if rule in ('0', '1') else f' ({rule})'} instead "
+                f"of the given {p.name} = {_value(old)}",
+                _advice(p.name, rule),
+            )
+            if whole:
+                return found
+            leaf_match = leaf_match or found
+    return leaf_match
+
+
+def _part_matches(ctx: _Context, path: tuple[int, ...], result: Any, got: Any) -> bool:
+    """The element at ``path`` of ``got`` matches that of the reference's ``result``."""
+    try:
+        for i in path:
+            if not isinstance(got, (tuple, list)) or len(got) != len(result):
+                return False
+            result, got = result[i], got[i]
+    except Exception:
+        return False
+    return ctx.ok(result, got)
+
+
+def _constant(value: Any) -> Callable[[Any], Any]:
+    def change(old: Any) -> Any:
+        return value
+
+    return change
+
+
+def _value(v: Any) -> str:
+    return _fmt(float(v)) if isinstance(v, (float, np.floating)) else str(v)
+
+
+def _advice(name: str, rule: str) -> str:
+    if rule == "its default":
+        return f"is the argument {name} passed on and used, rather than its default?"
+    if rule in ("one less", "one more"):
+        return f"off by one in {name}: does it count from 0 or from 1, and is it updated first?"
+    if rule == "the value of check 1":
+        return f"is {name} hard-coded? Use the argument"
+    return f"is {name} used at all, and in the right place?"

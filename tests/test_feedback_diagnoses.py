@@ -1,0 +1,288 @@
+"""Generic diagnoses in check()'s feedback: a wrong result that is the expected one under a simple
+transformation is named ("Likely mistake: ..."), an exercise can word a diagnosis its own way,
+and a registered mistake that matches wins over a generic diagnosis.
+
+Wrong answers here are written as a learner would write them, not built from the reference.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from dlnotes.exercises import Case, Exercise, Mistake, check, exercises, get, register
+from dlnotes.exercises.diagnose import result_names
+
+
+def feedback(exercise, answer) -> str:
+    with pytest.raises(AssertionError) as info:
+        check(exercise, answer)
+    return str(info.value)
+
+
+def diagnosis(message: str) -> str:
+    lines = [ln.strip() for ln in message.splitlines() if "Likely mistake:" in ln]
+    assert len(lines) == 1, message
+    return lines[0]
+
+
+# --------------------------------------------------------------------------------------------
+# A toy exercise (never registered): an SGD-with-momentum step with a tuple result
+# --------------------------------------------------------------------------------------------
+
+
+def step(x, v, g, lr, rho=0.9):
+    """v ← ρv + g; x ← x − lr·v; returns (x_new, v_new)."""
+    v_new = rho * v + g
+    return x - lr * v_new, v_new
+
+
+def _cases(seed: int) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for d, lr, rho in ((3, 0.1, 0.5), (5, 0.03, 0.8), (4, 0.2, 0.95)):
+        x, v, g = (rng.normal(size=d) for _ in range(3))
+        out.append(Case(f"d={d}", (x, v, g, lr), {"rho": rho}))
+    return out
+
+
+def toy(**changes) -> Exercise:
+    fields = dict(
+        name="ch99_step",
+        chapter="99",
+        title="toy",
+        signature="step(x, v, g, lr, rho=0.9) -> (x_new, v_new)",
+        hint="",
+        solution=step,
+        suites={"visible": lambda: _cases(1), "hidden": lambda: _cases(2)},
+        time_limit=1.0,
+    )
+    fields.update(changes)
+    return Exercise(**fields)
+
+
+TOY = toy()
+
+
+def test_result_names_come_from_the_signature():
+    assert result_names("f(a) -> (x_new, v_new)") == ["x_new", "v_new"]
+    assert result_names("f(x) -> (out, (x_hat, mean, var))") == []  # nested: indices are used
+    assert result_names("f(x) -> float") == []
+
+
+def test_a_constant_factor_is_reported_with_its_value():
+    def half_step(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return x - 0.5 * lr * v_new, v_new
+
+    def offset(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return x - lr * v_new + 0.05, v_new  # no transformation of the expected result
+
+    def doubled(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return 2 * (x - lr * v_new), v_new
+
+    line = diagnosis(feedback(TOY, doubled))
+    assert "off by a constant factor" in line and "x_new (result 0) is 2 ×" in line
+    assert "your step (x_new − x) is 0.5 ×" in diagnosis(feedback(TOY, half_step))
+    # a wrong answer that is no transformation of the expected one gets no diagnosis
+    assert "Likely mistake" not in feedback(TOY, offset)
+
+
+def test_sign_transposed_and_zeros():
+    def flipped(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return lr * v_new - x, v_new
+
+    def zeros(x, v, g, lr, rho=0.9):
+        return np.zeros_like(x), rho * v + g
+
+    assert "sign flipped" in diagnosis(feedback(TOY, flipped))
+    assert "all zeros" in diagnosis(feedback(TOY, zeros))
+    xavier = get("ch07_xavier_uniform")
+
+    def transposed(fan_in, fan_out, rng):
+        a = np.sqrt(6.0 / (fan_in + fan_out))
+        W = rng.uniform(-a, a, size=(fan_in, fan_out))
+        return W.T  # (fan_out, fan_in): the layout of torch.nn.Linear.weight
+
+    assert "transposed" in diagnosis(feedback(xavier, transposed))
+
+
+def test_input_returned_dtype_list_and_tuple_shape():
+    def forgot_update(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        x_new = x.copy()
+        x_new - lr * v_new  # the update is computed and dropped
+        return x_new, v_new
+
+    def in_float32(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return (x - lr * v_new).astype(np.float32), v_new
+
+    def as_list(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return [xi - lr * vi for xi, vi in zip(x, v_new)], v_new
+
+    def swapped(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return v_new, x - lr * v_new
+
+    def only_x(x, v, g, lr, rho=0.9):
+        return x - lr * (rho * v + g)
+
+    def as_list_not_tuple(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return [x - lr * v_new, v_new]
+
+    assert "returned the input x" in diagnosis(feedback(TOY, forgot_update))
+    line = diagnosis(feedback(TOY, in_float32))
+    assert "wrong dtype" in line and "float32" in line and "float64" in line
+    assert "a list instead of an array" in diagnosis(feedback(TOY, as_list))
+    assert "you returned (v_new, x_new)" in diagnosis(feedback(TOY, swapped))
+    assert "only x_new returned" in diagnosis(feedback(TOY, only_x))
+    assert "a list instead of a tuple" in diagnosis(feedback(TOY, as_list_not_tuple))
+
+
+def test_hyperparameter_ignored_and_stale_state():
+    def ignores_rho(x, v, g, lr, rho=0.9):
+        v_new = 0.9 * v + g  # the default, whatever rho is
+        return x - lr * v_new, v_new
+
+    line = diagnosis(feedback(TOY, ignores_rho))
+    assert "as if rho were 0.9" in line and "its default" in line
+
+    memory = []
+
+    def cached(x, v, g, lr, rho=0.9):
+        if not memory:
+            v_new = rho * v + g
+            memory.append((x - lr * v_new, v_new))
+        return memory[0]
+
+    assert "a result from an earlier call" in diagnosis(feedback(TOY, cached))
+
+
+def test_a_sequence_one_step_short_or_late():
+    ex = get("ch02_gradient_descent")
+
+    def one_short(grad, x0, lr, steps):
+        xs = [np.array(x0, dtype=float)]
+        for _ in range(steps - 1):  # one step too few
+            xs.append(xs[-1] - lr * grad(xs[-1]))
+        return np.array(xs)
+
+    def stores_after(grad, x0, lr, steps):
+        xs, x = [np.array(x0, dtype=float)], np.array(x0, dtype=float)
+        for _ in range(steps):
+            xs.append(x.copy())  # stores the previous iterate, then updates
+            x = x - lr * grad(x)
+        return np.array(xs)
+
+    assert "off by one step" in diagnosis(feedback(ex, one_short))
+    assert "one step late" in diagnosis(feedback(ex, stores_after))
+
+
+def test_an_exercise_words_a_diagnosis_its_own_way():
+    worded = toy(
+        diagnoses={
+            "hyperparameter rho": "ρ is the momentum coefficient: multiply the old v by rho.",
+            "factor 1 - rho": "this is the EWA form v = ρv + (1 − ρ)g; the book uses v = ρv + g.",
+        }
+    )
+
+    def ignores_rho(x, v, g, lr, rho=0.9):
+        v_new = 0.9 * v + g
+        return x - lr * v_new, v_new
+
+    assert "multiply the old v by rho" in diagnosis(feedback(worded, ignores_rho))
+    scaled = toy(
+        diagnoses={"factor 1 - rho": "did you scale the whole step by (1 − ρ)?"},
+    )
+
+    def times_one_minus_rho(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return (1 - rho) * (x - lr * v_new), v_new
+
+    line = diagnosis(feedback(scaled, times_one_minus_rho))
+    assert "(1 - rho) ×" in line and "scale the whole step by (1 − ρ)" in line
+
+
+def test_a_registered_mistake_wins_over_a_generic_diagnosis():
+    def doubled(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return 2 * (x - lr * v_new), v_new
+
+    with_mistake = toy(mistakes=(Mistake("doubled x", "no factor 2 in the update", doubled),))
+    line = diagnosis(feedback(with_mistake, doubled))
+    assert line == "Likely mistake: doubled x — no factor 2 in the update"
+
+
+def test_no_diagnosis_for_an_input_modified_in_place_only():
+    def in_place(x, v, g, lr, rho=0.9):
+        v *= rho
+        v += g
+        return x - lr * v, v.copy()
+
+    message = feedback(TOY, in_place)
+    assert "modified its input v in place" in message and "Likely mistake" not in message
+
+
+def test_a_constant_verdict_is_named_for_a_string_exercise():
+    line = diagnosis(feedback("ch01_diagnose", lambda *a, **k: "high bias"))
+    assert "the same result every time" in line
+
+
+def test_an_update_step_off_by_a_factor_or_going_uphill():
+    def lr_squared(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return x - lr * lr * v_new, v_new
+
+    def uphill(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        return x + lr * v_new, v_new
+
+    line = diagnosis(feedback(TOY, lr_squared))
+    assert "your step (x_new − x) is lr ×" in line
+    assert "the step goes the wrong way" in diagnosis(feedback(TOY, uphill))
+
+
+def test_chapter_wording_for_adam_and_momentum():
+    def adam_no_m_correction(x, m, v, g, t, lr, beta1, beta2, eps):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        return x - lr * m / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+
+    def gradient_step(x, v, g, lr, rho):
+        return x - lr * g, rho * v + g
+
+    line = diagnosis(feedback("ch05_adam_step", adam_no_m_correction))
+    assert "(1 - beta1**t) ×" in line and "bias correction of m" in line
+    line = diagnosis(feedback("ch04_momentum_step", gradient_step))
+    assert "as if rho were 0" in line and "x_new = x − lr·v_new" in line
+
+
+@pytest.mark.parametrize(
+    ("key", "complaint"),
+    [
+        ("factr 2", "unknown diagnosis"),
+        ("factor 1 - beta", "names ['beta']"),
+        ("step factor (1 -", "is not an expression"),
+        ("hyperparameter momentum", "'momentum' is not a parameter"),
+    ],
+)
+def test_a_wording_key_that_can_never_match_is_refused(key, complaint):
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        register(toy(diagnoses={key: "a text"}))
+    assert "ch99_step" not in {ex.name for ex in exercises()}
+
+
+def test_two_arguments_swapped():
+    def kaiming(fan_out, fan_in, rng):  # the parameters in the wrong order
+        return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
+
+    line = diagnosis(feedback("ch07_kaiming_normal", kaiming))
+    assert "fan_in and fan_out swapped" in line
