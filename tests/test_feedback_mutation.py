@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from dlnotes.exercises import exercises, get
-from dlnotes.exercises.core import _check_function
+from dlnotes.exercises.core import Case, Exercise, _check_function
 from dlnotes.exercises.mutation import Report, measure, named, variants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,11 +80,28 @@ def test_named_means_a_likely_mistake_line():
     assert not named("f: 0 of 3 checks passed.\n  wrong values: 3 of 3 entries differ")
 
 
+def _scaled(x, k=2.0):
+    return k * np.asarray(x, dtype=float)
+
+
 def test_an_equivalent_variant_is_left_out_not_counted():
-    # every case of ch01_diagnose uses the default tol: ignoring tol changes nothing
-    report = measure([get("ch01_diagnose")])
-    assert ("ch01_diagnose", "tol ignored (its default)") in report.equivalent
-    assert all(r.name != "tol ignored (its default)" for r in report.results)
+    # no case of this exercise passes k: ignoring k changes nothing, so it is not a mistake
+    ex = Exercise(
+        name="ch01_scaled_demo",
+        chapter="01",
+        title="a demo",
+        signature="scaled(x, k=2.0)",
+        hint="",
+        solution=_scaled,
+        suites={
+            "visible": lambda: [Case("three numbers", (np.array([1.0, -2.0, 3.5]),))],
+            "hidden": lambda seed=0: [Case("four numbers", (np.arange(4.0) + seed,))],
+        },
+    )
+    report = measure([ex])
+    assert ("ch01_scaled_demo", "k ignored (its default)") in report.equivalent
+    assert all(r.name != "k ignored (its default)" for r in report.results)
+    assert report.results, "the other variants (sign, factor, ...) are still measured"
 
 
 def test_a_variant_keeps_its_own_state_and_leaves_the_inputs_alone():

@@ -84,10 +84,10 @@ def diagnose_table(train_err, dev_err, bayes_err, tol=0.02):
     return table[(train_err - bayes_err > tol, dev_err - train_err > tol)]
 
 
-def diagnose_words(train, dev, bayes, tolerance=0.02):
-    """Renamed parameters; the verdict assembled from its parts."""
-    bias = "high" if train - bayes > tolerance else "low"
-    variance = "high" if dev - train > tolerance else "low"
+def diagnose_words(train, dev, bayes, tol=0.02):
+    """Renamed positional parameters; the verdict assembled from its parts."""
+    bias = "high" if train - bayes > tol else "low"
+    variance = "high" if dev - train > tol else "low"
     if bias == variance:
         return f"{bias} bias and {variance} variance"
     return "high bias" if bias == "high" else "high variance"
