@@ -190,13 +190,28 @@ def run(quick: bool = False, runs: int | None = None) -> dict[str, Any]:
     paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
     times: dict[str, list[float]] = {p.name: [] for p in paths}
     gaps: dict[str, list[float]] = {p.name: [] for p in paths}
+    errors: dict[str, list[str]] = {p.name: [] for p in paths}
     for _ in range(n):  # round-robin, so that a busy minute does not hit one notebook only
         for path in paths:
-            seconds, gap = time_notebook(path)
+            try:
+                seconds, gap = time_notebook(path)
+            except Exception as exc:  # a failing run is a result too: keep measuring the rest
+                errors[path.name].append(f"{type(exc).__name__}: {str(exc).strip()[-300:]}")
+                print(f"[headless] {path.name} failed: {errors[path.name][-1]}", flush=True)
+                continue
             times[path.name].append(seconds)
             gaps[path.name].append(gap)
     rows = []
     for name, ts in times.items():
+        if errors[name]:
+            rows.append(
+                {
+                    "notebook": name,
+                    "runs": len(ts) + len(errors[name]),
+                    "verdict": f"FAILED in {len(errors[name])} runs: {errors[name][0][:120]}",
+                }
+            )
+            continue
         median, worst, idle = statistics.median(ts), max(ts), max(gaps[name])
         if worst <= 2 * median and idle < STALL_LAG_S:
             verdict = "ok"
