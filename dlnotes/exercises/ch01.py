@@ -234,12 +234,27 @@ def _size_ignores_p(p, se):
     return math.ceil(0.25 / se**2)
 
 
-def _size_cases(hidden: bool) -> list[Case]:
-    # values chosen so that p (1 − p) / se² is never within rounding error of an integer
-    pairs = [(0.9, 0.0047), (0.75, 0.013), (0.983, 0.0021), (0.62, 0.031)]
-    if hidden:
-        pairs = [(0.97, 0.0033), (0.55, 0.0071), (0.8, 0.0263), (0.995, 0.00093)]
-    return [Case(f"accuracy p = {p}, standard error se = {se}", (p, se)) for p, se in pairs]
+def _size_cases(hidden: bool, seed: int = 0) -> list[Case]:
+    """The visible pairs are fixed; the hidden ones are drawn from ``seed``.
+
+    Every pair keeps ``p (1 − p) / se²`` at least 1e-3 away from an integer, so that rounding
+    errors cannot decide between ``n`` and ``n + 1`` (and int() is caught: it rounds down)."""
+    if not hidden:
+        pairs = [(0.9, 0.0047), (0.75, 0.013), (0.983, 0.0021), (0.62, 0.031)]
+        return [Case(f"accuracy p = {p}, standard error se = {se}", (p, se)) for p, se in pairs]
+    rng = np.random.default_rng(seed)
+    # accuracies from coin-flip level to almost perfect, one below 0.5 (p (1 − p) is symmetric)
+    ranges = [(0.52, 0.7), (0.7, 0.9), (0.9, 0.98), (0.98, 0.999), (0.1, 0.45)]
+    cases = []
+    for lo, hi in ranges:
+        while True:
+            p = round(float(rng.uniform(lo, hi)), 3)
+            se = round(float(rng.uniform(0.0008, 0.03)), 5)
+            n = p * (1 - p) / se**2
+            if n >= 10 and abs(n - round(n)) > 1e-3:
+                break
+        cases.append(Case(f"accuracy p = {p}, standard error se = {se}", (p, se)))
+    return cases
 
 
 register(
@@ -255,7 +270,7 @@ register(
         solution=dev_set_size,
         suites={
             "visible": lambda: _size_cases(hidden=False),
-            "hidden": lambda: _size_cases(hidden=True),
+            "hidden": lambda seed=12: _size_cases(hidden=True, seed=seed),
         },
         mistakes=(
             Mistake(
@@ -344,7 +359,22 @@ def _diag_dev_for_bias(train_err, dev_err, bayes_err, tol=0.02):
     return _verdict(dev_err - bayes_err > tol, dev_err - train_err > tol)
 
 
-def _diag_cases(hidden: bool) -> list[Case]:
+def _diag_row(rng: np.random.Generator, high_bias: bool, high_var: bool, noisy: bool):
+    """(train, dev, Bayes) errors with the given verdict, every gap half a point or more from tol."""
+    tol = 0.02
+    while True:
+        bayes = round(float(rng.uniform(0.05, 0.25)), 3) if noisy else 0.0
+        bias = rng.uniform(0.03, 0.3) if high_bias else rng.uniform(0.0, 0.012)
+        var = rng.uniform(0.03, 0.2) if high_var else rng.uniform(0.0, 0.012)
+        train = round(bayes + float(bias), 3)
+        dev = round(train + float(var), 3)
+        if all(abs(gap - tol) >= 0.005 for gap in (train - bayes, dev - train)):
+            return train, dev, bayes
+
+
+def _diag_cases(hidden: bool, seed: int = 0) -> list[Case]:
+    """The visible rows are fixed; the hidden ones are drawn from ``seed``: every verdict, on
+    clean data (Bayes error 0) and on noisy data (Bayes error 5-25%), in a random order."""
     rows = [
         (0.01, 0.11, 0.0),  # high variance
         (0.15, 0.16, 0.0),  # high bias
@@ -355,17 +385,12 @@ def _diag_cases(hidden: bool) -> list[Case]:
         (0.09, 0.23, 0.08),  # high variance only
     ]
     if hidden:
-        rows = [
-            (0.021, 0.19, 0.004),  # high variance
-            (0.31, 0.325, 0.02),  # high bias
-            (0.12, 0.2, 0.05),  # both
-            (0.26, 0.27, 0.25),  # fine: the data are noisy
-            (0.05, 0.2, 0.04),  # high variance
-            (0.013, 0.021, 0.001),  # fine
-            (0.045, 0.052, 0.0),  # high bias
-            (0.2, 0.21, 0.175),  # high bias (by 2.5 points)
-            (0.03, 0.035, 0.02),  # fine: a little above a small Bayes error
+        rng = np.random.default_rng(seed)
+        plan = [
+            (b, v, noisy) for noisy in (False, True) for b in (True, False) for v in (True, False)
         ]
+        plan.append((False, False, True))  # a second "fine on noisy data": ignoring Bayes fails it
+        rows = [_diag_row(rng, *plan[i]) for i in rng.permutation(len(plan))]
     return [
         Case(f"train error {t:.1%}, dev error {d:.1%}, Bayes error {b:.1%}", (t, d, b))
         for t, d, b in rows
@@ -386,7 +411,7 @@ register(
         solution=diagnose,
         suites={
             "visible": lambda: _diag_cases(hidden=False),
-            "hidden": lambda: _diag_cases(hidden=True),
+            "hidden": lambda seed=13: _diag_cases(hidden=True, seed=seed),
         },
         mistakes=(
             Mistake(
