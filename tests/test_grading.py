@@ -396,3 +396,56 @@ def test_hidden_cases_come_from_the_key_not_the_package(graded):
         (row,) = list(csv.DictReader(fh))
     assert float(row["ch02_max_stable_lr (2)"]) == 1.0, row  # the visible point only
     assert "ch02_max_stable_lr hidden" in row["reason"]
+
+
+# --------------------------------------------------------------------------------------------
+# The process limit of a sandbox (a fork bomb in a cell)
+# --------------------------------------------------------------------------------------------
+
+FORK_UNTIL_REFUSED = """import os, time
+children = []
+while True:
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(2)
+        os._exit(0)
+    children.append(pid)
+n = len(children)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+
+
+def _forks_allowed(limit: int) -> int:
+    """How many children a cell could fork in a fresh sandbox whose process limit is ``limit``."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import cloudpickle
+    import plain
+    import sandbox
+
+    job = {
+        "exercise": "fork", "kind": "value", "var": "n", "preamble": [],
+        "cells": [("fork_cell", FORK_UNTIL_REFUSED)], "references": [], "cases": [],
+        "cell_limit": 10.0, "time_limit": 5.0, "process_limit": limit,
+    }  # fmt: skip
+    result = sandbox.run(cloudpickle.dumps(job), sandbox.Limits(wall=30, processes=limit))
+    values = [r for r in result.records if r.get("event") == "value"]
+    assert result.status == "ok" and len(values) == 1, (result.status, result.records)
+    return plain.from_message(values[0]["result"])
+
+
+def test_a_sandbox_cannot_fork_past_its_process_limit_and_sandboxes_do_not_share_it():
+    """The limit holds even for a grader running as root (the kernel exempts uid 0 from
+    RLIMIT_NPROC, so the sandbox runs as nobody), and it is per sandbox: three sandboxes side by
+    side (as with --jobs) each fork as many children as one alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = _forks_allowed(16)
+    assert 8 <= alone < 16  # the harness counts too (and bwrap's init when not root)
+    with ThreadPoolExecutor(3) as pool:
+        side_by_side = list(pool.map(_forks_allowed, [16, 16, 16]))
+    assert side_by_side == [alone] * 3
+    assert _forks_allowed(40) - alone == 24  # the limit, not something else, stops the forks

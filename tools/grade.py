@@ -334,7 +334,7 @@ def grade(
     import keys
     import sandbox
 
-    sandbox.bwrap()  # fail now, clearly, if the sandbox cannot work here
+    sandbox.check()  # fail now, clearly, if the sandbox cannot work here
     key = keys.read(key_path)
     _set_key(key)
     masters_all = sorted(p.name for p in source.glob("*.ipynb") if p.name in key["notebooks"])
