@@ -360,7 +360,7 @@ def _diag_dev_for_bias(train_err, dev_err, bayes_err, tol=0.02):
 
 
 def _diag_row(rng: np.random.Generator, high_bias: bool, high_var: bool, noisy: bool):
-    """(train, dev, Bayes) errors with the given verdict, every gap half a point or more from tol."""
+    """(train, dev, Bayes) errors with the given verdict, each gap half a point or more from tol."""
     tol = 0.02
     while True:
         bayes = round(float(rng.uniform(0.05, 0.25)), 3) if noisy else 0.0
