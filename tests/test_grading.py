@@ -449,3 +449,76 @@ def test_a_sandbox_cannot_fork_past_its_process_limit_and_sandboxes_do_not_share
         side_by_side = list(pool.map(_forks_allowed, [16, 16, 16]))
     assert side_by_side == [alone] * 3
     assert _forks_allowed(40) - alone == 24  # the limit, not something else, stops the forks
+
+
+# --------------------------------------------------------------------------------------------
+# Per-student feedback files from a (reviewed) gradebook
+# --------------------------------------------------------------------------------------------
+
+
+def _gradebook(tmp_path: Path, rows: list[dict]) -> Path:
+    fields = ["student", "student_id", "score", "max_score", "status"]
+    fields += ["ch02_max_stable_lr (2)", "ch02_clip_by_norm (2)", "reason", "flagged", "notes"]
+    path = tmp_path / "gradebook.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_feedback_files_say_why_without_the_key_or_the_flags(tmp_path):
+    rows = [
+        {
+            "student": "Ada L.", "student_id": "ada_l", "score": "1", "max_score": "4",
+            "status": "graded", "ch02_max_stable_lr (2)": "1", "ch02_clip_by_norm (2)": "0",
+            "reason": (
+                "ch02_max_stable_lr hidden (1 pt): hidden check 3 of 4 (a 5x5 Hessian): wrong "
+                "value: expected 0.606, got 0.303 [Likely mistake: 1/λ_max]"
+                " | ch02_clip_by_norm: scored 0 pending review (inspect.getsource)"
+            ),
+            "flagged": "ch02_clip_by_norm: circumvention: inspect.getsource",
+            "notes": "skipped cell ch02_clip_by_norm_solution (timed out in it)",
+        },
+        {
+            "student": "Grace", "student_id": "grace", "score": "4", "max_score": "4",
+            "status": "graded", "ch02_max_stable_lr (2)": "2", "ch02_clip_by_norm (2)": "2",
+            "reason": "", "flagged": "", "notes": "",
+        },
+    ]  # fmt: skip
+    out = tmp_path / "feedback"
+    code = grade_tool.main(["--make-feedback", str(_gradebook(tmp_path, rows)), "--out", str(out)])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["ada_l.md", "grace.md"]
+    ada = (out / "ada_l.md").read_text(encoding="utf-8")
+    assert "**Score: 1 / 4**" in ada and "| ch02_max_stable_lr | 1 / 2 |" in ada
+    assert "hidden check 3 of 4 failed" in ada and "[Likely mistake: 1/λ_max]" in ada
+    assert "0.606" not in ada and "5x5 Hessian" not in ada  # the key's case and answer
+    assert "circumvention" not in ada and "getsource" not in ada  # the flags are the instructor's
+    assert "pending the instructor's review" in ada and "skipped cell" in ada
+    grace = (out / "grace.md").read_text(encoding="utf-8")
+    assert "**Score: 4 / 4**" in grace and "Where points were lost" not in grace
+
+
+def test_feedback_refuses_an_unsafe_student_id(tmp_path):
+    row = {"student": "x", "student_id": "../../etc/passwd", "score": "0", "max_score": "4"}
+    row |= {"status": "not graded", "reason": "", "flagged": "", "notes": ""}
+    with pytest.raises(SystemExit, match="no safe student_id"):
+        grade_tool.write_feedback(_gradebook(tmp_path, [row]), tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.slow
+def test_feedback_from_a_real_gradebook_hides_every_hidden_case(graded):
+    """Every student of the graded class gets a file; no failed hidden check shows a case."""
+    tmp, _, rows = graded
+    out = tmp / "feedback"
+    assert grade_tool.main(["--make-feedback", str(tmp / "gradebook.csv"), "--out", str(out)]) == 0
+    for row in rows.values():
+        text = (out / f"{row['student_id']}.md").read_text(encoding="utf-8")
+        assert f"{float(row['score']):g} / {float(row['max_score']):g}" in text
+        for reason in row["reason"].split(" | "):
+            if " hidden (" in reason and "hidden check" in reason:
+                detail = reason.split("hidden check", 1)[1].split(" of ", 1)[1].split(" ", 1)[1]
+                assert detail.split(" [Likely")[0] not in text, (detail, text)
+    assert any("hidden check" in r["reason"] for r in rows.values())  # the test tests something
