@@ -9,6 +9,7 @@
     python3 tasks.py learner    regenerate the learner editions in learner/ (--graded: for a term)
     python3 tasks.py key        write a private instructor key: hidden cases and answers
     python3 tasks.py grade DIR --key KEY   grade a folder of submissions in sandboxes
+    python3 tasks.py feedback CSV --out DIR   one feedback file per student from a gradebook
     python3 tasks.py dist       build the release (sdist and wheel) into dist/ and twine-check it
     python3 tasks.py lock       refresh requirements-lock.txt from the current .venv
 
@@ -333,6 +334,12 @@ def key(*args: str) -> int:
     return run([PY, "tools/grade.py", "--make-key", *args])
 
 
+def feedback(*args: str) -> int:
+    """One feedback file per student from a (reviewed) gradebook CSV."""
+    ensure_venv()
+    return run([PY, "tools/grade.py", "--make-feedback", *args])
+
+
 def lock(*args: str) -> int:
     ensure_venv()
     out = subprocess.run(
@@ -357,6 +364,7 @@ COMMANDS = {
     "grade": grade,
     "dist": dist,
     "key": key,
+    "feedback": feedback,
     "lock": lock,
 }
 

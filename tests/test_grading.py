@@ -396,3 +396,129 @@ def test_hidden_cases_come_from_the_key_not_the_package(graded):
         (row,) = list(csv.DictReader(fh))
     assert float(row["ch02_max_stable_lr (2)"]) == 1.0, row  # the visible point only
     assert "ch02_max_stable_lr hidden" in row["reason"]
+
+
+# --------------------------------------------------------------------------------------------
+# The process limit of a sandbox (a fork bomb in a cell)
+# --------------------------------------------------------------------------------------------
+
+FORK_UNTIL_REFUSED = """import os, time
+children = []
+while True:
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(2)
+        os._exit(0)
+    children.append(pid)
+n = len(children)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+
+
+def _forks_allowed(limit: int) -> int:
+    """How many children a cell could fork in a fresh sandbox whose process limit is ``limit``."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import cloudpickle
+    import plain
+    import sandbox
+
+    job = {
+        "exercise": "fork", "kind": "value", "var": "n", "preamble": [],
+        "cells": [("fork_cell", FORK_UNTIL_REFUSED)], "references": [], "cases": [],
+        "cell_limit": 10.0, "time_limit": 5.0, "process_limit": limit,
+    }  # fmt: skip
+    result = sandbox.run(cloudpickle.dumps(job), sandbox.Limits(wall=30, processes=limit))
+    values = [r for r in result.records if r.get("event") == "value"]
+    assert result.status == "ok" and len(values) == 1, (result.status, result.records)
+    return plain.from_message(values[0]["result"])
+
+
+def test_a_sandbox_cannot_fork_past_its_process_limit_and_sandboxes_do_not_share_it():
+    """The limit holds even for a grader running as root (the kernel exempts uid 0 from
+    RLIMIT_NPROC, so the sandbox runs as nobody), and it is per sandbox: three sandboxes side by
+    side (as with --jobs) each fork as many children as one alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = _forks_allowed(16)
+    assert 8 <= alone < 16  # the harness counts too (and bwrap's init when not root)
+    with ThreadPoolExecutor(3) as pool:
+        side_by_side = list(pool.map(_forks_allowed, [16, 16, 16]))
+    assert side_by_side == [alone] * 3
+    assert _forks_allowed(40) - alone == 24  # the limit, not something else, stops the forks
+
+
+# --------------------------------------------------------------------------------------------
+# Per-student feedback files from a (reviewed) gradebook
+# --------------------------------------------------------------------------------------------
+
+
+def _gradebook(tmp_path: Path, rows: list[dict]) -> Path:
+    fields = ["student", "student_id", "score", "max_score", "status"]
+    fields += ["ch02_max_stable_lr (2)", "ch02_clip_by_norm (2)", "reason", "flagged", "notes"]
+    path = tmp_path / "gradebook.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_feedback_files_say_why_without_the_key_or_the_flags(tmp_path):
+    rows = [
+        {
+            "student": "Ada L.", "student_id": "ada_l", "score": "1", "max_score": "4",
+            "status": "graded", "ch02_max_stable_lr (2)": "1", "ch02_clip_by_norm (2)": "0",
+            "reason": (
+                "ch02_max_stable_lr hidden (1 pt): hidden check 3 of 4 (a 5x5 Hessian): wrong "
+                "value: expected 0.606, got 0.303 [Likely mistake: 1/λ_max]"
+                " | ch02_clip_by_norm: scored 0 pending review (inspect.getsource)"
+            ),
+            "flagged": "ch02_clip_by_norm: circumvention: inspect.getsource",
+            "notes": "skipped cell ch02_clip_by_norm_solution (timed out in it)",
+        },
+        {
+            "student": "Grace", "student_id": "grace", "score": "4", "max_score": "4",
+            "status": "graded", "ch02_max_stable_lr (2)": "2", "ch02_clip_by_norm (2)": "2",
+            "reason": "", "flagged": "", "notes": "",
+        },
+    ]  # fmt: skip
+    out = tmp_path / "feedback"
+    code = grade_tool.main(["--make-feedback", str(_gradebook(tmp_path, rows)), "--out", str(out)])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["ada_l.md", "grace.md"]
+    ada = (out / "ada_l.md").read_text(encoding="utf-8")
+    assert "**Score: 1 / 4**" in ada and "| ch02_max_stable_lr | 1 / 2 |" in ada
+    assert "hidden check 3 of 4 failed" in ada and "[Likely mistake: 1/λ_max]" in ada
+    assert "0.606" not in ada and "5x5 Hessian" not in ada  # the key's case and answer
+    assert "circumvention" not in ada and "getsource" not in ada  # the flags are the instructor's
+    assert "pending the instructor's review" in ada and "skipped cell" in ada
+    grace = (out / "grace.md").read_text(encoding="utf-8")
+    assert "**Score: 4 / 4**" in grace and "Where points were lost" not in grace
+
+
+def test_feedback_refuses_an_unsafe_student_id(tmp_path):
+    row = {"student": "x", "student_id": "../../etc/passwd", "score": "0", "max_score": "4"}
+    row |= {"status": "not graded", "reason": "", "flagged": "", "notes": ""}
+    with pytest.raises(SystemExit, match="no safe student_id"):
+        grade_tool.write_feedback(_gradebook(tmp_path, [row]), tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.slow
+def test_feedback_from_a_real_gradebook_hides_every_hidden_case(graded):
+    """Every student of the graded class gets a file; no failed hidden check shows a case."""
+    tmp, _, rows = graded
+    out = tmp / "feedback"
+    assert grade_tool.main(["--make-feedback", str(tmp / "gradebook.csv"), "--out", str(out)]) == 0
+    for row in rows.values():
+        text = (out / f"{row['student_id']}.md").read_text(encoding="utf-8")
+        assert f"{float(row['score']):g} / {float(row['max_score']):g}" in text
+        for reason in row["reason"].split(" | "):
+            if " hidden (" in reason and "hidden check" in reason:
+                detail = reason.split("hidden check", 1)[1].split(" of ", 1)[1].split(" ", 1)[1]
+                assert detail.split(" [Likely")[0] not in text, (detail, text)
+    assert any("hidden check" in r["reason"] for r in rows.values())  # the test tests something

@@ -205,6 +205,11 @@ def _attacks(paths: dict[str, str]) -> dict[str, dict]:
                 f"os.system('rm -rf {paths['submissions']}')\n\n" + GD_UNSOLVED
             ),
         ),
+        # a fork bomb: the sandbox's process limit stops it (each sandbox its own, so classmates
+        # graded beside it with --jobs 2 are unaffected), and the copies it forked say nothing
+        "fork_bomb": attack(
+            ch02_gradient_descent="import os\n\nwhile True:\n    os.fork()\n\n" + GD_UNSOLVED
+        ),
         "steals_classmate": attack(
             ch02_clip_by_norm=(
                 "import glob\nimport json\nimport os\n"
@@ -461,3 +466,15 @@ def test_a_library_attribute_named_like_a_reference_is_not_the_reference():
     assert flags.circumvention(
         "import dlnotes.model as torch\nm = torch.Sequential()", refs, set()
     ) == ["calls the reference .Sequential"]
+
+
+@pytest.mark.slow
+def test_a_fork_bomb_is_stopped_by_the_process_limit_not_the_clock(hostile):
+    """The bomb's cell ends with the kernel refusing a fork (the sandbox's RLIMIT_NPROC), so
+    its other exercises run at once and keep their points (the score test), and nothing is
+    reported as a time-out."""
+    _, _, rows, _, _ = hostile
+    row = rows["fork_bomb"]
+    said = row["reason"] + " " + row["notes"]
+    assert "BlockingIOError" in said, row
+    assert "timed out" not in said and "longer than" not in said, row

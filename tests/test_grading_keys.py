@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import stat
 import sys
 from pathlib import Path
@@ -141,3 +142,86 @@ def test_a_key_for_every_master_lists_cells_graded_elsewhere():
     assert named == {ex.name for ex in exercises()}
     with pytest.raises(ValueError, match="no check"):
         keys.exercise_cells(nbformat.read(ROOT / "notebooks" / "16_capstone.ipynb", as_version=4))
+
+
+#: Hidden suites that still give the same inputs whatever the seed (a generator without a
+#: ``seed``, or one that does not use it): known, not yet fixed. Strict: fixing one fails here.
+NOT_YET_SEEDED = {
+    "ch05_adagrad_step",
+    "ch05_adamw_step",
+    "ch07_xavier_uniform",
+    "ch07_kaiming_normal",
+    "ch13_log_uniform",
+    "ch13_halving_survivors",
+    "ch15_logsumexp_backward",
+    "ch15_torch_port",
+}
+
+
+@pytest.mark.parametrize(
+    "ex",
+    [
+        pytest.param(
+            ex,
+            id=ex.name,
+            marks=[pytest.mark.xfail(strict=True, reason="ignores the seed")]
+            if ex.name in NOT_YET_SEEDED
+            else [],
+        )
+        for ex in FUNCTIONS
+    ],
+)
+def test_every_hidden_suite_follows_the_instructor_seed(ex):
+    """No hidden suite is fixed: two instructor seeds give two different sets of hidden inputs
+    (a fixed suite would put the same graded cases in every term's key)."""
+    first, second = (ex.cases("hidden", seed=keys.case_seed(s, ex.name)) for s in (5, 6))
+    assert first and second
+    assert not all(compare.same(a, b) for a, b in zip(_inputs(first), _inputs(second)))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 2027, 123456789])
+def test_ch01_dev_set_size_hidden_cases_are_sound_and_catch_the_known_mistakes(seed):
+    from dlnotes.exercises import ch01, get
+
+    ex = get("ch01_dev_set_size")
+    cases = ex.cases("hidden", seed=seed)
+    assert len(cases) >= 4 and any(p < 0.5 for p, _ in (c.args for c in cases))
+    for case in cases:
+        p, se = case.args
+        n = ex.solution(p, se)
+        assert type(n) is int
+        # the definition, not the formula: the smallest n whose standard error is at most se
+        assert math.sqrt(p * (1 - p) / n) <= se < math.sqrt(p * (1 - p) / (n - 1))
+    for wrong in (ch01._size_no_square, ch01._size_floor, ch01._size_sqrt, ch01._size_ignores_p):
+        assert any(wrong(*c.args) != ex.solution(*c.args) for c in cases), wrong.__name__
+
+
+@pytest.mark.parametrize("seed", [1, 2, 2027, 123456789])
+def test_ch01_diagnose_hidden_cases_are_sound_and_catch_the_known_mistakes(seed):
+    from dlnotes.exercises import ch01, get
+
+    ex = get("ch01_diagnose")
+    cases = ex.cases("hidden", seed=seed)
+    verdicts = set()
+    for case in cases:
+        train, dev, bayes = case.args
+        bias, variance = train - bayes, dev - train
+        # no gap is within rounding of the threshold, so the verdict cannot depend on float noise
+        assert abs(bias - 0.02) > 0.004 and abs(variance - 0.02) > 0.004, case.args
+        expected = {
+            (True, True): "high bias and high variance",
+            (True, False): "high bias",
+            (False, True): "high variance",
+            (False, False): "low bias and low variance",
+        }[bias > 0.02, variance > 0.02]
+        assert ex.solution(train, dev, bayes) == expected
+        verdicts.add(expected)
+    assert verdicts == set(ch01.VERDICTS)
+    assert any(b > 0.02 for _, _, b in (c.args for c in cases))  # noisy data too
+    for wrong in (
+        ch01._diag_ignores_bayes,
+        ch01._diag_variance_from_bayes,
+        ch01._diag_swapped,
+        ch01._diag_dev_for_bias,
+    ):
+        assert any(wrong(*c.args) != ex.solution(*c.args) for c in cases), wrong.__name__

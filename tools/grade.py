@@ -4,6 +4,7 @@
     python3 tasks.py key [--seed N] [--out grading/key.pkl] [notebooks...]   (once per term)
     python3 tasks.py grade SUBMISSIONS --key grading/key.pkl [--source notebooks]
                            [--out grading/gradebook.csv] [--jobs N] [--timeout 60]
+    python3 tasks.py feedback grading/gradebook.csv --out grading/feedback   (after review)
 
 Layouts accepted in SUBMISSIONS (mixed freely):
 
@@ -334,7 +335,7 @@ def grade(
     import keys
     import sandbox
 
-    sandbox.bwrap()  # fail now, clearly, if the sandbox cannot work here
+    sandbox.check()  # fail now, clearly, if the sandbox cannot work here
     key = keys.read(key_path)
     _set_key(key)
     masters_all = sorted(p.name for p in source.glob("*.ipynb") if p.name in key["notebooks"])
@@ -423,6 +424,75 @@ def summary(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+#: A lost hidden suite: its cases and expected outputs come from the private key.
+_HIDDEN = re.compile(r"^(?P<head>\S+ hidden \([^)]*\)): hidden check (?P<k>\d+) of (?P<n>\d+) ")
+_MISTAKE = re.compile(r"\[Likely mistake: [^\]]*\]")
+
+
+def feedback_text(row: dict) -> str:
+    """One student's feedback (Markdown) from a gradebook row: the score, the points of each
+    exercise, why each point was lost and the notes. Nothing of the key: a failed hidden check
+    says which one failed and the likely mistake, not its inputs or expected output; the
+    ``flagged`` column is for the instructor and is left out."""
+    score = f"{float(row.get('score') or 0):g} / {float(row.get('max_score') or 0):g}"
+    lines = [f"# Feedback for {row['student']}", "", f"**Score: {score}** ({row['status']})", ""]
+    columns = [k for k in row if re.fullmatch(r"\S+ \([0-9.]+\)", k)]
+    if columns:
+        lines += ["| exercise | points |", "|---|---|"]
+        for k in columns:
+            name, most = k[:-1].split(" (")
+            lines.append(f"| {name} | {float(row[k] or 0):g} / {float(most):g} |")
+        lines.append("")
+    reasons = [r.strip() for r in (row.get("reason") or "").split(" | ") if r.strip()]
+    if reasons:
+        lines += ["## Where points were lost", ""]
+        for reason in reasons:
+            hidden = _HIDDEN.match(reason)
+            if hidden:
+                mistake = _MISTAKE.search(reason)
+                reason = (
+                    f"{hidden['head']}: hidden check {hidden['k']} of {hidden['n']} failed "
+                    "(hidden inputs are not shown)" + (f" {mistake[0]}" if mistake else "")
+                )
+            elif "pending review" in reason:
+                reason = reason.split(": ")[0] + ": scored 0 pending the instructor's review"
+            lines.append(f"- {reason}")
+        lines.append("")
+    notes = [n.strip() for n in (row.get("notes") or "").split("; ") if n.strip()]
+    if notes:
+        lines += ["## Notes", "", *(f"- {n}" for n in notes), ""]
+    return "\n".join(lines)
+
+
+def write_feedback(gradebook: Path, folder: Path) -> list[Path]:
+    """``folder/<student_id>.md`` for every row of a gradebook CSV (after your review)."""
+    with open(gradebook, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row in rows:
+        sid = row.get("student_id") or ""
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", sid) or sid.startswith("."):
+            raise SystemExit(f"{gradebook}: row {row.get('student')!r} has no safe student_id")
+        path = folder / f"{sid}.md"
+        path.write_text(feedback_text(row), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def make_feedback(argv: list[str]) -> int:
+    """``grade.py --make-feedback GRADEBOOK --out FOLDER``: one feedback file per student."""
+    parser = argparse.ArgumentParser(prog="grade.py --make-feedback")
+    parser.add_argument("gradebook", type=Path, help="the gradebook CSV (after your review)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the feedback files")
+    args = parser.parse_args(argv)
+    if not args.gradebook.is_file():
+        parser.error(f"{args.gradebook} is not a file")
+    written = write_feedback(args.gradebook, args.out)
+    print(f"[feedback] {len(written)} files written to {args.out}")
+    return 0
+
+
 def make_key(argv: list[str]) -> int:
     """``tasks.py key``: write the instructor key for the chosen master notebooks."""
     import keys
@@ -445,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--make-key"]:
         return make_key(argv[1:])
+    if argv[:1] == ["--make-feedback"]:
+        return make_feedback(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="folder of submissions (see the layouts)")
     parser.add_argument("--key", type=Path, required=True, help="instructor key (tasks.py key)")

@@ -304,13 +304,28 @@ def _size_confidence_interval(p, se):
     return math.ceil(1.96**2 * p * (1 - p) / se**2)
 
 
-def _size_cases(hidden: bool) -> list[Case]:
-    # values chosen so that p (1 − p) / se² is never within rounding error of an integer
-    # (0.7, 0.011) gives 1735.54: a fraction above one half, where round() and floor differ
-    pairs = [(0.9, 0.0047), (0.75, 0.013), (0.983, 0.0021), (0.62, 0.031), (0.7, 0.011)]
-    if hidden:
-        pairs = [(0.97, 0.0033), (0.55, 0.0071), (0.8, 0.0263), (0.995, 0.00093)]
-    return [Case(f"accuracy p = {p}, standard error se = {se}", (p, se)) for p, se in pairs]
+def _size_cases(hidden: bool, seed: int = 0) -> list[Case]:
+    """The visible pairs are fixed; the hidden ones are drawn from ``seed``.
+
+    Every pair keeps ``p (1 − p) / se²`` at least 1e-3 away from an integer, so that rounding
+    errors cannot decide between ``n`` and ``n + 1`` (and int() is caught: it rounds down)."""
+    if not hidden:
+        # (0.7, 0.011) gives 1735.54: a fraction above one half, where round() and floor differ
+        pairs = [(0.9, 0.0047), (0.75, 0.013), (0.983, 0.0021), (0.62, 0.031), (0.7, 0.011)]
+        return [Case(f"accuracy p = {p}, standard error se = {se}", (p, se)) for p, se in pairs]
+    rng = np.random.default_rng(seed)
+    # accuracies from coin-flip level to almost perfect, one below 0.5 (p (1 − p) is symmetric)
+    ranges = [(0.52, 0.7), (0.7, 0.9), (0.9, 0.98), (0.98, 0.999), (0.1, 0.45)]
+    cases = []
+    for lo, hi in ranges:
+        while True:
+            p = round(float(rng.uniform(lo, hi)), 3)
+            se = round(float(rng.uniform(0.0008, 0.03)), 5)
+            n = p * (1 - p) / se**2
+            if n >= 10 and abs(n - round(n)) > 1e-3:
+                break
+        cases.append(Case(f"accuracy p = {p}, standard error se = {se}", (p, se)))
+    return cases
 
 
 register(
@@ -326,7 +341,7 @@ register(
         solution=dev_set_size,
         suites={
             "visible": lambda: _size_cases(hidden=False),
-            "hidden": lambda: _size_cases(hidden=True),
+            "hidden": lambda seed=12: _size_cases(hidden=True, seed=seed),
         },
         mistakes=(
             Mistake(
@@ -444,7 +459,41 @@ def _diag_never_both(train_err, dev_err, bayes_err, tol=0.02):
     return "low bias and low variance"
 
 
-def _diag_cases(hidden: bool) -> list[Case]:
+def _diag_row(rng: np.random.Generator, high_bias: bool, high_var: bool, noisy: bool):
+    """(train, dev, Bayes) errors with the given verdict, each gap half a point or more from tol."""
+    tol = 0.02
+    while True:
+        bayes = round(float(rng.uniform(0.05, 0.25)), 3) if noisy else 0.0
+        bias = rng.uniform(0.03, 0.3) if high_bias else rng.uniform(0.0, 0.012)
+        var = rng.uniform(0.03, 0.2) if high_var else rng.uniform(0.0, 0.012)
+        train = round(bayes + float(bias), 3)
+        dev = round(train + float(var), 3)
+        if all(abs(gap - tol) >= 0.005 for gap in (train - bayes, dev - train)):
+            return train, dev, bayes
+
+
+def _tol_rows(rng: np.random.Generator) -> list[tuple[float, float, float, float]]:
+    """Hidden rows with an explicit tol: one gap exactly at tol (binary fractions, so exact: not
+    "high"), then the other gap at tol, then a decimal tol with both gaps well away from it."""
+    tol = float(rng.choice([1 / 32, 1 / 16, 1 / 8]))
+    bayes = int(rng.integers(0, 16)) / 64
+    above = tol + int(rng.integers(1, 8)) / 64  # clearly high
+    rows = [
+        (bayes + tol, bayes + tol + above, bayes, tol),  # bias exactly at tol, high variance
+        (bayes + above, bayes + above + tol, bayes, tol),  # high bias, variance exactly at tol
+    ]
+    small = round(float(rng.uniform(0.01, 0.06)), 3)
+    train = round(bayes + small + float(rng.uniform(0.005, 0.05)), 3)  # high bias
+    dev = round(train + small * float(rng.uniform(0.0, 0.7)), 3)  # variance below tol
+    if abs((dev - train) - small) < 0.002:
+        dev = round(train + small / 2, 3)
+    rows.append((train, dev, bayes, small))
+    return rows
+
+
+def _diag_cases(hidden: bool, seed: int = 0) -> list[Case]:
+    """The visible rows are fixed; the hidden ones are drawn from ``seed``: every verdict, on
+    clean data (Bayes error 0) and on noisy data (Bayes error 5-25%), in a random order."""
     rows = [
         (0.01, 0.11, 0.0),  # high variance
         (0.15, 0.16, 0.0),  # high bias
@@ -455,17 +504,12 @@ def _diag_cases(hidden: bool) -> list[Case]:
         (0.09, 0.23, 0.08),  # high variance only
     ]
     if hidden:
-        rows = [
-            (0.021, 0.19, 0.004),  # high variance
-            (0.31, 0.325, 0.02),  # high bias
-            (0.12, 0.2, 0.05),  # both
-            (0.26, 0.27, 0.25),  # fine: the data are noisy
-            (0.05, 0.2, 0.04),  # high variance
-            (0.013, 0.021, 0.001),  # fine
-            (0.045, 0.052, 0.0),  # high bias
-            (0.2, 0.21, 0.175),  # high bias (by 2.5 points)
-            (0.03, 0.035, 0.02),  # fine: a little above a small Bayes error
+        rng = np.random.default_rng(seed)
+        plan = [
+            (b, v, noisy) for noisy in (False, True) for b in (True, False) for v in (True, False)
         ]
+        plan.append((False, False, True))  # a second "fine on noisy data": ignoring Bayes fails it
+        rows = [_diag_row(rng, *plan[i]) for i in rng.permutation(len(plan))]
     cases = [
         Case(f"train error {t:.1%}, dev error {d:.1%}, Bayes error {b:.1%}", (t, d, b))
         for t, d, b in rows
@@ -473,7 +517,7 @@ def _diag_cases(hidden: bool) -> list[Case]:
     # an explicit tol; gaps exactly at tol (binary fractions, so exact) are not "high"
     with_tol = [(0.375, 0.5, 0.25, 0.125), (0.09, 0.12, 0.05, 0.05)]
     if hidden:
-        with_tol = [(0.5, 0.5625, 0.4375, 0.0625), (0.3, 0.33, 0.2, 0.04), (0.1, 0.13, 0.085, 0.01)]
+        with_tol = _tol_rows(np.random.default_rng([seed, 1]))
     cases += [
         Case(
             f"train error {t:.2%}, dev error {d:.2%}, Bayes error {b:.2%}, tol = {tol}",
@@ -499,7 +543,7 @@ register(
         solution=diagnose,
         suites={
             "visible": lambda: _diag_cases(hidden=False),
-            "hidden": lambda: _diag_cases(hidden=True),
+            "hidden": lambda seed=13: _diag_cases(hidden=True, seed=seed),
         },
         mistakes=(
             Mistake(

@@ -129,6 +129,7 @@ def grade_notebook(
                 "cases": [r["case"] for suite in spec.get("suites", {}).values() for r in suite],
                 "cell_limit": limits.cell,
                 "time_limit": min(limits.call, spec["time_limit"]),
+                "process_limit": limits.processes,
             }
             result = sandbox.run(cloudpickle.dumps(job), limits)
             culprit = _stopped_in(result)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import linecache
 import os
 import pickle
+import resource
 import sys
 import traceback
 from typing import Any
@@ -51,11 +52,23 @@ def _describe_error(err: BaseException, filename_prefix: str = "<") -> str:
     return f"{type(err).__name__}: {message}{where}"
 
 
+def _limit_processes(count: int) -> None:
+    """Cap the processes and threads of this sandbox (RLIMIT_NPROC, soft = hard).
+
+    Set here, inside the sandbox's own user namespace, the limit counts this sandbox's
+    processes only (see ``sandbox.SANDBOX_USER``), and no code run afterwards can raise it."""
+    resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
+
+
 def main() -> None:
     job = pickle.loads(sys.stdin.buffer.read())
+    _limit_processes(int(job.get("process_limit", 64)))
     out = _channel()
+    harness_pid = os.getpid()
 
     def emit(record: dict[str, Any]) -> None:
+        if os.getpid() != harness_pid:  # a copy forked by the learner's code: it says nothing
+            os._exit(0)
         out.write(plain.dumps_line(record))
         out.flush()
 

@@ -7,9 +7,10 @@ working directory and ``/tmp``; every other top-level folder (``/home``, ``/root
 no gradebook, no key). It has no network
 and its own PID namespace (``/proc`` shows only itself), a new session (no terminal), and dies
 with the grader. Limits: CPU seconds, address space, file size, open files (``setrlimit`` before
-``exec``), a wall clock after which the whole process tree is killed (killing bwrap kills the
-namespace's init, and the kernel then kills every process in the namespace, ``setsid`` or not),
-and a cap on the bytes it may send back.
+``exec``), processes and threads (RLIMIT_NPROC, per sandbox, set by the harness inside it: see
+:data:`SANDBOX_USER`), a wall clock after which the whole process tree is killed (killing bwrap
+kills the namespace's init, and the kernel then kills every process in the namespace,
+``setsid`` or not), and a cap on the bytes it may send back.
 """
 
 from __future__ import annotations
@@ -70,6 +71,13 @@ class Limits:
     output: int = 32 << 20  # bytes of results sent back
     cell: float = 10.0  # seconds per answer cell (a Python-level loop is stopped, the rest runs)
     call: float = 5.0  # seconds per call of the learner's function
+    #: processes and threads in one sandbox (RLIMIT_NPROC, set by the harness *inside* the
+    #: sandbox's user namespace: see :data:`SANDBOX_USER`). Measured: the harness is 1 (plus
+    #: bwrap's init when the grader is not root; numpy runs one thread here), so a limit of 16
+    #: lets a cell fork 15 children; 64 leaves room for a learner's threads, and a fork bomb
+    #: stops there, so `--jobs N` sandboxes hold at most 64 N processes whatever they run
+    #: (each has its own count: tests/test_grading.py runs three side by side).
+    processes: int = 64
 
 
 @dataclass
@@ -92,7 +100,7 @@ def bwrap() -> str:
         )
     probe = [
         path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-        "--unshare-all", "--die-with-parent", "true",
+        *_namespaces(), "--die-with-parent", *_drop_root(), "true",
     ]  # fmt: skip
     proc = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     if proc.returncode != 0:
@@ -125,11 +133,19 @@ def command(python: str | None = None) -> list[str]:
     cmd = [bwrap(), "--ro-bind", "/", "/"]
     for root in hidden_roots():
         cmd += ["--tmpfs", root]
+    made: set[str] = set()
     for p in _visible_paths():
+        # bwrap would make the missing parents mode 700: unreadable once the harness is nobody
+        parents = [str(a) for a in reversed(Path(p).parents) if len(a.parts) > 2]
+        for parent in parents:
+            if parent not in made:
+                cmd += ["--perms", "0755", "--dir", parent]
+                made.add(parent)
         cmd += ["--ro-bind", p, p]
     cmd += ["--ro-bind", str(HERE), INSIDE_HARNESS]
-    cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp/work", "--chdir", "/tmp/work"]
-    cmd += ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    cmd += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp/work"]
+    cmd += ["--chdir", "/tmp/work", *_namespaces(), "--die-with-parent", "--new-session"]
+    cmd += ["--clearenv"]
     for var, value in {
         "HOME": "/tmp/work",
         "PATH": "/usr/bin:/bin",
@@ -141,8 +157,77 @@ def command(python: str | None = None) -> list[str]:
         "PYTHONHASHSEED": "0",
     }.items():
         cmd += ["--setenv", var, value]
-    cmd += [python or sys.executable, "-I", "-B", f"{INSIDE_HARNESS}/harness.py"]
+    cmd += [*_drop_root(), python or sys.executable, "-I", "-B", f"{INSIDE_HARNESS}/harness.py"]
     return cmd
+
+
+#: The user a grader running as root runs the harness as (``nobody``), and why.
+#:
+#: RLIMIT_NPROC is counted per real user, and the kernel *never enforces it for root* (uid 0):
+#: a root grader's sandboxes would have no process limit at all. Run unprivileged, bwrap gives
+#: every sandbox its own user namespace, and the kernel (5.14 and later) counts processes per
+#: (namespace, user): the harness's RLIMIT_NPROC, set inside that namespace, bounds that one
+#: sandbox, while the user's total is only held to the grader's own, unchanged limit. So one
+#: sandbox's fork bomb cannot starve a classmate's sandbox next to it (``--jobs``), and the
+#: instructor's other processes do not count against a sandbox. Setting the limit before bwrap
+#: instead would cap the *sum* over every sandbox and every process of the grading user (a
+#: desktop session alone can exceed 64 threads; as root it would do nothing).
+#:
+#: As root, bwrap sets the sandbox up without a user namespace (so it can still bind the
+#: Python environment, wherever it lives), keeps only CAP_SETUID/CAP_SETGID, and runs
+#: ``setpriv`` (to this user, no groups, no capabilities at all) then ``unshare --user`` (the
+#: sandbox's own user namespace) before the harness: the same per-sandbox count as above.
+#: Measured by ``tests/test_grading.py``: a cell forks until refused, alone and in three
+#: sandboxes side by side, and each stops at its own limit.
+SANDBOX_USER = 65534
+
+
+def _as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _namespaces() -> list[str]:
+    """bwrap's namespace options, and (as root) the switch to :data:`SANDBOX_USER`."""
+    if not _as_root():
+        return ["--unshare-all"]
+    return [
+        "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+        "--unshare-cgroup-try", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+    ]  # fmt: skip
+
+
+def _drop_root() -> list[str]:
+    """The command prefix (inside the sandbox) that leaves root, or nothing when not root."""
+    if not _as_root():
+        return []
+    tools = {name: shutil.which(name) for name in ("setpriv", "unshare")}
+    missing = [name for name, path in tools.items() if path is None]
+    if missing:
+        raise SandboxUnavailable(
+            f"grading as root needs {' and '.join(missing)} (Debian package util-linux) to run "
+            "each sandbox as an unprivileged user; install it, or grade as another user"
+        )
+    return [
+        str(tools["setpriv"]), f"--reuid={SANDBOX_USER}", f"--regid={SANDBOX_USER}",
+        "--clear-groups", "--bounding-set=-all", "--inh-caps=-all",
+        str(tools["unshare"]), "--user",
+    ]  # fmt: skip
+
+
+def check() -> None:
+    """Fail now, with the reason, unless a sandbox here can run the harness's Python."""
+    bwrap()
+    cmd = command()
+    python = cmd.index("-I") - 1
+    probe = [*cmd[: python + 1], "-I", "-c", "import cloudpickle, numpy, dlnotes"]
+    proc = subprocess.run(probe, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        who = f" as uid {SANDBOX_USER} (nobody: the grader runs as root)" if _as_root() else ""
+        raise SandboxUnavailable(
+            f"the sandbox cannot run {cmd[python]} with dlnotes{who}: "
+            f"{proc.stderr.strip()[-300:]}; the Python environment and the dlnotes package must "
+            "be readable by that user"
+        )
 
 
 def _limit(limits: Limits) -> None:  # runs in the child between fork and exec
