@@ -474,7 +474,8 @@ def _diag_row(rng: np.random.Generator, high_bias: bool, high_var: bool, noisy: 
 
 def _tol_rows(rng: np.random.Generator) -> list[tuple[float, float, float, float]]:
     """Hidden rows with an explicit tol: one gap exactly at tol (binary fractions, so exact: not
-    "high"), then the other gap at tol, then a decimal tol with both gaps well away from it."""
+    "high"), then the other gap at tol, then a decimal tol above 0.02 with the variance gap between
+    0.02 and tol (only ignoring tol calls it high)."""
     tol = float(rng.choice([1 / 32, 1 / 16, 1 / 8]))
     bayes = int(rng.integers(0, 16)) / 64
     above = tol + int(rng.integers(1, 8)) / 64  # clearly high
@@ -482,12 +483,12 @@ def _tol_rows(rng: np.random.Generator) -> list[tuple[float, float, float, float
         (bayes + tol, bayes + tol + above, bayes, tol),  # bias exactly at tol, high variance
         (bayes + above, bayes + above + tol, bayes, tol),  # high bias, variance exactly at tol
     ]
-    small = round(float(rng.uniform(0.01, 0.06)), 3)
-    train = round(bayes + small + float(rng.uniform(0.005, 0.05)), 3)  # high bias
-    dev = round(train + small * float(rng.uniform(0.0, 0.7)), 3)  # variance below tol
-    if abs((dev - train) - small) < 0.002:
-        dev = round(train + small / 2, 3)
-    rows.append((train, dev, bayes, small))
+    # a decimal tol above the default 0.02 and a variance gap between the two: only a function
+    # that ignores tol calls it high
+    decimal = round(float(rng.uniform(0.035, 0.06)), 3)
+    train = round(bayes + decimal + float(rng.uniform(0.008, 0.05)), 3)  # high bias
+    dev = round(train + float(rng.uniform(0.025, decimal - 0.006)), 3)
+    rows.append((train, dev, bayes, decimal))
     return rows
 
 
