@@ -6,7 +6,9 @@
 * ``ch09_sgd_weight_decay_step``: ``sgd_weight_decay_step(w, g, lr, wd)``, one SGD step with
   weight decay, ``w ← (1 − α λ) w − α g``;
 * ``ch09_early_stopping_epoch``: ``early_stopping_epoch(dev_losses, patience)``, the epoch at
-  which early stopping ends training and the epoch whose weights it keeps.
+  which early stopping ends training and the epoch whose weights it keeps;
+* ``ch09_l1_prox_step``: ``l1_prox_step(w, g, lr, lam)``, one proximal gradient step for the
+  L1 penalty, ``w ← sign(z) max(|z| − α λ, 0)`` with ``z = w − α g`` (soft thresholding).
 
 Each exercise is laid out the same way: the reference solution (the function a learner
 writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
@@ -482,5 +484,152 @@ register(
             ),
         ),
         references=("dlnotes.train:EarlyStopping",),
+    )
+)
+
+
+# ============================================================================================
+# ch09_l1_prox_step
+# ============================================================================================
+
+
+def l1_prox_step(w: np.ndarray, g: np.ndarray, lr: float, lam: float) -> np.ndarray:
+    """One proximal gradient step for the L1 penalty ``lam·Σ|w|`` (the soft-threshold step).
+
+    First the ordinary gradient step on the loss, ``z = w − lr·g``; then every entry is moved
+    ``lr·lam`` towards zero and stops at zero instead of crossing it::
+
+        w_new = sign(z) · max(|z| − lr·lam, 0)
+
+    Entries with ``|z| ≤ lr·lam`` become exactly 0, which is how the step makes weights sparse.
+    Returns a new array of ``w``'s shape and dtype; ``w`` and ``g`` are left untouched.
+
+    Defined in chapter 09 (Regularization).
+    """
+    z = w - lr * g
+    return np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0)
+
+
+def _prox_threshold_lam(w, g, lr, lam):
+    z = w - lr * g
+    return np.sign(z) * np.maximum(np.abs(z) - lam, 0)
+
+
+def _prox_past_zero(w, g, lr, lam):
+    z = w - lr * g
+    return z - lr * lam * np.sign(z)
+
+
+def _prox_subgradient_sign_w(w, g, lr, lam):
+    return w - lr * (g + lam * np.sign(w))
+
+
+def _prox_hard_threshold(w, g, lr, lam):
+    z = w - lr * g
+    return np.where(np.abs(z) > lr * lam, z, 0.0).astype(w.dtype)
+
+
+def _prox_threshold_before_step(w, g, lr, lam):
+    shrunk = np.sign(w) * np.maximum(np.abs(w) - lr * lam, 0)
+    return shrunk - lr * g
+
+
+def _prox_sign_of_w(w, g, lr, lam):
+    z = w - lr * g
+    return np.sign(w) * np.maximum(np.abs(z) - lr * lam, 0)
+
+
+def _prox_in_place(w, g, lr, lam):
+    w -= lr * g
+    w[...] = np.sign(w) * np.maximum(np.abs(w) - lr * lam, 0)
+    return w
+
+
+def _prox_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+
+    def pair(shape: tuple[int, ...], dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        w = rng.normal(0.0, 1.0, shape)
+        w.flat[0] = 0.0  # a weight already at zero, as L1 leaves many
+        return w.astype(dtype), rng.normal(0.0, 1.0, shape).astype(dtype)
+
+    # lr·lam is comparable to the entries, so some are zeroed, some shrink, some cross zero
+    settings = [((8,), 0.5, 0.8), ((4, 5), 0.3, 2.0), ((10,), 1.0, 0.4)]
+    if hidden:
+        settings = [((12,), 0.4, 1.5), ((3, 2, 4), 0.8, 0.6), ((6, 6), 0.2, 3.0)]
+    cases = [
+        Case(f"shape {shape}, lr = {lr}, lam = {lam}", (*pair(shape), lr, lam))
+        for shape, lr, lam in settings
+    ]
+    cases.append(
+        Case("float32 parameters: the result stays float32", (*pair((9,), np.float32), 0.5, 1.0))
+    )
+    return cases
+
+
+register(
+    Exercise(
+        name="ch09_l1_prox_step",
+        chapter="09",
+        title="The proximal (soft-threshold) step for L1",
+        signature="l1_prox_step(w, g, lr, lam) -> array like w",
+        hint=(
+            "Take the gradient step on the loss first, z = w − lr·g; then soft-threshold: "
+            "np.sign(z) * np.maximum(np.abs(z) − lr·lam, 0). Entries within lr·lam of zero "
+            "become exactly 0; no entry crosses zero. Build a new array; do not write into w."
+        ),
+        solution=l1_prox_step,
+        suites={
+            "visible": lambda: _prox_cases(39, hidden=False),
+            "hidden": lambda seed=390: _prox_cases(seed, hidden=True),
+        },
+        mistakes=(
+            Mistake(
+                "threshold λ instead of lr·λ",
+                "the threshold is lr·lam, not lam: the penalty's pull is a step like any other, "
+                "so the learning rate scales it (with lam alone, most weights are zeroed).",
+                _prox_threshold_lam,
+            ),
+            Mistake(
+                "shrinks past zero",
+                "z − lr·lam·sign(z) carries a small entry through zero to the other side; the "
+                "soft threshold stops at zero: np.sign(z) * np.maximum(np.abs(z) − lr·lam, 0).",
+                _prox_past_zero,
+            ),
+            Mistake(
+                "plain subgradient step",
+                "w − lr·(g + lam·sign(w)) is the subgradient step: it uses sign(0) = 0 for a "
+                "weight at zero, overshoots zero for the others, and never lands exactly on 0. "
+                "The proximal step soft-thresholds z = w − lr·g instead.",
+                _prox_subgradient_sign_w,
+            ),
+            Mistake(
+                "hard threshold",
+                "you zeroed the small entries but left the large ones unchanged; the soft "
+                "threshold also moves every surviving entry lr·lam towards zero.",
+                _prox_hard_threshold,
+            ),
+            Mistake(
+                "threshold before the gradient step",
+                "you shrank w and then took the gradient step, so entries can end near, not at, "
+                "zero. Step first (z = w − lr·g), then soft-threshold z.",
+                _prox_threshold_before_step,
+            ),
+            Mistake(
+                "sign of w instead of z",
+                "the sign to keep is that of z = w − lr·g, the point being thresholded; where the "
+                "gradient step changed an entry's sign, sign(w) flips it back.",
+                _prox_sign_of_w,
+            ),
+            Mistake(
+                "modifies w in place",
+                "`w -= ...` changed the caller's parameters. Compute z = w − lr·g as a new array "
+                "and return a new array.",
+                _prox_in_place,
+            ),
+        ),
+        references=("dlnotes.losses:l1_penalty",),
+        rtol=1e-6,
+        atol=1e-9,
     )
 )
