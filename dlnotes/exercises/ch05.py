@@ -528,7 +528,7 @@ register(
         solution=adagrad_step,
         suites={
             "visible": lambda: _adagrad_cases(7, hidden=False),
-            "hidden": lambda: _adagrad_cases(70, hidden=True),
+            "hidden": lambda seed=70: _adagrad_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
@@ -693,7 +693,7 @@ register(
         solution=adamw_step,
         suites={
             "visible": lambda: _adamw_cases(8, hidden=False),
-            "hidden": lambda: _adamw_cases(80, hidden=True),
+            "hidden": lambda seed=80: _adamw_cases(seed, hidden=True),
         },
         mistakes=(
             Mistake(
