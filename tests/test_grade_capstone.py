@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -100,3 +101,45 @@ def test_gradebook_rows_for_a_weak_model_an_unsolved_notebook_and_no_notebook(tm
     assert "hidden-test accuracy" in rows["weak"]["score"]
     assert float(rows["ana"]["points"]) == 0.0 and "NotImplementedError" in rows["ana"]["run"]
     assert rows["bo"]["run"] == "no 16_capstone notebook found"
+
+
+FORKER = """
+import os
+import time
+
+
+def train_best_model(data, budget):
+    children, refused = [], "never refused"
+    try:
+        while len(children) < 400:
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(60)
+                os._exit(0)
+            children.append(pid)
+    except OSError as err:
+        refused = type(err).__name__
+    for pid in children:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    raise RuntimeError(f"FORKED {len(children)} {refused}")
+"""
+
+
+@needs_sandbox
+def test_a_fork_bomb_stops_at_the_sandbox_process_limit(tmp_path):
+    """The capstone's run has the grading engine's process limit: a submission that forks until
+    refused is refused below it (the harness and bwrap's init count too), and the same code in
+    a plain subprocess forks all 400 children (the control)."""
+    from dlnotes.capstone.harness import submission_from_notebook
+
+    sub = submission_from_notebook(_notebook(tmp_path / "forker.ipynb", FORKER), tmp_path / "f.py")
+    _, message = capstone.run_submission(
+        sub, seconds=30, wrap=lambda cmd, work: grade_capstone.sandboxed(cmd, work, sub)
+    )
+    forked = re.search(r"FORKED (\d+) (\w+)", message)
+    assert forked, message
+    assert int(forked[1]) < grade_capstone.sandbox.Limits.processes
+    assert forked[2] in {"BlockingIOError", "OSError"}, message
+    _, plain = capstone.run_submission(sub, seconds=30)
+    assert "FORKED 400 never" in plain, plain

@@ -37,16 +37,24 @@ FIELDS = ["student", "points", "max_points", "run", "score"]
 
 def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
     """``cmd`` inside bubblewrap: the system read-only, every other top-level folder emptied,
-    the Python environment and dlnotes shown read-only, ``work`` writable, no network."""
+    the Python environment and dlnotes shown read-only, ``work`` writable, no network, and the
+    grading engine's process limit (:attr:`sandbox.Limits.processes`, RLIMIT_NPROC in the
+    sandbox's own user namespace; a root grader runs the code as nobody, see
+    :data:`sandbox.SANDBOX_USER`), so a fork bomb stops there."""
     wrapped = [sandbox.bwrap(), "--ro-bind", "/", "/"]
     for root in sandbox.hidden_roots():
         wrapped += ["--tmpfs", root]
+    made: set[str] = set()
     for path in sandbox._visible_paths():
-        wrapped += ["--ro-bind", path, path]
-    wrapped += ["--ro-bind", str(submission), str(submission), "--bind", str(work), str(work)]
+        wrapped += sandbox.bind(path, made)
+    wrapped += sandbox.bind(str(submission), made)
+    wrapped += sandbox.bind(str(work), made, writable=True)
+    for folder in (work, *(p for p in work.iterdir() if p.is_dir())):
+        folder.chmod(0o777)  # the sandbox's user writes its model and checkpoints there
     wrapped += ["--dev", "/dev", "--proc", "/proc", "--chdir", str(work)]
-    wrapped += ["--unshare-all", "--die-with-parent", "--new-session"]
-    return [*wrapped, *cmd]
+    wrapped += [*sandbox._namespaces(), "--die-with-parent", "--new-session"]
+    limit = sandbox.limit_processes(sandbox.Limits.processes)
+    return [*wrapped, *sandbox._drop_root(), *limit, *cmd]
 
 
 def notebooks(folder: Path) -> list[tuple[str, Path]]:

@@ -128,6 +128,28 @@ def _visible_paths() -> list[str]:
     return sorted(set(paths))
 
 
+def bind(path: str, made: set[str], *, writable: bool = False) -> list[str]:
+    """bwrap options that show ``path`` at the same place (read-only unless ``writable``).
+
+    bwrap would make the missing parents mode 700, unreadable once the code inside runs as
+    nobody (:data:`SANDBOX_USER`): they are made 0755 first (``made`` remembers which)."""
+    opts: list[str] = []
+    for parent in (str(a) for a in reversed(Path(path).parents) if len(a.parts) > 2):
+        if parent not in made:
+            opts += ["--perms", "0755", "--dir", parent]
+            made.add(parent)
+    return [*opts, "--bind" if writable else "--ro-bind", path, path]
+
+
+def limit_processes(count: int) -> list[str]:
+    """The command prefix (inside the sandbox, after :func:`_drop_root`) that sets
+    RLIMIT_NPROC to ``count`` for a command that does not set it itself (the capstone's run)."""
+    prlimit = shutil.which("prlimit")
+    if prlimit is None:
+        raise SandboxUnavailable("a process limit needs prlimit (Debian package util-linux)")
+    return [prlimit, f"--nproc={count}:{count}", "--"]
+
+
 def command(python: str | None = None) -> list[str]:
     """The bwrap command line that runs the harness."""
     cmd = [bwrap(), "--ro-bind", "/", "/"]
@@ -135,13 +157,7 @@ def command(python: str | None = None) -> list[str]:
         cmd += ["--tmpfs", root]
     made: set[str] = set()
     for p in _visible_paths():
-        # bwrap would make the missing parents mode 700: unreadable once the harness is nobody
-        parents = [str(a) for a in reversed(Path(p).parents) if len(a.parts) > 2]
-        for parent in parents:
-            if parent not in made:
-                cmd += ["--perms", "0755", "--dir", parent]
-                made.add(parent)
-        cmd += ["--ro-bind", p, p]
+        cmd += bind(p, made)
     cmd += ["--ro-bind", str(HERE), INSIDE_HARNESS]
     cmd += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp/work"]
     cmd += ["--chdir", "/tmp/work", *_namespaces(), "--die-with-parent", "--new-session"]
