@@ -28,13 +28,20 @@ Teaching code: one dimension, a fixed length scale, candidates from a finite set
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import ndtr
 
 from dlnotes._validate import check_scalar
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _normal_cdf(z: np.ndarray) -> np.ndarray:
+    """:math:`\\Phi(z) = (1 + \\mathrm{erf}(z/\\sqrt 2))/2`, elementwise."""
+    return 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
 
 
 def _vector(name: str, a: object) -> np.ndarray:
@@ -101,7 +108,7 @@ def expected_improvement(mu: np.ndarray, s: np.ndarray, best: float) -> np.ndarr
     gain = best - mu
     safe = np.where(s > 0, s, 1.0)
     z = gain / safe
-    ei = gain * ndtr(z) + s * np.exp(-0.5 * z**2) / np.sqrt(2.0 * np.pi)
+    ei = gain * _normal_cdf(z) + s * np.exp(-0.5 * z**2) / np.sqrt(2.0 * np.pi)
     return np.where(s > 0, np.maximum(ei, 0.0), np.maximum(gain, 0.0))
 
 
