@@ -388,6 +388,21 @@ def _es_ties_improve(dev_losses, patience):
     return len(dev_losses), best_epoch
 
 
+def _es_against_previous(dev_losses, patience):
+    best, best_epoch, wait, previous = math.inf, 0, 0, math.inf
+    for epoch, loss in enumerate(dev_losses, start=1):
+        if loss < best:
+            best, best_epoch = loss, epoch
+        if loss < previous:  # better than the epoch before, not than the best
+            wait = 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+        previous = loss
+    return len(dev_losses), best_epoch
+
+
 #: Shapes of dev-loss curves (before a seeded rescaling), each with the patience it is run with.
 _ES_SHAPES: dict[str, tuple[list[float], int]] = {
     # falls, then rises for good: stops `patience` epochs after the minimum
@@ -403,6 +418,8 @@ _ES_SHAPES: dict[str, tuple[list[float], int]] = {
     "a loss that keeps falling": ([1.5, 1.1, 1.2, 0.9, 0.95, 0.7, 0.72, 0.6, 0.62], 3),
     # stops, although a lower loss would have come later
     "a lower loss after the stop": ([1.2, 0.9, 1.0, 1.05, 1.1, 0.5, 0.4], 2),
+    # zigzags above the best: each dip beats the epoch before, never the best
+    "a zigzag above the best": ([1.0, 0.6, 0.8, 0.7, 0.9, 0.75, 0.95, 0.85, 1.0], 3),
 }
 _ES_HIDDEN: dict[str, tuple[list[float], int]] = {
     "a long U-shaped curve, patience 5": (
@@ -414,6 +431,7 @@ _ES_HIDDEN: dict[str, tuple[list[float], int]] = {
     "patience 1: the first bad epoch stops": ([1.0, 0.7, 0.75, 0.6, 0.5], 1),
     "never stops, patience 4": ([1.3, 1.0, 1.1, 1.05, 0.98, 0.9, 0.95, 0.85], 4),
     "a dip after the stop": ([1.4, 1.0, 1.1, 1.2, 0.3], 2),
+    "dips that never reach the best": ([0.9, 0.5, 0.7, 0.6, 0.8, 0.65, 0.9, 0.7, 0.75], 2),
 }
 
 
@@ -475,6 +493,12 @@ register(
                 "the count is of epochs *in a row* without improvement: set it back to 0 whenever "
                 "an epoch improves.",
                 _es_wait_not_reset,
+            ),
+            Mistake(
+                "improvement measured against the previous epoch",
+                "an epoch improves only if it beats the *best* loss so far, not the epoch just "
+                "before it: a dev loss that zigzags above its best never resets the count.",
+                _es_against_previous,
             ),
             Mistake(
                 "ties count as improvements",

@@ -79,6 +79,13 @@ def _freeze_only_linear(model, n_frozen):
     return [p for i, layer in enumerate(model.layers) if i not in frozen for p in layer.params]
 
 
+def _freeze_empties_frozen(model, n_frozen):
+    linears = _linears(model)
+    for layer in model.layers[: linears[n_frozen]]:
+        layer.params.clear()  # the layer loses its weights: the model is broken
+    return [p for layer in model.layers[linears[n_frozen] :] for p in layer.params]
+
+
 def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
 
@@ -172,6 +179,14 @@ register(
                 "freeze every layer before linear_positions[n_frozen], not only the Linear "
                 "ones.",
                 _freeze_only_linear,
+            ),
+            Mistake(
+                "emptied the frozen layers' parameter lists",
+                "freezing means leaving the frozen layers out of the list you hand the "
+                "optimizer, not deleting their weights: after layer.params.clear() those layers "
+                "have nothing to compute with (their forward pass fails). Return the trainable "
+                "params and leave the model as it was.",
+                _freeze_empties_frozen,
             ),
         ),
         references=("dlnotes.zoo.transfer:trainable_params",),

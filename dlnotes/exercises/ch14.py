@@ -200,6 +200,14 @@ def _ens_softmax_wrong_axis(logit_list):
     return np.mean(probs, axis=0).argmax(axis=1)
 
 
+def _ens_softmax_unshifted(logit_list):
+    probs = []
+    for z in logit_list:
+        e = np.exp(np.asarray(z, dtype=np.float64))  # overflows to inf for logits above ~709
+        probs.append(e / e.sum(axis=1, keepdims=True))
+    return np.mean(probs, axis=0).argmax(axis=1)
+
+
 def _member_logits(rng: np.random.Generator, n: int, c: int, k: int) -> list[np.ndarray]:
     """K members that agree on a shared signal, with per-example confidence that varies a lot.
 
@@ -219,10 +227,14 @@ def _ens_cases(seed: int, hidden: bool) -> list[Case]:
     sizes = [(40, 4, 3), (60, 10, 5), (25, 3, 4)]
     if hidden:
         sizes = [(80, 5, 5), (30, 10, 2), (50, 6, 7), (45, 3, 3)]
-    return [
+    cases = [
         Case(f"K = {k} members, N = {n} examples, C = {c} classes", (_member_logits(rng, n, c, k),))
         for n, c, k in sizes
     ]
+    # very sure members: logits in the hundreds, where exp overflows without the max shift
+    sure = [400.0 * z for z in _member_logits(np.random.default_rng([seed, 2]), 30, 4, 3)]
+    cases.append(Case("K = 3 very sure members: logits in the thousands", (sure,)))
+    return cases
 
 
 register(
@@ -273,6 +285,13 @@ register(
                 "the softmax must normalise each example's scores over the classes (axis=1, "
                 "each row sums to 1), not each class over the examples.",
                 _ens_softmax_wrong_axis,
+            ),
+            Mistake(
+                "softmax without the max shift",
+                "exp of a logit above ~709 overflows to inf, and inf/inf is nan: subtract each "
+                "row's largest logit before the exponential (z − max(z) gives the same "
+                "probabilities and never overflows).",
+                _ens_softmax_unshifted,
             ),
         ),
         references=("dlnotes.losses:softmax",),

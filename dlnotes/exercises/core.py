@@ -495,7 +495,9 @@ def _is_plain_value(x: Any) -> bool:
 
 def _arrays(x: Any) -> Iterator[np.ndarray]:
     """Every array inside ``x``: in tuples, lists, dicts, and an object's ``params`` (a model's
-    or a layer's parameter arrays, so changes to a model count as changes to an input)."""
+    or a layer's parameter arrays, so changes to a model count as changes to an input). A
+    model is read layer by layer (its ``layers``' params, not the list it copied at
+    construction), so emptying or replacing a layer's parameter list counts as a change too."""
     if isinstance(x, np.ndarray):
         yield x
     elif isinstance(x, (tuple, list)):
@@ -504,8 +506,19 @@ def _arrays(x: Any) -> Iterator[np.ndarray]:
     elif isinstance(x, dict):
         for v in x.values():
             yield from _arrays(v)
+    elif not _is_plain_value(x) and isinstance(_layers(x), (list, tuple)):
+        for layer in list(x.layers):
+            yield from _arrays(layer)
     elif not _is_plain_value(x) and isinstance(_params(x), (list, tuple)):
         yield from _arrays(list(x.params))
+
+
+def _layers(x: Any) -> Any:
+    """``x.layers``, or ``None`` when reading it fails (a learner's object may raise)."""
+    try:
+        return getattr(x, "layers", None)
+    except Exception:
+        return None
 
 
 def _params(x: Any) -> Any:
