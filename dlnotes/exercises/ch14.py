@@ -65,6 +65,14 @@ def _ema_only_first(avg_params, params, decay):
     return [decay * avg_params[0] + (1 - decay) * params[0]]
 
 
+def _ema_no_one_minus(avg_params, params, decay):
+    return [decay * avg + p for avg, p in zip(avg_params, params)]
+
+
+def _ema_plain_mean(avg_params, params, decay):
+    return [(avg + p) / 2 for avg, p in zip(avg_params, params)]
+
+
 def _param_list(rng: np.random.Generator, shapes: list[tuple[int, ...]], dtype: type):
     return [rng.normal(0.0, 0.7, shape).astype(dtype) for shape in shapes]
 
@@ -136,6 +144,19 @@ register(
                 "return one averaged array per parameter: loop over all pairs of "
                 "zip(avg_params, params).",
                 _ema_only_first,
+            ),
+            Mistake(
+                "forgot the (1 − decay) factor",
+                "decay·avg + p gives the current weights the full weight 1, so the 'average' "
+                "grows past every weight it has seen: the weights of an average sum to 1, "
+                "decay·avg + (1 − decay)·p.",
+                _ema_no_one_minus,
+            ),
+            Mistake(
+                "the plain mean of the two, decay ignored",
+                "(avg + p)/2 is the EMA with decay 0.5 whatever decay is: weight the old average "
+                "by decay and the current weights by 1 − decay.",
+                _ema_plain_mean,
             ),
         ),
         references=("dlnotes.averages:EMA",),
@@ -333,6 +354,14 @@ def _polyak_last_iterate(iterates, start):
     return iterates[-1].copy()
 
 
+def _polyak_divides_by_t(iterates, start):
+    return iterates[start:].sum(axis=0) / len(iterates)
+
+
+def _polyak_drops_last(iterates, start):
+    return np.mean(iterates[start:-1], axis=0)
+
+
 def _noisy_iterates(rng: np.random.Generator, steps: int, dim: int) -> np.ndarray:
     """SGD-like iterates: a decay towards a minimum plus noise, so every row differs."""
     target = rng.normal(0.0, 1.0, dim)
@@ -394,6 +423,18 @@ register(
                 "the Polyak average is the mean of the iterates from `start` on, not the final "
                 "iterate.",
                 _polyak_last_iterate,
+            ),
+            Mistake(
+                "divided by T instead of T − start",
+                "you summed the rows from `start` on but divided by all T rows: a mean divides "
+                "by the number of rows it adds, T − start (np.mean(iterates[start:], axis=0)).",
+                _polyak_divides_by_t,
+            ),
+            Mistake(
+                "the last iterate left out",
+                "the sum runs to t = T − 1 included: iterates[start:], not iterates[start:-1] "
+                "(or range(start, T - 1)).",
+                _polyak_drops_last,
             ),
         ),
         references=("dlnotes.averages:PolyakAverage",),
