@@ -50,7 +50,8 @@ def env(**extra: str) -> dict[str, str]:
     """Environment for every tool: the venv first on PATH, one BLAS thread per process.
 
     One thread per process is faster here than two: notebooks and tests run in parallel
-    processes, and a 2-thread BLAS beside another busy process is 2.6-3.3x slower (GUIDE §5).
+    processes, and a 2-thread BLAS beside another busy process is 2.6-3.3x slower (measured;
+    see CONTRIBUTING.md, "Building and testing").
     MPLBACKEND is deliberately removed: set to Agg it silently drops every figure from the book.
     """
     e = dict(os.environ)

@@ -18,7 +18,7 @@ from dlnotes.landscapes import Landscape
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["COLORS", "contour", "loss_curves", "trajectory"]
+__all__ = ["COLORS", "contour", "log_axis", "loss_curves", "target_line", "trajectory"]
 
 #: The book's palette (colour-blind safe, Okabe & Ito), one entry per method or quantity.
 COLORS: dict[str, str] = {
@@ -133,3 +133,54 @@ def loss_curves(
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
+
+
+def log_axis(
+    ax: Axes,
+    *,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    ylabel: str,
+    xlabel: str = "step $t$",
+    numticks: int = 5,
+    log_x: bool = False,
+    x_numticks: int = 6,
+    grid: bool = True,
+    animated_title: bool = True,
+) -> None:
+    """Set up an explorer's log-scale axis (a loss against the step, an error against ``h``).
+
+    Log ``y`` (and ``x`` when ``log_x``) with fixed limits, few major ticks and no minor ones
+    (redrawing tick labels is most of a frame's cost when a slider moves), labels, a light grid,
+    and an animated title that the explorer's ``update`` rewrites each frame.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    from matplotlib.ticker import LogLocator, NullLocator
+
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.yaxis.set_major_locator(LogLocator(numticks=numticks))
+    ax.yaxis.set_minor_locator(NullLocator())
+    if log_x:
+        ax.xaxis.set_major_locator(LogLocator(numticks=x_numticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if grid:
+        ax.grid(alpha=0.3)
+    if animated_title:
+        ax.title.set_animated(True)
+
+
+def target_line(ax: Axes, target: float, *, ls: str = "--", label: bool = True) -> Any:
+    """The dashed horizontal line at the explorer's target loss (labelled ``target 1e-06``).
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    return ax.axhline(
+        target, color="0.3", ls=ls, lw=1, label=f"target {target:g}" if label else None
+    )

@@ -70,11 +70,13 @@ def test_nesterov_first_step_is_gradient_descent():
     np.testing.assert_allclose(xs[1], x0 - 0.3 * bowl.grad(x0), rtol=0, atol=1e-15)
 
 
-def test_heavy_ball_run_matches_velocity_form_and_sgd():
+def test_heavy_ball_matches_velocity_form_and_sgd():
     bowl = ls.ill_conditioned_quadratic(100.0, theta=0.4)
     x0 = np.array([-3.0, 1.5])
-    xs, diverged = ex.heavy_ball_run(bowl, x0, 1.0, 0.9, 50)
-    assert not diverged and xs.shape == (51, 2)
+    run = ls.heavy_ball(bowl, x0, 1.0, 0.9, 50)
+    xs = run.xs
+    assert not run.diverged and xs.shape == (51, 2) and run.steps == 50
+    np.testing.assert_array_equal(run.fs, bowl.f(xs))
     x, v, ref = x0.copy(), np.zeros(2), [x0.copy()]
     for _ in range(50):
         x, v = momentum_step_velocity(x, v, bowl.grad(x), 1.0, 0.9)
@@ -83,47 +85,46 @@ def test_heavy_ball_run_matches_velocity_form_and_sgd():
     np.testing.assert_allclose(xs, _sgd_iterates(bowl, x0, 50, lr=1.0, momentum=0.9), atol=1e-12)
 
 
-def test_heavy_ball_run_reports_divergence_and_validates():
+def test_heavy_ball_reports_divergence_and_validates():
     bowl = ls.ill_conditioned_quadratic(10.0)
     # stable iff lr L < 2 (1 + rho): 4.5 > 2 (1 + 0.5) = 3 diverges
-    xs, diverged = ex.heavy_ball_run(bowl, [1.0, 1.0], 4.5, 0.5, 500, blowup=1e3)
-    assert diverged and len(xs) < 501 and np.all(np.isfinite(xs))
-    _, ok = ex.heavy_ball_run(bowl, [1.0, 1.0], 2.9, 0.5, 500)
-    assert not ok
+    run = ls.heavy_ball(bowl, [1.0, 1.0], 4.5, 0.5, 500, blowup=1e3)
+    assert run.diverged and len(run.xs) < 501 and np.all(np.isfinite(run.xs))
+    assert not ls.heavy_ball(bowl, [1.0, 1.0], 2.9, 0.5, 500).diverged
     with pytest.raises(ValueError, match="rho"):
-        ex.heavy_ball_run(bowl, [1.0, 1.0], 0.1, 1.0, 5)
+        ls.heavy_ball(bowl, [1.0, 1.0], 0.1, 1.0, 5)
     with pytest.raises(TypeError, match="landscape"):
-        ex.heavy_ball_run(bowl.grad, [1.0, 1.0], 0.1, 0.5, 5)
+        ls.heavy_ball(bowl.grad, [1.0, 1.0], 0.1, 0.5, 5)
     with pytest.raises(ValueError, match="x0"):
-        ex.heavy_ball_run(bowl, np.ones((2, 2)), 0.1, 0.5, 5)
+        ls.heavy_ball(bowl, np.ones((2, 2)), 0.1, 0.5, 5)
 
 
 def test_heavy_ball_roots_solve_the_characteristic_polynomial():
     lr, rho, lam = 0.5, 0.04, 0.2
-    z = ex.heavy_ball_roots(lr, rho, lam)
+    z = ls.heavy_ball_roots(lr, rho, lam)
     # b = 1 + rho - lr lam = 0.94, disc = 0.94^2 - 0.16 = 0.7236: real roots
     root = math.sqrt(0.7236)
     np.testing.assert_allclose(np.sort(z.real), [(0.94 - root) / 2, (0.94 + root) / 2])
     assert np.all(z.imag == 0)
     # complex roots have modulus sqrt(rho) whatever the curvature
     for lam in [0.3, 1.0, 2.5]:
-        np.testing.assert_allclose(np.abs(ex.heavy_ball_roots(1.0, 0.81, lam)), 0.9, rtol=1e-12)
+        np.testing.assert_allclose(np.abs(ls.heavy_ball_roots(1.0, 0.81, lam)), 0.9, rtol=1e-12)
     with pytest.raises(ValueError, match="rho"):
-        ex.heavy_ball_roots(0.1, -0.2, 1.0)
+        ls.heavy_ball_roots(0.1, -0.2, 1.0)
 
 
 def test_optimal_heavy_ball_gives_the_double_root_rate():
-    lr, rho = explorers.optimal_heavy_ball(100.0)
+    lr, rho = ls.optimal_heavy_ball(100.0)
     assert lr == pytest.approx(4 / 1.1**2, rel=1e-14)
     assert rho == pytest.approx((9 / 11) ** 2, rel=1e-14)
     for lam in [0.01, 1.0]:  # mu and L sit at the edges of the oscillating window
-        np.testing.assert_allclose(np.abs(ex.heavy_ball_roots(lr, rho, lam)), 9 / 11, rtol=1e-6)
+        np.testing.assert_allclose(np.abs(ls.heavy_ball_roots(lr, rho, lam)), 9 / 11, rtol=1e-6)
     with pytest.raises(ValueError, match="kappa"):
-        explorers.optimal_heavy_ball(0.5)
+        ls.optimal_heavy_ball(0.5)
 
 
 def test_challenge_accepts_the_optimal_setting_and_names_mistakes(capsys):
-    check("ch04_momentum_challenge", explorers.optimal_heavy_ball(ex.CHALLENGE_KAPPA))
+    check("ch04_momentum_challenge", ls.optimal_heavy_ball(ex.CHALLENGE_KAPPA))
     assert "✓" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="enter two numbers"):
         check("ch04_momentum_challenge", 0.9)
@@ -134,7 +135,7 @@ def test_challenge_accepts_the_optimal_setting_and_names_mistakes(capsys):
 def test_challenge_is_out_of_reach_for_gradient_descent():
     bowl = ls.ill_conditioned_quadratic(ex.CHALLENGE_KAPPA)
     best = min(
-        float(bowl.f(ex.heavy_ball_run(bowl, ex.CHALLENGE_X0, lr, 0.0, 100)[0]).min())
+        float(ls.heavy_ball(bowl, ex.CHALLENGE_X0, lr, 0.0, 100).fs.min())
         for lr in np.linspace(0.05, 1.99, 60)
     )
     assert best > ex.CHALLENGE_TARGET
@@ -162,3 +163,23 @@ def test_explorer_static_face_is_small():
     explorer = explorers.heavy_ball_quadratic()
     for sweep in ["rho", "lr"]:
         assert len(explorer.static_html(sweep)) < 1.5e6
+
+
+def test_heavy_ball_rate_is_the_largest_root_modulus_over_the_curvatures():
+    lrs, rhos = np.linspace(0.0, 3.5, 8)[None, :], np.array([0.0, 0.3, 0.9])[:, None]
+    rate = ls.heavy_ball_rate(lrs, rhos, [0.01, 1.0])
+    assert rate.shape == (3, 8)
+    for i, rho in enumerate(rhos[:, 0]):
+        for j, lr in enumerate(lrs[0]):
+            roots = [ls.heavy_ball_roots(lr, rho, lam) for lam in (0.01, 1.0)]
+            assert rate[i, j] == pytest.approx(max(np.abs(z).max() for z in roots), rel=1e-12)
+    with pytest.raises(ValueError, match="rho"):
+        ls.heavy_ball_rate(0.1, 1.0, [1.0])
+
+
+def test_the_explorer_shows_the_challenge_of_the_exercise():
+    """The explorer and the exercise live on different floors; their settings must agree."""
+    assert explorers.STEPS == ex.CHALLENGE_STEPS and explorers.TARGET == ex.CHALLENGE_TARGET
+    assert tuple(explorers.X0) == ex.CHALLENGE_X0
+    kappa = next(c for c in explorers.heavy_ball_quadratic().controls if c.name == "kappa")
+    assert kappa.default == ex.CHALLENGE_KAPPA

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from dlnotes import landscapes as ls
 from dlnotes.averages import EMA, PolyakAverage
 from dlnotes.exercises import ch14 as ex
 from dlnotes.explorers import ch14
@@ -20,20 +21,20 @@ from dlnotes.optim import SGD
 
 def test_noise_floor_hand_values():
     # lambda = 1, lr = 0.5, sigma = 2: V = 0.5*4 / (1*1.5) = 4/3, E f = V/2 = 2/3
-    assert math.isclose(ch14.noise_floor(0.5, 2.0, [1.0]), 2 / 3, rel_tol=1e-14)
+    assert math.isclose(ls.noise_floor(0.5, [1.0], 2.0**2), 2 / 3, rel_tol=1e-14)
     # EMA with beta = 0.5, r = 0.5: factor (0.5/1.5) * (1.25/0.75) = 5/9
-    assert math.isclose(ch14.noise_floor(0.5, 2.0, [1.0], decay=0.5), 2 / 3 * 5 / 9, rel_tol=1e-14)
+    assert math.isclose(ls.noise_floor(0.5, [1.0], 2.0**2, decay=0.5), 2 / 3 * 5 / 9, rel_tol=1e-14)
     # coordinates add: lr sigma^2 / (2 (2 - lr lambda)) for lambda = 1 and 0.25
     expected = 0.3 / (2 * 1.7) + 0.3 / (2 * 1.925)
-    assert math.isclose(ch14.noise_floor(0.3, 1.0, [1.0, 0.25]), expected, rel_tol=1e-14)
+    assert math.isclose(ls.noise_floor(0.3, [1.0, 0.25], 1.0**2), expected, rel_tol=1e-14)
 
 
 def test_ema_floor_with_zero_decay_is_the_plain_floor_and_falls_with_decay():
-    plain = ch14.noise_floor(0.2, 1.3, [0.7, 2.1, 0.4])
+    plain = ls.noise_floor(0.2, [0.7, 2.1, 0.4], 1.3**2)
     assert math.isclose(
-        ch14.noise_floor(0.2, 1.3, [0.7, 2.1, 0.4], decay=0.0), plain, rel_tol=1e-14
+        ls.noise_floor(0.2, [0.7, 2.1, 0.4], 1.3**2, decay=0.0), plain, rel_tol=1e-14
     )
-    floors = [ch14.noise_floor(0.2, 1.3, [0.7, 2.1, 0.4], decay=b) for b in (0.5, 0.9, 0.99)]
+    floors = [ls.noise_floor(0.2, [0.7, 2.1, 0.4], 1.3**2, decay=b) for b in (0.5, 0.9, 0.99)]
     assert plain > floors[0] > floors[1] > floors[2] > 0
 
 
@@ -48,7 +49,7 @@ def test_ema_floor_equals_the_double_sum_of_autocovariances(lr, lam, beta):
     w = (1 - beta) * beta**k
     var = V * np.sum(np.outer(w, w) * r ** np.abs(k[:, None] - k[None, :]))
     assert math.isclose(
-        ch14.noise_floor(lr, sigma, [lam], decay=beta), 0.5 * lam * var, rel_tol=1e-9
+        ls.noise_floor(lr, [lam], sigma**2, decay=beta), 0.5 * lam * var, rel_tol=1e-9
     )
 
 
@@ -59,19 +60,19 @@ def test_noise_floor_matches_a_long_simulation():
     xs, avg = ch14._noisy_sgd(0.3, 0.9, noise, lam, np.array(ch14.X0))
     f_x = 0.5 * np.sum(lam * xs[20_000:] ** 2, axis=1).mean()
     f_a = 0.5 * np.sum(lam * avg[20_000:] ** 2, axis=1).mean()
-    assert abs(f_x / ch14.noise_floor(0.3, ch14.SIGMA, lam) - 1) < 0.05
-    assert abs(f_a / ch14.noise_floor(0.3, ch14.SIGMA, lam, decay=0.9) - 1) < 0.08
+    assert abs(f_x / ls.noise_floor(0.3, lam, ch14.SIGMA**2) - 1) < 0.05
+    assert abs(f_a / ls.noise_floor(0.3, lam, ch14.SIGMA**2, decay=0.9) - 1) < 0.08
 
 
 def test_noise_floor_validates_its_arguments():
     with pytest.raises(ValueError, match="lr must be below 2 / max"):
-        ch14.noise_floor(2.5, 1.0, [1.0, 0.1])
+        ls.noise_floor(2.5, [1.0, 0.1], 1.0**2)
     with pytest.raises(ValueError, match="curvatures must be positive"):
-        ch14.noise_floor(0.1, 1.0, [1.0, -0.5])
+        ls.noise_floor(0.1, [1.0, -0.5], 1.0**2)
     with pytest.raises(ValueError, match="decay"):
-        ch14.noise_floor(0.1, 1.0, [1.0], decay=1.0)
+        ls.noise_floor(0.1, [1.0], 1.0**2, decay=1.0)
     with pytest.raises(ValueError, match="lr"):
-        ch14.noise_floor(0.0, 1.0, [1.0])
+        ls.noise_floor(0.0, [1.0], 1.0**2)
 
 
 def test_noisy_sgd_equals_the_library_sgd_and_ema():
@@ -105,7 +106,7 @@ def test_explorer_is_registered_and_redraws():
         xs = state["cloud"].get_xdata()
         assert len(xs) == 61 and xs[0] == ch14.X0[0]
         floor = state["floor_iter"].get_ydata()[0]
-        assert math.isclose(floor, ch14.noise_floor(0.3, ch14.SIGMA, ch14.CURVATURES))
+        assert math.isclose(floor, ls.noise_floor(0.3, ch14.CURVATURES, ch14.SIGMA**2))
         # beta = 0: the average is the iterate itself
         explorer.update(state, lr=0.3, decay=0.0)
         np.testing.assert_allclose(state["path"].get_xdata(), state["cloud"].get_xdata())
@@ -179,3 +180,16 @@ def test_polyak_average_hand_values_and_library():
     for row in iterates[2:]:
         lib.update(row)
     np.testing.assert_allclose(ex.polyak_average(iterates, 2), lib.averaged, rtol=1e-14)
+
+
+def test_noise_floor_takes_one_noise_variance_per_direction():
+    """Chapter 06's mini-batch noise ``σ² λ_i / B`` and chapter 14's isotropic ``σ²`` are the same
+    formula with different per-direction variances ``s_i``: ``Σ α s_i / (2 (2 − αλ_i))``."""
+    lam, s, lr = np.array([2.0, 0.5, 0.1]), np.array([0.3, 1.2, 0.05]), 0.4
+    expected = float(np.sum(lr * s / (2 * (2 - lr * lam))))
+    assert math.isclose(ls.noise_floor(lr, lam, s), expected, rel_tol=1e-14)
+    assert math.isclose(ls.noise_floor(lr, lam, 0.7), ls.noise_floor(lr, lam, np.full(3, 0.7)))
+    with pytest.raises(ValueError, match="noise"):
+        ls.noise_floor(lr, lam, [1.0, 2.0])
+    with pytest.raises(ValueError, match="noise"):
+        ls.noise_floor(lr, lam, -1.0)

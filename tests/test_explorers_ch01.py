@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from dlnotes import landscapes as ls
 from dlnotes.data import Standardizer
 from dlnotes.exercises import ch01 as ex
 from dlnotes.explorers import ch01
@@ -47,19 +48,19 @@ def test_units_and_means_worsen_the_condition_number():
     ("scale", "offset", "rel_lr"),
     [(4.0, 1.0, 1.0), (1.0, 0.0, 1.0), (0.5, 2.0, 1.5), (2.0, 0.0, 0.4)],
 )
-def test_steps_to_target_matches_running_gradient_descent(scale, offset, rel_lr):
+def test_gd_steps_to_target_matches_running_gradient_descent(scale, offset, rel_lr):
     quad, _, _ = ch01.two_feature_problem(scale, offset)
     lr = rel_lr / quad.L
-    steps = ch01.steps_to_target(quad, lr)
+    steps = ls.gd_steps_to_target(quad, lr)
     run = gradient_descent(quad, np.zeros(2), lr, steps)
     gaps = (run.fs - quad.f_min) / (run.fs[0] - quad.f_min)
     assert gaps[-1] <= 1e-6 < gaps[-2]
 
 
-def test_steps_to_target_reports_unstable_and_too_slow_runs():
+def test_gd_steps_to_target_reports_unstable_and_too_slow_runs():
     quad, _, _ = ch01.two_feature_problem(4.0, 1.0)
-    assert ch01.steps_to_target(quad, 2.0 / quad.L, max_steps=5000) == 5000
-    assert ch01.steps_to_target(quad, 1e-6 / quad.L, max_steps=100) == 100
+    assert ls.gd_steps_to_target(quad, 2.0 / quad.L, max_steps=5000) == 5000
+    assert ls.gd_steps_to_target(quad, 1e-6 / quad.L, max_steps=100) == 100
 
 
 def test_inputs_are_validated():
@@ -68,10 +69,10 @@ def test_inputs_are_validated():
     with pytest.raises(ValueError, match="r must be"):
         ch01.two_feature_problem(r=1.0)
     with pytest.raises(ValueError, match="positive-definite"):
-        ch01.steps_to_target(Quadratic(np.diag([1.0, -1.0])), 0.1)
+        ls.gd_steps_to_target(Quadratic(np.diag([1.0, -1.0])), 0.1)
     quad, _, _ = ch01.two_feature_problem()
     with pytest.raises(ValueError, match="lr"):
-        ch01.steps_to_target(quad, 0.0)
+        ls.gd_steps_to_target(quad, 0.0)
 
 
 def test_explorer_draws_every_static_frame_and_reports_kappa():

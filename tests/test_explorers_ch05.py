@@ -1,4 +1,5 @@
-"""Chapter 05's race runner and explorer: same iterates as dlnotes.optim, sound bookkeeping."""
+"""Chapter 05's race: ``dlnotes.landscapes.lr_sweep`` gives the same iterates as dlnotes.optim,
+sound bookkeeping, and the explorer built on it."""
 
 from __future__ import annotations
 
@@ -34,43 +35,45 @@ def _library_run(cls, lr, steps, **hyper):
         ("Adam", Adam, {}),
     ],
 )
-def test_race_matches_the_library_optimizers(method, cls, hyper):
+def test_lr_sweep_matches_the_library_optimizers(method, cls, hyper):
     for lr in (0.07, 0.4):
-        got = ch05.race(BOWL.A, X0, method, [lr], 40)[0]
+        got = ls.lr_sweep(BOWL, X0, method, [lr], 40)[0]
         np.testing.assert_allclose(got, _library_run(cls, lr, 40, **hyper), rtol=1e-12, atol=1e-13)
 
 
-def test_race_adagrad_matches_the_seed_formula():
+def test_lr_sweep_adagrad_matches_the_seed_formula():
     x, G = X0.copy(), np.zeros(2)
     xs = [x]
     for _ in range(30):
         x, G = teaching.adagrad_step(x, G, BOWL.grad(x), lr=0.3, eps=1e-8)
         xs.append(x)
-    got = ch05.race(BOWL.A, X0, "AdaGrad", 0.3, 30)[0]
+    got = ls.lr_sweep(BOWL, X0, "AdaGrad", 0.3, 30)[0]
     np.testing.assert_allclose(got, np.array(xs), rtol=1e-12, atol=1e-13)
 
 
-def test_race_rows_are_independent_runs():
+def test_lr_sweep_rows_are_independent_runs():
     lrs = np.array([0.05, 0.2, 0.9])
-    together = ch05.race(BOWL.A, X0, "Adam", lrs, 25)
+    together = ls.lr_sweep(BOWL, X0, "Adam", lrs, 25)
     assert together.shape == (3, 26, 2)
     for i, lr in enumerate(lrs):
         # Equal to rounding: a (3, 2) @ A product may use a different SIMD kernel from a (1, 2) one.
-        alone = ch05.race(BOWL.A, X0, "Adam", [lr], 25)[0]
+        alone = ls.lr_sweep(BOWL, X0, "Adam", [lr], 25)[0]
         np.testing.assert_allclose(together[i], alone, rtol=1e-13, atol=1e-14)
 
 
-def test_race_gd_golden_values_on_a_diagonal_bowl():
+def test_lr_sweep_gd_golden_values_on_a_diagonal_bowl():
     """On diag(1, 0.1), GD multiplies the coordinates by (1 - lr) and (1 - 0.1 lr) per step."""
     A = np.diag([1.0, 0.1])
-    xs = ch05.race(A, [2.0, -3.0], "GD", [0.5], 4)[0]
+    xs = ls.lr_sweep(ls.Quadratic(A), [2.0, -3.0], "GD", [0.5], 4)[0]
     t = np.arange(5)
     np.testing.assert_allclose(xs[:, 0], 2.0 * 0.5**t, rtol=1e-14)
     np.testing.assert_allclose(xs[:, 1], -3.0 * 0.95**t, rtol=1e-14)
 
 
 def test_a_diverging_run_becomes_nan_after_it_blows_up():
-    xs = ch05.race(np.diag([1.0, 0.1]), [1.0, 1.0], "GD", [0.5, 3.0], 60, blowup=1e3)
+    xs = ls.lr_sweep(
+        ls.Quadratic(np.diag([1.0, 0.1])), [1.0, 1.0], "GD", [0.5, 3.0], 60, blowup=1e3
+    )
     assert np.all(np.isfinite(xs[0]))
     norms = np.linalg.norm(xs[1], axis=1)
     first_bad = int(np.argmax(~(norms <= 1e3)))
@@ -79,21 +82,21 @@ def test_a_diverging_run_becomes_nan_after_it_blows_up():
     assert np.all(np.isfinite(xs[1, :first_bad]))
 
 
-def test_losses_and_steps_to_target():
+def test_bowl_values_and_steps_to_target():
     A = np.diag([2.0, 0.5])
     xs = np.array([[[1.0, 2.0], [0.5, 1.0], [0.1, 0.1]]])
-    fs = ch05.losses(A, xs)
+    fs = ls.Quadratic(A).f(xs)
     np.testing.assert_allclose(fs, [[0.5 * (2 + 2), 0.5 * (0.5 + 0.5), 0.5 * (0.02 + 0.005)]])
-    assert ch05.steps_to_target(fs, 2.0, target=0.3)[0] == 1
-    assert ch05.steps_to_target(fs, 2.0, target=1e-3)[0] == -1
+    assert ls.steps_to_target(fs, 2.0, 0.3)[0] == 1
+    assert ls.steps_to_target(fs, 2.0, 1e-3)[0] == -1
 
 
 def test_best_run_picks_the_fastest_learning_rate():
     bowl = ch05.rotated_bowl(10, 0)
     x0 = ch05.rotated_start(0)
-    lr, hit, xs = ch05.best_run(bowl.A, x0, "GD", steps=200)
-    fs = ch05.losses(bowl.A, ch05.race(bowl.A, x0, "GD", ch05.LR_GRIDS["GD"], 200))
-    hits = ch05.steps_to_target(fs, float(fs[0, 0]))
+    lr, hit, xs = ch05.best_run(bowl, x0, "GD", steps=200)
+    fs = bowl.f(ls.lr_sweep(bowl, x0, "GD", ch05.LR_GRIDS["GD"], 200))
+    hits = ls.steps_to_target(fs, float(fs[0, 0]), ch05.TARGET)
     assert hit == hits[hits >= 0].min()
     assert lr in ch05.LR_GRIDS["GD"]
     assert xs.shape == (201, 2)
@@ -105,11 +108,11 @@ def test_gd_and_momentum_do_not_notice_a_rotation_but_rmsprop_does():
     R = ls.rotation(math.pi / 4)
     np.testing.assert_allclose(s45, R @ s0)
     for method in ("GD", "momentum"):
-        a = ch05.race(b0.A, s0, method, [0.3], 50)[0]
-        b = ch05.race(b45.A, s45, method, [0.3], 50)[0]
+        a = ls.lr_sweep(b0, s0, method, [0.3], 50)[0]
+        b = ls.lr_sweep(b45, s45, method, [0.3], 50)[0]
         np.testing.assert_allclose(a @ R.T, b, atol=1e-12)
-    aligned = ch05.best_run(b0.A, s0, "RMSprop")[1]
-    rotated = ch05.best_run(b45.A, s45, "RMSprop")[1]
+    aligned = ch05.best_run(b0, s0, "RMSprop")[1]
+    rotated = ch05.best_run(b45, s45, "RMSprop")[1]
     assert 0 < aligned < 10 and rotated > 20 * aligned
 
 
@@ -117,18 +120,24 @@ def test_gd_and_momentum_do_not_notice_a_rotation_but_rmsprop_does():
     ("kwargs", "error", "match"),
     [
         ({"method": "sgd"}, ValueError, "method must be one of"),
-        ({"A": np.array([[1.0, 0.5], [0.0, 1.0]])}, ValueError, "symmetric"),
+        ({"bowl": np.eye(2)}, TypeError, "bowl must be a Quadratic"),
         ({"lrs": [-0.1]}, ValueError, "lrs must be"),
         ({"x0": np.zeros(3)}, ValueError, "x0 must have shape"),
         ({"steps": 2.5}, TypeError, "steps must be an integer"),
         ({"betas": (0.9, 1.0)}, ValueError, "betas"),
     ],
 )
-def test_race_validates_its_inputs(kwargs, error, match):
-    args = {"A": np.eye(2), "x0": np.ones(2), "method": "GD", "lrs": [0.1], "steps": 3}
+def test_lr_sweep_validates_its_inputs(kwargs, error, match):
+    args = {
+        "bowl": ls.Quadratic(np.eye(2)),
+        "x0": np.ones(2),
+        "method": "GD",
+        "lrs": [0.1],
+        "steps": 3,
+    }
     args.update(kwargs)
     with pytest.raises(error, match=match):
-        ch05.race(args.pop("A"), args.pop("x0"), args.pop("method"), args.pop("lrs"), **args)
+        ls.lr_sweep(args.pop("bowl"), args.pop("x0"), args.pop("method"), args.pop("lrs"), **args)
 
 
 @pytest.mark.slow  # imports matplotlib and draws a figure: about 3 s

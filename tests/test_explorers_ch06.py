@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from dlnotes import landscapes as ls
 from dlnotes.explorers import all_explorers, ch06
 
 
@@ -67,12 +68,18 @@ def test_stream_is_shared_between_schedules(problem):
         ch06.sgd_runs(problem, np.full(60, 0.2), stream=stream)
 
 
+def _floor(problem, lr):
+    """Chapter 06's floor: ``dlnotes.landscapes.noise_floor`` with gradient noise ``σ² λ_i / B``."""
+    lam = np.linalg.eigvalsh(problem["H"])
+    return ls.noise_floor(lr, lam, problem["sigma2"] * lam / problem["batch_size"])
+
+
 def test_noise_floor_formula(problem):
     lam = np.linalg.eigvalsh(problem["H"])
     lr = 0.3
     expected = lr * problem["sigma2"] / (2 * 8) * np.sum(lam / (2 - lr * lam))
-    assert math.isclose(ch06.noise_floor(problem, lr), expected, rel_tol=1e-12)
-    small = ch06.noise_floor(problem, 1e-4)
+    assert math.isclose(_floor(problem, lr), expected, rel_tol=1e-12)
+    small = _floor(problem, 1e-4)
     assert math.isclose(small, 1e-4 * problem["sigma2"] * lam.sum() / 32, rel_tol=1e-4)
 
 
@@ -80,7 +87,7 @@ def test_measured_floor_is_near_the_formula(problem):
     """SGD started at the minimum settles at the predicted floor (leading order, within 25 %)."""
     lr = 0.1
     excess = ch06.sgd_runs(problem, np.full(1500, lr), runs=16, w0=problem["w_star"])
-    ratio = excess[500:].mean() / ch06.noise_floor(problem, lr)
+    ratio = excess[500:].mean() / _floor(problem, lr)
     assert 0.95 < ratio < 1.25
 
 

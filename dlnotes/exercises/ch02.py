@@ -27,6 +27,7 @@ from dlnotes.landscapes import (
     Quadratic,
     Rosenbrock,
     ill_conditioned_quadratic,
+    random_rotated_quadratic,
 )
 from dlnotes.landscapes import (
     gradient_descent as _library_gradient_descent,
@@ -119,14 +120,6 @@ def _gd_gradient_once(grad, x0, lr, steps):
     return np.array(xs)
 
 
-def _rotated_quadratic(
-    rng: np.random.Generator, dim: int, kappa: float, L: float = 1.0
-) -> Quadratic:
-    """``A = Q diag(L ... L/κ) Qᵀ`` with a random rotation ``Q``: no axis is an eigenvector."""
-    Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
-    return Quadratic(Q @ np.diag(L * np.geomspace(1.0, 1.0 / kappa, dim)) @ Q.T)
-
-
 def _start(rng: np.random.Generator, dim: int) -> np.ndarray:
     return np.round(rng.uniform(0.4, 2.0, dim) * rng.choice([-1.0, 1.0], dim), 3)
 
@@ -142,7 +135,7 @@ def _gd_cases(seed: int, hidden: bool) -> list[Case]:
         ),
         Case(
             "randomly rotated κ=20 quadratic, d=5",
-            (_rotated_quadratic(rng, 5, 20.0, L=3.0).grad, _start(rng, 5), 0.5, 8),
+            (random_rotated_quadratic(rng, 5, 20.0, L=3.0).grad, _start(rng, 5), 0.5, 8),
         ),
         Case(
             "Rosenbrock valley from (-1.2, 1.0)",
@@ -154,11 +147,11 @@ def _gd_cases(seed: int, hidden: bool) -> list[Case]:
         cases = [
             Case(
                 "randomly rotated κ=100 quadratic, d=8",
-                (_rotated_quadratic(rng, 8, 100.0, L=2.0).grad, _start(rng, 8), 0.9, 15),
+                (random_rotated_quadratic(rng, 8, 100.0, L=2.0).grad, _start(rng, 8), 0.9, 15),
             ),
             Case(
                 "randomly rotated κ=5 quadratic, d=3",
-                (_rotated_quadratic(rng, 3, 5.0).grad, _start(rng, 3), 1.2, 6),
+                (random_rotated_quadratic(rng, 3, 5.0).grad, _start(rng, 3), 1.2, 6),
             ),
             Case(
                 "Rosenbrock valley from (0.5, -0.4)",
@@ -168,9 +161,13 @@ def _gd_cases(seed: int, hidden: bool) -> list[Case]:
                 "rotated κ=30 quadratic, d=2, lr = 1/L",
                 (ill_conditioned_quadratic(30.0, theta=-1.1).grad, _start(rng, 2), 1.0, 9),
             ),
-            Case("one step, d=4", (_rotated_quadratic(rng, 4, 8.0).grad, _start(rng, 4), 0.7, 1)),
             Case(
-                "a long run, d=6", (_rotated_quadratic(rng, 6, 10.0).grad, _start(rng, 6), 0.25, 40)
+                "one step, d=4",
+                (random_rotated_quadratic(rng, 4, 8.0).grad, _start(rng, 4), 0.7, 1),
+            ),
+            Case(
+                "a long run, d=6",
+                (random_rotated_quadratic(rng, 6, 10.0).grad, _start(rng, 6), 0.25, 40),
             ),
         ]
     return cases
@@ -526,13 +523,20 @@ CHALLENGE_STEPS = 60
 CHALLENGE_TARGET = 1e-6
 
 
-def _challenge_bowl() -> Quadratic:
+def challenge_bowl() -> Quadratic:
+    """The challenge's bowl: ``ill_conditioned_quadratic(CHALLENGE_KAPPA)``.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
     return ill_conditioned_quadratic(CHALLENGE_KAPPA)
 
 
-def _challenge_f(lr: float) -> float:
-    """``f`` after ``CHALLENGE_STEPS`` steps of gradient descent with ``lr`` (inf if it blew up)."""
-    run = _library_gradient_descent(_challenge_bowl(), CHALLENGE_X0, lr, CHALLENGE_STEPS)
+def challenge_loss(lr: float) -> float:
+    """``f`` after ``CHALLENGE_STEPS`` steps of gradient descent with ``lr`` (inf if it blew up).
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    run = _library_gradient_descent(challenge_bowl(), CHALLENGE_X0, lr, CHALLENGE_STEPS)
     return math.inf if run.diverged else float(run.fs[-1])
 
 
@@ -545,23 +549,23 @@ def lr_challenge_band() -> tuple[float, float]:
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
-    L = _challenge_bowl().L
+    L = challenge_bowl().L
     a, b = 0.0, 2.0 / L
     ratio = (math.sqrt(5) - 1) / 2
     for _ in range(80):
         c, d = b - ratio * (b - a), a + ratio * (b - a)
-        if _challenge_f(c) < _challenge_f(d):
+        if challenge_loss(c) < challenge_loss(d):
             b = d
         else:
             a = c
     best = (a + b) / 2
-    if not _challenge_f(best) < CHALLENGE_TARGET:
+    if not challenge_loss(best) < CHALLENGE_TARGET:
         raise RuntimeError("the lr challenge has no solution; check its constants")
 
     def edge(inside: float, outside: float) -> float:
         for _ in range(60):
             mid = (inside + outside) / 2
-            if _challenge_f(mid) < CHALLENGE_TARGET:
+            if challenge_loss(mid) < CHALLENGE_TARGET:
                 inside = mid
             else:
                 outside = mid
@@ -576,7 +580,7 @@ def _verify_lr(lr: Any) -> ValueVerdict:
     lr = float(lr)
     if not (math.isfinite(lr) and lr > 0):
         return ValueVerdict(False, f"lr must be a positive number, got {lr!r}")
-    bowl = _challenge_bowl()
+    bowl = challenge_bowl()
     run = _library_gradient_descent(bowl, CHALLENGE_X0, lr, CHALLENGE_STEPS)
     f = float(run.fs.min())
     target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"

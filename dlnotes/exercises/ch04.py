@@ -22,9 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
 from dlnotes.exercises.core import Case, Exercise, Mistake, ValueVerdict, register
-from dlnotes.landscapes import Landscape, Quadratic, Rosenbrock, ill_conditioned_quadratic
+from dlnotes.landscapes import (
+    Quadratic,
+    Rosenbrock,
+    heavy_ball,
+    heavy_ball_roots,
+    ill_conditioned_quadratic,
+    random_rotated_quadratic,
+)
 
 # ============================================================================================
 # ch04_momentum_step
@@ -295,14 +301,6 @@ def _nag_torch_form(grad, x0, lr, rho, steps):
     return np.array(xs)
 
 
-def _rotated_quadratic(
-    rng: np.random.Generator, dim: int, kappa: float, L: float = 1.0
-) -> Quadratic:
-    """``A = Q diag(L ... L/κ) Qᵀ`` with a random rotation ``Q``: no axis is an eigenvector."""
-    Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
-    return Quadratic(Q @ np.diag(L * np.geomspace(1.0, 1.0 / kappa, dim)) @ Q.T)
-
-
 def _start(rng: np.random.Generator, dim: int) -> np.ndarray:
     return np.round(rng.uniform(0.4, 2.0, dim) * rng.choice([-1.0, 1.0], dim), 3)
 
@@ -317,7 +315,7 @@ def _nag_cases(seed: int, hidden: bool) -> list[Case]:
             ),
             Case(
                 "randomly rotated κ=20 quadratic, d=4",
-                (_rotated_quadratic(rng, 4, 20.0, L=2.0).grad, _start(rng, 4), 0.4, 0.7, 10),
+                (random_rotated_quadratic(rng, 4, 20.0, L=2.0).grad, _start(rng, 4), 0.4, 0.7, 10),
             ),
             Case(
                 "Rosenbrock valley from (-1.2, 1.0)",
@@ -331,7 +329,7 @@ def _nag_cases(seed: int, hidden: bool) -> list[Case]:
     return [
         Case(
             "randomly rotated κ=50 quadratic, d=6",
-            (_rotated_quadratic(rng, 6, 50.0).grad, _start(rng, 6), 0.8, 0.85, 20),
+            (random_rotated_quadratic(rng, 6, 50.0).grad, _start(rng, 6), 0.8, 0.85, 20),
         ),
         Case(
             "rotated κ=10 quadratic, d=2, ρ = 0.5",
@@ -343,11 +341,11 @@ def _nag_cases(seed: int, hidden: bool) -> list[Case]:
         ),
         Case(
             "one step, d=3",
-            (_rotated_quadratic(rng, 3, 5.0).grad, _start(rng, 3), 0.6, 0.9, 1),
+            (random_rotated_quadratic(rng, 3, 5.0).grad, _start(rng, 3), 0.6, 0.9, 1),
         ),
         Case(
             "a long run, d=5",
-            (_rotated_quadratic(rng, 5, 30.0, L=3.0).grad, _start(rng, 5), 0.2, 0.95, 40),
+            (random_rotated_quadratic(rng, 5, 30.0, L=3.0).grad, _start(rng, 5), 0.2, 0.95, 40),
         ),
     ]
 
@@ -427,56 +425,12 @@ CHALLENGE_STEPS = 100
 CHALLENGE_TARGET = 1e-6
 
 
-def _challenge_bowl() -> Quadratic:
+def challenge_bowl() -> Quadratic:
+    """The challenge's bowl: ``ill_conditioned_quadratic(CHALLENGE_KAPPA)``.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
     return ill_conditioned_quadratic(CHALLENGE_KAPPA)
-
-
-def heavy_ball_run(
-    landscape: Landscape, x0: Any, lr: float, rho: float, steps: int, *, blowup: float = 1e6
-) -> tuple[np.ndarray, bool]:
-    """Heavy ball ``v = ρv − α∇f(x); x = x + v`` from ``x0`` (shape ``(d,)``), ``v_0 = 0``.
-
-    Returns ``(xs, diverged)``: the iterates, shape ``(T + 1, d)`` (``T = steps`` unless the run
-    blew up, ``‖x‖ > blowup`` or not finite), and whether it did. At constant ``lr`` these are
-    the iterates of ``dlnotes.optim.SGD(lr=lr, momentum=rho)``.
-
-    Defined in chapter 04 (Momentum and Nesterov).
-    """
-    if not isinstance(landscape, Landscape):
-        raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
-    x = landscape._point(x0).astype(np.float64).copy()
-    if x.ndim != 1:
-        raise ValueError(f"x0 must have shape ({landscape.dim},), got {x.shape}")
-    lr = check_scalar("lr", lr, low=0.0)
-    rho = check_scalar("rho", rho, low=0.0, high=1.0, high_inclusive=False)
-    steps = int(check_scalar("steps", steps, low=0, integer=True))
-    blowup = check_scalar("blowup", blowup, low=0.0, low_inclusive=False)
-    v = np.zeros_like(x)
-    xs = [x]
-    for _ in range(steps):
-        v = rho * v - lr * landscape._grad(x)
-        x = x + v
-        if not np.all(np.isfinite(x)) or float(np.linalg.norm(x)) > blowup:
-            return np.array(xs), True
-        xs.append(x)
-    return np.array(xs), False
-
-
-def heavy_ball_roots(lr: float, rho: float, curvature: float) -> np.ndarray:
-    """The two roots ``z`` of ``z² − (1 + ρ − αλ) z + ρ = 0`` (complex array of shape ``(2,)``).
-
-    Along an eigen-direction with curvature ``λ`` the heavy-ball error obeys
-    ``e_{t+1} = (1 + ρ − αλ) e_t − ρ e_{t−1}``, so it shrinks like ``max |z|^t``.
-
-    Defined in chapter 04 (Momentum and Nesterov).
-    """
-    lr = check_scalar("lr", lr, low=0.0)
-    rho = check_scalar("rho", rho, low=0.0, high=1.0, high_inclusive=False)
-    curvature = check_scalar("curvature", curvature)
-    b = 1.0 + rho - lr * curvature
-    disc = complex(b * b - 4.0 * rho)
-    root = disc**0.5
-    return np.array([(b + root) / 2, (b - root) / 2])
 
 
 def _challenge_value(value: Any) -> tuple[float, float] | str:
@@ -500,9 +454,9 @@ def _verify_challenge(value: Any) -> ValueVerdict:
     if isinstance(parsed, str):
         return ValueVerdict(False, parsed)
     lr, rho = parsed
-    bowl = _challenge_bowl()
-    xs, diverged = heavy_ball_run(bowl, CHALLENGE_X0, lr, rho, CHALLENGE_STEPS)
-    fs = bowl.f(xs)
+    bowl = challenge_bowl()
+    run = heavy_ball(bowl, CHALLENGE_X0, lr, rho, CHALLENGE_STEPS)
+    fs, diverged = run.fs, run.diverged
     hit = np.flatnonzero(fs < CHALLENGE_TARGET)
     target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"
     setting = f"(α, ρ) = ({lr:g}, {rho:g})"

@@ -258,7 +258,7 @@ register(
         references=(
             "dlnotes.optim.teaching:adam_step",
             "dlnotes.optim:Adam",
-            "dlnotes.explorers.ch05:race",
+            "dlnotes.landscapes.runners:lr_sweep",
         ),
     )
 )
@@ -423,7 +423,7 @@ register(
         references=(
             "dlnotes.optim.teaching:rmsprop_step",
             "dlnotes.optim:RMSprop",
-            "dlnotes.explorers.ch05:race",
+            "dlnotes.landscapes.runners:lr_sweep",
         ),
     )
 )

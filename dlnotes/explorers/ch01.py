@@ -16,13 +16,13 @@ import numpy as np
 
 from dlnotes import plots
 from dlnotes._validate import check_scalar
-from dlnotes.landscapes import Quadratic
+from dlnotes.landscapes import Quadratic, gd_steps_to_target
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["normalization_gd"]
 
-__all__ = ["EXPLORERS", "normalization_gd", "steps_to_target", "two_feature_problem"]
+__all__ = ["EXPLORERS", "normalization_gd", "two_feature_problem"]
 
 #: Gradient-descent steps shown by the explorer, and the target for the relative gap.
 STEPS = 100
@@ -72,40 +72,6 @@ def _minimizer(quad: Quadratic) -> np.ndarray:
     return quad.minimizer
 
 
-def steps_to_target(
-    quad: Quadratic, lr: float, *, target: float = TARGET, max_steps: int = 10**6
-) -> int:
-    """Gradient-descent steps from ``w = 0`` until ``f − f* ≤ target · (f(0) − f*)``.
-
-    Uses the closed form on the eigen-directions of ``A`` (``w_t − w*`` shrinks by
-    ``(1 − lr λ_i)^t`` along eigenvector ``i``), so even millions of steps cost nothing.
-    Returns ``max_steps`` when the target is not reached by then (or the run diverges).
-
-    Defined in chapter 01 (Setting up a learning problem).
-    """
-    lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
-    lam, V = np.linalg.eigh(quad.A)
-    c = V.T @ (0.0 - _minimizer(quad))  # eigen-coordinates of w_0 − w*
-    gap0 = 0.5 * float(np.sum(lam * c**2))
-    factors = np.abs(1.0 - lr * lam)
-    if np.any(factors >= 1.0):
-        return max_steps
-
-    def gap(t: int) -> float:
-        return 0.5 * float(np.sum(lam * c**2 * factors ** (2 * t)))
-
-    if gap(max_steps) > target * gap0:
-        return max_steps
-    lo, hi = 0, max_steps  # gap(lo) > target, gap(hi) <= target; the gap decreases with t
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if gap(mid) <= target * gap0:
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
 def _ellipse(quad: Quadratic, level: float, npts: int = 120) -> np.ndarray:
     """Points with ``f(w) − f* = level``: ``w* + V diag(sqrt(2 level / λ)) (cos θ, sin θ)``."""
     lam, V = np.linalg.eigh(quad.A)
@@ -125,7 +91,6 @@ def normalization_gd(steps: int = STEPS) -> Explorer:
     Defined in chapter 01 (Setting up a learning problem).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullLocator
 
     controls = [
         Control(
@@ -179,16 +144,13 @@ def normalization_gd(steps: int = STEPS) -> Explorer:
         (curve,) = ax2.plot(
             [], [], color=plots.COLORS["gd"], lw=1.8, label="these inputs", animated=True
         )
-        ax2.axhline(TARGET, color="0.3", ls=":", lw=1, label=f"target {TARGET:g}")
-        ax2.title.set_animated(True)
-        ax2.set_yscale("log")
-        ax2.set_xlim(0, steps)
-        ax2.set_ylim(1e-12, 2.0)
-        ax2.yaxis.set_major_locator(LogLocator(numticks=5))
-        ax2.yaxis.set_minor_locator(NullLocator())
-        ax2.set_xlabel("step $t$")
-        ax2.set_ylabel(r"$(f(w_t) - f^\star) / (f(w_0) - f^\star)$")
-        ax2.grid(alpha=0.3)
+        plots.target_line(ax2, TARGET, ls=":")
+        plots.log_axis(
+            ax2,
+            xlim=(0, steps),
+            ylim=(1e-12, 2.0),
+            ylabel=r"$(f(w_t) - f^\star) / (f(w_0) - f^\star)$",
+        )
         ax2.legend(loc="lower right", frameon=False, fontsize=8)
         ax.set_title("κ", fontsize=10)  # placeholders: tight_layout keeps room for the titles
         ax2.set_title("κ", fontsize=10)
@@ -222,7 +184,7 @@ def normalization_gd(steps: int = STEPS) -> Explorer:
         st["curve"].set_data(ts, gaps)
         kappa = quad.kappa
         st["ax"].set_title(f"κ = {kappa:.3g}, α = 1/L, R = {R:.2g}", fontsize=10)
-        need = steps_to_target(quad, 1.0 / quad.L)
+        need = gd_steps_to_target(quad, 1.0 / quad.L, target=TARGET)
         verdict = (
             f"gap < {TARGET:g} after {need} steps"
             if need <= steps

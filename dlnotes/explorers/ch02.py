@@ -33,7 +33,6 @@ def gd_quadratic(steps: int = STEPS) -> Explorer:
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullLocator
 
     controls = [
         Control(
@@ -69,17 +68,8 @@ def gd_quadratic(steps: int = STEPS) -> Explorer:
             [], [], color=plots.COLORS["gd"], lw=1.8, label="gradient descent", animated=True
         )
         ax.title.set_animated(True)
-        ax2.title.set_animated(True)
-        ax2.axhline(TARGET, color="0.3", ls="--", lw=1, label=f"target {TARGET:g}")
-        ax2.set_yscale("log")
-        ax2.set_xlim(0, steps)
-        ax2.set_ylim(1e-12, 1e4)
-        # few ticks: redrawing tick labels is most of a frame's cost
-        ax2.yaxis.set_major_locator(LogLocator(numticks=5))
-        ax2.yaxis.set_minor_locator(NullLocator())
-        ax2.set_xlabel("step $t$")
-        ax2.set_ylabel("$f(x_t)$")
-        ax2.grid(alpha=0.3)
+        plots.target_line(ax2, TARGET)
+        plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-12, 1e4), ylabel="$f(x_t)$")
         ax2.legend(loc="upper right", frameon=False, fontsize=9)
         fig.tight_layout()
         return fig, {

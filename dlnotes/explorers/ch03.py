@@ -182,7 +182,6 @@ def minibatch_line_fit(epochs: int = 4, n: int = 64, seed: int = 0) -> Explorer:
     Defined in chapter 03 (Mini-batches and moving averages).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullLocator
 
     x, y = line_data(n, seed)
     A = np.stack([x, np.ones(n)], axis=1)  # rows (x_i, 1): the model is A @ (w, b)
@@ -213,14 +212,13 @@ def minibatch_line_fit(epochs: int = 4, n: int = 64, seed: int = 0) -> Explorer:
         ax.set_xlabel("slope $w$")
         ax.set_ylabel("intercept $b$")
         (curve,) = ax2.plot([], [], color=plots.COLORS["sgd"], lw=1.2, animated=True)
-        ax2.set_yscale("log")
-        ax2.set_xlim(0, epochs)
-        ax2.set_ylim(1e-5, 10)
-        ax2.yaxis.set_major_locator(LogLocator(numticks=5))
-        ax2.yaxis.set_minor_locator(NullLocator())
-        ax2.set_xlabel("examples processed (epochs)")
-        ax2.set_ylabel(r"$f(w, b) - f^\star$")
-        ax2.grid(alpha=0.3)
+        plots.log_axis(
+            ax2,
+            xlim=(0, epochs),
+            ylim=(1e-5, 10),
+            xlabel="examples processed (epochs)",
+            ylabel=r"$f(w, b) - f^\star$",
+        )
         for a in (ax, ax2):
             a.set_title("B", fontsize=10)  # placeholder, so tight_layout leaves room for it
             a.title.set_animated(True)

@@ -5,43 +5,23 @@ Defined in chapter 04 (Momentum and Nesterov).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from dlnotes import landscapes as ls
 from dlnotes import plots
-from dlnotes._validate import check_scalar
-from dlnotes.exercises.ch04 import (
-    CHALLENGE_STEPS,
-    CHALLENGE_TARGET,
-    CHALLENGE_X0,
-    heavy_ball_run,
-)
+from dlnotes.landscapes import heavy_ball, optimal_heavy_ball
 from dlnotes.widgets import Control, Explorer, background_changed
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["heavy_ball_quadratic"]
 
-#: Settings shared with the chapter's explorer challenge (exercise ``ch04_momentum_challenge``).
-STEPS = CHALLENGE_STEPS
-TARGET = CHALLENGE_TARGET
-X0 = np.array(CHALLENGE_X0)
-
-
-def optimal_heavy_ball(kappa: float, L: float = 1.0) -> tuple[float, float]:
-    """Polyak's best ``(α, ρ)`` for heavy ball on a quadratic with curvatures in ``[L/κ, L]``::
-
-        α = 4 / (√L + √μ)²,   ρ = ((√κ − 1) / (√κ + 1))²,   rate √ρ = (√κ − 1) / (√κ + 1)
-
-    Defined in chapter 04 (Momentum and Nesterov).
-    """
-    kappa = check_scalar("kappa", kappa, low=1.0)
-    L = check_scalar("L", L, low=0.0, low_inclusive=False)
-    mu = L / kappa
-    sk = math.sqrt(kappa)
-    return 4.0 / (math.sqrt(L) + math.sqrt(mu)) ** 2, ((sk - 1) / (sk + 1)) ** 2
+#: The settings of the chapter's explorer challenge (exercise ``ch04_momentum_challenge``, whose
+#: constants a test keeps equal to these): 100 steps from (2, 2) to f < 1e-6.
+STEPS = 100
+TARGET = 1e-6
+X0 = np.array((2.0, 2.0))
 
 
 def _first_hit(fs: np.ndarray) -> int | None:
@@ -60,7 +40,6 @@ def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
     Defined in chapter 04 (Momentum and Nesterov).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullLocator
 
     controls = [
         Control(
@@ -111,17 +90,8 @@ def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
             [], [], color=plots.COLORS["momentum"], lw=1.8, label="heavy ball", animated=True
         )
         ax.title.set_animated(True)
-        ax2.title.set_animated(True)
-        ax2.axhline(TARGET, color="0.3", ls="--", lw=1, label=f"target {TARGET:g}")
-        ax2.set_yscale("log")
-        ax2.set_xlim(0, steps)
-        ax2.set_ylim(1e-12, 1e4)
-        # few ticks: redrawing tick labels is most of a frame's cost
-        ax2.yaxis.set_major_locator(LogLocator(numticks=5))
-        ax2.yaxis.set_minor_locator(NullLocator())
-        ax2.set_xlabel("step $t$")
-        ax2.set_ylabel("$f(x_t)$")
-        ax2.grid(alpha=0.3)
+        plots.target_line(ax2, TARGET)
+        plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-12, 1e4), ylabel="$f(x_t)$")
         ax2.legend(loc="upper right", frameon=False, fontsize=8)
         fig.tight_layout()
         return fig, {
@@ -146,9 +116,10 @@ def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
             )
             st["kappa"] = kappa
             background_changed(ax.figure)
-        xs, diverged = heavy_ball_run(q, X0, lr, rho, steps, blowup=1e3)
-        gd_xs, gd_diverged = heavy_ball_run(q, X0, lr, 0.0, steps, blowup=1e3)
-        fs, gd_fs = q.f(xs), q.f(gd_xs)
+        run = heavy_ball(q, X0, lr, rho, steps, blowup=1e3)
+        gd_run = heavy_ball(q, X0, lr, 0.0, steps, blowup=1e3)
+        xs, fs, diverged = run.xs, run.fs, run.diverged
+        gd_xs, gd_fs, gd_diverged = gd_run.xs, gd_run.fs, gd_run.diverged
         st["path"].set_data(xs[:, 0], xs[:, 1])
         st["gd_path"].set_data(gd_xs[:, 0], gd_xs[:, 1])
         st["curve"].set_data(np.arange(len(fs)), np.maximum(fs, 1e-300))

@@ -13,6 +13,7 @@ import numpy as np
 from dlnotes import plots
 from dlnotes import schedules as sch
 from dlnotes._validate import check_scalar
+from dlnotes.landscapes import noise_floor
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
@@ -147,20 +148,6 @@ def make_schedule(kind: str, lr: float, warmup: int = 0, total_steps: int = STEP
     return sch.linear_warmup(base, warmup) if warmup else base
 
 
-def noise_floor(problem: dict[str, Any], lr: float) -> float:
-    """Predicted excess loss of constant-lr SGD at equilibrium, ``α σ² Σ λ_i / (2B (2 - αλ_i))``.
-
-    ``λ_i`` are the eigenvalues of ``H``; for small ``α`` this is ``α σ² tr(H) / (4B)``:
-    proportional to the learning rate. (Leading order: it neglects the part of the mini-batch
-    noise that grows with ``w - w*``.)
-
-    Defined in chapter 06 (Learning-rate schedules and second-order methods).
-    """
-    lam = np.linalg.eigvalsh(problem["H"])
-    B = problem["batch_size"]
-    return float(lr * problem["sigma2"] / (2 * B) * np.sum(lam / (2 - lr * lam)))
-
-
 def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
     """Explorer: a schedule's ``α_t`` (left) and the loss of mini-batch SGD using it (right).
 
@@ -172,12 +159,12 @@ def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullLocator
 
     problem = noisy_regression()
     t_axis = np.arange(steps)
     stream = minibatch_stream(problem, steps, runs)  # the same noise for every setting
     reference = sgd_runs(problem, np.full(steps, 0.05), stream=stream).mean(axis=1)
+    curvatures, batch = np.linalg.eigvalsh(problem["H"]), problem["batch_size"]
     controls = [
         Control("kind", "schedule", list(KINDS), default="cosine", choices=True),
         Control(
@@ -194,15 +181,9 @@ def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
     def setup() -> tuple[Any, dict[str, Any]]:
         fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
         (lr_line,) = ax.plot([], [], color=plots.COLORS["sgd"], lw=1.8, animated=True)
-        ax.set_xlim(0, steps)
-        ax.set_ylim(1e-5, 3)
-        ax.set_yscale("log")
-        ax.set_xlabel("step $t$")
-        ax.set_ylabel(r"learning rate $\alpha_t$")
-        ax.yaxis.set_major_locator(LogLocator(numticks=4))
-        ax.yaxis.set_minor_locator(NullLocator())
-        ax.grid(alpha=0.3)
-        ax.title.set_animated(True)
+        plots.log_axis(
+            ax, xlim=(0, steps), ylim=(1e-5, 3), ylabel=r"learning rate $\alpha_t$", numticks=4
+        )
         ax2.plot(t_axis, reference, color="0.6", lw=1.2, label=r"constant $\alpha = 0.05$")
         (curve,) = ax2.plot(
             [], [], color=plots.COLORS["sgd"], lw=1.6, label="this schedule", animated=True
@@ -216,16 +197,13 @@ def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
             label=r"floor of constant peak $\alpha$",
             animated=True,
         )
-        ax2.set_yscale("log")
-        ax2.set_xlim(0, steps)
-        ax2.set_ylim(1e-5, 30)
-        ax2.yaxis.set_major_locator(LogLocator(numticks=5))
-        ax2.yaxis.set_minor_locator(NullLocator())
-        ax2.set_xlabel("step $t$")
-        ax2.set_ylabel(rf"$f(w_t) - f^\star$ (mean of {runs} runs)")
-        ax2.grid(alpha=0.3)
+        plots.log_axis(
+            ax2,
+            xlim=(0, steps),
+            ylim=(1e-5, 30),
+            ylabel=rf"$f(w_t) - f^\star$ (mean of {runs} runs)",
+        )
         ax2.legend(loc="lower left", frameon=False, fontsize=8)
-        ax2.title.set_animated(True)
         ax.set_title("placeholder", fontsize=10)  # reserve room for the titles
         ax2.set_title("placeholder", fontsize=10)
         fig.tight_layout()
@@ -239,7 +217,7 @@ def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
         st["ax"].set_title(f"{kind}: α = {lr:.3g}, W = {round(warmup)}", fontsize=10)
         shown = np.where(np.isfinite(excess), excess, 1e3)
         st["curve"].set_data(t_axis, np.maximum(shown, 1e-12))
-        level = noise_floor(problem, float(lr))
+        level = noise_floor(float(lr), curvatures, problem["sigma2"] * curvatures / batch)
         st["floor"].set_data([0, steps], [level, level])
         if not np.all(np.isfinite(excess)):
             verdict = f"diverged at step {int(np.argmax(~np.isfinite(excess)))}"

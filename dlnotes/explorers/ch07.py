@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from dlnotes import plots
 from dlnotes._validate import check_scalar
 from dlnotes.plots import COLORS
 from dlnotes.widgets import Control, Explorer
@@ -121,7 +122,6 @@ def signal_propagation() -> Explorer:
     Defined in chapter 07 (Initialization).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullLocator
 
     gains = [0.25, 0.35, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.414, 1.5, 5 / 3, 2.0, 2.5, 3.0]
     controls = [
@@ -164,15 +164,16 @@ def signal_propagation() -> Explorer:
             animated=True,
         )
         ax.axhline(1.0, color="0.5", lw=0.8)
-        ax.set_yscale("log")
-        ax.set_xlim(0, MAX_DEPTH + 1)
-        ax.set_ylim(1e-10, 1e10)
-        ax.yaxis.set_major_locator(LogLocator(numticks=6))
-        ax.yaxis.set_minor_locator(NullLocator())
-        ax.set_xlabel("layer $l$")
-        ax.set_ylabel("standard deviation")
+        plots.log_axis(
+            ax,
+            xlim=(0, MAX_DEPTH + 1),
+            ylim=(1e-10, 1e10),
+            xlabel="layer $l$",
+            ylabel="standard deviation",
+            numticks=6,
+            grid=False,
+        )
         ax.legend(loc="upper left", frameon=False, fontsize=8)
-        ax.title.set_animated(True)
         (first,) = ax2.plot([], [], color=COLORS["start"], lw=1.2, label="layer 1", animated=True)
         (last,) = ax2.plot([], [], color=COLORS["gd"], lw=1.6, label="layer L", animated=True)
         ax2.set_xlim(-HIST_RANGE, HIST_RANGE)

@@ -70,7 +70,6 @@ def difference_error_explorer() -> Explorer:
     Defined in chapter 08 (Gradient checking).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullLocator
 
     controls = [
         Control(
@@ -92,10 +91,16 @@ def difference_error_explorer() -> Explorer:
 
     def setup() -> tuple[Any, dict[str, Any]]:
         fig, ax = plt.subplots(figsize=(6.4, 3.9))
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlim(H_GRID[0], H_GRID[-1])
-        ax.set_ylim(1e-17, 2.0)
+        plots.log_axis(
+            ax,
+            xlim=(H_GRID[0], H_GRID[-1]),
+            ylim=(1e-17, 2.0),
+            xlabel="step $h$",
+            ylabel="relative error of $D_h$",
+            numticks=7,
+            log_x=True,
+            x_numticks=8,
+        )
         ax.axhline(GREAT, color="0.45", ls=":", lw=1)
         ax.axhline(WORRY, color="0.45", ls=":", lw=1)
         ax.text(2e-14, GREAT * 2, "1e-7: great", fontsize=8, color="0.35")
@@ -105,15 +110,6 @@ def difference_error_explorer() -> Explorer:
         (marker,) = ax.plot([], [], "o", color="k", ms=7, animated=True)
         optimum = ax.axvline(1e-5, color="0.3", ls="--", lw=1, animated=True)
         ax.set_title("two-sided (float64)", fontsize=10)  # reserves room for the title
-        ax.title.set_animated(True)
-        # few ticks: redrawing tick labels is most of a frame's cost
-        ax.xaxis.set_major_locator(LogLocator(numticks=8))
-        ax.yaxis.set_major_locator(LogLocator(numticks=7))
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.yaxis.set_minor_locator(NullLocator())
-        ax.set_xlabel("step $h$")
-        ax.set_ylabel("relative error of $D_h$")
-        ax.grid(alpha=0.3)
         fig.tight_layout()
         return fig, {
             "ax": ax,

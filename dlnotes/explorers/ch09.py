@@ -128,7 +128,6 @@ def ridge_regression() -> Explorer:
     Defined in chapter 09 (Regularization).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullLocator
 
     problem = ridge_problem()
     degree = problem["degree"]
@@ -168,18 +167,16 @@ def ridge_regression() -> Explorer:
         )
         marker = ax2.axvline(1e-3, color="k", lw=1, animated=True)
         ax2.axhline(problem["noise"] ** 2, color="0.5", ls=":", lw=1, label="noise σ²")
-        ax2.set_xscale("log")
-        ax2.set_yscale("log")
-        ax2.set_xlim(LAMBDAS[0] / 2, LAMBDAS[-1] * 2)
-        ax2.set_ylim(1e-3, 30)
-        ax2.yaxis.set_major_locator(LogLocator(numticks=5))
-        ax2.yaxis.set_minor_locator(NullLocator())
-        ax2.xaxis.set_major_locator(LogLocator(numticks=6))
-        ax2.xaxis.set_minor_locator(NullLocator())
-        ax2.set_xlabel("L2 strength $\\lambda$")
-        ax2.set_ylabel("mean squared error")
+        plots.log_axis(
+            ax2,
+            xlim=(LAMBDAS[0] / 2, LAMBDAS[-1] * 2),
+            ylim=(1e-3, 30),
+            xlabel="L2 strength $\\lambda$",
+            ylabel="mean squared error",
+            log_x=True,
+            grid=False,
+        )
         ax2.legend(loc="upper left", frameon=False, fontsize=8)
-        ax2.title.set_animated(True)
         ax.set_title("placeholder", fontsize=10)  # reserve room for the titles update() writes
         ax2.set_title("placeholder", fontsize=10)
         fig.tight_layout()

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes import plots
-from dlnotes._validate import as_float_array, check_scalar
+from dlnotes.landscapes import Quadratic, noise_floor
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
@@ -24,40 +24,6 @@ CURVATURES = (1.0, 0.25)
 SIGMA = 1.0
 X0 = (3.0, 3.0)
 STEPS = 400
-
-
-def noise_floor(lr: float, sigma: float, curvatures: Any, decay: float | None = None) -> float:
-    """Stationary expected loss of SGD with a constant step on a noisy quadratic.
-
-    The loss is ``f(x) = ½ Σ_i λ_i x_i²`` (``curvatures`` = the λ_i, shape ``(d,)``) and each
-    gradient is ``λ_i x_i + σ ξ_i`` with independent standard normal ``ξ``. With
-    ``r_i = 1 − lr λ_i`` each coordinate is an AR(1) process ``x_i ← r_i x_i − lr σ ξ_i``; once
-    the start is forgotten its variance is ``V_i = lr σ² / (λ_i (2 − lr λ_i))``, so::
-
-        E f(x_t) → Σ_i ½ λ_i V_i = Σ_i lr σ² / (2 (2 − lr λ_i))
-
-    With ``decay = β`` it returns instead the floor of the exponential moving average
-    ``x̄ ← β x̄ + (1 − β) x`` of the iterates, whose variance is smaller by the factor
-    ``(1 − β)/(1 + β) · (1 + r_i β)/(1 − r_i β)``. Requires ``0 < lr λ_i < 2`` (stable SGD).
-
-    Defined in chapter 14 (Ensembles and weight averaging).
-    """
-    lam = as_float_array("curvatures", curvatures, ndim=1)
-    if lam.size == 0 or np.any(lam <= 0):
-        raise ValueError(f"curvatures must be positive, got {lam.tolist()}")
-    lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
-    sigma = check_scalar("sigma", sigma, low=0.0)
-    if np.any(lr * lam >= 2):
-        raise ValueError(
-            f"lr must be below 2 / max(curvatures) = {2 / lam.max():g} for SGD to be stable, "
-            f"got {lr}"
-        )
-    r = 1.0 - lr * lam
-    variance = lr * sigma**2 / (lam * (2.0 - lr * lam))
-    if decay is not None:
-        beta = check_scalar("decay", decay, low=0.0, high=1.0, high_inclusive=False)
-        variance = variance * (1 - beta) / (1 + beta) * (1 + r * beta) / (1 - r * beta)
-    return float(np.sum(0.5 * lam * variance))
 
 
 def _noisy_sgd(
@@ -83,15 +49,12 @@ def ema_noisy_quadratic(steps: int = STEPS, seed: int = 0) -> Explorer:
 
     Controls: the learning rate ``α`` and the EMA decay ``β``. Left: contours, the cloud of
     iterates (dots) and the averaged trajectory (line). Right: ``f`` of the iterate and of the
-    average over the steps, with the closed-form floors of :func:`noise_floor` dashed. The
-    gradient noise is drawn once (``seed``), so moving a slider changes only α or β.
+    average over the steps, with the closed-form floors of :func:`dlnotes.landscapes.noise_floor`
+    dashed. The gradient noise is drawn once (``seed``), so moving a slider changes only α or β.
 
     Defined in chapter 14 (Ensembles and weight averaging).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullLocator
-
-    from dlnotes.landscapes import Quadratic
 
     lam = np.array(CURVATURES)
     x0 = np.array(X0)
@@ -145,15 +108,7 @@ def ema_noisy_quadratic(steps: int = STEPS, seed: int = 0) -> Explorer:
             [], [], "--", color=plots.COLORS["nesterov"], lw=1.2, animated=True,
             label="floor of $\\bar x_t$",
         )  # fmt: skip
-        ax2.title.set_animated(True)
-        ax2.set_yscale("log")
-        ax2.set_xlim(0, steps)
-        ax2.set_ylim(1e-4, 1e2)
-        ax2.yaxis.set_major_locator(LogLocator(numticks=4))
-        ax2.yaxis.set_minor_locator(NullLocator())
-        ax2.set_xlabel("step $t$")
-        ax2.set_ylabel("$f$")
-        ax2.grid(alpha=0.3)
+        plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-4, 1e2), ylabel="$f$", numticks=4)
         ax2.legend(loc="upper right", frameon=False, fontsize=8)
         fig.tight_layout()
         return fig, {
@@ -176,8 +131,8 @@ def ema_noisy_quadratic(steps: int = STEPS, seed: int = 0) -> Explorer:
         t = np.arange(steps + 1)
         st["f_iter"].set_data(t, np.maximum(f_x, 1e-300))
         st["f_avg"].set_data(t, np.maximum(f_a, 1e-300))
-        floor = noise_floor(lr, SIGMA, lam)
-        floor_ema = noise_floor(lr, SIGMA, lam, decay=decay)
+        floor = noise_floor(lr, lam, SIGMA**2)
+        floor_ema = noise_floor(lr, lam, SIGMA**2, decay=decay)
         st["floor_iter"].set_data([0, steps], [floor, floor])
         st["floor_avg"].set_data([0, steps], [floor_ema, floor_ema])
         half = steps // 2

@@ -22,14 +22,13 @@ import numpy as np
 from dlnotes._validate import as_float_array, check_scalar
 
 __all__ = [
-    "GDRun",
     "Landscape",
     "NoisyGradient",
     "Quadratic",
     "Rosenbrock",
     "Saddle",
-    "gradient_descent",
     "ill_conditioned_quadratic",
+    "random_rotated_quadratic",
     "random_symmetric_matrix",
     "rotation",
 ]
@@ -172,6 +171,26 @@ def ill_conditioned_quadratic(
     return Quadratic(A)
 
 
+def random_rotated_quadratic(
+    rng: np.random.Generator, dim: int, kappa: float, L: float = 1.0
+) -> Quadratic:
+    """A bowl ``A = Q diag(L, ..., L/κ) Qᵀ`` with a random rotation ``Q`` (from ``rng``).
+
+    The curvatures are spread geometrically from ``L`` down to ``L/κ``, as in
+    :func:`ill_conditioned_quadratic`, but no axis is an eigenvector: what a per-coordinate method
+    cannot exploit. Minimum 0 at the origin.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    dim = int(check_scalar("dim", dim, low=1, integer=True))
+    kappa = check_scalar("kappa", kappa, low=1.0)
+    L = check_scalar("L", L, low=0.0, low_inclusive=False)
+    Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    return Quadratic(Q @ np.diag(L * np.geomspace(1.0, 1.0 / kappa, dim)) @ Q.T)
+
+
 class Rosenbrock(Landscape):
     """Rosenbrock's banana valley ``f(x, y) = (a - x)² + b (y - x²)²``, minimum 0 at ``(a, a²)``.
 
@@ -290,51 +309,6 @@ class NoisyGradient(Landscape):
 
     def _hessian(self, x: np.ndarray) -> np.ndarray:
         return self.clean._hessian(x)
-
-
-class GDRun:
-    """The result of :func:`gradient_descent`.
-
-    Attributes: ``xs`` (``(T+1, d)`` iterates, the start included), ``fs`` (``(T+1,)`` values),
-    ``diverged`` (stopped early because the iterate blew up), ``steps`` (steps taken).
-    """
-
-    def __init__(self, xs: np.ndarray, fs: np.ndarray, diverged: bool) -> None:
-        self.xs, self.fs, self.diverged = xs, fs, diverged
-        self.steps = len(xs) - 1
-
-    def __repr__(self) -> str:
-        end = "diverged" if self.diverged else f"f = {self.fs[-1]:.3g}"
-        return f"GDRun(steps={self.steps}, {end})"
-
-
-def gradient_descent(
-    landscape: Landscape, x0: Any, lr: float, steps: int, *, blowup: float = 1e6
-) -> GDRun:
-    """Plain gradient descent ``x_{t+1} = x_t - lr ∇f(x_t)`` from ``x0`` (shape ``(d,)``).
-
-    Stops early, with ``diverged=True``, once ``‖x‖`` exceeds ``blowup`` or stops being finite, so a
-    too-large learning rate is reported instead of filling the plot with inf.
-
-    Defined in chapter 02 (Conditioning and the loss landscape).
-    """
-    if not isinstance(landscape, Landscape):
-        raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
-    x = landscape._point(x0).astype(np.float64).copy()
-    if x.ndim != 1:
-        raise ValueError(f"x0 must have shape ({landscape.dim},), got {x.shape}")
-    lr = check_scalar("lr", lr, low=0.0)
-    steps = int(check_scalar("steps", steps, low=0, integer=True))
-    xs = [x.copy()]
-    diverged = False
-    for _ in range(steps):
-        x = x - lr * landscape._grad(x)
-        if not np.all(np.isfinite(x)) or np.linalg.norm(x) > blowup:
-            diverged = True
-            break
-        xs.append(x)
-    X = np.array(xs)
-    return GDRun(X, landscape._f(X), diverged)
 
 
 def random_symmetric_matrix(dim: int, rng: np.random.Generator) -> np.ndarray:

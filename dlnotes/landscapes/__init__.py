@@ -1,0 +1,64 @@
+"""The terrain optimizers walk on, the runs they make on it, and the closed forms that predict them.
+
+* :mod:`~dlnotes.landscapes.surfaces`: objective functions with value, gradient and Hessian
+  (quadratic bowls, Rosenbrock's valley, a saddle, noisy gradients);
+* :mod:`~dlnotes.landscapes.runners`: gradient descent, heavy ball and the learning-rate sweep of
+  the adaptive methods on those surfaces, each returning its iterates;
+* :mod:`~dlnotes.landscapes.rates`: closed-form rates and noise floors on quadratic bowls.
+
+Everything is importable from here (``from dlnotes import landscapes as ls; ls.Quadratic``).
+
+Defined in chapter 02 (Conditioning and the loss landscape).
+"""
+
+from dlnotes.landscapes.rates import (
+    gd_steps_to_target,
+    heavy_ball_rate,
+    heavy_ball_roots,
+    noise_floor,
+    optimal_heavy_ball,
+)
+from dlnotes.landscapes.runners import (
+    SWEEP_METHODS,
+    Run,
+    best_lr_run,
+    gradient_descent,
+    heavy_ball,
+    lr_sweep,
+    steps_to_target,
+)
+from dlnotes.landscapes.surfaces import (
+    Landscape,
+    NoisyGradient,
+    Quadratic,
+    Rosenbrock,
+    Saddle,
+    ill_conditioned_quadratic,
+    random_rotated_quadratic,
+    random_symmetric_matrix,
+    rotation,
+)
+
+__all__ = [
+    "SWEEP_METHODS",
+    "Landscape",
+    "NoisyGradient",
+    "Quadratic",
+    "Rosenbrock",
+    "Run",
+    "Saddle",
+    "best_lr_run",
+    "gd_steps_to_target",
+    "gradient_descent",
+    "heavy_ball",
+    "heavy_ball_rate",
+    "heavy_ball_roots",
+    "ill_conditioned_quadratic",
+    "lr_sweep",
+    "noise_floor",
+    "optimal_heavy_ball",
+    "random_rotated_quadratic",
+    "random_symmetric_matrix",
+    "rotation",
+    "steps_to_target",
+]
