@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -43,6 +43,13 @@ class Adagrad(Optimizer):
 
     torch_state_names: ClassVar[dict[str, str]] = {"grad_squared_sum": "sum"}
     n_work = 2
+    hyperparameter_names: ClassVar[tuple[str, ...]] = (
+        "lr",
+        "lr_decay",
+        "weight_decay",
+        "initial_accumulator_value",
+        "eps",
+    )
 
     def __init__(
         self,
@@ -63,16 +70,6 @@ class Adagrad(Optimizer):
         self.eps = check_nonneg("eps", eps)
         super().__init__(params, lr=lr, check_finite=check_finite)
 
-    @property
-    def hyperparameters(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "lr_decay": self.lr_decay,
-            "weight_decay": self.weight_decay,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "eps": self.eps,
-        }
-
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return {"grad_squared_sum": np.full(x.shape, self.initial_accumulator_value, dtype=x.dtype)}
 
@@ -84,9 +81,7 @@ class Adagrad(Optimizer):
         #   grad_squared_sum += g * g
         #   x -= lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(grad_squared_sum) + eps)
         tmp, g_wd = work
-        if self.weight_decay != 0.0:
-            np.multiply(x, self.weight_decay, out=g_wd)
-            g = np.add(g, g_wd, out=g_wd)
+        g = self._with_weight_decay(x, g, out=g_wd)
         clr = self.lr / (1.0 + (self.t - 1) * self.lr_decay)
         grad_squared_sum = state["grad_squared_sum"]
         np.multiply(g, g, out=tmp)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class Adam(Optimizer):
     betas : (float, float), default (0.9, 0.999)
         ``(beta1, beta2)``, each in [0, 1).
     eps : float, default 1e-8
-    weight_decay : float, default 0
+    weight_decay : float, default 0 (:class:`AdamW`: 1e-2)
         L2 coefficient added to the gradient (see :class:`AdamW` for the decoupled form).
     amsgrad : bool, default False
     check_finite : bool, default True
@@ -54,7 +54,16 @@ class Adam(Optimizer):
         "max_second_moment": "max_exp_avg_sq",
     }
     n_work = 2
+    hyperparameter_names: ClassVar[tuple[str, ...]] = (
+        "lr",
+        "betas",
+        "eps",
+        "weight_decay",
+        "amsgrad",
+    )
     _decoupled: ClassVar[bool] = False
+    #: ``weight_decay`` when none is given: 0 for Adam, 1e-2 for AdamW (torch's defaults).
+    default_weight_decay: ClassVar[float] = 0.0
 
     def __init__(
         self,
@@ -62,11 +71,13 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float | None = None,
         amsgrad: bool = False,
         *,
         check_finite: bool = True,
     ) -> None:
+        if weight_decay is None:
+            weight_decay = self.default_weight_decay
         self.beta1, self.beta2 = check_betas(betas)
         self.eps = check_nonneg("eps", eps)
         self.weight_decay = check_nonneg("weight_decay", weight_decay)
@@ -77,16 +88,6 @@ class Adam(Optimizer):
     def betas(self) -> tuple[float, float]:
         """``(beta1, beta2)``."""
         return (self.beta1, self.beta2)
-
-    @property
-    def hyperparameters(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "betas": self.betas,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "amsgrad": self.amsgrad,
-        }
 
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         state = {
@@ -107,12 +108,10 @@ class Adam(Optimizer):
         #   x -= lr / (1 - beta1**t) * m / (np.sqrt(v) / np.sqrt(1 - beta2**t) + eps)
         tmp, g_wd = work
         beta1, beta2 = self.beta1, self.beta2
-        if self.weight_decay != 0.0:
-            if self._decoupled:
-                x *= 1.0 - self.lr * self.weight_decay  # AdamW: shrink x first
-            else:
-                np.multiply(x, self.weight_decay, out=g_wd)  # Adam: L2 term joins the gradient
-                g = np.add(g, g_wd, out=g_wd)
+        if not self._decoupled:
+            g = self._with_weight_decay(x, g, out=g_wd)  # Adam: the L2 term joins the gradient
+        elif self.weight_decay != 0.0:
+            x *= 1.0 - self.lr * self.weight_decay  # AdamW: shrink x first
         m, v = state["first_moment"], state["second_moment"]
         m *= beta1  # m = beta1*m + (1-beta1)*g
         np.multiply(g, 1.0 - beta1, out=tmp)
@@ -153,24 +152,4 @@ class AdamW(Adam):
     """
 
     _decoupled: ClassVar[bool] = True
-
-    def __init__(
-        self,
-        params: Params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-        *,
-        check_finite: bool = True,
-    ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            amsgrad=amsgrad,
-            check_finite=check_finite,
-        )
+    default_weight_decay: ClassVar[float] = 1e-2

@@ -151,10 +151,24 @@ class Optimizer:
     def lr(self, value: float) -> None:
         self._lr = check_scalar("lr", value, low=0.0)
 
+    #: The hyperparameters by their torch.optim names, in torch's order (``lr`` first).
+    hyperparameter_names: ClassVar[tuple[str, ...]] = ("lr",)
+
     @property
     def hyperparameters(self) -> dict[str, Any]:
         """The current hyperparameters by their torch.optim names (for display and logging)."""
-        return {"lr": self._lr}
+        return {name: getattr(self, name) for name in self.hyperparameter_names}
+
+    def _with_weight_decay(self, x: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``g + weight_decay · x`` (the L2 term joins the gradient), written into ``out``.
+
+        Returns ``g`` itself when ``weight_decay`` is 0; the caller's gradient is never changed.
+        """
+        weight_decay: float = getattr(self, "weight_decay", 0.0)
+        if weight_decay == 0.0:
+            return g
+        np.multiply(x, weight_decay, out=out)
+        return np.add(g, out, out=out)
 
     def step(self, grads: np.ndarray | Sequence[Any]) -> None:
         """Apply one update to every parameter, in place, from ``grads`` (aligned with ``params``).

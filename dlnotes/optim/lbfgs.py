@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -226,6 +226,15 @@ class LBFGS(Optimizer):
     """
 
     supports_state_dict = False  # a curvature history, not per-parameter buffers
+    hyperparameter_names: ClassVar[tuple[str, ...]] = (
+        "lr",
+        "max_iter",
+        "max_eval",
+        "tolerance_grad",
+        "tolerance_change",
+        "history_size",
+        "line_search_fn",
+    )
 
     def __init__(
         self,
@@ -264,18 +273,6 @@ class LBFGS(Optimizer):
         self.step_length: float | None = None
         self.prev_flat_grad: np.ndarray | None = None
         self.prev_loss: float | None = None
-
-    @property
-    def hyperparameters(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "max_iter": self.max_iter,
-            "max_eval": self.max_eval,
-            "tolerance_grad": self.tolerance_grad,
-            "tolerance_change": self.tolerance_change,
-            "history_size": self.history_size,
-            "line_search_fn": self.line_search_fn,
-        }
 
     # -------------------------------------------------------------- flat-vector helpers
     def _flat_params(self) -> np.ndarray:

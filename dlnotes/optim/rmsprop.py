@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -55,6 +55,14 @@ class RMSprop(Optimizer):
         "velocity": "momentum_buffer",
     }
     n_work = 2
+    hyperparameter_names: ClassVar[tuple[str, ...]] = (
+        "lr",
+        "alpha",
+        "eps",
+        "weight_decay",
+        "momentum",
+        "centered",
+    )
 
     def __init__(
         self,
@@ -75,17 +83,6 @@ class RMSprop(Optimizer):
         self.centered = check_bool("centered", centered)
         super().__init__(params, lr=lr, check_finite=check_finite)
 
-    @property
-    def hyperparameters(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "alpha": self.alpha,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "momentum": self.momentum,
-            "centered": self.centered,
-        }
-
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         state = {"grad_squared": np.zeros(x.shape, dtype=x.dtype)}
         if self.centered:
@@ -103,9 +100,7 @@ class RMSprop(Optimizer):
         #   avg = np.sqrt(grad_squared) + eps         (centered: subtract grad_avg**2 first)
         #   velocity = rho * velocity + g / avg;  x -= lr * velocity     (or x -= lr * g / avg)
         tmp, g_wd = work
-        if self.weight_decay != 0.0:
-            np.multiply(x, self.weight_decay, out=g_wd)
-            g = np.add(g, g_wd, out=g_wd)
+        g = self._with_weight_decay(x, g, out=g_wd)
         a = self.alpha
         grad_squared = state["grad_squared"]
         grad_squared *= a

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -51,6 +51,13 @@ class SGD(Optimizer):
 
     torch_state_names: ClassVar[dict[str, str]] = {"velocity": "momentum_buffer"}
     n_work = 2
+    hyperparameter_names: ClassVar[tuple[str, ...]] = (
+        "lr",
+        "momentum",
+        "dampening",
+        "weight_decay",
+        "nesterov",
+    )
 
     def __init__(
         self,
@@ -74,16 +81,6 @@ class SGD(Optimizer):
             )
         super().__init__(params, lr=lr, check_finite=check_finite)
 
-    @property
-    def hyperparameters(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "momentum": self.momentum,
-            "dampening": self.dampening,
-            "weight_decay": self.weight_decay,
-            "nesterov": self.nesterov,
-        }
-
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return {"velocity": np.zeros(x.shape, dtype=x.dtype)} if self.momentum > 0 else {}
 
@@ -96,9 +93,7 @@ class SGD(Optimizer):
         #   d = g + rho * v if nesterov else v
         #   x -= lr * d
         tmp, g_wd = work
-        if self.weight_decay != 0.0:
-            np.multiply(x, self.weight_decay, out=g_wd)
-            g = np.add(g, g_wd, out=g_wd)  # g + wd * x (the caller's grad untouched)
+        g = self._with_weight_decay(x, g, out=g_wd)  # g + wd * x
         direction = g
         if self.momentum > 0.0:
             v = state["velocity"]
