@@ -18,7 +18,15 @@ from dlnotes.landscapes import Landscape
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["COLORS", "contour", "log_axis", "loss_curves", "target_line", "trajectory"]
+__all__ = [
+    "COLORS",
+    "contour",
+    "log_axis",
+    "loss_curves",
+    "replace_contours",
+    "target_line",
+    "trajectory",
+]
 
 #: The book's palette (colour-blind safe, Okabe & Ito), one entry per method or quantity.
 COLORS: dict[str, str] = {
@@ -85,6 +93,19 @@ def contour(
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     return cs
+
+
+def replace_contours(ax: Axes, landscape: Landscape, old: Any, **options: Any) -> Any:
+    """Contours of ``landscape`` in place of ``old`` (an earlier :func:`contour`, or ``None``).
+
+    For explorers whose landscape changes with a control: the first call (``old is None``) also
+    marks the minimum, later calls only swap the level sets. ``options`` go to :func:`contour`.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    if old is not None:
+        old.remove()
+    return contour(ax, landscape, mark_minimum=old is None, **options)
 
 
 def trajectory(

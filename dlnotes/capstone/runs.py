@@ -38,6 +38,7 @@ import numpy as np
 
 from dlnotes import init as _init
 from dlnotes.data import load_fashion_mnist_subset
+from dlnotes.exercises.ch16 import CAUSES, FIXES  # the options the learner chooses from
 from dlnotes.layers import BatchNorm, Linear, ReLU
 from dlnotes.model import Sequential, mlp
 from dlnotes.optim import SGD
@@ -57,26 +58,6 @@ __all__ = [
     "save_runs",
 ]
 
-#: The fixed list of causes the learner chooses from (one per run).
-CAUSES = (
-    "lr_too_high",
-    "lr_too_low",
-    "high_bias",
-    "high_variance",
-    "saturating_init",
-    "batchnorm_mismatch",
-    "no_shuffle",
-)
-#: The fixed list of fixes, in the order of :data:`CAUSES` (the fix that answers each cause).
-FIXES = (
-    "lower_lr",
-    "raise_lr",
-    "bigger_model",
-    "more_data_or_regularize",
-    "scaled_init",
-    "fix_bn_running_stats",
-    "shuffle_batches",
-)
 #: What the learner sees: run letters. ``_ORDER[k]`` is the cause of run ``LABELS[k]``.
 LABELS = ("A", "B", "C", "D", "E", "F", "G")
 _ORDER = (

@@ -109,10 +109,8 @@ def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
         q = ls.ill_conditioned_quadratic(float(kappa))
         ax = st["ax"]
         if st["kappa"] != kappa:  # contours change only with κ
-            if st["contours"] is not None:
-                st["contours"].remove()
-            st["contours"] = plots.contour(
-                ax, q, window=window, levels=14, resolution=90, mark_minimum=st["contours"] is None
+            st["contours"] = plots.replace_contours(
+                ax, q, st["contours"], window=window, levels=14, resolution=90
             )
             st["kappa"] = kappa
             background_changed(ax.figure)

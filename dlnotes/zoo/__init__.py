@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from dlnotes.data import FASHION_MNIST_CLASSES
 from dlnotes.model import Sequential, mlp
 from dlnotes.zoo.transfer import (
     SOURCE_CLASSES,
@@ -79,18 +80,7 @@ REGISTRY: dict[str, dict[str, Any]] = {
         "architecture": [784, 256, 128, 10],
         "activation": "relu",
         "source_dataset": "Fashion-MNIST subset shipped with dlnotes (MIT, (c) 2017 Zalando SE)",
-        "source_classes": [
-            "T-shirt/top",
-            "Trouser",
-            "Pullover",
-            "Dress",
-            "Coat",
-            "Sandal",
-            "Shirt",
-            "Sneaker",
-            "Bag",
-            "Ankle boot",
-        ],
+        "source_classes": list(FASHION_MNIST_CLASSES),
         "source_labels": list(range(10)),
         "recipe": (
             "mlp([784, 256, 128, 10], seed=0); fit with SGD(lr=0.05, momentum=0.9), cosine "
@@ -111,7 +101,7 @@ REGISTRY: dict[str, dict[str, Any]] = {
         "architecture": [784, 256, 128, 5],
         "activation": "relu",
         "source_dataset": "Fashion-MNIST subset shipped with dlnotes (MIT, (c) 2017 Zalando SE)",
-        "source_classes": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"],
+        "source_classes": list(FASHION_MNIST_CLASSES[:5]),
         "source_labels": list(SOURCE_CLASSES),
         "recipe": (
             "mlp([784, 256, 128, 5], seed=0); fit with SGD(lr=0.05, momentum=0.9), cosine "
