@@ -105,7 +105,7 @@ def test_state_names_are_readable_and_documented():
     x = np.ones(3)
     assert set(SGD(x, momentum=0.9).state[0]) == {"velocity"}
     assert SGD(x).state[0] == {}
-    assert set(Adagrad(x).state[0]) == {"grad_squared_sum"}
+    assert set(Adagrad(x).state[0]) == {"grad_sum"}
     assert set(RMSprop(x).state[0]) == {"grad_squared"}
     assert set(RMSprop(x, momentum=0.9, centered=True).state[0]) == {
         "grad_squared",

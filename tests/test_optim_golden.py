@@ -105,7 +105,7 @@ def test_adagrad_all_options():
     s3 = s2 + g * g
     x3 = x2 - 0.025 * g / (np.sqrt(s3) + eps)
     check(xs, [x1, x2, x3])
-    np.testing.assert_allclose(opt.state[0]["grad_squared_sum"], s3, rtol=1e-14)
+    np.testing.assert_allclose(opt.state[0]["grad_sum"], s3, rtol=1e-14)
     # 0.06 / (0.781025 + 0.01) = 0.075851 and 0.12 / 1.31 = 0.091603 (by calculator)
     np.testing.assert_allclose(x1, [0.924149, -1.908397], atol=1e-6)
 

@@ -116,7 +116,7 @@ def test_adagrad_seed_equals_library_with_the_same_eps(lrs):
 @pytest.mark.parametrize("lrs", [CONSTANT, CHANGED], ids=["constant-lr", "lr-changed"])
 def test_rmsprop_seed_equals_library_with_the_same_eps(lrs):
     np.testing.assert_allclose(
-        run_teaching(rmsprop_step, lrs, decay_rate=0.9, eps=1e-7),
+        run_teaching(rmsprop_step, lrs, alpha=0.9, eps=1e-7),
         run_library(RMSprop, lrs, alpha=0.9, eps=1e-7),
         rtol=1e-13,
     )
@@ -124,7 +124,7 @@ def test_rmsprop_seed_equals_library_with_the_same_eps(lrs):
 
 def test_course_eps_differs_from_library_default_only_for_tiny_gradients():
     x, dx = np.array([1.0, 1.0]), np.array([1e-7, 1.0])
-    course, _ = rmsprop_step(x, np.zeros(2), dx, lr=0.01, decay_rate=0.9)  # eps = 1e-7
+    course, _ = rmsprop_step(x, np.zeros(2), dx, lr=0.01, alpha=0.9)  # eps = 1e-7
     lib = x.copy()
     RMSprop(lib, lr=0.01, alpha=0.9).step(dx)  # torch default eps = 1e-8
     # sqrt(0.1) * 1e-7 = 3.2e-8 is comparable with eps: the tiny coordinate moves differently
@@ -140,7 +140,7 @@ def test_eps_inside_the_root():
     # outside: 1e-4 / (1e-4 + 1e-7); inside: 1e-4 / sqrt(1e-8 + 1e-7)
     assert outside[0] == pytest.approx(-1e-4 / (1e-4 + 1e-7), rel=1e-12)
     assert inside[0] == pytest.approx(-1e-4 / np.sqrt(1.1e-7), rel=1e-12)
-    x2, _ = rmsprop_step(x, np.zeros(1), dx, lr=1.0, decay_rate=0.5, eps=1e-7, eps_inside_sqrt=True)
+    x2, _ = rmsprop_step(x, np.zeros(1), dx, lr=1.0, alpha=0.5, eps=1e-7, eps_inside_sqrt=True)
     assert x2[0] == pytest.approx(-1e-4 / np.sqrt(0.5e-8 + 1e-7), rel=1e-12)
 
 
@@ -212,14 +212,14 @@ def test_teaching_functions_do_not_modify_inputs():
             r"beta2 must be < 1\.0",
         ),
         (
-            lambda: rmsprop_step(np.zeros(2), np.zeros(2), np.zeros(2), 0.1, decay_rate=-0.1),
+            lambda: rmsprop_step(np.zeros(2), np.zeros(2), np.zeros(2), 0.1, alpha=-0.1),
             ValueError,
-            r"decay_rate must be >= 0\.0",
+            r"alpha must be >= 0\.0",
         ),
         (
             lambda: adagrad_step(np.zeros(2), np.zeros(2), np.array(["a", "b"]), 0.1),
             TypeError,
-            r"dx must be a real-valued array",
+            r"g must be a real-valued array",
         ),
     ],
 )

@@ -17,9 +17,9 @@ class Adagrad(Optimizer):
 
     With ``g = grad + weight_decay * x`` at step ``t``::
 
-        grad_squared_sum = grad_squared_sum + g * g         # starts at initial_accumulator_value
+        grad_sum = grad_sum + g * g         # starts at initial_accumulator_value
         clr = lr / (1 + (t - 1) * lr_decay)
-        x = x - clr * g / (sqrt(grad_squared_sum) + eps)    # eps outside the square root
+        x = x - clr * g / (sqrt(grad_sum) + eps)    # eps outside the square root
 
     Parameters
     ----------
@@ -31,17 +31,17 @@ class Adagrad(Optimizer):
     weight_decay : float, default 0
         L2 coefficient added to the gradient.
     initial_accumulator_value : float, default 0
-        Starting value of ``grad_squared_sum``.
+        Starting value of ``grad_sum``.
     eps : float, default 1e-10
         Added to the root (outside it).
     check_finite : bool, default True
 
-    State: ``state[i]["grad_squared_sum"]`` (torch's ``sum``).
+    State: ``state[i]["grad_sum"]`` (torch's ``sum``).
 
     Defined in chapter 05 (Adaptive methods).
     """
 
-    torch_state_names: ClassVar[dict[str, str]] = {"grad_squared_sum": "sum"}
+    torch_state_names: ClassVar[dict[str, str]] = {"grad_sum": "sum"}
     n_work = 2
     hyperparameter_names: ClassVar[tuple[str, ...]] = (
         "lr",
@@ -71,22 +71,22 @@ class Adagrad(Optimizer):
         super().__init__(params, lr=lr, check_finite=check_finite)
 
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        return {"grad_squared_sum": np.full(x.shape, self.initial_accumulator_value, dtype=x.dtype)}
+        return {"grad_sum": np.full(x.shape, self.initial_accumulator_value, dtype=x.dtype)}
 
     def _update(
         self, x: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], work: list[np.ndarray]
     ) -> None:
         # Reference (whole arrays, same result):
         #   g = g + wd * x
-        #   grad_squared_sum += g * g
-        #   x -= lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(grad_squared_sum) + eps)
+        #   grad_sum += g * g
+        #   x -= lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(grad_sum) + eps)
         tmp, g_wd = work
         g = self._with_weight_decay(x, g, out=g_wd)
         clr = self.lr / (1.0 + (self.t - 1) * self.lr_decay)
-        grad_squared_sum = state["grad_squared_sum"]
+        grad_sum = state["grad_sum"]
         np.multiply(g, g, out=tmp)
-        grad_squared_sum += tmp
-        np.sqrt(grad_squared_sum, out=tmp)
+        grad_sum += tmp
+        np.sqrt(grad_sum, out=tmp)
         tmp += self.eps
         np.divide(g, tmp, out=tmp)
         tmp *= clr

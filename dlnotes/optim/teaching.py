@@ -1,10 +1,12 @@
 """The seed formulations quoted in the chapters, as small pure functions.
 
 Each function takes the current values and returns the new ones (nothing is modified in place),
-in the notation of the classic course notes: ``x`` the parameters, ``dx`` the gradient, ``v`` a
-velocity, ``lr`` the learning rate, ``rho`` the momentum. They are meant to be read next to the
-library classes of :mod:`dlnotes.optim`; the table says when the two give the same iterates
-(``tests/test_optim_teaching.py`` checks every line):
+in the book's notation (``book/notation.md``): ``x`` the parameters, ``g`` the gradient, ``v`` a
+velocity, ``lr`` the learning rate, ``rho`` the momentum, ``alpha`` RMSProp's decay (torch's name;
+the text writes β), ``grad_sum`` AdaGrad's running sum of squared gradients and ``grad_squared``
+RMSProp's running average of them (the names of the library's state and of the exercises). They
+are meant to be read next to the library classes of :mod:`dlnotes.optim`; the table says when the
+two give the same iterates (``tests/test_optim_teaching.py`` checks every line):
 
 =========================  ===========================================  ==========================
 seed formula               library form                                 same iterates when
@@ -13,7 +15,7 @@ momentum_step_add          ``SGD(momentum=rho)``                        always (
 momentum_step_velocity     ``SGD(momentum=rho)``                        lr constant (v = -lr * b)
 nesterov_step              ``SGD(momentum=rho, nesterov=True)``         lr constant
 adagrad_step               ``Adagrad(eps=eps)``                         always (eps outside root)
-rmsprop_step               ``RMSprop(alpha=decay_rate, eps=eps)``       always (eps outside root)
+rmsprop_step               ``RMSprop(alpha=alpha, eps=eps)``            always (eps outside root)
 adam_step                  ``Adam(betas=(beta1, beta2), eps=eps)``      always, with bias correction
 =========================  ===========================================  ==========================
 
@@ -59,22 +61,22 @@ def _arrays(**named: Any) -> list[np.ndarray]:
     return out
 
 
-def sgd_step(x: np.ndarray, dx: np.ndarray, lr: float) -> np.ndarray:
-    """Vanilla gradient descent: ``x - lr * dx`` (arrays of one shape).
+def sgd_step(x: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
+    """Vanilla gradient descent: ``x - lr * g`` (arrays of one shape).
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
-    x, dx = _arrays(x=x, dx=dx)
+    x, g = _arrays(x=x, g=g)
     lr = check_scalar("lr", lr, low=0.0)
-    return x - lr * dx
+    return x - lr * g
 
 
 def momentum_step_add(
-    x: np.ndarray, v: np.ndarray, dx: np.ndarray, lr: float, rho: float = 0.9
+    x: np.ndarray, v: np.ndarray, g: np.ndarray, lr: float, rho: float = 0.9
 ) -> tuple[np.ndarray, np.ndarray]:
     """Momentum with the velocity as a running sum of gradients; returns ``(x, v)``::
 
-        v = rho * v + dx
+        v = rho * v + g
         x = x - lr * v
 
     ``v`` starts at zeros. Same iterates as ``SGD(momentum=rho)`` for any learning-rate
@@ -82,19 +84,19 @@ def momentum_step_add(
 
     Defined in chapter 04 (Momentum and Nesterov).
     """
-    x, v, dx = _arrays(x=x, v=v, dx=dx)
+    x, v, g = _arrays(x=x, v=v, g=g)
     lr = check_scalar("lr", lr, low=0.0)
     rho = check_rate("rho", rho)
-    v = rho * v + dx
+    v = rho * v + g
     return x - lr * v, v
 
 
 def momentum_step_velocity(
-    x: np.ndarray, v: np.ndarray, dx: np.ndarray, lr: float, rho: float = 0.9
+    x: np.ndarray, v: np.ndarray, g: np.ndarray, lr: float, rho: float = 0.9
 ) -> tuple[np.ndarray, np.ndarray]:
     """Momentum with the velocity as a step (lr folded in); returns ``(x, v)``::
 
-        v = rho * v - lr * dx
+        v = rho * v - lr * g
         x = x + v
 
     ``v`` starts at zeros. Equals ``SGD(momentum=rho)`` while ``lr`` is constant
@@ -102,32 +104,32 @@ def momentum_step_velocity(
 
     Defined in chapter 04 (Momentum and Nesterov).
     """
-    x, v, dx = _arrays(x=x, v=v, dx=dx)
+    x, v, g = _arrays(x=x, v=v, g=g)
     lr = check_scalar("lr", lr, low=0.0)
     rho = check_rate("rho", rho)
-    v = rho * v - lr * dx
+    v = rho * v - lr * g
     return x + v, v
 
 
 def nesterov_step(
-    x: np.ndarray, v: np.ndarray, dx: np.ndarray, lr: float, rho: float = 0.9
+    x: np.ndarray, v: np.ndarray, g: np.ndarray, lr: float, rho: float = 0.9
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nesterov momentum in the look-ahead variables; returns ``(x, v)``::
 
         v_prev = v
-        v = rho * v - lr * dx
+        v = rho * v - lr * g
         x = x - rho * v_prev + (1 + rho) * v
 
-    ``dx`` is the gradient at ``x`` (which plays the role of the look-ahead point
+    ``g`` is the gradient at ``x`` (which plays the role of the look-ahead point
     ``x_true + rho * v``). Equals ``SGD(momentum=rho, nesterov=True)`` while ``lr`` is constant.
 
     Defined in chapter 04 (Momentum and Nesterov).
     """
-    x, v, dx = _arrays(x=x, v=v, dx=dx)
+    x, v, g = _arrays(x=x, v=v, g=g)
     lr = check_scalar("lr", lr, low=0.0)
     rho = check_rate("rho", rho)
     v_prev = v
-    v = rho * v - lr * dx
+    v = rho * v - lr * g
     return x - rho * v_prev + (1 + rho) * v, v
 
 
@@ -137,62 +139,62 @@ def _root(cache: np.ndarray, eps: float, eps_inside_sqrt: bool) -> np.ndarray:
 
 def adagrad_step(
     x: np.ndarray,
-    grad_squared: np.ndarray,
-    dx: np.ndarray,
+    grad_sum: np.ndarray,
+    g: np.ndarray,
     lr: float,
     eps: float = 1e-7,
     eps_inside_sqrt: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """AdaGrad; returns ``(x, grad_squared)``::
+    """AdaGrad; returns ``(x, grad_sum)``::
 
-        grad_squared = grad_squared + dx * dx
-        x = x - lr * dx / (sqrt(grad_squared) + eps)
+        grad_sum = grad_sum + g * g
+        x = x - lr * g / (sqrt(grad_sum) + eps)
 
-    ``grad_squared`` starts at zeros. Equals ``Adagrad(lr=lr, eps=eps)`` (torch also puts eps
+    ``grad_sum`` starts at zeros. Equals ``Adagrad(lr=lr, eps=eps)`` (torch also puts eps
     outside the root), whatever the learning-rate sequence.
 
     Defined in chapter 05 (Adaptive methods).
     """
-    x, grad_squared, dx = _arrays(x=x, grad_squared=grad_squared, dx=dx)
+    x, grad_sum, g = _arrays(x=x, grad_sum=grad_sum, g=g)
     lr = check_scalar("lr", lr, low=0.0)
     eps = check_scalar("eps", eps, low=0.0)
     check_bool("eps_inside_sqrt", eps_inside_sqrt)
-    grad_squared = grad_squared + dx * dx
-    return x - lr * dx / _root(grad_squared, eps, eps_inside_sqrt), grad_squared
+    grad_sum = grad_sum + g * g
+    return x - lr * g / _root(grad_sum, eps, eps_inside_sqrt), grad_sum
 
 
 def rmsprop_step(
     x: np.ndarray,
     grad_squared: np.ndarray,
-    dx: np.ndarray,
+    g: np.ndarray,
     lr: float,
-    decay_rate: float = 0.99,
+    alpha: float = 0.99,
     eps: float = 1e-7,
     eps_inside_sqrt: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """RMSProp; returns ``(x, grad_squared)``::
 
-        grad_squared = decay_rate * grad_squared + (1 - decay_rate) * dx * dx
-        x = x - lr * dx / (sqrt(grad_squared) + eps)
+        grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+        x = x - lr * g / (sqrt(grad_squared) + eps)
 
-    ``grad_squared`` starts at zeros. Equals ``RMSprop(lr=lr, alpha=decay_rate, eps=eps)``.
+    ``grad_squared`` starts at zeros. Equals ``RMSprop(lr=lr, alpha=alpha, eps=eps)``.
 
     Defined in chapter 05 (Adaptive methods).
     """
-    x, grad_squared, dx = _arrays(x=x, grad_squared=grad_squared, dx=dx)
+    x, grad_squared, g = _arrays(x=x, grad_squared=grad_squared, g=g)
     lr = check_scalar("lr", lr, low=0.0)
-    decay_rate = check_rate("decay_rate", decay_rate)
+    alpha = check_rate("alpha", alpha)
     eps = check_scalar("eps", eps, low=0.0)
     check_bool("eps_inside_sqrt", eps_inside_sqrt)
-    grad_squared = decay_rate * grad_squared + (1 - decay_rate) * dx * dx
-    return x - lr * dx / _root(grad_squared, eps, eps_inside_sqrt), grad_squared
+    grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+    return x - lr * g / _root(grad_squared, eps, eps_inside_sqrt), grad_squared
 
 
 def adam_step(
     x: np.ndarray,
     m: np.ndarray,
     v: np.ndarray,
-    dx: np.ndarray,
+    g: np.ndarray,
     t: int,
     lr: float = 1e-3,
     beta1: float = 0.9,
@@ -202,8 +204,8 @@ def adam_step(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Adam with explicit bias correction; returns ``(x, m, v)``. ``t`` counts from 1::
 
-        m = beta1 * m + (1 - beta1) * dx
-        v = beta2 * v + (1 - beta2) * dx * dx
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
         m_hat = m / (1 - beta1**t)          (m_hat = m without bias correction)
         v_hat = v / (1 - beta2**t)          (v_hat = v without bias correction)
         x = x - lr * m_hat / (sqrt(v_hat) + eps)
@@ -215,15 +217,15 @@ def adam_step(
 
     Defined in chapter 05 (Adaptive methods).
     """
-    x, m, v, dx = _arrays(x=x, m=m, v=v, dx=dx)
+    x, m, v, g = _arrays(x=x, m=m, v=v, g=g)
     t = int(check_scalar("t", t, low=1, integer=True))
     lr = check_scalar("lr", lr, low=0.0)
     beta1 = check_rate("beta1", beta1)
     beta2 = check_rate("beta2", beta2)
     eps = check_scalar("eps", eps, low=0.0)
     check_bool("bias_correction", bias_correction)
-    m = beta1 * m + (1 - beta1) * dx
-    v = beta2 * v + (1 - beta2) * dx * dx
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
     m_hat = m / (1 - beta1**t) if bias_correction else m
     v_hat = v / (1 - beta2**t) if bias_correction else v
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
