@@ -134,7 +134,7 @@ register(
             "params of every layer from there on, in order."
         ),
         solution=freeze,
-        output_is_input=True,
+        output="input",
         suites={
             "visible": lambda: _freeze_cases(12, hidden=False),
             "hidden": lambda seed=120: _freeze_cases(seed, hidden=True),

@@ -53,7 +53,10 @@ __all__ = [
     "Catalogue",
     "CheckFailed",
     "Exercise",
+    "FunctionExercise",
     "Mistake",
+    "Mistakes",
+    "ValueExercise",
     "ValueVerdict",
     "catalogue",
     "check",
@@ -102,6 +105,41 @@ class Mistake:
     wrong: Any
 
 
+class Mistakes:
+    """The common mistakes of one function exercise, each declared on its own code.
+
+    A chapter module writes every wrong implementation once, with its name and hint on top::
+
+        momentum_step_mistakes = Mistakes()
+
+        @momentum_step_mistakes.add("lr inside the velocity", "the velocity holds no lr: ...")
+        def _lr_in_velocity(x, v, g, lr, rho):
+            ...
+
+    and hands ``momentum_step_mistakes.all`` to its :class:`FunctionExercise`. The decorator
+    returns the function unchanged, so a mistake stays a plain function that tests can call.
+    """
+
+    def __init__(self) -> None:
+        self._declared: list[Mistake] = []
+
+    def add(self, name: str, hint: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator: declare the decorated function as the mistake ``name`` with ``hint``."""
+
+        def declare(wrong: Callable[..., Any]) -> Callable[..., Any]:
+            if any(m.name == name for m in self._declared):
+                raise ValueError(f"a mistake named {name!r} is already declared")
+            self._declared.append(Mistake(name, hint, wrong))
+            return wrong
+
+        return declare
+
+    @property
+    def all(self) -> tuple[Mistake, ...]:
+        """Every declared mistake, in declaration order."""
+        return tuple(self._declared)
+
+
 @dataclass(frozen=True)
 class ValueVerdict:
     """What a value exercise's ``verify`` function concludes about the learner's value.
@@ -144,13 +182,17 @@ class Exercise:
     rtol: float = 1e-7
     atol: float = 1e-10
     time_limit: float = 5.0
-    new_output: bool = True  # the result must not be (a view of) an input array
-    #: the opposite requirement: the result's arrays must be the input's own arrays (e.g. the
-    #: model parameters to train); it overrides ``new_output``
-    output_is_input: bool = False
+    #: what the result's arrays must be: ``"new"`` arrays (never (a view of) an input, the
+    #: default), or the ``"input"``'s own arrays (e.g. the model parameters to train, which a
+    #: copy would leave untouched)
+    output: Literal["new", "input"] = "new"
     #: the exercise's own wording for generic diagnoses (:mod:`dlnotes.exercises.diagnose`),
     #: keyed by diagnosis key: ``{"factor 1 - beta1": "did you drop the bias correction?"}``
     diagnoses: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.output not in ("new", "input"):
+            raise ValueError(f"{self.name}: output must be 'new' or 'input', got {self.output!r}")
 
     def cases(self, suite: str = "visible", seed: int | None = None) -> list[Case]:
         """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh.
@@ -190,6 +232,30 @@ class Exercise:
                 obj = getattr(obj, part)
             out.append((f"{module_name}.{qualname}", obj))
         return out
+
+
+@dataclass(frozen=True)
+class FunctionExercise(Exercise):
+    """An exercise whose answer is a function: ``solution`` is the reference implementation,
+    ``suites`` build its visible and hidden cases, ``mistakes`` (see :class:`Mistakes`) are
+    wrong implementations that :func:`check` names.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+
+    kind: Literal["function", "value"] = field(default="function", init=False)
+
+
+@dataclass(frozen=True)
+class ValueExercise(Exercise):
+    """An exercise whose answer is a value (an explorer challenge): ``solution`` is one accepted
+    value, ``verify(value)`` returns a :class:`ValueVerdict`, and each mistake's ``wrong`` is a
+    value that shows it.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+
+    kind: Literal["function", "value"] = field(default="value", init=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -944,12 +1010,12 @@ def _examine(ex: Exercise, case: Case, run: _Run, expected: Any, names: list[str
             f"your function modified its input {name} in place (the caller's "
             f"{name} changed): {advice}"
         )
-    if aliased and ex.new_output and not ex.output_is_input:
+    if aliased and ex.output == "new":
         problems.append(
             "your function returned (a view of) its input array instead of a "
             "new array: changing one would change the other"
         )
-    if ex.output_is_input and not problems:
+    if ex.output == "input" and not problems:
         own = list(_arrays((run.args, run.kwargs)))
         copies = [o for o in _arrays(run.output) if not any(o is a for a in own)]
         if copies:

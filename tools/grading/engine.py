@@ -304,8 +304,8 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
         return "; ".join(problems[:2])
     if not compare.same(before, after):
         return "your function modified its inputs in place"
-    if spec["new_output"] and rec.get("aliased"):
+    if spec["output"] == "new" and rec.get("aliased"):
         return "your function returned (a view of) its input array instead of a new array"
-    if spec["output_is_input"] and rec.get("copies"):
+    if spec["output"] == "input" and rec.get("copies"):
         return "the arrays you returned are copies, not the input's own arrays"
     return None

@@ -139,8 +139,7 @@ def build(masters: list[Path], seed: int | None = None) -> dict[str, Any]:
         for spec in exercise_cells(master, external):
             ex = get(spec["name"])
             entry = dict(spec, kind=ex.kind, rtol=ex.rtol, atol=ex.atol, time_limit=ex.time_limit)
-            entry["new_output"] = ex.new_output and not ex.output_is_input
-            entry["output_is_input"] = ex.output_is_input
+            entry["output"] = ex.output
             if ex.kind == "value":
                 entry["accepted"] = ex.solution
             else:
