@@ -22,19 +22,26 @@ imported automatically and registers its exercises (see :mod:`dlnotes.exercises.
 function exercise write, in that module:
 
 1. the reference solution, a plain documented function with the signature the learner writes;
-2. each common mistake as a small wrong function with the same signature (``_adam_no_bias``);
+2. each common mistake as a small wrong function with the same signature, declared on its own
+   code with its name and hint::
+
+       fn_mistakes = Mistakes()
+
+       @fn_mistakes.add("its name", "the hint that fixes it")
+       def _wrong_fn(a, b): ...
+
 3. a function building the cases, ``_cases(seed, hidden) -> list[Case]``, from a seeded
    ``np.random.default_rng``: non-trivial inputs (never all zeros or ones), several sizes, and
    at least one case on which each mistake differs from the reference;
 4. one call::
 
-       register(Exercise(
+       register(FunctionExercise(
            name="chNN_short_name", chapter="NN", title="...",
            signature="fn(a, b) -> array of shape ...", hint="...",
            solution=fn,
            suites={"visible": lambda: _cases(1, hidden=False),
                    "hidden": lambda seed=10: _cases(seed, hidden=True)},
-           mistakes=(Mistake("its name", "the hint that fixes it", _wrong_fn), ...),
+           mistakes=fn_mistakes.all,
            references=("dlnotes.optim:Adam",),  # library code that also counts as "the answer"
        ))
 
@@ -44,9 +51,9 @@ argument ignored, ...). ``diagnoses={"step factor 1 - beta1**t": "did you drop t
 correction of m?"}`` gives one of them the exercise's own wording (``register`` refuses a key
 that can never match).
 
-A value exercise (explorer challenge) gives ``kind="value"``, an accepted value as
-``solution``, a ``verify(value) -> ValueVerdict`` that runs the experiment, and mistakes whose
-``wrong`` is a value showing them. ``tests/test_exercises_catalogue.py`` then proves, for every
+A value exercise (explorer challenge) is a :class:`ValueExercise`: an accepted value as
+``solution``, a ``verify(value) -> ValueVerdict`` that runs the experiment, and
+``Mistake(name, hint, wrong_value)`` records whose value shows each mistake. ``tests/test_exercises_catalogue.py`` then proves, for every
 registered exercise, that the solution passes both suites and each mistake fails with its name.
 
 Master-notebook layout (nbgrader)

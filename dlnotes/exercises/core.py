@@ -157,7 +157,8 @@ class ValueVerdict:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise of the book.
+    """One exercise of the book (chapters declare a :class:`FunctionExercise` or a
+    :class:`ValueExercise`, which set ``kind``).
 
     ``kind="function"``: ``solution`` is the reference implementation, ``suites`` maps
     ``"visible"``/``"hidden"`` to a function building that suite's cases, ``mistakes`` are
