@@ -17,15 +17,23 @@ from dlnotes.landscapes import Landscape
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
 __all__ = [
     "COLORS",
     "contour",
+    "contours_for",
     "log_axis",
     "loss_curves",
+    "minimum_marker",
+    "moving_line",
     "replace_contours",
+    "reserve_titles",
+    "start_marker",
     "target_line",
     "trajectory",
+    "two_panels",
 ]
 
 #: The book's palette (colour-blind safe, Okabe & Ito), one entry per method or quantity.
@@ -106,6 +114,27 @@ def replace_contours(ax: Axes, landscape: Landscape, old: Any, **options: Any) -
     if old is not None:
         old.remove()
     return contour(ax, landscape, mark_minimum=old is None, **options)
+
+
+def contours_for(
+    ax: Axes, landscape: Landscape, state: dict[str, Any], key: str, value: Any, **options: Any
+) -> None:
+    """Redraw ``ax``'s contours from ``landscape`` when the control ``key`` has a new ``value``.
+
+    For an explorer whose bowl changes with one control (``κ``): ``state[key]`` remembers the value
+    the contours in ``state["contours"]`` were drawn for (both ``None`` at first); on a change they
+    are replaced (:func:`replace_contours` with ``options``) and the live face is told that the
+    still background changed.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    from dlnotes.widgets import background_changed
+
+    if state[key] == value:
+        return
+    state["contours"] = replace_contours(ax, landscape, state["contours"], **options)
+    state[key] = value
+    background_changed(ax.figure)
 
 
 def trajectory(
@@ -205,3 +234,65 @@ def target_line(ax: Axes, target: float, *, ls: str = "--", label: bool = True) 
     return ax.axhline(
         target, color="0.3", ls=ls, lw=1, label=f"target {target:g}" if label else None
     )
+
+
+def two_panels(
+    figsize: tuple[float, float], widths: Sequence[float] | None = None
+) -> tuple[Figure, tuple[Axes, Axes]]:
+    """An explorer's figure: two axes side by side, ``widths`` their width ratios (default equal).
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    import matplotlib.pyplot as plt
+
+    grid = {"width_ratios": list(widths)} if widths is not None else None
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=figsize, gridspec_kw=grid)
+    return fig, (ax, ax2)
+
+
+def moving_line(ax: Axes, *fmt: str, **style: Any) -> Line2D:
+    """An empty line on ``ax`` created ``animated`` (``ax.plot([], [], *fmt, **style)``), for the
+    explorer's ``update`` to fill with ``set_data``.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    (line,) = ax.plot([], [], *fmt, animated=True, **style)
+    return line
+
+
+def start_marker(ax: Axes, at: Any = None) -> Line2D:
+    """The grey dot with a white edge that marks a run's start: at ``at`` (a fixed point), or an
+    animated empty marker that ``update`` moves when ``at`` is ``None``.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    style: dict[str, Any] = {"color": COLORS["start"], "ms": 7, "mec": "white"}
+    if at is None:
+        return moving_line(ax, "o", **style)
+    (marker,) = ax.plot(*at, "o", **style)
+    return marker
+
+
+def minimum_marker(ax: Axes, at: Any = None, *, ms: float = 11) -> Line2D:
+    """The black star at the minimum: at ``at`` (a fixed point), or an animated empty marker that
+    ``update`` moves when ``at`` is ``None``.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    if at is None:
+        return moving_line(ax, "*", color=COLORS["minimum"], ms=ms)
+    (marker,) = ax.plot(*at, "*", color=COLORS["minimum"], ms=ms)
+    return marker
+
+
+def reserve_titles(
+    fig: Figure, *axes: Axes, text: str = "placeholder", fontsize: float = 10
+) -> None:
+    """Lay ``fig`` out (``tight_layout``) with room for the titles an explorer's ``update`` writes:
+    each of ``axes`` gets the placeholder title ``text`` first.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    for ax in axes:
+        ax.set_title(text, fontsize=fontsize)
+    fig.tight_layout()

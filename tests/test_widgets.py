@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import re
+from pathlib import Path
 
 import matplotlib
 
@@ -195,6 +197,31 @@ def test_explorer_runs_at_the_ends_of_every_control(name: str) -> None:
                 assert render_png(fig).startswith(b"\x89PNG")
     finally:
         plt.close(fig)
+
+
+#: Where the explorers' figures are built: no function here may be longer than this, unless a
+#: comment in it says why (``# over 80 lines: <reason>``).
+MAX_FUNCTION_LINES = 80
+_FIGURE_CODE = sorted(
+    (Path(__file__).resolve().parent.parent / "dlnotes" / "explorers").glob("*.py")
+)
+_FIGURE_CODE.append(_FIGURE_CODE[0].parent.parent / "plots.py")
+
+
+@pytest.mark.parametrize("path", _FIGURE_CODE, ids=lambda p: p.name)
+def test_explorer_functions_are_short(path: Path) -> None:
+    """Compute, set-up and draw steps stay apart: a factory reads as controls, setup, update."""
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    long = [
+        f"{node.name}: {node.end_lineno - node.lineno + 1} lines"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+        and not any("# over 80 lines:" in ln for ln in lines[node.lineno - 1 : node.end_lineno])
+    ]
+    assert not long, f"{path.name}: split into a compute, a set-up and a draw step: {long}"
 
 
 @pytest.mark.slow

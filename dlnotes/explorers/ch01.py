@@ -80,6 +80,100 @@ def _ellipse(quad: Quadratic, level: float, npts: int = 120) -> np.ndarray:
     return (_minimizer(quad)[:, None] + V @ (np.sqrt(2 * level / lam)[:, None] * circle)).T
 
 
+#: The levels of the drawn level sets, as fractions of the start's gap ``f(0) − f*``.
+RING_LEVELS = (1.0, 0.3, 0.1, 0.03, 0.01, 0.001)
+
+
+def _relative_gaps(quad: Quadratic, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """``steps`` of gradient descent with ``α = 1/L`` from ``w = 0``: the iterates, shape
+    ``(steps + 1, 2)``, and their relative gaps ``(f(w_t) − f*) / (f(w_0) − f*)``."""
+    lr = 1.0 / quad.L
+    w = np.zeros(2)
+    ws = [w]
+    for _ in range(steps):
+        w = w - lr * (quad.A @ w - quad.b)
+        ws.append(w)
+    W = np.array(ws)
+    gaps = quad.f(W) - quad.f_min
+    return W, np.maximum(gaps / gaps[0], 1e-300)
+
+
+def _frame(scale: float, offset: float, inputs: str, steps: int) -> dict[str, Any]:
+    """What a frame of :func:`normalization_gd` shows, in the left panel's coordinates
+    ``(w − w*) / R`` (``R`` the half-width of the outermost level set's box)."""
+    quad, _, _ = two_feature_problem(scale, offset, standardize=inputs == "standardized")
+    W, gaps = _relative_gaps(quad, steps)
+    gap0 = float(quad.f(np.zeros(2)) - quad.f_min)
+    rings = [_ellipse(quad, level * gap0) for level in RING_LEVELS]
+    R = float(np.abs(rings[0] - quad.minimizer).max())  # half-width of the outer ring's box
+
+    def view(points: np.ndarray) -> np.ndarray:
+        return (points - quad.minimizer) / R
+
+    kappa = quad.kappa
+    need = gd_steps_to_target(quad, 1.0 / quad.L, target=TARGET)
+    verdict = (
+        f"gap < {TARGET:g} after {need} steps"
+        if need <= steps
+        else f"needs {need:,} steps for {TARGET:g}"
+        if need < 10**6
+        else f"needs over a million steps for {TARGET:g}"
+    )
+    return {
+        "rings": [view(pts) for pts in rings],
+        "path": view(W),
+        "start": view(np.zeros((1, 2))),
+        "gaps": gaps,
+        "title": f"κ = {kappa:.3g}, α = 1/L, R = {R:.2g}",
+        "verdict": verdict,
+        "status": f"{inputs} inputs, s = {scale:.3g}, m = {offset:g}: κ = {kappa:.3g}; {verdict}",
+    }
+
+
+def _setup(steps: int, reference_gaps: np.ndarray) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`normalization_gd`: level sets and iterates (left), gaps (right)."""
+    fig, (ax, ax2) = plots.two_panels((9, 3.8), widths=(1, 1.25))
+    rings = [plots.moving_line(ax, color="0.55", lw=0.8) for _ in RING_LEVELS]
+    path = plots.moving_line(ax, "-o", color=plots.COLORS["gd"], ms=2.5, lw=1.0)
+    start = plots.start_marker(ax)
+    star = plots.minimum_marker(ax)
+    # The left panel shows w − w* divided by the size R of the outermost level set: a
+    # shift and an isotropic rescaling, which keep every shape and angle, and fixed axes.
+    ax.set_xlim(-1.1, 1.1)
+    ax.set_ylim(-1.1, 1.1)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel(r"$(w_1 - w_1^\star)/R$")
+    ax.set_ylabel(r"$(w_2 - w_2^\star)/R$")
+    ax.title.set_animated(True)
+    ts = np.arange(steps + 1)
+    ax2.plot(ts, reference_gaps, color="0.6", ls="--", lw=1.4, label="standardized inputs")
+    curve = plots.moving_line(ax2, color=plots.COLORS["gd"], lw=1.8, label="these inputs")
+    plots.target_line(ax2, TARGET, ls=":")
+    plots.log_axis(
+        ax2,
+        xlim=(0, steps),
+        ylim=(1e-12, 2.0),
+        ylabel=r"$(f(w_t) - f^\star) / (f(w_0) - f^\star)$",
+    )
+    ax2.legend(loc="lower right", frameon=False, fontsize=8)
+    plots.reserve_titles(fig, ax, ax2, text="κ")
+    state = {"ax": ax, "ax2": ax2, "rings": rings, "path": path, "start": start, "star": star}
+    return fig, {**state, "curve": curve}
+
+
+def _draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    for ring, pts in zip(st["rings"], frame["rings"]):
+        ring.set_data(*pts.T)
+    st["path"].set_data(*frame["path"].T)
+    st["start"].set_data(*frame["start"].T)
+    st["star"].set_data([0.0], [0.0])
+    st["curve"].set_data(np.arange(len(frame["gaps"])), frame["gaps"])
+    st["ax"].set_title(frame["title"], fontsize=10)
+    st["ax2"].set_title(frame["verdict"], fontsize=10)
+
+
 def normalization_gd(steps: int = STEPS) -> Explorer:
     """Explorer: gradient descent with ``α = 1/L`` on two-feature least squares.
 
@@ -90,8 +184,6 @@ def normalization_gd(steps: int = STEPS) -> Explorer:
 
     Defined in chapter 01 (Setting up a learning problem).
     """
-    import matplotlib.pyplot as plt
-
     controls = [
         Control(
             "scale",
@@ -104,101 +196,18 @@ def normalization_gd(steps: int = STEPS) -> Explorer:
         Control("offset", "m (mean of both features)", [0, 0.25, 0.5, 1, 1.5, 2, 3], default=0),
         Control("inputs", "inputs", ["raw", "standardized"], default="raw", choices=True),
     ]
-    ts = np.arange(steps + 1)
-
-    def relative_gaps(quad: Quadratic) -> tuple[np.ndarray, np.ndarray]:
-        lr = 1.0 / quad.L
-        w = np.zeros(2)
-        ws = [w]
-        for _ in range(steps):
-            w = w - lr * (quad.A @ w - quad.b)
-            ws.append(w)
-        W = np.array(ws)
-        gaps = quad.f(W) - quad.f_min
-        return W, np.maximum(gaps / gaps[0], 1e-300)
-
     reference_quad, _, _ = two_feature_problem(standardize=True)
-    _, reference_gaps = relative_gaps(reference_quad)
-
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(
-            1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [1, 1.25]}
-        )
-        rings = [ax.plot([], [], color="0.55", lw=0.8, animated=True)[0] for _ in range(6)]
-        (path,) = ax.plot([], [], "-o", color=plots.COLORS["gd"], ms=2.5, lw=1.0, animated=True)
-        (start,) = ax.plot(
-            [], [], "o", color=plots.COLORS["start"], ms=7, mec="white", animated=True
-        )
-        (star,) = ax.plot([], [], "*", color=plots.COLORS["minimum"], ms=11, animated=True)
-        # The left panel shows w − w* divided by the size R of the outermost level set: a
-        # shift and an isotropic rescaling, which keep every shape and angle, and fixed axes.
-        ax.set_xlim(-1.1, 1.1)
-        ax.set_ylim(-1.1, 1.1)
-        ax.set_aspect("equal", adjustable="box")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlabel(r"$(w_1 - w_1^\star)/R$")
-        ax.set_ylabel(r"$(w_2 - w_2^\star)/R$")
-        ax.title.set_animated(True)
-        ax2.plot(ts, reference_gaps, color="0.6", ls="--", lw=1.4, label="standardized inputs")
-        (curve,) = ax2.plot(
-            [], [], color=plots.COLORS["gd"], lw=1.8, label="these inputs", animated=True
-        )
-        plots.target_line(ax2, TARGET, ls=":")
-        plots.log_axis(
-            ax2,
-            xlim=(0, steps),
-            ylim=(1e-12, 2.0),
-            ylabel=r"$(f(w_t) - f^\star) / (f(w_0) - f^\star)$",
-        )
-        ax2.legend(loc="lower right", frameon=False, fontsize=8)
-        ax.set_title("κ", fontsize=10)  # placeholders: tight_layout keeps room for the titles
-        ax2.set_title("κ", fontsize=10)
-        fig.tight_layout()
-        state = {
-            "ax": ax,
-            "ax2": ax2,
-            "rings": rings,
-            "path": path,
-            "start": start,
-            "star": star,
-            "curve": curve,
-        }
-        return fig, state
+    _, reference_gaps = _relative_gaps(reference_quad, steps)
 
     def update(st: dict[str, Any], scale: float, offset: float, inputs: str) -> str:
-        quad, _, _ = two_feature_problem(scale, offset, standardize=inputs == "standardized")
-        W, gaps = relative_gaps(quad)
-        gap0 = float(quad.f(np.zeros(2)) - quad.f_min)
-        rings = [_ellipse(quad, level * gap0) for level in (1.0, 0.3, 0.1, 0.03, 0.01, 0.001)]
-        R = float(np.abs(rings[0] - quad.minimizer).max())  # half-width of the outer ring's box
-
-        def view(points: np.ndarray) -> np.ndarray:
-            return (points - quad.minimizer) / R
-
-        for ring, pts in zip(st["rings"], rings):
-            ring.set_data(*view(pts).T)
-        st["path"].set_data(*view(W).T)
-        st["start"].set_data(*view(np.zeros((1, 2))).T)
-        st["star"].set_data([0.0], [0.0])
-        st["curve"].set_data(ts, gaps)
-        kappa = quad.kappa
-        st["ax"].set_title(f"κ = {kappa:.3g}, α = 1/L, R = {R:.2g}", fontsize=10)
-        need = gd_steps_to_target(quad, 1.0 / quad.L, target=TARGET)
-        verdict = (
-            f"gap < {TARGET:g} after {need} steps"
-            if need <= steps
-            else f"needs {need:,} steps for {TARGET:g}"
-            if need < 10**6
-            else f"needs over a million steps for {TARGET:g}"
-        )
-        st["ax2"].set_title(verdict, fontsize=10)
-        return f"{inputs} inputs, s = {scale:.3g}, m = {offset:g}: κ = {kappa:.3g}; {verdict}"
+        frame = _frame(scale, offset, inputs, steps)
+        _draw(st, frame)
+        return str(frame["status"])
 
     return Explorer(
         title="Feature units, conditioning and gradient descent",
         controls=controls,
-        setup=setup,
+        setup=lambda: _setup(steps, reference_gaps),
         update=update,
         caption=(
             "Least squares ŷ = w₁x₁ + w₂x₂ with x = (m + z)·(1, s), gradient descent with α = 1/L "

@@ -12,7 +12,7 @@ import numpy as np
 
 from dlnotes import landscapes as ls
 from dlnotes import plots
-from dlnotes.widgets import Control, Explorer, background_changed
+from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["gd_quadratic"]
@@ -21,6 +21,61 @@ EXPLORERS = ["gd_quadratic"]
 STEPS = 60
 TARGET = 1e-6
 RADIUS = 2 * math.sqrt(2)  # the default start angle 45° gives x0 = (2, 2)
+
+
+WINDOW = ((-3.2, 3.2), (-3.2, 3.2))
+
+
+def _frame(lr: float, kappa: float, phi: float, steps: int) -> dict[str, Any]:
+    """What a frame of :func:`gd_quadratic` shows: the bowl, the run from the angle ``phi`` and
+    its verdict (also the status line)."""
+    bowl = ls.ill_conditioned_quadratic(float(kappa))
+    x0 = RADIUS * np.array([math.cos(math.radians(phi)), math.sin(math.radians(phi))])
+    run = ls.gradient_descent(bowl, x0, lr, steps, blowup=1e3)
+    if run.diverged:
+        verdict = f"diverged after {run.steps} steps (α ≥ 2/L = 2)"
+    else:
+        hit = np.flatnonzero(run.fs < TARGET)
+        verdict = (
+            f"f < {TARGET:g} after {hit[0]} steps"
+            if hit.size
+            else f"f = {run.fs[-1]:.2e} after {steps} steps"
+        )
+    return {
+        "bowl": bowl,
+        "x0": x0,
+        "xs": run.xs,
+        "fs": np.maximum(run.fs, 1e-300),
+        "title": f"α = {lr:.3f}, κ = {kappa:g}, 2/L = 2",
+        "verdict": verdict,
+    }
+
+
+def _setup(steps: int) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`gd_quadratic`: the bowl's iterates (left), ``f(x_t)`` (right)."""
+    fig, (ax, ax2) = plots.two_panels((9, 3.8), widths=(1, 1.25))
+    path = plots.moving_line(ax, "-o", color=plots.COLORS["gd"], ms=3, lw=1.1)
+    start = plots.start_marker(ax)
+    curve = plots.moving_line(ax2, color=plots.COLORS["gd"], lw=1.8, label="gradient descent")
+    ax.title.set_animated(True)
+    plots.target_line(ax2, TARGET)
+    plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-12, 1e4), ylabel="$f(x_t)$")
+    ax2.legend(loc="upper right", frameon=False, fontsize=9)
+    plots.reserve_titles(fig)
+    state = {"ax": ax, "ax2": ax2, "path": path, "start": start, "curve": curve}
+    return fig, {**state, "contours": None, "kappa": None}
+
+
+def _draw(st: dict[str, Any], frame: dict[str, Any], kappa: float) -> None:
+    plots.contours_for(
+        st["ax"], frame["bowl"], st, "kappa", kappa, window=WINDOW, levels=14, resolution=90
+    )
+    xs, x0, fs = frame["xs"], frame["x0"], frame["fs"]
+    st["path"].set_data(xs[:, 0], xs[:, 1])
+    st["start"].set_data([x0[0]], [x0[1]])
+    st["curve"].set_data(np.arange(len(fs)), fs)
+    st["ax"].set_title(frame["title"], fontsize=10)
+    st["ax2"].set_title(frame["verdict"], fontsize=10)
 
 
 def gd_quadratic(steps: int = STEPS) -> Explorer:
@@ -32,8 +87,6 @@ def gd_quadratic(steps: int = STEPS) -> Explorer:
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
-    import matplotlib.pyplot as plt
-
     controls = [
         Control(
             "lr",
@@ -54,65 +107,16 @@ def gd_quadratic(steps: int = STEPS) -> Explorer:
             "phi", "φ (start angle, degrees)", [0, 15, 30, 45, 60, 75, 90], default=45, fmt=".0f"
         ),
     ]
-    window = ((-3.2, 3.2), (-3.2, 3.2))
-
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(
-            1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [1, 1.25]}
-        )
-        (path,) = ax.plot([], [], "-o", color=plots.COLORS["gd"], ms=3, lw=1.1, animated=True)
-        (start,) = ax.plot(
-            [], [], "o", color=plots.COLORS["start"], ms=7, mec="white", animated=True
-        )
-        (curve,) = ax2.plot(
-            [], [], color=plots.COLORS["gd"], lw=1.8, label="gradient descent", animated=True
-        )
-        ax.title.set_animated(True)
-        plots.target_line(ax2, TARGET)
-        plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-12, 1e4), ylabel="$f(x_t)$")
-        ax2.legend(loc="upper right", frameon=False, fontsize=9)
-        fig.tight_layout()
-        return fig, {
-            "ax": ax,
-            "ax2": ax2,
-            "path": path,
-            "start": start,
-            "curve": curve,
-            "contours": None,
-            "kappa": None,
-        }
 
     def update(st: dict[str, Any], lr: float, kappa: float, phi: float) -> str:
-        q = ls.ill_conditioned_quadratic(float(kappa))
-        ax = st["ax"]
-        if st["kappa"] != kappa:  # contours change only with κ
-            st["contours"] = plots.replace_contours(
-                ax, q, st["contours"], window=window, levels=14, resolution=90
-            )
-            st["kappa"] = kappa
-            background_changed(ax.figure)
-        x0 = RADIUS * np.array([math.cos(math.radians(phi)), math.sin(math.radians(phi))])
-        run = ls.gradient_descent(q, x0, lr, steps, blowup=1e3)
-        st["path"].set_data(run.xs[:, 0], run.xs[:, 1])
-        st["start"].set_data([x0[0]], [x0[1]])
-        st["curve"].set_data(np.arange(len(run.fs)), np.maximum(run.fs, 1e-300))
-        ax.set_title(f"α = {lr:.3f}, κ = {kappa:g}, 2/L = 2", fontsize=10)
-        if run.diverged:
-            verdict = f"diverged after {run.steps} steps (α ≥ 2/L = 2)"
-        else:
-            hit = np.flatnonzero(run.fs < TARGET)
-            verdict = (
-                f"f < {TARGET:g} after {hit[0]} steps"
-                if hit.size
-                else f"f = {run.fs[-1]:.2e} after {steps} steps"
-            )
-        st["ax2"].set_title(verdict, fontsize=10)
-        return verdict
+        frame = _frame(lr, kappa, phi, steps)
+        _draw(st, frame, kappa)
+        return str(frame["verdict"])
 
     return Explorer(
         title="Gradient descent on an ill-conditioned bowl",
         controls=controls,
-        setup=setup,
+        setup=lambda: _setup(steps),
         update=update,
         caption=f"f(x) = ½ xᵀ diag(1, 1/κ) x. Try to reach the dashed target within {steps} steps.",
     )

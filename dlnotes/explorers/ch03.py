@@ -34,6 +34,76 @@ def noisy_series(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return trend * (1 + 0.35 * z), trend
 
 
+#: The ages ``k`` of the right panel of :func:`ewa_noisy_series`.
+AGES = np.arange(0, 201)
+
+
+def _ewa_frame(
+    series: np.ndarray, trend: np.ndarray, beta: float, bias_correction: str
+) -> dict[str, Any]:
+    """What a frame of :func:`ewa_noisy_series` shows: the average, the weights by age, the
+    window ``1/(1 − β)`` and the texts."""
+    n = len(series)
+    beta = float(beta)
+    corrected = bias_correction == "on"
+    v = ewa(series, beta, bias_correction=corrected)
+    total = 1 - beta**n if corrected else 1.0
+    w = (1 - beta) * beta**AGES / total
+    win = 1 / (1 - beta)
+    older = beta ** round(win)
+    early = float(np.mean(np.abs(v[:20] - trend[:20])))
+    late = float(np.mean(np.abs(v[20:] - trend[20:])))
+    return {
+        "average": v,
+        "weights": w,
+        "window": win,
+        "note": f"window 1/(1−β) = {win:.0f} steps\nmass older than that: {older:.2f} (1/e ≈ 0.37)",
+        "title": (
+            f"β = {beta:.3f}, bias correction {bias_correction}: $v_1$ = {v[0]:.2f}, "
+            f"$x_1$ = {series[0]:.2f}"
+        ),
+        "status": f"mean |v_t − trend|: steps 1–20 {early:.3f}, steps 21–{n} {late:.3f}",
+    }
+
+
+def _ewa_setup(series: np.ndarray, trend: np.ndarray) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`ewa_noisy_series`: the series and its average (left), the weights
+    by age (right)."""
+    n = len(series)
+    steps = np.arange(1, n + 1)
+    fig, (ax, ax2) = plots.two_panels((9, 3.6), widths=(1.6, 1))
+    ax.plot(steps, series, ".", color="0.65", ms=2.5, label="series $x_t$")
+    ax.plot(steps, trend, "k--", lw=1, label="noise-free trend")
+    avg = plots.moving_line(ax, color=plots.COLORS["momentum"], lw=2, label="average")
+    ax.set_xlim(0, n)
+    ax.set_ylim(0, 3.2)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel("value")
+    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    weights = plots.moving_line(ax2, color=plots.COLORS["momentum"], lw=2)
+    window = ax2.axvline(10, color="0.3", ls="--", lw=1, animated=True)
+    note = ax2.text(0.97, 0.95, "", transform=ax2.transAxes, ha="right", va="top", fontsize=8)
+    note.set_animated(True)
+    ax2.set_xlim(0, AGES[-1])
+    ax2.set_ylim(0, 0.12)
+    ax2.set_xlabel(f"age $k$ (steps before $t = {n}$)")
+    ax2.set_ylabel("weight of $x_{t-k}$ in $v_t$")
+    ax.set_title("β", fontsize=10)  # placeholder, so tight_layout leaves room for it
+    ax.title.set_animated(True)
+    fig.tight_layout()
+    return fig, {"ax": ax, "avg": avg, "weights": weights, "window": window, "note": note}
+
+
+def _ewa_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    v, w, win = frame["average"], frame["weights"], frame["window"]
+    st["avg"].set_data(np.arange(1, len(v) + 1), v)
+    st["weights"].set_data(AGES, w)
+    st["weights"].axes.set_ylim(0, max(0.12, 1.1 * float(w[0])))
+    st["window"].set_xdata([win, win])
+    st["note"].set_text(frame["note"])
+    st["ax"].set_title(frame["title"], fontsize=10)
+
+
 def ewa_noisy_series(n: int = 400, seed: int = 0) -> Explorer:
     """Explorer: the EWA ``v_t = β v_{t-1} + (1-β) x_t`` of :func:`noisy_series`.
 
@@ -44,11 +114,7 @@ def ewa_noisy_series(n: int = 400, seed: int = 0) -> Explorer:
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """
-    import matplotlib.pyplot as plt
-
     series, trend = noisy_series(n, seed)
-    steps = np.arange(1, n + 1)
-    ages = np.arange(0, 201)
     controls = [
         Control(
             "beta",
@@ -60,61 +126,15 @@ def ewa_noisy_series(n: int = 400, seed: int = 0) -> Explorer:
         Control("bias_correction", "bias correction", ["on", "off"], default="on", choices=True),
     ]
 
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(
-            1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1.6, 1]}
-        )
-        ax.plot(steps, series, ".", color="0.65", ms=2.5, label="series $x_t$")
-        ax.plot(steps, trend, "k--", lw=1, label="noise-free trend")
-        (avg,) = ax.plot(
-            [], [], color=plots.COLORS["momentum"], lw=2, label="average", animated=True
-        )
-        ax.set_xlim(0, n)
-        ax.set_ylim(0, 3.2)
-        ax.set_xlabel("step $t$")
-        ax.set_ylabel("value")
-        ax.legend(loc="upper right", frameon=False, fontsize=8)
-        (weights,) = ax2.plot([], [], color=plots.COLORS["momentum"], lw=2, animated=True)
-        window = ax2.axvline(10, color="0.3", ls="--", lw=1, animated=True)
-        note = ax2.text(0.97, 0.95, "", transform=ax2.transAxes, ha="right", va="top", fontsize=8)
-        note.set_animated(True)
-        ax2.set_xlim(0, ages[-1])
-        ax2.set_ylim(0, 0.12)
-        ax2.set_xlabel(f"age $k$ (steps before $t = {n}$)")
-        ax2.set_ylabel("weight of $x_{t-k}$ in $v_t$")
-        ax.set_title("β", fontsize=10)  # placeholder, so tight_layout leaves room for it
-        ax.title.set_animated(True)
-        fig.tight_layout()
-        return fig, {"ax": ax, "avg": avg, "weights": weights, "window": window, "note": note}
-
     def update(st: dict[str, Any], beta: float, bias_correction: str) -> str:
-        beta = float(beta)
-        corrected = bias_correction == "on"
-        v = ewa(series, beta, bias_correction=corrected)
-        st["avg"].set_data(steps, v)
-        total = 1 - beta**n if corrected else 1.0
-        w = (1 - beta) * beta**ages / total
-        st["weights"].set_data(ages, w)
-        st["weights"].axes.set_ylim(0, max(0.12, 1.1 * float(w[0])))
-        win = 1 / (1 - beta)
-        st["window"].set_xdata([win, win])
-        older = beta ** round(win)
-        st["note"].set_text(
-            f"window 1/(1−β) = {win:.0f} steps\nmass older than that: {older:.2f} (1/e ≈ 0.37)"
-        )
-        st["ax"].set_title(
-            f"β = {beta:.3f}, bias correction {bias_correction}: $v_1$ = {v[0]:.2f}, "
-            f"$x_1$ = {series[0]:.2f}",
-            fontsize=10,
-        )
-        early = float(np.mean(np.abs(v[:20] - trend[:20])))
-        late = float(np.mean(np.abs(v[20:] - trend[20:])))
-        return f"mean |v_t − trend|: steps 1–20 {early:.3f}, steps 21–{n} {late:.3f}"
+        frame = _ewa_frame(series, trend, beta, bias_correction)
+        _ewa_draw(st, frame)
+        return str(frame["status"])
 
     return Explorer(
         title="An exponentially weighted average of a noisy series",
         controls=controls,
-        setup=setup,
+        setup=lambda: _ewa_setup(series, trend),
         update=update,
         caption="v_t = β v_{t−1} + (1 − β) x_t, v_0 = 0; bias correction divides by 1 − β^t.",
     )

@@ -12,7 +12,7 @@ import numpy as np
 from dlnotes import landscapes as ls
 from dlnotes import plots
 from dlnotes.landscapes import heavy_ball, optimal_heavy_ball
-from dlnotes.widgets import Control, Explorer, background_changed
+from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["heavy_ball_quadratic"]
@@ -29,6 +29,65 @@ def _first_hit(fs: np.ndarray) -> int | None:
     return int(hit[0]) if hit.size else None
 
 
+WINDOW = ((-3.2, 3.2), (-3.2, 3.2))
+
+
+def _verdict(name: str, run: ls.Run) -> str:
+    if run.diverged:
+        return f"{name} diverged"
+    hit = _first_hit(run.fs)
+    return f"{name}: {hit} steps" if hit is not None else f"{name}: f = {run.fs[-1]:.1e}"
+
+
+def _frame(lr: float, rho: float, kappa: float, steps: int) -> dict[str, Any]:
+    """What a frame of :func:`heavy_ball_quadratic` shows: the bowl, the heavy-ball run and
+    gradient descent at the same ``α``, the best settings for ``κ`` and the status line."""
+    bowl = ls.ill_conditioned_quadratic(float(kappa))
+    run = heavy_ball(bowl, X0, lr, rho, steps, blowup=1e3)
+    gd_run = heavy_ball(bowl, X0, lr, 0.0, steps, blowup=1e3)
+    best_lr, best_rho = optimal_heavy_ball(float(kappa))
+    return {
+        "bowl": bowl,
+        "run": run,
+        "gd_run": gd_run,
+        "title": (
+            f"α = {lr:.3f}, ρ = {rho:.3f}  (best for κ = {kappa:g}: "
+            f"α = {best_lr:.2f}, ρ = {best_rho:.2f})"
+        ),
+        "status": f"{_verdict('heavy ball', run)}; {_verdict('GD', gd_run)} (to f < {TARGET:g})",
+    }
+
+
+def _setup(steps: int) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`heavy_ball_quadratic`: both paths (left), both ``f(x_t)`` (right)."""
+    fig, (ax, ax2) = plots.two_panels((9, 3.8), widths=(1, 1.25))
+    gd_path = plots.moving_line(ax, "-", color=plots.COLORS["gd"], lw=1.0, alpha=0.8)
+    path = plots.moving_line(ax, "-o", color=plots.COLORS["momentum"], ms=2.5, lw=1.1)
+    plots.start_marker(ax, X0)
+    gd_curve = plots.moving_line(
+        ax2, color=plots.COLORS["gd"], lw=1.5, label="gradient descent (same α)"
+    )
+    curve = plots.moving_line(ax2, color=plots.COLORS["momentum"], lw=1.8, label="heavy ball")
+    ax.title.set_animated(True)
+    plots.target_line(ax2, TARGET)
+    plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-12, 1e4), ylabel="$f(x_t)$")
+    ax2.legend(loc="upper right", frameon=False, fontsize=8)
+    plots.reserve_titles(fig)
+    state = {"ax": ax, "ax2": ax2, "path": path, "gd_path": gd_path}
+    return fig, {**state, "curve": curve, "gd_curve": gd_curve, "contours": None, "kappa": None}
+
+
+def _draw(st: dict[str, Any], frame: dict[str, Any], kappa: float) -> None:
+    plots.contours_for(
+        st["ax"], frame["bowl"], st, "kappa", kappa, window=WINDOW, levels=14, resolution=90
+    )
+    for key, run in (("", frame["run"]), ("gd_", frame["gd_run"])):
+        st[f"{key}path"].set_data(run.xs[:, 0], run.xs[:, 1])
+        st[f"{key}curve"].set_data(np.arange(len(run.fs)), np.maximum(run.fs, 1e-300))
+    st["ax"].set_title(frame["title"], fontsize=9)
+    st["ax2"].set_title(frame["status"], fontsize=9)
+
+
 def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
     """Explorer: ``steps`` of heavy ball ``v ← ρv − α∇f(x); x ← x + v`` on ``f = ½ xᵀ A x``.
 
@@ -39,8 +98,6 @@ def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
 
     Defined in chapter 04 (Momentum and Nesterov).
     """
-    import matplotlib.pyplot as plt
-
     controls = [
         Control(
             "lr",
@@ -65,87 +122,16 @@ def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
             fmt=".3g",
         ),
     ]
-    window = ((-3.2, 3.2), (-3.2, 3.2))
-
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(
-            1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [1, 1.25]}
-        )
-        (gd_path,) = ax.plot(
-            [], [], "-", color=plots.COLORS["gd"], lw=1.0, alpha=0.8, animated=True
-        )
-        (path,) = ax.plot(
-            [], [], "-o", color=plots.COLORS["momentum"], ms=2.5, lw=1.1, animated=True
-        )
-        ax.plot(*X0, "o", color=plots.COLORS["start"], ms=7, mec="white")
-        (gd_curve,) = ax2.plot(
-            [],
-            [],
-            color=plots.COLORS["gd"],
-            lw=1.5,
-            label="gradient descent (same α)",
-            animated=True,
-        )
-        (curve,) = ax2.plot(
-            [], [], color=plots.COLORS["momentum"], lw=1.8, label="heavy ball", animated=True
-        )
-        ax.title.set_animated(True)
-        plots.target_line(ax2, TARGET)
-        plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-12, 1e4), ylabel="$f(x_t)$")
-        ax2.legend(loc="upper right", frameon=False, fontsize=8)
-        fig.tight_layout()
-        return fig, {
-            "ax": ax,
-            "ax2": ax2,
-            "path": path,
-            "gd_path": gd_path,
-            "curve": curve,
-            "gd_curve": gd_curve,
-            "contours": None,
-            "kappa": None,
-        }
 
     def update(st: dict[str, Any], lr: float, rho: float, kappa: float) -> str:
-        q = ls.ill_conditioned_quadratic(float(kappa))
-        ax = st["ax"]
-        if st["kappa"] != kappa:  # contours change only with κ
-            st["contours"] = plots.replace_contours(
-                ax, q, st["contours"], window=window, levels=14, resolution=90
-            )
-            st["kappa"] = kappa
-            background_changed(ax.figure)
-        run = heavy_ball(q, X0, lr, rho, steps, blowup=1e3)
-        gd_run = heavy_ball(q, X0, lr, 0.0, steps, blowup=1e3)
-        xs, fs, diverged = run.xs, run.fs, run.diverged
-        gd_xs, gd_fs, gd_diverged = gd_run.xs, gd_run.fs, gd_run.diverged
-        st["path"].set_data(xs[:, 0], xs[:, 1])
-        st["gd_path"].set_data(gd_xs[:, 0], gd_xs[:, 1])
-        st["curve"].set_data(np.arange(len(fs)), np.maximum(fs, 1e-300))
-        st["gd_curve"].set_data(np.arange(len(gd_fs)), np.maximum(gd_fs, 1e-300))
-        best_lr, best_rho = optimal_heavy_ball(float(kappa))
-        ax.set_title(
-            f"α = {lr:.3f}, ρ = {rho:.3f}  (best for κ = {kappa:g}: "
-            f"α = {best_lr:.2f}, ρ = {best_rho:.2f})",
-            fontsize=9,
-        )
-
-        def verdict(name: str, fs: np.ndarray, div: bool) -> str:
-            if div:
-                return f"{name} diverged"
-            hit = _first_hit(fs)
-            return f"{name}: {hit} steps" if hit is not None else f"{name}: f = {fs[-1]:.1e}"
-
-        status = (
-            f"{verdict('heavy ball', fs, diverged)}; {verdict('GD', gd_fs, gd_diverged)}"
-            f" (to f < {TARGET:g})"
-        )
-        st["ax2"].set_title(status, fontsize=9)
-        return status
+        frame = _frame(lr, rho, kappa, steps)
+        _draw(st, frame, kappa)
+        return str(frame["status"])
 
     return Explorer(
         title="Heavy-ball momentum on an ill-conditioned bowl",
         controls=controls,
-        setup=setup,
+        setup=lambda: _setup(steps),
         update=update,
         caption=(
             f"f(x) = ½ xᵀ diag(1, 1/κ) x from x0 = (2, 2). Orange: heavy ball; blue: gradient "

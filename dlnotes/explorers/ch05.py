@@ -79,6 +79,85 @@ def rotated_start(theta_degrees: float) -> np.ndarray:
     return ls.rotation(math.radians(theta_degrees)) @ np.array(X0_ALIGNED)
 
 
+#: The f values of the race's drawn level sets, and the half-width of its left panel.
+LEVELS = np.geomspace(2e-4, 4.0, 11)
+LIM = 3.4
+
+
+def _race_frame(theta: float, kappa: float, steps: int) -> dict[str, Any]:
+    """What a frame of :func:`optimizer_race` shows: the level sets of the rotated bowl (ellipses),
+    each method's best run with its ``f(x_t)/f(x_0)``, the start and the status line."""
+    bowl = rotated_bowl(float(kappa), float(theta))
+    x0 = rotated_start(float(theta))
+    R = ls.rotation(math.radians(float(theta)))
+    curvatures = np.array([1.0, 1.0 / float(kappa)])
+    s = np.linspace(0.0, 2 * math.pi, 121)
+    circle = np.stack([np.cos(s), np.sin(s)])  # (2, 121)
+    rings = [R @ (np.sqrt(2 * c / curvatures)[:, None] * circle) for c in LEVELS]
+    f0 = float(bowl.f(x0))
+    paths, curves, parts = {}, {}, []
+    for name in METHODS:
+        lr, hit, xs = best_run(bowl, x0, name, steps)
+        ok = ~np.isnan(xs[:, 0])
+        paths[name] = xs[ok]
+        curves[name] = np.maximum(bowl.f(xs[ok]) / f0, 1e-300)
+        parts.append(f"{name} {hit if hit >= 0 else f'>{steps}'} (α={lr:.2g})")
+    return {
+        "rings": rings,
+        "paths": paths,
+        "curves": curves,
+        "x0": x0,
+        "title": f"θ = {theta:.0f}°, κ = {kappa:g}",
+        "status": "steps to 1e-6: " + " · ".join(parts),
+    }
+
+
+def _race_setup(steps: int) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`optimizer_race`: level sets and paths (left), losses (right)."""
+    fig, (ax, ax2) = plots.two_panels((9, 3.9), widths=(1, 1.25))
+    # Level sets of a quadratic are ellipses: drawn as moving lines, so rotating the bowl
+    # only moves artists and the still background never needs a redraw.
+    rings = [plots.moving_line(ax, color="0.55", lw=0.7) for _ in range(len(LEVELS))]
+    paths, curves = {}, {}
+    for name in METHODS:
+        color = plots.COLORS[_COLOR_KEYS[name]]
+        paths[name] = plots.moving_line(ax, "-", color=color, lw=1.4)
+        curves[name] = plots.moving_line(ax2, color=color, lw=1.8, label=name)
+    start = plots.start_marker(ax)
+    plots.minimum_marker(ax, ([0], [0]))
+    ax.set_xlim(-LIM, LIM)
+    ax.set_ylim(-LIM, LIM)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.title.set_animated(True)
+    plots.target_line(ax2, TARGET, label=False)
+    plots.log_axis(
+        ax2,
+        xlim=(0, steps),
+        ylim=(1e-12, 10),
+        ylabel="$f(x_t)\\,/\\,f(x_0)$",
+        animated_title=False,
+    )
+    ax2.set_title("each method at its best α (dashed: 1e-6)", fontsize=10)
+    ax2.legend(loc="upper right", frameon=False, fontsize=8)
+    fig.tight_layout()
+    state = {"ax": ax, "rings": rings, "paths": paths, "curves": curves, "start": start}
+    return fig, state
+
+
+def _race_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    for ring, pts in zip(st["rings"], frame["rings"]):
+        ring.set_data(pts[0], pts[1])
+    for name in METHODS:
+        xs, fs = frame["paths"][name], frame["curves"][name]
+        st["paths"][name].set_data(xs[:, 0], xs[:, 1])
+        st["curves"][name].set_data(np.arange(len(fs)), fs)
+    x0 = frame["x0"]
+    st["start"].set_data([x0[0]], [x0[1]])
+    st["ax"].set_title(frame["title"], fontsize=10)
+
+
 def optimizer_race(steps: int = STEPS) -> Explorer:
     """Explorer: five methods, each at its best learning rate, on a bowl rotated by ``θ``.
 
@@ -89,8 +168,6 @@ def optimizer_race(steps: int = STEPS) -> Explorer:
 
     Defined in chapter 05 (Adaptive methods).
     """
-    import matplotlib.pyplot as plt
-
     controls = [
         Control(
             "theta",
@@ -101,74 +178,16 @@ def optimizer_race(steps: int = STEPS) -> Explorer:
         ),
         Control("kappa", "κ (condition number)", [3, 10, 30, 100, 300], default=100, log=True),
     ]
-    lim = 3.4
-    levels = np.geomspace(2e-4, 4.0, 11)  # f values of the drawn level sets
-    s = np.linspace(0.0, 2 * math.pi, 121)
-    circle = np.stack([np.cos(s), np.sin(s)])  # (2, 121)
-
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(
-            1, 2, figsize=(9, 3.9), gridspec_kw={"width_ratios": [1, 1.25]}
-        )
-        # Level sets of a quadratic are ellipses: drawn as moving lines, so rotating the bowl
-        # only moves artists and the still background never needs a redraw.
-        rings = [
-            ax.plot([], [], color="0.55", lw=0.7, animated=True)[0] for _ in range(len(levels))
-        ]
-        paths, curves = {}, {}
-        for name in METHODS:
-            color = plots.COLORS[_COLOR_KEYS[name]]
-            (paths[name],) = ax.plot([], [], "-", color=color, lw=1.4, animated=True)
-            (curves[name],) = ax2.plot([], [], color=color, lw=1.8, label=name, animated=True)
-        (start,) = ax.plot(
-            [], [], "o", color=plots.COLORS["start"], ms=7, mec="white", animated=True
-        )
-        ax.plot([0], [0], "*", color=plots.COLORS["minimum"], ms=11)
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-        ax.set_aspect("equal", adjustable="box")
-        ax.set_xlabel("$x_1$")
-        ax.set_ylabel("$x_2$")
-        ax.title.set_animated(True)
-        plots.target_line(ax2, TARGET, label=False)
-        plots.log_axis(
-            ax2,
-            xlim=(0, steps),
-            ylim=(1e-12, 10),
-            ylabel="$f(x_t)\\,/\\,f(x_0)$",
-            animated_title=False,
-        )
-        ax2.set_title("each method at its best α (dashed: 1e-6)", fontsize=10)
-        ax2.legend(loc="upper right", frameon=False, fontsize=8)
-        fig.tight_layout()
-        state = {"ax": ax, "rings": rings, "paths": paths, "curves": curves, "start": start}
-        return fig, state
 
     def update(st: dict[str, Any], theta: float, kappa: float) -> str:
-        bowl = rotated_bowl(float(kappa), float(theta))
-        x0 = rotated_start(float(theta))
-        R = ls.rotation(math.radians(float(theta)))
-        curvatures = np.array([1.0, 1.0 / float(kappa)])
-        for ring, c in zip(st["rings"], levels):
-            pts = R @ (np.sqrt(2 * c / curvatures)[:, None] * circle)
-            ring.set_data(pts[0], pts[1])
-        f0 = float(bowl.f(x0))
-        parts = []
-        for name in METHODS:
-            lr, hit, xs = best_run(bowl, x0, name, steps)
-            ok = ~np.isnan(xs[:, 0])
-            st["paths"][name].set_data(xs[ok, 0], xs[ok, 1])
-            fs = bowl.f(xs[ok]) / f0
-            st["curves"][name].set_data(np.arange(ok.sum()), np.maximum(fs, 1e-300))
-            parts.append(f"{name} {hit if hit >= 0 else f'>{steps}'} (α={lr:.2g})")
-        st["start"].set_data([x0[0]], [x0[1]])
-        st["ax"].set_title(f"θ = {theta:.0f}°, κ = {kappa:g}", fontsize=10)
-        return "steps to 1e-6: " + " · ".join(parts)
+        frame = _race_frame(theta, kappa, steps)
+        _race_draw(st, frame)
+        return str(frame["status"])
 
     return Explorer(
         title="Optimizer race on a rotated ill-conditioned bowl",
         controls=controls,
-        setup=setup,
+        setup=lambda: _race_setup(steps),
         update=update,
         caption=(
             "f(x) = ½ xᵀ R(θ) diag(1, 1/κ) R(θ)ᵀ x; the start rotates with the bowl. Each method "

@@ -148,6 +148,69 @@ def make_schedule(kind: str, lr: float, warmup: int = 0, total_steps: int = STEP
     return sch.linear_warmup(base, warmup) if warmup else base
 
 
+def _schedule_frame(
+    problem: dict[str, Any],
+    stream: tuple[np.ndarray, np.ndarray],
+    reference: np.ndarray,
+    kind: str,
+    lr: float,
+    warmup: float,
+) -> dict[str, Any]:
+    """What a frame of :func:`schedule_explorer` shows: the schedule's ``α_t``, the mean excess
+    loss of SGD on ``stream`` with it, the noise floor of a constant peak ``α`` and the verdict."""
+    steps = len(reference)
+    t_axis = np.arange(steps)
+    schedule = make_schedule(kind, float(lr), round(warmup), steps)
+    lrs = schedule(t_axis)
+    excess = sgd_runs(problem, lrs, stream=stream).mean(axis=1)
+    curvatures, batch = np.linalg.eigvalsh(problem["H"]), problem["batch_size"]
+    if not np.all(np.isfinite(excess)):
+        verdict = f"diverged at step {int(np.argmax(~np.isfinite(excess)))}"
+    else:
+        final, ref = excess[-100:].mean(), reference[-100:].mean()
+        verdict = f"final excess {final:.1e} (constant 0.05: {ref:.1e})"
+    return {
+        "lrs": np.maximum(lrs, 1e-12),
+        "excess": np.maximum(np.where(np.isfinite(excess), excess, 1e3), 1e-12),
+        "floor": noise_floor(float(lr), curvatures, problem["sigma2"] * curvatures / batch),
+        "title": f"{kind}: α = {lr:.3g}, W = {round(warmup)}",
+        "verdict": verdict,
+    }
+
+
+def _schedule_setup(reference: np.ndarray, runs: int) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`schedule_explorer`: ``α_t`` (left), the excess loss (right)."""
+    steps = len(reference)
+    fig, (ax, ax2) = plots.two_panels((9, 3.6))
+    lr_line = plots.moving_line(ax, color=plots.COLORS["sgd"], lw=1.8)
+    plots.log_axis(
+        ax, xlim=(0, steps), ylim=(1e-5, 3), ylabel=r"learning rate $\alpha_t$", numticks=4
+    )
+    ax2.plot(np.arange(steps), reference, color="0.6", lw=1.2, label=r"constant $\alpha = 0.05$")
+    curve = plots.moving_line(ax2, color=plots.COLORS["sgd"], lw=1.6, label="this schedule")
+    floor = plots.moving_line(
+        ax2, ls="--", color=plots.COLORS["nesterov"], lw=1, label=r"floor of constant peak $\alpha$"
+    )
+    plots.log_axis(
+        ax2,
+        xlim=(0, steps),
+        ylim=(1e-5, 30),
+        ylabel=rf"$f(w_t) - f^\star$ (mean of {runs} runs)",
+    )
+    ax2.legend(loc="lower left", frameon=False, fontsize=8)
+    plots.reserve_titles(fig, ax, ax2)
+    return fig, {"ax": ax, "ax2": ax2, "lr_line": lr_line, "curve": curve, "floor": floor}
+
+
+def _schedule_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    t_axis = np.arange(len(frame["lrs"]))
+    st["lr_line"].set_data(t_axis, frame["lrs"])
+    st["ax"].set_title(frame["title"], fontsize=10)
+    st["curve"].set_data(t_axis, frame["excess"])
+    st["floor"].set_data([0, len(t_axis)], [frame["floor"], frame["floor"]])
+    st["ax2"].set_title(frame["verdict"], fontsize=10)
+
+
 def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
     """Explorer: a schedule's ``α_t`` (left) and the loss of mini-batch SGD using it (right).
 
@@ -158,13 +221,9 @@ def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
-    import matplotlib.pyplot as plt
-
     problem = noisy_regression()
-    t_axis = np.arange(steps)
     stream = minibatch_stream(problem, steps, runs)  # the same noise for every setting
     reference = sgd_runs(problem, np.full(steps, 0.05), stream=stream).mean(axis=1)
-    curvatures, batch = np.linalg.eigvalsh(problem["H"]), problem["batch_size"]
     controls = [
         Control("kind", "schedule", list(KINDS), default="cosine", choices=True),
         Control(
@@ -178,59 +237,15 @@ def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
         Control("warmup", "W (warm-up steps)", [0, 25, 50, 100, 200, 400], default=0, fmt=".0f"),
     ]
 
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-        (lr_line,) = ax.plot([], [], color=plots.COLORS["sgd"], lw=1.8, animated=True)
-        plots.log_axis(
-            ax, xlim=(0, steps), ylim=(1e-5, 3), ylabel=r"learning rate $\alpha_t$", numticks=4
-        )
-        ax2.plot(t_axis, reference, color="0.6", lw=1.2, label=r"constant $\alpha = 0.05$")
-        (curve,) = ax2.plot(
-            [], [], color=plots.COLORS["sgd"], lw=1.6, label="this schedule", animated=True
-        )
-        (floor,) = ax2.plot(
-            [],
-            [],
-            ls="--",
-            color=plots.COLORS["nesterov"],
-            lw=1,
-            label=r"floor of constant peak $\alpha$",
-            animated=True,
-        )
-        plots.log_axis(
-            ax2,
-            xlim=(0, steps),
-            ylim=(1e-5, 30),
-            ylabel=rf"$f(w_t) - f^\star$ (mean of {runs} runs)",
-        )
-        ax2.legend(loc="lower left", frameon=False, fontsize=8)
-        ax.set_title("placeholder", fontsize=10)  # reserve room for the titles
-        ax2.set_title("placeholder", fontsize=10)
-        fig.tight_layout()
-        return fig, {"ax": ax, "ax2": ax2, "lr_line": lr_line, "curve": curve, "floor": floor}
-
     def update(st: dict[str, Any], kind: str, lr: float, warmup: float) -> str:
-        schedule = make_schedule(kind, float(lr), round(warmup), steps)
-        lrs = schedule(t_axis)
-        excess = sgd_runs(problem, lrs, stream=stream).mean(axis=1)
-        st["lr_line"].set_data(t_axis, np.maximum(lrs, 1e-12))
-        st["ax"].set_title(f"{kind}: α = {lr:.3g}, W = {round(warmup)}", fontsize=10)
-        shown = np.where(np.isfinite(excess), excess, 1e3)
-        st["curve"].set_data(t_axis, np.maximum(shown, 1e-12))
-        level = noise_floor(float(lr), curvatures, problem["sigma2"] * curvatures / batch)
-        st["floor"].set_data([0, steps], [level, level])
-        if not np.all(np.isfinite(excess)):
-            verdict = f"diverged at step {int(np.argmax(~np.isfinite(excess)))}"
-        else:
-            final, ref = excess[-100:].mean(), reference[-100:].mean()
-            verdict = f"final excess {final:.1e} (constant 0.05: {ref:.1e})"
-        st["ax2"].set_title(verdict, fontsize=10)
-        return verdict
+        frame = _schedule_frame(problem, stream, reference, kind, lr, warmup)
+        _schedule_draw(st, frame)
+        return str(frame["verdict"])
 
     return Explorer(
         title="Learning-rate schedules on a noisy problem",
         controls=controls,
-        setup=setup,
+        setup=lambda: _schedule_setup(reference, runs),
         update=update,
         caption=(
             "Mini-batch SGD (B = 8) on a least-squares problem. Which schedule ends lowest? "

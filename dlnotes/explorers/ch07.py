@@ -111,6 +111,98 @@ def _unpack(net: tuple[np.ndarray, list[np.ndarray], np.ndarray]) -> list[Any]:
     return [X, np.stack(weights), upstream]
 
 
+#: The gains offered by :func:`signal_propagation` (LeCun 1, He √2 ≈ 1.414, tanh 5/3 among them).
+GAINS = [0.25, 0.35, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.414, 1.5, 5 / 3, 2.0, 2.5, 3.0]
+#: The histogram bins of the right panel, and the x of its step curve.
+EDGES = np.linspace(-HIST_RANGE, HIST_RANGE, 61)
+_CENTRES = np.repeat(EDGES, 2)[1:-1]
+
+
+def _histogram(z: np.ndarray) -> np.ndarray:
+    counts, _ = np.histogram(np.clip(z, -HIST_RANGE, HIST_RANGE), bins=EDGES, density=True)
+    return np.repeat(counts, 2)
+
+
+def _signal_frame(
+    net: list[np.ndarray], gain: float, depth: float, nonlinearity: str
+) -> dict[str, Any]:
+    """What a frame of :func:`signal_propagation` shows: the per-layer stds of ``z_l`` and
+    ``dL/dz_l`` of the unit network ``net`` (float32 ``X``, stacked weights, ``upstream``)
+    rescaled by ``gain`` and cut to ``depth`` layers, the first and last histograms, the texts."""
+    X, unit_weights, upstream = net
+    L = max(1, min(MAX_DEPTH, int(np.rint(depth))))
+    scale = float(gain)
+    weights = [np.float32(scale) * W for W in unit_weights[:L]]
+    with np.errstate(over="ignore", invalid="ignore"):
+        zs, grads = propagate(X, weights, nonlinearity, upstream)
+        act = np.array([z.std() for z in zs])
+        grad = np.array([g.std() for g in grads])
+    ratio = act[-1] / act[0]
+    if nonlinearity == "tanh":
+        saturated = float(np.mean(np.abs(np.tanh(zs[-1])) > 0.99))
+        right = f"saturated: {saturated:.0%}"
+    else:
+        right = f"std(z_L) = {act[-1]:.2g}"
+    best = RECOMMENDED_GAIN[nonlinearity]
+    return {
+        "forward": np.clip(np.nan_to_num(act, nan=1e30), 1e-30, 1e30),
+        "backward": np.clip(np.nan_to_num(grad, nan=1e30), 1e-30, 1e30),
+        "first": _histogram(zs[0]),
+        "last": _histogram(zs[-1]),
+        # short titles: drawing text is most of a frame's cost
+        "title": f"std(z_L)/std(z_1) = {ratio:.2g}",
+        "title2": right,
+        "status": (
+            f"std(z_L)/std(z_1) = {ratio:.3g}, gradient std ratio layer 1 / layer L = "
+            f"{grad[0] / grad[-1]:.3g}; recommended gain for {nonlinearity}: {best:.3f}"
+        ),
+    }
+
+
+def _signal_setup() -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`signal_propagation`: stds per layer (left), histograms (right)."""
+    fig, (ax, ax2) = plots.two_panels((9, 3.6), widths=(1.3, 1))
+    fwd = plots.moving_line(ax, "-o", ms=3, color=COLORS["gd"], label=r"std of $z_l$ (forward)")
+    bwd = plots.moving_line(
+        ax,
+        "--s",
+        ms=3,
+        color=COLORS["nesterov"],
+        label=r"std of $\partial L/\partial z_l$ (backward)",
+    )
+    ax.axhline(1.0, color="0.5", lw=0.8)
+    plots.log_axis(
+        ax,
+        xlim=(0, MAX_DEPTH + 1),
+        ylim=(1e-10, 1e10),
+        xlabel="layer $l$",
+        ylabel="standard deviation",
+        numticks=6,
+        grid=False,
+    )
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    first = plots.moving_line(ax2, color=COLORS["start"], lw=1.2, label="layer 1")
+    last = plots.moving_line(ax2, color=COLORS["gd"], lw=1.6, label="layer L")
+    ax2.set_xlim(-HIST_RANGE, HIST_RANGE)
+    ax2.set_ylim(0, 2.0)
+    ax2.set_xlabel(r"pre-activation $z$ (clipped to $\pm 4$)")
+    ax2.set_ylabel("density")
+    ax2.legend(loc="upper right", frameon=False, fontsize=8)
+    ax2.title.set_animated(True)
+    fig.tight_layout()
+    return fig, {"ax": ax, "ax2": ax2, "fwd": fwd, "bwd": bwd, "first": first, "last": last}
+
+
+def _signal_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    layers = np.arange(1, len(frame["forward"]) + 1)
+    st["fwd"].set_data(layers, frame["forward"])
+    st["bwd"].set_data(layers, frame["backward"])
+    st["first"].set_data(_CENTRES, frame["first"])
+    st["last"].set_data(_CENTRES, frame["last"])
+    st["ax"].set_title(frame["title"], fontsize=10)
+    st["ax2"].set_title(frame["title2"], fontsize=10)
+
+
 def signal_propagation() -> Explorer:
     """Explorer: per-layer std of the pre-activations ``z_l`` and of ``dL/dz_l`` in a deep net.
 
@@ -121,11 +213,8 @@ def signal_propagation() -> Explorer:
 
     Defined in chapter 07 (Initialization).
     """
-    import matplotlib.pyplot as plt
-
-    gains = [0.25, 0.35, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.414, 1.5, 5 / 3, 2.0, 2.5, 3.0]
     controls = [
-        Control("gain", "g (gain: Var W = g²/n)", gains, default=1.414, log=True, fmt=".3f"),
+        Control("gain", "g (gain: Var W = g²/n)", GAINS, default=1.414, log=True, fmt=".3f"),
         Control("depth", "L (layers)", [2, 3, 5, 10, 15, 20, 30, 40, 50], default=10, fmt=".0f"),
         Control(
             "nonlinearity",
@@ -137,85 +226,17 @@ def signal_propagation() -> Explorer:
     ]
     # One set of standard-normal matrices, rescaled by the gain: a redraw is one pass
     # (in float32: twice as fast, and plenty for a picture).
-    X, unit_weights, upstream = (
-        np.asarray(a, dtype=np.float32) for a in _unpack(random_network(MAX_DEPTH, 1.0))
-    )
-    edges = np.linspace(-HIST_RANGE, HIST_RANGE, 61)
-    centres = np.repeat(edges, 2)[1:-1]
-
-    def histogram(z: np.ndarray) -> np.ndarray:
-        counts, _ = np.histogram(np.clip(z, -HIST_RANGE, HIST_RANGE), bins=edges, density=True)
-        return np.repeat(counts, 2)
-
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(
-            1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1.3, 1]}
-        )
-        (fwd,) = ax.plot(
-            [], [], "-o", ms=3, color=COLORS["gd"], label=r"std of $z_l$ (forward)", animated=True
-        )
-        (bwd,) = ax.plot(
-            [],
-            [],
-            "--s",
-            ms=3,
-            color=COLORS["nesterov"],
-            label=r"std of $\partial L/\partial z_l$ (backward)",
-            animated=True,
-        )
-        ax.axhline(1.0, color="0.5", lw=0.8)
-        plots.log_axis(
-            ax,
-            xlim=(0, MAX_DEPTH + 1),
-            ylim=(1e-10, 1e10),
-            xlabel="layer $l$",
-            ylabel="standard deviation",
-            numticks=6,
-            grid=False,
-        )
-        ax.legend(loc="upper left", frameon=False, fontsize=8)
-        (first,) = ax2.plot([], [], color=COLORS["start"], lw=1.2, label="layer 1", animated=True)
-        (last,) = ax2.plot([], [], color=COLORS["gd"], lw=1.6, label="layer L", animated=True)
-        ax2.set_xlim(-HIST_RANGE, HIST_RANGE)
-        ax2.set_ylim(0, 2.0)
-        ax2.set_xlabel(r"pre-activation $z$ (clipped to $\pm 4$)")
-        ax2.set_ylabel("density")
-        ax2.legend(loc="upper right", frameon=False, fontsize=8)
-        ax2.title.set_animated(True)
-        fig.tight_layout()
-        return fig, {"ax": ax, "ax2": ax2, "fwd": fwd, "bwd": bwd, "first": first, "last": last}
+    net = [np.asarray(a, dtype=np.float32) for a in _unpack(random_network(MAX_DEPTH, 1.0))]
 
     def update(st: dict[str, Any], gain: float, depth: float, nonlinearity: str) -> str:
-        L = max(1, min(MAX_DEPTH, int(np.rint(depth))))
-        scale = float(gain)
-        weights = [np.float32(scale) * W for W in unit_weights[:L]]
-        with np.errstate(over="ignore", invalid="ignore"):
-            zs, grads = propagate(X, weights, nonlinearity, upstream)
-            act = np.array([z.std() for z in zs])
-            grad = np.array([g.std() for g in grads])
-        layers = np.arange(1, L + 1)
-        st["fwd"].set_data(layers, np.clip(np.nan_to_num(act, nan=1e30), 1e-30, 1e30))
-        st["bwd"].set_data(layers, np.clip(np.nan_to_num(grad, nan=1e30), 1e-30, 1e30))
-        st["first"].set_data(centres, histogram(zs[0]))
-        st["last"].set_data(centres, histogram(zs[-1]))
-        ratio = act[-1] / act[0]
-        # short titles: drawing text is most of a frame's cost
-        st["ax"].set_title(f"std(z_L)/std(z_1) = {ratio:.2g}", fontsize=10)
-        if nonlinearity == "tanh":
-            saturated = float(np.mean(np.abs(np.tanh(zs[-1])) > 0.99))
-            st["ax2"].set_title(f"saturated: {saturated:.0%}", fontsize=10)
-        else:
-            st["ax2"].set_title(f"std(z_L) = {act[-1]:.2g}", fontsize=10)
-        best = RECOMMENDED_GAIN[nonlinearity]
-        return (
-            f"std(z_L)/std(z_1) = {ratio:.3g}, gradient std ratio layer 1 / layer L = "
-            f"{grad[0] / grad[-1]:.3g}; recommended gain for {nonlinearity}: {best:.3f}"
-        )
+        frame = _signal_frame(net, gain, depth, nonlinearity)
+        _signal_draw(st, frame)
+        return str(frame["status"])
 
     return Explorer(
         title="Signal propagation through a deep random network",
         controls=controls,
-        setup=setup,
+        setup=_signal_setup,
         update=update,
         caption=(
             f"Bias-free MLP of width {WIDTH}, W_l ~ N(0, g²/{WIDTH}), {BATCH} Gaussian inputs. "

@@ -58,6 +58,70 @@ def difference_error(
     return np.abs(numeric - exact) / np.maximum(np.abs(numeric) + abs(exact), 1e-300)
 
 
+#: The colour of each method's curve when it is the chosen one.
+_METHOD_COLORS = {"two-sided": plots.COLORS["gd"], "one-sided": plots.COLORS["nesterov"]}
+
+
+def _difference_frame(h: float, fn: str, x: float, dtype: str, method: str) -> dict[str, Any]:
+    """What a frame of :func:`difference_error_explorer` shows: both methods' error curves over
+    :data:`H_GRID`, the error at ``h``, the rule-of-thumb step and the texts."""
+    other_method = "one-sided" if method == "two-sided" else "two-sided"
+    errors = np.maximum(difference_error(fn, x, H_GRID, method=method, dtype=dtype), 1e-17)
+    others = np.maximum(difference_error(fn, x, H_GRID, method=other_method, dtype=dtype), 1e-17)
+    here = float(difference_error(fn, x, np.array([h]), method=method, dtype=dtype)[0])
+    eps = float(np.finfo(np.dtype(dtype)).eps)
+    h_star = eps ** (1 / 3) if method == "two-sided" else eps**0.5
+    best = H_GRID[int(np.argmin(errors))]
+    return {
+        "errors": errors,
+        "others": others,
+        "color": _METHOD_COLORS[method],
+        "marker": max(here, 1e-17),
+        "h_star": h_star,
+        "title": f"{method} ({dtype}), {fn} at x = {x:g}: error {here:.1e} at h = {h:.0e}",
+        "status": (
+            f"{method}, {dtype}, f = {fn} at x = {x:g}: h = {h:.1e} gives {here:.1e}; "
+            f"best h on the grid {best:.1e}, rule of thumb {h_star:.1e}"
+        ),
+    }
+
+
+def _difference_setup() -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`difference_error_explorer`: error against ``h``, log–log."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.9))
+    plots.log_axis(
+        ax,
+        xlim=(H_GRID[0], H_GRID[-1]),
+        ylim=(1e-17, 2.0),
+        xlabel="step $h$",
+        ylabel="relative error of $D_h$",
+        numticks=7,
+        log_x=True,
+        x_numticks=8,
+    )
+    ax.axhline(GREAT, color="0.45", ls=":", lw=1)
+    ax.axhline(WORRY, color="0.45", ls=":", lw=1)
+    ax.text(2e-14, GREAT * 2, "1e-7: great", fontsize=8, color="0.35")
+    ax.text(2e-14, WORRY * 2, "1e-3: worry", fontsize=8, color="0.35")
+    other = plots.moving_line(ax, color="0.7", lw=1.2)
+    curve = plots.moving_line(ax, lw=2)
+    marker = plots.moving_line(ax, "o", color="k", ms=7)
+    optimum = ax.axvline(1e-5, color="0.3", ls="--", lw=1, animated=True)
+    plots.reserve_titles(fig, ax, text="two-sided (float64)")
+    return fig, {"ax": ax, "other": other, "curve": curve, "marker": marker, "optimum": optimum}
+
+
+def _difference_draw(st: dict[str, Any], frame: dict[str, Any], h: float) -> None:
+    st["curve"].set_data(H_GRID, frame["errors"])
+    st["curve"].set_color(frame["color"])
+    st["other"].set_data(H_GRID, frame["others"])
+    st["marker"].set_data([h], [frame["marker"]])
+    st["optimum"].set_xdata([frame["h_star"], frame["h_star"]])
+    st["ax"].set_title(frame["title"], fontsize=10)
+
+
 def difference_error_explorer() -> Explorer:
     """Explorer: relative error of a one- or two-sided difference against the step ``h``.
 
@@ -69,8 +133,6 @@ def difference_error_explorer() -> Explorer:
 
     Defined in chapter 08 (Gradient checking).
     """
-    import matplotlib.pyplot as plt
-
     controls = [
         Control(
             "h",
@@ -87,66 +149,16 @@ def difference_error_explorer() -> Explorer:
             "method", "difference", ["two-sided", "one-sided"], default="two-sided", choices=True
         ),
     ]
-    colors = {"two-sided": plots.COLORS["gd"], "one-sided": plots.COLORS["nesterov"]}
-
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, ax = plt.subplots(figsize=(6.4, 3.9))
-        plots.log_axis(
-            ax,
-            xlim=(H_GRID[0], H_GRID[-1]),
-            ylim=(1e-17, 2.0),
-            xlabel="step $h$",
-            ylabel="relative error of $D_h$",
-            numticks=7,
-            log_x=True,
-            x_numticks=8,
-        )
-        ax.axhline(GREAT, color="0.45", ls=":", lw=1)
-        ax.axhline(WORRY, color="0.45", ls=":", lw=1)
-        ax.text(2e-14, GREAT * 2, "1e-7: great", fontsize=8, color="0.35")
-        ax.text(2e-14, WORRY * 2, "1e-3: worry", fontsize=8, color="0.35")
-        (other,) = ax.plot([], [], color="0.7", lw=1.2, animated=True)
-        (curve,) = ax.plot([], [], lw=2, animated=True)
-        (marker,) = ax.plot([], [], "o", color="k", ms=7, animated=True)
-        optimum = ax.axvline(1e-5, color="0.3", ls="--", lw=1, animated=True)
-        ax.set_title("two-sided (float64)", fontsize=10)  # reserves room for the title
-        fig.tight_layout()
-        return fig, {
-            "ax": ax,
-            "other": other,
-            "curve": curve,
-            "marker": marker,
-            "optimum": optimum,
-        }
 
     def update(st: dict[str, Any], h: float, fn: str, x: float, dtype: str, method: str) -> str:
-        other_method = "one-sided" if method == "two-sided" else "two-sided"
-        errors = np.maximum(difference_error(fn, x, H_GRID, method=method, dtype=dtype), 1e-17)
-        others = np.maximum(
-            difference_error(fn, x, H_GRID, method=other_method, dtype=dtype), 1e-17
-        )
-        here = float(difference_error(fn, x, np.array([h]), method=method, dtype=dtype)[0])
-        st["curve"].set_data(H_GRID, errors)
-        st["curve"].set_color(colors[method])
-        st["other"].set_data(H_GRID, others)
-        st["marker"].set_data([h], [max(here, 1e-17)])
-        eps = float(np.finfo(np.dtype(dtype)).eps)
-        h_star = eps ** (1 / 3) if method == "two-sided" else eps**0.5
-        st["optimum"].set_xdata([h_star, h_star])
-        best = H_GRID[int(np.argmin(errors))]
-        status = (
-            f"{method}, {dtype}, f = {fn} at x = {x:g}: h = {h:.1e} gives {here:.1e}; "
-            f"best h on the grid {best:.1e}, rule of thumb {h_star:.1e}"
-        )
-        st["ax"].set_title(
-            f"{method} ({dtype}), {fn} at x = {x:g}: error {here:.1e} at h = {h:.0e}", fontsize=10
-        )
-        return status
+        frame = _difference_frame(h, fn, x, dtype, method)
+        _difference_draw(st, frame, h)
+        return str(frame["status"])
 
     return Explorer(
         title="Finite-difference error against the step h",
         controls=controls,
-        setup=setup,
+        setup=_difference_setup,
         update=update,
         caption=(
             "Relative error |D_h − f′(x)| / (|D_h| + |f′(x)|). Coloured: the chosen difference; "

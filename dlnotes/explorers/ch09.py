@@ -117,6 +117,80 @@ def ridge_errors(
     return np.array(train), np.array(dev)
 
 
+#: The x grid on which :func:`ridge_regression` draws the true curve and the fit.
+_GRID = np.linspace(-1, 1, 150)
+
+
+def _ridge_frame(
+    problem: dict[str, Any], curves: tuple[np.ndarray, np.ndarray], lam: float, size: int
+) -> dict[str, Any]:
+    """What a frame of :func:`ridge_regression` shows: the fit to the first ``size`` points at
+    ``lam``, the train and dev curves over :data:`LAMBDAS` (``curves``, from
+    :func:`ridge_errors`), and the texts."""
+    degree = problem["degree"]
+    train_curve, dev_curve = curves
+    x, y = problem["x"][:size], problem["y"][:size]
+    w = ridge_fit(features(x, degree), y, float(lam))
+    Phi = features(x, degree)
+    train_mse = float(np.mean((Phi @ w - y) ** 2))
+    dev_mse = float(np.mean((features(problem["x_dev"], degree) @ w - problem["y_dev"]) ** 2))
+    best = LAMBDAS[int(np.argmin(dev_curve))]
+    return {
+        "fit": np.clip(features(_GRID, degree) @ w, -10, 10),
+        "points": (x, y),
+        "train": np.maximum(train_curve, 1e-6),
+        "dev": np.minimum(dev_curve, 1e3),
+        "title": f"degree {degree}, n = {size}, λ = {lam:.1e}",
+        "title2": f"best λ on the grid for n = {size}: {best:.0e}",
+        "status": (
+            f"train MSE = {train_mse:.3f}, dev MSE = {dev_mse:.3f}, gap = {dev_mse - train_mse:.3f}"
+        ),
+    }
+
+
+def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`ridge_regression`: the fit (left), errors against ``λ`` (right)."""
+    fig, (ax, ax2) = plots.two_panels((9, 3.6))
+    ax.plot(_GRID, true_curve(_GRID), color="0.45", lw=1.5, ls="--", label="true curve")
+    fit = plots.moving_line(ax, color=plots.COLORS["gd"], lw=2, label="fit")
+    points = plots.moving_line(
+        ax, "o", color=plots.COLORS["nesterov"], ms=4, label="training points"
+    )
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-2.5, 2.5)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.title.set_animated(True)
+    train = plots.moving_line(ax2, color=plots.COLORS["gd"], lw=1.8, label="train MSE")
+    dev = plots.moving_line(ax2, color=plots.COLORS["nesterov"], lw=1.8, label="dev MSE")
+    marker = ax2.axvline(1e-3, color="k", lw=1, animated=True)
+    ax2.axhline(noise**2, color="0.5", ls=":", lw=1, label="noise σ²")
+    plots.log_axis(
+        ax2,
+        xlim=(LAMBDAS[0] / 2, LAMBDAS[-1] * 2),
+        ylim=(1e-3, 30),
+        xlabel="L2 strength $\\lambda$",
+        ylabel="mean squared error",
+        log_x=True,
+        grid=False,
+    )
+    ax2.legend(loc="upper left", frameon=False, fontsize=8)
+    plots.reserve_titles(fig, ax, ax2)  # room for the titles update() writes
+    state = {"ax": ax, "ax2": ax2, "fit": fit, "points": points, "train": train, "dev": dev}
+    return fig, {**state, "marker": marker}
+
+
+def _ridge_draw(st: dict[str, Any], frame: dict[str, Any], lam: float) -> None:
+    st["fit"].set_data(_GRID, frame["fit"])
+    st["points"].set_data(*frame["points"])
+    st["train"].set_data(LAMBDAS, frame["train"])
+    st["dev"].set_data(LAMBDAS, frame["dev"])
+    st["marker"].set_xdata([lam, lam])
+    st["ax"].set_title(frame["title"], fontsize=10)
+    st["ax2"].set_title(frame["title2"], fontsize=10)
+
+
 def ridge_regression() -> Explorer:
     """Explorer: a degree-12 polynomial fitted by ridge regression to ``n`` noisy points.
 
@@ -127,95 +201,25 @@ def ridge_regression() -> Explorer:
 
     Defined in chapter 09 (Regularization).
     """
-    import matplotlib.pyplot as plt
-
     problem = ridge_problem()
-    degree = problem["degree"]
-    grid = np.linspace(-1, 1, 150)
-    grid_features = features(grid, degree)
     cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
     controls = [
         Control("lam", "λ (L2 strength)", list(LAMBDAS), default=1e-3, log=True, fmt=".1e"),
         Control("n", "n (training points)", list(SIZES), default=16, fmt=".0f"),
     ]
 
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-        ax.plot(grid, true_curve(grid), color="0.45", lw=1.5, ls="--", label="true curve")
-        (fit,) = ax.plot([], [], color=plots.COLORS["gd"], lw=2, label="fit", animated=True)
-        (points,) = ax.plot(
-            [],
-            [],
-            "o",
-            color=plots.COLORS["nesterov"],
-            ms=4,
-            label="training points",
-            animated=True,
-        )
-        ax.set_xlim(-1, 1)
-        ax.set_ylim(-2.5, 2.5)
-        ax.set_xlabel("$x$")
-        ax.set_ylabel("$y$")
-        ax.legend(loc="lower right", frameon=False, fontsize=8)
-        ax.title.set_animated(True)
-        (train,) = ax2.plot(
-            [], [], color=plots.COLORS["gd"], lw=1.8, label="train MSE", animated=True
-        )
-        (dev,) = ax2.plot(
-            [], [], color=plots.COLORS["nesterov"], lw=1.8, label="dev MSE", animated=True
-        )
-        marker = ax2.axvline(1e-3, color="k", lw=1, animated=True)
-        ax2.axhline(problem["noise"] ** 2, color="0.5", ls=":", lw=1, label="noise σ²")
-        plots.log_axis(
-            ax2,
-            xlim=(LAMBDAS[0] / 2, LAMBDAS[-1] * 2),
-            ylim=(1e-3, 30),
-            xlabel="L2 strength $\\lambda$",
-            ylabel="mean squared error",
-            log_x=True,
-            grid=False,
-        )
-        ax2.legend(loc="upper left", frameon=False, fontsize=8)
-        ax.set_title("placeholder", fontsize=10)  # reserve room for the titles update() writes
-        ax2.set_title("placeholder", fontsize=10)
-        fig.tight_layout()
-        return fig, {
-            "ax": ax,
-            "ax2": ax2,
-            "fit": fit,
-            "points": points,
-            "train": train,
-            "dev": dev,
-            "marker": marker,
-        }
-
     def update(st: dict[str, Any], lam: float, n: float) -> str:
         size = round(n)
         if size not in cache:
             cache[size] = ridge_errors(problem, size)
-        train_curve, dev_curve = cache[size]
-        x, y = problem["x"][:size], problem["y"][:size]
-        w = ridge_fit(features(x, degree), y, float(lam))
-        st["fit"].set_data(grid, np.clip(grid_features @ w, -10, 10))
-        st["points"].set_data(x, y)
-        st["train"].set_data(LAMBDAS, np.maximum(train_curve, 1e-6))
-        st["dev"].set_data(LAMBDAS, np.minimum(dev_curve, 1e3))
-        st["marker"].set_xdata([lam, lam])
-        Phi = features(x, degree)
-        train_mse = float(np.mean((Phi @ w - y) ** 2))
-        dev_mse = float(np.mean((features(problem["x_dev"], degree) @ w - problem["y_dev"]) ** 2))
-        st["ax"].set_title(f"degree {degree}, n = {size}, λ = {lam:.1e}", fontsize=10)
-        best = LAMBDAS[int(np.argmin(dev_curve))]
-        st["ax2"].set_title(f"best λ on the grid for n = {size}: {best:.0e}", fontsize=10)
-        return (
-            f"train MSE = {train_mse:.3f}, dev MSE = {dev_mse:.3f}, gap = {dev_mse - train_mse:.3f}"
-        )
+        frame = _ridge_frame(problem, cache[size], lam, size)
+        _ridge_draw(st, frame, lam)
+        return str(frame["status"])
 
     return Explorer(
         title="Overfitting and L2 regularization: ridge regression of a degree-12 polynomial",
         controls=controls,
-        setup=setup,
+        setup=lambda: _ridge_setup(problem["noise"]),
         update=update,
         caption=(
             "Few points and a small λ: the curve threads every point and the dev error soars. "

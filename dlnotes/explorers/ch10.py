@@ -54,6 +54,94 @@ def sneaker_unit() -> tuple[np.ndarray, np.ndarray, str]:
     return w, x, FASHION_MNIST_CLASSES[label]
 
 
+def _dropout_data(n_masks: int) -> dict[str, Any]:
+    """The fixed numbers of :func:`dropout_masks`: the unit ``w``, the image ``x`` and its class,
+    the test-time output ``w · x``, ``n_masks`` uniform draws per grouping and the bins."""
+    w, x, name = sneaker_unit()
+    a_test = float(w @ x)
+    rng = np.random.default_rng(0)
+    draws = {g: rng.random((n_masks, (28 // b) ** 2)) for g, b in GROUPS.items()}
+    bins = np.linspace(a_test - 30.0, a_test + 30.0, 81)
+    return {"w": w, "x": x, "name": name, "a_test": a_test, "draws": draws, "bins": bins}
+
+
+def _dropout_frame(data: dict[str, Any], p: float, group: str, sample: float) -> dict[str, Any]:
+    """What a frame of :func:`dropout_masks` shows: the histogram of the unit's outputs over the
+    masks (peak 1), their mean, the shown mask and its output, and the texts."""
+    w, x, bins, a_test = data["w"], data["x"], data["bins"], data["a_test"]
+    p = float(p)
+    masks = keep_mask(data["draws"][group], p, GROUPS[group])
+    outputs = (masks * x) @ w / (1.0 - p)
+    counts, _ = np.histogram(outputs, bins=bins)
+    mean = float(outputs.mean())
+    k = round(float(sample))
+    kept = float(masks[k].mean())
+    spread = float(outputs.std())
+    return {
+        "hist": counts / counts.max(),
+        "mean": mean,
+        "shown": float(np.clip(outputs[k], bins[0], bins[-1])),
+        "mask": masks[k],
+        "title": f"{data['name']}, p = {p:.2f}: {kept:.0%} of pixels kept",
+        "title2": f"mean {mean:.2f} vs test-time {a_test:.2f}; spread (std) {spread:.1f}",
+        "status": f"{group}, p = {p:.2f}: std of the unit's output over masks = {spread:.2f}",
+    }
+
+
+def _rgb(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The image ``x`` as RGB pixels (dark ink on white), the dropped ones orange."""
+    from matplotlib.colors import to_rgb
+
+    gray = np.repeat((1.0 - x)[:, None], 3, axis=1)
+    dropped_colour = np.array(to_rgb(plots.COLORS["momentum"]))
+    return np.where(mask[:, None], gray, dropped_colour).reshape(28, 28, 3)
+
+
+def _dropout_setup(data: dict[str, Any], n_masks: int) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`dropout_masks`: the masked image (left), the outputs (right)."""
+    bins, a_test = data["bins"], data["a_test"]
+    fig, (ax, ax2) = plots.two_panels((8.4, 3.3), widths=(1, 1.7))
+    image = ax.imshow(
+        _rgb(data["x"], np.ones(784, dtype=bool)), animated=True, interpolation="nearest"
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.title.set_animated(True)
+    hist = ax2.stairs(
+        np.zeros(len(bins) - 1),
+        bins,
+        fill=True,
+        color=plots.COLORS["gd"],
+        alpha=0.6,
+        label=f"train-time output over {n_masks} masks",
+        animated=True,
+    )
+    ax2.axvline(a_test, color="k", lw=2, label=f"test-time output w·x = {a_test:.1f}")
+    mean_line = ax2.axvline(
+        a_test, color=plots.COLORS["nesterov"], ls="--", lw=1.5, label="mean over masks"
+    )
+    mean_line.set_animated(True)
+    shown = plots.moving_line(ax2, "v", color=plots.COLORS["momentum"], ms=10, label="this mask")
+    ax2.title.set_animated(True)
+    ax2.set_xlim(bins[0], bins[-1])
+    ax2.set_ylim(0, 1.3)
+    ax2.set_xlabel(r"unit output $a = w\cdot(x \odot m)/(1-p)$")
+    ax2.set_ylabel("frequency (peak = 1)")
+    ax2.legend(loc="upper left", frameon=False, fontsize=8)
+    fig.tight_layout()
+    state = {"ax": ax, "ax2": ax2, "image": image, "hist": hist, "mean": mean_line}
+    return fig, {**state, "shown": shown}
+
+
+def _dropout_draw(st: dict[str, Any], frame: dict[str, Any], x: np.ndarray) -> None:
+    st["hist"].set_data(frame["hist"])
+    st["mean"].set_xdata([frame["mean"], frame["mean"]])
+    st["shown"].set_data([frame["shown"]], [1.05])
+    st["image"].set_data(_rgb(x, frame["mask"]))
+    st["ax"].set_title(frame["title"], fontsize=9)
+    st["ax2"].set_title(frame["title2"], fontsize=9)
+
+
 def dropout_masks(n_masks: int = 2000) -> Explorer:
     """Explorer: inverted dropout with drop probability ``p`` on the input of a linear unit.
 
@@ -64,22 +152,7 @@ def dropout_masks(n_masks: int = 2000) -> Explorer:
 
     Defined in chapter 10 (Dropout).
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import to_rgb
-
-    w, x, name = sneaker_unit()
-    a_test = float(w @ x)
-    rng = np.random.default_rng(0)
-    draws = {g: rng.random((n_masks, (28 // b) ** 2)) for g, b in GROUPS.items()}
-    gray = np.repeat((1.0 - x)[:, None], 3, axis=1)  # dark ink on white
-    dropped_colour = np.array(to_rgb(plots.COLORS["momentum"]))
-
-    def rgb(mask: np.ndarray) -> np.ndarray:
-        """The image as RGB pixels, the dropped ones orange."""
-        return np.where(mask[:, None], gray, dropped_colour).reshape(28, 28, 3)
-
-    bins = np.linspace(a_test - 30.0, a_test + 30.0, 81)
-
+    data = _dropout_data(n_masks)
     controls = [
         Control(
             "p",
@@ -92,70 +165,15 @@ def dropout_masks(n_masks: int = 2000) -> Explorer:
         Control("sample", "mask number", [0, 1, 2, 3, 4, 5], default=0, fmt=".0f"),
     ]
 
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(
-            1, 2, figsize=(8.4, 3.3), gridspec_kw={"width_ratios": [1, 1.7]}
-        )
-        image = ax.imshow(rgb(np.ones(784, dtype=bool)), animated=True, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.title.set_animated(True)
-        hist = ax2.stairs(
-            np.zeros(len(bins) - 1),
-            bins,
-            fill=True,
-            color=plots.COLORS["gd"],
-            alpha=0.6,
-            label=f"train-time output over {n_masks} masks",
-            animated=True,
-        )
-        ax2.axvline(a_test, color="k", lw=2, label=f"test-time output w·x = {a_test:.1f}")
-        mean_line = ax2.axvline(
-            a_test, color=plots.COLORS["nesterov"], ls="--", lw=1.5, label="mean over masks"
-        )
-        mean_line.set_animated(True)
-        (shown,) = ax2.plot(
-            [], [], "v", color=plots.COLORS["momentum"], ms=10, label="this mask", animated=True
-        )
-        ax2.title.set_animated(True)
-        ax2.set_xlim(bins[0], bins[-1])
-        ax2.set_ylim(0, 1.3)
-        ax2.set_xlabel(r"unit output $a = w\cdot(x \odot m)/(1-p)$")
-        ax2.set_ylabel("frequency (peak = 1)")
-        ax2.legend(loc="upper left", frameon=False, fontsize=8)
-        fig.tight_layout()
-        return fig, {
-            "ax": ax,
-            "ax2": ax2,
-            "image": image,
-            "hist": hist,
-            "mean": mean_line,
-            "shown": shown,
-        }
-
     def update(st: dict[str, Any], p: float, group: str, sample: float) -> str:
-        p = float(p)
-        masks = keep_mask(draws[group], p, GROUPS[group])
-        outputs = (masks * x) @ w / (1.0 - p)
-        counts, _ = np.histogram(outputs, bins=bins)
-        st["hist"].set_data(counts / counts.max())
-        mean = float(outputs.mean())
-        st["mean"].set_xdata([mean, mean])
-        k = round(float(sample))
-        st["shown"].set_data([np.clip(outputs[k], bins[0], bins[-1])], [1.05])
-        st["image"].set_data(rgb(masks[k]))
-        kept = float(masks[k].mean())
-        st["ax"].set_title(f"{name}, p = {p:.2f}: {kept:.0%} of pixels kept", fontsize=9)
-        spread = float(outputs.std())
-        st["ax2"].set_title(
-            f"mean {mean:.2f} vs test-time {a_test:.2f}; spread (std) {spread:.1f}", fontsize=9
-        )
-        return f"{group}, p = {p:.2f}: std of the unit's output over masks = {spread:.2f}"
+        frame = _dropout_frame(data, p, group, sample)
+        _dropout_draw(st, frame, data["x"])
+        return str(frame["status"])
 
     return Explorer(
         title="Dropout masks and the average over masks",
         controls=controls,
-        setup=setup,
+        setup=lambda: _dropout_setup(data, n_masks),
         update=update,
         caption=(
             "A linear sneaker detector w·x; its input pixels (or blocks) are dropped with "

@@ -29,6 +29,61 @@ _CAPTIONS = {
 }
 
 
+def _transfer_frame(sw: dict[str, Any], lr_mult: float, n_frozen: float) -> dict[str, Any]:
+    """What a frame of :func:`transfer_sweep` shows: the accuracies (shape ``(sizes, seeds)``) of
+    the precomputed fine-tuning run nearest to ``lr_mult`` with ``n_frozen`` frozen layers, and
+    the verdict against training from scratch on the fewest examples."""
+    n_frozen_values = [int(v) for v in sw["n_frozen"]]
+    mults = [float(v) for v in sw["lr_mults"]]
+    sizes, scratch = sw["sizes"], sw["scratch"]
+    f = n_frozen_values.index(round(float(n_frozen)))
+    m = int(np.argmin([abs(np.log(v) - np.log(lr_mult)) for v in mults]))
+    acc = sw["finetune"][f, m]
+    gap = acc[0].mean() - scratch[0].mean()
+    what = (
+        "linear probe"
+        if f == len(n_frozen_values) - 1
+        else f"{n_frozen_values[f]} frozen, body lr = {mults[m]:g} α"
+    )
+    return {
+        "accuracy": acc,
+        "verdict": f"{what}: {gap * 100:+.1f} points vs scratch at {int(sizes[0])}/class",
+    }
+
+
+def _transfer_setup(sw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`transfer_sweep`: accuracy against examples per class."""
+    import matplotlib.pyplot as plt
+
+    sizes, scratch = sw["sizes"], sw["scratch"]
+    probe = sw["finetune"][-1, 0]  # every Linear layer of the body frozen
+    fig, ax = plt.subplots(figsize=(6.4, 3.9))
+    ax.plot(sizes, scratch.mean(1), "-s", color=plots.COLORS["gd"], label="from scratch")
+    ax.plot(sizes, probe.mean(1), "-^", color=plots.COLORS["momentum"], label="linear probe")
+    line = plots.moving_line(ax, "-o", color=plots.COLORS["nesterov"], lw=2.2, label="your setting")
+    dots = plots.moving_line(ax, "o", color=plots.COLORS["nesterov"], ms=3.5, alpha=0.6)
+    ax.title.set_animated(True)
+    ax.set_xscale("log")
+    ax.set_xticks(sizes)
+    ax.set_xticklabels([str(int(s)) for s in sizes])
+    ax.minorticks_off()
+    lo = float(min(scratch.min(), probe.min(), sw["finetune"].min()))
+    ax.set_ylim(max(0.0, lo - 0.05), 1.0)
+    ax.set_xlabel("target examples per class")
+    ax.set_ylabel("target test accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", frameon=False, fontsize=9)
+    fig.tight_layout()
+    return fig, {"ax": ax, "line": line, "dots": dots}
+
+
+def _transfer_draw(st: dict[str, Any], frame: dict[str, Any], sizes: np.ndarray) -> None:
+    acc = frame["accuracy"]
+    st["line"].set_data(sizes, acc.mean(1))
+    st["dots"].set_data(np.repeat(sizes, acc.shape[1]), acc.ravel())
+    st["ax"].set_title(frame["verdict"], fontsize=10)
+
+
 def transfer_sweep(name: str = "fashion10_mlp") -> Explorer:
     """Explorer: target test accuracy against examples per class (log axis, mean of the
     sweep's seeds, seeds as dots) for training from scratch, a linear probe on the frozen body,
@@ -40,16 +95,10 @@ def transfer_sweep(name: str = "fashion10_mlp") -> Explorer:
 
     Defined in chapter 12 (Transfer learning).
     """
-    import matplotlib.pyplot as plt
-
     from dlnotes.zoo import load_sweep
 
     sw = load_sweep(name)
-    sizes = sw["sizes"]
-    n_frozen_values = [int(v) for v in sw["n_frozen"]]
     mults = [float(v) for v in sw["lr_mults"]]
-    probe = sw["finetune"][-1, 0]  # every Linear layer of the body frozen
-    scratch = sw["scratch"]
     controls = [
         Control(
             "lr_mult",
@@ -62,62 +111,21 @@ def transfer_sweep(name: str = "fashion10_mlp") -> Explorer:
         Control(
             "n_frozen",
             "frozen Linear layers",
-            n_frozen_values,
+            [int(v) for v in sw["n_frozen"]],
             default=0,
             only_values=True,
         ),
     ]
 
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, ax = plt.subplots(figsize=(6.4, 3.9))
-        ax.plot(sizes, scratch.mean(1), "-s", color=plots.COLORS["gd"], label="from scratch")
-        ax.plot(sizes, probe.mean(1), "-^", color=plots.COLORS["momentum"], label="linear probe")
-        (line,) = ax.plot(
-            [],
-            [],
-            "-o",
-            color=plots.COLORS["nesterov"],
-            lw=2.2,
-            label="your setting",
-            animated=True,
-        )
-        (dots,) = ax.plot(
-            [], [], "o", color=plots.COLORS["nesterov"], ms=3.5, alpha=0.6, animated=True
-        )
-        ax.title.set_animated(True)
-        ax.set_xscale("log")
-        ax.set_xticks(sizes)
-        ax.set_xticklabels([str(int(s)) for s in sizes])
-        ax.minorticks_off()
-        lo = float(min(scratch.min(), probe.min(), sw["finetune"].min()))
-        ax.set_ylim(max(0.0, lo - 0.05), 1.0)
-        ax.set_xlabel("target examples per class")
-        ax.set_ylabel("target test accuracy")
-        ax.grid(alpha=0.3)
-        ax.legend(loc="lower right", frameon=False, fontsize=9)
-        fig.tight_layout()
-        return fig, {"ax": ax, "line": line, "dots": dots}
-
     def update(st: dict[str, Any], lr_mult: float, n_frozen: float) -> str:
-        f = n_frozen_values.index(round(float(n_frozen)))
-        m = int(np.argmin([abs(np.log(v) - np.log(lr_mult)) for v in mults]))
-        acc = sw["finetune"][f, m]
-        st["line"].set_data(sizes, acc.mean(1))
-        st["dots"].set_data(np.repeat(sizes, acc.shape[1]), acc.ravel())
-        gap = acc[0].mean() - scratch[0].mean()
-        what = (
-            "linear probe"
-            if f == len(n_frozen_values) - 1
-            else f"{n_frozen_values[f]} frozen, body lr = {mults[m]:g} α"
-        )
-        verdict = f"{what}: {gap * 100:+.1f} points vs scratch at {int(sizes[0])}/class"
-        st["ax"].set_title(verdict, fontsize=10)
-        return verdict
+        frame = _transfer_frame(sw, lr_mult, n_frozen)
+        _transfer_draw(st, frame, sw["sizes"])
+        return str(frame["verdict"])
 
     return Explorer(
         title="Transfer from the zoo vs training from scratch",
         controls=controls,
-        setup=setup,
+        setup=lambda: _transfer_setup(sw),
         update=update,
         caption=_CAPTIONS.get(name, "Mean of the sweep's seeds, dots are single runs."),
     )

@@ -44,6 +44,65 @@ def _noisy_sgd(
     return xs, avg
 
 
+def _ema_frame(lr: float, decay: float, noise: np.ndarray) -> dict[str, Any]:
+    """What a frame of :func:`ema_noisy_quadratic` shows: the iterates and their EMA under the
+    gradient noise ``noise`` (shape ``(steps, 2)``), ``f`` of both, the closed-form floors and
+    the verdict."""
+    lam = np.array(CURVATURES)
+    steps = len(noise)
+    xs, avg = _noisy_sgd(lr, decay, noise, lam, np.array(X0))
+    f_x = 0.5 * np.sum(lam * xs**2, axis=1)
+    f_a = 0.5 * np.sum(lam * avg**2, axis=1)
+    half = steps // 2
+    last_x, last_a = float(np.mean(f_x[half:])), float(np.mean(f_a[half:]))
+    return {
+        "iterates": xs,
+        "average": avg,
+        "f_iter": np.maximum(f_x, 1e-300),
+        "f_avg": np.maximum(f_a, 1e-300),
+        "floor_iter": noise_floor(lr, lam, SIGMA**2),
+        "floor_avg": noise_floor(lr, lam, SIGMA**2, decay=decay),
+        "verdict": (
+            f"α = {lr:.2f}, β = {decay:.3f}: last {steps - half} steps, "
+            f"f(x) ≈ {last_x:.2g}, f(x̄) ≈ {last_a:.2g}"
+        ),
+    }
+
+
+def _ema_setup(steps: int) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`ema_noisy_quadratic`: the bowl with the iterates and their EMA
+    (left), ``f`` of both with their floors (right)."""
+    fig, (ax, ax2) = plots.two_panels((9, 3.8), widths=(1, 1.3))
+    bowl = Quadratic(np.diag(np.array(CURVATURES)))
+    plots.contour(ax, bowl, window=((-4.0, 4.0), (-4.0, 4.0)), levels=10, resolution=80)
+    gd, ema = plots.COLORS["gd"], plots.COLORS["nesterov"]
+    cloud = plots.moving_line(ax, "o", color=gd, ms=2, mew=0, label="iterates $x_t$")
+    path = plots.moving_line(ax, "-", color=ema, lw=1.8, label="EMA $\\bar x_t$")
+    ax.legend(loc="upper left", fontsize=8, frameon=True)
+    ax.set_title("iterates and their EMA", fontsize=10)
+    f_iter = plots.moving_line(ax2, color=gd, lw=0.8, alpha=0.7)
+    f_avg = plots.moving_line(ax2, color=ema, lw=1.8)
+    floor_iter = plots.moving_line(ax2, "--", color=gd, lw=1.2, label="floor of $x_t$")
+    floor_avg = plots.moving_line(ax2, "--", color=ema, lw=1.2, label="floor of $\\bar x_t$")
+    plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-4, 1e2), ylabel="$f$", numticks=4)
+    ax2.legend(loc="upper right", frameon=False, fontsize=8)
+    fig.tight_layout()
+    state = {"ax": ax, "ax2": ax2, "cloud": cloud, "path": path, "f_iter": f_iter}
+    return fig, {**state, "f_avg": f_avg, "floor_iter": floor_iter, "floor_avg": floor_avg}
+
+
+def _ema_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    xs, avg = frame["iterates"], frame["average"]
+    st["cloud"].set_data(xs[:, 0], xs[:, 1])
+    st["path"].set_data(avg[:, 0], avg[:, 1])
+    t = np.arange(len(xs))
+    st["f_iter"].set_data(t, frame["f_iter"])
+    st["f_avg"].set_data(t, frame["f_avg"])
+    for key in ("floor_iter", "floor_avg"):
+        st[key].set_data([0, len(xs) - 1], [frame[key], frame[key]])
+    st["ax2"].set_title(frame["verdict"], fontsize=9)
+
+
 def ema_noisy_quadratic(steps: int = STEPS, seed: int = 0) -> Explorer:
     """Explorer: SGD ``x ← x − α (∇f(x) + σ ξ)`` on ``f = ½ (x₁² + x₂²/4)`` and its EMA.
 
@@ -54,12 +113,7 @@ def ema_noisy_quadratic(steps: int = STEPS, seed: int = 0) -> Explorer:
 
     Defined in chapter 14 (Ensembles and weight averaging).
     """
-    import matplotlib.pyplot as plt
-
-    lam = np.array(CURVATURES)
-    x0 = np.array(X0)
-    noise = np.random.default_rng(seed).standard_normal((steps, len(lam)))
-    bowl = Quadratic(np.diag(lam))
+    noise = np.random.default_rng(seed).standard_normal((steps, len(CURVATURES)))
     controls = [
         Control(
             "lr",
@@ -77,77 +131,16 @@ def ema_noisy_quadratic(steps: int = STEPS, seed: int = 0) -> Explorer:
             fmt=".3f",
         ),
     ]
-    window = ((-4.0, 4.0), (-4.0, 4.0))
-
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(
-            1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [1, 1.3]}
-        )
-        plots.contour(ax, bowl, window=window, levels=10, resolution=80)
-        (cloud,) = ax.plot(
-            [], [], "o", color=plots.COLORS["gd"], ms=2, mew=0, animated=True,
-            label="iterates $x_t$",
-        )  # fmt: skip
-        (path,) = ax.plot(
-            [],
-            [],
-            "-",
-            color=plots.COLORS["nesterov"],
-            lw=1.8,
-            animated=True,
-            label="EMA $\\bar x_t$",
-        )
-        ax.legend(loc="upper left", fontsize=8, frameon=True)
-        ax.set_title("iterates and their EMA", fontsize=10)
-        (f_iter,) = ax2.plot([], [], color=plots.COLORS["gd"], lw=0.8, alpha=0.7, animated=True)
-        (f_avg,) = ax2.plot([], [], color=plots.COLORS["nesterov"], lw=1.8, animated=True)
-        (floor_iter,) = ax2.plot(
-            [], [], "--", color=plots.COLORS["gd"], lw=1.2, animated=True, label="floor of $x_t$"
-        )
-        (floor_avg,) = ax2.plot(
-            [], [], "--", color=plots.COLORS["nesterov"], lw=1.2, animated=True,
-            label="floor of $\\bar x_t$",
-        )  # fmt: skip
-        plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-4, 1e2), ylabel="$f$", numticks=4)
-        ax2.legend(loc="upper right", frameon=False, fontsize=8)
-        fig.tight_layout()
-        return fig, {
-            "ax": ax,
-            "ax2": ax2,
-            "cloud": cloud,
-            "path": path,
-            "f_iter": f_iter,
-            "f_avg": f_avg,
-            "floor_iter": floor_iter,
-            "floor_avg": floor_avg,
-        }
 
     def update(st: dict[str, Any], lr: float, decay: float) -> str:
-        xs, avg = _noisy_sgd(lr, decay, noise, lam, x0)
-        f_x = 0.5 * np.sum(lam * xs**2, axis=1)
-        f_a = 0.5 * np.sum(lam * avg**2, axis=1)
-        st["cloud"].set_data(xs[:, 0], xs[:, 1])
-        st["path"].set_data(avg[:, 0], avg[:, 1])
-        t = np.arange(steps + 1)
-        st["f_iter"].set_data(t, np.maximum(f_x, 1e-300))
-        st["f_avg"].set_data(t, np.maximum(f_a, 1e-300))
-        floor = noise_floor(lr, lam, SIGMA**2)
-        floor_ema = noise_floor(lr, lam, SIGMA**2, decay=decay)
-        st["floor_iter"].set_data([0, steps], [floor, floor])
-        st["floor_avg"].set_data([0, steps], [floor_ema, floor_ema])
-        half = steps // 2
-        last_x, last_a = float(np.mean(f_x[half:])), float(np.mean(f_a[half:]))
-        verdict = (
-            f"α = {lr:.2f}, β = {decay:.3f}: last {steps - half} steps, "
-            f"f(x) ≈ {last_x:.2g}, f(x̄) ≈ {last_a:.2g}"
-        )
-        st["ax2"].set_title(verdict, fontsize=9)
-        return verdict
+        frame = _ema_frame(lr, decay, noise)
+        _ema_draw(st, frame)
+        return str(frame["verdict"])
 
     return Explorer(
         title="An EMA of the weights on a noisy quadratic",
         controls=controls,
-        setup=setup,
+        setup=lambda: _ema_setup(steps),
         update=update,
         caption=(
             f"f(x) = ½(x₁² + x₂²/4), gradient noise σ = {SIGMA:g}, {steps} SGD steps from "

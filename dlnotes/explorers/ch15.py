@@ -86,6 +86,91 @@ LAYOUT = {"w": (0.0, 0.0), "w·w": (1.0, 0.55), "10·w": (1.0, -0.55), "w·w −
           "J": (3.0, 0.0)}  # fmt: skip
 
 
+#: The edges of :func:`seed_graph` as drawn, input first.
+EDGES = [("w", "w·w"), ("w", "10·w"), ("w·w", "w·w − 10·w"), ("10·w", "w·w − 10·w"),
+         ("w·w − 10·w", "J")]  # fmt: skip
+
+
+#: The colours of the node being processed (and the edges it sends along) and of the end.
+_ACTIVE, _DONE = plots.COLORS["momentum"], plots.COLORS["gd"]
+
+
+def _sweep_frame(step: float, w: float) -> dict[str, Any]:
+    """What a frame of :func:`backward_stepper` shows after ``step`` events of the sweep at
+    ``w``: each node's value and (once reached) gradient, the node being processed, the
+    contributions it sends along each edge ``(input, node)``, and the status line."""
+    k = round(step)
+    J, named = seed_graph(w)
+    events = backward_events(J)[:k]
+    grads: dict[str, float] = {}
+    for ev in events:
+        for parent, value in ev.sends:
+            grads[parent.name or ""] = grads.get(parent.name or "", 0.0) + value
+    current = events[-1].node.name if events else None
+    sending: dict[tuple[str | None, str | None], str] = {}
+    if events and k > 1:
+        for parent, value in events[-1].sends:
+            key = (parent.name, current)
+            sending[key] = f"{sending[key]}, {value:+.3g}" if key in sending else f"{value:+.3g}"
+    done = k == len(backward_events(J))
+    status = "forward pass done: values known, no gradient yet" if k == 0 else events[-1].text
+    if done:
+        status += f"\ndone: dJ/dw = {grads['w']:.4g} = 2w − 10"
+    return {
+        "values": {name: float(t.value) for name, t in named.items()},
+        "grads": grads,
+        "current": current,
+        "sending": sending,
+        "done": done,
+        "title": f"k = {k}: {status}",
+        "status": status,
+    }
+
+
+def _sweep_setup() -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`backward_stepper`: a box per node of :data:`LAYOUT`, an arrow per
+    edge with a label for the contribution it carries."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8.2, 3.4))
+    ax.set_xlim(-0.5, 3.5)
+    ax.set_ylim(-1.15, 1.15)
+    ax.axis("off")
+    boxes, edges, labels = {}, {}, {}
+    for name, (x, y) in LAYOUT.items():
+        boxes[name] = ax.text(
+            x, y, name, ha="center", va="center", fontsize=9,
+            bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "0.4"},
+        )  # fmt: skip
+    for a, b in EDGES:
+        (x0, y0), (x1, y1) = LAYOUT[a], LAYOUT[b]
+        edges[(a, b)] = ax.annotate(
+            "", xy=(x1 - 0.28, y1), xytext=(x0 + 0.28, y0),
+            arrowprops={"arrowstyle": "->", "color": "0.6", "lw": 1.2},
+        )  # fmt: skip
+        labels[(a, b)] = ax.text(
+            (x0 + x1) / 2, (y0 + y1) / 2 + 0.12, "", ha="center", fontsize=8, color=_ACTIVE
+        )
+    title = ax.set_title("step\nstatus", fontsize=9.5)
+    fig.tight_layout()
+    return fig, {"ax": ax, "boxes": boxes, "edges": edges, "labels": labels, "title": title}
+
+
+def _sweep_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    grads, current, sending = frame["grads"], frame["current"], frame["sending"]
+    for name, box in st["boxes"].items():
+        grad = f"{grads[name]:.4g}" if name in grads else "?"
+        box.set_text(f"{name}\nvalue {frame['values'][name]:.4g}\ngrad {grad}")
+        box.get_bbox_patch().set_edgecolor(_ACTIVE if name == current else "0.4")
+        box.get_bbox_patch().set_linewidth(2.5 if name == current else 1.0)
+        box.get_bbox_patch().set_facecolor("#e8f1fa" if name in grads else "white")
+    for key, arrow in st["edges"].items():
+        arrow.arrow_patch.set_color(_ACTIVE if key in sending else "0.6")
+        st["labels"][key].set_text(sending.get(key, ""))
+    st["title"].set_text(frame["title"])
+    st["title"].set_color(_DONE if frame["done"] else "black")
+
+
 def backward_stepper() -> Explorer:
     """Explorer: step ``k`` of the reverse sweep through ``J(w) = w² − 10w + 25`` at a chosen ``w``.
 
@@ -96,8 +181,6 @@ def backward_stepper() -> Explorer:
 
     Defined in chapter 15 (From numpy to a framework).
     """
-    import matplotlib.pyplot as plt
-
     n_steps = len(backward_events(seed_graph(0.0)[0]))
     controls = [
         Control(
@@ -109,71 +192,16 @@ def backward_stepper() -> Explorer:
         ),
         Control("w", "w", [-1.0, 0.0, 2.0, 5.0, 7.0], default=0.0, fmt=".2g"),
     ]
-    active, done = plots.COLORS["momentum"], plots.COLORS["gd"]
-
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, ax = plt.subplots(figsize=(8.2, 3.4))
-        ax.set_xlim(-0.5, 3.5)
-        ax.set_ylim(-1.15, 1.15)
-        ax.axis("off")
-        boxes, edges, labels = {}, {}, {}
-        for name, (x, y) in LAYOUT.items():
-            boxes[name] = ax.text(
-                x, y, name, ha="center", va="center", fontsize=9,
-                bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "0.4"},
-            )  # fmt: skip
-        pairs = [("w", "w·w"), ("w", "10·w"), ("w·w", "w·w − 10·w"), ("10·w", "w·w − 10·w"),
-                 ("w·w − 10·w", "J")]  # fmt: skip
-        for a, b in pairs:
-            (x0, y0), (x1, y1) = LAYOUT[a], LAYOUT[b]
-            edges[(a, b)] = ax.annotate(
-                "", xy=(x1 - 0.28, y1), xytext=(x0 + 0.28, y0),
-                arrowprops={"arrowstyle": "->", "color": "0.6", "lw": 1.2},
-            )  # fmt: skip
-            labels[(a, b)] = ax.text(
-                (x0 + x1) / 2, (y0 + y1) / 2 + 0.12, "", ha="center", fontsize=8, color=active
-            )
-        title = ax.set_title("step\nstatus", fontsize=9.5)
-        fig.tight_layout()
-        return fig, {"ax": ax, "boxes": boxes, "edges": edges, "labels": labels, "title": title}
 
     def update(st: dict[str, Any], step: float, w: float) -> str:
-        k = round(step)
-        J, named = seed_graph(w)
-        events = backward_events(J)[:k]
-        grads: dict[str, float] = {}
-        for ev in events:
-            for parent, value in ev.sends:
-                grads[parent.name or ""] = grads.get(parent.name or "", 0.0) + value
-        current = events[-1].node.name if events else None
-        for name, box in st["boxes"].items():
-            value = float(named[name].value)
-            grad = f"{grads[name]:.4g}" if name in grads else "?"
-            box.set_text(f"{name}\nvalue {value:.4g}\ngrad {grad}")
-            box.get_bbox_patch().set_edgecolor(active if name == current else "0.4")
-            box.get_bbox_patch().set_linewidth(2.5 if name == current else 1.0)
-            box.get_bbox_patch().set_facecolor("#e8f1fa" if name in grads else "white")
-        sending: dict[tuple[str | None, str | None], str] = {}
-        if events and k > 1:
-            for parent, value in events[-1].sends:
-                key = (parent.name, current)
-                sending[key] = (
-                    f"{sending[key]}, {value:+.3g}" if key in sending else f"{value:+.3g}"
-                )
-        for key, arrow in st["edges"].items():
-            arrow.arrow_patch.set_color(active if key in sending else "0.6")
-            st["labels"][key].set_text(sending.get(key, ""))
-        status = "forward pass done: values known, no gradient yet" if k == 0 else events[-1].text
-        if k == len(backward_events(J)):
-            status += f"\ndone: dJ/dw = {grads['w']:.4g} = 2w − 10"
-        st["title"].set_text(f"k = {k}: {status}")
-        st["title"].set_color(done if k == len(backward_events(J)) else "black")
-        return status
+        frame = _sweep_frame(step, w)
+        _sweep_draw(st, frame)
+        return str(frame["status"])
 
     return Explorer(
         title="The backward sweep, node by node",
         controls=controls,
-        setup=setup,
+        setup=_sweep_setup,
         update=update,
         caption=(
             "Step through the reverse sweep of J(w) = w² − 10w + 25; w receives two "
