@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch01_standardize
@@ -46,6 +46,16 @@ def standardize(X_train: np.ndarray, X_other: np.ndarray) -> tuple[np.ndarray, n
     return (X_train - mu) / sigma, (X_other - mu) / sigma
 
 
+#: The common mistakes of ``ch01_standardize``, each declared on its wrong code.
+standardize_mistakes = Mistakes()
+
+
+@standardize_mistakes.add(
+    "statistics of the other set",
+    "X_other must be scaled with the *training* μ and σ, not its own: the model was "
+    "trained on inputs scaled by the training statistics, and at test time you may "
+    "have a single example, which has no statistics of its own.",
+)
 def _std_own_stats(X_train, X_other):
     def scale(X):
         sigma = X.std(axis=0)
@@ -54,6 +64,11 @@ def _std_own_stats(X_train, X_other):
     return scale(X_train), scale(X_other)
 
 
+@standardize_mistakes.add(
+    "statistics of both sets pooled",
+    "μ and σ come from X_train alone. Computing them on training and other data "
+    "together lets the dev/test set leak into training.",
+)
 def _std_pooled_stats(X_train, X_other):
     both = np.concatenate([X_train, X_other])
     mu, sigma = both.mean(axis=0), both.std(axis=0)
@@ -61,12 +76,22 @@ def _std_pooled_stats(X_train, X_other):
     return (X_train - mu) / sigma, (X_other - mu) / sigma
 
 
+@standardize_mistakes.add(
+    "divided by the variance",
+    "divide by the standard deviation σ = sqrt(variance), not the variance: "
+    "X.std(axis=0), not X.var(axis=0).",
+)
 def _std_variance(X_train, X_other):
     mu, var = X_train.mean(axis=0), X_train.var(axis=0)
     var = np.where(var < STD_EPS, 1.0, var)
     return (X_train - mu) / var, (X_other - mu) / var
 
 
+@standardize_mistakes.add(
+    "statistics per example (wrong axis)",
+    "the mean and σ are taken per feature, over the examples: axis=0 on an (N, D) "
+    "array (yours used axis=1, one mean per row).",
+)
 def _std_wrong_axis(X_train, X_other):
     def scale(X):
         mu, sigma = X.mean(axis=1, keepdims=True), X.std(axis=1, keepdims=True)
@@ -75,18 +100,32 @@ def _std_wrong_axis(X_train, X_other):
     return scale(X_train), scale(X_other)
 
 
+@standardize_mistakes.add(
+    "no guard for constant features",
+    "a feature that is constant in the training set has σ = 0 and the division gives "
+    "nan/inf. Replace σ < 1e-8 by 1 (np.where(sigma < 1e-8, 1.0, sigma)).",
+)
 def _std_no_zero_guard(X_train, X_other):
     mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return (X_train - mu) / sigma, (X_other - mu) / sigma
 
 
+@standardize_mistakes.add(
+    "sample standard deviation (ddof=1)",
+    "use the population standard deviation, np.std's default ddof=0 (as "
+    "dlnotes.data.Standardizer and scikit-learn's StandardScaler do).",
+)
 def _std_sample_std(X_train, X_other):
     mu, sigma = X_train.mean(axis=0), X_train.std(axis=0, ddof=1)
     sigma = np.where(sigma < STD_EPS, 1.0, sigma)
     return (X_train - mu) / sigma, (X_other - mu) / sigma
 
 
+@standardize_mistakes.add(
+    "modifies the inputs in place",
+    "`X -= mu` changes the caller's arrays. Return new arrays: (X_train - mu) / sigma.",
+)
 def _std_in_place(X_train, X_other):
     mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)
     sigma = np.where(sigma < STD_EPS, 1.0, sigma)
@@ -97,28 +136,57 @@ def _std_in_place(X_train, X_other):
     return X_train, X_other
 
 
+@standardize_mistakes.add(
+    "one mean for the whole array (no axis)",
+    "X_train.mean() without an axis averages every entry of every feature into one "
+    "number, so features on different scales stay on different scales. Take the "
+    "statistics per feature, over the examples: X_train.mean(axis=0), "
+    "X_train.std(axis=0).",
+)
 def _std_no_axis(X_train, X_other):
     mu, sigma = X_train.mean(), X_train.std()  # one number over the whole array
     sigma = sigma if sigma >= STD_EPS else 1.0
     return (X_train - mu) / sigma, (X_other - mu) / sigma
 
 
+@standardize_mistakes.add(
+    "ε added to σ",
+    "dividing by σ + 1e-8 keeps a constant feature finite in X_train, but in X_other "
+    "any value off the training constant is divided by 1e-8 and explodes. Replace a "
+    "tiny σ by 1 instead: np.where(sigma < 1e-8, 1.0, sigma).",
+)
 def _std_eps_added(X_train, X_other):
     mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)
     return (X_train - mu) / (sigma + STD_EPS), (X_other - mu) / (sigma + STD_EPS)
 
 
+@standardize_mistakes.add(
+    "only centred",
+    "you subtracted μ but did not divide by σ: the features are centred but keep their "
+    "very different spreads. Divide by the training σ as well.",
+)
 def _std_centre_only(X_train, X_other):
     mu = X_train.mean(axis=0)
     return X_train - mu, X_other - mu
 
 
+@standardize_mistakes.add(
+    "not centred",
+    "you divided by σ but did not subtract the mean μ first: each feature keeps its "
+    "offset (a mean of 300 stays 300/σ). Subtract the training μ, then divide.",
+)
 def _std_not_centred(X_train, X_other):
     sigma = X_train.std(axis=0)
     sigma = np.where(sigma < STD_EPS, 1.0, sigma)
     return X_train / sigma, X_other / sigma
 
 
+@standardize_mistakes.add(
+    "min–max scaling",
+    "(x − min)/(max − min) squeezes the training set into [0, 1]: that is min–max "
+    "scaling, not standardization. Use the mean and the standard deviation: "
+    "(x − μ)/σ.",
+)
 def _std_min_max(X_train, X_other):
     low, high = X_train.min(axis=0), X_train.max(axis=0)
     span = np.where(high - low < STD_EPS, 1.0, high - low)
@@ -165,7 +233,7 @@ def _std_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch01_standardize",
         chapter="01",
         title="Standardize with the training statistics",
@@ -180,84 +248,7 @@ register(
             "visible": lambda: _std_cases(1, hidden=False),
             "hidden": lambda seed=11: _std_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "statistics of the other set",
-                "X_other must be scaled with the *training* μ and σ, not its own: the model was "
-                "trained on inputs scaled by the training statistics, and at test time you may "
-                "have a single example, which has no statistics of its own.",
-                _std_own_stats,
-            ),
-            Mistake(
-                "statistics of both sets pooled",
-                "μ and σ come from X_train alone. Computing them on training and other data "
-                "together lets the dev/test set leak into training.",
-                _std_pooled_stats,
-            ),
-            Mistake(
-                "divided by the variance",
-                "divide by the standard deviation σ = sqrt(variance), not the variance: "
-                "X.std(axis=0), not X.var(axis=0).",
-                _std_variance,
-            ),
-            Mistake(
-                "statistics per example (wrong axis)",
-                "the mean and σ are taken per feature, over the examples: axis=0 on an (N, D) "
-                "array (yours used axis=1, one mean per row).",
-                _std_wrong_axis,
-            ),
-            Mistake(
-                "no guard for constant features",
-                "a feature that is constant in the training set has σ = 0 and the division gives "
-                "nan/inf. Replace σ < 1e-8 by 1 (np.where(sigma < 1e-8, 1.0, sigma)).",
-                _std_no_zero_guard,
-            ),
-            Mistake(
-                "sample standard deviation (ddof=1)",
-                "use the population standard deviation, np.std's default ddof=0 (as "
-                "dlnotes.data.Standardizer and scikit-learn's StandardScaler do).",
-                _std_sample_std,
-            ),
-            Mistake(
-                "modifies the inputs in place",
-                "`X -= mu` changes the caller's arrays. Return new arrays: (X_train - mu) / sigma.",
-                _std_in_place,
-            ),
-            Mistake(
-                "one mean for the whole array (no axis)",
-                "X_train.mean() without an axis averages every entry of every feature into one "
-                "number, so features on different scales stay on different scales. Take the "
-                "statistics per feature, over the examples: X_train.mean(axis=0), "
-                "X_train.std(axis=0).",
-                _std_no_axis,
-            ),
-            Mistake(
-                "ε added to σ",
-                "dividing by σ + 1e-8 keeps a constant feature finite in X_train, but in X_other "
-                "any value off the training constant is divided by 1e-8 and explodes. Replace a "
-                "tiny σ by 1 instead: np.where(sigma < 1e-8, 1.0, sigma).",
-                _std_eps_added,
-            ),
-            Mistake(
-                "only centred",
-                "you subtracted μ but did not divide by σ: the features are centred but keep their "
-                "very different spreads. Divide by the training σ as well.",
-                _std_centre_only,
-            ),
-            Mistake(
-                "not centred",
-                "you divided by σ but did not subtract the mean μ first: each feature keeps its "
-                "offset (a mean of 300 stays 300/σ). Subtract the training μ, then divide.",
-                _std_not_centred,
-            ),
-            Mistake(
-                "min–max scaling",
-                "(x − min)/(max − min) squeezes the training set into [0, 1]: that is min–max "
-                "scaling, not standardization. Use the mean and the standard deviation: "
-                "(x − μ)/σ.",
-                _std_min_max,
-            ),
-        ),
+        mistakes=standardize_mistakes.all,
         references=("dlnotes.data:Standardizer",),
     )
 )
@@ -280,26 +271,61 @@ def dev_set_size(p: float, se: float) -> int:
     return math.ceil(p * (1 - p) / se**2)
 
 
+#: The common mistakes of ``ch01_dev_set_size``, each declared on its wrong code.
+dev_set_size_mistakes = Mistakes()
+
+
+@dev_set_size_mistakes.add(
+    "standard error not squared",
+    "sqrt(p(1 − p)/n) ≤ se squares to p(1 − p)/n ≤ se², so n ≥ p(1 − p)/se²: "
+    "divide by se**2, not se.",
+)
 def _size_no_square(p, se):
     return math.ceil(p * (1 - p) / se)
 
 
+@dev_set_size_mistakes.add(
+    "rounded down",
+    "int() rounds down, which gives a dev set just too small (its standard error is "
+    "a little above se). Round up with math.ceil.",
+)
 def _size_floor(p, se):
     return int(p * (1 - p) / se**2)
 
 
+@dev_set_size_mistakes.add(
+    "square root of the variance divided by se",
+    "sqrt(p(1 − p))/se is the square root of the answer: n = p(1 − p)/se², without a square root.",
+)
 def _size_sqrt(p, se):
     return math.ceil(math.sqrt(p * (1 - p)) / se)
 
 
+@dev_set_size_mistakes.add(
+    "worst case p = 0.5",
+    "p(1 − p) ≤ 1/4 gives a safe bound, but the exercise asks for the size at the "
+    "given accuracy p: a 98%-accurate model needs far fewer examples than a "
+    "50% one for the same standard error.",
+)
 def _size_ignores_p(p, se):
     return math.ceil(0.25 / se**2)
 
 
+@dev_set_size_mistakes.add(
+    "rounded to the nearest integer",
+    "round() goes down when the fraction is below one half, and then the standard "
+    "error is a little above se. Any fraction of an example needs one more: "
+    "math.ceil.",
+)
 def _size_rounded(p, se):
     return round(p * (1 - p) / se**2)
 
 
+@dev_set_size_mistakes.add(
+    "95% interval instead of the standard error",
+    "the factor 1.96² belongs to a 95% confidence interval of half-width se; here se "
+    "is the standard error itself: n = p(1 − p)/se², no 1.96.",
+)
 def _size_confidence_interval(p, se):
     return math.ceil(1.96**2 * p * (1 - p) / se**2)
 
@@ -329,7 +355,7 @@ def _size_cases(hidden: bool, seed: int = 0) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch01_dev_set_size",
         chapter="01",
         title="How big must the dev set be?",
@@ -343,46 +369,7 @@ register(
             "visible": lambda: _size_cases(hidden=False),
             "hidden": lambda seed=12: _size_cases(hidden=True, seed=seed),
         },
-        mistakes=(
-            Mistake(
-                "standard error not squared",
-                "sqrt(p(1 − p)/n) ≤ se squares to p(1 − p)/n ≤ se², so n ≥ p(1 − p)/se²: "
-                "divide by se**2, not se.",
-                _size_no_square,
-            ),
-            Mistake(
-                "rounded down",
-                "int() rounds down, which gives a dev set just too small (its standard error is "
-                "a little above se). Round up with math.ceil.",
-                _size_floor,
-            ),
-            Mistake(
-                "square root of the variance divided by se",
-                "sqrt(p(1 − p))/se is the square root of the answer: n = p(1 − p)/se², "
-                "without a square root.",
-                _size_sqrt,
-            ),
-            Mistake(
-                "worst case p = 0.5",
-                "p(1 − p) ≤ 1/4 gives a safe bound, but the exercise asks for the size at the "
-                "given accuracy p: a 98%-accurate model needs far fewer examples than a "
-                "50% one for the same standard error.",
-                _size_ignores_p,
-            ),
-            Mistake(
-                "rounded to the nearest integer",
-                "round() goes down when the fraction is below one half, and then the standard "
-                "error is a little above se. Any fraction of an example needs one more: "
-                "math.ceil.",
-                _size_rounded,
-            ),
-            Mistake(
-                "95% interval instead of the standard error",
-                "the factor 1.96² belongs to a 95% confidence interval of half-width se; here se "
-                "is the standard error itself: n = p(1 − p)/se², no 1.96.",
-                _size_confidence_interval,
-            ),
-        ),
+        mistakes=dev_set_size_mistakes.all,
         rtol=0.0,
         atol=0.0,
     )
@@ -427,30 +414,71 @@ def _verdict(high_bias: bool, high_variance: bool) -> str:
     return VERDICTS[{(1, 0): 0, (0, 1): 1, (1, 1): 2, (0, 0): 3}[(high_bias, high_variance)]]
 
 
+#: The common mistakes of ``ch01_diagnose``, each declared on its wrong code.
+diagnose_mistakes = Mistakes()
+
+
+@diagnose_mistakes.add(
+    "ignores the Bayes error",
+    "bias is measured from the best achievable error, not from 0: on noisy data "
+    "(Bayes error 14%) a training error of 15% is excellent. Use "
+    "train_err − bayes_err.",
+)
 def _diag_ignores_bayes(train_err, dev_err, bayes_err, tol=0.02):
     return _verdict(train_err > tol, dev_err - train_err > tol)
 
 
+@diagnose_mistakes.add(
+    "variance measured from the Bayes error",
+    "variance is the gap between dev and *training* error (dev_err − train_err): "
+    "dev_err − bayes_err mixes bias and variance.",
+)
 def _diag_variance_from_bayes(train_err, dev_err, bayes_err, tol=0.02):
     return _verdict(train_err - bayes_err > tol, dev_err - bayes_err > tol)
 
 
+@diagnose_mistakes.add(
+    "bias and variance swapped",
+    "a large train-to-dev gap is variance (overfitting); a training error far above "
+    "the Bayes error is bias (underfitting).",
+)
 def _diag_swapped(train_err, dev_err, bayes_err, tol=0.02):
     return _verdict(dev_err - train_err > tol, train_err - bayes_err > tol)
 
 
+@diagnose_mistakes.add(
+    "bias measured on the dev set",
+    "bias is about how well the model fits the data it was trained on: compare the "
+    "*training* error with the Bayes error.",
+)
 def _diag_dev_for_bias(train_err, dev_err, bayes_err, tol=0.02):
     return _verdict(dev_err - bayes_err > tol, dev_err - train_err > tol)
 
 
+@diagnose_mistakes.add(
+    "a gap equal to tol counted as high",
+    "a gap is high when it is *larger* than tol: use >, not >=. A gap of exactly tol "
+    "is still acceptable.",
+)
 def _diag_at_least_tol(train_err, dev_err, bayes_err, tol=0.02):
     return _verdict(train_err - bayes_err >= tol, dev_err - train_err >= tol)
 
 
+@diagnose_mistakes.add(
+    "tol ignored",
+    "your function compares the gaps with 0.02 whatever tol it is given: compare "
+    "them with the tol argument (an instructor may allow a looser 5 points).",
+)
 def _diag_ignores_tol(train_err, dev_err, bayes_err, tol=0.02):
     return _verdict(train_err - bayes_err > 0.02, dev_err - train_err > 0.02)
 
 
+@diagnose_mistakes.add(
+    "both never reported",
+    "when the bias and the variance are both high you return only the first one you "
+    "test. Check the combined case first: if high_bias and high_variance, return "
+    "'high bias and high variance'.",
+)
 def _diag_never_both(train_err, dev_err, bayes_err, tol=0.02):
     if train_err - bayes_err > tol:
         return "high bias"
@@ -531,7 +559,7 @@ def _diag_cases(hidden: bool, seed: int = 0) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch01_diagnose",
         chapter="01",
         title="Bias or variance?",
@@ -546,51 +574,6 @@ register(
             "visible": lambda: _diag_cases(hidden=False),
             "hidden": lambda seed=13: _diag_cases(hidden=True, seed=seed),
         },
-        mistakes=(
-            Mistake(
-                "ignores the Bayes error",
-                "bias is measured from the best achievable error, not from 0: on noisy data "
-                "(Bayes error 14%) a training error of 15% is excellent. Use "
-                "train_err − bayes_err.",
-                _diag_ignores_bayes,
-            ),
-            Mistake(
-                "variance measured from the Bayes error",
-                "variance is the gap between dev and *training* error (dev_err − train_err): "
-                "dev_err − bayes_err mixes bias and variance.",
-                _diag_variance_from_bayes,
-            ),
-            Mistake(
-                "bias and variance swapped",
-                "a large train-to-dev gap is variance (overfitting); a training error far above "
-                "the Bayes error is bias (underfitting).",
-                _diag_swapped,
-            ),
-            Mistake(
-                "bias measured on the dev set",
-                "bias is about how well the model fits the data it was trained on: compare the "
-                "*training* error with the Bayes error.",
-                _diag_dev_for_bias,
-            ),
-            Mistake(
-                "a gap equal to tol counted as high",
-                "a gap is high when it is *larger* than tol: use >, not >=. A gap of exactly tol "
-                "is still acceptable.",
-                _diag_at_least_tol,
-            ),
-            Mistake(
-                "tol ignored",
-                "your function compares the gaps with 0.02 whatever tol it is given: compare "
-                "them with the tol argument (an instructor may allow a looser 5 points).",
-                _diag_ignores_tol,
-            ),
-            Mistake(
-                "both never reported",
-                "when the bias and the variance are both high you return only the first one you "
-                "test. Check the combined case first: if high_bias and high_variance, return "
-                "'high bias and high variance'.",
-                _diag_never_both,
-            ),
-        ),
+        mistakes=diagnose_mistakes.all,
     )
 )

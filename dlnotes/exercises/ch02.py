@@ -22,7 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, ValueVerdict, register
+from dlnotes.exercises.core import (
+    Case,
+    FunctionExercise,
+    Mistake,
+    Mistakes,
+    ValueExercise,
+    ValueVerdict,
+    register,
+)
 from dlnotes.landscapes import (
     Quadratic,
     Rosenbrock,
@@ -56,6 +64,16 @@ def gradient_descent(
     return np.array(xs)
 
 
+#: The common mistakes of ``ch02_gradient_descent``, each declared on its wrong code.
+gradient_descent_mistakes = Mistakes()
+
+
+@gradient_descent_mistakes.add(
+    "aliasing",
+    "every row of your result is the final iterate: `x -= lr * grad(x)` updates the "
+    "one array that `xs.append(x)` stored each time. Append a copy "
+    "(`xs.append(x.copy())`) or write `x = x - lr * grad(x)`, which makes a new array.",
+)
 def _gd_aliasing(grad, x0, lr, steps):
     x = np.array(x0, dtype=float)
     xs = [x]
@@ -65,6 +83,11 @@ def _gd_aliasing(grad, x0, lr, steps):
     return np.array(xs)
 
 
+@gradient_descent_mistakes.add(
+    "modifies x0 in place",
+    "`x = x0` does not copy, so `x -= ...` writes into the caller's x0. Start from "
+    "`x = np.array(x0, dtype=float)` (or `x0.copy()`).",
+)
 def _gd_modifies_x0(grad, x0, lr, steps):
     x = x0  # not a copy
     xs = [x.copy()]
@@ -74,6 +97,10 @@ def _gd_modifies_x0(grad, x0, lr, steps):
     return np.array(xs)
 
 
+@gradient_descent_mistakes.add(
+    "gradient ascent",
+    "your iterates go uphill: the update is x ← x − lr·∇f(x), with a minus sign.",
+)
 def _gd_ascent(grad, x0, lr, steps):
     x = np.array(x0, dtype=float)
     xs = [x]
@@ -83,6 +110,11 @@ def _gd_ascent(grad, x0, lr, steps):
     return np.array(xs)
 
 
+@gradient_descent_mistakes.add(
+    "missing the starting point",
+    "your result has `steps` rows; it needs `steps + 1`: row 0 is x0 itself, then one "
+    "row per step.",
+)
 def _gd_missing_start(grad, x0, lr, steps):
     x = np.array(x0, dtype=float)
     xs = []
@@ -92,6 +124,11 @@ def _gd_missing_start(grad, x0, lr, steps):
     return np.array(xs).reshape(steps, len(x))
 
 
+@gradient_descent_mistakes.add(
+    "one step too many",
+    "your result has `steps + 2` rows: the loop runs `steps + 1` times. "
+    "`for _ in range(steps)` makes exactly `steps` updates after the starting row.",
+)
 def _gd_one_step_too_many(grad, x0, lr, steps):
     x = np.array(x0, dtype=float)
     xs = [x]
@@ -101,6 +138,12 @@ def _gd_one_step_too_many(grad, x0, lr, steps):
     return np.array(xs)
 
 
+@gradient_descent_mistakes.add(
+    "missing the last iterate",
+    "your rows are x_0 ... x_{steps−1}: you store x before each update, so the point "
+    "reached by the last step is lost. Store x0 first, then append x after each "
+    "update (steps + 1 rows).",
+)
 def _gd_missing_last(grad, x0, lr, steps):
     x = np.array(x0, dtype=float)
     xs = []
@@ -110,6 +153,12 @@ def _gd_missing_last(grad, x0, lr, steps):
     return np.array(xs)
 
 
+@gradient_descent_mistakes.add(
+    "gradient evaluated only at x0",
+    "your iterates move along a straight line: the gradient was computed once, "
+    "before the loop. Evaluate it at the current point in every step: "
+    "x = x − lr·grad(x).",
+)
 def _gd_gradient_once(grad, x0, lr, steps):
     x = np.array(x0, dtype=float)
     g = grad(x)  # evaluated once, at the start
@@ -174,7 +223,7 @@ def _gd_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch02_gradient_descent",
         chapter="02",
         title="Gradient descent, every iterate",
@@ -188,52 +237,7 @@ register(
             "visible": lambda: _gd_cases(2, hidden=False),
             "hidden": lambda seed=20: _gd_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "aliasing",
-                "every row of your result is the final iterate: `x -= lr * grad(x)` updates the "
-                "one array that `xs.append(x)` stored each time. Append a copy "
-                "(`xs.append(x.copy())`) or write `x = x - lr * grad(x)`, which makes a new array.",
-                _gd_aliasing,
-            ),
-            Mistake(
-                "modifies x0 in place",
-                "`x = x0` does not copy, so `x -= ...` writes into the caller's x0. Start from "
-                "`x = np.array(x0, dtype=float)` (or `x0.copy()`).",
-                _gd_modifies_x0,
-            ),
-            Mistake(
-                "gradient ascent",
-                "your iterates go uphill: the update is x ← x − lr·∇f(x), with a minus sign.",
-                _gd_ascent,
-            ),
-            Mistake(
-                "missing the starting point",
-                "your result has `steps` rows; it needs `steps + 1`: row 0 is x0 itself, then one "
-                "row per step.",
-                _gd_missing_start,
-            ),
-            Mistake(
-                "one step too many",
-                "your result has `steps + 2` rows: the loop runs `steps + 1` times. "
-                "`for _ in range(steps)` makes exactly `steps` updates after the starting row.",
-                _gd_one_step_too_many,
-            ),
-            Mistake(
-                "missing the last iterate",
-                "your rows are x_0 ... x_{steps−1}: you store x before each update, so the point "
-                "reached by the last step is lost. Store x0 first, then append x after each "
-                "update (steps + 1 rows).",
-                _gd_missing_last,
-            ),
-            Mistake(
-                "gradient evaluated only at x0",
-                "your iterates move along a straight line: the gradient was computed once, "
-                "before the loop. Evaluate it at the current point in every step: "
-                "x = x − lr·grad(x).",
-                _gd_gradient_once,
-            ),
-        ),
+        mistakes=gradient_descent_mistakes.all,
         references=("dlnotes.landscapes:gradient_descent",),
     )
 )
@@ -255,26 +259,60 @@ def max_stable_lr(H: np.ndarray) -> float:
     return float(2.0 / np.linalg.eigvalsh(H)[-1])
 
 
+#: The common mistakes of ``ch02_max_stable_lr``, each declared on its wrong code.
+max_stable_lr_mistakes = Mistakes()
+
+
+@max_stable_lr_mistakes.add(
+    "1/λ_max",
+    "1/λ_max is the step that solves the stiffest direction in one step; the limit "
+    "of stability is twice that, 2/λ_max.",
+)
 def _lr_one_over_lmax(H):
     return 1.0 / np.linalg.eigvalsh(H)[-1]
 
 
+@max_stable_lr_mistakes.add(
+    "2/λ_min",
+    "the flattest direction (λ_min) sets how slowly gradient descent converges, not "
+    "when it diverges: the stiffest direction (λ_max) blows up first.",
+)
 def _lr_two_over_lmin(H):
     return 2.0 / np.linalg.eigvalsh(H)[0]
 
 
+@max_stable_lr_mistakes.add(
+    "2/max(diag H)",
+    "the diagonal of a rotated Hessian is not its eigenvalues: use "
+    "np.linalg.eigvalsh(H) and take the largest.",
+)
 def _lr_diagonal(H):
     return 2.0 / np.max(np.diag(H))
 
 
+@max_stable_lr_mistakes.add(
+    "2/trace(H)",
+    "the trace is the sum of all eigenvalues, not the largest one: use np.linalg.eigvalsh(H)[-1].",
+)
 def _lr_trace(H):
     return 2.0 / np.trace(H)
 
 
+@max_stable_lr_mistakes.add(
+    "2/‖H‖ with the Frobenius norm",
+    "np.linalg.norm(H) of a matrix is the Frobenius norm, sqrt(Σ λ²), larger than "
+    "λ_max. The largest eigenvalue is np.linalg.eigvalsh(H)[-1] (or the spectral "
+    "norm np.linalg.norm(H, 2) of a positive-definite H).",
+)
 def _lr_frobenius(H):
     return 2.0 / np.linalg.norm(H)
 
 
+@max_stable_lr_mistakes.add(
+    "2/(λ_max + λ_min), the best step",
+    "2/(λ_max + λ_min) is the step that converges fastest, safely inside the stable "
+    "range. The question is where the range ends: 2/λ_max.",
+)
 def _lr_optimal_step(H):
     lam = np.linalg.eigvalsh(H)
     return 2.0 / (lam[-1] + lam[0])
@@ -300,7 +338,7 @@ def _lr_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch02_max_stable_lr",
         chapter="02",
         title="The largest stable learning rate",
@@ -315,45 +353,7 @@ register(
             "visible": lambda: _lr_cases(3, hidden=False),
             "hidden": lambda seed=30: _lr_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "1/λ_max",
-                "1/λ_max is the step that solves the stiffest direction in one step; the limit "
-                "of stability is twice that, 2/λ_max.",
-                _lr_one_over_lmax,
-            ),
-            Mistake(
-                "2/λ_min",
-                "the flattest direction (λ_min) sets how slowly gradient descent converges, not "
-                "when it diverges: the stiffest direction (λ_max) blows up first.",
-                _lr_two_over_lmin,
-            ),
-            Mistake(
-                "2/max(diag H)",
-                "the diagonal of a rotated Hessian is not its eigenvalues: use "
-                "np.linalg.eigvalsh(H) and take the largest.",
-                _lr_diagonal,
-            ),
-            Mistake(
-                "2/trace(H)",
-                "the trace is the sum of all eigenvalues, not the largest one: use "
-                "np.linalg.eigvalsh(H)[-1].",
-                _lr_trace,
-            ),
-            Mistake(
-                "2/‖H‖ with the Frobenius norm",
-                "np.linalg.norm(H) of a matrix is the Frobenius norm, sqrt(Σ λ²), larger than "
-                "λ_max. The largest eigenvalue is np.linalg.eigvalsh(H)[-1] (or the spectral "
-                "norm np.linalg.norm(H, 2) of a positive-definite H).",
-                _lr_frobenius,
-            ),
-            Mistake(
-                "2/(λ_max + λ_min), the best step",
-                "2/(λ_max + λ_min) is the step that converges fastest, safely inside the stable "
-                "range. The question is where the range ends: 2/λ_max.",
-                _lr_optimal_step,
-            ),
-        ),
+        mistakes=max_stable_lr_mistakes.all,
     )
 )
 
@@ -376,28 +376,63 @@ def clip_by_norm(g: np.ndarray, max_norm: float) -> np.ndarray:
     return g * scale  # a Python float keeps float32 as float32
 
 
+#: The common mistakes of ``ch02_clip_by_norm``, each declared on its wrong code.
+clip_by_norm_mistakes = Mistakes()
+
+
+@clip_by_norm_mistakes.add(
+    "element-wise clipping",
+    "np.clip caps each entry separately, which changes the gradient's direction. "
+    "Clipping by norm rescales the whole array: g · min(1, max_norm/‖g‖).",
+)
 def _clip_elementwise(g, max_norm):
     return np.clip(g, -max_norm, max_norm)
 
 
+@clip_by_norm_mistakes.add(
+    "always rescales",
+    "short gradients must be left alone: the factor is min(1, max_norm/‖g‖), so only "
+    "gradients longer than max_norm shrink (yours stretches short ones to max_norm).",
+)
 def _clip_always(g, max_norm):
     return g * (max_norm / float(np.linalg.norm(g)))
 
 
+@clip_by_norm_mistakes.add(
+    "modifies g in place",
+    "`g *= ...` changed the caller's gradient and returned it. Return a new array: "
+    "`return g * scale`.",
+)
 def _clip_in_place(g, max_norm):
     g *= min(1.0, max_norm / float(np.linalg.norm(g)))
     return g
 
 
+@clip_by_norm_mistakes.add(
+    "squared norm",
+    "np.sum(g**2) is ‖g‖², not ‖g‖: take its square root (or use np.linalg.norm(g)).",
+)
 def _clip_squared_norm(g, max_norm):
     return g * min(1.0, max_norm / float(np.sum(g**2)))
 
 
+@clip_by_norm_mistakes.add(
+    "float32 turned into float64",
+    "a float32 gradient must stay float32 (half the memory, and what the model "
+    "expects): multiplying by a Python float keeps the dtype, converting to float64 or "
+    "multiplying by an np.float64 does not.",
+)
 def _clip_upcasts(g, max_norm):
     g64 = np.asarray(g, dtype=np.float64)
     return g64 * min(1.0, max_norm / float(np.linalg.norm(g64)))
 
 
+@clip_by_norm_mistakes.add(
+    "returns g itself when short",
+    "when ‖g‖ ≤ max_norm you returned the caller's array, not a new one: whoever "
+    "changes the result changes the gradient too. Always return a new array, e.g. "
+    "g * scale with scale = 1.0 (or g.copy()).",
+)
 def _clip_returns_input(g, max_norm):
     norm = float(np.linalg.norm(g))
     if norm > max_norm:
@@ -405,6 +440,12 @@ def _clip_returns_input(g, max_norm):
     return g  # a short gradient comes back as the caller's own array
 
 
+@clip_by_norm_mistakes.add(
+    "norm per row",
+    "clipping by norm uses one norm over all entries of g, whatever its shape: "
+    "np.linalg.norm(g) without an axis (or sqrt(np.sum(g**2))). A norm per row "
+    "rescales each row differently and turns the gradient.",
+)
 def _clip_per_row(g, max_norm):
     norm = np.linalg.norm(g, axis=-1, keepdims=True)
     return g * np.minimum(1.0, max_norm / norm)
@@ -447,7 +488,7 @@ def _clip_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch02_clip_by_norm",
         chapter="02",
         title="Gradient clipping by norm",
@@ -461,52 +502,7 @@ register(
             "visible": lambda: _clip_cases(4, hidden=False),
             "hidden": lambda seed=40: _clip_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "element-wise clipping",
-                "np.clip caps each entry separately, which changes the gradient's direction. "
-                "Clipping by norm rescales the whole array: g · min(1, max_norm/‖g‖).",
-                _clip_elementwise,
-            ),
-            Mistake(
-                "always rescales",
-                "short gradients must be left alone: the factor is min(1, max_norm/‖g‖), so only "
-                "gradients longer than max_norm shrink (yours stretches short ones to max_norm).",
-                _clip_always,
-            ),
-            Mistake(
-                "modifies g in place",
-                "`g *= ...` changed the caller's gradient and returned it. Return a new array: "
-                "`return g * scale`.",
-                _clip_in_place,
-            ),
-            Mistake(
-                "squared norm",
-                "np.sum(g**2) is ‖g‖², not ‖g‖: take its square root (or use np.linalg.norm(g)).",
-                _clip_squared_norm,
-            ),
-            Mistake(
-                "float32 turned into float64",
-                "a float32 gradient must stay float32 (half the memory, and what the model "
-                "expects): multiplying by a Python float keeps the dtype, converting to float64 or "
-                "multiplying by an np.float64 does not.",
-                _clip_upcasts,
-            ),
-            Mistake(
-                "returns g itself when short",
-                "when ‖g‖ ≤ max_norm you returned the caller's array, not a new one: whoever "
-                "changes the result changes the gradient too. Always return a new array, e.g. "
-                "g * scale with scale = 1.0 (or g.copy()).",
-                _clip_returns_input,
-            ),
-            Mistake(
-                "norm per row",
-                "clipping by norm uses one norm over all entries of g, whatever its shape: "
-                "np.linalg.norm(g) without an axis (or sqrt(np.sum(g**2))). A norm per row "
-                "rescales each row differently and turns the gradient.",
-                _clip_per_row,
-            ),
-        ),
+        mistakes=clip_by_norm_mistakes.all,
         rtol=1e-5,
         atol=1e-7,
     )
@@ -615,7 +611,7 @@ def _verify_lr(lr: Any) -> ValueVerdict:
 
 
 register(
-    Exercise(
+    ValueExercise(
         name="ch02_lr_challenge",
         chapter="02",
         title="Challenge: beat the κ = 10 bowl in 60 steps",
@@ -628,7 +624,6 @@ register(
             "large step, the steep one must stay below 2/L."
         ),
         solution=1.6,
-        kind="value",
         verify=_verify_lr,
         mistakes=(
             Mistake(

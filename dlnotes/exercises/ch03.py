@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch03_ewa
@@ -43,6 +43,16 @@ def ewa(series: np.ndarray, beta: float, bias_correction: bool) -> np.ndarray:
     return out
 
 
+#: The common mistakes of ``ch03_ewa``, each declared on its wrong code.
+ewa_mistakes = Mistakes()
+
+
+@ewa_mistakes.add(
+    "no bias correction",
+    "with bias_correction=True each v_t must be divided by 1 − β**t, the total "
+    "weight of the t values averaged so far; without it the first values are pulled "
+    "towards v_0 = 0 (at t = 1 you return (1 − β)·x_1 instead of x_1).",
+)
 def _ewa_no_correction(series, beta, bias_correction):
     out = np.empty(len(series))
     v = 0.0
@@ -52,6 +62,12 @@ def _ewa_no_correction(series, beta, bias_correction):
     return out
 
 
+@ewa_mistakes.add(
+    "β and 1 − β swapped",
+    "the old average keeps the weight β and the new value gets 1 − β: "
+    "v ← β·v + (1 − β)·x_t. Yours gives the new value the large weight β, so the "
+    "result follows the noise instead of smoothing it.",
+)
 def _ewa_swapped(series, beta, bias_correction):
     out = np.empty(len(series))
     v = 0.0
@@ -61,6 +77,12 @@ def _ewa_swapped(series, beta, bias_correction):
     return out
 
 
+@ewa_mistakes.add(
+    "t starts at 0 in the bias correction",
+    "after the first update t = 1, so the first value is divided by 1 − β**1 = 1 − β. "
+    "With a 0-based loop index you divide by 1 − β**0 = 0 (inf) and every later value "
+    "by the previous step's weight; use 1 − β**(i + 1).",
+)
 def _ewa_t_from_zero(series, beta, bias_correction):
     out = np.empty(len(series))
     v = np.float64(0.0)
@@ -70,6 +92,12 @@ def _ewa_t_from_zero(series, beta, bias_correction):
     return out
 
 
+@ewa_mistakes.add(
+    "v starts at x_1 instead of 0",
+    "the recursion starts from v_0 = 0; bias correction is what removes the pull "
+    "towards 0. Starting from v_0 = x_1 changes every value (and with the correction "
+    "divides an average that was never pulled towards 0).",
+)
 def _ewa_starts_at_x1(series, beta, bias_correction):
     out = np.empty(len(series))
     v = series[0]
@@ -79,6 +107,11 @@ def _ewa_starts_at_x1(series, beta, bias_correction):
     return out
 
 
+@ewa_mistakes.add(
+    "writes into series",
+    "your function wrote the averages into the caller's series. Store them in a new "
+    "array, e.g. out = np.empty(len(series)).",
+)
 def _ewa_in_place(series, beta, bias_correction):
     v = 0.0
     for t in range(1, len(series) + 1):
@@ -87,6 +120,11 @@ def _ewa_in_place(series, beta, bias_correction):
     return series.copy()
 
 
+@ewa_mistakes.add(
+    "bias_correction ignored",
+    "with bias_correction=False the result is the raw average v_t; you divided by "
+    "1 − β**t anyway. Divide only when the flag is True.",
+)
 def _ewa_always_corrects(series, beta, bias_correction):
     out = np.empty(len(series))
     v = 0.0
@@ -96,6 +134,12 @@ def _ewa_always_corrects(series, beta, bias_correction):
     return out
 
 
+@ewa_mistakes.add(
+    "corrected value fed back into v",
+    "the correction is for the output only: keep the raw v_t for the next update and "
+    "store v_t / (1 − β**t) in the result. Dividing v itself corrects it again at "
+    "every step.",
+)
 def _ewa_corrected_fed_back(series, beta, bias_correction):
     out = np.empty(len(series))
     v = 0.0
@@ -139,7 +183,7 @@ def _ewa_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch03_ewa",
         chapter="03",
         title="Exponentially weighted average with bias correction",
@@ -153,55 +197,7 @@ register(
             "visible": lambda: _ewa_cases(3, hidden=False),
             "hidden": lambda seed=33: _ewa_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "no bias correction",
-                "with bias_correction=True each v_t must be divided by 1 − β**t, the total "
-                "weight of the t values averaged so far; without it the first values are pulled "
-                "towards v_0 = 0 (at t = 1 you return (1 − β)·x_1 instead of x_1).",
-                _ewa_no_correction,
-            ),
-            Mistake(
-                "β and 1 − β swapped",
-                "the old average keeps the weight β and the new value gets 1 − β: "
-                "v ← β·v + (1 − β)·x_t. Yours gives the new value the large weight β, so the "
-                "result follows the noise instead of smoothing it.",
-                _ewa_swapped,
-            ),
-            Mistake(
-                "t starts at 0 in the bias correction",
-                "after the first update t = 1, so the first value is divided by 1 − β**1 = 1 − β. "
-                "With a 0-based loop index you divide by 1 − β**0 = 0 (inf) and every later value "
-                "by the previous step's weight; use 1 − β**(i + 1).",
-                _ewa_t_from_zero,
-            ),
-            Mistake(
-                "v starts at x_1 instead of 0",
-                "the recursion starts from v_0 = 0; bias correction is what removes the pull "
-                "towards 0. Starting from v_0 = x_1 changes every value (and with the correction "
-                "divides an average that was never pulled towards 0).",
-                _ewa_starts_at_x1,
-            ),
-            Mistake(
-                "writes into series",
-                "your function wrote the averages into the caller's series. Store them in a new "
-                "array, e.g. out = np.empty(len(series)).",
-                _ewa_in_place,
-            ),
-            Mistake(
-                "bias_correction ignored",
-                "with bias_correction=False the result is the raw average v_t; you divided by "
-                "1 − β**t anyway. Divide only when the flag is True.",
-                _ewa_always_corrects,
-            ),
-            Mistake(
-                "corrected value fed back into v",
-                "the correction is for the output only: keep the raw v_t for the next update and "
-                "store v_t / (1 − β**t) in the result. Dividing v itself corrects it again at "
-                "every step.",
-                _ewa_corrected_fed_back,
-            ),
-        ),
+        mistakes=ewa_mistakes.all,
         references=("dlnotes.averages:ewa",),
     )
 )
@@ -233,6 +229,16 @@ def minibatches(
     return tuple(batches)
 
 
+#: The common mistakes of ``ch03_minibatches``, each declared on its wrong code.
+minibatches_mistakes = Mistakes()
+
+
+@minibatches_mistakes.add(
+    "drops the last partial batch",
+    "when batch_size does not divide N the last batch is smaller, and it must be "
+    "kept: otherwise the same examples are skipped in every epoch with this seed. "
+    "Loop with range(0, N, batch_size) and slice order[start:start + batch_size].",
+)
 def _mb_drop_last(X, y, batch_size, seed):
     n = len(X)
     order = np.random.default_rng(seed).permutation(n)
@@ -243,6 +249,12 @@ def _mb_drop_last(X, y, batch_size, seed):
     return tuple(batches)
 
 
+@minibatches_mistakes.add(
+    "no shuffling",
+    "your batches follow the order of the data set. Draw a permutation "
+    "np.random.default_rng(seed).permutation(len(X)) and index with its slices: a "
+    "data set sorted by class would otherwise give batches of a single class.",
+)
 def _mb_no_shuffle(X, y, batch_size, seed):
     return tuple(
         (X[start : start + batch_size], y[start : start + batch_size])
@@ -250,6 +262,11 @@ def _mb_no_shuffle(X, y, batch_size, seed):
     )
 
 
+@minibatches_mistakes.add(
+    "X and y shuffled with different permutations",
+    "X and y were shuffled separately, so each X_batch row no longer has its own "
+    "label. Draw one permutation and index both X and y with the same slice.",
+)
 def _mb_two_permutations(X, y, batch_size, seed):
     rng = np.random.default_rng(seed)
     X_shuffled = rng.permutation(X)
@@ -260,6 +277,12 @@ def _mb_two_permutations(X, y, batch_size, seed):
     )
 
 
+@minibatches_mistakes.add(
+    "batches sampled independently",
+    "each batch was drawn on its own, so within the epoch some examples come twice "
+    "and others never. An epoch visits every example once: draw one permutation of "
+    "all N indices and cut it into consecutive slices.",
+)
 def _mb_independent_batches(X, y, batch_size, seed):
     rng = np.random.default_rng(seed)
     n = len(X)
@@ -270,6 +293,12 @@ def _mb_independent_batches(X, y, batch_size, seed):
     return tuple(batches)
 
 
+@minibatches_mistakes.add(
+    "the legacy global random generator",
+    "np.random.seed(seed) with np.random.permutation (or RandomState) is numpy's old "
+    "generator and draws another permutation. Use the Generator the exercise names: "
+    "np.random.default_rng(seed).permutation(len(X)).",
+)
 def _mb_legacy_seed(X, y, batch_size, seed):
     order = np.random.RandomState(seed).permutation(len(X))  # as np.random.seed(seed) would
     return tuple(
@@ -278,6 +307,11 @@ def _mb_legacy_seed(X, y, batch_size, seed):
     )
 
 
+@minibatches_mistakes.add(
+    "shuffles X and y in place",
+    "rng.shuffle(X) reorders the caller's data set itself. Leave X and y as they are "
+    "and index them with a permutation of the indices: X[order[start:stop]].",
+)
 def _mb_shuffles_in_place(X, y, batch_size, seed):
     np.random.default_rng(seed).shuffle(X)  # the same permutation for X and y, but it
     np.random.default_rng(seed).shuffle(y)  # reorders the caller's arrays
@@ -319,7 +353,7 @@ def _mb_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch03_minibatches",
         chapter="03",
         title="One epoch of shuffled mini-batches",
@@ -335,48 +369,7 @@ register(
             "visible": lambda: _mb_cases(4, hidden=False),
             "hidden": lambda seed=44: _mb_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "drops the last partial batch",
-                "when batch_size does not divide N the last batch is smaller, and it must be "
-                "kept: otherwise the same examples are skipped in every epoch with this seed. "
-                "Loop with range(0, N, batch_size) and slice order[start:start + batch_size].",
-                _mb_drop_last,
-            ),
-            Mistake(
-                "no shuffling",
-                "your batches follow the order of the data set. Draw a permutation "
-                "np.random.default_rng(seed).permutation(len(X)) and index with its slices: a "
-                "data set sorted by class would otherwise give batches of a single class.",
-                _mb_no_shuffle,
-            ),
-            Mistake(
-                "X and y shuffled with different permutations",
-                "X and y were shuffled separately, so each X_batch row no longer has its own "
-                "label. Draw one permutation and index both X and y with the same slice.",
-                _mb_two_permutations,
-            ),
-            Mistake(
-                "batches sampled independently",
-                "each batch was drawn on its own, so within the epoch some examples come twice "
-                "and others never. An epoch visits every example once: draw one permutation of "
-                "all N indices and cut it into consecutive slices.",
-                _mb_independent_batches,
-            ),
-            Mistake(
-                "the legacy global random generator",
-                "np.random.seed(seed) with np.random.permutation (or RandomState) is numpy's old "
-                "generator and draws another permutation. Use the Generator the exercise names: "
-                "np.random.default_rng(seed).permutation(len(X)).",
-                _mb_legacy_seed,
-            ),
-            Mistake(
-                "shuffles X and y in place",
-                "rng.shuffle(X) reorders the caller's data set itself. Leave X and y as they are "
-                "and index them with a permutation of the indices: X[order[start:stop]].",
-                _mb_shuffles_in_place,
-            ),
-        ),
+        mistakes=minibatches_mistakes.all,
         references=("dlnotes.data.preprocessing:minibatches",),
     )
 )

@@ -22,7 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, ValueVerdict, register
+from dlnotes.exercises.core import (
+    Case,
+    FunctionExercise,
+    Mistake,
+    Mistakes,
+    ValueExercise,
+    ValueVerdict,
+    register,
+)
 from dlnotes.landscapes import (
     Quadratic,
     Rosenbrock,
@@ -54,26 +62,56 @@ def momentum_step(
     return x_new, v_new
 
 
+#: The common mistakes of ``ch04_momentum_step``, each declared on its wrong code.
+momentum_step_mistakes = Mistakes()
+
+
+@momentum_step_mistakes.add(
+    "learning rate in the velocity",
+    "you wrote the other textbook form, v = ρv − αg; x = x + v, whose velocity is a "
+    "step (it holds α). Here v is torch's buffer, a sum of gradients without α: "
+    "v_new = ρv + g, then x_new = x − α·v_new.",
+)
 def _ms_lr_in_velocity(x, v, g, lr, rho):
     v_new = rho * v - lr * g
     return x + v_new, v_new
 
 
+@momentum_step_mistakes.add(
+    "dampening (an average instead of a sum)",
+    "(1 − ρ)·g makes v an exponentially weighted average (chapter 03) and shrinks "
+    "every step by 1 − ρ. Heavy ball adds the whole gradient: v_new = ρv + g.",
+)
 def _ms_dampened(x, v, g, lr, rho):
     v_new = rho * v + (1 - rho) * g
     return x - lr * v_new, v_new
 
 
+@momentum_step_mistakes.add(
+    "stale velocity",
+    "you moved x with the old velocity. Update the velocity first, then step with the "
+    "new one: v_new = ρv + g, x_new = x − α·v_new.",
+)
 def _ms_stale_velocity(x, v, g, lr, rho):
     x_new = x - lr * v
     return x_new, rho * v + g
 
 
+@momentum_step_mistakes.add(
+    "sign error",
+    "your step goes uphill: the velocity accumulates gradients, so x moves against "
+    "it, x_new = x − α·v_new.",
+)
 def _ms_sign(x, v, g, lr, rho):
     v_new = rho * v + g
     return x + lr * v_new, v_new
 
 
+@momentum_step_mistakes.add(
+    "modifies its inputs in place",
+    "`v *= rho` and `x -= ...` change the caller's arrays. Build new ones: "
+    "`v_new = rho * v + g` and `x_new = x - lr * v_new`.",
+)
 def _ms_in_place(x, v, g, lr, rho):
     v *= rho
     v += g
@@ -81,16 +119,32 @@ def _ms_in_place(x, v, g, lr, rho):
     return x, v
 
 
+@momentum_step_mistakes.add(
+    "Nesterov's update",
+    "x − α·(g + ρ·v_new) is torch's nesterov=True step. Plain heavy ball moves with "
+    "the velocity itself: x_new = x − α·v_new.",
+)
 def _ms_nesterov(x, v, g, lr, rho):
     v_new = rho * v + g
     return x - lr * (g + rho * v_new), v_new
 
 
+@momentum_step_mistakes.add(
+    "ρ multiplies the new gradient too",
+    "ρ(v + g) decays the gradient you just computed. Only the old velocity is "
+    "decayed; the new gradient enters whole: v_new = ρ·v + g.",
+)
 def _ms_rho_on_gradient(x, v, g, lr, rho):
     v_new = rho * (v + g)
     return x - lr * v_new, v_new
 
 
+@momentum_step_mistakes.add(
+    "learning rate in the velocity (v = ρv + αg)",
+    "your velocity holds α: v = ρv + αg; x = x − v is the textbook form with the step "
+    "inside v. Here v is torch's buffer, a sum of gradients without α: "
+    "v_new = ρv + g, then x_new = x − α·v_new.",
+)
 def _ms_lr_in_velocity_plus(x, v, g, lr, rho):
     v_new = rho * v + lr * g
     return x - v_new, v_new
@@ -120,7 +174,7 @@ def _ms_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch04_momentum_step",
         diagnoses={  # wording for generic diagnoses (dlnotes.exercises.diagnose)
             "hyperparameter rho=0": "your x moves by lr·g alone, as plain gradient descent "
@@ -138,58 +192,7 @@ register(
             "visible": lambda: _ms_cases(4, hidden=False),
             "hidden": lambda seed=40: _ms_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "learning rate in the velocity",
-                "you wrote the other textbook form, v = ρv − αg; x = x + v, whose velocity is a "
-                "step (it holds α). Here v is torch's buffer, a sum of gradients without α: "
-                "v_new = ρv + g, then x_new = x − α·v_new.",
-                _ms_lr_in_velocity,
-            ),
-            Mistake(
-                "dampening (an average instead of a sum)",
-                "(1 − ρ)·g makes v an exponentially weighted average (chapter 03) and shrinks "
-                "every step by 1 − ρ. Heavy ball adds the whole gradient: v_new = ρv + g.",
-                _ms_dampened,
-            ),
-            Mistake(
-                "stale velocity",
-                "you moved x with the old velocity. Update the velocity first, then step with the "
-                "new one: v_new = ρv + g, x_new = x − α·v_new.",
-                _ms_stale_velocity,
-            ),
-            Mistake(
-                "sign error",
-                "your step goes uphill: the velocity accumulates gradients, so x moves against "
-                "it, x_new = x − α·v_new.",
-                _ms_sign,
-            ),
-            Mistake(
-                "modifies its inputs in place",
-                "`v *= rho` and `x -= ...` change the caller's arrays. Build new ones: "
-                "`v_new = rho * v + g` and `x_new = x - lr * v_new`.",
-                _ms_in_place,
-            ),
-            Mistake(
-                "Nesterov's update",
-                "x − α·(g + ρ·v_new) is torch's nesterov=True step. Plain heavy ball moves with "
-                "the velocity itself: x_new = x − α·v_new.",
-                _ms_nesterov,
-            ),
-            Mistake(
-                "ρ multiplies the new gradient too",
-                "ρ(v + g) decays the gradient you just computed. Only the old velocity is "
-                "decayed; the new gradient enters whole: v_new = ρ·v + g.",
-                _ms_rho_on_gradient,
-            ),
-            Mistake(
-                "learning rate in the velocity (v = ρv + αg)",
-                "your velocity holds α: v = ρv + αg; x = x − v is the textbook form with the step "
-                "inside v. Here v is torch's buffer, a sum of gradients without α: "
-                "v_new = ρv + g, then x_new = x − α·v_new.",
-                _ms_lr_in_velocity_plus,
-            ),
-        ),
+        mistakes=momentum_step_mistakes.all,
         references=("dlnotes.optim.teaching:momentum_step_add",),
     )
 )
@@ -224,6 +227,15 @@ def nesterov(
     return np.array(xs)
 
 
+#: The common mistakes of ``ch04_nesterov``, each declared on its wrong code.
+nesterov_mistakes = Mistakes()
+
+
+@nesterov_mistakes.add(
+    "gradient at x, not at the look-ahead point",
+    "that is heavy ball (Polyak's momentum). Nesterov evaluates the gradient where "
+    "the momentum is about to carry you: grad(x + rho * v).",
+)
 def _nag_heavy_ball(grad, x0, lr, rho, steps):
     x = np.array(x0, dtype=float)
     v = np.zeros_like(x)
@@ -235,6 +247,11 @@ def _nag_heavy_ball(grad, x0, lr, rho, steps):
     return np.array(xs)
 
 
+@nesterov_mistakes.add(
+    "look-ahead in the wrong direction",
+    "the look-ahead point is x + rho·v: the velocity already points where you are "
+    "going, so you add it (x − rho·v looks back).",
+)
 def _nag_look_behind(grad, x0, lr, rho, steps):
     x = np.array(x0, dtype=float)
     v = np.zeros_like(x)
@@ -246,6 +263,11 @@ def _nag_look_behind(grad, x0, lr, rho, steps):
     return np.array(xs)
 
 
+@nesterov_mistakes.add(
+    "velocity never updated",
+    "you moved x but did not store the new velocity, so v stays 0 and the method is "
+    "plain gradient descent. Assign v = rho·v − lr·g, then x = x + v.",
+)
 def _nag_velocity_not_stored(grad, x0, lr, rho, steps):
     x = np.array(x0, dtype=float)
     v = np.zeros_like(x)
@@ -256,6 +278,10 @@ def _nag_velocity_not_stored(grad, x0, lr, rho, steps):
     return np.array(xs)
 
 
+@nesterov_mistakes.add(
+    "position moved with the old velocity",
+    "compute the new velocity first, then move with it: v = rho·v − lr·g, x = x + v.",
+)
 def _nag_old_velocity(grad, x0, lr, rho, steps):
     x = np.array(x0, dtype=float)
     v = np.zeros_like(x)
@@ -267,6 +293,11 @@ def _nag_old_velocity(grad, x0, lr, rho, steps):
     return np.array(xs)
 
 
+@nesterov_mistakes.add(
+    "aliasing",
+    "every row of your result is the final iterate: `x += v` updates the one array "
+    "already stored in the list. Write `x = x + v`, which makes a new array.",
+)
 def _nag_aliasing(grad, x0, lr, rho, steps):
     x = np.array(x0, dtype=float)
     v = np.zeros_like(x)
@@ -278,6 +309,10 @@ def _nag_aliasing(grad, x0, lr, rho, steps):
     return np.array(xs)
 
 
+@nesterov_mistakes.add(
+    "learning rate in the look-ahead",
+    "the look-ahead point is x + rho·v: momentum alone carries you there, no learning rate.",
+)
 def _nag_lookahead_lr(grad, x0, lr, rho, steps):
     x = np.array(x0, dtype=float)
     v = np.zeros_like(x)
@@ -289,6 +324,12 @@ def _nag_lookahead_lr(grad, x0, lr, rho, steps):
     return np.array(xs)
 
 
+@nesterov_mistakes.add(
+    "torch's change of variables",
+    "buf = ρ·buf + g; x −= α·(g + ρ·buf) is torch's nesterov=True: its x is the "
+    "look-ahead point, so its iterates differ from these. Write the look-ahead form "
+    "asked for: v = ρ·v − α·∇f(x + ρ·v), x = x + v, from v = 0.",
+)
 def _nag_torch_form(grad, x0, lr, rho, steps):
     x = np.array(x0, dtype=float)
     buf = np.zeros_like(x)
@@ -351,7 +392,7 @@ def _nag_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch04_nesterov",
         chapter="04",
         title="Nesterov's look-ahead, every iterate",
@@ -366,50 +407,7 @@ register(
             "visible": lambda: _nag_cases(5, hidden=False),
             "hidden": lambda seed=50: _nag_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "gradient at x, not at the look-ahead point",
-                "that is heavy ball (Polyak's momentum). Nesterov evaluates the gradient where "
-                "the momentum is about to carry you: grad(x + rho * v).",
-                _nag_heavy_ball,
-            ),
-            Mistake(
-                "look-ahead in the wrong direction",
-                "the look-ahead point is x + rho·v: the velocity already points where you are "
-                "going, so you add it (x − rho·v looks back).",
-                _nag_look_behind,
-            ),
-            Mistake(
-                "velocity never updated",
-                "you moved x but did not store the new velocity, so v stays 0 and the method is "
-                "plain gradient descent. Assign v = rho·v − lr·g, then x = x + v.",
-                _nag_velocity_not_stored,
-            ),
-            Mistake(
-                "position moved with the old velocity",
-                "compute the new velocity first, then move with it: v = rho·v − lr·g, x = x + v.",
-                _nag_old_velocity,
-            ),
-            Mistake(
-                "aliasing",
-                "every row of your result is the final iterate: `x += v` updates the one array "
-                "already stored in the list. Write `x = x + v`, which makes a new array.",
-                _nag_aliasing,
-            ),
-            Mistake(
-                "learning rate in the look-ahead",
-                "the look-ahead point is x + rho·v: momentum alone carries you there, no "
-                "learning rate.",
-                _nag_lookahead_lr,
-            ),
-            Mistake(
-                "torch's change of variables",
-                "buf = ρ·buf + g; x −= α·(g + ρ·buf) is torch's nesterov=True: its x is the "
-                "look-ahead point, so its iterates differ from these. Write the look-ahead form "
-                "asked for: v = ρ·v − α·∇f(x + ρ·v), x = x + v, from v = 0.",
-                _nag_torch_form,
-            ),
-        ),
+        mistakes=nesterov_mistakes.all,
         references=("dlnotes.optim.teaching:nesterov_step",),
     )
 )
@@ -485,7 +483,7 @@ def _verify_challenge(value: Any) -> ValueVerdict:
 
 
 register(
-    Exercise(
+    ValueExercise(
         name="ch04_momentum_challenge",
         chapter="04",
         title="Challenge: heavy ball on the κ = 100 bowl in 100 steps",
@@ -497,7 +495,6 @@ register(
             "with ρ as small as that allows."
         ),
         solution=(3.3, 0.67),
-        kind="value",
         verify=_verify_challenge,
         mistakes=(
             Mistake(

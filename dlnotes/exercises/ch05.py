@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch05_adam_step
@@ -56,12 +56,27 @@ def adam_step(
     return x, m, v
 
 
+#: The common mistakes of ``ch05_adam_step``, each declared on its wrong code.
+adam_step_mistakes = Mistakes()
+
+
+@adam_step_mistakes.add(
+    "no bias correction",
+    "you used m and v directly. Both start at 0, so early on they are too small by "
+    "the factors 1 − β1**t and 1 − β2**t; divide by them. Without the correction the "
+    "first step is (1 − β1)/√(1 − β2) ≈ 3.2 times *larger* than Adam's.",
+)
 def _adam_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
     return x - lr * m / (np.sqrt(v) + eps), m, v
 
 
+@adam_step_mistakes.add(
+    "eps inside the square root",
+    "you computed √(v̂ + ε); Adam (and torch.optim) use √v̂ + ε. Inside the root ε "
+    "acts like √ε = 1e-4 outside it, which damps small gradients 10 000 times more.",
+)
 def _adam_eps_inside_sqrt(x, m, v, g, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
@@ -69,6 +84,11 @@ def _adam_eps_inside_sqrt(x, m, v, g, t, lr, beta1, beta2, eps):
     return x - lr * m_hat / np.sqrt(v_hat + eps), m, v
 
 
+@adam_step_mistakes.add(
+    "step counter off by one",
+    "you corrected with 1 − β**(t + 1): t is already the step number and the first "
+    "step is t = 1 (so at t = 1 the correction divides m by 1 − β1 = 0.1).",
+)
 def _adam_t_from_zero(x, m, v, g, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
@@ -76,6 +96,11 @@ def _adam_t_from_zero(x, m, v, g, t, lr, beta1, beta2, eps):
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
+@adam_step_mistakes.add(
+    "β instead of β**t",
+    "the correction divides by 1 − β1**t and 1 − β2**t, powers of the step number; "
+    "1 − β1 and 1 − β2 are right only at t = 1.",
+)
 def _adam_beta_not_power(x, m, v, g, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
@@ -83,12 +108,22 @@ def _adam_beta_not_power(x, m, v, g, t, lr, beta1, beta2, eps):
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
+@adam_step_mistakes.add(
+    "only m corrected",
+    "you corrected m but not v. Both need it: v̂ = v / (1 − β2**t). Correcting only "
+    "m makes the first step 1/√(1 − β2) ≈ 32 times too large.",
+)
 def _adam_only_m_corrected(x, m, v, g, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
     return x - lr * (m / (1 - beta1**t)) / (np.sqrt(v) + eps), m, v
 
 
+@adam_step_mistakes.add(
+    "returned the corrected moments",
+    "return the raw m and v (the state the next step builds on), not m̂ and v̂; "
+    "the corrected values are only used for this step's update of x.",
+)
 def _adam_corrected_moments_returned(x, m, v, g, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
@@ -96,6 +131,11 @@ def _adam_corrected_moments_returned(x, m, v, g, t, lr, beta1, beta2, eps):
     return x - lr * m / (np.sqrt(v) + eps), m, v
 
 
+@adam_step_mistakes.add(
+    "updates the inputs in place",
+    "`m *= β1` (and `x -= ...`) changed the caller's arrays. Build new ones: "
+    "`m = beta1 * m + (1 - beta1) * g`.",
+)
 def _adam_in_place(x, m, v, g, t, lr, beta1, beta2, eps):
     m *= beta1
     m += (1 - beta1) * g
@@ -105,6 +145,11 @@ def _adam_in_place(x, m, v, g, t, lr, beta1, beta2, eps):
     return x, m, v
 
 
+@adam_step_mistakes.add(
+    "|g| instead of g² in v",
+    "v is the moving average of the *squared* gradient, v = β2·v + (1 − β2)·g², so "
+    "that √v̂ has the scale of g; averaging |g| and then taking the root does not.",
+)
 def _adam_abs_not_square(x, m, v, g, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * np.abs(g)
@@ -112,6 +157,12 @@ def _adam_abs_not_square(x, m, v, g, t, lr, beta1, beta2, eps):
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
+@adam_step_mistakes.add(
+    "ε added before the bias correction",
+    "folding the corrections into the step, lr·√(1 − β2**t)/(1 − β1**t)·m/(√v + ε), "
+    "adds ε to the *uncorrected* √v, so ε weighs 1/√(1 − β2**t) times more than in "
+    "Adam. Correct m and v first, then lr·m̂/(√v̂ + ε).",
+)
 def _adam_eps_hat(x, m, v, g, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
@@ -119,6 +170,11 @@ def _adam_eps_hat(x, m, v, g, t, lr, beta1, beta2, eps):
     return x - step * m / (np.sqrt(v) + eps), m, v
 
 
+@adam_step_mistakes.add(
+    "step counter one behind",
+    "you corrected with 1 − β**(t − 1), which is 0 at the first step (t = 1) and "
+    "divides by zero. t is already the step number: use 1 − β1**t and 1 − β2**t.",
+)
 def _adam_t_minus_one(x, m, v, g, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
@@ -171,7 +227,7 @@ def _adam_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch05_adam_step",
         diagnoses={  # wording for generic diagnoses (dlnotes.exercises.diagnose)
             "step factor 1 - beta1**t": "did you drop the bias correction of m? Divide m by "
@@ -191,70 +247,7 @@ register(
             "visible": lambda: _adam_cases(5, hidden=False),
             "hidden": lambda seed=50: _adam_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "no bias correction",
-                "you used m and v directly. Both start at 0, so early on they are too small by "
-                "the factors 1 − β1**t and 1 − β2**t; divide by them. Without the correction the "
-                "first step is (1 − β1)/√(1 − β2) ≈ 3.2 times *larger* than Adam's.",
-                _adam_no_bias_correction,
-            ),
-            Mistake(
-                "eps inside the square root",
-                "you computed √(v̂ + ε); Adam (and torch.optim) use √v̂ + ε. Inside the root ε "
-                "acts like √ε = 1e-4 outside it, which damps small gradients 10 000 times more.",
-                _adam_eps_inside_sqrt,
-            ),
-            Mistake(
-                "step counter off by one",
-                "you corrected with 1 − β**(t + 1): t is already the step number and the first "
-                "step is t = 1 (so at t = 1 the correction divides m by 1 − β1 = 0.1).",
-                _adam_t_from_zero,
-            ),
-            Mistake(
-                "β instead of β**t",
-                "the correction divides by 1 − β1**t and 1 − β2**t, powers of the step number; "
-                "1 − β1 and 1 − β2 are right only at t = 1.",
-                _adam_beta_not_power,
-            ),
-            Mistake(
-                "only m corrected",
-                "you corrected m but not v. Both need it: v̂ = v / (1 − β2**t). Correcting only "
-                "m makes the first step 1/√(1 − β2) ≈ 32 times too large.",
-                _adam_only_m_corrected,
-            ),
-            Mistake(
-                "returned the corrected moments",
-                "return the raw m and v (the state the next step builds on), not m̂ and v̂; "
-                "the corrected values are only used for this step's update of x.",
-                _adam_corrected_moments_returned,
-            ),
-            Mistake(
-                "updates the inputs in place",
-                "`m *= β1` (and `x -= ...`) changed the caller's arrays. Build new ones: "
-                "`m = beta1 * m + (1 - beta1) * g`.",
-                _adam_in_place,
-            ),
-            Mistake(
-                "|g| instead of g² in v",
-                "v is the moving average of the *squared* gradient, v = β2·v + (1 − β2)·g², so "
-                "that √v̂ has the scale of g; averaging |g| and then taking the root does not.",
-                _adam_abs_not_square,
-            ),
-            Mistake(
-                "ε added before the bias correction",
-                "folding the corrections into the step, lr·√(1 − β2**t)/(1 − β1**t)·m/(√v + ε), "
-                "adds ε to the *uncorrected* √v, so ε weighs 1/√(1 − β2**t) times more than in "
-                "Adam. Correct m and v first, then lr·m̂/(√v̂ + ε).",
-                _adam_eps_hat,
-            ),
-            Mistake(
-                "step counter one behind",
-                "you corrected with 1 − β**(t − 1), which is 0 at the first step (t = 1) and "
-                "divides by zero. t is already the step number: use 1 − β1**t and 1 − β2**t.",
-                _adam_t_minus_one,
-            ),
-        ),
+        mistakes=adam_step_mistakes.all,
         references=(
             "dlnotes.optim.teaching:adam_step",
             "dlnotes.optim:Adam",
@@ -286,31 +279,64 @@ def rmsprop_step(
     return x, grad_squared
 
 
+#: The common mistakes of ``ch05_rmsprop_step``, each declared on its wrong code.
+rmsprop_step_mistakes = Mistakes()
+
+
+@rmsprop_step_mistakes.add(
+    "eps inside the square root",
+    "you computed √(grad_squared + ε); torch.optim and this book use "
+    "√grad_squared + ε. The two differ a lot when gradients are as small as √ε.",
+)
 def _rms_eps_inside_sqrt(x, grad_squared, g, lr, alpha, eps):
     grad_squared = alpha * grad_squared + (1 - alpha) * g * g
     return x - lr * g / np.sqrt(grad_squared + eps), grad_squared
 
 
+@rmsprop_step_mistakes.add(
+    "no square root",
+    "divide by the root mean square, √grad_squared + ε, not by grad_squared itself "
+    "(which has the units of g², so the step would not be scale-free).",
+)
 def _rms_no_sqrt(x, grad_squared, g, lr, alpha, eps):
     grad_squared = alpha * grad_squared + (1 - alpha) * g * g
     return x - lr * g / (grad_squared + eps), grad_squared
 
 
+@rmsprop_step_mistakes.add(
+    "stale average",
+    "you stepped with the old grad_squared and updated it afterwards: update the "
+    "average with the current g first, then divide by its root.",
+)
 def _rms_stale_average(x, grad_squared, g, lr, alpha, eps):
     x = x - lr * g / (np.sqrt(grad_squared) + eps)
     return x, alpha * grad_squared + (1 - alpha) * g * g
 
 
+@rmsprop_step_mistakes.add(
+    "AdaGrad's sum",
+    "grad_squared + g² is AdaGrad's ever-growing sum; RMSProp keeps a moving "
+    "average, α·grad_squared + (1−α)·g².",
+)
 def _rms_adagrad_sum(x, grad_squared, g, lr, alpha, eps):
     grad_squared = grad_squared + g * g
     return x - lr * g / (np.sqrt(grad_squared) + eps), grad_squared
 
 
+@rmsprop_step_mistakes.add(
+    "α and 1 − α swapped",
+    "α (e.g. 0.99) multiplies the old average and 1 − α the new g²: the average forgets slowly.",
+)
 def _rms_alpha_swapped(x, grad_squared, g, lr, alpha, eps):
     grad_squared = (1 - alpha) * grad_squared + alpha * g * g
     return x - lr * g / (np.sqrt(grad_squared) + eps), grad_squared
 
 
+@rmsprop_step_mistakes.add(
+    "updates the inputs in place",
+    "`grad_squared *= alpha` (and `x -= ...`) changed the caller's arrays. Build new "
+    "ones: `grad_squared = alpha * grad_squared + (1 - alpha) * g * g`.",
+)
 def _rms_in_place(x, grad_squared, g, lr, alpha, eps):
     grad_squared *= alpha
     grad_squared += (1 - alpha) * g * g
@@ -318,11 +344,22 @@ def _rms_in_place(x, grad_squared, g, lr, alpha, eps):
     return x, grad_squared
 
 
+@rmsprop_step_mistakes.add(
+    "divided by the current |g| only",
+    "you divided by |g| + ε, the size of this step's gradient alone: every "
+    "coordinate then moves by about lr (a sign step). Divide by the root of the "
+    "running average you just updated: √grad_squared + ε.",
+)
 def _rms_current_gradient_only(x, grad_squared, g, lr, alpha, eps):
     grad_squared = alpha * grad_squared + (1 - alpha) * g * g
     return x - lr * g / (np.abs(g) + eps), grad_squared
 
 
+@rmsprop_step_mistakes.add(
+    "ε left out",
+    "without ε a coordinate whose average is (near) zero divides by (near) zero; "
+    "torch adds ε outside the root: lr·g/(√grad_squared + ε).",
+)
 def _rms_no_eps(x, grad_squared, g, lr, alpha, eps):
     grad_squared = alpha * grad_squared + (1 - alpha) * g * g
     return x - lr * g / np.sqrt(grad_squared), grad_squared
@@ -354,7 +391,7 @@ def _rms_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch05_rmsprop_step",
         chapter="05",
         title="One RMSProp step",
@@ -369,57 +406,7 @@ register(
             "visible": lambda: _rms_cases(6, hidden=False),
             "hidden": lambda seed=60: _rms_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "eps inside the square root",
-                "you computed √(grad_squared + ε); torch.optim and this book use "
-                "√grad_squared + ε. The two differ a lot when gradients are as small as √ε.",
-                _rms_eps_inside_sqrt,
-            ),
-            Mistake(
-                "no square root",
-                "divide by the root mean square, √grad_squared + ε, not by grad_squared itself "
-                "(which has the units of g², so the step would not be scale-free).",
-                _rms_no_sqrt,
-            ),
-            Mistake(
-                "stale average",
-                "you stepped with the old grad_squared and updated it afterwards: update the "
-                "average with the current g first, then divide by its root.",
-                _rms_stale_average,
-            ),
-            Mistake(
-                "AdaGrad's sum",
-                "grad_squared + g² is AdaGrad's ever-growing sum; RMSProp keeps a moving "
-                "average, α·grad_squared + (1−α)·g².",
-                _rms_adagrad_sum,
-            ),
-            Mistake(
-                "α and 1 − α swapped",
-                "α (e.g. 0.99) multiplies the old average and 1 − α the new g²: the average "
-                "forgets slowly.",
-                _rms_alpha_swapped,
-            ),
-            Mistake(
-                "updates the inputs in place",
-                "`grad_squared *= alpha` (and `x -= ...`) changed the caller's arrays. Build new "
-                "ones: `grad_squared = alpha * grad_squared + (1 - alpha) * g * g`.",
-                _rms_in_place,
-            ),
-            Mistake(
-                "divided by the current |g| only",
-                "you divided by |g| + ε, the size of this step's gradient alone: every "
-                "coordinate then moves by about lr (a sign step). Divide by the root of the "
-                "running average you just updated: √grad_squared + ε.",
-                _rms_current_gradient_only,
-            ),
-            Mistake(
-                "ε left out",
-                "without ε a coordinate whose average is (near) zero divides by (near) zero; "
-                "torch adds ε outside the root: lr·g/(√grad_squared + ε).",
-                _rms_no_eps,
-            ),
-        ),
+        mistakes=rmsprop_step_mistakes.all,
         references=(
             "dlnotes.optim.teaching:rmsprop_step",
             "dlnotes.optim:RMSprop",
@@ -452,36 +439,76 @@ def adagrad_step(
     return x, grad_sum
 
 
+#: The common mistakes of ``ch05_adagrad_step``, each declared on its wrong code.
+adagrad_step_mistakes = Mistakes()
+
+
+@adagrad_step_mistakes.add(
+    "eps inside the square root",
+    "you computed √(grad_sum + ε); torch.optim.Adagrad uses √grad_sum + ε. The two "
+    "differ a lot when the gradients are as small as √ε.",
+)
 def _ada_eps_inside_sqrt(x, grad_sum, g, lr, eps):
     grad_sum = grad_sum + g * g
     return x - lr * g / np.sqrt(grad_sum + eps), grad_sum
 
 
+@adagrad_step_mistakes.add(
+    "no square root",
+    "divide by √grad_sum + ε, not by grad_sum: the sum has the units of g², so "
+    "without the root the step would not be scale-free (and would shrink like 1/t, "
+    "not 1/√t).",
+)
 def _ada_no_sqrt(x, grad_sum, g, lr, eps):
     grad_sum = grad_sum + g * g
     return x - lr * g / (grad_sum + eps), grad_sum
 
 
+@adagrad_step_mistakes.add(
+    "stale sum",
+    "you stepped with the old sum and added g² afterwards; at the first step that "
+    "divides by ε alone. Add the current g² first, then divide by the root.",
+)
 def _ada_stale_sum(x, grad_sum, g, lr, eps):
     x = x - lr * g / (np.sqrt(grad_sum) + eps)
     return x, grad_sum + g * g
 
 
+@adagrad_step_mistakes.add(
+    "stored the root instead of the sum",
+    "return grad_sum itself (the sum of squares) as the new state; you returned its "
+    "square root, so the next step would add g² to a root.",
+)
 def _ada_stored_the_root(x, grad_sum, g, lr, eps):
     root = np.sqrt(grad_sum + g * g)
     return x - lr * g / (root + eps), root
 
 
+@adagrad_step_mistakes.add(
+    "only the current gradient",
+    "dividing g by |g| gives a step of lr in every coordinate forever (sign descent); "
+    "AdaGrad divides by the root of the sum of *all* squared gradients so far.",
+)
 def _ada_current_gradient_only(x, grad_sum, g, lr, eps):
     return x - lr * g / (np.abs(g) + eps), grad_sum + g * g
 
 
+@adagrad_step_mistakes.add(
+    "updates the inputs in place",
+    "`grad_sum += g * g` (and `x -= ...`) changed the caller's arrays. Build new ones: "
+    "`grad_sum = grad_sum + g * g`.",
+)
 def _ada_in_place(x, grad_sum, g, lr, eps):
     grad_sum += g * g
     x -= lr * g / (np.sqrt(grad_sum) + eps)
     return x, grad_sum
 
 
+@adagrad_step_mistakes.add(
+    "ε left out",
+    "without ε a coordinate whose gradients have all been (near) zero divides by "
+    "(near) zero; torch adds ε outside the root: lr·g/(√grad_sum + ε).",
+)
 def _ada_no_eps(x, grad_sum, g, lr, eps):
     grad_sum = grad_sum + g * g
     return x - lr * g / np.sqrt(grad_sum), grad_sum
@@ -515,7 +542,7 @@ def _adagrad_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch05_adagrad_step",
         chapter="05",
         title="One AdaGrad step",
@@ -530,51 +557,7 @@ register(
             "visible": lambda: _adagrad_cases(7, hidden=False),
             "hidden": lambda seed=70: _adagrad_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "eps inside the square root",
-                "you computed √(grad_sum + ε); torch.optim.Adagrad uses √grad_sum + ε. The two "
-                "differ a lot when the gradients are as small as √ε.",
-                _ada_eps_inside_sqrt,
-            ),
-            Mistake(
-                "no square root",
-                "divide by √grad_sum + ε, not by grad_sum: the sum has the units of g², so "
-                "without the root the step would not be scale-free (and would shrink like 1/t, "
-                "not 1/√t).",
-                _ada_no_sqrt,
-            ),
-            Mistake(
-                "stale sum",
-                "you stepped with the old sum and added g² afterwards; at the first step that "
-                "divides by ε alone. Add the current g² first, then divide by the root.",
-                _ada_stale_sum,
-            ),
-            Mistake(
-                "stored the root instead of the sum",
-                "return grad_sum itself (the sum of squares) as the new state; you returned its "
-                "square root, so the next step would add g² to a root.",
-                _ada_stored_the_root,
-            ),
-            Mistake(
-                "only the current gradient",
-                "dividing g by |g| gives a step of lr in every coordinate forever (sign descent); "
-                "AdaGrad divides by the root of the sum of *all* squared gradients so far.",
-                _ada_current_gradient_only,
-            ),
-            Mistake(
-                "updates the inputs in place",
-                "`grad_sum += g * g` (and `x -= ...`) changed the caller's arrays. Build new ones: "
-                "`grad_sum = grad_sum + g * g`.",
-                _ada_in_place,
-            ),
-            Mistake(
-                "ε left out",
-                "without ε a coordinate whose gradients have all been (near) zero divides by "
-                "(near) zero; torch adds ε outside the root: lr·g/(√grad_sum + ε).",
-                _ada_no_eps,
-            ),
-        ),
+        mistakes=adagrad_step_mistakes.all,
         references=("dlnotes.optim.teaching:adagrad_step", "dlnotes.optim:Adagrad"),
     )
 )
@@ -617,24 +600,52 @@ def adamw_step(
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
+#: The common mistakes of ``ch05_adamw_step``, each declared on its wrong code.
+adamw_step_mistakes = Mistakes()
+
+
+@adamw_step_mistakes.add(
+    "L2 instead of decoupled decay",
+    "you added weight_decay·x to the gradient: that is Adam with L2, where the decay "
+    "is averaged into m, v and divided by √v̂ like everything else. AdamW shrinks x "
+    "directly, x = (1 − lr·weight_decay)·x, and the moments see only g.",
+)
 def _adamw_l2(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     g = g + weight_decay * x  # L2: the decay goes through the moments and the division
     return adam_step(x, m, v, g, t, lr, beta1, beta2, eps)
 
 
+@adamw_step_mistakes.add(
+    "decayed after the step",
+    "torch.optim.AdamW shrinks x first and then subtracts the Adam step; shrinking "
+    "afterwards also shrinks the step, by the factor 1 − lr·weight_decay.",
+)
 def _adamw_decay_after_step(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     x, m, v = adam_step(x, m, v, g, t, lr, beta1, beta2, eps)
     return (1 - lr * weight_decay) * x, m, v
 
 
+@adamw_step_mistakes.add(
+    "decay without the learning rate",
+    "in torch's convention the factor is 1 − lr·weight_decay: weight_decay is "
+    "multiplied by the learning rate (the paper's λ is lr·weight_decay).",
+)
 def _adamw_decay_without_lr(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     return adam_step((1 - weight_decay) * x, m, v, g, t, lr, beta1, beta2, eps)
 
 
+@adamw_step_mistakes.add(
+    "weight decay with the wrong sign",
+    "decay shrinks the weights: multiply by 1 − lr·weight_decay, not 1 + ...",
+)
 def _adamw_sign(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     return adam_step((1 + lr * weight_decay) * x, m, v, g, t, lr, beta1, beta2, eps)
 
 
+@adamw_step_mistakes.add(
+    "no bias correction",
+    "the Adam part still divides m and v by 1 − β1**t and 1 − β2**t.",
+)
 def _adamw_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     x = (1 - lr * weight_decay) * x
     m = beta1 * m + (1 - beta1) * g
@@ -642,6 +653,11 @@ def _adamw_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay
     return x - lr * m / (np.sqrt(v) + eps), m, v
 
 
+@adamw_step_mistakes.add(
+    "updates the inputs in place",
+    "`x *= ...` and `m *= β1` changed the caller's arrays. Build new ones: "
+    "`x = (1 - lr * weight_decay) * x`.",
+)
 def _adamw_in_place(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     x *= 1 - lr * weight_decay
     m *= beta1
@@ -677,7 +693,7 @@ def _adamw_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch05_adamw_step",
         chapter="05",
         title="One AdamW step: decoupled weight decay",
@@ -695,43 +711,7 @@ register(
             "visible": lambda: _adamw_cases(8, hidden=False),
             "hidden": lambda seed=80: _adamw_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "L2 instead of decoupled decay",
-                "you added weight_decay·x to the gradient: that is Adam with L2, where the decay "
-                "is averaged into m, v and divided by √v̂ like everything else. AdamW shrinks x "
-                "directly, x = (1 − lr·weight_decay)·x, and the moments see only g.",
-                _adamw_l2,
-            ),
-            Mistake(
-                "decayed after the step",
-                "torch.optim.AdamW shrinks x first and then subtracts the Adam step; shrinking "
-                "afterwards also shrinks the step, by the factor 1 − lr·weight_decay.",
-                _adamw_decay_after_step,
-            ),
-            Mistake(
-                "decay without the learning rate",
-                "in torch's convention the factor is 1 − lr·weight_decay: weight_decay is "
-                "multiplied by the learning rate (the paper's λ is lr·weight_decay).",
-                _adamw_decay_without_lr,
-            ),
-            Mistake(
-                "weight decay with the wrong sign",
-                "decay shrinks the weights: multiply by 1 − lr·weight_decay, not 1 + ...",
-                _adamw_sign,
-            ),
-            Mistake(
-                "no bias correction",
-                "the Adam part still divides m and v by 1 − β1**t and 1 − β2**t.",
-                _adamw_no_bias_correction,
-            ),
-            Mistake(
-                "updates the inputs in place",
-                "`x *= ...` and `m *= β1` changed the caller's arrays. Build new ones: "
-                "`x = (1 - lr * weight_decay) * x`.",
-                _adamw_in_place,
-            ),
-        ),
+        mistakes=adamw_step_mistakes.all,
         references=("dlnotes.optim:AdamW", "dlnotes.optim.teaching:adam_step"),
     )
 )

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch06_step_decay
@@ -37,30 +37,72 @@ def step_decay(t: int, lr0: float, step_size: int, gamma: float) -> float:
     return float(lr0 * gamma ** (t // step_size))
 
 
+#: The common mistakes of ``ch06_step_decay``, each declared on its wrong code.
+step_decay_mistakes = Mistakes()
+
+
+@step_decay_mistakes.add(
+    "continuous exponent",
+    "gamma ** (t / step_size) decays a little at every step (that is exponential "
+    "decay); a step schedule stays flat inside each block: use the integer division "
+    "t // step_size.",
+)
 def _step_continuous(t, lr0, step_size, gamma):
     return float(lr0 * gamma ** (t / step_size))
 
 
+@step_decay_mistakes.add(
+    "one step too early",
+    "your rate drops at t = step_size - 1; steps 0 .. step_size - 1 (step_size "
+    "steps) must all use lr0, so the exponent is t // step_size, not "
+    "(t + 1) // step_size.",
+)
 def _step_one_too_early(t, lr0, step_size, gamma):
     return float(lr0 * gamma ** ((t + 1) // step_size))
 
 
+@step_decay_mistakes.add(
+    "decays from the start",
+    "at t = 0 the rate must be lr0 itself: the exponent t // step_size is 0 there (yours adds 1).",
+)
 def _step_decays_at_start(t, lr0, step_size, gamma):
     return float(lr0 * gamma ** (t // step_size + 1))
 
 
+@step_decay_mistakes.add(
+    "subtracts instead of multiplying",
+    "gamma is a factor: each drop multiplies the rate by gamma (lr0 · gamma^k), it "
+    "does not subtract gamma.",
+)
 def _step_subtracts(t, lr0, step_size, gamma):
     return float(lr0 - gamma * (t // step_size))
 
 
+@step_decay_mistakes.add(
+    "rounded instead of floored",
+    "round(t / step_size) counts a block as done once you are past its middle, so the "
+    "rate drops halfway through the block. Only full blocks count: floor division "
+    "t // step_size.",
+)
 def _step_rounded(t, lr0, step_size, gamma):
     return float(lr0 * gamma ** round(t / step_size))
 
 
+@step_decay_mistakes.add(
+    "one step too late",
+    "t counts from 0, so the first drop is at t = step_size itself; "
+    "(t − 1) // step_size drops one step late (and at t = 0 gives an exponent of −1). "
+    "Use t // step_size.",
+)
 def _step_one_too_late(t, lr0, step_size, gamma):
     return float(lr0 * gamma ** ((t - 1) // step_size))
 
 
+@step_decay_mistakes.add(
+    "decays at every step",
+    "gamma ** t multiplies by gamma at every step; a step schedule multiplies by gamma "
+    "once per block of step_size steps: gamma ** (t // step_size).",
+)
 def _step_every_step(t, lr0, step_size, gamma):
     return float(lr0 * gamma**t)
 
@@ -84,7 +126,7 @@ def _step_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch06_step_decay",
         chapter="06",
         title="Step decay",
@@ -98,54 +140,7 @@ register(
             "visible": lambda: _step_cases(6, hidden=False),
             "hidden": lambda seed=60: _step_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "continuous exponent",
-                "gamma ** (t / step_size) decays a little at every step (that is exponential "
-                "decay); a step schedule stays flat inside each block: use the integer division "
-                "t // step_size.",
-                _step_continuous,
-            ),
-            Mistake(
-                "one step too early",
-                "your rate drops at t = step_size - 1; steps 0 .. step_size - 1 (step_size "
-                "steps) must all use lr0, so the exponent is t // step_size, not "
-                "(t + 1) // step_size.",
-                _step_one_too_early,
-            ),
-            Mistake(
-                "decays from the start",
-                "at t = 0 the rate must be lr0 itself: the exponent t // step_size is 0 there "
-                "(yours adds 1).",
-                _step_decays_at_start,
-            ),
-            Mistake(
-                "subtracts instead of multiplying",
-                "gamma is a factor: each drop multiplies the rate by gamma (lr0 · gamma^k), it "
-                "does not subtract gamma.",
-                _step_subtracts,
-            ),
-            Mistake(
-                "rounded instead of floored",
-                "round(t / step_size) counts a block as done once you are past its middle, so the "
-                "rate drops halfway through the block. Only full blocks count: floor division "
-                "t // step_size.",
-                _step_rounded,
-            ),
-            Mistake(
-                "one step too late",
-                "t counts from 0, so the first drop is at t = step_size itself; "
-                "(t − 1) // step_size drops one step late (and at t = 0 gives an exponent of −1). "
-                "Use t // step_size.",
-                _step_one_too_late,
-            ),
-            Mistake(
-                "decays at every step",
-                "gamma ** t multiplies by gamma at every step; a step schedule multiplies by gamma "
-                "once per block of step_size steps: gamma ** (t // step_size).",
-                _step_every_step,
-            ),
-        ),
+        mistakes=step_decay_mistakes.all,
         references=("dlnotes.schedules:step_decay",),
     )
 )
@@ -177,6 +172,15 @@ def cosine_lr(t: int, lr_max: float, lr_min: float, total_steps: int, warmup_ste
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
+#: The common mistakes of ``ch06_cosine_lr``, each declared on its wrong code.
+cosine_lr_mistakes = Mistakes()
+
+
+@cosine_lr_mistakes.add(
+    "not clamped after the end",
+    "after total_steps your rate climbs back up (the cosine keeps going). Clamp the "
+    "progress: p = min(t − W, T − W)/(T − W), so lr stays at lr_min for t > T.",
+)
 def _cos_not_clamped(t, lr_max, lr_min, total_steps, warmup_steps):
     if t < warmup_steps:
         return lr_max * t / warmup_steps
@@ -184,6 +188,10 @@ def _cos_not_clamped(t, lr_max, lr_min, total_steps, warmup_steps):
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
+@cosine_lr_mistakes.add(
+    "degrees instead of radians",
+    "math.cos and np.cos take radians: half a period is cos(π·p), not cos(180·p).",
+)
 def _cos_degrees(t, lr_max, lr_min, total_steps, warmup_steps):
     if t < warmup_steps:
         return lr_max * t / warmup_steps
@@ -191,6 +199,11 @@ def _cos_degrees(t, lr_max, lr_min, total_steps, warmup_steps):
     return lr_min + (lr_max - lr_min) * (1 + math.cos(180 * progress)) / 2
 
 
+@cosine_lr_mistakes.add(
+    "warm-up off by one",
+    "at t = 0 the warm-up rate is lr_max·0/W = 0 and it reaches lr_max at t = W; yours "
+    "uses (t + 1)/W, one step ahead.",
+)
 def _cos_warmup_off_by_one(t, lr_max, lr_min, total_steps, warmup_steps):
     if t < warmup_steps:
         return lr_max * (t + 1) / warmup_steps
@@ -198,6 +211,11 @@ def _cos_warmup_off_by_one(t, lr_max, lr_min, total_steps, warmup_steps):
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
+@cosine_lr_mistakes.add(
+    "cosine clock not shifted by the warm-up",
+    "the cosine starts when the warm-up ends: its progress is (t − W)/(T − W), so "
+    "lr(W) = lr_max. Yours measures t from 0 and has already decayed at t = W.",
+)
 def _cos_clock_not_shifted(t, lr_max, lr_min, total_steps, warmup_steps):
     if t < warmup_steps:
         return lr_max * t / warmup_steps
@@ -205,6 +223,11 @@ def _cos_clock_not_shifted(t, lr_max, lr_min, total_steps, warmup_steps):
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
+@cosine_lr_mistakes.add(
+    "lr_min ignored",
+    "the cosine goes from lr_max down to lr_min, not to 0: "
+    "lr_min + (lr_max − lr_min)·(1 + cos(πp))/2.",
+)
 def _cos_ignores_lr_min(t, lr_max, lr_min, total_steps, warmup_steps):
     if t < warmup_steps:
         return lr_max * t / warmup_steps
@@ -212,6 +235,10 @@ def _cos_ignores_lr_min(t, lr_max, lr_min, total_steps, warmup_steps):
     return lr_max * (1 + math.cos(math.pi * progress)) / 2
 
 
+@cosine_lr_mistakes.add(
+    "missing (1 + cos)/2",
+    "cos(πp) runs from 1 to −1, so your rate goes negative; (1 + cos(πp))/2 runs from 1 to 0.",
+)
 def _cos_no_half(t, lr_max, lr_min, total_steps, warmup_steps):
     if t < warmup_steps:
         return lr_max * t / warmup_steps
@@ -219,6 +246,11 @@ def _cos_no_half(t, lr_max, lr_min, total_steps, warmup_steps):
     return lr_min + (lr_max - lr_min) * math.cos(math.pi * progress)
 
 
+@cosine_lr_mistakes.add(
+    "warm-up starts at lr_min",
+    "the warm-up ramps from 0 (lr(0) = 0) up to lr_max: lr_max·t/W. lr_min is only "
+    "where the cosine ends.",
+)
 def _cos_warmup_from_lr_min(t, lr_max, lr_min, total_steps, warmup_steps):
     if t < warmup_steps:
         return lr_min + (lr_max - lr_min) * t / warmup_steps
@@ -226,6 +258,12 @@ def _cos_warmup_from_lr_min(t, lr_max, lr_min, total_steps, warmup_steps):
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
+@cosine_lr_mistakes.add(
+    "progress divided by T instead of T − W",
+    "the cosine phase lasts T − W steps (the warm-up is part of T), so "
+    "p = (t − W)/(T − W); dividing by T leaves p < 1 at t = T and the rate has not "
+    "reached lr_min.",
+)
 def _cos_progress_over_total(t, lr_max, lr_min, total_steps, warmup_steps):
     if t < warmup_steps:
         return lr_max * t / warmup_steps
@@ -233,6 +271,11 @@ def _cos_progress_over_total(t, lr_max, lr_min, total_steps, warmup_steps):
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
+@cosine_lr_mistakes.add(
+    "(1 − cos) instead of (1 + cos)",
+    "your rate rises from lr_min to lr_max: (1 − cos(πp))/2 runs from 0 to 1. "
+    "Annealing goes down: (1 + cos(πp))/2 runs from 1 to 0.",
+)
 def _cos_one_minus_cos(t, lr_max, lr_min, total_steps, warmup_steps):
     if t < warmup_steps:
         return lr_max * t / warmup_steps
@@ -277,7 +320,7 @@ def _cosine_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch06_cosine_lr",
         chapter="06",
         title="Cosine annealing with linear warm-up",
@@ -292,62 +335,7 @@ register(
             "visible": lambda: _cosine_cases(7, hidden=False),
             "hidden": lambda seed=70: _cosine_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "not clamped after the end",
-                "after total_steps your rate climbs back up (the cosine keeps going). Clamp the "
-                "progress: p = min(t − W, T − W)/(T − W), so lr stays at lr_min for t > T.",
-                _cos_not_clamped,
-            ),
-            Mistake(
-                "degrees instead of radians",
-                "math.cos and np.cos take radians: half a period is cos(π·p), not cos(180·p).",
-                _cos_degrees,
-            ),
-            Mistake(
-                "warm-up off by one",
-                "at t = 0 the warm-up rate is lr_max·0/W = 0 and it reaches lr_max at t = W; yours "
-                "uses (t + 1)/W, one step ahead.",
-                _cos_warmup_off_by_one,
-            ),
-            Mistake(
-                "cosine clock not shifted by the warm-up",
-                "the cosine starts when the warm-up ends: its progress is (t − W)/(T − W), so "
-                "lr(W) = lr_max. Yours measures t from 0 and has already decayed at t = W.",
-                _cos_clock_not_shifted,
-            ),
-            Mistake(
-                "lr_min ignored",
-                "the cosine goes from lr_max down to lr_min, not to 0: "
-                "lr_min + (lr_max − lr_min)·(1 + cos(πp))/2.",
-                _cos_ignores_lr_min,
-            ),
-            Mistake(
-                "missing (1 + cos)/2",
-                "cos(πp) runs from 1 to −1, so your rate goes negative; (1 + cos(πp))/2 runs from "
-                "1 to 0.",
-                _cos_no_half,
-            ),
-            Mistake(
-                "warm-up starts at lr_min",
-                "the warm-up ramps from 0 (lr(0) = 0) up to lr_max: lr_max·t/W. lr_min is only "
-                "where the cosine ends.",
-                _cos_warmup_from_lr_min,
-            ),
-            Mistake(
-                "progress divided by T instead of T − W",
-                "the cosine phase lasts T − W steps (the warm-up is part of T), so "
-                "p = (t − W)/(T − W); dividing by T leaves p < 1 at t = T and the rate has not "
-                "reached lr_min.",
-                _cos_progress_over_total,
-            ),
-            Mistake(
-                "(1 − cos) instead of (1 + cos)",
-                "your rate rises from lr_min to lr_max: (1 − cos(πp))/2 runs from 0 to 1. "
-                "Annealing goes down: (1 + cos(πp))/2 runs from 1 to 0.",
-                _cos_one_minus_cos,
-            ),
-        ),
+        mistakes=cosine_lr_mistakes.all,
         references=("dlnotes.schedules:cosine", "dlnotes.schedules:linear_warmup"),
     )
 )
@@ -370,22 +358,50 @@ def newton_step(grad: np.ndarray, hessian: np.ndarray, x: np.ndarray) -> np.ndar
     return x - np.linalg.solve(hessian, grad)
 
 
+#: The common mistakes of ``ch06_newton_step``, each declared on its wrong code.
+newton_step_mistakes = Mistakes()
+
+
+@newton_step_mistakes.add(
+    "plus sign",
+    "the step goes against the gradient: x − H⁻¹g. With a plus sign the step on a "
+    "convex bowl moves away from the minimum, twice as far from it.",
+)
 def _newton_plus(grad, hessian, x):
     return x + np.linalg.solve(hessian, grad)
 
 
+@newton_step_mistakes.add(
+    "multiplies by H",
+    "Newton divides by the curvature: it uses H⁻¹g (np.linalg.solve(H, g)), not H·g, "
+    "which takes huge steps where the curvature is high.",
+)
 def _newton_times_hessian(grad, hessian, x):
     return x - hessian @ grad
 
 
+@newton_step_mistakes.add(
+    "gradient outer product",
+    "g gᵀ is not the Hessian (it has rank one and carries no curvature); use the "
+    "hessian argument: np.linalg.solve(hessian, grad).",
+)
 def _newton_outer_product(grad, hessian, x):
     return x - np.linalg.pinv(np.outer(grad, grad)) @ grad
 
 
+@newton_step_mistakes.add(
+    "diagonal only",
+    "dividing g by diag(H) ignores the off-diagonal entries: on a rotated bowl that is "
+    "not H⁻¹g. Solve the full linear system H p = g.",
+)
 def _newton_diagonal(grad, hessian, x):
     return x - grad / np.diag(hessian)
 
 
+@newton_step_mistakes.add(
+    "modifies x in place",
+    "`x -= ...` wrote into the caller's x. Return a new array: `return x - p`.",
+)
 def _newton_in_place(grad, hessian, x):
     x -= np.linalg.solve(hessian, grad)
     return x
@@ -431,7 +447,7 @@ def _newton_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch06_newton_step",
         chapter="06",
         title="One Newton step",
@@ -445,37 +461,7 @@ register(
             "visible": lambda: _newton_cases(8, hidden=False),
             "hidden": lambda seed=80: _newton_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "plus sign",
-                "the step goes against the gradient: x − H⁻¹g. With a plus sign the step on a "
-                "convex bowl moves away from the minimum, twice as far from it.",
-                _newton_plus,
-            ),
-            Mistake(
-                "multiplies by H",
-                "Newton divides by the curvature: it uses H⁻¹g (np.linalg.solve(H, g)), not H·g, "
-                "which takes huge steps where the curvature is high.",
-                _newton_times_hessian,
-            ),
-            Mistake(
-                "gradient outer product",
-                "g gᵀ is not the Hessian (it has rank one and carries no curvature); use the "
-                "hessian argument: np.linalg.solve(hessian, grad).",
-                _newton_outer_product,
-            ),
-            Mistake(
-                "diagonal only",
-                "dividing g by diag(H) ignores the off-diagonal entries: on a rotated bowl that is "
-                "not H⁻¹g. Solve the full linear system H p = g.",
-                _newton_diagonal,
-            ),
-            Mistake(
-                "modifies x in place",
-                "`x -= ...` wrote into the caller's x. Return a new array: `return x - p`.",
-                _newton_in_place,
-            ),
-        ),
+        mistakes=newton_step_mistakes.all,
         rtol=1e-6,
         atol=1e-9,
     )

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch07_xavier_uniform
@@ -40,31 +40,66 @@ def xavier_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.nd
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
+#: The common mistakes of ``ch07_xavier_uniform``, each declared on its wrong code.
+xavier_uniform_mistakes = Mistakes()
+
+
+@xavier_uniform_mistakes.add(
+    "std used as the bound",
+    "sqrt(2 / (fan_in + fan_out)) is the standard deviation you want, but U(-a, a) "
+    "has standard deviation a/√3: the bound must be √3 times larger, "
+    "a = sqrt(6 / (fan_in + fan_out)).",
+)
 def _xu_std_as_bound(fan_in, fan_out, rng):
     a = math.sqrt(2.0 / (fan_in + fan_out))  # the std, not the bound: variance 3x too small
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
+@xavier_uniform_mistakes.add(
+    "missing square root",
+    "your bound is 6 / (fan_in + fan_out), a variance-like number; the bound is its "
+    "square root, a = sqrt(6 / (fan_in + fan_out)).",
+)
 def _xu_variance_as_bound(fan_in, fan_out, rng):
     a = 6.0 / (fan_in + fan_out)  # no square root
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
+@xavier_uniform_mistakes.add(
+    "fan_in only",
+    "a bound of sqrt(3 / fan_in) keeps only the forward signal (LeCun's rule); "
+    "Glorot averages the two fans: a = sqrt(6 / (fan_in + fan_out)).",
+)
 def _xu_fan_in_only(fan_in, fan_out, rng):
     a = math.sqrt(3.0 / fan_in)  # LeCun-uniform: the forward argument alone
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
+@xavier_uniform_mistakes.add(
+    "one-sided interval",
+    "your weights are all positive: draw from U(-a, a), symmetric around zero, "
+    "with rng.uniform(-a, a, ...).",
+)
 def _xu_one_sided(fan_in, fan_out, rng):
     a = math.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(0.0, a, size=(fan_in, fan_out))
 
 
+@xavier_uniform_mistakes.add(
+    "transposed shape",
+    "your array has shape (fan_out, fan_in). In this course a layer computes X @ W "
+    "with X of shape (N, fan_in), so W has shape (fan_in, fan_out).",
+)
 def _xu_transposed(fan_in, fan_out, rng):
     a = math.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-a, a, size=(fan_out, fan_in))
 
 
+@xavier_uniform_mistakes.add(
+    "normal instead of uniform",
+    "these are Gaussian draws; Xavier-uniform draws rng.uniform(-a, a, ...) with "
+    "a = sqrt(6 / (fan_in + fan_out)).",
+)
 def _xu_normal(fan_in, fan_out, rng):
     std = math.sqrt(2.0 / (fan_in + fan_out))
     return rng.normal(0.0, std, size=(fan_in, fan_out))
@@ -85,7 +120,7 @@ def _xu_cases(seed: int, sizes: list[tuple[int, int]]) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch07_xavier_uniform",
         chapter="07",
         title="Xavier/Glorot uniform initialization",
@@ -100,45 +135,7 @@ register(
             "visible": lambda: _xu_cases(7, _XU_SIZES),
             "hidden": lambda seed=70: _xu_cases(seed, _XU_HIDDEN_SIZES),
         },
-        mistakes=(
-            Mistake(
-                "std used as the bound",
-                "sqrt(2 / (fan_in + fan_out)) is the standard deviation you want, but U(-a, a) "
-                "has standard deviation a/√3: the bound must be √3 times larger, "
-                "a = sqrt(6 / (fan_in + fan_out)).",
-                _xu_std_as_bound,
-            ),
-            Mistake(
-                "missing square root",
-                "your bound is 6 / (fan_in + fan_out), a variance-like number; the bound is its "
-                "square root, a = sqrt(6 / (fan_in + fan_out)).",
-                _xu_variance_as_bound,
-            ),
-            Mistake(
-                "fan_in only",
-                "a bound of sqrt(3 / fan_in) keeps only the forward signal (LeCun's rule); "
-                "Glorot averages the two fans: a = sqrt(6 / (fan_in + fan_out)).",
-                _xu_fan_in_only,
-            ),
-            Mistake(
-                "one-sided interval",
-                "your weights are all positive: draw from U(-a, a), symmetric around zero, "
-                "with rng.uniform(-a, a, ...).",
-                _xu_one_sided,
-            ),
-            Mistake(
-                "transposed shape",
-                "your array has shape (fan_out, fan_in). In this course a layer computes X @ W "
-                "with X of shape (N, fan_in), so W has shape (fan_in, fan_out).",
-                _xu_transposed,
-            ),
-            Mistake(
-                "normal instead of uniform",
-                "these are Gaussian draws; Xavier-uniform draws rng.uniform(-a, a, ...) with "
-                "a = sqrt(6 / (fan_in + fan_out)).",
-                _xu_normal,
-            ),
-        ),
+        mistakes=xavier_uniform_mistakes.all,
         references=("dlnotes.init:xavier_uniform",),
     )
 )
@@ -163,26 +160,60 @@ def kaiming_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.nd
     return rng.normal(0.0, std, size=(fan_in, fan_out))
 
 
+#: The common mistakes of ``ch07_kaiming_normal``, each declared on its wrong code.
+kaiming_normal_mistakes = Mistakes()
+
+
+@kaiming_normal_mistakes.add(
+    "variance passed as the std",
+    "rng.normal(0, scale) takes the standard deviation; 2 / fan_in is the variance. "
+    "Use scale = sqrt(2 / fan_in).",
+)
 def _kn_variance_as_scale(fan_in, fan_out, rng):
     return rng.normal(0.0, 2.0 / fan_in, size=(fan_in, fan_out))
 
 
+@kaiming_normal_mistakes.add(
+    "fan_out instead of fan_in",
+    "the forward pass sums fan_in = W.shape[0] products per unit, so the variance "
+    "is 2 / fan_in (you used fan_out = W.shape[1]).",
+)
 def _kn_fan_out(fan_in, fan_out, rng):
     return rng.normal(0.0, math.sqrt(2.0 / fan_out), size=(fan_in, fan_out))
 
 
+@kaiming_normal_mistakes.add(
+    "missing the ReLU gain √2",
+    "std = sqrt(1 / fan_in) is LeCun's rule for linear/tanh layers; ReLU zeroes half "
+    "of the signal, so He doubles the variance: std = sqrt(2 / fan_in).",
+)
 def _kn_missing_gain(fan_in, fan_out, rng):
     return rng.normal(0.0, math.sqrt(1.0 / fan_in), size=(fan_in, fan_out))
 
 
+@kaiming_normal_mistakes.add(
+    "2/√fan_in",
+    "2 / sqrt(fan_in) doubles the std (variance 4 / fan_in); the gain √2 goes "
+    "under the root with the 2: std = sqrt(2 / fan_in).",
+)
 def _kn_two_over_sqrt(fan_in, fan_out, rng):
     return rng.normal(0.0, 2.0 / math.sqrt(fan_in), size=(fan_in, fan_out))
 
 
+@kaiming_normal_mistakes.add(
+    "Xavier's variance",
+    "sqrt(2 / (fan_in + fan_out)) is Glorot's std, which halves the signal at every "
+    "ReLU layer; He uses only fan_in: std = sqrt(2 / fan_in).",
+)
 def _kn_xavier(fan_in, fan_out, rng):
     return rng.normal(0.0, math.sqrt(2.0 / (fan_in + fan_out)), size=(fan_in, fan_out))
 
 
+@kaiming_normal_mistakes.add(
+    "transposed shape",
+    "your array has shape (fan_out, fan_in). In this course a layer computes X @ W "
+    "with X of shape (N, fan_in), so W has shape (fan_in, fan_out).",
+)
 def _kn_transposed(fan_in, fan_out, rng):
     return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=(fan_out, fan_in))
 
@@ -196,7 +227,7 @@ def _kn_cases(seed: int, sizes: list[tuple[int, int]]) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch07_kaiming_normal",
         chapter="07",
         title="Kaiming/He normal initialization for ReLU",
@@ -211,44 +242,7 @@ register(
             "visible": lambda: _kn_cases(17, _KN_SIZES),
             "hidden": lambda seed=170: _kn_cases(seed, _KN_HIDDEN_SIZES),
         },
-        mistakes=(
-            Mistake(
-                "variance passed as the std",
-                "rng.normal(0, scale) takes the standard deviation; 2 / fan_in is the variance. "
-                "Use scale = sqrt(2 / fan_in).",
-                _kn_variance_as_scale,
-            ),
-            Mistake(
-                "fan_out instead of fan_in",
-                "the forward pass sums fan_in = W.shape[0] products per unit, so the variance "
-                "is 2 / fan_in (you used fan_out = W.shape[1]).",
-                _kn_fan_out,
-            ),
-            Mistake(
-                "missing the ReLU gain √2",
-                "std = sqrt(1 / fan_in) is LeCun's rule for linear/tanh layers; ReLU zeroes half "
-                "of the signal, so He doubles the variance: std = sqrt(2 / fan_in).",
-                _kn_missing_gain,
-            ),
-            Mistake(
-                "2/√fan_in",
-                "2 / sqrt(fan_in) doubles the std (variance 4 / fan_in); the gain √2 goes "
-                "under the root with the 2: std = sqrt(2 / fan_in).",
-                _kn_two_over_sqrt,
-            ),
-            Mistake(
-                "Xavier's variance",
-                "sqrt(2 / (fan_in + fan_out)) is Glorot's std, which halves the signal at every "
-                "ReLU layer; He uses only fan_in: std = sqrt(2 / fan_in).",
-                _kn_xavier,
-            ),
-            Mistake(
-                "transposed shape",
-                "your array has shape (fan_out, fan_in). In this course a layer computes X @ W "
-                "with X of shape (N, fan_in), so W has shape (fan_in, fan_out).",
-                _kn_transposed,
-            ),
-        ),
+        mistakes=kaiming_normal_mistakes.all,
         references=("dlnotes.init:kaiming_normal",),
     )
 )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch08_numerical_gradient
@@ -45,6 +45,15 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     return grad
 
 
+#: The common mistakes of ``ch08_numerical_gradient``, each declared on its wrong code.
+numerical_gradient_mistakes = Mistakes()
+
+
+@numerical_gradient_mistakes.add(
+    "one-sided difference",
+    "(f(x + h e_i) − f(x)) / h is the one-sided difference: its error is O(h), "
+    "not O(h²). Use both sides: (f(x + h e_i) − f(x − h e_i)) / (2h).",
+)
 def _ng_one_sided(f, x, h):
     x = np.array(x, dtype=np.float64)
     grad = np.zeros_like(x)
@@ -57,6 +66,11 @@ def _ng_one_sided(f, x, h):
     return grad
 
 
+@numerical_gradient_mistakes.add(
+    "divides by h instead of 2h",
+    "your gradient is exactly twice the right one: x + h and x − h are 2h apart, "
+    "so the difference of f divides by 2h.",
+)
 def _ng_divides_by_h(f, x, h):
     x = np.array(x, dtype=np.float64)
     grad = np.zeros_like(x)
@@ -71,6 +85,12 @@ def _ng_divides_by_h(f, x, h):
     return grad
 
 
+@numerical_gradient_mistakes.add(
+    "x not restored",
+    "after evaluating f(x − h e_i) you leave x[i] at old − h, so every later entry "
+    "is differentiated at a shifted point and the caller's x changes. Save "
+    "old = x[i] first and put it back with x[i] = old (on your own copy of x).",
+)
 def _ng_not_restored(f, x, h):
     grad = np.zeros_like(x, dtype=np.float64)
     for i in np.ndindex(x.shape):
@@ -82,6 +102,12 @@ def _ng_not_restored(f, x, h):
     return grad
 
 
+@numerical_gradient_mistakes.add(
+    "restores x by arithmetic",
+    "x[i] += h, then -= 2h, then += h does not always give back x[i] exactly in "
+    "floating point, so the caller's x changes in its last digits. Work on a copy "
+    "(np.array(x, dtype=float)) and restore with x[i] = old.",
+)
 def _ng_restored_by_arithmetic(f, x, h):
     grad = np.zeros_like(x, dtype=np.float64)
     for i in np.ndindex(x.shape):
@@ -94,6 +120,12 @@ def _ng_restored_by_arithmetic(f, x, h):
     return grad
 
 
+@numerical_gradient_mistakes.add(
+    "perturbed 'copy' is the same array",
+    "`x_plus = x` does not copy: your x_plus and x_minus are one array, so "
+    "f_minus is evaluated at x, not at x − h e_i, and the caller's x changes. Make "
+    "one real copy (np.array(x, dtype=float)) and perturb one entry at a time.",
+)
 def _ng_no_copy(f, x, h):
     grad = np.zeros_like(x, dtype=np.float64)
     for i in np.ndindex(x.shape):
@@ -107,6 +139,12 @@ def _ng_no_copy(f, x, h):
     return grad
 
 
+@numerical_gradient_mistakes.add(
+    "iterates over the first axis only",
+    "`for i in range(len(x))` visits rows, and x[i] += h shifts a whole row of a "
+    "2-D x at once. Visit every entry: `for i in np.ndindex(x.shape)` (or work on "
+    "x.reshape(-1) of a copy).",
+)
 def _ng_first_axis_only(f, x, h):
     x = np.array(x, dtype=np.float64)
     grad = np.zeros_like(x)
@@ -202,7 +240,7 @@ def _ng_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch08_numerical_gradient",
         chapter="08",
         title="The two-sided numerical gradient",
@@ -217,48 +255,7 @@ register(
             "visible": lambda: _ng_cases(8, hidden=False),
             "hidden": lambda seed=80: _ng_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "one-sided difference",
-                "(f(x + h e_i) − f(x)) / h is the one-sided difference: its error is O(h), "
-                "not O(h²). Use both sides: (f(x + h e_i) − f(x − h e_i)) / (2h).",
-                _ng_one_sided,
-            ),
-            Mistake(
-                "divides by h instead of 2h",
-                "your gradient is exactly twice the right one: x + h and x − h are 2h apart, "
-                "so the difference of f divides by 2h.",
-                _ng_divides_by_h,
-            ),
-            Mistake(
-                "x not restored",
-                "after evaluating f(x − h e_i) you leave x[i] at old − h, so every later entry "
-                "is differentiated at a shifted point and the caller's x changes. Save "
-                "old = x[i] first and put it back with x[i] = old (on your own copy of x).",
-                _ng_not_restored,
-            ),
-            Mistake(
-                "restores x by arithmetic",
-                "x[i] += h, then -= 2h, then += h does not always give back x[i] exactly in "
-                "floating point, so the caller's x changes in its last digits. Work on a copy "
-                "(np.array(x, dtype=float)) and restore with x[i] = old.",
-                _ng_restored_by_arithmetic,
-            ),
-            Mistake(
-                "perturbed 'copy' is the same array",
-                "`x_plus = x` does not copy: your x_plus and x_minus are one array, so "
-                "f_minus is evaluated at x, not at x − h e_i, and the caller's x changes. Make "
-                "one real copy (np.array(x, dtype=float)) and perturb one entry at a time.",
-                _ng_no_copy,
-            ),
-            Mistake(
-                "iterates over the first axis only",
-                "`for i in range(len(x))` visits rows, and x[i] += h shifts a whole row of a "
-                "2-D x at once. Visit every entry: `for i in np.ndindex(x.shape)` (or work on "
-                "x.reshape(-1) of a copy).",
-                _ng_first_axis_only,
-            ),
-        ),
+        mistakes=numerical_gradient_mistakes.all,
         references=(
             "dlnotes.gradcheck:numerical_gradient",
             "dlnotes.gradcheck:numerical_gradient_array",
@@ -291,28 +288,62 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b)) / denom
 
 
+#: The common mistakes of ``ch08_relative_error``, each declared on its wrong code.
+relative_error_mistakes = Mistakes()
+
+
+@relative_error_mistakes.add(
+    "no guard in the denominator",
+    "when both gradients are zero you divide 0 by 0 and get nan: guard the "
+    "denominator, max(‖a‖ + ‖b‖, np.finfo(float).tiny), which gives 0 there.",
+)
 def _re_no_guard(a, b):
     return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
 
 
+@relative_error_mistakes.add(
+    "divides by ‖a‖ only",
+    "dividing by one norm is not symmetric (relative_error(a, b) ≠ relative_error(b, "
+    "a)) and is unbounded when a is small; divide by ‖a‖ + ‖b‖.",
+)
 def _re_only_a(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(a))
 
 
+@relative_error_mistakes.add(
+    "divides by ‖a‖ only (guarded)",
+    "dividing by one norm is not symmetric (relative_error(a, b) ≠ relative_error(b, "
+    "a)) and is unbounded when a is small; divide by ‖a‖ + ‖b‖ (keeping your guard).",
+)
 def _re_only_a_guarded(a, b):
     return float(np.linalg.norm(a - b)) / max(float(np.linalg.norm(a)), TINY)
 
 
+@relative_error_mistakes.add(
+    "squared norms",
+    "np.sum((a - b)**2) is ‖a − b‖², not ‖a − b‖: the ratio of squares is the square "
+    "of the relative error, so 1e-4 looks like 1e-8. Use np.linalg.norm.",
+)
 def _re_squared(a, b):
     return float(np.sum((a - b) ** 2) / max(np.sum(a**2) + np.sum(b**2), TINY))
 
 
+@relative_error_mistakes.add(
+    "max of the norms",
+    "the book's denominator is the sum ‖a‖ + ‖b‖, not max(‖a‖, ‖b‖) (which is "
+    "another convention, about twice as large an error).",
+)
 def _re_max_norm(a, b):
     return float(np.linalg.norm(a - b)) / max(
         float(np.linalg.norm(a)), float(np.linalg.norm(b)), TINY
     )
 
 
+@relative_error_mistakes.add(
+    "entry-wise",
+    "you compared entry by entry and took the worst; the criterion compares whole "
+    "vectors: ‖a − b‖ / (‖a‖ + ‖b‖) with norms over all entries.",
+)
 def _re_entrywise(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), TINY)))
 
@@ -361,7 +392,7 @@ def _re_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch08_relative_error",
         chapter="08",
         title="The relative error of two gradients",
@@ -376,44 +407,7 @@ register(
             "visible": lambda: _re_cases(9, hidden=False),
             "hidden": lambda seed=90: _re_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "no guard in the denominator",
-                "when both gradients are zero you divide 0 by 0 and get nan: guard the "
-                "denominator, max(‖a‖ + ‖b‖, np.finfo(float).tiny), which gives 0 there.",
-                _re_no_guard,
-            ),
-            Mistake(
-                "divides by ‖a‖ only",
-                "dividing by one norm is not symmetric (relative_error(a, b) ≠ relative_error(b, "
-                "a)) and is unbounded when a is small; divide by ‖a‖ + ‖b‖.",
-                _re_only_a,
-            ),
-            Mistake(
-                "divides by ‖a‖ only (guarded)",
-                "dividing by one norm is not symmetric (relative_error(a, b) ≠ relative_error(b, "
-                "a)) and is unbounded when a is small; divide by ‖a‖ + ‖b‖ (keeping your guard).",
-                _re_only_a_guarded,
-            ),
-            Mistake(
-                "squared norms",
-                "np.sum((a - b)**2) is ‖a − b‖², not ‖a − b‖: the ratio of squares is the square "
-                "of the relative error, so 1e-4 looks like 1e-8. Use np.linalg.norm.",
-                _re_squared,
-            ),
-            Mistake(
-                "max of the norms",
-                "the book's denominator is the sum ‖a‖ + ‖b‖, not max(‖a‖, ‖b‖) (which is "
-                "another convention, about twice as large an error).",
-                _re_max_norm,
-            ),
-            Mistake(
-                "entry-wise",
-                "you compared entry by entry and took the worst; the criterion compares whole "
-                "vectors: ‖a − b‖ / (‖a‖ + ‖b‖) with norms over all entries.",
-                _re_entrywise,
-            ),
-        ),
+        mistakes=relative_error_mistakes.all,
         references=("dlnotes.gradcheck:relative_error",),
         rtol=1e-9,
         atol=1e-15,

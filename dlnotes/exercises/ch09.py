@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch09_l2_penalty_and_grad
@@ -57,31 +57,65 @@ def l2_penalty_and_grad(params: Sequence[np.ndarray], lam: float) -> tuple[float
     return penalty, grads
 
 
+#: The common mistakes of ``ch09_l2_penalty_and_grad``, each declared on its wrong code.
+l2_penalty_and_grad_mistakes = Mistakes()
+
+
+@l2_penalty_and_grad_mistakes.add(
+    "missing ½",
+    "your penalty is twice too large: it is (λ/2)·Σ‖W‖², and the ½ is what makes "
+    "its gradient exactly λW. Your gradient is right, so penalty and gradient no "
+    "longer match (a gradient check would catch it).",
+)
 def _l2_missing_half(params, lam):
     penalty = sum(lam * float(np.sum(p**2)) for p in params if p.ndim == 2)
     return penalty, [lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
 
 
+@l2_penalty_and_grad_mistakes.add(
+    "gradient 2λW",
+    "the derivative of (λ/2)‖W‖² is λW: the 2 from the square cancels the ½. Your "
+    "gradients are twice too large.",
+)
 def _l2_grad_two_lam(params, lam):
     penalty = sum(0.5 * lam * float(np.sum(p**2)) for p in params if p.ndim == 2)
     return penalty, [2 * lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
 
 
+@l2_penalty_and_grad_mistakes.add(
+    "biases penalised",
+    "only the weight matrices (2-D arrays) are penalised; biases (1-D) get no penalty "
+    "and a zero gradient.",
+)
 def _l2_biases_too(params, lam):
     penalty = sum(0.5 * lam * float(np.sum(p**2)) for p in params)
     return penalty, [lam * p for p in params]
 
 
+@l2_penalty_and_grad_mistakes.add(
+    "sum of absolute values",
+    "‖W‖_F² is the sum of the *squared* entries, np.sum(W**2); the sum of |W| is the L1 norm.",
+)
 def _l2_sum_abs(params, lam):
     penalty = sum(0.5 * lam * float(np.sum(np.abs(p))) for p in params if p.ndim == 2)
     return penalty, [lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
 
 
+@l2_penalty_and_grad_mistakes.add(
+    "norm not squared",
+    "np.linalg.norm(W) is ‖W‖_F, the square root of the sum of squares; the penalty "
+    "uses its square, np.sum(W**2).",
+)
 def _l2_norm_not_squared(params, lam):
     penalty = sum(0.5 * lam * float(np.linalg.norm(p)) for p in params if p.ndim == 2)
     return penalty, [lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
 
 
+@l2_penalty_and_grad_mistakes.add(
+    "no gradients for the biases",
+    "grads must be aligned with params (one entry per parameter, as model.grads): "
+    "append np.zeros_like(b) for each bias.",
+)
 def _l2_no_bias_grads(params, lam):
     penalty = sum(0.5 * lam * float(np.sum(p**2)) for p in params if p.ndim == 2)
     return penalty, [lam * p for p in params if p.ndim == 2]
@@ -119,7 +153,7 @@ def _l2_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch09_l2_penalty_and_grad",
         chapter="09",
         title="The L2 penalty and its gradient",
@@ -134,45 +168,7 @@ register(
             "visible": lambda: _l2_cases(9, hidden=False),
             "hidden": lambda seed=90: _l2_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "missing ½",
-                "your penalty is twice too large: it is (λ/2)·Σ‖W‖², and the ½ is what makes "
-                "its gradient exactly λW. Your gradient is right, so penalty and gradient no "
-                "longer match (a gradient check would catch it).",
-                _l2_missing_half,
-            ),
-            Mistake(
-                "gradient 2λW",
-                "the derivative of (λ/2)‖W‖² is λW: the 2 from the square cancels the ½. Your "
-                "gradients are twice too large.",
-                _l2_grad_two_lam,
-            ),
-            Mistake(
-                "biases penalised",
-                "only the weight matrices (2-D arrays) are penalised; biases (1-D) get no penalty "
-                "and a zero gradient.",
-                _l2_biases_too,
-            ),
-            Mistake(
-                "sum of absolute values",
-                "‖W‖_F² is the sum of the *squared* entries, np.sum(W**2); the sum of |W| is the "
-                "L1 norm.",
-                _l2_sum_abs,
-            ),
-            Mistake(
-                "norm not squared",
-                "np.linalg.norm(W) is ‖W‖_F, the square root of the sum of squares; the penalty "
-                "uses its square, np.sum(W**2).",
-                _l2_norm_not_squared,
-            ),
-            Mistake(
-                "no gradients for the biases",
-                "grads must be aligned with params (one entry per parameter, as model.grads): "
-                "append np.zeros_like(b) for each bias.",
-                _l2_no_bias_grads,
-            ),
-        ),
+        mistakes=l2_penalty_and_grad_mistakes.all,
         references=("dlnotes.losses:l2_penalty", "dlnotes.losses:penalty"),
         rtol=1e-6,
         atol=1e-9,
@@ -197,24 +193,52 @@ def sgd_weight_decay_step(w: np.ndarray, g: np.ndarray, lr: float, wd: float) ->
     return (1 - lr * wd) * w - lr * g
 
 
+#: The common mistakes of ``ch09_sgd_weight_decay_step``, each declared on its wrong code.
+sgd_weight_decay_step_mistakes = Mistakes()
+
+
+@sgd_weight_decay_step_mistakes.add(
+    "modifies w in place",
+    "`w *= ...` / `w -= ...` changed the caller's parameters. Return a new array: "
+    "`return (1 - lr * wd) * w - lr * g`.",
+)
 def _wd_in_place(w, g, lr, wd):
     w *= 1 - lr * wd
     w -= lr * g
     return w
 
 
+@sgd_weight_decay_step_mistakes.add(
+    "decay without the learning rate",
+    "the shrink factor is (1 − lr·wd), not (1 − wd): weight decay is part of the "
+    "gradient step, so the learning rate scales it too.",
+)
 def _wd_without_lr(w, g, lr, wd):
     return (1 - wd) * w - lr * g
 
 
+@sgd_weight_decay_step_mistakes.add(
+    "decay after the step",
+    "you shrank w − lr·g, so the gradient step was shrunk too; the decay multiplies "
+    "the old w only: (1 − lr·wd)·w − lr·g.",
+)
 def _wd_after_step(w, g, lr, wd):
     return (1 - lr * wd) * (w - lr * g)
 
 
+@sgd_weight_decay_step_mistakes.add(
+    "wrong sign",
+    "weight decay pulls w towards 0: the factor is (1 − lr·wd), smaller than 1.",
+)
 def _wd_wrong_sign(w, g, lr, wd):
     return (1 + lr * wd) * w - lr * g
 
 
+@sgd_weight_decay_step_mistakes.add(
+    "half the decay",
+    "the gradient of (wd/2)‖w‖² is wd·w (the ½ cancels the 2 of the square), so the "
+    "factor is (1 − lr·wd), not (1 − lr·wd/2).",
+)
 def _wd_half(w, g, lr, wd):
     return (1 - lr * wd / 2) * w - lr * g
 
@@ -242,7 +266,7 @@ def _wd_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch09_sgd_weight_decay_step",
         chapter="09",
         title="One SGD step with weight decay",
@@ -256,37 +280,7 @@ register(
             "visible": lambda: _wd_cases(19, hidden=False),
             "hidden": lambda seed=190: _wd_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "modifies w in place",
-                "`w *= ...` / `w -= ...` changed the caller's parameters. Return a new array: "
-                "`return (1 - lr * wd) * w - lr * g`.",
-                _wd_in_place,
-            ),
-            Mistake(
-                "decay without the learning rate",
-                "the shrink factor is (1 − lr·wd), not (1 − wd): weight decay is part of the "
-                "gradient step, so the learning rate scales it too.",
-                _wd_without_lr,
-            ),
-            Mistake(
-                "decay after the step",
-                "you shrank w − lr·g, so the gradient step was shrunk too; the decay multiplies "
-                "the old w only: (1 − lr·wd)·w − lr·g.",
-                _wd_after_step,
-            ),
-            Mistake(
-                "wrong sign",
-                "weight decay pulls w towards 0: the factor is (1 − lr·wd), smaller than 1.",
-                _wd_wrong_sign,
-            ),
-            Mistake(
-                "half the decay",
-                "the gradient of (wd/2)‖w‖² is wd·w (the ½ cancels the 2 of the square), so the "
-                "factor is (1 − lr·wd), not (1 − lr·wd/2).",
-                _wd_half,
-            ),
-        ),
+        mistakes=sgd_weight_decay_step_mistakes.all,
         references=("dlnotes.optim:SGD",),
         rtol=1e-6,
         atol=1e-9,
@@ -338,6 +332,15 @@ def _es_rule(dev_losses, patience):
     return len(dev_losses), best_epoch
 
 
+#: The common mistakes of ``ch09_early_stopping_epoch``, each declared on its wrong code.
+early_stopping_epoch_mistakes = Mistakes()
+
+
+@early_stopping_epoch_mistakes.add(
+    "epochs counted from 0",
+    "both numbers are one too small: epochs count from 1, so dev_losses[k] belongs "
+    "to epoch k + 1 (enumerate(dev_losses, start=1)).",
+)
 def _es_zero_based(dev_losses, patience):
     best, best_k, wait = math.inf, 0, 0
     for k, loss in enumerate(dev_losses):
@@ -350,20 +353,40 @@ def _es_zero_based(dev_losses, patience):
     return len(dev_losses) - 1, best_k
 
 
+@early_stopping_epoch_mistakes.add(
+    "returns the stop epoch as the best",
+    "the weights early stopping keeps are those of the best epoch, not of the last "
+    "one trained: remember the epoch of the lowest loss.",
+)
 def _es_returns_stop_epoch(dev_losses, patience):
     stop, _ = _es_rule(dev_losses, patience)
     return stop, stop
 
 
+@early_stopping_epoch_mistakes.add(
+    "best over the whole list",
+    "np.argmin over all the losses looks into the future: epochs after the stop are "
+    "never trained. Take the best epoch up to the stop.",
+)
 def _es_global_best(dev_losses, patience):
     stop, _ = _es_rule(dev_losses, patience)
     return stop, int(np.argmin(dev_losses)) + 1
 
 
+@early_stopping_epoch_mistakes.add(
+    "patience off by one",
+    "you stop one epoch late: training stops at the epoch that makes the count of "
+    "non-improving epochs *equal* to patience (wait >= patience).",
+)
 def _es_patience_plus_one(dev_losses, patience):
     return _es_rule(dev_losses, patience + 1)
 
 
+@early_stopping_epoch_mistakes.add(
+    "count not reset",
+    "the count is of epochs *in a row* without improvement: set it back to 0 whenever "
+    "an epoch improves.",
+)
 def _es_wait_not_reset(dev_losses, patience):
     best, best_epoch, wait = math.inf, 0, 0
     for epoch, loss in enumerate(dev_losses, start=1):
@@ -376,6 +399,11 @@ def _es_wait_not_reset(dev_losses, patience):
     return len(dev_losses), best_epoch
 
 
+@early_stopping_epoch_mistakes.add(
+    "ties count as improvements",
+    "an epoch improves only if its loss is strictly lower than the best so far "
+    "(loss < best); an equal loss is one more epoch without improvement.",
+)
 def _es_ties_improve(dev_losses, patience):
     best, best_epoch, wait = math.inf, 0, 0
     for epoch, loss in enumerate(dev_losses, start=1):
@@ -388,6 +416,11 @@ def _es_ties_improve(dev_losses, patience):
     return len(dev_losses), best_epoch
 
 
+@early_stopping_epoch_mistakes.add(
+    "improvement measured against the previous epoch",
+    "an epoch improves only if it beats the *best* loss so far, not the epoch just "
+    "before it: a dev loss that zigzags above its best never resets the count.",
+)
 def _es_against_previous(dev_losses, patience):
     best, best_epoch, wait, previous = math.inf, 0, 0, math.inf
     for epoch, loss in enumerate(dev_losses, start=1):
@@ -447,7 +480,7 @@ def _es_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch09_early_stopping_epoch",
         chapter="09",
         title="When does early stopping stop?",
@@ -463,50 +496,7 @@ register(
             "visible": lambda: _es_cases(29, hidden=False),
             "hidden": lambda seed=290: _es_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "epochs counted from 0",
-                "both numbers are one too small: epochs count from 1, so dev_losses[k] belongs "
-                "to epoch k + 1 (enumerate(dev_losses, start=1)).",
-                _es_zero_based,
-            ),
-            Mistake(
-                "returns the stop epoch as the best",
-                "the weights early stopping keeps are those of the best epoch, not of the last "
-                "one trained: remember the epoch of the lowest loss.",
-                _es_returns_stop_epoch,
-            ),
-            Mistake(
-                "best over the whole list",
-                "np.argmin over all the losses looks into the future: epochs after the stop are "
-                "never trained. Take the best epoch up to the stop.",
-                _es_global_best,
-            ),
-            Mistake(
-                "patience off by one",
-                "you stop one epoch late: training stops at the epoch that makes the count of "
-                "non-improving epochs *equal* to patience (wait >= patience).",
-                _es_patience_plus_one,
-            ),
-            Mistake(
-                "count not reset",
-                "the count is of epochs *in a row* without improvement: set it back to 0 whenever "
-                "an epoch improves.",
-                _es_wait_not_reset,
-            ),
-            Mistake(
-                "improvement measured against the previous epoch",
-                "an epoch improves only if it beats the *best* loss so far, not the epoch just "
-                "before it: a dev loss that zigzags above its best never resets the count.",
-                _es_against_previous,
-            ),
-            Mistake(
-                "ties count as improvements",
-                "an epoch improves only if its loss is strictly lower than the best so far "
-                "(loss < best); an equal loss is one more epoch without improvement.",
-                _es_ties_improve,
-            ),
-        ),
+        mistakes=early_stopping_epoch_mistakes.all,
         references=("dlnotes.train:EarlyStopping",),
     )
 )
@@ -534,35 +524,75 @@ def l1_prox_step(w: np.ndarray, g: np.ndarray, lr: float, lam: float) -> np.ndar
     return np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0)
 
 
+#: The common mistakes of ``ch09_l1_prox_step``, each declared on its wrong code.
+l1_prox_step_mistakes = Mistakes()
+
+
+@l1_prox_step_mistakes.add(
+    "threshold λ instead of lr·λ",
+    "the threshold is lr·lam, not lam: the penalty's pull is a step like any other, "
+    "so the learning rate scales it (with lam alone, most weights are zeroed).",
+)
 def _prox_threshold_lam(w, g, lr, lam):
     z = w - lr * g
     return np.sign(z) * np.maximum(np.abs(z) - lam, 0)
 
 
+@l1_prox_step_mistakes.add(
+    "shrinks past zero",
+    "z − lr·lam·sign(z) carries a small entry through zero to the other side; the "
+    "soft threshold stops at zero: np.sign(z) * np.maximum(np.abs(z) − lr·lam, 0).",
+)
 def _prox_past_zero(w, g, lr, lam):
     z = w - lr * g
     return z - lr * lam * np.sign(z)
 
 
+@l1_prox_step_mistakes.add(
+    "plain subgradient step",
+    "w − lr·(g + lam·sign(w)) is the subgradient step: it uses sign(0) = 0 for a "
+    "weight at zero, overshoots zero for the others, and never lands exactly on 0. "
+    "The proximal step soft-thresholds z = w − lr·g instead.",
+)
 def _prox_subgradient_sign_w(w, g, lr, lam):
     return w - lr * (g + lam * np.sign(w))
 
 
+@l1_prox_step_mistakes.add(
+    "hard threshold",
+    "you zeroed the small entries but left the large ones unchanged; the soft "
+    "threshold also moves every surviving entry lr·lam towards zero.",
+)
 def _prox_hard_threshold(w, g, lr, lam):
     z = w - lr * g
     return np.where(np.abs(z) > lr * lam, z, 0.0).astype(w.dtype)
 
 
+@l1_prox_step_mistakes.add(
+    "threshold before the gradient step",
+    "you shrank w and then took the gradient step, so entries can end near, not at, "
+    "zero. Step first (z = w − lr·g), then soft-threshold z.",
+)
 def _prox_threshold_before_step(w, g, lr, lam):
     shrunk = np.sign(w) * np.maximum(np.abs(w) - lr * lam, 0)
     return shrunk - lr * g
 
 
+@l1_prox_step_mistakes.add(
+    "sign of w instead of z",
+    "the sign to keep is that of z = w − lr·g, the point being thresholded; where the "
+    "gradient step changed an entry's sign, sign(w) flips it back.",
+)
 def _prox_sign_of_w(w, g, lr, lam):
     z = w - lr * g
     return np.sign(w) * np.maximum(np.abs(z) - lr * lam, 0)
 
 
+@l1_prox_step_mistakes.add(
+    "modifies w in place",
+    "`w -= ...` changed the caller's parameters. Compute z = w − lr·g as a new array "
+    "and return a new array.",
+)
 def _prox_in_place(w, g, lr, lam):
     w -= lr * g
     w[...] = np.sign(w) * np.maximum(np.abs(w) - lr * lam, 0)
@@ -592,7 +622,7 @@ def _prox_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch09_l1_prox_step",
         chapter="09",
         title="The proximal (soft-threshold) step for L1",
@@ -607,51 +637,7 @@ register(
             "visible": lambda: _prox_cases(39, hidden=False),
             "hidden": lambda seed=390: _prox_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "threshold λ instead of lr·λ",
-                "the threshold is lr·lam, not lam: the penalty's pull is a step like any other, "
-                "so the learning rate scales it (with lam alone, most weights are zeroed).",
-                _prox_threshold_lam,
-            ),
-            Mistake(
-                "shrinks past zero",
-                "z − lr·lam·sign(z) carries a small entry through zero to the other side; the "
-                "soft threshold stops at zero: np.sign(z) * np.maximum(np.abs(z) − lr·lam, 0).",
-                _prox_past_zero,
-            ),
-            Mistake(
-                "plain subgradient step",
-                "w − lr·(g + lam·sign(w)) is the subgradient step: it uses sign(0) = 0 for a "
-                "weight at zero, overshoots zero for the others, and never lands exactly on 0. "
-                "The proximal step soft-thresholds z = w − lr·g instead.",
-                _prox_subgradient_sign_w,
-            ),
-            Mistake(
-                "hard threshold",
-                "you zeroed the small entries but left the large ones unchanged; the soft "
-                "threshold also moves every surviving entry lr·lam towards zero.",
-                _prox_hard_threshold,
-            ),
-            Mistake(
-                "threshold before the gradient step",
-                "you shrank w and then took the gradient step, so entries can end near, not at, "
-                "zero. Step first (z = w − lr·g), then soft-threshold z.",
-                _prox_threshold_before_step,
-            ),
-            Mistake(
-                "sign of w instead of z",
-                "the sign to keep is that of z = w − lr·g, the point being thresholded; where the "
-                "gradient step changed an entry's sign, sign(w) flips it back.",
-                _prox_sign_of_w,
-            ),
-            Mistake(
-                "modifies w in place",
-                "`w -= ...` changed the caller's parameters. Compute z = w − lr·g as a new array "
-                "and return a new array.",
-                _prox_in_place,
-            ),
-        ),
+        mistakes=l1_prox_step_mistakes.all,
         references=("dlnotes.losses:l1_penalty",),
         rtol=1e-6,
         atol=1e-9,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch10_dropout_forward
@@ -36,40 +36,79 @@ def dropout_forward(x: np.ndarray, p: float, u: np.ndarray, train: bool) -> np.n
     return x * mask / (1.0 - p)
 
 
+#: The common mistakes of ``ch10_dropout_forward``, each declared on its wrong code.
+dropout_forward_mistakes = Mistakes()
+
+
+@dropout_forward_mistakes.add(
+    "divides by p",
+    "p is the drop probability; the kept fraction is 1 − p, so divide by (1 − p) to "
+    "keep E[out] = x. Dividing by p is right only when p = 0.5.",
+)
 def _fwd_divide_by_p(x, p, u, train):
     if not train:
         return x.copy()
     return x * (u >= p) / p
 
 
+@dropout_forward_mistakes.add(
+    "vanilla instead of inverted",
+    "you wrote the original (vanilla) dropout: no scaling at train time and ×(1 − p) "
+    "at test time. Inverted dropout divides by (1 − p) at train time and leaves eval "
+    "mode untouched.",
+)
 def _fwd_vanilla(x, p, u, train):
     if not train:
         return x * (1.0 - p)
     return x * (u >= p)
 
 
+@dropout_forward_mistakes.add(
+    "scales at test time",
+    "your train mode is right, but inverted dropout already corrected the scale "
+    "during training: in eval mode return x as it is, without ×(1 − p).",
+)
 def _fwd_scales_at_test(x, p, u, train):
     if not train:
         return x * (1.0 - p)
     return x * (u >= p) / (1.0 - p)
 
 
+@dropout_forward_mistakes.add(
+    "drops in eval mode",
+    "in eval mode (train=False) dropout is switched off: return x, no mask.",
+)
 def _fwd_drops_in_eval(x, p, u, train):
     return x * (u >= p) / (1.0 - p)
 
 
+@dropout_forward_mistakes.add(
+    "keeps with probability p",
+    "the keep mask is u >= p (kept with probability 1 − p); u < p keeps the entries "
+    "that should be dropped.",
+)
 def _fwd_keeps_with_p(x, p, u, train):
     if not train:
         return x.copy()
     return x * (u < p) / (1.0 - p)
 
 
+@dropout_forward_mistakes.add(
+    "missing the 1/(1 − p) scale",
+    "without dividing by (1 − p) the expected output in train mode is (1 − p)·x, "
+    "smaller than the eval-mode output x.",
+)
 def _fwd_no_scale(x, p, u, train):
     if not train:
         return x.copy()
     return x * (u >= p)
 
 
+@dropout_forward_mistakes.add(
+    "modifies x in place",
+    "`x *= mask` changed the caller's activations. Return a new array: "
+    "`return x * mask / (1 - p)`.",
+)
 def _fwd_in_place(x, p, u, train):
     if train:
         x *= (u >= p) / (1.0 - p)
@@ -101,7 +140,7 @@ def _forward_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch10_dropout_forward",
         chapter="10",
         title="Inverted dropout, forward",
@@ -116,50 +155,7 @@ register(
             "visible": lambda: _forward_cases(10, hidden=False),
             "hidden": lambda seed=100: _forward_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "divides by p",
-                "p is the drop probability; the kept fraction is 1 − p, so divide by (1 − p) to "
-                "keep E[out] = x. Dividing by p is right only when p = 0.5.",
-                _fwd_divide_by_p,
-            ),
-            Mistake(
-                "vanilla instead of inverted",
-                "you wrote the original (vanilla) dropout: no scaling at train time and ×(1 − p) "
-                "at test time. Inverted dropout divides by (1 − p) at train time and leaves eval "
-                "mode untouched.",
-                _fwd_vanilla,
-            ),
-            Mistake(
-                "scales at test time",
-                "your train mode is right, but inverted dropout already corrected the scale "
-                "during training: in eval mode return x as it is, without ×(1 − p).",
-                _fwd_scales_at_test,
-            ),
-            Mistake(
-                "drops in eval mode",
-                "in eval mode (train=False) dropout is switched off: return x, no mask.",
-                _fwd_drops_in_eval,
-            ),
-            Mistake(
-                "keeps with probability p",
-                "the keep mask is u >= p (kept with probability 1 − p); u < p keeps the entries "
-                "that should be dropped.",
-                _fwd_keeps_with_p,
-            ),
-            Mistake(
-                "missing the 1/(1 − p) scale",
-                "without dividing by (1 − p) the expected output in train mode is (1 − p)·x, "
-                "smaller than the eval-mode output x.",
-                _fwd_no_scale,
-            ),
-            Mistake(
-                "modifies x in place",
-                "`x *= mask` changed the caller's activations. Return a new array: "
-                "`return x * mask / (1 - p)`.",
-                _fwd_in_place,
-            ),
-        ),
+        mistakes=dropout_forward_mistakes.all,
         references=("dlnotes.layers:dropout_forward",),
     )
 )
@@ -183,26 +179,52 @@ def dropout_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np.nd
     return dout * mask / (1.0 - p)
 
 
+#: The common mistakes of ``ch10_dropout_backward``, each declared on its wrong code.
+dropout_backward_mistakes = Mistakes()
+
+
+@dropout_backward_mistakes.add(
+    "missing the 1/(1 − p) scale",
+    "the forward pass divided by (1 − p), so its derivative does too: dx = dout * mask / (1 − p).",
+)
 def _bwd_no_scale(dout, cache):
     mask, _ = cache
     return dout * mask
 
 
+@dropout_backward_mistakes.add(
+    "uses the dropped units' mask",
+    "gradient flows through the units that were KEPT (mask True), and is zero for "
+    "the dropped ones; ~mask sends it through the wrong ones.",
+)
 def _bwd_dropped_mask(dout, cache):
     mask, p = cache
     return dout * ~mask / (1.0 - p)
 
 
+@dropout_backward_mistakes.add(
+    "divides by p",
+    "p is the drop probability; the forward scale was 1/(1 − p), not 1/p.",
+)
 def _bwd_divide_by_p(dout, cache):
     mask, p = cache
     return dout * mask / p
 
 
+@dropout_backward_mistakes.add(
+    "ignores the mask",
+    "a dropped unit had no effect on the output, so its gradient is zero: multiply "
+    "by the mask as well as by 1/(1 − p).",
+)
 def _bwd_no_mask(dout, cache):
     _, p = cache
     return dout / (1.0 - p)
 
 
+@dropout_backward_mistakes.add(
+    "modifies dout in place",
+    "`dout *= ...` changed the upstream gradient. Return a new array.",
+)
 def _bwd_in_place(dout, cache):
     mask, p = cache
     dout *= mask / (1.0 - p)
@@ -232,7 +254,7 @@ def _backward_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch10_dropout_backward",
         chapter="10",
         title="Inverted dropout, backward",
@@ -246,36 +268,7 @@ register(
             "visible": lambda: _backward_cases(11, hidden=False),
             "hidden": lambda seed=110: _backward_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "missing the 1/(1 − p) scale",
-                "the forward pass divided by (1 − p), so its derivative does too: "
-                "dx = dout * mask / (1 − p).",
-                _bwd_no_scale,
-            ),
-            Mistake(
-                "uses the dropped units' mask",
-                "gradient flows through the units that were KEPT (mask True), and is zero for "
-                "the dropped ones; ~mask sends it through the wrong ones.",
-                _bwd_dropped_mask,
-            ),
-            Mistake(
-                "divides by p",
-                "p is the drop probability; the forward scale was 1/(1 − p), not 1/p.",
-                _bwd_divide_by_p,
-            ),
-            Mistake(
-                "ignores the mask",
-                "a dropped unit had no effect on the output, so its gradient is zero: multiply "
-                "by the mask as well as by 1/(1 − p).",
-                _bwd_no_mask,
-            ),
-            Mistake(
-                "modifies dout in place",
-                "`dout *= ...` changed the upstream gradient. Return a new array.",
-                _bwd_in_place,
-            ),
-        ),
+        mistakes=dropout_backward_mistakes.all,
         references=("dlnotes.layers:dropout_backward",),
     )
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch11_batchnorm_forward
@@ -43,6 +43,16 @@ def batchnorm_forward(
     return out, (x_hat, mean, var)
 
 
+#: The common mistakes of ``ch11_batchnorm_forward``, each declared on its wrong code.
+batchnorm_forward_mistakes = Mistakes()
+
+
+@batchnorm_forward_mistakes.add(
+    "normalising over the wrong axis",
+    "you averaged each example over its features (axis=1): that is layer "
+    "normalization. Batch normalization averages each feature over the batch, "
+    "axis=0, so mean and var have shape (D,).",
+)
 def _fwd_wrong_axis(x, gamma, beta, eps):
     mean = x.mean(axis=1)
     var = x.var(axis=1)
@@ -50,6 +60,11 @@ def _fwd_wrong_axis(x, gamma, beta, eps):
     return gamma * x_hat + beta, (x_hat, mean, var)
 
 
+@batchnorm_forward_mistakes.add(
+    "eps outside the square root",
+    "the formula is (x - mean) / sqrt(var + eps): eps goes inside the square root "
+    "(yours divides by sqrt(var) + eps).",
+)
 def _fwd_eps_outside(x, gamma, beta, eps):
     mean = x.mean(axis=0)
     var = x.var(axis=0)
@@ -57,6 +72,12 @@ def _fwd_eps_outside(x, gamma, beta, eps):
     return gamma * x_hat + beta, (x_hat, mean, var)
 
 
+@batchnorm_forward_mistakes.add(
+    "unbiased variance",
+    "the batch statistics use the biased variance, dividing by N "
+    "(np.var's default, ddof=0); the unbiased N - 1 version is only for the running "
+    "estimate.",
+)
 def _fwd_unbiased(x, gamma, beta, eps):
     mean = x.mean(axis=0)
     var = x.var(axis=0, ddof=1)
@@ -64,6 +85,11 @@ def _fwd_unbiased(x, gamma, beta, eps):
     return gamma * x_hat + beta, (x_hat, mean, var)
 
 
+@batchnorm_forward_mistakes.add(
+    "forgot gamma and beta",
+    "out is gamma * x_hat + beta: the learned scale and shift let the layer undo the "
+    "normalization if that helps.",
+)
 def _fwd_no_affine(x, gamma, beta, eps):
     mean = x.mean(axis=0)
     var = x.var(axis=0)
@@ -71,6 +97,10 @@ def _fwd_no_affine(x, gamma, beta, eps):
     return x_hat.copy(), (x_hat, mean, var)
 
 
+@batchnorm_forward_mistakes.add(
+    "standard deviation in the cache",
+    "the cache's third entry is the variance var, not its square root.",
+)
 def _fwd_std_in_cache(x, gamma, beta, eps):
     mean = x.mean(axis=0)
     var = x.var(axis=0)
@@ -104,7 +134,7 @@ def _fwd_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch11_batchnorm_forward",
         chapter="11",
         title="Batch normalization, forward pass (train mode)",
@@ -119,39 +149,7 @@ register(
             "visible": lambda: _fwd_cases(11, hidden=False),
             "hidden": lambda seed=110: _fwd_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "normalising over the wrong axis",
-                "you averaged each example over its features (axis=1): that is layer "
-                "normalization. Batch normalization averages each feature over the batch, "
-                "axis=0, so mean and var have shape (D,).",
-                _fwd_wrong_axis,
-            ),
-            Mistake(
-                "eps outside the square root",
-                "the formula is (x - mean) / sqrt(var + eps): eps goes inside the square root "
-                "(yours divides by sqrt(var) + eps).",
-                _fwd_eps_outside,
-            ),
-            Mistake(
-                "unbiased variance",
-                "the batch statistics use the biased variance, dividing by N "
-                "(np.var's default, ddof=0); the unbiased N - 1 version is only for the running "
-                "estimate.",
-                _fwd_unbiased,
-            ),
-            Mistake(
-                "forgot gamma and beta",
-                "out is gamma * x_hat + beta: the learned scale and shift let the layer undo the "
-                "normalization if that helps.",
-                _fwd_no_affine,
-            ),
-            Mistake(
-                "standard deviation in the cache",
-                "the cache's third entry is the variance var, not its square root.",
-                _fwd_std_in_cache,
-            ),
-        ),
+        mistakes=batchnorm_forward_mistakes.all,
         references=("dlnotes.layers.normalization:batchnorm_forward",),
     )
 )
@@ -195,29 +193,59 @@ def _bwd_parts(dout, x, gamma, eps):
     return x.shape[0], sigma, x_hat, dout * gamma
 
 
+#: The common mistakes of ``ch11_batchnorm_backward``, each declared on its wrong code.
+batchnorm_backward_mistakes = Mistakes()
+
+
+@batchnorm_backward_mistakes.add(
+    "dropped the mean terms",
+    "you treated the mean and variance as constants (dx = dx_hat / σ). They depend on "
+    "every x_n of the batch, which adds the two sums: "
+    "dx = (N dx_hat − Σ dx_hat − x_hat Σ dx_hat·x_hat) / (N σ).",
+)
 def _bwd_no_mean_terms(dout, x, gamma, eps):
     _, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
     return dx_hat / sigma, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
+@batchnorm_backward_mistakes.add(
+    "dropped the variance term",
+    "the term − x_hat · Σ_n (dx_hat · x_hat) is missing: it comes from the path "
+    "through the batch variance.",
+)
 def _bwd_no_variance_term(dout, x, gamma, eps):
     N, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
     dx = (N * dx_hat - dx_hat.sum(axis=0)) / (N * sigma)
     return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
+@batchnorm_backward_mistakes.add(
+    "dgamma/dbeta summed over the wrong axis",
+    "gamma and beta have one entry per feature, so their gradients sum over the "
+    "batch: axis=0, shape (D,).",
+)
 def _bwd_wrong_axis_params(dout, x, gamma, eps):
     N, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
     dx = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
     return dx, (dout * x_hat).sum(axis=1), dout.sum(axis=1)
 
 
+@batchnorm_backward_mistakes.add(
+    "dgamma uses x instead of x_hat",
+    "out = gamma · x_hat + beta, so dgamma = Σ_n dout · x_hat (the normalized "
+    "input), not Σ_n dout · x.",
+)
 def _bwd_dgamma_uses_x(dout, x, gamma, eps):
     N, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
     dx = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
     return dx, (dout * x).sum(axis=0), dout.sum(axis=0)
 
 
+@batchnorm_backward_mistakes.add(
+    "forgot gamma in dx",
+    "the gradient reaching x_hat is dx_hat = dout * gamma: the scale multiplies "
+    "everything that flows back to x.",
+)
 def _bwd_forgot_gamma(dout, x, gamma, eps):
     N, sigma, x_hat, _ = _bwd_parts(dout, x, gamma, eps)
     dx = (N * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)) / (N * sigma)
@@ -239,7 +267,7 @@ def _bwd_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch11_batchnorm_backward",
         chapter="11",
         title="Batch normalization, backward pass",
@@ -254,39 +282,7 @@ register(
             "visible": lambda: _bwd_cases(12, hidden=False),
             "hidden": lambda seed=120: _bwd_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "dropped the mean terms",
-                "you treated the mean and variance as constants (dx = dx_hat / σ). They depend on "
-                "every x_n of the batch, which adds the two sums: "
-                "dx = (N dx_hat − Σ dx_hat − x_hat Σ dx_hat·x_hat) / (N σ).",
-                _bwd_no_mean_terms,
-            ),
-            Mistake(
-                "dropped the variance term",
-                "the term − x_hat · Σ_n (dx_hat · x_hat) is missing: it comes from the path "
-                "through the batch variance.",
-                _bwd_no_variance_term,
-            ),
-            Mistake(
-                "dgamma/dbeta summed over the wrong axis",
-                "gamma and beta have one entry per feature, so their gradients sum over the "
-                "batch: axis=0, shape (D,).",
-                _bwd_wrong_axis_params,
-            ),
-            Mistake(
-                "dgamma uses x instead of x_hat",
-                "out = gamma · x_hat + beta, so dgamma = Σ_n dout · x_hat (the normalized "
-                "input), not Σ_n dout · x.",
-                _bwd_dgamma_uses_x,
-            ),
-            Mistake(
-                "forgot gamma in dx",
-                "the gradient reaching x_hat is dx_hat = dout * gamma: the scale multiplies "
-                "everything that flows back to x.",
-                _bwd_forgot_gamma,
-            ),
-        ),
+        mistakes=batchnorm_backward_mistakes.all,
         references=(
             "dlnotes.layers.normalization:batchnorm_backward",
             "dlnotes.layers.normalization:_normalized_backward",
@@ -327,18 +323,37 @@ def update_running_stats(
     return new_mean, new_var
 
 
+#: The common mistakes of ``ch11_update_running_stats``, each declared on its wrong code.
+update_running_stats_mistakes = Mistakes()
+
+
+@update_running_stats_mistakes.add(
+    "momentum reversed",
+    "in torch's convention momentum is the weight of the *new* batch statistic: "
+    "(1 - momentum) * old + momentum * batch (Keras writes the complement, 0.99 * old "
+    "+ 0.01 * batch).",
+)
 def _run_reversed(running_mean, running_var, batch_mean, batch_var, n, momentum):
     new_mean = momentum * running_mean + (1 - momentum) * batch_mean
     new_var = momentum * running_var + (1 - momentum) * batch_var * n / (n - 1)
     return new_mean, new_var
 
 
+@update_running_stats_mistakes.add(
+    "biased variance",
+    "the running variance estimates the population variance, so it gets the "
+    "unbiased batch variance batch_var * n / (n - 1).",
+)
 def _run_biased(running_mean, running_var, batch_mean, batch_var, n, momentum):
     new_mean = (1 - momentum) * running_mean + momentum * batch_mean
     new_var = (1 - momentum) * running_var + momentum * batch_var
     return new_mean, new_var
 
 
+@update_running_stats_mistakes.add(
+    "modified the inputs in place",
+    "`running_mean *= ...` changed the caller's arrays; return new arrays.",
+)
 def _run_in_place(running_mean, running_var, batch_mean, batch_var, n, momentum):
     running_mean *= 1 - momentum
     running_mean += momentum * batch_mean
@@ -347,6 +362,10 @@ def _run_in_place(running_mean, running_var, batch_mean, batch_var, n, momentum)
     return running_mean, running_var
 
 
+@update_running_stats_mistakes.add(
+    "n/(n-1) on the mean too",
+    "only the variance needs Bessel's correction; the sample mean is already unbiased.",
+)
 def _run_unbiased_everything(running_mean, running_var, batch_mean, batch_var, n, momentum):
     new_mean = (1 - momentum) * running_mean + momentum * batch_mean * n / (n - 1)
     new_var = (1 - momentum) * running_var + momentum * batch_var * n / (n - 1)
@@ -373,7 +392,7 @@ def _running_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch11_update_running_stats",
         chapter="11",
         title="Running statistics for test time",
@@ -391,30 +410,6 @@ register(
             "visible": lambda: _running_cases(13, hidden=False),
             "hidden": lambda seed=130: _running_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "momentum reversed",
-                "in torch's convention momentum is the weight of the *new* batch statistic: "
-                "(1 - momentum) * old + momentum * batch (Keras writes the complement, 0.99 * old "
-                "+ 0.01 * batch).",
-                _run_reversed,
-            ),
-            Mistake(
-                "biased variance",
-                "the running variance estimates the population variance, so it gets the "
-                "unbiased batch variance batch_var * n / (n - 1).",
-                _run_biased,
-            ),
-            Mistake(
-                "modified the inputs in place",
-                "`running_mean *= ...` changed the caller's arrays; return new arrays.",
-                _run_in_place,
-            ),
-            Mistake(
-                "n/(n-1) on the mean too",
-                "only the variance needs Bessel's correction; the sample mean is already unbiased.",
-                _run_unbiased_everything,
-            ),
-        ),
+        mistakes=update_running_stats_mistakes.all,
     )
 )

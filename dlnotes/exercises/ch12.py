@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 from dlnotes.layers import Linear
 from dlnotes.model import Sequential, mlp
 
@@ -47,38 +47,83 @@ def _linears(model):
     return [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
 
 
+#: The common mistakes of ``ch12_freeze``, each declared on its wrong code.
+freeze_mistakes = Mistakes()
+
+
+@freeze_mistakes.add(
+    "froze the head instead of the body",
+    "you return the params of the first layers: transfer learning keeps the "
+    "pretrained *body* (the first layers) fixed and trains the layers near the "
+    "output, the head last of all.",
+)
 def _freeze_head_instead(model, n_frozen):
     linears = _linears(model)
     stop = linears[len(linears) - n_frozen] if n_frozen else len(model.layers)
     return [p for layer in model.layers[:stop] for p in layer.params]
 
 
+@freeze_mistakes.add(
+    "counted every layer, not Linear layers",
+    "model.layers[n_frozen:] counts ReLUs and norms too; n_frozen counts Linear "
+    "layers. Look up where the Linear layers are and start at "
+    "linear_positions[n_frozen].",
+)
 def _freeze_counts_all_layers(model, n_frozen):
     return [p for layer in model.layers[n_frozen:] for p in layer.params]
 
 
+@freeze_mistakes.add(
+    "one layer too many frozen",
+    "freezing n_frozen Linear layers leaves the (n_frozen + 1)-th trainable: its "
+    "position is linear_positions[n_frozen] (counting from 0), not "
+    "linear_positions[n_frozen + 1].",
+)
 def _freeze_one_too_many(model, n_frozen):
     linears = _linears(model)
     start = linears[n_frozen + 1] if n_frozen + 1 < len(linears) else len(model.layers)
     return [p for layer in model.layers[start:] for p in layer.params]
 
 
+@freeze_mistakes.add(
+    "returned the frozen parameters",
+    "you return what should stay fixed; the optimizer needs the params that are "
+    "still trained (those of the layers from linear_positions[n_frozen] on).",
+)
 def _freeze_returns_frozen(model, n_frozen):
     linears = _linears(model)
     return [p for layer in model.layers[: linears[n_frozen]] for p in layer.params]
 
 
+@freeze_mistakes.add(
+    "forgot the biases",
+    "each trainable layer contributes all of layer.params (a Linear layer has W "
+    "and b), not only its first array.",
+)
 def _freeze_forgets_biases(model, n_frozen):
     linears = _linears(model)
     return [layer.params[0] for layer in model.layers[linears[n_frozen] :] if layer.params]
 
 
+@freeze_mistakes.add(
+    "norm layers of the frozen block left trainable",
+    "a LayerNorm between two frozen Linear layers belongs to the frozen body: "
+    "freeze every layer before linear_positions[n_frozen], not only the Linear "
+    "ones.",
+)
 def _freeze_only_linear(model, n_frozen):
     linears = _linears(model)
     frozen = set(linears[:n_frozen])
     return [p for i, layer in enumerate(model.layers) if i not in frozen for p in layer.params]
 
 
+@freeze_mistakes.add(
+    "emptied the frozen layers' parameter lists",
+    "freezing means leaving the frozen layers out of the list you hand the "
+    "optimizer, not deleting their weights: after layer.params.clear() those layers "
+    "have nothing to compute with (their forward pass fails). Return the trainable "
+    "params and leave the model as it was.",
+)
 def _freeze_empties_frozen(model, n_frozen):
     linears = _linears(model)
     for layer in model.layers[: linears[n_frozen]]:
@@ -122,7 +167,7 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch12_freeze",
         chapter="12",
         title="Freeze the body, train the rest",
@@ -139,56 +184,7 @@ register(
             "visible": lambda: _freeze_cases(12, hidden=False),
             "hidden": lambda seed=120: _freeze_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "froze the head instead of the body",
-                "you return the params of the first layers: transfer learning keeps the "
-                "pretrained *body* (the first layers) fixed and trains the layers near the "
-                "output, the head last of all.",
-                _freeze_head_instead,
-            ),
-            Mistake(
-                "counted every layer, not Linear layers",
-                "model.layers[n_frozen:] counts ReLUs and norms too; n_frozen counts Linear "
-                "layers. Look up where the Linear layers are and start at "
-                "linear_positions[n_frozen].",
-                _freeze_counts_all_layers,
-            ),
-            Mistake(
-                "one layer too many frozen",
-                "freezing n_frozen Linear layers leaves the (n_frozen + 1)-th trainable: its "
-                "position is linear_positions[n_frozen] (counting from 0), not "
-                "linear_positions[n_frozen + 1].",
-                _freeze_one_too_many,
-            ),
-            Mistake(
-                "returned the frozen parameters",
-                "you return what should stay fixed; the optimizer needs the params that are "
-                "still trained (those of the layers from linear_positions[n_frozen] on).",
-                _freeze_returns_frozen,
-            ),
-            Mistake(
-                "forgot the biases",
-                "each trainable layer contributes all of layer.params (a Linear layer has W "
-                "and b), not only its first array.",
-                _freeze_forgets_biases,
-            ),
-            Mistake(
-                "norm layers of the frozen block left trainable",
-                "a LayerNorm between two frozen Linear layers belongs to the frozen body: "
-                "freeze every layer before linear_positions[n_frozen], not only the Linear "
-                "ones.",
-                _freeze_only_linear,
-            ),
-            Mistake(
-                "emptied the frozen layers' parameter lists",
-                "freezing means leaving the frozen layers out of the list you hand the "
-                "optimizer, not deleting their weights: after layer.params.clear() those layers "
-                "have nothing to compute with (their forward pass fails). Return the trainable "
-                "params and leave the model as it was.",
-                _freeze_empties_frozen,
-            ),
-        ),
+        mistakes=freeze_mistakes.all,
         references=("dlnotes.zoo.transfer:trainable_params",),
     )
 )
@@ -212,18 +208,42 @@ def finetune_lrs(base_lr: float, n_layers: int, factor: float) -> list[float]:
     return [base_lr * factor ** (n_layers - 1 - k) for k in range(n_layers)]
 
 
+#: The common mistakes of ``ch12_finetune_lrs``, each declared on its wrong code.
+finetune_lrs_mistakes = Mistakes()
+
+
+@finetune_lrs_mistakes.add(
+    "reversed order",
+    "your head gets the smallest rate and the first layer base_lr: the list goes "
+    "from the first layer to the head, and the head gets base_lr.",
+)
 def _lrs_reversed(base_lr, n_layers, factor):
     return [base_lr * factor**k for k in range(n_layers)]
 
 
+@finetune_lrs_mistakes.add(
+    "off by one",
+    "your head's rate is base_lr · factor; the head (k = n_layers − 1) must get "
+    "base_lr itself: the exponent is n_layers − 1 − k.",
+)
 def _lrs_off_by_one(base_lr, n_layers, factor):
     return [base_lr * factor ** (n_layers - k) for k in range(n_layers)]
 
 
+@finetune_lrs_mistakes.add(
+    "divided by the factor",
+    "with factor < 1 the lower layers must get *smaller* rates: multiply by "
+    "factor ** (layers below the head), do not divide.",
+)
 def _lrs_divided(base_lr, n_layers, factor):
     return [base_lr / factor ** (n_layers - 1 - k) for k in range(n_layers)]
 
 
+@finetune_lrs_mistakes.add(
+    "linear instead of geometric",
+    "the rate shrinks by the *factor* each layer down (base_lr, base_lr·factor, "
+    "base_lr·factor², ...), not by a constant amount.",
+)
 def _lrs_linear(base_lr, n_layers, factor):
     return [base_lr * (1 - (1 - factor) * (n_layers - 1 - k)) for k in range(n_layers)]
 
@@ -241,7 +261,7 @@ def _lrs_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch12_finetune_lrs",
         chapter="12",
         title="Discriminative learning rates",
@@ -255,32 +275,7 @@ register(
             "visible": lambda: _lrs_cases(12, hidden=False),
             "hidden": lambda seed=120: _lrs_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "reversed order",
-                "your head gets the smallest rate and the first layer base_lr: the list goes "
-                "from the first layer to the head, and the head gets base_lr.",
-                _lrs_reversed,
-            ),
-            Mistake(
-                "off by one",
-                "your head's rate is base_lr · factor; the head (k = n_layers − 1) must get "
-                "base_lr itself: the exponent is n_layers − 1 − k.",
-                _lrs_off_by_one,
-            ),
-            Mistake(
-                "divided by the factor",
-                "with factor < 1 the lower layers must get *smaller* rates: multiply by "
-                "factor ** (layers below the head), do not divide.",
-                _lrs_divided,
-            ),
-            Mistake(
-                "linear instead of geometric",
-                "the rate shrinks by the *factor* each layer down (base_lr, base_lr·factor, "
-                "base_lr·factor², ...), not by a constant amount.",
-                _lrs_linear,
-            ),
-        ),
+        mistakes=finetune_lrs_mistakes.all,
         references=("dlnotes.zoo.transfer:discriminative_lrs",),
     )
 )

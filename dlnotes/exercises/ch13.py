@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch13_log_uniform
@@ -38,22 +38,52 @@ def log_uniform(low: float, high: float, n: int, rng: np.random.Generator) -> np
     return np.exp(rng.uniform(np.log(low), np.log(high), n))
 
 
+#: The common mistakes of ``ch13_log_uniform``, each declared on its wrong code.
+log_uniform_mistakes = Mistakes()
+
+
+@log_uniform_mistakes.add(
+    "uniform in linear space",
+    "rng.uniform(low, high, n) puts 90% of the draws in the top decade of "
+    "[1e-4, 1]. Draw the logarithm uniformly: np.exp(rng.uniform(np.log(low), "
+    "np.log(high), n)).",
+)
 def _lu_linear(low, high, n, rng):
     return rng.uniform(low, high, n)
 
 
+@log_uniform_mistakes.add(
+    "log10 then exp",
+    "np.log10 and np.exp are not inverses: exp(log10(x)) is not x, so your range is "
+    "wrong. Use np.log with np.exp (or np.log10 with 10 ** u).",
+)
 def _lu_log10_then_exp(low, high, n, rng):
     return np.exp(rng.uniform(np.log10(low), np.log10(high), n))
 
 
+@log_uniform_mistakes.add(
+    "ln then 10 **",
+    "np.log and 10 ** u are not inverses: 10 ** ln(x) is not x, so your range is "
+    "wrong. Use np.log with np.exp (or np.log10 with 10 ** u).",
+)
 def _lu_ln_then_power10(low, high, n, rng):
     return 10.0 ** rng.uniform(np.log(low), np.log(high), n)
 
 
+@log_uniform_mistakes.add(
+    "bounds used as exponents",
+    "low and high are the values themselves (e.g. 1e-4 and 1), not their exponents: "
+    "take their logarithms first, u ~ U(ln low, ln high), and return exp(u).",
+)
 def _lu_bounds_as_exponents(low, high, n, rng):
     return 10.0 ** rng.uniform(low, high, n)
 
 
+@log_uniform_mistakes.add(
+    "log of one bound only",
+    "the exponent must run from ln(low) to ln(high): you took the log of one bound "
+    "but not of the other, so the upper end of your range is exp(high), not high.",
+)
 def _lu_log_of_one_bound(low, high, n, rng):
     return np.exp(rng.uniform(np.log(low), high, n))
 
@@ -70,7 +100,7 @@ def _lu_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch13_log_uniform",
         chapter="13",
         title="Sampling on a log scale",
@@ -84,39 +114,7 @@ register(
             "visible": lambda: _lu_cases(13, hidden=False),
             "hidden": lambda seed=130: _lu_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "uniform in linear space",
-                "rng.uniform(low, high, n) puts 90% of the draws in the top decade of "
-                "[1e-4, 1]. Draw the logarithm uniformly: np.exp(rng.uniform(np.log(low), "
-                "np.log(high), n)).",
-                _lu_linear,
-            ),
-            Mistake(
-                "log10 then exp",
-                "np.log10 and np.exp are not inverses: exp(log10(x)) is not x, so your range is "
-                "wrong. Use np.log with np.exp (or np.log10 with 10 ** u).",
-                _lu_log10_then_exp,
-            ),
-            Mistake(
-                "ln then 10 **",
-                "np.log and 10 ** u are not inverses: 10 ** ln(x) is not x, so your range is "
-                "wrong. Use np.log with np.exp (or np.log10 with 10 ** u).",
-                _lu_ln_then_power10,
-            ),
-            Mistake(
-                "bounds used as exponents",
-                "low and high are the values themselves (e.g. 1e-4 and 1), not their exponents: "
-                "take their logarithms first, u ~ U(ln low, ln high), and return exp(u).",
-                _lu_bounds_as_exponents,
-            ),
-            Mistake(
-                "log of one bound only",
-                "the exponent must run from ln(low) to ln(high): you took the log of one bound "
-                "but not of the other, so the upper end of your range is exp(high), not high.",
-                _lu_log_of_one_bound,
-            ),
-        ),
+        mistakes=log_uniform_mistakes.all,
         references=("dlnotes.tuning:LogUniform.sample",),
     )
 )
@@ -145,33 +143,68 @@ def coarse_to_fine_bounds(
     return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
 
 
+#: The common mistakes of ``ch13_coarse_to_fine_bounds``, each declared on its wrong code.
+coarse_to_fine_bounds_mistakes = Mistakes()
+
+
+@coarse_to_fine_bounds_mistakes.add(
+    "kept the worst trials",
+    "lower scores are better: np.argsort sorts ascending, so the best trials are "
+    "np.argsort(scores)[:k], not the last k.",
+)
 def _ctf_worst(values, scores, keep_fraction):
     k = math.ceil(keep_fraction * len(scores))
     kept = values[np.argsort(scores)[::-1][:k]]
     return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
 
 
+@coarse_to_fine_bounds_mistakes.add(
+    "rounded k down",
+    "keep k = ceil(keep_fraction · n) trials (math.ceil), not int(...), which rounds "
+    "down and drops a trial when keep_fraction · n is not whole.",
+)
 def _ctf_floor(values, scores, keep_fraction):
     k = max(1, int(keep_fraction * len(scores)))
     kept = values[np.argsort(scores)[:k]]
     return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
 
 
+@coarse_to_fine_bounds_mistakes.add(
+    "bounds of all trials",
+    "your box covers every trial, so the fine search would look everywhere again: "
+    "keep only the best k rows before taking min and max.",
+)
 def _ctf_all_trials(values, scores, keep_fraction):
     return np.stack([values.min(axis=0), values.max(axis=0)], axis=1)
 
 
+@coarse_to_fine_bounds_mistakes.add(
+    "shape (2, d) instead of (d, 2)",
+    "one row per hyperparameter, [low, high] in it: stack with axis=1 "
+    "(np.stack([lo, hi], axis=1)), not axis=0.",
+)
 def _ctf_transposed(values, scores, keep_fraction):
     k = math.ceil(keep_fraction * len(scores))
     kept = values[np.argsort(scores)[:k]]
     return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=0)
 
 
+@coarse_to_fine_bounds_mistakes.add(
+    "kept the scores below a quantile",
+    "np.quantile interpolates between scores, so 'scores <= quantile' can keep fewer "
+    "than k = ceil(keep_fraction · n) trials (with 3 trials and 0.4, one instead of "
+    "two). Sort and take the first k: np.argsort(scores)[:k].",
+)
 def _ctf_quantile(values, scores, keep_fraction):
     kept = values[scores <= np.quantile(scores, keep_fraction)]
     return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
 
 
+@coarse_to_fine_bounds_mistakes.add(
+    "first k trials, not the best",
+    "the first k rows are the first k trials run, not the best ones: sort by score "
+    "with np.argsort(scores) first.",
+)
 def _ctf_first_rows(values, scores, keep_fraction):
     k = math.ceil(keep_fraction * len(scores))
     kept = values[:k]
@@ -196,7 +229,7 @@ def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch13_coarse_to_fine_bounds",
         chapter="13",
         title="Coarse to fine: where to search next",
@@ -211,45 +244,7 @@ register(
             "visible": lambda: _ctf_cases(131, hidden=False),
             "hidden": lambda seed=1313: _ctf_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "kept the worst trials",
-                "lower scores are better: np.argsort sorts ascending, so the best trials are "
-                "np.argsort(scores)[:k], not the last k.",
-                _ctf_worst,
-            ),
-            Mistake(
-                "rounded k down",
-                "keep k = ceil(keep_fraction · n) trials (math.ceil), not int(...), which rounds "
-                "down and drops a trial when keep_fraction · n is not whole.",
-                _ctf_floor,
-            ),
-            Mistake(
-                "bounds of all trials",
-                "your box covers every trial, so the fine search would look everywhere again: "
-                "keep only the best k rows before taking min and max.",
-                _ctf_all_trials,
-            ),
-            Mistake(
-                "shape (2, d) instead of (d, 2)",
-                "one row per hyperparameter, [low, high] in it: stack with axis=1 "
-                "(np.stack([lo, hi], axis=1)), not axis=0.",
-                _ctf_transposed,
-            ),
-            Mistake(
-                "kept the scores below a quantile",
-                "np.quantile interpolates between scores, so 'scores <= quantile' can keep fewer "
-                "than k = ceil(keep_fraction · n) trials (with 3 trials and 0.4, one instead of "
-                "two). Sort and take the first k: np.argsort(scores)[:k].",
-                _ctf_quantile,
-            ),
-            Mistake(
-                "first k trials, not the best",
-                "the first k rows are the first k trials run, not the best ones: sort by score "
-                "with np.argsort(scores) first.",
-                _ctf_first_rows,
-            ),
-        ),
+        mistakes=coarse_to_fine_bounds_mistakes.all,
         references=("dlnotes.tuning:narrow_space",),
     )
 )
@@ -275,37 +270,75 @@ def halving_survivors(trials: np.ndarray, scores: np.ndarray, eta: int) -> np.nd
     return np.asarray(trials)[order[:k]]
 
 
+#: The common mistakes of ``ch13_halving_survivors``, each declared on its wrong code.
+halving_survivors_mistakes = Mistakes()
+
+
+@halving_survivors_mistakes.add(
+    "rounded k up",
+    "successive halving keeps floor(n / eta) trials (n // eta), so the rung sizes "
+    "shrink by eta each time; math.ceil keeps one too many when eta does not divide n.",
+)
 def _hs_ceil(trials, scores, eta):
     k = math.ceil(len(scores) / eta)
     return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
 
 
+@halving_survivors_mistakes.add(
+    "no survivor when n < eta",
+    "with fewer trials than eta, n // eta is 0 and the search would end with nobody: "
+    "keep at least one, max(1, n // eta).",
+)
 def _hs_no_minimum(trials, scores, eta):
     k = len(scores) // eta
     return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
 
 
+@halving_survivors_mistakes.add(
+    "kept the worst trials",
+    "lower scores are better: np.argsort sorts ascending, so the survivors are the "
+    "first k of the order, not the last k.",
+)
 def _hs_worst(trials, scores, eta):
     k = max(1, len(scores) // eta)
     return np.asarray(trials)[np.argsort(scores, kind="stable")[::-1][:k]]
 
 
+@halving_survivors_mistakes.add(
+    "returned positions, not trial ids",
+    "np.argsort gives positions in this rung (0, 1, ...), but the next rung needs the "
+    "trials' own ids: index trials with them, trials[order[:k]].",
+)
 def _hs_positions(trials, scores, eta):
     k = max(1, len(scores) // eta)
     return np.argsort(scores, kind="stable")[:k]
 
 
+@halving_survivors_mistakes.add(
+    "survivors in id order, not best first",
+    "you kept the right trials but sorted them by id; return them in score order, "
+    "best first, so the last rung's winner is element 0.",
+)
 def _hs_trial_order(trials, scores, eta):
     k = max(1, len(scores) // eta)
     return np.sort(np.asarray(trials)[np.argsort(scores, kind="stable")[:k]])
 
 
+@halving_survivors_mistakes.add(
+    "failed runs promoted first",
+    "a NaN score is a failed (diverged) run and must never go on ahead of a finished "
+    "one; np.argsort already sorts NaN last, so do not replace it by -inf.",
+)
 def _hs_nan_first(trials, scores, eta):
     k = max(1, len(scores) // eta)
     filled = np.where(np.isnan(scores), -np.inf, scores)
     return np.asarray(trials)[np.argsort(filled, kind="stable")[:k]]
 
 
+@halving_survivors_mistakes.add(
+    "dropped 1/eta instead of keeping it",
+    "successive halving keeps the best 1/eta of the trials (n // eta of them), not all but 1/eta.",
+)
 def _hs_kept_a_fraction_of_eta(trials, scores, eta):
     k = max(1, int(len(scores) * (1 - 1 / eta)))
     return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
@@ -344,7 +377,7 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch13_halving_survivors",
         chapter="13",
         title="Successive halving: who goes on",
@@ -358,50 +391,7 @@ register(
             "visible": lambda: _hs_cases(137, hidden=False),
             "hidden": lambda: _hs_cases(1337, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "rounded k up",
-                "successive halving keeps floor(n / eta) trials (n // eta), so the rung sizes "
-                "shrink by eta each time; math.ceil keeps one too many when eta does not divide n.",
-                _hs_ceil,
-            ),
-            Mistake(
-                "no survivor when n < eta",
-                "with fewer trials than eta, n // eta is 0 and the search would end with nobody: "
-                "keep at least one, max(1, n // eta).",
-                _hs_no_minimum,
-            ),
-            Mistake(
-                "kept the worst trials",
-                "lower scores are better: np.argsort sorts ascending, so the survivors are the "
-                "first k of the order, not the last k.",
-                _hs_worst,
-            ),
-            Mistake(
-                "returned positions, not trial ids",
-                "np.argsort gives positions in this rung (0, 1, ...), but the next rung needs the "
-                "trials' own ids: index trials with them, trials[order[:k]].",
-                _hs_positions,
-            ),
-            Mistake(
-                "survivors in id order, not best first",
-                "you kept the right trials but sorted them by id; return them in score order, "
-                "best first, so the last rung's winner is element 0.",
-                _hs_trial_order,
-            ),
-            Mistake(
-                "failed runs promoted first",
-                "a NaN score is a failed (diverged) run and must never go on ahead of a finished "
-                "one; np.argsort already sorts NaN last, so do not replace it by -inf.",
-                _hs_nan_first,
-            ),
-            Mistake(
-                "dropped 1/eta instead of keeping it",
-                "successive halving keeps the best 1/eta of the trials (n // eta of them), not all "
-                "but 1/eta.",
-                _hs_kept_a_fraction_of_eta,
-            ),
-        ),
+        mistakes=halving_survivors_mistakes.all,
         references=("dlnotes.tuning:successive_halving",),
     )
 )

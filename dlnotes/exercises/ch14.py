@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch14_ema_update
@@ -42,10 +42,24 @@ def ema_update(
     return [decay * avg + (1 - decay) * p for avg, p in zip(avg_params, params)]
 
 
+#: The common mistakes of ``ch14_ema_update``, each declared on its wrong code.
+ema_update_mistakes = Mistakes()
+
+
+@ema_update_mistakes.add(
+    "decay and 1 − decay swapped",
+    "your average follows the current weights almost exactly: the old average must "
+    "keep the weight `decay` (close to 1) and the new weights get 1 − decay.",
+)
 def _ema_swapped(avg_params, params, decay):
     return [(1 - decay) * avg + decay * p for avg, p in zip(avg_params, params)]
 
 
+@ema_update_mistakes.add(
+    "updated in place",
+    "`avg *= decay; avg += ...` wrote into the caller's avg_params (and returned the "
+    "same arrays). Return new arrays: `decay * avg + (1 - decay) * p`.",
+)
 def _ema_in_place(avg_params, params, decay):
     for avg, p in zip(avg_params, params):
         avg *= decay
@@ -53,6 +67,13 @@ def _ema_in_place(avg_params, params, decay):
     return avg_params
 
 
+@ema_update_mistakes.add(
+    "aliasing the params",
+    "your function changed the caller's params: `out = params` is the same list and "
+    "`[p for p in params]` a new list of the same arrays, so writing into it "
+    "overwrote the model's weights with the average. Compute a new array per "
+    "parameter instead.",
+)
 def _ema_aliasing_params(avg_params, params, decay):
     out = [p for p in params]  # a new list, but the very same arrays as params
     for o, avg in zip(out, avg_params):
@@ -61,14 +82,29 @@ def _ema_aliasing_params(avg_params, params, decay):
     return out
 
 
+@ema_update_mistakes.add(
+    "only the first array",
+    "return one averaged array per parameter: loop over all pairs of zip(avg_params, params).",
+)
 def _ema_only_first(avg_params, params, decay):
     return [decay * avg_params[0] + (1 - decay) * params[0]]
 
 
+@ema_update_mistakes.add(
+    "forgot the (1 − decay) factor",
+    "decay·avg + p gives the current weights the full weight 1, so the 'average' "
+    "grows past every weight it has seen: the weights of an average sum to 1, "
+    "decay·avg + (1 − decay)·p.",
+)
 def _ema_no_one_minus(avg_params, params, decay):
     return [decay * avg + p for avg, p in zip(avg_params, params)]
 
 
+@ema_update_mistakes.add(
+    "the plain mean of the two, decay ignored",
+    "(avg + p)/2 is the EMA with decay 0.5 whatever decay is: weight the old average "
+    "by decay and the current weights by 1 − decay.",
+)
 def _ema_plain_mean(avg_params, params, decay):
     return [(avg + p) / 2 for avg, p in zip(avg_params, params)]
 
@@ -103,7 +139,7 @@ def _ema_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch14_ema_update",
         chapter="14",
         title="One step of an EMA of weights",
@@ -118,47 +154,7 @@ register(
             "visible": lambda: _ema_cases(14, hidden=False),
             "hidden": lambda seed=140: _ema_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "decay and 1 − decay swapped",
-                "your average follows the current weights almost exactly: the old average must "
-                "keep the weight `decay` (close to 1) and the new weights get 1 − decay.",
-                _ema_swapped,
-            ),
-            Mistake(
-                "updated in place",
-                "`avg *= decay; avg += ...` wrote into the caller's avg_params (and returned the "
-                "same arrays). Return new arrays: `decay * avg + (1 - decay) * p`.",
-                _ema_in_place,
-            ),
-            Mistake(
-                "aliasing the params",
-                "your function changed the caller's params: `out = params` is the same list and "
-                "`[p for p in params]` a new list of the same arrays, so writing into it "
-                "overwrote the model's weights with the average. Compute a new array per "
-                "parameter instead.",
-                _ema_aliasing_params,
-            ),
-            Mistake(
-                "only the first array",
-                "return one averaged array per parameter: loop over all pairs of "
-                "zip(avg_params, params).",
-                _ema_only_first,
-            ),
-            Mistake(
-                "forgot the (1 − decay) factor",
-                "decay·avg + p gives the current weights the full weight 1, so the 'average' "
-                "grows past every weight it has seen: the weights of an average sum to 1, "
-                "decay·avg + (1 − decay)·p.",
-                _ema_no_one_minus,
-            ),
-            Mistake(
-                "the plain mean of the two, decay ignored",
-                "(avg + p)/2 is the EMA with decay 0.5 whatever decay is: weight the old average "
-                "by decay and the current weights by 1 − decay.",
-                _ema_plain_mean,
-            ),
-        ),
+        mistakes=ema_update_mistakes.all,
         references=("dlnotes.averages:EMA",),
         rtol=1e-6,
         atol=1e-7,
@@ -193,26 +189,57 @@ def ensemble_predict(logit_list: list[np.ndarray]) -> np.ndarray:
     return np.mean(probs, axis=0).argmax(axis=1)
 
 
+#: The common mistakes of ``ch14_ensemble_predict``, each declared on its wrong code.
+ensemble_predict_mistakes = Mistakes()
+
+
+@ensemble_predict_mistakes.add(
+    "averaged logits instead of probabilities",
+    "the inputs are logits: a member with huge logits on an example outvotes all the "
+    "others when logits are averaged. Apply the softmax to each member first, then "
+    "average the probabilities.",
+)
 def _ens_average_logits(logit_list):
     return np.mean(np.asarray(logit_list), axis=0).argmax(axis=1)
 
 
+@ensemble_predict_mistakes.add(
+    "majority vote",
+    "you counted each member's top class; the ensemble of this chapter averages the "
+    "members' probabilities (a vote throws away how sure each member is).",
+)
 def _ens_majority_vote(logit_list):
     votes = np.array([np.asarray(z).argmax(axis=1) for z in logit_list])  # (K, N)
     n_classes = np.asarray(logit_list[0]).shape[1]
     return np.array([np.bincount(v, minlength=n_classes).argmax() for v in votes.T])
 
 
+@ensemble_predict_mistakes.add(
+    "argmax over the wrong axis",
+    "the averaged probabilities have shape (N, C): the predicted class of each "
+    "example is the argmax over classes, axis=1 (yours has one entry per class).",
+)
 def _ens_wrong_axis(logit_list):
     probs = [_softmax(np.asarray(z, dtype=np.float64)) for z in logit_list]
     return np.mean(probs, axis=0).argmax(axis=0)
 
 
+@ensemble_predict_mistakes.add(
+    "averaged the predicted class numbers",
+    "you averaged the members' predicted labels: class numbers are names, not "
+    "quantities (the mean of class 1 and class 3 is not class 2). Average the "
+    "probabilities, then take the argmax.",
+)
 def _ens_average_labels(logit_list):
     labels = np.array([np.asarray(z).argmax(axis=1) for z in logit_list])  # (K, N)
     return np.round(labels.mean(axis=0)).astype(np.int64)
 
 
+@ensemble_predict_mistakes.add(
+    "softmax over the wrong axis",
+    "the softmax must normalise each example's scores over the classes (axis=1, "
+    "each row sums to 1), not each class over the examples.",
+)
 def _ens_softmax_wrong_axis(logit_list):
     probs = []
     for z in logit_list:
@@ -221,6 +248,12 @@ def _ens_softmax_wrong_axis(logit_list):
     return np.mean(probs, axis=0).argmax(axis=1)
 
 
+@ensemble_predict_mistakes.add(
+    "softmax without the max shift",
+    "exp of a logit above ~709 overflows to inf, and inf/inf is nan: subtract each "
+    "row's largest logit before the exponential (z − max(z) gives the same "
+    "probabilities and never overflows).",
+)
 def _ens_softmax_unshifted(logit_list):
     probs = []
     for z in logit_list:
@@ -259,7 +292,7 @@ def _ens_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch14_ensemble_predict",
         chapter="14",
         title="Ensemble prediction by averaging probabilities",
@@ -274,47 +307,7 @@ register(
             "visible": lambda: _ens_cases(14, hidden=False),
             "hidden": lambda seed=141: _ens_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "averaged logits instead of probabilities",
-                "the inputs are logits: a member with huge logits on an example outvotes all the "
-                "others when logits are averaged. Apply the softmax to each member first, then "
-                "average the probabilities.",
-                _ens_average_logits,
-            ),
-            Mistake(
-                "majority vote",
-                "you counted each member's top class; the ensemble of this chapter averages the "
-                "members' probabilities (a vote throws away how sure each member is).",
-                _ens_majority_vote,
-            ),
-            Mistake(
-                "averaged the predicted class numbers",
-                "you averaged the members' predicted labels: class numbers are names, not "
-                "quantities (the mean of class 1 and class 3 is not class 2). Average the "
-                "probabilities, then take the argmax.",
-                _ens_average_labels,
-            ),
-            Mistake(
-                "argmax over the wrong axis",
-                "the averaged probabilities have shape (N, C): the predicted class of each "
-                "example is the argmax over classes, axis=1 (yours has one entry per class).",
-                _ens_wrong_axis,
-            ),
-            Mistake(
-                "softmax over the wrong axis",
-                "the softmax must normalise each example's scores over the classes (axis=1, "
-                "each row sums to 1), not each class over the examples.",
-                _ens_softmax_wrong_axis,
-            ),
-            Mistake(
-                "softmax without the max shift",
-                "exp of a logit above ~709 overflows to inf, and inf/inf is nan: subtract each "
-                "row's largest logit before the exponential (z − max(z) gives the same "
-                "probabilities and never overflows).",
-                _ens_softmax_unshifted,
-            ),
-        ),
+        mistakes=ensemble_predict_mistakes.all,
         references=("dlnotes.losses:softmax",),
     )
 )
@@ -338,26 +331,58 @@ def polyak_average(iterates: np.ndarray, start: int) -> np.ndarray:
     return np.mean(iterates[start:], axis=0)
 
 
+#: The common mistakes of ``ch14_polyak_average``, each declared on its wrong code.
+polyak_average_mistakes = Mistakes()
+
+
+@polyak_average_mistakes.add(
+    "ignores start",
+    "the early iterates, far from the minimum, drag the mean back: average only the "
+    "rows from `start` on, iterates[start:].",
+)
 def _polyak_ignores_start(iterates, start):
     return np.mean(iterates, axis=0)
 
 
+@polyak_average_mistakes.add(
+    "off by one",
+    "row `start` itself belongs to the average: iterates[start:], not iterates[start + 1:].",
+)
 def _polyak_off_by_one(iterates, start):
     return np.mean(iterates[start + 1 :], axis=0)
 
 
+@polyak_average_mistakes.add(
+    "averaged over the wrong axis",
+    "rows are steps and columns are coordinates: average over steps (axis=0) to get "
+    "one point of shape (d,).",
+)
 def _polyak_wrong_axis(iterates, start):
     return np.mean(iterates[start:], axis=1)
 
 
+@polyak_average_mistakes.add(
+    "returned the last iterate",
+    "the Polyak average is the mean of the iterates from `start` on, not the final iterate.",
+)
 def _polyak_last_iterate(iterates, start):
     return iterates[-1].copy()
 
 
+@polyak_average_mistakes.add(
+    "divided by T instead of T − start",
+    "you summed the rows from `start` on but divided by all T rows: a mean divides "
+    "by the number of rows it adds, T − start (np.mean(iterates[start:], axis=0)).",
+)
 def _polyak_divides_by_t(iterates, start):
     return iterates[start:].sum(axis=0) / len(iterates)
 
 
+@polyak_average_mistakes.add(
+    "the last iterate left out",
+    "the sum runs to t = T − 1 included: iterates[start:], not iterates[start:-1] "
+    "(or range(start, T - 1)).",
+)
 def _polyak_drops_last(iterates, start):
     return np.mean(iterates[start:-1], axis=0)
 
@@ -385,7 +410,7 @@ def _polyak_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch14_polyak_average",
         chapter="14",
         title="Polyak averaging of the iterates",
@@ -399,44 +424,7 @@ register(
             "visible": lambda: _polyak_cases(14, hidden=False),
             "hidden": lambda seed=142: _polyak_cases(seed, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "ignores start",
-                "the early iterates, far from the minimum, drag the mean back: average only the "
-                "rows from `start` on, iterates[start:].",
-                _polyak_ignores_start,
-            ),
-            Mistake(
-                "off by one",
-                "row `start` itself belongs to the average: iterates[start:], not "
-                "iterates[start + 1:].",
-                _polyak_off_by_one,
-            ),
-            Mistake(
-                "averaged over the wrong axis",
-                "rows are steps and columns are coordinates: average over steps (axis=0) to get "
-                "one point of shape (d,).",
-                _polyak_wrong_axis,
-            ),
-            Mistake(
-                "returned the last iterate",
-                "the Polyak average is the mean of the iterates from `start` on, not the final "
-                "iterate.",
-                _polyak_last_iterate,
-            ),
-            Mistake(
-                "divided by T instead of T − start",
-                "you summed the rows from `start` on but divided by all T rows: a mean divides "
-                "by the number of rows it adds, T − start (np.mean(iterates[start:], axis=0)).",
-                _polyak_divides_by_t,
-            ),
-            Mistake(
-                "the last iterate left out",
-                "the sum runs to t = T − 1 included: iterates[start:], not iterates[start:-1] "
-                "(or range(start, T - 1)).",
-                _polyak_drops_last,
-            ),
-        ),
+        mistakes=polyak_average_mistakes.all,
         references=("dlnotes.averages:PolyakAverage",),
     )
 )

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, Exercise, Mistake, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 # ============================================================================================
 # ch15_logsumexp_backward
@@ -43,22 +43,46 @@ def logsumexp_backward(x: np.ndarray, g: np.ndarray) -> np.ndarray:
     return g[:, None] * softmax
 
 
+#: The common mistakes of ``ch15_logsumexp_backward``, each declared on its wrong code.
+logsumexp_backward_mistakes = Mistakes()
+
+
+@logsumexp_backward_mistakes.add(
+    "softmax over the wrong axis",
+    "each row of your gradient does not sum to g[n]: the logsumexp runs over the "
+    "classes of one example, so the max and the sum take axis=1 (keepdims=True).",
+)
 def _lse_wrong_axis(x, g):
     e = np.exp(x - x.max(axis=0, keepdims=True))
     return g[:, None] * e / e.sum(axis=0, keepdims=True)
 
 
+@logsumexp_backward_mistakes.add(
+    "upstream gradient ignored",
+    "you returned dl/dx, not dL/dx: the chain rule multiplies the local derivative "
+    "(the softmax) by the gradient arriving from above, g.",
+)
 def _lse_no_upstream(x, g):
     e = np.exp(x - x.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
+@logsumexp_backward_mistakes.add(
+    "log-softmax instead of softmax",
+    "the derivative of log Σ exp(x) is softmax(x) = exp(x - logsumexp(x)), not its "
+    "logarithm x - logsumexp(x): take the exp.",
+)
 def _lse_log_softmax(x, g):
     m = x.max(axis=1, keepdims=True)
     lse = m + np.log(np.exp(x - m).sum(axis=1, keepdims=True))
     return g[:, None] * (x - lse)
 
 
+@logsumexp_backward_mistakes.add(
+    "overflow in exp",
+    "exp(800) is inf in float64, and inf/inf is nan. Subtract each row's maximum "
+    "first: softmax(x) = softmax(x - max) exactly.",
+)
 def _lse_overflow(x, g):
     e = np.exp(x)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -79,7 +103,7 @@ def _lse_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch15_logsumexp_backward",
         chapter="15",
         title="The backward rule of a logsumexp node",
@@ -94,32 +118,7 @@ register(
             "visible": lambda: _lse_cases(15, hidden=False),
             "hidden": lambda: _lse_cases(150, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "softmax over the wrong axis",
-                "each row of your gradient does not sum to g[n]: the logsumexp runs over the "
-                "classes of one example, so the max and the sum take axis=1 (keepdims=True).",
-                _lse_wrong_axis,
-            ),
-            Mistake(
-                "upstream gradient ignored",
-                "you returned dl/dx, not dL/dx: the chain rule multiplies the local derivative "
-                "(the softmax) by the gradient arriving from above, g.",
-                _lse_no_upstream,
-            ),
-            Mistake(
-                "log-softmax instead of softmax",
-                "the derivative of log Σ exp(x) is softmax(x) = exp(x - logsumexp(x)), not its "
-                "logarithm x - logsumexp(x): take the exp.",
-                _lse_log_softmax,
-            ),
-            Mistake(
-                "overflow in exp",
-                "exp(800) is inf in float64, and inf/inf is nan. Subtract each row's maximum "
-                "first: softmax(x) = softmax(x - max) exactly.",
-                _lse_overflow,
-            ),
-        ),
+        mistakes=logsumexp_backward_mistakes.all,
     )
 )
 
@@ -216,12 +215,26 @@ def _sgd_run(
     return current
 
 
+#: The common mistakes of ``ch15_torch_port``, each declared on its wrong code.
+torch_port_mistakes = Mistakes()
+
+
+@torch_port_mistakes.add(
+    "weights returned in torch's layout",
+    "nn.Linear stores weight with shape (out, in) (it computes X @ weight.T): return "
+    "weight.T, shape (in, out), as dlnotes' W.",
+)
 def _port_torch_layout_out(params, batches, lr, momentum):
     # trained correctly, but returned net[k].weight.detach().numpy() without the .T
     trained = _sgd_run(params, batches, lr, momentum)
     return [p.T.copy() if p.ndim == 2 else p for p in trained]
 
 
+@torch_port_mistakes.add(
+    "gradients never zeroed",
+    "torch adds each backward() into .grad: call optimizer.zero_grad() before every "
+    "loss.backward(), or step k uses the sum of the first k gradients.",
+)
 def _port_no_zero_grad(params, batches, lr, momentum):
     current = [p.copy() for p in params]
     acc = [np.zeros_like(p) for p in params]
@@ -231,6 +244,11 @@ def _port_no_zero_grad(params, batches, lr, momentum):
     return current
 
 
+@torch_port_mistakes.add(
+    "softmax before cross_entropy",
+    "F.cross_entropy takes logits and applies log-softmax itself; applying softmax "
+    "first squashes the logits into [0, 1] and shrinks every gradient.",
+)
 def _port_softmax_first(params, batches, lr, momentum):
     current = [p.copy() for p in params]
     velocity = None
@@ -261,7 +279,7 @@ def _port_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 register(
-    Exercise(
+    FunctionExercise(
         name="ch15_torch_port",
         chapter="15",
         title="Port a dlnotes training loop to PyTorch",
@@ -277,26 +295,7 @@ register(
             "visible": lambda: _port_cases(15, hidden=False),
             "hidden": lambda: _port_cases(151, hidden=True),
         },
-        mistakes=(
-            Mistake(
-                "weights returned in torch's layout",
-                "nn.Linear stores weight with shape (out, in) (it computes X @ weight.T): return "
-                "weight.T, shape (in, out), as dlnotes' W.",
-                _port_torch_layout_out,
-            ),
-            Mistake(
-                "gradients never zeroed",
-                "torch adds each backward() into .grad: call optimizer.zero_grad() before every "
-                "loss.backward(), or step k uses the sum of the first k gradients.",
-                _port_no_zero_grad,
-            ),
-            Mistake(
-                "softmax before cross_entropy",
-                "F.cross_entropy takes logits and applies log-softmax itself; applying softmax "
-                "first squashes the logits into [0, 1] and shrinks every gradient.",
-                _port_softmax_first,
-            ),
-        ),
+        mistakes=torch_port_mistakes.all,
         references=("dlnotes.optim.base:Optimizer", "dlnotes.model:Sequential"),
         rtol=1e-9,
         atol=1e-11,

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dlnotes.exercises.core import Exercise, Mistake, ValueVerdict, register
+from dlnotes.exercises.core import Mistake, ValueExercise, ValueVerdict, register
 
 #: The causes the learner chooses from.
 CAUSES = (
@@ -204,7 +204,7 @@ def _swap(label: str, cause: str) -> dict[str, tuple[str, str]]:
 
 
 register(
-    Exercise(
+    ValueExercise(
         name="ch16_diagnose_runs",
         chapter="16",
         title="Diagnose these runs: cause and fix of each of seven training runs",
@@ -216,7 +216,6 @@ register(
             f"exactly one thing wrong. Causes: {', '.join(CAUSES)}; fixes: {', '.join(FIXES)}."
         ),
         solution=_solution(),
-        kind="value",
         verify=verify_diagnosis,
         mistakes=(
             Mistake(
