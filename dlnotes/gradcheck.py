@@ -307,8 +307,8 @@ def check_model(
     _, pgrads = penalty(net.weights, l2=l2, l1=l1)
     if pgrads is not None:
         k = 0
-        for i, decays in enumerate(net.decay):
-            if decays:
+        for i, penalized in enumerate(net.penalized):
+            if penalized:
                 grads[i] = grads[i] + pgrads[k]
                 k += 1
 

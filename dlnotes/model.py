@@ -43,8 +43,9 @@ class Sequential:
         Every layer's parameters and last gradients, in layer order (aligned).
     param_names : list of str
         ``"<layer index>.<name>"``, e.g. ``"0.W"``, ``"0.b"``, ``"2.gamma"``.
-    decay : list of bool
-        Which params are weights (penalised by L1/L2); :attr:`weights` lists them.
+    penalized : list of bool
+        Which params are weights penalized by L1/L2 (not biases or normalization parameters);
+        :attr:`weights` lists them.
     record : bool
         When True, ``forward`` keeps each layer's output in :attr:`activations` and ``backward``
         keeps the gradient reaching each layer's output in :attr:`activation_grads`
@@ -73,7 +74,7 @@ class Sequential:
         self.param_names = [
             f"{i}.{n}" for i, layer in enumerate(self.layers) for n in layer.param_names
         ]
-        self.decay = [d for layer in self.layers for d in layer.decay]
+        self.penalized = [d for layer in self.layers for d in layer.penalized]
         self.record = False
         self.activations: list[np.ndarray] = []
         self.activation_grads: list[np.ndarray] = []
@@ -108,7 +109,7 @@ class Sequential:
     @property
     def weights(self) -> list[np.ndarray]:
         """The params that L1/L2 penalties apply to (Linear weights, not biases or BN)."""
-        return [p for p, d in zip(self._params, self.decay) if d]
+        return [p for p, d in zip(self._params, self.penalized) if d]
 
     @property
     def buffers(self) -> dict[str, np.ndarray]:

@@ -266,7 +266,7 @@ def layer_diagnostics(
         row["act_mean"], row["act_std"] = _stats(act)
         if len(model.activation_grads) == len(model.layers):
             row["grad_mean"], row["grad_std"] = _stats(model.activation_grads[i])
-        if layer.decay and layer.decay[0]:
+        if layer.penalized and layer.penalized[0]:
             row["weight_std"] = float(layer.params[0].std())
             row["weight_grad_std"] = float(layer.grads[0].std())
             if update_ratios is not None and i in update_ratios:
@@ -510,15 +510,15 @@ class _Training:
         model.backward(dout, input_grad=False)
         grads = model.grads
         if self.l2 or self.l1:
-            decay_index = [i for i, d in enumerate(model.decay) if d]
+            penalized_index = [i for i, d in enumerate(model.penalized) if d]
             _, pgrads = penalty(model.weights, l2=self.l2, l1=self.l1)
-            for i, g in zip(decay_index, pgrads or []):
+            for i, g in zip(penalized_index, pgrads or []):
                 grads[i] = grads[i] + g
         if not diagnose:
             self.optimizer.step(grads)
             return value, out
         weight_layers = [
-            i for i, layer in enumerate(model.layers) if layer.decay and layer.decay[0]
+            i for i, layer in enumerate(model.layers) if layer.penalized and layer.penalized[0]
         ]
         before = [model.layers[i].params[0].copy() for i in weight_layers]
         self.optimizer.step(grads)

@@ -37,7 +37,7 @@ def test_params_are_the_layers_arrays_and_grads_align():
         )
     ]
     assert model.param_names == ["0.W", "0.b", "1.gamma", "1.beta", "4.W", "4.b"]
-    assert model.decay == [True, False, False, False, True, False]
+    assert model.penalized == [True, False, False, False, True, False]
     assert model.weights[0] is model[0].W
     _, d = softmax_cross_entropy(model.forward(X), y)
     model.backward(d)

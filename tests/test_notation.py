@@ -81,3 +81,12 @@ def test_the_notation_page_lists_the_accumulators_and_rmsprops_decay():
     page = (ROOT / "book" / "notation.md").read_text(encoding="utf-8")
     for code_name in ("grad_sum", "grad_squared", "alpha", "rho", "g"):
         assert re.search(rf"`{code_name}`", page), code_name
+
+
+def test_a_layer_says_which_params_are_penalized():
+    """``Layer.penalized`` (formerly ``decay``) says what it means: the weights L1/L2 apply to."""
+    from dlnotes.model import mlp
+
+    model = mlp([4, 3, 2], seed=0)
+    assert model.penalized == [True, False, True, False]
+    assert not hasattr(model, "decay") and not hasattr(model.layers[0], "decay")

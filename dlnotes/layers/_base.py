@@ -54,7 +54,7 @@ class Layer:
         accumulated as in torch), same shape and dtype as ``params[k]``.
     param_names : list of str
         Names matching ``params`` (``"W"``, ``"b"``, ``"gamma"``, ``"beta"``).
-    decay : list of bool
+    penalized : list of bool
         Whether ``params[k]`` is a weight that L1/L2 penalties apply to (weights yes, biases and
         normalization parameters no).
     buffers : dict of str to ndarray
@@ -77,7 +77,7 @@ class Layer:
         self.params: list[np.ndarray] = []
         self.grads: list[np.ndarray] = []
         self.param_names: list[str] = []
-        self.decay: list[bool] = []
+        self.penalized: list[bool] = []
         self.buffers: dict[str, np.ndarray] = {}
         self.training = True
         self.cache: Any = None

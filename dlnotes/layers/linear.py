@@ -168,7 +168,7 @@ class Linear(Layer):
             raise TypeError(f"init must be a name, a callable or an array, got {init!r}")
         self.params.append(W)
         self.param_names.append("W")
-        self.decay.append(True)
+        self.penalized.append(True)
         if bias:
             if isinstance(init, str) and init == "default":
                 b = _init.torch_default(
@@ -178,7 +178,7 @@ class Linear(Layer):
                 b = np.zeros(self.out_features, dtype=dtype)
             self.params.append(b)
             self.param_names.append("b")
-            self.decay.append(False)
+            self.penalized.append(False)
         self.grads = [np.zeros_like(p) for p in self.params]
 
     @property

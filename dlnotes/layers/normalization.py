@@ -310,7 +310,7 @@ class BatchNorm(Layer):
         dt = _check_dtype(dtype)
         self.params = [np.ones(D, dtype=dt), np.zeros(D, dtype=dt)]
         self.param_names = ["gamma", "beta"]
-        self.decay = [False, False]
+        self.penalized = [False, False]
         self.grads = [np.zeros_like(p) for p in self.params]
         self.buffers = {"running_mean": np.zeros(D, dtype=dt), "running_var": np.ones(D, dtype=dt)}
 
@@ -414,7 +414,7 @@ class LayerNorm(Layer):
         dt = _check_dtype(dtype)
         self.params = [np.ones(D, dtype=dt), np.zeros(D, dtype=dt)]
         self.param_names = ["gamma", "beta"]
-        self.decay = [False, False]
+        self.penalized = [False, False]
         self.grads = [np.zeros_like(p) for p in self.params]
 
     @property
