@@ -141,12 +141,6 @@ class Sequential:
         """True when the layers are in train mode."""
         return all(layer.training for layer in self.layers)
 
-    def set_mode(self, mode: str) -> Sequential:
-        """Set the mode by name: ``"train"`` or ``"eval"`` (``"test"`` accepted)."""
-        for layer in self.layers:
-            layer.set_mode(mode)
-        return self
-
     # -- passes --------------------------------------------------------------------------------
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Run ``X`` (``(N, D)``, or images for a leading Flatten) through every layer.

@@ -353,8 +353,8 @@ def test_unknown_mode_and_kind_and_bad_p():
         L.dropout_forward(X, 0.5, "tset")
     with pytest.raises(ValueError, match=r"mode must be 'train' or 'eval'.*got 'inference'"):
         L.batchnorm_forward(X, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), "inference")
-    with pytest.raises(ValueError, match="mode must be 'train' or 'eval'"):
-        L.ReLU().set_mode("training")
+    with pytest.raises(TypeError, match="mode must be True"):
+        L.ReLU().train("training")
     with pytest.raises(ValueError, match="kind must be 'inverted' or 'vanilla', got 'keep'"):
         L.Dropout(0.5, kind="keep")
     with pytest.raises(ValueError, match=r"p must be < 1\.0, got 1"):

@@ -81,10 +81,9 @@ def test_train_and_eval_modes_propagate():
     model.train()
     assert model.training
     assert not np.array_equal(model.forward(X), model.forward(X))  # dropout masks differ
-    model.set_mode("test")
-    assert not model.training
-    with pytest.raises(ValueError, match="mode must be 'train' or 'eval'"):
-        model.set_mode("validation")
+    with pytest.raises(TypeError, match="mode must be True"):
+        model.train("eval")  # one way to set the mode: train() / eval(), as in torch
+    assert model.training
 
 
 def test_predict_restores_mode_and_backward_without_input_grad():

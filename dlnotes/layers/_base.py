@@ -151,12 +151,8 @@ class Layer:
 
     @property
     def mode(self) -> str:
-        """``"train"`` or ``"eval"``."""
+        """``"train"`` or ``"eval"`` (read only: set it with :meth:`train` / :meth:`eval`)."""
         return "train" if self.training else "eval"
-
-    def set_mode(self, mode: str) -> Layer:
-        """Set the mode by name: ``"train"`` or ``"eval"`` (``"test"`` accepted)."""
-        return self.train(check_mode(mode) == "train")
 
     def astype(self, dtype: Any) -> None:
         """Convert parameters, gradients and buffers to ``dtype`` (used on a *copy* of a model)."""
