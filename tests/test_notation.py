@@ -47,7 +47,9 @@ def _public_callables():
 CALLABLES = _public_callables()
 
 
-@pytest.mark.parametrize(("where", "name", "obj"), CALLABLES, ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize(
+    ("where", "name", "obj"), CALLABLES, ids=[f"{where}:{name}" for where, name, _ in CALLABLES]
+)
 def test_no_retired_argument_names(where, name, obj):
     try:
         params = inspect.signature(obj).parameters
