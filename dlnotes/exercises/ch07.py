@@ -7,8 +7,10 @@
 
 Both exercises fix the random call, so a correct answer reproduces the reference's numbers
 exactly from the same generator state (the checker hands every attempt its own copy of the
-generator). Each exercise is laid out the same way: the reference solution, the common wrong
-versions (``_name_of_the_mistake``), the visible and hidden cases, one :func:`register` call.
+generator). The hidden cases draw their fans from the seed as well, each in a range of its own
+(small, narrowing, widening, large layers). Each exercise is laid out the same way: the
+reference solution, the common wrong versions (``_name_of_the_mistake``), the visible and hidden
+cases, one :func:`register` call.
 
 Defined in chapter 07 (Initialization).
 """
@@ -16,6 +18,7 @@ Defined in chapter 07 (Initialization).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -106,7 +109,15 @@ def _xu_normal(fan_in, fan_out, rng):
 
 
 _XU_SIZES = [(64, 32), (12, 300), (784, 10), (5, 9)]
-_XU_HIDDEN_SIZES = [(100, 40), (3, 17), (256, 64), (33, 128), (10, 784)]
+#: The hidden cases' fans, drawn from the seed: ``((fan_in from, to), (fan_out from, to))`` for
+#: a small layer, a narrowing one, a widening one, a large one and an input-sized fan_out.
+_XU_HIDDEN_RANGES = [
+    ((3, 12), (8, 32)),
+    ((64, 320), (8, 60)),
+    ((8, 48), (100, 400)),
+    ((128, 520), (32, 160)),
+    ((4, 16), (500, 800)),
+]
 
 
 def _xu_cases(seed: int, sizes: list[tuple[int, int]]) -> list[Case]:
@@ -117,6 +128,38 @@ def _xu_cases(seed: int, sizes: list[tuple[int, int]]) -> list[Case]:
         )
         for i, (fan_in, fan_out) in enumerate(sizes)
     ]
+
+
+def _xu_scales(fan_in: int, fan_out: int) -> list[float]:
+    """The bound of the reference and of each mistake drawing ``U(-a, a)`` with its own ``a``."""
+    n = fan_in + fan_out
+    return [math.sqrt(6.0 / n), math.sqrt(2.0 / n), 6.0 / n, math.sqrt(3.0 / fan_in)]
+
+
+def _drawn_fans(
+    seed: int,
+    ranges: list[tuple[tuple[int, int], tuple[int, int]]],
+    scales: Callable[[int, int], list[float]],
+) -> list[tuple[int, int]]:
+    """One ``(fan_in, fan_out)`` per range, drawn from ``seed``: never square (a transposed
+    array would have the right shape), and redrawn until the scales of the reference and of
+    every mistake differ by more than 0.1 %, so that each mistake is wrong and told apart from
+    the others on every case, whatever the seed."""
+    rng = np.random.default_rng([seed, 7])  # not the stream of a case's generator
+    sizes = []
+    for (in_lo, in_hi), (out_lo, out_hi) in ranges:
+        while True:
+            fan_in, fan_out = int(rng.integers(in_lo, in_hi)), int(rng.integers(out_lo, out_hi))
+            s = np.array(scales(fan_in, fan_out))
+            gaps = np.abs(s[:, None] - s[None, :]) > 1e-3 * np.maximum(s[:, None], s[None, :])
+            if fan_in != fan_out and gaps[np.triu_indices(len(s), 1)].all():
+                break
+        sizes.append((fan_in, fan_out))
+    return sizes
+
+
+def _xu_hidden_cases(seed: int) -> list[Case]:
+    return _xu_cases(seed, _drawn_fans(seed, _XU_HIDDEN_RANGES, _xu_scales))
 
 
 register(
@@ -133,7 +176,7 @@ register(
         solution=xavier_uniform,
         suites={
             "visible": lambda: _xu_cases(7, _XU_SIZES),
-            "hidden": lambda seed=70: _xu_cases(seed, _XU_HIDDEN_SIZES),
+            "hidden": lambda seed=70: _xu_hidden_cases(seed),
         },
         mistakes=xavier_uniform_mistakes.all,
         references=("dlnotes.init:xavier_uniform",),
@@ -219,11 +262,35 @@ def _kn_transposed(fan_in, fan_out, rng):
 
 
 _KN_SIZES = [(64, 128), (300, 20), (9, 5), (784, 256)]
-_KN_HIDDEN_SIZES = [(50, 200), (128, 10), (3, 7), (512, 64), (17, 33)]
+#: The hidden cases' fans, drawn from the seed (as for ``ch07_xavier_uniform``): a widening
+#: layer, a narrowing one, a small one, a large one and a mid-sized one.
+_KN_HIDDEN_RANGES = [
+    ((24, 80), (120, 300)),
+    ((96, 200), (5, 20)),
+    ((3, 10), (5, 16)),
+    ((300, 600), (40, 100)),
+    ((12, 40), (20, 64)),
+]
 
 
 def _kn_cases(seed: int, sizes: list[tuple[int, int]]) -> list[Case]:
     return _xu_cases(seed, sizes)
+
+
+def _kn_scales(fan_in: int, fan_out: int) -> list[float]:
+    """The std of the reference and of each mistake drawing ``N(0, std²)`` with its own std."""
+    return [
+        math.sqrt(2.0 / fan_in),
+        2.0 / fan_in,
+        math.sqrt(2.0 / fan_out),
+        math.sqrt(1.0 / fan_in),
+        2.0 / math.sqrt(fan_in),
+        math.sqrt(2.0 / (fan_in + fan_out)),
+    ]
+
+
+def _kn_hidden_cases(seed: int) -> list[Case]:
+    return _kn_cases(seed, _drawn_fans(seed, _KN_HIDDEN_RANGES, _kn_scales))
 
 
 register(
@@ -240,7 +307,7 @@ register(
         solution=kaiming_normal,
         suites={
             "visible": lambda: _kn_cases(17, _KN_SIZES),
-            "hidden": lambda seed=170: _kn_cases(seed, _KN_HIDDEN_SIZES),
+            "hidden": lambda seed=170: _kn_hidden_cases(seed),
         },
         mistakes=kaiming_normal_mistakes.all,
         references=("dlnotes.init:kaiming_normal",),

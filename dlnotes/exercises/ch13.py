@@ -88,10 +88,32 @@ def _lu_log_of_one_bound(low, high, n, rng):
     return np.exp(rng.uniform(np.log(low), high, n))
 
 
+#: The hidden cases' ranges, drawn from the seed: ``(log10 low from, to)``, ``(decades from,
+#: to)`` between low and high: tiny values over many decades, a range across 1, a learning-rate
+#: range, a weight-decay range.
+_LU_HIDDEN_RANGES = [
+    ((-6.0, -4.0), (2.0, 4.0)),
+    ((-1.0, 0.3), (1.0, 2.0)),
+    ((-4.0, -2.5), (1.0, 3.0)),
+    ((-3.0, -1.5), (2.0, 3.0)),
+]
+
+
+def _lu_hidden_bounds(seed: int) -> list[tuple[float, float, int]]:
+    """``(low, high, n)`` per range: two significant digits, at least ten times apart."""
+    rng = np.random.default_rng([seed, 13])  # not the stream of a case's generator
+    bounds = []
+    for (e_lo, e_hi), (d_lo, d_hi) in _LU_HIDDEN_RANGES:
+        low = float(f"{10.0 ** rng.uniform(e_lo, e_hi):.2g}")
+        high = float(f"{low * 10.0 ** rng.uniform(d_lo, d_hi):.2g}")
+        bounds.append((low, max(high, 10.0 * low), int(rng.integers(4, 12))))
+    return bounds
+
+
 def _lu_cases(seed: int, hidden: bool) -> list[Case]:
     bounds = [(1e-4, 1.0, 8), (1e-3, 0.3, 6), (2.0, 500.0, 5), (1e-6, 1e-2, 7)]
     if hidden:
-        bounds = [(1e-5, 1e-1, 9), (0.5, 20.0, 4), (3e-4, 3e-2, 10), (1e-3, 1.0, 6)]
+        bounds = _lu_hidden_bounds(seed)
     cases = []
     for i, (low, high, n) in enumerate(bounds):
         rng = np.random.default_rng(seed + i)
@@ -389,7 +411,7 @@ register(
         solution=halving_survivors,
         suites={
             "visible": lambda: _hs_cases(137, hidden=False),
-            "hidden": lambda: _hs_cases(1337, hidden=True),
+            "hidden": lambda seed=1337: _hs_cases(seed, hidden=True),
         },
         mistakes=halving_survivors_mistakes.all,
         references=("dlnotes.tuning:successive_halving",),

@@ -116,7 +116,7 @@ register(
         solution=logsumexp_backward,
         suites={
             "visible": lambda: _lse_cases(15, hidden=False),
-            "hidden": lambda: _lse_cases(150, hidden=True),
+            "hidden": lambda seed=150: _lse_cases(seed, hidden=True),
         },
         mistakes=logsumexp_backward_mistakes.all,
     )
@@ -293,7 +293,7 @@ register(
         solution=torch_train,
         suites={
             "visible": lambda: _port_cases(15, hidden=False),
-            "hidden": lambda: _port_cases(151, hidden=True),
+            "hidden": lambda seed=151: _port_cases(seed, hidden=True),
         },
         mistakes=torch_port_mistakes.all,
         references=("dlnotes.optim.base:Optimizer", "dlnotes.model:Sequential"),
