@@ -48,6 +48,29 @@ def test_numerical_gradient_error_is_second_order():
     assert math.isclose(err[0] / err[1], 4.0, rel_tol=1e-3)
 
 
+def test_numerical_gradient_with_h_hard_coded_fails_a_visible_check():
+    # h = 1e-4 written into the function, whatever h the check passes: the case with a large
+    # third derivative (h = 1e-3) shows the O(h²) difference (issue 17, a closed visible gap)
+    from dlnotes.exercises import check
+
+    def numerical_gradient(f, x, h):
+        h = 1e-4
+        x = np.array(x, dtype=float)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            x[i] = old + h
+            f_plus = f(x)
+            x[i] = old - h
+            f_minus = f(x)
+            x[i] = old
+            grad[i] = (f_plus - f_minus) / (2 * h)
+        return grad
+
+    with pytest.raises(AssertionError, match=r"Check 5 \(f\(x\) = Σ sin\(8x\)/8"):
+        check("ch08_numerical_gradient", numerical_gradient)
+
+
 def test_relative_error_golden_values_and_guard():
     a = np.array([3.0, 4.0])  # ‖a‖ = 5
     b = np.array([3.0, 1.0])  # ‖b‖ = √10, ‖a − b‖ = 3

@@ -164,6 +164,15 @@ def _sum_sin_x2(x: np.ndarray) -> float:
     return float(np.sum(np.sin(x) * x**2))
 
 
+def _make_sine(k: int) -> Callable[[np.ndarray], float]:
+    def sine(x: np.ndarray) -> float:
+        """``Σ sin(k x_i) / k``: ``f‴ = −k² f′``, so the two-sided difference's ``h² f‴ / 6``
+        error is ``k² h² / 6`` of the gradient, large enough to show a change of ``h``."""
+        return float(np.sum(np.sin(k * x)) / k)
+
+    return sine
+
+
 def _make_quadratic(rng: np.random.Generator, d: int) -> Callable[[np.ndarray], float]:
     A = rng.standard_normal((d, d))
     Q = A @ A.T / d + np.eye(d)
@@ -218,6 +227,11 @@ def _ng_cases(seed: int, hidden: bool) -> list[Case]:
                 "log-sum-exp over x of shape (2, 3, 2), h = 1e-3",
                 (_make_softmax_loss(rng, (2, 3, 2)), rng.standard_normal((2, 3, 2)), 1e-3),
             ),
+            # f‴ = −64 f′: another h than the one passed moves every entry by ~1e-5 (relative)
+            Case(
+                "f(x) = Σ sin(8x)/8, a large third derivative, x of shape (2, 3), h = 1e-3",
+                (_make_sine(8), rng.uniform(-1.0, 1.0, (2, 3)), 1e-3),
+            ),
         ]
     return [
         Case(
@@ -235,6 +249,10 @@ def _ng_cases(seed: int, hidden: bool) -> list[Case]:
         Case(
             "log-sum-exp over x of shape (4, 3), h = 1e-4",
             (_make_softmax_loss(rng, (4, 3)), rng.standard_normal((4, 3)), 1e-4),
+        ),
+        Case(
+            "f(x) = Σ sin(7x)/7, a large third derivative, x of shape (5,), h = 1e-3",
+            (_make_sine(7), rng.uniform(-1.0, 1.0, 5), 1e-3),
         ),
     ]
 

@@ -372,6 +372,41 @@ def _run_unbiased_everything(running_mean, running_var, batch_mean, batch_var, n
     return new_mean, new_var
 
 
+@update_running_stats_mistakes.add(
+    "Bessel's factor upside down",
+    "batch_var divides by n, so it is a little too *small* for the population variance: "
+    "the unbiased version is larger, batch_var · n / (n − 1). Yours multiplies by "
+    "(n − 1) / n and shrinks it further.",
+)
+def _run_bessel_inverted(running_mean, running_var, batch_mean, batch_var, n, momentum):
+    new_mean = (1 - momentum) * running_mean + momentum * batch_mean
+    new_var = (1 - momentum) * running_var + momentum * batch_var * (n - 1) / n
+    return new_mean, new_var
+
+
+@update_running_stats_mistakes.add(
+    "forgot the (1 − momentum) factor",
+    "old + momentum · batch gives the old estimate the full weight 1, so the running "
+    "statistics grow with every batch instead of settling: the two weights of an "
+    "average add up to 1, (1 − momentum) for the old estimate and momentum for the batch.",
+)
+def _run_no_one_minus(running_mean, running_var, batch_mean, batch_var, n, momentum):
+    new_mean = running_mean + momentum * batch_mean
+    new_var = running_var + momentum * batch_var * n / (n - 1)
+    return new_mean, new_var
+
+
+@update_running_stats_mistakes.add(
+    "the running variance returned as it was",
+    "your running_mean moves towards the batch, but the running_var you return is the "
+    "one you were given, unchanged (the very same array): both statistics are updated "
+    "on every batch, each with its own batch statistic.",
+)
+def _run_var_not_updated(running_mean, running_var, batch_mean, batch_var, n, momentum):
+    new_mean = (1 - momentum) * running_mean + momentum * batch_mean
+    return new_mean, running_var  # the variance's update never written (or never returned)
+
+
 def _running_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     settings = [(3, 8, 0.1), (5, 4, 0.2), (2, 32, 0.05)]

@@ -248,6 +248,36 @@ def _lrs_linear(base_lr, n_layers, factor):
     return [base_lr * (1 - (1 - factor) * (n_layers - 1 - k)) for k in range(n_layers)]
 
 
+@finetune_lrs_mistakes.add(
+    "one rate for the whole body",
+    "the head gets base_lr and every layer below it base_lr · factor: that is the "
+    "'body at α/10' recipe. Here the rate keeps shrinking layer after layer going down, "
+    "so the layer two below the head gets factor times the rate of the one above it.",
+)
+def _lrs_one_body_rate(base_lr, n_layers, factor):
+    return [base_lr * factor] * (n_layers - 1) + [base_lr]
+
+
+@finetune_lrs_mistakes.add(
+    "exponent without parentheses",
+    "`base_lr * factor ** n_layers - 1 - k` is read by Python as (base_lr · factor ** "
+    "n_layers) − 1 − k: the power and the product come before the subtraction, which is "
+    "why your rates come out negative. The whole exponent needs parentheses.",
+)
+def _lrs_no_parentheses(base_lr, n_layers, factor):
+    return [base_lr * factor**n_layers - 1 - k for k in range(n_layers)]
+
+
+@finetune_lrs_mistakes.add(
+    "layers numbered from 1",
+    "with k in range(1, n_layers + 1) each layer gets the rate meant for the layer above "
+    "it, and the head's exponent is −1 (base_lr / factor). In the formula the first layer "
+    "is k = 0 and the head k = n_layers − 1.",
+)
+def _lrs_numbered_from_one(base_lr, n_layers, factor):
+    return [base_lr * factor ** (n_layers - 1 - k) for k in range(1, n_layers + 1)]
+
+
 def _lrs_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     settings = [(0.05, 3, 0.1), (0.02, 5, 0.5), (0.3, 4, 0.3), (0.1, 2, 0.25)]
