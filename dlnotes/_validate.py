@@ -15,6 +15,12 @@ class NonFiniteError(FloatingPointError):
     """A value became inf or NaN (a diverging run); the message says where and when."""
 
 
+class NonFiniteInputError(NonFiniteError, ValueError):
+    """An input array holds inf or NaN where the function refuses it (batch norm's training
+    batch): a bad argument (``ValueError``) that usually means a diverging run (caught as
+    :class:`NonFiniteError` by :func:`dlnotes.train.fit`)."""
+
+
 def as_float_array(
     name: str, x: Any, *, ndim: int | None = None, shape: tuple[int | None, ...] | None = None
 ) -> np.ndarray:

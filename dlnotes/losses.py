@@ -174,7 +174,8 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     Defined in chapter 01 (Setting up a learning problem).
     """
     if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
-        raise TypeError("pred must be a floating-point numpy array")
+        got = f"dtype {pred.dtype}" if isinstance(pred, np.ndarray) else type(pred).__name__
+        raise TypeError(f"pred must be a floating-point numpy array, got {got}")
     target = np.asarray(target)
     if target.dtype.kind not in "biuf":
         raise TypeError(f"target must be real-valued, got dtype {target.dtype}")

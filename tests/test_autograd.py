@@ -259,3 +259,22 @@ def test_sequential_rejects_unsupported_layers():
     model = Sequential(Linear(3, 3, seed=0, dtype=np.float64), LayerNorm(3, dtype=np.float64))
     with pytest.raises(TypeError, match="has no autograd version"):
         A.sequential_forward(model, np.ones((2, 3)), A.parameters_of(model))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_batch_norm_refuses_a_bad_batch_before_touching_the_running_statistics(bad):
+    from dlnotes._validate import NonFiniteError
+
+    r = np.random.default_rng(3)
+    x = r.standard_normal((6, 3))
+    x[2, 1] = bad
+    rm, rv = r.standard_normal(3), r.uniform(0.5, 2.0, 3)
+    mean0, var0 = rm.tobytes(), rv.tobytes()
+    gamma, beta = Tensor(np.ones(3)), Tensor(np.zeros(3))
+    with pytest.raises(ValueError, match=r"batch_norm: the batch x holds inf or NaN \(feature 1"):
+        A.batch_norm(Tensor(x), gamma, beta, rm, rv)
+    assert rm.tobytes() == mean0 and rv.tobytes() == var0
+    with pytest.raises(NonFiniteError):  # what fit catches as divergence
+        A.batch_norm(Tensor(x), gamma, beta, rm, None)
+    assert rm.tobytes() == mean0

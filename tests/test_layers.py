@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import dlnotes.layers as L
+from dlnotes._validate import NonFiniteError, NonFiniteInputError
 from dlnotes.gradcheck import check_layer, numerical_gradient_array, relative_error
 
 TOL = 1e-7
@@ -429,7 +430,7 @@ def test_batchnorm_never_writes_a_bad_batch_into_its_running_statistics(bad):
     running_mean, running_var = r.standard_normal(3), r.uniform(0.5, 2.0, 3)
     mean0, var0 = running_mean.copy(), running_var.copy()
     X[2, 1] = bad
-    with pytest.raises(L.normalization.NonFiniteError, match=r"X holds inf or NaN \(feature 1"):
+    with pytest.raises(NonFiniteError, match=r"X holds inf or NaN \(feature 1"):
         L.batchnorm_forward(X, gamma, beta, running_mean, running_var, "train")
     np.testing.assert_array_equal(running_mean, mean0)
     np.testing.assert_array_equal(running_var, var0)
@@ -437,7 +438,7 @@ def test_batchnorm_never_writes_a_bad_batch_into_its_running_statistics(bad):
     layer = L.BatchNorm(3, dtype=np.float64)
     layer.forward(r.standard_normal((8, 3)))
     before = {k: v.copy() for k, v in layer.buffers.items()}
-    with pytest.raises(L.normalization.NonFiniteError):
+    with pytest.raises(NonFiniteError):
         layer.forward(X)
     for k, v in layer.buffers.items():
         np.testing.assert_array_equal(v, before[k])
@@ -458,8 +459,165 @@ def test_fit_reports_a_batch_norm_refusal_as_divergence():
     history = fit(model, X, y, optimizer=opt, epochs=2, batch_size=32, on_nonfinite="stop")
     assert history.diverged
     np.testing.assert_array_equal(model.layers[1].running_mean, running)
-    with pytest.raises(L.normalization.NonFiniteError, match="running statistics were left"):
+    with pytest.raises(NonFiniteError, match="running statistics were left"):
         fit(model, X, y, optimizer=opt, epochs=1, batch_size=32)
+
+
+# -- the rest of the numerics floor validates the same way (issue 16, item 6) ----------------
+
+
+def test_relu_backward_with_a_column_dout_raises_instead_of_broadcasting():
+    X = away_from_zero((5, 3), seed=4)
+    _, cache = L.relu_forward(X)
+    with pytest.raises(ValueError) as err:
+        L.relu_backward(np.ones((5, 1)), cache)
+    message = str(err.value)
+    assert "relu_backward: dout must have the shape of the forward output (5, 3)" in message
+    assert "got (5, 1)" in message
+
+
+def _bn_stats(seed):
+    r = rng(seed)
+    return r.standard_normal(3), r.uniform(0.5, 2.0, 3)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["functional", "spatial", "module", "module2d"])
+def test_batchnorm_refuses_a_bad_batch_with_a_value_error_and_keeps_its_statistics(where, bad):
+    """A ValueError (bad argument X) that is also a NonFiniteError (what fit reports as
+    divergence); running_mean and running_var stay bit-identical."""
+    r = rng(12)
+    gamma, beta = np.ones(3), np.zeros(3)
+    if where == "functional":
+        rm, rv = _bn_stats(13)
+        X = r.standard_normal((6, 3))
+        X[4, 2] = bad
+
+        def call():
+            L.batchnorm_forward(X, gamma, beta, rm, rv, "train")
+
+    elif where == "spatial":
+        rm, rv = _bn_stats(13)
+        X = r.standard_normal((2, 3, 2, 2))
+        X[1, 2, 0, 1] = bad
+
+        def call():
+            L.spatial_batchnorm_forward(X, gamma, beta, rm, rv, "train")
+
+    else:
+        layer = L.BatchNorm(3, dtype=np.float64) if where == "module" else L.BatchNorm2d(3)
+        shape = (6, 3) if where == "module" else (2, 3, 2, 2)
+        layer.forward(r.standard_normal(shape).astype(layer.gamma.dtype))  # stats move off 0/1
+        rm, rv = layer.running_mean, layer.running_var
+        X = r.standard_normal(shape).astype(layer.gamma.dtype)
+        X[(1, 2) + (0,) * (X.ndim - 2)] = bad
+
+        def call():
+            layer.forward(X)
+
+    mean0, var0 = rm.tobytes(), rv.tobytes()
+    with pytest.raises(ValueError, match=r"the batch X holds inf or NaN \(feature 2 of 3") as err:
+        call()
+    assert isinstance(err.value, NonFiniteError)
+    assert isinstance(err.value, NonFiniteInputError)
+    assert "running statistics were left unchanged" in str(err.value)
+    assert rm.tobytes() == mean0
+    assert rv.tobytes() == var0
+
+
+def test_batchnorm_train_refuses_running_statistics_it_cannot_update_before_touching_either():
+    X = rng(14).standard_normal((6, 3))
+    gamma, beta = np.ones(3), np.zeros(3)
+    # the mean would be updated, then the integer variance's in-place update would fail
+    rm, rv = _bn_stats(15)
+    mean0 = rm.tobytes()
+    with pytest.raises(
+        TypeError, match=r"batchnorm_forward: running_var must be a floating-point array .*int"
+    ):
+        L.batchnorm_forward(X, gamma, beta, rm, np.ones(3, dtype=int), "train")
+    assert rm.tobytes() == mean0
+    frozen = rv.copy()
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="batchnorm_forward: running_var must be writeable"):
+        L.batchnorm_forward(X, gamma, beta, rm, frozen, "train")
+    assert rm.tobytes() == mean0
+    # eval mode only reads them: read-only running statistics are fine there
+    frozen_mean = rm.copy()
+    frozen_mean.flags.writeable = False
+    out, _ = L.batchnorm_forward(X, gamma, beta, frozen_mean, frozen, "eval")
+    np.testing.assert_allclose(out, (X - rm) / np.sqrt(rv + 1e-5), rtol=1e-14)
+
+
+def test_flatten_validates_x_and_dout():
+    X = rng(16).standard_normal((4, 2, 3))
+    with pytest.raises(TypeError, match="flatten_forward: X must be a numpy array, got list"):
+        L.flatten_forward(X.tolist())
+    _, cache = L.flatten_forward(X)
+    dout = rng(17).standard_normal((4, 6))
+    dX = L.flatten_backward(dout, cache)
+    assert dX.shape == (4, 2, 3) and dX.tobytes() == dout.tobytes()
+    # the same number of entries is not enough: (2, 12) used to reshape silently into (4, 2, 3)
+    for bad in (np.ones((2, 12)), np.ones((4, 2, 3)), np.ones((4, 1))):
+        with pytest.raises(
+            ValueError, match=r"flatten_backward: dout must have the shape .*\(4, 6\), got"
+        ):
+            L.flatten_backward(bad, cache)
+    with pytest.raises(TypeError, match="flatten_backward: dout must be a numpy array, got list"):
+        L.flatten_backward(dout.tolist(), cache)
+    _, cache1 = L.flatten_forward(np.ones(5))  # a 1-D batch flattens to a column
+    assert L.flatten_backward(np.ones((5, 1)), cache1).shape == (5,)
+
+
+@pytest.mark.parametrize("argument", ["X", "W", "b"])
+def test_dropconnect_forward_names_itself_and_the_list_argument(argument):
+    r = rng(18)
+    args = {"X": r.standard_normal((5, 4)), "W": r.standard_normal((4, 3)), "b": np.zeros(3)}
+    args[argument] = args[argument].tolist()
+    with pytest.raises(TypeError, match=f"dropconnect_forward: {argument} must be a numpy array"):
+        L.dropconnect_forward(args["X"], args["W"], args["b"], 0.5, seed=0)
+
+
+def test_dropconnect_backward_rejects_a_wrong_shaped_dout():
+    r = rng(19)
+    _, cache = L.dropconnect_forward(
+        r.standard_normal((5, 4)), r.standard_normal((4, 3)), None, 0.5
+    )
+    for bad in (np.ones((5, 1)), np.ones((3, 5))):
+        with pytest.raises(
+            ValueError, match=r"dropconnect_backward: dout must have shape \(5, 3\), got"
+        ):
+            L.dropconnect_backward(bad, cache)
+    with pytest.raises(TypeError, match="dropconnect_backward: dout must be a numpy array"):
+        L.dropconnect_backward(np.ones((5, 3)).tolist(), cache)
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda: L.Linear(3, 2, seed=0), (4, 3)),
+        (lambda: L.DropConnect(3, 2, seed=0, mask_seed=1), (4, 3)),
+        (L.ReLU, (4, 3)),
+        (L.LeakyReLU, (4, 3)),
+        (L.Tanh, (4, 3)),
+        (L.Sigmoid, (4, 3)),
+        (lambda: L.Dropout(0.5, seed=0), (4, 3)),
+        (L.Flatten, (4, 3, 2)),
+        (lambda: L.BatchNorm(3), (4, 3)),
+        (lambda: L.BatchNorm2d(3), (4, 3, 2, 2)),
+        (lambda: L.LayerNorm(3), (4, 3)),
+    ],
+)
+def test_every_module_rejects_a_list_input_and_a_column_dout(make, shape):
+    layer = make()
+    X = rng(20).standard_normal(shape).astype(np.float32)
+    with pytest.raises(TypeError, match="input must be a floating-point numpy array, got list"):
+        layer.forward(X.tolist())
+    out = layer.forward(X)
+    with pytest.raises(ValueError, match=r"dout must have the shape of the last output"):
+        layer.backward(np.ones((out.shape[0], 1), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"dout must have the shape of the last output"):
+        layer.backward(out.tolist())
+    assert layer.backward(np.ones_like(out)).shape == X.shape
 
 
 # -- batch norm per channel of (N, C, H, W) feature maps (issue 19) ---------------------------

@@ -206,3 +206,12 @@ def test_sigmoid_cross_entropy_bad_input_names_the_problem():
         losses.sigmoid_cross_entropy(z, np.array([0, 2]))
     with pytest.raises(TypeError, match="y must hold 0/1 labels or probabilities"):
         losses.sigmoid_cross_entropy(z, np.array(["a", "b"]))
+
+
+def test_mse_bad_pred_says_what_it_got():
+    with pytest.raises(TypeError, match="pred must be a floating-point numpy array, got list"):
+        losses.mse([1.0, 2.0], np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="pred must be a floating-point numpy array, got dtype int"):
+        losses.mse(np.array([1, 2]), np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"target must have the shape of pred \(3, 1\)"):
+        losses.mse(np.ones((3, 1)), np.ones((3, 2)))

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from dlnotes._validate import NonFiniteInputError
 from dlnotes.autograd.graph import no_grad
 from dlnotes.autograd.linalg import matmul
 from dlnotes.autograd.ops import relu, sigmoid, tanh
@@ -60,7 +61,10 @@ def batch_norm(
 
     and, outside the graph, ``running <- (1 - momentum) running + momentum * batch_stat`` with
     the unbiased variance ``var * N / (N - 1)`` (torch's convention). Eval mode normalizes with
-    the running statistics, which are constants.
+    the running statistics, which are constants. As in :func:`dlnotes.layers.batchnorm_forward`,
+    a train-mode batch holding inf or NaN raises
+    :class:`~dlnotes._validate.NonFiniteInputError` before the running statistics (when given)
+    are touched.
 
     Defined in chapter 15 (From numpy to a framework).
     """
@@ -85,6 +89,16 @@ def batch_norm(
     centered = x - mu
     var = (centered * centered).mean(axis=0)
     xhat = centered * (var + eps) ** -0.5
+    if running_mean is not None or running_var is not None:
+        # O(D): the batch mean and variance are not finite whenever x is not.
+        finite = np.isfinite(mu.value) & np.isfinite(var.value)
+        if not finite.all():
+            bad = int(np.flatnonzero(~finite)[0])
+            raise NonFiniteInputError(
+                f"batch_norm: the batch x holds inf or NaN (feature {bad} of {D} has batch mean "
+                f"{mu.value[bad]} and variance {var.value[bad]}); the running statistics were "
+                "left unchanged"
+            )
     with no_grad():
         if running_mean is not None:
             running_mean *= 1 - momentum

@@ -174,7 +174,10 @@ def dropconnect_forward(
     Defined in chapter 10 (Dropout).
     """
     where = "dropconnect_forward"
+    check_array("X", X, where=where)
     check_array("W", W, where=where)
+    if b is not None:
+        check_array("b", b, where=where)
     p = check_scalar("p", p, low=0.0, high=1.0, high_inclusive=False)
     mode = check_mode(mode)
     if mode == "eval":
@@ -205,6 +208,13 @@ def dropconnect_backward(
     Defined in chapter 10 (Dropout).
     """
     linear_cache, multiplier = cache
+    X, W = linear_cache
+    check_array("dout", dout, where="dropconnect_backward")
+    if dout.shape != (X.shape[0], W.shape[1]):
+        raise ValueError(
+            f"dropconnect_backward: dout must have shape {(X.shape[0], W.shape[1])}, "
+            f"got {dout.shape}"
+        )
     dX, dW_masked, db = linear_backward(dout, linear_cache, input_grad=input_grad)
     dW = dW_masked if multiplier is None else dW_masked * multiplier
     return dX, dW, db

@@ -9,13 +9,14 @@ Defined in chapter 07 (Initialization).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from dlnotes import init as _init
-from dlnotes._validate import check_array, check_scalar
+from dlnotes._validate import check_array, check_same_shape, check_scalar
 from dlnotes.layers._base import Layer, seed_to_rng
 
 __all__ = [
@@ -85,16 +86,20 @@ def flatten_forward(X: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
 
     Defined in chapter 09 (Regularization).
     """
+    check_array("X", X, where="flatten_forward")
     if X.ndim < 1:
         raise ValueError(f"flatten_forward: X must have a batch axis, got shape {X.shape}")
     return X.reshape(X.shape[0], -1), X.shape
 
 
 def flatten_backward(dout: np.ndarray, cache: tuple[int, ...]) -> np.ndarray:
-    """Reshape the upstream gradient back to the input shape ``cache``.
+    """Reshape the upstream gradient ``dout (N, d1*d2*...)`` back to the input shape ``cache``.
 
     Defined in chapter 09 (Regularization).
     """
+    # Same size is not enough: a (2, 6) dout would reshape into a (4, 3) input without a word.
+    flat = (cache[0], math.prod(cache[1:]))
+    check_same_shape("dout", dout, flat, where="flatten_backward", what="the forward output")
     return dout.reshape(cache)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteError, check_array, check_scalar
+from dlnotes._validate import NonFiniteInputError, check_array, check_scalar
 from dlnotes.layers._base import Layer, check_mode
 
 __all__ = [
@@ -91,8 +91,10 @@ def batchnorm_forward(
     sqrt(running_var + eps)``. Returns ``(out, cache)``.
 
     A train-mode batch whose statistics are not finite (inf or NaN in ``X``, e.g. a diverging
-    network) raises :class:`~dlnotes._validate.NonFiniteError` *before* the running statistics
-    are touched, so one bad batch never ruins the model's test-time behaviour.
+    network) raises :class:`~dlnotes._validate.NonFiniteInputError` (a ``ValueError`` and a
+    :class:`~dlnotes._validate.NonFiniteError`) *before* the running statistics are touched, so
+    one bad batch never ruins the model's test-time behaviour. The check costs ``O(D)``: it
+    looks at the batch mean and variance, which are not finite whenever ``X`` is not.
 
     Defined in chapter 11 (Batch normalization).
     """
@@ -107,6 +109,19 @@ def batchnorm_forward(
             raise ValueError(
                 f"batchnorm_forward: {sname} must have shape {gamma.shape}, got {s.shape}"
             )
+        # Train mode updates both in place: refuse up front what would fail half-way (the mean
+        # already updated when the variance's update raises).
+        if s is not None and mode == "train":
+            if s.dtype.kind != "f":
+                raise TypeError(
+                    f"batchnorm_forward: {sname} must be a floating-point array (train mode "
+                    f"updates it in place), got dtype {s.dtype}"
+                )
+            if not s.flags.writeable:
+                raise ValueError(
+                    f"batchnorm_forward: {sname} must be writeable (train mode updates it in "
+                    "place), got a read-only array"
+                )
     if mode == "train":
         N = X.shape[0]
         if N < 2:
@@ -120,11 +135,11 @@ def batchnorm_forward(
             var = (centered * centered).mean(axis=0)
         if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(var))):
             bad = int(np.flatnonzero(~(np.isfinite(mu) & np.isfinite(var)))[0])
-            raise NonFiniteError(
-                f"batchnorm_forward: X holds inf or NaN (feature {bad} of {X.shape[1]} has batch "
-                f"mean {mu[bad]} and variance {var[bad]}); the running statistics were left "
-                "unchanged. A diverging network upstream is the usual cause: lower the learning "
-                "rate."
+            raise NonFiniteInputError(
+                f"batchnorm_forward: the batch X holds inf or NaN (feature {bad} of {X.shape[1]} "
+                f"has batch mean {mu[bad]} and variance {var[bad]}); the running statistics "
+                "were left unchanged. A diverging network upstream is the usual cause: lower the "
+                "learning rate."
             )
         inv_std = 1 / np.sqrt(var + eps)
         xhat = centered * inv_std
