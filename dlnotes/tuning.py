@@ -432,34 +432,45 @@ def _backend(backend: str | None, n_jobs: int) -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class _Options:
+    """The keyword options every search takes (``_SEARCH_DOC``): the metric that ranks the
+    trials and where they run. Checked by :func:`_run`, after the objective."""
+
+    metric: str
+    mode: str
+    n_jobs: int
+    backend: str | None
+    progress: bool | None
+
+
 def _run(
     objective: Callable[..., Any],
     configs: list[dict[str, Any]],
     seeds: list[int],
-    *,
-    metric: str,
-    mode: str,
     space: dict[str, Distribution],
-    n_jobs: int,
-    backend: str | None,
-    progress: bool | None,
     desc: str,
+    options: _Options,
+    *,
     budget: float | None = None,
     trials: list[int] | None = None,
 ) -> Results:
+    """Run ``objective`` on every configuration (with its seed) and rank the rows: the one loop
+    behind every search, serial or over joblib, with an optional progress bar."""
+    metric, mode, backend = options.metric, options.mode, options.backend
     if not callable(objective):
         raise TypeError(f"objective must be callable f(config, seed), got {objective!r}")
     if not isinstance(metric, str):
         raise TypeError(f"metric must be a string, got {metric!r}")
     if mode not in ("min", "max"):
         raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-    n_jobs = int(check_scalar("n_jobs", n_jobs, integer=True))
+    n_jobs = int(check_scalar("n_jobs", options.n_jobs, integer=True))
     if n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive int or -1 (all cores), got {n_jobs}")
     if backend is not None and not isinstance(backend, str):
         raise TypeError(f"backend must be a joblib backend name or None, got {backend!r}")
     bar = None
-    if _show_progress(progress):
+    if _show_progress(options.progress):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(configs), desc=desc, unit="trial")
@@ -537,18 +548,8 @@ def random_search(
     space = _check_space(space)
     pairs = trial_seeds(seed, n_trials)
     configs = [sample_config(space, rng) for rng, _ in pairs]
-    return _run(
-        objective,
-        configs,
-        [s for _, s in pairs],
-        metric=metric,
-        mode=mode,
-        space=space,
-        n_jobs=n_jobs,
-        backend=backend,
-        progress=progress,
-        desc="random search",
-    )
+    options = _Options(metric=metric, mode=mode, n_jobs=n_jobs, backend=backend, progress=progress)
+    return _run(objective, configs, [s for _, s in pairs], space, "random search", options)
 
 
 def grid_search(
@@ -570,18 +571,8 @@ def grid_search(
     space = _check_space(space)
     configs = grid_points(space, n_per_axis)
     pairs = trial_seeds(seed, len(configs))
-    return _run(
-        objective,
-        configs,
-        [s for _, s in pairs],
-        metric=metric,
-        mode=mode,
-        space=space,
-        n_jobs=n_jobs,
-        backend=backend,
-        progress=progress,
-        desc="grid search",
-    )
+    options = _Options(metric=metric, mode=mode, n_jobs=n_jobs, backend=backend, progress=progress)
+    return _run(objective, configs, [s for _, s in pairs], space, "grid search", options)
 
 
 _DEFINED = "\n    Defined in chapter 13 (Hyperparameter tuning).\n    "
@@ -668,6 +659,7 @@ def successive_halving(
     Defined in chapter 13 (Hyperparameter tuning).
     """
     space = _check_space(space)
+    options = _Options(metric=metric, mode=mode, n_jobs=n_jobs, backend=backend, progress=progress)
     rungs_plan = halving_schedule(n_trials, min_budget, max_budget, eta)
     pairs = trial_seeds(seed, n_trials)
     alive = list(range(int(n_trials)))
@@ -680,13 +672,9 @@ def successive_halving(
             objective,
             [configs[i] for i in alive],
             [pairs[i][1] for i in alive],
-            metric=metric,
-            mode=mode,
-            space=space,
-            n_jobs=n_jobs,
-            backend=backend,
-            progress=progress,
-            desc=f"halving rung {k} (budget {r_k:g})",
+            space,
+            f"halving rung {k} (budget {r_k:g})",
+            options,
             budget=r_k,
             trials=alive,
         )
