@@ -20,6 +20,7 @@ Defined in chapter 11 (Batch normalization).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -299,7 +300,41 @@ def _check_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
-class BatchNorm(Layer):
+class _Normalization(Layer):
+    """What batch and layer normalization share: ``num_features``, ``eps``, the parameters
+    ``gamma`` (ones) and ``beta`` (zeros), never penalized, and a backward pass that stores
+    ``[dgamma, dbeta]``. A subclass names its functional pair in ``_backward_fn`` and writes
+    ``_forward``."""
+
+    #: ``(dout, cache, input_grad=...) -> (dX, dgamma, dbeta)``, the layer's backward function.
+    _backward_fn: Callable[..., tuple[np.ndarray | None, np.ndarray, np.ndarray]]
+
+    def __init__(self, num_features: int, *, eps: float, dtype: Any) -> None:
+        super().__init__()
+        D = int(check_scalar("num_features", num_features, low=1, integer=True))
+        self.in_features = self.out_features = D
+        self.eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
+        dt = _check_dtype(dtype)
+        self.params = [np.ones(D, dtype=dt), np.zeros(D, dtype=dt)]
+        self.param_names = ["gamma", "beta"]
+        self.penalized = [False, False]
+        self.grads = [np.zeros_like(p) for p in self.params]
+
+    @property
+    def gamma(self) -> np.ndarray:
+        return self.params[0]
+
+    @property
+    def beta(self) -> np.ndarray:
+        return self.params[1]
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        dX, dgamma, dbeta = self._backward_fn(dout, self.cache, input_grad=input_grad)
+        self.grads = [dgamma, dbeta]
+        return dX
+
+
+class BatchNorm(_Normalization):
     """Batch normalization over the batch axis of ``(N, num_features)`` (torch's BatchNorm1d).
 
     Parameters ``gamma`` (ones) and ``beta`` (zeros); buffers ``running_mean`` (zeros) and
@@ -309,6 +344,10 @@ class BatchNorm(Layer):
     Defined in chapter 11 (Batch normalization).
     """
 
+    #: The functional pair this layer runs (:class:`BatchNorm2d`: the spatial one).
+    _forward_fn = staticmethod(batchnorm_forward)
+    _backward_fn = staticmethod(batchnorm_backward)
+
     def __init__(
         self,
         num_features: int,
@@ -317,25 +356,10 @@ class BatchNorm(Layer):
         eps: float = 1e-5,
         dtype: Any = np.float32,
     ) -> None:
-        super().__init__()
-        D = int(check_scalar("num_features", num_features, low=1, integer=True))
-        self.in_features = self.out_features = D
+        super().__init__(num_features, eps=eps, dtype=dtype)
         self.momentum = check_scalar("momentum", momentum, low=0.0, high=1.0)
-        self.eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
-        dt = _check_dtype(dtype)
-        self.params = [np.ones(D, dtype=dt), np.zeros(D, dtype=dt)]
-        self.param_names = ["gamma", "beta"]
-        self.penalized = [False, False]
-        self.grads = [np.zeros_like(p) for p in self.params]
+        D, dt = self.gamma.shape[0], self.gamma.dtype
         self.buffers = {"running_mean": np.zeros(D, dtype=dt), "running_var": np.ones(D, dtype=dt)}
-
-    @property
-    def gamma(self) -> np.ndarray:
-        return self.params[0]
-
-    @property
-    def beta(self) -> np.ndarray:
-        return self.params[1]
 
     @property
     def running_mean(self) -> np.ndarray:
@@ -349,7 +373,7 @@ class BatchNorm(Layer):
         return f"BatchNorm({self.in_features})"
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
-        out, self.cache = batchnorm_forward(
+        out, self.cache = self._forward_fn(
             X,
             self.gamma,
             self.beta,
@@ -360,11 +384,6 @@ class BatchNorm(Layer):
             eps=self.eps,
         )
         return out
-
-    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
-        dX, dgamma, dbeta = batchnorm_backward(dout, self.cache, input_grad=input_grad)
-        self.grads = [dgamma, dbeta]
-        return dX
 
 
 #: torch's name for the same layer.
@@ -380,6 +399,8 @@ class BatchNorm2d(BatchNorm):
     """
 
     in_features = None  # any (N, C, H, W): the channel count is checked in forward
+    _forward_fn = staticmethod(spatial_batchnorm_forward)
+    _backward_fn = staticmethod(spatial_batchnorm_backward)
 
     def __init__(self, num_features: int, **kwargs: Any) -> None:
         super().__init__(num_features, **kwargs)
@@ -394,25 +415,10 @@ class BatchNorm2d(BatchNorm):
             raise ValueError(
                 f"{self.name}: expected input of shape (N, {self.channels}, H, W), got {X.shape}"
             )
-        out, self.cache = spatial_batchnorm_forward(
-            X,
-            self.gamma,
-            self.beta,
-            self.running_mean,
-            self.running_var,
-            self.mode,
-            momentum=self.momentum,
-            eps=self.eps,
-        )
-        return out
-
-    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
-        dX, dgamma, dbeta = spatial_batchnorm_backward(dout, self.cache, input_grad=input_grad)
-        self.grads = [dgamma, dbeta]
-        return dX
+        return super()._forward(X)
 
 
-class LayerNorm(Layer):
+class LayerNorm(_Normalization):
     """Layer normalization over the features of each row of ``(N, num_features)``.
 
     Parameters ``gamma`` (ones) and ``beta`` (zeros); no running statistics, the same in train
@@ -421,24 +427,10 @@ class LayerNorm(Layer):
     Defined in chapter 11 (Batch normalization).
     """
 
+    _backward_fn = staticmethod(layernorm_backward)
+
     def __init__(self, num_features: int, *, eps: float = 1e-5, dtype: Any = np.float32) -> None:
-        super().__init__()
-        D = int(check_scalar("num_features", num_features, low=1, integer=True))
-        self.in_features = self.out_features = D
-        self.eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
-        dt = _check_dtype(dtype)
-        self.params = [np.ones(D, dtype=dt), np.zeros(D, dtype=dt)]
-        self.param_names = ["gamma", "beta"]
-        self.penalized = [False, False]
-        self.grads = [np.zeros_like(p) for p in self.params]
-
-    @property
-    def gamma(self) -> np.ndarray:
-        return self.params[0]
-
-    @property
-    def beta(self) -> np.ndarray:
-        return self.params[1]
+        super().__init__(num_features, eps=eps, dtype=dtype)
 
     def describe(self) -> str:
         return f"LayerNorm({self.in_features})"
@@ -446,8 +438,3 @@ class LayerNorm(Layer):
     def _forward(self, X: np.ndarray) -> np.ndarray:
         out, self.cache = layernorm_forward(X, self.gamma, self.beta, eps=self.eps)
         return out
-
-    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
-        dX, dgamma, dbeta = layernorm_backward(dout, self.cache, input_grad=input_grad)
-        self.grads = [dgamma, dbeta]
-        return dX
