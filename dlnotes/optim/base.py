@@ -45,7 +45,7 @@ import numpy as np
 
 from dlnotes._validate import NonFiniteError, as_float_array, check_finite, check_scalar
 
-__all__ = ["CHUNK", "Optimizer", "Params"]
+__all__ = ["CHUNK", "LearningRate", "Optimizer", "Params"]
 
 #: Number of elements processed at once by the chunked update (2**16 float32 = 256 KiB per
 #: buffer; 2**15 was 5-8% slower for Adam on 10M parameters, larger chunks gained nothing).
@@ -96,7 +96,33 @@ def _normalise_params(params: Any) -> tuple[list[np.ndarray], bool]:
     return out, single
 
 
-class Optimizer:
+class LearningRate:
+    """A settable learning rate :attr:`lr` (validated, >= 0): what :func:`dlnotes.train.fit` and a
+    schedule set between steps (``opt.lr = schedule(t)``).
+
+    Shared by :class:`Optimizer` and :class:`dlnotes.zoo.ParamGroups`; a class that must pass a
+    new rate on (to the optimizers of its groups) overrides :meth:`_lr_changed`.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+
+    _lr: float
+
+    @property
+    def lr(self) -> float:
+        """Current learning rate; assign a new value between steps (validated, >= 0)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check_scalar("lr", value, low=0.0)
+        self._lr_changed()
+
+    def _lr_changed(self) -> None:
+        """Called after every assignment to :attr:`lr`; nothing to do by default."""
+
+
+class Optimizer(LearningRate):
     """Base class: parameters, step count, learning rate, per-parameter state, finiteness checks.
 
     Parameters
@@ -142,15 +168,6 @@ class Optimizer:
         self._work: dict[np.dtype, list[np.ndarray]] = {}
 
     # ------------------------------------------------------------------ public API
-    @property
-    def lr(self) -> float:
-        """Current learning rate; assign a new value between steps (validated, >= 0)."""
-        return self._lr
-
-    @lr.setter
-    def lr(self, value: float) -> None:
-        self._lr = check_scalar("lr", value, low=0.0)
-
     #: The hyperparameters by their torch.optim names, in torch's order (``lr`` first).
     hyperparameter_names: ClassVar[tuple[str, ...]] = ("lr",)
 

@@ -38,6 +38,7 @@ from dlnotes.layers import Linear
 from dlnotes.layers._base import seed_to_rng
 from dlnotes.model import Sequential, mlp
 from dlnotes.optim import SGD
+from dlnotes.optim.base import LearningRate
 from dlnotes.schedules import cosine
 from dlnotes.train import evaluate, fit
 
@@ -229,7 +230,7 @@ def discriminative_lrs(base_lr: float, n_layers: int, factor: float) -> list[flo
     return [base_lr * factor ** (n - 1 - k) for k in range(n)]
 
 
-class ParamGroups:
+class ParamGroups(LearningRate):
     """Several optimizers over disjoint groups of a model's parameters, each at its own
     learning rate ``lr * multiplier``; parameters in no group are frozen (never updated).
 
@@ -285,14 +286,8 @@ class ParamGroups:
         if not self.optimizers:
             raise ValueError("groups must hold at least one parameter to train")
 
-    @property
-    def lr(self) -> float:
-        """The base learning rate; group ``g`` uses ``lr * multipliers[g]``."""
-        return self._lr
-
-    @lr.setter
-    def lr(self, value: float) -> None:
-        self._lr = check_scalar("lr", value, low=0.0)
+    def _lr_changed(self) -> None:
+        """A new base rate ``lr``: group ``g`` now uses ``lr * multipliers[g]``."""
         for opt, mult in zip(self.optimizers, self.multipliers):
             opt.lr = self._lr * mult
 
