@@ -58,7 +58,17 @@ def is_grad_enabled() -> bool:
 
 
 @contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    """Record the graph (``enabled``) or not inside the block; restore the previous mode on exit,
+    also after an exception."""
+    token = _grad_enabled.set(enabled)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
     """Context manager: operations inside record no graph (as ``torch.no_grad()``).
 
     Use it for evaluation and for optimizer updates, which must not become part of the next
@@ -66,24 +76,15 @@ def no_grad() -> Iterator[None]:
 
     Defined in chapter 15 (From numpy to a framework).
     """
-    token = _grad_enabled.set(False)
-    try:
-        yield
-    finally:
-        _grad_enabled.reset(token)
+    return _grad_mode(False)
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> contextlib.AbstractContextManager[None]:
     """Context manager: record the graph again inside a :func:`no_grad` block.
 
     Defined in chapter 15 (From numpy to a framework).
     """
-    token = _grad_enabled.set(True)
-    try:
-        yield
-    finally:
-        _grad_enabled.reset(token)
+    return _grad_mode(True)
 
 
 class Node:
