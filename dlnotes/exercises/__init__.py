@@ -100,38 +100,8 @@ edition into ``learner/``.
 Defined in chapter 02 (Conditioning and the loss landscape).
 """  # noqa: E501 (the jupytext cell headers above are one line each)
 
-from dlnotes.exercises.core import (
-    Case,
-    Catalogue,
-    CheckFailed,
-    Exercise,
-    FunctionExercise,
-    Mistake,
-    Mistakes,
-    ValueExercise,
-    ValueVerdict,
-    catalogue,
-    check,
-    exercises,
-    get,
-    hint,
-    register,
-)
+# The package's names are core's, listed once, in core.__all__.
+from dlnotes.exercises import core
+from dlnotes.exercises.core import *  # noqa: F403
 
-__all__ = [
-    "Case",
-    "Catalogue",
-    "CheckFailed",
-    "Exercise",
-    "FunctionExercise",
-    "Mistake",
-    "Mistakes",
-    "ValueExercise",
-    "ValueVerdict",
-    "catalogue",
-    "check",
-    "exercises",
-    "get",
-    "hint",
-    "register",
-]
+__all__ = core.__all__
