@@ -9,6 +9,9 @@ Defined in chapter 07 (Initialization).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from dlnotes._validate import check_array, check_same_shape, check_scalar
@@ -115,26 +118,39 @@ def sigmoid_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     return dout * cache * (1 - cache)
 
 
-class ReLU(Layer):
+class _Activation(Layer):
+    """An elementwise nonlinearity as a module, without parameters: a subclass names its
+    functional pair, ``_forward_fn(X) -> (out, cache)`` and ``_backward_fn(dout, cache) -> dX``."""
+
+    _forward_fn: Callable[[np.ndarray], tuple[np.ndarray, Any]]
+    _backward_fn: Callable[[np.ndarray, Any], np.ndarray]
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        out, self.cache = self._forward_fn(X)
+        return out
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
+        return self._backward_fn(dout, self.cache) if input_grad else None
+
+
+class ReLU(_Activation):
     """``max(X, 0)``. Units whose output is 0 for every input are *dead*: no gradient reaches
     their weights (see :func:`dlnotes.train.layer_diagnostics`).
 
     Defined in chapter 07 (Initialization).
     """
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        out, self.cache = relu_forward(X)
-        return out
-
-    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
-        return relu_backward(dout, self.cache) if input_grad else None
+    _forward_fn = staticmethod(relu_forward)
+    _backward_fn = staticmethod(relu_backward)
 
 
-class LeakyReLU(Layer):
+class LeakyReLU(_Activation):
     """``X if X > 0 else negative_slope * X`` (default slope 0.01 as torch).
 
     Defined in chapter 07 (Initialization).
     """
+
+    _backward_fn = staticmethod(leaky_relu_backward)
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
@@ -147,33 +163,22 @@ class LeakyReLU(Layer):
         out, self.cache = leaky_relu_forward(X, self.negative_slope)
         return out
 
-    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
-        return leaky_relu_backward(dout, self.cache) if input_grad else None
 
-
-class Tanh(Layer):
+class Tanh(_Activation):
     """``tanh(X)``; saturates (gradient -> 0) for large ``|X|``.
 
     Defined in chapter 07 (Initialization).
     """
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        out, self.cache = tanh_forward(X)
-        return out
-
-    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
-        return tanh_backward(dout, self.cache) if input_grad else None
+    _forward_fn = staticmethod(tanh_forward)
+    _backward_fn = staticmethod(tanh_backward)
 
 
-class Sigmoid(Layer):
+class Sigmoid(_Activation):
     """``1 / (1 + exp(-X))``; its slope is at most 1/4, so deep sigmoid nets vanish.
 
     Defined in chapter 07 (Initialization).
     """
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        out, self.cache = sigmoid_forward(X)
-        return out
-
-    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
-        return sigmoid_backward(dout, self.cache) if input_grad else None
+    _forward_fn = staticmethod(sigmoid_forward)
+    _backward_fn = staticmethod(sigmoid_backward)
