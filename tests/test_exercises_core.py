@@ -114,6 +114,19 @@ def test_tolerance_accepts_rounding_but_not_real_errors():
     fails(TOY, lambda x, w: (x @ w + 1.5) * (1 + 1e-5))
 
 
+def test_a_float32_result_is_compared_at_float32_precision():
+    """Two right float32 answers differ by a few float32 epsilons of the operands, even where a
+    cancellation leaves a small result; the exercise's float64 tolerances would reject one."""
+    expected = np.array([1.568717, 0.01218379, -0.43864393, 0.0], dtype=np.float32)
+    other_order = expected + np.array([1.2e-7, 1.5e-8, -3e-8, 0.0], dtype=np.float32)
+    assert core._compare(expected, other_order, 1e-6, 1e-9) is None
+    # a real mistake is still seen, and float64 keeps the exercise's own tolerance
+    assert core._compare(expected, expected * np.float32(1.001), 1e-6, 1e-9)[0] == "values"
+    assert core._compare(expected + np.float32(1e-4), expected, 1e-6, 1e-9)[0] == "values"
+    e64, g64 = expected.astype(np.float64), other_order.astype(np.float64)
+    assert core._compare(e64, g64, 1e-6, 1e-9)[0] == "values"
+
+
 @pytest.mark.parametrize(
     ("answer", "expect"),
     [

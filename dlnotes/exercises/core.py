@@ -752,6 +752,7 @@ def _compare_values(
             return "dtype", [f"wrong dtype: expected {expected.dtype}, got {got.dtype}"]
         if got.dtype.kind not in "biufc":
             return "type", [f"expected numbers, got an array of dtype {got.dtype}"]
+        rtol, atol = _dtype_tolerance(expected, rtol, atol)
         close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
         if close.all():
             return None
@@ -776,6 +777,32 @@ def _compare_values(
     if expected.__eq__(got) is True:
         return None
     return "values", [f"expected {_safe_repr(expected)}, got {_safe_repr(got)}"]
+
+
+#: How many units of a low-precision dtype's machine epsilon two right answers may differ by.
+_LOW_PRECISION_ULPS = 8
+
+
+def _dtype_tolerance(expected: np.ndarray, rtol: float, atol: float) -> tuple[float, float]:
+    """``(rtol, atol)`` widened to the precision of ``expected``'s dtype when it is coarser
+    than float64 (float32, float16).
+
+    Two right answers computed in another order (or in float64, then rounded) differ by a few
+    units of the dtype's epsilon *of the operands*, which after a cancellation is large next to
+    the result: ``w − lr·g`` near the threshold of a soft threshold, in float32, differs by
+    ~3e-8 from the same step done in float64. An exercise's tolerances are set for float64, so
+    on a float32 result they are widened to ``8 eps`` relative and ``8 eps · max |expected|``
+    absolute (about 1e-6 of the array's scale): far below any mistake's effect.
+    """
+    if expected.dtype.kind not in "fc":
+        return rtol, atol
+    eps = float(np.finfo(expected.dtype).eps)
+    if eps <= float(np.finfo(np.float64).eps):
+        return rtol, atol
+    with np.errstate(all="ignore"):
+        magnitude = np.abs(expected[np.isfinite(expected)])
+    scale = float(magnitude.max()) if magnitude.size else 0.0
+    return max(rtol, _LOW_PRECISION_ULPS * eps), max(atol, _LOW_PRECISION_ULPS * eps * scale)
 
 
 def _value_lines(expected: np.ndarray, got: np.ndarray, close: np.ndarray) -> list[str]:
