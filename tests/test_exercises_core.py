@@ -325,6 +325,25 @@ def test_an_endless_loop_is_stopped_with_a_clear_message(fn):
     assert f"stopped in {fn.__name__}, line" in msg
 
 
+def test_a_time_limit_hit_while_importing_says_to_restart(tmp_path, monkeypatch):
+    """An import stopped halfway leaves a broken module behind (torch: "partially initialized
+    module"): the message says so instead of asking about an endless loop."""
+    (tmp_path / "dlnotes_slow_module.py").write_text("import time\ntime.sleep(30)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def imports_slowly(x, w):
+        import dlnotes_slow_module  # noqa: F401
+
+        return x @ w + 1.5
+
+    try:
+        msg = fails(TOY, imports_slowly, time_limit=0.3)
+    finally:
+        sys.modules.pop("dlnotes_slow_module", None)
+    assert "stopped while importing a module" in msg and "Restart the kernel" in msg
+    assert "stopped in" in msg
+
+
 def test_the_time_limit_leaves_no_timer_or_handler_behind():
     if not hasattr(signal, "setitimer"):
         pytest.skip("no setitimer on this platform")

@@ -389,6 +389,7 @@ class _Run:
     timed_out: bool = False
     where: traceback.FrameSummary | None = None  # the learner's line that raised or was running
     called_reference: str | None = None
+    importing: bool = False  # the time limit stopped it inside an import statement
     args: tuple[Any, ...] = ()  # the argument objects after the call
     kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -495,6 +496,11 @@ def _call(
         except _TimeUp as err:
             run.timed_out = True
             run.where = _learner_frame(err.__traceback__)
+            # a module's top level running below the learner's call: an import (Python drops
+            # importlib's own frames from tracebacks)
+            run.importing = any(
+                f.name == "<module>" for f in traceback.extract_tb(err.__traceback__)[1:]
+            )
         except (Exception, SystemExit) as err:
             run.error = err
             run.where = _learner_frame(err.__traceback__)
@@ -950,6 +956,13 @@ def _check_function(
                 f"{head}: your function did not return within {seconds:g} s: "
                 "is there a loop that never ends?"
             ]
+            if run.importing:
+                lines = [
+                    f"{head}: your function did not return within {seconds:g} s: it was "
+                    "stopped while importing a module, which leaves that module half-imported "
+                    "(later imports of it fail). Restart the kernel, import the module in a cell "
+                    "of its own, then run this check again."
+                ]
             lines += _where(run.where, "stopped in")
             return False, "\n".join([*lines, _inputs(case, names)])
         if run.error is not None:
