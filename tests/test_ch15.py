@@ -63,3 +63,104 @@ def test_torch_train_reference_equals_dlnotes_model_and_sgd():
         opt.step(model.grads)
     for a, b in zip(torch_train(params, batches, 0.3, 0.9), model.params):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+# --- the exercises' named mistakes, each written out as a learner would ----------------------
+
+
+def named(name, answer):
+    """The mistake names in check's verdict on ``answer`` (visible suite), which must fail."""
+    import re
+
+    from dlnotes.exercises import check
+
+    with pytest.raises(AssertionError) as info:
+        check(name, answer)
+    return re.findall(r"Likely mistake: (.+?) — ", str(info.value))
+
+
+def test_logsumexp_backward_with_the_softmax_jacobian_diagonal_is_named():
+    def logsumexp_backward(x, g):
+        e = np.exp(x - np.max(x, axis=1, keepdims=True))
+        p = e / np.sum(e, axis=1, keepdims=True)
+        return g[:, None] * p * (1 - p)  # "the derivative of a softmax is p(1 - p)"
+
+    assert named("ch15_logsumexp_backward", logsumexp_backward) == ["softmax times (1 − softmax)"]
+
+
+def test_logsumexp_backward_without_the_division_by_the_sum_is_named():
+    def logsumexp_backward(x, g):
+        m = x.max(axis=1, keepdims=True)
+        return np.exp(x - m) * g.reshape(-1, 1)  # d/dx Σ exp(x), the 1/S of the log forgotten
+
+    assert named("ch15_logsumexp_backward", logsumexp_backward) == ["exp not divided by the sum"]
+
+
+def test_logsumexp_backward_shifted_by_the_batch_max_is_named():
+    def logsumexp_backward(x, g):
+        e = np.exp(x - np.max(x))  # one max for the whole batch
+        return g[:, None] * e / e.sum(axis=1, keepdims=True)
+
+    assert named("ch15_logsumexp_backward", logsumexp_backward) == ["one max for the whole array"]
+
+
+def _learner_port(*, reshape=False, reduction="mean", relu=True, ema=False):
+    """The notebook's torch_train with one slip a learner makes."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+
+    def torch_train(params, batches, lr, momentum):
+        W1, b1, W2, b2 = params
+        layers = [torch.nn.Linear(*W1.shape), torch.nn.Linear(*W2.shape)]
+        if relu:
+            layers.insert(1, torch.nn.ReLU())
+        net = torch.nn.Sequential(*layers).double()
+        first, last = net[0], net[len(net) - 1]
+        with torch.no_grad():
+            for linear, W, b in ((first, W1, b1), (last, W2, b2)):
+                out_in = (W.shape[1], W.shape[0])
+                weight = torch.from_numpy(W).reshape(out_in) if reshape else torch.from_numpy(W.T)
+                linear.weight.copy_(weight)
+                linear.bias.copy_(torch.from_numpy(b))
+        params_t = list(net.parameters())
+        opt = torch.optim.SGD(params_t, lr=lr, momentum=0.0 if ema else momentum)
+        velocity = [torch.zeros_like(p) for p in params_t]
+        for Xb, yb in batches:
+            opt.zero_grad()
+            logits = net(torch.from_numpy(Xb))
+            F.cross_entropy(logits, torch.from_numpy(yb), reduction=reduction).backward()
+            if ema:  # momentum as a moving average of the gradients
+                with torch.no_grad():
+                    for p, v in zip(params_t, velocity):
+                        v.mul_(momentum).add_((1 - momentum) * p.grad)
+                        p -= lr * v
+            else:
+                opt.step()
+        out = []
+        for linear, W in ((first, W1), (last, W2)):
+            weight = linear.weight.detach().numpy()
+            out.append(weight.reshape(W.shape).copy() if reshape else weight.T.copy())
+            out.append(linear.bias.detach().numpy().copy())
+        return out
+
+    return torch_train
+
+
+def test_torch_port_right_answer_passes():
+    from dlnotes.exercises import check
+
+    check("ch15_torch_port", _learner_port())
+
+
+@pytest.mark.parametrize(
+    ("slip", "mistake"),
+    [
+        ({"reshape": True}, "reshape instead of transpose"),
+        ({"reduction": "sum"}, "summed loss instead of the mean"),
+        ({"relu": False}, "no ReLU between the layers"),
+        ({"ema": True}, "momentum as a moving average"),
+    ],
+    ids=["reshape", "sum", "no-relu", "ema"],
+)
+def test_torch_port_slips_are_named(slip, mistake):
+    assert named("ch15_torch_port", _learner_port(**slip)) == [mistake]

@@ -114,6 +114,19 @@ def test_tolerance_accepts_rounding_but_not_real_errors():
     fails(TOY, lambda x, w: (x @ w + 1.5) * (1 + 1e-5))
 
 
+def test_a_float32_result_is_compared_at_float32_precision():
+    """Two right float32 answers differ by a few float32 epsilons of the operands, even where a
+    cancellation leaves a small result; the exercise's float64 tolerances would reject one."""
+    expected = np.array([1.568717, 0.01218379, -0.43864393, 0.0], dtype=np.float32)
+    other_order = expected + np.array([1.2e-7, 1.5e-8, -3e-8, 0.0], dtype=np.float32)
+    assert core._compare(expected, other_order, 1e-6, 1e-9) is None
+    # a real mistake is still seen, and float64 keeps the exercise's own tolerance
+    assert core._compare(expected, expected * np.float32(1.001), 1e-6, 1e-9)[0] == "values"
+    assert core._compare(expected + np.float32(1e-4), expected, 1e-6, 1e-9)[0] == "values"
+    e64, g64 = expected.astype(np.float64), other_order.astype(np.float64)
+    assert core._compare(e64, g64, 1e-6, 1e-9)[0] == "values"
+
+
 @pytest.mark.parametrize(
     ("answer", "expect"),
     [
@@ -310,6 +323,25 @@ def test_an_endless_loop_is_stopped_with_a_clear_message(fn):
     assert elapsed < 3.0
     assert "your function did not return within 0.3 s: is there a loop that never ends?" in msg
     assert f"stopped in {fn.__name__}, line" in msg
+
+
+def test_a_time_limit_hit_while_importing_says_to_restart(tmp_path, monkeypatch):
+    """An import stopped halfway leaves a broken module behind (torch: "partially initialized
+    module"): the message says so instead of asking about an endless loop."""
+    (tmp_path / "dlnotes_slow_module.py").write_text("import time\ntime.sleep(30)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def imports_slowly(x, w):
+        import dlnotes_slow_module  # noqa: F401
+
+        return x @ w + 1.5
+
+    try:
+        msg = fails(TOY, imports_slowly, time_limit=0.3)
+    finally:
+        sys.modules.pop("dlnotes_slow_module", None)
+    assert "stopped while importing a module" in msg and "Restart the kernel" in msg
+    assert "stopped in" in msg
 
 
 def test_the_time_limit_leaves_no_timer_or_handler_behind():

@@ -1,6 +1,7 @@
 """No correct alternative solution is rejected (issue 17): every solution listed in
 ``tests/feedback/alternatives/chNN.py`` passes its exercise's visible and hidden (practice seed)
-suites. Chapters without a module yet are skipped, not failed.
+suites, and every chapter with exercises has such a module covering each of its exercises
+(a value exercise lists other accepted values). Only the chapters in ``PENDING`` may lack one.
 """
 
 from __future__ import annotations
@@ -53,9 +54,32 @@ def test_each_module_lists_exercises_of_its_own_chapter():
             assert isinstance(answers, list) and answers, (chapter, name)
 
 
-def test_chapter_01_has_alternatives_for_every_exercise():
-    names = {ex.name for ex in exercises() if ex.chapter == "01"}
-    assert set(MODULES["ch01"].ALTERNATIVES) == names
+#: Chapters whose module is still to be written. Chapter 10's exercise signatures are being
+#: changed: its module (tests/feedback/alternatives/ch10.py) comes with that change, which then
+#: removes "ch10" from here.
+PENDING = {"ch10"}
+
+
+def test_every_chapter_with_exercises_has_alternatives_for_each_exercise():
+    chapters: dict[str, set[str]] = {}
+    for ex in exercises():
+        chapters.setdefault(f"ch{ex.chapter}", set()).add(ex.name)
+    assert PENDING <= set(chapters), "a pending chapter that has no exercises"
+    assert not PENDING & set(MODULES), "a pending chapter has its module now: drop it from PENDING"
+    for chapter, names in sorted(chapters.items()):
+        if chapter in PENDING:
+            continue
+        assert chapter in MODULES, f"tests/feedback/alternatives/{chapter}.py is missing"
+        missing = sorted(names - set(MODULES[chapter].ALTERNATIVES))
+        assert not missing, f"{chapter}: no correct alternatives listed for {missing}"
+
+
+def test_each_function_exercise_has_two_alternatives():
+    """Two genuinely different right answers exist for every function exercise: list both."""
+    for chapter, module in MODULES.items():
+        for name, answers in module.ALTERNATIVES.items():
+            if get(name).kind == "function":
+                assert len(answers) >= 2, (chapter, name)
 
 
 @pytest.mark.parametrize("item", ALTERNATIVES, ids=[_id(a) for a in ALTERNATIVES])

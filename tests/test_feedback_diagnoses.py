@@ -92,6 +92,19 @@ def test_a_constant_factor_is_reported_with_its_value():
     assert "Likely mistake" not in feedback(TOY, offset)
 
 
+def test_a_rounding_level_difference_is_no_factor_of_one():
+    """Off only in the last digits (a float32 computation graded at float64 precision): not
+    "1 × the expected one"."""
+
+    def float32_step(x, v, g, lr, rho=0.9):
+        v_new = rho * v + g
+        x_new = (x.astype(np.float32) - np.float32(lr) * v_new.astype(np.float32)).astype(float)
+        return x_new, v_new
+
+    text = feedback(toy(rtol=1e-12, atol=1e-15), float32_step)
+    assert "1 ×" not in text and "wrong values" in text
+
+
 def test_sign_transposed_and_zeros():
     def flipped(x, v, g, lr, rho=0.9):
         v_new = rho * v + g

@@ -282,13 +282,44 @@ def _ens_cases(seed: int, hidden: bool) -> list[Case]:
     if hidden:
         sizes = [(80, 5, 5), (30, 10, 2), (50, 6, 7), (45, 3, 3)]
     cases = [
-        Case(f"K = {k} members, N = {n} examples, C = {c} classes", (_member_logits(rng, n, c, k),))
+        Case(
+            f"K = {k} members, N = {n} examples, C = {c} classes",
+            (_clear_members(rng, n, c, k, scale=1.0),),
+        )
         for n, c, k in sizes
     ]
     # very sure members: logits in the hundreds, where exp overflows without the max shift
-    sure = [400.0 * z for z in _member_logits(np.random.default_rng([seed, 2]), 30, 4, 3)]
+    sure = _clear_members(np.random.default_rng([seed, 2]), 30, 4, 3, scale=400.0)
     cases.append(Case("K = 3 very sure members: logits in the thousands", (sure,)))
     return cases
+
+
+#: The smallest gap between the two largest averaged probabilities of an example in a case.
+_ENS_MARGIN = 1e-6
+
+
+def _clear_members(
+    rng: np.random.Generator, n: int, c: int, k: int, scale: float
+) -> list[np.ndarray]:
+    """``scale`` times :func:`_member_logits`, keeping only examples whose ensemble prediction
+    is clear: the two largest averaged probabilities at least ``_ENS_MARGIN`` apart.
+
+    Very sure members that each pick another class average to an exact tie (1/3, 1/3, 1/3),
+    broken only by rounding at the last bit: any of the tied classes is a right answer, and a
+    correct solution that sums in another order (or works in log space) picks another one.
+    Such examples are drawn again until ``n`` clear ones are found.
+    """
+    kept: list[list[np.ndarray]] = [[] for _ in range(k)]
+    found = 0
+    while found < n:
+        members = [scale * z for z in _member_logits(rng, n, c, k)]
+        mean = np.mean([_softmax(z) for z in members], axis=0)
+        top = np.sort(mean, axis=1)
+        clear = np.flatnonzero(top[:, -1] - top[:, -2] >= _ENS_MARGIN)[: n - found]
+        for rows, z in zip(kept, members):
+            rows.append(z[clear])
+        found += len(clear)
+    return [np.concatenate(rows) for rows in kept]
 
 
 register(

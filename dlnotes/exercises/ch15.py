@@ -89,6 +89,40 @@ def _lse_overflow(x, g):
         return g[:, None] * e / e.sum(axis=1, keepdims=True)
 
 
+@logsumexp_backward_mistakes.add(
+    "softmax times (1 − softmax)",
+    "s(1 − s) is the diagonal of the softmax's own Jacobian (or the sigmoid's "
+    "derivative); here the node is log Σ exp(x), whose gradient is the softmax itself: "
+    "d/dx_c log Σ_k exp(x_k) = exp(x_c) / Σ_k exp(x_k).",
+)
+def _lse_sigmoid_like(x, g):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    s = e / e.sum(axis=1, keepdims=True)
+    return g[:, None] * s * (1 - s)
+
+
+@logsumexp_backward_mistakes.add(
+    "exp not divided by the sum",
+    "the derivative of log(S) is (1/S)·dS/dx: you kept dS/dx = exp(x) but dropped the "
+    "1/S from the log, so your rows do not sum to g[n]. Divide by each row's "
+    "Σ_k exp(x[n, k]) (with the same max subtracted).",
+)
+def _lse_unnormalized(x, g):
+    return g[:, None] * np.exp(x - x.max(axis=1, keepdims=True))
+
+
+@logsumexp_backward_mistakes.add(
+    "one max for the whole array",
+    "x − x.max() subtracts the largest logit of the whole batch: a row far below it "
+    "(a row near −5 when another is near 1000) underflows to exp(−1000) = 0 and gives "
+    "0/0 = nan. Subtract each row's own max: x.max(axis=1, keepdims=True).",
+)
+def _lse_global_max(x, g):
+    e = np.exp(x - x.max())
+    with np.errstate(invalid="ignore"):
+        return g[:, None] * e / e.sum(axis=1, keepdims=True)
+
+
 def _lse_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     sizes = [(4, 4), (5, 3), (2, 6)] if not hidden else [(3, 3), (7, 4), (1, 5), (6, 6)]
@@ -119,6 +153,7 @@ register(
             "hidden": lambda seed=150: _lse_cases(seed, hidden=True),
         },
         mistakes=logsumexp_backward_mistakes.all,
+        time_limit=60.0,  # an answer may use torch: importing it takes seconds on a cold kernel
     )
 )
 
@@ -138,14 +173,20 @@ def _relu_net_step(
     *,
     softmax_first: bool = False,
     keep_grads: list[np.ndarray] | None = None,
+    relu: bool = True,
+    loss_sum: bool = False,
+    ema: bool = False,
 ) -> list[np.ndarray]:
     """One step of SGD with momentum (torch's rule) on ``relu(X W1 + b1) W2 + b2``; returns
-    the new velocity. ``softmax_first`` and ``keep_grads`` build two of the mistakes."""
+    the new velocity. The keywords build the mistakes: ``softmax_first`` (cross-entropy of the
+    probabilities), ``keep_grads`` (gradients accumulated across steps), ``relu=False`` (no
+    activation), ``loss_sum`` (the summed loss), ``ema`` (``v = μv + (1 − μ)g`` from ``v = 0``)."""
     W1, b1, W2, b2 = params
     Z1 = X @ W1 + b1
-    H = np.maximum(Z1, 0)
+    H = np.maximum(Z1, 0) if relu else Z1
     Z = H @ W2 + b2
     N = len(y)
+    scale = 1 if loss_sum else N  # a summed loss is not divided by the batch size
     if softmax_first:  # cross-entropy applied to probabilities instead of logits
         e = np.exp(Z - Z.max(axis=1, keepdims=True))
         P = e / e.sum(axis=1, keepdims=True)
@@ -153,16 +194,16 @@ def _relu_net_step(
         Q /= Q.sum(axis=1, keepdims=True)
         dP = Q.copy()
         dP[np.arange(N), y] -= 1
-        dP /= N
+        dP /= scale
         dZ = P * (dP - (dP * P).sum(axis=1, keepdims=True))
     else:
         e = np.exp(Z - Z.max(axis=1, keepdims=True))
         dZ = e / e.sum(axis=1, keepdims=True)
         dZ[np.arange(N), y] -= 1
-        dZ /= N
+        dZ /= scale
     dW2 = H.T @ dZ
     db2 = dZ.sum(axis=0)
-    dZ1 = (dZ @ W2.T) * (Z1 > 0)
+    dZ1 = (dZ @ W2.T) * (Z1 > 0) if relu else dZ @ W2.T
     dW1 = X.T @ dZ1
     db1 = dZ1.sum(axis=0)
     grads = [dW1, db1, dW2, db2]
@@ -170,7 +211,10 @@ def _relu_net_step(
         for acc, g in zip(keep_grads, grads):
             acc += g
         grads = [acc.copy() for acc in keep_grads]
-    if momentum == 0:
+    if ema:  # an exponential moving average of the gradients, started at zero
+        previous = velocity if velocity is not None else [np.zeros_like(g) for g in grads]
+        velocity = [momentum * v + (1 - momentum) * g for v, g in zip(previous, grads)]
+    elif momentum == 0:
         velocity = grads  # plain SGD: the step direction is the gradient
     elif velocity is None:
         velocity = [g.copy() for g in grads]  # torch: the first buffer is the gradient
@@ -207,11 +251,12 @@ def _sgd_run(
     batches: list[tuple[np.ndarray, np.ndarray]],
     lr: float,
     momentum: float,
+    **mistake: Any,
 ) -> list[np.ndarray]:
     current = [p.copy() for p in params]
     velocity = None
     for X, y in batches:
-        velocity = _relu_net_step(current, velocity, X, y, lr, momentum)
+        velocity = _relu_net_step(current, velocity, X, y, lr, momentum, **mistake)
     return current
 
 
@@ -255,6 +300,52 @@ def _port_softmax_first(params, batches, lr, momentum):
     for X, y in batches:
         velocity = _relu_net_step(current, velocity, X, y, lr, momentum, softmax_first=True)
     return current
+
+
+@torch_port_mistakes.add(
+    "reshape instead of transpose",
+    "W.reshape(out, in) keeps the numbers in memory order and cuts them into rows of "
+    "another length: it is not W.T, and for a non-square layer it mixes up which input "
+    "feeds which unit. Copy weight <- W.T and return weight.T.",
+)
+def _port_reshape(params, batches, lr, momentum):
+    # weight.copy_(torch.from_numpy(W).reshape(out, in)), ..., weight.numpy().reshape(in, out)
+    W1, b1, W2, b2 = params
+    D, H = W1.shape
+    C = W2.shape[1]
+    as_torch = [W1.reshape(H, D).T, b1, W2.reshape(C, H).T, b2]  # what the net computes with
+    V1, c1, V2, c2 = _sgd_run(as_torch, batches, lr, momentum)
+    return [V1.T.reshape(D, H), c1, V2.T.reshape(H, C), c2]
+
+
+@torch_port_mistakes.add(
+    "summed loss instead of the mean",
+    "F.cross_entropy averages over the batch (reduction='mean'), and so does the "
+    "dlnotes loss: a summed loss (reduction='sum', or a hand-written −log p[y] "
+    ".sum()) makes every gradient N times larger, as if lr were N·lr.",
+)
+def _port_summed_loss(params, batches, lr, momentum):
+    return _sgd_run(params, batches, lr, momentum, loss_sum=True)
+
+
+@torch_port_mistakes.add(
+    "no ReLU between the layers",
+    "nn.Sequential(nn.Linear(D, H), nn.Linear(H, C)) is one linear map: the network "
+    "is Linear -> ReLU -> Linear, nn.Sequential(nn.Linear(D, H), nn.ReLU(), "
+    "nn.Linear(H, C)).",
+)
+def _port_no_relu(params, batches, lr, momentum):
+    return _sgd_run(params, batches, lr, momentum, relu=False)
+
+
+@torch_port_mistakes.add(
+    "momentum as a moving average",
+    "v = μ·v + (1 − μ)·g (from v = 0) is the moving-average form of momentum: its "
+    "steps are (1 − μ) times smaller. torch.optim.SGD keeps v = μ·v + g, starting "
+    "from v = g: use the optimizer (or that rule) as it is.",
+)
+def _port_ema_momentum(params, batches, lr, momentum):
+    return _sgd_run(params, batches, lr, momentum, ema=True)
 
 
 def _port_cases(seed: int, hidden: bool) -> list[Case]:

@@ -389,6 +389,7 @@ class _Run:
     timed_out: bool = False
     where: traceback.FrameSummary | None = None  # the learner's line that raised or was running
     called_reference: str | None = None
+    importing: bool = False  # the time limit stopped it inside an import statement
     args: tuple[Any, ...] = ()  # the argument objects after the call
     kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -495,6 +496,11 @@ def _call(
         except _TimeUp as err:
             run.timed_out = True
             run.where = _learner_frame(err.__traceback__)
+            # a module's top level running below the learner's call: an import (Python drops
+            # importlib's own frames from tracebacks)
+            run.importing = any(
+                f.name == "<module>" for f in traceback.extract_tb(err.__traceback__)[1:]
+            )
         except (Exception, SystemExit) as err:
             run.error = err
             run.where = _learner_frame(err.__traceback__)
@@ -752,6 +758,7 @@ def _compare_values(
             return "dtype", [f"wrong dtype: expected {expected.dtype}, got {got.dtype}"]
         if got.dtype.kind not in "biufc":
             return "type", [f"expected numbers, got an array of dtype {got.dtype}"]
+        rtol, atol = _dtype_tolerance(expected, rtol, atol)
         close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
         if close.all():
             return None
@@ -776,6 +783,32 @@ def _compare_values(
     if expected.__eq__(got) is True:
         return None
     return "values", [f"expected {_safe_repr(expected)}, got {_safe_repr(got)}"]
+
+
+#: How many units of a low-precision dtype's machine epsilon two right answers may differ by.
+_LOW_PRECISION_ULPS = 8
+
+
+def _dtype_tolerance(expected: np.ndarray, rtol: float, atol: float) -> tuple[float, float]:
+    """``(rtol, atol)`` widened to the precision of ``expected``'s dtype when it is coarser
+    than float64 (float32, float16).
+
+    Two right answers computed in another order (or in float64, then rounded) differ by a few
+    units of the dtype's epsilon *of the operands*, which after a cancellation is large next to
+    the result: ``w − lr·g`` near the threshold of a soft threshold, in float32, differs by
+    ~3e-8 from the same step done in float64. An exercise's tolerances are set for float64, so
+    on a float32 result they are widened to ``8 eps`` relative and ``8 eps · max |expected|``
+    absolute (about 1e-6 of the array's scale): far below any mistake's effect.
+    """
+    if expected.dtype.kind not in "fc":
+        return rtol, atol
+    eps = float(np.finfo(expected.dtype).eps)
+    if eps <= float(np.finfo(np.float64).eps):
+        return rtol, atol
+    with np.errstate(all="ignore"):
+        magnitude = np.abs(expected[np.isfinite(expected)])
+    scale = float(magnitude.max()) if magnitude.size else 0.0
+    return max(rtol, _LOW_PRECISION_ULPS * eps), max(atol, _LOW_PRECISION_ULPS * eps * scale)
 
 
 def _value_lines(expected: np.ndarray, got: np.ndarray, close: np.ndarray) -> list[str]:
@@ -923,6 +956,13 @@ def _check_function(
                 f"{head}: your function did not return within {seconds:g} s: "
                 "is there a loop that never ends?"
             ]
+            if run.importing:
+                lines = [
+                    f"{head}: your function did not return within {seconds:g} s: it was "
+                    "stopped while importing a module, which leaves that module half-imported "
+                    "(later imports of it fail). Restart the kernel, import the module in a cell "
+                    "of its own, then run this check again."
+                ]
             lines += _where(run.where, "stopped in")
             return False, "\n".join([*lines, _inputs(case, names)])
         if run.error is not None:

@@ -662,6 +662,8 @@ def _explain(
     """Name the factor between ``who`` and the expected value (``key``: "factor" or
     "step factor", the start of the diagnosis keys)."""
     cs = [c for _, c, _ in ratios]
+    if all(abs(c - 1.0) < 1e-6 for c in cs):
+        return None  # "1 × the expected one": a rounding-level difference, not a factor
     if key != "factor" and any(abs(c) < 1e-12 for c in cs):
         return None  # no step at all: the input returned, diagnosed before
     if all(abs(c) < 1e-12 for c in cs):

@@ -1,8 +1,12 @@
-"""Correct-but-different answers to chapter 04's exercises: each must pass both suites."""
+"""Correct-but-different answers to chapter 04's exercises: each must pass both suites.
+
+For the explorer challenge (a value exercise) the list holds other accepted values.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -48,11 +52,23 @@ def nesterov_renamed(gradient, start, alpha, mu, n_steps):
     return np.stack(path)
 
 
-ALTERNATIVES: dict[str, list[Callable]] = {
+#: Other (α, ρ) that win the heavy-ball challenge: settings around the optimum, less and more
+#: momentum with α to match, as a list, with an int α, and as a numpy array.
+MOMENTUM_CHALLENGE = [
+    (3.0, 0.7),
+    (3.2, 0.65),
+    (2.5, 0.8),
+    [3.3, 0.67],
+    (3, 0.7),
+    np.array([3.1, 0.7]),
+]
+
+ALTERNATIVES: dict[str, list[Callable] | list[Any]] = {
     "ch04_momentum_step": [
         momentum_step_expanded,
         momentum_step_on_copies,
         momentum_step_textbook_form,
     ],
     "ch04_nesterov": [nesterov_preallocated, nesterov_renamed],
+    "ch04_momentum_challenge": MOMENTUM_CHALLENGE,
 }
