@@ -22,8 +22,8 @@ def test_dropout_forward_hand_values():
     u = np.array([[0.9, 0.1, 0.3], [0.2, 0.6, 0.05]])
     # p = 0.25: keep where u >= 0.25, scale by 1/0.75 = 4/3
     expected = np.array([[0.5 * 4 / 3, 0.0, 1.5 * 4 / 3], [0.0, -0.25 * 4 / 3, 0.0]])
-    np.testing.assert_allclose(ex.dropout_forward(x, 0.25, u, True), expected, rtol=1e-15)
-    out = ex.dropout_forward(x, 0.25, u, False)
+    np.testing.assert_allclose(ex.dropout_forward(x, 0.25, "train", u), expected, rtol=1e-15)
+    out = ex.dropout_forward(x, 0.25, "eval", u)
     np.testing.assert_array_equal(out, x)
     assert out is not x
 
@@ -35,8 +35,8 @@ def test_dropout_forward_matches_the_library_and_leaves_x_alone():
     before = x.copy()
     for p in (0.1, 0.3, 0.65):
         lib, _ = dropout_forward(x, p, "train", mask=(u >= p).astype(float))
-        np.testing.assert_allclose(ex.dropout_forward(x, p, u, True), lib, rtol=1e-15)
-        np.testing.assert_allclose(ex.dropout_forward(x, p, u, False), x, rtol=0)
+        np.testing.assert_allclose(ex.dropout_forward(x, p, "train", u), lib, rtol=1e-15)
+        np.testing.assert_allclose(ex.dropout_forward(x, p, "eval", u), x, rtol=0)
     np.testing.assert_array_equal(x, before)
 
 
@@ -44,9 +44,22 @@ def test_dropout_forward_is_unbiased_over_uniform_draws():
     rng = np.random.default_rng(4)
     x = np.array([1.2, -0.7, 2.5])
     p, n = 0.4, 200_000
-    outs = ex.dropout_forward(np.broadcast_to(x, (n, 3)), p, rng.random((n, 3)), True)
+    outs = ex.dropout_forward(np.broadcast_to(x, (n, 3)), p, "train", rng.random((n, 3)))
     sigma = np.abs(x) * math.sqrt(p / (1 - p))
     assert np.all(np.abs(outs.mean(axis=0) - x) < 5 * sigma / math.sqrt(n))
+
+
+def test_dropout_exercises_take_the_librarys_arguments_in_its_order():
+    """The learner writes ``dropout_forward(X, p, mode, u)``: the library's ``(X, p, mode)``
+    first, then the uniform draws that replace its generator; backward takes ``(dout, cache)``."""
+    import inspect
+
+    ours = list(inspect.signature(ex.dropout_forward).parameters)
+    theirs = list(inspect.signature(dropout_forward).parameters)
+    assert ours[:3] == theirs[:3] == ["X", "p", "mode"] and ours[3] == "u"
+    assert list(inspect.signature(ex.dropout_backward).parameters) == list(
+        inspect.signature(dropout_backward).parameters
+    )
 
 
 def test_dropout_backward_hand_values_and_library():
@@ -68,7 +81,7 @@ def test_dropout_backward_matches_central_differences():
     p, eps = 0.35, 1e-6
 
     def loss(z):
-        return float(np.sum(ex.dropout_forward(z, p, u, True) * dout))
+        return float(np.sum(ex.dropout_forward(z, p, "train", u) * dout))
 
     numeric = np.zeros_like(x)
     for i in np.ndindex(x.shape):

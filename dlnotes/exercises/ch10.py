@@ -1,7 +1,9 @@
 """Exercises of chapter 10 (Dropout).
 
-* ``ch10_dropout_forward``: ``dropout_forward(x, p, u, train)``, inverted dropout with drop
-  probability ``p`` and the keep mask ``u >= p`` read from a given uniform array ``u``;
+* ``ch10_dropout_forward``: ``dropout_forward(X, p, mode, u)``, inverted dropout with drop
+  probability ``p`` in ``mode`` ``"train"`` or ``"eval"`` (the library's names and order,
+  :func:`dlnotes.layers.dropout_forward`) and the keep mask ``u >= p`` read from a given
+  uniform array ``u``;
 * ``ch10_dropout_backward``: ``dropout_backward(dout, cache)`` with ``cache = (mask, p)``.
 
 Masks come from an explicit array ``u`` of uniform draws in ``[0, 1)`` (not from a generator the
@@ -21,19 +23,20 @@ from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 # ============================================================================================
 
 
-def dropout_forward(x: np.ndarray, p: float, u: np.ndarray, train: bool) -> np.ndarray:
+def dropout_forward(X: np.ndarray, p: float, mode: str, u: np.ndarray) -> np.ndarray:
     """Inverted dropout with **drop** probability ``p`` (keep probability ``1 - p``).
 
-    ``u`` holds uniform draws in ``[0, 1)`` of ``x``'s shape; the keep mask is ``m = (u >= p)``
-    (each entry kept with probability ``1 - p``). Train mode: ``out = x ⊙ m / (1 - p)``; eval
-    mode: ``out = x`` (a new array; ``u`` is ignored). ``E[out_train] = out_eval``.
+    ``mode`` is ``"train"`` or ``"eval"``, as in :func:`dlnotes.layers.dropout_forward`. ``u``
+    holds uniform draws in ``[0, 1)`` of ``X``'s shape; the keep mask is ``m = (u >= p)`` (each
+    entry kept with probability ``1 - p``). Train mode: ``out = X ⊙ m / (1 - p)``; eval mode:
+    ``out = X`` (a new array; ``u`` is ignored). ``E[out_train] = out_eval``.
 
     Defined in chapter 10 (Dropout).
     """
-    if not train:
-        return x.copy()
+    if mode != "train":
+        return X.copy()
     mask = u >= p
-    return x * mask / (1.0 - p)
+    return X * mask / (1.0 - p)
 
 
 #: The common mistakes of ``ch10_dropout_forward``, each declared on its wrong code.
@@ -43,12 +46,12 @@ dropout_forward_mistakes = Mistakes()
 @dropout_forward_mistakes.add(
     "divides by p",
     "p is the drop probability; the kept fraction is 1 − p, so divide by (1 − p) to "
-    "keep E[out] = x. Dividing by p is right only when p = 0.5.",
+    "keep E[out] = X. Dividing by p is right only when p = 0.5.",
 )
-def _fwd_divide_by_p(x, p, u, train):
-    if not train:
-        return x.copy()
-    return x * (u >= p) / p
+def _fwd_divide_by_p(X, p, mode, u):
+    if mode != "train":
+        return X.copy()
+    return X * (u >= p) / p
 
 
 @dropout_forward_mistakes.add(
@@ -57,29 +60,29 @@ def _fwd_divide_by_p(x, p, u, train):
     "at test time. Inverted dropout divides by (1 − p) at train time and leaves eval "
     "mode untouched.",
 )
-def _fwd_vanilla(x, p, u, train):
-    if not train:
-        return x * (1.0 - p)
-    return x * (u >= p)
+def _fwd_vanilla(X, p, mode, u):
+    if mode != "train":
+        return X * (1.0 - p)
+    return X * (u >= p)
 
 
 @dropout_forward_mistakes.add(
     "scales at test time",
     "your train mode is right, but inverted dropout already corrected the scale "
-    "during training: in eval mode return x as it is, without ×(1 − p).",
+    "during training: in eval mode return X as it is, without ×(1 − p).",
 )
-def _fwd_scales_at_test(x, p, u, train):
-    if not train:
-        return x * (1.0 - p)
-    return x * (u >= p) / (1.0 - p)
+def _fwd_scales_at_test(X, p, mode, u):
+    if mode != "train":
+        return X * (1.0 - p)
+    return X * (u >= p) / (1.0 - p)
 
 
 @dropout_forward_mistakes.add(
     "drops in eval mode",
-    "in eval mode (train=False) dropout is switched off: return x, no mask.",
+    'in eval mode (mode="eval") dropout is switched off: return X, no mask.',
 )
-def _fwd_drops_in_eval(x, p, u, train):
-    return x * (u >= p) / (1.0 - p)
+def _fwd_drops_in_eval(X, p, mode, u):
+    return X * (u >= p) / (1.0 - p)
 
 
 @dropout_forward_mistakes.add(
@@ -87,55 +90,55 @@ def _fwd_drops_in_eval(x, p, u, train):
     "the keep mask is u >= p (kept with probability 1 − p); u < p keeps the entries "
     "that should be dropped.",
 )
-def _fwd_keeps_with_p(x, p, u, train):
-    if not train:
-        return x.copy()
-    return x * (u < p) / (1.0 - p)
+def _fwd_keeps_with_p(X, p, mode, u):
+    if mode != "train":
+        return X.copy()
+    return X * (u < p) / (1.0 - p)
 
 
 @dropout_forward_mistakes.add(
     "missing the 1/(1 − p) scale",
-    "without dividing by (1 − p) the expected output in train mode is (1 − p)·x, "
-    "smaller than the eval-mode output x.",
+    "without dividing by (1 − p) the expected output in train mode is (1 − p)·X, "
+    "smaller than the eval-mode output X.",
 )
-def _fwd_no_scale(x, p, u, train):
-    if not train:
-        return x.copy()
-    return x * (u >= p)
+def _fwd_no_scale(X, p, mode, u):
+    if mode != "train":
+        return X.copy()
+    return X * (u >= p)
 
 
 @dropout_forward_mistakes.add(
-    "modifies x in place",
-    "`x *= mask` changed the caller's activations. Return a new array: "
-    "`return x * mask / (1 - p)`.",
+    "modifies X in place",
+    "`X *= mask` changed the caller's activations. Return a new array: "
+    "`return X * mask / (1 - p)`.",
 )
-def _fwd_in_place(x, p, u, train):
-    if train:
-        x *= (u >= p) / (1.0 - p)
-    return x.copy()
+def _fwd_in_place(X, p, mode, u):
+    if mode == "train":
+        X *= (u >= p) / (1.0 - p)
+    return X.copy()
 
 
 def _forward_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
 
-    def case(label: str, shape: tuple[int, ...], p: float, train: bool) -> Case:
-        x = np.round(rng.standard_normal(shape) * 1.5, 3)
+    def case(label: str, shape: tuple[int, ...], p: float, mode: str) -> Case:
+        X = np.round(rng.standard_normal(shape) * 1.5, 3)
         u = rng.random(shape)
-        return Case(label, (x, p, u, train))
+        return Case(label, (X, p, mode, u))
 
     if not hidden:
         return [
-            case("train mode, p = 0.2, a batch of 4 examples × 6 features", (4, 6), 0.2, True),
-            case("train mode, p = 0.7 (most units dropped)", (3, 8), 0.7, True),
-            case("eval mode, p = 0.3: no mask, no scaling", (5, 4), 0.3, False),
-            case("train mode, p = 0.35, one vector of 10 activations", (10,), 0.35, True),
+            case("train mode, p = 0.2, a batch of 4 examples × 6 features", (4, 6), 0.2, "train"),
+            case("train mode, p = 0.7 (most units dropped)", (3, 8), 0.7, "train"),
+            case("eval mode, p = 0.3: no mask, no scaling", (5, 4), 0.3, "eval"),
+            case("train mode, p = 0.35, one vector of 10 activations", (10,), 0.35, "train"),
         ]
     return [
-        case("train mode, p = 0.1, shape (6, 5)", (6, 5), 0.1, True),
-        case("train mode, p = 0.6, shape (2, 3, 4)", (2, 3, 4), 0.6, True),
-        case("eval mode, p = 0.8", (4, 7), 0.8, False),
-        case("train mode, p = 0.45, shape (8, 3)", (8, 3), 0.45, True),
-        case("eval mode, p = 0.15, one vector", (9,), 0.15, False),
+        case("train mode, p = 0.1, shape (6, 5)", (6, 5), 0.1, "train"),
+        case("train mode, p = 0.6, shape (2, 3, 4)", (2, 3, 4), 0.6, "train"),
+        case("eval mode, p = 0.8", (4, 7), 0.8, "eval"),
+        case("train mode, p = 0.45, shape (8, 3)", (8, 3), 0.45, "train"),
+        case("eval mode, p = 0.15, one vector", (9,), 0.15, "eval"),
     ]
 
 
@@ -144,10 +147,10 @@ register(
         name="ch10_dropout_forward",
         chapter="10",
         title="Inverted dropout, forward",
-        signature="dropout_forward(x, p, u, train) -> array like x",
+        signature='dropout_forward(X, p, mode, u) -> array like X, mode "train" or "eval"',
         hint=(
             "p is the DROP probability. In train mode keep the entries where u >= p and divide "
-            "by the keep probability: x * (u >= p) / (1 - p). In eval mode return x unchanged "
+            "by the keep probability: X * (u >= p) / (1 - p). In eval mode return X unchanged "
             "(a copy): inverted dropout puts all of its scaling at train time."
         ),
         solution=dropout_forward,
@@ -167,10 +170,10 @@ register(
 
 
 def dropout_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np.ndarray:
-    """Gradient of inverted dropout: ``dx = dout ⊙ m / (1 - p)`` with ``cache = (m, p)``.
+    """Gradient of inverted dropout: ``dX = dout ⊙ m / (1 - p)`` with ``cache = (m, p)``.
 
     ``m`` is the boolean keep mask of the forward pass (``u >= p``), same shape as ``dout``;
-    ``p`` the drop probability. The forward pass is linear in ``x`` with the fixed multiplier
+    ``p`` the drop probability. The forward pass is linear in ``X`` with the fixed multiplier
     ``m / (1 - p)``, so the backward pass multiplies by the same thing.
 
     Defined in chapter 10 (Dropout).
@@ -185,7 +188,7 @@ dropout_backward_mistakes = Mistakes()
 
 @dropout_backward_mistakes.add(
     "missing the 1/(1 − p) scale",
-    "the forward pass divided by (1 − p), so its derivative does too: dx = dout * mask / (1 − p).",
+    "the forward pass divided by (1 − p), so its derivative does too: dX = dout * mask / (1 − p).",
 )
 def _bwd_no_scale(dout, cache):
     mask, _ = cache
@@ -260,7 +263,7 @@ register(
         title="Inverted dropout, backward",
         signature="dropout_backward(dout, cache) -> array like dout, where cache = (mask, p)",
         hint=(
-            "The forward pass multiplied x by mask / (1 − p), a constant once the mask is drawn, "
+            "The forward pass multiplied X by mask / (1 − p), a constant once the mask is drawn, "
             "so the gradient is dout * mask / (1 − p), with the same (keep) mask."
         ),
         solution=dropout_backward,
