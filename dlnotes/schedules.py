@@ -1,16 +1,18 @@
 """Learning-rate schedules as plain functions of the step.
 
-Each factory returns a :class:`Schedule`, a callable ``schedule(t)`` giving the learning rate at
-step ``t``. It works on a single step (returns a float) and on an array of steps (returns an
-array), so a chapter can plot ``schedule(np.arange(100))``.
+Each factory returns a :class:`Schedule`, a callable ``schedule(step)`` giving the learning rate
+at the step index ``step``. It works on a single step (returns a float) and on an array of steps
+(returns an array), so a chapter can plot ``schedule(np.arange(100))``.
 
-**Step indexing.** The first optimizer step is ``t = 0``: the update number ``t + 1`` uses
-``schedule(t)``. This is torch's convention too: after ``t`` calls of ``scheduler.step()`` the
-optimizer's learning rate is ``schedule(t)``. The loop::
+**Step indexing.** A schedule counts from ``step = 0``, the index of the first update; the
+optimizer counts its updates from ``t = 1`` (:attr:`dlnotes.optim.Optimizer.t`, the ``t`` of
+Adam's bias correction), so update number ``t`` uses ``schedule(step = t - 1)``. The book writes
+the schedule's rate :math:`\alpha_t` with its index from 0, as torch does: after ``step`` calls
+of ``scheduler.step()`` the optimizer's learning rate is ``schedule(step)``. The loop::
 
-    for t in range(num_steps):
-        apply_schedule(opt, schedule, t)     # opt.lr = schedule(t)
-        opt.step(grads(t))
+    for step in range(num_steps):
+        apply_schedule(opt, schedule, step)     # opt.lr = schedule(step)
+        opt.step(grads(step))                   # now opt.t == step + 1
 
 gives the same learning rates as torch's ``opt.step(); scheduler.step()`` loop with
 
@@ -21,8 +23,8 @@ here                                   torch.optim.lr_scheduler
 ``step_decay(lr0, step_size, gamma)``  ``StepLR(step_size, gamma)``
 ``multistep(lr0, milestones, gamma)``  ``MultiStepLR(milestones, gamma)``
 ``exponential(lr0, k)``                ``ExponentialLR(gamma=exp(-k))``
-``inverse_time(lr0, k)``               ``LambdaLR(lambda t: 1 / (1 + k * t))``
-``cosine(lr0, T, lr_min)``             ``CosineAnnealingLR(T_max=T, eta_min=lr_min)``, t <= T
+``inverse_time(lr0, k)``               ``LambdaLR(lambda step: 1 / (1 + k * step))``
+``cosine(lr0, T, lr_min)``             ``CosineAnnealingLR(T_max=T, eta_min=lr_min)``, step <= T
 ``cosine_restarts(lr0, T, lr_min)``    ``CosineAnnealingWarmRestarts(T_0=T, eta_min=lr_min)``
 ``triangular(lr_min, lr_max, h)``      ``CyclicLR(lr_min, lr_max, step_size_up=h)``
 ``linear_warmup(s, W, start_factor)``  ``SequentialLR([LinearLR(start_factor, total_iters=W),
@@ -64,9 +66,9 @@ __all__ = [
 
 
 class Schedule:
-    """A learning rate as a function of the step ``t`` (``t = 0`` is the first step).
+    """A learning rate as a function of the step index ``step`` (``step = 0`` is the first step).
 
-    ``schedule(t)`` accepts an int/float (returns a float) or an array of steps (returns a
+    ``schedule(step)`` accepts an int/float (returns a float) or an array of steps (returns a
     float64 array of the same shape). Steps must be real and ``>= 0``. Build schedules with the
     factories of this module, or wrap a vectorised ``rule(t_array) -> lr_array``.
 
@@ -78,19 +80,19 @@ class Schedule:
         self.description = description
 
     @overload
-    def __call__(self, t: int | float) -> float: ...
+    def __call__(self, step: int | float) -> float: ...
 
     @overload
-    def __call__(self, t: np.ndarray | Sequence[Any]) -> np.ndarray: ...
+    def __call__(self, step: np.ndarray | Sequence[Any]) -> np.ndarray: ...
 
-    def __call__(self, t: Any) -> float | np.ndarray:
-        steps = np.asarray(t)
+    def __call__(self, step: Any) -> float | np.ndarray:
+        steps = np.asarray(step)
         if steps.dtype.kind not in "biuf":
-            raise TypeError(f"t must be a step number or an array of them, got {t!r}")
+            raise TypeError(f"step must be a step index or an array of them, got {step!r}")
         steps = steps.astype(np.float64)
         if steps.size and not (np.all(np.isfinite(steps)) and np.min(steps) >= 0):
             bad = steps[~(np.isfinite(steps) & (steps >= 0))].flat[0]
-            raise ValueError(f"t must be >= 0 and finite (the first step is t = 0), got {bad}")
+            raise ValueError(f"step must be >= 0 and finite (the first step is 0), got {bad}")
         lr = np.asarray(self.rule(steps), dtype=np.float64)
         lr = np.broadcast_to(lr, steps.shape)
         return float(lr) if lr.ndim == 0 else np.array(lr)
@@ -108,16 +110,17 @@ def _positive_int(name: str, value: Any) -> int:
 
 
 def constant(lr0: float) -> Schedule:
-    """``lr(t) = lr0``.
+    """``lr(step) = lr0``.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
     lr0 = _lr("lr0", lr0)
-    return Schedule(lambda t: np.full_like(t, lr0), f"constant(lr0={lr0})")
+    return Schedule(lambda step: np.full_like(step, lr0), f"constant(lr0={lr0})")
 
 
 def step_decay(lr0: float, step_size: int, gamma: float = 0.1) -> Schedule:
-    """``lr(t) = lr0 * gamma ** floor(t / step_size)``: divide by ``1/gamma`` every ``step_size``.
+    """``lr(step) = lr0 * gamma ** floor(step / step_size)``: divide by ``1/gamma`` every
+    ``step_size`` steps.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
@@ -125,13 +128,14 @@ def step_decay(lr0: float, step_size: int, gamma: float = 0.1) -> Schedule:
     step_size = _positive_int("step_size", step_size)
     gamma = check_scalar("gamma", gamma, low=0.0, high=1.0)
     return Schedule(
-        lambda t: lr0 * gamma ** np.floor(t / step_size),
+        lambda step: lr0 * gamma ** np.floor(step / step_size),
         f"step_decay(lr0={lr0}, step_size={step_size}, gamma={gamma})",
     )
 
 
 def multistep(lr0: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
-    """``lr(t) = lr0 * gamma ** (number of milestones <= t)``; milestones strictly increasing.
+    """``lr(step) = lr0 * gamma ** (number of milestones <= step)``; milestones strictly
+    increasing.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
@@ -140,36 +144,37 @@ def multistep(lr0: float, milestones: Sequence[int], gamma: float = 0.1) -> Sche
     gamma = check_scalar("gamma", gamma, low=0.0, high=1.0)
     bounds = np.array(marks, dtype=np.float64)
     return Schedule(
-        lambda t: lr0 * gamma ** np.searchsorted(bounds, t, side="right"),
+        lambda step: lr0 * gamma ** np.searchsorted(bounds, step, side="right"),
         f"multistep(lr0={lr0}, milestones={marks}, gamma={gamma})",
     )
 
 
 def exponential(lr0: float, k: float) -> Schedule:
-    """``lr(t) = lr0 * exp(-k t)`` (torch's ``ExponentialLR`` with ``gamma = exp(-k)``).
+    """``lr(step) = lr0 * exp(-k step)`` (torch's ``ExponentialLR`` with ``gamma = exp(-k)``).
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
     lr0 = _lr("lr0", lr0)
     k = check_scalar("k", k, low=0.0)
-    return Schedule(lambda t: lr0 * np.exp(-k * t), f"exponential(lr0={lr0}, k={k})")
+    return Schedule(lambda step: lr0 * np.exp(-k * step), f"exponential(lr0={lr0}, k={k})")
 
 
 def inverse_time(lr0: float, k: float) -> Schedule:
-    """``lr(t) = lr0 / (1 + k t)`` (the 1/t decay of stochastic approximation).
+    """``lr(step) = lr0 / (1 + k step)`` (the 1/t decay of stochastic approximation).
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
     lr0 = _lr("lr0", lr0)
     k = check_scalar("k", k, low=0.0)
-    return Schedule(lambda t: lr0 / (1.0 + k * t), f"inverse_time(lr0={lr0}, k={k})")
+    return Schedule(lambda step: lr0 / (1.0 + k * step), f"inverse_time(lr0={lr0}, k={k})")
 
 
 def cosine(lr0: float, total_steps: int, lr_min: float = 0.0) -> Schedule:
-    """Cosine annealing from ``lr0`` at ``t = 0`` to ``lr_min`` at ``t = total_steps``::
+    """Cosine annealing from ``lr0`` at ``step = 0`` to ``lr_min`` at ``step = total_steps``::
 
-        lr(t) = lr_min + (lr0 - lr_min) * (1 + cos(pi * t / total_steps)) / 2,   t <= total_steps
-        lr(t) = lr_min,                                                           t >  total_steps
+        lr(step) = lr_min + (lr0 - lr_min) * (1 + cos(pi * step / total_steps)) / 2
+                                                        for step <= total_steps
+        lr(step) = lr_min                               for step >  total_steps
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
@@ -177,8 +182,8 @@ def cosine(lr0: float, total_steps: int, lr_min: float = 0.0) -> Schedule:
     total_steps = _positive_int("total_steps", total_steps)
     lr_min = _lr("lr_min", lr_min)
 
-    def rule(t: np.ndarray) -> np.ndarray:
-        fraction = np.minimum(t, total_steps) / total_steps
+    def rule(step: np.ndarray) -> np.ndarray:
+        fraction = np.minimum(step, total_steps) / total_steps
         return lr_min + (lr0 - lr_min) * (1.0 + np.cos(np.pi * fraction)) / 2.0
 
     return Schedule(rule, f"cosine(lr0={lr0}, total_steps={total_steps}, lr_min={lr_min})")
@@ -187,7 +192,7 @@ def cosine(lr0: float, total_steps: int, lr_min: float = 0.0) -> Schedule:
 def cosine_restarts(lr0: float, period: int, lr_min: float = 0.0) -> Schedule:
     """Cosine annealing restarted every ``period`` steps (SGDR; snapshot ensembles)::
 
-        lr(t) = lr_min + (lr0 - lr_min) * (1 + cos(pi * (t mod period) / period)) / 2
+        lr(step) = lr_min + (lr0 - lr_min) * (1 + cos(pi * (step mod period) / period)) / 2
 
     Defined in chapter 14 (Ensembles and weight averaging).
     """
@@ -195,8 +200,8 @@ def cosine_restarts(lr0: float, period: int, lr_min: float = 0.0) -> Schedule:
     period = _positive_int("period", period)
     lr_min = _lr("lr_min", lr_min)
 
-    def rule(t: np.ndarray) -> np.ndarray:
-        return lr_min + (lr0 - lr_min) * (1.0 + np.cos(np.pi * np.mod(t, period) / period)) / 2.0
+    def rule(step: np.ndarray) -> np.ndarray:
+        return lr_min + (lr0 - lr_min) * (1.0 + np.cos(np.pi * np.mod(step, period) / period)) / 2.0
 
     return Schedule(rule, f"cosine_restarts(lr0={lr0}, period={period}, lr_min={lr_min})")
 
@@ -205,8 +210,8 @@ def triangular(lr_min: float, lr_max: float, half_cycle: int) -> Schedule:
     """Cyclic triangular schedule (Smith 2017): up from ``lr_min`` to ``lr_max`` in
     ``half_cycle`` steps, back down in as many, and again::
 
-        cycle_position = (t mod 2h) / h        in [0, 2)
-        lr(t) = lr_min + (lr_max - lr_min) * (1 - |cycle_position - 1|)
+        cycle_position = (step mod 2h) / h     in [0, 2)
+        lr(step) = lr_min + (lr_max - lr_min) * (1 - |cycle_position - 1|)
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
@@ -216,18 +221,18 @@ def triangular(lr_min: float, lr_max: float, half_cycle: int) -> Schedule:
         raise ValueError(f"lr_max must be >= lr_min = {lr_min}, got {lr_max}")
     h = _positive_int("half_cycle", half_cycle)
 
-    def rule(t: np.ndarray) -> np.ndarray:
-        position = np.mod(t, 2 * h) / h
+    def rule(step: np.ndarray) -> np.ndarray:
+        position = np.mod(step, 2 * h) / h
         return lr_min + (lr_max - lr_min) * (1.0 - np.abs(position - 1.0))
 
     return Schedule(rule, f"triangular(lr_min={lr_min}, lr_max={lr_max}, half_cycle={h})")
 
 
 def lr_range_test(lr_start: float, lr_end: float, num_steps: int) -> Schedule:
-    """Exponential ramp for the learning-rate range test, ``lr_start`` at ``t = 0`` to
-    ``lr_end`` at ``t = num_steps - 1``::
+    """Exponential ramp for the learning-rate range test, ``lr_start`` at ``step = 0`` to
+    ``lr_end`` at ``step = num_steps - 1``::
 
-        lr(t) = lr_start * (lr_end / lr_start) ** (t / (num_steps - 1))
+        lr(step) = lr_start * (lr_end / lr_start) ** (step / (num_steps - 1))
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
@@ -236,7 +241,7 @@ def lr_range_test(lr_start: float, lr_end: float, num_steps: int) -> Schedule:
     n = int(check_scalar("num_steps", num_steps, low=2, integer=True))
     ratio = lr_end / lr_start
     return Schedule(
-        lambda t: lr_start * ratio ** (t / (n - 1)),
+        lambda step: lr_start * ratio ** (step / (n - 1)),
         f"lr_range_test(lr_start={lr_start}, lr_end={lr_end}, num_steps={n})",
     )
 
@@ -244,12 +249,12 @@ def lr_range_test(lr_start: float, lr_end: float, num_steps: int) -> Schedule:
 def linear_warmup(
     schedule: Schedule | Callable[[Any], Any], warmup_steps: int, start_factor: float = 0.0
 ) -> Schedule:
-    """Linear warm-up for ``warmup_steps`` steps, then ``schedule`` (restarted at its t = 0)::
+    """Linear warm-up for ``W = warmup_steps`` steps, then ``schedule`` restarted at 0::
 
-        lr(t) = schedule(0) * (start_factor + (1 - start_factor) * t / warmup_steps),  t < W
-        lr(t) = schedule(t - W),                                                        t >= W
+        lr(step) = schedule(0) * (start_factor + (1 - start_factor) * step / W),  step < W
+        lr(step) = schedule(step - W),                                            step >= W
 
-    ``start_factor`` in [0, 1] is the fraction of the base rate used at ``t = 0``.
+    ``start_factor`` in [0, 1] is the fraction of the base rate used at ``step = 0``.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
@@ -259,10 +264,10 @@ def linear_warmup(
     start_factor = check_scalar("start_factor", start_factor, low=0.0, high=1.0)
     base0 = float(schedule(0))
 
-    def rule(t: np.ndarray) -> np.ndarray:
-        ramp = base0 * (start_factor + (1.0 - start_factor) * t / w)
-        after = np.asarray(schedule(np.maximum(t - w, 0.0)), dtype=np.float64)
-        return np.where(t < w, ramp, after)
+    def rule(step: np.ndarray) -> np.ndarray:
+        ramp = base0 * (start_factor + (1.0 - start_factor) * step / w)
+        after = np.asarray(schedule(np.maximum(step - w, 0.0)), dtype=np.float64)
+        return np.where(step < w, ramp, after)
 
     return Schedule(
         rule, f"linear_warmup({schedule!r}, warmup_steps={w}, start_factor={start_factor})"
@@ -273,7 +278,7 @@ def sequential(
     schedules: Sequence[Schedule | Callable[[Any], Any]], milestones: Sequence[int]
 ) -> Schedule:
     """Chain schedules by step ranges: ``schedules[i]`` runs on ``[milestones[i-1], milestones[i])``
-    with its own clock restarted at 0 (``lr(t) = schedules[i](t - milestones[i-1])``).
+    with its own clock restarted at 0 (``lr(step) = schedules[i](step - milestones[i-1])``).
 
     ``len(milestones) == len(schedules) - 1``, strictly increasing positive steps.
 
@@ -289,24 +294,24 @@ def sequential(
         )
     starts = np.array([0, *marks], dtype=np.float64)
 
-    def rule(t: np.ndarray) -> np.ndarray:
-        which = np.searchsorted(starts, t, side="right") - 1
-        out = np.empty_like(t)
+    def rule(step: np.ndarray) -> np.ndarray:
+        which = np.searchsorted(starts, step, side="right") - 1
+        out = np.empty_like(step)
         for i, part in enumerate(parts):
             here = which == i
             if np.any(here):
-                out[here] = np.asarray(part(t[here] - starts[i]), dtype=np.float64)
+                out[here] = np.asarray(part(step[here] - starts[i]), dtype=np.float64)
         return out
 
     return Schedule(rule, f"sequential({parts!r}, milestones={marks})")
 
 
-def apply_schedule(optimizer: Any, schedule: Schedule | Callable[[Any], Any], t: int) -> float:
-    """Set ``optimizer.lr = schedule(t)`` before the step with index ``t``; return that rate.
+def apply_schedule(optimizer: Any, schedule: Schedule | Callable[[Any], Any], step: int) -> float:
+    """Set ``optimizer.lr = schedule(step)`` before the step with index ``step``; return that rate.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
-    lr = float(schedule(t))
+    lr = float(schedule(step))
     optimizer.lr = lr
     return lr
 

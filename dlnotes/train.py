@@ -14,7 +14,7 @@ One step on a mini-batch ``(X_b, y_b)`` is::
     loss, dlogits = loss_fn(logits, y_b)
     model.backward(dlogits)
     grads = model.grads  (+ l2 * W + l1 * sign(W) for every weight W)
-    optimizer.lr = schedule(t)         # if a schedule is given; t = step index from 0
+    optimizer.lr = schedule(step)      # if a schedule is given; step = index from 0
     optimizer.step(grads)
 
 ``fit`` talks to the optimizer only through ``step(grads)`` and ``lr``. With the same seeds
@@ -317,7 +317,8 @@ def fit(
     l2, l1
         Penalty strengths on ``model.weights``: ``(l2/2) ||W||^2`` and ``l1 |W|``.
     schedule
-        ``t -> lr``; ``optimizer.lr = schedule(t)`` before step ``t`` (counted from 0).
+        ``step -> lr``; ``optimizer.lr = schedule(step)`` before the step with index ``step``
+        (counted from 0, :mod:`dlnotes.schedules`).
     callbacks
         :class:`Callback` objects or functions ``f(epoch, history, model)``; True stops.
     early_stopping
@@ -407,7 +408,7 @@ class _Training:
     diagnostics: bool
     on_nonfinite: str
     history: History = field(default_factory=History)
-    t: int = 0  # optimizer steps so far
+    n_steps: int = 0  # optimizer steps so far: the schedule index of the next one
     nonfinite_cause: list[str] = field(default_factory=list)  # why a forward pass refused
 
     @classmethod
@@ -542,7 +543,7 @@ class _Training:
             if self.augment is not None:
                 Xb = self.augment(Xb, self.rng)
             if self.schedule is not None:
-                self.optimizer.lr = float(self.schedule(self.t))
+                self.optimizer.lr = float(self.schedule(self.n_steps))
             value, out = self.step(Xb, yb, self.diagnostics and b == n_batches - 1)
             history.step_loss.append(value)
             history.step_lr.append(float(self.optimizer.lr))
@@ -553,7 +554,7 @@ class _Training:
             seen += len(yb)
             if self.classify:
                 total_correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
-            self.t += 1
+            self.n_steps += 1
         history.epoch.append(epoch)
         history.train_loss.append(total_loss / seen if seen else math.nan)
         if self.classify:
@@ -565,7 +566,7 @@ class _Training:
         if self.on_nonfinite == "raise":
             cause = f" ({self.nonfinite_cause[-1]})" if self.nonfinite_cause else ""
             raise NonFiniteError(
-                f"the training loss became {value} at epoch {epoch}, step {self.t} "
+                f"the training loss became {value} at epoch {epoch}, step {self.n_steps} "
                 f"(lr={self.optimizer.lr:g}): training diverged; try a smaller learning rate, "
                 f"or fit(..., on_nonfinite='stop') to keep the history{cause}"
             )

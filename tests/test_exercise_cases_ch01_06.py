@@ -140,32 +140,32 @@ def test_rmsprop_without_eps_is_named():
 
 
 def test_step_decay_rounding_is_caught_and_not_called_one_step_too_early():
-    def step_decay(t, lr0, step_size, gamma):
-        return lr0 * gamma ** round(t / step_size)
+    def step_decay(step, lr0, step_size, gamma):
+        return lr0 * gamma ** round(step / step_size)
 
     assert named("ch06_step_decay", step_decay) == ["rounded instead of floored"]
 
 
 def test_step_decay_one_step_too_early_keeps_its_name():
-    def step_decay(t, lr0, step_size, gamma):
-        return lr0 * gamma ** ((t + 1) // step_size)
+    def step_decay(step, lr0, step_size, gamma):
+        return lr0 * gamma ** ((step + 1) // step_size)
 
     assert named("ch06_step_decay", step_decay) == ["one step too early"]
 
 
 def test_step_decay_floor_of_a_true_division_passes(capsys):
-    def step_decay(t, lr0, step_size, gamma):
-        return lr0 * gamma ** math.floor(t / step_size)
+    def step_decay(step, lr0, step_size, gamma):
+        return lr0 * gamma ** math.floor(step / step_size)
 
     check("ch06_step_decay", step_decay)
     assert capsys.readouterr().out.startswith("✓ ch06_step_decay")
 
 
 def test_cosine_progress_over_the_whole_schedule_is_named():
-    def cosine_lr(t, lr_max, lr_min, total_steps, warmup_steps):
-        if t < warmup_steps:
-            return lr_max * t / warmup_steps
-        p = min(t - warmup_steps, total_steps) / total_steps
+    def cosine_lr(step, lr_max, lr_min, total_steps, warmup_steps):
+        if step < warmup_steps:
+            return lr_max * step / warmup_steps
+        p = min(step - warmup_steps, total_steps) / total_steps
         return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * p)) / 2
 
     assert named("ch06_cosine_lr", cosine_lr) == ["progress divided by T instead of T − W"]

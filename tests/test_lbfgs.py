@@ -130,20 +130,20 @@ def test_cubic_interpolate_finds_the_minimum_of_a_cubic():
     assert cubic_interpolate(0.0, 0.0, 1.0, 1.0, 2.0, 4.0) == 0.5
 
 
-@pytest.mark.parametrize("t0", [1e-3, 0.05, 1.0, 30.0])
-def test_strong_wolfe_returns_a_point_satisfying_the_conditions(t0):
+@pytest.mark.parametrize("eta0", [1e-3, 0.05, 1.0, 30.0])
+def test_strong_wolfe_returns_a_point_satisfying_the_conditions(eta0):
     x0 = np.array([-1.2, 1.0])
     f0, g0 = rosenbrock(x0)
     d = -g0 / np.linalg.norm(g0)
     gtd = float(g0 @ d)
 
-    def along(t):
-        return rosenbrock(x0 + t * d)
+    def along(eta):
+        return rosenbrock(x0 + eta * d)
 
-    f, g, t, evals = strong_wolfe(along, t0, d, f0, g0, gtd)
-    assert f == rosenbrock(x0 + t * d)[0]
-    np.testing.assert_array_equal(g, rosenbrock(x0 + t * d)[1])
-    assert f <= f0 + 1e-4 * t * gtd  # sufficient decrease
+    f, g, eta, evals = strong_wolfe(along, eta0, d, f0, g0, gtd)
+    assert f == rosenbrock(x0 + eta * d)[0]
+    np.testing.assert_array_equal(g, rosenbrock(x0 + eta * d)[1])
+    assert f <= f0 + 1e-4 * eta * gtd  # sufficient decrease
     assert abs(g @ d) <= 0.9 * abs(gtd)  # strong curvature condition
     assert 1 <= evals <= 25
 

@@ -99,8 +99,8 @@ def test_apply_schedule_drives_an_optimizer():
     opt = SGD(x, lr=1.0)
     s = S.step_decay(1.0, step_size=2, gamma=0.5)
     lrs = []
-    for t in range(5):
-        lrs.append(S.apply_schedule(opt, s, t))
+    for step in range(5):
+        lrs.append(S.apply_schedule(opt, s, step))
         opt.step(np.array([-1.0]))  # x += lr each step
     assert lrs == [1.0, 1.0, 0.5, 0.5, 0.25]
     assert x[0] == pytest.approx(3.25)
@@ -110,9 +110,13 @@ def test_apply_schedule_drives_an_optimizer():
 @pytest.mark.parametrize(
     ("call", "exc", "pattern"),
     [
-        (lambda: S.exponential(0.1, 0.1)(-1), ValueError, r"t must be >= 0"),
-        (lambda: S.exponential(0.1, 0.1)(np.array([0, 1, np.nan])), ValueError, r"t must be >= 0"),
-        (lambda: S.constant(0.1)("3"), TypeError, r"t must be a step number"),
+        (lambda: S.exponential(0.1, 0.1)(-1), ValueError, r"step must be >= 0"),
+        (
+            lambda: S.exponential(0.1, 0.1)(np.array([0, 1, np.nan])),
+            ValueError,
+            r"step must be >= 0",
+        ),
+        (lambda: S.constant(0.1)("3"), TypeError, r"step must be a step index"),
         (lambda: S.constant(-0.1), ValueError, r"lr0 must be >= 0"),
         (lambda: S.step_decay(0.1, 0), ValueError, r"step_size must be >= 1"),
         (lambda: S.step_decay(0.1, 2.5), TypeError, r"step_size must be an integer"),

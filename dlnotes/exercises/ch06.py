@@ -1,8 +1,8 @@
 """Exercises of chapter 06 (Learning-rate schedules and second-order methods).
 
-* ``ch06_step_decay``: ``step_decay(t, lr0, step_size, gamma)``, the learning rate of a
-  step schedule at step ``t``;
-* ``ch06_cosine_lr``: ``cosine_lr(t, lr_max, lr_min, total_steps, warmup_steps)``, linear
+* ``ch06_step_decay``: ``step_decay(step, lr0, step_size, gamma)``, the learning rate of a
+  step schedule at the step index ``step`` (from 0, as in :mod:`dlnotes.schedules`);
+* ``ch06_cosine_lr``: ``cosine_lr(step, lr_max, lr_min, total_steps, warmup_steps)``, linear
   warm-up then cosine annealing, clamped after the end;
 * ``ch06_newton_step``: ``newton_step(grad, hessian, x)``, one step of Newton's method.
 
@@ -26,15 +26,15 @@ from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 # ============================================================================================
 
 
-def step_decay(t: int, lr0: float, step_size: int, gamma: float) -> float:
-    """The step schedule ``lr(t) = lr0 · gamma^floor(t / step_size)`` at step ``t >= 0``.
+def step_decay(step: int, lr0: float, step_size: int, gamma: float) -> float:
+    """The step schedule ``lr(step) = lr0 · gamma^floor(step / step_size)``, ``step >= 0``.
 
-    The first step is ``t = 0``; the rate is multiplied by ``gamma`` after every ``step_size``
+    The first step is ``step = 0``; the rate is multiplied by ``gamma`` after every ``step_size``
     steps, so steps ``0 .. step_size - 1`` use ``lr0``. Returns a float.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
-    return float(lr0 * gamma ** (t // step_size))
+    return float(lr0 * gamma ** (step // step_size))
 
 
 #: The common mistakes of ``ch06_step_decay``, each declared on its wrong code.
@@ -43,30 +43,31 @@ step_decay_mistakes = Mistakes()
 
 @step_decay_mistakes.add(
     "continuous exponent",
-    "gamma ** (t / step_size) decays a little at every step (that is exponential "
+    "gamma ** (step / step_size) decays a little at every step (that is exponential "
     "decay); a step schedule stays flat inside each block: use the integer division "
-    "t // step_size.",
+    "step // step_size.",
 )
-def _step_continuous(t, lr0, step_size, gamma):
-    return float(lr0 * gamma ** (t / step_size))
+def _step_continuous(step, lr0, step_size, gamma):
+    return float(lr0 * gamma ** (step / step_size))
 
 
 @step_decay_mistakes.add(
     "one step too early",
-    "your rate drops at t = step_size - 1; steps 0 .. step_size - 1 (step_size "
-    "steps) must all use lr0, so the exponent is t // step_size, not "
-    "(t + 1) // step_size.",
+    "your rate drops at step = step_size - 1; steps 0 .. step_size - 1 (step_size "
+    "steps) must all use lr0, so the exponent is step // step_size, not "
+    "(step + 1) // step_size.",
 )
-def _step_one_too_early(t, lr0, step_size, gamma):
-    return float(lr0 * gamma ** ((t + 1) // step_size))
+def _step_one_too_early(step, lr0, step_size, gamma):
+    return float(lr0 * gamma ** ((step + 1) // step_size))
 
 
 @step_decay_mistakes.add(
     "decays from the start",
-    "at t = 0 the rate must be lr0 itself: the exponent t // step_size is 0 there (yours adds 1).",
+    "at step = 0 the rate must be lr0 itself: the exponent step // step_size is 0 there "
+    "(yours adds 1).",
 )
-def _step_decays_at_start(t, lr0, step_size, gamma):
-    return float(lr0 * gamma ** (t // step_size + 1))
+def _step_decays_at_start(step, lr0, step_size, gamma):
+    return float(lr0 * gamma ** (step // step_size + 1))
 
 
 @step_decay_mistakes.add(
@@ -74,37 +75,37 @@ def _step_decays_at_start(t, lr0, step_size, gamma):
     "gamma is a factor: each drop multiplies the rate by gamma (lr0 · gamma^k), it "
     "does not subtract gamma.",
 )
-def _step_subtracts(t, lr0, step_size, gamma):
-    return float(lr0 - gamma * (t // step_size))
+def _step_subtracts(step, lr0, step_size, gamma):
+    return float(lr0 - gamma * (step // step_size))
 
 
 @step_decay_mistakes.add(
     "rounded instead of floored",
-    "round(t / step_size) counts a block as done once you are past its middle, so the "
+    "round(step / step_size) counts a block as done once you are past its middle, so the "
     "rate drops halfway through the block. Only full blocks count: floor division "
-    "t // step_size.",
+    "step // step_size.",
 )
-def _step_rounded(t, lr0, step_size, gamma):
-    return float(lr0 * gamma ** round(t / step_size))
+def _step_rounded(step, lr0, step_size, gamma):
+    return float(lr0 * gamma ** round(step / step_size))
 
 
 @step_decay_mistakes.add(
     "one step too late",
-    "t counts from 0, so the first drop is at t = step_size itself; "
-    "(t − 1) // step_size drops one step late (and at t = 0 gives an exponent of −1). "
-    "Use t // step_size.",
+    "step counts from 0, so the first drop is at step = step_size itself; "
+    "(step − 1) // step_size drops one step late (and at step = 0 gives an exponent of −1). "
+    "Use step // step_size.",
 )
-def _step_one_too_late(t, lr0, step_size, gamma):
-    return float(lr0 * gamma ** ((t - 1) // step_size))
+def _step_one_too_late(step, lr0, step_size, gamma):
+    return float(lr0 * gamma ** ((step - 1) // step_size))
 
 
 @step_decay_mistakes.add(
     "decays at every step",
-    "gamma ** t multiplies by gamma at every step; a step schedule multiplies by gamma "
-    "once per block of step_size steps: gamma ** (t // step_size).",
+    "gamma ** step multiplies by gamma at every step; a step schedule multiplies by gamma "
+    "once per block of step_size steps: gamma ** (step // step_size).",
 )
-def _step_every_step(t, lr0, step_size, gamma):
-    return float(lr0 * gamma**t)
+def _step_every_step(step, lr0, step_size, gamma):
+    return float(lr0 * gamma**step)
 
 
 def _step_cases(seed: int, hidden: bool) -> list[Case]:
@@ -114,14 +115,14 @@ def _step_cases(seed: int, hidden: bool) -> list[Case]:
     if not hidden:
         calls = [(0, lr0, 30, gamma), (29, lr0, 30, gamma), (30, lr0, 30, gamma)]
         calls += [(95, lr0, 30, gamma), (13, 0.37, 7, 0.5), (250, 1.3, 100, 0.1)]
-        # past the middle of a block: round(t / step_size) already counts the block as done
+        # past the middle of a block: round(step / step_size) already counts the block as done
         calls += [(20, lr0, 30, gamma)]
     else:
-        calls = [(t, lr0, 25, gamma) for t in (0, 24, 25, 26, 74, 75, 333)]
+        calls = [(step, lr0, 25, gamma) for step in (0, 24, 25, 26, 74, 75, 333)]
         calls += [(6, 0.45, 7, 0.3), (7, 0.45, 7, 0.3), (1234, 2.0, 300, 0.5), (16, 0.8, 25, 0.4)]
     return [
-        Case(f"t = {t}, lr0 = {lr}, step_size = {size}, gamma = {g}", (t, lr, size, g))
-        for t, lr, size, g in calls
+        Case(f"step = {step}, lr0 = {lr}, step_size = {size}, gamma = {g}", (step, lr, size, g))
+        for step, lr, size, g in calls
     ]
 
 
@@ -130,10 +131,10 @@ register(
         name="ch06_step_decay",
         chapter="06",
         title="Step decay",
-        signature="step_decay(t, lr0, step_size, gamma) -> float",
+        signature="step_decay(step, lr0, step_size, gamma) -> float",
         hint=(
-            "Count how many full blocks of step_size steps lie before t: t // step_size. The rate "
-            "is lr0 multiplied by gamma that many times."
+            "Count how many full blocks of step_size steps lie before step: step // step_size. "
+            "The rate is lr0 multiplied by gamma that many times."
         ),
         solution=step_decay,
         suites={
@@ -151,24 +152,26 @@ register(
 # ============================================================================================
 
 
-def cosine_lr(t: int, lr_max: float, lr_min: float, total_steps: int, warmup_steps: int) -> float:
-    """Linear warm-up then cosine annealing, the learning rate at step ``t >= 0``.
+def cosine_lr(
+    step: int, lr_max: float, lr_min: float, total_steps: int, warmup_steps: int
+) -> float:
+    """Linear warm-up then cosine annealing, the learning rate at step ``step >= 0``.
 
     With ``W = warmup_steps`` and ``T = total_steps`` (the warm-up is part of ``T``)::
 
-        lr(t) = lr_max · t / W                                      t < W
-        p     = (t - W) / (T - W)                                   W <= t <= T
-        lr(t) = lr_min + (lr_max - lr_min) · (1 + cos(π p)) / 2
-        lr(t) = lr_min                                              t > T
+        lr(step) = lr_max · step / W                               step < W
+        p        = (step - W) / (T - W)                            W <= step <= T
+        lr(step) = lr_min + (lr_max - lr_min) · (1 + cos(π p)) / 2
+        lr(step) = lr_min                                          step > T
 
     ``lr(0) = 0`` when ``W > 0``; ``lr(W) = lr_max``; ``lr(T) = lr_min``. The same as
     ``linear_warmup(cosine(lr_max, T - W, lr_min), W)`` of :mod:`dlnotes.schedules`.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
-    if t < warmup_steps:
-        return lr_max * t / warmup_steps
-    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
@@ -179,12 +182,12 @@ cosine_lr_mistakes = Mistakes()
 @cosine_lr_mistakes.add(
     "not clamped after the end",
     "after total_steps your rate climbs back up (the cosine keeps going). Clamp the "
-    "progress: p = min(t − W, T − W)/(T − W), so lr stays at lr_min for t > T.",
+    "progress: p = min(step − W, T − W)/(T − W), so lr stays at lr_min for step > T.",
 )
-def _cos_not_clamped(t, lr_max, lr_min, total_steps, warmup_steps):
-    if t < warmup_steps:
-        return lr_max * t / warmup_steps
-    progress = (t - warmup_steps) / (total_steps - warmup_steps)
+def _cos_not_clamped(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
@@ -192,34 +195,34 @@ def _cos_not_clamped(t, lr_max, lr_min, total_steps, warmup_steps):
     "degrees instead of radians",
     "math.cos and np.cos take radians: half a period is cos(π·p), not cos(180·p).",
 )
-def _cos_degrees(t, lr_max, lr_min, total_steps, warmup_steps):
-    if t < warmup_steps:
-        return lr_max * t / warmup_steps
-    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+def _cos_degrees(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * (1 + math.cos(180 * progress)) / 2
 
 
 @cosine_lr_mistakes.add(
     "warm-up off by one",
-    "at t = 0 the warm-up rate is lr_max·0/W = 0 and it reaches lr_max at t = W; yours "
-    "uses (t + 1)/W, one step ahead.",
+    "at step = 0 the warm-up rate is lr_max·0/W = 0 and it reaches lr_max at step = W; yours "
+    "uses (step + 1)/W, one step ahead.",
 )
-def _cos_warmup_off_by_one(t, lr_max, lr_min, total_steps, warmup_steps):
-    if t < warmup_steps:
-        return lr_max * (t + 1) / warmup_steps
-    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+def _cos_warmup_off_by_one(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * (step + 1) / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
 @cosine_lr_mistakes.add(
     "cosine clock not shifted by the warm-up",
-    "the cosine starts when the warm-up ends: its progress is (t − W)/(T − W), so "
-    "lr(W) = lr_max. Yours measures t from 0 and has already decayed at t = W.",
+    "the cosine starts when the warm-up ends: its progress is (step − W)/(T − W), so "
+    "lr(W) = lr_max. Yours measures step from 0 and has already decayed at step = W.",
 )
-def _cos_clock_not_shifted(t, lr_max, lr_min, total_steps, warmup_steps):
-    if t < warmup_steps:
-        return lr_max * t / warmup_steps
-    progress = min(t, total_steps) / total_steps
+def _cos_clock_not_shifted(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step, total_steps) / total_steps
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
@@ -228,10 +231,10 @@ def _cos_clock_not_shifted(t, lr_max, lr_min, total_steps, warmup_steps):
     "the cosine goes from lr_max down to lr_min, not to 0: "
     "lr_min + (lr_max − lr_min)·(1 + cos(πp))/2.",
 )
-def _cos_ignores_lr_min(t, lr_max, lr_min, total_steps, warmup_steps):
-    if t < warmup_steps:
-        return lr_max * t / warmup_steps
-    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+def _cos_ignores_lr_min(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
     return lr_max * (1 + math.cos(math.pi * progress)) / 2
 
 
@@ -239,35 +242,35 @@ def _cos_ignores_lr_min(t, lr_max, lr_min, total_steps, warmup_steps):
     "missing (1 + cos)/2",
     "cos(πp) runs from 1 to −1, so your rate goes negative; (1 + cos(πp))/2 runs from 1 to 0.",
 )
-def _cos_no_half(t, lr_max, lr_min, total_steps, warmup_steps):
-    if t < warmup_steps:
-        return lr_max * t / warmup_steps
-    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+def _cos_no_half(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * math.cos(math.pi * progress)
 
 
 @cosine_lr_mistakes.add(
     "warm-up starts at lr_min",
-    "the warm-up ramps from 0 (lr(0) = 0) up to lr_max: lr_max·t/W. lr_min is only "
+    "the warm-up ramps from 0 (lr(0) = 0) up to lr_max: lr_max·step/W. lr_min is only "
     "where the cosine ends.",
 )
-def _cos_warmup_from_lr_min(t, lr_max, lr_min, total_steps, warmup_steps):
-    if t < warmup_steps:
-        return lr_min + (lr_max - lr_min) * t / warmup_steps
-    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+def _cos_warmup_from_lr_min(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_min + (lr_max - lr_min) * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
 @cosine_lr_mistakes.add(
     "progress divided by T instead of T − W",
     "the cosine phase lasts T − W steps (the warm-up is part of T), so "
-    "p = (t − W)/(T − W); dividing by T leaves p < 1 at t = T and the rate has not "
+    "p = (step − W)/(T − W); dividing by T leaves p < 1 at step = T and the rate has not "
     "reached lr_min.",
 )
-def _cos_progress_over_total(t, lr_max, lr_min, total_steps, warmup_steps):
-    if t < warmup_steps:
-        return lr_max * t / warmup_steps
-    progress = min(t - warmup_steps, total_steps) / total_steps
+def _cos_progress_over_total(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps) / total_steps
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
@@ -276,10 +279,10 @@ def _cos_progress_over_total(t, lr_max, lr_min, total_steps, warmup_steps):
     "your rate rises from lr_min to lr_max: (1 − cos(πp))/2 runs from 0 to 1. "
     "Annealing goes down: (1 + cos(πp))/2 runs from 1 to 0.",
 )
-def _cos_one_minus_cos(t, lr_max, lr_min, total_steps, warmup_steps):
-    if t < warmup_steps:
-        return lr_max * t / warmup_steps
-    progress = min(t - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+def _cos_one_minus_cos(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * (1 - math.cos(math.pi * progress)) / 2
 
 
@@ -292,29 +295,30 @@ def _cosine_cases(seed: int, hidden: bool) -> list[Case]:
         steps = [0, 4, 10, 35, 60, 100, 130]
         cases = [
             Case(
-                f"t = {t}, lr_max = {lr_max}, lr_min = {lr_min}, total_steps = {T}, "
+                f"step = {step}, lr_max = {lr_max}, lr_min = {lr_min}, total_steps = {T}, "
                 f"warmup_steps = {W}",
-                (t, lr_max, lr_min, T, W),
+                (step, lr_max, lr_min, T, W),
             )
-            for t in steps
+            for step in steps
         ]
-        cases.append(Case("no warm-up (warmup_steps = 0), t = 23", (23, 0.6, 0.01, 80, 0)))
+        cases.append(Case("no warm-up (warmup_steps = 0), step = 23", (23, 0.6, 0.01, 80, 0)))
         return cases
     T, W = 1000, 50
     steps = [0, 1, 49, 50, 51, 300, 525, 777, 999, 1000, 1001, 1900]
     cases = [
         Case(
-            f"t = {t}, lr_max = {lr_max}, lr_min = {lr_min}, total_steps = {T}, warmup_steps = {W}",
-            (t, lr_max, lr_min, T, W),
+            f"step = {step}, lr_max = {lr_max}, lr_min = {lr_min}, total_steps = {T}, "
+            f"warmup_steps = {W}",
+            (step, lr_max, lr_min, T, W),
         )
-        for t in steps
+        for step in steps
     ]
     cases += [
-        Case("no warm-up, t = 0", (0, 0.3, 0.003, 40, 0)),
-        Case("no warm-up, t = 13", (13, 0.3, 0.003, 40, 0)),
-        Case("warm-up of 3 steps, t = 2", (2, 1.1, 0.05, 12, 3)),
-        Case("warm-up of 3 steps, t = 7", (7, 1.1, 0.05, 12, 3)),
-        Case("after the end, t = 60", (60, 1.1, 0.05, 12, 3)),
+        Case("no warm-up, step = 0", (0, 0.3, 0.003, 40, 0)),
+        Case("no warm-up, step = 13", (13, 0.3, 0.003, 40, 0)),
+        Case("warm-up of 3 steps, step = 2", (2, 1.1, 0.05, 12, 3)),
+        Case("warm-up of 3 steps, step = 7", (7, 1.1, 0.05, 12, 3)),
+        Case("after the end, step = 60", (60, 1.1, 0.05, 12, 3)),
     ]
     return cases
 
@@ -324,10 +328,11 @@ register(
         name="ch06_cosine_lr",
         chapter="06",
         title="Cosine annealing with linear warm-up",
-        signature="cosine_lr(t, lr_max, lr_min, total_steps, warmup_steps) -> float",
+        signature="cosine_lr(step, lr_max, lr_min, total_steps, warmup_steps) -> float",
         hint=(
-            "Two pieces. While t < W: lr_max·t/W. Afterwards the progress p = (t − W)/(T − W) runs "
-            "from 0 to 1; clamp it at 1 for t > T; lr = lr_min + (lr_max − lr_min)·(1 + cos(πp))/2 "
+            "Two pieces. While step < W: lr_max·step/W. Afterwards the progress "
+            "p = (step − W)/(T − W) runs from 0 to 1; clamp it at 1 for step > T; "
+            "lr = lr_min + (lr_max − lr_min)·(1 + cos(πp))/2 "
             "(math.cos takes radians)."
         ),
         solution=cosine_lr,

@@ -16,7 +16,8 @@ What the base class does for every subclass:
 * counts steps in :attr:`Optimizer.t` (the first step is ``t = 1``, as in the book and in
   ``torch.optim``'s ``state["step"]``);
 * holds the learning rate :attr:`Optimizer.lr`, which may be changed between steps (that is how a
-  schedule drives an optimizer: ``opt.lr = schedule(t)``);
+  schedule drives an optimizer: ``opt.lr = schedule(step)`` before each step, where the
+  schedule's index ``step`` counts from 0 and equals ``opt.t`` before the step, ``t - 1`` after it);
 * keeps one dict of named buffers per parameter in :attr:`Optimizer.state`
   (``opt.state[0]["velocity"]``);
 * detects divergence: with ``check_finite=True`` (the default) a parameter that becomes inf or

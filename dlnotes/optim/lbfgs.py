@@ -81,7 +81,7 @@ def cubic_interpolate(
 
 def strong_wolfe(
     obj: Callable[[float], tuple[float, np.ndarray]],
-    t: float,
+    step_length: float,
     d: np.ndarray,
     f: float,
     g: np.ndarray,
@@ -91,25 +91,27 @@ def strong_wolfe(
     tolerance_change: float = 1e-9,
     max_ls: int = 25,
 ) -> tuple[float, np.ndarray, float, int]:
-    """Line search for a step ``t`` along ``d`` satisfying the strong Wolfe conditions.
+    """Line search for a step length ``eta`` along ``d`` satisfying the strong Wolfe conditions,
+    starting from ``eta = step_length``.
 
-    ``obj(t)`` returns ``(f(x + t d), grad f(x + t d))``; ``f``, ``g``, ``gtd = g.d < 0`` are
-    the values at ``t = 0``. The conditions are sufficient decrease
-    ``f(x + t d) <= f + c1 t gtd`` and curvature ``|grad f(x + t d).d| <= c2 |gtd|``.
-    First brackets an interval (growing ``t`` by cubic extrapolation), then zooms into it by
+    ``obj(eta)`` returns ``(f(x + eta d), grad f(x + eta d))``; ``f``, ``g``, ``gtd = g.d < 0`` are
+    the values at ``eta = 0``. The conditions are sufficient decrease
+    ``f(x + eta d) <= f + c1 eta gtd`` and curvature ``|grad f(x + eta d).d| <= c2 |gtd|``.
+    First brackets an interval (growing ``eta`` by cubic extrapolation), then zooms into it by
     cubic interpolation (Nocedal & Wright, Algorithms 3.5-3.6; the same steps as torch's
-    ``_strong_wolfe``). Returns ``(f_new, g_new, t, n_evaluations)``.
+    ``_strong_wolfe``). Returns ``(f_new, g_new, eta, n_evaluations)``.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
+    eta = step_length
     d_norm = float(np.max(np.abs(d)))
     g = g.copy()
-    f_new, g_new = obj(t)
+    f_new, g_new = obj(eta)
     evals = 1
     gtd_new = float(g_new @ d)
 
     # Bracketing phase: find an interval containing a point satisfying the conditions.
-    t_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
+    eta_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
     done = False
     ls_iter = 0
     bracket: list[float] = []
@@ -117,32 +119,32 @@ def strong_wolfe(
     bracket_g: list[np.ndarray] = []
     bracket_gtd: list[float] = []
     while ls_iter < max_ls:
-        if f_new > f + c1 * t * gtd or (ls_iter > 1 and f_new >= f_prev):
-            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+        if f_new > f + c1 * eta * gtd or (ls_iter > 1 and f_new >= f_prev):
+            bracket, bracket_f = [eta_prev, eta], [f_prev, f_new]
             bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
             break
-        if abs(gtd_new) <= -c2 * gtd:  # strong Wolfe holds at t: done
-            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
+        if abs(gtd_new) <= -c2 * gtd:  # strong Wolfe holds at eta: done
+            bracket, bracket_f, bracket_g = [eta], [f_new], [g_new]
             done = True
             break
         if gtd_new >= 0:  # slope turned positive: minimum is behind
-            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket, bracket_f = [eta_prev, eta], [f_prev, f_new]
             bracket_g, bracket_gtd = [g_prev, g_new.copy()], [gtd_prev, gtd_new]
             break
-        # still going down: extrapolate a longer step within [t + 0.01 (t - t_prev), 10 t]
-        min_step = t + 0.01 * (t - t_prev)
-        max_step = t * 10
-        t_old = t
-        t = cubic_interpolate(
-            t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step)
+        # still going down: extrapolate a longer step within [eta + 0.01 (eta - eta_prev), 10 eta]
+        min_step = eta + 0.01 * (eta - eta_prev)
+        max_step = eta * 10
+        eta_old = eta
+        eta = cubic_interpolate(
+            eta_prev, f_prev, gtd_prev, eta, f_new, gtd_new, bounds=(min_step, max_step)
         )
-        t_prev, f_prev, g_prev, gtd_prev = t_old, f_new, g_new.copy(), gtd_new
-        f_new, g_new = obj(t)
+        eta_prev, f_prev, g_prev, gtd_prev = eta_old, f_new, g_new.copy(), gtd_new
+        f_new, g_new = obj(eta)
         evals += 1
         gtd_new = float(g_new @ d)
         ls_iter += 1
     if ls_iter == max_ls:  # out of evaluations while bracketing
-        bracket, bracket_f = [0.0, t], [f, f_new]
+        bracket, bracket_f = [0.0, eta], [f, f_new]
         bracket_g, bracket_gtd = [g, g_new], [gtd, gtd_new]
 
     # Zoom phase: shrink the bracket until a point satisfies the conditions.
@@ -151,27 +153,27 @@ def strong_wolfe(
     while not done and ls_iter < max_ls:
         if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
             break
-        t = cubic_interpolate(
+        eta = cubic_interpolate(
             bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1]
         )
-        # Keep t at least 10% of the bracket away from its ends when progress stalls.
+        # Keep eta at least 10% of the bracket away from its ends when progress stalls.
         b_min, b_max = min(bracket), max(bracket)
         margin = 0.1 * (b_max - b_min)
-        if min(b_max - t, t - b_min) < margin:
-            if insufficient_progress or t >= b_max or t <= b_min:
-                t = b_max - margin if abs(t - b_max) < abs(t - b_min) else b_min + margin
+        if min(b_max - eta, eta - b_min) < margin:
+            if insufficient_progress or eta >= b_max or eta <= b_min:
+                eta = b_max - margin if abs(eta - b_max) < abs(eta - b_min) else b_min + margin
                 insufficient_progress = False
             else:
                 insufficient_progress = True
         else:
             insufficient_progress = False
-        f_new, g_new = obj(t)
+        f_new, g_new = obj(eta)
         evals += 1
         gtd_new = float(g_new @ d)
         ls_iter += 1
-        if f_new > f + c1 * t * gtd or f_new >= bracket_f[low]:
-            # not a sufficient decrease, or not below the low end: t becomes the high end
-            bracket[high], bracket_f[high] = t, f_new
+        if f_new > f + c1 * eta * gtd or f_new >= bracket_f[low]:
+            # not a sufficient decrease, or not below the low end: eta becomes the high end
+            bracket[high], bracket_f[high] = eta, f_new
             bracket_g[high], bracket_gtd[high] = g_new.copy(), gtd_new
             low, high = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
         else:
@@ -181,7 +183,7 @@ def strong_wolfe(
                 # the old low end becomes the high end
                 bracket[high], bracket_f[high] = bracket[low], bracket_f[low]
                 bracket_g[high], bracket_gtd[high] = bracket_g[low], bracket_gtd[low]
-            bracket[low], bracket_f[low] = t, f_new
+            bracket[low], bracket_f[low] = eta, f_new
             bracket_g[low], bracket_gtd[low] = g_new.copy(), gtd_new
     return bracket_f[low], bracket_g[low], bracket[low], evals
 
@@ -194,8 +196,10 @@ class LBFGS(Optimizer):
     ``grads`` is aligned with ``params``, or a bare array for a single parameter). Each
     iteration: update the memory with ``s = x_new - x``, ``y = g_new - g`` if ``y.s > 1e-10``
     (at most ``history_size`` pairs), get ``d`` from :func:`two_loop_direction`, then step
-    ``x += t d`` with ``t = lr`` (the first iteration ever uses ``min(1, 1/|g|_1) lr``), or with
-    the ``t`` of a :func:`strong_wolfe` line search when ``line_search_fn="strong_wolfe"``.
+    ``x += eta d`` with the step length ``eta = lr`` (the first iteration ever uses
+    ``min(1, 1/|g|_1) lr``), or with the ``eta`` of a :func:`strong_wolfe` line search when
+    ``line_search_fn="strong_wolfe"``. (torch calls the step length ``t``; here ``t`` is the
+    optimizer's step count, as in every optimizer.)
     It stops when ``max|g| <= tolerance_grad``, when the step or the loss change drops below
     ``tolerance_change``, or after ``max_iter`` iterations / ``max_eval`` closure calls.
     The memory persists between calls to :meth:`step`. Returns the loss at the start.
@@ -219,7 +223,7 @@ class LBFGS(Optimizer):
 
     State (attributes): ``n_iter`` and ``func_evals`` (totals), ``s_history``, ``y_history``,
     ``rho_history`` (torch's ``old_stps``, ``old_dirs``, ``ro``), ``H_diag``, ``direction`` (``d``),
-    ``step_length`` (``t``), ``prev_flat_grad``, ``prev_loss``. Computations use one flat
+    ``step_length`` (``eta``), ``prev_flat_grad``, ``prev_loss``. Computations use one flat
     vector of all parameters (in their common dtype).
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
@@ -305,10 +309,10 @@ class LBFGS(Optimizer):
     def _along(
         self, closure: Closure, x_init: np.ndarray, d: np.ndarray
     ) -> Callable[[float], tuple[float, np.ndarray]]:
-        """``step -> (f, grad)`` at ``x_init + step * d``; the parameters are restored after."""
+        """``eta -> (f, grad)`` at ``x_init + eta * d``; the parameters are restored after."""
 
-        def along(step: float) -> tuple[float, np.ndarray]:
-            self._set_params(x_init + step * d)
+        def along(eta: float) -> tuple[float, np.ndarray]:
+            self._set_params(x_init + eta * d)
             value = self._evaluate(closure, check=False)
             self._set_params(x_init)
             return value
@@ -331,7 +335,7 @@ class LBFGS(Optimizer):
         if np.max(np.abs(flat_grad)) <= self.tolerance_grad:
             return orig_loss
 
-        d, t = self.direction, self.step_length
+        d, eta = self.direction, self.step_length
         prev_flat_grad, prev_loss = self.prev_flat_grad, self.prev_loss
         n_iter = 0
         while n_iter < self.max_iter:
@@ -344,9 +348,9 @@ class LBFGS(Optimizer):
                 self.s_history, self.y_history, self.rho_history = [], [], []
                 self.H_diag = 1.0
             else:
-                assert d is not None and t is not None and prev_flat_grad is not None
+                assert d is not None and eta is not None and prev_flat_grad is not None
                 y = flat_grad - prev_flat_grad
-                s = d * t
+                s = d * eta
                 ys = float(y @ s)
                 if ys > 1e-10:  # keep the pair only if curvature is positive
                     if len(self.s_history) == self.history_size:
@@ -365,9 +369,9 @@ class LBFGS(Optimizer):
 
             # 2. Step length.
             if self.n_iter == 1:
-                t = min(1.0, 1.0 / float(np.sum(np.abs(flat_grad)))) * self.lr
+                eta = min(1.0, 1.0 / float(np.sum(np.abs(flat_grad)))) * self.lr
             else:
-                t = self.lr
+                eta = self.lr
             gtd = float(flat_grad @ d)  # directional derivative
             if gtd > -self.tolerance_change:
                 break
@@ -375,9 +379,9 @@ class LBFGS(Optimizer):
             evals = 0
             if self.line_search_fn == "strong_wolfe":
                 x_init = self._flat_params()
-                loss, flat_grad, t, evals = strong_wolfe(
+                loss, flat_grad, eta, evals = strong_wolfe(
                     self._along(closure, x_init, d),
-                    t,
+                    eta,
                     d,
                     loss,
                     flat_grad,
@@ -385,10 +389,10 @@ class LBFGS(Optimizer):
                     tolerance_change=1e-9,
                     max_ls=self.max_eval - current_evals,
                 )
-                self._set_params(x_init + t * d)
+                self._set_params(x_init + eta * d)
                 opt_cond = np.max(np.abs(flat_grad)) <= self.tolerance_grad
             else:
-                self._set_params(self._flat_params() + t * d)
+                self._set_params(self._flat_params() + eta * d)
                 opt_cond = False
                 if n_iter != self.max_iter:  # no evaluation after the last iteration
                     loss, flat_grad = self._evaluate(closure, check=False)
@@ -400,12 +404,12 @@ class LBFGS(Optimizer):
             # 3. Stopping tests.
             if n_iter == self.max_iter or current_evals >= self.max_eval or opt_cond:
                 break
-            if np.max(np.abs(d * t)) <= self.tolerance_change:
+            if np.max(np.abs(d * eta)) <= self.tolerance_change:
                 break
             if abs(loss - prev_loss) < self.tolerance_change:
                 break
 
-        self.direction, self.step_length = d, t
+        self.direction, self.step_length = d, eta
         self.prev_flat_grad, self.prev_loss = prev_flat_grad, prev_loss
         if self.check_finite:
             for i, x in enumerate(self.params):
