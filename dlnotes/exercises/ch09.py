@@ -181,16 +181,19 @@ register(
 # ============================================================================================
 
 
-def sgd_weight_decay_step(w: np.ndarray, g: np.ndarray, lr: float, wd: float) -> np.ndarray:
+def sgd_weight_decay_step(
+    w: np.ndarray, g: np.ndarray, lr: float, weight_decay: float
+) -> np.ndarray:
     """One SGD step with weight decay on parameters ``w`` (any shape) with gradient ``g``.
 
-    ``w_new = w − lr·(g + wd·w) = (1 − lr·wd)·w − lr·g``: the step of plain SGD on the loss plus
-    ``(wd/2)‖w‖²``. Returns a new array of ``w``'s shape and dtype; ``w`` and ``g`` are left
+    With ``λ = weight_decay`` (the name of ``dlnotes.optim.SGD`` and torch):
+    ``w_new = w − lr·(g + λ·w) = (1 − lr·λ)·w − lr·g``, the step of plain SGD on the loss plus
+    ``(λ/2)‖w‖²``. Returns a new array of ``w``'s shape and dtype; ``w`` and ``g`` are left
     untouched.
 
     Defined in chapter 09 (Regularization).
     """
-    return (1 - lr * wd) * w - lr * g
+    return (1 - lr * weight_decay) * w - lr * g
 
 
 #: The common mistakes of ``ch09_sgd_weight_decay_step``, each declared on its wrong code.
@@ -200,47 +203,47 @@ sgd_weight_decay_step_mistakes = Mistakes()
 @sgd_weight_decay_step_mistakes.add(
     "modifies w in place",
     "`w *= ...` / `w -= ...` changed the caller's parameters. Return a new array: "
-    "`return (1 - lr * wd) * w - lr * g`.",
+    "`return (1 - lr * weight_decay) * w - lr * g`.",
 )
-def _wd_in_place(w, g, lr, wd):
-    w *= 1 - lr * wd
+def _wd_in_place(w, g, lr, weight_decay):
+    w *= 1 - lr * weight_decay
     w -= lr * g
     return w
 
 
 @sgd_weight_decay_step_mistakes.add(
     "decay without the learning rate",
-    "the shrink factor is (1 − lr·wd), not (1 − wd): weight decay is part of the "
-    "gradient step, so the learning rate scales it too.",
+    "the shrink factor is (1 − lr·weight_decay), not (1 − weight_decay): weight decay is part "
+    "of the gradient step, so the learning rate scales it too.",
 )
-def _wd_without_lr(w, g, lr, wd):
-    return (1 - wd) * w - lr * g
+def _wd_without_lr(w, g, lr, weight_decay):
+    return (1 - weight_decay) * w - lr * g
 
 
 @sgd_weight_decay_step_mistakes.add(
     "decay after the step",
     "you shrank w − lr·g, so the gradient step was shrunk too; the decay multiplies "
-    "the old w only: (1 − lr·wd)·w − lr·g.",
+    "the old w only: (1 − lr·weight_decay)·w − lr·g.",
 )
-def _wd_after_step(w, g, lr, wd):
-    return (1 - lr * wd) * (w - lr * g)
+def _wd_after_step(w, g, lr, weight_decay):
+    return (1 - lr * weight_decay) * (w - lr * g)
 
 
 @sgd_weight_decay_step_mistakes.add(
     "wrong sign",
-    "weight decay pulls w towards 0: the factor is (1 − lr·wd), smaller than 1.",
+    "weight decay pulls w towards 0: the factor is (1 − lr·weight_decay), smaller than 1.",
 )
-def _wd_wrong_sign(w, g, lr, wd):
-    return (1 + lr * wd) * w - lr * g
+def _wd_wrong_sign(w, g, lr, weight_decay):
+    return (1 + lr * weight_decay) * w - lr * g
 
 
 @sgd_weight_decay_step_mistakes.add(
     "half the decay",
-    "the gradient of (wd/2)‖w‖² is wd·w (the ½ cancels the 2 of the square), so the "
-    "factor is (1 − lr·wd), not (1 − lr·wd/2).",
+    "the gradient of (λ/2)‖w‖² is λ·w (the ½ cancels the 2 of the square), so with "
+    "λ = weight_decay the factor is (1 − lr·weight_decay), not (1 − lr·weight_decay/2).",
 )
-def _wd_half(w, g, lr, wd):
-    return (1 - lr * wd / 2) * w - lr * g
+def _wd_half(w, g, lr, weight_decay):
+    return (1 - lr * weight_decay / 2) * w - lr * g
 
 
 def _wd_cases(seed: int, hidden: bool) -> list[Case]:
@@ -256,8 +259,11 @@ def _wd_cases(seed: int, hidden: bool) -> list[Case]:
     if hidden:
         settings = [((8,), 0.2, 0.01), ((2, 3, 2), 0.7, 0.3), ((4, 5), 0.05, 2.0)]
     cases = [
-        Case(f"shape {shape}, lr = {lr}, wd = {wd}", (*pair(shape), lr, wd))
-        for shape, lr, wd in settings
+        Case(
+            f"shape {shape}, lr = {lr}, weight_decay = {weight_decay}",
+            (*pair(shape), lr, weight_decay),
+        )
+        for shape, lr, weight_decay in settings
     ]
     cases.append(
         Case("float32 parameters: the result stays float32", (*pair((7,), np.float32), 0.3, 0.1))
@@ -270,10 +276,10 @@ register(
         name="ch09_sgd_weight_decay_step",
         chapter="09",
         title="One SGD step with weight decay",
-        signature="sgd_weight_decay_step(w, g, lr, wd) -> array like w",
+        signature="sgd_weight_decay_step(w, g, lr, weight_decay) -> array like w",
         hint=(
-            "The gradient of loss + (wd/2)‖w‖² is g + wd·w, so the step is "
-            "w − lr·(g + wd·w) = (1 − lr·wd)·w − lr·g. Build a new array; do not write into w."
+            "With λ = weight_decay, the gradient of loss + (λ/2)‖w‖² is g + λ·w, so the step is "
+            "w − lr·(g + λ·w) = (1 − lr·λ)·w − lr·g. Build a new array; do not write into w."
         ),
         solution=sgd_weight_decay_step,
         suites={

@@ -1,9 +1,9 @@
 """Exercises of chapter 11 (Batch normalization).
 
-* ``ch11_batchnorm_forward``: ``batchnorm_forward(x, gamma, beta, eps)`` in train mode returns
+* ``ch11_batchnorm_forward``: ``batchnorm_forward(X, gamma, beta, eps)`` in train mode returns
   ``(out, cache)`` with the documented cache ``(x_hat, mean, var)``;
-* ``ch11_batchnorm_backward``: ``batchnorm_backward(dout, x, gamma, eps)`` returns
-  ``(dx, dgamma, dbeta)``, recomputing the batch statistics from ``x`` (no cache to agree on);
+* ``ch11_batchnorm_backward``: ``batchnorm_backward(dout, X, gamma, eps)`` returns
+  ``(dX, dgamma, dbeta)``, recomputing the batch statistics from ``X`` (no cache to agree on);
 * ``ch11_update_running_stats``: ``update_running_stats(running_mean, running_var, batch_mean,
   batch_var, n, momentum)``, torch's momentum convention with the unbiased variance.
 
@@ -26,19 +26,19 @@ from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
 
 
 def batchnorm_forward(
-    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
+    X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Batch normalization in train mode of ``x`` of shape ``(N, D)``; ``gamma, beta`` ``(D,)``.
+    """Batch normalization in train mode of ``X`` of shape ``(N, D)``; ``gamma, beta`` ``(D,)``.
 
-    ``mean = (1/N) Σ_n x_n``, ``var = (1/N) Σ_n (x_n − mean)²`` (biased), ``x_hat = (x − mean) /
+    ``mean = (1/N) Σ_n x_n``, ``var = (1/N) Σ_n (x_n − mean)²`` (biased), ``x_hat = (X − mean) /
     sqrt(var + eps)``, ``out = gamma · x_hat + beta``. Returns ``(out, (x_hat, mean, var))`` with
     ``out`` and ``x_hat`` of shape ``(N, D)`` and ``mean``, ``var`` of shape ``(D,)``.
 
     Defined in chapter 11 (Batch normalization).
     """
-    mean = x.mean(axis=0)  # one mean per feature: average over the batch axis
-    var = ((x - mean) ** 2).mean(axis=0)  # biased: divide by N
-    x_hat = (x - mean) / np.sqrt(var + eps)
+    mean = X.mean(axis=0)  # one mean per feature: average over the batch axis
+    var = ((X - mean) ** 2).mean(axis=0)  # biased: divide by N
+    x_hat = (X - mean) / np.sqrt(var + eps)
     out = gamma * x_hat + beta
     return out, (x_hat, mean, var)
 
@@ -53,22 +53,22 @@ batchnorm_forward_mistakes = Mistakes()
     "normalization. Batch normalization averages each feature over the batch, "
     "axis=0, so mean and var have shape (D,).",
 )
-def _fwd_wrong_axis(x, gamma, beta, eps):
-    mean = x.mean(axis=1)
-    var = x.var(axis=1)
-    x_hat = (x - mean[:, None]) / np.sqrt(var[:, None] + eps)
+def _fwd_wrong_axis(X, gamma, beta, eps):
+    mean = X.mean(axis=1)
+    var = X.var(axis=1)
+    x_hat = (X - mean[:, None]) / np.sqrt(var[:, None] + eps)
     return gamma * x_hat + beta, (x_hat, mean, var)
 
 
 @batchnorm_forward_mistakes.add(
     "eps outside the square root",
-    "the formula is (x - mean) / sqrt(var + eps): eps goes inside the square root "
+    "the formula is (X - mean) / sqrt(var + eps): eps goes inside the square root "
     "(yours divides by sqrt(var) + eps).",
 )
-def _fwd_eps_outside(x, gamma, beta, eps):
-    mean = x.mean(axis=0)
-    var = x.var(axis=0)
-    x_hat = (x - mean) / (np.sqrt(var) + eps)
+def _fwd_eps_outside(X, gamma, beta, eps):
+    mean = X.mean(axis=0)
+    var = X.var(axis=0)
+    x_hat = (X - mean) / (np.sqrt(var) + eps)
     return gamma * x_hat + beta, (x_hat, mean, var)
 
 
@@ -78,10 +78,10 @@ def _fwd_eps_outside(x, gamma, beta, eps):
     "(np.var's default, ddof=0); the unbiased N - 1 version is only for the running "
     "estimate.",
 )
-def _fwd_unbiased(x, gamma, beta, eps):
-    mean = x.mean(axis=0)
-    var = x.var(axis=0, ddof=1)
-    x_hat = (x - mean) / np.sqrt(var + eps)
+def _fwd_unbiased(X, gamma, beta, eps):
+    mean = X.mean(axis=0)
+    var = X.var(axis=0, ddof=1)
+    x_hat = (X - mean) / np.sqrt(var + eps)
     return gamma * x_hat + beta, (x_hat, mean, var)
 
 
@@ -90,10 +90,10 @@ def _fwd_unbiased(x, gamma, beta, eps):
     "out is gamma * x_hat + beta: the learned scale and shift let the layer undo the "
     "normalization if that helps.",
 )
-def _fwd_no_affine(x, gamma, beta, eps):
-    mean = x.mean(axis=0)
-    var = x.var(axis=0)
-    x_hat = (x - mean) / np.sqrt(var + eps)
+def _fwd_no_affine(X, gamma, beta, eps):
+    mean = X.mean(axis=0)
+    var = X.var(axis=0)
+    x_hat = (X - mean) / np.sqrt(var + eps)
     return x_hat.copy(), (x_hat, mean, var)
 
 
@@ -101,10 +101,10 @@ def _fwd_no_affine(x, gamma, beta, eps):
     "standard deviation in the cache",
     "the cache's third entry is the variance var, not its square root.",
 )
-def _fwd_std_in_cache(x, gamma, beta, eps):
-    mean = x.mean(axis=0)
-    var = x.var(axis=0)
-    x_hat = (x - mean) / np.sqrt(var + eps)
+def _fwd_std_in_cache(X, gamma, beta, eps):
+    mean = X.mean(axis=0)
+    var = X.var(axis=0)
+    x_hat = (X - mean) / np.sqrt(var + eps)
     return gamma * x_hat + beta, (x_hat, mean, np.sqrt(var))
 
 
@@ -128,7 +128,7 @@ def _fwd_cases(seed: int, hidden: bool) -> list[Case]:
     for n, d, eps in shapes:
         gamma, beta = _affine(rng, d)
         cases.append(
-            Case(f"x of shape ({n}, {d}), eps = {eps:g}", (_batch(rng, n, d), gamma, beta, eps))
+            Case(f"X of shape ({n}, {d}), eps = {eps:g}", (_batch(rng, n, d), gamma, beta, eps))
         )
     return cases
 
@@ -138,10 +138,10 @@ register(
         name="ch11_batchnorm_forward",
         chapter="11",
         title="Batch normalization, forward pass (train mode)",
-        signature="batchnorm_forward(x, gamma, beta, eps) -> (out, (x_hat, mean, var))",
+        signature="batchnorm_forward(X, gamma, beta, eps) -> (out, (x_hat, mean, var))",
         hint=(
-            "Statistics are per feature, over the batch: x.mean(axis=0) and the biased variance "
-            "((x - mean)**2).mean(axis=0), both of shape (D,). Then x_hat = (x - mean) / "
+            "Statistics are per feature, over the batch: X.mean(axis=0) and the biased variance "
+            "((X - mean)**2).mean(axis=0), both of shape (D,). Then x_hat = (X - mean) / "
             "np.sqrt(var + eps) and out = gamma * x_hat + beta."
         ),
         solution=batchnorm_forward,
@@ -161,36 +161,36 @@ register(
 
 
 def batchnorm_backward(
-    dout: np.ndarray, x: np.ndarray, gamma: np.ndarray, eps: float
+    dout: np.ndarray, X: np.ndarray, gamma: np.ndarray, eps: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of train-mode batch normalization ``out = gamma · x_hat + beta``.
 
-    ``dout``, ``x`` have shape ``(N, D)``, ``gamma`` ``(D,)``. With the batch statistics
-    recomputed from ``x``, ``σ = sqrt(var + eps)`` and ``dx_hat = dout · gamma``:
+    ``dout``, ``X`` have shape ``(N, D)``, ``gamma`` ``(D,)``. With the batch statistics
+    recomputed from ``X``, ``σ = sqrt(var + eps)`` and ``dx_hat = dout · gamma``:
 
         dgamma = Σ_n dout · x_hat        dbeta = Σ_n dout
-        dx = (1/N) (1/σ) (N dx_hat − Σ_n dx_hat − x_hat Σ_n (dx_hat · x_hat))
+        dX = (1/N) (1/σ) (N dx_hat − Σ_n dx_hat − x_hat Σ_n (dx_hat · x_hat))
 
-    Returns ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
+    Returns ``(dX, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
 
     Defined in chapter 11 (Batch normalization).
     """
-    N = x.shape[0]
-    mean = x.mean(axis=0)
-    sigma = np.sqrt(((x - mean) ** 2).mean(axis=0) + eps)
-    x_hat = (x - mean) / sigma
+    N = X.shape[0]
+    mean = X.mean(axis=0)
+    sigma = np.sqrt(((X - mean) ** 2).mean(axis=0) + eps)
+    x_hat = (X - mean) / sigma
     dgamma = (dout * x_hat).sum(axis=0)
     dbeta = dout.sum(axis=0)
     dx_hat = dout * gamma
-    dx = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
-    return dx, dgamma, dbeta
+    dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    return dX, dgamma, dbeta
 
 
-def _bwd_parts(dout, x, gamma, eps):
-    mean = x.mean(axis=0)
-    sigma = np.sqrt(x.var(axis=0) + eps)
-    x_hat = (x - mean) / sigma
-    return x.shape[0], sigma, x_hat, dout * gamma
+def _bwd_parts(dout, X, gamma, eps):
+    mean = X.mean(axis=0)
+    sigma = np.sqrt(X.var(axis=0) + eps)
+    x_hat = (X - mean) / sigma
+    return X.shape[0], sigma, x_hat, dout * gamma
 
 
 #: The common mistakes of ``ch11_batchnorm_backward``, each declared on its wrong code.
@@ -199,12 +199,12 @@ batchnorm_backward_mistakes = Mistakes()
 
 @batchnorm_backward_mistakes.add(
     "dropped the mean terms",
-    "you treated the mean and variance as constants (dx = dx_hat / σ). They depend on "
+    "you treated the mean and variance as constants (dX = dx_hat / σ). They depend on "
     "every x_n of the batch, which adds the two sums: "
-    "dx = (N dx_hat − Σ dx_hat − x_hat Σ dx_hat·x_hat) / (N σ).",
+    "dX = (N dx_hat − Σ dx_hat − x_hat Σ dx_hat·x_hat) / (N σ).",
 )
-def _bwd_no_mean_terms(dout, x, gamma, eps):
-    _, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
+def _bwd_no_mean_terms(dout, X, gamma, eps):
+    _, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
     return dx_hat / sigma, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
@@ -213,10 +213,10 @@ def _bwd_no_mean_terms(dout, x, gamma, eps):
     "the term − x_hat · Σ_n (dx_hat · x_hat) is missing: it comes from the path "
     "through the batch variance.",
 )
-def _bwd_no_variance_term(dout, x, gamma, eps):
-    N, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
-    dx = (N * dx_hat - dx_hat.sum(axis=0)) / (N * sigma)
-    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+def _bwd_no_variance_term(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = (N * dx_hat - dx_hat.sum(axis=0)) / (N * sigma)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
 @batchnorm_backward_mistakes.add(
@@ -224,32 +224,32 @@ def _bwd_no_variance_term(dout, x, gamma, eps):
     "gamma and beta have one entry per feature, so their gradients sum over the "
     "batch: axis=0, shape (D,).",
 )
-def _bwd_wrong_axis_params(dout, x, gamma, eps):
-    N, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
-    dx = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
-    return dx, (dout * x_hat).sum(axis=1), dout.sum(axis=1)
+def _bwd_wrong_axis_params(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    return dX, (dout * x_hat).sum(axis=1), dout.sum(axis=1)
 
 
 @batchnorm_backward_mistakes.add(
-    "dgamma uses x instead of x_hat",
+    "dgamma uses X instead of x_hat",
     "out = gamma · x_hat + beta, so dgamma = Σ_n dout · x_hat (the normalized "
-    "input), not Σ_n dout · x.",
+    "input), not Σ_n dout · X.",
 )
-def _bwd_dgamma_uses_x(dout, x, gamma, eps):
-    N, sigma, x_hat, dx_hat = _bwd_parts(dout, x, gamma, eps)
-    dx = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
-    return dx, (dout * x).sum(axis=0), dout.sum(axis=0)
+def _bwd_dgamma_uses_x(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    return dX, (dout * X).sum(axis=0), dout.sum(axis=0)
 
 
 @batchnorm_backward_mistakes.add(
-    "forgot gamma in dx",
+    "forgot gamma in dX",
     "the gradient reaching x_hat is dx_hat = dout * gamma: the scale multiplies "
-    "everything that flows back to x.",
+    "everything that flows back to X.",
 )
-def _bwd_forgot_gamma(dout, x, gamma, eps):
-    N, sigma, x_hat, _ = _bwd_parts(dout, x, gamma, eps)
-    dx = (N * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)) / (N * sigma)
-    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+def _bwd_forgot_gamma(dout, X, gamma, eps):
+    N, sigma, x_hat, _ = _bwd_parts(dout, X, gamma, eps)
+    dX = (N * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)) / (N * sigma)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
 def _bwd_cases(seed: int, hidden: bool) -> list[Case]:
@@ -260,9 +260,9 @@ def _bwd_cases(seed: int, hidden: bool) -> list[Case]:
     cases = []
     for n, d, eps in shapes:
         gamma, _ = _affine(rng, d)
-        x = _batch(rng, n, d)
+        X = _batch(rng, n, d)
         dout = rng.standard_normal((n, d)) + rng.uniform(-1.0, 1.0, d)
-        cases.append(Case(f"x and dout of shape ({n}, {d}), eps = {eps:g}", (dout, x, gamma, eps)))
+        cases.append(Case(f"X and dout of shape ({n}, {d}), eps = {eps:g}", (dout, X, gamma, eps)))
     return cases
 
 
@@ -271,11 +271,11 @@ register(
         name="ch11_batchnorm_backward",
         chapter="11",
         title="Batch normalization, backward pass",
-        signature="batchnorm_backward(dout, x, gamma, eps) -> (dx, dgamma, dbeta)",
+        signature="batchnorm_backward(dout, X, gamma, eps) -> (dX, dgamma, dbeta)",
         hint=(
-            "Recompute mean, σ = sqrt(var + eps) and x_hat from x. dbeta = dout.sum(axis=0), "
+            "Recompute mean, σ = sqrt(var + eps) and x_hat from X. dbeta = dout.sum(axis=0), "
             "dgamma = (dout * x_hat).sum(axis=0); with dx_hat = dout * gamma, "
-            "dx = (N*dx_hat - dx_hat.sum(0) - x_hat * (dx_hat*x_hat).sum(0)) / (N*σ)."
+            "dX = (N*dx_hat - dx_hat.sum(0) - x_hat * (dx_hat*x_hat).sum(0)) / (N*σ)."
         ),
         solution=batchnorm_backward,
         suites={
