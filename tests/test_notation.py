@@ -8,15 +8,19 @@ whether they are the same thing. These tests read the signatures and fail on a r
 
 from __future__ import annotations
 
+import ast
+import importlib
 import inspect
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from dlnotes import landscapes, optim
+from dlnotes import averages, landscapes, layers, optim, schedules
 from dlnotes.exercises import exercises
-from dlnotes.optim import teaching
+from dlnotes.optim import SGD, teaching
+from dlnotes.optim.lbfgs import LBFGS, strong_wolfe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +30,8 @@ RETIRED = {
     "grad_squared_sum": "grad_sum (AdaGrad's running sum of squared gradients)",
     "decay_rate": "alpha (RMSProp's decay, torch's name; the text writes β)",
     "mu": "rho or momentum (μ is the smallest curvature)",
+    "wd": "weight_decay (λ; the name of dlnotes.optim and torch)",
+    "train": 'mode ("train" or "eval", as the layers take it)',
 }
 #: Where a retired name is still right: ``mu`` is the smallest curvature on a landscape.
 ALLOWED = {("dlnotes.landscapes", "mu")}
@@ -33,7 +39,7 @@ ALLOWED = {("dlnotes.landscapes", "mu")}
 
 def _public_callables():
     out = []
-    for module in (teaching, landscapes, optim):
+    for module in (teaching, landscapes, optim, schedules, layers, averages):
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
             if callable(obj):
@@ -81,7 +87,7 @@ def test_an_exercise_and_its_teaching_form_share_argument_names(exercise, teachi
 
 def test_the_notation_page_lists_the_accumulators_and_rmsprops_decay():
     page = (ROOT / "book" / "notation.md").read_text(encoding="utf-8")
-    for code_name in ("grad_sum", "grad_squared", "alpha", "rho", "g"):
+    for code_name in ("grad_sum", "grad_squared", "alpha", "rho", "g", "t", "step", "step_length"):
         assert re.search(rf"`{code_name}`", page), code_name
 
 
@@ -92,3 +98,123 @@ def test_a_layer_says_which_params_are_penalized():
     model = mlp([4, 3, 2], seed=0)
     assert model.penalized == [True, False, True, False]
     assert not hasattr(model, "decay") and not hasattr(model.layers[0], "decay")
+
+
+# --------------------------------------------------------------------------------------------
+# three counters, three names: the optimizer's step t, a schedule's index step, L-BFGS's eta
+# --------------------------------------------------------------------------------------------
+
+#: Where ``t`` may be an argument: the optimizer's step count, 1 for the first update (Adam's
+#: bias correction ``1 - beta**t``). A schedule's index from 0 is ``step``; L-BFGS's step length
+#: along its direction is ``step_length`` (``eta`` in the code, torch's ``t``).
+T_IS_THE_OPTIMIZER_STEP = {
+    ("dlnotes.optim.teaching", "adam_step"),
+    ("exercise ch05_adam_step", "adam_step"),
+    ("exercise ch05_adamw_step", "adamw_step"),
+}
+
+
+def test_t_is_only_the_optimizers_step_count():
+    calls = [*CALLABLES, ("dlnotes.schedules", "Schedule.__call__", schedules.Schedule.__call__)]
+    found = {(where, name) for where, name, obj in calls if "t" in _safe_params(obj)}
+    assert found == T_IS_THE_OPTIMIZER_STEP, found ^ T_IS_THE_OPTIMIZER_STEP
+
+
+def _safe_params(obj) -> list[str]:
+    try:
+        return list(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return []
+
+
+def test_a_schedule_is_indexed_by_step_from_zero():
+    assert _params(schedules.Schedule.__call__) == ["self", "step"]
+    assert _params(schedules.apply_schedule)[-1] == "step"
+    assert schedules.step_decay(1.0, 2, 0.5)(step=2) == 0.5
+    for name in ("ch06_step_decay", "ch06_cosine_lr"):
+        solution = next(ex.solution for ex in exercises() if ex.name == name)
+        assert _params(solution)[0] == "step", name
+    opt = SGD(np.zeros(1), lr=1.0)
+    for step in range(3):
+        assert opt.t == step  # the schedule's index before the update is the count so far
+        opt.step(np.ones(1))
+    assert opt.t == 3
+
+
+def _bare_names(path: Path) -> set[str]:
+    """Every variable and argument name of a module (attributes such as ``self.t`` excluded)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return names | {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
+
+
+@pytest.mark.parametrize("module", ["dlnotes/schedules.py", "dlnotes/optim/lbfgs.py"])
+def test_no_bare_t_where_it_is_not_the_optimizer_step(module):
+    """The schedules count ``step`` from 0 and L-BFGS moves by ``eta``: neither is ``t``."""
+    assert "t" not in _bare_names(ROOT / module)
+
+
+def test_lbfgs_names_its_step_length():
+    assert _params(strong_wolfe)[:2] == ["obj", "step_length"]
+    assert "step_length" in (LBFGS.__doc__ or "")
+
+
+# --------------------------------------------------------------------------------------------
+# an exercise and the library function it is a simple version of
+# --------------------------------------------------------------------------------------------
+
+#: Pairs whose shared arguments may come in a different order, and why.
+ORDER_EXEMPT = {
+    ("ch06_cosine_lr", "dlnotes.schedules:cosine"): (
+        "one function for warm-up + cosine, written with the chapter's α_max and α_min; "
+        "lr_min before total_steps as in triangular(lr_min, lr_max, ...)"
+    ),
+}
+
+
+def _resolve(dotted: str):
+    module, _, attr = dotted.partition(":")
+    obj = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _exercise_library_pairs():
+    pairs = []
+    for ex in exercises():
+        if ex.kind != "function":
+            continue
+        for dotted in ex.references:
+            theirs = _safe_params(_resolve(dotted))
+            if theirs:
+                pairs.append((ex.name, dotted, _params(ex.solution), theirs))
+    return pairs
+
+
+PAIRS = _exercise_library_pairs()
+
+
+@pytest.mark.parametrize(
+    ("exercise", "library", "ours", "theirs"), PAIRS, ids=[f"{e}~{d}" for e, d, _, _ in PAIRS]
+)
+def test_an_exercise_uses_its_library_counterparts_argument_names(exercise, library, ours, theirs):
+    """The learner's arguments are the library's: the same spelling (``X`` for a batch, not
+    ``x``) and, for the arguments both have, the same order."""
+    by_lower = {name.lower(): name for name in theirs}
+    clashes = [
+        (name, by_lower[name.lower()])
+        for name in ours
+        if name.lower() in by_lower and by_lower[name.lower()] != name
+    ]
+    assert not clashes, f"{exercise} spells {library}'s arguments differently: {clashes}"
+    shared = [name for name in ours if name in theirs]
+    if (exercise, library) not in ORDER_EXEMPT:
+        assert shared == [name for name in theirs if name in ours], (exercise, ours, theirs)
+
+
+def test_the_dropout_exercise_takes_the_librarys_arguments_first():
+    forward = next(ex.solution for ex in exercises() if ex.name == "ch10_dropout_forward")
+    backward = next(ex.solution for ex in exercises() if ex.name == "ch10_dropout_backward")
+    assert _params(forward) == [*_params(layers.dropout_forward)[:3], "u"]
+    assert _params(backward) == _params(layers.dropout_backward)
