@@ -28,9 +28,9 @@ def rosenbrock(x):
 def minimise(objective, x0, make_opt, steps, schedule=None):
     x = np.array(x0, dtype=float)
     opt = make_opt(x)
-    for t in range(steps):
+    for step in range(steps):
         if schedule is not None:
-            schedules.apply_schedule(opt, schedule, t)
+            schedules.apply_schedule(opt, schedule, step)
         _, g = objective(x)
         opt.step(g)
     return x

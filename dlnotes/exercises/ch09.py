@@ -3,8 +3,8 @@
 * ``ch09_l2_penalty_and_grad``: ``l2_penalty_and_grad(params, lam)``, the L2 penalty
   ``(λ/2) Σ ‖W‖_F²`` over the weight matrices of a parameter list and its gradients (zero for
   the biases);
-* ``ch09_sgd_weight_decay_step``: ``sgd_weight_decay_step(w, g, lr, wd)``, one SGD step with
-  weight decay, ``w ← (1 − α λ) w − α g``;
+* ``ch09_sgd_weight_decay_step``: ``sgd_weight_decay_step(w, g, lr, weight_decay)``, one SGD step
+  with weight decay λ, ``w ← (1 − α λ) w − α g``;
 * ``ch09_early_stopping_epoch``: ``early_stopping_epoch(dev_losses, patience)``, the epoch at
   which early stopping ends training and the epoch whose weights it keeps;
 * ``ch09_l1_prox_step``: ``l1_prox_step(w, g, lr, lam)``, one proximal gradient step for the
