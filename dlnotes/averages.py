@@ -20,8 +20,8 @@ from dlnotes._validate import as_float_array, check_scalar
 __all__ = ["EMA", "PolyakAverage", "effective_window", "ewa"]
 
 
-def ewa(xs: Any, beta: float, bias_correction: bool = False) -> np.ndarray:
-    """Exponentially weighted average of a 1-D series ``xs`` of length n; returns n values.
+def ewa(series: Any, beta: float, bias_correction: bool = False) -> np.ndarray:
+    """Exponentially weighted average of a 1-D ``series`` of length n; returns n values.
 
     With ``v_0 = 0`` and ``t = 1 .. n`` (``out[t - 1]`` holds ``v_t``)::
 
@@ -35,7 +35,7 @@ def ewa(xs: Any, beta: float, bias_correction: bool = False) -> np.ndarray:
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """
-    x = as_float_array("xs", xs, ndim=1)
+    x = as_float_array("series", series, ndim=1)
     beta = check_scalar("beta", beta, low=0.0, high=1.0, high_inclusive=False)
     if not isinstance(bias_correction, bool):
         raise TypeError(f"bias_correction must be True or False, got {bias_correction!r}")

@@ -119,7 +119,7 @@ def test_float32_parameters_keep_their_dtype():
 @pytest.mark.parametrize(
     ("call", "exc", "pattern"),
     [
-        (lambda: ewa([[1.0, 2.0]], 0.9), ValueError, r"xs must be 1-dimensional"),
+        (lambda: ewa([[1.0, 2.0]], 0.9), ValueError, r"series must be 1-dimensional"),
         (lambda: ewa([1.0, 2.0], 1.0), ValueError, r"beta must be < 1\.0"),
         (lambda: ewa([1.0, 2.0], -0.1), ValueError, r"beta must be >= 0\.0"),
         (lambda: ewa([1.0], 0.5, bias_correction=1), TypeError, r"bias_correction must be True"),
