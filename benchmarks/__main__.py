@@ -121,7 +121,7 @@ def publish(header: str, results: dict[str, dict], old: str | None = None) -> st
 
     With ``old`` (the current file), only the sections of ``results`` are replaced (or appended),
     each stating when it was measured; the rest of ``old`` stays as it was. Sections are found
-    by their ``<!-- bench:NAME -->`` marker.
+    by their ``<!-- bench:NAME -->`` marker (in a file older than the markers, by their title).
     """
     if old is None:
         body = [_section(name, res) for name, res in results.items()]
@@ -132,11 +132,31 @@ def publish(header: str, results: dict[str, dict], old: str | None = None) -> st
         marker = f"<!-- bench:{name} -->"
         start = text.find(marker)
         if start < 0:
+            # A file written before the markers: the section is found by its title.
+            start = _heading(text, res["title"])
+        if start < 0:
             text = text.rstrip("\n") + "\n\n" + section
             continue
-        end = text.find("<!-- bench:", start + len(marker))
+        own_heading = text.find("### ", start)
+        end = _next_section(text, text.find("\n", own_heading) if own_heading >= 0 else start + 1)
         text = text[:start] + section + ("\n" + text[end:] if end >= 0 else "")
     return text
+
+
+def _heading(text: str, title: str) -> int:
+    """Where the line ``### title`` starts in ``text``, or -1."""
+    heading = f"### {title}\n"
+    if text.startswith(heading):
+        return 0
+    at = text.find("\n" + heading)
+    return at + 1 if at >= 0 else -1
+
+
+def _next_section(text: str, after: int) -> int:
+    """Where the section after position ``after`` starts (its marker or heading), or -1."""
+    starts = [text.find("<!-- bench:", after), text.find("\n### ", after)]
+    starts = [s + (1 if text[s] == "\n" else 0) for s in starts if s >= 0]
+    return min(starts) if starts else -1
 
 
 def cpu_name() -> str:

@@ -74,6 +74,20 @@ def test_publishing_some_benchmarks_replaces_only_their_sections():
     assert new.startswith(again.rstrip("\n")) and new.rstrip().endswith("| 4 |")
 
 
+def test_publishing_finds_a_section_written_before_the_markers_by_its_title():
+    from benchmarks.__main__ import publish
+
+    old = "<!-- Written by -->\nMeasured then\n### A\n\n| x |\n| 1 |\n\n### B\n\n| y |\n| 2 |\n"
+    res = {"a": {"title": "A", "notes": "", "rows": [{"x": 5}]}}
+    new = publish("2026-04-04, m\n", res, old)
+    assert new.count("### A") == 1 and "| 1 |" not in new and "| 5 |" in new
+    assert "### B" in new and "| 2 |" in new and new.index("### A") < new.index("### B")
+    # the last section of the file, found by its title, is replaced to the end
+    new_b = publish("2026-04-04, m\n", {"b": {"title": "B", "notes": "", "rows": [{"y": 7}]}}, old)
+    assert new_b.count("### B") == 1 and "| 2 |" not in new_b and "| 7 |" in new_b
+    assert "| 1 |" in new_b
+
+
 def test_the_performance_page_shows_the_published_numbers():
     page = (ROOT / "book" / "performance.md").read_text()
     assert "```{include} ../benchmarks/published.md" in page
