@@ -78,3 +78,30 @@ def test_in_a_kernel_the_feedback_shows_without_dlnotes_frames():
     assert "core.py" not in text and "dlnotes/exercises" not in text and "File " not in text
     (other,) = [o for o in nb.cells[2].outputs if o.output_type == "error"]
     assert other.ename == "AssertionError" and len(other.traceback) > 1
+
+
+def test_a_raising_answer_with_its_arguments_in_another_order_is_told_the_order():
+    # chapter 10's stub before 0.2.0 was dropout_forward(x, p, u, train); the checks pass
+    # (X, p, mode, u), so `if not train` meets an array and raises
+    def dropout_forward(x, p, u, train):
+        if not train:
+            return x.copy()
+        return x * (u >= p) / (1 - p)
+
+    with pytest.raises(CheckFailed) as info:
+        check("ch10_dropout_forward", dropout_forward)
+    message = str(info.value)
+    assert "your function raised ValueError" in message
+    assert "takes (x, p, u, train), but the checks pass the arguments in the order" in message
+    assert "(X, p, mode, u): 'u' is not where your function expects it" in message
+
+
+def test_a_raising_answer_whose_arguments_are_only_renamed_gets_no_order_note():
+    def dropout_forward(inputs, drop, phase, draws):
+        raise ZeroDivisionError("a bug of its own")
+
+    with pytest.raises(CheckFailed) as info:
+        check("ch10_dropout_forward", dropout_forward)
+    message = str(info.value)
+    assert "your function raised ZeroDivisionError: a bug of its own" in message
+    assert "Note: your function takes" not in message

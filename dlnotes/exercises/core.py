@@ -855,6 +855,24 @@ def _param_names(fn: Callable[..., Any], n: int) -> list[str]:
     return [params[i] if i < len(params) else f"argument {i + 1}" for i in range(n)]
 
 
+def _order_note(fn: Any, names: list[str]) -> list[str]:
+    """A line for a function whose arguments stand in another order than the checks pass them.
+
+    ``names`` are the reference's argument names in call order. Names are compared ignoring
+    case (``x`` is ``X``); a note is given only when some name both share sits at another place,
+    e.g. an answer written as ``dropout_forward(x, p, u, train)`` for ``(X, p, mode, u)``.
+    """
+    theirs = [n for n in _param_names(fn, len(names)) if not n.startswith("argument ")]
+    ours = [n.lower() for n in names]
+    moved = [n for i, n in enumerate(theirs) if n.lower() in ours and ours.index(n.lower()) != i]
+    if not moved:
+        return []
+    return [
+        f"  Note: your function takes ({', '.join(theirs)}), but the checks pass the arguments "
+        f"in the order ({', '.join(names)}): {moved[0]!r} is not where your function expects it."
+    ]
+
+
 def _behaviour(run: _Run, case: Case, names: list[str]) -> tuple[list[str], bool]:
     """Names of the arguments ``run`` modified, and whether its output is an input array."""
     modified = [
@@ -977,6 +995,7 @@ def _check_function(
                 f"{head}: your function raised {type(err).__name__}: {_message(err)}",
                 *_where(run.where),
                 _inputs(case, names),
+                *_order_note(fn, names),
             ]
             return False, "\n".join(lines)
         expected = ex.solution(*_fresh(case.args), **_fresh(dict(case.kwargs)))
