@@ -665,3 +665,22 @@ def test_run_submission_uses_the_engines_wrapper(tmp_path):
     ((cmd, work),) = seen
     assert cmd[1:3] == ["-m", "dlnotes.capstone.harness"] and cmd[3] == str(learner)
     assert Path(cmd[4]).parent == work
+
+
+def _swallows_the_first_stop(data, budget):
+    try:  # as if the first alarm landed in a __del__, where Python only prints an exception
+        while True:
+            time.sleep(0.01)
+    except BaseException:
+        pass
+    while True:
+        time.sleep(0.01)
+
+
+def test_a_stop_that_is_lost_once_comes_again():
+    start = time.monotonic()
+    model, message = capstone.train_within_budget(
+        _swallows_the_first_stop, _small_data(), capstone.Budget(seconds=0.3), grace=0.2
+    )
+    assert time.monotonic() - start < 3
+    assert model is None and "stopped at the wall-clock limit" in message

@@ -145,12 +145,19 @@ def _wall_clock(seconds: float) -> Iterator[bool]:
         raise BudgetExceeded(f"the wall-clock limit of {seconds:g} s was reached")
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # The alarm repeats every 0.2 s: an exception raised where Python only prints it (a __del__,
+    # a weakref callback) is lost, and a one-shot alarm would then let the function run forever.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
     try:
         yield True
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        while True:  # an alarm may still land here; disarm until it is done
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                break
+            except BudgetExceeded:
+                continue
 
 
 def train_within_budget(
