@@ -15,8 +15,9 @@ else. Every slider offers a grid that contains the recommended value and every v
 names exactly (:meth:`Control.grid`). Works with ipywidgets 7.6+ and 8.x.
 
 A chapter defines an explorer with a ``setup`` function that builds the figure once and returns
-``(fig, state)``, and an ``update(state, **values)`` function that only moves artists
-(``set_data``).
+``(fig, state)``, then either a ``compute(**values) -> frame`` step (numbers only: the curves and
+the status line ``frame["status"]``) and a ``draw(state, frame)`` step that only moves artists
+(``set_data``), or, when the two cannot be told apart, one ``update(state, **values)`` function.
 Artists that move are created with ``animated=True``: the live face then draws the still part of the
 figure (axes, ticks, contours) once and only repaints the moving artists over it ("blitting"), which
 keeps a redraw well under 100 ms. When an update changes the still part (e.g. new contours), it
@@ -32,7 +33,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,8 +293,12 @@ class LiveFace:
 class Explorer:
     """An interactive figure with a live face (ipywidgets) and a static face (precomputed frames).
 
-    ``setup() -> (fig, state)`` builds the figure once; ``update(state, **values) -> str | None``
-    redraws it for the given control values and may return a status line.
+    ``setup() -> (fig, state)`` builds the figure once. Then, for the given control values,
+    either ``compute(**values)`` returns a frame (a mapping with the numbers to show and the status
+    line ``frame["status"]``) and ``draw(state, frame)`` moves the artists to it, or one
+    ``update(state, **values) -> str | None`` does both. Give ``compute`` and ``draw``, or
+    ``update``; after construction ``explorer.update(state, **values)`` redraws either way and
+    returns the status line.
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
@@ -301,14 +306,35 @@ class Explorer:
     title: str
     controls: list[Control]
     setup: Callable[[], tuple[Any, Any]]
-    update: Callable[..., str | None]
+    update: Callable[..., str | None] | None = None
     caption: str = ""
+    compute: Callable[..., Mapping[str, Any]] | None = None
+    draw: Callable[[Any, Any], None] | None = None
     live_face: LiveFace | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.controls]
         if len(set(names)) != len(names):
             raise ValueError(f"control names must be unique, got {names}")
+        split = (self.compute is not None, self.draw is not None)
+        if split != ((self.update is None),) * 2:
+            raise ValueError(
+                f"{self.title!r}: give compute= and draw= (a frame, then the artists moved to it), "
+                "or update= alone"
+            )
+        if self.update is None:
+            self.update = self._compute_then_draw
+
+    def _compute_then_draw(self, state: Any, **values: Any) -> str:
+        """``frame = compute(**values)``, then ``draw(state, frame)``; the frame's status line."""
+        assert self.compute is not None and self.draw is not None
+        frame = self.compute(**values)
+        self.draw(state, frame)
+        return str(frame["status"])
+
+    def _redraw(self, state: Any, values: Mapping[str, Any]) -> str | None:
+        assert self.update is not None  # set in __post_init__
+        return self.update(state, **values)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -339,7 +365,7 @@ class Explorer:
         fig.set_dpi(dpi)
 
         def draw(i: int) -> list[Any]:
-            self.update(state, **settings[i])
+            self._redraw(state, settings[i])
             return []
 
         start = list(ctrl.values).index(ctrl.default)
@@ -409,7 +435,7 @@ class Explorer:
             if face.holding:
                 return
             face.redraws += 1
-            msg = self.update(state, **{k: w.value for k, w in sliders.items()})
+            msg = self._redraw(state, {k: w.value for k, w in sliders.items()})
             status.value = f"<span style='font-family:monospace'>{msg or ''}</span>"
             image.value = render_png(fig)
 
@@ -447,7 +473,7 @@ class Explorer:
 
         fig, state = self.setup()
         try:
-            msg = self.update(state, **self.defaults)
+            msg = self._redraw(state, self.defaults)
             png = base64.b64encode(render_png(fig)).decode("ascii")
         finally:
             plt.close(fig)
@@ -489,7 +515,7 @@ class Explorer:
         fig, state = self.setup()
         rng = np.random.default_rng(seed)
         values = self.defaults
-        self.update(state, **values)
+        self._redraw(state, values)
         render_png(fig)
         times = []
         for _ in range(n):
@@ -497,7 +523,7 @@ class Explorer:
             grid = c.grid()
             values = {**values, c.name: grid[int(rng.integers(len(grid)))]}
             t0 = time.perf_counter()
-            self.update(state, **values)
+            self._redraw(state, values)
             render_png(fig)
             times.append(time.perf_counter() - t0)
         import matplotlib.pyplot as plt

@@ -174,6 +174,43 @@ def test_blitting_matches_a_full_redraw() -> None:
     plt.close(fig)
 
 
+def test_compute_then_draw_is_the_same_explorer_as_one_update() -> None:
+    """An explorer given compute= (the frame) and draw= (artists moved to it) redraws exactly
+    as one update= function does, and reports the frame's status line on every face."""
+    whole = line_explorer()
+    x = np.linspace(0, 2 * np.pi, 200)
+    split = Explorer(
+        "sine",
+        whole.controls,
+        whole.setup,
+        compute=lambda a, shift: {"y": np.sin(a * x) + shift, "status": f"a = {a:.2f}"},
+        draw=lambda state, frame: state["line"].set_ydata(frame["y"]),
+    )
+    pngs = []
+    for ex in (whole, split):
+        fig, state = ex.setup()
+        fig.canvas.draw()
+        assert ex.update(state, a=2.0, shift=0.5) == "a = 2.00"
+        background_changed(fig)
+        pngs.append(_pixels(render_png(fig)))
+        plt.close(fig)
+    assert np.array_equal(pngs[0], pngs[1])
+    assert "a = 1.00" in split.still().data
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [{}, {"compute": lambda a: {}}, {"draw": lambda st, f: None}],
+    ids=["nothing", "compute only", "draw only"],
+)
+def test_an_explorer_needs_compute_and_draw_or_update(parts) -> None:
+    ex = line_explorer()
+    with pytest.raises(ValueError, match="give compute= and draw=.*or update= alone"):
+        Explorer("sine", ex.controls, ex.setup, **parts)
+    with pytest.raises(ValueError, match="or update= alone"):
+        Explorer("sine", ex.controls, ex.setup, ex.update, compute=lambda a: {}, draw=print)
+
+
 def test_redraw_seconds_measures_each_event() -> None:
     times = line_explorer().redraw_seconds(n=5)
     assert times.shape == (5,) and np.all(times > 0)

@@ -199,16 +199,12 @@ def normalization_gd(steps: int = STEPS) -> Explorer:
     reference_quad, _, _ = two_feature_problem(standardize=True)
     _, reference_gaps = _relative_gaps(reference_quad, steps)
 
-    def update(st: dict[str, Any], scale: float, offset: float, inputs: str) -> str:
-        frame = _frame(scale, offset, inputs, steps)
-        _draw(st, frame)
-        return str(frame["status"])
-
     return Explorer(
         title="Feature units, conditioning and gradient descent",
         controls=controls,
         setup=lambda: _setup(steps, reference_gaps),
-        update=update,
+        compute=lambda scale, offset, inputs: _frame(scale, offset, inputs, steps),
+        draw=_draw,
         caption=(
             "Least squares ŷ = w₁x₁ + w₂x₂ with x = (m + z)·(1, s), gradient descent with α = 1/L "
             "from w = 0. Grey dashed: the same data standardized."

@@ -47,7 +47,8 @@ def _frame(lr: float, kappa: float, phi: float, steps: int) -> dict[str, Any]:
         "xs": run.xs,
         "fs": np.maximum(run.fs, 1e-300),
         "title": f"α = {lr:.3f}, κ = {kappa:g}, 2/L = 2",
-        "verdict": verdict,
+        "kappa": float(kappa),
+        "status": verdict,
     }
 
 
@@ -66,7 +67,8 @@ def _setup(steps: int) -> tuple[Any, dict[str, Any]]:
     return fig, {**state, "contours": None, "kappa": None}
 
 
-def _draw(st: dict[str, Any], frame: dict[str, Any], kappa: float) -> None:
+def _draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    kappa = frame["kappa"]
     plots.contours_for(
         st["ax"], frame["bowl"], st, "kappa", kappa, window=WINDOW, levels=14, resolution=90
     )
@@ -75,7 +77,7 @@ def _draw(st: dict[str, Any], frame: dict[str, Any], kappa: float) -> None:
     st["start"].set_data([x0[0]], [x0[1]])
     st["curve"].set_data(np.arange(len(fs)), fs)
     st["ax"].set_title(frame["title"], fontsize=10)
-    st["ax2"].set_title(frame["verdict"], fontsize=10)
+    st["ax2"].set_title(frame["status"], fontsize=10)
 
 
 def gd_quadratic(steps: int = STEPS) -> Explorer:
@@ -108,15 +110,11 @@ def gd_quadratic(steps: int = STEPS) -> Explorer:
         ),
     ]
 
-    def update(st: dict[str, Any], lr: float, kappa: float, phi: float) -> str:
-        frame = _frame(lr, kappa, phi, steps)
-        _draw(st, frame, kappa)
-        return str(frame["verdict"])
-
     return Explorer(
         title="Gradient descent on an ill-conditioned bowl",
         controls=controls,
         setup=lambda: _setup(steps),
-        update=update,
+        compute=lambda lr, kappa, phi: _frame(lr, kappa, phi, steps),
+        draw=_draw,
         caption=f"f(x) = ½ xᵀ diag(1, 1/κ) x. Try to reach the dashed target within {steps} steps.",
     )

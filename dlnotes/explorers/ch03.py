@@ -126,16 +126,12 @@ def ewa_noisy_series(n: int = 400, seed: int = 0) -> Explorer:
         Control("bias_correction", "bias correction", ["on", "off"], default="on", choices=True),
     ]
 
-    def update(st: dict[str, Any], beta: float, bias_correction: str) -> str:
-        frame = _ewa_frame(series, trend, beta, bias_correction)
-        _ewa_draw(st, frame)
-        return str(frame["status"])
-
     return Explorer(
         title="An exponentially weighted average of a noisy series",
         controls=controls,
         setup=lambda: _ewa_setup(series, trend),
-        update=update,
+        compute=lambda beta, bias_correction: _ewa_frame(series, trend, beta, bias_correction),
+        draw=_ewa_draw,
         caption="v_t = β v_{t−1} + (1 − β) x_t, v_0 = 0; bias correction divides by 1 − β^t.",
     )
 

@@ -54,6 +54,7 @@ def _frame(lr: float, rho: float, kappa: float, steps: int) -> dict[str, Any]:
             f"α = {lr:.3f}, ρ = {rho:.3f}  (best for κ = {kappa:g}: "
             f"α = {best_lr:.2f}, ρ = {best_rho:.2f})"
         ),
+        "kappa": float(kappa),
         "status": f"{_verdict('heavy ball', run)}; {_verdict('GD', gd_run)} (to f < {TARGET:g})",
     }
 
@@ -77,7 +78,8 @@ def _setup(steps: int) -> tuple[Any, dict[str, Any]]:
     return fig, {**state, "curve": curve, "gd_curve": gd_curve, "contours": None, "kappa": None}
 
 
-def _draw(st: dict[str, Any], frame: dict[str, Any], kappa: float) -> None:
+def _draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    kappa = frame["kappa"]
     plots.contours_for(
         st["ax"], frame["bowl"], st, "kappa", kappa, window=WINDOW, levels=14, resolution=90
     )
@@ -123,16 +125,12 @@ def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
         ),
     ]
 
-    def update(st: dict[str, Any], lr: float, rho: float, kappa: float) -> str:
-        frame = _frame(lr, rho, kappa, steps)
-        _draw(st, frame, kappa)
-        return str(frame["status"])
-
     return Explorer(
         title="Heavy-ball momentum on an ill-conditioned bowl",
         controls=controls,
         setup=lambda: _setup(steps),
-        update=update,
+        compute=lambda lr, rho, kappa: _frame(lr, rho, kappa, steps),
+        draw=_draw,
         caption=(
             f"f(x) = ½ xᵀ diag(1, 1/κ) x from x0 = (2, 2). Orange: heavy ball; blue: gradient "
             f"descent with the same α. Reach the dashed target within {steps} steps."

@@ -179,16 +179,12 @@ def optimizer_race(steps: int = STEPS) -> Explorer:
         Control("kappa", "κ (condition number)", [3, 10, 30, 100, 300], default=100, log=True),
     ]
 
-    def update(st: dict[str, Any], theta: float, kappa: float) -> str:
-        frame = _race_frame(theta, kappa, steps)
-        _race_draw(st, frame)
-        return str(frame["status"])
-
     return Explorer(
         title="Optimizer race on a rotated ill-conditioned bowl",
         controls=controls,
         setup=lambda: _race_setup(steps),
-        update=update,
+        compute=lambda theta, kappa: _race_frame(theta, kappa, steps),
+        draw=_race_draw,
         caption=(
             "f(x) = ½ xᵀ R(θ) diag(1, 1/κ) R(θ)ᵀ x; the start rotates with the bowl. Each method "
             "uses the learning rate from its grid that reaches f < 1e-6·f(x₀) first."

@@ -174,7 +174,7 @@ def _schedule_frame(
         "excess": np.maximum(np.where(np.isfinite(excess), excess, 1e3), 1e-12),
         "floor": noise_floor(float(lr), curvatures, problem["sigma2"] * curvatures / batch),
         "title": f"{kind}: α = {lr:.3g}, W = {round(warmup)}",
-        "verdict": verdict,
+        "status": verdict,
     }
 
 
@@ -208,7 +208,7 @@ def _schedule_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["ax"].set_title(frame["title"], fontsize=10)
     st["curve"].set_data(t_axis, frame["excess"])
     st["floor"].set_data([0, len(t_axis)], [frame["floor"], frame["floor"]])
-    st["ax2"].set_title(frame["verdict"], fontsize=10)
+    st["ax2"].set_title(frame["status"], fontsize=10)
 
 
 def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
@@ -237,16 +237,14 @@ def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
         Control("warmup", "W (warm-up steps)", [0, 25, 50, 100, 200, 400], default=0, fmt=".0f"),
     ]
 
-    def update(st: dict[str, Any], kind: str, lr: float, warmup: float) -> str:
-        frame = _schedule_frame(problem, stream, reference, kind, lr, warmup)
-        _schedule_draw(st, frame)
-        return str(frame["verdict"])
-
     return Explorer(
         title="Learning-rate schedules on a noisy problem",
         controls=controls,
         setup=lambda: _schedule_setup(reference, runs),
-        update=update,
+        compute=lambda kind, lr, warmup: _schedule_frame(
+            problem, stream, reference, kind, lr, warmup
+        ),
+        draw=_schedule_draw,
         caption=(
             "Mini-batch SGD (B = 8) on a least-squares problem. Which schedule ends lowest? "
             "What does a long warm-up cost here?"

@@ -228,16 +228,12 @@ def signal_propagation() -> Explorer:
     # (in float32: twice as fast, and plenty for a picture).
     net = [np.asarray(a, dtype=np.float32) for a in _unpack(random_network(MAX_DEPTH, 1.0))]
 
-    def update(st: dict[str, Any], gain: float, depth: float, nonlinearity: str) -> str:
-        frame = _signal_frame(net, gain, depth, nonlinearity)
-        _signal_draw(st, frame)
-        return str(frame["status"])
-
     return Explorer(
         title="Signal propagation through a deep random network",
         controls=controls,
         setup=_signal_setup,
-        update=update,
+        compute=lambda gain, depth, nonlinearity: _signal_frame(net, gain, depth, nonlinearity),
+        draw=_signal_draw,
         caption=(
             f"Bias-free MLP of width {WIDTH}, W_l ~ N(0, g²/{WIDTH}), {BATCH} Gaussian inputs. "
             "Find the gain that keeps both curves flat for each nonlinearity."

@@ -76,6 +76,7 @@ def _difference_frame(h: float, fn: str, x: float, dtype: str, method: str) -> d
         "errors": errors,
         "others": others,
         "color": _METHOD_COLORS[method],
+        "h": h,
         "marker": max(here, 1e-17),
         "h_star": h_star,
         "title": f"{method} ({dtype}), {fn} at x = {x:g}: error {here:.1e} at h = {h:.0e}",
@@ -113,11 +114,11 @@ def _difference_setup() -> tuple[Any, dict[str, Any]]:
     return fig, {"ax": ax, "other": other, "curve": curve, "marker": marker, "optimum": optimum}
 
 
-def _difference_draw(st: dict[str, Any], frame: dict[str, Any], h: float) -> None:
+def _difference_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["curve"].set_data(H_GRID, frame["errors"])
     st["curve"].set_color(frame["color"])
     st["other"].set_data(H_GRID, frame["others"])
-    st["marker"].set_data([h], [frame["marker"]])
+    st["marker"].set_data([frame["h"]], [frame["marker"]])
     st["optimum"].set_xdata([frame["h_star"], frame["h_star"]])
     st["ax"].set_title(frame["title"], fontsize=10)
 
@@ -150,16 +151,12 @@ def difference_error_explorer() -> Explorer:
         ),
     ]
 
-    def update(st: dict[str, Any], h: float, fn: str, x: float, dtype: str, method: str) -> str:
-        frame = _difference_frame(h, fn, x, dtype, method)
-        _difference_draw(st, frame, h)
-        return str(frame["status"])
-
     return Explorer(
         title="Finite-difference error against the step h",
         controls=controls,
         setup=_difference_setup,
-        update=update,
+        compute=lambda h, fn, x, dtype, method: _difference_frame(h, fn, x, dtype, method),
+        draw=_difference_draw,
         caption=(
             "Relative error |D_h − f′(x)| / (|D_h| + |f′(x)|). Coloured: the chosen difference; "
             "grey: the other one; dashed: ε^(1/3) (two-sided) or ε^(1/2) (one-sided)."

@@ -9,6 +9,7 @@ Defined in chapter 09 (Regularization).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -136,6 +137,7 @@ def _ridge_frame(
     dev_mse = float(np.mean((features(problem["x_dev"], degree) @ w - problem["y_dev"]) ** 2))
     best = LAMBDAS[int(np.argmin(dev_curve))]
     return {
+        "lam": float(lam),
         "fit": np.clip(features(_GRID, degree) @ w, -10, 10),
         "points": (x, y),
         "train": np.maximum(train_curve, 1e-6),
@@ -176,17 +178,17 @@ def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
         grid=False,
     )
     ax2.legend(loc="upper left", frameon=False, fontsize=8)
-    plots.reserve_titles(fig, ax, ax2)  # room for the titles update() writes
+    plots.reserve_titles(fig, ax, ax2)  # room for the titles _ridge_draw writes
     state = {"ax": ax, "ax2": ax2, "fit": fit, "points": points, "train": train, "dev": dev}
     return fig, {**state, "marker": marker}
 
 
-def _ridge_draw(st: dict[str, Any], frame: dict[str, Any], lam: float) -> None:
+def _ridge_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["fit"].set_data(_GRID, frame["fit"])
     st["points"].set_data(*frame["points"])
     st["train"].set_data(LAMBDAS, frame["train"])
     st["dev"].set_data(LAMBDAS, frame["dev"])
-    st["marker"].set_xdata([lam, lam])
+    st["marker"].set_xdata([frame["lam"], frame["lam"]])
     st["ax"].set_title(frame["title"], fontsize=10)
     st["ax2"].set_title(frame["title2"], fontsize=10)
 
@@ -202,25 +204,19 @@ def ridge_regression() -> Explorer:
     Defined in chapter 09 (Regularization).
     """
     problem = ridge_problem()
-    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     controls = [
         Control("lam", "λ (L2 strength)", list(LAMBDAS), default=1e-3, log=True, fmt=".1e"),
         Control("n", "n (training points)", list(SIZES), default=16, fmt=".0f"),
     ]
 
-    def update(st: dict[str, Any], lam: float, n: float) -> str:
-        size = round(n)
-        if size not in cache:
-            cache[size] = ridge_errors(problem, size)
-        frame = _ridge_frame(problem, cache[size], lam, size)
-        _ridge_draw(st, frame, lam)
-        return str(frame["status"])
-
+    # the train and dev curves over λ depend on n alone: computed once per n
+    curves = functools.cache(lambda size: ridge_errors(problem, size))
     return Explorer(
         title="Overfitting and L2 regularization: ridge regression of a degree-12 polynomial",
         controls=controls,
         setup=lambda: _ridge_setup(problem["noise"]),
-        update=update,
+        compute=lambda lam, n: _ridge_frame(problem, curves(round(n)), lam, round(n)),
+        draw=_ridge_draw,
         caption=(
             "Few points and a small λ: the curve threads every point and the dev error soars. "
             "Raise λ or n and watch the train/dev gap close."

@@ -82,6 +82,7 @@ def _dropout_frame(data: dict[str, Any], p: float, group: str, sample: float) ->
         "mean": mean,
         "shown": float(np.clip(outputs[k], bins[0], bins[-1])),
         "mask": masks[k],
+        "x": x,
         "title": f"{data['name']}, p = {p:.2f}: {kept:.0%} of pixels kept",
         "title2": f"mean {mean:.2f} vs test-time {a_test:.2f}; spread (std) {spread:.1f}",
         "status": f"{group}, p = {p:.2f}: std of the unit's output over masks = {spread:.2f}",
@@ -133,11 +134,11 @@ def _dropout_setup(data: dict[str, Any], n_masks: int) -> tuple[Any, dict[str, A
     return fig, {**state, "shown": shown}
 
 
-def _dropout_draw(st: dict[str, Any], frame: dict[str, Any], x: np.ndarray) -> None:
+def _dropout_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["hist"].set_data(frame["hist"])
     st["mean"].set_xdata([frame["mean"], frame["mean"]])
     st["shown"].set_data([frame["shown"]], [1.05])
-    st["image"].set_data(_rgb(x, frame["mask"]))
+    st["image"].set_data(_rgb(frame["x"], frame["mask"]))
     st["ax"].set_title(frame["title"], fontsize=9)
     st["ax2"].set_title(frame["title2"], fontsize=9)
 
@@ -165,16 +166,12 @@ def dropout_masks(n_masks: int = 2000) -> Explorer:
         Control("sample", "mask number", [0, 1, 2, 3, 4, 5], default=0, fmt=".0f"),
     ]
 
-    def update(st: dict[str, Any], p: float, group: str, sample: float) -> str:
-        frame = _dropout_frame(data, p, group, sample)
-        _dropout_draw(st, frame, data["x"])
-        return str(frame["status"])
-
     return Explorer(
         title="Dropout masks and the average over masks",
         controls=controls,
         setup=lambda: _dropout_setup(data, n_masks),
-        update=update,
+        compute=lambda p, group, sample: _dropout_frame(data, p, group, sample),
+        draw=_dropout_draw,
         caption=(
             "A linear sneaker detector w·x; its input pixels (or blocks) are dropped with "
             "probability p and the rest scaled by 1/(1−p)."

@@ -47,7 +47,8 @@ def _transfer_frame(sw: dict[str, Any], lr_mult: float, n_frozen: float) -> dict
     )
     return {
         "accuracy": acc,
-        "verdict": f"{what}: {gap * 100:+.1f} points vs scratch at {int(sizes[0])}/class",
+        "sizes": sizes,
+        "status": f"{what}: {gap * 100:+.1f} points vs scratch at {int(sizes[0])}/class",
     }
 
 
@@ -77,11 +78,11 @@ def _transfer_setup(sw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     return fig, {"ax": ax, "line": line, "dots": dots}
 
 
-def _transfer_draw(st: dict[str, Any], frame: dict[str, Any], sizes: np.ndarray) -> None:
-    acc = frame["accuracy"]
+def _transfer_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    acc, sizes = frame["accuracy"], frame["sizes"]
     st["line"].set_data(sizes, acc.mean(1))
     st["dots"].set_data(np.repeat(sizes, acc.shape[1]), acc.ravel())
-    st["ax"].set_title(frame["verdict"], fontsize=10)
+    st["ax"].set_title(frame["status"], fontsize=10)
 
 
 def transfer_sweep(name: str = "fashion10_mlp") -> Explorer:
@@ -117,15 +118,11 @@ def transfer_sweep(name: str = "fashion10_mlp") -> Explorer:
         ),
     ]
 
-    def update(st: dict[str, Any], lr_mult: float, n_frozen: float) -> str:
-        frame = _transfer_frame(sw, lr_mult, n_frozen)
-        _transfer_draw(st, frame, sw["sizes"])
-        return str(frame["verdict"])
-
     return Explorer(
         title="Transfer from the zoo vs training from scratch",
         controls=controls,
         setup=lambda: _transfer_setup(sw),
-        update=update,
+        compute=lambda lr_mult, n_frozen: _transfer_frame(sw, lr_mult, n_frozen),
+        draw=_transfer_draw,
         caption=_CAPTIONS.get(name, "Mean of the sweep's seeds, dots are single runs."),
     )

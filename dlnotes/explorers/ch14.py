@@ -62,7 +62,7 @@ def _ema_frame(lr: float, decay: float, noise: np.ndarray) -> dict[str, Any]:
         "f_avg": np.maximum(f_a, 1e-300),
         "floor_iter": noise_floor(lr, lam, SIGMA**2),
         "floor_avg": noise_floor(lr, lam, SIGMA**2, decay=decay),
-        "verdict": (
+        "status": (
             f"α = {lr:.2f}, β = {decay:.3f}: last {steps - half} steps, "
             f"f(x) ≈ {last_x:.2g}, f(x̄) ≈ {last_a:.2g}"
         ),
@@ -100,7 +100,7 @@ def _ema_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["f_avg"].set_data(t, frame["f_avg"])
     for key in ("floor_iter", "floor_avg"):
         st[key].set_data([0, len(xs) - 1], [frame[key], frame[key]])
-    st["ax2"].set_title(frame["verdict"], fontsize=9)
+    st["ax2"].set_title(frame["status"], fontsize=9)
 
 
 def ema_noisy_quadratic(steps: int = STEPS, seed: int = 0) -> Explorer:
@@ -132,16 +132,12 @@ def ema_noisy_quadratic(steps: int = STEPS, seed: int = 0) -> Explorer:
         ),
     ]
 
-    def update(st: dict[str, Any], lr: float, decay: float) -> str:
-        frame = _ema_frame(lr, decay, noise)
-        _ema_draw(st, frame)
-        return str(frame["verdict"])
-
     return Explorer(
         title="An EMA of the weights on a noisy quadratic",
         controls=controls,
         setup=lambda: _ema_setup(steps),
-        update=update,
+        compute=lambda lr, decay: _ema_frame(lr, decay, noise),
+        draw=_ema_draw,
         caption=(
             f"f(x) = ½(x₁² + x₂²/4), gradient noise σ = {SIGMA:g}, {steps} SGD steps from "
             f"{X0}. The dashed lines are the closed-form floors."

@@ -193,16 +193,12 @@ def backward_stepper() -> Explorer:
         Control("w", "w", [-1.0, 0.0, 2.0, 5.0, 7.0], default=0.0, fmt=".2g"),
     ]
 
-    def update(st: dict[str, Any], step: float, w: float) -> str:
-        frame = _sweep_frame(step, w)
-        _sweep_draw(st, frame)
-        return str(frame["status"])
-
     return Explorer(
         title="The backward sweep, node by node",
         controls=controls,
         setup=_sweep_setup,
-        update=update,
+        compute=lambda step, w: _sweep_frame(step, w),
+        draw=_sweep_draw,
         caption=(
             "Step through the reverse sweep of J(w) = w² − 10w + 25; w receives two "
             "contributions that add up to 2w − 10."
