@@ -353,3 +353,20 @@ def test_float64_grads_for_float32_params(cls, hyper):
         b.step(g)
     assert x32.dtype == np.float32
     np.testing.assert_allclose(x32, b.params[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS"])
+def test_hyperparameter_names_are_the_constructor_arguments_in_torch_order(name: str) -> None:
+    """``hyperparameter_names`` is read off ``__init__`` (params first, keyword-only flags left
+    out); it must list torch.optim's own positional arguments, in torch's order."""
+    import inspect
+
+    import dlnotes.optim as optim
+
+    torch = pytest.importorskip("torch")
+    ours = getattr(optim, name).hyperparameter_names
+    params = inspect.signature(getattr(torch.optim, name).__init__).parameters.values()
+    theirs = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD][2:]  # self, params
+    assert ours[0] == "lr" and list(ours) == theirs[: len(ours)]
+    opt = getattr(optim, name)([np.zeros(3)])
+    assert list(opt.hyperparameters) == list(ours)

@@ -43,13 +43,6 @@ class Adagrad(Optimizer):
 
     torch_state_names: ClassVar[dict[str, str]] = {"grad_sum": "sum"}
     n_work = 2
-    hyperparameter_names: ClassVar[tuple[str, ...]] = (
-        "lr",
-        "lr_decay",
-        "weight_decay",
-        "initial_accumulator_value",
-        "eps",
-    )
 
     def __init__(
         self,

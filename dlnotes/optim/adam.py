@@ -54,13 +54,6 @@ class Adam(Optimizer):
         "max_second_moment": "max_exp_avg_sq",
     }
     n_work = 2
-    hyperparameter_names: ClassVar[tuple[str, ...]] = (
-        "lr",
-        "betas",
-        "eps",
-        "weight_decay",
-        "amsgrad",
-    )
     _decoupled: ClassVar[bool] = False
     #: ``weight_decay`` when none is given: 0 for Adam, 1e-2 for AdamW (torch's defaults).
     default_weight_decay: ClassVar[float] = 0.0

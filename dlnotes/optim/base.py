@@ -38,6 +38,7 @@ elementwise.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -169,8 +170,15 @@ class Optimizer(LearningRate):
         self._work: dict[np.dtype, list[np.ndarray]] = {}
 
     # ------------------------------------------------------------------ public API
-    #: The hyperparameters by their torch.optim names, in torch's order (``lr`` first).
+    #: The hyperparameters by their torch.optim names, in torch's order (``lr`` first): the
+    #: arguments of the class's ``__init__`` between ``params`` and the keyword-only ones.
     hyperparameter_names: ClassVar[tuple[str, ...]] = ("lr",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        names = [p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
+        cls.hyperparameter_names = tuple(n for n in names if n not in ("self", "params"))
 
     @property
     def hyperparameters(self) -> dict[str, Any]:

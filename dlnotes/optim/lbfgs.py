@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -230,15 +230,6 @@ class LBFGS(Optimizer):
     """
 
     supports_state_dict = False  # a curvature history, not per-parameter buffers
-    hyperparameter_names: ClassVar[tuple[str, ...]] = (
-        "lr",
-        "max_iter",
-        "max_eval",
-        "tolerance_grad",
-        "tolerance_change",
-        "history_size",
-        "line_search_fn",
-    )
 
     def __init__(
         self,

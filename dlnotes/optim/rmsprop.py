@@ -55,14 +55,6 @@ class RMSprop(Optimizer):
         "velocity": "momentum_buffer",
     }
     n_work = 2
-    hyperparameter_names: ClassVar[tuple[str, ...]] = (
-        "lr",
-        "alpha",
-        "eps",
-        "weight_decay",
-        "momentum",
-        "centered",
-    )
 
     def __init__(
         self,

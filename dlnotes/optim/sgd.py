@@ -51,13 +51,6 @@ class SGD(Optimizer):
 
     torch_state_names: ClassVar[dict[str, str]] = {"velocity": "momentum_buffer"}
     n_work = 2
-    hyperparameter_names: ClassVar[tuple[str, ...]] = (
-        "lr",
-        "momentum",
-        "dampening",
-        "weight_decay",
-        "nesterov",
-    )
 
     def __init__(
         self,
