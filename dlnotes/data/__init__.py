@@ -21,52 +21,13 @@ subset ships with dlnotes (``fashion_mnist_subset.npz``, MIT licence, (c) 2017 Z
 Defined in chapter 01 (Setting up a learning problem).
 """
 
-from dlnotes.data.augment import (
-    Augmenter,
-    add_noise,
-    random_brightness,
-    random_contrast,
-    random_crop,
-    random_flip,
-    random_rotation,
-    random_scale,
-    random_shift,
-    rotate_and_scale,
-)
-from dlnotes.data.datasets import (
-    FASHION_MNIST_CLASSES,
-    FASHION_MNIST_DIR,
-    load_digits,
-    load_fashion_mnist,
-    load_fashion_mnist_subset,
-    make_circles,
-    make_moons,
-    make_spirals,
-    read_idx,
-)
-from dlnotes.data.preprocessing import Standardizer, minibatches, train_dev_test_split
+# The package's names are its modules' own, each listed once, in the module's __all__.
+from dlnotes.data import augment, datasets, preprocessing
+from dlnotes.data.augment import *  # noqa: F403
+from dlnotes.data.datasets import *  # noqa: F403
+from dlnotes.data.preprocessing import *  # noqa: F403
 
-__all__ = [
-    "FASHION_MNIST_CLASSES",
-    "FASHION_MNIST_DIR",
-    "Augmenter",
-    "Standardizer",
-    "add_noise",
-    "load_digits",
-    "load_fashion_mnist",
-    "load_fashion_mnist_subset",
-    "make_circles",
-    "make_moons",
-    "make_spirals",
-    "minibatches",
-    "random_brightness",
-    "random_contrast",
-    "random_crop",
-    "random_flip",
-    "random_rotation",
-    "random_scale",
-    "random_shift",
-    "read_idx",
-    "rotate_and_scale",
-    "train_dev_test_split",
-]
+__all__ = []
+__all__ += datasets.__all__
+__all__ += preprocessing.__all__
+__all__ += augment.__all__
