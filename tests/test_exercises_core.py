@@ -654,3 +654,29 @@ def test_an_error_inside_compiled_numpy_points_at_the_learners_line():
     message = str(err.value)
     assert "raised ValueError" in message and "in log_uniform, line" in message
     assert ".pyx" not in message and "rng = a seeded np.random.Generator" in message
+
+
+def test_seeded_suites_build_visible_from_a_fixed_seed_and_hidden_from_any_seed() -> None:
+    calls: list[tuple[int, bool]] = []
+
+    def build(seed: int, hidden: bool) -> list[Case]:
+        calls.append((seed, hidden))
+        return [Case(f"seed {seed}", (np.full(2, seed + 0.5),))]
+
+    ex = Exercise(
+        name="ch99_seeded",
+        chapter="99",
+        title="seeded",
+        signature="f(x) -> array",
+        hint="",
+        solution=lambda x: x * 2,
+        suites=core.seeded(build, visible=3, hidden=30),
+    )
+    assert [c.label for c in ex.cases("visible", seed=999)] == ["seed 3"]  # fixed
+    assert [c.label for c in ex.cases("hidden")] == ["seed 30"]  # the practice seed
+    assert [c.label for c in ex.cases("hidden", seed=4242)] == ["seed 4242"]  # the key's seed
+    assert calls == [(3, False), (30, True), (4242, True)]
+    with pytest.raises(TypeError, match="visible must be an int seed, got '3'"):
+        core.seeded(build, visible="3", hidden=30)
+    with pytest.raises(TypeError, match="case builder"):
+        core.seeded([Case("x")], visible=3, hidden=30)

@@ -205,7 +205,7 @@ def test_compute_then_draw_is_the_same_explorer_as_one_update() -> None:
 )
 def test_an_explorer_needs_compute_and_draw_or_update(parts) -> None:
     ex = line_explorer()
-    with pytest.raises(ValueError, match="give compute= and draw=.*or update= alone"):
+    with pytest.raises(ValueError, match=r"give compute= and draw=.*or update= alone"):
         Explorer("sine", ex.controls, ex.setup, **parts)
     with pytest.raises(ValueError, match="or update= alone"):
         Explorer("sine", ex.controls, ex.setup, ex.update, compute=lambda a: {}, draw=print)

@@ -39,8 +39,7 @@ function exercise write, in that module:
            name="chNN_short_name", chapter="NN", title="...",
            signature="fn(a, b) -> array of shape ...", hint="...",
            solution=fn,
-           suites={"visible": lambda: _cases(1, hidden=False),
-                   "hidden": lambda seed=10: _cases(seed, hidden=True)},
+           suites=seeded(_cases, visible=1, hidden=10),
            mistakes=fn_mistakes.all,
            references=("dlnotes.optim:Adam",),  # library code that also counts as "the answer"
        ))

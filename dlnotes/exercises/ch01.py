@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch01_standardize
@@ -244,10 +244,7 @@ register(
             "as new arrays."
         ),
         solution=standardize,
-        suites={
-            "visible": lambda: _std_cases(1, hidden=False),
-            "hidden": lambda seed=11: _std_cases(seed, hidden=True),
-        },
+        suites=seeded(_std_cases, visible=1, hidden=11),
         mistakes=standardize_mistakes.all,
         references=("dlnotes.data:Standardizer",),
     )
@@ -330,8 +327,9 @@ def _size_confidence_interval(p, se):
     return math.ceil(1.96**2 * p * (1 - p) / se**2)
 
 
-def _size_cases(hidden: bool, seed: int = 0) -> list[Case]:
-    """The visible pairs are fixed; the hidden ones are drawn from ``seed``.
+def _size_cases(seed: int, hidden: bool) -> list[Case]:
+    """The visible pairs are fixed (``seed`` is not used for them); the hidden ones are drawn
+    from ``seed``.
 
     Every pair keeps ``p (1 − p) / se²`` at least 1e-3 away from an integer, so that rounding
     errors cannot decide between ``n`` and ``n + 1`` (and int() is caught: it rounds down)."""
@@ -365,10 +363,7 @@ register(
             "Solve sqrt(p(1 − p)/n) ≤ se for n and round up (math.ceil)."
         ),
         solution=dev_set_size,
-        suites={
-            "visible": lambda: _size_cases(hidden=False),
-            "hidden": lambda seed=12: _size_cases(hidden=True, seed=seed),
-        },
+        suites=seeded(_size_cases, visible=0, hidden=12),
         mistakes=dev_set_size_mistakes.all,
         rtol=0.0,
         atol=0.0,
@@ -520,8 +515,9 @@ def _tol_rows(rng: np.random.Generator) -> list[tuple[float, float, float, float
     return rows
 
 
-def _diag_cases(hidden: bool, seed: int = 0) -> list[Case]:
-    """The visible rows are fixed; the hidden ones are drawn from ``seed``: every verdict, on
+def _diag_cases(seed: int, hidden: bool) -> list[Case]:
+    """The visible rows are fixed (``seed`` is not used for them); the hidden ones are drawn
+    from ``seed``: every verdict, on
     clean data (Bayes error 0) and on noisy data (Bayes error 5-25%), in a random order."""
     rows = [
         (0.01, 0.11, 0.0),  # high variance
@@ -570,10 +566,7 @@ register(
             "variance', 'low bias and low variance'."
         ),
         solution=diagnose,
-        suites={
-            "visible": lambda: _diag_cases(hidden=False),
-            "hidden": lambda seed=13: _diag_cases(hidden=True, seed=seed),
-        },
+        suites=seeded(_diag_cases, visible=0, hidden=13),
         mistakes=diagnose_mistakes.all,
     )
 )

@@ -30,6 +30,7 @@ from dlnotes.exercises.core import (
     ValueExercise,
     ValueVerdict,
     register,
+    seeded,
 )
 from dlnotes.landscapes import (
     Quadratic,
@@ -233,10 +234,7 @@ register(
             "iterate; np.array(list_of_rows) stacks them. Row 0 is x0 itself."
         ),
         solution=gradient_descent,
-        suites={
-            "visible": lambda: _gd_cases(2, hidden=False),
-            "hidden": lambda seed=20: _gd_cases(seed, hidden=True),
-        },
+        suites=seeded(_gd_cases, visible=2, hidden=20),
         mistakes=gradient_descent_mistakes.all,
         references=("dlnotes.landscapes:gradient_descent",),
     )
@@ -349,10 +347,7 @@ register(
             "matrix in increasing order."
         ),
         solution=max_stable_lr,
-        suites={
-            "visible": lambda: _lr_cases(3, hidden=False),
-            "hidden": lambda seed=30: _lr_cases(seed, hidden=True),
-        },
+        suites=seeded(_lr_cases, visible=3, hidden=30),
         mistakes=max_stable_lr_mistakes.all,
     )
 )
@@ -498,10 +493,7 @@ register(
             "g * min(1, max_norm / ‖g‖): a new array, same shape and dtype, same direction."
         ),
         solution=clip_by_norm,
-        suites={
-            "visible": lambda: _clip_cases(4, hidden=False),
-            "hidden": lambda seed=40: _clip_cases(seed, hidden=True),
-        },
+        suites=seeded(_clip_cases, visible=4, hidden=40),
         mistakes=clip_by_norm_mistakes.all,
         rtol=1e-5,
         atol=1e-7,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch03_ewa
@@ -193,10 +193,7 @@ register(
             "v / (1 − β**t) when bias_correction is True. t counts from 1: series[t - 1] is x_t."
         ),
         solution=ewa,
-        suites={
-            "visible": lambda: _ewa_cases(3, hidden=False),
-            "hidden": lambda seed=33: _ewa_cases(seed, hidden=True),
-        },
+        suites=seeded(_ewa_cases, visible=3, hidden=33),
         mistakes=ewa_mistakes.all,
         references=("dlnotes.averages:ewa",),
     )
@@ -365,10 +362,7 @@ register(
             "with the same slice. Return tuple(list_of_pairs)."
         ),
         solution=minibatches,
-        suites={
-            "visible": lambda: _mb_cases(4, hidden=False),
-            "hidden": lambda seed=44: _mb_cases(seed, hidden=True),
-        },
+        suites=seeded(_mb_cases, visible=4, hidden=44),
         mistakes=minibatches_mistakes.all,
         references=("dlnotes.data.preprocessing:minibatches",),
     )

@@ -30,6 +30,7 @@ from dlnotes.exercises.core import (
     ValueExercise,
     ValueVerdict,
     register,
+    seeded,
 )
 from dlnotes.landscapes import (
     Quadratic,
@@ -188,10 +189,7 @@ register(
             "downhill with the new velocity, x_new = x − lr·v_new. Return both as new arrays."
         ),
         solution=momentum_step,
-        suites={
-            "visible": lambda: _ms_cases(4, hidden=False),
-            "hidden": lambda seed=40: _ms_cases(seed, hidden=True),
-        },
+        suites=seeded(_ms_cases, visible=4, hidden=40),
         mistakes=momentum_step_mistakes.all,
         references=("dlnotes.optim.teaching:momentum_step_add",),
     )
@@ -403,10 +401,7 @@ register(
             "Keep every iterate; row 0 is x0."
         ),
         solution=nesterov,
-        suites={
-            "visible": lambda: _nag_cases(5, hidden=False),
-            "hidden": lambda seed=50: _nag_cases(seed, hidden=True),
-        },
+        suites=seeded(_nag_cases, visible=5, hidden=50),
         mistakes=nesterov_mistakes.all,
         references=("dlnotes.optim.teaching:nesterov_step",),
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch05_adam_step
@@ -243,10 +243,7 @@ register(
             "state of the next step."
         ),
         solution=adam_step,
-        suites={
-            "visible": lambda: _adam_cases(5, hidden=False),
-            "hidden": lambda seed=50: _adam_cases(seed, hidden=True),
-        },
+        suites=seeded(_adam_cases, visible=5, hidden=50),
         mistakes=adam_step_mistakes.all,
         references=(
             "dlnotes.optim.teaching:adam_step",
@@ -402,10 +399,7 @@ register(
             "x − lr·g/(√grad_squared + ε), ε outside the root. Return new arrays."
         ),
         solution=rmsprop_step,
-        suites={
-            "visible": lambda: _rms_cases(6, hidden=False),
-            "hidden": lambda seed=60: _rms_cases(seed, hidden=True),
-        },
+        suites=seeded(_rms_cases, visible=6, hidden=60),
         mistakes=rmsprop_step_mistakes.all,
         references=(
             "dlnotes.optim.teaching:rmsprop_step",
@@ -553,10 +547,7 @@ register(
             "arrays; the sum (not its root) is the state of the next step."
         ),
         solution=adagrad_step,
-        suites={
-            "visible": lambda: _adagrad_cases(7, hidden=False),
-            "hidden": lambda seed=70: _adagrad_cases(seed, hidden=True),
-        },
+        suites=seeded(_adagrad_cases, visible=7, hidden=70),
         mistakes=adagrad_step_mistakes.all,
         references=("dlnotes.optim.teaching:adagrad_step", "dlnotes.optim:Adagrad"),
     )
@@ -707,10 +698,7 @@ register(
             "with t counted from 1, ε outside the root. Return new arrays and the raw m, v."
         ),
         solution=adamw_step,
-        suites={
-            "visible": lambda: _adamw_cases(8, hidden=False),
-            "hidden": lambda seed=80: _adamw_cases(seed, hidden=True),
-        },
+        suites=seeded(_adamw_cases, visible=8, hidden=80),
         mistakes=adamw_step_mistakes.all,
         references=("dlnotes.optim:AdamW", "dlnotes.optim.teaching:adam_step"),
     )

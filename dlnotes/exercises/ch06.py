@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch06_step_decay
@@ -137,10 +137,7 @@ register(
             "The rate is lr0 multiplied by gamma that many times."
         ),
         solution=step_decay,
-        suites={
-            "visible": lambda: _step_cases(6, hidden=False),
-            "hidden": lambda seed=60: _step_cases(seed, hidden=True),
-        },
+        suites=seeded(_step_cases, visible=6, hidden=60),
         mistakes=step_decay_mistakes.all,
         references=("dlnotes.schedules:step_decay",),
     )
@@ -336,10 +333,7 @@ register(
             "(math.cos takes radians)."
         ),
         solution=cosine_lr,
-        suites={
-            "visible": lambda: _cosine_cases(7, hidden=False),
-            "hidden": lambda seed=70: _cosine_cases(seed, hidden=True),
-        },
+        suites=seeded(_cosine_cases, visible=7, hidden=70),
         mistakes=cosine_lr_mistakes.all,
         references=("dlnotes.schedules:cosine", "dlnotes.schedules:linear_warmup"),
     )
@@ -462,10 +456,7 @@ register(
             "with np.linalg.solve(hessian, grad) and return x − p (a new array)."
         ),
         solution=newton_step,
-        suites={
-            "visible": lambda: _newton_cases(8, hidden=False),
-            "hidden": lambda seed=80: _newton_cases(seed, hidden=True),
-        },
+        suites=seeded(_newton_cases, visible=8, hidden=80),
         mistakes=newton_step_mistakes.all,
         rtol=1e-6,
         atol=1e-9,

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch07_xavier_uniform
@@ -158,8 +158,10 @@ def _drawn_fans(
     return sizes
 
 
-def _xu_hidden_cases(seed: int) -> list[Case]:
-    return _xu_cases(seed, _drawn_fans(seed, _XU_HIDDEN_RANGES, _xu_scales))
+def _xu_suite(seed: int, hidden: bool) -> list[Case]:
+    """The visible cases use the fixed :data:`_XU_SIZES`; the hidden ones draw their fans."""
+    sizes = _drawn_fans(seed, _XU_HIDDEN_RANGES, _xu_scales) if hidden else _XU_SIZES
+    return _xu_cases(seed, sizes)
 
 
 register(
@@ -174,10 +176,7 @@ register(
             "rng.uniform(-a, a, size=(fan_in, fan_out))."
         ),
         solution=xavier_uniform,
-        suites={
-            "visible": lambda: _xu_cases(7, _XU_SIZES),
-            "hidden": lambda seed=70: _xu_hidden_cases(seed),
-        },
+        suites=seeded(_xu_suite, visible=7, hidden=70),
         mistakes=xavier_uniform_mistakes.all,
         references=("dlnotes.init:xavier_uniform",),
     )
@@ -289,8 +288,10 @@ def _kn_scales(fan_in: int, fan_out: int) -> list[float]:
     ]
 
 
-def _kn_hidden_cases(seed: int) -> list[Case]:
-    return _kn_cases(seed, _drawn_fans(seed, _KN_HIDDEN_RANGES, _kn_scales))
+def _kn_suite(seed: int, hidden: bool) -> list[Case]:
+    """The visible cases use the fixed :data:`_KN_SIZES`; the hidden ones draw their fans."""
+    sizes = _drawn_fans(seed, _KN_HIDDEN_RANGES, _kn_scales) if hidden else _KN_SIZES
+    return _kn_cases(seed, sizes)
 
 
 register(
@@ -305,10 +306,7 @@ register(
             "rng.normal(0.0, std, size=(fan_in, fan_out))."
         ),
         solution=kaiming_normal,
-        suites={
-            "visible": lambda: _kn_cases(17, _KN_SIZES),
-            "hidden": lambda seed=170: _kn_hidden_cases(seed),
-        },
+        suites=seeded(_kn_suite, visible=17, hidden=170),
         mistakes=kaiming_normal_mistakes.all,
         references=("dlnotes.init:kaiming_normal",),
     )

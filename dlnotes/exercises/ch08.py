@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch08_numerical_gradient
@@ -269,10 +269,7 @@ register(
             "old − h, put old back, and store (f_plus − f_minus) / (2h)."
         ),
         solution=numerical_gradient,
-        suites={
-            "visible": lambda: _ng_cases(8, hidden=False),
-            "hidden": lambda seed=80: _ng_cases(seed, hidden=True),
-        },
+        suites=seeded(_ng_cases, visible=8, hidden=80),
         mistakes=numerical_gradient_mistakes.all,
         references=(
             "dlnotes.gradcheck:numerical_gradient",
@@ -421,10 +418,7 @@ register(
             "all-zero gradients give 0, not 0/0."
         ),
         solution=relative_error,
-        suites={
-            "visible": lambda: _re_cases(9, hidden=False),
-            "hidden": lambda seed=90: _re_cases(seed, hidden=True),
-        },
+        suites=seeded(_re_cases, visible=9, hidden=90),
         mistakes=relative_error_mistakes.all,
         references=("dlnotes.gradcheck:relative_error",),
         rtol=1e-9,

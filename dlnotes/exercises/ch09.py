@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch09_l2_penalty_and_grad
@@ -164,10 +164,7 @@ register(
             "gradient np.zeros_like(b). Return (penalty, grads) with one gradient per parameter."
         ),
         solution=l2_penalty_and_grad,
-        suites={
-            "visible": lambda: _l2_cases(9, hidden=False),
-            "hidden": lambda seed=90: _l2_cases(seed, hidden=True),
-        },
+        suites=seeded(_l2_cases, visible=9, hidden=90),
         mistakes=l2_penalty_and_grad_mistakes.all,
         references=("dlnotes.losses:l2_penalty", "dlnotes.losses:penalty"),
         rtol=1e-6,
@@ -282,10 +279,7 @@ register(
             "w − lr·(g + λ·w) = (1 − lr·λ)·w − lr·g. Build a new array; do not write into w."
         ),
         solution=sgd_weight_decay_step,
-        suites={
-            "visible": lambda: _wd_cases(19, hidden=False),
-            "hidden": lambda seed=190: _wd_cases(seed, hidden=True),
-        },
+        suites=seeded(_wd_cases, visible=19, hidden=190),
         mistakes=sgd_weight_decay_step_mistakes.all,
         references=("dlnotes.optim:SGD",),
         rtol=1e-6,
@@ -498,10 +492,7 @@ register(
             "does, the stop epoch is len(dev_losses)."
         ),
         solution=early_stopping_epoch,
-        suites={
-            "visible": lambda: _es_cases(29, hidden=False),
-            "hidden": lambda seed=290: _es_cases(seed, hidden=True),
-        },
+        suites=seeded(_es_cases, visible=29, hidden=290),
         mistakes=early_stopping_epoch_mistakes.all,
         references=("dlnotes.train:EarlyStopping",),
     )
@@ -639,10 +630,7 @@ register(
             "become exactly 0; no entry crosses zero. Build a new array; do not write into w."
         ),
         solution=l1_prox_step,
-        suites={
-            "visible": lambda: _prox_cases(39, hidden=False),
-            "hidden": lambda seed=390: _prox_cases(seed, hidden=True),
-        },
+        suites=seeded(_prox_cases, visible=39, hidden=390),
         mistakes=l1_prox_step_mistakes.all,
         references=("dlnotes.losses:l1_penalty",),
         rtol=1e-6,

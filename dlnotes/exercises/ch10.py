@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch10_dropout_forward
@@ -154,10 +154,7 @@ register(
             "(a copy): inverted dropout puts all of its scaling at train time."
         ),
         solution=dropout_forward,
-        suites={
-            "visible": lambda: _forward_cases(10, hidden=False),
-            "hidden": lambda seed=100: _forward_cases(seed, hidden=True),
-        },
+        suites=seeded(_forward_cases, visible=10, hidden=100),
         mistakes=dropout_forward_mistakes.all,
         references=("dlnotes.layers:dropout_forward",),
     )
@@ -267,10 +264,7 @@ register(
             "so the gradient is dout * mask / (1 − p), with the same (keep) mask."
         ),
         solution=dropout_backward,
-        suites={
-            "visible": lambda: _backward_cases(11, hidden=False),
-            "hidden": lambda seed=110: _backward_cases(seed, hidden=True),
-        },
+        suites=seeded(_backward_cases, visible=11, hidden=110),
         mistakes=dropout_backward_mistakes.all,
         references=("dlnotes.layers:dropout_backward",),
     )

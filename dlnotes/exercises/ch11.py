@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch11_batchnorm_forward
@@ -145,10 +145,7 @@ register(
             "np.sqrt(var + eps) and out = gamma * x_hat + beta."
         ),
         solution=batchnorm_forward,
-        suites={
-            "visible": lambda: _fwd_cases(11, hidden=False),
-            "hidden": lambda seed=110: _fwd_cases(seed, hidden=True),
-        },
+        suites=seeded(_fwd_cases, visible=11, hidden=110),
         mistakes=batchnorm_forward_mistakes.all,
         references=("dlnotes.layers.normalization:batchnorm_forward",),
     )
@@ -278,10 +275,7 @@ register(
             "dX = (N*dx_hat - dx_hat.sum(0) - x_hat * (dx_hat*x_hat).sum(0)) / (N*σ)."
         ),
         solution=batchnorm_backward,
-        suites={
-            "visible": lambda: _bwd_cases(12, hidden=False),
-            "hidden": lambda seed=120: _bwd_cases(seed, hidden=True),
-        },
+        suites=seeded(_bwd_cases, visible=12, hidden=120),
         mistakes=batchnorm_backward_mistakes.all,
         references=(
             "dlnotes.layers.normalization:batchnorm_backward",
@@ -441,10 +435,7 @@ register(
             "arrays."
         ),
         solution=update_running_stats,
-        suites={
-            "visible": lambda: _running_cases(13, hidden=False),
-            "hidden": lambda seed=130: _running_cases(seed, hidden=True),
-        },
+        suites=seeded(_running_cases, visible=13, hidden=130),
         mistakes=update_running_stats_mistakes.all,
     )
 )

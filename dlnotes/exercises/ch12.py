@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 from dlnotes.layers import Linear
 from dlnotes.model import Sequential, mlp
 
@@ -180,10 +180,7 @@ register(
         ),
         solution=freeze,
         output="input",
-        suites={
-            "visible": lambda: _freeze_cases(12, hidden=False),
-            "hidden": lambda seed=120: _freeze_cases(seed, hidden=True),
-        },
+        suites=seeded(_freeze_cases, visible=12, hidden=120),
         mistakes=freeze_mistakes.all,
         references=("dlnotes.zoo.transfer:trainable_params",),
     )
@@ -301,10 +298,7 @@ register(
             "rate is base_lr · factor ** (n_layers − 1 − k). Return a list, first layer first."
         ),
         solution=finetune_lrs,
-        suites={
-            "visible": lambda: _lrs_cases(12, hidden=False),
-            "hidden": lambda seed=120: _lrs_cases(seed, hidden=True),
-        },
+        suites=seeded(_lrs_cases, visible=12, hidden=120),
         mistakes=finetune_lrs_mistakes.all,
         references=("dlnotes.zoo.transfer:discriminative_lrs",),
     )

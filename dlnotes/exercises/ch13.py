@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch13_log_uniform
@@ -132,10 +132,7 @@ register(
             "then return np.exp(u). Both logs and the inverse must use the same base."
         ),
         solution=log_uniform,
-        suites={
-            "visible": lambda: _lu_cases(13, hidden=False),
-            "hidden": lambda seed=130: _lu_cases(seed, hidden=True),
-        },
+        suites=seeded(_lu_cases, visible=13, hidden=130),
         mistakes=log_uniform_mistakes.all,
         references=("dlnotes.tuning:LogUniform.sample",),
     )
@@ -262,10 +259,7 @@ register(
             "np.stack([lo, hi], axis=1)."
         ),
         solution=coarse_to_fine_bounds,
-        suites={
-            "visible": lambda: _ctf_cases(131, hidden=False),
-            "hidden": lambda seed=1313: _ctf_cases(seed, hidden=True),
-        },
+        suites=seeded(_ctf_cases, visible=131, hidden=1313),
         mistakes=coarse_to_fine_bounds_mistakes.all,
         references=("dlnotes.tuning:narrow_space",),
     )
@@ -409,10 +403,7 @@ register(
             "lowest scores first, ties in rung order and NaN last; return trials[order[:k]]."
         ),
         solution=halving_survivors,
-        suites={
-            "visible": lambda: _hs_cases(137, hidden=False),
-            "hidden": lambda seed=1337: _hs_cases(seed, hidden=True),
-        },
+        suites=seeded(_hs_cases, visible=137, hidden=1337),
         mistakes=halving_survivors_mistakes.all,
         references=("dlnotes.tuning:successive_halving",),
     )

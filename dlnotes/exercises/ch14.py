@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch14_ema_update
@@ -150,10 +150,7 @@ register(
             "comprehension does); never write into avg_params or params."
         ),
         solution=ema_update,
-        suites={
-            "visible": lambda: _ema_cases(14, hidden=False),
-            "hidden": lambda seed=140: _ema_cases(seed, hidden=True),
-        },
+        suites=seeded(_ema_cases, visible=14, hidden=140),
         mistakes=ema_update_mistakes.all,
         references=("dlnotes.averages:EMA",),
         rtol=1e-6,
@@ -334,10 +331,7 @@ register(
             "(axis=1) for each example."
         ),
         solution=ensemble_predict,
-        suites={
-            "visible": lambda: _ens_cases(14, hidden=False),
-            "hidden": lambda seed=141: _ens_cases(seed, hidden=True),
-        },
+        suites=seeded(_ens_cases, visible=14, hidden=141),
         mistakes=ensemble_predict_mistakes.all,
         references=("dlnotes.losses:softmax",),
     )
@@ -451,10 +445,7 @@ register(
             "average them over time, the first axis (axis=0)."
         ),
         solution=polyak_average,
-        suites={
-            "visible": lambda: _polyak_cases(14, hidden=False),
-            "hidden": lambda seed=142: _polyak_cases(seed, hidden=True),
-        },
+        suites=seeded(_polyak_cases, visible=14, hidden=142),
         mistakes=polyak_average_mistakes.all,
         references=("dlnotes.averages:PolyakAverage",),
     )

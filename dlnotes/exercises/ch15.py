@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register
+from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
 
 # ============================================================================================
 # ch15_logsumexp_backward
@@ -148,10 +148,7 @@ register(
             "max before exp so large logits do not overflow."
         ),
         solution=logsumexp_backward,
-        suites={
-            "visible": lambda: _lse_cases(15, hidden=False),
-            "hidden": lambda seed=150: _lse_cases(seed, hidden=True),
-        },
+        suites=seeded(_lse_cases, visible=15, hidden=150),
         mistakes=logsumexp_backward_mistakes.all,
         time_limit=60.0,  # an answer may use torch: importing it takes seconds on a cold kernel
     )
@@ -382,10 +379,7 @@ register(
             "as new numpy arrays."
         ),
         solution=torch_train,
-        suites={
-            "visible": lambda: _port_cases(15, hidden=False),
-            "hidden": lambda seed=151: _port_cases(seed, hidden=True),
-        },
+        suites=seeded(_port_cases, visible=15, hidden=151),
         mistakes=torch_port_mistakes.all,
         references=("dlnotes.optim.base:Optimizer", "dlnotes.model:Sequential"),
         rtol=1e-9,

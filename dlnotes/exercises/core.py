@@ -64,6 +64,7 @@ __all__ = [
     "get",
     "hint",
     "register",
+    "seeded",
 ]
 
 SUITES = ("visible", "hidden")
@@ -233,6 +234,28 @@ class Exercise:
                 obj = getattr(obj, part)
             out.append((f"{module_name}.{qualname}", obj))
         return out
+
+
+def seeded(
+    build: Callable[..., Sequence[Case]], *, visible: int, hidden: int
+) -> dict[str, Callable[..., Sequence[Case]]]:
+    """The two suites of a function exercise from one case builder ``build(seed, hidden)``.
+
+    The visible suite is ``build(visible, hidden=False)``, always the same cases; the hidden suite
+    is ``build(seed, hidden=True)`` with ``seed`` defaulting to ``hidden``, the package's public
+    practice seed (the instructor's key passes its private seed instead).
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    if not callable(build):
+        raise TypeError(f"build must be a case builder build(seed, hidden), got {build!r}")
+    for name, seed in (("visible", visible), ("hidden", hidden)):
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"{name} must be an int seed, got {seed!r}")
+    return {
+        "visible": lambda: build(visible, hidden=False),
+        "hidden": lambda seed=hidden: build(seed, hidden=True),
+    }
 
 
 @dataclass(frozen=True)
