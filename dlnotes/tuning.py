@@ -35,7 +35,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import numpy as np
 
@@ -49,6 +49,7 @@ __all__ = [
     "HalvingResults",
     "LogUniform",
     "Results",
+    "SearchOptions",
     "Uniform",
     "grid_points",
     "grid_search",
@@ -432,16 +433,42 @@ def _backend(backend: str | None, n_jobs: int) -> Iterator[None]:
         yield
 
 
-@dataclass(frozen=True)
-class _Options:
-    """The keyword options every search takes (``_SEARCH_DOC``): the metric that ranks the
-    trials and where they run. Checked by :func:`_run`, after the objective."""
+class SearchOptions(TypedDict, total=False):
+    """The keyword options every search takes (:func:`random_search`, :func:`grid_search`,
+    :func:`successive_halving`, :func:`hyperband`): where the trials run, whether a progress bar
+    shows, and which metric ranks them. Each search's docstring says what they mean.
 
-    metric: str
-    mode: str
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+
     n_jobs: int
     backend: str | None
     progress: bool | None
+    metric: str
+    mode: str
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The :class:`SearchOptions` of one search, defaults filled in; checked by :func:`_run`,
+    after the objective."""
+
+    n_jobs: int = 1
+    backend: str | None = None
+    progress: bool | None = None
+    metric: str = "score"
+    mode: str = "min"
+
+    @classmethod
+    def of(cls, search: str, options: Mapping[str, Any]) -> _Options:
+        known = list(cls.__dataclass_fields__)
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise TypeError(
+                f"{search} got unexpected keyword argument(s) {', '.join(unknown)}; "
+                f"its options are {', '.join(known)}"
+            )
+        return cls(**options)
 
 
 def _run(
@@ -533,12 +560,7 @@ def random_search(
     space: Mapping[str, Distribution],
     n_trials: int,
     seed: int = 0,
-    *,
-    n_jobs: int = 1,
-    backend: str | None = None,
-    progress: bool | None = None,
-    metric: str = "score",
-    mode: str = "min",
+    **options: Unpack[SearchOptions],
 ) -> Results:
     """Random search: ``n_trials`` configurations drawn independently from ``space``.
 
@@ -548,8 +570,14 @@ def random_search(
     space = _check_space(space)
     pairs = trial_seeds(seed, n_trials)
     configs = [sample_config(space, rng) for rng, _ in pairs]
-    options = _Options(metric=metric, mode=mode, n_jobs=n_jobs, backend=backend, progress=progress)
-    return _run(objective, configs, [s for _, s in pairs], space, "random search", options)
+    return _run(
+        objective,
+        configs,
+        [s for _, s in pairs],
+        space,
+        "random search",
+        _Options.of("random_search", options),
+    )
 
 
 def grid_search(
@@ -557,12 +585,7 @@ def grid_search(
     space: Mapping[str, Distribution],
     n_per_axis: int,
     seed: int = 0,
-    *,
-    n_jobs: int = 1,
-    backend: str | None = None,
-    progress: bool | None = None,
-    metric: str = "score",
-    mode: str = "min",
+    **options: Unpack[SearchOptions],
 ) -> Results:
     """Grid search: every point of :func:`grid_points` ``(space, n_per_axis)``.
 
@@ -571,8 +594,14 @@ def grid_search(
     space = _check_space(space)
     configs = grid_points(space, n_per_axis)
     pairs = trial_seeds(seed, len(configs))
-    options = _Options(metric=metric, mode=mode, n_jobs=n_jobs, backend=backend, progress=progress)
-    return _run(objective, configs, [s for _, s in pairs], space, "grid search", options)
+    return _run(
+        objective,
+        configs,
+        [s for _, s in pairs],
+        space,
+        "grid search",
+        _Options.of("grid_search", options),
+    )
 
 
 _DEFINED = "\n    Defined in chapter 13 (Hyperparameter tuning).\n    "
@@ -635,11 +664,7 @@ def successive_halving(
     *,
     eta: int = 3,
     seed: int = 0,
-    n_jobs: int = 1,
-    backend: str | None = None,
-    progress: bool | None = None,
-    metric: str = "score",
-    mode: str = "min",
+    **options: Unpack[SearchOptions],
 ) -> HalvingResults:
     """Successive halving (Jamieson & Talwalkar 2016): race ``n_trials`` random configurations,
     keeping the best ``1/eta`` at each rung and giving the survivors ``eta`` times the budget.
@@ -656,10 +681,13 @@ def successive_halving(
     ranking changes with the budget (a small learning rate starts slow and ends best), which is
     why :func:`hyperband` hedges over several starting budgets.
 
+    The keyword ``options`` (:class:`SearchOptions`: ``n_jobs``, ``backend``, ``progress``,
+    ``metric``, ``mode``) mean what they mean for :func:`random_search`; every rung runs with them.
+
     Defined in chapter 13 (Hyperparameter tuning).
     """
     space = _check_space(space)
-    options = _Options(metric=metric, mode=mode, n_jobs=n_jobs, backend=backend, progress=progress)
+    checked = _Options.of("successive_halving", options)
     rungs_plan = halving_schedule(n_trials, min_budget, max_budget, eta)
     pairs = trial_seeds(seed, n_trials)
     alive = list(range(int(n_trials)))
@@ -674,7 +702,7 @@ def successive_halving(
             [pairs[i][1] for i in alive],
             space,
             f"halving rung {k} (budget {r_k:g})",
-            options,
+            checked,
             budget=r_k,
             trials=alive,
         )
@@ -685,8 +713,8 @@ def successive_halving(
     last = rungs[-1]
     out = HalvingResults(
         last.rows,
-        metric=metric,
-        mode=mode,
+        metric=checked.metric,
+        mode=checked.mode,
         space=space,
         seconds=[t for r in rungs for t in r.seconds],
     )
@@ -702,11 +730,7 @@ def hyperband(
     eta: int = 3,
     min_budget: float = 1.0,
     seed: int = 0,
-    n_jobs: int = 1,
-    backend: str | None = None,
-    progress: bool | None = None,
-    metric: str = "score",
-    mode: str = "min",
+    **options: Unpack[SearchOptions],
 ) -> HalvingResults:
     """Hyperband (Li et al. 2018): successive halving in ``s_max + 1`` brackets that trade the
     number of configurations against the budget each starts with.
@@ -717,10 +741,12 @@ def hyperband(
     random search at ``max_budget``. Each bracket uses its own seeds (child ``s`` of
     ``SeedSequence(seed)``). Returns the brackets' final rungs merged into one
     :class:`HalvingResults` (a ``bracket`` column says which), whose ``rungs`` are every rung
-    of every bracket and ``budget_spent`` their total.
+    of every bracket and ``budget_spent`` their total. The keyword ``options``
+    (:class:`SearchOptions`) go to every bracket's :func:`successive_halving`.
 
     Defined in chapter 13 (Hyperparameter tuning).
     """
+    checked = _Options.of("hyperband", options)
     r_max = check_scalar("max_budget", max_budget, low=0.0, low_inclusive=False)
     r_min = check_scalar("min_budget", min_budget, low=0.0, high=r_max, low_inclusive=False)
     eta = int(check_scalar("eta", eta, low=2, integer=True))
@@ -741,17 +767,16 @@ def hyperband(
             r_max,
             eta=eta,
             seed=int(bracket_seeds[s_max - s].generate_state(1, np.uint32)[0]),
-            n_jobs=n_jobs,
-            backend=backend,
-            progress=progress,
-            metric=metric,
-            mode=mode,
+            **options,
         )
         rows += [{"bracket": s, **row} for row in bracket.rows]
         rungs += bracket.rungs
         spent += bracket.budget_spent
         seconds += bracket.seconds
-    out = HalvingResults(rows, metric=metric, mode=mode, space=_check_space(space), seconds=seconds)
+    space = _check_space(space)
+    out = HalvingResults(
+        rows, metric=checked.metric, mode=checked.mode, space=space, seconds=seconds
+    )
     out.rungs, out.budget_spent = rungs, spent
     return out
 

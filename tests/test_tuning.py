@@ -186,6 +186,31 @@ def test_metric_mode_and_dict_results():
     assert "more rows" in res.to_markdown(max_rows=2)
 
 
+@pytest.mark.parametrize(
+    "search", ["random_search", "grid_search", "successive_halving", "hyperband"]
+)
+def test_every_search_takes_the_same_options_and_names_a_misspelled_one(search: str) -> None:
+    import inspect
+
+    from dlnotes import tuning
+
+    fn = getattr(tuning, search)
+    kwargs = inspect.signature(fn).parameters["options"]
+    assert kwargs.kind is kwargs.VAR_KEYWORD and "SearchOptions" in str(kwargs.annotation)
+    args = {
+        "random_search": (SPACE, 3),
+        "grid_search": (SPACE, 2),
+        "successive_halving": (SPACE, 3, 1, 3),
+        "hyperband": (SPACE, 3),
+    }[search]
+    with pytest.raises(
+        TypeError,
+        match=rf"{search} got unexpected keyword argument\(s\) n_job;"
+        r" its options are n_jobs, backend, progress, metric, mode",
+    ):
+        fn(quadratic_objective, *args, n_job=2)
+
+
 def test_search_validation():
     with pytest.raises(ValueError, match="n_trials"):
         random_search(quadratic_objective, SPACE, 0)
