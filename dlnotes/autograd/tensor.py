@@ -157,127 +157,83 @@ class Tensor:
 
     # -- operators (the operations live in their own modules) ----------------------------------
     def __add__(self, other: Any) -> Tensor:
-        from dlnotes.autograd.ops import add
-
-        return add(self, other)
+        return ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        from dlnotes.autograd.ops import add
-
-        return add(other, self)
+        return ops.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        from dlnotes.autograd.ops import sub
-
-        return sub(self, other)
+        return ops.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        from dlnotes.autograd.ops import sub
-
-        return sub(other, self)
+        return ops.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        from dlnotes.autograd.ops import mul
-
-        return mul(self, other)
+        return ops.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        from dlnotes.autograd.ops import mul
-
-        return mul(other, self)
+        return ops.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        from dlnotes.autograd.ops import div
-
-        return div(self, other)
+        return ops.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        from dlnotes.autograd.ops import div
-
-        return div(other, self)
+        return ops.div(other, self)
 
     def __neg__(self) -> Tensor:
-        from dlnotes.autograd.ops import neg
-
-        return neg(self)
+        return ops.neg(self)
 
     def __pow__(self, exponent: float) -> Tensor:
-        from dlnotes.autograd.ops import power
-
-        return power(self, exponent)
+        return ops.power(self, exponent)
 
     def __matmul__(self, other: Any) -> Tensor:
-        from dlnotes.autograd.linalg import matmul
-
-        return matmul(self, other)
+        return linalg.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        from dlnotes.autograd.linalg import matmul
-
-        return matmul(other, self)
+        return linalg.matmul(other, self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        from dlnotes.autograd.shape import getitem
-
-        return getitem(self, index)
+        return shape_ops.getitem(self, index)
 
     # -- methods -------------------------------------------------------------------------------
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (all axes by default); see :func:`dlnotes.autograd.reductions.sum`."""
-        from dlnotes.autograd.reductions import sum as sum_
-
-        return sum_(self, axis=axis, keepdims=keepdims)
+        return reductions.sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis``; see :func:`dlnotes.autograd.reductions.mean`."""
-        from dlnotes.autograd.reductions import mean
-
-        return mean(self, axis=axis, keepdims=keepdims)
+        return reductions.mean(self, axis=axis, keepdims=keepdims)
 
     def exp(self) -> Tensor:
         """Elementwise ``e^x``."""
-        from dlnotes.autograd.ops import exp
-
-        return exp(self)
+        return ops.exp(self)
 
     def log(self) -> Tensor:
         """Elementwise natural logarithm."""
-        from dlnotes.autograd.ops import log
-
-        return log(self)
+        return ops.log(self)
 
     def relu(self) -> Tensor:
         """Elementwise ``max(x, 0)``."""
-        from dlnotes.autograd.ops import relu
-
-        return relu(self)
+        return ops.relu(self)
 
     def tanh(self) -> Tensor:
         """Elementwise hyperbolic tangent."""
-        from dlnotes.autograd.ops import tanh
-
-        return tanh(self)
+        return ops.tanh(self)
 
     def sigmoid(self) -> Tensor:
         """Elementwise logistic function."""
-        from dlnotes.autograd.ops import sigmoid
-
-        return sigmoid(self)
+        return ops.sigmoid(self)
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same entries in a new shape; see :func:`dlnotes.autograd.shape.reshape`."""
-        from dlnotes.autograd.shape import reshape
-
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return reshape(self, shape)
+        return shape_ops.reshape(self, shape)
 
     @property
     def T(self) -> Tensor:
         """The transpose of a 2-D tensor."""
-        from dlnotes.autograd.linalg import transpose
-
-        return transpose(self)
+        return linalg.transpose(self)
 
     def __repr__(self) -> str:
         extra = ""
@@ -334,3 +290,9 @@ def record(
         out.requires_grad = True
         out.node = Node(op, inputs, vjp, saved)
     return out
+
+
+# The operations import Tensor, so they are imported once it is defined (and the methods above
+# look them up when they are called).
+from dlnotes.autograd import linalg, ops, reductions  # noqa: E402
+from dlnotes.autograd import shape as shape_ops  # noqa: E402
