@@ -49,7 +49,7 @@ CELLS = {
         "from dlnotes.widgets import render_png\n"
         "ex = ch04.heavy_ball_quadratic()\n"
         "fig, state = ex.setup()\n"
-        "ex.update(state, **ex.defaults)\n"
+        "ex.redraw(state, **ex.defaults)\n"
         "out = W.Output()\n"
         "display(out)\n"
         "with out:\n"
@@ -68,7 +68,7 @@ CELLS = {
         "from dlnotes.widgets import render_png\n"
         "ex = ch04.heavy_ball_quadratic()\n"
         "fig, state = ex.setup()\n"
-        "ex.update(state, **ex.defaults)\n"
+        "ex.redraw(state, **ex.defaults)\n"
         "display(Image(render_png(fig)))\n"
         "plt.close(fig)"
     ),

@@ -161,7 +161,8 @@ def has_live_frontend() -> bool:
 
 @dataclass
 class Control:
-    """One slider: ``name`` is the keyword given to ``update``, ``label`` the symbol shown (``α``).
+    """One slider: ``name`` is the keyword given to ``compute`` (or ``update``), ``label`` the
+    symbol shown (``α``).
 
     ``values`` are the settings precomputed for the website (in order) and must contain
     ``default``, the recommended value that the reset button restores. ``named`` lists further
@@ -296,9 +297,8 @@ class Explorer:
     ``setup() -> (fig, state)`` builds the figure once. Then, for the given control values,
     either ``compute(**values)`` returns a frame (a mapping with the numbers to show and the status
     line ``frame["status"]``) and ``draw(state, frame)`` moves the artists to it, or one
-    ``update(state, **values) -> str | None`` does both. Give ``compute`` and ``draw``, or
-    ``update``; after construction ``explorer.update(state, **values)`` redraws either way and
-    returns the status line.
+    ``update(state, **values) -> str | None`` does both. Give ``compute=`` and ``draw=`` (by
+    keyword), or ``update``. :meth:`redraw` redraws either way and returns the status line.
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
@@ -308,8 +308,8 @@ class Explorer:
     setup: Callable[[], tuple[Any, Any]]
     update: Callable[..., str | None] | None = None
     caption: str = ""
-    compute: Callable[..., Mapping[str, Any]] | None = None
-    draw: Callable[[Any, Any], None] | None = None
+    compute: Callable[..., Mapping[str, Any]] | None = field(default=None, kw_only=True)
+    draw: Callable[[Any, Any], None] | None = field(default=None, kw_only=True)
     live_face: LiveFace | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -318,23 +318,29 @@ class Explorer:
             raise ValueError(f"control names must be unique, got {names}")
         split = (self.compute is not None, self.draw is not None)
         if split != ((self.update is None),) * 2:
+            given = [k for k in ("update", "compute", "draw") if getattr(self, k) is not None]
             raise ValueError(
                 f"{self.title!r}: give compute= and draw= (a frame, then the artists moved to it), "
-                "or update= alone"
+                f"or update= alone; got {' and '.join(given) or 'none of them'}"
             )
-        if self.update is None:
-            self.update = self._compute_then_draw
 
-    def _compute_then_draw(self, state: Any, **values: Any) -> str:
-        """``frame = compute(**values)``, then ``draw(state, frame)``; the frame's status line."""
-        assert self.compute is not None and self.draw is not None
+    def redraw(self, state: Any, **values: Any) -> str | None:
+        """Redraw the figure of ``setup()``'s ``state`` for the control ``values``; returns the
+        status line: ``update(state, **values)``, or ``draw(state, compute(**values))`` and the
+        frame's ``"status"``."""
+        if self.update is not None:
+            return self.update(state, **values)
+        assert self.compute is not None and self.draw is not None  # checked in __post_init__
         frame = self.compute(**values)
+        if not isinstance(frame, Mapping) or "status" not in frame:
+            keys = sorted(frame) if isinstance(frame, Mapping) else type(frame).__name__
+            raise TypeError(
+                f"{self.title!r}: compute must return a frame, a mapping with a 'status' line "
+                f"(frame['status'], None for no status), got {keys}"
+            )
         self.draw(state, frame)
-        return str(frame["status"])
-
-    def _redraw(self, state: Any, values: Mapping[str, Any]) -> str | None:
-        assert self.update is not None  # set in __post_init__
-        return self.update(state, **values)
+        status = frame["status"]
+        return None if status is None else str(status)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -365,7 +371,7 @@ class Explorer:
         fig.set_dpi(dpi)
 
         def draw(i: int) -> list[Any]:
-            self._redraw(state, settings[i])
+            self.redraw(state, **settings[i])
             return []
 
         start = list(ctrl.values).index(ctrl.default)
@@ -431,11 +437,11 @@ class Explorer:
             sliders[c.name] = w
         face = LiveFace(fig=fig, state=state, sliders=sliders, status=status, image=image)
 
-        def redraw(*_: Any) -> None:
+        def on_change(*_: Any) -> None:
             if face.holding:
                 return
             face.redraws += 1
-            msg = self._redraw(state, {k: w.value for k, w in sliders.items()})
+            msg = self.redraw(state, **{k: w.value for k, w in sliders.items()})
             status.value = f"<span style='font-family:monospace'>{msg or ''}</span>"
             image.value = render_png(fig)
 
@@ -446,16 +452,16 @@ class Explorer:
                     sliders[c.name].value = c.default
             finally:
                 face.holding = False
-            redraw()
+            on_change()
 
         for w in sliders.values():
-            w.observe(redraw, names="value")
+            w.observe(on_change, names="value")
         button = W.Button(
             description="reset to recommended", icon="undo", layout=W.Layout(width="auto")
         )
         button.on_click(reset)
         face.button = button
-        redraw()
+        on_change()
         self.live_face = face
         header = W.HTML(
             f"<b>{self.title}</b>" + (f"<br><small>{self.caption}</small>" if self.caption else "")
@@ -473,7 +479,7 @@ class Explorer:
 
         fig, state = self.setup()
         try:
-            msg = self._redraw(state, self.defaults)
+            msg = self.redraw(state, **self.defaults)
             png = base64.b64encode(render_png(fig)).decode("ascii")
         finally:
             plt.close(fig)
@@ -515,7 +521,7 @@ class Explorer:
         fig, state = self.setup()
         rng = np.random.default_rng(seed)
         values = self.defaults
-        self._redraw(state, values)
+        self.redraw(state, **values)
         render_png(fig)
         times = []
         for _ in range(n):
@@ -523,7 +529,7 @@ class Explorer:
             grid = c.grid()
             values = {**values, c.name: grid[int(rng.integers(len(grid)))]}
             t0 = time.perf_counter()
-            self._redraw(state, values)
+            self.redraw(state, **values)
             render_png(fig)
             times.append(time.perf_counter() - t0)
         import matplotlib.pyplot as plt

@@ -150,14 +150,14 @@ def test_ewa_explorer_draws_the_library_average_and_its_weights():
     explorer = ch03.ewa_noisy_series()
     fig, state = explorer.setup()
     series, _ = ch03.noisy_series()
-    status = explorer.update(state, beta=0.9, bias_correction="on")
+    status = explorer.redraw(state, beta=0.9, bias_correction="on")
     np.testing.assert_allclose(state["avg"].get_ydata(), averages.ewa(series, 0.9, True))
     w = np.asarray(state["weights"].get_ydata())
     np.testing.assert_allclose(w[:3], 0.1 * 0.9 ** np.arange(3) / (1 - 0.9**400), rtol=1e-12)
     assert "window 1/(1−β) = 10" in state["note"].get_text()
     assert "0.35" in state["note"].get_text()  # 0.9**10 = 0.349
     assert status.startswith("mean |v_t − trend|")
-    explorer.update(state, beta=0.98, bias_correction="off")
+    explorer.redraw(state, beta=0.98, bias_correction="off")
     np.testing.assert_allclose(state["avg"].get_ydata(), averages.ewa(series, 0.98, False))
     import matplotlib.pyplot as plt
 
@@ -167,9 +167,9 @@ def test_ewa_explorer_draws_the_library_average_and_its_weights():
 def test_line_fit_explorer_reports_steps():
     explorer = ch03.minibatch_line_fit()
     fig, state = explorer.setup()
-    assert explorer.update(state, batch_size=8, lr=0.4).startswith("last quarter")
+    assert explorer.redraw(state, batch_size=8, lr=0.4).startswith("last quarter")
     assert "32 steps" in state["ax"].get_title()
-    assert explorer.update(state, batch_size=64, lr=0.6).startswith("last quarter")
+    assert explorer.redraw(state, batch_size=64, lr=0.6).startswith("last quarter")
     assert len(state["path"].get_xdata()) == 5
     import matplotlib.pyplot as plt
 

@@ -147,13 +147,13 @@ def test_explorer_is_registered_and_updates():
 
     explorer = explorers.heavy_ball_quadratic()
     fig, state = explorer.setup()
-    status = explorer.update(state, lr=3.3, rho=0.67, kappa=100)
+    status = explorer.redraw(state, lr=3.3, rho=0.67, kappa=100)
     assert status.startswith("heavy ball: ") and "GD diverged" in status  # 3.3 > 2/L
     hit = int(status.split("heavy ball: ")[1].split(" steps")[0])
     assert hit < 100
-    status = explorer.update(state, lr=4.0, rho=0.0, kappa=10)
+    status = explorer.redraw(state, lr=4.0, rho=0.0, kappa=10)
     assert "heavy ball diverged" in status and "GD diverged" in status
-    status = explorer.update(state, lr=2.5, rho=0.9, kappa=10)  # momentum stretches the range
+    status = explorer.redraw(state, lr=2.5, rho=0.9, kappa=10)  # momentum stretches the range
     assert "GD diverged" in status and "heavy ball diverged" not in status
     plt.close(fig)
 

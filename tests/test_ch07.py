@@ -135,13 +135,13 @@ def test_explorer_is_registered_and_updates():
     explorer = explorers.signal_propagation()
     fig, state = explorer.setup()
     try:
-        status = explorer.update(state, gain=1.414, depth=10, nonlinearity="relu")
+        status = explorer.redraw(state, gain=1.414, depth=10, nonlinearity="relu")
         assert "recommended gain for relu: 1.414" in status
         x, y = state["fwd"].get_data()
         assert len(x) == 10 and np.all(np.asarray(y) > 0)
-        explorer.update(state, gain=3.0, depth=50, nonlinearity="linear")  # 3^50: no overflow
+        explorer.redraw(state, gain=3.0, depth=50, nonlinearity="linear")  # 3^50: no overflow
         assert np.all(np.isfinite(state["fwd"].get_data()[1]))
-        explorer.update(state, gain=3.0, depth=50, nonlinearity="tanh")
+        explorer.redraw(state, gain=3.0, depth=50, nonlinearity="tanh")
         assert "saturated" in state["ax2"].get_title()
     finally:
         import matplotlib.pyplot as plt

@@ -115,7 +115,7 @@ def test_explorer_is_registered_and_redraws(monkeypatch):
     assert "ch08.difference_error_explorer" in all_explorers()
     explorer = ch08.difference_error_explorer()
     fig, state = explorer.setup()
-    status = explorer.update(state, **{**explorer.defaults, "dtype": "float32", "h": 1e-3})
+    status = explorer.redraw(state, **{**explorer.defaults, "dtype": "float32", "h": 1e-3})
     assert "float32" in status
     x, y = state["marker"].get_data()
     assert x[0] == 1e-3 and y[0] < 1e-3

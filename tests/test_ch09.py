@@ -183,7 +183,7 @@ def test_explorer_is_registered_and_reports_the_gap():
     assert "ch09.ridge_regression" in all_explorers()
     explorer = explorers.ridge_regression()
     fig, state = explorer.setup()
-    status = explorer.update(state, lam=1e-3, n=16)
+    status = explorer.redraw(state, lam=1e-3, n=16)
     problem = explorers.ridge_problem()
     x, y = problem["x"][:16], problem["y"][:16]
     w = explorers.ridge_fit(explorers.features(x), y, 1e-3)

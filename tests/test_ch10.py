@@ -143,7 +143,7 @@ def test_explorer_updates_for_every_grouping():
     explorer = ch10.dropout_masks(n_masks=300)
     fig, state = explorer.setup()
     for group in ch10.GROUPS:
-        msg = explorer.update(state, p=0.5, group=group, sample=2)
+        msg = explorer.redraw(state, p=0.5, group=group, sample=2)
         assert group in msg and "std" in msg
     import matplotlib.pyplot as plt
 

@@ -160,10 +160,10 @@ def _fake_grid():
 def test_bn_training_explorer_redraws_and_reports():
     explorer = explorers.bn_training(_fake_grid())
     fig, state = explorer.setup()
-    msg = explorer.update(state, lr=0.1, scale=1.0)
+    msg = explorer.redraw(state, lr=0.1, scale=1.0)
     assert "plain: diverged" in msg and "with BatchNorm: dev acc 70%" in msg
     # a live slider value between grid points snaps to the nearest one
-    msg2 = explorer.update(state, lr=0.012, scale=0.6)
+    msg2 = explorer.redraw(state, lr=0.012, scale=0.6)
     assert "plain: dev acc 70%" in msg2
     x, y = state["lines"]["plain"].get_data()
     assert len(x) == 30 and np.max(y) <= explorers.LOSS_CAP

@@ -101,14 +101,14 @@ def test_explorer_is_registered_and_redraws():
     explorer = ch14.ema_noisy_quadratic(steps=60)
     fig, state = explorer.setup()
     try:
-        verdict = explorer.update(state, lr=0.3, decay=0.9)
+        verdict = explorer.redraw(state, lr=0.3, decay=0.9)
         assert "f(x̄)" in verdict and "α = 0.30" in verdict
         xs = state["cloud"].get_xdata()
         assert len(xs) == 61 and xs[0] == ch14.X0[0]
         floor = state["floor_iter"].get_ydata()[0]
         assert math.isclose(floor, ls.noise_floor(0.3, ch14.CURVATURES, ch14.SIGMA**2))
         # beta = 0: the average is the iterate itself
-        explorer.update(state, lr=0.3, decay=0.0)
+        explorer.redraw(state, lr=0.3, decay=0.0)
         np.testing.assert_allclose(state["path"].get_xdata(), state["cloud"].get_xdata())
     finally:
         import matplotlib.pyplot as plt

@@ -22,9 +22,9 @@ def test_backward_events_add_up_to_the_engine_gradient(w):
 def test_explorer_steps_and_reports_the_final_gradient():
     explorer = all_explorers()["ch15.backward_stepper"]()
     fig, state = explorer.setup()
-    assert "no gradient yet" in explorer.update(state, step=0, w=0.0)
+    assert "no gradient yet" in explorer.redraw(state, step=0, w=0.0)
     last = max(explorer.controls[0].values)
-    assert "dJ/dw = -10 = 2w − 10" in explorer.update(state, step=last, w=0.0)
+    assert "dJ/dw = -10 = 2w − 10" in explorer.redraw(state, step=last, w=0.0)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -88,7 +88,7 @@ def test_explorer_draws_every_static_frame_and_reports_kappa():
         frames = explorer.frames(sweep)
         assert len(frames) <= 25
         for values in frames:
-            status = explorer.update(state, **values)
+            status = explorer.redraw(state, **values)
             quad, _, _ = ch01.two_feature_problem(
                 values["scale"], values["offset"], standardize=values["inputs"] == "standardized"
             )

@@ -144,7 +144,7 @@ def test_lr_sweep_validates_its_inputs(kwargs, error, match):
 def test_optimizer_race_explorer_updates_and_reports():
     explorer = ch05.optimizer_race(steps=120)
     fig, state = explorer.setup()
-    status = explorer.update(state, theta=45, kappa=10)
+    status = explorer.redraw(state, theta=45, kappa=10)
     for name in ch05.METHODS:
         assert name in status
     assert status.startswith("steps to 1e-6:")

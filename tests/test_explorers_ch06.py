@@ -124,7 +124,7 @@ def test_explorer_is_registered_and_updates():
     assert "ch06.schedule_explorer" in all_explorers()
     explorer = ch06.schedule_explorer(steps=200, runs=2)
     fig, state = explorer.setup()
-    status = explorer.update(state, kind="step", lr=0.2, warmup=25)
+    status = explorer.redraw(state, kind="step", lr=0.2, warmup=25)
     assert status.startswith("final excess")
     x, y = state["lr_line"].get_data()
     assert len(x) == 200 and y[0] <= 1e-12 and math.isclose(max(y), 0.2)

@@ -280,11 +280,11 @@ def test_explorer_updates_and_reports_both_searches():
     assert "ch13.grid_vs_random" in all_explorers()
     explorer = ch13.grid_vs_random()
     fig, state = explorer.setup()
-    status = explorer.update(state, **explorer.defaults)
+    status = explorer.redraw(state, **explorer.defaults)
     assert status == "grid: 4 distinct x, best loss 0.262; random: 16 distinct x, best loss 0.049"
     x, _ = state["random"]["pts"].get_data()
     assert len(x) == 16
-    status = explorer.update(state, n_trials=25, seed=0)
+    status = explorer.redraw(state, n_trials=25, seed=0)
     assert status.startswith("grid: 5 distinct x, best loss 0.865; random: 25 distinct x")
     import matplotlib.pyplot as plt
 

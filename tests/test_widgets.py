@@ -164,7 +164,7 @@ def test_blitting_matches_a_full_redraw() -> None:
     fig, state = ex.setup()
     fig.canvas.draw()
     render_png(fig)  # caches the background
-    ex.update(state, a=2.0, shift=0.5)
+    ex.redraw(state, a=2.0, shift=0.5)
     blitted = _pixels(render_png(fig))
     background_changed(fig)
     full = _pixels(render_png(fig))
@@ -190,7 +190,7 @@ def test_compute_then_draw_is_the_same_explorer_as_one_update() -> None:
     for ex in (whole, split):
         fig, state = ex.setup()
         fig.canvas.draw()
-        assert ex.update(state, a=2.0, shift=0.5) == "a = 2.00"
+        assert ex.redraw(state, a=2.0, shift=0.5) == "a = 2.00"
         background_changed(fig)
         pngs.append(_pixels(render_png(fig)))
         plt.close(fig)
@@ -207,8 +207,54 @@ def test_an_explorer_needs_compute_and_draw_or_update(parts) -> None:
     ex = line_explorer()
     with pytest.raises(ValueError, match=r"give compute= and draw=.*or update= alone"):
         Explorer("sine", ex.controls, ex.setup, **parts)
-    with pytest.raises(ValueError, match="or update= alone"):
+    with pytest.raises(ValueError, match="or update= alone; got update and compute and draw"):
         Explorer("sine", ex.controls, ex.setup, ex.update, compute=lambda a: {}, draw=print)
+
+
+def test_a_split_explorer_copies_and_replaces_like_any_dataclass() -> None:
+    import copy
+    import dataclasses
+
+    x = np.linspace(0, 2 * np.pi, 200)
+    whole = line_explorer()
+    split = Explorer(
+        "sine",
+        whole.controls,
+        whole.setup,
+        compute=lambda a, shift: {"y": np.sin(a * x) + shift, "status": f"a = {a:.2f}"},
+        draw=lambda state, frame: state["line"].set_ydata(frame["y"]),
+    )
+    other = dataclasses.replace(split, compute=lambda a, shift: {"y": x * 0, "status": "flat"})
+    twin = copy.copy(split)
+    twin.compute = lambda a, shift: {"y": x * 0, "status": None}  # None: no status line
+    fig, state = split.setup()
+    try:
+        assert other.redraw(state, a=1.0, shift=0.0) == "flat"
+        assert split.redraw(state, a=1.0, shift=0.0) == "a = 1.00"
+        assert twin.redraw(state, a=1.0, shift=0.0) is None
+    finally:
+        plt.close(fig)
+
+
+def test_a_frame_without_a_status_line_is_named() -> None:
+    whole = line_explorer()
+    ex = Explorer(
+        "sine",
+        whole.controls,
+        whole.setup,
+        compute=lambda a, shift: {"y": a, "verdict": "old key"},
+        draw=lambda state, frame: None,
+    )
+    with pytest.raises(
+        TypeError, match=r"'sine': compute must return a frame.*got \['verdict', 'y'\]"
+    ):
+        ex.redraw(None, a=1.0, shift=0.0)
+
+
+def test_compute_and_draw_are_given_by_keyword() -> None:
+    whole = line_explorer()
+    with pytest.raises(TypeError):
+        Explorer("sine", whole.controls, whole.setup, None, "", lambda a: {}, print)  # type: ignore[misc]
 
 
 def test_redraw_seconds_measures_each_event() -> None:
@@ -230,7 +276,7 @@ def test_explorer_runs_at_the_ends_of_every_control(name: str) -> None:
     try:
         for c in ex.controls:
             for value in (c.values[0], c.values[-1]):
-                ex.update(state, **{**ex.defaults, c.name: value})
+                ex.redraw(state, **{**ex.defaults, c.name: value})
                 assert render_png(fig).startswith(b"\x89PNG")
     finally:
         plt.close(fig)
