@@ -370,3 +370,33 @@ def test_hyperparameter_names_are_the_constructor_arguments_in_torch_order(name:
     assert ours[0] == "lr" and list(ours) == theirs[: len(ours)]
     opt = getattr(optim, name)([np.zeros(3)])
     assert list(opt.hyperparameters) == list(ours)
+
+
+def test_a_subclass_keeps_its_parents_hyperparameters_unless_it_names_its_own() -> None:
+    """User subclasses (as of a torch optimizer): no __init__, a **kwargs wrapper, an extra
+    argument kept under another name all keep the parent's names, so repr and state_dict work."""
+    from dlnotes.optim.base import Optimizer, hyperparameters_of
+
+    class Plain(Optimizer):
+        pass
+
+    class Wrapped(SGD):
+        def __init__(self, params, lr=0.1, **kwargs):
+            super().__init__(params, lr=lr, **kwargs)
+
+    class Warm(SGD):
+        def __init__(self, params, lr=0.1, momentum=0.0, warmup=10):
+            super().__init__(params, lr=lr, momentum=momentum)
+            self.n_warm = warmup
+
+    assert Plain.hyperparameter_names == ("lr",)
+    for cls in (Wrapped, Warm):
+        opt = cls([np.zeros(2)], momentum=0.9)
+        assert cls.hyperparameter_names == SGD.hyperparameter_names
+        assert (
+            "momentum=0.9" in repr(opt) and opt.state_dict()["param_groups"][0]["momentum"] == 0.9
+        )
+    with pytest.raises(TypeError, match=r"no \*args, \*\*kwargs"):
+        hyperparameters_of(Wrapped.__init__)
+    with pytest.raises(TypeError, match=r"starts \(self, params, lr, ...\)"):
+        hyperparameters_of(lambda self, params, learning_rate: None)

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from dlnotes.optim._hyper import check_nonneg
-from dlnotes.optim.base import Optimizer, Params
+from dlnotes.optim.base import Optimizer, Params, hyperparameters_of
 
 __all__ = ["Adagrad"]
 
@@ -62,6 +62,8 @@ class Adagrad(Optimizer):
         )
         self.eps = check_nonneg("eps", eps)
         super().__init__(params, lr=lr, check_finite=check_finite)
+
+    hyperparameter_names = hyperparameters_of(__init__)
 
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return {"grad_sum": np.full(x.shape, self.initial_accumulator_value, dtype=x.dtype)}

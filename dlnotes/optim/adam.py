@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from dlnotes.optim._hyper import check_betas, check_bool, check_nonneg
-from dlnotes.optim.base import Optimizer, Params
+from dlnotes.optim.base import Optimizer, Params, hyperparameters_of
 
 __all__ = ["Adam", "AdamW"]
 
@@ -76,6 +76,8 @@ class Adam(Optimizer):
         self.weight_decay = check_nonneg("weight_decay", weight_decay)
         self.amsgrad = check_bool("amsgrad", amsgrad)
         super().__init__(params, lr=lr, check_finite=check_finite)
+
+    hyperparameter_names = hyperparameters_of(__init__)
 
     @property
     def betas(self) -> tuple[float, float]:

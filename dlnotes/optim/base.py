@@ -40,14 +40,14 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from dlnotes._validate import NonFiniteError, as_float_array, check_finite, check_scalar
 
-__all__ = ["CHUNK", "LearningRate", "Optimizer", "Params"]
+__all__ = ["CHUNK", "LearningRate", "Optimizer", "Params", "hyperparameters_of"]
 
 #: Number of elements processed at once by the chunked update (2**16 float32 = 256 KiB per
 #: buffer; 2**15 was 5-8% slower for Adam on 10M parameters, larger chunks gained nothing).
@@ -124,6 +124,21 @@ class LearningRate:
         """Called after every assignment to :attr:`lr`; nothing to do by default."""
 
 
+def hyperparameters_of(init: Callable[..., None]) -> tuple[str, ...]:
+    """An optimizer's hyperparameter names from its ``__init__``: the arguments between ``params``
+    and the keyword-only ones, in order, as torch.optim orders them (``lr`` first).
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    parameters = list(inspect.signature(init).parameters.values())
+    names = [p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
+    if names[:2] != ["self", "params"] or len(names) < 3 or names[2] != "lr":
+        raise TypeError(f"an optimizer's __init__ starts (self, params, lr, ...), got {names}")
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+        raise TypeError("an optimizer's __init__ names its hyperparameters (no *args, **kwargs)")
+    return tuple(names[2:])
+
+
 class Optimizer(LearningRate):
     """Base class: parameters, step count, learning rate, per-parameter state, finiteness checks.
 
@@ -170,15 +185,10 @@ class Optimizer(LearningRate):
         self._work: dict[np.dtype, list[np.ndarray]] = {}
 
     # ------------------------------------------------------------------ public API
-    #: The hyperparameters by their torch.optim names, in torch's order (``lr`` first): the
-    #: arguments of the class's ``__init__`` between ``params`` and the keyword-only ones.
+    #: The hyperparameters by their torch.optim names, in torch's order (``lr`` first). Each
+    #: optimizer sets it to :func:`hyperparameters_of` its ``__init__``; a subclass that does not
+    #: set it keeps its parent's (as a subclass of a torch optimizer keeps its ``defaults``).
     hyperparameter_names: ClassVar[tuple[str, ...]] = ("lr",)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        parameters = inspect.signature(cls.__init__).parameters.values()
-        names = [p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
-        cls.hyperparameter_names = tuple(n for n in names if n not in ("self", "params"))
 
     @property
     def hyperparameters(self) -> dict[str, Any]:

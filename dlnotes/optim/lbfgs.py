@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes._validate import NonFiniteError, check_scalar
-from dlnotes.optim.base import Optimizer, Params, check_finite_array
+from dlnotes.optim.base import Optimizer, Params, check_finite_array, hyperparameters_of
 
 __all__ = ["LBFGS", "cubic_interpolate", "strong_wolfe", "two_loop_direction"]
 
@@ -272,6 +272,8 @@ class LBFGS(Optimizer):
     # -------------------------------------------------------------- flat-vector helpers
     def _flat_params(self) -> np.ndarray:
         return np.concatenate([x.reshape(-1) for x in self.params]).astype(self.dtype, copy=False)
+
+    hyperparameter_names = hyperparameters_of(__init__)
 
     def _set_params(self, flat: np.ndarray) -> None:
         offset = 0

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from dlnotes.optim._hyper import check_bool, check_nonneg, check_rate
-from dlnotes.optim.base import Optimizer, Params
+from dlnotes.optim.base import Optimizer, Params, hyperparameters_of
 
 __all__ = ["RMSprop"]
 
@@ -74,6 +74,8 @@ class RMSprop(Optimizer):
         self.momentum = check_rate("momentum", momentum)
         self.centered = check_bool("centered", centered)
         super().__init__(params, lr=lr, check_finite=check_finite)
+
+    hyperparameter_names = hyperparameters_of(__init__)
 
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         state = {"grad_squared": np.zeros(x.shape, dtype=x.dtype)}

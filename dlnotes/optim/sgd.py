@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from dlnotes.optim._hyper import check_bool, check_nonneg, check_rate, check_unit
-from dlnotes.optim.base import Optimizer, Params
+from dlnotes.optim.base import Optimizer, Params, hyperparameters_of
 
 __all__ = ["SGD"]
 
@@ -73,6 +73,8 @@ class SGD(Optimizer):
                 f"momentum={momentum!r} and dampening={dampening!r}"
             )
         super().__init__(params, lr=lr, check_finite=check_finite)
+
+    hyperparameter_names = hyperparameters_of(__init__)
 
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return {"velocity": np.zeros(x.shape, dtype=x.dtype)} if self.momentum > 0 else {}
