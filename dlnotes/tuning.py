@@ -27,6 +27,8 @@ Defined in chapter 13 (Hyperparameter tuning).
 from __future__ import annotations
 
 import contextlib
+import difflib
+import inspect
 import itertools
 import math
 import numbers
@@ -35,13 +37,15 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
 from dlnotes._validate import check_scalar
 
 if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11; only the annotations name it
+
     from matplotlib.axes import Axes
 
 __all__ = [
@@ -433,10 +437,28 @@ def _backend(backend: str | None, n_jobs: int) -> Iterator[None]:
         yield
 
 
+_OPTIONS_DOC = """
+    Keyword options (:class:`SearchOptions`, the same for every search):
+
+    * ``n_jobs`` (default 1): processes that run trials at once (``-1``: one per core);
+    * ``backend`` (default None): where they run. ``None`` is joblib's default (``"loky"``, local
+      processes); ``"threading"`` suits objectives that release the GIL; ``"dask"`` runs on a
+      Dask cluster once a ``dask.distributed.Client`` exists, and ``"ray"`` on a Ray cluster
+      after ``ray.util.joblib.register_ray()``. The call is wrapped in
+      ``joblib.parallel_config(backend=backend, n_jobs=n_jobs)``, and every backend gives the
+      same rows: each trial's configuration and seed come from :func:`trial_seeds`;
+    * ``progress`` (default None: shown in a terminal or a notebook, not under pytest or in the
+      website build): a tqdm progress bar;
+    * ``metric`` (default ``"score"``): the objective's number, or the key of the dict it
+      returns, that ranks the trials;
+    * ``mode`` (default ``"min"``): ``"min"``, the lowest ``metric`` wins, or ``"max"``.
+"""
+
+
 class SearchOptions(TypedDict, total=False):
-    """The keyword options every search takes (:func:`random_search`, :func:`grid_search`,
-    :func:`successive_halving`, :func:`hyperband`): where the trials run, whether a progress bar
-    shows, and which metric ranks them. Each search's docstring says what they mean.
+    """The keyword options of :func:`random_search`, :func:`grid_search`,
+    :func:`successive_halving` and :func:`hyperband`, each optional; :func:`random_search`'s
+    docstring gives their meaning and defaults.
 
     Defined in chapter 13 (Hyperparameter tuning).
     """
@@ -460,14 +482,20 @@ class _Options:
     mode: str = "min"
 
     @classmethod
-    def of(cls, search: str, options: Mapping[str, Any]) -> _Options:
+    def of(cls, search: Callable[..., Any], options: Mapping[str, Any]) -> _Options:
+        """The options given to ``search``; an unknown name is reported with the keyword
+        arguments ``search`` does take (its own and the options) and the closest of them."""
         known = list(cls.__dataclass_fields__)
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise TypeError(
-                f"{search} got unexpected keyword argument(s) {', '.join(unknown)}; "
-                f"its options are {', '.join(known)}"
-            )
+        for name in options:
+            if name not in known:
+                parameters = inspect.signature(search).parameters.values()
+                own = [p.name for p in parameters if p.kind is not p.VAR_KEYWORD]
+                close = difflib.get_close_matches(name, own + known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise TypeError(
+                    f"{search.__name__}() got an unexpected keyword argument {name!r}{hint}; it "
+                    f"takes {', '.join(own)} and the options {', '.join(known)}"
+                )
         return cls(**options)
 
 
@@ -542,16 +570,7 @@ _SEARCH_DOC = """
     function (or ``functools.partial`` of one) or a function defined in a notebook, so that
     joblib can send it to worker processes.
 
-    ``n_jobs`` processes run trials at once (``-1``: one per core). ``backend`` picks where:
-    ``None`` is joblib's default (``"loky"``, local processes); ``"threading"`` suits objectives
-    that release the GIL; ``"dask"`` runs on a Dask cluster once a ``dask.distributed.Client``
-    exists, and ``"ray"`` on a Ray cluster after ``ray.util.joblib.register_ray()``. The call is
-    wrapped in ``joblib.parallel_config(backend=backend, n_jobs=n_jobs)``, so every backend gives
-    the same rows: each trial's configuration and seed come from :func:`trial_seeds`.
-
-    ``progress`` shows a tqdm bar (default: in a terminal or a notebook, not under pytest or in
-    the website build). Returns a :class:`Results` sorted best first (``mode="min"``: the lowest
-    ``metric`` wins, ``"max"``: the highest).
+    Returns a :class:`Results` sorted best first.
 """
 
 
@@ -576,7 +595,7 @@ def random_search(
         [s for _, s in pairs],
         space,
         "random search",
-        _Options.of("random_search", options),
+        _Options.of(random_search, options),
     )
 
 
@@ -600,13 +619,15 @@ def grid_search(
         [s for _, s in pairs],
         space,
         "grid search",
-        _Options.of("grid_search", options),
+        _Options.of(grid_search, options),
     )
 
 
 _DEFINED = "\n    Defined in chapter 13 (Hyperparameter tuning).\n    "
-random_search.__doc__ = (random_search.__doc__ or "").rstrip() + "\n" + _SEARCH_DOC + _DEFINED
-grid_search.__doc__ = (grid_search.__doc__ or "").rstrip() + "\n" + _SEARCH_DOC + _DEFINED
+for _search in (random_search, grid_search):
+    _search.__doc__ = (
+        (_search.__doc__ or "").rstrip() + "\n" + _SEARCH_DOC + _OPTIONS_DOC + _DEFINED
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -681,13 +702,14 @@ def successive_halving(
     ranking changes with the budget (a small learning rate starts slow and ends best), which is
     why :func:`hyperband` hedges over several starting budgets.
 
-    The keyword ``options`` (:class:`SearchOptions`: ``n_jobs``, ``backend``, ``progress``,
-    ``metric``, ``mode``) mean what they mean for :func:`random_search`; every rung runs with them.
+    The keyword options (:class:`SearchOptions`) mean what they mean for :func:`random_search`,
+    with the same defaults (``n_jobs=1``, ``backend=None``, ``progress=None``,
+    ``metric="score"``, ``mode="min"``); every rung runs with them.
 
     Defined in chapter 13 (Hyperparameter tuning).
     """
     space = _check_space(space)
-    checked = _Options.of("successive_halving", options)
+    checked = _Options.of(successive_halving, options)
     rungs_plan = halving_schedule(n_trials, min_budget, max_budget, eta)
     pairs = trial_seeds(seed, n_trials)
     alive = list(range(int(n_trials)))
@@ -741,12 +763,14 @@ def hyperband(
     random search at ``max_budget``. Each bracket uses its own seeds (child ``s`` of
     ``SeedSequence(seed)``). Returns the brackets' final rungs merged into one
     :class:`HalvingResults` (a ``bracket`` column says which), whose ``rungs`` are every rung
-    of every bracket and ``budget_spent`` their total. The keyword ``options``
-    (:class:`SearchOptions`) go to every bracket's :func:`successive_halving`.
+    of every bracket and ``budget_spent`` their total. The keyword options
+    (:class:`SearchOptions`, defaults as for :func:`random_search`: ``n_jobs=1``,
+    ``backend=None``, ``progress=None``, ``metric="score"``, ``mode="min"``) go to every
+    bracket's :func:`successive_halving`.
 
     Defined in chapter 13 (Hyperparameter tuning).
     """
-    checked = _Options.of("hyperband", options)
+    checked = _Options.of(hyperband, options)
     r_max = check_scalar("max_budget", max_budget, low=0.0, low_inclusive=False)
     r_min = check_scalar("min_budget", min_budget, low=0.0, high=r_max, low_inclusive=False)
     eta = int(check_scalar("eta", eta, low=2, integer=True))

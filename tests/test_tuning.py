@@ -203,12 +203,16 @@ def test_every_search_takes_the_same_options_and_names_a_misspelled_one(search: 
         "successive_halving": (SPACE, 3, 1, 3),
         "hyperband": (SPACE, 3),
     }[search]
+    options = "the options n_jobs, backend, progress, metric, mode"
     with pytest.raises(
         TypeError,
-        match=rf"{search} got unexpected keyword argument\(s\) n_job;"
-        r" its options are n_jobs, backend, progress, metric, mode",
+        match=rf"{search}\(\) got an unexpected keyword argument 'n_job' \(did you mean "
+        rf"'n_jobs'\?\); it takes objective, space, .*seed and {options}",
     ):
         fn(quadratic_objective, *args, n_job=2)
+    # a misspelling of the search's own argument is pointed at that argument
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'sed' \(did you mean 'seed'"):
+        fn(quadratic_objective, *args, sed=2)
 
 
 def test_search_validation():
