@@ -86,6 +86,8 @@ def render_png(fig: Any) -> bytes:
     return out.getvalue()
 
 
+#: The statement of matplotlib's ``to_jshtml`` player that creates its ``Animation`` object.
+_PLAYER = re.compile(r"(anim\w+) = new Animation\([^;]*\);")
 _CDN_STYLESHEET = re.compile(r"<link[^>]*href=\"https?://[^\"]*font-awesome[^\"]*\"[^>]*>\s*")
 
 
@@ -379,6 +381,11 @@ class Explorer:
         anim = FuncAnimation(fig, draw, frames=len(settings), blit=False, repeat=False)
         html = anim.to_jshtml(fps=fps, default_mode="once")
         plt.close(fig)
+        # The player opens on frame 0; open it on the recommended value, as the live face does
+        # (and as the note below says of the other controls).
+        html, opened = _PLAYER.subn(rf"\g<0> \g<1>.set_frame({start});", html)
+        if opened != 1:
+            raise RuntimeError("matplotlib's to_jshtml player has changed; cannot open it at start")
         # matplotlib links Font Awesome 4 from a CDN for the player's icons; the website ships
         # Font Awesome itself, and a page must not need a CDN to be read offline.
         html = _CDN_STYLESHEET.sub("", html)

@@ -81,6 +81,13 @@ def test_static_face_has_one_frame_per_value_and_no_cdn() -> None:
     assert "shift = 0" in html  # the note names the fixed controls
 
 
+def test_static_player_opens_on_the_recommended_value() -> None:
+    """The website's player starts where the live face does: at the default (a = 1.0 is the
+    second of a's four values), not at the sweep's first frame."""
+    html = line_explorer().static_html("a")
+    assert re.search(r"(anim\w+) = new Animation\([^;]*\); \1\.set_frame\(1\);", html)
+
+
 def test_static_frames_differ_between_values() -> None:
     html = line_explorer().static_html("a")
     frames = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=\\\s]+)", html)
