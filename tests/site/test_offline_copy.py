@@ -109,9 +109,10 @@ def test_a_chapter_reads_from_disk_without_errors(browser, unzipped: Path, stem:
     player.scroll_into_view_if_needed()
     image, slider = player.locator("img").first, player.locator("input.anim-slider").first
     before = image.get_attribute("src")
+    top, start = int(slider.get_attribute("max")), int(slider.input_value())
     slider.evaluate(
         "(s, value) => { s.value = value; s.dispatchEvent(new Event('input')); }",
-        int(slider.get_attribute("max")),
+        0 if start == top else top,  # it opens on the recommended value, which may be the last
     )
     assert image.get_attribute("src") != before, "the explorer did not respond from disk"
     assert not errors, errors
