@@ -51,6 +51,19 @@ def line_explorer() -> Explorer:
     )
 
 
+def split_line_explorer() -> Explorer:
+    """:func:`line_explorer` given as a compute step (the frame) and a draw step."""
+    whole = line_explorer()
+    x = np.linspace(0, 2 * np.pi, 200)
+    return Explorer(
+        "sine",
+        whole.controls,
+        whole.setup,
+        compute=lambda a, shift: {"y": np.sin(a * x) + shift, "status": f"a = {a:.2f}"},
+        draw=lambda state, frame: state["line"].set_ydata(frame["y"]),
+    )
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -185,14 +198,7 @@ def test_compute_then_draw_is_the_same_explorer_as_one_update() -> None:
     """An explorer given compute= (the frame) and draw= (artists moved to it) redraws exactly
     as one update= function does, and reports the frame's status line on every face."""
     whole = line_explorer()
-    x = np.linspace(0, 2 * np.pi, 200)
-    split = Explorer(
-        "sine",
-        whole.controls,
-        whole.setup,
-        compute=lambda a, shift: {"y": np.sin(a * x) + shift, "status": f"a = {a:.2f}"},
-        draw=lambda state, frame: state["line"].set_ydata(frame["y"]),
-    )
+    split = split_line_explorer()
     pngs = []
     for ex in (whole, split):
         fig, state = ex.setup()
@@ -223,14 +229,7 @@ def test_a_split_explorer_copies_and_replaces_like_any_dataclass() -> None:
     import dataclasses
 
     x = np.linspace(0, 2 * np.pi, 200)
-    whole = line_explorer()
-    split = Explorer(
-        "sine",
-        whole.controls,
-        whole.setup,
-        compute=lambda a, shift: {"y": np.sin(a * x) + shift, "status": f"a = {a:.2f}"},
-        draw=lambda state, frame: state["line"].set_ydata(frame["y"]),
-    )
+    split = split_line_explorer()
     other = dataclasses.replace(split, compute=lambda a, shift: {"y": x * 0, "status": "flat"})
     twin = copy.copy(split)
     twin.compute = lambda a, shift: {"y": x * 0, "status": None}  # None: no status line
