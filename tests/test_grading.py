@@ -377,10 +377,17 @@ def test_hidden_cases_come_from_the_key_not_the_package(graded):
             for c in visible
         }
     )
+    # The same answers again by the matrix's size: the practice suite's hidden answers are
+    # 2/λ_max of its own spectra, and a key with the same spectra would give these points away.
+    by_size = {
+        c.args[0].shape[0]: float(2 / __import__("numpy").linalg.eigvalsh(c.args[0])[-1])
+        for c in practice
+    }
     lookup = (
-        f"TABLE = {table!r}\n\n"
+        f"TABLE = {table!r}\n"
+        f"BY_SIZE = {by_size!r}\n\n"
         "def max_stable_lr(H):\n"
-        "    return TABLE.get(round(float(H[0, 0]), 12), 1.0)\n"
+        "    return TABLE.get(round(float(H[0, 0]), 12)) or BY_SIZE.get(H.shape[0], 1.0)\n"
     )
     subs = tmp / "lookup"
     (subs / "memo").mkdir(parents=True)

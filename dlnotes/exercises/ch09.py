@@ -455,14 +455,14 @@ _ES_SHAPES: dict[str, tuple[list[float], int]] = {
     "a zigzag above the best": ([1.0, 0.6, 0.8, 0.7, 0.9, 0.75, 0.95, 0.85, 1.0], 3),
 }
 _ES_HIDDEN: dict[str, tuple[list[float], int]] = {
-    "a long U-shaped curve, patience 5": (
+    "a long U-shaped curve": (
         [2.2, 1.6, 1.3, 1.1, 1.0, 0.95, 0.93, 0.94, 0.96, 0.99, 1.0, 1.04, 1.1, 1.2],
         5,
     ),
     "two late improvements": ([1.0, 0.9, 0.95, 0.93, 0.88, 0.9, 0.91, 0.85, 0.86, 0.87, 0.9], 3),
-    "ties at the minimum, patience 2": ([0.8, 0.5, 0.5, 0.52, 0.49, 0.6], 2),
-    "patience 1: the first bad epoch stops": ([1.0, 0.7, 0.75, 0.6, 0.5], 1),
-    "never stops, patience 4": ([1.3, 1.0, 1.1, 1.05, 0.98, 0.9, 0.95, 0.85], 4),
+    "ties at the minimum": ([0.8, 0.5, 0.5, 0.52, 0.49, 0.6], 2),
+    "the first bad epoch stops": ([1.0, 0.7, 0.75, 0.6, 0.5], 1),
+    "never stops": ([1.3, 1.0, 1.1, 1.05, 0.98, 0.9, 0.95, 0.85], 4),
     "a dip after the stop": ([1.4, 1.0, 1.1, 1.2, 0.3], 2),
     "dips that never reach the best": ([0.9, 0.5, 0.7, 0.6, 0.8, 0.65, 0.9, 0.7, 0.75], 2),
 }
@@ -475,8 +475,30 @@ def _es_cases(seed: int, hidden: bool) -> list[Case]:
     for label, (losses, patience) in shapes.items():
         scale, shift = rng.uniform(0.5, 2.0), rng.uniform(0.0, 0.3)
         curve = np.array(losses) * scale + shift  # equal entries stay exactly equal
-        cases.append(Case(f"{label}, patience {patience}", (curve, patience)))
+        label = f"{label}, patience {patience}"
+        if hidden:
+            curve, label = _es_moved(rng, curve, patience, label)
+        cases.append(Case(label, (curve, patience)))
     return cases
+
+
+def _es_moved(
+    rng: np.random.Generator, curve: np.ndarray, patience: int, label: str
+) -> tuple[np.ndarray, str]:
+    """``curve`` with the seed's own answers: 0-5 falling epochs before, 0-3 after the stop.
+
+    Each epoch before the curve improves on the last, so both answers move by their number; the
+    epochs after the stop change nothing but the length. Without them a hidden case's answer
+    would be the same for every seed, and could be looked up by the curve's length.
+    """
+    k = int(rng.integers(0, 6))
+    before = curve[0] + (curve.max() - curve.min()) * np.arange(k, 0, -1) / 6
+    stop, _ = _es_rule(curve, patience)
+    n_after = int(rng.integers(0, 4)) if stop < len(curve) else 0
+    after = rng.uniform(curve.min(), curve.max(), n_after)
+    if k:
+        label += f", after {k} falling epoch{'s' * (k > 1)}"
+    return np.concatenate([before, curve, after]), label
 
 
 register(
