@@ -135,7 +135,7 @@ def assert_evidence(runs):
     tanh = [i for i, name in enumerate(F.layers) if name == "Tanh"]
     assert np.all(F.diagnostics["act_std"][0, tanh] > 0.95)
     assert F.diagnostics["act_std"][0, 0] > 10 and F.train_loss[0] > 5
-    assert F.dev_acc.max() < 0.6
+    assert F.dev_acc.max() < 0.65
     # G: high bias
     assert G.train_acc.max() < 0.75 and H.train_acc[-1] > 0.85 and G.epochs == H.epochs
     assert abs(G.train_acc[-1] - G.dev_acc[-1]) < 0.05 and np.all(_ratio(G, -1) > 1e-3)
@@ -212,10 +212,12 @@ def test_make_capstone_runs_regenerates_the_shipped_file(tmp_path, shipped):
     )
     fresh = capstone.load_runs(out)
     # Any machine: every claim the feedback makes holds on the regenerated runs, and the curves
-    # agree closely (other BLAS kernels round differently; the chaotic runs D and E, which
-    # diverge or die, are compared through their claims only).
+    # agree closely. Other BLAS kernels round differently, and some runs amplify that: D and E
+    # diverge or die, A fits 200 images to the last one and F's tanh units sit at ±1, so their
+    # curves move by up to 0.2 from kernel to kernel (measured with OPENBLAS_CORETYPE=Haswell,
+    # Sandybridge, Nehalem, Zen): those four are compared through their claims only.
     assert_evidence(fresh)
-    for label in ["A", "B", "C", "F", "G", capstone.HEALTHY]:
+    for label in ["B", "C", "G", capstone.HEALTHY]:
         for name in ("train_acc", "dev_acc"):
             a, b = getattr(fresh[label], name), getattr(shipped[label], name)
             assert np.max(np.abs(a - b)) < 0.05, (label, name)
@@ -620,14 +622,18 @@ def test_the_example_writeup_numbers():
     assert abs(h_plain.dev_acc[-1] - 0.856) < 0.01
     best = int(np.argmin(h_plain.dev_loss)) + 1
     assert 10 <= best <= 14 and h_plain.dev_loss[-1] > min(h_plain.dev_loss)
-    # the reference recipe (recorded with diagnostics) against lr = 1e-2
+    # the reference recipe (recorded with diagnostics): its first update ratio is healthy
     _, h_ref = _recipe_run(data)
-    _, h_big = _recipe_run(data, lr=1e-2)
     ratio_ref = h_ref.diagnostics[0][0]["update_ratio"]
-    ratio_big = h_big.diagnostics[0][0]["update_ratio"]
-    assert abs(ratio_ref - 7.9e-3) < 1e-3 and abs(ratio_big - 1.2e-2) < 2e-3
-    assert abs(h_big.dev_acc[-1] - 0.843) < 0.01 and h_big.dev_acc[-1] < h_ref.dev_acc[-1]
+    assert abs(ratio_ref - 7.9e-3) < 1e-3 and 1e-3 < ratio_ref < 1e-1
     assert abs(h_ref.dev_acc[-1] - 0.863) < 0.01  # the same recipe as the reference
+    # the change that did not help, by a margin no BLAS kernel closes (measured with
+    # OPENBLAS_CORETYPE=SkylakeX, Haswell, Sandybridge, Nehalem: dev 84.0-84.6 % against
+    # 85.8-86.5 %, training 87.5-87.9 %)
+    heavy, h_heavy = _recipe_run(data, dropout=0.5)
+    assert abs(acc(heavy, data["X_train"], data["y_train"]) - 0.878) < 0.01
+    assert abs(h_heavy.dev_acc[-1] - 0.840) < 0.01
+    assert h_heavy.dev_acc[-1] < h_ref.dev_acc[-1] - 0.01
 
 
 # --------------------------------------------------------------------------------------------

@@ -102,8 +102,15 @@ def test_the_script_regenerates_a_subset_of_the_shipped_file(tmp_path):
     assert str(new["space"]) == str(old["space"])
     for key in ("search", "trial", "seed", *tool.SPACE):
         assert np.array_equal(new[key], old[key][rows]), key
-    for key in ("dev_error", "test_error", "train_loss"):
-        # bit-identical with the same BLAS kernels; other kernels drift by a few dev images
-        # (and a run at the edge of stability could land elsewhere: allow one such entry)
-        close = np.isclose(new[key], old[key][rows], rtol=0, atol=0.01)
-        assert np.count_nonzero(~close) <= 1, key
+    # Bit-identical with the same BLAS kernels. Other kernels round differently: every run agrees
+    # after its first epoch, a smooth run stays within 2 % of dev error all along, and a run at
+    # the edge of stability (its shipped dev error rises by 5 % or more from one epoch to the
+    # next) can end elsewhere. Measured with OPENBLAS_CORETYPE=Haswell, Sandybridge and Nehalem: the
+    # smooth runs differ by at most 1.5 %, two of these six runs are at the edge.
+    dev, shipped = new["dev_error"], old["dev_error"][rows]
+    np.testing.assert_allclose(dev[:, 0], shipped[:, 0], rtol=0, atol=0.01)
+    smooth = np.diff(shipped, axis=1).max(axis=1) < 0.05  # falling fast is learning
+    assert np.count_nonzero(smooth) >= len(rows) // 2, "the comparison needs smooth runs"
+    np.testing.assert_allclose(dev[smooth], shipped[smooth], rtol=0, atol=0.02)
+    for key in ("test_error", "train_loss"):
+        np.testing.assert_allclose(new[key][smooth], old[key][rows][smooth], rtol=0, atol=0.02)

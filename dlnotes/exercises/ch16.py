@@ -110,7 +110,7 @@ EVIDENCE = {
     "F": (
         "run F's tanh layers have activation std above 0.95 in epoch 1 (outputs pinned at ±1), "
         "its first layer's pre-activations have std above 10, its first-epoch loss is above 5 "
-        "and its dev accuracy stays below 60%"
+        "and its dev accuracy stays below 65%"
     ),
     "G": (
         "run G's training accuracy stays below 75% (the healthy run reaches over 85% in the "
