@@ -183,3 +183,14 @@ def test_the_explorer_shows_the_challenge_of_the_exercise():
     assert tuple(explorers.X0) == ex.CHALLENGE_X0
     kappa = next(c for c in explorers.heavy_ball_quadratic().controls if c.name == "kappa")
     assert kappa.default == ex.CHALLENGE_KAPPA
+
+
+def test_gradient_descent_needs_about_250_steps_on_the_challenge_bowl():
+    """The module's claim: even at its best learning rate, gradient descent needs about 250 steps
+    for what the challenge asks of heavy ball in 100."""
+    bowl = ex.challenge_bowl()
+    lrs = np.linspace(1.0, 2.0, 4001)[:-1]  # every stable rate (L = 1), finely
+    fs = bowl.f(ls.lr_sweep(bowl, np.array(ex.CHALLENGE_X0), "GD", lrs, 400))
+    steps = ls.steps_to_target(fs, 1.0, ex.CHALLENGE_TARGET)
+    best = steps[steps >= 0].min()
+    assert 240 <= best <= 260 and best > 2 * ex.CHALLENGE_STEPS

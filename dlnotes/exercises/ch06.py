@@ -161,8 +161,9 @@ def cosine_lr(
         lr(step) = lr_min + (lr_max - lr_min) · (1 + cos(π p)) / 2
         lr(step) = lr_min                                          step > T
 
-    ``lr(0) = 0`` when ``W > 0``; ``lr(W) = lr_max``; ``lr(T) = lr_min``. The same as
-    ``linear_warmup(cosine(lr_max, T - W, lr_min), W)`` of :mod:`dlnotes.schedules`.
+    ``lr(0) = 0`` when ``W > 0``; ``lr(W) = lr_max``; ``lr(T) = lr_min``. For ``W >= 1`` the same
+    as ``linear_warmup(cosine(lr_max, T - W, lr_min), W)`` of :mod:`dlnotes.schedules`, and for
+    ``W = 0`` as ``cosine(lr_max, T, lr_min)``.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """

@@ -83,7 +83,8 @@ def sgd_runs(
     stream: tuple[np.ndarray, np.ndarray] | None = None,
     w0: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``runs`` independent mini-batch SGD runs from ``w0`` (default 0), rate ``lrs[t]`` at step t.
+    """``runs`` independent mini-batch SGD runs from ``w0`` (default 0), rate ``lrs[step]`` at
+    step ``step`` (counted from 0).
 
     Each step draws ``B`` examples with replacement and applies
     ``w ← w - α_t · (1/B) Σ_b x_b (x_bᵀ w - y_b)`` (the batches come from
@@ -98,13 +99,13 @@ def sgd_runs(
     if A.shape[0] < len(lrs):
         raise ValueError(f"stream has {A.shape[0]} steps, lrs asks for {len(lrs)}")
     runs, d = A.shape[1], A.shape[-1]
-    Ws = np.zeros((len(lrs) + 1, runs, d, 1))  # Ws[t + 1] = w after step t (column vectors)
+    Ws = np.zeros((len(lrs) + 1, runs, d, 1))  # Ws[step + 1] = w after step (column vectors)
     if w0 is not None:
         Ws[0] = np.asarray(w0, dtype=np.float64).reshape(1, d, 1)
     b_col = b[..., None]
-    for t, lr in enumerate(lrs):
-        Ws[t + 1] = Ws[t] - lr * (A[t] @ Ws[t] - b_col[t])
-        if t % 50 == 49 and not np.all(np.abs(Ws[t + 1]) < 1e4):  # blew up: stop
+    for step, lr in enumerate(lrs):
+        Ws[step + 1] = Ws[step] - lr * (A[step] @ Ws[step] - b_col[step])
+        if step % 50 == 49 and not np.all(np.abs(Ws[step + 1]) < 1e4):  # blew up: stop
             break
     blown = ~np.all(np.abs(Ws[1:]) < 1e4, axis=(1, 2, 3))  # also True for the steps not run
     if blown.any():

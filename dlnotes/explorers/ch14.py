@@ -1,7 +1,7 @@
 """Chapter 14's explorer: an EMA of the iterates of SGD on a noisy quadratic.
 
-Also the closed forms the chapter checks its simulations against: the noise floor of SGD with
-a constant learning rate on a quadratic, and the (lower) floor of an EMA of its iterates.
+The closed forms it draws as reference lines (the noise floor of SGD with a constant learning
+rate, and the lower floor of an EMA of its iterates) live in :mod:`dlnotes.landscapes.rates`.
 
 Defined in chapter 14 (Ensembles and weight averaging).
 """

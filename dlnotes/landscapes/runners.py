@@ -120,14 +120,16 @@ def lr_sweep(
 
     ``x0`` has shape ``(d,)``, ``lrs`` shape ``(n,)`` (a scalar gives ``n = 1``). Returns an
     array of shape ``(n, steps + 1, d)``; row ``i`` holds the run with ``lrs[i]``
-    (``bowl.f`` of it gives the losses). A run whose iterate leaves the ball ``‖x‖ ≤ blowup``
-    is frozen there and its remaining iterates are NaN (a diverged run). With
+    (``bowl.f`` of it gives the losses). From the first iterate that leaves the ball
+    ``‖x‖ ≤ blowup`` on, a run's iterates are NaN (a diverged run). With
     ``g = ∇f(x) = A x − b`` and ``t = 1, 2, ...`` (the names of chapter 05):
 
     * ``"GD"``: ``x ← x − α g``;
-    * ``"momentum"``: ``b ← ρ b + g`` (``b`` starts at 0), ``x ← x − α b`` (``SGD(momentum=ρ)``);
-    * ``"AdaGrad"``: ``G ← G + g²``, ``x ← x − α g / (√G + ε)``;
-    * ``"RMSprop"``: ``s ← a s + (1 − a) g²``, ``x ← x − α g / (√s + ε)`` (``a`` = ``alpha``);
+    * ``"momentum"``: ``velocity ← ρ velocity + g`` (from 0), ``x ← x − α velocity``
+      (``SGD(momentum=ρ)``);
+    * ``"AdaGrad"``: ``grad_sum ← grad_sum + g²``, ``x ← x − α g / (√grad_sum + ε)``;
+    * ``"RMSprop"``: ``grad_squared ← alpha grad_squared + (1 − alpha) g²``,
+      ``x ← x − α g / (√grad_squared + ε)``;
     * ``"Adam"``: ``m ← β1 m + (1 − β1) g``, ``v ← β2 v + (1 − β2) g²``,
       ``x ← x − α m̂ / (√v̂ + ε)`` with ``m̂ = m / (1 − β1^t)``, ``v̂ = v / (1 − β2^t)``.
 
@@ -154,7 +156,7 @@ def lr_sweep(
     a = lr[:, None]
     x = np.tile(x0, (n, 1))
     buf1 = np.zeros_like(x)  # momentum buffer, or Adam's m
-    buf2 = np.zeros_like(x)  # AdaGrad's sum G, RMSProp's average s, or Adam's v
+    buf2 = np.zeros_like(x)  # AdaGrad's grad_sum, RMSProp's grad_squared, or Adam's v
     out = np.empty((n, steps + 1, d))
     out[:, 0] = x
     with np.errstate(over="ignore", invalid="ignore"):

@@ -100,7 +100,7 @@ def _normalise_params(params: Any) -> tuple[list[np.ndarray], bool]:
 
 class LearningRate:
     """A settable learning rate :attr:`lr` (validated, >= 0): what :func:`dlnotes.train.fit` and a
-    schedule set between steps (``opt.lr = schedule(t)``).
+    schedule set between steps (``opt.lr = schedule(step)``, ``step`` counting from 0).
 
     Shared by :class:`Optimizer` and :class:`dlnotes.zoo.ParamGroups`; a class that must pass a
     new rate on (to the optimizers of its groups) overrides :meth:`_lr_changed`.

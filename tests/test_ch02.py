@@ -1,0 +1,36 @@
+"""Chapter 02: the explorer and its challenge exercise agree on their settings."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dlnotes.exercises import ch02 as ex
+from dlnotes.exercises import get
+from dlnotes.explorers import ch02 as explorers
+
+
+def test_the_explorer_shows_the_challenge_of_the_exercise():
+    """The explorer and the exercise live on different floors; their settings must agree."""
+    assert explorers.STEPS == ex.CHALLENGE_STEPS and explorers.TARGET == ex.CHALLENGE_TARGET
+    controls = {c.name: c for c in explorers.gd_quadratic().controls}
+    assert controls["kappa"].default == ex.CHALLENGE_KAPPA
+    phi = math.radians(controls["phi"].default)  # the default start is the challenge's x0
+    x0 = explorers.RADIUS * np.array([math.cos(phi), math.sin(phi)])
+    np.testing.assert_allclose(x0, ex.CHALLENGE_X0, rtol=1e-12)
+
+
+def test_the_explorer_and_the_exercise_agree_on_every_learning_rate():
+    """Each α of the slider, at the challenge's κ and start: the explorer's status says the
+    target was reached exactly when the exercise accepts that α."""
+    explorer = explorers.gd_quadratic()
+    controls = {c.name: c for c in explorer.controls}
+    verify = get("ch02_lr_challenge").verify
+    verdicts = []
+    for lr in controls["lr"].values:
+        status = explorer.compute(lr=lr, kappa=ex.CHALLENGE_KAPPA, phi=controls["phi"].default)
+        reached = status["status"].startswith(f"f < {ex.CHALLENGE_TARGET:g}")
+        verdicts.append(verify(lr).passed)
+        assert reached == verdicts[-1], (lr, status["status"])
+    assert any(verdicts) and not all(verdicts)  # the slider holds both answers
