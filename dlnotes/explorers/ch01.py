@@ -16,7 +16,8 @@ import numpy as np
 
 from dlnotes import plots
 from dlnotes._validate import check_scalar
-from dlnotes.landscapes import Quadratic, gd_steps_to_target
+from dlnotes.data import Standardizer
+from dlnotes.landscapes import Quadratic, gd_steps_to_target, gradient_descent
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
@@ -61,7 +62,7 @@ def two_feature_problem(
     y = z @ np.array([1.5, -1.0]) + 0.5 * rng.standard_normal(n)
     X = (offset + z) * np.array([1.0, scale])
     if standardize:
-        X = (X - X.mean(axis=0)) / X.std(axis=0)
+        X = Standardizer().fit(X).transform(X)
     quad = Quadratic(X.T @ X / n, X.T @ y / n, float(y @ y) / (2 * n))
     return quad, X, y
 
@@ -87,13 +88,7 @@ RING_LEVELS = (1.0, 0.3, 0.1, 0.03, 0.01, 0.001)
 def _relative_gaps(quad: Quadratic, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """``steps`` of gradient descent with ``α = 1/L`` from ``w = 0``: the iterates, shape
     ``(steps + 1, 2)``, and their relative gaps ``(f(w_t) − f*) / (f(w_0) − f*)``."""
-    lr = 1.0 / quad.L
-    w = np.zeros(2)
-    ws = [w]
-    for _ in range(steps):
-        w = w - lr * (quad.A @ w - quad.b)
-        ws.append(w)
-    W = np.array(ws)
+    W = gradient_descent(quad, np.zeros(2), 1.0 / quad.L, steps).xs
     gaps = quad.f(W) - quad.f_min
     return W, np.maximum(gaps / gaps[0], 1e-300)
 

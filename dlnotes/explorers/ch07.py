@@ -12,33 +12,37 @@ import numpy as np
 
 from dlnotes import plots
 from dlnotes._validate import check_scalar
+from dlnotes.init import calculate_gain
+from dlnotes.layers.activations import relu_backward, relu_forward, tanh_backward, tanh_forward
 from dlnotes.plots import COLORS
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["signal_propagation"]
 
-#: The nonlinearities the explorer offers and the gain that keeps each one's variance.
-RECOMMENDED_GAIN = {"relu": math.sqrt(2.0), "tanh": 5.0 / 3.0, "linear": 1.0}
+
+def _linear_forward(Z: np.ndarray) -> tuple[np.ndarray, None]:
+    return Z, None
+
+
+def _linear_backward(dout: np.ndarray, cache: None) -> np.ndarray:
+    return dout
+
+
+#: The nonlinearities the explorer offers: each one's forward and backward pass.
+ACTIVATIONS = {
+    "relu": (relu_forward, relu_backward),
+    "tanh": (tanh_forward, tanh_backward),
+    "linear": (_linear_forward, _linear_backward),
+}
+
+#: The gain that keeps each nonlinearity's variance (``torch.nn.init.calculate_gain``).
+RECOMMENDED_GAIN = {name: calculate_gain(name) for name in ACTIVATIONS}
 
 WIDTH = 100
 BATCH = 64
 MAX_DEPTH = 50
 HIST_RANGE = 4.0
-
-
-def _phi(z: np.ndarray, nonlinearity: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(φ(z), φ'(z))`` for the explorer's nonlinearities."""
-    if nonlinearity == "relu":
-        return np.maximum(z, 0.0), (z > 0).astype(z.dtype)
-    if nonlinearity == "tanh":
-        h = np.tanh(z)
-        return h, 1.0 - h * h
-    if nonlinearity == "linear":
-        return z, np.ones_like(z)
-    raise ValueError(
-        f"nonlinearity must be one of {sorted(RECOMMENDED_GAIN)}, got {nonlinearity!r}"
-    )
 
 
 def propagate(
@@ -62,8 +66,9 @@ def propagate(
         )
     if not weights:
         raise ValueError("weights must hold at least one matrix, got none")
+    forward, backward = ACTIVATIONS[nonlinearity]
     zs: list[np.ndarray] = []
-    slopes: list[np.ndarray] = []
+    caches: list[Any] = []
     h = X
     for i, W in enumerate(weights):
         if h.shape[1] != W.shape[0]:
@@ -71,15 +76,15 @@ def propagate(
                 f"weights[{i}] must have {h.shape[1]} rows to match its input, got shape {W.shape}"
             )
         z = h @ W
-        h, slope = _phi(z, nonlinearity)
+        h, cache = forward(z)
         zs.append(z)
-        slopes.append(slope)
+        caches.append(cache)
     if upstream.shape != h.shape:
         raise ValueError(f"upstream must have shape {h.shape} (the output's), got {upstream.shape}")
     grads: list[np.ndarray] = []
     g = upstream
-    for W, slope in zip(reversed(weights), reversed(slopes)):
-        dz = g * slope
+    for W, cache in zip(reversed(weights), reversed(caches)):
+        dz = backward(g, cache)  # dL/dz_l = dL/dh_l ⊙ φ'(z_l)
         grads.append(dz)
         g = dz @ W.T
     return zs, grads[::-1]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes import plots
+from dlnotes.averages import ewa
 from dlnotes.landscapes import Quadratic, noise_floor
 from dlnotes.widgets import Control, Explorer
 
@@ -29,18 +30,17 @@ STEPS = 400
 def _noisy_sgd(
     lr: float, decay: float, noise: np.ndarray, curvatures: np.ndarray, x0: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Iterates of SGD and their bias-corrected EMA, shapes ``(T + 1, d)`` each."""
+    """Iterates of SGD and their bias-corrected EMA (:func:`dlnotes.averages.ewa` of each
+    coordinate, ``x̄_0 = x_0``), shapes ``(T + 1, d)`` each."""
     steps = len(noise)
     xs = np.empty((steps + 1, len(x0)))
-    avg = np.empty_like(xs)
-    x = np.array(x0, dtype=float)
-    shadow = np.zeros_like(x)
-    xs[0] = avg[0] = x
+    xs[0] = x0
     for t in range(1, steps + 1):
-        x = x - lr * (curvatures * x + SIGMA * noise[t - 1])
-        shadow = decay * shadow + (1 - decay) * x
-        xs[t] = x
-        avg[t] = shadow / (1 - decay**t)
+        xs[t] = xs[t - 1] - lr * (curvatures * xs[t - 1] + SIGMA * noise[t - 1])
+    avg = np.empty_like(xs)
+    avg[0] = xs[0]
+    for j in range(xs.shape[1]):
+        avg[1:, j] = ewa(xs[1:, j], decay, bias_correction=True)
     return xs, avg
 
 
@@ -51,8 +51,8 @@ def _ema_frame(lr: float, decay: float, noise: np.ndarray) -> dict[str, Any]:
     lam = np.array(CURVATURES)
     steps = len(noise)
     xs, avg = _noisy_sgd(lr, decay, noise, lam, np.array(X0))
-    f_x = 0.5 * np.sum(lam * xs**2, axis=1)
-    f_a = 0.5 * np.sum(lam * avg**2, axis=1)
+    bowl = Quadratic(np.diag(lam))
+    f_x, f_a = bowl.f(xs), bowl.f(avg)
     half = steps // 2
     last_x, last_a = float(np.mean(f_x[half:])), float(np.mean(f_a[half:]))
     return {
