@@ -40,6 +40,7 @@ from dlnotes.landscapes import (
     heavy_ball_roots,
     ill_conditioned_quadratic,
     random_rotated_quadratic,
+    steps_to_target,
 )
 
 # ============================================================================================
@@ -451,11 +452,11 @@ def _verify_challenge(value: Any) -> ValueVerdict:
     bowl = challenge_bowl()
     run = heavy_ball(bowl, CHALLENGE_X0, lr, rho, CHALLENGE_STEPS)
     fs, diverged = run.fs, run.diverged
-    hit = np.flatnonzero(fs < CHALLENGE_TARGET)
+    hit = int(steps_to_target(fs, 1.0, CHALLENGE_TARGET))
     target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"
     setting = f"(α, ρ) = ({lr:g}, {rho:g})"
-    if not diverged and hit.size:
-        return ValueVerdict(True, f"{setting} reaches {target}: after {hit[0]} steps")
+    if not diverged and hit >= 0:
+        return ValueVerdict(True, f"{setting} reaches {target}: after {hit} steps")
     L, mu = bowl.L, bowl.mu
     r_flat = float(np.abs(heavy_ball_roots(lr, rho, mu)).max())
     r_steep = float(np.abs(heavy_ball_roots(lr, rho, L)).max())

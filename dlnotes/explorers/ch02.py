@@ -35,10 +35,10 @@ def _frame(lr: float, kappa: float, phi: float, steps: int) -> dict[str, Any]:
     if run.diverged:
         verdict = f"diverged after {run.steps} steps (α ≥ 2/L = 2)"
     else:
-        hit = np.flatnonzero(run.fs < TARGET)
+        hit = int(ls.steps_to_target(run.fs, 1.0, TARGET))
         verdict = (
-            f"f < {TARGET:g} after {hit[0]} steps"
-            if hit.size
+            f"f < {TARGET:g} after {hit} steps"
+            if hit >= 0
             else f"f = {run.fs[-1]:.2e} after {steps} steps"
         )
     return {

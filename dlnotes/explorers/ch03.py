@@ -147,6 +147,22 @@ def line_data(n: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x, 1.5 * x - 1.0 + 0.5 * rng.standard_normal(n)
 
 
+def _line_fit(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The least-squares line fit of :func:`line_data`: the design ``A`` (rows ``(x_i, 1)``, so
+    the model is ``A @ (w, b)``), the targets ``y``, the Hessian ``H = AᵀA / n`` of the mean
+    loss ``f(p) = ||A p − y||² / (2n)`` and its minimizer ``p*``."""
+    x, y = line_data(n, seed)
+    A = np.stack([x, np.ones(n)], axis=1)
+    H = A.T @ A / n
+    return A, y, H, np.linalg.solve(H, A.T @ y / n)
+
+
+def _excess_loss(P: np.ndarray, H: np.ndarray, p_star: np.ndarray) -> np.ndarray:
+    """``f(p) − f* = ½ (p − p*)ᵀ H (p − p*)`` for every row ``p`` of ``P``."""
+    D = P - p_star
+    return 0.5 * np.einsum("ij,jk,ik->i", D, H, D)
+
+
 def minibatch_path(
     batch_size: int, lr: float, epochs: int = 4, n: int = 64, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -165,18 +181,13 @@ def minibatch_path(
     batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
     epochs = int(check_scalar("epochs", epochs, low=1, integer=True))
-    x, y = line_data(n, seed)
-    A = np.stack([x, np.ones(n)], axis=1)
-    H = A.T @ A / n
-    p_star = np.linalg.solve(H, A.T @ y / n)
+    A, y, H, p_star = _line_fit(n, seed)
     rng = np.random.default_rng(seed + 1)
     p = np.array([-1.0, 2.0])
     path, seen = [p.copy()], [0]
 
     def finish() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        P = np.array(path) - p_star
-        excess = 0.5 * np.einsum("ij,jk,ik->i", P, H, P)
-        return np.array(path), np.array(seen) / n, excess
+        return np.array(path), np.array(seen) / n, _excess_loss(np.array(path), H, p_star)
 
     for _ in range(epochs):
         for Ab, yb in minibatches(A, y, batch_size, seed=rng):
@@ -199,16 +210,11 @@ def minibatch_line_fit(epochs: int = 4, n: int = 64, seed: int = 0) -> Explorer:
     """
     import matplotlib.pyplot as plt
 
-    x, y = line_data(n, seed)
-    A = np.stack([x, np.ones(n)], axis=1)  # rows (x_i, 1): the model is A @ (w, b)
-    H = A.T @ A / n
-    p_star = np.linalg.solve(H, A.T @ y / n)
+    _, _, H, p_star = _line_fit(n, seed)
     start = np.array([-1.0, 2.0])
 
     def full_loss(P: np.ndarray) -> np.ndarray:
-        """Excess loss f(p) - f* for rows p of P (a quadratic, from H)."""
-        D = P - p_star
-        return 0.5 * np.einsum("ij,jk,ik->i", D, H, D)
+        return _excess_loss(P, H, p_star)
 
     controls = [
         Control("batch_size", "B (batch size)", [1, 2, 4, 8, 16, 32, 64], default=8, log=True),

@@ -25,8 +25,8 @@ X0 = np.array((2.0, 2.0))
 
 
 def _first_hit(fs: np.ndarray) -> int | None:
-    hit = np.flatnonzero(fs < TARGET)
-    return int(hit[0]) if hit.size else None
+    hit = int(ls.steps_to_target(fs, 1.0, TARGET))
+    return hit if hit >= 0 else None
 
 
 WINDOW = ((-3.2, 3.2), (-3.2, 3.2))

@@ -6,6 +6,7 @@ Defined in chapter 07 (Initialization).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,10 @@ def _linear_backward(dout: np.ndarray, cache: None) -> np.ndarray:
 
 
 #: The nonlinearities the explorer offers: each one's forward and backward pass.
-ACTIVATIONS = {
+ACTIVATIONS: dict[
+    str,
+    tuple[Callable[[np.ndarray], tuple[np.ndarray, Any]], Callable[[np.ndarray, Any], np.ndarray]],
+] = {
     "relu": (relu_forward, relu_backward),
     "tanh": (tanh_forward, tanh_backward),
     "linear": (_linear_forward, _linear_backward),
