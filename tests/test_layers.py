@@ -751,3 +751,28 @@ def test_dropconnect_module_masks_weights_is_seeded_and_gradchecks():
         L.dropconnect_forward(X, layer.W, layer.b, 0.5, mask=np.ones((4, 5)))
     with pytest.raises(ValueError, match="p must be < 1"):
         L.DropConnect(5, 4, p=1.0)
+
+
+def test_update_running_stats_in_place_is_the_exercise_update_in_place():
+    """One update rule for batch norm's running statistics: the library's in-place form and
+    chapter 11's exercise (new arrays) agree, and batchnorm_forward uses it."""
+    from dlnotes.exercises.ch11 import update_running_stats
+    from dlnotes.layers import update_running_stats_in_place
+
+    rng = np.random.default_rng(7)
+    rm, rv = rng.normal(size=5), rng.uniform(0.5, 2.0, 5)
+    mu, var = rng.normal(size=5), rng.uniform(0.1, 3.0, 5)
+    want_m, want_v = update_running_stats(rm, rv, mu, var, 16, 0.1)
+    got_m, got_v = rm.copy(), rv.copy()
+    assert update_running_stats_in_place(got_m, got_v, mu, var, 16, 0.1) is None
+    np.testing.assert_allclose(got_m, want_m, rtol=1e-15)
+    np.testing.assert_allclose(got_v, want_v, rtol=1e-15)
+    only_v = rv.copy()
+    update_running_stats_in_place(None, only_v, mu, var, 16, 0.1)
+    np.testing.assert_allclose(only_v, want_v, rtol=1e-15)
+    with pytest.raises(ValueError, match="n must be >= 2"):
+        update_running_stats_in_place(rm.copy(), rv.copy(), mu, var, 1, 0.1)
+    with pytest.raises(ValueError, match="momentum"):
+        update_running_stats_in_place(rm.copy(), rv.copy(), mu, var, 16, 1.5)
+    with pytest.raises(ValueError, match="running_var must have the shape"):
+        update_running_stats_in_place(rm.copy(), rv[:3].copy(), mu, var, 16, 0.1)

@@ -23,11 +23,18 @@ from typing import Any
 import numpy as np
 
 from dlnotes._validate import NonFiniteInputError
-from dlnotes.autograd.graph import no_grad
 from dlnotes.autograd.linalg import matmul
 from dlnotes.autograd.ops import relu, sigmoid, tanh
 from dlnotes.autograd.tensor import Tensor, as_tensor
-from dlnotes.layers import BatchNorm, Dropout, Linear, ReLU, Sigmoid, Tanh
+from dlnotes.layers import (
+    BatchNorm,
+    Dropout,
+    Linear,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    update_running_stats_in_place,
+)
 
 __all__ = ["batch_norm", "dropout", "linear", "parameters_of", "sequential_forward"]
 
@@ -99,13 +106,7 @@ def batch_norm(
                 f"{mu.value[bad]} and variance {var.value[bad]}); the running statistics were "
                 "left unchanged"
             )
-    with no_grad():
-        if running_mean is not None:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mu.value
-        if running_var is not None:
-            running_var *= 1 - momentum
-            running_var += (momentum * N / (N - 1)) * var.value
+    update_running_stats_in_place(running_mean, running_var, mu.value, var.value, N, momentum)
     return gamma * xhat + beta
 
 

@@ -77,6 +77,7 @@ from dlnotes.layers.normalization import (
     layernorm_forward,
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
+    update_running_stats_in_place,
 )
 
 __all__ = [
@@ -115,4 +116,5 @@ __all__ = [
     "spatial_batchnorm_forward",
     "tanh_backward",
     "tanh_forward",
+    "update_running_stats_in_place",
 ]

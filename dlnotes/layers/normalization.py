@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteInputError, check_array, check_scalar
+from dlnotes._validate import NonFiniteInputError, check_array, check_same_shape, check_scalar
 from dlnotes.layers._base import Layer, check_mode
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "layernorm_forward",
     "spatial_batchnorm_backward",
     "spatial_batchnorm_forward",
+    "update_running_stats_in_place",
 ]
 
 
@@ -67,6 +68,43 @@ def _normalized_backward(
     sum_dxhat = dxhat.sum(axis=axis, keepdims=True)
     sum_dxhat_xhat = (dxhat * xhat).sum(axis=axis, keepdims=True)
     return (inv_std / n) * (n * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
+
+
+def update_running_stats_in_place(
+    running_mean: np.ndarray | None,
+    running_var: np.ndarray | None,
+    batch_mean: np.ndarray,
+    batch_var: np.ndarray,
+    n: int,
+    momentum: float,
+) -> None:
+    """Batch normalization's running statistics, updated *in place* (torch's convention)::
+
+        running_mean <- (1 - momentum) * running_mean + momentum * batch_mean
+        running_var  <- (1 - momentum) * running_var  + momentum * batch_var * n / (n - 1)
+
+    ``batch_var`` is the biased variance of a batch of ``n`` examples; the running variance
+    tracks the unbiased one. All arrays have one shape; ``None`` skips a statistic. The caller
+    checks that the batch statistics are finite first (a NaN would stay for good). Chapter 11's
+    exercise ``update_running_stats`` is the same update returning new arrays.
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    where = "update_running_stats_in_place"
+    n = int(check_scalar("n", n, low=2, integer=True))
+    momentum = check_scalar("momentum", momentum, low=0.0, high=1.0)
+    for name, stat, batch in (
+        ("running_mean", running_mean, batch_mean),
+        ("running_var", running_var, batch_var),
+    ):
+        if stat is not None:
+            check_same_shape(name, stat, np.shape(batch), where=where, what="the batch statistic")
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * batch_mean
+    if running_var is not None:
+        running_var *= 1 - momentum
+        running_var += (momentum * n / (n - 1)) * batch_var
 
 
 def batchnorm_forward(
@@ -144,12 +182,7 @@ def batchnorm_forward(
             )
         inv_std = 1 / np.sqrt(var + eps)
         xhat = centered * inv_std
-        if running_mean is not None:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mu
-        if running_var is not None:
-            running_var *= 1 - momentum
-            running_var += (momentum * N / (N - 1)) * var
+        update_running_stats_in_place(running_mean, running_var, mu, var, N, momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batchnorm_forward: eval mode needs running_mean and running_var")
