@@ -26,6 +26,7 @@ from dlnotes._validate import check_scalar
 __all__ = [
     "accuracy",
     "check_labels",
+    "expected_calibration_error",
     "get_loss",
     "l1_penalty",
     "l2_penalty",
@@ -243,6 +244,36 @@ def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
     logits = _check_logits("logits", logits)
     y = check_labels(y, logits.shape[0], logits.shape[1])
     return float(np.mean(logits.argmax(axis=1) == y))
+
+
+def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """How far a classifier's confidence is from its accuracy, on average (ECE).
+
+    ``probs (N, C)`` are predicted class probabilities (rows of a softmax), ``y (N,)`` the
+    labels. Each example's confidence is its largest probability; the examples are grouped in
+    ``bins`` equal-width confidence bins ``(k/bins, (k+1)/bins]``, and::
+
+        ECE = sum_k (n_k / N) · | mean confidence in bin k − accuracy in bin k |
+
+    0 for a calibrated model; an overconfident one has confidence above accuracy.
+
+    Defined in chapter 09 (Regularization).
+    """
+    probs = _check_logits("probs", probs)
+    y = check_labels(y, probs.shape[0], probs.shape[1])
+    bins = int(check_scalar("bins", bins, low=1, integer=True))
+    if probs.shape[0] == 0:
+        raise ValueError("probs must hold at least one example, got shape (0, C)")
+    if not np.all((probs >= 0) & (probs <= 1)):  # also False for NaN
+        raise ValueError("probs must be probabilities in [0, 1] (rows of a softmax, not logits)")
+    conf, right = probs.max(axis=1), probs.argmax(axis=1) == y
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for k in range(bins):
+        in_bin = (conf > edges[k]) & (conf <= edges[k + 1])
+        if in_bin.any():
+            total += np.mean(in_bin) * abs(conf[in_bin].mean() - right[in_bin].mean())
+    return float(total)
 
 
 LossFn = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]

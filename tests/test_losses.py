@@ -215,3 +215,43 @@ def test_mse_bad_pred_says_what_it_got():
         losses.mse(np.array([1, 2]), np.array([1.0, 2.0]))
     with pytest.raises(ValueError, match=r"target must have the shape of pred \(3, 1\)"):
         losses.mse(np.ones((3, 1)), np.ones((3, 2)))
+
+
+def test_expected_calibration_error_closed_forms():
+    from dlnotes.losses import expected_calibration_error as ece
+
+    # every prediction at confidence 0.9: ECE is |0.9 - accuracy|
+    probs = np.tile([0.9, 0.1], (10, 1))
+    y = np.array([0] * 7 + [1] * 3)
+    assert ece(probs, y) == pytest.approx(0.2, abs=1e-12)
+    # a calibrated bin (accuracy 0.9 at confidence 0.9) and one at 0.6 with accuracy 0.2,
+    # weighted by their sizes 10 and 5: (10 * 0 + 5 * 0.4) / 15
+    probs2 = np.vstack([np.tile([0.9, 0.1], (10, 1)), np.tile([0.4, 0.6], (5, 1))])
+    y2 = np.array([0] * 9 + [1] + [1] + [0] * 4)
+    assert ece(probs2, y2) == pytest.approx(2 / 15, abs=1e-12)
+    # one bin covers everything: ECE = |mean confidence - accuracy|
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(50, 4))
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    labels = rng.integers(0, 4, 50)
+    acc = np.mean(p.argmax(axis=1) == labels)
+    assert ece(p, labels, bins=1) == pytest.approx(abs(p.max(axis=1).mean() - acc), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "probs, y, bins, error, match",
+    [
+        (np.array([[2.0, -1.0]]), np.array([0]), 10, ValueError, "probabilities in"),
+        (np.array([[0.5, 0.5]]), np.array([2]), 10, ValueError, "class indices"),
+        (np.array([[0.5, 0.5]]), np.array([0.0]), 10, TypeError, "integer"),
+        (np.array([0.5, 0.5]), np.array([0]), 10, ValueError, "shape"),
+        (np.array([[0.5, 0.5]]), np.array([0]), 0, ValueError, "bins"),
+        ([[0.5, 0.5]], np.array([0]), 10, TypeError, "numpy array"),
+        (np.zeros((0, 3)), np.zeros(0, dtype=int), 10, ValueError, "at least one"),
+    ],
+)
+def test_expected_calibration_error_rejects_bad_input(probs, y, bins, error, match):
+    from dlnotes.losses import expected_calibration_error
+
+    with pytest.raises(error, match=match):
+        expected_calibration_error(probs, y, bins=bins)
