@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import as_float_array, check_scalar
+from dlnotes._validate import NonFiniteInputError, as_float_array, check_scalar
 
 __all__ = ["EMA", "PolyakAverage", "effective_window", "ewa"]
 
@@ -94,6 +94,11 @@ class _ParamAverage:
             p = as_float_array(name, p)
             if p.shape != a.shape:
                 raise ValueError(f"{name} must have shape {a.shape}, got {p.shape}")
+            if not np.all(np.isfinite(p)):  # one NaN would stay in the average for good
+                raise NonFiniteInputError(
+                    f"{name} holds inf or NaN (the training diverged?); the average was left "
+                    "unchanged"
+                )
             out.append(p)
         return out
 

@@ -84,11 +84,13 @@ def numerical_gradient(
         raise ValueError("x must be contiguous so it can be perturbed in place")
     for i in range(flat.size):
         old = flat[i]
-        flat[i] = old + h
-        f_plus = float(f(x))
-        flat[i] = old - h
-        f_minus = float(f(x))
-        flat[i] = old
+        try:
+            flat[i] = old + h
+            f_plus = float(f(x))
+            flat[i] = old - h
+            f_minus = float(f(x))
+        finally:  # x is the caller's array: put the entry back even when f raises
+            flat[i] = old
         gflat[i] = (f_plus - f_minus) / (2 * h)
     return grad
 

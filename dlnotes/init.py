@@ -128,12 +128,23 @@ def _fan(shape: Shape, mode: str) -> int:
     raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
 
 
+def _float_dtype(dtype: Any) -> np.dtype:
+    """Weights are real numbers: an integer dtype would truncate every draw (to 0, mostly)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a numpy float dtype, got {dtype!r}") from None
+    if dt.kind != "f":
+        raise TypeError(f"dtype must be a float dtype such as np.float32 or np.float64, got {dt}")
+    return dt
+
+
 def zeros(shape: Shape, *, dtype: Any = np.float64) -> np.ndarray:
     """An array of zeros (biases; never for weights: identical units never break symmetry).
 
     Defined in chapter 07 (Initialization).
     """
-    return np.zeros(_shape(shape), dtype=dtype)
+    return np.zeros(_shape(shape), dtype=_float_dtype(dtype))
 
 
 def constant(shape: Shape, value: float, *, dtype: Any = np.float64) -> np.ndarray:
@@ -141,7 +152,7 @@ def constant(shape: Shape, value: float, *, dtype: Any = np.float64) -> np.ndarr
 
     Defined in chapter 07 (Initialization).
     """
-    return np.full(_shape(shape), check_scalar("value", value), dtype=dtype)
+    return np.full(_shape(shape), check_scalar("value", value), dtype=_float_dtype(dtype))
 
 
 def uniform(
@@ -160,6 +171,7 @@ def uniform(
     b = check_scalar("b", b)
     if not a <= b:
         raise ValueError(f"uniform needs a <= b, got a={a}, b={b}")
+    dtype = _float_dtype(dtype)
     return _rng(seed).uniform(a, b, size=_shape(shape)).astype(dtype, copy=False)
 
 
@@ -177,6 +189,7 @@ def normal(
     """
     mean = check_scalar("mean", mean)
     std = check_scalar("std", std, low=0.0)
+    dtype = _float_dtype(dtype)
     return _rng(seed).normal(mean, std, size=_shape(shape)).astype(dtype, copy=False)
 
 

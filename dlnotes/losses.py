@@ -317,6 +317,7 @@ def penalty(
     l1 = check_scalar("l1", l1, low=0.0)
     if l2 == 0 and l1 == 0:
         return 0.0, None
+    weights = _check_weights(weights)  # a list: a generator would be used up by the first term
     value = 0.0
     grads: list[np.ndarray] | None = None
     for lam, fn in ((l2, l2_penalty), (l1, l1_penalty)):

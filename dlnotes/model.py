@@ -62,6 +62,12 @@ class Sequential:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} must be a dlnotes Layer, got {type(layer).__name__}")
+            first = next(j for j, other in enumerate(layers) if other is layer)
+            if first != i:  # one instance keeps one cache and one set of grads
+                raise ValueError(
+                    f"layer {i} is the same object as layer {first}; a Sequential needs a new "
+                    "layer at each position (a layer caches its last input for backward)"
+                )
         self.layers: list[Layer] = list(layers)
         for i, layer in enumerate(self.layers):
             layer.index = i

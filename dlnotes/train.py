@@ -442,6 +442,15 @@ class _Training:
                 "optimizer must have a step(grads) method and an lr attribute, got "
                 f"{type(optimizer).__name__}"
             )
+        steps_on = getattr(optimizer, "params", None)
+        if isinstance(steps_on, (list, tuple)) and all(isinstance(x, np.ndarray) for x in steps_on):
+            own = {id(x) for x in model.params}
+            if not all(id(x) in own for x in steps_on):
+                raise ValueError(
+                    "optimizer holds arrays that are not this model's parameters, so its steps "
+                    "would not train the model (was the model built again after the optimizer?); "
+                    "build the optimizer on model.params"
+                )
         epochs = int(check_scalar("epochs", epochs, low=0, integer=True))
         batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
         if on_nonfinite not in ("raise", "stop"):

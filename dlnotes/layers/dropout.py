@@ -66,6 +66,8 @@ def dropout_forward(
     Defined in chapter 10 (Dropout).
     """
     check_array("X", X, where="dropout_forward")
+    if X.dtype.kind != "f":
+        raise TypeError(f"dropout_forward: X must be a float array, got dtype {X.dtype}")
     p = check_scalar("p", p, low=0.0, high=1.0, high_inclusive=False)
     mode = check_mode(mode)
     kind = _check_kind(kind)
@@ -176,6 +178,8 @@ def dropconnect_forward(
     where = "dropconnect_forward"
     check_array("X", X, where=where)
     check_array("W", W, where=where)
+    if W.dtype.kind != "f":  # the mask's scale 1/(1 - p) would be truncated to an integer
+        raise TypeError(f"{where}: W must be a float array, got dtype {W.dtype}")
     if b is not None:
         check_array("b", b, where=where)
     p = check_scalar("p", p, low=0.0, high=1.0, high_inclusive=False)

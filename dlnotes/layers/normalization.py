@@ -93,12 +93,20 @@ def update_running_stats_in_place(
     where = "update_running_stats_in_place"
     n = int(check_scalar("n", n, low=2, integer=True))
     momentum = check_scalar("momentum", momentum, low=0.0, high=1.0)
-    for name, stat, batch in (
-        ("running_mean", running_mean, batch_mean),
-        ("running_var", running_var, batch_var),
+    # Everything is checked before either statistic changes: no error leaves half an update.
+    for name, stat, bname, batch in (
+        ("running_mean", running_mean, "batch_mean", batch_mean),
+        ("running_var", running_var, "batch_var", batch_var),
     ):
-        if stat is not None:
-            check_same_shape(name, stat, np.shape(batch), where=where, what="the batch statistic")
+        if stat is None:
+            continue
+        check_array(bname, batch, where=where)
+        check_same_shape(name, stat, batch.shape, where=where, what=bname)
+        for what, arr in ((name, stat), (bname, batch)):
+            if arr.dtype.kind != "f":
+                raise TypeError(f"{where}: {what} must be a float array, got dtype {arr.dtype}")
+        if not stat.flags.writeable:
+            raise ValueError(f"{where}: {name} is read-only; it is updated in place")
     if running_mean is not None:
         running_mean *= 1 - momentum
         running_mean += momentum * batch_mean

@@ -1,0 +1,119 @@
+"""Bad input is refused before anything changes: the cases a hostile probe of the public API found
+(a float truncated to an integer, a NaN kept for good, an optimizer stepping other arrays, half an
+update left behind by an error)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlnotes import init
+from dlnotes._validate import NonFiniteInputError
+from dlnotes.averages import EMA, PolyakAverage
+from dlnotes.gradcheck import numerical_gradient, numerical_gradient_array
+from dlnotes.layers import (
+    Linear,
+    Tanh,
+    dropconnect_forward,
+    dropout_forward,
+    update_running_stats_in_place,
+)
+from dlnotes.losses import l1_penalty, l2_penalty, penalty
+from dlnotes.model import Sequential, mlp
+from dlnotes.optim import SGD
+from dlnotes.train import fit
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: init.xavier_uniform((30, 40), dtype=int),
+        lambda: init.kaiming_normal((3, 4), dtype=np.int32),
+        lambda: init.constant((3,), 0.5, dtype=int),
+        lambda: init.zeros((3,), dtype=bool),
+        lambda: init.normal((3,), dtype="not a dtype"),
+    ],
+)
+def test_initializers_refuse_a_non_float_dtype(make):
+    with pytest.raises(TypeError, match="dtype"):
+        make()
+
+
+def test_initializers_keep_float32():
+    assert init.kaiming_normal((3, 4), seed=0, dtype=np.float32).dtype == np.float32
+
+
+def test_penalty_of_a_generator_has_both_terms():
+    W = np.array([[1.0, -2.0], [0.5, 0.0]])
+    value, grads = penalty((w for w in [W]), l2=0.1, l1=0.1)
+    l2v, l2g = l2_penalty([W], 0.1)
+    l1v, l1g = l1_penalty([W], 0.1)
+    assert value == pytest.approx(l2v + l1v)
+    np.testing.assert_allclose(grads[0], l2g[0] + l1g[0])
+
+
+@pytest.mark.parametrize("cls", [EMA, PolyakAverage])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_averages_refuse_non_finite_iterates_and_stay_unchanged(cls, bad):
+    avg = cls(np.zeros(2))
+    avg.update(np.array([1.0, 2.0]))
+    before, t = avg.averaged.copy(), avg.t
+    with pytest.raises(NonFiniteInputError, match="left unchanged"):
+        avg.update(np.array([bad, 1.0]))
+    np.testing.assert_array_equal(avg.averaged, before)
+    assert avg.t == t
+
+
+def test_fit_refuses_an_optimizer_built_on_another_model():
+    X = np.random.default_rng(0).normal(size=(8, 3))
+    y = np.array([0, 1] * 4)
+    model = mlp([3, 4, 2], seed=0)
+    before = [p.copy() for p in model.params]
+    with pytest.raises(ValueError, match="not this model's parameters"):
+        fit(model, X, y, optimizer=SGD(mlp([3, 4, 2], seed=1).params, lr=0.5), epochs=1)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.params))
+    history = fit(model, X, y, optimizer=SGD(model.params, lr=0.5), epochs=1, progress=False)
+    assert len(history.train_loss) == 1 and not np.array_equal(before[0], model.params[0])
+
+
+def test_sequential_refuses_one_layer_instance_twice():
+    layer = Linear(3, 3, seed=0)
+    with pytest.raises(ValueError, match="layer 2 is the same object as layer 0"):
+        Sequential(layer, Tanh(), layer)
+
+
+def test_dropout_and_dropconnect_refuse_integer_arrays():
+    with pytest.raises(TypeError, match="X must be a float array"):
+        dropout_forward(np.ones((4, 3), dtype=int), 0.5, seed=0)
+    with pytest.raises(TypeError, match="W must be a float array"):
+        dropconnect_forward(np.ones((2, 3)), np.ones((3, 2), dtype=int), None, 0.3, seed=0)
+
+
+def test_numerical_gradient_restores_x_when_f_raises():
+    x = np.array([1.0, 2.0, 3.0])
+
+    def f(z):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="dout"):
+        numerical_gradient_array(lambda z: z * 2, x, np.ones(4))
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "batch_mean, batch_var, error",
+    [
+        (np.ones(3), np.ones(3, dtype=int), TypeError),
+        (np.ones(3), [1.0, 1.0, 1.0], TypeError),
+        (np.ones(3), np.ones(2), ValueError),
+    ],
+)
+def test_running_stats_are_untouched_when_the_update_is_refused(batch_mean, batch_var, error):
+    running_mean, running_var = np.zeros(3), np.ones(3)
+    with pytest.raises(error):
+        update_running_stats_in_place(running_mean, running_var, batch_mean, batch_var, 8, 0.1)
+    np.testing.assert_array_equal(running_mean, np.zeros(3))
+    np.testing.assert_array_equal(running_var, np.ones(3))
