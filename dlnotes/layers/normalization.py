@@ -107,6 +107,18 @@ def update_running_stats_in_place(
                 raise TypeError(f"{where}: {what} must be a float array, got dtype {arr.dtype}")
         if not stat.flags.writeable:
             raise ValueError(f"{where}: {name} is read-only; it is updated in place")
+    _update_running_stats(running_mean, running_var, batch_mean, batch_var, n, momentum)
+
+
+def _update_running_stats(
+    running_mean: np.ndarray | None,
+    running_var: np.ndarray | None,
+    batch_mean: np.ndarray,
+    batch_var: np.ndarray,
+    n: int,
+    momentum: float,
+) -> None:
+    """:func:`update_running_stats_in_place` without its checks, for callers that made them."""
     if running_mean is not None:
         running_mean *= 1 - momentum
         running_mean += momentum * batch_mean
@@ -190,7 +202,8 @@ def batchnorm_forward(
             )
         inv_std = 1 / np.sqrt(var + eps)
         xhat = centered * inv_std
-        update_running_stats_in_place(running_mean, running_var, mu, var, N, momentum)
+        # the running statistics were checked above (shape, float dtype, writeable)
+        _update_running_stats(running_mean, running_var, mu, var, N, momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batchnorm_forward: eval mode needs running_mean and running_var")
