@@ -199,3 +199,30 @@ def test_learning_rate_change_scales_the_next_steps():
     # second step: quasi-Newton direction d (exact on a parabola) times t = lr
     assert x[0] == pytest.approx(0.0, abs=1e-12)
     assert y[0] == pytest.approx((3.0 - 1.0 / 6.0 * 6.0) / 2)  # halfway to the minimum
+
+
+@pytest.mark.parametrize("bad_loss", [np.nan, np.inf])
+@pytest.mark.parametrize("bad_grad", [True, False])
+def test_line_search_backs_off_from_nan_as_from_inf(bad_loss, bad_grad):
+    # (x - 5)^2 is undefined beyond x = 6; the first trial step (eta = 1, x = 10) lands there.
+    # A NaN loss compares False with everything: it used to pass for a good point and send the
+    # search on to x = 5e4, and an inf loss with a finite slope put NaN into the parameters.
+    x = np.array([0.0])
+
+    def closure():
+        if x[0] > 6:
+            return bad_loss, (np.array([np.nan]) if bad_grad else 2 * (x - 5))
+        return float((x[0] - 5) ** 2), 2 * (x - 5)
+
+    opt = LBFGS(x, lr=10.0, line_search_fn="strong_wolfe", max_iter=5)
+    assert opt.step(closure) == 25.0
+    assert np.all(np.isfinite(x)) and x[0] == pytest.approx(5.0)
+    assert np.isfinite(opt.step_length) and opt.step_length < 0.6
+
+
+def test_line_search_with_no_finite_trial_point_stays_at_the_start():
+    d, g = np.array([1.0]), np.array([-1.0])
+    f, g_new, eta, evals = strong_wolfe(
+        lambda eta: (np.nan, np.array([np.nan])), 1.0, d, 3.0, g, -1.0
+    )
+    assert (f, eta) == (3.0, 0.0) and np.array_equal(g_new, g) and evals == 26

@@ -101,6 +101,11 @@ def strong_wolfe(
     cubic interpolation (Nocedal & Wright, Algorithms 3.5-3.6; the same steps as torch's
     ``_strong_wolfe``). Returns ``(f_new, g_new, eta, n_evaluations)``.
 
+    A trial point whose loss or slope ``grad.d`` is inf or NaN is a failed step, too long: its
+    loss counts as ``+inf``, so it ends the bracketing and becomes the bracket's high end, and
+    the zoom bisects (a cubic through an infinite end has no minimiser). The point returned
+    always has a finite loss (``eta = 0``, the start, when no trial point had one).
+
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
     eta = step_length
@@ -109,6 +114,7 @@ def strong_wolfe(
     f_new, g_new = obj(eta)
     evals = 1
     gtd_new = float(g_new @ d)
+    f_new = _failed_as_inf(f_new, gtd_new)
 
     # Bracketing phase: find an interval containing a point satisfying the conditions.
     eta_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
@@ -142,6 +148,7 @@ def strong_wolfe(
         f_new, g_new = obj(eta)
         evals += 1
         gtd_new = float(g_new @ d)
+        f_new = _failed_as_inf(f_new, gtd_new)
         ls_iter += 1
     if ls_iter == max_ls:  # out of evaluations while bracketing
         bracket, bracket_f = [0.0, eta], [f, f_new]
@@ -153,9 +160,12 @@ def strong_wolfe(
     while not done and ls_iter < max_ls:
         if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
             break
-        eta = cubic_interpolate(
-            bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1]
-        )
+        if math.isinf(bracket_f[high]):  # a failed trial point (inf or NaN): bisect
+            eta = (bracket[0] + bracket[1]) / 2.0
+        else:
+            eta = cubic_interpolate(
+                bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1]
+            )
         # Keep eta at least 10% of the bracket away from its ends when progress stalls.
         b_min, b_max = min(bracket), max(bracket)
         margin = 0.1 * (b_max - b_min)
@@ -170,6 +180,7 @@ def strong_wolfe(
         f_new, g_new = obj(eta)
         evals += 1
         gtd_new = float(g_new @ d)
+        f_new = _failed_as_inf(f_new, gtd_new)
         ls_iter += 1
         if f_new > f + c1 * eta * gtd or f_new >= bracket_f[low]:
             # not a sufficient decrease, or not below the low end: eta becomes the high end
@@ -186,6 +197,16 @@ def strong_wolfe(
             bracket[low], bracket_f[low] = eta, f_new
             bracket_g[low], bracket_gtd[low] = g_new.copy(), gtd_new
     return bracket_f[low], bracket_g[low], bracket[low], evals
+
+
+def _failed_as_inf(f_new: float, gtd_new: float) -> float:
+    """The loss of a trial point, ``+inf`` when its loss or slope is inf or NaN (a failed step).
+
+    NaN compares False with everything, so a NaN loss would pass for an acceptable one.
+    """
+    if math.isfinite(f_new) and math.isfinite(gtd_new):
+        return f_new
+    return math.inf
 
 
 class LBFGS(Optimizer):
@@ -219,7 +240,7 @@ class LBFGS(Optimizer):
     line_search_fn : None or "strong_wolfe"
     check_finite : bool, default True
         The loss and gradients at the start of each step, and the parameters after it, must be
-        finite (trial points inside the line search may be inf: it backs off from them).
+        finite (trial points inside the line search may be inf or NaN: it backs off from them).
 
     State (attributes): ``n_iter`` and ``func_evals`` (totals), ``s_history``, ``y_history``,
     ``rho_history`` (torch's ``old_stps``, ``old_dirs``, ``ro``), ``H_diag``, ``direction`` (``d``),
