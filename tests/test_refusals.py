@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dlnotes import init
-from dlnotes._validate import NonFiniteInputError
+from dlnotes._validate import NonFiniteError, NonFiniteInputError
 from dlnotes.averages import EMA, PolyakAverage
 from dlnotes.gradcheck import numerical_gradient, numerical_gradient_array
 from dlnotes.layers import (
@@ -20,8 +20,9 @@ from dlnotes.layers import (
 )
 from dlnotes.losses import l1_penalty, l2_penalty, penalty
 from dlnotes.model import Sequential, mlp
-from dlnotes.optim import SGD
+from dlnotes.optim import CHUNK, LBFGS, SGD, Adagrad, Adam, AdamW, RMSprop
 from dlnotes.train import fit
+from dlnotes.zoo import ParamGroups
 
 
 @pytest.mark.parametrize(
@@ -117,3 +118,86 @@ def test_running_stats_are_untouched_when_the_update_is_refused(batch_mean, batc
         update_running_stats_in_place(running_mean, running_var, batch_mean, batch_var, 8, 0.1)
     np.testing.assert_array_equal(running_mean, np.zeros(3))
     np.testing.assert_array_equal(running_var, np.ones(3))
+
+
+OPTIMIZERS = [
+    lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01),
+    lambda p: Adam(p, lr=0.1, amsgrad=True),
+    lambda p: AdamW(p, lr=0.1),
+    lambda p: RMSprop(p, lr=0.1, momentum=0.5, centered=True),
+    lambda p: Adagrad(p, lr=0.1),
+]
+
+
+def _snapshot(opt):
+    return [x.copy() for x in opt.params], [
+        {k: v.copy() for k, v in buffers.items()} for buffers in opt.state
+    ]
+
+
+def _assert_unchanged(opt, snapshot, t):
+    params, state = snapshot
+    assert opt.t == t
+    for x, before in zip(opt.params, params):
+        np.testing.assert_array_equal(x, before)
+    for buffers, before in zip(opt.state, state):
+        assert buffers.keys() == before.keys()
+        for k in buffers:
+            np.testing.assert_array_equal(buffers[k], before[k])
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_optimizers_refuse_a_bad_gradient_before_updating_anything(make, bad):
+    # the first parameter spans several chunks and the bad entry is in the second one, so
+    # neither an earlier parameter nor an earlier chunk of the same one may be updated
+    rng = np.random.default_rng(0)
+    params = [rng.normal(size=CHUNK + 10), rng.normal(size=(2, 3))]
+    opt = make(params)
+    opt.step([np.ones(CHUNK + 10), np.ones((2, 3))])
+    snapshot = _snapshot(opt)
+    for grads, name in [
+        ([np.ones(CHUNK + 10), np.where(np.eye(2, 3) > 0, bad, 1.0)], r"grads\[1\]"),
+        ([np.r_[np.ones(CHUNK), bad, np.ones(9)], np.ones((2, 3))], r"grads\[0\]"),
+    ]:
+        with pytest.raises(
+            NonFiniteError, match=name + r" is not finite at step 2: .*nothing was updated\)"
+        ):
+            opt.step(grads)
+        _assert_unchanged(opt, snapshot, t=1)
+    opt.step([np.ones(CHUNK + 10), np.ones((2, 3))])  # and it goes on from where it was
+    assert opt.t == 2
+
+
+def test_lbfgs_counts_no_step_when_the_start_is_refused():
+    x = np.array([1.0, 2.0])
+    opt = LBFGS(x)
+    with pytest.raises(NonFiniteError, match="not finite at step 1"):
+        opt.step(lambda: (np.nan, 2 * x))
+    assert opt.t == 0 and opt.func_evals == 0
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "bad_grads, error, message",
+    [
+        ([np.ones(3), np.ones(5), np.ones(4)], ValueError, r"group 1: grads\[1\] must have"),
+        ([np.ones(3), np.array([1.0, np.nan]), np.ones(4)], NonFiniteError, r"group 1: grads\[1\]"),
+        ([np.ones(3), np.ones(2)], ValueError, "must hold 3 arrays"),
+        (np.ones(3), TypeError, "must be a list of 3 arrays"),
+    ],
+)
+def test_param_groups_refuse_before_any_group_steps(bad_grads, error, message):
+    a, b, c = np.ones(3), np.ones(2), np.ones(4)
+    groups = ParamGroups(
+        [a, b, c], [([a], 1.0), ([c, b], 0.5)], lambda p, lr: Adam(p, lr=lr), lr=0.1
+    )
+    with pytest.raises(error, match=message):
+        groups.step(bad_grads)
+    assert all(opt.t == 0 for opt in groups.optimizers)
+    for x in (a, b, c):
+        np.testing.assert_array_equal(x, np.ones(x.shape))
+    assert not groups.optimizers[0].state[0]["first_moment"].any()
+    groups.step([np.ones(3), np.ones(2), np.ones(4)])
+    np.testing.assert_allclose(a, 0.9)
+    np.testing.assert_allclose(b, 0.95)

@@ -302,7 +302,11 @@ class LBFGS(Optimizer):
             x[...] = flat[offset : offset + x.size].reshape(x.shape)
             offset += x.size
 
-    def _evaluate(self, closure: Closure, *, check: bool) -> tuple[float, np.ndarray]:
+    def _evaluate(
+        self, closure: Closure, *, check: bool, step: int = 0
+    ) -> tuple[float, np.ndarray]:
+        """``(loss, flat gradient)`` from ``closure``; with ``check`` (and ``check_finite``)
+        an inf/NaN loss or gradient raises, naming the step ``step``."""
         out = closure()
         if not isinstance(out, tuple) or len(out) != 2:
             raise TypeError(
@@ -314,9 +318,9 @@ class LBFGS(Optimizer):
         checked = self._check_grads(grads)
         if check and self.check_finite:
             if not math.isfinite(loss):
-                _raise_nonfinite_loss(loss, self.t)
+                _raise_nonfinite_loss(loss, step)
             for i, g in enumerate(checked):
-                check_finite_array(self._grad_name(i), g, where=f"at step {self.t}")
+                check_finite_array(self._grad_name(i), g, where=f"at step {step}")
         flat = np.concatenate([g.reshape(-1) for g in checked]).astype(self.dtype, copy=False)
         return loss, flat
 
@@ -341,8 +345,9 @@ class LBFGS(Optimizer):
                 "LBFGS.step needs closure, a function returning (loss, grads) at the current "
                 f"params, got {type(closure).__name__}"
             )
+        # a start refused (inf/NaN loss or gradient) is not a step: t changes only after it
+        loss, flat_grad = self._evaluate(closure, check=True, step=self.t + 1)
         self.t += 1
-        loss, flat_grad = self._evaluate(closure, check=True)
         orig_loss = loss
         current_evals = 1
         self.func_evals += 1

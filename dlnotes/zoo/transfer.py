@@ -27,6 +27,7 @@ Defined in chapter 12 (Transfer learning).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,7 +38,7 @@ from dlnotes.data import FASHION_MNIST_CLASSES, load_fashion_mnist_subset
 from dlnotes.layers import Linear
 from dlnotes.layers._base import seed_to_rng
 from dlnotes.model import Sequential, mlp
-from dlnotes.optim import SGD
+from dlnotes.optim import SGD, Optimizer
 from dlnotes.optim.base import LearningRate
 from dlnotes.schedules import cosine
 from dlnotes.train import evaluate, fit
@@ -292,13 +293,43 @@ class ParamGroups(LearningRate):
             opt.lr = self._lr * mult
 
     def step(self, grads: Sequence[np.ndarray]) -> None:
-        """One step of every group's optimizer; ``grads`` aligned with ``model_params``."""
+        """One step of every group's optimizer; ``grads`` aligned with ``model_params``.
+
+        Every group's gradients are checked (shapes and, with ``check_finite``, inf/NaN) before
+        any group is updated, so a refused step changes nothing. (An optimizer from ``make``
+        that is not a :class:`~dlnotes.optim.Optimizer` is checked by its own ``step``.)
+        """
+        if not isinstance(grads, (list, tuple)):
+            raise TypeError(
+                f"grads must be a list of {self._n} arrays (one per model parameter), "
+                f"got {type(grads).__name__}"
+            )
         if len(grads) != self._n:
             raise ValueError(
                 f"grads must hold {self._n} arrays (one per model parameter), got {len(grads)}"
             )
-        for opt, idx in zip(self.optimizers, self.indices):
-            opt.step([grads[i] for i in idx])
+        prepared: list[list[np.ndarray] | None] = []
+        for g, (opt, idx) in enumerate(zip(self.optimizers, self.indices)):
+            if getattr(type(opt), "step", None) is not Optimizer.step:
+                prepared.append(None)  # not ours: its own step checks
+                continue
+            try:
+                prepared.append(opt._prepare_step([grads[i] for i in idx]))
+            except (TypeError, ValueError, FloatingPointError) as err:
+                raise type(err)(f"group {g}: {_model_indices(str(err), idx)}") from None
+        for opt, idx, checked in zip(self.optimizers, self.indices, prepared):
+            if checked is None:
+                opt.step([grads[i] for i in idx])
+            else:
+                opt._apply_step(checked)
+
+
+def _model_indices(message: str, idx: list[int]) -> str:
+    """A group optimizer's message with ``grads[k]``/``params[k]`` (its k-th array) renamed to
+    the model's index ``idx[k]``."""
+    return re.sub(
+        r"\b(grads|params)\[(\d+)\]", lambda m: f"{m.group(1)}[{idx[int(m.group(2))]}]", message
+    )
 
 
 def _sgd(params: list[np.ndarray], lr: float, momentum: float) -> SGD:
