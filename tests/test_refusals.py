@@ -201,3 +201,63 @@ def test_param_groups_refuse_before_any_group_steps(bad_grads, error, message):
     groups.step([np.ones(3), np.ones(2), np.ones(4)])
     np.testing.assert_allclose(a, 0.9)
     np.testing.assert_allclose(b, 0.95)
+
+
+def _set(path, value):
+    """A change of a checkpoint: ``path`` = keys down to the entry to replace."""
+
+    def change(sd):
+        target = sd
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (_set(["param_groups", 0, "lr"], -1.0), ValueError, "state_dict's lr must be >= 0"),
+        (_set(["param_groups", 0, "lr"], np.nan), ValueError, "state_dict's lr must be finite"),
+        (_set(["param_groups", 0, "lr"], "0.1"), TypeError, "state_dict's lr must be a real"),
+        (_set(["state", 1, "exp_avg"], np.array([0.1, np.nan])), ValueError, "exp_avg holds nan"),
+        (_set(["state", 1, "exp_avg_sq"], np.array([np.inf, 1.0])), ValueError, "holds inf"),
+        (_set(["state", 1, "exp_avg_sq"], np.array([-0.1, 1.0])), ValueError, "must be >= 0"),
+        (_set(["state", 1, "exp_avg"], np.ones((1, 2))), ValueError, r"shape \(2,\), got \(1, 2\)"),
+        (_set(["state", 1, "exp_avg"], np.ones(2) * 1j), TypeError, "real-valued"),
+        (_set(["state", 1, "step"], -1), ValueError, r"params\[1\]: step must be >= 0"),
+        (_set(["state", 1, "step"], 2.5), TypeError, "step must be an integer, got 2.5"),
+        (_set(["state", 1, "step"], np.nan), TypeError, "step must be an integer"),
+        (_set(["state", 1, "step"], True), TypeError, "step must be an integer"),
+        (_set(["state", 1, "step"], 3), ValueError, r"disagree on the step count: \[2, 3\]"),
+        (_set(["state", 1], [1.0]), TypeError, r"state of params\[1\] must be a dict"),
+        (_set(["state"], [1.0]), TypeError, r"state_dict\['state'\] must be a dict"),
+        (_set(["param_groups", 0, "params"], [0, 0]), ValueError, "lists a parameter id twice"),
+    ],
+)
+def test_a_bad_checkpoint_is_refused_and_loads_nothing(change, error, message):
+    saved = Adam([np.ones(3), np.ones(2)], lr=0.1)
+    saved.step([np.ones(3), np.ones(2)])
+    saved.step([np.ones(3), -np.ones(2)])
+    sd = saved.state_dict()
+    change(sd)
+    opt = Adam([np.zeros(3), np.zeros(2)], lr=0.1)
+    opt.step([np.ones(3), np.ones(2)])
+    snapshot = _snapshot(opt)
+    with pytest.raises(error, match=message):
+        opt.load_state_dict(sd)
+    _assert_unchanged(opt, snapshot, t=1)
+    assert opt.lr == 0.1
+
+
+def test_a_checkpoint_step_saved_as_a_float_scalar_like_torch_loads():
+    saved = Adam(np.ones(3), lr=0.1)
+    for _ in range(3):
+        saved.step(np.ones(3))
+    sd = saved.state_dict()
+    sd["state"][0]["step"] = np.array(3.0, dtype=np.float32)  # torch: tensor(3.)
+    opt = Adam(np.ones(3), lr=0.1)
+    opt.load_state_dict(sd)
+    assert opt.t == 3 and isinstance(opt.t, int)
+    np.testing.assert_array_equal(opt.state[0]["first_moment"], saved.state[0]["first_moment"])

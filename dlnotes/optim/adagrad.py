@@ -42,6 +42,7 @@ class Adagrad(Optimizer):
     """
 
     torch_state_names: ClassVar[dict[str, str]] = {"grad_sum": "sum"}
+    nonnegative_state = frozenset({"grad_sum"})
     n_work = 2
 
     def __init__(

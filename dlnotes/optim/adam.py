@@ -53,6 +53,7 @@ class Adam(Optimizer):
         "second_moment": "exp_avg_sq",
         "max_second_moment": "max_exp_avg_sq",
     }
+    nonnegative_state = frozenset({"second_moment", "max_second_moment"})
     n_work = 2
     _decoupled: ClassVar[bool] = False
     #: ``weight_decay`` when none is given: 0 for Adam, 1e-2 for AdamW (torch's defaults).

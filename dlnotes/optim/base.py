@@ -45,12 +45,18 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteError, as_float_array, check_finite, check_scalar
+from dlnotes._validate import (
+    NonFiniteError,
+    NonFiniteInputError,
+    as_float_array,
+    check_finite,
+    check_scalar,
+)
 
 __all__ = ["CHUNK", "LearningRate", "Optimizer", "Params", "hyperparameters_of"]
 
@@ -285,8 +291,10 @@ class Optimizer(LearningRate):
         Accepts this optimizer's own ``state_dict()`` and ``torch.optim``'s (tensors are read
         with ``np.asarray``). The learning rate is taken from the checkpoint (a schedule may have
         changed it); every other hyperparameter must equal this optimizer's, and the buffers
-        must be exactly the ones this optimizer keeps, with the parameters' shapes: anything
-        else raises ``ValueError`` saying what differs. torch's SGD counts no steps: its own
+        must be exactly the ones this optimizer keeps, with the parameters' shapes and finite
+        values (sums of squares >= 0), ``"step"`` an integer >= 0 and ``lr`` a real >= 0:
+        anything else raises ``ValueError`` (or ``TypeError``) saying what differs, and nothing
+        is loaded, since the whole checkpoint is checked first. torch's SGD counts no steps: its own
         checkpoints give :attr:`t` = 1 when momentum buffers exist, else 0, and a ``"step"``
         stored by dlnotes passes through torch's SGD unchanged (SGD uses :attr:`t` only to start
         its momentum buffer, so the updates are unaffected).
@@ -300,27 +308,50 @@ class Optimizer(LearningRate):
             raise ValueError(
                 f"state_dict must be a dict with keys 'state' and 'param_groups', got {got}"
             )
+        # Everything is checked first; the optimizer changes only once the whole checkpoint passed.
         groups = state_dict["param_groups"]
         if not isinstance(groups, (list, tuple)) or len(groups) != 1:
             n_groups = len(groups) if isinstance(groups, (list, tuple)) else groups
             raise ValueError(f"state_dict must hold exactly one param group, got {n_groups}")
+        if not isinstance(groups[0], Mapping):
+            raise TypeError(
+                f"state_dict's param group must be a dict, got {type(groups[0]).__name__}"
+            )
         group = dict(groups[0])
-        ids = list(group.pop("params", []))
+        ids = group.pop("params", [])
+        if not isinstance(ids, (list, tuple)):
+            raise TypeError(
+                "state_dict's param group 'params' must be a list of parameter ids, got "
+                f"{type(ids).__name__}"
+            )
         n = len(self.params)
         if len(ids) != n:
             raise ValueError(
                 f"state_dict's param group lists {len(ids)} parameters, this optimizer has {n}"
             )
+        if len(set(ids)) != n:
+            raise ValueError(f"state_dict's param group lists a parameter id twice: {list(ids)}")
         lr = self._check_group(group)
         saved = state_dict["state"]
-        entries = [
-            {k: v for k, v in dict(saved.get(key, {})).items() if v is not None} for key in ids
-        ]
+        if not isinstance(saved, Mapping):
+            raise TypeError(
+                f"state_dict['state'] must be a dict of per-parameter entries, got "
+                f"{type(saved).__name__}"
+            )
+        entries = []
+        for i, key in enumerate(ids):
+            entry = saved.get(key, {})
+            if not isinstance(entry, Mapping):
+                raise TypeError(
+                    f"state of {self._param_name(i)} must be a dict of buffers, got "
+                    f"{type(entry).__name__}"
+                )
+            entries.append({k: v for k, v in entry.items() if v is not None})
         steps: set[int] = set()
         new_state: list[dict[str, np.ndarray]] = []
         for i, (x, entry) in enumerate(zip(self.params, entries)):
             if "step" in entry:
-                steps.add(round(float(np.asarray(entry.pop("step")))))
+                steps.add(_saved_step(f"state of {self._param_name(i)}: step", entry.pop("step")))
             buffers = self._init_state(x)
             if not entry:
                 new_state.append(buffers)
@@ -334,12 +365,15 @@ class Optimizer(LearningRate):
                     f"({self._describe_hyper()}): missing {missing}, unexpected {unexpected}"
                 )
             for torch_name, name in torch_names.items():
+                what = f"state of {self._param_name(i)}: {torch_name}"
                 value = np.asarray(entry[torch_name])
+                if value.dtype.kind not in "biuf":
+                    raise TypeError(f"{what} must be a real-valued array, got dtype {value.dtype}")
                 if value.shape != x.shape:
                     raise ValueError(
-                        f"state of {self._param_name(i)}: {torch_name} must have the "
-                        f"parameter's shape {x.shape}, got {value.shape}"
+                        f"{what} must have the parameter's shape {x.shape}, got {value.shape}"
                     )
+                _check_saved_buffer(what, value, nonnegative=name in self.nonnegative_state)
                 buffers[name][...] = value
             new_state.append(buffers)
         filled = [bool(e) for e in entries]
@@ -358,6 +392,8 @@ class Optimizer(LearningRate):
     # ------------------------------------------------------------------ subclass hooks
     #: False for optimizers whose state has no torch counterpart here (LBFGS).
     supports_state_dict: ClassVar[bool] = True
+    #: Buffers that are sums or averages of squares: a checkpoint with a negative entry is refused.
+    nonnegative_state: ClassVar[frozenset[str]] = frozenset()
     #: torch.optim param-group keys with no dlnotes counterpart, and the values we support.
     _torch_only_keys: ClassVar[dict[str, tuple[Any, ...]]] = {
         "maximize": (False,),
@@ -414,7 +450,7 @@ class Optimizer(LearningRate):
         missing = sorted(set(ours) - set(group))
         if missing:
             raise ValueError(f"state_dict's param group lacks {missing}")
-        return float(group["lr"])
+        return check_scalar("state_dict's lr", _saved_number(group["lr"]), low=0.0)
 
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
@@ -507,6 +543,38 @@ class Optimizer(LearningRate):
                 self._report_non_finite(i, x.shape, xs, gs, start)
         if not contiguous:
             x[...] = flat_x.reshape(x.shape)
+
+
+def _saved_number(value: Any) -> Any:
+    """A number from a checkpoint: a 0-d array or tensor (torch keeps ``step`` as one) becomes a
+    Python number; anything else is returned for :func:`check_scalar` to judge."""
+    if isinstance(value, (bool, int, float, np.generic)):
+        return value
+    arr = np.asarray(value)
+    if arr.shape == () and arr.dtype.kind in "biuf":
+        return arr.item()
+    return value
+
+
+def _saved_step(name: str, value: Any) -> int:
+    """A checkpoint's step count: an integer >= 0 (torch stores it as a float tensor)."""
+    return int(check_scalar(name, _saved_number(value), low=0, integer=True))
+
+
+def _check_saved_buffer(name: str, value: np.ndarray, *, nonnegative: bool) -> None:
+    """Refuse a checkpoint buffer holding inf or NaN (or a negative sum of squares)."""
+    if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+        bad = tuple(int(k) for k in np.argwhere(~np.isfinite(value))[0])
+        raise NonFiniteInputError(
+            f"{name} holds {value[bad]} at index {bad}: a checkpoint's buffers must be finite "
+            "(was it saved from a diverged run?)"
+        )
+    if nonnegative and np.any(value < 0):
+        bad = tuple(int(k) for k in np.argwhere(value < 0)[0])
+        raise ValueError(
+            f"{name} must be >= 0 (it accumulates squared gradients), got {value[bad]} "
+            f"at index {bad}"
+        )
 
 
 def _all_finite(a: np.ndarray) -> bool:

@@ -54,6 +54,7 @@ class RMSprop(Optimizer):
         "grad_avg": "grad_avg",
         "velocity": "momentum_buffer",
     }
+    nonnegative_state = frozenset({"grad_squared"})
     n_work = 2
 
     def __init__(
