@@ -10,6 +10,7 @@ import pytest
 from dlnotes import init
 from dlnotes._validate import NonFiniteError, NonFiniteInputError
 from dlnotes.averages import EMA, PolyakAverage
+from dlnotes.data import train_dev_test_split
 from dlnotes.gradcheck import numerical_gradient, numerical_gradient_array
 from dlnotes.layers import (
     Linear,
@@ -261,3 +262,20 @@ def test_a_checkpoint_step_saved_as_a_float_scalar_like_torch_loads():
     opt.load_state_dict(sd)
     assert opt.t == 3 and isinstance(opt.t, int)
     np.testing.assert_array_equal(opt.state[0]["first_moment"], saved.state[0]["first_moment"])
+
+
+@pytest.mark.parametrize("stratify", [True, False])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_split_refuses_non_finite_labels_and_features(stratify, bad):
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.array([0.0, 1.0] * 10)
+    y_bad = y.copy()
+    y_bad[3] = bad
+    with pytest.raises(NonFiniteInputError, match=r"y holds .* at index \(3,\)"):
+        train_dev_test_split(X, y_bad, sizes=(0.5, 0.5), stratify=stratify)
+    X_bad = X.copy()
+    X_bad[5, 1] = bad
+    with pytest.raises(ValueError, match=r"X holds .* at index \(5, 1\)"):
+        train_dev_test_split(X_bad, y, sizes=(0.5, 0.5), stratify=stratify)
+    parts = train_dev_test_split(X, y, sizes=(0.5, 0.5), stratify=stratify)
+    assert sum(len(p) for p in parts[1::2]) == 20  # every example in one split

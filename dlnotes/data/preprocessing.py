@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_finite, check_scalar
+from dlnotes._validate import NonFiniteInputError, check_finite, check_scalar
 from dlnotes.layers._base import seed_to_rng
 
 __all__ = ["Standardizer", "minibatches", "train_dev_test_split"]
@@ -26,6 +26,19 @@ def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
             f"y has shape {y.shape} (expected ({len(X)},) or ({len(X)}, K))"
         )
     return X, y
+
+
+def _refuse_non_finite(name: str, a: np.ndarray, where: str, why: str = "") -> None:
+    """Refuse a float array holding inf or NaN (min and max are NaN/inf if any entry is)."""
+    if a.dtype.kind != "f" or a.size == 0:
+        return
+    if np.isfinite(a.min()) and np.isfinite(a.max()):
+        return
+    bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+    raise NonFiniteInputError(
+        f"{where}: {name} holds {a[bad]} at index {bad}; remove or impute non-finite values "
+        f"first{why}"
+    )
 
 
 def _fractions(sizes: Sequence[float], n: int) -> np.ndarray:
@@ -59,11 +72,15 @@ def train_dev_test_split(
     ``sizes`` are fractions summing to 1 (``(0.98, 0.01, 0.01)``) or example counts. With
     ``stratify=True`` each class is split in the same proportions (counts rounded per class), so
     every split has the class balance of the whole set. Returns ``(X_train, y_train, X_dev,
-    y_dev, X_test, y_test)`` (or 4 arrays for two sizes), each split in random order.
+    y_dev, X_test, y_test)`` (or 4 arrays for two sizes), each split in random order. Features
+    or labels holding inf or NaN are refused
+    (:class:`~dlnotes._validate.NonFiniteInputError`, a ``ValueError``).
 
     Defined in chapter 01 (Setting up a learning problem).
     """
     X, y = _check_xy(X, y)
+    _refuse_non_finite("X", X, "train_dev_test_split")
+    _refuse_non_finite("y", y, "train_dev_test_split", " (a NaN label is in no class)")
     n = len(y)
     frac = _fractions(sizes, n)
     rng = seed_to_rng(seed)
