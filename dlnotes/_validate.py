@@ -93,6 +93,17 @@ def check_scalar(
     return v
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Require ``True`` or ``False`` (a numpy bool too); return a Python bool.
+
+    ``nesterov=1`` or ``shuffle="False"`` is more likely a typo than a choice, and ``bool()``
+    would turn the string ``"False"`` into True.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_finite(name: str, x: np.ndarray, *, where: str = "") -> None:
     """Raise :class:`NonFiniteError` if ``x`` holds inf or NaN."""
     if not np.all(np.isfinite(x)):

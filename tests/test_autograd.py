@@ -278,3 +278,28 @@ def test_batch_norm_refuses_a_bad_batch_before_touching_the_running_statistics(b
     with pytest.raises(NonFiniteError):  # what fit catches as divergence
         A.batch_norm(Tensor(x), gamma, beta, rm, None)
     assert rm.tobytes() == mean0
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"eps": -1e-5}, ValueError, "eps must be > 0"),
+        ({"eps": 0.0}, ValueError, "eps must be > 0"),
+        ({"eps": np.nan}, ValueError, "eps must be finite"),
+        ({"eps": "1e-5"}, TypeError, "eps must be a real number"),
+        ({"training": "no"}, TypeError, "training must be True or False, got 'no'"),
+        ({"training": 0}, TypeError, "training must be True or False, got 0"),
+    ],
+)
+def test_batch_norm_refuses_bad_options_before_touching_the_running_statistics(
+    options, error, message
+):
+    x = np.random.default_rng(4).standard_normal((6, 3))
+    rm, rv = np.zeros(3), np.ones(3)
+    gamma, beta = Tensor(np.ones(3)), Tensor(np.zeros(3))
+    with pytest.raises(error, match="batch_norm: " + message):
+        A.batch_norm(Tensor(x), gamma, beta, rm, rv, **options)
+    np.testing.assert_array_equal(rm, np.zeros(3))
+    np.testing.assert_array_equal(rv, np.ones(3))
+    out = A.batch_norm(Tensor(x), gamma, beta, rm, rv, training=np.True_, eps=1e-5)
+    np.testing.assert_allclose(out.value.mean(axis=0), 0.0, atol=1e-12)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteInputError
+from dlnotes._validate import NonFiniteInputError, check_bool, check_scalar
 from dlnotes.autograd.linalg import matmul
 from dlnotes.autograd.ops import relu, sigmoid, tanh
 from dlnotes.autograd.tensor import Tensor, as_tensor
@@ -71,10 +71,12 @@ def batch_norm(
     the running statistics, which are constants. As in :func:`dlnotes.layers.batchnorm_forward`,
     a train-mode batch holding inf or NaN raises
     :class:`~dlnotes._validate.NonFiniteInputError` before the running statistics (when given)
-    are touched.
+    are touched. ``eps`` must be a finite real > 0 and ``training`` True or False.
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    eps = check_scalar("batch_norm: eps", eps, low=0.0, low_inclusive=False)
+    training = check_bool("batch_norm: training", training)
     x = as_tensor(x, None, "x")
     if x.ndim != 2:
         raise ValueError(f"batch_norm: x must have shape (N, D), got {x.shape}")
