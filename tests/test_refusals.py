@@ -10,7 +10,7 @@ import pytest
 from dlnotes import init
 from dlnotes._validate import NonFiniteError, NonFiniteInputError
 from dlnotes.averages import EMA, PolyakAverage
-from dlnotes.data import train_dev_test_split
+from dlnotes.data import Standardizer, train_dev_test_split
 from dlnotes.gradcheck import numerical_gradient, numerical_gradient_array
 from dlnotes.layers import (
     Linear,
@@ -279,3 +279,30 @@ def test_split_refuses_non_finite_labels_and_features(stratify, bad):
         train_dev_test_split(X_bad, y, sizes=(0.5, 0.5), stratify=stratify)
     parts = train_dev_test_split(X, y, sizes=(0.5, 0.5), stratify=stratify)
     assert sum(len(p) for p in parts[1::2]) == 20  # every example in one split
+
+
+@pytest.mark.parametrize("method", ["transform", "inverse_transform"])
+def test_standardizer_checks_both_directions_alike(method):
+    X = np.random.default_rng(5).normal(3.0, 2.0, size=(10, 3))
+    scaler = Standardizer().fit(X)
+    apply = getattr(scaler, method)
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 3\) .* got \(5, 4\)"):
+        apply(np.ones((5, 4)))
+    with pytest.raises(TypeError, match="X must be a numpy array, got list"):
+        apply([[1.0, 2.0, 3.0]])
+    with pytest.raises(TypeError, match="X must be a real-valued array, got dtype complex128"):
+        apply(np.ones((2, 3), dtype=complex))
+    with pytest.raises(RuntimeError, match=f"{method}\\(\\) called before fit"):
+        getattr(Standardizer(), method)(X)
+    # integers become float32 (the inverse used to truncate back to integers)
+    out = apply(np.ones((2, 3), dtype=int))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, apply(np.ones((2, 3), dtype=np.float32)))
+
+
+def test_standardizer_round_trip_keeps_the_dtype():
+    X = np.random.default_rng(6).normal(3.0, 2.0, size=(10, 3)).astype(np.float32)
+    scaler = Standardizer().fit(X)
+    back = scaler.inverse_transform(scaler.transform(X))
+    assert back.dtype == np.float32
+    np.testing.assert_allclose(back, X, rtol=1e-5)

@@ -129,31 +129,39 @@ class Standardizer:
         self.std = np.where(std < self.eps, 1.0, std)
         return self
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """``(X - mu) / sigma`` in ``X``'s float dtype (float32 stays float32)."""
+    def _checked(self, X: Any, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(X as floats, mu, sigma)`` after the checks :meth:`transform` and
+        :meth:`inverse_transform` share: fitted, a real-valued array, the fitted feature shape.
+        Integer (pixel) arrays become float32; float arrays keep their dtype."""
         if self.mean is None or self.std is None:
-            raise RuntimeError("Standardizer: transform() called before fit()")
+            raise RuntimeError(f"Standardizer: {method}() called before fit()")
         if not isinstance(X, np.ndarray):
             raise TypeError(f"X must be a numpy array, got {type(X).__name__}")
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"X must be a real-valued array, got dtype {X.dtype}")
         if self.per_feature and X.shape[1:] != self.mean.shape:
             want = ", ".join(map(str, self.mean.shape))
             raise ValueError(
                 f"X must have shape (N, {want}) like the data the Standardizer "
                 f"was fitted on, got {X.shape}"
             )
-        dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
-        X = X.astype(dtype, copy=False)
-        return (X - self.mean.astype(dtype)) / self.std.astype(dtype)
+        if X.dtype.kind != "f":
+            X = X.astype(np.float32)
+        return X, self.mean, self.std
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """``(X - mu) / sigma`` in ``X``'s float dtype (float32 stays float32)."""
+        X, mean, std = self._checked(X, "transform")
+        return (X - mean.astype(X.dtype)) / std.astype(X.dtype)
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""
         return self.fit(X).transform(X)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
-        """``X * sigma + mu``."""
-        if self.mean is None or self.std is None:
-            raise RuntimeError("Standardizer: inverse_transform() called before fit()")
-        return (X * self.std + self.mean).astype(X.dtype, copy=False)
+        """``X * sigma + mu`` in ``X``'s float dtype (with the checks of :meth:`transform`)."""
+        X, mean, std = self._checked(X, "inverse_transform")
+        return (X * std + mean).astype(X.dtype, copy=False)
 
 
 def minibatches(
