@@ -58,6 +58,10 @@ def _check_h(h: float) -> float:
     return check_scalar("h", h, low=0.0, low_inclusive=False)
 
 
+def _check_zero_tol(zero_tol: float) -> float:
+    return check_scalar("zero_tol", zero_tol, low=0.0)
+
+
 def _check_x(x: Any) -> np.ndarray:
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError("x must be a floating-point numpy array (it is perturbed in place)")
@@ -233,6 +237,7 @@ def check_layer(
     Defined in chapter 08 (Gradient checking).
     """
     h = _check_h(h)
+    zero_tol = _check_zero_tol(zero_tol)
     layer = copy.deepcopy(layer)
     layer.astype(np.float64)
     layer.index = None
@@ -284,10 +289,21 @@ def check_model(
     their relative error means nothing, so when both norms are below ``zero_tol`` the row says
     ``"zero"`` with error 0.
 
+    ``h`` must be > 0, ``num_checks`` an integer >= 1 (or None), ``l2``, ``l1`` and ``zero_tol``
+    reals >= 0; anything else is refused before the model is copied.
+
     Defined in chapter 08 (Gradient checking).
     """
     h = _check_h(h)
+    zero_tol = _check_zero_tol(zero_tol)
+    if num_checks is not None:
+        num_checks = int(check_scalar("num_checks", num_checks, low=1, integer=True))
+    l2 = check_scalar("l2", l2, low=0.0)
+    l1 = check_scalar("l1", l1, low=0.0)
+    rng = seed_to_rng(seed)
     loss_fn = get_loss(loss)
+    if not (hasattr(model, "astype") and hasattr(model, "layers")):
+        raise TypeError(f"model must be a dlnotes Sequential, got {type(model).__name__}")
     net = model.astype(np.float64)
     net.train()
     for layer in net.layers:
@@ -295,7 +311,6 @@ def check_model(
             layer.eval()
     X = np.array(X, dtype=np.float64)
     gens = _generators(net)
-    rng = seed_to_rng(seed)
 
     def objective() -> float:
         _restore(gens)

@@ -11,7 +11,7 @@ from dlnotes import init
 from dlnotes._validate import NonFiniteError, NonFiniteInputError
 from dlnotes.averages import EMA, PolyakAverage
 from dlnotes.data import Standardizer, train_dev_test_split
-from dlnotes.gradcheck import numerical_gradient, numerical_gradient_array
+from dlnotes.gradcheck import check_layer, check_model, numerical_gradient, numerical_gradient_array
 from dlnotes.layers import (
     Linear,
     Tanh,
@@ -306,3 +306,37 @@ def test_standardizer_round_trip_keeps_the_dtype():
     back = scaler.inverse_transform(scaler.transform(X))
     assert back.dtype == np.float32
     np.testing.assert_allclose(back, X, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"num_checks": -1}, ValueError, "num_checks must be >= 1, got -1"),
+        ({"num_checks": 0}, ValueError, "num_checks must be >= 1, got 0"),
+        ({"num_checks": 2.5}, TypeError, "num_checks must be an integer, got 2.5"),
+        ({"num_checks": True}, TypeError, "num_checks must be an integer"),
+        ({"zero_tol": -1.0}, ValueError, "zero_tol must be >= 0"),
+        ({"zero_tol": np.nan}, ValueError, "zero_tol must be finite"),
+        ({"h": 0.0}, ValueError, "h must be > 0"),
+        ({"h": np.inf}, ValueError, "h must be finite"),
+        ({"l2": -0.1}, ValueError, "l2 must be >= 0"),
+        ({"l1": np.nan}, ValueError, "l1 must be finite"),
+        ({"seed": "zero"}, TypeError, "seed must be an int"),
+    ],
+)
+def test_check_model_refuses_bad_options(options, error, message):
+    model = mlp([3, 4, 2], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    y = np.array([0, 1, 0, 1, 1])
+    with pytest.raises(error, match=message):
+        check_model(model, X, y, **options)
+
+
+def test_check_model_refuses_something_that_is_not_a_model():
+    with pytest.raises(TypeError, match="model must be a dlnotes Sequential, got dict"):
+        check_model({}, np.ones((2, 3)), np.array([0, 1]))
+
+
+def test_check_layer_refuses_a_negative_zero_tol():
+    with pytest.raises(ValueError, match="zero_tol must be >= 0"):
+        check_layer(Linear(3, 2, seed=0), np.ones((4, 3)), zero_tol=-1e-8)
