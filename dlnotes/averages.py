@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteInputError, as_float_array, check_scalar
+from dlnotes._validate import NonFiniteInputError, as_float_array, check_bool, check_scalar
 
 __all__ = ["EMA", "PolyakAverage", "effective_window", "ewa"]
 
@@ -37,8 +37,7 @@ def ewa(series: Any, beta: float, bias_correction: bool = False) -> np.ndarray:
     """
     x = as_float_array("series", series, ndim=1)
     beta = check_scalar("beta", beta, low=0.0, high=1.0, high_inclusive=False)
-    if not isinstance(bias_correction, bool):
-        raise TypeError(f"bias_correction must be True or False, got {bias_correction!r}")
+    bias_correction = check_bool("bias_correction", bias_correction)
     out = np.empty(x.shape, dtype=np.float64)
     v = 0.0
     for t in range(1, x.size + 1):
@@ -149,9 +148,7 @@ class EMA(_ParamAverage):
     def __init__(self, params: Any, decay: float = 0.999, bias_correction: bool = True) -> None:
         super().__init__(params)
         self.decay = check_scalar("decay", decay, low=0.0, high=1.0, high_inclusive=False)
-        if not isinstance(bias_correction, bool):
-            raise TypeError(f"bias_correction must be True or False, got {bias_correction!r}")
-        self.bias_correction = bias_correction
+        self.bias_correction = check_bool("bias_correction", bias_correction)
 
     @property
     def shadow(self) -> list[np.ndarray]:

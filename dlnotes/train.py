@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteError, check_scalar
+from dlnotes._validate import NonFiniteError, check_bool, check_scalar
 from dlnotes.data.preprocessing import minibatches
 from dlnotes.layers import ReLU
 from dlnotes.layers._base import seed_to_rng
@@ -139,7 +139,7 @@ class EarlyStopping(Callback):
         self.monitor = monitor
         self.patience = int(check_scalar("patience", patience, low=1, integer=True))
         self.min_delta = check_scalar("min_delta", min_delta, low=0.0)
-        self.restore_best = bool(restore_best)
+        self.restore_best = check_bool("restore_best", restore_best)
         self.sign = -1.0 if monitor.endswith("acc") else 1.0
         self._reset()
 
@@ -338,6 +338,8 @@ def fit(
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """
+    if progress is not None:
+        progress = check_bool("progress", progress)
     run = _Training.prepare(
         model,
         X,
@@ -377,7 +379,7 @@ def fit(
 
 def _progress_bar(progress: bool | None, epochs: int) -> Any:
     """A tqdm bar over epochs, or None (see :func:`progress_default`)."""
-    show = progress_default() if progress is None else bool(progress)
+    show = progress_default() if progress is None else progress
     if not (show and epochs > 0):
         return None
     from tqdm.auto import tqdm
@@ -453,6 +455,8 @@ class _Training:
                 )
         epochs = int(check_scalar("epochs", epochs, low=0, integer=True))
         batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
+        shuffle = check_bool("shuffle", shuffle)
+        diagnostics = check_bool("diagnostics", diagnostics)
         if on_nonfinite not in ("raise", "stop"):
             raise ValueError(f"on_nonfinite must be 'raise' or 'stop', got {on_nonfinite!r}")
         loss_fn = get_loss(loss)

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_bool, check_scalar
 
 if TYPE_CHECKING:
     from typing import Unpack  # Python 3.11; only the annotations name it
@@ -410,7 +410,7 @@ def _one_trial(
 
 def _show_progress(progress: bool | None) -> bool:
     if progress is not None:
-        return bool(progress)
+        return check_bool("progress", progress)
     if "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("DLNOTES_STATIC_SITE"):
         return False
     try:

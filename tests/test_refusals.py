@@ -9,8 +9,8 @@ import pytest
 
 from dlnotes import init
 from dlnotes._validate import NonFiniteError, NonFiniteInputError
-from dlnotes.averages import EMA, PolyakAverage
-from dlnotes.data import Standardizer, train_dev_test_split
+from dlnotes.averages import EMA, PolyakAverage, ewa
+from dlnotes.data import Augmenter, Standardizer, minibatches, train_dev_test_split
 from dlnotes.gradcheck import check_layer, check_model, numerical_gradient, numerical_gradient_array
 from dlnotes.layers import (
     Linear,
@@ -22,7 +22,8 @@ from dlnotes.layers import (
 from dlnotes.losses import l1_penalty, l2_penalty, penalty
 from dlnotes.model import Sequential, mlp
 from dlnotes.optim import CHUNK, LBFGS, SGD, Adagrad, Adam, AdamW, RMSprop
-from dlnotes.train import fit
+from dlnotes.optim.teaching import adam_step
+from dlnotes.train import EarlyStopping, fit
 from dlnotes.zoo import ParamGroups
 
 
@@ -340,3 +341,47 @@ def test_check_model_refuses_something_that_is_not_a_model():
 def test_check_layer_refuses_a_negative_zero_tol():
     with pytest.raises(ValueError, match="zero_tol must be >= 0"):
         check_layer(Linear(3, 2, seed=0), np.ones((4, 3)), zero_tol=-1e-8)
+
+
+X4 = np.arange(8.0).reshape(4, 2)
+Y4 = np.array([0, 1, 0, 1])
+
+FLAGS = {
+    "SGD nesterov": lambda v: SGD(np.ones(2), lr=0.1, momentum=0.9, nesterov=v),
+    "Adam amsgrad": lambda v: Adam(np.ones(2), amsgrad=v),
+    "RMSprop centered": lambda v: RMSprop(np.ones(2), centered=v),
+    "check_finite": lambda v: Adagrad(np.ones(2), check_finite=v),
+    "EMA bias_correction": lambda v: EMA(np.ones(2), bias_correction=v),
+    "ewa bias_correction": lambda v: ewa(np.ones(3), 0.9, bias_correction=v),
+    "adam_step bias_correction": lambda v: adam_step(
+        np.ones(2), np.zeros(2), np.zeros(2), np.ones(2), 1, bias_correction=v
+    ),
+    "Standardizer per_feature": lambda v: Standardizer(per_feature=v),
+    "Augmenter flip": lambda v: Augmenter((2, 2), flip=v),
+    "split stratify": lambda v: train_dev_test_split(X4, Y4, sizes=(0.5, 0.5), stratify=v),
+    "minibatches shuffle": lambda v: list(minibatches(X4, Y4, 2, shuffle=v)),
+    "minibatches drop_last": lambda v: list(minibatches(X4, Y4, 3, drop_last=v)),
+    "EarlyStopping restore_best": lambda v: EarlyStopping(restore_best=v),
+    "fit shuffle": lambda v: _fit_once(shuffle=v),
+    "fit diagnostics": lambda v: _fit_once(diagnostics=v),
+    "fit progress": lambda v: _fit_once(progress=v),
+}
+
+
+def _fit_once(**flag):
+    model = mlp([2, 3, 2], seed=0)
+    flag.setdefault("progress", False)
+    return fit(model, X4, Y4, optimizer=SGD(model.params, lr=0.1), epochs=1, **flag)
+
+
+@pytest.mark.parametrize("flag", sorted(FLAGS))
+@pytest.mark.parametrize("bad", ["False", "no", 0, 1, 1.0])
+def test_flags_must_be_bools(flag, bad):
+    with pytest.raises(TypeError, match=r"must be True or False, got "):
+        FLAGS[flag](bad)
+
+
+@pytest.mark.parametrize("flag", sorted(FLAGS))
+def test_flags_accept_numpy_bools(flag):
+    FLAGS[flag](np.False_)
+    FLAGS[flag](np.True_)

@@ -157,6 +157,7 @@ def sequential_forward(
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    update_running = check_bool("update_running", update_running)
     if len(params) != len(model.params):
         raise ValueError(
             f"params must hold one tensor per model parameter: expected {len(model.params)}, "

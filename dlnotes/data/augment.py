@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_bool, check_scalar
 from dlnotes.layers._base import seed_to_rng
 
 __all__ = [
@@ -306,7 +306,7 @@ class Augmenter:
         if len(image_shape) not in (2, 3):
             raise ValueError(f"image_shape must be (H, W) or (C, H, W), got {image_shape}")
         self.image_shape = tuple(int(s) for s in image_shape)
-        self.flip = bool(flip)
+        self.flip = check_bool("flip", flip)
         self.max_shift = int(check_scalar("max_shift", max_shift, low=0, integer=True))
         self.noise_std = check_scalar("noise_std", noise_std, low=0.0)
         self.max_degrees = check_scalar("max_degrees", max_degrees, low=0.0, high=180.0)

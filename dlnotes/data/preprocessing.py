@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteInputError, check_finite, check_scalar
+from dlnotes._validate import NonFiniteInputError, check_bool, check_finite, check_scalar
 from dlnotes.layers._base import seed_to_rng
 
 __all__ = ["Standardizer", "minibatches", "train_dev_test_split"]
@@ -79,6 +79,7 @@ def train_dev_test_split(
     Defined in chapter 01 (Setting up a learning problem).
     """
     X, y = _check_xy(X, y)
+    stratify = check_bool("stratify", stratify)
     _refuse_non_finite("X", X, "train_dev_test_split")
     _refuse_non_finite("y", y, "train_dev_test_split", " (a NaN label is in no class)")
     n = len(y)
@@ -111,7 +112,7 @@ class Standardizer:
     """
 
     def __init__(self, *, per_feature: bool = True, eps: float = 1e-8) -> None:
-        self.per_feature = bool(per_feature)
+        self.per_feature = check_bool("per_feature", per_feature)
         self.eps = check_scalar("eps", eps, low=0.0)
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
@@ -186,6 +187,8 @@ def minibatches(
     elif not isinstance(X, np.ndarray):
         raise TypeError(f"X must be a numpy array, got {type(X).__name__}")
     batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
+    shuffle = check_bool("shuffle", shuffle)
+    drop_last = check_bool("drop_last", drop_last)
     n = len(X)
     order = seed_to_rng(seed).permutation(n) if shuffle else None
     stop = n - n % batch_size if drop_last else n

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_bool, check_scalar
 
-
-def check_bool(name: str, value: Any) -> bool:
-    """Require a real ``bool`` (``nesterov=1`` is more likely a typo than a choice)."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
+__all__ = ["check_betas", "check_bool", "check_nonneg", "check_rate", "check_unit"]
 
 
 def check_rate(name: str, value: Any) -> float:

@@ -54,6 +54,7 @@ from dlnotes._validate import (
     NonFiniteError,
     NonFiniteInputError,
     as_float_array,
+    check_bool,
     check_finite,
     check_scalar,
 )
@@ -185,9 +186,7 @@ class Optimizer(LearningRate):
     def __init__(self, params: Params, *, lr: float, check_finite: bool = True) -> None:
         self.params, self._single = _normalise_params(params)
         self._lr = check_scalar("lr", lr, low=0.0)
-        if not isinstance(check_finite, bool):
-            raise TypeError(f"check_finite must be True or False, got {check_finite!r}")
-        self.check_finite = check_finite
+        self.check_finite = check_bool("check_finite", check_finite)
         self.t = 0
         if check_finite:
             for i, x in enumerate(self.params):
