@@ -104,6 +104,16 @@ def check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def check_seed(name: str, seed: Any) -> Any:
+    """Refuse a negative integer seed (numpy's generators take seeds >= 0); return ``seed``.
+
+    Only the sign is checked here: the caller decides which other kinds of seed it takes.
+    """
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed < 0:
+        raise ValueError(f"{name} must be >= 0 (numpy's random generators need it), got {seed}")
+    return seed
+
+
 def check_finite(name: str, x: np.ndarray, *, where: str = "") -> None:
     """Raise :class:`NonFiniteError` if ``x`` holds inf or NaN."""
     if not np.all(np.isfinite(x)):

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_scalar, check_seed
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
@@ -148,7 +148,7 @@ def bayesian_optimization(
         raise ValueError(
             f"need n_init ≤ n_trials ≤ len(candidates), got {n_init}, {n_trials}, {cand.size}"
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     tried = list(rng.choice(cand.size, size=n_init, replace=False))
     run = BayesOptRun(n_init=n_init)
 

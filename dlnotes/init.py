@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_scalar, check_seed
 
 __all__ = [
     "calculate_gain",
@@ -59,7 +59,7 @@ def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     if seed is None or isinstance(seed, np.random.Generator):
         return np.random.default_rng(seed)
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return np.random.default_rng(int(seed))
+        return np.random.default_rng(int(check_seed("seed", seed)))
     raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
 
 
@@ -119,13 +119,26 @@ def fans(shape: Shape) -> tuple[int, int]:
     return shape[0], shape[1]
 
 
-def _fan(shape: Shape, mode: str) -> int:
+def _fan(shape: Shape, mode: str, who: str) -> int:
     fan_in, fan_out = fans(shape)
-    if mode == "fan_in":
-        return fan_in
-    if mode == "fan_out":
-        return fan_out
-    raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan = fan_in if mode == "fan_in" else fan_out
+    if fan == 0:
+        raise ValueError(
+            f"{who} with mode={mode!r} needs {mode} >= 1 (its scale divides by sqrt({mode})), "
+            f"got shape {tuple(shape)}"
+        )
+    return fan
+
+
+def _fan_sum(shape: Shape, who: str) -> int:
+    fan_in, fan_out = fans(shape)
+    if fan_in + fan_out == 0:
+        raise ValueError(
+            f"{who} needs fan_in + fan_out >= 1 (its scale divides by it), got shape {tuple(shape)}"
+        )
+    return fan_in + fan_out
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
@@ -207,9 +220,9 @@ def xavier_uniform(
 
     Defined in chapter 07 (Initialization).
     """
-    fan_in, fan_out = fans(shape)
+    fan_sum = _fan_sum(shape, "xavier_uniform")
     gain = check_scalar("gain", gain, low=0.0)
-    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    a = gain * math.sqrt(6.0 / fan_sum)
     return uniform(shape, -a, a, seed=seed, dtype=dtype)
 
 
@@ -224,9 +237,9 @@ def xavier_normal(
 
     Defined in chapter 07 (Initialization).
     """
-    fan_in, fan_out = fans(shape)
+    fan_sum = _fan_sum(shape, "xavier_normal")
     gain = check_scalar("gain", gain, low=0.0)
-    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    std = gain * math.sqrt(2.0 / fan_sum)
     return normal(shape, 0.0, std, seed=seed, dtype=dtype)
 
 
@@ -247,7 +260,7 @@ def kaiming_uniform(
 
     Defined in chapter 07 (Initialization).
     """
-    fan = _fan(shape, mode)
+    fan = _fan(shape, mode, "kaiming_uniform")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
     return uniform(shape, -bound, bound, seed=seed, dtype=dtype)
@@ -269,7 +282,7 @@ def kaiming_normal(
 
     Defined in chapter 07 (Initialization).
     """
-    fan = _fan(shape, mode)
+    fan = _fan(shape, mode, "kaiming_normal")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal(shape, 0.0, std, seed=seed, dtype=dtype)
 

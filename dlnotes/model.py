@@ -185,6 +185,7 @@ class Sequential:
 
     def predict(self, X: np.ndarray, *, batch_size: int = 2048) -> np.ndarray:
         """Outputs (logits) for ``X`` in eval mode, computed in batches; the mode is restored."""
+        batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
         was_training = [layer.training for layer in self.layers]
         record, self.record = self.record, False
         self.eval()

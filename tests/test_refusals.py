@@ -10,8 +10,10 @@ import pytest
 from dlnotes import init
 from dlnotes._validate import NonFiniteError, NonFiniteInputError
 from dlnotes.averages import EMA, PolyakAverage, ewa
+from dlnotes.bayesopt import bayesian_optimization
 from dlnotes.data import Augmenter, Standardizer, minibatches, train_dev_test_split
 from dlnotes.gradcheck import check_layer, check_model, numerical_gradient, numerical_gradient_array
+from dlnotes.landscapes import NoisyGradient, Quadratic
 from dlnotes.layers import (
     Linear,
     Tanh,
@@ -23,8 +25,8 @@ from dlnotes.losses import l1_penalty, l2_penalty, penalty
 from dlnotes.model import Sequential, mlp
 from dlnotes.optim import CHUNK, LBFGS, SGD, Adagrad, Adam, AdamW, RMSprop
 from dlnotes.optim.teaching import adam_step
-from dlnotes.train import EarlyStopping, fit
-from dlnotes.zoo import ParamGroups
+from dlnotes.train import EarlyStopping, evaluate, fit
+from dlnotes.zoo import ParamGroups, shifted_task
 
 
 @pytest.mark.parametrize(
@@ -229,7 +231,7 @@ def _set(path, value):
         (_set(["state", 1, "exp_avg"], np.ones((1, 2))), ValueError, r"shape \(2,\), got \(1, 2\)"),
         (_set(["state", 1, "exp_avg"], np.ones(2) * 1j), TypeError, "real-valued"),
         (_set(["state", 1, "step"], -1), ValueError, r"params\[1\]: step must be >= 0"),
-        (_set(["state", 1, "step"], 2.5), TypeError, "step must be an integer, got 2.5"),
+        (_set(["state", 1, "step"], 2.5), TypeError, r"step must be an integer, got 2\.5"),
         (_set(["state", 1, "step"], np.nan), TypeError, "step must be an integer"),
         (_set(["state", 1, "step"], True), TypeError, "step must be an integer"),
         (_set(["state", 1, "step"], 3), ValueError, r"disagree on the step count: \[2, 3\]"),
@@ -314,7 +316,7 @@ def test_standardizer_round_trip_keeps_the_dtype():
     [
         ({"num_checks": -1}, ValueError, "num_checks must be >= 1, got -1"),
         ({"num_checks": 0}, ValueError, "num_checks must be >= 1, got 0"),
-        ({"num_checks": 2.5}, TypeError, "num_checks must be an integer, got 2.5"),
+        ({"num_checks": 2.5}, TypeError, r"num_checks must be an integer, got 2\.5"),
         ({"num_checks": True}, TypeError, "num_checks must be an integer"),
         ({"zero_tol": -1.0}, ValueError, "zero_tol must be >= 0"),
         ({"zero_tol": np.nan}, ValueError, "zero_tol must be finite"),
@@ -385,3 +387,59 @@ def test_flags_must_be_bools(flag, bad):
 def test_flags_accept_numpy_bools(flag):
     FLAGS[flag](np.False_)
     FLAGS[flag](np.True_)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: init.normal((2,), seed=-1),
+        lambda: init.xavier_uniform((3, 4), seed=-5),
+        lambda: dropout_forward(np.ones((2, 2)), 0.5, seed=-1),
+        lambda: minibatches(np.ones((4, 2)), None, 2, seed=-1),
+        lambda: train_dev_test_split(X4, Y4, sizes=(0.5, 0.5), seed=np.int64(-1)),
+        lambda: bayesian_optimization(lambda v: v, np.linspace(0, 1, 5), n_trials=3, seed=-1),
+        lambda: NoisyGradient(Quadratic(np.eye(2)), 0.1, seed=-1),
+        lambda: shifted_task(seed=-1),
+    ],
+)
+def test_a_negative_seed_is_a_clear_error(make):
+    with pytest.raises(ValueError, match=r"seed must be >= 0 .*got -"):
+        result = make()
+        list(result)  # minibatches is a generator: the seed is read at the first batch
+
+
+@pytest.mark.parametrize("batch_size", [0, -3])
+def test_predict_and_evaluate_refuse_a_batch_size_below_one(batch_size):
+    model = mlp([2, 3, 2], seed=0)
+    with pytest.raises(ValueError, match=f"batch_size must be >= 1, got {batch_size}"):
+        model.predict(X4, batch_size=batch_size)
+    with pytest.raises(ValueError, match=f"batch_size must be >= 1, got {batch_size}"):
+        evaluate(model, X4, Y4, batch_size=batch_size)
+    with pytest.raises(TypeError, match=r"batch_size must be an integer, got 2\.5"):
+        model.predict(X4, batch_size=2.5)
+    assert model.predict(X4, batch_size=3).shape == (4, 2)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: init.xavier_uniform((0, 0)), r"xavier_uniform needs fan_in \+ fan_out >= 1"),
+        (lambda: init.xavier_normal((0, 0)), r"xavier_normal needs fan_in \+ fan_out >= 1"),
+        (lambda: init.kaiming_normal((0, 3)), "kaiming_normal with mode='fan_in' needs fan_in"),
+        (lambda: init.he_uniform((0, 3)), "kaiming_uniform with mode='fan_in' needs fan_in"),
+        (
+            lambda: init.kaiming_uniform((3, 0), mode="fan_out"),
+            r"mode='fan_out' needs fan_out >= 1 .* got shape \(3, 0\)",
+        ),
+        (lambda: init.torch_default((0, 3)), "fan_in must be > 0, got 0"),
+    ],
+)
+def test_initializers_refuse_a_zero_fan_clearly(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_initializers_still_give_empty_arrays_where_the_scale_is_defined():
+    assert init.normal((0,), seed=0).shape == (0,)
+    assert init.xavier_uniform((0, 5), seed=0).shape == (0, 5)
+    assert init.kaiming_normal((3, 0), seed=0).shape == (3, 0)  # fan_in = 3

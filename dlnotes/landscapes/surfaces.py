@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import as_float_array, check_scalar
+from dlnotes._validate import as_float_array, check_scalar, check_seed
 
 __all__ = [
     "Landscape",
@@ -293,7 +293,7 @@ class NoisyGradient(Landscape):
             raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
         self.clean = landscape
         self.sigma = check_scalar("sigma", sigma, low=0.0)
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(check_seed("seed", seed))
         self.dim = landscape.dim
         self.minimizer, self.f_min, self.window = (
             landscape.minimizer,

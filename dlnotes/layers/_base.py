@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from dlnotes._validate import check_seed
+
 __all__ = ["Layer", "check_mode", "seed_to_rng"]
 
 MODES = ("train", "eval")
@@ -37,7 +39,7 @@ def seed_to_rng(seed: int | np.random.Generator | None, name: str = "seed") -> n
     if seed is None or isinstance(seed, np.random.Generator):
         return np.random.default_rng(seed)
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return np.random.default_rng(int(seed))
+        return np.random.default_rng(int(check_seed(name, seed)))
     raise TypeError(f"{name} must be an int, a numpy Generator or None, got {seed!r}")
 
 

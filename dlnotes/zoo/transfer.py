@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_scalar, check_seed
 from dlnotes.data import FASHION_MNIST_CLASSES, load_fashion_mnist_subset
 from dlnotes.layers import Linear
 from dlnotes.layers._base import seed_to_rng
@@ -116,7 +116,7 @@ def shifted_task(noise_std: float = 0.5, seed: int = 0) -> Task:
     """
     noise_std = check_scalar("noise_std", noise_std, low=0.0)
     _, _, X_test, y_test = load_fashion_mnist_subset()
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     noisy = np.clip(X_test + noise_std * rng.standard_normal(X_test.shape), 0.0, 1.0)
     noisy = noisy.astype(np.float32)
     pool, held = [], []
