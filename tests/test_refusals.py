@@ -4,6 +4,8 @@ update left behind by an error)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -443,3 +445,12 @@ def test_initializers_still_give_empty_arrays_where_the_scale_is_defined():
     assert init.normal((0,), seed=0).shape == (0,)
     assert init.xavier_uniform((0, 5), seed=0).shape == (0, 5)
     assert init.kaiming_normal((3, 0), seed=0).shape == (3, 0)  # fan_in = 3
+
+
+def test_the_gradient_check_gives_no_warning_for_large_finite_gradients():
+    x = np.array([1.0, 2.0])
+    opt = SGD(x, lr=1e-300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # g . g overflows: the check must look again, quietly
+        opt.step(np.array([1e300, -1e300]))
+    np.testing.assert_allclose(x, [0.0, 3.0])

@@ -233,7 +233,9 @@ class Optimizer(LearningRate):
         :meth:`_apply_step`. A refused step leaves parameters, buffers and :attr:`t` as they were
         (:class:`dlnotes.zoo.ParamGroups` checks every group's gradients this way first)."""
         checked = [g.reshape(-1) for g in self._check_grads(grads)]
-        if self.check_finite:
+        if not self.check_finite:
+            return checked
+        with np.errstate(over="ignore"):  # g . g overflows for large finite g: re-checked
             for i, (x, g) in enumerate(zip(self.params, checked)):
                 if not _all_finite(g):
                     check_finite_array(
