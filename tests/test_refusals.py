@@ -154,25 +154,26 @@ def _assert_unchanged(opt, snapshot, t):
 
 @pytest.mark.parametrize("make", OPTIMIZERS)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_optimizers_refuse_a_bad_gradient_before_updating_anything(make, bad):
-    # the first parameter spans several chunks and the bad entry is in the second one, so
-    # neither an earlier parameter nor an earlier chunk of the same one may be updated
+def test_optimizers_name_the_bad_gradient_and_its_entry(make, bad):
+    # found during the update (checking first costs 10-15% of a step, see optim/base.py): the
+    # error names the gradient and the index of its first bad entry in the whole array, also
+    # when the entry is in a later chunk of a parameter
     rng = np.random.default_rng(0)
-    params = [rng.normal(size=CHUNK + 10), rng.normal(size=(2, 3))]
-    opt = make(params)
-    opt.step([np.ones(CHUNK + 10), np.ones((2, 3))])
-    snapshot = _snapshot(opt)
-    for grads, name in [
-        ([np.ones(CHUNK + 10), np.where(np.eye(2, 3) > 0, bad, 1.0)], r"grads\[1\]"),
-        ([np.r_[np.ones(CHUNK), bad, np.ones(9)], np.ones((2, 3))], r"grads\[0\]"),
+    at_step_2 = r" is not finite at step 2: first bad entry at index "
+    for grads, message in [
+        (
+            [np.ones(CHUNK + 10), np.where(np.eye(2, 3) > 0, bad, 1.0)],
+            r"grads\[1\]" + at_step_2 + r"\(0, 0\)",
+        ),
+        (
+            [np.r_[np.ones(CHUNK), bad, np.ones(9)], np.ones((2, 3))],
+            r"grads\[0\]" + at_step_2 + rf"\({CHUNK},\)",
+        ),
     ]:
-        with pytest.raises(
-            NonFiniteError, match=name + r" is not finite at step 2: .*nothing was updated\)"
-        ):
+        opt = make([rng.normal(size=CHUNK + 10), rng.normal(size=(2, 3))])
+        opt.step([np.ones(CHUNK + 10), np.ones((2, 3))])
+        with pytest.raises(NonFiniteError, match=message):
             opt.step(grads)
-        _assert_unchanged(opt, snapshot, t=1)
-    opt.step([np.ones(CHUNK + 10), np.ones((2, 3))])  # and it goes on from where it was
-    assert opt.t == 2
 
 
 def test_lbfgs_counts_no_step_when_the_start_is_refused():
@@ -188,7 +189,6 @@ def test_lbfgs_counts_no_step_when_the_start_is_refused():
     "bad_grads, error, message",
     [
         ([np.ones(3), np.ones(5), np.ones(4)], ValueError, r"group 1: grads\[1\] must have"),
-        ([np.ones(3), np.array([1.0, np.nan]), np.ones(4)], NonFiniteError, r"group 1: grads\[1\]"),
         ([np.ones(3), np.ones(2)], ValueError, "must hold 3 arrays"),
         (np.ones(3), TypeError, "must be a list of 3 arrays"),
     ],

@@ -20,16 +20,15 @@ What the base class does for every subclass:
   schedule's index ``step`` counts from 0 and equals ``opt.t`` before the step, ``t - 1`` after it);
 * keeps one dict of named buffers per parameter in :attr:`Optimizer.state`
   (``opt.state[0]["velocity"]``);
-* detects divergence: with ``check_finite=True`` (the default) a gradient holding inf or NaN
-  raises :class:`~dlnotes._validate.NonFiniteError` (``grads[i] is not finite at step t``, with
-  the index of the first bad entry) *before* anything changes: every parameter, every buffer
-  and :attr:`Optimizer.t` stay as they were. A parameter that becomes inf or NaN from finite
-  gradients (an overflow: the run diverged) raises right after its update
-  (``params[i] is not finite after step t``); the parameters updated before it in that step
-  keep their new values. The checks cost one dot product per gradient before the step (one
-  more read of the gradients from memory: on 10M float32 parameters about 1 ms, 5-10% of an
-  Adam step and 10-15% of an SGD-momentum step) and one per chunk while the chunk is in cache
-  (about 2% of an Adam step). ``check_finite=False`` skips both.
+* detects divergence: with ``check_finite=True`` (the default) a parameter that becomes inf or
+  NaN raises :class:`~dlnotes._validate.NonFiniteError` right after its update, naming the
+  gradient (``grads[i] is not finite at step t``) when that is the cause, else the parameter
+  (``params[i] is not finite after step t``), with the index of the first bad entry. The check
+  costs one dot product per chunk while the chunk is in cache (about 2% of an Adam step). It is
+  made during the update, not before it, so the parameters (and chunks) updated before the bad
+  one keep their new values: checking every gradient first would read them all from memory
+  once more, 10-15% of an Adam step on 10M parameters (measured; the Performance page's
+  target). Gradients of the wrong count, shape or dtype are refused before anything changes.
 
 Speed. The subclasses write their update rule once, as in-place numpy operations on arrays
 (``_update``). The base class feeds it each parameter in cache-sized chunks of :data:`CHUNK`
@@ -221,31 +220,17 @@ class Optimizer(LearningRate):
 
         ``grads`` is a list of arrays with the shapes of ``params`` (a bare array is accepted when
         there is a single parameter). The gradients are not modified. Increments :attr:`t` first,
-        so the first update uses ``t = 1``. Gradients that are refused (a wrong count, shape or
-        dtype, or inf/NaN with ``check_finite``) leave every parameter, buffer and :attr:`t`
-        unchanged.
+        so the first update uses ``t = 1``. Gradients of the wrong count, shape or dtype are
+        refused before anything changes; an inf/NaN gradient is found during the update (see the
+        module's docstring).
         """
         self._apply_step(self._prepare_step(grads))
 
     def _prepare_step(self, grads: Any) -> list[np.ndarray]:
-        """Check ``grads`` (count, shapes, real numbers and, with ``check_finite``, no inf or
-        NaN) without changing anything; return them as flat float arrays for
-        :meth:`_apply_step`. A refused step leaves parameters, buffers and :attr:`t` as they were
-        (:class:`dlnotes.zoo.ParamGroups` checks every group's gradients this way first)."""
-        checked = [g.reshape(-1) for g in self._check_grads(grads)]
-        if not self.check_finite:
-            return checked
-        with np.errstate(over="ignore"):  # g . g overflows for large finite g: re-checked
-            for i, (x, g) in enumerate(zip(self.params, checked)):
-                if not _all_finite(g):
-                    check_finite_array(
-                        self._grad_name(i),
-                        g,
-                        where=f"at step {self.t + 1}",
-                        shape=x.shape,
-                        note="nothing was updated",
-                    )
-        return checked
+        """Check ``grads`` (count, shapes, real numbers) without changing anything; return them
+        as flat float arrays for :meth:`_apply_step` (:class:`dlnotes.zoo.ParamGroups` checks
+        every group's gradients this way before any group steps)."""
+        return [g.reshape(-1) for g in self._check_grads(grads)]
 
     def _apply_step(self, checked: list[np.ndarray]) -> None:
         """The update from gradients checked by :meth:`_prepare_step`."""
@@ -509,8 +494,8 @@ class Optimizer(LearningRate):
     ) -> None:
         """Name the culprit of a non-finite chunk: the gradient if it is bad, else the parameter.
 
-        With ``check_finite`` the gradients were checked before the step, so this is an
-        overflow of the update (the run diverged); parameters updated earlier in the same step
+        Every update rule turns an inf/NaN gradient into an inf/NaN parameter, so checking the
+        updated parameter is enough to catch both; parameters updated earlier in the same step
         keep their new values.
         """
         where = f"at step {self.t}"
@@ -587,18 +572,12 @@ def _all_finite(a: np.ndarray) -> bool:
 
 
 def check_finite_array(
-    name: str,
-    a: np.ndarray,
-    *,
-    where: str,
-    offset: int = 0,
-    shape: tuple[int, ...] | None = None,
-    note: str = "",
+    name: str, a: np.ndarray, *, where: str, offset: int = 0, shape: tuple[int, ...] | None = None
 ) -> None:
     """Raise :class:`NonFiniteError` naming ``name``, ``where`` and the first bad entry.
 
     ``a`` may be a flat chunk starting at flat index ``offset`` of an array of ``shape``; the index
-    in the message is then the index in the whole array (and ``note`` ends the message).
+    in the message is then the index in the whole array.
     """
     if shape is None:
         check_finite(name, a, where=where)
@@ -608,5 +587,5 @@ def check_finite_array(
         index = tuple(int(k) for k in np.unravel_index(offset + int(bad[0]), shape))
         raise NonFiniteError(
             f"{name} is not finite {where}: first bad entry at index {index} = {a[bad[0]]}"
-            f" (the run diverged: try a smaller learning rate{'; ' + note if note else ''})"
+            " (the run diverged: try a smaller learning rate)"
         )

@@ -295,8 +295,9 @@ class ParamGroups(LearningRate):
     def step(self, grads: Sequence[np.ndarray]) -> None:
         """One step of every group's optimizer; ``grads`` aligned with ``model_params``.
 
-        Every group's gradients are checked (shapes and, with ``check_finite``, inf/NaN) before
-        any group is updated, so a refused step changes nothing. (An optimizer from ``make``
+        Every group's gradients are checked (count, shapes, dtypes) before any group is
+        updated, so such a refused step changes nothing; an inf/NaN gradient is found during
+        the update, as in :meth:`dlnotes.optim.Optimizer.step`. (An optimizer from ``make``
         that is not a :class:`~dlnotes.optim.Optimizer` is checked by its own ``step``.)
         """
         if not isinstance(grads, (list, tuple)):
@@ -315,7 +316,7 @@ class ParamGroups(LearningRate):
                 continue
             try:
                 prepared.append(opt._prepare_step([grads[i] for i in idx]))
-            except (TypeError, ValueError, FloatingPointError) as err:
+            except (TypeError, ValueError) as err:
                 raise type(err)(f"group {g}: {_model_indices(str(err), idx)}") from None
         for opt, idx, checked in zip(self.optimizers, self.indices, prepared):
             if checked is None:
