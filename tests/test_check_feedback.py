@@ -105,3 +105,82 @@ def test_a_raising_answer_whose_arguments_are_only_renamed_gets_no_order_note():
     message = str(info.value)
     assert "your function raised ZeroDivisionError: a bug of its own" in message
     assert "Note: your function takes" not in message
+
+
+def _feedback(name, answer):
+    with pytest.raises(CheckFailed) as info:
+        check(name, answer)
+    return str(info.value)
+
+
+def test_an_ndarray_subclass_is_refused_as_the_grader_refuses_it():
+    import numpy as np
+
+    class AlwaysEqual(np.ndarray):
+        def __eq__(self, other):
+            return np.ones(np.broadcast(self, other).shape, dtype=bool)
+
+    def zeros_that_claim_equality(grad, x0, lr, steps):
+        return np.zeros((steps + 1, len(x0))).view(AlwaysEqual)
+
+    def right_values_in_a_masked_array(grad, x0, lr, steps):
+        xs = [np.array(x0, dtype=float)]
+        for _ in range(steps):
+            xs.append(xs[-1] - lr * grad(xs[-1]))
+        return np.ma.asarray(np.array(xs))
+
+    message = _feedback("ch02_gradient_descent", zeros_that_claim_equality)
+    assert "0 of 5 checks passed" in message and "got a AlwaysEqual" in message
+    message = _feedback("ch02_gradient_descent", right_values_in_a_masked_array)
+    assert "a subclass of np.ndarray" in message and "np.asarray" in message
+
+
+def test_one_wrong_string_answer_is_not_blamed_on_state_or_swapped_arguments():
+    # variance tested first: only the "both high" check fails, and its answer ('high
+    # variance') is also the answer of check 1 and of a call with arguments swapped
+    def diagnose(train_err, dev_err, bayes_err, tol=0.02):
+        if dev_err - train_err > tol:
+            return "high variance"
+        if train_err - bayes_err > tol:
+            return "high bias"
+        return "low bias and low variance"
+
+    message = _feedback("ch01_diagnose", diagnose)
+    assert "8 of 9 checks passed" in message
+    assert "earlier call" not in message and "swapped" not in message
+    assert "Likely mistake: both never reported" in message
+
+
+def test_a_list_of_batches_in_order_is_named_a_list_not_a_reordering():
+    import numpy as np
+
+    def minibatches(X, y, batch_size, seed):
+        order = np.random.default_rng(seed).permutation(len(X))
+        return [
+            (X[order[s : s + batch_size]], y[order[s : s + batch_size]])
+            for s in range(0, len(X), batch_size)
+        ]
+
+    message = _feedback("ch03_minibatches", minibatches)
+    assert "another order" not in message
+    assert "Likely mistake: a list instead of a tuple" in message
+
+
+def test_a_missing_keyword_parameter_is_named_before_any_check_runs():
+    def diagnose(train_err, dev_err, bayes_err):  # no tol: only checks 8 and 9 pass one
+        return "high bias"
+
+    message = _feedback("ch01_diagnose", diagnose)
+    assert message.startswith("ch01_diagnose: your function has the signature diagnose(")
+    assert "unexpected keyword argument 'tol'" in message
+
+
+def test_numbers_that_differ_past_the_sixth_digit_are_shown_apart():
+    def max_stable_lr(H):
+        import numpy as np
+
+        return 2 / np.linalg.eigvalsh(H)[-1] * (1 + 3e-7)
+
+    message = _feedback("ch02_max_stable_lr", max_stable_lr)
+    shown = re.search(r"wrong value: expected (\S+), got (\S+?),? ", message)
+    assert shown and shown.group(1) != shown.group(2), message

@@ -482,6 +482,20 @@ def _diag_never_both(train_err, dev_err, bayes_err, tol=0.02):
     return "low bias and low variance"
 
 
+@diagnose_mistakes.add(
+    "both never reported (variance tested first)",
+    "when the bias and the variance are both high you return only the first one you "
+    "test. Check the combined case first: if high_bias and high_variance, return "
+    "'high bias and high variance'.",
+)
+def _diag_never_both_variance_first(train_err, dev_err, bayes_err, tol=0.02):
+    if dev_err - train_err > tol:
+        return "high variance"
+    if train_err - bayes_err > tol:
+        return "high bias"
+    return "low bias and low variance"
+
+
 def _diag_row(rng: np.random.Generator, high_bias: bool, high_var: bool, noisy: bool):
     """(train, dev, Bayes) errors with the given verdict, each gap half a point or more from tol."""
     tol = 0.02

@@ -122,7 +122,7 @@ def _gd_missing_start(grad, x0, lr, steps):
     for _ in range(steps):
         x = x - lr * grad(x)
         xs.append(x)
-    return np.array(xs).reshape(steps, len(x))
+    return np.array(xs)  # the natural code: with steps = 0 its shape is (0,), not (0, d)
 
 
 @gradient_descent_mistakes.add(
@@ -587,7 +587,7 @@ def _verify_lr(lr: Any) -> ValueVerdict:
     steep, flat = abs(1 - lr * L), abs(1 - lr * mu)
     details = (
         f"per step, the steep direction (curvature L = {L:g}) is multiplied by "
-        f"|1 − lr·L| = {steep:.3f} and the flat one (μ = {mu:g}) by |1 − lr·μ| = {flat:.3f}",
+        f"|1 − lr·L| = {steep:.4g} and the flat one (μ = {mu:g}) by |1 − lr·μ| = {flat:.4g}",
     )
     if run.diverged or steep >= 1.0:
         when = f"diverged after {run.steps} steps" if run.diverged else f"f = {f:.2g} at best"
@@ -626,14 +626,15 @@ register(
             Mistake(
                 "diverged",
                 "lr ≥ 2/L = 2: along the steep direction each step multiplies the error by "
-                "|1 − lr·L| ≥ 1, so it grows instead of shrinking. Stay below 2/L.",
+                "|1 − lr·L| ≥ 1, so it never shrinks (at exactly 2/L it flips sign forever, above "
+                "2/L it grows). Stay below 2/L.",
                 2.5,
             ),
             Mistake(
                 "too small",
                 "the flat direction (curvature μ = L/κ = 0.1) shrinks by only |1 − lr·μ| per step "
-                "and 60 steps are not enough: take the largest step the steep direction "
-                "tolerates.",
+                "and 60 steps are not enough: take a larger step, as large as the steep "
+                "direction allows while it still shrinks quickly.",
                 0.5,
             ),
             Mistake(

@@ -37,6 +37,7 @@ import sysconfig
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -690,13 +691,25 @@ def _describe(v: Any) -> str:
     return _fmt(v)
 
 
+def _fmt_pair(e: Any, g: Any) -> tuple[str, str]:
+    """``e`` and ``g`` formatted with as many digits as it takes to tell them apart (6 to 17):
+    two numbers that differ only in the 7th digit are not shown as the same number."""
+    if _real_scalar(e) is None or _real_scalar(g) is None:
+        return _fmt(e), _fmt(g)
+    for digits in (6, 9, 12, 17):
+        shown = f"{float(e):.{digits}g}", f"{float(g):.{digits}g}"
+        if shown[0] != shown[1]:
+            return shown
+    return _fmt(e), _fmt(g)
+
+
 def _real_scalar(v: Any) -> float | None:
     """``v`` as a float if it is a real number (or a 0-d real array), else ``None``."""
     if isinstance(v, bool) or isinstance(v, np.bool_):
         return None
     if isinstance(v, (int, float, np.integer, np.floating)):
         return float(v)
-    if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iuf":
+    if type(v) is np.ndarray and v.ndim == 0 and v.dtype.kind in "iuf":
         return float(v)
     return None
 
@@ -775,6 +788,12 @@ def _compare_values(
             return "type", [
                 f"expected a numpy array of shape {expected.shape}, got {_type_name(got)}{fix}"
             ]
+        if type(got) is not np.ndarray:  # np.matrix, a masked array, a learner's subclass
+            return "type", [
+                f"expected a plain numpy array of shape {expected.shape}, got a "
+                f"{type(got).__name__} (a subclass of np.ndarray, which compares and broadcasts "
+                "its own way): return np.asarray(...) of it, or build a plain np.ndarray"
+            ]
         if got.shape != expected.shape:
             return "shape", [f"wrong shape: expected {expected.shape}, got {got.shape}"]
         if got.dtype != expected.dtype:
@@ -794,7 +813,8 @@ def _compare_values(
         if np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=equal_nan):
             return None
         ratio = f" (got / expected = {g / e:.4g})" if e != 0 and np.isfinite(g) else ""
-        return "values", [f"wrong value: expected {_fmt(e)}, got {_fmt(g)}{ratio}"]
+        shown_e, shown_g = _fmt_pair(e, g)
+        return "values", [f"wrong value: expected {shown_e}, got {shown_g}{ratio}"]
     # anything else (a string, None, a bool): the same type and equal, judged by the expected
     # value's own type so that a learner's object with a lying __eq__ cannot pass
     if isinstance(expected, (bool, np.bool_)) and isinstance(got, (bool, np.bool_)):
@@ -836,17 +856,20 @@ def _dtype_tolerance(expected: np.ndarray, rtol: float, atol: float) -> tuple[fl
 
 def _value_lines(expected: np.ndarray, got: np.ndarray, close: np.ndarray) -> list[str]:
     bad = np.argwhere(~close)
-    diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
-    finite = np.where(np.isfinite(diff), diff, -1.0)
+    with np.errstate(all="ignore"):
+        diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+    # the largest finite difference among the entries that differ (a nan or inf is listed below)
+    finite = np.where(np.isfinite(diff) & ~close, diff, -1.0)
     worst = np.unravel_index(int(np.argmax(finite)), diff.shape) if diff.size else ()
     worst_txt = f"; largest |difference| {diff[worst]:.3g} at {tuple(int(i) for i in worst)}"
     lines = [
         f"wrong values: {len(bad)} of {expected.size} entries differ, the first at index "
-        f"{tuple(int(i) for i in bad[0])}{worst_txt if np.isfinite(diff).any() else ''}"
+        f"{tuple(int(i) for i in bad[0])}{worst_txt if (finite >= 0).any() else ''}"
     ]
     for idx in bad[:3]:
         at = tuple(int(i) for i in idx)
-        lines.append(f"  at {at}: expected {_fmt(expected[at])}, got {_fmt(got[at])}")
+        shown_e, shown_g = _fmt_pair(expected[at], got[at])
+        lines.append(f"  at {at}: expected {shown_e}, got {shown_g}")
     if not np.all(np.isfinite(got)):
         lines.append("  your result holds inf or nan: the values blew up")
     return lines
@@ -965,9 +988,11 @@ def _check_function(
         theirs = inspect.signature(fn)
     except Exception:  # builtins without a signature, odd callables: let the call decide
         theirs = None
-    if theirs is not None:
+    for case in cases:  # every case: a later one may pass a keyword the first one leaves out
+        if theirs is None:
+            break
         try:
-            theirs.bind(*cases[0].args, **cases[0].kwargs)
+            theirs.bind(*case.args, **case.kwargs)
         except TypeError as bind_error:
             name = getattr(fn, "__name__", "f")
             return False, (
@@ -1126,8 +1151,9 @@ def _diagnose(ex: Exercise, outcomes: list[_Outcome], seconds: float) -> Diagnos
         diagnose.Observation(o.case, o.expected, o.run.output, o.wrong) for o in outcomes
     ]
     factors = [k for k in ex.diagnoses if k.startswith(("factor ", "step factor "))]
-    try:
-        with np.errstate(all="ignore"):
+    try:  # quietly: a diagnosis is a guess, and the learner's odd result must not warn
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             return diagnose.find(ex.solution, ex.signature, observations, close, reference, factors)
     except Exception:
         return None

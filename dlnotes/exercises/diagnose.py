@@ -130,6 +130,10 @@ def find(
     if not any(o.wrong for o in observations):
         return None
     ctx = _Context(solution, signature, list(observations), close, reference, tuple(factors))
+    if len(ctx.bad) < 2 and all(isinstance(o.expected, str) for o in ctx.bad):
+        # one of a few possible strings: a single wrong answer equals what a swapped argument,
+        # an ignored setting or an earlier call would give too often to be evidence of it
+        return None
     for detector in (
         _tuple_shape,
         _container,
@@ -389,7 +393,8 @@ def _collection(ctx: _Context, pairs: list[tuple[Any, Any]]) -> Diagnosis | None
     ):
         return None
     what = type(pairs[0][0]).__name__
-    if all(len(g) == len(e) for e, g in pairs):
+    in_order = all(all(ctx.ok(x, y) for x, y in zip(e, g)) for e, g in pairs)
+    if all(len(g) == len(e) for e, g in pairs) and not in_order:  # in order: not this
         for e, g in pairs:
             free = list(range(len(g)))
             for x in e:
@@ -540,15 +545,23 @@ def _stale(ctx: _Context) -> Diagnosis | None:
     """The expected result of an earlier check: state kept from one call to the next."""
     obs = ctx.observations
     later = [(k, o) for k, o in enumerate(obs) if o.wrong and k > 0]
-    if not later or len(later) < len(ctx.bad) - 1:
+    # two wrong checks at least: one result equal to another check's answer can be chance
+    # (a function returning one of three strings often gives an earlier check's answer)
+    if len(later) < 2 or len(later) < len(ctx.bad) - 1:
         return None
+    wrong_at = [k + 1 for k, _ in later]
+    where = (
+        f"from check {wrong_at[0]} on"
+        if wrong_at == list(range(wrong_at[0], len(obs) + 1))
+        else "at checks " + ", ".join(map(str, wrong_at))
+    )
     for which, pick in (("previous", lambda k: k - 1), ("first", lambda k: 0)):
         if all(ctx.ok(obs[pick(k)].expected, o.got) for k, o in later):
             return Diagnosis(
                 "stale",
                 (f"stale {which}", "stale"),
                 "a result from an earlier call",
-                f"from check 2 on, your result is the expected result of the {which} check",
+                f"{where}, your result is the expected result of the {which} check",
                 "does your function keep state between calls (a global, a cache, a mutable "
                 "default argument)? Compute everything from this call's arguments",
             )
