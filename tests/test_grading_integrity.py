@@ -478,3 +478,39 @@ def test_a_fork_bomb_is_stopped_by_the_process_limit_not_the_clock(hostile):
     said = row["reason"] + " " + row["notes"]
     assert "BlockingIOError" in said, row
     assert "timed out" not in said and "longer than" not in said, row
+
+
+def test_a_module_of_the_catalogue_bound_by_the_notebook_is_the_catalogue():
+    """Chapters 01 and 09 bind ``reference`` to their exercise module for the claims; an answer
+    cell that reaches a helper through it (``reference._es_rule``, a copy of the solution that the
+    mistakes use) is circumvention, while calling ``check`` in an answer cell is not."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import flags
+    import keys
+
+    master = nbformat.read(ROOT / "notebooks" / "09_regularization.ipynb", as_version=4)
+    catalogue = flags.catalogue_names(keys.preamble(master))
+    assert "reference" in catalogue and "check" not in catalogue
+    answer = "def early_stopping_epoch(dev_losses, patience):\n"
+    cheat = answer + "    return reference._es_rule(dev_losses, patience)\n"
+    assert flags.circumvention(cheat, {"early_stopping_epoch"}, set(), catalogue) == [
+        "uses the exercise catalogue (dlnotes.exercises) through reference"
+    ]
+    honest = answer + "    return len(dev_losses), 0\n\ncheck('ch09_early_stopping_epoch', f)\n"
+    assert flags.circumvention(honest, {"early_stopping_epoch"}, set(), catalogue) == []
+
+
+def test_the_library_form_of_an_exercise_is_its_reference():
+    """ch11_update_running_stats: dlnotes.layers' in-place update is the same rule."""
+    import numpy as np
+
+    from dlnotes.exercises import CheckFailed, check
+    from dlnotes.layers import update_running_stats_in_place
+
+    def update_running_stats(running_mean, running_var, batch_mean, batch_var, n, momentum):
+        rm, rv = np.array(running_mean), np.array(running_var)
+        update_running_stats_in_place(rm, rv, batch_mean, batch_var, n, momentum)
+        return rm, rv
+
+    with pytest.raises(CheckFailed, match="calls dlnotes' own solution"):
+        check("ch11_update_running_stats", update_running_stats)

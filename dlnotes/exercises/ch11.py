@@ -437,5 +437,9 @@ register(
         solution=update_running_stats,
         suites=seeded(_running_cases, visible=13, hidden=130),
         mistakes=update_running_stats_mistakes.all,
+        references=(
+            "dlnotes.layers.normalization:update_running_stats_in_place",
+            "dlnotes.layers.normalization:_update_running_stats",
+        ),
     )
 )

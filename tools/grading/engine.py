@@ -115,7 +115,7 @@ def grade_notebook(
             g.reasons.append(f"not run: the time cap per student was used up; 0/{g.max_score:g}")
             continue
         upto = cells[: order.index(spec["solution_id"]) + 1]
-        _flag(g, ex, spec, upto)
+        _flag(g, ex, spec, upto, flags.catalogue_names(book["preamble"]))
         skipped: list[str] = []
         for _attempt in range(4):
             run = [(gid, src) for gid, src in upto if gid not in skipped]
@@ -159,12 +159,12 @@ def _stopped_in(result: sandbox.Result) -> str | None:
     return str(last["grade_id"]) if last.get("status") == "start" else None
 
 
-def _flag(g: ExerciseGrade, ex: Any, spec: dict[str, Any], upto: list) -> None:
+def _flag(g: ExerciseGrade, ex: Any, spec: dict[str, Any], upto: list, catalogue: set[str]) -> None:
     own = dict(upto)[spec["solution_id"]]
     names = {spec_name.rpartition(":")[2].split(".")[-1] for spec_name in ex.references}
     if ex.kind == "function":
         names.add(ex.solution.__name__)
-    why = flags.circumvention(own, names, {spec["var"]})
+    why = flags.circumvention(own, names, {spec["var"]}, catalogue - {spec["var"]})
     if why:
         g.flags.append("circumvention: " + ", ".join(why))
     if ex.kind == "function":
@@ -237,7 +237,8 @@ def _score(g: ExerciseGrade, spec: dict[str, Any], ex: Any, result: sandbox.Resu
             problem = _case_problem(spec, row, rec, stop)
             if problem:
                 problem = f"{suite} check {k + 1} of {len(rows)} ({row['case'].label}): {problem}"
-                named = _mistake(ex, row, rec)
+                suite_runs = [(r, cases.get(offset + j)) for j, r in enumerate(rows)]
+                named = _mistake(ex, [(row, rec), *suite_runs])
                 if named:
                     problem += f" [Likely mistake: {named}]"
                 break
@@ -250,19 +251,23 @@ def _score(g: ExerciseGrade, spec: dict[str, Any], ex: Any, result: sandbox.Resu
             g.reasons.append(f"{spec['name']} {suite} ({points:g} pt): {problem}")
 
 
-def _mistake(ex: Any, row: dict[str, Any], rec: Any) -> str | None:
-    """The known mistake (library code, run here) whose result and effect on the inputs are
-    the learner's on this case, if any."""
+def _mistake(ex: Any, runs: list[tuple[dict[str, Any], Any]]) -> str | None:
+    """The first known mistake (library code, run here) whose result and effect on the inputs
+    are the learner's on every one of ``runs`` (``(row, record)``, the failing case first, then
+    the whole suite), as :func:`dlnotes.exercises.check` requires: one case alone often fits
+    several mistakes (all zeros is what a too-large threshold gives too)."""
     from dlnotes.exercises.core import _fresh
 
-    if not rec or rec.get("status") != "ok":
-        return None
-    try:
-        got, after = plain.from_message(rec["result"]), plain.from_message(rec["after"])
-    except (ValueError, KeyError, TypeError):
-        return None
-    case = row["case"]
-    for m in ex.mistakes:
+    seen = []
+    for row, rec in runs:
+        if not rec or rec.get("status") != "ok":
+            return None
+        try:
+            seen.append((row["case"], *map(plain.from_message, (rec["result"], rec["after"]))))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def behaves_like(m: Any, case: Any, got: Any, after: Any) -> bool:
         args, kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
         try:
             out = m.wrong(*args, **kwargs)
@@ -271,10 +276,13 @@ def _mistake(ex: Any, row: dict[str, Any], rec: Any) -> str | None:
                 plain.to_message(*plain.encode_object((tuple(args), kwargs)))
             )
         except Exception:
-            continue
-        if not compare.result_problems(mine, got, ex.rtol, ex.atol) and compare.same(
+            return False
+        return not compare.result_problems(mine, got, ex.rtol, ex.atol) and compare.same(
             changed, after
-        ):
+        )
+
+    for m in ex.mistakes:
+        if all(behaves_like(m, *one) for one in seen):
             return str(m.name)
     return None
 

@@ -62,8 +62,47 @@ BANNED_ATTRS = {
 }
 
 
-def circumvention(source: str, reference_names: set[str], own_names: set[str]) -> list[str]:
-    """Reasons this cell's code looks like it dodges the grader or calls the reference."""
+def catalogue_names(sources: list[str]) -> set[str]:
+    """Names that ``sources`` (the master's import cells) bind to a module of
+    ``dlnotes.exercises`` (``from dlnotes.exercises import ch09 as reference``): an answer cell
+    that uses one reaches the reference solutions and their helpers without importing anything.
+    (``check``, which a learner may well call in an answer cell, is a function: not counted.)"""
+    import importlib.util
+
+    def is_module(dotted: str) -> bool:
+        try:
+            return importlib.util.find_spec(dotted) is not None
+        except (ImportError, ValueError):
+            return False
+
+    names: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(a.asname for a in node.names if a.asname and _module_reason(a.name))
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dlnotes"):
+                for a in node.names:
+                    dotted = f"{node.module}.{a.name}"
+                    if _module_reason(dotted) and is_module(dotted):
+                        names.add(a.asname or a.name)
+    return names
+
+
+def circumvention(
+    source: str,
+    reference_names: set[str],
+    own_names: set[str],
+    catalogue: frozenset[str] | set[str] = frozenset(),
+) -> list[str]:
+    """Reasons this cell's code looks like it dodges the grader or calls the reference.
+
+    ``catalogue``: names bound to ``dlnotes.exercises`` by the notebook's imports (see
+    :func:`catalogue_names`); using one in an answer cell counts as using the catalogue.
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -106,6 +145,8 @@ def circumvention(source: str, reference_names: set[str], own_names: set[str]) -
                 found.append(BANNED_ATTRS["execv"])
         elif isinstance(node, ast.Name) and node.id in ("__builtins__",):
             found.append(BANNED_ATTRS["__builtins__"])
+        elif isinstance(node, ast.Name) and node.id in catalogue and node.id not in ours:
+            found.append(f"uses the exercise catalogue (dlnotes.exercises) through {node.id}")
     return sorted(set(found))
 
 
