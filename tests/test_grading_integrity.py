@@ -514,3 +514,18 @@ def test_the_library_form_of_an_exercise_is_its_reference():
 
     with pytest.raises(CheckFailed, match="calls dlnotes' own solution"):
         check("ch11_update_running_stats", update_running_stats)
+
+
+def test_switching_the_profiler_off_is_seen():
+    """A function that turns off the profiler watching its calls, then calls the library's
+    form of the answer, is refused by check() (and the grader's harness records the same)."""
+    from dlnotes.exercises import CheckFailed, check
+
+    def step_decay(step, lr0, step_size, gamma):
+        sys.setprofile(None)
+        import dlnotes.schedules as schedules
+
+        return float(schedules.step_decay(lr0, step_size, gamma)(step))
+
+    with pytest.raises(CheckFailed, match="switched off the call profiler"):
+        check("ch06_step_decay", step_decay)

@@ -501,6 +501,10 @@ def _learner_frame(tb: Any) -> traceback.FrameSummary | None:
     return mine[-1] if mine else (frames[-1] if frames else None)
 
 
+#: ``_Run.called_reference`` of a function that switched off the profiler watching its calls
+PROFILER_OFF = "sys.setprofile"
+
+
 def _call(
     fn: Callable[..., Any], case: Case, seconds: float, forbidden: Mapping[CodeType, str]
 ) -> _Run:
@@ -529,6 +533,8 @@ def _call(
             run.error = err
             run.where = _learner_frame(err.__traceback__)
         finally:
+            if forbidden and sys.getprofile() is not profiler and run.called_reference is None:
+                run.called_reference = PROFILER_OFF  # what it called went unseen
             sys.setprofile(None)
 
     if _signal_timer_available():
@@ -1011,6 +1017,12 @@ def _check_function(
     for i, case in enumerate(cases, start=1):
         run = _call(fn, case, seconds, forbidden)
         head = f"{ex.name}: check {i} of {n} ({case.label})"
+        if run.called_reference == PROFILER_OFF:
+            return False, (
+                f"{ex.name}: your function switched off the call profiler (sys.setprofile) "
+                "that check() uses to see whether it calls dlnotes' own solution. Leave it "
+                "on: this exercise scores zero while your function switches it off."
+            )
         if run.called_reference:
             return False, (
                 f"{ex.name}: your function calls dlnotes' own solution "

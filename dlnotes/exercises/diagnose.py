@@ -130,11 +130,7 @@ def find(
     if not any(o.wrong for o in observations):
         return None
     ctx = _Context(solution, signature, list(observations), close, reference, tuple(factors))
-    if len(ctx.bad) < 2 and all(isinstance(o.expected, str) for o in ctx.bad):
-        # one of a few possible strings: a single wrong answer equals what a swapped argument,
-        # an ignored setting or an earlier call would give too often to be evidence of it
-        return None
-    for detector in (
+    detectors: tuple[Callable[[_Context], Diagnosis | None], ...] = (
         _tuple_shape,
         _container,
         _as_list,
@@ -149,7 +145,17 @@ def find(
         _same_every_time,
         _swapped,
         _hyperparameter,
-    ):
+    )
+    if len(ctx.bad) < 2 and all(_single_value(o.expected) for o in ctx.bad):
+        # One wrong string or number: that it equals the input, an earlier check's answer or
+        # the answer with two arguments swapped is too often chance to be evidence (a step
+        # decay one block late returns lr0 in one check of seven; a verdict is one of four
+        # strings). Only an argument hard-coded to check 1's value stays: a real number hit
+        # exactly by the reference with that one change is no coincidence.
+        if any(isinstance(o.expected, str) for o in ctx.bad):
+            return None
+        detectors = (_hyperparameter,)
+    for detector in detectors:
         try:
             found = detector(ctx)
         except Exception:  # a learner's object that fights back: this detector says nothing
@@ -722,11 +728,17 @@ def _explain(
                     key,
                     (f"{key} {text}", key),
                     "off by a factor",
-                    f"{who} is {text} × the expected one ({name} = {_fmt(values[0])} in check "
+                    f"{who} is {text} × the expected one ({name} = "
+                    f"{_fmt(_scalar(ctx.arguments(ratios[0][0].case)[name]))} in check "
                     f"{ctx.observations.index(ratios[0][0]) + 1})",
                     f"is {name} applied once too often, or missing where it belongs?",
                 )
-    if all(_same_number(c, cs[0]) for c in cs) and sum(n for _, _, n in ratios) >= 2:
+    # (a constant shown as 1 is a small difference of another kind, not a factor to look for)
+    if (
+        all(_same_number(c, cs[0]) for c in cs)
+        and sum(n for _, _, n in ratios) >= 2
+        and _fmt(cs[0]) != "1"
+    ):
         c = cs[0]
         return Diagnosis(
             key,
@@ -736,7 +748,7 @@ def _explain(
             + ("in every entry" if any(n > 1 for _, _, n in ratios) else "in every failing check"),
             "look for a constant (2, ½, 10, a square root) too many or missing",
         )
-    if all(n >= 2 for _, _, n in ratios):
+    if all(n >= 2 for _, _, n in ratios) and any(_fmt(c) != "1" for c in cs):
         shown = ", ".join(
             f"{_fmt(c)} in check {ctx.observations.index(o) + 1}" for o, c, _ in ratios[:3]
         )
@@ -749,6 +761,13 @@ def _explain(
             "(a correction, a scale) applied wrongly",
         )
     return None
+
+
+def _single_value(v: Any) -> bool:
+    """A string or a single number (not an array, not a tuple of results)."""
+    return isinstance(v, (str, int, float, np.integer, np.floating)) or (
+        isinstance(v, np.ndarray) and v.ndim == 0
+    )
 
 
 def _scalar(v: Any) -> float:

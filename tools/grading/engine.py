@@ -292,6 +292,11 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
         return f"no result: {stop or 'the sandbox stopped'} before this check"
     if rec.get("called_reference"):
         return f"your function calls dlnotes' own solution ({rec['called_reference']})"
+    if rec.get("profiler_off"):
+        return (
+            "your function switched off the call profiler (sys.setprofile), which the grader "
+            "uses to see whether it calls dlnotes' own solution"
+        )
     status = rec.get("status")
     if status == "timeout":
         return f"did not return within {spec['time_limit']:g} s"

@@ -147,12 +147,15 @@ def run(job: dict[str, Any], emit: Any) -> None:
 
         record: dict[str, Any] = {"event": "case", "i": i}
         output: Any = None
+        switched = False
         try:
             with _alarm(job["time_limit"]):
                 sys.setprofile(profiler)
                 try:
                     output = answer(*args, **kwargs)
                 finally:
+                    # the answer switched the profiler off (or swapped it): its calls went unseen
+                    switched = sys.getprofile() is not profiler
                     sys.setprofile(None)
             record["status"] = "ok"
         except _TimeUp:
@@ -161,6 +164,7 @@ def run(job: dict[str, Any], emit: Any) -> None:
             record["status"] = "error"
             record["error"] = _describe_error(err)
         record["called_reference"] = seen[0] if seen else None
+        record["profiler_off"] = switched
         try:
             if record["status"] == "ok":
                 record["result"] = plain.to_message(*plain.encode(output))
