@@ -299,7 +299,10 @@ def _cosine_cases(seed: int, hidden: bool) -> list[Case]:
             )
             for step in steps
         ]
-        cases.append(Case("no warm-up (warmup_steps = 0), step = 23", (23, 0.6, 0.01, 80, 0)))
+        cases += [  # without a warm-up, step 0 is lr_max: no division by warmup_steps
+            Case("no warm-up (warmup_steps = 0), step = 0", (0, 0.6, 0.01, 80, 0)),
+            Case("no warm-up (warmup_steps = 0), step = 23", (23, 0.6, 0.01, 80, 0)),
+        ]
         return cases
     T, W = 1000, 50
     steps = [0, 1, 49, 50, 51, 300, 525, 777, 999, 1000, 1001, 1900]
