@@ -184,3 +184,32 @@ def test_numbers_that_differ_past_the_sixth_digit_are_shown_apart():
     message = _feedback("ch02_max_stable_lr", max_stable_lr)
     shown = re.search(r"wrong value: expected (\S+), got (\S+?),? ", message)
     assert shown and shown.group(1) != shown.group(2), message
+
+
+@pytest.mark.parametrize("how", ["global np.random", "transposed draw", "an extra draw first"])
+def test_the_right_distribution_from_other_draws_is_named(how):
+    import math
+
+    import numpy as np
+
+    def xavier_uniform(fan_in, fan_out, rng):
+        a = math.sqrt(6 / (fan_in + fan_out))
+        if how == "global np.random":
+            return np.random.default_rng().uniform(-a, a, size=(fan_in, fan_out))
+        if how == "transposed draw":
+            return rng.uniform(-a, a, size=(fan_out, fan_in)).T.copy()
+        rng.random()
+        return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+    message = _feedback("ch07_xavier_uniform", xavier_uniform)
+    assert "Likely mistake: other random draws" in message, message
+    assert "expected shape and spread" in message
+
+
+def test_a_wrong_spread_is_not_called_other_draws():
+    import numpy as np
+
+    def xavier_uniform(fan_in, fan_out, rng):  # the bound of a normal's std: too narrow
+        return rng.uniform(-1, 1, size=(fan_in, fan_out)) / np.sqrt(fan_in)
+
+    assert "other random draws" not in _feedback("ch07_xavier_uniform", xavier_uniform)

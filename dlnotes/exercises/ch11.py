@@ -336,7 +336,8 @@ def _run_reversed(running_mean, running_var, batch_mean, batch_var, n, momentum)
 @update_running_stats_mistakes.add(
     "biased variance",
     "the running variance estimates the population variance, so it gets the "
-    "unbiased batch variance batch_var * n / (n - 1).",
+    "unbiased batch variance batch_var * n / (n - 1). (With integer division, n // (n - 1) "
+    "is 1 for every n > 2: divide with /.)",
 )
 def _run_biased(running_mean, running_var, batch_mean, batch_var, n, momentum):
     new_mean = (1 - momentum) * running_mean + momentum * batch_mean

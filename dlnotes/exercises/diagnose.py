@@ -23,6 +23,7 @@ name               the learner's result is ...
 ``constant``       the same for every check, while the expected results differ
 ``swapped``        the expected result with two arguments exchanged (fan_in and fan_out)
 ``hyperparameter`` the expected result computed with another value of one argument
+``draws``          other random numbers with the expected spread (a generator was given)
 =================  ======================================================================
 
 Each :class:`Diagnosis` carries lookup keys, most specific first (``"factor 1 - beta1"``,
@@ -71,6 +72,7 @@ KINDS = (
     "constant",
     "swapped",
     "hyperparameter",
+    "draws",
 )
 
 
@@ -145,6 +147,7 @@ def find(
         _same_every_time,
         _swapped,
         _hyperparameter,
+        _draws,
     )
     if len(ctx.bad) < 2 and all(_single_value(o.expected) for o in ctx.bad):
         # One wrong string or number: that it equals the input, an earlier check's answer or
@@ -572,6 +575,45 @@ def _stale(ctx: _Context) -> Diagnosis | None:
                 "default argument)? Compute everything from this call's arguments",
             )
     return None
+
+
+def _draws(ctx: _Context) -> Diagnosis | None:
+    """Random numbers of the right shape and spread that are not the expected draws: the
+    generator passed in was not used, or used for another number of draws first."""
+    if not any(isinstance(v, np.random.Generator) for v in ctx.arguments(ctx.bad[0].case).values()):
+        return None
+    path, who = ctx.focus()
+    leaves = ctx.leaves(path)
+    if not leaves:
+        return None
+    spreads = []
+    for _, e, g in leaves:
+        if not (isinstance(e, np.ndarray) and type(g) is np.ndarray and g.shape == e.shape):
+            return None
+        if e.dtype.kind != "f" or g.dtype.kind != "f" or np.mean(np.isclose(g, e)) > 0.5:
+            return None
+        if e.size < 100:  # too few numbers to judge a spread: the shape and dtype must do
+            continue
+        e_std, g_std = float(e.std()), float(g.std())
+        # two samples of n: their means differ by about std·sqrt(2/n), their stds by less
+        if not (e_std > 0 and 0.85 < g_std / e_std < 1.0 / 0.85):
+            return None
+        if abs(float(g.mean()) - float(e.mean())) > 5 * e_std * math.sqrt(2 / e.size):
+            return None
+        spreads.append((e_std, g_std))
+    if not spreads:
+        return None
+    e_std, g_std = spreads[0]
+    return Diagnosis(
+        "draws",
+        ("draws",),
+        "other random draws",
+        f"{who} has the expected shape and spread (std {_fmt(g_std)} against {_fmt(e_std)}) "
+        "but holds other random numbers",
+        "draw from the generator you are given (not np.random, not a new default_rng), "
+        "in one call of the expected shape (an extra draw before it, or the transposed shape "
+        "drawn and transposed back, gives other numbers)",
+    )
 
 
 def _transposed(ctx: _Context) -> Diagnosis | None:
