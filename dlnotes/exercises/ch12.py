@@ -118,6 +118,16 @@ def _freeze_only_linear(model, n_frozen):
 
 
 @freeze_mistakes.add(
+    "every layer with parameters counted as a Linear layer",
+    "model.params[2 * n_frozen:] (or counting the layers that have params) treats a "
+    "LayerNorm, whose gamma and beta are parameters too, as one of the n_frozen Linear "
+    "layers. Find where the Linear layers are and cut at linear_positions[n_frozen].",
+)
+def _freeze_two_arrays_per_layer(model, n_frozen):
+    return list(model.params[2 * n_frozen :])
+
+
+@freeze_mistakes.add(
     "emptied the frozen layers' parameter lists",
     "freezing means leaving the frozen layers out of the list you hand the "
     "optimizer, not deleting their weights: after layer.params.clear() those layers "
@@ -161,6 +171,10 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
                 (net([4, 6, 5, 3], norm="layernorm", activation="tanh"), 1),
             ),
             Case("MLP 9-7-5-4-3, freeze 2 Linear layers", (net([9, 7, 5, 4, 3]), 2)),
+            Case(
+                "MLP 5-6-5-4-3 with LayerNorm, freeze 2",
+                (net([5, 6, 5, 4, 3], norm="layernorm"), 2),
+            ),
             Case("MLP 3-4-2, freeze nothing", (net([3, 4, 2]), 0)),
         ]
     return cases
