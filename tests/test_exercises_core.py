@@ -289,7 +289,8 @@ def test_not_implemented_says_the_exercise_is_not_written_yet():
     assert msg == (
         "ch99_weighted_sum: weighted_sum is not written yet: it still raises "
         "NotImplementedError. Replace `raise NotImplementedError()` with your code, run that "
-        "cell, then run this one again."
+        "cell, then run this one again. (Done that? Then your new definition did not run: a "
+        "SyntaxError in that cell, or an error before your def, leaves the old one in place.)"
     )
 
 

@@ -1049,7 +1049,9 @@ def _check_function(
                 return False, (
                     f"{ex.name}: {fname} is not written yet: it still raises "
                     "NotImplementedError. Replace `raise NotImplementedError()` with "
-                    "your code, run that cell, then run this one again."
+                    "your code, run that cell, then run this one again. (Done that? Then "
+                    "your new definition did not run: a SyntaxError in that cell, or an "
+                    "error before your def, leaves the old one in place.)"
                 )
             lines = [
                 f"{head}: your function raised {type(err).__name__}: {_message(err)}",
