@@ -529,3 +529,66 @@ def test_switching_the_profiler_off_is_seen():
 
     with pytest.raises(CheckFailed, match="switched off the call profiler"):
         check("ch06_step_decay", step_decay)
+
+
+def _harness_records(answer_source, var, references, cases, time_limit=2.0):
+    """The harness's records for one answer cell, run in this process (no sandbox)."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import harness
+
+    records = []
+    job = {
+        "preamble": [],
+        "cells": [("answer", answer_source)],
+        "var": var,
+        "kind": "function",
+        "references": references,
+        "cases": cases,
+        "cell_limit": 10.0,
+        "time_limit": time_limit,
+    }
+    harness.run(job, records.append)
+    return [r for r in records if r.get("event") == "case"]
+
+
+def test_the_harness_sees_the_profiler_switched_off_and_on_again():
+    """Switching the profiler off, calling the library, and switching it back on before
+    returning left no trace at the end of the call; the audit hook sees it."""
+    from dlnotes.exercises.core import Case
+
+    source = (
+        "import sys\n"
+        "def step_decay(step, lr0, step_size, gamma):\n"
+        "    sp = getattr(sys, 'setpro' + 'file'); before = sys.getprofile(); sp(None)\n"
+        "    import dlnotes.schedules as s\n"
+        "    out = float(getattr(s, 'step' + '_decay')(lr0, step_size, gamma)(step))\n"
+        "    sp(before)\n"
+        "    return out\n"
+    )
+    (rec,) = _harness_records(
+        source, "step_decay", ["dlnotes.schedules:step_decay"], [Case("c", (5, 0.1, 2, 0.5))]
+    )
+    assert rec["status"] == "ok" and rec["profiler_off"] is True
+
+
+def test_a_loop_stopped_by_the_time_limit_is_not_called_a_switched_off_profiler():
+    """The time limit's exception can land inside the profiler, and CPython then removes the
+    profiler itself: a learner's endless loop must get the time-out, not a cheating verdict."""
+    from dlnotes.exercises import CheckFailed, check
+    from dlnotes.exercises.core import Case
+
+    def polyak_average(iterates, start):
+        t = start
+        while t < len(iterates):  # t never grows; the loop calls functions
+            acc = len(iterates[t]) + abs(-t)  # noqa: F841
+        return iterates[0]
+
+    for _ in range(3):
+        with pytest.raises(CheckFailed) as info:
+            check("ch14_polyak_average", polyak_average, time_limit=0.3)
+        assert "did not return within" in str(info.value), str(info.value)
+    source = "def f(x):\n    t = 0\n    while t < 1:\n        abs(-t); len([t])\n    return x\n"
+    for rec in _harness_records(
+        source, "f", ["dlnotes.schedules:step_decay"], [Case("c", (1,))] * 3, 0.3
+    ):
+        assert rec["status"] == "timeout" and not rec["profiler_off"], rec

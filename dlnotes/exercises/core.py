@@ -533,8 +533,13 @@ def _call(
             run.error = err
             run.where = _learner_frame(err.__traceback__)
         finally:
-            if forbidden and sys.getprofile() is not profiler and run.called_reference is None:
-                run.called_reference = PROFILER_OFF  # what it called went unseen
+            # Returned with the profiler gone: the function switched it off, and what it called
+            # went unseen. (Not after a time-out or an error: the time limit's exception can land
+            # inside the profiler, and CPython then removes the profiler itself.)
+            returned = run.error is None and not run.timed_out
+            if forbidden and returned and sys.getprofile() is not profiler:
+                if run.called_reference is None:
+                    run.called_reference = PROFILER_OFF
             sys.setprofile(None)
 
     if _signal_timer_available():

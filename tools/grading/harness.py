@@ -131,6 +131,15 @@ def run(job: dict[str, Any], emit: Any) -> None:
         emit({"event": "done"})
         return
 
+    # Every sys.setprofile during the answer's call, seen by an audit hook (this process is the
+    # sandbox's own and ends with the job, so the hook, which cannot be removed, goes with it).
+    watch = {"on": False, "switched": False}
+
+    def audit(event: str, args: Any) -> None:
+        if event == "sys.setprofile" and watch["on"]:
+            watch["switched"] = True
+
+    sys.addaudithook(audit)
     forbidden = {}
     for dotted in job["references"]:
         try:
@@ -148,12 +157,15 @@ def run(job: dict[str, Any], emit: Any) -> None:
         record: dict[str, Any] = {"event": "case", "i": i}
         output: Any = None
         switched = False
+        watch["switched"] = False
         try:
             with _alarm(job["time_limit"]):
                 sys.setprofile(profiler)
+                watch["on"] = True
                 try:
                     output = answer(*args, **kwargs)
                 finally:
+                    watch["on"] = False
                     # the answer switched the profiler off (or swapped it): its calls went unseen
                     switched = sys.getprofile() is not profiler
                     sys.setprofile(None)
@@ -164,7 +176,11 @@ def run(job: dict[str, Any], emit: Any) -> None:
             record["status"] = "error"
             record["error"] = _describe_error(err)
         record["called_reference"] = seen[0] if seen else None
-        record["profiler_off"] = switched
+        # switched off (or swapped) during the call, even if switched back on before it returned
+        # (the audit hook). Only a call that returned is judged: the time limit's exception can
+        # land inside the profiler, and CPython then removes the profiler itself (an audited
+        # sys.setprofile too)
+        record["profiler_off"] = (watch["switched"] or switched) and record["status"] == "ok"
         try:
             if record["status"] == "ok":
                 record["result"] = plain.to_message(*plain.encode(output))
