@@ -176,8 +176,9 @@ def verify_diagnosis(value: Any) -> ValueVerdict:
         cause, fix = answer[label]
         true = KEY[label]
         if cause != true:
+            sign = SIGNATURE[cause]  # capitalize() would lowercase ‖ΔW‖
             details.append(
-                f"run {label}: not {cause}. {SIGNATURE[cause].capitalize()}; but {EVIDENCE[label]}."
+                f"run {label}: not {cause}. {sign[:1].upper()}{sign[1:]}; but {EVIDENCE[label]}."
             )
         elif fix != FIX_OF[true]:
             details.append(
