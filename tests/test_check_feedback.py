@@ -8,6 +8,7 @@ import re
 import sys
 
 import nbformat
+import numpy as np
 import pytest
 
 from dlnotes.exercises import CheckFailed, check, exercises, get, hint
@@ -213,3 +214,38 @@ def test_a_wrong_spread_is_not_called_other_draws():
         return rng.uniform(-1, 1, size=(fan_in, fan_out)) / np.sqrt(fan_in)
 
     assert "other random draws" not in _feedback("ch07_xavier_uniform", xavier_uniform)
+
+
+def test_two_results_in_one_array_are_told_to_return_a_tuple():
+    def early_stopping_epoch(dev_losses, patience):
+        best, best_epoch, wait = float("inf"), 0, 0
+        for epoch, loss in enumerate(dev_losses, start=1):
+            if loss < best:
+                best, best_epoch, wait = loss, epoch, 0
+            else:
+                wait += 1
+                if wait >= patience:
+                    return np.array([epoch, best_epoch])
+        return np.array([len(dev_losses), best_epoch])
+
+    with pytest.raises(CheckFailed) as failed:
+        check("ch09_early_stopping_epoch", early_stopping_epoch)
+    message = str(failed.value)
+    assert "Likely mistake: an array instead of a tuple" in message
+    assert "return a, b, not np.array([a, b])" in message
+
+
+def test_a_cache_with_extra_items_is_named_and_not_blamed_for_holding_its_input():
+    # the cache of other courses: the input and the parameters too
+    def batchnorm_forward(X, gamma, beta, eps):
+        mean, var = X.mean(axis=0), X.var(axis=0)
+        x_hat = (X - mean) / np.sqrt(var + eps)
+        return gamma * x_hat + beta, (X, x_hat, mean, var, gamma, beta, eps)
+
+    with pytest.raises(CheckFailed) as failed:
+        check("ch11_batchnorm_forward", batchnorm_forward)
+    message = str(failed.value)
+    assert "Likely mistake: extra items" in message
+    assert "holds the 3 expected items, in order, and 4 more" in message
+    assert "return exactly (out, (x_hat, mean, var))" in message
+    assert "a view of) its input" not in message

@@ -252,7 +252,7 @@ def _wd_cases(seed: int, hidden: bool) -> list[Case]:
             rng.normal(0.0, 0.8, shape).astype(dtype),
         )
 
-    settings = [((6,), 0.1, 0.05), ((3, 4), 0.5, 0.2), ((5,), 0.03, 1.0)]
+    settings = [((6,), 0.1, 0.05), ((3, 4), 0.5, 0.2), ((5,), 0.03, 1.5)]
     if hidden:
         settings = [((8,), 0.2, 0.01), ((2, 3, 2), 0.7, 0.3), ((4, 5), 0.05, 2.0)]
     cases = [

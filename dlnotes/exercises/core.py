@@ -412,7 +412,8 @@ class _Run:
     error: BaseException | None = None
     timed_out: bool = False
     where: traceback.FrameSummary | None = None  # the learner's line that raised or was running
-    called_reference: str | None = None
+    called_reference: str | None = None  # the reference it called, directly or not
+    profiler_off: bool = False  # it returned with the call profiler switched off or swapped
     importing: bool = False  # the time limit stopped it inside an import statement
     args: tuple[Any, ...] = ()  # the argument objects after the call
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -501,10 +502,6 @@ def _learner_frame(tb: Any) -> traceback.FrameSummary | None:
     return mine[-1] if mine else (frames[-1] if frames else None)
 
 
-#: ``_Run.called_reference`` of a function that switched off the profiler watching its calls
-PROFILER_OFF = "sys.setprofile"
-
-
 def _call(
     fn: Callable[..., Any], case: Case, seconds: float, forbidden: Mapping[CodeType, str]
 ) -> _Run:
@@ -537,9 +534,7 @@ def _call(
             # went unseen. (Not after a time-out or an error: the time limit's exception can land
             # inside the profiler, and CPython then removes the profiler itself.)
             returned = run.error is None and not run.timed_out
-            if forbidden and returned and sys.getprofile() is not profiler:
-                if run.called_reference is None:
-                    run.called_reference = PROFILER_OFF
+            run.profiler_off = bool(forbidden) and returned and sys.getprofile() is not profiler
             sys.setprofile(None)
 
     if _signal_timer_available():
@@ -694,6 +689,13 @@ def _describe(v: Any) -> str:
         if len(v) > 6:
             return f"{type(v).__name__} of length {len(v)}"
         inner = ", ".join(_describe(x) for x in v)
+        if len(inner) > 160:  # a list of arrays: their shapes say enough on one line
+            inner = ", ".join(
+                f"array of shape {x.shape} ({x.dtype})"
+                if isinstance(x, np.ndarray)
+                else _describe(x)
+                for x in v
+            )
         return f"({inner}{',' if len(v) == 1 else ''})" if isinstance(v, tuple) else f"[{inner}]"
     if isinstance(v, dict):
         if len(v) > 6:
@@ -807,6 +809,11 @@ def _compare_values(
             ]
         if got.shape != expected.shape:
             return "shape", [f"wrong shape: expected {expected.shape}, got {got.shape}"]
+        if got.dtype.kind in "iu" and expected.dtype.kind in "iu":
+            # integers (labels, ids, counts): any integer dtype, exactly equal; np.argmax gives
+            # int32 on some platforms
+            same = np.array_equal(got, expected)
+            return None if same else ("values", _value_lines(expected, got, got == expected))
         if got.dtype != expected.dtype:
             return "dtype", [f"wrong dtype: expected {expected.dtype}, got {got.dtype}"]
         if got.dtype.kind not in "biufc":
@@ -982,6 +989,26 @@ def _hint_lines(mistake: Mistake) -> list[str]:
     return [f"  Likely mistake: {mistake.name} — {mistake.hint}"]
 
 
+def _signature_mismatch(
+    fn: Any, cases: Sequence[Case]
+) -> tuple[inspect.Signature, TypeError] | None:
+    """``fn``'s signature and the error of binding the first case it cannot take, else ``None``.
+
+    Every case is bound, since a later one may pass a keyword the first one leaves out. A
+    callable without a signature (a builtin, an odd object) is left for the call to judge.
+    """
+    try:
+        theirs = inspect.signature(fn)
+    except Exception:
+        return None
+    for case in cases:
+        try:
+            theirs.bind(*case.args, **case.kwargs)
+        except TypeError as bind_error:
+            return theirs, bind_error
+    return None
+
+
 def _check_function(
     ex: Exercise, fn: Any, suite: str, seconds: float, integrity: bool = True
 ) -> tuple[bool, str]:
@@ -995,22 +1022,15 @@ def _check_function(
         )
     cases = ex.cases(suite)
     call_form = ex.signature.split("->")[0].strip()
-    try:
-        theirs = inspect.signature(fn)
-    except Exception:  # builtins without a signature, odd callables: let the call decide
-        theirs = None
-    for case in cases:  # every case: a later one may pass a keyword the first one leaves out
-        if theirs is None:
-            break
-        try:
-            theirs.bind(*case.args, **case.kwargs)
-        except TypeError as bind_error:
-            name = getattr(fn, "__name__", "f")
-            return False, (
-                f"{ex.name}: your function has the signature "
-                f"{name if isinstance(name, str) else 'f'}{theirs}, but the checks call it as "
-                f"{call_form} ({bind_error})"
-            )
+    mismatch = _signature_mismatch(fn, cases)
+    if mismatch is not None:
+        theirs, bind_error = mismatch
+        name = getattr(fn, "__name__", "f")
+        return False, (
+            f"{ex.name}: your function has the signature "
+            f"{name if isinstance(name, str) else 'f'}{theirs}, but the checks call it as "
+            f"{call_form} ({bind_error})"
+        )
     forbidden = (
         {code: dotted for dotted, obj in ex.reference_callables() for code in _code_objects(obj)}
         if integrity
@@ -1022,7 +1042,7 @@ def _check_function(
     for i, case in enumerate(cases, start=1):
         run = _call(fn, case, seconds, forbidden)
         head = f"{ex.name}: check {i} of {n} ({case.label})"
-        if run.called_reference == PROFILER_OFF:
+        if run.profiler_off and run.called_reference is None:
             return False, (
                 f"{ex.name}: your function switched off the call profiler (sys.setprofile) "
                 "that check() uses to see whether it calls dlnotes' own solution. Leave it "
@@ -1137,7 +1157,8 @@ def _examine(ex: Exercise, case: Case, run: _Run, expected: Any, names: list[str
             f"your function modified its input {name} in place (the caller's "
             f"{name} changed): {advice}"
         )
-    if aliased and ex.output == "new":
+    if aliased and ex.output == "new" and (problem is None or problem[0] != "type"):
+        # (with the wrong structure, which returned array stands for which is unknown)
         problems.append(
             "your function returned (a view of) its input array instead of a "
             "new array: changing one would change the other"

@@ -135,6 +135,7 @@ def find(
     detectors: tuple[Callable[[_Context], Diagnosis | None], ...] = (
         _tuple_shape,
         _container,
+        _extra_items,
         _as_list,
         _dtype,
         _input,
@@ -245,6 +246,7 @@ class _Context:
         self.reference = reference
         self.factors = factors
         self.result_names = result_names(signature)
+        self.returns = signature.partition("->")[2].strip()  # the result part, as written
         try:
             self.params = list(inspect.signature(solution).parameters.values())
         except (TypeError, ValueError):
@@ -445,7 +447,7 @@ def _collection(ctx: _Context, pairs: list[tuple[Any, Any]]) -> Diagnosis | None
 
 
 def _container(ctx: _Context) -> Diagnosis | None:
-    """The right elements in a list instead of a tuple, or the reverse."""
+    """The right elements in a list instead of a tuple, or the reverse, or in one 1-D array."""
     pairs = [(o.expected, o.got) for o in ctx.bad]
     e0 = pairs[0][0]
     if not isinstance(e0, (tuple, list)):
@@ -467,7 +469,51 @@ def _container(ctx: _Context) -> Diagnosis | None:
             f"return a {want.__name__}"
             + (": return a, b (or (a, b)), not [a, b]" if want is tuple else ": [a, b, ...]"),
         )
+    if want is tuple and all(
+        type(g) is np.ndarray
+        and g.ndim == 1
+        and len(g) == len(e)
+        and all(ctx.ok(x, y) for x, y in zip(e, g))
+        for e, g in pairs
+    ):
+        return Diagnosis(
+            "container",
+            ("container",),
+            "an array instead of a tuple",
+            "the values are right, in one numpy array",
+            "return a tuple of the separate results: return a, b, not np.array([a, b])",
+        )
     return None
+
+
+def _extra_items(ctx: _Context) -> Diagnosis | None:
+    """A tuple (or list) with the expected items, in order, and more besides (a cache that also
+    holds the inputs, as other courses' caches do)."""
+    path, who = ctx.focus()
+    found = 0
+    for o in ctx.bad:
+        e, g = o.expected, o.got
+        for i in path:
+            e, g = e[i], g[i]
+        if not (
+            isinstance(e, (tuple, list)) and isinstance(g, (tuple, list)) and len(g) > len(e) > 0
+        ):
+            return None
+        rest = iter(g)
+        if not all(any(ctx.ok(x, y) for y in rest) for x in e):  # e is a subsequence of g
+            return None
+        found, extra = len(e), len(g) - len(e)
+    if not found:
+        return None
+    return Diagnosis(
+        "extra",
+        ("extra",),
+        "extra items",
+        f"{who} holds the {found} expected items, in order, and {extra} more",
+        f"return exactly {ctx.returns}, no other items"
+        if ctx.returns
+        else "return exactly the items the task names, no others",
+    )
 
 
 def _as_list(ctx: _Context) -> Diagnosis | None:
@@ -881,7 +927,7 @@ def _shifted(ctx: _Context) -> Diagnosis | None:
         if all(
             isinstance(e, np.ndarray)
             and e.ndim >= 1
-            and len(e) >= 2
+            and len(e) >= 3  # two entries swapped are "late" and "early" alike
             and isinstance(g, np.ndarray)
             and g.ndim == e.ndim
             and test(e, g)
