@@ -261,7 +261,10 @@ def dev_set_size(p: float, se: float) -> int:
 
     An accuracy measured on ``n`` independent examples, each right with probability ``p``, has
     standard error ``sqrt(p (1 − p) / n)``; it is at most ``se`` iff
-    ``n ≥ p (1 − p) / se²``. Returns ``ceil(p (1 − p) / se²)`` as an int.
+    ``n ≥ p (1 − p) / se²``. Returns ``ceil(p (1 − p) / se²)`` as an int. (Where that ratio is
+    exactly an integer, float rounding can leave it a hair above, and ``ceil`` then gives one
+    more than the smallest ``n``: ``0.9 * 0.1 / 0.03**2`` is 100.00000000000001 in floats, not 100.
+    The checks keep the ratio at least 1e-3 away from an integer.)
 
     Defined in chapter 01 (Setting up a learning problem).
     """
