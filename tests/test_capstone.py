@@ -690,3 +690,42 @@ def test_a_stop_that_is_lost_once_comes_again():
     )
     assert time.monotonic() - start < 3
     assert model is None and "stopped at the wall-clock limit" in message
+
+
+# --------------------------------------------------------------------------------------------
+# the notebook's stub and example write-up
+
+
+def _capstone_cell(grade_id):
+    nb = json.loads((ROOT / "notebooks" / "16_capstone.ipynb").read_text(encoding="utf-8"))
+    (cell,) = [
+        c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id
+    ]
+    return "".join(cell["source"])
+
+
+def test_the_learner_stub_says_what_to_write():
+    # what stays in the learner edition: the lines before BEGIN SOLUTION
+    stub = _capstone_cell("ch16_train_best_model_solution").split("### BEGIN SOLUTION")[0]
+    assert '"""' in stub and "callbacks=[budget]" in stub and "return" in stub
+    test = _capstone_cell("ch16_train_best_model_test")
+    assert "Write train_best_model above" in test
+
+
+def test_the_example_writeup_states_no_seconds_it_cannot_know():
+    writeup = _capstone_cell("ch16_writeup")
+    assert "20 of the 30 epochs" in writeup  # deterministic: see test_the_example_writeup_numbers
+    assert "10 to 20" not in writeup and "of the 45 seconds" not in writeup
+    assert "returned a model after" in writeup  # points at the measured time instead
+
+
+def test_the_unwritten_stub_is_named_without_an_empty_message():
+    def train_best_model(data, budget):
+        raise NotImplementedError()
+
+    model, message = capstone.train_within_budget(
+        train_best_model, _small_data(), capstone.Budget(seconds=5)
+    )
+    assert model is None or not hasattr(model, "unused")
+    assert "train_best_model is not written yet (it raised NotImplementedError)" in message
+    assert "NotImplementedError:" not in message

@@ -156,3 +156,66 @@ def test_explorer_static_pages_are_small():
     explorer = ch10.dropout_masks()
     for sweep in ("p", "group"):
         assert len(explorer.static_html(sweep)) < 1_500_000
+
+
+# --------------------------------------------------------------------------------------------
+# the exercises' feedback: float32 cases and the named mistakes of a learner's answer
+# --------------------------------------------------------------------------------------------
+
+
+def _named(answer, suite="visible"):
+    """The mistake names in check's verdict on ``answer``, which must fail."""
+    import re
+
+    from dlnotes.exercises import check
+
+    with pytest.raises(AssertionError) as info:
+        check("ch10_dropout_forward", answer, suite=suite)
+    return re.findall(r"Likely mistake: (.+?) — ", str(info.value)), str(info.value)
+
+
+@pytest.mark.parametrize("suite", ["visible", "hidden"])
+def test_dropout_forward_suites_have_float32_cases_that_keep_their_dtype(suite):
+    from dlnotes.exercises import get
+
+    cases = get("ch10_dropout_forward").cases(suite)
+    float32 = [c for c in cases if c.args[0].dtype == np.float32]
+    assert float32 and any(c.args[2] == "train" for c in float32)
+    for c in float32:
+        assert ex.dropout_forward(*c.args).dtype == np.float32
+
+    def always_float64(X, p, mode, u):
+        out = X * (u >= p) / (1 - p) if mode == "train" else X.copy()
+        return out.astype(np.float64)
+
+    names, _ = _named(always_float64, suite)
+    assert names == ["right values, wrong dtype"]
+
+
+@pytest.mark.parametrize("suite", ["visible", "hidden"])
+def test_dropout_forward_that_returns_the_mask_is_named(suite):
+    def mask_always(X, p, mode, u):
+        mask = u >= p
+        out = X * mask / (1 - p) if mode == "train" else X.copy()
+        return out, mask
+
+    def mask_in_train_only(X, p, mode, u):
+        if mode == "eval":
+            return X.copy(), None
+        mask = u >= p
+        return X * mask / (1 - p), mask
+
+    def like_the_library(X, p, mode, u):
+        if mode == "eval":
+            return X.copy(), 1.0
+        cache = (u >= p).astype(X.dtype) / (1 - p)
+        return X * cache, cache
+
+    for answer, mistake in [
+        (mask_always, "returns (out, mask)"),
+        (mask_in_train_only, "returns (out, mask), no mask in eval mode"),
+        (like_the_library, "returns (out, cache) as the library does"),
+    ]:
+        names, message = _named(answer, suite)
+        assert names == [mistake]
+        assert "return only the output array" in message

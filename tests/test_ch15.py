@@ -104,17 +104,67 @@ def test_logsumexp_backward_shifted_by_the_batch_max_is_named():
     assert named("ch15_logsumexp_backward", logsumexp_backward) == ["one max for the whole array"]
 
 
-def _learner_port(*, reshape=False, reduction="mean", relu=True, ema=False):
+def test_logsumexp_backward_divided_by_the_batch_size_is_named():
+    def logsumexp_backward(x, g):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return g[:, None] * e / e.sum(axis=1, keepdims=True) / len(x)  # "the loss is a mean"
+
+    assert named("ch15_logsumexp_backward", logsumexp_backward) == ["divided by the batch size"]
+
+
+def test_logsumexp_backward_of_a_mean_in_torch_is_named():
+    torch = pytest.importorskip("torch")
+
+    def logsumexp_backward(x, g):
+        t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        (torch.logsumexp(t, dim=1) * torch.from_numpy(g)).mean().backward()  # the mean's 1/N
+        return t.grad.numpy().copy()
+
+    assert named("ch15_logsumexp_backward", logsumexp_backward) == ["divided by the batch size"]
+
+
+@pytest.mark.parametrize("suite", ["visible", "hidden"])
+def test_logsumexp_backward_in_float32_torch_is_told_to_use_float64(suite):
+    import re
+
+    from dlnotes.exercises import check
+
+    torch = pytest.importorskip("torch")
+
+    def autograd_float32(x, g):
+        t = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+        torch.logsumexp(t, dim=1).backward(torch.tensor(g, dtype=torch.float32))
+        return t.grad.numpy()
+
+    def softmax_float32(x, g):
+        return (
+            torch.tensor(g).float()[:, None] * torch.softmax(torch.tensor(x).float(), 1)
+        ).numpy()
+
+    for answer, mistake in [
+        (autograd_float32, "computed in float32"),
+        (softmax_float32, "softmax computed in float32"),
+    ]:
+        with pytest.raises(AssertionError) as info:
+            check("ch15_logsumexp_backward", answer, suite=suite)
+        assert re.findall(r"Likely mistake: (.+?) — ", str(info.value)) == [mistake]
+        assert "torch.float64" in str(info.value)
+
+
+def _learner_port(
+    *, reshape=False, reduction="mean", relu=True, ema=False, float32=False, mean_twice=False
+):
     """The notebook's torch_train with one slip a learner makes."""
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
+    dtype = torch.float32 if float32 else torch.float64
 
     def torch_train(params, batches, lr, momentum):
         W1, b1, W2, b2 = params
         layers = [torch.nn.Linear(*W1.shape), torch.nn.Linear(*W2.shape)]
         if relu:
             layers.insert(1, torch.nn.ReLU())
-        net = torch.nn.Sequential(*layers).double()
+        net = torch.nn.Sequential(*layers).to(dtype)
         first, last = net[0], net[len(net) - 1]
         with torch.no_grad():
             for linear, W, b in ((first, W1, b1), (last, W2, b2)):
@@ -127,8 +177,11 @@ def _learner_port(*, reshape=False, reduction="mean", relu=True, ema=False):
         velocity = [torch.zeros_like(p) for p in params_t]
         for Xb, yb in batches:
             opt.zero_grad()
-            logits = net(torch.from_numpy(Xb))
-            F.cross_entropy(logits, torch.from_numpy(yb), reduction=reduction).backward()
+            logits = net(torch.from_numpy(Xb).to(dtype))
+            loss = F.cross_entropy(logits, torch.from_numpy(yb), reduction=reduction)
+            if mean_twice:  # "the loss must be averaged": the mean divided by N again
+                loss = loss / len(yb)
+            loss.backward()
             if ema:  # momentum as a moving average of the gradients
                 with torch.no_grad():
                     for p, v in zip(params_t, velocity):
@@ -159,8 +212,19 @@ def test_torch_port_right_answer_passes():
         ({"reduction": "sum"}, "summed loss instead of the mean"),
         ({"relu": False}, "no ReLU between the layers"),
         ({"ema": True}, "momentum as a moving average"),
+        ({"float32": True}, "trained in float32"),
+        ({"mean_twice": True}, "mean loss divided by the batch size again"),
     ],
-    ids=["reshape", "sum", "no-relu", "ema"],
+    ids=["reshape", "sum", "no-relu", "ema", "float32", "mean-twice"],
 )
 def test_torch_port_slips_are_named(slip, mistake):
     assert named("ch15_torch_port", _learner_port(**slip)) == [mistake]
+
+
+def test_torch_port_in_float32_is_told_to_use_float64():
+    from dlnotes.exercises import check
+
+    with pytest.raises(AssertionError) as info:
+        check("ch15_torch_port", _learner_port(float32=True), suite="hidden")
+    assert "Likely mistake: trained in float32" in str(info.value)
+    assert ".double()" in str(info.value) and "float64" in str(info.value)

@@ -29,7 +29,8 @@ def dropout_forward(X: np.ndarray, p: float, mode: str, u: np.ndarray) -> np.nda
     ``mode`` is ``"train"`` or ``"eval"``, as in :func:`dlnotes.layers.dropout_forward`. ``u``
     holds uniform draws in ``[0, 1)`` of ``X``'s shape; the keep mask is ``m = (u >= p)`` (each
     entry kept with probability ``1 - p``). Train mode: ``out = X ⊙ m / (1 - p)``; eval mode:
-    ``out = X`` (a new array; ``u`` is ignored). ``E[out_train] = out_eval``.
+    ``out = X`` (a new array; ``u`` is ignored). ``E[out_train] = out_eval``. Returns ``out``
+    only (not the mask), of ``X``'s shape and dtype (float32 in, float32 out).
 
     Defined in chapter 10 (Dropout).
     """
@@ -118,11 +119,43 @@ def _fwd_in_place(X, p, mode, u):
     return X.copy()
 
 
+#: What a learner who returns the mask with the output is told (three ways of writing it).
+_RETURNS_MASK_HINT = (
+    "return only the output array, of X's shape: return out, not (out, mask). The library's "
+    "dropout_forward also returns a cache, but this exercise does not: the caller already has "
+    "u, and builds dropout_backward's cache (u >= p, p) from it."
+)
+
+
+@dropout_forward_mistakes.add("returns (out, mask)", _RETURNS_MASK_HINT)
+def _fwd_returns_mask(X, p, mode, u):
+    mask = u >= p
+    if mode != "train":
+        return X.copy(), mask
+    return X * mask / (1.0 - p), mask
+
+
+@dropout_forward_mistakes.add("returns (out, mask), no mask in eval mode", _RETURNS_MASK_HINT)
+def _fwd_returns_mask_or_none(X, p, mode, u):
+    if mode != "train":
+        return X.copy(), None
+    mask = u >= p
+    return X * mask / (1.0 - p), mask
+
+
+@dropout_forward_mistakes.add("returns (out, cache) as the library does", _RETURNS_MASK_HINT)
+def _fwd_returns_cache(X, p, mode, u):
+    if mode != "train":
+        return X.copy(), 1.0
+    multiplier = (u >= p).astype(X.dtype) / (1.0 - p)
+    return X * multiplier, multiplier
+
+
 def _forward_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
 
-    def case(label: str, shape: tuple[int, ...], p: float, mode: str) -> Case:
-        X = np.round(rng.standard_normal(shape) * 1.5, 3)
+    def case(label: str, shape: tuple[int, ...], p: float, mode: str, dtype=np.float64) -> Case:
+        X = np.round(rng.standard_normal(shape) * 1.5, 3).astype(dtype)
         u = rng.random(shape)
         return Case(label, (X, p, mode, u))
 
@@ -132,6 +165,13 @@ def _forward_cases(seed: int, hidden: bool) -> list[Case]:
             case("train mode, p = 0.7 (most units dropped)", (3, 8), 0.7, "train"),
             case("eval mode, p = 0.3: no mask, no scaling", (5, 4), 0.3, "eval"),
             case("train mode, p = 0.35, one vector of 10 activations", (10,), 0.35, "train"),
+            case(
+                "train mode, p = 0.4, float32 activations: the result stays float32",
+                (3, 5),
+                0.4,
+                "train",
+                np.float32,
+            ),
         ]
     return [
         case("train mode, p = 0.1, shape (6, 5)", (6, 5), 0.1, "train"),
@@ -139,6 +179,8 @@ def _forward_cases(seed: int, hidden: bool) -> list[Case]:
         case("eval mode, p = 0.8", (4, 7), 0.8, "eval"),
         case("train mode, p = 0.45, shape (8, 3)", (8, 3), 0.45, "train"),
         case("eval mode, p = 0.15, one vector", (9,), 0.15, "eval"),
+        case("train mode, p = 0.25, float32, shape (4, 6)", (4, 6), 0.25, "train", np.float32),
+        case("eval mode, p = 0.5, float32, shape (3, 3)", (3, 3), 0.5, "eval", np.float32),
     ]
 
 

@@ -123,6 +123,44 @@ def _lse_global_max(x, g):
         return g[:, None] * e / e.sum(axis=1, keepdims=True)
 
 
+@logsumexp_backward_mistakes.add(
+    "divided by the batch size",
+    "your gradient is 1/N times the expected one, N = x.shape[0] (the number of rows): "
+    "the 1/N of a loss averaged over the batch belongs to the mean node further up, and it "
+    "reaches this node already inside g. The logsumexp of row n has no 1/N: dL/dx[n] is "
+    "g[n] · softmax(x[n]), with no division by N.",
+)
+def _lse_mean_over_batch(x, g):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return g[:, None] * e / e.sum(axis=1, keepdims=True) / x.shape[0]
+
+
+#: What a float32 answer is told (torch's default dtype: a tensor made with .float()).
+_LSE_FLOAT32_HINT = (
+    "your result is float32 (torch's default dtype, or np.float32), which keeps only about "
+    "7 digits, while the checks compare with a float64 result. Compute in float64: "
+    "torch.tensor(x, dtype=torch.float64) or torch.from_numpy(x) (which keeps float64), "
+    "not torch.tensor(x, dtype=torch.float32) or .float(); in numpy, no .astype(np.float32)."
+)
+
+
+@logsumexp_backward_mistakes.add("computed in float32", _LSE_FLOAT32_HINT)
+def _lse_float32(x, g):
+    # torch.logsumexp(torch.tensor(x, dtype=torch.float32), dim=1).backward(g): exp(x − lse)
+    x32, g32 = x.astype(np.float32), g.astype(np.float32)
+    m = x32.max(axis=1, keepdims=True)
+    lse = m + np.log(np.exp(x32 - m).sum(axis=1, keepdims=True))
+    return g32[:, None] * np.exp(x32 - lse)
+
+
+@logsumexp_backward_mistakes.add("softmax computed in float32", _LSE_FLOAT32_HINT)
+def _lse_softmax_float32(x, g):
+    # g[:, None] * torch.softmax(torch.tensor(x).float(), dim=1)
+    x32, g32 = x.astype(np.float32), g.astype(np.float32)
+    e = np.exp(x32 - x32.max(axis=1, keepdims=True))
+    return g32[:, None] * e / e.sum(axis=1, keepdims=True)
+
+
 def _lse_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     sizes = [(4, 4), (5, 3), (2, 6)] if not hidden else [(3, 3), (7, 4), (1, 5), (6, 6)]
@@ -172,18 +210,22 @@ def _relu_net_step(
     keep_grads: list[np.ndarray] | None = None,
     relu: bool = True,
     loss_sum: bool = False,
+    loss_mean_twice: bool = False,
     ema: bool = False,
 ) -> list[np.ndarray]:
     """One step of SGD with momentum (torch's rule) on ``relu(X W1 + b1) W2 + b2``; returns
     the new velocity. The keywords build the mistakes: ``softmax_first`` (cross-entropy of the
     probabilities), ``keep_grads`` (gradients accumulated across steps), ``relu=False`` (no
-    activation), ``loss_sum`` (the summed loss), ``ema`` (``v = μv + (1 − μ)g`` from ``v = 0``)."""
+    activation), ``loss_sum`` (the summed loss), ``loss_mean_twice`` (the mean loss divided by
+    the batch size again), ``ema`` (``v = μv + (1 − μ)g`` from ``v = 0``)."""
     W1, b1, W2, b2 = params
     Z1 = X @ W1 + b1
     H = np.maximum(Z1, 0) if relu else Z1
     Z = H @ W2 + b2
     N = len(y)
     scale = 1 if loss_sum else N  # a summed loss is not divided by the batch size
+    if loss_mean_twice:  # F.cross_entropy(...) / N: the mean divided by N once more
+        scale = N * N
     if softmax_first:  # cross-entropy applied to probabilities instead of logits
         e = np.exp(Z - Z.max(axis=1, keepdims=True))
         P = e / e.sum(axis=1, keepdims=True)
@@ -326,6 +368,16 @@ def _port_summed_loss(params, batches, lr, momentum):
 
 
 @torch_port_mistakes.add(
+    "mean loss divided by the batch size again",
+    "F.cross_entropy (reduction='mean') already divides the summed loss by N: dividing "
+    "it by len(y) once more (or scaling lr by 1/N) makes every gradient N times smaller "
+    "than torch's and dlnotes' mean loss. Use F.cross_entropy(logits, y) as it is.",
+)
+def _port_mean_twice(params, batches, lr, momentum):
+    return _sgd_run(params, batches, lr, momentum, loss_mean_twice=True)
+
+
+@torch_port_mistakes.add(
     "no ReLU between the layers",
     "nn.Sequential(nn.Linear(D, H), nn.Linear(H, C)) is one linear map: the network "
     "is Linear -> ReLU -> Linear, nn.Sequential(nn.Linear(D, H), nn.ReLU(), "
@@ -343,6 +395,20 @@ def _port_no_relu(params, batches, lr, momentum):
 )
 def _port_ema_momentum(params, batches, lr, momentum):
     return _sgd_run(params, batches, lr, momentum, ema=True)
+
+
+@torch_port_mistakes.add(
+    "trained in float32",
+    "your weights are float32: nn.Linear's default dtype, kept by .float() or "
+    "torch.tensor(X, dtype=torch.float32). float32 keeps about 7 digits, and the checks "
+    "compare with the float64 dlnotes run to 1e-9. Train in float64: "
+    "nn.Sequential(...).double() (or dtype=torch.float64), inputs torch.from_numpy(X) "
+    "(float64 already), and return float64 arrays.",
+)
+def _port_float32(params, batches, lr, momentum):
+    params32 = [p.astype(np.float32) for p in params]
+    batches32 = [(X.astype(np.float32), y) for X, y in batches]
+    return _sgd_run(params32, batches32, lr, momentum)
 
 
 def _port_cases(seed: int, hidden: bool) -> list[Case]:
