@@ -229,6 +229,23 @@ def trial_seeds(seed: int, n_trials: int) -> list[tuple[np.random.Generator, int
 # --------------------------------------------------------------------------------------------
 
 
+def _ceil_share(fraction: float, n: int) -> int:
+    """``ceil(fraction · n)``, the number of items a share ``fraction`` of ``n`` keeps, without
+    the float artefacts of ``math.ceil(fraction * n)``.
+
+    A decimal fraction is not exact in binary, so its product with ``n`` can land just above a
+    whole number: ``0.07 * 100 == 7.000000000000001`` and ``0.28 * 25 == 7.000000000000001``,
+    where ``math.ceil`` gives 8. The product is first moved down by ``1e-14`` of its size (at
+    least ``1e-14``): some fifty times its float error (about ``2e-16`` of its size), far less
+    than any real part of an item. So
+    ``_ceil_share(0.07, 100) == 7`` and ``_ceil_share(0.3, 10) == 3``, while
+    ``_ceil_share(0.25, 10) == 3``; only a share within that margin above ``m / n`` would keep
+    ``m`` items instead of ``m + 1``.
+    """
+    product = float(fraction) * int(n)
+    return math.ceil(product - 1e-14 * max(1.0, abs(product)))
+
+
 def _is_scalar(v: Any) -> bool:
     return isinstance(v, (numbers.Number, str, np.generic)) and not isinstance(v, complex)
 
@@ -308,9 +325,10 @@ class Results:
         return np.array([row[name] for row in self.rows])
 
     def top(self, fraction: float) -> Results:
-        """The best ``ceil(fraction · n)`` rows (at least one) as a new :class:`Results`."""
+        """The best ``ceil(fraction · n)`` rows (at least one) as a new :class:`Results`;
+        ``ceil`` as :func:`_ceil_share` takes it (``top(0.07)`` of 100 rows keeps 7)."""
         fraction = check_scalar("fraction", fraction, low=0.0, high=1.0, low_inclusive=False)
-        k = max(1, math.ceil(fraction * len(self.rows)))
+        k = max(1, _ceil_share(fraction, len(self.rows)))
         return Results(self.rows[:k], metric=self.metric, mode=self.mode, space=self.space)
 
     def to_markdown(
@@ -782,7 +800,7 @@ def hyperband(
     spent = 0.0
     seconds: list[float] = []
     for s in range(s_max, -1, -1):
-        n_s = math.ceil((s_max + 1) / (s + 1) * eta**s)
+        n_s = -(-(s_max + 1) * eta**s // (s + 1))  # the ceiling in exact integer arithmetic
         bracket = successive_halving(
             objective,
             space,

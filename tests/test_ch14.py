@@ -11,6 +11,7 @@ import pytest
 from dlnotes import landscapes as ls
 from dlnotes.averages import EMA, PolyakAverage
 from dlnotes.exercises import ch14 as ex
+from dlnotes.exercises import get
 from dlnotes.explorers import ch14
 from dlnotes.optim import SGD
 
@@ -193,3 +194,73 @@ def test_noise_floor_takes_one_noise_variance_per_direction():
         ls.noise_floor(lr, lam, [1.0, 2.0])
     with pytest.raises(ValueError, match="noise"):
         ls.noise_floor(lr, lam, -1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# check's feedback (learner review): dtypes stated and explained, NaN rows not "all zeros"
+# --------------------------------------------------------------------------------------------
+
+
+def _verdict(name, answer):
+    import re
+
+    from dlnotes.exercises import check
+
+    with pytest.raises(AssertionError) as info:
+        check(name, answer)
+    return str(info.value), re.findall(r"Likely mistake: (.+?) — ", str(info.value))
+
+
+def _softmax_rows(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_ensemble_predict_accepts_any_integer_labels_and_explains_float_ones():
+    from dlnotes.exercises import check
+
+    def labels(logit_list, dtype):
+        mean = np.mean([_softmax_rows(np.asarray(z)) for z in logit_list], axis=0)
+        return mean.argmax(axis=1).astype(dtype)
+
+    # np.argmax gives int32 on some platforms: any integer dtype is the same labels
+    for dtype in (np.int32, np.int64, np.uint8):
+        check("ch14_ensemble_predict", lambda z, d=dtype: labels(z, d))
+    msg, named = _verdict("ch14_ensemble_predict", lambda z: labels(z, np.float64))
+    assert named == ["right values, wrong dtype"], msg
+    assert "class labels are integers" in msg and "keep the inputs' dtype" not in msg
+
+
+def test_ensemble_softmax_with_one_max_for_the_batch_is_named():
+    def batch_max(logit_list):
+        probs = []
+        for z in logit_list:
+            e = np.exp(z - np.max(z))  # rows far below the batch's max: 0/0 = NaN
+            probs.append(e / np.sum(e, axis=1, keepdims=True))
+        return np.argmax(sum(probs) / len(probs), axis=1)
+
+    with np.errstate(all="ignore"):
+        msg, named = _verdict("ch14_ensemble_predict", batch_max)
+    assert named == ["softmax shifted by the batch's maximum"], msg
+    assert "all zeros" not in msg
+
+
+def test_ensemble_all_zero_labels_point_at_nan_rows():
+    def zeros(logit_list):
+        return np.zeros(len(logit_list[0]), dtype=np.intp)
+
+    msg, _ = _verdict("ch14_ensemble_predict", zeros)
+    assert "NaN" in msg
+
+
+def test_ema_update_states_its_dtype_and_explains_a_float64_result():
+    assert "float32 weights give a float32 average" in ex.ema_update.__doc__
+    assert "dtype" in get("ch14_ema_update").signature
+
+    def promoted(avg_params, params, decay):
+        d = np.float64(decay)  # promotes float32 weights to float64 under NumPy 2
+        return [(d * a + (1 - d) * p).astype(np.float64) for a, p in zip(avg_params, params)]
+
+    msg, named = _verdict("ch14_ema_update", promoted)
+    assert named == ["right values, wrong dtype"], msg
+    assert "keeps its weights' dtype" in msg

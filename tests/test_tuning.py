@@ -400,3 +400,39 @@ def test_searches_scale_out_on_a_dask_cluster_with_the_serial_results():
     serial = successive_halving(budgeted_objective, SPACE, 9, 1, 9, seed=3)
     assert sh.rows == serial.rows
     assert [r.rows for r in sh.rungs] == [r.rows for r in serial.rungs]
+
+
+@pytest.mark.parametrize(("n", "fraction", "k"), [(10, 0.3, 3), (100, 0.07, 7), (25, 0.28, 7)])
+def test_top_keeps_the_exact_ceiling_of_a_decimal_share(n, fraction, k):
+    # 0.07 * 100 == 7.000000000000001 in floats: math.ceil of it would keep 8 rows
+    rows = [{"trial": i, "score": float(i)} for i in range(n)]
+    res = Results(rows, metric="score")
+    assert len(res.top(fraction)) == k
+    assert len(res.top(0.25)) == math.ceil(0.25 * n)  # a true fraction still rounds up
+    space = {"score": Uniform(0.0, float(n))}
+    assert narrow_space(res, fraction, space=space)["score"].high == k - 1
+
+
+def test_chapter_13_shows_no_progress_bars():
+    """Every search the chapter runs passes progress=False: a bar is noise on the static page
+    and, in a loop of 600 searches, a screen of bars in a live notebook."""
+    import ast
+    import json
+    from pathlib import Path
+
+    nb = json.loads(
+        (Path(__file__).resolve().parent.parent / "notebooks" / "13_tuning.ipynb").read_text()
+    )
+    searches = {"random_search", "grid_search", "successive_halving", "hyperband"}
+    missing = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse("".join(cell["source"]))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in searches
+                and "progress" not in {kw.arg for kw in node.keywords}
+            ):
+                missing.append((i, node.func.id))
+    assert not missing, f"searches without progress=False (cell, call): {missing}"

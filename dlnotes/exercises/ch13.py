@@ -88,6 +88,16 @@ def _lu_log_of_one_bound(low, high, n, rng):
     return np.exp(rng.uniform(np.log(low), high, n))
 
 
+@log_uniform_mistakes.add(
+    "samples sorted",
+    "the draws must come back in the order rng drew them: np.sort (or sorted) reorders "
+    "them, so they are no longer independent draws in sequence (a search would try its "
+    "smallest learning rates first). Return np.exp(u) as drawn.",
+)
+def _lu_sorted(low, high, n, rng):
+    return np.sort(np.exp(rng.uniform(np.log(low), np.log(high), n)))
+
+
 #: The hidden cases' ranges, drawn from the seed: ``(log10 low from, to)``, ``(decades from,
 #: to)`` between low and high: tiny values over many decades, a range across 1, a learning-rate
 #: range, a weight-decay range.
@@ -110,10 +120,17 @@ def _lu_hidden_bounds(seed: int) -> list[tuple[float, float, int]]:
     return bounds
 
 
+#: A case of :data:`_LU_MANY` draws over one decade: enough numbers for the generic "other
+#: random draws" diagnosis to judge their spread, so that a learner who draws from the global
+#: ``np.random`` (or a new generator) instead of ``rng`` is told to use ``rng``.
+_LU_MANY = 200
+
+
 def _lu_cases(seed: int, hidden: bool) -> list[Case]:
     bounds = [(1e-4, 1.0, 8), (1e-3, 0.3, 6), (2.0, 500.0, 5), (1e-6, 1e-2, 7)]
     if hidden:
         bounds = _lu_hidden_bounds(seed)
+    bounds = [*bounds, (0.01, 0.1, _LU_MANY) if not hidden else (0.002, 0.02, _LU_MANY)]
     cases = []
     for i, (low, high, n) in enumerate(bounds):
         rng = np.random.default_rng(seed + i)
@@ -135,6 +152,11 @@ register(
         suites=seeded(_lu_cases, visible=13, hidden=130),
         mistakes=log_uniform_mistakes.all,
         references=("dlnotes.tuning:LogUniform.sample",),
+        diagnoses={
+            "draws": "draw from the rng you are given, in one call rng.uniform(..., n): "
+            "np.random.uniform (the global generator) or a new np.random.default_rng() gives "
+            "other numbers, and a search could not be reproduced from its seed"
+        },
     )
 )
 
@@ -232,7 +254,10 @@ def _ctf_first_rows(values, scores, keep_fraction):
 
 def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
-    # (3, 2, 0.4) and (4, 2, 0.3): k = 2, where a score quantile would keep only 1 trial
+    # (3, 2, 0.4) and (4, 2, 0.3): k = 2, where a score quantile would keep only 1 trial.
+    # No (n, fraction) whose float product lands just above a whole number (0.07 * 100 is
+    # 7.000000000000001): the learner's natural math.ceil(fraction * n) must stay right
+    # (tests/test_ch13_feedback.py scans every case).
     shapes = [(10, 2, 0.25), (12, 3, 0.2), (7, 2, 0.5), (20, 4, 0.1), (3, 2, 0.4)]
     if hidden:
         shapes = [(15, 3, 0.3), (9, 2, 0.25), (30, 2, 0.15), (11, 5, 0.4), (4, 2, 0.3)]
@@ -360,6 +385,44 @@ def _hs_kept_a_fraction_of_eta(trials, scores, eta):
     return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
 
 
+@halving_survivors_mistakes.add(
+    "ties broken by trial id",
+    "two trials with the same score (or two failed runs) go on in the rung's order: the "
+    "one that comes first in trials goes first. Yours put the smaller id (or the later "
+    "trial) first: sort by score only, with a stable sort, np.argsort(scores, "
+    "kind='stable'), and do not add the ids (or reversed positions) as a second key.",
+)
+def _hs_ties_by_id(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    trials = np.asarray(trials)
+    return trials[np.lexsort((trials, scores))[:k]]
+
+
+@halving_survivors_mistakes.add(
+    "failed runs dropped",
+    "keep exactly k = max(1, n // eta) trials even when fewer than k runs finished: the "
+    "failed runs (NaN) then fill the last places, in rung order. np.argsort(scores, "
+    "kind='stable') already puts them there; do not filter them out first.",
+)
+def _hs_failed_dropped(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    order = np.argsort(scores, kind="stable")
+    finished = order[~np.isnan(scores[order])]
+    return np.asarray(trials)[finished[:k]]
+
+
+def _ids_against_rung_order(trials: np.ndarray, scores: np.ndarray) -> None:
+    """Give each group of equal scores (the failed runs, NaN, are one group) decreasing ids
+    along the rung, in place: the rung's order and the ids' order then disagree on every tie,
+    so a tie broken by id (or later trial first) shows on the tie cases, always in the same
+    way, whatever the seed."""
+    key = np.where(np.isnan(scores), np.inf, scores)
+    for value in np.unique(key):
+        where = np.flatnonzero(key == value)
+        if len(where) > 1:
+            trials[where] = np.sort(trials[where])[::-1]
+
+
 def _hs_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     # (n, eta, ids, n_failed, with a tie)
@@ -369,6 +432,7 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
         (2, 3, "shuffled", 0, False),  # fewer trials than eta: one survives
         (8, 2, "shuffled", 2, False),  # two failed runs (NaN)
         (6, 2, "shuffled", 0, True),  # a tie: the earlier trial first
+        (7, 2, "shuffled", 5, False),  # k = 3 but 2 runs finished: a failed run goes on
     ]
     if hidden:
         plans = [
@@ -377,6 +441,7 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
             (3, 4, "shuffled", 1, False),
             (16, 2, "shuffled", 0, False),
             (7, 3, "shuffled", 2, True),
+            (9, 3, "shuffled", 8, False),  # k = 3, only 1 finished
         ]
     cases = []
     for n, eta, _, failed, tie in plans:
@@ -387,6 +452,7 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
         if tie:
             i, j = np.argsort(scores)[:2]
             scores[max(i, j)] = scores[min(i, j)]  # the two best share a score
+        _ids_against_rung_order(trials, scores)
         label = f"n = {n}, eta = {eta}" + (f", {failed} failed runs" if failed else "")
         cases.append(Case(label + (", a tie" if tie else ""), (trials, scores, eta)))
     return cases

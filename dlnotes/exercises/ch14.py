@@ -35,7 +35,9 @@ def ema_update(
 
         new_avg = decay * avg + (1 - decay) * param
 
-    Neither input list nor any of its arrays is modified; each result keeps its array's dtype.
+    Neither input list nor any of its arrays is modified. Each result has the dtype of its
+    pair of arrays: float32 weights give a float32 average, float64 weights a float64 one (with
+    ``decay`` a Python float, ``decay * avg + (1 - decay) * p`` does this by itself).
 
     Defined in chapter 14 (Ensembles and weight averaging).
     """
@@ -143,7 +145,10 @@ register(
         name="ch14_ema_update",
         chapter="14",
         title="One step of an EMA of weights",
-        signature="ema_update(avg_params, params, decay) -> list of new arrays",
+        signature=(
+            "ema_update(avg_params, params, decay) -> list of new arrays, each in its "
+            "parameter's dtype"
+        ),
         hint=(
             "For each pair (avg, p) return decay·avg + (1 − decay)·p: the old average keeps the "
             "large weight `decay`, the current weights get 1 − decay. Build new arrays (a list "
@@ -153,6 +158,11 @@ register(
         suites=seeded(_ema_cases, visible=14, hidden=140),
         mistakes=ema_update_mistakes.all,
         references=("dlnotes.averages:EMA",),
+        diagnoses={
+            "dtype": "each average keeps its weights' dtype (float32 weights, a float32 average): "
+            "decay * avg + (1 - decay) * p with decay a Python float does; a np.float64(decay), "
+            "an np.array(decay) or .astype(float) turns the result into float64"
+        },
         rtol=1e-6,
         atol=1e-7,
     )
@@ -176,7 +186,7 @@ def ensemble_predict(logit_list: list[np.ndarray]) -> np.ndarray:
     ``logit_list`` holds K arrays of logits, each of shape ``(N, C)`` (member k's scores for N
     examples and C classes). Each member's logits go through a softmax over classes, the K
     probability arrays are averaged, and the result is the most probable class of each
-    example: an int array of shape ``(N,)``::
+    example: an int array of shape ``(N,)`` (any integer dtype)::
 
         p̄ = (1/K) Σ_k softmax(z_k),     ŷ_n = argmax_c p̄[n, c]
 
@@ -259,6 +269,22 @@ def _ens_softmax_unshifted(logit_list):
     return np.mean(probs, axis=0).argmax(axis=1)
 
 
+@ensemble_predict_mistakes.add(
+    "softmax shifted by the batch's maximum",
+    "z - z.max() subtracts one maximum for the whole batch: on a row whose logits are "
+    "all far below it every exp is 0, the row's probabilities are 0/0 = NaN, and "
+    "np.argmax returns class 0 for it. Subtract each row's own maximum, "
+    "z.max(axis=1, keepdims=True).",
+)
+def _ens_softmax_batch_max(logit_list):
+    probs = []
+    for z in logit_list:
+        z = np.asarray(z, dtype=np.float64)
+        e = np.exp(z - z.max())  # one max for all rows: rows far below it underflow to 0
+        probs.append(e / e.sum(axis=1, keepdims=True))
+    return np.mean(probs, axis=0).argmax(axis=1)
+
+
 def _member_logits(rng: np.random.Generator, n: int, c: int, k: int) -> list[np.ndarray]:
     """K members that agree on a shared signal, with per-example confidence that varies a lot.
 
@@ -334,6 +360,15 @@ register(
         suites=seeded(_ens_cases, visible=14, hidden=141),
         mistakes=ensemble_predict_mistakes.all,
         references=("dlnotes.losses:softmax",),
+        diagnoses={
+            "dtype": "class labels are integers (any integer dtype): return argmax's result "
+            "as it is, not converted to floats",
+            "zeros": "np.argmax gives class 0 for a row of NaN probabilities. Look for a "
+            "softmax that made NaN: exp of a logit above ~709 is inf (inf/inf is NaN), and "
+            "one max for the whole batch, z - z.max(), leaves rows whose every exp is 0 "
+            "(0/0 is NaN). Subtract each row's own maximum, z.max(axis=1, keepdims=True) (and "
+            "if there is no NaN: is the result computed and returned, not left as zeros?)",
+        },
     )
 )
 
