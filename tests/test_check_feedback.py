@@ -249,3 +249,25 @@ def test_a_cache_with_extra_items_is_named_and_not_blamed_for_holding_its_input(
     assert "holds the 3 expected items, in order, and 4 more" in message
     assert "return exactly (out, (x_hat, mean, var))" in message
     assert "a view of) its input" not in message
+
+
+def test_an_answer_that_draws_its_own_mask_is_told_it_is_not_repeatable():
+    def dropout_forward(X, p, mode, u):
+        if mode == "train":
+            return X * (np.random.rand(*X.shape) >= p) / (1 - p)  # noqa: NPY002 (ignores u)
+        return X.copy()
+
+    with pytest.raises(CheckFailed) as failed:
+        check("ch10_dropout_forward", dropout_forward)
+    message = str(failed.value)
+    assert "Likely mistake: not repeatable" in message
+    assert "the keep mask is u >= p" in message
+
+
+def test_a_repeatable_wrong_answer_is_not_called_unrepeatable():
+    def dropout_forward(X, p, mode, u):
+        return X * (u < p) / (1 - p) if mode == "train" else X.copy()  # the drop mask kept
+
+    with pytest.raises(CheckFailed) as failed:
+        check("ch10_dropout_forward", dropout_forward)
+    assert "not repeatable" not in str(failed.value)

@@ -199,6 +199,10 @@ register(
         suites=seeded(_forward_cases, visible=10, hidden=100),
         mistakes=dropout_forward_mistakes.all,
         references=("dlnotes.layers:dropout_forward",),
+        diagnoses={
+            "repeat": "draw no random numbers of your own (np.random.rand, a new Generator): "
+            "the keep mask is u >= p, from the u the function is given"
+        },
     )
 )
 

@@ -1119,6 +1119,8 @@ def _check_function(
     except Exception:
         mistake = None
     diagnosis = None if mistake is not None else _diagnose(ex, outcomes, seconds)
+    if mistake is None and diagnosis is None:
+        diagnosis = _unrepeatable(fn, first, seconds, forbidden)
     if diagnosis is not None:
         lines.append(f"  Likely mistake: {diagnosis.text(ex.diagnoses)}")
     lines += [*(f"  {p}" for p in first.problems), _inputs(first.case, names)]
@@ -1127,6 +1129,32 @@ def _check_function(
     if len(failed) > 1:
         lines.append("  also failed: checks " + ", ".join(str(k + 1) for k in failed[1:]))
     return False, "\n".join(lines)
+
+
+def _unrepeatable(
+    fn: Callable[..., Any], first: _Outcome, seconds: float, forbidden: Mapping[CodeType, str]
+) -> Diagnosis | None:
+    """A diagnosis when ``fn``, called again on the first failed check, returns another result:
+    it draws random numbers of its own or keeps state between calls."""
+    from dlnotes.exercises.diagnose import Diagnosis
+
+    again = _call(fn, first.case, seconds, forbidden)
+    if again.error is not None or again.timed_out or again.called_reference or again.profiler_off:
+        return None
+    try:
+        same = _compare(first.run.output, again.output, 1e-12, 0.0, equal_nan=True) is None
+    except Exception:
+        return None
+    if same:
+        return None
+    return Diagnosis(
+        "repeat",
+        ("repeat",),
+        "not repeatable",
+        "called again with the same inputs, your function returned another result",
+        "it draws random numbers of its own (np.random, a new Generator) or keeps something "
+        "between calls: compute the result from the arguments only",
+    )
 
 
 def _message(err: BaseException) -> str:

@@ -9,7 +9,9 @@ name               the learner's result is ...
 =================  ======================================================================
 ``order``          the expected tuple with its elements in another order
 ``missing``        the expected tuple with one element left out (or only one element)
-``container``      the right values in a list where a tuple is expected, or the reverse
+``container``      the right values in a list (or one array) where a tuple is expected, or
+                   in a tuple where a list is
+``extra``          the expected tuple's items, in order, among more items
 ``list``           the right values in a list where a numpy array is expected
 ``dtype``          the right values in another dtype
 ``input``          one of the inputs, unchanged
@@ -24,6 +26,8 @@ name               the learner's result is ...
 ``swapped``        the expected result with two arguments exchanged (fan_in and fan_out)
 ``hyperparameter`` the expected result computed with another value of one argument
 ``draws``          other random numbers with the expected spread (a generator was given)
+``repeat``         another result when called again on the same inputs (found by
+                   ``check()``, which calls the function again, when nothing above fits)
 =================  ======================================================================
 
 Each :class:`Diagnosis` carries lookup keys, most specific first (``"factor 1 - beta1"``,
@@ -58,6 +62,7 @@ KINDS = (
     "order",
     "missing",
     "container",
+    "extra",
     "list",
     "dtype",
     "input",
@@ -73,6 +78,7 @@ KINDS = (
     "swapped",
     "hyperparameter",
     "draws",
+    "repeat",
 )
 
 
