@@ -271,3 +271,26 @@ def test_a_repeatable_wrong_answer_is_not_called_unrepeatable():
     with pytest.raises(CheckFailed) as failed:
         check("ch10_dropout_forward", dropout_forward)
     assert "not repeatable" not in str(failed.value)
+
+
+def test_float64_results_right_to_float32_precision_only_are_named():
+    def logsumexp_backward(x, g):  # computed in float32, handed back as float64
+        x32 = x.astype(np.float32)
+        e = np.exp(x32 - x32.max(axis=1, keepdims=True))
+        return (g.astype(np.float32)[:, None] * e / e.sum(axis=1, keepdims=True)).astype(float)
+
+    with pytest.raises(CheckFailed) as failed:
+        check("ch15_logsumexp_backward", logsumexp_backward)
+    assert "Likely mistake: float32 precision" in str(failed.value)
+
+
+def test_a_small_but_real_error_is_not_called_float32_precision():
+    def logsumexp_backward(x, g):  # the softmax of the rows, one entry nudged by 1 %
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        out = g[:, None] * e / e.sum(axis=1, keepdims=True)
+        out[0, 0] *= 1.01
+        return out
+
+    with pytest.raises(CheckFailed) as failed:
+        check("ch15_logsumexp_backward", logsumexp_backward)
+    assert "float32 precision" not in str(failed.value)

@@ -14,6 +14,7 @@ name               the learner's result is ...
 ``extra``          the expected tuple's items, in order, among more items
 ``list``           the right values in a list where a numpy array is expected
 ``dtype``          the right values in another dtype
+``precision``      float64 values right to float32's precision only (4 to 7 digits)
 ``input``          one of the inputs, unchanged
 ``stale``          the expected result of an earlier check (state kept between calls)
 ``transposed``     the expected matrix transposed
@@ -65,6 +66,7 @@ KINDS = (
     "extra",
     "list",
     "dtype",
+    "precision",
     "input",
     "stale",
     "transposed",
@@ -155,6 +157,7 @@ def find(
         _swapped,
         _hyperparameter,
         _draws,
+        _precision,  # last: a small difference that nothing above explains
     )
     if len(ctx.bad) < 2 and all(_single_value(o.expected) for o in ctx.bad):
         # One wrong string or number: that it equals the input, an earlier check's answer or
@@ -568,6 +571,38 @@ def _dtype(ctx: _Context) -> Diagnosis | None:
         "right values, wrong dtype",
         f"{who} has the right values in dtype {g.dtype}; expected {e.dtype}",
         f"keep the inputs' dtype (or .astype(np.{e.dtype}) at the end)",
+    )
+
+
+def _precision(ctx: _Context) -> Diagnosis | None:
+    """Float64 results right to float32's precision only (4 to 7 digits): a part computed in
+    float32 and cast back, or a less exact formula."""
+    path, who = ctx.focus()
+    leaves = ctx.leaves(path)
+    if not leaves:
+        return None
+    for _, e, g in leaves:
+        floats = [x for x in (e, g) if isinstance(x, (np.ndarray, np.floating, float))]
+        if len(floats) != 2 or any(np.asarray(x).dtype != np.float64 for x in floats):
+            return None
+        if np.shape(e) != np.shape(g):
+            return None
+        e, g = np.asarray(e), np.asarray(g)
+        if not (np.isfinite(e).all() and np.isfinite(g).all()):
+            return None
+        # float32 keeps 24 bits (about 1.2e-7 relative); an exp multiplies that by the size of
+        # its argument: exp(x − lse) for logits near 1000 is right to about 1e-4 only
+        scale = float(np.abs(e).max()) if e.size else 0.0
+        if not np.allclose(g, e, rtol=2e-4, atol=2e-5 * scale):
+            return None
+    return Diagnosis(
+        "precision",
+        ("precision",),
+        "float32 precision",
+        f"{who} agrees with the expected one to 4 to 7 significant digits only, as a float32 "
+        "computation does (its rounding grows with the size of the numbers)",
+        "is a part computed in float32 (np.float32, torch's default dtype, .float()) and "
+        "converted back, or with a less exact formula (E[x²] − E[x]² for a variance)?",
     )
 
 
