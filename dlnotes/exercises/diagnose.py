@@ -463,13 +463,14 @@ def _container(ctx: _Context) -> Diagnosis | None:
         return None
     want = type(e0)
     other = list if want is tuple else tuple
-    if all(
-        isinstance(g, other)
-        and not isinstance(g, want)
-        and len(g) == len(e)
-        and all(ctx.ok(x, y) for x, y in zip(e, g))
-        for e, g in pairs
-    ):
+
+    def right_items_in(container: Callable[[Any], bool]) -> bool:
+        return all(
+            container(g) and len(g) == len(e) and all(ctx.ok(x, y) for x, y in zip(e, g))
+            for e, g in pairs
+        )
+
+    if right_items_in(lambda g: isinstance(g, other) and not isinstance(g, want)):
         return Diagnosis(
             "container",
             ("container",),
@@ -478,13 +479,7 @@ def _container(ctx: _Context) -> Diagnosis | None:
             f"return a {want.__name__}"
             + (": return a, b (or (a, b)), not [a, b]" if want is tuple else ": [a, b, ...]"),
         )
-    if want is tuple and all(
-        type(g) is np.ndarray
-        and g.ndim == 1
-        and len(g) == len(e)
-        and all(ctx.ok(x, y) for x, y in zip(e, g))
-        for e, g in pairs
-    ):
+    if want is tuple and right_items_in(lambda g: type(g) is np.ndarray and g.ndim == 1):
         return Diagnosis(
             "container",
             ("container",),
