@@ -219,3 +219,21 @@ def test_dropout_forward_that_returns_the_mask_is_named(suite):
         names, message = _named(answer, suite)
         assert names == [mistake]
         assert "return only the output array" in message
+
+
+def test_dropout_backward_keeps_float32_and_names_a_float64_result():
+    from dlnotes.exercises import CheckFailed, check, get
+
+    for suite in ("visible", "hidden"):
+        float32 = [
+            c for c in get("ch10_dropout_backward").cases(suite) if c.args[0].dtype == np.float32
+        ]
+        assert float32, suite
+
+    def promoted(dout, cache):
+        mask, p = cache
+        return dout * mask.astype(np.float64) / (1.0 - p)  # float32 gradients come back float64
+
+    with pytest.raises(CheckFailed) as failed:
+        check("ch10_dropout_backward", promoted)
+    assert "right values, wrong dtype" in str(failed.value)

@@ -217,7 +217,8 @@ def dropout_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np.nd
 
     ``m`` is the boolean keep mask of the forward pass (``u >= p``), same shape as ``dout``;
     ``p`` the drop probability. The forward pass is linear in ``X`` with the fixed multiplier
-    ``m / (1 - p)``, so the backward pass multiplies by the same thing.
+    ``m / (1 - p)``, so the backward pass multiplies by the same thing. Returns a new array of
+    ``dout``'s shape and dtype (float32 in, float32 out).
 
     Defined in chapter 10 (Dropout).
     """
@@ -280,8 +281,8 @@ def _bwd_in_place(dout, cache):
 def _backward_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
 
-    def case(label: str, shape: tuple[int, ...], p: float) -> Case:
-        dout = np.round(rng.standard_normal(shape), 3)
+    def case(label: str, shape: tuple[int, ...], p: float, dtype: type = np.float64) -> Case:
+        dout: np.ndarray = np.round(rng.standard_normal(shape), 3).astype(dtype)
         mask = rng.random(shape) >= p
         return Case(label, (dout, (mask, p)))
 
@@ -290,12 +291,14 @@ def _backward_cases(seed: int, hidden: bool) -> list[Case]:
             case("p = 0.25, dout of shape (4, 5)", (4, 5), 0.25),
             case("p = 0.6, dout of shape (3, 7)", (3, 7), 0.6),
             case("p = 0.1, one vector of 12 gradients", (12,), 0.1),
+            case("p = 0.5, float32 gradients: the result stays float32", (3, 4), 0.5, np.float32),
         ]
     return [
         case("p = 0.4, dout of shape (6, 3)", (6, 3), 0.4),
         case("p = 0.75, dout of shape (2, 4, 3)", (2, 4, 3), 0.75),
         case("p = 0.05, dout of shape (5, 5)", (5, 5), 0.05),
         case("p = 0.3, one vector", (9,), 0.3),
+        case("p = 0.35, float32, dout of shape (4, 6)", (4, 6), 0.35, np.float32),
     ]
 
 
@@ -304,7 +307,10 @@ register(
         name="ch10_dropout_backward",
         chapter="10",
         title="Inverted dropout, backward",
-        signature="dropout_backward(dout, cache) -> array like dout, where cache = (mask, p)",
+        signature=(
+            "dropout_backward(dout, cache) -> array like dout (its shape and dtype), where "
+            "cache = (mask, p)"
+        ),
         hint=(
             "The forward pass multiplied X by mask / (1 − p), a constant once the mask is drawn, "
             "so the gradient is dout * mask / (1 − p), with the same (keep) mask."

@@ -37,8 +37,8 @@ def dropout_backward_where(dout, cache):
 
 def dropout_backward_float_mask(dout, cache):
     keep, drop_probability = cache
-    grad = dout.astype(np.float64, copy=True)
-    grad *= keep.astype(np.float64)
+    grad = dout.astype(dout.dtype, copy=True)
+    grad *= keep.astype(dout.dtype)
     grad *= 1.0 / (1.0 - drop_probability)
     return grad
 
