@@ -59,6 +59,7 @@ __all__ = [
     "grid_search",
     "halving_schedule",
     "hyperband",
+    "hyperband_brackets",
     "narrow_space",
     "plot_results",
     "random_search",
@@ -762,6 +763,27 @@ def successive_halving(
     return out
 
 
+def hyperband_brackets(
+    max_budget: float, eta: int = 3, min_budget: float = 1.0
+) -> list[tuple[int, float]]:
+    """Hyperband's brackets ``[(n_s, r_s) for s = s_max, ..., 0]``: bracket ``s`` starts
+    successive halving with ``n_s`` configurations at budget ``r_s``.
+
+    ``s_max = floor(log_eta(max_budget / min_budget))``, ``n_s = ceil((s_max + 1) / (s + 1) ·
+    eta^s)`` and ``r_s = max_budget · eta^(-s)`` (Li et al. 2018). The ceiling is taken in exact
+    integer arithmetic: in floats ``11 / 9 · 3^8`` is ``8019.000000000001``, and ``math.ceil``
+    would start 8020 configurations instead of 8019. For ``max_budget = 27``, ``eta = 3``:
+    ``[(27, 1.0), (12, 3.0), (6, 9.0), (4, 27.0)]``.
+
+    Defined in chapter 13 (Hyperparameter tuning).
+    """
+    r_max = check_scalar("max_budget", max_budget, low=0.0, low_inclusive=False)
+    r_min = check_scalar("min_budget", min_budget, low=0.0, high=r_max, low_inclusive=False)
+    eta = int(check_scalar("eta", eta, low=2, integer=True))
+    s_max = math.floor(math.log(r_max / r_min) / math.log(eta) + 1e-9)
+    return [(-(-(s_max + 1) * eta**s // (s + 1)), r_max / eta**s) for s in range(s_max, -1, -1)]
+
+
 def hyperband(
     objective: Callable[..., Any],
     space: Mapping[str, Distribution],
@@ -777,11 +799,11 @@ def hyperband(
 
     With ``s_max = floor(log_eta(max_budget / min_budget))``, bracket ``s = s_max, ..., 0``
     starts ``n_s = ceil((s_max + 1) / (s + 1) · eta^s)`` configurations at budget
-    ``max_budget · eta^(-s)``: the first bracket is the most aggressive halving, the last a plain
-    random search at ``max_budget``. Each bracket uses its own seeds (child ``s`` of
-    ``SeedSequence(seed)``). Returns the brackets' final rungs merged into one
-    :class:`HalvingResults` (a ``bracket`` column says which), whose ``rungs`` are every rung
-    of every bracket and ``budget_spent`` their total. The keyword options
+    ``max_budget · eta^(-s)`` (:func:`hyperband_brackets`): the first bracket is the most
+    aggressive halving, the last a plain random search at ``max_budget``. Each bracket uses its
+    own seeds (child ``s_max − s`` of ``SeedSequence(seed)``). Returns the brackets' final
+    rungs merged into one :class:`HalvingResults` (a ``bracket`` column says which), whose
+    ``rungs`` are every rung of every bracket and ``budget_spent`` their total. The keyword options
     (:class:`SearchOptions`, defaults as for :func:`random_search`: ``n_jobs=1``,
     ``backend=None``, ``progress=None``, ``metric="score"``, ``mode="min"``) go to every
     bracket's :func:`successive_halving`.
@@ -789,26 +811,25 @@ def hyperband(
     Defined in chapter 13 (Hyperparameter tuning).
     """
     checked = _Options.of(hyperband, options)
-    r_max = check_scalar("max_budget", max_budget, low=0.0, low_inclusive=False)
-    r_min = check_scalar("min_budget", min_budget, low=0.0, high=r_max, low_inclusive=False)
-    eta = int(check_scalar("eta", eta, low=2, integer=True))
+    brackets = hyperband_brackets(max_budget, eta, min_budget)
+    eta = int(eta)
+    r_max = float(max_budget)
     seed = int(check_scalar("seed", seed, low=0, integer=True))
-    s_max = math.floor(math.log(r_max / r_min) / math.log(eta) + 1e-9)
-    bracket_seeds = np.random.SeedSequence(seed).spawn(s_max + 1)
+    bracket_seeds = np.random.SeedSequence(seed).spawn(len(brackets))
     rows: list[dict[str, Any]] = []
     rungs: list[Results] = []
     spent = 0.0
     seconds: list[float] = []
-    for s in range(s_max, -1, -1):
-        n_s = -(-(s_max + 1) * eta**s // (s + 1))  # the ceiling in exact integer arithmetic
+    for k, (n_s, r_s) in enumerate(brackets):
+        s = len(brackets) - 1 - k
         bracket = successive_halving(
             objective,
             space,
             n_s,
-            r_max * float(eta) ** (-s),
+            r_s,
             r_max,
             eta=eta,
-            seed=int(bracket_seeds[s_max - s].generate_state(1, np.uint32)[0]),
+            seed=int(bracket_seeds[k].generate_state(1, np.uint32)[0]),
             **options,
         )
         rows += [{"bracket": s, **row} for row in bracket.rows]

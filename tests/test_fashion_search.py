@@ -68,7 +68,8 @@ def test_rows_are_the_trials_that_dlnotes_tuning_draws():
             assert (data["search"][row], data["trial"][row], data["seed"][row]) == (s, i, seed)
             config = sample_config(tool.SPACE, rng)
             for name, value in config.items():
-                assert data[name][row] == value, (s, i, name)
+                # to the last bit or so: numpy's exp rounds differently with and without AVX-512
+                assert data[name][row] == pytest.approx(value, rel=1e-14, abs=0), (s, i, name)
 
 
 @pytest.mark.slow
@@ -100,8 +101,10 @@ def test_the_script_regenerates_a_subset_of_the_shipped_file(tmp_path):
     rows = [s * tool.TRIALS + i for s in range(2) for i in range(3)]
     assert set(new.files) == set(old.files)
     assert str(new["space"]) == str(old["space"])
-    for key in ("search", "trial", "seed", *tool.SPACE):
+    for key in ("search", "trial", "seed"):
         assert np.array_equal(new[key], old[key][rows]), key
+    for key in tool.SPACE:  # numpy's exp rounds differently with and without AVX-512
+        np.testing.assert_allclose(new[key], old[key][rows], rtol=1e-14, atol=0, err_msg=key)
     # Bit-identical with the same BLAS kernels. Other kernels round differently: every run agrees
     # after its first epoch, a smooth run stays within 2 % of dev error all along, and a run at
     # the edge of stability (its shipped dev error rises by 5 % or more from one epoch to the

@@ -18,6 +18,7 @@ from dlnotes.tuning import (
     grid_search,
     halving_schedule,
     hyperband,
+    hyperband_brackets,
     narrow_space,
     plot_results,
     random_search,
@@ -436,3 +437,33 @@ def test_chapter_13_shows_no_progress_bars():
             ):
                 missing.append((i, node.func.id))
     assert not missing, f"searches without progress=False (cell, call): {missing}"
+
+
+def test_hyperband_brackets_take_the_exact_ceiling():
+    from fractions import Fraction
+
+    assert hyperband_brackets(27, eta=3) == [(27, 1.0), (12, 3.0), (6, 9.0), (4, 27.0)]
+    assert hyperband_brackets(81, eta=3, min_budget=1) == [
+        (81, 1.0),
+        (34, 3.0),
+        (15, 9.0),
+        (8, 27.0),
+        (5, 81.0),
+    ]  # Li et al. 2018, Table 1 (R = 81, eta = 3)
+    for eta in (2, 3, 4, 5):
+        for s_max in range(0, 12):
+            brackets = hyperband_brackets(float(eta) ** s_max, eta=eta)
+            assert len(brackets) == s_max + 1
+            for (n_s, r_s), s in zip(brackets, range(s_max, -1, -1)):
+                assert n_s == math.ceil(Fraction(s_max + 1, s + 1) * eta**s)
+                assert r_s == eta ** (s_max - s)
+    # in floats, 11 / 9 * 3**8 is 8019.000000000001 and math.ceil gives 8020
+    assert math.ceil(11 / 9 * 3**8) == 8020
+    assert hyperband_brackets(3**10, eta=3)[2] == (8019, 9.0)
+
+
+def test_hyperband_brackets_validation():
+    with pytest.raises(ValueError, match="min_budget"):
+        hyperband_brackets(9, min_budget=10)
+    with pytest.raises(ValueError, match="eta"):
+        hyperband_brackets(9, eta=1)
