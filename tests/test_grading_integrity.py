@@ -205,6 +205,16 @@ def _attacks(paths: dict[str, str]) -> dict[str, dict]:
                 f"os.system('rm -rf {paths['submissions']}')\n\n" + GD_UNSOLVED
             ),
         ),
+        # an error message that would redraw the instructor's terminal (escape sequences) and a
+        # forged record about a cell that does not exist, whose grade id is a spreadsheet formula
+        "escape_sequences": attack(
+            ch02_gradient_descent=(
+                "import os, sys\n"
+                'os.write(3, b\'{"event":"cell","grade_id":"=HYPERLINK(1)",\'\n'
+                '         b\'"status":"error","error":"x"}\\n\')\n'
+                "raise ValueError('\\x1b[2K\\x1b[Gzed  8/8  graded')\n\n" + GD_UNSOLVED
+            )
+        ),
         # a fork bomb: the sandbox's process limit stops it (each sandbox its own, so classmates
         # graded beside it with --jobs 2 are unaffected), and the copies it forked say nothing
         "fork_bomb": attack(
@@ -340,6 +350,8 @@ def test_the_run_completes_with_a_full_gradebook(hostile):
     assert (tmp / "class").is_dir() and (tmp / "key.pkl").exists()
     text = (tmp / "gradebooks" / "class.csv").read_text()
     assert "hacked" not in text
+    assert "\x1b" not in text and "HYPERLINK" not in text
+    assert "\\x1b[2K" in rows["escape_sequences"]["reason"]  # shown, escaped
 
 
 @pytest.mark.slow

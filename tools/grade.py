@@ -157,17 +157,30 @@ def _student_id(name: str, used: set[str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _read_notebook(data: bytes):
-    """The submitted notebook, or raise ``ValueError`` saying why it cannot be graded."""
+def _read_notebook(data: bytes) -> tuple[Any, list[str]]:
+    """``(notebook, notes)``: the submitted notebook, or raise ``ValueError`` saying why it
+    cannot be graded.
+
+    Notebooks are UTF-8 (with or without a byte-order mark); one that an editor saved in
+    Windows-1252 or Latin-1 is read in that encoding, with a note, rather than scored 0."""
     import nbformat
 
+    notes: list[str] = []
     try:
-        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ValueError(f"not a text file ({err})") from None
+        for encoding in ("cp1252", "latin-1"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            notes.append(f"note: the notebook is not UTF-8 ({err.reason}); read as {encoding}")
+            break
+    try:
+        nb = nbformat.reads(text, as_version=4)
     except Exception as err:  # nbformat raises several kinds for broken JSON
         raise ValueError(f"not a valid notebook ({type(err).__name__}: {err})") from None
-    return nb
+    return nb, notes
 
 
 def _repair(nb, release) -> list[str]:
@@ -178,6 +191,19 @@ def _repair(nb, release) -> list[str]:
     unchanged), and a solution cell from the one with the same first line (its ``def`` line), in
     notebook order. Without this, nbgrader cannot tell which cells hold the answers.
     """
+    import nbformat
+
+    broken = []
+    for k, cell in enumerate(nb.cells):  # metadata an editor (or a student) mangled: dropped
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = nbformat.NotebookNode()
+            broken.append(k + 1)
+        elif "nbgrader" in cell.metadata and not isinstance(cell.metadata["nbgrader"], dict):
+            del cell.metadata["nbgrader"]
+            broken.append(k + 1)
+        if not isinstance(cell.get("source"), str):
+            cell["source"] = ""
+            broken.append(k + 1)
     graded = [c for c in release.cells if "nbgrader" in c.metadata]
     present = {c.metadata["nbgrader"].get("grade_id") for c in nb.cells if "nbgrader" in c.metadata}
     bare = [c for c in nb.cells if "nbgrader" not in c.metadata]
@@ -211,7 +237,8 @@ def _repair(nb, release) -> list[str]:
             if same and cell.cell_type == source.cell_type:
                 give(cell, source)
                 break
-    return [f"note: restored nbgrader metadata of {', '.join(fixed)}"] if fixed else []
+    notes = [f"note: ignored malformed metadata of cell {k}" for k in sorted(set(broken))]
+    return notes + ([f"note: restored nbgrader metadata of {', '.join(fixed)}"] if fixed else [])
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,8 +289,9 @@ def grade_submission(
                 reasons.append(f"{m}: not submitted; 0 points")
             continue
         try:
-            nb = _read_notebook(data)
-            notes += [n[6:] for n in _repair(nb, nbformat.read(source / m, as_version=4))]
+            nb, read_notes = _read_notebook(data)
+            read_notes += _repair(nb, nbformat.read(source / m, as_version=4))
+            notes += [n[6:] for n in read_notes]
             grades = engine.grade_notebook(nb, key["notebooks"][m], limits, deadline)
         except ValueError as err:
             reasons.append(f"{m}: {err}; scored 0")
@@ -359,6 +387,7 @@ def grade(
         fh.flush()
 
         def record(row: dict) -> None:
+            row = {k: safe_text(v) if isinstance(v, str) else v for k, v in row.items()}
             row.setdefault("max_score", sum(columns.values()))
             rows.append(row)
             writer.writerow(row)
@@ -395,6 +424,21 @@ def grade(
     rows.sort(key=lambda r: r["student"])
     _write_csv(out, rows, fields)
     return rows
+
+
+#: control characters (terminal escape sequences, carriage returns, bidirectional overrides)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: str) -> str:
+    """A gradebook text (a student's name, a reason, a note: all can come from a submission),
+    safe on the instructor's terminal and in a spreadsheet.
+
+    Control characters are written as escapes (``\\x1b``), so no escape sequence can redraw
+    the terminal's summary, and a text that a spreadsheet would run as a formula (it starts with
+    ``=``, ``+``, ``-``, ``@``) gets a leading ``'``."""
+    text = _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _grade_with_key(task: tuple, key: dict, tools: str) -> dict:

@@ -42,8 +42,8 @@ def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
     sandbox's own user namespace; a root grader runs the code as nobody, see
     :data:`sandbox.SANDBOX_USER`), so a fork bomb stops there."""
     wrapped = [sandbox.bwrap(), "--ro-bind", "/", "/"]
-    for root in sandbox.hidden_roots():
-        wrapped += ["--tmpfs", root]
+    for root in sandbox.hidden_roots():  # capped: a tmpfs is memory that no limit counts
+        wrapped += ["--size", str(64 << 20), "--tmpfs", root]
     made: set[str] = set()
     for path in sandbox._visible_paths():
         wrapped += sandbox.bind(path, made)

@@ -132,6 +132,11 @@ def grade_notebook(
                 "process_limit": limits.processes,
             }
             result = sandbox.run(cloudpickle.dumps(job), limits)
+            # a record about a cell this job did not run is the learner's own writing: dropped
+            ran = {gid for gid, _ in run}
+            result.records = [
+                r for r in result.records if r.get("event") != "cell" or r.get("grade_id") in ran
+            ]
             culprit = _stopped_in(result)
             if culprit is not None and culprit != spec["solution_id"] and result.status != "ok":
                 skipped.append(culprit)

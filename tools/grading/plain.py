@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -143,11 +144,29 @@ def to_message(tree: Any, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
 
 
 def from_message(message: Any) -> Any:
-    """The value a :func:`to_message` dict describes (raise ``ValueError`` if malformed)."""
+    """The value a :func:`to_message` dict describes (raise ``ValueError`` if malformed).
+
+    The archive must be what :func:`to_message` writes: members stored, not compressed. A
+    message from the sandbox is the learner's to make, and a compressed member of a few
+    megabytes can unpack to many gigabytes in the grader's own process (a "zip bomb"); stored
+    members are never larger than the message itself."""
     if not isinstance(message, dict) or not isinstance(message.get("npz"), str):
         raise ValueError("not a plain-data message")
-    with np.load(io.BytesIO(base64.b64decode(message["npz"])), allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
+    raw = base64.b64decode(message["npz"])
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise ValueError(f"malformed archive ({err})") from None
+    if any(m.compress_type != zipfile.ZIP_STORED for m in members):
+        raise ValueError("malformed archive (compressed members)")
+    if sum(m.file_size for m in members) > len(raw):
+        raise ValueError("malformed archive (members larger than the archive)")
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except MemoryError:  # a header that declares far more data than the member holds
+        raise ValueError("malformed archive (an array larger than its data)") from None
     return decode(message.get("tree"), arrays)
 
 

