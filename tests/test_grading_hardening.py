@@ -167,3 +167,20 @@ def test_the_sandbox_scratch_folder_is_capped():
     assert result.status == "ok" and len(values) == 1, (result.status, result.records)
     written = plain.from_message(values[0]["result"])
     assert 0 < written <= sandbox.SCRATCH_BYTES
+
+
+def test_the_oom_killer_takes_a_sandbox_before_the_grader():
+    """RLIMIT_AS is per process and a cell may fork up to the process limit, so a sandbox can
+    still exhaust the machine; its processes are then the OOM killer's first choice."""
+    import cloudpickle
+
+    job = {
+        "exercise": "oom", "kind": "value", "var": "n", "preamble": [],
+        "cells": [("c", "n = int(open('/proc/self/oom_score_adj').read())")],
+        "references": [], "cases": [], "cell_limit": 5.0, "time_limit": 5.0,
+        "process_limit": 16,
+    }  # fmt: skip
+    result = sandbox.run(cloudpickle.dumps(job), sandbox.Limits(wall=30))
+    values = [r for r in result.records if r.get("event") == "value"]
+    assert result.status == "ok" and len(values) == 1, (result.status, result.records)
+    assert plain.from_message(values[0]["result"]) == 1000

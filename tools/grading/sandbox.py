@@ -259,6 +259,13 @@ def _limit(limits: Limits) -> None:  # runs in the child between fork and exec
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # RLIMIT_AS is per process, and a cell may fork up to the process limit: should the machine
+    # run out of memory, the kernel's OOM killer takes a sandbox's process, not the grader's
+    try:
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:
+        pass
 
 
 def run(job: bytes, limits: Limits) -> Result:
