@@ -58,6 +58,21 @@ def check_array(name: str, x: Any, *, where: str = "") -> np.ndarray:
     return x
 
 
+def check_float_array(name: str, x: Any, *, where: str = "") -> np.ndarray:
+    """Require a floating-point numpy array: an int or bool array would be computed in its own
+    dtype (``bool @ bool`` is a logical or, int8 products wrap around).
+
+    ``where`` names the function for the message, e.g. ``"linear_forward: X must be ..."``.
+    """
+    check_array(name, x, where=where)
+    if x.dtype.kind != "f":
+        at = f"{where}: " if where else ""
+        raise TypeError(
+            f"{at}{name} must be a float array (float32 or float64), got dtype {x.dtype}"
+        )
+    return x
+
+
 def check_same_shape(name: str, x: Any, shape: tuple[int, ...], *, where: str, what: str) -> None:
     """Require ``x`` to be an array of exactly ``shape`` (``what`` says whose shape it is)."""
     check_array(name, x, where=where)

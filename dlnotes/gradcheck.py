@@ -68,6 +68,23 @@ def _check_x(x: Any) -> np.ndarray:
     return x
 
 
+def _scalar_value(f: Callable[[np.ndarray], Any], x: np.ndarray) -> float:
+    """``float(f(x))``, or a clear error when ``f`` does not return one real number."""
+    value = f(x)
+    if isinstance(value, (str, bytes)) or np.size(value) != 1:
+        shape = np.shape(value) if not isinstance(value, (str, bytes)) else type(value).__name__
+        raise TypeError(
+            f"f must return a scalar (the loss), got {type(value).__name__} of shape {shape}; "
+            "for an array-valued f use numerical_gradient_array(f, x, dout)"
+        )
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"f must return a real scalar (the loss), got {type(value).__name__} {value!r}"
+        ) from None
+
+
 def numerical_gradient(
     f: Callable[[np.ndarray], float], x: np.ndarray, *, h: float = 1e-5
 ) -> np.ndarray:
@@ -90,9 +107,21 @@ def numerical_gradient(
         old = flat[i]
         try:
             flat[i] = old + h
-            f_plus = float(f(x))
+            if flat[i] == old:
+                raise ValueError(
+                    f"h = {h:g} is below the precision of x (dtype {x.dtype}) at flat index "
+                    f"{i}, where x = {old}: x + h == x, so the difference quotient would be 0. "
+                    "Use a float64 x or a larger h"
+                )
+            f_plus = _scalar_value(f, x)
             flat[i] = old - h
-            f_minus = float(f(x))
+            if flat[i] == old:
+                raise ValueError(
+                    f"h = {h:g} is below the precision of x (dtype {x.dtype}) at flat index "
+                    f"{i}, where x = {old}: x - h == x, so the difference quotient would be 0. "
+                    "Use a float64 x or a larger h"
+                )
+            f_minus = _scalar_value(f, x)
         finally:  # x is the caller's array: put the entry back even when f raises
             flat[i] = old
         gflat[i] = (f_plus - f_minus) / (2 * h)
@@ -110,7 +139,14 @@ def numerical_gradient_array(
 
     Defined in chapter 08 (Gradient checking).
     """
-    dout = np.asarray(dout, dtype=np.float64)
+    dout_arr = np.asarray(dout)
+    if dout_arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"dout must be a real-valued array (the upstream gradient), got dtype {dout_arr.dtype}"
+        )
+    if not np.all(np.isfinite(dout_arr)):
+        raise ValueError("dout must be finite (the upstream gradient), got inf or NaN entries")
+    dout = dout_arr.astype(np.float64)
 
     def scalar(z: np.ndarray) -> float:
         out = np.asarray(f(z))
@@ -141,8 +177,14 @@ def verdict(error: float) -> str:
 
     Defined in chapter 08 (Gradient checking).
     """
+    if isinstance(error, (bool, np.bool_)) or not isinstance(
+        error, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"error must be a real number (a relative error), got {error!r}")
     if not np.isfinite(error):
         return "bug?"
+    if error < 0:
+        raise ValueError(f"error must be >= 0 (a relative error), got {error!r}")
     if error < GREAT:
         return "great"
     if error < OK:
@@ -246,7 +288,14 @@ def check_layer(
     out = layer.forward(X)
     if dout is None:
         dout = seed_to_rng(seed).standard_normal(out.shape)
-    dout = np.asarray(dout, dtype=np.float64)
+    dout_arr = np.asarray(dout)
+    if dout_arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"dout must be a real-valued array (the upstream gradient), got dtype {dout_arr.dtype}"
+        )
+    if not np.all(np.isfinite(dout_arr)):
+        raise ValueError("dout must be finite (the upstream gradient), got inf or NaN entries")
+    dout = dout_arr.astype(np.float64)
     dX = layer.backward(dout)
     analytic = [g.copy() for g in layer.grads]
 

@@ -297,13 +297,15 @@ def torch_default(
     """torch.nn.Linear's default: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for weight *and* bias.
 
     For the weight this is ``kaiming_uniform(a=sqrt(5))``; for the bias of shape ``(D_out,)``
-    pass the layer's ``fan_in``.
+    pass the layer's ``fan_in`` (an integer >= 1).
 
     Defined in chapter 07 (Initialization).
     """
     shape = _shape(shape)
     if fan_in is None:
         fan_in = fans(shape)[0]
+    else:  # a count of inputs: True, 2.5, "3" or NaN are mistakes
+        fan_in = int(check_scalar("fan_in", fan_in, low=1, integer=True))
     if fan_in <= 0:
         raise ValueError(f"fan_in must be > 0, got {fan_in}")
     bound = 1.0 / math.sqrt(fan_in)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_finite, check_scalar
 
 __all__ = [
     "accuracy",
@@ -53,7 +53,14 @@ def check_labels(y: np.ndarray, n_examples: int, n_classes: int, name: str = "y"
 
     Defined in chapter 01 (Setting up a learning problem).
     """
+    n_examples = int(check_scalar("n_examples", n_examples, low=0, integer=True))
+    n_classes = int(check_scalar("n_classes", n_classes, low=1, integer=True))
     y = np.asarray(y)
+    if y.dtype.kind in "USO":
+        raise TypeError(
+            f"{name} must hold integer class indices in [0, {n_classes}), got dtype {y.dtype} "
+            "(map class names to indices first)"
+        )
     if y.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer class indices, got dtype {y.dtype}")
     if y.shape != (n_examples,):
@@ -196,6 +203,11 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
 def _check_weights(weights: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarray]:
     if isinstance(weights, np.ndarray):
         weights = [weights]
+    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+        raise TypeError(
+            "weights must be a float array or a list of float arrays (model.weights), got "
+            f"{type(weights).__name__}"
+        )
     out = list(weights)
     for k, W in enumerate(out):
         if not isinstance(W, np.ndarray) or W.dtype.kind != "f":
@@ -239,10 +251,17 @@ def l1_penalty(
 def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
     """Fraction of rows whose largest logit is at the label: ``mean(argmax_c z_nc == y_n)``.
 
+    Logits holding inf or NaN raise :class:`~dlnotes._validate.NonFiniteError`; an empty batch
+    raises ``ValueError``.
+
     Defined in chapter 01 (Setting up a learning problem).
     """
     logits = _check_logits("logits", logits)
     y = check_labels(y, logits.shape[0], logits.shape[1])
+    if logits.shape[0] == 0:
+        raise ValueError("logits must hold at least one example, got shape (0, C)")
+    # a NaN row's argmax is its first NaN: a plausible-looking accuracy of a diverged model
+    check_finite("logits", logits, where="in accuracy (a diverged model?)")
     return float(np.mean(logits.argmax(axis=1) == y))
 
 
@@ -250,8 +269,9 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10)
     """How far a classifier's confidence is from its accuracy, on average (ECE).
 
     ``probs (N, C)`` are predicted class probabilities (rows of a softmax), ``y (N,)`` the
-    labels. Each example's confidence is its largest probability; the examples are grouped in
-    ``bins`` equal-width confidence bins ``(k/bins, (k+1)/bins]``, and::
+    labels (each row must sum to 1 within rounding). Each example's confidence is its largest
+    probability; the examples are grouped in ``bins`` equal-width confidence bins
+    ``(k/bins, (k+1)/bins]``, and::
 
         ECE = sum_k (n_k / N) · | mean confidence in bin k − accuracy in bin k |
 
@@ -266,6 +286,15 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10)
         raise ValueError("probs must hold at least one example, got shape (0, C)")
     if not np.all((probs >= 0) & (probs <= 1)):  # also False for NaN
         raise ValueError("probs must be probabilities in [0, 1] (rows of a softmax, not logits)")
+    sums = probs.sum(axis=1, dtype=np.float64)
+    tol = max(1e-4, 10 * probs.shape[1] * float(np.finfo(probs.dtype).eps))
+    off = np.abs(sums - 1.0) > tol
+    if np.any(off):
+        row = int(np.flatnonzero(off)[0])
+        raise ValueError(
+            f"probs must have rows summing to 1 (rows of a softmax), got row {row} summing "
+            f"to {sums[row]:.6g}"
+        )
     conf, right = probs.max(axis=1), probs.argmax(axis=1) == y
     edges = np.linspace(0, 1, bins + 1)
     total = 0.0
@@ -315,9 +344,9 @@ def penalty(
     """
     l2 = check_scalar("l2", l2, low=0.0)
     l1 = check_scalar("l1", l1, low=0.0)
+    weights = _check_weights(weights)  # a list: a generator would be used up by the first term
     if l2 == 0 and l1 == 0:
         return 0.0, None
-    weights = _check_weights(weights)  # a list: a generator would be used up by the first term
     value = 0.0
     grads: list[np.ndarray] | None = None
     for lam, fn in ((l2, l2_penalty), (l1, l1_penalty)):

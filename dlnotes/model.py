@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import NonFiniteInputError, check_scalar
 from dlnotes.layers import BatchNorm, Dropout, LayerNorm, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from dlnotes.layers._base import Layer, seed_to_rng
 
@@ -224,7 +224,8 @@ class Sequential:
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy arrays into the parameters and buffers (in place; names and shapes must match)."""
+        """Copy arrays into the parameters and buffers (in place; names and shapes must match,
+        values must be finite). Everything is checked before anything is copied."""
         targets = dict(zip(self.param_names, self._params))
         targets.update(self.buffers)
         missing = sorted(set(targets) - set(state))
@@ -235,8 +236,16 @@ class Sequential:
             )
         for name, target in targets.items():
             value = np.asarray(state[name])
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"{name} must be a real-valued array, got dtype {value.dtype}")
             if value.shape != target.shape:
                 raise ValueError(f"{name} must have shape {target.shape}, got {value.shape}")
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                bad = tuple(int(k) for k in np.argwhere(~np.isfinite(value))[0])
+                raise NonFiniteInputError(
+                    f"{name} holds {value[bad]} at index {bad}: a state's arrays must be finite "
+                    "(was it saved from a diverged run?); nothing was loaded"
+                )
         for name, target in targets.items():
             target[...] = state[name]
 

@@ -69,8 +69,8 @@ class Schedule:
     """A learning rate as a function of the step index ``step`` (``step = 0`` is the first step).
 
     ``schedule(step)`` accepts an int/float (returns a float) or an array of steps (returns a
-    float64 array of the same shape). Steps must be real and ``>= 0``. Build schedules with the
-    factories of this module, or wrap a vectorised ``rule(t_array) -> lr_array``.
+    float64 array of the same shape). Steps must be real (not bool) and ``>= 0``. Build schedules
+    with the factories of this module, or wrap a vectorised ``rule(t_array) -> lr_array``.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
@@ -87,7 +87,7 @@ class Schedule:
 
     def __call__(self, step: Any) -> float | np.ndarray:
         steps = np.asarray(step)
-        if steps.dtype.kind not in "biuf":
+        if steps.dtype.kind not in "iuf":  # a bool is no step index (True would be step 1)
             raise TypeError(f"step must be a step index or an array of them, got {step!r}")
         steps = steps.astype(np.float64)
         if steps.size and not (np.all(np.isfinite(steps)) and np.min(steps) >= 0):
@@ -103,6 +103,15 @@ class Schedule:
 
 def _lr(name: str, value: Any) -> float:
     return check_scalar(name, value, low=0.0)
+
+
+def _lr_min(lr_min: Any, lr0: float) -> float:
+    """The floor of an annealing schedule: a rate in ``[0, lr0]`` (as :func:`triangular`
+    refuses ``lr_max < lr_min``)."""
+    lr_min = _lr("lr_min", lr_min)
+    if lr_min > lr0:
+        raise ValueError(f"lr_min must be <= lr0 = {lr0} (the rate anneals down), got {lr_min}")
+    return lr_min
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -180,7 +189,7 @@ def cosine(lr0: float, total_steps: int, lr_min: float = 0.0) -> Schedule:
     """
     lr0 = _lr("lr0", lr0)
     total_steps = _positive_int("total_steps", total_steps)
-    lr_min = _lr("lr_min", lr_min)
+    lr_min = _lr_min(lr_min, lr0)
 
     def rule(step: np.ndarray) -> np.ndarray:
         fraction = np.minimum(step, total_steps) / total_steps
@@ -198,7 +207,7 @@ def cosine_restarts(lr0: float, period: int, lr_min: float = 0.0) -> Schedule:
     """
     lr0 = _lr("lr0", lr0)
     period = _positive_int("period", period)
-    lr_min = _lr("lr_min", lr_min)
+    lr_min = _lr_min(lr_min, lr0)
 
     def rule(step: np.ndarray) -> np.ndarray:
         return lr_min + (lr0 - lr_min) * (1.0 + np.cos(np.pi * np.mod(step, period) / period)) / 2.0
@@ -230,9 +239,9 @@ def triangular(lr_min: float, lr_max: float, half_cycle: int) -> Schedule:
 
 def lr_range_test(lr_start: float, lr_end: float, num_steps: int) -> Schedule:
     """Exponential ramp for the learning-rate range test, ``lr_start`` at ``step = 0`` to
-    ``lr_end`` at ``step = num_steps - 1``::
+    ``lr_end`` at ``step = num_steps - 1``, then ``lr_end`` (the test is over)::
 
-        lr(step) = lr_start * (lr_end / lr_start) ** (step / (num_steps - 1))
+        lr(step) = lr_start * (lr_end / lr_start) ** (min(step, num_steps - 1) / (num_steps - 1))
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
@@ -241,7 +250,7 @@ def lr_range_test(lr_start: float, lr_end: float, num_steps: int) -> Schedule:
     n = int(check_scalar("num_steps", num_steps, low=2, integer=True))
     ratio = lr_end / lr_start
     return Schedule(
-        lambda step: lr_start * ratio ** (step / (n - 1)),
+        lambda step: lr_start * ratio ** (np.minimum(step, n - 1) / (n - 1)),
         f"lr_range_test(lr_start={lr_start}, lr_end={lr_end}, num_steps={n})",
     )
 
@@ -307,10 +316,19 @@ def sequential(
 
 
 def apply_schedule(optimizer: Any, schedule: Schedule | Callable[[Any], Any], step: int) -> float:
-    """Set ``optimizer.lr = schedule(step)`` before the step with index ``step``; return that rate.
+    """Set ``optimizer.lr = schedule(step)`` before the step with index ``step`` (one integer
+    >= 0); return that rate.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
+    if not hasattr(optimizer, "lr"):
+        raise TypeError(
+            "optimizer must be an optimizer with a learning rate lr (dlnotes.optim), got "
+            f"{type(optimizer).__name__}"
+        )
+    if not callable(schedule):
+        raise TypeError(f"schedule must be callable (a Schedule), got {type(schedule).__name__}")
+    step = int(check_scalar("step", step, low=0, integer=True))
     lr = float(schedule(step))
     optimizer.lr = lr
     return lr

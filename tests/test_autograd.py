@@ -303,3 +303,18 @@ def test_batch_norm_refuses_bad_options_before_touching_the_running_statistics(
     np.testing.assert_array_equal(rv, np.ones(3))
     out = A.batch_norm(Tensor(x), gamma, beta, rm, rv, training=np.True_, eps=1e-5)
     np.testing.assert_allclose(out.value.mean(axis=0), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("grad_shape", "shape"), [((2, 3), (4,)), ((3,), (2, 3)), ((2, 3), (5, 3)), ((2, 3), (2,))]
+)
+def test_unbroadcast_refuses_a_shape_the_gradient_does_not_reduce_to(grad_shape, shape):
+    with pytest.raises(ValueError, match=r"unbroadcast: a gradient of shape .* cannot be summed"):
+        A.unbroadcast(np.ones(grad_shape), shape)
+
+
+def test_unbroadcast_still_sums_broadcast_axes():
+    assert A.unbroadcast(np.ones((4, 2, 3)), (3,)).tolist() == [8.0, 8.0, 8.0]
+    assert A.unbroadcast(np.ones((2, 3)), (2, 1)).tolist() == [[3.0], [3.0]]
+    assert A.unbroadcast(np.ones((2, 3)), (1, 3)).shape == (1, 3)
+    assert A.unbroadcast(np.ones((2, 3)), ()).shape == ()

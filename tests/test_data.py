@@ -377,3 +377,14 @@ def test_augmenter_with_rotation_scale_brightness_contrast_is_reproducible():
     np.testing.assert_array_equal(out, aug(x, np.random.default_rng(0)))
     assert out.min() >= 0.0 and out.max() <= 1.0
     assert "max_degrees=10" in repr(aug)
+
+
+@pytest.mark.parametrize("stratify", [True, False])
+def test_train_dev_test_split_refuses_to_return_an_empty_split(stratify):
+    X, y = np.ones((3, 2)), np.arange(3)
+    with pytest.raises(ValueError, match=r"the (dev|test) split would be empty: 3 examples"):
+        data.train_dev_test_split(X, y, stratify=stratify, seed=0)
+    out = data.train_dev_test_split(np.ones((10, 2)), np.arange(10) % 2, stratify=stratify, seed=0)
+    assert [len(a) for a in out[1::2]] == [6, 2, 2]
+    out = data.train_dev_test_split(X, y, sizes=(1.0, 0.0), stratify=stratify, seed=0)
+    assert [len(a) for a in out[1::2]] == [3, 0]  # a zero fraction may be empty

@@ -110,3 +110,45 @@ def test_float32_differences_are_useless_which_is_why_checks_use_float64():
     num32 = gc.numerical_gradient_array(lambda _: L.linear_forward(X, W, None)[0], W, dout)
     assert gc.relative_error(dW, num32) > 1e-5  # float32 rounding / 2h swamps the result
     assert gc.check_layer(L.Linear(5, 3, seed=0), X).passed(1e-7)  # check_layer uses float64
+
+
+# -- fuzz-review refusals --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("x", "dtype"), [(1000.0, np.float32), (1.0, np.float16), (1e12, np.float64)]
+)
+def test_numerical_gradient_refuses_a_step_below_the_precision_of_x(x, dtype):
+    arr = np.array([0.5 if dtype != np.float16 else 0.0, x], dtype=dtype)
+    with pytest.raises(ValueError, match=r"h = 1e-05 is below the precision of x .*flat index 1"):
+        gc.numerical_gradient(lambda z: float(z.sum()), arr)
+    assert arr[1] == dtype(x)  # restored
+
+
+def test_numerical_gradient_says_f_must_return_a_scalar():
+    x = np.ones(3)
+    with pytest.raises(TypeError, match=r"f must return a scalar \(the loss\).*shape \(3,\)"):
+        gc.numerical_gradient(lambda z: z * 2, x)
+    with pytest.raises(TypeError, match=r"f must return a scalar"):
+        gc.numerical_gradient(lambda z: "loss", x)
+    with pytest.raises(TypeError, match=r"f must return a real scalar"):
+        gc.numerical_gradient(lambda z: None, x)
+    np.testing.assert_array_equal(x, 1.0)
+    np.testing.assert_allclose(gc.numerical_gradient(lambda z: np.sum(z**2), x), 2 * x)
+
+
+def test_numerical_gradient_array_validates_dout():
+    with pytest.raises(TypeError, match=r"dout must be a real-valued array.*object"):
+        gc.numerical_gradient_array(lambda z: z * 2, np.ones(3), [None] * 3)
+    with pytest.raises(ValueError, match=r"dout must be finite"):
+        gc.numerical_gradient_array(lambda z: z * 2, np.ones(3), np.array([1.0, np.nan, 1.0]))
+
+
+def test_verdict_refuses_negative_and_non_numeric_errors():
+    with pytest.raises(ValueError, match=r"error must be >= 0 \(a relative error\), got -1.0"):
+        gc.verdict(-1.0)
+    for bad in ("x", None, True):
+        with pytest.raises(TypeError, match=r"error must be a real number"):
+            gc.verdict(bad)
+    assert gc.verdict(0.0) == "great" and gc.verdict(np.nan) == "bug?"
+    assert gc.verdict(np.float32(1e-4)) == "suspicious"

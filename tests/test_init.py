@@ -135,3 +135,17 @@ def test_without_the_matching_initializer_signals_vanish_or_explode():
     v = _layer_variances(ReLU, large)
     assert np.all(v[1:] / v[:-1] > 50)  # explodes: x ~128 per layer
     assert v[-1] > 1e18
+
+
+@pytest.mark.parametrize("bad", [True, 2.5, "3", float("nan"), np.float64(3.5)])
+def test_torch_default_refuses_a_fan_in_that_is_not_a_count(bad):
+    with pytest.raises(TypeError, match=r"fan_in must be an integer"):
+        init.torch_default((2, 2), fan_in=bad, seed=0)
+
+
+def test_torch_default_fan_in_must_be_positive():
+    with pytest.raises(ValueError, match=r"fan_in must be >= 1, got 0"):
+        init.torch_default((2,), fan_in=0, seed=0)
+    np.testing.assert_array_equal(
+        init.torch_default((3,), fan_in=4, seed=0), init.torch_default((3,), fan_in=4.0, seed=0)
+    )

@@ -776,3 +776,129 @@ def test_update_running_stats_in_place_is_the_exercise_update_in_place():
         update_running_stats_in_place(rm.copy(), rv.copy(), mu, var, 16, 1.5)
     with pytest.raises(ValueError, match="running_var must have the shape"):
         update_running_stats_in_place(rm.copy(), rv[:3].copy(), mu, var, 16, 0.1)
+
+
+# -- fuzz-review refusals: dtypes, masks, running statistics, caches ------------------------------
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int8, np.int64, np.uint8])
+def test_linear_forward_refuses_non_float_x_or_w(dtype):
+    X, W = np.ones((2, 3), dtype=dtype), np.ones((3, 2), dtype=dtype)
+    with pytest.raises(TypeError, match=r"linear_forward: X must be a float array .* got dtype"):
+        L.linear_forward(X, np.ones((3, 2)), None)
+    with pytest.raises(TypeError, match=r"linear_forward: W must be a float array .* got dtype"):
+        L.linear_forward(np.ones((2, 3)), W, None)
+    with pytest.raises(TypeError, match=r"linear_forward: X must be a float array"):
+        L.linear_forward(X, np.ones((3, 2)), np.ones(2))  # was a raw UFuncTypeError
+    with pytest.raises(TypeError, match=r"dropconnect_forward: X must be a float array"):
+        L.dropconnect_forward(X, np.ones((3, 2)), None, 0.5, seed=0)
+
+
+@pytest.mark.parametrize("forward", [L.sigmoid_forward, L.tanh_forward])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64, bool])
+def test_sigmoid_and_tanh_refuse_integer_input(forward, dtype):
+    with pytest.raises(TypeError, match=rf"{forward.__name__}: X must be a float array"):
+        forward(np.array([3, 200], dtype=dtype))
+
+
+def test_linear_module_refuses_bad_bias_flag_non_finite_init_and_odd_dtypes():
+    with pytest.raises(TypeError, match="bias must be True or False, got 'no'"):
+        L.Linear(2, 2, bias="no")
+    with pytest.raises(ValueError, match="init must give finite weights"):
+        L.Linear(2, 2, init=np.full((2, 2), np.nan))
+    for dtype in (np.float16, np.longdouble, np.int32):
+        with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+            L.Linear(2, 2, dtype=dtype)
+        for cls in (L.BatchNorm, L.LayerNorm, L.BatchNorm2d):
+            with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+                cls(2, dtype=dtype)
+    assert L.Linear(2, 2, bias=np.bool_(False)).b is None
+
+
+def test_layer_backward_refuses_non_float_dout_and_keeps_the_grads_dtype():
+    layer = L.Linear(3, 2, seed=0)
+    layer.forward(np.ones((4, 3), dtype=np.float32))
+    for dtype in (int, bool):
+        with pytest.raises(TypeError, match=r"Linear 3 -> 2: dout must be a floating-point"):
+            layer.backward(np.ones((4, 2), dtype=dtype))
+    layer.backward(np.ones((4, 2), dtype=np.float64))
+    assert [g.dtype for g in layer.grads] == [np.float32, np.float32]
+
+
+def test_given_dropout_masks_must_hold_zeros_and_ones():
+    X = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"dropout_forward: mask must hold only 0 and 1.*2\.0"):
+        L.dropout_forward(X, 0.5, mask=np.array([[2.0, 0, 1], [1, 1, 1]]))
+    with pytest.raises(ValueError, match=r"dropconnect_forward: mask must hold only 0 and 1"):
+        L.dropconnect_forward(X, np.ones((3, 2)), None, 0.5, mask=np.full((3, 2), 0.5))
+    ok = np.array([[1, 0, 1], [0, 1, 1]])
+    out, _ = L.dropout_forward(X, 0.5, mask=ok)
+    np.testing.assert_array_equal(out, 2.0 * ok)
+    out_bool, _ = L.dropout_forward(X, 0.5, mask=ok.astype(bool))
+    np.testing.assert_array_equal(out_bool, out)
+
+
+def test_batchnorm_eval_refuses_bad_running_statistics_and_shared_buffers():
+    X, g, b = np.ones((2, 2)), np.ones(2), np.zeros(2)
+    with pytest.raises(ValueError, match=r"running_var must be >= 0 \(a variance\).*-1\.0"):
+        L.batchnorm_forward(X, g, b, np.zeros(2), np.array([1.0, -1.0]), "eval")
+    with pytest.raises(ValueError, match=r"running_var must be >= 0.*nan"):
+        L.batchnorm_forward(X, g, b, np.zeros(2), np.array([np.nan, 1.0]), "eval")
+    with pytest.raises(ValueError, match="running_mean and running_var must be finite"):
+        L.batchnorm_forward(X, g, b, np.array([np.inf, 0.0]), np.ones(2), "eval")
+    s = np.ones(2)
+    for mode in ("train", "eval"):
+        with pytest.raises(ValueError, match="running_mean and running_var must be two separate"):
+            L.batchnorm_forward(np.random.default_rng(0).random((3, 2)), g, b, s, s, mode)
+    np.testing.assert_array_equal(s, 1.0)
+
+
+def test_flatten_of_an_empty_batch():
+    out, cache = L.flatten_forward(np.zeros((0, 3, 2)))
+    assert out.shape == (0, 6)
+    assert L.flatten_backward(out, cache).shape == (0, 3, 2)
+
+
+def test_spatial_batchnorm_errors_name_it_and_the_callers_shape():
+    X = np.ones((2, 3, 2, 2))
+    with pytest.raises(
+        ValueError,
+        match=r"^spatial_batchnorm_forward: gamma must have shape \(3,\).*\(2, 3, 2, 2\)",
+    ):
+        L.spatial_batchnorm_forward(X, np.ones(2), np.zeros(3), None, None)
+    with pytest.raises(
+        ValueError, match=r"^spatial_batchnorm_forward: running_var must have shape \(3,\)"
+    ):
+        L.spatial_batchnorm_forward(X, np.ones(3), np.zeros(3), np.zeros(3), np.ones(4))
+    with pytest.raises(
+        ValueError, match=r"^spatial_batchnorm_forward: train mode needs .*\(1, 3, 1, 1\)"
+    ):
+        L.spatial_batchnorm_forward(np.ones((1, 3, 1, 1)), np.ones(3), np.zeros(3), None, None)
+    bad = X.copy()
+    bad[0, 1, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^spatial_batchnorm_forward: the batch X holds inf"):
+        L.spatial_batchnorm_forward(bad, np.ones(3), np.zeros(3), None, None)
+
+
+@pytest.mark.parametrize(
+    ("backward", "forward", "shape"),
+    [
+        (L.linear_backward, "linear_forward", (2, 2)),
+        (L.batchnorm_backward, "batchnorm_forward", (2, 2)),
+        (L.layernorm_backward, "layernorm_forward", (2, 2)),
+        (L.spatial_batchnorm_backward, "spatial_batchnorm_forward", (1, 2, 1, 1)),
+        (L.dropconnect_backward, "dropconnect_forward", (2, 2)),
+        (L.relu_backward, "relu_forward", (2, 2)),
+        (L.tanh_backward, "tanh_forward", (2, 2)),
+        (L.sigmoid_backward, "sigmoid_forward", (2, 2)),
+        (L.leaky_relu_backward, "leaky_relu_forward", (2, 2)),
+        (L.dropout_backward, "dropout_forward", (2, 2)),
+        (L.flatten_backward, "flatten_forward", (2, 2)),
+    ],
+)
+def test_functional_backward_with_a_malformed_cache_says_what_the_cache_must_be(
+    backward, forward, shape
+):
+    for cache in (None, (np.ones(2),), "cache"):
+        with pytest.raises(TypeError, match=rf"cache must be what {forward} returned"):
+            backward(np.ones(shape), cache)

@@ -226,3 +226,18 @@ def test_line_search_with_no_finite_trial_point_stays_at_the_start():
         lambda eta: (np.nan, np.array([np.nan])), 1.0, d, 3.0, g, -1.0
     )
     assert (f, eta) == (3.0, 0.0) and np.array_equal(g_new, g) and evals == 26
+
+
+def test_cubic_interpolate_of_a_straight_line_goes_to_the_bound_as_torch():
+    # f linear along the line: the cubic degenerates (0 denominator); torch's tensors give
+    # +-inf there, clipped to the bound; 0/0 and x1 == x2 bisect instead of raising
+    assert cubic_interpolate(0.0, 0.0, -1.0, 1.0, -1.0, -1.0, bounds=(1.01, 10.0)) == 10.0
+    assert cubic_interpolate(1.0, 0.0, 1.0, 1.0, 0.0, 1.0, bounds=(0.0, 2.0)) == 1.0
+    assert cubic_interpolate(0.0, 0.0, 0.0, 1.0, 0.0, 0.0) == 0.5
+
+
+def test_strong_wolfe_lbfgs_on_a_linear_objective_does_not_raise():
+    x = np.zeros(2)
+    opt = LBFGS(x, line_search_fn="strong_wolfe")
+    loss = opt.step(lambda: (float(x[0]), np.array([1.0, 0.0])))
+    assert loss == 0.0 and x[0] < -1e20 and x[1] == 0.0  # torch: x = [-1e24, 0]

@@ -255,3 +255,49 @@ def test_expected_calibration_error_rejects_bad_input(probs, y, bins, error, mat
 
     with pytest.raises(error, match=match):
         expected_calibration_error(probs, y, bins=bins)
+
+
+# -- fuzz-review refusals --------------------------------------------------------------------------
+
+
+def test_accuracy_refuses_non_finite_logits_and_an_empty_batch():
+    from dlnotes._validate import NonFiniteError
+
+    with pytest.raises(NonFiniteError, match=r"logits is not finite in accuracy.*\(0, 0\)"):
+        losses.accuracy(np.array([[np.nan, 1.0], [1.0, 0.0]]), np.array([1, 0]))
+    with pytest.raises(ValueError, match=r"logits must hold at least one example"):
+        losses.accuracy(np.zeros((0, 2)), np.zeros(0, dtype=int))
+    assert losses.accuracy(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([1, 1])) == 0.5
+
+
+def test_expected_calibration_error_requires_rows_summing_to_one():
+    with pytest.raises(ValueError, match=r"probs must have rows summing to 1.*row 0 summing to 0"):
+        losses.expected_calibration_error(np.zeros((2, 2)), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"row 1 summing to 0\.9"):
+        losses.expected_calibration_error(np.array([[0.5, 0.5], [0.4, 0.5]]), np.array([0, 1]))
+    probs = losses.softmax(np.random.default_rng(0).standard_normal((50, 10)).astype(np.float32))
+    y = np.arange(50) % 10
+    assert 0.0 <= losses.expected_calibration_error(probs, y) <= 1.0
+
+
+def test_penalties_check_their_weights_even_at_strength_zero():
+    for bad in ("garbage", None, 3.0):
+        with pytest.raises(TypeError, match=r"weights must be a float array or a list"):
+            losses.penalty(bad)
+    with pytest.raises(TypeError, match=r"weights must be a float array or a list.*NoneType"):
+        losses.l2_penalty(None, 0.1)
+    with pytest.raises(TypeError, match=r"weights\[0\] must be a floating-point"):
+        losses.penalty([np.ones(2, dtype=int)])
+    assert losses.penalty([np.ones(2)]) == (0.0, None)
+
+
+def test_check_labels_validates_n_classes_and_string_labels():
+    with pytest.raises(ValueError, match=r"n_classes must be >= 1, got -1"):
+        losses.check_labels(np.array([0]), 1, -1)
+    with pytest.raises(TypeError, match=r"n_classes must be an integer, got 2.5"):
+        losses.check_labels(np.array([0]), 1, 2.5)
+    with pytest.raises(
+        TypeError,
+        match=r"y must hold integer class indices in \[0, 2\), got dtype <U1 \(map class names",
+    ):
+        losses.check_labels(np.array(["a"]), 1, 2)

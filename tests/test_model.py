@@ -206,3 +206,24 @@ def test_record_keeps_activations_and_their_gradients():
     assert len(model.activations) == len(model.activation_grads) == 3
     assert model.activations[-1] is out and model.activation_grads[-1] is d
     assert "total" in model.summary() and repr(model).startswith("Sequential(Linear 6 -> 5")
+
+
+def test_load_state_dict_refuses_non_finite_values_and_loads_nothing():
+    from dlnotes._validate import NonFiniteInputError
+
+    model = mlp([3, 4, 2], seed=0)
+    before = [p.copy() for p in model.params]
+    state = {k: v.copy() for k, v in model.state_dict().items()}
+    state[model.param_names[0]] = np.full_like(state[model.param_names[0]], 0.5)
+    name = model.param_names[-1]
+    state[name] = state[name].copy()
+    state[name].flat[1] = np.nan
+    with pytest.raises(
+        NonFiniteInputError, match=rf"{name} holds nan at index .*nothing was loaded"
+    ):
+        model.load_state_dict(state)
+    for p, b in zip(model.params, before):
+        np.testing.assert_array_equal(p, b)
+    state[name] = np.array(["x"] * state[name].size).reshape(state[name].shape)
+    with pytest.raises(TypeError, match=rf"{name} must be a real-valued array"):
+        model.load_state_dict(state)

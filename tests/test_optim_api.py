@@ -400,3 +400,83 @@ def test_a_subclass_keeps_its_parents_hyperparameters_unless_it_names_its_own() 
         hyperparameters_of(Wrapped.__init__)
     with pytest.raises(TypeError, match=r"starts \(self, params, lr, ...\)"):
         hyperparameters_of(lambda self, params, learning_rate: None)
+
+
+# -- fuzz-review: atomic finiteness check, eps=0, overlapping params, bool gradients ---------------
+
+
+@pytest.mark.parametrize(("cls", "hyper"), ALL, ids=IDS)
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf])
+def test_a_non_finite_gradient_never_reaches_a_parameter_or_the_state(cls, hyper, bad_value):
+    """The bad chunk and everything after it are untouched; what came before keeps its update
+    (the module's docstring says why: a check of every gradient first costs a pass)."""
+    params, grads = make_problem(7, [(3, 2), (CHUNK + 5,), (4,)])
+    opt = cls(params, **hyper)
+    opt.step(grads[0])
+    for i, index in ((2, (1,)), (1, (CHUNK + 1,))):  # a later array, a later chunk
+        before = [p.copy() for p in params]
+        state = [{k: v.copy() for k, v in s.items()} for s in opt.state]
+        bad = [g.copy() for g in grads[1]]
+        bad[i][index] = bad_value
+        with pytest.raises(
+            NonFiniteError,
+            match=rf"grads\[{i}\] is not finite at step {opt.t + 1}: .*"
+            rf"index \({index[0]},\).*from here on nothing was updated",
+        ):
+            opt.step(bad)
+        assert all(np.all(np.isfinite(p)) for p in params)
+        assert all(np.all(np.isfinite(v)) for s in opt.state for v in s.values())
+        flat = [p.reshape(-1) for p in params]
+        first_bad = index[0] - index[0] % CHUNK if i == 1 else 0
+        np.testing.assert_array_equal(flat[i][first_bad:], before[i].reshape(-1)[first_bad:])
+        for j in range(i + 1, len(params)):
+            np.testing.assert_array_equal(params[j], before[j])
+            for k in opt.state[j]:
+                np.testing.assert_array_equal(opt.state[j][k], state[j][k])
+        assert not np.array_equal(params[0], before[0])  # the first array was updated
+    opt.step(grads[1])  # and the optimizer carries on
+    assert all(np.all(np.isfinite(p)) for p in params)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: Adam(x, lr=0.1, eps=0.0),
+        lambda x: AdamW(x, lr=0.1, eps=0.0),
+        lambda x: RMSprop(x, lr=0.1, eps=0.0),
+        lambda x: Adagrad(x, lr=0.1, eps=0.0),
+    ],
+)
+def test_eps_zero_with_a_zero_gradient_blames_eps_not_the_learning_rate(make):
+    x = np.ones(3)
+    opt = make(x)
+    with pytest.raises(
+        NonFiniteError, match=r"params is not finite after step 1: .*eps=0 divides 0 by 0"
+    ) as err:
+        opt.step(np.array([1.0, 0.0, 1.0]))
+    assert "learning rate" not in str(err.value)
+    y = np.ones(3)
+    make(y).step(np.array([1.0, 2.0, 3.0]))  # eps=0 stays allowed (torch parity)
+    assert np.all(np.isfinite(y))
+
+
+def test_parameters_that_overlap_in_memory_are_refused():
+    W = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"params\[1\] shares memory with params\[0\]"):
+        SGD([W, W[0]], lr=0.1)
+    with pytest.raises(ValueError, match=r"params\[1\] shares memory with params\[0\]"):
+        Adam([W[:, 1:], W.T], lr=0.1)
+    flat = np.zeros(10)
+    SGD([flat[:5], flat[5:]], lr=0.1).step([np.ones(5), np.ones(5)])  # disjoint views are fine
+    np.testing.assert_array_equal(flat, -0.1)
+
+
+def test_bool_gradients_are_refused():
+    opt = SGD([np.ones(2), np.ones(3)], lr=0.1)
+    with pytest.raises(TypeError, match=r"grads\[1\] must hold real numbers .*bool"):
+        opt.step([np.ones(2), np.array([True, False, True])])
+    with pytest.raises(TypeError, match=r"grads must hold real numbers .*bool"):
+        SGD(np.ones(2), lr=0.1).step(np.array([True, False]))
+    with pytest.raises(TypeError, match=r"grads\[0\] must hold real numbers .*bool"):
+        opt.step([[True, False], np.ones(3)])
+    assert opt.t == 0

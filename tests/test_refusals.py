@@ -155,9 +155,9 @@ def _assert_unchanged(opt, snapshot, t):
 @pytest.mark.parametrize("make", OPTIMIZERS)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_optimizers_name_the_bad_gradient_and_its_entry(make, bad):
-    # found during the update (checking first costs 10-15% of a step, see optim/base.py): the
-    # error names the gradient and the index of its first bad entry in the whole array, also
-    # when the entry is in a later chunk of a parameter
+    # found chunk by chunk, before each chunk's update (see optim/base.py): the error names the
+    # gradient and the index of its first bad entry in the whole array, also when the entry is
+    # in a later chunk of a parameter
     rng = np.random.default_rng(0)
     at_step_2 = r" is not finite at step 2: first bad entry at index "
     for grads, message in [

@@ -144,3 +144,43 @@ def test_apply_schedule_drives_an_optimizer():
 def test_bad_input(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
         call()
+
+
+# -- fuzz-review refusals --------------------------------------------------------------------------
+
+
+def test_lr_range_test_stays_at_lr_end_after_its_last_step():
+    s = S.lr_range_test(1e-3, 1.0, 10)
+    assert s(9) == pytest.approx(1.0)
+    assert s(50) == s(9) and s(1e6) == s(9)
+    np.testing.assert_array_equal(s(np.array([9, 10, 100])), s(9))
+    assert s(0) == 1e-3
+
+
+def test_bool_steps_are_refused():
+    for step in (True, np.array([True, False])):
+        with pytest.raises(TypeError, match="step must be a step index"):
+            S.cosine(0.1, 10)(step)
+
+
+@pytest.mark.parametrize("make", [S.cosine, S.cosine_restarts])
+def test_cosine_schedules_refuse_lr_min_above_lr0(make):
+    with pytest.raises(
+        ValueError, match=r"lr_min must be <= lr0 = 0.1 \(the rate anneals down\), got 1.0"
+    ):
+        make(0.1, 10, 1.0)
+    assert make(0.1, 10, 0.1)(3) == pytest.approx(0.1)
+
+
+def test_apply_schedule_refuses_array_steps_and_non_optimizers():
+    s = S.cosine(0.1, 10)
+    opt = SGD(np.ones(2), lr=0.1)
+    with pytest.raises(TypeError, match=r"step must be an integer, got array"):
+        S.apply_schedule(opt, s, np.array([1, 2]))
+    with pytest.raises(ValueError, match=r"step must be >= 0"):
+        S.apply_schedule(opt, s, -1)
+    with pytest.raises(TypeError, match=r"optimizer must be an optimizer with a learning rate"):
+        S.apply_schedule(object(), s, 1)
+    with pytest.raises(TypeError, match=r"schedule must be callable"):
+        S.apply_schedule(opt, 0.1, 1)
+    assert S.apply_schedule(opt, s, np.int64(10)) == opt.lr == 0.0

@@ -57,12 +57,23 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
     Leading axes that ``shape`` lacks are summed away; axes where ``shape`` has 1 and ``grad``
     has more are summed with ``keepdims``. Example: ``(N, D) -> (D,)`` sums over ``N``;
-    ``(N, D) -> (N, 1)`` sums over ``D``.
+    ``(N, D) -> (N, 1)`` sums over ``D``. A ``shape`` that does not broadcast to
+    ``grad.shape`` (``(2, 3) -> (4,)``, ``(3,) -> (2, 3)``) raises ``ValueError``.
 
     Defined in chapter 15 (From numpy to a framework).
     """
     if grad.shape == shape:
         return grad
+    try:
+        reducible = np.broadcast_shapes(tuple(shape), grad.shape) == grad.shape
+    except ValueError:
+        reducible = False
+    if not reducible:
+        raise ValueError(
+            f"unbroadcast: a gradient of shape {grad.shape} cannot be summed down to shape "
+            f"{tuple(shape)}; shape must broadcast to the gradient's shape (numpy rules: "
+            "align from the right; each size equal to the gradient's or 1)"
+        )
     extra = grad.ndim - len(shape)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))

@@ -74,7 +74,8 @@ def train_dev_test_split(
     every split has the class balance of the whole set. Returns ``(X_train, y_train, X_dev,
     y_dev, X_test, y_test)`` (or 4 arrays for two sizes), each split in random order. Features
     or labels holding inf or NaN are refused
-    (:class:`~dlnotes._validate.NonFiniteInputError`, a ``ValueError``).
+    (:class:`~dlnotes._validate.NonFiniteInputError`, a ``ValueError``), and so are data too
+    small to give every split of non-zero size at least one example (``ValueError``).
 
     Defined in chapter 01 (Setting up a learning problem).
     """
@@ -93,6 +94,15 @@ def train_dev_test_split(
         cuts[-1] = min(cuts[-1], len(idx))
         for k, (lo, hi) in enumerate(zip(np.concatenate([[0], cuts[:-1]]), cuts)):
             parts[k].append(idx[lo:hi])
+    names = ("train", "dev", "test") if len(frac) == 3 else ("train", "test")
+    for k, chunks in enumerate(parts):
+        if frac[k] > 0 and sum(len(c) for c in chunks) == 0:
+            raise ValueError(
+                f"train_dev_test_split: the {names[k]} split would be empty: {n} examples are "
+                f"too few for sizes {tuple(sizes)}"
+                + (" split per class (stratify=True)" if stratify else "")
+                + "; use more data or a larger fraction for it"
+            )
     out: list[np.ndarray] = []
     for chunks in parts:
         idx = rng.permutation(np.concatenate(chunks))

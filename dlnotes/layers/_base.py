@@ -20,7 +20,7 @@ import numpy as np
 
 from dlnotes._validate import check_seed
 
-__all__ = ["Layer", "check_mode", "seed_to_rng"]
+__all__ = ["Layer", "check_cache", "check_float_dtype", "check_mode", "seed_to_rng"]
 
 MODES = ("train", "eval")
 
@@ -32,6 +32,33 @@ def check_mode(mode: str) -> str:
     if mode not in MODES:
         raise ValueError(f"mode must be 'train' or 'eval' (or 'test'), got {mode!r}")
     return mode
+
+
+def check_float_dtype(dtype: Any) -> np.dtype:
+    """A layer's parameter dtype: float32 or float64 (what every layer and optimizer supports)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def check_cache(cache: Any, n: int | None, *, where: str, forward: str) -> Any:
+    """Require the cache a forward function returned: a tuple of ``n`` items (an array when
+    ``n`` is None); return it. A hand-made or mixed-up cache gets a clear message instead of an
+    unpacking error."""
+    if n is None:
+        ok = isinstance(cache, np.ndarray)
+        want = "an array"
+    else:
+        ok = isinstance(cache, tuple) and len(cache) == n
+        want = f"a tuple of {n}"
+    if not ok:
+        got = f"tuple of {len(cache)}" if isinstance(cache, tuple) else type(cache).__name__
+        raise TypeError(f"{where}: cache must be what {forward} returned ({want}), got {got}")
+    return cache
 
 
 def seed_to_rng(seed: int | np.random.Generator | None, name: str = "seed") -> np.random.Generator:
@@ -135,7 +162,16 @@ class Layer:
                 f"{self.name}: dout must have the shape of the last output {self._out_shape}, "
                 f"got {got}"
             )
-        return self._backward(dout, input_grad)
+        if dout.dtype.kind != "f":
+            raise TypeError(
+                f"{self.name}: dout must be a floating-point array, got dtype {dout.dtype}"
+            )
+        dX = self._backward(dout, input_grad)
+        # grads[k] has the dtype of params[k] (a float64 dout must not turn them float64)
+        for k, (g, p) in enumerate(zip(self.grads, self.params)):
+            if g.dtype != p.dtype:
+                self.grads[k] = g.astype(p.dtype)
+        return dX
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         return self.forward(X)

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_array, check_same_shape, check_scalar
-from dlnotes.layers._base import Layer
+from dlnotes._validate import check_array, check_float_array, check_same_shape, check_scalar
+from dlnotes.layers._base import Layer, check_cache
 
 __all__ = [
     "LeakyReLU",
@@ -48,6 +48,7 @@ def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
 
     Defined in chapter 07 (Initialization).
     """
+    check_cache(cache, None, where="relu_backward", forward="relu_forward")
     check_same_shape("dout", dout, cache.shape, where="relu_backward", what="the forward output")
     return dout * (cache > 0)
 
@@ -70,8 +71,8 @@ def leaky_relu_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np
 
     Defined in chapter 07 (Initialization).
     """
-    positive, negative_slope = cache
     where = "leaky_relu_backward"
+    positive, negative_slope = check_cache(cache, 2, where=where, forward="leaky_relu_forward")
     check_same_shape("dout", dout, positive.shape, where=where, what="the forward output")
     return np.where(positive, dout, negative_slope * dout)
 
@@ -81,7 +82,7 @@ def tanh_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Defined in chapter 07 (Initialization).
     """
-    check_array("X", X, where="tanh_forward")
+    check_float_array("X", X, where="tanh_forward")
     out = np.tanh(X)
     return out, out
 
@@ -91,6 +92,7 @@ def tanh_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
 
     Defined in chapter 07 (Initialization).
     """
+    check_cache(cache, None, where="tanh_backward", forward="tanh_forward")
     check_same_shape("dout", dout, cache.shape, where="tanh_backward", what="the forward output")
     return dout * (1 - cache * cache)
 
@@ -102,7 +104,7 @@ def sigmoid_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Defined in chapter 07 (Initialization).
     """
-    check_array("X", X, where="sigmoid_forward")
+    check_float_array("X", X, where="sigmoid_forward")
     z = np.exp(-np.abs(X))
     out = np.where(X >= 0, 1, z) / (1 + z)
     return out, out
@@ -114,6 +116,7 @@ def sigmoid_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     Defined in chapter 07 (Initialization).
     """
     where = "sigmoid_backward"
+    check_cache(cache, None, where=where, forward="sigmoid_forward")
     check_same_shape("dout", dout, cache.shape, where=where, what="the forward output")
     return dout * cache * (1 - cache)
 

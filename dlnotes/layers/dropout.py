@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_array, check_same_shape, check_scalar
-from dlnotes.layers._base import Layer, check_mode, seed_to_rng
+from dlnotes._validate import check_array, check_float_array, check_same_shape, check_scalar
+from dlnotes.layers._base import Layer, check_cache, check_mode, seed_to_rng
 from dlnotes.layers.linear import Linear, linear_backward, linear_forward
 
 __all__ = [
@@ -42,6 +42,15 @@ def _check_kind(kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"kind must be 'inverted' or 'vanilla', got {kind!r}")
     return kind
+
+
+def _check_mask(mask: np.ndarray, where: str) -> np.ndarray:
+    """A given mask holds 0/1 (or False/True) only; return it as booleans (True = keep)."""
+    keep = mask != 0
+    if mask.dtype.kind != "b" and not np.all(keep == (mask == 1)):
+        bad = mask[keep != (mask == 1)].flat[0]
+        raise ValueError(f"{where}: mask must hold only 0 and 1 (1 = keep), got {bad}")
+    return keep
 
 
 def dropout_forward(
@@ -80,7 +89,7 @@ def dropout_forward(
         check_array("mask", mask, where="dropout_forward")
         if mask.shape != X.shape:
             raise ValueError(f"mask must have the shape of X {X.shape}, got {mask.shape}")
-        keep = mask != 0
+        keep = _check_mask(mask, "dropout_forward")
     multiplier_arr = keep.astype(X.dtype)
     if kind == "inverted":
         multiplier_arr *= 1.0 / (1.0 - p)
@@ -95,6 +104,11 @@ def dropout_backward(dout: np.ndarray, cache: np.ndarray | float) -> np.ndarray:
 
     Defined in chapter 10 (Dropout).
     """
+    if not isinstance(cache, (np.ndarray, float, int)) or isinstance(cache, bool):
+        raise TypeError(
+            "dropout_backward: cache must be what dropout_forward returned (the multiplier, an "
+            f"array or a number), got {type(cache).__name__}"
+        )
     if isinstance(cache, np.ndarray):
         where = "dropout_backward"
         check_same_shape("dout", dout, cache.shape, where=where, what="the forward output")
@@ -176,10 +190,9 @@ def dropconnect_forward(
     Defined in chapter 10 (Dropout).
     """
     where = "dropconnect_forward"
-    check_array("X", X, where=where)
-    check_array("W", W, where=where)
-    if W.dtype.kind != "f":  # the mask's scale 1/(1 - p) would be truncated to an integer
-        raise TypeError(f"{where}: W must be a float array, got dtype {W.dtype}")
+    check_float_array("X", X, where=where)
+    # an int W: the mask's scale 1/(1 - p) would be truncated to an integer
+    check_float_array("W", W, where=where)
     if b is not None:
         check_array("b", b, where=where)
     p = check_scalar("p", p, low=0.0, high=1.0, high_inclusive=False)
@@ -191,7 +204,7 @@ def dropconnect_forward(
         keep = seed_to_rng(seed).random(W.shape, dtype=np.float32) >= p
     else:
         check_same_shape("mask", mask, W.shape, where=where, what="W")
-        keep = mask != 0
+        keep = _check_mask(mask, where)
     multiplier = keep.astype(W.dtype) * W.dtype.type(1.0 / (1.0 - p))
     out, cache = linear_forward(X, W * multiplier, b)
     return out, (cache, multiplier)
@@ -211,8 +224,9 @@ def dropconnect_backward(
 
     Defined in chapter 10 (Dropout).
     """
-    linear_cache, multiplier = cache
-    X, W = linear_cache
+    where = "dropconnect_backward"
+    linear_cache, multiplier = check_cache(cache, 2, where=where, forward="dropconnect_forward")
+    X, W = check_cache(linear_cache, 2, where=where, forward="dropconnect_forward")
     check_array("dout", dout, where="dropconnect_backward")
     if dout.shape != (X.shape[0], W.shape[1]):
         raise ValueError(

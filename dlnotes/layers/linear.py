@@ -16,8 +16,15 @@ from typing import Any
 import numpy as np
 
 from dlnotes import init as _init
-from dlnotes._validate import check_array, check_same_shape, check_scalar
-from dlnotes.layers._base import Layer, seed_to_rng
+from dlnotes._validate import (
+    NonFiniteInputError,
+    check_array,
+    check_bool,
+    check_float_array,
+    check_same_shape,
+    check_scalar,
+)
+from dlnotes.layers._base import Layer, check_cache, check_float_dtype, seed_to_rng
 
 __all__ = [
     "Flatten",
@@ -34,13 +41,14 @@ def linear_forward(
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Affine map ``out = X @ W + b``.
 
-    Shapes: ``X (N, D)``, ``W (D, M)``, ``b (M,)`` or None -> ``out (N, M)``.
+    Shapes: ``X (N, D)``, ``W (D, M)``, ``b (M,)`` or None -> ``out (N, M)``. ``X`` and ``W``
+    must be float arrays (an int or bool product would be computed in that dtype).
     Returns ``(out, cache)`` with ``cache = (X, W)`` for :func:`linear_backward`.
 
     Defined in chapter 07 (Initialization).
     """
-    check_array("X", X, where="linear_forward")
-    check_array("W", W, where="linear_forward")
+    check_float_array("X", X, where="linear_forward")
+    check_float_array("W", W, where="linear_forward")
     if b is not None:
         check_array("b", b, where="linear_forward")
     if X.ndim != 2 or W.ndim != 2 or X.shape[1] != W.shape[0]:
@@ -67,7 +75,7 @@ def linear_backward(
 
     Defined in chapter 07 (Initialization).
     """
-    X, W = cache
+    X, W = check_cache(cache, 2, where="linear_backward", forward="linear_forward")
     check_array("dout", dout, where="linear_backward")
     if dout.shape != (X.shape[0], W.shape[1]):
         raise ValueError(
@@ -89,7 +97,7 @@ def flatten_forward(X: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
     check_array("X", X, where="flatten_forward")
     if X.ndim < 1:
         raise ValueError(f"flatten_forward: X must have a batch axis, got shape {X.shape}")
-    return X.reshape(X.shape[0], -1), X.shape
+    return X.reshape(X.shape[0], math.prod(X.shape[1:])), X.shape
 
 
 def flatten_backward(dout: np.ndarray, cache: tuple[int, ...]) -> np.ndarray:
@@ -98,6 +106,11 @@ def flatten_backward(dout: np.ndarray, cache: tuple[int, ...]) -> np.ndarray:
     Defined in chapter 09 (Regularization).
     """
     # Same size is not enough: a (2, 6) dout would reshape into a (4, 3) input without a word.
+    if not (isinstance(cache, tuple) and cache and all(isinstance(d, int) for d in cache)):
+        raise TypeError(
+            f"flatten_backward: cache must be what flatten_forward returned (the input shape), "
+            f"got {cache!r}"
+        )
     flat = (cache[0], math.prod(cache[1:]))
     check_same_shape("dout", dout, flat, where="flatten_backward", what="the forward output")
     return dout.reshape(cache)
@@ -152,12 +165,13 @@ class Linear(Layer):
         self.shape_preserving = False
         self.in_features = int(check_scalar("in_features", in_features, low=1, integer=True))
         self.out_features = int(check_scalar("out_features", out_features, low=1, integer=True))
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        dtype = check_float_dtype(dtype)
+        bias = check_bool("bias", bias)
         rng = seed_to_rng(seed)
         shape = (self.in_features, self.out_features)
         if isinstance(init, np.ndarray):
+            if init.dtype.kind not in "biuf":
+                raise TypeError(f"init array must be real-valued, got dtype {init.dtype}")
             if init.shape != shape:
                 raise ValueError(f"init array must have shape {shape}, got {init.shape}")
             W = init.astype(dtype, copy=True)
@@ -171,6 +185,10 @@ class Linear(Layer):
                 raise ValueError(f"init returned shape {W.shape}, expected {shape}")
         else:
             raise TypeError(f"init must be a name, a callable or an array, got {init!r}")
+        if not np.all(np.isfinite(W)):
+            raise NonFiniteInputError(
+                f"init must give finite weights, got inf or NaN in the {shape} weight"
+            )
         self.params.append(W)
         self.param_names.append("W")
         self.penalized.append(True)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes._validate import NonFiniteInputError, check_array, check_same_shape, check_scalar
-from dlnotes.layers._base import Layer, check_mode
+from dlnotes.layers._base import Layer, check_cache, check_float_dtype, check_mode
 
 __all__ = [
     "BatchNorm",
@@ -161,6 +161,16 @@ def batchnorm_forward(
     _check_affine("batchnorm_forward", X, gamma, beta)
     momentum = check_scalar("momentum", momentum, low=0.0, high=1.0)
     eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
+    if (
+        running_mean is not None
+        and running_var is not None
+        and np.may_share_memory(running_mean, running_var)
+        and np.shares_memory(running_mean, running_var)
+    ):
+        raise ValueError(
+            "batchnorm_forward: running_mean and running_var must be two separate arrays, got "
+            "the same memory for both"
+        )
     for sname, s in (("running_mean", running_mean), ("running_var", running_var)):
         if s is not None:
             check_array(sname, s, where="batchnorm_forward")
@@ -207,6 +217,18 @@ def batchnorm_forward(
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batchnorm_forward: eval mode needs running_mean and running_var")
+        # O(D): a negative or NaN variance (or a NaN mean) would make every output NaN
+        if not np.all(running_var >= 0):
+            bad = int(np.flatnonzero(~(running_var >= 0))[0])
+            raise ValueError(
+                f"batchnorm_forward: running_var must be >= 0 (a variance), got "
+                f"running_var[{bad}] = {running_var[bad]}"
+            )
+        if not (np.all(np.isfinite(running_mean)) and np.all(np.isfinite(running_var))):
+            raise NonFiniteInputError(
+                "batchnorm_forward: running_mean and running_var must be finite in eval mode, "
+                "got inf or NaN (statistics of a diverged run?)"
+            )
         inv_std = 1 / np.sqrt(running_var + eps)
         xhat = (X - running_mean) * inv_std
     out = gamma * xhat + beta
@@ -226,7 +248,9 @@ def batchnorm_backward(
 
     Defined in chapter 11 (Batch normalization).
     """
-    mode, xhat, inv_std, gamma = cache
+    mode, xhat, inv_std, gamma = check_cache(
+        cache, 4, where="batchnorm_backward", forward="batchnorm_forward"
+    )
     check_array("dout", dout, where="batchnorm_backward")
     if dout.shape != xhat.shape:
         raise ValueError(f"batchnorm_backward: dout must have shape {xhat.shape}, got {dout.shape}")
@@ -281,9 +305,40 @@ def spatial_batchnorm_forward(
         raise ValueError(
             f"spatial_batchnorm_forward: X must have shape (N, C, H, W), got {X.shape}"
         )
-    out, cache = batchnorm_forward(
-        _channels_last(X), gamma, beta, running_mean, running_var, mode, momentum=momentum, eps=eps
-    )
+    where = "spatial_batchnorm_forward"
+    C = X.shape[1]
+    for name, a in (
+        ("gamma", gamma),
+        ("beta", beta),
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+    ):
+        if a is not None:
+            check_array(name, a, where=where)
+            if a.shape != (C,):
+                raise ValueError(
+                    f"{where}: {name} must have shape ({C},), one entry per channel of X "
+                    f"{X.shape}, got {a.shape}"
+                )
+    if check_mode(mode) == "train" and X.shape[0] * X.shape[2] * X.shape[3] < 2:
+        raise ValueError(
+            f"{where}: train mode needs at least 2 values per channel (N*H*W >= 2) to estimate "
+            f"a variance, got X of shape {X.shape}"
+        )
+    try:
+        out, cache = batchnorm_forward(
+            _channels_last(X),
+            gamma,
+            beta,
+            running_mean,
+            running_var,
+            mode,
+            momentum=momentum,
+            eps=eps,
+        )
+    except (TypeError, ValueError) as err:  # name this function, not the one it calls
+        msg = str(err).replace("batchnorm_forward:", f"{where}:", 1)
+        raise type(err)(msg) from None
     return _channels_first(out, X.shape), (X.shape, cache)
 
 
@@ -296,7 +351,9 @@ def spatial_batchnorm_backward(
 
     Defined in chapter 11 (Batch normalization).
     """
-    shape, inner = cache
+    shape, inner = check_cache(
+        cache, 2, where="spatial_batchnorm_backward", forward="spatial_batchnorm_forward"
+    )
     check_array("dout", dout, where="spatial_batchnorm_backward")
     if dout.shape != shape:
         raise ValueError(
@@ -336,7 +393,9 @@ def layernorm_backward(
 
     Defined in chapter 11 (Batch normalization).
     """
-    xhat, inv_std, gamma = cache
+    xhat, inv_std, gamma = check_cache(
+        cache, 3, where="layernorm_backward", forward="layernorm_forward"
+    )
     check_array("dout", dout, where="layernorm_backward")
     if dout.shape != xhat.shape:
         raise ValueError(f"layernorm_backward: dout must have shape {xhat.shape}, got {dout.shape}")
@@ -348,10 +407,7 @@ def layernorm_backward(
 
 
 def _check_dtype(dtype: Any) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
+    return check_float_dtype(dtype)
 
 
 class _Normalization(Layer):

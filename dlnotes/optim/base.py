@@ -20,15 +20,20 @@ What the base class does for every subclass:
   schedule's index ``step`` counts from 0 and equals ``opt.t`` before the step, ``t - 1`` after it);
 * keeps one dict of named buffers per parameter in :attr:`Optimizer.state`
   (``opt.state[0]["velocity"]``);
-* detects divergence: with ``check_finite=True`` (the default) a parameter that becomes inf or
-  NaN raises :class:`~dlnotes._validate.NonFiniteError` right after its update, naming the
-  gradient (``grads[i] is not finite at step t``) when that is the cause, else the parameter
-  (``params[i] is not finite after step t``), with the index of the first bad entry. The check
-  costs one dot product per chunk while the chunk is in cache (about 2% of an Adam step). It is
-  made during the update, not before it, so the parameters (and chunks) updated before the bad
-  one keep their new values: checking every gradient first would read them all from memory
-  once more, 10-15% of an Adam step on 10M parameters (measured; the Performance page's
-  target). Gradients of the wrong count, shape or dtype are refused before anything changes.
+* detects divergence: with ``check_finite=True`` (the default) an inf or NaN never gets into
+  a parameter or a state buffer from a gradient. Each chunk of a gradient is checked just
+  before its update, while it is in cache (one dot product, about 2% of an Adam step), and a
+  bad one raises :class:`~dlnotes._validate.NonFiniteError` (``grads[i] is not finite at step
+  t``, with the index of the first bad entry): that chunk and everything after it are left as
+  they were, while the parameters (and chunks) before it keep their new values and :attr:`t`
+  counts the step. Checking every gradient before any update would read them all from memory
+  once more: +13% of an Adam step and +25% of an SGD-momentum step on 10M float32 parameters
+  (measured with ``python -m benchmarks optim``), past the Performance page's target.
+  A parameter that becomes inf or NaN from finite gradients (an overflow, a learning rate far
+  too large, or ``eps=0`` dividing 0 by 0 where a gradient is 0) is caught right after its
+  chunk's update and raises ``params[i] is not finite after step t``. ``check_finite=False``
+  skips both checks. Gradients of the wrong count, shape or dtype (bool included) are refused
+  before anything changes.
 
 Speed. The subclasses write their update rule once, as in-place numpy operations on arrays
 (``_update``). The base class feeds it each parameter in cache-sized chunks of :data:`CHUNK`
@@ -104,6 +109,13 @@ def _normalise_params(params: Any) -> tuple[list[np.ndarray], bool]:
             raise ValueError(
                 f"{name} is the same array as an earlier parameter; pass each array once"
             )
+        for j, q in enumerate(out):
+            # a view of an earlier parameter (W and W[0]) would be updated twice per step
+            if np.may_share_memory(p, q) and np.shares_memory(p, q):
+                raise ValueError(
+                    f"{name} shares memory with params[{j}] (a view of the same array); "
+                    "pass each array once, and no views of it"
+                )
         seen.add(id(p))
         out.append(p)
     return out, single
@@ -220,8 +232,8 @@ class Optimizer(LearningRate):
 
         ``grads`` is a list of arrays with the shapes of ``params`` (a bare array is accepted when
         there is a single parameter). The gradients are not modified. Increments :attr:`t` first,
-        so the first update uses ``t = 1``. Gradients of the wrong count, shape or dtype are
-        refused before anything changes; an inf/NaN gradient is found during the update (see the
+        so the first update uses ``t = 1``. Gradients of the wrong count, shape or dtype, and
+        (with ``check_finite``) inf/NaN gradients, are refused before anything changes (see the
         module's docstring).
         """
         self._apply_step(self._prepare_step(grads))
@@ -229,7 +241,8 @@ class Optimizer(LearningRate):
     def _prepare_step(self, grads: Any) -> list[np.ndarray]:
         """Check ``grads`` (count, shapes, real numbers) without changing anything; return them
         as flat float arrays for :meth:`_apply_step` (:class:`dlnotes.zoo.ParamGroups` checks
-        every group's gradients this way before any group steps)."""
+        every group's gradients this way before any group steps). Their finiteness is checked
+        chunk by chunk during the update (see the module's docstring)."""
         return [g.reshape(-1) for g in self._check_grads(grads)]
 
     def _apply_step(self, checked: list[np.ndarray]) -> None:
@@ -481,6 +494,8 @@ class Optimizer(LearningRate):
         out = []
         for i, (x, g) in enumerate(zip(self.params, seq)):
             name = self._grad_name(i) if isinstance(grads, np.ndarray) else f"grads[{i}]"
+            if np.asarray(g).dtype.kind == "b":
+                raise TypeError(f"{name} must hold real numbers (a gradient), got a bool array")
             g = as_float_array(name, g)
             if g.shape != x.shape:
                 raise ValueError(
@@ -492,16 +507,22 @@ class Optimizer(LearningRate):
     def _report_non_finite(
         self, i: int, shape: tuple[int, ...], xs: np.ndarray, gs: np.ndarray, offset: int
     ) -> None:
-        """Name the culprit of a non-finite chunk: the gradient if it is bad, else the parameter.
-
-        Every update rule turns an inf/NaN gradient into an inf/NaN parameter, so checking the
-        updated parameter is enough to catch both; parameters updated earlier in the same step
-        keep their new values.
-        """
-        where = f"at step {self.t}"
-        check_finite_array(self._grad_name(i), gs, where=where, offset=offset, shape=shape)
+        """Name the cause of a parameter chunk that became non-finite from a finite gradient
+        chunk (checked before the update): an overflow, or eps=0 dividing 0 by 0."""
+        hint = "the run diverged: try a smaller learning rate"
+        bad = np.flatnonzero(~np.isfinite(xs))
+        if getattr(self, "eps", None) == 0.0 and bad.size and gs[bad[0]] == 0:
+            hint = (
+                "eps=0 divides 0 by 0 where the gradient (and its running average) is 0: "
+                "use eps > 0, e.g. the default 1e-8"
+            )
         check_finite_array(
-            self._param_name(i), xs, where=f"after step {self.t}", offset=offset, shape=shape
+            self._param_name(i),
+            xs,
+            where=f"after step {self.t}",
+            offset=offset,
+            shape=shape,
+            hint=hint,
         )
 
     def _work_arrays(self, dtype: np.dtype) -> list[np.ndarray]:
@@ -524,6 +545,16 @@ class Optimizer(LearningRate):
             else:
                 xs, gs = flat_x[start:stop], flat_g[start:stop]
                 chunk_state = {k: v[start:stop] for k, v in flat_state.items()}
+            if self.check_finite and not _all_finite(gs):  # before the update: nothing written
+                check_finite_array(
+                    self._grad_name(i),
+                    gs,
+                    where=f"at step {self.t}",
+                    offset=start,
+                    shape=x.shape,
+                    hint="from here on nothing was updated; the run diverged: "
+                    "try a smaller learning rate",
+                )
             self._update(xs, gs, chunk_state, [w[: stop - start] for w in work])
             if self.check_finite and not _all_finite(xs):
                 self._report_non_finite(i, x.shape, xs, gs, start)
@@ -572,12 +603,18 @@ def _all_finite(a: np.ndarray) -> bool:
 
 
 def check_finite_array(
-    name: str, a: np.ndarray, *, where: str, offset: int = 0, shape: tuple[int, ...] | None = None
+    name: str,
+    a: np.ndarray,
+    *,
+    where: str,
+    offset: int = 0,
+    shape: tuple[int, ...] | None = None,
+    hint: str = "the run diverged: try a smaller learning rate",
 ) -> None:
     """Raise :class:`NonFiniteError` naming ``name``, ``where`` and the first bad entry.
 
     ``a`` may be a flat chunk starting at flat index ``offset`` of an array of ``shape``; the index
-    in the message is then the index in the whole array.
+    in the message is then the index in the whole array, followed by ``hint`` in parentheses.
     """
     if shape is None:
         check_finite(name, a, where=where)
@@ -586,6 +623,5 @@ def check_finite_array(
     if bad.size:
         index = tuple(int(k) for k in np.unravel_index(offset + int(bad[0]), shape))
         raise NonFiniteError(
-            f"{name} is not finite {where}: first bad entry at index {index} = {a[bad[0]]}"
-            " (the run diverged: try a smaller learning rate)"
+            f"{name} is not finite {where}: first bad entry at index {index} = {a[bad[0]]} ({hint})"
         )

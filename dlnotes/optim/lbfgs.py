@@ -62,21 +62,38 @@ def cubic_interpolate(
     """Minimiser of the cubic through ``(x1, f1, f1'=g1)`` and ``(x2, f2, f2'=g2)``, clipped.
 
     Clipped to ``bounds`` (default: the interval between x1 and x2); the midpoint of the bounds
-    when the cubic has no minimiser. As in minFunc's ``polyinterp`` and torch's L-BFGS.
+    when the cubic has no minimiser (or is undefined: ``x1 == x2``, or 0/0). A degenerate cubic
+    whose minimiser is at infinity (a straight line) gives the bound on that side, as torch's
+    L-BFGS does. As in minFunc's ``polyinterp`` and torch's L-BFGS.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
     lo, hi = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
+    if x1 == x2:  # no interval to fit a cubic on (torch's tensors would give NaN): bisect
+        return (lo + hi) / 2.0
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1**2 - g1 * g2
     if d2_square >= 0:
         d2 = math.sqrt(d2_square)
         if x1 <= x2:
-            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+            min_pos = x2 - (x2 - x1) * _ieee_divide(g2 + d2 - d1, g2 - g1 + 2 * d2)
         else:
-            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+            min_pos = x1 - (x1 - x2) * _ieee_divide(g1 + d2 - d1, g1 - g2 + 2 * d2)
+        if math.isnan(min_pos):  # 0/0: the cubic says nothing; bisect
+            return (lo + hi) / 2.0
         return min(max(min_pos, lo), hi)
     return (lo + hi) / 2.0
+
+
+def _ieee_divide(num: float, den: float) -> float:
+    """``num / den`` with IEEE semantics (``±inf`` or NaN for a zero ``den``), as torch's tensor
+    arithmetic gives: a straight line (``f`` linear along the search direction, so the cubic
+    degenerates) then extrapolates to the bound instead of raising ZeroDivisionError."""
+    if den != 0:
+        return num / den
+    if num == 0 or math.isnan(num):
+        return math.nan
+    return math.copysign(math.inf, num) * math.copysign(1.0, den)
 
 
 def strong_wolfe(
