@@ -194,3 +194,10 @@ def test_gradient_descent_needs_about_250_steps_on_the_challenge_bowl():
     steps = ls.steps_to_target(fs, 1.0, ex.CHALLENGE_TARGET)
     best = steps[steps >= 0].min()
     assert 240 <= best <= 260 and best > 2 * ex.CHALLENGE_STEPS
+
+
+def test_heavy_ball_rate_says_when_lr_and_rho_do_not_broadcast():
+    with pytest.raises(ValueError, match=r"lr \(shape \(2,\)\) and rho \(shape \(3,\)\) must"):
+        ls.heavy_ball_rate([0.1, 0.2], [0.5, 0.5, 0.5], [1.0, 2.0])
+    grid = ls.heavy_ball_rate(*np.meshgrid([0.1, 0.2], [0.5, 0.6, 0.7]), [1.0, 2.0])
+    assert grid.shape == (3, 2)

@@ -101,7 +101,13 @@ def heavy_ball_rate(lr: Any, rho: Any, curvatures: Any) -> np.ndarray:
     if np.any(lr_arr < 0) or np.any((rho_arr < 0) | (rho_arr >= 1)):
         raise ValueError("lr must be >= 0 and rho in [0, 1)")
     lam = as_float_array("curvatures", curvatures, ndim=1)
-    lr_arr, rho_arr = np.broadcast_arrays(lr_arr, rho_arr)
+    try:
+        lr_arr, rho_arr = np.broadcast_arrays(lr_arr, rho_arr)
+    except ValueError:
+        raise ValueError(
+            f"lr (shape {lr_arr.shape}) and rho (shape {rho_arr.shape}) must broadcast against "
+            "each other (equal shapes, or one a scalar; np.meshgrid makes a grid)"
+        ) from None
     worst = np.zeros(lr_arr.shape)
     for curvature in lam:
         b = 1 + rho_arr - lr_arr * curvature
