@@ -246,7 +246,7 @@ def test_a_cache_with_extra_items_is_named_and_not_blamed_for_holding_its_input(
         check("ch11_batchnorm_forward", batchnorm_forward)
     message = str(failed.value)
     assert "Likely mistake: extra items" in message
-    assert "holds the 3 expected items, in order, and 4 more" in message
+    assert "holds the 3 expected items, in order, and 4 more: 1 before them and 3 after" in message
     assert "return exactly (out, (x_hat, mean, var))" in message
     assert "a view of) its input" not in message
 

@@ -61,6 +61,19 @@ def _fwd_wrong_axis(X, gamma, beta, eps):
 
 
 @batchnorm_forward_mistakes.add(
+    "normalising over the wrong axis, with keepdims",
+    "you averaged each example over its features (axis=1, keepdims=True): that is layer "
+    "normalization. Batch normalization averages each feature over the batch, axis=0, so "
+    "mean and var have shape (D,) (no keepdims needed: (X - mean) broadcasts).",
+)
+def _fwd_wrong_axis_keepdims(X, gamma, beta, eps):
+    mean = X.mean(axis=1, keepdims=True)
+    var = X.var(axis=1, keepdims=True)
+    x_hat = (X - mean) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x_hat, mean, var)
+
+
+@batchnorm_forward_mistakes.add(
     "eps outside the square root",
     "the formula is (X - mean) / sqrt(var + eps): eps goes inside the square root "
     "(yours divides by sqrt(var) + eps).",

@@ -118,6 +118,18 @@ def _freeze_only_linear(model, n_frozen):
 
 
 @freeze_mistakes.add(
+    "norm layers of the trainable part left out",
+    "you return the params of the later Linear layers only: a LayerNorm after the first "
+    "trainable Linear layer is trained too (its gamma and beta are parameters). Return the "
+    "params of every layer from linear_positions[n_frozen] on, norms included, not only "
+    "those of the Linear layers.",
+)
+def _freeze_only_later_linears(model, n_frozen):
+    linears = [layer for layer in model.layers if isinstance(layer, Linear)]
+    return [p for layer in linears[n_frozen:] for p in layer.params]
+
+
+@freeze_mistakes.add(
     "every layer with parameters counted as a Linear layer",
     "model.params[2 * n_frozen:] (or counting the layers that have params) treats a "
     "LayerNorm, whose gamma and beta are parameters too, as one of the n_frozen Linear "
@@ -177,6 +189,13 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
             ),
             Case("MLP 3-4-2, freeze nothing", (net([3, 4, 2]), 0)),
         ]
+    else:  # (appended, so that the cases above and the hidden ones keep their numbers)
+        cases.append(
+            Case(
+                "MLP 6-5-4-3 with LayerNorm, freeze 1 Linear layer",
+                (net([6, 5, 4, 3], norm="layernorm"), 1),
+            )
+        )
     return cases
 
 

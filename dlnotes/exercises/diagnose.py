@@ -7,6 +7,9 @@ learner's, on every failing check:
 =================  ======================================================================
 name               the learner's result is ...
 =================  ======================================================================
+``generator``      a generator (or another one-pass iterator) where a list, a tuple or an
+                   array is expected
+``objects``        objects that are not numbers (layers, a model) where arrays are expected
 ``order``          the expected tuple with its elements in another order
 ``missing``        the expected tuple with one element left out (or only one element)
 ``container``      the right values in a list (or one array) where a tuple is expected, or
@@ -20,7 +23,8 @@ name               the learner's result is ...
 ``transposed``     the expected matrix transposed
 ``sign``           the expected result with its sign flipped
 ``zeros``          all zeros where the expected result is not
-``factor``         the expected result times a constant factor
+``factor``         the expected result times a constant factor (named when it is the batch
+                   size N, 1/N, N/(N − 1) or (N − 1)/N)
 ``step factor``    the change from an input (an update step) times a factor, or reversed
 ``shifted``        the expected sequence shifted by one step (or one entry short or long)
 ``constant``       the same for every check, while the expected results differ
@@ -50,8 +54,9 @@ import inspect
 import itertools
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Number
 from typing import Any
 
 import numpy as np
@@ -60,6 +65,8 @@ __all__ = ["KINDS", "Diagnosis", "Observation", "check_wording", "find", "result
 
 #: The diagnoses' names: every key of ``Exercise.diagnoses`` starts with one of them.
 KINDS = (
+    "generator",
+    "objects",
     "order",
     "missing",
     "container",
@@ -141,6 +148,8 @@ def find(
         return None
     ctx = _Context(solution, signature, list(observations), close, reference, tuple(factors))
     detectors: tuple[Callable[[_Context], Diagnosis | None], ...] = (
+        _generator,
+        _objects,
         _tuple_shape,
         _container,
         _extra_items,
@@ -167,7 +176,7 @@ def find(
         # exactly by the reference with that one change is no coincidence.
         if any(isinstance(o.expected, str) for o in ctx.bad):
             return None
-        detectors = (_hyperparameter,)
+        detectors = (_generator, _objects, _hyperparameter)
     for detector in detectors:
         try:
             found = detector(ctx)
@@ -351,6 +360,104 @@ def _fmt(x: float) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _generator(ctx: _Context) -> Diagnosis | None:
+    """A generator (a ``(... for ...)`` expression, a function with ``yield``, ``map``, ``zip``)
+    where a list, a tuple or an array is expected. Its items are never read: reading runs the
+    learner's code, and a generator can be read only once."""
+    wants = set()
+    for o in ctx.bad:
+        if not (isinstance(o.got, Iterator) and isinstance(o.expected, (list, tuple, np.ndarray))):
+            return None
+        wants.add(type(o.expected))
+    kind = type(ctx.bad[0].got).__name__
+    want = wants.pop() if len(wants) == 1 else list
+    if want is np.ndarray:
+        article, noun, fix = "an", "array", "build it from a list, np.array([... for ...])"
+    elif want is list:
+        article, noun = "a", "list"
+        fix = "build it with square brackets, [... for ...], or call list(...) on the generator"
+    else:
+        article, noun, fix = "a", want.__name__, "call tuple(...) on the generator"
+    return Diagnosis(
+        "generator",
+        ("generator",),
+        f"returned a {'generator' if kind == 'generator' else kind + ' iterator'}: return "
+        f"{article} {noun}",
+        f"your result is a {kind} object, which holds no values: it computes its items one at a "
+        "time while it is read, and only once (a (... for ...) expression in round brackets, a "
+        "function with yield, map or zip)",
+        f"return {article} {noun}: {fix}",
+    )
+
+
+#: Results that are values, not objects holding them.
+_VALUES = (
+    *(np.ndarray, np.generic, int, float, complex, str, bytes, type(None)),
+    *(list, tuple, dict, set, frozenset, range),
+)
+
+
+def _object_types(items: Any) -> list[type] | None:
+    """The types of the items of ``items`` (a list or tuple) that are objects, not values (a
+    layer, a model), or ``None`` when ``items`` is no list or tuple; a type with ``__array__``
+    (a tensor) counts as a value."""
+    if not isinstance(items, (list, tuple)):
+        return None
+    return [
+        type(x)
+        for x in items
+        if not isinstance(x, (*_VALUES, Number)) and not hasattr(type(x), "__array__")
+    ]
+
+
+def _objects(ctx: _Context) -> Diagnosis | None:
+    """Objects that are not numbers (layers, a model) where numbers or arrays are expected:
+    ``model.layers[k:]`` for the layers' parameters."""
+    found: list[list[type]] = []
+    for o in ctx.bad:
+        e, g = o.expected, o.got
+        if isinstance(e, (list, tuple)):
+            if not all(isinstance(x, (np.ndarray, np.generic, int, float)) for x in e):
+                return None
+        elif not isinstance(e, np.ndarray):
+            return None
+        types = _object_types(g)
+        if types is None and not isinstance(g, (*_VALUES, Number, Iterator)):
+            types = [] if hasattr(type(g), "__array__") else [type(g)]
+        if not types:
+            return None
+        found.append(types)
+    names = list(dict.fromkeys(t.__name__ for t in found[0]))  # those of the first failed check
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    got, expected = ctx.bad[0].got, ctx.bad[0].expected
+    in_list = isinstance(got, (list, tuple)) and isinstance(expected, (list, tuple))
+    layers = in_list and all(  # a list of layers for a list of their parameters
+        t.__module__.startswith(("dlnotes.layers", "dlnotes.model")) for ts in found for t in ts
+    )
+    where = (
+        f"your {type(got).__name__} holds {shown} object{'s' if len(found[0]) > 1 else ''}"
+        if isinstance(got, (list, tuple))
+        else f"your result is a {shown} object"
+    )
+    want = "numpy arrays are" if isinstance(expected, (list, tuple)) else "a numpy array is"
+    if layers:
+        return Diagnosis(
+            "objects",
+            ("objects layers", "objects"),
+            "returned the layers, not their parameter arrays (layer.params)",
+            f"{where} where {want} expected",
+            "a layer holds its arrays in layer.params (a Linear layer: [W, b]); return those "
+            "arrays, [p for layer in ... for p in layer.params], not the layers",
+        )
+    return Diagnosis(
+        "objects",
+        ("objects",),
+        "returned objects, not arrays",
+        f"{where} where {want} expected",
+        "return the numpy arrays the task asks for, not the objects that hold or compute them",
+    )
+
+
 def _tuple_shape(ctx: _Context) -> Diagnosis | None:
     """Elements of a tuple (or list) result in the wrong order, one missing, or only one."""
     firsts = [(o.expected, o.got) for o in ctx.bad]
@@ -492,7 +599,7 @@ def _container(ctx: _Context) -> Diagnosis | None:
 
 def _extra_items(ctx: _Context) -> Diagnosis | None:
     """A tuple (or list) with the expected items, in order, and more besides (a cache that also
-    holds the inputs, as other courses' caches do)."""
+    holds the inputs, as other courses' caches do; the parameters of one layer too many)."""
     path, who = ctx.focus()
     found = 0
     for o in ctx.bad:
@@ -503,21 +610,54 @@ def _extra_items(ctx: _Context) -> Diagnosis | None:
             isinstance(e, (tuple, list)) and isinstance(g, (tuple, list)) and len(g) > len(e) > 0
         ):
             return None
-        rest = iter(g)
-        if not all(any(ctx.ok(x, y) for y in rest) for x in e):  # e is a subsequence of g
-            return None
-        found, extra = len(e), len(g) - len(e)
+        at, start = [], 0  # where e's items sit in g (the earliest places)
+        for x in e:
+            hit = next((j for j in range(start, len(g)) if ctx.ok(x, g[j])), None)
+            if hit is None:  # e is no subsequence of g
+                return None
+            at.append(hit)
+            start = hit + 1
+        if not found:
+            before, after = at[0], len(g) - 1 - at[-1]
+            found, extra = len(e), len(g) - len(e)
+            places = [
+                (n, where)
+                for n, where in (
+                    (before, "before them"),
+                    (extra - before - after, "between them"),
+                    (after, "after them"),
+                )
+                if n
+            ]
     if not found:
         return None
+    if len(places) == 1:
+        tail = f"and {extra} more {places[0][1]}"
+    else:
+        shown = [f"{n} {where}" for n, where in places]
+        tail = f"and {extra} more: " + ", ".join(shown[:-1]) + f" and {shown[-1]}"
     return Diagnosis(
         "extra",
         ("extra",),
         "extra items",
-        f"{who} holds the {found} expected items, in order, and {extra} more",
-        f"return exactly {ctx.returns}, no other items"
+        f"{who} holds the {found} expected items, in order, {tail}",
+        f"return exactly {_a(ctx.returns)}, no other items"
         if ctx.returns
         else "return exactly the items the task names, no others",
     )
+
+
+def _a(returns: str) -> str:
+    """The result part of a signature as a phrase: ``"list of floats"`` is "a list of floats",
+    ``"int array of shape (N,)"`` "an int array of shape (N,)"; ``"(x, v)"`` stays as written."""
+    first = returns.split(" ", 1)[0]
+    if (
+        returns.startswith(("(", "["))
+        or first in ("a", "an", "the", "one", "two")
+        or (first[:1].isdigit())
+    ):
+        return returns
+    return ("an " if first[:1].lower() in "aeiou" else "a ") + returns
 
 
 def _as_list(ctx: _Context) -> Diagnosis | None:
@@ -857,6 +997,9 @@ def _explain(
                     f"{ctx.observations.index(ratios[0][0]) + 1})",
                     f"is {name} applied once too often, or missing where it belongs?",
                 )
+    batch = _batch_factor(ctx, ratios, key, who)
+    if batch is not None:
+        return batch
     # (a constant shown as 1 is a small difference of another kind, not a factor to look for)
     if (
         all(_same_number(c, cs[0]) for c in cs)
@@ -884,6 +1027,48 @@ def _explain(
             "the factor changes with the inputs: look for a hyperparameter-dependent term "
             "(a correction, a scale) applied wrongly",
         )
+    return None
+
+
+def _batch_size(arguments: Mapping[str, Any]) -> int | None:
+    """The batch size N of a check: the length of the first axis that every array argument of
+    two or more dimensions shares (``X`` and ``dout`` of shape ``(N, D)``), else ``None``."""
+    sizes = {v.shape[0] for v in arguments.values() if isinstance(v, np.ndarray) and v.ndim >= 2}
+    return sizes.pop() if len(sizes) == 1 else None
+
+
+#: Factors that depend on the batch size N only, and what each usually means.
+_BATCH_FACTORS: tuple[tuple[str, Callable[[int], float], str], ...] = (
+    ("N", lambda n: n, "a sum where a mean belongs, or a missing 1/N"),
+    ("1/N", lambda n: 1 / n, "a mean where a sum belongs, or a 1/N too many"),
+    ("N/(N − 1)", lambda n: n / (n - 1), "the unbiased variance where the biased one belongs"),
+    ("(N − 1)/N", lambda n: (n - 1) / n, "the biased variance where the unbiased one belongs"),
+)
+
+
+def _batch_factor(
+    ctx: _Context, ratios: list[tuple[Observation, float, int]], key: str, who: str
+) -> Diagnosis | None:
+    """The factor named when it is N, 1/N, N/(N − 1) or (N − 1)/N of the batch size N (the first
+    axis of the array arguments) in every failing check, and N is not the same round number in
+    all of them (a constant factor of 10 says nothing about N)."""
+    sizes = [_batch_size(ctx.arguments(o.case)) for o, _, _ in ratios]
+    if any(n is None or n < 2 for n in sizes):
+        return None
+    cs = [c for _, c, _ in ratios]
+    for text, fn, meaning in _BATCH_FACTORS:
+        values = [fn(n) for n in sizes if n is not None]
+        varies = any(not _same_number(v, values[0]) for v in values)
+        if all(_same_number(c, v) for c, v in zip(cs, values)) and (varies or not _round(cs[0])):
+            o = ratios[0][0]
+            return Diagnosis(
+                key,
+                (f"{key} batch size", key),
+                "off by a factor",
+                f"{who} is {text} × the expected one, where N is the batch size (the inputs' "
+                f"first axis, N = {sizes[0]} in check {ctx.observations.index(o) + 1})",
+                f"{meaning}?",
+            )
     return None
 
 
