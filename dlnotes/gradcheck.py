@@ -128,6 +128,18 @@ def numerical_gradient(
     return grad
 
 
+def _check_dout(dout: Any) -> np.ndarray:
+    """The upstream gradient ``dout`` as a float64 array: real-valued and finite."""
+    dout_arr = np.asarray(dout)
+    if dout_arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"dout must be a real-valued array (the upstream gradient), got dtype {dout_arr.dtype}"
+        )
+    if not np.all(np.isfinite(dout_arr)):
+        raise ValueError("dout must be finite (the upstream gradient), got inf or NaN entries")
+    return dout_arr.astype(np.float64)
+
+
 def numerical_gradient_array(
     f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray, *, h: float = 1e-5
 ) -> np.ndarray:
@@ -139,14 +151,7 @@ def numerical_gradient_array(
 
     Defined in chapter 08 (Gradient checking).
     """
-    dout_arr = np.asarray(dout)
-    if dout_arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"dout must be a real-valued array (the upstream gradient), got dtype {dout_arr.dtype}"
-        )
-    if not np.all(np.isfinite(dout_arr)):
-        raise ValueError("dout must be finite (the upstream gradient), got inf or NaN entries")
-    dout = dout_arr.astype(np.float64)
+    dout = _check_dout(dout)
 
     def scalar(z: np.ndarray) -> float:
         out = np.asarray(f(z))
@@ -288,14 +293,7 @@ def check_layer(
     out = layer.forward(X)
     if dout is None:
         dout = seed_to_rng(seed).standard_normal(out.shape)
-    dout_arr = np.asarray(dout)
-    if dout_arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"dout must be a real-valued array (the upstream gradient), got dtype {dout_arr.dtype}"
-        )
-    if not np.all(np.isfinite(dout_arr)):
-        raise ValueError("dout must be finite (the upstream gradient), got inf or NaN entries")
-    dout = dout_arr.astype(np.float64)
+    dout = _check_dout(dout)
     dX = layer.backward(dout)
     analytic = [g.copy() for g in layer.grads]
 
