@@ -106,25 +106,19 @@ def numerical_gradient(
     for i in range(flat.size):
         old = flat[i]
         try:
-            flat[i] = old + h
-            if flat[i] == old:
-                raise ValueError(
-                    f"h = {h:g} is below the precision of x (dtype {x.dtype}) at flat index "
-                    f"{i}, where x = {old}: x + h == x, so the difference quotient would be 0. "
-                    "Use a float64 x or a larger h"
-                )
-            f_plus = _scalar_value(f, x)
-            flat[i] = old - h
-            if flat[i] == old:
-                raise ValueError(
-                    f"h = {h:g} is below the precision of x (dtype {x.dtype}) at flat index "
-                    f"{i}, where x = {old}: x - h == x, so the difference quotient would be 0. "
-                    "Use a float64 x or a larger h"
-                )
-            f_minus = _scalar_value(f, x)
+            f_at = []  # f(x + h e_i), f(x - h e_i)
+            for sign in (1, -1):
+                flat[i] = old + sign * h
+                if flat[i] == old:
+                    raise ValueError(
+                        f"h = {h:g} is below the precision of x (dtype {x.dtype}) at flat index "
+                        f"{i}, where x = {old}: x {'+' if sign > 0 else '-'} h == x, so the "
+                        "difference quotient would be 0. Use a float64 x or a larger h"
+                    )
+                f_at.append(_scalar_value(f, x))
         finally:  # x is the caller's array: put the entry back even when f raises
             flat[i] = old
-        gflat[i] = (f_plus - f_minus) / (2 * h)
+        gflat[i] = (f_at[0] - f_at[1]) / (2 * h)
     return grad
 
 
