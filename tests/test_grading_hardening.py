@@ -9,6 +9,7 @@ import base64
 import importlib.util
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -184,3 +185,42 @@ def test_the_oom_killer_takes_a_sandbox_before_the_grader():
     values = [r for r in result.records if r.get("event") == "value"]
     assert result.status == "ok" and len(values) == 1, (result.status, result.records)
     assert plain.from_message(values[0]["result"]) == 1000
+
+
+def test_a_grading_process_that_dies_takes_only_its_own_student(monkeypatch, tmp_path):
+    """Each student is graded in a process of its own. When one dies (SIGKILL, as from the OOM
+    killer), it is graded once more; a student whose process dies twice gets a row that says
+    so, and everyone else is graded as usual (a shared process pool failed them all)."""
+    import signal
+
+    def fake_grade_one(task):
+        student = task[0].student
+        (tmp_path / f"{student}.{os.getpid()}").touch()
+        tries = len(list(tmp_path.glob(f"{student}.*")))
+        if student == "crasher" or (student == "unlucky" and tries == 1):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return {
+            "student": student,
+            "status": "graded",
+            "score": 1.0,
+            "reason": "",
+            "big": "x" * 10**6,
+        }
+
+    monkeypatch.setattr(grade, "_grade_one", fake_grade_one)
+    names = ["ann", "crasher", "bob", "unlucky", "cid", "dee"]
+    rows: list[dict] = []
+    grade._grade_in_processes(
+        [(grade.Submission(n), [], None, {}, 0.0) for n in names], 2, rows.append
+    )
+
+    by_name = {r["student"]: r for r in rows}
+    assert sorted(by_name) == sorted(names) and len(rows) == len(names)
+    for name in ("ann", "bob", "cid", "dee", "unlucky"):
+        assert by_name[name]["status"] == "graded" and by_name[name]["score"] == 1.0, name
+        assert len(by_name[name]["big"]) == 10**6  # a row larger than a pipe's buffer
+    crashed = by_name["crasher"]
+    assert crashed["status"] == "not graded" and crashed["score"] == 0.0
+    assert "died twice" in crashed["reason"] and "SIGKILL" in crashed["reason"]
+    tries = {n: len(list(tmp_path.glob(f"{n}.*"))) for n in names}
+    assert tries == {"ann": 1, "crasher": 2, "bob": 1, "unlucky": 2, "cid": 1, "dee": 1}

@@ -329,6 +329,63 @@ def _grade_one(args: tuple, key: dict | None = None) -> dict:
         return _failed_row(sub, f"grading failed ({type(err).__name__}: {err})")
 
 
+def _grade_to_pipe(task: tuple, writer: Any) -> None:
+    """A grading process's whole life: grade one student, send the row, exit."""
+    writer.send(_grade_one(task))
+    writer.close()
+
+
+def _grade_in_processes(tasks: list[tuple], jobs: int, record: Any) -> None:
+    """Grade ``tasks`` in up to ``jobs`` processes at once, a process of its own per student.
+
+    A grading process that dies (the kernel's OOM killer chose it, a crash in C code) takes
+    only its own student with it: that student is graded once more in a new process, and if
+    that one dies too the row says so. (With a shared process pool, one death failed every
+    student still pending.) The processes are forked from this one, which runs
+    no other thread, so each starts with the key and the modules already loaded."""
+    import multiprocessing as mp
+    import signal
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context("fork")
+    queue = [(task, 1) for task in tasks]  # (task, attempt)
+    running: dict[Any, tuple] = {}  # the pipe's reading end -> (process, task, attempt)
+    while queue or running:
+        while queue and len(running) < jobs:
+            task, attempt = queue.pop(0)
+            reader, writer = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_grade_to_pipe, args=(task, writer), daemon=True)
+            proc.start()
+            writer.close()  # the child holds the only writing end: its death ends the pipe
+            running[reader] = (proc, task, attempt)
+        for reader in wait(list(running)):
+            proc, task, attempt = running.pop(reader)
+            try:
+                row = reader.recv()
+            except Exception:  # the pipe ended (or a row was cut short): the process died
+                row = None
+            reader.close()
+            proc.join()
+            if row is not None:
+                record(row)
+            elif attempt == 1:
+                queue.insert(0, (task, 2))  # once more, before anyone else
+            else:
+                code = proc.exitcode or 0
+                how = f"exit status {code}"
+                if code < 0:
+                    how = f"killed by signal {-code}"
+                    if -code in signal.valid_signals():
+                        how = f"killed by {signal.Signals(-code).name}"
+                record(
+                    _failed_row(
+                        task[0],
+                        f"grading process died twice ({how}; SIGKILL is usually the kernel "
+                        "running out of memory): grade this student again alone",
+                    )
+                )
+
+
 def _failed_row(sub: Submission, reason: str) -> dict:
     return {
         "student": sub.student,
@@ -409,15 +466,7 @@ def grade(
             for future in dask_completed(futures):
                 record(future.result())
         elif jobs > 1:
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            with ProcessPoolExecutor(jobs, initializer=_set_key, initargs=(key,)) as pool:
-                pending = {pool.submit(_grade_one, t): t[0] for t in tasks}
-                for future in as_completed(pending):
-                    try:
-                        record(future.result())
-                    except Exception as err:
-                        record(_failed_row(pending[future], f"grading process died ({err})"))
+            _grade_in_processes(tasks, jobs, record)
         else:
             for t in tasks:
                 record(_grade_one(t))
