@@ -4,7 +4,6 @@ regenerates it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 
 import dlnotes
 from dlnotes.tuning import sample_config, trial_seeds
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tools" / "make_fashion_search.py"
@@ -23,11 +23,7 @@ SHIPPED = Path(dlnotes.__file__).parent / "data" / "fashion_search.npz"
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("make_fashion_search", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def test_layout_and_values_make_sense():

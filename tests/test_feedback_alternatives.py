@@ -6,28 +6,19 @@ suites, and every chapter with exercises has such a module covering each of its 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from dlnotes.exercises import CheckFailed, check, exercises, get
+from tests.scripts import load_script
 
 HERE = Path(__file__).resolve().parent / "feedback" / "alternatives"
 
 
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"dlnotes_alternatives_{path.stem}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 MODULES = {
-    path.stem: _load(path)
+    path.stem: load_script(path)
     for path in sorted(HERE.glob("ch*.py"))
     if re.fullmatch(r"ch\d\d", path.stem)
 }

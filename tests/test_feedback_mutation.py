@@ -5,7 +5,6 @@ the registered mistakes are *named*; the instructors' page shows the current num
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 from dlnotes.exercises import exercises, get
 from dlnotes.exercises.core import Case, Exercise, _check_function
 from dlnotes.exercises.mutation import Report, measure, named, variants
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,12 +115,7 @@ def test_a_variant_keeps_its_own_state_and_leaves_the_inputs_alone():
 
 
 def test_the_instructors_page_shows_the_current_numbers(report):
-    spec = importlib.util.spec_from_file_location(
-        "bench_feedback", ROOT / "benchmarks" / "bench_feedback.py"
-    )
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script(Path("benchmarks/bench_feedback.py"))
     published = (ROOT / "benchmarks" / "feedback.md").read_text()
     assert published == bench.page(report), (
         "benchmarks/feedback.md is out of date: run python3 tasks.py bench feedback"

@@ -12,7 +12,6 @@ Each must get its expected score, and none may be lost. The hostile class is in
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import os
 import subprocess
@@ -23,23 +22,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "ch02_exercises.ipynb"
 NOTEBOOK = FIXTURE.name
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f"dlnotes_tools_{name}", ROOT / "tools" / f"{name}.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[f"dlnotes_tools_{name}"] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-grade_tool = _load("grade")
+grade_tool = load_script(Path("tools/grade.py"))
 
 # --------------------------------------------------------------------------------------------
 # Fast: how submissions are collected
@@ -253,7 +243,7 @@ def _strip_metadata(text: str) -> str:
 
 
 def _make_submissions(folder: Path) -> None:
-    learner = _load("learner_edition").learner_text(FIXTURE)
+    learner = load_script(Path("tools/learner_edition.py")).learner_text(FIXTURE)
     for student, (edits, layout, *_rest) in STUDENTS.items():
         text = "{not json" if edits is None else _submission(learner, edits)
         if layout == "folder":
@@ -391,7 +381,7 @@ def test_hidden_cases_come_from_the_key_not_the_package(graded):
     )
     subs = tmp / "lookup"
     (subs / "memo").mkdir(parents=True)
-    learner = _load("learner_edition").learner_text(FIXTURE)
+    learner = load_script(Path("tools/learner_edition.py")).learner_text(FIXTURE)
     (subs / "memo" / NOTEBOOK).write_text(_submission(learner, {"ch02_max_stable_lr": lookup}))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     out = tmp / "lookup.csv"

@@ -9,7 +9,6 @@ of a challenge's verifier.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -18,23 +17,14 @@ import nbformat
 import pytest
 
 from dlnotes.exercises import exercises
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        "dlnotes_tools_learner_edition", ROOT / "tools" / "learner_edition.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["dlnotes_tools_learner_edition"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-GRADED = {m.name: _tool().graded_notebook(nbformat.read(m, as_version=4)) for m in MASTERS}
+_tool = load_script(Path("tools/learner_edition.py"))
+GRADED = {m.name: _tool.graded_notebook(nbformat.read(m, as_version=4)) for m in MASTERS}
 BY_CHAPTER: dict[str, set[str]] = {}
 for _ex in exercises():
     if _ex.kind == "function":

@@ -6,7 +6,6 @@ Latin-1, metadata mangled by an editor) is read, not scored 0."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 import json
 import os
@@ -17,6 +16,8 @@ import nbformat
 import numpy as np
 import pytest
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "grading"))
 
@@ -26,18 +27,7 @@ import sandbox  # noqa: E402
 MASTER = ROOT / "notebooks" / "02_conditioning.ipynb"
 
 
-def _load_grade():
-    spec = importlib.util.spec_from_file_location(
-        "dlnotes_tools_grade", ROOT / "tools" / "grade.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["dlnotes_tools_grade"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-grade = _load_grade()
+grade = load_script(Path("tools/grade.py"))
 
 
 def _message(save, **arrays) -> dict:

@@ -4,22 +4,18 @@ unmodified learner notebook fails only in its exercise cells (the rest of the ch
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "ch02_exercises.ipynb"
 
-_spec = importlib.util.spec_from_file_location(
-    "learner_edition", ROOT / "tools" / "learner_edition.py"
-)
-assert _spec and _spec.loader
-learner_edition = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(learner_edition)
+learner_edition = load_script(Path("tools/learner_edition.py"))
 
 
 def nbgrader(cell) -> dict:

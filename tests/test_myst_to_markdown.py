@@ -3,7 +3,6 @@ conversions keep the book's content (titles, math, citations as author–year li
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -12,14 +11,11 @@ import nbformat
 import pytest
 from markdown_it import MarkdownIt
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-_spec = importlib.util.spec_from_file_location(
-    "myst_to_markdown", ROOT / "tools" / "myst_to_markdown.py"
-)
-assert _spec and _spec.loader
-m2m = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(m2m)
+m2m = load_script(Path("tools/myst_to_markdown.py"))
 
 BASE = "https://example.github.io/book/"
 BIB = BASE + "book/bibliography.html"

@@ -4,27 +4,19 @@ follows every chapter rule of tests/test_repository.py, converts to a learner ed
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
 import pytest
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-new_chapter = _load("new_chapter", ROOT / "tools" / "new_chapter.py")
-rules = _load("repository_rules", ROOT / "tests" / "test_repository.py")
+new_chapter = load_script(Path("tools/new_chapter.py"))
+rules = load_script(Path("tests/test_repository.py"), "repository_rules")
 
 TITLE = "Weight averaging, a test chapter"
 
@@ -58,7 +50,7 @@ def test_the_copy_has_no_outputs_and_follows_the_chapter_rules(chapter):
 
 
 def test_the_copy_has_an_nbgrader_exercise_and_a_learner_edition(chapter):
-    learner_edition = _load("learner_edition", ROOT / "tools" / "learner_edition.py")
+    learner_edition = load_script(Path("tools/learner_edition.py"))
     nb = nbformat.read(chapter, as_version=4)
     kinds = [
         ("solution" if m.get("solution") else "test" if m.get("grade") else "")
