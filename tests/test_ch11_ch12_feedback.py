@@ -55,6 +55,16 @@ def test_freeze_returning_a_generator_is_told_to_return_a_list():
     assert "not repeatable" not in message
 
 
+def test_freeze_returning_one_list_per_layer_is_told_to_flatten():
+    def freeze(model, n_frozen):
+        start = _positions(model)[n_frozen]
+        return [layer.params for layer in model.layers[start:] if layer.params]
+
+    line = likely(feedback("ch12_freeze", freeze))
+    assert "a list of lists: flatten it" in line
+    assert "your 2 lists hold the expected 4 items in the right order" in line
+
+
 def test_freeze_returning_the_layers_is_told_to_return_their_arrays():
     def freeze(model, n_frozen):
         return model.layers[_positions(model)[n_frozen] :]

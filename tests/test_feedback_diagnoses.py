@@ -299,3 +299,27 @@ def test_two_arguments_swapped():
 
     line = diagnosis(feedback("ch07_kaiming_normal", kaiming))
     assert "fan_in and fan_out swapped" in line
+
+
+def test_a_result_printed_instead_of_returned_is_named(capsys):
+    """The classic beginner's slip: print where return belongs. A function with a return
+    only in one branch of an if gives None on the other, and is named the same way."""
+
+    def batchnorm_forward(X, gamma, beta, eps):
+        mean = X.mean(axis=0)
+        var = ((X - mean) ** 2).mean(axis=0)
+        x_hat = (X - mean) / np.sqrt(var + eps)
+        print(gamma * x_hat + beta, (x_hat, mean, var))
+
+    line = diagnosis(feedback("ch11_batchnorm_forward", batchnorm_forward))
+    assert "returned None: no return statement was reached" in line
+    assert "print only shows a value" in line
+    capsys.readouterr()
+
+    def max_stable_lr(H):  # a single number: the few-observations path names it too
+        L = np.linalg.eigvalsh(H).max()
+        if L > 1e9:
+            return 2.0 / L
+
+    line = diagnosis(feedback("ch02_max_stable_lr", max_stable_lr))
+    assert "returned None" in line and "each branch of an if ends in a return" in line

@@ -111,6 +111,42 @@ def _fwd_no_affine(X, gamma, beta, eps):
 
 
 @batchnorm_forward_mistakes.add(
+    "forgot to subtract the mean",
+    "x_hat = (X - mean) / sqrt(var + eps): centre first, then scale. Dividing X alone "
+    "leaves each feature's offset in x_hat, so its mean is not 0.",
+)
+def _fwd_not_centred(X, gamma, beta, eps):
+    mean = X.mean(axis=0)
+    var = X.var(axis=0)
+    x_hat = X / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x_hat, mean, var)
+
+
+@batchnorm_forward_mistakes.add(
+    "divided by the variance, not the standard deviation",
+    "x_hat = (X - mean) / sqrt(var + eps): the square root makes x_hat's variance 1. "
+    "Dividing by var + eps itself gives each feature a variance of about 1 / var.",
+)
+def _fwd_no_sqrt(X, gamma, beta, eps):
+    mean = X.mean(axis=0)
+    var = X.var(axis=0)
+    x_hat = (X - mean) / (var + eps)
+    return gamma * x_hat + beta, (x_hat, mean, var)
+
+
+@batchnorm_forward_mistakes.add(
+    "var + eps in the cache",
+    "the cache's third entry is the batch variance var itself; eps is added only "
+    "inside the square root, sqrt(var + eps), not stored with it.",
+)
+def _fwd_eps_in_cache(X, gamma, beta, eps):
+    mean = X.mean(axis=0)
+    var = X.var(axis=0) + eps
+    x_hat = (X - mean) / np.sqrt(var)
+    return gamma * x_hat + beta, (x_hat, mean, var)
+
+
+@batchnorm_forward_mistakes.add(
     "standard deviation in the cache",
     "the cache's third entry is the variance var, not its square root.",
 )

@@ -7,6 +7,7 @@ learner's, on every failing check:
 =================  ======================================================================
 name               the learner's result is ...
 =================  ======================================================================
+``none``           ``None`` (no ``return`` was reached, or the result was printed)
 ``generator``      a generator (or another one-pass iterator) where a list, a tuple or an
                    array is expected
 ``objects``        objects that are not numbers (layers, a model) where arrays are expected
@@ -14,6 +15,7 @@ name               the learner's result is ...
 ``missing``        the expected tuple with one element left out (or only one element)
 ``container``      the right values in a list (or one array) where a tuple is expected, or
                    in a tuple where a list is
+``nested``         the expected list's items grouped in sublists (one list per layer)
 ``extra``          the expected tuple's items, in order, among more items
 ``list``           the right values in a list where a numpy array is expected
 ``dtype``          the right values in another dtype
@@ -65,11 +67,13 @@ __all__ = ["KINDS", "Diagnosis", "Observation", "check_wording", "find", "result
 
 #: The diagnoses' names: every key of ``Exercise.diagnoses`` starts with one of them.
 KINDS = (
+    "none",
     "generator",
     "objects",
     "order",
     "missing",
     "container",
+    "nested",
     "extra",
     "list",
     "dtype",
@@ -148,10 +152,12 @@ def find(
         return None
     ctx = _Context(solution, signature, list(observations), close, reference, tuple(factors))
     detectors: tuple[Callable[[_Context], Diagnosis | None], ...] = (
+        _none,
         _generator,
         _objects,
         _tuple_shape,
         _container,
+        _nested,
         _extra_items,
         _as_list,
         _dtype,
@@ -176,7 +182,7 @@ def find(
         # exactly by the reference with that one change is no coincidence.
         if any(isinstance(o.expected, str) for o in ctx.bad):
             return None
-        detectors = (_generator, _objects, _hyperparameter)
+        detectors = (_none, _generator, _objects, _hyperparameter)
     for detector in detectors:
         try:
             found = detector(ctx)
@@ -358,6 +364,21 @@ def _fmt(x: float) -> str:
 # --------------------------------------------------------------------------------------------
 # Detectors
 # --------------------------------------------------------------------------------------------
+
+
+def _none(ctx: _Context) -> Diagnosis | None:
+    """``None`` where a result is expected: the function ends without reaching a ``return``
+    (the result printed instead of returned, a ``return`` inside a branch not taken)."""
+    if not all(o.got is None and o.expected is not None for o in ctx.bad):
+        return None
+    return Diagnosis(
+        "none",
+        ("none",),
+        "returned None: no return statement was reached",
+        "a Python function that ends without reaching a return gives back None",
+        "end yours with return and the result (print only shows a value), and check that "
+        "each branch of an if ends in a return",
+    )
 
 
 def _generator(ctx: _Context) -> Diagnosis | None:
@@ -595,6 +616,30 @@ def _container(ctx: _Context) -> Diagnosis | None:
             "return a tuple of the separate results: return a, b, not np.array([a, b])",
         )
     return None
+
+
+def _nested(ctx: _Context) -> Diagnosis | None:
+    """The expected list's items, in order, grouped in shorter lists (or tuples): one list per
+    layer, ``[layer.params for layer in ...]``, where one flat list is expected."""
+    for o in ctx.bad:
+        e, g = o.expected, o.got
+        if not (isinstance(e, (list, tuple)) and isinstance(g, (list, tuple))):
+            return None
+        if not (1 <= len(g) < len(e)) or not all(isinstance(x, (list, tuple)) for x in g):
+            return None
+        flat = [x for group in g for x in group]
+        if len(flat) != len(e) or not all(ctx.ok(x, y) for x, y in zip(e, flat)):
+            return None
+    e, g = ctx.bad[0].expected, ctx.bad[0].got
+    return Diagnosis(
+        "nested",
+        ("nested",),
+        f"a {type(g).__name__} of {type(g[0]).__name__}s: flatten it",
+        f"your {len(g)} {type(g[0]).__name__}s hold the expected {len(e)} items in the "
+        f"right order, where one flat {type(e).__name__} of them is expected",
+        "build one list with a double comprehension, [x for group in groups for x in group], "
+        "not one list per group",
+    )
 
 
 def _extra_items(ctx: _Context) -> Diagnosis | None:

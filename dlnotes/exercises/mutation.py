@@ -4,9 +4,10 @@
 :func:`variants` builds, for one function exercise, the wrong answers a learner plausibly
 writes by a *generic* slip: the reference's result times 2 or 0.1, negated, transposed, in
 float32, as a list, its tuple reordered or short of an element, the input returned unchanged,
-the result of the first or previous call returned again (stale state), a sequence one step
-late, or the reference run with one argument at its default, at the first check's value or,
-for an integer, one less. Only the variants that apply to the exercise's result are built.
+None (no ``return`` reached), the result of the first or previous call returned again (stale
+state), a sequence one step late, or the reference run with one argument at its default, at
+the first check's value or, for an integer, one less. Only the variants that apply to the
+exercise's result are built.
 
 :func:`measure` runs the visible checks on each variant (and each registered mistake) and
 counts how many are *rejected* and how many are *named* (the feedback says
@@ -245,6 +246,12 @@ def _return_input(out: Any, args: tuple, kwargs: dict) -> Any:
     raise _NotApplicable
 
 
+def _no_return(out: Any, args: tuple, kwargs: dict) -> Any:
+    if out is None:
+        raise _NotApplicable
+    return None
+
+
 #: name → transformation of (result, arguments, keyword arguments)
 TRANSFORMS: dict[str, Callable[[Any, tuple, dict], Any]] = {
     "×2": _on_leaf(_scale(2.0)),
@@ -257,6 +264,7 @@ TRANSFORMS: dict[str, Callable[[Any, tuple, dict], Any]] = {
     "tuple reordered": _swap,
     "tuple missing its last element": _drop_last,
     "input returned": _return_input,
+    "None (no return reached)": _no_return,
 }
 
 
