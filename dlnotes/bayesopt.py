@@ -153,9 +153,11 @@ def bayesian_optimization(
     run = BayesOptRun(n_init=n_init)
 
     def call(i: int) -> None:
-        value = float(objective(float(cand[i])))
-        if not np.isfinite(value):
-            raise ValueError(f"objective({cand[i]!r}) returned {value}; it must be finite")
+        x = float(cand[i])
+        value = objective(x)
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()
+        value = check_scalar(f"objective({x!r})", value)  # one finite number
         run.x.append(float(cand[i]))
         run.y.append(value)
 

@@ -13,7 +13,7 @@ from dlnotes import init
 from dlnotes._validate import NonFiniteError, NonFiniteInputError
 from dlnotes.averages import EMA, PolyakAverage, ewa
 from dlnotes.bayesopt import bayesian_optimization
-from dlnotes.data import Augmenter, Standardizer, minibatches, train_dev_test_split
+from dlnotes.data import Augmenter, Standardizer, augment, minibatches, train_dev_test_split
 from dlnotes.gradcheck import check_layer, check_model, numerical_gradient, numerical_gradient_array
 from dlnotes.landscapes import NoisyGradient, Quadratic
 from dlnotes.layers import (
@@ -454,3 +454,41 @@ def test_the_gradient_check_gives_no_warning_for_large_finite_gradients():
         warnings.simplefilter("error")  # g . g overflows: the check must look again, quietly
         opt.step(np.array([1e300, -1e300]))
     np.testing.assert_allclose(x, [0.0, 3.0])
+
+
+# --------------------------------------------------------------------------------------------
+# Augmentation and Bayesian optimization
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda im: augment.random_crop(im, 2.5), TypeError, "size .* must be an integer, got 2.5"),
+        (lambda im: augment.random_crop(im, (4, 2.5)), TypeError, r"size\[1\] must be an integer"),
+        (lambda im: augment.random_brightness(im, 0.1, clip=(1.0, 0.0)), ValueError, r"clip\[1\]"),
+        (lambda im: augment.add_noise(im, 0.1, clip=0.5), TypeError, "clip must be a pair"),
+        (lambda im: Augmenter((1, -8, 8)), ValueError, r"image_shape\[1\] must be >= 1, got -8"),
+        (lambda im: Augmenter(64), ValueError, "image_shape must be"),
+    ],
+)
+def test_augmentations_refuse_malformed_sizes_and_clips(call, error, message):
+    """A reversed clip used to give an image of one constant value, and a float crop size
+    an unpacking error."""
+    with pytest.raises(error, match=message):
+        call(np.random.default_rng(0).random((2, 1, 8, 8)))
+
+
+def test_augmentations_still_take_int_and_pair_sizes_and_no_clip():
+    images = np.random.default_rng(0).random((2, 1, 8, 8))
+    assert augment.random_crop(images, 4, seed=0).shape == (2, 1, 4, 4)
+    assert augment.random_crop(images, (np.int64(3), 5), seed=0).shape == (2, 1, 3, 5)
+    assert augment.add_noise(images, 5.0, clip=None, seed=0).max() > 1.0
+    assert augment.add_noise(images, 5.0, clip=[0, 1], seed=0).max() <= 1.0
+
+
+def test_bayesian_optimization_names_an_objective_that_returns_no_number():
+    with pytest.raises(TypeError, match=r"objective\(.*\) must be a real number, got array"):
+        bayesian_optimization(lambda x: np.array([x, x]), np.linspace(0, 1, 5), n_trials=3)
+    run = bayesian_optimization(lambda x: np.array(x**2), np.linspace(0, 1, 5), n_trials=3)
+    assert len(run.y) == 3  # a 0-d array is one number

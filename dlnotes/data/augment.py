@@ -70,7 +70,10 @@ def random_crop(
     """
     images = _check_images(images)
     padding = int(check_scalar("padding", padding, low=0, integer=True))
-    sh, sw = (size, size) if isinstance(size, (int, np.integer)) else size
+    if isinstance(size, (tuple, list)) and len(size) == 2:
+        sh, sw = (int(check_scalar(f"size[{i}]", v, integer=True)) for i, v in enumerate(size))
+    else:
+        sh = sw = int(check_scalar("size (an int or a pair (height, width))", size, integer=True))
     H, W = images.shape[-2:]
     if not (1 <= sh <= H + 2 * padding and 1 <= sw <= W + 2 * padding):
         raise ValueError(
@@ -249,8 +252,12 @@ def _check_range(
 
 
 def _clip(out: np.ndarray, clip: tuple[float, float] | None) -> np.ndarray:
+    """``out`` clipped in place to ``clip = (low, high)``, or as it is when ``clip`` is None."""
     if clip is not None:
-        np.clip(out, clip[0], clip[1], out=out)
+        if not (isinstance(clip, (tuple, list)) and len(clip) == 2):
+            raise TypeError(f"clip must be a pair (low, high) or None, got {clip!r}")
+        low = check_scalar("clip[0]", clip[0])
+        np.clip(out, low, check_scalar("clip[1]", clip[1], low=low), out=out)
     return out
 
 
@@ -270,10 +277,7 @@ def add_noise(
     std = check_scalar("std", std, low=0.0)
     dtype = images.dtype if images.dtype == np.float32 else np.dtype(np.float64)
     noise = seed_to_rng(seed).standard_normal(images.shape, dtype=dtype)
-    out = images + std * noise
-    if clip is not None:
-        np.clip(out, clip[0], clip[1], out=out)
-    return out
+    return _clip(images + std * noise, clip)
 
 
 class Augmenter:
@@ -303,9 +307,12 @@ class Augmenter:
         brightness: float = 0.0,
         contrast_range: tuple[float, float] = (1.0, 1.0),
     ) -> None:
-        if len(image_shape) not in (2, 3):
-            raise ValueError(f"image_shape must be (H, W) or (C, H, W), got {image_shape}")
-        self.image_shape = tuple(int(s) for s in image_shape)
+        if not isinstance(image_shape, (tuple, list)) or len(image_shape) not in (2, 3):
+            raise ValueError(f"image_shape must be (H, W) or (C, H, W), got {image_shape!r}")
+        self.image_shape = tuple(
+            int(check_scalar(f"image_shape[{i}]", n, low=1, integer=True))
+            for i, n in enumerate(image_shape)
+        )
         self.flip = check_bool("flip", flip)
         self.max_shift = int(check_scalar("max_shift", max_shift, low=0, integer=True))
         self.noise_std = check_scalar("noise_std", noise_std, low=0.0)
