@@ -376,6 +376,11 @@ def narrow_space(
 
     Defined in chapter 13 (Hyperparameter tuning).
     """
+    if not isinstance(results, Results):
+        raise TypeError(f"results must be the Results of a search, got {type(results).__name__}")
+    keep_fraction = check_scalar(
+        "keep_fraction", keep_fraction, low=0.0, high=1.0, low_inclusive=False
+    )
     space = _check_space(space if space is not None else results.space)
     kept = results.top(keep_fraction)
     new: dict[str, Distribution] = {}
@@ -532,8 +537,20 @@ def _run(
     """Run ``objective`` on every configuration (with its seed) and rank the rows: the one loop
     behind every search, serial or over joblib, with an optional progress bar."""
     metric, mode, backend = options.metric, options.mode, options.backend
+    call = "objective(config, seed)" if budget is None else "objective(config, seed, budget)"
     if not callable(objective):
-        raise TypeError(f"objective must be callable f(config, seed), got {objective!r}")
+        raise TypeError(f"objective must be callable as {call}, got {objective!r}")
+    try:
+        takes = inspect.signature(objective)
+    except (TypeError, ValueError):  # a builtin without a signature: the call will tell
+        takes = None
+    if takes is not None:
+        try:
+            takes.bind({}, 0, *([] if budget is None else [1.0]))
+        except TypeError as err:
+            raise TypeError(
+                f"{desc} calls {call}, but the objective {takes} can't: {err}"
+            ) from None
     if not isinstance(metric, str):
         raise TypeError(f"metric must be a string, got {metric!r}")
     if mode not in ("min", "max"):

@@ -492,3 +492,18 @@ def test_bayesian_optimization_names_an_objective_that_returns_no_number():
         bayesian_optimization(lambda x: np.array([x, x]), np.linspace(0, 1, 5), n_trials=3)
     run = bayesian_optimization(lambda x: np.array(x**2), np.linspace(0, 1, 5), n_trials=3)
     assert len(run.y) == 3  # a 0-d array is one number
+
+
+def test_searches_name_an_objective_of_the_wrong_arity_and_narrow_space_its_arguments():
+    from dlnotes import tuning
+
+    space = {"x": tuning.Uniform(0.0, 1.0), "y": tuning.Uniform(0.0, 1.0)}
+    with pytest.raises(TypeError, match=r"calls objective\(config, seed, budget\), but"):
+        tuning.successive_halving(lambda c, s: 1.0, space, 9, 1, 9)
+    with pytest.raises(TypeError, match=r"calls objective\(config, seed\), but"):
+        tuning.random_search(lambda c: 1.0, space, 3)
+    results = tuning.random_search(tuning.toy_objective, space, 8)
+    with pytest.raises(ValueError, match=r"keep_fraction must be <= 1\.0, got 1\.5"):
+        tuning.narrow_space(results, 1.5)
+    with pytest.raises(TypeError, match="results must be the Results of a search, got list"):
+        tuning.narrow_space([1, 2], 0.5)
