@@ -507,3 +507,13 @@ def test_searches_name_an_objective_of_the_wrong_arity_and_narrow_space_its_argu
         tuning.narrow_space(results, 1.5)
     with pytest.raises(TypeError, match="results must be the Results of a search, got list"):
         tuning.narrow_space([1, 2], 0.5)
+
+
+def test_checkpoint_names_a_function_that_is_none_or_returns_no_tensor():
+    from dlnotes import autograd as A
+
+    x = A.Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(TypeError, match="fn must be a function of one Tensor, got int"):
+        A.checkpoint(3, x)
+    with pytest.raises(TypeError, match="fn must return a Tensor, got ndarray"):
+        A.checkpoint(lambda t: t.value * 2, x)

@@ -35,10 +35,15 @@ def checkpoint(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function of one Tensor, got {type(fn).__name__}")
     if not isinstance(x, Tensor):
         raise TypeError(f"x must be a Tensor, got {type(x).__name__}")
     with no_grad():
-        out_value = fn(x).value
+        out = fn(x)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"fn must return a Tensor, got {type(out).__name__}")
+    out_value = out.value
 
     def vjp(g: np.ndarray, saved: tuple[Any, ...]) -> tuple[np.ndarray | None]:
         (xv,) = saved
