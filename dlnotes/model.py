@@ -28,7 +28,7 @@ import numpy as np
 
 from dlnotes._validate import NonFiniteInputError, check_scalar
 from dlnotes.layers import BatchNorm, Dropout, LayerNorm, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
-from dlnotes.layers._base import Layer, seed_to_rng
+from dlnotes.layers._base import Layer, check_float_dtype, seed_to_rng
 
 __all__ = ["Sequential", "mlp"]
 
@@ -207,9 +207,7 @@ class Sequential:
     def astype(self, dtype: Any) -> Sequential:
         """A deep copy with parameters, gradients and buffers in ``dtype`` (e.g. float64 for
         gradient checking). The original model is untouched."""
-        dt = np.dtype(dtype)
-        if dt.kind != "f":
-            raise TypeError(f"dtype must be float32 or float64, got {dt}")
+        dt = check_float_dtype(dtype)  # float16 would overflow Adam's v and lose SGD's steps
         layers = copy.deepcopy(self.layers)
         for layer in layers:
             layer.astype(dt)
@@ -256,7 +254,18 @@ class Sequential:
 
     def load(self, path: str | os.PathLike[str]) -> Sequential:
         """Load a file written by :meth:`save` into this model (in place); returns the model."""
-        with np.load(path, allow_pickle=False) as data:
+        where = repr(os.fspath(path))
+        try:
+            data = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise
+        except (ValueError, OSError, EOFError):  # numpy's text would suggest allow_pickle
+            raise ValueError(
+                f"{where} is not a model saved by Sequential.save (an .npz archive of arrays)"
+            ) from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(f"{where} holds one array, not a model saved by Sequential.save")
+        with data:
             state = {k: data[k] for k in data.files}
         self.load_state_dict(state)
         return self

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,8 +257,22 @@ def layer_diagnostics(
 
     Defined in chapter 07 (Initialization).
     """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
     if len(model.activations) != len(model.layers):
         raise RuntimeError("layer_diagnostics needs a forward pass with model.record = True")
+    if update_ratios is not None:
+        if not isinstance(update_ratios, Mapping):
+            raise TypeError(
+                f"update_ratios must map layer indices to ratios, got {update_ratios!r}"
+            )
+        weighted = [i for i, layer in enumerate(model.layers) if layer.penalized[:1] == [True]]
+        unknown = [i for i in update_ratios if i not in weighted]
+        if unknown:
+            raise ValueError(
+                f"update_ratios names layers {unknown}, not layers with weights of this model "
+                f"(those are {weighted})"
+            )
     rows = []
     for i, layer in enumerate(model.layers):
         act = model.activations[i]

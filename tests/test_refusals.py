@@ -517,3 +517,35 @@ def test_checkpoint_names_a_function_that_is_none_or_returns_no_tensor():
         A.checkpoint(3, x)
     with pytest.raises(TypeError, match="fn must return a Tensor, got ndarray"):
         A.checkpoint(lambda t: t.value * 2, x)
+
+
+def test_a_model_refuses_float16_and_a_file_that_is_no_saved_model(tmp_path):
+    model = mlp([4, 3, 2], seed=0)
+    with pytest.raises(TypeError, match="dtype must be float32 or float64, got float16"):
+        model.astype("float16")
+    (tmp_path / "junk.npz").write_text("not an archive")
+    with pytest.raises(ValueError, match=r"is not a model saved by Sequential\.save"):
+        model.load(tmp_path / "junk.npz")
+    np.save(tmp_path / "one.npy", np.ones(3))
+    with pytest.raises(ValueError, match="holds one array, not a model"):
+        model.load(tmp_path / "one.npy")
+    with pytest.raises(FileNotFoundError):
+        model.load(tmp_path / "missing.npz")
+    model.save(tmp_path / "m.npz")
+    again = mlp([4, 3, 2], seed=1).load(tmp_path / "m.npz")
+    for p, q in zip(model.params, again.params):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_layer_diagnostics_name_a_wrong_model_or_layer_index():
+    from dlnotes.train import layer_diagnostics
+
+    model = mlp([4, 3, 2], seed=0)
+    model.record = True
+    model.forward(np.ones((5, 4)))
+    with pytest.raises(TypeError, match="model must be a Sequential, got list"):
+        layer_diagnostics([1, 2])
+    with pytest.raises(ValueError, match=r"update_ratios names layers \[1\], not layers with"):
+        layer_diagnostics(model, {1: 1e-3})  # layer 1 is the ReLU
+    rows = layer_diagnostics(model, {0: 1e-3, 2: 2e-3})
+    assert [r.get("update_ratio") for r in rows] == [1e-3, None, 2e-3]
