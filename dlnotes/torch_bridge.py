@@ -23,6 +23,7 @@ Defined in chapter 15 (From numpy to a framework).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,49 @@ def _torch() -> Any:
     return torch
 
 
+def _check_state(state: Any, what: str) -> None:
+    """``state`` is a dict of named entries (a ``state_dict()``)."""
+    if not isinstance(state, Mapping) or not all(isinstance(k, str) for k in state):
+        raise TypeError(f"{what} must be a dict name -> array (a state_dict()), got {state!r:.80}")
+
+
+def _check_model(model: Any) -> None:
+    """``model`` is a dlnotes ``Sequential`` (its layers, parameters and their names)."""
+    if not all(hasattr(model, a) for a in ("layers", "params", "param_names", "dtype")):
+        raise TypeError(f"model must be a dlnotes Sequential, got {type(model).__name__}")
+
+
+def _optimizer_ids(state_dict: Any, model: Any) -> list[Any]:
+    """The parameter ids of an optimizer ``state_dict`` (one group) that trains ``model``."""
+    _check_model(model)
+    groups = state_dict.get("param_groups") if isinstance(state_dict, Mapping) else None
+    if not (isinstance(groups, list) and len(groups) == 1 and "params" in groups[0]):
+        raise ValueError(
+            "state_dict must be an optimizer's state_dict() with 'state' and one entry in "
+            f"'param_groups' (a dict with 'params'), got {state_dict!r:.80}"
+        )
+    ids = list(groups[0]["params"])
+    if len(ids) != len(model.params):
+        raise ValueError(
+            f"the optimizer holds {len(ids)} parameters and the model {len(model.params)}: "
+            "is it the optimizer of this model?"
+        )
+    unknown = [i for i in state_dict.get("state", {}) if i not in ids]
+    if unknown:
+        raise ValueError(f"state_dict['state'] has ids {unknown} that are not in its params")
+    return ids
+
+
+def _check_buffer_shape(buffer: np.ndarray, model: Any, k: int, key: str) -> None:
+    """An optimizer buffer has its parameter's shape (in dlnotes' orientation)."""
+    want = np.shape(model.params[k])
+    if buffer.shape != want:
+        raise ValueError(
+            f"the optimizer's {key!r} of parameter {k} ({model.param_names[k]}) has shape "
+            f"{buffer.shape}, the model's parameter {want}: is it the optimizer of this model?"
+        )
+
+
 def model_state_to_torch(state: dict[str, np.ndarray]) -> dict[str, Any]:
     """A dlnotes model ``state_dict()`` as an ``nn.Sequential`` state dict of tensors.
 
@@ -56,6 +100,7 @@ def model_state_to_torch(state: dict[str, np.ndarray]) -> dict[str, Any]:
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    _check_state(state, "state")
     torch = _torch()
     out: dict[str, Any] = {}
     for name, value in state.items():
@@ -63,6 +108,8 @@ def model_state_to_torch(state: dict[str, np.ndarray]) -> dict[str, Any]:
             continue
         index, _, key = name.partition(".")
         arr = np.array(value, copy=True)
+        if arr.dtype not in (np.float32, np.float64):
+            raise TypeError(f"state[{name!r}] must be float32 or float64, got dtype {arr.dtype}")
         if key == "W":
             out[f"{index}.weight"] = torch.from_numpy(np.ascontiguousarray(arr.T))
         elif key in ("b", "beta"):
@@ -86,6 +133,7 @@ def model_state_from_torch(state: dict[str, Any]) -> dict[str, np.ndarray]:
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    _check_state(state, "state")
     arrays = {
         k: np.array(v.detach().cpu().numpy() if hasattr(v, "detach") else v, copy=True)
         for k, v in state.items()
@@ -126,9 +174,9 @@ def optimizer_state_to_torch(state_dict: dict[str, Any], model: Any) -> dict[str
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    ids = _optimizer_ids(state_dict, model)
     torch = _torch()
     transposed = _transposed_params(model)
-    ids = state_dict["param_groups"][0]["params"]
     state = {}
     for i, entry in state_dict["state"].items():
         flip = ids.index(i) in transposed
@@ -137,6 +185,7 @@ def optimizer_state_to_torch(state_dict: dict[str, Any], model: Any) -> dict[str
             if k == "step":
                 converted[k] = torch.tensor(float(v))
             else:
+                _check_buffer_shape(np.asarray(v), model, ids.index(i), k)
                 arr = np.ascontiguousarray(np.asarray(v).T if flip else v)
                 converted[k] = torch.from_numpy(np.array(arr, copy=True))
         state[i] = converted
@@ -151,8 +200,8 @@ def optimizer_state_from_torch(state_dict: dict[str, Any], model: Any) -> dict[s
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    ids = _optimizer_ids(state_dict, model)
     transposed = _transposed_params(model)
-    ids = list(state_dict["param_groups"][0]["params"])
     state: dict[int, dict[str, Any]] = {}
     for i, entry in state_dict["state"].items():
         flip = ids.index(i) in transposed
@@ -165,6 +214,7 @@ def optimizer_state_from_torch(state_dict: dict[str, Any], model: Any) -> dict[s
                 converted[k] = round(float(value))
             else:
                 converted[k] = np.ascontiguousarray(value.T if flip else value).copy()
+                _check_buffer_shape(converted[k], model, ids.index(i), k)
         state[i] = converted
     return {"state": state, "param_groups": [dict(g) for g in state_dict["param_groups"]]}
 
@@ -179,6 +229,7 @@ def torch_sequential(model: Any) -> Any:
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    _check_model(model)
     torch = _torch()
     nn = torch.nn
     dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[

@@ -549,3 +549,21 @@ def test_layer_diagnostics_name_a_wrong_model_or_layer_index():
         layer_diagnostics(model, {1: 1e-3})  # layer 1 is the ReLU
     rows = layer_diagnostics(model, {0: 1e-3, 2: 2e-3})
     assert [r.get("update_ratio") for r in rows] == [1e-3, None, 2e-3]
+
+
+def test_the_torch_bridge_names_what_is_no_state_dict_and_an_optimizer_of_another_model():
+    from dlnotes import torch_bridge
+
+    model = mlp([4, 3, 2], seed=0)
+    with pytest.raises(TypeError, match="state must be a dict name -> array"):
+        torch_bridge.model_state_to_torch([1])
+    with pytest.raises(TypeError, match="model must be a dlnotes Sequential, got list"):
+        torch_bridge.torch_sequential([1])
+    opt = Adam(model.params, lr=1e-3)
+    opt.step([np.ones_like(p) for p in model.params])
+    with pytest.raises(ValueError, match=r"'exp_avg' of parameter 0 \(0\.W\) has shape \(4, 3\)"):
+        torch_bridge.optimizer_state_to_torch(opt.state_dict(), mlp([4, 5, 2], seed=0))
+    with pytest.raises(ValueError, match="holds 4 parameters and the model 6"):
+        torch_bridge.optimizer_state_from_torch(opt.state_dict(), mlp([4, 5, 5, 2], seed=0))
+    with pytest.raises(ValueError, match="one entry in 'param_groups'"):
+        torch_bridge.optimizer_state_from_torch({"state": {}, "param_groups": []}, model)
