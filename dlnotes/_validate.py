@@ -80,6 +80,22 @@ def check_same_shape(name: str, x: Any, shape: tuple[int, ...], *, where: str, w
         raise ValueError(f"{where}: {name} must have the shape of {what} {shape}, got {x.shape}")
 
 
+def check_mask(
+    name: str, mask: Any, shape: tuple[int, ...], *, where: str, what: str
+) -> np.ndarray:
+    """Require a dropout mask of exactly ``shape`` holding 0/1 (or False/True) only.
+
+    Returns it as booleans (True = keep). A mask of other values (e.g. already scaled by
+    ``1/(1 - p)``) would be read as "keep" wherever it is nonzero, so it is refused.
+    """
+    check_same_shape(name, mask, shape, where=where, what=what)
+    keep = mask != 0
+    if mask.dtype.kind != "b" and not np.all(keep == (mask == 1)):
+        bad = mask[keep != (mask == 1)].flat[0]
+        raise ValueError(f"{where}: {name} must hold only 0 and 1 (1 = keep), got {bad}")
+    return keep
+
+
 def check_scalar(
     name: str,
     value: Any,

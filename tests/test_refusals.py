@@ -567,3 +567,27 @@ def test_the_torch_bridge_names_what_is_no_state_dict_and_an_optimizer_of_anothe
         torch_bridge.optimizer_state_from_torch(opt.state_dict(), mlp([4, 5, 5, 2], seed=0))
     with pytest.raises(ValueError, match="one entry in 'param_groups'"):
         torch_bridge.optimizer_state_from_torch({"state": {}, "param_groups": []}, model)
+
+
+def test_the_autograd_dropout_refuses_a_mask_that_is_not_0_1_like_the_layers():
+    from dlnotes import autograd as A
+
+    x = A.Tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+    scaled = np.array([[2.0, 0.0, 2.0], [0.0, 2.0, 2.0]])  # a mask already scaled by 1/(1 - p)
+    with pytest.raises(ValueError, match=r"dropout: mask must hold only 0 and 1.*2\.0"):
+        A.dropout(x, 0.5, scaled)
+    with pytest.raises(ValueError, match=r"mask must have the shape of x \(2, 3\), got \(3, 2\)"):
+        A.dropout(x, 0.5, np.ones((3, 2)))
+    out = A.dropout(x, 0.5, scaled / 2)
+    np.testing.assert_array_equal(out.value, x.value * scaled)
+    np.testing.assert_array_equal(A.dropout(x, 0.5, scaled > 0).value, out.value)
+
+
+def test_plot_run_names_what_is_no_run():
+    from dlnotes.capstone.runs import load_runs, plot_run
+
+    with pytest.raises(TypeError, match=r"run must be a Run \(one value of load_runs\(\).*got int"):
+        plot_run(3)
+    with pytest.raises(TypeError, match="got str"):
+        plot_run("A")  # the label, not the run
+    assert "A" in load_runs()

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteInputError, check_bool, check_scalar
+from dlnotes._validate import NonFiniteInputError, check_bool, check_mask, check_scalar
 from dlnotes.autograd.linalg import matmul
 from dlnotes.autograd.ops import relu, sigmoid, tanh
 from dlnotes.autograd.tensor import Tensor, as_tensor
@@ -123,10 +123,8 @@ def dropout(x: Tensor, p: float, mask: np.ndarray) -> Tensor:
     x = as_tensor(x, None, "x")
     if not 0 <= p < 1:
         raise ValueError(f"p must be in [0, 1), got {p!r}")
-    mask = np.asarray(mask)
-    if mask.shape != x.shape:
-        raise ValueError(f"mask must have the shape of x {x.shape}, got {mask.shape}")
-    return x * ((mask != 0).astype(x.dtype) / np.asarray(1 - p, dtype=x.dtype))
+    keep = check_mask("mask", np.asarray(mask), x.shape, where="dropout", what="x")
+    return x * (keep.astype(x.dtype) / np.asarray(1 - p, dtype=x.dtype))
 
 
 def parameters_of(model: Any) -> list[Tensor]:

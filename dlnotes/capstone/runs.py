@@ -273,6 +273,11 @@ def plot_run(run: Run, *, ax: Any = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
+    if not isinstance(run, Run):
+        raise TypeError(
+            f"run must be a Run (one value of load_runs(), e.g. load_runs()['A']), "
+            f"got {type(run).__name__}"
+        )
     if ax is not None:
         axes = np.asarray(ax).ravel()
         if len(axes) != 4:

@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_array, check_float_array, check_same_shape, check_scalar
+from dlnotes._validate import (
+    check_array,
+    check_float_array,
+    check_mask,
+    check_same_shape,
+    check_scalar,
+)
 from dlnotes.layers._base import Layer, check_cache, check_mode, seed_to_rng
 from dlnotes.layers.linear import Linear, linear_backward, linear_forward
 
@@ -42,15 +48,6 @@ def _check_kind(kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"kind must be 'inverted' or 'vanilla', got {kind!r}")
     return kind
-
-
-def _check_mask(mask: np.ndarray, where: str) -> np.ndarray:
-    """A given mask holds 0/1 (or False/True) only; return it as booleans (True = keep)."""
-    keep = mask != 0
-    if mask.dtype.kind != "b" and not np.all(keep == (mask == 1)):
-        bad = mask[keep != (mask == 1)].flat[0]
-        raise ValueError(f"{where}: mask must hold only 0 and 1 (1 = keep), got {bad}")
-    return keep
 
 
 def dropout_forward(
@@ -86,10 +83,7 @@ def dropout_forward(
     if mask is None:
         keep = seed_to_rng(seed).random(X.shape, dtype=np.float32) >= p
     else:
-        check_array("mask", mask, where="dropout_forward")
-        if mask.shape != X.shape:
-            raise ValueError(f"mask must have the shape of X {X.shape}, got {mask.shape}")
-        keep = _check_mask(mask, "dropout_forward")
+        keep = check_mask("mask", mask, X.shape, where="dropout_forward", what="X")
     multiplier_arr = keep.astype(X.dtype)
     if kind == "inverted":
         multiplier_arr *= 1.0 / (1.0 - p)
@@ -203,8 +197,7 @@ def dropconnect_forward(
     if mask is None:
         keep = seed_to_rng(seed).random(W.shape, dtype=np.float32) >= p
     else:
-        check_same_shape("mask", mask, W.shape, where=where, what="W")
-        keep = _check_mask(mask, where)
+        keep = check_mask("mask", mask, W.shape, where=where, what="W")
     multiplier = keep.astype(W.dtype) * W.dtype.type(1.0 / (1.0 - p))
     out, cache = linear_forward(X, W * multiplier, b)
     return out, (cache, multiplier)
