@@ -87,6 +87,20 @@ def test_every_part_of_the_package_has_a_floor():
     assert parts == set(FLOOR), f"give these a floor in FLOOR: {parts ^ set(FLOOR)}"
 
 
+def test_contributing_names_each_part_on_its_floor():
+    """CONTRIBUTING.md lists the floors in one sentence; it must agree with FLOOR."""
+    text = " ".join((ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8").split())
+    said = {}
+    for floor, label in enumerate(("Numerics", "training", "teaching faces")):
+        found = re.search(r"\*" + label + r"\* \(([^)]*)\)", text)
+        assert found, f"CONTRIBUTING.md no longer lists the *{label}* floor"
+        for name in re.findall(r"`(\w+)`", found.group(1)):
+            said[name] = floor
+    assert said == FLOOR, (
+        f"CONTRIBUTING.md's floors differ from FLOOR: {set(said.items()) ^ set(FLOOR.items())}"
+    )
+
+
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_point_down_the_floors(path):
     part = _part(path)
