@@ -132,7 +132,7 @@ def _backward(dbeta_mean: bool = False, no_n: bool = False):
 def test_a_factor_of_the_batch_size_is_named_as_such():
     line = likely(feedback("ch11_batchnorm_backward", _backward(dbeta_mean=True)))
     assert "your dbeta (result 2) is 1/N × the expected one, where N is the batch size" in line
-    assert "a mean where a sum belongs" in line and "hyperparameter-dependent" not in line
+    assert "a mean where a sum belongs" in line and "the factor changes with the inputs" not in line
     line = likely(feedback("ch11_batchnorm_backward", _backward(no_n=True)))
     assert "your dX (result 0) is N × the expected one" in line
     assert "a missing 1/N" in line

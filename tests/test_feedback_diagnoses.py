@@ -323,3 +323,53 @@ def test_a_result_printed_instead_of_returned_is_named(capsys):
 
     line = diagnosis(feedback("ch02_max_stable_lr", max_stable_lr))
     assert "returned None" in line and "each branch of an if ends in a return" in line
+
+
+def test_an_argument_hard_coded_to_another_checks_value_is_named():
+    RHO = 0.8  # a learner's variable from an earlier cell: check 2's value
+
+    def answer(x, v, g, lr, rho=0.9):
+        v_new = RHO * v + g
+        return x - lr * v_new, v_new
+
+    line = diagnosis(feedback(TOY, answer))
+    assert "as if rho were 0.8" in line and "(the value of check 2)" in line, line
+    assert "read from a variable outside the function" in line
+
+
+def _counts(xs, k):
+    """(how many, how many above k)"""
+    return len(xs), int(sum(x > k for x in xs))
+
+
+def test_one_wrong_count_in_a_tuple_equal_to_an_input_is_no_evidence():
+    cases = [
+        Case("a", ([3.0, 0.5, 0.2], 2)),
+        Case("b", ([5.0, 0.1], 1)),
+        Case("c", ([4.0, 2.0, 0.5], 1)),  # two above k = 1: the answer's 1 equals k by chance
+    ]
+    ex = toy(
+        name="ch99_counts",
+        signature="counts(xs, k) -> (n, above)",
+        solution=_counts,
+        suites={"visible": lambda: cases, "hidden": lambda: cases},
+    )
+
+    def answer(xs, k):
+        return len(xs), int(xs[0] > k)  # looks at the first entry only
+
+    message = feedback(ex, answer)
+    assert "2 of 3 checks passed. Check 3 (c) failed" in message, message
+    assert "returned the input k" not in message, message
+
+
+def test_the_callers_list_returned_is_named_as_a_list():
+    def answer(avg_params, params, decay):
+        for i, p in enumerate(params):
+            avg_params[i] = decay * avg_params[i] + (1 - decay) * p
+        return avg_params
+
+    message = feedback("ch14_ema_update", answer)
+    assert "returned its input avg_params itself (the caller's list)" in message, message
+    assert "input array" not in message, message
+    assert "`avg_params[i] = ...` into the caller's list" in diagnosis(message)

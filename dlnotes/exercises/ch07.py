@@ -108,6 +108,16 @@ def _xu_normal(fan_in, fan_out, rng):
     return rng.normal(0.0, std, size=(fan_in, fan_out))
 
 
+@xavier_uniform_mistakes.add(
+    "integer division",
+    "6 // (fan_in + fan_out) is integer division: 0 as soon as the fans add up to more than "
+    "6, so the bound is 0 and every weight is 0. Divide with /: a = sqrt(6 / (fan_in + fan_out)).",
+)
+def _xu_floor_division(fan_in, fan_out, rng):
+    a = math.sqrt(6 // (fan_in + fan_out))
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+
 _XU_SIZES = [(64, 32), (12, 300), (784, 10), (5, 9)]
 #: The hidden cases' fans, drawn from the seed: ``((fan_in from, to), (fan_out from, to))`` for
 #: a small layer, a narrowing one, a widening one, a large one and an input-sized fan_out.
@@ -258,6 +268,15 @@ def _kn_xavier(fan_in, fan_out, rng):
 )
 def _kn_transposed(fan_in, fan_out, rng):
     return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=(fan_out, fan_in))
+
+
+@kaiming_normal_mistakes.add(
+    "integer division",
+    "2 // fan_in is integer division: 0 for every fan_in above 2, so the std is 0 and every "
+    "weight is 0. Divide with /: std = sqrt(2 / fan_in).",
+)
+def _kn_floor_division(fan_in, fan_out, rng):
+    return rng.normal(0.0, math.sqrt(2 // fan_in), size=(fan_in, fan_out))
 
 
 _KN_SIZES = [(64, 128), (300, 20), (9, 5), (784, 256)]

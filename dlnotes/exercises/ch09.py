@@ -157,7 +157,7 @@ register(
         name="ch09_l2_penalty_and_grad",
         chapter="09",
         title="The L2 penalty and its gradient",
-        signature="l2_penalty_and_grad(params, lam) -> (float, list of arrays like params)",
+        signature="l2_penalty_and_grad(params, lam) -> (penalty, grads)",
         hint=(
             "Loop over params: a 2-D array is a weight matrix W, adding (lam/2)·sum(W²) to the "
             "penalty and lam·W to the gradients; a 1-D array is a bias, not penalised, with "
@@ -241,6 +241,31 @@ def _wd_wrong_sign(w, g, lr, weight_decay):
 )
 def _wd_half(w, g, lr, weight_decay):
     return (1 - lr * weight_decay / 2) * w - lr * g
+
+
+@sgd_weight_decay_step_mistakes.add(
+    "twice the decay (2λw)",
+    "the gradient of (λ/2)‖w‖² is λ·w: the ½ cancels the 2 of the square. Differentiating "
+    "λ‖w‖² instead gives 2λ·w and decays twice as fast. The step is w − lr·(g + λ·w).",
+)
+def _wd_double(w, g, lr, weight_decay):
+    return w - lr * (g + 2 * weight_decay * w)
+
+
+@sgd_weight_decay_step_mistakes.add(
+    "gradient without the learning rate",
+    "the gradient is scaled by the learning rate too: (1 − lr·λ)·w − lr·g, not (1 − lr·λ)·w − g.",
+)
+def _wd_g_without_lr(w, g, lr, weight_decay):
+    return (1 - lr * weight_decay) * w - g
+
+
+@sgd_weight_decay_step_mistakes.add(
+    "a step up the gradient",
+    "you added lr·g: a descent step subtracts it, (1 − lr·λ)·w − lr·g.",
+)
+def _wd_ascent(w, g, lr, weight_decay):
+    return (1 - lr * weight_decay) * w + lr * g
 
 
 def _wd_cases(seed: int, hidden: bool) -> list[Case]:
@@ -436,6 +461,43 @@ def _es_against_previous(dev_losses, patience):
     return len(dev_losses), best_epoch
 
 
+@early_stopping_epoch_mistakes.add(
+    "epoch 1 never the best",
+    "starting from best = dev_losses[0] with best_epoch = 0 forgets that epoch 1 is the best "
+    "so far: when no later epoch beats it, best_epoch must be 1. Start from best = inf and "
+    "let epoch 1 improve on it, as every other epoch does.",
+)
+def _es_first_epoch_skipped(dev_losses, patience):
+    best, best_epoch, wait = dev_losses[0], 0, 0
+    for epoch in range(2, len(dev_losses) + 1):
+        loss = dev_losses[epoch - 1]
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(dev_losses), best_epoch
+
+
+@early_stopping_epoch_mistakes.add(
+    "epoch 1 counted as no improvement",
+    "with best = dev_losses[0] before the loop, epoch 1 is compared with itself, is not "
+    "strictly lower, and counts as an epoch without improvement, so you stop one epoch early "
+    "when epoch 1 stays the best. Start from best = inf, or start the loop at epoch 2.",
+)
+def _es_first_epoch_waits(dev_losses, patience):
+    best, best_epoch, wait = dev_losses[0], 1, 0
+    for epoch, loss in enumerate(dev_losses, start=1):
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(dev_losses), best_epoch
+
+
 #: Shapes of dev-loss curves (before a seeded rescaling), each with the patience it is run with.
 _ES_SHAPES: dict[str, tuple[list[float], int]] = {
     # falls, then rises for good: stops `patience` epochs after the minimum
@@ -453,6 +515,8 @@ _ES_SHAPES: dict[str, tuple[list[float], int]] = {
     "a lower loss after the stop": ([1.2, 0.9, 1.0, 1.05, 1.1, 0.5, 0.4], 2),
     # zigzags above the best: each dip beats the epoch before, never the best
     "a zigzag above the best": ([1.0, 0.6, 0.8, 0.7, 0.9, 0.75, 0.95, 0.85, 1.0], 3),
+    # epoch 1 is the best: it counts as an improvement (on no earlier loss), the next do not
+    "the first epoch is the best": ([0.5, 0.6, 0.7, 0.65, 0.8], 3),
 }
 _ES_HIDDEN: dict[str, tuple[list[float], int]] = {
     "a long U-shaped curve": (
@@ -465,6 +529,7 @@ _ES_HIDDEN: dict[str, tuple[list[float], int]] = {
     "never stops": ([1.3, 1.0, 1.1, 1.05, 0.98, 0.9, 0.95, 0.85], 4),
     "a dip after the stop": ([1.4, 1.0, 1.1, 1.2, 0.3], 2),
     "dips that never reach the best": ([0.9, 0.5, 0.7, 0.6, 0.8, 0.65, 0.9, 0.7, 0.75], 2),
+    "the first epoch stays the best": ([0.6, 0.7, 0.65, 0.9, 0.4], 2),
 }
 
 
@@ -489,11 +554,14 @@ def _es_moved(
 
     Each epoch before the curve improves on the last, so both answers move by their number; the
     epochs after the stop change nothing but the length. Without them a hidden case's answer
-    would be the same for every seed, and could be looked up by the curve's length.
+    would be the same for every seed, and could be looked up by the curve's length. A curve
+    whose best is its first epoch gets nothing before it: it is there to keep epoch 1 the best.
     """
     k = int(rng.integers(0, 6))
+    stop, best_epoch = _es_rule(curve, patience)
+    if best_epoch == 1:
+        k = 0
     before = curve[0] + (curve.max() - curve.min()) * np.arange(k, 0, -1) / 6
-    stop, _ = _es_rule(curve, patience)
     n_after = int(rng.integers(0, 4)) if stop < len(curve) else 0
     after = rng.uniform(curve.min(), curve.max(), n_after)
     if k:

@@ -87,6 +87,17 @@ def _fwd_drops_in_eval(X, p, mode, u):
 
 
 @dropout_forward_mistakes.add(
+    "never drops in train mode",
+    "in train mode you returned X unchanged: dropout never ran. Is mode compared with exactly "
+    '"train" (a test of mode == "training" or "Train" is never true)?',
+)
+def _fwd_never_drops(X, p, mode, u):
+    if mode == "training":  # the mistake: the string is "train"
+        return X * (u >= p) / (1.0 - p)
+    return X.copy()
+
+
+@dropout_forward_mistakes.add(
     "keeps with probability p",
     "the keep mask is u >= p (kept with probability 1 − p); u < p keeps the entries "
     "that should be dropped.",
@@ -171,6 +182,9 @@ def _forward_cases(seed: int, hidden: bool) -> list[Case]:
                 0.4,
                 "train",
                 np.float32,
+            ),
+            case(
+                "eval mode, p = 0.5, float32: returned as they are", (2, 6), 0.5, "eval", np.float32
             ),
         ]
     return [

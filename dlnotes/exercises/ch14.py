@@ -58,9 +58,23 @@ def _ema_swapped(avg_params, params, decay):
 
 
 @ema_update_mistakes.add(
+    "assigned to the loop variable",
+    "`for o, p in zip(out, params): o = decay * o + ...` only rebinds the name o to a new "
+    "array; the list out still holds the old arrays, so the average comes back unchanged. "
+    "Append each new array to a list (or build the list in a comprehension).",
+)
+def _ema_loop_variable(avg_params, params, decay):
+    out = [a.copy() for a in avg_params]
+    for o, p in zip(out, params):
+        o = decay * o + (1 - decay) * p  # the mistake: o is only rebound
+    return out
+
+
+@ema_update_mistakes.add(
     "updated in place",
-    "`avg *= decay; avg += ...` wrote into the caller's avg_params (and returned the "
-    "same arrays). Return new arrays: `decay * avg + (1 - decay) * p`.",
+    "`avg *= decay; avg += ...` wrote into the caller's arrays, and `avg_params[i] = ...` "
+    "into the caller's list: either way the caller's old average is gone. Return a new list "
+    "of new arrays: `[decay * avg + (1 - decay) * p for avg, p in zip(avg_params, params)]`.",
 )
 def _ema_in_place(avg_params, params, decay):
     for avg, p in zip(avg_params, params):
@@ -204,7 +218,8 @@ ensemble_predict_mistakes = Mistakes()
     "averaged logits instead of probabilities",
     "the inputs are logits: a member with huge logits on an example outvotes all the "
     "others when logits are averaged. Apply the softmax to each member first, then "
-    "average the probabilities.",
+    "average the probabilities. (Averaging log-probabilities, log_softmax, picks the same "
+    "classes as averaging logits: the two differ by one constant per example.)",
 )
 def _ens_average_logits(logit_list):
     return np.mean(np.asarray(logit_list), axis=0).argmax(axis=1)

@@ -765,7 +765,8 @@ def _expected_kind(expected: Any) -> str:
     if isinstance(expected, np.ndarray):
         return f"a numpy array of shape {expected.shape}"
     if isinstance(expected, (tuple, list)):
-        return f"a {type(expected).__name__} of {len(expected)} results"
+        n = len(expected)
+        return f"a {type(expected).__name__} of {n} result{'s' * (n != 1)}"
     if _real_scalar(expected) is not None:
         return "a single number"
     if isinstance(expected, str):
@@ -1187,8 +1188,14 @@ def _examine(ex: Exercise, case: Case, run: _Run, expected: Any, names: list[str
         )
     if aliased and ex.output == "new" and (problem is None or problem[0] != "type"):
         # (with the wrong structure, which returned array stands for which is unknown)
+        given = {**dict(zip(names, run.args)), **run.kwargs}
+        same = [n for n, v in given.items() if v is run.output and not isinstance(v, np.ndarray)]
         problems.append(
-            "your function returned (a view of) its input array instead of a "
+            f"your function returned its input {same[0]} itself (the caller's "
+            f"{type(run.output).__name__}) instead of a new one: changing one would change "
+            "the other"
+            if same
+            else "your function returned (a view of) its input array instead of a "
             "new array: changing one would change the other"
         )
     if ex.output == "input" and not problems:

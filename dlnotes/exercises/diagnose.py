@@ -183,6 +183,10 @@ def find(
         if any(isinstance(o.expected, str) for o in ctx.bad):
             return None
         detectors = (_none, _generator, _objects, _hyperparameter)
+    elif len(ctx.bad) < 2 and all(_single_value(e) for _, e, _ in ctx.leaves(ctx.focus()[0])):
+        # One wrong number inside a tuple of results equals an input by chance just as often
+        # (an early stop at epoch 1 with patience 1).
+        detectors = tuple(d for d in detectors if d is not _input)
     for detector in detectors:
         try:
             found = detector(ctx)
@@ -1069,8 +1073,8 @@ def _explain(
             (f"{key} varying", key),
             "off by a factor",
             f"in each failing check {who} is the expected one times a factor ({shown})",
-            "the factor changes with the inputs: look for a hyperparameter-dependent term "
-            "(a correction, a scale) applied wrongly",
+            "the factor changes with the inputs: look for a term that depends on the "
+            "arguments (a correction, a scale, a fan or a rate) applied wrongly",
         )
     return None
 
@@ -1291,9 +1295,8 @@ def _family(v: Any) -> str:
 
 def _hyperparameter(ctx: _Context) -> Diagnosis | None:
     """The reference's result with one scalar argument at another value: its default, 0 or 1,
-    one more or one less (integers), the other truth value (booleans), or the value of the
-    first check (hard-coded)."""
-    first = ctx.observations[0].case
+    one more or one less (integers), the other truth value (booleans), or one check's value in
+    every check (hard-coded, or a global)."""
     # a verdict (a string, a truth value) equals the reference's at some extreme argument too
     # easily: for those, only a default or one more/one less counts
     discrete = any(isinstance(o.expected, (str, bool, np.bool_)) for o in ctx.bad)
@@ -1315,9 +1318,20 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
             rules += [] if discrete else [("0", _constant(0)), ("1", _constant(1))]
         elif not discrete:
             rules += [("0", _constant(0.0)), ("1", _constant(1.0))]
-        hard = ctx.arguments(first).get(p.name, p.default)
-        if isinstance(hard, (int, float, np.integer, np.floating)):
-            rules.append(("the value of check 1", _constant(hard)))
+        # hard-coded: one check's value in every check (a literal, or a variable of an earlier
+        # cell of the notebook); other checks' values only when two checks or more failed
+        seen: list[Any] = []
+        for k, o in enumerate(ctx.observations):
+            v = ctx.arguments(o.case).get(p.name, p.default)
+            if k and len(ctx.bad) < 2:
+                break
+            if isinstance(v, (int, float, np.integer, np.floating)) and not any(
+                v == s and type(v) is type(s) for s in seen
+            ):
+                seen.append(v)
+                rules.append((f"the value of check {k + 1}", _constant(v)))
+            if len(seen) == 4:
+                break
         for rule, change in rules:
             if time.perf_counter() > ctx.deadline:
                 return leaf_match
@@ -1390,6 +1404,9 @@ def _advice(name: str, rule: str) -> str:
         return f"is the argument {name} passed on and used, rather than its default?"
     if rule in ("one less", "one more"):
         return f"off by one in {name}: does it count from 0 or from 1, and is it updated first?"
-    if rule == "the value of check 1":
-        return f"is {name} hard-coded? Use the argument"
+    if rule.startswith("the value of check"):
+        return (
+            f"is {name} hard-coded, or read from a variable outside the function (one an "
+            f"earlier cell set)? Use the argument {name}"
+        )
     return f"is {name} used at all, and in the right place?"
