@@ -252,8 +252,8 @@ def layer_diagnostics(
     One dict per layer: ``layer`` (name), ``act_mean``/``act_std`` (its output),
     ``grad_mean``/``grad_std`` (``dL/d output``), for layers with weights ``weight_std``,
     ``weight_grad_std`` and ``update_ratio = ||dW|| / ||W||`` of the last step (healthy between
-    about 1e-3 and 1e-1), and for ReLU ``dead_frac``: the fraction of units that output 0 for every example
-    of the batch.
+    about 1e-3 and 1e-1), and for ReLU ``dead_frac``: the fraction of units that output 0 for
+    every example of the batch.
 
     Defined in chapter 07 (Initialization).
     """
