@@ -337,6 +337,66 @@ def test_an_argument_hard_coded_to_another_checks_value_is_named():
     assert "read from a variable outside the function" in line
 
 
+def _notebook(source: str, name: str):
+    """Run ``source`` as a notebook's cells would (its variables are globals) and return
+    the function ``name`` it defines."""
+    space: dict = {"np": np}
+    exec(compile(source, "<cell>", "exec"), space)
+    return space[name]
+
+
+def test_a_variable_of_an_earlier_cell_read_for_an_argument_is_named():
+    """A learner who defined keep = 0.5 in an earlier cell and reads it inside the function:
+    0.5 is no check's value, and the feedback names the variable itself."""
+    dropout_forward = _notebook(
+        """
+keep = 0.5
+def dropout_forward(X, p, mode, u):
+    if mode != "train":
+        return X.copy()
+    return X * (u >= keep) / (1 - keep)
+""",
+        "dropout_forward",
+    )
+    line = diagnosis(feedback("ch10_dropout_forward", dropout_forward))
+    assert "as if p were 0.5" in line and "(the variable keep of an earlier cell)" in line
+    assert "your function reads keep where the argument p belongs: use p" in line
+
+
+def test_a_number_written_for_an_argument_is_named():
+    def dropout_forward(X, p, mode, u):
+        if mode != "train":
+            return X.copy()
+        return X * (u >= 0.3) / (1 - 0.3)
+
+    line = diagnosis(feedback("ch10_dropout_forward", dropout_forward))
+    assert "as if p were 0.3" in line and "(the number 0.3 written in your function)" in line
+    assert "has the number 0.3 where the argument p belongs" in line
+
+
+def test_numbers_of_a_callable_object_or_used_rightly_are_not_blamed():
+    """Only a def or a lambda is read (an object's __code__ could be anything), and a number
+    the function uses for something else is named only if it reproduces the results."""
+    from dlnotes.exercises.core import _numbers_in
+
+    class Step:
+        __code__ = "not code"
+
+        def __call__(self, *a):
+            return 0.0
+
+    assert _numbers_in(Step()) == []
+    f = _notebook("eps = 1e-8\nscale = 2.5\nf = lambda x: (x + eps) * scale * 0.5 + 1\n", "f")
+    assert [v for _, v in _numbers_in(f)] == [1e-8, 2.5, 0.5]
+
+    def dropout_forward(X, p, mode, u):  # 0.5 is used, but not for p: no variable to blame
+        if mode != "train":
+            return X.copy()
+        return X * (u >= p) / (1 - p) * 0.5
+
+    assert "written in your function" not in feedback("ch10_dropout_forward", dropout_forward)
+
+
 def _counts(xs, k):
     """(how many, how many above k)"""
     return len(xs), int(sum(x > k for x in xs))
@@ -373,3 +433,23 @@ def test_the_callers_list_returned_is_named_as_a_list():
     assert "returned its input avg_params itself (the caller's list)" in message, message
     assert "input array" not in message, message
     assert "`avg_params[i] = ...` into the caller's list" in diagnosis(message)
+
+
+def test_a_wrong_element_of_a_named_result_is_named_by_the_signature():
+    """``-> (penalty, grads)``: a wrong bias gradient is "grads[1] (result 1)", not the bare
+    "result 1[1]"."""
+
+    def l2_penalty_and_grad(params, lam):
+        penalty = 0.5 * lam * sum(float(np.sum(w**2)) for w in params if w.ndim == 2)
+        return penalty, [lam * w for w in params]  # the bias penalised too
+
+    message = feedback("ch09_l2_penalty_and_grad", l2_penalty_and_grad)
+    assert "\n  in grads[1] (result 1): wrong values" in message, message
+
+    def penalty_off(params, lam):
+        penalty = lam * sum(float(np.sum(w**2)) for w in params if w.ndim == 2)
+        return penalty, [lam * w if w.ndim == 2 else np.zeros_like(w) for w in params]
+
+    assert "\n  in penalty (result 0): wrong value" in feedback(
+        "ch09_l2_penalty_and_grad", penalty_off
+    )

@@ -41,7 +41,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import CodeType, FrameType
+from types import CodeType, FrameType, FunctionType
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -1119,7 +1119,7 @@ def _check_function(
         mistake = _match_mistake(ex, outcomes, seconds, names)
     except Exception:
         mistake = None
-    diagnosis = None if mistake is not None else _diagnose(ex, outcomes, seconds)
+    diagnosis = None if mistake is not None else _diagnose(ex, outcomes, seconds, fn)
     if mistake is None and diagnosis is None:
         diagnosis = _unrepeatable(fn, first, seconds, forbidden)
     if diagnosis is not None:
@@ -1167,12 +1167,25 @@ def _message(err: BaseException) -> str:
     return text if isinstance(text, str) else "(its message could not be shown)"
 
 
+def _named_result(signature: str, line: str) -> str:
+    """``"in result 1[1]: ..."`` as ``"in grads[1] (result 1): ..."`` when the signature
+    names the results (``-> (penalty, grads)``)."""
+    from dlnotes.exercises.diagnose import result_names
+
+    found = re.match(r"in result (\d+)((?:\[\d+\])*): ", line)
+    named = result_names(signature)
+    if found is None or int(found[1]) >= len(named):
+        return line
+    i = int(found[1])
+    return f"in {named[i]}{found[2]} (result {i}): {line[found.end() :]}"
+
+
 def _examine(ex: Exercise, case: Case, run: _Run, expected: Any, names: list[str]) -> _Outcome:
     """Compare one run with the expected result; note inputs modified in place and aliasing."""
     problems: list[str] = []
     problem = _compare(expected, run.output, ex.rtol, ex.atol)
     if problem:
-        problems += problem[1]
+        problems += [_named_result(ex.signature, problem[1][0]), *problem[1][1:]]
     modified, aliased = _behaviour(run, case, names)
     inputs_by_name = {**dict(zip(names, case.args)), **dict(case.kwargs)}
     for name in modified:
@@ -1210,7 +1223,42 @@ def _examine(ex: Exercise, case: Case, run: _Run, expected: Any, names: list[str
     return _Outcome(case, run, expected, problems, modified, aliased, problem is not None)
 
 
-def _diagnose(ex: Exercise, outcomes: list[_Outcome], seconds: float) -> Diagnosis | None:
+def _numbers_in(fn: Any) -> list[tuple[str, float]]:
+    """The numbers ``fn`` itself may use where an argument belongs: the values of the
+    notebook variables its code reads (``keep`` of ``u >= keep``) and the numbers written in
+    it, as ``(how to name it, value)``. Only plain ``int``/``float`` values count (their
+    ``type`` cannot be faked); 0, 1 and ``True``/``False`` are left to the other rules."""
+    if not isinstance(fn, FunctionType):  # a def or a lambda: its attributes are its own
+        return []
+    code, space = fn.__code__, fn.__globals__
+    found: list[tuple[str, float]] = []
+    codes, k = [code], 0
+    while k < len(codes) and len(codes) < 20:
+        codes += [c for c in codes[k].co_consts if isinstance(c, CodeType)]
+        k += 1
+    for c in codes:
+        for name in c.co_names:
+            v = dict.get(space, name)
+            if (
+                isinstance(v, (int, float))
+                and type(v) in (int, float, np.float64)
+                and v not in (0, 1)
+            ):
+                found.append((f"the variable {name} of an earlier cell", float(v)))
+    for c in codes:
+        for v in c.co_consts:
+            if type(v) in (int, float) and v not in (0, 1):
+                found.append((f"the number {v!r} written in your function", float(v)))
+    unique: list[tuple[str, float]] = []
+    for label, v in found:
+        if not any(v == u for _, u in unique):
+            unique.append((label, v))
+    return unique[:4]
+
+
+def _diagnose(
+    ex: Exercise, outcomes: list[_Outcome], seconds: float, fn: Any = None
+) -> Diagnosis | None:
     """The generic diagnosis of the learner's wrong results (see :mod:`.diagnose`)."""
     from dlnotes.exercises import diagnose
 
@@ -1229,7 +1277,15 @@ def _diagnose(ex: Exercise, outcomes: list[_Outcome], seconds: float) -> Diagnos
     try:  # quietly: a diagnosis is a guess, and the learner's odd result must not warn
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return diagnose.find(ex.solution, ex.signature, observations, close, reference, factors)
+            return diagnose.find(
+                ex.solution,
+                ex.signature,
+                observations,
+                close,
+                reference,
+                factors,
+                constants=_numbers_in(fn),
+            )
     except Exception:
         return None
 

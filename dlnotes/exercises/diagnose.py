@@ -141,16 +141,20 @@ def find(
     close: Close,
     reference: Reference,
     factors: Sequence[str] = (),
+    *,
+    constants: Sequence[tuple[str, float]] = (),
 ) -> Diagnosis | None:
     """The first generic diagnosis that explains every wrong result, or ``None``.
 
     ``factors`` are the exercise's ``"factor <expression>"`` and ``"step factor
     <expression>"`` keys: each expression is tried as the factor between the learner's and the
-    expected result (or step).
+    expected result (or step). ``constants`` are numbers the learner's function reads or
+    writes itself, as ``(how to name it, value)``: each is tried in place of an argument.
     """
     if not any(o.wrong for o in observations):
         return None
     ctx = _Context(solution, signature, list(observations), close, reference, tuple(factors))
+    ctx.constants = tuple(constants)
     detectors: tuple[Callable[[_Context], Diagnosis | None], ...] = (
         _none,
         _generator,
@@ -280,6 +284,7 @@ class _Context:
         except (TypeError, ValueError):
             self.params = []
         self.deadline = time.perf_counter() + _BUDGET_SECONDS
+        self.constants: tuple[tuple[str, float], ...] = ()  # numbers of the learner's code
 
     def ok(self, expected: Any, got: Any, loose: bool = False) -> bool:
         try:
@@ -1318,6 +1323,18 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
             rules += [] if discrete else [("0", _constant(0)), ("1", _constant(1))]
         elif not discrete:
             rules += [("0", _constant(0.0)), ("1", _constant(1.0))]
+        # a number the learner's function reads (a variable of an earlier cell) or writes; an
+        # integer or a verdict hit by one change in one check only may be chance
+        real = all(isinstance(v, (float, np.floating)) for v in values)
+        whole_numbers = all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in values
+        )
+        if not discrete and (real or (whole_numbers and len(ctx.bad) >= 2)):
+            rules += [
+                (label, _constant(c if real else int(c)))
+                for label, c in ctx.constants
+                if real or float(c).is_integer()
+            ]
         # hard-coded: one check's value in every check (a literal, or a variable of an earlier
         # cell of the notebook); other checks' values only when two checks or more failed
         seen: list[Any] = []
@@ -1404,6 +1421,10 @@ def _advice(name: str, rule: str) -> str:
         return f"is the argument {name} passed on and used, rather than its default?"
     if rule in ("one less", "one more"):
         return f"off by one in {name}: does it count from 0 or from 1, and is it updated first?"
+    if rule.startswith(("the variable ", "the number ")):
+        what = rule.split()[2]
+        does = "reads" if rule.startswith("the variable ") else "has the number"
+        return f"your function {does} {what} where the argument {name} belongs: use {name}"
     if rule.startswith("the value of check"):
         return (
             f"is {name} hard-coded, or read from a variable outside the function (one an "
