@@ -484,7 +484,19 @@ def _clip_cases(seed: int, hidden: bool) -> list[Case]:
             (_with_norm(rng, (9,), 1.7, np.float32), 2.5),
         ),
         Case("‖g‖ just above max_norm", (_with_norm(rng, (5,), 2.2), 2.0)),
+        Case("a (4, 3) gradient matrix", (_with_norm(rng, (4, 3), 3.1), 1.2)),
     ]
+
+
+@clip_by_norm_mistakes.add(
+    "spectral norm of a matrix",
+    "np.linalg.norm(g, 2) of a matrix is its largest singular value, not the norm over all "
+    "entries. Clipping treats the gradient as one long vector: np.linalg.norm(g) without an "
+    "ord (or np.sqrt(np.sum(g**2))).",
+)
+def _clip_spectral(g, max_norm):
+    norm = float(np.linalg.norm(g, 2)) if g.ndim == 2 else float(np.linalg.norm(g))
+    return g * (min(1.0, max_norm / norm) if norm > 0 else 1.0)
 
 
 register(

@@ -151,11 +151,13 @@ def _ewa_corrected_fed_back(series, beta, bias_correction):
     return out
 
 
-def _series(rng: np.random.Generator, n: int) -> np.ndarray:
-    """A noisy, drifting series far from 0 (so the pull towards v_0 = 0 shows)."""
+def _series(rng: np.random.Generator, n: int, integers: bool = False) -> np.ndarray:
+    """A noisy, drifting series far from 0 (so the pull towards v_0 = 0 shows); ``integers``:
+    whole readings in an int64 array (a float64 result must not truncate them)."""
     level = rng.uniform(1.5, 4.0) * rng.choice([-1.0, 1.0])
     drift = np.cumsum(rng.normal(0.0, 0.15, n))
-    return np.round(level + drift + rng.normal(0.0, 0.6, n), 4)
+    x = level + drift + rng.normal(0.0, 0.6, n)
+    return np.round(3 * x).astype(np.int64) if integers else np.round(x, 4)
 
 
 def _ewa_cases(seed: int, hidden: bool) -> list[Case]:
@@ -166,6 +168,7 @@ def _ewa_cases(seed: int, hidden: bool) -> list[Case]:
         ("β = 0.5, bias correction on, a short series", 6, 0.5, True),
         ("β = 0.98, bias correction on, a long series", 120, 0.98, True),
         ("β = 0.75, no bias correction", 12, 0.75, False),
+        ("β = 0.8, bias correction on, integer readings", 10, 0.8, True),
     ]
     if hidden:
         settings = [
@@ -175,11 +178,40 @@ def _ewa_cases(seed: int, hidden: bool) -> list[Case]:
             ("β = 0.8, bias correction on, one value", 1, 0.8, True),
             ("β = 0.6, no bias correction", 15, 0.6, False),
             ("β = 0.0 (no averaging), bias correction on", 7, 0.0, True),
+            ("β = 0.7, no bias correction, integer readings", 11, 0.7, False),
         ]
     return [
-        Case(f"{label}, n = {n}", (_series(rng, n), beta, flag))
+        Case(f"{label}, n = {n}", (_series(rng, n, integers="integer" in label), beta, flag))
         for label, n, beta, flag in settings
     ]
+
+
+@ewa_mistakes.add(
+    "result array of the series' dtype",
+    "np.zeros_like(series) (or np.empty_like) has the series' dtype: for integer readings "
+    "every average is cut to an integer. Make a float64 array: np.zeros(len(series)).",
+)
+def _ewa_like_series(series, beta, bias_correction):
+    out = np.zeros_like(series)
+    v = 0.0
+    for t in range(1, len(series) + 1):
+        v = beta * v + (1 - beta) * series[t - 1]
+        out[t - 1] = v / (1 - beta**t) if bias_correction else v
+    return out
+
+
+@ewa_mistakes.add(
+    "corrected with 1 − β instead of 1 − β**t",
+    "the bias correction divides v_t by 1 − β**t, which tends to 1 as t grows; dividing by "
+    "1 − β is right only at t = 1 and inflates every later average by 1/(1 − β).",
+)
+def _ewa_beta_not_power(series, beta, bias_correction):
+    out = np.empty(len(series), dtype=np.float64)
+    v = 0.0
+    for t in range(1, len(series) + 1):
+        v = beta * v + (1 - beta) * series[t - 1]
+        out[t - 1] = v / (1 - beta) if bias_correction else v
+    return out
 
 
 register(

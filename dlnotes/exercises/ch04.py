@@ -176,6 +176,28 @@ def _ms_cases(seed: int, hidden: bool) -> list[Case]:
     return cases
 
 
+@momentum_step_mistakes.add(
+    "the two forms mixed: v = ρv − αg, then x − αv",
+    "the chapter has two forms: v = ρv + g with x − αv (torch.optim's, asked here), or "
+    "v = ρv − αg with x + v. Yours takes the velocity of the second and the step of the "
+    "first: α is applied twice and the step goes uphill.",
+)
+def _mom_mixed_minus(x, v, g, lr, rho):
+    v = rho * v - lr * g
+    return x - lr * v, v
+
+
+@momentum_step_mistakes.add(
+    "the two forms mixed: v = ρv + g, then x + v",
+    "with v = ρv + g (torch.optim's form, asked here) the step is x − α·v; x + v has "
+    "neither the learning rate nor the downhill sign (that is the step of the other form, "
+    "v = ρv − αg).",
+)
+def _mom_mixed_plus(x, v, g, lr, rho):
+    v = rho * v + g
+    return x + v, v
+
+
 register(
     FunctionExercise(
         name="ch04_momentum_step",
@@ -389,6 +411,24 @@ def _nag_cases(seed: int, hidden: bool) -> list[Case]:
             (random_rotated_quadratic(rng, 5, 30.0, L=3.0).grad, _start(rng, 5), 0.2, 0.95, 40),
         ),
     ]
+
+
+@nesterov_mistakes.add(
+    "x moved to the look-ahead point",
+    "the look-ahead point x_t + ρv_t is only where the gradient is evaluated; the step "
+    "starts from x_t: x_{t+1} = x_t + v_{t+1}. Overwriting x with the look-ahead point "
+    "(or stepping from it) adds ρv_t a second time.",
+)
+def _nag_step_from_look_ahead(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        ahead = x + rho * v
+        v = rho * v - lr * grad(ahead)
+        x = ahead + v
+        xs.append(x)
+    return np.array(xs)
 
 
 register(

@@ -203,27 +203,52 @@ def _adam_state(
 
 def _adam_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
-    # (label, shape, t, lr, eps, gradient scale)
+    # (label, shape, t, lr, (beta1, beta2), eps, gradient scale); one case with other betas, so
+    # that torch's defaults written into the code fail
     specs = [
-        ("t=1, warm-started moments", (5,), 1, 1e-3, 1e-8, 1.0),
-        ("t=2", (4,), 2, 1e-2, 1e-8, 0.5),
-        ("t=7, a (2, 3) parameter", (2, 3), 7, 3e-3, 1e-8, 2.0),
-        ("t=40, tiny gradients (~1e-5): eps matters", (6,), 40, 1e-2, 1e-8, 1e-5),
-        ("t=3, large eps = 1e-3", (5,), 3, 0.1, 1e-3, 0.05),
+        ("t=1, warm-started moments", (5,), 1, 1e-3, (0.9, 0.999), 1e-8, 1.0),
+        ("t=2, beta1 = 0.8, beta2 = 0.99", (4,), 2, 1e-2, (0.8, 0.99), 1e-8, 0.5),
+        ("t=7, a (2, 3) parameter", (2, 3), 7, 3e-3, (0.9, 0.999), 1e-8, 2.0),
+        ("t=40, tiny gradients (~1e-5): eps matters", (6,), 40, 1e-2, (0.9, 0.999), 1e-8, 1e-5),
+        ("t=3, large eps = 1e-3", (5,), 3, 0.1, (0.9, 0.999), 1e-3, 0.05),
     ]
     if hidden:
         specs = [
-            ("t=1, warm-started moments, d=8", (8,), 1, 0.05, 1e-8, 3.0),
-            ("t=5, a (3, 2) parameter", (3, 2), 5, 1e-3, 1e-8, 0.2),
-            ("t=120, small gradients (~1e-4)", (7,), 120, 1e-3, 1e-7, 1e-4),
-            ("t=2, eps = 1e-4", (4,), 2, 0.2, 1e-4, 0.01),
-            ("t=15, d=10", (10,), 15, 2e-3, 1e-8, 1.5),
+            ("t=1, warm-started moments, d=8", (8,), 1, 0.05, (0.9, 0.999), 1e-8, 3.0),
+            ("t=5, a (3, 2) parameter, beta1 = 0.5", (3, 2), 5, 1e-3, (0.5, 0.999), 1e-8, 0.2),
+            ("t=120, small gradients (~1e-4)", (7,), 120, 1e-3, (0.9, 0.999), 1e-7, 1e-4),
+            ("t=2, eps = 1e-4, beta2 = 0.9", (4,), 2, 0.2, (0.9, 0.9), 1e-4, 0.01),
+            ("t=15, d=10", (10,), 15, 2e-3, (0.95, 0.98), 1e-8, 1.5),
         ]
     cases = []
-    for label, shape, t, lr, eps, scale in specs:
+    for label, shape, t, lr, (beta1, beta2), eps, scale in specs:
         x, m, v, g = _adam_state(rng, shape, t, scale)
-        cases.append(Case(label, (x, m, v, g, t, lr, 0.9, 0.999, eps)))
+        cases.append(Case(label, (x, m, v, g, t, lr, beta1, beta2, eps)))
     return cases
+
+
+@adam_step_mistakes.add(
+    "torch's default betas written in",
+    "β1 = 0.9 and β2 = 0.999 are only torch's defaults: the step must use the arguments "
+    "beta1 and beta2, whatever they are.",
+)
+def _adam_default_betas(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = 0.9 * m + 0.1 * g
+    v = 0.999 * v + 0.001 * g * g
+    m_hat, v_hat = m / (1 - 0.9**t), v / (1 - 0.999**t)
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@adam_step_mistakes.add(
+    "no square root",
+    "v̂ estimates the mean of g², so it has the scale of g²; √v̂ has the scale of |g|. "
+    "Divide by √v̂ + ε, not by v̂ + ε.",
+)
+def _adam_no_sqrt(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return x - lr * m_hat / (v_hat + eps), m, v
 
 
 register(
@@ -387,6 +412,28 @@ def _rms_cases(seed: int, hidden: bool) -> list[Case]:
     return cases
 
 
+@rmsprop_step_mistakes.add(
+    "stored the root instead of the average",
+    "the state to return is the running average of g², not its square root: the next step "
+    "averages squared gradients into it again.",
+)
+def _rms_root_stored(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+    root = np.sqrt(grad_squared)
+    return x - lr * g / (root + eps), root
+
+
+@rmsprop_step_mistakes.add(
+    "g averaged, not g²",
+    "RMSProp averages the *squared* gradient, grad_squared = α·grad_squared + (1 − α)·g², "
+    "so that its root has the scale of |g|.",
+)
+def _rms_not_squared(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = alpha * grad_squared + (1 - alpha) * g
+    with np.errstate(invalid="ignore"):
+        return x - lr * g / (np.sqrt(grad_squared) + eps), grad_squared
+
+
 register(
     FunctionExercise(
         name="ch05_rmsprop_step",
@@ -535,6 +582,17 @@ def _adagrad_cases(seed: int, hidden: bool) -> list[Case]:
     return cases
 
 
+@adagrad_step_mistakes.add(
+    "g summed, not g²",
+    "AdaGrad sums the *squared* gradients, grad_sum = grad_sum + g², so that its root has "
+    "the scale of |g| (and only grows).",
+)
+def _ada_not_squared(x, grad_sum, g, lr, eps):
+    grad_sum = grad_sum + g
+    with np.errstate(invalid="ignore"):
+        return x - lr * g / (np.sqrt(grad_sum) + eps), grad_sum
+
+
 register(
     FunctionExercise(
         name="ch05_adagrad_step",
@@ -663,11 +721,15 @@ def _adamw_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     # (label, shape, t, lr, weight_decay, gradient scale); lr · weight_decay large enough that
     # decaying before or after the step differs visibly
+    # (beta1, beta2, eps) are torch's defaults but in one case, so that defaults written into
+    # the code fail
+    other = (0.8, 0.99, 1e-3)
     specs = [
         ("t=1, weight_decay=0.5", (5,), 1, 0.1, 0.5, 1.0),
         ("t=4, a (2, 3) parameter, weight_decay=0.1", (2, 3), 4, 0.05, 0.1, 0.3),
         ("t=30, weight_decay=1.0 (tiny gradients)", (6,), 30, 0.02, 1.0, 1e-3),
         ("t=2, torch's default weight_decay=0.01", (4,), 2, 0.3, 0.01, 2.0),
+        ("t=3, beta1 = 0.8, beta2 = 0.99, eps = 1e-3", (4,), 3, 0.1, 0.2, 0.05),
     ]
     if hidden:
         specs = [
@@ -675,12 +737,27 @@ def _adamw_cases(seed: int, hidden: bool) -> list[Case]:
             ("t=1, a (3, 2) parameter", (3, 2), 1, 0.01, 2.0, 1.5),
             ("t=60, weight_decay=0.05", (7,), 60, 0.1, 0.05, 0.05),
             ("t=10, weight_decay=0.3", (5,), 10, 0.04, 0.3, 4.0),
+            ("t=6, beta1 = 0.8, beta2 = 0.99, eps = 1e-3", (5,), 6, 0.05, 0.5, 0.02),
         ]
     cases = []
     for label, shape, t, lr, wd, scale in specs:
         x, m, v, g = _adam_state(rng, shape, t, scale)
-        cases.append(Case(label, (x, m, v, g, t, lr, 0.9, 0.999, 1e-8, wd)))
+        beta1, beta2, eps = other if "beta1" in label else (0.9, 0.999, 1e-8)
+        cases.append(Case(label, (x, m, v, g, t, lr, beta1, beta2, eps, wd)))
     return cases
+
+
+@adamw_step_mistakes.add(
+    "torch's defaults written in",
+    "β1 = 0.9, β2 = 0.999 and ε = 1e-8 are only torch's defaults: use the arguments beta1, "
+    "beta2 and eps, whatever they are.",
+)
+def _adamw_defaults(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+    x = (1 - lr * weight_decay) * x
+    m = 0.9 * m + 0.1 * g
+    v = 0.999 * v + 0.001 * g * g
+    m_hat, v_hat = m / (1 - 0.9**t), v / (1 - 0.999**t)
+    return x - lr * m_hat / (np.sqrt(v_hat) + 1e-8), m, v
 
 
 register(

@@ -126,6 +126,15 @@ def _step_cases(seed: int, hidden: bool) -> list[Case]:
     ]
 
 
+@step_decay_mistakes.add(
+    "int() cuts the rate",
+    "int(...) truncates towards 0: a learning rate such as 0.05 becomes 0. Only the number of "
+    "decays, step // step_size, is an integer; the rate is a float.",
+)
+def _sd_int(step, lr0, step_size, gamma):
+    return float(int(lr0 * gamma ** (step // step_size)))
+
+
 register(
     FunctionExercise(
         name="ch06_step_decay",
@@ -324,6 +333,30 @@ def _cosine_cases(seed: int, hidden: bool) -> list[Case]:
     return cases
 
 
+@cosine_lr_mistakes.add(
+    "lr_min not added back",
+    "(lr_max − lr_min)·(1 + cos(πp))/2 runs from lr_max − lr_min down to 0; add lr_min to "
+    "it so that it runs from lr_max down to lr_min.",
+)
+def _cos_no_lr_min_added(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
+
+
+@cosine_lr_mistakes.add(
+    "integer division",
+    "// rounds down to a whole number: (1 + cos(πp)) // 2 is 0 for every p > 0 (and 1 only "
+    "at p = 0). Divide with /.",
+)
+def _cos_floor_division(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) // 2
+
+
 register(
     FunctionExercise(
         name="ch06_cosine_lr",
@@ -447,6 +480,14 @@ def _newton_cases(seed: int, hidden: bool) -> list[Case]:
         Case("d = 1", (np.array([0.8]), np.array([[2.5]]), np.array([-0.4]))),
         Case("rotated κ = 3 quadratic, d = 12", (vec(12), _spd(rng, 12, 1.0, 3.0), vec(12))),
     ]
+
+
+@newton_step_mistakes.add(
+    "returned the step, not the new point",
+    "−H⁻¹g is the Newton *step*; the function returns the new point x − H⁻¹g.",
+)
+def _newton_step_only(grad, hessian, x):
+    return -np.linalg.solve(hessian, grad)
 
 
 register(
