@@ -241,7 +241,7 @@ def test_every_glossary_entry_is_linked_from_a_chapter():
 # meaning. Every code name must occur in the *interface* of its module: the docstrings, the
 # names of public functions, classes, parameters and attributes (ast, no import). A symbol that
 # heads rows of different meanings (subscripts aside: mu and mu_B) is overloaded and must be
-# stated under the page's "One symbol, two meanings" list.
+# stated under the page's "One symbol, several meanings" list.
 
 NOTATION_HEADER = ["symbol", "meaning", "code name", "module"]
 
@@ -322,5 +322,6 @@ def test_every_overloaded_symbol_is_stated_on_the_notation_page():
     section = text.split("(overloaded-symbols)=", 1)[-1]
     stated = set(re.findall(r"^- \$([^$]+)\$:", section, re.M))
     missing = [s for s in overloaded if s not in stated]
-    assert not missing, f"overloaded symbols not stated under 'One symbol, two meanings': {missing}"
+    where = "'One symbol, several meanings'"
+    assert not missing, f"overloaded symbols not stated under {where}: {missing}"
     assert "the same thing in every chapter" not in text
