@@ -499,6 +499,33 @@ def _clip_spectral(g, max_norm):
     return g * (min(1.0, max_norm / norm) if norm > 0 else 1.0)
 
 
+@clip_by_norm_mistakes.add(
+    "max instead of min",
+    "the factor is min(1, max_norm/‖g‖): at most 1, so a gradient only ever shrinks. With "
+    "max, a long gradient is left alone and a short one is stretched up to max_norm.",
+)
+def _clip_max(g, max_norm):
+    return g * max(1.0, max_norm / float(np.linalg.norm(g)))
+
+
+@clip_by_norm_mistakes.add(
+    "ratio upside down",
+    "the factor is max_norm/‖g‖, not ‖g‖/max_norm: a gradient twice too long must be halved, "
+    "min(1, max_norm/‖g‖) = 1/2.",
+)
+def _clip_inverted(g, max_norm):
+    return g * min(1.0, float(np.linalg.norm(g)) / max_norm)
+
+
+@clip_by_norm_mistakes.add(
+    "L1 norm",
+    "np.sum(np.abs(g)) is the L1 norm; clipping uses the Euclidean (L2) norm "
+    "‖g‖ = √(Σ g²), np.linalg.norm(g).",
+)
+def _clip_l1(g, max_norm):
+    return g * min(1.0, max_norm / float(np.sum(np.abs(g))))
+
+
 register(
     FunctionExercise(
         name="ch02_clip_by_norm",

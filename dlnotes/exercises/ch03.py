@@ -214,6 +214,34 @@ def _ewa_beta_not_power(series, beta, bias_correction):
     return out
 
 
+@ewa_mistakes.add(
+    "stored before the update",
+    "entry t − 1 of the result holds v_t, the average *after* x_t came in: update v first, "
+    "then store it. Storing first shifts the result by one step (and starts with v_0 = 0).",
+)
+def _ewa_store_first(series, beta, bias_correction):
+    out = np.empty(len(series), dtype=np.float64)
+    v = 0.0
+    for t in range(1, len(series) + 1):
+        out[t - 1] = v / (1 - beta**t) if bias_correction else v
+        v = beta * v + (1 - beta) * series[t - 1]
+    return out
+
+
+@ewa_mistakes.add(
+    "multiplied by the correction",
+    "the bias correction *divides* by 1 − β**t (a number below 1), which lifts the early "
+    "averages towards the data; multiplying pulls them further towards 0.",
+)
+def _ewa_multiplied(series, beta, bias_correction):
+    out = np.empty(len(series), dtype=np.float64)
+    v = 0.0
+    for t in range(1, len(series) + 1):
+        v = beta * v + (1 - beta) * series[t - 1]
+        out[t - 1] = v * (1 - beta**t) if bias_correction else v
+    return out
+
+
 register(
     FunctionExercise(
         name="ch03_ewa",
@@ -379,6 +407,33 @@ def _mb_cases(seed: int, hidden: bool) -> list[Case]:
         X, y = _mb_data(rng, n, d, dtype)
         cases.append(Case(label, (X, y, b, seed * 100 + k)))
     return cases
+
+
+@minibatches_mistakes.add(
+    "a new permutation for every batch",
+    "draw ONE permutation per call and cut it into consecutive slices. A fresh permutation "
+    "for each batch lets batches overlap and misses examples: the epoch no longer sees every "
+    "example exactly once.",
+)
+def _mb_permutation_per_batch(X, y, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    batches = []
+    for start in range(0, len(X), batch_size):
+        idx = rng.permutation(len(X))[start : start + batch_size]
+        batches.append((X[idx], y[idx]))
+    return tuple(batches)
+
+
+@minibatches_mistakes.add(
+    "pairs in the order (y_batch, X_batch)",
+    "each pair is (X_batch, y_batch): the inputs first, the labels second, as in the signature.",
+)
+def _mb_labels_first(X, y, batch_size, seed):
+    order = np.random.default_rng(seed).permutation(len(X))
+    return tuple(
+        (y[order[s : s + batch_size]], X[order[s : s + batch_size]])
+        for s in range(0, len(X), batch_size)
+    )
 
 
 register(

@@ -251,6 +251,18 @@ def _adam_no_sqrt(x, m, v, g, t, lr, beta1, beta2, eps):
     return x - lr * m_hat / (v_hat + eps), m, v
 
 
+@adam_step_mistakes.add(
+    "ε added to the step",
+    "lr * m_hat / np.sqrt(v_hat) + eps adds ε to the step (operator precedence); ε belongs "
+    "in the denominator: lr * m_hat / (np.sqrt(v_hat) + eps).",
+)
+def _adam_eps_outside(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return x - (lr * m_hat / np.sqrt(v_hat) + eps), m, v
+
+
 register(
     FunctionExercise(
         name="ch05_adam_step",

@@ -357,6 +357,18 @@ def _cos_floor_division(step, lr_max, lr_min, total_steps, warmup_steps):
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) // 2
 
 
+@cosine_lr_mistakes.add(
+    "π missing",
+    "the cosine runs over half a period, cos(π·p) for p from 0 to 1; cos(p) only goes from "
+    "1 to cos(1) ≈ 0.54 and never reaches lr_min.",
+)
+def _cos_no_pi(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(progress)) / 2
+
+
 register(
     FunctionExercise(
         name="ch06_cosine_lr",
