@@ -453,3 +453,9 @@ def test_a_wrong_element_of_a_named_result_is_named_by_the_signature():
     assert "\n  in penalty (result 0): wrong value" in feedback(
         "ch09_l2_penalty_and_grad", penalty_off
     )
+
+
+def test_a_challenge_answer_in_the_wrong_order_is_named():
+    message = feedback("ch04_momentum_challenge", (0.67, 3.3))
+    assert "rho must be in [0, 1), got 3.3 (swapped? the order is (lr, rho))" in message
+    assert "swapped" not in feedback("ch04_momentum_challenge", (1.5, 1.2))

@@ -480,7 +480,8 @@ def _challenge_value(value: Any) -> tuple[float, float] | str:
     if not (math.isfinite(lr) and lr > 0):
         return f"lr must be a positive number, got {lr!r}"
     if not (math.isfinite(rho) and 0 <= rho < 1):
-        return f"rho must be in [0, 1), got {rho!r}"
+        swapped = " (swapped? the order is (lr, rho))" if 0 <= lr < 1 <= rho else ""
+        return f"rho must be in [0, 1), got {rho!r}{swapped}"
     return lr, rho
 
 
