@@ -221,6 +221,13 @@ def _std_cases(seed: int, hidden: bool) -> list[Case]:
     X_train[:, 1] = 0.0
     X_other[:, 1] = np.round(rng.uniform(0.0, 0.3, 5), 3)
     cases.append(Case(f"feature 1 is constant (0) in the {n} training rows", (X_train, X_other)))
+    # a constant that is not 0: its computed σ is rounding noise (about 1e-17), not exactly 0
+    c = 0.1 if not hidden else 0.3
+    X_train, X_other = X_train.copy(), X_other.copy()
+    X_train[:, 1], X_other[:, 1] = c, np.round(rng.uniform(0.0, 0.5, 5), 3)
+    cases.append(
+        Case(f"feature 1 is constant ({c}) in the {n} training rows: σ ≈ 1e-17", (X_train, X_other))
+    )
     if hidden:  # one example in the other set only
         means, stds = rng.uniform(1.0, 50.0, 7), rng.uniform(0.1, 5.0, 7)
         cases.append(
@@ -335,11 +342,13 @@ def _size_cases(seed: int, hidden: bool) -> list[Case]:
     from ``seed``.
 
     Every pair keeps ``p (1 − p) / se²`` at least 1e-3 away from an integer, so that rounding
-    errors cannot decide between ``n`` and ``n + 1`` (and int() is caught: it rounds down)."""
+    errors cannot decide between ``n`` and ``n + 1`` (and int() is caught: it rounds down), but
+    one: p and se exact in binary, whose ratio is exactly a whole number (floor + 1 is caught)."""
     if not hidden:
         # (0.7, 0.011) gives 1735.54: a fraction above one half, where round() and floor differ
         pairs = [(0.9, 0.0047), (0.75, 0.013), (0.983, 0.0021), (0.62, 0.031), (0.7, 0.011)]
-        return [Case(f"accuracy p = {p}, standard error se = {se}", (p, se)) for p, se in pairs]
+        cases = [Case(f"accuracy p = {p}, standard error se = {se}", (p, se)) for p, se in pairs]
+        return [*cases, Case("p = 0.5, se = 0.125: exactly 16 examples, not 17", (0.5, 0.125))]
     rng = np.random.default_rng(seed)
     # accuracies from coin-flip level to almost perfect, one below 0.5 (p (1 − p) is symmetric)
     ranges = [(0.52, 0.7), (0.7, 0.9), (0.9, 0.98), (0.98, 0.999), (0.1, 0.45)]
@@ -352,7 +361,16 @@ def _size_cases(seed: int, hidden: bool) -> list[Case]:
             if n >= 10 and abs(n - round(n)) > 1e-3:
                 break
         cases.append(Case(f"accuracy p = {p}, standard error se = {se}", (p, se)))
-    return cases
+    return [*cases, Case("p = 0.75, se = 0.0625: exactly 48 examples", (0.75, 0.0625))]
+
+
+@dev_set_size_mistakes.add(
+    "formula upside down",
+    "SE = √(p(1 − p)/n) gives n = p(1 − p) / SE²; SE² / (p(1 − p)) is below 1, so the "
+    "ceiling is always 1.",
+)
+def _dss_inverted(p, se):
+    return math.ceil(se**2 / (p * (1 - p)))
 
 
 register(

@@ -121,10 +121,11 @@ def _ng_restored_by_arithmetic(f, x, h):
 
 
 @numerical_gradient_mistakes.add(
-    "perturbed 'copy' is the same array",
-    "`x_plus = x` does not copy: your x_plus and x_minus are one array, so "
-    "f_minus is evaluated at x, not at x − h e_i, and the caller's x changes. Make "
-    "one real copy (np.array(x, dtype=float)) and perturb one entry at a time.",
+    "f_minus evaluated at x, not at x − h",
+    "after x[i] += h, subtracting h once only brings the entry back to x, so f_minus is "
+    "f(x) and the difference is one-sided. Either `x_plus = x` did not copy (x_plus and "
+    "x_minus are one array, and the caller's x changes too) or x_minus started from x_plus. "
+    "Evaluate f at x + h·e_i and at x − h·e_i, each from a fresh copy of x.",
 )
 def _ng_no_copy(f, x, h):
     grad = np.zeros_like(x, dtype=np.float64)
@@ -390,6 +391,10 @@ def _re_cases(seed: int, hidden: bool) -> list[Case]:
                 "both gradients exactly zero (the bias of a dead ReLU unit)",
                 (np.zeros(1), np.zeros(1)),
             ),
+            Case(
+                "tiny gradients (norms about 1e-10), one twice the other: the error is scale-free",
+                (lambda g: (2 * g, g))(1e-10 * rng.standard_normal(5)),
+            ),
         ]
     return [
         Case("a (3, 3) gradient with entries around 1e3", _close_pair(rng, (3, 3), 1e3, 1e-4)),
@@ -403,7 +408,29 @@ def _re_cases(seed: int, hidden: bool) -> list[Case]:
             (lambda g: (g, 0.5 * g))(rng.standard_normal((2, 4))),
         ),
         Case("nearly equal gradients of shape (10,)", _close_pair(rng, (10,), 0.3, 1e-6)),
+        Case("tiny gradients (norms about 1e-12)", _close_pair(rng, (6,), 1e-12, 1e-2)),
     ]
+
+
+@relative_error_mistakes.add(
+    "a fixed guard such as 1e-8",
+    "max(‖a‖ + ‖b‖, 1e-8) is no longer scale-free: for gradients with norms below 1e-8 it "
+    "divides by 1e-8 and shrinks the error. The guard only has to avoid 0/0: use the "
+    "smallest positive float, np.finfo(float).tiny.",
+)
+def _re_fixed_guard(a, b):
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    return float(np.linalg.norm(a - b)) / max(na + nb, 1e-8)
+
+
+@relative_error_mistakes.add(
+    "ε added to the denominator",
+    "‖a − b‖ / (‖a‖ + ‖b‖ + 1e-8) changes every result a little and tiny gradients a lot; "
+    "the guard only has to avoid 0/0: max(‖a‖ + ‖b‖, np.finfo(float).tiny).",
+)
+def _re_eps_added(a, b):
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / (na + nb + 1e-8))
 
 
 register(

@@ -182,6 +182,17 @@ def _fwd_cases(seed: int, hidden: bool) -> list[Case]:
     return cases
 
 
+@batchnorm_forward_mistakes.add(
+    "beta forgotten",
+    "the output is γ·x̂ + β: add the learned shift β after scaling by γ.",
+)
+def _bnf_no_beta(X, gamma, beta, eps):
+    mean = X.mean(axis=0)
+    var = ((X - mean) ** 2).mean(axis=0)
+    x_hat = (X - mean) / np.sqrt(var + eps)
+    return gamma * x_hat, (x_hat, mean, var)
+
+
 register(
     FunctionExercise(
         name="ch11_batchnorm_forward",

@@ -199,6 +199,17 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
     return cases
 
 
+@freeze_mistakes.add(
+    "weights only, biases left out",
+    "every parameter of the trainable layers goes on, its weight W and its bias b (and batch "
+    "norm's γ, β): take layer.params, not only the weights.",
+)
+def _freeze_weights_only(model, n_frozen):
+    linear_positions = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+    first_trainable = linear_positions[n_frozen]
+    return [layer.W for layer in model.layers[first_trainable:] if isinstance(layer, Linear)]
+
+
 register(
     FunctionExercise(
         name="ch12_freeze",

@@ -138,6 +138,24 @@ def _lu_cases(seed: int, hidden: bool) -> list[Case]:
     return cases
 
 
+@log_uniform_mistakes.add(
+    "evenly spaced, not random",
+    "np.logspace (or np.geomspace) puts the n values on a fixed grid; a random search draws "
+    "them: exponentiate uniform draws of rng, np.exp(rng.uniform(np.log(low), np.log(high), n)).",
+)
+def _lu_grid(low, high, n, rng):
+    return np.geomspace(low, high, n)
+
+
+@log_uniform_mistakes.add(
+    "the logs returned",
+    "rng.uniform(np.log(low), np.log(high), n) draws the *logarithms* of the values; "
+    "return np.exp of them.",
+)
+def _lu_no_exp(low, high, n, rng):
+    return rng.uniform(np.log(low), np.log(high), n)
+
+
 register(
     FunctionExercise(
         name="ch13_log_uniform",
@@ -433,6 +451,7 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
         (8, 2, "shuffled", 2, False),  # two failed runs (NaN)
         (6, 2, "shuffled", 0, True),  # a tie: the earlier trial first
         (7, 2, "shuffled", 5, False),  # k = 3 but 2 runs finished: a failed run goes on
+        (20, 2, "shuffled", 0, "many"),  # scores on a coarse grid: a stable sort is needed
     ]
     if hidden:
         plans = [
@@ -442,6 +461,7 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
             (16, 2, "shuffled", 0, False),
             (7, 3, "shuffled", 2, True),
             (9, 3, "shuffled", 8, False),  # k = 3, only 1 finished
+            (24, 3, "shuffled", 0, "many"),
         ]
     cases = []
     for n, eta, _, failed, tie in plans:
@@ -449,13 +469,26 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
         scores = rng.uniform(0.05, 0.9, n).round(4)
         if failed:
             scores[rng.choice(n, failed, replace=False)] = np.nan
-        if tie:
+        if tie == "many":  # numpy's default sort is not stable from 17 entries on
+            scores = rng.choice(np.array([0.2, 0.35, 0.5, 0.65]), n)
+        elif tie:
             i, j = np.argsort(scores)[:2]
             scores[max(i, j)] = scores[min(i, j)]  # the two best share a score
         _ids_against_rung_order(trials, scores)
         label = f"n = {n}, eta = {eta}" + (f", {failed} failed runs" if failed else "")
-        cases.append(Case(label + (", a tie" if tie else ""), (trials, scores, eta)))
+        label += {True: ", a tie", "many": ", many ties"}.get(tie, "")
+        cases.append(Case(label, (trials, scores, eta)))
     return cases
+
+
+@halving_survivors_mistakes.add(
+    "k rounded to the nearest",
+    "successive halving keeps floor(n / eta) trials, n // eta; round(n / eta) keeps one "
+    "too many whenever the remainder is at least half of eta.",
+)
+def _hs_round(trials, scores, eta):
+    k = max(1, round(len(scores) / eta))
+    return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
 
 
 register(

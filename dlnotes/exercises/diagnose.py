@@ -787,11 +787,13 @@ def _precision(ctx: _Context) -> Diagnosis | None:
     return Diagnosis(
         "precision",
         ("precision",),
-        "float32 precision",
+        "right to 4 to 7 digits only",
         f"{who} agrees with the expected one to 4 to 7 significant digits only, as a float32 "
-        "computation does (its rounding grows with the size of the numbers)",
+        "computation or a small extra term would",
         "is a part computed in float32 (np.float32, torch's default dtype, .float()) and "
-        "converted back, or with a less exact formula (E[x²] − E[x]² for a variance)?",
+        "converted back, is a small term added where none belongs (an ε of your own in a "
+        "denominator, a step of h/2 instead of h), or is the formula less exact (E[x²] − E[x]² "
+        "for a variance)?",
     )
 
 
