@@ -729,3 +729,26 @@ def test_the_unwritten_stub_is_named_without_an_empty_message():
     assert model is None or not hasattr(model, "unused")
     assert "train_best_model is not written yet (it raised NotImplementedError)" in message
     assert "NotImplementedError:" not in message
+
+
+def test_a_model_trained_outside_the_budget_is_flagged_for_review():
+    """The 30-epoch limit is counted by the callback only: a function that calls fit without
+    it returns a model with 0 budgeted epochs, and the message asks for a review."""
+
+    def without_callback(data, budget):
+        model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
+        opt = SGD(model.params, lr=0.05)
+        fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=2, progress=False)
+        return model
+
+    model, message = capstone.train_within_budget(without_callback, _small_data())
+    assert isinstance(model, Sequential)
+    assert "0 budgeted epochs" in message and "REVIEW" in message and "30-epoch" in message
+
+    def with_callback(data, budget):
+        model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
+        opt = SGD(model.params, lr=0.05)
+        fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=2, callbacks=[budget])
+        return model
+
+    assert "REVIEW" not in capstone.train_within_budget(with_callback, _small_data())[1]

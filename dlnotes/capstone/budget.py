@@ -11,7 +11,8 @@ The rules the learner reads in the notebook:
   limit is reached; several ``fit`` calls share one budget;
 * the caller enforces the wall clock anyway: at ``SECONDS + GRACE`` the function is stopped and
   the last checkpoint is scored, or nothing (zero points) if there is none. A function that
-  ignores the callback therefore loses its work, it does not gain time.
+  ignores the callback therefore loses its work, it does not gain time; a model returned with
+  no epoch counted by the budget (more epochs could have run) is flagged for review.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -199,6 +200,11 @@ def train_within_budget(
             budget, f"train_best_model returned {type(result).__name__}, not a Sequential"
         )
     note = "" if enforced else " (the wall clock was not enforced: not in the main thread)"
+    if budget.epochs_used == 0:  # trained outside the callback: the epoch limit went unchecked
+        note += (
+            "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
+            f"loop of its own), so the {budget.epochs}-epoch limit was not enforced"
+        )
     return result, (
         f"returned a model after {budget.elapsed:.1f} s and {budget.epochs_used} budgeted "
         f"epochs{note}"

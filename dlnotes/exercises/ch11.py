@@ -323,6 +323,36 @@ def _bwd_cases(seed: int, hidden: bool) -> list[Case]:
     return cases
 
 
+@batchnorm_backward_mistakes.add(
+    "unbiased variance (ddof=1)",
+    "batch normalization divides by the *biased* batch variance, the mean of the squared "
+    "deviations (ddof=0, numpy's default): recompute σ the way the forward pass did.",
+)
+def _bnb_ddof1(dout, X, gamma, eps):
+    N = X.shape[0]
+    mean = X.mean(axis=0)
+    sigma = np.sqrt(X.var(axis=0, ddof=1) + eps)
+    x_hat = (X - mean) / sigma
+    dx_hat = dout * gamma
+    dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+@batchnorm_backward_mistakes.add(
+    "dropped only the Σ dx̂ term",
+    "dX = (N·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂)) / (N·σ) has three terms: the middle one removes the "
+    "part of the gradient that would shift the batch mean.",
+)
+def _bnb_no_sum_term(dout, X, gamma, eps):
+    N = X.shape[0]
+    mean = X.mean(axis=0)
+    sigma = np.sqrt(((X - mean) ** 2).mean(axis=0) + eps)
+    x_hat = (X - mean) / sigma
+    dx_hat = dout * gamma
+    dX = (N * dx_hat - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
 register(
     FunctionExercise(
         name="ch11_batchnorm_backward",
@@ -479,6 +509,15 @@ def _running_cases(seed: int, hidden: bool) -> list[Case]:
         )
         cases.append(Case(f"D = {d} features, batch of n = {n}, momentum = {momentum:g}", args))
     return cases
+
+
+@update_running_stats_mistakes.add(
+    "an equal-weight average",
+    "(old + batch) / 2 gives the new batch weight ½ whatever momentum is; in torch's "
+    "convention the new batch gets weight momentum: (1 − momentum)·old + momentum·batch.",
+)
+def _urs_half(running_mean, running_var, batch_mean, batch_var, n, momentum):
+    return (running_mean + batch_mean) / 2, (running_var + batch_var * n / (n - 1)) / 2
 
 
 register(

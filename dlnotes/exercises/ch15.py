@@ -171,7 +171,28 @@ def _lse_cases(seed: int, hidden: bool) -> list[Case]:
         cases.append(Case(f"x of shape ({N}, {C}), g of shape ({N},)", (x, g)))
     big = rng.normal(0.0, 1.0, (3, 4)) + np.array([[800.0], [-5.0], [1000.0]])
     cases.append(Case("large logits (rows near 800 and 1000)", (big, rng.uniform(0.5, 1.5, 3))))
+    # a confident prediction: one large logit among small ones, so that only the row's max
+    # (not its min, mean or first entry) keeps exp from overflowing
+    wide = rng.normal(0.0, 1.0, (2, 5))
+    wide[0, rng.integers(5)] = 1000.0
+    wide[1, rng.integers(5)] = 700.0 + rng.uniform(0, 50)
+    cases.append(
+        Case("confident rows: one logit near 1000 or 700", (wide, rng.uniform(0.5, 1.5, 2)))
+    )
     return cases
+
+
+@logsumexp_backward_mistakes.add(
+    "shifted by the row's min, not its max",
+    "subtracting a row's min (or its mean, or its first entry) keeps the result exact in "
+    "theory, but a confident row, one logit near 1000 among small ones, still overflows: "
+    "exp(1000 − min) is inf and inf/inf is nan. Subtract the row's max, so every exponent "
+    "is at most 0.",
+)
+def _lse_min_shift(x, g):
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(x - x.min(axis=1, keepdims=True))
+        return g[:, None] * e / e.sum(axis=1, keepdims=True)
 
 
 register(
@@ -435,6 +456,12 @@ def _port_cases(seed: int, hidden: bool) -> list[Case]:
 register(
     FunctionExercise(
         name="ch15_torch_port",
+        diagnoses={  # wording for generic diagnoses (dlnotes.exercises.diagnose)
+            "hyperparameter lr=0": "your weights came back unchanged, as if nothing was "
+            "trained: per batch call opt.zero_grad(), loss.backward(), opt.step(), in that "
+            "order (a step before backward, or zero_grad between backward and step, updates "
+            "nothing), and read the weights after the loop.",
+        },
         chapter="15",
         title="Port a dlnotes training loop to PyTorch",
         signature="torch_train(params, batches, lr, momentum) -> list of 4 new arrays",

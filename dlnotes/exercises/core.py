@@ -799,6 +799,8 @@ def _compare_values(
     if isinstance(expected, np.ndarray):
         if not isinstance(got, np.ndarray):
             fix = " (np.array(...) turns a list of rows into one)" if isinstance(got, list) else ""
+            if type(got).__module__.split(".")[0] == "torch":
+                fix = " (a torch tensor: return t.detach().numpy(), a numpy array)"
             return "type", [
                 f"expected a numpy array of shape {expected.shape}, got {_type_name(got)}{fix}"
             ]
@@ -1132,6 +1134,19 @@ def _check_function(
     return False, "\n".join(lines)
 
 
+def _plain_data(value: Any, depth: int = 0) -> bool:
+    """``value`` is made of numbers, strings, None, plain numpy arrays, tuples and lists."""
+    if depth > 20:
+        return False
+    if value is None or type(value) in (int, float, bool, str, np.ndarray):
+        return True
+    if isinstance(value, np.generic) and type(value).__module__ == "numpy":
+        return True
+    if type(value) in (tuple, list):
+        return all(_plain_data(v, depth + 1) for v in value)
+    return False
+
+
 def _unrepeatable(
     fn: Callable[..., Any], first: _Outcome, seconds: float, forbidden: Mapping[CodeType, str]
 ) -> Diagnosis | None:
@@ -1139,6 +1154,8 @@ def _unrepeatable(
     it draws random numbers of its own or keeps state between calls."""
     from dlnotes.exercises.diagnose import Diagnosis
 
+    if not _plain_data(first.run.output):  # a tensor or a dict: _compare cannot tell "the same"
+        return None
     again = _call(fn, first.case, seconds, forbidden)
     if again.error is not None or again.timed_out or again.called_reference or again.profiler_off:
         return None

@@ -982,7 +982,11 @@ def _step(ctx: _Context) -> Diagnosis | None:
         if found is None:
             continue
         _, ratios = found
-        who = f"your step ({leaf or 'result'} − {base})"
+        who = (
+            f"your change to {base} (new {base} − old {base})"
+            if leaf == base
+            else f"your step ({leaf or 'result'} − {base})"
+        )
         if all(abs(c + 1.0) < 1e-6 for _, c, _ in ratios):
             return Diagnosis(
                 "step sign",
