@@ -99,6 +99,8 @@ def test_gradebook_rows_for_a_weak_model_an_unsolved_notebook_and_no_notebook(tm
     assert set(rows) == {"weak", "ana", "bo"}
     assert float(rows["weak"]["points"]) == 0.0 and "returned a model" in rows["weak"]["run"]
     assert "hidden-test accuracy" in rows["weak"]["score"]
+    assert "not above the baseline" in rows["weak"]["dev"] and "0 / 1" in rows["weak"]["dev"]
+    assert float(rows["weak"]["max_points"]) == 11.0
     assert float(rows["ana"]["points"]) == 0.0 and "NotImplementedError" in rows["ana"]["run"]
     assert rows["bo"]["run"] == "no 16_capstone notebook found"
 

@@ -14,7 +14,9 @@ file and its own work folder visible; killed with its whole process tree at the 
 grace. The returned (or last checkpointed) model comes back as plain data and
 :func:`dlnotes.capstone.evaluate_submission` scores it here, in the grader's process, on the
 hidden images the learner's code never saw. One CSV row per student is written as soon as it is
-graded: student, points (of 10), the run's message and the scoring message.
+graded: student, points (of 11: 1 for a model above the baseline on dev, the cell
+``ch16_train_best_model_test``, and 10 on the hidden test set), the run's message, the dev
+point's message and the scoring message.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -32,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from grading import sandbox  # noqa: E402
 
-FIELDS = ["student", "points", "max_points", "run", "score"]
+FIELDS = ["student", "points", "max_points", "run", "dev", "score"]
 
 
 def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
@@ -78,7 +80,7 @@ def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
     from dlnotes import capstone
     from dlnotes.capstone.harness import submission_from_notebook
 
-    row: dict[str, object] = {"student": student, "max_points": capstone.POINTS}
+    row: dict[str, object] = {"student": student, "max_points": capstone.POINTS + 1, "dev": ""}
     if notebook.is_dir():
         return {**row, "points": 0.0, "run": "no 16_capstone notebook found", "score": ""}
     with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-sub-") as tmp:
@@ -89,8 +91,36 @@ def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
         plain, run_message = capstone.run_submission(
             sub, wrap=lambda cmd, work: sandboxed(cmd, work, sub)
         )
+    dev_points, dev_message = dev_point(plain)
     points, message = capstone.evaluate_submission(plain, hidden)
-    return {**row, "points": points, "run": run_message, "score": message}
+    return {
+        **row,
+        "points": points + dev_points,
+        "run": run_message,
+        "dev": dev_message,
+        "score": message,
+    }
+
+
+def dev_point(plain: dict[str, object] | None) -> tuple[float, str]:
+    """The point of the cell ``ch16_train_best_model_test``: a model came back, it rebuilds from
+    plain data, and its dev accuracy beats the baseline; computed here, in the grader's process."""
+    from dlnotes import capstone
+    from dlnotes.train import evaluate
+
+    if plain is None:
+        return 0.0, "no model: 0 / 1"
+    try:
+        model = capstone.model_from_plain(plain)
+        data = capstone.capstone_data()
+        acc = float(evaluate(model, data["X_dev"], data["y_dev"])[1])
+    except (TypeError, ValueError) as err:
+        return 0.0, f"the model cannot be used ({err}): 0 / 1"
+    won = acc > capstone.BASELINE
+    return float(won), (
+        f"dev accuracy {acc:.1%} {'above' if won else 'not above'} the baseline "
+        f"{capstone.BASELINE:.1%}: {int(won)} / 1"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
