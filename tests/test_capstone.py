@@ -484,14 +484,15 @@ def _grade(name, hidden_path, **budget):
 @pytest.mark.slow
 def test_strong_submission_earns_full_points(hidden_path):
     points, run_message, message = _grade("strong", hidden_path)
-    assert run_message == "train_best_model returned a model within the budget"
+    assert run_message.startswith("train_best_model returned a model within the budget")
     assert points == capstone.POINTS, message
 
 
 @needs_full
 def test_weak_submission_earns_nothing(hidden_path):
     points, run_message, message = _grade("weak", hidden_path)
-    assert run_message == "train_best_model returned a model within the budget"
+    assert run_message.startswith("train_best_model returned a model within the budget")
+    assert "(1 budgeted epochs)" in run_message and "REVIEW" not in run_message
     assert points == 0.0 and "hidden-test accuracy" in message
 
 
@@ -520,7 +521,7 @@ def test_over_budget_submission_without_checkpoint_scores_zero(hidden_path):
 @needs_full
 def test_peeking_submission_finds_no_hidden_data(hidden_path):
     points, run_message, message = _grade("peeking", hidden_path)
-    assert run_message == "train_best_model returned a model within the budget"
+    assert run_message.startswith("train_best_model returned a model within the budget")
     assert points == 0.0, message  # an untrained network: it found nothing to train on
 
 
@@ -533,7 +534,7 @@ def test_the_peeking_fixture_would_cheat_if_the_path_leaked(hidden_path, monkeyp
     clean = budget_mod._child_env
     monkeypatch.setattr(budget_mod, "_child_env", lambda: {**clean(), "LEAK": str(hidden_path)})
     points, run_message, message = _grade("peeking", hidden_path)
-    assert run_message == "train_best_model returned a model within the budget"
+    assert run_message.startswith("train_best_model returned a model within the budget")
     assert points > 0, message
 
 
@@ -752,3 +753,24 @@ def test_a_model_trained_outside_the_budget_is_flagged_for_review():
         return model
 
     assert "REVIEW" not in capstone.train_within_budget(with_callback, _small_data())[1]
+
+
+def test_the_grader_flags_a_model_trained_without_the_budget(tmp_path):
+    """run_submission (the grader's path) reports the budgeted epochs, and REVIEW at 0."""
+    learner = tmp_path / "no_callback.py"
+    learner.write_text(
+        "from dlnotes.layers import Linear\n"
+        "from dlnotes.model import Sequential\n"
+        "from dlnotes.optim import SGD\n"
+        "from dlnotes.train import fit\n\n\n"
+        "def train_best_model(data, budget):\n"
+        "    model = Sequential(Linear(784, 10, seed=0))\n"
+        "    opt = SGD(model.params, lr=1e-3)\n"
+        "    fit(model, data['X_train'][:500], data['y_train'][:500], optimizer=opt, epochs=2,\n"
+        "        progress=False)\n"
+        "    return model\n",
+        encoding="utf-8",
+    )
+    plain, message = capstone.run_submission(learner)
+    assert plain is not None
+    assert "(0 budgeted epochs)" in message and "REVIEW" in message, message

@@ -12,7 +12,8 @@ The rules the learner reads in the notebook:
 * the caller enforces the wall clock anyway: at ``SECONDS + GRACE`` the function is stopped and
   the last checkpoint is scored, or nothing (zero points) if there is none. A function that
   ignores the callback therefore loses its work, it does not gain time; a model returned with
-  no epoch counted by the budget (more epochs could have run) is flagged for review.
+  no epoch counted by the budget (more epochs could have run) is flagged for review (best
+  effort: the count comes from the learner's own process).
 
 Defined in chapter 16 (Capstone project).
 """
@@ -301,7 +302,7 @@ def run_submission(
         returned, checkpoint = out / "model.npz", out / "checkpoint.npz"
         tail = (stderr or "").strip().splitlines()[-1:] or [""]
         if not timed_out and proc.returncode == 0 and returned.is_file():
-            return _read_plain(returned), "train_best_model returned a model within the budget"
+            return _read_plain(returned), _returned_message(out / "epochs.txt", epochs)
         why = (
             f"stopped at the wall-clock limit ({limit:g} s)"
             if timed_out
@@ -310,6 +311,22 @@ def run_submission(
         if checkpoint.is_file():
             return _read_plain(checkpoint), f"{why}; scored from the last checkpoint"
         return None, f"{why}; no checkpoint was handed to the budget: zero points"
+
+
+def _returned_message(epochs_file: Path, epochs: int) -> str:
+    """The run's message for a returned model, with the epochs the budget counted (as the
+    learner's process reported them: a best-effort flag, not a proof)."""
+    try:
+        used = int(epochs_file.read_text(encoding="utf-8")[:12])
+    except (OSError, ValueError):
+        return "train_best_model returned a model within the budget"
+    message = f"train_best_model returned a model within the budget ({used} budgeted epochs)"
+    if used == 0:
+        message += (
+            "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
+            f"loop of its own), so the {epochs}-epoch limit was not enforced"
+        )
+    return message
 
 
 def _read_plain(path: Path) -> dict[str, Any]:

@@ -91,6 +91,7 @@ def main(argv: list[str]) -> int:
     plain = model_to_plain(model)
     tmp = out / "model.tmp.npz"
     np.savez(tmp, **plain)
+    (out / "epochs.txt").write_text(str(budget.epochs_used), encoding="utf-8")
     tmp.replace(out / "model.npz")
     return 0
 

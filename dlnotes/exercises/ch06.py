@@ -347,8 +347,8 @@ def _cos_no_lr_min_added(step, lr_max, lr_min, total_steps, warmup_steps):
 
 @cosine_lr_mistakes.add(
     "integer division",
-    "// rounds down to a whole number: (1 + cos(πp)) // 2 is 0 for every p > 0 (and 1 only "
-    "at p = 0). Divide with /.",
+    "(lr_max − lr_min) * (1 + cos(πp)) // 2 floors the whole product to a whole number: "
+    "with rates below 1 it is 0 at every step, so the schedule sits at lr_min. Divide with /.",
 )
 def _cos_floor_division(step, lr_max, lr_min, total_steps, warmup_steps):
     if step < warmup_steps:

@@ -123,8 +123,9 @@ def _ng_restored_by_arithmetic(f, x, h):
 @numerical_gradient_mistakes.add(
     "f_minus evaluated at x, not at x − h",
     "after x[i] += h, subtracting h once only brings the entry back to x, so f_minus is "
-    "f(x) and the difference is one-sided. Either `x_plus = x` did not copy (x_plus and "
-    "x_minus are one array, and the caller's x changes too) or x_minus started from x_plus. "
+    "f(x): (f(x + h) − f(x)) / 2h is about half the right gradient. Either `x_plus = x` did "
+    "not copy (x_plus and x_minus are one array, and the caller's x changes too) or x_minus "
+    "started from x_plus. "
     "Evaluate f at x + h·e_i and at x − h·e_i, each from a fresh copy of x.",
 )
 def _ng_no_copy(f, x, h):

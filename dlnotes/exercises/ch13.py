@@ -484,7 +484,8 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
 @halving_survivors_mistakes.add(
     "k rounded to the nearest",
     "successive halving keeps floor(n / eta) trials, n // eta; round(n / eta) keeps one "
-    "too many whenever the remainder is at least half of eta.",
+    "too many whenever the remainder is more than half of eta (and at exactly half when "
+    "Python's round, which sends halves to the even number, rounds up).",
 )
 def _hs_round(trials, scores, eta):
     k = max(1, round(len(scores) / eta))
