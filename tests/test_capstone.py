@@ -168,6 +168,21 @@ def test_every_wrong_cause_of_every_run_is_explained(label):
         assert ch16.EVIDENCE[label] in line
 
 
+def test_a_cause_given_to_two_runs_is_pointed_out():
+    answer = ch16._solution()
+    answer["B"] = ("lr_too_high", "lower_lr")  # D's cause, given to B as well
+    verdict = ch16.verify_diagnosis(answer)
+    assert not verdict.passed
+    assert verdict.summary == (
+        "6 of 7 runs diagnosed right (cause and fix); each cause appears exactly once, but you "
+        "gave lr_too_high (runs B, D)"
+    )
+    assert (
+        "exactly once"
+        not in ch16.verify_diagnosis({**ch16._solution(), "B": ("lr_too_low", "lower_lr")}).summary
+    )
+
+
 def test_right_cause_wrong_fix_names_the_right_fix():
     answer = ch16._solution()
     answer["B"] = ("lr_too_low", "lower_lr")

@@ -233,12 +233,14 @@ def _relu_net_step(
     loss_sum: bool = False,
     loss_mean_twice: bool = False,
     ema: bool = False,
+    nll_on_logits: bool = False,
 ) -> list[np.ndarray]:
     """One step of SGD with momentum (torch's rule) on ``relu(X W1 + b1) W2 + b2``; returns
     the new velocity. The keywords build the mistakes: ``softmax_first`` (cross-entropy of the
     probabilities), ``keep_grads`` (gradients accumulated across steps), ``relu=False`` (no
     activation), ``loss_sum`` (the summed loss), ``loss_mean_twice`` (the mean loss divided by
-    the batch size again), ``ema`` (``v = μv + (1 − μ)g`` from ``v = 0``)."""
+    the batch size again), ``ema`` (``v = μv + (1 − μ)g`` from ``v = 0``), ``nll_on_logits``
+    (``F.nll_loss`` given the logits: the loss is ``−mean(Z[n, y_n])``)."""
     W1, b1, W2, b2 = params
     Z1 = X @ W1 + b1
     H = np.maximum(Z1, 0) if relu else Z1
@@ -256,6 +258,9 @@ def _relu_net_step(
         dP[np.arange(N), y] -= 1
         dP /= scale
         dZ = P * (dP - (dP * P).sum(axis=1, keepdims=True))
+    elif nll_on_logits:  # nll_loss reads its input as log-probabilities: −mean Z[n, y_n]
+        dZ = np.zeros_like(Z)
+        dZ[np.arange(N), y] = -1.0 / scale
     else:
         e = np.exp(Z - Z.max(axis=1, keepdims=True))
         dZ = e / e.sum(axis=1, keepdims=True)
@@ -430,6 +435,26 @@ def _port_float32(params, batches, lr, momentum):
     params32 = [p.astype(np.float32) for p in params]
     batches32 = [(X.astype(np.float32), y) for X, y in batches]
     return _sgd_run(params32, batches32, lr, momentum)
+
+
+@torch_port_mistakes.add(
+    "one step after the loop",
+    "opt.step() sits after the loop over batches (indented one level too little): the "
+    "weights move once, by the last batch's gradient. Call zero_grad, backward and step "
+    "inside the loop, once per batch.",
+)
+def _port_step_after_loop(params, batches, lr, momentum):
+    return _sgd_run(params, batches[-1:], lr, momentum)
+
+
+@torch_port_mistakes.add(
+    "nll_loss on the logits",
+    "F.nll_loss takes log-probabilities (the output of log_softmax) and only picks −z[y]; "
+    "given raw logits it never sees the other classes. Use F.cross_entropy(logits, y), or "
+    "F.nll_loss(F.log_softmax(logits, dim=1), y).",
+)
+def _port_nll_on_logits(params, batches, lr, momentum):
+    return _sgd_run(params, batches, lr, momentum, nll_on_logits=True)
 
 
 def _port_cases(seed: int, hidden: bool) -> list[Case]:

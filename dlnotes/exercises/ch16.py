@@ -195,6 +195,16 @@ def verify_diagnosis(value: Any) -> ValueVerdict:
             mistake = name
             break
     summary = f"{right} of {len(KEY)} runs diagnosed right (cause and fix)"
+    runs_of: dict[str, list[str]] = {}
+    for label in sorted(KEY):
+        runs_of.setdefault(answer[label][0], []).append(label)
+    twice = [
+        f"{cause} (runs {', '.join(labels)})"
+        for cause, labels in runs_of.items()
+        if len(labels) > 1
+    ]
+    if twice:
+        summary += f"; each cause appears exactly once, but you gave {'; '.join(twice)}"
     return ValueVerdict(False, summary, mistake, tuple(details))
 
 
