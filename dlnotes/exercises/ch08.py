@@ -259,6 +259,18 @@ def _ng_cases(seed: int, hidden: bool) -> list[Case]:
     ]
 
 
+@numerical_gradient_mistakes.add(
+    "every entry perturbed at once",
+    "f(x + h) − f(x − h) with the whole array shifted measures the slope along the direction "
+    "(1, 1, ..., 1), the same number for every entry. Perturb one entry at a time: x[i] ± h, "
+    "the others unchanged.",
+)
+def _ng_all_at_once(f, x, h):
+    x = np.array(x, dtype=np.float64)
+    slope = (f(x + h) - f(x - h)) / (2 * h)
+    return np.full_like(x, slope)
+
+
 register(
     FunctionExercise(
         name="ch08_numerical_gradient",
@@ -432,6 +444,16 @@ def _re_fixed_guard(a, b):
 def _re_eps_added(a, b):
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / (na + nb + 1e-8))
+
+
+@relative_error_mistakes.add(
+    "‖a + b‖ in the denominator",
+    "the denominator is ‖a‖ + ‖b‖, the sum of the two norms, not the norm of the sum: for "
+    "gradients pointing apart ‖a + b‖ is small and the error blows up past 1.",
+)
+def _re_norm_of_sum(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a - b)) / max(float(np.linalg.norm(a + b)), TINY)
 
 
 register(

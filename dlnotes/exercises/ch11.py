@@ -353,6 +353,36 @@ def _bnb_no_sum_term(dout, X, gamma, eps):
     return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
+@batchnorm_backward_mistakes.add(
+    "σ left out of dX",
+    "x̂ = (x − μ)/σ, so every path back to x carries a factor 1/σ: "
+    "dX = (N·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂)) / (N·σ).",
+)
+def _bnb_no_sigma(dout, X, gamma, eps):
+    N = X.shape[0]
+    mean = X.mean(axis=0)
+    sigma = np.sqrt(((X - mean) ** 2).mean(axis=0) + eps)
+    x_hat = (X - mean) / sigma
+    dx_hat = dout * gamma
+    dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / N
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+@batchnorm_backward_mistakes.add(
+    "N taken from the feature axis",
+    "N is the batch size, X.shape[0] (the axis the statistics average over); X.shape[1] is the "
+    "number of features D.",
+)
+def _bnb_n_features(dout, X, gamma, eps):
+    N = X.shape[1]
+    mean = X.mean(axis=0)
+    sigma = np.sqrt(((X - mean) ** 2).mean(axis=0) + eps)
+    x_hat = (X - mean) / sigma
+    dx_hat = dout * gamma
+    dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
 register(
     FunctionExercise(
         name="ch11_batchnorm_backward",

@@ -290,6 +290,17 @@ def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
     return cases
 
 
+@coarse_to_fine_bounds_mistakes.add(
+    "one trial too many",
+    "np.argsort(scores)[:k + 1] keeps k + 1 trials; the best k are np.argsort(scores)[:k], "
+    "with k = ceil(keep_fraction · n).",
+)
+def _ctf_one_more(values, scores, keep_fraction):
+    k = math.ceil(keep_fraction * len(scores))
+    kept = values[np.argsort(scores)[: k + 1]]
+    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+
+
 register(
     FunctionExercise(
         name="ch13_coarse_to_fine_bounds",
