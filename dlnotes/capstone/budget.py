@@ -201,11 +201,7 @@ def train_within_budget(
             budget, f"train_best_model returned {type(result).__name__}, not a Sequential"
         )
     note = "" if enforced else " (the wall clock was not enforced: not in the main thread)"
-    if budget.epochs_used == 0:  # trained outside the callback: the epoch limit went unchecked
-        note += (
-            "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
-            f"loop of its own), so the {budget.epochs}-epoch limit was not enforced"
-        )
+    note += _review_note(budget.epochs_used, budget.epochs)
     return result, (
         f"returned a model after {budget.elapsed:.1f} s and {budget.epochs_used} budgeted "
         f"epochs{note}"
@@ -320,13 +316,21 @@ def _returned_message(epochs_file: Path, epochs: int) -> str:
         used = int(epochs_file.read_text(encoding="utf-8")[:12])
     except (OSError, ValueError):
         return "train_best_model returned a model within the budget"
-    message = f"train_best_model returned a model within the budget ({used} budgeted epochs)"
-    if used == 0:
-        message += (
-            "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
-            f"loop of its own), so the {epochs}-epoch limit was not enforced"
-        )
-    return message
+    return (
+        f"train_best_model returned a model within the budget ({used} budgeted epochs)"
+        + _review_note(used, epochs)
+    )
+
+
+def _review_note(used: int, epochs: int) -> str:
+    """A flag for the instructor when no epoch went through the budget: the model was trained
+    outside the callback, so the epoch limit went unchecked."""
+    if used:
+        return ""
+    return (
+        "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
+        f"loop of its own), so the {epochs}-epoch limit was not enforced"
+    )
 
 
 def _read_plain(path: Path) -> dict[str, Any]:

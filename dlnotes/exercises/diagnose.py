@@ -1329,9 +1329,9 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
             rules += [] if discrete else [("0", _constant(0)), ("1", _constant(1))]
         elif not discrete:
             rules += [("0", _constant(0.0)), ("1", _constant(1.0))]
-        # first, a number the learner's function reads (a variable of an earlier cell) or
-        # writes (it says more than "0"); an integer or a verdict hit by one change in one
-        # check only may be chance
+        # right after the default (if any), before 0 and 1: a number the learner's function
+        # reads (a variable of an earlier cell) or writes (it says more than "0"); an integer
+        # or a verdict hit by one change in one check only may be chance
         real = all(isinstance(v, (float, np.floating)) for v in values)
         whole_numbers = all(
             isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in values
