@@ -51,6 +51,19 @@ standardize_mistakes = Mistakes()
 
 
 @standardize_mistakes.add(
+    "the other set centred by its own mean",
+    "X_other is divided by the training σ but centred by its own mean: both statistics "
+    "come from X_train. A shift of the inputs at test time must stay visible to the model "
+    "(and a single test example has no mean of its own): (X_other − μ_train) / σ_train.",
+)
+def _std_own_mean(X_train, X_other):
+    mu = X_train.mean(axis=0)
+    sigma = X_train.std(axis=0)
+    sigma = np.where(sigma < STD_EPS, 1.0, sigma)
+    return (X_train - mu) / sigma, (X_other - X_other.mean(axis=0)) / sigma
+
+
+@standardize_mistakes.add(
     "statistics of the other set",
     "X_other must be scaled with the *training* μ and σ, not its own: the model was "
     "trained on inputs scaled by the training statistics, and at test time you may "

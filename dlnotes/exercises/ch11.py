@@ -277,6 +277,18 @@ def _bwd_no_variance_term(dout, X, gamma, eps):
 
 
 @batchnorm_backward_mistakes.add(
+    "plus sign on the variance term",
+    "the variance term is subtracted: dX = (N·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂)) / (N·σ). It removes "
+    "the part of dx̂ along x̂, which would only stretch the batch (normalization undoes "
+    "that); with + that part is doubled instead.",
+)
+def _bwd_plus_variance_term(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = (N * dx_hat - dx_hat.sum(axis=0) + x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+@batchnorm_backward_mistakes.add(
     "dgamma/dbeta summed over the wrong axis",
     "gamma and beta have one entry per feature, so their gradients sum over the "
     "batch: axis=0, shape (D,).",
@@ -344,11 +356,7 @@ def _bnb_ddof1(dout, X, gamma, eps):
     "part of the gradient that would shift the batch mean.",
 )
 def _bnb_no_sum_term(dout, X, gamma, eps):
-    N = X.shape[0]
-    mean = X.mean(axis=0)
-    sigma = np.sqrt(((X - mean) ** 2).mean(axis=0) + eps)
-    x_hat = (X - mean) / sigma
-    dx_hat = dout * gamma
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
     dX = (N * dx_hat - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
     return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
@@ -359,11 +367,7 @@ def _bnb_no_sum_term(dout, X, gamma, eps):
     "dX = (N·dx̂ − Σ dx̂ − x̂·Σ(dx̂·x̂)) / (N·σ).",
 )
 def _bnb_no_sigma(dout, X, gamma, eps):
-    N = X.shape[0]
-    mean = X.mean(axis=0)
-    sigma = np.sqrt(((X - mean) ** 2).mean(axis=0) + eps)
-    x_hat = (X - mean) / sigma
-    dx_hat = dout * gamma
+    N, _, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
     dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / N
     return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
@@ -374,11 +378,8 @@ def _bnb_no_sigma(dout, X, gamma, eps):
     "number of features D.",
 )
 def _bnb_n_features(dout, X, gamma, eps):
+    _, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
     N = X.shape[1]
-    mean = X.mean(axis=0)
-    sigma = np.sqrt(((X - mean) ** 2).mean(axis=0) + eps)
-    x_hat = (X - mean) / sigma
-    dx_hat = dout * gamma
     dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
     return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 

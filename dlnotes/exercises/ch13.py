@@ -270,6 +270,17 @@ def _ctf_first_rows(values, scores, keep_fraction):
     return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
 
 
+@coarse_to_fine_bounds_mistakes.add(
+    "[high, low] in each row",
+    "each row is [low, high]: the smallest kept value first, then the largest "
+    "(np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)).",
+)
+def _ctf_high_low(values, scores, keep_fraction):
+    k = math.ceil(keep_fraction * len(scores))
+    kept = values[np.argsort(scores)[:k]]
+    return np.stack([kept.max(axis=0), kept.min(axis=0)], axis=1)
+
+
 def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     # (3, 2, 0.4) and (4, 2, 0.3): k = 2, where a score quantile would keep only 1 trial.

@@ -219,67 +219,59 @@ register(
 # ============================================================================================
 
 
-def _relu_net_step(
-    params: list[np.ndarray],
-    velocity: list[np.ndarray] | None,
-    X: np.ndarray,
-    y: np.ndarray,
-    lr: float,
-    momentum: float,
-    *,
-    softmax_first: bool = False,
-    keep_grads: list[np.ndarray] | None = None,
-    relu: bool = True,
-    loss_sum: bool = False,
-    loss_mean_twice: bool = False,
-    ema: bool = False,
-    nll_on_logits: bool = False,
-) -> list[np.ndarray]:
-    """One step of SGD with momentum (torch's rule) on ``relu(X W1 + b1) W2 + b2``; returns
-    the new velocity. The keywords build the mistakes: ``softmax_first`` (cross-entropy of the
-    probabilities), ``keep_grads`` (gradients accumulated across steps), ``relu=False`` (no
-    activation), ``loss_sum`` (the summed loss), ``loss_mean_twice`` (the mean loss divided by
-    the batch size again), ``ema`` (``v = μv + (1 − μ)g`` from ``v = 0``), ``nll_on_logits``
-    (``F.nll_loss`` given the logits: the loss is ``−mean(Z[n, y_n])``)."""
+# The reference and every mistake are built from the same four parts, so each mistake below
+# shows only the part it gets wrong: the forward pass, the gradient of the mean cross-entropy
+# with respect to the logits, the backward pass and torch's momentum update.
+
+
+def _forward(
+    params: list[np.ndarray], X: np.ndarray, relu: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Z1 = X W1 + b1``, ``H = relu(Z1)`` and the logits ``Z = H W2 + b2``."""
     W1, b1, W2, b2 = params
     Z1 = X @ W1 + b1
     H = np.maximum(Z1, 0) if relu else Z1
-    Z = H @ W2 + b2
-    N = len(y)
-    scale = 1 if loss_sum else N  # a summed loss is not divided by the batch size
-    if loss_mean_twice:  # F.cross_entropy(...) / N: the mean divided by N once more
-        scale = N * N
-    if softmax_first:  # cross-entropy applied to probabilities instead of logits
-        e = np.exp(Z - Z.max(axis=1, keepdims=True))
-        P = e / e.sum(axis=1, keepdims=True)
-        Q = np.exp(P - P.max(axis=1, keepdims=True))
-        Q /= Q.sum(axis=1, keepdims=True)
-        dP = Q.copy()
-        dP[np.arange(N), y] -= 1
-        dP /= scale
-        dZ = P * (dP - (dP * P).sum(axis=1, keepdims=True))
-    elif nll_on_logits:  # nll_loss reads its input as log-probabilities: −mean Z[n, y_n]
-        dZ = np.zeros_like(Z)
-        dZ[np.arange(N), y] = -1.0 / scale
-    else:
-        e = np.exp(Z - Z.max(axis=1, keepdims=True))
-        dZ = e / e.sum(axis=1, keepdims=True)
-        dZ[np.arange(N), y] -= 1
-        dZ /= scale
-    dW2 = H.T @ dZ
-    db2 = dZ.sum(axis=0)
-    dZ1 = (dZ @ W2.T) * (Z1 > 0) if relu else dZ @ W2.T
-    dW1 = X.T @ dZ1
-    db1 = dZ1.sum(axis=0)
-    grads = [dW1, db1, dW2, db2]
-    if keep_grads is not None:  # gradients accumulate across steps (no zero_grad)
-        for acc, g in zip(keep_grads, grads):
-            acc += g
-        grads = [acc.copy() for acc in keep_grads]
-    if ema:  # an exponential moving average of the gradients, started at zero
-        previous = velocity if velocity is not None else [np.zeros_like(g) for g in grads]
-        velocity = [momentum * v + (1 - momentum) * g for v, g in zip(previous, grads)]
-    elif momentum == 0:
+    return Z1, H, H @ W2 + b2
+
+
+def _softmax(Z: np.ndarray) -> np.ndarray:
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _cross_entropy_dZ(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Gradient of the mean cross-entropy with respect to the logits: ``(softmax(Z) − Y) / N``."""
+    dZ = _softmax(Z)
+    dZ[np.arange(len(y)), y] -= 1
+    return dZ / len(y)
+
+
+def _backward(
+    params: list[np.ndarray],
+    X: np.ndarray,
+    Z1: np.ndarray,
+    H: np.ndarray,
+    dZ: np.ndarray,
+    relu: bool = True,
+) -> list[np.ndarray]:
+    """``[dW1, db1, dW2, db2]`` from the logits' gradient ``dZ``."""
+    W2 = params[2]
+    dZ1 = dZ @ W2.T
+    if relu:
+        dZ1 = dZ1 * (Z1 > 0)
+    return [X.T @ dZ1, dZ1.sum(axis=0), H.T @ dZ, dZ.sum(axis=0)]
+
+
+def _sgd_momentum(
+    params: list[np.ndarray],
+    velocity: list[np.ndarray] | None,
+    grads: list[np.ndarray],
+    lr: float,
+    momentum: float,
+) -> list[np.ndarray]:
+    """torch.optim.SGD's step in place: ``v = g`` at the first step, then ``v = ρv + g``;
+    ``p −= lr·v``. Returns the new velocity."""
+    if momentum == 0:
         velocity = grads  # plain SGD: the step direction is the gradient
     elif velocity is None:
         velocity = [g.copy() for g in grads]  # torch: the first buffer is the gradient
@@ -288,6 +280,15 @@ def _relu_net_step(
     for p, v in zip(params, velocity):
         p -= lr * v
     return velocity
+
+
+def _train(params: list[np.ndarray], batches: list[tuple[np.ndarray, np.ndarray]], step: Any):
+    """Copies of ``params`` trained by ``step(params, velocity, X, y) -> velocity`` per batch."""
+    current = [p.copy() for p in params]
+    velocity = None
+    for X, y in batches:
+        velocity = step(current, velocity, X, y)
+    return current
 
 
 def torch_train(
@@ -308,21 +309,20 @@ def torch_train(
 
     Defined in chapter 15 (From numpy to a framework).
     """
-    return _sgd_run(params, batches, lr, momentum)
+
+    return _train(params, batches, _right_step(lr, momentum))
 
 
-def _sgd_run(
-    params: list[np.ndarray],
-    batches: list[tuple[np.ndarray, np.ndarray]],
-    lr: float,
-    momentum: float,
-    **mistake: Any,
-) -> list[np.ndarray]:
-    current = [p.copy() for p in params]
-    velocity = None
-    for X, y in batches:
-        velocity = _relu_net_step(current, velocity, X, y, lr, momentum, **mistake)
-    return current
+def _right_step(lr: float, momentum: float) -> Any:
+    """One right step of :func:`torch_train` (shared with the mistakes that are right but for
+    what happens around the training loop)."""
+
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X)
+        grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))
+        return _sgd_momentum(params, velocity, grads, lr, momentum)
+
+    return step
 
 
 #: The common mistakes of ``ch15_torch_port``, each declared on its wrong code.
@@ -336,7 +336,7 @@ torch_port_mistakes = Mistakes()
 )
 def _port_torch_layout_out(params, batches, lr, momentum):
     # trained correctly, but returned net[k].weight.detach().numpy() without the .T
-    trained = _sgd_run(params, batches, lr, momentum)
+    trained = _train(params, batches, _right_step(lr, momentum))
     return [p.T.copy() if p.ndim == 2 else p for p in trained]
 
 
@@ -346,12 +346,15 @@ def _port_torch_layout_out(params, batches, lr, momentum):
     "loss.backward(), or step k uses the sum of the first k gradients.",
 )
 def _port_no_zero_grad(params, batches, lr, momentum):
-    current = [p.copy() for p in params]
-    acc = [np.zeros_like(p) for p in params]
-    velocity = None
-    for X, y in batches:
-        velocity = _relu_net_step(current, velocity, X, y, lr, momentum, keep_grads=acc)
-    return current
+    dot_grad = [np.zeros_like(p) for p in params]  # what .grad holds, never reset
+
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X)
+        for acc, g in zip(dot_grad, _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))):
+            acc += g
+        return _sgd_momentum(params, velocity, [g.copy() for g in dot_grad], lr, momentum)
+
+    return _train(params, batches, step)
 
 
 @torch_port_mistakes.add(
@@ -360,11 +363,14 @@ def _port_no_zero_grad(params, batches, lr, momentum):
     "first squashes the logits into [0, 1] and shrinks every gradient.",
 )
 def _port_softmax_first(params, batches, lr, momentum):
-    current = [p.copy() for p in params]
-    velocity = None
-    for X, y in batches:
-        velocity = _relu_net_step(current, velocity, X, y, lr, momentum, softmax_first=True)
-    return current
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X)
+        P = _softmax(Z)
+        dP = _cross_entropy_dZ(P, y)  # F.cross_entropy(F.softmax(Z), y)
+        dZ = P * (dP - (dP * P).sum(axis=1, keepdims=True))  # back through the softmax
+        return _sgd_momentum(params, velocity, _backward(params, X, Z1, H, dZ), lr, momentum)
+
+    return _train(params, batches, step)
 
 
 @torch_port_mistakes.add(
@@ -379,7 +385,7 @@ def _port_reshape(params, batches, lr, momentum):
     D, H = W1.shape
     C = W2.shape[1]
     as_torch = [W1.reshape(H, D).T, b1, W2.reshape(C, H).T, b2]  # what the net computes with
-    V1, c1, V2, c2 = _sgd_run(as_torch, batches, lr, momentum)
+    V1, c1, V2, c2 = _train(as_torch, batches, _right_step(lr, momentum))
     return [V1.T.reshape(D, H), c1, V2.T.reshape(H, C), c2]
 
 
@@ -390,7 +396,12 @@ def _port_reshape(params, batches, lr, momentum):
     ".sum()) makes every gradient N times larger, as if lr were N·lr.",
 )
 def _port_summed_loss(params, batches, lr, momentum):
-    return _sgd_run(params, batches, lr, momentum, loss_sum=True)
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X)
+        dZ = _cross_entropy_dZ(Z, y) * len(y)  # reduction="sum"
+        return _sgd_momentum(params, velocity, _backward(params, X, Z1, H, dZ), lr, momentum)
+
+    return _train(params, batches, step)
 
 
 @torch_port_mistakes.add(
@@ -400,7 +411,12 @@ def _port_summed_loss(params, batches, lr, momentum):
     "than torch's and dlnotes' mean loss. Use F.cross_entropy(logits, y) as it is.",
 )
 def _port_mean_twice(params, batches, lr, momentum):
-    return _sgd_run(params, batches, lr, momentum, loss_mean_twice=True)
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X)
+        dZ = _cross_entropy_dZ(Z, y) / len(y)  # F.cross_entropy(Z, y) / len(y)
+        return _sgd_momentum(params, velocity, _backward(params, X, Z1, H, dZ), lr, momentum)
+
+    return _train(params, batches, step)
 
 
 @torch_port_mistakes.add(
@@ -410,17 +426,73 @@ def _port_mean_twice(params, batches, lr, momentum):
     "nn.Linear(H, C)).",
 )
 def _port_no_relu(params, batches, lr, momentum):
-    return _sgd_run(params, batches, lr, momentum, relu=False)
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X, relu=False)
+        grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y), relu=False)
+        return _sgd_momentum(params, velocity, grads, lr, momentum)
+
+    return _train(params, batches, step)
 
 
 @torch_port_mistakes.add(
     "momentum as a moving average",
-    "v = μ·v + (1 − μ)·g (from v = 0) is the moving-average form of momentum: its "
-    "steps are (1 − μ) times smaller. torch.optim.SGD keeps v = μ·v + g, starting "
+    "v = ρ·v + (1 − ρ)·g (from v = 0) is the moving-average form of momentum: its "
+    "steps are (1 − ρ) times smaller. torch.optim.SGD keeps v = ρ·v + g, starting "
     "from v = g: use the optimizer (or that rule) as it is.",
 )
 def _port_ema_momentum(params, batches, lr, momentum):
-    return _sgd_run(params, batches, lr, momentum, ema=True)
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X)
+        grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))
+        previous = velocity if velocity is not None else [np.zeros_like(g) for g in grads]
+        velocity = [momentum * v + (1 - momentum) * g for v, g in zip(previous, grads)]
+        for p, v in zip(params, velocity):
+            p -= lr * v
+        return velocity
+
+    return _train(params, batches, step)
+
+
+@torch_port_mistakes.add(
+    "dampening set to the momentum",
+    "SGD(..., momentum=ρ, dampening=ρ) keeps v = ρ·v + (1 − ρ)·g after its first step "
+    "(which stores v = g): every later step is (1 − ρ) times smaller than with the default "
+    "dampening=0. Leave dampening out: torch.optim.SGD(params, lr=lr, momentum=momentum).",
+)
+def _port_dampening(params, batches, lr, momentum):
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X)
+        grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))
+        if velocity is None:
+            velocity = [g.copy() for g in grads]
+        else:
+            velocity = [momentum * v + (1 - momentum) * g for v, g in zip(velocity, grads)]
+        for p, v in zip(params, velocity):
+            p -= lr * v
+        return velocity
+
+    return _train(params, batches, step)
+
+
+@torch_port_mistakes.add(
+    "Nesterov momentum",
+    "nesterov=True steps along g + ρ·v, not v: the look-ahead variant of chapter 04. "
+    "The loop to port is plain heavy ball, "
+    "torch.optim.SGD(params, lr=lr, momentum=momentum) with nesterov left False.",
+)
+def _port_nesterov(params, batches, lr, momentum):
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X)
+        grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))
+        if velocity is None:
+            velocity = [g.copy() for g in grads]
+        else:
+            velocity = [momentum * v + g for v, g in zip(velocity, grads)]
+        for p, v, g in zip(params, velocity, grads):
+            p -= lr * (g + momentum * v)
+        return velocity
+
+    return _train(params, batches, step)
 
 
 @torch_port_mistakes.add(
@@ -434,7 +506,7 @@ def _port_ema_momentum(params, batches, lr, momentum):
 def _port_float32(params, batches, lr, momentum):
     params32 = [p.astype(np.float32) for p in params]
     batches32 = [(X.astype(np.float32), y) for X, y in batches]
-    return _sgd_run(params32, batches32, lr, momentum)
+    return _train(params32, batches32, _right_step(lr, momentum))
 
 
 @torch_port_mistakes.add(
@@ -444,7 +516,7 @@ def _port_float32(params, batches, lr, momentum):
     "inside the loop, once per batch.",
 )
 def _port_step_after_loop(params, batches, lr, momentum):
-    return _sgd_run(params, batches[-1:], lr, momentum)
+    return _train(params, batches[-1:], _right_step(lr, momentum))
 
 
 @torch_port_mistakes.add(
@@ -454,7 +526,13 @@ def _port_step_after_loop(params, batches, lr, momentum):
     "F.nll_loss(F.log_softmax(logits, dim=1), y).",
 )
 def _port_nll_on_logits(params, batches, lr, momentum):
-    return _sgd_run(params, batches, lr, momentum, nll_on_logits=True)
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X)
+        dZ = np.zeros_like(Z)
+        dZ[np.arange(len(y)), y] = -1.0 / len(y)  # the gradient of −mean(Z[n, y_n])
+        return _sgd_momentum(params, velocity, _backward(params, X, Z1, H, dZ), lr, momentum)
+
+    return _train(params, batches, step)
 
 
 def _port_cases(seed: int, hidden: bool) -> list[Case]:
