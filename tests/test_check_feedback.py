@@ -264,6 +264,19 @@ def test_an_answer_that_draws_its_own_mask_is_told_it_is_not_repeatable():
     assert "the keep mask is u >= p" in message
 
 
+def test_an_object_array_is_not_called_unrepeatable():
+    """An object array cannot be compared with itself; a deterministic answer returning one
+    was told it "draws random numbers of its own" (from a careless-learner review)."""
+
+    def polyak_average(iterates, start):
+        return np.mean(iterates[start:], axis=0).astype(object)
+
+    with pytest.raises(CheckFailed) as failed:
+        check("ch14_polyak_average", polyak_average)
+    message = str(failed.value)
+    assert "not repeatable" not in message and "expected float64, got object" in message
+
+
 def test_a_repeatable_wrong_answer_is_not_called_unrepeatable():
     def dropout_forward(X, p, mode, u):
         return X * (u < p) / (1 - p) if mode == "train" else X.copy()  # the drop mask kept

@@ -145,3 +145,87 @@ def test_a_fork_bomb_stops_at_the_sandbox_process_limit(tmp_path):
     assert forked[2] in {"BlockingIOError", "OSError"}, message
     _, plain = capstone.run_submission(sub, seconds=30)
     assert "FORKED 400 never" in plain, plain
+
+
+PEEKER = """
+import os
+import resource
+
+from dlnotes.layers import Linear
+from dlnotes.model import Sequential
+
+
+def train_best_model(data, budget):
+    seen = []
+    for folder in ("/usr/share/datasets", "/usr/share/datasets/fashion-mnist"):
+        if os.path.isdir(folder):
+            seen += os.listdir(folder)
+    limits = [resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_CPU)]
+    raise RuntimeError(f"SEEN {sorted(seen)} LIMITS {limits}")
+"""
+
+
+@needs_sandbox
+def test_the_original_test_images_and_unlimited_resources_are_out_of_reach(tmp_path, hidden):
+    """The hidden set is made of Fashion-MNIST's test images, which Debian's package installs
+    under /usr: the sandbox shows that folder empty (the control, a plain subprocess, lists its
+    files), and the run has an address-space and a CPU limit."""
+    from dlnotes.capstone.harness import submission_from_notebook
+
+    sub = submission_from_notebook(_notebook(tmp_path / "peek.ipynb", PEEKER), tmp_path / "p.py")
+    _, message = capstone.run_submission(
+        sub, seconds=30, wrap=lambda cmd, work: grade_capstone.sandboxed(cmd, work, sub)
+    )
+    seen = re.search(r"SEEN (\[.*?\]) LIMITS \[(-?\d+), (-?\d+)\]", message)
+    assert seen, message
+    assert seen[1] == "[]", message
+    assert int(seen[2]) == grade_capstone.RESOURCES["as"]
+    assert int(seen[3]) == grade_capstone.RESOURCES["cpu"]
+    _, plain = capstone.run_submission(sub, seconds=30)
+    assert "t10k-images" in plain, plain
+
+
+OVERTIME = """
+import time
+
+
+def train_best_model(data, budget):
+    time.sleep(60)
+"""
+
+
+def test_the_wall_clock_counts_from_the_budgets_start(tmp_path):
+    """The run is stopped seconds + grace after the budget starts (the harness prints when),
+    not startup + seconds + grace after the process started: with startup = 30 s, a
+    submission that sleeps is stopped about 3 s after its budget began."""
+    import time
+
+    from dlnotes.capstone.harness import submission_from_notebook
+
+    sub = submission_from_notebook(_notebook(tmp_path / "o.ipynb", OVERTIME), tmp_path / "o.py")
+    began = time.monotonic()
+    plain, message = capstone.run_submission(sub, seconds=2.0, grace=1.0, startup=30.0)
+    took = time.monotonic() - began
+    assert plain is None
+    assert "stopped at the wall-clock limit (3 s after the budget started)" in message, message
+    assert took < 25.0, took  # the data loading before the budget takes a few seconds
+
+
+FILLER = """
+def train_best_model(data, budget):
+    chunk = b"x" * (1 << 20)
+    for k in range(400):
+        with open(f"fill{k}.bin", "wb") as fh:
+            fh.write(chunk * 2)
+    return None
+"""
+
+
+def test_a_run_that_fills_its_folder_is_stopped(tmp_path):
+    """Files written past max_bytes stop the run (here 20 MiB; 800 MiB would be written)."""
+    from dlnotes.capstone.harness import submission_from_notebook
+
+    sub = submission_from_notebook(_notebook(tmp_path / "f.ipynb", FILLER), tmp_path / "f.py")
+    plain, message = capstone.run_submission(sub, seconds=30, max_bytes=20 << 20)
+    assert plain is None
+    assert "stopped: its files grew past 20 MiB" in message, message

@@ -315,10 +315,19 @@ def grade_submission(
         status = "graded"
     row.update({"score": sum(scores.values()), "max_score": max_score, "status": status})
     row.update({f"{k} ({v:g})": scores[k] for k, v in columns.items()})
-    row["reason"] = " | ".join(reasons)
-    row["flagged"] = " | ".join(flagged)
-    row["notes"] = "; ".join(notes)
+    row["reason"] = _cut(" | ".join(_cut(r, MAX_ITEM) for r in reasons), MAX_CELL)
+    row["flagged"] = _cut(" | ".join(_cut(f, MAX_ITEM) for f in flagged), MAX_CELL)
+    row["notes"] = _cut("; ".join(_cut(n, MAX_ITEM) for n in notes), MAX_CELL)
     return row
+
+
+#: the longest reason, flag or note (each can quote what a submission returned or named), and
+#: the longest gradebook cell (a spreadsheet's cell holds 32 767 characters)
+MAX_ITEM, MAX_CELL = 1000, 30_000
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 8] + " …(cut)"
 
 
 def _grade_one(args: tuple, key: dict | None = None) -> dict:

@@ -46,6 +46,8 @@ def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
     wrapped = [sandbox.bwrap(), "--ro-bind", "/", "/"]
     for root in sandbox.hidden_roots():  # capped: a tmpfs is memory that no limit counts
         wrapped += ["--size", str(64 << 20), "--tmpfs", root]
+    for folder in sandbox.hidden_data():  # the original test images: the hidden set's source
+        wrapped += ["--size", str(1 << 20), "--tmpfs", folder]
     made: set[str] = set()
     for path in sandbox._visible_paths():
         wrapped += sandbox.bind(path, made)
@@ -55,8 +57,16 @@ def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
         folder.chmod(0o777)  # the sandbox's user writes its model and checkpoints there
     wrapped += ["--dev", "/dev", "--proc", "/proc", "--chdir", str(work)]
     wrapped += [*sandbox._namespaces(), "--die-with-parent", "--new-session"]
-    limit = sandbox.limit_processes(sandbox.Limits.processes)
+    limit = sandbox.limit_processes(sandbox.Limits.processes, **RESOURCES)
     return [*wrapped, *sandbox._drop_root(), *limit, *cmd]
+
+
+#: prlimit's limits for the capstone's run besides processes: address space (training a
+#: network on 6000 images needs well under 1 GiB; torch, if a submission imports it, reserves
+#: a few), CPU seconds (the run is killed at 45 + 5 s after the budget starts; a learner's
+#: threads share this), bytes per file and open files. The work folder's total is watched by
+#: run_submission (max_bytes).
+RESOURCES = {"as": 8 << 30, "cpu": 240, "fsize": 256 << 20, "nofile": 256}
 
 
 def notebooks(folder: Path) -> list[tuple[str, Path]]:

@@ -235,6 +235,7 @@ def run_submission(
     epochs: int = EPOCHS,
     grace: float = GRACE,
     startup: float = 15.0,
+    max_bytes: int = 512 << 20,
     wrap: Callable[[list[str], Path], list[str]] | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
     """Run ``train_best_model`` from the Python file ``submission`` in a separate process.
@@ -244,8 +245,11 @@ def run_submission(
     (:func:`dlnotes.capstone.capstone_data`, never the hidden test set: neither its path nor its
     contents are given to it), calls the function with a :class:`Budget` that checkpoints to a
     file, and writes the returned model as plain data. It is killed (with its whole process
-    group) ``seconds + grace + startup`` seconds after it starts (``startup`` covers the Python
-    and numpy imports and loading the data, which the budget does not count).
+    group) ``seconds + grace`` seconds after the budget starts (the harness says when, just
+    before the submission's code runs), or ``startup + seconds + grace`` after it starts if it
+    never gets there (``startup`` covers the Python and numpy imports and loading the data,
+    which the budget does not count), and as soon as the files in its work folder pass
+    ``max_bytes``.
 
     ``wrap(cmd, work_dir) -> cmd`` may rewrite the command, e.g. to run it inside a sandbox
     that can see ``submission`` and ``work_dir`` and nothing of the grader's (this is the hook
@@ -264,6 +268,7 @@ def run_submission(
     epochs = int(check_scalar("epochs", epochs, low=1, integer=True))
     grace = check_scalar("grace", grace, low=0.0)
     startup = check_scalar("startup", startup, low=0.0)
+    max_bytes = int(check_scalar("max_bytes", max_bytes, low=1, integer=True))
     with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-") as work:
         out = Path(work) / "out"
         out.mkdir()
@@ -284,29 +289,93 @@ def run_submission(
             env=_child_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
             start_new_session=True,
         )
-        limit = seconds + grace + startup
-        try:
-            _, stderr = proc.communicate(timeout=limit)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            _, stderr = proc.communicate()
-            timed_out = True
+        stopped, stderr = _wait(proc, Path(work), seconds + grace, startup, max_bytes)
         returned, checkpoint = out / "model.npz", out / "checkpoint.npz"
-        tail = (stderr or "").strip().splitlines()[-1:] or [""]
-        if not timed_out and proc.returncode == 0 and returned.is_file():
+        tail = stderr.strip().splitlines()[-1:] or [""]
+        if stopped is None and proc.returncode == 0 and returned.is_file():
             return _read_plain(returned), _returned_message(out / "epochs.txt", epochs)
-        why = (
-            f"stopped at the wall-clock limit ({limit:g} s)"
-            if timed_out
-            else f"train_best_model failed (exit code {proc.returncode}): {tail[0]}"
-        )
+        why = stopped or f"train_best_model failed (exit code {proc.returncode}): {tail[0]}"
         if checkpoint.is_file():
             return _read_plain(checkpoint), f"{why}; scored from the last checkpoint"
         return None, f"{why}; no checkpoint was handed to the budget: zero points"
+
+
+#: The line the harness prints (and flushes) when it has created the budget, just before the
+#: submission's code runs: the caller's clock for ``seconds + grace`` starts there.
+STARTED = "dlnotes-capstone: budget started"
+
+
+def _wait(
+    proc: subprocess.Popen, work: Path, allowed: float, startup: float, max_bytes: int
+) -> tuple[str | None, str]:
+    """Wait for the harness ``proc``; kill its process group when it runs past ``allowed``
+    seconds after printing :data:`STARTED` (or ``startup + allowed`` after it started, if it
+    never prints it), or when its work folder holds more than ``max_bytes``. Returns (why it
+    was stopped, or None; the last 4 kB of its stderr). Its output is read as it comes and
+    mostly dropped, so a flood of prints cannot fill the caller's memory."""
+    began = time.monotonic()
+    started: list[float] = []
+    err = bytearray()
+
+    def read_out() -> None:  # the marker is the harness's first line, before any of the
+        assert proc.stdout is not None  # submission's output; the rest is read and dropped
+        head: bytearray | None = bytearray()
+        while chunk := proc.stdout.read1(1 << 16):  # type: ignore[attr-defined]
+            if head is not None:
+                head.extend(chunk)
+                if b"\n" in head or len(head) > 4096:
+                    if head.split(b"\n", 1)[0].decode("utf-8", "replace").strip() == STARTED:
+                        started.append(time.monotonic())
+                    head = None
+
+    def read_err() -> None:
+        assert proc.stderr is not None
+        while chunk := proc.stderr.read1(1 << 16):  # type: ignore[attr-defined]
+            err.extend(chunk)
+            del err[:-4096]
+
+    readers = [threading.Thread(target=f, daemon=True) for f in (read_out, read_err)]
+    for t in readers:
+        t.start()
+    stopped = None
+    while proc.poll() is None:
+        time.sleep(0.1)
+        now = time.monotonic()
+        deadline = started[0] + allowed if started else began + startup + allowed
+        if now >= deadline:
+            stopped = (
+                f"stopped at the wall-clock limit ({allowed:g} s after the budget started)"
+                if started
+                else f"stopped at the wall-clock limit ({startup + allowed:g} s, the budget "
+                "never started)"
+            )
+        elif _bytes_in(work, max_bytes) > max_bytes:
+            stopped = f"stopped: its files grew past {max_bytes >> 20} MiB"
+        if stopped:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            break
+    for t in readers:
+        t.join(timeout=5)
+    return stopped, err.decode("utf-8", "replace")
+
+
+def _bytes_in(folder: Path, cap: int) -> int:
+    """Bytes of the files below ``folder``, counted up to a little past ``cap`` (and a folder
+    of more than 10 000 entries counts as past it)."""
+    total = 0
+    for count, (root, _, files) in enumerate(os.walk(folder)):
+        for name in files:
+            count += 1
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+            if total > cap or count > 10_000:
+                return cap + 1
+    return total
 
 
 def _returned_message(epochs_file: Path, epochs: int) -> str:

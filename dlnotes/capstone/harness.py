@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlnotes.capstone.budget import Budget
+from dlnotes.capstone.budget import STARTED, Budget
 from dlnotes.capstone.data import capstone_data
 from dlnotes.capstone.plain import model_to_plain
 
@@ -82,6 +82,7 @@ def main(argv: list[str]) -> int:
         return 1
     module = importlib.util.module_from_spec(spec)
     budget = Budget(seconds, epochs, checkpoint_path=out / "checkpoint.npz")
+    print(STARTED, flush=True)  # the caller's clock for seconds + grace starts now
     spec.loader.exec_module(module)  # the submission's top level counts against the budget
     train = getattr(module, "train_best_model", None)
     if not callable(train):

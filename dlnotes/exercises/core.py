@@ -1138,7 +1138,9 @@ def _plain_data(value: Any, depth: int = 0) -> bool:
     """``value`` is made of numbers, strings, None, plain numpy arrays, tuples and lists."""
     if depth > 20:
         return False
-    if value is None or type(value) in (int, float, bool, str, np.ndarray):
+    if type(value) is np.ndarray:
+        return value.dtype.kind in "biufc"  # an object array holds anything
+    if value is None or type(value) in (int, float, bool, str):
         return True
     if isinstance(value, np.generic) and type(value).__module__ == "numpy":
         return True

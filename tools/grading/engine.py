@@ -36,38 +36,77 @@ def answer_cells(nb: nbformat.NotebookNode, answers: dict[str, str]) -> tuple[li
     """``([(grade_id, source)], notes)``: the answer cell of each master grade_id in
     ``answers`` (``{grade_id: the variable it defines}``), in the submission's order.
 
-    The first code cell with that nbgrader grade_id and ``solution: true`` counts; test cells,
-    foreign and duplicated answer cells are dropped. An answer cell whose metadata an editor
-    lost is the first cell without nbgrader metadata that defines the exercise's variable at
-    its top level (``def clip_by_norm`` or ``lr = ...``).
+    The answer is the definition the exercise's test cell sees when the notebook runs top to
+    bottom: the last code cell with that nbgrader grade_id and ``solution: true`` above its
+    test cell (a copied answer cell keeps its id), or, when a new cell between it and its test
+    cell (the next cell with nbgrader metadata) defines the exercise's variable at its top
+    level (``def clip_by_norm`` or ``lr_challenge = ...``), the last such cell: a learner who
+    left the handed-out cell as it was and wrote the answer in a new cell below it. When an
+    editor lost every answer cell's metadata, it is the first cell without nbgrader metadata
+    that defines the variable. Test cells and foreign answer cells are dropped.
     """
     found: dict[int, tuple[str, str]] = {}
-    taken: set[str] = set()
+    taken: dict[str, int] = {}
     notes = []
+    copies: dict[str, list[int]] = {}
     for k, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader") or {}
         if cell.cell_type != "code" or not isinstance(meta, dict) or not meta.get("solution"):
             continue
         gid = str(meta.get("grade_id", ""))
         if gid not in answers:
-            notes.append(f"ignored an answer cell with unknown id {gid!r}")
-        elif gid in taken:
-            notes.append(f"ignored a second answer cell {gid}")
-        else:
-            taken.add(gid)
-            found[k] = (gid, _text(cell.source))
+            notes.append(f"ignored an answer cell with unknown id {gid[:MAX_ID]!r}")
+            continue
+        copies.setdefault(gid, []).append(k)
+    for gid, cells in copies.items():  # of several copies, the last one above the test cell
+        test = _test_cell(nb, gid)
+        above = [k for k in cells if k < test]
+        k = above[-1] if above else cells[0]
+        if len(cells) > 1:
+            notes.append(f"ignored a second answer cell {gid} (graded the one its test cell sees)")
+        taken[gid] = k
+        found[k] = (gid, _text(nb.cells[k].source))
     for gid, var in answers.items():
-        if gid in taken:
+        if gid in taken:  # a new cell below the answer cell, before its test cell
+            below = None
+            for k in range(taken[gid] + 1, len(nb.cells)):
+                cell = nb.cells[k]
+                if "nbgrader" in cell.metadata:
+                    break
+                if cell.cell_type == "code" and var in _defines(_text(cell.source)):
+                    below = k
+            if below is not None:
+                del found[taken[gid]]
+                found[below] = (gid, _text(nb.cells[below].source))
+                notes.append(
+                    f"took the new cell below the answer cell {gid} that defines {var} (the "
+                    "definition its test cell sees)"
+                )
             continue
         for k, cell in enumerate(nb.cells):
             if k in found or cell.cell_type != "code" or "nbgrader" in cell.metadata:
                 continue
             if var in _defines(_text(cell.source)):
                 found[k] = (gid, _text(cell.source))
-                taken.add(gid)
+                taken[gid] = k
                 notes.append(f"took the cell that defines {var} as the answer {gid}")
                 break
     return [found[k] for k in sorted(found)], notes
+
+
+def _test_cell(nb: nbformat.NotebookNode, gid: str) -> int:
+    """The position of the first test cell of the answer ``gid`` (``<exercise>_test``), or the
+    notebook's length when it has none."""
+    test_id = gid.removesuffix("_solution") + "_test"
+    for k, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader") or {}
+        if isinstance(meta, dict) and meta.get("grade_id") == test_id:
+            return k
+    return len(nb.cells)
+
+
+#: the longest grade id quoted in a note (the id comes from the submission's metadata)
+MAX_ID = 80
 
 
 def _text(source: Any) -> str:
@@ -223,7 +262,14 @@ def _score(g: ExerciseGrade, spec: dict[str, Any], ex: Any, result: sandbox.Resu
         if isinstance(value, plain.Opaque) or callable(value):
             g.reasons.append(f"{spec['name']}: expected a value, got {value!r}; 0/{g.max_score:g}")
             return
-        verdict = ex.verify(value)
+        try:
+            verdict = ex.verify(value)
+        except Exception as err:  # a value of a shape verify never expected: that value's 0
+            g.reasons.append(
+                f"{spec['name']}: the value {value!r:.80} could not be checked "
+                f"({type(err).__name__}); 0/{g.max_score:g}"
+            )
+            return
         if circumvent:
             g.reasons.append(f"{spec['name']}: scored 0 pending review ({circumvent[0]})")
         elif verdict.passed:

@@ -55,6 +55,18 @@ def hidden_roots() -> tuple[str, ...]:
     )
 
 
+def hidden_data() -> tuple[str, ...]:
+    """Data folders under the system's roots that a sandbox must not see: the original
+    Fashion-MNIST files (Debian's ``dataset-fashion-mnist`` puts them under ``/usr``, and the
+    capstone's hidden test set is made of its test images), wherever ``DLNOTES_FASHION_MNIST``
+    points, and the rest of ``/usr/share/datasets``. Each existing one becomes an empty tmpfs."""
+    from dlnotes.data.datasets import FASHION_MNIST_DIR
+
+    wanted = {"/usr/share/datasets", FASHION_MNIST_DIR, os.environ.get("DLNOTES_FASHION_MNIST", "")}
+    found = sorted({os.path.realpath(p) for p in wanted if p and os.path.isdir(p)})
+    return tuple(p for p in found if not any(p.startswith(q + "/") for q in found))
+
+
 INSIDE_HARNESS = "/opt/dlnotes-grader"
 
 
@@ -145,13 +157,15 @@ def bind(path: str, made: set[str], *, writable: bool = False) -> list[str]:
     return [*opts, "--bind" if writable else "--ro-bind", path, path]
 
 
-def limit_processes(count: int) -> list[str]:
+def limit_processes(count: int, **other: int) -> list[str]:
     """The command prefix (inside the sandbox, after :func:`_drop_root`) that sets
-    RLIMIT_NPROC to ``count`` for a command that does not set it itself (the capstone's run)."""
+    RLIMIT_NPROC to ``count`` for a command that does not set it itself (the capstone's run),
+    and any ``other`` of prlimit's limits (``as=``, ``cpu=``, ``fsize=``, ``nofile=``)."""
     prlimit = shutil.which("prlimit")
     if prlimit is None:
         raise SandboxUnavailable("a process limit needs prlimit (Debian package util-linux)")
-    return [prlimit, f"--nproc={count}:{count}", "--"]
+    extra = [f"--{name}={value}:{value}" for name, value in sorted(other.items())]
+    return [prlimit, f"--nproc={count}:{count}", *extra, "--"]
 
 
 def command(python: str | None = None) -> list[str]:
@@ -162,6 +176,8 @@ def command(python: str | None = None) -> list[str]:
     made: set[str] = set()
     for p in _visible_paths():
         cmd += bind(p, made)
+    for folder in hidden_data():
+        cmd += ["--size", str(1 << 20), "--tmpfs", folder]
     cmd += ["--ro-bind", str(HERE), INSIDE_HARNESS]
     # the scratch folder is the only writable one: its size is capped (a tmpfs is memory, which
     # no process limit counts; without a cap it is half the machine's RAM)
