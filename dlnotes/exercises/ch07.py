@@ -279,6 +279,28 @@ def _kn_floor_division(fan_in, fan_out, rng):
     return rng.normal(0.0, math.sqrt(2 // fan_in), size=(fan_in, fan_out))
 
 
+@kaiming_normal_mistakes.add(
+    "mean and std mixed up",
+    "rng.normal(std, size=...) passes std as the first argument, loc, the MEAN: your weights "
+    "are centred on std with a standard deviation of 1. Give both: "
+    "rng.normal(0.0, std, size=(fan_in, fan_out)).",
+)
+def _kn_std_as_mean(fan_in, fan_out, rng):
+    std = math.sqrt(2.0 / fan_in)
+    return rng.normal(std, size=(fan_in, fan_out))  # loc = std, scale = 1
+
+
+@kaiming_normal_mistakes.add(
+    "uniform instead of normal",
+    "these are uniform draws, U(-sqrt(6 / fan_in), sqrt(6 / fan_in)): He-uniform, with the "
+    "right variance but the wrong law. This exercise asks for He-normal: "
+    "rng.normal(0.0, sqrt(2 / fan_in), size=(fan_in, fan_out)).",
+)
+def _kn_uniform(fan_in, fan_out, rng):
+    a = math.sqrt(6.0 / fan_in)
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+
 _KN_SIZES = [(64, 128), (300, 20), (9, 5), (784, 256)]
 #: The hidden cases' fans, drawn from the seed (as for ``ch07_xavier_uniform``): a widening
 #: layer, a narrowing one, a small one, a large one and a mid-sized one.

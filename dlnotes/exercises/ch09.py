@@ -93,6 +93,52 @@ def _l2_biases_too(params, lam):
 
 
 @l2_penalty_and_grad_mistakes.add(
+    "biases in the penalty",
+    "your gradients leave the biases alone, but your penalty sums their squares too: only "
+    "the 2-D weight matrices enter the penalty (the gradient of the penalty you computed "
+    "would not be zero for the biases).",
+)
+def _l2_biases_in_penalty_only(params, lam):
+    penalty = sum(0.5 * lam * float(np.sum(p**2)) for p in params)
+    return penalty, [lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
+
+
+@l2_penalty_and_grad_mistakes.add(
+    "weights picked by position",
+    "you took every other entry of params as a weight matrix (i % 2 == 0), but a parameter "
+    "list need not alternate W, b (a normalization layer adds two 1-D arrays, gamma and "
+    "beta): tell a weight matrix by its number of dimensions, p.ndim == 2, not by its "
+    "position in the list.",
+)
+def _l2_by_position(params, lam):
+    penalty, grads = 0.0, []
+    for i, p in enumerate(params):
+        if i % 2 == 0:  # W1, b1, W2, b2, ...: the even entries are the weights
+            penalty += 0.5 * lam * float(np.sum(p**2))
+            grads.append(lam * p)
+        else:
+            grads.append(np.zeros_like(p))
+    return penalty, grads
+
+
+@l2_penalty_and_grad_mistakes.add(
+    "a one-column weight taken for a bias",
+    "a layer with a single output has a weight matrix of shape (d, 1): one column, but still "
+    "2-D and still penalised. Tell a weight from a bias by p.ndim == 2 alone, not by its "
+    "number of columns (and its bias, of shape (1,), stays unpenalised).",
+)
+def _l2_single_column_skipped(params, lam):
+    penalty, grads = 0.0, []
+    for p in params:
+        if p.ndim == 2 and p.shape[1] > 1:  # a column vector looked like a bias
+            penalty += 0.5 * lam * float(np.sum(p**2))
+            grads.append(lam * p)
+        else:
+            grads.append(np.zeros_like(p))
+    return penalty, grads
+
+
+@l2_penalty_and_grad_mistakes.add(
     "sum of absolute values",
     "‖W‖_F² is the sum of the *squared* entries, np.sum(W**2); the sum of |W| is the L1 norm.",
 )
@@ -132,6 +178,16 @@ def _network_params(
     return out
 
 
+def _normalized_params(rng: np.random.Generator, d_in: int, d_hidden: int, d_out: int):
+    """``[W1, gamma, beta, W2, b2]``: a layer without bias followed by a normalization layer's
+    scale and shift (1-D, not penalised), then an output layer. Not alternating W, b: an
+    answer that takes every other entry as a weight is wrong on it."""
+    W1, _, W2, b2 = _network_params(rng, [d_in, d_hidden, d_out])
+    gamma = rng.uniform(0.5, 1.5, d_hidden)
+    beta = rng.uniform(-0.5, 0.5, d_hidden)
+    return [W1, gamma, beta, W2, b2]
+
+
 def _l2_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     if not hidden:
@@ -143,12 +199,25 @@ def _l2_cases(seed: int, hidden: bool) -> list[Case]:
                 "float32 parameters, MLP 8→6→4",
                 (_network_params(rng, [8, 6, 4], np.float32), 0.01),
             ),
+            Case(
+                "a single output, MLP 5→4→1: W2 of shape (4, 1), b2 of shape (1,)",
+                (_network_params(rng, [5, 4, 1]), 0.3),
+            ),
+            Case(
+                "[W1, gamma, beta, W2, b2]: a normalization layer's 1-D gamma and beta",
+                (_normalized_params(rng, 6, 4, 3), 0.4),
+            ),
         ]
     return [
         Case("an MLP 10→7→5→3", (_network_params(rng, [10, 7, 5, 3]), 0.05)),
         Case("one layer 2→6", (_network_params(rng, [2, 6]), 0.7)),
         Case("λ = 1e-4, MLP 12→9→4", (_network_params(rng, [12, 9, 4]), 1e-4)),
         Case("float32, MLP 5→5→5", (_network_params(rng, [5, 5, 5], np.float32), 0.2)),
+        Case("a single output, one layer 7→1", (_network_params(rng, [7, 1]), 0.6)),
+        Case(
+            "[W1, gamma, beta, W2, b2], normalization after a 5→6 layer",
+            (_normalized_params(rng, 5, 6, 2), 0.15),
+        ),
     ]
 
 
@@ -161,7 +230,8 @@ register(
         hint=(
             "Loop over params: a 2-D array is a weight matrix W, adding (lam/2)·sum(W²) to the "
             "penalty and lam·W to the gradients; a 1-D array is a bias, not penalised, with "
-            "gradient np.zeros_like(b). Return (penalty, grads) with one gradient per parameter."
+            "gradient np.zeros_like(b). Tell them apart by p.ndim, not by their position in the "
+            "list. Return (penalty, grads) with one gradient per parameter."
         ),
         solution=l2_penalty_and_grad,
         suites=seeded(_l2_cases, visible=9, hidden=90),
@@ -376,6 +446,44 @@ def _es_zero_based(dev_losses, patience):
             if wait >= patience:
                 return k, best_k
     return len(dev_losses) - 1, best_k
+
+
+@early_stopping_epoch_mistakes.add(
+    "best epoch counted from 0",
+    "your stop epoch is right but your best epoch is one too small: np.argmin gives an index "
+    "k, and dev_losses[k] is the loss of epoch k + 1 (epochs count from 1).",
+)
+def _es_best_zero_based(dev_losses, patience):
+    best, wait, stop = math.inf, 0, len(dev_losses)
+    for epoch, loss in enumerate(dev_losses, start=1):
+        if loss < best:
+            best, wait = loss, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                stop = epoch
+                break
+    return stop, int(np.argmin(dev_losses[:stop]))  # an index, not an epoch
+
+
+@early_stopping_epoch_mistakes.add(
+    "last of equal losses",
+    "when several epochs share the lowest loss, the best epoch is the earliest of them: a "
+    "later equal loss is not an improvement (it is strictly lower that counts), so "
+    "early stopping keeps the first epoch that reached the minimum.",
+)
+def _es_last_of_ties(dev_losses, patience):
+    best, wait, stop = math.inf, 0, len(dev_losses)
+    for epoch, loss in enumerate(dev_losses, start=1):
+        if loss < best:
+            best, wait = loss, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                stop = epoch
+                break
+    seen = np.asarray(dev_losses[:stop])
+    return stop, int(len(seen) - np.argmin(seen[::-1]))  # the last epoch with the lowest loss
 
 
 @early_stopping_epoch_mistakes.add(
@@ -676,6 +784,17 @@ def _prox_sign_of_w(w, g, lr, lam):
 
 
 @l1_prox_step_mistakes.add(
+    "z/|z| for the sign",
+    "z / np.abs(z) is the sign of z only where z ≠ 0: where z = 0 it is 0/0 = NaN, and "
+    "NaN times 0 is still NaN, so a weight that should stay at 0 becomes NaN. Use np.sign(z), "
+    "which is 0 at 0.",
+)
+def _prox_sign_by_division(w, g, lr, lam):
+    z = w - lr * g
+    return z / np.abs(z) * np.maximum(np.abs(z) - lr * lam, 0)  # 0/0 = NaN where z == 0
+
+
+@l1_prox_step_mistakes.add(
     "modifies w in place",
     "`w -= ...` changed the caller's parameters. Compute z = w − lr·g as a new array "
     "and return a new array.",
@@ -692,7 +811,9 @@ def _prox_cases(seed: int, hidden: bool) -> list[Case]:
     def pair(shape: tuple[int, ...], dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
         w = rng.normal(0.0, 1.0, shape)
         w.flat[0] = 0.0  # a weight already at zero, as L1 leaves many
-        return w.astype(dtype), rng.normal(0.0, 1.0, shape).astype(dtype)
+        g = rng.normal(0.0, 1.0, shape)
+        w.flat[-1] = g.flat[-1] = 0.0  # at zero with a zero gradient: z = 0 exactly
+        return w.astype(dtype), g.astype(dtype)
 
     # lr·lam is comparable to the entries, so some are zeroed, some shrink, some cross zero
     settings = [((8,), 0.5, 0.8), ((4, 5), 0.3, 2.0), ((10,), 1.0, 0.4)]

@@ -109,6 +109,41 @@ def _fwd_keeps_with_p(X, p, mode, u):
 
 
 @dropout_forward_mistakes.add(
+    "u > p instead of u >= p",
+    "u > p drops the units where u == p exactly; the rule keeps u >= p (so that the keep "
+    "probability is exactly 1 − p, and every answer draws the same mask).",
+)
+def _fwd_strict_mask(X, p, mode, u):
+    if mode != "train":
+        return X.copy()
+    return X * (u > p) / (1.0 - p)
+
+
+@dropout_forward_mistakes.add(
+    "mask from the keep probability",
+    "u < 1 − p keeps the same fraction of units, but other ones: the exercise fixes the "
+    "mask as u >= p (the units with the largest u are kept), so that every answer keeps the "
+    "same units. Keep the entries where u >= p.",
+)
+def _fwd_keep_prob_mask(X, p, mode, u):
+    if mode != "train":
+        return X.copy()
+    keep = 1.0 - p
+    return X * (u < keep) / keep
+
+
+@dropout_forward_mistakes.add(
+    "multiplied by 1 − p",
+    "you multiplied the kept units by (1 − p): inverted dropout DIVIDES them by the keep "
+    "probability, X * (u >= p) / (1 − p), so that the expected output stays X.",
+)
+def _fwd_times_keep(X, p, mode, u):
+    if mode != "train":
+        return X.copy()
+    return X * (u >= p) * (1.0 - p)
+
+
+@dropout_forward_mistakes.add(
     "missing the 1/(1 − p) scale",
     "without dividing by (1 − p) the expected output in train mode is (1 − p)·X, "
     "smaller than the eval-mode output X.",
@@ -168,6 +203,8 @@ def _forward_cases(seed: int, hidden: bool) -> list[Case]:
     def case(label: str, shape: tuple[int, ...], p: float, mode: str, dtype=np.float64) -> Case:
         X = np.round(rng.standard_normal(shape) * 1.5, 3).astype(dtype)
         u = rng.random(shape)
+        u.flat[1::4] = p  # draws exactly at the threshold: kept, since u >= p
+        X[(u == p) & (X == 0)] = 0.5  # kept units that are not zero: a dropped one shows
         return Case(label, (X, p, mode, u))
 
     if not hidden:
@@ -280,6 +317,27 @@ def _bwd_divide_by_p(dout, cache):
 def _bwd_no_mask(dout, cache):
     _, p = cache
     return dout / (1.0 - p)
+
+
+@dropout_backward_mistakes.add(
+    "multiplied by 1 − p",
+    "the forward pass divided the kept units by (1 − p), so the gradient is divided by it "
+    "too: dout * mask / (1 − p), not dout * mask * (1 − p).",
+)
+def _bwd_times_keep(dout, cache):
+    mask, p = cache
+    return dout * mask * (1.0 - p)
+
+
+@dropout_backward_mistakes.add(
+    "cache unpacked in the wrong order",
+    "cache = (mask, p): the mask comes first. `p, mask = cache` names the boolean mask p and "
+    "the drop probability mask, so 1 − p is 0 wherever a unit was kept, and your gradient is "
+    "inf or NaN there. Unpack it as `mask, p = cache`.",
+)
+def _bwd_cache_swapped(dout, cache):
+    p, mask = cache  # the mistake: cache is (mask, p)
+    return dout * mask / (1.0 - p)
 
 
 @dropout_backward_mistakes.add(

@@ -59,9 +59,11 @@ def _ema_swapped(avg_params, params, decay):
 
 @ema_update_mistakes.add(
     "assigned to the loop variable",
-    "`for o, p in zip(out, params): o = decay * o + ...` only rebinds the name o to a new "
-    "array; the list out still holds the old arrays, so the average comes back unchanged. "
-    "Append each new array to a list (or build the list in a comprehension).",
+    "your result equals avg_params unchanged: the current weights p never reach the result. "
+    "Either a typo in the formula (decay * avg + (1 - decay) * avg, with avg where p belongs), "
+    "or `for o, p in zip(out, params): o = decay * o + ...`, which only rebinds the name o to "
+    "a new array while the list out still holds the old ones. Check that p is in the formula, "
+    "and append each new array to a list (or build the list in a comprehension).",
 )
 def _ema_loop_variable(avg_params, params, decay):
     out = [a.copy() for a in avg_params]
@@ -160,8 +162,8 @@ register(
         chapter="14",
         title="One step of an EMA of weights",
         signature=(
-            "ema_update(avg_params, params, decay) -> list of new arrays, each in its "
-            "parameter's dtype"
+            "ema_update(avg_params, params, decay) -> list of new arrays, each in the dtype "
+            "of its pair of arrays"
         ),
         hint=(
             "For each pair (avg, p) return decay·avg + (1 − decay)·p: the old average keeps the "
@@ -298,6 +300,44 @@ def _ens_softmax_batch_max(logit_list):
         e = np.exp(z - z.max())  # one max for all rows: rows far below it underflow to 0
         probs.append(e / e.sum(axis=1, keepdims=True))
     return np.mean(probs, axis=0).argmax(axis=1)
+
+
+@ensemble_predict_mistakes.add(
+    "softmax over the members",
+    "you normalised across the K models (axis 0 of the stacked (K, N, C) array), so each "
+    "entry is a share among the members, not a probability over classes. Each model's "
+    "softmax normalises over classes, its own last axis: subtract each row's maximum and "
+    "divide by each row's sum with axis=-1 (or axis=1 on one model's (N, C) logits).",
+)
+def _ens_softmax_over_members(logit_list):
+    Z = np.stack([np.asarray(z, dtype=np.float64) for z in logit_list])  # (K, N, C)
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return (E / E.sum(axis=0, keepdims=True)).mean(axis=0).argmax(axis=1)
+
+
+#: What a learner whose exponentials are not divided by each row's sum is told (two ways).
+_NOT_NORMALISED_HINT = (
+    "each member's probabilities must sum to 1 on every row (every example): divide the "
+    "exponentials by their sum over the classes, e.sum(axis=1, keepdims=True). With no "
+    "division, or e.sum() over the whole array, a member's total on a row depends on its "
+    "logits (and with e.sum(), on its other rows), so the members carry unequal weights in "
+    "the average."
+)
+
+
+@ensemble_predict_mistakes.add("probabilities not normalised per row", _NOT_NORMALISED_HINT)
+def _ens_sum_over_batch(logit_list):
+    probs = []
+    for z in logit_list:
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        probs.append(e / e.sum())  # one sum for the whole array, not one per row
+    return np.mean(probs, axis=0).argmax(axis=1)
+
+
+@ensemble_predict_mistakes.add("exponentials not normalised", _NOT_NORMALISED_HINT)
+def _ens_no_division(logit_list):
+    exps = [np.exp(z - z.max(axis=1, keepdims=True)) for z in logit_list]  # never divided
+    return np.mean(exps, axis=0).argmax(axis=1)
 
 
 def _member_logits(rng: np.random.Generator, n: int, c: int, k: int) -> list[np.ndarray]:
