@@ -3,8 +3,9 @@
 The graph is the seed's cost ``J(w) = w² − 10w + 25`` built by :mod:`dlnotes.autograd`. Step
 ``k`` of the explorer shows the sweep after ``k`` events: first the seed ``dJ/dJ = 1``, then
 each node in reverse topological order applying its backward rule and sending a gradient to
-each of its inputs. ``w`` is used by two nodes (``w²`` and ``10w``), so its gradient arrives in
-two contributions that add up to ``2w − 10``: the multivariate chain rule's sum over paths.
+each of its inputs. ``w`` enters the graph three times (twice in ``w·w``, once in ``10·w``), so
+its gradient arrives in three contributions, ``w + w − 10 = 2w − 10``: the multivariate chain
+rule's sum over paths.
 
 Defined in chapter 15 (From numpy to a framework).
 """
@@ -200,7 +201,7 @@ def backward_stepper() -> Explorer:
         compute=lambda step, w: _sweep_frame(step, w),
         draw=_sweep_draw,
         caption=(
-            "Step through the reverse sweep of J(w) = w² − 10w + 25; w receives two "
-            "contributions that add up to 2w − 10."
+            "Step through the reverse sweep of J(w) = w² − 10w + 25; w receives three "
+            "contributions, w + w − 10 = 2w − 10."
         ),
     )
