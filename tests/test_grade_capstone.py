@@ -229,3 +229,38 @@ def test_a_run_that_fills_its_folder_is_stopped(tmp_path):
     plain, message = capstone.run_submission(sub, seconds=30, max_bytes=20 << 20)
     assert plain is None
     assert "stopped: its files grew past 20 MiB" in message, message
+
+
+LINGERER = """
+import subprocess
+
+from dlnotes.layers import Linear
+from dlnotes.model import Sequential
+
+
+def train_best_model(data, budget):
+    child = subprocess.Popen(["sleep", "60"])
+    with open(PIDFILE, "w") as fh:
+        fh.write(str(child.pid))
+    return Sequential(Linear(784, 10, seed=0))
+"""
+
+
+def test_what_a_submission_leaves_running_is_killed(tmp_path):
+    """A process the function starts and leaves behind dies with the run (its process group)."""
+    import os
+
+    from dlnotes.capstone.harness import submission_from_notebook
+
+    pidfile = tmp_path / "pid"
+    source = LINGERER.replace("PIDFILE", repr(str(pidfile)))
+    sub = submission_from_notebook(_notebook(tmp_path / "l.ipynb", source), tmp_path / "l.py")
+    plain, message = capstone.run_submission(sub, seconds=30)
+    assert plain is not None, message
+    pid = int(pidfile.read_text())
+    try:
+        os.kill(pid, 0)
+        alive = open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        alive = False
+    assert not alive

@@ -354,9 +354,12 @@ def _wait(
         elif _bytes_in(work, max_bytes) > max_bytes:
             stopped = f"stopped: its files grew past {max_bytes >> 20} MiB"
         if stopped:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
             break
+    try:  # what the function started and left running goes too (and all of it when stopped)
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
     for t in readers:
         t.join(timeout=5)
     return stopped, err.decode("utf-8", "replace")
@@ -365,15 +368,17 @@ def _wait(
 def _bytes_in(folder: Path, cap: int) -> int:
     """Bytes of the files below ``folder``, counted up to a little past ``cap`` (and a folder
     of more than 10 000 entries counts as past it)."""
-    total = 0
-    for count, (root, _, files) in enumerate(os.walk(folder)):
+    total = count = 0
+    for root, folders, files in os.walk(folder):
+        count += len(folders) + len(files)
+        if count > 10_000:
+            return cap + 1
         for name in files:
-            count += 1
             try:
                 total += os.lstat(os.path.join(root, name)).st_size
             except OSError:
                 continue
-            if total > cap or count > 10_000:
+            if total > cap:
                 return cap + 1
     return total
 
