@@ -262,6 +262,12 @@ def _backward(
     return [X.T @ dZ1, dZ1.sum(axis=0), H.T @ dZ, dZ.sum(axis=0)]
 
 
+def _batch_grads(params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """The right gradients of one batch's mean cross-entropy, ``[dW1, db1, dW2, db2]``."""
+    Z1, H, Z = _forward(params, X)
+    return _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))
+
+
 def _sgd_momentum(
     params: list[np.ndarray],
     velocity: list[np.ndarray] | None,
@@ -318,8 +324,7 @@ def _right_step(lr: float, momentum: float) -> Any:
     what happens around the training loop)."""
 
     def step(params, velocity, X, y):
-        Z1, H, Z = _forward(params, X)
-        grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))
+        grads = _batch_grads(params, X, y)
         return _sgd_momentum(params, velocity, grads, lr, momentum)
 
     return step
@@ -349,8 +354,7 @@ def _port_no_zero_grad(params, batches, lr, momentum):
     dot_grad = [np.zeros_like(p) for p in params]  # what .grad holds, never reset
 
     def step(params, velocity, X, y):
-        Z1, H, Z = _forward(params, X)
-        for acc, g in zip(dot_grad, _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))):
+        for acc, g in zip(dot_grad, _batch_grads(params, X, y)):
             acc += g
         return _sgd_momentum(params, velocity, [g.copy() for g in dot_grad], lr, momentum)
 
@@ -442,8 +446,7 @@ def _port_no_relu(params, batches, lr, momentum):
 )
 def _port_ema_momentum(params, batches, lr, momentum):
     def step(params, velocity, X, y):
-        Z1, H, Z = _forward(params, X)
-        grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))
+        grads = _batch_grads(params, X, y)
         previous = velocity if velocity is not None else [np.zeros_like(g) for g in grads]
         velocity = [momentum * v + (1 - momentum) * g for v, g in zip(previous, grads)]
         for p, v in zip(params, velocity):
@@ -461,8 +464,7 @@ def _port_ema_momentum(params, batches, lr, momentum):
 )
 def _port_dampening(params, batches, lr, momentum):
     def step(params, velocity, X, y):
-        Z1, H, Z = _forward(params, X)
-        grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))
+        grads = _batch_grads(params, X, y)
         if velocity is None:
             velocity = [g.copy() for g in grads]
         else:
@@ -482,8 +484,7 @@ def _port_dampening(params, batches, lr, momentum):
 )
 def _port_nesterov(params, batches, lr, momentum):
     def step(params, velocity, X, y):
-        Z1, H, Z = _forward(params, X)
-        grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y))
+        grads = _batch_grads(params, X, y)
         if velocity is None:
             velocity = [g.copy() for g in grads]
         else:
