@@ -152,7 +152,14 @@ def test_logsumexp_backward_in_float32_torch_is_told_to_use_float64(suite):
 
 
 def _learner_port(
-    *, reshape=False, reduction="mean", relu=True, ema=False, float32=False, mean_twice=False
+    *,
+    reshape=False,
+    reduction="mean",
+    relu=True,
+    ema=False,
+    float32=False,
+    mean_twice=False,
+    **sgd_options,
 ):
     """The notebook's torch_train with one slip a learner makes."""
     torch = pytest.importorskip("torch")
@@ -173,7 +180,8 @@ def _learner_port(
                 linear.weight.copy_(weight)
                 linear.bias.copy_(torch.from_numpy(b))
         params_t = list(net.parameters())
-        opt = torch.optim.SGD(params_t, lr=lr, momentum=0.0 if ema else momentum)
+        options = {k: momentum if v == "momentum" else v for k, v in sgd_options.items()}
+        opt = torch.optim.SGD(params_t, lr=lr, momentum=0.0 if ema else momentum, **options)
         velocity = [torch.zeros_like(p) for p in params_t]
         for Xb, yb in batches:
             opt.zero_grad()
@@ -214,8 +222,10 @@ def test_torch_port_right_answer_passes():
         ({"ema": True}, "momentum as a moving average"),
         ({"float32": True}, "trained in float32"),
         ({"mean_twice": True}, "mean loss divided by the batch size again"),
+        ({"dampening": "momentum"}, "dampening set to the momentum"),
+        ({"nesterov": True}, "Nesterov momentum"),
     ],
-    ids=["reshape", "sum", "no-relu", "ema", "float32", "mean-twice"],
+    ids=["reshape", "sum", "no-relu", "ema", "float32", "mean-twice", "dampening", "nesterov"],
 )
 def test_torch_port_slips_are_named(slip, mistake):
     assert named("ch15_torch_port", _learner_port(**slip)) == [mistake]

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -212,23 +213,94 @@ def test_the_wall_clock_counts_from_the_budgets_start(tmp_path):
 
 
 FILLER = """
+import time
+
+
 def train_best_model(data, budget):
     chunk = b"x" * (1 << 20)
-    for k in range(400):
-        with open(f"fill{k}.bin", "wb") as fh:
-            fh.write(chunk * 2)
-    return None
+    with open("fill.bin", "wb") as fh:
+        for _ in range(64):  # 64 MiB at most, paced so that the 0.1 s check sees it grow
+            fh.write(chunk)
+            fh.flush()
+            time.sleep(0.005)
+    time.sleep(60)
 """
 
 
 def test_a_run_that_fills_its_folder_is_stopped(tmp_path):
-    """Files written past max_bytes stop the run (here 20 MiB; 800 MiB would be written)."""
+    """Files written past max_bytes stop the run (here 20 MiB of the 64 it would write)."""
     from dlnotes.capstone.harness import submission_from_notebook
 
     sub = submission_from_notebook(_notebook(tmp_path / "f.ipynb", FILLER), tmp_path / "f.py")
     plain, message = capstone.run_submission(sub, seconds=30, max_bytes=20 << 20)
     assert plain is None
     assert "stopped: its files grew past 20 MiB" in message, message
+
+
+def _run(tmp_path, source: str, **kwargs):
+    """Run ``source`` as a submission, from a folder of its own (a file rewritten in the same
+    second with the same size would be run from its stale bytecode)."""
+    from dlnotes.capstone.harness import submission_from_notebook
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    nb = _notebook(folder / "s.ipynb", source)
+    return capstone.run_submission(submission_from_notebook(nb, folder / "s.py"), **kwargs)
+
+
+def test_deep_or_crowded_folders_stop_the_run_without_crashing_the_grader(tmp_path, monkeypatch):
+    """100 nested folders (the check walks without recursion, to any depth) and 10 050 empty files
+    each stop the run with their own reason, and the work folder is removed."""
+    base = tmp_path / "work"  # where run_submission makes its work folders, for this test
+    base.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(base))
+    deep = "import os, time\ndef train_best_model(data, budget):\n"
+    deep += "    for _ in range(100):\n        os.mkdir('a'); os.chdir('a')\n    time.sleep(60)\n"
+    plain, message = _run(tmp_path, deep, seconds=30)
+    assert plain is None and "nested more than 64 deep" in message, message
+    many = "import time\ndef train_best_model(data, budget):\n"
+    many += "    for k in range(10_050):\n        open(f'f{k}', 'w').close()\n    time.sleep(60)\n"
+    plain, message = _run(tmp_path, many, seconds=30)
+    assert plain is None and "more than 10 000 files and folders" in message, message
+    assert list(base.iterdir()) == []
+
+
+JUNK = """
+import os
+import zipfile
+
+import numpy as np
+
+
+def train_best_model(data, budget):
+    out = os.path.dirname(budget.checkpoint_path)
+    if KIND == "junk":
+        open(os.path.join(out, "model.npz"), "wb").write(b"not an npz")
+    else:  # a small file whose member would expand to 64 MiB
+        with zipfile.ZipFile(os.path.join(out, "model.npz"), "w", zipfile.ZIP_DEFLATED) as z:
+            with z.open("W.npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.zeros(8 << 20))
+    os._exit(0)
+"""
+
+
+def test_a_model_file_that_cannot_be_read_safely_scores_like_no_model(tmp_path):
+    """A junk file and a compressed ("bomb") member are refused with a reason, not read."""
+    for kind, why in [("junk", "model.npz cannot be read"), ("bomb", "compressed members")]:
+        plain, message = _run(tmp_path, JUNK.replace("KIND", repr(kind)), seconds=30)
+        assert plain is None, message
+        assert "the returned model could not be read" in message and why in message, message
+
+
+def test_a_harness_that_fails_before_the_budget_is_not_blamed_on_the_function(tmp_path):
+    plain, message = _run(
+        tmp_path,
+        "def train_best_model(data, budget):\n    return None\n",
+        wrap=lambda cmd, work: [sys.executable, "-c", "import sys; sys.exit('no data here')"],
+    )
+    assert plain is None
+    assert "the grading harness failed before the budget started (exit code 1): no data here" in (
+        message
+    ), message
 
 
 LINGERER = """
@@ -258,6 +330,8 @@ def test_what_a_submission_leaves_running_is_killed(tmp_path):
     plain, message = capstone.run_submission(sub, seconds=30)
     assert plain is not None, message
     pid = int(pidfile.read_text())
+    if not Path("/proc/self").exists():
+        pytest.skip("needs /proc to see whether a process is alive")
     try:
         os.kill(pid, 0)
         alive = open(f"/proc/{pid}/stat").read().split()[2] != "Z"

@@ -427,7 +427,7 @@ def test_lost_points_of_honest_students_say_why(hostile):
     assert "while running ch02_clip_by_norm_solution" in rows["c_loop"]["reason"]
     assert "skipped cell ch02_clip_by_norm_solution" in rows["c_loop"]["notes"]
     assert "while running ch02_clip_by_norm_solution" in rows["dies_in_cell"]["reason"]
-    assert "ignored a second answer cell" in rows["duplicated_cells"]["notes"]
+    assert "ignored 1 copies of it below its test cell" in rows["duplicated_cells"]["notes"]
 
 
 def test_copying_the_reference_is_flagged():

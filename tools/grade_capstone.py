@@ -46,13 +46,13 @@ def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
     wrapped = [sandbox.bwrap(), "--ro-bind", "/", "/"]
     for root in sandbox.hidden_roots():  # capped: a tmpfs is memory that no limit counts
         wrapped += ["--size", str(64 << 20), "--tmpfs", root]
-    for folder in sandbox.hidden_data():  # the original test images: the hidden set's source
-        wrapped += ["--size", str(1 << 20), "--tmpfs", folder]
     made: set[str] = set()
     for path in sandbox._visible_paths():
         wrapped += sandbox.bind(path, made)
     wrapped += sandbox.bind(str(submission), made)
     wrapped += sandbox.bind(str(work), made, writable=True)
+    for folder in sandbox.hidden_data():  # the original test images (the hidden set's source),
+        wrapped += ["--size", str(1 << 20), "--tmpfs", folder]  # over any bind above
     for folder in (work, *(p for p in work.iterdir() if p.is_dir())):
         folder.chmod(0o777)  # the sandbox's user writes its model and checkpoints there
     wrapped += ["--dev", "/dev", "--proc", "/proc", "--chdir", str(work)]
@@ -98,9 +98,17 @@ def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
             sub = submission_from_notebook(notebook, Path(tmp) / "submission.py")
         except (ValueError, OSError) as err:
             return {**row, "points": 0.0, "run": f"cannot read the notebook: {err}", "score": ""}
-        plain, run_message = capstone.run_submission(
-            sub, wrap=lambda cmd, work: sandboxed(cmd, work, sub)
-        )
+        try:
+            plain, run_message = capstone.run_submission(
+                sub, wrap=lambda cmd, work: sandboxed(cmd, work, sub)
+            )
+        except Exception as err:  # one submission must not end the class's grading
+            return {
+                **row,
+                "points": 0.0,
+                "run": f"grading failed ({err!r:.200}): REVIEW",
+                "score": "",
+            }
     dev_points, dev_message = dev_point(plain)
     points, message = capstone.evaluate_submission(plain, hidden)
     return {

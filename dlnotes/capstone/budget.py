@@ -5,7 +5,8 @@ a separate process (:func:`run_submission`, the grader).
 The rules the learner reads in the notebook:
 
 * the budget is **45 seconds of wall-clock time and 30 epochs** (:data:`SECONDS`,
-  :data:`EPOCHS`), counted from the moment ``train_best_model(data, budget)`` is called;
+  :data:`EPOCHS`), counted from the moment ``train_best_model(data, budget)`` is called (in
+  the grader, from just before the submission's imports run: they count);
 * pass ``budget`` to every ``fit`` call (``fit(..., callbacks=[budget])``): after each epoch it
   counts the epoch, keeps a copy of the model (the *checkpoint*) and stops training when either
   limit is reached; several ``fit`` calls share one budget;
@@ -21,6 +22,7 @@ Defined in chapter 16 (Capstone project).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -248,8 +250,8 @@ def run_submission(
     group) ``seconds + grace`` seconds after the budget starts (the harness says when, just
     before the submission's code runs), or ``startup + seconds + grace`` after it starts if it
     never gets there (``startup`` covers the Python and numpy imports and loading the data,
-    which the budget does not count), and as soon as the files in its work folder pass
-    ``max_bytes``.
+    which the budget does not count), and when its files pass ``max_bytes`` (checked every
+    0.1 s, see :func:`_wait`). A model file that cannot be read safely scores like no model.
 
     ``wrap(cmd, work_dir) -> cmd`` may rewrite the command, e.g. to run it inside a sandbox
     that can see ``submission`` and ``work_dir`` and nothing of the grader's (this is the hook
@@ -269,7 +271,7 @@ def run_submission(
     grace = check_scalar("grace", grace, low=0.0)
     startup = check_scalar("startup", startup, low=0.0)
     max_bytes = int(check_scalar("max_bytes", max_bytes, low=1, integer=True))
-    with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-") as work:
+    with _work_folder() as work:
         out = Path(work) / "out"
         out.mkdir()
         cmd = [
@@ -291,14 +293,25 @@ def run_submission(
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
-        stopped, stderr = _wait(proc, Path(work), seconds + grace, startup, max_bytes)
+        stopped, started, stderr = _wait(proc, Path(work), seconds + grace, startup, max_bytes)
         returned, checkpoint = out / "model.npz", out / "checkpoint.npz"
         tail = stderr.strip().splitlines()[-1:] or [""]
-        if stopped is None and proc.returncode == 0 and returned.is_file():
-            return _read_plain(returned), _returned_message(out / "epochs.txt", epochs)
+        if stopped is None and proc.returncode == 0 and returned.exists():
+            plain, problem = _read_plain(returned)
+            if plain is not None:
+                return plain, _returned_message(out / "epochs.txt", epochs)
+            stopped = f"the returned model could not be read: {problem}"
+        if stopped is None and not started:
+            stopped = (
+                f"the grading harness failed before the budget started (exit code "
+                f"{proc.returncode}): {tail[0]}"
+            )
         why = stopped or f"train_best_model failed (exit code {proc.returncode}): {tail[0]}"
-        if checkpoint.is_file():
-            return _read_plain(checkpoint), f"{why}; scored from the last checkpoint"
+        if checkpoint.exists():
+            plain, problem = _read_plain(checkpoint)
+            if plain is not None:
+                return plain, f"{why}; scored from the last checkpoint"
+            return None, f"{why}; the last checkpoint could not be read ({problem}): zero points"
         return None, f"{why}; no checkpoint was handed to the budget: zero points"
 
 
@@ -309,15 +322,20 @@ STARTED = "dlnotes-capstone: budget started"
 
 def _wait(
     proc: subprocess.Popen, work: Path, allowed: float, startup: float, max_bytes: int
-) -> tuple[str | None, str]:
-    """Wait for the harness ``proc``; kill its process group when it runs past ``allowed``
+) -> tuple[str | None, bool, str]:
+    """Wait for the harness ``proc``. Its process group is killed when it runs past ``allowed``
     seconds after printing :data:`STARTED` (or ``startup + allowed`` after it started, if it
-    never prints it), or when its work folder holds more than ``max_bytes``. Returns (why it
-    was stopped, or None; the last 4 kB of its stderr). Its output is read as it comes and
-    mostly dropped, so a flood of prints cannot fill the caller's memory."""
+    never prints it), when :func:`_too_much` finds its work folder too large (checked every
+    0.1 s, so a fast writer may pass the cap a little), and in any case when the wait ends,
+    so nothing the submission started in that group outlives the run (a ``setsid`` child
+    leaves the group: the grader's sandbox, a PID namespace, ends those). Returns (why it was
+    stopped, or None; whether the budget started; the last 4 kB of its stderr). Its output is
+    read as it comes and mostly dropped, so a flood of prints cannot fill the caller's
+    memory. POSIX only (process groups)."""
     began = time.monotonic()
     started: list[float] = []
     err = bytearray()
+    free_before = shutil.disk_usage(work).free
 
     def read_out() -> None:  # the marker is the harness's first line, before any of the
         assert proc.stdout is not None  # submission's output; the rest is read and dropped
@@ -340,47 +358,79 @@ def _wait(
     for t in readers:
         t.start()
     stopped = None
-    while proc.poll() is None:
-        time.sleep(0.1)
-        now = time.monotonic()
-        deadline = started[0] + allowed if started else began + startup + allowed
-        if now >= deadline:
-            stopped = (
-                f"stopped at the wall-clock limit ({allowed:g} s after the budget started)"
-                if started
-                else f"stopped at the wall-clock limit ({startup + allowed:g} s, the budget "
-                "never started)"
-            )
-        elif _bytes_in(work, max_bytes) > max_bytes:
-            stopped = f"stopped: its files grew past {max_bytes >> 20} MiB"
-        if stopped:
-            break
-    try:  # what the function started and left running goes too (and all of it when stopped)
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
-    for t in readers:
-        t.join(timeout=5)
-    return stopped, err.decode("utf-8", "replace")
+    try:
+        while proc.poll() is None:
+            time.sleep(0.1)
+            deadline = started[0] + allowed if started else began + startup + allowed
+            if time.monotonic() >= deadline:
+                stopped = (
+                    f"stopped at the wall-clock limit ({allowed:g} s after the budget started)"
+                    if started
+                    else f"stopped at the wall-clock limit ({startup + allowed:g} s, the "
+                    "budget never started)"
+                )
+            else:
+                stopped = _too_much(work, max_bytes, free_before)
+            if stopped:
+                break
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+        end = time.monotonic() + 2.0  # readers end at EOF; a setsid child may hold the pipes
+        for t in readers:
+            t.join(timeout=max(0.0, end - time.monotonic()))
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None and not any(t.is_alive() for t in readers):
+                pipe.close()
+    return stopped, bool(started), err.decode("utf-8", "replace")
 
 
-def _bytes_in(folder: Path, cap: int) -> int:
-    """Bytes of the files below ``folder``, counted up to a little past ``cap`` (and a folder
-    of more than 10 000 entries counts as past it)."""
+def _too_much(work: Path, max_bytes: int, free_before: int) -> str | None:
+    """Why the run's files are too much, or None: more than ``max_bytes`` in the work folder,
+    more than 10 000 entries or 64 levels of folders in it, a folder that cannot be read, or
+    the disk's free space down by more than twice ``max_bytes`` since the run began (files
+    written and unlinked while open do not show in any folder)."""
     total = count = 0
-    for root, folders, files in os.walk(folder):
-        count += len(folders) + len(files)
-        if count > 10_000:
-            return cap + 1
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                continue
-            if total > cap:
-                return cap + 1
-    return total
+    todo = [(str(work), 0)]
+    while todo:
+        folder, depth = todo.pop()
+        if depth > 64:
+            return "stopped: its folders are nested more than 64 deep"
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    count += 1
+                    if count > 10_000:
+                        return "stopped: it made more than 10 000 files and folders"
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append((entry.path, depth + 1))
+                    elif entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_size
+        except FileNotFoundError:
+            continue  # removed while we looked
+        except OSError as err:
+            return f"stopped: a folder of its own cannot be read ({type(err).__name__})"
+        if total > max_bytes:
+            return f"stopped: its files grew past {max_bytes >> 20} MiB"
+    if free_before - shutil.disk_usage(work).free > 2 * max_bytes:
+        return f"stopped: the disk's free space fell by more than {2 * max_bytes >> 20} MiB"
+    return None
+
+
+@contextmanager
+def _work_folder() -> Iterator[str]:
+    """A temporary folder for one run, removed afterwards even when the run left a tree too
+    deep for Python's recursive removal."""
+    work = tempfile.mkdtemp(prefix="dlnotes-capstone-")
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if os.path.exists(work):
+            subprocess.run(["rm", "-rf", "--", work], check=False, capture_output=True)
 
 
 def _returned_message(epochs_file: Path, epochs: int) -> str:
@@ -407,6 +457,28 @@ def _review_note(used: int, epochs: int) -> str:
     )
 
 
-def _read_plain(path: Path) -> dict[str, Any]:
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+#: The largest model file the caller reads (its arrays, uncompressed): a network that trains in
+#: 45 s on 784 inputs is far smaller.
+MAX_MODEL_BYTES = 256 << 20
+
+
+def _read_plain(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """The plain model the child wrote at ``path``, or (None, why it cannot be read). The file
+    comes from the learner's process, so it is read as stored data only: no link (it would
+    point the caller at a file of its own choosing), no compressed member (a small file could
+    expand to many GiB in the caller's memory), at most :data:`MAX_MODEL_BYTES`, no pickle."""
+    import zipfile
+
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None, f"{path.name} is not a plain file"
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if any(m.compress_type != zipfile.ZIP_STORED for m in members):
+                return None, f"{path.name} has compressed members (np.savez writes none)"
+            if sum(m.file_size for m in members) > MAX_MODEL_BYTES:
+                return None, f"{path.name} holds more than {MAX_MODEL_BYTES >> 20} MiB"
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}, ""
+    except Exception as err:  # a truncated or forged file: the learner's, not the caller's
+        return None, f"{path.name} cannot be read ({type(err).__name__})"

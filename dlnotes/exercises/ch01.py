@@ -54,7 +54,8 @@ standardize_mistakes = Mistakes()
     "the other set centred by its own mean",
     "X_other is divided by the training σ but centred by its own mean: both statistics "
     "come from X_train. A shift of the inputs at test time must stay visible to the model "
-    "(and a single test example has no mean of its own): (X_other − μ_train) / σ_train.",
+    "(and a single test example, centred by its own mean, becomes all zeros): "
+    "(X_other − μ_train) / σ_train.",
 )
 def _std_own_mean(X_train, X_other):
     mu = X_train.mean(axis=0)

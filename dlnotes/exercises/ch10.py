@@ -110,8 +110,8 @@ def _fwd_keeps_with_p(X, p, mode, u):
 
 @dropout_forward_mistakes.add(
     "u > p instead of u >= p",
-    "u > p drops the units where u == p exactly; the rule keeps u >= p (so that the keep "
-    "probability is exactly 1 − p, and every answer draws the same mask).",
+    "u > p drops the units where u == p exactly; the exercise fixes the rule as u >= p, so a "
+    "draw exactly at p is kept (and every answer keeps the same units).",
 )
 def _fwd_strict_mask(X, p, mode, u):
     if mode != "train":

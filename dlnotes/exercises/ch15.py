@@ -459,8 +459,9 @@ def _port_ema_momentum(params, batches, lr, momentum):
 @torch_port_mistakes.add(
     "dampening set to the momentum",
     "SGD(..., momentum=ρ, dampening=ρ) keeps v = ρ·v + (1 − ρ)·g after its first step "
-    "(which stores v = g): every later step is (1 − ρ) times smaller than with the default "
-    "dampening=0. Leave dampening out: torch.optim.SGD(params, lr=lr, momentum=momentum).",
+    "(which stores v = g): every gradient after the first enters v (1 − ρ) times smaller "
+    "than with the default dampening=0. Leave dampening out: "
+    "torch.optim.SGD(params, lr=lr, momentum=momentum).",
 )
 def _port_dampening(params, batches, lr, momentum):
     def step(params, velocity, X, y):

@@ -33,20 +33,20 @@ class ExerciseGrade:
 
 
 def answer_cells(nb: nbformat.NotebookNode, answers: dict[str, str]) -> tuple[list, list[str]]:
-    """``([(grade_id, source)], notes)``: the answer cell of each master grade_id in
-    ``answers`` (``{grade_id: the variable it defines}``), in the submission's order.
+    """``([(grade_id, source)], notes)``: the cells of each master grade_id in ``answers``
+    (``{grade_id: the variable it defines}``), in the submission's order; one grade_id may
+    have several cells, which run in that order.
 
-    The answer is the definition the exercise's test cell sees when the notebook runs top to
-    bottom: the last code cell with that nbgrader grade_id and ``solution: true`` above its
-    test cell (a copied answer cell keeps its id), or, when a new cell between it and its test
-    cell (the next cell with nbgrader metadata) defines the exercise's variable at its top
-    level (``def clip_by_norm`` or ``lr_challenge = ...``), the last such cell: a learner who
-    left the handed-out cell as it was and wrote the answer in a new cell below it. When an
-    editor lost every answer cell's metadata, it is the first cell without nbgrader metadata
-    that defines the variable. Test cells and foreign answer cells are dropped.
+    They are the code the exercise's test cell has seen when the notebook runs top to bottom:
+    every code cell from the first answer cell with that nbgrader grade_id (``solution: true``)
+    above the test cell, down to the test cell (or to the next cell of another grade_id).
+    That takes in the parts of an answer cell that JupyterLab's *Split Cell* copied the id to,
+    a new cell where a learner wrote the answer below the handed-out one, and a helper cell
+    between the two. Copies below the test cell, test cells and foreign answer cells are
+    dropped. When an editor lost every answer cell's metadata, the answer is the last cell
+    without nbgrader metadata that defines the exercise's variable at its top level
+    (``def clip_by_norm`` or ``lr = ...``); one such cell may answer several exercises.
     """
-    found: dict[int, tuple[str, str]] = {}
-    taken: dict[str, int] = {}
     notes = []
     copies: dict[str, list[int]] = {}
     for k, cell in enumerate(nb.cells):
@@ -58,40 +58,40 @@ def answer_cells(nb: nbformat.NotebookNode, answers: dict[str, str]) -> tuple[li
             notes.append(f"ignored an answer cell with unknown id {gid[:MAX_ID]!r}")
             continue
         copies.setdefault(gid, []).append(k)
-    for gid, cells in copies.items():  # of several copies, the last one above the test cell
+    found: list[tuple[int, str, str]] = []
+    for gid, cells in copies.items():
         test = _test_cell(nb, gid)
-        above = [k for k in cells if k < test]
-        k = above[-1] if above else cells[0]
-        if len(cells) > 1:
-            notes.append(f"ignored a second answer cell {gid} (graded the one its test cell sees)")
-        taken[gid] = k
-        found[k] = (gid, _text(nb.cells[k].source))
+        first = next((k for k in cells if k < test), cells[0])
+        taken = []
+        for k in range(first, len(nb.cells)):
+            cell = nb.cells[k]
+            meta = cell.metadata.get("nbgrader")
+            if meta is not None and not (isinstance(meta, dict) and meta.get("grade_id") == gid):
+                break  # the test cell, or another exercise's cell
+            if cell.cell_type == "code":
+                taken.append(k)
+        found += [(k, gid, _text(nb.cells[k].source)) for k in taken]
+        ignored = [k for k in cells if k not in taken]
+        if len(taken) > 1 or ignored:
+            note = f"graded {len(taken)} cells as the answer {gid} (the code its test cell sees)"
+            if ignored:
+                note += f"; ignored {len(ignored)} copies of it below its test cell"
+            notes.append(note)
     for gid, var in answers.items():
-        if gid in taken:  # a new cell below the answer cell, before its test cell
-            below = None
-            for k in range(taken[gid] + 1, len(nb.cells)):
-                cell = nb.cells[k]
-                if "nbgrader" in cell.metadata:
-                    break
-                if cell.cell_type == "code" and var in _defines(_text(cell.source)):
-                    below = k
-            if below is not None:
-                del found[taken[gid]]
-                found[below] = (gid, _text(nb.cells[below].source))
-                notes.append(
-                    f"took the new cell below the answer cell {gid} that defines {var} (the "
-                    "definition its test cell sees)"
-                )
+        if gid in copies:
             continue
-        for k, cell in enumerate(nb.cells):
-            if k in found or cell.cell_type != "code" or "nbgrader" in cell.metadata:
-                continue
-            if var in _defines(_text(cell.source)):
-                found[k] = (gid, _text(cell.source))
-                taken[gid] = k
-                notes.append(f"took the cell that defines {var} as the answer {gid}")
-                break
-    return [found[k] for k in sorted(found)], notes
+        defining = [
+            k
+            for k, cell in enumerate(nb.cells)
+            if cell.cell_type == "code"
+            and "nbgrader" not in cell.metadata
+            and var in _defines(_text(cell.source))
+        ]
+        if defining:
+            found.append((defining[-1], gid, _text(nb.cells[defining[-1]].source)))
+            notes.append(f"took the cell that defines {var} as the answer {gid}")
+    found.sort(key=lambda item: item[0])
+    return [(gid, source) for _, gid, source in found], notes
 
 
 def _test_cell(nb: nbformat.NotebookNode, gid: str) -> int:
@@ -114,20 +114,30 @@ def _text(source: Any) -> str:
 
 
 def _defines(source: str) -> set[str]:
-    """Names a cell's code binds at its top level."""
+    """Names a cell's code binds at its top level (also in an ``if``, ``try``, ``with`` or
+    loop there, and in tuple targets such as ``lr, steps = 1.8, 60``)."""
     import ast
 
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except Exception:  # SyntaxError, or RecursionError/MemoryError on a pathological cell
         return set()
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+    names: set[str] = set()
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names.update(t.id for t in targets if isinstance(t, ast.Name))
+            continue
+        targets: list[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+            targets = [node.target]
+        for target in targets:
+            names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        for part in ("body", "orelse", "finalbody", "handlers"):
+            todo.extend(getattr(node, part, []) or [])
     return names
 
 
@@ -153,7 +163,7 @@ def grade_notebook(
         if time.monotonic() > deadline:
             g.reasons.append(f"not run: the time cap per student was used up; 0/{g.max_score:g}")
             continue
-        upto = cells[: order.index(spec["solution_id"]) + 1]
+        upto = cells[: len(order) - order[::-1].index(spec["solution_id"])]
         _flag(g, ex, spec, upto, flags.catalogue_names(book["preamble"]))
         skipped: list[str] = []
         for _attempt in range(4):
@@ -204,15 +214,21 @@ def _stopped_in(result: sandbox.Result) -> str | None:
 
 
 def _flag(g: ExerciseGrade, ex: Any, spec: dict[str, Any], upto: list, catalogue: set[str]) -> None:
-    own = dict(upto)[spec["solution_id"]]
+    own = "\n\n".join(src for gid, src in upto if gid == spec["solution_id"])
     names = {spec_name.rpartition(":")[2].split(".")[-1] for spec_name in ex.references}
     if ex.kind == "function":
         names.add(ex.solution.__name__)
-    why = flags.circumvention(own, names, {spec["var"]}, catalogue - {spec["var"]})
+    try:
+        why = flags.circumvention(own, names, {spec["var"]}, catalogue - {spec["var"]})
+    except (RecursionError, MemoryError):  # a pathologically nested cell: read it yourself
+        why = ["the answer is nested too deeply to analyse"]
     if why:
         g.flags.append("circumvention: " + ", ".join(why))
     if ex.kind == "function":
-        mine = flags.normalised(own, spec["var"])
+        try:
+            mine = flags.normalised(own, spec["var"])
+        except (RecursionError, MemoryError):
+            mine = None
         refs = flags.reference_dumps(
             [obj for _, obj in ex.reference_callables()], [spec["master_source"]], spec["var"]
         )

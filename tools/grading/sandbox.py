@@ -64,7 +64,13 @@ def hidden_data() -> tuple[str, ...]:
 
     wanted = {"/usr/share/datasets", FASHION_MNIST_DIR, os.environ.get("DLNOTES_FASHION_MNIST", "")}
     found = sorted({os.path.realpath(p) for p in wanted if p and os.path.isdir(p)})
-    return tuple(p for p in found if not any(p.startswith(q + "/") for q in found))
+    shown = [os.path.realpath(p) for p in _visible_paths()]  # a folder holding the package or
+    return tuple(  # the environment is not hidden (under a hidden root, it is empty anyway)
+        p
+        for p in found
+        if not any(p.startswith(q + "/") for q in found)
+        and not any(v == p or v.startswith(p + "/") for v in shown)
+    )
 
 
 INSIDE_HARNESS = "/opt/dlnotes-grader"
