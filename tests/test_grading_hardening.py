@@ -214,3 +214,23 @@ def test_a_grading_process_that_dies_takes_only_its_own_student(monkeypatch, tmp
     assert "died twice" in crashed["reason"] and "SIGKILL" in crashed["reason"]
     tries = {n: len(list(tmp_path.glob(f"{n}.*"))) for n in names}
     assert tries == {"ann": 1, "crasher": 2, "bob": 1, "unlucky": 2, "cid": 1, "dee": 1}
+
+
+def test_gradebook_texts_are_cut_to_their_caps():
+    """A reason can quote what a submission returned (a 10**6-character string): each item is
+    cut to MAX_ITEM and a gradebook cell to MAX_CELL, below a spreadsheet's 32 767."""
+    assert grade._cut("short", 10) == "short"
+    cut = grade._cut("z" * 10**6, grade.MAX_ITEM)
+    assert len(cut) == grade.MAX_ITEM and cut.endswith(" …(cut)")
+    joined = " | ".join(grade._cut("z" * 10**6, grade.MAX_ITEM) for _ in range(100))
+    assert len(grade._cut(joined, grade.MAX_CELL)) == grade.MAX_CELL < 32_767
+
+
+def test_the_exercise_sandbox_hides_the_original_fashion_mnist_files():
+    """Both sandboxes mount an empty tmpfs over the dataset folder (where it exists)."""
+    command = sandbox.command()
+    for folder in sandbox.hidden_data():
+        k = command.index(folder)
+        assert command[k - 1] == "--tmpfs"
+    if os.path.isdir("/usr/share/datasets"):
+        assert "/usr/share/datasets" in sandbox.hidden_data()

@@ -327,7 +327,8 @@ MAX_ITEM, MAX_CELL = 1000, 30_000
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 8] + " …(cut)"
+    suffix = " …(cut)"
+    return text if len(text) <= limit else text[: limit - len(suffix)] + suffix
 
 
 def _grade_one(args: tuple, key: dict | None = None) -> dict:
