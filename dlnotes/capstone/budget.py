@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -467,8 +468,6 @@ def _read_plain(path: Path) -> tuple[dict[str, Any] | None, str]:
     comes from the learner's process, so it is read as stored data only: no link (it would
     point the caller at a file of its own choosing), no compressed member (a small file could
     expand to many GiB in the caller's memory), at most :data:`MAX_MODEL_BYTES`, no pickle."""
-    import zipfile
-
     try:
         if path.is_symlink() or not path.is_file():
             return None, f"{path.name} is not a plain file"

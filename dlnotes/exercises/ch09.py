@@ -454,15 +454,7 @@ def _es_zero_based(dev_losses, patience):
     "k, and dev_losses[k] is the loss of epoch k + 1 (epochs count from 1).",
 )
 def _es_best_zero_based(dev_losses, patience):
-    best, wait, stop = math.inf, 0, len(dev_losses)
-    for epoch, loss in enumerate(dev_losses, start=1):
-        if loss < best:
-            best, wait = loss, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                stop = epoch
-                break
+    stop, _ = _es_rule(dev_losses, patience)  # the right stop epoch
     return stop, int(np.argmin(dev_losses[:stop]))  # an index, not an epoch
 
 
@@ -473,15 +465,7 @@ def _es_best_zero_based(dev_losses, patience):
     "early stopping keeps the first epoch that reached the minimum.",
 )
 def _es_last_of_ties(dev_losses, patience):
-    best, wait, stop = math.inf, 0, len(dev_losses)
-    for epoch, loss in enumerate(dev_losses, start=1):
-        if loss < best:
-            best, wait = loss, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                stop = epoch
-                break
+    stop, _ = _es_rule(dev_losses, patience)  # the right stop epoch
     seen = np.asarray(dev_losses[:stop])
     return stop, int(len(seen) - np.argmin(seen[::-1]))  # the last epoch with the lowest loss
 
