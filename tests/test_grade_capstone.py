@@ -161,7 +161,8 @@ def train_best_model(data, budget):
     for folder in ("/usr/share/datasets", "/usr/share/datasets/fashion-mnist"):
         if os.path.isdir(folder):
             seen += os.listdir(folder)
-    limits = [resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_CPU)]
+    kinds = (resource.RLIMIT_AS, resource.RLIMIT_CPU, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE)
+    limits = [resource.getrlimit(r)[0] for r in kinds]
     raise RuntimeError(f"SEEN {sorted(seen)} LIMITS {limits}")
 """
 
@@ -170,18 +171,18 @@ def train_best_model(data, budget):
 def test_the_original_test_images_and_unlimited_resources_are_out_of_reach(tmp_path, hidden):
     """The hidden set is made of Fashion-MNIST's test images, which Debian's package installs
     under /usr: the sandbox shows that folder empty (the control, a plain subprocess, lists its
-    files), and the run has an address-space and a CPU limit."""
+    files), and the run has limits on its address space, CPU time, file size and open files."""
     from dlnotes.capstone.harness import submission_from_notebook
 
     sub = submission_from_notebook(_notebook(tmp_path / "peek.ipynb", PEEKER), tmp_path / "p.py")
     _, message = capstone.run_submission(
         sub, seconds=30, wrap=lambda cmd, work: grade_capstone.sandboxed(cmd, work, sub)
     )
-    seen = re.search(r"SEEN (\[.*?\]) LIMITS \[(-?\d+), (-?\d+)\]", message)
+    seen = re.search(r"SEEN (\[.*?\]) LIMITS \[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]", message)
     assert seen, message
     assert seen[1] == "[]", message
-    assert int(seen[2]) == grade_capstone.RESOURCES["as"]
-    assert int(seen[3]) == grade_capstone.RESOURCES["cpu"]
+    limits = [int(seen[k]) for k in range(2, 6)]
+    assert limits == [grade_capstone.RESOURCES[r] for r in ("as", "cpu", "fsize", "nofile")]
     _, plain = capstone.run_submission(sub, seconds=30)
     assert "t10k-images" in plain, plain
 

@@ -234,3 +234,35 @@ def test_the_exercise_sandbox_hides_the_original_fashion_mnist_files():
         assert command[k - 1] == "--tmpfs"
     if os.path.isdir("/usr/share/datasets"):
         assert "/usr/share/datasets" in sandbox.hidden_data()
+
+
+def test_a_challenge_value_that_verify_cannot_check_costs_only_that_exercise():
+    """``verify`` is library code run on a value the learner chose; when it raises on a value
+    of a shape it never expected, that challenge scores 0 with the reason, and the grader goes
+    on (it used to fail the whole notebook). A value ``verify`` can check is scored as usual."""
+    import dataclasses
+
+    import engine
+
+    from dlnotes.exercises import get
+
+    ex = get("ch02_lr_challenge")
+    spec = {"name": ex.name, "kind": "value", "solution_id": f"{ex.name}_solution", "var": "lr"}
+
+    def graded(value, exercise=ex):
+        message = plain.to_message(*plain.encode(value))
+        result = sandbox.Result(records=[{"event": "value", "result": message}])
+        g = engine.ExerciseGrade(ex.name, 1.0)
+        engine._score(g, spec, exercise, result)
+        return g
+
+    def broken(value):
+        raise IndexError("too many indices for array: array is 0-dimensional")
+
+    g = graded(np.array(0.5), dataclasses.replace(ex, verify=broken))
+    assert g.score == 0.0
+    assert g.reasons == [f"{ex.name}: the value array(0.5) could not be checked (IndexError); 0/1"]
+    right = graded(ex.solution)
+    assert right.score == 1.0 and right.reasons == []
+    wrong = graded(50.0)
+    assert wrong.score == 0.0 and "diverged" in wrong.reasons[0]
