@@ -770,6 +770,39 @@ def test_a_model_trained_outside_the_budget_is_flagged_for_review():
     assert "REVIEW" not in capstone.train_within_budget(with_callback, _small_data())[1]
 
 
+def test_a_model_trained_on_after_the_budget_is_flagged_for_review():
+    """Epochs after the budget's last one (in the grace seconds, or past the epoch limit) leave
+    weights the budget never saw at an epoch's end: flagged, even when saved by hand. What it saw
+    (the last epoch, with batch norm's buffers as it left them, or an earlier epoch restored by
+    EarlyStopping) is not."""
+    from dlnotes.train import EarlyStopping
+
+    def run(extra: str):
+        def train_best_model(data, budget):
+            X, y = data["X_train"], data["y_train"]
+            model = Sequential(BatchNorm(X.shape[1]), Linear(X.shape[1], 10, seed=0))
+            opt = SGD(model.params, lr=0.05)
+            stop = EarlyStopping(patience=1, restore_best=True)
+            cbs = [budget, stop] if extra == "restored" else [budget]
+            fit(model, X, y, optimizer=opt, epochs=3, callbacks=cbs, progress=False)
+            if extra == "trained on":
+                fit(model, X, y, optimizer=opt, epochs=1, progress=False)
+            if extra == "trained on, saved":
+                fit(model, X, y, optimizer=opt, epochs=1, progress=False)
+                budget.save(model)
+            return model
+
+        return capstone.train_within_budget(train_best_model, _small_data(), capstone.Budget(20))
+
+    model, message = run("trained on")
+    assert isinstance(model, Sequential) and "(3 budgeted epochs)" not in message
+    assert "3 budgeted epochs" in message and "REVIEW" in message, message
+    assert "differ from the model at the end of every epoch" in message
+    assert "differ from the model at the end of every epoch" in run("trained on, saved")[1]
+    for fine in ("", "restored"):
+        assert "REVIEW" not in run(fine)[1], fine
+
+
 def test_the_grader_flags_a_model_trained_without_the_budget(tmp_path):
     """run_submission (the grader's path) reports the budgeted epochs, and REVIEW at 0."""
     learner = tmp_path / "no_callback.py"
@@ -789,3 +822,26 @@ def test_the_grader_flags_a_model_trained_without_the_budget(tmp_path):
     plain, message = capstone.run_submission(learner)
     assert plain is not None
     assert "(0 budgeted epochs)" in message and "REVIEW" in message, message
+    # and in the grader too, a model trained on after the budget's last epoch
+    learner.write_text(
+        learner.read_text(encoding="utf-8").replace(
+            "epochs=2,\n", "epochs=2, callbacks=[budget],\n"
+        )
+        + "\n\ndef train_on(data, budget):\n"
+        "    model = train_best_model(data, budget)\n"
+        "    fit(model, data['X_train'][:500], data['y_train'][:500],\n"
+        "        optimizer=SGD(model.params, lr=1e-3), epochs=1, progress=False)\n"
+        "    return model\n",
+        encoding="utf-8",
+    )
+    assert "REVIEW" not in capstone.run_submission(learner)[1]
+    learner.write_text(
+        learner.read_text(encoding="utf-8")
+        .replace("def train_best_model", "def _budgeted")
+        .replace("model = train_best_model(", "model = _budgeted(")
+        .replace("def train_on(", "def train_best_model("),
+        encoding="utf-8",
+    )
+    plain, message = capstone.run_submission(learner)
+    assert plain is not None
+    assert "(2 budgeted epochs)" in message and "at the end of every epoch" in message

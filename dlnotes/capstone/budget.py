@@ -13,14 +13,16 @@ The rules the learner reads in the notebook:
 * the caller enforces the wall clock anyway: at ``SECONDS + GRACE`` the function is stopped and
   the last checkpoint is scored, or nothing (zero points) if there is none. A function that
   ignores the callback therefore loses its work, it does not gain time; a model returned with
-  no epoch counted by the budget (more epochs could have run) is flagged for review (best
-  effort: the count comes from the learner's own process).
+  no epoch counted by the budget (more epochs could have run), or with weights that differ from
+  every model the budget saw (trained on after its last counted epoch, e.g. in the grace
+  seconds), is flagged for review (best effort: both come from the learner's own process).
 
 Defined in chapter 16 (Capstone project).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -30,7 +32,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -74,7 +76,8 @@ class Budget(Callback):
     returns True (stop) once :attr:`exhausted`. The clock starts when the budget is created.
     :meth:`save` checkpoints a model by hand (e.g. before a second ``fit``). :attr:`histories`
     holds the :class:`~dlnotes.train.History` of every ``fit`` call it watched (for the
-    write-up's curves).
+    write-up's curves); :meth:`saw` tells whether a model's weights are those it saw at the end of
+    a counted epoch.
 
     Defined in chapter 16 (Capstone project).
     """
@@ -94,6 +97,7 @@ class Budget(Callback):
         self.checkpoint: dict[str, Any] | None = None
         self.checkpoint_epoch = 0
         self.histories: list[History] = []
+        self._seen: set[str] = set()  # fingerprints of the models at each counted epoch's end
 
     @property
     def elapsed(self) -> float:
@@ -122,12 +126,22 @@ class Budget(Callback):
             np.savez(tmp, **self.checkpoint)
             os.replace(tmp, self.checkpoint_path)
 
+    def saw(self, model: Sequential) -> bool:
+        """Whether ``model``'s weights and buffers are exactly those of a model at the end of an
+        epoch the budget counted (a model kept by :meth:`save` alone does not count): False for
+        a model trained or changed after the budget's last epoch, or without it."""
+        try:
+            return _fingerprint(model_to_plain(model)) in self._seen
+        except TypeError:  # not a model the budget could have checkpointed
+            return False
+
     def on_train_begin(self, history: History, model: Sequential) -> None:
         self.histories.append(history)
 
     def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool:
         self.epochs_used += 1
         self.save(model)
+        self._seen.add(_fingerprint(self.checkpoint or {}))
         return self.exhausted
 
     def __repr__(self) -> str:
@@ -204,7 +218,7 @@ def train_within_budget(
             budget, f"train_best_model returned {type(result).__name__}, not a Sequential"
         )
     note = "" if enforced else " (the wall clock was not enforced: not in the main thread)"
-    note += _review_note(budget.epochs_used, budget.epochs)
+    note += _review_note(budget.epochs_used, budget.epochs, budget.saw(result))
     return result, (
         f"returned a model after {budget.elapsed:.1f} s and {budget.epochs_used} budgeted "
         f"epochs{note}"
@@ -435,27 +449,49 @@ def _work_folder() -> Iterator[str]:
 
 
 def _returned_message(epochs_file: Path, epochs: int) -> str:
-    """The run's message for a returned model, with the epochs the budget counted (as the
-    learner's process reported them: a best-effort flag, not a proof)."""
+    """The run's message for a returned model, with the epochs the budget counted and whether
+    it saw the returned weights (as the learner's process reported them, two lines of
+    ``epochs.txt``: a best-effort flag, not a proof)."""
     try:
-        used = int(epochs_file.read_text(encoding="utf-8")[:12])
-    except (OSError, ValueError):
+        lines = epochs_file.read_text(encoding="utf-8")[:64].split()
+        used, saw = int(lines[0]), lines[1:2] == ["1"]
+    except (OSError, ValueError, IndexError):
         return "train_best_model returned a model within the budget"
     return (
         f"train_best_model returned a model within the budget ({used} budgeted epochs)"
-        + _review_note(used, epochs)
+        + _review_note(used, epochs, saw)
     )
 
 
-def _review_note(used: int, epochs: int) -> str:
-    """A flag for the instructor when no epoch went through the budget: the model was trained
-    outside the callback, so the epoch limit went unchecked."""
-    if used:
-        return ""
-    return (
-        "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
-        f"loop of its own), so the {epochs}-epoch limit was not enforced"
-    )
+def _review_note(used: int, epochs: int, saw: bool) -> str:
+    """A flag for the instructor when the budget did not watch the training: no epoch went
+    through it (the epoch limit went unchecked), or the returned weights are not those of any
+    checkpoint (the model was trained or changed after the budget's last epoch, e.g. in the
+    grace seconds; folding or averaging weights is fine, training is not)."""
+    if not used:
+        return (
+            "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
+            f"loop of its own), so the {epochs}-epoch limit was not enforced"
+        )
+    if not saw:
+        return (
+            "; REVIEW: the returned weights differ from the model at the end of every epoch the "
+            "budget counted (changed after its last epoch: folding or averaging weights is fine, "
+            "training on is not)"
+        )
+    return ""
+
+
+def _fingerprint(plain: Mapping[str, Any]) -> str:
+    """A hash of a plain model's arrays (weights and buffers) with their names, dtypes and
+    shapes: two models have the same fingerprint when they hold the same numbers."""
+    digest = hashlib.sha256()
+    for key in sorted(plain):
+        value = plain[key]
+        if isinstance(value, np.ndarray):
+            digest.update(f"{key}|{value.dtype.str}|{value.shape}|".encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+    return digest.hexdigest()
 
 
 #: The largest model file the caller reads (its arrays, uncompressed): a network that trains in

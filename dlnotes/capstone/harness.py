@@ -92,7 +92,8 @@ def main(argv: list[str]) -> int:
     plain = model_to_plain(model)
     tmp = out / "model.tmp.npz"
     np.savez(tmp, **plain)
-    (out / "epochs.txt").write_text(str(budget.epochs_used), encoding="utf-8")
+    counted = f"{budget.epochs_used}\n{int(budget.saw(model))}\n"  # for the REVIEW flag
+    (out / "epochs.txt").write_text(counted, encoding="utf-8")
     tmp.replace(out / "model.npz")
     return 0
 
