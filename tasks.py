@@ -10,6 +10,8 @@
     python3 tasks.py key        write a private instructor key: hidden cases and answers
     python3 tasks.py grade DIR --key KEY   grade a folder of submissions in sandboxes
     python3 tasks.py feedback CSV --out DIR   one feedback file per student from a gradebook
+    python3 tasks.py capstone-test --out NPZ   write the capstone's private hidden test set
+    python3 tasks.py capstone-grade DIR --hidden NPZ   grade the capstone's part 2 in sandboxes
     python3 tasks.py dist       build the release (sdist and wheel) into dist/ and twine-check it
     python3 tasks.py lock       refresh requirements-lock.txt from the current .venv
 
@@ -310,10 +312,16 @@ def learner(*args: str) -> int:
     return run([PY, "tools/learner_edition.py", *args])
 
 
+def tool(script: str, *args: str) -> int:
+    """Run ``tools/<script>`` on the caller's paths: relative ones are the caller's folder's,
+    as for any command (an instructor's SUBMISSIONS, key and gradebook live outside the repo)."""
+    return run([PY, ROOT / "tools" / script, *args], cwd=Path.cwd())
+
+
 def grade(*args: str) -> int:
     ensure_venv()
     ensure_bubblewrap()
-    return run([PY, "tools/grade.py", *args])
+    return tool("grade.py", *args)
 
 
 def dist(*args: str) -> int:
@@ -332,13 +340,27 @@ def dist(*args: str) -> int:
 
 def key(*args: str) -> int:
     ensure_venv()
-    return run([PY, "tools/grade.py", "--make-key", *args])
+    return tool("grade.py", "--make-key", *args)
 
 
 def feedback(*args: str) -> int:
     """One feedback file per student from a (reviewed) gradebook CSV."""
     ensure_venv()
-    return run([PY, "tools/grade.py", "--make-feedback", *args])
+    return tool("grade.py", "--make-feedback", *args)
+
+
+def capstone_test(*args: str) -> int:
+    """The capstone's hidden test set, from Debian's full Fashion-MNIST (installed if missing)."""
+    ensure_venv()
+    ensure_debian("dataset-fashion-mnist", why="the capstone's hidden test set")
+    return tool("prepare_capstone_test.py", *args)
+
+
+def capstone_grade(*args: str) -> int:
+    """Part 2 of the capstone: each submission's train_best_model in a sandbox, scored here."""
+    ensure_venv()
+    ensure_bubblewrap()
+    return tool("grade_capstone.py", *args)
 
 
 def lock(*args: str) -> int:
@@ -366,6 +388,8 @@ COMMANDS = {
     "dist": dist,
     "key": key,
     "feedback": feedback,
+    "capstone-test": capstone_test,
+    "capstone-grade": capstone_grade,
     "lock": lock,
 }
 

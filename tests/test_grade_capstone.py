@@ -69,6 +69,7 @@ def hidden(tmp_path_factory):
         capture_output=True,
         timeout=300,
     )
+    assert out.stat().st_mode & 0o777 == 0o600  # the instructor's only, like the key
     return out
 
 
@@ -339,3 +340,53 @@ def test_what_a_submission_leaves_running_is_killed(tmp_path):
     except (ProcessLookupError, FileNotFoundError):
         alive = False
     assert not alive
+
+
+def test_part_2_merges_into_the_exercise_gradebook_and_its_feedback(tmp_path):
+    """``--gradebook``: the capstone's points join part 1's row as one more exercise column, so
+    one feedback file per student covers both; the REVIEW note goes to ``flagged`` (the
+    instructor's), a student missing from either side gets a reason, and merging twice changes
+    nothing."""
+    import grade
+
+    gradebook = tmp_path / "gradebook.csv"
+    fields = ["student", "student_id", "score", "max_score", "status", "ch16_diagnose_runs (7)"]
+    fields += ["reason", "flagged", "notes"]
+    part1 = [
+        {"student": "ada", "student_id": "ada", "score": "7", "max_score": "7", "status": "graded",
+         "ch16_diagnose_runs (7)": "7", "reason": "", "flagged": "", "notes": ""},
+        {"student": "bo", "student_id": "bo", "score": "0", "max_score": "7", "status": "graded",
+         "ch16_diagnose_runs (7)": "0", "reason": "ch16_diagnose_runs: run C is wrong; 0/7",
+         "flagged": "", "notes": ""},
+        {"student": "cy", "student_id": "cy", "score": "7", "max_score": "7", "status": "graded",
+         "ch16_diagnose_runs (7)": "7", "reason": "", "flagged": "", "notes": ""},
+    ]  # fmt: skip
+    grade._write_csv(gradebook, part1, fields)
+    part2 = [
+        {"student": "ada", "points": 11.0, "max_points": 11, "dev": "dev accuracy 84.0 %: 1 / 1",
+         "score": "hidden-test accuracy 85.1 %: 10 / 10", "run": "returned a model"},
+        {"student": "bo", "points": 1.0, "max_points": 11, "dev": "dev accuracy 80.2 %: 1 / 1",
+         "score": "hidden-test accuracy 77.0 %: 0 / 10",
+         "run": "returned a model (0 budgeted epochs); REVIEW: no epoch went through the budget"},
+        {"student": "dee", "points": 0.0, "max_points": 11, "dev": "no model: 0 / 1", "score": "",
+         "run": "train_best_model raised ValueError: x"},
+    ]  # fmt: skip
+    for _ in range(2):
+        grade_capstone.merge(gradebook, part2)
+        with open(gradebook, newline="", encoding="utf-8") as fh:
+            rows = {r["student"]: r for r in csv.DictReader(fh)}
+        assert list(rows["ada"])[5:7] == ["ch16_diagnose_runs (7)", "ch16_train_best_model (11)"]
+        assert (rows["ada"]["score"], rows["ada"]["max_score"], rows["ada"]["reason"]) == (
+            "18", "18", "")  # fmt: skip
+        assert (rows["bo"]["score"], rows["bo"]["ch16_train_best_model (11)"]) == ("1", "1")
+        bo_reasons = rows["bo"]["reason"].split(" | ")
+        assert bo_reasons[0] == "ch16_diagnose_runs: run C is wrong; 0/7" and len(bo_reasons) == 2
+        assert "77.0 %" in bo_reasons[1] and "REVIEW" not in bo_reasons[1]
+        assert rows["bo"]["flagged"].startswith("ch16_train_best_model: returned a model")
+        assert (rows["cy"]["score"], rows["cy"]["max_score"]) == ("7", "18")
+        assert "no part 2 graded" in rows["cy"]["reason"]
+        assert rows["dee"]["max_score"] == "11" and rows["dee"]["status"].startswith("part 2")
+        assert rows["dee"]["reason"].startswith("ch16_train_best_model: no model: 0 / 1")
+    text = grade.feedback_text(rows["bo"])
+    assert "| ch16_train_best_model | 1 / 11 |" in text and "hidden-test accuracy 77.0 %" in text
+    assert "REVIEW" not in text

@@ -75,6 +75,32 @@ def test_a_single_notebook_with_any_name_answers_a_single_notebook_assignment(tm
     assert sub.problems == ["note: my homework.ipynb graded as 02_x.ipynb"]
 
 
+def test_a_loose_notebook_named_for_the_student_answers_a_single_notebook_assignment(tmp_path):
+    """``<student>.ipynb``, as the capstone's grader takes it: one layout for both graders."""
+    (tmp_path / "ada.ipynb").write_text("a")
+    (tmp_path / "bo_16_capstone.ipynb").write_text("b")
+    subs = {s.student: s for s in grade_tool.collect(tmp_path, ["16_capstone.ipynb"])}
+    assert subs["ada"].notebooks == {"16_capstone.ipynb": b"a"}
+    assert subs["ada"].problems == ["note: ada.ipynb graded as 16_capstone.ipynb"]
+    assert subs["bo"].notebooks == {"16_capstone.ipynb": b"b"} and subs["bo"].problems == []
+
+
+def test_the_instructor_commands_take_paths_from_the_callers_folder(tmp_path):
+    """`python3 tasks.py key ... --out private/key.pkl` run from the instructor's own folder
+    writes there, not into the repository (which every other command works in)."""
+    master = ROOT / "notebooks" / "02_conditioning.ipynb"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tasks.py"), "key", str(master), "--out", "private/k.pkl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert (tmp_path / "private" / "k.pkl").is_file()
+    assert not (ROOT / "private").exists()
+
+
 # --------------------------------------------------------------------------------------------
 # Slow: the whole pipeline with nbgrader
 # --------------------------------------------------------------------------------------------
@@ -495,6 +521,45 @@ def test_feedback_files_say_why_without_the_key_or_the_flags(tmp_path):
     assert "pending the instructor's review" in ada and "skipped cell" in ada
     grace = (out / "grace.md").read_text(encoding="utf-8")
     assert "**Score: 4 / 4**" in grace and "Where points were lost" not in grace
+
+
+def test_feedback_says_what_kind_of_failure_a_hidden_check_was_and_not_its_inputs():
+    """A time-out, an exception's type and the line of the learner's code that raised it, or
+    inputs changed in place; never the exception's message (it can quote the hidden inputs)."""
+    head = "ch02_clip_by_norm hidden (1 pt): hidden check"
+    reasons = [
+        f"{head} 2 of 5 (a (3, 4, 2) array): raised ValueError: bad (3, 4, 2) input (in "
+        "ch02_clip_by_norm_solution, line 2: return g / np.linalg.norm(g, axis=2))",
+        f"{head} 3 of 5 (max_norm 0): did not return within 5 s",
+        f"{head} 4 of 5 (a 1x7 row): raised RuntimeError: [0.25 0.75] [Likely mistake: foo]",
+        f"{head} 5 of 5 (a 1x7 row): your function modified its inputs in place",
+        f"{head} 1 of 5 (a 1x7 row): wrong value: expected 0.5, got 0.7",
+    ]
+    row = {"student": "ada", "status": "graded", "score": "0", "max_score": "2"}
+    row |= {"ch02_clip_by_norm (2)": "0", "reason": " | ".join(reasons), "notes": ""}
+    text = grade_tool.feedback_text(row)
+    assert "check 2 of 5 failed: raised ValueError in ch02_clip_by_norm_solution, line 2 (" in text
+    assert "check 3 of 5 failed: did not return within 5 s (" in text
+    assert "check 4 of 5 failed: raised RuntimeError (hidden inputs are not shown) [Likely" in text
+    assert "check 5 of 5 failed: your function modified its inputs in place (" in text
+    assert "check 1 of 5 failed (hidden inputs are not shown)" in text
+    for secret in ("(3, 4, 2)", "bad", "0.25", "max_norm 0", "1x7", "0.5", "axis=2"):
+        assert secret not in text, secret
+
+
+def test_feedback_leaves_out_the_reasons_of_points_restored_after_review():
+    """The instructor restores a flagged exercise's points in its column: its 'pending review'
+    reasons are no longer where points were lost."""
+    row = {"student": "ada", "status": "graded", "score": "8", "max_score": "8"}
+    row |= {"ch02_clip_by_norm (2)": "2", "ch02_max_stable_lr (2)": "1", "notes": ""}
+    row["reason"] = (
+        "ch02_clip_by_norm visible (1 pt): scored 0 pending review (circumvention: inspect)"
+        " | ch02_clip_by_norm hidden (1 pt): scored 0 pending review (circumvention: inspect)"
+        " | ch02_max_stable_lr hidden (1 pt): hidden check 1 of 3 (x): wrong value"
+    )
+    text = grade_tool.feedback_text(row)
+    assert "pending" not in text and "ch02_clip_by_norm visible" not in text
+    assert "ch02_max_stable_lr hidden (1 pt): hidden check 1 of 3 failed" in text
 
 
 def test_feedback_refuses_an_unsafe_student_id(tmp_path):

@@ -10,7 +10,9 @@ Layouts accepted in SUBMISSIONS (mixed freely):
 
 * ``<student>/<notebook>.ipynb`` (any depth below the student's folder);
 * ``<student>.zip`` holding the student's notebooks (e.g. an LMS download);
-* ``<student>_<notebook>.ipynb`` directly in SUBMISSIONS (nbgrader's zip_collect style).
+* ``<student>_<notebook>.ipynb`` directly in SUBMISSIONS (nbgrader's zip_collect style);
+* ``<student>.ipynb`` directly in SUBMISSIONS, when the key has a single notebook (as the
+  capstone's ``tools/grade_capstone.py`` accepts too).
 
 A submitted notebook is matched to a master in ``--source`` by name; "Copy of X.ipynb" and
 "X (1).ipynb" count as X, and a student's only notebook counts as the assignment's only one.
@@ -123,6 +125,9 @@ def collect(folder: Path, masters: list[str]) -> list[Submission]:
                     found.setdefault(student, {})[master] = entry.read_bytes()
                     break
             else:
+                if len(masters) == 1:  # the assignment's only notebook, named for the student
+                    found.setdefault(entry.stem, {})[entry.name] = entry.read_bytes()
+                    continue
                 problems.setdefault(entry.stem, []).append(
                     f"{entry.name}: a loose notebook not named <student>_<notebook>.ipynb; "
                     "not graded"
@@ -317,6 +322,7 @@ def grade_submission(
     row.update({f"{k} ({v:g})": scores[k] for k, v in columns.items()})
     row["reason"] = _cut(" | ".join(_cut(r, MAX_ITEM) for r in reasons), MAX_CELL)
     row["flagged"] = _cut(" | ".join(_cut(f, MAX_ITEM) for f in flagged), MAX_CELL)
+    notes = list(dict.fromkeys(notes))  # an earlier cell's error is seen by each later exercise
     row["notes"] = _cut("; ".join(_cut(n, MAX_ITEM) for n in notes), MAX_CELL)
     return row
 
@@ -530,13 +536,53 @@ def summary(rows: list[dict]) -> str:
 #: A lost hidden suite: its cases and expected outputs come from the private key.
 _HIDDEN = re.compile(r"^(?P<head>\S+ hidden \([^)]*\)): hidden check (?P<k>\d+) of (?P<n>\d+) ")
 _MISTAKE = re.compile(r"\[Likely mistake: [^\]]*\]")
+#: what a failed hidden check may say about its cause: nothing of its inputs or expected output
+#: (an exception's message can quote the inputs, so only its type and where it was raised)
+_HIDDEN_CAUSES = (
+    (re.compile(r"did not return within [0-9.]+ s"), "{0}"),
+    (re.compile(r"raised (\w[\w.]*)(?:[^(]|\((?!in ))*(?:\(in (\S+), line (\d+))?"), "raised {1}"),
+    (re.compile(r"is not written yet"), "{0}"),
+    (re.compile(r"calls dlnotes' own solution"), "{0}"),
+    (re.compile(r"switched off the call profiler"), "{0}"),
+    (re.compile(r"modified its inputs in place"), "your function {0}"),
+    (re.compile(r"returned \(a view of\) its input array instead of a new array"), "{0}"),
+    (re.compile(r"are copies, not the input's own arrays"), "the arrays you returned {0}"),
+)
+
+
+def _hidden_cause(reason: str) -> str:
+    """The part of a failed hidden check's reason that a learner may read (see above)."""
+    for pattern, shown in _HIDDEN_CAUSES:
+        found = pattern.search(reason)
+        if found:
+            text = shown.format(found[0], *found.groups())
+            if pattern.groups and found.lastindex == 3:
+                text += f" in {found[2]}, line {found[3]}"
+            return f": {text}"
+    return ""
+
+
+def _full_marks(row: dict) -> set[str]:
+    """The exercises whose column holds all of their points (restored after a review, too)."""
+    full = set()
+    for column, value in row.items():
+        named = re.fullmatch(r"(\S+) \(([0-9.]+)\)", column)
+        try:
+            if named and float(value or 0) >= float(named[2]):
+                full.add(named[1])
+        except ValueError:
+            continue
+    return full
 
 
 def feedback_text(row: dict) -> str:
     """One student's feedback (Markdown) from a gradebook row: the score, the points of each
     exercise, why each point was lost and the notes. Nothing of the key: a failed hidden check
-    says which one failed and the likely mistake, not its inputs or expected output; the
-    ``flagged`` column is for the instructor and is left out."""
+    says which one failed, what kind of failure it was (a time-out, the type of an exception
+    and the line of the learner's code that raised it, inputs changed in place) and the likely
+    mistake, not its inputs, expected output or an exception's message; the ``flagged`` column
+    is for the instructor and is left out. A reason of an exercise whose column holds all of its
+    points (restored after your review) is left out too."""
     score = f"{float(row.get('score') or 0):g} / {float(row.get('max_score') or 0):g}"
     lines = [f"# Feedback for {row['student']}", "", f"**Score: {score}** ({row['status']})", ""]
     columns = [k for k in row if re.fullmatch(r"\S+ \([0-9.]+\)", k)]
@@ -546,7 +592,12 @@ def feedback_text(row: dict) -> str:
             name, most = k[:-1].split(" (")
             lines.append(f"| {name} | {float(row[k] or 0):g} / {float(most):g} |")
         lines.append("")
-    reasons = [r.strip() for r in (row.get("reason") or "").split(" | ") if r.strip()]
+    full = _full_marks(row)
+    reasons = [
+        r.strip()
+        for r in (row.get("reason") or "").split(" | ")
+        if r.strip() and r.split()[0].rstrip(":") not in full
+    ]
     if reasons:
         lines += ["## Where points were lost", ""]
         for reason in reasons:
@@ -554,8 +605,9 @@ def feedback_text(row: dict) -> str:
             if hidden:
                 mistake = _MISTAKE.search(reason)
                 reason = (
-                    f"{hidden['head']}: hidden check {hidden['k']} of {hidden['n']} failed "
-                    "(hidden inputs are not shown)" + (f" {mistake[0]}" if mistake else "")
+                    f"{hidden['head']}: hidden check {hidden['k']} of {hidden['n']} failed"
+                    f"{_hidden_cause(reason[hidden.end() :])} (hidden inputs are not shown)"
+                    + (f" {mistake[0]}" if mistake else "")
                 )
             elif "pending review" in reason:
                 reason = reason.split(": ")[0] + ": scored 0 pending the instructor's review"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Grade part 2 of the capstone (chapter 16) on the instructor's hidden test set.
 
-    python3 tools/grade_capstone.py SUBMISSIONS --hidden HIDDEN.npz [--out CSV]
+    python3 tasks.py capstone-grade SUBMISSIONS --hidden HIDDEN.npz [--out CSV]
+                                    [--gradebook GRADEBOOK.csv]
 
 SUBMISSIONS holds one notebook per student: ``<student>.ipynb``, or a folder ``<student>/``
 with the student's ``16_capstone`` notebook (any name containing ``16_capstone``, or its only
@@ -16,7 +17,10 @@ grace. The returned (or last checkpointed) model comes back as plain data and
 hidden images the learner's code never saw. One CSV row per student is written as soon as it is
 graded: student, points (of 11: 1 for a model above the baseline on dev, the cell
 ``ch16_train_best_model_test``, and 10 on the hidden test set), the run's message, the dev
-point's message and the scoring message.
+point's message and the scoring message. With ``--gradebook``, the points are also merged into
+the gradebook of ``tasks.py grade`` (same SUBMISSIONS folder, so the same student names) as the
+column ``ch16_train_best_model (11)``, with the score, the reasons and the REVIEW flags, so that
+``tasks.py feedback`` writes one file per student for parts 1 and 2 (:func:`merge`).
 
 Defined in chapter 16 (Capstone project).
 """
@@ -120,6 +124,63 @@ def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
     }
 
 
+#: The part-2 exercise's name in a merged gradebook (see :func:`merge`).
+EXERCISE = "ch16_train_best_model"
+
+
+def merge(gradebook: Path, rows: list[dict[str, object]]) -> None:
+    """Put part 2's ``rows`` into the exercise ``gradebook`` of ``tasks.py grade``, in place.
+
+    Each student's row gets the column ``ch16_train_best_model (11)`` and its points added to
+    ``score`` and ``max_score``; a part-2 reason when points were lost (the dev point's and the
+    scoring's messages, and how the run ended) and the run's REVIEW note in ``flagged`` (for the
+    instructor). A student missing from either file gets 0 points for what is missing and a
+    reason. Merging again replaces the previous merge's column, reasons and flags.
+    """
+    from grade import MAX_ITEM, _cut, _student_id, _write_csv, safe_text
+
+    from dlnotes import capstone
+
+    most = capstone.POINTS + 1  # the dev point and the hidden set's
+    column = f"{EXERCISE} ({most:g})"
+    with open(gradebook, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields, book = list(reader.fieldnames or []), list(reader)
+    if "student" not in fields or "reason" not in fields:
+        raise SystemExit(f"{gradebook} is not a gradebook of tasks.py grade (no student/reason)")
+    if column not in fields:
+        fields.insert(fields.index("reason"), column)
+    by_student = {str(r["student"]): r for r in rows}
+    used = {r.get("student_id", "") for r in book}
+    for name in sorted(set(by_student) - {r["student"] for r in book}):
+        sid = _student_id(name, used)
+        book.append({"student": name, "student_id": sid, "score": "0", "max_score": "0"})
+        book[-1]["status"] = "part 2 only (no notebook for tasks.py grade)"
+    for entry in book:
+        old = float(entry.get(column) or 0)
+        had = column in entry and entry[column] not in ("", None)
+        part = by_student.get(entry["student"])
+        points = float(part["points"]) if part else 0.0  # type: ignore[arg-type]
+        if part is None:
+            why = "no part 2 graded (no capstone notebook in the submissions)"
+        else:
+            run = str(part["run"]).split("; REVIEW")[0]
+            why = f"{part['dev'] or 'no dev point'}; {part['score'] or 'not scored'}; run: {run}"
+        reasons = [r for r in (entry.get("reason") or "").split(" | ") if r.strip()]
+        reasons = [r for r in reasons if not r.startswith(f"{EXERCISE}:")]
+        if points < most:
+            reasons.append(_cut(safe_text(f"{EXERCISE}: {why}"), MAX_ITEM))
+        flags = [f for f in (entry.get("flagged") or "").split(" | ") if f.strip()]
+        flags = [f for f in flags if not f.startswith(f"{EXERCISE}:")]
+        if part is not None and "REVIEW" in str(part["run"]):
+            flags.append(_cut(safe_text(f"{EXERCISE}: {part['run']}"), MAX_ITEM))
+        entry[column] = f"{points:g}"
+        entry["score"] = f"{float(entry.get('score') or 0) - old + points:g}"
+        entry["max_score"] = f"{float(entry.get('max_score') or 0) + (0 if had else most):g}"
+        entry["reason"], entry["flagged"] = " | ".join(reasons), " | ".join(flags)
+    _write_csv(gradebook, book, fields)
+
+
 def dev_point(plain: dict[str, object] | None) -> tuple[float, str]:
     """The point of the cell ``ch16_train_best_model_test``: a model came back, it rebuilds from
     plain data, and its dev accuracy beats the baseline; computed here, in the grader's process."""
@@ -146,22 +207,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("submissions", type=Path)
     parser.add_argument("--hidden", type=Path, required=True, help="the hidden test set (.npz)")
     parser.add_argument("--out", type=Path, default=ROOT / "grading" / "capstone-part2.csv")
+    parser.add_argument(
+        "--gradebook", type=Path, help="a gradebook of tasks.py grade to merge part 2 into"
+    )
     args = parser.parse_args(argv)
+    if args.gradebook is not None and not args.gradebook.is_file():
+        parser.error(f"no gradebook at {args.gradebook} (grade part 1 with tasks.py grade first)")
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")
     if not args.hidden.is_file():
         parser.error(f"no hidden test set at {args.hidden} (see tools/prepare_capstone_test.py)")
     sandbox.bwrap()  # fail early, with the reason, when no sandbox can be made here
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    graded = []
     with open(args.out, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         writer.writeheader()
         for student, notebook in notebooks(args.submissions):
             row = grade_one(student, notebook, args.hidden)
+            graded.append(row)
             writer.writerow(row)
             fh.flush()
             print(f"[capstone] {student}: {row['points']:g}/{row['max_points']:g}  {row['run']}")
     print(f"[capstone] gradebook written to {args.out}")
+    if args.gradebook is not None:
+        merge(args.gradebook, graded)
+        print(f"[capstone] part 2 merged into {args.gradebook} as {EXERCISE}")
     return 0
 
 

@@ -32,7 +32,9 @@ class ExerciseGrade:
     notes: list[str] = field(default_factory=list)
 
 
-def answer_cells(nb: nbformat.NotebookNode, answers: dict[str, str]) -> tuple[list, list[str]]:
+def answer_cells(
+    nb: nbformat.NotebookNode, answers: dict[str, str], elsewhere: frozenset[str] = frozenset()
+) -> tuple[list, list[str]]:
     """``([(grade_id, source)], notes)``: the cells of each master grade_id in ``answers``
     (``{grade_id: the variable it defines}``), in the submission's order; one grade_id may
     have several cells, which run in that order.
@@ -46,6 +48,8 @@ def answer_cells(nb: nbformat.NotebookNode, answers: dict[str, str]) -> tuple[li
     dropped. When an editor lost every answer cell's metadata, the answer is the last cell
     without nbgrader metadata that defines the exercise's variable at its top level
     (``def clip_by_norm`` or ``lr = ...``); one such cell may answer several exercises.
+    Answer cells of other grade_ids are ignored, with a note unless they are ``elsewhere``'s
+    (the master's answer cells that another tool grades, such as the capstone's part 2).
     """
     notes = []
     copies: dict[str, list[int]] = {}
@@ -55,7 +59,8 @@ def answer_cells(nb: nbformat.NotebookNode, answers: dict[str, str]) -> tuple[li
             continue
         gid = str(meta.get("grade_id", ""))
         if gid not in answers:
-            notes.append(f"ignored an answer cell with unknown id {gid[:MAX_ID]!r}")
+            if gid not in elsewhere:
+                notes.append(f"ignored an answer cell with unknown id {gid[:MAX_ID]!r}")
             continue
         copies.setdefault(gid, []).append(k)
     found: list[tuple[int, str, str]] = []
@@ -148,7 +153,8 @@ def grade_notebook(
     from dlnotes.exercises import get
 
     specs = book["exercises"]
-    cells, notes = answer_cells(nb, {s["solution_id"]: s["var"] for s in specs})
+    elsewhere = frozenset(book.get("external_answers", ()))  # keys made before it: none
+    cells, notes = answer_cells(nb, {s["solution_id"]: s["var"] for s in specs}, elsewhere)
     grades = []
     for spec in specs:
         ex = get(spec["name"])

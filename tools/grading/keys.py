@@ -162,10 +162,17 @@ def build(masters: list[Path], seed: int | None = None) -> dict[str, Any]:
                     suites[suite] = rows
                 entry["suites"] = suites
             exercises.append(entry)
+        answers = {
+            str(cell.metadata["nbgrader"].get("grade_id"))
+            for cell in master.cells
+            if cell.cell_type == "code" and (cell.metadata.get("nbgrader") or {}).get("solution")
+        }
         notebooks[path.name] = {
             "exercises": exercises,
             "preamble": preamble(master),
             "external": external,  # graded elsewhere (capstone part 2) or by hand
+            # their answer cells, which a submission keeps with no note
+            "external_answers": sorted(answers - {e["solution_id"] for e in exercises}),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         }
     return {
