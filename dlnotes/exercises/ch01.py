@@ -126,6 +126,18 @@ def _std_no_zero_guard(X_train, X_other):
 
 
 @standardize_mistakes.add(
+    "a large threshold for constant features",
+    "only a σ that is zero up to rounding (below 1e-8) marks a constant feature; a feature "
+    "whose σ is 1e-5 still varies and must be scaled like the others: "
+    "np.where(sigma < 1e-8, 1.0, sigma).",
+)
+def _std_large_threshold(X_train, X_other):
+    mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)
+    sigma = np.where(sigma < 1e-3, 1.0, sigma)
+    return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+
+@standardize_mistakes.add(
     "sample standard deviation (ddof=1)",
     "use the population standard deviation, np.std's default ddof=0 (as "
     "dlnotes.data.Standardizer and scikit-learn's StandardScaler do).",
@@ -242,6 +254,13 @@ def _std_cases(seed: int, hidden: bool) -> list[Case]:
     cases.append(
         Case(f"feature 1 is constant ({c}) in the {n} training rows: σ ≈ 1e-17", (X_train, X_other))
     )
+    # a feature that varies only a little is not constant: it is scaled like the others
+    X_train, X_other = X_train.copy(), X_other.copy()
+    X_train[:, 1] = c + 1e-5 * np.round(rng.standard_normal(n), 3)
+    X_other[:, 1] = c + 1e-5 * np.round(rng.standard_normal(5), 3)
+    cases.append(
+        Case(f"feature 1 varies by about 1e-5 in the {n} training rows: scaled", (X_train, X_other))
+    )
     if hidden:  # one example in the other set only
         means, stds = rng.uniform(1.0, 50.0, 7), rng.uniform(0.1, 5.0, 7)
         cases.append(
@@ -357,12 +376,17 @@ def _size_cases(seed: int, hidden: bool) -> list[Case]:
 
     Every pair keeps ``p (1 − p) / se²`` at least 1e-3 away from an integer, so that rounding
     errors cannot decide between ``n`` and ``n + 1`` (and int() is caught: it rounds down), but
-    one: p and se exact in binary, whose ratio is exactly a whole number (floor + 1 is caught)."""
+    two: p and se exact in binary, whose ratio is exactly a whole number, one of them odd
+    (floor + 1 and round(x + 0.5), which rounds halves to even, are caught)."""
     if not hidden:
         # (0.7, 0.011) gives 1735.54: a fraction above one half, where round() and floor differ
         pairs = [(0.9, 0.0047), (0.75, 0.013), (0.983, 0.0021), (0.62, 0.031), (0.7, 0.011)]
         cases = [Case(f"accuracy p = {p}, standard error se = {se}", (p, se)) for p, se in pairs]
-        return [*cases, Case("p = 0.5, se = 0.125: exactly 16 examples, not 17", (0.5, 0.125))]
+        return [
+            *cases,
+            Case("p = 0.5, se = 0.125: exactly 16 examples, not 17", (0.5, 0.125)),
+            Case("p = 0.75, se = 0.25: exactly 3 examples, not 4", (0.75, 0.25)),
+        ]
     rng = np.random.default_rng(seed)
     # accuracies from coin-flip level to almost perfect, one below 0.5 (p (1 − p) is symmetric)
     ranges = [(0.52, 0.7), (0.7, 0.9), (0.9, 0.98), (0.98, 0.999), (0.1, 0.45)]
@@ -375,7 +399,11 @@ def _size_cases(seed: int, hidden: bool) -> list[Case]:
             if n >= 10 and abs(n - round(n)) > 1e-3:
                 break
         cases.append(Case(f"accuracy p = {p}, standard error se = {se}", (p, se)))
-    return [*cases, Case("p = 0.75, se = 0.0625: exactly 48 examples", (0.75, 0.0625))]
+    return [
+        *cases,
+        Case("p = 0.75, se = 0.0625: exactly 48 examples", (0.75, 0.0625)),
+        Case("p = 0.9375, se = 0.0625: exactly 15 examples", (0.9375, 0.0625)),
+    ]
 
 
 @dev_set_size_mistakes.add(
@@ -385,6 +413,15 @@ def _size_cases(seed: int, hidden: bool) -> list[Case]:
 )
 def _dss_inverted(p, se):
     return math.ceil(se**2 / (p * (1 - p)))
+
+
+@dev_set_size_mistakes.add(
+    "rounded up with round(x + 0.5)",
+    "round() sends halves to the even number: round(3.5) is 4 and round(16.5) is 16, so "
+    "round(x + 0.5) is one too many when x is an odd whole number. Round up with math.ceil.",
+)
+def _dss_round_half(p, se):
+    return round(p * (1 - p) / se**2 + 0.5)
 
 
 register(
@@ -576,6 +613,7 @@ def _diag_cases(seed: int, hidden: bool) -> list[Case]:
         (0.15, 0.16, 0.14),  # fine: the data are noisy
         (0.08, 0.09, 0.07),  # fine
         (0.09, 0.23, 0.08),  # high variance only
+        (0.06, 0.095, 0.03),  # both, by 3 and 3.5 points: above the default tol of 2 points
     ]
     if hidden:
         rng = np.random.default_rng(seed)

@@ -219,6 +219,9 @@ def _gd_cases(seed: int, hidden: bool) -> list[Case]:
                 "a long run, d=6",
                 (random_rotated_quadratic(rng, 6, 10.0).grad, _start(rng, 6), 0.25, 40),
             ),
+            Case(
+                "steps=0, d=3", (random_rotated_quadratic(rng, 3, 4.0).grad, _start(rng, 3), 0.5, 0)
+            ),
         ]
     return cases
 

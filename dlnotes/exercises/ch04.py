@@ -410,6 +410,10 @@ def _nag_cases(seed: int, hidden: bool) -> list[Case]:
             "a long run, d=5",
             (random_rotated_quadratic(rng, 5, 30.0, L=3.0).grad, _start(rng, 5), 0.2, 0.95, 40),
         ),
+        Case(
+            "steps=0, d=3",
+            (random_rotated_quadratic(rng, 3, 4.0).grad, _start(rng, 3), 0.5, 0.9, 0),
+        ),
     ]
 
 

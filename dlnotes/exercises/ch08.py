@@ -405,8 +405,8 @@ def _re_cases(seed: int, hidden: bool) -> list[Case]:
                 (np.zeros(1), np.zeros(1)),
             ),
             Case(
-                "tiny gradients (norms about 1e-10), one twice the other: the error is scale-free",
-                (lambda g: (2 * g, g))(1e-10 * rng.standard_normal(5)),
+                "tiny gradients (norms about 1e-20), one twice the other: the error is scale-free",
+                (lambda g: (2 * g, g))(1e-20 * rng.standard_normal(5)),
             ),
         ]
     return [
@@ -422,7 +422,22 @@ def _re_cases(seed: int, hidden: bool) -> list[Case]:
         ),
         Case("nearly equal gradients of shape (10,)", _close_pair(rng, (10,), 0.3, 1e-6)),
         Case("tiny gradients (norms about 1e-12)", _close_pair(rng, (6,), 1e-12, 1e-2)),
+        Case(
+            "tinier still (norms about 1e-19), one 1.5 times the other",
+            (lambda g: (1.5 * g, g))(1e-19 * rng.standard_normal(4)),
+        ),
     ]
+
+
+@relative_error_mistakes.add(
+    "machine epsilon as the guard",
+    "np.finfo(float).eps (2.2e-16) is the spacing of floats near 1, not the smallest "
+    "positive float: gradients with norms below it get a shrunken error. The guard is "
+    "np.finfo(float).tiny (about 2.2e-308).",
+)
+def _re_eps_guard(a, b):
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    return float(np.linalg.norm(a - b)) / max(na + nb, float(np.finfo(np.float64).eps))
 
 
 @relative_error_mistakes.add(

@@ -727,6 +727,15 @@ def _real_scalar(v: Any) -> float | None:
     return None
 
 
+def _is_integer(v: Any) -> bool:
+    """``v`` is an integer number: an int, a numpy integer or a 0-d integer array (not a bool)."""
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    if isinstance(v, (int, np.integer)):
+        return True
+    return type(v) is np.ndarray and v.ndim == 0 and v.dtype.kind in "iu"
+
+
 def _safe_repr(v: Any) -> str | None:
     """``repr(v)``, or ``None`` when the object's ``__repr__`` raises or returns no string."""
     try:
@@ -831,6 +840,11 @@ def _compare_values(
         g = _real_scalar(got)
         if g is None:
             return "type", [f"expected a single number, got {_type_name(got)}"]
+        if _is_integer(expected) and not _is_integer(got):  # a count, an epoch, a size
+            return "type", [
+                f"expected an integer, got {_type_name(got)}: np.ceil, np.floor and / give "
+                "floats; int(...), math.ceil and // of ints give integers"
+            ]
         if np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=equal_nan):
             return None
         ratio = f" (got / expected = {g / e:.4g})" if e != 0 and np.isfinite(g) else ""
@@ -1122,6 +1136,11 @@ def _check_function(
     except Exception:
         mistake = None
     diagnosis = None if mistake is not None else _diagnose(ex, outcomes, seconds, fn)
+    if diagnosis is not None and diagnosis.name == "stale" and "stale previous" in diagnosis.keys:
+        # consecutive checks whose answers are one step apart make an off-by-one look like a
+        # leftover result: a function that gives the same result when called again keeps none
+        if _repeatable(fn, first, seconds, forbidden):
+            diagnosis = _diagnose(ex, outcomes, seconds, fn, skip=("stale",))
     if mistake is None and diagnosis is None:
         diagnosis = _unrepeatable(fn, first, seconds, forbidden)
     if diagnosis is not None:
@@ -1149,6 +1168,22 @@ def _plain_data(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def _repeatable(
+    fn: Callable[..., Any], first: _Outcome, seconds: float, forbidden: Mapping[CodeType, str]
+) -> bool | None:
+    """Whether ``fn``, called again on the first failed check, returns the same result (None:
+    cannot tell, for a result that is not plain data or a call that fails)."""
+    if not _plain_data(first.run.output):  # a tensor or a dict: _compare cannot tell "the same"
+        return None
+    again = _call(fn, first.case, seconds, forbidden)
+    if again.error is not None or again.timed_out or again.called_reference or again.profiler_off:
+        return None
+    try:
+        return _compare(first.run.output, again.output, 1e-12, 0.0, equal_nan=True) is None
+    except Exception:
+        return None
+
+
 def _unrepeatable(
     fn: Callable[..., Any], first: _Outcome, seconds: float, forbidden: Mapping[CodeType, str]
 ) -> Diagnosis | None:
@@ -1156,16 +1191,7 @@ def _unrepeatable(
     it draws random numbers of its own or keeps state between calls."""
     from dlnotes.exercises.diagnose import Diagnosis
 
-    if not _plain_data(first.run.output):  # a tensor or a dict: _compare cannot tell "the same"
-        return None
-    again = _call(fn, first.case, seconds, forbidden)
-    if again.error is not None or again.timed_out or again.called_reference or again.profiler_off:
-        return None
-    try:
-        same = _compare(first.run.output, again.output, 1e-12, 0.0, equal_nan=True) is None
-    except Exception:
-        return None
-    if same:
+    if _repeatable(fn, first, seconds, forbidden) is not False:
         return None
     return Diagnosis(
         "repeat",
@@ -1276,7 +1302,11 @@ def _numbers_in(fn: Any) -> list[tuple[str, float]]:
 
 
 def _diagnose(
-    ex: Exercise, outcomes: list[_Outcome], seconds: float, fn: Any = None
+    ex: Exercise,
+    outcomes: list[_Outcome],
+    seconds: float,
+    fn: Any = None,
+    skip: Sequence[str] = (),
 ) -> Diagnosis | None:
     """The generic diagnosis of the learner's wrong results (see :mod:`.diagnose`)."""
     from dlnotes.exercises import diagnose
@@ -1304,6 +1334,7 @@ def _diagnose(
                 reference,
                 factors,
                 constants=_numbers_in(fn),
+                skip=skip,
             )
     except Exception:
         return None

@@ -143,6 +143,7 @@ def find(
     factors: Sequence[str] = (),
     *,
     constants: Sequence[tuple[str, float]] = (),
+    skip: Sequence[str] = (),
 ) -> Diagnosis | None:
     """The first generic diagnosis that explains every wrong result, or ``None``.
 
@@ -150,6 +151,8 @@ def find(
     <expression>"`` keys: each expression is tried as the factor between the learner's and the
     expected result (or step). ``constants`` are numbers the learner's function reads or
     writes itself, as ``(how to name it, value)``: each is tried in place of an argument.
+    ``skip`` names diagnoses not to try (one the caller has refuted, e.g. ``"stale"`` for a
+    function that returns the same result when called again).
     """
     if not any(o.wrong for o in observations):
         return None
@@ -192,6 +195,8 @@ def find(
         # (an early stop at epoch 1 with patience 1).
         detectors = tuple(d for d in detectors if d is not _input)
     for detector in detectors:
+        if detector.__name__.lstrip("_") in skip:
+            continue
         try:
             found = detector(ctx)
         except Exception:  # a learner's object that fights back: this detector says nothing
@@ -1343,9 +1348,10 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
                 if real or float(c).is_integer()
             ]
         # hard-coded: one check's value in every check (a literal, or a variable of an earlier
-        # cell of the notebook); other checks' values only when two checks or more failed
+        # cell of the notebook); other checks' values only when two checks or more failed. Not
+        # for a verdict: one of four strings is another check's argument's verdict by chance.
         seen: list[Any] = []
-        for k, o in enumerate(ctx.observations):
+        for k, o in enumerate([] if discrete else ctx.observations):
             v = ctx.arguments(o.case).get(p.name, p.default)
             if k and len(ctx.bad) < 2:
                 break
