@@ -536,11 +536,19 @@ def summary(rows: list[dict]) -> str:
 #: A lost hidden suite: its cases and expected outputs come from the private key.
 _HIDDEN = re.compile(r"^(?P<head>\S+ hidden \([^)]*\)): hidden check (?P<k>\d+) of (?P<n>\d+) ")
 _MISTAKE = re.compile(r"\[Likely mistake: [^\]]*\]")
-#: what a failed hidden check may say about its cause: nothing of its inputs or expected output
-#: (an exception's message can quote the inputs, so only its type and where it was raised)
+#: what a failed hidden check may say about its cause: nothing of its inputs or expected output.
+#: The code that failed is the student's, and it has seen the hidden inputs, so everything it
+#: chooses could carry them out: an exception's message, its class name (a class made at run
+#: time can be named after an input), the line it raised on. Only these common exception types
+#: are named, and no line; the rest is "raised an exception".
+_SHOWN_ERRORS = frozenset(
+    "ArithmeticError AssertionError AttributeError AxisError FloatingPointError IndexError "
+    "KeyError LinAlgError MemoryError NameError NotImplementedError OverflowError "
+    "RecursionError RuntimeError TypeError UnboundLocalError ValueError ZeroDivisionError".split()
+)
 _HIDDEN_CAUSES = (
     (re.compile(r"did not return within [0-9.]+ s"), "{0}"),
-    (re.compile(r"raised (\w[\w.]*)(?:[^(]|\((?!in ))*(?:\(in (\S+), line (\d+))?"), "raised {1}"),
+    (re.compile(r"raised ([\w.]+)"), "raised {1}"),
     (re.compile(r"is not written yet"), "{0}"),
     (re.compile(r"calls dlnotes' own solution"), "{0}"),
     (re.compile(r"switched off the call profiler"), "{0}"),
@@ -555,10 +563,10 @@ def _hidden_cause(reason: str) -> str:
     for pattern, shown in _HIDDEN_CAUSES:
         found = pattern.search(reason)
         if found:
-            text = shown.format(found[0], *found.groups())
-            if pattern.groups and found.lastindex == 3:
-                text += f" in {found[2]}, line {found[3]}"
-            return f": {text}"
+            if pattern.groups:
+                error = found[1].rpartition(".")[2]
+                return f": raised {error}" if error in _SHOWN_ERRORS else ": raised an exception"
+            return f": {shown.format(found[0])}"
     return ""
 
 
@@ -578,9 +586,9 @@ def _full_marks(row: dict) -> set[str]:
 def feedback_text(row: dict) -> str:
     """One student's feedback (Markdown) from a gradebook row: the score, the points of each
     exercise, why each point was lost and the notes. Nothing of the key: a failed hidden check
-    says which one failed, what kind of failure it was (a time-out, the type of an exception
-    and the line of the learner's code that raised it, inputs changed in place) and the likely
-    mistake, not its inputs, expected output or an exception's message; the ``flagged`` column
+    says which one failed, what kind of failure it was (a time-out, a common exception's type,
+    inputs changed in place) and the likely mistake, not its inputs, expected output or anything
+    the learner's code chose (an exception's message, class name or line); the ``flagged`` column
     is for the instructor and is left out. A reason of an exercise whose column holds all of its
     points (restored after your review) is left out too."""
     score = f"{float(row.get('score') or 0):g} / {float(row.get('max_score') or 0):g}"
