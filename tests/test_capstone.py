@@ -845,3 +845,21 @@ def test_the_grader_flags_a_model_trained_without_the_budget(tmp_path):
     plain, message = capstone.run_submission(learner)
     assert plain is not None
     assert "(2 budgeted epochs)" in message and "at the end of every epoch" in message
+
+
+def test_more_epochs_than_the_budget_allows_are_flagged_for_review():
+    """fit called again with the budget after it said stop (a loop of one-epoch fits that never
+    asks budget.exhausted) counts more epochs than allowed: REVIEW."""
+
+    def train_best_model(data, budget):
+        model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
+        opt = SGD(model.params, lr=0.05)
+        for _ in range(5):
+            fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=1,
+                callbacks=[budget], progress=False)  # fmt: skip
+        return model
+
+    message = capstone.train_within_budget(train_best_model, _small_data(), capstone.Budget(20, 3))[
+        1
+    ]
+    assert "5 budgeted epochs" in message and "more than its 3" in message and "REVIEW" in message

@@ -537,6 +537,9 @@ def test_feedback_says_what_kind_of_failure_a_hidden_check_was_and_not_its_input
         f"{head} 1 of 5 (a 1x7 row): wrong value: expected 0.5, got 0.7",
         f"{head} 6 of 6 (a 1x7 row): raised X0_25: 1 (in ch02_clip_by_norm_solution, line 1037: x)",
         f"{head} 7 of 7 (a 1x7 row): raised numpy.linalg.LinAlgError: Singular matrix",
+        f"{head} 8 of 8 (a (2, 2) array): wrong value: expected 1, got 'did not return within "
+        "2.770781500144 s'",
+        f"{head} 9 of 9 (x): raised ValueError: did not return within 2.7707 s",
     ]
     row = {"student": "ada", "status": "graded", "score": "0", "max_score": "2"}
     row |= {"ch02_clip_by_norm (2)": "0", "reason": " | ".join(reasons), "notes": ""}
@@ -548,7 +551,20 @@ def test_feedback_says_what_kind_of_failure_a_hidden_check_was_and_not_its_input
     assert "check 1 of 5 failed (hidden inputs are not shown)" in text
     assert "check 6 of 6 failed: raised an exception (" in text
     assert "check 7 of 7 failed: raised LinAlgError (" in text
-    for secret in ("(3, 4, 2)", "bad", "0.25", "max_norm 0", "1x7", "0.5", "axis=2", "X0_25"):
+    assert (
+        "check 8 of 8 failed (hidden" in text and "check 9 of 9 failed: raised ValueError (" in text
+    )
+    for secret in (
+        "(3, 4, 2)",
+        "bad",
+        "0.25",
+        "max_norm 0",
+        "1x7",
+        "0.5",
+        "axis=2",
+        "X0_25",
+        "2.77",
+    ):
         assert secret not in text, secret
     assert "line" not in text
 

@@ -550,18 +550,30 @@ _HIDDEN_CAUSES = (
     (re.compile(r"did not return within [0-9.]+ s"), "{0}"),
     (re.compile(r"raised ([\w.]+)"), "raised {1}"),
     (re.compile(r"is not written yet"), "{0}"),
-    (re.compile(r"calls dlnotes' own solution"), "{0}"),
-    (re.compile(r"switched off the call profiler"), "{0}"),
-    (re.compile(r"modified its inputs in place"), "your function {0}"),
-    (re.compile(r"returned \(a view of\) its input array instead of a new array"), "{0}"),
-    (re.compile(r"are copies, not the input's own arrays"), "the arrays you returned {0}"),
+    (re.compile(r"your function calls dlnotes' own solution"), "{0}"),
+    (re.compile(r"your function switched off the call profiler"), "{0}"),
+    (re.compile(r"your function modified its inputs in place"), "{0}"),
+    (
+        re.compile(r"your function returned \(a view of\) its input array instead of a new array"),
+        "{0}",
+    ),
+    (re.compile(r"the arrays you returned are copies, not the input's own arrays"), "{0}"),
 )
 
 
-def _hidden_cause(reason: str) -> str:
-    """The part of a failed hidden check's reason that a learner may read (see above)."""
+def _hidden_cause(rest: str) -> str:
+    """The part of a failed hidden check's reason that a learner may read (see above). ``rest``
+    is ``(case label): problem``; only the start of the problem is matched (its middle can be
+    text the learner's code wrote, such as an exception message shaped like a time-out)."""
+    depth, end = 0, 0
+    for i, char in enumerate(rest):  # the label's closing parenthesis (labels nest them)
+        depth += (char == "(") - (char == ")")
+        if depth == 0:
+            end = i
+            break
+    problem = rest[end + 1 :].removeprefix(": ") if rest.startswith("(") else rest
     for pattern, shown in _HIDDEN_CAUSES:
-        found = pattern.search(reason)
+        found = pattern.match(problem)
         if found:
             if pattern.groups:
                 error = found[1].rpartition(".")[2]

@@ -473,6 +473,11 @@ def _review_note(used: int, epochs: int, saw: bool) -> str:
             "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
             f"loop of its own), so the {epochs}-epoch limit was not enforced"
         )
+    if used > epochs:
+        return (
+            f"; REVIEW: the budget counted {used} epochs, more than its {epochs} (fit called again "
+            "after it said stop, or its limit changed)"
+        )
     if not saw:
         return (
             "; REVIEW: the returned weights differ from the model at the end of every epoch the "
