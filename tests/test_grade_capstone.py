@@ -104,7 +104,7 @@ def test_gradebook_rows_for_a_weak_model_an_unsolved_notebook_and_no_notebook(tm
     assert "not above the baseline" in rows["weak"]["dev"] and "0 / 1" in rows["weak"]["dev"]
     assert float(rows["weak"]["max_points"]) == 11.0
     assert float(rows["ana"]["points"]) == 0.0 and "NotImplementedError" in rows["ana"]["run"]
-    assert rows["bo"]["run"] == "no 16_capstone notebook found"
+    assert rows["bo"]["run"] == "no 16_capstone notebook graded (no notebook submitted)"
 
 
 FORKER = """
@@ -390,3 +390,102 @@ def test_part_2_merges_into_the_exercise_gradebook_and_its_feedback(tmp_path):
     text = grade.feedback_text(rows["bo"])
     assert "| ch16_train_best_model | 1 / 11 |" in text and "hidden-test accuracy 77.0 %" in text
     assert "REVIEW" not in text
+
+
+def test_part_2_finds_the_students_and_notebooks_that_part_1_grades(tmp_path, monkeypatch):
+    """``capstone-grade`` reads SUBMISSIONS with ``tasks.py grade``'s collector: a loose
+    ``<student>_16_capstone.ipynb``, a zip, a "Copy of" name and a name starting with ``-``
+    give one row per student, under the name part 1 uses; checkpoints are not a student."""
+    import zipfile
+
+    import grade
+
+    subs = tmp_path / "subs"
+    (subs / "bo" / ".ipynb_checkpoints").mkdir(parents=True)
+    _notebook(subs / "alan_16_capstone.ipynb", "def train_best_model(data, budget):\n    1\n")
+    _notebook(subs / "-eve.ipynb", "def train_best_model(data, budget):\n    2\n")
+    _notebook(subs / "bo" / "Copy of 16_capstone.ipynb", "def train_best_model(d, b):\n    3\n")
+    _notebook(subs / "bo" / ".ipynb_checkpoints" / "16_capstone-checkpoint.ipynb", "x = 0\n")
+    _notebook(tmp_path / "16_capstone.ipynb", "def train_best_model(data, budget):\n    4\n")
+    with zipfile.ZipFile(subs / "cy.zip", "w") as zf:
+        zf.write(tmp_path / "16_capstone.ipynb", "cy/16_capstone.ipynb")
+    (subs / "dee").mkdir()  # nothing submitted
+
+    def fake_grade_one(student, notebook, hidden):
+        source = json.loads(notebook.read_text())["cells"][0]["source"]
+        return {"student": student, "points": 1.0, "max_points": 11.0, "dev": "", "score": "",
+                "run": source.split()[-1]}  # fmt: skip
+
+    monkeypatch.setattr(grade_capstone, "grade_one", fake_grade_one)
+    rows = {r["student"]: r for r in grade_capstone.grade_folder(subs, tmp_path / "h.npz")}
+    assert {s: r["run"] for s, r in rows.items() if r["points"]} == {
+        "alan": "1", "-eve": "2", "bo": "3", "cy": "4"}  # fmt: skip
+    assert rows["dee"]["run"] == "no 16_capstone notebook graded (no notebook submitted)"
+    part1 = {s.student for s in grade.collect(subs, [grade_capstone.MASTER])}
+    assert set(rows) == part1
+
+
+def _capstone_gradebook(path: Path, rows: list[dict]) -> Path:
+    import grade
+
+    fields = ["student", "student_id", "score", "max_score", "status", "ch16_diagnose_runs (7)"]
+    grade._write_csv(path, rows, [*fields, "reason", "flagged", "notes"])
+    return path
+
+
+def test_merge_matches_the_names_the_gradebook_wrote_keeps_exact_points_and_stays_private(
+    tmp_path,
+):
+    """A student named ``-eve`` is stored as ``'-eve`` (no spreadsheet formula): part 2 joins
+    that row, not a new one. Merging twice over a score with many digits keeps them, and the
+    gradebook stays readable by its owner only."""
+    import grade
+
+    row = {"student": "'-eve", "student_id": "eve", "score": "6.123456789", "max_score": "7",
+           "status": "graded", "ch16_diagnose_runs (7)": "6.123456789", "reason": "x: y",
+           "flagged": "", "notes": ""}  # fmt: skip
+    gradebook = _capstone_gradebook(tmp_path / "book.csv", [row])
+    gradebook.chmod(0o644)
+    part2 = [{"student": "-eve", "points": 10.0, "max_points": 11.0, "run": "returned a model",
+              "dev": "dev accuracy 84.0 %: 1 / 1", "score": "hidden: 9 / 10"}]  # fmt: skip
+    for _ in range(2):
+        grade_capstone.merge(gradebook, part2)
+    rows = list(csv.DictReader(gradebook.open()))
+    assert len(rows) == 1 and rows[0]["student"] == "'-eve"
+    assert (rows[0]["score"], rows[0]["max_score"]) == ("16.123456789", "18")
+    assert gradebook.stat().st_mode & 0o777 == 0o600
+    assert grade._student_id("-eve", set()) == "eve"
+    out = tmp_path / "feedback"
+    grade.write_feedback(gradebook, out)
+    assert (out / "eve.md").stat().st_mode & 0o777 == 0o600
+    assert "**Score: 16.1235 / 18**" in (out / "eve.md").read_text()
+
+
+def test_merge_refuses_another_assignments_gradebook_and_a_cell_that_is_no_number(tmp_path):
+    """Nothing is written when the gradebook is not the capstone's or a hand-edited cell is not
+    a number; the error names the row and the column."""
+    import grade
+
+    other = tmp_path / "ch02.csv"
+    grade._write_csv(
+        other,
+        [{"student": "ada", "student_id": "ada", "score": "2", "max_score": "2",
+          "ch02_clip_by_norm (2)": "2", "reason": ""}],  # fmt: skip
+        ["student", "student_id", "score", "max_score", "ch02_clip_by_norm (2)", "reason"],
+    )
+    before = other.read_text()
+    part2 = [{"student": "ada", "points": 11.0, "max_points": 11.0, "run": "", "dev": "",
+              "score": ""}]  # fmt: skip
+    with pytest.raises(SystemExit, match="no ch16_ exercise column"):
+        grade_capstone.merge(other, part2)
+    assert other.read_text() == before
+    row = {"student": "ada", "student_id": "ada", "score": "seven", "max_score": "7",
+           "status": "graded", "ch16_diagnose_runs (7)": "7", "reason": "", "flagged": "",
+           "notes": ""}  # fmt: skip
+    gradebook = _capstone_gradebook(tmp_path / "book.csv", [row])
+    before = gradebook.read_text()
+    with pytest.raises(SystemExit, match=r"row 'ada': the column 'score' holds 'seven'"):
+        grade_capstone.merge(gradebook, part2)
+    assert gradebook.read_text() == before
+    with pytest.raises(SystemExit, match=r"book.csv: row 'ada': the column 'score'"):
+        grade.write_feedback(gradebook, tmp_path / "out")

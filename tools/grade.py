@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import re
 import sys
@@ -149,7 +150,9 @@ def collect(folder: Path, masters: list[str]) -> list[Submission]:
 
 
 def _student_id(name: str, used: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "student"
+    """A file-safe id for nbgrader and the feedback file: letters, digits, ``_ . -``, never
+    starting with ``.`` or ``-`` (a hidden file, a command-line option, a spreadsheet formula)."""
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-") or "student"
     sid, k = base, 2
     while sid in used:
         sid, k = f"{base}_{k}", k + 1
@@ -454,7 +457,7 @@ def grade(
     out = out or ROOT / "grading" / "gradebook.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
-    with open(out, "w", newline="", encoding="utf-8") as fh:
+    with private_open(out) as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, restval="")
         writer.writeheader()
         fh.flush()
@@ -513,9 +516,17 @@ def _grade_with_key(task: tuple, key: dict, tools: str) -> dict:
     return _grade_one(task, key)
 
 
+def private_open(path: Path) -> Any:
+    """``path`` opened for writing text (CSV newlines), readable by its owner only (mode 600):
+    a gradebook or a feedback file holds students' grades."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file that existed keeps its mode through O_CREAT
+    return open(fd, "w", newline="", encoding="utf-8")
+
+
 def _write_csv(out: Path, rows: list[dict], fields: list[str]) -> None:
     tmp = out.with_suffix(out.suffix + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with private_open(tmp) as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, restval="")
         writer.writeheader()
         writer.writerows(rows)
@@ -582,17 +593,41 @@ def _hidden_cause(rest: str) -> str:
     return ""
 
 
+def exercise_cells(row: dict) -> list[tuple[str, str, float]]:
+    """``(column, exercise, most)`` for each exercise column of a gradebook row, in order: the
+    columns are named ``<exercise> (<points>)``."""
+    cells = []
+    for column in row:
+        named = re.fullmatch(r"(\S+) \(([0-9]+(?:\.[0-9]+)?)\)", column)
+        if named:
+            cells.append((column, named[1], float(named[2])))
+    return cells
+
+
+def number(row: dict, column: str) -> float:
+    """A gradebook cell as a number (empty is 0); a clear error for a hand-edited cell that is
+    not one, naming the row and the column."""
+    value = row.get(column)
+    try:
+        out = float(value) if value not in (None, "") else 0.0
+    except (TypeError, ValueError):
+        out = math.nan
+    if not math.isfinite(out):
+        raise ValueError(
+            f"row {row.get('student')!r}: the column {column!r} holds {value!r}, not a number"
+        )
+    return out
+
+
+def points_text(x: float) -> str:
+    """Points as a gradebook writes them: ``18``, ``7.5``, ``0.333333333333`` (12 digits, so
+    that adding and re-adding points does not round them)."""
+    return f"{x:.12g}"
+
+
 def _full_marks(row: dict) -> set[str]:
     """The exercises whose column holds all of their points (restored after a review, too)."""
-    full = set()
-    for column, value in row.items():
-        named = re.fullmatch(r"(\S+) \(([0-9.]+)\)", column)
-        try:
-            if named and float(value or 0) >= float(named[2]):
-                full.add(named[1])
-        except ValueError:
-            continue
-    return full
+    return {name for column, name, most in exercise_cells(row) if number(row, column) >= most}
 
 
 def feedback_text(row: dict) -> str:
@@ -603,14 +638,13 @@ def feedback_text(row: dict) -> str:
     the learner's code chose (an exception's message, class name or line); the ``flagged`` column
     is for the instructor and is left out. A reason of an exercise whose column holds all of its
     points (restored after your review) is left out too."""
-    score = f"{float(row.get('score') or 0):g} / {float(row.get('max_score') or 0):g}"
+    score = f"{number(row, 'score'):g} / {number(row, 'max_score'):g}"
     lines = [f"# Feedback for {row['student']}", "", f"**Score: {score}** ({row['status']})", ""]
-    columns = [k for k in row if re.fullmatch(r"\S+ \([0-9.]+\)", k)]
-    if columns:
+    cells = exercise_cells(row)
+    if cells:
         lines += ["| exercise | points |", "|---|---|"]
-        for k in columns:
-            name, most = k[:-1].split(" (")
-            lines.append(f"| {name} | {float(row[k] or 0):g} / {float(most):g} |")
+        for column, name, most in cells:
+            lines.append(f"| {name} | {number(row, column):g} / {most:g} |")
         lines.append("")
     full = _full_marks(row)
     reasons = [
@@ -649,8 +683,13 @@ def write_feedback(gradebook: Path, folder: Path) -> list[Path]:
         sid = row.get("student_id") or ""
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", sid) or sid.startswith("."):
             raise SystemExit(f"{gradebook}: row {row.get('student')!r} has no safe student_id")
+        try:
+            text = feedback_text(row)
+        except ValueError as err:
+            raise SystemExit(f"{gradebook}: {err}") from None
         path = folder / f"{sid}.md"
-        path.write_text(feedback_text(row), encoding="utf-8")
+        with private_open(path) as fh:
+            fh.write(text)
         written.append(path)
     return written
 
@@ -677,11 +716,20 @@ def make_key(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=None, help="instructor seed (default random)")
     parser.add_argument("--out", type=Path, default=ROOT / "grading" / "key.pkl")
     args = parser.parse_args(argv)
-    masters = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    masters = []
+    for nb in args.notebooks:  # from the caller's folder, or else the course's (notebooks/...)
+        found = nb if nb.is_file() else ROOT / nb if not nb.is_absolute() else nb
+        if not found.is_file() or found.suffix != ".ipynb":
+            parser.error(
+                f"no master notebook at {nb} (e.g. {ROOT / 'notebooks'}/16_capstone.ipynb)"
+            )
+        masters.append(found)
+    masters = masters or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     key = keys.build(masters, seed=args.seed)
     keys.write(key, args.out)
     n = sum(len(b["exercises"]) for b in key["notebooks"].values())
-    print(f"[key] {n} exercises of {len(masters)} notebooks written to {args.out} (mode 600).")
+    what = f"{n} exercise{'s' * (n != 1)} of {len(masters)} notebook{'s' * (len(masters) != 1)}"
+    print(f"[key] {what} written to {args.out} (mode 600).")
     print("[key] Keep this file private: it holds the hidden cases, their answers and the seed.")
     return 0
 
@@ -702,7 +750,10 @@ def main(argv: list[str] | None = None) -> int:
         help="folder of master notebooks (default: notebooks/)",
     )
     parser.add_argument(
-        "--out", type=Path, default=None, help="gradebook CSV (default: grading/gradebook.csv)"
+        "--out",
+        type=Path,
+        default=None,
+        help=f"gradebook CSV (default: {ROOT / 'grading' / 'gradebook.csv'})",
     )
     parser.add_argument(
         "--timeout",
@@ -748,7 +799,7 @@ def main(argv: list[str] | None = None) -> int:
         dask_client=client,
     )
     print(summary(rows))
-    where = args.out or "grading/gradebook.csv"
+    where = args.out or ROOT / "grading" / "gradebook.csv"
     print(f"[grade] {len(rows)} submissions graded; gradebook: {where}")
     return 0
 

@@ -4,10 +4,12 @@
     python3 tasks.py capstone-grade SUBMISSIONS --hidden HIDDEN.npz [--out CSV]
                                     [--gradebook GRADEBOOK.csv]
 
-SUBMISSIONS holds one notebook per student: ``<student>.ipynb``, or a folder ``<student>/``
-with the student's ``16_capstone`` notebook (any name containing ``16_capstone``, or its only
-notebook). For each student, the learner's imports and ``train_best_model`` cell become a Python
-file (:func:`dlnotes.capstone.harness.submission_from_notebook`) that
+SUBMISSIONS is read as ``tasks.py grade`` reads it (:func:`grade.collect`, with the one master
+``16_capstone.ipynb``), so parts 1 and 2 grade the same notebook under the same student name:
+``<student>.ipynb``, ``<student>_16_capstone.ipynb``, a folder ``<student>/`` or a
+``<student>.zip`` with the student's ``16_capstone.ipynb`` ("Copy of" and " (1)" forgiven) or
+its only notebook. For each student, the learner's imports and ``train_best_model`` cell become
+a Python file (:func:`dlnotes.capstone.harness.submission_from_notebook`) that
 :func:`dlnotes.capstone.run_submission` runs in the grading engine's bubblewrap sandbox: no
 network, every non-system top-level folder (the course, the submissions, the hidden test file)
 replaced by an empty one, only the Python environment, the ``dlnotes`` package, the submission
@@ -31,12 +33,28 @@ import argparse
 import csv
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
+from grade import (  # noqa: E402
+    MAX_ITEM,
+    _cut,
+    _student_id,
+    _write_csv,
+    collect,
+    exercise_cells,
+    number,
+    points_text,
+    private_open,
+    safe_text,
+)
 from grading import sandbox  # noqa: E402
+
+#: The capstone's master notebook, the one notebook each student's submission is matched to.
+MASTER = "16_capstone.ipynb"
 
 FIELDS = ["student", "points", "max_points", "run", "dev", "score"]
 
@@ -73,30 +91,36 @@ def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
 RESOURCES = {"as": 8 << 30, "cpu": 240, "fsize": 256 << 20, "nofile": 256}
 
 
-def notebooks(folder: Path) -> list[tuple[str, Path]]:
-    """``(student, notebook)`` for every submission in ``folder`` (see the module docstring)."""
-    found = []
-    for entry in sorted(folder.iterdir()):
-        if entry.suffix == ".ipynb":
-            found.append((entry.stem, entry))
-        elif entry.is_dir():
-            nbs = sorted(p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-            named = [p for p in nbs if "16_capstone" in p.name]
-            pick = named or (nbs if len(nbs) == 1 else [])
-            if pick:
-                found.append((entry.name, pick[0]))
-            else:
-                found.append((entry.name, entry))  # graded as "no notebook"
-    return found
+def grade_folder(folder: Path, hidden: Path) -> Iterator[dict[str, object]]:
+    """One row per student of ``folder`` (found by :func:`grade.collect`, as ``tasks.py grade``
+    finds them), each yielded as soon as it is graded; a student without a capstone notebook
+    gets 0 points and why (the collector's problems)."""
+    for sub in collect(folder, [MASTER]):
+        data = sub.notebooks.get(MASTER)
+        if data is None:
+            why = "; ".join(sub.problems) or "no notebook submitted"
+            yield {"student": sub.student, "points": 0.0, "max_points": _most(), "dev": "",
+                   "run": f"no 16_capstone notebook graded ({why})", "score": ""}  # fmt: skip
+            continue
+        with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-nb-") as tmp:
+            notebook = Path(tmp) / MASTER
+            notebook.write_bytes(data)
+            yield grade_one(sub.student, notebook, hidden)
+
+
+def _most() -> float:
+    from dlnotes import capstone
+
+    return float(capstone.POINTS + 1)  # the dev point and the hidden set's
 
 
 def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
+    """Part 2 of one student: run the notebook's ``train_best_model`` in the sandbox, score the
+    model it returns (dev point and hidden set)."""
     from dlnotes import capstone
     from dlnotes.capstone.harness import submission_from_notebook
 
-    row: dict[str, object] = {"student": student, "max_points": capstone.POINTS + 1, "dev": ""}
-    if notebook.is_dir():
-        return {**row, "points": 0.0, "run": "no 16_capstone notebook found", "score": ""}
+    row: dict[str, object] = {"student": student, "max_points": _most(), "dev": ""}
     with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-sub-") as tmp:
         try:
             sub = submission_from_notebook(notebook, Path(tmp) / "submission.py")
@@ -135,29 +159,37 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> None:
     ``score`` and ``max_score``; a part-2 reason when points were lost (the dev point's and the
     scoring's messages, and how the run ended) and the run's REVIEW note in ``flagged`` (for the
     instructor). A student missing from either file gets 0 points for what is missing and a
-    reason. Merging again replaces the previous merge's column, reasons and flags.
+    reason. Merging again replaces the previous merge's column, reasons and flags. Students are
+    matched by name as the gradebook writes it (:func:`grade.safe_text`); the gradebook must be
+    the capstone's (a ``ch16_`` exercise column), and a cell that is not a number stops the
+    merge with the row and column named, before anything is written.
     """
-    from grade import MAX_ITEM, _cut, _student_id, _write_csv, safe_text
-
-    from dlnotes import capstone
-
-    most = capstone.POINTS + 1  # the dev point and the hidden set's
+    most = _most()
     column = f"{EXERCISE} ({most:g})"
     with open(gradebook, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         fields, book = list(reader.fieldnames or []), list(reader)
     if "student" not in fields or "reason" not in fields:
         raise SystemExit(f"{gradebook} is not a gradebook of tasks.py grade (no student/reason)")
+    part1 = [c for c, name, _ in exercise_cells(dict.fromkeys(fields)) if c != column]
+    if not any(c.startswith("ch16_") for c in part1):
+        raise SystemExit(
+            f"{gradebook} has no ch16_ exercise column: not a gradebook of the capstone "
+            "(grade part 1 with the key of notebooks/16_capstone.ipynb first)"
+        )
     if column not in fields:
         fields.insert(fields.index("reason"), column)
-    by_student = {str(r["student"]): r for r in rows}
+    by_student = {safe_text(str(r["student"])): r for r in rows}
     used = {r.get("student_id", "") for r in book}
     for name in sorted(set(by_student) - {r["student"] for r in book}):
         sid = _student_id(name, used)
         book.append({"student": name, "student_id": sid, "score": "0", "max_score": "0"})
         book[-1]["status"] = "part 2 only (no notebook for tasks.py grade)"
     for entry in book:
-        old = float(entry.get(column) or 0)
+        try:
+            old, score, max_score = (number(entry, c) for c in (column, "score", "max_score"))
+        except ValueError as err:
+            raise SystemExit(f"{gradebook}: {err}; nothing merged") from None
         had = column in entry and entry[column] not in ("", None)
         part = by_student.get(entry["student"])
         points = float(part["points"]) if part else 0.0  # type: ignore[arg-type]
@@ -174,9 +206,9 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> None:
         flags = [f for f in flags if not f.startswith(f"{EXERCISE}:")]
         if part is not None and "REVIEW" in str(part["run"]):
             flags.append(_cut(safe_text(f"{EXERCISE}: {part['run']}"), MAX_ITEM))
-        entry[column] = f"{points:g}"
-        entry["score"] = f"{float(entry.get('score') or 0) - old + points:g}"
-        entry["max_score"] = f"{float(entry.get('max_score') or 0) + (0 if had else most):g}"
+        entry[column] = points_text(points)
+        entry["score"] = points_text(score - old + points)
+        entry["max_score"] = points_text(max_score + (0 if had else most))
         entry["reason"], entry["flagged"] = " | ".join(reasons), " | ".join(flags)
     _write_csv(gradebook, book, fields)
 
@@ -220,15 +252,16 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.bwrap()  # fail early, with the reason, when no sandbox can be made here
     args.out.parent.mkdir(parents=True, exist_ok=True)
     graded = []
-    with open(args.out, "w", newline="", encoding="utf-8") as fh:
+    with private_open(args.out) as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         writer.writeheader()
-        for student, notebook in notebooks(args.submissions):
-            row = grade_one(student, notebook, args.hidden)
+        for row in grade_folder(args.submissions, args.hidden):
+            row = {k: safe_text(v) if isinstance(v, str) else v for k, v in row.items()}
             graded.append(row)
             writer.writerow(row)
             fh.flush()
-            print(f"[capstone] {student}: {row['points']:g}/{row['max_points']:g}  {row['run']}")
+            points = f"{row['points']:g}/{row['max_points']:g}"
+            print(f"[capstone] {row['student']}: {points}  {row['run']}")
     print(f"[capstone] gradebook written to {args.out}")
     if args.gradebook is not None:
         merge(args.gradebook, graded)
