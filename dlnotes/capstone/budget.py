@@ -126,12 +126,14 @@ class Budget(Callback):
             np.savez(tmp, **self.checkpoint)
             os.replace(tmp, self.checkpoint_path)
 
-    def saw(self, model: Sequential) -> bool:
-        """Whether ``model``'s weights and buffers are exactly those of a model at the end of an
-        epoch the budget counted (a model kept by :meth:`save` alone does not count): False for
-        a model trained or changed after the budget's last epoch, or without it."""
+    def saw(self, model: Sequential | dict[str, np.ndarray]) -> bool:
+        """Whether ``model``'s weights and buffers (a model, or its :func:`model_to_plain` data)
+        are exactly those of a model at the end of an epoch the budget counted (a model kept by
+        :meth:`save` alone does not count): False for a model trained or changed after the
+        budget's last epoch, or without it."""
         try:
-            return _fingerprint(model_to_plain(model)) in self._seen
+            plain = model if isinstance(model, dict) else model_to_plain(model)
+            return _fingerprint(plain) in self._seen
         except TypeError:  # not a model the budget could have checkpointed
             return False
 

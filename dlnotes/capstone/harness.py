@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
     plain = model_to_plain(model)
     tmp = out / "model.tmp.npz"
     np.savez(tmp, **plain)
-    counted = f"{budget.epochs_used}\n{int(budget.saw(model))}\n"  # for the REVIEW flag
+    counted = f"{budget.epochs_used}\n{int(budget.saw(plain))}\n"  # for the REVIEW flag
     (out / "epochs.txt").write_text(counted, encoding="utf-8")
     tmp.replace(out / "model.npz")
     return 0
