@@ -500,6 +500,7 @@ def _grade(name, hidden_path, **budget):
 def test_strong_submission_earns_full_points(hidden_path):
     points, run_message, message = _grade("strong", hidden_path)
     assert run_message.startswith("train_best_model returned a model within the budget")
+    assert "REVIEW" not in run_message, run_message
     assert points == capstone.POINTS, message
 
 
@@ -863,3 +864,34 @@ def test_more_epochs_than_the_budget_allows_are_flagged_for_review():
         1
     ]
     assert "5 budgeted epochs" in message and "more than its 3" in message and "REVIEW" in message
+
+
+def test_training_before_the_first_budgeted_fit_is_flagged_for_review(monkeypatch, tmp_path):
+    """A first ``fit`` with the budget that begins more than SETUP_SECONDS into it leaves time
+    the budget did not see (a training loop of its own before it): REVIEW, in the notebook's
+    path and in the grader's (the third line of epochs.txt)."""
+    from dlnotes.capstone import budget as budget_module
+
+    monkeypatch.setattr(budget_module, "SETUP_SECONDS", 0.5)
+
+    def late(data, budget):
+        model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
+        opt = SGD(model.params, lr=0.05)
+        deadline = time.monotonic() + 0.8
+        while time.monotonic() < deadline:  # "training" the budget does not see
+            fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=1, progress=False)
+        fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=1, callbacks=[budget])
+        return model
+
+    message = capstone.train_within_budget(late, _small_data(), capstone.Budget(20))[1]
+    assert "REVIEW: the first fit with the budget began 1 s into it" in message, message
+    epochs = tmp_path / "epochs.txt"
+    epochs.write_text("2\n1\n0.812\n", encoding="utf-8")
+    assert "began 1 s into it" in budget_module._returned_message(epochs, 30)
+    epochs.write_text("2\n1\n0.300\n", encoding="utf-8")
+    assert "REVIEW" not in budget_module._returned_message(epochs, 30)
+    monkeypatch.setattr(budget_module, "SETUP_SECONDS", 10.0)
+    assert "REVIEW" not in capstone.train_within_budget(late, _small_data())[1]
+    rules = json.loads((ROOT / "notebooks" / "16_capstone.ipynb").read_text(encoding="utf-8"))
+    text = " ".join("".join(c["source"]) for c in rules["cells"]).replace("\n", " ")
+    assert "begins more than 10 s in" in text and budget_module.SETUP_SECONDS == 10.0

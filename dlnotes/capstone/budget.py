@@ -13,9 +13,11 @@ The rules the learner reads in the notebook:
 * the caller enforces the wall clock anyway: at ``SECONDS + GRACE`` the function is stopped and
   the last checkpoint is scored, or nothing (zero points) if there is none. A function that
   ignores the callback therefore loses its work, it does not gain time; a model returned with
-  no epoch counted by the budget (more epochs could have run), or with weights that differ from
+  no epoch counted by the budget (more epochs could have run), with weights that differ from
   every model the budget saw (trained on after its last counted epoch, e.g. in the grace
-  seconds), is flagged for review (best effort: both come from the learner's own process).
+  seconds), or whose first ``fit`` with the budget began more than :data:`SETUP_SECONDS` into
+  the budget (time enough to train without it first) is flagged for review (best effort: all
+  of it comes from the learner's own process).
 
 Defined in chapter 16 (Capstone project).
 """
@@ -61,6 +63,10 @@ EPOCHS = 30
 #: Extra seconds the caller allows after the budget (to finish an epoch and return the model)
 #: before it stops the function.
 GRACE = 5.0
+#: Seconds of the budget a submission may spend before its first ``fit`` with the budget
+#: (building the model, preparing the data) before the run is flagged for review: the budget
+#: does not see what ran before, e.g. a training loop of its own.
+SETUP_SECONDS = 10.0
 
 
 class BudgetExceeded(BaseException):
@@ -97,6 +103,7 @@ class Budget(Callback):
         self.checkpoint: dict[str, Any] | None = None
         self.checkpoint_epoch = 0
         self.histories: list[History] = []
+        self.first_fit_at: float | None = None  # seconds into the budget of its first fit
         self._seen: set[str] = set()  # fingerprints of the models at each counted epoch's end
 
     @property
@@ -139,6 +146,8 @@ class Budget(Callback):
 
     def on_train_begin(self, history: History, model: Sequential) -> None:
         self.histories.append(history)
+        if self.first_fit_at is None:
+            self.first_fit_at = self.elapsed
 
     def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool:
         self.epochs_used += 1
@@ -220,7 +229,9 @@ def train_within_budget(
             budget, f"train_best_model returned {type(result).__name__}, not a Sequential"
         )
     note = "" if enforced else " (the wall clock was not enforced: not in the main thread)"
-    note += _review_note(budget.epochs_used, budget.epochs, budget.saw(result))
+    note += _review_note(
+        budget.epochs_used, budget.epochs, budget.saw(result), budget.first_fit_at or 0.0
+    )
     return result, (
         f"returned a model after {budget.elapsed:.1f} s and {budget.epochs_used} budgeted "
         f"epochs{note}"
@@ -452,24 +463,26 @@ def _work_folder() -> Iterator[str]:
 
 def _returned_message(epochs_file: Path, epochs: int) -> str:
     """The run's message for a returned model, with the epochs the budget counted and whether
-    it saw the returned weights (as the learner's process reported them, two lines of
-    ``epochs.txt``: a best-effort flag, not a proof)."""
+    it saw the returned weights and when its first fit began (as the learner's process reported
+    them, three lines of ``epochs.txt``: a best-effort flag, not a proof)."""
     try:
         lines = epochs_file.read_text(encoding="utf-8")[:64].split()
-        used, saw = int(lines[0]), lines[1:2] == ["1"]
+        used, saw, setup = int(lines[0]), lines[1:2] == ["1"], float(lines[2])
     except (OSError, ValueError, IndexError):
         return "train_best_model returned a model within the budget"
     return (
         f"train_best_model returned a model within the budget ({used} budgeted epochs)"
-        + _review_note(used, epochs, saw)
+        + _review_note(used, epochs, saw, setup)
     )
 
 
-def _review_note(used: int, epochs: int, saw: bool) -> str:
+def _review_note(used: int, epochs: int, saw: bool, setup: float) -> str:
     """A flag for the instructor when the budget did not watch the training: no epoch went
-    through it (the epoch limit went unchecked), or the returned weights are not those of any
+    through it (the epoch limit went unchecked), the returned weights are not those of any
     checkpoint (the model was trained or changed after the budget's last epoch, e.g. in the
-    grace seconds; folding or averaging weights is fine, training is not)."""
+    grace seconds; folding or averaging weights is fine, training is not), or its first fit
+    began ``setup`` seconds into the budget, more than :data:`SETUP_SECONDS` (time enough to
+    train without it first)."""
     if not used:
         return (
             "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
@@ -479,6 +492,12 @@ def _review_note(used: int, epochs: int, saw: bool) -> str:
         return (
             f"; REVIEW: the budget counted {used} epochs, more than its {epochs} (fit called again "
             "after it said stop, or its limit changed)"
+        )
+    if setup > SETUP_SECONDS:
+        return (
+            f"; REVIEW: the first fit with the budget began {setup:.0f} s into it (more than "
+            f"{SETUP_SECONDS:g} s of work the budget did not see: training before it is not "
+            "allowed)"
         )
     if not saw:
         return (

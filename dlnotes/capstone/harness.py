@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
     plain = model_to_plain(model)
     tmp = out / "model.tmp.npz"
     np.savez(tmp, **plain)
-    counted = f"{budget.epochs_used}\n{int(budget.saw(plain))}\n"  # for the REVIEW flag
+    counted = f"{budget.epochs_used}\n{int(budget.saw(plain))}\n{budget.first_fit_at or 0:.3f}\n"
     (out / "epochs.txt").write_text(counted, encoding="utf-8")
     tmp.replace(out / "model.npz")
     return 0
