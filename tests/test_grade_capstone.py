@@ -467,12 +467,8 @@ def test_merge_refuses_another_assignments_gradebook_and_a_cell_that_is_no_numbe
     import grade
 
     other = tmp_path / "ch02.csv"
-    grade._write_csv(
-        other,
-        [{"student": "ada", "student_id": "ada", "score": "2", "max_score": "2",
-          "ch02_clip_by_norm (2)": "2", "reason": ""}],  # fmt: skip
-        ["student", "student_id", "score", "max_score", "ch02_clip_by_norm (2)", "reason"],
-    )
+    fields = ["student", "student_id", "score", "max_score", "ch02_clip_by_norm (2)", "reason"]
+    grade._write_csv(other, [dict(zip(fields, ["ada", "ada", "2", "2", "2", ""]))], fields)
     before = other.read_text()
     part2 = [{"student": "ada", "points": 11.0, "max_points": 11.0, "run": "", "dev": "",
               "score": ""}]  # fmt: skip
