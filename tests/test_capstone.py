@@ -774,8 +774,8 @@ def test_a_model_trained_outside_the_budget_is_flagged_for_review():
 def test_a_model_trained_on_after_the_budget_is_flagged_for_review():
     """Epochs after the budget's last one (in the grace seconds, or past the epoch limit) leave
     weights the budget never saw at an epoch's end: flagged, even when saved by hand. What it saw
-    (the last epoch, with batch norm's buffers as it left them, or an earlier epoch restored by
-    EarlyStopping) is not."""
+    (the last epoch, or an earlier epoch restored by EarlyStopping) is not, nor a forward pass
+    in train mode after it (it moves batch norm's running statistics, not the weights)."""
     from dlnotes.train import EarlyStopping
 
     def run(extra: str):
@@ -791,6 +791,9 @@ def test_a_model_trained_on_after_the_budget_is_flagged_for_review():
             if extra == "trained on, saved":
                 fit(model, X, y, optimizer=opt, epochs=1, progress=False)
                 budget.save(model)
+            if extra == "forward in train mode":  # moves the running statistics only
+                model.train()
+                model.forward(X[:64])
             return model
 
         return capstone.train_within_budget(train_best_model, _small_data(), capstone.Budget(20))
@@ -800,7 +803,7 @@ def test_a_model_trained_on_after_the_budget_is_flagged_for_review():
     assert "3 budgeted epochs" in message and "REVIEW" in message, message
     assert "differ from the model at the end of every epoch" in message
     assert "differ from the model at the end of every epoch" in run("trained on, saved")[1]
-    for fine in ("", "restored"):
+    for fine in ("", "restored", "forward in train mode"):
         assert "REVIEW" not in run(fine)[1], fine
 
 

@@ -43,6 +43,7 @@ import numpy as np
 
 from dlnotes._validate import check_scalar
 from dlnotes.capstone.plain import model_from_plain, model_to_plain
+from dlnotes.layers import BatchNorm
 from dlnotes.model import Sequential
 from dlnotes.train import Callback, History
 
@@ -134,10 +135,10 @@ class Budget(Callback):
             os.replace(tmp, self.checkpoint_path)
 
     def saw(self, model: Sequential | dict[str, np.ndarray]) -> bool:
-        """Whether ``model``'s weights and buffers (a model, or its :func:`model_to_plain` data)
-        are exactly those of a model at the end of an epoch the budget counted (a model kept by
-        :meth:`save` alone does not count): False for a model trained or changed after the
-        budget's last epoch, or without it."""
+        """Whether ``model``'s weights (a model, or its :func:`model_to_plain` data; batch norm's
+        running statistics are not compared) are exactly those of a model at the end of an
+        epoch the budget counted (a model kept by :meth:`save` alone does not count): False for
+        a model trained or changed after the budget's last epoch, or without it."""
         try:
             plain = model if isinstance(model, dict) else model_to_plain(model)
             return _fingerprint(plain) in self._seen
@@ -508,13 +509,19 @@ def _review_note(used: int, epochs: int, saw: bool, setup: float) -> str:
     return ""
 
 
+#: Batch norm's running statistics, left out of :func:`_fingerprint`: a forward pass in train
+#: mode after the last epoch (or recomputing the statistics) moves them, and is not training.
+_BUFFERS = frozenset(BatchNorm(1).buffers)
+
+
 def _fingerprint(plain: Mapping[str, Any]) -> str:
-    """A hash of a plain model's arrays (weights and buffers) with their names, dtypes and
-    shapes: two models have the same fingerprint when they hold the same numbers."""
+    """A hash of a plain model's weights (its arrays but batch norm's running statistics) with
+    their names, dtypes and shapes: two models have the same fingerprint when they hold the same
+    weights."""
     digest = hashlib.sha256()
     for key in sorted(plain):
         value = plain[key]
-        if isinstance(value, np.ndarray):
+        if isinstance(value, np.ndarray) and key.partition(".")[2] not in _BUFFERS:
             digest.update(f"{key}|{value.dtype.str}|{value.shape}|".encode())
             digest.update(np.ascontiguousarray(value).tobytes())
     return digest.hexdigest()
