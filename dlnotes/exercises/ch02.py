@@ -609,6 +609,17 @@ def lr_challenge_band() -> tuple[float, float]:
     return edge(best, 0.0), edge(best, 2.0 / L)
 
 
+def _loss_text(f: float, target: float) -> str:
+    """``f`` with as few significant digits as keep it on its side of ``target``: ``1.04e-06``,
+    never ``1e-06``, for a loss just above a target of ``1e-6`` (or just below it)."""
+    for digits in range(3, 18):
+        text = f"{f:.{digits}g}"
+        shown = float(text)
+        if f == target or (shown != target and (shown < target) == (f < target)):
+            return text
+    return repr(f)
+
+
 def _verify_lr(lr: Any) -> ValueVerdict:
     if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
         return ValueVerdict(False, f"lr must be a number, e.g. lr = 0.5; got {lr!r}")
@@ -621,9 +632,11 @@ def _verify_lr(lr: Any) -> ValueVerdict:
     target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"
     if not run.diverged and f < CHALLENGE_TARGET:
         lo, hi = lr_challenge_band()
+        lo, hi = math.ceil(lo * 1000) / 1000, math.floor(hi * 1000) / 1000  # shown: inside
         return ValueVerdict(
             True,
-            f"lr = {lr:g} reaches f = {f:.2g}: {target} (any lr from {lo:.3f} to {hi:.3f} does)",
+            f"lr = {lr:g} reaches f = {_loss_text(f, CHALLENGE_TARGET)}: {target} "
+            f"(any lr from {lo:.3f} to {hi:.3f} does)",
         )
     L, mu = bowl.L, bowl.mu
     steep, flat = abs(1 - lr * L), abs(1 - lr * mu)
@@ -632,7 +645,9 @@ def _verify_lr(lr: Any) -> ValueVerdict:
         f"|1 − lr·L| = {steep:.4g} and the flat one (μ = {mu:g}) by |1 − lr·μ| = {flat:.4g}",
     )
     if run.diverged or steep >= 1.0:
-        when = f"diverged after {run.steps} steps" if run.diverged else f"f = {f:.2g} at best"
+        when = f"diverged after {run.steps} steps"
+        if not run.diverged:
+            when = f"f = {_loss_text(f, CHALLENGE_TARGET)} at best"
         return ValueVerdict(
             False, f"lr = {lr:g}: {when}; the target is {target}", "diverged", details
         )
@@ -643,7 +658,8 @@ def _verify_lr(lr: Any) -> ValueVerdict:
     mistake = "too small" if left[0] >= left[-1] else "oscillating in the steep direction"
     return ValueVerdict(
         False,
-        f"lr = {lr:g}: after {CHALLENGE_STEPS} steps f = {f:.2g}, not below {CHALLENGE_TARGET:g}",
+        f"lr = {lr:g}: after {CHALLENGE_STEPS} steps f = {_loss_text(f, CHALLENGE_TARGET)}, "
+        f"not below {CHALLENGE_TARGET:g}",
         mistake,
         details,
     )

@@ -5,8 +5,8 @@
 * ``ch04_nesterov``: ``nesterov(grad, x0, lr, rho, steps)``, every iterate of Nesterov's
   look-ahead method ``v = ρv − α∇f(x + ρv); x = x + v``;
 * ``ch04_momentum_challenge``: an explorer challenge, a pair ``(lr, rho)`` that gets heavy ball
-  below ``f = 1e-6`` on the κ = 100 bowl within 100 steps (gradient descent needs about 250
-  even at its best learning rate).
+  below ``f = 1e-6`` on the κ = 100 bowl within 100 steps and keeps it there (gradient descent
+  needs about 250 even at its best learning rate).
 
 Each exercise is laid out the same way: the reference solution (the function a learner
 writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
@@ -40,6 +40,7 @@ from dlnotes.landscapes import (
     heavy_ball_roots,
     ill_conditioned_quadratic,
     random_rotated_quadratic,
+    steps_to_stay,
     steps_to_target,
 )
 
@@ -489,6 +490,27 @@ def _challenge_value(value: Any) -> tuple[float, float] | str:
     return lr, rho
 
 
+def _challenge_mistake(lr: float, rho: float, f0: float) -> str:
+    """The mistake a failing, non-diverging pair shows, read off the roots of both directions.
+
+    Each direction's two roots multiply to ``ρ``: complex roots (an oscillating direction)
+    multiply the error by exactly ``√ρ`` per step, real ones (overdamped, or overshooting) by a
+    larger factor, so ``f`` shrinks on average at best by a factor ``ρ`` per step. At a fixed
+    ``α``, raising ``ρ`` lowers the larger real root's modulus until the roots turn complex;
+    from then on only lowering ``ρ`` helps.
+    """
+    if rho**CHALLENGE_STEPS * f0 >= CHALLENGE_TARGET:
+        return "too much momentum"  # even ρ^100 · f(x0), the best average, is above the target
+    bowl = challenge_bowl()
+    flat_real = heavy_ball_roots(lr, rho, bowl.mu)[0].imag == 0
+    steep_real = heavy_ball_roots(lr, rho, bowl.L)[0].imag == 0
+    if flat_real:
+        return "too little momentum"  # raising ρ (at this α) shrinks every real root
+    if steep_real:
+        return "steep direction overshoots"
+    return "too much momentum"  # both directions oscillate: the rate is √ρ
+
+
 def _verify_challenge(value: Any) -> ValueVerdict:
     parsed = _challenge_value(value)
     if isinstance(parsed, str):
@@ -497,11 +519,14 @@ def _verify_challenge(value: Any) -> ValueVerdict:
     bowl = challenge_bowl()
     run = heavy_ball(bowl, CHALLENGE_X0, lr, rho, CHALLENGE_STEPS)
     fs, diverged = run.fs, run.diverged
-    hit = int(steps_to_target(fs, 1.0, CHALLENGE_TARGET))
+    stay = int(steps_to_stay(fs, 1.0, CHALLENGE_TARGET))
     target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"
     setting = f"(α, ρ) = ({lr:g}, {rho:g})"
-    if not diverged and hit >= 0:
-        return ValueVerdict(True, f"{setting} reaches {target}: after {hit} steps")
+    if not diverged and stay >= 0:
+        return ValueVerdict(
+            True, f"{setting} reaches {target} and stays below: from step {stay} on"
+        )
+    target = f"{target}, staying below to the end"
     L, mu = bowl.L, bowl.mu
     r_flat = float(np.abs(heavy_ball_roots(lr, rho, mu)).max())
     r_steep = float(np.abs(heavy_ball_roots(lr, rho, L)).max())
@@ -511,16 +536,17 @@ def _verify_challenge(value: Any) -> ValueVerdict:
     )
     if diverged or max(r_flat, r_steep) >= 1.0:
         return ValueVerdict(False, f"{setting}: the run diverges", "diverged", details)
-    summary = f"{setting}: after {CHALLENGE_STEPS} steps f = {fs[-1]:.2g}; the target is {target}"
-    flat_limits = r_flat >= r_steep
-    curvature = mu if flat_limits else L
-    oscillates = abs(heavy_ball_roots(lr, rho, curvature)[0].imag) > 0
-    if oscillates:
-        mistake = "too much momentum"
-    elif flat_limits:
-        mistake = "too little momentum"
+    hit = int(steps_to_target(fs, 1.0, CHALLENGE_TARGET))
+    if hit >= 0:
+        summary = (
+            f"{setting}: f dipped below the target {CHALLENGE_TARGET:g} at step {hit} but is "
+            f"{fs[-1]:.3g} at step {CHALLENGE_STEPS}: it must stay below"
+        )
     else:
-        mistake = "steep direction overshoots"
+        summary = (
+            f"{setting}: after {CHALLENGE_STEPS} steps f = {fs[-1]:.3g}; the target is {target}"
+        )
+    mistake = _challenge_mistake(lr, rho, float(fs[0]))
     return ValueVerdict(False, summary, mistake, details)
 
 
@@ -532,9 +558,11 @@ register(
         signature="momentum_challenge = (lr, rho)  (two numbers)",
         hint=(
             f"With the explorer (κ = {CHALLENGE_KAPPA:g}, start {CHALLENGE_X0}), find α and ρ for "
-            f"which heavy ball reaches f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps. "
-            "Both extreme directions should oscillate gently: (1 − √ρ)² ≤ αμ and αL ≤ (1 + √ρ)², "
-            "with ρ as small as that allows."
+            f"which heavy ball gets f below {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps "
+            "and keeps it there. Both extreme directions should oscillate gently: "
+            "(1 − √ρ)² ≤ αμ and αL ≤ (1 + √ρ)², which needs ρ ≥ ((√κ − 1)/(√κ + 1))² ≈ 0.67. "
+            "The error then shrinks by √ρ per step in both, so ρ must also be small enough: "
+            "every such pair with ρ ≤ 0.77 passes."
         ),
         solution=(3.3, 0.67),
         verify=_verify_challenge,
@@ -547,20 +575,23 @@ register(
             ),
             Mistake(
                 "too little momentum",
-                "the flat direction (curvature μ = 0.01) is overdamped and creeps: with ρ this "
-                "small, momentum cannot build up speed along it. Raise ρ (and α with it).",
+                "the flat direction (curvature μ = 0.01) is overdamped, αμ < (1 − √ρ)², and "
+                "creeps: for this α, ρ is too small for momentum to build up speed along it. "
+                "Raise ρ (and α with it) until (1 − √ρ)² ≤ αμ.",
                 (1.0, 0.0),
             ),
             Mistake(
                 "too much momentum",
-                "every direction oscillates and shrinks only by √ρ per step: with ρ close to 1 the "
-                "ball keeps swinging. Lower ρ towards ((√κ − 1)/(√κ + 1))² ≈ 0.67.",
+                "no direction's error shrinks faster than √ρ per step (its two roots multiply to "
+                "ρ; an oscillating direction shrinks by exactly √ρ): with ρ this large the ball "
+                "keeps swinging and f falls too slowly. Lower ρ towards "
+                "((√κ − 1)/(√κ + 1))² ≈ 0.67, raising α if needed to keep (1 − √ρ)² ≤ αμ.",
                 (1.0, 0.99),
             ),
             Mistake(
                 "steep direction overshoots",
-                "αL is above (1 + √ρ)²: the steep coordinate flips sign every step and barely "
-                "shrinks. Lower α a little.",
+                "αL is above (1 + √ρ)²: the steep coordinate flips sign every step and shrinks "
+                "more slowly than √ρ. Lower α a little, to αL ≤ (1 + √ρ)².",
                 (3.598, 0.8),
             ),
         ),

@@ -18,15 +18,18 @@ from dlnotes.widgets import Control, Explorer
 EXPLORERS = ["heavy_ball_quadratic"]
 
 #: The settings of the chapter's explorer challenge (exercise ``ch04_momentum_challenge``, whose
-#: constants a test keeps equal to these): 100 steps from (2, 2) to f < 1e-6.
+#: constants a test keeps equal to these): from (2, 2), f below 1e-6 within 100 steps and staying
+#: below to the end of the run (heavy ball's f oscillates: a first dip is not enough).
 STEPS = 100
 TARGET = 1e-6
 X0 = np.array((2.0, 2.0))
 
 
-def _first_hit(fs: np.ndarray) -> int | None:
-    hit = int(ls.steps_to_target(fs, 1.0, TARGET))
-    return hit if hit >= 0 else None
+def _stays_from(fs: np.ndarray) -> int | None:
+    """The step from which ``f`` stays below the target to the end of the run (None: it is not
+    below at the end), as the exercise ``ch04_momentum_challenge`` counts it."""
+    stay = int(ls.steps_to_stay(fs, 1.0, TARGET))
+    return stay if stay >= 0 else None
 
 
 WINDOW = ((-3.2, 3.2), (-3.2, 3.2))
@@ -35,8 +38,12 @@ WINDOW = ((-3.2, 3.2), (-3.2, 3.2))
 def _verdict(name: str, run: ls.Run) -> str:
     if run.diverged:
         return f"{name} diverged"
-    hit = _first_hit(run.fs)
-    return f"{name}: {hit} steps" if hit is not None else f"{name}: f = {run.fs[-1]:.1e}"
+    stay = _stays_from(run.fs)
+    if stay is not None:
+        return f"{name}: {stay} steps"
+    hit = int(ls.steps_to_target(run.fs, 1.0, TARGET))
+    dipped = f" (dipped at {hit})" if hit >= 0 else ""
+    return f"{name}: f = {run.fs[-1]:.1e}{dipped}"
 
 
 def _frame(lr: float, rho: float, kappa: float, steps: int) -> dict[str, Any]:
@@ -133,6 +140,7 @@ def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
         draw=_draw,
         caption=(
             f"f(x) = ½ xᵀ diag(1, 1/κ) x from x0 = (2, 2). Orange: heavy ball; blue: gradient "
-            f"descent with the same α. Reach the dashed target within {steps} steps."
+            f"descent with the same α. Get below the dashed target within {steps} steps and stay "
+            "there to the end."
         ),
     )

@@ -25,6 +25,7 @@ from dlnotes.landscapes.runners import (
     gradient_descent,
     heavy_ball,
     lr_sweep,
+    steps_to_stay,
     steps_to_target,
 )
 from dlnotes.landscapes.surfaces import (
@@ -60,5 +61,6 @@ __all__ = [
     "random_rotated_quadratic",
     "random_symmetric_matrix",
     "rotation",
+    "steps_to_stay",
     "steps_to_target",
 ]

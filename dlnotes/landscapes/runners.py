@@ -32,6 +32,7 @@ __all__ = [
     "gradient_descent",
     "heavy_ball",
     "lr_sweep",
+    "steps_to_stay",
     "steps_to_target",
 ]
 
@@ -199,6 +200,29 @@ def steps_to_target(fs: Any, f0: float, target: float) -> np.ndarray:
         hit = np.asarray(fs) < target * f0
     first = np.argmax(hit, axis=-1)
     return np.where(hit.any(axis=-1), first, -1)
+
+
+def steps_to_stay(fs: Any, f0: float, target: float) -> np.ndarray:
+    """The first step ``t`` from which ``f < target · f0`` holds through the end of the run, along
+    the last axis of ``fs`` (−1: the last value is not below).
+
+    ``fs`` holds losses of shape ``(..., T + 1)`` (NaN, a diverged run, never counts); the result
+    has shape ``(...)``; ``f0 > 0`` and ``target > 0``. Where :func:`steps_to_target` takes the
+    first dip below the target, this asks that ``f`` *stay* below: heavy ball's ``f`` oscillates,
+    dipping below the target and climbing back. On a run whose ``f`` never rises the two agree.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+    values = as_float_array("fs", fs)
+    if values.ndim == 0 or values.shape[-1] == 0:
+        raise ValueError(f"fs must hold at least one loss along its last axis, got {values.shape}")
+    f0 = check_scalar("f0", f0, low=0.0, low_inclusive=False)
+    target = check_scalar("target", target, low=0.0, low_inclusive=False)
+    with np.errstate(invalid="ignore"):
+        below = values < target * f0
+    # the trailing run of "below": reversed, a running "and" stays True until the first miss
+    tail = np.logical_and.accumulate(below[..., ::-1], axis=-1).sum(axis=-1)
+    return np.where(tail > 0, values.shape[-1] - tail, -1)
 
 
 def best_lr_run(
