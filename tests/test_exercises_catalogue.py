@@ -100,18 +100,33 @@ def test_cases_are_seeded_nontrivial_and_hidden_differs(ex):
     ids=[_id(p) for p in MISTAKES if p[0].kind == "function"],
 )
 def test_each_mistake_is_wrong_on_some_visible_case(ex, mistake):
-    """A mistake the visible checks cannot see would let wrong code pass."""
-    from dlnotes.exercises.core import _behaviour, _call, _compare, _param_names
+    """A mistake the visible checks cannot see would let wrong code pass (a right result with
+    another number of draws from a random generator argument counts as wrong)."""
+    from dlnotes.exercises.core import (
+        _behaviour,
+        _call,
+        _compare,
+        _generator_states,
+        _param_names,
+        _same_state,
+    )
 
     cases = ex.cases("visible")
     names = _param_names(ex.solution, max(len(c.args) for c in cases))
     differs = []
     for case in cases:
         run = _call(mistake.wrong, case, 5.0, {})
-        expected = ex.solution(*case.args, **case.kwargs)
+        expected = ex.solution(*case.args, **case.kwargs)  # draws from the case's own generators
         modified, aliased = _behaviour(run, case, names)
+        drew_otherwise = not _same_state(
+            _generator_states((case.args, dict(case.kwargs))),
+            _generator_states((run.args, run.kwargs)),
+        )
         differs.append(
-            _compare(expected, run.output, ex.rtol, ex.atol) is not None or modified or aliased
+            _compare(expected, run.output, ex.rtol, ex.atol) is not None
+            or modified
+            or aliased
+            or drew_otherwise
         )
     assert any(differs)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
-from dlnotes.layers import Linear
+from dlnotes.layers import LayerNorm, Linear
 from dlnotes.model import Sequential, mlp
 
 # ============================================================================================
@@ -188,6 +188,11 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
                 (net([5, 6, 5, 4, 3], norm="layernorm"), 2),
             ),
             Case("MLP 3-4-2, freeze nothing", (net([3, 4, 2]), 0)),
+            # (appended, so that the cases above keep their inputs)
+            Case(
+                "MLP 5-6-5-4-3 with BatchNorm, freeze 2 Linear layers",
+                (net([5, 6, 5, 4, 3], norm="batchnorm"), 2),
+            ),
         ]
     else:  # (appended, so that the cases above and the hidden ones keep their numbers)
         cases.append(
@@ -196,7 +201,33 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
                 (net([6, 5, 4, 3], norm="layernorm"), 1),
             )
         )
+        # batch norm: gamma and beta are parameters like a LayerNorm's (and the Linear layers
+        # before it have no bias, W alone)
+        cases.append(
+            Case(
+                "MLP 6-5-4-3 with BatchNorm, freeze 1 Linear layer",
+                (net([6, 5, 4, 3], norm="batchnorm"), 1),
+            )
+        )
     return cases
+
+
+@freeze_mistakes.add(
+    "batch norm's gamma and beta left out",
+    "a BatchNorm layer after the first trainable Linear layer is trained too: its gamma and "
+    "beta are in layer.params, like a LayerNorm's (only its running mean and variance are "
+    "not parameters). Return the params of every layer from linear_positions[n_frozen] on, "
+    "whatever its type, not only those of the Linear and LayerNorm layers.",
+)
+def _freeze_forgets_batchnorm(model, n_frozen):
+    linear_positions = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+    first_trainable = linear_positions[n_frozen]
+    return [
+        p
+        for layer in model.layers[first_trainable:]
+        if isinstance(layer, (Linear, LayerNorm))
+        for p in layer.params
+    ]
 
 
 @freeze_mistakes.add(
@@ -319,15 +350,29 @@ def _lrs_numbered_from_one(base_lr, n_layers, factor):
     return [base_lr * factor ** (n_layers - 1 - k) for k in range(1, n_layers + 1)]
 
 
+@finetune_lrs_mistakes.add(
+    "a bare number for one layer",
+    "with n_layers = 1 the result is still a list of n_layers rates: [base_lr], a list "
+    "holding the head's rate, not the number base_lr itself. Return the same list "
+    "comprehension for every n_layers; it gives [base_lr] for one layer.",
+)
+def _lrs_bare_number_for_one(base_lr, n_layers, factor):
+    if n_layers == 1:
+        return base_lr
+    return [base_lr * factor ** (n_layers - 1 - k) for k in range(n_layers)]
+
+
 def _lrs_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
-    settings = [(0.05, 3, 0.1), (0.02, 5, 0.5), (0.3, 4, 0.3), (0.1, 2, 0.25)]
+    # (0.08, 1, 0.5), appended: one layer, whose list is [base_lr]
+    settings = [(0.05, 3, 0.1), (0.02, 5, 0.5), (0.3, 4, 0.3), (0.1, 2, 0.25), (0.08, 1, 0.5)]
     if hidden:
         settings = [(0.01, 6, 0.6), (0.2, 3, 0.2), (0.07, 4, 0.75), (0.5, 1, 0.1), (0.04, 2, 0.4)]
     cases = []
     for base, n, factor in settings:
         base = round(base * float(rng.uniform(0.8, 1.25)), 4)  # non-round rates
-        cases.append(Case(f"base_lr = {base}, {n} layers, factor {factor}", (base, n, factor)))
+        layers = f"{n} layer" + "s" * (n != 1)
+        cases.append(Case(f"base_lr = {base}, {layers}, factor {factor}", (base, n, factor)))
     return cases
 
 
@@ -345,5 +390,10 @@ register(
         suites=seeded(_lrs_cases, visible=12, hidden=120),
         mistakes=finetune_lrs_mistakes.all,
         references=("dlnotes.zoo.transfer:discriminative_lrs",),
+        diagnoses={
+            "input base_lr": "the result is the list of all n_layers rates, first layer "
+            "first; base_lr is only the head's rate, the list's last element (and one layer "
+            "gets a list too, [base_lr])"
+        },
     )
 )

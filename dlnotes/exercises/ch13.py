@@ -148,6 +148,18 @@ def _lu_grid(low, high, n, rng):
 
 
 @log_uniform_mistakes.add(
+    "one value too many drawn",
+    "your values are right, but your function draws n + 1 values from rng "
+    "(rng.uniform(..., n + 1)[:n], or one more draw after the n you return), so rng is left "
+    "one draw further on than it should be and the next trial of a search (the next draw from "
+    "rng) is not the one its seed gives. Draw exactly n values, in one call: "
+    "rng.uniform(np.log(low), np.log(high), n).",
+)
+def _lu_one_too_many(low, high, n, rng):
+    return np.exp(rng.uniform(np.log(low), np.log(high), n + 1))[:n]
+
+
+@log_uniform_mistakes.add(
     "the logs returned",
     "rng.uniform(np.log(low), np.log(high), n) draws the *logarithms* of the values; "
     "return np.exp of them.",
@@ -287,9 +299,12 @@ def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
     # No (n, fraction) whose float product lands just above a whole number (0.07 * 100 is
     # 7.000000000000001): the learner's natural math.ceil(fraction * n) must stay right
     # (tests/test_ch13_feedback.py scans every case).
+    # (20, 4, 0.1) and (20, 3, 0.25): keep_fraction · n is whole (2 and 5 exactly), where
+    # int(keep_fraction · n) + 1 keeps one trial too many.
     shapes = [(10, 2, 0.25), (12, 3, 0.2), (7, 2, 0.5), (20, 4, 0.1), (3, 2, 0.4)]
     if hidden:
         shapes = [(15, 3, 0.3), (9, 2, 0.25), (30, 2, 0.15), (11, 5, 0.4), (4, 2, 0.3)]
+        shapes.append((20, 3, 0.25))  # appended: the cases above keep their inputs
     cases = []
     for n, d, frac in shapes:
         values = rng.uniform(-4.0, 1.0, (n, d)).round(3)
@@ -309,6 +324,18 @@ def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
 def _ctf_one_more(values, scores, keep_fraction):
     k = math.ceil(keep_fraction * len(scores))
     kept = values[np.argsort(scores)[: k + 1]]
+    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+
+
+@coarse_to_fine_bounds_mistakes.add(
+    "int(keep_fraction · n) + 1 for the ceiling",
+    "int(keep_fraction * n) + 1 is the ceiling only when keep_fraction · n is not whole: "
+    "with n = 20 and keep_fraction = 0.25 it keeps 6 trials instead of 5. Use "
+    "k = math.ceil(keep_fraction * n).",
+)
+def _ctf_int_plus_one(values, scores, keep_fraction):
+    k = int(keep_fraction * len(scores)) + 1
+    kept = values[np.argsort(scores)[:k]]
     return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
 
 
@@ -512,6 +539,18 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
 def _hs_round(trials, scores, eta):
     k = max(1, round(len(scores) / eta))
     return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
+
+
+@halving_survivors_mistakes.add(
+    "unstable sort",
+    "np.argsort(scores) sorts with quicksort by default, which is not stable: from about 17 "
+    "scores on, trials with the same score can come out in any order, not the rung's. Ask "
+    "for a stable sort, np.argsort(scores, kind='stable'): equal scores then keep the rung's "
+    "order (and NaN still goes last).",
+)
+def _hs_unstable(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    return np.asarray(trials)[np.argsort(scores)[:k]]
 
 
 register(

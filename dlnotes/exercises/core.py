@@ -646,6 +646,29 @@ def _structure(x: Any) -> list[str]:
     return [repr(x)]
 
 
+def _generator_states(x: Any) -> list[Any]:
+    """The state of every ``np.random.Generator`` inside ``x`` (tuples, lists, dicts), in order:
+    where a call left each generator's stream."""
+    if isinstance(x, np.random.Generator):
+        return [x.bit_generator.state]
+    if isinstance(x, (tuple, list)):
+        return [s for v in x for s in _generator_states(v)]
+    if isinstance(x, dict):
+        return [s for v in x.values() for s in _generator_states(v)]
+    return []
+
+
+def _same_state(a: Any, b: Any) -> bool:
+    """Equality of two generator states (dicts of ints, strings and, for MT19937, arrays)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_state(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
+    return bool(a == b)
+
+
 def _same(a: Any, b: Any) -> bool:
     """Exact equality of every array inside ``a`` and ``b`` (NaNs equal), and of the objects'
     structure (see :func:`_structure`)."""
@@ -788,8 +811,20 @@ def _compare_values(
 ) -> tuple[str, list[str]] | None:
     if isinstance(expected, (tuple, list)):
         what = "tuple" if isinstance(expected, tuple) else "list"
+        n = len(expected)
         if not isinstance(got, type(expected)):
-            return "type", [f"expected a {what} of {len(expected)} results, got {_type_name(got)}"]
+            head = f"expected a {what} of {n} result{'s' * (n != 1)}, got {_type_name(got)}"
+            if isinstance(got, np.ndarray) and got.ndim == 1 and n > 0:
+                head += f": return a {what}, not an array ({what}(...) or .tolist() of it)"
+            elif _real_scalar(got) is not None and n == 1:
+                one = "[x]" if what == "list" else "(x,)"
+                head += (
+                    f", a bare number: return a {what} even when it holds a single value "
+                    f"({one}, not x)"
+                )
+            elif _real_scalar(got) is not None and n > 1:
+                head += f", a single number: return all {n} values, in a {what}"
+            return "type", [head]
         if len(got) != len(expected):
             return "type", [f"expected a {what} of {len(expected)} results, got {len(got)}"]
         for i, (e, g) in enumerate(zip(expected, got)):
@@ -976,6 +1011,9 @@ def _same_behaviour(ex: Exercise, a: _Run, b: _Run, case: Case, names: list[str]
     return (
         mod_a == mod_b
         and alias_a == alias_b
+        and _same_state(
+            _generator_states((a.args, a.kwargs)), _generator_states((b.args, b.kwargs))
+        )
         and len(after_a) == len(after_b)
         and all(
             _compare(x, y, ex.rtol, ex.atol, equal_nan=True) is None
@@ -1102,9 +1140,10 @@ def _check_function(
                 *_order_note(fn, names),
             ]
             return False, "\n".join(lines)
-        expected = ex.solution(*_fresh(case.args), **_fresh(dict(case.kwargs)))
+        ref_args, ref_kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
+        expected = ex.solution(*ref_args, **ref_kwargs)
         try:
-            outcomes.append(_examine(ex, case, run, expected, names))
+            outcomes.append(_examine(ex, case, run, expected, names, (ref_args, ref_kwargs)))
         except Exception:  # the learner's result or inputs fight back when read
             what = _type_name(run.output)
             outcomes.append(
@@ -1225,12 +1264,23 @@ def _named_result(signature: str, line: str) -> str:
     return f"in {named[i]}{found[2]} (result {i}): {line[found.end() :]}"
 
 
-def _examine(ex: Exercise, case: Case, run: _Run, expected: Any, names: list[str]) -> _Outcome:
-    """Compare one run with the expected result; note inputs modified in place and aliasing."""
+def _examine(
+    ex: Exercise,
+    case: Case,
+    run: _Run,
+    expected: Any,
+    names: list[str],
+    reference: tuple[tuple[Any, ...], dict[str, Any]] | None = None,
+) -> _Outcome:
+    """Compare one run with the expected result; note inputs modified in place and aliasing,
+    and (given the ``reference``'s inputs after its call) a random generator the learner's
+    function drew another number of values from."""
     problems: list[str] = []
     problem = _compare(expected, run.output, ex.rtol, ex.atol)
     if problem:
         problems += [_named_result(ex.signature, problem[1][0]), *problem[1][1:]]
+    elif reference is not None:
+        problems += _draw_problems(case, run, reference, names)
     modified, aliased = _behaviour(run, case, names)
     inputs_by_name = {**dict(zip(names, case.args)), **dict(case.kwargs)}
     for name in modified:
@@ -1266,6 +1316,35 @@ def _examine(ex: Exercise, case: Case, run: _Run, expected: Any, names: list[str
                 "(return p, not p.copy())"
             )
     return _Outcome(case, run, expected, problems, modified, aliased, problem is not None)
+
+
+def _draw_problems(
+    case: Case, run: _Run, reference: tuple[tuple[Any, ...], dict[str, Any]], names: list[str]
+) -> list[str]:
+    """A line for each random generator argument that ``run`` left at another point of its
+    stream than the reference did (more or fewer values drawn from it, or none): the result
+    may be right, but the caller's next draws from that generator are not what its seed gives."""
+    ref_args, ref_kwargs = reference
+    before = {**dict(zip(names, case.args)), **dict(case.kwargs)}
+    pairs = [(n, r, g) for n, r, g in zip(names, ref_args, run.args)]
+    pairs += [(k, ref_kwargs.get(k), run.kwargs.get(k)) for k in case.kwargs]
+    lines = []
+    for name, ref_value, got_value in pairs:
+        ref_states, got_states = _generator_states(ref_value), _generator_states(got_value)
+        if not ref_states or _same_state(ref_states, got_states):
+            continue
+        untouched = _same_state(_generator_states(before.get(name)), got_states)
+        lines.append(
+            f"your result is right, but your function drew nothing from {name}: draw from "
+            f"the generator you are given (not np.random, not a new default_rng), or a run "
+            "cannot be reproduced from its seed"
+            if untouched
+            else f"your result is right, but your function drew a different number of random "
+            f"values from {name} than expected: {name} is left at another point of its "
+            f"stream, so the caller's next draw from it is not the one its seed gives. "
+            f"Draw exactly the values you need, and nothing else, from {name}"
+        )
+    return lines
 
 
 def _numbers_in(fn: Any) -> list[tuple[str, float]]:
