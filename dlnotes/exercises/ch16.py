@@ -51,7 +51,8 @@ FIX_OF = dict(zip(CAUSES, FIXES))
 SIGNATURE = {
     "lr_too_high": (
         "too high a learning rate makes the training loss jump up or stall at ln 10 ≈ 2.30 "
-        "(a uniform guess) within the first epochs, with update ratios ‖ΔW‖/‖W‖ far above 1e-3"
+        "(a uniform guess) within the first epochs; the ReLU units its big steps kill stop "
+        "learning, and the update ratios ‖ΔW‖/‖W‖ collapse towards 0"
     ),
     "lr_too_low": (
         "too low a learning rate gives a smooth, almost straight and very slow fall of both "
@@ -100,8 +101,9 @@ EVIDENCE = {
     ),
     "D": (
         "run D's training loss rises after epoch 1 and ends within 0.1 of ln 10 ≈ 2.30, its "
-        "dev accuracy ends near chance (under 15%), its first update ratio is above 1e-2 and "
-        "its ReLU layer ends dead (every unit 0 on the whole batch)"
+        "dev accuracy ends near chance (under 15%), its update ratios fall from above 1e-2 in "
+        "epoch 1 to 0 in its last epoch, and its ReLU layer ends dead (every unit 0 on the "
+        "whole batch)"
     ),
     "E": (
         "run E's accuracy on its own training batches is 0% in most epochs, below the 10% of "
@@ -141,25 +143,46 @@ def _solution() -> dict[str, tuple[str, str]]:
     return {label: (cause, FIX_OF[cause]) for label, cause in KEY.items()}
 
 
-def _parse(value: Any) -> tuple[dict[str, tuple[str, str]] | None, str]:
+#: The name of the mistake of a pair written (fix, cause).
+_SWAPPED = "fix and cause swapped"
+
+
+def _parse(value: Any) -> tuple[dict[str, tuple[str, str]] | None, str, str | None]:
+    """``(answer, "", None)`` for a well-formed diagnosis, else ``(None, the problem, the name of
+    the mistake or None)``."""
     if not isinstance(value, Mapping):
-        return None, f"expected a dict {{run letter: (cause, fix)}}, got {type(value).__name__}"
+        return (
+            None,
+            f"expected a dict {{run letter: (cause, fix)}}, got {type(value).__name__}",
+            None,
+        )
     missing = sorted(set(KEY) - set(value))
     extra = sorted(str(k) for k in set(value) - set(KEY))
     if missing or extra:
-        return None, f"the dict must have the keys {sorted(KEY)}: missing {missing}, extra {extra}"
+        return (
+            None,
+            f"the dict must have the keys {sorted(KEY)}: missing {missing}, extra {extra}",
+            None,
+        )
     out = {}
     for label in sorted(KEY):
         pair = value[label]
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-            return None, f"run {label}: expected a pair (cause, fix), got {pair!r}"
+            return None, f"run {label}: expected a pair (cause, fix), got {pair!r}", None
         cause, fix = pair
+        if cause in FIXES and fix in CAUSES:
+            return (
+                None,
+                f"run {label}: expected the pair (cause, fix), the cause first, but you gave "
+                f"{tuple(pair)!r}, a fix then a cause: write ({fix!r}, {cause!r})",
+                _SWAPPED,
+            )
         if cause not in CAUSES:
-            return None, f"run {label}: cause must be one of {CAUSES}, got {cause!r}"
+            return None, f"run {label}: cause must be one of {CAUSES}, got {cause!r}", None
         if fix not in FIXES:
-            return None, f"run {label}: fix must be one of {FIXES}, got {fix!r}"
+            return None, f"run {label}: fix must be one of {FIXES}, got {fix!r}", None
         out[label] = (str(cause), str(fix))
-    return out, ""
+    return out, "", None
 
 
 def verify_diagnosis(value: Any) -> ValueVerdict:
@@ -167,9 +190,9 @@ def verify_diagnosis(value: Any) -> ValueVerdict:
 
     Defined in chapter 16 (Capstone project).
     """
-    answer, problem = _parse(value)
+    answer, problem, mistake = _parse(value)
     if answer is None:
-        return ValueVerdict(False, problem)
+        return ValueVerdict(False, problem, mistake)
     details: list[str] = []
     right = 0
     for label in sorted(KEY):
@@ -223,12 +246,19 @@ register(
         hint=(
             "For each run compare train with dev (bias or variance?), look at the shape of the "
             "loss (too fast, too slow, erratic?), at the first epoch, and at the diagnostics "
-            "(activation std, update ratio ‖ΔW‖/‖W‖ near 1e-3 when healthy). Each run has "
-            f"exactly one thing wrong. Causes: {', '.join(CAUSES)}; fixes: {', '.join(FIXES)}."
+            "(activation std, update ratio ‖ΔW‖/‖W‖ between 1e-3 and 1e-1 when healthy). Each run "
+            f"has exactly one thing wrong. Causes: {', '.join(CAUSES)}; fixes: {', '.join(FIXES)}."
         ),
         solution=_solution(),
         verify=verify_diagnosis,
         mistakes=(
+            Mistake(
+                _SWAPPED,
+                "each run's pair is (cause, fix), in that order: the cause from the first "
+                "list (lr_too_high, ...), then the fix from the second (lower_lr, ...). "
+                'Write {"A": (cause, fix), ...}, not (fix, cause).',
+                {label: (FIX_OF[cause], cause) for label, cause in KEY.items()},
+            ),
             Mistake(
                 "learning rate backwards",
                 "a too-low learning rate never makes the loss rise or the ReLUs die; a loss stuck "
