@@ -139,6 +139,23 @@ def _l2_single_column_skipped(params, lam):
 
 
 @l2_penalty_and_grad_mistakes.add(
+    "a one-row weight taken for a bias",
+    "a layer with a single input has a weight matrix of shape (1, d): one row, but still 2-D "
+    "and still penalised (biases here are 1-D, shape (d,)). Tell a weight from a bias by "
+    "p.ndim == 2 alone, not by its number of rows.",
+)
+def _l2_single_row_skipped(params, lam):
+    penalty, grads = 0.0, []
+    for p in params:
+        if p.ndim == 2 and p.shape[0] > 1:  # a (1, d) row looked like a bias stored as a row
+            penalty += 0.5 * lam * float(np.sum(p**2))
+            grads.append(lam * p)
+        else:
+            grads.append(np.zeros_like(p))
+    return penalty, grads
+
+
+@l2_penalty_and_grad_mistakes.add(
     "sum of absolute values",
     "‖W‖_F² is the sum of the *squared* entries, np.sum(W**2); the sum of |W| is the L1 norm.",
 )
@@ -207,6 +224,10 @@ def _l2_cases(seed: int, hidden: bool) -> list[Case]:
                 "[W1, gamma, beta, W2, b2]: a normalization layer's 1-D gamma and beta",
                 (_normalized_params(rng, 6, 4, 3), 0.4),
             ),
+            Case(
+                "a single input, MLP 1→4→2: W1 of shape (1, 4)",
+                (_network_params(rng, [1, 4, 2]), 0.5),
+            ),
         ]
     return [
         Case("an MLP 10→7→5→3", (_network_params(rng, [10, 7, 5, 3]), 0.05)),
@@ -218,6 +239,7 @@ def _l2_cases(seed: int, hidden: bool) -> list[Case]:
             "[W1, gamma, beta, W2, b2], normalization after a 5→6 layer",
             (_normalized_params(rng, 5, 6, 2), 0.15),
         ),
+        Case("a single input, one layer 1→5", (_network_params(rng, [1, 5]), 0.9)),
     ]
 
 
@@ -590,6 +612,24 @@ def _es_first_epoch_waits(dev_losses, patience):
     return len(dev_losses), best_epoch
 
 
+@early_stopping_epoch_mistakes.add(
+    "a tolerance on improvement",
+    "an epoch improves when its loss is strictly below the best so far, by any amount "
+    "(min_delta = 0): a tolerance such as loss < best - 0.01 ignores small real improvements "
+    "and stops too early. Compare loss < best.",
+)
+def _es_tolerance(dev_losses, patience):
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, loss in enumerate(dev_losses, start=1):
+        if loss < best - 0.01:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(dev_losses), best_epoch
+
+
 #: Shapes of dev-loss curves (before a seeded rescaling), each with the patience it is run with.
 _ES_SHAPES: dict[str, tuple[list[float], int]] = {
     # falls, then rises for good: stops `patience` epochs after the minimum
@@ -609,6 +649,8 @@ _ES_SHAPES: dict[str, tuple[list[float], int]] = {
     "a zigzag above the best": ([1.0, 0.6, 0.8, 0.7, 0.9, 0.75, 0.95, 0.85, 1.0], 3),
     # epoch 1 is the best: it counts as an improvement (on no earlier loss), the next do not
     "the first epoch is the best": ([0.5, 0.6, 0.7, 0.65, 0.8], 3),
+    # improvements of 5e-4 are improvements (min_delta = 0); never stops, best = last epoch
+    "tiny improvements still count": ([1.0, 0.9995, 0.999, 0.9985, 0.998, 0.9975], 2),
 }
 _ES_HIDDEN: dict[str, tuple[list[float], int]] = {
     "a long U-shaped curve": (
@@ -622,6 +664,8 @@ _ES_HIDDEN: dict[str, tuple[list[float], int]] = {
     "a dip after the stop": ([1.4, 1.0, 1.1, 1.2, 0.3], 2),
     "dips that never reach the best": ([0.9, 0.5, 0.7, 0.6, 0.8, 0.65, 0.9, 0.7, 0.75], 2),
     "the first epoch stays the best": ([0.6, 0.7, 0.65, 0.9, 0.4], 2),
+    "tiny steps, then a rise": ([0.8, 0.7999, 0.7998, 0.7997, 0.85, 0.9, 0.95], 2),
+    "never stops, the last epoch the best": ([1.2, 1.0, 1.05, 0.9, 0.95, 0.8], 3),
 }
 
 

@@ -109,6 +109,29 @@ def _fwd_keeps_with_p(X, p, mode, u):
 
 
 @dropout_forward_mistakes.add(
+    "p taken as the keep probability",
+    "p is the DROP probability: keep the entries where u >= p (each kept with probability "
+    "1 − p) and divide by 1 − p. Keeping u < p and dividing by p treats p as the keep "
+    "probability.",
+)
+def _fwd_p_as_keep(X, p, mode, u):
+    if mode != "train":
+        return X.copy()
+    return X * (u < p) / p
+
+
+@dropout_forward_mistakes.add(
+    "the scale in eval mode instead of train",
+    "inverted dropout scales in TRAIN mode, X ⊙ m / (1 − p), and leaves eval mode untouched "
+    "(return X): you dropped without scaling in train mode and divided by (1 − p) in eval.",
+)
+def _fwd_scale_in_eval(X, p, mode, u):
+    if mode != "train":
+        return X / (1.0 - p)
+    return X * (u >= p)
+
+
+@dropout_forward_mistakes.add(
     "u > p instead of u >= p",
     "u > p drops the units where u == p exactly; the exercise fixes the rule as u >= p, so a "
     "draw exactly at p is kept (and every answer keeps the same units).",

@@ -517,7 +517,7 @@ def _polyak_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     sizes = [(30, 2, 10), (50, 3, 20), (12, 4, 0)]
     if hidden:
-        sizes = [(80, 5, 40), (20, 2, 1), (64, 6, 32), (15, 3, 12)]
+        sizes = [(80, 5, 40), (20, 2, 1), (64, 6, 32), (15, 3, 12), (9, 3, 8)]
     return [
         Case(f"T = {t} iterates in d = {d}, start = {s}", (_noisy_iterates(rng, t, d), s))
         for t, d, s in sizes

@@ -759,12 +759,23 @@ def _dtype(ctx: _Context) -> Diagnosis | None:
         if not ctx.ok(e, g.astype(e.dtype), True):
             return None
     e, g = leaves[0][1], leaves[0][2]
+    float_inputs = any(
+        isinstance(a, np.ndarray) and a.dtype.kind == "f"
+        for o in ctx.bad
+        for a in (*o.case.args, *dict(o.case.kwargs).values())
+    )
+    advice = (
+        f"keep the inputs' dtype (or .astype(np.{e.dtype}) at the end)"
+        if float_inputs
+        else f"no input array sets the dtype here: use numpy's default np.{e.dtype} (do not "
+        "pass another dtype, or .astype it back at the end)"
+    )
     return Diagnosis(
         "dtype",
         (f"dtype {g.dtype}", "dtype"),
         "right values, wrong dtype",
         f"{who} has the right values in dtype {g.dtype}; expected {e.dtype}",
-        f"keep the inputs' dtype (or .astype(np.{e.dtype}) at the end)",
+        advice,
     )
 
 
