@@ -364,6 +364,7 @@ def capstone_grade(*args: str) -> int:
 
 
 def lock(*args: str) -> int:
+    """Rewrite requirements-lock.txt from the environment in .venv (pip freeze)."""
     ensure_venv()
     out = subprocess.run(
         [str(PY), "-m", "pip", "freeze", "--all", "--exclude-editable"],
@@ -393,8 +394,31 @@ COMMANDS = {
     "lock": lock,
 }
 
+#: The commands whose arguments go to a tool with its own --help (pytest, argparse).
+FORWARDS = {
+    "test",
+    "bench",
+    "learner",
+    "grade",
+    "key",
+    "feedback",
+    "capstone-test",
+    "capstone-grade",
+}
+
+
+def usage(name: str) -> str:
+    """What ``python3 tasks.py NAME --help`` prints for a command that takes no tool's options."""
+    doc = (COMMANDS[name].__doc__ or "").strip() or "(no options)"
+    return f"python3 tasks.py {name}: {doc}"
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         print(__doc__)
         sys.exit(2)
-    sys.exit(COMMANDS[sys.argv[1]](*sys.argv[2:]))
+    name, rest = sys.argv[1], sys.argv[2:]
+    if name not in FORWARDS and {"-h", "--help"} & set(rest):
+        print(usage(name))  # and do nothing: `lock --help` must not rewrite the lock file
+        sys.exit(0)
+    sys.exit(COMMANDS[name](*rest))
