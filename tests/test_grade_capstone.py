@@ -412,7 +412,7 @@ def test_part_2_finds_the_students_and_notebooks_that_part_1_grades(tmp_path, mo
     (subs / "dee").mkdir()  # nothing submitted
 
     def fake_grade_one(student, notebook, hidden):
-        source = json.loads(notebook.read_text())["cells"][0]["source"]
+        source = "".join(json.loads(notebook.read_text())["cells"][0]["source"])
         return {"student": student, "points": 1.0, "max_points": 11.0, "dev": "", "score": "",
                 "run": source.split()[-1]}  # fmt: skip
 
@@ -485,3 +485,93 @@ def test_merge_refuses_another_assignments_gradebook_and_a_cell_that_is_no_numbe
     assert gradebook.read_text() == before
     with pytest.raises(SystemExit, match=r"book.csv: row 'ada': the column 'score'"):
         grade.write_feedback(gradebook, tmp_path / "out")
+
+
+def test_a_notebook_of_any_shape_or_encoding_is_graded_like_part_1(tmp_path, monkeypatch):
+    """A file that is no notebook, or a notebook whose cells are not cells, gets a row and a
+    reason (the students after it are still graded); a byte-order mark or Windows-1252 text is
+    read as ``tasks.py grade`` reads it, not scored 0."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alist.ipynb").write_text("[1, 2, 3]")
+    good = _notebook(tmp_path / "good.ipynb", "def train_best_model(data, budget):\n    'é'\n")
+    (subs / "bom.ipynb").write_bytes(b"\xef\xbb\xbf" + good.read_bytes())
+    cp = good.read_text(encoding="utf-8").replace("\\u00e9", "é")
+    (subs / "cp1252.ipynb").write_bytes(cp.encode("cp1252"))
+    seen = {}
+
+    def fake_grade_one(student, notebook, hidden):
+        cell = json.loads(notebook.read_text(encoding="utf-8"))["cells"][0]
+        seen[student] = "".join(cell["source"])
+        return {"student": student, "points": 1.0, "max_points": 11.0, "dev": "", "score": "",
+                "run": "ran"}  # fmt: skip
+
+    monkeypatch.setattr(grade_capstone, "grade_one", fake_grade_one)
+    rows = {r["student"]: r for r in grade_capstone.grade_folder(subs, tmp_path / "h.npz")}
+    assert rows["alist"]["run"].startswith("cannot read the notebook: not a valid notebook")
+    assert seen == {s: "def train_best_model(data, budget):\n    'é'\n" for s in ("bom", "cp1252")}
+    monkeypatch.undo()
+    odd = _notebook(tmp_path / "odd.ipynb", "x = 1\n")
+    odd.write_text(odd.read_text().replace('"cells": [{', '"cells": ["text", {'))
+    row = grade_capstone.grade_one("odd", odd, tmp_path / "h.npz")
+    assert row["points"] == 0.0 and row["run"].startswith("cannot read the notebook: ")
+
+
+def test_a_second_merge_of_one_student_keeps_the_others_part_2(tmp_path):
+    """Grading one student again (a late or a noisy run) and merging it changes that student's
+    row only; the merge says who had no result."""
+    rows = [{"student": s, "student_id": s, "score": "7", "max_score": "7", "status": "graded",
+             "ch16_diagnose_runs (7)": "7", "reason": "", "flagged": "", "notes": ""}
+            for s in ("ada", "bo", "cy")]  # fmt: skip
+    gradebook = _capstone_gradebook(tmp_path / "book.csv", rows)
+    part = {"points": 11.0, "max_points": 11.0, "run": "returned a model", "dev": "", "score": ""}
+    first = grade_capstone.merge(gradebook, [{**part, "student": "ada"}, {**part, "student": "bo"}])
+    assert first == ["1 without a part-2 result, 0 points: cy"]
+    again = grade_capstone.merge(gradebook, [{**part, "student": "bo", "points": 5.0}])
+    assert again == ["2 without a new part-2 result kept their earlier one"]
+    book = {r["student"]: r for r in csv.DictReader(gradebook.open())}
+    assert [(book[s]["score"], book[s]["max_score"]) for s in ("ada", "bo", "cy")] == [
+        ("18", "18"), ("12", "18"), ("7", "18")]  # fmt: skip
+
+
+def test_a_gradebook_saved_by_a_spreadsheet_merges_and_gives_feedback(tmp_path):
+    """Excel's "CSV UTF-8" (a byte-order mark), a trailing empty row, a name the spreadsheet
+    changed (0042 read as 42: matched by student_id) and a cleared part-2 cell (not counted
+    twice in max_score)."""
+    import grade
+
+    rows = [{"student": "42", "student_id": "0042", "score": "7", "max_score": "18",
+             "status": "graded", "ch16_diagnose_runs (7)": "7", "ch16_train_best_model (11)": "",
+             "reason": "", "flagged": "", "notes": ""}]  # fmt: skip
+    fields = list(rows[0])
+    gradebook = tmp_path / "book.csv"
+    grade._write_csv(gradebook, rows, fields)
+    gradebook.write_bytes(b"\xef\xbb\xbf" + gradebook.read_bytes() + b",,,,,,,,,\r\n")
+    part = {"student": "0042", "student_id": "0042", "points": 11.0, "max_points": 11.0,
+            "run": "returned a model", "dev": "", "score": ""}  # fmt: skip
+    assert grade_capstone.merge(gradebook, [part]) == []
+    (row,) = list(csv.DictReader(gradebook.open(encoding="utf-8-sig")))
+    assert (row["student"], row["score"], row["max_score"]) == ("42", "18", "18")
+    assert grade.write_feedback(gradebook, tmp_path / "out") == [tmp_path / "out" / "0042.md"]
+
+
+def test_two_notebooks_for_one_master_are_both_named_and_the_exact_name_graded(tmp_path):
+    import grade
+
+    subs = tmp_path / "subs"
+    (subs / "bo").mkdir(parents=True)
+    for name in ("Copy of 16_capstone.ipynb", "16_capstone.ipynb", "16_capstone (1).ipynb"):
+        _notebook(subs / "bo" / name, f"# {name}\n")
+    (sub,) = grade.collect(subs, ["16_capstone.ipynb"])
+    assert b"# 16_capstone.ipynb" in sub.notebooks["16_capstone.ipynb"]
+    (note,) = sub.problems
+    assert note.startswith("note: 3 notebooks answer 16_capstone.ipynb (")
+    assert note.endswith("graded 16_capstone.ipynb (the exact name)")
+    assert "not a notebook of this assignment" not in note
+
+
+def test_feedback_names_the_student_without_the_spreadsheet_guard():
+    import grade
+
+    row = {"student": "'-eve", "status": "graded", "score": "1", "max_score": "2", "reason": ""}
+    assert grade.feedback_text(row).startswith("# Feedback for -eve\n")

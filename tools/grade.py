@@ -70,16 +70,30 @@ def _canonical(name: str) -> str:
 
 
 def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None:
-    """Put each submitted file under the master notebook it answers (or say why not)."""
+    """Put each submitted file under the master notebook it answers (or say why not).
+
+    When several files answer one master ("X.ipynb" and "Copy of X.ipynb", or two folders),
+    the one named exactly like the master is graded (else the first by path), and a note names
+    every candidate, so that the instructor can grade another one instead."""
     unmatched = {}
-    for name, data in sorted(files.items()):
+    candidates: dict[str, list[str]] = {}
+    for name in sorted(files):
         canon = _canonical(name)
-        if canon in masters and canon not in sub.notebooks:
-            sub.notebooks[canon] = data
-            if canon != Path(name).name:
-                sub.problems.append(f"note: {Path(name).name} graded as {canon}")
+        if canon in masters:
+            candidates.setdefault(canon, []).append(name)
         else:
-            unmatched[name] = data
+            unmatched[name] = files[name]
+    for canon, names in candidates.items():
+        exact = [n for n in names if Path(n).name == canon]
+        chosen = (exact or names)[0]
+        sub.notebooks[canon] = files[chosen]
+        if len(names) > 1:
+            sub.problems.append(
+                f"note: {len(names)} notebooks answer {canon} ({', '.join(names)}); graded "
+                f"{chosen}" + (" (the exact name)" if exact else " (the first by name)")
+            )
+        elif chosen != canon:
+            sub.problems.append(f"note: {Path(chosen).name} graded as {canon}")
     missing = [m for m in masters if m not in sub.notebooks]
     if len(unmatched) == 1 and len(missing) == 1 and len(masters) == 1:
         name, data = unmatched.popitem()
@@ -639,7 +653,10 @@ def feedback_text(row: dict) -> str:
     is for the instructor and is left out. A reason of an exercise whose column holds all of its
     points (restored after your review) is left out too."""
     score = f"{number(row, 'score'):g} / {number(row, 'max_score'):g}"
-    lines = [f"# Feedback for {row['student']}", "", f"**Score: {score}** ({row['status']})", ""]
+    name = str(row.get("student") or "")
+    if name[:2] in ("'=", "'+", "'-", "'@"):  # safe_text's guard, for a spreadsheet only
+        name = name[1:]
+    lines = [f"# Feedback for {name}", "", f"**Score: {score}** ({row['status']})", ""]
     cells = exercise_cells(row)
     if cells:
         lines += ["| exercise | points |", "|---|---|"]
@@ -673,10 +690,26 @@ def feedback_text(row: dict) -> str:
     return "\n".join(lines)
 
 
+def read_gradebook(gradebook: Path) -> tuple[list[str], list[dict]]:
+    """``(columns, rows)`` of a gradebook CSV, as a spreadsheet may have saved it: a byte-order mark
+    (Excel's "CSV UTF-8") is dropped, empty rows are skipped; a file without the columns
+    ``student`` and ``reason`` is refused."""
+    with open(gradebook, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        fields = list(reader.fieldnames or [])
+        rows = [
+            r for r in reader if any((v or "").strip() for v in r.values() if isinstance(v, str))
+        ]
+    if "student" not in fields or "reason" not in fields:
+        raise SystemExit(
+            f"{gradebook} is not a gradebook of tasks.py grade (no student and reason columns)"
+        )
+    return fields, rows
+
+
 def write_feedback(gradebook: Path, folder: Path) -> list[Path]:
     """``folder/<student_id>.md`` for every row of a gradebook CSV (after your review)."""
-    with open(gradebook, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    _, rows = read_gradebook(gradebook)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for row in rows:

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from grade import (  # noqa: E402
     MAX_ITEM,
     _cut,
+    _read_notebook,
     _student_id,
     _write_csv,
     collect,
@@ -49,6 +50,7 @@ from grade import (  # noqa: E402
     number,
     points_text,
     private_open,
+    read_gradebook,
     safe_text,
 )
 from grading import sandbox  # noqa: E402
@@ -56,7 +58,7 @@ from grading import sandbox  # noqa: E402
 #: The capstone's master notebook, the one notebook each student's submission is matched to.
 MASTER = "16_capstone.ipynb"
 
-FIELDS = ["student", "points", "max_points", "run", "dev", "score"]
+FIELDS = ["student", "student_id", "points", "max_points", "run", "dev", "score"]
 
 
 def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
@@ -95,17 +97,25 @@ def grade_folder(folder: Path, hidden: Path) -> Iterator[dict[str, object]]:
     """One row per student of ``folder`` (found by :func:`grade.collect`, as ``tasks.py grade``
     finds them), each yielded as soon as it is graded; a student without a capstone notebook
     gets 0 points and why (the collector's problems)."""
+    import nbformat
+
     for sub in collect(folder, [MASTER]):
+        row = {"student": sub.student, "student_id": sub.student_id, "points": 0.0,
+               "max_points": _most(), "dev": "", "score": ""}  # fmt: skip
         data = sub.notebooks.get(MASTER)
         if data is None:
             why = "; ".join(sub.problems) or "no notebook submitted"
-            yield {"student": sub.student, "points": 0.0, "max_points": _most(), "dev": "",
-                   "run": f"no 16_capstone notebook graded ({why})", "score": ""}  # fmt: skip
+            yield {**row, "run": f"no 16_capstone notebook graded ({why})"}
+            continue
+        try:  # read as part 1 reads it: a byte-order mark or Windows-1252 is no reason for 0
+            nb, _ = _read_notebook(data)
+        except ValueError as err:
+            yield {**row, "run": f"cannot read the notebook: {err}"}
             continue
         with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-nb-") as tmp:
             notebook = Path(tmp) / MASTER
-            notebook.write_bytes(data)
-            yield grade_one(sub.student, notebook, hidden)
+            notebook.write_text(nbformat.writes(nb), encoding="utf-8")
+            yield {**grade_one(sub.student, notebook, hidden), "student_id": sub.student_id}
 
 
 def _most() -> float:
@@ -124,8 +134,9 @@ def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-sub-") as tmp:
         try:
             sub = submission_from_notebook(notebook, Path(tmp) / "submission.py")
-        except (ValueError, OSError) as err:
-            return {**row, "points": 0.0, "run": f"cannot read the notebook: {err}", "score": ""}
+        except Exception as err:  # a notebook of any shape must not end the class's grading
+            why = err if isinstance(err, (ValueError, OSError)) else f"{type(err).__name__}: {err}"
+            return {**row, "points": 0.0, "run": f"cannot read the notebook: {why}", "score": ""}
         try:
             plain, run_message = capstone.run_submission(
                 sub, wrap=lambda cmd, work: sandboxed(cmd, work, sub)
@@ -152,46 +163,70 @@ def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
 EXERCISE = "ch16_train_best_model"
 
 
-def merge(gradebook: Path, rows: list[dict[str, object]]) -> None:
-    """Put part 2's ``rows`` into the exercise ``gradebook`` of ``tasks.py grade``, in place.
+def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
+    """Put part 2's ``rows`` into the exercise ``gradebook`` of ``tasks.py grade``, in place;
+    return what the instructor should know (students on one side only).
 
     Each student's row gets the column ``ch16_train_best_model (11)`` and its points added to
     ``score`` and ``max_score``; a part-2 reason when points were lost (the dev point's and the
     scoring's messages, and how the run ended) and the run's REVIEW note in ``flagged`` (for the
-    instructor). A student missing from either file gets 0 points for what is missing and a
-    reason. Merging again replaces the previous merge's column, reasons and flags. Students are
-    matched by name as the gradebook writes it (:func:`grade.safe_text`); the gradebook must be
-    the capstone's (a ``ch16_`` exercise column), and a cell that is not a number stops the
-    merge with the row and column named, before anything is written.
+    instructor). Students are matched by name as the gradebook writes it
+    (:func:`grade.safe_text`), or else by ``student_id``. A student of ``rows`` missing from the
+    gradebook gets a row of its own. A gradebook student missing from ``rows`` gets 0 points and
+    a reason on the first merge, and keeps its part 2 on a later one (so that one student can be
+    graded again alone). Merging again replaces the column, reasons and flags of the students
+    in ``rows``. The gradebook must be the capstone's (a ``ch16_`` exercise column); a cell that
+    is not a number stops the merge with the row and column named, before anything is written.
+    A gradebook saved by a spreadsheet (byte-order mark, empty rows) is read as written.
     """
     most = _most()
     column = f"{EXERCISE} ({most:g})"
-    with open(gradebook, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        fields, book = list(reader.fieldnames or []), list(reader)
-    if "student" not in fields or "reason" not in fields:
-        raise SystemExit(f"{gradebook} is not a gradebook of tasks.py grade (no student/reason)")
+    fields, book = read_gradebook(gradebook)
     part1 = [c for c, name, _ in exercise_cells(dict.fromkeys(fields)) if c != column]
     if not any(c.startswith("ch16_") for c in part1):
         raise SystemExit(
             f"{gradebook} has no ch16_ exercise column: not a gradebook of the capstone "
             "(grade part 1 with the key of notebooks/16_capstone.ipynb first)"
         )
-    if column not in fields:
+    merged_before = column in fields
+    if not merged_before:
         fields.insert(fields.index("reason"), column)
-    by_student = {safe_text(str(r["student"])): r for r in rows}
-    used = {r.get("student_id", "") for r in book}
-    for name in sorted(set(by_student) - {r["student"] for r in book}):
-        sid = _student_id(name, used)
-        book.append({"student": name, "student_id": sid, "score": "0", "max_score": "0"})
-        book[-1]["status"] = "part 2 only (no notebook for tasks.py grade)"
+    by_name = {safe_text(str(r["student"])): r for r in rows}
+    by_id = {str(r.get("student_id") or ""): r for r in rows if r.get("student_id")}
+    used: set[int] = set()
+    matched: list[tuple[dict, dict[str, object] | None]] = []
     for entry in book:
+        part = by_name.get(entry["student"]) or by_id.get(entry.get("student_id") or "")
+        if part is not None:
+            used.add(id(part))
+        matched.append((entry, part))
+    ids = {r.get("student_id", "") for r in book}
+    added = []
+    for part in rows:
+        if id(part) not in used:
+            name = safe_text(str(part["student"]))
+            entry = {
+                "student": name,
+                "student_id": _student_id(name, ids),
+                "score": "0",
+                "max_score": "0",
+                "status": "part 2 only (no notebook for tasks.py grade)",
+            }
+            book.append(entry)
+            matched.append((entry, part))
+            added.append(name)
+    kept, missing = [], []
+    for entry, part in matched:
         try:
             old, score, max_score = (number(entry, c) for c in (column, "score", "max_score"))
         except ValueError as err:
             raise SystemExit(f"{gradebook}: {err}; nothing merged") from None
-        had = column in entry and entry[column] not in ("", None)
-        part = by_student.get(entry["student"])
+        if part is None and merged_before and entry.get(column) not in ("", None):
+            kept.append(entry["student"])  # graded in an earlier merge: keep it
+            continue
+        if part is None:
+            missing.append(entry["student"])
+        counted = merged_before and entry["student"] not in added  # max_score has part 2
         points = float(part["points"]) if part else 0.0  # type: ignore[arg-type]
         if part is None:
             why = "no part 2 graded (no capstone notebook in the submissions)"
@@ -208,9 +243,17 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> None:
             flags.append(_cut(safe_text(f"{EXERCISE}: {part['run']}"), MAX_ITEM))
         entry[column] = points_text(points)
         entry["score"] = points_text(score - old + points)
-        entry["max_score"] = points_text(max_score + (0 if had else most))
+        entry["max_score"] = points_text(max_score + (0 if counted else most))
         entry["reason"], entry["flagged"] = " | ".join(reasons), " | ".join(flags)
     _write_csv(gradebook, book, fields)
+    report = []
+    if missing:
+        report.append(f"{len(missing)} without a part-2 result, 0 points: {', '.join(missing)}")
+    if kept:
+        report.append(f"{len(kept)} without a new part-2 result kept their earlier one")
+    if added:
+        report.append(f"{len(added)} not in the gradebook, added as rows: {', '.join(added)}")
+    return report
 
 
 def dev_point(plain: dict[str, object] | None) -> tuple[float, str]:
@@ -264,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[capstone] {row['student']}: {points}  {row['run']}")
     print(f"[capstone] gradebook written to {args.out}")
     if args.gradebook is not None:
-        merge(args.gradebook, graded)
+        for line in merge(args.gradebook, graded):
+            print(f"[capstone] merge: {line}")
         print(f"[capstone] part 2 merged into {args.gradebook} as {EXERCISE}")
     return 0
 
