@@ -84,6 +84,53 @@ def test_no_accepted_pair_ends_above_the_target():
                 assert not run.diverged and run.fs[-1] < ch04.CHALLENGE_TARGET, (lr, rho)
                 later = run.fs[int(ls.steps_to_stay(run.fs, 1.0, ch04.CHALLENGE_TARGET)) :]
                 assert np.all(later < ch04.CHALLENGE_TARGET)
+                # and it stays below long after the 100 steps, not just at step 100
+                long = ls.heavy_ball(ch04.challenge_bowl(), ch04.CHALLENGE_X0, lr, rho, 1000)
+                stay = int(ls.steps_to_stay(long.fs, 1.0, ch04.CHALLENGE_TARGET))
+                assert not long.diverged and 0 <= stay <= 100, (lr, rho, stay)
+
+
+@pytest.mark.parametrize("pair", [(3.5, 0.8975), (1.975, 0.9)])
+def test_below_at_step_100_by_luck_is_rejected_and_said_so(pair):
+    """f is below the target at step 100 only: it was above at step 99 and is again at 101."""
+    fs = ls.heavy_ball(ch04.challenge_bowl(), ch04.CHALLENGE_X0, *pair, 200).fs
+    assert fs[99] > ch04.CHALLENGE_TARGET > fs[100] and fs[101] > ch04.CHALLENGE_TARGET
+    assert ls.steps_to_stay(fs[:101], 1.0, ch04.CHALLENGE_TARGET) == 100  # the old check passed
+    verdict = verify(pair)
+    assert not verdict.passed and verdict.mistake == "too much momentum", verdict
+    assert (
+        "f is below the target 1e-06 at step 100 but climbs back above it at step 101: it must "
+        "stay below" in verdict.summary
+    )
+    with pytest.raises(AssertionError, match="Likely mistake: too much momentum"):
+        check("ch04_momentum_challenge", pair)
+    status = explorers.heavy_ball_quadratic().compute(
+        lr=pair[0], rho=pair[1], kappa=ch04.CHALLENGE_KAPPA
+    )["status"]
+    assert status.startswith("heavy ball: f = ") and "(climbs back at 101)" in status, status
+
+
+def test_the_tail_rejects_every_pair_a_much_longer_run_rejects():
+    """On a grid across the band where the verdict flips, 100 extra steps decide as 1000 do."""
+    bowl = ch04.challenge_bowl()
+    passed, lucky = 0, 0
+    for lr in np.linspace(1.5, 3.9, 25):
+        for rho in np.linspace(0.85, 0.92, 15):
+            long = ls.heavy_ball(bowl, ch04.CHALLENGE_X0, float(lr), float(rho), 1000)
+            stay = int(ls.steps_to_stay(long.fs, 1.0, ch04.CHALLENGE_TARGET))
+            stays = not long.diverged and 0 <= stay <= ch04.CHALLENGE_STEPS
+            assert verify((float(lr), float(rho))).passed == stays, (lr, rho)
+            passed += stays
+            lucky += not stays and ls.steps_to_stay(long.fs[:101], 1.0, 1e-6) >= 0
+    assert passed > 0 and lucky > 0  # the grid holds both kinds
+
+
+def test_the_explorer_counts_with_the_exercises_constants():
+    assert explorers.STEPS == ch04.CHALLENGE_STEPS and explorers.TARGET == ch04.CHALLENGE_TARGET
+    assert explorers.TAIL == ch04.CHALLENGE_TAIL and tuple(explorers.X0) == ch04.CHALLENGE_X0
+    frame = explorers.heavy_ball_quadratic().compute(lr=1.0, rho=0.9, kappa=100)
+    assert frame["run"].steps == frame["gd_run"].steps == explorers.STEPS  # only 100 are drawn
+    assert not frame["run"].diverged and not frame["gd_run"].diverged
 
 
 def test_the_explorer_and_the_exercise_agree_on_every_setting_the_explorer_offers():
@@ -96,6 +143,8 @@ def test_the_explorer_and_the_exercise_agree_on_every_setting_the_explorer_offer
             assert passed == verify((lr, rho)).passed, (lr, rho, status)
             if "dipped below" in verify((lr, rho)).summary:
                 assert "(dipped at" in status.split(";")[0], (lr, rho, status)
+            if "climbs back above it" in verify((lr, rho)).summary:
+                assert "(climbs back at" in status.split(";")[0], (lr, rho, status)
 
 
 def test_the_reference_answer_and_every_registered_mistake_keep_their_verdicts():

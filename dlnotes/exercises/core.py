@@ -1336,8 +1336,8 @@ def _draw_problems(
         untouched = _same_state(_generator_states(before.get(name)), got_states)
         lines.append(
             f"your result is right, but your function drew nothing from {name}: draw from "
-            f"the generator you are given (not np.random, not a new default_rng), or a run "
-            "cannot be reproduced from its seed"
+            f"the generator you are given (not np.random, not a new default_rng, not a copy of "
+            f"{name}), or a run cannot be reproduced from its seed"
             if untouched
             else f"your result is right, but your function drew a different number of random "
             f"values from {name} than expected: {name} is left at another point of its "
