@@ -24,7 +24,7 @@ from dlnotes.exercises import ch16, check
 from dlnotes.layers import BatchNorm, DropConnect, Dropout, LayerNorm, LeakyReLU, Linear, Tanh
 from dlnotes.model import Sequential, mlp
 from dlnotes.optim import SGD
-from dlnotes.train import fit
+from dlnotes.train import Callback, fit
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "capstone"
@@ -520,7 +520,8 @@ def test_over_budget_submission_is_stopped_and_scored_from_its_checkpoint(hidden
     )
     assert time.monotonic() - start < 20
     assert run_message.startswith("stopped at the wall-clock limit")
-    assert run_message.endswith("scored from the last checkpoint")
+    assert "; scored from the last checkpoint (" in run_message, run_message
+    assert "REVIEW" not in run_message or "more than its 30" in run_message, run_message
     assert "hidden-test accuracy" in message and points > 0
 
 
@@ -871,32 +872,244 @@ def test_more_epochs_than_the_budget_allows_are_flagged_for_review():
     assert "5 budgeted epochs" in message and "more than its 3" in message and "REVIEW" in message
 
 
-def test_training_before_the_first_budgeted_fit_is_flagged_for_review(monkeypatch, tmp_path):
-    """A first ``fit`` with the budget that begins more than SETUP_SECONDS into it leaves time
-    the budget did not see (a training loop of its own before it): REVIEW, in the notebook's
-    path and in the grader's (the third line of epochs.txt)."""
+def _train_outside_the_budget(model, data, seconds):
+    """Epochs the budget does not see, for about ``seconds``."""
+    opt = SGD(model.params, lr=0.05)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=1, progress=False)
+
+
+def test_time_outside_budgeted_fits_is_flagged_for_review(monkeypatch, tmp_path):
+    """More than UNWATCHED_SECONDS of the budget outside fits with it leaves time the budget
+    did not see (a training loop of its own): REVIEW, wherever that time falls (before the first
+    fit, or between a dummy fit at the start and one epoch at the end), and also after a fit
+    that an exception ended early, in the notebook's path, for a checkpoint scored in place of
+    the model, and in the grader's (the third line of epochs.txt)."""
     from dlnotes.capstone import budget as budget_module
 
-    monkeypatch.setattr(budget_module, "SETUP_SECONDS", 0.5)
+    monkeypatch.setattr(budget_module, "UNWATCHED_SECONDS", 0.5)
+    flag = "s of the budget passed outside fits with the budget (more than 0.5 s"
+
+    def budgeted_epoch(model, data, budget, callbacks=()):
+        opt = SGD(model.params, lr=0.05)
+        X, y = data["X_train"], data["y_train"]
+        fit(model, X, y, optimizer=opt, epochs=1, callbacks=[budget, *callbacks], progress=False)
 
     def late(data, budget):
         model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
-        opt = SGD(model.params, lr=0.05)
-        deadline = time.monotonic() + 0.8
-        while time.monotonic() < deadline:  # "training" the budget does not see
-            fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=1, progress=False)
-        fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=1, callbacks=[budget])
+        _train_outside_the_budget(model, data, 0.8)
+        budgeted_epoch(model, data, budget)
         return model
 
-    message = capstone.train_within_budget(late, _small_data(), capstone.Budget(20))[1]
-    assert "REVIEW: the first fit with the budget began 1 s into it" in message, message
+    def dummy_fit_first(data, budget):
+        tiny = mlp([data["X_train"].shape[1], 10], seed=1)
+        budgeted_epoch(tiny, {k: v[:10] for k, v in data.items()}, budget)
+        model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
+        _train_outside_the_budget(model, data, 0.8)
+        budgeted_epoch(model, data, budget)
+        return model
+
+    class Raises(Callback):
+        def on_train_begin(self, history, model):
+            raise RuntimeError("left early")
+
+    def left_fit_first(data, budget):  # a fit with the budget that never ends
+        model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
+        with pytest.raises(RuntimeError):
+            budgeted_epoch(model, data, budget, [Raises()])
+        _train_outside_the_budget(model, data, 0.8)
+        budgeted_epoch(model, data, budget)
+        return model
+
+    def killed_after(data, budget):  # scored from its checkpoint
+        late(data, budget)
+        raise capstone.BudgetExceeded("stopped")
+
+    for fn in (late, dummy_fit_first, left_fit_first, killed_after):
+        budget = capstone.Budget(20)
+        message = capstone.train_within_budget(fn, _small_data(), budget)[1]
+        assert "; REVIEW: " in message and flag in message, (fn.__name__, message)
+        assert budget.unwatched_seconds >= 0.7, fn.__name__
+    assert "scored from the last checkpoint (after budgeted epoch 1); REVIEW" in message, message
+
+    def prompt(data, budget):
+        model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
+        budgeted_epoch(model, data, budget)
+        time.sleep(0.1)
+        budgeted_epoch(model, data, budget)
+        return model
+
+    budget = capstone.Budget(20)
+    assert "REVIEW" not in capstone.train_within_budget(prompt, _small_data(), budget)[1]
+    assert budget.unwatched_seconds < 0.5
     epochs = tmp_path / "epochs.txt"
     epochs.write_text("2\n1\n0.812\n", encoding="utf-8")
-    assert "began 1 s into it" in budget_module._returned_message(epochs, 30)
+    assert "0.8 " + flag in budget_module._returned_message(epochs, 30)
+    for forged in ("nan", "inf"):
+        epochs.write_text(f"2\n1\n{forged}\n", encoding="utf-8")
+        assert flag in budget_module._returned_message(epochs, 30)
     epochs.write_text("2\n1\n0.300\n", encoding="utf-8")
     assert "REVIEW" not in budget_module._returned_message(epochs, 30)
-    monkeypatch.setattr(budget_module, "SETUP_SECONDS", 10.0)
-    assert "REVIEW" not in capstone.train_within_budget(late, _small_data())[1]
+    monkeypatch.setattr(budget_module, "UNWATCHED_SECONDS", 10.0)
+    for fn in (late, dummy_fit_first, left_fit_first):
+        assert "REVIEW" not in capstone.train_within_budget(fn, _small_data())[1]
     rules = json.loads((ROOT / "notebooks" / "16_capstone.ipynb").read_text(encoding="utf-8"))
     text = " ".join("".join(c["source"]) for c in rules["cells"]).replace("\n", " ")
-    assert "begins more than 10 s in" in text and budget_module.SETUP_SECONDS == 10.0
+    assert "more than 10 s" in text and budget_module.UNWATCHED_SECONDS == 10.0
+
+
+def _save_by_hand_outside_the_budget(data, budget):
+    """Trains without the budget and hands it each epoch's model by hand."""
+    model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
+    opt = SGD(model.params, lr=0.05)
+    for _ in range(2):
+        fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=1, progress=False)
+        budget.save(model)
+    return model
+
+
+def test_a_checkpoint_scored_in_place_of_the_model_carries_the_review_flags():
+    """A function that trains without the budget and saves each model by hand, then never
+    returns (stopped at the wall clock), returns no model or raises, is scored from its last
+    checkpoint, and flagged as the returned model would be: no epoch counted; or, after
+    budgeted epochs, a checkpoint the budget never saw at an epoch's end. A checkpoint of a
+    counted epoch, or saved by hand at one, is not flagged."""
+
+    def forever(data, budget):
+        _save_by_hand_outside_the_budget(data, budget)
+        while True:
+            time.sleep(0.01)
+
+    def returns_none(data, budget):
+        _save_by_hand_outside_the_budget(data, budget)
+
+    def raises(data, budget):
+        _save_by_hand_outside_the_budget(data, budget)
+        raise ValueError("after saving")
+
+    for fn in (forever, returns_none, raises):
+        budget = capstone.Budget(seconds=3.0)
+        model, message = capstone.train_within_budget(fn, _small_data(), budget, grace=0.5)
+        assert isinstance(model, Sequential), (fn.__name__, message)
+        assert "scored from the last checkpoint (after budgeted epoch 0)" in message, message
+        assert "REVIEW: no epoch went through the budget" in message, message
+        assert not budget.checkpoint_seen
+
+    def run(extra: str):
+        def train_best_model(data, budget):
+            X, y = data["X_train"], data["y_train"]
+            model = mlp([X.shape[1], 8, 10], seed=0)
+            opt = SGD(model.params, lr=0.05)
+            fit(model, X, y, optimizer=opt, epochs=2, callbacks=[budget], progress=False)
+            if extra == "saved":
+                budget.save(model)
+            if extra == "trained on, saved":
+                fit(model, X, y, optimizer=opt, epochs=1, progress=False)
+                budget.save(model)
+            raise ValueError("after training")
+
+        return capstone.train_within_budget(train_best_model, _small_data(), capstone.Budget(20))
+
+    model, message = run("trained on, saved")
+    assert "scored from the last checkpoint (after budgeted epoch 2); REVIEW" in message, message
+    assert "the checkpoint's weights differ from the model at the end of every epoch" in message
+    for fine in ("", "saved"):
+        model, message = run(fine)
+        assert "scored from the last checkpoint (after budgeted epoch 2)" in message, message
+        assert "REVIEW" not in message, message
+
+
+def test_the_grader_flags_a_checkpoint_from_its_record(tmp_path):
+    """run_submission scores a checkpoint with the record the budget wrote next to it
+    (checkpoint.txt): a model trained without the budget and saved by hand is flagged, a
+    checkpoint of a counted epoch is not (the fingerprint survives np.savez), and a checkpoint
+    without its record is flagged."""
+    head = (
+        "import os\n\n"
+        "from dlnotes.layers import Linear, ReLU\n"
+        "from dlnotes.model import Sequential\n"
+        "from dlnotes.optim import SGD\n"
+        "from dlnotes.train import fit\n\n\n"
+        "def train_best_model(data, budget):\n"
+        "    X, y = data['X_train'][:500], data['y_train'][:500]\n"
+        "    model = Sequential(Linear(784, 16, seed=0), ReLU(), Linear(16, 10, seed=1))\n"
+        "    opt = SGD(model.params, lr=1e-3)\n"
+    )
+    budgeted = "    fit(model, X, y, optimizer=opt, epochs=2, callbacks=[budget], progress=False)\n"
+    cases = {
+        "by_hand": "    fit(model, X, y, optimizer=opt, epochs=2, progress=False)\n"
+        "    budget.save(model)\n",
+        "budgeted": budgeted,
+        "no_record": budgeted + "    os.remove(budget.checkpoint_path.with_suffix('.txt'))\n",
+    }
+    messages = {}
+    for name, body in cases.items():
+        learner = tmp_path / f"{name}.py"
+        learner.write_text(head + body + "    raise ValueError('after training')\n", "utf-8")
+        plain, messages[name] = capstone.run_submission(learner)
+        assert plain is not None and "ValueError: after training" in messages[name]
+    assert (
+        "scored from the last checkpoint (0 budgeted epochs); REVIEW: no epoch"
+        in (messages["by_hand"])
+    ), messages["by_hand"]
+    assert "scored from the last checkpoint (2 budgeted epochs)" in messages["budgeted"]
+    assert "REVIEW" not in messages["budgeted"], messages["budgeted"]
+    assert "REVIEW: the checkpoint's record (checkpoint.txt" in messages["no_record"]
+
+
+def test_the_fingerprint_covers_layer_types_and_settings(tmp_path):
+    """A layer replaced (ReLU by Tanh) or a setting changed (a leaky slope, eps, momentum, a
+    dropout's p) after the budget's last epoch changes what the model computes: the budget did
+    not see that model. Batch norm's running statistics are left out (a forward pass in train
+    mode moves them). The fingerprint is the same after np.savez and np.load."""
+    from dlnotes.capstone.budget import _fingerprint
+
+    d = _small_data()
+    X, y = d["X_train"], d["y_train"]
+
+    def trained(budget=None):
+        model = Sequential(
+            Linear(784, 16, seed=0),
+            BatchNorm(16),
+            LeakyReLU(0.1),
+            Dropout(0.2, seed=0),
+            Linear(16, 10, seed=1),
+        )
+        budget = capstone.Budget(20) if budget is None else budget
+        fit(model, X, y, optimizer=SGD(model.params, lr=0.05), epochs=1, callbacks=[budget])
+        assert budget.saw(model)
+        return model, budget
+
+    def replace_activation(model):
+        model.layers[2] = Tanh()
+
+    def set_attr(i, name, value):
+        return lambda model: setattr(model.layers[i], name, value)
+
+    for change in (
+        replace_activation,
+        set_attr(2, "negative_slope", 0.3),
+        set_attr(1, "eps", 1e3),
+        set_attr(1, "momentum", 0.5),
+        set_attr(3, "p", 0.5),
+    ):
+        model, budget = trained()
+        change(model)
+        assert not budget.saw(model), change
+    model, budget = trained()
+    model.layers[1].buffers["running_mean"][...] = 1.0
+    assert budget.saw(model)
+    plain = capstone.model_to_plain(model)
+    np.savez(tmp_path / "m.npz", **plain)
+    with np.load(tmp_path / "m.npz") as stored:
+        assert _fingerprint({k: stored[k] for k in stored.files}) == _fingerprint(plain)
+
+    def replaced_after(data, budget):
+        model, _ = trained(budget)
+        replace_activation(model)
+        return model
+
+    message = capstone.train_within_budget(replaced_after, d, capstone.Budget(20))[1]
+    assert "(1 budgeted epochs)" not in message and "1 budgeted epochs; REVIEW" in message
+    assert "REVIEW: the returned weights differ" in message, message

@@ -12,12 +12,14 @@ The rules the learner reads in the notebook:
   limit is reached; several ``fit`` calls share one budget;
 * the caller enforces the wall clock anyway: at ``SECONDS + GRACE`` the function is stopped and
   the last checkpoint is scored, or nothing (zero points) if there is none. A function that
-  ignores the callback therefore loses its work, it does not gain time; a model returned with
-  no epoch counted by the budget (more epochs could have run), with weights that differ from
-  every model the budget saw (trained on after its last counted epoch, e.g. in the grace
-  seconds), or whose first ``fit`` with the budget began more than :data:`SETUP_SECONDS` into
-  the budget (time enough to train without it first) is flagged for review (best effort: all
-  of it comes from the learner's own process).
+  ignores the callback therefore loses its work, it does not gain time; a model (returned, or
+  the checkpoint scored in its place) with no epoch counted by the budget (more epochs could
+  have run), with more epochs than allowed, with weights that differ from every model the
+  budget saw at the end of a counted epoch (trained on after its last counted epoch, e.g. in
+  the grace seconds, or without it and checkpointed by hand), or after more than
+  :data:`UNWATCHED_SECONDS` of the budget passed outside ``fit`` calls with the budget (time
+  enough to train without it) is flagged for review (best effort: all of it comes from the
+  learner's own process).
 
 Defined in chapter 16 (Capstone project).
 """
@@ -64,10 +66,11 @@ EPOCHS = 30
 #: Extra seconds the caller allows after the budget (to finish an epoch and return the model)
 #: before it stops the function.
 GRACE = 5.0
-#: Seconds of the budget a submission may spend before its first ``fit`` with the budget
-#: (building the model, preparing the data) before the run is flagged for review: the budget
-#: does not see what ran before, e.g. a training loop of its own.
-SETUP_SECONDS = 10.0
+#: Seconds of the budget a submission may spend outside ``fit`` calls with the budget
+#: (imports, building the model, preparing the data, between and after its fits) before the run
+#: is flagged for review: the budget does not see what runs there, e.g. a training loop of its
+#: own. The reference solution spends well under 1 s there.
+UNWATCHED_SECONDS = 10.0
 
 
 class BudgetExceeded(BaseException):
@@ -79,12 +82,14 @@ class Budget(Callback):
     """A compute budget of ``seconds`` of wall-clock time and ``epochs`` epochs.
 
     As a ``fit`` callback it counts epochs, keeps the model it was last handed as plain data
-    (:attr:`checkpoint`, written to ``checkpoint_path`` too when one is given, atomically) and
-    returns True (stop) once :attr:`exhausted`. The clock starts when the budget is created.
-    :meth:`save` checkpoints a model by hand (e.g. before a second ``fit``). :attr:`histories`
-    holds the :class:`~dlnotes.train.History` of every ``fit`` call it watched (for the
-    write-up's curves); :meth:`saw` tells whether a model's weights are those it saw at the end of
-    a counted epoch.
+    (:attr:`checkpoint`, written to ``checkpoint_path`` too when one is given, atomically, with
+    its record in a ``.txt`` file next to it, see :meth:`save`) and returns True (stop) once
+    :attr:`exhausted`. The clock starts when the budget is created. :meth:`save` checkpoints a
+    model by hand (e.g. before a second ``fit``). :attr:`histories` holds the
+    :class:`~dlnotes.train.History` of every ``fit`` call it watched (for the write-up's
+    curves); :meth:`saw` tells whether a model's weights are those it saw at the end of a
+    counted epoch; :attr:`unwatched_seconds` how much of the budget passed outside ``fit``
+    calls with it.
 
     Defined in chapter 16 (Capstone project).
     """
@@ -102,10 +107,14 @@ class Budget(Callback):
         self.start = time.monotonic()
         self.epochs_used = 0
         self.checkpoint: dict[str, Any] | None = None
-        self.checkpoint_epoch = 0
+        self.checkpoint_epoch = 0  # epochs counted when the checkpoint was kept
+        self.checkpoint_seen = False  # whether it is a model seen at a counted epoch's end
+        self.checkpoint_unwatched = 0.0  # unwatched_seconds when it was kept
         self.histories: list[History] = []
-        self.first_fit_at: float | None = None  # seconds into the budget of its first fit
-        self._seen: set[str] = set()  # fingerprints of the models at each counted epoch's end
+        self._seen: dict[str, None] = {}  # fingerprints of the models at counted epochs' ends
+        self._watched = 0.0  # seconds inside fits with the budget that have ended
+        self._fit_began: float | None = None  # the current fit's on_train_begin (monotonic)
+        self._fit_seen_to = 0.0  # its last on_train_begin or on_epoch_end (monotonic)
 
     @property
     def elapsed(self) -> float:
@@ -125,20 +134,55 @@ class Budget(Callback):
         """True once the time or the epochs are used up."""
         return self.elapsed >= self.seconds or self.epochs_used >= self.epochs
 
+    @property
+    def unwatched_seconds(self) -> float:
+        """Seconds of the budget so far that passed outside ``fit`` calls with it: from its start
+        to now, less every span from a fit's ``on_train_begin`` to its ``on_train_end`` (for a
+        fit that has not ended, e.g. one still running or one an exception left, to its last
+        counted epoch). Setup, evaluation and anything else outside those fits add to it, and so
+        would training without the budget."""
+        watched = self._watched
+        if self._fit_began is not None:
+            watched += self._fit_seen_to - self._fit_began
+        return max(0.0, self.elapsed - watched)
+
     def save(self, model: Sequential) -> None:
-        """Keep ``model`` (as plain data) as the checkpoint scored if the caller must stop."""
-        self.checkpoint = model_to_plain(model)
+        """Keep ``model`` (as plain data) as the checkpoint scored if the caller must stop.
+
+        With a ``checkpoint_path``, the model is written there (atomically) and, just before,
+        its record to the same path with the suffix ``.txt``: the epochs counted, the
+        :attr:`unwatched_seconds` and the fingerprints of the models seen at the end of each
+        counted epoch, one a line, from which the caller tells whether the checkpoint is one of
+        them (a model saved by hand that was not is flagged, as a returned one would be). The
+        record goes first: a run stopped between the two writes leaves an older checkpoint with
+        a newer record, which still holds every fingerprint the older one needs."""
+        plain = model_to_plain(model)
+        self._keep(plain, _fingerprint(plain) in self._seen)
+
+    def _keep(self, plain: dict[str, Any], seen: bool) -> None:
+        self.checkpoint = plain
         self.checkpoint_epoch = self.epochs_used
+        self.checkpoint_seen = seen
+        self.checkpoint_unwatched = self.unwatched_seconds
         if self.checkpoint_path is not None:
+            record = self.checkpoint_path.with_suffix(".txt")
+            tmp_record = self.checkpoint_path.with_suffix(".tmp.txt")
+            tmp_record.write_text(
+                f"{self.epochs_used}\n{self.checkpoint_unwatched:.3f}\n"
+                + "".join(f"{fp}\n" for fp in self._seen),
+                encoding="utf-8",
+            )
+            os.replace(tmp_record, record)
             tmp = self.checkpoint_path.with_suffix(".tmp.npz")
-            np.savez(tmp, **self.checkpoint)
+            np.savez(tmp, **plain)
             os.replace(tmp, self.checkpoint_path)
 
     def saw(self, model: Sequential | dict[str, np.ndarray]) -> bool:
-        """Whether ``model``'s weights (a model, or its :func:`model_to_plain` data; batch norm's
-        running statistics are not compared) are exactly those of a model at the end of an
-        epoch the budget counted (a model kept by :meth:`save` alone does not count): False for
-        a model trained or changed after the budget's last epoch, or without it."""
+        """Whether ``model`` (a model, or its :func:`model_to_plain` data) is exactly a model the
+        budget saw at the end of an epoch it counted, by :func:`_fingerprint`: its weights and
+        its layers' types and settings (batch norm's running statistics are not compared). A
+        model kept by :meth:`save` alone does not count: False for a model trained or changed
+        after the budget's last epoch, or without it."""
         try:
             plain = model if isinstance(model, dict) else model_to_plain(model)
             return _fingerprint(plain) in self._seen
@@ -147,14 +191,24 @@ class Budget(Callback):
 
     def on_train_begin(self, history: History, model: Sequential) -> None:
         self.histories.append(history)
-        if self.first_fit_at is None:
-            self.first_fit_at = self.elapsed
+        now = time.monotonic()
+        if self._fit_began is not None:  # a fit an exception left: watched to its last epoch
+            self._watched += self._fit_seen_to - self._fit_began
+        self._fit_began = self._fit_seen_to = now
 
     def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool:
         self.epochs_used += 1
-        self.save(model)
-        self._seen.add(_fingerprint(self.checkpoint or {}))
+        if self._fit_began is not None:
+            self._fit_seen_to = time.monotonic()
+        plain = model_to_plain(model)
+        self._seen[_fingerprint(plain)] = None  # before the checkpoint, whose record lists it
+        self._keep(plain, True)
         return self.exhausted
+
+    def on_train_end(self, history: History, model: Sequential) -> None:
+        if self._fit_began is not None:
+            self._watched += time.monotonic() - self._fit_began
+            self._fit_began = None
 
     def __repr__(self) -> str:
         return (
@@ -201,8 +255,10 @@ def train_within_budget(
     """Call ``train_fn(data, budget)`` in this process under the budget's wall clock.
 
     Returns ``(model, message)``: the returned model; or, if ``train_fn`` is still running at
-    ``budget.seconds + grace`` (it is interrupted) or raises, the budget's last checkpoint; or
-    ``None`` when there is none. The message says which, and why.
+    ``budget.seconds + grace`` (it is interrupted), raises or returns something else, the
+    budget's last checkpoint; or ``None`` when there is none. The message says which, and why,
+    with a REVIEW note when the budget did not watch the training (see :func:`_review_note`;
+    for a checkpoint, as things stood when it was kept).
 
     Defined in chapter 16 (Capstone project).
     """
@@ -216,6 +272,7 @@ def train_within_budget(
     try:
         with _wall_clock(limit) as enforced:
             result = train_fn(data, budget)
+            unwatched = budget.unwatched_seconds
     except BudgetExceeded:
         return _fallback(budget, f"stopped at the wall-clock limit ({limit:.0f} s)")
     except NotImplementedError as err:  # the learner edition's stub, not yet replaced
@@ -230,9 +287,7 @@ def train_within_budget(
             budget, f"train_best_model returned {type(result).__name__}, not a Sequential"
         )
     note = "" if enforced else " (the wall clock was not enforced: not in the main thread)"
-    note += _review_note(
-        budget.epochs_used, budget.epochs, budget.saw(result), budget.first_fit_at or 0.0
-    )
+    note += _review_note(budget.epochs_used, budget.epochs, budget.saw(result), unwatched)
     return result, (
         f"returned a model after {budget.elapsed:.1f} s and {budget.epochs_used} budgeted "
         f"epochs{note}"
@@ -242,8 +297,16 @@ def train_within_budget(
 def _fallback(budget: Budget, why: str) -> tuple[Sequential | None, str]:
     if budget.checkpoint is None:
         return None, f"{why}; no checkpoint was handed to the budget: zero points"
+    note = _review_note(
+        budget.checkpoint_epoch,
+        budget.epochs,
+        budget.checkpoint_seen,
+        budget.checkpoint_unwatched,
+        what="checkpoint's",
+    )
     return model_from_plain(budget.checkpoint), (
         f"{why}; scored from the last checkpoint (after budgeted epoch {budget.checkpoint_epoch})"
+        f"{note}"
     )
 
 
@@ -275,7 +338,9 @@ def run_submission(
     directory with a minimal environment; it loads the training and dev data itself
     (:func:`dlnotes.capstone.capstone_data`, never the hidden test set: neither its path nor its
     contents are given to it), calls the function with a :class:`Budget` that checkpoints to a
-    file, and writes the returned model as plain data. It is killed (with its whole process
+    file (with its record, see :meth:`Budget.save`), and writes the returned model as plain
+    data (and ``epochs.txt``: the epochs counted, whether the budget saw the model, the
+    :attr:`Budget.unwatched_seconds` when it returned). It is killed (with its whole process
     group) ``seconds + grace`` seconds after the budget starts (the harness says when, just
     before the submission's code runs), or ``startup + seconds + grace`` after it starts if it
     never gets there (``startup`` covers the Python and numpy imports and loading the data,
@@ -287,8 +352,10 @@ def run_submission(
     for a grading engine; the default is a plain subprocess).
 
     Returns ``(plain_model or None, message)``: the returned model, else the last checkpoint,
-    else None (zero points), with a message saying which and why. The grader passes the plain
-    model to :func:`dlnotes.capstone.evaluate_submission`.
+    else None (zero points), with a message saying which and why, and a REVIEW note when the
+    budget did not watch the training (:func:`_review_note`; for a checkpoint, from its record:
+    a checkpoint without a readable one is flagged). The grader passes the plain model to
+    :func:`dlnotes.capstone.evaluate_submission`.
 
     Defined in chapter 16 (Capstone project).
     """
@@ -339,7 +406,9 @@ def run_submission(
         if checkpoint.exists():
             plain, problem = _read_plain(checkpoint)
             if plain is not None:
-                return plain, f"{why}; scored from the last checkpoint"
+                return plain, f"{why}; scored from the last checkpoint" + _checkpoint_note(
+                    out / "checkpoint.txt", plain, epochs
+                )
             return None, f"{why}; the last checkpoint could not be read ({problem}): zero points"
         return None, f"{why}; no checkpoint was handed to the budget: zero points"
 
@@ -463,27 +532,56 @@ def _work_folder() -> Iterator[str]:
 
 
 def _returned_message(epochs_file: Path, epochs: int) -> str:
-    """The run's message for a returned model, with the epochs the budget counted and whether
-    it saw the returned weights and when its first fit began (as the learner's process reported
-    them, three lines of ``epochs.txt``: a best-effort flag, not a proof)."""
+    """The run's message for a returned model, with the epochs the budget counted, whether it
+    saw the returned weights and the seconds of the budget outside its fits (as the learner's
+    process reported them, three lines of ``epochs.txt``: a best-effort flag, not a proof)."""
     try:
         lines = epochs_file.read_text(encoding="utf-8")[:64].split()
-        used, saw, setup = int(lines[0]), lines[1:2] == ["1"], float(lines[2])
+        used, saw, unwatched = int(lines[0]), lines[1:2] == ["1"], float(lines[2])
     except (OSError, ValueError, IndexError):
         return "train_best_model returned a model within the budget"
     return (
         f"train_best_model returned a model within the budget ({used} budgeted epochs)"
-        + _review_note(used, epochs, saw, setup)
+        + _review_note(used, epochs, saw, unwatched)
     )
 
 
-def _review_note(used: int, epochs: int, saw: bool, setup: float) -> str:
+#: The most of a checkpoint's record (``checkpoint.txt``) the caller reads: its fingerprints
+#: take 65 bytes an epoch.
+MAX_RECORD_BYTES = 1 << 20
+
+
+def _checkpoint_note(record: Path, plain: Mapping[str, Any], epochs: int) -> str:
+    """The budgeted epochs and REVIEW note of the checkpoint ``plain``, from the record that
+    :meth:`Budget.save` wrote next to it (the epochs counted, the unwatched seconds, the
+    fingerprints of the models seen at counted epochs' ends). A record that is missing or
+    cannot be read is flagged: the budget writes one before every checkpoint."""
+    try:
+        if record.is_symlink() or not record.is_file():
+            raise OSError(f"{record.name} is not a plain file")
+        with record.open("rb") as fh:
+            lines = fh.read(MAX_RECORD_BYTES).decode("utf-8").split()
+        used, unwatched, seen = int(lines[0]), float(lines[1]), set(lines[2:])
+    except (OSError, ValueError, IndexError):
+        return (
+            f"; REVIEW: the checkpoint's record ({record.name}, written by the budget with "
+            "every checkpoint) is missing or cannot be read"
+        )
+    note = _review_note(used, epochs, _fingerprint(plain) in seen, unwatched, what="checkpoint's")
+    return f" ({used} budgeted epochs){note}"
+
+
+def _review_note(
+    used: int, epochs: int, saw: bool, unwatched: float, *, what: str = "returned"
+) -> str:
     """A flag for the instructor when the budget did not watch the training: no epoch went
-    through it (the epoch limit went unchecked), the returned weights are not those of any
-    checkpoint (the model was trained or changed after the budget's last epoch, e.g. in the
-    grace seconds; folding or averaging weights is fine, training is not), or its first fit
-    began ``setup`` seconds into the budget, more than :data:`SETUP_SECONDS` (time enough to
-    train without it first)."""
+    through it (the epoch limit went unchecked), more epochs than allowed, more than
+    :data:`UNWATCHED_SECONDS` of the budget passed outside fits with it (``unwatched``: time
+    enough to train without it), or the model (the ``what`` weights: the returned model's, or
+    the checkpoint's scored in its place) is not one the budget saw at the end of a counted
+    epoch (it was trained or changed after the budget's last epoch, e.g. in the grace seconds,
+    or trained without it and saved by hand; folding or averaging weights is fine, training is
+    not)."""
     if not used:
         return (
             "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
@@ -494,17 +592,16 @@ def _review_note(used: int, epochs: int, saw: bool, setup: float) -> str:
             f"; REVIEW: the budget counted {used} epochs, more than its {epochs} (fit called again "
             "after it said stop, or its limit changed)"
         )
-    if setup > SETUP_SECONDS:
+    if not (unwatched <= UNWATCHED_SECONDS):  # a NaN from a forged file is flagged too
         return (
-            f"; REVIEW: the first fit with the budget began {setup:.0f} s into it (more than "
-            f"{SETUP_SECONDS:g} s of work the budget did not see: training before it is not "
-            "allowed)"
+            f"; REVIEW: {unwatched:.1f} s of the budget passed outside fits with the budget "
+            f"(more than {UNWATCHED_SECONDS:g} s: training without it is not allowed)"
         )
     if not saw:
         return (
-            "; REVIEW: the returned weights differ from the model at the end of every epoch the "
-            "budget counted (changed after its last epoch: folding or averaging weights is fine, "
-            "training on is not)"
+            f"; REVIEW: the {what} weights differ from the model at the end of every epoch the "
+            "budget counted (changed after its last epoch, or trained without it: folding or "
+            "averaging weights is fine, training on is not)"
         )
     return ""
 
@@ -515,15 +612,28 @@ _BUFFERS = frozenset(BatchNorm(1).buffers)
 
 
 def _fingerprint(plain: Mapping[str, Any]) -> str:
-    """A hash of a plain model's weights (its arrays but batch norm's running statistics) with
-    their names, dtypes and shapes: two models have the same fingerprint when they hold the same
-    weights."""
+    """A hash of a plain model: every entry with its name, the arrays (weights) with their
+    dtypes and shapes, and the plain values (the format, the number of layers, each layer's
+    type and settings: sizes, ``eps``, ``momentum``, a dropout's ``p``, a leaky slope), so
+    that replacing a layer or changing a setting changes it too. Batch norm's running
+    statistics are left out (:data:`_BUFFERS`): two models with the same fingerprint compute
+    the same function up to them, and a model after a forward pass in train mode keeps its
+    fingerprint. The same for a model's :func:`model_to_plain` data and for that data written
+    with ``np.savez`` and read back (plain values come back as 0-d arrays)."""
     digest = hashlib.sha256()
     for key in sorted(plain):
         value = plain[key]
-        if isinstance(value, np.ndarray) and key.partition(".")[2] not in _BUFFERS:
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()  # np.savez stores plain values as 0-d arrays
+        if isinstance(value, np.ndarray):
+            if key.partition(".")[2] in _BUFFERS:
+                continue
             digest.update(f"{key}|{value.dtype.str}|{value.shape}|".encode())
             digest.update(np.ascontiguousarray(value).tobytes())
+        else:
+            if isinstance(value, np.generic):
+                value = value.item()
+            digest.update(f"{key}|{type(value).__name__}|{value!r}|".encode())
     return digest.hexdigest()
 
 

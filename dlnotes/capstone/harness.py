@@ -4,8 +4,11 @@
 
 Imports ``SUBMISSION.py``, calls its ``train_best_model(data, budget)`` with the training and
 dev data (:func:`dlnotes.capstone.capstone_data`) and a :class:`~dlnotes.capstone.Budget` that
-checkpoints to ``OUT_DIR/checkpoint.npz``, and writes the returned model as plain data to
-``OUT_DIR/model.npz``. It is never given the hidden test set.
+checkpoints to ``OUT_DIR/checkpoint.npz`` (its record to ``OUT_DIR/checkpoint.txt``), and
+writes the returned model as plain data to ``OUT_DIR/model.npz``, with ``OUT_DIR/epochs.txt``:
+the epochs the budget counted, 1 if it saw the returned model at the end of one of them (else
+0), and the seconds of the budget that passed outside fits with it (from just before the
+submission's imports to the function's return). It is never given the hidden test set.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -89,10 +92,11 @@ def main(argv: list[str]) -> int:
         print("the submission defines no function train_best_model", file=sys.stderr)
         return 1
     model = train(data, budget)
+    unwatched = budget.unwatched_seconds  # the budget's seconds outside its fits, until now
     plain = model_to_plain(model)
     tmp = out / "model.tmp.npz"
     np.savez(tmp, **plain)
-    counted = f"{budget.epochs_used}\n{int(budget.saw(plain))}\n{budget.first_fit_at or 0:.3f}\n"
+    counted = f"{budget.epochs_used}\n{int(budget.saw(plain))}\n{unwatched:.3f}\n"
     (out / "epochs.txt").write_text(counted, encoding="utf-8")
     tmp.replace(out / "model.npz")
     return 0
