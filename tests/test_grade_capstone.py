@@ -384,7 +384,7 @@ def test_part_2_merges_into_the_exercise_gradebook_and_its_feedback(tmp_path):
         assert "77.0 %" in bo_reasons[1] and "REVIEW" not in bo_reasons[1]
         assert rows["bo"]["flagged"].startswith("ch16_train_best_model: returned a model")
         assert (rows["cy"]["score"], rows["cy"]["max_score"]) == ("7", "18")
-        assert "no part 2 graded" in rows["cy"]["reason"]
+        assert "no part-2 result merged" in rows["cy"]["reason"]
         assert rows["dee"]["max_score"] == "11" and rows["dee"]["status"].startswith("part 2")
         assert rows["dee"]["reason"].startswith("ch16_train_best_model: no model: 0 / 1")
     text = grade.feedback_text(rows["bo"])
@@ -566,7 +566,7 @@ def test_two_notebooks_for_one_master_are_both_named_and_the_exact_name_graded(t
     assert b"# 16_capstone.ipynb" in sub.notebooks["16_capstone.ipynb"]
     (note,) = sub.problems
     assert note.startswith("note: 3 notebooks answer 16_capstone.ipynb (")
-    assert note.endswith("graded 16_capstone.ipynb (the exact name)")
+    assert note.endswith(", graded 16_capstone.ipynb (the exact name)") and "; " not in note
     assert "not a notebook of this assignment" not in note
 
 
@@ -575,3 +575,25 @@ def test_feedback_names_the_student_without_the_spreadsheet_guard():
 
     row = {"student": "'-eve", "status": "graded", "score": "1", "max_score": "2", "reason": ""}
     assert grade.feedback_text(row).startswith("# Feedback for -eve\n")
+
+
+def test_merge_only_puts_a_saved_part_2_back_after_part_1_is_graded_again(tmp_path, capsys):
+    """Part 1 graded again writes a gradebook without part 2; ``--merge-only`` merges the
+    part-2 CSV of the earlier run (nothing runs again), with the same points."""
+    import grade
+
+    fields = ["student", "student_id", "points", "max_points", "run", "dev", "score"]
+    part2 = tmp_path / "part2.csv"
+    values = [["ada", "ada", "9.5", "11", "ran", "", ""], ["bo", "bo", "11", "11", "ran", "", ""]]
+    grade._write_csv(part2, [dict(zip(fields, v)) for v in values], fields)
+    rows = [{"student": s, "student_id": s, "score": "7", "max_score": "7", "status": "graded",
+             "ch16_diagnose_runs (7)": "7", "reason": "", "flagged": "", "notes": ""}
+            for s in ("ada", "bo")]  # fmt: skip
+    gradebook = _capstone_gradebook(tmp_path / "book.csv", rows)
+    assert grade_capstone.main(["--merge-only", str(part2), "--gradebook", str(gradebook)]) == 0
+    book = {r["student"]: r for r in csv.DictReader(gradebook.open())}
+    assert [(book[s]["score"], book[s]["max_score"]) for s in ("ada", "bo")] == [
+        ("16.5", "18"), ("18", "18")]  # fmt: skip
+    assert "merged into" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        grade_capstone.main(["--merge-only", str(part2)])  # no gradebook to merge into

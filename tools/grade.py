@@ -89,8 +89,15 @@ def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None
         sub.notebooks[canon] = files[chosen]
         if len(names) > 1:
             sub.problems.append(
-                f"note: {len(names)} notebooks answer {canon} ({', '.join(names)}); graded "
-                f"{chosen}" + (" (the exact name)" if exact else " (the first by name)")
+                f"note: {len(names)} notebooks answer {canon} ({', '.join(names)}), graded "
+                f"{chosen}"
+                + (
+                    " (the exact name)"
+                    if len(exact) == 1
+                    else " (the first by path of those with the exact name)"
+                    if exact
+                    else " (the first by name)"
+                )
             )
         elif chosen != canon:
             sub.problems.append(f"note: {Path(chosen).name} graded as {canon}")

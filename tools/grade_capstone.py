@@ -3,6 +3,7 @@
 
     python3 tasks.py capstone-grade SUBMISSIONS --hidden HIDDEN.npz [--out CSV]
                                     [--gradebook GRADEBOOK.csv]
+    python3 tasks.py capstone-grade --merge-only CSV --gradebook GRADEBOOK.csv
 
 SUBMISSIONS is read as ``tasks.py grade`` reads it (:func:`grade.collect`, with the one master
 ``16_capstone.ipynb``), so parts 1 and 2 grade the same notebook under the same student name:
@@ -229,7 +230,7 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
         counted = merged_before and entry["student"] not in added  # max_score has part 2
         points = float(part["points"]) if part else 0.0  # type: ignore[arg-type]
         if part is None:
-            why = "no part 2 graded (no capstone notebook in the submissions)"
+            why = "no part-2 result merged (no capstone notebook graded for this student)"
         else:
             run = str(part["run"]).split("; REVIEW")[0]
             why = f"{part['dev'] or 'no dev point'}; {part['score'] or 'not scored'}; run: {run}"
@@ -277,20 +278,49 @@ def dev_point(plain: dict[str, object] | None) -> tuple[float, str]:
     )
 
 
+def read_part2(path: Path) -> list[dict[str, object]]:
+    """The rows of a part-2 CSV written earlier (``--out``), to merge again without running the
+    submissions again (``--merge-only``, e.g. after part 1 was graded again)."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if not {"student", "points", "run"} <= set(reader.fieldnames or []):
+            raise SystemExit(f"{path} is not a part-2 CSV of tasks.py capstone-grade")
+        rows: list[dict[str, object]] = [dict(r) for r in reader if (r.get("student") or "")]
+    for row in rows:
+        try:
+            row["points"] = number(row, "points")
+        except ValueError as err:
+            raise SystemExit(f"{path}: {err}") from None
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("submissions", type=Path)
-    parser.add_argument("--hidden", type=Path, required=True, help="the hidden test set (.npz)")
+    parser.add_argument("submissions", type=Path, nargs="?", help="the submissions folder")
+    parser.add_argument("--hidden", type=Path, help="the hidden test set (.npz)")
     parser.add_argument("--out", type=Path, default=ROOT / "grading" / "capstone-part2.csv")
     parser.add_argument(
         "--gradebook", type=Path, help="a gradebook of tasks.py grade to merge part 2 into"
     )
+    parser.add_argument(
+        "--merge-only",
+        type=Path,
+        metavar="PART2_CSV",
+        help="merge this part-2 CSV (an earlier --out) into --gradebook; nothing is run",
+    )
     args = parser.parse_args(argv)
     if args.gradebook is not None and not args.gradebook.is_file():
         parser.error(f"no gradebook at {args.gradebook} (grade part 1 with tasks.py grade first)")
-    if not args.submissions.is_dir():
+    if args.merge_only is not None:
+        if args.gradebook is None or not args.merge_only.is_file():
+            parser.error("--merge-only needs an existing part-2 CSV and --gradebook")
+        for line in merge(args.gradebook, read_part2(args.merge_only)):
+            print(f"[capstone] merge: {line}")
+        print(f"[capstone] {args.merge_only} merged into {args.gradebook} as {EXERCISE}")
+        return 0
+    if args.submissions is None or not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")
-    if not args.hidden.is_file():
+    if args.hidden is None or not args.hidden.is_file():
         parser.error(f"no hidden test set at {args.hidden} (see tools/prepare_capstone_test.py)")
     sandbox.bwrap()  # fail early, with the reason, when no sandbox can be made here
     args.out.parent.mkdir(parents=True, exist_ok=True)
