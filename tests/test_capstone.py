@@ -881,9 +881,10 @@ def _train_outside_the_budget(model, data, seconds):
 
 
 def test_time_outside_budgeted_fits_is_flagged_for_review(monkeypatch, tmp_path):
-    """More than UNWATCHED_SECONDS of the budget outside fits with it leaves time the budget
-    did not see (a training loop of its own): REVIEW, wherever that time falls (before the first
-    fit, or between a dummy fit at the start and one epoch at the end), and also after a fit
+    """More than UNWATCHED_SECONDS of the budget outside its counted epochs leaves time the
+    budget did not see (a training loop of its own): REVIEW, wherever that time falls (before
+    the first fit, between a dummy fit at the start and one epoch at the end, or in another
+    callback of a budgeted fit), and also after a fit
     that an exception ended early, in the notebook's path, for a checkpoint scored in place of
     the model, and in the grader's (the third line of epochs.txt)."""
     from dlnotes.capstone import budget as budget_module

@@ -520,8 +520,9 @@ def _work_folder() -> Iterator[str]:
 
 def _returned_message(epochs_file: Path, epochs: int) -> str:
     """The run's message for a returned model, with the epochs the budget counted, whether it
-    saw the returned weights and the seconds of the budget outside its fits (as the learner's
-    process reported them, three lines of ``epochs.txt``: a best-effort flag, not a proof)."""
+    saw the returned weights and the seconds of the budget outside its counted epochs (as the
+    learner's process reported them, three lines of ``epochs.txt``: a best-effort flag, not a
+    proof)."""
     try:
         lines = epochs_file.read_text(encoding="utf-8")[:64].split()
         used, saw, unwatched = int(lines[0]), lines[1:2] == ["1"], float(lines[2])

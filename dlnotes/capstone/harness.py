@@ -7,8 +7,8 @@ dev data (:func:`dlnotes.capstone.capstone_data`) and a :class:`~dlnotes.capston
 checkpoints to ``OUT_DIR/checkpoint.npz`` (its record to ``OUT_DIR/checkpoint.txt``), and
 writes the returned model as plain data to ``OUT_DIR/model.npz``, with ``OUT_DIR/epochs.txt``:
 the epochs the budget counted, 1 if it saw the returned model at the end of one of them (else
-0), and the seconds of the budget that passed outside fits with it (from just before the
-submission's imports to the function's return). It is never given the hidden test set.
+0), and the seconds of the budget that passed outside the epochs it counted (from just before
+the submission's imports to the function's return). It is never given the hidden test set.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
         print("the submission defines no function train_best_model", file=sys.stderr)
         return 1
     model = train(data, budget)
-    unwatched = budget.unwatched_seconds  # the budget's seconds outside its fits, until now
+    unwatched = budget.unwatched_seconds  # the budget's seconds outside its counted epochs
     plain = model_to_plain(model)
     tmp = out / "model.tmp.npz"
     np.savez(tmp, **plain)
