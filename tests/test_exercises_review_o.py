@@ -223,7 +223,7 @@ def test_a_loss_just_below_the_target_prints_below_it():
 
 
 def test_loss_text_keeps_a_value_on_its_side_of_the_target():
-    from dlnotes.exercises.ch02 import _loss_text
+    from dlnotes.landscapes import loss_text as _loss_text
 
     assert _loss_text(1.04e-6, 1e-6) == "1.04e-06"
     assert float(_loss_text(1.0000004e-6, 1e-6)) > 1e-6

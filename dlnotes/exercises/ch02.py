@@ -36,6 +36,7 @@ from dlnotes.landscapes import (
     Quadratic,
     Rosenbrock,
     ill_conditioned_quadratic,
+    loss_text,
     random_rotated_quadratic,
 )
 from dlnotes.landscapes import (
@@ -478,6 +479,10 @@ def _clip_cases(seed: int, hidden: bool) -> list[Case]:
                 "a (3, 4) gradient matrix: the norm runs over all entries",
                 (_with_norm(rng, (3, 4), 6.5), 1.0),
             ),
+            Case(
+                "a zero gradient, ‖g‖ = 0 (every unit dead): zeros back, no division by ‖g‖",
+                (np.zeros(5), 1.0),
+            ),
         ]
     return [
         Case("a long gradient, d=20", (_with_norm(rng, (20,), 14.0), 3.0)),
@@ -488,6 +493,7 @@ def _clip_cases(seed: int, hidden: bool) -> list[Case]:
         ),
         Case("‖g‖ just above max_norm", (_with_norm(rng, (5,), 2.2), 2.0)),
         Case("a (4, 3) gradient matrix", (_with_norm(rng, (4, 3), 3.1), 1.2)),
+        Case("a zero float32 gradient matrix", (np.zeros((3, 2), dtype=np.float32), 0.5)),
     ]
 
 
@@ -527,6 +533,17 @@ def _clip_inverted(g, max_norm):
 )
 def _clip_l1(g, max_norm):
     return g * min(1.0, max_norm / float(np.sum(np.abs(g))))
+
+
+@clip_by_norm_mistakes.add(
+    "normalized first: 0/0 for a zero gradient",
+    "g / ‖g‖ · min(‖g‖, max_norm) is the right vector for every g but the zero one, where "
+    "0/0 gives NaN. Leave g alone unless ‖g‖ > max_norm: g · min(1, max_norm/‖g‖), the ratio "
+    "computed only for a nonzero norm.",
+)
+def _clip_normalized_first(g, max_norm):
+    norm = np.linalg.norm(g)
+    return g / norm * min(norm, max_norm)
 
 
 register(
@@ -609,17 +626,6 @@ def lr_challenge_band() -> tuple[float, float]:
     return edge(best, 0.0), edge(best, 2.0 / L)
 
 
-def _loss_text(f: float, target: float) -> str:
-    """``f`` with as few significant digits as keep it on its side of ``target``: ``1.04e-06``,
-    never ``1e-06``, for a loss just above a target of ``1e-6`` (or just below it)."""
-    for digits in range(3, 18):
-        text = f"{f:.{digits}g}"
-        shown = float(text)
-        if f == target or (shown != target and (shown < target) == (f < target)):
-            return text
-    return repr(f)
-
-
 def _verify_lr(lr: Any) -> ValueVerdict:
     if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
         return ValueVerdict(False, f"lr must be a number, e.g. lr = 0.5; got {lr!r}")
@@ -635,7 +641,7 @@ def _verify_lr(lr: Any) -> ValueVerdict:
         lo, hi = math.ceil(lo * 1000) / 1000, math.floor(hi * 1000) / 1000  # shown: inside
         return ValueVerdict(
             True,
-            f"lr = {lr:g} reaches f = {_loss_text(f, CHALLENGE_TARGET)}: {target} "
+            f"lr = {lr:g} reaches f = {loss_text(f, CHALLENGE_TARGET)}: {target} "
             f"(any lr from {lo:.3f} to {hi:.3f} does)",
         )
     L, mu = bowl.L, bowl.mu
@@ -647,7 +653,7 @@ def _verify_lr(lr: Any) -> ValueVerdict:
     if run.diverged or steep >= 1.0:
         when = f"diverged after {run.steps} steps"
         if not run.diverged:
-            when = f"f = {_loss_text(f, CHALLENGE_TARGET)} at best"
+            when = f"f = {loss_text(f, CHALLENGE_TARGET)} at best"
         return ValueVerdict(
             False, f"lr = {lr:g}: {when}; the target is {target}", "diverged", details
         )
@@ -658,7 +664,7 @@ def _verify_lr(lr: Any) -> ValueVerdict:
     mistake = "too small" if left[0] >= left[-1] else "oscillating in the steep direction"
     return ValueVerdict(
         False,
-        f"lr = {lr:g}: after {CHALLENGE_STEPS} steps f = {_loss_text(f, CHALLENGE_TARGET)}, "
+        f"lr = {lr:g}: after {CHALLENGE_STEPS} steps f = {loss_text(f, CHALLENGE_TARGET)}, "
         f"not below {CHALLENGE_TARGET:g}",
         mistake,
         details,

@@ -14,6 +14,8 @@ Defined in chapter 10 (Dropout).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
@@ -93,6 +95,18 @@ def _fwd_drops_in_eval(X, p, mode, u):
 )
 def _fwd_never_drops(X, p, mode, u):
     if mode == "training":  # the mistake: the string is "train"
+        return X * (u >= p) / (1.0 - p)
+    return X.copy()
+
+
+@dropout_forward_mistakes.add(
+    "mode compared with is",
+    'compare strings with ==, not is: `mode is "train"` asks whether mode is the very object '
+    'Python made for that literal, which a "train" built at run time (read from a file or '
+    'joined from parts) is not. Write `mode == "train"`.',
+)
+def _fwd_mode_is(X, p, mode, u):
+    if mode is sys.intern("train"):  # `mode is "train"`: an identity test, not equality
         return X * (u >= p) / (1.0 - p)
     return X.copy()
 
@@ -230,12 +244,17 @@ def _forward_cases(seed: int, hidden: bool) -> list[Case]:
         X[(u == p) & (X == 0)] = 0.5  # kept units that are not zero: a dropped one shows
         return Case(label, (X, p, mode, u))
 
+    def built(mode: str) -> str:
+        """``mode`` as a new string object, as one read from a file or a config would be."""
+        return "".join(list(mode))
+
     if not hidden:
         return [
             case("train mode, p = 0.2, a batch of 4 examples × 6 features", (4, 6), 0.2, "train"),
             case("train mode, p = 0.7 (most units dropped)", (3, 8), 0.7, "train"),
             case("eval mode, p = 0.3: no mask, no scaling", (5, 4), 0.3, "eval"),
             case("train mode, p = 0.35, one vector of 10 activations", (10,), 0.35, "train"),
+            case("train mode, p = 0.3, mode read from a config file", (3, 4), 0.3, built("train")),
             case(
                 "train mode, p = 0.4, float32 activations: the result stays float32",
                 (3, 5),
@@ -252,6 +271,8 @@ def _forward_cases(seed: int, hidden: bool) -> list[Case]:
         case("train mode, p = 0.6, shape (2, 3, 4)", (2, 3, 4), 0.6, "train"),
         case("eval mode, p = 0.8", (4, 7), 0.8, "eval"),
         case("train mode, p = 0.45, shape (8, 3)", (8, 3), 0.45, "train"),
+        case("train mode, p = 0.55, mode built at run time", (5, 2), 0.55, built("train")),
+        case("eval mode, p = 0.2, mode built at run time", (3, 2), 0.2, built("eval")),
         case("eval mode, p = 0.15, one vector", (9,), 0.15, "eval"),
         case("train mode, p = 0.25, float32, shape (4, 6)", (4, 6), 0.25, "train", np.float32),
         case("eval mode, p = 0.5, float32, shape (3, 3)", (3, 3), 0.5, "eval", np.float32),

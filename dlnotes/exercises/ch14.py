@@ -150,10 +150,20 @@ def _ema_cases(seed: int, hidden: bool) -> list[Case]:
             ("float32, three arrays, decay 0.999", [(8, 4), (4,), (4, 3)], 0.999, np.float32),
             ("decay 0.3: the new weights dominate", [(3, 5), (5,)], 0.3, np.float64),
         ]
-    return [
+    cases = [
         Case(label, (_param_list(rng, shapes, dtype), _param_list(rng, shapes, dtype), decay))
         for label, shapes, decay, dtype in specs
     ]
+    if hidden:  # one dtype per pair, not one for the list
+        avg_params = [
+            *_param_list(rng, [(4, 2)], np.float32),
+            *_param_list(rng, [(2,)], np.float64),
+        ]
+        params = [*_param_list(rng, [(4, 2)], np.float32), *_param_list(rng, [(2,)], np.float64)]
+        cases.append(
+            Case("a float32 weight and a float64 bias, decay 0.8", (avg_params, params, 0.8))
+        )
+    return cases
 
 
 register(

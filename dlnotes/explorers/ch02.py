@@ -39,7 +39,7 @@ def _frame(lr: float, kappa: float, phi: float, steps: int) -> dict[str, Any]:
         verdict = (
             f"f < {TARGET:g} after {hit} steps"
             if hit >= 0
-            else f"f = {run.fs[-1]:.2e} after {steps} steps"
+            else f"f = {ls.loss_text(run.fs[-1], TARGET)} after {steps} steps"
         )
     return {
         "bowl": bowl,

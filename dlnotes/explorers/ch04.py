@@ -55,9 +55,9 @@ def _verdict(name: str, run: ls.Run, steps: int) -> str:
     if fs[steps] < TARGET:  # below at the last drawn step, but not for good
         above = np.flatnonzero(~(fs[steps:] < TARGET))
         back = steps + int(above[0]) if above.size else run.steps + 1  # +1: where it blew up
-        return f"{name}: f = {fs[steps]:.1e} (climbs back at {back})"
+        return f"{name}: f = {ls.loss_text(fs[steps], TARGET)} (climbs back at {back})"
     dipped = f" (dipped at {hit})" if hit >= 0 else ""
-    return f"{name}: f = {fs[steps]:.1e}{dipped}"
+    return f"{name}: f = {ls.loss_text(fs[steps], TARGET)}{dipped}"
 
 
 def _frame(lr: float, rho: float, kappa: float, steps: int) -> dict[str, Any]:

@@ -246,3 +246,20 @@ def best_lr_run(
     else:
         i = int(np.nanargmin(np.where(np.isnan(fs[:, -1]), np.inf, fs[:, -1])))
     return float(grid[i]), int(hit[i]), xs[i]
+
+
+def loss_text(f: float, target: float) -> str:
+    """``f`` printed with as few significant digits (3 at least) as keep it on its side of
+    ``target``: ``1.04e-06``, never ``1e-06``, for a loss just above a target of ``1e-6``.
+
+    For the status lines and verdicts that say whether a run got below a target: a rounded
+    ``1.00e-06`` beside "not reached" reads as a contradiction.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+    for digits in range(3, 18):
+        text = f"{f:.{digits}g}"
+        shown = float(text)
+        if f == target or (shown != target and (shown < target) == (f < target)):
+            return text
+    return repr(f)
