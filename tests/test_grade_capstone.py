@@ -555,6 +555,33 @@ def test_a_gradebook_saved_by_a_spreadsheet_merges_and_gives_feedback(tmp_path):
     assert grade.write_feedback(gradebook, tmp_path / "out") == [tmp_path / "out" / "0042.md"]
 
 
+def test_merge_matches_a_number_both_columns_lost_and_not_names_the_guard_merged(tmp_path):
+    """A spreadsheet that rewrote name and id (``0042`` → ``42``) still matches part 2's
+    ``0042``; ``=x`` and ``'=x``, both written ``'=x``, are matched by their ids, one each."""
+    rows = [{"student": s, "student_id": i, "score": "7", "max_score": "7", "status": "graded",
+             "ch16_diagnose_runs (7)": "7", "reason": "", "flagged": "", "notes": ""}
+            for s, i in (("42", "42"), ("'=x", "x"), ("'=x", "x_2"))]  # fmt: skip
+    gradebook = _capstone_gradebook(tmp_path / "book.csv", rows)
+    part = {"max_points": 11.0, "run": "returned a model", "dev": "", "score": ""}
+    parts = [{**part, "student": "0042", "student_id": "0042", "points": 11.0},
+             {**part, "student": "=x", "student_id": "x", "points": 3.0},
+             {**part, "student": "'=x", "student_id": "x_2", "points": 5.0}]  # fmt: skip
+    assert grade_capstone.merge(gradebook, parts) == []
+    book = {r["student_id"]: r["score"] for r in csv.DictReader(gradebook.open())}
+    assert book == {"42": "18", "x": "10", "x_2": "12"}
+
+
+def test_student_ids_keep_every_script_and_differ_by_more_than_case():
+    """``Zoë`` keeps its ``ë`` (it was ``Zo_``), a decomposed ``ë`` is composed, and ``ann``
+    beside ``Ann`` gets a suffix: a case-insensitive disk would give both one feedback file."""
+    import grade
+
+    used: set[str] = set()
+    ids = [grade._student_id(n, used) for n in ("Zoë", "Ann", "ann", "Ye\u0308", "日本 太郎")]
+    assert ids == ["Zoë", "Ann", "ann_2", "Yë", "日本_太郎"]
+    assert all(grade.SAFE_ID.fullmatch(i) for i in ids)
+
+
 def test_two_notebooks_for_one_master_are_both_named_and_the_exact_name_graded(tmp_path):
     import grade
 

@@ -36,6 +36,7 @@ import os
 import re
 import sys
 import time
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,12 +171,21 @@ def collect(folder: Path, masters: list[str]) -> list[Submission]:
     return subs
 
 
+#: What a student id may hold: letters and digits of any script, ``_``, ``.`` and ``-``.
+SAFE_ID = re.compile(r"[\w.-]+")
+
+
 def _student_id(name: str, used: set[str]) -> str:
-    """A file-safe id for nbgrader and the feedback file: letters, digits, ``_ . -``, never
-    starting with ``.`` or ``-`` (a hidden file, a command-line option, a spreadsheet formula)."""
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-") or "student"
+    """A file-safe id for nbgrader and the feedback file: letters (of any script: ``Zoë`` stays
+    ``Zoë``), digits, ``_ . -``, never starting with ``.`` or ``-`` (a hidden file, a
+    command-line option, a spreadsheet formula). The name is taken in Unicode's composed form
+    (a Mac writes ``ë`` as ``e`` + a combining mark), and an id that differs from one in
+    ``used`` only by case gets a suffix too: on a case-insensitive disk (macOS, Windows) ``Ann``
+    and ``ann`` would share a feedback file."""
+    base = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", name)).strip("._-") or "student"
+    folded = {u.casefold() for u in used}
     sid, k = base, 2
-    while sid in used:
+    while sid.casefold() in folded:
         sid, k = f"{base}_{k}", k + 1
     used.add(sid)
     return sid
@@ -721,7 +731,7 @@ def write_feedback(gradebook: Path, folder: Path) -> list[Path]:
     written = []
     for row in rows:
         sid = row.get("student_id") or ""
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", sid) or sid.startswith("."):
+        if not SAFE_ID.fullmatch(sid) or sid.startswith((".", "-")):
             raise SystemExit(f"{gradebook}: row {row.get('student')!r} has no safe student_id")
         try:
             text = feedback_text(row)

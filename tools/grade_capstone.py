@@ -34,7 +34,8 @@ import argparse
 import csv
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,12 +193,18 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
     merged_before = column in fields
     if not merged_before:
         fields.insert(fields.index("reason"), column)
-    by_name = {safe_text(str(r["student"])): r for r in rows}
-    by_id = {str(r.get("student_id") or ""): r for r in rows if r.get("student_id")}
+    by_name = _index(rows, lambda r: safe_text(str(r["student"])))
+    by_id = _index(rows, lambda r: str(r.get("student_id") or ""))
+    by_number = {_as_number(k): r for k, r in by_id.items() if _as_number(k)}
     used: set[int] = set()
     matched: list[tuple[dict, dict[str, object] | None]] = []
     for entry in book:
-        part = by_name.get(entry["student"]) or by_id.get(entry.get("student_id") or "")
+        sid = entry.get("student_id") or ""
+        part = (
+            by_name.get(entry["student"])
+            or by_id.get(sid)
+            or by_number.get(_as_number(sid) or _as_number(entry["student"]))
+        )
         if part is not None:
             used.add(id(part))
         matched.append((entry, part))
@@ -255,6 +262,21 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
     if added:
         report.append(f"{len(added)} not in the gradebook, added as rows: {', '.join(added)}")
     return report
+
+
+def _index(rows: list[dict[str, object]], key: Callable[[dict], str]) -> dict[str, dict]:
+    """``rows`` by ``key``, leaving out an empty key and a key that several rows share (two names
+    that differ only by the spreadsheet guard, ``=x`` and ``'=x``, are both written ``'=x``:
+    neither is matched by name, each is matched by its ``student_id``)."""
+    counts = Counter(key(r) for r in rows)
+    return {key(r): r for r in rows if key(r) and counts[key(r)] == 1}
+
+
+def _as_number(text: str) -> str:
+    """A student number as a spreadsheet rewrites it, ``0042`` and ``42.0`` → ``42`` (else ``""``):
+    an id or a name that is all digits still matches after a spreadsheet saved the gradebook."""
+    digits = text.strip().removesuffix(".0")
+    return str(int(digits)) if digits.isdigit() else ""
 
 
 def dev_point(plain: dict[str, object] | None) -> tuple[float, str]:
