@@ -159,6 +159,7 @@ def _learner_port(
     ema=False,
     float32=False,
     mean_twice=False,
+    optimizer_per_batch=False,
     **sgd_options,
 ):
     """The notebook's torch_train with one slip a learner makes."""
@@ -184,6 +185,8 @@ def _learner_port(
         opt = torch.optim.SGD(params_t, lr=lr, momentum=0.0 if ema else momentum, **options)
         velocity = [torch.zeros_like(p) for p in params_t]
         for Xb, yb in batches:
+            if optimizer_per_batch:  # a new optimizer, with no momentum buffer, every batch
+                opt = torch.optim.SGD(params_t, lr=lr, momentum=momentum, **options)
             opt.zero_grad()
             logits = net(torch.from_numpy(Xb).to(dtype))
             loss = F.cross_entropy(logits, torch.from_numpy(yb), reduction=reduction)
@@ -224,8 +227,19 @@ def test_torch_port_right_answer_passes():
         ({"mean_twice": True}, "mean loss divided by the batch size again"),
         ({"dampening": "momentum"}, "dampening set to the momentum"),
         ({"nesterov": True}, "Nesterov momentum"),
+        ({"optimizer_per_batch": True}, "a new optimizer for every batch"),
     ],
-    ids=["reshape", "sum", "no-relu", "ema", "float32", "mean-twice", "dampening", "nesterov"],
+    ids=[
+        "reshape",
+        "sum",
+        "no-relu",
+        "ema",
+        "float32",
+        "mean-twice",
+        "dampening",
+        "nesterov",
+        "optimizer-per-batch",
+    ],
 )
 def test_torch_port_slips_are_named(slip, mistake):
     assert named("ch15_torch_port", _learner_port(**slip)) == [mistake]

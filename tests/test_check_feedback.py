@@ -131,7 +131,7 @@ def test_an_ndarray_subclass_is_refused_as_the_grader_refuses_it():
         return np.ma.asarray(np.array(xs))
 
     message = _feedback("ch02_gradient_descent", zeros_that_claim_equality)
-    assert "0 of 5 checks passed" in message and "got a AlwaysEqual" in message
+    assert "0 of 7 checks passed" in message and "got a AlwaysEqual" in message
     message = _feedback("ch02_gradient_descent", right_values_in_a_masked_array)
     assert "a subclass of np.ndarray" in message and "np.asarray" in message
 
@@ -147,7 +147,7 @@ def test_one_wrong_string_answer_is_not_blamed_on_state_or_swapped_arguments():
         return "low bias and low variance"
 
     message = _feedback("ch01_diagnose", diagnose)
-    assert "8 of 10 checks passed" in message  # the two "both high" checks fail
+    assert "11 of 13 checks passed" in message  # the two "both high" checks fail
     assert "earlier call" not in message and "swapped" not in message
     assert "Likely mistake: both never reported" in message
 

@@ -81,6 +81,8 @@ def test_cases_are_seeded_nontrivial_and_hidden_differs(ex):
     visible, hidden = ex.cases("visible"), ex.cases("hidden")
     assert len(visible) >= 3 and len(hidden) >= 3
     for case in visible + hidden:
+        if "zero" in case.label:  # a case about a zero input (a dead unit's gradient) says so
+            continue
         for arr in _arrays((case.args, dict(case.kwargs))):
             if arr.dtype.kind == "f" and arr.size > 1:
                 assert not np.all(arr == arr.flat[0]), f"{case.label}: a constant input array"

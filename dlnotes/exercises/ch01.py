@@ -126,6 +126,18 @@ def _std_no_zero_guard(X_train, X_other):
 
 
 @standardize_mistakes.add(
+    "guard only for σ == 0 exactly",
+    "the σ of a constant column is rounding noise, not always exactly 0: a column of 0.1s has "
+    "σ ≈ 1e-17, and dividing by it blows the rounding errors up to order 1. Test a small σ, "
+    "not a zero one: np.where(sigma < 1e-8, 1.0, sigma).",
+)
+def _std_exact_zero_guard(X_train, X_other):
+    mu, sigma = X_train.mean(axis=0), X_train.std(axis=0)
+    sigma = np.where(sigma == 0, 1.0, sigma)
+    return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+
+@standardize_mistakes.add(
     "a large threshold for constant features",
     "only a σ that is zero up to rounding (below 1e-8) marks a constant feature; a feature "
     "whose σ is 1e-5 still varies and must be scaled like the others: "
@@ -376,8 +388,9 @@ def _size_cases(seed: int, hidden: bool) -> list[Case]:
 
     Every pair keeps ``p (1 − p) / se²`` at least 1e-3 away from an integer, so that rounding
     errors cannot decide between ``n`` and ``n + 1`` (and int() is caught: it rounds down), but
-    two: p and se exact in binary, whose ratio is exactly a whole number, one of them odd
-    (floor + 1 and round(x + 0.5), which rounds halves to even, are caught)."""
+    a few: p and se exact in binary, whose ratio is exactly a whole number, most of them odd
+    (floor + 1 and round(x + 0.5), which rounds halves to even, are caught; so is
+    ``(sqrt(p (1 − p)) / se)**2``, which leaves 7 and 15 a hair above and 3 and 39 not)."""
     if not hidden:
         # (0.7, 0.011) gives 1735.54: a fraction above one half, where round() and floor differ
         pairs = [(0.9, 0.0047), (0.75, 0.013), (0.983, 0.0021), (0.62, 0.031), (0.7, 0.011)]
@@ -386,6 +399,7 @@ def _size_cases(seed: int, hidden: bool) -> list[Case]:
             *cases,
             Case("p = 0.5, se = 0.125: exactly 16 examples, not 17", (0.5, 0.125)),
             Case("p = 0.75, se = 0.25: exactly 3 examples, not 4", (0.75, 0.25)),
+            Case("p = 0.875, se = 0.125: exactly 7 examples", (0.875, 0.125)),
         ]
     rng = np.random.default_rng(seed)
     # accuracies from coin-flip level to almost perfect, one below 0.5 (p (1 − p) is symmetric)
@@ -403,6 +417,7 @@ def _size_cases(seed: int, hidden: bool) -> list[Case]:
         *cases,
         Case("p = 0.75, se = 0.0625: exactly 48 examples", (0.75, 0.0625)),
         Case("p = 0.9375, se = 0.0625: exactly 15 examples", (0.9375, 0.0625)),
+        Case("p = 0.8125, se = 0.0625: exactly 39 examples", (0.8125, 0.0625)),
     ]
 
 
@@ -422,6 +437,16 @@ def _dss_inverted(p, se):
 )
 def _dss_round_half(p, se):
     return round(p * (1 - p) / se**2 + 0.5)
+
+
+@dev_set_size_mistakes.add(
+    "square root, then squared: rounding noise",
+    "(√(p(1 − p))/se)² is the right number on paper, but the root and the square each round: "
+    "for p = 0.875, se = 0.125 it is 7.000000000000001 in floats, and ceil makes that 8. "
+    "Compute p * (1 - p) / se**2 with no root, which is exact when p and se are.",
+)
+def _dss_root_squared(p, se):
+    return math.ceil((math.sqrt(p * (1 - p)) / se) ** 2)
 
 
 register(
@@ -568,6 +593,40 @@ def _diag_never_both_variance_first(train_err, dev_err, bayes_err, tol=0.02):
     return "low bias and low variance"
 
 
+@diagnose_mistakes.add(
+    "absolute value of the gaps",
+    "a training error below the Bayes error (a model that memorised noisy labels) is no "
+    "bias, and a dev error below the training error is no variance: compare the signed gaps "
+    "train_err − bayes_err and dev_err − train_err with tol, without abs().",
+)
+def _diag_abs(train_err, dev_err, bayes_err, tol=0.02):
+    return _verdict(abs(train_err - bayes_err) > tol, abs(dev_err - train_err) > tol)
+
+
+@diagnose_mistakes.add(
+    "default tol not 0.02",
+    "tol's default is 0.02, two percentage points: def diagnose(train_err, dev_err, "
+    "bayes_err, tol=0.02). A gap of 2.2 points is high.",
+)
+def _diag_default_tol(train_err, dev_err, bayes_err, tol=0.025):
+    return _verdict(train_err - bayes_err > tol, dev_err - train_err > tol)
+
+
+def _signed_rows(rng: np.random.Generator) -> list[tuple[float, float, float]]:
+    """Hidden rows where a gap is negative or just above the default tol: a training error below
+    the Bayes error by more than tol (high variance only), a dev error below the training error
+    by more than tol (fine), and a bias gap of 2.1 to 2.4 points (high bias only)."""
+    bayes = round(float(rng.uniform(0.1, 0.2)), 3)
+    train = round(bayes - float(rng.uniform(0.04, 0.09)), 3)
+    memoriser = (train, round(train + float(rng.uniform(0.1, 0.2)), 3), bayes)
+    train = round(float(rng.uniform(0.08, 0.15)), 3)
+    lucky = (train, round(train - float(rng.uniform(0.03, 0.06)), 3), round(train - 0.005, 3))
+    bayes = round(float(rng.uniform(0.02, 0.1)), 3)
+    train = round(bayes + float(rng.choice([0.021, 0.022, 0.023, 0.024])), 3)
+    just_above = (train, round(train + 0.004, 3), bayes)
+    return [memoriser, lucky, just_above]
+
+
 def _diag_row(rng: np.random.Generator, high_bias: bool, high_var: bool, noisy: bool):
     """(train, dev, Bayes) errors with the given verdict, each gap half a point or more from tol."""
     tol = 0.02
@@ -614,6 +673,9 @@ def _diag_cases(seed: int, hidden: bool) -> list[Case]:
         (0.08, 0.09, 0.07),  # fine
         (0.09, 0.23, 0.08),  # high variance only
         (0.06, 0.095, 0.03),  # both, by 3 and 3.5 points: above the default tol of 2 points
+        (0.0, 0.17, 0.159),  # high variance only: a training error below the Bayes error is no bias
+        (0.1, 0.05, 0.095),  # fine: a dev error below the training error is no variance
+        (0.052, 0.06, 0.03),  # high bias by 2.2 points
     ]
     if hidden:
         rng = np.random.default_rng(seed)
@@ -622,6 +684,7 @@ def _diag_cases(seed: int, hidden: bool) -> list[Case]:
         ]
         plan.append((False, False, True))  # a second "fine on noisy data": ignoring Bayes fails it
         rows = [_diag_row(rng, *plan[i]) for i in rng.permutation(len(plan))]
+        rows += _signed_rows(np.random.default_rng([seed, 2]))
     cases = [
         Case(f"train error {t:.1%}, dev error {d:.1%}, Bayes error {b:.1%}", (t, d, b))
         for t, d, b in rows

@@ -71,6 +71,41 @@ gradient_descent_mistakes = Mistakes()
 
 
 @gradient_descent_mistakes.add(
+    "stops at a small gradient",
+    "the caller asked for every iterate: return steps + 1 rows whatever happens. A run that "
+    "reaches the minimum keeps repeating it (the gradient is 0); stopping early is the "
+    "caller's choice, not gradient_descent's.",
+)
+def _gd_stops_at_minimum(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    xs = [x]
+    for _ in range(steps):
+        g = grad(x)
+        if np.linalg.norm(g) < 1e-8:
+            break
+        x = x - lr * g
+        xs.append(x)
+    return np.array(xs)
+
+
+@gradient_descent_mistakes.add(
+    "stops when the iterates blow up",
+    "the caller asked for every iterate: return steps + 1 rows, even when they grow (a rate "
+    "above 2/L makes them grow, and seeing that is the point). Stopping a diverging run is the "
+    "caller's choice, not gradient_descent's.",
+)
+def _gd_stops_at_blowup(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    xs = [x]
+    for _ in range(steps):
+        x = x - lr * grad(x)
+        if np.abs(x).max() > 1e6:
+            break
+        xs.append(x)
+    return np.array(xs)
+
+
+@gradient_descent_mistakes.add(
     "aliasing",
     "every row of your result is the final iterate: `x -= lr * grad(x)` updates the "
     "one array that `xs.append(x)` stored each time. Append a copy "
@@ -175,6 +210,20 @@ def _start(rng: np.random.Generator, dim: int) -> np.ndarray:
     return np.round(rng.uniform(0.4, 2.0, dim) * rng.choice([-1.0, 1.0], dim), 3)
 
 
+#: The minima of the two bowls below (a run that starts there must stay there).
+BOWL2_MIN, BOWL3_MIN = np.array([0.7, -0.4]), np.array([0.5, -1.2, 0.8])
+
+
+def _bowl2_grad(x: np.ndarray) -> np.ndarray:
+    """The gradient of ``f(x) = ((x_1 − 0.7)² + 4 (x_2 + 0.4)²) / 2``, zero at ``BOWL2_MIN``."""
+    return np.array([1.0, 4.0]) * (x - BOWL2_MIN)
+
+
+def _bowl3_grad(x: np.ndarray) -> np.ndarray:
+    """The gradient of ``f(x) = Σ_i i (x_i − m_i)² / 2`` with ``m = BOWL3_MIN``, zero there."""
+    return np.array([1.0, 2.0, 3.0]) * (x - BOWL3_MIN)
+
+
 def _gd_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     bowl2 = ill_conditioned_quadratic(10.0, theta=0.5)
@@ -193,6 +242,14 @@ def _gd_cases(seed: int, hidden: bool) -> list[Case]:
             (Rosenbrock().grad, np.array([-1.2, 1.0]), 1e-3, 20),
         ),
         Case("steps=0: only the starting point", (bowl2.grad, _start(rng, 2), 0.3, 0)),
+        Case(
+            "starting at the minimum: the gradient is 0, every one of the 6 rows is x0",
+            (_bowl2_grad, BOWL2_MIN.copy(), 0.5, 5),
+        ),
+        Case(
+            "lr = 2.2 > 2/L: the iterates grow to about 2e6 and are all returned",
+            (ill_conditioned_quadratic(4.0, theta=0.3).grad, np.array([-1.2, 0.9]), 2.2, 80),
+        ),
     ]
     if hidden:
         cases = [
@@ -223,6 +280,11 @@ def _gd_cases(seed: int, hidden: bool) -> list[Case]:
             Case(
                 "steps=0, d=3", (random_rotated_quadratic(rng, 3, 4.0).grad, _start(rng, 3), 0.5, 0)
             ),
+            Case(
+                "lr = 2.5 > 2/L: the iterates grow to about 1e7, and there are still steps + 1",
+                (ill_conditioned_quadratic(4.0, theta=0.3).grad, np.array([1.5, -0.8]), 2.5, 40),
+            ),
+            Case("starting at the minimum, d=3", (_bowl3_grad, BOWL3_MIN.copy(), 0.4, 7)),
         ]
     return cases
 
@@ -399,7 +461,7 @@ def _clip_elementwise(g, max_norm):
     "gradients longer than max_norm shrink (yours stretches short ones to max_norm).",
 )
 def _clip_always(g, max_norm):
-    return g * (max_norm / float(np.linalg.norm(g)))
+    return g * (max_norm / np.linalg.norm(g))
 
 
 @clip_by_norm_mistakes.add(
@@ -408,7 +470,7 @@ def _clip_always(g, max_norm):
     "`return g * scale`.",
 )
 def _clip_in_place(g, max_norm):
-    g *= min(1.0, max_norm / float(np.linalg.norm(g)))
+    g *= min(1.0, max_norm / np.linalg.norm(g))
     return g
 
 
@@ -417,7 +479,7 @@ def _clip_in_place(g, max_norm):
     "np.sum(g**2) is ‖g‖², not ‖g‖: take its square root (or use np.linalg.norm(g)).",
 )
 def _clip_squared_norm(g, max_norm):
-    return g * min(1.0, max_norm / float(np.sum(g**2)))
+    return g * min(1.0, max_norm / np.sum(g**2))
 
 
 @clip_by_norm_mistakes.add(
@@ -428,7 +490,7 @@ def _clip_squared_norm(g, max_norm):
 )
 def _clip_upcasts(g, max_norm):
     g64 = np.asarray(g, dtype=np.float64)
-    return g64 * min(1.0, max_norm / float(np.linalg.norm(g64)))
+    return g64 * min(1.0, max_norm / np.linalg.norm(g64))
 
 
 @clip_by_norm_mistakes.add(
@@ -514,7 +576,7 @@ def _clip_spectral(g, max_norm):
     "max, a long gradient is left alone and a short one is stretched up to max_norm.",
 )
 def _clip_max(g, max_norm):
-    return g * max(1.0, max_norm / float(np.linalg.norm(g)))
+    return g * max(1.0, max_norm / np.linalg.norm(g))
 
 
 @clip_by_norm_mistakes.add(
@@ -532,7 +594,7 @@ def _clip_inverted(g, max_norm):
     "‖g‖ = √(Σ g²), np.linalg.norm(g).",
 )
 def _clip_l1(g, max_norm):
-    return g * min(1.0, max_norm / float(np.sum(np.abs(g))))
+    return g * min(1.0, max_norm / np.sum(np.abs(g)))
 
 
 @clip_by_norm_mistakes.add(

@@ -401,6 +401,7 @@ def _mb_cases(seed: int, hidden: bool) -> list[Case]:
             ("N = 9, batch_size = 2", 9, 3, 2, np.float32),
             ("N = 40, batch_size = 16", 40, 7, 16, np.float64),
             ("N = 14, batch_size = 5", 14, 2, 5, np.float64),
+            ("N = 18, batch_size = 6", 18, 3, 6, np.float64),
         ]
     cases = []
     for k, (label, n, d, b, dtype) in enumerate(settings):

@@ -573,7 +573,7 @@ def _adagrad_cases(seed: int, hidden: bool) -> list[Case]:
     specs = [
         ("d=5 after 10 steps", (5,), 0.1, 1e-10, 1.0, 10),
         ("a (2, 3) parameter after 3 steps", (2, 3), 0.5, 1e-10, 2.0, 3),
-        ("tiny gradients (~1e-5) after 4 steps: eps matters", (6,), 0.01, 1e-8, 1e-5, 4),
+        ("tiny gradients (~1e-5) after 4 steps, eps = 1e-7", (6,), 0.01, 1e-7, 1e-5, 4),
         ("after a single step", (4,), 0.05, 1e-10, 0.7, 1),
     ]
     if hidden:
@@ -591,6 +591,12 @@ def _adagrad_cases(seed: int, hidden: bool) -> list[Case]:
         )
         g = scale * rng.standard_normal(shape)
         cases.append(Case(label, (x, grad_sum, g, lr, eps)))
+    # a coordinate whose gradient has always been 0 (a unit that never fired): its step is
+    # 0 / (0 + ε) = 0; without ε it is 0/0, NaN
+    x, grad_sum, g = rng.uniform(-2.0, 2.0, 4), rng.uniform(0.5, 2.0, 4), rng.standard_normal(4)
+    grad_sum[1], g[1] = 0.0, 0.0
+    label = "a coordinate whose gradient has always been 0: it does not move"
+    cases.append(Case(label, (x, grad_sum, g, 0.1, 1e-10)))
     return cases
 
 

@@ -127,9 +127,11 @@ def _step_cases(seed: int, hidden: bool) -> list[Case]:
 
 
 @step_decay_mistakes.add(
-    "int() cuts the rate",
-    "int(...) truncates towards 0: a learning rate such as 0.05 becomes 0. Only the number of "
-    "decays, step // step_size, is an integer; the rate is a float.",
+    "the rate cut to a whole number",
+    "int(...) truncates towards 0, and so does // applied to the rate: a learning rate such as "
+    "0.05 becomes 0. Only the number of decays, step // step_size, is a whole number: "
+    "lr0 * gamma ** (step // step_size), with the parentheses (without them, "
+    "lr0 * gamma ** step // step_size floors the whole rate: * and // run left to right).",
 )
 def _sd_int(step, lr0, step_size, gamma):
     return float(int(lr0 * gamma ** (step // step_size)))
@@ -163,7 +165,7 @@ def cosine_lr(
 ) -> float:
     """Linear warm-up then cosine annealing, the learning rate at step ``step >= 0``.
 
-    With ``W = warmup_steps`` and ``T = total_steps`` (the warm-up is part of ``T``)::
+    With ``W = warmup_steps`` and ``T = total_steps > W`` (the warm-up is part of ``T``)::
 
         lr(step) = lr_max · step / W                               step < W
         p        = (step - W) / (T - W)                            W <= step <= T
@@ -355,6 +357,33 @@ def _cos_floor_division(step, lr_max, lr_min, total_steps, warmup_steps):
         return lr_max * step / warmup_steps
     progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) // 2
+
+
+@cosine_lr_mistakes.add(
+    "integer division in the progress",
+    "min(step − W, T − W) // (T − W) is 0 until the very last step (a floor of a fraction below "
+    "1), so the rate sits at lr_max and drops to lr_min at T. The progress is a fraction: "
+    "divide with /.",
+)
+def _cos_floor_progress(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = min(step - warmup_steps, total_steps - warmup_steps) // (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
+
+
+@cosine_lr_mistakes.add(
+    "0 after the end instead of lr_min",
+    "after total_steps the schedule stays where it ended, at lr_min (the progress is clamped at "
+    "1): return lr_min for step > T, not 0.",
+)
+def _cos_zero_after_end(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step > total_steps:
+        return 0.0
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
 @cosine_lr_mistakes.add(

@@ -122,11 +122,10 @@ def _ng_restored_by_arithmetic(f, x, h):
 
 @numerical_gradient_mistakes.add(
     "f_minus evaluated at x, not at x − h",
-    "after x[i] += h, subtracting h once only brings the entry back to x, so f_minus is "
-    "f(x): (f(x + h) − f(x)) / 2h is about half the right gradient. Either `x_plus = x` did "
-    "not copy (x_plus and x_minus are one array, and the caller's x changes too) or x_minus "
-    "started from x_plus. "
-    "Evaluate f at x + h·e_i and at x − h·e_i, each from a fresh copy of x.",
+    "your f_minus is f(x), so (f(x + h) − f(x)) / 2h is about half the right gradient. Often "
+    "x[i] was put back (or h subtracted once from x + h, or `x_plus = x` did not copy, so that "
+    "x_minus started from x_plus) before f_minus was taken. "
+    "Evaluate f at x + h·e_i and at x − h·e_i, each from x itself: x[i] = old − h for f_minus.",
 )
 def _ng_no_copy(f, x, h):
     grad = np.zeros_like(x, dtype=np.float64)
@@ -255,6 +254,11 @@ def _ng_cases(seed: int, hidden: bool) -> list[Case]:
         Case(
             "f(x) = Σ sin(7x)/7, a large third derivative, x of shape (5,), h = 1e-3",
             (_make_sine(7), rng.uniform(-1.0, 1.0, 5), 1e-3),
+        ),
+        # h = 1e-3 written in moves every entry by ~1e-5 (relative) here: k² h² / 6 with k = 9
+        Case(
+            "f(x) = Σ sin(9x)/9, x of shape (2, 2), h = 1e-4",
+            (_make_sine(9), rng.uniform(-1.0, 1.0, (2, 2)), 1e-4),
         ),
     ]
 

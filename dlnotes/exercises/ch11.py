@@ -207,7 +207,10 @@ register(
         solution=batchnorm_forward,
         suites=seeded(_fwd_cases, visible=11, hidden=110),
         mistakes=batchnorm_forward_mistakes.all,
-        references=("dlnotes.layers.normalization:batchnorm_forward",),
+        references=(
+            "dlnotes.layers.normalization:batchnorm_forward",
+            "dlnotes.layers.normalization:layernorm_forward",  # on X.T it is batch norm
+        ),
     )
 )
 

@@ -209,6 +209,7 @@ register(
         solution=logsumexp_backward,
         suites=seeded(_lse_cases, visible=15, hidden=150),
         mistakes=logsumexp_backward_mistakes.all,
+        references=("dlnotes.autograd.reductions:logsumexp",),
         time_limit=60.0,  # an answer may use torch: importing it takes seconds on a cold kernel
     )
 )
@@ -434,6 +435,19 @@ def _port_no_relu(params, batches, lr, momentum):
         Z1, H, Z = _forward(params, X, relu=False)
         grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y), relu=False)
         return _sgd_momentum(params, velocity, grads, lr, momentum)
+
+    return _train(params, batches, step)
+
+
+@torch_port_mistakes.add(
+    "a new optimizer for every batch",
+    "torch.optim.SGD keeps its momentum buffer in the optimizer: one created inside the loop "
+    "starts with no buffer at every batch, and each step is a plain SGD step. Create the "
+    "optimizer once, before the loop over batches.",
+)
+def _port_optimizer_per_batch(params, batches, lr, momentum):
+    def step(params, velocity, X, y):  # the velocity of the last batch is never used
+        return _sgd_momentum(params, None, _batch_grads(params, X, y), lr, momentum)
 
     return _train(params, batches, step)
 

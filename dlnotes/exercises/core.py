@@ -891,6 +891,8 @@ def _compare_values(
         if bool(expected) == bool(got):
             return None
         return "values", [f"expected {bool(expected)}, got {bool(got)}"]
+    if type(expected) is str and type(got) is np.str_:  # numpy's string: the same text
+        got = str(got)
     if type(got) is not type(expected):
         return "type", [f"expected {_expected_kind(expected)}, got {_type_name(got)}"]
     if expected.__eq__(got) is True:
