@@ -591,3 +591,48 @@ def test_plot_run_names_what_is_no_run():
     with pytest.raises(TypeError, match="got str"):
         plot_run("A")  # the label, not the run
     assert "A" in load_runs()
+
+
+def test_running_statistics_refuse_what_would_ruin_them():
+    """Issue 16 item 6, the public in-place update: a NaN batch mean, a negative batch variance
+    or an update that overflows is refused and nothing changes."""
+    from dlnotes._validate import NonFiniteInputError
+    from dlnotes.layers import update_running_stats_in_place
+
+    rm, rv = np.zeros(3), np.ones(3)
+    bad = [
+        (np.array([0.0, np.nan, 0.0]), np.ones(3), 0.1, NonFiniteInputError, "batch_mean"),
+        (np.zeros(3), -np.ones(3), 0.1, ValueError, "batch_var must be >= 0"),
+        (np.zeros(3), np.full(3, 1.5e308), 1.0, NonFiniteInputError, "keep running_var finite"),
+    ]
+    for mean, var, momentum, error, words in bad:
+        with pytest.raises(error, match=words):
+            update_running_stats_in_place(rm, rv, mean, var, 2, momentum)
+        assert np.array_equal(rm, np.zeros(3)) and np.array_equal(rv, np.ones(3))
+
+
+def test_batch_norm_names_a_variance_beyond_float_range_as_such():
+    """Finite inputs whose variance overflows are not called 'inf or NaN'."""
+    from dlnotes.layers import batchnorm_forward
+
+    X = np.array([[1.3e154, 0.0], [-1.3e154, 1.0]])
+    rm, rv = np.zeros(2), np.ones(2)
+    with pytest.raises(ValueError, match="variance is beyond float range") as info:
+        batchnorm_forward(X, np.ones(2), np.zeros(2), rm, rv)
+    assert "inf or NaN" not in str(info.value)
+    assert np.array_equal(rm, np.zeros(2)) and np.array_equal(rv, np.ones(2))
+
+
+def test_steps_to_target_validates_like_steps_to_stay():
+    from dlnotes.landscapes import steps_to_stay, steps_to_target
+
+    for fs, f0, target, error in [
+        ([1.0, 0.1], "x", 0.1, TypeError),
+        (3.0, 1.0, 0.1, ValueError),
+        ([1.0, 0.1], float("nan"), 0.5, ValueError),
+        ([1.0, 0.1], 1.0, -0.5, ValueError),
+    ]:
+        for count in (steps_to_target, steps_to_stay):
+            with pytest.raises(error):
+                count(fs, f0, target)
+    assert steps_to_target([[1.0, 0.5, 0.1], [1.0, 1.0, 1.0]], 1.0, 0.2).tolist() == [2, -1]

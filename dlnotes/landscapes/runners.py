@@ -192,12 +192,17 @@ def steps_to_target(fs: Any, f0: float, target: float) -> np.ndarray:
     """The first step ``t`` with ``f_t < target · f0``, along the last axis of ``fs`` (−1: never).
 
     ``fs`` holds losses of shape ``(..., T + 1)`` (NaN, a diverged run, never counts); the result
-    has shape ``(...)``.
+    has shape ``(...)``; ``f0 > 0`` and ``target > 0``.
 
     Defined in chapter 05 (Adaptive methods).
     """
+    values = as_float_array("fs", fs)
+    if values.ndim == 0 or values.shape[-1] == 0:
+        raise ValueError(f"fs must hold at least one loss along its last axis, got {values.shape}")
+    f0 = check_scalar("f0", f0, low=0.0, low_inclusive=False)
+    target = check_scalar("target", target, low=0.0, low_inclusive=False)
     with np.errstate(invalid="ignore"):
-        hit = np.asarray(fs) < target * f0
+        hit = values < target * f0
     first = np.argmax(hit, axis=-1)
     return np.where(hit.any(axis=-1), first, -1)
 

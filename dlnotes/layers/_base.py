@@ -156,8 +156,13 @@ class Layer:
         """
         if self.cache is None:
             raise RuntimeError(f"{self.name}: backward() called before forward()")
-        if not isinstance(dout, np.ndarray) or dout.shape != self._out_shape:
-            got = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
+        if not isinstance(dout, np.ndarray):
+            raise TypeError(
+                f"{self.name}: dout must be a numpy array of the last output's shape "
+                f"{self._out_shape}, got {type(dout).__name__}"
+            )
+        if dout.shape != self._out_shape:
+            got = dout.shape
             raise ValueError(
                 f"{self.name}: dout must have the shape of the last output {self._out_shape}, "
                 f"got {got}"

@@ -84,9 +84,10 @@ def update_running_stats_in_place(
         running_var  <- (1 - momentum) * running_var  + momentum * batch_var * n / (n - 1)
 
     ``batch_var`` is the biased variance of a batch of ``n`` examples; the running variance
-    tracks the unbiased one. All arrays have one shape; ``None`` skips a statistic. The caller
-    checks that the batch statistics are finite first (a NaN would stay for good). Chapter 11's
-    exercise ``update_running_stats`` is the same update returning new arrays.
+    tracks the unbiased one. All arrays have one shape; ``None`` skips a statistic. Batch
+    statistics that are not finite, a negative ``batch_var``, or an update that would overflow
+    are refused before anything changes (a NaN or an inf would stay in the model for good).
+    Chapter 11's exercise ``update_running_stats`` is the same update returning new arrays.
 
     Defined in chapter 11 (Batch normalization).
     """
@@ -107,6 +108,16 @@ def update_running_stats_in_place(
                 raise TypeError(f"{where}: {what} must be a float array, got dtype {arr.dtype}")
         if not stat.flags.writeable:
             raise ValueError(f"{where}: {name} is read-only; it is updated in place")
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+            factor = n / (n - 1) if bname == "batch_var" else 1.0
+            updated = (1 - momentum) * stat + momentum * factor * batch
+        if not (np.all(np.isfinite(batch)) and np.all(np.isfinite(updated))):
+            raise NonFiniteInputError(
+                f"{where}: {bname} must be finite and keep {name} finite (a NaN or an inf "
+                "would stay in the running statistics for good); nothing was updated"
+            )
+        if bname == "batch_var" and not np.all(batch >= 0):
+            raise ValueError(f"{where}: batch_var must be >= 0 (a variance); nothing was updated")
     _update_running_stats(running_mean, running_var, batch_mean, batch_var, n, momentum)
 
 
@@ -125,6 +136,89 @@ def _update_running_stats(
     if running_var is not None:
         running_var *= 1 - momentum
         running_var += (momentum * n / (n - 1)) * batch_var
+
+
+def _check_running_stats(
+    running_mean: np.ndarray | None,
+    running_var: np.ndarray | None,
+    shape: tuple[int, ...],
+    mode: str,
+) -> None:
+    """Refuse running statistics :func:`batchnorm_forward` cannot use: two views of one memory,
+    another shape than ``gamma``'s, and in train mode (which updates them in place) a non-float
+    or read-only array, up front, so that an update never fails half-way (the mean updated, the
+    variance not); in eval mode a missing, negative, infinite or NaN statistic (``O(D)``: any of
+    them makes every output NaN)."""
+    if (
+        running_mean is not None
+        and running_var is not None
+        and np.may_share_memory(running_mean, running_var)
+        and np.shares_memory(running_mean, running_var)
+    ):
+        raise ValueError(
+            "batchnorm_forward: running_mean and running_var must be two separate arrays, got "
+            "the same memory for both"
+        )
+    for sname, s in (("running_mean", running_mean), ("running_var", running_var)):
+        if s is None:
+            continue
+        check_array(sname, s, where="batchnorm_forward")
+        if s.shape != shape:
+            raise ValueError(f"batchnorm_forward: {sname} must have shape {shape}, got {s.shape}")
+        if mode == "train" and s.dtype.kind != "f":
+            raise TypeError(
+                f"batchnorm_forward: {sname} must be a floating-point array (train mode "
+                f"updates it in place), got dtype {s.dtype}"
+            )
+        if mode == "train" and not s.flags.writeable:
+            raise ValueError(
+                f"batchnorm_forward: {sname} must be writeable (train mode updates it in "
+                "place), got a read-only array"
+            )
+    if mode == "train":
+        return
+    if running_mean is None or running_var is None:
+        raise ValueError("batchnorm_forward: eval mode needs running_mean and running_var")
+    if not np.all(running_var >= 0):
+        bad = int(np.flatnonzero(~(running_var >= 0))[0])
+        raise ValueError(
+            f"batchnorm_forward: running_var must be >= 0 (a variance), got "
+            f"running_var[{bad}] = {running_var[bad]}"
+        )
+    if not (np.all(np.isfinite(running_mean)) and np.all(np.isfinite(running_var))):
+        raise NonFiniteInputError(
+            "batchnorm_forward: running_mean and running_var must be finite in eval mode, "
+            "got inf or NaN (statistics of a diverged run?)"
+        )
+
+
+def _batch_statistics(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(mu, X − mu, var)`` of a train-mode batch ``X (N, D)``, ``N >= 2``, all finite: a batch
+    whose statistics are not (inf or NaN in ``X``, or a variance beyond float range) raises
+    :class:`~dlnotes._validate.NonFiniteInputError` before anything is updated."""
+    if X.shape[0] < 2:
+        raise ValueError(
+            f"batchnorm_forward: train mode needs at least 2 examples per batch to "
+            f"estimate a variance, got X of shape {X.shape}"
+        )
+    with np.errstate(invalid="ignore", over="ignore"):  # inf/NaN is reported just below
+        mu = X.mean(axis=0)
+        centered = X - mu
+        var = (centered * centered).mean(axis=0)
+    if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(var))):
+        bad = int(np.flatnonzero(~(np.isfinite(mu) & np.isfinite(var)))[0])
+        what = (
+            "values so large that their variance is beyond float range"
+            if np.all(np.isfinite(X[:, bad]))
+            else "inf or NaN"
+        )
+        raise NonFiniteInputError(
+            f"batchnorm_forward: the batch X holds {what} (feature {bad} of {X.shape[1]} "
+            f"has batch mean {mu[bad]} and variance {var[bad]}); the running statistics "
+            "were left unchanged. A diverging network upstream is the usual cause: lower the "
+            "learning rate."
+        )
+    return mu, centered, var
 
 
 def batchnorm_forward(
@@ -161,74 +255,15 @@ def batchnorm_forward(
     _check_affine("batchnorm_forward", X, gamma, beta)
     momentum = check_scalar("momentum", momentum, low=0.0, high=1.0)
     eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
-    if (
-        running_mean is not None
-        and running_var is not None
-        and np.may_share_memory(running_mean, running_var)
-        and np.shares_memory(running_mean, running_var)
-    ):
-        raise ValueError(
-            "batchnorm_forward: running_mean and running_var must be two separate arrays, got "
-            "the same memory for both"
-        )
-    for sname, s in (("running_mean", running_mean), ("running_var", running_var)):
-        if s is not None:
-            check_array(sname, s, where="batchnorm_forward")
-        if s is not None and s.shape != gamma.shape:
-            raise ValueError(
-                f"batchnorm_forward: {sname} must have shape {gamma.shape}, got {s.shape}"
-            )
-        # Train mode updates both in place: refuse up front what would fail half-way (the mean
-        # already updated when the variance's update raises).
-        if s is not None and mode == "train":
-            if s.dtype.kind != "f":
-                raise TypeError(
-                    f"batchnorm_forward: {sname} must be a floating-point array (train mode "
-                    f"updates it in place), got dtype {s.dtype}"
-                )
-            if not s.flags.writeable:
-                raise ValueError(
-                    f"batchnorm_forward: {sname} must be writeable (train mode updates it in "
-                    "place), got a read-only array"
-                )
+    _check_running_stats(running_mean, running_var, gamma.shape, mode)
     if mode == "train":
-        N = X.shape[0]
-        if N < 2:
-            raise ValueError(
-                f"batchnorm_forward: train mode needs at least 2 examples per batch to "
-                f"estimate a variance, got X of shape {X.shape}"
-            )
-        with np.errstate(invalid="ignore", over="ignore"):  # inf/NaN is reported just below
-            mu = X.mean(axis=0)
-            centered = X - mu
-            var = (centered * centered).mean(axis=0)
-        if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(var))):
-            bad = int(np.flatnonzero(~(np.isfinite(mu) & np.isfinite(var)))[0])
-            raise NonFiniteInputError(
-                f"batchnorm_forward: the batch X holds inf or NaN (feature {bad} of {X.shape[1]} "
-                f"has batch mean {mu[bad]} and variance {var[bad]}); the running statistics "
-                "were left unchanged. A diverging network upstream is the usual cause: lower the "
-                "learning rate."
-            )
+        mu, centered, var = _batch_statistics(X)
         inv_std = 1 / np.sqrt(var + eps)
         xhat = centered * inv_std
         # the running statistics were checked above (shape, float dtype, writeable)
-        _update_running_stats(running_mean, running_var, mu, var, N, momentum)
+        _update_running_stats(running_mean, running_var, mu, var, X.shape[0], momentum)
     else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batchnorm_forward: eval mode needs running_mean and running_var")
-        # O(D): a negative or NaN variance (or a NaN mean) would make every output NaN
-        if not np.all(running_var >= 0):
-            bad = int(np.flatnonzero(~(running_var >= 0))[0])
-            raise ValueError(
-                f"batchnorm_forward: running_var must be >= 0 (a variance), got "
-                f"running_var[{bad}] = {running_var[bad]}"
-            )
-        if not (np.all(np.isfinite(running_mean)) and np.all(np.isfinite(running_var))):
-            raise NonFiniteInputError(
-                "batchnorm_forward: running_mean and running_var must be finite in eval mode, "
-                "got inf or NaN (statistics of a diverged run?)"
-            )
+        assert running_mean is not None and running_var is not None  # checked above
         inv_std = 1 / np.sqrt(running_var + eps)
         xhat = (X - running_mean) * inv_std
     out = gamma * xhat + beta
