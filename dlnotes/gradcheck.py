@@ -335,6 +335,7 @@ def check_model(
 
     Defined in chapter 08 (Gradient checking).
     """
+    # over 80 lines: 19 of them are the docstring; the check itself is one loop over the parameters.
     h = _check_h(h)
     zero_tol = _check_zero_tol(zero_tol)
     if num_checks is not None:

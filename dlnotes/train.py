@@ -352,6 +352,8 @@ def fit(
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """
+    # over 80 lines: 37 of them are the docstring of its options; the loop itself reads as its named
+    # parts.
     if progress is not None:
         progress = check_bool("progress", progress)
     run = _Training.prepare(
@@ -451,6 +453,8 @@ class _Training:
         on_nonfinite: str,
     ) -> _Training:
         """Validate every argument of :func:`fit` and build the training state."""
+        # over 80 lines: one short check per option of fit, each with its own message, in the order
+        # of fit's signature.
         if not isinstance(model, Sequential):
             raise TypeError(f"model must be a dlnotes Sequential, got {type(model).__name__}")
         if not (hasattr(optimizer, "step") and hasattr(optimizer, "lr")):

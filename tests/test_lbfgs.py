@@ -241,3 +241,36 @@ def test_strong_wolfe_lbfgs_on_a_linear_objective_does_not_raise():
     opt = LBFGS(x, line_search_fn="strong_wolfe")
     loss = opt.step(lambda: (float(x[0]), np.array([1.0, 0.0])))
     assert loss == 0.0 and x[0] < -1e20 and x[1] == 0.0  # torch: x = [-1e24, 0]
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_iterates_agree_with_torch_lbfgs_to_rounding(line_search_fn):
+    """Three calls of 25 iterations on Rosenbrock's valley from (-1.2, 1), in float64: the same
+    iterates as torch.optim.LBFGS (``strong_wolfe`` and ``step`` say they follow torch's code
+    step by step)."""
+    torch = pytest.importorskip("torch")
+    lr = 1.0 if line_search_fn else 0.1
+
+    def rosenbrock(x):
+        return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+
+    x = np.array([-1.2, 1.0])
+    opt = LBFGS(x, lr=lr, max_iter=25, line_search_fn=line_search_fn)
+
+    def closure():
+        g = np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+        return rosenbrock(x), [g]
+
+    t = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+    torch_opt = torch.optim.LBFGS([t], lr=lr, max_iter=25, line_search_fn=line_search_fn)
+
+    def torch_closure():
+        torch_opt.zero_grad()
+        loss = rosenbrock(t)
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        opt.step(closure)
+        torch_opt.step(torch_closure)
+        np.testing.assert_allclose(x, t.detach().numpy(), rtol=1e-12, atol=1e-13)

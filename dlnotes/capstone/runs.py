@@ -260,10 +260,6 @@ def load_runs(path: str | Path | None = None) -> dict[str, Run]:
     return runs
 
 
-def _first_weight_layer(run: Run) -> int:
-    return int(np.flatnonzero(~np.isnan(run.diagnostics["weight_grad_std"][0]))[0])
-
-
 def plot_run(run: Run, *, ax: Any = None) -> Any:
     """Draw one run as the learner sees it: loss (train and dev, log scale), accuracy, the
     per-step loss, and per-layer diagnostics (activation std and update ratio ``||ΔW||/||W||``

@@ -809,6 +809,8 @@ def _expected_kind(expected: Any) -> str:
 def _compare_values(
     expected: Any, got: Any, rtol: float, atol: float, equal_nan: bool
 ) -> tuple[str, list[str]] | None:
+    # over 80 lines: one short branch per kind of answer (sequence, array, tensor, number, anything
+    # else), read top to bottom.
     if isinstance(expected, (tuple, list)):
         what = "tuple" if isinstance(expected, tuple) else "list"
         n = len(expected)
@@ -1066,6 +1068,60 @@ def _signature_mismatch(
     return None
 
 
+def _run_stopped(
+    ex: Exercise, fn: Any, run: _Run, case: Case, check: str, seconds: float, names: list[str]
+) -> str | None:
+    """The feedback when the learner's ``run`` of ``case`` (``check``, e.g. "check 2 of 5
+    (...)") ends all checking (a switched-off profiler, a call of the reference, a time-out, an
+    exception), else None."""
+    head = f"{ex.name}: {check}"
+    fname = ex.signature.split("(")[0].strip()
+    if run.profiler_off and run.called_reference is None:
+        return (
+            f"{ex.name}: your function switched off the call profiler (sys.setprofile) "
+            "that check() uses to see whether it calls dlnotes' own solution. Leave it "
+            "on: this exercise scores zero while your function switches it off."
+        )
+    if run.called_reference:
+        return (
+            f"{ex.name}: your function calls dlnotes' own solution "
+            f"({run.called_reference}), directly or through another function. Write it "
+            "yourself: this exercise scores zero while your function calls the reference."
+        )
+    if run.timed_out:
+        lines = [
+            f"{head}: your function did not return within {seconds:g} s: "
+            "is there a loop that never ends?"
+        ]
+        if run.importing:
+            lines = [
+                f"{head}: your function did not return within {seconds:g} s: it was "
+                "stopped while importing a module, which leaves that module half-imported "
+                "(later imports of it fail). Restart the kernel, import the module in a cell "
+                "of its own, then run this check again."
+            ]
+        lines += _where(run.where, "stopped in")
+        return "\n".join([*lines, _inputs(case, names)])
+    if run.error is not None:
+        err = run.error
+        if isinstance(err, NotImplementedError):
+            return (
+                f"{ex.name}: {fname} is not written yet: it still raises "
+                "NotImplementedError. Replace `raise NotImplementedError()` with "
+                "your code, run that cell, then run this one again. (Done that? Then "
+                "your new definition did not run: a SyntaxError in that cell, or an "
+                "error before your def, leaves the old one in place.)"
+            )
+        lines = [
+            f"{head}: your function raised {type(err).__name__}: {_message(err)}",
+            *_where(run.where),
+            _inputs(case, names),
+            *_order_note(fn, names),
+        ]
+        return "\n".join(lines)
+    return None
+
+
 def _check_function(
     ex: Exercise, fn: Any, suite: str, seconds: float, integrity: bool = True
 ) -> tuple[bool, str]:
@@ -1098,50 +1154,10 @@ def _check_function(
     n = len(cases)
     for i, case in enumerate(cases, start=1):
         run = _call(fn, case, seconds, forbidden)
-        head = f"{ex.name}: check {i} of {n} ({case.label})"
-        if run.profiler_off and run.called_reference is None:
-            return False, (
-                f"{ex.name}: your function switched off the call profiler (sys.setprofile) "
-                "that check() uses to see whether it calls dlnotes' own solution. Leave it "
-                "on: this exercise scores zero while your function switches it off."
-            )
-        if run.called_reference:
-            return False, (
-                f"{ex.name}: your function calls dlnotes' own solution "
-                f"({run.called_reference}), directly or through another function. Write it "
-                "yourself: this exercise scores zero while your function calls the reference."
-            )
-        if run.timed_out:
-            lines = [
-                f"{head}: your function did not return within {seconds:g} s: "
-                "is there a loop that never ends?"
-            ]
-            if run.importing:
-                lines = [
-                    f"{head}: your function did not return within {seconds:g} s: it was "
-                    "stopped while importing a module, which leaves that module half-imported "
-                    "(later imports of it fail). Restart the kernel, import the module in a cell "
-                    "of its own, then run this check again."
-                ]
-            lines += _where(run.where, "stopped in")
-            return False, "\n".join([*lines, _inputs(case, names)])
-        if run.error is not None:
-            err = run.error
-            if isinstance(err, NotImplementedError):
-                return False, (
-                    f"{ex.name}: {fname} is not written yet: it still raises "
-                    "NotImplementedError. Replace `raise NotImplementedError()` with "
-                    "your code, run that cell, then run this one again. (Done that? Then "
-                    "your new definition did not run: a SyntaxError in that cell, or an "
-                    "error before your def, leaves the old one in place.)"
-                )
-            lines = [
-                f"{head}: your function raised {type(err).__name__}: {_message(err)}",
-                *_where(run.where),
-                _inputs(case, names),
-                *_order_note(fn, names),
-            ]
-            return False, "\n".join(lines)
+        check = f"check {i} of {n} ({case.label})"
+        stopped = _run_stopped(ex, fn, run, case, check, seconds, names)
+        if stopped is not None:
+            return False, stopped
         ref_args, ref_kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
         expected = ex.solution(*ref_args, **ref_kwargs)
         try:
@@ -1163,6 +1179,21 @@ def _check_function(
                 )
             )
 
+    return _verdict(ex, fn, outcomes, suite, seconds, forbidden, names)
+
+
+def _verdict(
+    ex: Exercise,
+    fn: Any,
+    outcomes: list[_Outcome],
+    suite: str,
+    seconds: float,
+    forbidden: dict[CodeType, str],
+    names: list[str],
+) -> tuple[bool, str]:
+    """``(passed, feedback)`` once every case ran: the first failed check, the mistake it most
+    likely is (a registered one, else a diagnosis), its problems and inputs."""
+    n = len(outcomes)
     failed = [k for k, o in enumerate(outcomes) if o.problems]
     what = "hidden checks" if suite == "hidden" else "checks"
     if not failed:

@@ -1020,6 +1020,8 @@ def _explain(
 ) -> Diagnosis | None:
     """Name the factor between ``who`` and the expected value (``key``: "factor" or
     "step factor", the start of the diagnosis keys)."""
+    # over 80 lines: one short branch per way a factor is explained (a constant, an argument, a
+    # power of one), tried in order.
     cs = [c for _, c, _ in ratios]
     if all(abs(c - 1.0) < 1e-6 for c in cs):
         return None  # "1 × the expected one": a rounding-level difference, not a factor
@@ -1324,6 +1326,8 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
     """The reference's result with one scalar argument at another value: its default, 0 or 1,
     one more or one less (integers), the other truth value (booleans), or one check's value in
     every check (hard-coded, or a global)."""
+    # over 80 lines: one short branch per kind of substituted argument (default, 0 or 1, one more or
+    # less, the other truth value, a hard-coded check value), tried in order.
     # a verdict (a string, a truth value) equals the reference's at some extreme argument too
     # easily: for those, only a default or one more/one less counts
     discrete = any(isinstance(o.expected, (str, bool, np.bool_)) for o in ctx.bad)

@@ -302,12 +302,50 @@ class Optimizer(LearningRate):
         """
         if not self.supports_state_dict:
             raise NotImplementedError(f"{type(self).__name__} has no load_state_dict()")
+        # Everything is checked first; the optimizer changes only once the whole checkpoint passed.
+        ids, lr = self._saved_group(state_dict)
+        saved = state_dict["state"]
+        if not isinstance(saved, Mapping):
+            raise TypeError(
+                f"state_dict['state'] must be a dict of per-parameter entries, got "
+                f"{type(saved).__name__}"
+            )
+        entries = []
+        for i, key in enumerate(ids):
+            entry = saved.get(key, {})
+            if not isinstance(entry, Mapping):
+                raise TypeError(
+                    f"state of {self._param_name(i)} must be a dict of buffers, got "
+                    f"{type(entry).__name__}"
+                )
+            entries.append({k: v for k, v in entry.items() if v is not None})
+        steps: set[int] = set()
+        new_state: list[dict[str, np.ndarray]] = []
+        for i, (x, entry) in enumerate(zip(self.params, entries)):
+            if "step" in entry:
+                steps.add(_saved_step(f"state of {self._param_name(i)}: step", entry.pop("step")))
+            new_state.append(self._saved_buffers(i, x, entry))
+        filled = [bool(e) for e in entries]
+        if any(filled) and not all(filled):
+            raise ValueError("state_dict holds buffers for some parameters but not for others")
+        if len(steps) > 1:
+            raise ValueError(f"state_dict's parameters disagree on the step count: {sorted(steps)}")
+        if steps:
+            t = steps.pop()
+        else:
+            t = 1 if any(filled) else 0
+        self.state = new_state
+        self.t = t
+        self.lr = lr
+
+    def _saved_group(self, state_dict: Any) -> tuple[list[Any], float]:
+        """``(ids, lr)`` of a checkpoint's single param group, checked against this optimizer:
+        one id per parameter, no id twice, the same hyperparameters but ``lr``."""
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
             raise ValueError(
                 f"state_dict must be a dict with keys 'state' and 'param_groups', got {got}"
             )
-        # Everything is checked first; the optimizer changes only once the whole checkpoint passed.
         groups = state_dict["param_groups"]
         if not isinstance(groups, (list, tuple)) or len(groups) != 1:
             n_groups = len(groups) if isinstance(groups, (list, tuple)) else groups
@@ -330,63 +368,35 @@ class Optimizer(LearningRate):
             )
         if len(set(ids)) != n:
             raise ValueError(f"state_dict's param group lists a parameter id twice: {list(ids)}")
-        lr = self._check_group(group)
-        saved = state_dict["state"]
-        if not isinstance(saved, Mapping):
-            raise TypeError(
-                f"state_dict['state'] must be a dict of per-parameter entries, got "
-                f"{type(saved).__name__}"
+        return list(ids), self._check_group(group)
+
+    def _saved_buffers(self, i: int, x: np.ndarray, entry: dict[str, Any]) -> dict[str, np.ndarray]:
+        """The buffers of parameter ``i`` (``x``) from its checkpoint ``entry`` (torch's names,
+        without ``"step"``): exactly the buffers this optimizer keeps, real-valued, of ``x``'s
+        shape, finite (sums of squares >= 0). An empty entry gives fresh buffers."""
+        buffers = self._init_state(x)
+        if not entry:
+            return buffers
+        torch_names = {self.torch_state_names[k]: k for k in buffers}
+        missing = sorted(set(torch_names) - set(entry))
+        unexpected = sorted(set(entry) - set(torch_names))
+        if missing or unexpected:
+            raise ValueError(
+                f"state of {self._param_name(i)} does not match {type(self).__name__}"
+                f"({self._describe_hyper()}): missing {missing}, unexpected {unexpected}"
             )
-        entries = []
-        for i, key in enumerate(ids):
-            entry = saved.get(key, {})
-            if not isinstance(entry, Mapping):
-                raise TypeError(
-                    f"state of {self._param_name(i)} must be a dict of buffers, got "
-                    f"{type(entry).__name__}"
-                )
-            entries.append({k: v for k, v in entry.items() if v is not None})
-        steps: set[int] = set()
-        new_state: list[dict[str, np.ndarray]] = []
-        for i, (x, entry) in enumerate(zip(self.params, entries)):
-            if "step" in entry:
-                steps.add(_saved_step(f"state of {self._param_name(i)}: step", entry.pop("step")))
-            buffers = self._init_state(x)
-            if not entry:
-                new_state.append(buffers)
-                continue
-            torch_names = {self.torch_state_names[k]: k for k in buffers}
-            missing = sorted(set(torch_names) - set(entry))
-            unexpected = sorted(set(entry) - set(torch_names))
-            if missing or unexpected:
+        for torch_name, name in torch_names.items():
+            what = f"state of {self._param_name(i)}: {torch_name}"
+            value = np.asarray(entry[torch_name])
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"{what} must be a real-valued array, got dtype {value.dtype}")
+            if value.shape != x.shape:
                 raise ValueError(
-                    f"state of {self._param_name(i)} does not match {type(self).__name__}"
-                    f"({self._describe_hyper()}): missing {missing}, unexpected {unexpected}"
+                    f"{what} must have the parameter's shape {x.shape}, got {value.shape}"
                 )
-            for torch_name, name in torch_names.items():
-                what = f"state of {self._param_name(i)}: {torch_name}"
-                value = np.asarray(entry[torch_name])
-                if value.dtype.kind not in "biuf":
-                    raise TypeError(f"{what} must be a real-valued array, got dtype {value.dtype}")
-                if value.shape != x.shape:
-                    raise ValueError(
-                        f"{what} must have the parameter's shape {x.shape}, got {value.shape}"
-                    )
-                _check_saved_buffer(what, value, nonnegative=name in self.nonnegative_state)
-                buffers[name][...] = value
-            new_state.append(buffers)
-        filled = [bool(e) for e in entries]
-        if any(filled) and not all(filled):
-            raise ValueError("state_dict holds buffers for some parameters but not for others")
-        if len(steps) > 1:
-            raise ValueError(f"state_dict's parameters disagree on the step count: {sorted(steps)}")
-        if steps:
-            t = steps.pop()
-        else:
-            t = 1 if any(filled) else 0
-        self.state = new_state
-        self.t = t
-        self.lr = lr
+            _check_saved_buffer(what, value, nonnegative=name in self.nonnegative_state)
+            buffers[name][...] = value
+        return buffers
 
     # ------------------------------------------------------------------ subclass hooks
     #: False for optimizers whose state has no torch counterpart here (LBFGS).

@@ -125,6 +125,8 @@ def strong_wolfe(
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
+    # over 80 lines: the bracketing and zoom phases follow torch's _strong_wolfe step by step, so
+    # that the two can be compared line by line (their iterates agree to rounding).
     eta = step_length
     d_norm = float(np.max(np.abs(d)))
     g = g.copy()
@@ -357,6 +359,8 @@ class LBFGS(Optimizer):
     # -------------------------------------------------------------- the algorithm
     def step(self, closure: Closure) -> float:  # type: ignore[override]
         """Run up to ``max_iter`` L-BFGS iterations; return the loss at the starting point."""
+        # over 80 lines: the iterations as torch.optim.LBFGS.step writes them, step by step, so
+        # that the two can be compared line by line.
         if not callable(closure):
             raise TypeError(
                 "LBFGS.step needs closure, a function returning (loss, grads) at the current "
