@@ -33,6 +33,7 @@ from dlnotes.exercises.core import (
     seeded,
 )
 from dlnotes.landscapes import (
+    LR_CHALLENGE,
     Quadratic,
     Rosenbrock,
     ill_conditioned_quadratic,
@@ -631,10 +632,12 @@ register(
 # ch02_lr_challenge (explorer challenge: a value)
 # ============================================================================================
 
-CHALLENGE_KAPPA = 10.0
-CHALLENGE_X0 = (2.0, 2.0)
-CHALLENGE_STEPS = 60
-CHALLENGE_TARGET = 1e-6
+#: The challenge's settings, shared with chapter 02's explorer
+#: (:data:`~dlnotes.landscapes.LR_CHALLENGE`).
+CHALLENGE_KAPPA = LR_CHALLENGE.kappa
+CHALLENGE_X0 = LR_CHALLENGE.x0
+CHALLENGE_STEPS = LR_CHALLENGE.steps
+CHALLENGE_TARGET = LR_CHALLENGE.target
 
 
 def challenge_bowl() -> Quadratic:

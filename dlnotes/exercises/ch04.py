@@ -34,6 +34,7 @@ from dlnotes.exercises.core import (
     seeded,
 )
 from dlnotes.landscapes import (
+    MOMENTUM_CHALLENGE,
     Quadratic,
     Rosenbrock,
     heavy_ball,
@@ -459,14 +460,15 @@ register(
 # ch04_momentum_challenge (explorer challenge: a pair of values)
 # ============================================================================================
 
-CHALLENGE_KAPPA = 100.0
-CHALLENGE_X0 = (2.0, 2.0)
-CHALLENGE_STEPS = 100
-CHALLENGE_TARGET = 1e-6
-#: The steps after ``CHALLENGE_STEPS`` over which ``f`` must stay below the target: heavy ball's
-#: ``f`` oscillates, and a pair can be below at step 100 only by luck and climb back at step 101.
-#: On the challenge's grid, 100 more steps reject every pair that 2000 more would.
-CHALLENGE_TAIL = 100
+#: The challenge's settings, shared with chapter 04's explorer
+#: (:data:`~dlnotes.landscapes.MOMENTUM_CHALLENGE`). ``CHALLENGE_TAIL``: the steps after
+#: ``CHALLENGE_STEPS`` over which ``f`` must stay below the target (heavy ball's ``f``
+#: oscillates, and a pair can be below at step 100 only by luck and climb back at step 101).
+CHALLENGE_KAPPA = MOMENTUM_CHALLENGE.kappa
+CHALLENGE_X0 = MOMENTUM_CHALLENGE.x0
+CHALLENGE_STEPS = MOMENTUM_CHALLENGE.steps
+CHALLENGE_TARGET = MOMENTUM_CHALLENGE.target
+CHALLENGE_TAIL = MOMENTUM_CHALLENGE.tail
 
 
 def challenge_bowl() -> Quadratic:

@@ -18,9 +18,9 @@ from dlnotes.widgets import Control, Explorer
 EXPLORERS = ["gd_quadratic"]
 
 #: Settings shared with the chapter's explorer challenge (exercise ``ch02_lr_challenge``).
-STEPS = 60
-TARGET = 1e-6
-RADIUS = 2 * math.sqrt(2)  # the default start angle 45° gives x0 = (2, 2)
+STEPS = ls.LR_CHALLENGE.steps
+TARGET = ls.LR_CHALLENGE.target
+RADIUS = math.hypot(*ls.LR_CHALLENGE.x0)  # the default start angle 45° gives x0 = (2, 2)
 
 
 WINDOW = ((-3.2, 3.2), (-3.2, 3.2))

@@ -17,14 +17,14 @@ from dlnotes.widgets import Control, Explorer
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["heavy_ball_quadratic"]
 
-#: The settings of the chapter's explorer challenge (exercise ``ch04_momentum_challenge``, whose
-#: constants a test keeps equal to these): from (2, 2), f below 1e-6 within 100 steps and staying
-#: below through TAIL more steps (heavy ball's f oscillates: a first dip is not enough, nor being
-#: below at step 100 only by luck). The verdict runs the TAIL steps too; only STEPS are drawn.
-STEPS = 100
-TARGET = 1e-6
-TAIL = 100
-X0 = np.array((2.0, 2.0))
+#: The settings of the chapter's explorer challenge (exercise ``ch04_momentum_challenge``):
+#: from (2, 2), f below 1e-6 within 100 steps and staying below through TAIL more steps (heavy
+#: ball's f oscillates: a first dip is not enough, nor being below at step 100 only by luck).
+#: The verdict runs the TAIL steps too; only STEPS are drawn.
+STEPS = ls.MOMENTUM_CHALLENGE.steps
+TARGET = ls.MOMENTUM_CHALLENGE.target
+TAIL = ls.MOMENTUM_CHALLENGE.tail
+X0 = np.array(ls.MOMENTUM_CHALLENGE.x0)
 
 
 def _stays_from(fs: np.ndarray, steps: int) -> int | None:

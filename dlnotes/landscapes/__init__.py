@@ -4,13 +4,16 @@
   (quadratic bowls, Rosenbrock's valley, a saddle, noisy gradients);
 * :mod:`~dlnotes.landscapes.runners`: gradient descent, heavy ball and the learning-rate sweep of
   the adaptive methods on those surfaces, each returning its iterates;
-* :mod:`~dlnotes.landscapes.rates`: closed-form rates and noise floors on quadratic bowls.
+* :mod:`~dlnotes.landscapes.rates`: closed-form rates and noise floors on quadratic bowls;
+* :mod:`~dlnotes.landscapes.challenges`: the settings of the explorer challenges (chapters 02
+  and 04), shared by the explorers and the exercises.
 
 Everything is importable from here (``from dlnotes import landscapes as ls; ls.Quadratic``).
 
 Defined in chapter 02 (Conditioning and the loss landscape).
 """
 
+from dlnotes.landscapes.challenges import LR_CHALLENGE, MOMENTUM_CHALLENGE, Challenge
 from dlnotes.landscapes.rates import (
     gd_steps_to_target,
     heavy_ball_rate,
@@ -42,7 +45,10 @@ from dlnotes.landscapes.surfaces import (
 )
 
 __all__ = [
+    "LR_CHALLENGE",
+    "MOMENTUM_CHALLENGE",
     "SWEEP_METHODS",
+    "Challenge",
     "Landscape",
     "NoisyGradient",
     "Quadratic",
