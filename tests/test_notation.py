@@ -32,14 +32,34 @@ RETIRED = {
     "mu": "rho or momentum (μ is the smallest curvature)",
     "wd": "weight_decay (λ; the name of dlnotes.optim and torch)",
     "train": 'mode ("train" or "eval", as the layers take it)',
+    "training": 'mode ("train" or "eval", as the layers take it)',
 }
-#: Where a retired name is still right: ``mu`` is the smallest curvature on a landscape.
-ALLOWED = {("dlnotes.landscapes", "mu")}
+#: Where a retired name is still right: ``mu`` is the smallest curvature on a landscape;
+#: chapter 15's functional batch norm takes torch.nn.functional.batch_norm's ``training``.
+ALLOWED = {("dlnotes.landscapes", "mu"), ("dlnotes.autograd", "training")}
+
+#: Every module of the library whose public functions a chapter calls.
+_MORE = (
+    "losses",
+    "gradcheck",
+    "train",
+    "tuning",
+    "init",
+    "model",
+    "autograd",
+    "data",
+    "bayesopt",
+    "zoo",
+)
+MODULES = (
+    teaching, landscapes, optim, schedules, layers, averages,
+    *(importlib.import_module(f"dlnotes.{name}") for name in _MORE),
+)  # fmt: skip
 
 
 def _public_callables():
     out = []
-    for module in (teaching, landscapes, optim, schedules, layers, averages):
+    for module in MODULES:
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
             if callable(obj):

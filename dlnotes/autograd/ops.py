@@ -52,35 +52,35 @@ __all__ = [
 ]
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``g`` over the axes that broadcasting added or stretched, giving ``shape``.
 
-    Leading axes that ``shape`` lacks are summed away; axes where ``shape`` has 1 and ``grad``
+    Leading axes that ``shape`` lacks are summed away; axes where ``shape`` has 1 and ``g``
     has more are summed with ``keepdims``. Example: ``(N, D) -> (D,)`` sums over ``N``;
     ``(N, D) -> (N, 1)`` sums over ``D``. A ``shape`` that does not broadcast to
-    ``grad.shape`` (``(2, 3) -> (4,)``, ``(3,) -> (2, 3)``) raises ``ValueError``.
+    ``g.shape`` (``(2, 3) -> (4,)``, ``(3,) -> (2, 3)``) raises ``ValueError``.
 
     Defined in chapter 15 (From numpy to a framework).
     """
-    if grad.shape == shape:
-        return grad
+    if g.shape == shape:
+        return g
     try:
-        reducible = np.broadcast_shapes(tuple(shape), grad.shape) == grad.shape
+        reducible = np.broadcast_shapes(tuple(shape), g.shape) == g.shape
     except ValueError:
         reducible = False
     if not reducible:
         raise ValueError(
-            f"unbroadcast: a gradient of shape {grad.shape} cannot be summed down to shape "
+            f"unbroadcast: a gradient of shape {g.shape} cannot be summed down to shape "
             f"{tuple(shape)}; shape must broadcast to the gradient's shape (numpy rules: "
             "align from the right; each size equal to the gradient's or 1)"
         )
-    extra = grad.ndim - len(shape)
+    extra = g.ndim - len(shape)
     if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(k for k, n in enumerate(shape) if n == 1 and grad.shape[k] != 1)
+        g = g.sum(axis=tuple(range(extra)))
+    stretched = tuple(k for k, n in enumerate(shape) if n == 1 and g.shape[k] != 1)
     if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
+        g = g.sum(axis=stretched, keepdims=True)
+    return g
 
 
 def broadcast_shape(op: str, a: Tensor, b: Tensor) -> tuple[int, ...]:

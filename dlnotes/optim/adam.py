@@ -37,8 +37,10 @@ class Adam(Optimizer):
     betas : (float, float), default (0.9, 0.999)
         ``(beta1, beta2)``, each in [0, 1).
     eps : float, default 1e-8
-    weight_decay : float, default 0 (:class:`AdamW`: 1e-2)
+    weight_decay : float or None, default None: 0 (:class:`AdamW`: 1e-2)
         L2 coefficient added to the gradient (see :class:`AdamW` for the decoupled form).
+        ``None`` stands for the class's default, :attr:`default_weight_decay`, so that AdamW
+        shares this signature with its own default.
     amsgrad : bool, default False
     check_finite : bool, default True
 

@@ -18,19 +18,19 @@ Closure = Callable[[], tuple[float, Any]]
 
 
 def two_loop_direction(
-    grad: np.ndarray,
+    g: np.ndarray,
     s_history: Sequence[np.ndarray],
     y_history: Sequence[np.ndarray],
     rho_history: Sequence[float],
     H_diag: float,
 ) -> np.ndarray:
-    r"""The L-BFGS search direction ``d = -H grad`` by the two-loop recursion (Nocedal 1980).
+    r"""The L-BFGS search direction ``d = -H g`` by the two-loop recursion (Nocedal 1980).
 
-    ``grad`` and every ``s_k = x_{k+1} - x_k``, ``y_k = g_{k+1} - g_k`` are flat vectors of
-    length n, oldest first; ``rho_k = 1 / (y_k . s_k)``; ``H_diag`` scales the initial inverse
-    Hessian ``H0 = H_diag * I`` (L-BFGS uses ``s.y / y.y`` of the newest pair)::
+    The gradient ``g`` and every ``s_k = x_{k+1} - x_k``, ``y_k = g_{k+1} - g_k`` are flat
+    vectors of length n, oldest first; ``rho_k = 1 / (y_k . s_k)``; ``H_diag`` scales the
+    initial inverse Hessian ``H0 = H_diag * I`` (L-BFGS uses ``s.y / y.y`` of the newest pair)::
 
-        q = -grad
+        q = -g
         for k = newest ... oldest:  a_k = rho_k * s_k.q;   q -= a_k * y_k
         r = H_diag * q
         for k = oldest ... newest:  b_k = rho_k * y_k.r;   r += (a_k - b_k) * s_k
@@ -38,7 +38,7 @@ def two_loop_direction(
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
-    q = -grad
+    q = -g
     alphas = [0.0] * len(s_history)
     for k in range(len(s_history) - 1, -1, -1):
         alphas[k] = float(s_history[k] @ q) * rho_history[k]
