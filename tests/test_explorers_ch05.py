@@ -16,16 +16,6 @@ BOWL = ls.ill_conditioned_quadratic(30.0, theta=0.7)
 X0 = np.array([-1.3, 2.2])
 
 
-def _library_run(cls, lr, steps, **hyper):
-    x = X0.copy()
-    opt = cls(x, lr=lr, **hyper)
-    xs = [x.copy()]
-    for _ in range(steps):
-        opt.step(BOWL.grad(x))
-        xs.append(x.copy())
-    return np.array(xs)
-
-
 @pytest.mark.parametrize(
     ("method", "cls", "hyper"),
     [
@@ -38,7 +28,8 @@ def _library_run(cls, lr, steps, **hyper):
 def test_lr_sweep_matches_the_library_optimizers(method, cls, hyper):
     for lr in (0.07, 0.4):
         got = ls.lr_sweep(BOWL, X0, method, [lr], 40)[0]
-        np.testing.assert_allclose(got, _library_run(cls, lr, 40, **hyper), rtol=1e-12, atol=1e-13)
+        library = ls.optimizer_run(BOWL, X0, cls, lr, 40, **hyper).xs
+        np.testing.assert_allclose(got, library, rtol=1e-12, atol=1e-13)
 
 
 def test_lr_sweep_adagrad_matches_the_seed_formula():
@@ -94,12 +85,17 @@ def test_bowl_values_and_steps_to_target():
 def test_best_run_picks_the_fastest_learning_rate():
     bowl = ch05.rotated_bowl(10, 0)
     x0 = ch05.rotated_start(0)
-    lr, hit, xs = ch05.best_run(bowl, x0, "GD", steps=200)
-    fs = bowl.f(ls.lr_sweep(bowl, x0, "GD", ch05.LR_GRIDS["GD"], 200))
+    lr, hit, run = ch05.best_run(bowl, x0, "GD", steps=200)
+    xs = ls.lr_sweep(bowl, x0, "GD", ch05.LR_GRIDS["GD"], 200)
+    fs = bowl.f(xs)
     hits = ls.steps_to_target(fs, float(fs[0, 0]), ch05.TARGET)
     assert hit == hits[hits >= 0].min()
     assert lr in ch05.LR_GRIDS["GD"]
-    assert xs.shape == (201, 2)
+    assert isinstance(run, ls.Run) and not run.diverged
+    assert run.xs.shape == (201, 2) and run.steps == 200
+    i = list(ch05.LR_GRIDS["GD"]).index(lr)
+    np.testing.assert_array_equal(run.xs, xs[i])
+    np.testing.assert_array_equal(run.fs, bowl.f(xs[i]))
 
 
 def test_gd_and_momentum_do_not_notice_a_rotation_but_rmsprop_does():
@@ -111,8 +107,8 @@ def test_gd_and_momentum_do_not_notice_a_rotation_but_rmsprop_does():
         a = ls.lr_sweep(b0, s0, method, [0.3], 50)[0]
         b = ls.lr_sweep(b45, s45, method, [0.3], 50)[0]
         np.testing.assert_allclose(a @ R.T, b, atol=1e-12)
-    aligned = ch05.best_run(b0, s0, "RMSprop")[1]
-    rotated = ch05.best_run(b45, s45, "RMSprop")[1]
+    aligned = ch05.best_run(b0, s0, "RMSprop").steps_to_target
+    rotated = ch05.best_run(b45, s45, "RMSprop").steps_to_target
     assert 0 < aligned < 10 and rotated > 20 * aligned
 
 

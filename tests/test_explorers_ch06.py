@@ -1,4 +1,5 @@
-"""Chapter 06's explorer and its noisy least-squares problem (dlnotes.explorers.ch06)."""
+"""Chapter 06's explorer and its noisy least-squares problem (dlnotes.explorers.ch06), with
+mini-batch SGD on it (dlnotes.landscapes.sgd_runs)."""
 
 from __future__ import annotations
 
@@ -39,20 +40,20 @@ def test_sgd_runs_matches_a_plain_loop(problem):
         idx = rng.integers(0, len(X), B)
         w = w - lr * X[idx].T @ (X[idx] @ w - y[idx]) / B
         expected.append(0.5 * (w - w_star) @ H @ (w - w_star))
-    got = ch06.sgd_runs(problem, lrs, runs=1)
+    got = ls.sgd_runs(problem, lrs, runs=1)
     assert got.shape == (40, 1)
     np.testing.assert_allclose(got[:, 0], expected, rtol=1e-10)
 
 
 def test_sgd_runs_with_zero_lr_stays_at_the_start(problem):
     w0 = problem["w_star"] + 0.1
-    excess = ch06.sgd_runs(problem, np.zeros(5), runs=3, w0=w0)
+    excess = ls.sgd_runs(problem, np.zeros(5), runs=3, w0=w0)
     e = w0 - problem["w_star"]
     np.testing.assert_allclose(excess, 0.5 * e @ problem["H"] @ e, rtol=1e-12)
 
 
 def test_sgd_runs_reports_divergence_as_inf(problem):
-    excess = ch06.sgd_runs(problem, np.full(300, 4.0), runs=2)
+    excess = ls.sgd_runs(problem, np.full(300, 4.0), runs=2)
     assert np.isinf(excess[-1]).all()
     assert np.isfinite(excess[:5]).all()
     first = int(np.argmax(np.isinf(excess[:, 0])))
@@ -60,12 +61,12 @@ def test_sgd_runs_reports_divergence_as_inf(problem):
 
 
 def test_stream_is_shared_between_schedules(problem):
-    stream = ch06.minibatch_stream(problem, 50, runs=4, seed=3)
-    a = ch06.sgd_runs(problem, np.full(50, 0.2), stream=stream)
-    b = ch06.sgd_runs(problem, np.full(50, 0.2), runs=4, seed=3)
+    stream = ls.minibatch_stream(problem, 50, runs=4, seed=3)
+    a = ls.sgd_runs(problem, np.full(50, 0.2), stream=stream)
+    b = ls.sgd_runs(problem, np.full(50, 0.2), runs=4, seed=3)
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="stream has 50 steps"):
-        ch06.sgd_runs(problem, np.full(60, 0.2), stream=stream)
+        ls.sgd_runs(problem, np.full(60, 0.2), stream=stream)
 
 
 def _floor(problem, lr):
@@ -86,7 +87,7 @@ def test_noise_floor_formula(problem):
 def test_measured_floor_is_near_the_formula(problem):
     """SGD started at the minimum settles at the predicted floor (leading order, within 25 %)."""
     lr = 0.1
-    excess = ch06.sgd_runs(problem, np.full(1500, lr), runs=16, w0=problem["w_star"])
+    excess = ls.sgd_runs(problem, np.full(1500, lr), runs=16, w0=problem["w_star"])
     ratio = excess[500:].mean() / _floor(problem, lr)
     assert 0.95 < ratio < 1.25
 
@@ -118,6 +119,10 @@ def test_make_schedule_rejects_bad_input():
         ch06.make_schedule("cosine", 0.1, 500, 500)
     with pytest.raises(ValueError, match="lr"):
         ch06.make_schedule("cosine", -0.1)
+
+
+def test_the_explorer_runs_sgd_from_the_library():
+    assert ch06.sgd_runs is ls.sgd_runs and ch06.minibatch_stream is ls.minibatch_stream
 
 
 def test_explorer_is_registered_and_updates():

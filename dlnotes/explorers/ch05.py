@@ -2,8 +2,8 @@
 bowl.
 
 :func:`best_run` gives every method its *best* learning rate from :data:`LR_GRIDS` on a bowl,
-with :func:`dlnotes.landscapes.lr_sweep` (all learning rates of a grid advance together as rows of
-one array, which is what makes the race cheap).
+with :func:`dlnotes.landscapes.best_lr_run` (all learning rates of a grid advance together as rows
+of one array in :func:`dlnotes.landscapes.lr_sweep`, which is what makes the race cheap).
 
 Defined in chapter 05 (Adaptive methods).
 """
@@ -49,11 +49,12 @@ X0_ALIGNED = (-1.0, 3.0)  # the start on the axis-aligned bowl; rotated with the
 
 def best_run(
     bowl: ls.Quadratic, x0: Any, method: str, steps: int = STEPS, target: float = TARGET
-) -> tuple[float, int, np.ndarray]:
+) -> ls.BestRun:
     """``method``'s best learning rate from :data:`LR_GRIDS` on ``bowl``.
 
-    :func:`dlnotes.landscapes.best_lr_run` with this chapter's grid: returns
-    ``(lr, steps_needed, xs)``, ``steps_needed = -1`` when no rate reaches ``f < target · f(x0)``.
+    :func:`dlnotes.landscapes.best_lr_run` with this chapter's grid: returns a
+    :class:`~dlnotes.landscapes.BestRun` ``(lr, steps_to_target, run)``, ``steps_to_target = -1``
+    when no rate reaches ``f < target · f(x0)``.
 
     Defined in chapter 05 (Adaptive methods).
     """
@@ -97,10 +98,9 @@ def _race_frame(theta: float, kappa: float, steps: int) -> dict[str, Any]:
     f0 = float(bowl.f(x0))
     paths, curves, parts = {}, {}, []
     for name in METHODS:
-        lr, hit, xs = best_run(bowl, x0, name, steps)
-        ok = ~np.isnan(xs[:, 0])
-        paths[name] = xs[ok]
-        curves[name] = np.maximum(bowl.f(xs[ok]) / f0, 1e-300)
+        lr, hit, run = best_run(bowl, x0, name, steps)
+        paths[name] = run.xs
+        curves[name] = np.maximum(run.fs / f0, 1e-300)
         parts.append(f"{name} {hit if hit >= 0 else f'>{steps}'} (α={lr:.2g})")
     return {
         "rings": rings,

@@ -1,5 +1,8 @@
 """Chapter 06's explorer: learning-rate schedules on a least-squares problem with mini-batch noise.
 
+The problem is :func:`noisy_regression`; mini-batch SGD on it is
+:func:`dlnotes.landscapes.sgd_runs`, on the batches of :func:`dlnotes.landscapes.minibatch_stream`.
+
 Defined in chapter 06 (Learning-rate schedules and second-order methods).
 """
 
@@ -13,7 +16,7 @@ import numpy as np
 from dlnotes import plots
 from dlnotes import schedules as sch
 from dlnotes._validate import check_scalar
-from dlnotes.landscapes import noise_floor
+from dlnotes.landscapes import minibatch_stream, noise_floor, sgd_runs
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
@@ -31,7 +34,8 @@ def noisy_regression(seed: int = 0) -> dict[str, Any]:
     ``X`` of shape ``(N, d) = (1000, 10)`` has independent Gaussian columns with variances spread
     geometrically from 1 to 0.05 (so the Hessian ``H = XᵀX/N`` has κ ≈ 20), ``y = X w_true +
     0.5 · noise``. Returns a dict with ``X``, ``y``, ``H``, ``w_star`` (the least-squares
-    solution), ``f_star``, ``sigma2`` (mean squared residual at ``w_star``) and ``batch_size``.
+    solution), ``f_star``, ``sigma2`` (mean squared residual at ``w_star``) and ``batch_size``:
+    the problem :func:`dlnotes.landscapes.sgd_runs` runs SGD on.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
@@ -52,67 +56,6 @@ def noisy_regression(seed: int = 0) -> dict[str, Any]:
         "sigma2": float(np.mean(residual**2)),
         "batch_size": BATCH,
     }
-
-
-def minibatch_stream(
-    problem: dict[str, Any], steps: int, runs: int = 8, seed: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
-    """The mini-batches of ``runs`` SGD runs of ``steps`` steps, as the moments they contribute.
-
-    Step ``t`` of run ``r`` draws ``B`` examples with replacement; its gradient at ``w`` is
-    ``A[t, r] w - b[t, r]`` with ``A = (1/B) Σ_b x_b x_bᵀ`` (shape ``(steps, runs, d, d)``) and
-    ``b = (1/B) Σ_b y_b x_b`` (shape ``(steps, runs, d)``). Reusing one stream for several
-    schedules compares them on the same noise.
-
-    Defined in chapter 06 (Learning-rate schedules and second-order methods).
-    """
-    X, y, B = problem["X"], problem["y"], problem["batch_size"]
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(X), (steps, runs, B))
-    Xb, yb = X[idx], y[idx]  # (steps, runs, B, d), (steps, runs, B)
-    A = np.einsum("trbi,trbj->trij", Xb, Xb) / B
-    b = np.einsum("trbi,trb->tri", Xb, yb) / B
-    return A, b
-
-
-def sgd_runs(
-    problem: dict[str, Any],
-    lrs: np.ndarray,
-    runs: int = 8,
-    seed: int = 1,
-    stream: tuple[np.ndarray, np.ndarray] | None = None,
-    w0: np.ndarray | None = None,
-) -> np.ndarray:
-    """``runs`` independent mini-batch SGD runs from ``w0`` (default 0), rate ``lrs[step]`` at
-    step ``step`` (counted from 0).
-
-    Each step draws ``B`` examples with replacement and applies
-    ``w ← w - α_t · (1/B) Σ_b x_b (x_bᵀ w - y_b)`` (the batches come from
-    :func:`minibatch_stream` with ``seed``, or from ``stream``). Returns the excess loss
-    ``f(w_t) - f* = ½ (w_t - w*)ᵀ H (w_t - w*)`` after every step, shape ``(len(lrs), runs)``;
-    ``inf`` from the step where a run blew up.
-
-    Defined in chapter 06 (Learning-rate schedules and second-order methods).
-    """
-    lrs = np.asarray(lrs, dtype=np.float64)
-    A, b = stream if stream is not None else minibatch_stream(problem, len(lrs), runs, seed)
-    if A.shape[0] < len(lrs):
-        raise ValueError(f"stream has {A.shape[0]} steps, lrs asks for {len(lrs)}")
-    runs, d = A.shape[1], A.shape[-1]
-    Ws = np.zeros((len(lrs) + 1, runs, d, 1))  # Ws[step + 1] = w after step (column vectors)
-    if w0 is not None:
-        Ws[0] = np.asarray(w0, dtype=np.float64).reshape(1, d, 1)
-    b_col = b[..., None]
-    for step, lr in enumerate(lrs):
-        Ws[step + 1] = Ws[step] - lr * (A[step] @ Ws[step] - b_col[step])
-        if step % 50 == 49 and not np.all(np.abs(Ws[step + 1]) < 1e4):  # blew up: stop
-            break
-    blown = ~np.all(np.abs(Ws[1:]) < 1e4, axis=(1, 2, 3))  # also True for the steps not run
-    if blown.any():
-        Ws[1 + int(np.argmax(blown)) :] = np.nan
-    E = Ws[1:, :, :, 0] - problem["w_star"]
-    excess = 0.5 * np.einsum("tri,ij,trj->tr", E, problem["H"], E)
-    return np.where(np.isnan(excess), np.inf, excess)
 
 
 def make_schedule(kind: str, lr: float, warmup: int = 0, total_steps: int = STEPS) -> sch.Schedule:

@@ -2,8 +2,9 @@
 
 * :mod:`~dlnotes.landscapes.surfaces`: objective functions with value, gradient and Hessian
   (quadratic bowls, Rosenbrock's valley, a saddle, noisy gradients);
-* :mod:`~dlnotes.landscapes.runners`: gradient descent, heavy ball and the learning-rate sweep of
-  the adaptive methods on those surfaces, each returning its iterates;
+* :mod:`~dlnotes.landscapes.runners`: gradient descent (with a schedule too), heavy ball, any
+  :mod:`dlnotes.optim` optimizer and the learning-rate sweep of the adaptive methods on those
+  surfaces, each returning a :class:`Run` of its iterates; mini-batch SGD on least squares;
 * :mod:`~dlnotes.landscapes.rates`: closed-form rates and noise floors on quadratic bowls;
 * :mod:`~dlnotes.landscapes.challenges`: the settings of the explorer challenges (chapters 02
   and 04), shared by the explorers and the exercises.
@@ -23,12 +24,16 @@ from dlnotes.landscapes.rates import (
 )
 from dlnotes.landscapes.runners import (
     SWEEP_METHODS,
+    BestRun,
     Run,
     best_lr_run,
     gradient_descent,
     heavy_ball,
     loss_text,
     lr_sweep,
+    minibatch_stream,
+    optimizer_run,
+    sgd_runs,
     steps_to_stay,
     steps_to_target,
 )
@@ -48,6 +53,7 @@ __all__ = [
     "LR_CHALLENGE",
     "MOMENTUM_CHALLENGE",
     "SWEEP_METHODS",
+    "BestRun",
     "Challenge",
     "Landscape",
     "NoisyGradient",
@@ -64,11 +70,14 @@ __all__ = [
     "ill_conditioned_quadratic",
     "loss_text",
     "lr_sweep",
+    "minibatch_stream",
     "noise_floor",
     "optimal_heavy_ball",
+    "optimizer_run",
     "random_rotated_quadratic",
     "random_symmetric_matrix",
     "rotation",
+    "sgd_runs",
     "steps_to_stay",
     "steps_to_target",
 ]

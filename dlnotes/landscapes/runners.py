@@ -1,40 +1,56 @@
 """Optimizers walked on a landscape: the runs the chapters plot, race and time.
 
-Two kinds of runner, both in the plain form of the book's update rules:
+Three kinds of runner, all in the plain form of the book's update rules:
 
-* :func:`gradient_descent` and :func:`heavy_ball` take any :class:`Landscape` and return a
-  :class:`Run` (iterates, values, whether it diverged);
+* :func:`gradient_descent`, :func:`heavy_ball` and :func:`optimizer_run` (any optimizer of
+  :mod:`dlnotes.optim`) take any :class:`Landscape` and return a :class:`Run` (iterates, values,
+  whether it diverged); gradient descent and the optimizers take one learning rate, one per step
+  or a schedule;
 * :func:`lr_sweep` runs one method on a quadratic bowl for a whole grid of learning rates at
   once (the rows of one array advance together), which is what makes it cheap to give every
-  method its best learning rate (:func:`best_lr_run`).
+  method its best learning rate (:func:`best_lr_run`, a :class:`BestRun`);
+* :func:`sgd_runs` runs mini-batch SGD on a least-squares problem, many runs at once, on the
+  mini-batches of :func:`minibatch_stream`.
 
-Constant-step runs reproduce :mod:`dlnotes.optim` (``SGD``, ``SGD(momentum=ρ)``, ``Adagrad``,
-``RMSprop``, ``Adam``) to rounding; they are written out here because on two-dimensional
-problems a loop over numpy rows is much faster than an optimizer object.
+Constant-step runs of :func:`heavy_ball` and :func:`lr_sweep` reproduce :mod:`dlnotes.optim`
+(``SGD``, ``SGD(momentum=ρ)``, ``Adagrad``, ``RMSprop``, ``Adam``) to rounding; they are written
+out here because on two-dimensional problems a loop over numpy rows is much faster than an
+optimizer object.
 
-Defined in chapters 02 (gradient descent), 04 (heavy ball) and 05 (the learning-rate sweep).
+Defined in chapters 02 (gradient descent), 04 (heavy ball, optimizers), 05 (the learning-rate
+sweep) and 06 (schedules, mini-batch SGD).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from dlnotes._validate import as_float_array, check_scalar
+from dlnotes._validate import NonFiniteError, as_float_array, check_scalar, check_seed
 from dlnotes.landscapes.surfaces import Landscape, Quadratic
+from dlnotes.optim import LBFGS, Optimizer
 
 __all__ = [
     "SWEEP_METHODS",
+    "BestRun",
     "Run",
     "best_lr_run",
     "gradient_descent",
     "heavy_ball",
     "lr_sweep",
+    "minibatch_stream",
+    "optimizer_run",
+    "sgd_runs",
     "steps_to_stay",
     "steps_to_target",
 ]
+
+#: A learning rate for a runner: one rate, one rate per step (shape ``(steps,)``), or a schedule
+#: ``lr(step)`` of the step index ``step = 0, 1, ...`` (a :class:`dlnotes.schedules.Schedule`).
+Rates = float | np.ndarray | list[float] | Callable[[int], float]
 
 #: The methods :func:`lr_sweep` knows, in the book's order.
 SWEEP_METHODS = ("GD", "momentum", "AdaGrad", "RMSprop", "Adam")
@@ -57,17 +73,22 @@ class Run:
 
 
 def gradient_descent(
-    landscape: Landscape, x0: Any, lr: float, steps: int, *, blowup: float = 1e6
+    landscape: Landscape, x0: Any, lr: Rates, steps: int, *, blowup: float = 1e6
 ) -> Run:
-    """Plain gradient descent ``x_{t+1} = x_t − α ∇f(x_t)`` from ``x0`` (shape ``(d,)``).
+    """Plain gradient descent ``x_{t+1} = x_t − α_t ∇f(x_t)`` from ``x0`` (shape ``(d,)``).
 
-    Stops early, with ``diverged=True``, once ``‖x‖`` exceeds ``blowup`` or stops being finite, so a
-    too-large learning rate is reported instead of filling the plot with inf. It is
-    :func:`heavy_ball` with ``ρ = 0`` (the same iterates, bit for bit).
+    ``lr`` is one rate ``α`` for every step, one rate per step (shape ``(steps,)``), or a
+    schedule ``lr(t)`` called with each step index ``t = 0, ..., steps − 1`` (a
+    :class:`dlnotes.schedules.Schedule`, or any callable returning a rate ``>= 0``). Stops early,
+    with ``diverged=True``, once ``‖x‖`` exceeds ``blowup`` or stops being finite, so a
+    too-large learning rate is reported instead of filling the plot with inf. At a constant
+    ``α`` it is :func:`heavy_ball` with ``ρ = 0`` (the same iterates, bit for bit).
 
-    Defined in chapter 02 (Conditioning and the loss landscape).
+    Defined in chapters 02 (Conditioning and the loss landscape) and 06 (Learning-rate
+    schedules).
     """
-    return heavy_ball(landscape, x0, lr, 0.0, steps, blowup=blowup)
+    start, steps, blowup = _start_of_run(landscape, x0, steps, blowup)
+    return _heavy_ball_walk(landscape, start, _step_rates(lr, steps), 0.0, blowup)
 
 
 def heavy_ball(
@@ -77,24 +98,122 @@ def heavy_ball(
 
     From ``x0`` (shape ``(d,)``); ``ρ = 0`` is gradient descent. Stops early, with
     ``diverged=True``, like :func:`gradient_descent`. At constant ``α`` these are the iterates
-    of ``dlnotes.optim.SGD(lr=α, momentum=ρ)`` (whose buffer is ``−v/α``).
+    of ``dlnotes.optim.SGD(lr=α, momentum=ρ)`` (whose buffer is ``−v/α``); when ``α`` changes
+    the two forms part ways (chapter 04): for a schedule, run ``SGD`` itself with
+    :func:`optimizer_run`.
 
     Defined in chapter 04 (Momentum and Nesterov).
     """
+    start, steps, blowup = _start_of_run(landscape, x0, steps, blowup)
+    lr = check_scalar("lr", lr, low=0.0)
+    rho = check_scalar("rho", rho, low=0.0, high=1.0, high_inclusive=False)
+    return _heavy_ball_walk(landscape, start, np.full(steps, lr), rho, blowup)
+
+
+def optimizer_run(
+    landscape: Landscape,
+    x0: Any,
+    optimizer: type[Optimizer],
+    lr: Rates,
+    steps: int,
+    *,
+    blowup: float = 1e6,
+    **hyperparameters: Any,
+) -> Run:
+    """``steps`` steps of a :mod:`dlnotes.optim` optimizer on ``landscape``, from ``x0``.
+
+    ``optimizer`` is the class (``SGD``, ``Adam``, ...), built as
+    ``optimizer([x], lr=α_0, **hyperparameters)`` on a copy ``x`` of ``x0`` (shape ``(d,)``);
+    before step ``t = 0, 1, ...`` its rate is set to ``α_t`` (``opt.lr = α_t``, as a schedule
+    does in training) and it steps with the gradient ``∇f(x)``. ``lr`` is one rate, one rate per
+    step (shape ``(steps,)``) or a schedule ``lr(t)``, as in :func:`gradient_descent`. So
+    ``optimizer_run(bowl, x0, SGD, α, T, momentum=ρ)`` is torch's momentum
+    ``b ← ρ b + g, x ← x − α_t b`` (the same iterates as :func:`heavy_ball` while ``α`` is
+    constant). Stops early, with ``diverged=True``, like :func:`gradient_descent`.
+    :class:`~dlnotes.optim.LBFGS` needs a closure and is not run here.
+
+    Defined in chapter 04 (Momentum and Nesterov).
+    """
+    start, steps, blowup = _start_of_run(landscape, x0, steps, blowup)
+    if not (isinstance(optimizer, type) and issubclass(optimizer, Optimizer)):
+        raise TypeError(
+            f"optimizer must be an optimizer class of dlnotes.optim (e.g. SGD), got {optimizer!r}"
+        )
+    if issubclass(optimizer, LBFGS):
+        raise TypeError("optimizer must step on a gradient: LBFGS needs a closure (run it itself)")
+    rates = _step_rates(lr, steps)
+    x = start.copy()
+    opt = optimizer([x], lr=float(rates[0]) if steps else 0.0, **hyperparameters)
+    xs = [x.copy()]
+    diverged = False
+    for rate in rates:
+        opt.lr = rate
+        try:
+            opt.step([landscape._grad(x)])
+        except NonFiniteError:  # the gradient or the update overflowed
+            diverged = True
+            break
+        if not np.all(np.isfinite(x)) or float(np.linalg.norm(x)) > blowup:
+            diverged = True
+            break
+        xs.append(x.copy())
+    X = np.array(xs)
+    return Run(X, landscape._f(X), diverged)
+
+
+def _start_of_run(
+    landscape: Landscape, x0: Any, steps: Any, blowup: Any
+) -> tuple[np.ndarray, int, float]:
+    """The checked start (a float64 copy of shape ``(d,)``), ``steps`` and ``blowup`` of a run."""
     if not isinstance(landscape, Landscape):
         raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
     x = landscape._point(x0).astype(np.float64).copy()
     if x.ndim != 1:
         raise ValueError(f"x0 must have shape ({landscape.dim},), got {x.shape}")
-    lr = check_scalar("lr", lr, low=0.0)
-    rho = check_scalar("rho", rho, low=0.0, high=1.0, high_inclusive=False)
     steps = int(check_scalar("steps", steps, low=0, integer=True))
     blowup = check_scalar("blowup", blowup, low=0.0, low_inclusive=False)
+    return x, steps, blowup
+
+
+def _step_rates(lr: Any, steps: int) -> np.ndarray:
+    """The learning rate of each step, shape ``(steps,)``, from one rate, one rate per step or a
+    schedule ``lr(t)`` (called with ``t = 0, ..., steps − 1``); every rate finite and ``>= 0``."""
+    if callable(lr):
+        scheduled = []
+        for t in range(steps):
+            value = lr(t)
+            if isinstance(value, np.ndarray) and value.ndim == 0:
+                value = value.item()
+            try:
+                scheduled.append(check_scalar("lr", value, low=0.0))
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"the schedule lr(t) at t = {t}: {err}") from None
+        return np.array(scheduled, dtype=np.float64)
+    if np.ndim(lr) == 0:
+        return np.full(steps, check_scalar("lr", lr, low=0.0))
+    rates = np.asarray(as_float_array("lr", lr), dtype=np.float64)
+    if rates.shape != (steps,):
+        raise ValueError(
+            f"lr must be one learning rate, a schedule lr(t) or one rate per step (shape "
+            f"({steps},)), got shape {rates.shape}"
+        )
+    good = np.isfinite(rates) & (rates >= 0)
+    if not np.all(good):
+        bad = int(np.argmin(good))
+        raise ValueError(f"lr must be finite and >= 0 at every step, got lr[{bad}] = {rates[bad]}")
+    return rates
+
+
+def _heavy_ball_walk(
+    landscape: Landscape, x: np.ndarray, rates: np.ndarray, rho: float, blowup: float
+) -> Run:
+    """Heavy ball from ``x`` with the rate ``rates[t]`` at step ``t`` (the loop of
+    :func:`heavy_ball` and :func:`gradient_descent`, their arguments checked)."""
     v = np.zeros_like(x)
     xs = [x]
     diverged = False
-    for _ in range(steps):
-        v = rho * v - lr * landscape._grad(x)
+    for rate in rates:
+        v = rho * v - rate * landscape._grad(x)
         x = x + v
         if not np.all(np.isfinite(x)) or float(np.linalg.norm(x)) > blowup:
             diverged = True
@@ -232,14 +351,30 @@ def steps_to_stay(fs: Any, f0: float, target: float) -> np.ndarray:
     return np.where(tail > 0, values.shape[-1] - tail, -1)
 
 
+class BestRun(NamedTuple):
+    """The best run of a learning-rate sweep (:func:`best_lr_run`): ``lr``, the learning rate;
+    ``steps_to_target``, the first step ``t`` with ``f(x_t) < target · f(x_0)`` (−1: never); and
+    ``run``, that :class:`Run`.
+
+    A named tuple, so ``lr, hit, run = best_lr_run(...)`` unpacks it.
+
+    Defined in chapter 05 (Adaptive methods).
+    """
+
+    lr: float
+    steps_to_target: int
+    run: Run
+
+
 def best_lr_run(
     bowl: Quadratic, x0: Any, method: str, lrs: Any, steps: int, target: float
-) -> tuple[float, int, np.ndarray]:
+) -> BestRun:
     """``method``'s best learning rate among ``lrs`` on ``bowl``, by :func:`lr_sweep`.
 
     Best = fewest steps to ``f < target · f(x0)``; if no learning rate gets there, the lowest
-    final loss. Returns ``(lr, steps_needed, xs)``: ``steps_needed = -1`` when the target was
-    not reached, ``xs`` the iterates of that run, shape ``(steps + 1, d)``.
+    final loss. Returns a :class:`BestRun`: the rate, its steps to the target (−1 when not
+    reached) and its :class:`Run` (``xs`` of shape ``(steps + 1, d)``, shorter if that run
+    diverged, as in :func:`gradient_descent`).
 
     Defined in chapter 05 (Adaptive methods).
     """
@@ -252,7 +387,116 @@ def best_lr_run(
         i = int(np.argmin(np.where(hit >= 0, hit, np.iinfo(np.int64).max)))
     else:
         i = int(np.nanargmin(np.where(np.isnan(fs[:, -1]), np.inf, fs[:, -1])))
-    return float(grid[i]), int(hit[i]), xs[i]
+    # lr_sweep's rows are NaN from the first iterate that left the ball on: a Run stops before it
+    finite = int(np.sum(~np.isnan(xs[i]).any(axis=1)))
+    run = Run(xs[i][:finite], bowl._f(xs[i][:finite]), diverged=finite < len(xs[i]))
+    return BestRun(float(grid[i]), int(hit[i]), run)
+
+
+#: The keys of a least-squares problem that :func:`minibatch_stream` and :func:`sgd_runs` read.
+_PROBLEM_KEYS = ("X", "y", "batch_size", "H", "w_star")
+
+
+def _least_squares(problem: Any) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
+    """``X (N, d), y (N,), B, H (d, d), w* (d,)`` of ``problem``, checked."""
+    if not isinstance(problem, Mapping):
+        raise TypeError(
+            f"problem must be a mapping with the keys {_PROBLEM_KEYS} (chapter 06's "
+            f"noisy_regression() returns one), got {type(problem).__name__}"
+        )
+    missing = [key for key in _PROBLEM_KEYS if key not in problem]
+    if missing:
+        raise ValueError(f"problem lacks the keys {missing} of a least-squares problem")
+    X = as_float_array("problem['X']", problem["X"], ndim=2)
+    n, d = X.shape
+    y = as_float_array("problem['y']", problem["y"], shape=(n,))
+    B = int(check_scalar("problem['batch_size']", problem["batch_size"], low=1, integer=True))
+    H = as_float_array("problem['H']", problem["H"], shape=(d, d))
+    w_star = as_float_array("problem['w_star']", problem["w_star"], shape=(d,))
+    return X, y, B, H, w_star
+
+
+def minibatch_stream(
+    problem: Mapping[str, Any], steps: int, runs: int = 8, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mini-batches of ``runs`` SGD runs of ``steps`` steps, as the moments they contribute.
+
+    ``problem`` is least squares ``f(w) = (1/2N) ‖X w − y‖²`` given as a mapping with the
+    data ``"X"`` (shape ``(N, d)``) and ``"y"`` (``(N,)``), the ``"batch_size"`` ``B``, the
+    Hessian ``"H" = XᵀX/N`` and the minimizer ``"w_star"`` (chapter 06's
+    ``noisy_regression()`` in :mod:`dlnotes.explorers.ch06` builds one). Step ``t`` of run ``r``
+    draws ``B`` examples with replacement; its gradient at ``w`` is ``A[t, r] w − b[t, r]`` with
+    ``A = (1/B) Σ_b x_b x_bᵀ`` (shape ``(steps, runs, d, d)``) and ``b = (1/B) Σ_b y_b x_b``
+    (shape ``(steps, runs, d)``). Reusing one stream for several schedules compares them on the
+    same noise.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    X, y, B, _, _ = _least_squares(problem)
+    steps = int(check_scalar("steps", steps, low=0, integer=True))
+    runs = int(check_scalar("runs", runs, low=1, integer=True))
+    rng = np.random.default_rng(check_seed("seed", seed))
+    idx = rng.integers(0, len(X), (steps, runs, B))
+    Xb, yb = X[idx], y[idx]  # (steps, runs, B, d), (steps, runs, B)
+    A = np.einsum("trbi,trbj->trij", Xb, Xb) / B
+    b = np.einsum("trbi,trb->tri", Xb, yb) / B
+    return A, b
+
+
+def sgd_runs(
+    problem: Mapping[str, Any],
+    lrs: Any,
+    runs: int = 8,
+    seed: int = 1,
+    stream: tuple[np.ndarray, np.ndarray] | None = None,
+    w0: Any = None,
+) -> np.ndarray:
+    """``runs`` independent mini-batch SGD runs on a least-squares ``problem`` (as in
+    :func:`minibatch_stream`), from ``w0`` (shape ``(d,)``, default 0), rate ``lrs[step]`` at
+    step ``step`` (counted from 0).
+
+    Each step draws ``B`` examples with replacement and applies
+    ``w ← w − α_t · (1/B) Σ_b x_b (x_bᵀ w − y_b)`` (the batches come from
+    :func:`minibatch_stream` with ``seed``, or from ``stream``). ``lrs`` has shape ``(T,)``.
+    Returns the excess loss ``f(w_t) − f* = ½ (w_t − w*)ᵀ H (w_t − w*)`` after every step, shape
+    ``(T, runs)``; ``inf`` in every run from the first step where one blew up (a coordinate of
+    ``w`` reached ``10⁴`` in absolute value; checked every 50 steps).
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    _, _, _, H, w_star = _least_squares(problem)
+    d = len(w_star)
+    lrs = np.asarray(as_float_array("lrs", lrs, ndim=1), dtype=np.float64)
+    good = np.isfinite(lrs) & (lrs >= 0)
+    if not np.all(good):
+        bad = int(np.argmin(good))
+        raise ValueError(f"lrs must be finite learning rates >= 0, got lrs[{bad}] = {lrs[bad]}")
+    if stream is None:
+        A, b = minibatch_stream(problem, len(lrs), runs, seed)
+    else:
+        A, b = (np.asarray(part) for part in stream)
+        if A.ndim != 4 or A.shape[2:] != (d, d) or b.shape != A.shape[:3]:
+            raise ValueError(
+                f"stream must be minibatch_stream's (A, b) of shapes (T, runs, {d}, {d}) and "
+                f"(T, runs, {d}), got {A.shape} and {b.shape}"
+            )
+    if A.shape[0] < len(lrs):
+        raise ValueError(f"stream has {A.shape[0]} steps, lrs asks for {len(lrs)}")
+    runs = A.shape[1]
+    Ws = np.zeros((len(lrs) + 1, runs, d, 1))  # Ws[step + 1] = w after step (column vectors)
+    if w0 is not None:
+        Ws[0] = as_float_array("w0", w0, shape=(d,)).reshape(1, d, 1)
+    b_col = b[..., None]
+    for step, lr in enumerate(lrs):
+        Ws[step + 1] = Ws[step] - lr * (A[step] @ Ws[step] - b_col[step])
+        if step % 50 == 49 and not np.all(np.abs(Ws[step + 1]) < 1e4):  # blew up: stop
+            break
+    blown = ~np.all(np.abs(Ws[1:]) < 1e4, axis=(1, 2, 3))  # also True for the steps not run
+    if blown.any():
+        Ws[1 + int(np.argmax(blown)) :] = np.nan
+    E = Ws[1:, :, :, 0] - w_star
+    excess = 0.5 * np.einsum("tri,ij,trj->tr", E, H, E)
+    return np.where(np.isnan(excess), np.inf, excess)
 
 
 def loss_text(f: float, target: float) -> str:
