@@ -33,6 +33,7 @@ RETIRED = {
     "wd": "weight_decay (λ; the name of dlnotes.optim and torch)",
     "train": 'mode ("train" or "eval", as the layers take it)',
     "training": 'mode ("train" or "eval", as the layers take it)',
+    "hessian": "H (the Hessian, as the text writes it and ch02_max_stable_lr takes it)",
 }
 #: Where a retired name is still right: ``mu`` is the smallest curvature on a landscape;
 #: chapter 15's functional batch norm takes torch.nn.functional.batch_norm's ``training``.

@@ -4,7 +4,7 @@
   step schedule at the step index ``step`` (from 0, as in :mod:`dlnotes.schedules`);
 * ``ch06_cosine_lr``: ``cosine_lr(step, lr_max, lr_min, total_steps, warmup_steps)``, linear
   warm-up then cosine annealing, clamped after the end;
-* ``ch06_newton_step``: ``newton_step(grad, hessian, x)``, one step of Newton's method.
+* ``ch06_newton_step``: ``newton_step(g, H, x)``, one step of Newton's method.
 
 Each exercise is laid out the same way: the reference solution (the function a learner
 writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
@@ -423,16 +423,16 @@ register(
 # ============================================================================================
 
 
-def newton_step(grad: np.ndarray, hessian: np.ndarray, x: np.ndarray) -> np.ndarray:
+def newton_step(g: np.ndarray, H: np.ndarray, x: np.ndarray) -> np.ndarray:
     """One step of Newton's method, ``x_new = x - H⁻¹ g``.
 
-    ``grad`` is ``g = ∇f(x)`` of shape ``(d,)``, ``hessian`` is ``H = ∇²f(x)`` of shape
+    ``g = ∇f(x)`` is the gradient, of shape ``(d,)``, ``H = ∇²f(x)`` the Hessian, of shape
     ``(d, d)`` (invertible), ``x`` of shape ``(d,)``. The step solves ``H p = g`` (no explicit
     inverse needed) and returns a new array; ``x`` is not modified.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
-    return x - np.linalg.solve(hessian, grad)
+    return x - np.linalg.solve(H, g)
 
 
 #: The common mistakes of ``ch06_newton_step``, each declared on its wrong code.
@@ -444,8 +444,8 @@ newton_step_mistakes = Mistakes()
     "the step goes against the gradient: x − H⁻¹g. With a plus sign the step on a "
     "convex bowl moves away from the minimum, twice as far from it.",
 )
-def _newton_plus(grad, hessian, x):
-    return x + np.linalg.solve(hessian, grad)
+def _newton_plus(g, H, x):
+    return x + np.linalg.solve(H, g)
 
 
 @newton_step_mistakes.add(
@@ -453,17 +453,17 @@ def _newton_plus(grad, hessian, x):
     "Newton divides by the curvature: it uses H⁻¹g (np.linalg.solve(H, g)), not H·g, "
     "which takes huge steps where the curvature is high.",
 )
-def _newton_times_hessian(grad, hessian, x):
-    return x - hessian @ grad
+def _newton_times_hessian(g, H, x):
+    return x - H @ g
 
 
 @newton_step_mistakes.add(
     "gradient outer product",
     "g gᵀ is not the Hessian (it has rank one and carries no curvature); use the "
-    "hessian argument: np.linalg.solve(hessian, grad).",
+    "H argument: np.linalg.solve(H, g).",
 )
-def _newton_outer_product(grad, hessian, x):
-    return x - np.linalg.pinv(np.outer(grad, grad)) @ grad
+def _newton_outer_product(g, H, x):
+    return x - np.linalg.pinv(np.outer(g, g)) @ g
 
 
 @newton_step_mistakes.add(
@@ -471,16 +471,16 @@ def _newton_outer_product(grad, hessian, x):
     "dividing g by diag(H) ignores the off-diagonal entries: on a rotated bowl that is "
     "not H⁻¹g. Solve the full linear system H p = g.",
 )
-def _newton_diagonal(grad, hessian, x):
-    return x - grad / np.diag(hessian)
+def _newton_diagonal(g, H, x):
+    return x - g / np.diag(H)
 
 
 @newton_step_mistakes.add(
     "modifies x in place",
     "`x -= ...` wrote into the caller's x. Return a new array: `return x - p`.",
 )
-def _newton_in_place(grad, hessian, x):
-    x -= np.linalg.solve(hessian, grad)
+def _newton_in_place(g, H, x):
+    x -= np.linalg.solve(H, g)
     return x
 
 
@@ -527,8 +527,8 @@ def _newton_cases(seed: int, hidden: bool) -> list[Case]:
     "returned the step, not the new point",
     "−H⁻¹g is the Newton *step*; the function returns the new point x − H⁻¹g.",
 )
-def _newton_step_only(grad, hessian, x):
-    return -np.linalg.solve(hessian, grad)
+def _newton_step_only(g, H, x):
+    return -np.linalg.solve(H, g)
 
 
 register(
@@ -536,10 +536,10 @@ register(
         name="ch06_newton_step",
         chapter="06",
         title="One Newton step",
-        signature="newton_step(grad, hessian, x) -> array of shape (d,)",
+        signature="newton_step(g, H, x) -> array of shape (d,)",
         hint=(
             "Newton's step minimises the local quadratic model: x_new = x − H⁻¹g. Solve H p = g "
-            "with np.linalg.solve(hessian, grad) and return x − p (a new array)."
+            "with np.linalg.solve(H, g) and return x − p (a new array)."
         ),
         solution=newton_step,
         suites=seeded(_newton_cases, visible=8, hidden=80),
