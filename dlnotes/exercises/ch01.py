@@ -684,7 +684,10 @@ def _diag_cases(seed: int, hidden: bool) -> list[Case]:
         ]
         plan.append((False, False, True))  # a second "fine on noisy data": ignoring Bayes fails it
         rows = [_diag_row(rng, *plan[i]) for i in rng.permutation(len(plan))]
-        rows += _signed_rows(np.random.default_rng([seed, 2]))
+        # the signed rows at the seed's own places (each key's answers differ in order too)
+        signed = np.random.default_rng([seed, 2])
+        for row in _signed_rows(signed):
+            rows.insert(int(signed.integers(0, len(rows) + 1)), row)
     cases = [
         Case(f"train error {t:.1%}, dev error {d:.1%}, Bayes error {b:.1%}", (t, d, b))
         for t, d, b in rows
