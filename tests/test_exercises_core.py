@@ -6,6 +6,7 @@ A toy exercise (never registered) keeps these tests independent of the book's ch
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import signal
 import sys
@@ -18,7 +19,11 @@ import pytest
 from dlnotes.exercises import (
     Case,
     Exercise,
+    FunctionExercise,
     Mistake,
+    Mistakes,
+    ValueExercise,
+    ValueMistakes,
     ValueVerdict,
     catalogue,
     check,
@@ -54,7 +59,7 @@ def _toy_cases(seed: int) -> list[Case]:
     ]
 
 
-TOY = Exercise(
+TOY = FunctionExercise(
     name="ch99_weighted_sum",
     chapter="99",
     title="A toy",
@@ -145,7 +150,7 @@ def test_type_shape_and_dtype_are_checked(answer, expect):
 
 
 def test_scalar_results_report_the_ratio():
-    ex = Exercise(
+    ex = FunctionExercise(
         name="ch99_norm",
         chapter="99",
         title="norm",
@@ -207,7 +212,7 @@ def test_inputs_modified_without_changing_the_output_are_caught():
 
 
 def test_returning_the_input_array_fails():
-    ex = Exercise(
+    ex = FunctionExercise(
         name="ch99_identity_copy",
         chapter="99",
         title="copy",
@@ -466,14 +471,13 @@ def _verify_answer(value):
     return ValueVerdict(False, f"{value!r} is not it")
 
 
-VALUE = Exercise(
+VALUE = ValueExercise(
     name="ch99_answer",
     chapter="99",
     title="The answer",
     signature="answer = ...",
     hint="",
     solution=42,
-    kind="value",
     verify=_verify_answer,
     mistakes=(Mistake("off by one", "add one", 41),),
 )
@@ -488,6 +492,103 @@ def test_value_exercise_pass_and_named_failure(capsys):
     )
     assert fails(VALUE, 7) == "ch99_answer: 7 is not it"
     assert "expected a value (answer = ...), got a function" in fails(VALUE, print)
+
+
+def test_each_kind_of_exercise_has_only_its_own_fields():
+    common = dict(name="ch99_x", chapter="99", title="", signature="", hint="", solution=42)
+    with pytest.raises(TypeError, match="abstract"):
+        Exercise(**common)  # an exercise is a function or a value exercise
+    with pytest.raises(TypeError):
+        Exercise(**common, kind="value")
+    for function_only in ("suites", "references", "rtol", "atol", "time_limit", "output"):
+        with pytest.raises(TypeError, match=function_only):
+            ValueExercise(**common, verify=_verify_answer, **{function_only: None})
+    with pytest.raises(TypeError, match="verify"):
+        FunctionExercise(**common, suites=TOY.suites, verify=_verify_answer)
+    with pytest.raises(TypeError, match="kind"):
+        FunctionExercise(**common, suites=TOY.suites, kind="value")
+    assert (TOY.kind, VALUE.kind) == ("function", "value")
+    assert (FunctionExercise.kind, ValueExercise.kind) == ("function", "value")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        VALUE.kind = "function"
+    assert {f.name for f in dataclasses.fields(VALUE)} == {
+        *common,
+        "mistakes",
+        "verify",
+    }
+
+
+def test_a_function_exercise_refuses_a_time_limit_that_is_not_positive():
+    with pytest.raises(ValueError, match="time_limit must be > 0 seconds, got 0"):
+        dataclasses.replace(TOY, time_limit=0)
+    with pytest.raises(ValueError, match="time_limit must be > 0"):
+        check(VALUE, 42, time_limit=-1.0)  # checked for a value exercise too (which has none)
+
+
+def test_value_mistakes_are_declared_on_the_test_that_recognizes_them(capsys):
+    mistakes = ValueMistakes()
+
+    @mistakes.add("negative", "the answer is a count", example=-42)
+    def _negative(n):
+        return n < 0
+
+    @mistakes.add("off by one", "count again", example=41)
+    def _off_by_one(n):
+        return abs(n - 42) == 1
+
+    @mistakes.add("far off", "start from 40", example=7)
+    def _anything_else(n):
+        return True  # tried last: the value failed, and the mistakes above did not match
+
+    assert _negative(-1) is True  # the decorator returns the predicate unchanged
+    assert mistakes.all == (
+        Mistake("negative", "the answer is a count", -42),
+        Mistake("off by one", "count again", 41),
+        Mistake("far off", "start from 40", 7),
+    )
+    assert [mistakes.shown_by(n) for n in (-43, 43, 41, 100)] == [
+        "negative",
+        "off by one",
+        "off by one",
+        "far off",
+    ]
+    with pytest.raises(ValueError, match="'negative' is already declared"):
+        mistakes.add("negative", "again", example=-1)(_negative)
+
+    def verify(n):
+        if n == 42:
+            return ValueVerdict(True, "42 it is")
+        return ValueVerdict(False, f"{n!r} is not it", mistakes.shown_by(n))
+
+    ex = ValueExercise(
+        name="ch99_count",
+        chapter="99",
+        title="The count",
+        signature="count = ...",
+        hint="",
+        solution=42,
+        verify=verify,
+        mistakes=mistakes.all,
+    )
+    for m in ex.mistakes:
+        assert (
+            fails(ex, m.wrong)
+            == f"ch99_count: {m.wrong!r} is not it\n  Likely mistake: {m.name} — {m.hint}"
+        )
+    check(ex, ex.solution)
+    assert capsys.readouterr().out.strip() == "✓ ch99_count: 42 it is"
+
+
+def test_function_mistakes_are_declared_on_their_code():
+    mistakes = Mistakes()
+
+    @mistakes.add("forgets the offset", "add 1.5")
+    def _no_offset(x, w):
+        return x @ w
+
+    assert mistakes.all == (Mistake("forgets the offset", "add 1.5", _no_offset),)
+    with pytest.raises(ValueError, match="already declared"):
+        mistakes.add("forgets the offset", "again")(_forgets_offset)
 
 
 def test_lr_challenge_rejects_non_numbers():
@@ -529,7 +630,7 @@ def test_hint_is_plain_text():
 def test_register_validates_names_suites_and_mistakes():
     with pytest.raises(ValueError, match="must look like 'ch99_what_it_is'"):
         core.register(
-            Exercise(
+            FunctionExercise(
                 name="weighted",
                 chapter="99",
                 title="",
@@ -541,7 +642,7 @@ def test_register_validates_names_suites_and_mistakes():
         )
     with pytest.raises(ValueError, match="suites must be"):
         core.register(
-            Exercise(
+            FunctionExercise(
                 name="ch99_x",
                 chapter="99",
                 title="",
@@ -553,7 +654,7 @@ def test_register_validates_names_suites_and_mistakes():
         )
     with pytest.raises(ValueError, match="mistake names must be unique"):
         core.register(
-            Exercise(
+            FunctionExercise(
                 name="ch99_x",
                 chapter="99",
                 title="",
@@ -566,7 +667,7 @@ def test_register_validates_names_suites_and_mistakes():
         )
     with pytest.raises(ValueError, match="already registered"):
         ex = get("ch02_clip_by_norm")
-        core.register(Exercise(**{**ex.__dict__, "title": "another"}))
+        core.register(dataclasses.replace(ex, title="another"))
     assert "ch99_x" not in [e.name for e in core.exercises()]
 
 
@@ -666,7 +767,7 @@ def test_seeded_suites_build_visible_from_a_fixed_seed_and_hidden_from_any_seed(
         calls.append((seed, hidden))
         return [Case(f"seed {seed}", (np.full(2, seed + 0.5),))]
 
-    ex = Exercise(
+    ex = FunctionExercise(
         name="ch99_seeded",
         chapter="99",
         title="seeded",

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from dlnotes.exercises import Case, Exercise, Mistake, check, exercises, get, register
+from dlnotes.exercises import Case, FunctionExercise, Mistake, check, exercises, get, register
 from dlnotes.exercises.diagnose import result_names
 
 
@@ -48,7 +48,7 @@ def _cases(seed: int) -> list[Case]:
     return out
 
 
-def toy(**changes) -> Exercise:
+def toy(**changes) -> FunctionExercise:
     fields = dict(
         name="ch99_step",
         chapter="99",
@@ -60,7 +60,7 @@ def toy(**changes) -> Exercise:
         time_limit=1.0,
     )
     fields.update(changes)
-    return Exercise(**fields)
+    return FunctionExercise(**fields)
 
 
 TOY = toy()

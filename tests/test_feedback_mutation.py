@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dlnotes.exercises import exercises, get
-from dlnotes.exercises.core import Case, Exercise, _check_function
+from dlnotes.exercises.core import Case, FunctionExercise, _check_function
 from dlnotes.exercises.mutation import Report, measure, named, variants
 from tests.scripts import load_script
 
@@ -30,7 +30,7 @@ def report() -> Report:
 
 
 def test_every_function_exercise_gets_generic_variants(report):
-    function_exercises = [ex for ex in exercises() if ex.kind == "function"]
+    function_exercises = [ex for ex in exercises() if isinstance(ex, FunctionExercise)]
     counted = {r.exercise for r in report.results if r.kind == "generated"}
     assert counted == {ex.name for ex in function_exercises}
     for ex in function_exercises:
@@ -84,7 +84,7 @@ def _scaled(x, k=2.0):
 
 def test_an_equivalent_variant_is_left_out_not_counted():
     # no case of this exercise passes k: ignoring k changes nothing, so it is not a mistake
-    ex = Exercise(
+    ex = FunctionExercise(
         name="ch01_scaled_demo",
         chapter="01",
         title="a demo",

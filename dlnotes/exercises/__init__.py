@@ -51,9 +51,19 @@ correction of m?"}`` gives one of them the exercise's own wording (``register`` 
 that can never match).
 
 A value exercise (explorer challenge) is a :class:`ValueExercise`: an accepted value as
-``solution``, a ``verify(value) -> ValueVerdict`` that runs the experiment, and
-``Mistake(name, hint, wrong_value)`` records whose value shows each mistake. ``tests/test_exercises_catalogue.py`` then proves, for every
-registered exercise, that the solution passes both suites and each mistake fails with its name.
+``solution``, a ``verify(value) -> ValueVerdict`` that runs the experiment, and its mistakes,
+each declared on the predicate that recognizes it, with its name, hint and a wrong value that
+shows it::
+
+    lr_mistakes = ValueMistakes()
+
+    @lr_mistakes.add("too small", "the hint that fixes it", example=0.5)
+    def _too_small(lr): ...  # True when a failing lr shows this mistake
+
+``verify`` returns ``ValueVerdict(False, summary, lr_mistakes.shown_by(lr))`` for a value that
+fails, and the exercise gets ``mistakes=lr_mistakes.all``. ``tests/test_exercises_catalogue.py``
+then proves, for every registered exercise, that the solution passes both suites and each
+mistake fails with its name.
 
 Master-notebook layout (nbgrader)
 ---------------------------------

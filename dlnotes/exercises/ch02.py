@@ -6,9 +6,11 @@
 * ``ch02_lr_challenge``: an explorer challenge, a learning rate that gets the κ = 10 bowl
   below ``f = 1e-6`` within 60 steps.
 
-Each exercise is laid out the same way: the reference solution (the function a learner
+Each function exercise is laid out the same way: the reference solution (the function a learner
 writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
-(seeded, non-trivial inputs), then one :func:`register` call.
+(seeded, non-trivial inputs), then one :func:`register` call. The challenge declares each of its
+mistakes on the test that recognizes it in a wrong value (a :class:`ValueMistakes`), then its
+``verify`` and its :func:`register` call.
 
 Defined in chapter 02 (Conditioning and the loss landscape).
 """
@@ -25,9 +27,9 @@ import numpy as np
 from dlnotes.exercises.core import (
     Case,
     FunctionExercise,
-    Mistake,
     Mistakes,
     ValueExercise,
+    ValueMistakes,
     ValueVerdict,
     register,
     seeded,
@@ -36,6 +38,7 @@ from dlnotes.landscapes import (
     LR_CHALLENGE,
     Quadratic,
     Rosenbrock,
+    Run,
     ill_conditioned_quadratic,
     loss_text,
     random_rotated_quadratic,
@@ -648,12 +651,17 @@ def challenge_bowl() -> Quadratic:
     return ill_conditioned_quadratic(CHALLENGE_KAPPA)
 
 
+def _challenge_run(lr: float) -> Run:
+    """``CHALLENGE_STEPS`` steps of gradient descent with ``lr`` on the challenge's bowl."""
+    return _library_gradient_descent(challenge_bowl(), CHALLENGE_X0, lr, CHALLENGE_STEPS)
+
+
 def challenge_loss(lr: float) -> float:
     """``f`` after ``CHALLENGE_STEPS`` steps of gradient descent with ``lr`` (inf if it blew up).
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
-    run = _library_gradient_descent(challenge_bowl(), CHALLENGE_X0, lr, CHALLENGE_STEPS)
+    run = _challenge_run(lr)
     return math.inf if run.diverged else float(run.fs[-1])
 
 
@@ -691,6 +699,55 @@ def lr_challenge_band() -> tuple[float, float]:
     return edge(best, 0.0), edge(best, 2.0 / L)
 
 
+# The mistakes of a positive lr that misses the target, tried in this order.
+lr_challenge_mistakes = ValueMistakes()
+
+
+@lr_challenge_mistakes.add(
+    "diverged",
+    "lr ≥ 2/L = 2: along the steep direction each step multiplies the error by "
+    "|1 − lr·L| ≥ 1, so it never shrinks (at exactly 2/L it flips sign forever, above "
+    "2/L it grows). Stay below 2/L.",
+    example=2.5,
+)
+def _diverges(lr: float) -> bool:
+    """The run blows up, or the steep direction's error never shrinks: ``|1 − lr·L| ≥ 1``."""
+    return _challenge_run(lr).diverged or abs(1 - lr * challenge_bowl().L) >= 1.0
+
+
+def _left_over(lr: float) -> np.ndarray:
+    """What is left of ``f`` along each eigen-direction of the bowl (flat first, steep last)
+    after ``CHALLENGE_STEPS`` steps: ``½ λ_i (c_i (1 − lr λ_i)^T)²``, with ``c`` the
+    eigen-coordinates of ``x0``."""
+    eig, V = np.linalg.eigh(challenge_bowl().A)
+    c = V.T @ np.asarray(CHALLENGE_X0)
+    return 0.5 * eig * (c * np.abs(1 - lr * eig) ** CHALLENGE_STEPS) ** 2
+
+
+@lr_challenge_mistakes.add(
+    "too small",
+    "the flat direction (curvature μ = L/κ = 0.1) shrinks by only |1 − lr·μ| per step "
+    "and 60 steps are not enough: take a larger step, as large as the steep "
+    "direction allows while it still shrinks quickly.",
+    example=0.5,
+)
+def _flat_direction_left(lr: float) -> bool:
+    """More of ``f`` is left along the flat direction than along the steep one."""
+    left = _left_over(lr)
+    return bool(left[0] >= left[-1])
+
+
+@lr_challenge_mistakes.add(
+    "oscillating in the steep direction",
+    "|1 − lr·L| is close to 1: the steep coordinate flips sign every step and barely "
+    "shrinks (the zig-zag). Back off a little from 2/L.",
+    example=1.99,
+)
+def _steep_direction_left(lr: float) -> bool:
+    """The steep direction is what is left (the other side of :func:`_flat_direction_left`)."""
+    return not _flat_direction_left(lr)
+
+
 def _verify_lr(lr: Any) -> ValueVerdict:
     if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
         return ValueVerdict(False, f"lr must be a number, e.g. lr = 0.5; got {lr!r}")
@@ -698,7 +755,7 @@ def _verify_lr(lr: Any) -> ValueVerdict:
     if not (math.isfinite(lr) and lr > 0):
         return ValueVerdict(False, f"lr must be a positive number, got {lr!r}")
     bowl = challenge_bowl()
-    run = _library_gradient_descent(bowl, CHALLENGE_X0, lr, CHALLENGE_STEPS)
+    run = _challenge_run(lr)
     f = float(run.fs.min())
     target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"
     if not run.diverged and f < CHALLENGE_TARGET:
@@ -710,30 +767,23 @@ def _verify_lr(lr: Any) -> ValueVerdict:
             f"(any lr from {lo:.3f} to {hi:.3f} does)",
         )
     L, mu = bowl.L, bowl.mu
-    steep, flat = abs(1 - lr * L), abs(1 - lr * mu)
     details = (
         f"per step, the steep direction (curvature L = {L:g}) is multiplied by "
-        f"|1 − lr·L| = {steep:.4g} and the flat one (μ = {mu:g}) by |1 − lr·μ| = {flat:.4g}",
+        f"|1 − lr·L| = {abs(1 - lr * L):.4g} and the flat one (μ = {mu:g}) by "
+        f"|1 − lr·μ| = {abs(1 - lr * mu):.4g}",
     )
-    if run.diverged or steep >= 1.0:
-        when = f"diverged after {run.steps} steps"
-        if not run.diverged:
-            when = f"f = {loss_text(f, CHALLENGE_TARGET)} at best"
-        return ValueVerdict(
-            False, f"lr = {lr:g}: {when}; the target is {target}", "diverged", details
+    if run.diverged:
+        summary = f"lr = {lr:g}: diverged after {run.steps} steps; the target is {target}"
+    elif _diverges(lr):  # |1 − lr·L| ≥ 1 but no blow-up yet (lr = 2/L flips sign forever)
+        summary = (
+            f"lr = {lr:g}: f = {loss_text(f, CHALLENGE_TARGET)} at best; the target is {target}"
         )
-    # Which direction is left over after T steps? Eigen-coordinates c of x0 tell.
-    eig, V = np.linalg.eigh(bowl.A)
-    c = V.T @ np.asarray(CHALLENGE_X0)
-    left = 0.5 * eig * (c * np.abs(1 - lr * eig) ** CHALLENGE_STEPS) ** 2
-    mistake = "too small" if left[0] >= left[-1] else "oscillating in the steep direction"
-    return ValueVerdict(
-        False,
-        f"lr = {lr:g}: after {CHALLENGE_STEPS} steps f = {loss_text(f, CHALLENGE_TARGET)}, "
-        f"not below {CHALLENGE_TARGET:g}",
-        mistake,
-        details,
-    )
+    else:
+        summary = (
+            f"lr = {lr:g}: after {CHALLENGE_STEPS} steps f = {loss_text(f, CHALLENGE_TARGET)}, "
+            f"not below {CHALLENGE_TARGET:g}"
+        )
+    return ValueVerdict(False, summary, lr_challenge_mistakes.shown_by(lr), details)
 
 
 register(
@@ -751,27 +801,6 @@ register(
         ),
         solution=1.6,
         verify=_verify_lr,
-        mistakes=(
-            Mistake(
-                "diverged",
-                "lr ≥ 2/L = 2: along the steep direction each step multiplies the error by "
-                "|1 − lr·L| ≥ 1, so it never shrinks (at exactly 2/L it flips sign forever, above "
-                "2/L it grows). Stay below 2/L.",
-                2.5,
-            ),
-            Mistake(
-                "too small",
-                "the flat direction (curvature μ = L/κ = 0.1) shrinks by only |1 − lr·μ| per step "
-                "and 60 steps are not enough: take a larger step, as large as the steep "
-                "direction allows while it still shrinks quickly.",
-                0.5,
-            ),
-            Mistake(
-                "oscillating in the steep direction",
-                "|1 − lr·L| is close to 1: the steep coordinate flips sign every step and barely "
-                "shrinks (the zig-zag). Back off a little from 2/L.",
-                1.99,
-            ),
-        ),
+        mistakes=lr_challenge_mistakes.all,
     )
 )

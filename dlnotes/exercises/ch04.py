@@ -8,9 +8,11 @@
   below ``f = 1e-6`` on the κ = 100 bowl within 100 steps and keeps it there (gradient descent
   needs about 250 even at its best learning rate).
 
-Each exercise is laid out the same way: the reference solution (the function a learner
+Each function exercise is laid out the same way: the reference solution (the function a learner
 writes), the common wrong versions (``_name_of_the_mistake``), the visible and hidden cases
-(seeded, non-trivial inputs), then one :func:`register` call.
+(seeded, non-trivial inputs), then one :func:`register` call. The challenge declares each of its
+mistakes on the test that recognizes it in a wrong pair (a :class:`ValueMistakes`), then its
+``verify`` and its :func:`register` call.
 
 Defined in chapter 04 (Momentum and Nesterov).
 """
@@ -26,9 +28,9 @@ import numpy as np
 from dlnotes.exercises.core import (
     Case,
     FunctionExercise,
-    Mistake,
     Mistakes,
     ValueExercise,
+    ValueMistakes,
     ValueVerdict,
     register,
     seeded,
@@ -37,6 +39,7 @@ from dlnotes.landscapes import (
     MOMENTUM_CHALLENGE,
     Quadratic,
     Rosenbrock,
+    Run,
     heavy_ball,
     heavy_ball_roots,
     ill_conditioned_quadratic,
@@ -496,25 +499,96 @@ def _challenge_value(value: Any) -> tuple[float, float] | str:
     return lr, rho
 
 
-def _challenge_mistake(lr: float, rho: float, f0: float) -> str:
-    """The mistake a failing, non-diverging pair shows, read off the roots of both directions.
+def _challenge_run(lr: float, rho: float) -> Run:
+    """Heavy ball with ``(lr, rho)`` on the challenge's bowl, for ``CHALLENGE_STEPS`` and then
+    ``CHALLENGE_TAIL`` more steps (``f`` must be below the target from some step
+    ``<= CHALLENGE_STEPS`` on, through the tail)."""
+    return heavy_ball(challenge_bowl(), CHALLENGE_X0, lr, rho, CHALLENGE_STEPS + CHALLENGE_TAIL)
 
-    Each direction's two roots multiply to ``ρ``: complex roots (an oscillating direction)
-    multiply the error by exactly ``√ρ`` per step, real ones (overdamped, or overshooting) by a
-    larger factor, so ``f`` shrinks on average at best by a factor ``ρ`` per step. At a fixed
-    ``α``, raising ``ρ`` lowers the larger real root's modulus until the roots turn complex;
-    from then on only lowering ``ρ`` helps.
-    """
-    if rho**CHALLENGE_STEPS * f0 >= CHALLENGE_TARGET:
-        return "too much momentum"  # even ρ^100 · f(x0), the best average, is above the target
+
+def _root_moduli(lr: float, rho: float) -> tuple[float, float]:
+    """The larger root's modulus ``|z|`` along the flat (``μ``) and the steep (``L``) direction:
+    what the error is multiplied by per step, in the long run."""
     bowl = challenge_bowl()
-    flat_real = heavy_ball_roots(lr, rho, bowl.mu)[0].imag == 0
-    steep_real = heavy_ball_roots(lr, rho, bowl.L)[0].imag == 0
-    if flat_real:
-        return "too little momentum"  # raising ρ (at this α) shrinks every real root
-    if steep_real:
-        return "steep direction overshoots"
-    return "too much momentum"  # both directions oscillate: the rate is √ρ
+    return (
+        float(np.abs(heavy_ball_roots(lr, rho, bowl.mu)).max()),
+        float(np.abs(heavy_ball_roots(lr, rho, bowl.L)).max()),
+    )
+
+
+def _oscillates(lr: float, rho: float, curvature: float) -> bool:
+    """Whether heavy ball's two roots along a direction of this curvature are complex: the
+    direction oscillates, and its error shrinks by exactly ``√ρ`` per step."""
+    return bool(heavy_ball_roots(lr, rho, curvature)[0].imag != 0)
+
+
+def _rho_too_large(rho: float) -> bool:
+    """Whether even ``ρ^T · f(x0)`` is above the target. Each direction's two roots multiply to
+    ``ρ``: complex roots shrink the error by exactly ``√ρ`` per step, real ones by a larger
+    factor, so ``f`` falls on average at best by a factor ``ρ`` per step, whatever ``α``."""
+    f0 = float(challenge_bowl().f(CHALLENGE_X0))
+    return rho**CHALLENGE_STEPS * f0 >= CHALLENGE_TARGET
+
+
+# The mistakes of a well-formed pair that misses the target, tried in this order. Past
+# "diverged", exactly one of the other three holds: at a fixed α, raising ρ lowers the larger
+# real root's modulus until the roots turn complex; from then on only lowering ρ helps.
+momentum_challenge_mistakes = ValueMistakes()
+
+
+@momentum_challenge_mistakes.add(
+    "diverged",
+    "heavy ball is stable only for α < 2(1 + ρ)/L: the steep direction's error grows "
+    "every step. Lower α (or raise ρ).",
+    example=(3.5, 0.5),
+)
+def _diverges(lr: float, rho: float) -> bool:
+    """The run blows up, or some direction's error never shrinks (a root with ``|z| ≥ 1``)."""
+    return _challenge_run(lr, rho).diverged or max(_root_moduli(lr, rho)) >= 1.0
+
+
+@momentum_challenge_mistakes.add(
+    "too little momentum",
+    "the flat direction (curvature μ = 0.01) is overdamped, αμ < (1 − √ρ)², and "
+    "creeps: for this α, ρ is too small for momentum to build up speed along it. "
+    "Raise ρ (and α with it) until (1 − √ρ)² ≤ αμ.",
+    example=(1.0, 0.0),
+)
+def _flat_direction_overdamped(lr: float, rho: float) -> bool:
+    """The flat direction does not oscillate (its roots are real): raising ρ at this α shrinks
+    every real root."""
+    return not _rho_too_large(rho) and not _oscillates(lr, rho, challenge_bowl().mu)
+
+
+@momentum_challenge_mistakes.add(
+    "too much momentum",
+    "no direction's error shrinks faster than √ρ per step (its two roots multiply to "
+    "ρ; an oscillating direction shrinks by exactly √ρ): with ρ this large the ball "
+    "keeps swinging and f falls too slowly. Lower ρ towards "
+    "((√κ − 1)/(√κ + 1))² ≈ 0.67, raising α if needed to keep (1 − √ρ)² ≤ αμ.",
+    example=(1.0, 0.99),
+)
+def _too_much_momentum(lr: float, rho: float) -> bool:
+    """``ρ`` is too large for any ``α``, or both directions oscillate: the rate is ``√ρ``."""
+    bowl = challenge_bowl()
+    return _rho_too_large(rho) or (_oscillates(lr, rho, bowl.mu) and _oscillates(lr, rho, bowl.L))
+
+
+@momentum_challenge_mistakes.add(
+    "steep direction overshoots",
+    "αL is above (1 + √ρ)²: the steep coordinate flips sign every step and shrinks "
+    "more slowly than √ρ. Lower α a little, to αL ≤ (1 + √ρ)².",
+    example=(3.598, 0.8),
+)
+def _steep_direction_overshoots(lr: float, rho: float) -> bool:
+    """The flat direction oscillates but the steep one's roots are real (negative): αL is
+    past ``(1 + √ρ)²``."""
+    bowl = challenge_bowl()
+    return (
+        not _rho_too_large(rho)
+        and _oscillates(lr, rho, bowl.mu)
+        and not _oscillates(lr, rho, bowl.L)
+    )
 
 
 def _verify_challenge(value: Any) -> ValueVerdict:
@@ -522,30 +596,29 @@ def _verify_challenge(value: Any) -> ValueVerdict:
     if isinstance(parsed, str):
         return ValueVerdict(False, parsed)
     lr, rho = parsed
-    bowl = challenge_bowl()
-    # f must be below from some step <= CHALLENGE_STEPS on, through CHALLENGE_TAIL more steps
-    run = heavy_ball(bowl, CHALLENGE_X0, lr, rho, CHALLENGE_STEPS + CHALLENGE_TAIL)
-    fs, diverged = run.fs, run.diverged
+    run = _challenge_run(lr, rho)
+    fs = run.fs
     stay = int(steps_to_stay(fs, 1.0, CHALLENGE_TARGET))
     end = CHALLENGE_STEPS + CHALLENGE_TAIL
     target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"
     setting = f"(α, ρ) = ({lr:g}, {rho:g})"
-    if not diverged and 0 <= stay <= CHALLENGE_STEPS:
+    if not run.diverged and 0 <= stay <= CHALLENGE_STEPS:
         return ValueVerdict(
             True,
             f"{setting} reaches {target} and stays below: from step {stay} on (checked up to "
             f"step {end})",
         )
     target = f"{target}, staying below after it (checked up to step {end})"
-    L, mu = bowl.L, bowl.mu
-    r_flat = float(np.abs(heavy_ball_roots(lr, rho, mu)).max())
-    r_steep = float(np.abs(heavy_ball_roots(lr, rho, L)).max())
+    bowl = challenge_bowl()
+    r_flat, r_steep = _root_moduli(lr, rho)
     details = (
         f"per step the error shrinks like |z|: {r_flat:.4f} along the flat direction (μ = "
-        f"{mu:g}), {r_steep:.4f} along the steep one (L = {L:g}); √ρ = {math.sqrt(rho):.4f}",
+        f"{bowl.mu:g}), {r_steep:.4f} along the steep one (L = {bowl.L:g}); √ρ = "
+        f"{math.sqrt(rho):.4f}",
     )
-    if diverged or max(r_flat, r_steep) >= 1.0:
-        return ValueVerdict(False, f"{setting}: the run diverges", "diverged", details)
+    mistake = momentum_challenge_mistakes.shown_by(lr, rho)
+    if _diverges(lr, rho):
+        return ValueVerdict(False, f"{setting}: the run diverges", mistake, details)
     f_end = float(fs[CHALLENGE_STEPS])
     hit = int(steps_to_target(fs[: CHALLENGE_STEPS + 1], 1.0, CHALLENGE_TARGET))
     if f_end < CHALLENGE_TARGET:  # below at step 100 by luck: f climbs back above it later
@@ -564,7 +637,6 @@ def _verify_challenge(value: Any) -> ValueVerdict:
         summary = (
             f"{setting}: after {CHALLENGE_STEPS} steps f = {f_end:.3g}; the target is {target}"
         )
-    mistake = _challenge_mistake(lr, rho, float(fs[0]))
     return ValueVerdict(False, summary, mistake, details)
 
 
@@ -584,34 +656,6 @@ register(
         ),
         solution=(3.3, 0.67),
         verify=_verify_challenge,
-        mistakes=(
-            Mistake(
-                "diverged",
-                "heavy ball is stable only for α < 2(1 + ρ)/L: the steep direction's error grows "
-                "every step. Lower α (or raise ρ).",
-                (3.5, 0.5),
-            ),
-            Mistake(
-                "too little momentum",
-                "the flat direction (curvature μ = 0.01) is overdamped, αμ < (1 − √ρ)², and "
-                "creeps: for this α, ρ is too small for momentum to build up speed along it. "
-                "Raise ρ (and α with it) until (1 − √ρ)² ≤ αμ.",
-                (1.0, 0.0),
-            ),
-            Mistake(
-                "too much momentum",
-                "no direction's error shrinks faster than √ρ per step (its two roots multiply to "
-                "ρ; an oscillating direction shrinks by exactly √ρ): with ρ this large the ball "
-                "keeps swinging and f falls too slowly. Lower ρ towards "
-                "((√κ − 1)/(√κ + 1))² ≈ 0.67, raising α if needed to keep (1 − √ρ)² ≤ αμ.",
-                (1.0, 0.99),
-            ),
-            Mistake(
-                "steep direction overshoots",
-                "αL is above (1 + √ρ)²: the steep coordinate flips sign every step and shrinks "
-                "more slowly than √ρ. Lower α a little, to αL ≤ (1 + √ρ)².",
-                (3.598, 0.8),
-            ),
-        ),
+        mistakes=momentum_challenge_mistakes.all,
     )
 )

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dlnotes.exercises.core import Mistake, ValueExercise, ValueVerdict, register
+from dlnotes.exercises.core import ValueExercise, ValueMistakes, ValueVerdict, register
 
 #: The causes the learner chooses from.
 CAUSES = (
@@ -131,25 +131,28 @@ KEY = {
     "G": "high_bias",
 }
 
-#: Confusions common enough to have a name (pairs of runs whose causes were swapped).
-_CONFUSIONS = (
-    ("learning rate backwards", "D", "lr_too_low"),
-    ("overfitting vs batch norm", "C", "high_variance"),
-    ("slow learning vs small model", "G", "lr_too_low"),
-)
-
 
 def _solution() -> dict[str, tuple[str, str]]:
     return {label: (cause, FIX_OF[cause]) for label, cause in KEY.items()}
 
 
-#: The name of the mistake of a pair written (fix, cause).
-_SWAPPED = "fix and cause swapped"
+def _is_pair(entry: Any) -> bool:
+    """Whether a run's entry is a pair (a tuple or list of two)."""
+    return isinstance(entry, (tuple, list)) and len(entry) == 2
+
+
+def _fix_first(entry: Any) -> bool:
+    """Whether a run's entry is a pair written ``(fix, cause)``: both from the lists, the wrong
+    way round."""
+    if not _is_pair(entry):
+        return False
+    first, second = entry
+    return first in FIXES and second in CAUSES
 
 
 def _parse(value: Any) -> tuple[dict[str, tuple[str, str]] | None, str, str | None]:
-    """``(answer, "", None)`` for a well-formed diagnosis, else ``(None, the problem, the name of
-    the mistake or None)``."""
+    """``(answer, "", None)`` for a well-formed diagnosis, else ``(None, the problem, the run
+    whose entry is wrong, or None when the dict itself is)``."""
     if not isinstance(value, Mapping):
         return (
             None,
@@ -167,22 +170,87 @@ def _parse(value: Any) -> tuple[dict[str, tuple[str, str]] | None, str, str | No
     out = {}
     for label in sorted(KEY):
         pair = value[label]
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-            return None, f"run {label}: expected a pair (cause, fix), got {pair!r}", None
+        if not _is_pair(pair):
+            return None, f"run {label}: expected a pair (cause, fix), got {pair!r}", label
         cause, fix = pair
-        if cause in FIXES and fix in CAUSES:
+        if _fix_first(pair):
             return (
                 None,
                 f"run {label}: expected the pair (cause, fix), the cause first, but you gave "
                 f"{tuple(pair)!r}, a fix then a cause: write ({fix!r}, {cause!r})",
-                _SWAPPED,
+                label,
             )
         if cause not in CAUSES:
-            return None, f"run {label}: cause must be one of {CAUSES}, got {cause!r}", None
+            return None, f"run {label}: cause must be one of {CAUSES}, got {cause!r}", label
         if fix not in FIXES:
-            return None, f"run {label}: fix must be one of {FIXES}, got {fix!r}", None
+            return None, f"run {label}: fix must be one of {FIXES}, got {fix!r}", label
         out[label] = (str(cause), str(fix))
     return out, "", None
+
+
+def _cause_given(value: Any, label: str) -> str | None:
+    """The cause a well-formed diagnosis gives run ``label`` (None for a malformed one)."""
+    answer, _, _ = _parse(value)
+    return None if answer is None else answer[label][0]
+
+
+def _swap(label: str, cause: str) -> dict[str, tuple[str, str]]:
+    answer = _solution()
+    answer[label] = (cause, FIX_OF[cause])
+    return answer
+
+
+# The mistakes of a diagnosis that fails, tried in this order: a malformed one that writes its
+# pairs backwards, then the confusions common enough to have a name (two runs' causes swapped).
+diagnose_runs_mistakes = ValueMistakes()
+
+
+@diagnose_runs_mistakes.add(
+    "fix and cause swapped",
+    "each run's pair is (cause, fix), in that order: the cause from the first "
+    "list (lr_too_high, ...), then the fix from the second (lower_lr, ...). "
+    'Write {"A": (cause, fix), ...}, not (fix, cause).',
+    example={label: (FIX_OF[cause], cause) for label, cause in KEY.items()},
+)
+def _pairs_backwards(value: Any) -> bool:
+    """The entry that makes the diagnosis malformed is a pair written ``(fix, cause)``."""
+    _, _, label = _parse(value)
+    return label is not None and _fix_first(value[label])
+
+
+@diagnose_runs_mistakes.add(
+    "learning rate backwards",
+    "a too-low learning rate never makes the loss rise or the ReLUs die; a loss stuck "
+    "at ln 10 after a jump in epoch 1 is a step far too large.",
+    example=_swap("D", "lr_too_low"),
+)
+def _learning_rate_backwards(value: Any) -> bool:
+    """Run D (too high a learning rate) diagnosed as too low a one."""
+    return _cause_given(value, "D") == "lr_too_low"
+
+
+@diagnose_runs_mistakes.add(
+    "overfitting vs batch norm",
+    "overfitting needs time: the gap opens over the epochs. A dev error worse from "
+    "epoch 1, jumping around while the training loss falls smoothly, is the eval "
+    "mode's running statistics disagreeing with the batch statistics.",
+    example=_swap("C", "high_variance"),
+)
+def _batchnorm_as_overfitting(value: Any) -> bool:
+    """Run C (batch norm's train/test mismatch) diagnosed as overfitting."""
+    return _cause_given(value, "C") == "high_variance"
+
+
+@diagnose_runs_mistakes.add(
+    "slow learning vs small model",
+    "a too-low learning rate leaves the loss near its starting value with tiny "
+    "update ratios; a loss that fell fast and flattened at a high value with healthy "
+    "update ratios is a model too small to fit the data.",
+    example=_swap("G", "lr_too_low"),
+)
+def _small_model_as_slow_learning(value: Any) -> bool:
+    """Run G (a model too small) diagnosed as too low a learning rate."""
+    return _cause_given(value, "G") == "lr_too_low"
 
 
 def verify_diagnosis(value: Any) -> ValueVerdict:
@@ -190,9 +258,9 @@ def verify_diagnosis(value: Any) -> ValueVerdict:
 
     Defined in chapter 16 (Capstone project).
     """
-    answer, problem, mistake = _parse(value)
+    answer, problem, _ = _parse(value)
     if answer is None:
-        return ValueVerdict(False, problem, mistake)
+        return ValueVerdict(False, problem, diagnose_runs_mistakes.shown_by(value))
     details: list[str] = []
     right = 0
     for label in sorted(KEY):
@@ -212,11 +280,6 @@ def verify_diagnosis(value: Any) -> ValueVerdict:
             right += 1
     if right == len(KEY):
         return ValueVerdict(True, f"all {len(KEY)} runs diagnosed, causes and fixes right")
-    mistake = None
-    for name, label, wrong in _CONFUSIONS:
-        if answer[label][0] == wrong:
-            mistake = name
-            break
     summary = f"{right} of {len(KEY)} runs diagnosed right (cause and fix)"
     runs_of: dict[str, list[str]] = {}
     for label in sorted(KEY):
@@ -228,13 +291,7 @@ def verify_diagnosis(value: Any) -> ValueVerdict:
     ]
     if twice:
         summary += f"; each cause appears exactly once, but you gave {'; '.join(twice)}"
-    return ValueVerdict(False, summary, mistake, tuple(details))
-
-
-def _swap(label: str, cause: str) -> dict[str, tuple[str, str]]:
-    answer = _solution()
-    answer[label] = (cause, FIX_OF[cause])
-    return answer
+    return ValueVerdict(False, summary, diagnose_runs_mistakes.shown_by(value), tuple(details))
 
 
 register(
@@ -251,34 +308,6 @@ register(
         ),
         solution=_solution(),
         verify=verify_diagnosis,
-        mistakes=(
-            Mistake(
-                _SWAPPED,
-                "each run's pair is (cause, fix), in that order: the cause from the first "
-                "list (lr_too_high, ...), then the fix from the second (lower_lr, ...). "
-                'Write {"A": (cause, fix), ...}, not (fix, cause).',
-                {label: (FIX_OF[cause], cause) for label, cause in KEY.items()},
-            ),
-            Mistake(
-                "learning rate backwards",
-                "a too-low learning rate never makes the loss rise or the ReLUs die; a loss stuck "
-                "at ln 10 after a jump in epoch 1 is a step far too large.",
-                _swap("D", "lr_too_low"),
-            ),
-            Mistake(
-                "overfitting vs batch norm",
-                "overfitting needs time: the gap opens over the epochs. A dev error worse from "
-                "epoch 1, jumping around while the training loss falls smoothly, is the eval "
-                "mode's running statistics disagreeing with the batch statistics.",
-                _swap("C", "high_variance"),
-            ),
-            Mistake(
-                "slow learning vs small model",
-                "a too-low learning rate leaves the loss near its starting value with tiny "
-                "update ratios; a loss that fell fast and flattened at a high value with healthy "
-                "update ratios is a model too small to fit the data.",
-                _swap("G", "lr_too_low"),
-            ),
-        ),
+        mistakes=diagnose_runs_mistakes.all,
     )
 )

@@ -15,7 +15,8 @@ same inputs; if the learner's behaviour (result and changes to the inputs) match
 every case, the message names that mistake and gives its hint.
 
 A *value exercise* (an explorer challenge) asks for a number or a setting; its ``verify``
-function runs the experiment with that value and says whether the target was reached and why not.
+function runs the experiment with that value and says whether the target was reached and why not,
+naming the known mistake whose test (declared with it, see :class:`ValueMistakes`) the value meets.
 
 Defined in chapter 02 (Conditioning and the loss landscape).
 """
@@ -38,11 +39,12 @@ import threading
 import time
 import traceback
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import CodeType, FrameType, FunctionType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
@@ -58,6 +60,7 @@ __all__ = [
     "Mistake",
     "Mistakes",
     "ValueExercise",
+    "ValueMistakes",
     "ValueVerdict",
     "catalogue",
     "check",
@@ -97,9 +100,10 @@ class Case:
 class Mistake:
     """A common wrong answer, its name and the hint that fixes it.
 
-    For a function exercise ``wrong`` is a wrong implementation with the learner's signature;
-    for a value exercise it is a wrong value that shows the mistake (the tests check that
-    :func:`check` rejects it and names it).
+    For a function exercise ``wrong`` is a wrong implementation with the learner's signature
+    (declared with :class:`Mistakes`); for a value exercise it is a wrong value that shows the
+    mistake (declared with :class:`ValueMistakes`). The tests check that :func:`check` rejects
+    ``wrong`` and names the mistake.
     """
 
     name: str
@@ -107,7 +111,24 @@ class Mistake:
     wrong: Any
 
 
-class Mistakes:
+class _Declared:
+    """Mistakes declared one at a time, each name once, kept in declaration order."""
+
+    def __init__(self) -> None:
+        self._declared: list[Mistake] = []
+
+    def _declare(self, mistake: Mistake) -> None:
+        if any(m.name == mistake.name for m in self._declared):
+            raise ValueError(f"a mistake named {mistake.name!r} is already declared")
+        self._declared.append(mistake)
+
+    @property
+    def all(self) -> tuple[Mistake, ...]:
+        """Every declared mistake, in declaration order."""
+        return tuple(self._declared)
+
+
+class Mistakes(_Declared):
     """The common mistakes of one function exercise, each declared on its own code.
 
     A chapter module writes every wrong implementation once, with its name and hint on top::
@@ -122,24 +143,60 @@ class Mistakes:
     returns the function unchanged, so a mistake stays a plain function that tests can call.
     """
 
-    def __init__(self) -> None:
-        self._declared: list[Mistake] = []
-
     def add(self, name: str, hint: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator: declare the decorated function as the mistake ``name`` with ``hint``."""
 
         def declare(wrong: Callable[..., Any]) -> Callable[..., Any]:
-            if any(m.name == name for m in self._declared):
-                raise ValueError(f"a mistake named {name!r} is already declared")
-            self._declared.append(Mistake(name, hint, wrong))
+            self._declare(Mistake(name, hint, wrong))
             return wrong
 
         return declare
 
-    @property
-    def all(self) -> tuple[Mistake, ...]:
-        """Every declared mistake, in declaration order."""
-        return tuple(self._declared)
+
+class ValueMistakes(_Declared):
+    """The common mistakes of one value exercise, each declared on the test that recognizes it.
+
+    A chapter module writes, for every mistake, a predicate on the learner's value with the
+    mistake's name, its hint and a wrong value that shows it on top::
+
+        lr_challenge_mistakes = ValueMistakes()
+
+        @lr_challenge_mistakes.add("too small", "the flat direction shrinks ...", example=0.5)
+        def _too_small(lr: float) -> bool:
+            ...  # True when a failing lr shows this mistake
+
+    hands ``lr_challenge_mistakes.all`` to its :class:`ValueExercise`, and its ``verify`` names
+    the mistake of a value that missed the target with ``lr_challenge_mistakes.shown_by(lr)``.
+    ``shown_by`` tries the predicates in declaration order and names the first that holds, so
+    a predicate may take for granted that the value failed and that the mistakes declared
+    before it did not match. The decorator returns the predicate unchanged; each ``example``
+    becomes the mistake's ``wrong`` value, which the tests check is rejected and named.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shows: list[Callable[..., Any]] = []
+
+    def add(
+        self, name: str, hint: str, *, example: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator: declare the decorated predicate as recognizing the mistake ``name``, with
+        ``hint`` and the wrong value ``example``."""
+
+        def declare(shows: Callable[..., Any]) -> Callable[..., Any]:
+            self._declare(Mistake(name, hint, example))
+            self._shows.append(shows)
+            return shows
+
+        return declare
+
+    def shown_by(self, *args: Any, **kwargs: Any) -> str | None:
+        """The name of the first declared mistake whose predicate holds for ``args``/``kwargs``
+        (what ``verify`` passes: the learner's value, checked and converted), else None."""
+        for mistake, shows in zip(self._declared, self._shows):
+            if shows(*args, **kwargs):
+                return mistake.name
+        return None
 
 
 @dataclass(frozen=True)
@@ -147,8 +204,9 @@ class ValueVerdict:
     """What a value exercise's ``verify`` function concludes about the learner's value.
 
     ``summary`` is one line (``"lr = 0.3: after 60 steps f = 3.1e-02"``); ``mistake`` is the
-    name of one of the exercise's mistakes when the failure is a known one; ``details`` are
-    extra lines (numbers that explain the diagnosis).
+    name of one of the exercise's mistakes when the failure is a known one (what
+    :meth:`ValueMistakes.shown_by` returns); ``details`` are extra lines (numbers that explain
+    the diagnosis).
     """
 
     passed: bool
@@ -157,18 +215,15 @@ class ValueVerdict:
     details: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Exercise:
-    """One exercise of the book (chapters declare a :class:`FunctionExercise` or a
-    :class:`ValueExercise`, which set ``kind``).
+@dataclass(frozen=True, kw_only=True)
+class Exercise(ABC):
+    """What every exercise of the book has. Chapters declare one of its two kinds: a
+    :class:`FunctionExercise` (the answer is a function) or a :class:`ValueExercise` (the answer
+    is a value, e.g. an explorer challenge's setting).
 
-    ``kind="function"``: ``solution`` is the reference implementation, ``suites`` maps
-    ``"visible"``/``"hidden"`` to a function building that suite's cases, ``mistakes`` are
-    wrong implementations. ``references`` names the library functions (``"module:qualname"``)
-    that count as "the reference" for the integrity check, besides ``solution`` itself.
-
-    ``kind="value"``: ``solution`` is one accepted value, ``verify(value)`` returns a
-    :class:`ValueVerdict`, and each mistake's ``wrong`` is a value that shows it.
+    ``solution`` is the reference answer, ``mistakes`` the common wrong answers that
+    :func:`check` names. ``kind`` (``"function"`` or ``"value"``) is set by the subclass, for
+    code that reads the registry; ``Exercise`` itself cannot be built.
     """
 
     name: str
@@ -177,13 +232,38 @@ class Exercise:
     signature: str
     hint: str
     solution: Any
-    kind: Literal["function", "value"] = "function"
-    suites: Mapping[str, Callable[..., Sequence[Case]]] = field(default_factory=dict)
     mistakes: tuple[Mistake, ...] = ()
+
+    @property
+    @abstractmethod
+    def kind(self) -> Literal["function", "value"]:
+        """``"function"`` or ``"value"``: what the learner's answer is."""
+
+    def mistake(self, name: str) -> Mistake:
+        """The mistake called ``name``."""
+        for m in self.mistakes:
+            if m.name == name:
+                return m
+        raise KeyError(f"{self.name} has no mistake named {name!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionExercise(Exercise):
+    """An exercise whose answer is a function: ``solution`` is the reference implementation,
+    ``suites`` map ``"visible"``/``"hidden"`` to a function building that suite's cases (see
+    :func:`seeded`), ``mistakes`` (see :class:`Mistakes`) are wrong implementations that
+    :func:`check` names. ``references`` names the library functions (``"module:qualname"``)
+    that count as "the reference" for the integrity check, besides ``solution`` itself.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+
+    kind: ClassVar[Literal["function"]] = "function"
+    suites: Mapping[str, Callable[..., Sequence[Case]]]
     references: tuple[str, ...] = ()
-    verify: Callable[[Any], ValueVerdict] | None = None
     rtol: float = 1e-7
     atol: float = 1e-10
+    #: seconds each call of the learner's function may take (``check(time_limit=...)`` overrides)
     time_limit: float = 5.0
     #: what the result's arrays must be: ``"new"`` arrays (never (a view of) an input, the
     #: default), or the ``"input"``'s own arrays (e.g. the model parameters to train, which a
@@ -196,6 +276,10 @@ class Exercise:
     def __post_init__(self) -> None:
         if self.output not in ("new", "input"):
             raise ValueError(f"{self.name}: output must be 'new' or 'input', got {self.output!r}")
+        if not self.time_limit > 0:
+            raise ValueError(
+                f"{self.name}: time_limit must be > 0 seconds, got {self.time_limit!r}"
+            )
 
     def cases(self, suite: str = "visible", seed: int | None = None) -> list[Case]:
         """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh.
@@ -215,19 +299,11 @@ class Exercise:
             return list(build())
         return list(build(seed=int(seed)))
 
-    def mistake(self, name: str) -> Mistake:
-        """The mistake called ``name``."""
-        for m in self.mistakes:
-            if m.name == name:
-                return m
-        raise KeyError(f"{self.name} has no mistake named {name!r}")
-
     def reference_callables(self) -> list[tuple[str, Any]]:
-        """``(dotted name, object)`` of every callable that counts as the reference solution."""
-        out: list[tuple[str, Any]] = []
-        if self.kind == "function":
-            sol = self.solution
-            out.append((f"{sol.__module__}.{sol.__qualname__}", sol))
+        """``(dotted name, object)`` of every callable that counts as the reference solution:
+        ``solution`` itself, then each of ``references``."""
+        sol = self.solution
+        out: list[tuple[str, Any]] = [(f"{sol.__module__}.{sol.__qualname__}", sol)]
         for spec in self.references:
             module_name, _, qualname = spec.partition(":")
             obj: Any = importlib.import_module(module_name)
@@ -235,6 +311,19 @@ class Exercise:
                 obj = getattr(obj, part)
             out.append((f"{module_name}.{qualname}", obj))
         return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValueExercise(Exercise):
+    """An exercise whose answer is a value (an explorer challenge): ``solution`` is one accepted
+    value, ``verify(value)`` runs the experiment and returns a :class:`ValueVerdict`, and each
+    mistake's ``wrong`` is a value that shows it (see :class:`ValueMistakes`).
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+
+    kind: ClassVar[Literal["value"]] = "value"
+    verify: Callable[[Any], ValueVerdict]
 
 
 def seeded(
@@ -259,30 +348,6 @@ def seeded(
     }
 
 
-@dataclass(frozen=True)
-class FunctionExercise(Exercise):
-    """An exercise whose answer is a function: ``solution`` is the reference implementation,
-    ``suites`` build its visible and hidden cases, ``mistakes`` (see :class:`Mistakes`) are
-    wrong implementations that :func:`check` names.
-
-    Defined in chapter 02 (Conditioning and the loss landscape).
-    """
-
-    kind: Literal["function", "value"] = field(default="function", init=False)
-
-
-@dataclass(frozen=True)
-class ValueExercise(Exercise):
-    """An exercise whose answer is a value (an explorer challenge): ``solution`` is one accepted
-    value, ``verify(value)`` returns a :class:`ValueVerdict`, and each mistake's ``wrong`` is a
-    value that shows it.
-
-    Defined in chapter 02 (Conditioning and the loss landscape).
-    """
-
-    kind: Literal["function", "value"] = field(default="value", init=False)
-
-
 # --------------------------------------------------------------------------------------------
 # Registry
 # --------------------------------------------------------------------------------------------
@@ -301,15 +366,27 @@ def register(exercise: Exercise) -> Exercise:
         )
     if exercise.name in _REGISTRY and _REGISTRY[exercise.name] is not exercise:
         raise ValueError(f"an exercise named {exercise.name!r} is already registered")
-    if exercise.kind == "function":
-        if not callable(exercise.solution):
-            raise TypeError(f"{exercise.name}: solution must be a function")
-        if set(exercise.suites) != set(SUITES):
-            raise ValueError(
-                f"{exercise.name}: suites must be {SUITES}, got {sorted(exercise.suites)}"
-            )
-    elif exercise.verify is None:
-        raise ValueError(f"{exercise.name}: a value exercise needs a verify function")
+    if isinstance(exercise, FunctionExercise):
+        _check_declaration(exercise)
+    elif isinstance(exercise, ValueExercise):
+        if not callable(exercise.verify):
+            raise ValueError(f"{exercise.name}: a value exercise needs a verify function")
+    else:
+        raise TypeError(f"{exercise.name}: declare a FunctionExercise or a ValueExercise")
+    names = [m.name for m in exercise.mistakes]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{exercise.name}: mistake names must be unique, got {names}")
+    _REGISTRY[exercise.name] = exercise
+    return exercise
+
+
+def _check_declaration(exercise: FunctionExercise) -> None:
+    """Raise for a function exercise that cannot be checked: no callable solution, other
+    suites than visible and hidden, or own wording for a diagnosis that can never match."""
+    if not callable(exercise.solution):
+        raise TypeError(f"{exercise.name}: solution must be a function")
+    if set(exercise.suites) != set(SUITES):
+        raise ValueError(f"{exercise.name}: suites must be {SUITES}, got {sorted(exercise.suites)}")
     if exercise.diagnoses:
         from dlnotes.exercises.diagnose import check_wording
 
@@ -317,11 +394,6 @@ def register(exercise: Exercise) -> Exercise:
             check_wording(exercise.diagnoses, exercise.solution)
         except ValueError as err:
             raise ValueError(f"{exercise.name}: {err}") from None
-    names = [m.name for m in exercise.mistakes]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{exercise.name}: mistake names must be unique, got {names}")
-    _REGISTRY[exercise.name] = exercise
-    return exercise
 
 
 def _load_chapters() -> None:
@@ -1004,7 +1076,7 @@ def _behaviour(run: _Run, case: Case, names: list[str]) -> tuple[list[str], bool
     return modified, aliased
 
 
-def _same_behaviour(ex: Exercise, a: _Run, b: _Run, case: Case, names: list[str]) -> bool:
+def _same_behaviour(ex: FunctionExercise, a: _Run, b: _Run, case: Case, names: list[str]) -> bool:
     if a.error is not None or b.error is not None or a.timed_out or b.timed_out:
         return False
     if _compare(a.output, b.output, ex.rtol, ex.atol, equal_nan=True) is not None:
@@ -1069,7 +1141,13 @@ def _signature_mismatch(
 
 
 def _run_stopped(
-    ex: Exercise, fn: Any, run: _Run, case: Case, check: str, seconds: float, names: list[str]
+    ex: FunctionExercise,
+    fn: Any,
+    run: _Run,
+    case: Case,
+    check: str,
+    seconds: float,
+    names: list[str],
 ) -> str | None:
     """The feedback when the learner's ``run`` of ``case`` (``check``, e.g. "check 2 of 5
     (...)") ends all checking (a switched-off profiler, a call of the reference, a time-out, an
@@ -1123,7 +1201,7 @@ def _run_stopped(
 
 
 def _check_function(
-    ex: Exercise, fn: Any, suite: str, seconds: float, integrity: bool = True
+    ex: FunctionExercise, fn: Any, suite: str, seconds: float, integrity: bool = True
 ) -> tuple[bool, str]:
     """Run ``fn`` on every case of ``suite``: ``(passed, feedback)``. ``integrity=False`` lets
     ``fn`` call the reference (the mutation test's wrong variants are built from it)."""
@@ -1183,7 +1261,7 @@ def _check_function(
 
 
 def _verdict(
-    ex: Exercise,
+    ex: FunctionExercise,
     fn: Any,
     outcomes: list[_Outcome],
     suite: str,
@@ -1298,7 +1376,7 @@ def _named_result(signature: str, line: str) -> str:
 
 
 def _examine(
-    ex: Exercise,
+    ex: FunctionExercise,
     case: Case,
     run: _Run,
     expected: Any,
@@ -1414,7 +1492,7 @@ def _numbers_in(fn: Any) -> list[tuple[str, float]]:
 
 
 def _diagnose(
-    ex: Exercise,
+    ex: FunctionExercise,
     outcomes: list[_Outcome],
     seconds: float,
     fn: Any = None,
@@ -1453,7 +1531,7 @@ def _diagnose(
 
 
 def _match_mistake(
-    ex: Exercise, outcomes: list[_Outcome], seconds: float, names: list[str]
+    ex: FunctionExercise, outcomes: list[_Outcome], seconds: float, names: list[str]
 ) -> Mistake | None:
     """The first known mistake that behaves exactly like the learner's function on every case."""
     for mistake in ex.mistakes:
@@ -1465,8 +1543,7 @@ def _match_mistake(
     return None
 
 
-def _check_value(ex: Exercise, value: Any) -> tuple[bool, str]:
-    assert ex.verify is not None
+def _check_value(ex: ValueExercise, value: Any) -> tuple[bool, str]:
     if value is None:  # the learner edition's placeholder, not replaced yet
         return False, (
             f"{ex.name}: not answered yet: the answer is still None. In the cell above, replace "
@@ -1546,15 +1623,18 @@ def check(
     ex = exercise if isinstance(exercise, Exercise) else get(exercise)
     if suite not in SUITES:
         raise ValueError(f"suite must be 'visible' or 'hidden', got {suite!r}")
-    seconds = ex.time_limit if time_limit is None else float(time_limit)
-    if not seconds > 0:
+    seconds = None if time_limit is None else float(time_limit)
+    if seconds is not None and not seconds > 0:
         raise ValueError(f"time_limit must be > 0 seconds, got {time_limit!r}")
     start = time.perf_counter()
     try:
-        if ex.kind == "value":
+        if isinstance(ex, FunctionExercise):
+            limit = ex.time_limit if seconds is None else seconds
+            passed, message = _check_function(ex, answer, suite, limit)
+        elif isinstance(ex, ValueExercise):
             passed, message = _check_value(ex, answer)
         else:
-            passed, message = _check_function(ex, answer, suite, seconds)
+            raise TypeError(f"{ex.name} is neither a function nor a value exercise")
     except Exception as err:  # last resort: a verdict, never a traceback from dlnotes
         passed, message = (
             False,

@@ -28,7 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes.exercises.core import Exercise, _check_function, _compare, _fresh, exercises
+from dlnotes.exercises.core import (
+    Exercise,
+    FunctionExercise,
+    _check_function,
+    _compare,
+    _fresh,
+    exercises,
+)
 from dlnotes.exercises.diagnose import _exchangeable
 
 __all__ = ["Report", "Result", "measure", "named", "variants"]
@@ -273,7 +280,7 @@ TRANSFORMS: dict[str, Callable[[Any, tuple, dict], Any]] = {
 # --------------------------------------------------------------------------------------------
 
 
-def _wrap(ex: Exercise, transform: Callable[[Any, tuple, dict], Any]) -> Callable[..., Any]:
+def _wrap(ex: FunctionExercise, transform: Callable[[Any, tuple, dict], Any]) -> Callable[..., Any]:
     def wrong(*args: Any, **kwargs: Any) -> Any:
         given = _fresh((args, kwargs))
         out = ex.solution(*args, **kwargs)
@@ -285,7 +292,7 @@ def _wrap(ex: Exercise, transform: Callable[[Any, tuple, dict], Any]) -> Callabl
     return wrong
 
 
-def _stale(ex: Exercise, which: str) -> Callable[[], Callable[..., Any]]:
+def _stale(ex: FunctionExercise, which: str) -> Callable[[], Callable[..., Any]]:
     def make() -> Callable[..., Any]:
         memory: list[Any] = []
 
@@ -300,7 +307,7 @@ def _stale(ex: Exercise, which: str) -> Callable[[], Callable[..., Any]]:
 
 
 def _with_argument(
-    ex: Exercise, index: int, name: str, change: Callable[[Any], Any]
+    ex: FunctionExercise, index: int, name: str, change: Callable[[Any], Any]
 ) -> Callable[..., Any]:
     def wrong(*args: Any, **kwargs: Any) -> Any:
         if index < len(args):
@@ -313,8 +320,9 @@ def _with_argument(
 
 
 def variants(ex: Exercise) -> list[Variant]:
-    """The generic wrong variants of ``ex``'s reference that apply to its result."""
-    if ex.kind != "function":
+    """The generic wrong variants of ``ex``'s reference that apply to its result (none for a
+    value exercise)."""
+    if not isinstance(ex, FunctionExercise):
         return []
     cases = ex.cases("visible")
     out: list[Variant] = []
@@ -387,7 +395,7 @@ def variants(ex: Exercise) -> list[Variant]:
     return out
 
 
-def _with_swapped(ex: Exercise, i: int, j: int) -> Callable[..., Any]:
+def _with_swapped(ex: FunctionExercise, i: int, j: int) -> Callable[..., Any]:
     def wrong(*args: Any, **kwargs: Any) -> Any:
         a = list(args)
         if max(i, j) < len(a) and _exchangeable(a[i], a[j]):
@@ -417,7 +425,7 @@ _COUNTERS = {"t", "steps", "step", "epoch", "epochs", "n", "warmup_steps", "tota
 # --------------------------------------------------------------------------------------------
 
 
-def _equivalent(ex: Exercise, make: Callable[[], Callable[..., Any]]) -> bool:
+def _equivalent(ex: FunctionExercise, make: Callable[[], Callable[..., Any]]) -> bool:
     """True when the variant gives the reference's result on every visible and hidden case."""
     for suite in ("visible", "hidden"):
         fn = make()
@@ -434,7 +442,7 @@ def _equivalent(ex: Exercise, make: Callable[[], Callable[..., Any]]) -> bool:
     return True
 
 
-def _verdict(ex: Exercise, fn: Callable[..., Any]) -> tuple[bool, str]:
+def _verdict(ex: FunctionExercise, fn: Callable[..., Any]) -> tuple[bool, str]:
     return _check_function(ex, fn, "visible", ex.time_limit, integrity=False)
 
 
@@ -447,7 +455,7 @@ def measure(selection: Iterable[Exercise] | None = None) -> Report:
 def _measure(selection: Iterable[Exercise]) -> Report:
     report = Report()
     for ex in selection:
-        if ex.kind != "function":
+        if not isinstance(ex, FunctionExercise):
             continue
         for v in variants(ex):
             if _equivalent(ex, v.make):

@@ -183,7 +183,11 @@ def grade_notebook(
                 "references": _references(ex),
                 "cases": [r["case"] for suite in spec.get("suites", {}).values() for r in suite],
                 "cell_limit": limits.cell,
-                "time_limit": min(limits.call, spec["time_limit"]),
+                "time_limit": (  # a value answer is only read, never called
+                    min(limits.call, spec["time_limit"])
+                    if spec["kind"] == "function"
+                    else limits.call
+                ),
                 "process_limit": limits.processes,
             }
             result = sandbox.run(cloudpickle.dumps(job), limits)
@@ -203,11 +207,11 @@ def grade_notebook(
 
 
 def _references(ex: Any) -> list[str]:
-    """``module:qualname`` of the reference solution and of every library reference."""
-    out = list(ex.references)
-    if ex.kind == "function":
-        out.append(f"{ex.solution.__module__}:{ex.solution.__qualname__}")
-    return out
+    """``module:qualname`` of every library reference and of the reference solution (none for
+    a value exercise, whose answer calls nothing)."""
+    if ex.kind != "function":
+        return []
+    return [*ex.references, f"{ex.solution.__module__}:{ex.solution.__qualname__}"]
 
 
 def _stopped_in(result: sandbox.Result) -> str | None:
@@ -221,8 +225,9 @@ def _stopped_in(result: sandbox.Result) -> str | None:
 
 def _flag(g: ExerciseGrade, ex: Any, spec: dict[str, Any], upto: list, catalogue: set[str]) -> None:
     own = "\n\n".join(src for gid, src in upto if gid == spec["solution_id"])
-    names = {spec_name.rpartition(":")[2].split(".")[-1] for spec_name in ex.references}
+    names: set[str] = set()
     if ex.kind == "function":
+        names = {spec_name.rpartition(":")[2].split(".")[-1] for spec_name in ex.references}
         names.add(ex.solution.__name__)
     try:
         why = flags.circumvention(own, names, {spec["var"]}, catalogue - {spec["var"]})

@@ -127,7 +127,7 @@ def _message(value: Any, *, inputs: bool = False) -> dict[str, Any]:
 
 def build(masters: list[Path], seed: int | None = None) -> dict[str, Any]:
     """The key for ``masters`` (see the module docstring)."""
-    from dlnotes.exercises import get
+    from dlnotes.exercises import ValueExercise, get
     from dlnotes.exercises.core import _fresh
 
     seed = secrets.randbits(62) if seed is None else int(seed)
@@ -138,11 +138,12 @@ def build(masters: list[Path], seed: int | None = None) -> dict[str, Any]:
         external: list[dict[str, Any]] = []
         for spec in exercise_cells(master, external):
             ex = get(spec["name"])
-            entry = dict(spec, kind=ex.kind, rtol=ex.rtol, atol=ex.atol, time_limit=ex.time_limit)
-            entry["output"] = ex.output
-            if ex.kind == "value":
+            entry = dict(spec, kind=ex.kind)
+            if isinstance(ex, ValueExercise):
                 entry["accepted"] = ex.solution
             else:
+                entry.update(rtol=ex.rtol, atol=ex.atol, time_limit=ex.time_limit)
+                entry["output"] = ex.output
                 suites = {}
                 for suite in spec["points"]:
                     own = None if suite == "visible" else case_seed(seed, ex.name)
