@@ -213,10 +213,13 @@ def book(*args: str) -> int:
     ensure_mathjax()
     extra = {"DLNOTES_STATIC_SITE": "1"}  # live explorers render their kernel-free counterpart
     html = "_build/html"
+    out = ROOT / "_build"
     if "--graded" in args:
         args = (*(a for a in args if a != "--graded"), "--path-output", "_build/graded")
         extra["DLNOTES_GRADED_SITE"] = "1"
         html = "_build/graded/_build/html"
+        out = ROOT / "_build" / "graded" / "_build"
+    drop_stale_execution_cache(out)
     code = run(
         [BIN / "jupyter-book", "build", ".", "-W", "-n", "--keep-going", *args], env=env(**extra)
     )
@@ -225,6 +228,26 @@ def book(*args: str) -> int:
     if code == 0 and "DLNOTES_GRADED_SITE" not in extra:
         code = offline_copy(*args)
     return code
+
+
+def drop_stale_execution_cache(out: Path) -> None:
+    """Empty the book's execution cache (``out/.jupyter_cache``) and Sphinx's saved environment
+    (``out/.doctrees``) when ``dlnotes`` or the pinned stack changed since they were filled: both
+    are keyed by the notebooks' sources only, so a change to the package would otherwise leave
+    old outputs (an exercise's old check count, an old figure) on the pages."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "dlnotes").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    digest.update((ROOT / "requirements-lock.txt").read_bytes())
+    stamp, key = out / ".dlnotes-cache-key", digest.hexdigest()
+    if not stamp.exists() or stamp.read_text().strip() != key:
+        for cache in (out / ".jupyter_cache", out / ".doctrees"):
+            if cache.exists():
+                say(f"the package changed since the last build: emptying {cache}")
+                shutil.rmtree(cache)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key + "\n")
 
 
 def offline_copy(*args: str) -> int:

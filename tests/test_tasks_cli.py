@@ -26,3 +26,24 @@ def test_help_prints_the_commands_purpose_and_runs_nothing(command):
     assert out.stdout.startswith(f"python3 tasks.py {command}: ")
     assert "[tasks]" not in out.stdout + out.stderr  # no command was run
     assert lock.stat().st_mtime_ns == before
+
+
+def test_the_book_cache_is_emptied_when_the_package_changes(tmp_path, monkeypatch):
+    """The execution cache is keyed by the notebooks' code only: a change to dlnotes (here, a
+    stamp of another package) empties it, the same package keeps it."""
+    import tasks
+
+    cache, env = tmp_path / ".jupyter_cache", tmp_path / ".doctrees"
+    for folder in (cache, env):
+        folder.mkdir()
+        (folder / "entry").write_text("old outputs")
+    tasks.drop_stale_execution_cache(tmp_path)  # no stamp yet: caches of unknown origin
+    assert not cache.exists() and not env.exists()
+    assert (tmp_path / ".dlnotes-cache-key").is_file()
+    cache.mkdir()
+    env.mkdir()
+    tasks.drop_stale_execution_cache(tmp_path)  # the same package: kept
+    assert cache.exists() and env.exists()
+    (tmp_path / ".dlnotes-cache-key").write_text("another package\n")
+    tasks.drop_stale_execution_cache(tmp_path)
+    assert not cache.exists() and not env.exists()
