@@ -18,9 +18,8 @@ answers that passed, or failed with a misleading message, are now rejected and n
 * ch06_cosine_lr: 0 after the end was blamed on state, // in the progress on "returned the
   input"; ch06_step_decay: ``lr0 * gamma ** step // step_size`` was blamed on int();
 * ch08_numerical_gradient: h = 1e-3 written in passed the hidden suite;
-* ch15_logsumexp_backward through dlnotes.autograd and ch11_batchnorm_forward as layer norm of
-  X.T passed (both are dlnotes' own solutions); ch15_torch_port's optimizer created in the loop
-  is named (tests/test_ch15.py).
+* ch11_batchnorm_forward as layer norm of X.T passed (dlnotes' own solution);
+  ch15_torch_port's optimizer created in the loop is named (tests/test_ch15.py).
 """
 
 from __future__ import annotations
@@ -267,7 +266,7 @@ def _step_decay_unparenthesized(step, lr0, step_size, gamma):
 def test_step_decay_floor_of_the_rate_is_not_blamed_on_int(suite):
     message = feedback("ch06_step_decay", _step_decay_unparenthesized, suite)
     assert mistake_names(message) == ["the rate cut to a whole number"]
-    assert "lr0 * gamma ** step // step_size floors the whole rate" in message
+    assert "lr0 * gamma ** step // step_size is floor(lr0 · gamma^step / step_size)" in message
 
 
 _NUMERICAL_GRADIENT_H_WRITTEN_IN = """
@@ -298,25 +297,17 @@ def test_a_step_written_in_fails_the_hidden_numerical_gradient_too(suite):
     ]
 
 
-def test_dlnotes_autograd_and_layer_norm_are_the_references_they_are():
-    """ch15's backward rule through dlnotes.autograd's logsumexp, and ch11's batch norm as layer
-    norm of X.T, passed both suites: both are dlnotes' own solutions."""
-    import dlnotes.autograd as ag
+def test_layer_norm_of_the_transpose_is_the_reference_it_is():
+    """ch11's batch norm as layer norm of X.T passed both suites: it is dlnotes' own solution.
+    (ch15's backward rule through dlnotes.autograd is left alone, as torch's autograd is: the
+    grader's static check reads reference names, and ``logsumexp`` is also scipy's and torch's,
+    so a right answer with ``scipy.special.logsumexp`` was flagged.)"""
     from dlnotes import layers
-
-    def logsumexp_backward(x, g):
-        t = ag.Tensor(x.copy(), requires_grad=True)
-        (ag.logsumexp(t, axis=1) * ag.Tensor(g)).sum().backward()
-        return t.grad.copy()
 
     def batchnorm_forward(X, gamma, beta, eps):
         out, _ = layers.layernorm_forward(X.T, np.ones(len(X)), np.zeros(len(X)), eps=eps)
         x_hat = out.T.copy()
         return gamma * x_hat + beta, (x_hat, X.mean(axis=0), X.var(axis=0))
 
-    for exercise, answer in [
-        ("ch15_logsumexp_backward", logsumexp_backward),
-        ("ch11_batchnorm_forward", batchnorm_forward),
-    ]:
-        with pytest.raises(AssertionError, match="calls dlnotes' own solution"):
-            check(exercise, answer)
+    with pytest.raises(AssertionError, match="calls dlnotes' own solution"):
+        check("ch11_batchnorm_forward", batchnorm_forward)

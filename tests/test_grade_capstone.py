@@ -571,15 +571,45 @@ def test_merge_matches_a_number_both_columns_lost_and_not_names_the_guard_merged
     assert book == {"42": "18", "x": "10", "x_2": "12"}
 
 
-def test_student_ids_keep_every_script_and_differ_by_more_than_case():
-    """``Zoë`` keeps its ``ë`` (it was ``Zo_``), a decomposed ``ë`` is composed, and ``ann``
-    beside ``Ann`` gets a suffix: a case-insensitive disk would give both one feedback file."""
+def test_a_student_number_never_gives_one_student_another_students_part_2(tmp_path):
+    """Numbers match only rows still unmatched, one gradebook row to one part-2 row: 7 and 007
+    are two students, Ann (42) without part 2 does not get Bob's (0042), ² and ٤٢ are no
+    numbers (² crashed the merge)."""
+    rows = [{"student": s, "student_id": i, "score": "7", "max_score": "7", "status": "graded",
+             "ch16_diagnose_runs (7)": "7", "reason": "", "flagged": "", "notes": ""}
+            for s, i in (("7", "7"), ("007", "007"), ("Ann", "42"), ("Bob", "0042"),
+                         ("²", "²"), ("٤٢", "٤٢"))]  # fmt: skip
+    gradebook = _capstone_gradebook(tmp_path / "book.csv", rows)
+    part = {"max_points": 11.0, "run": "returned a model", "dev": "", "score": ""}
+    parts = [{**part, "student": "007", "student_id": "007", "points": 11.0},
+             {**part, "student": "Bob", "student_id": "0042", "points": 11.0}]  # fmt: skip
+    report = grade_capstone.merge(gradebook, parts)
+    book = {r["student_id"]: r["score"] for r in csv.DictReader(gradebook.open())}
+    assert book == {"7": "7", "007": "18", "42": "7", "0042": "18", "²": "7", "٤٢": "7"}
+    assert report == ["4 without a part-2 result, 0 points: 7, Ann, ², ٤٢"]
+
+
+def test_student_ids_keep_every_script_and_differ_by_more_than_case(tmp_path):
+    """``Zoë`` is ``Zoe`` (it was ``Zo_``; ASCII survives a spreadsheet's wrong encoding), other
+    scripts keep their letters and vowel signs (``निखिल`` was ``न_ख_ल``), ``ann`` beside ``Ann``
+    gets a suffix (a case-insensitive disk would give both one feedback file); a gradebook with
+    an id no tool made writes no feedback file at all."""
     import grade
 
     used: set[str] = set()
-    ids = [grade._student_id(n, used) for n in ("Zoë", "Ann", "ann", "Ye\u0308", "日本 太郎")]
-    assert ids == ["Zoë", "Ann", "ann_2", "Yë", "日本_太郎"]
-    assert all(grade.SAFE_ID.fullmatch(i) for i in ids)
+    names = ("Zoë", "Ann", "ann", "Ye\u0308", "日本 太郎", "निखिल", "José  Núñez")
+    ids = [grade._student_id(n, used) for n in names]
+    assert ids == ["Zoe", "Ann", "ann_2", "Ye", "日本_太郎", "निखिल", "Jose_Nunez"]
+    assert all(grade.safe_id(i) for i in ids)
+    assert not any(grade.safe_id(i) for i in ("", ".x", "-x", "a/b", "YÃ««"))
+    rows = [{"student": n, "student_id": i, "score": "1", "max_score": "2", "status": "graded",
+             "reason": "", "flagged": "", "notes": ""}
+            for n, i in (("Ann", "Ann"), ("Yë", "YÃ««"))]  # fmt: skip
+    gradebook = tmp_path / "book.csv"
+    grade._write_csv(gradebook, rows, list(rows[0]))
+    with pytest.raises(SystemExit, match=r"no safe student_id .*CSV UTF-8"):
+        grade.write_feedback(gradebook, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_two_notebooks_for_one_master_are_both_named_and_the_exact_name_graded(tmp_path):

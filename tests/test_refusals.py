@@ -609,6 +609,10 @@ def test_running_statistics_refuse_what_would_ruin_them():
         with pytest.raises(error, match=words):
             update_running_stats_in_place(rm, rv, mean, var, 2, momentum)
         assert np.array_equal(rm, np.zeros(3)) and np.array_equal(rv, np.ones(3))
+    rv32 = np.ones(3, dtype=np.float32)  # finite in float64, beyond float32's range
+    with pytest.raises(NonFiniteInputError, match="keep running_var finite"):
+        update_running_stats_in_place(None, rv32, np.zeros(3), np.full(3, 5e39), 10, 0.1)
+    assert np.array_equal(rv32, np.ones(3))
 
 
 def test_batch_norm_names_a_variance_beyond_float_range_as_such():

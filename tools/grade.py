@@ -171,18 +171,34 @@ def collect(folder: Path, masters: list[str]) -> list[Submission]:
     return subs
 
 
-#: What a student id may hold: letters and digits of any script, ``_``, ``.`` and ``-``.
-SAFE_ID = re.compile(r"[\w.-]+")
+def _id_char(c: str) -> bool:
+    """A character a student id may hold: a letter or digit of any script, a combining mark
+    (Devanagari's and Thai's vowel signs), ``_``, ``.`` or ``-``."""
+    return c.isalnum() or c in "_.-" or unicodedata.category(c) in ("Mn", "Mc")
+
+
+def safe_id(sid: str) -> bool:
+    """Whether ``sid`` is a student id :func:`_student_id` could have made (a file name that is
+    neither hidden nor a command-line option)."""
+    return bool(sid) and all(map(_id_char, sid)) and not sid.startswith((".", "-"))
 
 
 def _student_id(name: str, used: set[str]) -> str:
-    """A file-safe id for nbgrader and the feedback file: letters (of any script: ``Zoë`` stays
-    ``Zoë``), digits, ``_ . -``, never starting with ``.`` or ``-`` (a hidden file, a
-    command-line option, a spreadsheet formula). The name is taken in Unicode's composed form
-    (a Mac writes ``ë`` as ``e`` + a combining mark), and an id that differs from one in
-    ``used`` only by case gets a suffix too: on a case-insensitive disk (macOS, Windows) ``Ann``
-    and ``ann`` would share a feedback file."""
-    base = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", name)).strip("._-") or "student"
+    """A file-safe id for the feedback file: letters, digits, ``_ . -``, never starting with
+    ``.`` or ``-`` (a hidden file, a command-line option, a spreadsheet formula).
+
+    Latin letters lose their accents (``Zoë`` → ``Zoe``: an ASCII id survives a spreadsheet that
+    reads the file in another encoding); other scripts keep their letters and marks (``日本 太郎``
+    → ``日本_太郎``), taken in Unicode's composed form (a Mac writes ``ë`` as ``e`` + a combining
+    mark). An id that differs from one in ``used`` only by case gets a suffix too: on a
+    case-insensitive disk (macOS, Windows) ``Ann`` and ``ann`` would share a feedback file."""
+    composed = unicodedata.normalize("NFC", name)
+    unaccented = "".join(
+        c for c in unicodedata.normalize("NFKD", composed) if unicodedata.category(c) != "Mn"
+    )
+    text = unaccented if unaccented.isascii() else composed
+    chars = [c if _id_char(c) else "_" for c in text]
+    base = re.sub(r"_{2,}", "_", "".join(chars)).strip("._-") or "student"
     folded = {u.casefold() for u in used}
     sid, k = base, 2
     while sid.casefold() in folded:
@@ -727,16 +743,22 @@ def read_gradebook(gradebook: Path) -> tuple[list[str], list[dict]]:
 def write_feedback(gradebook: Path, folder: Path) -> list[Path]:
     """``folder/<student_id>.md`` for every row of a gradebook CSV (after your review)."""
     _, rows = read_gradebook(gradebook)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for row in rows:
+    texts = {}
+    for row in rows:  # every row is checked before any file is written
         sid = row.get("student_id") or ""
-        if not SAFE_ID.fullmatch(sid) or sid.startswith((".", "-")):
-            raise SystemExit(f"{gradebook}: row {row.get('student')!r} has no safe student_id")
+        if not safe_id(sid):
+            raise SystemExit(
+                f"{gradebook}: row {row.get('student')!r} has no safe student_id ({sid!r}: "
+                "letters, digits, _ . -; a spreadsheet that read the file in another encoding "
+                "mangles accented ids: open it as UTF-8, or save it as 'CSV UTF-8')"
+            )
         try:
-            text = feedback_text(row)
+            texts[sid] = feedback_text(row)
         except ValueError as err:
             raise SystemExit(f"{gradebook}: {err}") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for sid, text in texts.items():
         path = folder / f"{sid}.md"
         with private_open(path) as fh:
             fh.write(text)

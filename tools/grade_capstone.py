@@ -195,19 +195,25 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
         fields.insert(fields.index("reason"), column)
     by_name = _index(rows, lambda r: safe_text(str(r["student"])))
     by_id = _index(rows, lambda r: str(r.get("student_id") or ""))
-    by_number = {_as_number(k): r for k, r in by_id.items() if _as_number(k)}
     used: set[int] = set()
     matched: list[tuple[dict, dict[str, object] | None]] = []
     for entry in book:
-        sid = entry.get("student_id") or ""
-        part = (
-            by_name.get(entry["student"])
-            or by_id.get(sid)
-            or by_number.get(_as_number(sid) or _as_number(entry["student"]))
-        )
+        part = by_name.get(entry["student"]) or by_id.get(entry.get("student_id") or "")
+        if part is not None and id(part) in used:
+            part = None  # one part-2 row is one student's
         if part is not None:
             used.add(id(part))
         matched.append((entry, part))
+    # A student number a spreadsheet rewrote (0042 saved as 42), for the rows still unmatched:
+    # only a number that one gradebook row and one unused part-2 row have
+    left = [r for r in rows if id(r) not in used]
+    by_number = _index(left, lambda r: _as_number(str(r.get("student_id") or "")))
+    numbers = Counter(_entry_number(entry) for entry, part in matched if part is None)
+    for k, (entry, part) in enumerate(matched):
+        student_number = _entry_number(entry)
+        if part is None and numbers[student_number] == 1 and student_number in by_number:
+            matched[k] = (entry, by_number[student_number])
+            used.add(id(by_number[student_number]))
     ids = {r.get("student_id", "") for r in book}
     added = []
     for part in rows:
@@ -273,10 +279,15 @@ def _index(rows: list[dict[str, object]], key: Callable[[dict], str]) -> dict[st
 
 
 def _as_number(text: str) -> str:
-    """A student number as a spreadsheet rewrites it, ``0042`` and ``42.0`` → ``42`` (else ``""``):
-    an id or a name that is all digits still matches after a spreadsheet saved the gradebook."""
+    """A student number as a spreadsheet rewrites it, ``0042`` and ``42.0`` → ``42`` (else ``""``:
+    only ASCII digits count, not ``²`` or another script's digits)."""
     digits = text.strip().removesuffix(".0")
-    return str(int(digits)) if digits.isdigit() else ""
+    return str(int(digits)) if digits.isascii() and digits.isdecimal() else ""
+
+
+def _entry_number(entry: dict) -> str:
+    """A gradebook row's student number: its ``student_id``'s, else its name's (``""``: none)."""
+    return _as_number(entry.get("student_id") or "") or _as_number(str(entry["student"]))
 
 
 def dev_point(plain: dict[str, object] | None) -> tuple[float, str]:

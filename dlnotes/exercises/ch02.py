@@ -620,7 +620,8 @@ register(
         signature="clip_by_norm(g, max_norm) -> array like g",
         hint=(
             "Compute the norm over all entries, ‖g‖ = sqrt(sum of g²), then return "
-            "g * min(1, max_norm / ‖g‖): a new array, same shape and dtype, same direction."
+            "g * min(1, max_norm / ‖g‖): a new array, same shape and dtype, same direction (a "
+            "zero gradient comes back as zeros: divide only when ‖g‖ > 0)."
         ),
         solution=clip_by_norm,
         suites=seeded(_clip_cases, visible=4, hidden=40),

@@ -131,7 +131,8 @@ def _step_cases(seed: int, hidden: bool) -> list[Case]:
     "int(...) truncates towards 0, and so does // applied to the rate: a learning rate such as "
     "0.05 becomes 0. Only the number of decays, step // step_size, is a whole number: "
     "lr0 * gamma ** (step // step_size), with the parentheses (without them, "
-    "lr0 * gamma ** step // step_size floors the whole rate: * and // run left to right).",
+    "lr0 * gamma ** step // step_size is floor(lr0 · gamma^step / step_size): * and // run "
+    "left to right).",
 )
 def _sd_int(step, lr0, step_size, gamma):
     return float(int(lr0 * gamma ** (step // step_size)))

@@ -371,8 +371,9 @@ def best_lr_run(
 ) -> BestRun:
     """``method``'s best learning rate among ``lrs`` on ``bowl``, by :func:`lr_sweep`.
 
-    Best = fewest steps to ``f < target · f(x0)``; if no learning rate gets there, the lowest
-    final loss. Returns a :class:`BestRun`: the rate, its steps to the target (−1 when not
+    Best = fewest steps to ``f < target · f(x0)`` (so ``f(x0) > 0``: the bowl's minimum value
+    is 0 and ``x0`` is not the minimizer); if no learning rate gets there, the lowest final
+    loss. Returns a :class:`BestRun`: the rate, its steps to the target (−1 when not
     reached) and its :class:`Run` (``xs`` of shape ``(steps + 1, d)``, shorter if that run
     diverged, as in :func:`gradient_descent`).
 

@@ -110,7 +110,8 @@ def update_running_stats_in_place(
             raise ValueError(f"{where}: {name} is read-only; it is updated in place")
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
             factor = n / (n - 1) if bname == "batch_var" else 1.0
-            updated = (1 - momentum) * stat + momentum * factor * batch
+            # in the statistic's own dtype: a float32 running_var overflows at 3.4e38
+            updated = ((1 - momentum) * stat + momentum * factor * batch).astype(stat.dtype)
         if not (np.all(np.isfinite(batch)) and np.all(np.isfinite(updated))):
             raise NonFiniteInputError(
                 f"{where}: {bname} must be finite and keep {name} finite (a NaN or an inf "
