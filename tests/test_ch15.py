@@ -160,6 +160,8 @@ def _learner_port(
     float32=False,
     mean_twice=False,
     optimizer_per_batch=False,
+    clip=None,
+    relu6=False,
     **sgd_options,
 ):
     """The notebook's torch_train with one slip a learner makes."""
@@ -171,7 +173,7 @@ def _learner_port(
         W1, b1, W2, b2 = params
         layers = [torch.nn.Linear(*W1.shape), torch.nn.Linear(*W2.shape)]
         if relu:
-            layers.insert(1, torch.nn.ReLU())
+            layers.insert(1, torch.nn.ReLU6() if relu6 else torch.nn.ReLU())
         net = torch.nn.Sequential(*layers).to(dtype)
         first, last = net[0], net[len(net) - 1]
         with torch.no_grad():
@@ -193,6 +195,8 @@ def _learner_port(
             if mean_twice:  # "the loss must be averaged": the mean divided by N again
                 loss = loss / len(yb)
             loss.backward()
+            if clip is not None:  # "clipping never hurts": it does change the steps
+                torch.nn.utils.clip_grad_norm_(params_t, clip)
             if ema:  # momentum as a moving average of the gradients
                 with torch.no_grad():
                     for p, v in zip(params_t, velocity):
@@ -243,6 +247,18 @@ def test_torch_port_right_answer_passes():
 )
 def test_torch_port_slips_are_named(slip, mistake):
     assert named("ch15_torch_port", _learner_port(**slip)) == [mistake]
+
+
+@pytest.mark.parametrize("slip", [{"clip": 5.0}, {"relu6": True}], ids=["clip", "relu6"])
+@pytest.mark.parametrize("suite", ["visible", "hidden"])
+def test_torch_port_with_clipping_or_relu6_fails(slip, suite):
+    """A case with inputs of scale 8 (pre-activations near 20, gradient norms 7-10): gradient
+    clipping or ReLU6 slipped into the loop changes the weights (every gradient norm was below
+    1.6 and every pre-activation below 6, so both passed)."""
+    from dlnotes.exercises import check
+
+    with pytest.raises(AssertionError, match="inputs of scale 8"):
+        check("ch15_torch_port", _learner_port(**slip), suite=suite)
 
 
 def test_torch_port_in_float32_is_told_to_use_float64():

@@ -568,6 +568,18 @@ def _port_cases(seed: int, hidden: bool) -> list[Case]:
         lr, momentum = (0.5, 0.9) if len(cases) % 2 == 0 else (0.3, 0.5)
         label = f"{D}-{H}-{C} network, 3 batches of 8, lr={lr}, momentum={momentum}"
         cases.append(Case(label, (params, batches, lr, momentum)))
+    # inputs of scale 8: pre-activations above 6 and gradient norms above 5, so a loop with
+    # ReLU6 or gradient clipping slipped in gives other weights
+    D, H, C = (5, 6, 3) if not hidden else (4, 7, 3)
+    params = [
+        rng.normal(0, 1 / np.sqrt(D), (D, H)),
+        rng.normal(0, 0.1, H),
+        rng.normal(0, 1 / np.sqrt(H), (H, C)),
+        rng.normal(0, 0.1, C),
+    ]
+    batches = [(rng.normal(0, 8, (8, D)), rng.integers(0, C, 8)) for _ in range(3)]
+    label = f"{D}-{H}-{C} network, inputs of scale 8 (large activations), lr=0.02, momentum=0.9"
+    cases.append(Case(label, (params, batches, 0.02, 0.9)))
     return cases
 
 
