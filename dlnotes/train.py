@@ -29,7 +29,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -356,7 +356,7 @@ def fit(
     # parts.
     if progress is not None:
         progress = check_bool("progress", progress)
-    run = _Training.prepare(
+    run = _Training(
         model,
         X,
         y,
@@ -406,57 +406,65 @@ def _progress_bar(progress: bool | None, epochs: int) -> Any:
 @dataclass
 class _Training:
     """The state of one :func:`fit` call, in the three parts its loop is made of: one step,
-    one epoch, and the end of an epoch (dev evaluation, records, callbacks)."""
+    one epoch, and the end of an epoch (dev evaluation, records, callbacks).
+
+    Built from :func:`fit`'s arguments, which ``__post_init__`` validates in the order of its
+    signature; ``early_stopping`` joins ``callbacks``, ``loss`` becomes ``loss_fn`` and ``seed``
+    becomes ``rng``."""
 
     model: Sequential
-    optimizer: Any
     X: np.ndarray
     y: np.ndarray
-    dev: tuple[np.ndarray, np.ndarray] | None
-    loss_fn: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+    optimizer: Any
     epochs: int
     batch_size: int
+    dev: tuple[np.ndarray, np.ndarray] | None
+    loss: Any
     l2: float
     l1: float
     schedule: Callable[[int], float] | None
-    callbacks: list[Any]
+    callbacks: Sequence[Any]
+    early_stopping: InitVar[EarlyStopping | int | None]
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None
     shuffle: bool
-    rng: np.random.Generator
+    seed: InitVar[int | np.random.Generator | None]
     diagnostics: bool
     on_nonfinite: str
+    loss_fn: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]] = field(init=False)
+    rng: np.random.Generator = field(init=False)
     history: History = field(default_factory=History)
     n_steps: int = 0  # optimizer steps so far: the schedule index of the next one
     nonfinite_cause: list[str] = field(default_factory=list)  # why a forward pass refused
 
-    @classmethod
-    def prepare(
-        cls,
-        model: Sequential,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        optimizer: Any,
-        epochs: int,
-        batch_size: int,
-        dev: tuple[np.ndarray, np.ndarray] | None,
-        loss: Any,
-        l2: float,
-        l1: float,
-        schedule: Callable[[int], float] | None,
-        callbacks: Sequence[Any],
+    def __post_init__(
+        self,
         early_stopping: EarlyStopping | int | None,
-        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None,
-        shuffle: bool,
         seed: int | np.random.Generator | None,
-        diagnostics: bool,
-        on_nonfinite: str,
-    ) -> _Training:
-        """Validate every argument of :func:`fit` and build the training state."""
-        # over 80 lines: one short check per option of fit, each with its own message, in the order
-        # of fit's signature.
-        if not isinstance(model, Sequential):
-            raise TypeError(f"model must be a dlnotes Sequential, got {type(model).__name__}")
+    ) -> None:
+        """Validate every argument of :func:`fit`, each with its own message."""
+        if not isinstance(self.model, Sequential):
+            raise TypeError(f"model must be a dlnotes Sequential, got {type(self.model).__name__}")
+        self._check_optimizer()
+        self.epochs = int(check_scalar("epochs", self.epochs, low=0, integer=True))
+        self.batch_size = int(check_scalar("batch_size", self.batch_size, low=1, integer=True))
+        self.shuffle = check_bool("shuffle", self.shuffle)
+        self.diagnostics = check_bool("diagnostics", self.diagnostics)
+        if self.on_nonfinite not in ("raise", "stop"):
+            raise ValueError(f"on_nonfinite must be 'raise' or 'stop', got {self.on_nonfinite!r}")
+        self.loss_fn = get_loss(self.loss)
+        self._check_data()
+        penalty(self.model.weights, l2=self.l2, l1=self.l1)  # validates l2 and l1 now
+        callbacks = list(self.callbacks)
+        if early_stopping is not None:
+            if isinstance(early_stopping, EarlyStopping):
+                callbacks.append(early_stopping)
+            else:
+                callbacks.append(EarlyStopping(patience=early_stopping))
+        self.callbacks = callbacks
+        self.rng = seed_to_rng(seed)
+
+    def _check_optimizer(self) -> None:
+        optimizer = self.optimizer
         if not (hasattr(optimizer, "step") and hasattr(optimizer, "lr")):
             raise TypeError(
                 "optimizer must have a step(grads) method and an lr attribute, got "
@@ -464,58 +472,29 @@ class _Training:
             )
         steps_on = getattr(optimizer, "params", None)
         if isinstance(steps_on, (list, tuple)) and all(isinstance(x, np.ndarray) for x in steps_on):
-            own = {id(x) for x in model.params}
+            own = {id(x) for x in self.model.params}
             if not all(id(x) in own for x in steps_on):
                 raise ValueError(
                     "optimizer holds arrays that are not this model's parameters, so its steps "
                     "would not train the model (was the model built again after the optimizer?); "
                     "build the optimizer on model.params"
                 )
-        epochs = int(check_scalar("epochs", epochs, low=0, integer=True))
-        batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
-        shuffle = check_bool("shuffle", shuffle)
-        diagnostics = check_bool("diagnostics", diagnostics)
-        if on_nonfinite not in ("raise", "stop"):
-            raise ValueError(f"on_nonfinite must be 'raise' or 'stop', got {on_nonfinite!r}")
-        loss_fn = get_loss(loss)
-        X, y = _check_data("X", X, y, model)
+
+    def _check_data(self) -> None:
+        """``X, y`` and ``dev`` as arrays the model takes; class labels in range."""
+        model = self.model
+        self.X, self.y = _check_data("X", self.X, self.y, model)
         n_classes = _output_features(model)
-        classify = loss_fn is softmax_cross_entropy
-        if classify and n_classes is not None:
-            y = check_labels(y, len(X), n_classes)
-        if dev is not None:
+        if self.classify and n_classes is not None:
+            self.y = check_labels(self.y, len(self.X), n_classes)
+        if self.dev is not None:
+            dev = self.dev
             if not (isinstance(dev, (tuple, list)) and len(dev) == 2):
                 raise TypeError("dev must be a pair (X_dev, y_dev)")
             X_dev, y_dev = _check_data("X_dev", dev[0], dev[1], model)
-            if classify and n_classes is not None:
+            if self.classify and n_classes is not None:
                 y_dev = check_labels(y_dev, len(X_dev), n_classes, name="y_dev")
-            dev = (X_dev, y_dev)
-        penalty(model.weights, l2=l2, l1=l1)  # validates l2 and l1 now
-        cbs: list[Any] = list(callbacks)
-        if early_stopping is not None:
-            if isinstance(early_stopping, EarlyStopping):
-                cbs.append(early_stopping)
-            else:
-                cbs.append(EarlyStopping(patience=early_stopping))
-        return cls(
-            model=model,
-            optimizer=optimizer,
-            X=X,
-            y=y,
-            dev=dev,
-            loss_fn=loss_fn,
-            epochs=epochs,
-            batch_size=batch_size,
-            l2=l2,
-            l1=l1,
-            schedule=schedule,
-            callbacks=cbs,
-            augment=augment,
-            shuffle=shuffle,
-            rng=seed_to_rng(seed),
-            diagnostics=diagnostics,
-            on_nonfinite=on_nonfinite,
-        )
+            self.dev = (X_dev, y_dev)
 
     @property
     def classify(self) -> bool:

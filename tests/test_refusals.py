@@ -468,6 +468,8 @@ def test_the_gradient_check_gives_no_warning_for_large_finite_gradients():
         (lambda im: augment.random_crop(im, (4, 2.5)), TypeError, r"size\[1\] must be an integer"),
         (lambda im: augment.random_brightness(im, 0.1, clip=(1.0, 0.0)), ValueError, r"clip\[1\]"),
         (lambda im: augment.add_noise(im, 0.1, clip=0.5), TypeError, "clip must be a pair"),
+        (lambda im: augment.add_noise((im * 255).astype(np.uint8), 0.1), TypeError, "dtype uint8"),
+        (lambda im: augment.add_noise(im.tolist(), 0.1), TypeError, "array, got list"),
         (lambda im: Augmenter((1, -8, 8)), ValueError, r"image_shape\[1\] must be >= 1, got -8"),
         (lambda im: Augmenter(64), ValueError, "image_shape must be"),
     ],

@@ -272,8 +272,9 @@ def add_noise(
 
     Defined in chapter 09 (Regularization).
     """
-    if not isinstance(images, np.ndarray) or images.dtype.kind != "f":
-        raise TypeError("images must be a floating-point numpy array")
+    if not isinstance(images, np.ndarray) or images.dtype.kind != "f":  # any shape: pixels alike
+        got = f"dtype {images.dtype}" if isinstance(images, np.ndarray) else type(images).__name__
+        raise TypeError(f"images must be a floating-point numpy array, got {got}")
     std = check_scalar("std", std, low=0.0)
     dtype = images.dtype if images.dtype == np.float32 else np.dtype(np.float64)
     noise = seed_to_rng(seed).standard_normal(images.shape, dtype=dtype)

@@ -309,6 +309,18 @@ def lr_sweep(
     return out
 
 
+def _below_target(fs: Any, f0: float, target: float) -> np.ndarray:
+    """``f_t < target · f0`` for every loss in ``fs`` (shape ``(..., T + 1)``; NaN is never below),
+    after the checks :func:`steps_to_target` and :func:`steps_to_stay` share."""
+    values = as_float_array("fs", fs)
+    if values.ndim == 0 or values.shape[-1] == 0:
+        raise ValueError(f"fs must hold at least one loss along its last axis, got {values.shape}")
+    f0 = check_scalar("f0", f0, low=0.0, low_inclusive=False)
+    target = check_scalar("target", target, low=0.0, low_inclusive=False)
+    with np.errstate(invalid="ignore"):
+        return values < target * f0
+
+
 def steps_to_target(fs: Any, f0: float, target: float) -> np.ndarray:
     """The first step ``t`` with ``f_t < target · f0``, along the last axis of ``fs`` (−1: never).
 
@@ -317,13 +329,7 @@ def steps_to_target(fs: Any, f0: float, target: float) -> np.ndarray:
 
     Defined in chapter 05 (Adaptive methods).
     """
-    values = as_float_array("fs", fs)
-    if values.ndim == 0 or values.shape[-1] == 0:
-        raise ValueError(f"fs must hold at least one loss along its last axis, got {values.shape}")
-    f0 = check_scalar("f0", f0, low=0.0, low_inclusive=False)
-    target = check_scalar("target", target, low=0.0, low_inclusive=False)
-    with np.errstate(invalid="ignore"):
-        hit = values < target * f0
+    hit = _below_target(fs, f0, target)
     first = np.argmax(hit, axis=-1)
     return np.where(hit.any(axis=-1), first, -1)
 
@@ -339,16 +345,10 @@ def steps_to_stay(fs: Any, f0: float, target: float) -> np.ndarray:
 
     Defined in chapter 04 (Momentum and Nesterov).
     """
-    values = as_float_array("fs", fs)
-    if values.ndim == 0 or values.shape[-1] == 0:
-        raise ValueError(f"fs must hold at least one loss along its last axis, got {values.shape}")
-    f0 = check_scalar("f0", f0, low=0.0, low_inclusive=False)
-    target = check_scalar("target", target, low=0.0, low_inclusive=False)
-    with np.errstate(invalid="ignore"):
-        below = values < target * f0
+    below = _below_target(fs, f0, target)
     # the trailing run of "below": reversed, a running "and" stays True until the first miss
     tail = np.logical_and.accumulate(below[..., ::-1], axis=-1).sum(axis=-1)
-    return np.where(tail > 0, values.shape[-1] - tail, -1)
+    return np.where(tail > 0, below.shape[-1] - tail, -1)
 
 
 class BestRun(NamedTuple):
