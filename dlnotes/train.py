@@ -59,7 +59,8 @@ class History:
     Per epoch (lists of equal length): ``epoch`` (1, 2, ...), ``train_loss`` (mean mini-batch
     loss during the epoch, train mode, without penalties), ``train_acc`` (accuracy on those
     mini-batches; classification only), ``dev_loss`` and ``dev_acc`` (eval mode, when ``dev`` is
-    given), ``lr`` (learning rate of the epoch's last step) and ``diagnostics`` (when asked for).
+    given), ``lr`` (learning rate of the epoch's last step), ``examples`` (training examples
+    the epoch's optimizer steps used) and ``diagnostics`` (when asked for).
     Per step: ``step_loss`` and ``step_lr``. ``seconds`` holds wall-clock time per epoch (the
     only field that differs between identical runs). ``stopped_epoch`` is set when training
     stopped early, ``best_epoch`` by :class:`EarlyStopping`; ``diverged`` is True when the loss
@@ -74,6 +75,7 @@ class History:
     dev_loss: list[float] = field(default_factory=list)
     dev_acc: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
+    examples: list[int] = field(default_factory=list)
     step_loss: list[float] = field(default_factory=list)
     step_lr: list[float] = field(default_factory=list)
     diagnostics: list[list[dict[str, Any]]] = field(default_factory=list)
@@ -570,6 +572,7 @@ class _Training:
         if self.classify:
             history.train_acc.append(total_correct / seen if seen else math.nan)
         history.lr.append(float(self.optimizer.lr))
+        history.examples.append(seen)
         history.seconds.append(time.perf_counter() - start)
 
     def _diverged(self, value: float, epoch: int) -> None:

@@ -955,13 +955,13 @@ def test_time_outside_budgeted_fits_is_flagged_for_review(monkeypatch, tmp_path)
     assert "REVIEW" not in capstone.train_within_budget(prompt, _small_data(), budget)[1]
     assert budget.unwatched_seconds < 0.5
     epochs = tmp_path / "epochs.txt"
-    epochs.write_text("2\n1\n0.812\n", encoding="utf-8")
-    assert "0.8 " + flag in budget_module._returned_message(epochs, 30)
+    epochs.write_text("2\n1\n0.812\n5000\n", encoding="utf-8")
+    assert "0.8 " + flag in budget_module._returned_message(epochs, 30, 6000)
     for forged in ("nan", "inf"):
-        epochs.write_text(f"2\n1\n{forged}\n", encoding="utf-8")
-        assert flag in budget_module._returned_message(epochs, 30)
-    epochs.write_text("2\n1\n0.300\n", encoding="utf-8")
-    assert "REVIEW" not in budget_module._returned_message(epochs, 30)
+        epochs.write_text(f"2\n1\n{forged}\n5000\n", encoding="utf-8")
+        assert flag in budget_module._returned_message(epochs, 30, 6000)
+    epochs.write_text("2\n1\n0.300\n5000\n", encoding="utf-8")
+    assert "REVIEW" not in budget_module._returned_message(epochs, 30, 6000)
     monkeypatch.setattr(budget_module, "UNWATCHED_SECONDS", 3.0)
     for fn in (late, dummy_fit_first, left_fit_first):
         assert "REVIEW" not in capstone.train_within_budget(fn, _small_data())[1]
@@ -1124,3 +1124,77 @@ def test_the_fingerprint_covers_layer_types_and_settings(tmp_path):
     message = capstone.train_within_budget(replaced_after, d, capstone.Budget(20))[1]
     assert "(1 budgeted epochs)" not in message and "1 budgeted epochs; REVIEW" in message
     assert "REVIEW: the returned weights differ" in message, message
+
+
+def test_an_enlarged_training_set_is_flagged_for_review(tmp_path):
+    """A counted epoch over copies or stored augmentations of the images is several passes
+    counted as one: more examples than the training and dev sets hold (EXAMPLES) is flagged, in
+    the notebook's path, for a checkpoint scored in its place and in the grader's (the fourth
+    line of epochs.txt, the third of checkpoint.txt). Training on train and dev together, or
+    augmenting each batch as fit draws it, is not flagged; Budget(examples=None) checks
+    nothing."""
+    from dlnotes.capstone import budget as budget_module
+    from dlnotes.data import Augmenter
+
+    assert capstone.EXAMPLES == 6000
+    data = capstone.capstone_data()
+
+    def trainer(enlarge, *, then_raise=False, augment=None):
+        def train_best_model(data, budget):
+            X = np.concatenate([data["X_train"], data["X_dev"]])
+            y = np.concatenate([data["y_train"], data["y_dev"]])
+            if enlarge:  # the images again, shifted by a pixel: stored augmentations
+                X, y = np.concatenate([X, np.roll(X[:enlarge], 1, axis=1)]), np.r_[y, y[:enlarge]]
+            model = mlp([784, 8, 10], seed=0)
+            opt = SGD(model.params, lr=0.05)
+            fit(model, X, y, optimizer=opt, epochs=2, batch_size=500, callbacks=[budget],
+                augment=augment, progress=False)  # fmt: skip
+            if then_raise:
+                raise ValueError("after training")
+            return model
+
+        return train_best_model
+
+    flag = "; REVIEW: a counted epoch went through 6500 examples, more than the 6000 of the "
+    message = capstone.train_within_budget(trainer(500), data, capstone.Budget(20))[1]
+    assert flag in message, message
+    message = capstone.train_within_budget(trainer(500, then_raise=True), data)[1]
+    assert "scored from the last checkpoint (after budgeted epoch 2)" + flag in message, message
+    flips = Augmenter((28, 28), flip=True)
+    for fine in (trainer(0), trainer(0, augment=flips)):
+        budget = capstone.Budget(20)
+        assert "REVIEW" not in capstone.train_within_budget(fine, data, budget)[1]
+        assert budget.most_examples == 6000
+    budget = capstone.Budget(20, examples=None)
+    assert "REVIEW" not in capstone.train_within_budget(trainer(500), data, budget)[1]
+    assert budget.most_examples == 6500
+    for bad, error in ((0, ValueError), (2.5, TypeError)):
+        with pytest.raises(error, match="examples"):
+            capstone.Budget(examples=bad)
+
+    epochs = tmp_path / "epochs.txt"
+    epochs.write_text("2\n1\n0.300\n6001\n", encoding="utf-8")
+    assert "went through 6001 examples" in budget_module._returned_message(epochs, 30, 6000)
+    assert "REVIEW" not in budget_module._returned_message(epochs, 30, None)
+    epochs.write_text("2\n1\n0.300\n", encoding="utf-8")  # a line short: a record tampered with
+    assert "REVIEW: the run's record (epochs.txt" in budget_module._returned_message(epochs, 30, 1)
+
+    head = (
+        "import numpy as np\n\n"
+        "from dlnotes.model import mlp\n"
+        "from dlnotes.optim import SGD\n"
+        "from dlnotes.train import fit\n\n\n"
+        "def train_best_model(data, budget):\n"
+        "    X = np.concatenate([data['X_train'], data['X_train'][:700]])\n"
+        "    y = np.concatenate([data['y_train'], data['y_train'][:700]])\n"
+        "    model = mlp([784, 8, 10], seed=0)\n"
+        "    opt = SGD(model.params, lr=0.05)\n"
+        "    fit(model, X, y, optimizer=opt, epochs=1, callbacks=[budget], progress=False)\n"
+    )
+    for name, tail in (("returns", "    return model\n"), ("raises", "    raise ValueError\n")):
+        learner = tmp_path / f"{name}.py"
+        learner.write_text(head + tail, encoding="utf-8")
+        plain, message = capstone.run_submission(learner, examples=5500)
+        assert plain is not None
+        assert "REVIEW: a counted epoch went through 5700 examples, more than the 5500" in message
+        assert "REVIEW" not in capstone.run_submission(learner)[1], name

@@ -20,6 +20,7 @@ Defined in chapter 16 (Capstone project).
 
 from dlnotes.capstone.budget import (
     EPOCHS,
+    EXAMPLES,
     GRACE,
     SECONDS,
     Budget,
@@ -61,6 +62,7 @@ __all__ = [
     "BASELINE",
     "CAUSES",
     "EPOCHS",
+    "EXAMPLES",
     "FIXES",
     "GRACE",
     "HEALTHY",

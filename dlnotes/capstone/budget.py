@@ -18,7 +18,9 @@ The rules the learner reads in the notebook:
   budget saw at the end of a counted epoch (trained on after its last counted epoch, e.g. in
   the grace seconds, or without it and checkpointed by hand), or after more than
   :data:`UNWATCHED_SECONDS` of the budget passed outside the epochs it counted (time enough
-  to train without it) is flagged for review (best effort: all of it comes from the
+  to train without it), or with a counted epoch that went through more than :data:`EXAMPLES`
+  examples (copies or stored augmentations of the images: several passes counted as one) is
+  flagged for review (best effort: all of it comes from the
   learner's own process).
 
 Defined in chapter 16 (Capstone project).
@@ -44,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes._validate import check_scalar
+from dlnotes.capstone.data import DEV_SIZE, TRAIN_SIZE
 from dlnotes.capstone.plain import model_from_plain, model_to_plain
 from dlnotes.layers import BatchNorm
 from dlnotes.model import Sequential
@@ -51,6 +54,7 @@ from dlnotes.train import Callback, History
 
 __all__ = [
     "EPOCHS",
+    "EXAMPLES",
     "GRACE",
     "SECONDS",
     "Budget",
@@ -72,6 +76,11 @@ GRACE = 5.0
 #: its own (about 20 epochs of the reference's network fit in 3 s on one core). The reference
 #: solution spends well under 1 s there.
 UNWATCHED_SECONDS = 3.0
+#: The most training examples one counted epoch may go through: the training and dev sets
+#: together (a learner may train on dev too). An epoch of more went through copies or stored
+#: augmentations of the images, several passes counted as one (augmenting each batch as it is
+#: drawn, ``fit(augment=...)``, keeps an epoch one pass).
+EXAMPLES = TRAIN_SIZE + DEV_SIZE
 
 
 class BudgetExceeded(BaseException):
@@ -90,7 +99,8 @@ class Budget(Callback):
     :class:`~dlnotes.train.History` of every ``fit`` call it watched (for the write-up's
     curves); :meth:`saw` tells whether a model's weights are those it saw at the end of a
     counted epoch; :attr:`unwatched_seconds` how much of the budget passed outside the epochs
-    it counted.
+    it counted; :attr:`most_examples` the most training examples a counted epoch went through
+    (``History.examples``), which should not pass ``examples`` (None: not checked).
 
     Defined in chapter 16 (Capstone project).
     """
@@ -100,10 +110,15 @@ class Budget(Callback):
         seconds: float = SECONDS,
         epochs: int = EPOCHS,
         *,
+        examples: int | None = EXAMPLES,
         checkpoint_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self.seconds = check_scalar("seconds", seconds, low=0.0, low_inclusive=False)
         self.epochs = int(check_scalar("epochs", epochs, low=1, integer=True))
+        if examples is not None:
+            examples = int(check_scalar("examples", examples, low=1, integer=True))
+        self.examples = examples
+        self.most_examples = 0  # the most training examples of one counted epoch
         self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
         self.start = time.monotonic()
         self.epochs_used = 0
@@ -111,6 +126,7 @@ class Budget(Callback):
         self.checkpoint_epoch = 0  # epochs counted when the checkpoint was kept
         self.checkpoint_seen = False  # whether it is a model seen at a counted epoch's end
         self.checkpoint_unwatched = 0.0  # unwatched_seconds when it was kept
+        self.checkpoint_examples = 0  # most_examples when it was kept
         self.histories: list[History] = []
         self._seen: dict[str, None] = {}  # fingerprints of the models at counted epochs' ends
         self._watched = 0.0  # seconds of the counted epochs, as fit timed them
@@ -147,11 +163,12 @@ class Budget(Callback):
 
         With a ``checkpoint_path``, the model is written there (atomically) and, just before,
         its record to the same path with the suffix ``.txt``: the epochs counted, the
-        :attr:`unwatched_seconds` and the fingerprints of the models seen at the end of each
-        counted epoch, one a line, from which the caller tells whether the checkpoint is one of
-        them (a model saved by hand that was not is flagged, as a returned one would be). The
-        record goes first: a run stopped between the two writes leaves an older checkpoint with
-        a newer record, which still holds every fingerprint the older one needs."""
+        :attr:`unwatched_seconds`, the :attr:`most_examples` and the fingerprints of the models
+        seen at the end of each counted epoch, one a line, from which the caller tells whether
+        the checkpoint is one of them (a model saved by hand that was not is flagged, as a
+        returned one would be). The record goes first: a run stopped between the two writes
+        leaves an older checkpoint with a newer record, which still holds every fingerprint the
+        older one needs."""
         plain = model_to_plain(model)
         self._keep(plain, _fingerprint(plain) in self._seen)
 
@@ -160,11 +177,12 @@ class Budget(Callback):
         self.checkpoint_epoch = self.epochs_used
         self.checkpoint_seen = seen
         self.checkpoint_unwatched = self.unwatched_seconds
+        self.checkpoint_examples = self.most_examples
         if self.checkpoint_path is not None:
             record = self.checkpoint_path.with_suffix(".txt")
             tmp_record = self.checkpoint_path.with_suffix(".tmp.txt")
             tmp_record.write_text(
-                f"{self.epochs_used}\n{self.checkpoint_unwatched:.3f}\n"
+                f"{self.epochs_used}\n{self.checkpoint_unwatched:.3f}\n{self.most_examples}\n"
                 + "".join(f"{fp}\n" for fp in self._seen),
                 encoding="utf-8",
             )
@@ -192,6 +210,9 @@ class Budget(Callback):
         self.epochs_used += 1
         if history.seconds:  # this epoch's time as fit measured it, before any callback ran
             self._watched += max(0.0, float(history.seconds[-1]))
+        examples = getattr(history, "examples", None)
+        if examples:  # this epoch's training examples, as fit counted them
+            self.most_examples = max(self.most_examples, int(examples[-1]))
         plain = model_to_plain(model)
         self._seen[_fingerprint(plain)] = None  # before the checkpoint, whose record lists it
         self._keep(plain, True)
@@ -274,7 +295,13 @@ def train_within_budget(
             budget, f"train_best_model returned {type(result).__name__}, not a Sequential"
         )
     note = "" if enforced else " (the wall clock was not enforced: not in the main thread)"
-    note += _review_note(budget.epochs_used, budget.epochs, budget.saw(result), unwatched)
+    note += _review_note(
+        budget.epochs_used,
+        budget.epochs,
+        budget.saw(result),
+        unwatched,
+        (budget.most_examples, budget.examples),
+    )
     return result, (
         f"returned a model after {budget.elapsed:.1f} s and {budget.epochs_used} budgeted "
         f"epochs{note}"
@@ -289,6 +316,7 @@ def _fallback(budget: Budget, why: str) -> tuple[Sequential | None, str]:
         budget.epochs,
         budget.checkpoint_seen,
         budget.checkpoint_unwatched,
+        (budget.checkpoint_examples, budget.examples),
         what="checkpoint's",
     )
     return model_from_plain(budget.checkpoint), (
@@ -314,6 +342,7 @@ def run_submission(
     *,
     seconds: float = SECONDS,
     epochs: int = EPOCHS,
+    examples: int | None = EXAMPLES,
     grace: float = GRACE,
     startup: float = 15.0,
     max_bytes: int = 512 << 20,
@@ -327,7 +356,8 @@ def run_submission(
     contents are given to it), calls the function with a :class:`Budget` that checkpoints to a
     file (with its record, see :meth:`Budget.save`), and writes the returned model as plain
     data (and ``epochs.txt``: the epochs counted, whether the budget saw the model, the
-    :attr:`Budget.unwatched_seconds` when it returned). It is killed (with its whole process
+    :attr:`Budget.unwatched_seconds` when it returned, the :attr:`Budget.most_examples`; the
+    budget checks ``examples`` as :class:`Budget` does). It is killed (with its whole process
     group) ``seconds + grace`` seconds after the budget starts (the harness says when, just
     before the submission's code runs), or ``startup + seconds + grace`` after it starts if it
     never gets there (``startup`` covers the Python and numpy imports and loading the data,
@@ -353,6 +383,8 @@ def run_submission(
         raise FileNotFoundError(f"submission file {path} does not exist")
     seconds = check_scalar("seconds", seconds, low=0.0, low_inclusive=False)
     epochs = int(check_scalar("epochs", epochs, low=1, integer=True))
+    if examples is not None:
+        examples = int(check_scalar("examples", examples, low=1, integer=True))
     grace = check_scalar("grace", grace, low=0.0)
     startup = check_scalar("startup", startup, low=0.0)
     max_bytes = int(check_scalar("max_bytes", max_bytes, low=1, integer=True))
@@ -367,6 +399,7 @@ def run_submission(
             str(out),
             repr(seconds),
             str(epochs),
+            str(examples),
         ]
         if wrap is not None:
             cmd = list(wrap(cmd, Path(work)))
@@ -384,7 +417,7 @@ def run_submission(
         if stopped is None and proc.returncode == 0 and returned.exists():
             plain, problem = _read_plain(returned)
             if plain is not None:
-                return plain, _returned_message(out / "epochs.txt", epochs)
+                return plain, _returned_message(out / "epochs.txt", epochs, examples)
             stopped = f"the returned model could not be read: {problem}"
         if stopped is None and not started:
             stopped = (
@@ -396,7 +429,7 @@ def run_submission(
             plain, problem = _read_plain(checkpoint)
             if plain is not None:
                 return plain, f"{why}; scored from the last checkpoint" + _checkpoint_note(
-                    out / "checkpoint.txt", plain, epochs
+                    out / "checkpoint.txt", plain, epochs, examples
                 )
             return None, f"{why}; the last checkpoint could not be read ({problem}): zero points"
         return None, f"{why}; no checkpoint was handed to the budget: zero points"
@@ -520,19 +553,25 @@ def _work_folder() -> Iterator[str]:
             subprocess.run(["rm", "-rf", "--", work], check=False, capture_output=True)
 
 
-def _returned_message(epochs_file: Path, epochs: int) -> str:
+def _returned_message(epochs_file: Path, epochs: int, examples: int | None) -> str:
     """The run's message for a returned model, with the epochs the budget counted, whether it
-    saw the returned weights and the seconds of the budget outside its counted epochs (as the
-    learner's process reported them, three lines of ``epochs.txt``: a best-effort flag, not a
-    proof)."""
+    saw the returned weights, the seconds of the budget outside its counted epochs and the most
+    examples of a counted epoch (as the learner's process reported them, four lines of
+    ``epochs.txt``: a best-effort flag, not a proof). A record that is missing or cannot be
+    read is flagged: the harness writes it before the model."""
     try:
-        lines = epochs_file.read_text(encoding="utf-8")[:64].split()
+        lines = epochs_file.read_text(encoding="utf-8")[:128].split()
         used, saw, unwatched = int(lines[0]), lines[1:2] == ["1"], float(lines[2])
+        most = int(lines[3])
     except (OSError, ValueError, IndexError):
-        return "train_best_model returned a model within the budget"
+        return (
+            "train_best_model returned a model within the budget; REVIEW: the run's record "
+            f"({epochs_file.name}, written by the grading harness with the model) is missing or "
+            "cannot be read"
+        )
     return (
         f"train_best_model returned a model within the budget ({used} budgeted epochs)"
-        + _review_note(used, epochs, saw, unwatched)
+        + _review_note(used, epochs, saw, unwatched, (most, examples))
     )
 
 
@@ -541,37 +580,50 @@ def _returned_message(epochs_file: Path, epochs: int) -> str:
 MAX_RECORD_BYTES = 1 << 20
 
 
-def _checkpoint_note(record: Path, plain: Mapping[str, Any], epochs: int) -> str:
+def _checkpoint_note(
+    record: Path, plain: Mapping[str, Any], epochs: int, examples: int | None
+) -> str:
     """The budgeted epochs and REVIEW note of the checkpoint ``plain``, from the record that
-    :meth:`Budget.save` wrote next to it (the epochs counted, the unwatched seconds, the
-    fingerprints of the models seen at counted epochs' ends). A record that is missing or
-    cannot be read is flagged: the budget writes one before every checkpoint."""
+    :meth:`Budget.save` wrote next to it (the epochs counted, the unwatched seconds, the most
+    examples of a counted epoch, the fingerprints of the models seen at counted epochs' ends).
+    A record that is missing or cannot be read is flagged: the budget writes one before every
+    checkpoint."""
     try:
         if record.is_symlink() or not record.is_file():
             raise OSError(f"{record.name} is not a plain file")
         with record.open("rb") as fh:
             lines = fh.read(MAX_RECORD_BYTES).decode("utf-8").split()
-        used, unwatched, seen = int(lines[0]), float(lines[1]), set(lines[2:])
+        used, unwatched, most = int(lines[0]), float(lines[1]), int(lines[2])
+        seen = set(lines[3:])
     except (OSError, ValueError, IndexError):
         return (
             f"; REVIEW: the checkpoint's record ({record.name}, written by the budget with "
             "every checkpoint) is missing or cannot be read"
         )
-    note = _review_note(used, epochs, _fingerprint(plain) in seen, unwatched, what="checkpoint's")
+    saw = _fingerprint(plain) in seen
+    note = _review_note(used, epochs, saw, unwatched, (most, examples), what="checkpoint's")
     return f" ({used} budgeted epochs){note}"
 
 
 def _review_note(
-    used: int, epochs: int, saw: bool, unwatched: float, *, what: str = "returned"
+    used: int,
+    epochs: int,
+    saw: bool,
+    unwatched: float,
+    examples: tuple[int, int | None],
+    *,
+    what: str = "returned",
 ) -> str:
     """A flag for the instructor when the budget did not watch the training: no epoch went
     through it (the epoch limit went unchecked), more epochs than allowed, more than
     :data:`UNWATCHED_SECONDS` of the budget passed outside its counted epochs (``unwatched``: time
-    enough to train without it), or the model (the ``what`` weights: the returned model's, or
-    the checkpoint's scored in its place) is not one the budget saw at the end of a counted
-    epoch (it was trained or changed after the budget's last epoch, e.g. in the grace seconds,
-    or trained without it and saved by hand; folding or averaging weights is fine, training is
-    not)."""
+    enough to train without it), a counted epoch went through more examples than allowed
+    (``examples``: the most of one epoch and the limit, None for none: an enlarged training
+    set), or the model (the ``what`` weights: the returned model's, or the checkpoint's scored
+    in its place) is not one the budget saw at the end of a counted epoch (it was trained or
+    changed after the budget's last epoch, e.g. in the grace seconds, or trained without it and
+    saved by hand; folding or averaging weights is fine, training is not)."""
+    most, allowed = examples
     if not used:
         return (
             "; REVIEW: no epoch went through the budget (fit without callbacks=[budget], or a "
@@ -586,6 +638,13 @@ def _review_note(
         return (
             f"; REVIEW: {unwatched:.1f} s of the budget passed outside the epochs it counted "
             f"(more than {UNWATCHED_SECONDS:g} s: training without it is not allowed)"
+        )
+    if allowed is not None and most > allowed:
+        return (
+            f"; REVIEW: a counted epoch went through {most} examples, more than the {allowed} of "
+            "the training and dev sets together (copies or stored augmentations of the images "
+            "make one counted epoch several passes; augmenting each batch, fit(augment=...), "
+            "does not)"
         )
     if not saw:
         return (

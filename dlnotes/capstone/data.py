@@ -26,12 +26,18 @@ from dlnotes.data import load_fashion_mnist_subset, train_dev_test_split
 from dlnotes.data.datasets import FASHION_MNIST_DIR, _find_idx, read_idx
 
 __all__ = [
+    "DEV_SIZE",
+    "TRAIN_SIZE",
     "capstone_data",
     "image_hashes",
     "load_hidden_test",
     "prepare_hidden_test",
     "self_study_test",
 ]
+
+
+#: Images of the training and dev sets :func:`capstone_data` gives the learner's function.
+TRAIN_SIZE, DEV_SIZE = 5000, 1000
 
 
 def capstone_data() -> dict[str, np.ndarray]:
@@ -41,7 +47,8 @@ def capstone_data() -> dict[str, np.ndarray]:
     Defined in chapter 16 (Capstone project).
     """
     X_all, y_all, _, _ = load_fashion_mnist_subset()
-    X_train, y_train, X_dev, y_dev = train_dev_test_split(X_all, y_all, sizes=(5000, 1000), seed=0)
+    sizes = (TRAIN_SIZE, DEV_SIZE)
+    X_train, y_train, X_dev, y_dev = train_dev_test_split(X_all, y_all, sizes=sizes, seed=0)
     return {"X_train": X_train, "y_train": y_train, "X_dev": X_dev, "y_dev": y_dev}
 
 

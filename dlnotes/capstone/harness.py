@@ -1,14 +1,16 @@
 """The learner's side of :func:`dlnotes.capstone.run_submission`, run as a separate process::
 
-    python -m dlnotes.capstone.harness SUBMISSION.py OUT_DIR SECONDS EPOCHS
+    python -m dlnotes.capstone.harness SUBMISSION.py OUT_DIR SECONDS EPOCHS EXAMPLES
 
 Imports ``SUBMISSION.py``, calls its ``train_best_model(data, budget)`` with the training and
 dev data (:func:`dlnotes.capstone.capstone_data`) and a :class:`~dlnotes.capstone.Budget` that
 checkpoints to ``OUT_DIR/checkpoint.npz`` (its record to ``OUT_DIR/checkpoint.txt``), and
 writes the returned model as plain data to ``OUT_DIR/model.npz``, with ``OUT_DIR/epochs.txt``:
 the epochs the budget counted, 1 if it saw the returned model at the end of one of them (else
-0), and the seconds of the budget that passed outside the epochs it counted (from just before
-the submission's imports to the function's return). It is never given the hidden test set.
+0), the seconds of the budget that passed outside the epochs it counted (from just before
+the submission's imports to the function's return), and the most training examples one counted
+epoch went through (``EXAMPLES`` is the budget's limit on them, ``None`` for none). It is never
+given the hidden test set.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -73,18 +75,19 @@ def submission_from_notebook(notebook: str | os.PathLike[str], out: str | os.Pat
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 4:
-        print("usage: python -m dlnotes.capstone.harness SUBMISSION OUT SECONDS EPOCHS")
+    if len(argv) != 5:
+        print("usage: python -m dlnotes.capstone.harness SUBMISSION OUT SECONDS EPOCHS EXAMPLES")
         return 2
     submission, out = Path(argv[0]), Path(argv[1])
     seconds, epochs = float(argv[2]), int(argv[3])
+    examples = None if argv[4] == "None" else int(argv[4])
     data = capstone_data()
     spec = importlib.util.spec_from_file_location("submission", submission)
     if spec is None or spec.loader is None:
         print(f"cannot import {submission}", file=sys.stderr)
         return 1
     module = importlib.util.module_from_spec(spec)
-    budget = Budget(seconds, epochs, checkpoint_path=out / "checkpoint.npz")
+    budget = Budget(seconds, epochs, examples=examples, checkpoint_path=out / "checkpoint.npz")
     print(STARTED, flush=True)  # the caller's clock for seconds + grace starts now
     spec.loader.exec_module(module)  # the submission's top level counts against the budget
     train = getattr(module, "train_best_model", None)
@@ -96,7 +99,9 @@ def main(argv: list[str]) -> int:
     plain = model_to_plain(model)
     tmp = out / "model.tmp.npz"
     np.savez(tmp, **plain)
-    counted = f"{budget.epochs_used}\n{int(budget.saw(plain))}\n{unwatched:.3f}\n"
+    counted = (
+        f"{budget.epochs_used}\n{int(budget.saw(plain))}\n{unwatched:.3f}\n{budget.most_examples}\n"
+    )
     (out / "epochs.txt").write_text(counted, encoding="utf-8")
     tmp.replace(out / "model.npz")
     return 0
