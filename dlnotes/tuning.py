@@ -256,8 +256,12 @@ class Results:
 
     A row holds ``trial`` (its index), ``seed`` (given to the objective), the configuration and
     what the objective returned (the number under ``metric``, or every key of a returned dict).
-    Failed runs (a NaN metric) sort last; ties keep trial order. ``seconds[i]`` is trial ``i``'s
-    wall time, kept apart from the rows so two runs of the same search compare equal.
+    Failed runs (a NaN metric) sort last; ties keep trial order. ``seconds`` holds wall times,
+    one per call of the objective in the order the calls were issued (not the rows' order), kept
+    apart from the rows so two runs of the same search compare equal. From :func:`random_search`
+    and :func:`grid_search`, ``seconds[i]`` is trial ``i``'s; in a rung of a halving run, the
+    trials ran in trial order in the first rung and best first (of the previous rung) after; a
+    :class:`HalvingResults` holds the seconds of all its rungs, so not one per row.
 
     ``best`` is the first row; ``column(name)`` an array over rows; ``to_markdown()`` a table.
 
@@ -704,6 +708,10 @@ class HalvingResults(Results):
 
     * ``rungs``: one :class:`Results` per rung, each with a ``budget`` column;
     * ``budget_spent``: ``sum_k n_k r_k``, the compute used, in the objective's budget units.
+
+    Its ``seconds`` are every rung's, rung after rung (``[t for r in rungs for t in r.seconds]``):
+    one per call of the objective, so ``len(seconds)`` is the number of runs of every rung (of
+    every bracket for :func:`hyperband`), not ``len(rows)``.
 
     Defined in chapter 13 (Hyperparameter tuning).
     """

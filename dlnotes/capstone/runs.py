@@ -2,9 +2,10 @@
 wrong, recorded the way a practitioner sees a run (train and dev curves, ``fit``'s diagnostics).
 
 Every run trains a small MLP with :func:`dlnotes.train.fit` on the shipped Fashion-MNIST subset
-(:func:`diagnosis_data`: 2000 training and 1000 dev images), and differs from a healthy recipe
-(784-64-10 ReLU MLP, SGD with ``lr=0.05``, momentum ``0.9``, batches of 64, 10 epochs, shuffled
-batches) in exactly one respect:
+(:func:`diagnosis_data`: 2000 training and 1000 dev images) and has exactly one cause of failure
+that a healthy recipe (784-64-10 ReLU MLP, SGD with ``lr=0.05``, momentum ``0.9``, batches of 64,
+10 epochs, shuffled batches) does not have; to show its cause clearly, a run may change more than
+one setting of the recipe:
 
 =====================  ============================================================================
 cause                  what the run does differently

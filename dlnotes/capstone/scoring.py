@@ -7,8 +7,9 @@ target; and the reference solution that sets the target.
   earns nothing.
 * **Target** (:data:`TARGET`): 84.0%, about a point below what
   :func:`reference_train_best_model` (the notebook's worked example of the recipe) reaches in
-  about 10 s of its 45 s budget: 85.1% on the hidden set (84.4% on the shipped test split),
-  with OpenBLAS's default kernels and with ``OPENBLAS_CORETYPE=Sandybridge`` alike.
+  about 3 s of its 45 s budget on one core (20 epochs): 85.1% on the hidden set (84.4% on the
+  shipped test split), with OpenBLAS's default kernels and with ``OPENBLAS_CORETYPE=Sandybridge``
+  alike.
 
 Both were measured with ``tools/measure_capstone_scale.py`` (numpy 2.4, OpenBLAS 0.3.31, one
 thread); the slow tests re-measure them, with both kernel sets.

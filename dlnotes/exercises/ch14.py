@@ -284,14 +284,14 @@ def _ens_softmax_wrong_axis(logit_list):
 
 @ensemble_predict_mistakes.add(
     "softmax without the max shift",
-    "exp of a logit above ~709 overflows to inf, and inf/inf is nan: subtract each "
-    "row's largest logit before the exponential (z − max(z) gives the same "
-    "probabilities and never overflows).",
+    "exp of a logit above ~709 overflows to inf in float64 (above ~88.7 in float32), and "
+    "inf/inf is nan: subtract each row's largest logit before the exponential (z − max(z) "
+    "gives the same probabilities and never overflows).",
 )
 def _ens_softmax_unshifted(logit_list):
     probs = []
     for z in logit_list:
-        e = np.exp(np.asarray(z, dtype=np.float64))  # overflows to inf for logits above ~709
+        e = np.exp(np.asarray(z, dtype=np.float64))  # float64: inf for logits above ~709
         probs.append(e / e.sum(axis=1, keepdims=True))
     return np.mean(probs, axis=0).argmax(axis=1)
 
@@ -429,10 +429,11 @@ register(
             "dtype": "class labels are integers (any integer dtype): return argmax's result "
             "as it is, not converted to floats",
             "zeros": "np.argmax gives class 0 for a row of NaN probabilities. Look for a "
-            "softmax that made NaN: exp of a logit above ~709 is inf (inf/inf is NaN), and "
-            "one max for the whole batch, z - z.max(), leaves rows whose every exp is 0 "
-            "(0/0 is NaN). Subtract each row's own maximum, z.max(axis=1, keepdims=True) (and "
-            "if there is no NaN: is the result computed and returned, not left as zeros?)",
+            "softmax that made NaN: exp of a logit above ~709 is inf in float64 (above ~88.7 "
+            "in float32; inf/inf is NaN), and one max for the whole batch, z - z.max(), leaves "
+            "rows whose every exp is 0 (0/0 is NaN). Subtract each row's own maximum, "
+            "z.max(axis=1, keepdims=True) (and if there is no NaN: is the result computed and "
+            "returned, not left as zeros?)",
         },
     )
 )
