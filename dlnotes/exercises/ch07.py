@@ -254,8 +254,9 @@ def _kn_two_over_sqrt(fan_in, fan_out, rng):
 
 @kaiming_normal_mistakes.add(
     "Xavier's variance",
-    "sqrt(2 / (fan_in + fan_out)) is Glorot's std, which halves the signal at every "
-    "ReLU layer; He uses only fan_in: std = sqrt(2 / fan_in).",
+    "sqrt(2 / (fan_in + fan_out)) is Glorot's std: after a ReLU it scales the signal's "
+    "variance by fan_in / (fan_in + fan_out) per layer (halves it on square layers); He uses "
+    "only fan_in: std = sqrt(2 / fan_in).",
 )
 def _kn_xavier(fan_in, fan_out, rng):
     return rng.normal(0.0, math.sqrt(2.0 / (fan_in + fan_out)), size=(fan_in, fan_out))

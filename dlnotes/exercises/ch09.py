@@ -865,8 +865,9 @@ register(
         signature="l1_prox_step(w, g, lr, lam) -> array like w",
         hint=(
             "Take the gradient step on the loss first, z = w − lr·g; then soft-threshold: "
-            "np.sign(z) * np.maximum(np.abs(z) − lr·lam, 0). Entries within lr·lam of zero "
-            "become exactly 0; no entry crosses zero. Build a new array; do not write into w."
+            "np.sign(z) * np.maximum(np.abs(z) − lr·lam, 0). Entries of z within lr·lam of "
+            "zero become exactly 0, and the threshold never pushes an entry of z across zero "
+            "(the gradient step may move w across it). Build a new array; do not write into w."
         ),
         solution=l1_prox_step,
         suites=seeded(_prox_cases, visible=39, hidden=390),

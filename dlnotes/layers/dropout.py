@@ -171,7 +171,7 @@ def dropconnect_forward(
 ) -> tuple[np.ndarray, tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None]]:
     """DropConnect: drop each *weight* (not each activation) with probability ``p``.
 
-    ``mode="train"``: ``out = X @ (W * M) / (1 - p) + b`` with one mask ``M ~ Bernoulli(1 - p)``
+    ``mode="train"``: ``out = X @ (W * mask) / (1 - p) + b`` with one ``mask ~ Bernoulli(1 - p)``
     of ``W``'s shape ``(D, M)`` for the whole batch, drawn from ``seed`` (or given as ``mask``).
     ``mode="eval"``: ``out = X @ W + b``, the mean network (the inverted scaling makes it the
     expectation of the train-time output). Wan et al. (2013) draw a mask per example and, at test
@@ -179,7 +179,7 @@ def dropconnect_forward(
     network are the common simplification, cheaper by a factor of the batch size.
 
     Returns ``(out, cache)``; ``cache = (linear cache with the masked weight, multiplier)`` where
-    ``multiplier = M / (1 - p)`` (None in eval mode).
+    ``multiplier = mask / (1 - p)`` (None in eval mode).
 
     Defined in chapter 10 (Dropout).
     """
