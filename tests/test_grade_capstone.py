@@ -592,7 +592,8 @@ def test_a_student_number_never_gives_one_student_another_students_part_2(tmp_pa
 def test_student_ids_keep_every_script_and_differ_by_more_than_case(tmp_path):
     """``Zoë`` is ``Zoe`` (it was ``Zo_``; ASCII survives a spreadsheet's wrong encoding), other
     scripts keep their letters and vowel signs (``निखिल`` was ``न_ख_ल``), ``ann`` beside ``Ann``
-    gets a suffix (a case-insensitive disk would give both one feedback file); a gradebook with
+    gets a suffix (a case-insensitive disk would give both one feedback file), and so does an id
+    that only looks like another (a Cyrillic or Greek letter, 0 for O); a gradebook with
     an id no tool made writes no feedback file at all."""
     import grade
 
@@ -600,6 +601,12 @@ def test_student_ids_keep_every_script_and_differ_by_more_than_case(tmp_path):
     names = ("Zoë", "Ann", "ann", "Ye\u0308", "日本 太郎", "निखिल", "José  Núñez")
     ids = [grade._student_id(n, used) for n in names]
     assert ids == ["Zoe", "Ann", "ann_2", "Ye", "日本_太郎", "निखिल", "Jose_Nunez"]
+    # look-alikes get a suffix too: a Cyrillic А, a Greek Ι, l0 for Lo; a name wholly in another
+    # script (Анна) does not look like Anna
+    names = ("Anna", "\u0410nna", "Ian", "\u0399an", "Lola", "l0la", "Анна", "Olga", "0lga")
+    ids = [grade._student_id(n, used) for n in names]
+    assert ids == ["Anna", "\u0410nna_2", "Ian", "\u0399an_2", "Lola", "l0la_2", "Анна", "Olga",
+                   "0lga_2"]  # fmt: skip
     assert all(grade.safe_id(i) for i in ids)
     assert not any(grade.safe_id(i) for i in ("", ".x", "-x", "a/b", "YÃ««"))
     rows = [{"student": n, "student_id": i, "score": "1", "max_score": "2", "status": "graded",

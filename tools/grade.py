@@ -183,6 +183,24 @@ def safe_id(sid: str) -> bool:
     return bool(sid) and all(map(_id_char, sid)) and not sid.startswith((".", "-"))
 
 
+#: Letters that look like others, mapped to the Latin letter or digit they pass for: Cyrillic and
+#: Greek capitals and small letters drawn like Latin ones (from Unicode's confusables list,
+#: UTS #39), and Latin ``l``/``I``/``1`` and ``O``/``0``. Two ids that read the same through it
+#: would look alike in a gradebook: the second gets a suffix.
+_LOOKALIKES = str.maketrans(
+    {
+        **dict(zip("АВЕЅІЈКМНОРСТХУаеѕіјорсухһԁԛԝ", "ABESIJKMHOPCTXYaesijopcyxhdqw", strict=True)),
+        **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοιρνκ", "ABEZHIKMNOPTYXoipvk", strict=True)),
+        **dict(zip("lI10", "iiio", strict=True)),
+    }
+)
+
+
+def _looks(sid: str) -> str:
+    """What ``sid`` looks like: its :data:`_LOOKALIKES` read as Latin, case folded."""
+    return sid.translate(_LOOKALIKES).casefold().translate(_LOOKALIKES)
+
+
 def _student_id(name: str, used: set[str]) -> str:
     """A file-safe id for the feedback file: letters, digits, ``_ . -``, never starting with
     ``.`` or ``-`` (a hidden file, a command-line option, a spreadsheet formula).
@@ -190,8 +208,10 @@ def _student_id(name: str, used: set[str]) -> str:
     Latin letters lose their accents (``Zoë`` → ``Zoe``: an ASCII id survives a spreadsheet that
     reads the file in another encoding); other scripts keep their letters and marks (``日本 太郎``
     → ``日本_太郎``), taken in Unicode's composed form (a Mac writes ``ë`` as ``e`` + a combining
-    mark). An id that differs from one in ``used`` only by case gets a suffix too: on a
-    case-insensitive disk (macOS, Windows) ``Ann`` and ``ann`` would share a feedback file."""
+    mark). An id that differs from one in ``used`` only by case gets a suffix too (on a
+    case-insensitive disk, macOS's or Windows's, ``Ann`` and ``ann`` would share a feedback
+    file), and so does one that only looks like it (``Аnna`` with a Cyrillic ``А`` beside
+    ``Anna``, ``l0la`` beside ``Lola``: :data:`_LOOKALIKES`)."""
     composed = unicodedata.normalize("NFC", name)
     unaccented = "".join(
         c for c in unicodedata.normalize("NFKD", composed) if unicodedata.category(c) != "Mn"
@@ -199,9 +219,9 @@ def _student_id(name: str, used: set[str]) -> str:
     text = unaccented if unaccented.isascii() else composed
     chars = [c if _id_char(c) else "_" for c in text]
     base = re.sub(r"_{2,}", "_", "".join(chars)).strip("._-") or "student"
-    folded = {u.casefold() for u in used}
+    seen = {_looks(u) for u in used}
     sid, k = base, 2
-    while sid.casefold() in folded:
+    while _looks(sid) in seen:
         sid, k = f"{base}_{k}", k + 1
     used.add(sid)
     return sid
