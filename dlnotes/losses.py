@@ -238,7 +238,9 @@ def l1_penalty(
 ) -> tuple[float, list[np.ndarray]]:
     """``R = lam * sum_W sum |W|`` and its (sub)gradients ``[lam * sign(W)]`` (0 at 0).
 
-    Drives many weights to exactly zero, unlike L2.
+    Makes the weights sparse, unlike L2: plain (sub)gradient steps leave them hovering within
+    about ``lr * lam`` of zero rather than exactly on it; exact zeros come from the proximal
+    (soft-threshold) step, ``sign(z) * max(|z| - lr * lam, 0)`` with ``z = W - lr * grad``.
 
     Defined in chapter 09 (Regularization).
     """

@@ -97,7 +97,7 @@ def test_difference_error_orders_and_optimum():
     eps = np.finfo(np.float64).eps
     assert 0.2 < hs[np.argmin(two)] / eps ** (1 / 3) < 5
     assert 0.1 < hs[np.argmin(one)] / eps**0.5 < 10  # round-off makes it jagged
-    # float32: below its epsilon x + h == x and the difference is 0, a relative error of 1
+    # float32: below eps * |x| / 4 both x + h and x - h round to x: D_h = 0, relative error 1
     f32 = ch08.difference_error("exp(x)", 0.3, np.array([1e-9, 3e-3]), dtype=np.float32)
     assert f32[0] == 1.0 and f32[1] < 1e-4
 

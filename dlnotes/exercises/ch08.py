@@ -354,8 +354,8 @@ def _re_only_a_guarded(a, b):
 
 @relative_error_mistakes.add(
     "squared norms",
-    "np.sum((a - b)**2) is ‖a − b‖², not ‖a − b‖: the ratio of squares is the square "
-    "of the relative error, so 1e-4 looks like 1e-8. Use np.linalg.norm.",
+    "np.sum((a - b)**2) is ‖a − b‖², not ‖a − b‖: when a ≈ b the ratio of squares is about "
+    "twice the square of the relative error, so 1e-4 looks like 2e-8. Use np.linalg.norm.",
 )
 def _re_squared(a, b):
     return float(np.sum((a - b) ** 2) / max(np.sum(a**2) + np.sum(b**2), TINY))
