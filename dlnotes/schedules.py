@@ -28,12 +28,15 @@ here                                   torch.optim.lr_scheduler
 ``cosine_restarts(lr0, T, lr_min)``    ``CosineAnnealingWarmRestarts(T_0=T, eta_min=lr_min)``
 ``triangular(lr_min, lr_max, h)``      ``CyclicLR(lr_min, lr_max, step_size_up=h)``
 ``linear_warmup(s, W, start_factor)``  ``SequentialLR([LinearLR(start_factor, total_iters=W),
-                                       s], milestones=[W])``
+                                       s], milestones=[W])`` if ``start_factor > 0``
 ``sequential([s1, s2], [m])``          ``SequentialLR([s1, s2], milestones=[m])``
 =====================================  ==================================================
 
 (``lr0`` is the optimizer's initial ``lr`` in torch.) After ``T`` steps ``cosine`` stays at
-``lr_min``, whereas torch's ``CosineAnnealingLR`` climbs back up.
+``lr_min``, whereas torch's ``CosineAnnealingLR`` climbs back up. torch's ``LinearLR`` needs
+``start_factor > 0`` (``start_factor=0.0`` raises ``ValueError``), so the default warm-up from 0
+is only approximated with ``LinearLR(start_factor=1e-8, ...)``; it is exact with
+``LambdaLR(lambda step: step / W)`` in place of ``LinearLR``.
 
 Defined in chapter 06 (Learning-rate schedules and second-order methods).
 """

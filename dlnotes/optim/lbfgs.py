@@ -24,11 +24,13 @@ def two_loop_direction(
     rho_history: Sequence[float],
     H_diag: float,
 ) -> np.ndarray:
-    r"""The L-BFGS search direction ``d = -H g`` by the two-loop recursion (Nocedal 1980).
+    r"""The L-BFGS search direction ``d = -H^{-1} g`` by the two-loop recursion (Nocedal 1980).
 
-    The gradient ``g`` and every ``s_k = x_{k+1} - x_k``, ``y_k = g_{k+1} - g_k`` are flat
-    vectors of length n, oldest first; ``rho_k = 1 / (y_k . s_k)``; ``H_diag`` scales the
-    initial inverse Hessian ``H0 = H_diag * I`` (L-BFGS uses ``s.y / y.y`` of the newest pair)::
+    ``H^{-1}`` is the BFGS approximation of the inverse Hessian built from the stored pairs (``H``
+    is the Hessian, as in the book). The gradient ``g`` and every ``s_k = x_{k+1} - x_k``,
+    ``y_k = g_{k+1} - g_k`` are flat vectors of length n, oldest first; ``rho_k = 1 / (y_k . s_k)``;
+    ``H_diag`` is the book's ``gamma``, the scale of the initial inverse Hessian
+    ``H_0^{-1} = H_diag * I`` (L-BFGS uses ``s.y / y.y`` of the newest pair)::
 
         q = -g
         for k = newest ... oldest:  a_k = rho_k * s_k.q;   q -= a_k * y_k
