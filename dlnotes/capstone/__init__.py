@@ -1,8 +1,8 @@
 """The capstone project (chapter 16): diagnose recorded runs, then train your best model.
 
 Part 1, **Diagnose these runs**: :func:`load_runs` gives seven small recorded training runs (train
-and dev curves, ``fit``'s diagnostics), each with one thing wrong, and :func:`plot_run` draws
-one; the learner names cause and fix (exercise ``ch16_diagnose_runs``).
+and dev curves, ``fit``'s diagnostics), each with one thing wrong, and a healthy one;
+:func:`plot_run` draws one; the learner names cause and fix (exercise ``ch16_diagnose_runs``).
 
 Part 2, **Train your best model**: the learner writes ``train_best_model(data, budget) -> model``
 for :func:`capstone_data` (train and dev only) within a :class:`Budget` (45 s, 30 epochs).
@@ -12,8 +12,9 @@ the wall clock and fall back to the last checkpoint; models cross processes as p
 model on the instructor's hidden test set (``tools/prepare_capstone_test.py``) with
 :func:`score_accuracy`.
 
-This package is a teaching face on the top floor: it imports ``train``, ``model``, ``data`` and
-the numerics; nothing in ``dlnotes`` imports it.
+This package is a teaching face on the top floor: it imports ``train``, ``model``, ``data``, the
+numerics, ``exercises.ch16`` (the causes and fixes the runs are named by) and, to draw a run,
+matplotlib; nothing in ``dlnotes`` imports it.
 
 Defined in chapter 16 (Capstone project).
 """

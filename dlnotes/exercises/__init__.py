@@ -74,10 +74,11 @@ Each exercise in ``notebooks/NN_topic.ipynb`` is four cells:
    tag ``hide-input`` (the site shows the solution behind a toggle); the code between
    ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes ``# YOUR CODE HERE`` +
    ``raise NotImplementedError()`` in the learner edition;
-3. the visible test cell: nbgrader ``grade: true, locked: true, points: 1``, grade_id
+3. the visible test cell: nbgrader ``grade: true, locked: true`` with its ``points``, grade_id
    ``<name>_test``, calling ``check("<name>", fn)``;
-4. the hidden-test cell: nbgrader ``grade: true, locked: true, points: 1``, grade_id
-   ``<name>_hidden``, tag ``remove-cell``, a comment line then ``### BEGIN HIDDEN TESTS`` /
+4. the hidden-test cell: nbgrader ``grade: true, locked: true`` with its ``points``, grade_id
+   ``<name>_hidden``, tag ``remove-cell``, optionally a comment line, then
+   ``### BEGIN HIDDEN TESTS`` /
    ``check("<name>", fn, suite="hidden")`` / ``### END HIDDEN TESTS``.
 
 Later cells never use the learner's result (they use the ``dlnotes`` reference), so the rest of
@@ -93,7 +94,7 @@ a chapter runs when an exercise is unsolved. Written in jupytext's percent forma
         ### END SOLUTION
 
 
-    # %% nbgrader={"grade": true, "grade_id": "ch02_gradient_descent_test", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+    # %% nbgrader={"grade": true, "grade_id": "ch02_gradient_descent_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
     check("ch02_gradient_descent", gradient_descent)
 
     # %% nbgrader={"grade": true, "grade_id": "ch02_gradient_descent_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["remove-cell"]

@@ -188,6 +188,7 @@ def write(key: dict[str, Any], path: Path) -> None:
     """Write ``key`` readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode applies to a new file only: an old key keeps its own
     with os.fdopen(fd, "wb") as fh:
         fh.write(cloudpickle.dumps(key))
 
