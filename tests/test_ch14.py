@@ -103,7 +103,7 @@ def test_explorer_is_registered_and_redraws():
     fig, state = explorer.setup()
     try:
         verdict = explorer.redraw(state, lr=0.3, decay=0.9)
-        assert "f(x̄)" in verdict and "α = 0.30" in verdict
+        assert "f(x̄)" in verdict and "α = 0.3," in verdict
         xs = state["cloud"].get_xdata()
         assert len(xs) == 61 and xs[0] == ch14.X0[0]
         floor = state["floor_iter"].get_ydata()[0]

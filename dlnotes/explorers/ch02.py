@@ -32,14 +32,16 @@ def _frame(lr: float, kappa: float, phi: float, steps: int) -> dict[str, Any]:
     bowl = ls.ill_conditioned_quadratic(float(kappa))
     x0 = RADIUS * np.array([math.cos(math.radians(phi)), math.sin(math.radians(phi))])
     run = ls.gradient_descent(bowl, x0, lr, steps, blowup=1e3)
+    growth = (1 - lr * bowl.L) ** 2  # f's factor per step along the steepest direction
     if run.diverged:
-        verdict = f"diverged after {run.steps} steps (α ≥ 2/L = 2)"
+        verdict = f"diverged after {run.steps} steps (α > 2/L = 2)"
     else:
         hit = int(ls.steps_to_target(run.fs, 1.0, TARGET))
         verdict = (
-            f"f < {TARGET:g} after {hit} steps"
+            f"f < {TARGET:g} after {hit} step{'' if hit == 1 else 's'}"
             if hit >= 0
             else f"f = {ls.loss_text(run.fs[-1], TARGET)} after {steps} steps"
+            + (f", growing ×{growth:.3g} a step (α > 2/L = 2)" if growth > 1 else "")
         )
     return {
         "bowl": bowl,

@@ -50,14 +50,17 @@ def _ewa_frame(
     total = 1 - beta**n if corrected else 1.0
     w = (1 - beta) * beta**AGES / total
     win = 1 / (1 - beta)
-    older = beta ** round(win)
+    older = (beta ** round(win) - beta**n) / total  # the share of the weights older than that
     early = float(np.mean(np.abs(v[:20] - trend[:20])))
     late = float(np.mean(np.abs(v[20:] - trend[20:])))
     return {
         "average": v,
         "weights": w,
         "window": win,
-        "note": f"window 1/(1−β) = {win:.0f} steps\nmass older than that: {older:.2f} (1/e ≈ 0.37)",
+        "note": (
+            f"window 1/(1−β) = {win:.0f} step{'' if round(win) == 1 else 's'}\n"
+            f"weight older than that: {older:.2f} (1/e ≈ 0.37)"
+        ),
         "title": (
             f"β = {beta:.3f}, bias correction {bias_correction}: $v_1$ = {v[0]:.2f}, "
             f"$x_1$ = {series[0]:.2f}"
@@ -88,7 +91,7 @@ def _ewa_setup(series: np.ndarray, trend: np.ndarray) -> tuple[Any, dict[str, An
     ax2.set_ylim(0, 0.12)
     ax2.set_xlabel(f"age $k$ (steps before $t = {n}$)")
     ax2.set_ylabel("weight of $x_{t-k}$ in $v_t$")
-    ax.set_title("β", fontsize=10)  # placeholder, so tight_layout leaves room for it
+    ax.set_title("β\nstatus", fontsize=10)  # placeholder: tight_layout leaves room for two lines
     ax.title.set_animated(True)
     fig.tight_layout()
     return fig, {"ax": ax, "avg": avg, "weights": weights, "window": window, "note": note}
@@ -101,7 +104,8 @@ def _ewa_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["weights"].axes.set_ylim(0, max(0.12, 1.1 * float(w[0])))
     st["window"].set_xdata([win, win])
     st["note"].set_text(frame["note"])
-    st["ax"].set_title(frame["title"], fontsize=10)
+    # the title's second line is the status line (the website's player shows the figure only)
+    st["ax"].set_title(frame["title"] + "\n" + frame["status"], fontsize=10)
 
 
 def ewa_noisy_series(n: int = 400, seed: int = 0) -> Explorer:

@@ -141,8 +141,18 @@ def _race_setup(steps: int) -> tuple[Any, dict[str, Any]]:
     )
     ax2.set_title("each method at its best α (dashed: 1e-6)", fontsize=10)
     ax2.legend(loc="upper right", frameon=False, fontsize=8)
-    fig.tight_layout()
-    state = {"ax": ax, "rings": rings, "paths": paths, "curves": curves, "start": start}
+    # the status line under both panels (the website's player shows the figure only)
+    status = ax2.text(0.5, 0.01, "", transform=fig.transFigure, ha="center", va="bottom",
+                      fontsize=8.5, animated=True, clip_on=False)  # fmt: skip
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    state = {
+        "ax": ax,
+        "rings": rings,
+        "paths": paths,
+        "curves": curves,
+        "start": start,
+        "status": status,
+    }
     return fig, state
 
 
@@ -156,6 +166,7 @@ def _race_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     x0 = frame["x0"]
     st["start"].set_data([x0[0]], [x0[1]])
     st["ax"].set_title(frame["title"], fontsize=10)
+    st["status"].set_text(frame["status"])
 
 
 def optimizer_race(steps: int = STEPS) -> Explorer:

@@ -144,8 +144,9 @@ def _signal_frame(
     weights = [np.float32(scale) * W for W in unit_weights[:L]]
     with np.errstate(over="ignore", invalid="ignore"):
         zs, grads = propagate(X, weights, nonlinearity, upstream)
-        act = np.array([z.std() for z in zs])
-        grad = np.array([g.std() for g in grads])
+        # in float64: the squares inside std overflow float32 long before the activations do
+        act = np.array([z.std(dtype=np.float64) for z in zs])
+        grad = np.array([g.std(dtype=np.float64) for g in grads])
     ratio = act[-1] / act[0]
     if nonlinearity == "tanh":
         saturated = float(np.mean(np.abs(np.tanh(zs[-1])) > 0.99))

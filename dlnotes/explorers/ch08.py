@@ -79,7 +79,7 @@ def _difference_frame(h: float, fn: str, x: float, dtype: str, method: str) -> d
         "h": h,
         "marker": max(here, 1e-17),
         "h_star": h_star,
-        "title": f"{method} ({dtype}), {fn} at x = {x:g}: error {here:.1e} at h = {h:.0e}",
+        "title": f"{method} ({dtype}), {fn} at x = {x:g}: error {here:.1e} at h = {h:.2g}",
         "status": (
             f"{method}, {dtype}, f = {fn} at x = {x:g}: h = {h:.1e} gives {here:.1e}; "
             f"best h on the grid {best:.1e}, rule of thumb {h_star:.1e}"

@@ -63,7 +63,7 @@ def _ema_frame(lr: float, decay: float, noise: np.ndarray) -> dict[str, Any]:
         "floor_iter": noise_floor(lr, lam, SIGMA**2),
         "floor_avg": noise_floor(lr, lam, SIGMA**2, decay=decay),
         "status": (
-            f"α = {lr:.2f}, β = {decay:.3f}: last {steps - half} steps, "
+            f"α = {lr:.3g}, β = {decay:.3f}: last {steps - half} steps, "
             f"f(x) ≈ {last_x:.2g}, f(x̄) ≈ {last_a:.2g}"
         ),
     }
