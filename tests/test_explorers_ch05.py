@@ -143,7 +143,7 @@ def test_optimizer_race_explorer_updates_and_reports():
     status = explorer.redraw(state, theta=45, kappa=10)
     for name in ch05.METHODS:
         assert name in status
-    assert status.startswith("steps to 1e-6:")
+    assert status.startswith("first below 1e-6 at step (↑: climbs back above later):")
     xdata, _ = state["paths"]["GD"].get_data()
     assert len(xdata) == 121
     import matplotlib.pyplot as plt
@@ -156,3 +156,15 @@ def test_optimizer_race_static_faces_stay_small():
     explorer = ch05.optimizer_race()
     sizes = [len(explorer.static_html(sweep)) for sweep in ("theta", "kappa")]
     assert sum(sizes) < 2_500_000, sizes
+
+
+def test_the_race_marks_a_run_that_climbs_back_above_the_target():
+    """The default frame: RMSProp first dips below 1e-6 at step 7 and then climbs back above
+    f(x0) itself; momentum and Adam oscillate back above the target too. Each is marked, and
+    gradient descent and AdaGrad, which stay below, are not."""
+    frame = ch05._race_frame(0, 100, ch05.STEPS)
+    parts = dict(p.split("\u00a0", 1) for p in frame["status"].split("later): ", 1)[1].split(" · "))
+    assert parts["RMSprop"].startswith("7\u00a0") and parts["RMSprop"].endswith("↑")
+    assert frame["curves"]["RMSprop"][7:].max() > 1.0  # above where it started
+    assert parts["momentum"].endswith("↑") and parts["Adam"].endswith("↑")
+    assert not parts["GD"].endswith("↑") and not parts["AdaGrad"].endswith("↑")
