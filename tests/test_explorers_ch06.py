@@ -143,3 +143,21 @@ def test_static_faces_stay_small():
     explorer = ch06.schedule_explorer()
     for sweep in ("kind", "lr", "warmup"):
         assert len(explorer.static_html(sweep)) < 1_000_000
+
+
+@pytest.mark.slow  # 16 runs of SGD: about 3 s
+def test_the_caption_says_how_far_constant_alpha_settles_above_the_model_floor():
+    """The dashed floor is the additive-noise model's: a constant alpha settles 10 % above it at
+    alpha = 0.1 and 50 % above it at alpha = 0.8, as the caption says."""
+    from dlnotes.landscapes import minibatch_stream, sgd_runs
+
+    problem = ch06.noisy_regression()
+    stream = minibatch_stream(problem, ch06.STEPS, 8)
+    reference = sgd_runs(problem, np.full(ch06.STEPS, 0.05), stream=stream).mean(axis=1)
+    ratio = {}
+    for lr in (0.1, 0.8):
+        frame = ch06._schedule_frame(problem, stream, reference, "constant", lr, 0)
+        ratio[lr] = frame["excess"][-200:].mean() / frame["floor"]
+    assert 1.05 < ratio[0.1] < 1.15 and 1.4 < ratio[0.8] < 1.6, ratio
+    caption = ch06.schedule_explorer().caption
+    assert "10 % above it at α = 0.1, 50 % at 0.8" in caption
