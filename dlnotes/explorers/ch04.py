@@ -43,8 +43,11 @@ def _drawn(run: ls.Run, steps: int) -> ls.Run:
     return ls.Run(run.xs[: steps + 1], run.fs[: steps + 1], run.diverged and run.steps < steps)
 
 
-def _verdict(name: str, run: ls.Run, steps: int) -> str:
-    """The status of ``run``, a run of ``steps + TAIL`` steps of which ``steps`` are drawn."""
+def _verdict(name: str, run: ls.Run, steps: int, *, gd: bool = False) -> str:
+    """The status of ``run``, a run of ``steps + TAIL`` steps of which ``steps`` are drawn.
+
+    For gradient descent (``gd``) on a quadratic every mode shrinks or grows monotonically, so
+    ``f`` above ``f(x_0)`` means it diverges (heavy ball's ``f`` can rise for a while and fall)."""
     if run.diverged and run.steps < steps:
         return f"{name} diverged"
     stay = None if run.diverged else _stays_from(run.fs, steps)
@@ -57,7 +60,8 @@ def _verdict(name: str, run: ls.Run, steps: int) -> str:
         back = steps + int(above[0]) if above.size else run.steps + 1  # +1: where it blew up
         return f"{name}: f = {ls.loss_text(fs[steps], TARGET)} (climbs back at {back})"
     dipped = f" (dipped at {hit})" if hit >= 0 else ""
-    return f"{name}: f = {ls.loss_text(fs[steps], TARGET)}{dipped}"
+    growing = " (growing: diverging)" if gd and fs[steps] > fs[0] else ""  # before the blow-up
+    return f"{name}: f = {ls.loss_text(fs[steps], TARGET)}{dipped}{growing}"
 
 
 def _frame(lr: float, rho: float, kappa: float, steps: int) -> dict[str, Any]:
@@ -79,7 +83,7 @@ def _frame(lr: float, rho: float, kappa: float, steps: int) -> dict[str, Any]:
         ),
         "kappa": float(kappa),
         "status": (
-            f"{_verdict('heavy ball', long_run, steps)}; {_verdict('GD', long_gd, steps)} "
+            f"{_verdict('heavy ball', long_run, steps)}; {_verdict('GD', long_gd, steps, gd=True)} "
             f"(to f < {TARGET:g})"
         ),
     }
