@@ -103,7 +103,10 @@ def ensure_venv() -> None:
     if run([*pip, "install", "-r", LOCK]) != 0:
         # The lock pins torch's CPU build (+cpu), which PyPI does not host: where the
         # configured indexes lack it, PyTorch's own CPU index has it.
-        say(f"the lock pins torch's +cpu build: retrying with PyTorch's index, {TORCH_CPU_INDEX}")
+        say(
+            "the install failed; if torch's +cpu build was missing, PyTorch's index has it: "
+            f"retrying with {TORCH_CPU_INDEX}"
+        )
         if run([*pip, "install", "--extra-index-url", TORCH_CPU_INDEX, "-r", LOCK]) != 0:
             sys.exit("installing the pinned environment failed (see above)")
     if run([*pip, "install", "--no-deps", "--no-build-isolation", "-e", "."]) != 0:

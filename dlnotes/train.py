@@ -340,8 +340,8 @@ def fit(
     early_stopping
         An :class:`EarlyStopping`, or an int ``patience`` (on ``dev_loss``, best restored).
     augment
-        ``augment(X_batch, rng) -> X_batch`` applied to training batches (e.g.
-        :class:`dlnotes.data.Augmenter`).
+        ``augment(X_batch, rng) -> X_batch`` applied to training batches, returning a batch of
+        the same shape (e.g. :class:`dlnotes.data.Augmenter`).
     seed
         Shuffling and augmentation randomness (dropout masks come from the layers' seeds).
     progress
@@ -553,7 +553,7 @@ class _Training:
         for b, (Xb, yb) in enumerate(batches):
             assert yb is not None
             if self.augment is not None:
-                Xb = self.augment(Xb, self.rng)
+                Xb = self._augmented(Xb)
             if self.schedule is not None:
                 self.optimizer.lr = float(self.schedule(self.n_steps))
             value, out = self.step(Xb, yb, self.diagnostics and b == n_batches - 1)
@@ -574,6 +574,19 @@ class _Training:
         history.lr.append(float(self.optimizer.lr))
         history.examples.append(seen)
         history.seconds.append(time.perf_counter() - start)
+
+    def _augmented(self, Xb: np.ndarray) -> np.ndarray:
+        """``augment(Xb, rng)``, which must return a batch of ``Xb``'s shape: one augmented
+        example per example (more rows would be a larger training set in disguise)."""
+        assert self.augment is not None
+        out = self.augment(Xb, self.rng)
+        if not (isinstance(out, np.ndarray) and out.shape == Xb.shape):
+            got = out.shape if isinstance(out, np.ndarray) else type(out).__name__
+            raise ValueError(
+                f"augment must return a batch of the shape it was given, {Xb.shape} (one "
+                f"augmented example per example), got {got}"
+            )
+        return out
 
     def _diverged(self, value: float, epoch: int) -> None:
         if self.on_nonfinite == "raise":

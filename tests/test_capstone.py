@@ -1155,7 +1155,7 @@ def test_an_enlarged_training_set_is_flagged_for_review(tmp_path):
 
         return train_best_model
 
-    flag = "; REVIEW: a counted epoch went through 6500 examples, more than the 6000 of the "
+    flag = "; REVIEW: a counted epoch went through 6500 examples, more than the 6000 allowed (the "
     message = capstone.train_within_budget(trainer(500), data, capstone.Budget(20))[1]
     assert flag in message, message
     message = capstone.train_within_budget(trainer(500, then_raise=True), data)[1]
@@ -1171,6 +1171,20 @@ def test_an_enlarged_training_set_is_flagged_for_review(tmp_path):
     for bad, error in ((0, ValueError), (2.5, TypeError)):
         with pytest.raises(error, match="examples"):
             capstone.Budget(examples=bad)
+
+    def hides_its_examples(data, budget):  # a callback before the budget empties the record
+        model = mlp([784, 8, 10], seed=0)
+        X = np.concatenate([data["X_train"]] * 3)
+        y = np.concatenate([data["y_train"]] * 3)
+        forget = lambda epoch, history, model: history.examples.clear()  # noqa: E731
+        fit(model, X, y, optimizer=SGD(model.params, lr=0.05), epochs=1, batch_size=500,
+            callbacks=[forget, budget], progress=False)  # fmt: skip
+        return model
+
+    budget = capstone.Budget(20)
+    message = capstone.train_within_budget(hides_its_examples, data, budget)[1]
+    assert budget.most_examples == -1
+    assert "REVIEW: a counted epoch's training examples were not recorded" in message, message
 
     epochs = tmp_path / "epochs.txt"
     epochs.write_text("2\n1\n0.300\n6001\n", encoding="utf-8")

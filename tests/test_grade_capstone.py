@@ -601,12 +601,14 @@ def test_student_ids_keep_every_script_and_differ_by_more_than_case(tmp_path):
     names = ("Zoë", "Ann", "ann", "Ye\u0308", "日本 太郎", "निखिल", "José  Núñez")
     ids = [grade._student_id(n, used) for n in names]
     assert ids == ["Zoe", "Ann", "ann_2", "Ye", "日本_太郎", "निखिल", "Jose_Nunez"]
-    # look-alikes get a suffix too: a Cyrillic А, a Greek Ι, l0 for Lo; a name wholly in another
-    # script (Анна) does not look like Anna
-    names = ("Anna", "\u0410nna", "Ian", "\u0399an", "Lola", "l0la", "Анна", "Olga", "0lga")
+    # look-alikes get a suffix too: a Cyrillic А or ӏ (palochka), a Greek Ι, 0 for O; names that
+    # differ in letters of another shape (Ian, Lan; Ella, Elia) or wholly in another script
+    # (Анна) keep their own ids
+    names = ("Anna", "\u0410nna", "Ian", "\u0399an", "lola", "\u04cfola", "Анна", "Olga",
+             "0lga", "Lan", "Ella", "Elia", "Ali", "All")  # fmt: skip
     ids = [grade._student_id(n, used) for n in names]
-    assert ids == ["Anna", "\u0410nna_2", "Ian", "\u0399an_2", "Lola", "l0la_2", "Анна", "Olga",
-                   "0lga_2"]  # fmt: skip
+    assert ids == ["Anna", "\u0410nna_2", "Ian", "\u0399an_2", "lola", "\u04cfola_2", "Анна",
+                   "Olga", "0lga_2", "Lan", "Ella", "Elia", "Ali", "All"]  # fmt: skip
     assert all(grade.safe_id(i) for i in ids)
     assert not any(grade.safe_id(i) for i in ("", ".x", "-x", "a/b", "YÃ««"))
     rows = [{"student": n, "student_id": i, "score": "1", "max_score": "2", "status": "graded",

@@ -252,6 +252,31 @@ def test_augmentation_is_applied_to_training_batches(digits):
     assert len(seen) == 2
 
 
+def test_augment_must_return_a_batch_of_the_shape_it_was_given(digits):
+    """An augment that adds rows (a flipped copy of each image beside the image) would train
+    on a larger set than the epoch counts, with a loss that repeats the labels: refused, and
+    history.examples counts what the steps used."""
+    X_tr, y_tr = digits[0][:128], digits[1][:128]
+    model = mlp([64, 16, 10], seed=0)
+
+    def tiled(out, yb):  # a loss that repeats the labels for the extra rows
+        return softmax_cross_entropy(out, np.tile(yb, len(out) // len(yb)))
+
+    wrong = {
+        r"\(128, 64\)": lambda X, rng: np.concatenate([X, X[:, ::-1]]),
+        "list": lambda X, rng: X.tolist(),
+        r"\(64, 32\)": lambda X, rng: X[:, :32],
+    }
+    for got, bigger in wrong.items():
+        message = rf"augment must return a batch of the shape it was given, \(64, 64\).*got {got}"
+        with pytest.raises(ValueError, match=message):
+            fit(model, X_tr, y_tr, optimizer=SGD(model.params, lr=0.1), epochs=1,
+                batch_size=64, augment=bigger, loss=tiled)  # fmt: skip
+    history = fit(model, X_tr[:100], y_tr[:100], optimizer=SGD(model.params, lr=0.1), epochs=2,
+                  batch_size=64, augment=lambda X, rng: X[:, ::-1])  # fmt: skip
+    assert history.examples == [100, 100]
+
+
 def test_progress_bar_defaults(monkeypatch, capsys, digits):
     assert progress_default() is False  # under pytest
     monkeypatch.delenv("PYTEST_CURRENT_TEST")

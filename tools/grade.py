@@ -183,22 +183,27 @@ def safe_id(sid: str) -> bool:
     return bool(sid) and all(map(_id_char, sid)) and not sid.startswith((".", "-"))
 
 
-#: Letters that look like others, mapped to the Latin letter or digit they pass for: Cyrillic and
-#: Greek capitals and small letters drawn like Latin ones (from Unicode's confusables list,
-#: UTS #39), and Latin ``l``/``I``/``1`` and ``O``/``0``. Two ids that read the same through it
-#: would look alike in a gradebook: the second gets a suffix.
+#: Letters of other scripts drawn like Latin ones, mapped to that letter with its case (from
+#: Unicode's confusables list, UTS #39): Cyrillic, Greek and Armenian.
 _LOOKALIKES = str.maketrans(
     {
-        **dict(zip("АВЕЅІЈКМНОРСТХУаеѕіјорсухһԁԛԝ", "ABESIJKMHOPCTXYaesijopcyxhdqw", strict=True)),
-        **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοιρνκ", "ABEZHIKMNOPTYXoipvk", strict=True)),
-        **dict(zip("lI10", "iiio", strict=True)),
+        **dict(zip("АВЕЅІЈКМНОРСТХУҮӀ", "ABESIJKMHOPCTXYYI", strict=True)),
+        **dict(zip("аеѕіјорсухүһԁԛԝӏ", "aesijopcyxyhdqwl", strict=True)),
+        **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧϹ", "ABEZHIKMNOPTYXC", strict=True)),
+        **dict(zip("οιρνκϲ", "oipvkc", strict=True)),
+        **dict(zip("օսհո", "ouhn", strict=True)),
     }
 )
+#: Latin letters and digits that look alike in many fonts: ``l``, ``I``, ``1`` and ``|``;
+#: ``O``, ``o`` and ``0``.
+_SAME_SHAPE = str.maketrans({"I": "l", "1": "l", "|": "l", "o": "O", "0": "O"})
 
 
 def _looks(sid: str) -> str:
-    """What ``sid`` looks like: its :data:`_LOOKALIKES` read as Latin, case folded."""
-    return sid.translate(_LOOKALIKES).casefold().translate(_LOOKALIKES)
+    """What ``sid`` looks like, case kept: its letters of other scripts read as the Latin ones
+    they are drawn like, then ``l I 1`` as one shape and ``O o 0`` as another (``Anna`` with a
+    Cyrillic ``А`` looks like ``Anna``; ``Ian`` does not look like ``Lan``)."""
+    return sid.translate(_LOOKALIKES).translate(_SAME_SHAPE)
 
 
 def _student_id(name: str, used: set[str]) -> str:
@@ -211,7 +216,7 @@ def _student_id(name: str, used: set[str]) -> str:
     mark). An id that differs from one in ``used`` only by case gets a suffix too (on a
     case-insensitive disk, macOS's or Windows's, ``Ann`` and ``ann`` would share a feedback
     file), and so does one that only looks like it (``Аnna`` with a Cyrillic ``А`` beside
-    ``Anna``, ``l0la`` beside ``Lola``: :data:`_LOOKALIKES`)."""
+    ``Anna``, ``0lga`` beside ``Olga``: :func:`_looks`)."""
     composed = unicodedata.normalize("NFC", name)
     unaccented = "".join(
         c for c in unicodedata.normalize("NFKD", composed) if unicodedata.category(c) != "Mn"
@@ -219,9 +224,9 @@ def _student_id(name: str, used: set[str]) -> str:
     text = unaccented if unaccented.isascii() else composed
     chars = [c if _id_char(c) else "_" for c in text]
     base = re.sub(r"_{2,}", "_", "".join(chars)).strip("._-") or "student"
-    seen = {_looks(u) for u in used}
+    folded, shapes = {u.casefold() for u in used}, {_looks(u) for u in used}
     sid, k = base, 2
-    while _looks(sid) in seen:
+    while sid.casefold() in folded or _looks(sid) in shapes:
         sid, k = f"{base}_{k}", k + 1
     used.add(sid)
     return sid

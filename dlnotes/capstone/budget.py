@@ -118,7 +118,7 @@ class Budget(Callback):
         if examples is not None:
             examples = int(check_scalar("examples", examples, low=1, integer=True))
         self.examples = examples
-        self.most_examples = 0  # the most training examples of one counted epoch
+        self.most_examples = 0  # the most training examples of one counted epoch (-1: unknown)
         self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
         self.start = time.monotonic()
         self.epochs_used = 0
@@ -210,13 +210,29 @@ class Budget(Callback):
         self.epochs_used += 1
         if history.seconds:  # this epoch's time as fit measured it, before any callback ran
             self._watched += max(0.0, float(history.seconds[-1]))
-        examples = getattr(history, "examples", None)
-        if examples:  # this epoch's training examples, as fit counted them
-            self.most_examples = max(self.most_examples, int(examples[-1]))
+        self._count_examples(history)
         plain = model_to_plain(model)
         self._seen[_fingerprint(plain)] = None  # before the checkpoint, whose record lists it
         self._keep(plain, True)
         return self.exhausted
+
+    def _count_examples(self, history: History) -> None:
+        """Keep the most training examples of a counted epoch (``history.examples[-1]``, as
+        ``fit`` records it before its callbacks run). A history whose record of them is missing
+        or does not match its epochs (changed by another callback) makes it -1 for good: not
+        recorded, flagged."""
+        examples, epochs = getattr(history, "examples", None), getattr(history, "epoch", None)
+        try:
+            if not (isinstance(examples, list) and isinstance(epochs, list)):
+                raise TypeError("no record")
+            if not examples or len(examples) != len(epochs):
+                raise ValueError("a record that does not match the epochs")
+            seen = int(examples[-1])
+        except (TypeError, ValueError, OverflowError):
+            self.most_examples = -1
+            return
+        if self.most_examples >= 0:
+            self.most_examples = max(self.most_examples, seen)
 
     def __repr__(self) -> str:
         return (
@@ -639,12 +655,18 @@ def _review_note(
             f"; REVIEW: {unwatched:.1f} s of the budget passed outside the epochs it counted "
             f"(more than {UNWATCHED_SECONDS:g} s: training without it is not allowed)"
         )
-    if allowed is not None and most > allowed:
+    if allowed is not None and most < 0:
         return (
-            f"; REVIEW: a counted epoch went through {most} examples, more than the {allowed} of "
-            "the training and dev sets together (copies or stored augmentations of the images "
-            "make one counted epoch several passes; augmenting each batch, fit(augment=...), "
-            "does not)"
+            "; REVIEW: a counted epoch's training examples were not recorded (its history's "
+            "examples were changed before the budget read them), so the size of the training "
+            "set was not checked"
+        )
+    if allowed is not None and most > allowed:
+        what = " (the training and dev sets together)" if allowed == EXAMPLES else ""
+        return (
+            f"; REVIEW: a counted epoch went through {most} examples, more than the {allowed} "
+            f"allowed{what}: copies or stored augmentations of the images make one counted "
+            "epoch several passes; augmenting each batch, fit(augment=...), does not"
         )
     if not saw:
         return (
