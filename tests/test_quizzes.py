@@ -36,6 +36,9 @@ def test_quiz_is_well_formed(name):
             assert len(correct) == 1 and len(q["answers"]) >= 2
         for a in q["answers"]:
             assert a.get("feedback", "").strip(), f"{name}: an answer without feedback"
+            if a.get("type") == "range":  # jupyterquiz accepts lo <= x < hi: [2, 2] takes nothing
+                lo, hi = a["range"]
+                assert lo < hi, f"{name}: the range {a['range']} accepts no number"
     assert load_quiz(name) is not quiz  # a fresh copy each time
     json.dumps(quiz)
 
