@@ -662,10 +662,10 @@ def _review_note(
             "set was not checked"
         )
     if allowed is not None and most > allowed:
-        what = " (the training and dev sets together)" if allowed == EXAMPLES else ""
+        sets = " (the training and dev sets together)" if allowed == EXAMPLES else ""
         return (
             f"; REVIEW: a counted epoch went through {most} examples, more than the {allowed} "
-            f"allowed{what}: copies or stored augmentations of the images make one counted "
+            f"allowed{sets}: copies or stored augmentations of the images make one counted "
             "epoch several passes; augmenting each batch, fit(augment=...), does not"
         )
     if not saw:
