@@ -13,7 +13,7 @@ import pytest
 
 from dlnotes.exercises import CheckFailed, check, exercises, get, hint
 from dlnotes.exercises.ch05 import _adam_no_bias_correction
-from dlnotes.exercises.core import _plain
+from dlnotes.exercises.core import FEEDBACK_WIDTH, _fit, _plain
 
 EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})(?=\S)([^*\n]+?)(?<=\S)\1(?![\w*])")
 
@@ -75,7 +75,9 @@ def test_in_a_kernel_the_feedback_shows_without_dlnotes_frames():
     (error,) = [o for o in nb.cells[1].outputs if o.output_type == "error"]
     text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error.traceback))
     assert error.ename == "CheckFailed"
-    assert "no bias correction" in text and "3.2 times larger" in text
+    flowing = " ".join(text.split())  # the feedback is shown folded to the page width
+    assert "no bias correction" in flowing and "3.2 times larger" in flowing
+    assert max(len(row) for row in text.splitlines()) <= FEEDBACK_WIDTH
     assert "core.py" not in text and "dlnotes/exercises" not in text and "File " not in text
     (other,) = [o for o in nb.cells[2].outputs if o.output_type == "error"]
     assert other.ename == "AssertionError" and len(other.traceback) > 1
@@ -308,3 +310,55 @@ def test_a_small_but_real_error_is_not_called_a_precision_loss():
     with pytest.raises(CheckFailed) as failed:
         check("ch15_logsumexp_backward", logsumexp_backward)
     assert "4 to 7 digits" not in str(failed.value)
+
+
+# --------------------------------------------------------------------------------------------
+# Feedback is shown folded to the book's width
+# --------------------------------------------------------------------------------------------
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+@pytest.mark.parametrize("name", [ex.name for ex in exercises() if ex.kind == "value"])
+def test_value_verdicts_are_shown_within_the_page_width(name, capsys):
+    """The ✓ line and every wrong answer's feedback fit 88 columns on screen (the website
+    scrolls wider outputs sideways), and folding loses or reorders no word."""
+    ex = get(name)
+    check(name, ex.solution)
+    shown = capsys.readouterr().out
+    assert max(len(row) for row in shown.splitlines()) <= FEEDBACK_WIDTH
+    for mistake in ex.mistakes:
+        with pytest.raises(CheckFailed) as info:
+            check(name, mistake.wrong)
+        body = info.value._render_traceback_()[1]
+        rows = body.splitlines()
+        assert max(len(row) for row in rows) <= FEEDBACK_WIDTH, body
+        assert _words(body) == _words(str(info.value))  # str() keeps the lines unfolded
+        assert any(len(row) > FEEDBACK_WIDTH for row in str(info.value).splitlines())
+
+
+def test_folding_keeps_short_lines_and_indents_what_it_folds():
+    text = "short line\n  " + "word " * 30 + "\n  inputs: x = 1; y = [1, 2]; " + "z = 3; " * 12
+    rows = _fit(text, width=40).splitlines()
+    assert rows[0] == "short line"
+    assert rows[1].startswith("  word") and all(r.startswith("      ") for r in rows[2:5])
+    assert max(len(r) for r in rows) <= 40
+    inputs = next(r for r in rows if "inputs:" in r)
+    assert inputs == "  inputs: x = 1; y = [1, 2]; z = 3;"  # broken between arguments
+    assert _words("\n".join(rows)) == _words(text)
+    assert _fit("x" * 50, width=40) == "x" * 50  # one word longer than the line stays whole
+    assert _fit(" " * 50, width=40) == " " * 50
+
+
+@pytest.mark.parametrize("name", [ex.name for ex in exercises() if ex.kind == "function"])
+def test_function_feedback_is_shown_within_the_page_width(name):
+    ex = get(name)
+    for mistake in ex.mistakes:
+        with pytest.raises(CheckFailed) as info:
+            check(name, mistake.wrong)
+        body = info.value._render_traceback_()[1]
+        wide = [row for row in body.splitlines() if len(row) > FEEDBACK_WIDTH]
+        assert all(len(row.split()) == 1 for row in wide), wide  # only a word that cannot break
+        assert _words(body) == _words(str(info.value))

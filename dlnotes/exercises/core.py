@@ -35,6 +35,7 @@ import re
 import signal
 import sys
 import sysconfig
+import textwrap
 import threading
 import time
 import traceback
@@ -1579,8 +1580,51 @@ class CheckFailed(AssertionError):
     """
 
     def _render_traceback_(self) -> list[str]:
-        """The lines IPython shows in place of the traceback: a red title and the feedback."""
-        return [f"\x1b[1;31m✗ {type(self).__name__}\x1b[0m", str(self)]
+        """The lines IPython shows in place of the traceback: a red title and the feedback,
+        folded to :data:`FEEDBACK_WIDTH` columns (``str()`` keeps each part on one line)."""
+        return [f"\x1b[1;31m✗ {type(self).__name__}\x1b[0m", _fit(str(self))]
+
+
+#: The width feedback is folded to when shown: the book's 88 columns, so that no line of a
+#: verdict scrolls sideways on the website or in a narrow notebook.
+FEEDBACK_WIDTH = 88
+
+
+def _fit(text: str, width: int = FEEDBACK_WIDTH) -> str:
+    """``text`` with every line longer than ``width`` folded, for display.
+
+    A folded line continues four columns further in than it starts. A check's ``inputs:`` line
+    breaks between its ``; ``-separated arguments first; everything breaks between words, and
+    a single word longer than the line is kept whole.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        if len(line) <= width or not line.strip():
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        more = indent + "    "
+        row = ""
+        body = line.strip()
+        parts = re.split(r"(?<=;) ", body) if body.startswith("inputs: ") else [body]
+        for part in parts:
+            if row and len(row) + 1 + len(part) <= width:
+                row += " " + part
+                continue
+            if row:
+                out.append(row)
+            rows = textwrap.wrap(
+                part,
+                width=width,
+                initial_indent=more if row else indent,
+                subsequent_indent=more,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            out.extend(rows[:-1])
+            row = rows[-1]
+        out.append(row)
+    return "\n".join(out)
 
 
 #: Markdown emphasis in feedback texts (``*larger*``, ``**not**``), but not ``beta**t``.
@@ -1646,8 +1690,8 @@ def check(
     message = _plain(message)
     if not passed:
         if _keep_going():
-            print(f"✗ {message}", file=sys.stderr)
+            print(_fit(f"✗ {message}"), file=sys.stderr)
             return
         raise CheckFailed(message) from None
     elapsed = time.perf_counter() - start
-    print(message + (f" ({elapsed:.1f} s)" if elapsed > 1.0 else ""))
+    print(_fit(message + (f" ({elapsed:.1f} s)" if elapsed > 1.0 else "")))
