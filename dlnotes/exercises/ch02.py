@@ -70,6 +70,19 @@ def gradient_descent(
     return np.array(xs)
 
 
+def _gd_iterates(
+    x0: np.ndarray, steps: int, update: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """The loop of :func:`gradient_descent` with its update as an argument: a copy of ``x0``,
+    then ``steps`` times ``x = update(x)``, every iterate kept (``steps + 1`` rows)."""
+    x = np.array(x0, dtype=float)
+    xs = [x]
+    for _ in range(steps):
+        x = update(x)
+        xs.append(x)
+    return np.array(xs)
+
+
 #: The common mistakes of ``ch02_gradient_descent``, each declared on its wrong code.
 gradient_descent_mistakes = Mistakes()
 
@@ -143,12 +156,7 @@ def _gd_modifies_x0(grad, x0, lr, steps):
     "your iterates go uphill: the update is x ← x − lr·∇f(x), with a minus sign.",
 )
 def _gd_ascent(grad, x0, lr, steps):
-    x = np.array(x0, dtype=float)
-    xs = [x]
-    for _ in range(steps):
-        x = x + lr * grad(x)
-        xs.append(x)
-    return np.array(xs)
+    return _gd_iterates(x0, steps, lambda x: x + lr * grad(x))  # x + lr·grad: uphill
 
 
 @gradient_descent_mistakes.add(
@@ -171,12 +179,7 @@ def _gd_missing_start(grad, x0, lr, steps):
     "`for _ in range(steps)` makes exactly `steps` updates after the starting row.",
 )
 def _gd_one_step_too_many(grad, x0, lr, steps):
-    x = np.array(x0, dtype=float)
-    xs = [x]
-    for _ in range(steps + 1):
-        x = x - lr * grad(x)
-        xs.append(x)
-    return np.array(xs)
+    return _gd_iterates(x0, steps + 1, lambda x: x - lr * grad(x))  # steps + 1 updates
 
 
 @gradient_descent_mistakes.add(
@@ -201,13 +204,8 @@ def _gd_missing_last(grad, x0, lr, steps):
     "x = x − lr·grad(x).",
 )
 def _gd_gradient_once(grad, x0, lr, steps):
-    x = np.array(x0, dtype=float)
-    g = grad(x)  # evaluated once, at the start
-    xs = [x]
-    for _ in range(steps):
-        x = x - lr * g
-        xs.append(x)
-    return np.array(xs)
+    g = grad(np.array(x0, dtype=float))  # evaluated once, at the start
+    return _gd_iterates(x0, steps, lambda x: x - lr * g)
 
 
 def _start(rng: np.random.Generator, dim: int) -> np.ndarray:

@@ -14,6 +14,9 @@ Defined in chapter 03 (Mini-batches and moving averages).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
@@ -43,6 +46,30 @@ def ewa(series: np.ndarray, beta: float, bias_correction: bool) -> np.ndarray:
     return out
 
 
+def _bias_corrected(v: Any, t: int, beta: float) -> Any:
+    """The bias correction of :func:`ewa` at step ``t``: ``v_t / (1 − β**t)``."""
+    return v / (1 - beta**t)
+
+
+def _ewa_values(
+    series: np.ndarray,
+    beta: float,
+    bias_correction: bool,
+    *,
+    corrected: Callable[[Any, int, float], Any] = _bias_corrected,
+    v: Any = 0.0,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """The loop of :func:`ewa` with its parts as arguments: ``v ← β·v + (1 − β)·x_t`` from
+    ``v_0 = v`` for ``t = 1 .. n``, storing ``corrected(v, t, beta)`` when ``bias_correction``
+    is true, else ``v``, in ``out[t − 1]`` (by default a new float64 array); returns ``out``."""
+    out = np.empty(len(series)) if out is None else out
+    for t in range(1, len(series) + 1):
+        v = beta * v + (1 - beta) * series[t - 1]
+        out[t - 1] = corrected(v, t, beta) if bias_correction else v
+    return out
+
+
 #: The common mistakes of ``ch03_ewa``, each declared on its wrong code.
 ewa_mistakes = Mistakes()
 
@@ -54,12 +81,7 @@ ewa_mistakes = Mistakes()
     "towards v_0 = 0 (at t = 1 you return (1 − β)·x_1 instead of x_1).",
 )
 def _ewa_no_correction(series, beta, bias_correction):
-    out = np.empty(len(series))
-    v = 0.0
-    for t in range(len(series)):
-        v = beta * v + (1 - beta) * series[t]
-        out[t] = v
-    return out
+    return _ewa_values(series, beta, False)  # never corrected, whatever bias_correction says
 
 
 @ewa_mistakes.add(
@@ -84,12 +106,11 @@ def _ewa_swapped(series, beta, bias_correction):
     "by the previous step's weight; use 1 − β**(i + 1).",
 )
 def _ewa_t_from_zero(series, beta, bias_correction):
-    out = np.empty(len(series))
-    v = np.float64(0.0)
-    for t in range(len(series)):
-        v = beta * v + (1 - beta) * series[t]
-        out[t] = v / (1 - beta**t) if bias_correction else v  # beta**0 = 1: divides by 0
-    return out
+    def corrected(v, t, beta):
+        return v / (1 - beta ** (t - 1))  # the 0-based index t - 1: beta**0 = 1, so v / 0
+
+    # v starts as an np.float64, so that v / 0 gives inf (a float would raise)
+    return _ewa_values(series, beta, bias_correction, corrected=corrected, v=np.float64(0.0))
 
 
 @ewa_mistakes.add(
@@ -99,12 +120,7 @@ def _ewa_t_from_zero(series, beta, bias_correction):
     "divides an average that was never pulled towards 0).",
 )
 def _ewa_starts_at_x1(series, beta, bias_correction):
-    out = np.empty(len(series))
-    v = series[0]
-    for t in range(1, len(series) + 1):
-        v = beta * v + (1 - beta) * series[t - 1]
-        out[t - 1] = v / (1 - beta**t) if bias_correction else v
-    return out
+    return _ewa_values(series, beta, bias_correction, v=series[0])  # v_0 = x_1, not 0
 
 
 @ewa_mistakes.add(
@@ -113,11 +129,8 @@ def _ewa_starts_at_x1(series, beta, bias_correction):
     "array, e.g. out = np.empty(len(series)).",
 )
 def _ewa_in_place(series, beta, bias_correction):
-    v = 0.0
-    for t in range(1, len(series) + 1):
-        v = beta * v + (1 - beta) * series[t - 1]
-        series[t - 1] = v / (1 - beta**t) if bias_correction else v
-    return series.copy()
+    # out=series: the averages overwrite the caller's series
+    return _ewa_values(series, beta, bias_correction, out=series).copy()
 
 
 @ewa_mistakes.add(
@@ -126,12 +139,7 @@ def _ewa_in_place(series, beta, bias_correction):
     "1 − β**t anyway. Divide only when the flag is True.",
 )
 def _ewa_always_corrects(series, beta, bias_correction):
-    out = np.empty(len(series))
-    v = 0.0
-    for t in range(1, len(series) + 1):
-        v = beta * v + (1 - beta) * series[t - 1]
-        out[t - 1] = v / (1 - beta**t)
-    return out
+    return _ewa_values(series, beta, True)  # corrected even when bias_correction is False
 
 
 @ewa_mistakes.add(
@@ -192,12 +200,8 @@ def _ewa_cases(seed: int, hidden: bool) -> list[Case]:
     "every average is cut to an integer. Make a float64 array: np.zeros(len(series)).",
 )
 def _ewa_like_series(series, beta, bias_correction):
-    out = np.zeros_like(series)
-    v = 0.0
-    for t in range(1, len(series) + 1):
-        v = beta * v + (1 - beta) * series[t - 1]
-        out[t - 1] = v / (1 - beta**t) if bias_correction else v
-    return out
+    # the result has the series' dtype: int64 for integer readings, which cuts every average
+    return _ewa_values(series, beta, bias_correction, out=np.zeros_like(series))
 
 
 @ewa_mistakes.add(
@@ -206,12 +210,8 @@ def _ewa_like_series(series, beta, bias_correction):
     "1 − β is right only at t = 1 and inflates every later average by 1/(1 − β).",
 )
 def _ewa_beta_not_power(series, beta, bias_correction):
-    out = np.empty(len(series), dtype=np.float64)
-    v = 0.0
-    for t in range(1, len(series) + 1):
-        v = beta * v + (1 - beta) * series[t - 1]
-        out[t - 1] = v / (1 - beta) if bias_correction else v
-    return out
+    # divided by 1 − β, not 1 − β**t
+    return _ewa_values(series, beta, bias_correction, corrected=lambda v, t, beta: v / (1 - beta))
 
 
 @ewa_mistakes.add(
@@ -234,12 +234,10 @@ def _ewa_store_first(series, beta, bias_correction):
     "averages towards the data; multiplying pulls them further towards 0.",
 )
 def _ewa_multiplied(series, beta, bias_correction):
-    out = np.empty(len(series), dtype=np.float64)
-    v = 0.0
-    for t in range(1, len(series) + 1):
-        v = beta * v + (1 - beta) * series[t - 1]
-        out[t - 1] = v * (1 - beta**t) if bias_correction else v
-    return out
+    # multiplied by 1 − β**t instead of divided
+    return _ewa_values(
+        series, beta, bias_correction, corrected=lambda v, t, beta: v * (1 - beta**t)
+    )
 
 
 register(
@@ -286,6 +284,21 @@ def minibatches(
     return tuple(batches)
 
 
+def _batches(
+    X: np.ndarray,
+    y: np.ndarray,
+    starts: range,
+    indices: Callable[[int], np.ndarray],
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The loop of :func:`minibatches` with its parts as arguments: one pair
+    ``(X[idx], y[idx])`` for each ``start`` in ``starts``, with ``idx = indices(start)``."""
+    batches = []
+    for start in starts:
+        idx = indices(start)
+        batches.append((X[idx], y[idx]))
+    return tuple(batches)
+
+
 #: The common mistakes of ``ch03_minibatches``, each declared on its wrong code.
 minibatches_mistakes = Mistakes()
 
@@ -299,11 +312,8 @@ minibatches_mistakes = Mistakes()
 def _mb_drop_last(X, y, batch_size, seed):
     n = len(X)
     order = np.random.default_rng(seed).permutation(n)
-    batches = []
-    for start in range(0, n - batch_size + 1, batch_size):
-        idx = order[start : start + batch_size]
-        batches.append((X[idx], y[idx]))
-    return tuple(batches)
+    starts = range(0, n - batch_size + 1, batch_size)  # no start for a last, shorter batch
+    return _batches(X, y, starts, lambda start: order[start : start + batch_size])
 
 
 @minibatches_mistakes.add(
@@ -343,11 +353,11 @@ def _mb_two_permutations(X, y, batch_size, seed):
 def _mb_independent_batches(X, y, batch_size, seed):
     rng = np.random.default_rng(seed)
     n = len(X)
-    batches = []
-    for start in range(0, n, batch_size):
-        idx = rng.choice(n, size=min(batch_size, n - start), replace=False)
-        batches.append((X[idx], y[idx]))
-    return tuple(batches)
+
+    def drawn(start):  # each batch drawn on its own, not a slice of one permutation
+        return rng.choice(n, size=min(batch_size, n - start), replace=False)
+
+    return _batches(X, y, range(0, n, batch_size), drawn)
 
 
 @minibatches_mistakes.add(
@@ -418,11 +428,9 @@ def _mb_cases(seed: int, hidden: bool) -> list[Case]:
 )
 def _mb_permutation_per_batch(X, y, batch_size, seed):
     rng = np.random.default_rng(seed)
-    batches = []
-    for start in range(0, len(X), batch_size):
-        idx = rng.permutation(len(X))[start : start + batch_size]
-        batches.append((X[idx], y[idx]))
-    return tuple(batches)
+    starts = range(0, len(X), batch_size)
+    # a fresh permutation for each batch, not slices of one
+    return _batches(X, y, starts, lambda start: rng.permutation(len(X))[start : start + batch_size])
 
 
 @minibatches_mistakes.add(

@@ -254,6 +254,18 @@ def nesterov(
     return np.array(xs)
 
 
+def _nag_iterates(x0, steps, step):
+    """The iterates ``x_0, ..., x_steps`` from a copy of ``x0`` and ``v = 0``, each step being
+    ``x, v = step(x, v)``: the loop of :func:`nesterov` around another update."""
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    xs = [x]
+    for _ in range(steps):
+        x, v = step(x, v)
+        xs.append(x)
+    return np.array(xs)
+
+
 #: The common mistakes of ``ch04_nesterov``, each declared on its wrong code.
 nesterov_mistakes = Mistakes()
 
@@ -264,14 +276,11 @@ nesterov_mistakes = Mistakes()
     "the momentum is about to carry you: grad(x + rho * v).",
 )
 def _nag_heavy_ball(grad, x0, lr, rho, steps):
-    x = np.array(x0, dtype=float)
-    v = np.zeros_like(x)
-    xs = [x]
-    for _ in range(steps):
-        v = rho * v - lr * grad(x)
-        x = x + v
-        xs.append(x)
-    return np.array(xs)
+    def step(x, v):
+        v = rho * v - lr * grad(x)  # the gradient at x itself: heavy ball
+        return x + v, v
+
+    return _nag_iterates(x0, steps, step)
 
 
 @nesterov_mistakes.add(
@@ -280,14 +289,11 @@ def _nag_heavy_ball(grad, x0, lr, rho, steps):
     "going, so you add it (x − rho·v looks back).",
 )
 def _nag_look_behind(grad, x0, lr, rho, steps):
-    x = np.array(x0, dtype=float)
-    v = np.zeros_like(x)
-    xs = [x]
-    for _ in range(steps):
-        v = rho * v - lr * grad(x - rho * v)
-        x = x + v
-        xs.append(x)
-    return np.array(xs)
+    def step(x, v):
+        v = rho * v - lr * grad(x - rho * v)  # looks back, not ahead
+        return x + v, v
+
+    return _nag_iterates(x0, steps, step)
 
 
 @nesterov_mistakes.add(
@@ -296,13 +302,10 @@ def _nag_look_behind(grad, x0, lr, rho, steps):
     "plain gradient descent. Assign v = rho·v − lr·g, then x = x + v.",
 )
 def _nag_velocity_not_stored(grad, x0, lr, rho, steps):
-    x = np.array(x0, dtype=float)
-    v = np.zeros_like(x)
-    xs = [x]
-    for _ in range(steps):
-        x = x + rho * v - lr * grad(x + rho * v)  # the new velocity is never kept
-        xs.append(x)
-    return np.array(xs)
+    def step(x, v):
+        return x + rho * v - lr * grad(x + rho * v), v  # the new velocity is never kept
+
+    return _nag_iterates(x0, steps, step)
 
 
 @nesterov_mistakes.add(
@@ -310,14 +313,12 @@ def _nag_velocity_not_stored(grad, x0, lr, rho, steps):
     "compute the new velocity first, then move with it: v = rho·v − lr·g, x = x + v.",
 )
 def _nag_old_velocity(grad, x0, lr, rho, steps):
-    x = np.array(x0, dtype=float)
-    v = np.zeros_like(x)
-    xs = [x]
-    for _ in range(steps):
-        x = x + v
+    def step(x, v):
+        x = x + v  # moved before the velocity is updated
         v = rho * v - lr * grad(x + rho * v)
-        xs.append(x)
-    return np.array(xs)
+        return x, v
+
+    return _nag_iterates(x0, steps, step)
 
 
 @nesterov_mistakes.add(
@@ -326,14 +327,12 @@ def _nag_old_velocity(grad, x0, lr, rho, steps):
     "already stored in the list. Write `x = x + v`, which makes a new array.",
 )
 def _nag_aliasing(grad, x0, lr, rho, steps):
-    x = np.array(x0, dtype=float)
-    v = np.zeros_like(x)
-    xs = [x]
-    for _ in range(steps):
+    def step(x, v):
         v = rho * v - lr * grad(x + rho * v)
-        x += v
-        xs.append(x)
-    return np.array(xs)
+        x += v  # in place: the array the list already holds changes too
+        return x, v
+
+    return _nag_iterates(x0, steps, step)
 
 
 @nesterov_mistakes.add(
@@ -341,14 +340,11 @@ def _nag_aliasing(grad, x0, lr, rho, steps):
     "the look-ahead point is x + rho·v: momentum alone carries you there, no learning rate.",
 )
 def _nag_lookahead_lr(grad, x0, lr, rho, steps):
-    x = np.array(x0, dtype=float)
-    v = np.zeros_like(x)
-    xs = [x]
-    for _ in range(steps):
-        v = rho * v - lr * grad(x + lr * v)
-        x = x + v
-        xs.append(x)
-    return np.array(xs)
+    def step(x, v):
+        v = rho * v - lr * grad(x + lr * v)  # lr where the look-ahead has rho
+        return x + v, v
+
+    return _nag_iterates(x0, steps, step)
 
 
 @nesterov_mistakes.add(
@@ -358,15 +354,12 @@ def _nag_lookahead_lr(grad, x0, lr, rho, steps):
     "asked for: v = ρ·v − α·∇f(x + ρ·v), x = x + v, from v = 0.",
 )
 def _nag_torch_form(grad, x0, lr, rho, steps):
-    x = np.array(x0, dtype=float)
-    buf = np.zeros_like(x)
-    xs = [x]
-    for _ in range(steps):
+    def step(x, buf):  # torch's buffer in place of v, and torch's step
         g = grad(x)
         buf = rho * buf + g
-        x = x - lr * (g + rho * buf)
-        xs.append(x)
-    return np.array(xs)
+        return x - lr * (g + rho * buf), buf
+
+    return _nag_iterates(x0, steps, step)
 
 
 def _start(rng: np.random.Generator, dim: int) -> np.ndarray:
@@ -429,15 +422,12 @@ def _nag_cases(seed: int, hidden: bool) -> list[Case]:
     "(or stepping from it) adds ρv_t a second time.",
 )
 def _nag_step_from_look_ahead(grad, x0, lr, rho, steps):
-    x = np.array(x0, dtype=float)
-    v = np.zeros_like(x)
-    xs = [x]
-    for _ in range(steps):
+    def step(x, v):
         ahead = x + rho * v
         v = rho * v - lr * grad(ahead)
-        x = ahead + v
-        xs.append(x)
-    return np.array(xs)
+        return ahead + v, v  # stepped from the look-ahead point, not from x
+
+    return _nag_iterates(x0, steps, step)
 
 
 register(

@@ -56,6 +56,11 @@ def adam_step(
     return x, m, v
 
 
+def _adam_moments(m, v, g, beta1, beta2):
+    """The new moving averages ``(m, v)`` of ``g`` and ``g²``, as :func:`adam_step` updates them."""
+    return beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+
+
 #: The common mistakes of ``ch05_adam_step``, each declared on its wrong code.
 adam_step_mistakes = Mistakes()
 
@@ -67,8 +72,7 @@ adam_step_mistakes = Mistakes()
     "first step is (1 − β1)/√(1 − β2) ≈ 3.2 times *larger* than Adam's.",
 )
 def _adam_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    m, v = _adam_moments(m, v, g, beta1, beta2)
     return x - lr * m / (np.sqrt(v) + eps), m, v
 
 
@@ -78,8 +82,7 @@ def _adam_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps):
     "acts like √ε = 1e-4 outside it, which damps small gradients 10 000 times more.",
 )
 def _adam_eps_inside_sqrt(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    m, v = _adam_moments(m, v, g, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
     return x - lr * m_hat / np.sqrt(v_hat + eps), m, v
 
@@ -90,8 +93,7 @@ def _adam_eps_inside_sqrt(x, m, v, g, t, lr, beta1, beta2, eps):
     "step is t = 1 (so at t = 1 the correction divides m by 1 − β1 = 0.1).",
 )
 def _adam_t_from_zero(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    m, v = _adam_moments(m, v, g, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
@@ -102,8 +104,7 @@ def _adam_t_from_zero(x, m, v, g, t, lr, beta1, beta2, eps):
     "1 − β1 and 1 − β2 are right only at t = 1.",
 )
 def _adam_beta_not_power(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    m, v = _adam_moments(m, v, g, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1), v / (1 - beta2)
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
@@ -114,8 +115,7 @@ def _adam_beta_not_power(x, m, v, g, t, lr, beta1, beta2, eps):
     "m makes the first step 1/√(1 − β2) ≈ 32 times too large.",
 )
 def _adam_only_m_corrected(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    m, v = _adam_moments(m, v, g, beta1, beta2)
     return x - lr * (m / (1 - beta1**t)) / (np.sqrt(v) + eps), m, v
 
 
@@ -125,8 +125,7 @@ def _adam_only_m_corrected(x, m, v, g, t, lr, beta1, beta2, eps):
     "the corrected values are only used for this step's update of x.",
 )
 def _adam_corrected_moments_returned(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    m, v = _adam_moments(m, v, g, beta1, beta2)
     m, v = m / (1 - beta1**t), v / (1 - beta2**t)  # the corrected values leak into the state
     return x - lr * m / (np.sqrt(v) + eps), m, v
 
@@ -164,8 +163,7 @@ def _adam_abs_not_square(x, m, v, g, t, lr, beta1, beta2, eps):
     "Adam. Correct m and v first, then lr·m̂/(√v̂ + ε).",
 )
 def _adam_eps_hat(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    m, v = _adam_moments(m, v, g, beta1, beta2)
     step = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)  # the corrections folded into lr
     return x - step * m / (np.sqrt(v) + eps), m, v
 
@@ -176,8 +174,7 @@ def _adam_eps_hat(x, m, v, g, t, lr, beta1, beta2, eps):
     "divides by zero. t is already the step number: use 1 − β1**t and 1 − β2**t.",
 )
 def _adam_t_minus_one(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    m, v = _adam_moments(m, v, g, beta1, beta2)
     with np.errstate(divide="ignore", invalid="ignore"):  # 1 − β**0 = 0 at t = 1
         m_hat, v_hat = m / (1 - beta1 ** (t - 1)), v / (1 - beta2 ** (t - 1))
         return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
@@ -245,8 +242,7 @@ def _adam_default_betas(x, m, v, g, t, lr, beta1, beta2, eps):
     "Divide by √v̂ + ε, not by v̂ + ε.",
 )
 def _adam_no_sqrt(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    m, v = _adam_moments(m, v, g, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
     return x - lr * m_hat / (v_hat + eps), m, v
 
@@ -257,8 +253,7 @@ def _adam_no_sqrt(x, m, v, g, t, lr, beta1, beta2, eps):
     "in the denominator: lr * m_hat / (np.sqrt(v_hat) + eps).",
 )
 def _adam_eps_outside(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
+    m, v = _adam_moments(m, v, g, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
     return x - (lr * m_hat / np.sqrt(v_hat) + eps), m, v
 
@@ -715,9 +710,7 @@ def _adamw_sign(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
 )
 def _adamw_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     x = (1 - lr * weight_decay) * x
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    return x - lr * m / (np.sqrt(v) + eps), m, v
+    return _adam_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps)  # m, v uncorrected
 
 
 @adamw_step_mistakes.add(
@@ -727,12 +720,7 @@ def _adamw_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay
 )
 def _adamw_in_place(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     x *= 1 - lr * weight_decay
-    m *= beta1
-    m += (1 - beta1) * g
-    v *= beta2
-    v += (1 - beta2) * g * g
-    x -= lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
-    return x, m, v
+    return _adam_in_place(x, m, v, g, t, lr, beta1, beta2, eps)  # m and v in place too
 
 
 def _adamw_cases(seed: int, hidden: bool) -> list[Case]:
@@ -772,10 +760,8 @@ def _adamw_cases(seed: int, hidden: bool) -> list[Case]:
 )
 def _adamw_defaults(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     x = (1 - lr * weight_decay) * x
-    m = 0.9 * m + 0.1 * g
-    v = 0.999 * v + 0.001 * g * g
-    m_hat, v_hat = m / (1 - 0.9**t), v / (1 - 0.999**t)
-    return x - lr * m_hat / (np.sqrt(v_hat) + 1e-8), m, v
+    # Adam with β1 = 0.9 and β2 = 0.999 written in, and ε = 1e-8 too
+    return _adam_default_betas(x, m, v, g, t, lr, beta1, beta2, 1e-8)
 
 
 register(

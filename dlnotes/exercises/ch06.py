@@ -296,29 +296,11 @@ def _cos_one_minus_cos(step, lr_max, lr_min, total_steps, warmup_steps):
     return lr_min + (lr_max - lr_min) * (1 - math.cos(math.pi * progress)) / 2
 
 
-def _cosine_cases(seed: int, hidden: bool) -> list[Case]:
-    rng = np.random.default_rng(seed)
-    lr_max = float(np.round(rng.uniform(0.2, 0.9), 3))
-    lr_min = float(np.round(lr_max * rng.uniform(0.02, 0.1), 4))
-    if not hidden:
-        T, W = 100, 10
-        steps = [0, 4, 10, 35, 60, 100, 130]
-        cases = [
-            Case(
-                f"step = {step}, lr_max = {lr_max}, lr_min = {lr_min}, total_steps = {T}, "
-                f"warmup_steps = {W}",
-                (step, lr_max, lr_min, T, W),
-            )
-            for step in steps
-        ]
-        cases += [  # without a warm-up, step 0 is lr_max: no division by warmup_steps
-            Case("no warm-up (warmup_steps = 0), step = 0", (0, 0.6, 0.01, 80, 0)),
-            Case("no warm-up (warmup_steps = 0), step = 23", (23, 0.6, 0.01, 80, 0)),
-        ]
-        return cases
-    T, W = 1000, 50
-    steps = [0, 1, 49, 50, 51, 300, 525, 777, 999, 1000, 1001, 1900]
-    cases = [
+def _cosine_step_cases(
+    steps: list[int], lr_max: float, lr_min: float, T: int, W: int
+) -> list[Case]:
+    """One case for each step of ``steps`` on the schedule ``(lr_max, lr_min, T, W)``."""
+    return [
         Case(
             f"step = {step}, lr_max = {lr_max}, lr_min = {lr_min}, total_steps = {T}, "
             f"warmup_steps = {W}",
@@ -326,6 +308,24 @@ def _cosine_cases(seed: int, hidden: bool) -> list[Case]:
         )
         for step in steps
     ]
+
+
+def _cosine_cases(seed: int, hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    lr_max = float(np.round(rng.uniform(0.2, 0.9), 3))
+    lr_min = float(np.round(lr_max * rng.uniform(0.02, 0.1), 4))
+    if not hidden:
+        T, W = 100, 10
+        steps = [0, 4, 10, 35, 60, 100, 130]
+        cases = _cosine_step_cases(steps, lr_max, lr_min, T, W)
+        cases += [  # without a warm-up, step 0 is lr_max: no division by warmup_steps
+            Case("no warm-up (warmup_steps = 0), step = 0", (0, 0.6, 0.01, 80, 0)),
+            Case("no warm-up (warmup_steps = 0), step = 23", (23, 0.6, 0.01, 80, 0)),
+        ]
+        return cases
+    T, W = 1000, 50
+    steps = [0, 1, 49, 50, 51, 300, 525, 777, 999, 1000, 1001, 1900]
+    cases = _cosine_step_cases(steps, lr_max, lr_min, T, W)
     cases += [
         Case("no warm-up, step = 0", (0, 0.3, 0.003, 40, 0)),
         Case("no warm-up, step = 13", (13, 0.3, 0.003, 40, 0)),

@@ -43,6 +43,14 @@ def batchnorm_forward(
     return out, (x_hat, mean, var)
 
 
+def _fwd_parts(X, eps, ddof=0):
+    """``mean``, ``var`` (with ``ddof``) and ``x_hat`` of the forward pass, for its mistakes."""
+    mean = X.mean(axis=0)
+    var = X.var(axis=0, ddof=ddof)
+    x_hat = (X - mean) / np.sqrt(var + eps)
+    return mean, var, x_hat
+
+
 #: The common mistakes of ``ch11_batchnorm_forward``, each declared on its wrong code.
 batchnorm_forward_mistakes = Mistakes()
 
@@ -79,9 +87,8 @@ def _fwd_wrong_axis_keepdims(X, gamma, beta, eps):
     "(yours divides by sqrt(var) + eps).",
 )
 def _fwd_eps_outside(X, gamma, beta, eps):
-    mean = X.mean(axis=0)
-    var = X.var(axis=0)
-    x_hat = (X - mean) / (np.sqrt(var) + eps)
+    mean, var, _ = _fwd_parts(X, eps)
+    x_hat = (X - mean) / (np.sqrt(var) + eps)  # eps added after the square root
     return gamma * x_hat + beta, (x_hat, mean, var)
 
 
@@ -92,9 +99,7 @@ def _fwd_eps_outside(X, gamma, beta, eps):
     "estimate.",
 )
 def _fwd_unbiased(X, gamma, beta, eps):
-    mean = X.mean(axis=0)
-    var = X.var(axis=0, ddof=1)
-    x_hat = (X - mean) / np.sqrt(var + eps)
+    mean, var, x_hat = _fwd_parts(X, eps, ddof=1)  # divides by N - 1
     return gamma * x_hat + beta, (x_hat, mean, var)
 
 
@@ -104,10 +109,8 @@ def _fwd_unbiased(X, gamma, beta, eps):
     "normalization if that helps.",
 )
 def _fwd_no_affine(X, gamma, beta, eps):
-    mean = X.mean(axis=0)
-    var = X.var(axis=0)
-    x_hat = (X - mean) / np.sqrt(var + eps)
-    return x_hat.copy(), (x_hat, mean, var)
+    mean, var, x_hat = _fwd_parts(X, eps)
+    return x_hat.copy(), (x_hat, mean, var)  # x_hat itself: no gamma, no beta
 
 
 @batchnorm_forward_mistakes.add(
@@ -116,9 +119,8 @@ def _fwd_no_affine(X, gamma, beta, eps):
     "leaves each feature's offset in x_hat, so its mean is not 0.",
 )
 def _fwd_not_centred(X, gamma, beta, eps):
-    mean = X.mean(axis=0)
-    var = X.var(axis=0)
-    x_hat = X / np.sqrt(var + eps)
+    mean, var, _ = _fwd_parts(X, eps)
+    x_hat = X / np.sqrt(var + eps)  # X, not X - mean
     return gamma * x_hat + beta, (x_hat, mean, var)
 
 
@@ -128,9 +130,8 @@ def _fwd_not_centred(X, gamma, beta, eps):
     "Dividing by var + eps itself gives each feature a variance of about 1 / var.",
 )
 def _fwd_no_sqrt(X, gamma, beta, eps):
-    mean = X.mean(axis=0)
-    var = X.var(axis=0)
-    x_hat = (X - mean) / (var + eps)
+    mean, var, _ = _fwd_parts(X, eps)
+    x_hat = (X - mean) / (var + eps)  # no square root
     return gamma * x_hat + beta, (x_hat, mean, var)
 
 
@@ -140,10 +141,8 @@ def _fwd_no_sqrt(X, gamma, beta, eps):
     "inside the square root, sqrt(var + eps), not stored with it.",
 )
 def _fwd_eps_in_cache(X, gamma, beta, eps):
-    mean = X.mean(axis=0)
-    var = X.var(axis=0) + eps
-    x_hat = (X - mean) / np.sqrt(var)
-    return gamma * x_hat + beta, (x_hat, mean, var)
+    mean, var, x_hat = _fwd_parts(X, eps)
+    return gamma * x_hat + beta, (x_hat, mean, var + eps)  # eps stored with var
 
 
 @batchnorm_forward_mistakes.add(
@@ -151,10 +150,8 @@ def _fwd_eps_in_cache(X, gamma, beta, eps):
     "the cache's third entry is the variance var, not its square root.",
 )
 def _fwd_std_in_cache(X, gamma, beta, eps):
-    mean = X.mean(axis=0)
-    var = X.var(axis=0)
-    x_hat = (X - mean) / np.sqrt(var + eps)
-    return gamma * x_hat + beta, (x_hat, mean, np.sqrt(var))
+    mean, var, x_hat = _fwd_parts(X, eps)
+    return gamma * x_hat + beta, (x_hat, mean, np.sqrt(var))  # the std, not var
 
 
 def _batch(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -187,10 +184,8 @@ def _fwd_cases(seed: int, hidden: bool) -> list[Case]:
     "the output is γ·x̂ + β: add the learned shift β after scaling by γ.",
 )
 def _bnf_no_beta(X, gamma, beta, eps):
-    mean = X.mean(axis=0)
-    var = ((X - mean) ** 2).mean(axis=0)
-    x_hat = (X - mean) / np.sqrt(var + eps)
-    return gamma * x_hat, (x_hat, mean, var)
+    mean, var, x_hat = _fwd_parts(X, eps)
+    return gamma * x_hat, (x_hat, mean, var)  # + beta missing
 
 
 register(
@@ -246,11 +241,16 @@ def batchnorm_backward(
     return dX, dgamma, dbeta
 
 
-def _bwd_parts(dout, X, gamma, eps):
+def _bwd_parts(dout, X, gamma, eps, ddof=0):
     mean = X.mean(axis=0)
-    sigma = np.sqrt(X.var(axis=0) + eps)
+    sigma = np.sqrt(X.var(axis=0, ddof=ddof) + eps)
     x_hat = (X - mean) / sigma
     return X.shape[0], sigma, x_hat, dout * gamma
+
+
+def _bwd_dx(N, sigma, x_hat, dx_hat):
+    """The reference dX from its pieces; a mistake passes the piece it gets wrong."""
+    return (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
 
 
 #: The common mistakes of ``ch11_batchnorm_backward``, each declared on its wrong code.
@@ -298,8 +298,8 @@ def _bwd_plus_variance_term(dout, X, gamma, eps):
 )
 def _bwd_wrong_axis_params(dout, X, gamma, eps):
     N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
-    dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
-    return dX, (dout * x_hat).sum(axis=1), dout.sum(axis=1)
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
+    return dX, (dout * x_hat).sum(axis=1), dout.sum(axis=1)  # axis=1: per example
 
 
 @batchnorm_backward_mistakes.add(
@@ -309,8 +309,8 @@ def _bwd_wrong_axis_params(dout, X, gamma, eps):
 )
 def _bwd_dgamma_uses_x(dout, X, gamma, eps):
     N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
-    dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
-    return dX, (dout * X).sum(axis=0), dout.sum(axis=0)
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
+    return dX, (dout * X).sum(axis=0), dout.sum(axis=0)  # X where x_hat belongs
 
 
 @batchnorm_backward_mistakes.add(
@@ -320,7 +320,7 @@ def _bwd_dgamma_uses_x(dout, X, gamma, eps):
 )
 def _bwd_forgot_gamma(dout, X, gamma, eps):
     N, sigma, x_hat, _ = _bwd_parts(dout, X, gamma, eps)
-    dX = (N * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)) / (N * sigma)
+    dX = _bwd_dx(N, sigma, x_hat, dout)  # dout where dx_hat = dout * gamma belongs
     return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
@@ -344,12 +344,8 @@ def _bwd_cases(seed: int, hidden: bool) -> list[Case]:
     "deviations (ddof=0, numpy's default): recompute σ the way the forward pass did.",
 )
 def _bnb_ddof1(dout, X, gamma, eps):
-    N = X.shape[0]
-    mean = X.mean(axis=0)
-    sigma = np.sqrt(X.var(axis=0, ddof=1) + eps)
-    x_hat = (X - mean) / sigma
-    dx_hat = dout * gamma
-    dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps, ddof=1)  # σ from N - 1
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
     return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
@@ -382,8 +378,8 @@ def _bnb_no_sigma(dout, X, gamma, eps):
 )
 def _bnb_n_features(dout, X, gamma, eps):
     _, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
-    N = X.shape[1]
-    dX = (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (N * sigma)
+    N = X.shape[1]  # D, the number of features
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
     return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 

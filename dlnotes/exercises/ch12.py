@@ -220,8 +220,7 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
     "whatever its type, not only those of the Linear and LayerNorm layers.",
 )
 def _freeze_forgets_batchnorm(model, n_frozen):
-    linear_positions = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
-    first_trainable = linear_positions[n_frozen]
+    first_trainable = _linears(model)[n_frozen]
     return [
         p
         for layer in model.layers[first_trainable:]
@@ -236,8 +235,7 @@ def _freeze_forgets_batchnorm(model, n_frozen):
     "norm's γ, β): take layer.params, not only the weights.",
 )
 def _freeze_weights_only(model, n_frozen):
-    linear_positions = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
-    first_trainable = linear_positions[n_frozen]
+    first_trainable = _linears(model)[n_frozen]
     return [layer.W for layer in model.layers[first_trainable:] if isinstance(layer, Linear)]
 
 

@@ -214,6 +214,16 @@ def coarse_to_fine_bounds(
     return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
 
 
+def _best_rows(values, scores, k):
+    """The rows of ``values`` of the ``k`` lowest scores, best first."""
+    return values[np.argsort(scores)[:k]]
+
+
+def _box(kept):
+    """The ``[low, high]`` of each column of ``kept``, shape ``(d, 2)``."""
+    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+
+
 #: The common mistakes of ``ch13_coarse_to_fine_bounds``, each declared on its wrong code.
 coarse_to_fine_bounds_mistakes = Mistakes()
 
@@ -225,8 +235,8 @@ coarse_to_fine_bounds_mistakes = Mistakes()
 )
 def _ctf_worst(values, scores, keep_fraction):
     k = math.ceil(keep_fraction * len(scores))
-    kept = values[np.argsort(scores)[::-1][:k]]
-    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+    kept = values[np.argsort(scores)[::-1][:k]]  # the k highest scores
+    return _box(kept)
 
 
 @coarse_to_fine_bounds_mistakes.add(
@@ -235,9 +245,8 @@ def _ctf_worst(values, scores, keep_fraction):
     "down and drops a trial when keep_fraction · n is not whole.",
 )
 def _ctf_floor(values, scores, keep_fraction):
-    k = max(1, int(keep_fraction * len(scores)))
-    kept = values[np.argsort(scores)[:k]]
-    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+    k = max(1, int(keep_fraction * len(scores)))  # rounds down
+    return _box(_best_rows(values, scores, k))
 
 
 @coarse_to_fine_bounds_mistakes.add(
@@ -246,7 +255,7 @@ def _ctf_floor(values, scores, keep_fraction):
     "keep only the best k rows before taking min and max.",
 )
 def _ctf_all_trials(values, scores, keep_fraction):
-    return np.stack([values.min(axis=0), values.max(axis=0)], axis=1)
+    return _box(values)  # every trial, not the best k
 
 
 @coarse_to_fine_bounds_mistakes.add(
@@ -256,8 +265,8 @@ def _ctf_all_trials(values, scores, keep_fraction):
 )
 def _ctf_transposed(values, scores, keep_fraction):
     k = math.ceil(keep_fraction * len(scores))
-    kept = values[np.argsort(scores)[:k]]
-    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=0)
+    kept = _best_rows(values, scores, k)
+    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=0)  # axis=0: (2, d)
 
 
 @coarse_to_fine_bounds_mistakes.add(
@@ -268,7 +277,7 @@ def _ctf_transposed(values, scores, keep_fraction):
 )
 def _ctf_quantile(values, scores, keep_fraction):
     kept = values[scores <= np.quantile(scores, keep_fraction)]
-    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+    return _box(kept)
 
 
 @coarse_to_fine_bounds_mistakes.add(
@@ -278,8 +287,8 @@ def _ctf_quantile(values, scores, keep_fraction):
 )
 def _ctf_first_rows(values, scores, keep_fraction):
     k = math.ceil(keep_fraction * len(scores))
-    kept = values[:k]
-    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+    kept = values[:k]  # the first k trials run
+    return _box(kept)
 
 
 @coarse_to_fine_bounds_mistakes.add(
@@ -289,8 +298,8 @@ def _ctf_first_rows(values, scores, keep_fraction):
 )
 def _ctf_high_low(values, scores, keep_fraction):
     k = math.ceil(keep_fraction * len(scores))
-    kept = values[np.argsort(scores)[:k]]
-    return np.stack([kept.max(axis=0), kept.min(axis=0)], axis=1)
+    kept = _best_rows(values, scores, k)
+    return np.stack([kept.max(axis=0), kept.min(axis=0)], axis=1)  # max first
 
 
 def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
@@ -323,8 +332,7 @@ def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
 )
 def _ctf_one_more(values, scores, keep_fraction):
     k = math.ceil(keep_fraction * len(scores))
-    kept = values[np.argsort(scores)[: k + 1]]
-    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+    return _box(_best_rows(values, scores, k + 1))  # k + 1 rows
 
 
 @coarse_to_fine_bounds_mistakes.add(
@@ -334,9 +342,8 @@ def _ctf_one_more(values, scores, keep_fraction):
     "k = math.ceil(keep_fraction * n).",
 )
 def _ctf_int_plus_one(values, scores, keep_fraction):
-    k = int(keep_fraction * len(scores)) + 1
-    kept = values[np.argsort(scores)[:k]]
-    return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+    k = int(keep_fraction * len(scores)) + 1  # one too many when keep_fraction · n is whole
+    return _box(_best_rows(values, scores, k))
 
 
 register(
@@ -378,6 +385,11 @@ def halving_survivors(trials: np.ndarray, scores: np.ndarray, eta: int) -> np.nd
     return np.asarray(trials)[order[:k]]
 
 
+def _survivors(trials, scores, k):
+    """The ids of the ``k`` trials of lowest ``scores``, best first (a stable sort)."""
+    return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
+
+
 #: The common mistakes of ``ch13_halving_survivors``, each declared on its wrong code.
 halving_survivors_mistakes = Mistakes()
 
@@ -388,8 +400,8 @@ halving_survivors_mistakes = Mistakes()
     "shrink by eta each time; math.ceil keeps one too many when eta does not divide n.",
 )
 def _hs_ceil(trials, scores, eta):
-    k = math.ceil(len(scores) / eta)
-    return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
+    k = math.ceil(len(scores) / eta)  # rounds up
+    return _survivors(trials, scores, k)
 
 
 @halving_survivors_mistakes.add(
@@ -398,8 +410,8 @@ def _hs_ceil(trials, scores, eta):
     "keep at least one, max(1, n // eta).",
 )
 def _hs_no_minimum(trials, scores, eta):
-    k = len(scores) // eta
-    return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
+    k = len(scores) // eta  # 0 when n < eta
+    return _survivors(trials, scores, k)
 
 
 @halving_survivors_mistakes.add(
@@ -429,7 +441,7 @@ def _hs_positions(trials, scores, eta):
 )
 def _hs_trial_order(trials, scores, eta):
     k = max(1, len(scores) // eta)
-    return np.sort(np.asarray(trials)[np.argsort(scores, kind="stable")[:k]])
+    return np.sort(_survivors(trials, scores, k))  # re-sorted by id
 
 
 @halving_survivors_mistakes.add(
@@ -439,8 +451,8 @@ def _hs_trial_order(trials, scores, eta):
 )
 def _hs_nan_first(trials, scores, eta):
     k = max(1, len(scores) // eta)
-    filled = np.where(np.isnan(scores), -np.inf, scores)
-    return np.asarray(trials)[np.argsort(filled, kind="stable")[:k]]
+    filled = np.where(np.isnan(scores), -np.inf, scores)  # NaN sorts first
+    return _survivors(trials, filled, k)
 
 
 @halving_survivors_mistakes.add(
@@ -448,8 +460,8 @@ def _hs_nan_first(trials, scores, eta):
     "successive halving keeps the best 1/eta of the trials (n // eta of them), not all but 1/eta.",
 )
 def _hs_kept_a_fraction_of_eta(trials, scores, eta):
-    k = max(1, int(len(scores) * (1 - 1 / eta)))
-    return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
+    k = max(1, int(len(scores) * (1 - 1 / eta)))  # all but 1/eta
+    return _survivors(trials, scores, k)
 
 
 @halving_survivors_mistakes.add(
@@ -537,8 +549,8 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
     "Python's round, which sends halves to the even number, rounds up).",
 )
 def _hs_round(trials, scores, eta):
-    k = max(1, round(len(scores) / eta))
-    return np.asarray(trials)[np.argsort(scores, kind="stable")[:k]]
+    k = max(1, round(len(scores) / eta))  # rounds to the nearest
+    return _survivors(trials, scores, k)
 
 
 @halving_survivors_mistakes.add(

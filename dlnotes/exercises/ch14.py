@@ -16,6 +16,8 @@ Defined in chapter 14 (Ensembles and weight averaging).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from dlnotes.exercises.core import Case, FunctionExercise, Mistakes, register, seeded
@@ -222,6 +224,15 @@ def ensemble_predict(logit_list: list[np.ndarray]) -> np.ndarray:
     return np.mean(probs, axis=0).argmax(axis=1)
 
 
+def _ensemble_predict_with(
+    logit_list: list[np.ndarray], softmax: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """:func:`ensemble_predict` with each member's probabilities computed by ``softmax(z)``
+    (shared by the mistakes in the softmax)."""
+    probs = [softmax(z) for z in logit_list]
+    return np.mean(probs, axis=0).argmax(axis=1)
+
+
 #: The common mistakes of ``ch14_ensemble_predict``, each declared on its wrong code.
 ensemble_predict_mistakes = Mistakes()
 
@@ -275,11 +286,11 @@ def _ens_average_labels(logit_list):
     "each row sums to 1), not each class over the examples.",
 )
 def _ens_softmax_wrong_axis(logit_list):
-    probs = []
-    for z in logit_list:
-        e = np.exp(z - z.max(axis=0, keepdims=True))
-        probs.append(e / e.sum(axis=0, keepdims=True))
-    return np.mean(probs, axis=0).argmax(axis=1)
+    def softmax(z):
+        e = np.exp(z - z.max(axis=0, keepdims=True))  # axis 0: over the examples
+        return e / e.sum(axis=0, keepdims=True)
+
+    return _ensemble_predict_with(logit_list, softmax)
 
 
 @ensemble_predict_mistakes.add(
@@ -289,11 +300,11 @@ def _ens_softmax_wrong_axis(logit_list):
     "gives the same probabilities and never overflows).",
 )
 def _ens_softmax_unshifted(logit_list):
-    probs = []
-    for z in logit_list:
+    def softmax(z):
         e = np.exp(np.asarray(z, dtype=np.float64))  # float64: inf for logits above ~709
-        probs.append(e / e.sum(axis=1, keepdims=True))
-    return np.mean(probs, axis=0).argmax(axis=1)
+        return e / e.sum(axis=1, keepdims=True)
+
+    return _ensemble_predict_with(logit_list, softmax)
 
 
 @ensemble_predict_mistakes.add(
@@ -304,12 +315,12 @@ def _ens_softmax_unshifted(logit_list):
     "z.max(axis=1, keepdims=True).",
 )
 def _ens_softmax_batch_max(logit_list):
-    probs = []
-    for z in logit_list:
+    def softmax(z):
         z = np.asarray(z, dtype=np.float64)
         e = np.exp(z - z.max())  # one max for all rows: rows far below it underflow to 0
-        probs.append(e / e.sum(axis=1, keepdims=True))
-    return np.mean(probs, axis=0).argmax(axis=1)
+        return e / e.sum(axis=1, keepdims=True)
+
+    return _ensemble_predict_with(logit_list, softmax)
 
 
 @ensemble_predict_mistakes.add(
@@ -337,11 +348,11 @@ _NOT_NORMALISED_HINT = (
 
 @ensemble_predict_mistakes.add("probabilities not normalised per row", _NOT_NORMALISED_HINT)
 def _ens_sum_over_batch(logit_list):
-    probs = []
-    for z in logit_list:
+    def softmax(z):
         e = np.exp(z - z.max(axis=1, keepdims=True))
-        probs.append(e / e.sum())  # one sum for the whole array, not one per row
-    return np.mean(probs, axis=0).argmax(axis=1)
+        return e / e.sum()  # one sum for the whole array, not one per row
+
+    return _ensemble_predict_with(logit_list, softmax)
 
 
 @ensemble_predict_mistakes.add("exponentials not normalised", _NOT_NORMALISED_HINT)

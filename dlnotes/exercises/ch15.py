@@ -15,6 +15,7 @@ Defined in chapter 15 (From numpy to a framework).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -330,6 +331,55 @@ def _right_step(lr: float, momentum: float) -> Any:
     return step
 
 
+def _train_backprop(
+    params: list[np.ndarray],
+    batches: list[tuple[np.ndarray, np.ndarray]],
+    lr: float,
+    momentum: float,
+    logits_grad: Callable[[np.ndarray, np.ndarray], np.ndarray] = _cross_entropy_dZ,
+    relu: bool = True,
+) -> list[np.ndarray]:
+    """:func:`torch_train`'s loop with the logits' gradient ``logits_grad(Z, y)`` (by default
+    the mean cross-entropy's) and the ReLU on or off (shared by the mistakes in the loss or the
+    network)."""
+
+    def step(params, velocity, X, y):
+        Z1, H, Z = _forward(params, X, relu=relu)
+        grads = _backward(params, X, Z1, H, logits_grad(Z, y), relu=relu)
+        return _sgd_momentum(params, velocity, grads, lr, momentum)
+
+    return _train(params, batches, step)
+
+
+def _train_by_buffer(
+    params: list[np.ndarray],
+    batches: list[tuple[np.ndarray, np.ndarray]],
+    lr: float,
+    momentum: float,
+    update: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    from_zero: bool = False,
+    nesterov: bool = False,
+) -> list[np.ndarray]:
+    """:func:`torch_train`'s loop with the momentum buffer updated by ``v = update(v, g)``:
+    from torch's first buffer ``v = g`` (with ``from_zero``, from ``v = 0``), each step
+    ``p −= lr·v`` (with ``nesterov``, ``p −= lr·(g + ρ·v)``). Shared by the mistakes in the
+    momentum rule."""
+
+    def step(params, velocity, X, y):
+        grads = _batch_grads(params, X, y)
+        if velocity is None and from_zero:
+            velocity = [np.zeros_like(g) for g in grads]  # then updated below
+        if velocity is None:
+            velocity = [g.copy() for g in grads]  # torch: the first buffer is the gradient
+        else:
+            velocity = [update(v, g) for v, g in zip(velocity, grads)]
+        for p, v, g in zip(params, velocity, grads):
+            p -= lr * (g + momentum * v if nesterov else v)
+        return velocity
+
+    return _train(params, batches, step)
+
+
 #: The common mistakes of ``ch15_torch_port``, each declared on its wrong code.
 torch_port_mistakes = Mistakes()
 
@@ -367,14 +417,12 @@ def _port_no_zero_grad(params, batches, lr, momentum):
     "first squashes the logits into [0, 1] and shrinks every gradient.",
 )
 def _port_softmax_first(params, batches, lr, momentum):
-    def step(params, velocity, X, y):
-        Z1, H, Z = _forward(params, X)
+    def logits_grad(Z, y):
         P = _softmax(Z)
         dP = _cross_entropy_dZ(P, y)  # F.cross_entropy(F.softmax(Z), y)
-        dZ = P * (dP - (dP * P).sum(axis=1, keepdims=True))  # back through the softmax
-        return _sgd_momentum(params, velocity, _backward(params, X, Z1, H, dZ), lr, momentum)
+        return P * (dP - (dP * P).sum(axis=1, keepdims=True))  # back through the softmax
 
-    return _train(params, batches, step)
+    return _train_backprop(params, batches, lr, momentum, logits_grad)
 
 
 @torch_port_mistakes.add(
@@ -400,12 +448,10 @@ def _port_reshape(params, batches, lr, momentum):
     ".sum()) makes every gradient N times larger, as if lr were N·lr.",
 )
 def _port_summed_loss(params, batches, lr, momentum):
-    def step(params, velocity, X, y):
-        Z1, H, Z = _forward(params, X)
-        dZ = _cross_entropy_dZ(Z, y) * len(y)  # reduction="sum"
-        return _sgd_momentum(params, velocity, _backward(params, X, Z1, H, dZ), lr, momentum)
+    def logits_grad(Z, y):
+        return _cross_entropy_dZ(Z, y) * len(y)  # reduction="sum"
 
-    return _train(params, batches, step)
+    return _train_backprop(params, batches, lr, momentum, logits_grad)
 
 
 @torch_port_mistakes.add(
@@ -415,12 +461,10 @@ def _port_summed_loss(params, batches, lr, momentum):
     "than torch's and dlnotes' mean loss. Use F.cross_entropy(logits, y) as it is.",
 )
 def _port_mean_twice(params, batches, lr, momentum):
-    def step(params, velocity, X, y):
-        Z1, H, Z = _forward(params, X)
-        dZ = _cross_entropy_dZ(Z, y) / len(y)  # F.cross_entropy(Z, y) / len(y)
-        return _sgd_momentum(params, velocity, _backward(params, X, Z1, H, dZ), lr, momentum)
+    def logits_grad(Z, y):
+        return _cross_entropy_dZ(Z, y) / len(y)  # F.cross_entropy(Z, y) / len(y)
 
-    return _train(params, batches, step)
+    return _train_backprop(params, batches, lr, momentum, logits_grad)
 
 
 @torch_port_mistakes.add(
@@ -430,12 +474,7 @@ def _port_mean_twice(params, batches, lr, momentum):
     "nn.Linear(H, C)).",
 )
 def _port_no_relu(params, batches, lr, momentum):
-    def step(params, velocity, X, y):
-        Z1, H, Z = _forward(params, X, relu=False)
-        grads = _backward(params, X, Z1, H, _cross_entropy_dZ(Z, y), relu=False)
-        return _sgd_momentum(params, velocity, grads, lr, momentum)
-
-    return _train(params, batches, step)
+    return _train_backprop(params, batches, lr, momentum, relu=False)  # Linear -> Linear
 
 
 @torch_port_mistakes.add(
@@ -458,15 +497,11 @@ def _port_optimizer_per_batch(params, batches, lr, momentum):
     "from v = g: use the optimizer (or that rule) as it is.",
 )
 def _port_ema_momentum(params, batches, lr, momentum):
-    def step(params, velocity, X, y):
-        grads = _batch_grads(params, X, y)
-        previous = velocity if velocity is not None else [np.zeros_like(g) for g in grads]
-        velocity = [momentum * v + (1 - momentum) * g for v, g in zip(previous, grads)]
-        for p, v in zip(params, velocity):
-            p -= lr * v
-        return velocity
+    def moving_average(v, g):
+        return momentum * v + (1 - momentum) * g  # not v = ρ·v + g
 
-    return _train(params, batches, step)
+    # and from v = 0, not from torch's v = g
+    return _train_by_buffer(params, batches, lr, momentum, moving_average, from_zero=True)
 
 
 @torch_port_mistakes.add(
@@ -477,17 +512,10 @@ def _port_ema_momentum(params, batches, lr, momentum):
     "torch.optim.SGD(params, lr=lr, momentum=momentum).",
 )
 def _port_dampening(params, batches, lr, momentum):
-    def step(params, velocity, X, y):
-        grads = _batch_grads(params, X, y)
-        if velocity is None:
-            velocity = [g.copy() for g in grads]
-        else:
-            velocity = [momentum * v + (1 - momentum) * g for v, g in zip(velocity, grads)]
-        for p, v in zip(params, velocity):
-            p -= lr * v
-        return velocity
+    def dampened(v, g):
+        return momentum * v + (1 - momentum) * g  # dampening=ρ: g enters (1 − ρ) times smaller
 
-    return _train(params, batches, step)
+    return _train_by_buffer(params, batches, lr, momentum, dampened)
 
 
 @torch_port_mistakes.add(
@@ -497,17 +525,11 @@ def _port_dampening(params, batches, lr, momentum):
     "torch.optim.SGD(params, lr=lr, momentum=momentum) with nesterov left False.",
 )
 def _port_nesterov(params, batches, lr, momentum):
-    def step(params, velocity, X, y):
-        grads = _batch_grads(params, X, y)
-        if velocity is None:
-            velocity = [g.copy() for g in grads]
-        else:
-            velocity = [momentum * v + g for v, g in zip(velocity, grads)]
-        for p, v, g in zip(params, velocity, grads):
-            p -= lr * (g + momentum * v)
-        return velocity
+    def heavy_ball(v, g):
+        return momentum * v + g
 
-    return _train(params, batches, step)
+    # the right buffer, but each step looks ahead: p −= lr·(g + ρ·v)
+    return _train_by_buffer(params, batches, lr, momentum, heavy_ball, nesterov=True)
 
 
 @torch_port_mistakes.add(
@@ -541,13 +563,12 @@ def _port_step_after_loop(params, batches, lr, momentum):
     "F.nll_loss(F.log_softmax(logits, dim=1), y).",
 )
 def _port_nll_on_logits(params, batches, lr, momentum):
-    def step(params, velocity, X, y):
-        Z1, H, Z = _forward(params, X)
+    def logits_grad(Z, y):
         dZ = np.zeros_like(Z)
         dZ[np.arange(len(y)), y] = -1.0 / len(y)  # the gradient of −mean(Z[n, y_n])
-        return _sgd_momentum(params, velocity, _backward(params, X, Z1, H, dZ), lr, momentum)
+        return dZ
 
-    return _train(params, batches, step)
+    return _train_backprop(params, batches, lr, momentum, logits_grad)
 
 
 def _port_cases(seed: int, hidden: bool) -> list[Case]:
