@@ -528,6 +528,24 @@ def test_the_library_form_of_an_exercise_is_its_reference():
         check("ch11_update_running_stats", update_running_stats)
 
 
+def test_the_autograd_rule_of_an_exercise_is_its_reference():
+    """ch15_logsumexp_backward asks for the rule dlnotes.autograd's logsumexp node records:
+    backpropagating through that node is calling dlnotes' own solution."""
+    import numpy as np
+
+    from dlnotes.autograd import Tensor, logsumexp
+    from dlnotes.exercises import CheckFailed, check
+
+    def logsumexp_backward(x, g):
+        x_ = Tensor(np.array(x, dtype=float), requires_grad=True)
+        (logsumexp(x_, axis=1) * Tensor(g)).sum().backward()
+        return x_.grad
+
+    assert np.allclose(logsumexp_backward(np.eye(2), np.ones(2)), np.exp(np.eye(2)) / (1 + np.e))
+    with pytest.raises(CheckFailed, match="calls dlnotes' own solution"):
+        check("ch15_logsumexp_backward", logsumexp_backward)
+
+
 def test_switching_the_profiler_off_is_seen():
     """A function that turns off the profiler watching its calls, then calls the library's
     form of the answer, is refused by check() (and the grader's harness records the same)."""
