@@ -45,6 +45,38 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     return grad
 
 
+def _two_sided_loop(f, x, h, indices, width):
+    """The reference's loop with two of its pieces given: on a float64 copy of ``x``, for every
+    ``i`` in ``indices(x)``, ``grad[i] = (f(x[i] = old + h) − f(x[i] = old − h)) / width``,
+    putting ``x[i] = old`` back after each entry."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in indices(x):
+        old = x[i].copy()  # a copy: x[i] is a view when i picks a whole row
+        x[i] = old + h
+        f_plus = f(x)
+        x[i] = old - h
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / width
+    return grad
+
+
+def _in_place_differences(f, x, h, add_back_h):
+    """Two-sided differences taken on the caller's ``x`` itself, with no copy and no saved
+    ``old``: ``x[i] += h``, then ``x[i] -= 2 * h``, then ``x[i] += h`` only if ``add_back_h``."""
+    grad = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        f_plus = f(x)
+        x[i] -= 2 * h
+        f_minus = f(x)
+        if add_back_h:
+            x[i] += h
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
 #: The common mistakes of ``ch08_numerical_gradient``, each declared on its wrong code.
 numerical_gradient_mistakes = Mistakes()
 
@@ -72,17 +104,7 @@ def _ng_one_sided(f, x, h):
     "so the difference of f divides by 2h.",
 )
 def _ng_divides_by_h(f, x, h):
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        f_plus = f(x)
-        x[i] = old - h
-        f_minus = f(x)
-        x[i] = old
-        grad[i] = (f_plus - f_minus) / h
-    return grad
+    return _two_sided_loop(f, x, h, lambda x: np.ndindex(x.shape), width=h)  # not 2 * h
 
 
 @numerical_gradient_mistakes.add(
@@ -92,14 +114,7 @@ def _ng_divides_by_h(f, x, h):
     "old = x[i] first and put it back with x[i] = old (on your own copy of x).",
 )
 def _ng_not_restored(f, x, h):
-    grad = np.zeros_like(x, dtype=np.float64)
-    for i in np.ndindex(x.shape):
-        x[i] += h
-        f_plus = f(x)
-        x[i] -= 2 * h  # ... and x[i] stays at old - h
-        f_minus = f(x)
-        grad[i] = (f_plus - f_minus) / (2 * h)
-    return grad
+    return _in_place_differences(f, x, h, add_back_h=False)  # x[i] stays at old - h
 
 
 @numerical_gradient_mistakes.add(
@@ -109,15 +124,8 @@ def _ng_not_restored(f, x, h):
     "(np.array(x, dtype=float)) and restore with x[i] = old.",
 )
 def _ng_restored_by_arithmetic(f, x, h):
-    grad = np.zeros_like(x, dtype=np.float64)
-    for i in np.ndindex(x.shape):
-        x[i] += h
-        f_plus = f(x)
-        x[i] -= 2 * h
-        f_minus = f(x)
-        x[i] += h  # (old + h) - 2h + h is not always old in floating point
-        grad[i] = (f_plus - f_minus) / (2 * h)
-    return grad
+    # x[i] += h at the end: (old + h) - 2h + h is not always old in floating point
+    return _in_place_differences(f, x, h, add_back_h=True)
 
 
 @numerical_gradient_mistakes.add(
@@ -147,17 +155,8 @@ def _ng_no_copy(f, x, h):
     "x.reshape(-1) of a copy).",
 )
 def _ng_first_axis_only(f, x, h):
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for i in range(x.shape[0]):  # x[i] is a whole row when x has 2 or more axes
-        old = x[i].copy()
-        x[i] = old + h
-        f_plus = f(x)
-        x[i] = old - h
-        f_minus = f(x)
-        x[i] = old
-        grad[i] = (f_plus - f_minus) / (2 * h)
-    return grad
+    # range(len(x)): x[i] is a whole row when x has 2 or more axes
+    return _two_sided_loop(f, x, h, lambda x: range(x.shape[0]), width=2 * h)
 
 
 def _sum_sin_x2(x: np.ndarray) -> float:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -53,6 +54,19 @@ def l2_penalty_and_grad(params: Sequence[np.ndarray], lam: float) -> tuple[float
             penalty += 0.5 * lam * float(np.sum(p.astype(np.float64) ** 2))
             grads.append(lam * p)
         else:  # a bias: not penalised
+            grads.append(np.zeros_like(p))
+    return penalty, grads
+
+
+def _l2_where(params, lam, is_weight):
+    """The reference's loop, but penalising each ``p = params[i]`` for which ``is_weight(i, p)``
+    holds (the reference: ``p.ndim == 2``), and without its float64 cast of the squares."""
+    penalty, grads = 0.0, []
+    for i, p in enumerate(params):
+        if is_weight(i, p):
+            penalty += 0.5 * lam * float(np.sum(p**2))
+            grads.append(lam * p)
+        else:
             grads.append(np.zeros_like(p))
     return penalty, grads
 
@@ -111,14 +125,8 @@ def _l2_biases_in_penalty_only(params, lam):
     "position in the list.",
 )
 def _l2_by_position(params, lam):
-    penalty, grads = 0.0, []
-    for i, p in enumerate(params):
-        if i % 2 == 0:  # W1, b1, W2, b2, ...: the even entries are the weights
-            penalty += 0.5 * lam * float(np.sum(p**2))
-            grads.append(lam * p)
-        else:
-            grads.append(np.zeros_like(p))
-    return penalty, grads
+    # W1, b1, W2, b2, ...: the even entries taken for the weights
+    return _l2_where(params, lam, lambda i, p: i % 2 == 0)
 
 
 @l2_penalty_and_grad_mistakes.add(
@@ -128,14 +136,8 @@ def _l2_by_position(params, lam):
     "number of columns (and its bias, of shape (1,), stays unpenalised).",
 )
 def _l2_single_column_skipped(params, lam):
-    penalty, grads = 0.0, []
-    for p in params:
-        if p.ndim == 2 and p.shape[1] > 1:  # a column vector looked like a bias
-            penalty += 0.5 * lam * float(np.sum(p**2))
-            grads.append(lam * p)
-        else:
-            grads.append(np.zeros_like(p))
-    return penalty, grads
+    # a column vector looked like a bias
+    return _l2_where(params, lam, lambda i, p: p.ndim == 2 and p.shape[1] > 1)
 
 
 @l2_penalty_and_grad_mistakes.add(
@@ -145,14 +147,8 @@ def _l2_single_column_skipped(params, lam):
     "p.ndim == 2 alone, not by its number of rows.",
 )
 def _l2_single_row_skipped(params, lam):
-    penalty, grads = 0.0, []
-    for p in params:
-        if p.ndim == 2 and p.shape[0] > 1:  # a (1, d) row looked like a bias stored as a row
-            penalty += 0.5 * lam * float(np.sum(p**2))
-            grads.append(lam * p)
-        else:
-            grads.append(np.zeros_like(p))
-    return penalty, grads
+    # a (1, d) row looked like a bias stored as a row
+    return _l2_where(params, lam, lambda i, p: p.ndim == 2 and p.shape[0] > 1)
 
 
 @l2_penalty_and_grad_mistakes.add(
@@ -436,17 +432,24 @@ def early_stopping_epoch(dev_losses: np.ndarray, patience: int) -> tuple[int, in
     return len(dev_losses), best_epoch
 
 
-def _es_rule(dev_losses, patience):
-    """The reference rule again (mistakes must not call the reference itself)."""
-    best, best_epoch, wait = math.inf, 0, 0
-    for epoch, loss in enumerate(dev_losses, start=1):
-        if loss < best:
+def _es_walk(dev_losses, patience, improves=operator.lt, best=math.inf, best_epoch=0, start=1):
+    """The reference's walk over the epochs, with the pieces a mistake changes: whether an
+    epoch improves, ``improves(loss, best)`` (the reference: ``loss < best``), the ``(best,
+    best_epoch)`` it starts from, and ``start``, the epoch whose loss is ``dev_losses[0]``."""
+    wait = 0
+    for epoch, loss in enumerate(dev_losses, start=start):
+        if improves(loss, best):
             best, best_epoch, wait = loss, epoch, 0
         else:
             wait += 1
             if wait >= patience:
                 return epoch, best_epoch
-    return len(dev_losses), best_epoch
+    return start + len(dev_losses) - 1, best_epoch  # the last epoch
+
+
+def _es_rule(dev_losses, patience):
+    """The reference rule again (mistakes must not call the reference itself)."""
+    return _es_walk(dev_losses, patience)
 
 
 #: The common mistakes of ``ch09_early_stopping_epoch``, each declared on its wrong code.
@@ -459,15 +462,7 @@ early_stopping_epoch_mistakes = Mistakes()
     "to epoch k + 1 (enumerate(dev_losses, start=1)).",
 )
 def _es_zero_based(dev_losses, patience):
-    best, best_k, wait = math.inf, 0, 0
-    for k, loss in enumerate(dev_losses):
-        if loss < best:
-            best, best_k, wait = loss, k, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                return k, best_k
-    return len(dev_losses) - 1, best_k
+    return _es_walk(dev_losses, patience, start=0)  # enumerate(dev_losses): indices k, not k + 1
 
 
 @early_stopping_epoch_mistakes.add(
@@ -544,15 +539,7 @@ def _es_wait_not_reset(dev_losses, patience):
     "(loss < best); an equal loss is one more epoch without improvement.",
 )
 def _es_ties_improve(dev_losses, patience):
-    best, best_epoch, wait = math.inf, 0, 0
-    for epoch, loss in enumerate(dev_losses, start=1):
-        if loss <= best:
-            best, best_epoch, wait = loss, epoch, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                return epoch, best_epoch
-    return len(dev_losses), best_epoch
+    return _es_walk(dev_losses, patience, lambda loss, best: loss <= best)  # <=, not <
 
 
 @early_stopping_epoch_mistakes.add(
@@ -582,16 +569,8 @@ def _es_against_previous(dev_losses, patience):
     "let epoch 1 improve on it, as every other epoch does.",
 )
 def _es_first_epoch_skipped(dev_losses, patience):
-    best, best_epoch, wait = dev_losses[0], 0, 0
-    for epoch in range(2, len(dev_losses) + 1):
-        loss = dev_losses[epoch - 1]
-        if loss < best:
-            best, best_epoch, wait = loss, epoch, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                return epoch, best_epoch
-    return len(dev_losses), best_epoch
+    # best = dev_losses[0] with best_epoch = 0, then the walk starts at epoch 2
+    return _es_walk(dev_losses[1:], patience, best=dev_losses[0], best_epoch=0, start=2)
 
 
 @early_stopping_epoch_mistakes.add(
@@ -601,15 +580,8 @@ def _es_first_epoch_skipped(dev_losses, patience):
     "when epoch 1 stays the best. Start from best = inf, or start the loop at epoch 2.",
 )
 def _es_first_epoch_waits(dev_losses, patience):
-    best, best_epoch, wait = dev_losses[0], 1, 0
-    for epoch, loss in enumerate(dev_losses, start=1):
-        if loss < best:
-            best, best_epoch, wait = loss, epoch, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                return epoch, best_epoch
-    return len(dev_losses), best_epoch
+    # starts from best = dev_losses[0]: epoch 1, compared with itself, does not improve
+    return _es_walk(dev_losses, patience, best=dev_losses[0], best_epoch=1)
 
 
 @early_stopping_epoch_mistakes.add(
@@ -619,15 +591,7 @@ def _es_first_epoch_waits(dev_losses, patience):
     "and stops too early. Compare loss < best.",
 )
 def _es_tolerance(dev_losses, patience):
-    best, best_epoch, wait = math.inf, 0, 0
-    for epoch, loss in enumerate(dev_losses, start=1):
-        if loss < best - 0.01:
-            best, best_epoch, wait = loss, epoch, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                return epoch, best_epoch
-    return len(dev_losses), best_epoch
+    return _es_walk(dev_losses, patience, lambda loss, best: loss < best - 0.01)  # min_delta
 
 
 #: Shapes of dev-loss curves (before a seeded rescaling), each with the patience it is run with.
