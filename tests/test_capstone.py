@@ -1212,3 +1212,34 @@ def test_an_enlarged_training_set_is_flagged_for_review(tmp_path):
         assert plain is not None
         assert "REVIEW: a counted epoch went through 5700 examples, more than the 5500" in message
         assert "REVIEW" not in capstone.run_submission(learner)[1], name
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="pinning needs Linux")
+def test_the_run_is_pinned_to_the_learners_cores(tmp_path):
+    """The grader's run uses ``cores`` of its CPUs, and so does every process it starts: a pool
+    sized to a larger grading machine shares the learners' cores; a run beside it gets others."""
+    from dlnotes.capstone.budget import _cpus
+
+    every = sorted(os.sched_getaffinity(0))
+    if len(every) < 2:
+        pytest.skip("needs two CPUs to pin to one")
+    learner = tmp_path / "learner.py"
+    learner.write_text(
+        "import os\nimport subprocess\nimport sys\n\n\n"
+        "def train_best_model(data, budget):\n"
+        "    child = subprocess.run([sys.executable, '-c', 'import os; "
+        "print(sorted(os.sched_getaffinity(0)))'], capture_output=True, text=True).stdout\n"
+        "    raise ValueError(f'cpus {sorted(os.sched_getaffinity(0))} child {child.strip()}')\n",
+        encoding="utf-8",
+    )
+    first = f"[{every[0]}]"
+    plain, message = capstone.run_submission(learner, cores=1)
+    assert plain is None and f"ValueError: cpus {first} child {first}" in message, message
+    with _cpus(1) as beside:  # another grader holds the first slot
+        assert beside == [every[0]]
+        second = f"[{every[1]}]"
+        assert f"cpus {second} child {second}" in capstone.run_submission(learner, cores=1)[1]
+    whole = str(every)
+    assert f"cpus {whole} child {whole}" in capstone.run_submission(learner, cores=len(every))[1]
+    with pytest.raises(ValueError, match="cores"):
+        capstone.run_submission(learner, cores=0)

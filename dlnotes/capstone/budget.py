@@ -70,6 +70,10 @@ EPOCHS = 30
 #: Extra seconds the caller allows after the budget (to finish an epoch and return the model)
 #: before it stops the function.
 GRACE = 5.0
+#: CPU cores the grader's run may use: the learners' two. The run is pinned to that many of the
+#: grader's CPUs, so that a process pool or threads sized to a larger grading machine share two
+#: (a process may widen its own affinity again: this stops an honest pool, not a forger).
+CORES = 2
 #: Seconds of the budget a submission may spend outside the epochs the budget counted (imports,
 #: building the model, preparing the data, callbacks, between and after its fits) before the
 #: run is flagged for review: the budget does not see what runs there, e.g. a training loop of
@@ -362,6 +366,7 @@ def run_submission(
     grace: float = GRACE,
     startup: float = 15.0,
     max_bytes: int = 512 << 20,
+    cores: int = CORES,
     wrap: Callable[[list[str], Path], list[str]] | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
     """Run ``train_best_model`` from the Python file ``submission`` in a separate process.
@@ -378,7 +383,9 @@ def run_submission(
     before the submission's code runs), or ``startup + seconds + grace`` after it starts if it
     never gets there (``startup`` covers the Python and numpy imports and loading the data,
     which the budget does not count), and when its files pass ``max_bytes`` (checked every
-    0.1 s, see :func:`_wait`). A model file that cannot be read safely scores like no model.
+    0.1 s, see :func:`_wait`). It runs on ``cores`` of the grader's CPUs (:data:`CORES`; where
+    the system can pin a process, Linux), other than those of runs beside it (:func:`_cpus`).
+    A model file that cannot be read safely scores like no model.
 
     ``wrap(cmd, work_dir) -> cmd`` may rewrite the command, e.g. to run it inside a sandbox
     that can see ``submission`` and ``work_dir`` and nothing of the grader's (this is the hook
@@ -392,7 +399,7 @@ def run_submission(
 
     Defined in chapter 16 (Capstone project).
     """
-    # over 80 lines: 27 of them are the docstring: the sandbox's rules, stated once where they are
+    # over 80 lines: 30 of them are the docstring: the sandbox's rules, stated once where they are
     # enforced.
     path = Path(submission).resolve()
     if not path.is_file():
@@ -404,7 +411,8 @@ def run_submission(
     grace = check_scalar("grace", grace, low=0.0)
     startup = check_scalar("startup", startup, low=0.0)
     max_bytes = int(check_scalar("max_bytes", max_bytes, low=1, integer=True))
-    with _work_folder() as work:
+    cores = int(check_scalar("cores", cores, low=1, integer=True))
+    with _work_folder() as work, _cpus(cores) as cpus:
         out = Path(work) / "out"
         out.mkdir()
         cmd = [
@@ -419,14 +427,15 @@ def run_submission(
         ]
         if wrap is not None:
             cmd = list(wrap(cmd, Path(work)))
-        proc = subprocess.Popen(
-            cmd,
-            cwd=work,
-            env=_child_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        with _pinned(cpus):  # the process started here inherits this thread's CPUs
+            proc = subprocess.Popen(
+                cmd,
+                cwd=work,
+                env=_child_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
         stopped, started, stderr = _wait(proc, Path(work), seconds + grace, startup, max_bytes)
         returned, checkpoint = out / "model.npz", out / "checkpoint.npz"
         tail = stderr.strip().splitlines()[-1:] or [""]
@@ -449,6 +458,56 @@ def run_submission(
                 )
             return None, f"{why}; the last checkpoint could not be read ({problem}): zero points"
         return None, f"{why}; no checkpoint was handed to the budget: zero points"
+
+
+@contextmanager
+def _cpus(cores: int) -> Iterator[list[int] | None]:
+    """``cores`` CPUs of this process's for one run, held until the run ends, else ``None``.
+
+    The CPUs are cut into slots of ``cores``; a run claims the first slot no other run on this
+    machine holds (a lock file per slot in the temporary folder, released when the run ends or
+    its grader dies), so that graders started side by side on a larger machine each get their
+    own cores. ``None`` (no pinning) where the system cannot pin a process (not Linux), when
+    ``cores`` covers every CPU, or when every slot is taken.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        yield None
+        return
+    import fcntl
+
+    mine = sorted(os.sched_getaffinity(0))
+    for slot in range(len(mine) // cores if cores < len(mine) else 0):
+        lock = Path(tempfile.gettempdir()) / f"dlnotes-cpu-slot-{cores}-{slot}.lock"
+        try:
+            held = open(lock, "a")  # held for the run, closed below
+        except OSError:  # another user's lock file: theirs
+            continue
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another run holds this slot
+            held.close()
+            continue
+        try:
+            yield mine[slot * cores : (slot + 1) * cores]
+        finally:
+            held.close()  # releases the lock
+        return
+    yield None
+
+
+@contextmanager
+def _pinned(cpus: list[int] | None) -> Iterator[None]:
+    """This thread pinned to ``cpus`` (nothing when ``None``) while the block runs: a process
+    started in the block, and every thread and process it starts, keeps them."""
+    if cpus is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 #: The line the harness prints (and flushes) when it has created the budget, just before the
