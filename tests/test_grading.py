@@ -75,6 +75,20 @@ def test_a_single_notebook_with_any_name_answers_a_single_notebook_assignment(tm
     assert sub.problems == ["note: my homework.ipynb graded as 02_x.ipynb"]
 
 
+def test_a_notebook_under_its_own_name_in_a_subfolder_gets_no_note(tmp_path):
+    """``ann/work/02_x.ipynb`` (or the same path in a zip) is the notebook asked for: grading
+    it "as 02_x.ipynb" is no news to the student."""
+    import zipfile
+
+    (tmp_path / "ann" / "work").mkdir(parents=True)
+    (tmp_path / "ann" / "work" / "02_x.ipynb").write_text("a")
+    with zipfile.ZipFile(tmp_path / "bo.zip", "w") as z:
+        z.writestr("bo/term 1/02_x.ipynb", "b")
+    subs = {s.student: s for s in grade_tool.collect(tmp_path, ["02_x.ipynb"])}
+    assert subs["ann"].notebooks == {"02_x.ipynb": b"a"} and subs["ann"].problems == []
+    assert subs["bo"].notebooks == {"02_x.ipynb": b"b"} and subs["bo"].problems == []
+
+
 def test_a_loose_notebook_named_for_the_student_answers_a_single_notebook_assignment(tmp_path):
     """``<student>.ipynb``, as the capstone's grader takes it: one layout for both graders."""
     (tmp_path / "ada.ipynb").write_text("a")
@@ -354,6 +368,7 @@ def test_each_submission_gets_its_expected_score(graded, student):
     text = " ".join(row.values())
     for word in words:
         assert word in text, (word, row)
+    assert ";  " not in row["reason"], row["reason"]  # feedback's lines joined, not their indents
     if status == "graded":  # every lost point has its reason
         lost = [k for k in row if k.startswith("ch02_") and float(row[k]) < float(k[-2:-1])]
         for column in lost:

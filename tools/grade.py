@@ -100,7 +100,7 @@ def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None
                     else " (the first by name)"
                 )
             )
-        elif chosen != canon:
+        elif Path(chosen).name != canon:  # in a folder or a zip under its own name: no note
             sub.problems.append(f"note: {Path(chosen).name} graded as {canon}")
     missing = [m for m in masters if m not in sub.notebooks]
     if len(unmatched) == 1 and len(missing) == 1 and len(masters) == 1:

@@ -392,7 +392,7 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
         return f"the result could not be read ({err})"
     problems = compare.result_problems(expected, got, spec["rtol"], spec["atol"])
     if problems:
-        return "; ".join(problems[:2])
+        return "; ".join(p.strip() for p in problems[:2])
     if not compare.same(before, after):
         return "your function modified its inputs in place"
     if spec["output"] == "new" and rec.get("aliased"):
