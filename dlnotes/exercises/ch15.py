@@ -211,7 +211,8 @@ register(
         suites=seeded(_lse_cases, visible=15, hidden=150),
         mistakes=logsumexp_backward_mistakes.all,
         # the rule dlnotes.autograd's logsumexp node records: backpropagating through it is
-        # calling dlnotes' own solution
+        # calling dlnotes' own solution. (Not the engine's backward: the static flags would then
+        # flag every torch answer's .backward() as a call of the reference.)
         references=("dlnotes.autograd.reductions:logsumexp",),
         time_limit=60.0,  # an answer may use torch: importing it takes seconds on a cold kernel
     )
