@@ -362,3 +362,12 @@ def test_function_feedback_is_shown_within_the_page_width(name):
         wide = [row for row in body.splitlines() if len(row) > FEEDBACK_WIDTH]
         assert all(len(row.split()) == 1 for row in wide), wide  # only a word that cannot break
         assert _words(body) == _words(str(info.value))
+
+
+def test_the_catalogue_and_hints_are_shown_within_the_page_width():
+    from dlnotes.exercises import catalogue
+
+    for shown in (repr(catalogue()), *(repr(hint(ex.name)) for ex in exercises())):
+        wide = [row for row in shown.splitlines() if len(row) > FEEDBACK_WIDTH]
+        assert all(len(row.split()) == 1 for row in wide), wide
+    assert "\n" not in str(hint("ch05_adam_step"))  # the text itself stays on one line

@@ -622,7 +622,8 @@ def test_catalogue_lists_every_chapter_02_exercise():
 
 def test_hint_is_plain_text():
     text = hint("ch02_max_stable_lr")
-    assert repr(text) == str(text)
+    assert " ".join(repr(text).split()) == " ".join(str(text).split())  # no quotes, only folded
+    assert max(len(row) for row in repr(text).splitlines()) <= 88 < len(str(text))
     assert text.startswith("ch02_max_stable_lr (max_stable_lr(H) -> float): ")
     assert "eigvalsh" in text
 

@@ -424,10 +424,10 @@ def get(name: str) -> Exercise:
 
 
 class _Text(str):
-    """A string that Jupyter displays as plain text (no quotes)."""
+    """A string that Jupyter displays as plain text (no quotes), folded to the page's width."""
 
     def __repr__(self) -> str:
-        return str(self)
+        return _fit(str(self))
 
 
 def hint(name: str) -> str:
@@ -447,7 +447,7 @@ class Catalogue(list):
             lines.append(f"{row['name']}  (chapter {row['chapter']}) {row['title']}")
             lines.append(f"    {row['signature']}")
             lines.append(f"    hint: {row['hint']}")
-        return "\n".join(lines) if lines else "(no exercises)"
+        return _fit("\n".join(lines)) if lines else "(no exercises)"
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{c}</th>" for c in self.columns)
