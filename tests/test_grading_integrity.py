@@ -480,6 +480,37 @@ def test_a_library_attribute_named_like_a_reference_is_not_the_reference():
     ) == ["calls the reference .Sequential"]
 
 
+def test_another_librarys_function_or_tensor_method_named_like_a_reference_is_not_flagged():
+    """Honest answers of ch15_logsumexp_backward and ch14_ensemble_predict that use torch or
+    scipy (check() passes them) are not flagged for naming logsumexp or softmax; dlnotes' own
+    logsumexp still is, however it is reached."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import flags
+
+    refs, own = {"logsumexp", "logsumexp_backward"}, {"logsumexp_backward"}
+    head = "def logsumexp_backward(x, g):\n    "
+    honest = [
+        head + "t = torch.tensor(x, requires_grad=True)\n    "
+        "t.logsumexp(dim=1).backward(torch.tensor(g))\n    return t.grad.numpy()",
+        head + "t = torch.tensor(x, requires_grad=True)\n    "
+        "torch.logsumexp(t, dim=1).backward(torch.tensor(g))\n    return t.grad.numpy()",
+        "from scipy.special import logsumexp\n\n" + head + "return g[:, None] * np.exp("
+        "x - logsumexp(x, axis=1, keepdims=True))",
+    ]
+    for source in honest:
+        assert flags.circumvention(source, refs, own) == [], source
+    softmax = "from scipy.special import softmax\n\ndef f(logits):\n    return softmax(logits)"
+    assert flags.circumvention(softmax, {"softmax", "ensemble_predict"}, set()) == []
+    reaching = {
+        head + "t = ag.Tensor(x)\n    return ag.logsumexp(t, axis=1)": ".logsumexp",
+        head + "t = ag.Tensor(x)\n    return t.logsumexp(1)": ".logsumexp",
+        "from dlnotes.autograd import logsumexp\n\n" + head + "return logsumexp(x)": "imports",
+    }
+    for source, why in reaching.items():
+        (reason,) = flags.circumvention(source, refs, own)
+        assert why in reason, (source, reason)
+
+
 @pytest.mark.slow
 def test_a_fork_bomb_is_stopped_by_the_process_limit_not_the_clock(hostile):
     """The bomb's cell ends with the kernel refusing a fork (the sandbox's RLIMIT_NPROC), so

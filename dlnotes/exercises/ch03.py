@@ -106,11 +106,12 @@ def _ewa_swapped(series, beta, bias_correction):
     "by the previous step's weight; use 1 − β**(i + 1).",
 )
 def _ewa_t_from_zero(series, beta, bias_correction):
-    def corrected(v, t, beta):
-        return v / (1 - beta ** (t - 1))  # the 0-based index t - 1: beta**0 = 1, so v / 0
-
-    # v starts as an np.float64, so that v / 0 gives inf (a float would raise)
-    return _ewa_values(series, beta, bias_correction, corrected=corrected, v=np.float64(0.0))
+    out = np.empty(len(series))
+    v = np.float64(0.0)
+    for t in range(len(series)):
+        v = beta * v + (1 - beta) * series[t]
+        out[t] = v / (1 - beta**t) if bias_correction else v  # beta**0 = 1: divides by 0
+    return out
 
 
 @ewa_mistakes.add(

@@ -371,14 +371,14 @@ def _train_by_buffer(
 
     def step(params, velocity, X, y):
         grads = _batch_grads(params, X, y)
-        if velocity is None and from_zero:
-            velocity = [np.zeros_like(g) for g in grads]  # then updated below
-        if velocity is None:
+        if velocity is None and not from_zero:
             velocity = [g.copy() for g in grads]  # torch: the first buffer is the gradient
         else:
+            if velocity is None:  # from_zero: the buffer is 0 before the first step
+                velocity = [np.zeros_like(g) for g in grads]
             velocity = [update(v, g) for v, g in zip(velocity, grads)]
         for p, v, g in zip(params, velocity, grads):
-            p -= lr * (g + momentum * v if nesterov else v)
+            p -= lr * ((g + momentum * v) if nesterov else v)
         return velocity
 
     return _train(params, batches, step)

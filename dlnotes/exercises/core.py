@@ -1614,17 +1614,22 @@ def _fit(text: str, width: int = FEEDBACK_WIDTH) -> str:
             if row:
                 out.append(row)
             rows = textwrap.wrap(
-                part,
+                _GLUED.sub("\0", part),  # no break inside "eps = 1e-05" or "[ 1.4 ,  0.2]"
                 width=width,
                 initial_indent=more if row else indent,
                 subsequent_indent=more,
                 break_long_words=False,
                 break_on_hyphens=False,
             )
-            out.extend(rows[:-1])
-            row = rows[-1]
+            out.extend(r.replace("\0", " ") for r in rows[:-1])
+            row = rows[-1].replace("\0", " ")
         out.append(row)
     return "\n".join(out)
+
+
+#: The spaces :func:`_fit` never breaks at: around ``=``, after ``shape`` and in numpy's padded
+#: brackets and commas, so that a name stays with its value and no row starts with a comma.
+_GLUED = re.compile(r" (?=[=,\]])|(?<=[=\[]) |(?<=shape) ")
 
 
 #: Markdown emphasis in feedback texts (``*larger*``, ``**not**``), but not ``beta**t``.

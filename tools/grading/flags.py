@@ -122,6 +122,13 @@ def circumvention(
         elif isinstance(node, ast.ImportFrom):
             dl = (node.module or "").startswith("dlnotes")
             (ours if dl else foreign).update(a.asname or a.name for a in node.names)
+    # ... and names the cell binds to a value of another library (t = torch.tensor(x)): a
+    # torch tensor's t.logsumexp(...) is torch's, not the reference logsumexp
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and _foreign(_root(node.value), foreign, ours):
+            foreign.update(
+                n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)
+            )
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -130,7 +137,7 @@ def circumvention(
             module = node.module or ""
             found += _module_reason(module)
             for alias in node.names:
-                if alias.name in reference_names:
+                if alias.name in reference_names and module.startswith("dlnotes"):
                     found.append(f"imports the reference {module}.{alias.name}")
                 found += _module_reason(f"{module}.{alias.name}")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -165,9 +172,10 @@ def _foreign(root: str | None, foreign: set[str], ours: set[str]) -> bool:
 
 
 def _root(node: ast.expr) -> str | None:
-    """The name an attribute chain starts from (``torch`` for ``torch.nn.Sequential``)."""
-    while isinstance(node, ast.Attribute):
-        node = node.value
+    """The name an attribute chain starts from, through calls and indexing (``torch`` for
+    ``torch.nn.Sequential`` and for ``torch.logsumexp(t, 1).backward``)."""
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
     return node.id if isinstance(node, ast.Name) else None
 
 
