@@ -130,3 +130,22 @@ def test_search_finds_a_term(visit) -> None:
         "Array.from(document.querySelectorAll('#search-results li a')).map(a => a.href)"
     )
     assert any("02_conditioning" in h for h in hrefs), hrefs
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_outputs_fit_the_page_without_scrolling(visit, path: str) -> None:
+    """Every printed line of a chapter is at most 88 characters, and where the page is narrow
+    (both sidebars open on a 1200 px screen) the outputs' text shrinks to fit it: no output
+    scrolls sideways. (1440 px and wider, and narrow screens, fit 88 columns at full size.)"""
+    v = visit(path, width=1200)
+    lines = v.page.evaluate(
+        "Array.from(document.querySelectorAll('div.cell_output pre'))"
+        ".flatMap(p => p.textContent.split('\\n'))"
+    )
+    long = [line for line in lines if len(line) > 88]
+    assert not long, f"{path}: output lines over 88 characters: {long[:3]}"
+    wide = v.page.evaluate(
+        "Array.from(document.querySelectorAll('div.cell_output pre'))"
+        ".filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent.slice(0, 80))"
+    )
+    assert not wide, f"{path}: outputs that scroll sideways at 1200 px: {wide[:3]}"
