@@ -133,19 +133,21 @@ def test_search_finds_a_term(visit) -> None:
 
 
 @pytest.mark.parametrize("path", CHAPTERS)
-def test_outputs_fit_the_page_without_scrolling(visit, path: str) -> None:
-    """Every printed line of a chapter is at most 88 characters, and where the page is narrow
-    (both sidebars open on a 1200 px screen) the outputs' text shrinks to fit it: no output
-    scrolls sideways. (1440 px and wider, and narrow screens, fit 88 columns at full size.)"""
-    v = visit(path, width=1200)
-    lines = v.page.evaluate(
-        "Array.from(document.querySelectorAll('div.cell_output pre'))"
-        ".flatMap(p => p.textContent.split('\\n'))"
-    )
-    long = [line for line in lines if len(line) > 88]
-    assert not long, f"{path}: output lines over 88 characters: {long[:3]}"
-    wide = v.page.evaluate(
-        "Array.from(document.querySelectorAll('div.cell_output pre'))"
-        ".filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent.slice(0, 80))"
-    )
-    assert not wide, f"{path}: outputs that scroll sideways at 1200 px: {wide[:3]}"
+def test_code_and_outputs_fit_the_page_without_scrolling(visit, path: str) -> None:
+    """Every line of a chapter's code and outputs is at most 88 characters, and where the page
+    is narrow (both sidebars open on a 1200-1365 px screen) their text shrinks to fit it, down
+    to 11 px: no output scrolls sideways at 1200 px, no code cell at 1280 px (code cells are a
+    little narrower; at 1440 px and wider, and on narrow screens, 88 columns fit at full size)."""
+    pres = "Array.from(document.querySelectorAll('div.cell_PART pre'))"
+    for part, width in (("output", 1200), ("input", 1280)):
+        page = visit(path, width=width).page
+        lines = page.evaluate(
+            pres.replace("PART", part) + ".flatMap(p => p.textContent.split('\\n'))"
+        )
+        long = [line for line in lines if len(line) > 88]
+        assert not long, f"{path}: {part} lines over 88 characters: {long[:3]}"
+        wide = page.evaluate(
+            pres.replace("PART", part) + ".filter(p => p.scrollWidth > p.clientWidth + 1)"
+            ".map(p => p.textContent.slice(0, 80))"
+        )
+        assert not wide, f"{path}: {part}s that scroll sideways at {width} px: {wide[:3]}"
