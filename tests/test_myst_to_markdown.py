@@ -128,8 +128,15 @@ def test_learner_markdown_renders_as_commonmark_without_myst(master):
         for token in LEFTOVER_MYST:
             assert token not in src and token not in html, f"raw MyST {token!r} in {src[:200]!r}"
         assert "language-{" not in html
+        assert not re.search(r"^\([\w.:-]+\)=", src, re.M), f"a MyST label in {src[:200]!r}"
         rendered_boxes += html.count("<blockquote>\n<p><strong>")
     assert rendered_boxes == boxes  # every admonition is a box with a bold title
     cites = sum(s.count("{cite}") for s in _markdown(master))
     links = sum(s.count("book/bibliography.html") for s in _markdown(learner))
     assert links >= cites
+
+
+def test_target_labels_are_dropped():
+    """Jupyter shows ``(label)=`` as text above the heading it marks (7 learner editions did)."""
+    source = "(ch11-covariate-shift)=\n## The covariate-shift story\n\nText (a)= b.\n"
+    assert convert(source) == "## The covariate-shift story\n\nText (a)= b.\n"

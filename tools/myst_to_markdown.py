@@ -321,6 +321,13 @@ def myst_to_markdown(source: str, base: str, current: str | None = None) -> str:
     """Plain Jupyter markdown for a MyST markdown cell ``source``.
 
     ``base`` is the published site's URL (:func:`site_base_url`); ``current`` is the page the
-    cell belongs to (``"/notebooks/04_momentum"``), for relative ``{doc}`` targets.
+    cell belongs to (``"/notebooks/04_momentum"``), for relative ``{doc}`` targets. Target
+    labels (``(ch11-covariate-shift)=`` above a heading) are dropped: Jupyter would show them
+    as text, and references to them already point at the website.
     """
+    source = _LABEL_LINE.sub("", source)
     return convert_directives(source, lambda text: convert_roles(text, base, current))
+
+
+#: A MyST target label on a line of its own, with its line break.
+_LABEL_LINE = re.compile(r"^\([\w.:-]+\)=[ \t]*(?:\n|$)", re.M)
