@@ -110,7 +110,7 @@ def test_wrong_values_show_expected_got_and_where():
     expected = (x @ w + 1.5)[2]
     assert f"at (2,): expected {expected:.6g}, got {expected + 0.25:.6g}" in msg
     assert "inputs: x = " in msg and "w = " in msg
-    assert "also failed: checks 2" in msg
+    assert "also failed: check 2\n" in msg + "\n"  # one more check: "check", not "checks"
     assert "Likely mistake" not in msg  # matches no known mistake
 
 

@@ -602,9 +602,9 @@ def _verify_challenge(value: Any) -> ValueVerdict:
     bowl = challenge_bowl()
     r_flat, r_steep = _root_moduli(lr, rho)
     details = (
-        f"per step the error shrinks like |z|: {r_flat:.4f} along the flat direction (μ = "
-        f"{bowl.mu:g}), {r_steep:.4f} along the steep one (L = {bowl.L:g}); √ρ = "
-        f"{math.sqrt(rho):.4f}",
+        f"per step the error is multiplied by about |z| (it shrinks where |z| < 1): "
+        f"{r_flat:.4f} along the flat direction (μ = {bowl.mu:g}), {r_steep:.4f} along the "
+        f"steep one (L = {bowl.L:g}); √ρ = {math.sqrt(rho):.4f}",
     )
     mistake = momentum_challenge_mistakes.shown_by(lr, rho)
     if _diverges(lr, rho):

@@ -1300,7 +1300,8 @@ def _verdict(
     if mistake is not None:
         lines += _hint_lines(mistake)
     if len(failed) > 1:
-        lines.append("  also failed: checks " + ", ".join(str(k + 1) for k in failed[1:]))
+        others = ", ".join(str(k + 1) for k in failed[1:])
+        lines.append(f"  also failed: check{'s' if len(failed) > 2 else ''} {others}")
     return False, "\n".join(lines)
 
 
@@ -1548,7 +1549,7 @@ def _check_value(ex: ValueExercise, value: Any) -> tuple[bool, str]:
     if value is None:  # the learner edition's placeholder, not replaced yet
         return False, (
             f"{ex.name}: not answered yet: the answer is still None. In the cell above, replace "
-            f"None by your answer ({ex.signature}), run that cell, then run this one again."
+            f"None by your answer, {ex.signature}, run that cell, then run this one again."
         )
     if callable(value):
         return False, f"{ex.name}: expected a value ({ex.signature}), got a function"
@@ -1627,9 +1628,10 @@ def _fit(text: str, width: int = FEEDBACK_WIDTH) -> str:
     return "\n".join(out)
 
 
-#: The spaces :func:`_fit` never breaks at: around ``=``, after ``shape`` and in numpy's padded
-#: brackets and commas, so that a name stays with its value and no row starts with a comma.
-_GLUED = re.compile(r" (?=[=,\]])|(?<=[=\[]) |(?<=shape) ")
+#: The spaces :func:`_fit` never breaks at: around ``=``, ``<``, ``+`` and their kin, before a
+#: unit ``s``, after ``shape`` and in numpy's padded brackets and commas, so that a name stays
+#: with its value, a comparison or a sum with its terms, and no row starts with a comma.
+_GLUED = re.compile(r" (?=[=<>≤≥+,\]]|s\b)|(?<=[=<>≤≥+\[]) |(?<=shape) ")
 
 
 #: Markdown emphasis in feedback texts (``*larger*``, ``**not**``), but not ``beta**t``.
