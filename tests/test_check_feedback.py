@@ -370,3 +370,18 @@ def test_the_catalogue_and_hints_are_shown_within_the_page_width():
         wide = [row for row in shown.splitlines() if len(row) > FEEDBACK_WIDTH]
         assert all(len(row.split()) == 1 for row in wide), wide
     assert "\n" not in str(hint("ch05_adam_step"))  # the text itself stays on one line
+
+
+def test_one_array_where_several_results_are_expected_is_told_to_return_them_all():
+    """Returning x_new alone from adagrad_step: the advice matches the hint (return both), not
+    "tuple(...) of the array", which would be wrong here."""
+
+    def adagrad_step(x, grad_sum, g, lr, eps=1e-10):
+        grad_sum = grad_sum + g * g
+        return x - lr * g / (np.sqrt(grad_sum) + eps)
+
+    with pytest.raises(CheckFailed) as info:
+        check("ch05_adagrad_step", adagrad_step)
+    message = str(info.value)
+    assert "return all 2 results together, as a tuple, not one array" in message
+    assert "tuple(...)" not in message and "only x_new returned" in message

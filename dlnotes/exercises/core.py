@@ -889,8 +889,11 @@ def _compare_values(
         n = len(expected)
         if not isinstance(got, type(expected)):
             head = f"expected a {what} of {n} result{'s' * (n != 1)}, got {_type_name(got)}"
-            if isinstance(got, np.ndarray) and got.ndim == 1 and n > 0:
+            numbers = all(_real_scalar(e) is not None for e in expected)
+            if isinstance(got, np.ndarray) and got.ndim == 1 and len(got) == n and numbers:
                 head += f": return a {what}, not an array ({what}(...) or .tolist() of it)"
+            elif isinstance(got, np.ndarray) and n > 1:
+                head += f": return all {n} results together, as a {what}, not one array"
             elif _real_scalar(got) is not None and n == 1:
                 one = "[x]" if what == "list" else "(x,)"
                 head += (
