@@ -385,3 +385,33 @@ def test_one_array_where_several_results_are_expected_is_told_to_return_them_all
     message = str(info.value)
     assert "return all 2 results together, as a tuple, not one array" in message
     assert "tuple(...)" not in message and "only x_new returned" in message
+
+
+def test_a_definition_kept_by_a_syntax_error_is_named(tmp_path):
+    """The learner's new attempt stopped at a SyntaxError, so Python kept the previous
+    function: check() says so, passing or failing, instead of judging old code silently."""
+    from nbclient import NotebookClient
+
+    right = (
+        "def adagrad_step(x, grad_sum, g, lr, eps=1e-10):\n"
+        "    grad_sum = grad_sum + g * g\n"
+        "    return x - lr * g / (np.sqrt(grad_sum) + eps), grad_sum"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import numpy as np\nfrom dlnotes.exercises import check"),
+        nbformat.v4.new_code_cell(right),
+        nbformat.v4.new_code_cell('check("ch05_adagrad_step", adagrad_step)'),
+        nbformat.v4.new_code_cell(right.replace("(x, grad_sum", "(x, grad_sum:")),
+        nbformat.v4.new_code_cell('check("ch05_adagrad_step", adagrad_step)'),
+        nbformat.v4.new_code_cell(right),
+        nbformat.v4.new_code_cell('check("ch05_adagrad_step", adagrad_step)'),
+    ]
+    NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3").execute()
+    shown = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
+    assert shown[2].startswith("✓") and "note:" not in shown[2]
+    assert "SyntaxError" in str(nb.cells[3].outputs)
+    stale = " ".join(shown[4].split())
+    assert "note: your last run of the cell that defines adagrad_step (In[4])" in stale, stale
+    assert "kept the adagrad_step defined before it (In[2])" in stale and "✓" in stale
+    assert shown[6].startswith("✓") and "note:" not in shown[6]  # fixed: no note

@@ -29,6 +29,7 @@ import difflib
 import html
 import importlib
 import inspect
+import linecache
 import os
 import pkgutil
 import re
@@ -1572,6 +1573,38 @@ def _check_value(ex: ValueExercise, value: Any) -> tuple[bool, str]:
     return False, "\n".join(lines)
 
 
+def _stale_definition(fn: Any) -> str | None:
+    """A note when the last cell that defines ``fn``'s name stopped at a SyntaxError after
+    ``fn`` was defined: Python kept the previous definition, which is what gets checked.
+
+    Read from IPython's record of which cell (execution number) each compiled file came from;
+    ``None`` outside IPython, or when nothing says the definition is stale.
+    """
+    error = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    name = getattr(fn, "__name__", None)
+    code = getattr(fn, "__code__", None)
+    if not isinstance(error, SyntaxError) or not isinstance(name, str) or code is None:
+        return None
+    try:
+        from IPython import get_ipython
+
+        numbers = get_ipython().compile._filename_map
+        failed, defined = numbers.get(error.filename), numbers.get(code.co_filename)
+    except Exception:  # not IPython, or an IPython that keeps no such record
+        return None
+    if failed is None or defined is None or failed <= defined:
+        return None
+    source = "".join(linecache.getlines(str(error.filename)))
+    if not re.search(rf"^\s*def\s+{re.escape(name)}\s*\(", source, re.M):
+        return None
+    return (
+        f"note: your last run of the cell that defines {name} (In[{failed}]) stopped at a "
+        f"SyntaxError (line {error.lineno}: {error.msg}), so Python kept the {name} defined "
+        f"before it (In[{defined}]), and that is what this checks. Fix the syntax error and "
+        "run that cell again."
+    )
+
+
 class CheckFailed(AssertionError):
     """A learner's answer failed its checks; the message is the feedback.
 
@@ -1697,7 +1730,8 @@ def check(
                 f"{type(err).__name__}. Expected {ex.signature}."
             ),
         )
-    message = _plain(message)
+    stale = _stale_definition(answer)
+    message = _plain(message if stale is None else f"{stale}\n{message}")
     if not passed:
         if _keep_going():
             print(_fit(f"✗ {message}"), file=sys.stderr)
