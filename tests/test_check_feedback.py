@@ -415,3 +415,16 @@ def test_a_definition_kept_by_a_syntax_error_is_named(tmp_path):
     assert "note: your last run of the cell that defines adagrad_step (In[4])" in stale, stale
     assert "kept the adagrad_step defined before it (In[2])" in stale and "✓" in stale
     assert shown[6].startswith("✓") and "note:" not in shown[6]  # fixed: no note
+
+
+def test_the_parts_of_a_nested_result_are_named():
+    """batchnorm_forward returns (out, (x_hat, mean, var)): a wrong mean is "mean", not
+    "result 1[1]" (the learner reads names, the backward pass already showed them)."""
+
+    def batchnorm_forward(X, gamma, beta, eps):
+        mean, var = X.mean(axis=0, keepdims=True), X.var(axis=0, keepdims=True)
+        x_hat = (X - mean) / np.sqrt(var + eps)
+        return gamma * x_hat + beta, (x_hat, mean, var)
+
+    with pytest.raises(CheckFailed, match=r"in mean \(result 1\[1\]\): wrong shape"):
+        check("ch11_batchnorm_forward", batchnorm_forward)

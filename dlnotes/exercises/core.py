@@ -1370,15 +1370,21 @@ def _message(err: BaseException) -> str:
 
 def _named_result(signature: str, line: str) -> str:
     """``"in result 1[1]: ..."`` as ``"in grads[1] (result 1): ..."`` when the signature
-    names the results (``-> (penalty, grads)``)."""
-    from dlnotes.exercises.diagnose import result_names
+    names the results (``-> (penalty, grads)``), or as ``"in mean (result 1[1]): ..."`` when
+    it names the parts of a nested one (``-> (out, (x_hat, mean, var))``)."""
+    from dlnotes.exercises.diagnose import result_names, result_parts
 
     found = re.match(r"in result (\d+)((?:\[\d+\])*): ", line)
-    named = result_names(signature)
-    if found is None or int(found[1]) >= len(named):
+    parts = result_parts(signature)
+    if found is None or int(found[1]) >= len(parts):
         return line
-    i = int(found[1])
-    return f"in {named[i]}{found[2]} (result {i}): {line[found.end() :]}"
+    i, index, rest = int(found[1]), found[2], line[found.end() :]
+    if parts[i].isidentifier():
+        return f"in {parts[i]}{index} (result {i}): {rest}"
+    inner, first = result_names(f"f() -> {parts[i]}"), re.match(r"\[(\d+)\]", index)
+    if first is None or int(first[1]) >= len(inner):
+        return line
+    return f"in {inner[int(first[1])]}{index[first.end() :]} (result {i}{index}): {rest}"
 
 
 def _examine(

@@ -240,6 +240,13 @@ def check_wording(wording: Mapping[str, str], solution: Callable[..., Any]) -> N
 
 def result_names(signature: str) -> list[str]:
     """The names of a tuple result from ``"f(a) -> (x_new, v_new)"``: ``["x_new", "v_new"]``."""
+    parts = result_parts(signature)
+    return parts if all(p.isidentifier() for p in parts) else []
+
+
+def result_parts(signature: str) -> list[str]:
+    """The parts of a tuple result as written, nested tuples whole: ``"f(X) -> (out, (x_hat,
+    mean))"`` gives ``["out", "(x_hat, mean)"]``; ``[]`` when the result is not a tuple."""
     _, arrow, result = signature.partition("->")
     result = result.strip()
     if not arrow or not result.startswith("("):
@@ -258,7 +265,7 @@ def result_names(signature: str) -> list[str]:
         else:
             current += ch
     parts.append(current.strip())
-    return parts if all(p.isidentifier() for p in parts) else []
+    return parts
 
 
 # --------------------------------------------------------------------------------------------
