@@ -577,6 +577,34 @@ def test_the_autograd_rule_of_an_exercise_is_its_reference():
         check("ch15_logsumexp_backward", logsumexp_backward)
 
 
+def test_a_forward_only_use_of_the_answer_node_is_refused_and_told_why():
+    """Using ch15's logsumexp node only for its value is refused too (the profiler sees the
+    call, not what is done with it); the refusal says the node holds the answer and that any
+    use counts, instead of claiming the function backpropagated through dlnotes' solution."""
+    import numpy as np
+
+    from dlnotes.autograd import Tensor, logsumexp
+    from dlnotes.exercises import CheckFailed, check
+
+    def logsumexp_backward(x, g):
+        lse = logsumexp(Tensor(np.asarray(x, dtype=float)), axis=1).data
+        return g[:, None] * np.exp(x - lse[:, None])
+
+    with pytest.raises(CheckFailed) as failed:
+        check("ch15_logsumexp_backward", logsumexp_backward)
+    message = " ".join(str(failed.value).split())
+    assert "dlnotes.autograd.reductions.logsumexp: library code holding this" in message
+    assert "refused for any use, even its value alone" in message
+
+
+def test_calling_the_exercise_solution_is_named_plainly():
+    from dlnotes.exercises.core import calls_reference
+
+    assert calls_reference("dlnotes.exercises.ch05.adam_step") == (
+        "your function calls dlnotes' own solution (dlnotes.exercises.ch05.adam_step)"
+    )
+
+
 def test_switching_the_profiler_off_is_seen():
     """A function that turns off the profiler watching its calls, then calls the library's
     form of the answer, is refused by check() (and the grader's harness records the same)."""

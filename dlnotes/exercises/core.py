@@ -1145,6 +1145,19 @@ def _signature_mismatch(
     return None
 
 
+def calls_reference(name: str) -> str:
+    """The refusal for a learner's function that called ``name``, a dotted name from
+    :meth:`FunctionExercise.reference_callables`: the exercise's solution, or library code
+    holding its answer (e.g. the autograd node whose backward rule the exercise asks for, which
+    is refused even when only its forward value is used)."""
+    if name.startswith("dlnotes.exercises."):
+        return f"your function calls dlnotes' own solution ({name})"
+    return (
+        f"your function calls dlnotes' own solution ({name}: library code holding this "
+        "exercise's answer, refused for any use, even its value alone)"
+    )
+
+
 def _run_stopped(
     ex: FunctionExercise,
     fn: Any,
@@ -1167,9 +1180,9 @@ def _run_stopped(
         )
     if run.called_reference:
         return (
-            f"{ex.name}: your function calls dlnotes' own solution "
-            f"({run.called_reference}), directly or through another function. Write it "
-            "yourself: this exercise scores zero while your function calls the reference."
+            f"{ex.name}: {calls_reference(run.called_reference)}, directly or through "
+            "another function. Write it yourself: this exercise scores zero while your "
+            "function calls the reference."
         )
     if run.timed_out:
         lines = [

@@ -369,7 +369,9 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
     if rec is None:
         return f"no result: {stop or 'the sandbox stopped'} before this check"
     if rec.get("called_reference"):
-        return f"your function calls dlnotes' own solution ({rec['called_reference']})"
+        from dlnotes.exercises.core import calls_reference
+
+        return calls_reference(rec["called_reference"])
     if rec.get("profiler_off"):
         return (
             "your function switched off the call profiler (sys.setprofile), which the grader "
