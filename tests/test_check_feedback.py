@@ -428,3 +428,33 @@ def test_the_parts_of_a_nested_result_are_named():
 
     with pytest.raises(CheckFailed, match=r"in mean \(result 1\[1\]\): wrong shape"):
         check("ch11_batchnorm_forward", batchnorm_forward)
+
+
+def test_a_wrong_result_says_which_other_results_are_right():
+    """A compound mistake in Adam's x update (no bias correction, eps inside the root) matches
+    no single known mistake; the feedback still places it: the moments are right."""
+
+    def adam_step(x, m, v, g, t, lr, beta1, beta2, eps):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        return x - lr * m / np.sqrt(v + eps), m, v
+
+    text = " ".join(_feedback("ch05_adam_step", adam_step).split())
+    assert "in x_new (result 0): wrong values" in text
+    assert "the other results: m_new (result 1) and v_new (result 2) are right" in text
+
+
+def test_a_wrong_result_says_which_other_results_are_wrong_too():
+    def rmsprop_step(x, grad_squared, g, lr, alpha, eps):
+        grad_squared = alpha * grad_squared + (1 - alpha) * g  # g, not g², and a plus sign:
+        return x + lr * g / (np.sqrt(grad_squared) + eps), grad_squared
+
+    text = " ".join(_feedback("ch05_rmsprop_step", rmsprop_step).split())
+    assert "the other results: grad_squared_new (result 1) is wrong too" in text
+
+
+def test_a_single_result_has_no_other_results_line():
+    def clip_by_norm(g, max_norm):
+        return g * 0.5
+
+    assert "the other results" not in _feedback("ch02_clip_by_norm", clip_by_norm)

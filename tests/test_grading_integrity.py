@@ -579,8 +579,8 @@ def test_the_autograd_rule_of_an_exercise_is_its_reference():
 
 def test_a_forward_only_use_of_the_answer_node_is_refused_and_told_why():
     """Using ch15's logsumexp node only for its value is refused too (the profiler sees the
-    call, not what is done with it); the refusal says the node holds the answer and that any
-    use counts, instead of claiming the function backpropagated through dlnotes' solution."""
+    call, not what is done with it); the refusal says the node is the library's code for the
+    answer and that any call of it counts, rather than that it backpropagated through it."""
     import numpy as np
 
     from dlnotes.autograd import Tensor, logsumexp
@@ -593,14 +593,14 @@ def test_a_forward_only_use_of_the_answer_node_is_refused_and_told_why():
     with pytest.raises(CheckFailed) as failed:
         check("ch15_logsumexp_backward", logsumexp_backward)
     message = " ".join(str(failed.value).split())
-    assert "dlnotes.autograd.reductions.logsumexp: library code holding this" in message
-    assert "refused for any use, even its value alone" in message
+    assert "(dlnotes.autograd.reductions.logsumexp, the library's code for this" in message
+    assert "any call of it counts, even one for a value alone" in message
 
 
 def test_calling_the_exercise_solution_is_named_plainly():
-    from dlnotes.exercises.core import calls_reference
+    from dlnotes.exercises import get
 
-    assert calls_reference("dlnotes.exercises.ch05.adam_step") == (
+    assert get("ch05_adam_step").refusal("dlnotes.exercises.ch05.adam_step") == (
         "your function calls dlnotes' own solution (dlnotes.exercises.ch05.adam_step)"
     )
 

@@ -301,6 +301,19 @@ class FunctionExercise(Exercise):
             return list(build())
         return list(build(seed=int(seed)))
 
+    def refusal(self, called: str) -> str:
+        """What a learner's function that called ``called`` is told, a dotted name from
+        :meth:`reference_callables`: the solution, or library code holding the answer (e.g. the
+        autograd node whose backward rule the exercise asks for, which is refused even when
+        only its forward value is used)."""
+        sol = self.solution
+        if called == f"{sol.__module__}.{sol.__qualname__}":
+            return f"your function calls dlnotes' own solution ({called})"
+        return (
+            f"your function calls dlnotes' own solution ({called}, the library's code for "
+            "this exercise's answer: any call of it counts, even one for a value alone)"
+        )
+
     def reference_callables(self) -> list[tuple[str, Any]]:
         """``(dotted name, object)`` of every callable that counts as the reference solution:
         ``solution`` itself, then each of ``references``."""
@@ -1145,19 +1158,6 @@ def _signature_mismatch(
     return None
 
 
-def calls_reference(name: str) -> str:
-    """The refusal for a learner's function that called ``name``, a dotted name from
-    :meth:`FunctionExercise.reference_callables`: the exercise's solution, or library code
-    holding its answer (e.g. the autograd node whose backward rule the exercise asks for, which
-    is refused even when only its forward value is used)."""
-    if name.startswith("dlnotes.exercises."):
-        return f"your function calls dlnotes' own solution ({name})"
-    return (
-        f"your function calls dlnotes' own solution ({name}: library code holding this "
-        "exercise's answer, refused for any use, even its value alone)"
-    )
-
-
 def _run_stopped(
     ex: FunctionExercise,
     fn: Any,
@@ -1180,7 +1180,7 @@ def _run_stopped(
         )
     if run.called_reference:
         return (
-            f"{ex.name}: {calls_reference(run.called_reference)}, directly or through "
+            f"{ex.name}: {ex.refusal(run.called_reference)}, directly or through "
             "another function. Write it yourself: this exercise scores zero while your "
             "function calls the reference."
         )
@@ -1400,6 +1400,33 @@ def _named_result(signature: str, line: str) -> str:
     return f"in {inner[int(first[1])]}{index[first.end() :]} (result {i}{index}): {rest}"
 
 
+def _other_results(ex: FunctionExercise, expected: Any, got: Any, first: str) -> list[str]:
+    """When one result of a tuple is wrong (``first``: ``"in result i..."``), a line saying which
+    of the others are right and which are wrong too. It places a mistake, compound ones too: a
+    wrong ``x_new`` beside a right ``v_new`` is in the update of ``x``, beside a wrong one
+    perhaps only in ``v``."""
+    found = re.match(r"in result (\d+)", first)
+    if found is None or not isinstance(expected, tuple) or type(got) is not tuple:
+        return []
+    if len(expected) < 2 or len(got) != len(expected):
+        return []
+    from dlnotes.exercises.diagnose import result_parts
+
+    parts = result_parts(ex.signature)
+    right: list[str] = []
+    wrong: list[str] = []
+    for j, (e, g) in enumerate(zip(expected, got)):
+        if j != int(found[1]):
+            label = f"{parts[j]} (result {j})" if j < len(parts) else f"result {j}"
+            (wrong if _compare(e, g, ex.rtol, ex.atol) else right).append(label)
+    said = []
+    if wrong:
+        said.append(f"{' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong too")
+    if right:
+        said.append(f"{' and '.join(right)} {'is' if len(right) == 1 else 'are'} right")
+    return ["the other results: " + "; ".join(said)]
+
+
 def _examine(
     ex: FunctionExercise,
     case: Case,
@@ -1415,6 +1442,7 @@ def _examine(
     problem = _compare(expected, run.output, ex.rtol, ex.atol)
     if problem:
         problems += [_named_result(ex.signature, problem[1][0]), *problem[1][1:]]
+        problems += _other_results(ex, expected, run.output, problem[1][0])
     elif reference is not None:
         problems += _draw_problems(case, run, reference, names)
     modified, aliased = _behaviour(run, case, names)

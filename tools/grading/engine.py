@@ -369,9 +369,9 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
     if rec is None:
         return f"no result: {stop or 'the sandbox stopped'} before this check"
     if rec.get("called_reference"):
-        from dlnotes.exercises.core import calls_reference
+        from dlnotes.exercises import get
 
-        return calls_reference(rec["called_reference"])
+        return str(get(spec["name"]).refusal(rec["called_reference"]))
     if rec.get("profiler_off"):
         return (
             "your function switched off the call profiler (sys.setprofile), which the grader "
