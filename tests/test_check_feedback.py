@@ -458,3 +458,13 @@ def test_a_single_result_has_no_other_results_line():
         return g * 0.5
 
     assert "the other results" not in _feedback("ch02_clip_by_norm", clip_by_norm)
+
+
+def test_a_nested_other_result_is_named_by_its_parts():
+    def batchnorm_forward(X, gamma, beta, eps):
+        mean, var = X.mean(axis=0), X.var(axis=0)
+        x_hat = (X - mean) / np.sqrt(var + eps)
+        return gamma * x_hat - beta, (x_hat, mean, var)  # - beta: only out is wrong
+
+    text = " ".join(_feedback("ch11_batchnorm_forward", batchnorm_forward).split())
+    assert "the other results: x_hat, mean, var (result 1) are right" in text

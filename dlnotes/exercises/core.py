@@ -1417,13 +1417,14 @@ def _other_results(ex: FunctionExercise, expected: Any, got: Any, first: str) ->
     wrong: list[str] = []
     for j, (e, g) in enumerate(zip(expected, got)):
         if j != int(found[1]):
-            label = f"{parts[j]} (result {j})" if j < len(parts) else f"result {j}"
+            # a nested result "(x_hat, mean, var)" is named by its parts: "x_hat, mean, var"
+            label = f"{parts[j].strip('()')} (result {j})" if j < len(parts) else f"result {j}"
             (wrong if _compare(e, g, ex.rtol, ex.atol) else right).append(label)
     said = []
-    if wrong:
-        said.append(f"{' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong too")
-    if right:
-        said.append(f"{' and '.join(right)} {'is' if len(right) == 1 else 'are'} right")
+    for labels, how in ((wrong, "wrong too"), (right, "right")):
+        if labels:
+            one = len(labels) == 1 and "," not in labels[0]
+            said.append(f"{' and '.join(labels)} {'is' if one else 'are'} {how}")
     return ["the other results: " + "; ".join(said)]
 
 
