@@ -266,3 +266,48 @@ def test_a_challenge_value_that_verify_cannot_check_costs_only_that_exercise():
     assert right.score == 1.0 and right.reasons == []
     wrong = graded(50.0)
     assert wrong.score == 0.0 and "diverged" in wrong.reasons[0]
+
+
+def test_a_zip_bomb_is_read_only_up_to_the_cap(tmp_path, monkeypatch):
+    """A submitted zip whose notebook unpacks to more than the cap is refused while it unpacks
+    (never read whole into the grader's memory); its classmate is read as usual."""
+    monkeypatch.setattr(grade, "MAX_NOTEBOOK_BYTES", 1 << 20)
+    import zipfile
+
+    unpacked = [0]  # bytes of the member the grader unpacked
+    real_open = zipfile.ZipFile.open
+
+    def counting_open(self, *args, **kwargs):
+        handle = real_open(self, *args, **kwargs)
+        read = handle.read
+
+        def read_counted(n=-1):
+            data = read(n)
+            unpacked[0] += len(data)
+            return data
+
+        handle.read = read_counted
+        return handle
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", counting_open)
+    with zipfile.ZipFile(tmp_path / "bomber.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(MASTER.name, b" " * (64 << 20))  # 64 MiB of spaces, about 64 kB zipped
+    (tmp_path / "honest").mkdir()
+    (tmp_path / "honest" / MASTER.name).write_bytes(MASTER.read_bytes())
+    subs = {s.student: s for s in grade.collect(tmp_path, [MASTER.name])}
+    assert (tmp_path / "bomber.zip").stat().st_size < 1 << 20
+    assert unpacked[0] <= (1 << 20) + 1
+    assert any("larger than 1 MiB; not graded" in p for p in subs["bomber"].problems)
+    assert MASTER.name not in subs["bomber"].notebooks
+    assert subs["honest"].notebooks[MASTER.name] == MASTER.read_bytes()
+
+
+def test_a_notebook_file_over_the_cap_is_not_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(grade, "MAX_NOTEBOOK_BYTES", 1000)
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / MASTER.name).write_bytes(b" " * 1001)
+    (tmp_path / f"loose_{MASTER.name}").write_bytes(b" " * 1001)
+    subs = {s.student: s for s in grade.collect(tmp_path, [MASTER.name])}
+    for student in ("big", "loose"):
+        assert subs[student].notebooks == {}, student
+        assert any("larger than" in p for p in subs[student].problems), student

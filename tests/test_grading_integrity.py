@@ -220,6 +220,101 @@ def _attacks(paths: dict[str, str]) -> dict[str, dict]:
         "fork_bomb": attack(
             ch02_gradient_descent="import os\n\nwhile True:\n    os.fork()\n\n" + GD_UNSOLVED
         ),
+        # Attacks that evade the static flags (no flagged import, name or attribute) and
+        # hide a call of the answer from the profiler, which runs in the learner's process.
+        # They get nothing because the sandbox's copy of the answers is withheld (withheld.py).
+        "blinds_profiler": attack(
+            ch02_clip_by_norm=(
+                "import sys\n"
+                "def clip_by_norm(g, max_norm):\n"
+                "    mod = sys.modules['importlib'].import_module('dlnotes.exer' + 'cises.ch02')\n"
+                "    out = getattr(mod, 'clip_by_norm')(g, max_norm)\n"
+                "    sys._getframe(1).f_locals['seen'].clear()\n"
+                "    return out"
+            ),
+        ),
+        "answer_in_a_child_process": attack(
+            ch02_clip_by_norm=(
+                "import pickle\nimport sys\n"
+                "PROG = ('import pickle, sys; from dlnotes.exercises import ch02; '\n"
+                "        'a = pickle.load(sys.stdin.buffer); '\n"
+                "        'sys.stdout.buffer.write(pickle.dumps(ch02.clip_by_norm(*a)))')\n"
+                "def clip_by_norm(g, max_norm):\n"
+                "    run = sys.modules['importlib'].import_module('subpro' + 'cess').run\n"
+                "    r = run([sys.executable, '-c', PROG], input=pickle.dumps((g, max_norm)),\n"
+                "            capture_output=True)\n"
+                "    return pickle.loads(r.stdout)"
+            ),
+        ),
+        "copies_the_code_object": attack(
+            ch02_clip_by_norm=(
+                "import sys\nimport types\n"
+                "_mod = sys.modules['importlib'].import_module('dlnotes.exer' + 'cises.ch02')\n"
+                "_ref = getattr(_mod, 'clip_by_norm')\n"
+                "_code = getattr(_ref, '__co' + 'de__').replace(co_firstlineno=9999)\n"
+                "clip_by_norm = types.FunctionType(_code, vars(_mod))"
+            ),
+        ),
+        "patches_the_result_encoder": attack(
+            ch02_clip_by_norm=(
+                "import sys\n"
+                "_plain = sys.modules['plain']\n"
+                "_dumps = _plain.dumps_line\n"
+                "def _quiet(record):\n"
+                "    if record.get('event') == 'case':\n"
+                "        record['called_reference'] = None\n"
+                "    return _dumps(record)\n"
+                "_plain.dumps_line = _quiet\n"
+                "_mod = sys.modules['importlib'].import_module('dlnotes.exer' + 'cises.ch02')\n"
+                "clip_by_norm = getattr(_mod, 'clip_by_norm')"
+            ),
+        ),
+        "answers_every_case_at_cell_time": attack(
+            ch02_clip_by_norm=(
+                "import sys\n"
+                "_job = sys._getframe(0).f_back.f_locals['job']\n"
+                "_mod = sys.modules['importlib'].import_module('dlnotes.exer' + 'cises.ch02')\n"
+                "_ref = getattr(_mod, 'clip_by_norm')\n"
+                "_table = [(c.args, _ref(*c.args)) for c in _job['cases']]\n"
+                "def clip_by_norm(g, max_norm):\n"
+                "    for (a, m), out in _table:\n"
+                "        if m == max_norm and np.array_equal(a, g):\n"
+                "            return out.copy()\n"
+                "    return g.copy()"
+            ),
+        ),
+        "reads_the_compiled_module": attack(
+            ch02_clip_by_norm=(
+                "import marshal\nimport sys\nimport types\n"
+                "_mod = sys.modules['importlib'].import_module('dlnotes.exer' + 'cises.ch02')\n"
+                "_pyc = sys.modules['importlib'].util.cache_from_source(_mod.__file__)\n"
+                "_code = marshal.loads(open(_pyc, 'rb').read()[16:])\n"
+                "_fn = [c for c in _code.co_consts\n"
+                "       if getattr(c, 'co_name', '') == 'clip_by_norm']\n"
+                "clip_by_norm = types.FunctionType(_fn[0], vars(_mod))"
+            ),
+        ),
+        "library_answer_in_a_thread": attack(
+            ch02_gradient_descent=(
+                "import sys\n"
+                "def gradient_descent(grad, x0, lr, steps):\n"
+                "    class Land:\n"
+                "        def f(self, x):\n"
+                "            return np.zeros(np.shape(x)[:-1])\n"
+                "        def grad(self, x):\n"
+                "            return grad(x)\n"
+                "    ref = getattr(sys.modules['dlnotes.landscapes'], 'gradient_' + 'descent')\n"
+                "    out = []\n"
+                "    t = sys.modules['threading'].Thread(\n"
+                "        target=lambda: out.append(ref(Land(), x0, lr, steps).xs))\n"
+                "    t.start()\n"
+                "    t.join()\n"
+                "    return out[0]"
+            ),
+        ),
+        # a correct answer padded to megabytes: parsing it for the flags took the grader
+        # gigabytes; it is refused before it is parsed
+        "huge_answer_cell": attack(ch02_clip_by_norm=CLIP + "\n_pad = [" + "a," * 150_000 + "]"),
         "steals_classmate": attack(
             ch02_clip_by_norm=(
                 "import glob\nimport json\nimport os\n"
@@ -255,6 +350,17 @@ HONEST_CASES = {
     "dies_in_cell": ({**HONEST, "ch02_clip_by_norm": CLIP + "\n\nimport os\nos._exit(3)"}, 6),
     # the kernel is killed in a cell after every answer: nothing is lost
     "dies_after": ({**HONEST, "+cell": "import os\nos.kill(os.getpid(), 9)"}, 8),
+    # IPython syntax that Jupyter runs: a %%time cell, a %timeit line after a definition, a
+    # shell command above one (each made the whole cell a SyntaxError when graded)
+    "ipython_magics": (
+        {
+            **HONEST,
+            "ch02_clip_by_norm": "%%time\n" + CLIP,
+            "ch02_gradient_descent": GD + "\n\n%timeit gradient_descent(abs, [1.0], 0.1, 3)",
+            "ch02_max_stable_lr": "!pip install -q numpy\n" + MAX_LR,
+        },
+        8,
+    ),
     "duplicated_cells": ("duplicated", 8),
     "old_schema": ("old_schema", 8),
 }
@@ -394,6 +500,34 @@ def test_attempts_to_use_the_reference_or_dodge_the_grader_are_flagged(hostile, 
     assert f"{CIRCUMVENTING[student]}: circumvention" in rows[student]["flagged"], rows[student]
 
 
+#: attacks that evade the static flags: each reaches the sandbox's withheld copy of the answer
+WITHHELD = {
+    "blinds_profiler": "ch02_clip_by_norm",
+    "answer_in_a_child_process": "ch02_clip_by_norm",
+    "copies_the_code_object": "ch02_clip_by_norm",
+    "patches_the_result_encoder": "ch02_clip_by_norm",
+    "answers_every_case_at_cell_time": "ch02_clip_by_norm",
+    "reads_the_compiled_module": "ch02_clip_by_norm",
+    "library_answer_in_a_thread": "ch02_gradient_descent",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(WITHHELD))
+def test_hiding_a_call_of_the_answer_from_the_profiler_gets_nothing(hostile, student):
+    """Unflagged, these scored full marks while the sandbox showed the package's answers."""
+    _, _, rows, _, _ = hostile
+    row, exercise = rows[student], WITHHELD[student]
+    column = next(k for k in row if k.startswith(exercise + " ("))
+    assert float(row[column]) == 0.0, row
+    if student not in (  # these three only see an error where the answer should be
+        "reads_the_compiled_module",
+        "answer_in_a_child_process",
+        "library_answer_in_a_thread",
+    ):
+        assert "dlnotes' own solution" in row["reason"] or "withheld" in row["reason"], row
+
+
 @pytest.mark.slow
 def test_honest_work_is_not_flagged_and_copies_are(hostile):
     _, _, rows, _, _ = hostile
@@ -419,6 +553,21 @@ def test_no_process_of_a_submission_survives(hostile):
         if f"sleep {MARKER}" in text:
             alive.append(text)
     assert alive == []
+
+
+@pytest.mark.slow
+def test_ipython_syntax_is_run_as_jupyter_would_and_noted(hostile):
+    _, _, rows, _, _ = hostile
+    notes = rows["ipython_magics"]["notes"]
+    assert "%%time: the cell's code ran once" in notes
+    assert "%timeit: line magics are not run when graded" in notes
+    assert "!pip: shell commands are not run when graded" in notes
+
+
+@pytest.mark.slow
+def test_a_huge_answer_cell_is_refused_unparsed(hostile):
+    _, _, rows, _, _ = hostile
+    assert "characters, more than the 200000 graded" in rows["huge_answer_cell"]["reason"]
 
 
 @pytest.mark.slow

@@ -111,6 +111,50 @@ def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None
         sub.problems.append(f"ignored {Path(name).name}: not a notebook of this assignment")
 
 
+#: the largest notebook read (a notebook with its outputs and images is a few MB); a larger
+#: file, or one that unpacks larger from a zip (a zip bomb), is not read into memory at all
+MAX_NOTEBOOK_BYTES = 64 << 20
+
+
+def _read_capped(opened: Any, name: str, problems: list[str]) -> bytes | None:
+    """At most :data:`MAX_NOTEBOOK_BYTES` of an open file, else None and a problem."""
+    data = opened.read(MAX_NOTEBOOK_BYTES + 1)
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        problems.append(f"{name}: larger than {MAX_NOTEBOOK_BYTES >> 20} MiB; not graded")
+        return None
+    return bytes(data)
+
+
+def _read_folder(entry: Path, problems: list[str]) -> dict[str, bytes]:
+    files = {}
+    for p in sorted(entry.rglob("*.ipynb")):
+        if ".ipynb_checkpoints" not in p.parts:
+            with open(p, "rb") as fh:
+                data = _read_capped(fh, str(p.relative_to(entry)), problems)
+            if data is not None:
+                files[str(p.relative_to(entry))] = data
+    return files
+
+
+def _read_zip(entry: Path, problems: list[str]) -> dict[str, bytes]:
+    files = {}
+    try:
+        with zipfile.ZipFile(entry) as zf:
+            for info in zf.infolist():
+                if (
+                    info.filename.lower().endswith(".ipynb")
+                    and "__MACOSX" not in info.filename
+                    and ".ipynb_checkpoints" not in info.filename
+                ):
+                    with zf.open(info) as fh:  # read as it unpacks, never more than the cap
+                        data = _read_capped(fh, info.filename, problems)
+                    if data is not None:
+                        files[info.filename] = data
+    except (zipfile.BadZipFile, OSError) as err:
+        problems.append(f"could not open {entry.name}: {err}")
+    return files
+
+
 def collect(folder: Path, masters: list[str]) -> list[Submission]:
     """Every submission in ``folder`` (see the module docstring for the layouts)."""
     found: dict[str, dict[str, bytes]] = {}
@@ -119,37 +163,34 @@ def collect(folder: Path, masters: list[str]) -> list[Submission]:
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            files = {
-                str(p.relative_to(entry)): p.read_bytes()
-                for p in sorted(entry.rglob("*.ipynb"))
-                if ".ipynb_checkpoints" not in p.parts
-            }
+            files = _read_folder(entry, problems.setdefault(entry.name, []))
             found.setdefault(entry.name, {}).update(files)
         elif entry.suffix.lower() == ".zip":
             student = entry.stem
-            files = {}
-            try:
-                with zipfile.ZipFile(entry) as zf:
-                    for info in zf.infolist():
-                        if (
-                            info.filename.lower().endswith(".ipynb")
-                            and "__MACOSX" not in info.filename
-                            and ".ipynb_checkpoints" not in info.filename
-                        ):
-                            files[info.filename] = zf.read(info)
-            except (zipfile.BadZipFile, OSError) as err:
-                problems.setdefault(student, []).append(f"could not open {entry.name}: {err}")
+            files = _read_zip(entry, problems.setdefault(student, []))
             found.setdefault(student, {}).update(files)
         elif entry.suffix.lower() == ".ipynb":
+            student = next(
+                (
+                    entry.name[: -len("_" + m)]
+                    for m in masters
+                    if entry.name.endswith("_" + m) and len(entry.name) > len(m) + 1
+                ),
+                entry.stem,
+            )
+            with open(entry, "rb") as fh:
+                data = _read_capped(fh, entry.name, problems.setdefault(student, []))
+            if data is None:
+                found.setdefault(student, {})
+                continue
             for master in masters:
                 suffix = "_" + master
                 if entry.name.endswith(suffix) and len(entry.name) > len(suffix):
-                    student = entry.name[: -len(suffix)]
-                    found.setdefault(student, {})[master] = entry.read_bytes()
+                    found.setdefault(student, {})[master] = data
                     break
             else:
                 if len(masters) == 1:  # the assignment's only notebook, named for the student
-                    found.setdefault(entry.stem, {})[entry.name] = entry.read_bytes()
+                    found.setdefault(entry.stem, {})[entry.name] = data
                     continue
                 problems.setdefault(entry.stem, []).append(
                     f"{entry.name}: a loose notebook not named <student>_<notebook>.ipynb; "

@@ -302,12 +302,12 @@ class FunctionExercise(Exercise):
         return list(build(seed=int(seed)))
 
     def refusal(self, called: str) -> str:
-        """What a learner's function that called ``called`` is told, a dotted name from
-        :meth:`reference_callables`: the solution, or library code holding the answer (e.g. the
-        autograd node whose backward rule the exercise asks for, which is refused even when
-        only its forward value is used)."""
+        """What a learner's function that called ``called`` is told: a dotted name from
+        :meth:`reference_callables` (or ``module:qualname``, as the grader writes it), the
+        solution or library code holding the answer (e.g. the autograd node whose backward
+        rule the exercise asks for, refused even when only its forward value is used)."""
         sol = self.solution
-        if called == f"{sol.__module__}.{sol.__qualname__}":
+        if called.replace(":", ".") == f"{sol.__module__}.{sol.__qualname__}":
             return f"your function calls dlnotes' own solution ({called})"
         return (
             f"your function calls dlnotes' own solution ({called}, the library's code for "

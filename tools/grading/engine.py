@@ -10,6 +10,7 @@ skipped and the exercise is run again, so a runaway cell costs only its own exer
 
 from __future__ import annotations
 
+import atexit
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,9 +18,11 @@ from typing import Any
 import cloudpickle
 import compare
 import flags
+import magics
 import nbformat
 import plain
 import sandbox
+import withheld
 
 
 @dataclass
@@ -50,6 +53,8 @@ def answer_cells(
     (``def clip_by_norm`` or ``lr = ...``); one such cell may answer several exercises.
     Answer cells of other grade_ids are ignored, with a note unless they are ``elsewhere``'s
     (the master's answer cells that another tool grades, such as the capstone's part 2).
+    IPython syntax (``%%time``, ``%timeit``, ``!pip``) is made plain Python, with a note
+    (:func:`magics.plain_python`).
     """
     notes = []
     copies: dict[str, list[int]] = {}
@@ -75,7 +80,10 @@ def answer_cells(
                 break  # the test cell, or another exercise's cell
             if cell.cell_type == "code":
                 taken.append(k)
-        found += [(k, gid, _text(nb.cells[k].source)) for k in taken]
+        for k in taken:
+            code, dropped = _python(_text(nb.cells[k].source))
+            found.append((k, gid, code))
+            notes += [f"{gid}: {note}" for note in dropped if f"{gid}: {note}" not in notes]
         ignored = [k for k in cells if k not in taken]
         if len(taken) > 1 or ignored:
             note = f"graded {len(taken)} cells as the answer {gid} (the code its test cell sees)"
@@ -90,10 +98,11 @@ def answer_cells(
             for k, cell in enumerate(nb.cells)
             if cell.cell_type == "code"
             and "nbgrader" not in cell.metadata
-            and var in _defines(_text(cell.source))
+            and var in _defines(_python(_text(cell.source))[0])
         ]
         if defining:
-            found.append((defining[-1], gid, _text(nb.cells[defining[-1]].source)))
+            code, _ = _python(_text(nb.cells[defining[-1]].source))
+            found.append((defining[-1], gid, code))
             notes.append(f"took the cell that defines {var} as the answer {gid}")
     found.sort(key=lambda item: item[0])
     return [(gid, source) for _, gid, source in found], notes
@@ -112,6 +121,15 @@ def _test_cell(nb: nbformat.NotebookNode, gid: str) -> int:
 
 #: the longest grade id quoted in a note (the id comes from the submission's metadata)
 MAX_ID = 80
+#: the longest answer cell graded (an answer is a few thousand characters; the static flags
+#: parse every cell in the grader's own process, where a megabyte of code takes gigabytes)
+MAX_CELL_CHARS = 200_000
+
+
+def _python(source: str) -> tuple[str, list[str]]:
+    """:func:`magics.plain_python` of a cell that is not too long to grade (a longer one is
+    refused before it is parsed: see :data:`MAX_CELL_CHARS`)."""
+    return magics.plain_python(source) if len(source) <= MAX_CELL_CHARS else (source, [])
 
 
 def _text(source: Any) -> str:
@@ -123,6 +141,8 @@ def _defines(source: str) -> set[str]:
     loop there, and in tuple targets such as ``lr, steps = 1.8, 60``)."""
     import ast
 
+    if len(source) > MAX_CELL_CHARS:
+        return set()
     try:
         tree = ast.parse(source)
     except Exception:  # SyntaxError, or RecursionError/MemoryError on a pathological cell
@@ -170,6 +190,20 @@ def grade_notebook(
             g.reasons.append(f"not run: the time cap per student was used up; 0/{g.max_score:g}")
             continue
         upto = cells[: len(order) - order[::-1].index(spec["solution_id"])]
+        # a cell too long to grade (parsing it for the flags alone would take the grader's
+        # memory and time) is not run: this exercise's own scores 0, another's is skipped
+        huge = {gid: len(src) for gid, src in upto if len(src) > MAX_CELL_CHARS}
+        if spec["solution_id"] in huge:
+            g.reasons.append(
+                f"{spec['solution_id']}: a cell of {huge[spec['solution_id']]} characters, more "
+                f"than the {MAX_CELL_CHARS} graded; 0/{g.max_score:g}"
+            )
+            continue
+        if huge:
+            upto = [(gid, src) for gid, src in upto if gid not in huge]
+            g.notes += [
+                f"skipped cell {gid}: {n} characters, more than graded" for gid, n in huge.items()
+            ]
         _flag(g, ex, spec, upto, flags.catalogue_names(book["preamble"]))
         skipped: list[str] = []
         for _attempt in range(4):
@@ -190,7 +224,9 @@ def grade_notebook(
                 ),
                 "process_limit": limits.processes,
             }
-            result = sandbox.run(cloudpickle.dumps(job), limits)
+            with withheld.by_value():
+                payload = cloudpickle.dumps(job)
+            result = sandbox.run(payload, limits, _withheld().binds(_references(ex)))
             # a record about a cell this job did not run is the learner's own writing: dropped
             ran = {gid for gid, _ in run}
             result.records = [
@@ -204,6 +240,17 @@ def grade_notebook(
             break
         _score(g, spec, ex, result)
     return grades
+
+
+_WITHHELD: list[withheld.Withheld] = []
+
+
+def _withheld() -> withheld.Withheld:
+    """This process's withheld files (written once, removed when it exits)."""
+    if not _WITHHELD:
+        _WITHHELD.append(withheld.Withheld())
+        atexit.register(_WITHHELD[0].close)
+    return _WITHHELD[0]
 
 
 def _references(ex: Any) -> list[str]:
@@ -382,6 +429,8 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
         return f"did not return within {spec['time_limit']:g} s"
     if status != "ok":
         error = str(rec.get("error", "an error"))
+        if withheld.MESSAGE in error:  # it reached a withheld answer by another way
+            return "your function calls dlnotes' own solution, which is withheld while grading"
         if error.startswith("NotImplementedError"):
             return "is not written yet: it still raises NotImplementedError"
         return f"raised {error}"

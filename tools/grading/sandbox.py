@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,14 +175,17 @@ def limit_processes(count: int, **other: int) -> list[str]:
     return [prlimit, f"--nproc={count}:{count}", *extra, "--"]
 
 
-def command(python: str | None = None) -> list[str]:
-    """The bwrap command line that runs the harness."""
+def command(python: str | None = None, shown: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """The bwrap command line that runs the harness; each ``(file, path)`` of ``shown`` puts
+    ``file`` at ``path``, over the package's own (see :mod:`withheld`)."""
     cmd = [bwrap(), "--ro-bind", "/", "/"]
     for root in hidden_roots():
         cmd += ["--size", str(1 << 20), "--tmpfs", root]
     made: set[str] = set()
     for p in _visible_paths():
         cmd += bind(p, made)
+    for file, path in shown:
+        cmd += ["--ro-bind", file, path]
     for folder in hidden_data():
         cmd += ["--size", str(1 << 20), "--tmpfs", folder]
     cmd += ["--ro-bind", str(HERE), INSIDE_HARNESS]
@@ -290,11 +294,12 @@ def _limit(limits: Limits) -> None:  # runs in the child between fork and exec
         pass
 
 
-def run(job: bytes, limits: Limits) -> Result:
-    """Run the harness on ``job`` in a fresh sandbox and collect its result lines."""
+def run(job: bytes, limits: Limits, shown: Sequence[tuple[str, str]] = ()) -> Result:
+    """Run the harness on ``job`` in a fresh sandbox (``shown``: see :func:`command`) and
+    collect its result lines."""
     start = time.monotonic()
     proc = subprocess.Popen(
-        command(),
+        command(shown=shown),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
