@@ -154,3 +154,43 @@ def check_finite(name: str, x: np.ndarray, *, where: str = "") -> None:
             f"{name} is not finite{at}: first bad entry at index "
             f"{tuple(int(i) for i in bad)} = {np.atleast_1d(x)[tuple(bad)]}"
         )
+
+
+def check_int(name: str, value: Any, *, low: int | None = None) -> int:
+    """Require an integer (a Python or numpy int, not a bool or a float such as ``3.0``) that is
+    ``>= low``; return it as a Python int.
+
+    For counts and sizes (``Linear(in_features, out_features)``): torch refuses ``3.0`` there,
+    and a float size is usually a computed value that should have been rounded on purpose.
+    (:func:`check_scalar` with ``integer=True`` accepts an integral float; this does not.)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value!r}")
+    return int(value)
+
+
+def cast_finite(name: str, x: Any, dtype: Any) -> np.ndarray:
+    """Return ``x`` cast to the float ``dtype``; refuse an entry that is finite in ``x`` but
+    overflows to inf in ``dtype`` (``1e40`` in float32) with :class:`NonFiniteInputError`
+    naming ``name``, the entry and the dtype's range.
+
+    Entries that are already inf or NaN in ``x`` pass through: whether those are allowed is the
+    caller's decision. A cast that fits costs one pass over the result.
+    """
+    x = np.asarray(x)
+    dt = np.dtype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = x.astype(dt, copy=False)
+    if dt.kind != "f" or np.all(np.isfinite(cast)):
+        return cast
+    overflowed = ~np.isfinite(cast) & np.isfinite(x)
+    if not np.any(overflowed):
+        return cast
+    bad = tuple(int(k) for k in np.argwhere(overflowed)[0])
+    what = f"{name} holds {x[bad]} at index {bad}," if bad else f"{name} = {x[bad]} is"
+    raise NonFiniteInputError(
+        f"{what} beyond the range of {dt} (largest finite value {np.finfo(dt).max:.7g}): it "
+        f"would be stored as {cast[bad]}"
+    )

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar, check_seed
+from dlnotes._validate import cast_finite, check_scalar, check_seed
 
 __all__ = [
     "calculate_gain",
@@ -161,11 +161,15 @@ def zeros(shape: Shape, *, dtype: Any = np.float64) -> np.ndarray:
 
 
 def constant(shape: Shape, value: float, *, dtype: Any = np.float64) -> np.ndarray:
-    """An array filled with ``value``.
+    """An array filled with ``value`` (a finite real that ``dtype`` can hold: ``1e300`` is
+    refused for float32, whose range ends at 3.4e38, instead of filling the array with inf).
 
     Defined in chapter 07 (Initialization).
     """
-    return np.full(_shape(shape), check_scalar("value", value), dtype=_float_dtype(dtype))
+    value = check_scalar("value", value)
+    dtype = _float_dtype(dtype)
+    cast_finite("value", np.float64(value), dtype)
+    return np.full(_shape(shape), value, dtype=dtype)
 
 
 def uniform(
@@ -176,7 +180,8 @@ def uniform(
     seed: int | np.random.Generator | None = None,
     dtype: Any = np.float64,
 ) -> np.ndarray:
-    """Samples of ``U(a, b)`` (variance ``(b - a)^2 / 12``).
+    """Samples of ``U(a, b)`` (variance ``(b - a)^2 / 12``); ``a`` and ``b`` must be finite
+    values of ``dtype`` (then so is every sample).
 
     Defined in chapter 07 (Initialization).
     """
@@ -185,6 +190,8 @@ def uniform(
     if not a <= b:
         raise ValueError(f"uniform needs a <= b, got a={a}, b={b}")
     dtype = _float_dtype(dtype)
+    for name, bound in (("a", a), ("b", b)):
+        cast_finite(name, np.float64(bound), dtype)
     return _rng(seed).uniform(a, b, size=_shape(shape)).astype(dtype, copy=False)
 
 
@@ -196,14 +203,16 @@ def normal(
     seed: int | np.random.Generator | None = None,
     dtype: Any = np.float64,
 ) -> np.ndarray:
-    """Samples of ``N(mean, std^2)``.
+    """Samples of ``N(mean, std^2)``; a sample that ``dtype`` cannot hold (``std=1e300`` in
+    float32) raises instead of becoming inf.
 
     Defined in chapter 07 (Initialization).
     """
     mean = check_scalar("mean", mean)
     std = check_scalar("std", std, low=0.0)
     dtype = _float_dtype(dtype)
-    return _rng(seed).normal(mean, std, size=_shape(shape)).astype(dtype, copy=False)
+    samples = _rng(seed).normal(mean, std, size=_shape(shape))
+    return cast_finite(f"normal(mean={mean:g}, std={std:g})'s sample", samples, dtype)
 
 
 def xavier_uniform(

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteInputError, check_scalar
+from dlnotes._validate import NonFiniteInputError, cast_finite, check_int, check_scalar
 from dlnotes.layers import BatchNorm, Dropout, LayerNorm, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from dlnotes.layers._base import Layer, check_float_dtype, seed_to_rng
 
@@ -223,7 +223,8 @@ class Sequential:
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Copy arrays into the parameters and buffers (in place; names and shapes must match,
-        values must be finite). Everything is checked before anything is copied."""
+        values must be finite, also once cast to the model's dtype: a float64 ``1e40`` would
+        become inf in float32). Everything is checked before anything is copied."""
         targets = dict(zip(self.param_names, self._params))
         targets.update(self.buffers)
         missing = sorted(set(targets) - set(state))
@@ -232,6 +233,7 @@ class Sequential:
             raise ValueError(
                 f"state does not match this model: missing {missing}, unexpected {unexpected}"
             )
+        values = {}
         for name, target in targets.items():
             value = np.asarray(state[name])
             if value.dtype.kind not in "biuf":
@@ -244,8 +246,12 @@ class Sequential:
                     f"{name} holds {value[bad]} at index {bad}: a state's arrays must be finite "
                     "(was it saved from a diverged run?); nothing was loaded"
                 )
+            try:
+                values[name] = cast_finite(name, value, target.dtype)
+            except NonFiniteInputError as err:
+                raise NonFiniteInputError(f"{err}; nothing was loaded") from None
         for name, target in targets.items():
-            target[...] = state[name]
+            target[...] = values[name]
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save parameters and buffers to a ``.npz`` file (keys as :attr:`param_names`)."""
@@ -307,15 +313,21 @@ def mlp(
     """A multilayer perceptron ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
 
     Hidden blocks are ``Linear -> [BatchNorm | LayerNorm] -> activation -> [Dropout]``; the last
-    Linear outputs logits. ``init`` is passed to every :class:`~dlnotes.layers.Linear`; ``norm``
-    is None, ``"batchnorm"`` or ``"layernorm"``; ``dropout`` is the drop probability ``p``. One
-    ``seed`` makes the weights and the dropout masks reproducible.
+    Linear outputs logits. ``sizes`` holds ints >= 1. ``init`` is passed to every
+    :class:`~dlnotes.layers.Linear`; ``norm`` is None, ``"batchnorm"`` or ``"layernorm"``;
+    ``dropout`` is the drop probability ``p``. One ``seed`` makes the weights and the dropout
+    masks reproducible.
 
     Defined in chapter 07 (Initialization).
     """
+    if isinstance(sizes, str) or not isinstance(sizes, (Sequence, np.ndarray)):
+        raise TypeError(
+            f"sizes must be a list of layer sizes such as [784, 128, 10], got {sizes!r}"
+        )
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
+    sizes = [check_int(f"sizes[{k}]", size, low=1) for k, size in enumerate(sizes)]
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
     if norm not in (None, "batchnorm", "layernorm"):

@@ -18,11 +18,12 @@ import numpy as np
 from dlnotes import init as _init
 from dlnotes._validate import (
     NonFiniteInputError,
+    cast_finite,
     check_array,
     check_bool,
     check_float_array,
+    check_int,
     check_same_shape,
-    check_scalar,
 )
 from dlnotes.layers._base import Layer, check_cache, check_float_dtype, seed_to_rng
 
@@ -127,6 +128,22 @@ _WEIGHT_INITS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
+def _initial_weight(drawn: Any, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+    """What an ``init`` callable returned, as a ``dtype`` array of ``shape``: real numbers only
+    (a complex array would lose its imaginary part without an error, a string or None has no
+    numbers), and the shape the layer needs."""
+    W = np.asarray(drawn)
+    if W.dtype.kind not in "biuf":
+        lost = " (the imaginary part would be lost)" if W.dtype.kind == "c" else ""
+        raise TypeError(
+            f"init must return real numbers for the {shape} weight, got an array of dtype "
+            f"{W.dtype}{lost}"
+        )
+    if W.shape != shape:
+        raise ValueError(f"init returned shape {W.shape}, expected {shape}")
+    return cast_finite("init's weight", W, dtype)  # 1e40 would become inf in float32
+
+
 class Linear(Layer):
     """Fully connected layer ``out = X @ W + b``, ``W`` of shape ``(in_features, out_features)``.
 
@@ -163,8 +180,9 @@ class Linear(Layer):
     ) -> None:
         super().__init__()
         self.shape_preserving = False
-        self.in_features = int(check_scalar("in_features", in_features, low=1, integer=True))
-        self.out_features = int(check_scalar("out_features", out_features, low=1, integer=True))
+        # sizes are ints: Linear(3.0, 2) is refused, as torch refuses it
+        self.in_features = check_int("in_features", in_features, low=1)
+        self.out_features = check_int("out_features", out_features, low=1)
         dtype = check_float_dtype(dtype)
         bias = check_bool("bias", bias)
         rng = seed_to_rng(seed)
@@ -180,9 +198,7 @@ class Linear(Layer):
                 raise ValueError(f"init must be one of {sorted(_WEIGHT_INITS)}, got {init!r}")
             W = _WEIGHT_INITS[init](shape, seed=rng, dtype=dtype)
         elif callable(init):
-            W = np.asarray(init(shape, seed=rng, dtype=dtype), dtype=dtype)
-            if W.shape != shape:
-                raise ValueError(f"init returned shape {W.shape}, expected {shape}")
+            W = _initial_weight(init(shape, seed=rng, dtype=dtype), shape, dtype)
         else:
             raise TypeError(f"init must be a name, a callable or an array, got {init!r}")
         if not np.all(np.isfinite(W)):

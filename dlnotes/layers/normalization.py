@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteInputError, check_array, check_same_shape, check_scalar
+from dlnotes._validate import (
+    NonFiniteInputError,
+    check_array,
+    check_int,
+    check_same_shape,
+    check_scalar,
+)
 from dlnotes.layers._base import Layer, check_cache, check_float_dtype, check_mode
 
 __all__ = [
@@ -84,16 +90,19 @@ def update_running_stats_in_place(
         running_var  <- (1 - momentum) * running_var  + momentum * batch_var * n / (n - 1)
 
     ``batch_var`` is the biased variance of a batch of ``n`` examples; the running variance
-    tracks the unbiased one. All arrays have one shape; ``None`` skips a statistic. Batch
-    statistics that are not finite, a negative ``batch_var``, or an update that would overflow
-    are refused before anything changes (a NaN or an inf would stay in the model for good).
-    Chapter 11's exercise ``update_running_stats`` is the same update returning new arrays.
+    tracks the unbiased one. All arrays have one shape; ``None`` skips a statistic;
+    ``running_mean`` and ``running_var`` must be two separate arrays. Batch statistics that are
+    not finite, a negative ``batch_var``, or an update that would overflow (a float32 running
+    variance beyond 3.4e38) are refused before anything changes (a NaN or an inf would stay in
+    the model for good). Chapter 11's exercise ``update_running_stats`` is the same update
+    returning new arrays.
 
     Defined in chapter 11 (Batch normalization).
     """
     where = "update_running_stats_in_place"
-    n = int(check_scalar("n", n, low=2, integer=True))
+    n = check_int("n", n, low=2)
     momentum = check_scalar("momentum", momentum, low=0.0, high=1.0)
+    _check_separate(running_mean, running_var, where=where)
     # Everything is checked before either statistic changes: no error leaves half an update.
     for name, stat, bname, batch in (
         ("running_mean", running_mean, "batch_mean", batch_mean),
@@ -108,18 +117,16 @@ def update_running_stats_in_place(
                 raise TypeError(f"{where}: {what} must be a float array, got dtype {arr.dtype}")
         if not stat.flags.writeable:
             raise ValueError(f"{where}: {name} is read-only; it is updated in place")
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
-            factor = n / (n - 1) if bname == "batch_var" else 1.0
-            # in the statistic's own dtype: a float32 running_var overflows at 3.4e38
-            updated = ((1 - momentum) * stat + momentum * factor * batch).astype(stat.dtype)
-        if not (np.all(np.isfinite(batch)) and np.all(np.isfinite(updated))):
+        if not np.all(np.isfinite(batch)):
             raise NonFiniteInputError(
-                f"{where}: {bname} must be finite and keep {name} finite (a NaN or an inf "
-                "would stay in the running statistics for good); nothing was updated"
+                f"{where}: {bname} must be finite (a NaN or an inf would stay in the running "
+                "statistics for good); nothing was updated"
             )
         if bname == "batch_var" and not np.all(batch >= 0):
             raise ValueError(f"{where}: batch_var must be >= 0 (a variance); nothing was updated")
-    _update_running_stats(running_mean, running_var, batch_mean, batch_var, n, momentum)
+    _update_running_stats(
+        running_mean, running_var, batch_mean, batch_var, n, momentum, where=where
+    )
 
 
 def _update_running_stats(
@@ -129,14 +136,54 @@ def _update_running_stats(
     batch_var: np.ndarray,
     n: int,
     momentum: float,
+    *,
+    where: str = "update_running_stats_in_place",
 ) -> None:
-    """:func:`update_running_stats_in_place` without its checks, for callers that made them."""
-    if running_mean is not None:
-        running_mean *= 1 - momentum
-        running_mean += momentum * batch_mean
-    if running_var is not None:
-        running_var *= 1 - momentum
-        running_var += (momentum * n / (n - 1)) * batch_var
+    """:func:`update_running_stats_in_place` without its checks on the arguments, for callers
+    that made them: the new statistics are computed first (in the statistics' own dtypes,
+    exactly as the in-place update would) and written only if both are finite. An update that
+    overflows (a float32 running variance beyond 3.4e38, from finite batch statistics) raises
+    :class:`~dlnotes._validate.NonFiniteInputError` naming ``where``, and nothing changes."""
+    new: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+        if running_mean is not None:
+            mean = running_mean * (1 - momentum)
+            mean += momentum * batch_mean
+            new["running_mean"] = (running_mean, mean)
+        if running_var is not None:
+            var = running_var * (1 - momentum)
+            var += (momentum * n / (n - 1)) * batch_var
+            new["running_var"] = (running_var, var)
+    for name, (stat, value) in new.items():
+        if not np.all(np.isfinite(value)):
+            bad = int(np.flatnonzero(~np.isfinite(value))[0])
+            batch = batch_mean if name == "running_mean" else batch_var
+            raise NonFiniteInputError(
+                f"{where}: the batch statistics must keep {name} finite, but the update would "
+                f"overflow {stat.dtype} (entry {bad} would become {value.flat[bad]}; the batch "
+                f"statistic there is {batch.flat[bad]}); the running statistics were left "
+                "unchanged (an inf would stay in them for good). A diverging network upstream "
+                "is the usual cause: lower the learning rate."
+            )
+    for stat, value in new.values():
+        stat[...] = value
+
+
+def _check_separate(
+    running_mean: np.ndarray | None, running_var: np.ndarray | None, *, where: str
+) -> None:
+    """Refuse one memory for both running statistics: the in-place update would apply both
+    rules to it, one after the other, without an error."""
+    if (
+        isinstance(running_mean, np.ndarray)
+        and isinstance(running_var, np.ndarray)
+        and np.may_share_memory(running_mean, running_var)
+        and np.shares_memory(running_mean, running_var)
+    ):
+        raise ValueError(
+            f"{where}: running_mean and running_var must be two separate arrays, got the same "
+            "memory for both"
+        )
 
 
 def _check_running_stats(
@@ -150,16 +197,7 @@ def _check_running_stats(
     or read-only array, up front, so that an update never fails half-way (the mean updated, the
     variance not); in eval mode a missing, negative, infinite or NaN statistic (``O(D)``: any of
     them makes every output NaN)."""
-    if (
-        running_mean is not None
-        and running_var is not None
-        and np.may_share_memory(running_mean, running_var)
-        and np.shares_memory(running_mean, running_var)
-    ):
-        raise ValueError(
-            "batchnorm_forward: running_mean and running_var must be two separate arrays, got "
-            "the same memory for both"
-        )
+    _check_separate(running_mean, running_var, where="batchnorm_forward")
     for sname, s in (("running_mean", running_mean), ("running_var", running_var)):
         if s is None:
             continue
@@ -247,8 +285,11 @@ def batchnorm_forward(
     A train-mode batch whose statistics are not finite (inf or NaN in ``X``, e.g. a diverging
     network) raises :class:`~dlnotes._validate.NonFiniteInputError` (a ``ValueError`` and a
     :class:`~dlnotes._validate.NonFiniteError`) *before* the running statistics are touched, so
-    one bad batch never ruins the model's test-time behaviour. The check costs ``O(D)``: it
-    looks at the batch mean and variance, which are not finite whenever ``X`` is not.
+    one bad batch never ruins the model's test-time behaviour; so does a finite batch whose
+    statistics would overflow the running ones (a float64 batch with variance 1e40 and float32
+    running statistics, whose range ends at 3.4e38). The checks cost ``O(D)``: they look at the
+    batch mean and variance, which are not finite whenever ``X`` is not, and at the updated
+    statistics.
 
     Defined in chapter 11 (Batch normalization).
     """
@@ -261,8 +302,11 @@ def batchnorm_forward(
         mu, centered, var = _batch_statistics(X)
         inv_std = 1 / np.sqrt(var + eps)
         xhat = centered * inv_std
-        # the running statistics were checked above (shape, float dtype, writeable)
-        _update_running_stats(running_mean, running_var, mu, var, X.shape[0], momentum)
+        # the running statistics were checked above (shape, float dtype, writeable); an
+        # update that would overflow them is refused before either changes
+        _update_running_stats(
+            running_mean, running_var, mu, var, X.shape[0], momentum, where="batchnorm_forward"
+        )
     else:
         assert running_mean is not None and running_var is not None  # checked above
         inv_std = 1 / np.sqrt(running_var + eps)
@@ -387,16 +431,35 @@ def spatial_batchnorm_backward(
 
     Defined in chapter 11 (Batch normalization).
     """
-    shape, inner = check_cache(
-        cache, 2, where="spatial_batchnorm_backward", forward="spatial_batchnorm_forward"
+    where = "spatial_batchnorm_backward"
+    shape, inner = check_cache(cache, 2, where=where, forward="spatial_batchnorm_forward")
+    is_shape = (
+        isinstance(shape, tuple)
+        and len(shape) == 4
+        and all(isinstance(d, (int, np.integer)) for d in shape)
     )
-    check_array("dout", dout, where="spatial_batchnorm_backward")
+    if not (is_shape and isinstance(inner, tuple) and len(inner) == 4):
+        raise TypeError(
+            f"{where}: cache must be what spatial_batchnorm_forward returned, a pair (X.shape "
+            f"(N, C, H, W), batchnorm_forward's cache of 4 items), got {_summary(cache)}"
+        )
+    check_array("dout", dout, where=where)
     if dout.shape != shape:
         raise ValueError(
             f"spatial_batchnorm_backward: dout must have shape {shape}, got {dout.shape}"
         )
     dX, dgamma, dbeta = batchnorm_backward(_channels_last(dout), inner, input_grad=input_grad)
     return (None if dX is None else _channels_first(dX, shape)), dgamma, dbeta
+
+
+def _summary(cache: tuple[Any, ...]) -> str:
+    """A cache's items for a message: numbers and short tuples as they are, others by type."""
+    parts = []
+    for item in cache:
+        text = repr(item)
+        short = isinstance(item, (int, np.integer, tuple)) and len(text) < 40
+        parts.append(text if short else type(item).__name__)
+    return "(" + ", ".join(parts) + ")"
 
 
 def layernorm_forward(
@@ -457,7 +520,7 @@ class _Normalization(Layer):
 
     def __init__(self, num_features: int, *, eps: float, dtype: Any) -> None:
         super().__init__()
-        D = int(check_scalar("num_features", num_features, low=1, integer=True))
+        D = check_int("num_features", num_features, low=1)  # 3.0 is refused, as torch does
         self.in_features = self.out_features = D
         self.eps = check_scalar("eps", eps, low=0.0, low_inclusive=False)
         dt = _check_dtype(dtype)

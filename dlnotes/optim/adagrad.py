@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from dlnotes.optim._hyper import check_nonneg
-from dlnotes.optim.base import Optimizer, Params, hyperparameters_of
+from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params, hyperparameters_of
 
 __all__ = ["Adagrad"]
 
@@ -36,7 +36,9 @@ class Adagrad(Optimizer):
         Added to the root (outside it).
     check_finite : bool, default True
 
-    State: ``state[i]["grad_sum"]`` (torch's ``sum``).
+    State: ``state[i]["grad_sum"]`` (torch's ``sum``). Hyperparameters may be reassigned between
+    steps (validated with the constructor's rules; ``initial_accumulator_value`` only matters
+    when the optimizer is built).
 
     Defined in chapter 05 (Adaptive methods).
     """
@@ -44,6 +46,13 @@ class Adagrad(Optimizer):
     torch_state_names: ClassVar[dict[str, str]] = {"grad_sum": "sum"}
     nonnegative_state = frozenset({"grad_sum"})
     n_work = 2
+    hyperparameter_checks: ClassVar[HyperparameterChecks] = {
+        **Optimizer.hyperparameter_checks,
+        "lr_decay": check_nonneg,
+        "weight_decay": check_nonneg,
+        "initial_accumulator_value": check_nonneg,
+        "eps": check_nonneg,
+    }
 
     def __init__(
         self,
@@ -56,12 +65,10 @@ class Adagrad(Optimizer):
         *,
         check_finite: bool = True,
     ) -> None:
-        self.lr_decay = check_nonneg("lr_decay", lr_decay)
-        self.weight_decay = check_nonneg("weight_decay", weight_decay)
-        self.initial_accumulator_value = check_nonneg(
-            "initial_accumulator_value", initial_accumulator_value
-        )
-        self.eps = check_nonneg("eps", eps)
+        self.lr_decay = lr_decay  # validated on assignment (hyperparameter_checks)
+        self.weight_decay = weight_decay
+        self.initial_accumulator_value = initial_accumulator_value
+        self.eps = eps
         super().__init__(params, lr=lr, check_finite=check_finite)
 
     hyperparameter_names = hyperparameters_of(__init__)

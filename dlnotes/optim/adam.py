@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from dlnotes.optim._hyper import check_betas, check_bool, check_nonneg
-from dlnotes.optim.base import Optimizer, Params, hyperparameters_of
+from dlnotes.optim._hyper import check_betas, check_bool, check_nonneg, check_rate
+from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params, hyperparameters_of
 
 __all__ = ["Adam", "AdamW"]
 
@@ -45,7 +45,9 @@ class Adam(Optimizer):
     check_finite : bool, default True
 
     State: ``first_moment`` (torch's ``exp_avg``), ``second_moment`` (``exp_avg_sq``),
-    ``max_second_moment`` (``max_exp_avg_sq``, amsgrad only).
+    ``max_second_moment`` (``max_exp_avg_sq``, amsgrad only). Hyperparameters may be reassigned
+    between steps (``opt.betas = (0.8, 0.99)``, ``opt.beta1``, ``opt.eps``, ...; validated with
+    the constructor's rules); amsgrad switched on later starts its maximum at zero.
 
     Defined in chapter 05 (Adaptive methods).
     """
@@ -57,6 +59,14 @@ class Adam(Optimizer):
     }
     nonnegative_state = frozenset({"second_moment", "max_second_moment"})
     n_work = 2
+    hyperparameter_checks: ClassVar[HyperparameterChecks] = {
+        **Optimizer.hyperparameter_checks,
+        "beta1": check_rate,
+        "beta2": check_rate,
+        "eps": check_nonneg,
+        "weight_decay": check_nonneg,
+        "amsgrad": check_bool,
+    }
     _decoupled: ClassVar[bool] = False
     #: ``weight_decay`` when none is given: 0 for Adam, 1e-2 for AdamW (torch's defaults).
     default_weight_decay: ClassVar[float] = 0.0
@@ -74,18 +84,23 @@ class Adam(Optimizer):
     ) -> None:
         if weight_decay is None:
             weight_decay = self.default_weight_decay
-        self.beta1, self.beta2 = check_betas(betas)
-        self.eps = check_nonneg("eps", eps)
-        self.weight_decay = check_nonneg("weight_decay", weight_decay)
-        self.amsgrad = check_bool("amsgrad", amsgrad)
+        self.betas = betas
+        self.eps = eps  # validated on assignment (hyperparameter_checks)
+        self.weight_decay = weight_decay
+        self.amsgrad = amsgrad
         super().__init__(params, lr=lr, check_finite=check_finite)
 
     hyperparameter_names = hyperparameters_of(__init__)
 
     @property
     def betas(self) -> tuple[float, float]:
-        """``(beta1, beta2)``."""
+        """``(beta1, beta2)``, each in [0, 1); assigning a pair validates both before either
+        changes."""
         return (self.beta1, self.beta2)
+
+    @betas.setter
+    def betas(self, value: tuple[float, float]) -> None:
+        self.beta1, self.beta2 = check_betas(value)
 
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         state = {

@@ -20,20 +20,26 @@ What the base class does for every subclass:
   schedule's index ``step`` counts from 0 and equals ``opt.t`` before the step, ``t - 1`` after it);
 * keeps one dict of named buffers per parameter in :attr:`Optimizer.state`
   (``opt.state[0]["velocity"]``);
+* validates the hyperparameters when the optimizer is built *and* whenever one is assigned
+  later (``opt.eps = -1.0`` raises ``ValueError`` naming ``eps`` and keeps the old value), at no
+  cost to the step; switching a buffer-keeping feature on after construction (``momentum``,
+  ``amsgrad``, ``centered``) creates its buffers as a fresh optimizer would, as torch.optim does
+  lazily, and switching it off drops them (:meth:`Optimizer._sync_state`);
 * detects divergence: with ``check_finite=True`` (the default) an inf or NaN never gets into
-  a parameter or a state buffer from a gradient. Each chunk of a gradient is checked just
-  before its update, while it is in cache (one dot product, about 2% of an Adam step), and a
-  bad one raises :class:`~dlnotes._validate.NonFiniteError` (``grads[i] is not finite at step
-  t``, with the index of the first bad entry): that chunk and everything after it are left as
-  they were, while the parameters (and chunks) before it keep their new values and :attr:`t`
-  counts the step. Checking every gradient before any update would read them all from memory
-  once more: +13% of an Adam step and +25% of an SGD-momentum step on 10M float32 parameters
-  (measured with ``python -m benchmarks optim``), past the Performance page's target.
-  A parameter that becomes inf or NaN from finite gradients (an overflow, a learning rate far
-  too large, or ``eps=0`` dividing 0 by 0 where a gradient is 0) is caught right after its
-  chunk's update and raises ``params[i] is not finite after step t``. ``check_finite=False``
-  skips both checks. Gradients of the wrong count, shape or dtype (bool included) are refused
-  before anything changes.
+  a parameter or a state buffer from a gradient. Every gradient is checked before anything is
+  updated (one dot product per parameter: ``g . g`` is inf or NaN if any entry is), and a bad
+  one raises :class:`~dlnotes._validate.NonFiniteError` (``grads[i] is not finite at step t``,
+  with the index of the first bad entry): the step is refused and changes nothing, neither the
+  parameters nor the state nor :attr:`t`. The check reads the gradients once more: about 2% of
+  an Adam step and 5% of an SGD-momentum step on 10M float32 parameters (one thread). Checking
+  each chunk just before its update instead would be nearly free but would leave a refused step
+  half-applied. A parameter that becomes inf or NaN from finite gradients (an overflow, a
+  learning rate far too large, or ``eps=0`` dividing 0 by 0 where a gradient is 0) is caught
+  right after its chunk's update; the step is then completed for every parameter (so that
+  parameters and state stay consistent, contiguous or not, and :attr:`t` counts it) and raises
+  ``params[i] is not finite after step t`` for the first such parameter.
+  ``check_finite=False`` skips both checks. Gradients of the wrong count, shape or dtype (bool
+  included) are refused before anything changes.
 
 Speed. The subclasses write their update rule once, as in-place numpy operations on arrays
 (``_update``). The base class feeds it each parameter in cache-sized chunks of :data:`CHUNK`
@@ -63,7 +69,14 @@ from dlnotes._validate import (
     check_scalar,
 )
 
-__all__ = ["CHUNK", "LearningRate", "Optimizer", "Params", "hyperparameters_of"]
+__all__ = [
+    "CHUNK",
+    "HyperparameterChecks",
+    "LearningRate",
+    "Optimizer",
+    "Params",
+    "hyperparameters_of",
+]
 
 #: Number of elements processed at once by the chunked update (2**16 float32 = 256 KiB per
 #: buffer; 2**15 was 5-8% slower for Adam on 10M parameters, larger chunks gained nothing).
@@ -71,6 +84,10 @@ CHUNK = 1 << 16
 
 #: What an optimizer accepts as parameters: one float ndarray or a sequence of them.
 Params = np.ndarray | Sequence[np.ndarray]
+
+#: Hyperparameter name -> ``check(name, value)``, which returns the value to store or raises an
+#: error naming the hyperparameter (see :meth:`Optimizer.__setattr__`).
+HyperparameterChecks = dict[str, Callable[[str, Any], Any]]
 
 
 def _normalise_params(params: Any) -> tuple[list[np.ndarray], bool]:
@@ -184,7 +201,8 @@ class Optimizer(LearningRate):
         ``state[i]`` maps readable buffer names to arrays shaped like ``params[i]``.
 
     Subclasses define ``_init_state(x) -> dict`` and ``_update(x, g, state, work)``, the update
-    rule for one flat chunk (1-D views of equal length) with ``work`` scratch arrays.
+    rule for one flat chunk (1-D views of equal length) with ``work`` scratch arrays, and list
+    how each hyperparameter is validated in :attr:`hyperparameter_checks`.
 
     Defined in chapter 04 (Momentum and Nesterov).
     """
@@ -193,17 +211,56 @@ class Optimizer(LearningRate):
     torch_state_names: ClassVar[dict[str, str]] = {}
     #: Number of chunk-sized scratch arrays ``_update`` needs.
     n_work: ClassVar[int] = 1
+    #: How each hyperparameter is validated, when the constructor sets it and on every later
+    #: assignment (:meth:`__setattr__`); a subclass extends its parent's table.
+    hyperparameter_checks: ClassVar[HyperparameterChecks] = {"check_finite": check_bool}
 
     def __init__(self, params: Params, *, lr: float, check_finite: bool = True) -> None:
         self.params, self._single = _normalise_params(params)
         self._lr = check_scalar("lr", lr, low=0.0)
-        self.check_finite = check_bool("check_finite", check_finite)
+        self.check_finite = check_finite
         self.t = 0
         if check_finite:
             for i, x in enumerate(self.params):
                 check_finite_array(self._param_name(i), x, where="before the first step")
         self.state: list[dict[str, np.ndarray]] = [self._init_state(x) for x in self.params]
         self._work: dict[np.dtype, list[np.ndarray]] = {}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Assign an attribute; a hyperparameter (a key of :attr:`hyperparameter_checks`) is
+        checked first, as the constructor checks it, so that ``opt.eps = -1.0`` or
+        ``opt.beta1 = 1.0`` raises an error naming it and keeps the old value (and the state).
+        After a hyperparameter changes, the state is brought in line (:meth:`_sync_state`; not
+        while the constructor sets them: there is no state yet).
+
+        Reading stays an ordinary attribute access: the update rules pay nothing for the checks
+        (a property or a descriptor would slow every read in the step).
+        """
+        check = self.hyperparameter_checks.get(name)
+        if check is None:
+            super().__setattr__(name, value)
+            return
+        value = check(name, value)
+        self._check_combination(name, value)
+        super().__setattr__(name, value)
+        if getattr(self, "state", None) is not None:
+            self._sync_state()
+
+    def _check_combination(self, name: str, value: Any) -> None:
+        """Refuse ``name = value`` (already valid on its own) if it clashes with another
+        hyperparameter (SGD: ``nesterov`` needs ``momentum > 0``); nothing to check by default."""
+
+    def _sync_state(self) -> None:
+        """Give every parameter exactly the buffers the current hyperparameters use: a buffer
+        switched on after construction (``momentum``, ``amsgrad``, ``centered``) starts as
+        :meth:`_init_state` makes it (zeros), as torch.optim creates it lazily; one switched off
+        is dropped (torch keeps it unused, but here :meth:`state_dict` must match the
+        hyperparameters). Buffers in use keep their values."""
+        wanted = list(self._init_state(np.zeros(0, dtype=self.params[0].dtype)))
+        for i, (x, buffers) in enumerate(zip(self.params, self.state)):
+            if list(buffers) != wanted:
+                fresh = self._init_state(x)
+                self.state[i] = {k: buffers[k] if k in buffers else fresh[k] for k in wanted}
 
     # ------------------------------------------------------------------ public API
     #: The hyperparameters by their torch.optim names, in torch's order (``lr`` first). Each
@@ -236,26 +293,61 @@ class Optimizer(LearningRate):
         (with ``check_finite``) inf/NaN gradients, are refused before anything changes (see the
         module's docstring).
         """
-        self._apply_step(self._prepare_step(grads))
+        if not self.check_finite:
+            self._update_params(self._checked_flat_grads(grads))
+            return
+        # inf and NaN are reported as a NonFiniteError naming the array, not as numpy warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._update_params(self._checked_flat_grads(grads))
 
     def _prepare_step(self, grads: Any) -> list[np.ndarray]:
-        """Check ``grads`` (count, shapes, real numbers) without changing anything; return them
-        as flat float arrays for :meth:`_apply_step` (:class:`dlnotes.zoo.ParamGroups` checks
-        every group's gradients this way before any group steps). Their finiteness is checked
-        chunk by chunk during the update (see the module's docstring)."""
-        return [g.reshape(-1) for g in self._check_grads(grads)]
+        """:meth:`step`'s checks alone, changing nothing: :class:`dlnotes.zoo.ParamGroups`
+        checks every group's gradients this way before any group steps (:meth:`_apply_step`)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._checked_flat_grads(grads)
 
     def _apply_step(self, checked: list[np.ndarray]) -> None:
-        """The update from gradients checked by :meth:`_prepare_step`."""
-        self.t += 1
+        """:meth:`step`'s update from gradients checked by :meth:`_prepare_step`."""
         if not self.check_finite:
-            for i, (x, g) in enumerate(zip(self.params, checked)):
-                self._step_param(i, x, g)
+            self._update_params(checked)
             return
-        # Overflow is reported as a NonFiniteError naming the parameter, not as a numpy warning.
         with np.errstate(over="ignore", invalid="ignore"):
-            for i, (x, g) in enumerate(zip(self.params, checked)):
-                self._step_param(i, x, g)
+            self._update_params(checked)
+
+    def _checked_flat_grads(self, grads: Any) -> list[np.ndarray]:
+        """Check ``grads`` (count, shapes, real numbers and, with ``check_finite``, finite
+        values) without changing anything; return them as flat float arrays. Every gradient is
+        checked before any update, so that a refused step changes nothing (see the module's
+        docstring)."""
+        flat = [g.reshape(-1) for g in self._check_grads(grads)]
+        if self.check_finite and not all(map(_all_finite, flat)):
+            self._refuse_non_finite(flat)
+        return flat
+
+    def _refuse_non_finite(self, flat_grads: list[np.ndarray]) -> None:
+        """Raise :class:`NonFiniteError` for the first gradient holding inf or NaN."""
+        for i, (x, g) in enumerate(zip(self.params, flat_grads)):
+            check_finite_array(
+                self._grad_name(i),
+                g,
+                where=f"at step {self.t + 1}",
+                shape=x.shape,
+                hint="the step was refused: nothing was updated; the run diverged: "
+                "try a smaller learning rate",
+            )
+
+    def _update_params(self, checked: list[np.ndarray]) -> None:
+        """Count the step and update every parameter from checked gradients. With
+        ``check_finite``, a parameter that became inf or NaN is reported once the whole step is
+        applied (see the module's docstring)."""
+        self.t += 1
+        first_error: NonFiniteError | None = None
+        for i, (x, g) in enumerate(zip(self.params, checked)):
+            error = self._step_param(i, x, g)
+            if first_error is None:
+                first_error = error
+        if first_error is not None:
+            raise first_error
 
     def state_dict(self) -> dict[str, Any]:
         """A checkpoint in ``torch.optim``'s layout, with numpy arrays (copies)::
@@ -291,9 +383,12 @@ class Optimizer(LearningRate):
         with ``np.asarray``). The learning rate is taken from the checkpoint (a schedule may have
         changed it); every other hyperparameter must equal this optimizer's, and the buffers
         must be exactly the ones this optimizer keeps, with the parameters' shapes and finite
-        values (sums of squares >= 0), ``"step"`` an integer >= 0 and ``lr`` a real >= 0:
-        anything else raises ``ValueError`` (or ``TypeError``) saying what differs, and nothing
-        is loaded, since the whole checkpoint is checked first. torch's SGD counts no steps: its own
+        values (sums of squares >= 0), ``"step"`` an integer >= 0 and ``lr`` a real >= 0; the
+        param group lists one integer id per parameter and ``"state"`` is keyed by those ids (an
+        entry under an id the group does not list, a sign of a checkpoint of other parameters,
+        is refused rather than dropped): anything else raises ``ValueError`` (or ``TypeError``)
+        saying what differs, and nothing is loaded, since the whole checkpoint is checked
+        first. torch's SGD counts no steps: its own
         checkpoints give :attr:`t` = 1 when momentum buffers exist, else 0, and a ``"step"``
         stored by dlnotes passes through torch's SGD unchanged (SGD uses :attr:`t` only to start
         its momentum buffer, so the updates are unaffected).
@@ -309,6 +404,13 @@ class Optimizer(LearningRate):
             raise TypeError(
                 f"state_dict['state'] must be a dict of per-parameter entries, got "
                 f"{type(saved).__name__}"
+            )
+        unknown = [key for key in saved if key not in ids]
+        if unknown:
+            raise ValueError(
+                f"state_dict['state'] has entries for parameter ids {unknown} that its param "
+                f"group does not list (it lists {ids}): the checkpoint does not belong to these "
+                "parameters; nothing was loaded"
             )
         entries = []
         for i, key in enumerate(ids):
@@ -362,6 +464,12 @@ class Optimizer(LearningRate):
                 f"{type(ids).__name__}"
             )
         n = len(self.params)
+        not_ints = [k for k in ids if isinstance(k, bool) or not isinstance(k, (int, np.integer))]
+        if not_ints:
+            raise TypeError(
+                "state_dict's param group 'params' must list integer parameter ids (as torch's "
+                f"do), got {not_ints[0]!r} in {list(ids)}"
+            )
         if len(ids) != n:
             raise ValueError(
                 f"state_dict's param group lists {len(ids)} parameters, this optimizer has {n}"
@@ -514,25 +622,22 @@ class Optimizer(LearningRate):
             out.append(g)
         return out
 
-    def _report_non_finite(
+    def _non_finite_error(
         self, i: int, shape: tuple[int, ...], xs: np.ndarray, gs: np.ndarray, offset: int
-    ) -> None:
-        """Name the cause of a parameter chunk that became non-finite from a finite gradient
-        chunk (checked before the update): an overflow, or eps=0 dividing 0 by 0."""
+    ) -> NonFiniteError:
+        """The error for a parameter chunk that became non-finite from a finite gradient chunk
+        (checked before the update), naming the cause: an overflow, or eps=0 dividing 0 by 0."""
         hint = "the run diverged: try a smaller learning rate"
-        bad = np.flatnonzero(~np.isfinite(xs))
-        if getattr(self, "eps", None) == 0.0 and bad.size and gs[bad[0]] == 0:
+        bad = int(np.flatnonzero(~np.isfinite(xs))[0])
+        if getattr(self, "eps", None) == 0.0 and gs[bad] == 0:
             hint = (
                 "eps=0 divides 0 by 0 where the gradient (and its running average) is 0: "
                 "use eps > 0, e.g. the default 1e-8"
             )
-        check_finite_array(
-            self._param_name(i),
-            xs,
-            where=f"after step {self.t}",
-            offset=offset,
-            shape=shape,
-            hint=hint,
+        index = tuple(int(k) for k in np.unravel_index(offset + bad, shape))
+        return NonFiniteError(
+            f"{self._param_name(i)} is not finite after step {self.t}: first bad entry at "
+            f"index {index} = {xs[bad]} ({hint})"
         )
 
     def _work_arrays(self, dtype: np.dtype) -> list[np.ndarray]:
@@ -540,14 +645,20 @@ class Optimizer(LearningRate):
             self._work[dtype] = [np.empty(CHUNK, dtype=dtype) for _ in range(self.n_work)]
         return self._work[dtype]
 
-    def _step_param(self, i: int, x: np.ndarray, g: np.ndarray) -> None:
-        """Run ``_update`` on parameter ``i`` chunk by chunk (C order, views when possible)."""
+    def _step_param(self, i: int, x: np.ndarray, g: np.ndarray) -> NonFiniteError | None:
+        """Run ``_update`` on parameter ``i`` chunk by chunk (C order, views when possible).
+
+        ``g`` was checked by :meth:`_checked_flat_grads`. Returns the error for the first chunk
+        whose parameter values became inf or NaN (with ``check_finite``), after updating every
+        chunk: a step is applied whole, also to a non-contiguous parameter (updated in a copy
+        that is written back)."""
         contiguous = x.flags.c_contiguous
         flat_x = x.reshape(-1) if contiguous else x.flatten()  # flatten copies (C order)
         flat_g = g.reshape(-1)
         flat_state = {k: v.reshape(-1) for k, v in self.state[i].items()}
         work = self._work_arrays(x.dtype)
         n = flat_x.size
+        error: NonFiniteError | None = None
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
             if n <= CHUNK:  # a single chunk: the whole arrays
@@ -555,21 +666,12 @@ class Optimizer(LearningRate):
             else:
                 xs, gs = flat_x[start:stop], flat_g[start:stop]
                 chunk_state = {k: v[start:stop] for k, v in flat_state.items()}
-            if self.check_finite and not _all_finite(gs):  # before the update: nothing written
-                check_finite_array(
-                    self._grad_name(i),
-                    gs,
-                    where=f"at step {self.t}",
-                    offset=start,
-                    shape=x.shape,
-                    hint="from here on nothing was updated; the run diverged: "
-                    "try a smaller learning rate",
-                )
             self._update(xs, gs, chunk_state, [w[: stop - start] for w in work])
-            if self.check_finite and not _all_finite(xs):
-                self._report_non_finite(i, x.shape, xs, gs, start)
+            if self.check_finite and error is None and not _all_finite(xs):
+                error = self._non_finite_error(i, x.shape, xs, gs, start)
         if not contiguous:
             x[...] = flat_x.reshape(x.shape)
+        return error
 
 
 def _saved_number(value: Any) -> Any:

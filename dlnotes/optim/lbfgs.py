@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteError, check_scalar
-from dlnotes.optim.base import Optimizer, Params, check_finite_array, hyperparameters_of
+from dlnotes._validate import NonFiniteError, check_array, check_float_array
+from dlnotes.optim._hyper import check_count, check_line_search, check_nonneg
+from dlnotes.optim.base import (
+    HyperparameterChecks,
+    Optimizer,
+    Params,
+    check_finite_array,
+    hyperparameters_of,
+)
 
 __all__ = ["LBFGS", "cubic_interpolate", "strong_wolfe", "two_loop_direction"]
 
@@ -38,8 +45,13 @@ def two_loop_direction(
         for k = oldest ... newest:  b_k = rho_k * y_k.r;   r += (a_k - b_k) * s_k
         return r
 
+    ``g`` must be a 1-D float array, the three histories of one length, and every ``s_k`` and
+    ``y_k`` an array of ``g``'s shape: anything else raises an error naming the argument (and
+    ``k``). The checks are ``O(m)``, next to the ``O(m n)`` recursion.
+
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
+    _check_history(g, s_history, y_history, rho_history)
     q = -g
     alphas = [0.0] * len(s_history)
     for k in range(len(s_history) - 1, -1, -1):
@@ -50,6 +62,37 @@ def two_loop_direction(
         beta = float(y_history[k] @ r) * rho_history[k]
         r += (alphas[k] - beta) * s_history[k]
     return r
+
+
+def _check_history(
+    g: np.ndarray,
+    s_history: Sequence[np.ndarray],
+    y_history: Sequence[np.ndarray],
+    rho_history: Sequence[float],
+) -> None:
+    """Refuse what :func:`two_loop_direction` cannot combine: a ``g`` that is not a flat float
+    vector, histories of different lengths, or a pair ``s_k, y_k`` of another shape than ``g``."""
+    where = "two_loop_direction"
+    check_float_array("g", g, where=where)
+    if g.ndim != 1:
+        raise ValueError(f"{where}: g must be a flat (1-D) vector, got shape {g.shape}")
+    lengths = {
+        "s_history": len(s_history),
+        "y_history": len(y_history),
+        "rho_history": len(rho_history),
+    }
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            f"{where}: s_history, y_history and rho_history must have one entry per stored pair, "
+            f"got lengths {lengths}"
+        )
+    for name, history in (("s_history", s_history), ("y_history", y_history)):
+        for k, v in enumerate(history):
+            check_array(f"{name}[{k}]", v, where=where)
+            if v.shape != g.shape:
+                raise ValueError(
+                    f"{where}: {name}[{k}] must have the shape of g {g.shape}, got {v.shape}"
+                )
 
 
 def cubic_interpolate(
@@ -272,6 +315,15 @@ class LBFGS(Optimizer):
     """
 
     supports_state_dict = False  # a curvature history, not per-parameter buffers
+    hyperparameter_checks: ClassVar[HyperparameterChecks] = {
+        **Optimizer.hyperparameter_checks,
+        "max_iter": check_count,
+        "max_eval": check_count,
+        "tolerance_grad": check_nonneg,
+        "tolerance_change": check_nonneg,
+        "history_size": check_count,
+        "line_search_fn": check_line_search,
+    }
 
     def __init__(
         self,
@@ -286,17 +338,12 @@ class LBFGS(Optimizer):
         *,
         check_finite: bool = True,
     ) -> None:
-        self.max_iter = int(check_scalar("max_iter", max_iter, low=1, integer=True))
-        if max_eval is None:
-            max_eval = self.max_iter * 5 // 4
-        self.max_eval = int(check_scalar("max_eval", max_eval, low=1, integer=True))
-        self.tolerance_grad = check_scalar("tolerance_grad", tolerance_grad, low=0.0)
-        self.tolerance_change = check_scalar("tolerance_change", tolerance_change, low=0.0)
-        self.history_size = int(check_scalar("history_size", history_size, low=1, integer=True))
-        if line_search_fn not in (None, "strong_wolfe"):
-            raise ValueError(
-                f"line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}"
-            )
+        # validated on assignment (hyperparameter_checks), now and when reassigned later
+        self.max_iter = max_iter
+        self.max_eval = self.max_iter * 5 // 4 if max_eval is None else max_eval
+        self.tolerance_grad = tolerance_grad
+        self.tolerance_change = tolerance_change
+        self.history_size = history_size
         self.line_search_fn = line_search_fn
         super().__init__(params, lr=lr, check_finite=check_finite)
         self.dtype = np.result_type(*self.params)
@@ -395,7 +442,7 @@ class LBFGS(Optimizer):
                 s = d * eta
                 ys = float(y @ s)
                 if ys > 1e-10:  # keep the pair only if curvature is positive
-                    if len(self.s_history) == self.history_size:
+                    while len(self.s_history) >= self.history_size:  # history_size may shrink
                         self.s_history.pop(0)
                         self.y_history.pop(0)
                         self.rho_history.pop(0)

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from dlnotes.optim._hyper import check_bool, check_nonneg, check_rate
-from dlnotes.optim.base import Optimizer, Params, hyperparameters_of
+from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params, hyperparameters_of
 
 __all__ = ["RMSprop"]
 
@@ -44,7 +44,9 @@ class RMSprop(Optimizer):
     check_finite : bool, default True
 
     State: ``grad_squared`` (torch's ``square_avg``), ``grad_avg`` (centered only) and
-    ``velocity`` (torch's ``momentum_buffer``, when momentum > 0).
+    ``velocity`` (torch's ``momentum_buffer``, when momentum > 0). Hyperparameters may be
+    reassigned between steps (validated with the constructor's rules); ``centered`` or momentum
+    switched on later starts its buffer at zero.
 
     Defined in chapter 05 (Adaptive methods).
     """
@@ -56,6 +58,14 @@ class RMSprop(Optimizer):
     }
     nonnegative_state = frozenset({"grad_squared"})
     n_work = 2
+    hyperparameter_checks: ClassVar[HyperparameterChecks] = {
+        **Optimizer.hyperparameter_checks,
+        "alpha": check_rate,
+        "eps": check_nonneg,
+        "weight_decay": check_nonneg,
+        "momentum": check_rate,
+        "centered": check_bool,
+    }
 
     def __init__(
         self,
@@ -69,11 +79,11 @@ class RMSprop(Optimizer):
         *,
         check_finite: bool = True,
     ) -> None:
-        self.alpha = check_rate("alpha", alpha)
-        self.eps = check_nonneg("eps", eps)
-        self.weight_decay = check_nonneg("weight_decay", weight_decay)
-        self.momentum = check_rate("momentum", momentum)
-        self.centered = check_bool("centered", centered)
+        self.alpha = alpha  # validated on assignment (hyperparameter_checks)
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.centered = centered
         super().__init__(params, lr=lr, check_finite=check_finite)
 
     hyperparameter_names = hyperparameters_of(__init__)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from dlnotes.optim._hyper import check_bool, check_nonneg, check_rate, check_unit
-from dlnotes.optim.base import Optimizer, Params, hyperparameters_of
+from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params, hyperparameters_of
 
 __all__ = ["SGD"]
 
@@ -44,13 +44,22 @@ class SGD(Optimizer):
         Raise :class:`~dlnotes._validate.NonFiniteError` on inf/NaN gradients or parameters.
 
     State: ``state[i]["velocity"]`` (torch's ``momentum_buffer``), shaped like ``params[i]``,
-    present when ``momentum > 0``.
+    present when ``momentum > 0``. Hyperparameters may be reassigned between steps (validated,
+    with the constructor's rules); momentum switched on later starts its velocity at the next
+    step's ``g``, as torch's does.
 
     Defined in chapter 04 (Momentum and Nesterov).
     """
 
     torch_state_names: ClassVar[dict[str, str]] = {"velocity": "momentum_buffer"}
     n_work = 2
+    hyperparameter_checks: ClassVar[HyperparameterChecks] = {
+        **Optimizer.hyperparameter_checks,
+        "momentum": check_rate,
+        "dampening": check_unit,
+        "weight_decay": check_nonneg,
+        "nesterov": check_bool,
+    }
 
     def __init__(
         self,
@@ -63,18 +72,37 @@ class SGD(Optimizer):
         *,
         check_finite: bool = True,
     ) -> None:
-        self.momentum = check_rate("momentum", momentum)
-        self.dampening = check_unit("dampening", dampening)
-        self.weight_decay = check_nonneg("weight_decay", weight_decay)
-        self.nesterov = check_bool("nesterov", nesterov)
-        if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
-            raise ValueError(
-                "nesterov=True requires momentum > 0 and dampening == 0, got "
-                f"momentum={momentum!r} and dampening={dampening!r}"
-            )
+        # validated on assignment (hyperparameter_checks, _check_combination)
+        self.momentum = momentum
+        self.dampening = dampening
+        self.weight_decay = weight_decay
+        self.nesterov = nesterov
+        #: The step whose gradient starts the velocity (v = g): the first one, or the first
+        #: after momentum was switched on (see _sync_state).
+        self._velocity_start = 1
         super().__init__(params, lr=lr, check_finite=check_finite)
 
     hyperparameter_names = hyperparameters_of(__init__)
+
+    def _check_combination(self, name: str, value: Any) -> None:
+        """Nesterov's look-ahead needs momentum > 0 and no dampening (as torch requires)."""
+        if name not in ("momentum", "dampening", "nesterov"):
+            return
+        current = {k: getattr(self, k, None) for k in ("momentum", "dampening", "nesterov")}
+        current[name] = value
+        if None in current.values():  # the constructor has not set all three yet
+            return
+        if current["nesterov"] and (current["momentum"] == 0.0 or current["dampening"] != 0.0):
+            raise ValueError(
+                "nesterov=True requires momentum > 0 and dampening == 0, got "
+                f"momentum={current['momentum']!r} and dampening={current['dampening']!r}"
+            )
+
+    def _sync_state(self) -> None:
+        had_velocity = "velocity" in self.state[0]
+        super()._sync_state()
+        if "velocity" in self.state[0] and not had_velocity:
+            self._velocity_start = self.t + 1  # torch: a new momentum buffer starts as g
 
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return {"velocity": np.zeros(x.shape, dtype=x.dtype)} if self.momentum > 0 else {}
@@ -92,8 +120,8 @@ class SGD(Optimizer):
         direction = g
         if self.momentum > 0.0:
             v = state["velocity"]
-            if self.t == 1:
-                np.copyto(v, g)  # first step: v = g
+            if self.t == 1 or self.t == self._velocity_start:
+                np.copyto(v, g)  # first step (or first with momentum switched on): v = g
             else:
                 v *= self.momentum  # v = rho * v + (1 - tau) * g
                 if self.dampening != 0.0:
