@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dlnotes._validate import check_scalar, check_seed
+from dlnotes._validate import check_scalar
+from dlnotes.layers._base import seed_to_rng
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
@@ -44,8 +45,17 @@ def _normal_cdf(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
 
 
+def _real(name: str, a: object) -> np.ndarray:
+    """``a`` as a float64 array; complex, string and object values are refused (a cast to
+    float would drop an imaginary part with only a warning)."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
+
+
 def _vector(name: str, a: object) -> np.ndarray:
-    arr = np.asarray(a, dtype=np.float64)
+    arr = _real(name, a)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array of numbers, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -99,7 +109,7 @@ def expected_improvement(mu: np.ndarray, s: np.ndarray, best: float) -> np.ndarr
     """:math:`\\mathrm{EI} = (f^* - \\mu)\\Phi(z) + s\\varphi(z)`, :math:`z = (f^* - \\mu)/s`,
     for a score to minimize with best-so-far ``best``; where ``s`` is 0 it is
     :math:`\\max(f^* - \\mu, 0)`. ``mu``, ``s``: same shape; returns that shape, all ≥ 0."""
-    mu, s = np.asarray(mu, dtype=np.float64), np.asarray(s, dtype=np.float64)
+    mu, s = _real("mu", mu), _real("s", s)
     if mu.shape != s.shape:
         raise ValueError(f"mu and s must have the same shape, got {mu.shape} and {s.shape}")
     if np.any(s < 0):
@@ -135,12 +145,13 @@ def bayesian_optimization(
     n_trials: int,
     n_init: int = 3,
     length_scale: float = 0.4,
-    seed: int = 0,
+    seed: int | np.random.Generator | None = 0,
 ) -> BayesOptRun:
     """Minimize ``objective`` over the finite set ``candidates`` (shape ``(c,)``) in
     ``n_trials`` calls: ``n_init`` candidates drawn at random (no repeats, from ``seed``), then
     each next trial the untried candidate of largest :func:`expected_improvement` under the
-    :func:`gp_posterior` of the trials so far. ``objective`` must return a finite float."""
+    :func:`gp_posterior` of the trials so far. ``objective`` must return a finite real number
+    (complex and string results are refused); ``seed`` is an int >= 0, a Generator or None."""
     cand = _vector("candidates", candidates)
     n_trials = int(check_scalar("n_trials", n_trials, low=1, integer=True))
     n_init = int(check_scalar("n_init", n_init, low=1, integer=True))
@@ -148,7 +159,7 @@ def bayesian_optimization(
         raise ValueError(
             f"need n_init ≤ n_trials ≤ len(candidates), got {n_init}, {n_trials}, {cand.size}"
         )
-    rng = np.random.default_rng(check_seed("seed", seed))
+    rng = seed_to_rng(seed)
     tried = list(rng.choice(cand.size, size=n_init, replace=False))
     run = BayesOptRun(n_init=n_init)
 

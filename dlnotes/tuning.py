@@ -282,6 +282,7 @@ class Results:
         for row in rows:
             if metric not in row:
                 raise ValueError(f"every row needs the metric {metric!r}; got keys {list(row)}")
+            _real_number(row[metric], f"every row's metric {metric!r} must be a real number")
         self.metric = metric
         self.mode = mode
         self.space = dict(space) if space is not None else {}
@@ -376,7 +377,8 @@ def narrow_space(
     Keeps the best ``ceil(keep_fraction · n)`` trials; each :class:`LogUniform`/:class:`Uniform`
     becomes ``[min, max]`` of the kept values (a log-uniform stays log-uniform), each
     :class:`Choice` keeps the options that appear among them. When all kept values coincide the
-    old bounds are kept.
+    old bounds are kept. ``space`` (default: the search's own) may name only hyperparameters
+    that are columns of ``results``.
 
     Defined in chapter 13 (Hyperparameter tuning).
     """
@@ -386,6 +388,15 @@ def narrow_space(
         "keep_fraction", keep_fraction, low=0.0, high=1.0, low_inclusive=False
     )
     space = _check_space(space if space is not None else results.space)
+    if not results.rows:
+        raise ValueError("results has no trials to narrow the space around")
+    columns = list(results.rows[0])
+    missing = [name for name in space if name not in columns]
+    if missing:
+        raise ValueError(
+            f"space names {missing}, which results has no column for (columns: {columns}); "
+            "pass the space of that search"
+        )
     kept = results.top(keep_fraction)
     new: dict[str, Distribution] = {}
     for name, dist in space.items():
@@ -426,14 +437,21 @@ def _one_trial(
         metrics = dict(out)
     else:
         metrics = {metric: out}
-    value = metrics[metric]
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.generic)):
-        raise TypeError(
-            f"the objective must return a number or a dict with a number under {metric!r}, "
-            f"got {value!r}"
-        )
-    metrics[metric] = float(value)
+    metrics[metric] = _real_number(
+        metrics[metric],
+        f"the objective must return a number or a dict with a number under {metric!r}",
+    )
     return metrics, seconds
+
+
+def _real_number(value: Any, must: str) -> float:
+    """``value`` as a float if it is a real number (a Python or numpy int or float), else a
+    TypeError starting with ``must``. Booleans, complex numbers (a cast would drop the imaginary
+    part with only a warning), strings (``np.str_`` too) and 0-d arrays are refused."""
+    real = isinstance(value, (numbers.Real, np.integer, np.floating))
+    if not real or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{must}, got {value!r} ({type(value).__name__})")
+    return float(value)
 
 
 def _show_progress(progress: bool | None) -> bool:

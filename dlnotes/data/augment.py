@@ -6,6 +6,11 @@ array (the input is never modified); randomness comes from ``seed`` (an int or a
 drawn independently per image. :class:`Augmenter` chains them for flattened rows and plugs
 into :func:`dlnotes.train.fit`.
 
+Brightness, contrast and noise clip their output to ``clip`` (``[0, 1]`` by default), which is
+right for raw pixel intensities only: on standardized data (values around ``[-2, 2]``) the clip
+would silently flatten every image. So those functions refuse images outside ``clip`` (augment
+the raw pixels, then standardize; or pass ``clip=None``).
+
 Defined in chapter 09 (Regularization).
 """
 
@@ -15,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_bool, check_scalar
+from dlnotes._validate import as_float_array, check_bool, check_scalar
 from dlnotes.layers._base import seed_to_rng
 
 __all__ = [
@@ -120,8 +125,9 @@ def rotate_and_scale(images: np.ndarray, degrees: Any, scale: Any = 1.0) -> np.n
     Output pixel ``p`` (coordinates relative to the centre ``c = ((H-1)/2, (W-1)/2)``) takes the
     source value at ``c + R(-θ) (p - c) / s`` (``R`` a rotation on screen): the inverse map,
     so every output pixel gets a value.
-    ``degrees`` and ``scale`` are scalars or arrays of shape ``(N,)``. ``degrees = 0, scale = 1``
-    returns the images unchanged; ``90`` equals ``np.rot90`` exactly on any image.
+    ``degrees`` and ``scale`` are numbers or arrays of shape ``(N,)`` (one per image), finite,
+    ``scale > 0``; ``images`` a float array. ``degrees = 0, scale = 1`` returns the images
+    unchanged; ``90`` equals ``np.rot90`` exactly on any image.
 
     Defined in chapter 09 (Regularization).
     """
@@ -129,10 +135,10 @@ def rotate_and_scale(images: np.ndarray, degrees: Any, scale: Any = 1.0) -> np.n
     if images.dtype.kind != "f":
         raise TypeError(f"images must be a floating-point array, got dtype {images.dtype}")
     N = len(images)
-    theta = np.deg2rad(np.broadcast_to(np.asarray(degrees, dtype=np.float64), (N,)))
-    s = np.broadcast_to(np.asarray(scale, dtype=np.float64), (N,))
-    if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(s)) and np.all(s > 0)):
-        raise ValueError("degrees must be finite and scale finite and > 0")
+    theta = np.deg2rad(_per_image("degrees", degrees, N))
+    s = _per_image("scale", scale, N)
+    if not np.all(s > 0):
+        raise ValueError(f"scale must be > 0, got {scale!r}")
     H, W = images.shape[-2:]
     cy, cx = (H - 1) / 2, (W - 1) / 2
     yy, xx = np.meshgrid(np.arange(H) - cy, np.arange(W) - cx, indexing="ij")  # (H, W)
@@ -160,6 +166,18 @@ def rotate_and_scale(images: np.ndarray, degrees: Any, scale: Any = 1.0) -> np.n
         values = flat[n, :, np.clip(yi, 0, H - 1), np.clip(xi, 0, W - 1)]  # (N, H, W, C')
         out += np.moveaxis(values * (weight * inside)[..., None], -1, 1)
     return out.astype(images.dtype, copy=False).reshape((N, *lead, H, W))
+
+
+def _per_image(name: str, value: Any, N: int) -> np.ndarray:
+    """``value`` (one number, or one per image: shape ``(N,)``) as float64 of shape ``(N,)``."""
+    arr = np.asarray(as_float_array(name, value), dtype=np.float64)
+    if arr.shape not in ((), (1,), (N,)):
+        raise ValueError(
+            f"{name} must be one number or one per image (shape ({N},)), got shape {arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return np.broadcast_to(arr, (N,))
 
 
 def random_rotation(
@@ -204,10 +222,15 @@ def random_brightness(
 ) -> np.ndarray:
     """Add one offset ``δ ~ U(-max_delta, max_delta)`` to every pixel of each image, then clip.
 
+    ``images`` must be a float array with values in ``clip`` (pixel intensities in ``[0, 1]`` by
+    default; standardized data is refused, see the module's docstring); ``clip=None`` skips
+    both the clip and that check.
+
     Defined in chapter 09 (Regularization).
     """
     images = _check_float_images(images)
     max_delta = check_scalar("max_delta", max_delta, low=0.0)
+    _check_in_clip(images, clip, "random_brightness")
     delta = seed_to_rng(seed).uniform(-max_delta, max_delta, len(images))
     out = images + delta.reshape((-1,) + (1,) * (images.ndim - 1)).astype(images.dtype)
     return _clip(out, clip)
@@ -222,11 +245,13 @@ def random_contrast(
 ) -> np.ndarray:
     """Scale each image's deviations from its own mean by ``a ~ U(factor_range)``:
     ``out = mean + a (x - mean)``, then clip. ``a < 1`` flattens, ``a > 1`` sharpens contrast.
+    ``images`` must hold values in ``clip``, as for :func:`random_brightness`.
 
     Defined in chapter 09 (Regularization).
     """
     images = _check_float_images(images)
     lo, hi = _check_range("factor_range", factor_range, low=0.0)
+    _check_in_clip(images, clip, "random_contrast")
     a = seed_to_rng(seed).uniform(lo, hi, len(images)).reshape((-1,) + (1,) * (images.ndim - 1))
     axes = tuple(range(1, images.ndim))
     mean = images.mean(axis=axes, keepdims=True)
@@ -251,13 +276,45 @@ def _check_range(
     return lo, hi
 
 
+def _check_clip(clip: Any) -> tuple[float, float] | None:
+    """``clip``: None, or a pair ``(low, high)`` of finite numbers with ``low <= high``."""
+    if clip is None:
+        return None
+    if not (isinstance(clip, (tuple, list)) and len(clip) == 2):
+        raise TypeError(f"clip must be a pair (low, high) or None, got {clip!r}")
+    low = check_scalar("clip[0]", clip[0])
+    return low, check_scalar("clip[1]", clip[1], low=low)
+
+
+#: How far (a fraction of ``high - low``) values may stray outside the clip range and still be
+#: taken for pixels in it: rounding in an earlier step (a rotation's interpolation) only.
+_CLIP_SLACK = 1e-6
+
+
+def _check_in_clip(images: np.ndarray, clip: Any, where: str) -> None:
+    """Refuse images with values outside ``clip = (low, high)`` (or NaN): clipping them would
+    silently change the data rather than keep augmented pixels in range (standardized inputs
+    would be flattened). ``clip=None`` accepts any values."""
+    bounds = _check_clip(clip)
+    if bounds is None or images.size == 0:
+        return
+    low, high = bounds
+    slack = _CLIP_SLACK * (high - low)
+    vmin, vmax = images.min(), images.max()
+    if not (low - slack <= vmin and vmax <= high + slack):  # also False for NaN
+        raise ValueError(
+            f"{where}: images must hold pixel intensities in [{low:g}, {high:g}] (its output "
+            f"is clipped to clip={tuple(bounds)}), got values from {vmin:.3g} to {vmax:.3g}. "
+            "Augment the raw pixels and standardize afterwards, or pass clip=None to add "
+            "without clipping"
+        )
+
+
 def _clip(out: np.ndarray, clip: tuple[float, float] | None) -> np.ndarray:
     """``out`` clipped in place to ``clip = (low, high)``, or as it is when ``clip`` is None."""
-    if clip is not None:
-        if not (isinstance(clip, (tuple, list)) and len(clip) == 2):
-            raise TypeError(f"clip must be a pair (low, high) or None, got {clip!r}")
-        low = check_scalar("clip[0]", clip[0])
-        np.clip(out, low, check_scalar("clip[1]", clip[1], low=low), out=out)
+    bounds = _check_clip(clip)
+    if bounds is not None:
+        np.clip(out, bounds[0], bounds[1], out=out)
     return out
 
 
@@ -270,12 +327,16 @@ def add_noise(
 ) -> np.ndarray:
     """Add Gaussian noise ``N(0, std^2)`` to every pixel, then clip to ``clip`` (None: no clip).
 
+    ``images`` (a float array of any shape) must hold values in ``clip``, as for
+    :func:`random_brightness`.
+
     Defined in chapter 09 (Regularization).
     """
     if not isinstance(images, np.ndarray) or images.dtype.kind != "f":  # any shape: pixels alike
         got = f"dtype {images.dtype}" if isinstance(images, np.ndarray) else type(images).__name__
         raise TypeError(f"images must be a floating-point numpy array, got {got}")
     std = check_scalar("std", std, low=0.0)
+    _check_in_clip(images, clip, "add_noise")
     dtype = images.dtype if images.dtype == np.float32 else np.dtype(np.float64)
     noise = seed_to_rng(seed).standard_normal(images.shape, dtype=dtype)
     return _clip(images + std * noise, clip)
@@ -292,6 +353,10 @@ class Augmenter:
     flattens back. Call it as
     ``augment(X_batch, rng)``; :func:`dlnotes.train.fit` passes its own seeded generator, so a
     run stays reproducible. Use it on training batches only.
+
+    ``X`` must have shape ``(N, prod(image_shape))``; with brightness, contrast or noise (which
+    clip to [0, 1]) it must be a float array of raw pixel intensities in ``[0, 1]``:
+    standardized inputs are refused (augment first, then standardize).
 
     Defined in chapter 09 (Regularization).
     """
@@ -330,6 +395,14 @@ class Augmenter:
                 f"Augmenter for images {self.image_shape} expects X of shape (N, {size}), got {got}"
             )
         gen = seed_to_rng(rng, "rng")
+        clips = self.brightness or self.contrast_range != (1.0, 1.0) or self.noise_std
+        floats = X.dtype.kind == "f"  # other dtypes are refused by the steps that clip
+        if clips and floats and X.size and not (X.min() >= 0.0 and X.max() <= 1.0):  # NaN too
+            raise ValueError(
+                "Augmenter expects X to hold pixel intensities in [0, 1] (its brightness, "
+                f"contrast and noise steps clip to [0, 1]), got values from {X.min():.3g} to "
+                f"{X.max():.3g}. Augment the raw pixels and standardize afterwards"
+            )
         images = X.reshape((len(X), *self.image_shape))
         if self.flip:
             images = random_flip(images, seed=gen)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_bool, check_scalar
 from dlnotes.layers._base import seed_to_rng
 
 __all__ = [
@@ -60,15 +60,21 @@ _IDX_DTYPES: dict[int, str] = {
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
+    """The ``dtype`` argument of a loader or generator: float32 or float64, else a TypeError
+    naming it (a misspelt name such as ``"flaot32"`` included)."""
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dtype must be float32 or float64, got {dt}")
     return dt
 
 
 def _images(raw: np.ndarray, images: bool, dtype: Any) -> np.ndarray:
-    """uint8 images (N, H, W) -> float in [0, 1], flattened to (N, H*W) unless images=True."""
-    X = raw.astype(_float_dtype(dtype))
+    """uint8 images (N, H, W) -> float in [0, 1], flattened to (N, H*W) unless images=True
+    (``images`` and ``dtype`` checked by the caller)."""
+    X = raw.astype(dtype)
     X /= 255
     return X if images else X.reshape(len(X), -1)
 
@@ -109,9 +115,11 @@ def load_digits(*, images: bool = False, dtype: Any = np.float32) -> tuple[np.nd
 
     Returns ``(X, y)``: ``X`` of shape ``(1797, 64)`` (or ``(1797, 8, 8)`` with ``images=True``)
     with pixel intensities scaled from 0..16 to ``[0, 1]``; ``y`` int64 labels 0..9.
+    ``images`` must be True or False and ``dtype`` float32 or float64.
 
     Defined in chapter 01 (Setting up a learning problem).
     """
+    images = check_bool("images", images)
     dt = _float_dtype(dtype)
     # scikit-learn ships the data as a CSV (64 pixels + label per row). Reading it directly
     # skips importing scikit-learn (about 2 s); its public loader is the fallback.
@@ -142,7 +150,8 @@ def load_fashion_mnist_subset(
 
     Returns ``(X_train, y_train, X_test, y_test)``; ``X`` of shape ``(N, 784)`` (or
     ``(N, 28, 28)`` with ``images=True``), float in ``[0, 1]``; ``y`` int64 labels 0..9 (names in
-    :data:`FASHION_MNIST_CLASSES`).
+    :data:`FASHION_MNIST_CLASSES`). ``images`` must be True or False and ``dtype`` float32 or
+    float64.
 
     Reference result: ``mlp([784, 128, 10], seed=0)`` trained by
     ``fit(..., optimizer=SGD(lr=0.05, momentum=0.9), epochs=10, batch_size=64, seed=0)`` on the
@@ -151,6 +160,8 @@ def load_fashion_mnist_subset(
 
     Defined in chapter 01 (Setting up a learning problem).
     """
+    images = check_bool("images", images)
+    dtype = _float_dtype(dtype)
     ref = resources.files("dlnotes.data").joinpath("fashion_mnist_subset.npz")
     with resources.as_file(ref) as path, np.load(path, allow_pickle=False) as data:
         return (
@@ -182,10 +193,13 @@ def load_fashion_mnist(
     ``path`` defaults to the environment variable ``DLNOTES_FASHION_MNIST`` or else
     :data:`FASHION_MNIST_DIR` (Debian's ``dataset-fashion-mnist``). Files may be gzipped.
     Raises ``FileNotFoundError`` saying how to get them when absent. Returns
-    ``(X_train, y_train, X_test, y_test)`` as :func:`load_fashion_mnist_subset`.
+    ``(X_train, y_train, X_test, y_test)`` as :func:`load_fashion_mnist_subset` (``images`` and
+    ``dtype`` checked as there).
 
     Defined in chapter 01 (Setting up a learning problem).
     """
+    images = check_bool("images", images)
+    dtype = _float_dtype(dtype)
     directory = Path(
         path if path is not None else os.environ.get("DLNOTES_FASHION_MNIST", FASHION_MNIST_DIR)
     )
@@ -215,7 +229,7 @@ def _counts(n_samples: int, n_classes: int) -> list[int]:
 def _finish(
     parts: list[np.ndarray], counts: list[int], rng: np.random.Generator, dtype: Any
 ) -> tuple[np.ndarray, np.ndarray]:
-    X = np.concatenate(parts).astype(_float_dtype(dtype))
+    X = np.concatenate(parts).astype(dtype)
     y = np.repeat(np.arange(len(counts)), counts).astype(np.int64)
     order = rng.permutation(len(y))
     return X[order], y[order]
@@ -233,10 +247,12 @@ def make_spirals(
 
     Class ``k`` has points ``r (sin t, cos t)`` with radius ``r`` from 0 to 1 and angle
     ``t = 4k .. 4(k+1)`` plus Gaussian noise of std ``noise`` on ``t``. Returns shuffled
-    ``(X (n_samples, 2), y (n_samples,))``.
+    ``(X (n_samples, 2), y (n_samples,))``; ``X`` in ``dtype`` (float32 or float64, checked with
+    the other arguments before anything is drawn).
 
     Defined in chapter 01 (Setting up a learning problem).
     """
+    dtype = _float_dtype(dtype)
     n_samples = int(check_scalar("n_samples", n_samples, low=1, integer=True))
     n_classes = int(check_scalar("n_classes", n_classes, low=1, integer=True))
     noise = check_scalar("noise", noise, low=0.0)
@@ -259,10 +275,12 @@ def make_moons(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles: class 0 on ``(cos t, sin t)``, class 1 on
     ``(1 - cos t, 0.5 - sin t)``, ``t`` evenly spaced in ``[0, pi]``, plus Gaussian noise of std
-    ``noise`` on both coordinates. Returns shuffled ``(X (n_samples, 2), y)``.
+    ``noise`` on both coordinates. Returns shuffled ``(X (n_samples, 2), y)``; ``dtype`` float32
+    or float64.
 
     Defined in chapter 01 (Setting up a learning problem).
     """
+    dtype = _float_dtype(dtype)
     n_samples = int(check_scalar("n_samples", n_samples, low=2, integer=True))
     noise = check_scalar("noise", noise, low=0.0)
     rng = seed_to_rng(seed)
@@ -286,10 +304,12 @@ def make_circles(
     dtype: Any = np.float32,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor`` (< 1), angles
-    evenly spaced, plus Gaussian noise of std ``noise``. Returns shuffled ``(X, y)``.
+    evenly spaced, plus Gaussian noise of std ``noise``. Returns shuffled ``(X, y)``; ``dtype``
+    float32 or float64.
 
     Defined in chapter 01 (Setting up a learning problem).
     """
+    dtype = _float_dtype(dtype)
     n_samples = int(check_scalar("n_samples", n_samples, low=2, integer=True))
     noise = check_scalar("noise", noise, low=0.0)
     factor = check_scalar("factor", factor, low=0.0, high=1.0, high_inclusive=False)

@@ -16,11 +16,19 @@ from dlnotes.layers._base import seed_to_rng
 __all__ = ["Standardizer", "minibatches", "train_dev_test_split"]
 
 
-def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _check_rows(X: Any) -> np.ndarray:
+    """Require ``X`` to be a numpy array with one row per example (at least 1-D)."""
     if not isinstance(X, np.ndarray):
         raise TypeError(f"X must be a numpy array, got {type(X).__name__}")
+    if X.ndim < 1:
+        raise ValueError(f"X must have one row per example (at least 1-D), got shape {X.shape}")
+    return X
+
+
+def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    X = _check_rows(X)
     y = np.asarray(y)
-    if X.ndim < 1 or y.ndim < 1 or len(y) != len(X):
+    if y.ndim < 1 or len(y) != len(X):
         raise ValueError(
             f"X and y must hold the same number of examples: X has shape {X.shape}, "
             f"y has shape {y.shape} (expected ({len(X)},) or ({len(X)}, K))"
@@ -41,7 +49,14 @@ def _refuse_non_finite(name: str, a: np.ndarray, where: str, why: str = "") -> N
     )
 
 
-def _fractions(sizes: Sequence[float], n: int) -> np.ndarray:
+def _fractions(sizes: Any, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(fractions, counts)`` of the splits: ``counts`` is None when ``sizes`` are fractions
+    summing to 1; for integer counts (summing to more than 1) the fractions are ``counts / n``."""
+    if isinstance(sizes, (str, bytes)) or np.ndim(sizes) != 1:
+        raise TypeError(
+            "sizes must be a sequence of 2 (train, test) or 3 (train, dev, test) fractions or "
+            f"example counts, e.g. (0.8, 0.2), got {sizes!r}"
+        )
     sizes = list(sizes)
     if len(sizes) not in (2, 3):
         raise ValueError(
@@ -52,11 +67,55 @@ def _fractions(sizes: Sequence[float], n: int) -> np.ndarray:
     if all(isinstance(s, (int, np.integer)) for s in sizes) and sum(sizes) > 1:
         if sum(sizes) > n:
             raise ValueError(f"sizes ask for {sum(sizes)} examples, only {n} available")
-        return np.array(sizes, dtype=float) / n
+        counts = np.array(sizes, dtype=np.int64)
+        return np.array(sizes, dtype=float) / n, counts
     frac = np.array(sizes, dtype=float)
     if abs(frac.sum() - 1.0) > 1e-9:
         raise ValueError(f"fractions in sizes must sum to 1, got {sizes} (sum {frac.sum():g})")
-    return frac
+    return frac, None
+
+
+def _strata(y: np.ndarray) -> np.ndarray:
+    """The class of every example for stratifying: ``y`` itself (shape ``(N,)`` or ``(N, 1)``),
+    or the argmax of each row of a one-hot (or class-probability) ``y`` of shape ``(N, K)``."""
+    if y.ndim == 1:
+        return y
+    if y.ndim == 2:
+        return y[:, 0] if y.shape[1] == 1 else np.argmax(y, axis=1)
+    raise ValueError(
+        f"y must have shape (N,) or (N, K) to stratify the split, got {y.shape} "
+        "(or pass stratify=False)"
+    )
+
+
+def _cuts(frac: np.ndarray, group_sizes: np.ndarray, counts: np.ndarray | None) -> np.ndarray:
+    """Where each split ends within each group: group ``g`` (shuffled) gives split ``k`` its
+    examples ``cuts[g, k-1]:cuts[g, k]`` (from 0 for ``k = 0``); shape ``(groups, splits)``.
+
+    With cumulative fractions ``F_k = frac_0 + ... + frac_k``, ``cuts[g, k] = round(F_k n_g)``
+    (``n_g`` examples in group ``g``). Given ``counts``, split ``k`` must get exactly
+    ``counts[k]`` examples: the rounded cuts at each level ``k`` are then moved one example at a
+    time until ``sum_g cuts[g, k] = counts_0 + ... + counts_k``, adding to the group furthest
+    below its share ``F_k n_g`` (removing from the one furthest above it), while keeping
+    ``cuts[g, k-1] <= cuts[g, k] <= n_g`` so no split gets a negative number.
+    """
+    share = np.cumsum(frac)[None, :] * group_sizes[:, None]  # F_k n_g, shape (groups, splits)
+    cuts = np.round(share).astype(int)
+    cuts[:, -1] = np.minimum(cuts[:, -1], group_sizes)
+    if counts is None:
+        return cuts
+    total = np.cumsum(counts)  # examples in splits 0..k together
+    for k in range(cuts.shape[1]):
+        lower = cuts[:, k - 1] if k else np.zeros_like(group_sizes)
+        level = np.maximum(cuts[:, k], lower)
+        while level.sum() < total[k]:
+            room = level < group_sizes
+            level[np.argmax(np.where(room, share[:, k] - level, -np.inf))] += 1
+        while level.sum() > total[k]:
+            spare = level > lower
+            level[np.argmax(np.where(spare, level - share[:, k], -np.inf))] -= 1
+        cuts[:, k] = level
+    return cuts
 
 
 def train_dev_test_split(
@@ -69,11 +128,18 @@ def train_dev_test_split(
 ) -> tuple[np.ndarray, ...]:
     """Shuffle and split ``(X, y)`` into train/dev/test (or train/test with two ``sizes``).
 
-    ``sizes`` are fractions summing to 1 (``(0.98, 0.01, 0.01)``) or example counts. With
-    ``stratify=True`` each class is split in the same proportions (counts rounded per class), so
-    every split has the class balance of the whole set. Returns ``(X_train, y_train, X_dev,
-    y_dev, X_test, y_test)`` (or 4 arrays for two sizes), each split in random order. Features
-    or labels holding inf or NaN are refused
+    ``sizes`` is a tuple of fractions summing to 1 (``(0.98, 0.01, 0.01)``) or of integer
+    example counts summing to at most ``N`` (``(5000, 1000)``): each split then holds exactly
+    that many examples and any examples left over are in no split. With ``stratify=True`` each
+    class is split in the same proportions (counts rounded per class; for counts, the rounding
+    is adjusted so the splits' sizes are exact), so every split has the class balance of the
+    whole set; ``y`` of shape ``(N, K)`` (one-hot) is stratified on its argmax. Returns
+    ``(X_train, y_train, X_dev, y_dev, X_test, y_test)`` (or 4 arrays for two sizes), each split
+    in random order.
+
+    Validated: ``X`` a numpy array with one row per example and ``y`` as many labels
+    (``(N,)`` or ``(N, K)``); ``sizes`` as above; ``stratify`` a bool; ``seed`` an int, a
+    Generator or None. Features or labels holding inf or NaN are refused
     (:class:`~dlnotes._validate.NonFiniteInputError`, a ``ValueError``), and so are data too
     small to give every split of non-zero size at least one example (``ValueError``).
 
@@ -84,15 +150,18 @@ def train_dev_test_split(
     _refuse_non_finite("X", X, "train_dev_test_split")
     _refuse_non_finite("y", y, "train_dev_test_split", " (a NaN label is in no class)")
     n = len(y)
-    frac = _fractions(sizes, n)
+    frac, counts = _fractions(sizes, n)
     rng = seed_to_rng(seed)
-    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(n)]
+    if stratify:
+        labels = _strata(y)
+        groups = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    else:
+        groups = [np.arange(n)]
+    cuts = _cuts(frac, np.array([len(idx) for idx in groups]), counts)
     parts: list[list[np.ndarray]] = [[] for _ in frac]
-    for idx in groups:
+    for idx, ends in zip(groups, cuts):
         idx = rng.permutation(idx)
-        cuts = np.round(np.cumsum(frac) * len(idx)).astype(int)
-        cuts[-1] = min(cuts[-1], len(idx))
-        for k, (lo, hi) in enumerate(zip(np.concatenate([[0], cuts[:-1]]), cuts)):
+        for k, (lo, hi) in enumerate(zip(np.concatenate([[0], ends[:-1]]), ends)):
             parts[k].append(idx[lo:hi])
     names = ("train", "dev", "test") if len(frac) == 3 else ("train", "test")
     for k, chunks in enumerate(parts):
@@ -128,10 +197,19 @@ class Standardizer:
         self.std: np.ndarray | None = None
 
     def fit(self, X: np.ndarray) -> Standardizer:
-        """Compute ``mu`` and ``sigma`` from ``X (N, D)`` (any float dtype); returns self."""
+        """Compute ``mu`` and ``sigma`` from ``X (N, D)``; returns self.
+
+        ``X`` must be a real-valued numpy array (bool, int or float; complex, string and object
+        arrays are refused) of at least two dimensions with ``N >= 1`` rows, all finite.
+        """
         if not isinstance(X, np.ndarray) or X.ndim < 2 or len(X) < 1:
             got = X.shape if isinstance(X, np.ndarray) else type(X).__name__
             raise ValueError(f"X must be an array of shape (N, D) with N >= 1, got {got}")
+        if X.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Standardizer.fit: X must be a real-valued array (bool, int or float), "
+                f"got dtype {X.dtype}"
+            )
         check_finite("X", X, where="(Standardizer.fit)")
         X64 = X.astype(np.float64)
         axis = 0 if self.per_feature else None
@@ -194,8 +272,8 @@ def minibatches(
     """
     if y is not None:
         X, y = _check_xy(X, y)
-    elif not isinstance(X, np.ndarray):
-        raise TypeError(f"X must be a numpy array, got {type(X).__name__}")
+    else:
+        X = _check_rows(X)
     batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
     shuffle = check_bool("shuffle", shuffle)
     drop_last = check_bool("drop_last", drop_last)

@@ -93,14 +93,19 @@ def heavy_ball_rate(lr: Any, rho: Any, curvatures: Any) -> np.ndarray:
 
     ``lr`` and ``rho`` broadcast against each other (a whole ``(α, ρ)`` grid at once); the result
     has their broadcast shape. The error shrinks like ``rate^t``; ``rate ≥ 1`` diverges.
+    Validated as :func:`heavy_ball_roots` validates one value: every ``lr`` finite and ``>= 0``,
+    every ``rho`` in ``[0, 1)``, ``curvatures`` a non-empty 1-D array of finite numbers.
 
     Defined in chapter 04 (Momentum and Nesterov).
     """
     lr_arr = as_float_array("lr", lr)
     rho_arr = as_float_array("rho", rho)
-    if np.any(lr_arr < 0) or np.any((rho_arr < 0) | (rho_arr >= 1)):
-        raise ValueError("lr must be >= 0 and rho in [0, 1)")
-    lam = as_float_array("curvatures", curvatures, ndim=1)
+    if not np.all(np.isfinite(lr_arr) & (lr_arr >= 0)):
+        raise ValueError(f"lr must be finite and >= 0, got {_first_bad(lr_arr, lr_arr >= 0)}")
+    rho_ok = (rho_arr >= 0) & (rho_arr < 1)  # False for NaN
+    if not np.all(rho_ok):
+        raise ValueError(f"rho must be in [0, 1), got {_first_bad(rho_arr, rho_ok)}")
+    lam = _curvatures(curvatures)
     try:
         lr_arr, rho_arr = np.broadcast_arrays(lr_arr, rho_arr)
     except ValueError:
@@ -114,6 +119,22 @@ def heavy_ball_rate(lr: Any, rho: Any, curvatures: Any) -> np.ndarray:
         root = np.sqrt((b * b - 4 * rho_arr).astype(complex))
         worst = np.maximum(worst, np.maximum(abs((b + root) / 2), abs((b - root) / 2)))
     return worst
+
+
+def _first_bad(values: np.ndarray, ok: np.ndarray) -> float:
+    """The first of ``values`` that is not finite or not ``ok`` (for an error message)."""
+    good = np.isfinite(values) & ok
+    return float(values.reshape(-1)[np.argmin(good.reshape(-1))])
+
+
+def _curvatures(curvatures: Any) -> np.ndarray:
+    """``curvatures`` as a non-empty 1-D float array of finite numbers, or a ValueError."""
+    lam = as_float_array("curvatures", curvatures, ndim=1)
+    if lam.size == 0:
+        raise ValueError("curvatures must hold at least one curvature, got []")
+    if not np.all(np.isfinite(lam)):
+        raise ValueError(f"curvatures must be finite, got {lam.tolist()}")
+    return lam
 
 
 def optimal_heavy_ball(kappa: float, L: float = 1.0) -> tuple[float, float]:
@@ -147,16 +168,19 @@ def noise_floor(lr: float, curvatures: Any, noise: Any, decay: float | None = No
     With ``decay = β`` it returns instead the floor of the exponential moving average
     ``x̄ ← β x̄ + (1 − β) x`` of the iterates, whose variance is smaller by the factor
     ``(1 − β)/(1 + β) · (1 + r_i β)/(1 − r_i β)``. Requires ``0 < αλ_i < 2`` (stable SGD).
+    Validated: ``curvatures`` non-empty, finite and positive; ``noise`` finite and ``>= 0``;
+    ``lr`` and ``decay`` finite numbers in range.
 
     Defined in chapters 06 (Learning-rate schedules) and 14 (Ensembles and weight averaging).
     """
-    lam = as_float_array("curvatures", curvatures, ndim=1)
-    if lam.size == 0 or np.any(lam <= 0):
+    lam = _curvatures(curvatures)
+    if not np.all(lam > 0):
         raise ValueError(f"curvatures must be positive, got {lam.tolist()}")
     s = as_float_array("noise", noise)
-    if s.ndim > 1 or (s.ndim == 1 and s.shape != lam.shape) or np.any(s < 0):
+    bad = not np.all(np.isfinite(s) & (s >= 0))
+    if bad or s.ndim > 1 or (s.ndim == 1 and s.shape != lam.shape):
         raise ValueError(
-            f"noise must be one variance >= 0 or one per curvature (shape {lam.shape}), "
+            f"noise must be one finite variance >= 0 or one per curvature (shape {lam.shape}), "
             f"got {s.tolist()}"
         )
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)

@@ -29,8 +29,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteError, as_float_array, check_scalar, check_seed
+from dlnotes._validate import NonFiniteError, as_float_array, check_scalar
 from dlnotes.landscapes.surfaces import Landscape, Quadratic
+from dlnotes.layers._base import seed_to_rng
 from dlnotes.optim import LBFGS, Optimizer
 
 __all__ = [
@@ -253,6 +254,9 @@ def lr_sweep(
     * ``"Adam"``: ``m ← β1 m + (1 − β1) g``, ``v ← β2 v + (1 − β2) g²``,
       ``x ← x − α m̂ / (√v̂ + ε)`` with ``m̂ = m / (1 − β1^t)``, ``v̂ = v / (1 − β2^t)``.
 
+    Validated: ``lrs`` finite and ``>= 0``; ``rho``, ``alpha`` and each of ``betas`` (a pair
+    ``(β1, β2)``) in ``[0, 1)``; ``eps >= 0``; ``steps`` an int ``>= 0``.
+
     Defined in chapter 05 (Adaptive methods).
     """
     # over 80 lines: 19 of them are the docstring; the sweep is one vectorized loop with one branch
@@ -270,6 +274,8 @@ def lr_sweep(
     steps = int(check_scalar("steps", steps, low=0, integer=True))
     rho = check_scalar("rho", rho, low=0.0, high=1.0, high_inclusive=False)
     alpha = check_scalar("alpha", alpha, low=0.0, high=1.0, high_inclusive=False)
+    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     beta1 = check_scalar("betas[0]", betas[0], low=0.0, high=1.0, high_inclusive=False)
     beta2 = check_scalar("betas[1]", betas[1], low=0.0, high=1.0, high_inclusive=False)
     eps = check_scalar("eps", eps, low=0.0)
@@ -418,7 +424,10 @@ def _least_squares(problem: Any) -> tuple[np.ndarray, np.ndarray, int, np.ndarra
 
 
 def minibatch_stream(
-    problem: Mapping[str, Any], steps: int, runs: int = 8, seed: int = 1
+    problem: Mapping[str, Any],
+    steps: int,
+    runs: int = 8,
+    seed: int | np.random.Generator | None = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The mini-batches of ``runs`` SGD runs of ``steps`` steps, as the moments they contribute.
 
@@ -429,14 +438,14 @@ def minibatch_stream(
     draws ``B`` examples with replacement; its gradient at ``w`` is ``A[t, r] w − b[t, r]`` with
     ``A = (1/B) Σ_b x_b x_bᵀ`` (shape ``(steps, runs, d, d)``) and ``b = (1/B) Σ_b y_b x_b``
     (shape ``(steps, runs, d)``). Reusing one stream for several schedules compares them on the
-    same noise.
+    same noise. ``seed`` is an int >= 0, a Generator or None.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
     X, y, B, _, _ = _least_squares(problem)
     steps = int(check_scalar("steps", steps, low=0, integer=True))
     runs = int(check_scalar("runs", runs, low=1, integer=True))
-    rng = np.random.default_rng(check_seed("seed", seed))
+    rng = seed_to_rng(seed)
     idx = rng.integers(0, len(X), (steps, runs, B))
     Xb, yb = X[idx], y[idx]  # (steps, runs, B, d), (steps, runs, B)
     A = np.einsum("trbi,trbj->trij", Xb, Xb) / B

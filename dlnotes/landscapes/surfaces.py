@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import as_float_array, check_scalar, check_seed
+from dlnotes._validate import as_float_array, check_scalar
+from dlnotes.layers._base import seed_to_rng
 
 __all__ = [
     "Landscape",
@@ -95,6 +96,7 @@ def rotation(theta: float) -> np.ndarray:
 class Quadratic(Landscape):
     """The quadratic bowl ``f(x) = ½ xᵀ A x - bᵀ x + c`` with symmetric ``A`` of shape ``(d, d)``.
 
+    ``A`` (square, symmetric) and ``b`` (shape ``(d,)``, default 0) must be finite, as ``c``.
     Gradient ``A x - b``, Hessian ``A`` everywhere. When ``A`` is positive definite the minimum is
     at ``x* = A⁻¹ b``; gradient descent with step ``lr`` is stable iff ``lr < 2 / L`` where
     ``L = λ_max(A)``, and the condition number ``κ = λ_max / λ_min`` sets how slowly it converges.
@@ -107,10 +109,14 @@ class Quadratic(Landscape):
         d = A.shape[0]
         if A.shape != (d, d):
             raise ValueError(f"A must be square, got shape {A.shape}")
+        if not np.all(np.isfinite(A)):
+            raise ValueError("A must be finite (no NaN or inf)")
         if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12):
             raise ValueError("A must be symmetric (A == A.T)")
         self.A = (A + A.T) / 2
         self.b = np.zeros(d) if b is None else as_float_array("b", b, shape=(d,)).astype(float)
+        if not np.all(np.isfinite(self.b)):
+            raise ValueError("b must be finite (no NaN or inf)")
         self.c = check_scalar("c", c)
         self.dim = d
         self.eigenvalues = np.linalg.eigvalsh(self.A)
@@ -283,17 +289,20 @@ class NoisyGradient(Landscape):
     """A landscape whose ``grad`` adds Gaussian noise ``N(0, σ² I)``: a stand-in for mini-batches.
 
     ``f`` and ``hessian`` are the clean ones. The noise comes from the landscape's own
-    ``np.random.Generator`` seeded by ``seed``, so a run is reproducible.
+    ``np.random.Generator`` seeded by ``seed`` (an int >= 0, a Generator used as is, or None),
+    so a run is reproducible.
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """
 
-    def __init__(self, landscape: Landscape, sigma: float, seed: int = 0) -> None:
+    def __init__(
+        self, landscape: Landscape, sigma: float, seed: int | np.random.Generator | None = 0
+    ) -> None:
         if not isinstance(landscape, Landscape):
             raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
         self.clean = landscape
         self.sigma = check_scalar("sigma", sigma, low=0.0)
-        self.rng = np.random.default_rng(check_seed("seed", seed))
+        self.rng = seed_to_rng(seed)
         self.dim = landscape.dim
         self.minimizer, self.f_min, self.window = (
             landscape.minimizer,

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar, check_seed
+from dlnotes._validate import check_scalar
 from dlnotes.data import FASHION_MNIST_CLASSES, load_fashion_mnist_subset
 from dlnotes.layers import Linear
 from dlnotes.layers._base import seed_to_rng
@@ -102,12 +102,13 @@ def target_task() -> Task:
     return _task(TARGET_CLASSES)
 
 
-def shifted_task(noise_std: float = 0.5, seed: int = 0) -> Task:
+def shifted_task(noise_std: float = 0.5, seed: int | np.random.Generator | None = 0) -> Task:
     """The shifted task: the ten classes of the subset's **test** images (never used to train
     the zoo models), with Gaussian pixel noise, split into a labelled pool and an evaluation set.
 
     Every test image gets ``x + noise_std * z`` with ``z`` standard normal (one draw per pixel,
-    from ``np.random.default_rng(seed)``), clipped to ``[0, 1]``; then, per class, a
+    from ``np.random.default_rng(seed)``; ``seed`` an int >= 0, a Generator or None), clipped
+    to ``[0, 1]``; then, per class, a
     seeded permutation puts 100 images in the pool and the other 100 in the evaluation set.
     Returns ``(X_pool, y_pool, X_eval, y_eval)``: ``(1000, 784)`` float32 and labels 0..9
     each (the Fashion-MNIST labels, the same classes as ``fashion10_mlp``'s).
@@ -115,8 +116,8 @@ def shifted_task(noise_std: float = 0.5, seed: int = 0) -> Task:
     Defined in chapter 12 (Transfer learning).
     """
     noise_std = check_scalar("noise_std", noise_std, low=0.0)
+    rng = seed_to_rng(seed)
     _, _, X_test, y_test = load_fashion_mnist_subset()
-    rng = np.random.default_rng(check_seed("seed", seed))
     noisy = np.clip(X_test + noise_std * rng.standard_normal(X_test.shape), 0.0, 1.0)
     noisy = noisy.astype(np.float32)
     pool, held = [], []
@@ -130,11 +131,20 @@ def shifted_task(noise_std: float = 0.5, seed: int = 0) -> Task:
 
 
 def class_names(classes: Sequence[int]) -> list[str]:
-    """The Fashion-MNIST names of ``classes`` (e.g. :data:`TARGET_CLASSES`).
+    """The Fashion-MNIST names of ``classes`` (e.g. :data:`TARGET_CLASSES`): a sequence of
+    labels, each an integer from 0 to 9 (a negative label, which indexing would count from the
+    end, is refused).
 
     Defined in chapter 12 (Transfer learning).
     """
-    return [FASHION_MNIST_CLASSES[c] for c in classes]
+    if isinstance(classes, (str, bytes)) or np.ndim(classes) != 1:
+        raise TypeError(f"classes must be a sequence of Fashion-MNIST labels, got {classes!r}")
+    last = len(FASHION_MNIST_CLASSES) - 1
+    labels = [
+        int(check_scalar(f"classes[{i}]", c, low=0, high=last, integer=True))
+        for i, c in enumerate(classes)
+    ]
+    return [FASHION_MNIST_CLASSES[c] for c in labels]
 
 
 def sample_per_class(
@@ -143,9 +153,19 @@ def sample_per_class(
     """Indices of ``n_per_class`` examples of every class in ``y`` (shape ``(N,)``), drawn
     without replacement, returned sorted; shape ``(n_per_class * n_classes,)``.
 
+    ``y`` must be 1-D class labels (for one-hot labels pass ``y.argmax(axis=1)``: the indices
+    of a 2-D ``y`` would count its entries, not its rows), without NaN.
+
     Defined in chapter 12 (Transfer learning).
     """
     y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(
+            f"y must be 1-D class labels of shape (N,), got shape {y.shape} "
+            "(for one-hot labels pass y.argmax(axis=1))"
+        )
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError("y must hold finite class labels, got NaN or inf (a NaN is in no class)")
     n = int(check_scalar("n_per_class", n_per_class, low=1, integer=True))
     rng = seed_to_rng(seed)
     picks = []
@@ -243,11 +263,14 @@ class ParamGroups(LearningRate):
     Parameters
     ----------
     model_params : list of ndarray
-        ``model.params`` (the order of ``model.grads``).
+        ``model.params`` (the order of ``model.grads``), a list or tuple of arrays.
     groups : sequence of (params, multiplier)
-        Each ``params`` a list of arrays from ``model_params``; ``multiplier >= 0``.
+        Pairs, e.g. ``[(body_params, 0.1), (head_params, 1.0)]``: each ``params`` a list of
+        arrays from ``model_params`` (a single array too: ``[W]``), in no other group;
+        ``multiplier >= 0``.
     make : callable
-        ``make(params, lr) -> optimizer``, e.g. ``lambda p, lr: SGD(p, lr=lr, momentum=0.9)``.
+        ``make(params, lr) -> optimizer``, e.g. ``lambda p, lr: SGD(p, lr=lr, momentum=0.9)``;
+        what it returns must have a ``step`` method.
     lr : float
         The base learning rate.
 
@@ -262,6 +285,21 @@ class ParamGroups(LearningRate):
         *,
         lr: float,
     ) -> None:
+        if not (
+            isinstance(model_params, (list, tuple))
+            and all(isinstance(p, np.ndarray) for p in model_params)
+        ):
+            raise TypeError(
+                "model_params must be the model's list of parameter arrays (model.params), "
+                f"got {type(model_params).__name__}"
+            )
+        if not isinstance(groups, (list, tuple)):
+            raise TypeError(
+                "groups must be a list of (params, multiplier) pairs, e.g. "
+                f"[(model.params, 1.0)], got {type(groups).__name__}"
+            )
+        if not callable(make):
+            raise TypeError(f"make must be a function make(params, lr) -> optimizer, got {make!r}")
         position = {id(p): i for i, p in enumerate(model_params)}
         self._n = len(model_params)
         self._lr = check_scalar("lr", lr, low=0.0)
@@ -269,7 +307,8 @@ class ParamGroups(LearningRate):
         self.multipliers: list[float] = []
         self.optimizers: list[Any] = []
         seen: set[int] = set()
-        for g, (params, mult) in enumerate(groups):
+        for g, group in enumerate(groups):
+            params, mult = _param_group(g, group)
             idx = []
             for p in params:
                 if id(p) not in position:
@@ -283,7 +322,13 @@ class ParamGroups(LearningRate):
             mult = check_scalar(f"groups[{g}] multiplier", mult, low=0.0)
             self.indices.append(idx)
             self.multipliers.append(mult)
-            self.optimizers.append(make([model_params[i] for i in idx], self._lr * mult))
+            opt = make([model_params[i] for i in idx], self._lr * mult)
+            if not callable(getattr(opt, "step", None)):
+                raise TypeError(
+                    f"make must return an optimizer (with a step method), got {opt!r} "
+                    f"for groups[{g}]"
+                )
+            self.optimizers.append(opt)
         if not self.optimizers:
             raise ValueError("groups must hold at least one parameter to train")
 
@@ -323,6 +368,27 @@ class ParamGroups(LearningRate):
                 opt.step([grads[i] for i in idx])
             else:
                 opt._apply_step(checked)
+
+
+def _param_group(g: int, group: Any) -> tuple[Sequence[np.ndarray], Any]:
+    """``groups[g]`` as ``(params, multiplier)``: a pair whose ``params`` is a list or tuple."""
+    if not (isinstance(group, (list, tuple)) and len(group) == 2):
+        got = (
+            f"a {type(group).__name__} of length {len(group)}"
+            if isinstance(group, (list, tuple))
+            else repr(group)
+        )
+        raise TypeError(
+            f"groups[{g}] must be a pair (params, multiplier), e.g. (model.params, 1.0), got {got}"
+        )
+    params, mult = group
+    if not isinstance(params, (list, tuple)):
+        raise TypeError(
+            f"groups[{g}] must be a pair (params, multiplier) with params a list of arrays from "
+            f"model_params (wrap a single array in a list: [W]), got ({type(params).__name__}, "
+            f"{type(mult).__name__})"
+        )
+    return params, mult
 
 
 def _model_indices(message: str, idx: list[int]) -> str:
