@@ -67,12 +67,24 @@ def _check_zero_tol(zero_tol: float) -> float:
 def _check_x(x: Any) -> np.ndarray:
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError("x must be a floating-point numpy array (it is perturbed in place)")
+    if not x.flags.writeable:
+        raise ValueError("x must be writeable (it is perturbed in place), got a read-only array")
+    if x.size == 0:
+        raise ValueError(
+            f"x must hold at least one entry to perturb, got an empty array of shape {x.shape}"
+        )
     return x
 
 
 def _scalar_value(f: Callable[[np.ndarray], Any], x: np.ndarray) -> float:
     """``float(f(x))``, or a clear error when ``f`` does not return one real number."""
     value = f(x)
+    if isinstance(value, (tuple, list)):
+        raise TypeError(
+            f"f must return a scalar (the loss), got a {type(value).__name__} of {len(value)} "
+            "values; dlnotes' losses return (loss, gradient): pass a function that keeps the "
+            "loss, e.g. numerical_gradient(lambda W: softmax_cross_entropy(X @ W, y)[0], W)"
+        )
     if isinstance(value, (str, bytes)) or np.size(value) != 1:
         shape = np.shape(value) if not isinstance(value, (str, bytes)) else type(value).__name__
         raise TypeError(
@@ -96,6 +108,11 @@ def numerical_gradient(
     at a time, restored exactly afterwards), so ``f`` may read ``x`` through a closure, e.g. when
     ``x`` is a layer's weight. Use float64: in float32 the rounding error of ``f`` divided by
     ``2h`` swamps the result. Costs ``2 x.size`` evaluations of ``f``.
+
+    ``f`` must return one real number: a function returning ``(loss, gradient)``, as the losses
+    of :mod:`dlnotes.losses` do, is refused (wrap it: ``lambda W: loss_fn(...)[0]``; taking the
+    first entry silently would also take the wrong one of a ``(gradient, loss)`` pair). ``x``
+    must be a non-empty, contiguous float array.
 
     Defined in chapter 08 (Gradient checking).
     """
@@ -158,13 +175,24 @@ def numerical_gradient_array(
     return numerical_gradient(scalar, x, h=h)
 
 
+def _real_array(name: str, x: Any) -> np.ndarray:
+    """``x`` as a float64 array; a complex, string or object array is refused (converting a
+    complex gradient would silently drop its imaginary part)."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real-valued array (a gradient), got dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
+
+
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     """``||a - b||_2 / (||a||_2 + ||b||_2)`` (0 when both are 0): scale-free, in ``[0, 1]``.
 
+    ``a`` and ``b`` are real-valued arrays (or numbers) of one shape; complex ones are refused.
+
     Defined in chapter 08 (Gradient checking).
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = _real_array("a", a)
+    b = _real_array("b", b)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     denom = np.linalg.norm(a) + np.linalg.norm(b)
@@ -270,6 +298,7 @@ def check_layer(
 ) -> GradcheckReport:
     """Check a module's ``backward`` (``dX`` and every parameter gradient) in float64.
 
+    ``layer`` must be a :class:`~dlnotes.layers.Layer` (a whole model: :func:`check_model`).
     Works on a float64 copy of ``layer`` in its current mode. ``dout`` is the upstream gradient
     (default: standard normal from ``seed``; it should not be a multiple of ``X`` or of the
     output, which can make the true gradient nearly vanish and the relative error meaningless).
@@ -279,6 +308,13 @@ def check_layer(
 
     Defined in chapter 08 (Gradient checking).
     """
+    if not isinstance(layer, Layer):
+        model = hasattr(layer, "layers")
+        hint = "check_model(model, X, y)" if model else "numerical_gradient_array(f, X, dout)"
+        raise TypeError(
+            f"layer must be a dlnotes Layer (e.g. Linear(3, 2)) with forward and backward, got "
+            f"{type(layer).__name__}; for this use {hint}"
+        )
     h = _check_h(h)
     zero_tol = _check_zero_tol(zero_tol)
     layer = copy.deepcopy(layer)

@@ -17,7 +17,7 @@ Defined in chapter 01 (Setting up a learning problem).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -201,19 +201,20 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def _check_weights(weights: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarray]:
+    """``weights`` as a list of float arrays; the message names the entry and its dtype."""
     if isinstance(weights, np.ndarray):
         weights = [weights]
-    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+    if isinstance(weights, (str, bytes, Mapping)) or not hasattr(weights, "__iter__"):
+        hint = " (pass list(weights.values()))" if isinstance(weights, Mapping) else ""
         raise TypeError(
             "weights must be a float array or a list of float arrays (model.weights), got "
-            f"{type(weights).__name__}"
+            f"{type(weights).__name__}{hint}"
         )
     out = list(weights)
     for k, W in enumerate(out):
         if not isinstance(W, np.ndarray) or W.dtype.kind != "f":
-            raise TypeError(
-                f"weights[{k}] must be a floating-point numpy array, got {type(W).__name__}"
-            )
+            got = f"dtype {W.dtype}" if isinstance(W, np.ndarray) else type(W).__name__
+            raise TypeError(f"weights[{k}] must be a floating-point numpy array, got {got}")
     return out
 
 

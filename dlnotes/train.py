@@ -18,7 +18,8 @@ One step on a mini-batch ``(X_b, y_b)`` is::
     optimizer.step(grads)
 
 ``fit`` talks to the optimizer only through ``step(grads)`` and ``lr``. With the same seeds
-(model, ``fit``) two runs give bit-identical histories.
+(model, ``fit``) two runs give bit-identical histories. Every argument is checked before the
+first step (see :func:`fit`), so a refused call leaves the model and the optimizer unchanged.
 
 Defined in chapter 03 (Mini-batches and moving averages).
 """
@@ -36,10 +37,11 @@ import numpy as np
 
 from dlnotes._validate import NonFiniteError, check_bool, check_scalar
 from dlnotes.data.preprocessing import minibatches
-from dlnotes.layers import ReLU
+from dlnotes.layers import BatchNorm, BatchNorm2d, ReLU
 from dlnotes.layers._base import seed_to_rng
 from dlnotes.losses import check_labels, get_loss, penalty, softmax_cross_entropy
 from dlnotes.model import Sequential
+from dlnotes.optim import Optimizer
 
 __all__ = [
     "Callback",
@@ -201,14 +203,30 @@ def _check_data(name: str, X: Any, y: Any, model: Sequential) -> tuple[np.ndarra
         raise ValueError(
             f"{name} has shape {X.shape} but {first.name} expects (N, {first.in_features})"
         )
-    # min and max are NaN if any entry is NaN, +-inf if any is infinite: no big temporary
-    if X.dtype.kind == "f" and not (np.isfinite(X.min()) and np.isfinite(X.max())):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
-        raise ValueError(
-            f"{name} contains {X[bad]} at index {bad}: remove or impute "
-            "non-finite values before training"
-        )
+    if X.dtype.kind == "f":
+        # min and max are NaN if any entry is NaN, +-inf if any is infinite: no big temporary
+        low, high = X.min(), X.max()
+        if not (np.isfinite(low) and np.isfinite(high)):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+            raise ValueError(
+                f"{name} contains {X[bad]} at index {bad}: remove or impute "
+                "non-finite values before training"
+            )
+        _check_fits_dtype(name, X.dtype, max(-float(low), float(high)), model.dtype)
     return X, y
+
+
+def _check_fits_dtype(name: str, dtype: np.dtype, largest: float, model_dtype: Any) -> None:
+    """Refuse data whose largest magnitude becomes inf when the model casts it to its dtype
+    (float64 data above 3.4e38 for a float32 model): the loss would be NaN at the first step."""
+    limit = float(np.finfo(model_dtype).max)
+    if largest > limit:
+        raise ValueError(
+            f"{name} holds values as large as {largest:.3g} in magnitude, which become inf when "
+            f"the {np.dtype(model_dtype)} model converts {name} from {dtype} (its largest finite "
+            f"value is {limit:.3g}): rescale or standardize {name}, or build the model in "
+            "float64"
+        )
 
 
 def _output_features(model: Sequential) -> int | None:
@@ -229,10 +247,16 @@ def evaluate(
     batch_size: int = 2048,
 ) -> tuple[float, float | None]:
     """``(loss, accuracy)`` of ``model`` on ``(X, y)`` in eval mode (accuracy None for
-    regression losses). The model's mode is restored afterwards.
+    regression losses). The model's mode is restored afterwards. ``model`` must be a
+    :class:`~dlnotes.model.Sequential` (wrap a single layer: ``Sequential(layer)``).
 
     Defined in chapter 01 (Setting up a learning problem).
     """
+    if not isinstance(model, Sequential):
+        raise TypeError(
+            f"model must be a dlnotes Sequential, got {type(model).__name__} (wrap a single "
+            "layer: Sequential(layer))"
+        )
     loss_fn = get_loss(loss)
     out = model.predict(X, batch_size=batch_size)
     value, _ = loss_fn(out, y)
@@ -322,10 +346,14 @@ def fit(
     Parameters
     ----------
     optimizer
-        Anything with ``step(grads)`` updating ``model.params`` in place and a settable ``lr``
-        (e.g. ``dlnotes.optim.SGD(model.params, lr=0.1, momentum=0.9)``).
+        An object with ``step(grads)`` updating ``model.params`` in place and a settable ``lr``
+        (e.g. ``dlnotes.optim.SGD(model.params, lr=0.1, momentum=0.9)``; not the class
+        ``SGD``). An optimizer built on only some of ``model.params`` (say the last layer's,
+        to fine-tune) gets only their gradients; the other parameters stay as they are.
     epochs, batch_size
-        Passes over the data and examples per step (the last batch may be smaller).
+        Passes over the data and examples per step (the last batch may be smaller). With a
+        BatchNorm layer no batch may hold a single example (``batch_size = 1`` or
+        ``N % batch_size == 1``): refused up front, with a batch size that works.
     dev
         ``(X_dev, y_dev)`` evaluated in eval mode after every epoch.
     loss
@@ -336,7 +364,8 @@ def fit(
         ``step -> lr``; ``optimizer.lr = schedule(step)`` before the step with index ``step``
         (counted from 0, :mod:`dlnotes.schedules`).
     callbacks
-        :class:`Callback` objects or functions ``f(epoch, history, model)``; True stops.
+        A list of :class:`Callback` objects or functions ``f(epoch, history, model)``; True
+        stops.
     early_stopping
         An :class:`EarlyStopping`, or an int ``patience`` (on ``dev_loss``, best restored).
     augment
@@ -351,6 +380,9 @@ def fit(
     on_nonfinite
         ``"raise"`` (a :class:`~dlnotes._validate.NonFiniteError` naming epoch and step) or
         ``"stop"`` (end training, ``history.diverged = True``) when the loss becomes inf/NaN.
+
+    ``X`` (and ``X_dev``) must be finite real arrays whose values fit the model's dtype (a
+    float64 ``X`` beyond 3.4e38 would become inf in a float32 model).
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """
@@ -437,13 +469,17 @@ class _Training:
     history: History = field(default_factory=History)
     n_steps: int = 0  # optimizer steps so far: the schedule index of the next one
     nonfinite_cause: list[str] = field(default_factory=list)  # why a forward pass refused
+    # positions in model.grads of the optimizer's parameters, when it steps on only some of them
+    # (or in another order); None when it steps on all of model.params in order
+    grad_index: list[int] | None = field(default=None, init=False)
 
     def __post_init__(
         self,
         early_stopping: EarlyStopping | int | None,
         seed: int | np.random.Generator | None,
     ) -> None:
-        """Validate every argument of :func:`fit`, each with its own message."""
+        """Validate every argument of :func:`fit`, each with its own message, before any
+        training: nothing has changed when one is refused."""
         if not isinstance(self.model, Sequential):
             raise TypeError(f"model must be a dlnotes Sequential, got {type(self.model).__name__}")
         self._check_optimizer()
@@ -455,18 +491,23 @@ class _Training:
             raise ValueError(f"on_nonfinite must be 'raise' or 'stop', got {self.on_nonfinite!r}")
         self.loss_fn = get_loss(self.loss)
         self._check_data()
+        self._check_batch_norm_batches()
         penalty(self.model.weights, l2=self.l2, l1=self.l1)  # validates l2 and l1 now
-        callbacks = list(self.callbacks)
-        if early_stopping is not None:
-            if isinstance(early_stopping, EarlyStopping):
-                callbacks.append(early_stopping)
-            else:
-                callbacks.append(EarlyStopping(patience=early_stopping))
-        self.callbacks = callbacks
+        self._check_functions()
+        self.callbacks = self._callbacks_with(early_stopping)
         self.rng = seed_to_rng(seed)
 
     def _check_optimizer(self) -> None:
+        """An optimizer object (not its class) stepping on parameters of this model: on all of
+        ``model.params``, or on some of them (the others stay frozen, as in torch), which then
+        get only their own gradients (:attr:`grad_index`)."""
         optimizer = self.optimizer
+        if isinstance(optimizer, type):
+            raise TypeError(
+                "optimizer must be an optimizer object built on the model's parameters, e.g. "
+                f"{optimizer.__name__}(model.params, lr=0.1), got the class "
+                f"{optimizer.__name__} itself"
+            )
         if not (hasattr(optimizer, "step") and hasattr(optimizer, "lr")):
             raise TypeError(
                 "optimizer must have a step(grads) method and an lr attribute, got "
@@ -474,13 +515,98 @@ class _Training:
             )
         steps_on = getattr(optimizer, "params", None)
         if isinstance(steps_on, (list, tuple)) and all(isinstance(x, np.ndarray) for x in steps_on):
-            own = {id(x) for x in self.model.params}
-            if not all(id(x) in own for x in steps_on):
+            position = {id(x): i for i, x in enumerate(self.model.params)}
+            if not all(id(x) in position for x in steps_on):
                 raise ValueError(
                     "optimizer holds arrays that are not this model's parameters, so its steps "
                     "would not train the model (was the model built again after the optimizer?); "
                     "build the optimizer on model.params"
                 )
+            index = [position[id(x)] for x in steps_on]
+            # a dlnotes Optimizer takes gradients aligned with its own params (another kind of
+            # object, e.g. ParamGroups, takes all of model.grads)
+            if isinstance(optimizer, Optimizer) and index != list(range(len(position))):
+                self.grad_index = index
+
+    def _check_batch_norm_batches(self) -> None:
+        """Refuse, before any step, a split into batches that gives a BatchNorm layer (in train
+        mode during fit) a batch of one example, whose variance cannot be estimated: with
+        ``batch_size = 1``, or when ``N % batch_size == 1`` leaves a last batch of one."""
+        n, size = len(self.X), self.batch_size
+        if self.epochs == 0 or min(size, n % size or size) != 1:
+            return
+        bn = [
+            i
+            for i, layer in enumerate(self.model.layers)
+            if isinstance(layer, BatchNorm) and not isinstance(layer, BatchNorm2d)
+        ]
+        if not bn:
+            return
+        layer = self.model.layers[bn[0]]
+        needs = (
+            f"fit: layer {bn[0]} ({layer.describe()}) normalizes with batch statistics in train "
+            "mode, which needs at least 2 examples per batch to estimate a variance"
+        )
+        if n == 1:
+            raise ValueError(f"{needs}, but X holds N = 1 example: train on at least 2")
+        if size == 1:
+            raise ValueError(f"{needs}, but batch_size = 1: use batch_size >= 2")
+        nearest = min((b for b in range(2, n + 1) if n % b != 1), key=lambda b: abs(b - size))
+        raise ValueError(
+            f"{needs}, but N = {n} examples in batches of batch_size = {size} leave a last "
+            f"batch of 1 example ({n} = {n // size} * {size} + 1). Use a batch_size that does "
+            f"not (e.g. {nearest}), or leave one example out (X[:-1], y[:-1])"
+        )
+
+    def _check_functions(self) -> None:
+        """``schedule`` and ``augment``: functions (or None), checked now rather than at the
+        first step."""
+        for name, fn, what in (
+            ("schedule", self.schedule, "a function step -> lr (see dlnotes.schedules)"),
+            ("augment", self.augment, "a function augment(X_batch, rng) -> X_batch"),
+        ):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"{name} must be {what} or None, got {fn!r}")
+
+    def _callbacks_with(self, early_stopping: EarlyStopping | int | None) -> list[Any]:
+        """``callbacks`` (a list or tuple of :class:`Callback` objects or functions ``f(epoch,
+        history, model)``) followed by the ``early_stopping`` callback, if any: an
+        :class:`EarlyStopping` or an int ``patience``."""
+        callbacks = self.callbacks
+        if not isinstance(callbacks, (list, tuple)):
+            hint = ""
+            if isinstance(callbacks, Callback):
+                hint = f" (wrap it in a list: callbacks=[{type(callbacks).__name__}(...)])"
+            elif callable(callbacks):
+                hint = " (wrap it in a list: callbacks=[f])"
+            raise TypeError(
+                "callbacks must be a list of Callback objects or functions f(epoch, history, "
+                f"model), got {type(callbacks).__name__}{hint}"
+            )
+        for k, cb in enumerate(callbacks):
+            if not (isinstance(cb, Callback) or callable(cb)):
+                raise TypeError(
+                    f"callbacks[{k}] must be a Callback or a function f(epoch, history, model), "
+                    f"got {type(cb).__name__} {cb!r}"
+                )
+        out = list(callbacks)
+        if isinstance(early_stopping, EarlyStopping):
+            out.append(early_stopping)
+        elif early_stopping is not None:
+            if isinstance(early_stopping, (bool, np.bool_)) or not isinstance(
+                early_stopping, (int, np.integer)
+            ):
+                raise TypeError(
+                    "early_stopping must be an EarlyStopping, an int patience (epochs without "
+                    f"improvement of dev_loss) or None, got {early_stopping!r}"
+                )
+            if early_stopping < 1:
+                raise ValueError(
+                    "early_stopping must be >= 1 (the patience: epochs without improvement "
+                    f"before stopping), got {early_stopping}"
+                )
+            out.append(EarlyStopping(patience=early_stopping))
+        return out
 
     def _check_data(self) -> None:
         """``X, y`` and ``dev`` as arrays the model takes; class labels in range."""
@@ -527,6 +653,8 @@ class _Training:
             _, pgrads = penalty(model.weights, l2=self.l2, l1=self.l1)
             for i, g in zip(penalized_index, pgrads or []):
                 grads[i] = grads[i] + g
+        if self.grad_index is not None:  # an optimizer over some parameters: theirs only
+            grads = [grads[i] for i in self.grad_index]
         if not diagnose:
             self.optimizer.step(grads)
             return value, out

@@ -9,7 +9,11 @@ pass of ``fn``. Checkpointing every ``sqrt(L)`` layers of an ``L``-layer chain k
 
 ``fn`` must compute the same thing twice: no fresh randomness inside (pass dropout masks in),
 and side effects such as BatchNorm's running statistics happen twice (keep such layers outside,
-as torch's ``torch.utils.checkpoint`` also warns).
+as torch's ``torch.utils.checkpoint`` also warns). For the same reason the parameters ``fn``
+uses must not change between the forward pass and ``backward()``: the recomputation would use
+the new values, and nothing records the old ones to compare (the graph inside ``fn`` is not kept;
+that is the point). A change of ``x``'s value is refused, as for any operation (see
+:class:`~dlnotes.autograd.tensor.Tensor`).
 
 Defined in chapter 15 (From numpy to a framework).
 """
@@ -55,5 +59,9 @@ def checkpoint(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
         return (inner_x.grad,)
 
     # Recorded even when x is a constant: the parameters inside fn still need their gradients.
-    marker = x if x.requires_grad else Tensor(x.value, requires_grad=True)
+    # (a detached copy shares x's array and version counter, so a change of x is still seen)
+    marker = x
+    if not x.requires_grad:
+        marker = x.detach()
+        marker.requires_grad = True
     return record("checkpoint", out_value, (marker,), vjp, (x.value,))

@@ -15,6 +15,12 @@ After a sweep the saved arrays are freed (``node.saved = None``) unless ``retain
 that is what lets a framework release the activations of a batch as soon as its gradient is
 known. A second sweep through a freed node raises a clear ``RuntimeError``.
 
+A node also remembers the :attr:`~dlnotes.autograd.tensor.Tensor.version` of every input (and
+output) whose value it saved; if one was assigned since (``W.value -= lr * W.grad`` before
+``backward()``), the saved array no longer holds what the forward pass used, and
+:meth:`Node.apply` raises a ``RuntimeError`` naming the operation instead of returning a wrong
+gradient (as torch's version counters do).
+
 Defined in chapter 15 (From numpy to a framework).
 """
 
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -91,11 +98,13 @@ class Node:
     """The operation that produced a tensor: ``op`` name, ``inputs``, ``saved`` arrays, ``vjp``.
 
     ``saved`` becomes None when a sweep frees the graph; :meth:`apply` then raises.
+    ``versions[k]`` is the version of ``inputs[k]`` when the node was recorded if its value is
+    among ``saved`` (else None); :meth:`watch_output` adds the output's.
 
     Defined in chapter 15 (From numpy to a framework).
     """
 
-    __slots__ = ("inputs", "op", "saved", "vjp")
+    __slots__ = ("inputs", "op", "output", "saved", "versions", "vjp")
 
     def __init__(
         self, op: str, inputs: tuple[Tensor, ...], vjp: VJP, saved: tuple[Any, ...]
@@ -104,9 +113,42 @@ class Node:
         self.inputs = inputs
         self.vjp = vjp
         self.saved: tuple[Any, ...] | None = saved
+        self.versions: tuple[int | None, ...] = tuple(
+            t.version if any(item is t.value for item in saved) else None for t in inputs
+        )
+        # (a weak reference to the output, its version) when the output's value is saved: a
+        # strong one would make the output and its node a reference cycle
+        self.output: tuple[weakref.ref[Tensor], int] | None = None
+
+    def watch_output(self, out: Tensor) -> None:
+        """Record the version of the output ``out``, whose value this node saved."""
+        self.output = (weakref.ref(out), out.version)
+
+    def check_unchanged(self) -> None:
+        """Raise ``RuntimeError`` if a tensor whose value this node saved was assigned since."""
+        for k, (t, version) in enumerate(zip(self.inputs, self.versions)):
+            if version is not None and t.version != version:
+                raise RuntimeError(self._changed_message(f"input {k}", t, version))
+        if self.output is not None:
+            ref, version = self.output
+            out = ref()
+            if out is not None and out.version != version:
+                raise RuntimeError(self._changed_message("output", out, version))
+
+    def _changed_message(self, which: str, t: Tensor, version: int) -> str:
+        label = f" {t.name!r}" if t.name else ""
+        return (
+            f"backward through the '{self.op}' node: its {which}{label} (shape {t.shape}) was "
+            f"changed in place after the forward pass (its value was assigned: version "
+            f"{t.version} now, {version} when the node was recorded), so the array the node "
+            "saved no longer holds the value the forward pass used and the gradient would be "
+            "wrong. Call backward() before changing it (update parameters after "
+            "loss.backward()), or run the forward pass again after the change."
+        )
 
     def apply(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        """``dL/d(inputs)`` from ``grad = dL/d(output)`` (raises if the graph was freed)."""
+        """``dL/d(inputs)`` from ``grad = dL/d(output)``; raises if the graph was freed or a
+        saved value was changed in place since the forward pass (:meth:`check_unchanged`)."""
         if self.saved is None:
             raise RuntimeError(
                 f"backward through the '{self.op}' node a second time: its saved arrays were "
@@ -114,10 +156,21 @@ class Node:
                 "if you need to backpropagate through the same graph twice, or run the forward "
                 "pass again."
             )
+        self.check_unchanged()
         return self.vjp(grad, self.saved)
 
     def __repr__(self) -> str:
         return f"Node({self.op!r}, inputs={len(self.inputs)})"
+
+
+def _check_root(where: str, root: Any) -> None:
+    from dlnotes.autograd.tensor import Tensor as _Tensor  # tensor.py imports this module
+
+    if not isinstance(root, _Tensor):
+        raise TypeError(
+            f"{where}: root must be a Tensor (the result of operations on tensors, e.g. the "
+            f"loss), got {type(root).__name__}"
+        )
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
@@ -127,6 +180,7 @@ def topological_order(root: Tensor) -> list[Tensor]:
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    _check_root("topological_order", root)
     order: list[Tensor] = []
     visited: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
@@ -185,6 +239,7 @@ def saved_bytes(root: Tensor) -> int:
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    _check_root("saved_bytes", root)
     order = topological_order(root)
     # Leaf values (parameters, inputs) exist with or without a graph: count only what the graph
     # adds, the intermediate results it keeps alive.

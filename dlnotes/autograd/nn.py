@@ -42,10 +42,22 @@ __all__ = ["batch_norm", "dropout", "linear", "parameters_of", "sequential_forwa
 def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     """``out = x @ W + b``; ``x (N, D)``, ``W (D, M)``, ``b (M,)`` -> ``(N, M)``.
 
+    ``b`` must have shape exactly ``(M,)``, one bias per output as
+    :func:`dlnotes.layers.linear_forward` requires: a ``(N, 1)`` or ``(1, M)`` bias would
+    broadcast into something else than a per-output bias.
+
     Defined in chapter 15 (From numpy to a framework).
     """
     out = matmul(x, W)
-    return out if b is None else out + b
+    if b is None:
+        return out
+    bias = as_tensor(b, out, "b")
+    if bias.shape != (out.shape[1],):
+        raise ValueError(
+            f"linear: b must have shape ({out.shape[1]},), one bias per output (column of "
+            f"W), got {bias.shape}"
+        )
+    return out + bias
 
 
 def batch_norm(
@@ -71,12 +83,19 @@ def batch_norm(
     the running statistics, which are constants. As in :func:`dlnotes.layers.batchnorm_forward`,
     a train-mode batch holding inf or NaN raises
     :class:`~dlnotes._validate.NonFiniteInputError` before the running statistics (when given)
-    are touched. ``eps`` must be a finite real > 0 and ``training`` True or False.
+    are touched. ``eps`` must be a finite real > 0, ``momentum`` in ``[0, 1]`` and ``training``
+    True or False.
+
+    The running statistics, when given, must be numpy arrays of shape ``(D,)`` (two separate
+    arrays); train mode updates them in place, so they must be float and writeable; eval mode
+    needs both, finite, with ``running_var >= 0`` (as :func:`dlnotes.layers.batchnorm_forward`:
+    anything else would make every output NaN or broadcast wrongly).
 
     Defined in chapter 15 (From numpy to a framework).
     """
     eps = check_scalar("batch_norm: eps", eps, low=0.0, low_inclusive=False)
     training = check_bool("batch_norm: training", training)
+    check_scalar("batch_norm: momentum", momentum, low=0.0, high=1.0)
     x = as_tensor(x, None, "x")
     if x.ndim != 2:
         raise ValueError(f"batch_norm: x must have shape (N, D), got {x.shape}")
@@ -84,9 +103,9 @@ def batch_norm(
     for name, p in (("gamma", gamma), ("beta", beta)):
         if as_tensor(p, x, name).shape != (D,):
             raise ValueError(f"batch_norm: {name} must have shape ({D},), got {p.shape}")
+    _check_running_stats(running_mean, running_var, D, training)
     if not training:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: eval mode needs running_mean and running_var")
+        assert running_mean is not None and running_var is not None
         inv_std = (running_var + eps) ** -0.5
         return gamma * ((x - running_mean.astype(x.dtype)) * inv_std.astype(x.dtype)) + beta
     N = x.shape[0]
@@ -112,15 +131,72 @@ def batch_norm(
     return gamma * xhat + beta
 
 
+def _check_running_stats(running_mean: Any, running_var: Any, D: int, training: bool) -> None:
+    """Refuse running statistics :func:`batch_norm` cannot use (as the layer version does)."""
+    if (
+        isinstance(running_mean, np.ndarray)
+        and isinstance(running_var, np.ndarray)
+        and np.may_share_memory(running_mean, running_var)
+        and np.shares_memory(running_mean, running_var)
+    ):
+        raise ValueError(
+            "batch_norm: running_mean and running_var must be two separate arrays, got the "
+            "same memory for both"
+        )
+    for name, s in (("running_mean", running_mean), ("running_var", running_var)):
+        if s is None:
+            continue
+        if not isinstance(s, np.ndarray) or s.dtype.kind not in "biuf":
+            got = f"dtype {s.dtype}" if isinstance(s, np.ndarray) else type(s).__name__
+            raise TypeError(f"batch_norm: {name} must be a real-valued numpy array, got {got}")
+        if s.shape != (D,):
+            raise ValueError(
+                f"batch_norm: {name} must have shape ({D},), one entry per feature of x, "
+                f"got {s.shape}"
+            )
+        if training and s.dtype.kind != "f":
+            raise TypeError(
+                f"batch_norm: {name} must be a floating-point array (train mode updates it in "
+                f"place), got dtype {s.dtype}"
+            )
+        if training and not s.flags.writeable:
+            raise ValueError(
+                f"batch_norm: {name} must be writeable (train mode updates it in place), got a "
+                "read-only array"
+            )
+    if training:
+        return
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: eval mode needs running_mean and running_var")
+    if not np.all(running_var >= 0):
+        bad = int(np.flatnonzero(~(running_var >= 0))[0])
+        if np.isnan(running_var[bad]):
+            raise NonFiniteInputError(
+                f"batch_norm: running_var must be finite in eval mode, got running_var[{bad}] "
+                "= nan (statistics of a diverged run?)"
+            )
+        raise ValueError(
+            f"batch_norm: running_var must be >= 0 (a variance), got running_var[{bad}] = "
+            f"{running_var[bad]}"
+        )
+    if not (np.all(np.isfinite(running_mean)) and np.all(np.isfinite(running_var))):
+        raise NonFiniteInputError(
+            "batch_norm: running_mean and running_var must be finite in eval mode, got inf or "
+            "NaN (statistics of a diverged run?)"
+        )
+
+
 def dropout(x: Tensor, p: float, mask: np.ndarray) -> Tensor:
     """Inverted dropout with a given 0/1 ``mask`` of ``x``'s shape: ``out = x * mask / (1 - p)``.
 
-    ``p`` is the drop probability (torch's meaning). The mask is a constant of the graph, so the
-    gradient is ``g * mask / (1 - p)``: the dropped units get none.
+    ``p`` is the drop probability (torch's meaning), a real number in ``[0, 1)``. The mask is a
+    constant of the graph, so the gradient is ``g * mask / (1 - p)``: the dropped units get none.
 
     Defined in chapter 15 (From numpy to a framework).
     """
     x = as_tensor(x, None, "x")
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"dropout: p must be a real number in [0, 1), got {p!r}")
     if not 0 <= p < 1:
         raise ValueError(f"p must be in [0, 1), got {p!r}")
     keep = check_mask("mask", np.asarray(mask), x.shape, where="dropout", what="x")
@@ -130,10 +206,19 @@ def dropout(x: Tensor, p: float, mask: np.ndarray) -> Tensor:
 def parameters_of(model: Any) -> list[Tensor]:
     """Leaf tensors sharing the arrays of ``model.params`` (``requires_grad=True``), in order.
 
-    An optimizer that updates ``model.params`` in place therefore updates the tensors too.
+    An optimizer that updates ``model.params`` in place therefore updates the tensors too (do
+    it after ``backward()``: such writes do not go through ``Tensor.value``, so they are not
+    seen by the check for in-place changes, see :class:`~dlnotes.autograd.tensor.Tensor`).
+    ``model`` is a :class:`dlnotes.model.Sequential` (or a layer): anything with ``params`` and
+    ``param_names``.
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    if not (hasattr(model, "params") and hasattr(model, "param_names")):
+        raise TypeError(
+            "parameters_of: model must be a dlnotes Sequential or layer (with params and "
+            f"param_names), got {type(model).__name__}"
+        )
     return [Tensor(p, requires_grad=True, name=n) for p, n in zip(model.params, model.param_names)]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from dlnotes._validate import check_bool
 from dlnotes.autograd.tensor import Tensor, as_tensor, record
 
 __all__ = ["logsumexp", "mean", "normalize_axes", "sum"]
@@ -24,13 +25,19 @@ Axis = int | tuple[int, ...] | None
 
 
 def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
-    """``axis`` as a sorted tuple of non-negative axes (all axes for None); checks the range.
+    """``axis`` as a sorted tuple of non-negative axes (all axes for None); checks the type (an
+    int, a tuple or list of ints, or None), the range and that no axis repeats.
 
     Defined in chapter 15 (From numpy to a framework).
     """
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: tuple[Any, ...] = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"axis must be an int, a tuple of ints or None, got {axis!r}")
     out = []
     for k in axes:
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
@@ -51,10 +58,13 @@ def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
 def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """``s = sum of x over axis``; ``dx = g`` broadcast back to ``x``'s shape.
 
+    ``axis``: an int, a tuple of ints or None (all axes); ``keepdims``: True or False.
+
     Defined in chapter 15 (From numpy to a framework).
     """
     a = as_tensor(x)
     axes = normalize_axes(axis, a.ndim)
+    keepdims = check_bool("keepdims", keepdims)
 
     def vjp(g: np.ndarray, saved: tuple[Any, ...]) -> tuple[np.ndarray]:
         return (np.broadcast_to(_expand(g, axes, keepdims), a.shape).copy(),)
@@ -69,6 +79,7 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """
     a = as_tensor(x)
     axes = normalize_axes(axis, a.ndim)
+    keepdims = check_bool("keepdims", keepdims)
     n = int(np.prod([a.shape[k] for k in axes])) if axes else 1
     if n == 0:
         raise ValueError(f"mean over an empty axis: shape {a.shape}, axis {axis!r}")
@@ -87,6 +98,7 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """
     a = as_tensor(x)
     axes = normalize_axes(axis, a.ndim)
+    keepdims = check_bool("keepdims", keepdims)
     m = np.max(a.value, axis=axes, keepdims=True)
     shifted = np.exp(a.value - m)
     total = shifted.sum(axis=axes, keepdims=True)

@@ -12,7 +12,24 @@ A tensor holds
   gradient always has the value's floating dtype);
 * ``requires_grad``: whether gradients flow to it (set it on parameters, the *leaves*);
 * ``node``: the :class:`~dlnotes.autograd.graph.Node` that made it (None for leaves);
-* ``grad``: ``dL/d(value)`` after :meth:`Tensor.backward`, same shape and dtype as ``value``.
+* ``grad``: ``dL/d(value)`` after :meth:`Tensor.backward`, same shape and dtype as ``value``;
+* ``version``: how many times ``value`` was assigned (see below).
+
+**In-place changes.** An operation that saves an input's value for its backward rule (``mul``
+saves both factors, ``matmul`` both matrices) records that input's ``version``; ``exp``,
+``tanh`` and ``sigmoid`` record their output's. If the version has changed when
+:meth:`Tensor.backward` reaches the operation, the saved array no longer holds the value the
+forward pass used, so the gradient would be silently wrong: backward raises a ``RuntimeError``
+naming the operation instead (torch: "one of the variables needed for gradient computation has
+been modified by an inplace operation"). Every assignment to ``value`` counts, including
+``W.value -= lr * W.grad`` (an augmented assignment assigns the updated array back). Update
+parameters *after* ``backward()``, then run the next forward pass. A tensor and its
+:meth:`~Tensor.detach` share one version counter (they share the array).
+
+Limit: numpy arrays have no version counter, so writes that do not assign ``value`` are not
+seen: ``W.value[0] = 5``, ``np.add(W.value, 1, out=W.value)``, or an optimizer updating the
+arrays that :func:`~dlnotes.autograd.nn.parameters_of` shares with a model. Do those only
+between a ``backward()`` and the next forward pass.
 
 The arithmetic operators and methods call the operations of :mod:`dlnotes.autograd.ops`,
 :mod:`dlnotes.autograd.reductions`, :mod:`dlnotes.autograd.linalg` and
@@ -73,7 +90,8 @@ class Tensor:
     def __init__(self, value: Any, requires_grad: bool = False, name: str | None = None) -> None:
         if not isinstance(requires_grad, bool):
             raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
-        self.value: np.ndarray = _as_value(value)
+        self._value: np.ndarray = _as_value(value)
+        self._versions = [0]  # a one-entry list: shared with detach()'s tensor
         self.requires_grad = requires_grad
         self.grad: np.ndarray | None = None
         self.node: Node | None = None
@@ -81,6 +99,23 @@ class Tensor:
         self.retains_grad = False
 
     # -- properties --------------------------------------------------------------------------
+    @property
+    def value(self) -> np.ndarray:
+        """The numpy array (float32 or float64). Assigning it, also as ``t.value -= ...``,
+        increments :attr:`version`: graphs recorded before can then no longer be
+        differentiated through an operation that saved it (see the module docstring)."""
+        return self._value
+
+    @value.setter
+    def value(self, new: Any) -> None:
+        self._value = _as_value(new)
+        self._versions[0] += 1
+
+    @property
+    def version(self) -> int:
+        """How many times :attr:`value` was assigned (0 for a new tensor)."""
+        return self._versions[0]
+
     @property
     def shape(self) -> tuple[int, ...]:
         """The value's shape."""
@@ -112,8 +147,13 @@ class Tensor:
         return self.value
 
     def detach(self) -> Tensor:
-        """The same value as a new leaf that records nothing (gradients stop here)."""
-        return Tensor(self.value)
+        """The same value as a new leaf that records nothing (gradients stop here).
+
+        It shares the array and the version counter: assigning its ``value`` counts as a change
+        of this tensor's value too."""
+        out = Tensor(self._value)
+        out._versions = self._versions
+        return out
 
     def retain_grad(self) -> Tensor:
         """Keep ``grad`` on this intermediate tensor after :meth:`backward` (leaves always do)."""
@@ -281,7 +321,9 @@ def record(
     """Wrap an operation's result: attach a :class:`Node` when gradients must flow through it.
 
     No node is recorded inside :func:`~dlnotes.autograd.graph.no_grad` or when no input
-    requires a gradient (then nothing is saved either).
+    requires a gradient (then nothing is saved either). The node records the :attr:`Tensor.version`
+    of every input whose ``value`` is among ``saved``, and of the output when ``value`` itself is
+    saved, so that backward refuses to use them after an in-place change.
 
     Defined in chapter 15 (From numpy to a framework).
     """
@@ -289,6 +331,8 @@ def record(
     if graph.is_grad_enabled() and any(t.requires_grad for t in inputs):
         out.requires_grad = True
         out.node = Node(op, inputs, vjp, saved)
+        if any(item is value for item in saved):
+            out.node.watch_output(out)
     return out
 
 
