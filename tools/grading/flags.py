@@ -11,9 +11,10 @@ Two kinds, per answer cell (so per exercise):
 * **copy** (flagged, score kept): the answer's function has the same normalised AST (names of
   arguments and locals, docstrings and annotations ignored) as the reference solution.
 
-This is best effort: determined obfuscation evades it. What it cannot evade is the ceiling: the
-score comes from results computed in the sandbox on hidden inputs, so the most anyone gets by
-copying is what the open library computes, which is what a correct answer earns.
+This is best effort: determined obfuscation evades it. What obfuscation cannot reach is the
+answer itself: the sandbox's copies of the reference solutions and library references are
+withheld (:mod:`withheld`), so a hidden call of them gets an error, and a copy of their code
+into the cell is the correct answer written out (the ``copy`` flag).
 """
 
 from __future__ import annotations
