@@ -132,3 +132,18 @@ def test_ipython_syntax_becomes_python_with_a_note(cell, code, note):
 )
 def test_python_and_broken_cells_are_left_as_written(cell):
     assert magics.plain_python(cell) == (cell, [])
+
+
+def test_a_sibling_exercises_reference_is_withheld_too():
+    """Adam with beta1 = 0 is RMSprop: chapter 05's RMSprop sandbox withholds Adam's references
+    as well, and every chapter's sandbox withholds all of that chapter's references."""
+    import engine
+
+    from dlnotes.exercises import exercises, get
+
+    shown = engine._chapter_references(get("ch05_rmsprop_step"))
+    assert "dlnotes.optim.teaching:adam_step" in shown
+    assert "dlnotes.optim:Adam" in shown
+    for ex in exercises():
+        if ex.kind == "function":
+            assert set(engine._references(ex)) <= set(engine._chapter_references(ex)), ex.name
