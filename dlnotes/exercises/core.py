@@ -23,6 +23,7 @@ Defined in chapter 02 (Conditioning and the loss landscape).
 
 from __future__ import annotations
 
+import ast
 import copy
 import ctypes
 import difflib
@@ -776,17 +777,41 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _fmt(v: Any) -> str:
+    """A number to 6 significant digits (a negative zero as ``0``: it equals 0), else ``str``."""
     if isinstance(v, (float, np.floating)):
-        return f"{float(v):.6g}"
+        return f"{float(v) + 0.0:.6g}"
     return str(v)
+
+
+#: Input arrays with at most this many entries are shown whole in the feedback (1-D, then
+#: 2-D and more), so that a failing check can be reproduced from its ``inputs:`` line; larger
+#: ones are summarized with ``...``.
+WHOLE_1D, WHOLE_ND = 20, 40
+#: Lists and tuples of plain values (numbers, strings) with at most this many items are shown
+#: whole; longer ones, and those of more than 6 arrays or objects, by their length.
+WHOLE_ITEMS = 20
+
+
+def _array_text(v: np.ndarray) -> str:
+    """``v`` printed on one line: whole when it is small (see :data:`WHOLE_1D`), else its first
+    and last entries around ``...``; a negative zero as ``0``."""
+    whole = v.size <= (WHOLE_1D if v.ndim <= 1 else WHOLE_ND)
+    shown = v + 0.0 if v.dtype.kind in "fc" else v  # -0.0 + 0.0 is 0.0
+    options: dict[str, Any] = (
+        {"threshold": sys.maxsize, "linewidth": sys.maxsize}
+        if whole
+        else {"threshold": 6, "edgeitems": 2, "linewidth": 70}
+    )
+    with np.printoptions(precision=4, **options):
+        return np.array2string(shown, separator=", ").replace("\n", "")
 
 
 def _describe(v: Any) -> str:
     """A short description of an input or output value for the feedback."""
     if isinstance(v, np.ndarray):
-        with np.printoptions(precision=4, threshold=6, edgeitems=2, linewidth=70):
-            body = np.array2string(v, separator=", ").replace("\n", "")
-        return f"{body} ({v.dtype}, shape {v.shape})"
+        return f"{_array_text(v)} ({v.dtype}, shape {v.shape})"
+    if isinstance(v, str):  # quoted: mode = 'train' is a string, mode = train reads as a name
+        return repr(v)
     if isinstance(v, np.random.Generator):
         return "a seeded np.random.Generator"
     if inspect.isroutine(v) or inspect.isclass(v):
@@ -796,7 +821,8 @@ def _describe(v: Any) -> str:
         text = repr(v)
         return text if len(text) <= 120 else f"<{type(v).__name__} object>"
     if isinstance(v, (list, tuple)):
-        if len(v) > 6:
+        plain = all(isinstance(x, (str, int, float, np.generic)) or x is None for x in v)
+        if len(v) > (WHOLE_ITEMS if plain else 6):
             return f"{type(v).__name__} of length {len(v)}"
         inner = ", ".join(_describe(x) for x in v)
         if len(inner) > 160:  # a list of arrays: their shapes say enough on one line
@@ -819,8 +845,8 @@ def _fmt_pair(e: Any, g: Any) -> tuple[str, str]:
     two numbers that differ only in the 7th digit are not shown as the same number."""
     if _real_scalar(e) is None or _real_scalar(g) is None:
         return _fmt(e), _fmt(g)
-    for digits in (6, 9, 12, 17):
-        shown = f"{float(e):.{digits}g}", f"{float(g):.{digits}g}"
+    for digits in (6, 9, 12, 17):  # (+ 0.0: a negative zero as 0)
+        shown = f"{float(e) + 0.0:.{digits}g}", f"{float(g) + 0.0:.{digits}g}"
         if shown[0] != shown[1]:
             return shown
     return _fmt(e), _fmt(g)
@@ -867,15 +893,22 @@ def _type_name(v: Any) -> str:
 
 
 def _compare(
-    expected: Any, got: Any, rtol: float, atol: float, equal_nan: bool = False
+    expected: Any,
+    got: Any,
+    rtol: float,
+    atol: float,
+    equal_nan: bool = False,
+    inputs: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[str, list[str]] | None:
     """``None`` when ``got`` matches ``expected``, else ``(kind, lines)`` saying how it differs.
 
     ``kind`` is one of ``"type"``, ``"shape"``, ``"dtype"``, ``"values"``. ``got`` may be
     anything a learner returns: an object that raises while being read is a ``"type"`` problem.
+    ``inputs`` (the case's input arrays by name) lets a wrong entry be shown with the inputs'
+    entries at its index (see :func:`_value_lines`).
     """
     try:
-        return _compare_values(expected, got, rtol, atol, equal_nan)
+        return _compare_values(expected, got, rtol, atol, equal_nan, inputs or {})
     except Exception:
         return "type", [f"expected {_expected_kind(expected)}, got {_type_name(got)}"]
 
@@ -894,7 +927,12 @@ def _expected_kind(expected: Any) -> str:
 
 
 def _compare_values(
-    expected: Any, got: Any, rtol: float, atol: float, equal_nan: bool
+    expected: Any,
+    got: Any,
+    rtol: float,
+    atol: float,
+    equal_nan: bool,
+    inputs: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[str, list[str]] | None:
     # over 80 lines: one short branch per kind of answer (sequence, array, tensor, number, anything
     # else), read top to bottom.
@@ -920,7 +958,7 @@ def _compare_values(
         if len(got) != len(expected):
             return "type", [f"expected a {what} of {len(expected)} results, got {len(got)}"]
         for i, (e, g) in enumerate(zip(expected, got)):
-            problem = _compare_values(e, g, rtol, atol, equal_nan)
+            problem = _compare_values(e, g, rtol, atol, equal_nan, inputs)
             if problem:
                 kind, lines = problem
                 first = lines[0]
@@ -952,7 +990,9 @@ def _compare_values(
             # integers (labels, ids, counts): any integer dtype, exactly equal; np.argmax gives
             # int32 on some platforms
             same = np.array_equal(got, expected)
-            return None if same else ("values", _value_lines(expected, got, got == expected))
+            return (
+                None if same else ("values", _value_lines(expected, got, got == expected, inputs))
+            )
         if got.dtype != expected.dtype:
             return "dtype", [f"wrong dtype: expected {expected.dtype}, got {got.dtype}"]
         if got.dtype.kind not in "biufc":
@@ -961,7 +1001,7 @@ def _compare_values(
         close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
         if close.all():
             return None
-        return "values", _value_lines(expected, got, close)
+        return "values", _value_lines(expected, got, close, inputs)
     e = _real_scalar(expected)
     if e is not None:
         g = _real_scalar(got)
@@ -974,7 +1014,7 @@ def _compare_values(
             ]
         if np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=equal_nan):
             return None
-        ratio = f" (got / expected = {g / e:.4g})" if e != 0 and np.isfinite(g) else ""
+        ratio = f" (got / expected = {g / e + 0.0:.4g})" if e != 0 and np.isfinite(g) else ""
         shown_e, shown_g = _fmt_pair(e, g)
         return "values", [f"wrong value: expected {shown_e}, got {shown_g}{ratio}"]
     # anything else (a string, None, a bool): the same type and equal, judged by the expected
@@ -1018,25 +1058,67 @@ def _dtype_tolerance(expected: np.ndarray, rtol: float, atol: float) -> tuple[fl
     return max(rtol, _LOW_PRECISION_ULPS * eps), max(atol, _LOW_PRECISION_ULPS * eps * scale)
 
 
-def _value_lines(expected: np.ndarray, got: np.ndarray, close: np.ndarray) -> list[str]:
+def _value_lines(
+    expected: np.ndarray,
+    got: np.ndarray,
+    close: np.ndarray,
+    inputs: Mapping[str, np.ndarray] | None = None,
+) -> list[str]:
+    """The lines for an array with wrong entries: how many differ, the largest difference, and
+    the first three entries that differ, each with the ``inputs``' entries at its index."""
     bad = np.argwhere(~close)
     with np.errstate(all="ignore"):
         diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
-    # the largest finite difference among the entries that differ (a nan or inf is listed below)
-    finite = np.where(np.isfinite(diff) & ~close, diff, -1.0)
-    worst = np.unravel_index(int(np.argmax(finite)), diff.shape) if diff.size else ()
-    worst_txt = f"; largest |difference| {diff[worst]:.3g} at {tuple(int(i) for i in worst)}"
     lines = [
         f"wrong values: {len(bad)} of {expected.size} entries differ, the first at index "
-        f"{tuple(int(i) for i in bad[0])}{worst_txt if (finite >= 0).any() else ''}"
+        f"{tuple(int(i) for i in bad[0])}{_largest_difference(diff, close)}"
     ]
     for idx in bad[:3]:
         at = tuple(int(i) for i in idx)
         shown_e, shown_g = _fmt_pair(expected[at], got[at])
-        lines.append(f"  at {at}: expected {shown_e}, got {shown_g}")
+        there = _entries_at(inputs or {}, expected.shape, at)
+        lines.append(f"  at {at}: expected {shown_e}, got {shown_g}{there}")
     if not np.all(np.isfinite(got)):
         lines.append("  your result holds inf or nan: the values blew up")
     return lines
+
+
+def _largest_difference(diff: np.ndarray, close: np.ndarray) -> str:
+    """``"; largest |difference| 0.4 at (3,)"`` among the entries that differ (``~close``).
+
+    An inf or nan difference has no size: the largest is taken among the finite ones, and
+    when some differing entries are inf or nan the text says so and how many:
+    ``"; 2 of them are inf or nan, the largest finite |difference| is 0.46 at (1, 4)"``.
+    """
+    differ = ~close
+    finite = np.where(np.isfinite(diff) & differ, diff, -1.0)
+    blown = int(np.count_nonzero(differ & ~np.isfinite(diff)))
+    if not (finite >= 0).any():
+        if not blown:
+            return ""
+        return f"; {'it is' if blown == 1 else f'all {blown} are'} inf or nan"
+    worst = np.unravel_index(int(np.argmax(finite)), diff.shape)
+    where = f"{diff[worst]:.3g} at {tuple(int(i) for i in worst)}"
+    if not blown:
+        return f"; largest |difference| {where}"
+    are = "is" if blown == 1 else "are"
+    return f"; {blown} of them {are} inf or nan, the largest finite |difference| is {where}"
+
+
+def _entries_at(
+    inputs: Mapping[str, np.ndarray], shape: tuple[int, ...], at: tuple[int, ...]
+) -> str:
+    """``", where w = 0.2947, g = -0.6111"``: the entries at index ``at`` of every input array
+    of the result's ``shape`` (elementwise inputs), so that a wrong entry can be worked out by
+    hand; ``""`` when no input has that shape."""
+    if not at:
+        return ""
+    shown = [
+        f"{name} = {_fmt(a[at])}"
+        for name, a in inputs.items()
+        if isinstance(a, np.ndarray) and a.shape == shape and a.dtype.kind in "biuf"
+    ]
+    return f", where {', '.join(shown)}" if shown else ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -1065,22 +1147,31 @@ def _param_names(fn: Callable[..., Any], n: int) -> list[str]:
     return [params[i] if i < len(params) else f"argument {i + 1}" for i in range(n)]
 
 
-def _order_note(fn: Any, names: list[str]) -> list[str]:
+def _order_note(fn: Any, names: list[str], *, permutation: bool = False) -> list[str]:
     """A line for a function whose arguments stand in another order than the checks pass them.
 
     ``names`` are the reference's argument names in call order. Names are compared ignoring
     case (``x`` is ``X``); a note is given only when some name both share sits at another place,
     e.g. an answer written as ``dropout_forward(x, p, u, train)`` for ``(X, p, mode, u)``.
+    With ``permutation`` (for a wrong result, where no error points at an argument), only
+    when the function's names are exactly the expected ones in another order, e.g.
+    ``step_decay(lr0, step, step_size, gamma)`` for ``(step, lr0, step_size, gamma)``.
     """
     theirs = [n for n in _param_names(fn, len(names)) if not n.startswith("argument ")]
     ours = [n.lower() for n in names]
     moved = [n for i, n in enumerate(theirs) if n.lower() in ours and ours.index(n.lower()) != i]
-    if not moved:
+    if not moved or (permutation and not _permuted(theirs, names)):
         return []
     return [
         f"  Note: your function takes ({', '.join(theirs)}), but the checks pass the arguments "
         f"in the order ({', '.join(names)}): {moved[0]!r} is not where your function expects it."
     ]
+
+
+def _permuted(theirs: list[str], names: list[str]) -> bool:
+    """``theirs`` are the names ``names``, ignoring case, in another order."""
+    mine, ours = [n.lower() for n in theirs], [n.lower() for n in names]
+    return len(set(ours)) == len(ours) and sorted(mine) == sorted(ours) and mine != ours
 
 
 def _behaviour(run: _Run, case: Case, names: list[str]) -> tuple[list[str], bool]:
@@ -1314,6 +1405,8 @@ def _verdict(
     if diagnosis is not None:
         lines.append(f"  Likely mistake: {diagnosis.text(ex.diagnoses)}")
     lines += [*(f"  {p}" for p in first.problems), _inputs(first.case, names)]
+    if first.wrong:  # arguments in another order give wrong values, and no error to read
+        lines += _order_note(fn, names, permutation=True)
     if mistake is not None:
         lines += _hint_lines(mistake)
     if len(failed) > 1:
@@ -1440,7 +1533,7 @@ def _examine(
     and (given the ``reference``'s inputs after its call) a random generator the learner's
     function drew another number of values from."""
     problems: list[str] = []
-    problem = _compare(expected, run.output, ex.rtol, ex.atol)
+    problem = _compare(expected, run.output, ex.rtol, ex.atol, inputs=_input_arrays(case, names))
     if problem:
         problems += [_named_result(ex.signature, problem[1][0]), *problem[1][1:]]
         problems += _other_results(ex, expected, run.output, problem[1][0])
@@ -1481,6 +1574,13 @@ def _examine(
                 "(return p, not p.copy())"
             )
     return _Outcome(case, run, expected, problems, modified, aliased, problem is not None)
+
+
+def _input_arrays(case: Case, names: list[str]) -> dict[str, np.ndarray]:
+    """The case's array arguments by name, as given (before any call): what a wrong entry of
+    an elementwise result is shown beside."""
+    given = {**dict(zip(names, case.args)), **dict(case.kwargs)}
+    return {name: v for name, v in given.items() if isinstance(v, np.ndarray)}
 
 
 def _draw_problems(
@@ -1625,25 +1725,23 @@ def _stale_definition(fn: Any) -> str | None:
     """A note when the last cell that defines ``fn``'s name stopped at a SyntaxError after
     ``fn`` was defined: Python kept the previous definition, which is what gets checked.
 
-    Read from IPython's record of which cell (execution number) each compiled file came from;
-    ``None`` outside IPython, or when nothing says the definition is stale.
+    Read from IPython's record of which cell (execution number) each compiled file came from,
+    not from the last exception (``sys.last_exc``), which the first failed check replaces: the
+    note stays for every check until the function is defined again. ``None`` outside IPython,
+    or when nothing says the definition is stale.
     """
-    error = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
     name = getattr(fn, "__name__", None)
     code = getattr(fn, "__code__", None)
-    if not isinstance(error, SyntaxError) or not isinstance(name, str) or code is None:
+    numbers = _cell_numbers()
+    if not isinstance(name, str) or not isinstance(code, CodeType) or numbers is None:
         return None
-    try:
-        from IPython import get_ipython
-
-        numbers = get_ipython().compile._filename_map
-        failed, defined = numbers.get(error.filename), numbers.get(code.co_filename)
-    except Exception:  # not IPython, or an IPython that keeps no such record
+    defined = numbers.get(code.co_filename)
+    last = _last_cell_defining(name, numbers)
+    if defined is None or last is None or last[0] <= defined:
         return None
-    if failed is None or defined is None or failed <= defined:
-        return None
-    source = "".join(linecache.getlines(str(error.filename)))
-    if not re.search(rf"^\s*def\s+{re.escape(name)}\s*\(", source, re.M):
+    failed, filename = last
+    error = _syntax_error(filename)
+    if error is None:
         return None
     return (
         f"note: your last run of the cell that defines {name} (In[{failed}]) stopped at a "
@@ -1651,6 +1749,46 @@ def _stale_definition(fn: Any) -> str | None:
         f"before it (In[{defined}]), and that is what this checks. Fix the syntax error and "
         "run that cell again."
     )
+
+
+def _cell_numbers() -> Mapping[str, int] | None:
+    """IPython's map from the file name each cell was compiled as to its execution number
+    (the last run of that code), or ``None`` outside IPython."""
+    try:
+        from IPython import get_ipython
+
+        numbers = get_ipython().compile._filename_map
+    except Exception:  # not IPython, or an IPython that keeps no such record
+        return None
+    return numbers if isinstance(numbers, dict) else None
+
+
+def _last_cell_defining(name: str, numbers: Mapping[str, int]) -> tuple[int, str] | None:
+    """``(execution number, file name)`` of the last cell run whose code has a ``def name(``
+    line, from the cells' code IPython keeps (in :mod:`linecache`), else ``None``."""
+    defines = re.compile(rf"^\s*def\s+{re.escape(name)}\s*\(", re.M)
+    found = [
+        (number, filename)
+        for filename, number in list(numbers.items())
+        if isinstance(number, int) and defines.search("".join(linecache.getlines(filename)))
+    ]
+    return max(found) if found else None
+
+
+def _syntax_error(filename: str) -> SyntaxError | None:
+    """The SyntaxError that compiling the cell kept as ``filename`` raises, else ``None`` (a
+    top-level ``await``, which IPython runs, is not one)."""
+    source = "".join(linecache.getlines(filename))
+    flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    try:
+        with warnings.catch_warnings():  # e.g. an invalid escape sequence: not our business
+            warnings.simplefilter("ignore")
+            compile(source, filename, "exec", flags, dont_inherit=True)
+    except SyntaxError as error:
+        return error
+    except Exception:  # e.g. a null byte: not a note about syntax
+        return None
+    return None
 
 
 class CheckFailed(AssertionError):

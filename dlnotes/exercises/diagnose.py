@@ -379,7 +379,8 @@ def _plain_numbers(v: Any, depth: int) -> bool:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.4g}"
+    """``x`` to 4 significant digits; a negative zero as ``0`` (it equals 0)."""
+    return f"{x + 0.0:.4g}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -766,23 +767,58 @@ def _dtype(ctx: _Context) -> Diagnosis | None:
         if not ctx.ok(e, g.astype(e.dtype), True):
             return None
     e, g = leaves[0][1], leaves[0][2]
-    float_inputs = any(
-        isinstance(a, np.ndarray) and a.dtype.kind == "f"
+    input_dtypes = {
+        a.dtype
         for o in ctx.bad
-        for a in (*o.case.args, *dict(o.case.kwargs).values())
-    )
-    advice = (
-        f"keep the inputs' dtype (or .astype(np.{e.dtype}) at the end)"
-        if float_inputs
-        else f"no input array sets the dtype here: use numpy's default np.{e.dtype} (do not "
-        "pass another dtype, or .astype it back at the end)"
-    )
+        for a in _input_arrays((*o.case.args, *dict(o.case.kwargs).values()))
+        if a.dtype.kind == "f"
+    }
     return Diagnosis(
         "dtype",
         (f"dtype {g.dtype}", "dtype"),
         "right values, wrong dtype",
         f"{who} has the right values in dtype {g.dtype}; expected {e.dtype}",
-        advice,
+        _dtype_advice(e.dtype, g.dtype, input_dtypes),
+    )
+
+
+def _input_arrays(value: Any, depth: int = 0) -> Iterator[np.ndarray]:
+    """Every numpy array among a case's inputs ``value``: an array itself, or one inside
+    tuples, lists and dicts (a list of parameter arrays sets the dtype as much as one array)."""
+    if isinstance(value, np.ndarray):
+        yield value
+    elif depth < 5 and isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _input_arrays(item, depth + 1)
+    elif depth < 5 and isinstance(value, dict):
+        for item in value.values():
+            yield from _input_arrays(item, depth + 1)
+
+
+def _dtype_advice(expected: np.dtype, got: np.dtype, input_dtypes: set[np.dtype]) -> str:
+    """What to do about a result in dtype ``got`` where ``expected`` is expected, given the
+    float dtypes of the input arrays (``input_dtypes``, those inside lists and dicts too).
+
+    Numpy's default dtype is float64: ``np.zeros(shape)`` and ``np.array([0.5])`` are float64
+    whatever the inputs, so a float64 result where float32 inputs ask for float32 is told to
+    keep the inputs' dtype (``np.zeros_like``). Numpy's default is named as the dtype to use
+    only when float64 is expected and no input array has a float dtype.
+    """
+    if expected in input_dtypes:
+        how = (
+            " (np.zeros_like(a), not np.zeros(a.shape), which gives numpy's default float64)"
+            if got == np.float64
+            else ""
+        )
+        return f"keep the inputs' dtype {expected}{how}, or .astype(np.{expected}) at the end"
+    if expected == np.float64 and not input_dtypes:
+        return (
+            "no input array sets the dtype here: use numpy's default np.float64 (do not "
+            "pass another dtype, or .astype it back at the end)"
+        )
+    return (
+        f"make it {expected}: create it with dtype=np.{expected}, or .astype(np.{expected}) "
+        "at the end"
     )
 
 
