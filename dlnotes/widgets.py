@@ -121,6 +121,17 @@ _COARSE_MANTISSAS: tuple[float, ...] = (1.0, 1.1, 1.2, 1.3, 1.5, 1.6, 1.8, 2.0, 
 _COARSE_MANTISSAS += (3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 7.0, 8.0, 9.0)
 
 
+#: A slider's readout shows a value exactly when it has at most this many significant digits.
+READOUT_DIGITS = 6
+
+
+def _significant_digits(text: str) -> int:
+    """The number of significant digits of a decimal written as ``text`` (``"0.0125"``: 3,
+    ``"3.162277660168379e-08"``: 16)."""
+    mantissa = text.lower().split("e")[0].lstrip("+-").replace(".", "")
+    return len(mantissa.lstrip("0").rstrip("0")) or 1
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
@@ -173,8 +184,9 @@ class Control:
     values between ``min(values)`` and ``max(values)`` (log-spaced when ``log``; whole numbers
     when every value is an ``int``); with ``only_values`` it offers ``values`` alone (for
     explorers that show precomputed runs). ``choices`` makes a dropdown instead of a slider.
-    The readout shows the exact value set (:meth:`readout`); ``fmt`` only chooses scientific
-    notation (a format ending in ``e``).
+    The readout shows the exact value set when it is a short decimal (:meth:`readout`); ``fmt``
+    formats the values that are not (``5/3`` reads ``1.667`` with ``fmt=".3f"``) and, ending
+    in ``e``, asks for scientific notation.
     """
 
     name: str
@@ -182,7 +194,7 @@ class Control:
     values: Sequence[Any]
     default: Any
     log: bool = False
-    fmt: str = ".3g"
+    fmt: str | None = None
     choices: bool = False
     named: Sequence[Any] = ()
     only_values: bool = False
@@ -258,13 +270,23 @@ class Control:
     def readout(self, value: Any) -> str:
         """``value`` as the live readout shows it: the shortest decimal that is exactly the value
         (``0.9``, ``100``, ``1.414``); in scientific notation (``1e-05``) when ``fmt`` asks for it
-        or the value is below 1e-4 or from 1e6 on."""
+        or the value is below 1e-4 or from 1e6 on.
+
+        A value with no such decimal of at most :data:`READOUT_DIGITS` significant digits
+        (``5/3``, ``10**-7.5``) is first rounded by ``fmt`` when the control has one (``1.667``,
+        ``3.2e-08``): its 17 digits would overflow the slider's readout. Without ``fmt`` it
+        reads exactly (``1.6666666666666667``)."""
         if self.choices or isinstance(value, str):
             return str(value)
         if _is_int(value):
             return str(int(value))
-        x = float(value)
-        if self.fmt.endswith("e") or (x != 0 and not 1e-4 <= abs(x) < 1e6):
+        text = self._decimal_text(float(value))
+        if self.fmt and _significant_digits(text) > READOUT_DIGITS:
+            text = self._decimal_text(float(format(float(value), self.fmt)))
+        return text
+
+    def _decimal_text(self, x: float) -> str:
+        if (self.fmt or "").endswith("e") or (x != 0 and not 1e-4 <= abs(x) < 1e6):
             return np.format_float_scientific(x, trim="-", exp_digits=2)
         return np.format_float_positional(x, trim="-")
 
@@ -463,8 +485,11 @@ class Explorer:
 
         for w in sliders.values():
             w.observe(on_change, names="value")
+        # Never shrunk by a long status line beside it (flex-shrink 0): the label stays whole.
         button = W.Button(
-            description="reset to recommended", icon="undo", layout=W.Layout(width="auto")
+            description="reset to recommended",
+            icon="undo",
+            layout=W.Layout(width="auto", flex="0 0 auto"),
         )
         button.on_click(reset)
         face.button = button

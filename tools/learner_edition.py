@@ -14,7 +14,9 @@ Then it makes the notebook read like the book page in plain Jupyter front-ends
 (:func:`plain_markdown`: MyST directives and roles become CommonMark, see
 ``tools/myst_to_markdown.py``) and hides what the site hides in ways front-ends honour
 (:func:`hide_as_the_site_does`; :func:`drop_challenge_answers` removes the hidden cells that
-check a challenge's answer) and lets "Run All" reach the end with unsolved exercises
+check a challenge's answer; :func:`hide_reference_imports` binds a chapter's exercise module
+only inside the hidden cells that use it), says what every emptied hidden-test cell is for
+(:func:`label_hidden_tests`) and lets "Run All" reach the end with unsolved exercises
 (:func:`keep_running_after_exercises`), and stores the ``language_info`` a Python kernel
 reports, so that JupyterLab does not mark the notebook modified as it opens
 (:func:`as_jupyterlab_writes_it`).
@@ -72,8 +74,10 @@ def learner_notebook(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
         nb, resources = preprocessor.preprocess(nb, resources)
     for cell in nb.cells:  # a cell left with only trailing blank lines reads badly
         cell.source = cell.source.rstrip()
+    label_hidden_tests(nb)
     plain_markdown(nb)
     drop_challenge_answers(nb)
+    hide_reference_imports(nb)
     hide_as_the_site_does(nb)
     keep_running_after_exercises(nb)
     as_jupyterlab_writes_it(nb)
@@ -135,6 +139,55 @@ def drop_challenge_answers(nb: nbformat.NotebookNode) -> None:
             and _CHALLENGE_CALL.search(cell.source)
         )
     ]
+
+
+#: What a hidden-test cell shows in the learner edition (a master cell may say more).
+HIDDEN_TESTS_COMMENT = "# Hidden tests: run with other inputs when your notebook is graded."
+
+
+def label_hidden_tests(nb: nbformat.NotebookNode) -> None:
+    """Give every test cell that ``ClearHiddenTests`` left empty the line
+    :data:`HIDDEN_TESTS_COMMENT`, so that no chapter shows a blank, collapsed cell below a
+    check (a master's hidden-test cell may start with its own comment, which is kept)."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and not cell.source.strip():
+            cell.source = HIDDEN_TESTS_COMMENT
+
+
+#: ``from dlnotes.exercises import ch09 as reference``: a chapter's exercise module (the
+#: reference solutions), which the hidden claim cells call.
+_REFERENCE_IMPORT = re.compile(r"^from dlnotes\.exercises import ch\d\d as (\w+)[ \t]*$", re.M)
+
+
+def hide_reference_imports(nb: nbformat.NotebookNode) -> None:
+    """Move each import of a chapter's exercise module out of the visible cells (in place).
+
+    A visible import (the chapter's import cell) would leave the reference solutions bound in
+    every answer cell. When only hidden (``remove-cell``) cells use the name, the import moves
+    into each of them, with ``del`` at the end, so that no later cell can reach it.
+    """
+
+    def hidden(cell: nbformat.NotebookNode) -> bool:
+        return "remove-cell" in cell.metadata.get("tags", [])
+
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for cell in code:
+        if hidden(cell) or cell.metadata.get("nbgrader"):
+            continue
+        for m in list(_REFERENCE_IMPORT.finditer(cell.source)):
+            line, name = m.group(0), m.group(1)
+            used = re.compile(rf"\b{name}\s*\.")
+            others = [c.source for c in code if c is not cell and not hidden(c)]
+            if any(used.search(src) for src in [cell.source.replace(line, ""), *others]):
+                continue  # a visible cell needs the name
+            cell.source = re.sub(rf"^{re.escape(line)}\n?", "", cell.source, flags=re.M).rstrip()
+            for user in code:
+                if hidden(user) and used.search(user.source) and line not in user.source:
+                    lines = user.source.splitlines()
+                    top = next((i for i, ln in enumerate(lines) if not ln.startswith("#")), 0)
+                    lines[top:top] = [line, ""]  # below the cell's opening comment
+                    user.source = "\n".join([*lines, f"del {name}"])
 
 
 def hide_as_the_site_does(nb: nbformat.NotebookNode) -> None:

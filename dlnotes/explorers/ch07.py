@@ -122,6 +122,8 @@ def _unpack(net: tuple[np.ndarray, list[np.ndarray], np.ndarray]) -> list[Any]:
 
 #: The gains offered by :func:`signal_propagation` (LeCun 1, He √2 ≈ 1.414, tanh 5/3 among them).
 GAINS = [0.25, 0.35, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.414, 1.5, 5 / 3, 2.0, 2.5, 3.0]
+#: The panel titles' font size.
+TITLE_SIZE = 10
 #: The histogram bins of the right panel, and the x of its step curve.
 EDGES = np.linspace(-HIST_RANGE, HIST_RANGE, 61)
 _CENTRES = np.repeat(EDGES, 2)[1:-1]
@@ -199,6 +201,10 @@ def _signal_setup() -> tuple[Any, dict[str, Any]]:
     ax2.set_ylabel("density")
     ax2.legend(loc="upper right", frameon=False, fontsize=8)
     ax2.title.set_animated(True)
+    # The titles change with every frame: lay out with titles as wide as any frame's, so
+    # that room is reserved for them (tight_layout with no title gives them none).
+    ax.set_title("std(z_L)/std(z_1) = 8.8e+88", fontsize=TITLE_SIZE)
+    ax2.set_title("std(z_L) = 8.8e+88", fontsize=TITLE_SIZE)
     fig.tight_layout()
     return fig, {"ax": ax, "ax2": ax2, "fwd": fwd, "bwd": bwd, "first": first, "last": last}
 
@@ -209,8 +215,8 @@ def _signal_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["bwd"].set_data(layers, frame["backward"])
     st["first"].set_data(_CENTRES, frame["first"])
     st["last"].set_data(_CENTRES, frame["last"])
-    st["ax"].set_title(frame["title"], fontsize=10)
-    st["ax2"].set_title(frame["title2"], fontsize=10)
+    st["ax"].set_title(frame["title"], fontsize=TITLE_SIZE)
+    st["ax2"].set_title(frame["title2"], fontsize=TITLE_SIZE)
 
 
 def signal_propagation() -> Explorer:
