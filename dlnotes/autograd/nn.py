@@ -35,6 +35,7 @@ from dlnotes.layers import (
     Tanh,
     update_running_stats_in_place,
 )
+from dlnotes.layers.normalization import _check_running_stats as _layer_stats_check
 
 __all__ = ["batch_norm", "dropout", "linear", "parameters_of", "sequential_forward"]
 
@@ -132,58 +133,10 @@ def batch_norm(
 
 
 def _check_running_stats(running_mean: Any, running_var: Any, D: int, training: bool) -> None:
-    """Refuse running statistics :func:`batch_norm` cannot use (as the layer version does)."""
-    if (
-        isinstance(running_mean, np.ndarray)
-        and isinstance(running_var, np.ndarray)
-        and np.may_share_memory(running_mean, running_var)
-        and np.shares_memory(running_mean, running_var)
-    ):
-        raise ValueError(
-            "batch_norm: running_mean and running_var must be two separate arrays, got the "
-            "same memory for both"
-        )
-    for name, s in (("running_mean", running_mean), ("running_var", running_var)):
-        if s is None:
-            continue
-        if not isinstance(s, np.ndarray) or s.dtype.kind not in "biuf":
-            got = f"dtype {s.dtype}" if isinstance(s, np.ndarray) else type(s).__name__
-            raise TypeError(f"batch_norm: {name} must be a real-valued numpy array, got {got}")
-        if s.shape != (D,):
-            raise ValueError(
-                f"batch_norm: {name} must have shape ({D},), one entry per feature of x, "
-                f"got {s.shape}"
-            )
-        if training and s.dtype.kind != "f":
-            raise TypeError(
-                f"batch_norm: {name} must be a floating-point array (train mode updates it in "
-                f"place), got dtype {s.dtype}"
-            )
-        if training and not s.flags.writeable:
-            raise ValueError(
-                f"batch_norm: {name} must be writeable (train mode updates it in place), got a "
-                "read-only array"
-            )
-    if training:
-        return
-    if running_mean is None or running_var is None:
-        raise ValueError("batch_norm: eval mode needs running_mean and running_var")
-    if not np.all(running_var >= 0):
-        bad = int(np.flatnonzero(~(running_var >= 0))[0])
-        if np.isnan(running_var[bad]):
-            raise NonFiniteInputError(
-                f"batch_norm: running_var must be finite in eval mode, got running_var[{bad}] "
-                "= nan (statistics of a diverged run?)"
-            )
-        raise ValueError(
-            f"batch_norm: running_var must be >= 0 (a variance), got running_var[{bad}] = "
-            f"{running_var[bad]}"
-        )
-    if not (np.all(np.isfinite(running_mean)) and np.all(np.isfinite(running_var))):
-        raise NonFiniteInputError(
-            "batch_norm: running_mean and running_var must be finite in eval mode, got inf or "
-            "NaN (statistics of a diverged run?)"
-        )
+    """Refuse running statistics :func:`batch_norm` cannot use, as the layer version does
+    (:func:`dlnotes.layers.normalization._check_running_stats`)."""
+    mode = "train" if training else "eval"
+    _layer_stats_check(running_mean, running_var, (D,), mode, where="batch_norm")
 
 
 def dropout(x: Tensor, p: float, mask: np.ndarray) -> Tensor:

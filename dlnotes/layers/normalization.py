@@ -191,42 +191,49 @@ def _check_running_stats(
     running_var: np.ndarray | None,
     shape: tuple[int, ...],
     mode: str,
+    where: str = "batchnorm_forward",
 ) -> None:
     """Refuse running statistics :func:`batchnorm_forward` cannot use: two views of one memory,
     another shape than ``gamma``'s, and in train mode (which updates them in place) a non-float
     or read-only array, up front, so that an update never fails half-way (the mean updated, the
     variance not); in eval mode a missing, negative, infinite or NaN statistic (``O(D)``: any of
-    them makes every output NaN)."""
-    _check_separate(running_mean, running_var, where="batchnorm_forward")
+    them makes every output NaN). ``where`` names the caller in the messages (autograd's
+    ``batch_norm`` shares these checks)."""
+    _check_separate(running_mean, running_var, where=where)
     for sname, s in (("running_mean", running_mean), ("running_var", running_var)):
         if s is None:
             continue
-        check_array(sname, s, where="batchnorm_forward")
+        check_array(sname, s, where=where)
         if s.shape != shape:
-            raise ValueError(f"batchnorm_forward: {sname} must have shape {shape}, got {s.shape}")
+            raise ValueError(f"{where}: {sname} must have shape {shape}, got {s.shape}")
         if mode == "train" and s.dtype.kind != "f":
             raise TypeError(
-                f"batchnorm_forward: {sname} must be a floating-point array (train mode "
+                f"{where}: {sname} must be a floating-point array (train mode "
                 f"updates it in place), got dtype {s.dtype}"
             )
         if mode == "train" and not s.flags.writeable:
             raise ValueError(
-                f"batchnorm_forward: {sname} must be writeable (train mode updates it in "
+                f"{where}: {sname} must be writeable (train mode updates it in "
                 "place), got a read-only array"
             )
     if mode == "train":
         return
     if running_mean is None or running_var is None:
-        raise ValueError("batchnorm_forward: eval mode needs running_mean and running_var")
+        raise ValueError(f"{where}: eval mode needs running_mean and running_var")
     if not np.all(running_var >= 0):
         bad = int(np.flatnonzero(~(running_var >= 0))[0])
+        if np.isnan(running_var[bad]):
+            raise NonFiniteInputError(
+                f"{where}: running_var must be finite in eval mode, got running_var[{bad}] "
+                "= nan (statistics of a diverged run?)"
+            )
         raise ValueError(
-            f"batchnorm_forward: running_var must be >= 0 (a variance), got "
+            f"{where}: running_var must be >= 0 (a variance), got "
             f"running_var[{bad}] = {running_var[bad]}"
         )
     if not (np.all(np.isfinite(running_mean)) and np.all(np.isfinite(running_var))):
         raise NonFiniteInputError(
-            "batchnorm_forward: running_mean and running_var must be finite in eval mode, "
+            f"{where}: running_mean and running_var must be finite in eval mode, "
             "got inf or NaN (statistics of a diverged run?)"
         )
 
