@@ -629,6 +629,39 @@ def test_a_library_attribute_named_like_a_reference_is_not_the_reference():
     ) == ["calls the reference .Sequential"]
 
 
+def test_a_method_reference_is_flagged_by_its_class_not_by_the_methods_name():
+    """ch13_log_uniform's library reference is LogUniform.sample: an honest answer with an
+    unrelated ``.sample`` (its own helper, pandas, random) is not flagged; reaching LogUniform is."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import flags
+
+    assert flags.reference_name("dlnotes.tuning:LogUniform.sample") == "LogUniform"
+    assert flags.reference_name("dlnotes.landscapes:gradient_descent") == "gradient_descent"
+    refs, own = {"LogUniform", "log_uniform"}, {"log_uniform"}
+    head = "def log_uniform(low, high, n, rng):\n    "
+    honest = [
+        head + "u = rng.uniform(np.log(low), np.log(high), n)\n    return np.exp(u)",
+        "class Exps:\n    def __init__(self, rng):\n        self.rng = rng\n\n"
+        "    def sample(self, a, b, n):\n        return np.exp(self.rng.uniform(a, b, n))\n\n\n"
+        + head
+        + "return Exps(rng).sample(np.log(low), np.log(high), n)",
+        "import random\n\n" + head + "k = random.sample(range(5), 2)\n    return k",
+    ]
+    for source in honest:
+        assert flags.circumvention(source, refs, own) == [], source
+    reaching = {
+        "from dlnotes import tuning\n\n"
+        + head
+        + "return tuning.LogUniform(low, high).sample(rng, n)": "calls the reference .LogUniform",
+        "from dlnotes.tuning import LogUniform\n\n"
+        + head
+        + "return LogUniform(low, high)": "imports the reference dlnotes.tuning.LogUniform",
+    }
+    for source, why in reaching.items():
+        (reason,) = flags.circumvention(source, refs, own)
+        assert reason == why, (source, reason)
+
+
 def test_another_librarys_function_or_tensor_method_named_like_a_reference_is_not_flagged():
     """Honest answers of ch15_logsumexp_backward and ch14_ensemble_predict that use torch or
     scipy (check() passes them) are not flagged for naming logsumexp or softmax; dlnotes' own

@@ -284,7 +284,7 @@ def _flag(g: ExerciseGrade, ex: Any, spec: dict[str, Any], upto: list, catalogue
     own = "\n\n".join(src for gid, src in upto if gid == spec["solution_id"])
     names: set[str] = set()
     if ex.kind == "function":
-        names = {spec_name.rpartition(":")[2].split(".")[-1] for spec_name in ex.references}
+        names = {flags.reference_name(spec_name) for spec_name in ex.references}
         names.add(ex.solution.__name__)
     try:
         why = flags.circumvention(own, names, {spec["var"]}, catalogue - {spec["var"]})

@@ -63,6 +63,19 @@ BANNED_ATTRS = {
 }
 
 
+def reference_name(reference: str) -> str:
+    """The name the static check looks for, of one library reference ``"module:qualname"``.
+
+    A function's own name (``gradient_descent``); for a method, its class's name
+    (``LogUniform`` for ``"dlnotes.tuning:LogUniform.sample"``): a method's name alone
+    (``.sample``) is shared by unrelated objects, so flagging it would flag honest answers. A
+    call of the method through an instance made elsewhere is still caught while the answer runs,
+    where the method is withheld.
+    """
+    qualname = reference.rpartition(":")[2]
+    return qualname.split(".")[-2 if "." in qualname else -1]
+
+
 def catalogue_names(sources: list[str]) -> set[str]:
     """Names that ``sources`` (the master's import cells) bind to a module of
     ``dlnotes.exercises`` (``from dlnotes.exercises import ch09 as reference``): an answer cell
