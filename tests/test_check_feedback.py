@@ -417,6 +417,51 @@ def test_a_definition_kept_by_a_syntax_error_is_named(tmp_path):
     assert shown[6].startswith("✓") and "note:" not in shown[6]  # fixed: no note
 
 
+def test_a_definition_kept_by_an_error_before_the_def_is_named():
+    """The learner's new attempt raised before its def ran (a typo above it), so Python kept
+    the previous function: check() says which error stopped the cell, on every check, and no
+    note once the cell runs. A cell that raised after its def, or a failed check, gives none."""
+    from nbclient import NotebookClient
+
+    right = (
+        "def adagrad_step(x, grad_sum, g, lr, eps=1e-10):\n"
+        "    grad_sum = grad_sum + g * g\n"
+        "    return x - lr * g / (np.sqrt(grad_sum) + eps), grad_sum"
+    )
+    wrong = right.replace("np.sqrt(grad_sum) + eps", "np.sqrt(grad_sum + eps)")
+    check_cell = 'check("ch05_adagrad_step", adagrad_step)'
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import numpy as np\nfrom dlnotes.exercises import check"),
+        nbformat.v4.new_code_cell(wrong),  # In[2]
+        nbformat.v4.new_code_cell(check_cell),  # fails: no note
+        nbformat.v4.new_code_cell("eps0 = np.sqrtt(1e-10)\n\n" + right),  # In[4] raises
+        nbformat.v4.new_code_cell(check_cell),
+        nbformat.v4.new_code_cell(check_cell),
+        nbformat.v4.new_code_cell(right + "\n\nraise ValueError('after the def')"),  # In[7]
+        nbformat.v4.new_code_cell(check_cell),
+    ]
+    NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3").execute()
+
+    def said(k: int) -> str:
+        out = nb.cells[k].outputs
+        return " ".join(
+            " ".join(o.get("text", "") + " ".join(o.get("traceback", [])) for o in out).split()
+        )
+
+    assert "note:" not in said(2) and "eps inside the square root" in said(2), said(2)
+    assert "AttributeError" in said(3)
+    for k in (4, 5):  # the first failed check does not hide the cell's error from the second
+        assert (
+            "note: your last run of the cell that defines adagrad_step (In[4]) raised "
+            "AttributeError (module 'numpy' has no attribute 'sqrtt') before it reached "
+            "`def adagrad_step`, so Python kept the adagrad_step defined before it (In[2])"
+        ) in said(k), said(k)
+        assert "eps inside the square root" in said(k), said(k)
+    assert "ValueError" in said(6)
+    assert said(7).startswith("✓") and "note:" not in said(7), said(7)
+
+
 def test_the_parts_of_a_nested_result_are_named():
     """batchnorm_forward returns (out, (x_hat, mean, var)): a wrong mean is "mean", not
     "result 1[1]" (the learner reads names, the backward pass already showed them)."""

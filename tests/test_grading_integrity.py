@@ -631,7 +631,8 @@ def test_a_library_attribute_named_like_a_reference_is_not_the_reference():
 
 def test_a_method_reference_is_flagged_by_its_class_not_by_the_methods_name():
     """ch13_log_uniform's library reference is LogUniform.sample: an honest answer with an
-    unrelated ``.sample`` (its own helper, pandas, random) is not flagged; reaching LogUniform is."""
+    unrelated ``.sample`` (its own helper, pandas, random) is not flagged; reaching LogUniform
+    is."""
     sys.path.insert(0, str(ROOT / "tools" / "grading"))
     import flags
 

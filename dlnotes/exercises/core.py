@@ -1741,14 +1741,51 @@ def _stale_definition(fn: Any) -> str | None:
         return None
     failed, filename = last
     error = _syntax_error(filename)
-    if error is None:
+    if error is not None:
+        return (
+            f"note: your last run of the cell that defines {name} (In[{failed}]) stopped at a "
+            f"SyntaxError (line {error.lineno}: {error.msg}), so Python kept the {name} defined "
+            f"before it (In[{defined}]), and that is what this checks. Fix the syntax error and "
+            "run that cell again."
+        )
+    raised = _FAILED_CELLS.get(failed)
+    if raised is None:
         return None
     return (
-        f"note: your last run of the cell that defines {name} (In[{failed}]) stopped at a "
-        f"SyntaxError (line {error.lineno}: {error.msg}), so Python kept the {name} defined "
-        f"before it (In[{defined}]), and that is what this checks. Fix the syntax error and "
-        "run that cell again."
+        f"note: your last run of the cell that defines {name} (In[{failed}]) raised {raised} "
+        f"before it reached `def {name}`, so Python kept the {name} defined before it "
+        f"(In[{defined}]), and that is what this checks. Fix that error and run that cell again."
     )
+
+
+#: Execution number -> ``"TypeName: message"`` of every cell that raised since this module was
+#: imported in IPython (filled by :func:`_record_failed_cell`): the kernel keeps no such record.
+_FAILED_CELLS: dict[int, str] = {}
+
+
+def _record_failed_cell(result: Any) -> None:
+    """IPython ``post_run_cell`` callback: remember a cell that raised, by execution number
+    (a cell that raised before its ``def`` left the previous definition in place)."""
+    error = getattr(result, "error_in_exec", None)
+    number = getattr(result, "execution_count", None)
+    if error is not None and isinstance(number, int):
+        text = " ".join(_message(error).split())
+        short = text if len(text) <= 80 else text[:77] + "..."
+        _FAILED_CELLS[number] = f"{type(error).__name__}" + (f" ({short})" if short else "")
+
+
+def _watch_cells() -> None:
+    """Register :func:`_record_failed_cell` with the running IPython, once; nothing outside
+    IPython."""
+    try:
+        from IPython import get_ipython
+
+        events = get_ipython().events
+        registered = events.callbacks["post_run_cell"]
+    except Exception:  # not IPython, or one without events
+        return
+    if not any(getattr(cb, "__qualname__", "") == "_record_failed_cell" for cb in registered):
+        events.register("post_run_cell", _record_failed_cell)
 
 
 def _cell_numbers() -> Mapping[str, int] | None:
@@ -1925,3 +1962,6 @@ def check(
         raise CheckFailed(message) from None
     elapsed = time.perf_counter() - start
     print(_fit(message + (f" ({elapsed:.1f} s)" if elapsed > 1.0 else "")))
+
+
+_watch_cells()
