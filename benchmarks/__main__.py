@@ -75,6 +75,8 @@ def main(argv: list[str]) -> int:
         if args.runs is not None and "runs" in inspect.signature(mod.run).parameters:
             kwargs["runs"] = args.runs
         res = mod.run(**kwargs)
+        if getattr(mod, "PUBLISHED", None) is not None:  # it writes its own page (feedback.md)
+            res["published_elsewhere"] = True
         res["seconds"] = round(time.perf_counter() - t0, 2)
         results[name] = res
         print(table(res["rows"]), flush=True)
@@ -100,7 +102,8 @@ def main(argv: list[str]) -> int:
     if args.publish:
         published = HERE / "published.md"
         old = published.read_text() if args.only and published.exists() else None
-        published.write_text(publish(header, results, old))
+        shown = {n: r for n, r in results.items() if not r.get("published_elsewhere")}
+        published.write_text(publish(header, shown, old))
         print(f"[bench] wrote {published} (commit it)")
     return 0
 
