@@ -156,14 +156,15 @@ def noise_floor(lr: float, curvatures: Any, noise: Any, decay: float | None = No
 
     The loss is ``f(x) = ½ Σ_i λ_i x_i²`` in the eigen-coordinates (``curvatures`` = the λ_i,
     shape ``(d,)``) and each gradient is ``λ_i x_i + ξ_i`` with independent zero-mean noise of
-    variance ``noise`` (``s_i``: a scalar, or one value per direction). With ``r_i = 1 − αλ_i``
-    each coordinate is an AR(1) process ``x_i ← r_i x_i − α ξ_i``; once the start is forgotten
-    its variance is ``V_i = α s_i / (λ_i (2 − αλ_i))``, so::
+    variance ``noise`` (``s_i²``: a scalar, or one value per direction; ``s_i`` is the noise's
+    standard deviation, as in the book). With ``r_i = 1 − αλ_i`` each coordinate is an AR(1)
+    process ``x_i ← r_i x_i − α ξ_i``; once the start is forgotten its variance is
+    ``V_i = α s_i² / (λ_i (2 − αλ_i))``, so::
 
-        E f(x_t) → Σ_i ½ λ_i V_i = Σ_i α s_i / (2 (2 − αλ_i))
+        E f(x_t) → Σ_i ½ λ_i V_i = Σ_i α s_i² / (2 (2 − αλ_i))
 
     For small ``α`` it is proportional to the learning rate. Chapter 06's mini-batch regression
-    has ``s_i = σ² λ_i / B``; chapter 14's noisy bowl ``s_i = σ²``.
+    has ``s_i² = σ² λ_i / B``; chapter 14's noisy bowl ``s_i² = σ²``.
 
     With ``decay = β`` it returns instead the floor of the exponential moving average
     ``x̄ ← β x̄ + (1 − β) x`` of the iterates, whose variance is smaller by the factor

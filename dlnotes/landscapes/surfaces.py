@@ -321,7 +321,9 @@ class NoisyGradient(Landscape):
 
 
 def random_symmetric_matrix(dim: int, rng: np.random.Generator) -> np.ndarray:
-    """A random symmetric ``(dim, dim)`` matrix with i.i.d. Gaussian entries (GOE, scaled).
+    """A random symmetric ``(dim, dim)`` matrix from the Gaussian orthogonal ensemble (scaled):
+    Gaussian entries, independent on and above the diagonal, the diagonal ones with twice the
+    variance of the others (``2/dim`` against ``1/dim``).
 
     Used as the Hessian at a random critical point: its eigenvalue signs tell a minimum (all
     positive) from a saddle (mixed). Entries: ``H = (G + Gᵀ) / √(2·dim)``.
