@@ -30,7 +30,8 @@ def ewa(series: Any, beta: float, bias_correction: bool = False) -> np.ndarray:
 
     Without correction the first values are pulled towards 0 (``v_1 = (1 - beta) x_1``); the
     correction divides by the total weight ``1 - beta**t`` so that a constant series is
-    reproduced exactly from the first step. ``beta`` is in [0, 1); the average spans about
+    reproduced from the first step (exactly in exact arithmetic; to within rounding, about
+    1e-14 of its value, in floating point). ``beta`` is in [0, 1); the average spans about
     ``1 / (1 - beta)`` values (:func:`effective_window`).
 
     Defined in chapter 03 (Mini-batches and moving averages).

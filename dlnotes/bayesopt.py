@@ -112,6 +112,8 @@ def expected_improvement(mu: np.ndarray, s: np.ndarray, best: float) -> np.ndarr
     mu, s = _real("mu", mu), _real("s", s)
     if mu.shape != s.shape:
         raise ValueError(f"mu and s must have the same shape, got {mu.shape} and {s.shape}")
+    if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(s))):
+        raise ValueError("mu and s must be finite (a posterior mean and standard deviation)")
     if np.any(s < 0):
         raise ValueError("s (a standard deviation) must be ≥ 0")
     best = check_scalar("best", best)
@@ -134,6 +136,8 @@ class BayesOptRun:
     @property
     def best(self) -> tuple[float, float]:
         """``(x, y)`` of the lowest score."""
+        if not self.y:
+            raise ValueError("this run has no trials yet, so no best one")
         i = int(np.argmin(self.y))
         return self.x[i], self.y[i]
 
@@ -153,6 +157,13 @@ def bayesian_optimization(
     :func:`gp_posterior` of the trials so far. ``objective`` must return a finite real number
     (complex and string results are refused); ``seed`` is an int >= 0, a Generator or None."""
     cand = _vector("candidates", candidates)
+    if np.unique(cand).size != cand.size:
+        values, counts = np.unique(cand, return_counts=True)
+        raise ValueError(
+            f"candidates must be distinct (each is tried at most once), got "
+            f"{float(values[np.argmax(counts)])!r} {int(counts.max())} times"
+        )
+    length_scale = check_scalar("length_scale", length_scale, low=0.0, low_inclusive=False)
     n_trials = int(check_scalar("n_trials", n_trials, low=1, integer=True))
     n_init = int(check_scalar("n_init", n_init, low=1, integer=True))
     if n_trials > cand.size or n_init > n_trials:

@@ -25,6 +25,7 @@ Defined in chapter 08 (Gradient checking).
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,8 @@ def _scalar_value(f: Callable[[np.ndarray], Any], x: np.ndarray) -> float:
             "values; dlnotes' losses return (loss, gradient): pass a function that keeps the "
             "loss, e.g. numerical_gradient(lambda W: softmax_cross_entropy(X @ W, y)[0], W)"
         )
+    if isinstance(value, (bool, np.bool_)) or getattr(value, "dtype", None) == np.bool_:
+        raise TypeError(f"f must return a real scalar (the loss), got the bool {value!r}")
     if isinstance(value, (str, bytes)) or np.size(value) != 1:
         shape = np.shape(value) if not isinstance(value, (str, bytes)) else type(value).__name__
         raise TypeError(
@@ -141,6 +144,20 @@ def numerical_gradient(
     return grad
 
 
+def _check_input(X: Any) -> np.ndarray:
+    """The input ``X`` of a layer or model check as a new float64 array: real-valued, finite and
+    non-empty (a complex ``X`` would lose its imaginary part, and a NaN makes every verdict
+    ``bug?`` on a correct layer)."""
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"X must be a real-valued array (the input batch), got dtype {arr.dtype}")
+    if arr.size == 0:
+        raise ValueError(f"X must not be empty, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("X must be finite (the input batch), got inf or NaN entries")
+    return np.array(arr, dtype=np.float64)
+
+
 def _check_dout(dout: Any) -> np.ndarray:
     """The upstream gradient ``dout`` as a float64 array: real-valued and finite."""
     dout_arr = np.asarray(dout)
@@ -168,6 +185,8 @@ def numerical_gradient_array(
 
     def scalar(z: np.ndarray) -> float:
         out = np.asarray(f(z))
+        if out.dtype.kind not in "biuf":
+            raise TypeError(f"f must return a real-valued array, got dtype {out.dtype}")
         if out.shape != dout.shape:
             raise ValueError(f"f(x) has shape {out.shape} but dout has shape {dout.shape}")
         return float(np.sum(out * dout))
@@ -195,10 +214,19 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     b = _real_array("b", b)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
-    denom = np.linalg.norm(a) + np.linalg.norm(b)
-    if denom == 0:
-        return 0.0
-    return float(np.linalg.norm(a - b) / denom)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        denom = np.linalg.norm(a) + np.linalg.norm(b)
+        num = np.linalg.norm(a - b)
+    if not (0 < denom < np.inf and num < np.inf):
+        # the squares under- or overflowed (entries near 1e-170 or 1e170): rescale first
+        scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
+        if scale == 0:
+            return 0.0
+        if not np.isfinite(scale):
+            return math.nan
+        a, b = a / scale, b / scale
+        denom, num = np.linalg.norm(a) + np.linalg.norm(b), np.linalg.norm(a - b)
+    return float(num / denom)
 
 
 def verdict(error: float) -> str:
@@ -236,8 +264,12 @@ class GradcheckReport:
 
     @property
     def max_error(self) -> float:
-        """The worst relative error over all rows."""
-        return max((r["error"] for r in self.rows), default=0.0)
+        """The worst relative error over all rows; NaN when any row's error is NaN (its
+        gradient is NaN: the worst possible verdict, which Python's ``max`` would skip)."""
+        errors = [float(r["error"]) for r in self.rows]
+        if any(math.isnan(e) for e in errors):
+            return math.nan
+        return max(errors, default=0.0)
 
     def passed(self, threshold: float = GREAT) -> bool:
         """True when every row's relative error is below ``threshold``."""
@@ -320,7 +352,7 @@ def check_layer(
     layer = copy.deepcopy(layer)
     layer.astype(np.float64)
     layer.index = None
-    X = np.array(X, dtype=np.float64)
+    X = _check_input(X)
     gens = _generators(layer)
     out = layer.forward(X)
     if dout is None:
@@ -389,7 +421,7 @@ def check_model(
     for layer in net.layers:
         if isinstance(layer, (Dropout, DropConnect)):
             layer.eval()
-    X = np.array(X, dtype=np.float64)
+    X = _check_input(X)
     gens = _generators(net)
 
     def objective() -> float:

@@ -18,6 +18,7 @@ Defined in chapter 01 (Setting up a learning problem).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -39,10 +40,22 @@ __all__ = [
 ]
 
 
-def _check_logits(name: str, logits: np.ndarray) -> np.ndarray:
-    if not isinstance(logits, np.ndarray) or logits.dtype.kind != "f":
-        got = f"dtype {logits.dtype}" if isinstance(logits, np.ndarray) else type(logits).__name__
+def _check_float(name: str, x: Any) -> np.ndarray:
+    """Require a float32 or float64 numpy array (float16 overflows: ``N · Σ exp`` of 20000
+    rows of logits already does, and a float16 gradient comes back silently wrong)."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        got = f"dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
         raise TypeError(f"{name} must be a floating-point numpy array, got {got}")
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(
+            f"{name} must be a float32 or float64 array, got dtype {x.dtype} (float16 overflows "
+            "in the sums of a loss and its gradient; use x.astype(np.float32))"
+        )
+    return x
+
+
+def _check_logits(name: str, logits: np.ndarray) -> np.ndarray:
+    _check_float(name, logits)
     if logits.ndim != 2 or logits.shape[1] < 1:
         raise ValueError(f"{name} must have shape (N, C), got {logits.shape}")
     return logits
@@ -147,9 +160,7 @@ def sigmoid_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
 
     Defined in chapter 01 (Setting up a learning problem).
     """
-    if not isinstance(logits, np.ndarray) or logits.dtype.kind != "f":
-        got = f"dtype {logits.dtype}" if isinstance(logits, np.ndarray) else type(logits).__name__
-        raise TypeError(f"logits must be a floating-point numpy array, got {got}")
+    _check_float("logits", logits)
     if not (logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1)):
         raise ValueError(f"logits must have shape (N,) or (N, 1), got {logits.shape}")
     if logits.size == 0:
@@ -181,9 +192,7 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
 
     Defined in chapter 01 (Setting up a learning problem).
     """
-    if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
-        got = f"dtype {pred.dtype}" if isinstance(pred, np.ndarray) else type(pred).__name__
-        raise TypeError(f"pred must be a floating-point numpy array, got {got}")
+    _check_float("pred", pred)
     target = np.asarray(target)
     if target.dtype.kind not in "biuf":
         raise TypeError(f"target must be real-valued, got dtype {target.dtype}")
@@ -212,9 +221,7 @@ def _check_weights(weights: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarra
         )
     out = list(weights)
     for k, W in enumerate(out):
-        if not isinstance(W, np.ndarray) or W.dtype.kind != "f":
-            got = f"dtype {W.dtype}" if isinstance(W, np.ndarray) else type(W).__name__
-            raise TypeError(f"weights[{k}] must be a floating-point numpy array, got {got}")
+        _check_float(f"weights[{k}]", W)
     return out
 
 
@@ -298,13 +305,16 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10)
             f"probs must have rows summing to 1 (rows of a softmax), got row {row} summing "
             f"to {sums[row]:.6g}"
         )
+    if bins > 10**6:
+        raise ValueError(f"bins must be <= 1000000 (equal-width confidence bins), got {bins}")
     conf, right = probs.max(axis=1), probs.argmax(axis=1) == y
     edges = np.linspace(0, 1, bins + 1)
+    # each example's bin k, with edges[k] < conf <= edges[k + 1]; only non-empty bins are visited
+    bin_of = np.searchsorted(edges, conf, side="left") - 1
     total = 0.0
-    for k in range(bins):
-        in_bin = (conf > edges[k]) & (conf <= edges[k + 1])
-        if in_bin.any():
-            total += np.mean(in_bin) * abs(conf[in_bin].mean() - right[in_bin].mean())
+    for k in np.unique(bin_of[(bin_of >= 0) & (bin_of < bins)]):
+        in_bin = bin_of == k
+        total += np.mean(in_bin) * abs(conf[in_bin].mean() - right[in_bin].mean())
     return float(total)
 
 

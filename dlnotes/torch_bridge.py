@@ -138,6 +138,15 @@ def model_state_from_torch(state: dict[str, Any]) -> dict[str, np.ndarray]:
         k: np.array(v.detach().cpu().numpy() if hasattr(v, "detach") else v, copy=True)
         for k, v in state.items()
     }
+    for name, arr in arrays.items():
+        key = name.partition(".")[2]
+        if key in ("weight", "bias", "running_mean", "running_var") and arr.dtype.kind != "f":
+            raise TypeError(f"torch state {name!r} must be a float tensor, got dtype {arr.dtype}")
+        if key == "weight" and arr.ndim not in (1, 2):
+            raise ValueError(
+                f"torch state {name!r} has shape {arr.shape}: a dlnotes model holds Linear "
+                "weights (2-D) and normalization scales (1-D) only, not convolutions"
+            )
     linear = {
         k.partition(".")[0] for k, v in arrays.items() if k.endswith(".weight") and v.ndim == 2
     }
@@ -223,7 +232,8 @@ def torch_sequential(model: Any) -> Any:
     """An ``nn.Sequential`` that computes what the dlnotes ``Sequential`` ``model`` computes.
 
     Layer by layer: Linear -> ``nn.Linear`` (weight ``W.T``), BatchNorm -> ``nn.BatchNorm1d``
-    (same momentum and eps), LayerNorm -> ``nn.LayerNorm``, ReLU/Tanh/Sigmoid, Dropout (inverted)
+    (same momentum and eps), LayerNorm -> ``nn.LayerNorm``, ReLU/Tanh/Sigmoid, LeakyReLU (same
+    slope), Dropout (inverted)
     -> ``nn.Dropout(p)`` (torch draws its own masks), Flatten -> ``nn.Flatten``. The parameters
     and running statistics are copied; the dtype is the model's; the mode (train/eval) too.
 
@@ -250,6 +260,8 @@ def torch_sequential(model: Any) -> Any:
             modules.append(nn.LayerNorm(layer.in_features, eps=layer.eps))
         elif kind in ("ReLU", "Tanh", "Sigmoid", "Flatten"):
             modules.append(getattr(nn, kind)())
+        elif kind == "LeakyReLU":
+            modules.append(nn.LeakyReLU(layer.negative_slope))
         elif kind == "Dropout":
             if layer.kind != "inverted":
                 raise ValueError(f"layer {i}: torch has only inverted dropout, got {layer.kind}")

@@ -496,6 +496,11 @@ def _challenge_run(lr: float, rho: float) -> Run:
     return heavy_ball(challenge_bowl(), CHALLENGE_X0, lr, rho, CHALLENGE_STEPS + CHALLENGE_TAIL)
 
 
+def _modulus(r: float) -> str:
+    """A root's modulus |z| for the feedback: 4 decimals, or 3 significant digits when huge."""
+    return f"{r:.4f}" if r < 1e4 else f"{r:.3g}"
+
+
 def _root_moduli(lr: float, rho: float) -> tuple[float, float]:
     """The larger root's modulus ``|z|`` along the flat (``μ``) and the steep (``L``) direction:
     what the error is multiplied by per step, in the long run."""
@@ -603,8 +608,8 @@ def _verify_challenge(value: Any) -> ValueVerdict:
     r_flat, r_steep = _root_moduli(lr, rho)
     details = (
         f"per step the error is multiplied by about |z| (it shrinks where |z| < 1): "
-        f"{r_flat:.4f} along the flat direction (μ = {bowl.mu:g}), {r_steep:.4f} along the "
-        f"steep one (L = {bowl.L:g}); √ρ = {math.sqrt(rho):.4f}",
+        f"{_modulus(r_flat)} along the flat direction (μ = {bowl.mu:g}), {_modulus(r_steep)} "
+        f"along the steep one (L = {bowl.L:g}); √ρ = {math.sqrt(rho):.4f}",
     )
     mistake = momentum_challenge_mistakes.shown_by(lr, rho)
     if _diverges(lr, rho):

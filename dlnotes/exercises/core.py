@@ -1828,6 +1828,28 @@ def _syntax_error(filename: str) -> SyntaxError | None:
     return None
 
 
+#: the longest time limit ``check`` accepts for one call of the learner's function: an hour
+MAX_TIME_LIMIT = 3600.0
+
+
+def _seconds(time_limit: Any) -> float:
+    """``check``'s ``time_limit`` as seconds: a real number in ``(0, MAX_TIME_LIMIT]``."""
+    if isinstance(time_limit, (bool, np.bool_)) or not isinstance(
+        time_limit, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(
+            f"time_limit must be a number of seconds (or None for the exercise's own), got "
+            f"{time_limit!r}"
+        )
+    seconds = float(time_limit)
+    if not 0 < seconds <= MAX_TIME_LIMIT:  # also False for NaN
+        raise ValueError(
+            f"time_limit must be > 0 and at most {MAX_TIME_LIMIT:g} seconds (an hour), got "
+            f"{time_limit!r}"
+        )
+    return seconds
+
+
 class CheckFailed(AssertionError):
     """A learner's answer failed its checks; the message is the feedback.
 
@@ -1933,9 +1955,7 @@ def check(
     ex = exercise if isinstance(exercise, Exercise) else get(exercise)
     if suite not in SUITES:
         raise ValueError(f"suite must be 'visible' or 'hidden', got {suite!r}")
-    seconds = None if time_limit is None else float(time_limit)
-    if seconds is not None and not seconds > 0:
-        raise ValueError(f"time_limit must be > 0 seconds, got {time_limit!r}")
+    seconds = None if time_limit is None else _seconds(time_limit)
     start = time.perf_counter()
     try:
         if isinstance(ex, FunctionExercise):

@@ -39,7 +39,8 @@ def gd_steps_to_target(
 
     Uses the closed form on the eigen-directions of ``A`` (``x_t − x*`` shrinks by
     ``(1 − αλ_i)^t`` along eigenvector ``i``), so even millions of steps cost nothing.
-    Returns ``max_steps`` when the target is not reached by then (or the run diverges).
+    Returns ``max_steps`` when the target is not reached by then (or the run diverges), and 0
+    when ``x = 0`` is the minimizer.
 
     Defined in chapter 01 (Setting up a learning problem).
     """
@@ -51,6 +52,8 @@ def gd_steps_to_target(
     lam, V = np.linalg.eigh(quad.A)
     c = V.T @ (0.0 - quad.minimizer)  # eigen-coordinates of x_0 − x*
     gap0 = 0.5 * float(np.sum(lam * c**2))
+    if gap0 == 0:  # x = 0 is already the minimizer: no step needed, whatever the rate
+        return 0
     factors = np.abs(1.0 - lr * lam)
     if np.any(factors >= 1.0):
         return max_steps
@@ -83,6 +86,9 @@ def heavy_ball_roots(lr: float, rho: float, curvature: float) -> np.ndarray:
     rho = check_scalar("rho", rho, low=0.0, high=1.0, high_inclusive=False)
     curvature = check_scalar("curvature", curvature)
     b = 1.0 + rho - lr * curvature
+    if not math.isfinite(b * b):  # |b| > 1e154: b² overflows; the roots are b and ρ/b
+        small = complex(rho / b) if math.isfinite(b) else complex(-0.0 if b < 0 else 0.0)
+        return np.array([complex(b), small] if b > 0 else [small, complex(b)])
     disc = complex(b * b - 4.0 * rho)
     root = disc**0.5
     return np.array([(b + root) / 2, (b - root) / 2])
@@ -115,9 +121,14 @@ def heavy_ball_rate(lr: Any, rho: Any, curvatures: Any) -> np.ndarray:
         ) from None
     worst = np.zeros(lr_arr.shape)
     for curvature in lam:
-        b = 1 + rho_arr - lr_arr * curvature
-        root = np.sqrt((b * b - 4 * rho_arr).astype(complex))
-        worst = np.maximum(worst, np.maximum(abs((b + root) / 2), abs((b - root) / 2)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            b = 1 + rho_arr - lr_arr * curvature
+            b2 = b * b
+            root = np.sqrt((b2 - 4 * rho_arr).astype(complex))
+            here = np.maximum(abs((b + root) / 2), abs((b - root) / 2))
+        # where b² overflows (|b| > 1e154) the roots are b and ρ/b: the rate is |b|
+        here = np.where(np.isfinite(b2), here, np.abs(b))
+        worst = np.maximum(worst, here)
     return worst
 
 

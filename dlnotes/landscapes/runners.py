@@ -279,6 +279,7 @@ def lr_sweep(
     beta1 = check_scalar("betas[0]", betas[0], low=0.0, high=1.0, high_inclusive=False)
     beta2 = check_scalar("betas[1]", betas[1], low=0.0, high=1.0, high_inclusive=False)
     eps = check_scalar("eps", eps, low=0.0)
+    blowup = check_scalar("blowup", blowup, low=0.0, low_inclusive=False)
 
     n = lr.size
     a = lr[:, None]
@@ -377,18 +378,24 @@ def best_lr_run(
 ) -> BestRun:
     """``method``'s best learning rate among ``lrs`` on ``bowl``, by :func:`lr_sweep`.
 
-    Best = fewest steps to ``f < target · f(x0)`` (so ``f(x0) > 0``: the bowl's minimum value
-    is 0 and ``x0`` is not the minimizer); if no learning rate gets there, the lowest final
-    loss. Returns a :class:`BestRun`: the rate, its steps to the target (−1 when not
-    reached) and its :class:`Run` (``xs`` of shape ``(steps + 1, d)``, shorter if that run
-    diverged, as in :func:`gradient_descent`).
+    Best = fewest steps to ``f − f* < target · (f(x0) − f*)``, with ``f* = bowl.f_min`` (0 for
+    a bowl with no minimum), so ``x0`` must not be the minimizer; if no learning rate gets
+    there, the lowest final loss. Returns a :class:`BestRun`: the rate, its steps to the
+    target (−1 when not reached) and its :class:`Run` (``xs`` of shape ``(steps + 1, d)``,
+    shorter if that run diverged, as in :func:`gradient_descent`).
 
     Defined in chapter 05 (Adaptive methods).
     """
     grid = as_float_array("lrs", lrs).reshape(-1)
     xs = lr_sweep(bowl, x0, method, grid, steps)
-    fs = bowl._f(xs)
+    # the excess loss f - f* (f itself on a bowl with f* = 0, and on one with no minimum)
+    fs = bowl._f(xs) - (bowl.f_min if math.isfinite(bowl.f_min) else 0.0)
     f0 = float(fs[0, 0])
+    if not f0 > 0:
+        raise ValueError(
+            f"x0 must not be the bowl's minimizer: f(x0) - f* = {f0:g}, so no step can bring "
+            "the loss closer to the minimum"
+        )
     hit = steps_to_target(fs, f0, target)
     if (hit >= 0).any():
         i = int(np.argmin(np.where(hit >= 0, hit, np.iinfo(np.int64).max)))

@@ -290,7 +290,9 @@ class NoisyGradient(Landscape):
 
     ``f`` and ``hessian`` are the clean ones. The noise comes from the landscape's own
     ``np.random.Generator`` seeded by ``seed`` (an int >= 0, a Generator used as is, or None),
-    so a run is reproducible.
+    so a run is reproducible: the first run on a new ``NoisyGradient`` with an int seed gives the
+    same iterates every time. The generator is not reset between runs, so a second run on the
+    same object draws other noise; build a new one per run to repeat it.
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_array, check_int, check_scalar
 from dlnotes.data import FASHION_MNIST_CLASSES, load_fashion_mnist_subset
 from dlnotes.layers import Linear
 from dlnotes.layers._base import seed_to_rng
@@ -248,7 +248,16 @@ def discriminative_lrs(base_lr: float, n_layers: int, factor: float) -> list[flo
     base_lr = check_scalar("base_lr", base_lr, low=0.0)
     n = int(check_scalar("n_layers", n_layers, low=1, integer=True))
     factor = check_scalar("factor", factor, low=0.0)
-    return [base_lr * factor ** (n - 1 - k) for k in range(n)]
+    try:
+        lrs = [base_lr * factor ** (n - 1 - k) for k in range(n)]
+    except OverflowError:
+        lrs = [math.inf]
+    if not all(math.isfinite(lr) for lr in lrs):
+        raise ValueError(
+            f"factor ** (n_layers - 1) = {factor:g} ** {n - 1} overflows: the first layer's rate "
+            "would not be a finite number"
+        )
+    return lrs
 
 
 class ParamGroups(LearningRate):
@@ -403,6 +412,32 @@ def _sgd(params: list[np.ndarray], lr: float, momentum: float) -> SGD:
     return SGD(params, lr=lr, momentum=momentum)
 
 
+def _check_task(X_train: Any, y_train: Any, X_test: Any, y_test: Any) -> int:
+    """Check a target task's data (arrays ``X (N, D)`` of reals, labels ``y (N,)`` of class
+    indices ``>= 0``, one ``D`` for both sets, at least one training example) and return its
+    number of classes: one more than the largest label of either set."""
+    for part, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
+        X = check_array(f"X_{part}", X, where="transfer_run")
+        y = check_array(f"y_{part}", y, where="transfer_run")
+        if X.ndim != 2 or len(X) == 0:
+            raise ValueError(
+                f"transfer_run: X_{part} must have shape (N, D), N >= 1, got {X.shape}"
+            )
+        if y.shape != (len(X),) or y.dtype.kind not in "iu":
+            raise ValueError(
+                f"transfer_run: y_{part} must be integer class indices of shape ({len(X)},), "
+                f"got {y.dtype} of shape {y.shape}"
+            )
+        if y.min() < 0:
+            raise ValueError(f"transfer_run: y_{part} must be >= 0, got {int(y.min())}")
+    if X_train.shape[1] != X_test.shape[1]:
+        raise ValueError(
+            f"transfer_run: X_train and X_test must have the same number of features, got "
+            f"{X_train.shape[1]} and {X_test.shape[1]}"
+        )
+    return int(max(np.max(y_train), np.max(y_test))) + 1
+
+
 def transfer_run(
     pretrained: Sequential | None,
     X_train: np.ndarray,
@@ -436,7 +471,14 @@ def transfer_run(
 
     Defined in chapter 12 (Transfer learning).
     """
-    n_classes = int(np.max(y_test)) + 1
+    n_classes = _check_task(X_train, y_train, X_test, y_test)
+    examples = check_int("examples", examples, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    if pretrained is None and n_frozen != 0:
+        raise ValueError(
+            f"n_frozen applies to a pretrained model's layers; a model trained from scratch "
+            f"(pretrained=None) has none to freeze, got n_frozen={n_frozen!r}"
+        )
     epochs = max(1, math.ceil(examples / len(X_train)))
     batch_size = min(batch_size, len(X_train))
     lr_mult = check_scalar("lr_mult", lr_mult, low=0.0)
