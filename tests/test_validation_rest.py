@@ -330,3 +330,16 @@ def test_the_torch_bridge_refuses_layers_it_would_misread_and_maps_leaky_relu():
     with torch.no_grad():
         theirs = net(torch.tensor(X)).numpy()
     np.testing.assert_allclose(theirs, model.predict(X), rtol=1e-12, atol=1e-12)
+
+
+def test_catalogue_takes_a_chapter_number_and_names_the_chapters_with_exercises():
+    from dlnotes.exercises import catalogue
+
+    assert [r["name"] for r in catalogue("ch02")] == [r["name"] for r in catalogue(2)]
+    assert catalogue("02") == catalogue(np.int64(2))
+    for bad in (2.7, True, "two"):
+        with pytest.raises(TypeError, match="chapter must be a chapter number"):
+            catalogue(bad)
+    for missing in (99, -1):
+        with pytest.raises(ValueError, match=r"has no exercises; chapters with exercises: \['01'"):
+            catalogue(missing)

@@ -474,13 +474,38 @@ class Catalogue(list):
 
 
 def catalogue(chapter: int | str | None = None) -> Catalogue:
-    """A table of every exercise (or one chapter's): name, chapter, title, signature, hint."""
-    want = None if chapter is None else f"{int(chapter):02d}"
+    """A table of every exercise (or one chapter's): name, chapter, title, signature, hint.
+
+    ``chapter``: a chapter number, as an int (``2``) or a string (``"02"``, ``"ch02"``).
+    """
+    want = None if chapter is None else _chapter_key(chapter)
     return Catalogue(
         {c: getattr(ex, c) for c in Catalogue.columns}
         for ex in exercises()
         if want is None or ex.chapter == want
     )
+
+
+def _chapter_key(chapter: Any) -> str:
+    """``chapter`` (``2``, ``"2"``, ``"02"`` or ``"ch02"``) as the two digits exercises carry;
+    a chapter with no exercises is refused with the list of those that have some."""
+    text = chapter.removeprefix("ch") if isinstance(chapter, str) else None
+    if isinstance(chapter, (int, np.integer)) and not isinstance(chapter, bool):
+        number = int(chapter)
+    elif text is not None and text.isdigit():
+        number = int(text)
+    else:
+        raise TypeError(
+            f"chapter must be a chapter number such as 2 or '02', got {chapter!r} "
+            f"({type(chapter).__name__})"
+        )
+    chapters = sorted({ex.chapter for ex in exercises()})
+    key = f"{number:02d}"
+    if key not in chapters:
+        raise ValueError(
+            f"chapter {chapter!r} has no exercises; chapters with exercises: {chapters}"
+        )
+    return key
 
 
 # --------------------------------------------------------------------------------------------
