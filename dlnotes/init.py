@@ -63,6 +63,19 @@ def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
 
 
+def _real(name: str, value: Any, **limits: Any) -> float:
+    """:func:`check_scalar`, with an int too large for a float (``10**400``) refused by name."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            float(value)
+        except OverflowError:
+            raise ValueError(
+                f"{name} must be finite (a float64 holds up to 1.8e308), got an int of about "
+                f"10**{int(math.log10(abs(value)))}"
+            ) from None
+    return check_scalar(name, value, **limits)
+
+
 def _shape(shape: Any) -> Shape:
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
@@ -94,7 +107,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        a = 0.01 if param is None else check_scalar("param", param)
+        a = 0.01 if param is None else _real("param", param)
         return math.sqrt(2.0 / (1.0 + a * a))
     if nonlinearity == "selu":
         return 0.75
@@ -166,7 +179,7 @@ def constant(shape: Shape, value: float, *, dtype: Any = np.float64) -> np.ndarr
 
     Defined in chapter 07 (Initialization).
     """
-    value = check_scalar("value", value)
+    value = _real("value", value)
     dtype = _float_dtype(dtype)
     cast_finite("value", np.float64(value), dtype)
     return np.full(_shape(shape), value, dtype=dtype)
@@ -185,10 +198,15 @@ def uniform(
 
     Defined in chapter 07 (Initialization).
     """
-    a = check_scalar("a", a)
-    b = check_scalar("b", b)
+    a = _real("a", a)
+    b = _real("b", b)
     if not a <= b:
         raise ValueError(f"uniform needs a <= b, got a={a}, b={b}")
+    if not np.isfinite(b - a):  # numpy draws a + (b - a) * U(0, 1)
+        raise ValueError(
+            f"uniform needs a finite width b - a (at most 1.8e308), got a={a}, b={b}: "
+            f"b - a = {b - a}"
+        )
     dtype = _float_dtype(dtype)
     for name, bound in (("a", a), ("b", b)):
         cast_finite(name, np.float64(bound), dtype)
@@ -208,8 +226,8 @@ def normal(
 
     Defined in chapter 07 (Initialization).
     """
-    mean = check_scalar("mean", mean)
-    std = check_scalar("std", std, low=0.0)
+    mean = _real("mean", mean)
+    std = _real("std", std, low=0.0)
     dtype = _float_dtype(dtype)
     samples = _rng(seed).normal(mean, std, size=_shape(shape))
     return cast_finite(f"normal(mean={mean:g}, std={std:g})'s sample", samples, dtype)
@@ -230,7 +248,7 @@ def xavier_uniform(
     Defined in chapter 07 (Initialization).
     """
     fan_sum = _fan_sum(shape, "xavier_uniform")
-    gain = check_scalar("gain", gain, low=0.0)
+    gain = _real("gain", gain, low=0.0)
     a = gain * math.sqrt(6.0 / fan_sum)
     return uniform(shape, -a, a, seed=seed, dtype=dtype)
 
@@ -247,7 +265,7 @@ def xavier_normal(
     Defined in chapter 07 (Initialization).
     """
     fan_sum = _fan_sum(shape, "xavier_normal")
-    gain = check_scalar("gain", gain, low=0.0)
+    gain = _real("gain", gain, low=0.0)
     std = gain * math.sqrt(2.0 / fan_sum)
     return normal(shape, 0.0, std, seed=seed, dtype=dtype)
 
@@ -270,6 +288,7 @@ def kaiming_uniform(
     Defined in chapter 07 (Initialization).
     """
     fan = _fan(shape, mode, "kaiming_uniform")
+    a = a if a is None else _real("a", a)  # the leaky-ReLU slope, named as the caller knows it
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
     return uniform(shape, -bound, bound, seed=seed, dtype=dtype)
@@ -292,6 +311,7 @@ def kaiming_normal(
     Defined in chapter 07 (Initialization).
     """
     fan = _fan(shape, mode, "kaiming_normal")
+    a = a if a is None else _real("a", a)  # the leaky-ReLU slope, named as the caller knows it
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal(shape, 0.0, std, seed=seed, dtype=dtype)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -225,6 +225,11 @@ class Sequential:
         """Copy arrays into the parameters and buffers (in place; names and shapes must match,
         values must be finite, also once cast to the model's dtype: a float64 ``1e40`` would
         become inf in float32). Everything is checked before anything is copied."""
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                "state must be a dict of arrays by name (from state_dict()), got "
+                f"{type(state).__name__}"
+            )
         targets = dict(zip(self.param_names, self._params))
         targets.update(self.buffers)
         missing = sorted(set(targets) - set(state))
@@ -236,8 +241,10 @@ class Sequential:
         values = {}
         for name, target in targets.items():
             value = np.asarray(state[name])
-            if value.dtype.kind not in "biuf":
-                raise TypeError(f"{name} must be a real-valued array, got dtype {value.dtype}")
+            if value.dtype.kind not in "iuf":  # a bool array is a mask, not parameter values
+                raise TypeError(
+                    f"{name} must be a real-valued array (int or float), got dtype {value.dtype}"
+                )
             if value.shape != target.shape:
                 raise ValueError(f"{name} must have shape {target.shape}, got {value.shape}")
             if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
@@ -254,12 +261,28 @@ class Sequential:
             target[...] = values[name]
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Save parameters and buffers to a ``.npz`` file (keys as :attr:`param_names`)."""
+        """Save parameters and buffers to a ``.npz`` file (keys as :attr:`param_names`).
+
+        As with ``np.savez``, ``.npz`` is appended to a ``path`` not ending in it (``"m"`` writes
+        ``m.npz``); :meth:`load` finds it under either name."""
         state = self.state_dict()
         np.savez(path, __architecture__=np.array(repr(self)), **state)  # type: ignore[arg-type]
 
     def load(self, path: str | os.PathLike[str]) -> Sequential:
-        """Load a file written by :meth:`save` into this model (in place); returns the model."""
+        """Load a file written by :meth:`save` into this model (in place); returns the model.
+
+        ``path`` is the name given to :meth:`save`: when no file has that name and it does not
+        end in ``.npz``, the file ``path + ".npz"`` that ``np.savez`` wrote is read."""
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise TypeError(f"path must be a file name (str or Path), got {type(path).__name__}")
+        name = os.fspath(path)
+        if (
+            isinstance(name, str)
+            and not name.endswith(".npz")
+            and not os.path.exists(name)
+            and os.path.exists(name + ".npz")
+        ):
+            path = name + ".npz"  # where np.savez (hence save) wrote it
         where = repr(os.fspath(path))
         try:
             data = np.load(path, allow_pickle=False)
@@ -328,7 +351,7 @@ def mlp(
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
     sizes = [check_int(f"sizes[{k}]", size, low=1) for k, size in enumerate(sizes)]
-    if activation not in _ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
     if norm not in (None, "batchnorm", "layernorm"):
         raise ValueError(f"norm must be None, 'batchnorm' or 'layernorm', got {norm!r}")

@@ -8,11 +8,12 @@ Defined in chapter 02 (Conditioning and the loss landscape).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlnotes._validate import as_float_array, check_bool, check_int
 from dlnotes.landscapes import Landscape
 
 if TYPE_CHECKING:
@@ -70,8 +71,22 @@ def contour(
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
+    if not isinstance(landscape, Landscape):
+        raise TypeError(
+            f"landscape must be a Landscape (e.g. dlnotes.landscapes.Quadratic), got "
+            f"{type(landscape).__name__}"
+        )
     if landscape.dim != 2:
         raise ValueError(f"contour needs a 2-D landscape, got dim={landscape.dim}")
+    check_int("resolution", resolution, low=2)  # points per axis of the grid
+    if isinstance(levels, (int, np.integer)) and not isinstance(levels, bool):
+        check_int("levels", levels, low=1)
+    elif isinstance(levels, bool) or isinstance(levels, (str, bytes)):
+        raise TypeError(f"levels must be a number of levels or a list of values, got {levels!r}")
+    else:
+        as_float_array("levels", levels, ndim=1)
+    check_bool("log_levels", log_levels)
+    check_bool("mark_minimum", mark_minimum)
     (x_lo, x_hi), (y_lo, y_hi) = window or landscape.window
     xs, ys = np.linspace(x_lo, x_hi, resolution), np.linspace(y_lo, y_hi, resolution)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)
@@ -150,9 +165,12 @@ def trajectory(
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
+    as_float_array("xs", xs)  # real coordinates
     xs = np.asarray(xs)
     if xs.ndim != 2 or xs.shape[1] != 2:
         raise ValueError(f"xs must have shape (T, 2), got {xs.shape}")
+    if len(xs) == 0:
+        raise ValueError("xs must hold at least the start (T >= 1 rows), got shape (0, 2)")
     (line,) = ax.plot(
         xs[:, 0], xs[:, 1], "-o", color=color, ms=markersize, lw=1.2, label=label, **kw
     )
@@ -173,6 +191,15 @@ def loss_curves(
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
+    if not isinstance(curves, Mapping):
+        raise TypeError(
+            "curves must be a dict of loss curves by label ({'GD': losses, ...}), got "
+            f"{type(curves).__name__}"
+        )
+    if colors is not None and not isinstance(colors, Mapping):
+        raise TypeError(f"colors must be a dict of colours by label, got {type(colors).__name__}")
+    for name, ys in curves.items():
+        as_float_array(f"curves[{name!r}]", ys, ndim=1)
     colors = colors or {}
     for name, ys in curves.items():
         ys = np.asarray(ys, dtype=float)

@@ -79,6 +79,12 @@ class Schedule:
     """
 
     def __init__(self, rule: Callable[[np.ndarray], np.ndarray], description: str) -> None:
+        if not callable(rule):
+            raise TypeError(
+                f"rule must be a function of the steps, rule(t_array) -> lr_array, got {rule!r}"
+            )
+        if not isinstance(description, str):
+            raise TypeError(f"description must be a str, got {description!r}")
         self.rule = rule
         self.description = description
 
@@ -96,12 +102,66 @@ class Schedule:
         if steps.size and not (np.all(np.isfinite(steps)) and np.min(steps) >= 0):
             bad = steps[~(np.isfinite(steps) & (steps >= 0))].flat[0]
             raise ValueError(f"step must be >= 0 and finite (the first step is 0), got {bad}")
-        lr = np.asarray(self.rule(steps), dtype=np.float64)
+        lr = _rates("rule", self.rule, steps)
         lr = np.broadcast_to(lr, steps.shape)
         return float(lr) if lr.ndim == 0 else np.array(lr)
 
     def __repr__(self) -> str:
         return self.description
+
+
+def _rates(name: str, rule: Callable[[Any], Any], steps: np.ndarray) -> np.ndarray:
+    """``rule(steps)`` as float64 rates: one per step (``steps``' shape) or one for all (0-d).
+
+    ``name`` names the rule in the errors: a rule that fails on an array of steps but works on
+    one step (``lambda t: 0.1 if t < 5 else 0.01``), one returning complex numbers, strings or
+    the wrong shape is refused rather than broadcast or cast.
+    """
+    try:
+        out = rule(steps)
+    except (TypeError, ValueError) as err:
+        if (
+            getattr(err, "_dlnotes_rule", False)  # an inner rule's error, already named
+            or steps.ndim == 0
+            or isinstance(rule, Schedule)
+            or not _works_on_one_step(rule, steps)
+        ):
+            raise
+        raise _named(
+            TypeError(
+                f"{name} must accept an array of steps and return one rate per step (write it "
+                "with numpy, e.g. np.where(t < 5, 0.1, 0.01) instead of 0.1 if t < 5 else "
+                "0.01, or use the factories of dlnotes.schedules); called on an array of steps "
+                f"it raised {type(err).__name__}: {err}"
+            )
+        ) from err
+    values = np.asarray(out)
+    if values.dtype.kind not in "iuf":
+        got = repr(out) if values.ndim == 0 else f"an array of dtype {values.dtype}"
+        raise _named(TypeError(f"{name} must return real learning rates, got {got}"))
+    lr = np.asarray(out, dtype=np.float64)
+    if lr.shape not in ((), steps.shape):
+        raise _named(
+            ValueError(
+                f"{name} must return one rate per step (shape {steps.shape}) or a single rate, "
+                f"got shape {lr.shape}"
+            )
+        )
+    return lr
+
+
+def _named(err: Exception) -> Exception:
+    """Mark ``err`` as naming a rule already (an enclosing schedule passes it on as it is)."""
+    err._dlnotes_rule = True  # type: ignore[attr-defined]
+    return err
+
+
+def _works_on_one_step(rule: Callable[[Any], Any], steps: np.ndarray) -> bool:
+    try:
+        rule(steps.flat[0])
+    except Exception:
+        return False
+    return True
 
 
 def _lr(name: str, value: Any) -> float:
@@ -274,11 +334,14 @@ def linear_warmup(
         raise TypeError(f"schedule must be callable (a Schedule), got {type(schedule).__name__}")
     w = _positive_int("warmup_steps", warmup_steps)
     start_factor = check_scalar("start_factor", start_factor, low=0.0, high=1.0)
-    base0 = float(schedule(0))
+    first = schedule(0)
+    if isinstance(first, np.ndarray) and first.ndim == 0:
+        first = first.item()
+    base0 = float(check_scalar("schedule(0)", first, low=0.0))
 
     def rule(step: np.ndarray) -> np.ndarray:
         ramp = base0 * (start_factor + (1.0 - start_factor) * step / w)
-        after = np.asarray(schedule(np.maximum(step - w, 0.0)), dtype=np.float64)
+        after = _rates("schedule", schedule, np.maximum(step - w, 0.0))
         return np.where(step < w, ramp, after)
 
     return Schedule(
@@ -312,7 +375,7 @@ def sequential(
         for i, part in enumerate(parts):
             here = which == i
             if np.any(here):
-                out[here] = np.asarray(part(step[here] - starts[i]), dtype=np.float64)
+                out[here] = _rates(f"schedules[{i}]", part, step[here] - starts[i])
         return out
 
     return Schedule(rule, f"sequential({parts!r}, milestones={marks})")
@@ -332,7 +395,17 @@ def apply_schedule(optimizer: Any, schedule: Schedule | Callable[[Any], Any], st
     if not callable(schedule):
         raise TypeError(f"schedule must be callable (a Schedule), got {type(schedule).__name__}")
     step = int(check_scalar("step", step, low=0, integer=True))
-    lr = float(schedule(step))
+    value = schedule(step)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(
+            f"schedule must return one learning rate (a real number) for a step, got "
+            f"schedule({step}) = {value!r}"
+        )
+    lr = float(value)
     optimizer.lr = lr
     return lr
 

@@ -132,6 +132,13 @@ def _significant_digits(text: str) -> int:
     return len(mantissa.lstrip("0").rstrip("0")) or 1
 
 
+def _is_real(v: Any) -> bool:
+    """A real number (a Python or numpy int or float, not a bool)."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+        v, (bool, np.bool_)
+    )
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
@@ -203,7 +210,24 @@ class Control:
         if len(self.values) < 2:
             raise ValueError(f"control {self.name!r} needs at least 2 values, got {self.values!r}")
         if not self.choices:
+            for what, seq in (("values", self.values), ("named", self.named)):
+                for v in seq:
+                    if not _is_real(v) or not math.isfinite(v):
+                        raise ValueError(
+                            f"control {self.name!r}: {what} must be finite real numbers (a "
+                            f"slider's positions; choices=True for a dropdown), got {v!r}"
+                        )
+            if not _is_real(self.default):
+                raise ValueError(
+                    f"control {self.name!r}: default must be a finite real number, got "
+                    f"{self.default!r}"
+                )
             lo, hi = min(self.values), max(self.values)
+            if not lo < hi:
+                raise ValueError(
+                    f"control {self.name!r}: values must span a range (min < max) for a slider, "
+                    f"got {list(self.values)!r}"
+                )
             if self.log and lo <= 0:
                 raise ValueError(
                     f"control {self.name!r}: log scale needs positive values, got {lo}"
@@ -337,6 +361,14 @@ class Explorer:
     live_face: LiveFace | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.controls, (list, tuple)) or not self.controls:
+            raise ValueError(
+                f"{self.title!r}: controls must be a non-empty list of Control (the static face "
+                f"sweeps one), got {self.controls!r}"
+            )
+        bad = [c for c in self.controls if not isinstance(c, Control)]
+        if bad:
+            raise TypeError(f"{self.title!r}: controls must hold Control objects, got {bad[0]!r}")
         names = [c.name for c in self.controls]
         if len(set(names)) != len(names):
             raise ValueError(f"control names must be unique, got {names}")

@@ -67,9 +67,14 @@ def image_hashes(images: np.ndarray) -> set[str]:
 
     Defined in chapter 16 (Capstone project).
     """
-    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim < 2:
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
         raise TypeError(
             f"images must be a uint8 array (N, ...), got {getattr(images, 'dtype', images)!r}"
+        )
+    if images.ndim < 2:
+        raise TypeError(
+            f"images must be a uint8 array of shape (N, 28, 28) or (N, 784), one image per row, "
+            f"got shape {images.shape}"
         )
     flat = images.reshape(len(images), -1)
     return {hashlib.sha256(row.tobytes()).hexdigest() for row in flat}
@@ -128,8 +133,21 @@ def load_hidden_test(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
 
     Defined in chapter 16 (Capstone project).
     """
-    with np.load(path, allow_pickle=False) as data:
+    data = np.load(path, allow_pickle=False)
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} is not a hidden test file: it holds one array, not X and y")
+    with data:
+        if not {"X", "y"} <= set(data.files):
+            raise ValueError(
+                f"{path} is not a hidden test file: it must hold the arrays X and y, got "
+                f"{data.files}"
+            )
         X, y = data["X"], data["y"]
-    if X.dtype != np.uint8 or X.ndim != 3 or X.shape[1:] != (28, 28) or len(y) != len(X):
+    if X.dtype != np.uint8 or X.ndim != 3 or X.shape[1:] != (28, 28) or y.shape != (len(X),):
         raise ValueError(f"{path} is not a hidden test file: X {X.dtype} {X.shape}, y {y.shape}")
+    if y.dtype.kind not in "iu" or (y.size and not (y.min() >= 0 and y.max() <= 9)):
+        bad = y.dtype if y.dtype.kind not in "iu" else y[(y < 0) | (y > 9)][0]
+        raise ValueError(
+            f"{path} is not a hidden test file: y must hold the class labels 0..9, got {bad}"
+        )
     return (X.reshape(len(X), 784) / np.float32(255)).astype(np.float32), y.astype(np.int64)

@@ -243,7 +243,26 @@ def load_runs(path: str | Path | None = None) -> dict[str, Run]:
     ref = resources.files("dlnotes.capstone").joinpath("runs.npz")
     with resources.as_file(ref) as shipped:
         source = Path(path) if path is not None else shipped
-        with np.load(source, allow_pickle=False) as data:
+        data = np.load(source, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(f"path {str(source)!r} holds one array, not runs written by save_runs")
+        with data:
+            if "labels" not in data.files:
+                raise ValueError(
+                    f"path {str(source)!r} is not a file of runs written by save_runs (no "
+                    "'labels' array)"
+                )
+            missing = [
+                f"{label}/{name}"
+                for label in (str(s) for s in data["labels"])
+                for name in (*_CURVES, "step_loss", "n_train", "layers")
+                if f"{label}/{name}" not in data.files
+            ]
+            if missing:
+                raise ValueError(
+                    f"path {str(source)!r} is not a file of runs written by save_runs: "
+                    f"missing {missing[:3]}{' ...' if len(missing) > 3 else ''}"
+                )
             runs = {}
             for label in (str(s) for s in data["labels"]):
                 diag = {
@@ -276,9 +295,17 @@ def plot_run(run: Run, *, ax: Any = None) -> Any:
             f"got {type(run).__name__}"
         )
     if ax is not None:
-        axes = np.asarray(ax).ravel()
+        from matplotlib.axes import Axes
+
+        axes = np.asarray(ax, dtype=object).ravel()
         if len(axes) != 4:
             raise ValueError(f"ax must hold 4 axes, got {len(axes)}")
+        bad = [a for a in axes if not isinstance(a, Axes)]
+        if bad:
+            raise TypeError(
+                f"ax must hold 4 matplotlib Axes (e.g. plt.subplots(1, 4)[1]), got "
+                f"{type(bad[0]).__name__}"
+            )
         fig = axes[0].figure
     else:
         fig, grid = plt.subplots(1, 4, figsize=(13, 2.8), layout="constrained")

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from dlnotes import plots
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_bool, check_scalar
 from dlnotes.data import Standardizer
 from dlnotes.landscapes import Quadratic, gd_steps_to_target, gradient_descent
+from dlnotes.layers._base import seed_to_rng
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
@@ -56,7 +57,8 @@ def two_feature_problem(
     offset = check_scalar("offset", offset)
     n = int(check_scalar("n", n, low=3, integer=True))
     r = check_scalar("r", r, low=-1.0, high=1.0, low_inclusive=False, high_inclusive=False)
-    rng = np.random.default_rng(seed)
+    standardize = check_bool("standardize", standardize)
+    rng = seed_to_rng(seed)
     z = rng.standard_normal((n, 2)) @ np.linalg.cholesky(np.array([[1.0, r], [r, 1.0]])).T
     z = (z - z.mean(axis=0)) / z.std(axis=0)
     y = z @ np.array([1.5, -1.0]) + 0.5 * rng.standard_normal(n)

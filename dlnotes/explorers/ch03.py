@@ -13,6 +13,7 @@ import numpy as np
 from dlnotes import plots
 from dlnotes._validate import check_scalar
 from dlnotes.averages import ewa
+from dlnotes.layers._base import seed_to_rng
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
@@ -30,7 +31,7 @@ def noisy_series(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     n = int(check_scalar("n", n, low=1, integer=True))
     t = np.arange(1, n + 1)
     trend = 0.4 + 1.6 * np.exp(-t / 70)
-    z = np.random.default_rng(seed).standard_normal(n)
+    z = seed_to_rng(seed).standard_normal(n)
     return trend * (1 + 0.35 * z), trend
 
 
@@ -146,7 +147,7 @@ def line_data(n: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     Defined in chapter 03 (Mini-batches and moving averages).
     """
     n = int(check_scalar("n", n, low=2, integer=True))
-    rng = np.random.default_rng(seed)
+    rng = seed_to_rng(seed)
     x = rng.uniform(-1.0, 2.0, n)
     return x, 1.5 * x - 1.0 + 0.5 * rng.standard_normal(n)
 
@@ -167,6 +168,19 @@ def _excess_loss(P: np.ndarray, H: np.ndarray, p_star: np.ndarray) -> np.ndarray
     return 0.5 * np.einsum("ij,jk,ik->i", D, H, D)
 
 
+def _int_seed(seed: Any) -> int:
+    """The int ``seed`` of :func:`minibatch_path` (>= 0): it seeds the data, and ``seed + 1`` the
+    batch order, so a Generator (one stream for both) is refused."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(
+            f"seed must be an int (the data are drawn from seed, the batch order from seed + 1), "
+            f"got {seed!r}"
+        )
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0 (numpy's random generators need it), got {seed}")
+    return int(seed)
+
+
 def minibatch_path(
     batch_size: int, lr: float, epochs: int = 4, n: int = 64, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -185,6 +199,7 @@ def minibatch_path(
     batch_size = int(check_scalar("batch_size", batch_size, low=1, integer=True))
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
     epochs = int(check_scalar("epochs", epochs, low=1, integer=True))
+    seed = _int_seed(seed)
     A, y, H, p_star = _line_fit(n, seed)
     rng = np.random.default_rng(seed + 1)
     p = np.array([-1.0, 2.0])
@@ -214,6 +229,7 @@ def minibatch_line_fit(epochs: int = 4, n: int = 64, seed: int = 0) -> Explorer:
     """
     import matplotlib.pyplot as plt
 
+    seed = _int_seed(seed)
     _, _, H, p_star = _line_fit(n, seed)
     start = np.array([-1.0, 2.0])
 

@@ -81,7 +81,8 @@ def rotated_start(theta_degrees: float) -> np.ndarray:
 
     Defined in chapter 05 (Adaptive methods).
     """
-    return ls.rotation(math.radians(theta_degrees)) @ np.array(X0_ALIGNED)
+    theta = math.radians(check_scalar("theta_degrees", theta_degrees))
+    return ls.rotation(theta) @ np.array(X0_ALIGNED)
 
 
 #: The f values of the race's drawn level sets, and the half-width of its left panel.

@@ -17,6 +17,7 @@ from dlnotes import plots
 from dlnotes import schedules as sch
 from dlnotes._validate import check_scalar
 from dlnotes.landscapes import minibatch_stream, noise_floor, sgd_runs
+from dlnotes.layers._base import seed_to_rng
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
@@ -39,7 +40,7 @@ def noisy_regression(seed: int = 0) -> dict[str, Any]:
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
-    rng = np.random.default_rng(seed)
+    rng = seed_to_rng(seed)
     scales = np.sqrt(np.geomspace(1.0, 0.05, DIM))
     X = rng.standard_normal((N_EXAMPLES, DIM)) * scales
     w_true = rng.standard_normal(DIM)

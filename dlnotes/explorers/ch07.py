@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from dlnotes import plots
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_float_array, check_scalar
 from dlnotes.init import calculate_gain
+from dlnotes.layers._base import seed_to_rng
 from dlnotes.layers.activations import relu_backward, relu_forward, tanh_backward, tanh_forward
 from dlnotes.plots import COLORS
 from dlnotes.widgets import Control, Explorer
@@ -68,8 +69,21 @@ def propagate(
         raise ValueError(
             f"nonlinearity must be one of {sorted(RECOMMENDED_GAIN)}, got {nonlinearity!r}"
         )
+    check_float_array("X", X, where="propagate")
+    if X.ndim != 2:
+        raise ValueError(f"propagate: X must be 2-dimensional (N, n_0), got shape {X.shape}")
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(
+            "propagate: weights must be a list of (n_l, n_l+1) matrices, got "
+            f"{type(weights).__name__}"
+        )
     if not weights:
         raise ValueError("weights must hold at least one matrix, got none")
+    for i, W in enumerate(weights):
+        check_float_array(f"weights[{i}]", W, where="propagate")
+        if W.ndim != 2:
+            raise ValueError(f"propagate: weights[{i}] must be a 2-D matrix, got shape {W.shape}")
+    check_float_array("upstream", upstream, where="propagate")
     forward, backward = ACTIVATIONS[nonlinearity]
     zs: list[np.ndarray] = []
     caches: list[Any] = []
@@ -107,7 +121,9 @@ def random_network(
     """
     depth = int(check_scalar("depth", depth, low=1, integer=True))
     gain = check_scalar("gain", gain, low=0.0)
-    rng = np.random.default_rng(seed)
+    width = int(check_scalar("width", width, low=1, integer=True))
+    batch = int(check_scalar("batch", batch, low=1, integer=True))
+    rng = seed_to_rng(seed)
     X = rng.standard_normal((batch, width))
     upstream = rng.standard_normal((batch, width))
     scale = gain / math.sqrt(width)

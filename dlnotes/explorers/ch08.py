@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes import plots
+from dlnotes._validate import as_float_array, check_scalar
 from dlnotes.gradcheck import GREAT, WORRY
 from dlnotes.widgets import Control, Explorer
 
@@ -35,7 +36,8 @@ def difference_error(
 
     ``D_h = (f(x + h) − f(x − h)) / (2h)`` (``method="two-sided"``) or ``(f(x + h) − f(x)) / h``
     (``"one-sided"``), computed entirely in ``dtype``; ``fn`` is a key of :data:`FUNCTIONS`;
-    ``hs`` has shape ``(k,)`` and so has the result. The exact ``f'(x)`` is in float64.
+    ``hs`` has shape ``(k,)`` (steps ``h > 0``, also once cast to ``dtype``) and so has the
+    result. The exact ``f'(x)`` is in float64.
 
     Defined in chapter 08 (Gradient checking).
     """
@@ -46,9 +48,19 @@ def difference_error(
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    check_scalar("x", x)
+    as_float_array("hs", hs, ndim=1)  # real steps, shape (k,)
     f, df = FUNCTIONS[fn]
     xd = dtype.type(x)
     h = np.asarray(hs, dtype=dtype)
+    bad = ~(np.isfinite(h) & (h > 0))
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        given = np.asarray(hs)[i]
+        cast = "" if given == h[i] else f", which is {h[i]} in {dtype}"
+        raise ValueError(
+            f"hs must hold steps h > 0 that are finite in {dtype}, got hs[{i}] = {given}{cast}"
+        )
     if method == "two-sided":
         numeric = (f(xd + h) - f(xd - h)) / (dtype.type(2) * h)
     else:

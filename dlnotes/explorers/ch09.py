@@ -10,12 +10,14 @@ Defined in chapter 09 (Regularization).
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from dlnotes import plots
-from dlnotes._validate import check_scalar
+from dlnotes._validate import NonFiniteInputError, as_float_array, check_scalar
+from dlnotes.layers._base import seed_to_rng
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
@@ -43,6 +45,8 @@ def features(x: np.ndarray, degree: int = 12) -> np.ndarray:
 
     Defined in chapter 09 (Regularization).
     """
+    as_float_array("x", x)  # real numbers: a complex x would lose its imaginary part
+    degree = int(check_scalar("degree", degree, low=0, integer=True))
     return np.polynomial.legendre.legvander(np.asarray(x, dtype=np.float64), degree)
 
 
@@ -61,7 +65,7 @@ def ridge_problem(
     dev = int(check_scalar("dev", dev, low=1, integer=True))
     noise = check_scalar("noise", noise, low=0.0)
     degree = int(check_scalar("degree", degree, low=0, integer=True))
-    rng = np.random.default_rng(seed)
+    rng = seed_to_rng(seed)
     x = rng.uniform(-1.0, 1.0, pool)
     x_dev = rng.uniform(-1.0, 1.0, dev)
     return {
@@ -85,10 +89,24 @@ def ridge_fit(Phi: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
 
     Defined in chapter 09 (Regularization).
     """
+    as_float_array("Phi", Phi)  # real numbers: a complex array would lose its imaginary part
+    as_float_array("y", y)
     Phi = np.asarray(Phi, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if Phi.ndim != 2 or y.shape != (Phi.shape[0],):
         raise ValueError(f"Phi must be (N, K) and y (N,), got {Phi.shape} and {y.shape}")
+    if Phi.shape[0] < 1 or Phi.shape[1] < 1:
+        raise ValueError(
+            f"Phi must have at least one row and one column (the constant feature), got shape "
+            f"{Phi.shape}"
+        )
+    for name, arr in (("Phi", Phi), ("y", y)):
+        if not np.all(np.isfinite(arr)):
+            bad = tuple(int(k) for k in np.argwhere(~np.isfinite(arr))[0])
+            raise NonFiniteInputError(
+                f"{name} must be finite, got {arr[bad]} at index {bad} (least squares has no "
+                "answer for inf or NaN)"
+            )
     lam = check_scalar("lam", lam, low=0.0)
     N, K = Phi.shape
     D = np.eye(K)
@@ -106,6 +124,17 @@ def ridge_errors(
 
     Defined in chapter 09 (Regularization).
     """
+    keys = ("x", "y", "x_dev", "y_dev", "degree")
+    if not isinstance(problem, Mapping) or any(k not in problem for k in keys):
+        given = (
+            f"a dict with keys {list(problem)}"
+            if isinstance(problem, Mapping)
+            else type(problem).__name__
+        )
+        raise TypeError(
+            f"problem must be a dict from ridge_problem() with keys {list(keys)}, got {given}"
+        )
+    as_float_array("lams", lams, ndim=1)
     n = int(check_scalar("n", n, low=1, high=len(problem["x"]), integer=True))
     Phi = features(problem["x"][:n], problem["degree"])
     Phi_dev = features(problem["x_dev"], problem["degree"])

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes import plots
+from dlnotes._validate import check_float_array, check_scalar
 from dlnotes.data import FASHION_MNIST_CLASSES, load_fashion_mnist_subset
 from dlnotes.widgets import Control, Explorer
 
@@ -23,12 +24,17 @@ GROUPS = {"pixels": 1, "4×4 blocks": 4, "7×7 blocks": 7}
 def keep_mask(u: np.ndarray, p: float, block: int, side: int = 28) -> np.ndarray:
     """Keep mask of ``side × side`` images from uniform draws ``u``, one draw per block.
 
-    ``u`` has shape ``(K, (side // block)**2)``; a block is kept when its draw is ``>= p``
-    (probability ``1 - p``) and the mask repeats that decision over its ``block × block`` pixels.
-    Returns a boolean array of shape ``(K, side * side)``; ``block = 1`` is ordinary dropout.
+    ``u`` (a float array) has shape ``(K, (side // block)**2)``; a block is kept when its draw is
+    ``>= p`` (probability ``1 - p``, ``0 <= p < 1``) and the mask repeats that decision over its
+    ``block × block`` pixels. Returns a boolean array of shape ``(K, side * side)``;
+    ``block = 1`` is ordinary dropout.
 
     Defined in chapter 10 (Dropout).
     """
+    check_float_array("u", u, where="keep_mask")
+    check_scalar("p", p, low=0.0, high=1.0, high_inclusive=False)
+    block = int(check_scalar("block", block, low=1, integer=True))
+    side = int(check_scalar("side", side, low=1, integer=True))
     n = side // block
     if side % block or u.ndim != 2 or u.shape[1] != n * n:
         raise ValueError(

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from dlnotes import plots
+from dlnotes._validate import as_float_array, check_scalar
 from dlnotes.data import load_fashion_mnist_subset
 from dlnotes.layers import Linear
 from dlnotes.model import Sequential, mlp
@@ -63,6 +64,7 @@ def deep_mlp(norm: str | None, scale: float = 1.0, seed: int = 0) -> Sequential:
 
     Defined in chapter 11 (Batch normalization).
     """
+    check_scalar("scale", scale)  # a finite real number (NaN would make every weight NaN)
     model = mlp([196] + [WIDTH] * DEPTH + [10], norm=norm, init="kaiming_normal", seed=seed)
     for layer in model.layers:
         if isinstance(layer, Linear):
@@ -131,6 +133,8 @@ def smoothed_loss(loss: np.ndarray, window: int = 5) -> np.ndarray:
 
     Defined in chapter 11 (Batch normalization).
     """
+    as_float_array("loss", loss, ndim=1)  # one loss per step, real numbers
+    window = int(check_scalar("window", window, low=1, integer=True))
     loss = np.asarray(loss, dtype=float)
     loss = np.where(np.isfinite(loss), np.minimum(loss, LOSS_CAP), LOSS_CAP)
     c = np.cumsum(np.insert(loss, 0, 0.0))

@@ -15,6 +15,7 @@ import numpy as np
 from dlnotes import plots
 from dlnotes.averages import ewa
 from dlnotes.landscapes import Quadratic, noise_floor
+from dlnotes.layers._base import seed_to_rng
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
@@ -113,7 +114,7 @@ def ema_noisy_quadratic(steps: int = STEPS, seed: int = 0) -> Explorer:
 
     Defined in chapter 14 (Ensembles and weight averaging).
     """
-    noise = np.random.default_rng(seed).standard_normal((steps, len(CURVATURES)))
+    noise = seed_to_rng(seed).standard_normal((steps, len(CURVATURES)))
     controls = [
         Control(
             "lr",

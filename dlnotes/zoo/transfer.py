@@ -474,11 +474,8 @@ def transfer_run(
     n_classes = _check_task(X_train, y_train, X_test, y_test)
     examples = check_int("examples", examples, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
-    if pretrained is None and n_frozen != 0:
-        raise ValueError(
-            f"n_frozen applies to a pretrained model's layers; a model trained from scratch "
-            f"(pretrained=None) has none to freeze, got n_frozen={n_frozen!r}"
-        )
+    if pretrained is None and n_frozen != 0:  # nothing to freeze in a model built from scratch
+        raise ValueError(f"n_frozen applies to a pretrained model, got n_frozen={n_frozen!r}")
     epochs = max(1, math.ceil(examples / len(X_train)))
     batch_size = min(batch_size, len(X_train))
     lr_mult = check_scalar("lr_mult", lr_mult, low=0.0)
