@@ -258,7 +258,7 @@ batchnorm_backward_mistakes = Mistakes()
 
 
 @batchnorm_backward_mistakes.add(
-    "dropped the mean terms",
+    "dropped the mean and variance terms",
     "you treated the mean and variance as constants (dX = dx_hat / σ). They depend on "
     "every x_n of the batch, which adds the two sums: "
     "dX = (N dx_hat − Σ dx_hat − x_hat Σ dx_hat·x_hat) / (N σ).",

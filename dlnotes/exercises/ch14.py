@@ -77,8 +77,8 @@ def _ema_loop_variable(avg_params, params, decay):
 @ema_update_mistakes.add(
     "updated in place",
     "`avg *= decay; avg += ...` wrote into the caller's arrays, and `avg_params[i] = ...` "
-    "into the caller's list: either way the caller's old average is gone. Return a new list "
-    "of new arrays: `[decay * avg + (1 - decay) * p for avg, p in zip(avg_params, params)]`.",
+    "into the caller's list: either way the caller's old average is gone. Build a new list "
+    "holding a new array for each parameter, and leave avg_params and its arrays as they were.",
 )
 def _ema_in_place(avg_params, params, decay):
     for avg, p in zip(avg_params, params):
@@ -509,7 +509,7 @@ def _polyak_last_iterate(iterates, start):
 @polyak_average_mistakes.add(
     "divided by T instead of T − start",
     "you summed the rows from `start` on but divided by all T rows: a mean divides "
-    "by the number of rows it adds, T − start (np.mean(iterates[start:], axis=0)).",
+    "by the number of rows it adds, T − start.",
 )
 def _polyak_divides_by_t(iterates, start):
     return iterates[start:].sum(axis=0) / len(iterates)

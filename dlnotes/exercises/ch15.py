@@ -69,6 +69,17 @@ def _lse_no_upstream(x, g):
 
 
 @logsumexp_backward_mistakes.add(
+    "summed over the classes",
+    "your gradient has one entry per example, shape (N,): the sum over the classes of "
+    "g[n] · softmax(x[n]) is g[n] again. dL/dx has the shape of x, (N, C), one entry per "
+    "logit: do not reduce over axis 1.",
+)
+def _lse_summed(x, g):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return (g[:, None] * e / e.sum(axis=1, keepdims=True)).sum(axis=1)
+
+
+@logsumexp_backward_mistakes.add(
     "log-softmax instead of softmax",
     "the derivative of log Σ exp(x) is softmax(x) = exp(x - logsumexp(x)), not its "
     "logarithm x - logsumexp(x): take the exp.",

@@ -1427,13 +1427,14 @@ def _verdict(
             diagnosis = _diagnose(ex, outcomes, seconds, fn, skip=("stale",))
     if mistake is None and diagnosis is None:
         diagnosis = _unrepeatable(fn, first, seconds, forbidden)
+    # the likely mistake first, right under the header: below the inputs it was read last
     if diagnosis is not None:
         lines.append(f"  Likely mistake: {diagnosis.text(ex.diagnoses)}")
+    if mistake is not None:
+        lines += _hint_lines(mistake)
     lines += [*(f"  {p}" for p in first.problems), _inputs(first.case, names)]
     if first.wrong:  # arguments in another order give wrong values, and no error to read
         lines += _order_note(fn, names, permutation=True)
-    if mistake is not None:
-        lines += _hint_lines(mistake)
     if len(failed) > 1:
         others = ", ".join(str(k + 1) for k in failed[1:])
         lines.append(f"  also failed: check{'s' if len(failed) > 2 else ''} {others}")

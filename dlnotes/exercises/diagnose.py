@@ -862,6 +862,13 @@ def _input(ctx: _Context) -> Diagnosis | None:
     leaves = ctx.leaves(path)
     if not leaves:
         return None
+    shapes = [(_numbers(e), _numbers(g)) for _, e, g in leaves]
+    if any(e is not None and g is not None and 0 < e.ndim and 0 < g.ndim and e.shape != g.shape
+           for e, g in shapes):  # fmt: skip
+        # an array of the wrong shape that happens to equal an input (a sum over the classes
+        # of softmax · g is g): the shape is the mistake to report, not "returned the input"
+        # (a number returned for a list still is: the input itself, handed back)
+        return None
     found: str | None = None
     for candidate in ctx.arguments(leaves[0][0].case):
         hit = True
