@@ -142,6 +142,11 @@ def smoothed_loss(loss: np.ndarray, window: int = 5) -> np.ndarray:
     return (c[1:] - c[np.arange(1, len(loss) + 1) - k]) / k
 
 
+def _nearest(values: list[float], v: float) -> float:
+    """The entry of ``values`` nearest to ``v`` on a log scale (a slider's computed setting)."""
+    return min(values, key=lambda u: abs(np.log(u) - np.log(v)))
+
+
 def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = None) -> Explorer:
     """Explorer: training loss of the deep MLP with and without BatchNorm, for ``α`` and ``c``.
 
@@ -159,19 +164,16 @@ def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = No
     labels = {"plain": "plain", "batchnorm": "with BatchNorm"}
     n_steps = max(len(r["step_loss"]) for r in grid.values())
 
-    def nearest(values: list[float], v: float) -> float:
-        return min(values, key=lambda u: abs(np.log(u) - np.log(v)))
-
     # the chapter's recommended setting (α = 0.03, c = 1), or the nearest run of a custom grid
     controls = [
         Control(
-            "lr", "α (learning rate)", lrs, default=nearest(lrs, 0.03), log=True, only_values=True
+            "lr", "α (learning rate)", lrs, default=_nearest(lrs, 0.03), log=True, only_values=True
         ),
         Control(
             "scale",
             "c (init scale)",
             scales,
-            default=nearest(scales, 1.0),
+            default=_nearest(scales, 1.0),
             log=True,
             only_values=True,
         ),
@@ -192,15 +194,21 @@ def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = No
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right", frameon=False, fontsize=9)
         ax.title.set_animated(True)
+        # a title as long as update's, so that tight_layout leaves room for it
+        ax.set_title(
+            "α = 0.03, c = 1. plain: dev acc 00% | with BatchNorm: dev acc 00%", fontsize=9
+        )
         fig.tight_layout()
         return fig, {"ax": ax, "lines": lines}
 
     def update(st: dict[str, Any], lr: float, scale: float) -> str:
-        lr, scale = nearest(lrs, lr), nearest(scales, scale)
+        lr, scale = _nearest(lrs, lr), _nearest(scales, scale)
         parts = []
         for norm in NORMS:
             run = grid[norm, lr, scale]
             y = smoothed_loss(run["step_loss"])
+            if run["diverged"]:  # it stopped within a few steps: drawn at the cap to the end
+                y = np.concatenate([y, np.full(max(n_steps - len(y), 0), LOSS_CAP)])
             st["lines"][norm].set_data(np.arange(len(y)), y)
             res = "diverged" if run["diverged"] else f"dev acc {run['dev_acc']:.0%}"
             parts.append(f"{labels[norm]}: {res}")
@@ -215,6 +223,7 @@ def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = No
         update=update,
         caption=(
             "Precomputed runs on a Fashion-MNIST slice (1200 images); the live sliders offer "
-            "the computed settings. Losses above 3 (and divergence) are drawn at 3."
+            "the computed settings. Losses above 3 are drawn at 3, and a run that diverged is "
+            "drawn at 3 from its last step to the end."
         ),
     )
