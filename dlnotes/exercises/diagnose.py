@@ -1123,7 +1123,8 @@ def _explain(
                     f"{who} is {text} × the expected one ({name} = "
                     f"{_fmt(_scalar(ctx.arguments(ratios[0][0].case)[name]))} in check "
                     f"{ctx.observations.index(ratios[0][0]) + 1})",
-                    f"is {name} applied once too often, or missing where it belongs?",
+                    f"is {name} applied once too often (or divided by instead of multiplied "
+                    "by), or missing where it belongs?",
                 )
     batch = _batch_factor(ctx, ratios, key, who)
     if batch is not None:
@@ -1153,7 +1154,7 @@ def _explain(
             "off by a factor",
             f"in each failing check {who} is the expected one times a factor ({shown})",
             "the factor changes with the inputs: look for a term that depends on the "
-            "arguments (a correction, a scale, a fan or a rate) applied wrongly",
+            "arguments (a count, a correction, a scale or a rate) applied wrongly",
         )
     return None
 
@@ -1498,7 +1499,10 @@ def _advice(name: str, rule: str) -> str:
     if rule == "its default":
         return f"is the argument {name} passed on and used, rather than its default?"
     if rule in ("one less", "one more"):
-        return f"off by one in {name}: does it count from 0 or from 1, and is it updated first?"
+        return (
+            f"off by one in {name}: does it count from 0 or from 1 (and, for a counter, is it "
+            "updated before or after it is used)?"
+        )
     if rule.startswith(("the variable ", "the number ")):
         what = rule.split()[2]
         does = "reads" if rule.startswith("the variable ") else "has the number"
