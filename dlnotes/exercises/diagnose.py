@@ -290,6 +290,7 @@ class _Context:
         self.reference = reference
         self.factors = factors
         self.result_names = result_names(signature)
+        self.result_parts = result_parts(signature)  # nested tuples whole: "(x_hat, mean)"
         self.returns = signature.partition("->")[2].strip()  # the result part, as written
         try:
             self.params = list(inspect.signature(solution).parameters.values())
@@ -509,10 +510,14 @@ def _tuple_shape(ctx: _Context) -> Diagnosis | None:
         return None
     if len(e0) > 6 or any(len(e) != len(e0) for e, _ in firsts):
         return _collection(ctx, firsts)
-    names = ctx.result_names if len(ctx.result_names) == len(e0) else []
+    names = ctx.result_parts if len(ctx.result_parts) == len(e0) else []
 
     def name(i: int) -> str:
         return names[i] if names else f"result {i}"
+
+    def return_all() -> str:
+        listed = ", ".join(name(i) for i in range(len(e0)))
+        return f"return {'both' if len(e0) == 2 else f'all {len(e0)}'}: ({listed})"
 
     what = "tuple" if isinstance(e0, tuple) else "list"
     # wrong order
@@ -540,7 +545,7 @@ def _tuple_shape(ctx: _Context) -> Diagnosis | None:
                     f"{name(j)} is missing",
                     f"your {what} has {len(e0) - 1} element{'s' if len(e0) > 2 else ''}, the "
                     f"right ones except {name(j)}",
-                    f"return all {len(e0)}: ({', '.join(name(i) for i in range(len(e0)))})",
+                    return_all(),
                 )
     # only one element
     for j in range(len(e0)):
@@ -550,7 +555,7 @@ def _tuple_shape(ctx: _Context) -> Diagnosis | None:
                 (f"only {name(j)}", "missing"),
                 f"only {name(j)} returned",
                 f"you returned {name(j)} alone, which is right, instead of a {what} of {len(e0)}",
-                f"return all {len(e0)}: ({', '.join(name(i) for i in range(len(e0)))})",
+                return_all(),
             )
     return None
 
