@@ -1784,7 +1784,7 @@ def _stale_definition(fn: Any) -> str | None:
     )
 
 
-#: Execution number -> ``"TypeName: message"`` of every cell that raised since this module was
+#: Execution number -> ``"TypeName (message)"`` of every cell that raised since this module was
 #: imported in IPython (filled by :func:`_record_failed_cell`): the kernel keeps no such record.
 _FAILED_CELLS: dict[int, str] = {}
 
