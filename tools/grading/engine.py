@@ -226,7 +226,11 @@ def grade_notebook(
             }
             with withheld.by_value():
                 payload = cloudpickle.dumps(job)
-            result = sandbox.run(payload, limits, _withheld().binds(_chapter_references(ex)))
+            # a value answer is read as data and verified here, so its job withholds no
+            # library code: a learner who searches for the value with the chapter's runners
+            # (gradient_descent, in chapter 02) in the answer cell keeps the points
+            library = _chapter_references(ex) if spec["kind"] == "function" else []
+            result = sandbox.run(payload, limits, _withheld().binds(library))
             # a record about a cell this job did not run is the learner's own writing: dropped
             ran = {gid for gid, _ in run}
             result.records = [

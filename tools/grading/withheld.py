@@ -14,8 +14,9 @@ copies of those source files instead, bound over the real ones:
 * in every ``dlnotes/exercises/chNN.py``, every function, method and lambda body is replaced by
   a ``raise`` (the module, its names and signatures stay, so imports and the catalogue work),
   but those its own import runs (:func:`_run_on_import`);
-* in the module defining each library reference of the exercise being graded, the body of that
-  function (every method, for a class) is replaced the same way;
+* in the module defining each library reference of the chapter's function exercises, the body
+  of that function (every method, for a class) is replaced the same way, when one of them is
+  graded (a value answer is only read, so its job withholds no library code);
 * comments go (the module is rewritten from its syntax tree), and every compiled copy of a
   withheld module in ``__pycache__`` is covered by an empty file (Python then compiles the
   withheld source; a learner reading the ``.pyc`` finds nothing).
