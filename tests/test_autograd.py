@@ -272,7 +272,7 @@ def test_batch_norm_refuses_a_bad_batch_before_touching_the_running_statistics(b
     rm, rv = r.standard_normal(3), r.uniform(0.5, 2.0, 3)
     mean0, var0 = rm.tobytes(), rv.tobytes()
     gamma, beta = Tensor(np.ones(3)), Tensor(np.zeros(3))
-    with pytest.raises(ValueError, match=r"batch_norm: the batch x holds inf or NaN \(feature 1"):
+    with pytest.raises(ValueError, match=r"batch_norm: the batch X holds inf or NaN \(feature 1"):
         A.batch_norm(Tensor(x), gamma, beta, rm, rv)
     assert rm.tobytes() == mean0 and rv.tobytes() == var0
     with pytest.raises(NonFiniteError):  # what fit catches as divergence

@@ -40,8 +40,8 @@ from dlnotes.layers.normalization import _check_running_stats as _layer_stats_ch
 __all__ = ["batch_norm", "dropout", "linear", "parameters_of", "sequential_forward"]
 
 
-def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
-    """``out = x @ W + b``; ``x (N, D)``, ``W (D, M)``, ``b (M,)`` -> ``(N, M)``.
+def linear(X: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
+    """``out = X @ W + b``; ``X (N, D)``, ``W (D, M)``, ``b (M,)`` -> ``(N, M)``.
 
     ``b`` must have shape exactly ``(M,)``, one bias per output as
     :func:`dlnotes.layers.linear_forward` requires: a ``(N, 1)`` or ``(1, M)`` bias would
@@ -49,7 +49,7 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
 
     Defined in chapter 15 (From numpy to a framework).
     """
-    out = matmul(x, W)
+    out = matmul(X, W)
     if b is None:
         return out
     bias = as_tensor(b, out, "b")
@@ -62,7 +62,7 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
 
 
 def batch_norm(
-    x: Tensor,
+    X: Tensor,
     gamma: Tensor,
     beta: Tensor,
     running_mean: np.ndarray | None = None,
@@ -72,12 +72,12 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Batch normalization of ``x (N, D)`` from primitives; ``gamma, beta (D,)``.
+    """Batch normalization of ``X (N, D)`` from primitives; ``gamma, beta (D,)``.
 
     Train mode::
 
-        mu = mean_n x                 var = mean_n (x - mu)^2          (biased)
-        out = gamma * (x - mu) * (var + eps)^(-1/2) + beta
+        mu = mean_n X                 var = mean_n (X - mu)^2          (biased)
+        out = gamma * (X - mu) * (var + eps)^(-1/2) + beta
 
     and, outside the graph, ``running <- (1 - momentum) running + momentum * batch_stat`` with
     the unbiased variance ``var * N / (N - 1)`` (torch's convention). Eval mode normalizes with
@@ -97,34 +97,34 @@ def batch_norm(
     eps = check_scalar("batch_norm: eps", eps, low=0.0, low_inclusive=False)
     training = check_bool("batch_norm: training", training)
     check_scalar("batch_norm: momentum", momentum, low=0.0, high=1.0)
-    x = as_tensor(x, None, "x")
-    if x.ndim != 2:
-        raise ValueError(f"batch_norm: x must have shape (N, D), got {x.shape}")
-    D = x.shape[1]
+    X = as_tensor(X, None, "X")
+    if X.ndim != 2:
+        raise ValueError(f"batch_norm: X must have shape (N, D), got {X.shape}")
+    D = X.shape[1]
     for name, p in (("gamma", gamma), ("beta", beta)):
-        if as_tensor(p, x, name).shape != (D,):
+        if as_tensor(p, X, name).shape != (D,):
             raise ValueError(f"batch_norm: {name} must have shape ({D},), got {p.shape}")
     _check_running_stats(running_mean, running_var, D, training)
     if not training:
         assert running_mean is not None and running_var is not None
         inv_std = (running_var + eps) ** -0.5
-        return gamma * ((x - running_mean.astype(x.dtype)) * inv_std.astype(x.dtype)) + beta
-    N = x.shape[0]
+        return gamma * ((X - running_mean.astype(X.dtype)) * inv_std.astype(X.dtype)) + beta
+    N = X.shape[0]
     if N < 2:
         raise ValueError(
-            f"batch_norm: train mode needs at least 2 examples, got x of shape {x.shape}"
+            f"batch_norm: train mode needs at least 2 examples, got X of shape {X.shape}"
         )
-    mu = x.mean(axis=0)
-    centered = x - mu
+    mu = X.mean(axis=0)
+    centered = X - mu
     var = (centered * centered).mean(axis=0)
     xhat = centered * (var + eps) ** -0.5
     if running_mean is not None or running_var is not None:
-        # O(D): the batch mean and variance are not finite whenever x is not.
+        # O(D): the batch mean and variance are not finite whenever X is not.
         finite = np.isfinite(mu.value) & np.isfinite(var.value)
         if not finite.all():
             bad = int(np.flatnonzero(~finite)[0])
             raise NonFiniteInputError(
-                f"batch_norm: the batch x holds inf or NaN (feature {bad} of {D} has batch mean "
+                f"batch_norm: the batch X holds inf or NaN (feature {bad} of {D} has batch mean "
                 f"{mu.value[bad]} and variance {var.value[bad]}); the running statistics were "
                 "left unchanged"
             )
@@ -139,21 +139,21 @@ def _check_running_stats(running_mean: Any, running_var: Any, D: int, training: 
     _layer_stats_check(running_mean, running_var, (D,), mode, where="batch_norm")
 
 
-def dropout(x: Tensor, p: float, mask: np.ndarray) -> Tensor:
-    """Inverted dropout with a given 0/1 ``mask`` of ``x``'s shape: ``out = x * mask / (1 - p)``.
+def dropout(X: Tensor, p: float, mask: np.ndarray) -> Tensor:
+    """Inverted dropout with a given 0/1 ``mask`` of ``X``'s shape: ``out = X * mask / (1 - p)``.
 
     ``p`` is the drop probability (torch's meaning), a real number in ``[0, 1)``. The mask is a
     constant of the graph, so the gradient is ``g * mask / (1 - p)``: the dropped units get none.
 
     Defined in chapter 15 (From numpy to a framework).
     """
-    x = as_tensor(x, None, "x")
+    X = as_tensor(X, None, "X")
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"dropout: p must be a real number in [0, 1), got {p!r}")
     if not 0 <= p < 1:
         raise ValueError(f"p must be in [0, 1), got {p!r}")
-    keep = check_mask("mask", np.asarray(mask), x.shape, where="dropout", what="x")
-    return x * (keep.astype(x.dtype) / np.asarray(1 - p, dtype=x.dtype))
+    keep = check_mask("mask", np.asarray(mask), X.shape, where="dropout", what="X")
+    return X * (keep.astype(X.dtype) / np.asarray(1 - p, dtype=X.dtype))
 
 
 def parameters_of(model: Any) -> list[Tensor]:
