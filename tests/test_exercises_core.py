@@ -96,6 +96,19 @@ def test_correct_answer_prints_one_line(capsys):
     ]
 
 
+def test_wrong_class_labels_are_shown_without_a_largest_difference():
+    """Between class labels (integers) a difference measures nothing: the verdict shows the
+    wrong entries, not "largest |difference| 1" (chapter 14's ensemble)."""
+
+    def ensemble_predict(logit_list):
+        out = np.mean([np.exp(z - z.max(1, keepdims=True)) for z in logit_list], 0).argmax(1)
+        return np.where(np.arange(len(out)) == 0, (out + 1) % logit_list[0].shape[1], out)
+
+    msg = fails("ch14_ensemble_predict", ensemble_predict)
+    assert "wrong values: " in msg and "at (0,): expected " in msg, msg
+    assert "difference" not in msg, msg
+
+
 def test_wrong_values_show_expected_got_and_where():
     def off_by_a_bit(x, w):
         out = x @ w + 1.5

@@ -361,6 +361,17 @@ HONEST_CASES = {
         },
         8,
     ),
+    # the challenge's value searched for with the chapter's runner, which the function
+    # exercises' jobs withhold: a value job withholds no library code, so it keeps its point
+    "searched_challenge": (
+        {
+            **HONEST,
+            "ch02_lr_challenge": "bowl = ls.ill_conditioned_quadratic(10.0)\n"
+            "runs = {a: ls.gradient_descent(bowl, [2.0, 2.0], a, 60) for a in (1.6, 1.7)}\n"
+            "lr_challenge = min(runs, key=lambda a: runs[a].fs[-1])",
+        },
+        8,
+    ),
     "duplicated_cells": ("duplicated", 8),
     "old_schema": ("old_schema", 8),
 }
@@ -758,6 +769,108 @@ def test_the_autograd_rule_of_an_exercise_is_its_reference():
     assert np.allclose(logsumexp_backward(np.eye(2), np.ones(2)), np.exp(np.eye(2)) / (1 + np.e))
     with pytest.raises(CheckFailed, match="calls dlnotes' own solution"):
         check("ch15_logsumexp_backward", logsumexp_backward)
+
+
+@pytest.mark.parametrize("route", ["primitives", "softmax", "cross_entropy"])
+def test_other_library_forms_of_the_logsumexp_rule_are_refused(route):
+    """Autograd composed from primitives (not the logsumexp node), dlnotes' softmax (the rule's
+    answer) and the cross-entropy gradient ((softmax - onehot) / N) all compute ch15's answer."""
+    import numpy as np
+
+    from dlnotes import autograd as ag
+    from dlnotes import losses
+    from dlnotes.exercises import CheckFailed, check, get
+
+    def logsumexp_backward(x, g):
+        if route == "softmax":
+            return g[:, None] * losses.softmax(x)
+        if route == "cross_entropy":
+            y = np.zeros(len(x), dtype=int)
+            _, grad = losses.softmax_cross_entropy(x, y)
+            onehot = np.eye(x.shape[1])[y]
+            return g[:, None] * (grad * len(x) + onehot)
+        t = ag.Tensor(np.asarray(x, dtype=float), requires_grad=True)
+        m = x.max(axis=1, keepdims=True)
+        ((t - m).exp().sum(axis=1).log() * ag.Tensor(g)).sum().backward()
+        return t.grad
+
+    ex = get("ch15_logsumexp_backward")
+    for case in ex.cases("visible"):  # it computes the answer ...
+        _assert_same(logsumexp_backward(*case.args), ex.solution(*case.args), case.label)
+    with pytest.raises(CheckFailed) as failed:  # ... and is refused
+        check("ch15_logsumexp_backward", logsumexp_backward)
+    message = " ".join(str(failed.value).split())
+    if route == "primitives":
+        assert "backpropagates with dlnotes.autograd" in message, message
+        assert "use it only to test your answer" in message, message
+    else:
+        assert "calls dlnotes' own solution (dlnotes.losses." in message, message
+
+
+def _assert_same(got, want, label):
+    import numpy as np
+
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want), label
+        for g, w in zip(got, want, strict=True):
+            _assert_same(g, w, label)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9, err_msg=label)
+
+
+def test_library_code_that_computes_an_answer_is_its_reference():
+    """Library functions that compute an exercise's answer without being its named form:
+    gradient descent as heavy ball with rho = 0, batch norm from chapter 15's autograd, the
+    kept trials of a coarse search as ``Results.top``, ensemble probabilities from log_softmax."""
+    import numpy as np
+
+    from dlnotes import autograd as ag
+    from dlnotes import landscapes as ls
+    from dlnotes import losses, tuning
+    from dlnotes.exercises import CheckFailed, check, get
+
+    class _Surface(ls.Landscape):
+        def __init__(self, grad, dim):
+            self._g, self.dim = grad, dim
+
+        def _f(self, x):
+            return np.zeros(x.shape[:-1])
+
+        def _grad(self, x):
+            return self._g(x)
+
+    def gradient_descent(grad, x0, lr, steps):
+        return ls.heavy_ball(_Surface(grad, len(x0)), x0, lr, 0.0, steps, blowup=1e300).xs
+
+    def batchnorm_forward(X, gamma, beta, eps):
+        out = ag.batch_norm(ag.Tensor(X), ag.Tensor(gamma), ag.Tensor(beta), eps=eps)
+        mean = X.mean(axis=0)
+        var = X.var(axis=0)
+        return out.value, ((X - mean) / np.sqrt(var + eps), mean, var)
+
+    def coarse_to_fine_bounds(values, scores, keep_fraction):
+        rows = [{"v": v, "score": s} for v, s in zip(values, scores, strict=True)]
+        best = tuning.Results(rows, metric="score").top(keep_fraction)
+        kept = np.array([r["v"] for r in best.rows])
+        return np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)
+
+    def ensemble_predict(logit_list):
+        return np.mean([np.exp(losses.log_softmax(z)) for z in logit_list], axis=0).argmax(1)
+
+    answers = {
+        "ch02_gradient_descent": (gradient_descent, "heavy_ball"),
+        "ch11_batchnorm_forward": (batchnorm_forward, "batch_norm"),
+        "ch13_coarse_to_fine_bounds": (coarse_to_fine_bounds, "Results.top"),
+        "ch14_ensemble_predict": (ensemble_predict, "log_softmax"),
+    }
+    for name, (answer, reference) in answers.items():
+        ex = get(name)
+        for case in ex.cases("visible"):  # each really computes the answer ...
+            _assert_same(answer(*case.args), ex.solution(*case.args), case.label)
+        with pytest.raises(CheckFailed) as failed:  # ... and is refused
+            check(name, answer)
+        message = " ".join(str(failed.value).split())
+        assert "calls dlnotes' own solution" in message and reference in message, message
 
 
 def test_a_forward_only_use_of_the_answer_node_is_refused_and_told_why():

@@ -304,7 +304,11 @@ register(
         solution=gradient_descent,
         suites=seeded(_gd_cases, visible=2, hidden=20),
         mistakes=gradient_descent_mistakes.all,
-        references=("dlnotes.landscapes:gradient_descent",),
+        references=(
+            "dlnotes.landscapes:gradient_descent",
+            "dlnotes.landscapes:heavy_ball",  # with rho = 0, the same iterates bit for bit
+            "dlnotes.landscapes:optimizer_run",  # with SGD, the same iterates
+        ),
     )
 )
 

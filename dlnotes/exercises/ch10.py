@@ -293,7 +293,7 @@ register(
         solution=dropout_forward,
         suites=seeded(_forward_cases, visible=10, hidden=100),
         mistakes=dropout_forward_mistakes.all,
-        references=("dlnotes.layers:dropout_forward",),
+        references=("dlnotes.layers:dropout_forward", "dlnotes.autograd.nn:dropout"),
         diagnoses={
             "repeat": "draw no random numbers of your own (np.random.rand, a new Generator): "
             "the keep mask is u >= p, from the u the function is given"
@@ -434,6 +434,10 @@ register(
         solution=dropout_backward,
         suites=seeded(_backward_cases, visible=11, hidden=110),
         mistakes=dropout_backward_mistakes.all,
-        references=("dlnotes.layers:dropout_backward",),
+        references=(
+            "dlnotes.layers:dropout_backward",
+            "dlnotes.autograd.nn:dropout",
+            "dlnotes.autograd.tensor:Tensor.backward",  # autograd would write the rule
+        ),
     )
 )

@@ -205,6 +205,7 @@ register(
         references=(
             "dlnotes.layers.normalization:batchnorm_forward",
             "dlnotes.layers.normalization:layernorm_forward",  # on X.T it is batch norm
+            "dlnotes.autograd.nn:batch_norm",  # chapter 15's form, from primitives
         ),
     )
 )
@@ -400,6 +401,8 @@ register(
         references=(
             "dlnotes.layers.normalization:batchnorm_backward",
             "dlnotes.layers.normalization:_normalized_backward",
+            "dlnotes.autograd.nn:batch_norm",
+            "dlnotes.autograd.tensor:Tensor.backward",  # autograd would write the rule
         ),
         rtol=1e-6,
         atol=1e-9,
@@ -570,6 +573,7 @@ register(
         references=(
             "dlnotes.layers.normalization:update_running_stats_in_place",
             "dlnotes.layers.normalization:_update_running_stats",
+            "dlnotes.autograd.nn:batch_norm",  # updates them too, in train mode
         ),
     )
 )

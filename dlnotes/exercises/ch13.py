@@ -360,7 +360,7 @@ register(
         solution=coarse_to_fine_bounds,
         suites=seeded(_ctf_cases, visible=131, hidden=1313),
         mistakes=coarse_to_fine_bounds_mistakes.all,
-        references=("dlnotes.tuning:narrow_space",),
+        references=("dlnotes.tuning:narrow_space", "dlnotes.tuning:Results.top"),
     )
 )
 

@@ -435,7 +435,11 @@ register(
         solution=ensemble_predict,
         suites=seeded(_ens_cases, visible=14, hidden=141),
         mistakes=ensemble_predict_mistakes.all,
-        references=("dlnotes.losses:softmax",),
+        references=(
+            "dlnotes.losses:softmax",
+            "dlnotes.losses:log_softmax",
+            "dlnotes.losses:softmax_cross_entropy",  # its gradient is (softmax - onehot) / N
+        ),
         diagnoses={
             "dtype": "class labels are integers (any integer dtype): return argmax's result "
             "as it is, not converted to floats",

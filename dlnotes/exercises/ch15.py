@@ -224,7 +224,14 @@ register(
         # the rule dlnotes.autograd's logsumexp node records: backpropagating through it is
         # calling dlnotes' own solution. (Not the engine's backward: the static flags would then
         # flag every torch answer's .backward() as a call of the reference.)
-        references=("dlnotes.autograd.reductions:logsumexp",),
+        references=(
+            "dlnotes.autograd.reductions:logsumexp",
+            "dlnotes.autograd.losses:softmax_cross_entropy",
+            "dlnotes.autograd.tensor:Tensor.backward",  # autograd would write the rule
+            "dlnotes.losses:softmax",  # the rule's answer: dL/dx = g · softmax(x)
+            "dlnotes.losses:log_softmax",
+            "dlnotes.losses:softmax_cross_entropy",  # its gradient is (softmax - onehot) / N
+        ),
         time_limit=60.0,  # an answer may use torch: importing it takes seconds on a cold kernel
     )
 )

@@ -310,6 +310,12 @@ class FunctionExercise(Exercise):
         sol = self.solution
         if called.replace(":", ".") == f"{sol.__module__}.{sol.__qualname__}":
             return f"your function calls dlnotes' own solution ({called})"
+        if called.replace(":", ".").endswith("Tensor.backward"):
+            return (
+                f"your function backpropagates with dlnotes.autograd ({called}: autograd then "
+                "writes this exercise's rule for you, so use it only to test your answer, in a "
+                "cell of your own)"
+            )
         return (
             f"your function calls dlnotes' own solution ({called}, the library's code for "
             "this exercise's answer: any call of it counts, even one for a value alone)"
@@ -1089,14 +1095,18 @@ def _value_lines(
     close: np.ndarray,
     inputs: Mapping[str, np.ndarray] | None = None,
 ) -> list[str]:
-    """The lines for an array with wrong entries: how many differ, the largest difference, and
-    the first three entries that differ, each with the ``inputs``' entries at its index."""
+    """The lines for an array with wrong entries: how many differ, the largest difference (of
+    real numbers: between class labels or counts it measures nothing), and the first three
+    entries that differ, each with the ``inputs``' entries at its index."""
     bad = np.argwhere(~close)
-    with np.errstate(all="ignore"):
-        diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+    largest = ""
+    if expected.dtype.kind in "fc":
+        with np.errstate(all="ignore"):
+            diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+        largest = _largest_difference(diff, close)
     lines = [
         f"wrong values: {len(bad)} of {expected.size} entries differ, the first at index "
-        f"{tuple(int(i) for i in bad[0])}{_largest_difference(diff, close)}"
+        f"{tuple(int(i) for i in bad[0])}{largest}"
     ]
     for idx in bad[:3]:
         at = tuple(int(i) for i in idx)
