@@ -83,3 +83,43 @@ def test_a_correct_alternative_passes(item, suite, capsys):
     except CheckFailed as failed:
         pytest.fail(f"a correct alternative of {name} is rejected:\n{failed}")
     assert capsys.readouterr().out.startswith(f"✓ {name}")
+
+
+def _chapter_references(chapter: str) -> dict:
+    """Code object -> dotted name of every reference of the chapter's function exercises: what
+    the grading sandbox withholds while it grades any of them."""
+    from dlnotes.exercises.core import _code_objects
+
+    codes = {}
+    for ex in exercises():
+        if f"ch{ex.chapter}" == chapter and ex.kind == "function":
+            for dotted, obj in ex.reference_callables():
+                codes.update({code: dotted for code in _code_objects(obj)})
+    return codes
+
+
+FUNCTION_ALTERNATIVES = [a for a in ALTERNATIVES if get(a[1]).kind == "function"]
+
+
+@pytest.mark.parametrize("item", FUNCTION_ALTERNATIVES, ids=[_id(a) for a in FUNCTION_ALTERNATIVES])
+def test_no_correct_alternative_calls_a_reference_of_its_chapter(item):
+    """Grading withholds the references of a whole chapter (Adam at beta1 = 0 answers RMSprop),
+    so an honest answer that called a sibling exercise's reference would get an error: none of
+    the listed alternatives may call one, directly or through the library."""
+    import sys
+
+    chapter, name, _, answer = item
+    codes = _chapter_references(chapter)
+    called: set[str] = set()
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            called.add(codes[frame.f_code])
+
+    for case in get(name).cases("visible"):
+        sys.setprofile(profile)
+        try:
+            answer(*case.args, **case.kwargs)
+        finally:
+            sys.setprofile(None)
+    assert not called, f"{name}: {getattr(answer, '__name__', answer)} calls {sorted(called)}"
