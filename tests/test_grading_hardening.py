@@ -311,3 +311,38 @@ def test_a_notebook_file_over_the_cap_is_not_read(tmp_path, monkeypatch):
     for student in ("big", "loose"):
         assert subs[student].notebooks == {}, student
         assert any("larger than" in p for p in subs[student].problems), student
+
+
+def test_a_zip_of_many_large_notebooks_is_read_only_up_to_the_students_total(tmp_path, monkeypatch):
+    """Thirty notebooks each just under the cap, in a 6 KB zip, held 2 GB before anyone was
+    graded: one student's notebooks are read up to MAX_SUBMISSION_BYTES in all, the rest are
+    refused as they unpack, and a zip that lists too many files is not opened."""
+    import zipfile
+
+    monkeypatch.setattr(grade, "MAX_NOTEBOOK_BYTES", 1000)
+    monkeypatch.setattr(grade, "MAX_SUBMISSION_BYTES", 2500)
+    with zipfile.ZipFile(tmp_path / "mallory.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        for k in range(30):
+            zf.writestr(f"part{k:03d}/{MASTER.name}", b" " * 999)
+    monkeypatch.setattr(grade, "MAX_ZIP_ENTRIES", 50)
+    with zipfile.ZipFile(tmp_path / "lister.zip", "w") as zf:
+        for k in range(51):
+            zf.writestr(f"f{k}.txt", b"")
+    subs = {s.student: s for s in grade.collect(tmp_path, [MASTER.name])}
+    problems = subs["mallory"].problems
+    assert sum("not read, past" in p for p in problems) == 28, problems
+    assert any("lists more than 50 files; not read" in p for p in subs["lister"].problems)
+
+
+def test_a_folder_and_a_zip_of_one_student_do_not_replace_each_other(tmp_path):
+    """``bob/`` and ``bob.zip`` holding different copies of one notebook: the folder's is graded
+    and the other is named, instead of the zip's silently taking its place."""
+    import zipfile
+
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / MASTER.name).write_bytes(MASTER.read_bytes())
+    with zipfile.ZipFile(tmp_path / "bob.zip", "w") as zf:
+        zf.writestr(MASTER.name, b"{}")
+    (sub,) = grade.collect(tmp_path, [MASTER.name])
+    assert sub.notebooks[MASTER.name] == MASTER.read_bytes()
+    assert any(f"bob.zip also holds {MASTER.name}" in p for p in sub.problems), sub.problems

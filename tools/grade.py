@@ -116,29 +116,61 @@ def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None
 MAX_NOTEBOOK_BYTES = 64 << 20
 
 
-def _read_capped(opened: Any, name: str, problems: list[str]) -> bytes | None:
-    """At most :data:`MAX_NOTEBOOK_BYTES` of an open file, else None and a problem."""
-    data = opened.read(MAX_NOTEBOOK_BYTES + 1)
-    if len(data) > MAX_NOTEBOOK_BYTES:
-        problems.append(f"{name}: larger than {MAX_NOTEBOOK_BYTES >> 20} MiB; not graded")
+#: all the notebooks read of one student, together (a 6 KB zip of thirty 63 MiB notebooks held
+#: 2 GB before anyone was graded); the rest of them are not read
+MAX_SUBMISSION_BYTES = 2 * MAX_NOTEBOOK_BYTES
+#: the most files a zip may list (its directory is read whole before any file is)
+MAX_ZIP_ENTRIES = 10_000
+
+
+def _read_capped(opened: Any, name: str, problems: list[str], budget: list[int]) -> bytes | None:
+    """At most :data:`MAX_NOTEBOOK_BYTES` of an open file, and no more than the student's
+    ``budget[0]`` bytes left (:data:`MAX_SUBMISSION_BYTES`), else None and a problem."""
+    cap = min(MAX_NOTEBOOK_BYTES, budget[0])
+    data = opened.read(cap + 1)
+    if len(data) > cap:
+        problems.append(
+            f"{name}: larger than {MAX_NOTEBOOK_BYTES >> 20} MiB; not graded"
+            if cap == MAX_NOTEBOOK_BYTES
+            else f"{name}: not read, past {MAX_SUBMISSION_BYTES >> 20} MiB of notebooks in all"
+        )
         return None
+    budget[0] -= len(data)
     return bytes(data)
 
 
-def _read_folder(entry: Path, problems: list[str]) -> dict[str, bytes]:
+def _read_folder(entry: Path, problems: list[str], budget: list[int]) -> dict[str, bytes]:
     files = {}
     for p in sorted(entry.rglob("*.ipynb")):
         if ".ipynb_checkpoints" not in p.parts:
             with open(p, "rb") as fh:
-                data = _read_capped(fh, str(p.relative_to(entry)), problems)
+                data = _read_capped(fh, str(p.relative_to(entry)), problems, budget)
             if data is not None:
                 files[str(p.relative_to(entry))] = data
     return files
 
 
-def _read_zip(entry: Path, problems: list[str]) -> dict[str, bytes]:
-    files = {}
+def _zip_entries(entry: Path) -> int | None:
+    """How many files the zip's end record lists (None when there is none to read, and
+    ``zipfile`` will say why), read without reading its directory."""
+    size = entry.stat().st_size
+    with open(entry, "rb") as fh:
+        fh.seek(max(0, size - (1 << 16) - 22))
+        tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 12:
+        return None
+    total = int.from_bytes(tail[at + 10 : at + 12], "little")
+    return MAX_ZIP_ENTRIES + 1 if total == 0xFFFF else total  # 0xFFFF: a zip64's count
+
+
+def _read_zip(entry: Path, problems: list[str], budget: list[int]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
     try:
+        listed = _zip_entries(entry)
+        if listed is not None and listed > MAX_ZIP_ENTRIES:
+            problems.append(f"{entry.name} lists more than {MAX_ZIP_ENTRIES} files; not read")
+            return files
         with zipfile.ZipFile(entry) as zf:
             for info in zf.infolist():
                 if (
@@ -147,7 +179,7 @@ def _read_zip(entry: Path, problems: list[str]) -> dict[str, bytes]:
                     and ".ipynb_checkpoints" not in info.filename
                 ):
                     with zf.open(info) as fh:  # read as it unpacks, never more than the cap
-                        data = _read_capped(fh, info.filename, problems)
+                        data = _read_capped(fh, info.filename, problems, budget)
                     if data is not None:
                         files[info.filename] = data
     except (zipfile.BadZipFile, OSError) as err:
@@ -155,20 +187,35 @@ def _read_zip(entry: Path, problems: list[str]) -> dict[str, bytes]:
     return files
 
 
+def _merge(into: dict[str, bytes], files: dict[str, bytes], entry: Path, problems: list[str]):
+    """Add one folder's or zip's notebooks to a student's; a notebook of the same path that
+    both ``bob/`` and ``bob.zip`` hold is graded from the first by name (the folder), and said."""
+    for name, data in files.items():
+        if name in into and into[name] != data:
+            problems.append(f"{entry.name} also holds {name}, a different one: not graded")
+        else:
+            into.setdefault(name, data)
+
+
 def collect(folder: Path, masters: list[str]) -> list[Submission]:
     """Every submission in ``folder`` (see the module docstring for the layouts)."""
     found: dict[str, dict[str, bytes]] = {}
     problems: dict[str, list[str]] = {}
+    budgets: dict[str, list[int]] = {}
+
+    def budget(student: str) -> list[int]:
+        return budgets.setdefault(student, [MAX_SUBMISSION_BYTES])
+
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            files = _read_folder(entry, problems.setdefault(entry.name, []))
-            found.setdefault(entry.name, {}).update(files)
+            files = _read_folder(entry, problems.setdefault(entry.name, []), budget(entry.name))
+            _merge(found.setdefault(entry.name, {}), files, entry, problems[entry.name])
         elif entry.suffix.lower() == ".zip":
             student = entry.stem
-            files = _read_zip(entry, problems.setdefault(student, []))
-            found.setdefault(student, {}).update(files)
+            files = _read_zip(entry, problems.setdefault(student, []), budget(student))
+            _merge(found.setdefault(student, {}), files, entry, problems[student])
         elif entry.suffix.lower() == ".ipynb":
             student = next(
                 (
@@ -179,7 +226,9 @@ def collect(folder: Path, masters: list[str]) -> list[Submission]:
                 entry.stem,
             )
             with open(entry, "rb") as fh:
-                data = _read_capped(fh, entry.name, problems.setdefault(student, []))
+                data = _read_capped(
+                    fh, entry.name, problems.setdefault(student, []), budget(student)
+                )
             if data is None:
                 found.setdefault(student, {})
                 continue

@@ -57,6 +57,7 @@ def answer_cells(
     (:func:`magics.plain_python`).
     """
     notes = []
+    _python = _Python()
     copies: dict[str, list[int]] = {}
     for k, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader") or {}
@@ -126,10 +127,38 @@ MAX_ID = 80
 MAX_CELL_CHARS = 200_000
 
 
-def _python(source: str) -> tuple[str, list[str]]:
-    """:func:`magics.plain_python` of a cell that is not too long to grade (a longer one is
-    refused before it is parsed: see :data:`MAX_CELL_CHARS`)."""
-    return magics.plain_python(source) if len(source) <= MAX_CELL_CHARS else (source, [])
+class _Python:
+    """:func:`magics.plain_python` of the cells of one notebook, each read once (a cell is asked
+    for again for each exercise it may define), within :data:`MAX_MAGIC_WORK` for the whole
+    notebook: each cell is cheap enough (:data:`magics.MAX_MAGIC_WORK`), but thousands of
+    them would hold the grader for hours. A cell too long to grade is not parsed at all (see
+    :data:`MAX_CELL_CHARS`)."""
+
+    def __init__(self) -> None:
+        self.done: dict[str, tuple[str, list[str]]] = {}
+        self.work = 0
+
+    def __call__(self, source: str) -> tuple[str, list[str]]:
+        if source not in self.done:
+            if len(source) > MAX_CELL_CHARS:
+                self.done[source] = (source, [])
+            elif self.work > MAX_MAGIC_WORK:
+                self.done[source] = (
+                    source,
+                    [
+                        "its IPython syntax (%, !) was not run as Jupyter would: the notebook "
+                        "holds too many magic or shell lines"
+                    ],
+                )
+            else:
+                self.work += magics.magic_work(source)
+                self.done[source] = magics.plain_python(source)
+        return self.done[source]
+
+
+#: the IPython transformer's work (see :data:`magics.MAX_MAGIC_WORK`) allowed in one notebook:
+#: three times one cell's, a few seconds (an honest notebook uses a thousandth of it)
+MAX_MAGIC_WORK = 3 * magics.MAX_MAGIC_WORK
 
 
 def _text(source: Any) -> str:
