@@ -705,6 +705,44 @@ def test_another_librarys_function_or_tensor_method_named_like_a_reference_is_no
         assert why in reason, (source, reason)
 
 
+def test_a_library_bound_by_the_notebooks_imports_is_not_the_reference():
+    """Chapter 15's import cell binds ``F`` to torch.nn.functional: an honest answer that calls
+    ``F.softmax`` (check() passes it) is not "calls the reference .softmax", while the same call
+    on a name bound to dlnotes still is."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import flags
+    import keys
+
+    master = nbformat.read(ROOT / "notebooks" / "15_frameworks.ipynb", as_version=4)
+    bound = flags.foreign_names(keys.preamble(master))
+    assert {"F", "torch", "np"} <= bound and "ag" not in bound
+    refs, own = {"softmax", "log_softmax", "logsumexp_backward"}, {"logsumexp_backward"}
+    honest = (
+        "def logsumexp_backward(x, g):\n"
+        "    t = torch.from_numpy(np.asarray(x, dtype=np.float64))\n"
+        "    return g[:, None] * F.softmax(t, dim=1).numpy()"
+    )
+    assert flags.circumvention(honest, refs, own, preamble_foreign=bound) == []
+    ours = "from dlnotes import losses as F\n\n" + honest
+    assert flags.circumvention(ours, refs, own, preamble_foreign=bound) == [
+        "calls the reference .softmax"
+    ]
+
+
+def test_importing_check_again_in_an_answer_cell_is_not_using_the_catalogue():
+    """After a kernel restart a learner imports ``check`` again in the answer cell; that is
+    not the catalogue, while importing ``get`` or the module itself still is."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import flags
+
+    body = "\n\ndef f(g, H, x):\n    return x - np.linalg.solve(H, g)\n\ncheck('x', f)\n"
+    for line in ("from dlnotes.exercises import check", "from dlnotes.exercises import check as c"):
+        assert flags.circumvention(line + body, {"newton_step"}, {"f"}) == [], line
+    for line in ("from dlnotes.exercises import check, get", "import dlnotes.exercises"):
+        reasons = flags.circumvention(line + body, {"newton_step"}, {"f"})
+        assert reasons == ["uses the exercise catalogue (dlnotes.exercises)"], (line, reasons)
+
+
 @pytest.mark.slow
 def test_a_fork_bomb_is_stopped_by_the_process_limit_not_the_clock(hostile):
     """The bomb's cell ends with the kernel refusing a fork (the sandbox's RLIMIT_NPROC), so
@@ -821,13 +859,15 @@ def _assert_same(got, want, label):
 def test_library_code_that_computes_an_answer_is_its_reference():
     """Library functions that compute an exercise's answer without being its named form:
     gradient descent as heavy ball with rho = 0, batch norm from chapter 15's autograd, the
-    kept trials of a coarse search as ``Results.top``, ensemble probabilities from log_softmax."""
+    kept trials of a coarse search as ``Results.top``, ensemble probabilities from log_softmax,
+    and other chapters' references (an EMA of weights, SGD, a multistep schedule)."""
     import numpy as np
 
     from dlnotes import autograd as ag
+    from dlnotes import averages, losses, schedules, tuning
     from dlnotes import landscapes as ls
-    from dlnotes import losses, tuning
     from dlnotes.exercises import CheckFailed, check, get
+    from dlnotes.optim import SGD
 
     class _Surface(ls.Landscape):
         def __init__(self, grad, dim):
@@ -857,11 +897,34 @@ def test_library_code_that_computes_an_answer_is_its_reference():
     def ensemble_predict(logit_list):
         return np.mean([np.exp(losses.log_softmax(z)) for z in logit_list], axis=0).argmax(1)
 
+    def ewa(series, beta, bias_correction):  # chapter 14's EMA, one entry at a time
+        average = averages.EMA([np.zeros(())], decay=beta, bias_correction=bias_correction)
+        out = []
+        for x in series:
+            average.update([np.array(x, dtype=float)])
+            out.append(float(average.averaged[0]))
+        return np.array(out)
+
+    def step_decay(step, lr0, step_size, gamma):
+        milestones = [step_size * k for k in range(1, step // step_size + 2)]
+        return float(schedules.multistep(lr0, milestones, gamma)(step))
+
+    def momentum_step(x, v, g, lr, rho):  # chapter 09's SGD, its buffer set to v first
+        x_new = x.copy()
+        opt = SGD([x_new], lr=0.0, momentum=rho)
+        opt.step([v.copy()])
+        opt.lr = lr
+        opt.step([g.copy()])
+        return x_new, (opt.state[0]["velocity"].copy() if rho > 0 else g.copy())
+
     answers = {
         "ch02_gradient_descent": (gradient_descent, "heavy_ball"),
         "ch11_batchnorm_forward": (batchnorm_forward, "batch_norm"),
         "ch13_coarse_to_fine_bounds": (coarse_to_fine_bounds, "Results.top"),
         "ch14_ensemble_predict": (ensemble_predict, "log_softmax"),
+        "ch03_ewa": (ewa, "averages.EMA"),
+        "ch06_step_decay": (step_decay, "schedules.multistep"),
+        "ch04_momentum_step": (momentum_step, "optim.SGD"),
     }
     for name, (answer, reference) in answers.items():
         ex = get(name)

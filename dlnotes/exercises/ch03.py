@@ -254,7 +254,10 @@ register(
         solution=ewa,
         suites=seeded(_ewa_cases, visible=3, hidden=33),
         mistakes=ewa_mistakes.all,
-        references=("dlnotes.averages:ewa",),
+        references=(
+            "dlnotes.averages:ewa",
+            "dlnotes.averages:EMA",  # chapter 14's average of weights: the same recurrence
+        ),
     )
 )
 

@@ -220,7 +220,10 @@ register(
         solution=momentum_step,
         suites=seeded(_ms_cases, visible=4, hidden=40),
         mistakes=momentum_step_mistakes.all,
-        references=("dlnotes.optim.teaching:momentum_step_add",),
+        references=(
+            "dlnotes.optim.teaching:momentum_step_add",
+            "dlnotes.optim:SGD",  # SGD(momentum=rho) with its buffer set to v takes this step
+        ),
     )
 )
 

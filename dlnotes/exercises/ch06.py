@@ -151,7 +151,11 @@ register(
         solution=step_decay,
         suites=seeded(_step_cases, visible=6, hidden=60),
         mistakes=step_decay_mistakes.all,
-        references=("dlnotes.schedules:step_decay",),
+        references=(
+            "dlnotes.schedules:step_decay",
+            "dlnotes.schedules:multistep",  # with milestones every step_size steps
+            "dlnotes.schedules:exponential",  # at step // step_size
+        ),
     )
 )
 
