@@ -584,6 +584,21 @@ def test_feedback_says_what_kind_of_failure_a_hidden_check_was_and_not_its_input
     assert "line" not in text
 
 
+def test_an_exception_message_holding_the_separator_stays_in_its_hidden_reason():
+    """The gradebook joins reasons with " | ": a hidden check's exception message holding one
+    (written by code that saw the hidden inputs) split the reason, and the feedback file showed
+    its second half in full."""
+    head = "ch02_clip_by_norm hidden (1 pt): hidden check"
+    reasons = [f"{head} 5 of 5 (x): raised ValueError: n/a | LEAK H[0]=1.25; 0/1"]
+    row = {"student": "eve", "status": "graded", "score": "0", "max_score": "2", "notes": ""}
+    row |= {"ch02_clip_by_norm (2)": "0"}
+    row["reason"] = " | ".join(grade_tool._one(r, " | ") for r in reasons)
+    text = grade_tool.feedback_text(row)
+    assert "check 5 of 5 failed: raised ValueError (hidden inputs are not shown)" in text
+    assert "LEAK" not in text and "1.25" not in text
+    assert grade_tool._one("a; b", "; ") == "a, b"
+
+
 def test_feedback_leaves_out_the_reasons_of_points_restored_after_review():
     """The instructor restores a flagged exercise's points in its column: its 'pending review'
     reasons are no longer where points were lost."""

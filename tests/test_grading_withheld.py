@@ -174,3 +174,27 @@ def test_a_sibling_exercises_reference_is_withheld_too():
     for ex in exercises():
         if ex.kind == "function":
             assert set(engine._references(ex)) <= set(engine._chapter_references(ex)), ex.name
+
+
+def test_a_forked_grading_process_makes_and_removes_its_own_withheld_files():
+    """With ``--jobs``, each student is graded in a forked process, which exits without running
+    ``atexit``: it removes its withheld folder itself (every student left 276 KB in /tmp), and
+    never the folder of the process it was forked from."""
+    import multiprocessing as mp
+
+    import engine
+
+    parent = engine._withheld().folder
+    ctx = mp.get_context("fork")
+    queue = ctx.SimpleQueue()
+
+    def child() -> None:
+        queue.put(str(engine._withheld().folder))
+        engine.close_withheld()
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    proc.join()
+    folder = Path(queue.get())
+    assert proc.exitcode == 0 and folder != parent
+    assert not folder.exists() and parent.exists()

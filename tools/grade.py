@@ -485,11 +485,18 @@ def grade_submission(
         status = "graded"
     row.update({"score": sum(scores.values()), "max_score": max_score, "status": status})
     row.update({f"{k} ({v:g})": scores[k] for k, v in columns.items()})
-    row["reason"] = _cut(" | ".join(_cut(r, MAX_ITEM) for r in reasons), MAX_CELL)
-    row["flagged"] = _cut(" | ".join(_cut(f, MAX_ITEM) for f in flagged), MAX_CELL)
+    row["reason"] = _cut(" | ".join(_cut(_one(r, " | "), MAX_ITEM) for r in reasons), MAX_CELL)
+    row["flagged"] = _cut(" | ".join(_cut(_one(f, " | "), MAX_ITEM) for f in flagged), MAX_CELL)
     notes = list(dict.fromkeys(notes))  # an earlier cell's error is seen by each later exercise
-    row["notes"] = _cut("; ".join(_cut(n, MAX_ITEM) for n in notes), MAX_CELL)
+    row["notes"] = _cut("; ".join(_cut(_one(n, "; "), MAX_ITEM) for n in notes), MAX_CELL)
     return row
+
+
+def _one(item: str, separator: str) -> str:
+    """``item`` without the gradebook cell's ``separator``, so that it stays one item when the
+    cell is split again: an exception message holding " | " made the rest of a failed hidden
+    check's reason a reason of its own, which the feedback file showed in full."""
+    return item.replace(separator, separator.replace("|", "¦").replace(";", ","))
 
 
 #: the longest reason, flag or note (each can quote what a submission returned or named), and
@@ -511,9 +518,15 @@ def _grade_one(args: tuple, key: dict | None = None) -> dict:
 
 
 def _grade_to_pipe(task: tuple, writer: Any) -> None:
-    """A grading process's whole life: grade one student, send the row, exit."""
-    writer.send(_grade_one(task))
-    writer.close()
+    """A grading process's whole life: grade one student, send the row, exit (removing its
+    withheld files: a forked process ends without running ``atexit``)."""
+    import engine
+
+    try:
+        writer.send(_grade_one(task))
+        writer.close()
+    finally:
+        engine.close_withheld()
 
 
 def _grade_in_processes(tasks: list[tuple], jobs: int, record: Any) -> None:

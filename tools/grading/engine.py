@@ -11,6 +11,7 @@ skipped and the exercise is run again, so a runaway cell costs only its own exer
 from __future__ import annotations
 
 import atexit
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -233,7 +234,8 @@ def grade_notebook(
             g.notes += [
                 f"skipped cell {gid}: {n} characters, more than graded" for gid, n in huge.items()
             ]
-        _flag(g, ex, spec, upto, flags.catalogue_names(book["preamble"]))
+        preamble = book["preamble"]
+        _flag(g, ex, spec, upto, flags.catalogue_names(preamble), flags.foreign_names(preamble))
         skipped: list[str] = []
         for _attempt in range(4):
             run = [(gid, src) for gid, src in upto if gid not in skipped]
@@ -275,15 +277,25 @@ def grade_notebook(
     return grades
 
 
-_WITHHELD: list[withheld.Withheld] = []
+_WITHHELD: dict[int, withheld.Withheld] = {}  # by process id: a forked child makes its own
 
 
 def _withheld() -> withheld.Withheld:
-    """This process's withheld files (written once, removed when it exits)."""
-    if not _WITHHELD:
-        _WITHHELD.append(withheld.Withheld())
-        atexit.register(_WITHHELD[0].close)
-    return _WITHHELD[0]
+    """This process's withheld files (written once, removed by :func:`close_withheld` or when
+    the process exits normally)."""
+    pid = os.getpid()
+    if pid not in _WITHHELD:
+        _WITHHELD[pid] = withheld.Withheld()
+        atexit.register(close_withheld)
+    return _WITHHELD[pid]
+
+
+def close_withheld() -> None:
+    """Remove this process's withheld files: a grading process forked for one student calls
+    it before it ends, since a forked process exits without running ``atexit``."""
+    mine = _WITHHELD.pop(os.getpid(), None)
+    if mine is not None:
+        mine.close()
 
 
 def _chapter_references(ex: Any) -> list[str]:
@@ -313,14 +325,23 @@ def _stopped_in(result: sandbox.Result) -> str | None:
     return str(last["grade_id"]) if last.get("status") == "start" else None
 
 
-def _flag(g: ExerciseGrade, ex: Any, spec: dict[str, Any], upto: list, catalogue: set[str]) -> None:
+def _flag(
+    g: ExerciseGrade,
+    ex: Any,
+    spec: dict[str, Any],
+    upto: list,
+    catalogue: set[str],
+    preamble_foreign: set[str],
+) -> None:
     own = "\n\n".join(src for gid, src in upto if gid == spec["solution_id"])
     names: set[str] = set()
     if ex.kind == "function":
         names = {flags.reference_name(spec_name) for spec_name in ex.references}
         names.add(ex.solution.__name__)
     try:
-        why = flags.circumvention(own, names, {spec["var"]}, catalogue - {spec["var"]})
+        why = flags.circumvention(
+            own, names, {spec["var"]}, catalogue - {spec["var"]}, preamble_foreign
+        )
     except (RecursionError, MemoryError):  # a pathologically nested cell: read it yourself
         why = ["the answer is nested too deeply to analyse"]
     if why:

@@ -63,6 +63,11 @@ BANNED_ATTRS = {
 }
 
 
+#: what an answer cell may import from ``dlnotes.exercises``: ``check`` itself (a learner
+#: imports it again after a restart of the kernel, and the instructors' page allows it)
+CHECKING = frozenset({"check", "CheckFailed"})
+
+
 def reference_name(reference: str) -> str:
     """The name the static check looks for, of one library reference ``"module:qualname"``.
 
@@ -106,27 +111,53 @@ def catalogue_names(sources: list[str]) -> set[str]:
     return names
 
 
+def foreign_names(sources: list[str]) -> set[str]:
+    """Names that ``sources`` (the master's import cells) bind to another library than dlnotes
+    (``import torch.nn.functional as F``): ``F.softmax`` in an answer cell is torch's, not the
+    reference ``softmax``."""
+    names: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(
+                    a.asname or a.name.split(".")[0]
+                    for a in node.names
+                    if not a.name.startswith("dlnotes")
+                )
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                if not (node.module or "").startswith("dlnotes"):
+                    names.update(a.asname or a.name for a in node.names if a.name != "*")
+    return names
+
+
 def circumvention(
     source: str,
     reference_names: set[str],
     own_names: set[str],
     catalogue: frozenset[str] | set[str] = frozenset(),
+    preamble_foreign: frozenset[str] | set[str] = frozenset(),
 ) -> list[str]:
     """Reasons this cell's code looks like it dodges the grader or calls the reference.
 
     ``catalogue``: names bound to ``dlnotes.exercises`` by the notebook's imports (see
     :func:`catalogue_names`); using one in an answer cell counts as using the catalogue.
+    ``preamble_foreign``: names the notebook's imports bind to other libraries (see
+    :func:`foreign_names`).
     """
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
     found: list[str] = []
-    # Names bound by imports of other libraries (torch, nn, np): an attribute of theirs that
-    # happens to share a reference's name (torch.nn.Sequential) is not the reference. (The
-    # master's own setup cell imports torch for chapter 15, so a top-level module name that is
+    # Names bound by imports of other libraries (torch, nn, np), in this cell or the notebook's
+    # import cells: an attribute of theirs that happens to share a reference's name
+    # (torch.nn.Sequential, F.softmax) is not the reference. (A top-level module name that is
     # not bound to a dlnotes import in this cell counts as another library too.)
-    foreign: set[str] = set()
+    foreign: set[str] = set(preamble_foreign)
     ours: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -149,11 +180,13 @@ def circumvention(
                 found += _module_reason(alias.name)
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
-            found += _module_reason(module)
+            if not (module == "dlnotes.exercises" and {a.name for a in node.names} <= CHECKING):
+                found += _module_reason(module)
             for alias in node.names:
                 if alias.name in reference_names and module.startswith("dlnotes"):
                     found.append(f"imports the reference {module}.{alias.name}")
-                found += _module_reason(f"{module}.{alias.name}")
+                if not (module == "dlnotes.exercises" and alias.name in CHECKING):
+                    found += _module_reason(f"{module}.{alias.name}")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             if node.func.id in BANNED_CALLS:
                 found.append(BANNED_CALLS[node.func.id])
