@@ -150,6 +150,7 @@ def test_a_fork_bomb_stops_at_the_sandbox_process_limit(tmp_path):
 
 
 PEEKER = """
+import ctypes
 import os
 import resource
 
@@ -164,7 +165,12 @@ def train_best_model(data, budget):
             seen += os.listdir(folder)
     kinds = (resource.RLIMIT_AS, resource.RLIMIT_CPU, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE)
     limits = [resource.getrlimit(r)[0] for r in kinds]
-    raise RuntimeError(f"SEEN {sorted(seen)} LIMITS {limits}")
+    libc = ctypes.CDLL(None, use_errno=True)
+    shm = libc.shmget(0, 1 << 20, 0o1000 | 0o600)  # IPC_PRIVATE, IPC_CREAT
+    refused = ctypes.get_errno() if shm == -1 else 0
+    if shm != -1:
+        libc.shmctl(shm, 0, None)  # IPC_RMID
+    raise RuntimeError(f"SEEN {sorted(seen)} LIMITS {limits} SHM {refused}")
 """
 
 
@@ -172,7 +178,8 @@ def train_best_model(data, budget):
 def test_the_original_test_images_and_unlimited_resources_are_out_of_reach(tmp_path, hidden):
     """The hidden set is made of Fashion-MNIST's test images, which Debian's package installs
     under /usr: the sandbox shows that folder empty (the control, a plain subprocess, lists its
-    files), and the run has limits on its address space, CPU time, file size and open files."""
+    files), and the run has limits on its address space, CPU time, file size and open files,
+    and no System V shared memory (memory that no limit counts)."""
     from dlnotes.capstone.harness import submission_from_notebook
 
     sub = submission_from_notebook(_notebook(tmp_path / "peek.ipynb", PEEKER), tmp_path / "p.py")
@@ -184,8 +191,9 @@ def test_the_original_test_images_and_unlimited_resources_are_out_of_reach(tmp_p
     assert seen[1] == "[]", message
     limits = [int(seen[k]) for k in range(2, 6)]
     assert limits == [grade_capstone.RESOURCES[r] for r in ("as", "cpu", "fsize", "nofile")]
+    assert "SHM 1" in message, message  # shared memory refused (EPERM): syscalls.py
     _, plain = capstone.run_submission(sub, seconds=30)
-    assert "t10k-images" in plain, plain
+    assert "t10k-images" in plain and "SHM 0" in plain, plain
 
 
 OVERTIME = """

@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import os
+import platform
 import sys
 from pathlib import Path
 
@@ -175,6 +176,46 @@ def test_the_oom_killer_takes_a_sandbox_before_the_grader():
     values = [r for r in result.records if r.get("event") == "value"]
     assert result.status == "ok" and len(values) == 1, (result.status, result.records)
     assert plain.from_message(values[0]["result"]) == 1000
+
+
+SHARED_MEMORY = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+refused = []
+if libc.shmget(0, 1 << 20, 0o1000 | 0o600) == -1:  # IPC_PRIVATE, IPC_CREAT
+    refused.append(("shmget", ctypes.get_errno()))
+try:
+    os.memfd_create("held")
+except PermissionError:
+    refused.append(("memfd_create", 1))
+pid = os.fork()  # a child inherits the filter
+if pid == 0:
+    os._exit(0 if libc.shmget(0, 1 << 20, 0o1000 | 0o600) == -1 else 1)
+refused.append(("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])))
+import numpy as np
+refused.append(("numpy", float(np.ones(3) @ np.ones(3))))
+"""
+
+
+def test_memory_that_no_limit_counts_is_refused_in_the_sandbox():
+    """A System V shared-memory segment, filled and detached, belongs to no process: a hostile
+    cell held 6 GB that way until the grader exited. The harness's seccomp filter refuses it
+    (and memfd files) in the sandbox and in its children, while numpy works as usual."""
+    import cloudpickle
+    import syscalls
+
+    if platform.machine() not in syscalls.ARCHES:
+        pytest.skip(f"no filter for {platform.machine()}")
+    job = {
+        "exercise": "shm", "kind": "value", "var": "refused", "preamble": [],
+        "cells": [("c", SHARED_MEMORY)], "references": [], "cases": [], "cell_limit": 10.0,
+        "time_limit": 5.0, "process_limit": 16,
+    }  # fmt: skip
+    result = sandbox.run(cloudpickle.dumps(job), sandbox.Limits(wall=30))
+    values = [r for r in result.records if r.get("event") == "value"]
+    assert result.status == "ok" and len(values) == 1, (result.status, result.records)
+    got = [tuple(x) for x in plain.from_message(values[0]["result"])]
+    assert got == [("shmget", 1), ("memfd_create", 1), ("child", 0), ("numpy", 3.0)], got
 
 
 def test_a_grading_process_that_dies_takes_only_its_own_student(monkeypatch, tmp_path):

@@ -81,10 +81,27 @@ def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
         wrapped += ["--size", str(1 << 20), "--tmpfs", folder]  # over any bind above
     for folder in (work, *(p for p in work.iterdir() if p.is_dir())):
         folder.chmod(0o777)  # the sandbox's user writes its model and checkpoints there
+    wrapped += ["--ro-bind", str(sandbox.HERE), sandbox.INSIDE_HARNESS]
     wrapped += ["--dev", "/dev", "--proc", "/proc", "--chdir", str(work)]
     wrapped += [*sandbox._namespaces(), "--die-with-parent", "--new-session"]
     limit = sandbox.limit_processes(sandbox.Limits.processes, **RESOURCES)
-    return [*wrapped, *sandbox._drop_root(), *limit, *cmd]
+    return [*wrapped, *sandbox._drop_root(), *limit, *filtered(cmd)]
+
+
+def filtered(cmd: list[str]) -> list[str]:
+    """``python -m dlnotes.capstone.harness ...`` as ``python -c`` that first installs the
+    exercise sandbox's seccomp filter (``tools/grading/syscalls.py``: no shared memory or memfd
+    files, memory that no limit counts), then runs the harness module with the same arguments."""
+    k = cmd.index("-m")
+    if cmd[k + 1] != "dlnotes.capstone.harness":
+        raise ValueError(f"not the capstone harness: {cmd!r}")
+    code = (
+        "import runpy, sys; "
+        f"sys.path.insert(0, {sandbox.INSIDE_HARNESS!r}); import syscalls; syscalls.install(); "
+        "del sys.path[0]; runpy.run_module('dlnotes.capstone.harness', run_name='__main__', "
+        "alter_sys=True)"
+    )
+    return [*cmd[:k], "-c", code, *cmd[k + 2 :]]
 
 
 #: prlimit's limits for the capstone's run besides processes: address space (training a

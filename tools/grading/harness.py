@@ -28,6 +28,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import plain
+import syscalls
 
 
 def _channel() -> Any:
@@ -63,6 +64,7 @@ def _limit_processes(count: int) -> None:
 def main() -> None:
     job = pickle.loads(sys.stdin.buffer.read())
     _limit_processes(int(job.get("process_limit", 64)))
+    syscalls.install()  # before any learner code: memory no limit counts is refused
     out = _channel()
     harness_pid = os.getpid()
 
