@@ -8,11 +8,12 @@ pass of ``fn``. Checkpointing every ``sqrt(L)`` layers of an ``L``-layer chain k
 ``O(sqrt(L))`` activations for about one extra forward pass in total.
 
 ``fn`` must compute the same thing twice: no fresh randomness inside (pass dropout masks in),
-and side effects such as BatchNorm's running statistics happen twice (keep such layers outside,
-as torch's ``torch.utils.checkpoint`` also warns). For the same reason the parameters ``fn``
-uses must not change between the forward pass and ``backward()``: the recomputation would use
-the new values, and nothing records the old ones to compare (the graph inside ``fn`` is not kept;
-that is the point). A change of ``x``'s value is refused, as for any operation (see
+and side effects such as BatchNorm's running statistics happen twice (keep such layers outside;
+torch's ``torch.utils.checkpoint`` recomputes the same way, so its BatchNorm layers update their
+running statistics twice too). For the same reason the parameters ``fn`` uses must not change
+between the forward pass and ``backward()``: the recomputation would use the new values, and
+nothing records the old ones to compare (the graph inside ``fn`` is not kept; that is the
+point). A change of ``x``'s value is refused, as for any operation (see
 :class:`~dlnotes.autograd.tensor.Tensor`).
 
 Defined in chapter 15 (From numpy to a framework).
