@@ -338,6 +338,32 @@ class LiveFace:
     holding: bool = False
 
 
+def _control_row(c: Control, W: Any) -> tuple[Any, Any]:
+    """``(widget, row)`` of one control in the live face: the widget whose ``value`` is the
+    control's, and what is shown. A drop-down for a choice; otherwise a ``SelectionSlider``
+    over :meth:`Control.grid` with a readout of its own, a plain label that shows the value the
+    kernel holds: ipywidgets 8 shows a ``SelectionSlider``'s readout as editable but ignores
+    what is typed there (a learner typed α = 0.75, the readout said so, the figure stayed at
+    α = 1). Dragging the slider and the arrow keys move it."""
+    style = {"description_width": "initial"}
+    if c.choices:
+        w = W.Dropdown(options=list(c.grid()), value=c.default, description=c.label, style=style)
+        return w, w
+    w = W.SelectionSlider(
+        options=[(c.readout(v), v) for v in c.grid()],
+        value=c.default,
+        description=c.label,
+        style=style,
+        layout=W.Layout(width="420px"),
+        continuous_update=True,
+        readout=False,
+    )
+    shown = W.Label(value=c.readout(c.default))
+    shown.add_class("dlnotes-readout")
+    w.observe(lambda change: setattr(shown, "value", c.readout(change["new"])), names="value")
+    return w, W.HBox([w, shown])
+
+
 @dataclass
 class Explorer:
     """An interactive figure with a live face (ipywidgets) and a static face (precomputed frames).
@@ -464,7 +490,8 @@ class Explorer:
         """The ipywidgets explorer: sliders, a reset button, a status line and the figure.
 
         Each slider is a ``SelectionSlider`` over :meth:`Control.grid`, so it sits exactly on the
-        default and on every value the text names, and its readout shows the value set. The
+        default and on every value the text names, and a readout beside it shows the value set
+        (see :func:`_control_row`). The
         reset button sets every control and then redraws once. The parts are kept in
         :attr:`live_face` (sliders, button, status, number of redraws).
         """
@@ -479,23 +506,10 @@ class Explorer:
         image = W.Image(format="png")
         status = W.HTML()
         sliders: dict[str, Any] = {}
-        style = {"description_width": "initial"}
-        layout = W.Layout(width="420px")
+        rows = []
         for c in self.controls:
-            if c.choices:
-                w: Any = W.Dropdown(
-                    options=list(c.grid()), value=c.default, description=c.label, style=style
-                )
-            else:
-                w = W.SelectionSlider(
-                    options=[(c.readout(v), v) for v in c.grid()],
-                    value=c.default,
-                    description=c.label,
-                    style=style,
-                    layout=layout,
-                    continuous_update=True,
-                )
-            sliders[c.name] = w
+            sliders[c.name], row = _control_row(c, W)
+            rows.append(row)
         face = LiveFace(fig=fig, state=state, sliders=sliders, status=status, image=image)
 
         def on_change(*_: Any) -> None:
@@ -530,7 +544,7 @@ class Explorer:
         header = W.HTML(
             f"<b>{self.title}</b>" + (f"<br><small>{self.caption}</small>" if self.caption else "")
         )
-        return W.VBox([header, *sliders.values(), W.HBox([button, status]), image])
+        return W.VBox([header, *rows, W.HBox([button, status]), image])
 
     def still(self) -> Any:
         """An ``IPython.display.HTML``: the figure at the recommended values, as a PNG, with a note

@@ -194,13 +194,19 @@ def _explorer(page: Any) -> Any:
     return page.locator(".widget-vbox", has_text="Heavy-ball momentum").first
 
 
+def _row(page: Any, symbol: str) -> Any:
+    """The row of the slider whose description starts with ``symbol``: the slider and the
+    readout beside it (``.dlnotes-readout``, what the kernel holds)."""
+    rows = _explorer(page).locator(".widget-hbox", has=page.locator(".widget-slider"))
+    return rows.filter(has=page.locator(".widget-slider", has_text=symbol)).first
+
+
 def _readouts(page: Any) -> dict[str, str]:
-    box = _explorer(page)
-    sliders = box.locator(".widget-slider")
+    rows = _explorer(page).locator(".widget-hbox", has=page.locator(".widget-slider"))
     out = {}
-    for i in range(sliders.count()):
-        label = sliders.nth(i).locator(".widget-label").first.inner_text()
-        out[label.split()[0]] = sliders.nth(i).locator(".widget-readout").inner_text().strip()
+    for i in range(rows.count()):
+        label = rows.nth(i).locator(".widget-slider .widget-label").first.inner_text()
+        out[label.split()[0]] = rows.nth(i).locator(".dlnotes-readout").inner_text().strip()
     return out
 
 
@@ -234,11 +240,17 @@ def test_explorer_shows_its_documented_defaults_exactly(session: Session) -> Non
 def test_explorer_slider_lands_on_the_exercise_value(session: Session) -> None:
     page = session.page
     box = _explorer(page)
+    assert box.locator(".widget-readout:visible").count() == 0  # ipywidgets' (editable) one
     for symbol, value in (("α", "3.3"), ("ρ", "0.67"), ("κ", "100")):
-        readout = box.locator(".widget-slider", has_text=symbol).locator(".widget-readout")
-        readout.click()
-        page.keyboard.press("Control+A")
-        page.keyboard.type(value)
-        page.keyboard.press("Enter")
-        page.wait_for_timeout(800)
+        handle = _row(page, symbol).locator(".noUi-handle, .ui-slider-handle").first
+        handle.focus()
+        for _ in range(200):  # the arrow keys, one grid step each, until the kernel holds it
+            now = _readouts(page)[symbol]
+            if float(now) == float(value):
+                break
+            page.keyboard.press("ArrowRight" if float(now) < float(value) else "ArrowLeft")
+            for _ in range(100):  # the readout is the kernel's: wait for its answer
+                if _readouts(page)[symbol] != now:
+                    break
+                page.wait_for_timeout(50)
         assert float(_readouts(page)[symbol]) == float(value), (symbol, _readouts(page))
