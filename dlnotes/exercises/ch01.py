@@ -346,6 +346,16 @@ def _size_floor(p, se):
 
 
 @dev_set_size_mistakes.add(
+    "rounded up with int(x) + 1",
+    "int(x) + 1 adds an example even when x is already a whole number: for p = 0.5 and "
+    "se = 0.125, 16 examples give a standard error of exactly 0.125, so 16 is enough and 17 "
+    "is one too many. Only a fraction of an example needs one more: round up with math.ceil.",
+)
+def _size_floor_plus_one(p, se):
+    return int(p * (1 - p) / se**2) + 1
+
+
+@dev_set_size_mistakes.add(
     "square root of the variance divided by se",
     "sqrt(p(1 − p))/se is the square root of the answer: n = p(1 − p)/se², without a square root.",
 )

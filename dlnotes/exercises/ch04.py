@@ -326,8 +326,9 @@ def _nag_old_velocity(grad, x0, lr, rho, steps):
 
 @nesterov_mistakes.add(
     "aliasing",
-    "every row of your result is the final iterate: `x += v` updates the one array "
-    "already stored in the list. Write `x = x + v`, which makes a new array.",
+    "every row of your result is the final iterate: `x += v` updates the one array that "
+    "`xs.append(x)` stored each time. Each stored iterate must be a new array or a copy: "
+    "write `x = x + v`, or append `x.copy()`.",
 )
 def _nag_aliasing(grad, x0, lr, rho, steps):
     def step(x, v):
@@ -336,6 +337,40 @@ def _nag_aliasing(grad, x0, lr, rho, steps):
         return x, v
 
     return _nag_iterates(x0, steps, step)
+
+
+@nesterov_mistakes.add(
+    "aliasing (only x0 copied)",
+    "row 0 is right, but every later row is the final iterate: `x += v` updates the one "
+    "array that `xs.append(x)` stored at every step (only x0 went in as a copy). Each "
+    "stored iterate must be a new array or a copy: write `x = x + v`, or append `x.copy()`.",
+)
+def _nag_aliasing_after_x0(grad, x0, lr, rho, steps):
+    x = x0.copy()
+    v = np.zeros_like(x)
+    xs = [x0.copy()]  # x0 is stored as a copy ...
+    for _ in range(steps):
+        v = rho * v - lr * grad(x + rho * v)
+        x += v  # ... but x_1, x_2, ... are one array, changed in place at every step
+        xs.append(x)
+    return np.array(xs)
+
+
+@nesterov_mistakes.add(
+    "x_0 not stored",
+    "your result has `steps` rows, x_1 ... x_steps: it needs `steps + 1`. Row 0 is the "
+    "starting point x0 itself (a copy), stored before the first step; each step then "
+    "appends the point it reaches.",
+)
+def _nag_x0_not_stored(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    xs = []  # the list starts empty: x_0 is never stored
+    for _ in range(steps):
+        v = rho * v - lr * grad(x + rho * v)
+        x = x + v
+        xs.append(x)
+    return np.array(xs)  # with steps = 0 its shape is (0,), not (1, d)
 
 
 @nesterov_mistakes.add(

@@ -69,6 +69,17 @@ def _xu_variance_as_bound(fan_in, fan_out, rng):
 
 
 @xavier_uniform_mistakes.add(
+    "variance used as the bound",
+    "2 / (fan_in + fan_out) is the variance the weights should have, not the bound of the "
+    "interval: no square root, and no factor for the uniform law. U(-a, a) has variance "
+    "a²/3: solve a²/3 = 2 / (fan_in + fan_out) for a.",
+)
+def _xu_target_variance_as_bound(fan_in, fan_out, rng):
+    a = 2.0 / (fan_in + fan_out)  # the target variance itself: no root, no factor 3
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+
+@xavier_uniform_mistakes.add(
     "fan_in only",
     "a bound of sqrt(3 / fan_in) keeps only the forward signal (LeCun's rule); "
     "Glorot averages the two fans: a = sqrt(6 / (fan_in + fan_out)).",
@@ -143,7 +154,7 @@ def _xu_cases(seed: int, sizes: list[tuple[int, int]]) -> list[Case]:
 def _xu_scales(fan_in: int, fan_out: int) -> list[float]:
     """The bound of the reference and of each mistake drawing ``U(-a, a)`` with its own ``a``."""
     n = fan_in + fan_out
-    return [math.sqrt(6.0 / n), math.sqrt(2.0 / n), 6.0 / n, math.sqrt(3.0 / fan_in)]
+    return [math.sqrt(6.0 / n), math.sqrt(2.0 / n), 6.0 / n, 2.0 / n, math.sqrt(3.0 / fan_in)]
 
 
 def _drawn_fans(
