@@ -10,7 +10,8 @@ for :func:`capstone_data` (train and dev only) within a :class:`Budget` (45 s, 3
 the wall clock and fall back to the last checkpoint; models cross processes as plain data
 (:func:`model_to_plain`, :func:`model_from_plain`); :func:`evaluate_submission` scores a plain
 model on the instructor's hidden test set (``tools/prepare_capstone_test.py``) with
-:func:`score_accuracy`.
+:func:`score_accuracy`; :func:`model_check` is the notebook's graded check of the returned model
+(on dev, with the run's REVIEW note, if any, repeated for the learner).
 
 This package is a teaching face on the top floor: it imports ``train``, ``model``, ``data``, the
 numerics, ``exercises.ch16`` (the causes and fixes the runs are named by) and, to draw a run,
@@ -55,6 +56,7 @@ from dlnotes.capstone.scoring import (
     TARGET,
     baseline_model,
     evaluate_submission,
+    model_check,
     reference_train_best_model,
     score_accuracy,
 )
@@ -83,6 +85,7 @@ __all__ = [
     "load_hidden_test",
     "load_runs",
     "make_runs",
+    "model_check",
     "model_from_plain",
     "model_to_plain",
     "plot_run",

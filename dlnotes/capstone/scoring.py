@@ -14,6 +14,10 @@ target; and the reference solution that sets the target.
 Both were measured with ``tools/measure_capstone_scale.py`` (numpy 2.4, OpenBLAS 0.3.31, one
 thread); the slow tests re-measure them, with both kernel sets.
 
+:func:`model_check` is the notebook's graded cell of part 2 (``ch16_train_best_model_test``): the
+learner's feedback, ``check``-style, on what the grader's ``dev`` column scores, with any REVIEW
+note of the run repeated.
+
 Defined in chapter 16 (Capstone project).
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,8 +33,9 @@ import numpy as np
 
 from dlnotes._validate import check_scalar
 from dlnotes.capstone.budget import Budget
-from dlnotes.capstone.data import load_hidden_test
-from dlnotes.capstone.plain import model_from_plain
+from dlnotes.capstone.data import capstone_data, load_hidden_test
+from dlnotes.capstone.plain import LAYER_TYPES, model_from_plain, model_to_plain
+from dlnotes.exercises.core import CheckFailed, _fit, _keep_going
 from dlnotes.layers import Linear
 from dlnotes.model import Sequential, mlp
 from dlnotes.optim import SGD, AdamW
@@ -42,6 +48,7 @@ __all__ = [
     "TARGET",
     "baseline_model",
     "evaluate_submission",
+    "model_check",
     "reference_train_best_model",
     "score_accuracy",
 ]
@@ -155,3 +162,172 @@ def reference_train_best_model(data: Mapping[str, np.ndarray], budget: Budget) -
         progress=False,
     )
     return model
+
+
+#: The exercise the notebook's part 2 cells grade.
+EXERCISE = "ch16_train_best_model"
+#: How much better (in accuracy) a model must do on standardized dev images than on raw ones
+#: before :func:`model_check` says it expects standardized inputs.
+STANDARDIZED_GAIN = 0.10
+
+
+def model_check(
+    model: Sequential | None, message: str, data: Mapping[str, np.ndarray] | None = None
+) -> None:
+    """The notebook's graded check of part 2: print ``✓ ...`` or raise ``CheckFailed``.
+
+    ``model`` and ``message`` are what :func:`~dlnotes.capstone.train_within_budget` returned
+    for the learner's ``train_best_model``; ``data`` defaults to
+    :func:`~dlnotes.capstone.capstone_data` loaded afresh, as the grader does (the learner's
+    function may have changed the notebook's ``data`` in place).
+
+    It passes when a model came back, a grader can rebuild it from plain data and the rebuilt
+    model's dev accuracy beats :data:`BASELINE` (what the grader's ``dev`` column scores). A
+    run the grader will flag (the message's REVIEW note) still passes, as the grader gives it
+    its points and flags it for the instructor (``book/instructors.md``), with a warning on
+    stderr that names the note and says that the instructor reviews the run. A failure says
+    why, with the note too, and, when the model does far better on standardized dev images
+    than on raw pixels, that the standardization must be part of the model. Like
+    :func:`dlnotes.exercises.check`, a failure shows without traceback frames, and in Colab it
+    is printed instead of raised.
+
+    Defined in chapter 16 (Capstone project).
+    """
+    __tracebackhide__ = True
+    data = capstone_data() if data is None else data
+    passed, verdict = _verdict(model, str(message), data)
+    review = _review_warning(str(message))
+    if not passed:
+        verdict = f"{verdict}\n{review}" if review else verdict
+        if _keep_going():
+            print(_fit(f"✗ {verdict}"), file=sys.stderr)
+            return
+        raise CheckFailed(verdict) from None
+    print(_fit(verdict), flush=True)
+    if review:  # on stderr, where it shows most (on red in Jupyter)
+        print(_fit(review), file=sys.stderr, flush=True)
+
+
+def _verdict(
+    model: Sequential | None, message: str, data: Mapping[str, np.ndarray]
+) -> tuple[bool, str]:
+    """``(passed, feedback)`` of :func:`model_check`, without the REVIEW warning."""
+    if model is None:
+        return False, (
+            f"{EXERCISE}: no model came back: {message}. Write train_best_model above: build a "
+            "network, train it with fit(..., callbacks=[budget]) and return it; then run the "
+            "training cell and this one again."
+        )
+    try:
+        rebuilt = model_from_plain(model_to_plain(model))
+    except (TypeError, ValueError) as err:
+        return False, (
+            f"{EXERCISE}: a grader cannot rebuild your model from plain data ({err}). Use only "
+            f"the layers the rules list ({', '.join(LAYER_TYPES)}) in a dlnotes Sequential."
+        )
+    try:
+        acc = _accuracy(rebuilt, data["X_dev"], data["y_dev"])
+    except Exception as err:  # the learner's model, whatever it is: a verdict, not a traceback
+        return False, (
+            f"{EXERCISE}: your model cannot classify the dev images ({type(err).__name__}: "
+            f"{err}). It must take raw pixels of shape (N, 784) and return 10 scores a row."
+        )
+    checkpoint = ""
+    if "scored from the last checkpoint" in message:
+        why = message.split("; scored from the last checkpoint")[0]
+        checkpoint = (
+            "\nnote: the model checked is the budget's last checkpoint, scored in place of a "
+            f"returned model: {why}."
+        )
+    if acc > BASELINE:
+        return True, (
+            f"✓ {EXERCISE}: a model came back, a grader can rebuild it from plain data, and its "
+            f"dev accuracy {acc:.1%} beats the baseline {BASELINE:.1%} (on the hidden test set: "
+            f"0 points at the baseline, {POINTS:g} at the target, {TARGET:.1%}).{checkpoint}"
+        )
+    lines = [
+        f"{EXERCISE}: dev accuracy {acc:.1%} does not beat the baseline {BASELINE:.1%}, chapter "
+        f"01's softmax classifier (0 points on the hidden test set).{checkpoint}"
+    ]
+    standardized = _standardized_accuracy(rebuilt, data)
+    if standardized is not None and standardized[0] >= max(acc + STANDARDIZED_GAIN, BASELINE):
+        best, how = standardized
+        lines.append(
+            "Likely mistake: your model expects standardized inputs. On the dev images "
+            f"{how} it scores {best:.1%}, on their raw pixels {acc:.1%}. It is scored on raw "
+            "pixels in [0, 1] (on dev here, on the hidden test set when graded), so the "
+            "standardization must be part of the model you return: put a BatchNorm(784) first "
+            "and train it on raw pixels (the safe way, see the rules), or fold the "
+            "standardization into the first Linear after training (b ← b − (μ/σ) @ W, then "
+            "W ← W/σ row by row), which is flagged for review and leaves a checkpoint scored "
+            "in its place unfolded."
+        )
+    else:
+        lines.append(
+            "Read the training cell's output and your curves (part 3), and apply the recipe: "
+            "bias first (capacity, initialization, optimizer), then variance."
+        )
+    return False, "\n".join(lines)
+
+
+def _accuracy(model: Sequential, X: np.ndarray, y: np.ndarray) -> float:
+    """The accuracy of ``model`` on ``(X, y)`` in eval mode, refusing outputs that are not 10
+    finite scores a row (as :func:`evaluate_submission` does)."""
+    logits = model.predict(X)
+    if logits.shape != (len(X), 10) or not np.all(np.isfinite(logits)):
+        raise ValueError(f"its output has shape {logits.shape} or non-finite values")
+    return float(np.mean(logits.argmax(axis=1) == y))
+
+
+def _standardized_accuracy(
+    model: Sequential, data: Mapping[str, np.ndarray]
+) -> tuple[float, str] | None:
+    """The best dev accuracy of ``model`` on dev images standardized as a learner would (with the
+    training images' statistics, per pixel or overall; or scaled to [-1, 1]), and how; None when
+    none can be computed. Four forward passes over the dev images: cheap."""
+    X, X_dev, y_dev = data["X_train"], data["X_dev"], data["y_dev"]
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    per_pixel = "standardized with the training images' mean and standard deviation per pixel"
+    ways = [
+        (per_pixel, (X_dev - mean) / np.where(std > 1e-8, std, 1.0)),  # as scikit-learn does
+        (per_pixel, (X_dev - mean) / (std + 1e-8)),
+        (
+            "standardized with the training images' mean and standard deviation",
+            (X_dev - X.mean()) / X.std(),
+        ),
+        ("scaled to [-1, 1]", 2.0 * X_dev - 1.0),
+    ]
+    best: tuple[float, str] | None = None
+    with np.errstate(all="ignore"):
+        for how, X_std in ways:
+            try:
+                acc = _accuracy(model, X_std.astype(X_dev.dtype, copy=False), y_dev)
+            except Exception:  # a model that fails here gives no hint
+                continue
+            if best is None or acc > best[0]:
+                best = (acc, how)
+    return best
+
+
+def _review_warning(message: str) -> str:
+    """The learner's warning for a run whose message carries a REVIEW note (the grader flags
+    the same note for the instructor), or ``""``."""
+    if "REVIEW: " not in message:
+        return ""
+    note = message.split("REVIEW: ", 1)[1].rstrip(". ")
+    if "weights differ" in note:
+        advice = (
+            "Folding or averaging weights after the last epoch is allowed and the review "
+            "confirms it; training on after the budget's last epoch, or without it, is not."
+        )
+    else:
+        advice = (
+            "As it stands the run breaks the budget rules above: fix train_best_model, then "
+            "run the training cell and this one again."
+        )
+    return (
+        "⚠ REVIEW: the grader will flag this run for your instructor's review:\n"
+        f"  {note}.\n"
+        "  Its points stand only if your instructor, reading your train_best_model cell, finds "
+        f"the run within the rules. {advice}"
+    )
