@@ -134,31 +134,29 @@ def test_python_and_broken_cells_are_left_as_written(cell):
     assert magics.plain_python(cell) == (cell, [])
 
 
-@pytest.mark.slow
-def test_many_shell_lines_are_not_transformed_beyond_a_cell_and_a_notebook_budget():
+def test_many_shell_lines_are_not_transformed_beyond_a_cell_and_a_notebook_budget(monkeypatch):
     """IPython's transformer re-reads a cell once per magic line: 3000 ``!ls`` lines took 12 s
     in the grader's own process (two minutes for 100 KB). Such a cell is run as written, with
-    a note, and a notebook of many cheap ones stops being transformed at its own budget."""
-    import time
-
+    a note, and a notebook of many cheaper ones stops being transformed at its own budget."""
     import engine
     import nbformat
 
     cell = "!ls\n" * 3000 + "x = 1\n"
-    start = time.monotonic()
-    got, notes = magics.plain_python(cell)
-    assert time.monotonic() - start < 0.5
-    assert got == cell and "3001 magic or shell lines" not in notes[0]
+    assert magics.magic_work(cell) > magics.MAX_MAGIC_WORK
+    got, notes = magics.plain_python(cell)  # returns before IPython is asked
+    assert got == cell and len(notes) == 1
     assert "with 3000 magic or shell lines" in notes[0] and "run as plain Python" in notes[0]
     assert magics.plain_python("!ls\n" * 5 + "x = 1\n")[0] == "pass\n" * 5 + "x = 1\n"
 
     cheap = "!ls\n" * 100 + "# padding\n" * 2500  # just within one cell's work
-    assert magics.magic_work(cheap) <= magics.MAX_MAGIC_WORK
+    assert 0.8 * magics.MAX_MAGIC_WORK < magics.magic_work(cheap) <= magics.MAX_MAGIC_WORK
+    transformed = []
+    monkeypatch.setattr(magics, "plain_python", lambda s: transformed.append(s) or (s, []))
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(cheap + f"x{k} = {k}\n") for k in range(40)]
-    start = time.monotonic()
     engine.answer_cells(nb, {"ch02_lr_challenge_solution": "x39"})
-    assert time.monotonic() - start < 15  # unbounded, it was 40 cells × about 1 s
+    budget = engine.MAX_MAGIC_WORK // magics.magic_work(cheap) + 1
+    assert len(transformed) == budget < 40  # each cell once, then none past the budget
 
 
 def test_a_sibling_exercises_reference_is_withheld_too():

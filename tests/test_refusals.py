@@ -578,7 +578,7 @@ def test_the_autograd_dropout_refuses_a_mask_that_is_not_0_1_like_the_layers():
     scaled = np.array([[2.0, 0.0, 2.0], [0.0, 2.0, 2.0]])  # a mask already scaled by 1/(1 - p)
     with pytest.raises(ValueError, match=r"dropout: mask must hold only 0 and 1.*2\.0"):
         A.dropout(x, 0.5, scaled)
-    with pytest.raises(ValueError, match=r"mask must have the shape of x \(2, 3\), got \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"mask must have the shape of X \(2, 3\), got \(3, 2\)"):
         A.dropout(x, 0.5, np.ones((3, 2)))
     out = A.dropout(x, 0.5, scaled / 2)
     np.testing.assert_array_equal(out.value, x.value * scaled)
