@@ -82,7 +82,19 @@ def test_freeze_that_empties_the_frozen_layers_is_named():
             layer.params = []  # "frozen": the optimizer cannot see them any more
         return [p for layer in model.layers[first:] for p in layer.params]
 
-    assert named("ch12_freeze", freeze) == ["emptied the frozen layers' parameter lists"]
+    assert named("ch12_freeze", freeze) == ["took the frozen layers' weights out of the model"]
+
+
+def test_freeze_that_drops_the_frozen_layers_from_the_model_gets_the_same_name():
+    """A learner replaced model.layers by its trainable tail: the model loses the same weights,
+    and the name (it said "emptied ... parameter lists", which they had not) covers both."""
+
+    def freeze(model, n_frozen):
+        lin = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+        model.layers = model.layers[lin[n_frozen] :]
+        return [p for layer in model.layers for p in layer.params]
+
+    assert named("ch12_freeze", freeze) == ["took the frozen layers' weights out of the model"]
 
 
 def test_finetune_lrs_with_one_rate_for_the_whole_body_is_named():

@@ -140,11 +140,11 @@ def _freeze_two_arrays_per_layer(model, n_frozen):
 
 
 @freeze_mistakes.add(
-    "emptied the frozen layers' parameter lists",
+    "took the frozen layers' weights out of the model",
     "freezing means leaving the frozen layers out of the list you hand the "
-    "optimizer, not deleting their weights: after layer.params.clear() those layers "
-    "have nothing to compute with (their forward pass fails). Return the trainable "
-    "params and leave the model as it was.",
+    "optimizer, not removing their weights from the model (emptying their params, or "
+    "dropping those layers from model.layers): the model then has nothing to compute "
+    "its first layers with. Return the trainable params and leave the model as it was.",
 )
 def _freeze_empties_frozen(model, n_frozen):
     linears = _linears(model)
