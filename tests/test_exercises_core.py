@@ -798,3 +798,22 @@ def test_seeded_suites_build_visible_from_a_fixed_seed_and_hidden_from_any_seed(
         core.seeded(build, visible="3", hidden=30)
     with pytest.raises(TypeError, match="case builder"):
         core.seeded([Case("x")], visible=3, hidden=30)
+
+
+def test_a_misspelt_parameter_that_reads_a_notebook_variable_is_noted():
+    """``def standardize(Xtrain, Xother)`` whose body reads the notebook's ``X_train``: the
+    checks' inputs are ignored, and the feedback says which variable was read instead."""
+    notebook = {"np": np, "X_train": np.ones((50, 784))}
+    exec(
+        "def standardize(Xtrain, Xother):\n"
+        "    mu = X_train.mean(axis=0)\n"
+        "    return Xtrain - mu, Xother - mu\n",
+        notebook,
+    )
+    msg = fails("ch01_standardize", notebook["standardize"])
+    assert msg.startswith(
+        "note: your function reads X_train, a variable of your notebook, not one of its own "
+        "parameters (Xtrain, Xother): is a parameter misspelt?"
+    ), msg
+    exec("def wrong(X_train, X_other):\n    return X_train, X_other\n", notebook)
+    assert "misspelt" not in fails("ch01_standardize", notebook["wrong"])  # its own X_train

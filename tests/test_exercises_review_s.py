@@ -10,7 +10,8 @@ are now named.
 * ch01_standardize: a function that raises (per-example statistics applied to the other set, or
   a parameter named ``Xtrain`` while the body reads the notebook's ``X_train``) ends the checks
   with the exception: no registered mistake or diagnosis can match a raising function, so the
-  feedback is the error, its line and the inputs (pinned here).
+  feedback is the error, its line and the inputs, and for the misspelt parameter a note that
+  names the notebook's variable read instead.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def standardize(Xtrain, Xother):
 def test_a_raising_standardize_is_told_its_error_and_line():
     """No mistake can be named for a function that raises (check stops at the exception, before
     matching): the learner reads numpy's error, the line that raised and the inputs' shapes.
-    A notebook's ``X_train`` read in place of a parameter named ``Xtrain`` is not pointed out."""
+    A notebook's ``X_train`` read in place of a parameter named ``Xtrain`` is pointed out."""
     message = feedback("ch01_standardize", _learner(_STANDARDIZE_PER_ROW, "standardize"))
     assert "raised ValueError: operands could not be broadcast" in message
     assert "(5,3) (12,1)" in message
@@ -166,6 +167,7 @@ def test_a_raising_standardize_is_told_its_error_and_line():
     message = feedback("ch01_standardize", typo)
     assert "raised ValueError" in message and "(5,3) (784,)" in message
     assert "line 8 of <learner's cell>" in message
+    assert "your function reads X_train, a variable of your notebook" in message, message
 
 
 def test_the_right_standardize_with_other_parameter_names_passes():

@@ -1794,6 +1794,37 @@ def _stale_definition(fn: Any) -> str | None:
     )
 
 
+def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
+    """A note when the learner's function reads a global of the notebook named like one of
+    the exercise's parameters that is not one of its own (``def standardize(Xtrain, Xother)``
+    whose body reads ``X_train``): a misspelt parameter, and the checks' inputs are ignored."""
+    code, names = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+    if not isinstance(ex, FunctionExercise) or not isinstance(code, CodeType):
+        return None
+    if not isinstance(names, dict):
+        return None
+    own = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    read: set[str] = set()
+    todo = [code]
+    while todo:  # the function's code and the code nested in it (comprehensions, lambdas)
+        c = todo.pop()
+        read.update(c.co_names)
+        todo += [k for k in c.co_consts if isinstance(k, CodeType)]
+    try:
+        expected = list(inspect.signature(ex.solution).parameters)
+    except (TypeError, ValueError):
+        return None
+    misread = [n for n in expected if n not in own and n in read and n in names]
+    if not misread:
+        return None
+    these = ", ".join(misread)
+    return (
+        f"note: your function reads {these}, a variable of your notebook, not one of its own "
+        f"parameters ({', '.join(own)}): is a parameter misspelt? The checks pass their "
+        f"inputs as the arguments {ex.signature.split('->')[0].strip()}."
+    )
+
+
 #: Execution number -> ``"TypeName (message)"`` of every cell that raised since this module was
 #: imported in IPython (filled by :func:`_record_failed_cell`): the kernel keeps no such record.
 _FAILED_CELLS: dict[int, str] = {}
@@ -2011,6 +2042,8 @@ def check(
         )
     stale = _stale_definition(answer)
     message = _plain(message if stale is None else f"{stale}\n{message}")
+    misspelt = None if passed else _global_for_parameter(ex, answer)
+    message = message if misspelt is None else f"{misspelt}\n{message}"
     if not passed:
         if _keep_going():
             print(_fit(f"✗ {message}"), file=sys.stderr)
