@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+from collections.abc import Iterator
 from typing import Any
 
 BANNED_MODULES = {
@@ -95,20 +96,25 @@ def catalogue_names(sources: list[str]) -> set[str]:
             return False
 
     names: set[str] = set()
+    for node in _imports(sources):
+        if isinstance(node, ast.Import):
+            names.update(a.asname for a in node.names if a.asname and _module_reason(a.name))
+        elif (node.module or "").startswith("dlnotes"):
+            for a in node.names:
+                dotted = f"{node.module}.{a.name}"
+                if _module_reason(dotted) and is_module(dotted):
+                    names.add(a.asname or a.name)
+    return names
+
+
+def _imports(sources: list[str]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The import statements of ``sources`` (a cell that does not parse has none)."""
     for source in sources:
         try:
             tree = ast.parse(source)
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(a.asname for a in node.names if a.asname and _module_reason(a.name))
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dlnotes"):
-                for a in node.names:
-                    dotted = f"{node.module}.{a.name}"
-                    if _module_reason(dotted) and is_module(dotted):
-                        names.add(a.asname or a.name)
-    return names
+        yield from (n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
 
 
 def foreign_names(sources: list[str]) -> set[str]:
@@ -116,21 +122,15 @@ def foreign_names(sources: list[str]) -> set[str]:
     (``import torch.nn.functional as F``): ``F.softmax`` in an answer cell is torch's, not the
     reference ``softmax``."""
     names: set[str] = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(
-                    a.asname or a.name.split(".")[0]
-                    for a in node.names
-                    if not a.name.startswith("dlnotes")
-                )
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                if not (node.module or "").startswith("dlnotes"):
-                    names.update(a.asname or a.name for a in node.names if a.name != "*")
+    for node in _imports(sources):
+        if isinstance(node, ast.Import):
+            names.update(
+                a.asname or a.name.split(".")[0]
+                for a in node.names
+                if not a.name.startswith("dlnotes")
+            )
+        elif node.level == 0 and not (node.module or "").startswith("dlnotes"):
+            names.update(a.asname or a.name for a in node.names if a.name != "*")
     return names
 
 
