@@ -485,11 +485,17 @@ def grade_submission(
         status = "graded"
     row.update({"score": sum(scores.values()), "max_score": max_score, "status": status})
     row.update({f"{k} ({v:g})": scores[k] for k, v in columns.items()})
-    row["reason"] = _cut(" | ".join(_cut(_one(r, " | "), MAX_ITEM) for r in reasons), MAX_CELL)
-    row["flagged"] = _cut(" | ".join(_cut(_one(f, " | "), MAX_ITEM) for f in flagged), MAX_CELL)
+    row["reason"] = _joined(reasons, " | ")
+    row["flagged"] = _joined(flagged, " | ")
     notes = list(dict.fromkeys(notes))  # an earlier cell's error is seen by each later exercise
-    row["notes"] = _cut("; ".join(_cut(_one(n, "; "), MAX_ITEM) for n in notes), MAX_CELL)
+    row["notes"] = _joined(notes, "; ")
     return row
+
+
+def _joined(items: list[str], separator: str) -> str:
+    """One gradebook cell of ``items``, each cut to :data:`MAX_ITEM` and the cell to
+    :data:`MAX_CELL`, split again by ``separator`` when read (see :func:`_one`)."""
+    return _cut(separator.join(_cut(_one(i, separator), MAX_ITEM) for i in items), MAX_CELL)
 
 
 def _one(item: str, separator: str) -> str:

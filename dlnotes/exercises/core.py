@@ -1799,9 +1799,9 @@ def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
     the exercise's parameters that is not one of its own (``def standardize(Xtrain, Xother)``
     whose body reads ``X_train``): a misspelt parameter, and the checks' inputs are ignored."""
     code, names = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
-    if not isinstance(ex, FunctionExercise) or not isinstance(code, CodeType):
+    if not (isinstance(ex, FunctionExercise) and isinstance(code, CodeType)):
         return None
-    if not isinstance(names, dict):
+    if not isinstance(names, dict):  # a builtin or a callable object: nothing to read
         return None
     own = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
     read: set[str] = set()
