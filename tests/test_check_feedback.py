@@ -13,7 +13,8 @@ import pytest
 
 from dlnotes.exercises import CheckFailed, check, exercises, get, hint
 from dlnotes.exercises.ch05 import _adam_no_bias_correction
-from dlnotes.exercises.core import FEEDBACK_WIDTH, _fit, _plain
+from dlnotes.exercises.core import _plain
+from dlnotes.exercises.verdict import FEEDBACK_WIDTH, fold
 
 EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})(?=\S)([^*\n]+?)(?<=\S)\1(?![\w*])")
 
@@ -72,13 +73,15 @@ def test_in_a_kernel_the_feedback_shows_without_dlnotes_frames():
         ]
     )
     NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3").execute()
-    (error,) = [o for o in nb.cells[1].outputs if o.output_type == "error"]
-    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error.traceback))
+    shown, error = nb.cells[1].outputs  # the feedback as HTML (and text), then the error
+    text = shown.data["text/plain"]
     assert error.ename == "CheckFailed"
-    flowing = " ".join(text.split())  # the feedback is shown folded to the page width
+    flowing = " ".join(text.split())  # the feedback's text is folded to the page width
     assert "no bias correction" in flowing and "3.2 times larger" in flowing
+    assert "no bias correction" in shown.data["text/html"]
     assert max(len(row) for row in text.splitlines()) <= FEEDBACK_WIDTH
-    assert "core.py" not in text and "dlnotes/exercises" not in text and "File " not in text
+    said = text + re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error.traceback))
+    assert "core.py" not in said and "dlnotes/exercises" not in said and "File " not in said
     (other,) = [o for o in nb.cells[2].outputs if o.output_type == "error"]
     assert other.ename == "AssertionError" and len(other.traceback) > 1
 
@@ -340,15 +343,15 @@ def test_value_verdicts_are_shown_within_the_page_width(name, capsys):
 
 def test_folding_keeps_short_lines_and_indents_what_it_folds():
     text = "short line\n  " + "word " * 30 + "\n  inputs: x = 1; y = [1, 2]; " + "z = 3; " * 12
-    rows = _fit(text, width=40).splitlines()
+    rows = fold(text, width=40).splitlines()
     assert rows[0] == "short line"
     assert rows[1].startswith("  word") and all(r.startswith("      ") for r in rows[2:5])
     assert max(len(r) for r in rows) <= 40
     inputs = next(r for r in rows if "inputs:" in r)
     assert inputs == "  inputs: x = 1; y = [1, 2]; z = 3;"  # broken between arguments
     assert _words("\n".join(rows)) == _words(text)
-    assert _fit("x" * 50, width=40) == "x" * 50  # one word longer than the line stays whole
-    assert _fit(" " * 50, width=40) == " " * 50
+    assert fold("x" * 50, width=40) == "x" * 50  # one word longer than the line stays whole
+    assert fold(" " * 50, width=40) == " " * 50
 
 
 @pytest.mark.parametrize("name", [ex.name for ex in exercises() if ex.kind == "function"])
@@ -446,7 +449,12 @@ def test_a_definition_kept_by_an_error_before_the_def_is_named():
     def said(k: int) -> str:
         out = nb.cells[k].outputs
         return " ".join(
-            " ".join(o.get("text", "") + " ".join(o.get("traceback", [])) for o in out).split()
+            " ".join(
+                o.get("text", "")
+                + o.get("data", {}).get("text/plain", "")  # a failed check's feedback
+                + " ".join(o.get("traceback", []))
+                for o in out
+            ).split()
         )
 
     assert "note:" not in said(2) and "eps inside the square root" in said(2), said(2)

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from dlnotes.exercises import CheckFailed, check
-from dlnotes.exercises.core import FEEDBACK_WIDTH, _describe, _fit, _fmt, _fmt_pair
+from dlnotes.exercises.core import _describe, _fmt, _fmt_pair
+from dlnotes.exercises.verdict import FEEDBACK_WIDTH, fold
 
 
 def feedback(name: str, answer: object) -> str:
@@ -122,7 +123,12 @@ def test_the_syntax_error_note_stays_until_the_function_is_defined_again():
     def said(k: int) -> str:
         out = nb.cells[k].outputs
         return " ".join(
-            " ".join(o.get("text", "") + " ".join(o.get("traceback", [])) for o in out).split()
+            " ".join(
+                o.get("text", "")
+                + o.get("data", {}).get("text/plain", "")  # a failed check's feedback
+                + " ".join(o.get("traceback", []))
+                for o in out
+            ).split()
         )
 
     assert "note:" not in said(2) and "CheckFailed" in said(2)
@@ -215,7 +221,7 @@ def test_a_negative_zero_is_printed_as_zero():
     assert _fmt(-0.0) == "0" and _fmt(np.float32(-0.0)) == "0"
     assert _fmt_pair(-0.36, -0.0) == ("-0.36", "0")
     assert "-0." not in _describe(np.array([-0.0, 1.5]))
-    assert "-0," not in _fit("x = " + _describe(np.array([0.0, -0.0])))
+    assert "-0," not in fold("x = " + _describe(np.array([0.0, -0.0])))
 
 
 def test_string_inputs_are_quoted():

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,7 +34,7 @@ from dlnotes._validate import check_scalar
 from dlnotes.capstone.budget import Budget
 from dlnotes.capstone.data import capstone_data, load_hidden_test
 from dlnotes.capstone.plain import LAYER_TYPES, model_from_plain, model_to_plain
-from dlnotes.exercises.core import CheckFailed, _fit, _keep_going
+from dlnotes.exercises.verdict import report
 from dlnotes.layers import Linear
 from dlnotes.model import Sequential, mlp
 from dlnotes.optim import SGD, AdamW
@@ -197,15 +196,10 @@ def model_check(
     data = capstone_data() if data is None else data
     passed, verdict = _verdict(model, str(message), data)
     review = _review_warning(str(message))
-    if not passed:
-        verdict = f"{verdict}\n{review}" if review else verdict
-        if _keep_going():
-            print(_fit(f"✗ {verdict}"), file=sys.stderr)
-            return
-        raise CheckFailed(verdict) from None
-    print(_fit(verdict), flush=True)
-    if review:  # on stderr, where it shows most (on red in Jupyter)
-        print(_fit(review), file=sys.stderr, flush=True)
+    if passed:
+        report(True, verdict, note=review)
+    else:
+        report(False, f"{verdict}\n{review}" if review else verdict)
 
 
 def _verdict(

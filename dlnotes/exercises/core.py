@@ -37,7 +37,6 @@ import re
 import signal
 import sys
 import sysconfig
-import textwrap
 import threading
 import time
 import traceback
@@ -50,6 +49,8 @@ from types import CodeType, FrameType, FunctionType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
+
+from dlnotes.exercises.verdict import CheckFailed, fold, report
 
 if TYPE_CHECKING:
     from dlnotes.exercises.diagnose import Diagnosis
@@ -448,7 +449,7 @@ class _Text(str):
     """A string that Jupyter displays as plain text (no quotes), folded to the page's width."""
 
     def __repr__(self) -> str:
-        return _fit(str(self))
+        return fold(str(self))
 
 
 def hint(name: str) -> str:
@@ -468,7 +469,7 @@ class Catalogue(list):
             lines.append(f"{row['name']}  (chapter {row['chapter']}) {row['title']}")
             lines.append(f"    {row['signature']}")
             lines.append(f"    hint: {row['hint']}")
-        return _fit("\n".join(lines)) if lines else "(no exercises)"
+        return fold("\n".join(lines)) if lines else "(no exercises)"
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{c}</th>" for c in self.columns)
@@ -1917,71 +1918,6 @@ def _seconds(time_limit: Any) -> float:
     return seconds
 
 
-class CheckFailed(AssertionError):
-    """A learner's answer failed its checks; the message is the feedback.
-
-    An ``AssertionError``, so graders (nbgrader, nbval, pytest) see a failing cell. IPython
-    (7.34 as on Colab, 8 and 9) shows it as the feedback alone, without traceback frames from
-    inside dlnotes: ``__tracebackhide__`` is not honoured by IPython's default traceback mode,
-    but an exception's ``_render_traceback_`` is.
-
-    Defined in chapter 02 (Conditioning and the loss landscape).
-    """
-
-    def _render_traceback_(self) -> list[str]:
-        """The lines IPython shows in place of the traceback: a red title and the feedback,
-        folded to :data:`FEEDBACK_WIDTH` columns (``str()`` keeps each part on one line)."""
-        return [f"\x1b[1;31m✗ {type(self).__name__}\x1b[0m", _fit(str(self))]
-
-
-#: The width feedback is folded to when shown: the book's 88 columns, so that no line of a
-#: verdict scrolls sideways on the website or in a narrow notebook.
-FEEDBACK_WIDTH = 88
-
-
-def _fit(text: str, width: int = FEEDBACK_WIDTH) -> str:
-    """``text`` with every line longer than ``width`` folded, for display.
-
-    A folded line continues four columns further in than it starts. A check's ``inputs:`` line
-    breaks between its ``; ``-separated arguments first; everything breaks between words, and
-    a single word longer than the line is kept whole.
-    """
-    out: list[str] = []
-    for line in text.splitlines():
-        if len(line) <= width or not line.strip():
-            out.append(line)
-            continue
-        indent = line[: len(line) - len(line.lstrip())]
-        more = indent + "    "
-        row = ""
-        body = line.strip()
-        parts = re.split(r"(?<=;) ", body) if body.startswith("inputs: ") else [body]
-        for part in parts:
-            if row and len(row) + 1 + len(part) <= width:
-                row += " " + part
-                continue
-            if row:
-                out.append(row)
-            rows = textwrap.wrap(
-                _GLUED.sub("\0", part),  # no break inside "eps = 1e-05" or "[ 1.4 ,  0.2]"
-                width=width,
-                initial_indent=more if row else indent,
-                subsequent_indent=more,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-            out.extend(r.replace("\0", " ") for r in rows[:-1])
-            row = rows[-1].replace("\0", " ")
-        out.append(row)
-    return "\n".join(out)
-
-
-#: The spaces :func:`_fit` never breaks at: around ``=``, ``<``, ``+`` and their kin, before a
-#: unit ``s``, after ``shape`` and in numpy's padded brackets and commas, so that a name stays
-#: with its value, a comparison or a sum with its terms, and no row starts with a comma.
-_GLUED = re.compile(r" (?=[=<>≤≥+,\]]|s\b)|(?<=[=<>≤≥+\[]) |(?<=shape) ")
-
-
 #: Markdown emphasis in feedback texts (``*larger*``, ``**not**``), but not ``beta**t``.
 _EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})(?=\S)([^*\n]+?)(?<=\S)\1(?![\w*])")
 
@@ -1989,12 +1925,6 @@ _EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})(?=\S)([^*\n]+?)(?<=\S)\1(?![\w*])")
 def _plain(text: str) -> str:
     """``text`` with Markdown emphasis markers removed: feedback is printed, not rendered."""
     return _EMPHASIS.sub(r"\2", text)
-
-
-def _keep_going() -> bool:
-    """True in Colab, whose "Run all" stops at the first failing cell and ignores the
-    ``raises-exception`` tag: there :func:`check` prints a failure instead of raising."""
-    return "google.colab" in sys.modules
 
 
 def check(
@@ -2013,8 +1943,9 @@ def check(
     Each call of the learner's function is stopped after ``time_limit`` seconds (default: the
     exercise's, 5 s). The :class:`CheckFailed` (an ``AssertionError``) says which check failed,
     expected vs got, and the likely mistake with a hint when the wrong result matches a known
-    one; in IPython it shows without dlnotes' traceback frames. In Colab the failure is printed
-    (to stderr) instead of raised, so that "Run all" reaches the end of the chapter.
+    one; it shows without dlnotes' traceback frames, in a Jupyter notebook as HTML that wraps
+    between words (:mod:`dlnotes.exercises.verdict`). In Colab the failure is printed (to
+    stderr) instead of raised, so that "Run all" reaches the end of the chapter.
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
@@ -2044,13 +1975,8 @@ def check(
     message = _plain(message if stale is None else f"{stale}\n{message}")
     misspelt = None if passed else _global_for_parameter(ex, answer)
     message = message if misspelt is None else f"{misspelt}\n{message}"
-    if not passed:
-        if _keep_going():
-            print(_fit(f"✗ {message}"), file=sys.stderr)
-            return
-        raise CheckFailed(message) from None
     elapsed = time.perf_counter() - start
-    print(_fit(message + (f" ({elapsed:.1f} s)" if elapsed > 1.0 else "")))
+    report(passed, message + (f" ({elapsed:.1f} s)" if passed and elapsed > 1.0 else ""))
 
 
 _watch_cells()

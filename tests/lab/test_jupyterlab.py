@@ -182,12 +182,51 @@ def test_wrong_answer_feedback_shows_no_dlnotes_frames(session: Session) -> None
         )
     )
     _run_cells(page, [solution, test])
-    output = page.locator(".jp-Cell").nth(test).locator(".jp-OutputArea-output").last
-    text = output.inner_text()
-    assert "CheckFailed" in text and "dampening" in text, text
+    outputs = page.locator(".jp-Cell").nth(test).locator(".jp-OutputArea-output")
+    feedback = outputs.locator(".dlnotes-feedback")
+    assert outputs.count() == 2 and feedback.count() == 1, "HTML feedback, then the error"
+    assert "dampening" in feedback.inner_text()
+    assert "CheckFailed" in outputs.last.inner_text()
+    text = outputs.first.inner_text() + outputs.last.inner_text()
     for frame in ("core.py", "dlnotes/exercises", "File ", "Traceback", "__tracebackhide__"):
         assert frame not in text, f"{frame!r} in the feedback:\n{text}"
     assert not re.search(r"\*\w[^*]*\*", text), "Markdown asterisks in the feedback"
+    # in a narrow window the feedback wraps between words (JupyterLab breaks a text output's
+    # lines inside words, which is why it is HTML) and nothing scrolls sideways
+    page.set_viewport_size({"width": 760, "height": 1000})
+    page.wait_for_timeout(500)
+    split, rows, lines, overflow, split_as_text = feedback.evaluate(
+        """box => {
+            const broken = element => {  // the words whose letters sit on two lines
+                const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+                let found = [], node;
+                while ((node = walker.nextNode())) {
+                    for (const m of node.data.matchAll(/[^ \\n]+/g)) {
+                        const r = document.createRange();
+                        r.setStart(node, m.index);
+                        r.setEnd(node, m.index + m[0].length);
+                        const tops = new Set([...r.getClientRects()].map(q => Math.round(q.top)));
+                        if (tops.size > 1) found.push(m[0]);
+                    }
+                }
+                return found;
+            };
+            // the control: the same text as a text output (a <pre> in the output area)
+            const pre = document.createElement('pre');
+            pre.textContent = [...box.children].map(row => row.textContent).join('\\n');
+            box.parentElement.appendChild(pre);
+            const asText = broken(pre);
+            pre.remove();
+            const line = parseFloat(getComputedStyle(box).lineHeight);
+            return [broken(box), box.children.length, Math.round(box.clientHeight / line),
+                    box.scrollWidth - box.clientWidth, asText];
+        }"""
+    )
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    assert lines > rows, f"the test needs rows that wrap: {rows} rows on {lines} lines"
+    assert split_as_text, "the control: as a text output, words break at this width"
+    assert split == [], f"words broken across lines: {split}"
+    assert overflow <= 1, f"the feedback scrolls sideways by {overflow} px"
 
 
 def _explorer(page: Any) -> Any:

@@ -1,0 +1,166 @@
+"""How a check's verdict is shown: folded text, HTML in a notebook, and :class:`CheckFailed`.
+
+:func:`report` is the one place a verdict leaves dlnotes. A pass is printed. A failure raises
+:class:`CheckFailed` (an ``AssertionError``, so a graded cell fails), whose feedback IPython
+shows without traceback frames. In a Jupyter front end (JupyterLab, Notebook, VS Code) the
+feedback is displayed as HTML above a one-line error: JupyterLab styles every text output with
+``word-break: break-all``, which cuts words in two once the output area is narrower than the
+folded text, while HTML wraps between words at any width. In Colab, whose "Run all" stops at
+the first error, a failure is printed instead of raised.
+
+Used by :func:`dlnotes.exercises.check` and :func:`dlnotes.capstone.scoring.model_check`.
+Defined in chapter 02 (Conditioning and the loss landscape).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+import textwrap
+
+#: The width feedback is folded to when shown as text: the book's 88 columns, so that no line
+#: of a verdict scrolls sideways on the website or in a terminal.
+FEEDBACK_WIDTH = 88
+
+#: How much further in than its line a folded row continues, in columns.
+HANG = 4
+
+#: The spaces never broken at: around ``=``, ``<``, ``+`` and their kin, before a unit ``s``,
+#: after ``shape`` and in numpy's padded brackets and commas, so that a name stays with its
+#: value, a comparison or a sum with its terms, and no row starts with a comma.
+_GLUED = re.compile(r" (?=[=<>≤≥+,\]]|s\b)|(?<=[=<>≤≥+\[]) |(?<=shape) ")
+
+#: The label a named mistake starts with, set in bold in HTML.
+_MISTAKE = "Likely mistake:"
+
+
+class CheckFailed(AssertionError):
+    """A learner's answer failed its checks; the message is the feedback.
+
+    An ``AssertionError``, so graders (nbgrader, nbval, pytest) see a failing cell. IPython
+    (7.34 as on Colab, 8 and 9) shows it as the feedback alone, without traceback frames from
+    inside dlnotes: ``__tracebackhide__`` is not honoured by IPython's default traceback mode,
+    but an exception's ``_render_traceback_`` is.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+
+    #: Whether the feedback has been displayed as HTML (then IPython shows the title alone).
+    displayed = False
+
+    def _render_traceback_(self) -> list[str]:
+        """The lines IPython shows in place of the traceback: a red title and the feedback
+        folded to :data:`FEEDBACK_WIDTH` columns, or, in a Jupyter front end, the title alone
+        under the feedback displayed as HTML (:func:`feedback_html`), once: IPython 9 renders
+        an error a second time to keep it in its history."""
+        title = f"\x1b[1;31m✗ {type(self).__name__}\x1b[0m"
+        if self.displayed or _display_html(str(self)):
+            self.displayed = True
+            return [f"{title}: the feedback is above"]
+        return [title, fold(str(self))]
+
+
+def report(passed: bool, message: str, *, note: str = "") -> None:
+    """Show a verdict: print ``message`` when ``passed`` (and ``note``, if any, on stderr),
+    else raise :class:`CheckFailed` with it, or in Colab print it on stderr."""
+    __tracebackhide__ = True
+    if not passed:
+        if in_colab():
+            print(fold(f"✗ {message}"), file=sys.stderr)
+            return
+        raise CheckFailed(message) from None
+    print(fold(message), flush=True)
+    if note:  # on stderr, where it shows most (on red in Jupyter)
+        print(fold(note), file=sys.stderr, flush=True)
+
+
+def in_colab() -> bool:
+    """True in Colab, whose "Run all" stops at the first failing cell and ignores the
+    ``raises-exception`` tag: there :func:`report` prints a failure instead of raising."""
+    return "google.colab" in sys.modules
+
+
+def fold(text: str, width: int = FEEDBACK_WIDTH) -> str:
+    """``text`` with every line longer than ``width`` folded, for display as text.
+
+    A folded line continues :data:`HANG` columns further in than it starts. A check's
+    ``inputs:`` line breaks between its ``; ``-separated arguments first; everything breaks
+    between words, and a single word longer than the line is kept whole.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        if len(line) <= width or not line.strip():
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        more = indent + " " * HANG
+        row = ""
+        body = line.strip()
+        parts = re.split(r"(?<=;) ", body) if body.startswith("inputs: ") else [body]
+        for part in parts:
+            if row and len(row) + 1 + len(part) <= width:
+                row += " " + part
+                continue
+            if row:
+                out.append(row)
+            rows = textwrap.wrap(
+                _GLUED.sub("\0", part),  # no break inside "eps = 1e-05" or "[ 1.4 ,  0.2]"
+                width=width,
+                initial_indent=more if row else indent,
+                subsequent_indent=more,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            out.extend(r.replace("\0", " ") for r in rows[:-1])
+            row = rows[-1].replace("\0", " ")
+        out.append(row)
+    return "\n".join(out)
+
+
+def feedback_html(text: str) -> str:
+    """``text`` as an HTML block that wraps between words at any width.
+
+    One ``<div>`` a line, monospace, indented as in the text, a wrapped line continuing
+    :data:`HANG` columns further in (as :func:`fold` does). No ``<pre>`` (JupyterLab breaks its
+    lines inside words) and no ``white-space`` rule: runs of spaces are kept as non-breaking
+    ones, and the spaces :func:`fold` never breaks at do not break here either, so the block
+    reads the same where a sanitizer strips its styles.
+    """
+    rows = []
+    for line in text.splitlines():
+        body = line.lstrip(" ")
+        indent = len(line) - len(body)
+        body = html.escape(_GLUED.sub("\0", body), quote=False)
+        body = re.sub(r" {2,}", lambda m: "\u00a0" * (len(m.group()) - 1) + " ", body)
+        body = body.replace("\0", "\u00a0")
+        if body.startswith(_MISTAKE):
+            body = f"<b>{_MISTAKE}</b>{body[len(_MISTAKE) :]}"
+        style = f"padding-left: {indent + HANG}ch; text-indent: -{HANG}ch"
+        rows.append(f'<div style="{style}">{body or "&nbsp;"}</div>')
+    box = (
+        "font-family: var(--jp-code-font-family, monospace); "
+        "font-size: var(--jp-code-font-size, 13px); line-height: 1.45; "
+        "overflow-wrap: anywhere; padding: 2px 0 2px 8px; "
+        "border-left: 3px solid var(--jp-error-color1, #d32f2f)"
+    )
+    return f'<div class="dlnotes-feedback" style="{box}">{"".join(rows)}</div>'
+
+
+def _display_html(text: str) -> bool:
+    """Display ``text`` as HTML (with the folded text for plain front ends) when IPython runs
+    in a Jupyter kernel; ``True`` if it was shown. ``False`` in a terminal, in plain Python, and
+    in Colab (where :func:`report` prints instead of raising)."""
+    if in_colab():
+        return False
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        shell = get_ipython()
+        if shell is None or getattr(shell, "kernel", None) is None:
+            return False  # not a kernel: a terminal shows the text
+        display({"text/plain": fold(text), "text/html": feedback_html(text)}, raw=True)
+    except Exception:  # no IPython, or a display that failed: show the text instead
+        return False
+    return True
