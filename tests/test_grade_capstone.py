@@ -393,7 +393,8 @@ def test_part_2_merges_into_the_exercise_gradebook_and_its_feedback(tmp_path):
         assert rows["bo"]["flagged"].startswith("ch16_train_best_model: returned a model")
         assert (rows["cy"]["score"], rows["cy"]["max_score"]) == ("7", "18")
         assert "no part-2 result merged" in rows["cy"]["reason"]
-        assert rows["dee"]["max_score"] == "11" and rows["dee"]["status"].startswith("part 2")
+        assert rows["dee"]["max_score"] == "18"  # part 1 counts 0 of its 7, not nothing
+        assert rows["dee"]["status"].startswith("no part-1 row") and rows["dee"]["flagged"]
         assert rows["dee"]["reason"].startswith("ch16_train_best_model: no model: 0 / 1")
     text = grade.feedback_text(rows["bo"])
     assert "| ch16_train_best_model | 1 / 11 |" in text and "hidden-test accuracy 77.0 %" in text
@@ -671,3 +672,43 @@ def test_merge_only_puts_a_saved_part_2_back_after_part_1_is_graded_again(tmp_pa
     assert "merged into" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         grade_capstone.main(["--merge-only", str(part2)])  # no gradebook to merge into
+
+
+def test_a_student_without_a_part_1_row_gets_everyone_s_maximum(tmp_path, capsys):
+    """A part-2 result for a name the part-1 gradebook lacks is added as a row whose part 1
+    counts 0 out of its full points, flagged REVIEW: with part 2's 11 out of 11 alone, a
+    spreadsheet would read the row as 100 %."""
+    import grade
+
+    fields = ["student", "student_id", "points", "max_points", "run", "dev", "score"]
+    part2 = tmp_path / "part2.csv"
+    values = [["ada", "ada", "9.5", "11", "ran", "", ""], ["cy", "cy", "11", "11", "ran", "", ""]]
+    grade._write_csv(part2, [dict(zip(fields, v)) for v in values], fields)
+    rows = [{"student": "ada", "student_id": "ada", "score": "7", "max_score": "7",
+             "status": "graded", "ch16_diagnose_runs (7)": "7", "reason": "", "flagged": "",
+             "notes": ""}]  # fmt: skip
+    gradebook = _capstone_gradebook(tmp_path / "book.csv", rows)
+    assert grade_capstone.main(["--merge-only", str(part2), "--gradebook", str(gradebook)]) == 0
+    assert "not in the gradebook, added as rows: cy" in capsys.readouterr().out
+    book = {r["student"]: r for r in csv.DictReader(gradebook.open())}
+    assert (book["ada"]["score"], book["ada"]["max_score"]) == ("16.5", "18")
+    cy = book["cy"]
+    assert (cy["score"], cy["max_score"], cy["ch16_diagnose_runs (7)"]) == ("11", "18", "0")
+    assert cy["status"].startswith("no part-1 row") and "REVIEW" in cy["flagged"]
+    assert grade_capstone.main(["--merge-only", str(part2), "--gradebook", str(gradebook)]) == 0
+    again = {r["student"]: r for r in csv.DictReader(gradebook.open())}
+    assert again == book  # merging the same part 2 again changes nothing
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        ([], "give the submissions folder (or --merge-only"),
+        (["{tmp}"], "--hidden is required"),
+        (["{tmp}", "--hidden", "{tmp}/none.npz"], "write it with tasks.py capstone-test"),
+    ],
+)
+def test_the_command_line_says_what_is_missing(tmp_path, capsys, argv, said):
+    with pytest.raises(SystemExit):
+        grade_capstone.main([a.format(tmp=tmp_path) for a in argv])
+    assert said in capsys.readouterr().err

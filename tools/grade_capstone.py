@@ -236,13 +236,7 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
     for part in rows:
         if id(part) not in used:
             name = safe_text(str(part["student"]))
-            entry = {
-                "student": name,
-                "student_id": _student_id(name, ids),
-                "score": "0",
-                "max_score": "0",
-                "status": "part 2 only (no notebook for tasks.py grade)",
-            }
+            entry = _part2_only(name, _student_id(name, ids), part1)
             book.append(entry)
             matched.append((entry, part))
             added.append(name)
@@ -285,6 +279,25 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
     if added:
         report.append(f"{len(added)} not in the gradebook, added as rows: {', '.join(added)}")
     return report
+
+
+def _part2_only(name: str, student_id: str, part1: list[str]) -> dict[str, str]:
+    """The row of a student with a part-2 result but no row in the part-1 gradebook: part 1
+    counts 0 out of its full points (so that the row's ``max_score`` is everyone's, not part 2's
+    alone, which a spreadsheet would read as 100 %), flagged for the instructor."""
+    most = sum(points for _, _, points in exercise_cells(dict.fromkeys(part1)))
+    return {
+        "student": name,
+        "student_id": student_id,
+        **dict.fromkeys(part1, "0"),
+        "score": "0",
+        "max_score": points_text(most),
+        "status": "no part-1 row in the gradebook: part 1 counts 0",
+        "flagged": (
+            "REVIEW: no part-1 row for this name; grade the student's notebook with "
+            "tasks.py grade and merge again, or check how the name is written"
+        ),
+    }
 
 
 def _index(rows: list[dict[str, object]], key: Callable[[dict], str]) -> dict[str, dict]:
@@ -368,10 +381,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[capstone] merge: {line}")
         print(f"[capstone] {args.merge_only} merged into {args.gradebook} as {EXERCISE}")
         return 0
-    if args.submissions is None or not args.submissions.is_dir():
+    if args.submissions is None:
+        parser.error(
+            "give the submissions folder (or --merge-only PART2_CSV --gradebook GRADEBOOK)"
+        )
+    if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")
-    if args.hidden is None or not args.hidden.is_file():
-        parser.error(f"no hidden test set at {args.hidden} (see tools/prepare_capstone_test.py)")
+    if args.hidden is None:
+        parser.error("--hidden is required: the hidden test set written by tasks.py capstone-test")
+    if not args.hidden.is_file():
+        parser.error(f"no hidden test set at {args.hidden} (write it with tasks.py capstone-test)")
     sandbox.bwrap()  # fail early, with the reason, when no sandbox can be made here
     args.out.parent.mkdir(parents=True, exist_ok=True)
     graded = []
