@@ -259,6 +259,32 @@ def test_plot_run_draws_four_panels(shipped):
         capstone.plot_run(shipped["A"], ax=[None])
 
 
+def test_plot_run_labels_a_loss_that_barely_moves_with_plain_values(shipped):
+    """Run B's loss stays within 2.28–2.38: its log axes show a few plain values, not a
+    ``2.32 × 10⁰`` on every minor tick, and every label stays inside the notebook's grid."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(capstone.LABELS), 4, figsize=(13, 2.5 * len(capstone.LABELS)))
+    fig.subplots_adjust(left=0.05, right=0.98, top=0.98, bottom=0.03, hspace=0.6, wspace=0.28)
+    for label, row in zip(capstone.LABELS, axes):
+        capstone.plot_run(shipped[label], ax=row)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    loss_b = axes[capstone.LABELS.index("B")][0]
+    texts = [t.get_text() for t in loss_b.get_yticklabels(minor=True) + loss_b.get_yticklabels()]
+    shown = [t for t in texts if t]
+    assert 2 <= len(shown) <= 6 and not any("times" in t or "×" in t for t in shown), shown
+    for ax in axes.ravel():
+        for tick in ax.get_yticklabels() + ax.get_yticklabels(minor=True):
+            if tick.get_text() and tick.get_visible():
+                box = tick.get_window_extent(renderer)
+                assert box.x0 >= 0, f"{ax.get_title()}: {tick.get_text()!r} is cut off"
+    plt.close(fig)
+
+
 # --------------------------------------------------------------------------------------------
 # plain-data models
 

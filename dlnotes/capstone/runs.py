@@ -338,4 +338,19 @@ def plot_run(run: Run, *, ax: Any = None) -> Any:
     a.axhline(1e-3, color="0.6", ls=":", lw=1)
     a.set(yscale="log", xlabel="epoch", title="update ratio ‖ΔW‖/‖W‖")
     a.legend(fontsize=7)
+    for a in axes[[0, 2, 3]]:
+        _plain_log_ticks(a)
     return fig
+
+
+def _plain_log_ticks(ax: Any) -> None:
+    """On a log axis spanning less than a decade, a few plain values (2.3, 2.32, ...) instead of
+    matplotlib's ``2.32 × 10⁰`` on every minor tick, which crowd and overrun the figure's edge
+    (run B's loss, which barely moves, is the case in point)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+
+    low, high = ax.get_ylim()
+    if high / low < 10:
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+        ax.yaxis.set_minor_locator(NullLocator())
