@@ -79,7 +79,8 @@ def _adam_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps):
 @adam_step_mistakes.add(
     "eps inside the square root",
     "you computed √(v̂ + ε); Adam (and torch.optim) use √v̂ + ε. Inside the root ε "
-    "acts like √ε = 1e-4 outside it, which damps small gradients 10 000 times more.",
+    "acts like √ε = 1e-4 outside it, which damps small gradients up to 10 000 times more "
+    "(ten times at |g| = 1e-5).",
 )
 def _adam_eps_inside_sqrt(x, m, v, g, t, lr, beta1, beta2, eps):
     m, v = _adam_moments(m, v, g, beta1, beta2)
