@@ -521,3 +521,38 @@ def test_a_nested_other_result_is_named_by_its_parts():
 
     text = " ".join(_feedback("ch11_batchnorm_forward", batchnorm_forward).split())
     assert "the other results: x_hat, mean, var (result 1) are right" in text
+
+
+def test_a_helper_that_is_not_written_yet_is_named_not_the_answer():
+    """Chapter 05's AdamW is Adam's step after a shrink: an answer that calls the learner's
+    unfinished ``adam_step`` was told that ``adamw_step`` itself was not written yet."""
+
+    def adam_step(x, m, v, g, t, lr, beta1, beta2, eps):
+        raise NotImplementedError()
+
+    def adamw_step(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+        return adam_step(x * (1 - lr * weight_decay), m, v, g, t, lr, beta1, beta2, eps)
+
+    with pytest.raises(CheckFailed) as info:
+        check("ch05_adamw_step", adamw_step)
+    message = str(info.value)
+    assert "your adamw_step calls adam_step, which is not written yet" in message
+    assert "Write adam_step first" in message and "adamw_step is not written" not in message
+
+    def adamw_step(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="adamw_step is not written yet"):
+        check("ch05_adamw_step", adamw_step)
+
+
+def test_a_result_count_says_what_came_back():
+    """ "got 4" read as if the function returned the number 4."""
+
+    def momentum_step(x, v, g, lr, rho):
+        v_new = rho * v + g
+        return x - lr * v_new, v_new, x, v
+
+    with pytest.raises(CheckFailed) as info:
+        check("ch04_momentum_step", momentum_step)
+    assert "expected a tuple of 2 results, got a tuple of 4" in str(info.value)

@@ -693,7 +693,7 @@ def test_lists_of_arrays_are_compared_element_by_element():
     kind, lines = _compare(expected, [np.arange(3.0), np.full(2, 2.0)], 1e-7, 0.0)
     assert kind == "values" and lines[0].startswith("in result 1")
     kind, lines = _compare(expected, [np.arange(3.0)], 1e-7, 0.0)
-    assert kind == "type" and "list of 2 results, got 1" in lines[0]
+    assert kind == "type" and "list of 2 results, got a list of 1" in lines[0]
     kind, lines = _compare(expected, tuple(expected), 1e-7, 0.0)
     assert kind == "type" and "expected a list" in lines[0]
 

@@ -988,7 +988,9 @@ def _compare_values(
                 head += f", a single number: return all {n} values, in a {what}"
             return "type", [head]
         if len(got) != len(expected):
-            return "type", [f"expected a {what} of {len(expected)} results, got {len(got)}"]
+            return "type", [
+                f"expected a {what} of {len(expected)} results, got a {what} of {len(got)}"
+            ]
         for i, (e, g) in enumerate(zip(expected, got)):
             problem = _compare_values(e, g, rtol, atol, equal_nan, inputs)
             if problem:
@@ -1327,6 +1329,15 @@ def _run_stopped(
         return "\n".join([*lines, _inputs(case, names)])
     if run.error is not None:
         err = run.error
+        raiser = run.where.name if run.where is not None else None
+        if isinstance(err, NotImplementedError) and raiser not in (
+            None, getattr(fn, "__name__", fname), "<module>", "<lambda>"
+        ):  # fmt: skip
+            return (
+                f"{ex.name}: your {fname} calls {raiser}, which is not written yet: it still "
+                f"raises NotImplementedError. Write {raiser} first (and run its cell), then "
+                "run this check again."
+            )
         if isinstance(err, NotImplementedError):
             return (
                 f"{ex.name}: {fname} is not written yet: it still raises "
@@ -1819,8 +1830,9 @@ def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
     if not misread:
         return None
     these = ", ".join(misread)
+    kind = "a variable" if len(misread) == 1 else "variables"
     return (
-        f"note: your function reads {these}, a variable of your notebook, not one of its own "
+        f"note: your function reads {these}, {kind} of your notebook, not one of its own "
         f"parameters ({', '.join(own)}): is a parameter misspelt? The checks pass their "
         f"inputs as the arguments {ex.signature.split('->')[0].strip()}."
     )
