@@ -354,14 +354,14 @@ def _control_row(c: Control, W: Any) -> tuple[Any, Any]:
         value=c.default,
         description=c.label,
         style=style,
-        layout=W.Layout(width="420px"),
+        layout=W.Layout(width="420px", max_width="100%"),
         continuous_update=True,
         readout=False,
     )
     shown = W.Label(value=c.readout(c.default))
     shown.add_class("dlnotes-readout")
     w.observe(lambda change: setattr(shown, "value", c.readout(change["new"])), names="value")
-    return w, W.HBox([w, shown])
+    return w, W.HBox([w, shown], layout=W.Layout(flex_flow="row wrap"))
 
 
 @dataclass
@@ -504,7 +504,10 @@ class Explorer:
         # widget with comm messages on the shell channel, which can hide the cell's execute_reply
         # from it until the cell timeout (issue 23); an Image widget's update needs no answer.
         image = W.Image(format="png")
-        status = W.HTML()
+        # The status line takes the row's width right of the button and wraps within it, or
+        # below the button when less than 16em is left (a long line was cut off at the right
+        # edge of a narrow notebook).
+        status = W.HTML(layout=W.Layout(flex="1 1 16em", min_width="16em"))
         sliders: dict[str, Any] = {}
         rows = []
         for c in self.controls:
@@ -517,7 +520,10 @@ class Explorer:
                 return
             face.redraws += 1
             msg = self.redraw(state, **{k: w.value for k, w in sliders.items()})
-            status.value = f"<span style='font-family:monospace'>{msg or ''}</span>"
+            status.value = (
+                "<div style='font-family: monospace; white-space: normal; line-height: 1.4; "
+                f"overflow-wrap: anywhere'>{msg or ''}</div>"
+            )
             image.value = render_png(fig)
 
         def reset(_: Any) -> None:
@@ -542,9 +548,12 @@ class Explorer:
         on_change()
         self.live_face = face
         header = W.HTML(
-            f"<b>{self.title}</b>" + (f"<br><small>{self.caption}</small>" if self.caption else "")
+            f"<div style='line-height: 1.4'><b>{self.title}</b>"
+            + (f"<br><small>{self.caption}</small>" if self.caption else "")
+            + "</div>"
         )
-        return W.VBox([header, *rows, W.HBox([button, status]), image])
+        buttons = W.HBox([button, status], layout=W.Layout(flex_flow="row wrap"))
+        return W.VBox([header, *rows, buttons, image])
 
     def still(self) -> Any:
         """An ``IPython.display.HTML``: the figure at the recommended values, as a PNG, with a note
