@@ -42,7 +42,7 @@ def test_canonical_names_undo_download_renames():
     assert grade_tool._canonical("Copy of Copy of 02_x (1).IPYNB") == "02_x.ipynb"
 
 
-def test_collect_accepts_folders_zips_and_flat_files(tmp_path):
+def test_collect_accepts_folders_zips_and_flat_files(tmp_path, capsys):
     masters = ["02_x.ipynb", "03_y.ipynb"]
     (tmp_path / "ann" / "deep").mkdir(parents=True)
     (tmp_path / "ann" / "deep" / "02_x.ipynb").write_text("a")
@@ -57,12 +57,12 @@ def test_collect_accepts_folders_zips_and_flat_files(tmp_path):
     (tmp_path / "dee").mkdir()
     (tmp_path / "broken.zip").write_bytes(b"not a zip")
     subs = {s.student: s for s in grade_tool.collect(tmp_path, masters)}
-    assert set(subs) == {"ann", "bo b", "cy", "notes.txt", "stray", "dee", "broken"}
+    assert set(subs) == {"ann", "bo b", "cy", "stray", "dee", "broken"}
     assert subs["ann"].notebooks == {"02_x.ipynb": b"a"}
     assert subs["bo b"].notebooks == {"03_y.ipynb": b"b"} and subs["bo b"].student_id == "bo_b"
     assert subs["cy"].notebooks == {"03_y.ipynb": b"c"}
     assert subs["dee"].problems == ["no notebook submitted"]
-    assert "not a folder, .zip or .ipynb" in subs["notes.txt"].problems[0]
+    assert "skipped notes.txt: not a folder, .zip or .ipynb" in capsys.readouterr().err
     assert "loose notebook" in subs["stray"].problems[0]
     assert "could not open broken.zip" in subs["broken"].problems[0]
 

@@ -1,21 +1,29 @@
 #!/usr/bin/env python3
 """Grade a folder of submitted notebooks: ``python3 tasks.py grade SUBMISSIONS --key KEY``.
 
-    python3 tasks.py key [--seed N] [--out grading/key.pkl] [notebooks...]   (once per term)
+    python3 tasks.py key [--seed N] [--out grading/key.pkl] [--force] [notebooks...]  (once)
     python3 tasks.py grade SUBMISSIONS --key grading/key.pkl [--source notebooks]
-                           [--out grading/gradebook.csv] [--jobs N] [--timeout 60]
+                           [--notebooks NAME ...] [--out grading/gradebook.csv]
+                           [--update | --force] [--jobs N] [--timeout 60]
     python3 tasks.py feedback grading/gradebook.csv --out grading/feedback   (after review)
 
 Layouts accepted in SUBMISSIONS (mixed freely):
 
 * ``<student>/<notebook>.ipynb`` (any depth below the student's folder);
-* ``<student>.zip`` holding the student's notebooks (e.g. an LMS download);
+* ``<student>.zip`` holding one student's notebooks (a whole-class download from an LMS holds a
+  folder per student: unzip it into SUBMISSIONS; a zip or folder holding the notebook in two or
+  more top-level folders is refused as one);
 * ``<student>_<notebook>.ipynb`` directly in SUBMISSIONS (nbgrader's zip_collect style);
 * ``<student>.ipynb`` directly in SUBMISSIONS, when the key has a single notebook (as the
   capstone's ``tools/grade_capstone.py`` accepts too).
 
 A submitted notebook is matched to a master in ``--source`` by name; "Copy of X.ipynb" and
-"X (1).ipynb" count as X, and a student's only notebook counts as the assignment's only one.
+"X (1).ipynb" count as X (also after a ``<student>_`` prefix), and a student's only notebook
+counts as the assignment's only one. ``__MACOSX`` and files that are neither folders, zips nor
+notebooks are skipped with a warning. The assignment is the key's notebooks named by
+``--notebooks``, or else those submitted (with a warning for one that fewer than half of the
+students submitted). An existing gradebook is not overwritten without ``--force``;
+``--update`` grades the students in SUBMISSIONS again and replaces only their rows.
 
 Scoring does not run in the learner's kernel: for each student and each exercise a fresh
 bubblewrap sandbox runs the master's imports and the student's answer cells (nbgrader's
@@ -54,6 +62,21 @@ class Submission:
     student_id: str = ""  # the id given to nbgrader (safe characters only)
     notebooks: dict[str, bytes] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # master -> the file graded for it
+
+
+class UsageError(SystemExit):
+    """A mistake in the instructor's command or files (a missing key, a folder of one student):
+    :func:`main` prints it as one line and exits with status 2; uncaught, it is a ``SystemExit``
+    with its message (as ``tools/grade_capstone.py`` sees it)."""
+
+
+def warn(message: str, warnings: list[str] | None = None) -> None:
+    """A warning for the instructor: kept in ``warnings`` when given, else printed now."""
+    if warnings is None:
+        print(f"[grade] WARNING: {message}", file=sys.stderr, flush=True)
+    else:
+        warnings.append(message)
 
 
 # --------------------------------------------------------------------------------------------
@@ -70,6 +93,25 @@ def _canonical(name: str) -> str:
     return stem.strip() + ".ipynb"
 
 
+def _loose_match(name: str, masters: list[str]) -> tuple[str, str] | None:
+    """``(student, master)`` of a loose ``<student>_<notebook>.ipynb``, download renames
+    forgiven as for any name (``ada_02_x (1).ipynb``, ``bea_Copy of 02_x.ipynb``), else None."""
+    canon = _canonical(name)
+    for master in masters:
+        found = re.fullmatch(rf"(.+?)_(?:copy of\s+)*{re.escape(master)}", canon, flags=re.I)
+        if found:
+            return found[1], master
+    return None
+
+
+def _answers(name: str, student: str, masters: list[str]) -> str:
+    """The master a submitted file's name answers (its canonical name, or the notebook after a
+    ``<student>_`` prefix of its own student), else its canonical name."""
+    canon = _canonical(name)
+    loose = None if canon in masters else _loose_match(Path(name).name, masters)
+    return loose[1] if loose and loose[0] == student else canon
+
+
 def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None:
     """Put each submitted file under the master notebook it answers (or say why not).
 
@@ -79,7 +121,7 @@ def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None
     unmatched = {}
     candidates: dict[str, list[str]] = {}
     for name in sorted(files):
-        canon = _canonical(name)
+        canon = _answers(name, sub.student, masters)
         if canon in masters:
             candidates.setdefault(canon, []).append(name)
         else:
@@ -88,6 +130,7 @@ def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None
         exact = [n for n in names if Path(n).name == canon]
         chosen = (exact or names)[0]
         sub.notebooks[canon] = files[chosen]
+        sub.sources[canon] = chosen
         if len(names) > 1:
             sub.problems.append(
                 f"note: {len(names)} notebooks answer {canon} ({', '.join(names)}), graded "
@@ -100,12 +143,13 @@ def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None
                     else " (the first by name)"
                 )
             )
-        elif Path(chosen).name != canon:  # in a folder or a zip under its own name: no note
+        elif Path(chosen).name not in (canon, f"{sub.student}_{canon}"):  # its own name: no note
             sub.problems.append(f"note: {Path(chosen).name} graded as {canon}")
     missing = [m for m in masters if m not in sub.notebooks]
     if len(unmatched) == 1 and len(missing) == 1 and len(masters) == 1:
         name, data = unmatched.popitem()
         sub.notebooks[missing[0]] = data
+        sub.sources[missing[0]] = name
         sub.problems.append(f"note: {Path(name).name} graded as {missing[0]}")
     for name in unmatched:
         sub.problems.append(f"ignored {Path(name).name}: not a notebook of this assignment")
@@ -197,8 +241,63 @@ def _merge(into: dict[str, bytes], files: dict[str, bytes], entry: Path, problem
             into.setdefault(name, data)
 
 
-def collect(folder: Path, masters: list[str]) -> list[Submission]:
-    """Every submission in ``folder`` (see the module docstring for the layouts)."""
+def _skipped(entry: Path) -> str | None:
+    """Why an entry of SUBMISSIONS is no student's (None when it may be one)."""
+    if entry.name == "__MACOSX":
+        return "macOS's archive metadata, not a student"
+    if not entry.is_dir() and entry.suffix.lower() not in (".zip", ".ipynb"):
+        return "not a folder, .zip or .ipynb, so no student's submission"
+    return None
+
+
+def _whole_class(files: dict[str, bytes], masters: list[str]) -> list[str]:
+    """The folders of a folder's or zip's ``files`` (below the ones they all share) that hold a
+    notebook of the assignment, when there are two or more (an LMS's whole-class download),
+    else none."""
+    paths = [
+        Path(name).parts
+        for name in files
+        if _canonical(name) in masters or _loose_match(Path(name).name, masters)
+    ]
+    shared = 0  # the folders every one of them is in
+    while paths and all(len(p) > shared + 1 and p[shared] == paths[0][shared] for p in paths):
+        shared += 1
+    tops = {parts[shared] for parts in paths if len(parts) > shared + 1}
+    return sorted(tops) if len(tops) > 1 else []
+
+
+def _one_students(
+    files: dict[str, bytes], entry: Path, masters: list[str], problems: list[str], warnings
+) -> dict[str, bytes]:
+    """``files`` of a folder or zip, or none when they look like a whole class's."""
+    tops = _whole_class(files, masters)
+    if not tops:
+        return files
+    shown = ", ".join(tops[:5]) + (", ..." if len(tops) > 5 else "")
+    why = f"{entry.name} looks like a whole class ({len(tops)} folders hold the notebook: {shown})"
+    problems.append(f"{why}: unzip it into SUBMISSIONS; not graded")
+    warn(f"{why}: NOT GRADED; unzip it into SUBMISSIONS, one folder per student", warnings)
+    return {}
+
+
+def _loose_notebook(entry: Path, masters: list[str]) -> tuple[str, bool]:
+    """``(student, named)`` of a notebook directly in SUBMISSIONS: ``named`` when it is
+    ``<student>_<notebook>.ipynb`` (or the assignment's only notebook, named for the student).
+    A master's own name there means SUBMISSIONS is one student's folder: that stops grading."""
+    if _canonical(entry.name) in masters:
+        raise UsageError(
+            f"SUBMISSIONS looks like one student's folder (it holds {entry.name} itself): "
+            "pass the folder that holds the students' folders"
+        )
+    loose = _loose_match(entry.name, masters)
+    return (loose[0], True) if loose else (entry.stem, len(masters) == 1)
+
+
+def collect(
+    folder: Path, masters: list[str], warnings: list[str] | None = None
+) -> list[Submission]:
+    """Every submission in ``folder`` (see the module docstring for the layouts); a skipped
+    entry or a whole class in one zip is a warning, kept in ``warnings`` or else printed."""
     found: dict[str, dict[str, bytes]] = {}
     problems: dict[str, list[str]] = {}
     budgets: dict[str, list[int]] = {}
@@ -209,46 +308,29 @@ def collect(folder: Path, masters: list[str]) -> list[Submission]:
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
-        if entry.is_dir():
-            files = _read_folder(entry, problems.setdefault(entry.name, []), budget(entry.name))
-            _merge(found.setdefault(entry.name, {}), files, entry, problems[entry.name])
-        elif entry.suffix.lower() == ".zip":
-            student = entry.stem
-            files = _read_zip(entry, problems.setdefault(student, []), budget(student))
-            _merge(found.setdefault(student, {}), files, entry, problems[student])
-        elif entry.suffix.lower() == ".ipynb":
-            student = next(
-                (
-                    entry.name[: -len("_" + m)]
-                    for m in masters
-                    if entry.name.endswith("_" + m) and len(entry.name) > len(m) + 1
-                ),
-                entry.stem,
-            )
+        skipped = _skipped(entry)
+        if skipped:
+            warn(f"skipped {entry.name}: {skipped}", warnings)
+        elif entry.is_dir() or entry.suffix.lower() == ".zip":
+            student = entry.name if entry.is_dir() else entry.stem
+            read = _read_folder if entry.is_dir() else _read_zip
+            mine = problems.setdefault(student, [])
+            files = read(entry, mine, budget(student))
+            files = _one_students(files, entry, masters, mine, warnings)
+            _merge(found.setdefault(student, {}), files, entry, mine)
+        else:
+            student, named = _loose_notebook(entry, masters)
+            mine = problems.setdefault(student, [])
             with open(entry, "rb") as fh:
-                data = _read_capped(
-                    fh, entry.name, problems.setdefault(student, []), budget(student)
-                )
-            if data is None:
-                found.setdefault(student, {})
-                continue
-            for master in masters:
-                suffix = "_" + master
-                if entry.name.endswith(suffix) and len(entry.name) > len(suffix):
-                    found.setdefault(student, {})[master] = data
-                    break
-            else:
-                if len(masters) == 1:  # the assignment's only notebook, named for the student
-                    found.setdefault(entry.stem, {})[entry.name] = data
-                    continue
-                problems.setdefault(entry.stem, []).append(
+                data = _read_capped(fh, entry.name, mine, budget(student))
+            files = found.setdefault(student, {})
+            if data is not None and named:
+                _merge(files, {entry.name: data}, entry, mine)
+            elif data is not None:
+                mine.append(
                     f"{entry.name}: a loose notebook not named <student>_<notebook>.ipynb; "
                     "not graded"
                 )
-                found.setdefault(entry.stem, {})
-        else:
-            problems.setdefault(entry.name, []).append("not a folder, .zip or .ipynb: not graded")
-            found.setdefault(entry.name, {})
     subs = []
     used: set[str] = set()
     for student in sorted(found):
@@ -596,6 +678,111 @@ def _failed_row(sub: Submission, reason: str) -> dict:
     }
 
 
+def load_key(path: Path) -> dict:
+    """The key at ``path``, or a :class:`UsageError` saying why that file is none."""
+    import keys
+
+    if not path.is_file():
+        raise UsageError(f"no key file at {path} (python3 tasks.py key makes one)")
+    try:
+        return keys.read(path)
+    except Exception as err:  # unpickling another file raises many kinds
+        raise UsageError(
+            f"{path} is not a grading key made by tasks.py key ({type(err).__name__}: {err})"
+        ) from None
+
+
+def _chosen_masters(notebooks: list[str], masters_all: list[str], key_path: Path) -> list[str]:
+    """The masters named by ``--notebooks`` (a name, a stem or a path), each in the key."""
+    chosen = []
+    for name in notebooks:
+        master = _canonical(name)
+        if master not in masters_all:
+            raise UsageError(
+                f"--notebooks {name}: not a notebook of the key {key_path} with a master in "
+                f"--source (those are: {', '.join(masters_all)})"
+            )
+        chosen.append(master)
+    return [m for m in masters_all if m in chosen]
+
+
+def _inferred_masters(subs: list[Submission], masters_all: list[str], warnings: list) -> list:
+    """The key's notebooks that were submitted, with a warning for each that fewer than half
+    of the students submitted (one stray notebook of another chapter made it part of everyone's
+    assignment, and everyone lost its points)."""
+    masters = [m for m in masters_all if any(m in s.notebooks for s in subs)] or masters_all
+    for m in masters if len(masters) > 1 else []:
+        who = [s.student for s in subs if m in s.notebooks]
+        if 2 * len(who) < len(subs):
+            named = ", ".join(who[:10]) + (", ..." if len(who) > 10 else "")
+            warn(
+                f"{m} was submitted by only {len(who)} of {len(subs)} students ({named}), yet "
+                "every student is graded on it: to grade one assignment, pass --notebooks "
+                + " ".join(x for x in masters if x != m),
+                warnings,
+            )
+    return masters
+
+
+def _assignment(key: dict, masters: list[str]) -> str:
+    """``02_conditioning.ipynb (4 exercises, 8 points)``, for each master."""
+    parts = []
+    for m in masters:
+        specs = key["notebooks"][m]["exercises"]
+        points = sum(sum(spec["points"].values()) for spec in specs)
+        parts.append(f"{m} ({len(specs)} exercise{'s' * (len(specs) != 1)}, {points:g} points)")
+    return ", ".join(parts)
+
+
+def _check_answers_submitted(subs: list[Submission], key: dict, masters: list[str]) -> None:
+    """Stop when no submitted notebook holds an answer cell of the assignment (by its grade id
+    or its ``def``): the key or SUBMISSIONS is the wrong one, and every row would be a 0."""
+    specs = [spec for m in masters for spec in key["notebooks"][m]["exercises"]]
+    marks = [spec["solution_id"].encode() for spec in specs]
+    marks += [f"def {spec['var']}(".encode() for spec in specs]
+    submitted = [(s, m) for s in subs for m in s.notebooks]
+    if not marks or not submitted:
+        return
+    if any(mark in s.notebooks[m] for s, m in submitted for mark in marks):
+        return
+    found: dict[str, int] = {}
+    for s, m in submitted:
+        name = Path(s.sources.get(m, m)).name
+        found[name] = found.get(name, 0) + 1
+    raise UsageError(
+        f"no submitted notebook holds an answer cell of the key's {', '.join(masters)} "
+        f"({', '.join(spec['solution_id'] for spec in specs[:4])}"
+        + (", ..." if len(specs) > 4 else "")
+        + "); found "
+        + ", ".join(f"{name} ({k} student{'s' * (k != 1)})" for name, k in sorted(found.items()))
+        + ": is it the right key (or --notebooks) for these submissions?"
+    )
+
+
+def _assignment_and_submissions(
+    submissions: Path, key: dict, masters_all: list[str], notebooks: list[str] | None, key_path
+) -> tuple[list[str], list[Submission]]:
+    """The masters to grade and the submissions, checked (see :func:`grade`); warnings printed."""
+    collected: list[str] = []
+    inferred: list[str] = []
+    masters = _chosen_masters(notebooks, masters_all, key_path) if notebooks else masters_all
+    subs = collect(submissions, masters, collected)
+    if not notebooks:
+        masters = _inferred_masters(subs, masters_all, inferred)
+        if len(masters) < len(masters_all):
+            collected = []
+            subs = collect(submissions, masters, collected)
+    for message in collected + inferred:
+        warn(message)
+    if not subs:
+        raise UsageError(
+            f"no submissions found in {submissions} (expected <student>/ folders, <student>.zip "
+            "or <student>_<notebook>.ipynb files)"
+        )
+    _check_answers_submitted(subs, key, masters)
+    return masters, subs
+
+
 def grade(
     submissions: Path,
     *,
@@ -607,38 +794,42 @@ def grade(
     student_cap: float = 600.0,
     cell_timeout: float = 10.0,
     dask_client: Any = None,
+    notebooks: list[str] | None = None,
+    update: bool = False,
 ) -> list[dict]:
     """Grade every submission in ``submissions`` with the key; write the CSV, return its rows.
 
-    Rows are appended to ``out`` (and flushed) as soon as each student is graded; at the end
-    the file is rewritten sorted by student, so serial, ``jobs > 1`` and Dask
-    (``dask_client``, a ``distributed.Client``: each task grades one student on a worker, which
-    needs bubblewrap, this repository and the key's environment) give the same gradebook.
+    The assignment is the key's ``notebooks`` (file names), or else the key's notebooks that
+    were submitted. Rows are appended to ``out`` (and flushed) as soon as each student is
+    graded; at the end the file is rewritten sorted by student, so serial, ``jobs > 1`` and
+    Dask (``dask_client``, a ``distributed.Client``: each task grades one student on a worker,
+    which needs bubblewrap, this repository and the key's environment) give the same gradebook.
+    With ``update``, ``out`` is an earlier gradebook of the same assignment: the graded students'
+    rows replace theirs (see :func:`updated_gradebook`), and the rows are appended to
+    ``out.partial`` meanwhile.
     """
     import dataclasses
 
-    import keys
     import sandbox
 
-    sandbox.check()  # fail now, clearly, if the sandbox cannot work here
-    key = keys.read(key_path)
+    key = load_key(key_path)
     _set_key(key)
     masters_all = sorted(p.name for p in source.glob("*.ipynb") if p.name in key["notebooks"])
     if not masters_all:
-        raise SystemExit(f"no master notebook in {source} is in the key {key_path}")
-    subs = collect(submissions, masters_all)
-    submitted = {name for s in subs for name in s.notebooks}
-    masters = [m for m in masters_all if m in submitted] or masters_all
-    if len(masters) < len(masters_all):
-        subs = collect(submissions, masters)
+        raise UsageError(f"no master notebook in {source} is in the key {key_path}")
+    masters, subs = _assignment_and_submissions(submissions, key, masters_all, notebooks, key_path)
+    sandbox.check()  # fail now, clearly, if the sandbox cannot work here
     limits = sandbox.Limits(wall=timeout, cpu=int(timeout) + 5, cell=cell_timeout)
     columns = exercise_columns(key, masters)
     fields = ["student", "student_id", "score", "max_score", "status"]
     fields += [f"{k} ({v:g})" for k, v in columns.items()] + ["reason", "flagged", "notes"]
     out = out or ROOT / "grading" / "gradebook.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    earlier = _earlier_gradebook(out, fields, key) if update else None
+    print(f"[grade] grading against: {_assignment(key, masters)}", flush=True)
+    progress = out.with_name(out.name + ".partial") if update else out
+    progress.parent.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
-    with private_open(out) as fh:
+    with private_open(progress) as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, restval="")
         writer.writeheader()
         fh.flush()
@@ -671,8 +862,60 @@ def grade(
             for t in tasks:
                 record(_grade_one(t))
     rows.sort(key=lambda r: r["student"])
-    _write_csv(out, rows, fields)
+    if earlier is None:
+        _write_csv(out, rows, fields)
+    else:
+        _write_csv(out, *updated_gradebook(earlier, rows, fields))
+        progress.unlink()
     return rows
+
+
+def _earlier_gradebook(out: Path, fields: list[str], key: dict) -> tuple[list[str], list[dict]]:
+    """``(columns, rows)`` of the gradebook ``--update`` updates, refused unless it has every
+    exercise column of this assignment and none of the key's other exercises."""
+    if not out.is_file():
+        raise UsageError(f"--update: there is no gradebook at {out} to update")
+    columns, rows = read_gradebook(out)
+    try:  # an added column that is not a number would stop the update after the grading
+        [number(row, c) for row in rows for c, _, _ in exercise_cells(row) if c not in fields]
+    except ValueError as err:
+        raise UsageError(f"--update: {out}: {err}") from None
+    ours = {c for c, _, _ in exercise_cells(dict.fromkeys(fields))}
+    exercises = {spec["name"] for book in key["notebooks"].values() for spec in book["exercises"]}
+    theirs = {c for c, name, _ in exercise_cells(dict.fromkeys(columns)) if name in exercises}
+    if ours != theirs:
+        raise UsageError(
+            f"--update: {out} is not a gradebook of this assignment (its exercise columns "
+            f"{sorted(theirs)}, this one's {sorted(ours)}): pass another --out, or --force "
+            "to overwrite it"
+        )
+    return columns, rows
+
+
+def updated_gradebook(
+    earlier: tuple[list[str], list[dict]], rows: list[dict], fields: list[str]
+) -> tuple[list[dict], list[str]]:
+    """``(rows, columns)``: the earlier gradebook with ``rows`` in place of its rows of the same
+    students (new students at the end), every other row as it was. Columns the instructor
+    added keep their place and, in the new rows too, their values; an added exercise column
+    (``<name> (<points>)``, such as a hand-graded part) stays in ``score`` and ``max_score``."""
+    columns, old_rows = earlier
+    own = [c for c in columns if c not in fields]
+    own_points = exercise_cells(dict.fromkeys(own))
+    fresh = {r["student"]: r for r in rows}
+    merged = []
+    for old in old_rows:
+        new = fresh.pop(old["student"], None)
+        merged.append(old if new is None else _kept_columns(new, old, own, own_points))
+    merged += [_kept_columns(new, {}, own, own_points) for new in fresh.values()]
+    return merged, columns + [c for c in fields if c not in columns]
+
+
+def _kept_columns(new: dict, old: dict, own: list[str], own_points: list) -> dict:
+    row = {**new, **{c: old.get(c, "") for c in own}}
+    row["score"] = float(new["score"]) + sum(number(old, c) for c, _, _ in own_points)
+    row["max_score"] = float(new["max_score"]) + sum(most for _, _, most in own_points)
+    return row
 
 
 #: control characters (terminal escape sequences, carriage returns, bidirectional overrides)
@@ -800,6 +1043,26 @@ def number(row: dict, column: str) -> float:
     return out
 
 
+def check_points(row: dict) -> None:
+    """Refuse (``ValueError``, naming the row and the column) a hand edit the feedback would
+    show wrong: an exercise's points outside 0 to its most, or a ``score`` that is not the sum
+    of the row's exercise columns (the ones you add, such as the capstone's part 3, count)."""
+    cells = exercise_cells(row)
+    student = row.get("student")
+    for column, _, most in cells:
+        if not 0 <= number(row, column) <= most:
+            raise ValueError(
+                f"row {student!r}: the column {column!r} holds {row[column]!r}, not 0 to {most:g}"
+            )
+    total = sum(number(row, column) for column, _, _ in cells)
+    if cells and abs(number(row, "score") - total) > 1e-6:
+        raise ValueError(
+            f"row {student!r}: score is {number(row, 'score'):g} but the exercise columns add up "
+            f"to {total:g} ({' + '.join(f'{number(row, c):g}' for c, _, _ in cells)}): correct "
+            "score, or the column, and run feedback again"
+        )
+
+
 def points_text(x: float) -> str:
     """Points as a gradebook writes them: ``18``, ``7.5``, ``0.333333333333`` (12 digits, so
     that adding and re-adding points does not round them)."""
@@ -809,6 +1072,24 @@ def points_text(x: float) -> str:
 def _full_marks(row: dict) -> set[str]:
     """The exercises whose column holds all of their points (restored after a review, too)."""
     return {name for column, name, most in exercise_cells(row) if number(row, column) >= most}
+
+
+_NO_ANSWER_CELL = re.compile(
+    r"(?P<id>ch\d+_(?P<name>\w+)_solution): answer cell missing; (?P<points>0/\S+)"
+)
+_NAME_ERROR_HINT = " (only answer cells run when graded: define helpers inside the answer cell)"
+
+
+def _for_students(reason: str) -> str:
+    """A gradebook reason in a student's words: a missing answer cell says what may have
+    happened, and a ``NameError`` that only the answer cells run when graded."""
+    missing = _NO_ANSWER_CELL.fullmatch(reason)
+    if missing:
+        return (
+            f"your notebook has no answer cell for {missing['name']} ({missing['id']}): was it "
+            f"deleted, or is this another chapter's notebook? {missing['points']} points"
+        )
+    return reason + _NAME_ERROR_HINT if "NameError" in reason else reason
 
 
 def feedback_text(row: dict) -> str:
@@ -831,11 +1112,8 @@ def feedback_text(row: dict) -> str:
             lines.append(f"| {name} | {number(row, column):g} / {most:g} |")
         lines.append("")
     full = _full_marks(row)
-    reasons = [
-        r.strip()
-        for r in (row.get("reason") or "").split(" | ")
-        if r.strip() and r.split()[0].rstrip(":") not in full
-    ]
+    every = [r.strip() for r in (row.get("reason") or "").split(" | ") if r.strip()]
+    reasons = [r for r in every if r.split()[0].rstrip(":") not in full]
     if reasons:
         lines += ["## Where points were lost", ""]
         for reason in reasons:
@@ -849,9 +1127,10 @@ def feedback_text(row: dict) -> str:
                 )
             elif "pending review" in reason:
                 reason = reason.split(": ")[0] + ": scored 0 pending the instructor's review"
-            lines.append(f"- {reason}")
+            lines.append(f"- {_for_students(reason)}")
         lines.append("")
     notes = [n.strip() for n in (row.get("notes") or "").split("; ") if n.strip()]
+    notes = [n for n in notes if not any(n in r for r in every)]  # said once, as a reason
     if notes:
         lines += ["## Notes", "", *(f"- {n}" for n in notes), ""]
     return "\n".join(lines)
@@ -861,15 +1140,27 @@ def read_gradebook(gradebook: Path) -> tuple[list[str], list[dict]]:
     """``(columns, rows)`` of a gradebook CSV, as a spreadsheet may have saved it: a byte-order mark
     (Excel's "CSV UTF-8") is dropped, empty rows are skipped; a file without the columns
     ``student`` and ``reason`` is refused."""
-    with open(gradebook, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        fields = list(reader.fieldnames or [])
-        rows = [
-            r for r in reader if any((v or "").strip() for v in r.values() if isinstance(v, str))
-        ]
+    try:
+        with open(gradebook, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            fields = list(reader.fieldnames or [])
+            rows = [
+                r
+                for r in reader
+                if any((v or "").strip() for v in r.values() if isinstance(v, str))
+            ]
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"{gradebook} is not a gradebook CSV (not text in UTF-8: the key, or a spreadsheet "
+            "file? save the gradebook as 'CSV UTF-8')"
+        ) from None
     if "student" not in fields or "reason" not in fields:
-        raise SystemExit(
-            f"{gradebook} is not a gradebook of tasks.py grade (no student and reason columns)"
+        semicolons = any("student" in f.split(";") for f in fields)
+        raise UsageError(
+            f"{gradebook} separates its columns with ';' (a spreadsheet's regional setting): "
+            "save it as CSV with ',' between columns ('CSV UTF-8 (comma delimited)')"
+            if semicolons
+            else f"{gradebook} is not a gradebook of tasks.py grade (no student and reason columns)"
         )
     return fields, rows
 
@@ -881,15 +1172,16 @@ def write_feedback(gradebook: Path, folder: Path) -> list[Path]:
     for row in rows:  # every row is checked before any file is written
         sid = row.get("student_id") or ""
         if not safe_id(sid):
-            raise SystemExit(
+            raise UsageError(
                 f"{gradebook}: row {row.get('student')!r} has no safe student_id ({sid!r}: "
                 "letters, digits, _ . -; a spreadsheet that read the file in another encoding "
                 "mangles accented ids: open it as UTF-8, or save it as 'CSV UTF-8')"
             )
         try:
+            check_points(row)
             texts[sid] = feedback_text(row)
         except ValueError as err:
-            raise SystemExit(f"{gradebook}: {err}") from None
+            raise UsageError(f"{gradebook}: {err}") from None
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for sid, text in texts.items():
@@ -921,7 +1213,16 @@ def make_key(argv: list[str]) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="masters (default: all)")
     parser.add_argument("--seed", type=int, default=None, help="instructor seed (default random)")
     parser.add_argument("--out", type=Path, default=ROOT / "grading" / "key.pkl")
+    parser.add_argument(
+        "--force", action="store_true", help="replace an existing key (its gradebooks' seed)"
+    )
     args = parser.parse_args(argv)
+    if writable_out(args.out, "key", args.force):
+        raise UsageError(
+            f"a key exists at {args.out}: a new key draws new hidden cases from a new seed, so "
+            "the gradebooks made with it could no longer be reproduced; pass --force to replace "
+            "it, or another --out"
+        )
     masters = []
     for nb in args.notebooks:  # from the caller's folder, or else the course's (notebooks/...)
         found = nb if nb.is_file() else ROOT / nb if not nb.is_absolute() else nb
@@ -940,12 +1241,29 @@ def make_key(argv: list[str]) -> int:
     return 0
 
 
+def writable_out(out: Path, what: str, replace: bool) -> bool:
+    """Whether ``out`` exists and ``replace`` was not asked for; a folder is refused."""
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder: give the {what}'s file name in it")
+    return out.exists() and not replace
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command line; an instructor's mistake (:class:`UsageError`) is one line, status 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--make-key"]:
-        return make_key(argv[1:])
-    if argv[:1] == ["--make-feedback"]:
-        return make_feedback(argv[1:])
+    try:
+        if argv[:1] == ["--make-key"]:
+            return make_key(argv[1:])
+        if argv[:1] == ["--make-feedback"]:
+            return make_feedback(argv[1:])
+        return grade_command(argv)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def grade_command(argv: list[str]) -> int:
+    """``tasks.py grade``: grade SUBMISSIONS into a gradebook and print its summary."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="folder of submissions (see the layouts)")
     parser.add_argument("--key", type=Path, required=True, help="instructor key (tasks.py key)")
@@ -976,6 +1294,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--student-cap", type=float, default=600.0, help="total seconds per student (default 600)"
     )
+    parser.add_argument(
+        "--notebooks",
+        nargs="+",
+        metavar="NAME",
+        default=None,
+        help="the key's notebooks to grade (default: those submitted)",
+    )
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--update",
+        action="store_true",
+        help="replace only the rows of the students in SUBMISSIONS in the existing --out",
+    )
+    again.add_argument("--force", action="store_true", help="overwrite an existing --out")
     parser.add_argument("--jobs", type=int, default=1, help="students graded in parallel")
     parser.add_argument(
         "--dask",
@@ -988,6 +1320,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.submissions} is not a folder")
     if args.timeout <= 0 or args.jobs < 1:
         parser.error("--timeout must be > 0 and --jobs >= 1")
+    where = args.out or ROOT / "grading" / "gradebook.csv"
+    if writable_out(where, "gradebook", args.update or args.force):
+        raise UsageError(
+            f"a gradebook exists at {where}: pass --update to grade again only the students in "
+            "SUBMISSIONS and keep every other row and your own columns, or --force to "
+            "overwrite it (and its hand corrections)"
+        )
     client = None
     if args.dask:
         from distributed import Client
@@ -1003,10 +1342,12 @@ def main(argv: list[str] | None = None) -> int:
         student_cap=args.student_cap,
         cell_timeout=args.cell_timeout,
         dask_client=client,
+        notebooks=args.notebooks,
+        update=args.update,
     )
     print(summary(rows))
-    where = args.out or ROOT / "grading" / "gradebook.csv"
-    print(f"[grade] {len(rows)} submissions graded; gradebook: {where}")
+    how = "updated" if args.update else "written"
+    print(f"[grade] {len(rows)} submissions graded; gradebook {how}: {where}")
     return 0
 
 
