@@ -536,6 +536,26 @@ def _newton_step_only(g, H, x):
     return -np.linalg.solve(H, g)
 
 
+@newton_step_mistakes.add(
+    "returned H⁻¹g, not the new point",
+    "np.linalg.solve(H, g) is p = H⁻¹g, the Newton step before its minus sign; the function "
+    "returns the new point x − p, not p (nor −p).",
+)
+def _newton_returns_p(g, H, x):
+    return np.linalg.solve(H, g)  # p itself: no x, no minus
+
+
+@newton_step_mistakes.add(
+    "inverse times g elementwise",
+    "np.linalg.inv(H) * g multiplies entry by entry: g is broadcast along the rows, giving a "
+    "(d, d) matrix of entries (H⁻¹)ᵢⱼ·gⱼ instead of the vector H⁻¹g of shape (d,). A matrix "
+    "times a vector is the @ operator, np.linalg.inv(H) @ g; better, np.linalg.solve(H, g) "
+    "solves H p = g without forming the inverse.",
+)
+def _newton_inverse_elementwise(g, H, x):
+    return x - np.linalg.inv(H) * g  # *, not @: a (d, d) matrix
+
+
 register(
     FunctionExercise(
         name="ch06_newton_step",

@@ -466,6 +466,25 @@ def _es_zero_based(dev_losses, patience):
 
 
 @early_stopping_epoch_mistakes.add(
+    "epochs counted from 0 inside the loop",
+    "the epochs your loop returns are one too small: enumerate(dev_losses) gives indices k "
+    "from 0, but dev_losses[k] is the loss of epoch k + 1 (epochs count from 1). Only the "
+    "len(dev_losses) you return when training never stops is an epoch; the stop and best "
+    "epochs taken from the loop are indices. Count from 1: enumerate(dev_losses, start=1).",
+)
+def _es_zero_based_in_loop(dev_losses, patience):
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, loss in enumerate(dev_losses):  # indices k, not epochs k + 1
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(dev_losses), best_epoch  # right when it never stops
+
+
+@early_stopping_epoch_mistakes.add(
     "best epoch counted from 0",
     "your stop epoch is right but your best epoch is one too small: np.argmin gives an index "
     "k, and dev_losses[k] is the loss of epoch k + 1 (epochs count from 1).",
@@ -554,6 +573,27 @@ def _es_against_previous(dev_losses, patience):
             best, best_epoch = loss, epoch
         if loss < previous:  # better than the epoch before, not than the best
             wait = 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+        previous = loss
+    return len(dev_losses), best_epoch
+
+
+@early_stopping_epoch_mistakes.add(
+    "no best loss kept: each epoch compared with the previous one",
+    "you count an epoch as an improvement when its loss is below the epoch just before it, so "
+    "every dip resets the count and becomes your best epoch, even a dip that stays above the "
+    "lowest loss so far. Keep the best loss so far (starting from inf): an epoch improves only "
+    "if its loss is strictly below that best, and only then is it the new best epoch.",
+)
+def _es_previous_only(dev_losses, patience):
+    # no best loss at all: "improves" means lower than the previous epoch
+    best_epoch, wait, previous = 0, 0, math.inf
+    for epoch, loss in enumerate(dev_losses, start=1):
+        if loss < previous:
+            best_epoch, wait = epoch, 0
         else:
             wait += 1
             if wait >= patience:
@@ -743,6 +783,18 @@ def _prox_past_zero(w, g, lr, lam):
 )
 def _prox_subgradient_sign_w(w, g, lr, lam):
     return w - lr * (g + lam * np.sign(w))
+
+
+@l1_prox_step_mistakes.add(
+    "np.max instead of np.maximum",
+    "np.max(a, 0) is not the entrywise max(a, 0): its second argument is an axis, so it "
+    "reduces a to its largest entry (one per column for a matrix), and every entry of your "
+    "result gets that one value times its sign. The entrywise maximum of an array and 0 is "
+    "np.maximum(a, 0), which keeps a's shape.",
+)
+def _prox_np_max(w, g, lr, lam):
+    z = w - lr * g
+    return np.sign(z) * np.max(np.abs(z) - lr * lam, 0)  # np.max reduces: 0 is its axis
 
 
 @l1_prox_step_mistakes.add(

@@ -154,6 +154,32 @@ def _fwd_std_in_cache(X, gamma, beta, eps):
     return gamma * x_hat + beta, (x_hat, mean, np.sqrt(var))  # the std, not var
 
 
+@batchnorm_forward_mistakes.add(
+    "σ = sqrt(var + eps) in the cache",
+    "the cache's third entry is the batch variance var, not σ = sqrt(var + eps), the standard "
+    "deviation you divided by: the cache is (x_hat, mean, var), each of mean and var of shape "
+    "(D,). Keep σ as a local variable and store var itself.",
+)
+def _fwd_sigma_in_cache(X, gamma, beta, eps):
+    mean, var, _ = _fwd_parts(X, eps)
+    std = np.sqrt(var + eps)
+    x_hat = (X - mean) / std
+    return gamma * x_hat + beta, (x_hat, mean, std)  # σ, not var
+
+
+@batchnorm_forward_mistakes.add(
+    "statistics over the whole batch",
+    "X.mean() and X.var() with no axis average over every entry of X: one mean and one "
+    "variance for the whole batch (scalars), so features with different scales share them. "
+    "Batch normalization normalizes each feature on its own, over the examples: axis=0, which "
+    "gives mean and var of shape (D,).",
+)
+def _fwd_no_axis(X, gamma, beta, eps):
+    mean, var = X.mean(), X.var()  # no axis: one number each
+    x_hat = (X - mean) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x_hat, mean, var)
+
+
 def _batch(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     """Features with different offsets and scales, as pre-activations have."""
     offset = rng.uniform(-3.0, 3.0, d)
