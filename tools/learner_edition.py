@@ -207,6 +207,14 @@ def hide_as_the_site_does(nb: nbformat.NotebookNode) -> None:
         if "remove-cell" in tags:
             cell.metadata["jupyter"]["outputs_hidden"] = True
             cell.metadata["collapsed"] = True
+            if cell.source.startswith("# Claim"):
+                cell.source = f"{CLAIMS_TITLE}\n{cell.source}"
+
+
+#: The first line of a hidden claim cell in the learner edition. A collapsed cell shows its
+#: first line, and a claim's own ("# Claims: at batch size 2 BatchNorm is more than 25 points
+#: below ...") answered the "Predict, then run" question above it.
+CLAIMS_TITLE = "# Checks of the text's claims (open after you have made your predictions)"
 
 
 #: ``answer = None  # ...`` before the solution: a value exercise's placeholder.

@@ -146,11 +146,12 @@ def test_no_quiz_or_challenge_answer_is_visible(session: Session) -> None:
     quiz = page.locator(".jp-CodeCell").filter(has=page.locator(".MCButton"))
     assert quiz.count() == 1 and not quiz.locator(".jp-InputArea").is_visible()
     assert quiz.locator(".jp-InputPlaceholder").is_visible()
-    claims = page.locator(".jp-CodeCell", has_text="# Claim")
+    claims = page.locator(".jp-CodeCell", has_text=learner_edition.CLAIMS_TITLE)
     assert claims.count() >= 10
     for i in range(claims.count()):
         assert not claims.nth(i).locator(".jp-InputArea").is_visible()
         assert "assert" not in claims.nth(i).inner_text()
+        assert "# Claim" not in claims.nth(i).inner_text()  # what a claim says stays hidden
 
 
 def test_quiz_answers_a_click_offline_without_errors(session: Session) -> None:
