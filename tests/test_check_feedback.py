@@ -15,6 +15,7 @@ from dlnotes.exercises import CheckFailed, check, exercises, get, hint
 from dlnotes.exercises.ch05 import _adam_no_bias_correction
 from dlnotes.exercises.core import _plain
 from dlnotes.exercises.verdict import FEEDBACK_WIDTH, fold
+from tests.notebook_outputs import shown_text
 
 EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})(?=\S)([^*\n]+?)(?<=\S)\1(?![\w*])")
 
@@ -447,15 +448,7 @@ def test_a_definition_kept_by_an_error_before_the_def_is_named():
     NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3").execute()
 
     def said(k: int) -> str:
-        out = nb.cells[k].outputs
-        return " ".join(
-            " ".join(
-                o.get("text", "")
-                + o.get("data", {}).get("text/plain", "")  # a failed check's feedback
-                + " ".join(o.get("traceback", []))
-                for o in out
-            ).split()
-        )
+        return shown_text(nb.cells[k].outputs)
 
     assert "note:" not in said(2) and "eps inside the square root" in said(2), said(2)
     assert "AttributeError" in said(3)

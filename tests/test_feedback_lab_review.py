@@ -20,6 +20,7 @@ import pytest
 from dlnotes.exercises import CheckFailed, check
 from dlnotes.exercises.core import _describe, _fmt, _fmt_pair
 from dlnotes.exercises.verdict import FEEDBACK_WIDTH, fold
+from tests.notebook_outputs import shown_text
 
 
 def feedback(name: str, answer: object) -> str:
@@ -121,15 +122,7 @@ def test_the_syntax_error_note_stays_until_the_function_is_defined_again():
     NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3").execute()
 
     def said(k: int) -> str:
-        out = nb.cells[k].outputs
-        return " ".join(
-            " ".join(
-                o.get("text", "")
-                + o.get("data", {}).get("text/plain", "")  # a failed check's feedback
-                + " ".join(o.get("traceback", []))
-                for o in out
-            ).split()
-        )
+        return shown_text(nb.cells[k].outputs)
 
     assert "note:" not in said(2) and "CheckFailed" in said(2)
     assert "SyntaxError" in said(3)

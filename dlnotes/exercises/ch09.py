@@ -432,10 +432,13 @@ def early_stopping_epoch(dev_losses: np.ndarray, patience: int) -> tuple[int, in
     return len(dev_losses), best_epoch
 
 
-def _es_walk(dev_losses, patience, improves=operator.lt, best=math.inf, best_epoch=0, start=1):
+def _es_walk(
+    dev_losses, patience, improves=operator.lt, best=math.inf, best_epoch=0, start=1, end=None
+):
     """The reference's walk over the epochs, with the pieces a mistake changes: whether an
     epoch improves, ``improves(loss, best)`` (the reference: ``loss < best``), the ``(best,
-    best_epoch)`` it starts from, and ``start``, the epoch whose loss is ``dev_losses[0]``."""
+    best_epoch)`` it starts from, ``start``, the epoch whose loss is ``dev_losses[0]``, and
+    ``end``, the epoch returned when training never stops (default: the last one walked)."""
     wait = 0
     for epoch, loss in enumerate(dev_losses, start=start):
         if improves(loss, best):
@@ -444,7 +447,7 @@ def _es_walk(dev_losses, patience, improves=operator.lt, best=math.inf, best_epo
             wait += 1
             if wait >= patience:
                 return epoch, best_epoch
-    return start + len(dev_losses) - 1, best_epoch  # the last epoch
+    return (start + len(dev_losses) - 1 if end is None else end), best_epoch
 
 
 def _es_rule(dev_losses, patience):
@@ -473,15 +476,9 @@ def _es_zero_based(dev_losses, patience):
     "epochs taken from the loop are indices. Count from 1: enumerate(dev_losses, start=1).",
 )
 def _es_zero_based_in_loop(dev_losses, patience):
-    best, best_epoch, wait = math.inf, 0, 0
-    for epoch, loss in enumerate(dev_losses):  # indices k, not epochs k + 1
-        if loss < best:
-            best, best_epoch, wait = loss, epoch, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                return epoch, best_epoch
-    return len(dev_losses), best_epoch  # right when it never stops
+    # enumerate(dev_losses): indices k, not epochs k + 1; `return len(dev_losses), ...` after
+    # the loop is right when it never stops
+    return _es_walk(dev_losses, patience, start=0, end=len(dev_losses))
 
 
 @early_stopping_epoch_mistakes.add(
