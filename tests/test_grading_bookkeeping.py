@@ -426,3 +426,21 @@ def test_mistake_matching_does_not_print_numpy_warnings():
         warnings.simplefilter("always")
         assert engine._mistake(ex, [({"case": case}, rec)]) == "over zero"
     assert [str(w.message) for w in seen] == []
+
+
+def test_the_summary_says_which_of_several_notebooks_was_graded():
+    """A TA saw "joan 0/8" and had to open the gradebook to learn that the untouched hand-out
+    (the exact name) was graded, not her worked "Copy of"."""
+    note = (
+        "note: 2 notebooks answer 02_conditioning.ipynb (02_conditioning.ipynb, Copy of "
+        "02_conditioning.ipynb), graded 02_conditioning.ipynb (the exact name)"
+    )
+    rows = [
+        {"student": "joan", "score": 0, "max_score": 8, "status": "graded", "reason": "x",
+         "notes": f"something else | {note}"},
+        {"student": "ada", "score": 8, "max_score": 8, "status": "graded", "reason": "",
+         "notes": ""},
+    ]  # fmt: skip
+    lines = grade_tool.summary(rows).splitlines()
+    assert len(lines) == 4 and lines[1].startswith("joan") and lines[2].strip() == note
+    assert lines[3].startswith("ada")

@@ -958,13 +958,17 @@ def _write_csv(out: Path, rows: list[dict], fields: list[str]) -> None:
 
 
 def summary(rows: list[dict]) -> str:
-    """The gradebook as a text table: student, score, status, reason."""
+    """The gradebook as a text table: student, score, status, reason; under a student who sent
+    several notebooks for one, the note that says which was graded (the exact name wins, even
+    an untouched hand-out beside a worked "Copy of")."""
     width = max([len("student"), *(len(r["student"]) for r in rows)])
     lines = [f"{'student':<{width}}  {'score':>9}  {'status':<13}  reason"]
     for r in rows:
         score = f"{float(r['score']):g}/{float(r['max_score']):g}"
         reason = r["reason"] if len(r["reason"]) <= 90 else r["reason"][:87] + "..."
         lines.append(f"{r['student']:<{width}}  {score:>9}  {r['status']:<13}  {reason}")
+        chosen = [n for n in (r.get("notes") or "").split(" | ") if " notebooks answer " in n]
+        lines += [f"{'':<{width}}  {'':>9}  {note}" for note in chosen]
     return "\n".join(lines)
 
 

@@ -137,7 +137,7 @@ def ewa_noisy_series(n: int = 400, seed: int = 0) -> Explorer:
         setup=lambda: _ewa_setup(series, trend),
         compute=lambda beta, bias_correction: _ewa_frame(series, trend, beta, bias_correction),
         draw=_ewa_draw,
-        caption="v_t = β v_{t−1} + (1 − β) x_t, v_0 = 0; bias correction divides by 1 − β^t.",
+        caption="vₜ = β vₜ₋₁ + (1 − β) xₜ, v₀ = 0; bias correction divides by 1 − βᵗ.",
     )
 
 
