@@ -437,10 +437,18 @@ def test_the_summary_says_which_of_several_notebooks_was_graded():
     )
     rows = [
         {"student": "joan", "score": 0, "max_score": 8, "status": "graded", "reason": "x",
-         "notes": f"something else | {note}"},
+         "notes": f"something else; {note}"},
         {"student": "ada", "score": 8, "max_score": 8, "status": "graded", "reason": "",
          "notes": ""},
     ]  # fmt: skip
     lines = grade_tool.summary(rows).splitlines()
     assert len(lines) == 4 and lines[1].startswith("joan") and lines[2].strip() == note
     assert lines[3].startswith("ada")
+
+
+def test_a_feedback_file_names_its_chapter():
+    row = {"student": "ada", "status": "graded", "score": "3", "max_score": "8", "reason": "",
+           "ch02_a (2)": "2", "ch02_b (6)": "1"}  # fmt: skip
+    assert grade_tool.feedback_text(row).startswith("# Feedback for ada: chapter 02\n")
+    row["ch16_writeup (6)"] = "6"
+    assert grade_tool.feedback_text(row).startswith("# Feedback for ada: chapters 02, 16\n")

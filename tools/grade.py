@@ -967,7 +967,7 @@ def summary(rows: list[dict]) -> str:
         score = f"{float(r['score']):g}/{float(r['max_score']):g}"
         reason = r["reason"] if len(r["reason"]) <= 90 else r["reason"][:87] + "..."
         lines.append(f"{r['student']:<{width}}  {score:>9}  {r['status']:<13}  {reason}")
-        chosen = [n for n in (r.get("notes") or "").split(" | ") if " notebooks answer " in n]
+        chosen = [n for n in (r.get("notes") or "").split("; ") if " notebooks answer " in n]
         lines += [f"{'':<{width}}  {'':>9}  {note}" for note in chosen]
     return "\n".join(lines)
 
@@ -1108,8 +1108,12 @@ def feedback_text(row: dict) -> str:
     name = str(row.get("student") or "")
     if name[:2] in ("'=", "'+", "'-", "'@"):  # safe_text's guard, for a spreadsheet only
         name = name[1:]
-    lines = [f"# Feedback for {name}", "", f"**Score: {score}** ({row['status']})", ""]
     cells = exercise_cells(row)
+    chapters = sorted({e[2:4] for _, e, _ in cells if re.fullmatch(r"ch\d\d_.+", e)})
+    title = f"# Feedback for {name}" + (
+        f": chapter{'s' * (len(chapters) > 1)} {', '.join(chapters)}" if chapters else ""
+    )
+    lines = [title, "", f"**Score: {score}** ({row['status']})", ""]
     if cells:
         lines += ["| exercise | points |", "|---|---|"]
         for column, name, most in cells:
