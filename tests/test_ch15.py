@@ -160,6 +160,7 @@ def _learner_port(
     float32=False,
     mean_twice=False,
     optimizer_per_batch=False,
+    no_momentum=False,
     clip=None,
     relu6=False,
     **sgd_options,
@@ -184,7 +185,8 @@ def _learner_port(
                 linear.bias.copy_(torch.from_numpy(b))
         params_t = list(net.parameters())
         options = {k: momentum if v == "momentum" else v for k, v in sgd_options.items()}
-        opt = torch.optim.SGD(params_t, lr=lr, momentum=0.0 if ema else momentum, **options)
+        plain = ema or no_momentum  # no_momentum: momentum=momentum left out of SGD(...)
+        opt = torch.optim.SGD(params_t, lr=lr, momentum=0.0 if plain else momentum, **options)
         velocity = [torch.zeros_like(p) for p in params_t]
         for Xb, yb in batches:
             if optimizer_per_batch:  # a new optimizer, with no momentum buffer, every batch
@@ -231,7 +233,8 @@ def test_torch_port_right_answer_passes():
         ({"mean_twice": True}, "mean loss divided by the batch size again"),
         ({"dampening": "momentum"}, "dampening set to the momentum"),
         ({"nesterov": True}, "Nesterov momentum"),
-        ({"optimizer_per_batch": True}, "a new optimizer for every batch"),
+        ({"optimizer_per_batch": True}, "steps without momentum"),
+        ({"no_momentum": True}, "steps without momentum"),
     ],
     ids=[
         "reshape",
@@ -243,6 +246,7 @@ def test_torch_port_right_answer_passes():
         "dampening",
         "nesterov",
         "optimizer-per-batch",
+        "no-momentum",
     ],
 )
 def test_torch_port_slips_are_named(slip, mistake):

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from dlnotes.exercises import check
+from dlnotes.exercises import CheckFailed, check
 
 SUITES = ("visible", "hidden")
 
@@ -165,3 +165,95 @@ def test_newton_inverse_times_g_with_star_is_named(suite):
         return x - g * H_inv
 
     assert named("ch06_newton_step", newton_step, suite) == ["inverse times g elementwise"]
+
+
+# --- answers that raise: the registered mistake raising the same error is named -----------
+
+
+def _std_axis1(X_train, X_other):
+    m = X_train.mean(axis=1)
+    s = X_train.std(axis=1)
+    return (X_train - m) / s, (X_other - m) / s
+
+
+def _prox_builtin_max(w, g, lr, lam):
+    z = w - lr * g
+    return np.sign(z) * max(abs(z) - lr * lam, 0)
+
+
+def _bn_axis1(X, gamma, beta, eps):
+    mu, var = np.mean(X, axis=1), np.var(X, axis=1)
+    x_hat = (X - mu) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x_hat, mu, var)
+
+
+def _lse_sum_without_keepdims(x, g):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return g[:, None] * e / e.sum(axis=1)
+
+
+def _lse_g_behind(x, g):  # the task says "mind the broadcasting of g"
+    z = x - x.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    s = e / e.sum(axis=1, keepdims=True)
+    return s * g
+
+
+def _lse_g_row(x, g):
+    s = np.exp(x - np.max(x, axis=1, keepdims=True))
+    return g * s / s.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    ("exercise", "answer", "error", "named"),
+    [
+        ("ch01_standardize", _std_axis1, "could not be broadcast", "statistics over axis=1"),
+        ("ch09_l1_prox_step", _prox_builtin_max, "ambiguous", "Python's max on an array"),
+        ("ch11_batchnorm_forward", _bn_axis1, "could not be broadcast", "statistics over axis=1"),
+        (
+            "ch15_logsumexp_backward",
+            _lse_sum_without_keepdims,
+            "could not be broadcast",
+            "a vector of one value per example",
+        ),
+        ("ch15_logsumexp_backward", _lse_g_row, "could not be broadcast", "g in front"),
+        (
+            "ch15_logsumexp_backward",
+            _lse_g_behind,
+            "could not be broadcast",
+            "a vector of one value per example",
+        ),
+    ],
+)
+def test_an_answer_that_raises_is_named_by_the_mistake_raising_the_same(
+    exercise, answer, error, named
+):
+    with pytest.raises(CheckFailed) as info:
+        check(exercise, answer)
+    message = str(info.value)
+    assert "your function raised ValueError" in message and error in message
+    assert f"Likely mistake: {named}" in message, message
+
+
+def test_an_error_no_mistake_raises_names_none():
+    def standardize(X_train, X_other):
+        return X_train.reshape(5, 5), X_other  # a ValueError of another operation
+
+    with pytest.raises(CheckFailed) as info:
+        check("ch01_standardize", standardize)
+    assert "raised ValueError" in str(info.value) and "Likely mistake" not in str(info.value)
+
+
+@pytest.mark.parametrize("lr", [0.001, 0.01, 0.9])
+def test_a_tiny_learning_rate_is_too_small_not_oscillating(lr):
+    """With lr = 0.01 more of f is left along the steep direction than the flat one, and the
+    hint said "oscillating: back off from 2/L", the opposite of the fix."""
+    with pytest.raises(CheckFailed) as info:
+        check("ch02_lr_challenge", lr)
+    assert "Likely mistake: too small" in str(info.value), str(info.value)
+
+
+def test_an_unanswered_challenge_names_the_notebook_variable():
+    with pytest.raises(CheckFailed) as info:
+        check("ch02_lr_challenge", None)
+    assert "lr_challenge = ..." in str(info.value)

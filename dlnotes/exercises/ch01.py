@@ -51,6 +51,18 @@ standardize_mistakes = Mistakes()
 
 
 @standardize_mistakes.add(
+    "statistics over axis=1, which cannot broadcast",
+    "X_train.mean(axis=1) is one mean per example, of shape (N,), and numpy cannot subtract "
+    "it from an (N, D) array: shapes are matched from the right, D against N. The statistics "
+    "are per feature, over the examples: X_train.mean(axis=0) and X_train.std(axis=0), each "
+    "of shape (D,), broadcast over the rows.",
+)
+def _std_axis1_raises(X_train, X_other):
+    mu, sigma = X_train.mean(axis=1), X_train.std(axis=1)
+    return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+
+@standardize_mistakes.add(
     "the other set centred by its own mean",
     "X_other is divided by the training σ but centred by its own mean: both statistics "
     "come from X_train. A shift of the inputs at test time must stay visible to the model "

@@ -735,7 +735,11 @@ def _left_over(lr: float) -> np.ndarray:
     example=0.5,
 )
 def _flat_direction_left(lr: float) -> bool:
-    """More of ``f`` is left along the flat direction than along the steep one."""
+    """No zig-zag in the steep direction (``lr·L ≤ 1``: with a tiny lr more of ``f`` can be
+    left along the steep direction, but a larger step is still the fix), or more of ``f``
+    left along the flat direction than along the steep one."""
+    if lr * challenge_bowl().L <= 1.0:
+        return True
     left = _left_over(lr)
     return bool(left[0] >= left[-1])
 
@@ -794,7 +798,7 @@ register(
         name="ch02_lr_challenge",
         chapter="02",
         title="Challenge: beat the κ = 10 bowl in 60 steps",
-        signature="lr = ...  (a number)",
+        signature="lr_challenge = ...  (a number)",
         hint=(
             f"With the explorer, find a learning rate for which gradient descent on "
             f"ill_conditioned_quadratic(kappa={CHALLENGE_KAPPA:g}) from x0 = {CHALLENGE_X0} "

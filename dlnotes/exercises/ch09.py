@@ -753,6 +753,17 @@ l1_prox_step_mistakes = Mistakes()
 
 
 @l1_prox_step_mistakes.add(
+    "Python's max on an array",
+    "the built-in max(a, 0) compares a with 0 as one truth value, which an array of several "
+    'entries does not have (hence "ambiguous"). The entrywise maximum of an array and 0 is '
+    "np.maximum(a, 0).",
+)
+def _prox_builtin_max(w, g, lr, lam):
+    z = w - lr * g
+    return np.sign(z) * max(np.abs(z) - lr * lam, 0)
+
+
+@l1_prox_step_mistakes.add(
     "threshold λ instead of lr·λ",
     "the threshold is lr·lam, not lam: the penalty's pull is a step like any other, "
     "so the learning rate scales it (with lam alone, most weights are zeroed).",

@@ -56,6 +56,19 @@ batchnorm_forward_mistakes = Mistakes()
 
 
 @batchnorm_forward_mistakes.add(
+    "statistics over axis=1, which cannot broadcast",
+    "X.mean(axis=1) is one mean per example, of shape (N,), and numpy cannot subtract it from "
+    "the (N, D) batch: shapes are matched from the right, D against N. Batch normalization "
+    "averages each feature over the batch: axis=0, giving mean and var of shape (D,).",
+)
+def _bn_axis1_raises(X, gamma, beta, eps):
+    mean = X.mean(axis=1)
+    var = ((X - mean) ** 2).mean(axis=1)
+    x_hat = (X - mean) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x_hat, mean, var)
+
+
+@batchnorm_forward_mistakes.add(
     "normalising over the wrong axis",
     "you averaged each example over its features (axis=1): that is layer "
     "normalization. Batch normalization averages each feature over the batch, "

@@ -49,6 +49,30 @@ logsumexp_backward_mistakes = Mistakes()
 
 
 @logsumexp_backward_mistakes.add(
+    "a vector of one value per example against the classes",
+    "a row's max or sum taken without keepdims=True, or g itself, has shape (N,), and numpy "
+    "matches shapes from the right: (N,) lines up with the C classes of the (N, C) array, "
+    "so it fails (or, when N = C, silently pairs example n with class n). Keep one value per "
+    "example as a column: keepdims=True on the max and the sum, g[:, None] for g. The line "
+    "below is the one that failed.",
+)
+def _lse_no_keepdims(x, g):
+    e = np.exp(x - x.max(axis=1))
+    return g[:, None] * e / e.sum(axis=1)
+
+
+@logsumexp_backward_mistakes.add(
+    "g in front, against the classes",
+    "g has one value per example, shape (N,), and numpy matches it against the last axis "
+    "of the (N, C) softmax, the classes: it fails (or, when N = C, scales class n by g[n]). "
+    "Make it a column first: g[:, None] * softmax.",
+)
+def _lse_g_as_row(x, g):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return g * (e / e.sum(axis=1, keepdims=True))
+
+
+@logsumexp_backward_mistakes.add(
     "softmax over the wrong axis",
     "each row of your gradient does not sum to g[n]: the logsumexp runs over the "
     "classes of one example, so the max and the sum take axis=1 (keepdims=True).",
@@ -500,10 +524,10 @@ def _port_no_relu(params, batches, lr, momentum):
 
 
 @torch_port_mistakes.add(
-    "a new optimizer for every batch",
-    "torch.optim.SGD keeps its momentum buffer in the optimizer: one created inside the loop "
-    "starts with no buffer at every batch, and each step is a plain SGD step. Create the "
-    "optimizer once, before the loop over batches.",
+    "steps without momentum",
+    "every step is a plain SGD step: is momentum=momentum passed to torch.optim.SGD, and is "
+    "the optimizer created once, before the loop over batches? It keeps the momentum buffer, "
+    "so one created inside the loop starts with no buffer at every batch.",
 )
 def _port_optimizer_per_batch(params, batches, lr, momentum):
     def step(params, velocity, X, y):  # the velocity of the last batch is never used

@@ -12,7 +12,9 @@ A *function exercise* asks the learner to write a function. :func:`check` calls 
 
 When some check fails, each known :class:`Mistake` (a small wrong implementation) is run on the
 same inputs; if the learner's behaviour (result and changes to the inputs) matches a mistake's on
-every case, the message names that mistake and gives its hint.
+every case, the message names that mistake and gives its hint. An answer that raises is named by
+the mistake that raises the same exception with the same message on that case (numpy's broadcast
+errors name the shapes, so a mistake can be declared for an axis without ``keepdims``).
 
 A *value exercise* (an explorer challenge) asks for a number or a setting; its ``verify``
 function runs the experiment with that value and says whether the target was reached and why not,
@@ -1346,13 +1348,33 @@ def _run_stopped(
                 "your new definition did not run: a SyntaxError in that cell, or an "
                 "error before your def, leaves the old one in place.)"
             )
+        mistake = _raising_mistake(ex, case, err, seconds)
         lines = [
             f"{head}: your function raised {type(err).__name__}: {_message(err)}",
+            *(_hint_lines(mistake) if mistake is not None else []),
             *_where(run.where),
             _inputs(case, names),
             *_order_note(fn, names),
         ]
         return "\n".join(lines)
+    return None
+
+
+def _raising_mistake(
+    ex: FunctionExercise, case: Case, err: BaseException, seconds: float
+) -> Mistake | None:
+    """The registered mistake that raises what the learner's function raised on ``case``: the
+    same exception type with the same message (numpy's "operands could not be broadcast
+    together with shapes (12,3) (12,)" names the shapes, so the same words mean the same
+    wrong operation), else ``None``."""
+    try:
+        said = str(err)
+        for mistake in ex.mistakes:
+            run = _call(mistake.wrong, case, seconds, {})
+            if type(run.error) is type(err) and str(run.error) == said:
+                return mistake
+    except Exception:  # an exception that cannot be printed names no mistake
+        return None
     return None
 
 
