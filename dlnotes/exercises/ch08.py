@@ -159,6 +159,41 @@ def _ng_first_axis_only(f, x, h):
     return _two_sided_loop(f, x, h, lambda x: range(x.shape[0]), width=2 * h)
 
 
+@numerical_gradient_mistakes.add(
+    "x_plus and x_minus are x itself",
+    # (x[i] + h) - h gives back x[i] exactly on every case, so this also names the same
+    # aliasing done on a copy of x: the caller's x ends unchanged either way
+    "x_plus = x does not copy: x_plus, x_minus and x are one array, so after x_plus[i] += h and "
+    "x_minus[i] -= h that array holds x again, and f(x_plus) − f(x_minus) is f of the same "
+    "array twice: 0 for every entry. Take each value of f right after its perturbation, on one "
+    "float64 copy of x: save old = x[i], set x[i] = old + h and evaluate f, set x[i] = old − h "
+    "and evaluate f, then put x[i] = old back (or give x_plus and x_minus their own copies, "
+    "x.copy()).",
+)
+def _ng_aliased(f, x, h):
+    grad = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        x_plus = x  # not a copy: the same array
+        x_plus[i] += h
+        x_minus = x  # the same array again: x[i] is back to (about) old
+        x_minus[i] -= h
+        grad[i] = (f(x_plus) - f(x_minus)) / (2 * h)  # f of one array twice: 0
+    return grad
+
+
+@numerical_gradient_mistakes.add(
+    "x not restored (on a copy)",
+    "working on a copy keeps the caller's x safe, but after evaluating f(x − h e_i) your x[i] "
+    "stays at old − h, so every later entry is differentiated at a point where all the earlier "
+    "entries are shifted by −h (this goes unnoticed only when f is a sum of functions of single "
+    "entries, such as Σ sin(x_i)). Save old = x[i] before perturbing it and put it back, "
+    "x[i] = old, once f_minus is taken.",
+)
+def _ng_not_restored_on_copy(f, x, h):
+    x = np.array(x, dtype=np.float64)  # a copy: the caller's x is never touched
+    return _in_place_differences(f, x, h, add_back_h=False)  # x[i] stays at old - h
+
+
 def _sum_sin_x2(x: np.ndarray) -> float:
     """``Σ sin(x_i) x_i²``."""
     return float(np.sum(np.sin(x) * x**2))
@@ -378,6 +413,18 @@ def _re_max_norm(a, b):
 )
 def _re_entrywise(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), TINY)))
+
+
+@relative_error_mistakes.add(
+    "absolute error",
+    "‖a − b‖ alone is an absolute error: it grows and shrinks with the gradients' scale (0.01 "
+    "is a tiny disagreement between gradients around 1e3 and a total one between gradients "
+    "around 1e-4), so no threshold can tell a right gradient from a wrong one. Divide by the "
+    "size of the gradients, ‖a‖ + ‖b‖, guarded against 0/0 with max(..., np.finfo(float).tiny), "
+    "to get a scale-free error in [0, 1].",
+)
+def _re_absolute(a, b):
+    return float(np.linalg.norm(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)))
 
 
 def _close_pair(

@@ -302,6 +302,20 @@ def _ctf_high_low(values, scores, keep_fraction):
     return np.stack([kept.max(axis=0), kept.min(axis=0)], axis=1)  # max first
 
 
+@coarse_to_fine_bounds_mistakes.add(
+    "min and max of each trial, not of each hyperparameter",
+    "the kept rows are trials and the columns hyperparameters, so kept.min(axis=1) is the "
+    "smallest hyperparameter value of each trial (k numbers mixing, say, a learning rate with "
+    "a weight decay). The box needs, for each hyperparameter j, the smallest and the largest "
+    "value over the kept trials: reduce over the trials, axis=0, which gives d lows and "
+    "d highs.",
+)
+def _ctf_per_trial(values, scores, keep_fraction):
+    k = math.ceil(keep_fraction * len(scores))
+    kept = _best_rows(values, scores, k)
+    return np.stack([kept.min(axis=1), kept.max(axis=1)], axis=1)  # one row per kept trial
+
+
 def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     # (3, 2, 0.4) and (4, 2, 0.3): k = 2, where a score quantile would keep only 1 trial.
@@ -563,6 +577,21 @@ def _hs_round(trials, scores, eta):
 def _hs_unstable(trials, scores, eta):
     k = max(1, len(scores) // eta)
     return np.asarray(trials)[np.argsort(scores)[:k]]
+
+
+@halving_survivors_mistakes.add(
+    "failed runs as inf, then an unstable sort",
+    "replacing NaN by inf does put the failed runs last, but then they all share one score, "
+    "and the rule for equal scores is the rung's order: of two trials with the same score (two "
+    "failed runs, or two finished ones), the one that comes first in trials goes on first. "
+    "np.argsort sorts with quicksort by default, which is not stable: tied trials can come out "
+    "in any order. Ask for a stable sort, np.argsort(scores, kind='stable'), which also sorts "
+    "NaN last by itself (no inf needed).",
+)
+def _hs_inf_unstable(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    filled = np.where(np.isnan(scores), np.inf, scores)  # every failed run ties at inf
+    return np.asarray(trials)[np.argsort(filled)[:k]]  # quicksort: ties in any order
 
 
 register(

@@ -294,6 +294,37 @@ def _ens_softmax_wrong_axis(logit_list):
 
 
 @ensemble_predict_mistakes.add(
+    "softmax normalised over the examples",
+    "you subtract each row's maximum, but divide by e.sum(axis=0), a sum over the examples: "
+    "each class's column then sums to 1, not each example's row, and an example's "
+    "probabilities depend on the other examples in the batch. A softmax normalises each "
+    "example over the classes: divide by the sum over axis=1 (keepdims=True, as for the max).",
+)
+def _ens_softmax_rows_shift_columns_sum(logit_list):
+    def softmax(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))  # the right shift
+        return e / e.sum(axis=0, keepdims=True)  # axis 0: over the examples
+
+    return _ensemble_predict_with(logit_list, softmax)
+
+
+@ensemble_predict_mistakes.add(
+    "softmax over the examples, without the max shift",
+    "two slips: e.sum(axis=0) sums over the examples, so each class's column sums to 1, not "
+    "each example's row; and with no shift, exp of a logit above ~709 overflows to inf in "
+    "float64 (inf/inf is nan). A softmax normalises each example over the classes: subtract "
+    "each row's maximum, z.max(axis=1, keepdims=True), then divide by the sum over axis=1 "
+    "(keepdims=True).",
+)
+def _ens_softmax_columns_unshifted(logit_list):
+    def softmax(z):
+        e = np.exp(np.asarray(z, dtype=np.float64))  # no shift: inf for logits above ~709
+        return e / e.sum(axis=0, keepdims=True)  # axis 0: over the examples
+
+    return _ensemble_predict_with(logit_list, softmax)
+
+
+@ensemble_predict_mistakes.add(
     "softmax without the max shift",
     "exp of a logit above ~709 overflows to inf in float64 (above ~88.7 in float32), and "
     "inf/inf is nan: subtract each row's largest logit before the exponential (z − max(z) "
