@@ -257,3 +257,20 @@ def test_an_unanswered_challenge_names_the_notebook_variable():
     with pytest.raises(CheckFailed) as info:
         check("ch02_lr_challenge", None)
     assert "lr_challenge = ..." in str(info.value)
+
+
+def test_x0_aliased_and_appended_gets_both_slips_named():
+    """The commonest loop (x = x0, x -= ..., xs.append(x)) got only "modified its input x0",
+    and once fixed with a copy, the aliasing hint: two failures for one loop."""
+
+    def gradient_descent(grad, x0, lr, steps):
+        x = x0
+        xs = [x]
+        for _ in range(steps):
+            x -= lr * grad(x)
+            xs.append(x)
+        return np.array(xs)
+
+    with pytest.raises(CheckFailed) as info:
+        check("ch02_gradient_descent", gradient_descent)
+    assert "Likely mistake: aliasing x0 itself" in str(info.value)

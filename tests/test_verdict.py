@@ -51,6 +51,8 @@ def test_html_escapes_and_keeps_what_fold_keeps_together() -> None:
     assert re.search("\\[\u00a01.7722,(\u00a0 |\u00a0\u00a0)0.0453]", rows[3])  # two spaces stay
     assert rows[1].startswith("<b>Likely mistake:</b> dampening")
     assert "<script" not in feedback_html("<script>alert(1)</script>")
+    hint = feedback_html("  Likely mistake: aliasing — append a copy (`xs.append(x.copy())`).")
+    assert "(<code>xs.append(x.copy())</code>)" in hint and "`" not in hint
 
 
 def test_text_elsewhere_is_folded_under_a_red_title() -> None:

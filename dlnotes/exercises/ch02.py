@@ -152,6 +152,23 @@ def _gd_modifies_x0(grad, x0, lr, steps):
 
 
 @gradient_descent_mistakes.add(
+    "aliasing x0 itself",
+    "two slips in one: `x = x0` does not copy, so `x -= lr * grad(x)` writes into the "
+    "caller's x0; and `xs.append(x)` stores that same array every time, so every row of your "
+    "result is the final iterate. Start from a copy, `x = np.array(x0, dtype=float)`, and "
+    "append a copy of each iterate (`xs.append(x.copy())`), or write `x = x - lr * grad(x)`, "
+    "which makes a new array at every step.",
+)
+def _gd_aliasing_x0(grad, x0, lr, steps):
+    x = x0  # not a copy
+    xs = [x]
+    for _ in range(steps):
+        x -= lr * grad(x)  # writes into x0, the array stored in every row
+        xs.append(x)
+    return np.array(xs)
+
+
+@gradient_descent_mistakes.add(
     "gradient ascent",
     "your iterates go uphill: the update is x ← x − lr·∇f(x), with a minus sign.",
 )

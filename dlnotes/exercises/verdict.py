@@ -31,6 +31,9 @@ HANG = 4
 #: value, a comparison or a sum with its terms, and no row starts with a comma.
 _GLUED = re.compile(r" (?=[=<>≤≥+,\]]|s\b)|(?<=[=<>≤≥+\[]) |(?<=shape) ")
 
+#: Code in a hint, in backticks (`xs.append(x.copy())` in the text), set as code in HTML.
+_CODE = re.compile(r"`([^`\n]+)`")
+
 #: The label a named mistake starts with, set in bold in HTML.
 _MISTAKE = "Likely mistake:"
 
@@ -122,10 +125,10 @@ def feedback_html(text: str) -> str:
     """``text`` as an HTML block that wraps between words at any width.
 
     One ``<div>`` a line, monospace, indented as in the text, a wrapped line continuing
-    :data:`HANG` columns further in (as :func:`fold` does). No ``<pre>`` (JupyterLab breaks its
-    lines inside words) and no ``white-space`` rule: runs of spaces are kept as non-breaking
-    ones, and the spaces :func:`fold` never breaks at do not break here either, so the block
-    reads the same where a sanitizer strips its styles.
+    :data:`HANG` columns further in (as :func:`fold` does), code in backticks as ``<code>``.
+    No ``<pre>`` (JupyterLab breaks its lines inside words) and no ``white-space`` rule: runs
+    of spaces are kept as non-breaking ones, and the spaces :func:`fold` never breaks at do
+    not break here either, so the block reads the same where a sanitizer strips its styles.
     """
     rows = []
     for line in text.splitlines():
@@ -133,7 +136,7 @@ def feedback_html(text: str) -> str:
         indent = len(line) - len(body)
         body = html.escape(_GLUED.sub("\0", body), quote=False)
         body = re.sub(r" {2,}", lambda m: "\u00a0" * (len(m.group()) - 1) + " ", body)
-        body = body.replace("\0", "\u00a0")
+        body = _CODE.sub(r"<code>\1</code>", body.replace("\0", "\u00a0"))
         if body.startswith(_MISTAKE):
             body = f"<b>{_MISTAKE}</b>{body[len(_MISTAKE) :]}"
         style = f"padding-left: {indent + HANG}ch; text-indent: -{HANG}ch"
