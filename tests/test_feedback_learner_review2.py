@@ -274,3 +274,15 @@ def test_x0_aliased_and_appended_gets_both_slips_named():
     with pytest.raises(CheckFailed) as info:
         check("ch02_gradient_descent", gradient_descent)
     assert "Likely mistake: aliasing x0 itself" in str(info.value)
+
+
+def test_returning_only_the_last_iterate_is_named():
+    def gradient_descent(grad, x0, lr, steps):
+        x = x0.copy()
+        for _ in range(steps):
+            x = x - lr * grad(x)
+        return x
+
+    for suite in ("visible", "hidden"):
+        with pytest.raises(CheckFailed, match="Likely mistake: only the last iterate"):
+            check("ch02_gradient_descent", gradient_descent, suite=suite)

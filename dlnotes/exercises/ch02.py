@@ -169,6 +169,19 @@ def _gd_aliasing_x0(grad, x0, lr, steps):
 
 
 @gradient_descent_mistakes.add(
+    "only the last iterate",
+    "the result is the whole path, one row per iterate: x_0, x_1, ..., x_steps, an array "
+    "of shape (steps + 1, d). Yours is the last point alone, of shape (d,): keep every "
+    "iterate in a list (starting with x0) and return np.array of that list.",
+)
+def _gd_last_only(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    for _ in range(steps):
+        x = x - lr * grad(x)
+    return x
+
+
+@gradient_descent_mistakes.add(
     "gradient ascent",
     "your iterates go uphill: the update is x ← x − lr·∇f(x), with a minus sign.",
 )
