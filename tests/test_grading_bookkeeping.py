@@ -239,10 +239,12 @@ def test_a_whole_class_in_one_zip_or_folder_is_refused_not_graded_as_one_student
     with zipfile.ZipFile(tmp_path / "class download.zip", "w") as zf:
         zf.writestr("ada/02_x.ipynb", "a")
         zf.writestr("bob/Copy of 02_x.ipynb", "b")
+        zf.writestr("cy/02_x.ipynb", "c")
     with zipfile.ZipFile(tmp_path / "wrapped.zip", "w") as zf:  # the download zipped again
         zf.writestr("lms/ada_1/02_x.ipynb", "a")
         zf.writestr("lms/bob_2/work/02_x.ipynb", "b")
-    for student in ("ada_1", "bob_2"):
+        zf.writestr("lms/cy_3/02_x.ipynb", "c")
+    for student in ("ada_1", "bob_2", "cy_3"):
         (tmp_path / "term" / student).mkdir(parents=True)
         (tmp_path / "term" / student / f"{student}_02_x.ipynb").write_text("c")
     (tmp_path / "cy" / "old").mkdir(parents=True)
@@ -374,7 +376,7 @@ def test_feedback_refuses_points_out_of_range_or_a_score_that_is_not_their_sum(
 
 
 def test_a_hand_graded_column_counts_in_the_score():
-    row = _row(score="7", max_score="7") | {"ch16_writeup (6)": "4"}
+    row = _row(score="7", max_score="10") | {"ch16_writeup (6)": "4"}
     grade_tool.check_points(row)
 
 
@@ -452,3 +454,235 @@ def test_a_feedback_file_names_its_chapter():
     assert grade_tool.feedback_text(row).startswith("# Feedback for ada: chapter 02\n")
     row["ch16_writeup (6)"] = "6"
     assert grade_tool.feedback_text(row).startswith("# Feedback for ada: chapters 02, 16\n")
+
+
+# --------------------------------------------------------------------------------------------
+# 10. --update keeps each row's student_id; feedback never writes one student's file twice
+# --------------------------------------------------------------------------------------------
+
+FIELDS = ["student", "student_id", "score", "max_score", "status", "ch02_a (2)", "ch02_b (1)"]
+FIELDS += ["reason", "flagged", "notes"]
+
+
+def _csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns or list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _graded(student: str, sid: str, points: float = 3.0, **values: object) -> dict:
+    row = {"student": student, "student_id": sid, "score": points, "max_score": 3.0}
+    row |= {"status": "graded", "ch02_a (2)": min(points, 2.0), "ch02_b (1)": max(points - 2, 0)}
+    return row | {"reason": "", "flagged": "", "notes": ""} | values
+
+
+def test_an_update_keeps_each_rows_student_id_and_never_gives_one_twice():
+    """A TA graded Zoe/, Zoë/ (Zoe, Zoe_2), Ann/ and ann/ (Ann, ann_2), then Zoë and ann again:
+    the regraded rows took the ids Zoe and ann afresh, and Zoë's feedback file overwrote Zoe's.
+    A folder named after a row's id is that row; one that differs by case is a new student."""
+    old = [_graded(name, sid) for name, sid in (("Ann", "Ann"), ("Zoe", "Zoe"), ("Zoë", "Zoe_2"),
+           ("ann", "ann_2"), ("bea", "bea"), ("dan smith", "dan_smith"))]  # fmt: skip
+    new = [_graded("Bea", "Bea", 0.0), _graded("Zoë", "Zoe", 1.0), _graded("ann", "ann", 1.0)]
+    new.append(_graded("dan_smith", "dan_smith", 1.0))
+    warned: list[str] = []
+    rows, _ = grade_tool.updated_gradebook((FIELDS, old), new, FIELDS, warned)
+    ids = [row["student_id"] for row in rows]
+    assert len({sid.casefold() for sid in ids}) == len(ids) == 7
+    by = {row["student"]: row for row in rows}
+    assert (by["Zoë"]["student_id"], by["Zoë"]["score"]) == ("Zoe_2", 1.0)
+    assert (by["ann"]["student_id"], by["ann"]["score"]) == ("ann_2", 1.0)
+    assert (by["dan smith"]["student_id"], by["dan smith"]["score"]) == ("dan_smith", 1.0)
+    assert rows[-1] is by["Bea"] and by["Bea"]["student_id"] == "Bea_2" and by["bea"] is old[4]
+    assert warned == [
+        "dan_smith is the student_id of the row 'dan smith': graded as that row",
+        "Bea is not in the gradebook: added as a new row (did you mean 'bea'?)",
+    ]
+
+
+def test_feedback_refuses_rows_that_share_a_student_id_even_by_case(tmp_path):
+    for other in ("Zoe", "zoe"):
+        rows = [_row(student="Zoe", student_id="Zoe"), _row(student="Zoë", student_id=other)]
+        with pytest.raises(grade_tool.UsageError, match="share a student_id") as err:
+            grade_tool.write_feedback(_gradebook(tmp_path, rows), tmp_path / "fb")
+        assert f"'Zoe' (Zoe) and 'Zoë' ({other})" in str(err.value)
+        assert not (tmp_path / "fb").exists()
+
+
+def test_feedback_refuses_a_max_score_that_is_not_the_sum_of_the_columns_points(tmp_path):
+    """Part 3 added by hand, its points in score but not in max_score: "Score: 9 / 4"."""
+    row = _row(score="9", max_score="4") | {"ch16_writeup (6)": "6"}
+    with pytest.raises(grade_tool.UsageError, match="row 'ada'") as err:
+        grade_tool.write_feedback(_csv(tmp_path / "book.csv", [row]), tmp_path / "fb")
+    assert "max_score is 4 but the exercise columns' points add up to 10 (2 + 2 + 6)" in str(
+        err.value
+    )
+    assert not (tmp_path / "fb").exists()
+
+
+def test_an_update_of_the_capstone_keeps_part_2s_reason_and_flags_and_part_3(tmp_path):
+    """The documented order: part 1, part 2 merged, part 3 by hand, part 1 graded again."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import grade_capstone
+
+    fields = ["student", "student_id", "score", "max_score", "status", "ch16_diagnose_runs (7)"]
+    fields += ["reason", "flagged", "notes"]
+    first = {"student": "ada", "student_id": "ada", "score": "0", "max_score": "7"}
+    first |= {"status": "graded", "ch16_diagnose_runs (7)": "0", "flagged": "", "notes": ""}
+    first["reason"] = "ch16_diagnose_runs visible (7 pt): wrong cause"
+    book = _csv(tmp_path / "capstone.csv", [first], fields)
+    part = {"student": "ada", "student_id": "ada", "points": 4.0, "max_points": 11.0}
+    part |= {"run": "returned a model; REVIEW: slow epochs", "dev": "dev 80%", "score": "80.5%"}
+    grade_capstone.merge(book, [part])
+    columns, old = grade_tool.read_gradebook(book)
+    columns.insert(columns.index("reason"), "ch16_writeup (6)")  # part 3, by hand
+    old[0] |= {"ch16_writeup (6)": "5", "score": "9", "max_score": "24"}
+    part2_reason = old[0]["reason"].split(" | ")[1]
+    assert part2_reason.startswith("ch16_train_best_model: dev 80%")
+    again = {"student": "ada", "student_id": "ada", "score": 7.0, "max_score": 7.0}
+    again |= {"status": "graded", "ch16_diagnose_runs (7)": 7.0, "reason": "", "notes": ""}
+    again["flagged"] = "ch16_diagnose_runs: copy: same as bo"
+    (row,), _ = grade_tool.updated_gradebook((columns, old), [again], fields)
+    assert (row["score"], row["max_score"], row["ch16_writeup (6)"]) == (16.0, 24.0, "5")
+    assert row["reason"] == part2_reason
+    assert row["flagged"] == (
+        "ch16_diagnose_runs: copy: same as bo | ch16_train_best_model: returned a model; "
+        "REVIEW: slow epochs"
+    )
+    grade_tool.check_points(row)
+    assert "ch16_train_best_model: dev 80%" in grade_tool.feedback_text(row)
+
+
+def test_an_update_of_another_notebooks_gradebook_says_notebooks_before_force(tmp_path):
+    fields = [*FIELDS[:7], "ch03_c (2)", *FIELDS[7:]]  # this run: both notebooks of the key
+    (tmp_path / "old.csv").write_text("student,score,ch02_a (2),ch02_b (1),reason\n")
+    with pytest.raises(grade_tool.UsageError, match="not a gradebook of this assignment") as err:
+        grade_tool._earlier_gradebook(tmp_path / "old.csv", fields, KEY)
+    said = str(err.value)
+    assert "pass --notebooks 02_x.ipynb to grade its assignment, or pass another --out" in said
+    assert said.endswith("or --force, which replaces the gradebook and every hand correction in it")
+    (tmp_path / "old.csv").write_text("student,score,ch02_a (2),reason\n")  # part of a notebook
+    with pytest.raises(grade_tool.UsageError) as err:
+        grade_tool._earlier_gradebook(tmp_path / "old.csv", fields, KEY)
+    assert "--notebooks" not in str(err.value) and "every hand correction" in str(err.value)
+
+
+def test_one_students_two_versions_are_candidates_not_a_whole_class(tmp_path):
+    for version in ("draft", "final"):
+        (tmp_path / "tom" / version).mkdir(parents=True)
+        (tmp_path / "tom" / version / "02_x.ipynb").write_text(version)
+    with zipfile.ZipFile(tmp_path / "vic.zip", "w") as zf:
+        zf.writestr("vic/draft/02_x.ipynb", "draft")
+        zf.writestr("vic/final/02_x.ipynb", "final")
+    warned: list[str] = []
+    subs = grade_tool.collect(tmp_path, ["02_x.ipynb"], warned)
+    assert warned == [] and [s.student for s in subs] == ["tom", "vic"]
+    for sub in subs:
+        assert sub.notebooks == {"02_x.ipynb": b"draft"}
+        (note,) = sub.problems
+        assert note.startswith("note: 2 notebooks answer 02_x.ipynb (") and "final/" in note
+
+
+def test_feedback_never_tells_a_student_they_look_like_a_whole_class(tmp_path):
+    with zipfile.ZipFile(tmp_path / "ada.zip", "w") as zf:
+        for student in ("bob", "cy", "dee"):
+            zf.writestr(f"{student}/02_x.ipynb", student)
+    (sub,) = grade_tool.collect(tmp_path, ["02_x.ipynb"], [])
+    assert "looks like a whole class" in sub.problems[-1]
+    zero = {"ch02_max_stable_lr (2)": "0", "ch02_clip_by_norm (2)": "0"}
+    row = _row(score="0", status="not graded", reason=sub.problems[-1], **zero)
+    text = grade_tool.feedback_text(row)
+    assert "whole class" not in text and "bob" not in text and "SUBMISSIONS" not in text
+    assert "ada.zip holds the assignment's notebook in 3 folders" in text
+
+
+def test_apple_double_files_are_skipped_and_another_notebook_is_only_a_note(tmp_path, monkeypatch):
+    """A Mac's ._02_x.ipynb made a student with full marks "partly graded", and an extra
+    chapter's notebook gave "Where points were lost" beside full marks."""
+    import engine
+
+    subs, source = tmp_path / "subs", tmp_path / "source"
+    (subs / "ada").mkdir(parents=True)
+    source.mkdir()
+    for folder in (subs / "ada", source):
+        (folder / "02_x.ipynb").write_bytes(FIXTURE.read_bytes())
+    (subs / "ada" / "._02_x.ipynb").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    (subs / "ada" / "03_y.ipynb").write_text("{}")
+    with zipfile.ZipFile(subs / "bea.zip", "w") as zf:
+        zf.writestr("bea/02_x.ipynb", "b")
+        zf.writestr("bea/._02_x.ipynb", "\x00\x05\x16\x07")
+    ada, bea = grade_tool.collect(subs, ["02_x.ipynb"])
+    assert bea.problems == [] and list(bea.sources.values()) == ["bea/02_x.ipynb"]
+    assert ada.problems == ["note: ignored 03_y.ipynb: not a notebook of this assignment"]
+    full = [SimpleNamespace(name=n, score=p, reasons=[], notes=[], flags=[]) for n, p in
+            (("ch02_a", 2.0), ("ch02_b", 1.0))]  # fmt: skip
+    monkeypatch.setattr(engine, "grade_notebook", lambda *args: full)
+    row = grade_tool.grade_submission(ada, ["02_x.ipynb"], source, None, 60.0, KEY)
+    assert (row["score"], row["status"], row["reason"]) == (3.0, "graded", "")
+    assert "ignored 03_y.ipynb: not a notebook of this assignment" in row["notes"]
+    text = grade_tool.feedback_text(row)
+    assert "Where points were lost" not in text and "- ignored 03_y.ipynb" in text
+
+
+def test_feedback_out_that_is_a_file_is_one_clear_line(tmp_path, capsys):
+    book = _gradebook(tmp_path, [_row()])
+    (tmp_path / "fb.md").write_text("not a folder")
+    assert grade_tool.main(["--make-feedback", str(book), "--out", str(tmp_path / "fb.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: --out {tmp_path / 'fb.md'} is a file: give a folder"
+
+
+def test_a_stray_notebook_named_like_the_master_beside_students_is_skipped(tmp_path):
+    (tmp_path / "ada").mkdir()
+    (tmp_path / "ada" / "02_x.ipynb").write_text("a")
+    (tmp_path / "02_x.ipynb").write_text("stray")
+    (tmp_path / "Copy of 02_x.ipynb").write_text("stray")
+    warned: list[str] = []
+    (sub,) = grade_tool.collect(tmp_path, MASTERS, warned)
+    assert sub.student == "ada" and sub.problems == []
+    assert [w.split(":")[0] for w in warned] == ["skipped 02_x.ipynb", "skipped Copy of 02_x.ipynb"]
+    for entry in ("ada/02_x.ipynb", "ada"):  # a stray and no student: one student's folder
+        (tmp_path / entry).unlink() if entry.endswith(".ipynb") else (tmp_path / entry).rmdir()
+    (tmp_path / "grades_export.csv").write_text("a,b\n")
+    with pytest.raises(grade_tool.UsageError, match="looks like one student's folder"):
+        grade_tool.collect(tmp_path, MASTERS, [])
+
+
+def test_an_update_prints_the_gradebooks_rows_and_counts_them_by_status(
+    tmp_path, monkeypatch, capsys
+):
+    """After --update the TA read "alan: 8/8" while alan's row said 10/10, and "2 submissions
+    graded" for one graded and one not."""
+    import sandbox
+
+    source, subs = tmp_path / "source", tmp_path / "subs"
+    source.mkdir()
+    (source / "02_x.ipynb").write_text("{}")
+    for student in ("alan", "bob"):
+        (subs / student).mkdir(parents=True)
+        (subs / student / "02_x.ipynb").write_text("ch02_a_solution")
+    out = _csv(tmp_path / "book.csv", [_graded("alan", "alan", 1.0, **{"ch02_essay (2)": "2"})])
+    monkeypatch.setattr(grade_tool, "load_key", lambda path: KEY)
+    monkeypatch.setattr(sandbox, "check", lambda: None)
+
+    def graded(task: tuple, key: dict | None = None) -> dict:
+        sub = task[0]
+        if sub.student == "bob":
+            return grade_tool._failed_row(sub, "grading failed (x)")
+        return _graded(sub.student, sub.student_id)
+
+    monkeypatch.setattr(grade_tool, "_grade_one", graded)
+    argv = [str(subs), "--key", "k.pkl", "--source", str(source), "--out", str(out), "--update"]
+    assert grade_tool.main(argv) == 0
+    said = capsys.readouterr().out
+    assert "[grade] alan: 5/5\n" in said and "[grade] bob: 0/5\n" in said
+    table = {line.split()[0]: line.split()[1] for line in said.splitlines()[4:6]}
+    assert table == {"alan": "5/5", "bob": "0/5"}
+    assert f"[grade] 2 rows: 1 graded, 0 partly graded, 1 not graded; gradebook updated: {out}" in (
+        said
+    )
+    assert [(r["score"], r["max_score"]) for r in _read(out).values()] == [
+        ("5.0", "5.0"),
+        ("0.0", "5.0"),
+    ]

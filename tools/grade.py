@@ -11,19 +11,22 @@ Layouts accepted in SUBMISSIONS (mixed freely):
 
 * ``<student>/<notebook>.ipynb`` (any depth below the student's folder);
 * ``<student>.zip`` holding one student's notebooks (a whole-class download from an LMS holds a
-  folder per student: unzip it into SUBMISSIONS; a zip or folder holding the notebook in two or
-  more top-level folders is refused as one);
+  folder per student: unzip it into SUBMISSIONS; a zip or folder holding the notebook in three
+  or more top-level folders is refused as one, in two it is one student's two candidates);
 * ``<student>_<notebook>.ipynb`` directly in SUBMISSIONS (nbgrader's zip_collect style);
 * ``<student>.ipynb`` directly in SUBMISSIONS, when the key has a single notebook (as the
   capstone's ``tools/grade_capstone.py`` accepts too).
 
 A submitted notebook is matched to a master in ``--source`` by name; "Copy of X.ipynb" and
 "X (1).ipynb" count as X (also after a ``<student>_`` prefix), and a student's only notebook
-counts as the assignment's only one. ``__MACOSX`` and files that are neither folders, zips nor
-notebooks are skipped with a warning. The assignment is the key's notebooks named by
-``--notebooks``, or else those submitted (with a warning for one that fewer than half of the
-students submitted). An existing gradebook is not overwritten without ``--force``;
-``--update`` grades the students in SUBMISSIONS again and replaces only their rows.
+counts as the assignment's only one. ``__MACOSX``, files that are neither folders, zips nor
+notebooks, and a notebook named like a master beside students' entries are skipped with a
+warning (such a notebook alone means SUBMISSIONS is one student's folder: grading stops);
+macOS's ``._*`` files are skipped silently, and a student's notebook of no master is a note.
+The assignment is the key's notebooks named by ``--notebooks``, or else those submitted (with a
+warning for one that fewer than half of the students submitted). An existing gradebook is not
+overwritten without ``--force``; ``--update`` grades the students in SUBMISSIONS again and
+replaces only their rows (see :func:`updated_gradebook`).
 
 Scoring does not run in the learner's kernel: for each student and each exercise a fresh
 bubblewrap sandbox runs the master's imports and the student's answer cells (nbgrader's
@@ -152,7 +155,7 @@ def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None
         sub.sources[missing[0]] = name
         sub.problems.append(f"note: {Path(name).name} graded as {missing[0]}")
     for name in unmatched:
-        sub.problems.append(f"ignored {Path(name).name}: not a notebook of this assignment")
+        sub.problems.append(f"note: ignored {Path(name).name}: not a notebook of this assignment")
 
 
 #: the largest notebook read (a notebook with its outputs and images is a few MB); a larger
@@ -186,7 +189,7 @@ def _read_capped(opened: Any, name: str, problems: list[str], budget: list[int])
 def _read_folder(entry: Path, problems: list[str], budget: list[int]) -> dict[str, bytes]:
     files = {}
     for p in sorted(entry.rglob("*.ipynb")):
-        if ".ipynb_checkpoints" not in p.parts:
+        if ".ipynb_checkpoints" not in p.parts and not _apple_double(p.name):
             with open(p, "rb") as fh:
                 data = _read_capped(fh, str(p.relative_to(entry)), problems, budget)
             if data is not None:
@@ -221,6 +224,7 @@ def _read_zip(entry: Path, problems: list[str], budget: list[int]) -> dict[str, 
                     info.filename.lower().endswith(".ipynb")
                     and "__MACOSX" not in info.filename
                     and ".ipynb_checkpoints" not in info.filename
+                    and not _apple_double(info.filename)
                 ):
                     with zf.open(info) as fh:  # read as it unpacks, never more than the cap
                         data = _read_capped(fh, info.filename, problems, budget)
@@ -229,6 +233,12 @@ def _read_zip(entry: Path, problems: list[str], budget: list[int]) -> dict[str, 
     except (zipfile.BadZipFile, OSError) as err:
         problems.append(f"could not open {entry.name}: {err}")
     return files
+
+
+def _apple_double(name: str) -> bool:
+    """Whether ``name`` is macOS's AppleDouble file (``._02_x.ipynb``: a file's resource fork
+    that a Mac's zip or copy to another disk leaves beside it), no notebook."""
+    return Path(name).name.startswith("._")
 
 
 def _merge(into: dict[str, bytes], files: dict[str, bytes], entry: Path, problems: list[str]):
@@ -252,8 +262,8 @@ def _skipped(entry: Path) -> str | None:
 
 def _whole_class(files: dict[str, bytes], masters: list[str]) -> list[str]:
     """The folders of a folder's or zip's ``files`` (below the ones they all share) that hold a
-    notebook of the assignment, when there are two or more (an LMS's whole-class download),
-    else none."""
+    notebook of the assignment, when there are three or more (an LMS's whole-class download),
+    else none: two (``draft/`` and ``final/``) are one student's candidates (see :func:`_match`)."""
     paths = [
         Path(name).parts
         for name in files
@@ -263,7 +273,7 @@ def _whole_class(files: dict[str, bytes], masters: list[str]) -> list[str]:
     while paths and all(len(p) > shared + 1 and p[shared] == paths[0][shared] for p in paths):
         shared += 1
     tops = {parts[shared] for parts in paths if len(parts) > shared + 1}
-    return sorted(tops) if len(tops) > 1 else []
+    return sorted(tops) if len(tops) > 2 else []
 
 
 def _one_students(
@@ -280,15 +290,37 @@ def _one_students(
     return {}
 
 
-def _loose_notebook(entry: Path, masters: list[str]) -> tuple[str, bool]:
-    """``(student, named)`` of a notebook directly in SUBMISSIONS: ``named`` when it is
-    ``<student>_<notebook>.ipynb`` (or the assignment's only notebook, named for the student).
-    A master's own name there means SUBMISSIONS is one student's folder: that stops grading."""
-    if _canonical(entry.name) in masters:
+def _stray(entry: Path, masters: list[str]) -> bool:
+    """Whether ``entry`` of SUBMISSIONS is a notebook named like a master (``Copy of`` too):
+    no student's name is in it."""
+    return (
+        entry.is_file() and entry.suffix.lower() == ".ipynb" and _canonical(entry.name) in masters
+    )
+
+
+def _strays(entries: list[Path], masters: list[str], warnings: list[str] | None) -> list[Path]:
+    """``entries`` of SUBMISSIONS without the notebooks named like a master, each skipped with a
+    warning. Such a notebook and nothing else that may be a student means SUBMISSIONS is one
+    student's folder: that stops grading."""
+    strays = [e for e in entries if _stray(e, masters)]
+    rest = [e for e in entries if e not in strays]
+    if strays and not [e for e in rest if not e.name.startswith(".") and not _skipped(e)]:
         raise UsageError(
-            f"SUBMISSIONS looks like one student's folder (it holds {entry.name} itself): "
+            f"SUBMISSIONS looks like one student's folder (it holds {strays[0].name} itself): "
             "pass the folder that holds the students' folders"
         )
+    for entry in strays:
+        warn(
+            f"skipped {entry.name}: a notebook directly in SUBMISSIONS without a student's name "
+            "(not graded; name it <student>_<notebook>.ipynb, or put it in the student's folder)",
+            warnings,
+        )
+    return rest
+
+
+def _loose_notebook(entry: Path, masters: list[str]) -> tuple[str, bool]:
+    """``(student, named)`` of a notebook directly in SUBMISSIONS: ``named`` when it is
+    ``<student>_<notebook>.ipynb`` (or the assignment's only notebook, named for the student)."""
     loose = _loose_match(entry.name, masters)
     return (loose[0], True) if loose else (entry.stem, len(masters) == 1)
 
@@ -305,7 +337,7 @@ def collect(
     def budget(student: str) -> list[int]:
         return budgets.setdefault(student, [MAX_SUBMISSION_BYTES])
 
-    for entry in sorted(folder.iterdir()):
+    for entry in _strays(sorted(folder.iterdir()), masters, warnings):
         if entry.name.startswith("."):
             continue
         skipped = _skipped(entry)
@@ -806,7 +838,8 @@ def grade(
     which needs bubblewrap, this repository and the key's environment) give the same gradebook.
     With ``update``, ``out`` is an earlier gradebook of the same assignment: the graded students'
     rows replace theirs (see :func:`updated_gradebook`), and the rows are appended to
-    ``out.partial`` meanwhile.
+    ``out.partial`` meanwhile, and the rows returned are the graded students' rows as the
+    gradebook now holds them (with the instructor's columns).
     """
     import dataclasses
 
@@ -841,7 +874,10 @@ def grade(
             writer.writerow(row)
             fh.flush()
             os.fsync(fh.fileno())
-            print(f"[grade] {row['student']}: {row['score']:g}/{row['max_score']:g}", flush=True)
+            if earlier is not None:  # the row as the gradebook will hold it (your columns too)
+                (row,) = _regraded(updated_gradebook(earlier, [row], fields, [])[0], earlier[1])
+            score, most = float(row["score"]), float(row["max_score"])
+            print(f"[grade] {row['student']}: {score:g}/{most:g}", flush=True)
 
         # plain values only: a Dask worker unpickles tasks before it can import tools/grading
         plain_limits = dataclasses.asdict(limits)
@@ -864,10 +900,17 @@ def grade(
     rows.sort(key=lambda r: r["student"])
     if earlier is None:
         _write_csv(out, rows, fields)
-    else:
-        _write_csv(out, *updated_gradebook(earlier, rows, fields))
-        progress.unlink()
-    return rows
+        return rows
+    merged, columns = updated_gradebook(earlier, rows, fields)
+    _write_csv(out, merged, columns)
+    progress.unlink()
+    return _regraded(merged, earlier[1])
+
+
+def _regraded(merged: list[dict], old_rows: list[dict]) -> list[dict]:
+    """The rows of an updated gradebook that are not its earlier rows: the students graded."""
+    old = {id(row) for row in old_rows}
+    return [row for row in merged if id(row) not in old]
 
 
 def _earlier_gradebook(out: Path, fields: list[str], key: dict) -> tuple[list[str], list[dict]]:
@@ -886,35 +929,114 @@ def _earlier_gradebook(out: Path, fields: list[str], key: dict) -> tuple[list[st
     if ours != theirs:
         raise UsageError(
             f"--update: {out} is not a gradebook of this assignment (its exercise columns "
-            f"{sorted(theirs)}, this one's {sorted(ours)}): pass another --out, or --force "
-            "to overwrite it"
+            f"{sorted(theirs)}, this one's {sorted(ours)}): {_its_notebooks(key, theirs)}"
+            "pass another --out; or --force, which replaces the gradebook and every hand "
+            "correction in it"
         )
     return columns, rows
 
 
+def _its_notebooks(key: dict, theirs: set[str]) -> str:
+    """``pass --notebooks A B to grade its assignment, or`` when the gradebook's exercise
+    columns ``theirs`` are all those of some of the key's notebooks, else nothing."""
+    books = [m for m in sorted(key["notebooks"]) if theirs & _columns_of(key, [m])]
+    if not books or _columns_of(key, books) != theirs:
+        return ""
+    return f"pass --notebooks {' '.join(books)} to grade its assignment, or "
+
+
+def _columns_of(key: dict, masters: list[str]) -> set[str]:
+    return {f"{k} ({v:g})" for k, v in exercise_columns(key, masters).items()}
+
+
 def updated_gradebook(
-    earlier: tuple[list[str], list[dict]], rows: list[dict], fields: list[str]
+    earlier: tuple[list[str], list[dict]],
+    rows: list[dict],
+    fields: list[str],
+    warnings: list[str] | None = None,
 ) -> tuple[list[dict], list[str]]:
     """``(rows, columns)``: the earlier gradebook with ``rows`` in place of its rows of the same
     students (new students at the end), every other row as it was. Columns the instructor
     added keep their place and, in the new rows too, their values; an added exercise column
-    (``<name> (<points>)``, such as a hand-graded part) stays in ``score`` and ``max_score``."""
+    (``<name> (<points>)``, such as a hand-graded part) stays in ``score`` and ``max_score``,
+    and so do its reasons and flags (``<name>: ...``, as part 2 of the capstone writes them).
+
+    A student is the row of the same name or else, when no row has that name, the row whose
+    ``student_id`` is the name (a folder named after the id, ``dan_smith`` for ``dan smith``),
+    and keeps that row's name and ``student_id``. A student in no row is added with an id
+    unique among the gradebook's (even ignoring case) and a warning, which names a row whose
+    name or id differs only by case, spaces or underscores ("did you mean")."""
     columns, old_rows = earlier
     own = [c for c in columns if c not in fields]
     own_points = exercise_cells(dict.fromkeys(own))
-    fresh = {r["student"]: r for r in rows}
-    merged = []
-    for old in old_rows:
-        new = fresh.pop(old["student"], None)
-        merged.append(old if new is None else _kept_columns(new, old, own, own_points))
-    merged += [_kept_columns(new, {}, own, own_points) for new in fresh.values()]
+    places = _rows_of(rows, old_rows, warnings)
+    ids = {r.get("student_id") or "" for r in old_rows} - {""}
+    merged = list(old_rows)
+    for new, k in zip(rows, places, strict=True):
+        if k is None:
+            merged.append(_new_row(new, old_rows, ids, own, own_points, warnings))
+        else:
+            old = old_rows[k]
+            merged[k] = _kept_columns(new, old, own, own_points)
+            merged[k]["student"] = old["student"]
+            merged[k]["student_id"] = old.get("student_id") or _student_id(new["student"], ids)
     return merged, columns + [c for c in fields if c not in columns]
 
 
+def _rows_of(rows: list[dict], old_rows: list[dict], warnings: list[str] | None) -> list:
+    """The index in ``old_rows`` of each of ``rows``' students (see :func:`updated_gradebook`),
+    None for a student who has no row there."""
+    by_name = {r["student"]: k for k, r in reversed(list(enumerate(old_rows)))}
+    by_id = {r.get("student_id") or "": k for k, r in reversed(list(enumerate(old_rows)))}
+    places: list[int | None] = [by_name.get(r["student"]) for r in rows]
+    taken = set(places)
+    for i, row in enumerate(rows):
+        k = by_id.get(row["student"])
+        if places[i] is None and row["student"] not in by_name and k is not None and k not in taken:
+            places[i] = k
+            taken.add(k)
+            warn(
+                f"{row['student']} is the student_id of the row {old_rows[k]['student']!r}: "
+                "graded as that row",
+                warnings,
+            )
+    return places
+
+
+def _new_row(
+    new: dict, old_rows: list[dict], ids: set[str], own: list[str], own_points: list, warnings
+) -> dict:
+    """A student in no row of the gradebook: a row with an id of its own, and a warning."""
+    row = _kept_columns(new, {}, own, own_points)
+    row["student_id"] = _student_id(new.get("student_id") or new["student"], ids)
+
+    def plain(text: str) -> str:
+        return re.sub(r"[\s_]+", "", unicodedata.normalize("NFC", text).casefold())
+
+    alike = [
+        old["student"]
+        for old in old_rows
+        if plain(new["student"]) in (plain(old["student"]), plain(old.get("student_id") or ""))
+    ]
+    warn(
+        f"{new['student']} is not in the gradebook: added as a new row"
+        + (f" (did you mean {' or '.join(map(repr, alike))}?)" if alike else ""),
+        warnings,
+    )
+    return row
+
+
 def _kept_columns(new: dict, old: dict, own: list[str], own_points: list) -> dict:
+    """``new`` with ``old``'s values of the instructor's columns ``own``, its exercise columns
+    ``own_points`` counted in ``score`` and ``max_score`` and their reasons and flags kept."""
     row = {**new, **{c: old.get(c, "") for c in own}}
     row["score"] = float(new["score"]) + sum(number(old, c) for c, _, _ in own_points)
     row["max_score"] = float(new["max_score"]) + sum(most for _, _, most in own_points)
+    theirs = tuple(f"{name}:" for _, name, _ in own_points)
+    for column in ("reason", "flagged") if theirs else ():
+        kept = [i for i in (old.get(column) or "").split(" | ") if i.startswith(theirs)]
+        if kept:
+            row[column] = " | ".join([*filter(None, [new.get(column) or ""]), *kept])
     return row
 
 
@@ -955,6 +1077,17 @@ def _write_csv(out: Path, rows: list[dict], fields: list[str]) -> None:
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, out)
+
+
+def counts(rows: list[dict]) -> str:
+    """``3 rows: 1 graded, 1 partly graded, 1 not graded`` (a row that could not be graded is
+    no graded submission)."""
+    known = ("graded", "partly graded", "not graded")
+    statuses = [str(r.get("status") or "") for r in rows]
+    said = [f"{statuses.count(s)} {s}" for s in known]
+    other = sum(s not in known for s in statuses)
+    said += [f"{other} other"] if other else []
+    return f"{len(rows)} row{'s' * (len(rows) != 1)}: {', '.join(said)}"
 
 
 def summary(rows: list[dict]) -> str:
@@ -1049,8 +1182,9 @@ def number(row: dict, column: str) -> float:
 
 def check_points(row: dict) -> None:
     """Refuse (``ValueError``, naming the row and the column) a hand edit the feedback would
-    show wrong: an exercise's points outside 0 to its most, or a ``score`` that is not the sum
-    of the row's exercise columns (the ones you add, such as the capstone's part 3, count)."""
+    show wrong: an exercise's points outside 0 to its most, a ``score`` that is not the sum of
+    the row's exercise columns (the ones you add, such as the capstone's part 3, count), or a
+    ``max_score`` that is not the sum of their points."""
     cells = exercise_cells(row)
     student = row.get("student")
     for column, _, most in cells:
@@ -1064,6 +1198,13 @@ def check_points(row: dict) -> None:
             f"row {student!r}: score is {number(row, 'score'):g} but the exercise columns add up "
             f"to {total:g} ({' + '.join(f'{number(row, c):g}' for c, _, _ in cells)}): correct "
             "score, or the column, and run feedback again"
+        )
+    most = sum(points for _, _, points in cells)
+    if cells and abs(number(row, "max_score") - most) > 1e-6:
+        raise ValueError(
+            f"row {student!r}: max_score is {number(row, 'max_score'):g} but the exercise "
+            f"columns' points add up to {most:g} ({' + '.join(f'{p:g}' for _, _, p in cells)}): "
+            "correct max_score (a column you added counts in it too) and run feedback again"
         )
 
 
@@ -1081,12 +1222,22 @@ def _full_marks(row: dict) -> set[str]:
 _NO_ANSWER_CELL = re.compile(
     r"(?P<id>ch\d+_(?P<name>\w+)_solution): answer cell missing; (?P<points>0/\S+)"
 )
+#: a whole class in one zip or folder (see :func:`_one_students`): the folders it names are
+#: other students' names, for the instructor only
+_WHOLE_CLASS = re.compile(r"(?P<entry>.+?) looks like a whole class \((?P<n>\d+) folders .*")
 _NAME_ERROR_HINT = " (only answer cells run when graded: define helpers inside the answer cell)"
 
 
 def _for_students(reason: str) -> str:
     """A gradebook reason in a student's words: a missing answer cell says what may have
-    happened, and a ``NameError`` that only the answer cells run when graded."""
+    happened, a ``NameError`` that only the answer cells run when graded, and a submission
+    refused as a whole class's says how many folders held the notebook (not their names)."""
+    whole = _WHOLE_CLASS.fullmatch(reason)
+    if whole:
+        return (
+            f"{whole['entry']} holds the assignment's notebook in {whole['n']} folders, so which "
+            "one to grade could not be told: not graded (ask your instructor)"
+        )
     missing = _NO_ANSWER_CELL.fullmatch(reason)
     if missing:
         return (
@@ -1190,6 +1341,9 @@ def write_feedback(gradebook: Path, folder: Path) -> list[Path]:
             texts[sid] = feedback_text(row)
         except ValueError as err:
             raise UsageError(f"{gradebook}: {err}") from None
+    _check_unique_ids(gradebook, rows)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out {folder} is a file: give a folder")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for sid, text in texts.items():
@@ -1198,6 +1352,23 @@ def write_feedback(gradebook: Path, folder: Path) -> list[Path]:
             fh.write(text)
         written.append(path)
     return written
+
+
+def _check_unique_ids(gradebook: Path, rows: list[dict]) -> None:
+    """Refuse a gradebook where two rows share a ``student_id``, even one that differs only by
+    case (a disk that ignores case, macOS's or Windows's, holds one file for both): one
+    student's feedback file would be written over with another's."""
+    rows_of: dict[str, list[str]] = {}
+    for row in rows:
+        sid = unicodedata.normalize("NFC", row.get("student_id") or "").casefold()
+        rows_of.setdefault(sid, []).append(f"{row.get('student')!r} ({row.get('student_id')})")
+    shared = [names for names in rows_of.values() if len(names) > 1]
+    if shared:
+        raise UsageError(
+            f"{gradebook}: rows share a student_id (their feedback files would overwrite each "
+            f"other): {'; '.join(' and '.join(names) for names in shared)}; give each row an id "
+            "of its own (letters, digits, _ . -) and run feedback again"
+        )
 
 
 def make_feedback(argv: list[str]) -> int:
@@ -1355,7 +1526,7 @@ def grade_command(argv: list[str]) -> int:
     )
     print(summary(rows))
     how = "updated" if args.update else "written"
-    print(f"[grade] {len(rows)} submissions graded; gradebook {how}: {where}")
+    print(f"[grade] {counts(rows)}; gradebook {how}: {where}")
     return 0
 
 
