@@ -5,22 +5,12 @@ registered mistake itself), and must be named on both suites."""
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
 
 from dlnotes.exercises import CheckFailed, check
-
-SUITES = ("visible", "hidden")
-
-
-def named(name, answer, suite):
-    """The mistake names in check's verdict on ``answer``, which must fail."""
-    with pytest.raises(AssertionError) as info:
-        check(name, answer, suite=suite)
-    return re.findall(r"Likely mistake: (.+?) — ", str(info.value))
-
+from tests.mistake_names import SUITES, named
 
 # --- ch09_early_stopping_epoch -------------------------------------------------------------------
 

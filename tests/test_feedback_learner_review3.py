@@ -6,22 +6,12 @@ on both suites."""
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
 
 from dlnotes.exercises import check
-
-SUITES = ("visible", "hidden")
-
-
-def named(name, answer, suite):
-    """The mistake names in check's verdict on ``answer``, which must fail."""
-    with pytest.raises(AssertionError) as info:
-        check(name, answer, suite=suite)
-    return re.findall(r"Likely mistake: (.+?) — ", str(info.value))
-
+from tests.mistake_names import SUITES, named
 
 # --- ch08_numerical_gradient ---------------------------------------------------------------------
 
