@@ -175,6 +175,16 @@ def test_grading_one_student_again_with_update_keeps_the_gradebooks_other_rows(t
     assert bob["ch02_essay (3)"] == "1" and bob["comment"] == "bob: read" and bob["reason"] == ""
     assert not (tmp_path / "gradebook.csv.partial").exists()
     assert grade_tool.main(["--make-feedback", str(out), "--out", str(tmp_path / "fb")]) == 0
+    # the instructor's comment ends the student's feedback file, after the reasons and notes
+    text = (tmp_path / "fb" / f"{bob['student_id']}.md").read_text(encoding="utf-8")
+    assert text.endswith("## From your instructor\n\nbob: read\n"), text
+
+
+def test_a_comment_column_ends_the_feedback_in_the_instructors_words():
+    row = _row(score="7", max_score="10") | {"comment": "Good work on part 3.\nSee me.  "}
+    text = grade_tool.feedback_text(row)
+    assert text.endswith("## From your instructor\n\nGood work on part 3.\nSee me.\n")
+    assert "From your instructor" not in grade_tool.feedback_text(row | {"comment": " "})
 
 
 def _read_rows(text: str) -> dict[str, dict]:

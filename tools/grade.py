@@ -1247,6 +1247,11 @@ def _for_students(reason: str) -> str:
     return reason + _NAME_ERROR_HINT if "NameError" in reason else reason
 
 
+#: the gradebook column an instructor may add for a comment to the student (see
+#: :func:`feedback_text`); ``--update`` keeps it like any column it does not write
+COMMENT = "comment"
+
+
 def feedback_text(row: dict) -> str:
     """One student's feedback (Markdown) from a gradebook row: the score, the points of each
     exercise, why each point was lost and the notes. Nothing of the key: a failed hidden check
@@ -1254,7 +1259,8 @@ def feedback_text(row: dict) -> str:
     inputs changed in place) and the likely mistake, not its inputs, expected output or anything
     the learner's code chose (an exception's message, class name or line); the ``flagged`` column
     is for the instructor and is left out. A reason of an exercise whose column holds all of its
-    points (restored after your review) is left out too."""
+    points (restored after your review) is left out too. A ``comment`` column, which the
+    instructor may add, ends the file under "From your instructor"."""
     score = f"{number(row, 'score'):g} / {number(row, 'max_score'):g}"
     name = str(row.get("student") or "")
     if name[:2] in ("'=", "'+", "'-", "'@"):  # safe_text's guard, for a spreadsheet only
@@ -1292,6 +1298,9 @@ def feedback_text(row: dict) -> str:
     notes = [n for n in notes if not any(n in r for r in every)]  # said once, as a reason
     if notes:
         lines += ["## Notes", "", *(f"- {n}" for n in notes), ""]
+    comment = (row.get(COMMENT) or "").strip()
+    if comment:  # the instructor's own words, as they wrote them (a line break is kept)
+        lines += ["## From your instructor", "", *comment.splitlines(), ""]
     return "\n".join(lines)
 
 
