@@ -382,9 +382,10 @@ def _lr_two_over_lmin(H):
 
 
 @max_stable_lr_mistakes.add(
-    "2/max(diag H)",
-    "the diagonal of a rotated Hessian is not its eigenvalues: use "
-    "np.linalg.eigvalsh(H) and take the largest.",
+    "2/(largest entry of H)",
+    "the largest entry of H (for a positive-definite H it is on the diagonal) is not "
+    "its largest eigenvalue once H is rotated: use np.linalg.eigvalsh(H) and take the "
+    "largest.",
 )
 def _lr_diagonal(H):
     return 2.0 / np.max(np.diag(H))
