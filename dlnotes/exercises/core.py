@@ -33,6 +33,7 @@ import html
 import importlib
 import inspect
 import linecache
+import math
 import os
 import pkgutil
 import re
@@ -826,6 +827,16 @@ WHOLE_1D, WHOLE_ND = 20, 40
 WHOLE_ITEMS = 20
 
 
+def _float_text(v: Any) -> str:
+    """An array entry as Python would read it back: up to 4 decimals (``0.6307``, ``9``,
+    ``-0.005``), in scientific notation only when tiny or huge (``1e-08``, ``3e+09``), so that
+    one small entry does not turn a whole input into ``1.000e+00``s."""
+    size = abs(float(v))
+    if size != 0 and math.isfinite(size) and not 1e-4 <= size < 1e8:
+        return np.format_float_scientific(v, precision=3, trim="-")
+    return np.format_float_positional(v, precision=4, trim="-")
+
+
 def _array_text(v: np.ndarray) -> str:
     """``v`` printed on one line: whole when it is small (see :data:`WHOLE_1D`), else its first
     and last entries around ``...``; a negative zero as ``0``."""
@@ -836,6 +847,8 @@ def _array_text(v: np.ndarray) -> str:
         if whole
         else {"threshold": 6, "edgeitems": 2, "linewidth": 70}
     )
+    if shown.dtype.kind == "f":
+        options["formatter"] = {"float_kind": _float_text}
     with np.printoptions(precision=4, **options):
         return np.array2string(shown, separator=", ").replace("\n", "")
 
@@ -1225,7 +1238,11 @@ def _behaviour(run: _Run, case: Case, names: list[str]) -> tuple[list[str], bool
     return modified, aliased
 
 
-def _same_behaviour(ex: FunctionExercise, a: _Run, b: _Run, case: Case, names: list[str]) -> bool:
+def _same_behaviour(
+    ex: FunctionExercise, a: _Run, b: _Run, case: Case, names: list[str], aliasing: bool = True
+) -> bool:
+    """``a`` and ``b`` return the same result and leave the inputs alike; with ``aliasing``,
+    they also agree on whether the result shares memory with an input."""
     if a.error is not None or b.error is not None or a.timed_out or b.timed_out:
         return False
     if _compare(a.output, b.output, ex.rtol, ex.atol, equal_nan=True) is not None:
@@ -1235,7 +1252,7 @@ def _same_behaviour(ex: FunctionExercise, a: _Run, b: _Run, case: Case, names: l
     after_a, after_b = list(_arrays((a.args, a.kwargs))), list(_arrays((b.args, b.kwargs)))
     return (
         mod_a == mod_b
-        and alias_a == alias_b
+        and (alias_a == alias_b or not aliasing)
         and _same_state(
             _generator_states((a.args, a.kwargs)), _generator_states((b.args, b.kwargs))
         )
@@ -1757,13 +1774,24 @@ def _diagnose(
 def _match_mistake(
     ex: FunctionExercise, outcomes: list[_Outcome], seconds: float, names: list[str]
 ) -> Mistake | None:
-    """The first known mistake that behaves exactly like the learner's function on every case."""
-    for mistake in ex.mistakes:
-        if all(
-            _same_behaviour(ex, _call(mistake.wrong, o.case, seconds, {}), o.run, o.case, names)
-            for o in outcomes
-        ):
-            return mistake
+    """The first known mistake that behaves exactly like the learner's function on every case;
+    failing that, the first that does but for returning views of the inputs where the learner
+    returns copies, or the other way round (``X[start:stop]`` or ``X[order[start:stop]]`` with
+    ``order = np.arange(N)`` are both "no shuffling")."""
+    runs: dict[tuple[int, int], _Run] = {}  # each mistake runs on a case once
+
+    def run(k: int, i: int) -> _Run:
+        if (k, i) not in runs:
+            runs[k, i] = _call(ex.mistakes[k].wrong, outcomes[i].case, seconds, {})
+        return runs[k, i]
+
+    for aliasing in (True, False):
+        for k, mistake in enumerate(ex.mistakes):
+            if all(
+                _same_behaviour(ex, run(k, i), o.run, o.case, names, aliasing)
+                for i, o in enumerate(outcomes)
+            ):
+                return mistake
     return None
 
 
