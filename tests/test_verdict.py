@@ -13,7 +13,7 @@ import pytest
 from nbclient import NotebookClient
 
 from dlnotes.exercises import CheckFailed
-from dlnotes.exercises.verdict import HANG, feedback_html, fold, report
+from dlnotes.exercises.verdict import HANG, feedback_html, fold, report, summary
 
 MESSAGE = (
     "ch04_momentum_step: 1 of 4 checks passed. Check 1 (shape (3,), α = 0.1) failed:\n"
@@ -87,6 +87,22 @@ def test_a_terminal_and_colab_get_text(monkeypatch: pytest.MonkeyPatch) -> None:
     assert shown == []
 
 
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [
+        (
+            "ch04_nesterov: 0 of 4 checks passed. Check 1 (lr = 0.1) failed:\n  more",
+            "ch04_nesterov: 0 of 4 checks passed",
+        ),
+        ("ch02_lr_challenge: not answered yet: the answer is still None. In", "ch02_lr_challenge"),
+        ("ch16_train_best_model: " + "x" * 80, "ch16_train_best_model"),
+        ("", ""),
+    ],
+)
+def test_the_error_line_sums_the_verdict_up(message: str, said: str) -> None:
+    assert summary(message) == said
+
+
 def test_report_prints_a_pass_and_its_note(capsys: pytest.CaptureFixture[str]) -> None:
     report(True, "✓ fine", note="REVIEW: looked at by the instructor")
     out, err = capsys.readouterr()
@@ -115,7 +131,8 @@ def test_a_failed_check_in_a_real_kernel() -> None:
     assert "Likely mistake:</b> dampening" in shown.data["text/html"]
     assert "dampening" in shown.data["text/plain"]
     assert error.ename == "CheckFailed" and len(error.traceback) == 1
-    assert "the feedback is above" in error.traceback[0]
+    # what nbgrader's Validate dialog shows of it: which exercise failed, and how much
+    assert "ch04_momentum_step: 1 of 4 checks passed (the feedback is above)" in error.traceback[0]
     with pytest.raises(CheckFailed) as info:  # the same feedback as outside a notebook
         exec(nb.cells[0].source, {})
     assert feedback_html(str(info.value)) == shown.data["text/html"]

@@ -60,8 +60,17 @@ class CheckFailed(AssertionError):
         title = f"\x1b[1;31m✗ {type(self).__name__}\x1b[0m"
         if self.displayed or _display_html(str(self)):
             self.displayed = True
-            return [f"{title}: the feedback is above"]
+            return [f"{title}: {summary(str(self))} (the feedback is above)"]
         return [title, fold(str(self))]
+
+
+def summary(message: str, width: int = 48) -> str:
+    """The verdict's first sentence (``ch04_nesterov: 0 of 4 checks passed``), or the part before
+    its first colon when that is longer than ``width``: what the error line under the HTML
+    feedback says, and all that nbgrader's *Validate* dialog shows of a failure."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    sentence = first.split(". ")[0].rstrip(".:")
+    return sentence if len(sentence) <= width else sentence.split(":")[0][:width]
 
 
 def report(passed: bool, message: str, *, note: str = "") -> None:
