@@ -14,8 +14,10 @@ against the book's thresholds:
 
 Pitfalls the model-level check handles for you: it works on a float64 copy (in float32,
 rounding alone gives a correct backward pass relative errors of about 1e-1 at the default
-h = 1e-5, and still 1e-3 to 1e-2 at float32's best h = 1e-3), turns dropout off (a new mask
-per evaluation is a different function), and includes the L1/L2 penalties in the objective.
+h = 1e-5, and chapter 08's ReLU network still shows 1e-3 to 1e-2 at h = 1e-3: near float32's
+best step, about 5e-3 for a smooth function; larger steps cross ReLU kinks there), turns
+dropout off (a new mask per evaluation is a different function), and includes the L1/L2
+penalties in the objective.
 Kinks (ReLU at 0) can still produce a rare large error; check after some training too, not
 only at initialization.
 

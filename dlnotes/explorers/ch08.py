@@ -140,9 +140,9 @@ def difference_error_explorer() -> Explorer:
 
     Controls: the step ``h`` (the marker), the function, the point ``x``, the precision
     (float64 or float32) and the method. The chosen method is drawn in colour, the other one in
-    grey; the dashed vertical line is the rule-of-thumb optimum ``ε^(1/3)`` (two-sided) or
-    ``ε^(1/2)`` (one-sided) for the precision's machine epsilon ``ε``; the dotted lines are the
-    thresholds 1e-7 (great) and 1e-3 (worry).
+    grey; the dashed vertical line is the rule-of-thumb optimum ``ε_mach^(1/3)`` (two-sided)
+    or ``ε_mach^(1/2)`` (one-sided) for the precision's machine epsilon ``ε_mach``; the dotted
+    lines are the thresholds 1e-7 (great) and 1e-3 (worry).
 
     Defined in chapter 08 (Gradient checking).
     """
@@ -171,6 +171,6 @@ def difference_error_explorer() -> Explorer:
         draw=_difference_draw,
         caption=(
             "Relative error |D_h − f′(x)| / (|D_h| + |f′(x)|). Coloured: the chosen difference; "
-            "grey: the other one; dashed: ε^(1/3) (two-sided) or ε^(1/2) (one-sided)."
+            "grey: the other one; dashed: ε_mach^(1/3) (two-sided) or ε_mach^(1/2) (one-sided)."
         ),
     )

@@ -228,7 +228,7 @@ def ridge_regression() -> Explorer:
     Controls: the L2 strength ``λ`` (log scale) and the number of training points ``n``. Left:
     the training points, the true curve and the fit; right: train and dev mean squared error
     against ``λ`` for this ``n``, with the current ``λ`` marked and the noise level ``σ²`` (the
-    best any model can do on the dev set).
+    expected error of the true curve; a finite dev set can measure a little less).
 
     Defined in chapter 09 (Regularization).
     """
