@@ -40,3 +40,16 @@ def test_an_input_with_one_small_entry_is_not_printed_in_scientific_notation():
     # tiny and huge entries keep their digits; -0 is 0; float32 entries as they read
     tiny = np.array([1e-8, -0.0, 3e9, np.nan, 0.1], dtype=np.float32)
     assert _describe(tiny).startswith("[1e-08, 0, 3e+09, nan, 0.1] (float32")
+
+
+# --- ch01_standardize ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_sigma_clipped_at_a_small_value_is_named(suite):
+    def standardize(X_train, X_other):
+        mu = X_train.mean(axis=0)
+        sigma = np.maximum(X_train.std(axis=0), 1e-8)
+        return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+    assert named("ch01_standardize", standardize, suite) == ["σ clipped at 1e-8"]

@@ -211,6 +211,17 @@ def _std_eps_added(X_train, X_other):
 
 
 @standardize_mistakes.add(
+    "σ clipped at 1e-8",
+    "np.maximum(sigma, 1e-8) keeps a constant feature finite in X_train, but in X_other "
+    "any value off the training constant is divided by 1e-8 and explodes. Replace a "
+    "tiny σ by 1 instead: np.where(sigma < 1e-8, 1.0, sigma).",
+)
+def _std_eps_clipped(X_train, X_other):
+    mu, sigma = X_train.mean(axis=0), np.maximum(X_train.std(axis=0), STD_EPS)
+    return (X_train - mu) / sigma, (X_other - mu) / sigma
+
+
+@standardize_mistakes.add(
     "only centred",
     "you subtracted μ but did not divide by σ: the features are centred but keep their "
     "very different spreads. Divide by the training σ as well.",
