@@ -23,6 +23,8 @@ counts as the assignment's only one. ``__MACOSX``, files that are neither folder
 notebooks, and a notebook named like a master beside students' entries are skipped with a
 warning (such a notebook alone means SUBMISSIONS is one student's folder: grading stops);
 macOS's ``._*`` files are skipped silently, and a student's notebook of no master is a note.
+Only folders and regular files are read: a symbolic link is never followed, nor a named pipe
+opened (each is a problem of its student, or a warning directly in SUBMISSIONS).
 The assignment is the key's notebooks named by ``--notebooks``, or else those submitted (with a
 warning for one that fewer than half of the students submitted). An existing gradebook is not
 overwritten without ``--force``; ``--update`` grades the students in SUBMISSIONS again and
@@ -41,10 +43,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import json
 import math
 import os
 import re
+import stat
 import sys
 import time
 import unicodedata
@@ -77,7 +81,7 @@ class UsageError(SystemExit):
 def warn(message: str, warnings: list[str] | None = None) -> None:
     """A warning for the instructor: kept in ``warnings`` when given, else printed now."""
     if warnings is None:
-        print(f"[grade] WARNING: {message}", file=sys.stderr, flush=True)
+        print(f"[grade] WARNING: {terminal_text(message)}", file=sys.stderr, flush=True)
     else:
         warnings.append(message)
 
@@ -154,8 +158,17 @@ def _match(files: dict[str, bytes], masters: list[str], sub: Submission) -> None
         sub.notebooks[missing[0]] = data
         sub.sources[missing[0]] = name
         sub.problems.append(f"note: {Path(name).name} graded as {missing[0]}")
-    for name in unmatched:
+    names = list(unmatched)
+    for name in names[:MAX_NAMED]:
         sub.problems.append(f"note: ignored {Path(name).name}: not a notebook of this assignment")
+    if len(names) > MAX_NAMED:
+        sub.problems.append(
+            f"note: ignored {len(names) - MAX_NAMED} more notebooks that are not of this assignment"
+        )
+
+
+#: the most files of one student named one by one in notes (the rest are counted in one)
+MAX_NAMED = 10
 
 
 #: the largest notebook read (a notebook with its outputs and images is a few MB); a larger
@@ -186,52 +199,160 @@ def _read_capped(opened: Any, name: str, problems: list[str], budget: list[int])
     return bytes(data)
 
 
+def _open_regular(path: Path) -> Any:
+    """``path`` opened for reading when it is a regular file, never through a symbolic link (a
+    student's ``02_x.ipynb -> ../alice/02_x.ipynb`` or ``-> /etc/shadow``, read by a grader
+    running as root) and never blocking (a FIFO named ``.ipynb`` held the grader forever);
+    else ``OSError`` saying what it is."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        kind = _kind(os.fstat(fd).st_mode)
+        if kind:
+            raise OSError(f"{kind}, not a file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular one is (``""`` for a regular file)."""
+    for test, kind in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ):
+        if test(mode):
+            return kind
+    return "" if stat.S_ISREG(mode) else "not a regular file"
+
+
+_LINK = "a symbolic link, not a file (links are not followed)"
+
+
+def _read_file(path: Path, name: str, problems: list[str], budget: list[int]) -> bytes | None:
+    """The bytes of one submitted file (see :func:`_open_regular` and :func:`_read_capped`), or
+    None and the student's problem saying why not: what the file is, never what it holds (nor,
+    for a link, where it points)."""
+    try:
+        with _open_regular(path) as fh:
+            return _read_capped(fh, name, problems, budget)
+    except OSError as err:
+        if err.errno == errno.ELOOP:  # O_NOFOLLOW met a symbolic link
+            why = _LINK
+        else:
+            why = err.strerror or (str(err.args[0]) if err.args else type(err).__name__)
+        problems.append(f"skipped {name}: {why}; not graded")
+        return None
+
+
+def _notebook_paths(entry: Path, problems: list[str]) -> list[Path]:
+    """The ``*.ipynb`` files below a student's folder, in order, found without following a
+    symbolic link: a link named ``*.ipynb`` is a problem and a link to a folder a note, each
+    naming the link, never its target. A folder named ``*.ipynb`` is a folder."""
+
+    def unreadable(err: OSError) -> None:
+        where = Path(err.filename).relative_to(entry) if err.filename else entry.name
+        problems.append(f"note: could not read the folder {where}: {err.strerror}")
+
+    found = []
+    for top, dirs, files in os.walk(entry, onerror=unreadable, followlinks=False):
+        here = Path(top)
+        for name in sorted(dirs):
+            if name == ".ipynb_checkpoints" or (here / name).is_symlink():
+                dirs.remove(name)
+                if name != ".ipynb_checkpoints":
+                    rel = (here / name).relative_to(entry)
+                    problems.append(f"note: skipped {rel}: {_LINK}")
+        dirs.sort()
+        for name in files:
+            if name.lower().endswith(".ipynb") and not _apple_double(name):
+                found.append(here / name)
+    return sorted(found)
+
+
 def _read_folder(entry: Path, problems: list[str], budget: list[int]) -> dict[str, bytes]:
     files = {}
-    for p in sorted(entry.rglob("*.ipynb")):
-        if ".ipynb_checkpoints" not in p.parts and not _apple_double(p.name):
-            with open(p, "rb") as fh:
-                data = _read_capped(fh, str(p.relative_to(entry)), problems, budget)
-            if data is not None:
-                files[str(p.relative_to(entry))] = data
+    for p in _notebook_paths(entry, problems):
+        name = str(p.relative_to(entry))
+        data = _read_file(p, name, problems, budget)
+        if data is not None:
+            files[name] = data
     return files
 
 
-def _zip_entries(entry: Path) -> int | None:
-    """How many files the zip's end record lists (None when there is none to read, and
-    ``zipfile`` will say why), read without reading its directory."""
-    size = entry.stat().st_size
-    with open(entry, "rb") as fh:
-        fh.seek(max(0, size - (1 << 16) - 22))
-        tail = fh.read()
+#: the largest zip directory read (an honest entry takes about 100 bytes of it, so
+#: :data:`MAX_ZIP_ENTRIES` of them fit 40 times over); a larger one is not read, since
+#: ``zipfile`` reads it whole into objects of a few hundred bytes per entry
+MAX_ZIP_DIRECTORY = 400 * MAX_ZIP_ENTRIES
+
+
+def _zip_too_large(fh: Any) -> str | None:
+    """Why an open zip is not read, from its end record (its count of files and the size of its
+    directory), before ``zipfile`` reads the directory; None when the record is fine or missing
+    (``zipfile`` will say why). The count can lie (a 60 MB zip of 600 000 files said 1: the
+    grader held 364 MB and wrote 600 000 notes), so the directory's size is bounded too, which
+    is all that ``zipfile`` reads of it, and the files it then lists are counted again."""
+    size = fh.seek(0, os.SEEK_END)
+    fh.seek(max(0, size - (1 << 16) - 22))
+    tail = fh.read()
     at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) < at + 12:
+    if at < 0 or len(tail) < at + 16:
         return None
     total = int.from_bytes(tail[at + 10 : at + 12], "little")
-    return MAX_ZIP_ENTRIES + 1 if total == 0xFFFF else total  # 0xFFFF: a zip64's count
+    directory = int.from_bytes(tail[at + 12 : at + 16], "little")
+    if total == 0xFFFF or directory == 0xFFFFFFFF or total > MAX_ZIP_ENTRIES:  # or a zip64
+        return f"lists more than {MAX_ZIP_ENTRIES} files"
+    if directory > MAX_ZIP_DIRECTORY:
+        return f"has a directory of {directory} bytes, more than the {MAX_ZIP_DIRECTORY} read"
+    return None
+
+
+def _zip_link(info: zipfile.ZipInfo) -> bool:
+    """Whether a zip member is a symbolic link (Unix's ``zip -y``), whose content is its target."""
+    return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
 
 
 def _read_zip(entry: Path, problems: list[str], budget: list[int]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     try:
-        listed = _zip_entries(entry)
-        if listed is not None and listed > MAX_ZIP_ENTRIES:
-            problems.append(f"{entry.name} lists more than {MAX_ZIP_ENTRIES} files; not read")
-            return files
-        with zipfile.ZipFile(entry) as zf:
-            for info in zf.infolist():
-                if (
-                    info.filename.lower().endswith(".ipynb")
-                    and "__MACOSX" not in info.filename
-                    and ".ipynb_checkpoints" not in info.filename
-                    and not _apple_double(info.filename)
-                ):
+        with _open_regular(entry) as raw:
+            refused = _zip_too_large(raw)
+            if refused:
+                problems.append(f"{entry.name} {refused}; not read")
+                return files
+            raw.seek(0)
+            with zipfile.ZipFile(raw) as zf:
+                infos = zf.infolist()
+                if len(infos) > MAX_ZIP_ENTRIES:
+                    problems.append(
+                        f"{entry.name} lists more than {MAX_ZIP_ENTRIES} files; not read"
+                    )
+                    return files
+                for info in infos:
+                    if (
+                        not info.filename.lower().endswith(".ipynb")
+                        or "__MACOSX" in info.filename
+                        or ".ipynb_checkpoints" in info.filename
+                        or _apple_double(info.filename)
+                        or info.is_dir()
+                    ):
+                        continue
+                    if _zip_link(info):
+                        problems.append(f"skipped {info.filename}: {_LINK}; not graded")
+                        continue
                     with zf.open(info) as fh:  # read as it unpacks, never more than the cap
                         data = _read_capped(fh, info.filename, problems, budget)
                     if data is not None:
                         files[info.filename] = data
-    except (zipfile.BadZipFile, OSError) as err:
-        problems.append(f"could not open {entry.name}: {err}")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as err:
+        why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        problems.append(f"could not open {entry.name}: {_cut(why, 200)}")
     return files
 
 
@@ -318,6 +439,16 @@ def _strays(entries: list[Path], masters: list[str], warnings: list[str] | None)
     return rest
 
 
+def _entry_kind(entry: Path) -> str:
+    """What an entry of SUBMISSIONS that is neither a folder nor a regular file is (a symbolic
+    link, which is never followed, a named pipe), else ``""``."""
+    try:
+        mode = entry.lstat().st_mode
+    except OSError as err:
+        return f"unreadable ({err.strerror})"
+    return "" if stat.S_ISDIR(mode) else _kind(mode)
+
+
 def _loose_notebook(entry: Path, masters: list[str]) -> tuple[str, bool]:
     """``(student, named)`` of a notebook directly in SUBMISSIONS: ``named`` when it is
     ``<student>_<notebook>.ipynb`` (or the assignment's only notebook, named for the student)."""
@@ -337,7 +468,14 @@ def collect(
     def budget(student: str) -> list[int]:
         return budgets.setdefault(student, [MAX_SUBMISSION_BYTES])
 
-    for entry in _strays(sorted(folder.iterdir()), masters, warnings):
+    entries = []
+    for entry in sorted(folder.iterdir()):
+        kind = "" if entry.name.startswith(".") else _entry_kind(entry)
+        if kind:  # a link, a pipe, a socket: nothing of it is read (nor is a link followed)
+            warn(f"skipped {entry.name}: {kind}, not a folder or a file; not read", warnings)
+        else:
+            entries.append(entry)
+    for entry in _strays(entries, masters, warnings):
         if entry.name.startswith("."):
             continue
         skipped = _skipped(entry)
@@ -353,8 +491,7 @@ def collect(
         else:
             student, named = _loose_notebook(entry, masters)
             mine = problems.setdefault(student, [])
-            with open(entry, "rb") as fh:
-                data = _read_capped(fh, entry.name, mine, budget(student))
+            data = _read_file(entry, entry.name, mine, budget(student))
             files = found.setdefault(student, {})
             if data is not None and named:
                 _merge(files, {entry.name: data}, entry, mine)
@@ -463,8 +600,23 @@ def _read_notebook(data: bytes) -> tuple[Any, list[str]]:
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as err:  # nbformat raises several kinds for broken JSON
-        raise ValueError(f"not a valid notebook ({type(err).__name__}: {err})") from None
+        raise ValueError(f"not a valid notebook ({_not_a_notebook(err)})") from None
     return nb, notes
+
+
+def _not_a_notebook(err: Exception) -> str:
+    """What kind of problem made a file no notebook, never the file's own text: nbformat's
+    messages quote it ("Notebook does not appear to be JSON: 'root:*:..." put the start of a
+    file that a student's link pointed to into the gradebook and the feedback)."""
+    from nbformat.reader import NotJSONError
+
+    if isinstance(err, NotJSONError):
+        return "not JSON"
+    if isinstance(err, RecursionError):
+        return "JSON nested too deeply"
+    if isinstance(err, MemoryError):
+        return "too large to read"
+    return f"JSON, but not in the notebook format: {type(err).__name__}"
 
 
 def _repair(nb, release) -> list[str]:
@@ -1049,10 +1201,20 @@ def safe_text(text: str) -> str:
     safe on the instructor's terminal and in a spreadsheet.
 
     Control characters are written as escapes (``\\x1b``), so no escape sequence can redraw
-    the terminal's summary, and a text that a spreadsheet would run as a formula (it starts with
-    ``=``, ``+``, ``-``, ``@``) gets a leading ``'``."""
-    text = _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
+    the terminal's summary, a text that a spreadsheet would run as a formula (it starts with
+    ``=``, ``+``, ``-``, ``@``) gets a leading ``'``, and a lone surrogate, which no file or
+    terminal can encode (``ValueError(chr(0xd800))`` in an answer; a file name that is not
+    UTF-8), is written as an escape too (``\\ud800``): it stopped the gradebook before any
+    classmate was graded."""
+    text = terminal_text(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with its control characters and lone surrogates written as escapes (see
+    :func:`safe_text`, which also guards a spreadsheet): for a warning or an error printed."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
 
 
 def _grade_with_key(task: tuple, key: dict, tools: str) -> dict:
@@ -1064,10 +1226,12 @@ def _grade_with_key(task: tuple, key: dict, tools: str) -> dict:
 
 def private_open(path: Path) -> Any:
     """``path`` opened for writing text (CSV newlines), readable by its owner only (mode 600):
-    a gradebook or a feedback file holds students' grades."""
+    a gradebook or a feedback file holds students' grades. A character that UTF-8 cannot
+    encode (a lone surrogate that reached it without :func:`safe_text`) is written as an
+    escape rather than stopping the file."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # a file that existed keeps its mode through O_CREAT
-    return open(fd, "w", newline="", encoding="utf-8")
+    return open(fd, "w", newline="", encoding="utf-8", errors="backslashreplace")
 
 
 def _write_csv(out: Path, rows: list[dict], fields: list[str]) -> None:
@@ -1107,7 +1271,48 @@ def summary(rows: list[dict]) -> str:
 
 #: A lost hidden suite: its cases and expected outputs come from the private key.
 _HIDDEN = re.compile(r"^(?P<head>\S+ hidden \([^)]*\)): hidden check (?P<k>\d+) of (?P<n>\d+) ")
-_MISTAKE = re.compile(r"\[Likely mistake: [^\]]*\]")
+
+
+def _named_mistake(reason: str, exercise: str, cause: str) -> str:
+    """The engine's ``[Likely mistake: NAME]`` that ends a failed hidden check's ``reason``, when
+    NAME is one of ``exercise``'s registered mistakes (``dlnotes.exercises``) and the check
+    returned a result (the engine names a mistake only then), else ``""``. The reason's middle
+    can be the learner's own text: an exception message ``"[Likely mistake: " + str(g)`` put
+    hidden inputs into the feedback while any bracket after the marker was shown."""
+    if cause.startswith((": raised", ": did not return", ": is not written")):
+        return ""
+    try:
+        from dlnotes.exercises import get
+
+        names = sorted((str(m.name) for m in get(exercise).mistakes), key=len, reverse=True)
+    except Exception:  # not an exercise of this release: nothing is named
+        return ""
+    for name in names:
+        if reason.endswith(f" [Likely mistake: {name}]"):
+            return f"[Likely mistake: {name}]"
+    return ""
+
+
+#: what makes a text more than plain text in Markdown (or HTML, a link, math) anywhere in a
+#: line (``_`` inside a word, as in ``ch02_clip_by_norm``, is plain), and at a list item's start
+_MARKDOWN = re.compile(r"[`\\*\[\]<>&~$]|(?<![^\W_])_|_(?![^\W_])|://|www\.")
+_MARKDOWN_START = re.compile(r"\s*(?:#|>|[-+*=]|\d+[.)])(?:\s|$)")
+
+
+def _markdown_text(text: str, item: bool = True) -> str:
+    """``text`` (which can hold a learner's error message, file name or grade id) shown as
+    itself in a Markdown file: a code span when it holds anything Markdown or HTML would read
+    (``<img onerror=...>``, ``<script>``, ``<!--``, ``[click](http://...)``, ``**``), else as it
+    is. The span's fence is longer than any run of backticks in the text, so none ends it, and
+    a line break is shown as an escape. ``item``: the text starts a list item (where a leading
+    ``#`` or ``1.`` counts too)."""
+    text = _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
+    if not _MARKDOWN.search(text) and not (item and _MARKDOWN_START.match(text)):
+        return text
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
+
+
 #: what a failed hidden check may say about its cause: nothing of its inputs or expected output.
 #: The code that failed is the student's, and it has seen the hidden inputs, so everything it
 #: chooses could carry them out: an exception's message, its class name (a class made at run
@@ -1267,7 +1472,7 @@ def feedback_text(row: dict) -> str:
         name = name[1:]
     cells = exercise_cells(row)
     chapters = sorted({e[2:4] for _, e, _ in cells if re.fullmatch(r"ch\d\d_.+", e)})
-    title = f"# Feedback for {name}" + (
+    title = f"# Feedback for {_markdown_text(name, item=False)}" + (
         f": chapter{'s' * (len(chapters) > 1)} {', '.join(chapters)}" if chapters else ""
     )
     lines = [title, "", f"**Score: {score}** ({row['status']})", ""]
@@ -1284,20 +1489,20 @@ def feedback_text(row: dict) -> str:
         for reason in reasons:
             hidden = _HIDDEN.match(reason)
             if hidden:
-                mistake = _MISTAKE.search(reason)
+                cause = _hidden_cause(reason[hidden.end() :])
+                mistake = _named_mistake(reason, hidden["head"].split()[0], cause)
                 reason = (
                     f"{hidden['head']}: hidden check {hidden['k']} of {hidden['n']} failed"
-                    f"{_hidden_cause(reason[hidden.end() :])} (hidden inputs are not shown)"
-                    + (f" {mistake[0]}" if mistake else "")
+                    f"{cause} (hidden inputs are not shown)" + (f" {mistake}" if mistake else "")
                 )
             elif "pending review" in reason:
                 reason = reason.split(": ")[0] + ": scored 0 pending the instructor's review"
-            lines.append(f"- {_for_students(reason)}")
+            lines.append(f"- {_markdown_text(_for_students(reason))}")
         lines.append("")
     notes = [n.strip() for n in (row.get("notes") or "").split("; ") if n.strip()]
     notes = [n for n in notes if not any(n in r for r in every)]  # said once, as a reason
     if notes:
-        lines += ["## Notes", "", *(f"- {n}" for n in notes), ""]
+        lines += ["## Notes", "", *(f"- {_markdown_text(n)}" for n in notes), ""]
     comment = (row.get(COMMENT) or "").strip()
     if comment:  # the instructor's own words, as they wrote them (a line break is kept)
         lines += ["## From your instructor", "", *comment.splitlines(), ""]
@@ -1446,7 +1651,7 @@ def main(argv: list[str] | None = None) -> int:
             return make_feedback(argv[1:])
         return grade_command(argv)
     except UsageError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {terminal_text(str(err))}", file=sys.stderr)
         return 2
 
 
@@ -1536,7 +1741,30 @@ def grade_command(argv: list[str]) -> int:
     print(summary(rows))
     how = "updated" if args.update else "written"
     print(f"[grade] {counts(rows)}; gradebook {how}: {where}")
+    late = timed_out(rows)
+    if late:
+        shown = ", ".join(late[:10]) + (", ..." if len(late) > 10 else "")
+        print(
+            f"[grade] {len(late)} row{'s' * (len(late) != 1)} with a time-out ({shown}): time "
+            "limits are wall-clock, so a busy machine (another program, or a classmate's "
+            "submission hogging the CPUs under --jobs) can cause one; grade them again alone "
+            "with --update if you doubt it"
+        )
     return 0
+
+
+#: what a reason says when a time limit stopped the student's code (a call, a cell, a sandbox)
+_TIMED_OUT = re.compile(r"did not return within|timed out|time cap per student")
+
+
+def timed_out(rows: list[dict]) -> list[str]:
+    """The students whose row says a time limit stopped their code: worth grading again alone
+    when the machine was busy, since every limit is wall-clock."""
+    return [
+        str(r["student"])
+        for r in rows
+        if _TIMED_OUT.search(f"{r.get('reason') or ''} {r.get('notes') or ''}")
+    ]
 
 
 if __name__ == "__main__":

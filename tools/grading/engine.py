@@ -39,7 +39,10 @@ class ExerciseGrade:
 
 
 def answer_cells(
-    nb: nbformat.NotebookNode, answers: dict[str, str], elsewhere: frozenset[str] = frozenset()
+    nb: nbformat.NotebookNode,
+    answers: dict[str, str],
+    elsewhere: frozenset[str] = frozenset(),
+    deadline: float | None = None,
 ) -> tuple[list, list[str]]:
     """``([(grade_id, source)], notes)``: the cells of each master grade_id in ``answers``
     (``{grade_id: the variable it defines}``), in the submission's order; one grade_id may
@@ -57,10 +60,13 @@ def answer_cells(
     Answer cells of other grade_ids are ignored, with a note unless they are ``elsewhere``'s
     (the master's answer cells that another tool grades, such as the capstone's part 2).
     IPython syntax (``%%time``, ``%timeit``, ``!pip``) is made plain Python, with a note
-    (:func:`magics.plain_python`).
+    (:func:`magics.plain_python`). The grader reads (transforms, parses) at most
+    :data:`MAX_PARSE_CHARS` of one notebook's code, each cell once, and nothing past the
+    ``deadline`` (``time.monotonic()``): past either, a cell is taken as it is, and no more
+    cells are searched for what they define (with a note).
     """
     notes = []
-    _python = _Python()
+    _python = _Python(deadline)
     copies: dict[str, list[int]] = {}
     for k, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader") or {}
@@ -84,9 +90,13 @@ def answer_cells(
                 break  # the test cell, or another exercise's cell
             if cell.cell_type == "code":
                 taken.append(k)
+        # an answer too long to grade (see grade_notebook) is not even transformed
+        whole = sum(len(_text(nb.cells[k].source)) for k in taken) <= MAX_CELL_CHARS
         for k in taken:
-            code, dropped = _python(_text(nb.cells[k].source))
-            found.append((k, gid, code))
+            code, dropped = (
+                _python(_text(nb.cells[k].source)) if whole else (nb.cells[k].source, [])
+            )
+            found.append((k, gid, _text(code)))
             notes += [f"{gid}: {note}" for note in dropped if f"{gid}: {note}" not in notes]
         ignored = [k for k in cells if k not in taken]
         if len(taken) > 1 or ignored:
@@ -94,20 +104,30 @@ def answer_cells(
             if ignored:
                 note += f"; ignored {len(ignored)} copies of it below its test cell"
             notes.append(note)
+    bare = [
+        k
+        for k, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and "nbgrader" not in cell.metadata
+    ]
+    cut_short = False
     for gid, var in answers.items():
         if gid in copies:
             continue
-        defining = [
-            k
-            for k, cell in enumerate(nb.cells)
-            if cell.cell_type == "code"
-            and "nbgrader" not in cell.metadata
-            and var in _defines(_python(_text(cell.source))[0])
-        ]
-        if defining:
-            code, _ = _python(_text(nb.cells[defining[-1]].source))
-            found.append((defining[-1], gid, code))
-            notes.append(f"took the cell that defines {var} as the answer {gid}")
+        for k in reversed(bare):  # the last cell that defines it: each cell is parsed once
+            names = _python.defines(_text(nb.cells[k].source))
+            if names is None:  # past the notebook's reading budget or the deadline
+                cut_short = True
+                break
+            if var in names:
+                code, _ = _python(_text(nb.cells[k].source))
+                found.append((k, gid, code))
+                notes.append(f"took the cell that defines {var} as the answer {gid}")
+                break
+    if cut_short:
+        notes.append(
+            "looked for answer cells without metadata in part of the notebook only: "
+            + _python.stopped
+        )
     found.sort(key=lambda item: item[0])
     return [(gid, source) for _, gid, source in found], notes
 
@@ -131,26 +151,48 @@ MAX_CELL_CHARS = 200_000
 
 
 class _Python:
-    """:func:`magics.plain_python` of the cells of one notebook, each read once (a cell is asked
-    for again for each exercise it may define), within :data:`MAX_MAGIC_WORK` for the whole
-    notebook: each cell is cheap enough (:data:`magics.MAX_MAGIC_WORK`), but thousands of
-    them would hold the grader for hours. A cell too long to grade is not parsed at all (see
-    :data:`MAX_CELL_CHARS`)."""
+    """:func:`magics.plain_python` of the cells of one notebook, and what each defines
+    (:meth:`defines`), each cell read once (a cell is asked for again for each exercise it may
+    define), within :data:`MAX_MAGIC_WORK` of IPython's transformer and :data:`MAX_PARSE_CHARS`
+    of code read for the whole notebook, and before the student's ``deadline``: each cell is
+    cheap enough, but thousands of them (or forty of 200 000 characters, read once for each
+    exercise) held the grader for hours (for minutes). A cell too long to grade is not read at
+    all (see :data:`MAX_CELL_CHARS`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float | None = None) -> None:
         self.done: dict[str, tuple[str, list[str]]] = {}
+        self.names: dict[str, set[str] | None] = {}
         self.work = 0
+        self.chars = 0
+        self.deadline = deadline
+        self.stopped = ""  # why reading stopped, once it did
+
+    def _spend(self, chars: int) -> bool:
+        """Whether ``chars`` more characters of code may be read (and count them)."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.stopped = self.stopped or "the time cap per student was used up"
+        elif self.chars + chars > MAX_PARSE_CHARS:
+            self.stopped = self.stopped or (
+                f"the notebook holds more code than the {MAX_PARSE_CHARS} characters read"
+            )
+        else:
+            self.chars += chars
+            return True
+        return False
 
     def __call__(self, source: str) -> tuple[str, list[str]]:
         if source not in self.done:
-            if len(source) > MAX_CELL_CHARS:
-                self.done[source] = (source, [])
-            elif self.work > MAX_MAGIC_WORK:
+            if len(source) > MAX_CELL_CHARS or ("%" not in source and "!" not in source):
+                self.done[source] = (source, [])  # nothing to transform (or not graded)
+            elif self.work > MAX_MAGIC_WORK or not self._spend(len(source)):
                 self.done[source] = (
                     source,
                     [
                         "its IPython syntax (%, !) was not run as Jupyter would: the notebook "
                         "holds too many magic or shell lines"
+                        if self.work > MAX_MAGIC_WORK
+                        else "its IPython syntax (%, !) was not run as Jupyter would: "
+                        + self.stopped
                     ],
                 )
             else:
@@ -158,10 +200,26 @@ class _Python:
                 self.done[source] = magics.plain_python(source)
         return self.done[source]
 
+    def defines(self, source: str) -> set[str] | None:
+        """:func:`_defines` of the cell ``source`` (made plain Python), or None once the
+        notebook's budget or the deadline is used up."""
+        if source not in self.names:
+            if len(source) > MAX_CELL_CHARS:
+                self.names[source] = set()
+            elif not self._spend(len(source)):
+                return None
+            else:
+                self.names[source] = _defines(self(source)[0])
+        return self.names[source]
+
 
 #: the IPython transformer's work (see :data:`magics.MAX_MAGIC_WORK`) allowed in one notebook:
 #: three times one cell's, a few seconds (an honest notebook uses a thousandth of it)
 MAX_MAGIC_WORK = 3 * magics.MAX_MAGIC_WORK
+#: the characters of code the grader reads (transforms or parses) in one notebook while it looks
+#: for its answer cells: three cells of the longest graded, a few seconds (a chapter's whole
+#: learner edition holds under 45 000 characters of code)
+MAX_PARSE_CHARS = 3 * MAX_CELL_CHARS
 
 
 def _text(source: Any) -> str:
@@ -206,7 +264,8 @@ def grade_notebook(
 
     specs = book["exercises"]
     elsewhere = frozenset(book.get("external_answers", ()))  # keys made before it: none
-    cells, notes = answer_cells(nb, {s["solution_id"]: s["var"] for s in specs}, elsewhere)
+    answers = {s["solution_id"]: s["var"] for s in specs}
+    cells, notes = answer_cells(nb, answers, elsewhere, deadline)
     grades = []
     for spec in specs:
         ex = get(spec["name"])
@@ -222,23 +281,33 @@ def grade_notebook(
             g.reasons.append(f"not run: the time cap per student was used up; 0/{g.max_score:g}")
             continue
         upto = cells[: len(order) - order[::-1].index(spec["solution_id"])]
-        # a cell too long to grade (parsing it for the flags alone would take the grader's
-        # memory and time) is not run: this exercise's own scores 0, another's is skipped
-        huge = {gid: len(src) for gid, src in upto if len(src) > MAX_CELL_CHARS}
-        if spec["solution_id"] in huge:
+        # an answer too long to grade (parsing it for the flags alone would take the grader's
+        # memory and time: thirty cells of 200 000 characters took 3 GB) is not run: this
+        # exercise's own scores 0, another exercise's is skipped
+        sizes: dict[str, list[int]] = {}
+        for gid, src in upto:
+            sizes.setdefault(gid, []).append(len(src))
+        huge = {gid: n for gid, n in sizes.items() if sum(n) > MAX_CELL_CHARS}
+        own = huge.get(spec["solution_id"])
+        if own:
+            what = f"a cell of {own[0]}" if len(own) == 1 else f"{len(own)} cells of {sum(own)}"
             g.reasons.append(
-                f"{spec['solution_id']}: a cell of {huge[spec['solution_id']]} characters, more "
-                f"than the {MAX_CELL_CHARS} graded; 0/{g.max_score:g}"
+                f"{spec['solution_id']}: {what} characters, more than the {MAX_CELL_CHARS} "
+                f"graded; 0/{g.max_score:g}"
             )
             continue
         if huge:
             upto = [(gid, src) for gid, src in upto if gid not in huge]
             g.notes += [
-                f"skipped cell {gid}: {n} characters, more than graded" for gid, n in huge.items()
+                f"skipped cell {gid}: {sum(n)} characters, more than graded"
+                for gid, n in huge.items()
             ]
         preamble = book["preamble"]
         _flag(g, ex, spec, upto, flags.catalogue_names(preamble), flags.foreign_names(preamble))
         skipped: list[str] = []
+        time_limit = (  # a value answer is only read, never called
+            min(limits.call, spec["time_limit"]) if spec["kind"] == "function" else limits.call
+        )
         for _attempt in range(4):
             run = [(gid, src) for gid, src in upto if gid not in skipped]
             job = {
@@ -250,11 +319,7 @@ def grade_notebook(
                 "references": _references(ex),
                 "cases": [r["case"] for suite in spec.get("suites", {}).values() for r in suite],
                 "cell_limit": limits.cell,
-                "time_limit": (  # a value answer is only read, never called
-                    min(limits.call, spec["time_limit"])
-                    if spec["kind"] == "function"
-                    else limits.call
-                ),
+                "time_limit": time_limit,
                 "process_limit": limits.processes,
             }
             with withheld.by_value():
@@ -275,7 +340,7 @@ def grade_notebook(
                 g.notes.append(f"skipped cell {culprit} ({result.status} in it)")
                 continue
             break
-        _score(g, spec, ex, result)
+        _score(g, {**spec, "time_limit": time_limit}, ex, result)
     return grades
 
 
@@ -493,7 +558,7 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
             "uses to see whether it calls dlnotes' own solution"
         )
     status = rec.get("status")
-    if status == "timeout":
+    if status == "timeout":  # the limit applied (see grade_notebook), not the exercise's own
         return f"did not return within {spec['time_limit']:g} s"
     if status != "ok":
         error = str(rec.get("error", "an error"))
