@@ -25,6 +25,14 @@ the gradebook of ``tasks.py grade`` (same SUBMISSIONS folder, so the same studen
 column ``ch16_train_best_model (11)``, with the score, the reasons and the REVIEW flags, so that
 ``tasks.py feedback`` writes one file per student for parts 1 and 2 (:func:`merge`).
 
+Besides the budget's REVIEW notes, the run is flagged (its points stand) when the model looks
+like a memorised hidden set, whose images are public Fashion-MNIST test images
+(:func:`dlnotes.capstone.review_notes`, :func:`dlnotes.capstone.source_note`): a hidden-test
+accuracy of 92 % or more, a layer wider than the 6000 training and dev images, more than 5
+million parameters, or part-2 code (answer cell and import cells) over 100 kB. A student whose
+grading fails in the grader (whatever the notebook holds) gets 0 points and a flagged row, and
+the class goes on.
+
 Defined in chapter 16 (Capstone project).
 """
 
@@ -79,8 +87,10 @@ def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
     wrapped += sandbox.bind(str(work), made, writable=True)
     for folder in sandbox.hidden_data():  # the original test images (the hidden set's source),
         wrapped += ["--size", str(1 << 20), "--tmpfs", folder]  # over any bind above
-    for folder in (work, *(p for p in work.iterdir() if p.is_dir())):
-        folder.chmod(0o777)  # the sandbox's user writes its model and checkpoints there
+    for folder in (work, *(p for p in work.iterdir() if p.is_dir() and not p.is_symlink())):
+        # the sandbox's user writes its model and checkpoints there; no other user of the
+        # machine reaches it: run_submission makes it inside a private folder (mode 700)
+        folder.chmod(0o777)
     wrapped += ["--ro-bind", str(sandbox.HERE), sandbox.INSIDE_HARNESS]
     wrapped += ["--dev", "/dev", "--proc", "/proc", "--chdir", str(work)]
     wrapped += [*sandbox._namespaces(), "--die-with-parent", "--new-session"]
@@ -115,26 +125,51 @@ RESOURCES = {"as": 8 << 30, "cpu": 240, "fsize": 256 << 20, "nofile": 256}
 def grade_folder(folder: Path, hidden: Path) -> Iterator[dict[str, object]]:
     """One row per student of ``folder`` (found by :func:`grade.collect`, as ``tasks.py grade``
     finds them), each yielded as soon as it is graded; a student without a capstone notebook
-    gets 0 points and why (the collector's problems)."""
-    import nbformat
-
+    gets 0 points and why (the collector's problems). Whatever one student's notebook holds,
+    the others are graded: a failure while grading a student gives that student 0 points and
+    a row saying that grading failed, flagged for review (:func:`_failed`)."""
     for sub in collect(folder, [MASTER]):
         row = {"student": sub.student, "student_id": sub.student_id, "points": 0.0,
                "max_points": _most(), "dev": "", "score": ""}  # fmt: skip
-        data = sub.notebooks.get(MASTER)
-        if data is None:
-            why = "; ".join(sub.problems) or "no notebook submitted"
-            yield {**row, "run": f"no 16_capstone notebook graded ({why})"}
-            continue
-        try:  # read as part 1 reads it: a byte-order mark or Windows-1252 is no reason for 0
-            nb, _ = _read_notebook(data)
-        except ValueError as err:
-            yield {**row, "run": f"cannot read the notebook: {err}"}
-            continue
-        with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-nb-") as tmp:
-            notebook = Path(tmp) / MASTER
-            notebook.write_text(nbformat.writes(nb), encoding="utf-8")
-            yield {**grade_one(sub.student, notebook, hidden), "student_id": sub.student_id}
+        try:
+            graded = _grade_submission(sub.notebooks.get(MASTER), sub.problems, sub.student, hidden)
+        except Exception as err:  # one student must never stop the class's grading
+            graded = _failed(err)
+        yield {**row, **graded, "student": sub.student, "student_id": sub.student_id}
+
+
+def _grade_submission(
+    data: bytes | None, problems: list[str], student: str, hidden: Path
+) -> dict[str, object]:
+    """The part-2 fields of one student's row from the notebook's bytes ``data`` (None: none
+    was collected, for the ``problems`` the collector gave)."""
+    import nbformat
+
+    if data is None:
+        why = "; ".join(problems) or "no notebook submitted"
+        return {"run": f"no 16_capstone notebook graded ({why})"}
+    try:  # read as part 1 reads it: a byte-order mark or Windows-1252 is no reason for 0
+        nb, _ = _read_notebook(data)
+    except ValueError as err:
+        return {"run": f"cannot read the notebook: {err}"}
+    with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-nb-") as tmp:
+        notebook = Path(tmp) / MASTER
+        # a lone surrogate (JSON's \ud800, in any cell) cannot be encoded: written as that
+        # same JSON escape, so the notebook reads back as it was
+        notebook.write_text(nbformat.writes(nb), encoding="utf-8", errors="backslashreplace")
+        return grade_one(student, notebook, hidden)
+
+
+def _failed(err: BaseException) -> dict[str, object]:
+    """The part-2 fields of a student whose grading failed in the grader (a bug, or a notebook
+    no check foresaw): 0 points, and the instructor's flag."""
+    return {
+        "points": 0.0,
+        "run": f"grading failed ({type(err).__name__}: {str(err)[:200]!r}): REVIEW: grade "
+        "this student's part 2 by hand or again",
+        "dev": "",
+        "score": "",
+    }
 
 
 def _most() -> float:
@@ -150,29 +185,35 @@ def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
     from dlnotes.capstone.harness import submission_from_notebook
 
     row: dict[str, object] = {"student": student, "max_points": _most(), "dev": ""}
-    with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-sub-") as tmp:
-        try:
-            sub = submission_from_notebook(notebook, Path(tmp) / "submission.py")
-        except Exception as err:  # a notebook of any shape must not end the class's grading
-            why = err if isinstance(err, (ValueError, OSError)) else f"{type(err).__name__}: {err}"
-            return {**row, "points": 0.0, "run": f"cannot read the notebook: {why}", "score": ""}
-        try:
+    try:
+        with tempfile.TemporaryDirectory(prefix="dlnotes-capstone-sub-") as tmp:
+            try:
+                sub = submission_from_notebook(notebook, Path(tmp) / "submission.py")
+            except Exception as err:  # a notebook of any shape must not end the class's grading
+                why = (
+                    err
+                    if isinstance(err, (ValueError, OSError))
+                    else f"{type(err).__name__}: {err}"
+                )
+                return {
+                    **row,
+                    "points": 0.0,
+                    "run": f"cannot read the notebook: {why}",
+                    "score": "",
+                }
+            notes = [capstone.source_note(sub.stat().st_size)]
             plain, run_message = capstone.run_submission(
                 sub, wrap=lambda cmd, work: sandboxed(cmd, work, sub)
             )
-        except Exception as err:  # one submission must not end the class's grading
-            return {
-                **row,
-                "points": 0.0,
-                "run": f"grading failed ({err!r:.200}): REVIEW",
-                "score": "",
-            }
-    dev_points, dev_message = dev_point(plain)
-    points, message = capstone.evaluate_submission(plain, hidden)
+        dev_points, dev_message = dev_point(plain)
+        points, message, model_notes = capstone.hidden_evaluation(plain, hidden)
+    except Exception as err:  # one submission must not end the class's grading
+        return {**row, **_failed(err)}
+    notes = [*model_notes, *(n for n in notes if n)]
     return {
         **row,
         "points": points + dev_points,
-        "run": run_message,
+        "run": run_message + "".join(f"; REVIEW: {note}" for note in notes),
         "dev": dev_message,
         "score": message,
     }
@@ -210,7 +251,7 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
     merged_before = column in fields
     if not merged_before:
         fields.insert(fields.index("reason"), column)
-    by_name = _index(rows, lambda r: safe_text(str(r["student"])))
+    by_name = _index(rows, lambda r: _text(str(r["student"])))
     by_id = _index(rows, lambda r: str(r.get("student_id") or ""))
     used: set[int] = set()
     matched: list[tuple[dict, dict[str, object] | None]] = []
@@ -235,7 +276,7 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
     added = []
     for part in rows:
         if id(part) not in used:
-            name = safe_text(str(part["student"]))
+            name = _text(str(part["student"]))
             entry = _part2_only(name, _student_id(name, ids), part1)
             book.append(entry)
             matched.append((entry, part))
@@ -261,11 +302,11 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
         reasons = [r for r in (entry.get("reason") or "").split(" | ") if r.strip()]
         reasons = [r for r in reasons if not r.startswith(f"{EXERCISE}:")]
         if points < most:
-            reasons.append(_cut(safe_text(f"{EXERCISE}: {why}"), MAX_ITEM))
+            reasons.append(_cut(_text(f"{EXERCISE}: {why}"), MAX_ITEM))
         flags = [f for f in (entry.get("flagged") or "").split(" | ") if f.strip()]
         flags = [f for f in flags if not f.startswith(f"{EXERCISE}:")]
         if part is not None and "REVIEW" in str(part["run"]):
-            flags.append(_cut(safe_text(f"{EXERCISE}: {part['run']}"), MAX_ITEM))
+            flags.append(_cut(_text(f"{EXERCISE}: {part['run']}"), MAX_ITEM))
         entry[column] = points_text(points)
         entry["score"] = points_text(score - old + points)
         entry["max_score"] = points_text(max_score + (0 if counted else most))
@@ -357,6 +398,13 @@ def read_part2(path: Path) -> list[dict[str, object]]:
     return rows
 
 
+def _text(text: str) -> str:
+    """A text of a part-2 row as the CSV, the gradebook and the terminal get it: a lone
+    surrogate (from a notebook's JSON or a file name's bytes) as its escape (``\\udcff``, no
+    encoder refuses it), then :func:`grade.safe_text` (control characters escaped, no formula)."""
+    return safe_text(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, nargs="?", help="the submissions folder")
@@ -398,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         writer.writeheader()
         for row in grade_folder(args.submissions, args.hidden):
-            row = {k: safe_text(v) if isinstance(v, str) else v for k, v in row.items()}
+            row = {k: _text(v) if isinstance(v, str) else v for k, v in row.items()}
             graded.append(row)
             writer.writerow(row)
             fh.flush()

@@ -35,7 +35,14 @@ def accuracy(model, X, y) -> float:
 
 
 def main(argv: list[str]) -> int:
-    X_hidden, y_hidden = load_hidden_test(argv[0])
+    if len(argv) != 1 or argv[0].startswith("-"):
+        print("usage: python tools/measure_capstone_scale.py HIDDEN.npz", file=sys.stderr)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    try:
+        X_hidden, y_hidden = load_hidden_test(argv[0])
+    except (OSError, ValueError) as err:
+        print(f"measure_capstone_scale: {err}", file=sys.stderr)
+        return 2
     X_test, y_test = self_study_test()
     data = capstone_data()
     base = baseline_model(data)

@@ -56,9 +56,12 @@ from dlnotes.capstone.scoring import (
     TARGET,
     baseline_model,
     evaluate_submission,
+    hidden_evaluation,
     model_check,
     reference_train_best_model,
+    review_notes,
     score_accuracy,
+    source_note,
 )
 
 __all__ = [
@@ -81,6 +84,7 @@ __all__ = [
     "capstone_data",
     "diagnosis_data",
     "evaluate_submission",
+    "hidden_evaluation",
     "image_hashes",
     "load_hidden_test",
     "load_runs",
@@ -91,9 +95,11 @@ __all__ = [
     "plot_run",
     "prepare_hidden_test",
     "reference_train_best_model",
+    "review_notes",
     "run_submission",
     "save_runs",
     "score_accuracy",
     "self_study_test",
+    "source_note",
     "train_within_budget",
 ]

@@ -19,7 +19,8 @@ The rules the learner reads in the notebook:
   the grace seconds, or without it and checkpointed by hand), or after more than
   :data:`UNWATCHED_SECONDS` of the budget passed outside the epochs it counted (time enough
   to train without it), or with a counted epoch that went through more than :data:`EXAMPLES`
-  examples (copies or stored augmentations of the images: several passes counted as one) is
+  examples (images from outside the data, copies or stored augmentations: more than one pass
+  counted as one) is
   flagged for review (best effort: all of it comes from the
   learner's own process).
 
@@ -32,6 +33,7 @@ import hashlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -39,7 +41,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,28 @@ UNWATCHED_SECONDS = 3.0
 #: augmentations of the images, several passes counted as one (augmenting each batch as it is
 #: drawn, ``fit(augment=...)``, keeps an epoch one pass).
 EXAMPLES = TRAIN_SIZE + DEV_SIZE
+
+
+def replace_file(path: Path, content: bytes | Callable[[Any], None]) -> None:
+    """Write ``path`` anew, atomically: ``content`` (bytes, or a function that writes to a binary
+    file) goes to a new file of a random name in the same folder (created exclusively, so no
+    link or other file already there is followed or reused), which then replaces ``path`` (a
+    link or a file someone else put at ``path`` is replaced, not written through).
+
+    Defined in chapter 16 (Capstone project).
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if isinstance(content, bytes):
+                fh.write(content)
+            else:
+                content(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 class BudgetExceeded(BaseException):
@@ -183,17 +207,12 @@ class Budget(Callback):
         self.checkpoint_unwatched = self.unwatched_seconds
         self.checkpoint_examples = self.most_examples
         if self.checkpoint_path is not None:
-            record = self.checkpoint_path.with_suffix(".txt")
-            tmp_record = self.checkpoint_path.with_suffix(".tmp.txt")
-            tmp_record.write_text(
+            record = (
                 f"{self.epochs_used}\n{self.checkpoint_unwatched:.3f}\n{self.most_examples}\n"
-                + "".join(f"{fp}\n" for fp in self._seen),
-                encoding="utf-8",
+                + "".join(f"{fp}\n" for fp in self._seen)
             )
-            os.replace(tmp_record, record)
-            tmp = self.checkpoint_path.with_suffix(".tmp.npz")
-            np.savez(tmp, **plain)
-            os.replace(tmp, self.checkpoint_path)
+            replace_file(self.checkpoint_path.with_suffix(".txt"), record.encode("utf-8"))
+            replace_file(self.checkpoint_path, lambda fh: np.savez(fh, **plain))
 
     def saw(self, model: Sequential | dict[str, np.ndarray]) -> bool:
         """Whether ``model`` (a model, or its :func:`model_to_plain` data) is exactly a model the
@@ -350,9 +369,18 @@ def _fallback(budget: Budget, why: str) -> tuple[Sequential | None, str]:
 
 
 def _child_env() -> dict[str, str]:
-    """The environment of the learner's process: no paths of the grader's beyond the basics."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT", "TMPDIR")
+    """The environment of the learner's process: no paths of the grader's beyond the basics.
+
+    Not the grader's ``HOME``, ``TMPDIR`` or ``PYTHONPATH`` (they would show the instructor's
+    folders): :func:`run_submission` sets ``HOME`` and ``TMPDIR`` to the run's work folder, and
+    ``PYTHONPATH`` is only the folder holding the ``dlnotes`` package the grader imported (so
+    that the child runs the same dlnotes, installed or not; the sandbox shows that package at
+    that place, and nothing else of the folder)."""
+    import dlnotes
+
+    keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
     env = {k: os.environ[k] for k in keep if k in os.environ}
+    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(dlnotes.__file__)))
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     return env
 
@@ -371,8 +399,10 @@ def run_submission(
 ) -> tuple[dict[str, Any] | None, str]:
     """Run ``train_best_model`` from the Python file ``submission`` in a separate process.
 
-    The child process (``python -m dlnotes.capstone.harness``) runs in a fresh temporary
-    directory with a minimal environment; it loads the training and dev data itself
+    The child process (``python -m dlnotes.capstone.harness``) runs in a fresh work folder
+    inside a private temporary folder of the caller's (mode 700: no other user of the machine
+    reaches the run's files), with a minimal environment (:func:`_child_env`; ``HOME`` and
+    ``TMPDIR`` are the work folder); it loads the training and dev data itself
     (:func:`dlnotes.capstone.capstone_data`, never the hidden test set: neither its path nor its
     contents are given to it), calls the function with a :class:`Budget` that checkpoints to a
     file (with its record, see :meth:`Budget.save`), and writes the returned model as plain
@@ -385,7 +415,10 @@ def run_submission(
     which the budget does not count), and when its files pass ``max_bytes`` (checked every
     0.1 s, see :func:`_wait`). It runs on ``cores`` of the grader's CPUs (:data:`CORES`; where
     the system can pin a process, Linux), other than those of runs beside it (:func:`_cpus`).
-    A model file that cannot be read safely scores like no model.
+    A model file that cannot be read safely scores like no model; every file read from the work
+    folder (the model, the checkpoint, their records) is opened without following a link or
+    waiting on a FIFO, checked to be a regular file and read with a size cap
+    (:func:`_open_regular`).
 
     ``wrap(cmd, work_dir) -> cmd`` may rewrite the command, e.g. to run it inside a sandbox
     that can see ``submission`` and ``work_dir`` and nothing of the grader's (this is the hook
@@ -431,7 +464,7 @@ def run_submission(
             proc = subprocess.Popen(
                 cmd,
                 cwd=work,
-                env=_child_env(),
+                env={**_child_env(), "HOME": str(work), "TMPDIR": str(work)},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
@@ -478,9 +511,9 @@ def _cpus(cores: int) -> Iterator[list[int] | None]:
     mine = sorted(os.sched_getaffinity(0))
     for slot in range(len(mine) // cores if cores < len(mine) else 0):
         lock = Path(tempfile.gettempdir()) / f"dlnotes-cpu-slot-{cores}-{slot}.lock"
-        try:
-            held = open(lock, "a")  # held for the run, closed below
-        except OSError:  # another user's lock file: theirs
+        try:  # held for the run, closed below; no link, FIFO or other user's file followed
+            held = os.fdopen(_open_regular(lock, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a")
+        except OSError:  # another user's lock file (theirs), or not a plain file
             continue
         try:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -618,14 +651,52 @@ def _too_much(work: Path, max_bytes: int, free_before: int) -> str | None:
 @contextmanager
 def _work_folder() -> Iterator[str]:
     """A temporary folder for one run, removed afterwards even when the run left a tree too
-    deep for Python's recursive removal."""
-    work = tempfile.mkdtemp(prefix="dlnotes-capstone-")
+    deep for Python's recursive removal. It is ``work`` inside a private folder of the
+    grader's (``mkdtemp``: mode 700, the grader's own) in the shared temporary folder, so that
+    no other user of the machine can reach the run's files, whatever modes the sandbox's user
+    needs on ``work`` itself (the sandbox shows ``work`` at the same place, under parents of
+    its own)."""
+    private = tempfile.mkdtemp(prefix="dlnotes-capstone-")
+    os.chmod(private, 0o700)
+    work = os.path.join(private, "work")
+    os.mkdir(work, 0o700)
     try:
         yield work
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-        if os.path.exists(work):
-            subprocess.run(["rm", "-rf", "--", work], check=False, capture_output=True)
+        shutil.rmtree(private, ignore_errors=True)
+        if os.path.exists(private):
+            subprocess.run(["rm", "-rf", "--", private], check=False, capture_output=True)
+
+
+def _open_regular(path: Path, flags: int = os.O_RDONLY, mode: int = 0o644) -> int:
+    """A file descriptor of ``path``, opened without following a link (``O_NOFOLLOW``) or
+    waiting on a FIFO or device (``O_NONBLOCK``), checked to be a regular file by ``fstat``
+    on that descriptor (so no swap between a check and the open can change what is read):
+    a file in a learner's work folder, or in the shared temporary folder, is opened so. Raises
+    ``OSError`` otherwise."""
+    extra = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags | extra | getattr(os, "O_CLOEXEC", 0), mode)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{Path(path).name} is not a plain file")
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_small(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of the regular file ``path`` (see :func:`_open_regular`), and
+    ``OSError`` when it holds more."""
+    with os.fdopen(_open_regular(path), "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"{Path(path).name} holds more than {limit} bytes")
+    return data
+
+
+#: The most of the run's record (``epochs.txt``: four short lines) the caller reads.
+MAX_EPOCHS_BYTES = 128
 
 
 def _returned_message(epochs_file: Path, epochs: int, examples: int | None) -> str:
@@ -634,8 +705,8 @@ def _returned_message(epochs_file: Path, epochs: int, examples: int | None) -> s
     examples of a counted epoch (as the learner's process reported them, four lines of
     ``epochs.txt``: a best-effort flag, not a proof). A record that is missing or cannot be
     read is flagged: the harness writes it before the model."""
-    try:
-        lines = epochs_file.read_text(encoding="utf-8")[:128].split()
+    try:  # a link, a FIFO or a flood the learner's code put there is no record
+        lines = _read_small(epochs_file, MAX_EPOCHS_BYTES).decode("utf-8").split()
         used, saw, unwatched = int(lines[0]), lines[1:2] == ["1"], float(lines[2])
         most = int(lines[3])
     except (OSError, ValueError, IndexError):
@@ -663,10 +734,8 @@ def _checkpoint_note(
     examples of a counted epoch, the fingerprints of the models seen at counted epochs' ends).
     A record that is missing or cannot be read is flagged: the budget writes one before every
     checkpoint."""
-    try:
-        if record.is_symlink() or not record.is_file():
-            raise OSError(f"{record.name} is not a plain file")
-        with record.open("rb") as fh:
+    try:  # read as _returned_message reads epochs.txt
+        with os.fdopen(_open_regular(record), "rb") as fh:
             lines = fh.read(MAX_RECORD_BYTES).decode("utf-8").split()
         used, unwatched, most = int(lines[0]), float(lines[1]), int(lines[2])
         seen = set(lines[3:])
@@ -724,8 +793,9 @@ def _review_note(
         sets = " (the training and dev sets together)" if allowed == EXAMPLES else ""
         return (
             f"; REVIEW: a counted epoch went through {most} examples, more than the {allowed} "
-            f"allowed{sets}: copies or stored augmentations of the images make one counted "
-            "epoch several passes; augmenting each batch, fit(augment=...), does not"
+            f"allowed{sets}: images from outside the data (such as the shipped test images), "
+            "copies or stored augmentations make one counted epoch more than one pass over "
+            "the data; augmenting each batch, fit(augment=...), does not"
         )
     if not saw:
         return (
@@ -778,15 +848,19 @@ def _read_plain(path: Path) -> tuple[dict[str, Any] | None, str]:
     point the caller at a file of its own choosing), no compressed member (a small file could
     expand to many GiB in the caller's memory), at most :data:`MAX_MODEL_BYTES`, no pickle."""
     try:
-        if path.is_symlink() or not path.is_file():
-            return None, f"{path.name} is not a plain file"
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if any(m.compress_type != zipfile.ZIP_STORED for m in members):
-                return None, f"{path.name} has compressed members (np.savez writes none)"
-            if sum(m.file_size for m in members) > MAX_MODEL_BYTES:
-                return None, f"{path.name} holds more than {MAX_MODEL_BYTES >> 20} MiB"
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}, ""
+        fd = _open_regular(path)  # the one open file both reads below go through
+    except OSError:
+        return None, f"{path.name} is not a plain file"
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            with zipfile.ZipFile(fh) as archive:
+                members = archive.infolist()
+                if any(m.compress_type != zipfile.ZIP_STORED for m in members):
+                    return None, f"{path.name} has compressed members (np.savez writes none)"
+                if sum(m.file_size for m in members) > MAX_MODEL_BYTES:
+                    return None, f"{path.name} holds more than {MAX_MODEL_BYTES >> 20} MiB"
+            fh.seek(0)
+            with np.load(fh, allow_pickle=False) as data:
+                return {k: data[k] for k in data.files}, ""
     except Exception as err:  # a truncated or forged file: the learner's, not the caller's
         return None, f"{path.name} cannot be read ({type(err).__name__})"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlnotes.capstone.budget import STARTED, Budget
+from dlnotes.capstone.budget import STARTED, Budget, replace_file
 from dlnotes.capstone.data import capstone_data
 from dlnotes.capstone.plain import model_to_plain
 
@@ -49,7 +49,10 @@ def submission_from_notebook(notebook: str | os.PathLike[str], out: str | os.Pat
 
     def text(cell: dict) -> str:
         src = cell.get("source", "")
-        return "".join(src) if isinstance(src, list) else str(src)
+        src = "".join(src) if isinstance(src, list) else str(src)
+        # a lone surrogate (a notebook's JSON may hold one, \ud800) as that escape: the same
+        # string inside a string literal, plain text in a comment; no encoder refuses it
+        return src.encode("utf-8", "backslashreplace").decode("utf-8")
 
     def imports_only(cell: dict) -> bool:
         try:
@@ -97,13 +100,13 @@ def main(argv: list[str]) -> int:
     model = train(data, budget)
     unwatched = budget.unwatched_seconds  # the budget's seconds outside its counted epochs
     plain = model_to_plain(model)
-    tmp = out / "model.tmp.npz"
-    np.savez(tmp, **plain)
     counted = (
         f"{budget.epochs_used}\n{int(budget.saw(plain))}\n{unwatched:.3f}\n{budget.most_examples}\n"
     )
-    (out / "epochs.txt").write_text(counted, encoding="utf-8")
-    tmp.replace(out / "model.npz")
+    # each written to a new file that then replaces the old name: a link or a FIFO the
+    # learner's code left at epochs.txt or model.npz is replaced, never written through
+    replace_file(out / "epochs.txt", counted.encode("utf-8"))
+    replace_file(out / "model.npz", lambda fh: np.savez(fh, **plain))
     return 0
 
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from dlnotes._validate import check_scalar
 from dlnotes.capstone.budget import Budget
-from dlnotes.capstone.data import capstone_data, load_hidden_test
+from dlnotes.capstone.data import DEV_SIZE, TRAIN_SIZE, capstone_data, load_hidden_test
 from dlnotes.capstone.plain import LAYER_TYPES, model_from_plain, model_to_plain
 from dlnotes.exercises.verdict import report
 from dlnotes.layers import Linear
@@ -47,9 +47,12 @@ __all__ = [
     "TARGET",
     "baseline_model",
     "evaluate_submission",
+    "hidden_evaluation",
     "model_check",
     "reference_train_best_model",
+    "review_notes",
     "score_accuracy",
+    "source_note",
 ]
 
 #: Hidden-set accuracy of chapter 01's softmax classifier on raw pixels (measured): zero points.
@@ -92,21 +95,121 @@ def evaluate_submission(
 
     Defined in chapter 16 (Capstone project).
     """
+    points, message, _ = hidden_evaluation(plain_model, hidden_path)
+    return points, message
+
+
+def hidden_evaluation(
+    plain_model: Mapping[str, Any] | None, hidden_path: str | os.PathLike[str]
+) -> tuple[float, str, list[str]]:
+    """:func:`evaluate_submission`'s ``(points, message)`` and the instructor's review notes of
+    the scored model (:func:`review_notes`: a hidden-test accuracy no honest run reaches, a
+    model too large or a layer too wide; empty for a model that cannot be used).
+
+    Defined in chapter 16 (Capstone project).
+    """
     X, y = load_hidden_test(hidden_path)
     if plain_model is None:
-        return 0.0, "no model to score: 0 points"
+        return 0.0, "no model to score: 0 points", []
     try:
         model = model_from_plain(plain_model)
         logits = model.predict(X)
     except (TypeError, ValueError) as err:
-        return 0.0, f"the submitted model cannot be used ({err}): 0 points"
+        return 0.0, f"the submitted model cannot be used ({err}): 0 points", []
     if logits.shape != (len(X), 10) or not np.all(np.isfinite(logits)):
-        return 0.0, f"the model's output has shape {logits.shape} or non-finite values: 0 points"
+        return (
+            0.0,
+            f"the model's output has shape {logits.shape} or non-finite values: 0 points",
+            [],
+        )
     acc = float(np.mean(logits.argmax(axis=1) == y))
     points = score_accuracy(acc)
-    return points, (
-        f"hidden-test accuracy {acc:.2%} ({len(y)} images): {points:.1f} / {POINTS:g} points "
-        f"(baseline {BASELINE:.2%} = 0, target {TARGET:.2%} = {POINTS:g})"
+    return (
+        points,
+        (
+            f"hidden-test accuracy {acc:.2%} ({len(y)} images): {points:.1f} / {POINTS:g} points "
+            f"(baseline {BASELINE:.2%} = 0, target {TARGET:.2%} = {POINTS:g})"
+        ),
+        review_notes(model, acc),
+    )
+
+
+#: Hidden-set accuracy at or above which the run is flagged for review: no honest network
+#: trained on the 6000 training and dev images in the budget comes near it. The reference
+#: reaches 85.1 % (see the module's docstring); the best of chapter 13's 270 recorded MLP
+#: trials on the same 5000/1000 split (``dlnotes/data/fashion_search.npz``, up to 256 units a
+#: layer, 27 epochs) 86.0 % on dev and 84.9 % on the shipped test split; MLPs trained on all
+#: 60 000 Fashion-MNIST training images stay near 89 to 90 %. The hidden images are public
+#: Fashion-MNIST test images: a run above this has most likely memorised them.
+SUSPICIOUS_ACCURACY = 0.92
+#: Parameters (weights, biases, normalization scales and shifts) above which the model is
+#: flagged: over 20 times the reference's 235 146 and over 18 times the largest network of
+#: chapter 13's search (784-256-256-10, 269 322); 5 million float32 weights cost about
+#: 6 x 5000 x 5e6 = 150 GFLOP an epoch, a few epochs in the whole budget on two cores.
+MAX_PARAMETERS = 5_000_000
+#: The widest layer a model may have before it is flagged: the training and dev images
+#: together (``dlnotes.capstone.EXAMPLES``). A hidden layer of one unit per stored image is a
+#: lookup table (e.g. of the public test images); honest networks of the course have at most
+#: 256 units a layer.
+MAX_WIDTH = TRAIN_SIZE + DEV_SIZE
+
+
+def review_notes(model: Sequential, accuracy: float | None = None) -> list[str]:
+    """Notes for the instructor (the grader's REVIEW flags; the points stand) on a scored model:
+    more than :data:`MAX_PARAMETERS` parameters, a layer wider than :data:`MAX_WIDTH` units
+    (one unit per stored image: a lookup table), or a hidden-test ``accuracy`` at or above
+    :data:`SUSPICIOUS_ACCURACY`. They catch the crude forms of memorising the public test
+    images, not a careful one.
+
+    Defined in chapter 16 (Capstone project).
+    """
+    notes = []
+    if accuracy is not None and accuracy >= SUSPICIOUS_ACCURACY:
+        notes.append(
+            f"hidden-test accuracy {accuracy:.1%}, at or above {SUSPICIOUS_ACCURACY:.0%}: far "
+            "above what training on the 6000 images reaches in the budget (the reference "
+            "about 85 %); the hidden images are public Fashion-MNIST test images, "
+            "so read the cell for images or labels it carries"
+        )
+    widths = [
+        size
+        for layer in model.layers
+        for size in (getattr(layer, "in_features", None), getattr(layer, "out_features", None))
+        if isinstance(size, int)
+    ]
+    if widths and max(widths) > MAX_WIDTH:
+        notes.append(
+            f"a layer {max(widths)} units wide, more than the {MAX_WIDTH} training and dev "
+            "images: one unit per stored image is a lookup table (of the public test images?), "
+            "read the cell"
+        )
+    count = sum(int(p.size) for p in model.params)
+    if count > MAX_PARAMETERS:
+        notes.append(
+            f"the model has {count:,} parameters, more than {MAX_PARAMETERS:,} (the reference "
+            "235,146): read the cell for stored images"
+        )
+    return notes
+
+
+#: The largest part-2 code (the answer cell and the import cells the grader runs, as the
+#: Python file it writes) before the run is flagged: the reference's is about 2 kB; a cell that
+#: carries data (e.g. the public test images, compressed) is megabytes.
+MAX_SOURCE_BYTES = 100_000
+
+
+def source_note(size: int) -> str:
+    """The instructor's note on part-2 code of ``size`` bytes, or ``""`` (see
+    :data:`MAX_SOURCE_BYTES`).
+
+    Defined in chapter 16 (Capstone project).
+    """
+    if size <= MAX_SOURCE_BYTES:
+        return ""
+    return (
+        f"the part-2 code (answer cell and import cells) is {size / 1000:,.0f} kB, more than "
+        f"{MAX_SOURCE_BYTES / 1000:,.0f} kB: data carried in the code (such as the public test "
+        "images) can be memorised, read the cell"
     )
 
 
