@@ -136,7 +136,8 @@ def test_explorer_is_registered_and_updates():
     fig, state = explorer.setup()
     try:
         status = explorer.redraw(state, gain=1.414, depth=10, nonlinearity="relu")
-        assert "recommended gain for relu: 1.414" in status
+        assert "library default gain for relu: √2 ≈ 1.414" in status
+        assert "recommended" not in status
         x, y = state["fwd"].get_data()
         assert len(x) == 10 and np.all(np.asarray(y) > 0)
         explorer.redraw(state, gain=3.0, depth=50, nonlinearity="linear")  # 3^50: no overflow
@@ -147,3 +148,35 @@ def test_explorer_is_registered_and_updates():
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+
+
+def test_status_names_the_library_default_gain_not_a_recommendation():
+    """5/3 is tanh's library default; at depth 50 it grows the gradient (85x), so the status line
+    does not call it recommended. Each written default is the library's value to 3 decimals."""
+    explorer = explorers.signal_propagation()
+    for name, text in explorers.GAIN_TEXT.items():
+        assert f"{explorers.LIBRARY_GAIN[name]:.3f}".rstrip("0").rstrip(".") in text
+    status = explorer.compute(gain=5 / 3, depth=50, nonlinearity="tanh")["status"]
+    assert status.endswith("library default gain for tanh: 5/3 ≈ 1.667")
+    assert "recommended" not in status
+
+
+def _tanh_ratios(explorer, gain):
+    frame = explorer.compute(gain=gain, depth=50, nonlinearity="tanh")
+    forward, backward = frame["forward"], frame["backward"]
+    return forward[-1] / forward[0], backward[0] / backward[-1]
+
+
+def test_exercise_3_has_one_answer_per_question():
+    """Chapter 07's exercise 3 (tanh, depth 50): the forward ratio rises with the gain to the
+    slider's end (no flattest forward gain), the smallest gain keeping more than a third of the
+    forward std is 1.2, the backward ratio is closest to 1 at 1.1, and 5/3 grows it over 50x."""
+    explorer = explorers.signal_propagation()
+    ratios = {g: _tanh_ratios(explorer, g) for g in explorers.GAINS}
+    forward = [ratios[g][0] for g in explorers.GAINS]
+    assert np.all(np.diff(forward) > 0)
+    keeps = [g for g in explorers.GAINS if ratios[g][0] > 1 / 3]
+    assert keeps[0] == 1.2 and 0.25 < ratios[1.1][0] < 0.32 < 0.4 < ratios[1.2][0] < 0.5
+    closest = min(explorers.GAINS, key=lambda g: abs(math.log(ratios[g][1])))
+    assert closest == 1.1 and 0.7 < ratios[1.1][1] < 0.95 and 1.4 < ratios[1.2][1] < 2.2
+    assert 0.6 < ratios[5 / 3][0] < 0.75 and 50 < ratios[5 / 3][1] < 150

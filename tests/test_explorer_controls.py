@@ -67,10 +67,10 @@ DOCUMENTED: dict[str, dict[str, tuple[object, tuple[object, ...]]]] = {
         "lr": (0.4, (0.4,)),
         "warmup": (0, (0, 400)),
     },
-    # 07: g = 1 (linear, LeCun), g = √2 ≈ 1.414 (ReLU), g = 3 (tanh), g ≈ 1.4 (exercise 3);
+    # 07: g = 1 (linear, LeCun), g = √2 ≈ 1.414 (ReLU), g = 3 (tanh), g = 1.1 and 1.2 (exercise 3);
     # depth 50; nonlinearities relu, tanh, linear
     "ch07.signal_propagation": {
-        "gain": (1.414, (1.0, 1.414, 1.4, 3.0)),
+        "gain": (1.414, (1.0, 1.1, 1.2, 1.414, 3.0)),
         "depth": (10, (50,)),
         "nonlinearity": ("relu", ("relu", "tanh", "linear")),
     },

@@ -41,8 +41,12 @@ ACTIVATIONS: dict[
     "linear": (_linear_forward, _linear_backward),
 }
 
-#: The gain that keeps each nonlinearity's variance (``torch.nn.init.calculate_gain``).
-RECOMMENDED_GAIN = {name: calculate_gain(name) for name in ACTIVATIONS}
+#: Each nonlinearity's library default gain (``torch.nn.init.calculate_gain``): it keeps the
+#: forward variance for linear layers and ReLU; for tanh (5/3) it is a compromise that, at depth
+#: 50, keeps the forward signal but grows the gradient (chapter 07's exercise 3).
+LIBRARY_GAIN = {name: calculate_gain(name) for name in ACTIVATIONS}
+#: How the status line writes each library default gain.
+GAIN_TEXT = {"relu": "√2 ≈ 1.414", "tanh": "5/3 ≈ 1.667", "linear": "1"}
 
 WIDTH = 100
 BATCH = 64
@@ -65,9 +69,9 @@ def propagate(
 
     Defined in chapter 07 (Initialization).
     """
-    if nonlinearity not in RECOMMENDED_GAIN:
+    if nonlinearity not in LIBRARY_GAIN:
         raise ValueError(
-            f"nonlinearity must be one of {sorted(RECOMMENDED_GAIN)}, got {nonlinearity!r}"
+            f"nonlinearity must be one of {sorted(LIBRARY_GAIN)}, got {nonlinearity!r}"
         )
     check_float_array("X", X, where="propagate")
     if X.ndim != 2:
@@ -171,7 +175,6 @@ def _signal_frame(
         right = f"saturated: {saturated:.0%}"
     else:
         right = f"std(z_L) = {act[-1]:.2g}"
-    best = RECOMMENDED_GAIN[nonlinearity]
     return {
         "forward": np.clip(np.nan_to_num(act, nan=1e30), 1e-30, 1e30),
         "backward": np.clip(np.nan_to_num(grad, nan=1e30), 1e-30, 1e30),
@@ -182,7 +185,8 @@ def _signal_frame(
         "title2": right,
         "status": (
             f"std(z_L)/std(z_1) = {ratio:.3g}, gradient std ratio layer 1 / layer L = "
-            f"{grad[0] / grad[-1]:.3g}; recommended gain for {nonlinearity}: {best:.3f}"
+            f"{grad[0] / grad[-1]:.3g}; library default gain for {nonlinearity}: "
+            f"{GAIN_TEXT[nonlinearity]}"
         ),
     }
 
@@ -268,6 +272,7 @@ def signal_propagation() -> Explorer:
         draw=_signal_draw,
         caption=(
             f"Bias-free MLP of width {WIDTH}, W_l ~ N(0, g²/{WIDTH}), {BATCH} Gaussian inputs. "
-            "Find the gain that keeps both curves flat for each nonlinearity."
+            "For linear layers and ReLU, find the gain that keeps both curves flat; for tanh at "
+            "depth 50 no gain does: compare the two ratios in the status line."
         ),
     )
