@@ -77,7 +77,9 @@ def test_running_variance_computed_but_not_returned_is_named():
 
 def test_freeze_that_empties_the_frozen_layers_is_named():
     def freeze(model, n_frozen):
-        first = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)][n_frozen]
+        # (the end of the model when every Linear layer is frozen: nothing left to train)
+        lin = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+        first = [*lin, len(model.layers)][n_frozen]
         for layer in model.layers[:first]:
             layer.params = []  # "frozen": the optimizer cannot see them any more
         return [p for layer in model.layers[first:] for p in layer.params]
@@ -91,7 +93,7 @@ def test_freeze_that_drops_the_frozen_layers_from_the_model_gets_the_same_name()
 
     def freeze(model, n_frozen):
         lin = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
-        model.layers = model.layers[lin[n_frozen] :]
+        model.layers = model.layers[[*lin, len(model.layers)][n_frozen] :]
         return [p for layer in model.layers for p in layer.params]
 
     assert named("ch12_freeze", freeze) == ["took the frozen layers' weights out of the model"]

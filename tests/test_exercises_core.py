@@ -734,7 +734,8 @@ def _freeze_variants():
     from dlnotes.layers import Linear
 
     def start(model, n_frozen):
-        return [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)][n_frozen]
+        linear = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+        return [*linear, len(model.layers)][n_frozen]  # every Linear frozen: nothing left
 
     def copies(model, n_frozen):
         return [p.copy() for layer in model.layers[start(model, n_frozen) :] for p in layer.params]

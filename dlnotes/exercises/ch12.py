@@ -33,13 +33,15 @@ def freeze(model: Sequential, n_frozen: int) -> list[np.ndarray]:
     Linear`` has three, the last one is the head). Every layer that comes before the
     ``(n_frozen + 1)``-th Linear layer is frozen, including the norms and activations between
     frozen Linear layers; the parameters of all later layers are returned, in model order,
-    as the model's own arrays. ``n_frozen = 0`` trains everything; ``n_frozen = (number of
-    Linear layers) - 1`` trains the head alone (a linear probe).
+    as the model's own arrays. ``n_frozen`` runs from 0 to the number of Linear layers:
+    ``n_frozen = 0`` trains everything; ``n_frozen = (number of Linear layers) - 1`` trains the
+    head alone (a linear probe); freezing every Linear layer leaves nothing to train (``[]``).
 
     Defined in chapter 12 (Transfer learning).
     """
     linear_positions = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
-    first_trainable = linear_positions[n_frozen]
+    # the end of the model stands for a Linear layer after the last: every one frozen, none left
+    first_trainable = [*linear_positions, len(model.layers)][n_frozen]
     return [p for layer in model.layers[first_trainable:] for p in layer.params]
 
 
@@ -47,8 +49,25 @@ def _linears(model):
     return [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
 
 
+def _first_trainable(model, n_frozen):
+    """Where training starts, as the reference finds it (the end when every Linear layer is
+    frozen): the mistakes below get that right and go wrong elsewhere."""
+    return [*_linears(model), len(model.layers)][n_frozen]
+
+
 #: The common mistakes of ``ch12_freeze``, each declared on its wrong code.
 freeze_mistakes = Mistakes()
+
+
+@freeze_mistakes.add(
+    "looked past the last Linear layer",
+    "with every Linear layer frozen (n_frozen equal to how many there are) there is no "
+    "(n_frozen + 1)-th Linear layer, so looking up its position fails. Nothing is left to "
+    "train then, and the answer is an empty list: handle that case too.",
+)
+def _freeze_indexes_past_the_end(model, n_frozen):
+    start = _linears(model)[n_frozen]  # IndexError when n_frozen == number of Linear layers
+    return [p for layer in model.layers[start:] for p in layer.params]
 
 
 @freeze_mistakes.add(
@@ -66,8 +85,8 @@ def _freeze_head_instead(model, n_frozen):
 @freeze_mistakes.add(
     "counted every layer, not Linear layers",
     "model.layers[n_frozen:] counts ReLUs and norms too; n_frozen counts Linear "
-    "layers. Look up where the Linear layers are and start at "
-    "linear_positions[n_frozen].",
+    "layers. Look up where the Linear layers are and start at the position of the "
+    "(n_frozen + 1)-th of them.",
 )
 def _freeze_counts_all_layers(model, n_frozen):
     return [p for layer in model.layers[n_frozen:] for p in layer.params]
@@ -75,9 +94,9 @@ def _freeze_counts_all_layers(model, n_frozen):
 
 @freeze_mistakes.add(
     "one layer too many frozen",
-    "freezing n_frozen Linear layers leaves the (n_frozen + 1)-th trainable: its "
-    "position is linear_positions[n_frozen] (counting from 0), not "
-    "linear_positions[n_frozen + 1].",
+    "freezing n_frozen Linear layers leaves the (n_frozen + 1)-th trainable: training "
+    "starts at the (n_frozen + 1)-th Linear layer, not at the one after it (with the "
+    "Linear layers counted from 0, that is index n_frozen, not n_frozen + 1).",
 )
 def _freeze_one_too_many(model, n_frozen):
     linears = _linears(model)
@@ -88,11 +107,10 @@ def _freeze_one_too_many(model, n_frozen):
 @freeze_mistakes.add(
     "returned the frozen parameters",
     "you return what should stay fixed; the optimizer needs the params that are "
-    "still trained (those of the layers from linear_positions[n_frozen] on).",
+    "still trained (those of the layers from the (n_frozen + 1)-th Linear layer on).",
 )
 def _freeze_returns_frozen(model, n_frozen):
-    linears = _linears(model)
-    return [p for layer in model.layers[: linears[n_frozen]] for p in layer.params]
+    return [p for layer in model.layers[: _first_trainable(model, n_frozen)] for p in layer.params]
 
 
 @freeze_mistakes.add(
@@ -101,15 +119,15 @@ def _freeze_returns_frozen(model, n_frozen):
     "and b), not only its first array.",
 )
 def _freeze_forgets_biases(model, n_frozen):
-    linears = _linears(model)
-    return [layer.params[0] for layer in model.layers[linears[n_frozen] :] if layer.params]
+    start = _first_trainable(model, n_frozen)
+    return [layer.params[0] for layer in model.layers[start:] if layer.params]
 
 
 @freeze_mistakes.add(
     "norm layers of the frozen block left trainable",
     "a LayerNorm between two frozen Linear layers belongs to the frozen body: "
-    "freeze every layer before linear_positions[n_frozen], not only the Linear "
-    "ones.",
+    "freeze every layer before the (n_frozen + 1)-th Linear layer, not only the "
+    "Linear ones.",
 )
 def _freeze_only_linear(model, n_frozen):
     linears = _linears(model)
@@ -121,8 +139,8 @@ def _freeze_only_linear(model, n_frozen):
     "norm layers of the trainable part left out",
     "you return the params of the later Linear layers only: a LayerNorm after the first "
     "trainable Linear layer is trained too (its gamma and beta are parameters). Return the "
-    "params of every layer from linear_positions[n_frozen] on, norms included, not only "
-    "those of the Linear layers.",
+    "params of every layer from the (n_frozen + 1)-th Linear layer on, norms included, not "
+    "only those of the Linear layers.",
 )
 def _freeze_only_later_linears(model, n_frozen):
     linears = [layer for layer in model.layers if isinstance(layer, Linear)]
@@ -133,7 +151,7 @@ def _freeze_only_later_linears(model, n_frozen):
     "every layer with parameters counted as a Linear layer",
     "model.params[2 * n_frozen:] (or counting the layers that have params) treats a "
     "LayerNorm, whose gamma and beta are parameters too, as one of the n_frozen Linear "
-    "layers. Find where the Linear layers are and cut at linear_positions[n_frozen].",
+    "layers. Find where the Linear layers are and cut at the (n_frozen + 1)-th of them.",
 )
 def _freeze_two_arrays_per_layer(model, n_frozen):
     return list(model.params[2 * n_frozen :])
@@ -147,10 +165,10 @@ def _freeze_two_arrays_per_layer(model, n_frozen):
     "its first layers with. Return the trainable params and leave the model as it was.",
 )
 def _freeze_empties_frozen(model, n_frozen):
-    linears = _linears(model)
-    for layer in model.layers[: linears[n_frozen]]:
+    start = _first_trainable(model, n_frozen)
+    for layer in model.layers[:start]:
         layer.params.clear()  # the layer loses its weights: the model is broken
-    return [p for layer in model.layers[linears[n_frozen] :] for p in layer.params]
+    return [p for layer in model.layers[start:] for p in layer.params]
 
 
 def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
@@ -193,6 +211,10 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
                 "MLP 5-6-5-4-3 with BatchNorm, freeze 2 Linear layers",
                 (net([5, 6, 5, 4, 3], norm="batchnorm"), 2),
             ),
+            Case(
+                "MLP 7-5-4-2, every Linear layer frozen (3 of 3): nothing to train",
+                (net([7, 5, 4, 2]), 3),
+            ),
         ]
     else:  # (appended, so that the cases above and the hidden ones keep their numbers)
         cases.append(
@@ -209,6 +231,14 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
                 (net([6, 5, 4, 3], norm="batchnorm"), 1),
             )
         )
+        # every Linear layer frozen: nothing left to train, an empty list (a solution that
+        # looks up the (n_frozen + 1)-th Linear layer's position fails here)
+        cases.append(
+            Case(
+                "MLP 5-4-3-2, every Linear layer frozen (3 of 3): nothing to train",
+                (net([5, 4, 3, 2]), 3),
+            )
+        )
     return cases
 
 
@@ -216,11 +246,11 @@ def _freeze_cases(seed: int, hidden: bool) -> list[Case]:
     "batch norm's gamma and beta left out",
     "a BatchNorm layer after the first trainable Linear layer is trained too: its gamma and "
     "beta are in layer.params, like a LayerNorm's (only its running mean and variance are "
-    "not parameters). Return the params of every layer from linear_positions[n_frozen] on, "
-    "whatever its type, not only those of the Linear and LayerNorm layers.",
+    "not parameters). Return the params of every layer from the (n_frozen + 1)-th Linear "
+    "layer on, whatever its type, not only those of the Linear and LayerNorm layers.",
 )
 def _freeze_forgets_batchnorm(model, n_frozen):
-    first_trainable = _linears(model)[n_frozen]
+    first_trainable = _first_trainable(model, n_frozen)
     return [
         p
         for layer in model.layers[first_trainable:]
@@ -235,7 +265,7 @@ def _freeze_forgets_batchnorm(model, n_frozen):
     "norm's γ, β): take layer.params, not only the weights.",
 )
 def _freeze_weights_only(model, n_frozen):
-    first_trainable = _linears(model)[n_frozen]
+    first_trainable = _first_trainable(model, n_frozen)
     return [layer.W for layer in model.layers[first_trainable:] if isinstance(layer, Linear)]
 
 
@@ -248,8 +278,8 @@ register(
         hint=(
             "Find the positions of the Linear layers: [i for i, layer in "
             "enumerate(model.layers) if isinstance(layer, Linear)]. Training starts at the "
-            "(n_frozen + 1)-th of them, i.e. position linear_positions[n_frozen]; return the "
-            "params of every layer from there on, in order."
+            "(n_frozen + 1)-th of them; return the params of every layer from there on, in "
+            "order. With every Linear layer frozen there is no such layer: return []."
         ),
         solution=freeze,
         output="input",

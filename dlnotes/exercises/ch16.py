@@ -8,8 +8,10 @@
       check("ch16_diagnose_runs", diagnosis)
 
   Feedback names every wrong choice and explains the evidence: what the chosen cause would look
-  like in the curves, and what the run's curves show instead. The claims in :data:`EVIDENCE` are
-  asserted on the shipped runs by ``tests/test_capstone.py``.
+  like in the curves, and what the run's curves show instead, citing only facts of :data:`FACTS`
+  that do not also hold for the run the chosen cause belongs to (the run the learner took this
+  one for). Which runs each fact holds for is declared with it and asserted on the shipped runs
+  by the tests and by chapter 16's hidden cell.
 
 The answer key lives here, like every exercise's reference solution; this module does not import
 :mod:`dlnotes.capstone` (nothing does), and a test checks that both agree.
@@ -19,8 +21,11 @@ Defined in chapter 16 (Capstone project).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from dlnotes.exercises.core import ValueExercise, ValueMistakes, ValueVerdict, register
 
@@ -84,41 +89,219 @@ SIGNATURE = {
     ),
 }
 
-#: What each recorded run shows (by letter). Asserted on the shipped runs by the tests.
-EVIDENCE = {
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing a recorded run shows: ``text`` (a clause the feedback quotes), ``holds(run)``
+    (read from a run of :func:`dlnotes.capstone.load_runs`, by its attributes: this module does
+    not import the capstone) and ``runs``, the letters of the runs it holds for (``"healthy"``
+    included when it holds for the healthy recipe), asserted on the shipped runs by the tests."""
+
+    text: str
+    holds: Callable[[Any], bool]
+    runs: frozenset[str]
+
+
+def _ratios(run: Any, epoch: int | None = None) -> np.ndarray:
+    """The update ratios of the weight layers, in every epoch or in ``epoch`` (0-based)."""
+    r = run.diagnostics["update_ratio"]
+    r = r if epoch is None else r[epoch]
+    return r[~np.isnan(r)]
+
+
+def _layer(run: Any, name: str) -> list[int]:
+    return [i for i, layer in enumerate(run.layers) if layer == name]
+
+
+def _f(text: str, holds: Callable[[Any], bool], runs: str) -> Fact:
+    return Fact(text, holds, frozenset(runs.split()))
+
+
+_LN10 = float(np.log(10))
+
+#: What each recorded run shows (by letter): the facts that hold for that run alone first (the
+#: feedback always quotes them: :data:`EVIDENCE`), then facts that other runs share, quoted only
+#: against a run they do not hold for. Each fact's ``runs`` is asserted on the shipped runs.
+FACTS: dict[str, tuple[Fact, ...]] = {
     "A": (
-        "run A's training accuracy reaches over 95% while its dev accuracy stays below 75%, and "
-        "its dev loss ends above its minimum; it trained on only 200 images"
+        _f(
+            "the training accuracy reaches over 95% while the dev accuracy stays below 75%",
+            lambda r: r.train_acc[-1] > 0.95 and r.dev_acc.max() < 0.75,
+            "A",
+        ),
+        _f(
+            "it trained on only 200 images (the table of layers lists each run's training images)",
+            lambda r: r.n_train == 200,
+            "A",
+        ),
+        _f(
+            "its train and dev losses stay within 0.2 of each other for the first 7 epochs: the "
+            "gap opens over the epochs, not in epoch 1",
+            lambda r: bool(np.all(np.abs(r.train_loss[:7] - r.dev_loss[:7]) < 0.2)),
+            "A B",
+        ),
+        _f(
+            "it has no BatchNorm layer at all (see its layers), so there are no running "
+            "statistics to disagree with",
+            lambda r: not any(layer.startswith("BatchNorm") for layer in r.layers),
+            "A B D E F G healthy",
+        ),
     ),
     "B": (
-        "run B's losses fall by less than 0.05 in 10 epochs (from about 2.34), train and dev "
-        "within 0.01 of each other, with update ratios below 1e-4"
+        _f(
+            "both losses fall in every epoch, but by less than 0.05 in all 10 (from about 2.34)",
+            lambda r: bool(
+                np.all(np.diff(r.train_loss) < 0)
+                and np.all(np.diff(r.dev_loss) < 0)
+                and r.train_loss[0] - r.train_loss[-1] < 0.05
+                and abs(r.train_loss[0] - 2.34) < 0.01
+            ),
+            "B",
+        ),
+        _f(
+            "train and dev losses stay within 0.01 of each other",
+            lambda r: bool(np.all(np.abs(r.train_loss - r.dev_loss) < 0.01)),
+            "B",
+        ),
+        _f(
+            "its update ratios are below 1e-4 in every epoch",
+            lambda r: bool(np.all(_ratios(r) < 1e-4)),
+            "B",
+        ),
     ),
     "C": (
-        "run C's training accuracy tops 90% while its dev accuracy is below 70%, already more "
-        "than 10 points lower in epoch 1, and its dev loss goes up in at least 3 epochs while "
-        "the training loss keeps falling"
+        _f(
+            "the training accuracy tops 90% while the dev accuracy stays below 70%",
+            lambda r: r.train_acc[-1] > 0.9 and r.dev_acc.max() < 0.7,
+            "C",
+        ),
+        _f(
+            "it has a BatchNorm layer (see its layers)",
+            lambda r: any(layer.startswith("BatchNorm") for layer in r.layers),
+            "C",
+        ),
+        _f(
+            "its dev accuracy is already more than 10 points below its training accuracy in "
+            "epoch 1",
+            lambda r: r.train_acc[0] - r.dev_acc[0] > 0.10,
+            "C E",
+        ),
+        _f(
+            "its dev loss goes up in at least 3 epochs while the training loss keeps falling",
+            lambda r: bool(
+                np.count_nonzero(np.diff(r.dev_loss) > 0) >= 3
+                and np.all(np.diff(r.train_loss) < 0.01)
+            ),
+            "C healthy",
+        ),
     ),
     "D": (
-        "run D's training loss rises after epoch 1 and ends within 0.1 of ln 10 ≈ 2.30, its "
-        "dev accuracy ends near chance (under 15%), its update ratios fall from above 1e-2 in "
-        "epoch 1 to 0 in its last epoch, and its ReLU layer ends dead (every unit 0 on the "
-        "whole batch)"
+        _f(
+            "the training loss rises after epoch 1",
+            lambda r: r.train_loss[1] > r.train_loss[0],
+            "D",
+        ),
+        _f(
+            "the training loss ends within 0.1 of ln 10 ≈ 2.30, the loss of a uniform guess",
+            lambda r: abs(r.train_loss[-1] - _LN10) < 0.1,
+            "B D",
+        ),
+        _f(
+            "the accuracy on its own training batches never falls below 9%, about chance",
+            lambda r: r.train_acc.min() > 0.09,
+            "C D F G healthy",
+        ),
+        _f(
+            "its update ratios fall from above 1e-2 in epoch 1 to below 1e-4 in its last epoch",
+            lambda r: bool(np.all(_ratios(r, 0) > 1e-2) and np.all(_ratios(r, -1) < 1e-4)),
+            "D E",
+        ),
+        _f(
+            "its ReLU layer ends dead (every unit 0 on the whole batch)",
+            lambda r: bool(
+                _layer(r, "ReLU") and r.diagnostics["dead_frac"][-1, _layer(r, "ReLU")[0]] == 1
+            ),
+            "D E",
+        ),
+        _f(
+            "its dev accuracy ends near chance (under 15%)",
+            lambda r: r.dev_acc[-1] < 0.15,
+            "B D E",
+        ),
     ),
     "E": (
-        "run E's accuracy on its own training batches is 0% in most epochs, below the 10% of "
-        "a random guess, and its dev accuracy stays near chance (under 15%)"
+        _f(
+            "the accuracy on its own training batches is 0% in most epochs, below the 10% of a "
+            "random guess",
+            lambda r: np.count_nonzero(r.train_acc == 0) > r.epochs / 2,
+            "E",
+        ),
+        _f(
+            "the training loss stays above 2.55 in every epoch, above ln 10 ≈ 2.30 (a uniform "
+            "guess)",
+            lambda r: bool(np.all(r.train_loss > 2.55)),
+            "E",
+        ),
+        _f(
+            "its dev accuracy stays near chance (under 15%) in every epoch",
+            lambda r: bool(np.all(r.dev_acc < 0.15)),
+            "B E",
+        ),
     ),
     "F": (
-        "run F's tanh layers have activation std above 0.95 in epoch 1 (outputs pinned at ±1), "
-        "its first layer's pre-activations have std above 10, its first-epoch loss is above 5 "
-        "and its dev accuracy stays below 65%"
+        _f(
+            "its tanh layers' activation std is above 0.95 in every epoch, outputs pinned at ±1 "
+            '(the table shows the first tanh layer\'s; runs["F"].diagnostics["act_std"] has '
+            "every layer's, one row per epoch)",
+            lambda r: bool(
+                _layer(r, "Tanh") and np.all(r.diagnostics["act_std"][:, _layer(r, "Tanh")] > 0.95)
+            ),
+            "F",
+        ),
+        _f(
+            "its first-epoch loss is above 5, more than twice the ln 10 ≈ 2.30 of a uniform guess",
+            lambda r: r.train_loss[0] > 5,
+            "F",
+        ),
+        _f(
+            "its first layer's pre-activations have std above 10 in epoch 1 "
+            '(runs["F"].diagnostics["act_std"][0, 0])',
+            lambda r: r.diagnostics["act_std"][0, 0] > 10,
+            "D F",
+        ),
     ),
     "G": (
-        "run G's training accuracy stays below 75% (the healthy run reaches over 85% in the "
-        "same 10 epochs), with dev accuracy within 5 points of it and update ratios above 1e-3"
+        _f(
+            "the training accuracy climbs above 70% but stays below 75% (the healthy run reaches "
+            "over 85% in the same 10 epochs)",
+            lambda r: 0.70 < r.train_acc.max() < 0.75,
+            "G",
+        ),
+        _f(
+            "its hidden layer has only 3 units (see its layers)",
+            lambda r: "Linear 784 -> 3" in r.layers,
+            "G",
+        ),
+        _f(
+            "its dev accuracy ends within 5 points of its training accuracy",
+            lambda r: abs(r.train_acc[-1] - r.dev_acc[-1]) < 0.05,
+            "B D F G",
+        ),
+        _f(
+            "its update ratios stay above 1e-3 in every epoch",
+            lambda r: bool(np.all(_ratios(r) > 1e-3)),
+            "A C G healthy",
+        ),
     ),
 }
+
+#: What each recorded run shows that no other run does (by letter): every feedback line on the
+#: run quotes it.
+EVIDENCE = {
+    label: f"in run {label}, " + "; ".join(f.text for f in facts if f.runs == {label})
+    for label, facts in FACTS.items()
+}
+
 
 #: The answer key: the cause of each run.
 KEY = {
@@ -253,6 +436,20 @@ def _small_model_as_slow_learning(value: Any) -> bool:
     return _cause_given(value, "G") == "lr_too_low"
 
 
+def evidence_against(label: str, cause: str) -> str:
+    """What run ``label`` shows against ``cause``: :data:`EVIDENCE`, then the facts of
+    :data:`FACTS` that do not hold for the run whose cause ``cause`` is (the run the learner
+    took this one for), so that nothing quoted holds for both.
+
+    Defined in chapter 16 (Capstone project).
+    """
+    other = next((k for k, c in KEY.items() if c == cause), None)
+    shared = [
+        f.text for f in FACTS[label] if f.runs != {label} and (other is None or other not in f.runs)
+    ]
+    return EVIDENCE[label] + "".join(f"; {text}" for text in shared)
+
+
 def verify_diagnosis(value: Any) -> ValueVerdict:
     """Grade a diagnosis ``{letter: (cause, fix)}`` and explain every wrong choice.
 
@@ -269,7 +466,8 @@ def verify_diagnosis(value: Any) -> ValueVerdict:
         if cause != true:
             sign = SIGNATURE[cause]  # capitalize() would lowercase ‖ΔW‖
             details.append(
-                f"run {label}: not {cause}. {sign[:1].upper()}{sign[1:]}; but {EVIDENCE[label]}."
+                f"run {label}: not {cause}. {sign[:1].upper()}{sign[1:]}; but "
+                f"{evidence_against(label, cause)}."
             )
         elif fix != FIX_OF[true]:
             details.append(

@@ -16,6 +16,13 @@ from dlnotes.widgets import Control, Explorer
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["transfer_sweep"]
 
+#: The y axis of each sweep, named as the chapter names the images it is measured on: the noisy
+#: task's evaluation set (the subset's test split, noised), the five-class task's test split.
+_YLABELS = {
+    "fashion10_mlp": "accuracy on the evaluation set",
+    "fashion5_mlp": "target test accuracy",
+}
+
 _CAPTIONS = {
     "fashion10_mlp": (
         "Shifted task: the ten Fashion-MNIST classes on held-out test images under heavy pixel "
@@ -32,7 +39,9 @@ _CAPTIONS = {
 def _transfer_frame(sw: dict[str, Any], lr_mult: float, n_frozen: float) -> dict[str, Any]:
     """What a frame of :func:`transfer_sweep` shows: the accuracies (shape ``(sizes, seeds)``) of
     the precomputed fine-tuning run nearest to ``lr_mult`` with ``n_frozen`` frozen layers, and
-    the verdict against training from scratch on the fewest examples."""
+    the verdict against training from scratch on the fewest examples, shown once: as the
+    figure's title, which every face shows (the frame's status line is None, so the live face
+    does not repeat it under the sliders)."""
     n_frozen_values = [int(v) for v in sw["n_frozen"]]
     mults = [float(v) for v in sw["lr_mults"]]
     sizes, scratch = sw["sizes"], sw["scratch"]
@@ -48,11 +57,12 @@ def _transfer_frame(sw: dict[str, Any], lr_mult: float, n_frozen: float) -> dict
     return {
         "accuracy": acc,
         "sizes": sizes,
-        "status": f"{what}: {gap * 100:+.1f} points vs scratch at {int(sizes[0])}/class",
+        "verdict": f"{what}: {gap * 100:+.1f} points vs scratch at {int(sizes[0])}/class",
+        "status": None,
     }
 
 
-def _transfer_setup(sw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+def _transfer_setup(sw: dict[str, Any], ylabel: str) -> tuple[Any, dict[str, Any]]:
     """The figure of :func:`transfer_sweep`: accuracy against examples per class."""
     import matplotlib.pyplot as plt
 
@@ -71,7 +81,7 @@ def _transfer_setup(sw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     lo = float(min(scratch.min(), probe.min(), sw["finetune"].min()))
     ax.set_ylim(max(0.0, lo - 0.05), 1.0)
     ax.set_xlabel("target examples per class")
-    ax.set_ylabel("target test accuracy")
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", frameon=False, fontsize=9)
     fig.tight_layout()
@@ -82,11 +92,11 @@ def _transfer_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     acc, sizes = frame["accuracy"], frame["sizes"]
     st["line"].set_data(sizes, acc.mean(1))
     st["dots"].set_data(np.repeat(sizes, acc.shape[1]), acc.ravel())
-    st["ax"].set_title(frame["status"], fontsize=10)
+    st["ax"].set_title(frame["verdict"], fontsize=10)
 
 
 def transfer_sweep(name: str = "fashion10_mlp") -> Explorer:
-    """Explorer: target test accuracy against examples per class (log axis, mean of the
+    """Explorer: target accuracy against examples per class (log axis, mean of the
     sweep's seeds, seeds as dots) for training from scratch, a linear probe on the frozen body,
     and fine-tuning from the zoo model ``name`` with the chosen number of frozen Linear layers
     ``n_frozen`` and body learning-rate multiplier (body ``lr = multiplier · α``, head ``α``).
@@ -121,7 +131,7 @@ def transfer_sweep(name: str = "fashion10_mlp") -> Explorer:
     return Explorer(
         title="Transfer from the zoo vs training from scratch",
         controls=controls,
-        setup=lambda: _transfer_setup(sw),
+        setup=lambda: _transfer_setup(sw, _YLABELS.get(name, "target accuracy")),
         compute=lambda lr_mult, n_frozen: _transfer_frame(sw, lr_mult, n_frozen),
         draw=_transfer_draw,
         caption=_CAPTIONS.get(name, "Mean of the sweep's seeds, dots are single runs."),

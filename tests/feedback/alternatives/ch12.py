@@ -38,8 +38,11 @@ def freeze_from_the_head(net, k):
 
 
 def freeze_by_name(model, n_frozen):
-    """The first trainable layer found by its class name, its params gathered with extend."""
+    """The first trainable layer found by its class name, its params gathered with extend (none
+    when every Linear layer is frozen)."""
     linear_at = [i for i, layer in enumerate(model.layers) if type(layer).__name__ == "Linear"]
+    if n_frozen == len(linear_at):
+        return []
     out: list[np.ndarray] = []
     for layer in model.layers[linear_at[n_frozen] :]:
         out += layer.params
