@@ -267,3 +267,56 @@ def test_the_rules_are_lists_and_forbid_the_self_study_test_images():
 def test_the_write_up_plot_has_whole_epochs():
     (plot,) = [c for c in _cells("16_capstone.ipynb") if c.get("id") == "9f0f1c6e"]
     assert "MaxNLocator(integer=True)" in _text(plot)
+
+
+# --- chapter 16: a model trained on dev is told so -------------------------------------------
+
+
+def test_training_on_dev_is_noted_by_the_run_and_by_model_check(capsys):
+    """A learner trained on train + dev for the whole budget and got "✓ ... dev accuracy 97.4%
+    beats the baseline" with no caveat: the run now says an epoch went past the training images,
+    and model_check says what that dev accuracy is then."""
+    from dlnotes.capstone import capstone_data, model_check, train_within_budget
+    from dlnotes.model import Sequential
+
+    data = capstone_data()
+
+    def on_train_and_dev(d, budget):
+        X = np.concatenate([d["X_train"], d["X_dev"]])
+        y = np.concatenate([d["y_train"], d["y_dev"]])
+        model = Sequential(Linear(784, 10, init=np.zeros((784, 10), dtype=np.float32)))
+        fit(
+            model,
+            X,
+            y,
+            optimizer=SGD(model.params, lr=0.1),
+            epochs=2,
+            batch_size=64,
+            callbacks=[budget],
+            seed=0,
+            progress=False,
+        )
+        return model
+
+    def on_train(d, budget):
+        model = Sequential(Linear(784, 10, init=np.zeros((784, 10), dtype=np.float32)))
+        fit(
+            model,
+            d["X_train"],
+            d["y_train"],
+            optimizer=SGD(model.params, lr=0.1),
+            epochs=2,
+            batch_size=64,
+            callbacks=[budget],
+            seed=0,
+            progress=False,
+        )
+        return model
+
+    model, message = train_within_budget(on_train_and_dev, data)
+    assert "6000 examples, more than the 5000 training images" in message
+    assert "REVIEW" not in message
+    model_check(model, message, data)
+    assert "dev was probably trained on" in " ".join(capsys.readouterr().out.split())
+    model, message = train_within_budget(on_train, data)
+    assert "REVIEW" not in message and "training images" not in message

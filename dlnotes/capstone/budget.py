@@ -334,13 +334,20 @@ def train_within_budget(
             budget, f"train_best_model returned {type(result).__name__}, not a Sequential"
         )
     note = "" if enforced else " (the wall clock was not enforced: not in the main thread)"
-    note += _review_note(
+    review = _review_note(
         budget.epochs_used,
         budget.epochs,
         budget.saw(result),
         unwatched,
         (budget.most_examples, budget.examples),
     )
+    if not review and TRAIN_SIZE < budget.most_examples <= EXAMPLES:
+        note += (
+            f"; an epoch went through {budget.most_examples} examples, more than the "
+            f"{TRAIN_SIZE} training images: if dev was trained on, its accuracy is no longer "
+            "a held-out measure"
+        )
+    note += review
     return result, (
         f"returned a model after {budget.elapsed:.1f} s and {budget.epochs_used} budgeted "
         f"epochs{note}"

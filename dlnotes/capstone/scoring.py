@@ -338,14 +338,22 @@ def _verdict(
             f"returned model: {why}."
         )
     if acc > BASELINE:
+        trained_on_dev = (
+            "\nnote: an epoch went through more than the training images, so dev was probably "
+            "trained on: this dev accuracy is then measured on images the model learned from, "
+            "and says little about the hidden test set."
+            if "if dev was trained on" in message
+            else ""
+        )
         return True, (
             f"✓ {EXERCISE}: a model came back, a grader can rebuild it from plain data, and its "
             f"dev accuracy {acc:.1%} beats the baseline {BASELINE:.1%} (on the hidden test set: "
             f"0 points at the baseline, {POINTS:g} at the target, {TARGET:.1%}).{checkpoint}"
+            f"{trained_on_dev}"
         )
     lines = [
         f"{EXERCISE}: dev accuracy {acc:.1%} does not beat the baseline {BASELINE:.1%}, chapter "
-        f"01's softmax classifier (0 points on the hidden test set).{checkpoint}"
+        f"01's softmax classifier on raw pixels (0 points on the hidden test set).{checkpoint}"
     ]
     standardized = _standardized_accuracy(rebuilt, data)
     if standardized is not None and standardized[0] >= max(acc + STANDARDIZED_GAIN, BASELINE):
