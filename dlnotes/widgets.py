@@ -358,7 +358,8 @@ def _control_row(c: Control, W: Any) -> tuple[Any, Any]:
         continuous_update=True,
         readout=False,
     )
-    shown = W.Label(value=c.readout(c.default))
+    # a margin, so that the slider's handle at its right end does not cover the value
+    shown = W.Label(value=c.readout(c.default), layout=W.Layout(margin="0 0 0 14px"))
     shown.add_class("dlnotes-readout")
     w.observe(lambda change: setattr(shown, "value", c.readout(change["new"])), names="value")
     return w, W.HBox([w, shown], layout=W.Layout(flex_flow="row wrap"))
