@@ -413,6 +413,18 @@ def test_markdown_and_html_from_a_submission_are_shown_as_text_in_the_feedback()
     assert "**Score: 0 / 2**" in text and "<strong>Score: 0 / 2</strong>" in html
 
 
+def test_an_ordinary_error_message_stays_plain_text_in_the_feedback():
+    """Only Markdown's own constructs make a code span: an index, a comparison or a product in
+    an honest student's error message is read as it is, not set as code."""
+    for plain in (
+        "ch02_x_solution: NameError: name 'eigvalsh' is not defined (line 2: eigvalsh(H)[-1])",
+        "ValueError: need lr < 2/L and x*y > 0, got C:\\tmp",
+    ):
+        assert grade._markdown_text(plain) == plain
+    for marked in ("x = a*b*c", "_helper is undefined", "cost $5 or $6", "see [it](x)"):
+        assert grade._markdown_text(marked) == f"` {marked} `"
+
+
 # --- F9: a time-out may come from a busy machine: the summary says which rows to regrade -----
 
 

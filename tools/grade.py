@@ -1294,8 +1294,16 @@ def _named_mistake(reason: str, exercise: str, cause: str) -> str:
 
 
 #: what makes a text more than plain text in Markdown (or HTML, a link, math) anywhere in a
-#: line (``_`` inside a word, as in ``ch02_clip_by_norm``, is plain), and at a list item's start
-_MARKDOWN = re.compile(r"[`\\*\[\]<>&~$]|(?<![^\W_])_|_(?![^\W_])|://|www\.")
+#: line, and at a list item's start. Only the constructs themselves: a backtick, a tag, comment
+#: or autolink (``<`` before a letter, ``/``, ``!`` or ``?``), an entity, a link or image
+#: (``](``, ``][``, ``]:``), emphasis (``*`` around text, ``**``, ``_`` at a word's edge: inside
+#: a word, as in ``ch02_clip_by_norm``, it is plain), ``~~``, math between ``$``, an escape, a
+#: bare URL. ``x < 3``, ``x*y`` and ``H[-1]`` stay plain text, so that an ordinary student's
+#: error message is not set as code.
+_MARKDOWN = re.compile(
+    r"`|<[A-Za-z/!?]|&#?\w+;|\]\s*[(\[:]|\*\S[^\n]*\*|\*\*|(?<![^\W_])_|_(?![^\W_])"
+    r"|~~|\$[^$\n]*\$|\\[!-/:-@\[-`{-~]|://|www\."
+)
 _MARKDOWN_START = re.compile(r"\s*(?:#|>|[-+*=]|\d+[.)])(?:\s|$)")
 
 
