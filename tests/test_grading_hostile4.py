@@ -80,7 +80,7 @@ def test_links_in_a_students_folder_are_skipped_and_named_not_followed(tmp_path)
     assert subs_by["eve"].problems == [link]
     assert subs_by["peggy"].problems == [link]
     assert subs_by["trudy"].problems == [
-        "note: skipped work: a symbolic link, not a file (links are not followed)"
+        "note: skipped work: a symbolic link to a folder (links are not followed)"
     ]
     assert any(w.startswith("skipped zed: a symbolic link") for w in warnings), warnings
     assert any(w.startswith(f"skipped oscar_{NB}: a symbolic link") for w in warnings), warnings
@@ -348,6 +348,41 @@ def test_a_zip_whose_end_record_understates_its_files_is_not_read(tmp_path, monk
     assert sub.problems == ["big.zip lists more than 50 files; not read"]
 
 
+def _end_record_variant(path: Path, n: int, kind: str) -> None:
+    """A zip of ``n`` files whose end record lies in a way the first check did not read:
+    ``zip64``, a zip64 record (which ``zipfile`` follows) with the true counts behind a normal
+    record saying 1 file and 100 bytes; ``disk``, a normal record whose disk-number fields hold
+    the record's own signature, so that a search for it lands 4 bytes late."""
+    import struct
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for k in range(n):
+            zf.writestr(f"{k}.ipynb", b"")
+    raw = path.read_bytes()
+    at = raw.rfind(b"PK\x05\x06")
+    _, _, _, _, total, size, offset, _ = struct.unpack("<4s4H2LH", raw[at : at + 22])
+    if kind == "zip64":
+        record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, n, n, size, offset)
+        locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, at, 1)
+        end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, 100, offset, 0)
+        path.write_bytes(raw[:at] + record + locator + end)
+    else:
+        end = b"PK\x05\x06" + b"PK\x05\x06" + struct.pack("<2H2LH", 1, total, size, offset, 0)
+        path.write_bytes(raw[:at] + end)
+
+
+@pytest.mark.parametrize("kind", ["zip64", "disk"])
+def test_the_end_record_is_read_as_zipfile_reads_it(tmp_path, monkeypatch, kind):
+    """A review's second try: both zips of 600 000 files got past the first check (388 MB)."""
+    _end_record_variant(tmp_path / "big.zip", 200, kind)
+    with zipfile.ZipFile(tmp_path / "big.zip") as zf:  # zipfile reads them: the attack is real
+        assert len(zf.infolist()) == 200
+    monkeypatch.setattr(grade, "MAX_ZIP_ENTRIES", 50)
+    monkeypatch.setattr(zipfile.ZipFile, "infolist", lambda self: pytest.fail("read"))
+    (sub,) = grade.collect(tmp_path, [NB])
+    assert sub.problems == ["big.zip lists more than 50 files; not read"]
+
+
 def test_notes_of_ignored_notebooks_are_capped(tmp_path):
     (tmp_path / "ann").mkdir()
     (tmp_path / "ann" / NB).write_bytes(MASTER.read_bytes())
@@ -421,7 +456,8 @@ def test_an_ordinary_error_message_stays_plain_text_in_the_feedback():
         "ValueError: need lr < 2/L and x*y > 0, got C:\\tmp",
     ):
         assert grade._markdown_text(plain) == plain
-    for marked in ("x = a*b*c", "_helper is undefined", "cost $5 or $6", "see [it](x)"):
+    marked_ones = ("x = a*b*c", "_helper is undefined", "cost $5 or $6", "see [it](x)", "m@e.x")
+    for marked in marked_ones:
         assert grade._markdown_text(marked) == f"` {marked} `"
 
 

@@ -49,6 +49,7 @@ import math
 import os
 import re
 import stat
+import struct
 import sys
 import time
 import unicodedata
@@ -268,7 +269,9 @@ def _notebook_paths(entry: Path, problems: list[str]) -> list[Path]:
                 dirs.remove(name)
                 if name != ".ipynb_checkpoints":
                     rel = (here / name).relative_to(entry)
-                    problems.append(f"note: skipped {rel}: {_LINK}")
+                    problems.append(
+                        f"note: skipped {rel}: a symbolic link to a folder (links are not followed)"
+                    )
         dirs.sort()
         for name in files:
             if name.lower().endswith(".ipynb") and not _apple_double(name):
@@ -297,16 +300,18 @@ def _zip_too_large(fh: Any) -> str | None:
     directory), before ``zipfile`` reads the directory; None when the record is fine or missing
     (``zipfile`` will say why). The count can lie (a 60 MB zip of 600 000 files said 1: the
     grader held 364 MB and wrote 600 000 notes), so the directory's size is bounded too, which
-    is all that ``zipfile`` reads of it, and the files it then lists are counted again."""
-    size = fh.seek(0, os.SEEK_END)
-    fh.seek(max(0, size - (1 << 16) - 22))
-    tail = fh.read()
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) < at + 16:
+    is all that ``zipfile`` reads of it, and the files it then lists are counted again. The
+    record is read by ``zipfile``'s own reader, zip64 record included, so that the check and
+    the reading cannot disagree (a zip64 record, or a record found 4 bytes late by a search
+    for its signature, let the same zip through)."""
+    try:
+        end = zipfile._EndRecData(fh)  # what ZipFile itself will use
+    except (OSError, struct.error, zipfile.BadZipFile):
         return None
-    total = int.from_bytes(tail[at + 10 : at + 12], "little")
-    directory = int.from_bytes(tail[at + 12 : at + 16], "little")
-    if total == 0xFFFF or directory == 0xFFFFFFFF or total > MAX_ZIP_ENTRIES:  # or a zip64
+    if not end:
+        return None
+    total, directory = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if total > MAX_ZIP_ENTRIES:
         return f"lists more than {MAX_ZIP_ENTRIES} files"
     if directory > MAX_ZIP_DIRECTORY:
         return f"has a directory of {directory} bytes, more than the {MAX_ZIP_DIRECTORY} read"
@@ -1298,11 +1303,11 @@ def _named_mistake(reason: str, exercise: str, cause: str) -> str:
 #: or autolink (``<`` before a letter, ``/``, ``!`` or ``?``), an entity, a link or image
 #: (``](``, ``][``, ``]:``), emphasis (``*`` around text, ``**``, ``_`` at a word's edge: inside
 #: a word, as in ``ch02_clip_by_norm``, it is plain), ``~~``, math between ``$``, an escape, a
-#: bare URL. ``x < 3``, ``x*y`` and ``H[-1]`` stay plain text, so that an ordinary student's
-#: error message is not set as code.
+#: bare URL, an e-mail address or an ``@mention``. ``x < 3``, ``x*y`` and ``H[-1]`` stay plain
+#: text, so that an ordinary student's error message is not set as code.
 _MARKDOWN = re.compile(
     r"`|<[A-Za-z/!?]|&#?\w+;|\]\s*[(\[:]|\*\S[^\n]*\*|\*\*|(?<![^\W_])_|_(?![^\W_])"
-    r"|~~|\$[^$\n]*\$|\\[!-/:-@\[-`{-~]|://|www\."
+    r"|~~|\$[^$\n]*\$|\\[!-/:-@\[-`{-~]|://|www\.|@\w"
 )
 _MARKDOWN_START = re.compile(r"\s*(?:#|>|[-+*=]|\d+[.)])(?:\s|$)")
 
