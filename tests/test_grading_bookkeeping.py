@@ -183,7 +183,10 @@ def test_grading_one_student_again_with_update_keeps_the_gradebooks_other_rows(t
 def test_a_comment_column_ends_the_feedback_in_the_instructors_words():
     row = _row(score="7", max_score="10") | {"comment": "Good work on part 3.\nSee me.  "}
     text = grade_tool.feedback_text(row)
-    assert text.endswith("## From your instructor\n\nGood work on part 3.\nSee me.\n")
+    # plain text (not Markdown), each line break kept: two spaces make it a hard break
+    assert text.endswith("## From your instructor\n\nGood work on part 3.  \nSee me.\n")
+    starred = grade_tool.feedback_text(row | {"comment": "w*(1 - lr*wd)\n\n# later"})
+    assert starred.endswith("w\\*(1 - lr\\*wd)\n\n\\# later\n")
     assert "From your instructor" not in grade_tool.feedback_text(row | {"comment": " "})
 
 
@@ -505,7 +508,7 @@ def test_an_update_keeps_each_rows_student_id_and_never_gives_one_twice():
     assert (by["ann"]["student_id"], by["ann"]["score"]) == ("ann_2", 1.0)
     assert (by["dan smith"]["student_id"], by["dan smith"]["score"]) == ("dan_smith", 1.0)
     assert rows[-1] is by["Bea"] and by["Bea"]["student_id"] == "Bea_2" and by["bea"] is old[4]
-    assert warned == [
+    assert [w for w in warned if "regraded points differ" not in w] == [
         "dan_smith is the student_id of the row 'dan smith': graded as that row",
         "Bea is not in the gradebook: added as a new row (did you mean 'bea'?)",
     ]
@@ -696,3 +699,22 @@ def test_an_update_prints_the_gradebooks_rows_and_counts_them_by_status(
         ("5.0", "5.0"),
         ("0.0", "5.0"),
     ]
+
+
+def test_an_update_names_the_points_it_changed():
+    """A TA's hand correction (2 points back, with a comment) was replaced by the regrade's 0
+    without a word."""
+    fields = ["student", "student_id", "score", "max_score", "status", "ch02_a (2)", "ch02_b (2)"]
+    fields += ["reason", "flagged", "notes"]
+    old = [{"student": "dan", "score": "4", "max_score": "4", "ch02_a (2)": "2", "ch02_b (2)": "2"}]
+    new = [{"student": "dan", "score": 2.0, "max_score": 4.0, "ch02_a (2)": 0.0, "ch02_b (2)": 2.0}]
+    warnings: list[str] = []
+    grade_tool.updated_gradebook((fields, old), new, fields, warnings)
+    assert warnings == [
+        "dan: regraded points differ from the gradebook's (ch02_a (2) 2 -> 0.0): if one was a "
+        "hand correction, put it back (and in score)"
+    ]
+    same = [{**new[0], "ch02_a (2)": 2.0}]
+    warnings.clear()
+    grade_tool.updated_gradebook((fields, old), same, fields, warnings)
+    assert warnings == []

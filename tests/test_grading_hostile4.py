@@ -75,12 +75,15 @@ def test_links_in_a_students_folder_are_skipped_and_named_not_followed(tmp_path)
     assert subs_by["alice"].notebooks[NB] == MASTER.read_bytes()
     for student in ("mallory", "eve", "trudy", "peggy"):
         assert subs_by[student].notebooks == {}, student
-    link = f"skipped {NB}: a symbolic link, not a file (links are not followed); not graded"
-    assert subs_by["mallory"].problems == [link]
-    assert subs_by["eve"].problems == [link]
-    assert subs_by["peggy"].problems == [link]
+    link = (
+        f"note: skipped {NB}: a symbolic link, not a file (links are not followed); send the "
+        "notebook file itself"
+    )
+    for student in ("mallory", "eve", "peggy"):  # a note, and no notebook: not graded
+        assert subs_by[student].problems == [link, "no notebook submitted"], student
     assert subs_by["trudy"].problems == [
-        "note: skipped work: a symbolic link to a folder (links are not followed)"
+        "note: skipped work: a symbolic link to a folder (links are not followed)",
+        "no notebook submitted",
     ]
     assert any(w.startswith("skipped zed: a symbolic link") for w in warnings), warnings
     assert any(w.startswith(f"skipped oscar_{NB}: a symbolic link") for w in warnings), warnings
@@ -123,7 +126,10 @@ def test_folders_and_pipes_named_like_notebooks_cost_only_their_student(tmp_path
     assert set(subs_by) == {"alice", "dora", "fay", "gus"}
     assert subs_by["alice"].notebooks[NB] == MASTER.read_bytes()
     assert subs_by["dora"].notebooks[NB] == MASTER.read_bytes() and not subs_by["dora"].problems
-    assert subs_by["fay"].problems == [f"skipped {NB}: a named pipe, not a file; not graded"]
+    assert subs_by["fay"].problems == [
+        f"note: skipped {NB}: a named pipe, not a file; send the notebook file itself",
+        "no notebook submitted",
+    ]
     assert "a symbolic link" in subs_by["gus"].problems[0]
     assert any(w.startswith("skipped hal.zip: a named pipe") for w in warnings), warnings
     assert any(w.startswith(f"skipped ivy_{NB}: a named pipe") for w in warnings), warnings
@@ -143,7 +149,10 @@ def test_an_unreadable_file_is_its_students_problem(tmp_path, monkeypatch):
 
     monkeypatch.setattr(grade, "_open_regular", failing)
     ann, bob = grade.collect(tmp_path, [NB])
-    assert ann.problems == [f"skipped {NB}: Permission denied; not graded"]
+    assert ann.problems == [
+        f"note: skipped {NB}: Permission denied; send the notebook file itself",
+        "no notebook submitted",
+    ]
     assert bob.notebooks[NB] == MASTER.read_bytes()
 
 
@@ -457,8 +466,9 @@ def test_an_ordinary_error_message_stays_plain_text_in_the_feedback():
     ):
         assert grade._markdown_text(plain) == plain
     marked_ones = ("x = a*b*c", "_helper is undefined", "cost $5 or $6", "see [it](x)", "m@e.x")
-    for marked in marked_ones:
-        assert grade._markdown_text(marked) == f"` {marked} `"
+    escaped = ("x = a\\*b\\*c", "\\_helper is undefined", "cost \\$5 or \\$6", "see \\[it\\](x)")
+    for marked, shown in zip(marked_ones, (*escaped, "` m@e.x `"), strict=True):
+        assert grade._markdown_text(marked) == shown
 
 
 # --- F9: a time-out may come from a busy machine: the summary says which rows to regrade -----
@@ -471,6 +481,8 @@ def test_the_summary_names_the_rows_with_a_time_out():
         {"student": "cy", "reason": "ch02_x: wrong value"},
     ]
     assert grade.timed_out(rows) == ["ann", "bob"]
+    # the last line names the exercise of each (a TA could not tell which had timed out)
+    assert [grade._timed_out_where(r) for r in rows[:2]] == [[HEAD.split()[0]], ["notes"]]
 
 
 def test_a_class_with_links_pipes_and_folders_is_collected_quickly(tmp_path, no_hang):
@@ -486,3 +498,23 @@ def test_a_class_with_links_pipes_and_folders_is_collected_quickly(tmp_path, no_
     found = grade.collect(subs, [NB])
     assert time.monotonic() - start < 5
     assert len(found) == 30 and all(NB in s.notebooks for s in found)
+
+
+def test_a_sandbox_that_cannot_run_is_one_line_not_a_traceback(monkeypatch, capsys, tmp_path):
+    """A TA whose .venv was a link outside the repository got a traceback."""
+    import sandbox as sandbox_module
+
+    def check() -> None:
+        raise sandbox_module.SandboxUnavailable("the sandbox cannot run python here")
+
+    monkeypatch.setattr(sandbox_module, "check", check)
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    (tmp_path / "subs" / "ann" / NB).write_bytes(MASTER.read_bytes())
+    key = tmp_path / "key.pkl"
+    assert grade.main(["--make-key", str(MASTER), "--out", str(key)]) == 0
+    argv = [str(tmp_path / "subs"), "--key", str(key), "--out", str(tmp_path / "gb.csv")]
+    argv += ["--source", str(MASTER.parent)]
+    assert grade.main(argv) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: the sandbox cannot run python here"
+    )

@@ -248,7 +248,7 @@ def _read_file(path: Path, name: str, problems: list[str], budget: list[int]) ->
             why = _LINK
         else:
             why = err.strerror or (str(err.args[0]) if err.args else type(err).__name__)
-        problems.append(f"skipped {name}: {why}; not graded")
+        problems.append(f"note: skipped {name}: {why}; send the notebook file itself")
         return None
 
 
@@ -349,7 +349,9 @@ def _read_zip(entry: Path, problems: list[str], budget: list[int]) -> dict[str, 
                     ):
                         continue
                     if _zip_link(info):
-                        problems.append(f"skipped {info.filename}: {_LINK}; not graded")
+                        problems.append(
+                            f"note: skipped {info.filename}: {_LINK}; send the notebook file itself"
+                        )
                         continue
                     with zf.open(info) as fh:  # read as it unpacks, never more than the cap
                         data = _read_capped(fh, info.filename, problems, budget)
@@ -511,8 +513,8 @@ def collect(
         sub = Submission(student=student, problems=list(problems.get(student, [])))
         sub.student_id = _student_id(student, used)
         _match(found[student], masters, sub)
-        if not found[student] and not sub.problems:
-            sub.problems.append("no notebook submitted")
+        if not found[student] and all(p.startswith("note:") for p in sub.problems):
+            sub.problems.append("no notebook submitted")  # e.g. only a link, skipped (a note)
         subs.append(sub)
     return subs
 
@@ -1084,9 +1086,11 @@ def _earlier_gradebook(out: Path, fields: list[str], key: dict) -> tuple[list[st
     exercises = {spec["name"] for book in key["notebooks"].values() for spec in book["exercises"]}
     theirs = {c for c, name, _ in exercise_cells(dict.fromkeys(columns)) if name in exercises}
     if ours != theirs:
+        listed = [c for c, _, _ in exercise_cells(dict.fromkeys(columns))]  # all of the file's
         raise UsageError(
-            f"--update: {out} is not a gradebook of this assignment (its exercise columns "
-            f"{sorted(theirs)}, this one's {sorted(ours)}): {_its_notebooks(key, theirs)}"
+            f"--update: {out} is not a gradebook of this assignment (its exercise columns: "
+            f"{', '.join(listed) or 'none'}; this assignment's: {', '.join(sorted(ours))}): "
+            f"{_its_notebooks(key, theirs)}"
             "pass another --out; or --force, which replaces the gradebook and every hand "
             "correction in it"
         )
@@ -1137,7 +1141,29 @@ def updated_gradebook(
             merged[k] = _kept_columns(new, old, own, own_points)
             merged[k]["student"] = old["student"]
             merged[k]["student_id"] = old.get("student_id") or _student_id(new["student"], ids)
+            _warn_changed(old, merged[k], [c for c in fields if c in columns], warnings)
     return merged, columns + [c for c in fields if c not in columns]
+
+
+def _warn_changed(old: dict, new: dict, graded: list[str], warnings: list[str] | None) -> None:
+    """A warning naming the exercise columns whose points this regrade changed: a score the
+    instructor corrected by hand in the row is replaced without a word otherwise (a TA's
+    "I gave you 1 point back" comment stayed beside the grader's 0)."""
+    changed = []
+    for column, _, _ in exercise_cells(dict.fromkeys(graded)):
+        before, after = old.get(column), new.get(column)
+        try:
+            same = float(before or 0) == float(after or 0)
+        except (TypeError, ValueError):
+            same = before == after
+        if not same:
+            changed.append(f"{column} {before} -> {after}")
+    if changed:
+        warn(
+            f"{old['student']}: regraded points differ from the gradebook's ({'; '.join(changed)})"
+            ": if one was a hand correction, put it back (and in score)",
+            warnings,
+        )
 
 
 def _rows_of(rows: list[dict], old_rows: list[dict], warnings: list[str] | None) -> list:
@@ -1298,32 +1324,48 @@ def _named_mistake(reason: str, exercise: str, cause: str) -> str:
     return ""
 
 
-#: what makes a text more than plain text in Markdown (or HTML, a link, math) anywhere in a
-#: line, and at a list item's start. Only the constructs themselves: a backtick, a tag, comment
-#: or autolink (``<`` before a letter, ``/``, ``!`` or ``?``), an entity, a link or image
-#: (``](``, ``][``, ``]:``), emphasis (``*`` around text, ``**``, ``_`` at a word's edge: inside
-#: a word, as in ``ch02_clip_by_norm``, it is plain), ``~~``, math between ``$``, an escape, a
-#: bare URL, an e-mail address or an ``@mention``. ``x < 3``, ``x*y`` and ``H[-1]`` stay plain
-#: text, so that an ordinary student's error message is not set as code.
-_MARKDOWN = re.compile(
-    r"`|<[A-Za-z/!?]|&#?\w+;|\]\s*[(\[:]|\*\S[^\n]*\*|\*\*|(?<![^\W_])_|_(?![^\W_])"
-    r"|~~|\$[^$\n]*\$|\\[!-/:-@\[-`{-~]|://|www\.|@\w"
-)
+#: a bare URL, ``www.``, an e-mail address or an ``@mention``: renderers turn them into links
+#: whatever is escaped around them, so a text holding one is shown as a code span
+_LINKIFIED = re.compile(r"://|www\.|@\w")
+#: what starts a block at the start of a list item: a heading, a quote, a list, a rule
 _MARKDOWN_START = re.compile(r"\s*(?:#|>|[-+*=]|\d+[.)])(?:\s|$)")
 
 
 def _markdown_text(text: str, item: bool = True) -> str:
     """``text`` (which can hold a learner's error message, file name or grade id) shown as
-    itself in a Markdown file: a code span when it holds anything Markdown or HTML would read
-    (``<img onerror=...>``, ``<script>``, ``<!--``, ``[click](http://...)``, ``**``), else as it
-    is. The span's fence is longer than any run of backticks in the text, so none ends it, and
-    a line break is shown as an escape. ``item``: the text starts a list item (where a leading
-    ``#`` or ``1.`` counts too)."""
+    itself in a Markdown file, read as plain text: each character that would start Markdown or
+    HTML is escaped with a backslash (a backtick, ``<`` before a tag or comment, an entity, the
+    brackets of a link, emphasis, ``~~``, math between ``$``, a backslash before punctuation),
+    so ``<img onerror=...>``, ``<!--``, ``[click](...)`` and ``**`` show as written while an
+    ordinary message (``H[-1]``, ``x < 3``, ``x*y``, ``ch02_clip_by_norm``) is left as it is. A
+    text holding a bare URL or an address is a code span instead (see :data:`_LINKIFIED`),
+    whose fence is longer than any run of backticks in it. A line break is shown as an escape.
+    ``item``: the text starts a list item (where a leading ``#`` or ``1.`` counts too)."""
     text = _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
-    if not _MARKDOWN.search(text) and not (item and _MARKDOWN_START.match(text)):
-        return text
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    return f"{fence} {text} {fence}"
+    if _LINKIFIED.search(text):
+        fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+        return f"{fence} {text} {fence}"
+    out = re.sub(r"\\(?=[!-/:-@\[-`{-~])", r"\\\\", text)  # a learner's backslash stays
+    out = out.replace("`", "\\`")
+    out = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", out)
+    out = re.sub(r"&(?=#?\w+;)", r"\\&", out)
+    if re.search(r"\]\s*[(\[:]", text):
+        out = out.replace("[", "\\[").replace("]", "\\]")
+    if re.search(r"\*\S[^\n]*\*|\*\*", text):
+        out = out.replace("*", "\\*")
+    out = re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\\_", out)
+    if "~~" in text:
+        out = out.replace("~", "\\~")
+    if re.search(r"\$[^$\n]*\$", text):
+        out = out.replace("$", "\\$")
+    start = _MARKDOWN_START.match(out) if item else None
+    if start:  # "# Score", "1. x", "- x": the punctuation that would start a block, escaped
+        at = len(start[0]) - len(start[0].lstrip())
+        mark = re.search(r"[#>+*=\-.)]", out[at:])
+        if mark:
+            k = at + mark.start()
+            out = out[:k] + "\\" + out[k:]
+    return out
 
 
 #: what a failed hidden check may say about its cause: nothing of its inputs or expected output.
@@ -1513,13 +1555,29 @@ def feedback_text(row: dict) -> str:
             lines.append(f"- {_markdown_text(_for_students(reason))}")
         lines.append("")
     notes = [n.strip() for n in (row.get("notes") or "").split("; ") if n.strip()]
-    notes = [n for n in notes if not any(n in r for r in every)]  # said once, as a reason
+    # said once, as a reason (a note writes a reason's "; " as ", ": see _one)
+    notes = [n for n in notes if not any(n in r or n in _one(r, "; ") for r in every)]
     if notes:
         lines += ["## Notes", "", *(f"- {_markdown_text(n)}" for n in notes), ""]
     comment = (row.get(COMMENT) or "").strip()
-    if comment:  # the instructor's own words, as they wrote them (a line break is kept)
-        lines += ["## From your instructor", "", *comment.splitlines(), ""]
+    if comment:
+        lines += ["## From your instructor", "", *_comment_lines(comment), ""]
     return "\n".join(lines)
+
+
+def _comment_lines(comment: str) -> list[str]:
+    """The instructor's comment as they wrote it: plain text (``w*(1 - lr*wd)`` keeps its
+    asterisks, see :func:`_markdown_text`), each line break kept (a hard break: two spaces at
+    the line's end) and a blank line starting a new paragraph."""
+    rows = [line.strip() for line in comment.splitlines()]
+    out = []
+    for k, line in enumerate(rows):
+        if not line:
+            out.append("")
+            continue
+        more = k + 1 < len(rows) and rows[k + 1] != ""
+        out.append(_markdown_text(line) + ("  " if more else ""))
+    return out
 
 
 def read_gradebook(gradebook: Path) -> tuple[list[str], list[dict]]:
@@ -1666,6 +1724,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"error: {terminal_text(str(err))}", file=sys.stderr)
         return 2
+    except RuntimeError as err:  # the sandbox cannot work here: say why, in one line
+        if type(err).__name__ != "SandboxUnavailable":
+            raise
+        print(f"error: {terminal_text(str(err))}", file=sys.stderr)
+        return 2
 
 
 def grade_command(argv: list[str]) -> int:
@@ -1754,20 +1817,35 @@ def grade_command(argv: list[str]) -> int:
     print(summary(rows))
     how = "updated" if args.update else "written"
     print(f"[grade] {counts(rows)}; gradebook {how}: {where}")
-    late = timed_out(rows)
+    late = [r for r in rows if str(r["student"]) in set(timed_out(rows))]
     if late:
-        shown = ", ".join(late[:10]) + (", ..." if len(late) > 10 else "")
-        print(
-            f"[grade] {len(late)} row{'s' * (len(late) != 1)} with a time-out ({shown}): time "
-            "limits are wall-clock, so a busy machine (another program, or a classmate's "
-            "submission hogging the CPUs under --jobs) can cause one; grade them again alone "
-            "with --update if you doubt it"
+        shown = "; ".join(f"{r['student']} ({', '.join(_timed_out_where(r))})" for r in late[:10])
+        advice = (
+            "with --jobs 1 a time-out is most likely the submission's own (a loop that never "
+            "ends), unless another program kept the machine busy"
+            if args.jobs == 1
+            else "a time-out is the submission's own (a loop that never ends) or comes from a "
+            "busy machine (a classmate's submission keeping the CPUs busy under --jobs): if in "
+            "doubt, grade that student again alone with --update --jobs 1"
         )
+        print(f"[grade] time-outs: {shown}{'; ...' if len(late) > 10 else ''}. {advice}")
     return 0
 
 
 #: what a reason says when a time limit stopped the student's code (a call, a cell, a sandbox)
 _TIMED_OUT = re.compile(r"did not return within|timed out|time cap per student")
+
+
+def _timed_out_where(row: dict) -> list[str]:
+    """The exercises (or ``notes``) of a row whose reasons say a time limit stopped them."""
+    where = [
+        r.split()[0]
+        for r in (row.get("reason") or "").split(" | ")
+        if r.strip() and _TIMED_OUT.search(r)
+    ]
+    if _TIMED_OUT.search(row.get("notes") or ""):
+        where.append("notes")
+    return list(dict.fromkeys(where))
 
 
 def timed_out(rows: list[dict]) -> list[str]:

@@ -275,7 +275,8 @@ def check() -> None:
         raise SandboxUnavailable(
             f"the sandbox cannot run {cmd[python]} with dlnotes{who}: "
             f"{proc.stderr.strip()[-300:]}; the Python environment and the dlnotes package must "
-            "be readable by that user"
+            "be readable by that user, and inside the repository's folder (the sandbox shows "
+            "only that folder: a .venv that is a link to another place is not seen)"
         )
 
 
