@@ -18,6 +18,7 @@ import csv
 import json
 import os
 import resource
+import shutil
 import stat
 import subprocess
 import sys
@@ -27,6 +28,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -441,3 +443,126 @@ def test_a_memoriser_keeps_its_points_and_is_flagged_in_its_run(tmp_path, monkey
     monkeypatch.setattr(capstone, "run_submission", lambda sub, wrap: (honest, "returned (1)"))
     nb = _notebook(tmp_path / "honest.ipynb", "def train_best_model(data, budget):\n    1\n")
     assert grade_capstone.grade_one("honest", nb, hidden)["run"] == "returned (1)"
+
+
+def _shifted_hidden(path: Path, model: Sequential, gain: int) -> tuple[float, float]:
+    """A hidden set of the 1000 dev images on which ``model`` scores ``gain`` images (of 1000)
+    more than on dev (labels changed to its answer where it was wrong); its dev and hidden
+    accuracies."""
+    data = capstone.capstone_data()
+    X = np.round(data["X_dev"] * 255).astype(np.uint8).reshape(-1, 28, 28)
+    y = data["y_dev"].astype(np.int64).copy()
+    np.savez(path, X=X, y=y)
+    X_hidden, _ = capstone.load_hidden_test(path)
+    said = model.predict(X_hidden).argmax(axis=1)
+    wrong = np.flatnonzero(said != y)[:gain]
+    y[wrong] = said[wrong]
+    np.savez(path, X=X, y=y.astype(np.uint8))
+    dev = float(np.mean(model.predict(data["X_dev"]).argmax(axis=1) == data["y_dev"]))
+    return dev, float(np.mean(said == y))
+
+
+def test_a_hidden_accuracy_far_above_dev_is_flagged_and_an_honest_gap_is_not(tmp_path, monkeypatch):
+    """The reviewer's memoriser under every other flag (88.5 % hidden, 59.9 % dev, a 5999-wide
+    layer, 85 kB of code, 92 % not reached): a model knows the hidden images, not the task, so
+    it scores far above its dev accuracy there. In small: chapter 01's baseline scored on a
+    hidden set where it is right 8 points more often than on dev is flagged (its points stand);
+    1 point more, as honest models do, is not."""
+    model = capstone.baseline_model(capstone.capstone_data())
+    plain = capstone.model_to_plain(model)
+    monkeypatch.setattr(capstone, "run_submission", lambda sub, wrap: (plain, "returned (1)"))
+    nb = _notebook(tmp_path / "memo.ipynb", "def train_best_model(data, budget):\n    1\n")
+    for gain, flagged in ((80, True), (10, False)):
+        hidden = tmp_path / f"hidden{gain}.npz"
+        dev, acc = _shifted_hidden(hidden, model, gain)
+        assert round(acc - dev, 3) == gain / 1000, (acc, dev)
+        row = grade_capstone.grade_one("memo", nb, hidden)
+        assert row["dev"].startswith(f"dev accuracy {dev:.1%} not above the baseline"), row
+        assert row["points"] == round(capstone.score_accuracy(acc), 2), row  # it stands
+        run = str(row["run"])
+        if flagged:
+            assert run == (
+                f"returned (1); REVIEW: hidden-test accuracy {acc:.1%}, 8.0 points above the "
+                f"model's dev accuracy {dev:.1%} (more than 5; honest models score about their "
+                "dev accuracy on the hidden set): the hidden images are public Fashion-MNIST "
+                "test images, so read the cell for images or labels it carries"
+            ), run
+        else:
+            assert run == "returned (1)", run
+    # the reference's own numbers (86.3 % dev, 85.1 % hidden) and a model trained on dev
+    # (higher on dev) are not flagged
+    reference = mlp([784, 256, 128, 10], seed=0)
+    assert capstone.review_notes(reference, 0.851, 0.863) == []
+    assert capstone.review_notes(reference, 0.84, 0.97) == []
+    (note,) = capstone.review_notes(reference, 0.885, 0.599)
+    assert "28.6 points above the model's dev accuracy 59.9%" in note
+
+
+# --------------------------------------------------------------------------------------------
+# The run's output folder replaced by a link
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+@pytest.mark.slow
+def test_an_out_folder_replaced_by_a_link_to_a_planted_model_scores_nothing(tmp_path):
+    """The reviewer's run, end to end through the grader and its sandbox: the learner's code
+    renames ``out`` and puts a link to a folder of its choosing there (a model that knows the
+    hidden set, and a record of 20 budgeted epochs), then exits. The grader, outside the sandbox,
+    would follow the link and score that model (11 points); it reads nothing and flags the run."""
+    data = capstone.capstone_data()
+    hidden = tmp_path / "hidden.npz"
+    X = np.round(data["X_dev"][:200] * 255).astype(np.uint8).reshape(-1, 28, 28)
+    np.savez(hidden, X=X, y=data["y_dev"][:200].astype(np.uint8))
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    lookup = _lookup(np.concatenate([data["X_train"], data["X_dev"]]),
+                     np.concatenate([data["y_train"], data["y_dev"]]))  # fmt: skip
+    plain = capstone.model_to_plain(lookup)
+    budget_module.replace_file(planted / "model.npz", lambda fh: np.savez(fh, **plain))
+    budget_module.replace_file(planted / "epochs.txt", b"20\n1\n0.0\n5000\n")
+    code = (
+        "def train_best_model(data, budget):\n"
+        "    import os\n"
+        '    os.rename("out", "out_orig")\n'
+        f'    os.symlink({str(planted)!r}, "out")\n'
+        "    os._exit(0)\n"
+    )
+    nb = _notebook(tmp_path / "subs" / "mallory" / "16_capstone.ipynb", code)
+    row = grade_capstone.grade_one("mallory", nb, hidden)
+    assert row["points"] == 0.0, row
+    assert row["run"] == (
+        "the run replaced its output folder (out) with a link or a file, so nothing in it was "
+        "read: zero points; REVIEW: read the student's part 2 cell"
+    ), row
+    assert row["dev"] == "no model: 0 / 1" and row["score"] == "no model to score: 0 points"
+    assert (planted / "model.npz").exists() and sorted(os.listdir(planted)) == [
+        "epochs.txt", "model.npz"]  # fmt: skip
+
+
+def test_part_2_points_have_2_decimals_so_a_hand_total_adds_up(tmp_path, capsys):
+    """A part-2 CSV of an older grader (``10.262295082``) merges as 10.26: the gradebook's total
+    with 2 decimals, a TA's corrected total with 2 decimals passes ``feedback``'s sum check, and
+    the feedback shows the same number as the reason."""
+    import grade
+
+    fields = ["student", "student_id", "points", "max_points", "run", "dev", "score"]
+    part2 = tmp_path / "part2.csv"
+    row = ["ada", "ada", "10.262295082", "11", "returned a model", "dev accuracy 84.0%: 1 / 1",
+           "hidden-test accuracy 82.00% (5000 images): 9.26 / 10 points"]  # fmt: skip
+    grade._write_csv(part2, [dict(zip(fields, row))], fields)
+    gradebook = tmp_path / "book.csv"
+    book_fields = ["student", "student_id", "score", "max_score", "status",
+                   "ch16_diagnose_runs (7)", "reason", "flagged", "notes"]  # fmt: skip
+    grade._write_csv(gradebook, [{"student": "ada", "student_id": "ada", "score": "2",
+                                  "max_score": "7", "status": "graded",
+                                  "ch16_diagnose_runs (7)": "2", "reason": "", "flagged": "",
+                                  "notes": ""}], book_fields)  # fmt: skip
+    assert grade_capstone.main(["--merge-only", str(part2), "--gradebook", str(gradebook)]) == 0
+    (ada,) = csv.DictReader(gradebook.open())
+    assert (ada["ch16_train_best_model (11)"], ada["score"]) == ("10.26", "12.26")
+    ada.update({"ch16_diagnose_runs (7)": "3", "score": "13.26"})  # a TA's review, by hand
+    merged = [*book_fields[:6], "ch16_train_best_model (11)", *book_fields[6:]]
+    grade._write_csv(gradebook, [ada], merged)
+    grade.write_feedback(gradebook, tmp_path / "fb")
+    text = (tmp_path / "fb" / "ada.md").read_text()
+    assert "**Score: 13.26 / 18**" in text and "| ch16_train_best_model | 10.26 / 11 |" in text

@@ -29,9 +29,10 @@ Besides the budget's REVIEW notes, the run is flagged (its points stand) when th
 like a memorised hidden set, whose images are public Fashion-MNIST test images
 (:func:`dlnotes.capstone.review_notes`, :func:`dlnotes.capstone.source_note`): a hidden-test
 accuracy of 92 % or more, a layer wider than the 6000 training and dev images, more than 5
-million parameters, or part-2 code (answer cell and import cells) over 100 kB. A student whose
-grading fails in the grader (whatever the notebook holds) gets 0 points and a flagged row, and
-the class goes on.
+million parameters, part-2 code (answer cell and import cells) over 100 kB, or a hidden-test
+accuracy more than 5 points above the model's dev accuracy. Part 2's points are rounded to 2
+decimals (the score message says the same number). A student whose grading fails in the grader
+(whatever the notebook holds) gets 0 points and a flagged row, and the class goes on.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -205,14 +206,14 @@ def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
             plain, run_message = capstone.run_submission(
                 sub, wrap=lambda cmd, work: sandboxed(cmd, work, sub)
             )
-        dev_points, dev_message = dev_point(plain)
-        points, message, model_notes = capstone.hidden_evaluation(plain, hidden)
+        dev_points, dev_message, dev_accuracy = dev_point(plain)
+        points, message, model_notes = capstone.hidden_evaluation(plain, hidden, dev_accuracy)
     except Exception as err:  # one submission must not end the class's grading
         return {**row, **_failed(err)}
     notes = [*model_notes, *(n for n in notes if n)]
     return {
         **row,
-        "points": points + dev_points,
+        "points": round(points + dev_points, 2),  # as the score message says them
         "run": run_message + "".join(f"; REVIEW: {note}" for note in notes),
         "dev": dev_message,
         "score": message,
@@ -293,7 +294,9 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
         if part is None:
             missing.append(entry["student"])
         counted = merged_before and entry["student"] not in added  # max_score has part 2
-        points = float(part["points"]) if part else 0.0  # type: ignore[arg-type]
+        # 2 decimals, as grade_one writes them (a part-2 CSV of an older grader has more), so a
+        # total a TA types with 2 decimals adds up
+        points = round(float(part["points"]), 2) if part else 0.0  # type: ignore[arg-type]
         if part is None:
             why = "no part-2 result merged (no capstone notebook graded for this student)"
         else:
@@ -325,15 +328,23 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
 def _part2_only(name: str, student_id: str, part1: list[str]) -> dict[str, str]:
     """The row of a student with a part-2 result but no row in the part-1 gradebook: part 1
     counts 0 out of its full points (so that the row's ``max_score`` is everyone's, not part 2's
-    alone, which a spreadsheet would read as 100 %), flagged for the instructor."""
-    most = sum(points for _, _, points in exercise_cells(dict.fromkeys(part1)))
+    alone, which a spreadsheet would read as 100 %), ``partly graded`` with a reason for the
+    student (one per part-1 exercise: restoring its points by hand hides it from the feedback)
+    and flagged for the instructor."""
+    cells = exercise_cells(dict.fromkeys(part1))
+    most = sum(points for _, _, points in cells)
     return {
         "student": name,
         "student_id": student_id,
         **dict.fromkeys(part1, "0"),
         "score": "0",
         "max_score": points_text(most),
-        "status": "no part-1 row in the gradebook: part 1 counts 0",
+        "status": "partly graded",
+        "reason": " | ".join(
+            f"{exercise}: no graded notebook for part 1 was found: 0 / {points:g} points "
+            "(ask your instructor)"
+            for _, exercise, points in cells
+        ),
         "flagged": (
             "REVIEW: no part-1 row for this name; grade the student's notebook with "
             "tasks.py grade and merge again, or check how the name is written"
@@ -361,24 +372,30 @@ def _entry_number(entry: dict) -> str:
     return _as_number(entry.get("student_id") or "") or _as_number(str(entry["student"]))
 
 
-def dev_point(plain: dict[str, object] | None) -> tuple[float, str]:
+def dev_point(plain: dict[str, object] | None) -> tuple[float, str, float | None]:
     """The point of the cell ``ch16_train_best_model_test``: a model came back, it rebuilds from
-    plain data, and its dev accuracy beats the baseline; computed here, in the grader's process."""
+    plain data, and its dev accuracy beats the baseline; computed here, in the grader's process.
+    Also the dev accuracy (None: no model, or one that cannot be used), which the hidden set's
+    review compares with (:data:`dlnotes.capstone.scoring.MAX_HIDDEN_OVER_DEV`)."""
     from dlnotes import capstone
     from dlnotes.train import evaluate
 
     if plain is None:
-        return 0.0, "no model: 0 / 1"
+        return 0.0, "no model: 0 / 1", None
     try:
         model = capstone.model_from_plain(plain)
         data = capstone.capstone_data()
         acc = float(evaluate(model, data["X_dev"], data["y_dev"])[1])
     except (TypeError, ValueError) as err:
-        return 0.0, f"the model cannot be used ({err}): 0 / 1"
+        return 0.0, f"the model cannot be used ({err}): 0 / 1", None
     won = acc > capstone.BASELINE
-    return float(won), (
-        f"dev accuracy {acc:.1%} {'above' if won else 'not above'} the baseline "
-        f"{capstone.BASELINE:.1%}: {int(won)} / 1"
+    return (
+        float(won),
+        (
+            f"dev accuracy {acc:.1%} {'above' if won else 'not above'} the baseline "
+            f"{capstone.BASELINE:.1%}: {int(won)} / 1"
+        ),
+        acc,
     )
 
 
@@ -452,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
             fh.flush()
             points = f"{row['points']:g}/{row['max_points']:g}"
             print(f"[capstone] {row['student']}: {points}  {row['run']}")
-    print(f"[capstone] gradebook written to {args.out}")
+    print(f"[capstone] part-2 results written to {args.out}")
     if args.gradebook is not None:
         for line in merge(args.gradebook, graded):
             print(f"[capstone] merge: {line}")

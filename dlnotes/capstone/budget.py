@@ -477,8 +477,13 @@ def run_submission(
                 start_new_session=True,
             )
         stopped, started, stderr = _wait(proc, Path(work), seconds + grace, startup, max_bytes)
-        returned, checkpoint = out / "model.npz", out / "checkpoint.npz"
         tail = stderr.strip().splitlines()[-1:] or [""]
+        if not _real_folder(out):  # the run has ended: nothing can swap it back now
+            return None, (
+                "the run replaced its output folder (out) with a link or a file, so nothing in it "
+                "was read: zero points; REVIEW: read the student's part 2 cell"
+            )
+        returned, checkpoint = out / "model.npz", out / "checkpoint.npz"
         if stopped is None and proc.returncode == 0 and returned.exists():
             plain, problem = _read_plain(returned)
             if plain is not None:
@@ -673,6 +678,16 @@ def _work_folder() -> Iterator[str]:
         shutil.rmtree(private, ignore_errors=True)
         if os.path.exists(private):
             subprocess.run(["rm", "-rf", "--", private], check=False, capture_output=True)
+
+
+def _real_folder(path: Path) -> bool:
+    """``path`` is a folder itself, not a symbolic link to one: ``O_NOFOLLOW`` guards only the
+    last part of a path, and a learner's code that replaced ``out`` by a link to another folder
+    had the grader (outside the sandbox, as root) read and score the files found there."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _open_regular(path: Path, flags: int = os.O_RDONLY, mode: int = 0o644) -> int:

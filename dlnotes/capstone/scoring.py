@@ -100,11 +100,15 @@ def evaluate_submission(
 
 
 def hidden_evaluation(
-    plain_model: Mapping[str, Any] | None, hidden_path: str | os.PathLike[str]
+    plain_model: Mapping[str, Any] | None,
+    hidden_path: str | os.PathLike[str],
+    dev_accuracy: float | None = None,
 ) -> tuple[float, str, list[str]]:
     """:func:`evaluate_submission`'s ``(points, message)`` and the instructor's review notes of
-    the scored model (:func:`review_notes`: a hidden-test accuracy no honest run reaches, a
-    model too large or a layer too wide; empty for a model that cannot be used).
+    the scored model (:func:`review_notes`: a hidden-test accuracy no honest run reaches, or far
+    above the model's ``dev_accuracy`` when the grader gives it, a model too large or a layer
+    too wide; empty for a model that cannot be used). The points are rounded to 2 decimals, and
+    the message says that same number, so that totals typed by hand add up.
 
     Defined in chapter 16 (Capstone project).
     """
@@ -123,14 +127,14 @@ def hidden_evaluation(
             [],
         )
     acc = float(np.mean(logits.argmax(axis=1) == y))
-    points = score_accuracy(acc)
+    points = round(score_accuracy(acc), 2)
     return (
         points,
         (
-            f"hidden-test accuracy {acc:.2%} ({len(y)} images): {points:.1f} / {POINTS:g} points "
+            f"hidden-test accuracy {acc:.2%} ({len(y)} images): {points:g} / {POINTS:g} points "
             f"(baseline {BASELINE:.2%} = 0, target {TARGET:.2%} = {POINTS:g})"
         ),
-        review_notes(model, acc),
+        review_notes(model, acc, dev_accuracy),
     )
 
 
@@ -152,14 +156,28 @@ MAX_PARAMETERS = 5_000_000
 #: lookup table (e.g. of the public test images); honest networks of the course have at most
 #: 256 units a layer.
 MAX_WIDTH = TRAIN_SIZE + DEV_SIZE
+#: How far the hidden-test accuracy may be above the same model's dev accuracy before the run
+#: is flagged: an honest model scores about its dev accuracy on the hidden set, or a little
+#: less. The reference: 86.3 % on dev, 85.1 % hidden (-1.2 points); the baseline 77.5 % on
+#: dev, 77.9 % hidden (+0.4); the largest test - dev gap of chapter 13's 270 recorded trials
+#: (``dlnotes/data/fashion_search.npz``, last epoch's dev error against the test error) is
+#: +1.8 points, and +1.5 among those above the baseline. 1000 dev images put one standard
+#: error of a dev accuracy near 85 % at 1.1 points. A model that knows the hidden images (the
+#: public test images) and not the task scores far higher there than on dev (the reviewer's
+#: 16-number memoriser: 88.5 % hidden, 59.9 % dev). A model trained on the dev images scores
+#: higher on dev, and is not caught by this.
+MAX_HIDDEN_OVER_DEV = 0.05
 
 
-def review_notes(model: Sequential, accuracy: float | None = None) -> list[str]:
+def review_notes(
+    model: Sequential, accuracy: float | None = None, dev_accuracy: float | None = None
+) -> list[str]:
     """Notes for the instructor (the grader's REVIEW flags; the points stand) on a scored model:
     more than :data:`MAX_PARAMETERS` parameters, a layer wider than :data:`MAX_WIDTH` units
-    (one unit per stored image: a lookup table), or a hidden-test ``accuracy`` at or above
-    :data:`SUSPICIOUS_ACCURACY`. They catch the crude forms of memorising the public test
-    images, not a careful one.
+    (one unit per stored image: a lookup table), a hidden-test ``accuracy`` at or above
+    :data:`SUSPICIOUS_ACCURACY`, or more than :data:`MAX_HIDDEN_OVER_DEV` above the model's
+    ``dev_accuracy``. They catch the crude forms of memorising the public test images, not a
+    careful one.
 
     Defined in chapter 16 (Capstone project).
     """
@@ -169,6 +187,18 @@ def review_notes(model: Sequential, accuracy: float | None = None) -> list[str]:
             f"hidden-test accuracy {accuracy:.1%}, at or above {SUSPICIOUS_ACCURACY:.0%}: far "
             "above what training on the 6000 images reaches in the budget (the reference "
             "about 85 %); the hidden images are public Fashion-MNIST test images, "
+            "so read the cell for images or labels it carries"
+        )
+    if (
+        accuracy is not None
+        and dev_accuracy is not None
+        and accuracy - dev_accuracy > MAX_HIDDEN_OVER_DEV
+    ):
+        notes.append(
+            f"hidden-test accuracy {accuracy:.1%}, {100 * (accuracy - dev_accuracy):.1f} points "
+            f"above the model's dev accuracy {dev_accuracy:.1%} (more than "
+            f"{100 * MAX_HIDDEN_OVER_DEV:g}; honest models score about their dev accuracy on "
+            "the hidden set): the hidden images are public Fashion-MNIST test images, "
             "so read the cell for images or labels it carries"
         )
     widths = [
