@@ -8,6 +8,7 @@ any feedback file is written."""
 from __future__ import annotations
 
 import csv
+import linecache
 import os
 import subprocess
 import sys
@@ -459,6 +460,43 @@ def test_the_summary_says_which_of_several_notebooks_was_graded():
     lines = grade_tool.summary(rows).splitlines()
     assert len(lines) == 4 and lines[1].startswith("joan") and lines[2].strip() == note
     assert lines[3].startswith("ada")
+
+
+def test_the_summary_keeps_its_columns_for_partial_credit():
+    """A TA's table went out of line at 3.33333/24: scores are shown to 2 decimals and the
+    score column is as wide as its widest entry, so the status column starts at one place."""
+    rows = [
+        {"student": "ann", "score": 12.26, "max_score": 24, "status": "graded", "reason": "",
+         "notes": ""},
+        {"student": "cy", "score": 10 / 3, "max_score": 24, "status": "partly graded",
+         "reason": "x", "notes": ""},
+        {"student": "bob", "score": 124.125, "max_score": 240, "status": "graded",
+         "reason": "", "notes": ""},
+    ]  # fmt: skip
+    lines = grade_tool.summary(rows).splitlines()
+    assert "3.33/24" in lines[2] and "124.12/240" in lines[3]
+    starts = {line.index(status) for line, status in zip(lines[1:], ("graded", "partly", "graded"))}
+    assert starts == {lines[0].index("status")}
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_a_syntax_error_names_the_cell_and_line_not_a_pseudo_file():
+    """A TA saw ``invalid syntax (<ch02_a>, line 2)``: the grader's own name for the cell, in
+    angle brackets, where every other error says ``(in CELL, line N: code)``."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import harness
+
+    with pytest.raises(SyntaxError) as info:
+        compile("x = 1\nif x\n    y = 2\n", "<ch02_a>", "exec")
+    said = harness._describe_error(info.value)
+    assert said == "SyntaxError: expected ':' (in ch02_a, line 2: if x)"
+    source = "x = 1\ny = x / 0\n"  # the harness puts each cell's lines in linecache
+    linecache.cache["<ch02_b>"] = (len(source), None, source.splitlines(True), "<ch02_b>")
+    with pytest.raises(ZeroDivisionError) as raised:
+        exec(compile(source, "<ch02_b>", "exec"), {})
+    assert harness._describe_error(raised.value) == (
+        "ZeroDivisionError: division by zero (in ch02_b, line 2: y = x / 0)"
+    )
 
 
 def test_a_feedback_file_names_its_chapter():

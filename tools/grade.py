@@ -1290,14 +1290,15 @@ def summary(rows: list[dict]) -> str:
     several notebooks for one, the note that says which was graded (the exact name wins, even
     an untouched hand-out beside a worked "Copy of")."""
     width = max([len("student"), *(len(r["student"]) for r in rows)])
-    lines = [f"{'student':<{width}}  {'score':>9}  {'status':<13}  reason"]
-    for r in rows:
-        score = f"{float(r['score']):g}/{float(r['max_score']):g}"
+    scores = [f"{round(float(r['score']), 2):g}/{float(r['max_score']):g}" for r in rows]
+    wide = max([len("score"), *map(len, scores)])
+    lines = [f"{'student':<{width}}  {'score':>{wide}}  {'status':<13}  reason"]
+    for r, score in zip(rows, scores, strict=True):
         reason = r["reason"] if len(r["reason"]) <= 90 else r["reason"][:87] + "..."
-        lines.append(f"{r['student']:<{width}}  {score:>9}  {r['status']:<13}  {reason}")
+        lines.append(f"{r['student']:<{width}}  {score:>{wide}}  {r['status']:<13}  {reason}")
         chosen = [n for n in (r.get("notes") or "").split("; ") if " notebooks answer " in n]
-        lines += [f"{'':<{width}}  {'':>9}  {note}" for note in chosen]
-    return "\n".join(lines)
+        lines += [f"{'':<{width}}  {'':>{wide}}  {note}" for note in chosen]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 #: A lost hidden suite: its cases and expected outputs come from the private key.

@@ -43,6 +43,12 @@ def _channel() -> Any:
 
 
 def _describe_error(err: BaseException, filename_prefix: str = "<") -> str:
+    """``Kind: message (in CELL, line N: code)``. A syntax error is said the same way: Python's
+    own text, ``invalid syntax (<ch02_a>, line 3)``, shows the grader's name for the cell."""
+    if isinstance(err, SyntaxError) and str(err.filename or "").startswith("<"):
+        code = (err.text or "").strip()[:80]
+        where = f" (in {str(err.filename).strip('<>')}, line {err.lineno}: {code})"
+        return f"{type(err).__name__}: {str(err.msg).strip()[:200]}{where}"
     frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.startswith("<")]
     where = ""
     if frames:
