@@ -414,6 +414,7 @@ def test_budget_stops_fit_at_its_epochs_across_calls_and_keeps_the_last_model():
     assert len(h1) == 2 and len(h2) == 1 and h2.stopped_epoch == 1
     assert budget.epochs_used == 3 and budget.exhausted and budget.remaining_epochs == 0
     assert budget.histories == [h1, h2]
+    assert budget.cut_short == "a fit early, after its epoch 1: its 3 epochs were used up"
     kept = capstone.model_from_plain(budget.checkpoint)
     np.testing.assert_array_equal(kept.params[0], model.params[0])
 
@@ -432,6 +433,30 @@ def test_budget_stops_fit_at_its_seconds():
         callbacks=[budget],
     )
     assert time.monotonic() - start < 5 and len(h) < 1000 and budget.exhausted
+    assert budget.cut_short == f"a fit early, after its epoch {len(h)}: its 0.3 s were used up"
+
+
+def test_the_run_message_says_when_the_budget_cut_a_fit_short():
+    """A learner asked fit for 20 epochs with 12 left and read only "12 budgeted epochs": the
+    message now says that the budget ended the fit, and why. A fit that ends on its own says
+    nothing of the kind, even when it uses the last budgeted epoch."""
+    d = _small_data()
+
+    def train(epochs):
+        def train_fn(data, budget):
+            model = mlp([784, 16, 10], seed=0)
+            opt = SGD(model.params, lr=0.05)
+            fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=epochs,
+                callbacks=[budget])  # fmt: skip
+            return model
+
+        return train_fn
+
+    _, said = capstone.train_within_budget(train(5), d, capstone.Budget(seconds=60, epochs=3))
+    assert said.endswith("3 budgeted epochs; the budget ended a fit early, after its epoch 3: "
+                         "its 3 epochs were used up"), said  # fmt: skip
+    _, said = capstone.train_within_budget(train(3), d, capstone.Budget(seconds=60, epochs=3))
+    assert said.endswith("3 budgeted epochs"), said
 
 
 def test_budget_validates_its_arguments():

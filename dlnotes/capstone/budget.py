@@ -128,7 +128,9 @@ class Budget(Callback):
     curves); :meth:`saw` tells whether a model's weights are those it saw at the end of a
     counted epoch; :attr:`unwatched_seconds` how much of the budget passed outside the epochs
     it counted; :attr:`most_examples` the most training examples a counted epoch went through
-    (``History.examples``), which should not pass ``examples`` (None: not checked).
+    (``History.examples``), which should not pass ``examples`` (None: not checked);
+    :attr:`cut_short` what the budget last ended early (``"a fit early, after its epoch 12: its 30
+    epochs were used up"``, or None).
 
     Defined in chapter 16 (Capstone project).
     """
@@ -158,6 +160,7 @@ class Budget(Callback):
         self.histories: list[History] = []
         self._seen: dict[str, None] = {}  # fingerprints of the models at counted epochs' ends
         self._watched = 0.0  # seconds of the counted epochs, as fit timed them
+        self.cut_short: str | None = None  # the last fit the budget stopped before its end
 
     @property
     def elapsed(self) -> float:
@@ -238,6 +241,18 @@ class Budget(Callback):
         self._seen[_fingerprint(plain)] = None  # before the checkpoint, whose record lists it
         self._keep(plain, True)
         return self.exhausted
+
+    def on_train_end(self, history: History, model: Sequential) -> None:
+        """Note a ``fit`` that the budget stopped before its requested epochs (``fit`` sets
+        ``history.stopped_epoch`` only then)."""
+        stopped = getattr(history, "stopped_epoch", None)
+        if self.exhausted and isinstance(stopped, int):
+            used = (
+                f"its {self.epochs} epochs were used up"
+                if self.epochs_used >= self.epochs
+                else f"its {self.seconds:g} s were used up"
+            )
+            self.cut_short = f"a fit early, after its epoch {stopped}: {used}"
 
     def _count_examples(self, history: History) -> None:
         """Keep the most training examples of a counted epoch (``history.examples[-1]``, as
@@ -347,6 +362,8 @@ def train_within_budget(
             f"{TRAIN_SIZE} training images: if dev was trained on, its accuracy is no longer "
             "a held-out measure"
         )
+    if budget.cut_short:
+        note += f"; the budget ended {budget.cut_short}"
     note += review
     return result, (
         f"returned a model after {budget.elapsed:.1f} s and {budget.epochs_used} budgeted "
