@@ -371,7 +371,35 @@ def test_a_number_written_for_an_argument_is_named():
 
     line = diagnosis(feedback("ch10_dropout_forward", dropout_forward))
     assert "as if p were 0.3" in line and "(the number 0.3 written in your function)" in line
-    assert "has the number 0.3 where the argument p belongs" in line
+    assert line.endswith("instead of the given p = 0.2: write the argument p in its place"), (
+        line
+    )  # a learner read "the number 0.3" three times in one line
+    assert line.count("0.3") == 3 and "has the number" not in line
+
+
+def test_the_function_of_another_exercise_is_named():
+    """A learner copied the check cell of the exercise above and passed l1_prox_step to the
+    weight-decay check: four failed checks with wrong values, and nothing said why."""
+
+    def l1_prox_step(w, g, lr, lam):
+        z = w - lr * g
+        return np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0)
+
+    said = feedback("ch09_sgd_weight_decay_step", l1_prox_step)
+    assert said.startswith(
+        "note: you passed l1_prox_step, the function of exercise ch09_l1_prox_step; "
+        "ch09_sgd_weight_decay_step checks sgd_weight_decay_step.\n"
+    ), said
+
+    def sgd_weight_decay_step(w, g, lr, weight_decay):  # its own name, wrong: no note
+        return w - lr * g
+
+    assert "note: you passed" not in feedback("ch09_sgd_weight_decay_step", sgd_weight_decay_step)
+
+    def my_step(w, g, lr, weight_decay):  # a name of its own: no note either
+        return w - lr * g
+
+    assert "note: you passed" not in feedback("ch09_sgd_weight_decay_step", my_step)
 
 
 def test_numbers_of_a_callable_object_or_used_rightly_are_not_blamed():

@@ -160,6 +160,28 @@ def _ng_first_axis_only(f, x, h):
 
 
 @numerical_gradient_mistakes.add(
+    "a row at a time, old a view of it",
+    "`for i in range(len(x))` visits rows: with a 2-D x, x[i] is a whole row, so x[i] = old + h "
+    "shifts the row at once. And old = x[i] is a view of that row, not a saved value: it "
+    "changes with x[i], so x[i] = old − h puts back the unshifted row and your f_minus is "
+    "f(x), not f(x − h e_i). Visit every entry, `for i in np.ndindex(x.shape)`, where x[i] "
+    "is one number.",
+)
+def _ng_rows_old_a_view(f, x, h):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in range(len(x)):
+        old = x[i]  # a view of row i when x is 2-D: it follows x[i]
+        x[i] = old + h
+        f_plus = f(x)
+        x[i] = old - h  # old is now the shifted row: this restores it
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+@numerical_gradient_mistakes.add(
     "x_plus and x_minus are x itself",
     # (x[i] + h) - h gives back x[i] exactly on every case, so this also names the same
     # aliasing done on a copy of x: the caller's x ends unchanged either way
@@ -519,6 +541,18 @@ def _re_eps_added(a, b):
 def _re_norm_of_sum(a, b):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     return float(np.linalg.norm(a - b)) / max(float(np.linalg.norm(a + b)), TINY)
+
+
+@relative_error_mistakes.add(
+    "spectral norm (ord=2)",
+    "np.linalg.norm(M, 2) of a 2-D array is its largest singular value, not the Euclidean "
+    "norm of its entries (for a vector the two agree, which hides the slip). Use "
+    "np.linalg.norm(M) without ord, or flatten the arrays first.",
+)
+def _re_spectral(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    denom = max(float(np.linalg.norm(a, 2) + np.linalg.norm(b, 2)), TINY)
+    return float(np.linalg.norm(a - b, 2)) / denom
 
 
 register(

@@ -171,6 +171,18 @@ def _l2_norm_not_squared(params, lam):
 
 
 @l2_penalty_and_grad_mistakes.add(
+    "λ divided by the number of weights",
+    "your penalty and gradients are both 1/N of the right ones, N the number of weight "
+    "entries: the L2 penalty is (λ/2)·Σ‖W‖², a sum over the squared weights, not their mean "
+    "(a 1/N belongs to the data loss, which averages over examples).",
+)
+def _l2_divided_by_count(params, lam):
+    n = sum(p.size for p in params if p.ndim == 2)
+    penalty = sum(0.5 * lam / n * float(np.sum(p**2)) for p in params if p.ndim == 2)
+    return penalty, [lam / n * p if p.ndim == 2 else np.zeros_like(p) for p in params]
+
+
+@l2_penalty_and_grad_mistakes.add(
     "no gradients for the biases",
     "grads must be aligned with params (one entry per parameter, as model.grads): "
     "append np.zeros_like(b) for each bias.",
@@ -287,8 +299,8 @@ sgd_weight_decay_step_mistakes = Mistakes()
 
 @sgd_weight_decay_step_mistakes.add(
     "modifies w in place",
-    "`w *= ...` / `w -= ...` changed the caller's parameters. Return a new array: "
-    "`return (1 - lr * weight_decay) * w - lr * g`.",
+    "`w *= ...` / `w -= ...` changed the caller's parameters: compute the step into a new "
+    "array (an expression such as `... * w - ...` makes one) and return that.",
 )
 def _wd_in_place(w, g, lr, weight_decay):
     w *= 1 - lr * weight_decay
@@ -776,7 +788,8 @@ def _prox_threshold_lam(w, g, lr, lam):
 @l1_prox_step_mistakes.add(
     "shrinks past zero",
     "z − lr·lam·sign(z) carries a small entry through zero to the other side; the "
-    "soft threshold stops at zero: np.sign(z) * np.maximum(np.abs(z) − lr·lam, 0).",
+    "soft threshold stops at zero: shrink the size |z| by lr·lam, but not below 0, then "
+    "put the sign back.",
 )
 def _prox_past_zero(w, g, lr, lam):
     z = w - lr * g
@@ -823,6 +836,17 @@ def _prox_hard_threshold(w, g, lr, lam):
 def _prox_threshold_before_step(w, g, lr, lam):
     shrunk = np.sign(w) * np.maximum(np.abs(w) - lr * lam, 0)
     return shrunk - lr * g
+
+
+@l1_prox_step_mistakes.add(
+    "sign dropped",
+    "np.maximum(z − lr·lam, 0) sends every negative entry to 0: the soft threshold shrinks "
+    "the size |z| of each entry towards zero and then gives it back its sign, so a negative "
+    "entry stays negative until it reaches 0.",
+)
+def _prox_no_sign(w, g, lr, lam):
+    z = w - lr * g
+    return np.maximum(z - lr * lam, 0)
 
 
 @l1_prox_step_mistakes.add(

@@ -1888,6 +1888,26 @@ def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
     )
 
 
+def _another_exercises_function(ex: Exercise, fn: Any) -> str | None:
+    """A note when the learner passed the function another exercise asks for
+    (``check("ch09_sgd_weight_decay_step", l1_prox_step)``, a cell copied from the exercise
+    above): its checks then fail with wrong values and nothing says why."""
+    name = getattr(fn, "__name__", None)
+    if not (isinstance(ex, FunctionExercise) and isinstance(name, str)):
+        return None
+    own = ex.solution.__name__
+    if name == own:
+        return None
+    for other in _REGISTRY.values():
+        if other.name != ex.name and isinstance(other, FunctionExercise):
+            if other.solution.__name__ == name:
+                return (
+                    f"note: you passed {name}, the function of exercise {other.name}; "
+                    f"{ex.name} checks {own}."
+                )
+    return None
+
+
 #: Execution number -> ``"TypeName (message)"`` of every cell that raised since this module was
 #: imported in IPython (filled by :func:`_record_failed_cell`): the kernel keeps no such record.
 _FAILED_CELLS: dict[int, str] = {}
@@ -2037,6 +2057,8 @@ def check(
     message = _plain(message if stale is None else f"{stale}\n{message}")
     misspelt = None if passed else _global_for_parameter(ex, answer)
     message = message if misspelt is None else f"{misspelt}\n{message}"
+    other = None if passed else _another_exercises_function(ex, answer)
+    message = message if other is None else f"{other}\n{message}"
     elapsed = time.perf_counter() - start
     report(passed, message + (f" ({elapsed:.1f} s)" if passed and elapsed > 1.0 else ""))
 

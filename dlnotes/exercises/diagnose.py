@@ -1508,10 +1508,11 @@ def _advice(name: str, rule: str) -> str:
             f"off by one in {name}: does it count from 0 or from 1 (and, for a counter, is it "
             "updated before or after it is used)?"
         )
-    if rule.startswith(("the variable ", "the number ")):
+    if rule.startswith("the number "):  # the explanation before it has named the number
+        return f"write the argument {name} in its place"
+    if rule.startswith("the variable "):
         what = rule.split()[2]
-        does = "reads" if rule.startswith("the variable ") else "has the number"
-        return f"your function {does} {what} where the argument {name} belongs: use {name}"
+        return f"your function reads {what} where the argument {name} belongs: use {name}"
     if rule.startswith("the value of check"):
         return (
             f"is {name} hard-coded, or read from a variable outside the function (one an "
