@@ -19,6 +19,8 @@ def test_the_explorer_shows_the_challenge_of_the_exercise():
     phi = math.radians(controls["phi"].default)  # the default start is the challenge's x0
     x0 = explorers.RADIUS * np.array([math.cos(phi), math.sin(phi)])
     np.testing.assert_allclose(x0, ex.CHALLENGE_X0, rtol=1e-12)
+    # ... and it opens on the exercise's cautious α, which fails: not on an answer
+    assert not get("ch02_lr_challenge").verify(controls["lr"].default).passed
 
 
 def test_the_explorer_and_the_exercise_agree_on_every_learning_rate():

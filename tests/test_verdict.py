@@ -94,8 +94,26 @@ def test_a_terminal_and_colab_get_text(monkeypatch: pytest.MonkeyPatch) -> None:
             "ch04_nesterov: 0 of 4 checks passed. Check 1 (lr = 0.1) failed:\n  more",
             "ch04_nesterov: 0 of 4 checks passed",
         ),
-        ("ch02_lr_challenge: not answered yet: the answer is still None. In", "ch02_lr_challenge"),
-        ("ch16_train_best_model: " + "x" * 80, "ch16_train_best_model"),
+        (
+            "ch02_lr_challenge: not answered yet: the answer is still None. In",
+            "ch02_lr_challenge: not answered yet: the answer is still None",
+        ),
+        # an "e.g." is no end of a sentence (a learner read "lr must be a number, e.g")
+        (
+            "ch02_lr_challenge: lr must be a number, e.g. lr = 0.5; got '1.8'",
+            "ch02_lr_challenge: lr must be a number, e.g. lr = 0.5; got '1.8'",
+        ),
+        # a note above the verdict is not the verdict (a learner read "CheckFailed: note")
+        (
+            "note: your last run of the cell stopped at a SyntaxError. Python kept ...\n"
+            "ch02_gradient_descent: 2 of 5 checks passed. Check 3 failed:",
+            "ch02_gradient_descent: 2 of 5 checks passed",
+        ),
+        (
+            "ch16_train_best_model: the model's accuracy on the dev set is far below the target",
+            "ch16_train_best_model: the model's accuracy on the dev set is…",
+        ),
+        ("ch16_train_best_model: " + "x" * 80, "ch16_train_best_model…"),
         ("", ""),
     ],
 )

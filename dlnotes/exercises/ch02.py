@@ -617,6 +617,17 @@ def _clip_max(g, max_norm):
 
 
 @clip_by_norm_mistakes.add(
+    "max instead of min (zero gradient kept)",
+    "the factor is min(1, max_norm/‖g‖): at most 1, so a gradient only ever shrinks. With "
+    "max, a long gradient is left alone and a short one is stretched up to max_norm (your "
+    "zero-gradient case is right).",
+)
+def _clip_max_guarded(g, max_norm):
+    norm = np.linalg.norm(g)
+    return g * max(1.0, max_norm / norm) if norm > 0 else g.copy()
+
+
+@clip_by_norm_mistakes.add(
     "ratio upside down",
     "the factor is max_norm/‖g‖, not ‖g‖/max_norm: a gradient twice too long must be halved, "
     "min(1, max_norm/‖g‖) = 1/2.",

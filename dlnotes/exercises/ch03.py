@@ -438,6 +438,17 @@ def _mb_permutation_per_batch(X, y, batch_size, seed):
 
 
 @minibatches_mistakes.add(
+    "np.array_split into batch_size batches",
+    "np.array_split(order, k) cuts order into k batches, not into batches of k examples: "
+    "you made batch_size batches. Cut consecutive slices of batch_size, "
+    "order[start:start + batch_size], stepping start by batch_size.",
+)
+def _mb_array_split(X, y, batch_size, seed):
+    order = np.random.default_rng(seed).permutation(len(X))
+    return tuple((X[idx], y[idx]) for idx in np.array_split(order, batch_size))
+
+
+@minibatches_mistakes.add(
     "pairs in the order (y_batch, X_batch)",
     "each pair is (X_batch, y_batch): the inputs first, the labels second, as in the signature.",
 )

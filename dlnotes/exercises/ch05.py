@@ -158,6 +158,42 @@ def _adam_abs_not_square(x, m, v, g, t, lr, beta1, beta2, eps):
 
 
 @adam_step_mistakes.add(
+    "β1 used for v",
+    "v averages g² with its own rate β2: v = β2·v + (1 − β2)·g². With β1 (0.9) it forgets "
+    "the squared gradients ten times faster than Adam's 0.999 does.",
+)
+def _adam_beta1_for_v(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta1 * v + (1 - beta1) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@adam_step_mistakes.add(
+    "g not squared in v",
+    "v is the moving average of the *squared* gradient, v = β2·v + (1 − β2)·g²; averaging g "
+    "itself can make v negative, and √v̂ is then nan.",
+)
+def _adam_g_not_squared(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    with np.errstate(invalid="ignore"):
+        return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@adam_step_mistakes.add(
+    "returned the step, not the new x",
+    "your first result is lr·m̂/(√v̂ + ε), the step itself; the task asks for the new "
+    "parameters, x minus that step.",
+)
+def _adam_returned_step(x, m, v, g, t, lr, beta1, beta2, eps):
+    m, v = _adam_moments(m, v, g, beta1, beta2)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@adam_step_mistakes.add(
     "ε added before the bias correction",
     "folding the corrections into the step, lr·√(1 − β2**t)/(1 − β1**t)·m/(√v + ε), "
     "adds ε to the *uncorrected* √v, so ε weighs 1/√(1 − β2**t) times more than in "
@@ -311,6 +347,17 @@ def rmsprop_step(
 
 #: The common mistakes of ``ch05_rmsprop_step``, each declared on its wrong code.
 rmsprop_step_mistakes = Mistakes()
+
+
+@rmsprop_step_mistakes.add(
+    "alpha used as the learning rate",
+    "alpha is the decay of the running average (torch.optim.RMSprop's name for it), not the "
+    "learning rate: the step is lr·g/(√grad_squared + ε). The book writes the learning rate "
+    "α elsewhere; here it is the argument lr.",
+)
+def _rms_alpha_as_lr(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+    return x - alpha * g / (np.sqrt(grad_squared) + eps), grad_squared
 
 
 @rmsprop_step_mistakes.add(

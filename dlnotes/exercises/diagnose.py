@@ -508,7 +508,8 @@ def _tuple_shape(ctx: _Context) -> Diagnosis | None:
     e0 = firsts[0][0]
     if not isinstance(e0, (tuple, list)) or len(e0) < 2:
         return None
-    if len(e0) > 6 or any(len(e) != len(e0) for e, _ in firsts):
+    collection = ctx.returns.startswith(("tuple of", "list of"))  # batches, not fixed results
+    if collection or len(e0) > 6 or any(len(e) != len(e0) for e, _ in firsts):
         return _collection(ctx, firsts)
     names = ctx.result_parts if len(ctx.result_parts) == len(e0) else []
 

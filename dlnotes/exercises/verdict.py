@@ -64,13 +64,20 @@ class CheckFailed(AssertionError):
         return [title, fold(str(self))]
 
 
-def summary(message: str, width: int = 48) -> str:
-    """The verdict's first sentence (``ch04_nesterov: 0 of 4 checks passed``), or the part before
-    its first colon when that is longer than ``width``: what the error line under the HTML
-    feedback says, and all that nbgrader's *Validate* dialog shows of a failure."""
-    first = message.strip().splitlines()[0] if message.strip() else ""
-    sentence = first.split(". ")[0].rstrip(".:")
-    return sentence if len(sentence) <= width else sentence.split(":")[0][:width]
+def summary(message: str, width: int = 64) -> str:
+    """The verdict's first sentence (``ch04_nesterov: 0 of 4 checks passed``), cut at a word
+    with ``…`` when longer than ``width``: what the error line under the HTML feedback says,
+    and all that nbgrader's *Validate* dialog shows of a failure. The sentence is that of the
+    verdict's own line (the one that starts with the exercise's name), not of a note above it,
+    and an "e.g." does not end it."""
+    lines = message.strip().splitlines()
+    first = next((ln for ln in lines if re.match(r"ch\d\d_\w+: ", ln)), lines[0] if lines else "")
+    sentence = re.split(r"(?<!\be\.g)(?<!\bi\.e)\.(?:\s|$)", first)[0].rstrip(".:")
+    if len(sentence) <= width:
+        return sentence
+    cut = sentence[: width - 1]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return cut.rstrip(",;: ") + "…"
 
 
 def report(passed: bool, message: str, *, note: str = "") -> None:
