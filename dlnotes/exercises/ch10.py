@@ -72,7 +72,8 @@ def _fwd_vanilla(X, p, mode, u):
 @dropout_forward_mistakes.add(
     "scales at test time",
     "your train mode is right, but inverted dropout already corrected the scale "
-    "during training: in eval mode return X as it is, without ×(1 − p).",
+    "during training: in eval mode return a copy of X unchanged (X.copy()), without "
+    "×(1 − p).",
 )
 def _fwd_scales_at_test(X, p, mode, u):
     if mode != "train":
@@ -82,7 +83,8 @@ def _fwd_scales_at_test(X, p, mode, u):
 
 @dropout_forward_mistakes.add(
     "drops in eval mode",
-    'in eval mode (mode="eval") dropout is switched off: return X, no mask.',
+    'in eval mode (mode="eval") dropout is switched off: no mask, return a copy of X '
+    "(X.copy(), a new array like every result).",
 )
 def _fwd_drops_in_eval(X, p, mode, u):
     return X * (u >= p) / (1.0 - p)
@@ -193,8 +195,8 @@ def _fwd_no_scale(X, p, mode, u):
 
 @dropout_forward_mistakes.add(
     "modifies X in place",
-    "`X *= mask` changed the caller's activations. Return a new array: "
-    "`return X * mask / (1 - p)`.",
+    "`X *= mask` changed the caller's activations: build the result as a new array (an "
+    "expression such as `X * ...` makes one) and return that.",
 )
 def _fwd_in_place(X, p, mode, u):
     if mode == "train":
@@ -327,7 +329,8 @@ dropout_backward_mistakes = Mistakes()
 
 @dropout_backward_mistakes.add(
     "missing the 1/(1 − p) scale",
-    "the forward pass divided by (1 − p), so its derivative does too: dX = dout * mask / (1 − p).",
+    "the forward pass divided the kept units by the keep probability, so its derivative "
+    "carries the same factor.",
 )
 def _bwd_no_scale(dout, cache):
     mask, _ = cache

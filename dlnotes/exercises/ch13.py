@@ -45,8 +45,8 @@ log_uniform_mistakes = Mistakes()
 @log_uniform_mistakes.add(
     "uniform in linear space",
     "rng.uniform(low, high, n) puts 90% of the draws in the top decade of "
-    "[1e-4, 1]. Draw the logarithm uniformly: np.exp(rng.uniform(np.log(low), "
-    "np.log(high), n)).",
+    "[1e-4, 1]. Sample the exponent, not the value: draw log(value) uniformly between "
+    "log(low) and log(high), then exponentiate.",
 )
 def _lu_linear(low, high, n, rng):
     return rng.uniform(low, high, n)
@@ -141,7 +141,7 @@ def _lu_cases(seed: int, hidden: bool) -> list[Case]:
 @log_uniform_mistakes.add(
     "evenly spaced, not random",
     "np.logspace (or np.geomspace) puts the n values on a fixed grid; a random search draws "
-    "them: exponentiate uniform draws of rng, np.exp(rng.uniform(np.log(low), np.log(high), n)).",
+    "them: draw the logarithm uniformly with rng, then exponentiate.",
 )
 def _lu_grid(low, high, n, rng):
     return np.geomspace(low, high, n)
@@ -242,7 +242,8 @@ def _ctf_worst(values, scores, keep_fraction):
 @coarse_to_fine_bounds_mistakes.add(
     "rounded k down",
     "keep k = ceil(keep_fraction · n) trials (math.ceil), not int(...), which rounds "
-    "down and drops a trial when keep_fraction · n is not whole.",
+    "down and drops a trial when keep_fraction · n is not whole (round(...) does the same "
+    "whenever it rounds down, as it does for 4.5).",
 )
 def _ctf_floor(values, scores, keep_fraction):
     k = max(1, int(keep_fraction * len(scores)))  # rounds down
@@ -459,9 +460,20 @@ def _hs_trial_order(trials, scores, eta):
 
 
 @halving_survivors_mistakes.add(
+    "highest scores kept",
+    "the scores are losses or error rates: lower is better, so keep the k smallest (an "
+    "ascending sort), not the largest.",
+)
+def _hs_descending(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    return _survivors(trials, -np.asarray(scores), k)
+
+
+@halving_survivors_mistakes.add(
     "failed runs promoted first",
     "a NaN score is a failed (diverged) run and must never go on ahead of a finished "
-    "one; np.argsort already sorts NaN last, so do not replace it by -inf.",
+    "one; np.argsort already sorts NaN last, so leave it NaN: replacing it by any number "
+    "(-inf, or 0 with np.nan_to_num) can promote it.",
 )
 def _hs_nan_first(trials, scores, eta):
     k = max(1, len(scores) // eta)

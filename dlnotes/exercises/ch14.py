@@ -510,7 +510,7 @@ polyak_average_mistakes = Mistakes()
 @polyak_average_mistakes.add(
     "ignores start",
     "the early iterates, far from the minimum, drag the mean back: average only the "
-    "rows from `start` on, iterates[start:].",
+    "rows from `start` on (row `start` included).",
 )
 def _polyak_ignores_start(iterates, start):
     return np.mean(iterates, axis=0)

@@ -472,6 +472,20 @@ def _port_softmax_first(params, batches, lr, momentum):
 
 
 @torch_port_mistakes.add(
+    "torch.from_numpy shares the caller's arrays",
+    "torch.from_numpy(p) is a tensor over p's own memory: the optimizer's in-place updates "
+    "wrote into the caller's params, and .numpy() of the trained tensors gives views of them. "
+    "Start from copies: torch.tensor(p), or torch.from_numpy(p.copy()).",
+)
+def _port_from_numpy(params, batches, lr, momentum):
+    # w = torch.from_numpy(W1).requires_grad_() ...: every step writes into params themselves
+    step, velocity = _right_step(lr, momentum), None
+    for X, y in batches:
+        velocity = step(params, velocity, X, y)
+    return [p.view() for p in params]  # t.detach().numpy(): the same memory again
+
+
+@torch_port_mistakes.add(
     "reshape instead of transpose",
     "W.reshape(out, in) keeps the numbers in memory order and cuts them into rows of "
     "another length: it is not W.T, and for a non-square layer it mixes up which input "

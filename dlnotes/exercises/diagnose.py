@@ -896,7 +896,8 @@ def _input(ctx: _Context) -> Diagnosis | None:
         (f"input {found}", "input"),
         f"returned the input {found}",
         f"{who} equals the input {found}, unchanged",
-        "compute the new value from it; is the update applied, and is the new value returned?",
+        f"the result is computed from {found}, not {found} itself: is each step of the formula "
+        "applied, and is its value returned?",
     )
 
 
