@@ -62,7 +62,11 @@ class History:
     loss during the epoch, train mode, without penalties), ``train_acc`` (accuracy on those
     mini-batches; classification only), ``dev_loss`` and ``dev_acc`` (eval mode, when ``dev`` is
     given), ``lr`` (learning rate of the epoch's last step), ``examples`` (training examples
-    the epoch's optimizer steps used) and ``diagnostics`` (when asked for).
+    the epoch's optimizer steps used), ``steps`` (the optimizer steps ``fit`` made),
+    ``optimizer_steps`` (the steps the optimizer itself counted since the previous epoch's record,
+    its ``t``: more than ``steps`` when other code stepped it too, e.g. an ``augment`` function
+    or a callback; None for an optimizer that keeps no count) and ``diagnostics`` (when asked
+    for).
     Per step: ``step_loss`` and ``step_lr``. ``seconds`` holds wall-clock time per epoch (the
     only field that differs between identical runs). ``stopped_epoch`` is set when training
     stopped early, ``best_epoch`` by :class:`EarlyStopping`; ``diverged`` is True when the loss
@@ -78,6 +82,8 @@ class History:
     dev_acc: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     examples: list[int] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    optimizer_steps: list[int | None] = field(default_factory=list)
     step_loss: list[float] = field(default_factory=list)
     step_lr: list[float] = field(default_factory=list)
     diagnostics: list[list[dict[str, Any]]] = field(default_factory=list)
@@ -437,6 +443,19 @@ def _progress_bar(progress: bool | None, epochs: int) -> Any:
     return tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
 
 
+def step_count(optimizer: Any) -> int | None:
+    """``optimizer.t``, the steps it has taken (every dlnotes optimizer counts them), or None
+    for an optimizer without such a count (one of the learner's own).
+
+    Defined in chapter 16 (Capstone project).
+    """
+    try:
+        steps = getattr(optimizer, "t", None)
+    except Exception:  # a property of the learner's that fails is no count
+        return None
+    return steps if isinstance(steps, int) and not isinstance(steps, bool) else None
+
+
 @dataclass
 class _Training:
     """The state of one :func:`fit` call, in the three parts its loop is made of: one step,
@@ -468,6 +487,7 @@ class _Training:
     rng: np.random.Generator = field(init=False)
     history: History = field(default_factory=History)
     n_steps: int = 0  # optimizer steps so far: the schedule index of the next one
+    optimizer_t: int | None = field(default=None, init=False)  # its own count at the last record
     nonfinite_cause: list[str] = field(default_factory=list)  # why a forward pass refused
     # positions in model.grads of the optimizer's parameters, when it steps on only some of them
     # (or in another order); None when it steps on all of model.params in order
@@ -496,6 +516,7 @@ class _Training:
         self._check_functions()
         self.callbacks = self._callbacks_with(early_stopping)
         self.rng = seed_to_rng(seed)
+        self.optimizer_t = step_count(self.optimizer)
 
     def _check_optimizer(self) -> None:
         """An optimizer object (not its class) stepping on parameters of this model: on all of
@@ -675,7 +696,7 @@ class _Training:
         """Every mini-batch of one pass; records the epoch's training loss and accuracy."""
         history = self.history
         start = time.perf_counter()
-        total_loss, total_correct, seen = 0.0, 0, 0
+        total_loss, total_correct, seen, steps = 0.0, 0, 0, 0
         n_batches = math.ceil(len(self.X) / self.batch_size)
         batches = minibatches(self.X, self.y, self.batch_size, shuffle=self.shuffle, seed=self.rng)
         for b, (Xb, yb) in enumerate(batches):
@@ -695,12 +716,19 @@ class _Training:
             if self.classify:
                 total_correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
             self.n_steps += 1
+            steps += 1
         history.epoch.append(epoch)
         history.train_loss.append(total_loss / seen if seen else math.nan)
         if self.classify:
             history.train_acc.append(total_correct / seen if seen else math.nan)
         history.lr.append(float(self.optimizer.lr))
         history.examples.append(seen)
+        history.steps.append(steps)
+        before, after = self.optimizer_t, step_count(self.optimizer)
+        self.optimizer_t = after
+        history.optimizer_steps.append(
+            after - before if before is not None and after is not None else None
+        )
         history.seconds.append(time.perf_counter() - start)
 
     def _augmented(self, Xb: np.ndarray) -> np.ndarray:

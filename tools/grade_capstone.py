@@ -14,8 +14,9 @@ a Python file (:func:`dlnotes.capstone.harness.submission_from_notebook`) that
 :func:`dlnotes.capstone.run_submission` runs in the grading engine's bubblewrap sandbox: no
 network, every non-system top-level folder (the course, the submissions, the hidden test file)
 replaced by an empty one, only the Python environment, the ``dlnotes`` package, the submission
-file and its own work folder visible; killed with its whole process tree at the budget plus its
-grace. The returned (or last checkpointed) model comes back as plain data and
+file and its own work folder visible (at their paths on the grading machine, which the run can
+read in ``/proc/self/mountinfo``: names, not contents); killed with its whole process tree at
+the budget plus its grace. The returned (or last checkpointed) model comes back as plain data and
 :func:`dlnotes.capstone.evaluate_submission` scores it here, in the grader's process, on the
 hidden images the learner's code never saw. One CSV row per student is written as soon as it is
 graded: student, points (of 11: 1 for a model above the baseline on dev, the cell
@@ -25,6 +26,9 @@ the gradebook of ``tasks.py grade`` (same SUBMISSIONS folder, so the same studen
 column ``ch16_train_best_model (11)``, with the score, the reasons and the REVIEW flags, so that
 ``tasks.py feedback`` writes one file per student for parts 1 and 2 (:func:`merge`).
 
+A run that failed quotes its last stderr line as the student's (``its last stderr line: «...»``,
+at most 200 characters, the word REVIEW in lower case), and the merge writes the run's REVIEW
+notes to ``flagged`` in full: nothing a student prints pushes them out or passes for them.
 Besides the budget's REVIEW notes, the run is flagged (its points stand) when the model looks
 like a memorised hidden set, whose images are public Fashion-MNIST test images
 (:func:`dlnotes.capstone.review_notes`, :func:`dlnotes.capstone.source_note`): a hidden-test
@@ -53,6 +57,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from grade import (  # noqa: E402
     MAX_ITEM,
     _cut,
+    _one,
     _read_notebook,
     _student_id,
     _write_csv,
@@ -300,16 +305,16 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
         if part is None:
             why = "no part-2 result merged (no capstone notebook graded for this student)"
         else:
-            run = str(part["run"]).split("; REVIEW")[0]
+            run = _run_and_notes(str(part["run"]))[0]
             why = f"{part['dev'] or 'no dev point'}; {part['score'] or 'not scored'}; run: {run}"
         reasons = [r for r in (entry.get("reason") or "").split(" | ") if r.strip()]
         reasons = [r for r in reasons if not r.startswith(f"{EXERCISE}:")]
         if points < most:
-            reasons.append(_cut(_text(f"{EXERCISE}: {why}"), MAX_ITEM))
+            reasons.append(_one(_cut(_text(f"{EXERCISE}: {why}"), MAX_ITEM), " | "))
         flags = [f for f in (entry.get("flagged") or "").split(" | ") if f.strip()]
         flags = [f for f in flags if not f.startswith(f"{EXERCISE}:")]
-        if part is not None and "REVIEW" in str(part["run"]):
-            flags.append(_cut(_text(f"{EXERCISE}: {part['run']}"), MAX_ITEM))
+        if part is not None and _run_and_notes(str(part["run"]))[1]:
+            flags.append(_one(_review_flag(str(part["run"])), " | "))
         entry[column] = points_text(points)
         entry["score"] = points_text(score - old + points)
         entry["max_score"] = points_text(max_score + (0 if counted else most))
@@ -323,6 +328,37 @@ def merge(gradebook: Path, rows: list[dict[str, object]]) -> list[str]:
     if added:
         report.append(f"{len(added)} not in the gradebook, added as rows: {', '.join(added)}")
     return report
+
+
+def _run_and_notes(run: str) -> tuple[str, str]:
+    """A part-2 ``run`` message split into how the run went and its REVIEW notes for the
+    instructor (``""``: none). The notes are the grader's: they follow the run's message, from
+    its first ``; REVIEW`` on (or, in a row of a failed grading, its only ``REVIEW``), and
+    no text of the learner's can carry the word (the run quotes its stderr with ``REVIEW`` in
+    lower case, see ``dlnotes.capstone.budget._quoted``)."""
+    head, mark, notes = run.partition("; REVIEW")
+    if mark:
+        return head, "REVIEW" + notes
+    return (run, run) if "REVIEW" in run else (run, "")
+
+
+#: Room kept in a flag for the run's message however long its REVIEW notes are.
+MIN_RUN_ROOM = 200
+
+
+def _review_flag(run: str) -> str:
+    """The ``flagged`` item of a part-2 ``run`` with REVIEW notes: the run's message, cut to
+    leave room for the notes, then every note in full. The message can quote the learner's
+    own text (its stderr, at most 200 characters); the notes are the grader's and never cut, so
+    no text of the learner's pushes them out (a 1200-character stderr line once filled the
+    item's 1000 characters and hid a REVIEW note). Several notes together may make the item
+    longer than a reason's 1000 characters: it is the instructor's."""
+    head, notes = _run_and_notes(run)
+    prefix, notes = f"{EXERCISE}: ", _text(notes)
+    if notes == _text(run):  # the notes are the whole message (a failed grading)
+        return _cut(prefix + notes, 3 * MAX_ITEM)
+    room = max(MIN_RUN_ROOM, MAX_ITEM - len(prefix) - len(notes) - 2)
+    return f"{prefix}{_cut(_text(head), room)}; {_cut(notes, 3 * MAX_ITEM)}"
 
 
 def _part2_only(name: str, student_id: str, part1: list[str]) -> dict[str, str]:
@@ -386,8 +422,8 @@ def dev_point(plain: dict[str, object] | None) -> tuple[float, str, float | None
         model = capstone.model_from_plain(plain)
         data = capstone.capstone_data()
         acc = float(evaluate(model, data["X_dev"], data["y_dev"])[1])
-    except (TypeError, ValueError) as err:
-        return 0.0, f"the model cannot be used ({err}): 0 / 1", None
+    except (TypeError, ValueError) as err:  # a message may quote the learner's file: cut
+        return 0.0, f"the model cannot be used ({_cut(str(err), 300)}): 0 / 1", None
     won = acc > capstone.BASELINE
     return (
         float(won),

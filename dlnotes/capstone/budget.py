@@ -20,9 +20,9 @@ The rules the learner reads in the notebook:
   :data:`UNWATCHED_SECONDS` of the budget passed outside the epochs it counted (time enough
   to train without it), or with a counted epoch that went through more than :data:`EXAMPLES`
   examples (images from outside the data, copies or stored augmentations: more than one pass
-  counted as one) is
-  flagged for review (best effort: all of it comes from the
-  learner's own process).
+  counted as one), or in which ``fit``'s optimizer took more steps than ``fit`` made (training
+  inside ``augment``, the schedule, the loss or another callback) is flagged for review (best
+  effort: all of it comes from the learner's own process).
 
 Defined in chapter 16 (Capstone project).
 """
@@ -129,8 +129,9 @@ class Budget(Callback):
     counted epoch; :attr:`unwatched_seconds` how much of the budget passed outside the epochs
     it counted; :attr:`most_examples` the most training examples a counted epoch went through
     (``History.examples``), which should not pass ``examples`` (None: not checked);
-    :attr:`cut_short` what the budget last ended early (``"a fit early, after its epoch 12: its 30
-    epochs were used up"``, or None).
+    :attr:`extra_steps` the most optimizer steps a counted epoch took beyond those ``fit``
+    made (see :meth:`_count_steps`), which should be 0; :attr:`cut_short` what the budget last
+    ended early (``"a fit early, after its epoch 12: its 30 epochs were used up"``, or None).
 
     Defined in chapter 16 (Capstone project).
     """
@@ -157,6 +158,8 @@ class Budget(Callback):
         self.checkpoint_seen = False  # whether it is a model seen at a counted epoch's end
         self.checkpoint_unwatched = 0.0  # unwatched_seconds when it was kept
         self.checkpoint_examples = 0  # most_examples when it was kept
+        self.extra_steps = 0  # the most optimizer steps of a counted epoch beyond fit's own
+        self.checkpoint_extra_steps = 0  # extra_steps when it was kept
         self.histories: list[History] = []
         self._seen: dict[str, None] = {}  # fingerprints of the models at counted epochs' ends
         self._watched = 0.0  # seconds of the counted epochs, as fit timed them
@@ -194,12 +197,12 @@ class Budget(Callback):
 
         With a ``checkpoint_path``, the model is written there (atomically) and, just before,
         its record to the same path with the suffix ``.txt``: the epochs counted, the
-        :attr:`unwatched_seconds`, the :attr:`most_examples` and the fingerprints of the models
-        seen at the end of each counted epoch, one a line, from which the caller tells whether
-        the checkpoint is one of them (a model saved by hand that was not is flagged, as a
-        returned one would be). The record goes first: a run stopped between the two writes
-        leaves an older checkpoint with a newer record, which still holds every fingerprint the
-        older one needs."""
+        :attr:`unwatched_seconds`, the :attr:`most_examples`, the :attr:`extra_steps` and the
+        fingerprints of the models seen at the end of each counted epoch, one a line, from which
+        the caller tells whether the checkpoint is one of them (a model saved by hand that was
+        not is flagged, as a returned one would be). The record goes first: a run stopped
+        between the two writes leaves an older checkpoint with a newer record, which still holds
+        every fingerprint the older one needs."""
         plain = model_to_plain(model)
         self._keep(plain, _fingerprint(plain) in self._seen)
 
@@ -209,10 +212,11 @@ class Budget(Callback):
         self.checkpoint_seen = seen
         self.checkpoint_unwatched = self.unwatched_seconds
         self.checkpoint_examples = self.most_examples
+        self.checkpoint_extra_steps = self.extra_steps
         if self.checkpoint_path is not None:
             record = (
                 f"{self.epochs_used}\n{self.checkpoint_unwatched:.3f}\n{self.most_examples}\n"
-                + "".join(f"{fp}\n" for fp in self._seen)
+                f"{self.extra_steps}\n" + "".join(f"{fp}\n" for fp in self._seen)
             )
             replace_file(self.checkpoint_path.with_suffix(".txt"), record.encode("utf-8"))
             replace_file(self.checkpoint_path, lambda fh: np.savez(fh, **plain))
@@ -237,6 +241,7 @@ class Budget(Callback):
         if history.seconds:  # this epoch's time as fit measured it, before any callback ran
             self._watched += max(0.0, float(history.seconds[-1]))
         self._count_examples(history)
+        self._count_steps(history)
         plain = model_to_plain(model)
         self._seen[_fingerprint(plain)] = None  # before the checkpoint, whose record lists it
         self._keep(plain, True)
@@ -253,6 +258,20 @@ class Budget(Callback):
                 else f"its {self.seconds:g} s were used up"
             )
             self.cut_short = f"a fit early, after its epoch {stopped}: {used}"
+
+    def _count_steps(self, history: History) -> None:
+        """Keep the most optimizer steps a counted epoch took beyond those ``fit`` made
+        (``history.optimizer_steps[-1] - history.steps[-1]``, as ``fit`` records them before its
+        callbacks run): an augment function, a schedule, a loss or a callback that steps the
+        optimizer itself trains more than the epoch's one pass, inside the epoch's time. Not
+        checked for an optimizer without a step count (one of the learner's own); not caught:
+        a second optimizer, or updates written by hand."""
+        made = getattr(history, "steps", None)
+        counted = getattr(history, "optimizer_steps", None)
+        if not (isinstance(made, list) and isinstance(counted, list) and made and counted):
+            return
+        if isinstance(made[-1], int) and isinstance(counted[-1], int):
+            self.extra_steps = max(self.extra_steps, counted[-1] - made[-1])
 
     def _count_examples(self, history: History) -> None:
         """Keep the most training examples of a counted epoch (``history.examples[-1]``, as
@@ -355,6 +374,7 @@ def train_within_budget(
         budget.saw(result),
         unwatched,
         (budget.most_examples, budget.examples),
+        steps=budget.extra_steps,
     )
     if not review and TRAIN_SIZE < budget.most_examples <= EXAMPLES:
         note += (
@@ -381,6 +401,7 @@ def _fallback(budget: Budget, why: str) -> tuple[Sequential | None, str]:
         budget.checkpoint_unwatched,
         (budget.checkpoint_examples, budget.examples),
         what="checkpoint's",
+        steps=budget.checkpoint_extra_steps,
     )
     return model_from_plain(budget.checkpoint), (
         f"{why}; scored from the last checkpoint (after budgeted epoch {budget.checkpoint_epoch})"
@@ -445,8 +466,9 @@ def run_submission(
     (:func:`_open_regular`).
 
     ``wrap(cmd, work_dir) -> cmd`` may rewrite the command, e.g. to run it inside a sandbox
-    that can see ``submission`` and ``work_dir`` and nothing of the grader's (this is the hook
-    for a grading engine; the default is a plain subprocess).
+    that can see ``submission``, ``work_dir``, the Python environment and ``dlnotes`` (at their
+    paths, which the run can read) and no other file of the grader's (this is the hook for a
+    grading engine; the default is a plain subprocess).
 
     Returns ``(plain_model or None, message)``: the returned model, else the last checkpoint,
     else None (zero points), with a message saying which and why, and a REVIEW note when the
@@ -494,6 +516,7 @@ def run_submission(
                 start_new_session=True,
             )
         stopped, started, stderr = _wait(proc, Path(work), seconds + grace, startup, max_bytes)
+        review = "" if stopped is None else stopped[1]  # a stop not to be blamed on the run
         tail = stderr.strip().splitlines()[-1:] or [""]
         if not _real_folder(out):  # the run has ended: nothing can swap it back now
             return None, (
@@ -501,25 +524,52 @@ def run_submission(
                 "was read: zero points; REVIEW: read the student's part 2 cell"
             )
         returned, checkpoint = out / "model.npz", out / "checkpoint.npz"
-        if stopped is None and proc.returncode == 0 and returned.exists():
+        why = None if stopped is None else stopped[0]
+        if why is None and proc.returncode == 0 and returned.exists():
             plain, problem = _read_plain(returned)
             if plain is not None:
                 return plain, _returned_message(out / "epochs.txt", epochs, examples)
-            stopped = f"the returned model could not be read: {problem}"
-        if stopped is None and not started:
-            stopped = (
+            why = f"the returned model could not be read: {problem}"
+        if why is None and not started:  # the harness's own error: no learner's code ran yet
+            why = (
                 f"the grading harness failed before the budget started (exit code "
-                f"{proc.returncode}): {tail[0]}"
+                f"{proc.returncode}): {_plain_text(tail[0])}"
             )
-        why = stopped or f"train_best_model failed (exit code {proc.returncode}): {tail[0]}"
+        if why is None:
+            said = f"; its last stderr line: {_quoted(tail[0])}" if tail[0].strip() else ""
+            why = f"train_best_model failed (exit code {proc.returncode}){said}"
         if checkpoint.exists():
             plain, problem = _read_plain(checkpoint)
             if plain is not None:
-                return plain, f"{why}; scored from the last checkpoint" + _checkpoint_note(
-                    out / "checkpoint.txt", plain, epochs, examples
-                )
-            return None, f"{why}; the last checkpoint could not be read ({problem}): zero points"
-        return None, f"{why}; no checkpoint was handed to the budget: zero points"
+                note = _checkpoint_note(out / "checkpoint.txt", plain, epochs, examples)
+                return plain, f"{why}; scored from the last checkpoint{note}{review}"
+            return None, (
+                f"{why}; the last checkpoint could not be read ({problem}): zero points{review}"
+            )
+        return None, f"{why}; no checkpoint was handed to the budget: zero points{review}"
+
+
+#: The most characters of the learner's own text (its process's last line on stderr) that a
+#: run's message quotes: the message goes to the gradebook's reason and flagged cells, each cut
+#: at 1000 characters, and a longer quote pushed the grader's REVIEW notes out of them.
+MAX_QUOTE = 200
+
+
+def _plain_text(text: str, limit: int = MAX_QUOTE) -> str:
+    """``text`` on one line, at most ``limit`` characters (cut with ``…``): its control and
+    invisible characters (terminal codes, bidirectional marks, a lone surrogate) as escapes,
+    and the word ``REVIEW`` in lower case, so that only the grader's own notes carry it (the
+    merge puts the run's REVIEW notes in the gradebook's ``flagged`` column)."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.strip())
+    text = text.replace("REVIEW", "review")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quoted(text: str) -> str:
+    """The learner's ``text`` as a run's message quotes it: :func:`_plain_text` in « », with
+    its own « and » written ‹ and ›, so that the quote ends only where the grader ends it and
+    nothing the learner prints can pass for the grader's words."""
+    return f"«{_plain_text(text.replace('«', '‹').replace('»', '›'))}»"
 
 
 @contextmanager
@@ -579,14 +629,15 @@ STARTED = "dlnotes-capstone: budget started"
 
 def _wait(
     proc: subprocess.Popen, work: Path, allowed: float, startup: float, max_bytes: int
-) -> tuple[str | None, bool, str]:
+) -> tuple[tuple[str, str] | None, bool, str]:
     """Wait for the harness ``proc``. Its process group is killed when it runs past ``allowed``
     seconds after printing :data:`STARTED` (or ``startup + allowed`` after it started, if it
     never prints it), when :func:`_too_much` finds its work folder too large (checked every
     0.1 s, so a fast writer may pass the cap a little), and in any case when the wait ends,
     so nothing the submission started in that group outlives the run (a ``setsid`` child
     leaves the group: the grader's sandbox, a PID namespace, ends those). Returns (why it was
-    stopped, or None; whether the budget started; the last 4 kB of its stderr). Its output is
+    stopped and a REVIEW note for the stop, ``""`` for none, or None; whether the budget
+    started; the last 4 kB of its stderr). Its output is
     read as it comes and mostly dropped, so a flood of prints cannot fill the caller's
     memory. POSIX only (process groups)."""
     began = time.monotonic()
@@ -614,7 +665,7 @@ def _wait(
     readers = [threading.Thread(target=f, daemon=True) for f in (read_out, read_err)]
     for t in readers:
         t.start()
-    stopped = None
+    stopped: tuple[str, str] | None = None
     try:
         while proc.poll() is None:
             time.sleep(0.1)
@@ -624,7 +675,8 @@ def _wait(
                     f"stopped at the wall-clock limit ({allowed:g} s after the budget started)"
                     if started
                     else f"stopped at the wall-clock limit ({startup + allowed:g} s, the "
-                    "budget never started)"
+                    "budget never started)",
+                    "",
                 )
             else:
                 stopped = _too_much(work, max_bytes, free_before)
@@ -645,23 +697,30 @@ def _wait(
     return stopped, bool(started), err.decode("utf-8", "replace")
 
 
-def _too_much(work: Path, max_bytes: int, free_before: int) -> str | None:
-    """Why the run's files are too much, or None: more than ``max_bytes`` in the work folder,
-    more than 10 000 entries or 64 levels of folders in it, a folder that cannot be read, or
-    the disk's free space down by more than twice ``max_bytes`` since the run began (files
-    written and unlinked while open do not show in any folder)."""
+def _too_much(work: Path, max_bytes: int, free_before: int) -> tuple[str, str] | None:
+    """Why the run's files are too much, with a REVIEW note for a stop that may not be the
+    run's doing (else ``""``), or None: more than ``max_bytes`` in the work folder, more than
+    10 000 entries or 64 levels of folders in it, a folder that cannot be read, or the disk's
+    free space down by more than twice ``max_bytes`` since the run began.
+
+    The last is the only guard against files written and unlinked while still open (they show
+    in no folder), but it measures the whole disk: another grader started beside this one,
+    or any large write on the machine, moves it as well, and this run cannot be told from the
+    other. So that stop says what was measured, blames no one and is flagged for review: grade
+    that student again alone (the run that used the space, when it is a run, is stopped and
+    flagged the same way)."""
     total = count = 0
     todo = [(str(work), 0)]
     while todo:
         folder, depth = todo.pop()
         if depth > 64:
-            return "stopped: its folders are nested more than 64 deep"
+            return "stopped: its folders are nested more than 64 deep", ""
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
                     count += 1
                     if count > 10_000:
-                        return "stopped: it made more than 10 000 files and folders"
+                        return "stopped: it made more than 10 000 files and folders", ""
                     if entry.is_dir(follow_symlinks=False):
                         todo.append((entry.path, depth + 1))
                     elif entry.is_file(follow_symlinks=False):
@@ -669,11 +728,19 @@ def _too_much(work: Path, max_bytes: int, free_before: int) -> str | None:
         except FileNotFoundError:
             continue  # removed while we looked
         except OSError as err:
-            return f"stopped: a folder of its own cannot be read ({type(err).__name__})"
+            return f"stopped: a folder of its own cannot be read ({type(err).__name__})", ""
         if total > max_bytes:
-            return f"stopped: its files grew past {max_bytes >> 20} MiB"
-    if free_before - shutil.disk_usage(work).free > 2 * max_bytes:
-        return f"stopped: the disk's free space fell by more than {2 * max_bytes >> 20} MiB"
+            return f"stopped: its files grew past {max_bytes >> 20} MiB", ""
+    fell = free_before - shutil.disk_usage(work).free
+    if fell > 2 * max_bytes:
+        return (
+            f"stopped: the disk's free space fell by {fell >> 20} MiB while it ran (the limit "
+            f"is {2 * max_bytes >> 20} MiB), not necessarily by this run: its work folder held "
+            f"{total >> 20} MiB",
+            "; REVIEW: the disk's free space fell by more than this run's work folder holds; "
+            "another grader or program on this machine may have used it (or the run wrote "
+            "files it deleted while still open): grade this student again alone",
+        )
     return None
 
 
@@ -734,20 +801,22 @@ def _read_small(path: Path, limit: int) -> bytes:
     return data
 
 
-#: The most of the run's record (``epochs.txt``: four short lines) the caller reads.
+#: The most of the run's record (``epochs.txt``: five short lines) the caller reads.
 MAX_EPOCHS_BYTES = 128
 
 
 def _returned_message(epochs_file: Path, epochs: int, examples: int | None) -> str:
     """The run's message for a returned model, with the epochs the budget counted, whether it
-    saw the returned weights, the seconds of the budget outside its counted epochs and the most
-    examples of a counted epoch (as the learner's process reported them, four lines of
-    ``epochs.txt``: a best-effort flag, not a proof). A record that is missing or cannot be
-    read is flagged: the harness writes it before the model."""
+    saw the returned weights, the seconds of the budget outside its counted epochs, the most
+    examples of a counted epoch and the most optimizer steps of a counted epoch beyond fit's
+    own (as the learner's process reported them, the lines of ``epochs.txt``: a best-effort
+    flag, not a proof; the harness writes all five, a record of four, from before the steps
+    were counted, is read as none). A record that is missing or cannot be read is flagged: the
+    harness writes it before the model."""
     try:  # a link, a FIFO or a flood the learner's code put there is no record
         lines = _read_small(epochs_file, MAX_EPOCHS_BYTES).decode("utf-8").split()
         used, saw, unwatched = int(lines[0]), lines[1:2] == ["1"], float(lines[2])
-        most = int(lines[3])
+        most, steps = int(lines[3]), int(lines[4]) if len(lines) > 4 else 0
     except (OSError, ValueError, IndexError):
         return (
             "train_best_model returned a model within the budget; REVIEW: the run's record "
@@ -756,7 +825,7 @@ def _returned_message(epochs_file: Path, epochs: int, examples: int | None) -> s
         )
     return (
         f"train_best_model returned a model within the budget ({used} budgeted epochs)"
-        + _review_note(used, epochs, saw, unwatched, (most, examples))
+        + _review_note(used, epochs, saw, unwatched, (most, examples), steps=steps)
     )
 
 
@@ -770,21 +839,24 @@ def _checkpoint_note(
 ) -> str:
     """The budgeted epochs and REVIEW note of the checkpoint ``plain``, from the record that
     :meth:`Budget.save` wrote next to it (the epochs counted, the unwatched seconds, the most
-    examples of a counted epoch, the fingerprints of the models seen at counted epochs' ends).
+    examples of a counted epoch, the most optimizer steps of a counted epoch beyond fit's own,
+    the fingerprints of the models seen at counted epochs' ends).
     A record that is missing or cannot be read is flagged: the budget writes one before every
     checkpoint."""
     try:  # read as _returned_message reads epochs.txt
         with os.fdopen(_open_regular(record), "rb") as fh:
             lines = fh.read(MAX_RECORD_BYTES).decode("utf-8").split()
         used, unwatched, most = int(lines[0]), float(lines[1]), int(lines[2])
-        seen = set(lines[3:])
+        steps, seen = int(lines[3]), set(lines[4:])
     except (OSError, ValueError, IndexError):
         return (
             f"; REVIEW: the checkpoint's record ({record.name}, written by the budget with "
             "every checkpoint) is missing or cannot be read"
         )
     saw = _fingerprint(plain) in seen
-    note = _review_note(used, epochs, saw, unwatched, (most, examples), what="checkpoint's")
+    note = _review_note(
+        used, epochs, saw, unwatched, (most, examples), what="checkpoint's", steps=steps
+    )
     return f" ({used} budgeted epochs){note}"
 
 
@@ -796,14 +868,17 @@ def _review_note(
     examples: tuple[int, int | None],
     *,
     what: str = "returned",
+    steps: int = 0,
 ) -> str:
     """A flag for the instructor when the budget did not watch the training: no epoch went
     through it (the epoch limit went unchecked), more epochs than allowed, more than
     :data:`UNWATCHED_SECONDS` of the budget passed outside its counted epochs (``unwatched``: time
     enough to train without it), a counted epoch went through more examples than allowed
     (``examples``: the most of one epoch and the limit, None for none: an enlarged training
-    set), or the model (the ``what`` weights: the returned model's, or the checkpoint's scored
-    in its place) is not one the budget saw at the end of a counted epoch (it was trained or
+    set), a counted epoch in which fit's optimizer took ``steps`` steps more than fit made
+    (training inside the epoch by the learner's own code, :meth:`Budget._count_steps`), or the
+    model (the ``what`` weights: the returned model's, or the checkpoint's scored in its place)
+    is not one the budget saw at the end of a counted epoch (it was trained or
     changed after the budget's last epoch, e.g. in the grace seconds, or trained without it and
     saved by hand; folding or averaging weights is fine, training is not)."""
     most, allowed = examples
@@ -835,6 +910,12 @@ def _review_note(
             f"allowed{sets}: images from outside the data (such as the shipped test images), "
             "copies or stored augmentations make one counted epoch more than one pass over "
             "the data; augmenting each batch, fit(augment=...), does not"
+        )
+    if steps > 0:
+        return (
+            f"; REVIEW: in a counted epoch fit's optimizer took {steps} steps more than fit "
+            "made: the learner's own code (an augment function, the schedule, the loss or "
+            "another callback) trained inside the epoch, more than one pass counted as one"
         )
     if not saw:
         return (

@@ -8,9 +8,9 @@ checkpoints to ``OUT_DIR/checkpoint.npz`` (its record to ``OUT_DIR/checkpoint.tx
 writes the returned model as plain data to ``OUT_DIR/model.npz``, with ``OUT_DIR/epochs.txt``:
 the epochs the budget counted, 1 if it saw the returned model at the end of one of them (else
 0), the seconds of the budget that passed outside the epochs it counted (from just before
-the submission's imports to the function's return), and the most training examples one counted
-epoch went through (``EXAMPLES`` is the budget's limit on them, ``None`` for none). It is never
-given the hidden test set.
+the submission's imports to the function's return), the most training examples one counted
+epoch went through (``EXAMPLES`` is the budget's limit on them, ``None`` for none) and the most
+optimizer steps of a counted epoch beyond fit's own. It is never given the hidden test set.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -32,6 +32,15 @@ from dlnotes.capstone.plain import model_to_plain
 
 SOLUTION_ID = "ch16_train_best_model_solution"
 
+#: The longest code cell the grader parses in its own process, and the most code it parses in
+#: one notebook, the numbers of part 1's grader (``MAX_CELL_CHARS`` and ``MAX_PARSE_CHARS`` in
+#: ``tools/grading/engine.py``, which this package cannot import): ``ast.parse`` takes about
+#: 500 bytes of memory a character of some code (a cell of 8 MB held a grader at 4 GB, 38 s),
+#: and a notebook may hold 64 MiB. An import cell is a few lines; an answer cell longer than
+#: this is not parsed here (the sandboxed run reads it, and its size is flagged for review).
+MAX_CELL_CHARS = 200_000
+MAX_PARSE_CHARS = 3 * MAX_CELL_CHARS
+
 
 def submission_from_notebook(notebook: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
     """Write the learner's part 2 as a Python file for :func:`dlnotes.capstone.run_submission`.
@@ -40,7 +49,14 @@ def submission_from_notebook(notebook: str | os.PathLike[str], out: str | os.Pat
     ``from ... import`` statements) and the cell with nbgrader grade_id
     ``ch16_train_best_model_solution`` (found by its metadata, or else by a ``def
     train_best_model``). Nothing else of the notebook runs. Raises ``ValueError`` when the
-    notebook has no such cell or a cell does not parse.
+    notebook has no such cell or that cell does not parse.
+
+    The cells are parsed here, in the caller's process (the grader's), within part 1's caps: a
+    cell longer than :data:`MAX_CELL_CHARS` is not parsed (it is no import cell; an answer cell
+    that long goes to the file unchecked, and fails in the run if it does not parse), only a
+    cell that mentions ``import`` is parsed to see whether it is an import cell, and no cell is
+    parsed that would take the notebook's parsed code past :data:`MAX_PARSE_CHARS` (an honest
+    notebook's import cells come first and take a few hundred characters).
 
     Defined in chapter 16 (Capstone project).
     """
@@ -54,10 +70,18 @@ def submission_from_notebook(notebook: str | os.PathLike[str], out: str | os.Pat
         # string inside a string literal, plain text in a comment; no encoder refuses it
         return src.encode("utf-8", "backslashreplace").decode("utf-8")
 
-    def imports_only(cell: dict) -> bool:
+    parsed = 0  # characters parsed so far, at most MAX_PARSE_CHARS
+
+    def imports_only(source: str) -> bool:
+        nonlocal parsed
+        if "import" not in source or "pip" in source or len(source) > MAX_CELL_CHARS:
+            return False
+        if parsed + len(source) > MAX_PARSE_CHARS:
+            return False
+        parsed += len(source)
         try:
-            body = ast.parse(text(cell)).body
-        except SyntaxError:
+            body = ast.parse(source).body
+        except (SyntaxError, ValueError, RecursionError):  # e.g. a null byte, deep nesting
             return False
         return bool(body) and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body)
 
@@ -66,12 +90,14 @@ def submission_from_notebook(notebook: str | os.PathLike[str], out: str | os.Pat
     ] or [c for c in code if "def train_best_model" in text(c)]
     if not solution:
         raise ValueError(f"{notebook} has no cell {SOLUTION_ID!r} defining train_best_model")
-    try:
-        ast.parse(text(solution[0]))
-    except SyntaxError as err:
-        raise ValueError(f"the train_best_model cell does not parse: {err}") from None
-    parts = [text(c) for c in code if imports_only(c) and "pip" not in text(c)]
-    source = "\n\n".join([*parts, text(solution[0])]) + "\n"
+    answer = text(solution[0])
+    if len(answer) <= MAX_CELL_CHARS:
+        try:
+            ast.parse(answer)
+        except SyntaxError as err:
+            raise ValueError(f"the train_best_model cell does not parse: {err}") from None
+    parts = [source for source in map(text, code) if imports_only(source)]
+    source = "\n\n".join([*parts, answer]) + "\n"
     path = Path(out)
     path.write_text(source, encoding="utf-8")
     return path
@@ -102,6 +128,7 @@ def main(argv: list[str]) -> int:
     plain = model_to_plain(model)
     counted = (
         f"{budget.epochs_used}\n{int(budget.saw(plain))}\n{unwatched:.3f}\n{budget.most_examples}\n"
+        f"{budget.extra_steps}\n"
     )
     # each written to a new file that then replaces the old name: a link or a FIFO the
     # learner's code left at epochs.txt or model.npz is replaced, never written through

@@ -144,7 +144,7 @@ def _build_layer(plain: Mapping[str, Any], i: int, dtype: np.dtype) -> Layer:
     kind = _get(plain, f"{i}.type", str)
     if kind not in _CLASSES:
         raise ValueError(
-            f"plain model layer {i} has unknown type {kind!r}; expected one of "
+            f"plain model layer {i} has unknown type {kind!r:.60}; expected one of "
             f"{', '.join(LAYER_TYPES)}"
         )
     layer: Layer
@@ -198,7 +198,7 @@ def model_from_plain(plain: Mapping[str, Any]) -> Sequential:
     view = {k: plain[k] for k in keys}
     fmt = _get(view, "format", str)
     if fmt != FORMAT:
-        raise ValueError(f"plain model format must be {FORMAT!r}, got {fmt!r}")
+        raise ValueError(f"plain model format must be {FORMAT!r}, got {fmt!r:.60}")
     n = _get(view, "n_layers", int)
     if not 1 <= n <= _MAX_LAYERS:
         raise ValueError(f"plain model n_layers must be in 1..{_MAX_LAYERS}, got {n}")
@@ -212,8 +212,8 @@ def model_from_plain(plain: Mapping[str, Any]) -> Sequential:
     for i, layer in enumerate(layers):
         expected |= set(_layer_spec(i, layer))
     extra = sorted(set(view) - expected)
-    if extra:
-        raise ValueError(f"plain model has unexpected entries {extra[:5]}")
+    if extra:  # the names, like every value quoted, cut: they come from the learner's file
+        raise ValueError(f"plain model has unexpected entries {[k[:60] for k in extra[:5]]}")
     model = Sequential(*layers)
     model.eval()
     return model

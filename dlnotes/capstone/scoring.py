@@ -118,8 +118,8 @@ def hidden_evaluation(
     try:
         model = model_from_plain(plain_model)
         logits = model.predict(X)
-    except (TypeError, ValueError) as err:
-        return 0.0, f"the submitted model cannot be used ({err}): 0 points", []
+    except (TypeError, ValueError) as err:  # its message may quote the learner's file: cut
+        return 0.0, f"the submitted model cannot be used ({str(err)[:300]}): 0 points", []
     if logits.shape != (len(X), 10) or not np.all(np.isfinite(logits)):
         return (
             0.0,
