@@ -272,3 +272,19 @@ def test_torch_port_in_float32_is_told_to_use_float64():
         check("ch15_torch_port", _learner_port(float32=True), suite="hidden")
     assert "Likely mistake: trained in float32" in str(info.value)
     assert ".double()" in str(info.value) and "float64" in str(info.value)
+
+
+@pytest.mark.parametrize("suite", ["visible", "hidden"])
+def test_a_port_with_right_numbers_but_no_torch_optimizer_is_refused(suite):
+    """The exercise asks for the loop in PyTorch, trained by torch.optim.SGD: the same numbers
+    computed in numpy, or by a momentum update written by hand, are refused, and told why."""
+    pytest.importorskip("torch")
+    from dlnotes.exercises import check
+    from tests.feedback.alternatives.ch15 import NOT_PYTORCH
+
+    for answer in NOT_PYTORCH:
+        with pytest.raises(AssertionError) as info:
+            check("ch15_torch_port", answer, suite=suite)
+        said = str(info.value)
+        assert said.startswith("ch15_torch_port: your results are right, but your function "
+                               "never steps a torch.optim.SGD optimizer"), said  # fmt: skip

@@ -979,7 +979,7 @@ def test_switching_the_profiler_off_is_seen():
         check("ch06_step_decay", step_decay)
 
 
-def _harness_records(answer_source, var, references, cases, time_limit=2.0):
+def _harness_records(answer_source, var, references, cases, time_limit=2.0, required=()):
     """The harness's records for one answer cell, run in this process (no sandbox)."""
     sys.path.insert(0, str(ROOT / "tools" / "grading"))
     import harness
@@ -991,12 +991,98 @@ def _harness_records(answer_source, var, references, cases, time_limit=2.0):
         "var": var,
         "kind": "function",
         "references": references,
+        "required": list(required),
         "cases": cases,
         "cell_limit": 10.0,
         "time_limit": time_limit,
     }
     harness.run(job, records.append)
     return [r for r in records if r.get("event") == "case"]
+
+
+def _message(value):
+    """A value as the grader's records carry it (tools/grading/plain.py)."""
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import plain
+
+    return plain.to_message(*plain.encode_object(value))
+
+
+NUMPY_PORT = """
+import numpy as np
+
+def torch_train(params, batches, lr, momentum):
+    W1, b1, W2, b2 = [p.copy() for p in params]
+    vel = None
+    for X, y in batches:
+        H = X @ W1 + b1
+        A = np.maximum(H, 0)
+        Z = A @ W2 + b2
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        P[np.arange(len(y)), y] -= 1
+        dZ = P / len(y)
+        dA = dZ @ W2.T
+        dH = dA * (H > 0)
+        grads = [X.T @ dH, dH.sum(0), A.T @ dZ, dZ.sum(0)]
+        vel = grads if vel is None else [momentum * v + g for v, g in zip(vel, grads)]
+        W1, b1, W2, b2 = [p - lr * v for p, v in zip((W1, b1, W2, b2), vel)]
+    return [W1, b1, W2, b2]
+"""
+
+TORCH_PORT = """
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+def torch_train(params, batches, lr, momentum):
+    ts = [torch.tensor(p, requires_grad=True) for p in params]
+    opt = torch.optim.SGD(ts, lr=lr, momentum=momentum)
+    for X, y in batches:
+        W1, b1, W2, b2 = ts
+        z = torch.relu(torch.from_numpy(X) @ W1 + b1) @ W2 + b2
+        loss = F.cross_entropy(z, torch.from_numpy(np.asarray(y)).long())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return [t.detach().numpy().copy() for t in ts]
+"""
+
+
+@pytest.mark.slow
+def test_a_port_to_pytorch_must_step_a_torch_optimizer():
+    """A learner's numpy port of chapter 15's loop, exact to 1e-9, scored full marks on an
+    exercise that asks for the loop in PyTorch: check() and the grader now require a
+    torch.optim.SGD step, and say so; a port that steps one passes."""
+    from dlnotes.exercises import check, get
+    from dlnotes.exercises.verdict import CheckFailed
+
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import engine
+
+    ex = get("ch15_torch_port")
+    namespace: dict = {}
+    exec(NUMPY_PORT, namespace)
+    with pytest.raises(CheckFailed, match="results are right, but your function never steps"):
+        check("ch15_torch_port", namespace["torch_train"])
+    cases = ex.cases("visible")[:2]
+    for source, missed in ((NUMPY_PORT, True), (TORCH_PORT, False)):
+        records = _harness_records(source, "torch_train", [], cases, 30.0, ex.required)
+        assert [r["status"] for r in records] == ["ok", "ok"], records
+        assert [r["missed_required"] for r in records] == [missed, missed]
+    # the grader: a right result that never stepped torch loses the check, a wrong one is
+    # judged as wrong (its mistake still named)
+    case = cases[0]
+    expected = ex.solution(*case.args, **dict(case.kwargs))
+    row = {"expected": _message(expected), "before": _message((tuple(case.args), case.kwargs))}
+    rec = {"status": "ok", "result": _message(expected), "after": row["before"]}
+    spec = {"name": "ch15_torch_port", "time_limit": 30.0, "output": "new", "rtol": ex.rtol,
+            "atol": ex.atol}  # fmt: skip
+    assert engine._case_problem(spec, row, rec, "") is None
+    said = engine._case_problem(spec, row, {**rec, "missed_required": True}, "")
+    assert said == f"right result, but {ex.required_says}"
+    wrong = {**rec, "result": _message([p + 1 for p in expected]), "missed_required": True}
+    assert "right result" not in engine._case_problem(spec, row, wrong, "")
 
 
 def test_the_harness_sees_the_profiler_switched_off_and_on_again():

@@ -686,6 +686,12 @@ register(
         suites=seeded(_port_cases, visible=15, hidden=151),
         mistakes=torch_port_mistakes.all,
         references=("dlnotes.optim.base:Optimizer", "dlnotes.model:Sequential"),
+        required=("torch.optim.sgd:SGD.step",),
+        required_says=(
+            "your function never steps a torch.optim.SGD optimizer: this exercise asks for "
+            "the loop in PyTorch (nn.Linear layers trained by torch.optim.SGD), not for the "
+            "same numbers computed another way"
+        ),
         rtol=1e-9,
         atol=1e-11,
         time_limit=60.0,  # importing torch and its first call take seconds on a cold kernel

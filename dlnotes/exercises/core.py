@@ -268,6 +268,12 @@ class FunctionExercise(Exercise):
     kind: ClassVar[Literal["function"]] = "function"
     suites: Mapping[str, Callable[..., Sequence[Case]]]
     references: tuple[str, ...] = ()
+    #: library code (``"module:qualname"``) the answer must run, one of them at least, on every
+    #: check: what the exercise asks the learner to use (chapter 15's port must step a
+    #: ``torch.optim`` optimizer, not compute the same numbers by hand); ``required_says`` is
+    #: what a function that never calls it is told
+    required: tuple[str, ...] = ()
+    required_says: str = ""
     rtol: float = 1e-7
     atol: float = 1e-10
     #: seconds each call of the learner's function may take (``check(time_limit=...)`` overrides)
@@ -287,6 +293,8 @@ class FunctionExercise(Exercise):
             raise ValueError(
                 f"{self.name}: time_limit must be > 0 seconds, got {self.time_limit!r}"
             )
+        if bool(self.required) != bool(self.required_says):
+            raise ValueError(f"{self.name}: required and required_says go together")
 
     def cases(self, suite: str = "visible", seed: int | None = None) -> list[Case]:
         """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh.
@@ -336,6 +344,17 @@ class FunctionExercise(Exercise):
             for part in qualname.split("."):
                 obj = getattr(obj, part)
             out.append((f"{module_name}.{qualname}", obj))
+        return out
+
+    def required_callables(self) -> list[Any]:
+        """The objects of :attr:`required` (imported on demand: torch, for chapter 15)."""
+        out = []
+        for spec in self.required:
+            module_name, _, qualname = spec.partition(":")
+            obj: Any = importlib.import_module(module_name)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+            out.append(obj)
         return out
 
 
@@ -537,6 +556,7 @@ class _Run:
     where: traceback.FrameSummary | None = None  # the learner's line that raised or was running
     called_reference: str | None = None  # the reference it called, directly or not
     profiler_off: bool = False  # it returned with the call profiler switched off or swapped
+    missed_required: bool = False  # it returned without running the exercise's required code
     importing: bool = False  # the time limit stopped it inside an import statement
     args: tuple[Any, ...] = ()  # the argument objects after the call
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -626,18 +646,29 @@ def _learner_frame(tb: Any) -> traceback.FrameSummary | None:
 
 
 def _call(
-    fn: Callable[..., Any], case: Case, seconds: float, forbidden: Mapping[CodeType, str]
+    fn: Callable[..., Any],
+    case: Case,
+    seconds: float,
+    forbidden: Mapping[CodeType, str],
+    required: frozenset[CodeType] = frozenset(),
 ) -> _Run:
-    """Call ``fn`` on fresh copies of the case's arguments, time-limited and watched."""
+    """Call ``fn`` on fresh copies of the case's arguments, time-limited and watched: whether it
+    calls one of the ``forbidden`` code objects, and (when ``required`` is given) whether it
+    runs one of the ``required`` ones."""
     args, kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
     run = _Run(args=args, kwargs=kwargs)
+    ran = [not required]
 
     def profiler(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call" and run.called_reference is None and frame.f_code in forbidden:
+        if event != "call":
+            return
+        if run.called_reference is None and frame.f_code in forbidden:
             run.called_reference = forbidden[frame.f_code]
+        if not ran[0] and frame.f_code in required:
+            ran[0] = True
 
     def target() -> None:
-        sys.setprofile(profiler if forbidden else None)
+        sys.setprofile(profiler if forbidden or required else None)
         try:
             with np.errstate(all="ignore"):
                 run.output = fn(*args, **kwargs)
@@ -657,7 +688,9 @@ def _call(
             # went unseen. (Not after a time-out or an error: the time limit's exception can land
             # inside the profiler, and CPython then removes the profiler itself.)
             returned = run.error is None and not run.timed_out
-            run.profiler_off = bool(forbidden) and returned and sys.getprofile() is not profiler
+            watched = bool(forbidden or required)
+            run.profiler_off = watched and returned and sys.getprofile() is not profiler
+            run.missed_required = returned and not ran[0]
             sys.setprofile(None)
 
     if _signal_timer_available():
@@ -1422,11 +1455,17 @@ def _check_function(
         if integrity
         else {}
     )
+    try:  # (torch, which chapter 15 requires, is optional: without it nothing is required)
+        required = frozenset(
+            code for obj in ex.required_callables() if integrity for code in _code_objects(obj)
+        )
+    except ImportError:
+        required = frozenset()
     names = _param_names(ex.solution, max(len(c.args) for c in cases))
     outcomes: list[_Outcome] = []
     n = len(cases)
     for i, case in enumerate(cases, start=1):
-        run = _call(fn, case, seconds, forbidden)
+        run = _call(fn, case, seconds, forbidden, required)
         check = f"check {i} of {n} ({case.label})"
         stopped = _run_stopped(ex, fn, run, case, check, seconds, names)
         if stopped is not None:
@@ -1470,6 +1509,12 @@ def _verdict(
     failed = [k for k, o in enumerate(outcomes) if o.problems]
     what = "hidden checks" if suite == "hidden" else "checks"
     if not failed:
+        missed = [k + 1 for k, o in enumerate(outcomes) if o.run.missed_required]
+        if missed:  # right values, but not computed with what the exercise asks for
+            return False, (
+                f"{ex.name}: your results are right, but {ex.required_says} (check "
+                f"{missed[0]} of {n}, and every check, count as failed until it does)"
+            )
         return True, f"✓ {ex.name}: all {n} {what} passed"
     first = outcomes[failed[0]]
     lines = [

@@ -317,6 +317,7 @@ def grade_notebook(
                 "preamble": book["preamble"],
                 "cells": run,
                 "references": _references(ex),
+                "required": list(getattr(ex, "required", ())),
                 "cases": [r["case"] for suite in spec.get("suites", {}).values() for r in suite],
                 "cell_limit": limits.cell,
                 "time_limit": time_limit,
@@ -583,4 +584,8 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
         return "your function returned (a view of) its input array instead of a new array"
     if spec["output"] == "input" and rec.get("copies"):
         return "the arrays you returned are copies, not the input's own arrays"
+    if rec.get("missed_required"):  # right, but not computed with what the exercise asks for
+        from dlnotes.exercises import get
+
+        return f"right result, but {get(spec['name']).required_says}"
     return None

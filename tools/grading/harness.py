@@ -155,13 +155,27 @@ def run(job: dict[str, Any], emit: Any) -> None:
             forbidden.update(dict.fromkeys(_code_objects(_resolve(dotted)), dotted))
         except Exception:
             continue
+    required: set[Any] = set()  # the library code the answer must run (see FunctionExercise)
+    for dotted in job.get("required", []):
+        try:
+            required.update(_code_objects(_resolve(dotted)))
+        except Exception:  # not importable here: nothing can be required
+            required.clear()
+            break
     for i, case in enumerate(job["cases"]):
         args, kwargs = case.args, dict(case.kwargs)
         seen: list[str] = []
+        ran = [not required]
 
-        def profiler(frame: Any, event: str, arg: Any, seen: list[str] = seen) -> None:
-            if event == "call" and not seen and frame.f_code in forbidden:
+        def profiler(
+            frame: Any, event: str, arg: Any, seen: list[str] = seen, ran: list[bool] = ran
+        ) -> None:
+            if event != "call":
+                return
+            if not seen and frame.f_code in forbidden:
                 seen.append(forbidden[frame.f_code])
+            if not ran[0] and frame.f_code in required:
+                ran[0] = True
 
         record: dict[str, Any] = {"event": "case", "i": i}
         output: Any = None
@@ -185,6 +199,7 @@ def run(job: dict[str, Any], emit: Any) -> None:
             record["status"] = "error"
             record["error"] = _describe_error(err)
         record["called_reference"] = seen[0] if seen else None
+        record["missed_required"] = record["status"] == "ok" and not ran[0]
         # switched off (or swapped) during the call, even if switched back on before it returned
         # (the audit hook). Only a call that returned is judged: the time limit's exception can
         # land inside the profiler, and CPython then removes the profiler itself (an audited
