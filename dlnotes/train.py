@@ -63,9 +63,9 @@ class History:
     mini-batches; classification only), ``dev_loss`` and ``dev_acc`` (eval mode, when ``dev`` is
     given), ``lr`` (learning rate of the epoch's last step), ``examples`` (training examples
     the epoch's optimizer steps used), ``steps`` (the optimizer steps ``fit`` made),
-    ``optimizer_steps`` (the steps the optimizer itself counted since the previous epoch's record,
-    its ``t``: more than ``steps`` when other code stepped it too, e.g. an ``augment`` function
-    or a callback; None for an optimizer that keeps no count) and ``diagnostics`` (when asked
+    ``optimizer_t`` (the optimizer's own count of its steps, its ``t``, after the epoch: it grows
+    by more than ``steps`` when other code stepped it too, e.g. an ``augment`` function or a
+    callback; None for an optimizer that keeps no count) and ``diagnostics`` (when asked
     for).
     Per step: ``step_loss`` and ``step_lr``. ``seconds`` holds wall-clock time per epoch (the
     only field that differs between identical runs). ``stopped_epoch`` is set when training
@@ -83,7 +83,7 @@ class History:
     lr: list[float] = field(default_factory=list)
     examples: list[int] = field(default_factory=list)
     steps: list[int] = field(default_factory=list)
-    optimizer_steps: list[int | None] = field(default_factory=list)
+    optimizer_t: list[int | None] = field(default_factory=list)
     step_loss: list[float] = field(default_factory=list)
     step_lr: list[float] = field(default_factory=list)
     diagnostics: list[list[dict[str, Any]]] = field(default_factory=list)
@@ -487,7 +487,6 @@ class _Training:
     rng: np.random.Generator = field(init=False)
     history: History = field(default_factory=History)
     n_steps: int = 0  # optimizer steps so far: the schedule index of the next one
-    optimizer_t: int | None = field(default=None, init=False)  # its own count at the last record
     nonfinite_cause: list[str] = field(default_factory=list)  # why a forward pass refused
     # positions in model.grads of the optimizer's parameters, when it steps on only some of them
     # (or in another order); None when it steps on all of model.params in order
@@ -516,7 +515,6 @@ class _Training:
         self._check_functions()
         self.callbacks = self._callbacks_with(early_stopping)
         self.rng = seed_to_rng(seed)
-        self.optimizer_t = step_count(self.optimizer)
 
     def _check_optimizer(self) -> None:
         """An optimizer object (not its class) stepping on parameters of this model: on all of
@@ -724,11 +722,7 @@ class _Training:
         history.lr.append(float(self.optimizer.lr))
         history.examples.append(seen)
         history.steps.append(steps)
-        before, after = self.optimizer_t, step_count(self.optimizer)
-        self.optimizer_t = after
-        history.optimizer_steps.append(
-            after - before if before is not None and after is not None else None
-        )
+        history.optimizer_t.append(step_count(self.optimizer))
         history.seconds.append(time.perf_counter() - start)
 
     def _augmented(self, Xb: np.ndarray) -> np.ndarray:

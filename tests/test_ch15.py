@@ -286,5 +286,5 @@ def test_a_port_with_right_numbers_but_no_torch_optimizer_is_refused(suite):
         with pytest.raises(AssertionError) as info:
             check("ch15_torch_port", answer, suite=suite)
         said = str(info.value)
-        assert said.startswith("ch15_torch_port: your results are right, but your function "
-                               "never steps a torch.optim.SGD optimizer"), said  # fmt: skip
+        assert said.startswith("ch15_torch_port: not counted: the weights you return must be "
+                               "those of a torch.optim.SGD optimizer"), said  # fmt: skip

@@ -979,7 +979,7 @@ def test_switching_the_profiler_off_is_seen():
         check("ch06_step_decay", step_decay)
 
 
-def _harness_records(answer_source, var, references, cases, time_limit=2.0, required=()):
+def _harness_records(answer_source, var, references, cases, time_limit=2.0, required=""):
     """The harness's records for one answer cell, run in this process (no sandbox)."""
     sys.path.insert(0, str(ROOT / "tools" / "grading"))
     import harness
@@ -991,7 +991,7 @@ def _harness_records(answer_source, var, references, cases, time_limit=2.0, requ
         "var": var,
         "kind": "function",
         "references": references,
-        "required": list(required),
+        "required": required,
         "cases": cases,
         "cell_limit": 10.0,
         "time_limit": time_limit,
@@ -1063,7 +1063,7 @@ def test_a_port_to_pytorch_must_step_a_torch_optimizer():
     ex = get("ch15_torch_port")
     namespace: dict = {}
     exec(NUMPY_PORT, namespace)
-    with pytest.raises(CheckFailed, match="results are right, but your function never steps"):
+    with pytest.raises(CheckFailed, match="not counted: the weights you return must be those"):
         check("ch15_torch_port", namespace["torch_train"])
     cases = ex.cases("visible")[:2]
     for source, missed in ((NUMPY_PORT, True), (TORCH_PORT, False)):
@@ -1080,9 +1080,9 @@ def test_a_port_to_pytorch_must_step_a_torch_optimizer():
             "atol": ex.atol}  # fmt: skip
     assert engine._case_problem(spec, row, rec, "") is None
     said = engine._case_problem(spec, row, {**rec, "missed_required": True}, "")
-    assert said == f"right result, but {ex.required_says}"
+    assert said == f"not counted: {ex.required_says} (the result is right)"
     wrong = {**rec, "result": _message([p + 1 for p in expected]), "missed_required": True}
-    assert "right result" not in engine._case_problem(spec, row, wrong, "")
+    assert "not counted" not in engine._case_problem(spec, row, wrong, "")
 
 
 def test_the_harness_sees_the_profiler_switched_off_and_on_again():

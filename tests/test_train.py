@@ -377,15 +377,15 @@ def test_evaluate_matches_a_manual_pass(digits):
 
 
 def test_history_records_fits_steps_and_the_optimizers_own_count():
-    """Per epoch, the steps fit made and those the optimizer counted (its t): equal for a plain
-    run, larger when an augment function steps the optimizer too, None for an optimizer that
-    keeps no count. The capstone's budget reads them (chapter 16)."""
+    """Per epoch, the steps fit made and the optimizer's own count after it (its t): growing by
+    the steps for a plain run, by more when an augment function steps the optimizer too, None
+    for an optimizer that keeps no count. The capstone's budget reads them (chapter 16)."""
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((50, 4)), rng.integers(0, 3, 50)
     model = mlp([4, 5, 3], seed=0)
     opt = SGD(model.params, lr=0.1)
     h = fit(model, X, y, optimizer=opt, epochs=3, batch_size=16, progress=False)
-    assert h.steps == [4, 4, 4] and h.optimizer_steps == [4, 4, 4] and opt.t == 12
+    assert h.steps == [4, 4, 4] and h.optimizer_t == [4, 8, 12] and opt.t == 12
 
     def stepping(Xb, _rng):  # one extra step of the optimizer per batch
         _, dout = softmax_cross_entropy(model.forward(Xb), y[: len(Xb)])
@@ -395,7 +395,7 @@ def test_history_records_fits_steps_and_the_optimizers_own_count():
 
     h = fit(model, X, y, optimizer=opt, epochs=2, batch_size=16, augment=stepping,
             progress=False)  # fmt: skip
-    assert h.steps == [4, 4] and h.optimizer_steps == [8, 8]
+    assert h.steps == [4, 4] and h.optimizer_t == [20, 28]
 
     class Plain:  # an optimizer of the learner's own, with no step count
         def __init__(self, params):
@@ -406,4 +406,4 @@ def test_history_records_fits_steps_and_the_optimizers_own_count():
                 p -= self.lr * g
 
     h = fit(model, X, y, optimizer=Plain(model.params), epochs=2, batch_size=25, progress=False)
-    assert h.steps == [2, 2] and h.optimizer_steps == [None, None]
+    assert h.steps == [2, 2] and h.optimizer_t == [None, None]

@@ -348,11 +348,12 @@ MIN_RUN_ROOM = 200
 
 def _review_flag(run: str) -> str:
     """The ``flagged`` item of a part-2 ``run`` with REVIEW notes: the run's message, cut to
-    leave room for the notes, then every note in full. The message can quote the learner's
-    own text (its stderr, at most 200 characters); the notes are the grader's and never cut, so
-    no text of the learner's pushes them out (a 1200-character stderr line once filled the
-    item's 1000 characters and hid a REVIEW note). Several notes together may make the item
-    longer than a reason's 1000 characters: it is the instructor's."""
+    leave room for the notes, then the notes, whole up to three items' length (cut only past
+    that). The message can quote the learner's own text (its stderr, at most 200 characters);
+    the notes are the grader's, so no text of the learner's pushes them out (a 1200-character
+    stderr line once filled the item's 1000 characters and hid a REVIEW note). Several notes
+    together may make the item longer than a reason's 1000 characters: it is the
+    instructor's."""
     head, notes = _run_and_notes(run)
     prefix, notes = f"{EXERCISE}: ", _text(notes)
     if notes == _text(run):  # the notes are the whole message (a failed grading)

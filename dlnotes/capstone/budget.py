@@ -164,6 +164,7 @@ class Budget(Callback):
         self._seen: dict[str, None] = {}  # fingerprints of the models at counted epochs' ends
         self._watched = 0.0  # seconds of the counted epochs, as fit timed them
         self.cut_short: str | None = None  # the last fit the budget stopped before its end
+        self._last_t: int | None = None  # the optimizer's step count at the last counted epoch
 
     @property
     def elapsed(self) -> float:
@@ -260,18 +261,25 @@ class Budget(Callback):
             self.cut_short = f"a fit early, after its epoch {stopped}: {used}"
 
     def _count_steps(self, history: History) -> None:
-        """Keep the most optimizer steps a counted epoch took beyond those ``fit`` made
-        (``history.optimizer_steps[-1] - history.steps[-1]``, as ``fit`` records them before its
-        callbacks run): an augment function, a schedule, a loss or a callback that steps the
-        optimizer itself trains more than the epoch's one pass, inside the epoch's time. Not
-        checked for an optimizer without a step count (one of the learner's own); not caught:
-        a second optimizer, or updates written by hand."""
+        """Keep the most optimizer steps a counted epoch took beyond those ``fit`` made: the
+        growth of the optimizer's own count (``history.optimizer_t``, as ``fit`` records it
+        before its callbacks run) since the budget's previous counted epoch, across ``fit``
+        calls, less the epoch's ``history.steps``. An augment function, a schedule, a loss or a
+        callback that steps the optimizer itself, inside the epoch or between two ``fit``
+        calls, trains more than the epochs' passes. A count that went down is a new optimizer,
+        counted from 0. Not checked for an optimizer without a step count (one of the
+        learner's own); not caught: a second optimizer, or updates written by hand."""
         made = getattr(history, "steps", None)
-        counted = getattr(history, "optimizer_steps", None)
-        if not (isinstance(made, list) and isinstance(counted, list) and made and counted):
+        counts = getattr(history, "optimizer_t", None)
+        if not (isinstance(made, list) and isinstance(counts, list) and made and counts):
             return
-        if isinstance(made[-1], int) and isinstance(counted[-1], int):
-            self.extra_steps = max(self.extra_steps, counted[-1] - made[-1])
+        steps, t = made[-1], counts[-1]
+        if not (isinstance(steps, int) and isinstance(t, int)):
+            self._last_t = None
+            return
+        before = self._last_t if self._last_t is not None and self._last_t <= t else 0
+        self.extra_steps = max(self.extra_steps, t - before - steps)
+        self._last_t = t
 
     def _count_examples(self, history: History) -> None:
         """Keep the most training examples of a counted epoch (``history.examples[-1]``, as

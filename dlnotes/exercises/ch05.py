@@ -170,6 +170,18 @@ def _adam_beta1_for_v(x, m, v, g, t, lr, beta1, beta2, eps):
 
 
 @adam_step_mistakes.add(
+    "β1 used for v and its correction",
+    "v averages g² with its own rate β2, and is corrected by its own 1 − β2**t: "
+    "v = β2·v + (1 − β2)·g², v̂ = v/(1 − β2**t). You used β1 (0.9) in both places.",
+)
+def _adam_beta1_for_v_everywhere(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta1 * v + (1 - beta1) * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta1**t)
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@adam_step_mistakes.add(
     "g not squared in v",
     "v is the moving average of the *squared* gradient, v = β2·v + (1 − β2)·g²; averaging g "
     "itself can make v negative, and √v̂ is then nan.",

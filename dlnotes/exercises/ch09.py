@@ -183,6 +183,17 @@ def _l2_divided_by_count(params, lam):
 
 
 @l2_penalty_and_grad_mistakes.add(
+    "mean of the squares",
+    "np.mean(W**2) divides each matrix's sum of squares by its number of entries: the L2 "
+    "penalty is (λ/2)·Σ‖W‖², the *sum* of the squared weights, and its gradient λW (a mean "
+    "belongs to the data loss, which averages over examples).",
+)
+def _l2_mean_of_squares(params, lam):
+    penalty = sum(0.5 * lam * float(np.mean(p**2)) for p in params if p.ndim == 2)
+    return penalty, [lam * p / p.size if p.ndim == 2 else np.zeros_like(p) for p in params]
+
+
+@l2_penalty_and_grad_mistakes.add(
     "no gradients for the biases",
     "grads must be aligned with params (one entry per parameter, as model.grads): "
     "append np.zeros_like(b) for each bias.",
@@ -847,6 +858,16 @@ def _prox_threshold_before_step(w, g, lr, lam):
 def _prox_no_sign(w, g, lr, lam):
     z = w - lr * g
     return np.maximum(z - lr * lam, 0)
+
+
+@l1_prox_step_mistakes.add(
+    "sign never put back",
+    "np.maximum(|z| − lr·lam, 0) is the shrunk size of each entry: multiply it by np.sign(z) "
+    "to give each entry its sign back (your negative entries came out positive).",
+)
+def _prox_abs_no_sign(w, g, lr, lam):
+    z = w - lr * g
+    return np.maximum(np.abs(z) - lr * lam, 0)
 
 
 @l1_prox_step_mistakes.add(

@@ -242,11 +242,21 @@ def _ctf_worst(values, scores, keep_fraction):
 @coarse_to_fine_bounds_mistakes.add(
     "rounded k down",
     "keep k = ceil(keep_fraction · n) trials (math.ceil), not int(...), which rounds "
-    "down and drops a trial when keep_fraction · n is not whole (round(...) does the same "
-    "whenever it rounds down, as it does for 4.5).",
+    "down and drops a trial when keep_fraction · n is not whole.",
 )
 def _ctf_floor(values, scores, keep_fraction):
     k = max(1, int(keep_fraction * len(scores)))  # rounds down
+    return _box(_best_rows(values, scores, k))
+
+
+@coarse_to_fine_bounds_mistakes.add(
+    "round() instead of ceil",
+    "keep k = ceil(keep_fraction · n) trials (math.ceil): round(...) rounds down whenever "
+    "the fractional part is below one half (and at exactly one half, to the even number: "
+    "round(4.5) is 4), dropping a trial the task keeps.",
+)
+def _ctf_round(values, scores, keep_fraction):
+    k = max(1, round(keep_fraction * len(scores)))
     return _box(_best_rows(values, scores, k))
 
 
@@ -329,6 +339,8 @@ def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
     if hidden:
         shapes = [(15, 3, 0.3), (9, 2, 0.25), (30, 2, 0.15), (11, 5, 0.4), (4, 2, 0.3)]
         shapes.append((20, 3, 0.25))  # appended: the cases above keep their inputs
+        # 3.6 trials: round() gives ceil's 4 and int() 3, so the two slips differ here too
+        shapes.append((8, 2, 0.45))
     cases = []
     for n, d, frac in shapes:
         values = rng.uniform(-4.0, 1.0, (n, d)).round(3)
@@ -436,7 +448,7 @@ def _hs_no_minimum(trials, scores, eta):
 )
 def _hs_worst(trials, scores, eta):
     k = max(1, len(scores) // eta)
-    return np.asarray(trials)[np.argsort(scores, kind="stable")[::-1][:k]]
+    return np.asarray(trials)[np.argsort(scores)[::-1][:k]]  # numpy's default sort, as written
 
 
 @halving_survivors_mistakes.add(

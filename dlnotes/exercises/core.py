@@ -46,10 +46,10 @@ import traceback
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from types import CodeType, FrameType, FunctionType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import numpy as np
 
@@ -268,11 +268,12 @@ class FunctionExercise(Exercise):
     kind: ClassVar[Literal["function"]] = "function"
     suites: Mapping[str, Callable[..., Sequence[Case]]]
     references: tuple[str, ...] = ()
-    #: library code (``"module:qualname"``) the answer must run, one of them at least, on every
-    #: check: what the exercise asks the learner to use (chapter 15's port must step a
-    #: ``torch.optim`` optimizer, not compute the same numbers by hand); ``required_says`` is
-    #: what a function that never calls it is told
-    required: tuple[str, ...] = ()
+    #: what the answer must use, beyond giving the right values (chapter 15's port must train
+    #: with ``torch.optim.SGD``, not compute the same numbers by hand): ``"module:qualname"`` of
+    #: a function returning a context manager, entered around each call of the answer, that
+    #: yields ``met(args, kwargs, output) -> bool``; ``required_says`` is what a right answer
+    #: that does not meet it is told
+    required: str = ""
     required_says: str = ""
     rtol: float = 1e-7
     atol: float = 1e-10
@@ -346,16 +347,15 @@ class FunctionExercise(Exercise):
             out.append((f"{module_name}.{qualname}", obj))
         return out
 
-    def required_callables(self) -> list[Any]:
-        """The objects of :attr:`required` (imported on demand: torch, for chapter 15)."""
-        out = []
-        for spec in self.required:
-            module_name, _, qualname = spec.partition(":")
-            obj: Any = importlib.import_module(module_name)
-            for part in qualname.split("."):
-                obj = getattr(obj, part)
-            out.append(obj)
-        return out
+    def required_watch(self) -> Callable[[], Any] | None:
+        """The watcher named by :attr:`required` (None when nothing is required)."""
+        if not self.required:
+            return None
+        module_name, _, qualname = self.required.partition(":")
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        return cast(Callable[[], Any], obj)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -556,7 +556,7 @@ class _Run:
     where: traceback.FrameSummary | None = None  # the learner's line that raised or was running
     called_reference: str | None = None  # the reference it called, directly or not
     profiler_off: bool = False  # it returned with the call profiler switched off or swapped
-    missed_required: bool = False  # it returned without running the exercise's required code
+    missed_required: bool = False  # it returned without meeting the exercise's requirement
     importing: bool = False  # the time limit stopped it inside an import statement
     args: tuple[Any, ...] = ()  # the argument objects after the call
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -650,28 +650,28 @@ def _call(
     case: Case,
     seconds: float,
     forbidden: Mapping[CodeType, str],
-    required: frozenset[CodeType] = frozenset(),
+    watch: Callable[[], Any] | None = None,
 ) -> _Run:
     """Call ``fn`` on fresh copies of the case's arguments, time-limited and watched: whether it
-    calls one of the ``forbidden`` code objects, and (when ``required`` is given) whether it
-    runs one of the ``required`` ones."""
+    calls one of the ``forbidden`` code objects, and (with ``watch``, an exercise's
+    :attr:`FunctionExercise.required`) whether it meets the exercise's requirement."""
     args, kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
     run = _Run(args=args, kwargs=kwargs)
-    ran = [not required]
 
     def profiler(frame: FrameType, event: str, arg: Any) -> None:
-        if event != "call":
-            return
-        if run.called_reference is None and frame.f_code in forbidden:
+        if event == "call" and run.called_reference is None and frame.f_code in forbidden:
             run.called_reference = forbidden[frame.f_code]
-        if not ran[0] and frame.f_code in required:
-            ran[0] = True
 
     def target() -> None:
-        sys.setprofile(profiler if forbidden or required else None)
+        sys.setprofile(profiler if forbidden else None)
         try:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), watch() if watch else nullcontext() as met:
                 run.output = fn(*args, **kwargs)
+                if met is not None:
+                    try:
+                        run.missed_required = not met(args, kwargs, run.output)
+                    except Exception:  # an output the requirement cannot read: not met
+                        run.missed_required = True
         except _TimeUp as err:
             run.timed_out = True
             run.where = _learner_frame(err.__traceback__)
@@ -688,9 +688,7 @@ def _call(
             # went unseen. (Not after a time-out or an error: the time limit's exception can land
             # inside the profiler, and CPython then removes the profiler itself.)
             returned = run.error is None and not run.timed_out
-            watched = bool(forbidden or required)
-            run.profiler_off = watched and returned and sys.getprofile() is not profiler
-            run.missed_required = returned and not ran[0]
+            run.profiler_off = bool(forbidden) and returned and sys.getprofile() is not profiler
             sys.setprofile(None)
 
     if _signal_timer_available():
@@ -1455,17 +1453,12 @@ def _check_function(
         if integrity
         else {}
     )
-    try:  # (torch, which chapter 15 requires, is optional: without it nothing is required)
-        required = frozenset(
-            code for obj in ex.required_callables() if integrity for code in _code_objects(obj)
-        )
-    except ImportError:
-        required = frozenset()
+    watch = ex.required_watch() if integrity else None
     names = _param_names(ex.solution, max(len(c.args) for c in cases))
     outcomes: list[_Outcome] = []
     n = len(cases)
     for i, case in enumerate(cases, start=1):
-        run = _call(fn, case, seconds, forbidden, required)
+        run = _call(fn, case, seconds, forbidden, watch)
         check = f"check {i} of {n} ({case.label})"
         stopped = _run_stopped(ex, fn, run, case, check, seconds, names)
         if stopped is not None:
@@ -1512,8 +1505,8 @@ def _verdict(
         missed = [k + 1 for k, o in enumerate(outcomes) if o.run.missed_required]
         if missed:  # right values, but not computed with what the exercise asks for
             return False, (
-                f"{ex.name}: your results are right, but {ex.required_says} (check "
-                f"{missed[0]} of {n}, and every check, count as failed until it does)"
+                f"{ex.name}: not counted: {ex.required_says}. Your results are right; all {n} "
+                f"{what} count as failed until this holds."
             )
         return True, f"✓ {ex.name}: all {n} {what} passed"
     first = outcomes[failed[0]]

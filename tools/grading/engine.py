@@ -317,7 +317,7 @@ def grade_notebook(
                 "preamble": book["preamble"],
                 "cells": run,
                 "references": _references(ex),
-                "required": list(getattr(ex, "required", ())),
+                "required": getattr(ex, "required", ""),
                 "cases": [r["case"] for suite in spec.get("suites", {}).values() for r in suite],
                 "cell_limit": limits.cell,
                 "time_limit": time_limit,
@@ -587,5 +587,5 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
     if rec.get("missed_required"):  # right, but not computed with what the exercise asks for
         from dlnotes.exercises import get
 
-        return f"right result, but {get(spec['name']).required_says}"
+        return f"not counted: {get(spec['name']).required_says} (the result is right)"
     return None

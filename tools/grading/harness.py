@@ -23,6 +23,7 @@ import pickle
 import resource
 import sys
 import traceback
+from contextlib import nullcontext
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -155,27 +156,20 @@ def run(job: dict[str, Any], emit: Any) -> None:
             forbidden.update(dict.fromkeys(_code_objects(_resolve(dotted)), dotted))
         except Exception:
             continue
-    required: set[Any] = set()  # the library code the answer must run (see FunctionExercise)
-    for dotted in job.get("required", []):
+    requirement = None  # what the answer must use besides the right values (FunctionExercise)
+    if job.get("required"):
         try:
-            required.update(_code_objects(_resolve(dotted)))
-        except Exception:  # not importable here: nothing can be required
-            required.clear()
-            break
+            requirement = _resolve(job["required"])
+        except Exception as err:  # the exercise's requirement cannot be checked: say so
+            emit({"event": "harness_error", "error": f"requirement: {_describe_error(err)}"})
     for i, case in enumerate(job["cases"]):
         args, kwargs = case.args, dict(case.kwargs)
         seen: list[str] = []
-        ran = [not required]
+        missed = False
 
-        def profiler(
-            frame: Any, event: str, arg: Any, seen: list[str] = seen, ran: list[bool] = ran
-        ) -> None:
-            if event != "call":
-                return
-            if not seen and frame.f_code in forbidden:
+        def profiler(frame: Any, event: str, arg: Any, seen: list[str] = seen) -> None:
+            if event == "call" and not seen and frame.f_code in forbidden:
                 seen.append(forbidden[frame.f_code])
-            if not ran[0] and frame.f_code in required:
-                ran[0] = True
 
         record: dict[str, Any] = {"event": "case", "i": i}
         output: Any = None
@@ -186,7 +180,13 @@ def run(job: dict[str, Any], emit: Any) -> None:
                 sys.setprofile(profiler)
                 watch["on"] = True
                 try:
-                    output = answer(*args, **kwargs)
+                    with requirement() if requirement else nullcontext() as met:
+                        output = answer(*args, **kwargs)
+                        if met is not None:
+                            try:
+                                missed = not met(args, kwargs, output)
+                            except Exception:  # an output it cannot read: not met
+                                missed = True
                 finally:
                     watch["on"] = False
                     # the answer switched the profiler off (or swapped it): its calls went unseen
@@ -199,7 +199,7 @@ def run(job: dict[str, Any], emit: Any) -> None:
             record["status"] = "error"
             record["error"] = _describe_error(err)
         record["called_reference"] = seen[0] if seen else None
-        record["missed_required"] = record["status"] == "ok" and not ran[0]
+        record["missed_required"] = record["status"] == "ok" and missed
         # switched off (or swapped) during the call, even if switched back on before it returned
         # (the audit hook). Only a call that returned is judged: the time limit's exception can
         # land inside the profiler, and CPython then removes the profiler itself (an audited
