@@ -301,6 +301,20 @@ def test_two_arguments_swapped():
     assert "fan_in and fan_out swapped" in line
 
 
+def test_parameters_in_another_order_are_said_first_without_a_guess():
+    """A learner's def took (..., momentum, n) for (..., n, momentum): the feedback led with
+    "off by a factor (80 in check 1, ...)" and gave the real cause last."""
+
+    def update_running_stats(running_mean, running_var, batch_mean, batch_var, momentum, n):
+        unbiased = batch_var * n / (n - 1)
+        new_mean = (1 - momentum) * running_mean + momentum * batch_mean
+        return new_mean, (1 - momentum) * running_var + momentum * unbiased
+
+    said = feedback("ch11_update_running_stats", update_running_stats).splitlines()
+    assert said[1].startswith("  Note: your function takes (running_mean, running_var, "), said
+    assert not any("Likely mistake" in line for line in said), said
+
+
 def test_a_result_printed_instead_of_returned_is_named(capsys):
     """The classic beginner's slip: print where return belongs. A function with a return
     only in one branch of an if gives None on the other, and is named the same way."""

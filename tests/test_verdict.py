@@ -111,9 +111,21 @@ def test_a_terminal_and_colab_get_text(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         (
             "ch16_train_best_model: the model's accuracy on the dev set is far below the target",
-            "ch16_train_best_model: the model's accuracy on the dev set is…",
+            "ch16_train_best_model: the model's accuracy on the dev set is far below the…",
         ),
         ("ch16_train_best_model: " + "x" * 80, "ch16_train_best_model…"),
+        # a check that stopped: what happened, not the case's label (a learner read
+        # "check 1 of 6 (12 training rows, 3 features…" and nothing else)
+        (
+            "ch01_standardize: check 1 of 6 (12 training rows, 3 features (one constant)): "
+            "your function raised ValueError: operands could not be broadcast",
+            "ch01_standardize: check 1 of 6: your function raised ValueError: operands…",
+        ),
+        (
+            "ch12_freeze: check 8 of 8 (MLP 5-4-3-2, every Linear layer frozen): your function "
+            "did not return within 5 s: is there a loop that never ends?",
+            "ch12_freeze: check 8 of 8: your function did not return within 5 s: is there a…",
+        ),
         ("", ""),
     ],
 )

@@ -90,6 +90,16 @@ def _xu_fan_in_only(fan_in, fan_out, rng):
 
 
 @xavier_uniform_mistakes.add(
+    "6 / fan_in: fan_out dropped",
+    "sqrt(6 / fan_in) is He/Kaiming-uniform's bound, for ReLU layers: Glorot's divides the 6 "
+    "by both fans, fan_in + fan_out.",
+)
+def _xu_six_over_fan_in(fan_in, fan_out, rng):
+    a = math.sqrt(6.0 / fan_in)  # He-uniform's bound
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+
+@xavier_uniform_mistakes.add(
     "one-sided interval",
     "your weights are all positive: draw from U(-a, a), symmetric around zero, "
     "with rng.uniform(-a, a, ...).",

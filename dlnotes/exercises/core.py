@@ -1526,14 +1526,27 @@ def _verdict(
             diagnosis = _diagnose(ex, outcomes, seconds, fn, skip=("stale",))
     if mistake is None and diagnosis is None:
         diagnosis = _unrepeatable(fn, first, seconds, forbidden)
+    # arguments in another order give wrong values, and no error to read: said first, and no
+    # generic guess with it (a learner read "off by a factor" over the real cause)
+    order = _order_note(fn, names, permutation=True) if first.wrong else []
+    if order and diagnosis is not None and diagnosis.name != "swapped":
+        diagnosis = None
+    lines += order
+    # an input changed in place is said first, without a generic guess: the guess compares
+    # the result with inputs that are no longer the ones given (a learner who popped layers
+    # off the model read "extra items" over the real cause)
+    problems = list(first.problems)
+    changed = [p for p in problems if p.startswith("your function modified its input ")]
+    if changed:
+        problems = changed + [p for p in problems if p not in changed]
+        if diagnosis is not None and diagnosis.name != "input":
+            diagnosis = None
     # the likely mistake first, right under the header: below the inputs it was read last
     if diagnosis is not None:
         lines.append(f"  Likely mistake: {diagnosis.text(ex.diagnoses)}")
     if mistake is not None:
         lines += _hint_lines(mistake)
-    lines += [*(f"  {p}" for p in first.problems), _inputs(first.case, names)]
-    if first.wrong:  # arguments in another order give wrong values, and no error to read
-        lines += _order_note(fn, names, permutation=True)
+    lines += [*(f"  {p}" for p in problems), _inputs(first.case, names)]
     if len(failed) > 1:
         others = ", ".join(str(k + 1) for k in failed[1:])
         lines.append(f"  also failed: check{'s' if len(failed) > 2 else ''} {others}")

@@ -819,8 +819,8 @@ def _dtype_advice(expected: np.dtype, got: np.dtype, input_dtypes: set[np.dtype]
         return f"keep the inputs' dtype {expected}{how}, or .astype(np.{expected}) at the end"
     if expected == np.float64 and not input_dtypes:
         return (
-            "no input array sets the dtype here: use numpy's default np.float64 (do not "
-            "pass another dtype, or .astype it back at the end)"
+            "no input array sets the dtype here: return numpy's default np.float64 (pass no "
+            "dtype, or convert back with .astype(np.float64) at the end)"
         )
     return (
         f"make it {expected}: create it with dtype=np.{expected}, or .astype(np.{expected}) "

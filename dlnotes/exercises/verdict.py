@@ -64,7 +64,7 @@ class CheckFailed(AssertionError):
         return [title, fold(str(self))]
 
 
-def summary(message: str, width: int = 64) -> str:
+def summary(message: str, width: int = 80) -> str:
     """The verdict's first sentence (``ch04_nesterov: 0 of 4 checks passed``), cut at a word
     with ``…`` when longer than ``width``: what the error line under the HTML feedback says,
     and all that nbgrader's *Validate* dialog shows of a failure. The sentence is that of the
@@ -72,12 +72,28 @@ def summary(message: str, width: int = 64) -> str:
     and an "e.g." does not end it."""
     lines = message.strip().splitlines()
     first = next((ln for ln in lines if re.match(r"ch\d\d_\w+: ", ln)), lines[0] if lines else "")
+    first = _without_case_label(first)
     sentence = re.split(r"(?<!\be\.g)(?<!\bi\.e)\.(?:\s|$)", first)[0].rstrip(".:")
     if len(sentence) <= width:
         return sentence
     cut = sentence[: width - 1]
     cut = cut.rsplit(" ", 1)[0] if " " in cut else cut
     return cut.rstrip(",;: ") + "…"
+
+
+def _without_case_label(line: str) -> str:
+    """``ch01_standardize: check 1 of 6: your function raised ...`` from a verdict that names
+    the check's case in parentheses after ``check 1 of 6`` (a label that can hold parentheses
+    itself): the error line has room for what happened, not for the case."""
+    found = re.match(r"(ch\d\d_\w+: (?:hidden )?check \d+ of \d+) \(", line)
+    if not found:
+        return line
+    depth = 0
+    for i in range(found.end() - 1, len(line)):
+        depth += {"(": 1, ")": -1}.get(line[i], 0)
+        if depth == 0:
+            return found.group(1) + line[i + 1 :]
+    return line
 
 
 def report(passed: bool, message: str, *, note: str = "") -> None:

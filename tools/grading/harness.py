@@ -175,29 +175,32 @@ def run(job: dict[str, Any], emit: Any) -> None:
         output: Any = None
         switched = False
         watch["switched"] = False
-        try:
-            with _alarm(job["time_limit"]):
-                sys.setprofile(profiler)
-                watch["on"] = True
-                try:
-                    with requirement() if requirement else nullcontext() as met:
+        # the requirement is set up outside the time limit (its imports must never be cut
+        # short, which would leave the module broken) and judged after the call
+        with requirement() if requirement else nullcontext() as met:
+            try:
+                with _alarm(job["time_limit"]):
+                    sys.setprofile(profiler)
+                    watch["on"] = True
+                    try:
                         output = answer(*args, **kwargs)
-                        if met is not None:
-                            try:
-                                missed = not met(args, kwargs, output)
-                            except Exception:  # an output it cannot read: not met
-                                missed = True
-                finally:
-                    watch["on"] = False
-                    # the answer switched the profiler off (or swapped it): its calls went unseen
-                    switched = sys.getprofile() is not profiler
-                    sys.setprofile(None)
-            record["status"] = "ok"
-        except _TimeUp:
-            record["status"] = "timeout"
-        except BaseException as err:
-            record["status"] = "error"
-            record["error"] = _describe_error(err)
+                    finally:
+                        watch["on"] = False
+                        # the answer switched the profiler off (or swapped it): its calls went
+                        # unseen
+                        switched = sys.getprofile() is not profiler
+                        sys.setprofile(None)
+                record["status"] = "ok"
+            except _TimeUp:
+                record["status"] = "timeout"
+            except BaseException as err:
+                record["status"] = "error"
+                record["error"] = _describe_error(err)
+            if met is not None and record["status"] == "ok":
+                try:
+                    missed = not met(args, kwargs, output)
+                except Exception:  # an output it cannot read: not met
+                    missed = True
         record["called_reference"] = seen[0] if seen else None
         record["missed_required"] = record["status"] == "ok" and missed
         # switched off (or swapped) during the call, even if switched back on before it returned
