@@ -41,23 +41,10 @@ from dlnotes.model import mlp  # noqa: E402
 from dlnotes.optim import SGD, AdamW  # noqa: E402
 from dlnotes.schedules import cosine  # noqa: E402
 from dlnotes.train import Callback, fit  # noqa: E402
+from tests.test_grade_capstone import _notebook  # noqa: E402
 
 BOOK_FIELDS = ["student", "student_id", "score", "max_score", "status", "ch16_diagnose_runs (7)"]
 BOOK_FIELDS += ["reason", "flagged", "notes"]
-
-
-def _notebook(path: Path, source: str) -> Path:
-    cell = {
-        "cell_type": "code",
-        "metadata": {"nbgrader": {"grade_id": "ch16_train_best_model_solution", "solution": True}},
-        "source": source,
-        "outputs": [],
-        "execution_count": None,
-    }
-    nb = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(nb), encoding="utf-8")
-    return path
 
 
 def _gradebook(path: Path, *students: str) -> Path:
