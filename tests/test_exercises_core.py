@@ -6,6 +6,7 @@ A toy exercise (never registered) keeps these tests independent of the book's ch
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import signal
@@ -818,3 +819,37 @@ def test_a_misspelt_parameter_that_reads_a_notebook_variable_is_noted():
     ), msg
     exec("def wrong(X_train, X_other):\n    return X_train, X_other\n", notebook)
     assert "misspelt" not in fails("ch01_standardize", notebook["wrong"])  # its own X_train
+
+
+@contextlib.contextmanager
+def _slow_requirement():
+    """A requirement whose set-up takes longer than the toy's time limit (torch's import, on
+    a busy machine), met by an answer that calls np.dot."""
+    time.sleep(0.8)
+    calls = []
+    original = np.dot
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    np.dot = counting
+    try:
+        yield lambda args, kwargs, output: bool(calls)
+    finally:
+        np.dot = original
+
+
+def test_a_requirement_is_set_up_outside_the_time_limit():
+    """A 2 s time limit once cut torch's import short inside the requirement of ch15's port:
+    torch stayed half-imported and every later check in the session failed. The set-up and
+    the judgement run outside the limit; a right answer that does not meet the requirement is
+    "not counted"."""
+    toy = dataclasses.replace(
+        TOY,
+        required=f"{__name__}:_slow_requirement",
+        required_says="it must call np.dot",
+    )
+    check(toy, lambda x, w: np.dot(x, w) + 1.5, time_limit=0.3)
+    said = fails(toy, lambda x, w: x @ w + 1.5, time_limit=0.3)
+    assert said.startswith("ch99_weighted_sum: not counted: it must call np.dot. Your results")

@@ -46,7 +46,7 @@ import traceback
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import CodeType, FrameType, FunctionType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
@@ -654,7 +654,25 @@ def _call(
 ) -> _Run:
     """Call ``fn`` on fresh copies of the case's arguments, time-limited and watched: whether it
     calls one of the ``forbidden`` code objects, and (with ``watch``, an exercise's
-    :attr:`FunctionExercise.required`) whether it meets the exercise's requirement."""
+    :attr:`FunctionExercise.required`) whether it meets the exercise's requirement. The
+    requirement is set up and judged outside the time limit: its own imports (torch) must never
+    be stopped halfway, which would leave the module broken for the rest of the session."""
+    if watch is None:
+        return _timed_call(fn, case, seconds, forbidden)
+    with watch() as met:
+        run = _timed_call(fn, case, seconds, forbidden)
+        if run.error is None and not run.timed_out:
+            try:
+                run.missed_required = not met(run.args, run.kwargs, run.output)
+            except Exception:  # an output the requirement cannot read: not met
+                run.missed_required = True
+    return run
+
+
+def _timed_call(
+    fn: Callable[..., Any], case: Case, seconds: float, forbidden: Mapping[CodeType, str]
+) -> _Run:
+    """:func:`_call` without a requirement."""
     args, kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
     run = _Run(args=args, kwargs=kwargs)
 
@@ -665,13 +683,8 @@ def _call(
     def target() -> None:
         sys.setprofile(profiler if forbidden else None)
         try:
-            with np.errstate(all="ignore"), watch() if watch else nullcontext() as met:
+            with np.errstate(all="ignore"):
                 run.output = fn(*args, **kwargs)
-                if met is not None:
-                    try:
-                        run.missed_required = not met(args, kwargs, run.output)
-                    except Exception:  # an output the requirement cannot read: not met
-                        run.missed_required = True
         except _TimeUp as err:
             run.timed_out = True
             run.where = _learner_frame(err.__traceback__)
