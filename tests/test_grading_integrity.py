@@ -1126,3 +1126,34 @@ def test_a_loop_stopped_by_the_time_limit_is_not_called_a_switched_off_profiler(
         source, "f", ["dlnotes.schedules:step_decay"], [Case("c", (1,))] * 3, 0.3
     ):
         assert rec["status"] == "timeout" and not rec["profiler_off"], rec
+
+
+@pytest.mark.slow
+def test_the_sandboxed_grader_counts_a_torch_port_and_not_a_numpy_one(tmp_path):
+    """End to end, in the sandbox, where the chapter modules are withheld: the requirement's
+    first home, beside its exercise in dlnotes/exercises/ch15.py, was withheld there and
+    stopped the grading of every ch15_torch_port answer ("the sandbox stopped early")."""
+    import shutil
+
+    sys.path.insert(0, str(ROOT / "tools" / "grading"))
+    import keys
+
+    grade = build._tool("grade")
+    master = ROOT / "notebooks" / "15_frameworks.ipynb"
+    keys.write(keys.build([master], seed=2028), tmp_path / "key.pkl")
+    (tmp_path / "source").mkdir()
+    shutil.copy(master, tmp_path / "source" / master.name)
+    for student, edits in (("torch", {}), ("numpy", {"ch15_torch_port": NUMPY_PORT})):
+        (tmp_path / "subs" / student).mkdir(parents=True)
+        nbformat.write(build.submission(master, edits), tmp_path / "subs" / student / master.name)
+    out = tmp_path / "gradebook.csv"
+    grade.grade(tmp_path / "subs", key_path=tmp_path / "key.pkl", source=tmp_path / "source",
+                out=out, jobs=1)  # fmt: skip
+    with open(out, newline="", encoding="utf-8") as fh:
+        rows = {row["student"]: row for row in csv.DictReader(fh)}
+    assert float(rows["torch"]["ch15_torch_port (2)"]) == 2.0, rows["torch"]["reason"]
+    assert float(rows["numpy"]["ch15_torch_port (2)"]) == 0.0
+    assert (
+        "not counted: the weights you return must be those of a torch.optim.SGD"
+        in (rows["numpy"]["reason"])
+    ), rows["numpy"]["reason"]

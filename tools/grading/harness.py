@@ -93,6 +93,14 @@ def run(job: dict[str, Any], emit: Any) -> None:
     from dlnotes.exercises.core import _alarm, _code_objects, _TimeUp
 
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+    # what the answer must use besides the right values (FunctionExercise.required), taken
+    # before any learner code runs, which could otherwise replace it
+    requirement = None
+    if job.get("required"):
+        try:
+            requirement = _resolve(job["required"])
+        except Exception as err:  # the exercise's requirement cannot be checked: say so
+            emit({"event": "harness_error", "error": f"requirement: {_describe_error(err)}"})
     for k, source in enumerate(job["preamble"]):
         try:
             if not _bind_lazily(source, namespace):
@@ -156,12 +164,6 @@ def run(job: dict[str, Any], emit: Any) -> None:
             forbidden.update(dict.fromkeys(_code_objects(_resolve(dotted)), dotted))
         except Exception:
             continue
-    requirement = None  # what the answer must use besides the right values (FunctionExercise)
-    if job.get("required"):
-        try:
-            requirement = _resolve(job["required"])
-        except Exception as err:  # the exercise's requirement cannot be checked: say so
-            emit({"event": "harness_error", "error": f"requirement: {_describe_error(err)}"})
     for i, case in enumerate(job["cases"]):
         args, kwargs = case.args, dict(case.kwargs)
         seen: list[str] = []
