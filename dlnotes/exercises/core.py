@@ -339,23 +339,21 @@ class FunctionExercise(Exercise):
         ``solution`` itself, then each of ``references``."""
         sol = self.solution
         out: list[tuple[str, Any]] = [(f"{sol.__module__}.{sol.__qualname__}", sol)]
-        for spec in self.references:
-            module_name, _, qualname = spec.partition(":")
-            obj: Any = importlib.import_module(module_name)
-            for part in qualname.split("."):
-                obj = getattr(obj, part)
-            out.append((f"{module_name}.{qualname}", obj))
+        out += [(spec.replace(":", "."), _resolve(spec)) for spec in self.references]
         return out
 
     def required_watch(self) -> Callable[[], Any] | None:
         """The watcher named by :attr:`required` (None when nothing is required)."""
-        if not self.required:
-            return None
-        module_name, _, qualname = self.required.partition(":")
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-        return cast(Callable[[], Any], obj)
+        return cast(Callable[[], Any], _resolve(self.required)) if self.required else None
+
+
+def _resolve(spec: str) -> Any:
+    """The object named ``"module:qualname"`` (imported on demand)."""
+    module_name, _, qualname = spec.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 @dataclass(frozen=True, kw_only=True)
