@@ -181,6 +181,75 @@ def _fwd_sigma_in_cache(X, gamma, beta, eps):
 
 
 @batchnorm_forward_mistakes.add(
+    "mean and var of shape (1, D) in the cache",
+    "your mean and var are right but have shape (1, D): keepdims=True keeps the averaged batch "
+    "axis with length 1. The cache's mean and var have one entry per feature, shape (D,), like "
+    "gamma and beta; (X - mean) broadcasts without keepdims.",
+)
+def _fwd_keepdims(X, gamma, beta, eps):
+    mean = X.mean(axis=0, keepdims=True)  # (1, D)
+    var = X.var(axis=0, keepdims=True)
+    x_hat = (X - mean) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x_hat, mean, var)
+
+
+_CACHE = ("x_hat", "mean", "var")
+
+
+def _cache_order_hint(*order: str) -> str:
+    """The hint of a cache holding the right arrays in ``order``: what unpacking it by position
+    would put in each name."""
+    moved = [f"{got} in {name}" for name, got in zip(_CACHE, order) if got != name]
+    return (
+        f"your cache holds the right three arrays, but in the order ({', '.join(order)}). A "
+        "cache is read by position (a backward pass unpacks it as x_hat, mean, var = cache), "
+        f"so yours would put {', '.join(moved[:-1])} and {moved[-1]}. Return the cache in the "
+        "order the exercise gives: the normalized input (N, D) first, then the batch mean and "
+        "the biased variance, both (D,)."
+    )
+
+
+@batchnorm_forward_mistakes.add(
+    "cache in the order (mean, var, x_hat)", _cache_order_hint("mean", "var", "x_hat")
+)
+def _fwd_cache_computation_order(X, gamma, beta, eps):
+    mean, var, x_hat = _fwd_parts(X, eps)
+    return gamma * x_hat + beta, (mean, var, x_hat)  # the order they were computed in
+
+
+@batchnorm_forward_mistakes.add(
+    "cache in the order (x_hat, var, mean)", _cache_order_hint("x_hat", "var", "mean")
+)
+def _fwd_cache_mean_var_swapped(X, gamma, beta, eps):
+    mean, var, x_hat = _fwd_parts(X, eps)
+    return gamma * x_hat + beta, (x_hat, var, mean)  # mean and var swapped
+
+
+@batchnorm_forward_mistakes.add(
+    "cache in the order (mean, x_hat, var)", _cache_order_hint("mean", "x_hat", "var")
+)
+def _fwd_cache_mean_first(X, gamma, beta, eps):
+    mean, var, x_hat = _fwd_parts(X, eps)
+    return gamma * x_hat + beta, (mean, x_hat, var)  # x_hat and mean swapped
+
+
+@batchnorm_forward_mistakes.add(
+    "cache in the order (var, mean, x_hat)", _cache_order_hint("var", "mean", "x_hat")
+)
+def _fwd_cache_reversed(X, gamma, beta, eps):
+    mean, var, x_hat = _fwd_parts(X, eps)
+    return gamma * x_hat + beta, (var, mean, x_hat)  # reversed
+
+
+@batchnorm_forward_mistakes.add(
+    "cache in the order (var, x_hat, mean)", _cache_order_hint("var", "x_hat", "mean")
+)
+def _fwd_cache_var_first(X, gamma, beta, eps):
+    mean, var, x_hat = _fwd_parts(X, eps)
+    return gamma * x_hat + beta, (var, x_hat, mean)  # every entry moved
+
+
+@batchnorm_forward_mistakes.add(
     "statistics over the whole batch",
     "X.mean() and X.var() with no axis average over every entry of X: one mean and one "
     "variance for the whole batch (scalars), so features with different scales share them. "
@@ -333,13 +402,147 @@ def _bwd_plus_variance_term(dout, X, gamma, eps):
 
 @batchnorm_backward_mistakes.add(
     "dgamma/dbeta summed over the wrong axis",
-    "gamma and beta have one entry per feature, so their gradients sum over the "
-    "batch: axis=0, shape (D,).",
+    "your dgamma and dbeta sum over axis=1, each example's features, which leaves one number "
+    "per example: shape (N,). gamma and beta have one entry per feature, shared by every "
+    "example, so each of their gradients adds up the N examples' contributions: a sum over the "
+    "batch axis, axis=0, of shape (D,) like the parameter itself.",
 )
 def _bwd_wrong_axis_params(dout, X, gamma, eps):
     N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
     dX = _bwd_dx(N, sigma, x_hat, dx_hat)
     return dX, (dout * x_hat).sum(axis=1), dout.sum(axis=1)  # axis=1: per example
+
+
+@batchnorm_backward_mistakes.add(
+    "dgamma summed over the wrong axis",
+    "your dgamma sums dout · x_hat over axis=1, each example's features, which leaves one "
+    "number per example: shape (N,). gamma has one entry per feature, shared by every example, "
+    "so dgamma adds up the N examples' contributions: a sum over the batch axis, axis=0, of "
+    "shape (D,) like gamma (your dbeta does this already).",
+)
+def _bwd_wrong_axis_dgamma(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
+    return dX, (dout * x_hat).sum(axis=1), dout.sum(axis=0)  # dgamma per example
+
+
+@batchnorm_backward_mistakes.add(
+    "dbeta summed over the wrong axis",
+    "your dbeta sums dout over axis=1, each example's features, which leaves one number per "
+    "example: shape (N,). beta has one entry per feature, added to every example, so dbeta "
+    "adds up the N examples' dout: a sum over the batch axis, axis=0, of shape (D,) like beta "
+    "(your dgamma does this already).",
+)
+def _bwd_wrong_axis_dbeta(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=1)  # dbeta per example
+
+
+@batchnorm_backward_mistakes.add(
+    "dgamma and dbeta not summed over the batch",
+    "your dgamma and dbeta have shape (N, D): one contribution per example (dout · x_hat and "
+    "dout), not yet added up. gamma and beta are shared by all N examples of the batch, so "
+    "each of their gradients is the sum of those contributions over the batch axis, axis=0, "
+    "which leaves shape (D,), one entry per feature like the parameters.",
+)
+def _bwd_params_not_summed(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
+    return dX, dout * x_hat, dout.copy()  # per example: the sums over the batch missing
+
+
+@batchnorm_backward_mistakes.add(
+    "dgamma not summed over the batch",
+    "your dgamma has shape (N, D): dout · x_hat, one contribution per example, not yet added "
+    "up. gamma is shared by all N examples of the batch, so dgamma is the sum of those "
+    "contributions over the batch axis, axis=0, which leaves shape (D,) like gamma (your dbeta "
+    "is summed already).",
+)
+def _bwd_dgamma_not_summed(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
+    return dX, dout * x_hat, dout.sum(axis=0)  # dgamma per example: no sum
+
+
+@batchnorm_backward_mistakes.add(
+    "dbeta not summed over the batch",
+    "your dbeta has shape (N, D): it is dout itself, one contribution per example. beta is "
+    "added to all N examples of the batch, so dbeta is the sum of dout over the batch axis, "
+    "axis=0, which leaves shape (D,) like beta (your dgamma is summed already).",
+)
+def _bwd_dbeta_not_summed(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
+    return dX, (dout * x_hat).sum(axis=0), dout.copy()  # dbeta per example: no sum
+
+
+@batchnorm_backward_mistakes.add(
+    "dgamma and dbeta summed over every entry",
+    "your dgamma and dbeta are single numbers: .sum() with no axis adds up all N · D entries, "
+    "every feature's together. gamma and beta have one entry per feature, so each feature's "
+    "gradient sums only over the examples: the batch axis, axis=0, shape (D,).",
+)
+def _bwd_params_sum_all(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
+    return dX, (dout * x_hat).sum(), dout.sum()  # no axis: one number each
+
+
+@batchnorm_backward_mistakes.add(
+    "dgamma and dbeta of shape (1, D)",
+    "your dgamma and dbeta hold the right sums but have shape (1, D): keepdims=True keeps the "
+    "summed batch axis with length 1. A parameter's gradient has the parameter's shape, (D,): "
+    "sum over axis=0 without keepdims.",
+)
+def _bwd_params_keepdims(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = _bwd_dx(N, sigma, x_hat, dx_hat)
+    return dX, (dout * x_hat).sum(axis=0, keepdims=True), dout.sum(axis=0, keepdims=True)
+
+
+@batchnorm_backward_mistakes.add(
+    "a sum or mean over axis=1, which cannot broadcast",
+    "a sum or mean of an (N, D) array over axis=1 gives one number per example, shape (N,), "
+    "and numpy cannot combine it with an (N, D) array: shapes are matched from the right, D "
+    "against N. Every sum and mean of batch norm, forward and backward, runs over the batch, "
+    "axis=0, one per feature: the line below uses such an (N,) array; give the sum or mean "
+    "that made it axis=0.",
+)
+def _bwd_dx_sums_axis1_raises(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    dX = (N * dx_hat - dx_hat.sum(axis=1) - x_hat * (dx_hat * x_hat).sum(axis=1)) / (N * sigma)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+@batchnorm_backward_mistakes.add(
+    "the sums in dX over the wrong axis",
+    "the two sums in dX, Σ dx_hat and Σ dx_hat · x_hat, run over the batch, axis=0, one per "
+    "feature: they come from the batch mean and variance, each a statistic of one feature over "
+    "the N examples. Yours sum over axis=1 (with keepdims), each example's features.",
+)
+def _bwd_dx_sums_axis1(dout, X, gamma, eps):
+    N, sigma, x_hat, dx_hat = _bwd_parts(dout, X, gamma, eps)
+    sum_dx_hat = dx_hat.sum(axis=1, keepdims=True)  # per example, not per feature
+    sum_dx_hat_x_hat = (dx_hat * x_hat).sum(axis=1, keepdims=True)
+    dX = (N * dx_hat - sum_dx_hat - x_hat * sum_dx_hat_x_hat) / (N * sigma)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+@batchnorm_backward_mistakes.add(
+    "statistics recomputed over the wrong axis",
+    "you recomputed the mean and variance of each example over its features (axis=1, with "
+    "keepdims): those are layer normalization's statistics, so x_hat, dX and dgamma come out "
+    "wrong. Recompute them as the forward pass does, each feature over the batch: axis=0, "
+    "shape (D,).",
+)
+def _bwd_stats_axis1(dout, X, gamma, eps):
+    N = X.shape[0]
+    mean = X.mean(axis=1, keepdims=True)  # per example: layer norm's statistics
+    sigma = np.sqrt(X.var(axis=1, keepdims=True) + eps)
+    x_hat = (X - mean) / sigma
+    dX = _bwd_dx(N, sigma, x_hat, dout * gamma)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
 @batchnorm_backward_mistakes.add(
