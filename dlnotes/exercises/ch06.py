@@ -138,6 +138,20 @@ def _sd_int(step, lr0, step_size, gamma):
     return float(int(lr0 * gamma ** (step // step_size)))
 
 
+#: What a schedule that returns its rate in a one-element array is told (both schedules).
+_ONE_ELEMENT_HINT = (
+    "your rate is right, but it comes in a numpy array of shape (1,) (from np.array([...]), "
+    "or a list or a slice somewhere in the formula): a learning rate is one number. Return a "
+    'float, e.g. float(lr) (an array of shape (1,) prints as [0.1], and f"{lr:.3f}" '
+    "fails on it)."
+)
+
+
+@step_decay_mistakes.add("the rate in a one-element array", _ONE_ELEMENT_HINT)
+def _sd_one_element_array(step, lr0, step_size, gamma):
+    return np.array([lr0 * gamma ** (step // step_size)])  # shape (1,), not a number
+
+
 register(
     FunctionExercise(
         name="ch06_step_decay",
@@ -401,6 +415,14 @@ def _cos_no_pi(step, lr_max, lr_min, total_steps, warmup_steps):
         return lr_max * step / warmup_steps
     progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * (1 + math.cos(progress)) / 2
+
+
+@cosine_lr_mistakes.add("the rate in a one-element array", _ONE_ELEMENT_HINT)
+def _cos_one_element_array(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return np.array([lr_max * step / warmup_steps])  # shape (1,), not a number
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return np.array([lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2])
 
 
 register(

@@ -203,17 +203,71 @@ def _ng_aliased(f, x, h):
     return grad
 
 
-@numerical_gradient_mistakes.add(
-    "x not restored (on a copy)",
+#: What a learner whose copy of x is not restored is told.
+_NG_NOT_RESTORED_ON_COPY_HINT = (
     "working on a copy keeps the caller's x safe, but after evaluating f(x − h e_i) your x[i] "
     "stays at old − h, so every later entry is differentiated at a point where all the earlier "
     "entries are shifted by −h (this goes unnoticed only when f is a sum of functions of single "
     "entries, such as Σ sin(x_i)). Save old = x[i] before perturbing it and put it back, "
-    "x[i] = old, once f_minus is taken.",
+    "x[i] = old, once f_minus is taken."
+)
+
+
+@numerical_gradient_mistakes.add(
+    "x not restored (on a copy)",
+    _NG_NOT_RESTORED_ON_COPY_HINT
+    + " And make the copy float64, np.array(x, dtype=np.float64): x.copy() of the float32 x "
+    "keeps float32, which rounds x[i] ± h and f to 7 digits and ruins the differences.",
 )
 def _ng_not_restored_on_copy(f, x, h):
+    x = x.copy()  # a copy in x's dtype: a float32 x stays float32
+    return _in_place_differences(f, x, h, add_back_h=False)  # x[i] stays at old - h
+
+
+@numerical_gradient_mistakes.add(
+    "x not restored (on a float64 copy)", _NG_NOT_RESTORED_ON_COPY_HINT
+)
+def _ng_not_restored_on_float64_copy(f, x, h):
     x = np.array(x, dtype=np.float64)  # a copy: the caller's x is never touched
     return _in_place_differences(f, x, h, add_back_h=False)  # x[i] stays at old - h
+
+
+#: What a gradient taken on a copy of a float32 ``x`` that stayed float32 is told.
+_NG_FLOAT32_HINT = (
+    "x came in float32 and your copy kept that dtype: x[i] ± h is rounded to float32's 7 "
+    "digits, and f of a float32 array is computed in float32, so f_plus − f_minus loses most "
+    "of its digits (a round-off of about ε|f|/h, 1e-4 of |f| at h = 1e-3, against 2e-13 in "
+    "float64). Make your copy float64 whatever x's dtype, as every gradient check of the "
+    "chapter does: np.array(x, dtype=np.float64) (and the gradient comes out float64)."
+)
+
+
+def _float32_kept(f, x, h, grad_dtype):
+    """The reference's loop on a copy of ``x`` in ``x``'s own dtype (float32 stays float32),
+    into a gradient of ``grad_dtype`` (``None``: the copy's dtype)."""
+    x = np.array(x)  # a copy, but in x's dtype: a float32 x stays float32
+    grad = np.zeros(x.shape, dtype=grad_dtype or x.dtype)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h  # rounded to float32
+        f_plus = f(x)  # f computed in float32
+        x[i] = old - h
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+@numerical_gradient_mistakes.add("a float32 x differenced in float32", _NG_FLOAT32_HINT)
+def _ng_float32_copy(f, x, h):
+    return _float32_kept(f, x, h, grad_dtype=None)  # np.zeros_like(x): a float32 gradient
+
+
+@numerical_gradient_mistakes.add(
+    "a float32 x differenced in float32, stored in float64", _NG_FLOAT32_HINT
+)
+def _ng_float32_copy_float64_grad(f, x, h):
+    return _float32_kept(f, x, h, grad_dtype=np.float64)  # np.zeros(x.shape): float64
 
 
 def _sum_sin_x2(x: np.ndarray) -> float:
@@ -289,6 +343,8 @@ def _ng_cases(seed: int, hidden: bool) -> list[Case]:
                 "f(x) = Σ sin(8x)/8, a large third derivative, x of shape (2, 3), h = 1e-3",
                 (_make_sine(8), rng.uniform(-1.0, 1.0, (2, 3)), 1e-3),
             ),
+            # float32 keeps 7 digits: differenced in float32, f_plus − f_minus keeps about 3
+            _float32_case(np.random.default_rng([seed, 32]), (6,)),
         ]
     return [
         Case(
@@ -316,7 +372,18 @@ def _ng_cases(seed: int, hidden: bool) -> list[Case]:
             "f(x) = Σ sin(9x)/9, x of shape (2, 2), h = 1e-4",
             (_make_sine(9), rng.uniform(-1.0, 1.0, (2, 2)), 1e-4),
         ),
+        _float32_case(np.random.default_rng([seed, 32]), (2, 3)),
     ]
+
+
+def _float32_case(rng: np.random.Generator, shape: tuple[int, ...]) -> Case:
+    """A float32 ``x`` (a network trained in float32): the gradient is still float64, taken on
+    a float64 copy, where the float32 values of ``x`` are exact."""
+    x = rng.uniform(-2.0, 2.0, shape).astype(np.float32)
+    return Case(
+        f"f(x) = Σ sin(x)·x², x in float32 of shape {shape}, h = 1e-3 (the gradient is float64)",
+        (_sum_sin_x2, x, 1e-3),
+    )
 
 
 @numerical_gradient_mistakes.add(
@@ -351,6 +418,10 @@ register(
         ),
         rtol=1e-6,
         atol=1e-9,
+        diagnoses={
+            "dtype": "the gradient is float64 whatever x's dtype (np.zeros_like(x) of a float32 "
+            "x is float32): create it from your float64 copy of x, or with dtype=np.float64",
+        },
     )
 )
 

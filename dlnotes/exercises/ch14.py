@@ -461,7 +461,9 @@ register(
         hint=(
             "Turn each member's logits (N, C) into probabilities with a softmax over the class "
             "axis (axis=1), average the K probability arrays, then take argmax over classes "
-            "(axis=1) for each example."
+            "(axis=1) for each example. Write the softmax yourself, as the exercise asks "
+            "(dlnotes.losses.softmax, from chapter 01, counts as the reference here): "
+            "subtract each row's own maximum before np.exp."
         ),
         solution=ensemble_predict,
         suites=seeded(_ens_cases, visible=14, hidden=141),

@@ -200,11 +200,18 @@ def _lse_softmax_float32(x, g):
 def _lse_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     sizes = [(4, 4), (5, 3), (2, 6)] if not hidden else [(3, 3), (7, 4), (1, 5), (6, 6)]
-    cases = []
+    plain: list[Case] = []
+    square: list[Case] = []
     for N, C in sizes:
         x = rng.normal(0.0, 2.0, (N, C))
         g = rng.uniform(0.5, 2.0, N) * rng.choice([-1.0, 1.0], N)
-        cases.append(Case(f"x of shape ({N}, {C}), g of shape ({N},)", (x, g)))
+        (square if N == C else plain).append(
+            Case(f"x of shape ({N}, {C}), g of shape ({N},)", (x, g))
+        )
+    # N = C after N != C: a vector of one value per example, shape (N,), against the classes
+    # raises when N != C but gives wrong values silently when N = C, and check() stops at the
+    # first check that raises: drawn first, the square case's wrong values went unreported
+    cases = plain + square
     big = rng.normal(0.0, 1.0, (3, 4)) + np.array([[800.0], [-5.0], [1000.0]])
     cases.append(Case("large logits (rows near 800 and 1000)", (big, rng.uniform(0.5, 1.5, 3))))
     # a confident prediction: one large logit among small ones, so that only the row's max
