@@ -393,8 +393,11 @@ def test_one_array_where_several_results_are_expected_is_told_to_return_them_all
 
 def test_a_definition_kept_by_a_syntax_error_is_named(tmp_path):
     """The learner's new attempt stopped at a SyntaxError, so Python kept the previous
-    function: check() says so, passing or failing, instead of judging old code silently."""
+    function: check() shows the syntax error and says why, and checks nothing (a ✓ for the
+    old code would be given for a cell that does not even compile)."""
     from nbclient import NotebookClient
+
+    from tests.notebook_outputs import shown_text
 
     right = (
         "def adagrad_step(x, grad_sum, g, lr, eps=1e-10):\n"
@@ -412,12 +415,13 @@ def test_a_definition_kept_by_a_syntax_error_is_named(tmp_path):
         nbformat.v4.new_code_cell('check("ch05_adagrad_step", adagrad_step)'),
     ]
     NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3").execute()
-    shown = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
+    shown = [shown_text(c.outputs) for c in nb.cells]
     assert shown[2].startswith("✓") and "note:" not in shown[2]
     assert "SyntaxError" in str(nb.cells[3].outputs)
     stale = " ".join(shown[4].split())
+    assert "ch05_adagrad_step: not checked: In[4] has a SyntaxError at line 1" in stale, stale
     assert "note: your last run of the cell that defines adagrad_step (In[4])" in stale, stale
-    assert "kept the adagrad_step defined before it (In[2])" in stale and "✓" in stale
+    assert "kept the adagrad_step defined before it (In[2])" in stale and "✓" not in stale
     assert shown[6].startswith("✓") and "note:" not in shown[6]  # fixed: no note
 
 

@@ -51,7 +51,8 @@ def test_both_schedules_tell_a_one_element_array_to_return_a_float(name, rate, s
     answer = lambda *args: np.array([rate(*args)])  # noqa: E731
     assert named(name, answer, suite) == ["the rate in a one-element array"]
     message = _verdict(name, answer, suite)
-    assert "shape (1,)" in message and "Return a float, e.g. float(lr)" in message, message
+    assert "shape (1,)" in message, message
+    assert "Return a float, e.g. lr.item() or float(lr[0])" in message, message
 
 
 # --------------------------------------------------------------------------------------------

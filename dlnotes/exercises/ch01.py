@@ -754,5 +754,6 @@ register(
         solution=diagnose,
         suites=seeded(_diag_cases, visible=0, hidden=13),
         mistakes=diagnose_mistakes.all,
+        labels=VERDICTS,
     )
 )

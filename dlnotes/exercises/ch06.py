@@ -142,8 +142,8 @@ def _sd_int(step, lr0, step_size, gamma):
 _ONE_ELEMENT_HINT = (
     "your rate is right, but it comes in a numpy array of shape (1,) (from np.array([...]), "
     "or a list or a slice somewhere in the formula): a learning rate is one number. Return a "
-    'float, e.g. float(lr) (an array of shape (1,) prints as [0.1], and f"{lr:.3f}" '
-    "fails on it)."
+    "float, e.g. lr.item() or float(lr[0]) (an array of shape (1,) prints as [0.1], "
+    'and f"{lr:.3f}" fails on it).'
 )
 
 

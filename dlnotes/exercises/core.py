@@ -286,6 +286,11 @@ class FunctionExercise(Exercise):
     #: the exercise's own wording for generic diagnoses (:mod:`dlnotes.exercises.diagnose`),
     #: keyed by diagnosis key: ``{"factor 1 - beta1": "did you drop the bias correction?"}``
     diagnoses: Mapping[str, str] = field(default_factory=dict)
+    #: the strings the answer may return, for a function whose result is one of a few labels
+    #: (``("high bias", "high variance", ...)``): a string that is none of them is told so,
+    #: with the labels as they must be written. Empty: for a ``-> str`` signature, the
+    #: strings the reference returns on the suite's checks
+    labels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.output not in ("new", "input"):
@@ -296,6 +301,8 @@ class FunctionExercise(Exercise):
             )
         if bool(self.required) != bool(self.required_says):
             raise ValueError(f"{self.name}: required and required_says go together")
+        if not all(type(label) is str for label in self.labels):
+            raise ValueError(f"{self.name}: labels must be strings, got {self.labels!r}")
 
     def cases(self, suite: str = "visible", seed: int | None = None) -> list[Case]:
         """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh.
@@ -952,6 +959,41 @@ def _real_scalar(v: Any) -> float | None:
     return None
 
 
+def _low_precision(v: Any) -> np.dtype | None:
+    """The dtype of a real number coarser than float64 (an ``np.float32`` or ``np.float16``,
+    or a 0-d array of one), else ``None``: a Python float, ``np.float64`` and their 0-d
+    arrays are all the same float64 number."""
+    if isinstance(v, np.floating) or (type(v) is np.ndarray and v.ndim == 0):
+        dtype = v.dtype
+        if dtype.kind == "f" and np.finfo(dtype).eps > np.finfo(np.float64).eps:
+            return dtype
+    return None
+
+
+def _one_number_fix(expected: Any, got: Any) -> str:
+    """What to return instead of ``got``, an array, list or tuple holding the one number
+    expected (shape ``(1,)``, ``[x]``): the number itself, and how to take it out (``float(r)``
+    of an array of shape ``(1,)`` is deprecated since numpy 1.25 and a TypeError in recent
+    numpy). ``""`` for anything else: its type alone is the message."""
+    want, conv = ("an integer", "int") if _is_integer(expected) else ("a float", "float")
+    try:
+        if type(got) is np.ndarray and got.size == 1 and got.dtype.kind in "iuf":
+            how = f"{conv}(r[0]) or r.item()" if got.ndim == 1 else "r.item()"
+            return f" holding one: return {want}, e.g. {how}, where r is that array"
+        if isinstance(got, (list, tuple)) and len(got) == 1:
+            if _real_scalar(got[0]) is not None:
+                what = type(got).__name__
+                return (
+                    f", a {what} holding one: return {want}, e.g. {conv}(r[0]), where r is "
+                    f"that {what}"
+                )
+        if type(got).__module__.split(".")[0] == "torch":
+            return f": return {want}, e.g. t.item(), where t is that tensor"
+    except Exception:  # a learner's object that fights back: its type alone is the message
+        return ""
+    return ""
+
+
 def _is_integer(v: Any) -> bool:
     """``v`` is an integer number: an int, a numpy integer or a 0-d integer array (not a bool)."""
     if isinstance(v, (bool, np.bool_)):
@@ -991,7 +1033,9 @@ def _compare(
 ) -> tuple[str, list[str]] | None:
     """``None`` when ``got`` matches ``expected``, else ``(kind, lines)`` saying how it differs.
 
-    ``kind`` is one of ``"type"``, ``"shape"``, ``"dtype"``, ``"values"``. ``got`` may be
+    ``kind`` is one of ``"type"``, ``"shape"``, ``"dtype"``, ``"values"``, ``"precision"`` (a
+    float32 number right to float32's precision only where a float64 one is expected; mistakes
+    are matched across it, see :func:`_same_behaviour`). ``got`` may be
     anything a learner returns: an object that raises while being read is a ``"type"`` problem.
     ``inputs`` (the case's input arrays by name) lets a wrong entry be shown with the inputs'
     entries at its index (see :func:`_value_lines`).
@@ -1097,7 +1141,9 @@ def _compare_values(
     if e is not None:
         g = _real_scalar(got)
         if g is None:
-            return "type", [f"expected a single number, got {_type_name(got)}"]
+            return "type", [
+                f"expected a single number, got {_type_name(got)}{_one_number_fix(expected, got)}"
+            ]
         if _is_integer(expected) and not _is_integer(got):  # a count, an epoch, a size
             return "type", [
                 f"expected an integer, got {_type_name(got)}: np.ceil, np.floor and / give "
@@ -1105,6 +1151,18 @@ def _compare_values(
             ]
         if np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=equal_nan):
             return None
+        coarse = _low_precision(got)
+        if coarse is not None and _low_precision(expected) is None:
+            eps = _LOW_PRECISION_ULPS * float(np.finfo(coarse).eps)
+            if np.isclose(g, e, rtol=max(rtol, eps), atol=max(atol, eps * abs(e))):
+                shown_e, shown_g = _fmt_pair(e, g)
+                return "precision", [
+                    f"right to {coarse} precision only: expected {shown_e}, got {shown_g} as "
+                    f"{_type_name(got)}, which keeps about {np.finfo(coarse).precision} "
+                    "significant digits. Compute in float64, numpy's default (no "
+                    f"np.{coarse}(...) or dtype=np.{coarse}), and return a Python float or "
+                    "np.float64"
+                ]
         ratio = f" (got / expected = {g / e + 0.0:.4g})" if e != 0 and np.isfinite(g) else ""
         shown_e, shown_g = _fmt_pair(e, g)
         return "values", [f"wrong value: expected {shown_e}, got {shown_g}{ratio}"]
@@ -1287,7 +1345,8 @@ def _same_behaviour(
     they also agree on whether the result shares memory with an input."""
     if a.error is not None or b.error is not None or a.timed_out or b.timed_out:
         return False
-    if _compare(a.output, b.output, ex.rtol, ex.atol, equal_nan=True) is not None:
+    differs = _compare(a.output, b.output, ex.rtol, ex.atol, equal_nan=True)
+    if differs is not None and differs[0] != "precision":  # float32 of the same number: same
         return False
     mod_a, alias_a = _behaviour(a, case, names)
     mod_b, alias_b = _behaviour(b, case, names)
@@ -1525,11 +1584,17 @@ def _verdict(
         f"{ex.name}: {n - len(failed)} of {n} {what} passed. "
         f"Check {failed[0] + 1} ({first.case.label}) failed:",
     ]
+    float32_too = False
     try:
         mistake = _match_mistake(ex, outcomes, seconds, names)
+        if mistake is None:
+            mistake = _match_mistake_but_float32(ex, outcomes, seconds, names)
+            float32_too = mistake is not None
     except Exception:
         mistake = None
-    diagnosis = None if mistake is not None else _diagnose(ex, outcomes, seconds, fn)
+    diagnosis = None if mistake is not None else _unknown_label(ex, outcomes)
+    if mistake is None and diagnosis is None:
+        diagnosis = _diagnose(ex, outcomes, seconds, fn)
     if diagnosis is not None and diagnosis.name == "stale" and "stale previous" in diagnosis.keys:
         # consecutive checks whose answers are one step apart make an off-by-one look like a
         # leftover result: a function that gives the same result when called again keeps none
@@ -1540,7 +1605,7 @@ def _verdict(
     # arguments in another order give wrong values, and no error to read: said first, and no
     # generic guess with it (a learner read "off by a factor" over the real cause)
     order = _order_note(fn, names, permutation=True) if first.wrong else []
-    if order and diagnosis is not None and diagnosis.name != "swapped":
+    if order and diagnosis is not None and diagnosis.name not in ("swapped", "label"):
         diagnosis = None
     lines += order
     # an input changed in place is said first, without a generic guess: the guess compares
@@ -1550,13 +1615,20 @@ def _verdict(
     changed = [p for p in problems if p.startswith("your function modified its input ")]
     if changed:
         problems = changed + [p for p in problems if p not in changed]
-        if diagnosis is not None and diagnosis.name != "input":
+        if diagnosis is not None and diagnosis.name not in ("input", "label"):
             diagnosis = None
     # the likely mistake first, right under the header: below the inputs it was read last
     if diagnosis is not None:
         lines.append(f"  Likely mistake: {diagnosis.text(ex.diagnoses)}")
     if mistake is not None:
         lines += _hint_lines(mistake)
+    if float32_too:
+        n32 = sum(_float32_input(o.case) for o in outcomes)
+        lines.append(
+            "  (that mistake matches every check without a float32 input; on the float32 "
+            f"check{'s' if n32 > 1 else ''} your result differs from it too: look at the dtype "
+            "your copies and your result take when an input is float32)"
+        )
     lines += [*(f"  {p}" for p in problems), _inputs(first.case, names)]
     if len(failed) > 1:
         others = ", ".join(str(k + 1) for k in failed[1:])
@@ -1833,6 +1905,26 @@ def _diagnose(
         return None
 
 
+def _unknown_label(ex: FunctionExercise, outcomes: list[_Outcome]) -> Diagnosis | None:
+    """The diagnosis of strings returned that are none of the exercise's labels (declared in
+    ``labels``, else, for a ``-> str`` signature, those the reference returns on the checks),
+    see :func:`.diagnose.unknown_label`."""
+    from dlnotes.exercises import diagnose
+
+    labels = list(ex.labels)
+    if not labels and ex.signature.partition("->")[2].strip() == "str":
+        for o in outcomes:
+            if type(o.expected) is str and o.expected not in labels:
+                labels.append(o.expected)
+    observations = [
+        diagnose.Observation(o.case, o.expected, o.run.output, o.wrong) for o in outcomes
+    ]
+    try:
+        return diagnose.unknown_label(ex.signature, observations, labels)
+    except Exception:  # a learner's string subclass that fights back: nothing to say
+        return None
+
+
 def _match_mistake(
     ex: FunctionExercise, outcomes: list[_Outcome], seconds: float, names: list[str]
 ) -> Mistake | None:
@@ -1855,6 +1947,25 @@ def _match_mistake(
             ):
                 return mistake
     return None
+
+
+def _float32_input(case: Case) -> bool:
+    """One of the case's arguments is a float32 array (a case about precision)."""
+    values = [*case.args, *case.kwargs.values()]
+    return any(isinstance(v, np.ndarray) and v.dtype == np.float32 for v in values)
+
+
+def _match_mistake_but_float32(
+    ex: FunctionExercise, outcomes: list[_Outcome], seconds: float, names: list[str]
+) -> Mistake | None:
+    """The known mistake that behaves like the learner's function on every case *without* a
+    float32 input, when none matches on all of them: a learner who made that mistake and also
+    kept float32 where the answer works in float64 (``x.copy()`` of a float32 ``x``) makes two
+    mistakes at once, and the first one is still worth naming."""
+    plain = [o for o in outcomes if not _float32_input(o.case)]
+    if len(plain) == len(outcomes) or not any(o.problems for o in plain):
+        return None
+    return _match_mistake(ex, plain, seconds, names)
 
 
 def _check_value(ex: ValueExercise, value: Any) -> tuple[bool, str]:
@@ -1881,14 +1992,77 @@ def _check_value(ex: ValueExercise, value: Any) -> tuple[bool, str]:
     return False, "\n".join(lines)
 
 
-def _stale_definition(fn: Any) -> str | None:
-    """A note when the last cell that defines ``fn``'s name stopped at a SyntaxError after
-    ``fn`` was defined: Python kept the previous definition, which is what gets checked.
+@dataclass(frozen=True)
+class _Stale:
+    """Why ``check`` was given a definition that the last run of its cell did not make: that
+    cell stopped at a SyntaxError (``error``; then none of it ran) or raised ``raised`` before
+    its ``def``. ``failed`` and ``defined`` are the execution numbers of that cell and of the
+    cell that made the definition Python kept."""
+
+    name: str
+    failed: int
+    defined: int
+    filename: str
+    error: SyntaxError | None = None
+    raised: str = ""
+
+    def note(self) -> str:
+        """The note said above the verdict on the kept definition (a cell that raised)."""
+        name = self.name
+        return (
+            f"note: your last run of the cell that defines {name} (In[{self.failed}]) raised "
+            f"{self.raised} before it reached `def {name}`, so Python kept the {name} defined "
+            f"before it (In[{self.defined}]), and that is what this checks. Fix that error and "
+            "run that cell again."
+        )
+
+    def syntax_report(self, exercise: str) -> str:
+        """The verdict when the cell stopped at a SyntaxError: that error (cell, line, code),
+        and that nothing was checked (the kept definition is not the code the learner sees)."""
+        name, error = self.name, self.error
+        if error is None:  # a cell that raised: see note()
+            raise ValueError("syntax_report() needs the SyntaxError")
+        kind = type(error).__name__  # SyntaxError, IndentationError, TabError
+        at = f" at line {error.lineno}" if error.lineno else ""
+        lines = [
+            f"{exercise}: not checked: In[{self.failed}] has a {kind}{at}. None of that cell "
+            f"ran, so it defined no new {name}:"
+        ]
+        code = (error.text or "").strip() or linecache.getline(
+            self.filename, error.lineno or 0
+        ).strip()
+        if code:
+            shown = f"`{code}`" if "`" not in code else code
+            lines.append(f"  line {error.lineno}: {shown}" if at else f"  {shown}")
+        lines.append(f"  {type(error).__name__}: {error.msg}")
+        lines.append(
+            f"note: your last run of the cell that defines {name} (In[{self.failed}]) stopped "
+            f"there, so Python kept the {name} defined before it (In[{self.defined}]): checking "
+            "that one again would tell you nothing new about the cell you see. Fix the syntax "
+            "error, run that cell, then run this check again."
+        )
+        return "\n".join(lines)
+
+    def not_counted(self, exercise: str, passed: str) -> str:
+        """The verdict when the kept definition passes (``passed``: its ``✓`` line): not
+        counted, the cell the learner sees did not make it."""
+        said = passed.removeprefix("✓").strip().removeprefix(f"{exercise}:").strip()
+        return (
+            f"{exercise}: not counted: In[{self.failed}] never reached `def {self.name}`. "
+            f"The {self.name} kept from In[{self.defined}] passed ({said}), but the code in "
+            f"In[{self.failed}] has not been checked yet."
+        )
+
+
+def _stale_definition(fn: Any) -> _Stale | None:
+    """Why ``fn`` is not what the last cell that defines its name made: that cell stopped at a
+    SyntaxError, or raised before it reached its ``def``, after ``fn`` was defined, so Python
+    kept the previous definition.
 
     Read from IPython's record of which cell (execution number) each compiled file came from,
     not from the last exception (``sys.last_exc``), which the first failed check replaces: the
-    note stays for every check until the function is defined again. ``None`` outside IPython,
-    or when nothing says the definition is stale.
+    finding stays for every check until the function is defined again. ``None`` outside
+    IPython (the grader runs no IPython), or when nothing says the definition is stale.
     """
     name = getattr(fn, "__name__", None)
     code = getattr(fn, "__code__", None)
@@ -1902,20 +2076,11 @@ def _stale_definition(fn: Any) -> str | None:
     failed, filename = last
     error = _syntax_error(filename)
     if error is not None:
-        return (
-            f"note: your last run of the cell that defines {name} (In[{failed}]) stopped at a "
-            f"SyntaxError (line {error.lineno}: {error.msg}), so Python kept the {name} defined "
-            f"before it (In[{defined}]), and that is what this checks. Fix the syntax error and "
-            "run that cell again."
-        )
+        return _Stale(name, failed, defined, filename, error=error)
     raised = _FAILED_CELLS.get(failed)
     if raised is None:
         return None
-    return (
-        f"note: your last run of the cell that defines {name} (In[{failed}]) raised {raised} "
-        f"before it reached `def {name}`, so Python kept the {name} defined before it "
-        f"(In[{defined}]), and that is what this checks. Fix that error and run that cell again."
-    )
+    return _Stale(name, failed, defined, filename, raised=raised)
 
 
 def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
@@ -2090,6 +2255,10 @@ def check(
     one; it shows without dlnotes' traceback frames, in a Jupyter notebook as HTML that wraps
     between words (:mod:`dlnotes.exercises.verdict`). In Colab the failure is printed (to
     stderr) instead of raised, so that "Run all" reaches the end of the chapter.
+    When the last run of the cell that defines the learner's function stopped at a
+    SyntaxError, Python still holds an older definition: nothing is checked, the verdict is
+    that error (cell, line, code). One kept by a cell that raised before its ``def`` is
+    checked, with a note, but never counted as passing (:func:`_stale_definition`).
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
@@ -2098,6 +2267,12 @@ def check(
     if suite not in SUITES:
         raise ValueError(f"suite must be 'visible' or 'hidden', got {suite!r}")
     seconds = None if time_limit is None else _seconds(time_limit)
+    stale = _stale_definition(answer)
+    if stale is not None and stale.error is not None:
+        # the cell the learner sees does not compile: the definition Python kept is older
+        # code, and a verdict on it (a pass above all) would be about a cell no longer shown
+        report(False, stale.syntax_report(ex.name))
+        return
     start = time.perf_counter()
     try:
         if isinstance(ex, FunctionExercise):
@@ -2115,14 +2290,18 @@ def check(
                 f"{type(err).__name__}. Expected {ex.signature}."
             ),
         )
-    stale = _stale_definition(answer)
-    message = _plain(message if stale is None else f"{stale}\n{message}")
+    if stale is not None and passed:  # right, but not the code of the cell shown: no pass
+        report(False, _plain(f"{stale.note()}\n{stale.not_counted(ex.name, message)}"))
+        return
+    elapsed = time.perf_counter() - start
+    if passed and elapsed > 1.0:
+        message += f" ({elapsed:.1f} s)"
+    message = _plain(message if stale is None else f"{stale.note()}\n{message}")
     misspelt = None if passed else _global_for_parameter(ex, answer)
     message = message if misspelt is None else f"{misspelt}\n{message}"
     other = None if passed else _another_exercises_function(ex, answer)
     message = message if other is None else f"{other}\n{message}"
-    elapsed = time.perf_counter() - start
-    report(passed, message + (f" ({elapsed:.1f} s)" if passed and elapsed > 1.0 else ""))
+    report(passed, message)
 
 
 _watch_cells()

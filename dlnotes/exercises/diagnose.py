@@ -35,6 +35,9 @@ name               the learner's result is ...
 ``draws``          other random numbers with the expected spread (a generator was given)
 ``repeat``         another result when called again on the same inputs (found by
                    ``check()``, which calls the function again, when nothing above fits)
+``label``          a string that is not one of the few the function returns (``"high
+                   varience"`` for ``"high variance"``): found by :func:`unknown_label`,
+                   which ``check()`` asks before the others (after the registered mistakes)
 =================  ======================================================================
 
 Each :class:`Diagnosis` carries lookup keys, most specific first (``"factor 1 - beta1"``,
@@ -63,7 +66,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KINDS", "Diagnosis", "Observation", "check_wording", "find", "result_names"]
+__all__ = [
+    "KINDS",
+    "Diagnosis",
+    "Observation",
+    "check_wording",
+    "find",
+    "labels_text",
+    "near_label",
+    "result_names",
+    "unknown_label",
+]
 
 #: The diagnoses' names: every key of ``Exercise.diagnoses`` starts with one of them.
 KINDS = (
@@ -92,6 +105,7 @@ KINDS = (
     "hyperparameter",
     "draws",
     "repeat",
+    "label",
 )
 
 
@@ -204,6 +218,123 @@ def find(
         if found is not None:
             return found
     return None
+
+
+def unknown_label(
+    signature: str, observations: Sequence[Observation], labels: Sequence[str]
+) -> Diagnosis | None:
+    """The strings the learner's function returned that are none of ``labels``, the few the
+    function returns (``"high varience"``, ``"High Bias "``, ``"bias"`` for diagnose's four
+    verdicts), each with the label it probably means (:func:`near_label`), or ``None``.
+
+    ``check()`` asks it when no registered mistake matches, before the other diagnoses and
+    whatever else is wrong: a misspelt label fails every check that expects it, and no other
+    diagnosis can say so. The message lists the labels as
+    they must be written; a misspelt one is never accepted.
+    """
+    labels = [label for label in labels if isinstance(label, str)]
+    if len(labels) < 2:
+        return None
+    unknown: list[str] = []
+    for o in observations:
+        got = str(o.got) if type(o.got) is np.str_ else o.got
+        if (
+            o.wrong
+            and isinstance(o.expected, str)
+            and type(got) is str
+            and got not in labels
+            and got not in unknown
+        ):
+            unknown.append(got)
+    if not unknown:
+        return None
+    name = signature.split("(")[0].strip() or "your function"
+    shown = [repr(u) if len(u) <= 40 else repr(u[:37]) + "..." for u in unknown[:3]]
+    said = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    said += f" (and {len(unknown) - 3} more)" if len(unknown) > 3 else ""
+    which = "is not one of" if len(unknown) == 1 else "are not among"
+    fact = (
+        f"your function returned {said}, which {which} the {len(labels)} strings {name} "
+        f"returns ({labels_text(labels)})"
+    )
+    meant: list[tuple[str, tuple[str, str]]] = []
+    for u in unknown[:3]:
+        found = near_label(u, labels)
+        if found is not None:
+            meant.append((u, found))
+    title, advice = (
+        "not one of the answers",
+        "return one of them exactly as written (the same letters, capitals and spaces)",
+    )
+    if meant and len(unknown) == 1:
+        label, how = meant[0][1]
+        title = "a misspelt answer"
+        advice = f"did you mean {label!r}? Yours {how}: return it exactly as written"
+    elif meant:
+        guesses = "; ".join(f"{label!r} for {u!r} (yours {how})" for u, (label, how) in meant)
+        title = "misspelt answers"
+        advice = f"did you mean {guesses}? Return each exactly as written"
+    return Diagnosis("label", ("label",), title, fact, advice)
+
+
+def labels_text(labels: Sequence[str]) -> str:
+    """The labels as they must be written, quoted: ``'a', 'b' or 'c'``."""
+    quoted = [repr(label) for label in labels]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def near_label(got: str, labels: Sequence[str]) -> tuple[str, str] | None:
+    """``(label, how it differs)`` for the one label of ``labels`` that ``got`` is a near miss
+    of: the same but for capitals or spaces, or one letter off (one letter wrong, missing or
+    extra, or two neighbours swapped, in a label of 4 letters or more); ``None`` when no label
+    or more than one is that near."""
+
+    def spaced(s: str) -> str:
+        return " ".join(s.split())
+
+    def tidy(s: str) -> str:
+        return spaced(s).casefold()
+
+    tests: tuple[tuple[Callable[[str], bool], str], ...] = (
+        (lambda label: got.strip() == label, "differs only in the spaces around it"),
+        (lambda label: spaced(got) == spaced(label), "differs only in its spaces"),
+        (lambda label: got.casefold() == label.casefold(), "differs only in capitals"),
+        (lambda label: tidy(got) == tidy(label), "differs only in capitals and spaces"),
+    )
+    for test, how in tests:
+        hits = [label for label in labels if test(label)]
+        if len(hits) == 1:
+            return hits[0], how
+        if hits:
+            return None
+    edits = [(label, _one_edit(tidy(got), tidy(label))) for label in labels if len(label) >= 4]
+    near = [(label, edit) for label, edit in edits if edit]
+    if len(near) != 1:
+        return None
+    label, edit = near[0]
+    more = "" if _one_edit(got, label) else ", and in capitals or spaces"
+    return label, f"{edit}{more}"
+
+
+def _one_edit(a: str, b: str) -> str:
+    """How ``a`` is one edit from ``b``: ``"has one letter wrong"``, ``"misses a letter"``,
+    ``"has a letter too many"``, ``"has two letters swapped"``; ``""`` otherwise (equal
+    strings too)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return ""
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        if len(diff) == 1:
+            return "has one letter wrong"
+        i = diff[0]
+        if len(diff) == 2 and diff[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]:
+            return "has two letters swapped"
+        return ""
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k, (x, y) in enumerate(zip(short, long_)) if x != y), len(short))
+    if short[i:] != long_[i + 1 :]:
+        return ""
+    return "misses a letter" if a is short else "has a letter too many"
 
 
 def check_wording(wording: Mapping[str, str], solution: Callable[..., Any]) -> None:

@@ -90,7 +90,8 @@ def main() -> None:
 
 def run(job: dict[str, Any], emit: Any) -> None:
     """Execute the preamble and the cells, then call the answer on every case."""
-    from dlnotes.exercises.core import _alarm, _code_objects, _TimeUp
+    # bound here, before any learner cell runs: a later lookup could be patched by them
+    from dlnotes.exercises.core import _alarm, _code_objects, _resolve, _TimeUp
 
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
     # what the answer must use besides the right values (FunctionExercise.required), taken
@@ -296,16 +297,6 @@ def _bind_lazily(source: str, namespace: dict[str, Any]) -> bool:
             namespace[a.asname or a.name] = _Lazy(node.module, a.name)
         return True
     return False
-
-
-def _resolve(dotted: str) -> Any:
-    import importlib
-
-    module, _, qualname = dotted.partition(":")
-    obj: Any = importlib.import_module(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def _arrays(x: Any) -> Any:

@@ -39,7 +39,6 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 #: what a withheld function raises
 MESSAGE = "withheld while grading: this is dlnotes' own answer to an exercise"
@@ -152,11 +151,9 @@ def _is_future_or_docstring(stmt: ast.stmt, i: int) -> bool:
 
 def _defining_file(spec: str) -> tuple[Path, str]:
     """The source file and qualname of a reference ``"module:qualname"``."""
-    module_name, _, qualname = spec.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    obj = inspect.unwrap(obj)
+    from dlnotes.exercises.core import _resolve
+
+    obj = inspect.unwrap(_resolve(spec))
     source = inspect.getsourcefile(obj)
     if source is None:
         raise ValueError(f"{spec}: no source file to withhold")
