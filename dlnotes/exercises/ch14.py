@@ -473,6 +473,8 @@ register(
             "dlnotes.losses:log_softmax",
             "dlnotes.losses:softmax_cross_entropy",  # its gradient is (softmax - onehot) / N
         ),
+        references_say="this exercise asks you to write the softmax yourself, as its prompt "
+        "says: subtract each row's maximum, exponentiate, divide by the row's sum",
         diagnoses={
             "dtype": "class labels are integers (any integer dtype): return argmax's result "
             "as it is, not converted to floats",

@@ -268,6 +268,10 @@ class FunctionExercise(Exercise):
     kind: ClassVar[Literal["function"]] = "function"
     suites: Mapping[str, Callable[..., Sequence[Case]]]
     references: tuple[str, ...] = ()
+    #: what a call of one of ``references`` is told, when the library function holds only a
+    #: part of the answer (``"this exercise asks you to write the softmax yourself"``); empty:
+    #: it is called the library's code for this exercise's answer
+    references_say: str = ""
     #: what the answer must use, beyond giving the right values (chapter 15's port must train
     #: with ``torch.optim.SGD``, not compute the same numbers by hand): ``"module:qualname"`` of
     #: a function returning a context manager, entered around each call of the answer, that
@@ -336,6 +340,8 @@ class FunctionExercise(Exercise):
                 "writes this exercise's rule for you, so use it only to test your answer, in a "
                 "cell of your own)"
             )
+        if self.references_say:
+            return f"your function calls {called} ({self.references_say})"
         return (
             f"your function calls dlnotes' own solution ({called}, the library's code for "
             "this exercise's answer: any call of it counts, even one for a value alone)"
@@ -978,7 +984,10 @@ def _one_number_fix(expected: Any, got: Any) -> str:
     want, conv = ("an integer", "int") if _is_integer(expected) else ("a float", "float")
     try:
         if type(got) is np.ndarray and got.size == 1 and got.dtype.kind in "iuf":
-            how = f"{conv}(r[0]) or r.item()" if got.ndim == 1 else "r.item()"
+            if conv == "int" and got.dtype.kind == "f":  # r.item() of it is a float
+                how = "int(r[0])" if got.ndim == 1 else "int(r.item())"
+            else:
+                how = f"{conv}(r[0]) or r.item()" if got.ndim == 1 else "r.item()"
             return f" holding one: return {want}, e.g. {how}, where r is that array"
         if isinstance(got, (list, tuple)) and len(got) == 1:
             if _real_scalar(got[0]) is not None:
@@ -987,8 +996,11 @@ def _one_number_fix(expected: Any, got: Any) -> str:
                     f", a {what} holding one: return {want}, e.g. {conv}(r[0]), where r is "
                     f"that {what}"
                 )
-        if type(got).__module__.split(".")[0] == "torch":
-            return f": return {want}, e.g. t.item(), where t is that tensor"
+        torch = sys.modules.get("torch")
+        tensor = getattr(torch, "Tensor", None) if torch is not None else None
+        if tensor is not None and isinstance(got, tensor) and got.numel() == 1:
+            how = "int(t.item())" if conv == "int" else "t.item()"
+            return f" holding one: return {want}, e.g. {how}, where t is that tensor"
     except Exception:  # a learner's object that fights back: its type alone is the message
         return ""
     return ""
@@ -1163,7 +1175,15 @@ def _compare_values(
                     f"np.{coarse}(...) or dtype=np.{coarse}), and return a Python float or "
                     "np.float64"
                 ]
-        ratio = f" (got / expected = {g / e + 0.0:.4g})" if e != 0 and np.isfinite(g) else ""
+        ratio = ""
+        if e != 0 and np.isfinite(g):
+            shown_ratio = f"{g / e + 0.0:.4g}"
+            # a ratio that rounds to 1 (4076 / 4075) says "the same" beside two different
+            # numbers: the difference says how far instead
+            if float(shown_ratio) != 1.0:
+                ratio = f" (got / expected = {shown_ratio})"
+            else:
+                ratio = f" (got − expected = {g - e + 0.0:+.4g})"
         shown_e, shown_g = _fmt_pair(e, g)
         return "values", [f"wrong value: expected {shown_e}, got {shown_g}{ratio}"]
     # anything else (a string, None, a bool): the same type and equal, judged by the expected
@@ -1532,7 +1552,7 @@ def _check_function(
         check = f"check {i} of {n} ({case.label})"
         stopped = _run_stopped(ex, fn, run, case, check, seconds, names)
         if stopped is not None:
-            return False, stopped
+            return False, stopped + _wrong_before_error(outcomes, run)
         ref_args, ref_kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
         expected = ex.solution(*ref_args, **ref_kwargs)
         try:
@@ -1555,6 +1575,28 @@ def _check_function(
             )
 
     return _verdict(ex, fn, outcomes, suite, seconds, forbidden, names)
+
+
+def _wrong_before_error(outcomes: list[_Outcome], run: _Run) -> str:
+    """A line under an error that stopped the checks, naming the earlier checks whose results
+    were already wrong without raising (``""`` if none): a slip that only raises on a later
+    input (a square input hides a broadcast) would otherwise go unreported."""
+    if run.error is None or isinstance(run.error, NotImplementedError):
+        return ""
+    wrong = [i for i, o in enumerate(outcomes, start=1) if o.problems]
+    if not wrong:
+        return ""
+    first = outcomes[wrong[0] - 1]
+    said = first.problems[0].splitlines()[0]
+    if len(wrong) == 1:
+        before = f"check {wrong[0]} ({first.case.label}) already returned a wrong result"
+        detail = said
+    else:
+        before = f"checks {', '.join(map(str, wrong))} already returned wrong results"
+        detail = f"check {wrong[0]} ({first.case.label}): {said}"
+    return (
+        f"\n  before it, {before} without raising: {detail}. Fixing the error may leave that slip."
+    )
 
 
 def _verdict(
@@ -1965,7 +2007,20 @@ def _match_mistake_but_float32(
     plain = [o for o in outcomes if not _float32_input(o.case)]
     if len(plain) == len(outcomes) or not any(o.problems for o in plain):
         return None
+    if any(_holds_float32(o.expected) for o in outcomes if _float32_input(o.case)):
+        # the answer keeps float32 (dropout's backward): a mistake that does not is not one
+        # the learner made "on top", and the note on dtypes would be false
+        return None
     return _match_mistake(ex, plain, seconds, names)
+
+
+def _holds_float32(value: Any, depth: int = 0) -> bool:
+    """``value`` is, or holds (in a tuple or list), a float32 number or array."""
+    if isinstance(value, (np.ndarray, np.floating)):
+        return bool(value.dtype == np.float32)
+    if type(value) in (tuple, list) and depth < 5:
+        return any(_holds_float32(v, depth + 1) for v in value)
+    return False
 
 
 def _check_value(ex: ValueExercise, value: Any) -> tuple[bool, str]:
@@ -2025,8 +2080,8 @@ class _Stale:
         kind = type(error).__name__  # SyntaxError, IndentationError, TabError
         at = f" at line {error.lineno}" if error.lineno else ""
         lines = [
-            f"{exercise}: not checked: In[{self.failed}] has a {kind}{at}. None of that cell "
-            f"ran, so it defined no new {name}:"
+            f"{exercise}: not checked: In[{self.failed}] has {_article(kind)} {kind}{at}. "
+            f"None of that cell ran, so it defined no new {name}:"
         ]
         code = (error.text or "").strip() or linecache.getline(
             self.filename, error.lineno or 0
@@ -2054,6 +2109,11 @@ class _Stale:
         )
 
 
+def _article(word: str) -> str:
+    """``"an"`` before a vowel, else ``"a"`` (an IndentationError, a SyntaxError)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def _stale_definition(fn: Any) -> _Stale | None:
     """Why ``fn`` is not what the last cell that defines its name made: that cell stopped at a
     SyntaxError, or raised before it reached its ``def``, after ``fn`` was defined, so Python
@@ -2064,6 +2124,10 @@ def _stale_definition(fn: Any) -> _Stale | None:
     finding stays for every check until the function is defined again. ``None`` outside
     IPython (the grader runs no IPython), or when nothing says the definition is stale.
     """
+    try:  # a decorated function: the cell of its own def, not of the decorator's wrapper
+        fn = inspect.unwrap(fn)
+    except Exception:
+        return None
     name = getattr(fn, "__name__", None)
     code = getattr(fn, "__code__", None)
     numbers = _cell_numbers()
@@ -2080,7 +2144,11 @@ def _stale_definition(fn: Any) -> _Stale | None:
     raised = _FAILED_CELLS.get(failed)
     if raised is None:
         return None
-    return _Stale(name, failed, defined, filename, raised=raised)
+    text, line = raised
+    def_line = _top_level_def_line(name, filename)
+    if line is not None and def_line is not None and line >= def_line:
+        return None  # it raised after its def ran: not what kept the older definition
+    return _Stale(name, failed, defined, filename, raised=text)
 
 
 def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
@@ -2137,18 +2205,33 @@ def _another_exercises_function(ex: Exercise, fn: Any) -> str | None:
 
 #: Execution number -> ``"TypeName (message)"`` of every cell that raised since this module was
 #: imported in IPython (filled by :func:`_record_failed_cell`): the kernel keeps no such record.
-_FAILED_CELLS: dict[int, str] = {}
+_FAILED_CELLS: dict[int, tuple[str, int | None]] = {}
 
 
 def _record_failed_cell(result: Any) -> None:
-    """IPython ``post_run_cell`` callback: remember a cell that raised, by execution number
-    (a cell that raised before its ``def`` left the previous definition in place)."""
+    """IPython ``post_run_cell`` callback: remember a cell that raised, by execution number,
+    with the line of the cell's own statement that raised (``None`` if unknown): a cell that
+    raised before its ``def`` left the previous definition in place."""
     error = getattr(result, "error_in_exec", None)
     number = getattr(result, "execution_count", None)
     if error is not None and isinstance(number, int):
         text = " ".join(_message(error).split())
         short = text if len(text) <= 80 else text[:77] + "..."
-        _FAILED_CELLS[number] = f"{type(error).__name__}" + (f" ({short})" if short else "")
+        line = None
+        try:  # the first frame of the traceback is the cell's own code
+            tb = error.__traceback__
+            while tb is not None and not _is_cell_file(tb.tb_frame.f_code.co_filename):
+                tb = tb.tb_next
+            line = tb.tb_lineno if tb is not None else None
+        except Exception:
+            line = None
+        _FAILED_CELLS[number] = (f"{type(error).__name__}" + (f" ({short})" if short else ""), line)
+
+
+def _is_cell_file(filename: str) -> bool:
+    """``filename`` is a notebook cell's code as IPython compiled it."""
+    numbers = _cell_numbers()
+    return numbers is not None and filename in numbers
 
 
 def _watch_cells() -> None:
@@ -2178,15 +2261,43 @@ def _cell_numbers() -> Mapping[str, int] | None:
 
 
 def _last_cell_defining(name: str, numbers: Mapping[str, int]) -> tuple[int, str] | None:
-    """``(execution number, file name)`` of the last cell run whose code has a ``def name(``
-    line, from the cells' code IPython keeps (in :mod:`linecache`), else ``None``."""
-    defines = re.compile(rf"^\s*def\s+{re.escape(name)}\s*\(", re.M)
+    """``(execution number, file name)`` of the last cell run whose code defines ``name`` at
+    its top level (not a function nested in another, a method, or text in a string), from the
+    cells' code IPython keeps (in :mod:`linecache`), else ``None``."""
     found = [
         (number, filename)
         for filename, number in list(numbers.items())
-        if isinstance(number, int) and defines.search("".join(linecache.getlines(filename)))
+        if isinstance(number, int) and _top_level_def_line(name, filename) is not None
     ]
     return max(found) if found else None
+
+
+def _top_level_def_line(name: str, filename: str) -> int | None:
+    """The line of the cell's top-level ``def name(`` (inside a top-level ``if``, ``try`` or
+    ``with`` too), else ``None``. A cell that does not compile is searched line by line for a
+    ``def name(`` that starts its line."""
+    source = "".join(linecache.getlines(filename))
+    if "def" not in source:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename)
+    except Exception:  # a SyntaxError: no tree to read
+        match = re.search(rf"^(?:async\s+)?def\s+{re.escape(name)}\s*\(", source, re.M)
+        return source.count("\n", 0, match.start()) + 1 if match else None
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.name == name:
+                return node.lineno
+            continue  # a function nested in it is not the notebook's
+        if isinstance(node, ast.ClassDef):
+            continue  # a method
+        for body in ("body", "orelse", "finalbody", "handlers"):
+            todo += [n for n in getattr(node, body, []) if isinstance(n, ast.AST)]
+    return None
 
 
 def _syntax_error(filename: str) -> SyntaxError | None:
@@ -2258,7 +2369,10 @@ def check(
     When the last run of the cell that defines the learner's function stopped at a
     SyntaxError, Python still holds an older definition: nothing is checked, the verdict is
     that error (cell, line, code). One kept by a cell that raised before its ``def`` is
-    checked, with a note, but never counted as passing (:func:`_stale_definition`).
+    checked, with a note, but never counted as passing (:func:`_stale_definition`). Both read
+    IPython's record of the cells it compiled (IPython 8 and later: JupyterLab, Binder, a
+    local Jupyter); an older IPython keeps none (Colab ran 7.34), and there the older
+    definition is checked as before, without either finding.
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """

@@ -58,6 +58,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import math
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -270,6 +271,17 @@ def unknown_label(
         label, how = meant[0][1]
         title = "a misspelt answer"
         advice = f"did you mean {label!r}? Yours {how}: return it exactly as written"
+        wanted: list[str] = []
+        for o in observations:
+            got = str(o.got) if type(o.got) is np.str_ else o.got
+            if got == unknown[0] and isinstance(o.expected, str) and o.expected not in wanted:
+                wanted.append(o.expected)
+        if any(w != label for w in wanted):  # spelt like one label where another is expected
+            where = "the check expects" if len(wanted) == 1 else "the checks expect"
+            advice += (
+                f". But where you returned it, {where} {labels_text(wanted)}: look at the logic "
+                "that picks the label too"
+            )
     elif meant:
         guesses = "; ".join(f"{label!r} for {u!r} (yours {how})" for u, (label, how) in meant)
         title = "misspelt answers"
@@ -300,6 +312,29 @@ def near_label(got: str, labels: Sequence[str]) -> tuple[str, str] | None:
         (lambda label: spaced(got) == spaced(label), "differs only in its spaces"),
         (lambda label: got.casefold() == label.casefold(), "differs only in capitals"),
         (lambda label: tidy(got) == tidy(label), "differs only in capitals and spaces"),
+    )
+    for test, how in tests:
+        hits = [label for label in labels if test(label)]
+        if len(hits) == 1:
+            return hits[0], how
+        if hits:
+            return None
+
+    def compact(s: str) -> str:
+        return re.sub(r"[\s_-]+", "", s).casefold()
+
+    def words(s: str) -> frozenset[str]:
+        return frozenset(re.split(r"[\s_-]+", s.strip().casefold()))
+
+    tests = (
+        (
+            lambda label: compact(got) == compact(label),
+            "differs only in its spaces, underscores or capitals",
+        ),
+        (
+            lambda label: len(words(got)) > 1 and words(got) == words(label),
+            "has the same words, but not as the label puts them",
+        ),
     )
     for test, how in tests:
         hits = [label for label in labels if test(label)]

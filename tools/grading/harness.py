@@ -90,7 +90,10 @@ def main() -> None:
 
 def run(job: dict[str, Any], emit: Any) -> None:
     """Execute the preamble and the cells, then call the answer on every case."""
-    # bound here, before any learner cell runs: a later lookup could be patched by them
+    # bound here, before any learner cell runs (a later lookup of core's names could be
+    # patched by them). The references themselves are resolved after the cells, so a cell
+    # can rebind a library name and call the saved original unseen by the profiler; the
+    # withheld copies (withheld.py) are what keeps the answers out of reach
     from dlnotes.exercises.core import _alarm, _code_objects, _resolve, _TimeUp
 
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
