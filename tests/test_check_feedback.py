@@ -387,7 +387,7 @@ def test_one_array_where_several_results_are_expected_is_told_to_return_them_all
     with pytest.raises(CheckFailed) as info:
         check("ch05_adagrad_step", adagrad_step)
     message = str(info.value)
-    assert "return all 2 results together, as a tuple, not one array" in message
+    assert "return both results together, as a tuple, not one array" in message
     assert "tuple(...)" not in message and "only x_new returned" in message
 
 

@@ -222,9 +222,8 @@ def test_a_ratio_that_rounds_to_one_is_shown_as_a_difference():
     ],
 )
 def test_a_label_with_the_same_words_or_other_separators_is_guessed(said, meant):
-    from dlnotes.exercises.diagnose import near_label
-
     from dlnotes.exercises.ch01 import VERDICTS
+    from dlnotes.exercises.diagnose import near_label
 
     assert near_label(said, VERDICTS)[0] == meant
     assert near_label("bias", VERDICTS) is None  # part of three: no guess

@@ -71,7 +71,7 @@ def test_a_kernel_gets_the_html_above_a_one_line_error(monkeypatch: pytest.Monke
     monkeypatch.setattr("IPython.display.display", lambda bundle, raw: shown.append(bundle))
     err = CheckFailed(MESSAGE)
     lines = err._render_traceback_()
-    assert len(lines) == 1 and "CheckFailed" in lines[0] and "above" in lines[0]
+    assert len(lines) == 2 and "CheckFailed" in lines[0] and "above" in lines[1]
     assert err._render_traceback_() == lines  # rendered again (IPython 9's history): not shown
     assert shown == [{"text/plain": fold(MESSAGE), "text/html": feedback_html(MESSAGE)}]
 
@@ -80,10 +80,10 @@ def test_a_terminal_and_colab_get_text(monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[Any] = []
     monkeypatch.setattr("IPython.display.display", lambda bundle, raw: shown.append(bundle))
     monkeypatch.setattr("IPython.get_ipython", lambda: object())  # terminal IPython: no kernel
-    assert len(CheckFailed(MESSAGE)._render_traceback_()) == 2
+    assert CheckFailed(MESSAGE)._render_traceback_()[1] == fold(MESSAGE)
     monkeypatch.setattr("IPython.get_ipython", lambda: _Kernel())
     monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
-    assert len(CheckFailed(MESSAGE)._render_traceback_()) == 2
+    assert CheckFailed(MESSAGE)._render_traceback_()[1] == fold(MESSAGE)
     assert shown == []
 
 
@@ -160,9 +160,27 @@ def test_a_failed_check_in_a_real_kernel() -> None:
     assert shown.output_type == "display_data" and error.output_type == "error"
     assert "Likely mistake:</b> dampening" in shown.data["text/html"]
     assert "dampening" in shown.data["text/plain"]
-    assert error.ename == "CheckFailed" and len(error.traceback) == 1
-    # what nbgrader's Validate dialog shows of it: which exercise failed, and how much
-    assert "ch04_momentum_step: 1 of 4 checks passed (the feedback is above)" in error.traceback[0]
+    assert error.ename == "CheckFailed" and len(error.traceback) == 2
+    # what nbgrader's Validate dialog shows of it: which exercise failed, and how much, in
+    # lines short enough not to wrap in JupyterLab (it wraps inside words)
+    assert "ch04_momentum_step: 1 of 4 checks passed" in error.traceback[0]
+    assert error.traceback[1].strip() == "(the feedback is above)"
+    shown_width = [len(re.sub(r"\x1b\[[0-9;]*m", "", line)) for line in error.traceback]
+    assert max(shown_width) <= 88, error.traceback
     with pytest.raises(CheckFailed) as info:  # the same feedback as outside a notebook
         exec(nb.cells[0].source, {})
     assert feedback_html(str(info.value)) == shown.data["text/html"]
+
+
+def test_the_error_line_under_the_feedback_stays_within_88_columns() -> None:
+    """JupyterLab wraps a long error line anywhere, inside words too: the summary and the
+    pointer to the feedback are two lines, each within 88 columns, without backticks."""
+    error = CheckFailed(
+        "ch04_momentum_step: not counted: In[12] never reached `def momentum_step`. The "
+        "momentum_step kept from In[9] passed (all 4 checks passed), but the code in In[12] "
+        "has not been checked yet."
+    )
+    error.displayed = True
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in error._render_traceback_()]
+    assert len(lines) == 2 and max(len(line) for line in lines) <= 88, lines
+    assert "`" not in lines[0] and "never reached def momentum_step" in lines[0], lines

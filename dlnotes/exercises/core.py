@@ -1090,7 +1090,8 @@ def _compare_values(
             if isinstance(got, np.ndarray) and got.ndim == 1 and len(got) == n and numbers:
                 head += f": return a {what}, not an array ({what}(...) or .tolist() of it)"
             elif isinstance(got, np.ndarray) and n > 1:
-                head += f": return all {n} results together, as a {what}, not one array"
+                every = "both" if n == 2 else f"all {n}"
+                head += f": return {every} results together, as a {what}, not one array"
             elif _real_scalar(got) is not None and n == 1:
                 one = "[x]" if what == "list" else "(x,)"
                 head += (
@@ -1098,7 +1099,8 @@ def _compare_values(
                     f"({one}, not x)"
                 )
             elif _real_scalar(got) is not None and n > 1:
-                head += f", a single number: return all {n} values, in a {what}"
+                every = "both" if n == 2 else f"all {n}"
+                head += f", a single number: return {every} values, in a {what}"
             return "type", [head]
         if len(got) != len(expected):
             return "type", [

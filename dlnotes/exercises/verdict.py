@@ -60,8 +60,16 @@ class CheckFailed(AssertionError):
         title = f"\x1b[1;31m✗ {type(self).__name__}\x1b[0m"
         if self.displayed or _display_html(str(self)):
             self.displayed = True
-            return [f"{title}: {summary(str(self))} (the feedback is above)"]
+            # two short lines: JupyterLab wraps a long error line anywhere, inside words too
+            # ("the feedback is a" / "bove)" at 1280 px), so the first stays under 88 columns
+            said = summary(str(self), ERROR_LINE_WIDTH)
+            return [f"{title}: {said}", "  (the feedback is above)"]
         return [title, fold(str(self))]
+
+
+#: the widest summary on the error line under the HTML feedback: with "✗ CheckFailed: " it
+#: keeps that line within 88 columns, which JupyterLab shows unwrapped at 900 px and up
+ERROR_LINE_WIDTH = 72
 
 
 def summary(message: str, width: int = 80) -> str:
@@ -74,6 +82,7 @@ def summary(message: str, width: int = 80) -> str:
     first = next((ln for ln in lines if re.match(r"ch\d\d_\w+: ", ln)), lines[0] if lines else "")
     first = _without_case_label(first)
     sentence = re.split(r"(?<!\be\.g)(?<!\bi\.e)\.(?:\s|$)", first)[0].rstrip(".:")
+    sentence = sentence.replace("`", "")  # plain text: the HTML above shows the code as code
     if len(sentence) <= width:
         return sentence
     cut = sentence[: width - 1]
