@@ -263,6 +263,16 @@ def target_line(ax: Axes, target: float, *, ls: str = "--", label: bool = True) 
     )
 
 
+def legend_outside(ax: Axes, **style: Any) -> Any:
+    """The axes' legend to the right of it, top-aligned, where no curve can run under it
+    (``style``: more options of ``ax.legend``, e.g. ``fontsize``).
+
+    Defined in chapter 11 (Batch normalization).
+    """
+    options = {"frameon": False, **style}
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **options)
+
+
 def two_panels(
     figsize: tuple[float, float], widths: Sequence[float] | None = None
 ) -> tuple[Figure, tuple[Axes, Axes]]:

@@ -142,7 +142,7 @@ def test_the_explorer_and_the_exercise_agree_on_every_setting_the_explorer_offer
             passed = re.match(r"heavy ball: \d+ steps;", status) is not None
             assert passed == verify((lr, rho)).passed, (lr, rho, status)
             if "dipped below" in verify((lr, rho)).summary:
-                assert "(dipped at" in status.split(";")[0], (lr, rho, status)
+                assert "(below the target at step" in status.split(";")[0], (lr, rho, status)
             if "climbs back above it" in verify((lr, rho)).summary:
                 assert "(climbs back at" in status.split(";")[0], (lr, rho, status)
 

@@ -63,6 +63,32 @@ def _std_axis1_raises(X_train, X_other):
 
 
 @standardize_mistakes.add(
+    "statistics per example (axis=1, keepdims=True), which cannot broadcast over X_other",
+    "μ and σ are per feature: over the examples, axis=0. Yours were taken along axis=1, one "
+    "per training example, of shape (N, 1): that fits X_train's N rows (each example scaled "
+    "by its own statistics, not the features') but not X_other's M rows. Per feature they "
+    "have shape (D,) and broadcast over the rows of both sets.",
+)
+def _std_axis1_keepdims_raises(X_train, X_other):
+    mu, sigma = X_train.mean(axis=1, keepdims=True), X_train.std(axis=1, keepdims=True)
+    sigma = np.where(sigma < STD_EPS, 1.0, sigma)
+    return (X_train - mu) / sigma, (X_other - mu) / sigma  # (M, D) against (N, 1): raises
+
+
+@standardize_mistakes.add(
+    "statistics over axis=1, which cannot broadcast (X_other scaled first)",
+    "μ and σ are per feature: over the examples, axis=0. X_train.mean(axis=1) is one mean "
+    "per training example, of shape (N,), and numpy cannot subtract it from X_other, an "
+    "(M, D) array: shapes are matched from the right, D against N. Per feature the "
+    "statistics have shape (D,) and broadcast over the rows of both sets.",
+)
+def _std_axis1_other_first_raises(X_train, X_other):
+    mu, sigma = X_train.mean(axis=1), X_train.std(axis=1)
+    X_other_std = (X_other - mu) / sigma  # (M, D) against (N,): raises
+    return (X_train - mu) / sigma, X_other_std
+
+
+@standardize_mistakes.add(
     "the other set centred by its own mean",
     "X_other is divided by the training σ but centred by its own mean: both statistics "
     "come from X_train. A shift of the inputs at test time must stay visible to the model "
@@ -376,6 +402,16 @@ def _size_floor(p, se):
 )
 def _size_floor_plus_one(p, se):
     return int(p * (1 - p) / se**2) + 1
+
+
+@dev_set_size_mistakes.add(
+    "one example too many: ceil already rounds up",
+    "math.ceil already rounds any fraction of an example up to the next whole number, and "
+    "leaves a whole number as it is; the + 1 after it adds an example the standard error does "
+    "not need, so your n is always one more than the smallest. Drop the + 1.",
+)
+def _size_ceil_plus_one(p, se):
+    return math.ceil(p * (1 - p) / se**2) + 1
 
 
 @dev_set_size_mistakes.add(

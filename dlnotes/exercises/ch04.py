@@ -386,6 +386,54 @@ def _nag_lookahead_lr(grad, x0, lr, rho, steps):
 
 
 @nesterov_mistakes.add(
+    "learning rate in the look-ahead (lr·rho·v)",
+    "your look-ahead point multiplies the velocity by lr as well as rho, so it is right only "
+    "when lr = 1. The velocity already holds the learning rate (it is a step): momentum "
+    "alone carries you to the look-ahead point, x + rho·v, with no lr in it.",
+)
+def _nag_lookahead_lr_rho(grad, x0, lr, rho, steps):
+    def step(x, v):
+        v = rho * v - lr * grad(x + lr * rho * v)  # lr next to rho in the look-ahead
+        return x + v, v
+
+    return _nag_iterates(x0, steps, step)
+
+
+@nesterov_mistakes.add(
+    "velocity not started at 0 (a first gradient step)",
+    "your velocity starts as a gradient step, −lr·∇f(x0), so the first step gets a push the "
+    "method does not have and every later iterate carries it. The ball starts at rest: "
+    "v₀ = 0, an array of zeros shaped like x0; the loop makes the first step itself.",
+)
+def _nag_velocity_starts_as_a_step(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    v = -lr * grad(x)  # v_0 should be 0
+    xs = [x]
+    for _ in range(steps):
+        v = rho * v - lr * grad(x + rho * v)
+        x = x + v
+        xs.append(x)
+    return np.array(xs)
+
+
+@nesterov_mistakes.add(
+    "velocity not started at 0 (a copy of x0)",
+    "your velocity starts as a copy of x0, a position, so the first look-ahead point is off "
+    "by ρ·x0 and the first step carries ρ·x0 too. v is a velocity and the ball starts at "
+    "rest: v₀ = 0, an array of zeros shaped like x0 (only x starts as a copy of x0).",
+)
+def _nag_velocity_starts_at_x0(grad, x0, lr, rho, steps):
+    x = np.array(x0, dtype=float)
+    v = x0.copy()  # v_0 should be 0
+    xs = [x]
+    for _ in range(steps):
+        v = rho * v - lr * grad(x + rho * v)
+        x = x + v
+        xs.append(x)
+    return np.array(xs)
+
+
+@nesterov_mistakes.add(
     "torch's change of variables",
     "buf = ρ·buf + g; x −= α·(g + ρ·buf) is torch's nesterov=True: its x is the "
     "look-ahead point, so its iterates differ from these. Write the look-ahead form "

@@ -12,7 +12,7 @@ import numpy as np
 from dlnotes import landscapes as ls
 from dlnotes import plots
 from dlnotes.landscapes import heavy_ball
-from dlnotes.widgets import Control, Explorer
+from dlnotes.widgets import Control, Explorer, in_static_build
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["heavy_ball_quadratic"]
@@ -59,7 +59,7 @@ def _verdict(name: str, run: ls.Run, steps: int, *, gd: bool = False) -> str:
         above = np.flatnonzero(~(fs[steps:] < TARGET))
         back = steps + int(above[0]) if above.size else run.steps + 1  # +1: where it blew up
         return f"{name}: f = {ls.loss_text(fs[steps], TARGET)} (climbs back at {back})"
-    dipped = f" (dipped at {hit})" if hit >= 0 else ""
+    dipped = f" (below the target at step {hit}, then back above)" if hit >= 0 else ""
     growing = " (growing: diverging)" if gd and fs[steps] > fs[0] else ""  # before the blow-up
     return f"{name}: f = {ls.loss_text(fs[steps], TARGET)}{dipped}{growing}"
 
@@ -114,7 +114,9 @@ def _draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
         st[f"{key}path"].set_data(run.xs[:, 0], run.xs[:, 1])
         st[f"{key}curve"].set_data(np.arange(len(run.fs)), np.maximum(run.fs, 1e-300))
     st["ax"].set_title(frame["title"], fontsize=9)
-    st["ax2"].set_title(frame["status"], fontsize=9)
+    # the status once: the live and still faces print it above the figure; the website's
+    # player shows only the figure, so there it is the right panel's title
+    st["ax2"].set_title(frame["status"] if in_static_build() else "", fontsize=9)
 
 
 def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:

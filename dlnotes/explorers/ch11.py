@@ -147,6 +147,36 @@ def _nearest(values: list[float], v: float) -> float:
     return min(values, key=lambda u: abs(np.log(u) - np.log(v)))
 
 
+def _bn_setup(
+    n_steps: int, colors: dict[str, str], labels: dict[str, str]
+) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`bn_training`: one animated loss curve per norm, chance, the legend
+    outside the axes."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    lines = {}
+    for norm in NORMS:
+        (lines[norm],) = ax.plot(
+            [], [], color=colors[norm], lw=1.8, label=labels[norm], animated=True
+        )
+    ax.axhline(np.log(10), color="0.5", ls=":", lw=1, label="chance (ln 10)")
+    ax.set_xlim(0, n_steps)
+    ax.set_ylim(0, LOSS_CAP * 1.04)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel("training loss (smoothed)")
+    ax.grid(alpha=0.3)
+    # inside, the free spots change with the setting (a plain run sits at chance, 2.3, or
+    # at the cap, 3, all the way across), and loc="best" would be worked out once, on the
+    # still background drawn before the (animated) curves
+    plots.legend_outside(ax, fontsize=9)
+    ax.title.set_animated(True)
+    # a title as long as update's, so that tight_layout leaves room for it
+    ax.set_title("α = 0.03, c = 1. plain: dev acc 00% | with BatchNorm: dev acc 00%", fontsize=9)
+    fig.tight_layout()
+    return fig, {"ax": ax, "lines": lines}
+
+
 def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = None) -> Explorer:
     """Explorer: training loss of the deep MLP with and without BatchNorm, for ``α`` and ``c``.
 
@@ -155,7 +185,6 @@ def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = No
 
     Defined in chapter 11 (Batch normalization).
     """
-    import matplotlib.pyplot as plt
 
     grid = lr_init_grid() if grid is None else grid
     lrs = sorted({k[1] for k in grid})
@@ -179,38 +208,6 @@ def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = No
         ),
     ]
 
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, ax = plt.subplots(figsize=(7, 3.6))
-        lines = {}
-        for norm in NORMS:
-            (lines[norm],) = ax.plot(
-                [], [], color=colors[norm], lw=1.8, label=labels[norm], animated=True
-            )
-        ax.axhline(np.log(10), color="0.5", ls=":", lw=1, label="chance (ln 10)")
-        ax.set_xlim(0, n_steps)
-        ax.set_ylim(0, LOSS_CAP * 1.04)
-        ax.set_xlabel("step $t$")
-        ax.set_ylabel("training loss (smoothed)")
-        ax.grid(alpha=0.3)
-        # outside the axes, at the right, where no curve can run under it: inside, the free
-        # spots change with the setting (a plain run sits at chance, 2.3, or at the cap, 3, all
-        # the way across), and loc="best" would be worked out once, on the still background
-        # drawn before the (animated) curves
-        ax.legend(
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            borderaxespad=0.0,
-            frameon=False,
-            fontsize=9,
-        )
-        ax.title.set_animated(True)
-        # a title as long as update's, so that tight_layout leaves room for it
-        ax.set_title(
-            "α = 0.03, c = 1. plain: dev acc 00% | with BatchNorm: dev acc 00%", fontsize=9
-        )
-        fig.tight_layout()
-        return fig, {"ax": ax, "lines": lines}
-
     def update(st: dict[str, Any], lr: float, scale: float) -> str:
         lr, scale = _nearest(lrs, lr), _nearest(scales, scale)
         parts = []
@@ -229,7 +226,7 @@ def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = No
     return Explorer(
         title="Training a 6-layer MLP with and without BatchNorm",
         controls=controls,
-        setup=setup,
+        setup=lambda: _bn_setup(n_steps, colors, labels),
         update=update,
         caption=(
             "Precomputed runs on a Fashion-MNIST slice (1200 images); the live sliders offer "
