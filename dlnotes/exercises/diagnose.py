@@ -297,9 +297,10 @@ def labels_text(labels: Sequence[str]) -> str:
 
 def near_label(got: str, labels: Sequence[str]) -> tuple[str, str] | None:
     """``(label, how it differs)`` for the one label of ``labels`` that ``got`` is a near miss
-    of: the same but for capitals or spaces, or one letter off (one letter wrong, missing or
-    extra, or two neighbours swapped, in a label of 4 letters or more); ``None`` when no label
-    or more than one is that near."""
+    of: the same but for capitals, spaces, underscores or hyphens, the same words in another
+    order or count (``"high bias and variance"``), or one letter off (one letter wrong, missing
+    or extra, or two neighbours swapped, in a label of 4 letters or more); ``None`` when no
+    label or more than one is that near."""
 
     def spaced(s: str) -> str:
         return " ".join(s.split())
@@ -307,26 +308,17 @@ def near_label(got: str, labels: Sequence[str]) -> tuple[str, str] | None:
     def tidy(s: str) -> str:
         return spaced(s).casefold()
 
-    tests: tuple[tuple[Callable[[str], bool], str], ...] = (
-        (lambda label: got.strip() == label, "differs only in the spaces around it"),
-        (lambda label: spaced(got) == spaced(label), "differs only in its spaces"),
-        (lambda label: got.casefold() == label.casefold(), "differs only in capitals"),
-        (lambda label: tidy(got) == tidy(label), "differs only in capitals and spaces"),
-    )
-    for test, how in tests:
-        hits = [label for label in labels if test(label)]
-        if len(hits) == 1:
-            return hits[0], how
-        if hits:
-            return None
-
     def compact(s: str) -> str:
         return re.sub(r"[\s_-]+", "", s).casefold()
 
     def words(s: str) -> frozenset[str]:
         return frozenset(re.split(r"[\s_-]+", s.strip().casefold()))
 
-    tests = (
+    tests: tuple[tuple[Callable[[str], bool], str], ...] = (
+        (lambda label: got.strip() == label, "differs only in the spaces around it"),
+        (lambda label: spaced(got) == spaced(label), "differs only in its spaces"),
+        (lambda label: got.casefold() == label.casefold(), "differs only in capitals"),
+        (lambda label: tidy(got) == tidy(label), "differs only in capitals and spaces"),
         (
             lambda label: compact(got) == compact(label),
             "differs only in its spaces, underscores or capitals",
@@ -336,7 +328,7 @@ def near_label(got: str, labels: Sequence[str]) -> tuple[str, str] | None:
             "has the same words, but not as the label puts them",
         ),
     )
-    for test, how in tests:
+    for test, how in tests:  # the nearest kind of miss first
         hits = [label for label in labels if test(label)]
         if len(hits) == 1:
             return hits[0], how
