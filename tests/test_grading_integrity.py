@@ -1160,3 +1160,28 @@ def test_the_sandboxed_grader_counts_a_torch_port_and_not_a_numpy_one(tmp_path):
         "not counted: the weights you return must be those of a torch.optim.SGD"
         in (rows["numpy"]["reason"])
     ), rows["numpy"]["reason"]
+
+
+def test_a_reference_rebound_by_a_cell_and_called_through_a_saved_copy_is_seen():
+    """A cell that saves a library reference, rebinds its name to something else, and calls
+    the saved original from the answer: the harness took the references' code before the
+    cells ran, so the call is still seen (it used to resolve them after the cells only)."""
+    from dlnotes.exercises.core import Case
+
+    source = (
+        "import dlnotes.schedules as _s\n"
+        "_saved = _s.step_decay\n"
+        "_s.step_decay = lambda *a, **k: None  # the name now points elsewhere\n"
+        "def step_decay(step, lr0, step_size, gamma):\n"
+        "    return float(_saved(lr0, step_size, gamma)(step))\n"
+    )
+    import dlnotes.schedules
+
+    original = dlnotes.schedules.step_decay
+    try:
+        (rec,) = _harness_records(
+            source, "step_decay", ["dlnotes.schedules:step_decay"], [Case("c", (5, 0.1, 2, 0.5))]
+        )
+    finally:
+        dlnotes.schedules.step_decay = original
+    assert rec["status"] == "ok" and rec["called_reference"] == "dlnotes.schedules:step_decay"

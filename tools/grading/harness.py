@@ -88,12 +88,22 @@ def main() -> None:
         emit({"event": "harness_error", "error": f"{type(err).__name__}: {err}"[:300]})
 
 
+def _reference_code(references: list[str], resolve: Any, code_objects: Any) -> dict[Any, str]:
+    """The code objects of the exercise's references (``"module:qualname"``), each mapped to
+    its name; a reference that cannot be resolved is left out."""
+    found: dict[Any, str] = {}
+    for dotted in references:
+        try:
+            found.update(dict.fromkeys(code_objects(resolve(dotted)), dotted))
+        except Exception:
+            continue
+    return found
+
+
 def run(job: dict[str, Any], emit: Any) -> None:
     """Execute the preamble and the cells, then call the answer on every case."""
     # bound here, before any learner cell runs (a later lookup of core's names could be
-    # patched by them). The references themselves are resolved after the cells, so a cell
-    # can rebind a library name and call the saved original unseen by the profiler; the
-    # withheld copies (withheld.py) are what keeps the answers out of reach
+    # patched by them)
     from dlnotes.exercises.core import _alarm, _code_objects, _resolve, _TimeUp
 
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -111,6 +121,9 @@ def run(job: dict[str, Any], emit: Any) -> None:
                 exec(compile(source, f"<master imports {k}>", "exec"), namespace)
         except BaseException as err:
             emit({"event": "preamble", "error": _describe_error(err)})
+    # the references' code, taken before any learner cell runs (a cell could rebind a library
+    # name and call the saved original) and again after them (see below)
+    forbidden = _reference_code(job["references"], _resolve, _code_objects)
     _warm_up([source for _, source in job["cells"]])
     for grade_id, source in job["cells"]:
         filename = f"<{grade_id}>"
@@ -162,12 +175,7 @@ def run(job: dict[str, Any], emit: Any) -> None:
             watch["switched"] = True
 
     sys.addaudithook(audit)
-    forbidden = {}
-    for dotted in job["references"]:
-        try:
-            forbidden.update(dict.fromkeys(_code_objects(_resolve(dotted)), dotted))
-        except Exception:
-            continue
+    forbidden.update(_reference_code(job["references"], _resolve, _code_objects))
     for i, case in enumerate(job["cases"]):
         args, kwargs = case.args, dict(case.kwargs)
         seen: list[str] = []
