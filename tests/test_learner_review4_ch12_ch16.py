@@ -253,8 +253,8 @@ def test_the_rules_are_lists_and_forbid_the_self_study_test_images():
     assert "makes the self-study score meaningless" in flat
     assert "Flagged for your instructor's review" in flat
     for flagged in (
-        "a model trained without the budget;",
-        "a `fit` run again after the budget said stop;",
+        "a model trained without the budget (the checks catch its plain forms",
+        "a `fit` run again after the budget's 30 epochs were used up;",
         "more than 3 s of the budget spent outside the epochs it counts",
         "an epoch over more images than train and dev hold together",
         "a checkpoint scored in place of your model, if it would have been flagged",
