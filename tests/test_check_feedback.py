@@ -419,9 +419,9 @@ def test_a_definition_kept_by_a_syntax_error_is_named(tmp_path):
     assert shown[2].startswith("✓") and "note:" not in shown[2]
     assert "SyntaxError" in str(nb.cells[3].outputs)
     stale = " ".join(shown[4].split())
-    assert "ch05_adagrad_step: not checked: In[4] has a SyntaxError at line 1" in stale, stale
-    assert "note: your last run of the cell that defines adagrad_step (In[4])" in stale, stale
-    assert "kept the adagrad_step defined before it (In[2])" in stale and "✓" not in stale
+    assert "ch05_adagrad_step: not checked: cell [4] has a SyntaxError at line 1" in stale, stale
+    assert "note: your last run of the cell that defines adagrad_step (cell [4])" in stale, stale
+    assert "kept the adagrad_step defined before it (cell [2])" in stale and "✓" not in stale
     assert shown[6].startswith("✓") and "note:" not in shown[6]  # fixed: no note
 
 
@@ -458,9 +458,9 @@ def test_a_definition_kept_by_an_error_before_the_def_is_named():
     assert "AttributeError" in said(3)
     for k in (4, 5):  # the first failed check does not hide the cell's error from the second
         assert (
-            "note: your last run of the cell that defines adagrad_step (In[4]) raised "
+            "note: your last run of the cell that defines adagrad_step (cell [4]) raised "
             "AttributeError (module 'numpy' has no attribute 'sqrtt') before it reached "
-            "`def adagrad_step`, so Python kept the adagrad_step defined before it (In[2])"
+            "`def adagrad_step`, so Python kept the adagrad_step defined before it (cell [2])"
         ) in said(k), said(k)
         assert "eps inside the square root" in said(k), said(k)
     assert "ValueError" in said(6)

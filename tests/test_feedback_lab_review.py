@@ -127,8 +127,9 @@ def test_the_syntax_error_note_stays_until_the_function_is_defined_again():
     assert "note:" not in said(2) and "CheckFailed" in said(2)
     assert "SyntaxError" in said(3)
     for k in (4, 5, 7):  # the second and third checks keep the note
-        assert "note: your last run of the cell that defines step_decay (In[4])" in said(k), said(k)
-        assert "kept the step_decay defined before it (In[2])" in said(k), said(k)
+        note = "note: your last run of the cell that defines step_decay (cell [4])"
+        assert note in said(k), said(k)
+        assert "kept the step_decay defined before it (cell [2])" in said(k), said(k)
     assert said(9).startswith("✓") and "note:" not in said(9)
 
 

@@ -212,12 +212,12 @@ def test_a_right_definition_kept_by_a_syntax_error_is_not_checked():
     for k in (4, 5):  # every check until the cell is run again
         assert "✓" not in said[k] and "CheckFailed" in said[k], said[k]
         assert (
-            "ch05_adagrad_step: not checked: In[4] has a SyntaxError at line 3. None of that "
+            "ch05_adagrad_step: not checked: cell [4] has a SyntaxError at line 3. None of that "
             "cell ran, so it defined no new adagrad_step:"
         ) in said[k], said[k]
         assert "line 3: `return (x`" in said[k], said[k]
         assert "SyntaxError: '(' was never closed" in said[k], said[k]
-        assert "kept the adagrad_step defined before it (In[2])" in said[k]
+        assert "kept the adagrad_step defined before it (cell [2])" in said[k]
         assert "checking that one again would tell you nothing new" in said[k]
         assert "checks passed" not in said[k]  # nothing was run
     assert said[7].startswith("✓") and "note:" not in said[7], said[7]
@@ -233,9 +233,9 @@ def test_a_right_definition_kept_by_an_error_before_the_def_is_not_counted():
     assert "✓" not in said[3] and "CheckFailed" in said[3], said[3]
     assert "raised AttributeError" in said[3] and "kept the adagrad_step" in said[3]
     assert (
-        "ch05_adagrad_step: not counted: In[3] never reached `def adagrad_step`. The "
-        "adagrad_step kept from In[2] passed (all 5 checks passed), but the code in In[3] has "
-        "not been checked yet."
+        "ch05_adagrad_step: not counted: cell [3] never reached `def adagrad_step`. The "
+        "adagrad_step kept from cell [2] passed (all 5 checks passed), but the code in "
+        "cell [3] has not been checked yet."
     ) in said[3], said[3]
 
 

@@ -185,7 +185,7 @@ def test_a_top_level_def_after_the_error_still_makes_the_definition_stale():
         "if True:\n    eps0 = np.sqrtt(1e-10)\n\n" + _RIGHT,  # In[3]: raises before its def
         _CHECK,
     )
-    assert "not counted: In[3] never reached `def adagrad_step`" in said[3], said[3]
+    assert "not counted: cell [3] never reached `def adagrad_step`" in said[3], said[3]
 
 
 # -- the wording of a few verdicts ---------------------------------------------------------------

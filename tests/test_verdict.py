@@ -176,11 +176,11 @@ def test_the_error_line_under_the_feedback_stays_within_88_columns() -> None:
     """JupyterLab wraps a long error line anywhere, inside words too: the summary and the
     pointer to the feedback are two lines, each within 88 columns, without backticks."""
     error = CheckFailed(
-        "ch04_momentum_step: not counted: In[12] never reached `def momentum_step`. The "
-        "momentum_step kept from In[9] passed (all 4 checks passed), but the code in In[12] "
-        "has not been checked yet."
+        "ch04_momentum_step: not counted: cell [12] never reached `def momentum_step`. The "
+        "momentum_step kept from cell [9] passed (all 4 checks passed), but the code in "
+        "cell [12] has not been checked yet."
     )
     error.displayed = True
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in error._render_traceback_()]
     assert len(lines) == 2 and max(len(line) for line in lines) <= 88, lines
-    assert "`" not in lines[0] and "never reached def momentum_step" in lines[0], lines
+    assert "`" not in lines[0] and "not counted: cell [12] never reached def" in lines[0], lines

@@ -2067,9 +2067,9 @@ class _Stale:
         """The note said above the verdict on the kept definition (a cell that raised)."""
         name = self.name
         return (
-            f"note: your last run of the cell that defines {name} (In[{self.failed}]) raised "
+            f"note: your last run of the cell that defines {name} (cell [{self.failed}]) raised "
             f"{self.raised} before it reached `def {name}`, so Python kept the {name} defined "
-            f"before it (In[{self.defined}]), and that is what this checks. Fix that error and "
+            f"before it (cell [{self.defined}]), and that is what this checks. Fix that error and "
             "run that cell again."
         )
 
@@ -2082,7 +2082,7 @@ class _Stale:
         kind = type(error).__name__  # SyntaxError, IndentationError, TabError
         at = f" at line {error.lineno}" if error.lineno else ""
         lines = [
-            f"{exercise}: not checked: In[{self.failed}] has {_article(kind)} {kind}{at}. "
+            f"{exercise}: not checked: cell [{self.failed}] has {_article(kind)} {kind}{at}. "
             f"None of that cell ran, so it defined no new {name}:"
         ]
         code = (error.text or "").strip() or linecache.getline(
@@ -2093,8 +2093,8 @@ class _Stale:
             lines.append(f"  line {error.lineno}: {shown}" if at else f"  {shown}")
         lines.append(f"  {type(error).__name__}: {error.msg}")
         lines.append(
-            f"note: your last run of the cell that defines {name} (In[{self.failed}]) stopped "
-            f"there, so Python kept the {name} defined before it (In[{self.defined}]): checking "
+            f"note: your last run of the cell that defines {name} (cell [{self.failed}]) stopped "
+            f"there, so Python kept the {name} defined before it (cell [{self.defined}]): checking "
             "that one again would tell you nothing new about the cell you see. Fix the syntax "
             "error, run that cell, then run this check again."
         )
@@ -2105,9 +2105,9 @@ class _Stale:
         counted, the cell the learner sees did not make it."""
         said = passed.removeprefix("✓").strip().removeprefix(f"{exercise}:").strip()
         return (
-            f"{exercise}: not counted: In[{self.failed}] never reached `def {self.name}`. "
-            f"The {self.name} kept from In[{self.defined}] passed ({said}), but the code in "
-            f"In[{self.failed}] has not been checked yet."
+            f"{exercise}: not counted: cell [{self.failed}] never reached `def {self.name}`. "
+            f"The {self.name} kept from cell [{self.defined}] passed ({said}), but the code in "
+            f"cell [{self.failed}] has not been checked yet."
         )
 
 
@@ -2252,14 +2252,22 @@ def _watch_cells() -> None:
 
 def _cell_numbers() -> Mapping[str, int] | None:
     """IPython's map from the file name each cell was compiled as to its execution number
-    (the last run of that code), or ``None`` outside IPython."""
+    (the last run of that code), or ``None`` outside IPython. IPython 7 (Colab's) keeps no
+    such map, but names each cell's file ``<ipython-input-N-hash>`` in :mod:`linecache`, a
+    cell that does not compile too: the map is read from those names."""
     try:
         from IPython import get_ipython
 
-        numbers = get_ipython().compile._filename_map
-    except Exception:  # not IPython, or an IPython that keeps no such record
+        compiler = get_ipython().compile
+    except Exception:  # not IPython
         return None
-    return numbers if isinstance(numbers, dict) else None
+    numbers = getattr(compiler, "_filename_map", None)
+    if isinstance(numbers, dict):
+        return numbers
+    if not hasattr(compiler, "cache"):  # not IPython's caching compiler
+        return None
+    named = (re.fullmatch(r"<ipython-input-(\d+)-[0-9a-f]+>", k) for k in list(linecache.cache))
+    return {m.group(0): int(m.group(1)) for m in named if m is not None}
 
 
 def _last_cell_defining(name: str, numbers: Mapping[str, int]) -> tuple[int, str] | None:
@@ -2278,7 +2286,7 @@ def _top_level_def_line(name: str, filename: str) -> int | None:
     """The line of the cell's top-level ``def name(`` (inside a top-level ``if``, ``try`` or
     ``with`` too), else ``None``. A cell that does not compile is searched line by line for a
     ``def name(`` that starts its line."""
-    source = "".join(linecache.getlines(filename))
+    source, offset = _cell_code(filename)
     if "def" not in source:
         return None
     try:
@@ -2287,13 +2295,13 @@ def _top_level_def_line(name: str, filename: str) -> int | None:
             tree = ast.parse(source, filename)
     except Exception:  # a SyntaxError: no tree to read
         match = re.search(rf"^(?:async\s+)?def\s+{re.escape(name)}\s*\(", source, re.M)
-        return source.count("\n", 0, match.start()) + 1 if match else None
+        return offset + source.count("\n", 0, match.start()) + 1 if match else None
     todo: list[ast.AST] = list(tree.body)
     while todo:
         node = todo.pop(0)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if node.name == name:
-                return node.lineno
+                return offset + node.lineno
             continue  # a function nested in it is not the notebook's
         if isinstance(node, ast.ClassDef):
             continue  # a method
@@ -2302,16 +2310,49 @@ def _top_level_def_line(name: str, filename: str) -> int | None:
     return None
 
 
+#: Cell magics whose body is Python run in the notebook's namespace, so a ``def`` in it defines
+#: the notebook's function (``%%timeit`` runs its body inside a function of its own: no).
+_PYTHON_CELL_MAGICS = ("time",)
+
+
+def _cell_code(filename: str) -> tuple[str, int]:
+    """The code the learner wrote in the cell kept as ``filename``, and how many lines above it
+    the cell has: a ``%%time`` cell is kept as ``get_ipython().run_cell_magic('time', '',
+    body)``, whose body (from the cell's line 2) is the code; any other cell is its own code."""
+    source = "".join(linecache.getlines(filename))
+    if "run_cell_magic" not in source:
+        return source, 0
+    try:
+        tree = ast.parse(source)
+    except Exception:
+        return source, 0
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return source, 0
+    call = tree.body[0].value
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "run_cell_magic"
+        and len(call.args) == 3
+        and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)
+    ):
+        return source, 0
+    magic, body = call.args[0].value, call.args[2].value  # type: ignore[attr-defined]
+    return (body, 1) if magic in _PYTHON_CELL_MAGICS else (source, 0)
+
+
 def _syntax_error(filename: str) -> SyntaxError | None:
     """The SyntaxError that compiling the cell kept as ``filename`` raises, else ``None`` (a
     top-level ``await``, which IPython runs, is not one)."""
-    source = "".join(linecache.getlines(filename))
+    source, offset = _cell_code(filename)
     flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     try:
         with warnings.catch_warnings():  # e.g. an invalid escape sequence: not our business
             warnings.simplefilter("ignore")
             compile(source, filename, "exec", flags, dont_inherit=True)
     except SyntaxError as error:
+        if error.lineno is not None:  # the line of the cell the learner sees
+            error.lineno += offset
         return error
     except Exception:  # e.g. a null byte: not a note about syntax
         return None
@@ -2372,9 +2413,8 @@ def check(
     SyntaxError, Python still holds an older definition: nothing is checked, the verdict is
     that error (cell, line, code). One kept by a cell that raised before its ``def`` is
     checked, with a note, but never counted as passing (:func:`_stale_definition`). Both read
-    IPython's record of the cells it compiled (IPython 8 and later: JupyterLab, Binder, a
-    local Jupyter); an older IPython keeps none (Colab ran 7.34), and there the older
-    definition is checked as before, without either finding.
+    IPython's record of the cells it compiled (its map of cells to execution numbers; in
+    IPython 7, Colab's, the cells' file names), a ``%%time`` cell's body included.
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
