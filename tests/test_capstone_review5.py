@@ -233,7 +233,7 @@ def test_the_zoo_is_ruled_out_and_no_longer_recommended():
     rules = _flat(_text(_cell(master, "## Part 2")))
     assert "Not allowed: the pretrained networks of `dlnotes.zoo`" in rules
     assert "trained on these same 6000 images, dev included, outside any budget" in rules
-    assert "No check detects a zoo start" in rules
+    assert "grader flags code that loads one (`zoo.load`, a zoo network's name)" in rules
     # what the rule says of the zoo: trained on the 6000 training and dev images
     assert zoo.info("fashion10_mlp")["source_train_examples"] == 6000 == capstone.EXAMPLES
     instructors = _flat((ROOT / "book" / "instructors.md").read_text(encoding="utf-8"))

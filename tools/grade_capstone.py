@@ -34,9 +34,11 @@ like a memorised hidden set, whose images are public Fashion-MNIST test images
 (:func:`dlnotes.capstone.review_notes`, :func:`dlnotes.capstone.source_note`): a hidden-test
 accuracy of 92 % or more, a layer wider than the 6000 training and dev images, more than 5
 million parameters, part-2 code (answer cell and import cells) over 100 kB, or a hidden-test
-accuracy more than 5 points above the model's dev accuracy. Part 2's points are rounded to 2
-decimals (the score message says the same number). A student whose grading fails in the grader
-(whatever the notebook holds) gets 0 points and a flagged row, and the class goes on.
+accuracy more than 5 points above the model's dev accuracy; and when the code loads a network
+of the model zoo, which the rules forbid (:func:`dlnotes.capstone.zoo_note`). Part 2's points
+are rounded to 2 decimals (the score message says the same number). A student whose grading
+fails in the grader (whatever the notebook holds) gets 0 points and a flagged row, and the
+class goes on.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -207,7 +209,10 @@ def grade_one(student: str, notebook: Path, hidden: Path) -> dict[str, object]:
                     "run": f"cannot read the notebook: {why}",
                     "score": "",
                 }
-            notes = [capstone.source_note(sub.stat().st_size)]
+            notes = [
+                capstone.source_note(sub.stat().st_size),
+                capstone.zoo_note(sub.read_text(encoding="utf-8", errors="replace")),
+            ]
             plain, run_message = capstone.run_submission(
                 sub, wrap=lambda cmd, work: sandboxed(cmd, work, sub)
             )

@@ -62,6 +62,7 @@ from dlnotes.capstone.scoring import (
     review_notes,
     score_accuracy,
     source_note,
+    zoo_note,
 )
 
 __all__ = [
@@ -102,4 +103,5 @@ __all__ = [
     "self_study_test",
     "source_note",
     "train_within_budget",
+    "zoo_note",
 ]

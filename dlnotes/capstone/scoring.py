@@ -23,6 +23,7 @@ Defined in chapter 16 (Capstone project).
 
 from __future__ import annotations
 
+import ast
 import math
 import os
 from collections.abc import Mapping
@@ -53,6 +54,7 @@ __all__ = [
     "review_notes",
     "score_accuracy",
     "source_note",
+    "zoo_note",
 ]
 
 #: Hidden-set accuracy of chapter 01's softmax classifier on raw pixels (measured): zero points.
@@ -240,6 +242,66 @@ def source_note(size: int) -> str:
         f"the part-2 code (answer cell and import cells) is {size / 1000:,.0f} kB, more than "
         f"{MAX_SOURCE_BYTES / 1000:,.0f} kB: data carried in the code (such as the public test "
         "images) can be memorised, read the cell"
+    )
+
+
+#: The model zoo's functions that return a pretrained network (see :func:`zoo_note`).
+_ZOO_LOADERS = ("load",)
+
+
+def zoo_note(source: str) -> str:
+    """The instructor's note on part-2 code (``source``: the answer cell and the import cells
+    the grader runs) that starts from a pretrained network of :mod:`dlnotes.zoo`, or ``""``.
+
+    The rules forbid it: the zoo's networks were trained on the same 6000 training and dev
+    images, outside any budget. Flagged: code that imports the zoo's loaders (``from
+    dlnotes.zoo import load``, ``from dlnotes import zoo`` then ``zoo.load``) or names a zoo
+    network or its file (``"fashion10_mlp"``). The weights themselves cannot tell: an honest
+    ``mlp([784, 256, 128, 10], seed=0)`` starts from the zoo networks' own initialization, and
+    after training sits as near them as a fine-tuned zoo network does. The plain forms only:
+    a loader reached by a computed name is not caught.
+
+    Defined in chapter 16 (Capstone project).
+    """
+    from dlnotes import zoo  # here: the learner's graded run does not import the zoo
+
+    names = {entry["file"] for entry in zoo.REGISTRY.values()} | set(zoo.REGISTRY)
+    if len(source) > MAX_SOURCE_BYTES:  # not read here: source_note flags its size
+        return ""
+    try:
+        return _zoo_uses(ast.parse(source), names)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # not code we can read
+        return ""
+
+
+def _zoo_uses(tree: ast.Module, names: set[str]) -> str:
+    """:func:`zoo_note` of a parsed part-2 code."""
+    found: set[str] = set()
+    zoo_modules: set[str] = set()  # names bound to the zoo module in this code
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            for alias in node.names:
+                if node.module == "dlnotes.zoo" and alias.name in (*_ZOO_LOADERS, "*"):
+                    found.add(f"imports dlnotes.zoo.{alias.name}")
+                elif node.module == "dlnotes" and alias.name == "zoo":
+                    zoo_modules.add(alias.asname or "zoo")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "dlnotes.zoo" and alias.asname:
+                    zoo_modules.add(alias.asname)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found |= {f"names {n!r}" for n in names if n in node.value}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in _ZOO_LOADERS:
+            chain = ast.unparse(node.value)
+            if chain in zoo_modules or chain == "dlnotes.zoo":
+                found.add(f"calls {chain}.{node.attr}")
+    if not found:
+        return ""
+    return (
+        f"the part-2 code uses the model zoo ({'; '.join(sorted(found))}): a start from a "
+        "pretrained network of dlnotes.zoo is not allowed (trained on the same 6000 training "
+        "and dev images, outside any budget), read the cell"
     )
 
 
