@@ -128,6 +128,7 @@ def test_a_model_that_expects_standardized_inputs_is_named(data):
     first = text.splitlines()[0]
     assert first.startswith("ch16_train_best_model: dev accuracy")
     assert "does not beat the baseline 77.9%" in first
+    assert "(its hidden-test accuracy; on dev it scores 77.5%)" in first
     assert "Likely mistake: your model expects standardized inputs" in text
     assert "raw pixels in [0, 1]" in text and "BatchNorm(784) first" in text
     assert "fold" in text and "flagged for review" in text

@@ -435,7 +435,7 @@ def dev_point(plain: dict[str, object] | None) -> tuple[float, str, float | None
         float(won),
         (
             f"dev accuracy {acc:.1%} {'above' if won else 'not above'} the baseline "
-            f"{capstone.BASELINE:.1%}: {int(won)} / 1"
+            f"{capstone.BASELINE:.1%} (its hidden-test accuracy): {int(won)} / 1"
         ),
         acc,
     )

@@ -52,6 +52,7 @@ from dlnotes.capstone.runs import (
 )
 from dlnotes.capstone.scoring import (
     BASELINE,
+    BASELINE_DEV,
     POINTS,
     TARGET,
     baseline_model,
@@ -67,6 +68,7 @@ from dlnotes.capstone.scoring import (
 
 __all__ = [
     "BASELINE",
+    "BASELINE_DEV",
     "CAUSES",
     "EPOCHS",
     "EXAMPLES",
