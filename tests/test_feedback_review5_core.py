@@ -82,8 +82,8 @@ def test_a_misspelt_label_is_told_the_labels_and_the_one_it_means(label, how, su
 
 
 def test_a_label_near_none_of_the_answers_gets_the_list_without_a_guess():
-    message = feedback("ch01_diagnose", diagnose_returning("overfitting"))
-    assert "Likely mistake: not one of the answers — your function returned 'overfitting'" in (
+    message = feedback("ch01_diagnose", diagnose_returning("large gap"))
+    assert "Likely mistake: not one of the answers — your function returned 'large gap'" in (
         message
     )
     assert all(repr(v) in message for v in VERDICTS), message

@@ -548,6 +548,18 @@ VERDICTS = (
     "high bias and high variance",
     "low bias and low variance",
 )
+#: The other words learners write for a verdict: told the verdict they name, never accepted.
+VERDICT_SYNONYMS = {
+    **dict.fromkeys(("underfitting", "underfit", "underfits", "underfitted"), VERDICTS[0]),
+    **dict.fromkeys(("overfitting", "overfit", "overfits", "overfitted"), VERDICTS[1]),
+    **dict.fromkeys(
+        ("both", "underfitting and overfitting", "overfitting and underfitting"), VERDICTS[2]
+    ),
+    **dict.fromkeys(
+        ("good fit", "good", "fine", "ok", "okay", "healthy", "just right", "neither"),
+        VERDICTS[3],
+    ),
+}
 
 
 def diagnose(train_err: float, dev_err: float, bayes_err: float, tol: float = 0.02) -> str:
@@ -791,5 +803,6 @@ register(
         suites=seeded(_diag_cases, visible=0, hidden=13),
         mistakes=diagnose_mistakes.all,
         labels=VERDICTS,
+        label_synonyms=VERDICT_SYNONYMS,
     )
 )

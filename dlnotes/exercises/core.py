@@ -295,6 +295,10 @@ class FunctionExercise(Exercise):
     #: with the labels as they must be written. Empty: for a ``-> str`` signature, the
     #: strings the reference returns on the suite's checks
     labels: tuple[str, ...] = ()
+    #: other words learners use for a label (``{"overfitting": "high variance"}``), matched
+    #: regardless of capitals, spaces, hyphens and underscores: such an answer is told the
+    #: label it names, to be returned as written (never accepted)
+    label_synonyms: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.output not in ("new", "input"):
@@ -307,6 +311,9 @@ class FunctionExercise(Exercise):
             raise ValueError(f"{self.name}: required and required_says go together")
         if not all(type(label) is str for label in self.labels):
             raise ValueError(f"{self.name}: labels must be strings, got {self.labels!r}")
+        stray = [v for v in self.label_synonyms.values() if v not in self.labels]
+        if stray:
+            raise ValueError(f"{self.name}: label_synonyms name labels not in labels: {stray!r}")
 
     def cases(self, suite: str = "visible", seed: int | None = None) -> list[Case]:
         """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh.
@@ -1964,7 +1971,7 @@ def _unknown_label(ex: FunctionExercise, outcomes: list[_Outcome]) -> Diagnosis 
         diagnose.Observation(o.case, o.expected, o.run.output, o.wrong) for o in outcomes
     ]
     try:
-        return diagnose.unknown_label(ex.signature, observations, labels)
+        return diagnose.unknown_label(ex.signature, observations, labels, ex.label_synonyms)
     except Exception:  # a learner's string subclass that fights back: nothing to say
         return None
 

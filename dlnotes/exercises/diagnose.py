@@ -222,11 +222,15 @@ def find(
 
 
 def unknown_label(
-    signature: str, observations: Sequence[Observation], labels: Sequence[str]
+    signature: str,
+    observations: Sequence[Observation],
+    labels: Sequence[str],
+    synonyms: Mapping[str, str] | None = None,
 ) -> Diagnosis | None:
     """The strings the learner's function returned that are none of ``labels``, the few the
     function returns (``"high varience"``, ``"High Bias "``, ``"bias"`` for diagnose's four
-    verdicts), each with the label it probably means (:func:`near_label`), or ``None``.
+    verdicts), each with the label it probably means (:func:`near_label`; ``synonyms``: other
+    words for a label, ``"overfitting"``), or ``None``.
 
     ``check()`` asks it when no registered mistake matches, before the other diagnoses and
     whatever else is wrong: a misspelt label fails every check that expects it, and no other
@@ -260,7 +264,7 @@ def unknown_label(
     )
     meant: list[tuple[str, tuple[str, str]]] = []
     for u in unknown[:3]:
-        found = near_label(u, labels)
+        found = near_label(u, labels, synonyms)
         if found is not None:
             meant.append((u, found))
     title, advice = (
@@ -269,7 +273,7 @@ def unknown_label(
     )
     if meant and len(unknown) == 1:
         label, how = meant[0][1]
-        title = "a misspelt answer"
+        title = "another word for an answer" if how == ANOTHER_WORD else "a misspelt answer"
         advice = f"did you mean {label!r}? Yours {how}: return it exactly as written"
         wanted: list[str] = []
         for o in observations:
@@ -284,7 +288,7 @@ def unknown_label(
             )
     elif meant:
         guesses = "; ".join(f"{label!r} for {u!r} (yours {how})" for u, (label, how) in meant)
-        title = "misspelt answers"
+        title = "misspelt answers or other words for them"
         advice = f"did you mean {guesses}? Return each exactly as written"
     return Diagnosis("label", ("label",), title, fact, advice)
 
@@ -295,12 +299,20 @@ def labels_text(labels: Sequence[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
-def near_label(got: str, labels: Sequence[str]) -> tuple[str, str] | None:
+#: How :func:`near_label` says that an answer is another word for a label.
+ANOTHER_WORD = "is another word for it"
+
+
+def near_label(
+    got: str, labels: Sequence[str], synonyms: Mapping[str, str] | None = None
+) -> tuple[str, str] | None:
     """``(label, how it differs)`` for the one label of ``labels`` that ``got`` is a near miss
     of: the same but for capitals, spaces, underscores or hyphens, the same words in another
-    order or count (``"high bias and variance"``), or one letter off (one letter wrong, missing
-    or extra, or two neighbours swapped, in a label of 4 letters or more); ``None`` when no
-    label or more than one is that near."""
+    order or count (``"high bias and variance"``), another word for it that ``synonyms`` maps
+    to it (``"Over-fitting"`` for ``"high variance"``; capitals, spaces, hyphens and
+    underscores aside), or one letter off (one letter wrong, missing or extra, or two
+    neighbours swapped, in a label of 4 letters or more); ``None`` when no label or more than
+    one is that near."""
 
     def spaced(s: str) -> str:
         return " ".join(s.split())
@@ -334,6 +346,9 @@ def near_label(got: str, labels: Sequence[str]) -> tuple[str, str] | None:
             return hits[0], how
         if hits:
             return None
+    named = {compact(word): label for word, label in (synonyms or {}).items()}
+    if named.get(compact(got)) in labels:
+        return named[compact(got)], ANOTHER_WORD
     edits = [(label, _one_edit(tidy(got), tidy(label))) for label in labels if len(label) >= 4]
     near = [(label, edit) for label, edit in edits if edit]
     if len(near) != 1:
