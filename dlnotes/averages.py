@@ -148,8 +148,27 @@ class EMA(_ParamAverage):
 
     def __init__(self, params: Any, decay: float = 0.999, bias_correction: bool = True) -> None:
         super().__init__(params)
-        self.decay = check_scalar("decay", decay, low=0.0, high=1.0, high_inclusive=False)
-        self.bias_correction = check_bool("bias_correction", bias_correction)
+        self.decay = decay
+        self.bias_correction = bias_correction
+
+    @property
+    def decay(self) -> float:
+        """The decay rate in [0, 1); may be reassigned between updates (validated, as the
+        constructor validates it: a NaN or a value >= 1 would ruin the average for good)."""
+        return self._decay
+
+    @decay.setter
+    def decay(self, value: float) -> None:
+        self._decay = check_scalar("decay", value, low=0.0, high=1.0, high_inclusive=False)
+
+    @property
+    def bias_correction(self) -> bool:
+        """Whether :attr:`averaged` divides by ``1 - decay**t`` (True or False; validated)."""
+        return self._bias_correction
+
+    @bias_correction.setter
+    def bias_correction(self, value: bool) -> None:
+        self._bias_correction = check_bool("bias_correction", value)
 
     @property
     def shadow(self) -> list[np.ndarray]:

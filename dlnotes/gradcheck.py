@@ -79,6 +79,12 @@ def _check_x(x: Any) -> np.ndarray:
     return x
 
 
+def _check_f(f: Any, returns: str) -> None:
+    """Require a callable ``f`` (a function of ``x`` returning ``returns``)."""
+    if not callable(f):
+        raise TypeError(f"f must be callable as f(x) -> {returns}, got {type(f).__name__} {f!r}")
+
+
 def _scalar_value(f: Callable[[np.ndarray], Any], x: np.ndarray) -> float:
     """``float(f(x))``, or a clear error when ``f`` does not return one real number."""
     value = f(x)
@@ -121,6 +127,7 @@ def numerical_gradient(
 
     Defined in chapter 08 (Gradient checking).
     """
+    _check_f(f, "a real scalar (the loss)")
     x = _check_x(x)
     h = _check_h(h)
     grad = np.zeros(x.shape, dtype=np.float64)
@@ -183,6 +190,7 @@ def numerical_gradient_array(
 
     Defined in chapter 08 (Gradient checking).
     """
+    _check_f(f, "an array of dout's shape")
     dout = _check_dout(dout)
 
     def scalar(z: np.ndarray) -> float:

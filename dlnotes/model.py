@@ -28,7 +28,7 @@ import numpy as np
 
 from dlnotes._validate import NonFiniteInputError, cast_finite, check_int, check_scalar
 from dlnotes.layers import BatchNorm, Dropout, LayerNorm, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
-from dlnotes.layers._base import Layer, check_float_dtype, seed_to_rng
+from dlnotes.layers._base import Layer, check_float_dtype, check_train_mode, seed_to_rng
 
 __all__ = ["Sequential", "mlp"]
 
@@ -131,9 +131,9 @@ class Sequential:
 
     # -- modes ---------------------------------------------------------------------------------
     def train(self, mode: bool = True) -> Sequential:
-        """Put every layer in train mode (``mode=True``) or eval mode; returns the model."""
-        if not isinstance(mode, bool):
-            raise TypeError(f"mode must be True (train) or False (eval), got {mode!r}")
+        """Put every layer in train mode (``mode=True``) or eval mode (``False``); returns the
+        model."""
+        mode = check_train_mode(mode)
         for layer in self.layers:
             layer.train(mode)
         return self

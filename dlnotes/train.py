@@ -662,7 +662,7 @@ class _Training:
         except NonFiniteError as err:  # e.g. batch norm refusing an inf/NaN batch
             self.nonfinite_cause.append(str(err))
             return math.nan, np.empty((0,))
-        value, dout = self.loss_fn(out, yb)
+        value, dout = self._loss(out, yb)
         if not math.isfinite(value):
             return value, out
         model.backward(dout, input_grad=False)
@@ -702,7 +702,7 @@ class _Training:
             if self.augment is not None:
                 Xb = self._augmented(Xb)
             if self.schedule is not None:
-                self.optimizer.lr = float(self.schedule(self.n_steps))
+                self.optimizer.lr = self._scheduled_lr()
             value, out = self.step(Xb, yb, self.diagnostics and b == n_batches - 1)
             history.step_loss.append(value)
             history.step_lr.append(float(self.optimizer.lr))
@@ -725,9 +725,43 @@ class _Training:
         history.optimizer_t.append(step_count(self.optimizer))
         history.seconds.append(time.perf_counter() - start)
 
+    def _loss(self, out: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
+        """``loss(out, yb)``, which must return ``(value, dout)``: the loss, a real number, and
+        its gradient with respect to ``out``, an array of ``out``'s shape."""
+        result = self.loss_fn(out, yb)
+        contract = "(value, dout): the loss, a real number, and dL/doutput, an array of shape"
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError(f"loss must return {contract} {out.shape}, got {result!r:.80}")
+        value, dout = result
+        real = np.ndim(value) == 0 and np.asarray(value).dtype.kind in "iuf"
+        if isinstance(value, (bool, np.bool_)) or not real:
+            raise TypeError(f"loss must return {contract} {out.shape}; its value is {value!r:.80}")
+        if not (isinstance(dout, np.ndarray) and dout.shape == out.shape):
+            got = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
+            raise ValueError(f"loss must return {contract} {out.shape}; its dout is {got}")
+        return value, dout
+
+    def _scheduled_lr(self) -> float:
+        """``schedule(step)`` for the next step, which must be a finite real >= 0."""
+        assert self.schedule is not None
+        step = self.n_steps
+        lr = self.schedule(step)
+        try:
+            value = float(lr)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"schedule({step}) returned {lr!r}: a learning rate must be a real number"
+            ) from None
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(
+                f"schedule({step}) returned {lr!r}: a learning rate must be finite and >= 0"
+            )
+        return value
+
     def _augmented(self, Xb: np.ndarray) -> np.ndarray:
         """``augment(Xb, rng)``, which must return a batch of ``Xb``'s shape: one augmented
-        example per example (more rows would be a larger training set in disguise)."""
+        example per example (more rows would be a larger training set in disguise), with
+        finite values (the data were checked for them)."""
         assert self.augment is not None
         out = self.augment(Xb, self.rng)
         if not (isinstance(out, np.ndarray) and out.shape == Xb.shape):
@@ -736,11 +770,24 @@ class _Training:
                 f"augment must return a batch of the shape it was given, {Xb.shape} (one "
                 f"augmented example per example), got {got}"
             )
+        if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+            raise ValueError(
+                f"augment returned a batch holding {out[bad]} at index {bad} (step "
+                f"{self.n_steps}): augment must return finite values"
+            )
         return out
 
     def _diverged(self, value: float, epoch: int) -> None:
         if self.on_nonfinite == "raise":
             cause = f" ({self.nonfinite_cause[-1]})" if self.nonfinite_cause else ""
+            if self.n_steps == 0:  # nothing was updated yet: not a learning-rate problem
+                raise NonFiniteError(
+                    f"the training loss was {value} at the first step (epoch {epoch}, step 0), "
+                    "before fit updated any parameter, so the learning rate is not the cause: "
+                    "check the loss function, the data and the model's initial parameters"
+                    f"{cause}"
+                )
             raise NonFiniteError(
                 f"the training loss became {value} at epoch {epoch}, step {self.n_steps} "
                 f"(lr={self.optimizer.lr:g}): training diverged; try a smaller learning rate, "

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
-from dlnotes._validate import check_bool, check_scalar
+from dlnotes._validate import check_bool, check_int, check_scalar
 
 if TYPE_CHECKING:
     from typing import Unpack  # Python 3.11; only the annotations name it
@@ -75,6 +75,16 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
+def _check_rng(rng: Any, where: str) -> np.random.Generator:
+    """Require a numpy Generator (``np.random.default_rng(seed)``), naming ``where``."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{where}: rng must be a np.random.Generator (e.g. np.random.default_rng(0)), got "
+            f"{type(rng).__name__}"
+        )
+    return rng
+
+
 def _check_bounds(kind: str, low: Any, high: Any, *, positive: bool) -> None:
     lo = check_scalar(f"{kind}.low", low, low=0.0 if positive else None, low_inclusive=False)
     hi = check_scalar(f"{kind}.high", high)
@@ -100,10 +110,13 @@ class LogUniform:
 
     def sample(self, rng: np.random.Generator) -> float:
         """One draw, a Python float."""
+        rng = _check_rng(rng, "LogUniform.sample")
         return float(np.exp(rng.uniform(math.log(self.low), math.log(self.high))))
 
     def grid(self, n: int) -> list[float]:
-        """``n`` geometrically spaced values from ``low`` to ``high`` (both included)."""
+        """``n`` geometrically spaced values from ``low`` to ``high`` (both included; ``n = 1``
+        gives ``[low]``)."""
+        n = check_int("n", n, low=1)
         return [float(v) for v in np.geomspace(self.low, self.high, n)]
 
 
@@ -122,10 +135,13 @@ class Uniform:
 
     def sample(self, rng: np.random.Generator) -> float:
         """One draw, a Python float."""
+        rng = _check_rng(rng, "Uniform.sample")
         return float(rng.uniform(self.low, self.high))
 
     def grid(self, n: int) -> list[float]:
-        """``n`` evenly spaced values from ``low`` to ``high`` (both included)."""
+        """``n`` evenly spaced values from ``low`` to ``high`` (both included; ``n = 1`` gives
+        ``[low]``)."""
+        n = check_int("n", n, low=1)
         return [float(v) for v in np.linspace(self.low, self.high, n)]
 
 
@@ -149,10 +165,13 @@ class Choice:
 
     def sample(self, rng: np.random.Generator) -> Any:
         """One of the options."""
+        rng = _check_rng(rng, "Choice.sample")
         return self.options[int(rng.integers(len(self.options)))]
 
     def grid(self, n: int) -> list[Any]:
-        """Every option, in order."""
+        """Every option, in order (``n``, an int >= 1 as for the other distributions, is
+        ignored)."""
+        check_int("n", n, low=1)
         return list(self.options)
 
 
@@ -180,8 +199,7 @@ def sample_config(space: Mapping[str, Distribution], rng: np.random.Generator) -
     Defined in chapter 13 (Hyperparameter tuning).
     """
     space = _check_space(space)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a np.random.Generator, got {type(rng).__name__}")
+    rng = _check_rng(rng, "sample_config")
     return {name: dist.sample(rng) for name, dist in space.items()}
 
 
@@ -279,7 +297,13 @@ class Results:
     ) -> None:
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        for row in rows:
+        if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Sequence):
+            raise TypeError(f"rows must be a list of dicts (one per trial), got {rows!r}")
+        for i, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                raise TypeError(
+                    f"rows[{i}] must be a dict (one trial's values by name), got {row!r}"
+                )
             if metric not in row:
                 raise ValueError(f"every row needs the metric {metric!r}; got keys {list(row)}")
             _real_number(row[metric], f"every row's metric {metric!r} must be a real number")
@@ -314,9 +338,15 @@ class Results:
 
     @property
     def best(self) -> dict[str, Any]:
-        """The best row (lowest metric for ``mode="min"``)."""
+        """The best row (lowest metric for ``mode="min"``). A failed run (a NaN or infinite
+        metric) is never the best: when every trial failed, ``best`` raises ``ValueError``."""
         if not self.rows:
             raise ValueError("an empty Results has no best row")
+        if not math.isfinite(float(self.rows[0][self.metric])):
+            raise ValueError(
+                f"no trial succeeded: every row's {self.metric!r} is NaN or infinite (failed "
+                "runs), so there is no best row; look at the rows (to_markdown()) to see why"
+            )
         return self.rows[0]
 
     @property
@@ -326,9 +356,12 @@ class Results:
 
     def column(self, name: str) -> np.ndarray:
         """The values of ``name`` over the rows (best first), as an array."""
+        self._check_column(name)
+        return np.array([row[name] for row in self.rows])
+
+    def _check_column(self, name: str) -> None:
         if self.rows and name not in self.rows[0]:
             raise KeyError(f"no column {name!r}; columns are {list(self.rows[0])}")
-        return np.array([row[name] for row in self.rows])
 
     def top(self, fraction: float) -> Results:
         """The best ``ceil(fraction · n)`` rows (at least one) as a new :class:`Results`;
@@ -345,6 +378,10 @@ class Results:
             return "(no trials)"
         if columns is None:
             columns = [k for k, v in self.rows[0].items() if _is_scalar(v)]
+        elif isinstance(columns, str) or not isinstance(columns, Sequence):
+            raise TypeError(f"columns must be a list of column names, got {columns!r}")
+        for name in columns:
+            self._check_column(name)
         rows = self.rows if max_rows is None else self.rows[:max_rows]
 
         def cell(v: Any) -> str:
@@ -362,7 +399,11 @@ class Results:
         return self.to_markdown(max_rows=20)
 
     def __repr__(self) -> str:
-        best = {k: v for k, v in self.best.items() if _is_scalar(v)} if self.rows else {}
+        best: dict[str, Any] | None = {}
+        if self.rows:  # None when every trial failed (best would raise)
+            top = self.rows[0]
+            ok = math.isfinite(float(top[self.metric]))
+            best = {k: v for k, v in top.items() if _is_scalar(v)} if ok else None
         return f"Results({len(self.rows)} trials, {self.mode} {self.metric}, best={best})"
 
 

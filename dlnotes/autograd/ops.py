@@ -62,16 +62,26 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
     Defined in chapter 15 (From numpy to a framework).
     """
+    if not isinstance(g, (np.ndarray, np.generic)):
+        raise TypeError(
+            f"unbroadcast: g must be a numpy array (a gradient), got {type(g).__name__}"
+        )
     if g.shape == shape:
         return g
+    if not isinstance(shape, tuple) or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in shape
+    ):
+        raise TypeError(
+            f"unbroadcast: shape must be a tuple of sizes such as x.shape, got {shape!r}"
+        )
     try:
-        reducible = np.broadcast_shapes(tuple(shape), g.shape) == g.shape
+        reducible = np.broadcast_shapes(shape, g.shape) == g.shape
     except ValueError:
         reducible = False
     if not reducible:
         raise ValueError(
             f"unbroadcast: a gradient of shape {g.shape} cannot be summed down to shape "
-            f"{tuple(shape)}; shape must broadcast to the gradient's shape (numpy rules: "
+            f"{shape}; shape must broadcast to the gradient's shape (numpy rules: "
             "align from the right; each size equal to the gradient's or 1)"
         )
     extra = g.ndim - len(shape)

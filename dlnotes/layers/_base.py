@@ -20,7 +20,15 @@ import numpy as np
 
 from dlnotes._validate import check_seed
 
-__all__ = ["Layer", "check_cache", "check_float_dtype", "check_mode", "seed_to_rng"]
+__all__ = [
+    "Layer",
+    "cache_mismatch",
+    "check_cache",
+    "check_float_dtype",
+    "check_mode",
+    "check_train_mode",
+    "seed_to_rng",
+]
 
 MODES = ("train", "eval")
 
@@ -45,20 +53,65 @@ def check_float_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
-def check_cache(cache: Any, n: int | None, *, where: str, forward: str) -> Any:
-    """Require the cache a forward function returned: a tuple of ``n`` items (an array when
-    ``n`` is None); return it. A hand-made or mixed-up cache gets a clear message instead of an
-    unpacking error."""
-    if n is None:
+def check_cache(
+    cache: Any,
+    items: tuple[str | None, ...] | None,
+    *,
+    where: str,
+    forward: str,
+    name: str = "cache",
+) -> Any:
+    """Require the cache a forward function returned; return it.
+
+    ``items`` is None when the cache is a single array, else one entry per item of the tuple:
+    what ``forward`` stores there when it is an array (``"X, the input"``), or None for an item
+    that is not an array (batch norm's mode, leaky ReLU's slope; the caller checks those). A
+    hand-made or mixed-up cache gets a message naming the item instead of an unpacking error
+    or an ``AttributeError``; :func:`cache_mismatch` words the error when the items' shapes
+    disagree with each other. ``name`` is the cache's name in messages (``"cache[0]"`` for a
+    cache nested in another).
+    """
+    if items is None:
         ok = isinstance(cache, np.ndarray)
         want = "an array"
     else:
-        ok = isinstance(cache, tuple) and len(cache) == n
-        want = f"a tuple of {n}"
+        ok = isinstance(cache, tuple) and len(cache) == len(items)
+        want = f"a tuple of {len(items)}"
     if not ok:
         got = f"tuple of {len(cache)}" if isinstance(cache, tuple) else type(cache).__name__
-        raise TypeError(f"{where}: cache must be what {forward} returned ({want}), got {got}")
+        raise TypeError(f"{where}: {name} must be what {forward} returned ({want}), got {got}")
+    for k, what in enumerate(items or ()):
+        if what is not None and not isinstance(cache[k], np.ndarray):
+            raise TypeError(
+                f"{where}: {name} must be what {forward} returned, whose item {k} is {what} "
+                f"(an array), got {type(cache[k]).__name__}"
+            )
     return cache
+
+
+def cache_mismatch(where: str, forward: str, detail: str) -> ValueError:
+    """The error for a cache whose arrays do not fit together (``detail`` says how): its items
+    were mixed up or come from different calls, so the cache is at fault, not ``dout``."""
+    return ValueError(
+        f"{where}: cache is not what {forward} returned: {detail} (are its items in the order "
+        f"{forward} returns them?)"
+    )
+
+
+def check_train_mode(mode: Any) -> bool:
+    """The ``mode`` of :meth:`Layer.train`: True (train mode) or False (eval mode), as torch's
+    ``Module.train(mode)`` takes it; return it. One way per face: the layers and models switch
+    with ``train()`` / ``eval()``, the functional forwards take ``mode="train"`` / ``"eval"``; a
+    string given to ``train()`` is told the layer's way."""
+    if isinstance(mode, (bool, np.bool_)):
+        return bool(mode)
+    hint = ""
+    if isinstance(mode, str):
+        hint = (
+            " (a layer switches with .train() and .eval(); the strings 'train' and 'eval' are "
+            "the functional forwards' mode)"
+        )
+    raise TypeError(f"mode must be True (train) or False (eval), got {mode!r}{hint}")
 
 
 def seed_to_rng(seed: int | np.random.Generator | None, name: str = "seed") -> np.random.Generator:
@@ -89,7 +142,9 @@ class Layer:
     buffers : dict of str to ndarray
         Non-trainable state saved with the model (BatchNorm's running statistics).
     training : bool
-        Train mode (True) or eval mode (False); see :meth:`train` and :meth:`eval`.
+        Train mode (True) or eval mode (False); see :meth:`train` and :meth:`eval`. Assigning
+        anything but True or False raises ``TypeError`` (``layer.training = "eval"`` would
+        otherwise leave the layer in train mode without a word).
     in_features, out_features : int or None
         The feature sizes the layer expects and produces (None when any size works). Used by
         :class:`~dlnotes.model.Sequential` to catch mismatched layers when it is built.
@@ -181,11 +236,24 @@ class Layer:
     def __call__(self, X: np.ndarray) -> np.ndarray:
         return self.forward(X)
 
+    @property
+    def training(self) -> bool:
+        """True in train mode, False in eval mode (assign True or False only)."""
+        return self._training
+
+    @training.setter
+    def training(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            hint = " (use layer.train(mode) or layer.eval())" if isinstance(value, str) else ""
+            raise TypeError(
+                f"{self.name}: training must be True (train mode) or False (eval mode), got "
+                f"{value!r}{hint}"
+            )
+        self._training = bool(value)
+
     def train(self, mode: bool = True) -> Layer:
-        """Switch to train mode (``mode=True``) or eval mode; returns the layer."""
-        if not isinstance(mode, bool):
-            raise TypeError(f"mode must be True (train) or False (eval), got {mode!r}")
-        self.training = mode
+        """Switch to train mode (``mode=True``) or eval mode (``False``); returns the layer."""
+        self.training = check_train_mode(mode)
         return self
 
     def eval(self) -> Layer:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_array, check_float_array, check_same_shape, check_scalar
-from dlnotes.layers._base import Layer, check_cache
+from dlnotes._validate import check_float_array, check_same_shape, check_scalar
+from dlnotes.layers._base import Layer, cache_mismatch, check_cache
 
 __all__ = [
     "LeakyReLU",
@@ -38,7 +38,7 @@ def relu_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Defined in chapter 07 (Initialization).
     """
-    check_array("X", X, where="relu_forward")
+    check_float_array("X", X, where="relu_forward")
     out = np.maximum(X, 0)
     return out, out
 
@@ -60,7 +60,7 @@ def leaky_relu_forward(
 
     Defined in chapter 07 (Initialization).
     """
-    check_array("X", X, where="leaky_relu_forward")
+    check_float_array("X", X, where="leaky_relu_forward")
     negative_slope = check_scalar("negative_slope", negative_slope)
     positive = X > 0
     return np.where(positive, X, negative_slope * X), (positive, negative_slope)
@@ -72,7 +72,16 @@ def leaky_relu_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np
     Defined in chapter 07 (Initialization).
     """
     where = "leaky_relu_backward"
-    positive, negative_slope = check_cache(cache, 2, where=where, forward="leaky_relu_forward")
+    positive, negative_slope = check_cache(
+        cache, ("the mask X > 0", None), where=where, forward="leaky_relu_forward"
+    )
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float, np.number)):
+        raise cache_mismatch(
+            where,
+            "leaky_relu_forward",
+            "its second item must be negative_slope (a number), got "
+            f"{type(negative_slope).__name__}",
+        )
     check_same_shape("dout", dout, positive.shape, where=where, what="the forward output")
     return np.where(positive, dout, negative_slope * dout)
 

@@ -24,13 +24,18 @@ import numpy as np
 
 from dlnotes._validate import (
     check_array,
-    check_float_array,
     check_mask,
     check_same_shape,
     check_scalar,
 )
-from dlnotes.layers._base import Layer, check_cache, check_mode, seed_to_rng
-from dlnotes.layers.linear import Linear, linear_backward, linear_forward
+from dlnotes.layers._base import Layer, cache_mismatch, check_cache, check_mode, seed_to_rng
+from dlnotes.layers.linear import (
+    Linear,
+    check_linear_cache,
+    check_linear_inputs,
+    linear_backward,
+    linear_forward,
+)
 
 __all__ = [
     "DropConnect",
@@ -184,11 +189,7 @@ def dropconnect_forward(
     Defined in chapter 10 (Dropout).
     """
     where = "dropconnect_forward"
-    check_float_array("X", X, where=where)
-    # an int W: the mask's scale 1/(1 - p) would be truncated to an integer
-    check_float_array("W", W, where=where)
-    if b is not None:
-        check_array("b", b, where=where)
+    check_linear_inputs(X, W, b, where=where)
     p = check_scalar("p", p, low=0.0, high=1.0, high_inclusive=False)
     mode = check_mode(mode)
     if mode == "eval":
@@ -218,8 +219,22 @@ def dropconnect_backward(
     Defined in chapter 10 (Dropout).
     """
     where = "dropconnect_backward"
-    linear_cache, multiplier = check_cache(cache, 2, where=where, forward="dropconnect_forward")
-    X, W = check_cache(linear_cache, 2, where=where, forward="dropconnect_forward")
+    linear_cache, multiplier = check_cache(
+        cache, (None, None), where=where, forward="dropconnect_forward"
+    )
+    X, W = check_linear_cache(
+        linear_cache, where=where, forward="dropconnect_forward", name="cache[0]"
+    )
+    if multiplier is not None and (
+        not isinstance(multiplier, np.ndarray) or multiplier.shape != W.shape
+    ):
+        got = multiplier.shape if isinstance(multiplier, np.ndarray) else type(multiplier).__name__
+        raise cache_mismatch(
+            where,
+            "dropconnect_forward",
+            f"its second item, the multiplier mask / (1 - p), must be None (eval mode) or an "
+            f"array of W's shape {W.shape}, got {got}",
+        )
     check_array("dout", dout, where="dropconnect_backward")
     if dout.shape != (X.shape[0], W.shape[1]):
         raise ValueError(

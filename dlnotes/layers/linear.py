@@ -25,7 +25,13 @@ from dlnotes._validate import (
     check_int,
     check_same_shape,
 )
-from dlnotes.layers._base import Layer, check_cache, check_float_dtype, seed_to_rng
+from dlnotes.layers._base import (
+    Layer,
+    cache_mismatch,
+    check_cache,
+    check_float_dtype,
+    seed_to_rng,
+)
 
 __all__ = [
     "Flatten",
@@ -48,21 +54,45 @@ def linear_forward(
 
     Defined in chapter 07 (Initialization).
     """
-    check_float_array("X", X, where="linear_forward")
-    check_float_array("W", W, where="linear_forward")
-    if b is not None:
-        check_array("b", b, where="linear_forward")
-    if X.ndim != 2 or W.ndim != 2 or X.shape[1] != W.shape[0]:
-        raise ValueError(
-            f"linear_forward: X must have shape (N, {W.shape[0] if W.ndim == 2 else 'D'}) to "
-            f"match W of shape {W.shape} (D_in, D_out), got X of shape {X.shape}"
-        )
+    check_linear_inputs(X, W, b, where="linear_forward")
     out = X @ W
     if b is not None:
-        if b.shape != (W.shape[1],):
-            raise ValueError(f"linear_forward: b must have shape ({W.shape[1]},), got {b.shape}")
         out += b
     return out, (X, W)
+
+
+def check_linear_inputs(X: Any, W: Any, b: Any, *, where: str) -> None:
+    """Require float arrays ``X (N, D)`` and ``W (D, M)`` and ``b (M,)`` or None; errors name
+    ``where`` (``linear_forward`` or ``dropconnect_forward``)."""
+    check_float_array("X", X, where=where)
+    # an int W in dropconnect_forward: the mask's scale 1/(1 - p) would be truncated
+    check_float_array("W", W, where=where)
+    if b is not None:
+        check_array("b", b, where=where)
+    if X.ndim != 2 or W.ndim != 2 or X.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"{where}: X must have shape (N, {W.shape[0] if W.ndim == 2 else 'D'}) to "
+            f"match W of shape {W.shape} (D_in, D_out), got X of shape {X.shape}"
+        )
+    if b is not None and b.shape != (W.shape[1],):
+        raise ValueError(f"{where}: b must have shape ({W.shape[1]},), got {b.shape}")
+
+
+def check_linear_cache(
+    cache: Any, *, where: str, forward: str, name: str = "cache"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, W)`` from a linear cache: two 2-D arrays with ``X``'s columns matching ``W``'s rows
+    (a swapped or hand-made cache is blamed, not ``dout``)."""
+    items = ("X, the input", "W, the weight")
+    X, W = check_cache(cache, items, where=where, forward=forward, name=name)
+    if X.ndim != 2 or W.ndim != 2 or X.shape[1] != W.shape[0]:
+        raise cache_mismatch(
+            where,
+            forward,
+            f"X (N, D) and W (D, M) must be 2-D with X's columns matching W's rows, got X of "
+            f"shape {X.shape} and W of shape {W.shape}",
+        )
+    return X, W
 
 
 def linear_backward(
@@ -76,7 +106,7 @@ def linear_backward(
 
     Defined in chapter 07 (Initialization).
     """
-    X, W = check_cache(cache, 2, where="linear_backward", forward="linear_forward")
+    X, W = check_linear_cache(cache, where="linear_backward", forward="linear_forward")
     check_array("dout", dout, where="linear_backward")
     if dout.shape != (X.shape[0], W.shape[1]):
         raise ValueError(

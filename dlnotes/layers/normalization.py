@@ -32,7 +32,14 @@ from dlnotes._validate import (
     check_same_shape,
     check_scalar,
 )
-from dlnotes.layers._base import Layer, check_cache, check_float_dtype, check_mode
+from dlnotes.layers._base import (
+    MODES,
+    Layer,
+    cache_mismatch,
+    check_cache,
+    check_float_dtype,
+    check_mode,
+)
 
 __all__ = [
     "BatchNorm",
@@ -335,9 +342,14 @@ def batchnorm_backward(
 
     Defined in chapter 11 (Batch normalization).
     """
-    mode, xhat, inv_std, gamma = check_cache(
-        cache, 4, where="batchnorm_backward", forward="batchnorm_forward"
-    )
+    where, forward = "batchnorm_backward", "batchnorm_forward"
+    items = (None, "xhat, the normalized input", "inv_std, 1 / sqrt(var + eps)", "gamma")
+    mode, xhat, inv_std, gamma = check_cache(cache, items, where=where, forward=forward)
+    if not (isinstance(mode, str) and mode in MODES):
+        raise cache_mismatch(
+            where, forward, f"its first item must be 'train' or 'eval', got {mode!r}"
+        )
+    _check_normalized_cache(where, forward, xhat, inv_std, gamma, inv_std_shape=gamma.shape)
     check_array("dout", dout, where="batchnorm_backward")
     if dout.shape != xhat.shape:
         raise ValueError(f"batchnorm_backward: dout must have shape {xhat.shape}, got {dout.shape}")
@@ -439,7 +451,9 @@ def spatial_batchnorm_backward(
     Defined in chapter 11 (Batch normalization).
     """
     where = "spatial_batchnorm_backward"
-    shape, inner = check_cache(cache, 2, where=where, forward="spatial_batchnorm_forward")
+    shape, inner = check_cache(
+        cache, (None, None), where=where, forward="spatial_batchnorm_forward"
+    )
     is_shape = (
         isinstance(shape, tuple)
         and len(shape) == 4
@@ -457,6 +471,28 @@ def spatial_batchnorm_backward(
         )
     dX, dgamma, dbeta = batchnorm_backward(_channels_last(dout), inner, input_grad=input_grad)
     return (None if dX is None else _channels_first(dX, shape)), dgamma, dbeta
+
+
+def _check_normalized_cache(
+    where: str,
+    forward: str,
+    xhat: np.ndarray,
+    inv_std: np.ndarray,
+    gamma: np.ndarray,
+    *,
+    inv_std_shape: tuple[int, ...],
+) -> None:
+    """A normalization cache's arrays must fit together: ``xhat (N, D)``, ``gamma (D,)`` and
+    ``inv_std`` of ``inv_std_shape`` (``(D,)`` per feature, ``(N, 1)`` per example)."""
+    ok = xhat.ndim == 2 and gamma.shape == xhat.shape[1:] and inv_std.shape == inv_std_shape
+    if not ok:
+        raise cache_mismatch(
+            where,
+            forward,
+            f"xhat (N, D), inv_std {inv_std_shape if xhat.ndim == 2 else '(...)'} and gamma "
+            f"(D,) do not fit together, got shapes {xhat.shape}, {inv_std.shape} and "
+            f"{gamma.shape}",
+        )
 
 
 def _summary(cache: tuple[Any, ...]) -> str:
@@ -499,8 +535,11 @@ def layernorm_backward(
 
     Defined in chapter 11 (Batch normalization).
     """
-    xhat, inv_std, gamma = check_cache(
-        cache, 3, where="layernorm_backward", forward="layernorm_forward"
+    where, forward = "layernorm_backward", "layernorm_forward"
+    items = ("xhat, the normalized input", "inv_std, 1 / sqrt(var + eps)", "gamma")
+    xhat, inv_std, gamma = check_cache(cache, items, where=where, forward=forward)
+    _check_normalized_cache(
+        where, forward, xhat, inv_std, gamma, inv_std_shape=(*xhat.shape[:1], 1)
     )
     check_array("dout", dout, where="layernorm_backward")
     if dout.shape != xhat.shape:

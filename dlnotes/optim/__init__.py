@@ -20,12 +20,12 @@ class                   update                                             chapt
 ======================  =================================================  ===========
 
 :mod:`dlnotes.optim.teaching` holds the seed formulas the chapters quote, as pure functions.
-Averages live in :mod:`dlnotes.averages` (re-exported here: :func:`ewa`, :class:`EMA`,
-:class:`PolyakAverage`), schedules in :mod:`dlnotes.schedules`.
+Averages live in :mod:`dlnotes.averages` (:func:`~dlnotes.averages.ewa`,
+:class:`~dlnotes.averages.EMA`, :class:`~dlnotes.averages.PolyakAverage`), schedules in
+:mod:`dlnotes.schedules`.
 """
 
 from dlnotes._validate import NonFiniteError
-from dlnotes.averages import EMA, PolyakAverage, ewa
 from dlnotes.optim.adagrad import Adagrad
 from dlnotes.optim.adam import Adam, AdamW
 from dlnotes.optim.base import CHUNK, Optimizer
@@ -35,7 +35,6 @@ from dlnotes.optim.sgd import SGD
 
 __all__ = [
     "CHUNK",
-    "EMA",
     "LBFGS",
     "SGD",
     "Adagrad",
@@ -43,7 +42,5 @@ __all__ = [
     "AdamW",
     "NonFiniteError",
     "Optimizer",
-    "PolyakAverage",
     "RMSprop",
-    "ewa",
 ]

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from dlnotes.optim._hyper import check_nonneg
-from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params, hyperparameters_of
+from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params
 
 __all__ = ["Adagrad"]
 
@@ -49,7 +49,6 @@ class Adagrad(Optimizer):
     hyperparameter_checks: ClassVar[HyperparameterChecks] = {
         **Optimizer.hyperparameter_checks,
         "lr_decay": check_nonneg,
-        "weight_decay": check_nonneg,
         "initial_accumulator_value": check_nonneg,
         "eps": check_nonneg,
     }
@@ -66,12 +65,9 @@ class Adagrad(Optimizer):
         check_finite: bool = True,
     ) -> None:
         self.lr_decay = lr_decay  # validated on assignment (hyperparameter_checks)
-        self.weight_decay = weight_decay
         self.initial_accumulator_value = initial_accumulator_value
         self.eps = eps
-        super().__init__(params, lr=lr, check_finite=check_finite)
-
-    hyperparameter_names = hyperparameters_of(__init__)
+        super().__init__(params, lr=lr, weight_decay=weight_decay, check_finite=check_finite)
 
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return {"grad_sum": np.full(x.shape, self.initial_accumulator_value, dtype=x.dtype)}
@@ -80,11 +76,11 @@ class Adagrad(Optimizer):
         self, x: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], work: list[np.ndarray]
     ) -> None:
         # Reference (whole arrays, same result):
-        #   g = g + wd * x
+        #   g = g + weight_decay * x
         #   grad_sum += g * g
         #   x -= lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(grad_sum) + eps)
-        tmp, g_wd = work
-        g = self._with_weight_decay(x, g, out=g_wd)
+        tmp, g_decayed = work
+        g = self._with_weight_decay(x, g, out=g_decayed)
         clr = self.lr / (1.0 + (self.t - 1) * self.lr_decay)
         grad_sum = state["grad_sum"]
         np.multiply(g, g, out=tmp)

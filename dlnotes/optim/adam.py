@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from dlnotes.optim._hyper import check_betas, check_bool, check_nonneg, check_rate
-from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params, hyperparameters_of
+from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params
 
 __all__ = ["Adam", "AdamW"]
 
@@ -38,9 +38,9 @@ class Adam(Optimizer):
         ``(beta1, beta2)``, each in [0, 1).
     eps : float, default 1e-8
     weight_decay : float or None, default None: 0 (:class:`AdamW`: 1e-2)
-        L2 coefficient added to the gradient (see :class:`AdamW` for the decoupled form).
+        L2 coefficient λ added to the gradient (see :class:`AdamW` for the decoupled form).
         ``None`` stands for the class's default, :attr:`default_weight_decay`, so that AdamW
-        shares this signature with its own default.
+        shares this signature with its own default (a value assigned later must be a number).
     amsgrad : bool, default False
     check_finite : bool, default True
 
@@ -64,7 +64,6 @@ class Adam(Optimizer):
         "beta1": check_rate,
         "beta2": check_rate,
         "eps": check_nonneg,
-        "weight_decay": check_nonneg,
         "amsgrad": check_bool,
     }
     _decoupled: ClassVar[bool] = False
@@ -86,11 +85,8 @@ class Adam(Optimizer):
             weight_decay = self.default_weight_decay
         self.betas = betas
         self.eps = eps  # validated on assignment (hyperparameter_checks)
-        self.weight_decay = weight_decay
         self.amsgrad = amsgrad
-        super().__init__(params, lr=lr, check_finite=check_finite)
-
-    hyperparameter_names = hyperparameters_of(__init__)
+        super().__init__(params, lr=lr, weight_decay=weight_decay, check_finite=check_finite)
 
     @property
     def betas(self) -> tuple[float, float]:
@@ -115,14 +111,14 @@ class Adam(Optimizer):
         self, x: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], work: list[np.ndarray]
     ) -> None:
         # Reference (whole arrays, same result; the plain form is teaching.adam_step):
-        #   g = g + wd * x                      (Adam)   |   x *= 1 - lr * wd   (AdamW)
+        #   g = g + weight_decay * x   (Adam)   |   x *= 1 - lr * weight_decay   (AdamW)
         #   m = beta1 * m + (1 - beta1) * g
         #   v = beta2 * v + (1 - beta2) * g**2
         #   x -= lr / (1 - beta1**t) * m / (np.sqrt(v) / np.sqrt(1 - beta2**t) + eps)
-        tmp, g_wd = work
+        tmp, g_decayed = work
         beta1, beta2 = self.beta1, self.beta2
         if not self._decoupled:
-            g = self._with_weight_decay(x, g, out=g_wd)  # Adam: the L2 term joins the gradient
+            g = self._with_weight_decay(x, g, out=g_decayed)  # Adam: the L2 term joins the gradient
         elif self.weight_decay != 0.0:
             x *= 1.0 - self.lr * self.weight_decay  # AdamW: shrink x first
         m, v = state["first_moment"], state["second_moment"]

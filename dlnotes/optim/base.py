@@ -68,6 +68,7 @@ from dlnotes._validate import (
     check_finite,
     check_scalar,
 )
+from dlnotes.optim._hyper import check_nonneg
 
 __all__ = [
     "CHUNK",
@@ -164,6 +165,10 @@ class LearningRate:
         """Called after every assignment to :attr:`lr`; nothing to do by default."""
 
 
+#: ``Optimizer.__init__``'s ``weight_decay`` when the optimizer has none (L-BFGS).
+_NO_WEIGHT_DECAY: Any = object()
+
+
 def hyperparameters_of(init: Callable[..., None]) -> tuple[str, ...]:
     """An optimizer's hyperparameter names from its ``__init__``: the arguments between ``params``
     and the keyword-only ones, in order, as torch.optim orders them (``lr`` first).
@@ -212,10 +217,48 @@ class Optimizer(LearningRate):
     #: Number of chunk-sized scratch arrays ``_update`` needs.
     n_work: ClassVar[int] = 1
     #: How each hyperparameter is validated, when the constructor sets it and on every later
-    #: assignment (:meth:`__setattr__`); a subclass extends its parent's table.
-    hyperparameter_checks: ClassVar[HyperparameterChecks] = {"check_finite": check_bool}
+    #: assignment (:meth:`__setattr__`); a subclass extends its parent's table. ``weight_decay``
+    #: (the L2 coefficient λ, see :meth:`_with_weight_decay`) is shared by every optimizer that
+    #: has one.
+    hyperparameter_checks: ClassVar[HyperparameterChecks] = {
+        "check_finite": check_bool,
+        "weight_decay": check_nonneg,
+    }
 
-    def __init__(self, params: Params, *, lr: float, check_finite: bool = True) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Read :attr:`hyperparameter_names` off the subclass's own ``__init__`` (see
+        :func:`hyperparameters_of`) when its arguments extend its parent's hyperparameters and
+        every one is validated (a key of :attr:`hyperparameter_checks`, ``lr`` or a property
+        such as Adam's ``betas``). Otherwise (no ``__init__`` of its own, a ``**kwargs``
+        wrapper, fewer arguments, an extra one kept under another name) the subclass keeps its
+        parent's names, as a subclass of a torch optimizer keeps its ``defaults``; one that
+        sets ``hyperparameter_names`` itself keeps its own."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None or "hyperparameter_names" in cls.__dict__:
+            return
+        try:
+            names = hyperparameters_of(init)
+        except TypeError:
+            return
+        known = {"lr", *cls.hyperparameter_checks}
+        validated = all(n in known or isinstance(getattr(cls, n, None), property) for n in names)
+        if validated and set(cls.hyperparameter_names) <= set(names):
+            cls.hyperparameter_names = names
+
+    def __init__(
+        self,
+        params: Params,
+        *,
+        lr: float,
+        weight_decay: float = _NO_WEIGHT_DECAY,
+        check_finite: bool = True,
+    ) -> None:
+        """Subclasses set their own hyperparameters first, then call this with ``lr``,
+        ``weight_decay`` (left out by an optimizer without weight decay, such as L-BFGS) and
+        ``check_finite``."""
+        if weight_decay is not _NO_WEIGHT_DECAY:
+            self.weight_decay = weight_decay  # validated on assignment (hyperparameter_checks)
         self.params, self._single = _normalise_params(params)
         self._lr = check_scalar("lr", lr, low=0.0)
         self.check_finite = check_finite
@@ -263,9 +306,9 @@ class Optimizer(LearningRate):
                 self.state[i] = {k: buffers[k] if k in buffers else fresh[k] for k in wanted}
 
     # ------------------------------------------------------------------ public API
-    #: The hyperparameters by their torch.optim names, in torch's order (``lr`` first). Each
-    #: optimizer sets it to :func:`hyperparameters_of` its ``__init__``; a subclass that does not
-    #: set it keeps its parent's (as a subclass of a torch optimizer keeps its ``defaults``).
+    #: The hyperparameters by their torch.optim names, in torch's order (``lr`` first): for
+    #: each optimizer, :func:`hyperparameters_of` its ``__init__``, set by
+    #: :meth:`__init_subclass__` (a subclass may keep its parent's, see there).
     hyperparameter_names: ClassVar[tuple[str, ...]] = ("lr",)
 
     @property
@@ -274,7 +317,7 @@ class Optimizer(LearningRate):
         return {name: getattr(self, name) for name in self.hyperparameter_names}
 
     def _with_weight_decay(self, x: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """``g + weight_decay · x`` (the L2 term joins the gradient), written into ``out``.
+        """``g + weight_decay · x`` (the L2 term λx joins the gradient), written into ``out``.
 
         Returns ``g`` itself when ``weight_decay`` is 0; the caller's gradient is never changed.
         """

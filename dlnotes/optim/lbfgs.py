@@ -15,7 +15,6 @@ from dlnotes.optim.base import (
     Optimizer,
     Params,
     check_finite_array,
-    hyperparameters_of,
 )
 
 __all__ = ["LBFGS", "cubic_interpolate", "strong_wolfe", "two_loop_direction"]
@@ -345,7 +344,7 @@ class LBFGS(Optimizer):
         self.tolerance_change = tolerance_change
         self.history_size = history_size
         self.line_search_fn = line_search_fn
-        super().__init__(params, lr=lr, check_finite=check_finite)
+        super().__init__(params, lr=lr, check_finite=check_finite)  # no weight decay
         self.dtype = np.result_type(*self.params)
         self.n_iter = 0
         self.func_evals = 0
@@ -361,8 +360,6 @@ class LBFGS(Optimizer):
     # -------------------------------------------------------------- flat-vector helpers
     def _flat_params(self) -> np.ndarray:
         return np.concatenate([x.reshape(-1) for x in self.params]).astype(self.dtype, copy=False)
-
-    hyperparameter_names = hyperparameters_of(__init__)
 
     def _set_params(self, flat: np.ndarray) -> None:
         offset = 0

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from dlnotes.optim._hyper import check_bool, check_nonneg, check_rate
-from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params, hyperparameters_of
+from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params
 
 __all__ = ["RMSprop"]
 
@@ -62,7 +62,6 @@ class RMSprop(Optimizer):
         **Optimizer.hyperparameter_checks,
         "alpha": check_rate,
         "eps": check_nonneg,
-        "weight_decay": check_nonneg,
         "momentum": check_rate,
         "centered": check_bool,
     }
@@ -81,12 +80,9 @@ class RMSprop(Optimizer):
     ) -> None:
         self.alpha = alpha  # validated on assignment (hyperparameter_checks)
         self.eps = eps
-        self.weight_decay = weight_decay
         self.momentum = momentum
         self.centered = centered
-        super().__init__(params, lr=lr, check_finite=check_finite)
-
-    hyperparameter_names = hyperparameters_of(__init__)
+        super().__init__(params, lr=lr, weight_decay=weight_decay, check_finite=check_finite)
 
     def _init_state(self, x: np.ndarray) -> dict[str, np.ndarray]:
         state = {"grad_squared": np.zeros(x.shape, dtype=x.dtype)}
@@ -100,12 +96,12 @@ class RMSprop(Optimizer):
         self, x: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], work: list[np.ndarray]
     ) -> None:
         # Reference (whole arrays, same result):
-        #   g = g + wd * x
+        #   g = g + weight_decay * x
         #   grad_squared = alpha * grad_squared + (1 - alpha) * g**2
         #   avg = np.sqrt(grad_squared) + eps         (centered: subtract grad_avg**2 first)
         #   velocity = rho * velocity + g / avg;  x -= lr * velocity     (or x -= lr * g / avg)
-        tmp, g_wd = work
-        g = self._with_weight_decay(x, g, out=g_wd)
+        tmp, g_decayed = work
+        g = self._with_weight_decay(x, g, out=g_decayed)
         a = self.alpha
         grad_squared = state["grad_squared"]
         grad_squared *= a

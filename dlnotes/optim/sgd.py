@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from dlnotes.optim._hyper import check_bool, check_nonneg, check_rate, check_unit
-from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params, hyperparameters_of
+from dlnotes.optim._hyper import check_bool, check_rate, check_unit
+from dlnotes.optim.base import HyperparameterChecks, Optimizer, Params
 
 __all__ = ["SGD"]
 
@@ -57,7 +57,6 @@ class SGD(Optimizer):
         **Optimizer.hyperparameter_checks,
         "momentum": check_rate,
         "dampening": check_unit,
-        "weight_decay": check_nonneg,
         "nesterov": check_bool,
     }
 
@@ -75,14 +74,11 @@ class SGD(Optimizer):
         # validated on assignment (hyperparameter_checks, _check_combination)
         self.momentum = momentum
         self.dampening = dampening
-        self.weight_decay = weight_decay
         self.nesterov = nesterov
         #: The step whose gradient starts the velocity (v = g): the first one, or the first
         #: after momentum was switched on (see _sync_state).
         self._velocity_start = 1
-        super().__init__(params, lr=lr, check_finite=check_finite)
-
-    hyperparameter_names = hyperparameters_of(__init__)
+        super().__init__(params, lr=lr, weight_decay=weight_decay, check_finite=check_finite)
 
     def _check_combination(self, name: str, value: Any) -> None:
         """Nesterov's look-ahead needs momentum > 0 and no dampening (as torch requires)."""
@@ -111,12 +107,12 @@ class SGD(Optimizer):
         self, x: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], work: list[np.ndarray]
     ) -> None:
         # Reference (whole arrays, same result):
-        #   g = g + wd * x
+        #   g = g + weight_decay * x
         #   v = g if t == 1 else rho * v + (1 - tau) * g
         #   d = g + rho * v if nesterov else v
         #   x -= lr * d
-        tmp, g_wd = work
-        g = self._with_weight_decay(x, g, out=g_wd)  # g + wd * x
+        tmp, g_decayed = work
+        g = self._with_weight_decay(x, g, out=g_decayed)  # g + weight_decay * x
         direction = g
         if self.momentum > 0.0:
             v = state["velocity"]

@@ -21,9 +21,14 @@ adam_step                  ``Adam(betas=(beta1, beta2), eps=eps)``      always, 
 
 The velocity form folds the learning rate into ``v``: after a change of ``lr`` it keeps
 moving with the momentum of the old rate, while torch's buffer (which holds no ``lr``) is
-rescaled at once. ``eps_inside_sqrt=True`` gives the ``sqrt(cache + eps)`` placement some
-libraries use; with the classic ``eps = 1e-7`` the two differ visibly only when the gradients
-are tiny.
+rescaled at once. ``eps_inside_sqrt=True`` gives the ``sqrt(G + eps)`` (or ``sqrt(v + eps)``)
+placement some libraries use; with the classic ``eps = 1e-7`` the two differ visibly only when
+the gradients are tiny.
+
+For ``adagrad_step`` and ``rmsprop_step``, "always" means with the same ``eps`` passed to
+both: the seed formulas default to the classic course value ``eps = 1e-7``, the library to
+torch's (``Adagrad`` 1e-10, ``RMSprop`` 1e-8), so with both defaults the coordinates with tiny
+gradients move differently.
 """
 
 from __future__ import annotations
@@ -133,8 +138,10 @@ def nesterov_step(
     return x - rho * v_prev + (1 + rho) * v, v
 
 
-def _root(cache: np.ndarray, eps: float, eps_inside_sqrt: bool) -> np.ndarray:
-    return np.sqrt(cache + eps) if eps_inside_sqrt else np.sqrt(cache) + eps
+def _root(squares: np.ndarray, eps: float, eps_inside_sqrt: bool) -> np.ndarray:
+    """The denominator from the accumulated squared gradients ``squares``: AdaGrad's sum ``G``
+    (``grad_sum``) or RMSProp's average ``v`` (``grad_squared``)."""
+    return np.sqrt(squares + eps) if eps_inside_sqrt else np.sqrt(squares) + eps
 
 
 def adagrad_step(
@@ -150,8 +157,10 @@ def adagrad_step(
         grad_sum = grad_sum + g * g
         x = x - lr * g / (sqrt(grad_sum) + eps)
 
-    ``grad_sum`` starts at zeros. Equals ``Adagrad(lr=lr, eps=eps)`` (torch also puts eps
-    outside the root), whatever the learning-rate sequence.
+    ``grad_sum`` starts at zeros. Equals ``Adagrad(lr=lr, eps=eps)`` with the same ``eps``
+    passed to both (torch also puts eps outside the root), whatever the learning-rate
+    sequence. The defaults differ: 1e-7 here (the classic course value), 1e-10 in
+    ``Adagrad`` (torch's).
 
     Defined in chapter 05 (Adaptive methods).
     """
@@ -177,7 +186,9 @@ def rmsprop_step(
         grad_squared = alpha * grad_squared + (1 - alpha) * g * g
         x = x - lr * g / (sqrt(grad_squared) + eps)
 
-    ``grad_squared`` starts at zeros. Equals ``RMSprop(lr=lr, alpha=alpha, eps=eps)``.
+    ``grad_squared`` starts at zeros. Equals ``RMSprop(lr=lr, alpha=alpha, eps=eps)`` with the
+    same ``eps`` passed to both. The defaults differ: 1e-7 here (the classic course value),
+    1e-8 in ``RMSprop`` (torch's).
 
     Defined in chapter 05 (Adaptive methods).
     """
