@@ -181,6 +181,10 @@ def _int_seed(seed: Any) -> int:
     return int(seed)
 
 
+#: Where every run of :func:`minibatch_line_fit` starts, ``(w, b)``.
+_LINE_FIT_START = (-1.0, 2.0)
+
+
 def minibatch_path(
     batch_size: int, lr: float, epochs: int = 4, n: int = 64, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -202,7 +206,7 @@ def minibatch_path(
     seed = _int_seed(seed)
     A, y, H, p_star = _line_fit(n, seed)
     rng = np.random.default_rng(seed + 1)
-    p = np.array([-1.0, 2.0])
+    p = np.array(_LINE_FIT_START)
     path, seen = [p.copy()], [0]
 
     def finish() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -219,6 +223,60 @@ def minibatch_path(
     return finish()
 
 
+def _line_fit_frame(batch_size: float, lr: float, epochs: int, n: int, seed: int) -> dict[str, Any]:
+    """What a frame of :func:`minibatch_line_fit` shows: the path of ``(w, b)``, the excess loss
+    against the examples processed, the title and the verdict (also the status line)."""
+    batch_size = max(1, round(float(batch_size)))
+    path, seen, excess = minibatch_path(batch_size, float(lr), epochs, n, seed)
+    steps = len(path) - 1
+    if steps < epochs * -(-n // batch_size):
+        verdict = f"diverged after {steps} steps"
+    else:
+        tail = float(np.mean(excess[-max(1, steps // 4) :]))
+        verdict = f"last quarter of the steps: mean f − f* = {tail:.1e}"
+    return {
+        "path": path,
+        "seen": seen,
+        "excess": np.maximum(excess, 1e-300),  # a log axis: no zeros
+        "title": f"B = {batch_size}, α = {lr:.2f}: {steps} steps",
+        "status": verdict,
+    }
+
+
+def _line_fit_setup(H: np.ndarray, p_star: np.ndarray, epochs: int) -> tuple[Any, dict[str, Any]]:
+    """The figure of :func:`minibatch_line_fit`: contours of the full loss (Hessian ``H``,
+    minimizer ``p_star``) with the path of ``(w, b)`` (left), the excess loss against the
+    examples processed (right)."""
+    fig, (ax, ax2) = plots.two_panels((9, 3.8))
+    ws, bs = np.meshgrid(np.linspace(-1.5, 3.0, 90), np.linspace(-2.5, 2.5, 90))
+    grid = _excess_loss(np.stack([ws.ravel(), bs.ravel()], axis=1), H, p_star).reshape(ws.shape)
+    ax.contour(ws, bs, grid, levels=np.geomspace(1e-3, 10, 12), colors="0.6", linewidths=0.7)
+    plots.minimum_marker(ax, p_star, ms=10)
+    plots.start_marker(ax, _LINE_FIT_START)
+    path = plots.moving_line(ax, "-", color=plots.COLORS["sgd"], lw=0.9)
+    ax.set_xlabel("slope $w$")
+    ax.set_ylabel("intercept $b$")
+    ax.title.set_animated(True)
+    curve = plots.moving_line(ax2, color=plots.COLORS["sgd"], lw=1.2)
+    plots.log_axis(
+        ax2,
+        xlim=(0, epochs),
+        ylim=(1e-5, 10),
+        xlabel="examples processed (epochs)",
+        ylabel=r"$f(w, b) - f^\star$",
+    )
+    plots.reserve_titles(fig, ax, ax2, text="B")
+    return fig, {"ax": ax, "ax2": ax2, "path": path, "curve": curve}
+
+
+def _line_fit_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    path = frame["path"]
+    st["path"].set_data(path[:, 0], path[:, 1])
+    st["curve"].set_data(frame["seen"], frame["excess"])
+    st["ax"].set_title(frame["title"], fontsize=10)
+    st["ax2"].set_title(frame["status"], fontsize=10)
+
+
 def minibatch_line_fit(epochs: int = 4, n: int = 64, seed: int = 0) -> Explorer:
     """Explorer: :func:`minibatch_path` for a chosen batch size ``B`` and learning rate ``α``.
 
@@ -227,15 +285,8 @@ def minibatch_line_fit(epochs: int = 4, n: int = 64, seed: int = 0) -> Explorer:
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """
-    import matplotlib.pyplot as plt
-
     seed = _int_seed(seed)
-    _, _, H, p_star = _line_fit(n, seed)
-    start = np.array([-1.0, 2.0])
-
-    def full_loss(P: np.ndarray) -> np.ndarray:
-        return _excess_loss(P, H, p_star)
-
+    _, _, H, p_star = _line_fit(n, seed)  # also checks n
     controls = [
         Control("batch_size", "B (batch size)", [1, 2, 4, 8, 16, 32, 64], default=8, log=True),
         Control(
@@ -243,49 +294,11 @@ def minibatch_line_fit(epochs: int = 4, n: int = 64, seed: int = 0) -> Explorer:
         ),
     ]
 
-    def setup() -> tuple[Any, dict[str, Any]]:
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.8))
-        ws, bs = np.meshgrid(np.linspace(-1.5, 3.0, 90), np.linspace(-2.5, 2.5, 90))
-        grid = full_loss(np.stack([ws.ravel(), bs.ravel()], axis=1)).reshape(ws.shape)
-        ax.contour(ws, bs, grid, levels=np.geomspace(1e-3, 10, 12), colors="0.6", linewidths=0.7)
-        ax.plot(*p_star, "*", color=plots.COLORS["minimum"], ms=10)
-        ax.plot(*start, "o", color=plots.COLORS["start"], ms=7, mec="white")
-        (path,) = ax.plot([], [], "-", color=plots.COLORS["sgd"], lw=0.9, animated=True)
-        ax.set_xlabel("slope $w$")
-        ax.set_ylabel("intercept $b$")
-        (curve,) = ax2.plot([], [], color=plots.COLORS["sgd"], lw=1.2, animated=True)
-        plots.log_axis(
-            ax2,
-            xlim=(0, epochs),
-            ylim=(1e-5, 10),
-            xlabel="examples processed (epochs)",
-            ylabel=r"$f(w, b) - f^\star$",
-        )
-        for a in (ax, ax2):
-            a.set_title("B", fontsize=10)  # placeholder, so tight_layout leaves room for it
-            a.title.set_animated(True)
-        fig.tight_layout()
-        return fig, {"ax": ax, "ax2": ax2, "path": path, "curve": curve}
-
-    def update(st: dict[str, Any], batch_size: float, lr: float) -> str:
-        batch_size = max(1, round(float(batch_size)))
-        path, seen, excess = minibatch_path(batch_size, float(lr), epochs, n, seed)
-        st["path"].set_data(path[:, 0], path[:, 1])
-        st["curve"].set_data(seen, np.maximum(excess, 1e-300))
-        steps = len(path) - 1
-        st["ax"].set_title(f"B = {batch_size}, α = {lr:.2f}: {steps} steps", fontsize=10)
-        if steps < epochs * -(-n // batch_size):
-            verdict = f"diverged after {steps} steps"
-        else:
-            tail = float(np.mean(excess[-max(1, steps // 4) :]))
-            verdict = f"last quarter of the steps: mean f − f* = {tail:.1e}"
-        st["ax2"].set_title(verdict, fontsize=10)
-        return verdict
-
     return Explorer(
         title="Mini-batch gradient descent on a line fit",
         controls=controls,
-        setup=setup,
-        update=update,
+        setup=lambda: _line_fit_setup(H, p_star, epochs),
+        compute=lambda batch_size, lr: _line_fit_frame(batch_size, lr, epochs, n, seed),
+        draw=_line_fit_draw,
         caption=f"N = {n} points, {epochs} epochs; each step uses B of them.",
     )

@@ -147,19 +147,42 @@ def _nearest(values: list[float], v: float) -> float:
     return min(values, key=lambda u: abs(np.log(u) - np.log(v)))
 
 
-def _bn_setup(
-    n_steps: int, colors: dict[str, str], labels: dict[str, str]
-) -> tuple[Any, dict[str, Any]]:
+#: The colour and the legend's label of each network of :func:`bn_training`.
+_BN_COLORS = {"plain": plots.COLORS["nesterov"], "batchnorm": plots.COLORS["gd"]}
+_BN_LABELS = {"plain": "plain", "batchnorm": "with BatchNorm"}
+
+
+def _bn_frame(
+    grid: dict[tuple[str, float, float], dict[str, Any]], n_steps: int, lr: float, scale: float
+) -> dict[str, Any]:
+    """What a frame of :func:`bn_training` shows: the smoothed loss of each network at the
+    computed setting nearest to ``(lr, scale)`` (a diverged run held at the cap to step
+    ``n_steps``), the title, and each network's result (the status line)."""
+    lr = _nearest(sorted({k[1] for k in grid}), lr)
+    scale = _nearest(sorted({k[2] for k in grid}), scale)
+    curves, parts = {}, []
+    for norm in NORMS:
+        run = grid[norm, lr, scale]
+        y = smoothed_loss(run["step_loss"])
+        if run["diverged"]:  # it stopped within a few steps: drawn at the cap to the end
+            y = np.concatenate([y, np.full(max(n_steps - len(y), 0), LOSS_CAP)])
+        curves[norm] = y
+        res = "diverged" if run["diverged"] else f"dev acc {run['dev_acc']:.0%}"
+        parts.append(f"{_BN_LABELS[norm]}: {res}")
+    msg = " | ".join(parts)
+    return {"curves": curves, "title": f"α = {lr:g}, c = {scale:g}. " + msg, "status": msg}
+
+
+def _bn_setup(n_steps: int) -> tuple[Any, dict[str, Any]]:
     """The figure of :func:`bn_training`: one animated loss curve per norm, chance, the legend
     outside the axes."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    lines = {}
-    for norm in NORMS:
-        (lines[norm],) = ax.plot(
-            [], [], color=colors[norm], lw=1.8, label=labels[norm], animated=True
-        )
+    lines = {
+        norm: plots.moving_line(ax, color=_BN_COLORS[norm], lw=1.8, label=_BN_LABELS[norm])
+        for norm in NORMS
+    }
     ax.axhline(np.log(10), color="0.5", ls=":", lw=1, label="chance (ln 10)")
     ax.set_xlim(0, n_steps)
     ax.set_ylim(0, LOSS_CAP * 1.04)
@@ -171,10 +194,16 @@ def _bn_setup(
     # still background drawn before the (animated) curves
     plots.legend_outside(ax, fontsize=9)
     ax.title.set_animated(True)
-    # a title as long as update's, so that tight_layout leaves room for it
-    ax.set_title("α = 0.03, c = 1. plain: dev acc 00% | with BatchNorm: dev acc 00%", fontsize=9)
-    fig.tight_layout()
+    # a title as long as a frame's, so that tight_layout leaves room for it
+    placeholder = "α = 0.03, c = 1. plain: dev acc 00% | with BatchNorm: dev acc 00%"
+    plots.reserve_titles(fig, ax, text=placeholder, fontsize=9)
     return fig, {"ax": ax, "lines": lines}
+
+
+def _bn_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
+    for norm, y in frame["curves"].items():
+        st["lines"][norm].set_data(np.arange(len(y)), y)
+    st["ax"].set_title(frame["title"], fontsize=9)
 
 
 def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = None) -> Explorer:
@@ -185,13 +214,10 @@ def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = No
 
     Defined in chapter 11 (Batch normalization).
     """
-
-    grid = lr_init_grid() if grid is None else grid
-    lrs = sorted({k[1] for k in grid})
-    scales = sorted({k[2] for k in grid})
-    colors = {"plain": plots.COLORS["nesterov"], "batchnorm": plots.COLORS["gd"]}
-    labels = {"plain": "plain", "batchnorm": "with BatchNorm"}
-    n_steps = max(len(r["step_loss"]) for r in grid.values())
+    runs = lr_init_grid() if grid is None else grid
+    lrs = sorted({k[1] for k in runs})
+    scales = sorted({k[2] for k in runs})
+    n_steps = max(len(r["step_loss"]) for r in runs.values())
 
     # the chapter's recommended setting (α = 0.03, c = 1), or the nearest run of a custom grid
     controls = [
@@ -208,26 +234,12 @@ def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = No
         ),
     ]
 
-    def update(st: dict[str, Any], lr: float, scale: float) -> str:
-        lr, scale = _nearest(lrs, lr), _nearest(scales, scale)
-        parts = []
-        for norm in NORMS:
-            run = grid[norm, lr, scale]
-            y = smoothed_loss(run["step_loss"])
-            if run["diverged"]:  # it stopped within a few steps: drawn at the cap to the end
-                y = np.concatenate([y, np.full(max(n_steps - len(y), 0), LOSS_CAP)])
-            st["lines"][norm].set_data(np.arange(len(y)), y)
-            res = "diverged" if run["diverged"] else f"dev acc {run['dev_acc']:.0%}"
-            parts.append(f"{labels[norm]}: {res}")
-        msg = " | ".join(parts)
-        st["ax"].set_title(f"α = {lr:g}, c = {scale:g}. " + msg, fontsize=9)
-        return msg
-
     return Explorer(
         title="Training a 6-layer MLP with and without BatchNorm",
         controls=controls,
-        setup=lambda: _bn_setup(n_steps, colors, labels),
-        update=update,
+        setup=lambda: _bn_setup(n_steps),
+        compute=lambda lr, scale: _bn_frame(runs, n_steps, lr, scale),
+        draw=_bn_draw,
         caption=(
             "Precomputed runs on a Fashion-MNIST slice (1200 images); the live sliders offer "
             "the computed settings. Losses above 3 are drawn at 3, and a run that diverged is "
