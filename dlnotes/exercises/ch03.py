@@ -102,12 +102,42 @@ def _ewa_swapped(series, beta, bias_correction):
 @ewa_mistakes.add(
     "t starts at 0 in the bias correction",
     "after the first update t = 1, so the first value is divided by 1 − β**1 = 1 − β. "
-    "With a 0-based loop index you divide by 1 − β**0 = 0 (inf) and every later value "
-    "by the previous step's weight; use 1 − β**(i + 1).",
+    "A loop variable that counts from 0 (range(len(series)), enumerate) is one less than "
+    "the step number: used as the power, it divides the first value by 1 − β**0 = 0 (inf) "
+    "and every later value by the previous step's weight. Raise β to the step number, your "
+    "index + 1, or count t from 1.",
 )
 def _ewa_t_from_zero(series, beta, bias_correction):
-    out = np.empty(len(series))
-    v = np.float64(0.0)
+    return _ewa_index_as_t(series, beta, bias_correction, np.empty(len(series)), np.float64(0))
+
+
+@ewa_mistakes.add(
+    "t starts at 0: ZeroDivisionError",
+    "with a loop variable that counts from 0 (range(len(series)), enumerate), the first "
+    "bias correction divides by 1 − β**0 = 0, which Python floats refuse. t is the step "
+    "number, 1 for the first value: raise β to your index + 1, or count t from 1.",
+)
+def _ewa_t_from_zero_python_floats(series, beta, bias_correction):
+    # Python floats (series.tolist()): 1 − β**0 = 0 raises instead of giving inf
+    return _ewa_index_as_t(series.tolist(), beta, bias_correction, np.empty(len(series)), 0.0)
+
+
+@ewa_mistakes.add(
+    "t from 0, in an array of the series' dtype",
+    "two slips together: a loop variable that counts from 0 divides the first value by "
+    "1 − β**0 = 0, and np.zeros_like(series) (or np.empty_like) is an integer array for "
+    "integer readings, which cannot hold that inf (OverflowError) and cuts every other "
+    "average. Correct with the step number (your index + 1, or count t from 1), and make "
+    "a float64 result: np.zeros(len(series)).",
+)
+def _ewa_t_from_zero_like_series(series, beta, bias_correction):
+    # int64 for integer readings: inf cannot be stored, the other averages are cut
+    return _ewa_index_as_t(series, beta, bias_correction, np.zeros_like(series), 0.0)
+
+
+def _ewa_index_as_t(series, beta, bias_correction, out, v):
+    """The loop of :func:`ewa` with the 0-based index as the ``t`` of the correction, from
+    ``v_0 = v`` into ``out``: its first correction divides by ``1 − β**0 = 0``."""
     for t in range(len(series)):
         v = beta * v + (1 - beta) * series[t]
         out[t] = v / (1 - beta**t) if bias_correction else v  # beta**0 = 1: divides by 0
@@ -143,6 +173,20 @@ def _ewa_always_corrects(series, beta, bias_correction):
     return _ewa_values(series, beta, True)  # corrected even when bias_correction is False
 
 
+def _ewa_feeding_back(series, beta, bias_correction, first_t):
+    """The loop of the mistakes that store the corrected value in ``v`` itself: with ``t``
+    counted from ``first_t``, ``v ← β·v + (1 − β)·x``, then ``v ← v / (1 − β**t)`` when
+    ``bias_correction`` is true, and ``v`` stored."""
+    out = np.empty(len(series))
+    v = np.float64(0.0)  # a numpy number: a division by 0 gives inf, as with the learner's
+    for k, t in enumerate(range(first_t, first_t + len(series))):
+        v = beta * v + (1 - beta) * series[k]
+        if bias_correction:
+            v = v / (1 - beta**t)  # the corrected value becomes the next step's v
+        out[k] = v
+    return out
+
+
 @ewa_mistakes.add(
     "corrected value fed back into v",
     "the correction is for the output only: keep the raw v_t for the next update and "
@@ -150,14 +194,18 @@ def _ewa_always_corrects(series, beta, bias_correction):
     "every step.",
 )
 def _ewa_corrected_fed_back(series, beta, bias_correction):
-    out = np.empty(len(series))
-    v = 0.0
-    for t in range(1, len(series) + 1):
-        v = beta * v + (1 - beta) * series[t - 1]
-        if bias_correction:
-            v = v / (1 - beta**t)  # the corrected value becomes the next step's v
-        out[t - 1] = v
-    return out
+    return _ewa_feeding_back(series, beta, bias_correction, first_t=1)
+
+
+@ewa_mistakes.add(
+    "t from 0, and the corrected value fed back into v",
+    "two slips together: a loop variable that counts from 0 divides the first value by "
+    "1 − β**0 = 0, and writing the corrected value back into v carries that inf (or nan) "
+    "into every later step. Correct with the step number (your index + 1, or count t from "
+    "1), and keep the raw v for the next update: only the result gets v / (1 − β**t).",
+)
+def _ewa_t_from_zero_fed_back(series, beta, bias_correction):
+    return _ewa_feeding_back(series, beta, bias_correction, first_t=0)  # 1 − β**0 = 0 first
 
 
 def _series(rng: np.random.Generator, n: int, integers: bool = False) -> np.ndarray:
@@ -213,6 +261,19 @@ def _ewa_like_series(series, beta, bias_correction):
 def _ewa_beta_not_power(series, beta, bias_correction):
     # divided by 1 − β, not 1 − β**t
     return _ewa_values(series, beta, bias_correction, corrected=lambda v, t, beta: v / (1 - beta))
+
+
+@ewa_mistakes.add(
+    "(1 − β)**t instead of 1 − β**t",
+    "the correction is 1 minus β**t: ** binds tighter than −, so β is raised to the power t "
+    "first and the result taken from 1. (1 − β)**t agrees at t = 1 only, then shrinks "
+    "towards 0 and blows every later average up.",
+)
+def _ewa_power_of_one_minus_beta(series, beta, bias_correction):
+    # divided by (1 − β)**t, not 1 − β**t
+    return _ewa_values(
+        series, beta, bias_correction, corrected=lambda v, t, beta: v / (1 - beta) ** t
+    )
 
 
 @ewa_mistakes.add(
@@ -390,6 +451,54 @@ def _mb_shuffles_in_place(X, y, batch_size, seed):
         (X[start : start + batch_size].copy(), y[start : start + batch_size].copy())
         for start in range(0, len(X), batch_size)
     )
+
+
+@minibatches_mistakes.add(
+    "slices one short",
+    "a Python slice stops before its end, so order[a:b] already holds b − a indices: "
+    "ending each slice at start + batch_size − 1 gives batches of batch_size − 1 and skips "
+    "one example per batch. End the slice where the next batch starts.",
+)
+def _mb_slices_short(X, y, batch_size, seed):
+    order = np.random.default_rng(seed).permutation(len(X))
+    starts = range(0, len(X), batch_size)
+    return _batches(X, y, starts, lambda start: order[start : start + batch_size - 1])
+
+
+@minibatches_mistakes.add(
+    "slices one too long",
+    "a Python slice stops before its end, so order[a:b] already holds b − a indices: "
+    "ending each slice at start + batch_size + 1 gives batches of batch_size + 1 whose last "
+    "example is also the first of the next batch. End the slice where the next batch starts.",
+)
+def _mb_slices_long(X, y, batch_size, seed):
+    order = np.random.default_rng(seed).permutation(len(X))
+    starts = range(0, len(X), batch_size)
+    return _batches(X, y, starts, lambda start: order[start : start + batch_size + 1])
+
+
+@minibatches_mistakes.add(
+    "rng.choice draws with replacement",
+    "rng.choice(N, N) draws N indices *with* replacement (its default): some examples come "
+    "twice in the epoch and others never. An epoch needs a permutation of the N indices, "
+    "drawn with rng.permutation.",
+)
+def _mb_choice_with_replacement(X, y, batch_size, seed):
+    order = np.random.default_rng(seed).choice(len(X), len(X))  # replace=True by default
+    starts = range(0, len(X), batch_size)
+    return _batches(X, y, starts, lambda start: order[start : start + batch_size])
+
+
+@minibatches_mistakes.add(
+    "rng.choice instead of rng.permutation",
+    "rng.choice(N, N, replace=False) is a fine shuffle too, but it uses the generator's "
+    "random numbers differently from rng.permutation(N), so the same seed gives another "
+    "order than the one checked. Draw the order with rng.permutation, as the exercise says.",
+)
+def _mb_choice_without_replacement(X, y, batch_size, seed):
+    order = np.random.default_rng(seed).choice(len(X), len(X), replace=False)
+    starts = range(0, len(X), batch_size)
+    return _batches(X, y, starts, lambda start: order[start : start + batch_size])
 
 
 def _mb_data(

@@ -111,6 +111,47 @@ def _adam_beta_not_power(x, m, v, g, t, lr, beta1, beta2, eps):
 
 
 @adam_step_mistakes.add(
+    "(1 − β)**t instead of 1 − β**t",
+    "the correction divides by 1 minus β1**t (and 1 minus β2**t): ** binds tighter than −, "
+    "so β is raised to the power t first and the result taken from 1. (1 − β)**t agrees at "
+    "t = 1 only, then shrinks towards 0 and makes m̂ and v̂ far too large.",
+)
+def _adam_power_of_one_minus_beta(x, m, v, g, t, lr, beta1, beta2, eps):
+    m, v = _adam_moments(m, v, g, beta1, beta2)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # (1 − β2)**t → 0
+        m_hat, v_hat = m / (1 - beta1) ** t, v / (1 - beta2) ** t
+        return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@adam_step_mistakes.add(
+    "β and 1 − β swapped",
+    "the old average keeps the large weight and the new gradient gets the small one: "
+    "β1 multiplies the old m and 1 − β1 the new g (β2 and 1 − β2 likewise in v). Yours "
+    "gives the new gradient the weight β, so m and v forget their past almost at once (as "
+    "the swapped average of chapter 03 does).",
+)
+def _adam_betas_swapped(x, m, v, g, t, lr, beta1, beta2, eps):
+    m = (1 - beta1) * m + beta1 * g
+    v = (1 - beta2) * v + beta2 * g * g
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@adam_step_mistakes.add(
+    "moments reset at t = 1",
+    "m and v are the state the caller hands in: the step updates them as they are, at "
+    "every t. Setting them to 0 at t = 1 throws away the moments given (here warm-started, "
+    "not zero); starting from zero is the caller's job, and bias correction makes up for it.",
+)
+def _adam_reset_at_first_step(x, m, v, g, t, lr, beta1, beta2, eps):
+    if t == 1:
+        m, v = np.zeros_like(m), np.zeros_like(v)  # the moments passed in are thrown away
+    m, v = _adam_moments(m, v, g, beta1, beta2)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@adam_step_mistakes.add(
     "only m corrected",
     "you corrected m but not v. Both need it: v̂ = v / (1 − β2**t). Correcting only "
     "m makes the first step 1/√(1 − β2) ≈ 32 times too large.",
@@ -422,6 +463,28 @@ def _rms_alpha_swapped(x, grad_squared, g, lr, alpha, eps):
 
 
 @rmsprop_step_mistakes.add(
+    "Adam's bias correction carried over",
+    "RMSProp (as torch.optim.RMSprop) has no bias correction, and no step count to make "
+    "one: step with the running average as it is. Dividing it by 1 − α is Adam's "
+    "correction of a first step, and here it shrinks every step by the factor √(1 − α).",
+)
+def _rms_bias_corrected(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+    corrected = grad_squared / (1 - alpha)  # Adam's v̂ at t = 1, borrowed
+    return x - lr * g / (np.sqrt(corrected) + eps), grad_squared
+
+
+@rmsprop_step_mistakes.add(
+    "returned the step, not the new x",
+    "your first result is lr·g/(√grad_squared + ε), the step itself; the task asks for the "
+    "new parameters, x minus that step.",
+)
+def _rms_returned_step(x, grad_squared, g, lr, alpha, eps):
+    grad_squared = alpha * grad_squared + (1 - alpha) * g * g
+    return lr * g / (np.sqrt(grad_squared) + eps), grad_squared
+
+
+@rmsprop_step_mistakes.add(
     "updates the inputs in place",
     "`grad_squared *= alpha` (and `x -= ...`) changed the caller's arrays. Build new "
     "ones: `grad_squared = alpha * grad_squared + (1 - alpha) * g * g`.",
@@ -602,6 +665,16 @@ def _ada_current_gradient_only(x, grad_sum, g, lr, eps):
 
 
 @adagrad_step_mistakes.add(
+    "returned the step, not the new x",
+    "your first result is lr·g/(√grad_sum + ε), the step itself; the task asks for the new "
+    "parameters, x minus that step.",
+)
+def _ada_returned_step(x, grad_sum, g, lr, eps):
+    grad_sum = grad_sum + g * g
+    return lr * g / (np.sqrt(grad_sum) + eps), grad_sum
+
+
+@adagrad_step_mistakes.add(
     "updates the inputs in place",
     "`grad_sum += g * g` (and `x -= ...`) changed the caller's arrays. Build new ones: "
     "`grad_sum = grad_sum + g * g`.",
@@ -771,6 +844,17 @@ def _adamw_sign(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
 def _adamw_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     x = (1 - lr * weight_decay) * x
     return _adam_no_bias_correction(x, m, v, g, t, lr, beta1, beta2, eps)  # m, v uncorrected
+
+
+@adamw_step_mistakes.add(
+    "moments reset at t = 1",
+    "m and v arrive from earlier steps (here warm-started, not zero), and the Adam part "
+    "updates them as they are, whatever t is. Zeroing them at t = 1 throws that state away; "
+    "bias correction, not a reset, accounts for a start from zero.",
+)
+def _adamw_reset_at_first_step(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+    x = (1 - lr * weight_decay) * x
+    return _adam_reset_at_first_step(x, m, v, g, t, lr, beta1, beta2, eps)  # zeroed at t = 1
 
 
 @adamw_step_mistakes.add(
