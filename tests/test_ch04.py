@@ -124,7 +124,7 @@ def test_optimal_heavy_ball_gives_the_double_root_rate():
 
 
 def test_challenge_accepts_the_optimal_setting_and_names_mistakes(capsys):
-    check("ch04_momentum_challenge", ls.optimal_heavy_ball(ex.CHALLENGE_KAPPA))
+    check("ch04_momentum_challenge", ls.optimal_heavy_ball(ls.MOMENTUM_CHALLENGE.kappa))
     assert "✓" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="enter two numbers"):
         check("ch04_momentum_challenge", 0.9)
@@ -133,12 +133,12 @@ def test_challenge_accepts_the_optimal_setting_and_names_mistakes(capsys):
 
 
 def test_challenge_is_out_of_reach_for_gradient_descent():
-    bowl = ls.ill_conditioned_quadratic(ex.CHALLENGE_KAPPA)
+    bowl = ls.ill_conditioned_quadratic(ls.MOMENTUM_CHALLENGE.kappa)
     best = min(
-        float(ls.heavy_ball(bowl, ex.CHALLENGE_X0, lr, 0.0, 100).fs.min())
+        float(ls.heavy_ball(bowl, ls.MOMENTUM_CHALLENGE.x0, lr, 0.0, 100).fs.min())
         for lr in np.linspace(0.05, 1.99, 60)
     )
-    assert best > ex.CHALLENGE_TARGET
+    assert best > ls.MOMENTUM_CHALLENGE.target
 
 
 def test_explorer_is_registered_and_updates():
@@ -179,21 +179,22 @@ def test_heavy_ball_rate_is_the_largest_root_modulus_over_the_curvatures():
 
 def test_the_explorer_shows_the_challenge_of_the_exercise():
     """The explorer and the exercise live on different floors; their settings must agree."""
-    assert explorers.STEPS == ex.CHALLENGE_STEPS and explorers.TARGET == ex.CHALLENGE_TARGET
-    assert tuple(explorers.X0) == ex.CHALLENGE_X0
+    frame = explorers.heavy_ball_quadratic().compute(lr=1.0, rho=0.9, kappa=100)
+    assert frame["run"].steps == ls.MOMENTUM_CHALLENGE.steps
+    assert tuple(frame["run"].xs[0]) == ls.MOMENTUM_CHALLENGE.x0
     kappa = next(c for c in explorers.heavy_ball_quadratic().controls if c.name == "kappa")
-    assert kappa.default == ex.CHALLENGE_KAPPA
+    assert kappa.default == ls.MOMENTUM_CHALLENGE.kappa
 
 
 def test_gradient_descent_needs_about_250_steps_on_the_challenge_bowl():
     """The module's claim: even at its best learning rate, gradient descent needs about 250 steps
     for what the challenge asks of heavy ball in 100."""
-    bowl = ex.challenge_bowl()
+    bowl = ls.MOMENTUM_CHALLENGE.bowl()
     lrs = np.linspace(1.0, 2.0, 4001)[:-1]  # every stable rate (L = 1), finely
-    fs = bowl.f(ls.lr_sweep(bowl, np.array(ex.CHALLENGE_X0), "GD", lrs, 400))
-    steps = ls.steps_to_target(fs, 1.0, ex.CHALLENGE_TARGET)
+    fs = bowl.f(ls.lr_sweep(bowl, np.array(ls.MOMENTUM_CHALLENGE.x0), "GD", lrs, 400))
+    steps = ls.steps_to_target(fs, 1.0, ls.MOMENTUM_CHALLENGE.target)
     best = steps[steps >= 0].min()
-    assert 240 <= best <= 260 and best > 2 * ex.CHALLENGE_STEPS
+    assert 240 <= best <= 260 and best > 2 * ls.MOMENTUM_CHALLENGE.steps
 
 
 def test_heavy_ball_rate_says_when_lr_and_rho_do_not_broadcast():

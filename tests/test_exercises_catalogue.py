@@ -143,12 +143,12 @@ def test_each_mistake_is_wrong_on_some_visible_case(ex, mistake):
 
 def test_lr_challenge_band_matches_the_closed_form():
     """On diag(1, 0.1) from (2, 2): f_60(lr) = 2 (1 - lr)^120 + 0.2 (1 - 0.1 lr)^120."""
-    from dlnotes.exercises.ch02 import lr_challenge_band
+    from dlnotes.landscapes import LR_CHALLENGE, lr_challenge_band
 
     def f60(lr):
         return 2 * (1 - lr) ** 120 + 0.2 * (1 - 0.1 * lr) ** 120
 
-    lo, hi = lr_challenge_band()
+    lo, hi = lr_challenge_band(LR_CHALLENGE)
     assert 0.9 < lo < 1.0 and 1.85 < hi < 1.9
     assert f60(lo) == pytest.approx(1e-6, rel=1e-6)
     assert f60(hi) == pytest.approx(1e-6, rel=1e-6)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dlnotes import landscapes as ls
-from dlnotes.exercises import ch02, ch04, check, get
+from dlnotes.exercises import check, get
 from dlnotes.explorers import ch04 as explorers
 
 # --- steps_to_stay ------------------------------------------------------------------------------
@@ -58,16 +58,17 @@ def test_steps_to_stay_validates_its_inputs(args, error, match):
 # --- ch04_momentum_challenge ---------------------------------------------------------------------
 
 verify = get("ch04_momentum_challenge").verify
+CHALLENGE = ls.MOMENTUM_CHALLENGE
 
 
 def _run(lr: float, rho: float) -> ls.Run:
-    return ls.heavy_ball(ch04.challenge_bowl(), ch04.CHALLENGE_X0, lr, rho, ch04.CHALLENGE_STEPS)
+    return ls.heavy_ball(CHALLENGE.bowl(), CHALLENGE.x0, lr, rho, CHALLENGE.steps)
 
 
 def test_a_dip_below_the_target_that_climbs_back_is_rejected_and_said_so():
     fs = _run(0.75, 0.9).fs
-    hit = int(ls.steps_to_target(fs, 1.0, ch04.CHALLENGE_TARGET))
-    assert 0 < hit < 100 and fs[-1] > ch04.CHALLENGE_TARGET  # the pair the old check accepted
+    hit = int(ls.steps_to_target(fs, 1.0, CHALLENGE.target))
+    assert 0 < hit < 100 and fs[-1] > CHALLENGE.target  # the pair the old check accepted
     verdict = verify((0.75, 0.9))
     assert not verdict.passed and verdict.mistake == "too much momentum"
     assert f"dipped below the target 1e-06 at step {hit}" in verdict.summary
@@ -81,21 +82,21 @@ def test_no_accepted_pair_ends_above_the_target():
         for rho in np.linspace(0.5, 0.95, 12):
             run = _run(float(lr), float(rho))
             if verify((float(lr), float(rho))).passed:
-                assert not run.diverged and run.fs[-1] < ch04.CHALLENGE_TARGET, (lr, rho)
-                later = run.fs[int(ls.steps_to_stay(run.fs, 1.0, ch04.CHALLENGE_TARGET)) :]
-                assert np.all(later < ch04.CHALLENGE_TARGET)
+                assert not run.diverged and run.fs[-1] < CHALLENGE.target, (lr, rho)
+                later = run.fs[int(ls.steps_to_stay(run.fs, 1.0, CHALLENGE.target)) :]
+                assert np.all(later < CHALLENGE.target)
                 # and it stays below long after the 100 steps, not just at step 100
-                long = ls.heavy_ball(ch04.challenge_bowl(), ch04.CHALLENGE_X0, lr, rho, 1000)
-                stay = int(ls.steps_to_stay(long.fs, 1.0, ch04.CHALLENGE_TARGET))
+                long = ls.heavy_ball(CHALLENGE.bowl(), CHALLENGE.x0, lr, rho, 1000)
+                stay = int(ls.steps_to_stay(long.fs, 1.0, CHALLENGE.target))
                 assert not long.diverged and 0 <= stay <= 100, (lr, rho, stay)
 
 
 @pytest.mark.parametrize("pair", [(3.5, 0.8975), (1.975, 0.9)])
 def test_below_at_step_100_by_luck_is_rejected_and_said_so(pair):
     """f is below the target at step 100 only: it was above at step 99 and is again at 101."""
-    fs = ls.heavy_ball(ch04.challenge_bowl(), ch04.CHALLENGE_X0, *pair, 200).fs
-    assert fs[99] > ch04.CHALLENGE_TARGET > fs[100] and fs[101] > ch04.CHALLENGE_TARGET
-    assert ls.steps_to_stay(fs[:101], 1.0, ch04.CHALLENGE_TARGET) == 100  # the old check passed
+    fs = ls.heavy_ball(CHALLENGE.bowl(), CHALLENGE.x0, *pair, 200).fs
+    assert fs[99] > CHALLENGE.target > fs[100] and fs[101] > CHALLENGE.target
+    assert ls.steps_to_stay(fs[:101], 1.0, CHALLENGE.target) == 100  # the old check passed
     verdict = verify(pair)
     assert not verdict.passed and verdict.mistake == "too much momentum", verdict
     assert (
@@ -105,20 +106,20 @@ def test_below_at_step_100_by_luck_is_rejected_and_said_so(pair):
     with pytest.raises(AssertionError, match="Likely mistake: too much momentum"):
         check("ch04_momentum_challenge", pair)
     status = explorers.heavy_ball_quadratic().compute(
-        lr=pair[0], rho=pair[1], kappa=ch04.CHALLENGE_KAPPA
+        lr=pair[0], rho=pair[1], kappa=CHALLENGE.kappa
     )["status"]
     assert status.startswith("heavy ball: f = ") and "(climbs back at 101)" in status, status
 
 
 def test_the_tail_rejects_every_pair_a_much_longer_run_rejects():
     """On a grid across the band where the verdict flips, 100 extra steps decide as 1000 do."""
-    bowl = ch04.challenge_bowl()
+    bowl = CHALLENGE.bowl()
     passed, lucky = 0, 0
     for lr in np.linspace(1.5, 3.9, 25):
         for rho in np.linspace(0.85, 0.92, 15):
-            long = ls.heavy_ball(bowl, ch04.CHALLENGE_X0, float(lr), float(rho), 1000)
-            stay = int(ls.steps_to_stay(long.fs, 1.0, ch04.CHALLENGE_TARGET))
-            stays = not long.diverged and 0 <= stay <= ch04.CHALLENGE_STEPS
+            long = ls.heavy_ball(bowl, CHALLENGE.x0, float(lr), float(rho), 1000)
+            stay = int(ls.steps_to_stay(long.fs, 1.0, CHALLENGE.target))
+            stays = not long.diverged and 0 <= stay <= CHALLENGE.steps
             assert verify((float(lr), float(rho))).passed == stays, (lr, rho)
             passed += stays
             lucky += not stays and ls.steps_to_stay(long.fs[:101], 1.0, 1e-6) >= 0
@@ -126,10 +127,8 @@ def test_the_tail_rejects_every_pair_a_much_longer_run_rejects():
 
 
 def test_the_explorer_counts_with_the_exercises_constants():
-    assert explorers.STEPS == ch04.CHALLENGE_STEPS and explorers.TARGET == ch04.CHALLENGE_TARGET
-    assert explorers.TAIL == ch04.CHALLENGE_TAIL and tuple(explorers.X0) == ch04.CHALLENGE_X0
     frame = explorers.heavy_ball_quadratic().compute(lr=1.0, rho=0.9, kappa=100)
-    assert frame["run"].steps == frame["gd_run"].steps == explorers.STEPS  # only 100 are drawn
+    assert frame["run"].steps == frame["gd_run"].steps == CHALLENGE.steps  # only 100 are drawn
     assert not frame["run"].diverged and not frame["gd_run"].diverged
 
 
@@ -138,7 +137,7 @@ def test_the_explorer_and_the_exercise_agree_on_every_setting_the_explorer_offer
     values = {c.name: c.values for c in explorer.controls}
     for lr in values["lr"]:
         for rho in values["rho"]:
-            status = explorer.compute(lr=lr, rho=rho, kappa=ch04.CHALLENGE_KAPPA)["status"]
+            status = explorer.compute(lr=lr, rho=rho, kappa=CHALLENGE.kappa)["status"]
             passed = re.match(r"heavy ball: \d+ steps;", status) is not None
             assert passed == verify((lr, rho)).passed, (lr, rho, status)
             if "dipped below" in verify((lr, rho)).summary:
@@ -180,8 +179,8 @@ def test_both_directions_real_asks_for_more_momentum_not_a_smaller_step():
 def test_the_hint_holds_every_pair_in_the_window_with_rho_up_to_077_passes():
     """The hint: (1 − √ρ)² ≤ αμ and αL ≤ (1 + √ρ)², which needs ρ ≥ ((√κ−1)/(√κ+1))², and with
     ρ ≤ 0.77 every such pair passes (window edges included)."""
-    bowl = ch04.challenge_bowl()
-    rho_min = ((math.sqrt(ch04.CHALLENGE_KAPPA) - 1) / (math.sqrt(ch04.CHALLENGE_KAPPA) + 1)) ** 2
+    bowl = CHALLENGE.bowl()
+    rho_min = ((math.sqrt(CHALLENGE.kappa) - 1) / (math.sqrt(CHALLENGE.kappa) + 1)) ** 2
     assert "ρ ≤ 0.77 passes" in get("ch04_momentum_challenge").hint
     for rho in np.linspace(rho_min, 0.77, 12):
         s = math.sqrt(rho)
@@ -204,7 +203,7 @@ def _number_after(text: str, prefix: str) -> str:
 
 def test_a_loss_just_above_the_target_never_prints_as_the_target():
     lr = 0.967  # just below the band's lower edge 0.96715...
-    f = ch02.challenge_loss(lr)
+    f = ls.challenge_loss(ls.LR_CHALLENGE, lr)
     assert 1e-6 < f < 1.01e-6
     verdict = get("ch02_lr_challenge").verify(lr)
     assert not verdict.passed
@@ -214,9 +213,9 @@ def test_a_loss_just_above_the_target_never_prints_as_the_target():
 
 
 def test_a_loss_just_below_the_target_prints_below_it():
-    lo, _ = ch02.lr_challenge_band()
+    lo, _ = ls.lr_challenge_band(ls.LR_CHALLENGE)
     lr = lo + 1e-4
-    f = ch02.challenge_loss(lr)
+    f = ls.challenge_loss(ls.LR_CHALLENGE, lr)
     assert 0.99e-6 < f < 1e-6
     verdict = get("ch02_lr_challenge").verify(lr)
     assert verdict.passed and float(_number_after(verdict.summary, "reaches f = ")) < 1e-6

@@ -130,11 +130,13 @@ def test_lr_sweep_checks_blowup(blowup):
         ls.lr_sweep(bowl, [1.0, 1.0], "GD", [0.1], 3, blowup=blowup)
 
 
-def test_gd_steps_to_target_is_0_when_the_start_is_the_minimizer():
+def test_gd_steps_to_target_refuses_a_start_at_the_minimizer():
+    """Issue 16: a 0 for every rate, even an unstable one, would pass for an answer."""
     bowl = ls.ill_conditioned_quadratic(10)
     assert np.allclose(bowl.minimizer, 0)
-    assert ls.gd_steps_to_target(bowl, 0.5) == 0
-    assert ls.gd_steps_to_target(bowl, 5.0) == 0  # nothing moves, so nothing diverges
+    for lr in (0.5, 5.0):
+        with pytest.raises(ValueError, match="is the minimizer of quad"):
+            ls.gd_steps_to_target(bowl, lr)
 
 
 def test_heavy_ball_roots_of_a_huge_coefficient_are_b_and_rho_over_b():

@@ -55,14 +55,14 @@ A value exercise (explorer challenge) is a :class:`ValueExercise`: an accepted v
 each declared on the predicate that recognizes it, with its name, hint and a wrong value that
 shows it::
 
-    lr_mistakes = ValueMistakes()
+    lr_challenge_mistakes = ValueMistakes()
 
-    @lr_mistakes.add("too small", "the hint that fixes it", example=0.5)
+    @lr_challenge_mistakes.add("too small", "the hint that fixes it", example=0.5)
     def _too_small(lr): ...  # True when a failing lr shows this mistake
 
-``verify`` returns ``ValueVerdict(False, summary, lr_mistakes.shown_by(lr))`` for a value that
-fails, and the exercise gets ``mistakes=lr_mistakes.all``. ``tests/test_exercises_catalogue.py``
-then proves, for every registered exercise, that the solution passes both suites and each
+``verify`` returns ``ValueVerdict(False, summary, lr_challenge_mistakes.shown_by(lr))`` for a
+value that fails, and the exercise gets ``mistakes=lr_challenge_mistakes.all``
+(``dlnotes/exercises/ch02.py``). ``tests/test_exercises_catalogue.py`` then proves, for every registered exercise, that the solution passes both suites and each
 mistake fails with its name.
 
 Master-notebook layout (nbgrader)

@@ -17,7 +17,6 @@ Defined in chapter 02 (Conditioning and the loss landscape).
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -36,11 +35,11 @@ from dlnotes.exercises.core import (
 )
 from dlnotes.landscapes import (
     LR_CHALLENGE,
-    Quadratic,
     Rosenbrock,
     Run,
     ill_conditioned_quadratic,
     loss_text,
+    lr_challenge_band,
     random_rotated_quadratic,
 )
 from dlnotes.landscapes import (
@@ -680,68 +679,15 @@ register(
 # ch02_lr_challenge (explorer challenge: a value)
 # ============================================================================================
 
-#: The challenge's settings, shared with chapter 02's explorer
-#: (:data:`~dlnotes.landscapes.LR_CHALLENGE`).
-CHALLENGE_KAPPA = LR_CHALLENGE.kappa
-CHALLENGE_X0 = LR_CHALLENGE.x0
-CHALLENGE_STEPS = LR_CHALLENGE.steps
-CHALLENGE_TARGET = LR_CHALLENGE.target
-
-
-def challenge_bowl() -> Quadratic:
-    """The challenge's bowl: ``ill_conditioned_quadratic(CHALLENGE_KAPPA)``.
-
-    Defined in chapter 02 (Conditioning and the loss landscape).
-    """
-    return ill_conditioned_quadratic(CHALLENGE_KAPPA)
+# The challenge's settings (``kappa``, ``x0``, ``steps``, ``target``), its bowl, its loss and the
+# band of winning learning rates live in the library (:data:`~dlnotes.landscapes.LR_CHALLENGE`,
+# :func:`~dlnotes.landscapes.challenge_loss`, :func:`~dlnotes.landscapes.lr_challenge_band`),
+# where chapter 02's explorer reads them too.
 
 
 def _challenge_run(lr: float) -> Run:
-    """``CHALLENGE_STEPS`` steps of gradient descent with ``lr`` on the challenge's bowl."""
-    return _library_gradient_descent(challenge_bowl(), CHALLENGE_X0, lr, CHALLENGE_STEPS)
-
-
-def challenge_loss(lr: float) -> float:
-    """``f`` after ``CHALLENGE_STEPS`` steps of gradient descent with ``lr`` (inf if it blew up).
-
-    Defined in chapter 02 (Conditioning and the loss landscape).
-    """
-    run = _challenge_run(lr)
-    return math.inf if run.diverged else float(run.fs[-1])
-
-
-@functools.lru_cache(maxsize=1)
-def lr_challenge_band() -> tuple[float, float]:
-    """The learning rates that win the challenge: ``(lo, hi)`` with ``f_60 < 1e-6`` in between.
-
-    ``f_T(lr) = Σ ½ λ_i c_i² (1 − lr λ_i)^{2T}`` is convex in ``lr``, so the winners form one
-    interval: find the best ``lr`` by golden-section search, then each edge by bisection.
-
-    Defined in chapter 02 (Conditioning and the loss landscape).
-    """
-    L = challenge_bowl().L
-    a, b = 0.0, 2.0 / L
-    ratio = (math.sqrt(5) - 1) / 2
-    for _ in range(80):
-        c, d = b - ratio * (b - a), a + ratio * (b - a)
-        if challenge_loss(c) < challenge_loss(d):
-            b = d
-        else:
-            a = c
-    best = (a + b) / 2
-    if not challenge_loss(best) < CHALLENGE_TARGET:
-        raise RuntimeError("the lr challenge has no solution; check its constants")
-
-    def edge(inside: float, outside: float) -> float:
-        for _ in range(60):
-            mid = (inside + outside) / 2
-            if challenge_loss(mid) < CHALLENGE_TARGET:
-                inside = mid
-            else:
-                outside = mid
-        return inside
-
-    return edge(best, 0.0), edge(best, 2.0 / L)
+    """``LR_CHALLENGE.steps`` steps of gradient descent with ``lr`` on the challenge's bowl."""
+    return _library_gradient_descent(LR_CHALLENGE.bowl(), LR_CHALLENGE.x0, lr, LR_CHALLENGE.steps)
 
 
 # The mistakes of a positive lr that misses the target, tried in this order.
@@ -757,16 +703,16 @@ lr_challenge_mistakes = ValueMistakes()
 )
 def _diverges(lr: float) -> bool:
     """The run blows up, or the steep direction's error never shrinks: ``|1 − lr·L| ≥ 1``."""
-    return _challenge_run(lr).diverged or abs(1 - lr * challenge_bowl().L) >= 1.0
+    return _challenge_run(lr).diverged or abs(1 - lr * LR_CHALLENGE.bowl().L) >= 1.0
 
 
 def _left_over(lr: float) -> np.ndarray:
     """What is left of ``f`` along each eigen-direction of the bowl (flat first, steep last)
-    after ``CHALLENGE_STEPS`` steps: ``½ λ_i (c_i (1 − lr λ_i)^T)²``, with ``c`` the
+    after ``LR_CHALLENGE.steps`` steps: ``½ λ_i (c_i (1 − lr λ_i)^T)²``, with ``c`` the
     eigen-coordinates of ``x0``."""
-    eig, V = np.linalg.eigh(challenge_bowl().A)
-    c = V.T @ np.asarray(CHALLENGE_X0)
-    return 0.5 * eig * (c * np.abs(1 - lr * eig) ** CHALLENGE_STEPS) ** 2
+    eig, V = np.linalg.eigh(LR_CHALLENGE.bowl().A)
+    c = V.T @ np.asarray(LR_CHALLENGE.x0)
+    return 0.5 * eig * (c * np.abs(1 - lr * eig) ** LR_CHALLENGE.steps) ** 2
 
 
 @lr_challenge_mistakes.add(
@@ -780,7 +726,7 @@ def _flat_direction_left(lr: float) -> bool:
     """No zig-zag in the steep direction (``lr·L ≤ 1``: with a tiny lr more of ``f`` can be
     left along the steep direction, but a larger step is still the fix), or more of ``f``
     left along the flat direction than along the steep one."""
-    if lr * challenge_bowl().L <= 1.0:
+    if lr * LR_CHALLENGE.bowl().L <= 1.0:
         return True
     left = _left_over(lr)
     return bool(left[0] >= left[-1])
@@ -803,16 +749,16 @@ def _verify_lr(lr: Any) -> ValueVerdict:
     lr = float(lr)
     if not (math.isfinite(lr) and lr > 0):
         return ValueVerdict(False, f"lr must be a positive number, got {lr!r}")
-    bowl = challenge_bowl()
+    bowl, goal = LR_CHALLENGE.bowl(), LR_CHALLENGE.target
     run = _challenge_run(lr)
     f = float(run.fs.min())
-    target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"
-    if not run.diverged and f < CHALLENGE_TARGET:
-        lo, hi = lr_challenge_band()
+    target = f"f < {goal:g} within {LR_CHALLENGE.steps} steps"
+    if not run.diverged and f < goal:
+        lo, hi = lr_challenge_band(LR_CHALLENGE)
         lo, hi = math.ceil(lo * 1000) / 1000, math.floor(hi * 1000) / 1000  # shown: inside
         return ValueVerdict(
             True,
-            f"lr = {lr:g} reaches f = {loss_text(f, CHALLENGE_TARGET)}: {target} "
+            f"lr = {lr:g} reaches f = {loss_text(f, goal)}: {target} "
             f"(any lr from {lo:.3f} to {hi:.3f} does)",
         )
     L, mu = bowl.L, bowl.mu
@@ -824,13 +770,11 @@ def _verify_lr(lr: Any) -> ValueVerdict:
     if run.diverged:
         summary = f"lr = {lr:g}: diverged after {run.steps} steps; the target is {target}"
     elif _diverges(lr):  # |1 − lr·L| ≥ 1 but no blow-up yet (lr = 2/L flips sign forever)
-        summary = (
-            f"lr = {lr:g}: f = {loss_text(f, CHALLENGE_TARGET)} at best; the target is {target}"
-        )
+        summary = f"lr = {lr:g}: f = {loss_text(f, goal)} at best; the target is {target}"
     else:
         summary = (
-            f"lr = {lr:g}: after {CHALLENGE_STEPS} steps f = {loss_text(f, CHALLENGE_TARGET)}, "
-            f"not below {CHALLENGE_TARGET:g}"
+            f"lr = {lr:g}: after {LR_CHALLENGE.steps} steps f = {loss_text(f, goal)}, "
+            f"not below {goal:g}"
         )
     return ValueVerdict(False, summary, lr_challenge_mistakes.shown_by(lr), details)
 
@@ -843,10 +787,9 @@ register(
         signature="lr_challenge = ...  (a number)",
         hint=(
             f"With the explorer, find a learning rate for which gradient descent on "
-            f"ill_conditioned_quadratic(kappa={CHALLENGE_KAPPA:g}) from x0 = {CHALLENGE_X0} "
-            "reaches "
-            f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps. The flat direction wants a "
-            "large step, the steep one must stay below 2/L."
+            f"ill_conditioned_quadratic(kappa={LR_CHALLENGE.kappa:g}) from x0 = "
+            f"{LR_CHALLENGE.x0} reaches f < {LR_CHALLENGE.target:g} within {LR_CHALLENGE.steps} "
+            "steps. The flat direction wants a large step, the steep one must stay below 2/L."
         ),
         solution=1.6,
         verify=_verify_lr,

@@ -37,15 +37,13 @@ from dlnotes.exercises.core import (
 )
 from dlnotes.landscapes import (
     MOMENTUM_CHALLENGE,
-    Quadratic,
     Rosenbrock,
     Run,
+    challenge_outcome,
     heavy_ball,
     heavy_ball_roots,
     ill_conditioned_quadratic,
     random_rotated_quadratic,
-    steps_to_stay,
-    steps_to_target,
 )
 
 # ============================================================================================
@@ -539,23 +537,11 @@ register(
 # ch04_momentum_challenge (explorer challenge: a pair of values)
 # ============================================================================================
 
-#: The challenge's settings, shared with chapter 04's explorer
-#: (:data:`~dlnotes.landscapes.MOMENTUM_CHALLENGE`). ``CHALLENGE_TAIL``: the steps after
-#: ``CHALLENGE_STEPS`` over which ``f`` must stay below the target (heavy ball's ``f``
-#: oscillates, and a pair can be below at step 100 only by luck and climb back at step 101).
-CHALLENGE_KAPPA = MOMENTUM_CHALLENGE.kappa
-CHALLENGE_X0 = MOMENTUM_CHALLENGE.x0
-CHALLENGE_STEPS = MOMENTUM_CHALLENGE.steps
-CHALLENGE_TARGET = MOMENTUM_CHALLENGE.target
-CHALLENGE_TAIL = MOMENTUM_CHALLENGE.tail
-
-
-def challenge_bowl() -> Quadratic:
-    """The challenge's bowl: ``ill_conditioned_quadratic(CHALLENGE_KAPPA)``.
-
-    Defined in chapter 04 (Momentum and Nesterov).
-    """
-    return ill_conditioned_quadratic(CHALLENGE_KAPPA)
+# The challenge's settings (``kappa``, ``x0``, ``steps``, ``target`` and ``tail``: the steps after
+# ``steps`` over which ``f`` must stay below the target, since heavy ball's ``f`` oscillates and a
+# pair can be below at step 100 only by luck and climb back at step 101), its bowl and its verdict's
+# numbers live in the library (:data:`~dlnotes.landscapes.MOMENTUM_CHALLENGE`,
+# :func:`~dlnotes.landscapes.challenge_outcome`), where chapter 04's explorer reads them too.
 
 
 def _challenge_value(value: Any) -> tuple[float, float] | str:
@@ -576,10 +562,11 @@ def _challenge_value(value: Any) -> tuple[float, float] | str:
 
 
 def _challenge_run(lr: float, rho: float) -> Run:
-    """Heavy ball with ``(lr, rho)`` on the challenge's bowl, for ``CHALLENGE_STEPS`` and then
-    ``CHALLENGE_TAIL`` more steps (``f`` must be below the target from some step
-    ``<= CHALLENGE_STEPS`` on, through the tail)."""
-    return heavy_ball(challenge_bowl(), CHALLENGE_X0, lr, rho, CHALLENGE_STEPS + CHALLENGE_TAIL)
+    """Heavy ball with ``(lr, rho)`` on the challenge's bowl, for ``MOMENTUM_CHALLENGE.steps``
+    and then ``MOMENTUM_CHALLENGE.tail`` more steps (``f`` must be below the target from some
+    step ``<= MOMENTUM_CHALLENGE.steps`` on, through the tail)."""
+    challenge = MOMENTUM_CHALLENGE
+    return heavy_ball(challenge.bowl(), challenge.x0, lr, rho, challenge.steps + challenge.tail)
 
 
 def _modulus(r: float) -> str:
@@ -590,7 +577,7 @@ def _modulus(r: float) -> str:
 def _root_moduli(lr: float, rho: float) -> tuple[float, float]:
     """The larger root's modulus ``|z|`` along the flat (``μ``) and the steep (``L``) direction:
     what the error is multiplied by per step, in the long run."""
-    bowl = challenge_bowl()
+    bowl = MOMENTUM_CHALLENGE.bowl()
     return (
         float(np.abs(heavy_ball_roots(lr, rho, bowl.mu)).max()),
         float(np.abs(heavy_ball_roots(lr, rho, bowl.L)).max()),
@@ -607,8 +594,8 @@ def _rho_too_large(rho: float) -> bool:
     """Whether even ``ρ^T · f(x0)`` is above the target. Each direction's two roots multiply to
     ``ρ``: complex roots shrink the error by exactly ``√ρ`` per step, real ones by a larger
     factor, so ``f`` falls on average at best by a factor ``ρ`` per step, whatever ``α``."""
-    f0 = float(challenge_bowl().f(CHALLENGE_X0))
-    return rho**CHALLENGE_STEPS * f0 >= CHALLENGE_TARGET
+    f0 = float(MOMENTUM_CHALLENGE.bowl().f(MOMENTUM_CHALLENGE.x0))
+    return rho**MOMENTUM_CHALLENGE.steps * f0 >= MOMENTUM_CHALLENGE.target
 
 
 # The mistakes of a well-formed pair that misses the target, tried in this order. Past
@@ -638,7 +625,7 @@ def _diverges(lr: float, rho: float) -> bool:
 def _flat_direction_overdamped(lr: float, rho: float) -> bool:
     """The flat direction does not oscillate (its roots are real): raising ρ at this α shrinks
     every real root."""
-    return not _rho_too_large(rho) and not _oscillates(lr, rho, challenge_bowl().mu)
+    return not _rho_too_large(rho) and not _oscillates(lr, rho, MOMENTUM_CHALLENGE.bowl().mu)
 
 
 @momentum_challenge_mistakes.add(
@@ -651,7 +638,7 @@ def _flat_direction_overdamped(lr: float, rho: float) -> bool:
 )
 def _too_much_momentum(lr: float, rho: float) -> bool:
     """``ρ`` is too large for any ``α``, or both directions oscillate: the rate is ``√ρ``."""
-    bowl = challenge_bowl()
+    bowl = MOMENTUM_CHALLENGE.bowl()
     return _rho_too_large(rho) or (_oscillates(lr, rho, bowl.mu) and _oscillates(lr, rho, bowl.L))
 
 
@@ -664,7 +651,7 @@ def _too_much_momentum(lr: float, rho: float) -> bool:
 def _steep_direction_overshoots(lr: float, rho: float) -> bool:
     """The flat direction oscillates but the steep one's roots are real (negative): αL is
     past ``(1 + √ρ)²``."""
-    bowl = challenge_bowl()
+    bowl = MOMENTUM_CHALLENGE.bowl()
     return (
         not _rho_too_large(rho)
         and _oscillates(lr, rho, bowl.mu)
@@ -677,20 +664,21 @@ def _verify_challenge(value: Any) -> ValueVerdict:
     if isinstance(parsed, str):
         return ValueVerdict(False, parsed)
     lr, rho = parsed
+    challenge = MOMENTUM_CHALLENGE
+    steps, goal = challenge.steps, challenge.target
     run = _challenge_run(lr, rho)
-    fs = run.fs
-    stay = int(steps_to_stay(fs, 1.0, CHALLENGE_TARGET))
-    end = CHALLENGE_STEPS + CHALLENGE_TAIL
-    target = f"f < {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps"
+    outcome = challenge_outcome(challenge, run)
+    end = steps + challenge.tail
+    target = f"f < {goal:g} within {steps} steps"
     setting = f"(α, ρ) = ({lr:g}, {rho:g})"
-    if not run.diverged and 0 <= stay <= CHALLENGE_STEPS:
+    if outcome.stay >= 0:
         return ValueVerdict(
             True,
-            f"{setting} reaches {target} and stays below: from step {stay} on (checked up to "
-            f"step {end})",
+            f"{setting} reaches {target} and stays below: from step {outcome.stay} on (checked "
+            f"up to step {end})",
         )
     target = f"{target}, staying below after it (checked up to step {end})"
-    bowl = challenge_bowl()
+    bowl = challenge.bowl()
     r_flat, r_steep = _root_moduli(lr, rho)
     details = (
         f"per step the error is multiplied by about |z| (it shrinks where |z| < 1): "
@@ -700,24 +688,19 @@ def _verify_challenge(value: Any) -> ValueVerdict:
     mistake = momentum_challenge_mistakes.shown_by(lr, rho)
     if _diverges(lr, rho):
         return ValueVerdict(False, f"{setting}: the run diverges", mistake, details)
-    f_end = float(fs[CHALLENGE_STEPS])
-    hit = int(steps_to_target(fs[: CHALLENGE_STEPS + 1], 1.0, CHALLENGE_TARGET))
-    if f_end < CHALLENGE_TARGET:  # below at step 100 by luck: f climbs back above it later
-        above = np.flatnonzero(~(fs[CHALLENGE_STEPS:] < CHALLENGE_TARGET))
-        back = CHALLENGE_STEPS + int(above[0])
+    f_end = float(run.fs[steps])
+    if outcome.back >= 0:  # below at step 100 by luck: f climbs back above it later
         summary = (
-            f"{setting}: f is below the target {CHALLENGE_TARGET:g} at step {CHALLENGE_STEPS} "
-            f"but climbs back above it at step {back}: it must stay below"
+            f"{setting}: f is below the target {goal:g} at step {steps} "
+            f"but climbs back above it at step {outcome.back}: it must stay below"
         )
-    elif hit >= 0:
+    elif outcome.hit >= 0:
         summary = (
-            f"{setting}: f dipped below the target {CHALLENGE_TARGET:g} at step {hit} but is "
-            f"{f_end:.3g} at step {CHALLENGE_STEPS}: it must stay below"
+            f"{setting}: f dipped below the target {goal:g} at step {outcome.hit} but is "
+            f"{f_end:.3g} at step {steps}: it must stay below"
         )
     else:
-        summary = (
-            f"{setting}: after {CHALLENGE_STEPS} steps f = {f_end:.3g}; the target is {target}"
-        )
+        summary = f"{setting}: after {steps} steps f = {f_end:.3g}; the target is {target}"
     return ValueVerdict(False, summary, mistake, details)
 
 
@@ -728,8 +711,9 @@ register(
         title="Challenge: heavy ball on the κ = 100 bowl in 100 steps",
         signature="momentum_challenge = (lr, rho)  (two numbers)",
         hint=(
-            f"With the explorer (κ = {CHALLENGE_KAPPA:g}, start {CHALLENGE_X0}), find α and ρ for "
-            f"which heavy ball gets f below {CHALLENGE_TARGET:g} within {CHALLENGE_STEPS} steps "
+            f"With the explorer (κ = {MOMENTUM_CHALLENGE.kappa:g}, start "
+            f"{MOMENTUM_CHALLENGE.x0}), find α and ρ for which heavy ball gets f below "
+            f"{MOMENTUM_CHALLENGE.target:g} within {MOMENTUM_CHALLENGE.steps} steps "
             "and keeps it there. Both extreme directions should oscillate gently: "
             "(1 − √ρ)² ≤ αμ and αL ≤ (1 + √ρ)², which needs ρ ≥ ((√κ − 1)/(√κ + 1))² ≈ 0.67. "
             "The error then shrinks by √ρ per step in both, so ρ must also be small enough: "

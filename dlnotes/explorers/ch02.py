@@ -17,10 +17,10 @@ from dlnotes.widgets import Control, Explorer
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["gd_quadratic"]
 
-#: Settings shared with the chapter's explorer challenge (exercise ``ch02_lr_challenge``).
-STEPS = ls.LR_CHALLENGE.steps
-TARGET = ls.LR_CHALLENGE.target
-RADIUS = math.hypot(*ls.LR_CHALLENGE.x0)  # the default start angle 45° gives x0 = (2, 2)
+#: The explorer shows the chapter's challenge (:data:`~dlnotes.landscapes.LR_CHALLENGE`, exercise
+#: ``ch02_lr_challenge``): its steps, its target and, at the default start angle 45°, its start
+#: ``x0 = (2, 2)``, at this distance from the minimum.
+RADIUS = math.hypot(*ls.LR_CHALLENGE.x0)
 
 
 WINDOW = ((-3.2, 3.2), (-3.2, 3.2))
@@ -33,14 +33,15 @@ def _frame(lr: float, kappa: float, phi: float, steps: int) -> dict[str, Any]:
     x0 = RADIUS * np.array([math.cos(math.radians(phi)), math.sin(math.radians(phi))])
     run = ls.gradient_descent(bowl, x0, lr, steps, blowup=1e3)
     growth = (1 - lr * bowl.L) ** 2  # f's factor per step along the steepest direction
+    target = ls.LR_CHALLENGE.target
     if run.diverged:
         verdict = f"diverged after {run.steps} steps (α > 2/L = 2)"
     else:
-        hit = int(ls.steps_to_target(run.fs, 1.0, TARGET))
+        hit = int(ls.steps_to_target(run.fs, 1.0, target))
         verdict = (
-            f"f < {TARGET:g} after {hit} step{'' if hit == 1 else 's'}"
+            f"f < {target:g} after {hit} step{'' if hit == 1 else 's'}"
             if hit >= 0
-            else f"f = {ls.loss_text(run.fs[-1], TARGET)} after {steps} steps"
+            else f"f = {ls.loss_text(run.fs[-1], target)} after {steps} steps"
             + (f", growing ×{growth:.3g} a step (α > 2/L = 2)" if growth > 1 else "")
         )
     return {
@@ -61,7 +62,7 @@ def _setup(steps: int) -> tuple[Any, dict[str, Any]]:
     start = plots.start_marker(ax)
     curve = plots.moving_line(ax2, color=plots.COLORS["gd"], lw=1.8, label="gradient descent")
     ax.title.set_animated(True)
-    plots.target_line(ax2, TARGET)
+    plots.target_line(ax2, ls.LR_CHALLENGE.target)
     plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-12, 1e4), ylabel="$f(x_t)$")
     ax2.legend(loc="upper right", frameon=False, fontsize=9)
     plots.reserve_titles(fig)
@@ -82,7 +83,7 @@ def _draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["ax2"].set_title(frame["status"], fontsize=10)
 
 
-def gd_quadratic(steps: int = STEPS) -> Explorer:
+def gd_quadratic(steps: int = ls.LR_CHALLENGE.steps) -> Explorer:
     """Explorer: ``steps`` of gradient descent ``x ← x - α ∇f(x)`` on ``f(x) = ½ xᵀ A x``.
 
     ``A = diag(L, L/κ)`` with ``L = 1``; controls: the learning rate ``α``, the condition number

@@ -17,60 +17,50 @@ from dlnotes.widgets import Control, Explorer, in_static_build
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["heavy_ball_quadratic"]
 
-#: The settings of the chapter's explorer challenge (exercise ``ch04_momentum_challenge``):
-#: from (2, 2), f below 1e-6 within 100 steps and staying below through TAIL more steps (heavy
-#: ball's f oscillates: a first dip is not enough, nor being below at step 100 only by luck).
-#: The verdict runs the TAIL steps too; only STEPS are drawn.
-STEPS = ls.MOMENTUM_CHALLENGE.steps
-TARGET = ls.MOMENTUM_CHALLENGE.target
-TAIL = ls.MOMENTUM_CHALLENGE.tail
-X0 = np.array(ls.MOMENTUM_CHALLENGE.x0)
-
-
-def _stays_from(fs: np.ndarray, steps: int) -> int | None:
-    """The step ``≤ steps`` from which ``f`` stays below the target through the end of ``fs``, a
-    run of ``steps + TAIL`` steps (None: there is none), as the exercise
-    ``ch04_momentum_challenge`` counts it."""
-    stay = int(ls.steps_to_stay(fs, 1.0, TARGET))
-    return stay if 0 <= stay <= steps else None
-
+# The explorer shows the chapter's challenge (:data:`~dlnotes.landscapes.MOMENTUM_CHALLENGE`,
+# exercise ``ch04_momentum_challenge``): from its ``x0``, f below its ``target`` within its
+# ``steps`` and staying below through ``tail`` more steps (heavy ball's f oscillates: a first dip
+# is not enough, nor being below at step 100 only by luck). The verdict runs the tail steps too;
+# only ``steps`` are drawn.
 
 WINDOW = ((-3.2, 3.2), (-3.2, 3.2))
 
 
 def _drawn(run: ls.Run, steps: int) -> ls.Run:
-    """The first ``steps`` steps of ``run`` (a run of ``steps + TAIL`` steps), those drawn."""
+    """The first ``steps`` steps of ``run`` (a run of ``steps + tail`` steps), those drawn."""
     return ls.Run(run.xs[: steps + 1], run.fs[: steps + 1], run.diverged and run.steps < steps)
 
 
 def _verdict(name: str, run: ls.Run, steps: int, *, gd: bool = False) -> str:
-    """The status of ``run``, a run of ``steps + TAIL`` steps of which ``steps`` are drawn.
+    """The status of ``run``, a run of ``steps + tail`` steps (the challenge's tail) of which
+    ``steps`` are drawn, from its :func:`~dlnotes.landscapes.challenge_outcome` (as the exercise
+    ``ch04_momentum_challenge`` judges it).
 
     For gradient descent (``gd``) on a quadratic every mode shrinks or grows monotonically, so
     ``f`` above ``f(x_0)`` means it diverges (heavy ball's ``f`` can rise for a while and fall)."""
     if run.diverged and run.steps < steps:
         return f"{name} diverged"
-    stay = None if run.diverged else _stays_from(run.fs, steps)
-    if stay is not None:
-        return f"{name}: {stay} steps"
-    fs = run.fs
-    hit = int(ls.steps_to_target(fs[: steps + 1], 1.0, TARGET))
-    if fs[steps] < TARGET:  # below at the last drawn step, but not for good
-        above = np.flatnonzero(~(fs[steps:] < TARGET))
-        back = steps + int(above[0]) if above.size else run.steps + 1  # +1: where it blew up
-        return f"{name}: f = {ls.loss_text(fs[steps], TARGET)} (climbs back at {back})"
+    outcome = ls.challenge_outcome(ls.MOMENTUM_CHALLENGE, run, steps)
+    if outcome.stay >= 0:
+        return f"{name}: {outcome.stay} steps"
+    f_end = ls.loss_text(run.fs[steps], ls.MOMENTUM_CHALLENGE.target)
+    if outcome.back >= 0:  # below at the last drawn step, but not for good
+        return f"{name}: f = {f_end} (climbs back at {outcome.back})"
+    hit = outcome.hit
     dipped = f" (below the target at step {hit}, then back above)" if hit >= 0 else ""
-    growing = " (growing: diverging)" if gd and fs[steps] > fs[0] else ""  # before the blow-up
-    return f"{name}: f = {ls.loss_text(fs[steps], TARGET)}{dipped}{growing}"
+    growing = " (growing: diverging)" if gd and run.fs[steps] > run.fs[0] else ""
+    return f"{name}: f = {f_end}{dipped}{growing}"
 
 
 def _frame(lr: float, rho: float, kappa: float, steps: int) -> dict[str, Any]:
     """What a frame of :func:`heavy_ball_quadratic` shows: the bowl, the heavy-ball run and
     gradient descent at the same ``α``, the settings and the status line."""
     bowl = ls.ill_conditioned_quadratic(float(kappa))
-    # the verdicts look TAIL steps past the drawn ones: f must stay below, not dip at the end
-    long_run = heavy_ball(bowl, X0, lr, rho, steps + TAIL, blowup=1e3)
-    long_gd = heavy_ball(bowl, X0, lr, 0.0, steps + TAIL, blowup=1e3)
+    # the verdicts look the challenge's tail steps past the drawn ones: f must stay below, not
+    # dip at the end
+    x0, total = ls.MOMENTUM_CHALLENGE.x0, steps + ls.MOMENTUM_CHALLENGE.tail
+    long_run = heavy_ball(bowl, x0, lr, rho, total, blowup=1e3)
+    long_gd = heavy_ball(bowl, x0, lr, 0.0, total, blowup=1e3)
     run, gd_run = _drawn(long_run, steps), _drawn(long_gd, steps)
     return {
         "bowl": bowl,
@@ -81,7 +71,7 @@ def _frame(lr: float, rho: float, kappa: float, steps: int) -> dict[str, Any]:
         "kappa": float(kappa),
         "status": (
             f"{_verdict('heavy ball', long_run, steps)}; {_verdict('GD', long_gd, steps, gd=True)} "
-            f"(to f < {TARGET:g})"
+            f"(to f < {ls.MOMENTUM_CHALLENGE.target:g})"
         ),
     }
 
@@ -91,13 +81,13 @@ def _setup(steps: int) -> tuple[Any, dict[str, Any]]:
     fig, (ax, ax2) = plots.two_panels((9, 3.8), widths=(1, 1.25))
     gd_path = plots.moving_line(ax, "-", color=plots.COLORS["gd"], lw=1.0, alpha=0.8)
     path = plots.moving_line(ax, "-o", color=plots.COLORS["momentum"], ms=2.5, lw=1.1)
-    plots.start_marker(ax, X0)
+    plots.start_marker(ax, np.array(ls.MOMENTUM_CHALLENGE.x0))
     gd_curve = plots.moving_line(
         ax2, color=plots.COLORS["gd"], lw=1.5, label="gradient descent (same α)"
     )
     curve = plots.moving_line(ax2, color=plots.COLORS["momentum"], lw=1.8, label="heavy ball")
     ax.title.set_animated(True)
-    plots.target_line(ax2, TARGET)
+    plots.target_line(ax2, ls.MOMENTUM_CHALLENGE.target)
     plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-12, 1e4), ylabel="$f(x_t)$")
     ax2.legend(loc="upper right", frameon=False, fontsize=8)
     plots.reserve_titles(fig)
@@ -119,7 +109,7 @@ def _draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["ax2"].set_title(frame["status"] if in_static_build() else "", fontsize=9)
 
 
-def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
+def heavy_ball_quadratic(steps: int = ls.MOMENTUM_CHALLENGE.steps) -> Explorer:
     """Explorer: ``steps`` of heavy ball ``v ← ρv − α∇f(x); x ← x + v`` on ``f = ½ xᵀ A x``.
 
     ``A = diag(L, L/κ)`` with ``L = 1``, start ``x0 = (2, 2)``; controls: the learning rate
@@ -163,6 +153,6 @@ def heavy_ball_quadratic(steps: int = STEPS) -> Explorer:
         caption=(
             f"f(x) = ½ xᵀ diag(1, 1/κ) x from x0 = (2, 2). Orange: heavy ball; blue: gradient "
             f"descent with the same α. Get below the dashed target within {steps} steps and stay "
-            f"there (the verdict checks {TAIL} steps more than are drawn)."
+            f"there (the verdict checks {ls.MOMENTUM_CHALLENGE.tail} steps more than are drawn)."
         ),
     )

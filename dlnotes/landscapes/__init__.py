@@ -4,17 +4,27 @@
   (quadratic bowls, Rosenbrock's valley, a saddle, noisy gradients);
 * :mod:`~dlnotes.landscapes.runners`: gradient descent (with a schedule too), heavy ball, any
   :mod:`dlnotes.optim` optimizer and the learning-rate sweep of the adaptive methods on those
-  surfaces, each returning a :class:`Run` of its iterates; mini-batch SGD on least squares;
+  surfaces, each returning a :class:`Run` of its iterates; mini-batch SGD on least squares; what
+  the chapters measure on a run (steps to a target, to stay below it, to shrink the distance to
+  the minimizer, to get below a level);
 * :mod:`~dlnotes.landscapes.rates`: closed-form rates and noise floors on quadratic bowls;
-* :mod:`~dlnotes.landscapes.challenges`: the settings of the explorer challenges (chapters 02
-  and 04), shared by the explorers and the exercises.
+* :mod:`~dlnotes.landscapes.challenges`: the explorer challenges (chapters 02 and 04), their
+  settings and the numbers of their verdicts, shared by the explorers and the exercises.
 
 Everything is importable from here (``from dlnotes import landscapes as ls; ls.Quadratic``).
 
 Defined in chapter 02 (Conditioning and the loss landscape).
 """
 
-from dlnotes.landscapes.challenges import LR_CHALLENGE, MOMENTUM_CHALLENGE, Challenge
+from dlnotes.landscapes.challenges import (
+    LR_CHALLENGE,
+    MOMENTUM_CHALLENGE,
+    Challenge,
+    ChallengeOutcome,
+    challenge_loss,
+    challenge_outcome,
+    lr_challenge_band,
+)
 from dlnotes.landscapes.rates import (
     gd_steps_to_target,
     heavy_ball_rate,
@@ -27,6 +37,7 @@ from dlnotes.landscapes.runners import (
     BestRun,
     Run,
     best_lr_run,
+    first_below,
     gradient_descent,
     heavy_ball,
     loss_text,
@@ -34,6 +45,7 @@ from dlnotes.landscapes.runners import (
     minibatch_stream,
     optimizer_run,
     sgd_runs,
+    steps_to_shrink,
     steps_to_stay,
     steps_to_target,
 )
@@ -55,6 +67,7 @@ __all__ = [
     "SWEEP_METHODS",
     "BestRun",
     "Challenge",
+    "ChallengeOutcome",
     "Landscape",
     "NoisyGradient",
     "Quadratic",
@@ -62,6 +75,9 @@ __all__ = [
     "Run",
     "Saddle",
     "best_lr_run",
+    "challenge_loss",
+    "challenge_outcome",
+    "first_below",
     "gd_steps_to_target",
     "gradient_descent",
     "heavy_ball",
@@ -69,6 +85,7 @@ __all__ = [
     "heavy_ball_roots",
     "ill_conditioned_quadratic",
     "loss_text",
+    "lr_challenge_band",
     "lr_sweep",
     "minibatch_stream",
     "noise_floor",
@@ -78,6 +95,7 @@ __all__ = [
     "random_symmetric_matrix",
     "rotation",
     "sgd_runs",
+    "steps_to_shrink",
     "steps_to_stay",
     "steps_to_target",
 ]

@@ -33,14 +33,21 @@ __all__ = [
 
 
 def gd_steps_to_target(
-    quad: Quadratic, lr: float, *, target: float = 1e-6, max_steps: int = 10**6
+    quad: Quadratic,
+    lr: float,
+    *,
+    x0: Any = None,
+    target: float = 1e-6,
+    max_steps: int = 10**6,
 ) -> int:
-    """Gradient-descent steps from ``x = 0`` until ``f − f* ≤ target · (f(0) − f*)``.
+    """Gradient-descent steps from ``x0`` until ``f − f* ≤ target · (f(x0) − f*)``.
 
-    Uses the closed form on the eigen-directions of ``A`` (``x_t − x*`` shrinks by
-    ``(1 − αλ_i)^t`` along eigenvector ``i``), so even millions of steps cost nothing.
-    Returns ``max_steps`` when the target is not reached by then (or the run diverges), and 0
-    when ``x = 0`` is the minimizer.
+    ``x0`` (shape ``(d,)``) defaults to the origin, where chapter 01's weights start; it must not
+    be the minimizer (then there is no gap to shrink, and every ``lr``, even an unstable one,
+    would need 0 steps: a ValueError says so). Uses the closed form on the eigen-directions of
+    ``A`` (``x_t − x*`` shrinks by ``(1 − αλ_i)^t`` along eigenvector ``i``), so even millions of
+    steps cost nothing. Returns ``max_steps`` when the target is not reached by then (or the run
+    diverges).
 
     Defined in chapter 01 (Setting up a learning problem).
     """
@@ -49,11 +56,18 @@ def gd_steps_to_target(
     lr = check_scalar("lr", lr, low=0.0, low_inclusive=False)
     target = check_scalar("target", target, low=0.0, low_inclusive=False)
     max_steps = int(check_scalar("max_steps", max_steps, low=1, integer=True))
+    start = np.zeros(quad.dim) if x0 is None else as_float_array("x0", x0, shape=(quad.dim,))
+    if not np.all(np.isfinite(start)):
+        raise ValueError(f"x0 must be finite, got {start.tolist()}")
     lam, V = np.linalg.eigh(quad.A)
-    c = V.T @ (0.0 - quad.minimizer)  # eigen-coordinates of x_0 − x*
+    c = V.T @ (start - quad.minimizer)  # eigen-coordinates of x_0 − x*
     gap0 = 0.5 * float(np.sum(lam * c**2))
-    if gap0 == 0:  # x = 0 is already the minimizer: no step needed, whatever the rate
-        return 0
+    if gap0 == 0:
+        where = "the origin (the default x0)" if x0 is None else f"x0 = {start.tolist()}"
+        raise ValueError(
+            f"{where} is the minimizer of quad: f(x0) − f* = 0, so there is no gap to shrink "
+            "and no step count to find; pass an x0 away from quad.minimizer"
+        )
     factors = np.abs(1.0 - lr * lam)
     if np.any(factors >= 1.0):
         return max_steps

@@ -12,10 +12,16 @@ Three kinds of runner, all in the plain form of the book's update rules:
 * :func:`sgd_runs` runs mini-batch SGD on a least-squares problem, many runs at once, on the
   mini-batches of :func:`minibatch_stream`.
 
-Constant-step runs of :func:`heavy_ball` and :func:`lr_sweep` reproduce :mod:`dlnotes.optim`
-(``SGD``, ``SGD(momentum=ρ)``, ``Adagrad``, ``RMSprop``, ``Adam``) to rounding; they are written
-out here because on two-dimensional problems a loop over numpy rows is much faster than an
-optimizer object.
+And what the chapters measure on a run: :func:`steps_to_target` and :func:`steps_to_stay` (the
+loss below a fraction of its start, first or for good), :func:`steps_to_shrink` (the distance to
+the minimizer) and :func:`first_below` (the loss below a level).
+
+Two update rules are written here a second time, and only these two: heavy ball (one loop,
+:func:`_heavy_ball_walk`, which :func:`gradient_descent` runs with ``ρ = 0``) and the methods of
+:func:`lr_sweep`. Constant-step runs of both reproduce :mod:`dlnotes.optim` (``SGD``,
+``SGD(momentum=ρ)``, ``Adagrad``, ``RMSprop``, ``Adam``) to rounding; they are written out because
+on two-dimensional problems a loop over numpy rows is much faster than an optimizer object, and
+tests tie them to the library (named in their docstrings).
 
 Defined in chapters 02 (gradient descent), 04 (heavy ball, optimizers), 05 (the learning-rate
 sweep) and 06 (schedules, mini-batch SGD).
@@ -39,12 +45,14 @@ __all__ = [
     "BestRun",
     "Run",
     "best_lr_run",
+    "first_below",
     "gradient_descent",
     "heavy_ball",
     "lr_sweep",
     "minibatch_stream",
     "optimizer_run",
     "sgd_runs",
+    "steps_to_shrink",
     "steps_to_stay",
     "steps_to_target",
 ]
@@ -79,7 +87,7 @@ def gradient_descent(
     """Plain gradient descent ``x_{t+1} = x_t − α_t ∇f(x_t)`` from ``x0`` (shape ``(d,)``).
 
     ``lr`` is one rate ``α`` for every step, one rate per step (shape ``(steps,)``), or a
-    schedule ``lr(t)`` called with each step index ``t = 0, ..., steps − 1`` (a
+    schedule ``lr(step)`` called with each step index ``step = 0, ..., steps − 1`` (a
     :class:`dlnotes.schedules.Schedule`, or any callable returning a rate ``>= 0``). Stops early,
     with ``diverged=True``, once ``‖x‖`` exceeds ``blowup`` or stops being finite, so a
     too-large learning rate is reported instead of filling the plot with inf. At a constant
@@ -125,9 +133,10 @@ def optimizer_run(
 
     ``optimizer`` is the class (``SGD``, ``Adam``, ...), built as
     ``optimizer([x], lr=α_0, **hyperparameters)`` on a copy ``x`` of ``x0`` (shape ``(d,)``);
-    before step ``t = 0, 1, ...`` its rate is set to ``α_t`` (``opt.lr = α_t``, as a schedule
-    does in training) and it steps with the gradient ``∇f(x)``. ``lr`` is one rate, one rate per
-    step (shape ``(steps,)``) or a schedule ``lr(t)``, as in :func:`gradient_descent`. So
+    before each step ``step = 0, 1, ...`` its rate is set to that step's rate (``opt.lr``, as a
+    schedule does in training) and it steps with the gradient ``∇f(x)``. ``lr`` is one rate, one
+    rate per step (shape ``(steps,)``) or a schedule ``lr(step)``, as in
+    :func:`gradient_descent`. So
     ``optimizer_run(bowl, x0, SGD, α, T, momentum=ρ)`` is torch's momentum
     ``b ← ρ b + g, x ← x − α_t b`` (the same iterates as :func:`heavy_ball` while ``α`` is
     constant). Stops early, with ``diverged=True``, like :func:`gradient_descent`.
@@ -178,24 +187,25 @@ def _start_of_run(
 
 def _step_rates(lr: Any, steps: int) -> np.ndarray:
     """The learning rate of each step, shape ``(steps,)``, from one rate, one rate per step or a
-    schedule ``lr(t)`` (called with ``t = 0, ..., steps − 1``); every rate finite and ``>= 0``."""
+    schedule ``lr(step)`` (called with ``step = 0, ..., steps − 1``); every rate finite and
+    ``>= 0``."""
     if callable(lr):
         scheduled = []
-        for t in range(steps):
-            value = lr(t)
+        for step in range(steps):
+            value = lr(step)
             if isinstance(value, np.ndarray) and value.ndim == 0:
                 value = value.item()
             try:
                 scheduled.append(check_scalar("lr", value, low=0.0))
             except (TypeError, ValueError) as err:
-                raise type(err)(f"the schedule lr(t) at t = {t}: {err}") from None
+                raise type(err)(f"the schedule lr(step) at step = {step}: {err}") from None
         return np.array(scheduled, dtype=np.float64)
     if np.ndim(lr) == 0:
         return np.full(steps, check_scalar("lr", lr, low=0.0))
     rates = np.asarray(as_float_array("lr", lr), dtype=np.float64)
     if rates.shape != (steps,):
         raise ValueError(
-            f"lr must be one learning rate, a schedule lr(t) or one rate per step (shape "
+            f"lr must be one learning rate, a schedule lr(step) or one rate per step (shape "
             f"({steps},)), got shape {rates.shape}"
         )
     good = np.isfinite(rates) & (rates >= 0)
@@ -208,8 +218,18 @@ def _step_rates(lr: Any, steps: int) -> np.ndarray:
 def _heavy_ball_walk(
     landscape: Landscape, x: np.ndarray, rates: np.ndarray, rho: float, blowup: float
 ) -> Run:
-    """Heavy ball from ``x`` with the rate ``rates[t]`` at step ``t`` (the loop of
-    :func:`heavy_ball` and :func:`gradient_descent`, their arguments checked)."""
+    """Heavy ball ``v ← ρ v − rates[step] ∇f(x)``, ``x ← x + v`` from ``x`` (``v = 0``), one
+    step per rate: the one heavy-ball loop of :mod:`dlnotes.landscapes`, run by
+    :func:`heavy_ball` and, with ``ρ = 0``, by :func:`gradient_descent` (their arguments checked).
+
+    Written here, not run through ``dlnotes.optim.SGD(momentum=ρ)``, because it is the book's
+    form of chapter 04 (``SGD`` steps torch's ``b ← ρ b + g``, ``x ← x − α b``, equal at a
+    constant ``α`` only to rounding, and the chapters count steps on these iterates) and because
+    on a 2-D landscape a loop of numpy rows is about three times faster than an optimizer object.
+    In ``tests/test_landscapes.py`` the test
+    ``test_optimizer_run_sgd_momentum_is_heavy_ball_at_a_constant_rate_and_form_a_with_a_schedule``
+    ties it to ``SGD``.
+    """
     v = np.zeros_like(x)
     xs = [x]
     diverged = False
@@ -257,9 +277,20 @@ def lr_sweep(
     Validated: ``lrs`` finite and ``>= 0``; ``rho``, ``alpha`` and each of ``betas`` (a pair
     ``(β1, β2)``) in ``[0, 1)``; ``eps >= 0``; ``steps`` an int ``>= 0``.
 
+    These are the update rules of :mod:`dlnotes.optim` written a second time, on purpose: an
+    optimizer object steps one parameter array, while here the ``n`` rows advance together, one
+    numpy operation per step for the whole grid (50 rates of Adam on a 2-D bowl run about 60
+    times faster than 50 :func:`optimizer_run` calls), which is what lets chapter 05's explorer
+    give every method its best rate at every frame. Tests tie it to the library:
+    ``test_lr_sweep_matches_the_library_optimizers`` (GD, momentum, RMSprop and Adam against
+    ``SGD``, ``SGD(momentum=ρ)``, ``RMSprop`` and ``Adam``) and
+    ``test_lr_sweep_adagrad_matches_the_seed_formula`` (AdaGrad against
+    ``dlnotes.optim.teaching.adagrad_step``) in ``tests/test_explorers_ch05.py``, and
+    ``test_optimizer_run_agrees_with_the_learning_rate_sweep`` in ``tests/test_landscapes.py``.
+
     Defined in chapter 05 (Adaptive methods).
     """
-    # over 80 lines: 19 of them are the docstring; the sweep is one vectorized loop with one branch
+    # over 80 lines: 30 of them are the docstring; the sweep is one vectorized loop with one branch
     # per method.
     if not isinstance(bowl, Quadratic):
         raise TypeError(f"bowl must be a Quadratic, got {type(bowl).__name__}")
@@ -356,6 +387,58 @@ def steps_to_stay(fs: Any, f0: float, target: float) -> np.ndarray:
     # the trailing run of "below": reversed, a running "and" stays True until the first miss
     tail = np.logical_and.accumulate(below[..., ::-1], axis=-1).sum(axis=-1)
     return np.where(tail > 0, below.shape[-1] - tail, -1)
+
+
+def steps_to_shrink(xs: Any, minimizer: Any, factor: float = 1e-6) -> int:
+    """The first step ``t`` with ``‖x_t − x*‖ < factor · ‖x_0 − x*‖`` along the iterates ``xs``
+    (−1: never).
+
+    ``xs`` has shape ``(T + 1, d)`` (a :class:`Run`'s ``xs``, row 0 the start; a NaN row, a
+    diverged run, never counts), ``minimizer`` is ``x*`` (shape ``(d,)``, e.g.
+    ``bowl.minimizer``), ``0 < factor <= 1``; the start must not be ``x*``. On a quadratic bowl
+    gradient descent with its best step ``α* = 2/(L + μ)`` shrinks the distance by
+    ``r* = (κ − 1)/(κ + 1)`` per step (chapter 02), so this is ``⌈ln factor / ln r*⌉``; heavy ball
+    with ``(α*, ρ*)`` shrinks it about by ``√ρ*`` (chapter 04).
+
+    Defined in chapters 02 (Conditioning and the loss landscape) and 04 (Momentum and Nesterov).
+    """
+    X = as_float_array("xs", xs, ndim=2)
+    if X.shape[0] == 0:
+        raise ValueError("xs must hold at least the start x_0, got no iterate")
+    x_star = as_float_array("minimizer", minimizer, shape=(X.shape[1],))
+    if not np.all(np.isfinite(x_star)):
+        raise ValueError(f"minimizer must be finite, got {x_star.tolist()}")
+    factor = check_scalar("factor", factor, low=0.0, high=1.0, low_inclusive=False)
+    if not np.all(np.isfinite(X[0])):
+        raise ValueError(f"xs[0], the start, must be finite, got {X[0].tolist()}")
+    dist = np.linalg.norm(X - x_star, axis=1)
+    if not dist[0] > 0:
+        raise ValueError(
+            f"xs[0] must not be the minimizer: ‖x_0 − x*‖ = {dist[0]:g}, so there is no "
+            "distance to shrink; start the run elsewhere"
+        )
+    return int(steps_to_target(dist, float(dist[0]), factor))
+
+
+def first_below(fs: Any, level: float) -> int | None:
+    """The first step ``t`` with ``f_t < level`` along the losses ``fs`` (shape ``(T + 1,)``), or
+    None when ``f`` never gets below ``level`` (NaN, a diverged run, never counts).
+
+    ``level`` is a loss, any finite number: chapters 02 and 04 time the escape from the saddle
+    ``f(x, y) = ½ x² − ½ y² + ¼ y⁴`` as the first step with ``f < −0.2``, well past the saddle's
+    value 0 (the minimum is ``−¼``). Where :func:`steps_to_target` counts from a fraction of
+    ``f_0`` for many runs at once and says −1 for never, this takes one run and a level of any
+    sign, and says None, which reads as "never" in a printed table.
+
+    Defined in chapters 02 (Conditioning and the loss landscape) and 04 (Momentum and Nesterov).
+    """
+    values = as_float_array("fs", fs, ndim=1)
+    if values.size == 0:
+        raise ValueError("fs must hold at least one loss, got []")
+    level = check_scalar("level", level)
+    with np.errstate(invalid="ignore"):
+        below = np.flatnonzero(values < level)
+    return int(below[0]) if below.size else None
 
 
 class BestRun(NamedTuple):

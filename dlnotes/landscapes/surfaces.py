@@ -159,13 +159,19 @@ def ill_conditioned_quadratic(
     In 2-D, ``A = R(θ) diag(L, L/κ) R(θ)ᵀ``: ``θ = 0`` aligns the steep direction with the first
     axis (what per-coordinate methods such as Adam can fix); ``θ = π/4`` tilts it so that no
     per-coordinate scaling helps (chapter 05). In ``dim > 2`` dimensions the eigenvalues are spread
-    geometrically from ``L`` down to ``L/κ`` along the axes (``theta`` must be 0).
+    geometrically from ``L`` down to ``L/κ`` along the axes (``theta`` must be 0). In one
+    dimension there is one curvature, ``L``, so only ``κ = 1`` is possible.
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
     kappa = check_scalar("kappa", kappa, low=1.0)
     L = check_scalar("L", L, low=0.0, low_inclusive=False)
     dim = int(check_scalar("dim", dim, low=1, integer=True))
+    if dim == 1 and kappa != 1.0:
+        raise ValueError(
+            f"kappa > 1 needs dim >= 2: a 1-D bowl has one curvature, L, so its condition "
+            f"number is 1; got kappa={kappa} with dim=1"
+        )
     eig = L * np.geomspace(1.0, 1.0 / kappa, dim) if dim > 1 else np.array([L])
     if dim == 2:
         R = rotation(theta)

@@ -154,8 +154,8 @@ class AdamW(Adam):
         (Adam update of x with the raw gradient)
 
     torch's ``weight_decay`` is the paper's decay rate divided by the base learning rate; in
-    both, a learning-rate schedule scales the decay along with the step. Same parameters and state as :class:`Adam`,
-    but ``weight_decay`` defaults to 1e-2.
+    both, a learning-rate schedule scales the decay along with the step. Same parameters and
+    state as :class:`Adam`, but ``weight_decay`` defaults to 1e-2.
 
     Defined in chapter 05 (Adaptive methods).
     """
