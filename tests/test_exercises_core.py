@@ -606,7 +606,7 @@ def test_function_mistakes_are_declared_on_their_code():
 
 
 def test_lr_challenge_rejects_non_numbers():
-    assert "lr must be a number" in fails("ch02_lr_challenge", "1.5")
+    assert "write lr_challenge = 1.5 (without quotes)" in fails("ch02_lr_challenge", "1.5")
     assert "lr must be a number" in fails("ch02_lr_challenge", True)
     assert "lr must be a positive number" in fails("ch02_lr_challenge", -0.5)
     assert "lr must be a positive number" in fails("ch02_lr_challenge", float("nan"))

@@ -32,6 +32,7 @@ import difflib
 import html
 import importlib
 import inspect
+import io
 import linecache
 import math
 import os
@@ -46,14 +47,14 @@ import traceback
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from types import CodeType, FrameType, FunctionType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import numpy as np
 
-from dlnotes.exercises.verdict import CheckFailed, fold, report
+from dlnotes.exercises.verdict import CheckFailed, CheckUsageError, fold, report
 
 if TYPE_CHECKING:
     from dlnotes.exercises.diagnose import Diagnosis
@@ -481,7 +482,9 @@ def get(name: str) -> Exercise:
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
         also = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"there is no exercise named {name!r}{also}")
+        # shown as its message alone in IPython, as a failed check is: the name is the
+        # learner's slip, and dlnotes' own lines would only bury the suggestion
+        raise CheckUsageError(f"there is no exercise named {name!r}{also}")
     return _REGISTRY[name]
 
 
@@ -1260,9 +1263,39 @@ def _value_lines(
         shown_e, shown_g = _fmt_pair(expected[at], got[at])
         there = _entries_at(inputs or {}, expected.shape, at)
         lines.append(f"  at {at}: expected {shown_e}, got {shown_g}{there}")
-    if not np.all(np.isfinite(got)):
-        lines.append("  your result holds inf or nan: the values blew up")
-    return lines
+    note = _non_finite_note(expected, got)
+    return lines + ([f"  {note}"] if note else [])
+
+
+#: How much larger than the expected values a result's finite values must grow for its inf
+#: or nan to be called a blow-up (an overflow after values grew), not a division by zero.
+_BLOWN_UP = 1e6
+
+
+def _non_finite_note(expected: np.ndarray, got: np.ndarray) -> str:
+    """A line for a result holding inf or nan where the expected values are finite: "the
+    values blew up" only when its finite values grew far beyond the expected ones (an overflow
+    comes after large values), else a division by zero, the cause of an inf or nan among
+    ordinary values (``v / (1 − β**0)``). ``""`` when every inf or nan is expected."""
+    if got.dtype.kind not in "fc" or expected.dtype.kind not in "fc":
+        return ""
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(got)
+        if not (~finite & np.isfinite(expected)).any():
+            return ""
+        scale = float(np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0))
+        largest = float(np.max(np.abs(got[finite]), initial=0.0))
+    if largest > _BLOWN_UP * max(scale, 1.0):
+        return (
+            f"your result holds inf or nan: the values blew up (its finite ones reach "
+            f"{largest:.3g})"
+        )
+    if not finite.any():
+        return "your result is all inf or nan: a division by zero (0/0 gives nan)?"
+    return (
+        "your result holds inf or nan among values of ordinary size: a division by zero, "
+        "or the log or square root of a number ≤ 0?"
+    )
 
 
 def _largest_difference(diff: np.ndarray, close: np.ndarray) -> str:
@@ -1487,6 +1520,13 @@ def _run_stopped(
                 f"raises NotImplementedError. Write {raiser} first (and run its cell), then "
                 "run this check again."
             )
+        renamed = _renamed_definition(fn, fname) if isinstance(err, NotImplementedError) else None
+        if renamed is not None:
+            return (
+                f"{ex.name}: {fname} is not written yet: it still raises NotImplementedError. "
+                f"You defined {renamed}: is that it? The check looks for {fname}: name your "
+                f"function {fname}, run its cell, then run this check again."
+            )
         if isinstance(err, NotImplementedError):
             return (
                 f"{ex.name}: {fname} is not written yet: it still raises "
@@ -1505,6 +1545,46 @@ def _run_stopped(
         ]
         return "\n".join(lines)
     return None
+
+
+def _renamed_definition(fn: Any, fname: str) -> str | None:
+    """The name of a function of the learner's notebook that is probably the answer written
+    under another name, when ``fn`` (the exercise's stub, still raising NotImplementedError)
+    is checked: a name one edit from ``fname`` (``adagrad_stp``) or with its words
+    (``step_adagrad``, ``my_adagrad_step``), else one with the stub's parameters defined in a
+    later cell. ``None`` when there is none (or outside a notebook's namespace)."""
+    space = getattr(fn, "__globals__", None)
+    if not isinstance(fn, FunctionType) or not isinstance(space, dict):
+        return None
+    from dlnotes.exercises.diagnose import _one_edit
+
+    answers = {e.solution.__name__ for e in _REGISTRY.values() if isinstance(e, FunctionExercise)}
+    words = set(fname.split("_"))
+    params = _own_params(fn)
+    numbers = _cell_numbers() or {}
+    after = numbers.get(fn.__code__.co_filename)
+    near, later = [], []
+    for name, value in list(space.items()):
+        if (
+            not isinstance(value, FunctionType)
+            or value is fn
+            or name in (fname, fn.__name__)
+            or name.startswith("_")
+            or name in answers  # another exercise's answer, or the stub itself
+            or value.__module__ != fn.__module__
+            or "NotImplementedError" in value.__code__.co_names  # another stub
+        ):
+            continue
+        theirs = set(name.split("_"))
+        if _one_edit(name, fname) or (len(words) > 1 and words <= theirs):
+            near.append(name)
+        elif after is not None and _own_params(value) == params:
+            defined = numbers.get(value.__code__.co_filename)
+            if defined is not None and defined > after:
+                later.append((defined, name))
+    if near:
+        return near[0]
+    return max(later)[1] if later else None
 
 
 def _raising_mistake(
@@ -1917,6 +1997,28 @@ def _numbers_in(fn: Any) -> list[tuple[str, float]]:
     return unique[:4]
 
 
+def _own_params(fn: Any) -> list[str]:
+    """The names of the positional parameters of the learner's function (``[]`` for one
+    that is not a plain function)."""
+    code = getattr(fn, "__code__", None) if isinstance(fn, FunctionType) else None
+    return list(code.co_varnames[: code.co_argcount]) if isinstance(code, CodeType) else []
+
+
+def _notebook_reads(fn: Any) -> list[str]:
+    """The global names the learner's function (and the code nested in it) reads that are
+    variables of its notebook (its module's globals), e.g. ``beta`` set by an earlier cell."""
+    code, space = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+    if not isinstance(code, CodeType) or not isinstance(space, dict):
+        return []
+    read: list[str] = []
+    todo = [code]
+    while todo and len(read) < 1000:
+        c = todo.pop()
+        read += [n for n in c.co_names if n not in read and dict.__contains__(space, n)]
+        todo += [k for k in c.co_consts if isinstance(k, CodeType)]
+    return read
+
+
 def _diagnose(
     ex: FunctionExercise,
     outcomes: list[_Outcome],
@@ -1951,6 +2053,8 @@ def _diagnose(
                 factors,
                 constants=_numbers_in(fn),
                 skip=skip,
+                own_params=_own_params(fn),
+                reads=_notebook_reads(fn),
             )
     except Exception:
         return None
@@ -2032,6 +2136,56 @@ def _holds_float32(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def _answer_variable(ex: ValueExercise) -> str:
+    """The notebook variable a value exercise's answer goes in, from its signature
+    (``"lr_challenge = ...  (a number)"`` gives ``lr_challenge``), else ``"your answer"``."""
+    found = re.match(r"\s*([A-Za-z_]\w*)\s*=", ex.signature)
+    return found[1] if found else "your answer"
+
+
+def _as_number(text: Any) -> float | None:
+    """``text`` as a number when it is a string that reads as one (``"1.8"``, ``" 2e-3"``),
+    else ``None``."""
+    if type(text) is not str or "_" in text:  # "1_0" is no number a learner means
+        return None
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _quoted_numbers(ex: ValueExercise, value: Any) -> str | None:
+    """The verdict on a value exercise whose answer is a number, or numbers, answered with
+    a string (``lr_challenge = "1.8"``): write the number without quotes, in the variable
+    the notebook asks for. ``None`` for any other answer (``verify`` judges it)."""
+    sol, name = ex.solution, _answer_variable(ex)
+    if _real_scalar(sol) is not None and type(value) is str:
+        if _as_number(value) is None:
+            return (
+                f"{ex.name}: your answer must be a number, not the string {value!r}: write "
+                f"a number after {name} =, without quotes"
+            )
+        return (
+            f"{ex.name}: your answer must be a number, not a string: write "
+            f"{name} = {value.strip()} (without quotes)"
+        )
+    numbers = isinstance(sol, tuple) and all(_real_scalar(v) is not None for v in sol)
+    if (
+        numbers
+        and type(value) in (tuple, list)  # a learner's subclass is left to verify
+        and len(value) == len(sol)
+        and any(type(v) is str for v in value)
+        and all(_real_scalar(v) is not None or _as_number(v) is not None for v in value)
+    ):
+        fixed = ", ".join(v.strip() if type(v) is str else repr(v) for v in value)
+        return (
+            f"{ex.name}: your answer must hold numbers, not strings: write "
+            f"{name} = ({fixed}) (without quotes)"
+        )
+    return None
+
+
 def _check_value(ex: ValueExercise, value: Any) -> tuple[bool, str]:
     if value is None:  # the learner edition's placeholder, not replaced yet
         return False, (
@@ -2040,6 +2194,9 @@ def _check_value(ex: ValueExercise, value: Any) -> tuple[bool, str]:
         )
     if callable(value):
         return False, f"{ex.name}: expected a value ({ex.signature}), got a function"
+    quoted = _quoted_numbers(ex, value)
+    if quoted is not None:
+        return False, quoted
     try:
         with np.errstate(all="ignore"):
             verdict = ex.verify(value)
@@ -2190,6 +2347,38 @@ def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
         f"parameters ({', '.join(own)}): is a parameter misspelt? The checks pass their "
         f"inputs as the arguments {ex.signature.split('->')[0].strip()}."
     )
+
+
+def _failing_helper(ex: Exercise, fn: Any, seconds: float) -> str | None:
+    """A note when the learner's function calls, by its global name, another function of the
+    notebook that is the answer of another exercise (``adamw_step`` calling the learner's
+    ``adam_step``, as the exercise suggests) and that function fails its own exercise's
+    visible checks: the failure may be that function's, not this one's."""
+    space = getattr(fn, "__globals__", None)
+    if not isinstance(ex, FunctionExercise) or not isinstance(space, dict):
+        return None
+    others = {
+        e.solution.__name__: e
+        for e in _REGISTRY.values()
+        if isinstance(e, FunctionExercise) and e.name != ex.name
+    }
+    mine = getattr(fn, "__name__", "your function")
+    for name in _notebook_reads(fn):
+        helper, other = dict.get(space, name), others.get(name)
+        if other is None or not isinstance(helper, FunctionType) or helper is fn:
+            continue
+        if str(helper.__module__ or "").split(".")[0] == "dlnotes":  # the library's
+            continue
+        try:
+            passed, said = _check_function(other, helper, "visible", min(seconds, 5.0))
+        except Exception:  # the checker failing on it says nothing about this exercise
+            continue
+        if not passed and "is not written yet" not in said:  # (that is said already)
+            return (
+                f"note: your {mine} calls your {name}, which fails its own check "
+                f"({other.name}): fix that one first."
+            )
+    return None
 
 
 def _another_exercises_function(ex: Exercise, fn: Any) -> str | None:
@@ -2381,7 +2570,7 @@ def _seconds(time_limit: Any) -> float:
         )
     seconds = float(time_limit)
     if not 0 < seconds <= MAX_TIME_LIMIT:  # also False for NaN
-        raise ValueError(
+        raise CheckUsageError(
             f"time_limit must be > 0 and at most {MAX_TIME_LIMIT:g} seconds (an hour), got "
             f"{time_limit!r}"
         )
@@ -2426,10 +2615,13 @@ def check(
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
     __tracebackhide__ = True
-    ex = exercise if isinstance(exercise, Exercise) else get(exercise)
-    if suite not in SUITES:
-        raise ValueError(f"suite must be 'visible' or 'hidden', got {suite!r}")
-    seconds = None if time_limit is None else _seconds(time_limit)
+    try:
+        ex = exercise if isinstance(exercise, Exercise) else get(exercise)
+        if suite not in SUITES:
+            raise CheckUsageError(f"suite must be 'visible' or 'hidden', got {suite!r}")
+        seconds = None if time_limit is None else _seconds(time_limit)
+    except CheckUsageError as err:  # raised from here: a plain traceback ends at check()
+        raise err.with_traceback(None) from None
     stale = _stale_definition(answer)
     if stale is not None and stale.error is not None:
         # the cell the learner sees does not compile: the definition Python kept is older
@@ -2437,22 +2629,31 @@ def check(
         report(False, stale.syntax_report(ex.name))
         return
     start = time.perf_counter()
-    try:
-        if isinstance(ex, FunctionExercise):
-            limit = ex.time_limit if seconds is None else seconds
-            passed, message = _check_function(ex, answer, suite, limit)
-        elif isinstance(ex, ValueExercise):
-            passed, message = _check_value(ex, answer)
-        else:
-            raise TypeError(f"{ex.name} is neither a function nor a value exercise")
-    except Exception as err:  # last resort: a verdict, never a traceback from dlnotes
-        passed, message = (
-            False,
-            (
-                f"{ex.name}: {CHECKER_FAILED} your answer ({_type_name(answer)}), "
-                f"{type(err).__name__}. Expected {ex.signature}."
-            ),
-        )
+    helper = None
+    # what the learner's function prints (a debug print in a loop, repeated for every check)
+    # is kept, and only its first lines shown above the verdict, which it would bury
+    with _printed() as printed:
+        try:
+            if isinstance(ex, FunctionExercise):
+                limit = ex.time_limit if seconds is None else seconds
+                passed, message = _check_function(ex, answer, suite, limit)
+                try:
+                    helper = None if passed else _failing_helper(ex, answer, limit)
+                except Exception:  # a note, never a reason for no verdict
+                    helper = None
+            elif isinstance(ex, ValueExercise):
+                passed, message = _check_value(ex, answer)
+            else:
+                raise TypeError(f"{ex.name} is neither a function nor a value exercise")
+        except Exception as err:  # last resort: a verdict, never a traceback from dlnotes
+            passed, message = (
+                False,
+                (
+                    f"{ex.name}: {CHECKER_FAILED} your answer ({_type_name(answer)}), "
+                    f"{type(err).__name__}. Expected {ex.signature}."
+                ),
+            )
+    printed.show()
     if stale is not None and passed:  # right, but not the code of the cell shown: no pass
         report(False, _plain(f"{stale.note()}\n{stale.not_counted(ex.name, message)}"))
         return
@@ -2464,7 +2665,83 @@ def check(
     message = message if misspelt is None else f"{misspelt}\n{message}"
     other = None if passed else _another_exercises_function(ex, answer)
     message = message if other is None else f"{other}\n{message}"
+    message = message if helper is None else f"{helper}\n{message}"
     report(passed, message)
+
+
+#: How many lines of what the learner's function printed during a check are shown (all of
+#: them when there are at most two more: a note would take a line itself).
+PRINTED_LINES = 10
+#: The longest printed line shown, in characters.
+PRINTED_WIDTH = 200
+
+
+class _Kept(io.TextIOBase):
+    """A text stream that keeps the start of what is written to it (enough for
+    :data:`PRINTED_LINES` + 2 lines) and counts every line, so that a function printing in an
+    endless loop until its time limit fills no memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept = ""
+        self.line_ends = 0
+        self.open_line = False  # the last line written has no newline yet
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: Any) -> int:
+        text = str(text)
+        if not text:
+            return 0
+        self.line_ends += text.count("\n")
+        self.open_line = not text.endswith("\n")
+        room = (PRINTED_WIDTH + 1) * (PRINTED_LINES + 2) - len(self.kept)
+        if room > 0:
+            self.kept += text[:room]
+        return len(text)
+
+    def shown(self) -> list[str]:
+        """The lines to show: all of them when there are at most ``PRINTED_LINES + 2``, else
+        the first ``PRINTED_LINES`` and how many more were printed; each line cut to
+        :data:`PRINTED_WIDTH` characters."""
+        total = self.line_ends + self.open_line
+        lines = [
+            ln if len(ln) <= PRINTED_WIDTH else ln[: PRINTED_WIDTH - 1] + "…"
+            for ln in self.kept.splitlines()
+        ]
+        if total <= PRINTED_LINES + 2:
+            return lines[:total]
+        more = total - PRINTED_LINES
+        return [
+            *lines[:PRINTED_LINES],
+            f"… {more} more lines printed by your function during the checks",
+        ]
+
+
+@dataclass
+class _Printing:
+    """What was printed on stdout and stderr while ``check`` ran the learner's code."""
+
+    out: _Kept = field(default_factory=_Kept)
+    err: _Kept = field(default_factory=_Kept)
+
+    def show(self) -> None:
+        """Print the start of each stream on that stream (see :meth:`_Kept.shown`)."""
+        for kept, stream in ((self.out, sys.stdout), (self.err, sys.stderr)):
+            lines = kept.shown()
+            if lines:
+                print("\n".join(lines), file=stream, flush=True)
+
+
+@contextmanager
+def _printed() -> Iterator[_Printing]:
+    """Keep what is printed on ``sys.stdout`` and ``sys.stderr`` inside the block (by the
+    learner's function, in this thread or the time limit's watchdog thread) instead of showing
+    it; the caller shows its start with :meth:`_Printing.show`."""
+    printing = _Printing()
+    with redirect_stdout(printing.out), redirect_stderr(printing.err):
+        yield printing
 
 
 _watch_cells()

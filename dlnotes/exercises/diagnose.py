@@ -159,6 +159,8 @@ def find(
     *,
     constants: Sequence[tuple[str, float]] = (),
     skip: Sequence[str] = (),
+    own_params: Sequence[str] = (),
+    reads: Sequence[str] = (),
 ) -> Diagnosis | None:
     """The first generic diagnosis that explains every wrong result, or ``None``.
 
@@ -167,12 +169,17 @@ def find(
     expected result (or step). ``constants`` are numbers the learner's function reads or
     writes itself, as ``(how to name it, value)``: each is tried in place of an argument.
     ``skip`` names diagnoses not to try (one the caller has refuted, e.g. ``"stale"`` for a
-    function that returns the same result when called again).
+    function that returns the same result when called again). ``own_params`` are the learner's
+    function's parameter names, in order, and ``reads`` the notebook variables it reads: a
+    diagnosis that an argument is not used names the learner's own parameter at that place
+    (``b`` where the checks pass ``beta``), not the reference's name the learner never wrote.
     """
     if not any(o.wrong for o in observations):
         return None
     ctx = _Context(solution, signature, list(observations), close, reference, tuple(factors))
     ctx.constants = tuple(constants)
+    ctx.own_params = tuple(own_params)
+    ctx.reads = frozenset(reads)
     detectors: tuple[Callable[[_Context], Diagnosis | None], ...] = (
         _none,
         _generator,
@@ -471,6 +478,19 @@ class _Context:
             self.params = []
         self.deadline = time.perf_counter() + _BUDGET_SECONDS
         self.constants: tuple[tuple[str, float], ...] = ()  # numbers of the learner's code
+        self.own_params: tuple[str, ...] = ()  # the learner's parameter names, in order
+        self.reads: frozenset[str] = frozenset()  # the notebook variables the learner reads
+
+    def collection(self) -> bool:
+        """The result is a collection of a varying number of items (batches, pairs): the
+        signature says ``tuple of``/``list of``, or the expected length differs between
+        checks."""
+        if self.returns.startswith(("tuple of", "list of")):
+            return True
+        lengths = {
+            len(o.expected) for o in self.observations if isinstance(o.expected, (tuple, list))
+        }
+        return len(lengths) > 1
 
     def ok(self, expected: Any, got: Any, loose: bool = False) -> bool:
         try:
@@ -800,13 +820,21 @@ def _container(ctx: _Context) -> Diagnosis | None:
         )
 
     if right_items_in(lambda g: isinstance(g, other) and not isinstance(g, want)):
+        if ctx.collection() or len(e0) > 3:  # a number of items that varies: no fixed a, b
+            words = ctx.returns.split()  # "tuple of (X_batch, y_batch) pairs": pairs
+            items = words[-1] if ctx.collection() and words[-1].isidentifier() else "items"
+            how = (
+                f": {want.__name__}(...) of the {other.__name__} you built, e.g. return "
+                f"{want.__name__}({items})"
+            )
+        else:
+            how = ": return a, b (or (a, b)), not [a, b]" if want is tuple else ": [a, b, ...]"
         return Diagnosis(
             "container",
             ("container",),
             f"a {other.__name__} instead of a {want.__name__}",
             f"the values are right, in a {other.__name__}",
-            f"return a {want.__name__}"
-            + (": return a, b (or (a, b)), not [a, b]" if want is tuple else ": [a, b, ...]"),
+            f"return a {want.__name__}{how}",
         )
     if want is tuple and right_items_in(lambda g: type(g) is np.ndarray and g.ndim == 1):
         return Diagnosis(
@@ -1151,13 +1179,24 @@ def _transposed(ctx: _Context) -> Diagnosis | None:
         if g.ndim != 2 or g.shape != e.shape[::-1] or not ctx.ok(e, g.T.copy()):
             return None
     e = leaves[0][1]
+    shape = _shape_text(ctx.returns) if not path else None
+    said = f"the expected shape is {shape}, here {e.shape}: " if shape else ""
     return Diagnosis(
         "transposed",
         ("transposed",),
         "transposed",
         f"{who} is the expected {e.shape[0]}×{e.shape[1]} matrix transposed",
-        "check which axis is which (rows are examples or fan_in?) or drop the extra .T",
+        f"{said}check which axis is which, or drop the extra .T",
     )
+
+
+def _shape_text(returns: str) -> str | None:
+    """The 2-D shape a signature's result part writes (``"array of shape (steps + 1, d)"``
+    gives ``"(steps + 1, d)"``), else ``None``."""
+    found = re.search(r"shape (\((?:[^()]|\([^()]*\))*\))", returns)
+    if found is None or len(result_parts(f"f() -> {found[1]}")) != 2:
+        return None
+    return found[1]
 
 
 def _ratios(
@@ -1463,6 +1502,10 @@ def _shifted(ctx: _Context) -> Diagnosis | None:
             and test(e, g)
             for _, e, g in leaves
         ):
+            # items of a collection one element short or long: slices, not iterates
+            sliced = _slice_off_by_one(ctx) if path and ctx.collection() else None
+            if sliced is not None:
+                return sliced
             return Diagnosis(
                 "shifted",
                 (f"shifted {label}", "shifted"),
@@ -1470,6 +1513,66 @@ def _shifted(ctx: _Context) -> Diagnosis | None:
                 f"{who}: {advice}",
                 "check where the loop starts and ends, and whether you store the value before "
                 "or after the update",
+            )
+    return None
+
+
+#: How an item of a collection (a batch) differs from the expected one by one entry: its
+#: name, the test on (expected, got), and the end of the slice to look at.
+_SLICE_SHIFTS: tuple[tuple[str, Callable[[Any, Any], bool], str], ...] = (
+    ("one element short", lambda e, g: len(g) == len(e) - 1 and _same(e[:-1], g), "end"),
+    ("one element too many", lambda e, g: len(g) == len(e) + 1 and _same(e, g[:-1]), "end"),
+    ("one element short", lambda e, g: len(g) == len(e) - 1 and _same(e[1:], g), "start"),
+    ("one element too many", lambda e, g: len(g) == len(e) + 1 and _same(e, g[1:]), "start"),
+)
+
+
+def _same(e: Any, g: Any) -> bool:
+    """Two arrays of the same entries (slices of one input: exactly equal)."""
+    return isinstance(e, np.ndarray) and isinstance(g, np.ndarray) and np.array_equal(e, g)
+
+
+def _slice_off_by_one(ctx: _Context) -> Diagnosis | None:
+    """Items of a collection result (batches) one element short or long, the same way in
+    every wrong item of every failing check: a slice's end (or start) off by one."""
+    for how, test, end in _SLICE_SHIFTS:
+        wrong = 0
+        for o in ctx.bad:
+            e, g = o.expected, o.got
+            if not (isinstance(g, (tuple, list)) and len(g) == len(e)):
+                break
+            bad = [(x, y) for x, y in zip(e, g) if not ctx.ok(x, y)]
+            parts = [
+                (a, b)
+                for x, y in bad
+                for a, b in (zip(x, y) if isinstance(x, (tuple, list)) else [(x, y)])
+                if not ctx.ok(a, b)
+            ]
+            if not parts or not all(test(a, b) for a, b in parts):
+                break
+            wrong += len(bad)
+        else:
+            noun = "batch" if "batch" in ctx.returns else "item"
+            each = f"each wrong {noun}" if wrong > 1 else f"a {noun}"
+            size = next((p.name for p in ctx.params if "size" in p.name), "n")
+            short = how.endswith("short")
+            last = "last" if end == "end" else "first"
+            fact = f"{each} of your result is the expected one " + (
+                f"without its {last} entry" if short else f"with one entry more at its {end}"
+            )
+            if end == "end":
+                advice = (
+                    f"check the slice's end: a[start:start + {size}] holds {size} elements, "
+                    f"the end itself excluded ({'no − 1' if short else 'no + 1'})"
+                )
+            else:
+                advice = f"check the slice's start: a[start:start + {size}] begins at start"
+            return Diagnosis(
+                "shifted",
+                (f"shifted slice {how} at the {end}", "shifted slice", "shifted"),
+                f"each {noun} {how}" if wrong > 1 else f"a {noun} {how}",
+                fact,
+                advice,
             )
     return None
 
@@ -1644,7 +1747,7 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
                 f"{'your result' if whole else who} is the expected one computed with "
                 f"{p.name} = {_value(new)}{'' if rule in ('0', '1') else f' ({rule})'} instead "
                 f"of the given {p.name} = {_value(old)}",
-                _advice(p.name, rule),
+                _advice(p.name, rule, _own(ctx, index), p.name in ctx.reads),
             )
             if whole:
                 return found
@@ -1675,22 +1778,44 @@ def _value(v: Any) -> str:
     return _fmt(float(v)) if isinstance(v, (float, np.floating)) else str(v)
 
 
-def _advice(name: str, rule: str) -> str:
+def _own(ctx: _Context, index: int) -> str:
+    """The learner's own parameter at ``index`` when it is named otherwise than the
+    reference's (``b`` for ``beta``), else ``""``."""
+    if index >= len(ctx.own_params) or index >= len(ctx.params):
+        return ""
+    mine = ctx.own_params[index]
+    return "" if mine == ctx.params[index].name else mine
+
+
+def _advice(name: str, rule: str, mine: str = "", reads_name: bool = False) -> str:
+    """What to look at when the result is as if the argument ``name`` had another value
+    (``rule`` says which). ``mine``: the learner's own parameter at that place when it has
+    another name (``b`` where the checks pass ``beta``); ``reads_name``: the learner's function
+    reads a notebook variable called ``name`` (a misspelt parameter, then, not a mistake in
+    the formula)."""
+    variable = rule.split()[2] if rule.startswith("the variable ") else ""
+    if mine and (reads_name or variable == name):
+        return (
+            f"your parameter at that place is {mine}, but your function reads {name}, a "
+            f"variable of your notebook: use {mine} (or rename it {name})"
+        )
+    # the argument, as the learner's code names it
+    arg = f"your parameter {mine} (the argument {name})" if mine else f"the argument {name}"
+    use = mine or name
     if rule == "its default":
-        return f"is the argument {name} passed on and used, rather than its default?"
+        return f"is {arg} passed on and used, rather than its default?"
     if rule in ("one less", "one more"):
         return (
-            f"off by one in {name}: does it count from 0 or from 1 (and, for a counter, is it "
+            f"off by one in {use}: does it count from 0 or from 1 (and, for a counter, is it "
             "updated before or after it is used)?"
         )
     if rule.startswith("the number "):  # the explanation before it has named the number
-        return f"write the argument {name} in its place"
-    if rule.startswith("the variable "):
-        what = rule.split()[2]
-        return f"your function reads {what} where the argument {name} belongs: use {name}"
+        return f"write {arg} in its place"
+    if variable:
+        return f"your function reads {variable} where {arg} belongs: use {use}"
     if rule.startswith("the value of check"):
         return (
-            f"is {name} hard-coded, or read from a variable outside the function (one an "
-            f"earlier cell set)? Use the argument {name}"
+            f"is {use} hard-coded, or read from a variable outside the function (one an "
+            f"earlier cell set)? Use {arg}"
         )
-    return f"is {name} used at all, and in the right place?"
+    return f"is {arg} used at all, and in the right place?"

@@ -38,16 +38,9 @@ _CODE = re.compile(r"`([^`\n]+)`")
 _MISTAKE = "Likely mistake:"
 
 
-class CheckFailed(AssertionError):
-    """A learner's answer failed its checks; the message is the feedback.
-
-    An ``AssertionError``, so graders (nbgrader, nbval, pytest) see a failing cell. IPython
-    (7.34 as on Colab, 8 and 9) shows it as the feedback alone, without traceback frames from
-    inside dlnotes: ``__tracebackhide__`` is not honoured by IPython's default traceback mode,
-    but an exception's ``_render_traceback_`` is.
-
-    Defined in chapter 02 (Conditioning and the loss landscape).
-    """
+class _ShownAlone(Exception):
+    """An exception that IPython shows as its message alone, without traceback frames from
+    inside dlnotes (see :class:`CheckFailed`)."""
 
     #: Whether the feedback has been displayed as HTML (then IPython shows the title alone).
     displayed = False
@@ -65,6 +58,27 @@ class CheckFailed(AssertionError):
             said = summary(str(self), ERROR_LINE_WIDTH)
             return [f"{title}: {said}", "  (the feedback is above)"]
         return [title, fold(str(self))]
+
+
+class CheckFailed(_ShownAlone, AssertionError):
+    """A learner's answer failed its checks; the message is the feedback.
+
+    An ``AssertionError``, so graders (nbgrader, nbval, pytest) see a failing cell. IPython
+    (7.34 as on Colab, 8 and 9) shows it as the feedback alone, without traceback frames from
+    inside dlnotes: ``__tracebackhide__`` is not honoured by IPython's default traceback mode,
+    but an exception's ``_render_traceback_`` is.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
+
+
+class CheckUsageError(_ShownAlone, ValueError):
+    """A check called with what it cannot take (an exercise name that does not exist, an
+    unknown suite, a time limit out of range): a ``ValueError`` that IPython shows as its
+    message alone, as it shows :class:`CheckFailed`, without dlnotes' traceback frames.
+
+    Defined in chapter 02 (Conditioning and the loss landscape).
+    """
 
 
 #: the widest summary on the error line under the HTML feedback: with "✗ CheckFailed: " it
