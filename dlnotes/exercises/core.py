@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import copy
 import ctypes
+import dataclasses
 import difflib
 import html
 import importlib
@@ -1439,10 +1440,35 @@ def _where(frame: traceback.FrameSummary | None, verb: str = "in") -> list[str]:
     return lines
 
 
-def _inputs(case: Case, names: list[str]) -> str:
-    parts = [f"{n} = {_describe(v)}" for n, v in zip(names, case.args)]
-    parts += [f"{k} = {_describe(v)}" for k, v in case.kwargs.items()]
+def _inputs(case: Case, names: list[str], signature: str = "") -> str:
+    """The inputs line; a tuple argument whose items the ``signature`` names (``where cache =
+    (mask, p)``) is shown item by item, each whole: ``cache = (mask, p), with mask = [[True,
+    ...]] (bool, shape (4, 5)), p = 0.25``."""
+    named = _argument_parts(signature, names) if signature else {}
+
+    def said(name: str, v: Any) -> str:
+        items = named.get(name)
+        if items and type(v) in (tuple, list) and len(v) == len(items):
+            shown = ", ".join(f"{i} = {_describe(x)}" for i, x in zip(items, v))
+            return f"{name} = ({', '.join(items)}), with {shown}"
+        return f"{name} = {_describe(v)}"
+
+    parts = [said(n, v) for n, v in zip(names, case.args)]
+    parts += [said(k, v) for k, v in case.kwargs.items()]
     return "  inputs: " + "; ".join(parts)
+
+
+def _argument_parts(signature: str, names: Sequence[str]) -> dict[str, list[str]]:
+    """The names a signature gives the items of a tuple argument: ``"f(dout, cache) -> ...,
+    where cache = (mask, p)"`` gives ``{"cache": ["mask", "p"]}``. Only for arguments among
+    ``names``, and items that are no other argument's name."""
+    found: dict[str, list[str]] = {}
+    pattern = r"\b([A-Za-z_]\w*) = \(\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)+)\s*\)"
+    for m in re.finditer(pattern, signature):
+        items = [i.strip() for i in m[2].split(",")]
+        if m[1] in names and not set(items) & set(names) and len(set(items)) == len(items):
+            found[m[1]] = items
+    return found
 
 
 def _hint_lines(mistake: Mistake) -> list[str]:
@@ -1508,7 +1534,7 @@ def _run_stopped(
                 "of its own, then run this check again."
             ]
         lines += _where(run.where, "stopped in")
-        return "\n".join([*lines, _inputs(case, names)])
+        return "\n".join([*lines, _inputs(case, names, ex.signature)])
     if run.error is not None:
         err = run.error
         raiser = run.where.name if run.where is not None else None
@@ -1540,7 +1566,7 @@ def _run_stopped(
             f"{head}: your function raised {type(err).__name__}: {_message(err)}",
             *(_hint_lines(mistake) if mistake is not None else []),
             *_where(run.where),
-            _inputs(case, names),
+            _inputs(case, names, ex.signature),
             *_order_note(fn, names),
         ]
         return "\n".join(lines)
@@ -1716,13 +1742,16 @@ def _verdict(
         f"Check {failed[0] + 1} ({first.case.label}) failed:",
     ]
     float32_too = False
+    upcast: list[int] = []  # the checks a matched mistake differs on only by a float64 result
     try:
         mistake = _match_mistake(ex, outcomes, seconds, names)
+        if mistake is None:
+            mistake, upcast = _match_mistake_but_upcast(ex, outcomes, seconds, names)
         if mistake is None:
             mistake = _match_mistake_but_float32(ex, outcomes, seconds, names)
             float32_too = mistake is not None
     except Exception:
-        mistake = None
+        mistake, upcast = None, []
     diagnosis = None if mistake is not None else _unknown_label(ex, outcomes)
     if mistake is None and diagnosis is None:
         diagnosis = _diagnose(ex, outcomes, seconds, fn)
@@ -1753,6 +1782,8 @@ def _verdict(
         lines.append(f"  Likely mistake: {diagnosis.text(ex.diagnoses)}")
     if mistake is not None:
         lines += _hint_lines(mistake)
+    if upcast:
+        lines.append(_upcast_note(outcomes, upcast, names))
     if float32_too:
         n32 = sum(_float32_input(o.case) for o in outcomes)
         lines.append(
@@ -1760,7 +1791,7 @@ def _verdict(
             f"check{'s' if n32 > 1 else ''} your result differs from it too: look at the dtype "
             "your copies and your result take when an input is float32)"
         )
-    lines += [*(f"  {p}" for p in problems), _inputs(first.case, names)]
+    lines += [*(f"  {p}" for p in problems), _inputs(first.case, names, ex.signature)]
     if len(failed) > 1:
         others = ", ".join(str(k + 1) for k in failed[1:])
         lines.append(f"  also failed: check{'s' if len(failed) > 2 else ''} {others}")
@@ -1885,7 +1916,8 @@ def _examine(
     and (given the ``reference``'s inputs after its call) a random generator the learner's
     function drew another number of values from."""
     problems: list[str] = []
-    problem = _compare(expected, run.output, ex.rtol, ex.atol, inputs=_input_arrays(case, names))
+    inputs = _input_arrays(case, names, ex.signature)
+    problem = _compare(expected, run.output, ex.rtol, ex.atol, inputs=inputs)
     if problem:
         problems += [_named_result(ex.signature, problem[1][0]), *problem[1][1:]]
         problems += _other_results(ex, expected, run.output, problem[1][0])
@@ -1928,11 +1960,19 @@ def _examine(
     return _Outcome(case, run, expected, problems, modified, aliased, problem is not None)
 
 
-def _input_arrays(case: Case, names: list[str]) -> dict[str, np.ndarray]:
+def _input_arrays(case: Case, names: list[str], signature: str = "") -> dict[str, np.ndarray]:
     """The case's array arguments by name, as given (before any call): what a wrong entry of
-    an elementwise result is shown beside."""
+    an elementwise result is shown beside; with the arrays in a tuple argument whose items
+    the ``signature`` names (``where cache = (mask, p)``: the mask, as ``mask``)."""
     given = {**dict(zip(names, case.args)), **dict(case.kwargs)}
-    return {name: v for name, v in given.items() if isinstance(v, np.ndarray)}
+    arrays = {name: v for name, v in given.items() if isinstance(v, np.ndarray)}
+    for name, items in (_argument_parts(signature, names) if signature else {}).items():
+        value = given.get(name)
+        if isinstance(value, (tuple, list)) and len(value) == len(items):
+            for item, v in zip(items, value):
+                if isinstance(v, np.ndarray) and item not in arrays:
+                    arrays[item] = v
+    return arrays
 
 
 def _draw_problems(
@@ -2122,9 +2162,80 @@ def _match_mistake_but_float32(
         return None
     if any(_holds_float32(o.expected) for o in outcomes if _float32_input(o.case)):
         # the answer keeps float32 (dropout's backward): a mistake that does not is not one
-        # the learner made "on top", and the note on dtypes would be false
+        # the learner made "on top", and the note on dtypes would be false (a float64 result
+        # there is matched by _match_mistake_but_upcast)
         return None
     return _match_mistake(ex, plain, seconds, names)
+
+
+def _match_mistake_but_upcast(
+    ex: FunctionExercise, outcomes: list[_Outcome], seconds: float, names: list[str]
+) -> tuple[Mistake | None, list[int]]:
+    """The known mistake that behaves like the learner's function once the learner's float64
+    results are read as float32 where the answer keeps float32, and the (0-based) checks where
+    that took a float64 result; ``(None, [])`` when none does.
+
+    ``dout * (1 - mask) / (1 - p)`` is the dropped units' mask *and* a float64 result for a
+    float32 ``dout`` (``1 - mask`` is an int64 array): the mistake, written as
+    ``dout * ~mask / (1 - p)``, keeps float32, so it matches on no float32 check, and the
+    learner would hear of neither. Its values are compared to float32 precision (a float64
+    result rounded to float32, then compared within float32's tolerance, see
+    :func:`_dtype_tolerance`); a right answer in float64 matches no mistake and keeps its
+    dtype diagnosis."""
+    narrowed, upcast = [], []
+    for k, o in enumerate(outcomes):
+        output, changed = _narrowed(o.expected, o.run.output)
+        if changed:
+            o = dataclasses.replace(o, run=dataclasses.replace(o.run, output=output))
+            upcast.append(k)
+        narrowed.append(o)
+    if not upcast:
+        return None, []
+    mistake = _match_mistake(ex, narrowed, seconds, names)
+    return (mistake, upcast) if mistake is not None else (None, [])
+
+
+def _narrowed(expected: Any, got: Any, depth: int = 0) -> tuple[Any, bool]:
+    """``got`` with each float64 array or number where ``expected`` has a float32 one (of the
+    same shape) rounded to float32, and whether there was any."""
+    if isinstance(expected, np.ndarray) and expected.dtype == np.float32:
+        if type(got) is np.ndarray and got.dtype == np.float64 and got.shape == expected.shape:
+            return got.astype(np.float32), True
+        return got, False
+    if isinstance(expected, np.float32) and type(got) in (float, np.float64):
+        return np.float32(got), True
+    if type(expected) in (tuple, list) and type(got) is type(expected) and depth < 5:
+        if len(got) == len(expected):
+            parts = [_narrowed(e, g, depth + 1) for e, g in zip(expected, got)]
+            if any(changed for _, changed in parts):
+                items = [v for v, _ in parts]
+                return (tuple(items) if type(got) is tuple else items), True
+    return got, False
+
+
+def _upcast_note(outcomes: list[_Outcome], upcast: list[int], names: list[str]) -> str:
+    """What a learner whose result is float64 where float32 is expected (on the checks
+    ``upcast``, 0-based) is told beside the mistake named: how numpy came to widen float32.
+
+    Each rule holds in numpy 2 (NEP 50 promotion), see the tests: a float32 array with a
+    Python number or a bool array stays float32; with an ``np.float64`` number, or a float64
+    or int64 array, it becomes float64; ``1 - m`` of a bool array ``m`` is int64."""
+    which = ", ".join(str(k + 1) for k in upcast)
+    case = outcomes[upcast[0]].case
+    given = {**dict(zip(names, case.args)), **dict(case.kwargs)}
+    first = next(
+        (n for n, v in given.items() if isinstance(v, np.ndarray) and v.dtype == np.float32),
+        None,
+    )
+    where = f", where {first} is float32," if first else ""
+    keep = f"{first}'s dtype (.astype({first}.dtype)" if first else "float32 (.astype(np.float32)"
+    return (
+        f"  and in check{'s' if len(upcast) > 1 else ''} {which}{where} your result is also "
+        f"float64 where float32 is expected: keep {keep} on a factor that widens it). A "
+        "float32 array stays float32 with a Python number or a bool array, but becomes "
+        "float64 with an np.float64 number or a float64 or int64 array: x.astype(float) is "
+        "float64, and 1 - m of a bool array m is int64."
+    )
 
 
 def _holds_float32(value: Any, depth: int = 0) -> bool:
