@@ -607,9 +607,9 @@ def test_function_mistakes_are_declared_on_their_code():
 
 def test_lr_challenge_rejects_non_numbers():
     assert "write lr_challenge = 1.5 (without quotes)" in fails("ch02_lr_challenge", "1.5")
-    assert "lr must be a number" in fails("ch02_lr_challenge", True)
-    assert "lr must be a positive number" in fails("ch02_lr_challenge", -0.5)
-    assert "lr must be a positive number" in fails("ch02_lr_challenge", float("nan"))
+    assert "lr_challenge must be a number" in fails("ch02_lr_challenge", True)
+    assert "lr_challenge must be a positive number" in fails("ch02_lr_challenge", -0.5)
+    assert "lr_challenge must be a positive number" in fails("ch02_lr_challenge", float("nan"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -237,6 +237,49 @@ def _gd_gradient_once(grad, x0, lr, steps):
     return _gd_iterates(x0, steps, lambda x: x - lr * g)
 
 
+@gradient_descent_mistakes.add(
+    "np.append flattens the iterates",
+    "np.append without an axis flattens: your result is one 1-D array of (steps + 1)·d "
+    "numbers, not steps + 1 rows of d coordinates. Keep the iterates in a list and stack "
+    "them once at the end with np.array.",
+)
+def _gd_np_append(grad, x0, lr, steps):
+    x = np.array(x0, dtype=float)
+    xs = np.array([x])  # one row: right as long as steps = 0
+    for _ in range(steps):
+        x = x - lr * grad(x)
+        xs = np.append(xs, x)  # no axis: one flat array
+    return xs
+
+
+@gradient_descent_mistakes.add(
+    "row 0 left at zero",
+    "rows 1 to steps are right, but row 0 is still the zero row np.zeros made: x0 was never "
+    "stored in it. Row 0 of the result is the starting point x0 itself.",
+)
+def _gd_start_not_stored(grad, x0, lr, steps):
+    xs = np.zeros((steps + 1, len(x0)))
+    x = np.array(x0, dtype=float)
+    for t in range(steps):
+        x = x - lr * grad(x)
+        xs[t + 1] = x
+    return xs  # xs[0] is never written
+
+
+@gradient_descent_mistakes.add(
+    "last row left at zero",
+    "rows 0 to steps − 1 are right, but the last row is still the zero row np.zeros made: "
+    "range(1, steps) stops one row short. The loop must fill every row from 1 to steps "
+    "(range(1, steps + 1)), one update per row.",
+)
+def _gd_last_row_not_filled(grad, x0, lr, steps):
+    xs = np.zeros((steps + 1, len(x0)))
+    xs[0] = x0
+    for t in range(1, steps):  # stops at row steps − 1
+        xs[t] = xs[t - 1] - lr * grad(xs[t - 1])
+    return xs
+
+
 def _start(rng: np.random.Generator, dim: int) -> np.ndarray:
     return np.round(rng.uniform(0.4, 2.0, dim) * rng.choice([-1.0, 1.0], dim), 3)
 
@@ -333,6 +376,11 @@ register(
         solution=gradient_descent,
         suites=seeded(_gd_cases, visible=2, hidden=20),
         mistakes=gradient_descent_mistakes.all,
+        diagnoses={
+            "transposed": "the result has one row per iterate (x_0, ..., x_steps: steps + 1 "
+            "rows) and one column per coordinate (d columns). np.array of the list of iterates "
+            "stacks them as rows: drop the .T (or the axis=1, or np.column_stack).",
+        },
         references=(
             "dlnotes.landscapes:gradient_descent",
             "dlnotes.landscapes:heavy_ball",  # with rho = 0, the same iterates bit for bit
@@ -418,6 +466,40 @@ def _lr_optimal_step(H):
     return 2.0 / (lam[-1] + lam[0])
 
 
+#: The hint for a rate a little below the limit 2/λ_max: the mistake below (0.99·2/λ_max) and
+#: the exercise's wording of the other factors just below 1 (its ``diagnoses``).
+_JUST_BELOW = (
+    "the answer is the supremum 2/λ_max itself: the largest rate is the bound (at exactly "
+    "2/λ_max the iteration oscillates without growing), not a rate a little below it."
+)
+
+
+@max_stable_lr_mistakes.add("just below the limit", _JUST_BELOW)
+def _lr_just_below(H):
+    return 0.99 * 2.0 / np.linalg.eigvalsh(H)[-1]
+
+
+@max_stable_lr_mistakes.add(
+    "λ_max/2, the ratio upside down",
+    "the limit is 2 divided by the largest eigenvalue, 2/λ_max: along its direction each "
+    "step multiplies the error by 1 − lr·λ_max, which stays above −1 only while "
+    "lr < 2/λ_max.",
+)
+def _lr_upside_down(H):
+    return np.linalg.eigvalsh(H)[-1] / 2.0
+
+
+@max_stable_lr_mistakes.add(
+    "np.linalg.eigvals is not sorted",
+    "np.linalg.eigvals (like np.linalg.eig) returns the eigenvalues in no particular order, "
+    "so [-1] is not always the largest. Take the largest of them with max, or use "
+    "np.linalg.eigvalsh(H), which returns a symmetric matrix's eigenvalues in increasing "
+    "order.",
+)
+def _lr_eigvals_unsorted(H):
+    return 2.0 / np.linalg.eigvals(H)[-1]
+
+
 def _spd(rng: np.random.Generator, dim: int, low: float, high: float) -> np.ndarray:
     """A random rotated symmetric positive-definite matrix with eigenvalues in [low, high]."""
     Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
@@ -456,6 +538,12 @@ register(
         solution=max_stable_lr,
         suites=seeded(_lr_cases, visible=3, hidden=30),
         mistakes=max_stable_lr_mistakes.all,
+        # the registered mistake is 0.99·2/λ_max; a diagnosis matches one factor exactly, so
+        # the other rates "a little below" the limit that learners write each get a key
+        diagnoses={
+            f"factor {c}": _JUST_BELOW
+            for c in ("0.9", "0.95", "0.975", "0.98", "0.995", "0.999", "0.9995", "0.9999")
+        },
     )
 )
 
@@ -543,6 +631,20 @@ def _clip_returns_input(g, max_norm):
 
 
 @clip_by_norm_mistakes.add(
+    "returns g itself when zero",
+    "for a zero gradient you returned the caller's array, not a new one (every other "
+    "gradient comes back as a new array): whoever changes the result changes the gradient "
+    "too. Return a new array in the zero-gradient branch as well, e.g. g.copy() (or let "
+    "g * scale with scale = 1.0 handle it).",
+)
+def _clip_returns_zero_input(g, max_norm):
+    norm = np.linalg.norm(g)
+    if norm == 0:
+        return g  # the zero gradient comes back as the caller's own array
+    return g * min(1.0, max_norm / norm)
+
+
+@clip_by_norm_mistakes.add(
     "norm per row",
     "clipping by norm uses one norm over all entries of g, whatever its shape: "
     "np.linalg.norm(g) without an axis (or sqrt(np.sum(g**2))). A norm per row "
@@ -550,6 +652,18 @@ def _clip_returns_input(g, max_norm):
 )
 def _clip_per_row(g, max_norm):
     norm = np.linalg.norm(g, axis=-1, keepdims=True)
+    return g * np.minimum(1.0, max_norm / norm)
+
+
+@clip_by_norm_mistakes.add(
+    "norm per column",
+    "np.linalg.norm(g, axis=0) is one norm per column, so each column is rescaled on its own "
+    "and the gradient turns (for a 1-D g it is the one norm, which is why only the matrix "
+    "checks fail). Clipping by norm uses one norm over all entries of g, whatever its shape: "
+    "np.linalg.norm(g) without an axis.",
+)
+def _clip_per_column(g, max_norm):
+    norm = np.linalg.norm(g, axis=0)
     return g * np.minimum(1.0, max_norm / norm)
 
 
@@ -645,14 +759,36 @@ def _clip_l1(g, max_norm):
 
 
 @clip_by_norm_mistakes.add(
-    "normalized first: 0/0 for a zero gradient",
-    "g / ‖g‖ · min(‖g‖, max_norm) is the right vector for every g but the zero one, where "
-    "0/0 gives NaN. Leave g alone unless ‖g‖ > max_norm: g · min(1, max_norm/‖g‖), the ratio "
-    "computed only for a nonzero norm.",
+    "divides by a zero norm",
+    "your result is right for every g but the zero one, where it is NaN: the formula divides "
+    "by ‖g‖ = 0 (g/‖g‖ is 0/0; max_norm/‖g‖ is inf, and inf times a zero entry, a 0 or a "
+    "False mask is NaN, not 0). Divide only when ‖g‖ > 0: a zero gradient comes back as "
+    "zeros.",
 )
 def _clip_normalized_first(g, max_norm):
+    # g / ‖g‖ · min(‖g‖, max_norm); g·(c/‖g‖)·(‖g‖ > c) + g·(‖g‖ ≤ c) behaves the same
     norm = np.linalg.norm(g)
     return g / norm * min(norm, max_norm)
+
+
+@clip_by_norm_mistakes.add(
+    "max-norm (np.inf) instead of the Euclidean norm",
+    "np.linalg.norm(g, np.inf) is the largest |entry| of a vector (of a matrix, the largest "
+    "row sum of |entries|), not its length. max_norm bounds the Euclidean norm "
+    "‖g‖ = √(Σ g²): np.linalg.norm(g) without an ord.",
+)
+def _clip_inf_norm(g, max_norm):
+    return g * min(1.0, max_norm / np.linalg.norm(g, np.inf))
+
+
+@clip_by_norm_mistakes.add(
+    "root mean square instead of the norm",
+    "np.sqrt(np.mean(g**2)) is the root mean square, √n times smaller than the norm "
+    "‖g‖ = √(Σ g²) of n entries, so a long gradient is clipped too little or not at all. "
+    "Sum the squares instead of averaging them (or use np.linalg.norm(g)).",
+)
+def _clip_rms(g, max_norm):
+    return g * min(1.0, max_norm / np.sqrt(np.mean(g**2)))
 
 
 register(
@@ -695,14 +831,28 @@ lr_challenge_mistakes = ValueMistakes()
 
 
 @lr_challenge_mistakes.add(
+    "on the edge: it oscillates forever",
+    "lr is 2/L = 2: along the steep direction each step multiplies the error by "
+    "1 − lr·L = −1, so it flips sign forever, neither converging nor diverging, and f never "
+    "drops below what the steep direction holds. 2/L is the edge of stability, not a usable "
+    "step: stay below it.",
+    example=2.0,
+)
+def _on_the_edge(lr: float) -> bool:
+    """``lr·L = 2`` (to a millionth): the steep direction's error keeps its size and flips
+    sign at every step, ``1 − lr·L = −1``."""
+    return math.isclose(lr * LR_CHALLENGE.bowl().L, 2.0, rel_tol=1e-6)
+
+
+@lr_challenge_mistakes.add(
     "diverged",
-    "lr ≥ 2/L = 2: along the steep direction each step multiplies the error by "
-    "|1 − lr·L| ≥ 1, so it never shrinks (at exactly 2/L it flips sign forever, above "
-    "2/L it grows). Stay below 2/L.",
+    "lr > 2/L = 2: along the steep direction each step multiplies the error by "
+    "|1 − lr·L| > 1, so it grows at every step (flipping sign as it goes). Stay below 2/L.",
     example=2.5,
 )
 def _diverges(lr: float) -> bool:
-    """The run blows up, or the steep direction's error never shrinks: ``|1 − lr·L| ≥ 1``."""
+    """The run blows up, or the steep direction's error never shrinks: ``|1 − lr·L| ≥ 1``
+    (``lr·L = 2`` exactly is :func:`_on_the_edge`, tried first)."""
     return _challenge_run(lr).diverged or abs(1 - lr * LR_CHALLENGE.bowl().L) >= 1.0
 
 
@@ -743,12 +893,42 @@ def _steep_direction_left(lr: float) -> bool:
     return not _flat_direction_left(lr)
 
 
+def _not_a_number(value: Any) -> str:
+    """What to write instead of ``value``, an ``lr_challenge`` that is not a number: a
+    string that reads as one without its quotes, one number without its list or array."""
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = math.nan
+        if math.isfinite(number) and "_" not in value:
+            return (
+                f"lr_challenge must be a number: write lr_challenge = {value.strip()} (no quotes)"
+            )
+        return (
+            f"lr_challenge must be a number, not the string {value!r}: write a number after "
+            "lr_challenge =, without quotes"
+        )
+    if isinstance(value, (list, tuple, np.ndarray)):
+        try:  # a ragged list or one of strings that are not numbers is no one number
+            numbers = np.asarray(value, dtype=float).ravel()
+            one = float(numbers[0]) if numbers.size == 1 else math.nan
+        except (TypeError, ValueError):
+            one = math.nan
+        if math.isfinite(one):
+            kind = "an array" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
+            return f"lr_challenge must be one number, not {kind}: write lr_challenge = {one:g}"
+    return f"lr_challenge must be a number, e.g. lr_challenge = 0.5; got {value!r}"
+
+
 def _verify_lr(lr: Any) -> ValueVerdict:
     if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
-        return ValueVerdict(False, f"lr must be a number, e.g. lr = 0.5; got {lr!r}")
+        return ValueVerdict(False, _not_a_number(lr))
     lr = float(lr)
     if not (math.isfinite(lr) and lr > 0):
-        return ValueVerdict(False, f"lr must be a positive number, got {lr!r}")
+        return ValueVerdict(
+            False, f"lr_challenge must be a positive number (a learning rate), got {lr!r}"
+        )
     bowl, goal = LR_CHALLENGE.bowl(), LR_CHALLENGE.target
     run = _challenge_run(lr)
     f = float(run.fs.min())
@@ -769,7 +949,7 @@ def _verify_lr(lr: Any) -> ValueVerdict:
     )
     if run.diverged:
         summary = f"lr = {lr:g}: diverged after {run.steps} steps; the target is {target}"
-    elif _diverges(lr):  # |1 − lr·L| ≥ 1 but no blow-up yet (lr = 2/L flips sign forever)
+    elif _diverges(lr):  # |1 − lr·L| ≥ 1 but no blow-up yet (at lr = 2/L, f never shrinks)
         summary = f"lr = {lr:g}: f = {loss_text(f, goal)} at best; the target is {target}"
     else:
         summary = (

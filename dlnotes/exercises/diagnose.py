@@ -1180,13 +1180,13 @@ def _transposed(ctx: _Context) -> Diagnosis | None:
             return None
     e = leaves[0][1]
     shape = _shape_text(ctx.returns) if not path else None
-    said = f"the expected shape is {shape}, here {e.shape}: " if shape else ""
+    said = f" (the expected shape is {shape}, here {e.shape})" if shape else ""
     return Diagnosis(
         "transposed",
         ("transposed",),
         "transposed",
-        f"{who} is the expected {e.shape[0]}×{e.shape[1]} matrix transposed",
-        f"{said}check which axis is which, or drop the extra .T",
+        f"{who} is the expected {e.shape[0]}×{e.shape[1]} matrix transposed{said}",
+        "check which axis is which, or drop the extra .T",
     )
 
 
