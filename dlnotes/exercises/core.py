@@ -1714,6 +1714,26 @@ def _wrong_before_error(outcomes: list[_Outcome], run: _Run) -> str:
     )
 
 
+def _registered_mistake(
+    ex: FunctionExercise, outcomes: list[_Outcome], seconds: float, names: list[str]
+) -> tuple[Mistake | None, list[int], bool]:
+    """The registered mistake the results show: ``(mistake, upcast, float32_too)``, matched
+    exactly, else but for a float64 result where float32 is expected (``upcast``: those
+    checks), else on every check without a float32 input (``float32_too``); ``None`` when
+    none matches (or matching fails on a learner's strange result)."""
+    try:
+        mistake = _match_mistake(ex, outcomes, seconds, names)
+        if mistake is not None:
+            return mistake, [], False
+        mistake, upcast = _match_mistake_but_upcast(ex, outcomes, seconds, names)
+        if mistake is not None:
+            return mistake, upcast, False
+        mistake = _match_mistake_but_float32(ex, outcomes, seconds, names)
+        return mistake, [], mistake is not None
+    except Exception:
+        return None, [], False
+
+
 def _verdict(
     ex: FunctionExercise,
     fn: Any,
@@ -1741,17 +1761,7 @@ def _verdict(
         f"{ex.name}: {n - len(failed)} of {n} {what} passed. "
         f"Check {failed[0] + 1} ({first.case.label}) failed:",
     ]
-    float32_too = False
-    upcast: list[int] = []  # the checks a matched mistake differs on only by a float64 result
-    try:
-        mistake = _match_mistake(ex, outcomes, seconds, names)
-        if mistake is None:
-            mistake, upcast = _match_mistake_but_upcast(ex, outcomes, seconds, names)
-        if mistake is None:
-            mistake = _match_mistake_but_float32(ex, outcomes, seconds, names)
-            float32_too = mistake is not None
-    except Exception:
-        mistake, upcast = None, []
+    mistake, upcast, float32_too = _registered_mistake(ex, outcomes, seconds, names)
     diagnosis = None if mistake is not None else _unknown_label(ex, outcomes)
     if mistake is None and diagnosis is None:
         diagnosis = _diagnose(ex, outcomes, seconds, fn)
@@ -2740,30 +2750,10 @@ def check(
         report(False, stale.syntax_report(ex.name))
         return
     start = time.perf_counter()
-    helper = None
     # what the learner's function prints (a debug print in a loop, repeated for every check)
     # is kept, and only its first lines shown above the verdict, which it would bury
     with _printed() as printed:
-        try:
-            if isinstance(ex, FunctionExercise):
-                limit = ex.time_limit if seconds is None else seconds
-                passed, message = _check_function(ex, answer, suite, limit)
-                try:
-                    helper = None if passed else _failing_helper(ex, answer, limit)
-                except Exception:  # a note, never a reason for no verdict
-                    helper = None
-            elif isinstance(ex, ValueExercise):
-                passed, message = _check_value(ex, answer)
-            else:
-                raise TypeError(f"{ex.name} is neither a function nor a value exercise")
-        except Exception as err:  # last resort: a verdict, never a traceback from dlnotes
-            passed, message = (
-                False,
-                (
-                    f"{ex.name}: {CHECKER_FAILED} your answer ({_type_name(answer)}), "
-                    f"{type(err).__name__}. Expected {ex.signature}."
-                ),
-            )
+        passed, message, helper = _run_checks(ex, answer, suite, seconds)
     printed.show()
     if stale is not None and passed:  # right, but not the code of the cell shown: no pass
         report(False, _plain(f"{stale.note()}\n{stale.not_counted(ex.name, message)}"))
@@ -2778,6 +2768,32 @@ def check(
     message = message if other is None else f"{other}\n{message}"
     message = message if helper is None else f"{helper}\n{message}"
     report(passed, message)
+
+
+def _run_checks(
+    ex: Exercise, answer: Any, suite: str, seconds: float | None
+) -> tuple[bool, str, str | None]:
+    """``(passed, message, helper note)`` of :func:`check`'s checks of ``answer``; a checker
+    that fails is a verdict too, never a traceback from dlnotes."""
+    try:
+        if isinstance(ex, FunctionExercise):
+            limit = ex.time_limit if seconds is None else seconds
+            passed, message = _check_function(ex, answer, suite, limit)
+            try:
+                helper = None if passed else _failing_helper(ex, answer, limit)
+            except Exception:  # a note, never a reason for no verdict
+                helper = None
+            return passed, message, helper
+        if isinstance(ex, ValueExercise):
+            return (*_check_value(ex, answer), None)
+        raise TypeError(f"{ex.name} is neither a function nor a value exercise")
+    except Exception as err:  # last resort: a verdict, never a traceback from dlnotes
+        return (
+            False,
+            f"{ex.name}: {CHECKER_FAILED} your answer ({_type_name(answer)}), "
+            f"{type(err).__name__}. Expected {ex.signature}.",
+            None,
+        )
 
 
 #: How many lines of what the learner's function printed during a check are shown (all of
