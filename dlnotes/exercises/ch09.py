@@ -194,6 +194,58 @@ def _l2_mean_of_squares(params, lam):
 
 
 @l2_penalty_and_grad_mistakes.add(
+    "mean of the squares in the penalty",
+    "your gradients are right but your penalty is too small: np.mean(W**2) divides each "
+    "matrix's sum of squares by its number of entries. ‖W‖_F² is the *sum* of the squared "
+    "entries (np.sum), so that the penalty (λ/2)·Σ‖W‖² has exactly the gradient λW you return.",
+)
+def _l2_mean_in_penalty_only(params, lam):
+    penalty = sum(0.5 * lam * float(np.mean(p**2)) for p in params if p.ndim == 2)
+    return penalty, [lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
+
+
+@l2_penalty_and_grad_mistakes.add(
+    "the biases penalised instead of the weights",
+    "your test is the wrong way round: you penalised the 1-D arrays (biases, gamma, beta) and "
+    "gave the weight matrices a zero gradient. The arrays to penalise are the 2-D ones "
+    "(p.ndim == 2); the 1-D ones get no penalty and np.zeros_like(p).",
+)
+def _l2_biases_not_weights(params, lam):
+    return _l2_where(params, lam, lambda i, p: p.ndim == 1)
+
+
+@l2_penalty_and_grad_mistakes.add(
+    "only the first weight matrix penalised",
+    "you penalised params[0] alone, so the weight matrices of the later layers got no "
+    "penalty and a zero gradient: loop over every array in params and penalise each one that "
+    "is 2-D (p.ndim == 2), wherever it is in the list.",
+)
+def _l2_first_only(params, lam):
+    # W = params[0]: the first layer's weights only
+    return _l2_where(params, lam, lambda i, p: i == 0)
+
+
+@l2_penalty_and_grad_mistakes.add(
+    "len(p) taken for the number of dimensions",
+    "len(p) is the length of p's first axis (the number of rows of a matrix, of entries of a "
+    "vector), not its number of dimensions: len(p) == 2 picks the arrays with two rows or two "
+    "entries, weights or biases alike. Use p.ndim == 2 (or len(p.shape) == 2).",
+)
+def _l2_len_for_ndim(params, lam):
+    return _l2_where(params, lam, lambda i, p: len(p) == 2)
+
+
+@l2_penalty_and_grad_mistakes.add(
+    "a bias taken for a single number",
+    "a bias is a vector with one entry per output unit, not a single number: testing "
+    "p.size > 1 penalises every bias with more than one entry. Tell a weight matrix from a "
+    "bias by its number of dimensions, p.ndim == 2, not by its size.",
+)
+def _l2_size_above_one(params, lam):
+    return _l2_where(params, lam, lambda i, p: p.size > 1)
+
+
+@l2_penalty_and_grad_mistakes.add(
     "no gradients for the biases",
     "grads must be aligned with params (one entry per parameter, as model.grads): "
     "append np.zeros_like(b) for each bias.",
@@ -280,6 +332,15 @@ register(
         references=("dlnotes.losses:l2_penalty", "dlnotes.losses:penalty"),
         rtol=1e-6,
         atol=1e-9,
+        diagnoses={
+            # a rule that recognises no weight matrix (len(p) > 10, p.size > 100) penalises
+            # nothing; so does a loop that never adds to the penalty
+            "zeros": "nothing was added to the penalty. Check that every 2-D array is taken "
+            "for a weight matrix (p.ndim == 2, whatever its length, size or place in the "
+            "list; the 1-D ones are the biases and a norm layer's gamma and beta), and that "
+            "each one adds its (lam/2)·sum(W²) to the penalty (penalty += ..., not "
+            "penalty + ...)"
+        },
     )
 )
 
@@ -377,6 +438,35 @@ def _wd_g_without_lr(w, g, lr, weight_decay):
 )
 def _wd_ascent(w, g, lr, weight_decay):
     return (1 - lr * weight_decay) * w + lr * g
+
+
+@sgd_weight_decay_step_mistakes.add(
+    "returned the step, not the new w",
+    "you return the change −lr·(g + weight_decay·w) alone: the function returns the new "
+    "parameters, the old w plus that change.",
+)
+def _wd_step_only(w, g, lr, weight_decay):
+    return -lr * (g + weight_decay * w)
+
+
+@sgd_weight_decay_step_mistakes.add(
+    "parentheses missing around (1 − lr·weight_decay)",
+    "without parentheses, 1 - lr * weight_decay * w subtracts lr·weight_decay·w from the "
+    "number 1, and w itself is gone from the result. The factor (1 − lr·weight_decay) "
+    "multiplies w: put it in parentheses.",
+)
+def _wd_no_parentheses(w, g, lr, weight_decay):
+    return 1 - lr * weight_decay * w - lr * g
+
+
+@sgd_weight_decay_step_mistakes.add(
+    "decay not multiplied by w",
+    "the decay term is weight_decay·w, the gradient of (λ/2)‖w‖², not weight_decay alone: "
+    "with g + weight_decay every entry moves by the same amount, whatever its size. The "
+    "step is w − lr·(g + weight_decay·w).",
+)
+def _wd_decay_without_w(w, g, lr, weight_decay):
+    return w - lr * (g + weight_decay)
 
 
 def _wd_cases(seed: int, hidden: bool) -> list[Case]:
@@ -654,6 +744,28 @@ def _es_tolerance(dev_losses, patience):
     return _es_walk(dev_losses, patience, lambda loss, best: loss < best - 0.01)  # min_delta
 
 
+@early_stopping_epoch_mistakes.add(
+    "the last epoch counted from 0 when training never stops",
+    "when the count never reaches patience, training runs every epoch, and the last epoch "
+    "trained is len(dev_losses) (epochs count from 1), not len(dev_losses) − 1, which is the "
+    "index of its loss. Your stop epoch is right whenever training does stop.",
+)
+def _es_never_stops_zero_based(dev_losses, patience):
+    return _es_walk(dev_losses, patience, end=len(dev_losses) - 1)
+
+
+@early_stopping_epoch_mistakes.add(
+    "stop epoch taken as best epoch + patience",
+    "best_epoch + patience is the stop epoch only when training stops; when the count never "
+    "reaches patience, training ends with the last epoch, len(dev_losses), and an epoch past "
+    "it was never trained. Return the epoch where the loop stopped, or len(dev_losses) when "
+    "it ran to the end.",
+)
+def _es_best_plus_patience(dev_losses, patience):
+    _, best_epoch = _es_rule(dev_losses, patience)
+    return best_epoch + patience, best_epoch
+
+
 #: Shapes of dev-loss curves (before a seeded rescaling), each with the patience it is run with.
 _ES_SHAPES: dict[str, tuple[list[float], int]] = {
     # falls, then rises for good: stops `patience` epochs after the minimum
@@ -794,6 +906,58 @@ def _prox_builtin_max(w, g, lr, lam):
 def _prox_threshold_lam(w, g, lr, lam):
     z = w - lr * g
     return np.sign(z) * np.maximum(np.abs(z) - lam, 0)
+
+
+@l1_prox_step_mistakes.add(
+    "half the threshold",
+    "the threshold is lr·lam, not lr·lam/2: the penalty is lam·Σ|w| (no ½, unlike L2), and "
+    "the derivative of lam·|w| away from 0 is ±lam, so each step moves an entry lr·lam "
+    "towards zero.",
+)
+def _prox_half_threshold(w, g, lr, lam):
+    z = w - lr * g
+    return np.sign(z) * np.maximum(np.abs(z) - lr * lam / 2, 0)
+
+
+@l1_prox_step_mistakes.add(
+    "gradient step uphill",
+    "you computed z = w + lr·g: the gradient step on the loss goes against the gradient, "
+    "z = w − lr·g, and the soft threshold is applied to that z.",
+)
+def _prox_ascent(w, g, lr, lam):
+    z = w + lr * g
+    return np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0)
+
+
+@l1_prox_step_mistakes.add(
+    "gradient step without the learning rate",
+    "the gradient step is z = w − lr·g: you subtracted g itself, so the step on the loss is "
+    "1/lr times too large (your threshold lr·lam is right).",
+)
+def _prox_step_without_lr(w, g, lr, lam):
+    z = w - g
+    return np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0)
+
+
+@l1_prox_step_mistakes.add(
+    "size grown instead of shrunk",
+    "you added lr·lam to |z|, so every entry moves away from zero and none is ever zeroed: "
+    "the soft threshold *subtracts* lr·lam from the size |z| (and stops at 0).",
+)
+def _prox_size_grown(w, g, lr, lam):
+    z = w - lr * g
+    return np.sign(z) * np.maximum(np.abs(z) + lr * lam, 0)
+
+
+@l1_prox_step_mistakes.add(
+    "negative entries shrunk away from zero",
+    "subtracting lr·lam from z moves a positive entry towards zero but a negative one away "
+    "from it (−1 becomes −1 − lr·lam). Shrink the size |z| by lr·lam instead and give each "
+    "entry its sign back, so negative entries move up towards 0.",
+)
+def _prox_minus_threshold_everywhere(w, g, lr, lam):
+    z = w - lr * g
+    return np.where(np.abs(z) > lr * lam, z - lr * lam, 0.0).astype(w.dtype)
 
 
 @l1_prox_step_mistakes.add(

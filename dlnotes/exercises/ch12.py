@@ -105,6 +105,43 @@ def _freeze_one_too_many(model, n_frozen):
 
 
 @freeze_mistakes.add(
+    "training started right after the last frozen Linear layer",
+    "your list starts with the layer right after the n_frozen-th Linear layer, so the "
+    "normalization layer that follows it (its gamma and beta) is trained. Every layer before "
+    "the (n_frozen + 1)-th Linear layer is frozen, norm layers and activations included: "
+    "start at the position of the (n_frozen + 1)-th Linear layer itself.",
+)
+def _freeze_after_last_frozen(model, n_frozen):
+    if n_frozen == 0:
+        return list(model.params)
+    start = _linears(model)[n_frozen - 1] + 1  # right after the last frozen Linear layer
+    return [p for layer in model.layers[start:] for p in layer.params]
+
+
+@freeze_mistakes.add(
+    "started after the last frozen Linear layer, and after the head when none is frozen",
+    "two things: with n_frozen = 0, the index n_frozen − 1 into the Linear layers' positions "
+    "is −1, the head, so nothing is returned when everything should train; and starting after "
+    "the n_frozen-th Linear layer trains the normalization layer that follows it, which "
+    "belongs to the frozen part (every layer before the (n_frozen + 1)-th Linear layer is "
+    "frozen). Start at the position of the (n_frozen + 1)-th Linear layer.",
+)
+def _freeze_after_last_frozen_wraps(model, n_frozen):
+    start = _linears(model)[n_frozen - 1] + 1  # n_frozen = 0: [-1], the head
+    return [p for layer in model.layers[start:] for p in layer.params]
+
+
+@freeze_mistakes.add(
+    "the head alone, whatever n_frozen",
+    "you return the head's params every time, a linear probe; n_frozen says how many Linear "
+    "layers are frozen, so with n_frozen = 1 of 3 the two later Linear layers (and the "
+    "layers between them) train, and with every Linear layer frozen nothing does ([]).",
+)
+def _freeze_head_only(model, n_frozen):
+    return list(model.layers[_linears(model)[-1]].params)
+
+
+@freeze_mistakes.add(
     "returned the frozen parameters",
     "you return what should stay fixed; the optimizer needs the params that are "
     "still trained (those of the layers from the (n_frozen + 1)-th Linear layer on).",
@@ -346,6 +383,16 @@ def _lrs_divided(base_lr, n_layers, factor):
 )
 def _lrs_linear(base_lr, n_layers, factor):
     return [base_lr * (1 - (1 - factor) * (n_layers - 1 - k)) for k in range(n_layers)]
+
+
+@finetune_lrs_mistakes.add(
+    "factor times the exponent, not to its power",
+    "factor * (n_layers - 1 - k) multiplies the factor by the number of layers below the "
+    "head (and gives the head 0); the rate needs factor *raised* to that number, with "
+    "Python's power operator **.",
+)
+def _lrs_times_not_power(base_lr, n_layers, factor):
+    return [base_lr * factor * (n_layers - 1 - k) for k in range(n_layers)]
 
 
 @finetune_lrs_mistakes.add(

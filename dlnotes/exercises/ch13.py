@@ -80,6 +80,39 @@ def _lu_bounds_as_exponents(low, high, n, rng):
 
 
 @log_uniform_mistakes.add(
+    "bounds used as exponents of e",
+    "rng.uniform(low, high, n) draws between the values themselves, so np.exp of it lies "
+    "between e^low and e^high (about 1 and 2.7 for [1e-4, 1]), not between low and high. "
+    "Draw between the logarithms of the bounds, np.log(low) and np.log(high), then "
+    "exponentiate.",
+)
+def _lu_exp_of_values(low, high, n, rng):
+    return np.exp(rng.uniform(low, high, n))
+
+
+@log_uniform_mistakes.add(
+    "exp and log the wrong way round",
+    "you drew between np.exp(low) and np.exp(high) and took the log: the draws do lie in "
+    "[low, high], but for small bounds e^x ≈ 1 + x, so they are spread almost evenly, not "
+    "log-uniformly (over [1e-4, 1], 94% land in the top decade). Go the other way: take the "
+    "logs of the bounds, draw uniformly between them, and apply np.exp to the draws.",
+)
+def _lu_log_of_exp_bounds(low, high, n, rng):
+    return np.log(rng.uniform(np.exp(low), np.exp(high), n))
+
+
+@log_uniform_mistakes.add(
+    "log of uniform draws",
+    "np.log(rng.uniform(low, high, n)) returns the logarithms of draws spread evenly over "
+    "[low, high], not values in [low, high] (negative numbers when the bounds are below 1). "
+    "The uniform draw is the exponent: draw it between np.log(low) and np.log(high), then "
+    "return np.exp of it.",
+)
+def _lu_log_of_linear(low, high, n, rng):
+    return np.log(rng.uniform(low, high, n))
+
+
+@log_uniform_mistakes.add(
     "log of one bound only",
     "the exponent must run from ln(low) to ln(high): you took the log of one bound "
     "but not of the other, so the upper end of your range is exp(high), not high.",
@@ -327,6 +360,18 @@ def _ctf_per_trial(values, scores, keep_fraction):
     return np.stack([kept.min(axis=1), kept.max(axis=1)], axis=1)  # one row per kept trial
 
 
+@coarse_to_fine_bounds_mistakes.add(
+    "min and max over all the kept values",
+    "kept.min() without an axis is the smallest number in the whole array, over every "
+    "hyperparameter at once, so each row of your box got the same [low, high]. Each "
+    "hyperparameter needs its own range: reduce over the kept trials only, axis=0.",
+)
+def _ctf_one_range_for_all(values, scores, keep_fraction):
+    k = math.ceil(keep_fraction * len(scores))
+    kept = _best_rows(values, scores, k)
+    return np.array([[kept.min(), kept.max()]] * values.shape[1])  # no axis: one range
+
+
 def _ctf_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     # (3, 2, 0.4) and (4, 2, 0.3): k = 2, where a score quantile would keep only 1 trial.
@@ -526,6 +571,54 @@ def _hs_failed_dropped(trials, scores, eta):
     order = np.argsort(scores, kind="stable")
     finished = order[~np.isnan(scores[order])]
     return np.asarray(trials)[finished[:k]]
+
+
+@halving_survivors_mistakes.add(
+    "failed runs left out of n",
+    "n is the number of trials in the rung, failed runs included: k = max(1, n // eta) with "
+    "n = len(scores). You counted only the finished runs, so you keep too few trials when a "
+    "run failed. Sort all the scores (NaN goes last by itself) and keep the first k.",
+)
+def _hs_k_of_finished(trials, scores, eta):
+    finished = ~np.isnan(scores)
+    k = max(1, int(np.sum(finished)) // eta)  # n without the failed runs
+    return _survivors(np.asarray(trials)[finished], scores[finished], k)
+
+
+@halving_survivors_mistakes.add(
+    "Python's sorted with NaN scores",
+    "sorted(..., key=lambda i: scores[i]) compares NaN with the other scores, and every "
+    "comparison with NaN is False, so a failed run (NaN) can end up anywhere in the order, "
+    "even ahead of finished runs, and the runs around it may be left unsorted. Use "
+    "np.argsort(scores, kind='stable'), which puts NaN last and keeps ties in rung order.",
+)
+def _hs_python_sorted(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    order = sorted(range(len(scores)), key=lambda i: scores[i])  # NaN: no order
+    return np.asarray(trials)[order[:k]]
+
+
+@halving_survivors_mistakes.add(
+    "sorted (score, id) pairs",
+    "sorting the pairs (score, trial id) breaks ties by id, not by the rung's order, and "
+    "every comparison with a NaN score is False, so the failed runs are not put last. Sort "
+    "the scores alone with np.argsort(scores, kind='stable') (NaN last, ties in rung order) "
+    "and index trials with the result.",
+)
+def _hs_sorted_pairs(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    return np.array([t for _, t in sorted(zip(scores, trials))][:k])
+
+
+@halving_survivors_mistakes.add(
+    "np.argpartition does not sort",
+    "np.argpartition(scores, k)[:k] finds the k lowest scores but in no particular order, "
+    "and the survivors go on best first (ties in rung order, failed runs last). Sort with "
+    "np.argsort(scores, kind='stable') and take the first k.",
+)
+def _hs_argpartition(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    return np.asarray(trials)[np.argpartition(scores, k)[:k]]
 
 
 def _ids_against_rung_order(trials: np.ndarray, scores: np.ndarray) -> None:

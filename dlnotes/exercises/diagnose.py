@@ -1297,6 +1297,16 @@ def _explain(
     if key != "factor" and any(abs(c) < 1e-12 for c in cs):
         return None  # no step at all: the input returned, diagnosed before
     if all(abs(c) < 1e-12 for c in cs):
+        leaves = ctx.leaves(ctx.focus()[0])
+        if leaves and all(np.ndim(e) == 0 for _, e, _ in leaves):  # "all zeros" of a number
+            return Diagnosis(
+                "zeros",
+                ("zeros",),
+                "zero",
+                f"{who} is 0 where the expected value is not",
+                "is the number computed and returned (a total left at its starting 0, or "
+                "total + x where total += x was meant)?",
+            )
         return Diagnosis(
             "zeros",
             ("zeros",),
