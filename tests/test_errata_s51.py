@@ -16,7 +16,6 @@ import numpy as np
 
 from dlnotes import landscapes as ls
 from dlnotes.data import Standardizer, load_fashion_mnist_subset, train_dev_test_split
-from dlnotes.explorers import ch06 as explorers06
 from dlnotes.layers import Linear
 from dlnotes.model import Sequential
 from dlnotes.optim import SGD, teaching
@@ -250,7 +249,7 @@ def test_ch06_states_when_a_constant_rate_cannot_converge():
 
 def test_noise_floor_vanishes_when_the_labels_are_fit_exactly():
     assert "a small enough constant rate does converge" in _prose("06_schedules.ipynb")
-    problem = explorers06.noisy_regression()
+    problem = ls.noisy_regression()
     lrs = np.full(3000, 0.4)
     noisy = ls.sgd_runs(problem, lrs, runs=4).mean(axis=1)
     exact = dict(problem, y=problem["X"] @ problem["w_star"])

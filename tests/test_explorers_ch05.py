@@ -83,32 +83,33 @@ def test_bowl_values_and_steps_to_target():
 
 
 def test_best_run_picks_the_fastest_learning_rate():
-    bowl = ch05.rotated_bowl(10, 0)
-    x0 = ch05.rotated_start(0)
-    lr, hit, run = ch05.best_run(bowl, x0, "GD", steps=200)
-    xs = ls.lr_sweep(bowl, x0, "GD", ch05.LR_GRIDS["GD"], 200)
+    bowl = ls.ill_conditioned_quadratic(10, theta=0.0)
+    x0 = np.array(ls.SWEEP_X0)
+    lr, hit, run = ls.best_lr_run(bowl, x0, "GD", steps=200)
+    xs = ls.lr_sweep(bowl, x0, "GD", ls.SWEEP_LRS["GD"], 200)
     fs = bowl.f(xs)
     hits = ls.steps_to_target(fs, float(fs[0, 0]), ch05.TARGET)
     assert hit == hits[hits >= 0].min()
-    assert lr in ch05.LR_GRIDS["GD"]
+    assert lr in ls.SWEEP_LRS["GD"]
     assert isinstance(run, ls.Run) and not run.diverged
     assert run.xs.shape == (201, 2) and run.steps == 200
-    i = list(ch05.LR_GRIDS["GD"]).index(lr)
+    i = list(ls.SWEEP_LRS["GD"]).index(lr)
     np.testing.assert_array_equal(run.xs, xs[i])
     np.testing.assert_array_equal(run.fs, bowl.f(xs[i]))
 
 
 def test_gd_and_momentum_do_not_notice_a_rotation_but_rmsprop_does():
-    b0, b45 = ch05.rotated_bowl(100, 0), ch05.rotated_bowl(100, 45)
-    s0, s45 = ch05.rotated_start(0), ch05.rotated_start(45)
+    b0 = ls.ill_conditioned_quadratic(100, theta=0.0)
+    b45 = ls.ill_conditioned_quadratic(100, theta=math.radians(45))
+    s0, s45 = np.array(ls.SWEEP_X0), ls.rotation(math.radians(45)) @ np.array(ls.SWEEP_X0)
     R = ls.rotation(math.pi / 4)
     np.testing.assert_allclose(s45, R @ s0)
     for method in ("GD", "momentum"):
         a = ls.lr_sweep(b0, s0, method, [0.3], 50)[0]
         b = ls.lr_sweep(b45, s45, method, [0.3], 50)[0]
         np.testing.assert_allclose(a @ R.T, b, atol=1e-12)
-    aligned = ch05.best_run(b0, s0, "RMSprop").steps_to_target
-    rotated = ch05.best_run(b45, s45, "RMSprop").steps_to_target
+    aligned = ls.best_lr_run(b0, s0, "RMSprop").steps_to_target
+    rotated = ls.best_lr_run(b45, s45, "RMSprop").steps_to_target
     assert 0 < aligned < 10 and rotated > 20 * aligned
 
 

@@ -1,5 +1,5 @@
-"""Chapter 06's explorer and its noisy least-squares problem (dlnotes.explorers.ch06), with
-mini-batch SGD on it (dlnotes.landscapes.sgd_runs)."""
+"""Chapter 06's explorer (dlnotes.explorers.ch06) and its noisy least-squares problem
+(dlnotes.landscapes.noisy_regression), with mini-batch SGD on it (dlnotes.landscapes.sgd_runs)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dlnotes.explorers import all_explorers, ch06
 
 @pytest.fixture(scope="module")
 def problem():
-    return ch06.noisy_regression()
+    return ls.noisy_regression()
 
 
 def test_problem_minimum_is_the_least_squares_solution(problem):
@@ -26,7 +26,7 @@ def test_problem_minimum_is_the_least_squares_solution(problem):
     assert math.isclose(problem["sigma2"], 2 * problem["f_star"], rel_tol=1e-12)
     lam = np.linalg.eigvalsh(problem["H"])
     assert 15 < lam[-1] / lam[0] < 30  # mildly ill-conditioned, as the chapter says
-    again = ch06.noisy_regression()
+    again = ls.noisy_regression()
     np.testing.assert_array_equal(again["X"], X)  # seeded
 
 
@@ -151,7 +151,7 @@ def test_the_caption_says_how_far_constant_alpha_settles_above_the_model_floor()
     alpha = 0.1 and 50 % above it at alpha = 0.8, as the caption says."""
     from dlnotes.landscapes import minibatch_stream, sgd_runs
 
-    problem = ch06.noisy_regression()
+    problem = ls.noisy_regression()
     stream = minibatch_stream(problem, ch06.STEPS, 8)
     reference = sgd_runs(problem, np.full(ch06.STEPS, 0.05), stream=stream).mean(axis=1)
     ratio = {}

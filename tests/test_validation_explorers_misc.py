@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from dlnotes import capstone, init, plots
+from dlnotes import landscapes as ls
 from dlnotes import schedules as sch
-from dlnotes.explorers import ch01, ch03, ch05, ch06, ch07, ch08, ch09, ch10, ch11, ch14
+from dlnotes.explorers import ch01, ch03, ch07, ch08, ch09, ch10, ch11, ch14
 from dlnotes.landscapes import Quadratic
 from dlnotes.model import mlp
 from dlnotes.optim import SGD
@@ -186,7 +187,7 @@ def test_deep_mlp_refuses_a_string_scale():
         lambda: ch03.noisy_series(seed=-1),
         lambda: ch03.line_data(seed=-1),
         lambda: ch03.minibatch_path(4, 0.1, seed=-1),
-        lambda: ch06.noisy_regression(seed=-1),
+        lambda: ls.noisy_regression(seed=-1),
         lambda: ch07.random_network(2, 1.0, seed=-1),
         lambda: ch09.ridge_problem(seed=-1),
         lambda: ch14.ema_noisy_quadratic(seed=-1),
@@ -221,9 +222,9 @@ def test_two_feature_problem_refuses_a_non_bool_standardize():
         ch01.two_feature_problem(standardize="no")
 
 
-def test_rotated_start_refuses_a_string_angle():
-    with pytest.raises(TypeError, match=r"theta_degrees must be a real number, got '30'"):
-        ch05.rotated_start("30")
+def test_the_race_start_turns_by_a_real_angle_only():
+    with pytest.raises(TypeError, match=r"theta must be a real number, got '30'"):
+        ls.rotation("30") @ np.array(ls.SWEEP_X0)
 
 
 # ------------------------------------------------------------------------ init

@@ -1,9 +1,12 @@
 """Chapter 05's explorer: gradient descent, momentum, AdaGrad, RMSProp and Adam race on a rotated
 bowl.
 
-:func:`best_run` gives every method its *best* learning rate from :data:`LR_GRIDS` on a bowl,
-with :func:`dlnotes.landscapes.best_lr_run` (all learning rates of a grid advance together as rows
-of one array in :func:`dlnotes.landscapes.lr_sweep`, which is what makes the race cheap).
+The numerics are the library's: the bowl is :func:`dlnotes.landscapes.ill_conditioned_quadratic`
+turned by ``θ``, its start :data:`dlnotes.landscapes.SWEEP_X0` turned with it, and
+:func:`dlnotes.landscapes.best_lr_run` gives every method its *best* learning rate from its grid
+in :data:`dlnotes.landscapes.SWEEP_LRS` (all learning rates of a grid advance together as rows of
+one array in :func:`dlnotes.landscapes.lr_sweep`, which is what makes the race cheap). This module
+puts the runs into a frame and draws it.
 
 Defined in chapter 05 (Adaptive methods).
 """
@@ -18,7 +21,6 @@ import numpy as np
 
 from dlnotes import landscapes as ls
 from dlnotes import plots
-from dlnotes._validate import check_scalar
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
@@ -34,56 +36,8 @@ _COLOR_KEYS = {
     "Adam": "adam",
 }
 
-#: The learning rates tried for each method (log-spaced; the best one is kept).
-LR_GRIDS: dict[str, np.ndarray] = {
-    "GD": np.geomspace(0.5, 1.99, 8),
-    "momentum": np.geomspace(0.05, 2.0, 9),
-    "AdaGrad": np.geomspace(0.1, 10.0, 9),
-    "RMSprop": np.geomspace(0.01, 1.0, 9),
-    "Adam": np.geomspace(0.03, 3.0, 9),
-}
-
 STEPS = 400
 TARGET = 1e-6  # reach f(x_t) < TARGET · f(x_0)
-X0_ALIGNED = (-1.0, 3.0)  # the start on the axis-aligned bowl; rotated with the bowl
-
-
-def best_run(
-    bowl: ls.Quadratic, x0: Any, method: str, steps: int = STEPS, target: float = TARGET
-) -> ls.BestRun:
-    """``method``'s best learning rate from :data:`LR_GRIDS` on ``bowl``.
-
-    :func:`dlnotes.landscapes.best_lr_run` with this chapter's grid: the rate that first gets
-    ``f < target · f(x0)``. Returns a :class:`~dlnotes.landscapes.BestRun`
-    ``(lr, steps_to_target, run)``, ``steps_to_target = -1`` when no rate reaches the target.
-    The first dip is not the end of the story: at their best rates momentum, RMSProp and Adam
-    climb back above the target later (:func:`dlnotes.landscapes.steps_to_stay` tells when a
-    run stays below).
-
-    Defined in chapter 05 (Adaptive methods).
-    """
-    if method not in LR_GRIDS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    return ls.best_lr_run(bowl, x0, method, LR_GRIDS[method], steps, target)
-
-
-def rotated_bowl(kappa: float, theta_degrees: float) -> ls.Quadratic:
-    """``ill_conditioned_quadratic(kappa, theta=θ)`` with ``θ`` in degrees (``L = 1``).
-
-    Defined in chapter 05 (Adaptive methods).
-    """
-    theta = math.radians(check_scalar("theta_degrees", theta_degrees))
-    return ls.ill_conditioned_quadratic(kappa, theta=theta)
-
-
-def rotated_start(theta_degrees: float) -> np.ndarray:
-    """The start :data:`X0_ALIGNED` rotated by ``θ`` degrees with the bowl, shape ``(2,)``.
-
-    Defined in chapter 05 (Adaptive methods).
-    """
-    theta = math.radians(check_scalar("theta_degrees", theta_degrees))
-    return ls.rotation(theta) @ np.array(X0_ALIGNED)
-
 
 #: The f values of the race's drawn level sets, and the half-width of its left panel.
 LEVELS = np.geomspace(2e-4, 4.0, 11)
@@ -93,9 +47,10 @@ LIM = 3.4
 def _race_frame(theta: float, kappa: float, steps: int) -> dict[str, Any]:
     """What a frame of :func:`optimizer_race` shows: the level sets of the rotated bowl (ellipses),
     each method's best run with its ``f(x_t)/f(x_0)``, the start and the status line."""
-    bowl = rotated_bowl(float(kappa), float(theta))
-    x0 = rotated_start(float(theta))
-    R = ls.rotation(math.radians(float(theta)))
+    radians = math.radians(float(theta))
+    bowl = ls.ill_conditioned_quadratic(float(kappa), theta=radians)
+    R = ls.rotation(radians)
+    x0 = R @ np.array(ls.SWEEP_X0)  # the start turns with the bowl
     curvatures = np.array([1.0, 1.0 / float(kappa)])
     s = np.linspace(0.0, 2 * math.pi, 121)
     circle = np.stack([np.cos(s), np.sin(s)])  # (2, 121)
@@ -103,7 +58,7 @@ def _race_frame(theta: float, kappa: float, steps: int) -> dict[str, Any]:
     f0 = float(bowl.f(x0))
     paths, curves, parts = {}, {}, []
     for name in METHODS:
-        lr, hit, run = best_run(bowl, x0, name, steps)
+        lr, hit, run = ls.best_lr_run(bowl, x0, name, steps=steps, target=TARGET)
         paths[name] = run.xs
         curves[name] = np.maximum(run.fs / f0, 1e-300)
         back = hit >= 0 and ls.steps_to_stay(run.fs, f0, TARGET) != hit  # dips, climbs back
@@ -122,7 +77,7 @@ def _race_frame(theta: float, kappa: float, steps: int) -> dict[str, Any]:
 
 def _race_setup(steps: int) -> tuple[Any, dict[str, Any]]:
     """The figure of :func:`optimizer_race`: level sets and paths (left), losses (right)."""
-    fig, (ax, ax2) = plots.two_panels((9, 3.9), widths=(1, 1.25))
+    fig, (ax, ax2) = plots.two_panels((9.8, 3.9), widths=(1, 1.25))
     # Level sets of a quadratic are ellipses: drawn as moving lines, so rotating the bowl
     # only moves artists and the still background never needs a redraw.
     rings = [plots.moving_line(ax, color="0.55", lw=0.7) for _ in range(len(LEVELS))]
@@ -148,7 +103,9 @@ def _race_setup(steps: int) -> tuple[Any, dict[str, Any]]:
         animated_title=False,
     )
     ax2.set_title("each method at its best α (dashed: 1e-6)", fontsize=10)
-    ax2.legend(loc="upper right", frameon=False, fontsize=8)
+    # outside: inside, RMSProp's bumps and the slow methods' lines cross every corner at some
+    # setting, and loc="best" would be worked out once, on the still background
+    plots.legend_outside(ax2, fontsize=8)
     # the status line under both panels (the website's player shows the figure only)
     status = ax2.text(0.5, 0.01, "", transform=fig.transFigure, ha="center", va="bottom",
                       fontsize=8.5, animated=True, clip_on=False)  # fmt: skip

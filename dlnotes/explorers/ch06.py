@@ -1,6 +1,6 @@
 """Chapter 06's explorer: learning-rate schedules on a least-squares problem with mini-batch noise.
 
-The problem is :func:`noisy_regression`; mini-batch SGD on it is
+The problem is :func:`dlnotes.landscapes.noisy_regression`; mini-batch SGD on it is
 :func:`dlnotes.landscapes.sgd_runs`, on the batches of :func:`dlnotes.landscapes.minibatch_stream`.
 
 Defined in chapter 06 (Learning-rate schedules and second-order methods).
@@ -16,47 +16,14 @@ import numpy as np
 from dlnotes import plots
 from dlnotes import schedules as sch
 from dlnotes._validate import check_scalar
-from dlnotes.landscapes import minibatch_stream, noise_floor, sgd_runs
-from dlnotes.layers._base import seed_to_rng
+from dlnotes.landscapes import minibatch_stream, noise_floor, noisy_regression, sgd_runs
 from dlnotes.widgets import Control, Explorer
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["schedule_explorer"]
 
-#: The chapter's noisy problem: least squares with N examples, d features, batch size B.
-N_EXAMPLES, DIM, BATCH, NOISE = 1000, 10, 8, 0.5
 STEPS = 1500
 KINDS = ("constant", "step", "exponential", "1/t", "cosine", "cyclic")
-
-
-def noisy_regression(seed: int = 0) -> dict[str, Any]:
-    """The chapter's least-squares problem ``f(w) = (1/2N) ‖X w - y‖²``.
-
-    ``X`` of shape ``(N, d) = (1000, 10)`` has independent Gaussian columns with variances spread
-    geometrically from 1 to 0.05 (so the Hessian ``H = XᵀX/N`` has κ ≈ 20), ``y = X w_true +
-    0.5 · noise``. Returns a dict with ``X``, ``y``, ``H``, ``w_star`` (the least-squares
-    solution), ``f_star``, ``sigma2`` (mean squared residual at ``w_star``) and ``batch_size``:
-    the problem :func:`dlnotes.landscapes.sgd_runs` runs SGD on.
-
-    Defined in chapter 06 (Learning-rate schedules and second-order methods).
-    """
-    rng = seed_to_rng(seed)
-    scales = np.sqrt(np.geomspace(1.0, 0.05, DIM))
-    X = rng.standard_normal((N_EXAMPLES, DIM)) * scales
-    w_true = rng.standard_normal(DIM)
-    y = X @ w_true + NOISE * rng.standard_normal(N_EXAMPLES)
-    H = X.T @ X / N_EXAMPLES
-    w_star = np.linalg.solve(H, X.T @ y / N_EXAMPLES)
-    residual = X @ w_star - y
-    return {
-        "X": X,
-        "y": y,
-        "H": H,
-        "w_star": w_star,
-        "f_star": 0.5 * float(np.mean(residual**2)),
-        "sigma2": float(np.mean(residual**2)),
-        "batch_size": BATCH,
-    }
 
 
 def make_schedule(kind: str, lr: float, warmup: int = 0, total_steps: int = STEPS) -> sch.Schedule:
@@ -164,9 +131,9 @@ def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
     """Explorer: a schedule's ``α_t`` (left) and the loss of mini-batch SGD using it (right).
 
     Controls: the schedule's kind, its peak learning rate ``α`` and the warm-up length ``W``.
-    The problem is :func:`noisy_regression` (``runs`` SGD runs averaged, ``steps`` steps); the
-    grey curve is constant ``α = 0.05`` for comparison, the dashed line the noise floor of a
-    constant ``α`` at the chosen peak.
+    The problem is :func:`dlnotes.landscapes.noisy_regression` (``runs`` SGD runs averaged,
+    ``steps`` steps); the grey curve is constant ``α = 0.05`` for comparison, the dashed line the
+    noise floor of a constant ``α`` at the chosen peak.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """

@@ -4,7 +4,8 @@
   (quadratic bowls, Rosenbrock's valley, a saddle, noisy gradients);
 * :mod:`~dlnotes.landscapes.runners`: gradient descent (with a schedule too), heavy ball, any
   :mod:`dlnotes.optim` optimizer and the learning-rate sweep of the adaptive methods on those
-  surfaces, each returning a :class:`Run` of its iterates; mini-batch SGD on least squares; what
+  surfaces, each returning a :class:`Run` of its iterates (chapter 05's grids and start for the
+  sweep); mini-batch SGD on least squares (chapter 06's problem, :func:`noisy_regression`); what
   the chapters measure on a run (steps to a target, to stay below it, to shrink the distance to
   the minimizer, to get below a level);
 * :mod:`~dlnotes.landscapes.rates`: closed-form rates and noise floors on quadratic bowls;
@@ -33,7 +34,9 @@ from dlnotes.landscapes.rates import (
     optimal_heavy_ball,
 )
 from dlnotes.landscapes.runners import (
+    SWEEP_LRS,
     SWEEP_METHODS,
+    SWEEP_X0,
     BestRun,
     Run,
     best_lr_run,
@@ -43,6 +46,7 @@ from dlnotes.landscapes.runners import (
     loss_text,
     lr_sweep,
     minibatch_stream,
+    noisy_regression,
     optimizer_run,
     sgd_runs,
     steps_to_shrink,
@@ -64,7 +68,9 @@ from dlnotes.landscapes.surfaces import (
 __all__ = [
     "LR_CHALLENGE",
     "MOMENTUM_CHALLENGE",
+    "SWEEP_LRS",
     "SWEEP_METHODS",
+    "SWEEP_X0",
     "BestRun",
     "Challenge",
     "ChallengeOutcome",
@@ -89,6 +95,7 @@ __all__ = [
     "lr_sweep",
     "minibatch_stream",
     "noise_floor",
+    "noisy_regression",
     "optimal_heavy_ball",
     "optimizer_run",
     "random_rotated_quadratic",

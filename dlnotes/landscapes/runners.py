@@ -8,9 +8,10 @@ Three kinds of runner, all in the plain form of the book's update rules:
   or a schedule;
 * :func:`lr_sweep` runs one method on a quadratic bowl for a whole grid of learning rates at
   once (the rows of one array advance together), which is what makes it cheap to give every
-  method its best learning rate (:func:`best_lr_run`, a :class:`BestRun`);
+  method its best learning rate (:func:`best_lr_run`, a :class:`BestRun`, by default on chapter
+  05's grids :data:`SWEEP_LRS` and from its start :data:`SWEEP_X0`);
 * :func:`sgd_runs` runs mini-batch SGD on a least-squares problem, many runs at once, on the
-  mini-batches of :func:`minibatch_stream`.
+  mini-batches of :func:`minibatch_stream` (chapter 06's problem is :func:`noisy_regression`).
 
 And what the chapters measure on a run: :func:`steps_to_target` and :func:`steps_to_stay` (the
 loss below a fraction of its start, first or for good), :func:`steps_to_shrink` (the distance to
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -41,7 +43,9 @@ from dlnotes.layers._base import seed_to_rng
 from dlnotes.optim import LBFGS, Optimizer
 
 __all__ = [
+    "SWEEP_LRS",
     "SWEEP_METHODS",
+    "SWEEP_X0",
     "BestRun",
     "Run",
     "best_lr_run",
@@ -50,6 +54,7 @@ __all__ = [
     "heavy_ball",
     "lr_sweep",
     "minibatch_stream",
+    "noisy_regression",
     "optimizer_run",
     "sgd_runs",
     "steps_to_shrink",
@@ -63,6 +68,29 @@ Rates = float | np.ndarray | list[float] | Callable[[int], float]
 
 #: The methods :func:`lr_sweep` knows, in the book's order.
 SWEEP_METHODS = ("GD", "momentum", "AdaGrad", "RMSprop", "Adam")
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    values.setflags(write=False)
+    return values
+
+
+#: Chapter 05's learning-rate grid of each method of :func:`lr_sweep` (log-spaced; read-only):
+#: :func:`best_lr_run` keeps the best rate of the method's grid.
+SWEEP_LRS: Mapping[str, np.ndarray] = MappingProxyType(
+    {
+        "GD": _read_only(np.geomspace(0.5, 1.99, 8)),
+        "momentum": _read_only(np.geomspace(0.05, 2.0, 9)),
+        "AdaGrad": _read_only(np.geomspace(0.1, 10.0, 9)),
+        "RMSprop": _read_only(np.geomspace(0.01, 1.0, 9)),
+        "Adam": _read_only(np.geomspace(0.03, 3.0, 9)),
+    }
+)
+
+#: Chapter 05's start ``x0`` on the axis-aligned bowl ``ill_conditioned_quadratic(κ)``. On the
+#: bowl turned by ``θ``, ``ill_conditioned_quadratic(κ, theta=θ)``, the same problem starts at
+#: ``rotation(θ) @ SWEEP_X0``: the start turns with the bowl.
+SWEEP_X0 = (-1.0, 3.0)
 
 
 class Run:
@@ -457,19 +485,30 @@ class BestRun(NamedTuple):
 
 
 def best_lr_run(
-    bowl: Quadratic, x0: Any, method: str, lrs: Any, steps: int, target: float
+    bowl: Quadratic,
+    x0: Any,
+    method: str,
+    lrs: Any = None,
+    steps: int = 400,
+    target: float = 1e-6,
 ) -> BestRun:
     """``method``'s best learning rate among ``lrs`` on ``bowl``, by :func:`lr_sweep`.
 
-    Best = fewest steps to ``f − f* < target · (f(x0) − f*)``, with ``f* = bowl.f_min`` (0 for
-    a bowl with no minimum), so ``x0`` must not be the minimizer; if no learning rate gets
-    there, the lowest final loss. Returns a :class:`BestRun`: the rate, its steps to the
-    target (−1 when not reached) and its :class:`Run` (``xs`` of shape ``(steps + 1, d)``,
-    shorter if that run diverged, as in :func:`gradient_descent`).
+    ``lrs`` (shape ``(n,)``) defaults to the chapter's grid of the method,
+    ``SWEEP_LRS[method]``; ``x0`` has shape ``(d,)``. Best = fewest steps to
+    ``f(x_t) − f* < target · (f(x0) − f*)``, with ``f* = bowl.f_min`` (0 for a bowl with no
+    minimum), so ``x0`` must not be the minimizer; if no learning rate gets there, the lowest
+    final loss. Returns a :class:`BestRun`: the rate, its steps to the target (−1 when not
+    reached within ``steps``) and its :class:`Run` (``xs`` of shape ``(steps + 1, d)``, shorter
+    if that run diverged, as in :func:`gradient_descent`). The first dip is not the end of the
+    story: at their best rates momentum, RMSProp and Adam can climb back above the target later
+    (:func:`steps_to_stay` tells when a run stays below).
 
     Defined in chapter 05 (Adaptive methods).
     """
-    grid = as_float_array("lrs", lrs).reshape(-1)
+    if method not in SWEEP_METHODS:
+        raise ValueError(f"method must be one of {SWEEP_METHODS}, got {method!r}")
+    grid = as_float_array("lrs", SWEEP_LRS[method] if lrs is None else lrs).reshape(-1)
     xs = lr_sweep(bowl, x0, method, grid, steps)
     # the excess loss f - f* (f itself on a bowl with f* = 0, and on one with no minimum)
     fs = bowl._f(xs) - (bowl.f_min if math.isfinite(bowl.f_min) else 0.0)
@@ -490,6 +529,40 @@ def best_lr_run(
     return BestRun(float(grid[i]), int(hit[i]), run)
 
 
+def noisy_regression(seed: int | np.random.Generator | None = 0) -> dict[str, Any]:
+    """Chapter 06's least-squares problem ``f(w) = (1/2N) ‖X w − y‖²``, with mini-batch noise.
+
+    ``X`` of shape ``(N, d) = (1000, 10)`` has independent Gaussian columns with variances
+    spread geometrically from 1 to 0.05 (so the Hessian ``H = XᵀX/N`` has κ ≈ 20), and
+    ``y = X w_true + 0.5 · noise`` (``w_true`` and the noise standard normal). Returns a dict
+    with ``X``, ``y``, ``H``, ``w_star`` (the least-squares solution ``H⁻¹ Xᵀy/N``), ``f_star``,
+    ``sigma2`` (the mean squared residual at ``w_star``, ``2 f_star``) and ``batch_size``
+    (``B = 8``): the problem :func:`minibatch_stream` draws mini-batches of and
+    :func:`sgd_runs` runs SGD on. ``seed`` is an int >= 0 (the same problem every time), a
+    Generator or None.
+
+    Defined in chapter 06 (Learning-rate schedules and second-order methods).
+    """
+    n, d, batch_size, noise = 1000, 10, 8, 0.5
+    rng = seed_to_rng(seed)
+    scales = np.sqrt(np.geomspace(1.0, 0.05, d))
+    X = rng.standard_normal((n, d)) * scales
+    w_true = rng.standard_normal(d)
+    y = X @ w_true + noise * rng.standard_normal(n)
+    H = X.T @ X / n
+    w_star = np.linalg.solve(H, X.T @ y / n)
+    residual = X @ w_star - y
+    return {
+        "X": X,
+        "y": y,
+        "H": H,
+        "w_star": w_star,
+        "f_star": 0.5 * float(np.mean(residual**2)),
+        "sigma2": float(np.mean(residual**2)),
+        "batch_size": batch_size,
+    }
+
+
 #: The keys of a least-squares problem that :func:`minibatch_stream` and :func:`sgd_runs` read.
 _PROBLEM_KEYS = ("X", "y", "batch_size", "H", "w_star")
 
@@ -498,8 +571,8 @@ def _least_squares(problem: Any) -> tuple[np.ndarray, np.ndarray, int, np.ndarra
     """``X (N, d), y (N,), B, H (d, d), w* (d,)`` of ``problem``, checked."""
     if not isinstance(problem, Mapping):
         raise TypeError(
-            f"problem must be a mapping with the keys {_PROBLEM_KEYS} (chapter 06's "
-            f"noisy_regression() returns one), got {type(problem).__name__}"
+            f"problem must be a mapping with the keys {_PROBLEM_KEYS} (noisy_regression(), "
+            f"chapter 06's problem, returns one), got {type(problem).__name__}"
         )
     missing = [key for key in _PROBLEM_KEYS if key not in problem]
     if missing:
@@ -524,7 +597,7 @@ def minibatch_stream(
     ``problem`` is least squares ``f(w) = (1/2N) ‖X w − y‖²`` given as a mapping with the
     data ``"X"`` (shape ``(N, d)``) and ``"y"`` (``(N,)``), the ``"batch_size"`` ``B``, the
     Hessian ``"H" = XᵀX/N`` and the minimizer ``"w_star"`` (chapter 06's
-    ``noisy_regression()`` in :mod:`dlnotes.explorers.ch06` builds one). Step ``t`` of run ``r``
+    :func:`noisy_regression` builds one). Step ``t`` of run ``r``
     draws ``B`` examples with replacement; its gradient at ``w`` is ``A[t, r] w − b[t, r]`` with
     ``A = (1/B) Σ_b x_b x_bᵀ`` (shape ``(steps, runs, d, d)``) and ``b = (1/B) Σ_b y_b x_b``
     (shape ``(steps, runs, d)``). Reusing one stream for several schedules compares them on the
