@@ -179,9 +179,19 @@ def _ridge_frame(
     }
 
 
+#: Where :func:`ridge_regression` puts each panel's legend: in one row below the axes.
+_LEGEND_BELOW: dict[str, Any] = {
+    "loc": "upper center",
+    "bbox_to_anchor": (0.5, -0.17),
+    "ncol": 3,
+    "frameon": False,
+    "fontsize": 8,
+}
+
+
 def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
     """The figure of :func:`ridge_regression`: the fit (left), errors against ``λ`` (right)."""
-    fig, (ax, ax2) = plots.two_panels((9, 3.6))
+    fig, (ax, ax2) = plots.two_panels((9, 4.0))
     ax.plot(_GRID, true_curve(_GRID), color="0.45", lw=1.5, ls="--", label="true curve")
     fit = plots.moving_line(ax, color=plots.COLORS["gd"], lw=2, label="fit")
     points = plots.moving_line(
@@ -189,9 +199,12 @@ def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
     )
     ax.set_xlim(-1, 1)
     ax.set_ylim(-2.5, 2.5)
+    ax.set_xticks([-1, -0.5, 0, 0.5, 1])  # the default 9 labels touch in a narrow notebook
     ax.set_xlabel("$x$")
     ax.set_ylabel("$y$")
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    # Both legends go below their axes: at a small λ the fit swings through any place of the
+    # left panel, and the λ marker and the dev curve (for some n) cross any of the right one.
+    ax.legend(**_LEGEND_BELOW)
     ax.title.set_animated(True)
     train = plots.moving_line(ax2, color=plots.COLORS["gd"], lw=1.8, label="train MSE")
     dev = plots.moving_line(ax2, color=plots.COLORS["nesterov"], lw=1.8, label="dev MSE")
@@ -206,7 +219,7 @@ def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
         log_x=True,
         grid=False,
     )
-    ax2.legend(loc="upper left", frameon=False, fontsize=8)
+    ax2.legend(**_LEGEND_BELOW)
     plots.reserve_titles(fig, ax, ax2)  # room for the titles _ridge_draw writes
     state = {"ax": ax, "ax2": ax2, "fit": fit, "points": points, "train": train, "dev": dev}
     return fig, {**state, "marker": marker}
