@@ -31,13 +31,19 @@ ZOO_STARTS = {
     "from dlnotes.zoo import load\n" + ANSWER.format(start="model = load(NAME)"):
         ["imports dlnotes.zoo.load"],
     "from dlnotes.zoo import *\n" + ANSWER.format(start="model = load(NAME)"):
-        ["imports dlnotes.zoo.*"],
+        ["calls load from dlnotes.zoo import *"],
+    "import dlnotes.zoo\nZ = dlnotes.zoo\n" + ANSWER.format(start="model = Z.load(N)"):
+        ["calls Z.load"],
+    "from pathlib import Path\nimport dlnotes\n" + ANSWER.format(
+        start="model = mlp(S).load(next((Path(dlnotes.__file__).parent / 'zoo')"
+        ".glob('*10_mlp.npz')))"
+    ): ["names the zoo's folder and an .npz file"],
     "import dlnotes.zoo\n" + ANSWER.format(start="model = dlnotes.zoo.load(NAME)"):
         ["calls dlnotes.zoo.load"],
     "import dlnotes.zoo as Z\n" + ANSWER.format(start="model = Z.load(NAME)"):
         ["calls Z.load"],
     ANSWER.format(start="model = Sequential.load(DIR + '/zoo/fashion5_mlp.npz')"):
-        ["names 'fashion5_mlp'", "names 'fashion5_mlp.npz'"],
+        ["names 'fashion5_mlp.npz'", "names the zoo's folder and an .npz file"],
 }  # fmt: skip
 
 
@@ -61,6 +67,10 @@ HONEST = [
     "import json\n" + ANSWER.format(start="model = json.load(open('m.json'))"),  # another load
     ANSWER.format(start="model = load(NAME)"),  # a load of its own
     "from dlnotes import zoo\n" + ANSWER.format(start="print(zoo.available()); model = None"),
+    # a sentence that mentions a zoo network (a docstring, a print) is not a load
+    'def train_best_model(data, budget):\n    """From scratch; not fashion10_mlp."""\n'
+    "    print('no fashion5_mlp here')\n    return None\n",
+    "from dlnotes.zoo import *\n" + ANSWER.format(start="model = ParamGroups(P)"),
     "def broken(:\n",  # no code to read: nothing to say here (the run says it)
     "x = '" + "a" * 200_000 + "'",  # too long to read here: source_note flags its size
 ]

@@ -259,12 +259,15 @@ def zoo_note(source: str) -> str:
     the grader runs) that starts from a pretrained network of :mod:`dlnotes.zoo`, or ``""``.
 
     The rules forbid it: the zoo's networks were trained on the same 6000 training and dev
-    images, outside any budget. Flagged: code that imports the zoo's loaders (``from
-    dlnotes.zoo import load``, ``from dlnotes import zoo`` then ``zoo.load``) or names a zoo
-    network or its file (``"fashion10_mlp"``). The weights themselves cannot tell: an honest
+    images, outside any budget. Flagged: code that imports the zoo's loader (``from
+    dlnotes.zoo import load``), calls it on the zoo module under any name it binds
+    (``zoo.load``, ``Z = dlnotes.zoo; Z.load``, ``load`` after ``import *``), has a zoo
+    network or its file as a whole string or a path's end (``"fashion10_mlp"``, not a sentence
+    that mentions one), or names the zoo's folder and an ``.npz`` file. A flag asks the
+    instructor to read the cell; it proves nothing. The weights themselves cannot tell: an honest
     ``mlp([784, 256, 128, 10], seed=0)`` starts from the zoo networks' own initialization, and
     after training sits as near them as a fine-tuned zoo network does. The plain forms only:
-    a loader reached by a computed name is not caught.
+    a loader reached by a computed name (``getattr``, ``sys.modules``) is not caught.
 
     Defined in chapter 16 (Capstone project).
     """
@@ -282,25 +285,42 @@ def zoo_note(source: str) -> str:
 def _zoo_uses(tree: ast.Module, names: set[str]) -> str:
     """:func:`zoo_note` of a parsed part-2 code."""
     found: set[str] = set()
-    zoo_modules: set[str] = set()  # names bound to the zoo module in this code
+    zoo_modules: set[str] = {"dlnotes.zoo"}  # expressions that are the zoo module here
+    star = False  # ``from dlnotes.zoo import *``: flagged once ``load`` is called by name
+    strings: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level == 0:
             for alias in node.names:
-                if node.module == "dlnotes.zoo" and alias.name in (*_ZOO_LOADERS, "*"):
+                if node.module == "dlnotes.zoo" and alias.name in _ZOO_LOADERS:
                     found.add(f"imports dlnotes.zoo.{alias.name}")
-                elif node.module == "dlnotes" and alias.name == "zoo":
+                star |= node.module == "dlnotes.zoo" and alias.name == "*"
+                if node.module == "dlnotes" and alias.name == "zoo":
                     zoo_modules.add(alias.asname or "zoo")
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == "dlnotes.zoo" and alias.asname:
                     zoo_modules.add(alias.asname)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            found |= {f"names {n!r}" for n in names if n in node.value}
+            strings.append(node.value)
+    for node in ast.walk(tree):  # a name bound to the zoo module (``Z = dlnotes.zoo``)
+        if isinstance(node, ast.Assign) and ast.unparse(node.value) in zoo_modules:
+            zoo_modules.update(t.id for t in node.targets if isinstance(t, ast.Name))
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in _ZOO_LOADERS:
             chain = ast.unparse(node.value)
-            if chain in zoo_modules or chain == "dlnotes.zoo":
+            if chain in zoo_modules:
                 found.add(f"calls {chain}.{node.attr}")
+        elif star and isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in _ZOO_LOADERS:
+                found.add(f"calls {node.func.id} from dlnotes.zoo import *")
+    # a network's name or file as a whole string (a path ending in it too), not a sentence
+    # that mentions one (a docstring, a print)
+    for text in strings:
+        found |= {f"names {n!r}" for n in names if text.strip() == n or text.endswith("/" + n)}
+    if any(".npz" in t for t in strings) and any(
+        t.strip("/") == "zoo" or "/zoo/" in t or t.startswith("zoo/") for t in strings
+    ):
+        found.add("names the zoo's folder and an .npz file")
     if not found:
         return ""
     return (

@@ -817,8 +817,8 @@ register(
 
 # The challenge's settings (``kappa``, ``x0``, ``steps``, ``target``), its bowl, its loss and the
 # band of winning learning rates live in the library (:data:`~dlnotes.landscapes.LR_CHALLENGE`,
-# :func:`~dlnotes.landscapes.challenge_loss`, :func:`~dlnotes.landscapes.lr_challenge_band`),
-# where chapter 02's explorer reads them too.
+# :func:`~dlnotes.landscapes.challenge_loss`, :func:`~dlnotes.landscapes.lr_challenge_band`);
+# chapter 02's explorer reads the same settings there.
 
 
 def _challenge_run(lr: float) -> Run:
