@@ -698,18 +698,26 @@ def _timed_call(
     args, kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
     run = _Run(args=args, kwargs=kwargs)
 
+    helpers = _HELPERS  # the learner's helpers whose use this check watches, if any
+
     def profiler(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call" and run.called_reference is None and frame.f_code in forbidden:
+        if event != "call":
+            return
+        if run.called_reference is None and frame.f_code in forbidden:
             run.called_reference = forbidden[frame.f_code]
+        if helpers is not None and frame.f_code in helpers.codes:
+            helpers.called.add(helpers.codes[frame.f_code])
 
     def target() -> None:
-        sys.setprofile(profiler if forbidden else None)
+        sys.setprofile(profiler if forbidden or helpers is not None else None)
         try:
             with np.errstate(all="ignore"):
                 run.output = fn(*args, **kwargs)
         except _TimeUp as err:
             run.timed_out = True
             run.where = _learner_frame(err.__traceback__)
+            if helpers is not None:
+                helpers.stopped_in(err.__traceback__)
             # a module's top level running below the learner's call: an import (Python drops
             # importlib's own frames from tracebacks)
             run.importing = any(
@@ -1276,8 +1284,10 @@ _BLOWN_UP = 1e6
 def _non_finite_note(expected: np.ndarray, got: np.ndarray) -> str:
     """A line for a result holding inf or nan where the expected values are finite: "the
     values blew up" only when its finite values grew far beyond the expected ones (an overflow
-    comes after large values), else a division by zero, the cause of an inf or nan among
-    ordinary values (``v / (1 − β**0)``). ``""`` when every inf or nan is expected."""
+    comes after large values), else the causes of an inf or nan among ordinary values (or in
+    place of every value): a division by zero (``v / (1 − β**0)``), an overflow, or the log or
+    square root of a number ≤ 0. ``""`` when every inf or nan is expected. (Said only when no
+    registered mistake is named: see :data:`_NON_FINITE`.)"""
     if got.dtype.kind not in "fc" or expected.dtype.kind not in "fc":
         return ""
     with np.errstate(all="ignore"):
@@ -1287,16 +1297,19 @@ def _non_finite_note(expected: np.ndarray, got: np.ndarray) -> str:
         scale = float(np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0))
         largest = float(np.max(np.abs(got[finite]), initial=0.0))
     if largest > _BLOWN_UP * max(scale, 1.0):
-        return (
-            f"your result holds inf or nan: the values blew up (its finite ones reach "
-            f"{largest:.3g})"
-        )
-    if not finite.any():
-        return "your result is all inf or nan: a division by zero (0/0 gives nan)?"
-    return (
-        "your result holds inf or nan among values of ordinary size: a division by zero, "
-        "or the log or square root of a number ≤ 0?"
+        return f"{_NON_FINITE[0]}: the values blew up (its finite ones reach {largest:.3g})"
+    causes = (
+        "a division by zero, an overflow (exp of a large number, or values that grew without "
+        "bound), or the log or square root of a number ≤ 0?"
     )
+    if not finite.any():
+        return f"{_NON_FINITE[1]}: {causes}"
+    return f"{_NON_FINITE[0]} among values of ordinary size: {causes}"
+
+
+#: How the lines of :func:`_non_finite_note` start: a registered mistake, when one is named,
+#: says the cause itself, and these guesses beside it would contradict it.
+_NON_FINITE = ("your result holds inf or nan", "your result is all inf or nan")
 
 
 def _largest_difference(diff: np.ndarray, close: np.ndarray) -> str:
@@ -1577,8 +1590,9 @@ def _renamed_definition(fn: Any, fname: str) -> str | None:
     """The name of a function of the learner's notebook that is probably the answer written
     under another name, when ``fn`` (the exercise's stub, still raising NotImplementedError)
     is checked: a name one edit from ``fname`` (``adagrad_stp``) or with its words
-    (``step_adagrad``, ``my_adagrad_step``), else one with the stub's parameters defined in a
-    later cell. ``None`` when there is none (or outside a notebook's namespace)."""
+    (``step_adagrad``, ``my_adagrad_step``) that takes as many parameters as the stub, else
+    one with the stub's parameters defined in a later cell. ``None`` when there is none (or
+    outside a notebook's namespace)."""
     space = getattr(fn, "__globals__", None)
     if not isinstance(fn, FunctionType) or not isinstance(space, dict):
         return None
@@ -1602,7 +1616,10 @@ def _renamed_definition(fn: Any, fname: str) -> str | None:
         ):
             continue
         theirs = set(name.split("_"))
-        if _one_edit(name, fname) or (len(words) > 1 and words <= theirs):
+        near_name = _one_edit(name, fname) or (len(words) > 1 and words <= theirs)
+        # a near name with other parameters is a helper of the notebook's own (ch05's
+        # adam_first_step(g, eps, form) beside the adam_step stub), not the answer renamed
+        if near_name and len(_own_params(value)) == len(params):
             near.append(name)
         elif after is not None and _own_params(value) == params:
             defined = numbers.get(value.__code__.co_filename)
@@ -1801,6 +1818,8 @@ def _verdict(
             f"check{'s' if n32 > 1 else ''} your result differs from it too: look at the dtype "
             "your copies and your result take when an input is float32)"
         )
+    if mistake is not None:  # its hint says the cause: no generic guess about inf or nan
+        problems = [p for p in problems if not p.lstrip().startswith(_NON_FINITE)]
     lines += [*(f"  {p}" for p in problems), _inputs(first.case, names, ex.signature)]
     if len(failed) > 1:
         others = ", ".join(str(k + 1) for k in failed[1:])
@@ -2276,6 +2295,19 @@ def _as_number(text: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _decimal_comma(text: str) -> str | None:
+    """``text`` with its comma as a decimal point when it reads as one number written with a
+    decimal comma (``"1,8"`` gives ``"1.8"``; ``"0,1, 0,9"``, ``"1,000.5"`` and ``"1,500"``,
+    which may be a thousands separator, give ``None``)."""
+    stripped = text.strip()
+    if not re.fullmatch(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?", stripped):
+        return None
+    if re.fullmatch(r"[+-]?[1-9]\d{0,2},\d{3}", stripped):  # 1,500: fifteen hundred?
+        return None
+    dotted = stripped.replace(",", ".")
+    return dotted if _as_number(dotted) is not None else None
+
+
 def _quoted_numbers(ex: ValueExercise, value: Any) -> str | None:
     """The verdict on a value exercise whose answer is a number, or numbers, answered with
     a string (``lr_challenge = "1.8"``): write the number without quotes, in the variable
@@ -2283,6 +2315,13 @@ def _quoted_numbers(ex: ValueExercise, value: Any) -> str | None:
     sol, name = ex.solution, _answer_variable(ex)
     if _real_scalar(sol) is not None and type(value) is str:
         if _as_number(value) is None:
+            dotted = _decimal_comma(value)
+            if dotted is not None:  # "1,8": a comma as the decimal mark
+                return (
+                    f"{ex.name}: your answer must be a number, not the string {value!r}: "
+                    f"write {name} = {dotted} (without quotes, and with a point as the "
+                    "decimal mark: in Python a comma separates two values)"
+                )
             return (
                 f"{ex.name}: your answer must be a number, not the string {value!r}: write "
                 f"a number after {name} =, without quotes"
@@ -2339,11 +2378,12 @@ class _Stale:
     """Why ``check`` was given a definition that the last run of its cell did not make: that
     cell stopped at a SyntaxError (``error``; then none of it ran) or raised ``raised`` before
     its ``def``. ``failed`` and ``defined`` are the execution numbers of that cell and of the
-    cell that made the definition Python kept."""
+    cell that made the definition Python kept (``None``: an older cell, not known which, for
+    a function a ``%%time`` cell defined that no cell's code still matches)."""
 
     name: str
     failed: int
-    defined: int
+    defined: int | None
     filename: str
     error: SyntaxError | None = None
     raised: str = ""
@@ -2354,8 +2394,8 @@ class _Stale:
         return (
             f"note: your last run of the cell that defines {name} (cell [{self.failed}]) raised "
             f"{self.raised} before it reached `def {name}`, so Python kept the {name} defined "
-            f"before it (cell [{self.defined}]), and that is what this checks. Fix that error and "
-            "run that cell again."
+            f"before it{self._cell()}, and that is what this checks. Fix that error and run that "
+            "cell again."
         )
 
     def syntax_report(self, exercise: str) -> str:
@@ -2379,7 +2419,7 @@ class _Stale:
         lines.append(f"  {type(error).__name__}: {error.msg}")
         lines.append(
             f"note: your last run of the cell that defines {name} (cell [{self.failed}]) stopped "
-            f"there, so Python kept the {name} defined before it (cell [{self.defined}]): checking "
+            f"there, so Python kept the {name} defined before it{self._cell()}: checking "
             "that one again would tell you nothing new about the cell you see. Fix the syntax "
             "error, run that cell, then run this check again."
         )
@@ -2389,11 +2429,16 @@ class _Stale:
         """The verdict when the kept definition passes (``passed``: its ``✓`` line): not
         counted, the cell the learner sees did not make it."""
         said = passed.removeprefix("✓").strip().removeprefix(f"{exercise}:").strip()
+        kept = "an earlier run" if self.defined is None else f"cell [{self.defined}]"
         return (
             f"{exercise}: not counted: cell [{self.failed}] never reached `def {self.name}`. "
-            f"The {self.name} kept from cell [{self.defined}] passed ({said}), but the code in "
+            f"The {self.name} kept from {kept} passed ({said}), but the code in "
             f"cell [{self.failed}] has not been checked yet."
         )
+
+    def _cell(self) -> str:
+        """`` (cell [N])``, the cell of the kept definition, or ``""`` when not known."""
+        return "" if self.defined is None else f" (cell [{self.defined}])"
 
 
 def _article(word: str) -> str:
@@ -2422,7 +2467,13 @@ def _stale_definition(fn: Any) -> _Stale | None:
         return None
     defined = numbers.get(code.co_filename)
     last = _last_cell_defining(name, numbers)
-    if defined is None or last is None or last[0] <= defined:
+    if last is None:
+        return None
+    if defined is None and code.co_filename == "<timed exec>":  # made by a %%time cell
+        defined = _timed_cell_defining(name, code, numbers)  # None: older, not known which
+    elif defined is None:
+        return None
+    if defined is not None and last[0] <= defined:
         return None
     failed, filename = last
     error = _syntax_error(filename)
@@ -2436,6 +2487,44 @@ def _stale_definition(fn: Any) -> _Stale | None:
     if line is not None and def_line is not None and line >= def_line:
         return None  # it raised after its def ran: not what kept the older definition
     return _Stale(name, failed, defined, filename, raised=text)
+
+
+def _timed_cell_defining(name: str, code: CodeType, numbers: Mapping[str, int]) -> int | None:
+    """The execution number of the ``%%time`` cell whose run made the function of ``code``
+    (its body, compiled apart as ``"<timed exec>"``, names no cell): the last such cell whose
+    body compiles to that same code and that did not raise before its ``def``; ``None`` when
+    no cell's code matches (its cell was run again with other code since)."""
+    found = []
+    for filename, number in list(numbers.items()):
+        body, offset = _cell_code(filename)
+        if not isinstance(number, int) or offset == 0 or f"def {name}" not in body:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                compiled = compile(body, "<timed exec>", "exec", dont_inherit=True)
+        except Exception:  # a SyntaxError: that run defined nothing
+            continue
+        if code not in _nested_codes(compiled):
+            continue
+        raised = _FAILED_CELLS.get(number)
+        def_line = _top_level_def_line(name, filename)
+        if raised is not None and raised[1] is not None and def_line is not None:
+            if raised[1] < def_line:  # that run stopped before its def
+                continue
+        found.append(number)
+    return max(found) if found else None
+
+
+def _nested_codes(code: CodeType) -> list[CodeType]:
+    """The code objects compiled inside ``code`` (its functions, and theirs), not itself."""
+    found: list[CodeType] = []
+    todo = [code]
+    while todo and len(found) < 10_000:
+        inner = [k for k in todo.pop().co_consts if isinstance(k, CodeType)]
+        found += inner
+        todo += inner
+    return found
 
 
 def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
@@ -2470,20 +2559,47 @@ def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
     )
 
 
-def _failing_helper(ex: Exercise, fn: Any, seconds: float) -> str | None:
-    """A note when the learner's function calls, by its global name, another function of the
-    notebook that is the answer of another exercise (``adamw_step`` calling the learner's
-    ``adam_step``, as the exercise suggests) and that function fails its own exercise's
-    visible checks: the failure may be that function's, not this one's."""
+@dataclass
+class _Helpers:
+    """The learner's functions that are answers to other exercises of the chapter, which the
+    function checked may use (:func:`_helpers`): their code objects by name, which of them the
+    checks' calls entered, and in which a time limit stopped a call."""
+
+    codes: dict[CodeType, str]
+    exercises: dict[str, FunctionExercise]
+    called: set[str] = field(default_factory=set)
+    stopped: set[str] = field(default_factory=set)
+
+    def stopped_in(self, tb: Any) -> None:
+        """Note the helpers a traceback (of a time-out) passes through."""
+        while tb is not None:
+            name = self.codes.get(tb.tb_frame.f_code)
+            if name is not None:
+                self.stopped.add(name)
+            tb = tb.tb_next
+
+
+#: The helpers the running check watches for (set by :func:`_run_checks` around its checks).
+_HELPERS: _Helpers | None = None
+
+
+def _helpers(ex: Exercise, fn: Any) -> _Helpers | None:
+    """The functions of the learner's notebook that ``fn`` names and that answer another
+    exercise of the same chapter, with that answer's signature (``adamw_step`` naming the
+    learner's ``adam_step(x, m, v, g, t, lr, beta1, beta2, eps)``, as chapter 05 suggests):
+    a function of the same name with other parameters, or another chapter's, is the learner's
+    own. ``None`` when there is none."""
     space = getattr(fn, "__globals__", None)
     if not isinstance(ex, FunctionExercise) or not isinstance(space, dict):
         return None
+    chapter = ex.name.split("_")[0]
     others = {
         e.solution.__name__: e
         for e in _REGISTRY.values()
-        if isinstance(e, FunctionExercise) and e.name != ex.name
+        if isinstance(e, FunctionExercise) and e.name != ex.name and e.name.split("_")[0] == chapter
     }
-    mine = getattr(fn, "__name__", "your function")
+    codes: dict[CodeType, str] = {}
+    found: dict[str, FunctionExercise] = {}
     for name in _notebook_reads(fn):
         helper, other = dict.get(space, name), others.get(name)
         if other is None or not isinstance(helper, FunctionType) or helper is fn:
@@ -2491,13 +2607,41 @@ def _failing_helper(ex: Exercise, fn: Any, seconds: float) -> str | None:
         if str(helper.__module__ or "").split(".")[0] == "dlnotes":  # the library's
             continue
         try:
+            same = _parameter_names(helper) == _parameter_names(other.solution)
+        except (TypeError, ValueError):
+            same = False
+        if same:
+            codes[helper.__code__] = name
+            found[name] = other
+    return _Helpers(codes, found) if found else None
+
+
+def _parameter_names(fn: Any) -> list[str]:
+    return list(inspect.signature(fn).parameters)
+
+
+def _failing_helper(ex: Exercise, fn: Any, seconds: float, helpers: _Helpers) -> str | None:
+    """A note when the learner's function used (the checks' calls entered it) one of its
+    ``helpers``, another exercise's answer, and that function fails its own exercise's
+    visible checks: the failure may be that function's, not this one's. A helper in which a
+    time limit stopped a call is not checked again (the time-out names it, and its checks
+    would wait as long again)."""
+    space = getattr(fn, "__globals__", None)
+    if not isinstance(space, dict):
+        return None
+    mine = getattr(fn, "__name__", "your function")
+    for name, other in helpers.exercises.items():
+        helper = dict.get(space, name)
+        if name not in helpers.called or name in helpers.stopped or helper is None:
+            continue
+        try:
             passed, said = _check_function(other, helper, "visible", min(seconds, 5.0))
         except Exception:  # the checker failing on it says nothing about this exercise
             continue
         if not passed and "is not written yet" not in said:  # (that is said already)
             return (
-                f"note: your {mine} calls your {name}, which fails its own check "
-                f"({other.name}): fix that one first."
+                f"note: your {mine} uses your {name}, which fails its own check "
+                f"({other.name}; its checks just ran your {name} again): fix that one first."
             )
     return None
 
@@ -2542,6 +2686,11 @@ def _record_failed_cell(result: Any) -> None:
             while tb is not None and not _is_cell_file(tb.tb_frame.f_code.co_filename):
                 tb = tb.tb_next
             line = tb.tb_lineno if tb is not None else None
+            offset = _cell_code(tb.tb_frame.f_code.co_filename)[1] if tb is not None else 0
+            while offset and tb is not None and tb.tb_frame.f_code.co_filename != "<timed exec>":
+                tb = tb.tb_next  # a %%time cell: the line of its body that raised
+            if offset and tb is not None:
+                line = tb.tb_lineno + offset
         except Exception:
             line = None
         _FAILED_CELLS[number] = (f"{type(error).__name__}" + (f" ({short})" if short else ""), line)
@@ -2752,9 +2901,8 @@ def check(
     start = time.perf_counter()
     # what the learner's function prints (a debug print in a loop, repeated for every check)
     # is kept, and only its first lines shown above the verdict, which it would bury
-    with _printed() as printed:
+    with _printed():  # shown when the block ends, a stopped check (KeyboardInterrupt) too
         passed, message, helper = _run_checks(ex, answer, suite, seconds)
-    printed.show()
     if stale is not None and passed:  # right, but not the code of the cell shown: no pass
         report(False, _plain(f"{stale.note()}\n{stale.not_counted(ex.name, message)}"))
         return
@@ -2778,9 +2926,20 @@ def _run_checks(
     try:
         if isinstance(ex, FunctionExercise):
             limit = ex.time_limit if seconds is None else seconds
-            passed, message = _check_function(ex, answer, suite, limit)
+            global _HELPERS
             try:
-                helper = None if passed else _failing_helper(ex, answer, limit)
+                helpers = _helpers(ex, answer)
+            except Exception:  # a note's search, never a reason for no verdict
+                helpers = None
+            _HELPERS = helpers  # which of them the calls enter, seen by _timed_call
+            try:
+                passed, message = _check_function(ex, answer, suite, limit)
+            finally:
+                _HELPERS = None
+            try:
+                helper = None
+                if not passed and helpers is not None:
+                    helper = _failing_helper(ex, answer, limit, helpers)
             except Exception:  # a note, never a reason for no verdict
                 helper = None
             return passed, message, helper
@@ -2803,72 +2962,134 @@ PRINTED_LINES = 10
 PRINTED_WIDTH = 200
 
 
-class _Kept(io.TextIOBase):
-    """A text stream that keeps the start of what is written to it (enough for
-    :data:`PRINTED_LINES` + 2 lines) and counts every line, so that a function printing in an
+class _Record:
+    """The start of what is printed on stdout and stderr, in the order its lines end: the
+    first :data:`PRINTED_LINES` + 2 lines, each kept to :data:`PRINTED_WIDTH` + 1 characters
+    (enough to tell one to cut), and a count of every line, so that a function printing in an
     endless loop until its time limit fills no memory."""
 
     def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []  # (stream, text)
+        self.count = 0
+
+    def add(self, stream: str, text: str) -> None:
+        self.count += 1
+        if len(self.lines) < PRINTED_LINES + 2:
+            self.lines.append((stream, text))
+
+    def shown(self) -> list[tuple[str, str]]:
+        """``(stream, line)`` to show: all lines when there are at most ``PRINTED_LINES + 2``,
+        else the first ``PRINTED_LINES`` and how many more were printed (on stdout); each line
+        cut to :data:`PRINTED_WIDTH` characters."""
+        lines = [
+            (stream, text if len(text) <= PRINTED_WIDTH else text[: PRINTED_WIDTH - 1] + "…")
+            for stream, text in self.lines
+        ]
+        if self.count <= PRINTED_LINES + 2:
+            return lines
+        more = self.count - PRINTED_LINES
+        return [
+            *lines[:PRINTED_LINES],
+            ("out", f"… {more} more lines printed by your function during the checks"),
+        ]
+
+
+class _Kept(io.TextIOBase):
+    """A text stream (stdout or stderr, as ``stream`` says) that keeps the start of what is
+    written to it in a :class:`_Record`, shared with the other stream so that their lines keep
+    their order. Lines end at ``"\\n"`` only; a ``"\\r"`` returns to the start of the line,
+    whose next characters overwrite it, as in a terminal (a progress bar shows its last
+    state)."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def __init__(self, record: _Record | None = None, stream: str = "out") -> None:
         super().__init__()
-        self.kept = ""
-        self.line_ends = 0
-        self.open_line = False  # the last line written has no newline yet
+        self.record = _Record() if record is None else record
+        self.stream = stream
+        self.line = ""  # the line being written, kept to PRINTED_WIDTH + 1 characters
+        self.column = 0  # where its next character goes
+        self.open = False  # a line has been started and not ended
 
     def writable(self) -> bool:
         return True
 
+    def isatty(self) -> bool:
+        return False
+
     def write(self, text: Any) -> int:
-        text = str(text)
-        if not text:
-            return 0
-        self.line_ends += text.count("\n")
-        self.open_line = not text.endswith("\n")
-        room = (PRINTED_WIDTH + 1) * (PRINTED_LINES + 2) - len(self.kept)
-        if room > 0:
-            self.kept += text[:room]
+        if not isinstance(text, str):  # as a real text stream: print(b"...") is fine, this not
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        for k, part in enumerate(text.split("\n")):
+            if k:
+                self.finish()
+            for j, piece in enumerate(part.split("\r")):
+                if j:
+                    self.column = 0
+                self._put(piece)
+            self.open = self.open or bool(part)
         return len(text)
 
+    def _put(self, piece: str) -> None:
+        room = PRINTED_WIDTH + 1 - self.column
+        full = len(self.record.lines) >= PRINTED_LINES + 2  # its text will not be shown
+        if room > 0 and piece and not full:
+            cut = piece[:room]
+            self.line = self.line[: self.column] + cut + self.line[self.column + len(cut) :]
+        self.column += len(piece)
+
+    def finish(self) -> None:
+        """End the line being written (a line ended by a newline, or the last one, open)."""
+        self.record.add(self.stream, self.line)
+        self.line, self.column, self.open = "", 0, False
+
     def shown(self) -> list[str]:
-        """The lines to show: all of them when there are at most ``PRINTED_LINES + 2``, else
-        the first ``PRINTED_LINES`` and how many more were printed; each line cut to
-        :data:`PRINTED_WIDTH` characters."""
-        total = self.line_ends + self.open_line
-        lines = [
-            ln if len(ln) <= PRINTED_WIDTH else ln[: PRINTED_WIDTH - 1] + "…"
-            for ln in self.kept.splitlines()
-        ]
-        if total <= PRINTED_LINES + 2:
-            return lines[:total]
-        more = total - PRINTED_LINES
-        return [
-            *lines[:PRINTED_LINES],
-            f"… {more} more lines printed by your function during the checks",
-        ]
+        """The lines to show (see :meth:`_Record.shown`), the open line ended first."""
+        if self.open:
+            self.finish()
+        return [text for _, text in self.record.shown()]
 
 
-@dataclass
 class _Printing:
     """What was printed on stdout and stderr while ``check`` ran the learner's code."""
 
-    out: _Kept = field(default_factory=_Kept)
-    err: _Kept = field(default_factory=_Kept)
+    def __init__(self) -> None:
+        self.record = _Record()
+        self.out = _Kept(self.record, "out")
+        self.err = _Kept(self.record, "err")
 
     def show(self) -> None:
-        """Print the start of each stream on that stream (see :meth:`_Kept.shown`)."""
-        for kept, stream in ((self.out, sys.stdout), (self.err, sys.stderr)):
-            lines = kept.shown()
-            if lines:
-                print("\n".join(lines), file=stream, flush=True)
+        """Print the start of what was printed, each line on its own stream, in order (see
+        :meth:`_Record.shown`)."""
+        for kept in (self.out, self.err):
+            if kept.open:
+                kept.finish()
+        shown = self.record.shown()
+        k = 0
+        while k < len(shown):  # the lines of one stream in a row, printed at once
+            stream = shown[k][0]
+            j = next((i for i in range(k, len(shown)) if shown[i][0] != stream), len(shown))
+            run = [text for _, text in shown[k:j]]
+            print("\n".join(run), file=sys.stdout if stream == "out" else sys.stderr, flush=True)
+            k = j
 
 
 @contextmanager
 def _printed() -> Iterator[_Printing]:
     """Keep what is printed on ``sys.stdout`` and ``sys.stderr`` inside the block (by the
     learner's function, in this thread or the time limit's watchdog thread) instead of showing
-    it; the caller shows its start with :meth:`_Printing.show`."""
+    it, and show its start (:meth:`_Printing.show`) when the block ends, however it ends: a
+    learner who stops a check (KeyboardInterrupt) still sees what the function printed."""
     printing = _Printing()
-    with redirect_stdout(printing.out), redirect_stderr(printing.err):
-        yield printing
+    try:
+        with redirect_stdout(printing.out), redirect_stderr(printing.err):
+            yield printing
+    finally:
+        try:
+            printing.show()
+        except Exception:  # a stream that cannot be printed to: never hide the verdict
+            pass
 
 
 _watch_cells()

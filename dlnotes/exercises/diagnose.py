@@ -282,11 +282,7 @@ def unknown_label(
         label, how = meant[0][1]
         title = "another word for an answer" if how == ANOTHER_WORD else "a misspelt answer"
         advice = f"did you mean {label!r}? Yours {how}: return it exactly as written"
-        wanted: list[str] = []
-        for o in observations:
-            got = str(o.got) if type(o.got) is np.str_ else o.got
-            if got == unknown[0] and isinstance(o.expected, str) and o.expected not in wanted:
-                wanted.append(o.expected)
+        wanted = _expected_where(observations, unknown[0])
         if any(w != label for w in wanted):  # spelt like one label where another is expected
             where = "the check expects" if len(wanted) == 1 else "the checks expect"
             advice += (
@@ -297,7 +293,31 @@ def unknown_label(
         guesses = "; ".join(f"{label!r} for {u!r} (yours {how})" for u, (label, how) in meant)
         title = "misspelt answers or other words for them"
         advice = f"did you mean {guesses}? Return each exactly as written"
+        # a word taken for one label where the checks expect another ("overfitting" returned
+        # for high bias): the guess alone would make it worse, so say what each check expects
+        crossed = []
+        for u, (label, _) in meant:
+            wanted = _expected_where(observations, u)
+            if any(w != label for w in wanted):
+                crossed.append(f"where you returned {u!r}, {_expects(wanted)}")
+        if crossed:
+            advice += f". But {'; '.join(crossed)}: look at the logic that picks each label too"
     return Diagnosis("label", ("label",), title, fact, advice)
+
+
+def _expected_where(observations: Sequence[Observation], word: str) -> list[str]:
+    """The labels the checks expect where the learner's function returned ``word``."""
+    wanted: list[str] = []
+    for o in observations:
+        got = str(o.got) if type(o.got) is np.str_ else o.got
+        if got == word and isinstance(o.expected, str) and o.expected not in wanted:
+            wanted.append(o.expected)
+    return wanted
+
+
+def _expects(wanted: Sequence[str]) -> str:
+    """``"the check expects 'a'"``, or ``"the checks expect 'a' or 'b'"``."""
+    return f"the check{' expects' if len(wanted) == 1 else 's expect'} {labels_text(wanted)}"
 
 
 def labels_text(labels: Sequence[str]) -> str:
