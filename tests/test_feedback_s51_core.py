@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import threading
 
 import nbformat
@@ -43,7 +44,7 @@ def notebook(source: str, name: str, **variables):
     """The function ``name`` defined by ``source`` in a namespace of its own, as a notebook
     cell defines it (numpy as np, and the notebook's earlier ``variables``)."""
     space = {"np": np, "__name__": "__main__", **variables}
-    exec(source, space)
+    exec(textwrap.dedent(source), space)
     return space[name]
 
 

@@ -23,31 +23,16 @@ import io
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dlnotes.exercises import CheckFailed, check, core
+from dlnotes.exercises import check, core
 from dlnotes.exercises.core import PRINTED_LINES, PRINTED_WIDTH, _Kept, _printed
+from tests.test_feedback_s51_core import feedback, notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def feedback(name, answer, **kwargs) -> str:
-    """The feedback of a failing check, unfolded."""
-    with pytest.raises(CheckFailed) as info:
-        check(name, answer, **kwargs)
-    return str(info.value)
-
-
-def notebook(source: str, name: str, **variables):
-    """The function ``name`` defined by ``source`` in a namespace of its own, as a notebook
-    cell defines it (numpy as np, and the notebook's earlier ``variables``)."""
-    space = {"np": np, "__name__": "__main__", **variables}
-    exec(textwrap.dedent(source), space)
-    return space[name]
 
 
 # -- 1. a notebook's own helper is not the stub's renamed answer ------------------------------
