@@ -426,3 +426,19 @@ def test_a_decimal_comma_is_told_the_number_with_a_point():
 def test_other_strings_are_not_read_as_a_decimal_comma(text):
     message = feedback("ch02_lr_challenge", text)
     assert "write a number after lr_challenge =, without quotes" in message, message
+
+
+# -- a misspelt exercise name: the same chapter's exercises are suggested first -----------------
+
+
+def test_a_misspelt_name_is_offered_its_own_chapters_exercises() -> None:
+    from dlnotes.exercises import get
+    from dlnotes.exercises.verdict import CheckUsageError
+
+    with pytest.raises(CheckUsageError) as info:
+        get("ch05_adagrad")
+    said = str(info.value)
+    assert "did you mean 'ch05_adagrad_step'" in said, said
+    assert "ch01_" not in said, said  # chapter 01's standardize was offered too
+    with pytest.raises(CheckUsageError, match="did you mean 'ch02_gradient_descent'"):
+        get("gradient_descent")  # no chapter given: every exercise is a candidate

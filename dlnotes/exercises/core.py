@@ -481,7 +481,12 @@ def get(name: str) -> Exercise:
         raise TypeError(f"name must be an exercise name (a string), got {type(name).__name__}")
     _load_chapters()
     if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
+        # the same chapter's exercises first: "ch05_adagrad" means a chapter 05 exercise, not
+        # chapter 01's standardize, which difflib would also find close
+        chapter = [n for n in _REGISTRY if n[:5] == name[:5] and re.match(r"ch\d\d_", name)]
+        close = difflib.get_close_matches(name, chapter, n=3) or difflib.get_close_matches(
+            name, list(_REGISTRY), n=3
+        )
         also = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         # shown as its message alone in IPython, as a failed check is: the name is the
         # learner's slip, and dlnotes' own lines would only bury the suggestion
