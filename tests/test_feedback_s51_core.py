@@ -400,17 +400,21 @@ def test_printing_under_the_watchdog_thread_and_a_time_out(capsys):
 
 # -- 9. a helper that is another exercise's answer -------------------------------------------
 
-ADAM = """
+ADAM_RIGHT = """
 def adam_step(x, m, v, g, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
     m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
     return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-
+"""
+ADAM = (
+    ADAM_RIGHT
+    + """
 def adamw_step(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     x = (1 - lr * weight_decay) * x
     return adam_step(x, m, v, g, t, lr, beta1, beta2, eps)
 """
+)
 
 
 def test_a_call_of_the_learners_failing_answer_to_another_exercise_is_named():

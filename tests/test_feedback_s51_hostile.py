@@ -30,7 +30,8 @@ import pytest
 
 from dlnotes.exercises import check, core
 from dlnotes.exercises.core import PRINTED_LINES, PRINTED_WIDTH, _Kept, _printed
-from tests.test_feedback_s51_core import feedback, notebook
+from tests.test_feedback_review5_core import diagnose_returning
+from tests.test_feedback_s51_core import ADAM_RIGHT, feedback, notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -300,14 +301,6 @@ def test_stdout_and_stderr_are_shown_in_their_order(monkeypatch):
 
 # -- 6. a helper that fails its own check ----------------------------------------------------
 
-ADAM_RIGHT = """
-def adam_step(x, m, v, g, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-"""
-
 
 def test_a_helper_of_another_chapter_is_not_blamed():
     """A ch14 learner's own ewa(values, decay), and one with ch03's very signature: neither
@@ -377,17 +370,8 @@ def adamw_step(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
 
 
 def test_swapped_other_words_are_told_what_the_checks_expect_where_each_was_returned():
-    def diagnose(train_err, dev_err, bayes_err, tol=0.02):
-        hb, hv = train_err - bayes_err > tol, dev_err - train_err > tol
-        if hb and hv:
-            return "high bias and high variance"
-        if hb:
-            return "overfitting"  # high train error taken for overfitting
-        if hv:
-            return "underfitting"
-        return "low bias and low variance"
-
-    message = feedback("ch01_diagnose", diagnose)
+    # high train error taken for overfitting, a large dev gap for underfitting
+    message = feedback("ch01_diagnose", diagnose_returning("underfitting", "overfitting"))
     assert "did you mean 'high bias' for 'underfitting'" in message, message
     assert (
         "But where you returned 'underfitting', the check expects 'high variance'; where you "
@@ -397,17 +381,7 @@ def test_swapped_other_words_are_told_what_the_checks_expect_where_each_was_retu
 
 
 def test_other_words_used_for_their_own_labels_get_no_such_note():
-    def diagnose(train_err, dev_err, bayes_err, tol=0.02):
-        hb, hv = train_err - bayes_err > tol, dev_err - train_err > tol
-        if hb and hv:
-            return "high bias and high variance"
-        if hb:
-            return "underfitting"
-        if hv:
-            return "overfitting"
-        return "low bias and low variance"
-
-    message = feedback("ch01_diagnose", diagnose)
+    message = feedback("ch01_diagnose", diagnose_returning("overfitting", "underfitting"))
     assert "'high bias' for 'underfitting' (yours is another word for it)" in message, message
     assert "where you returned" not in message, message
 
