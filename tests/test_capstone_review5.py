@@ -134,8 +134,9 @@ def test_the_master_submission_runs_within_the_budget_as_its_write_up_says(tmp_p
 
 
 def test_a_fit_after_the_epochs_is_flagged_and_after_the_time_is_not():
-    """The rule says what is flagged: a fit after the 30 epochs were used up. A fit after the
-    time ran out trains a counted epoch unflagged (instructors.md lists it as not caught)."""
+    """The rule says what is flagged: a fit after the 30 epochs were used up. A counted epoch
+    past the seconds is not flagged by the epochs' rule (one that *began* after them is, by the
+    late-epoch rule: tests/test_capstone_s52.py)."""
     text = _markdown(_master())
     assert "a `fit` run again after the budget's 30 epochs were used up;" in text
     assert "after the budget said stop" not in text
@@ -151,7 +152,11 @@ def test_a_fit_after_the_epochs_is_flagged_and_after_the_time_is_not():
     assert "so at most the 5 s of grace" in instructors and capstone.GRACE == 5.0
 
 
-def test_a_fit_in_the_grace_seconds_trains_a_counted_epoch_unflagged():
+def test_a_fit_within_the_late_tolerance_after_the_time_trains_a_counted_epoch_unflagged():
+    """A fit that begins 0.05 s after the seconds ran out (less than LATE_TOLERANCE: an honest
+    loop's own setup after it checked the budget) is counted and not flagged; later ones are
+    (tests/test_capstone_s52.py)."""
+    assert budget_module.LATE_TOLERANCE > 0.05
     data = {
         "X_train": np.random.default_rng(0).random((64, 784), dtype=np.float32),
         "y_train": np.arange(64) % 10,

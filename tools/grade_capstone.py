@@ -13,7 +13,8 @@ its only notebook. For each student, the learner's imports and ``train_best_mode
 a Python file (:func:`dlnotes.capstone.harness.submission_from_notebook`) that
 :func:`dlnotes.capstone.run_submission` runs in the grading engine's bubblewrap sandbox: no
 network, every non-system top-level folder (the course, the submissions, the hidden test file)
-replaced by an empty one, only the Python environment, the ``dlnotes`` package, the submission
+replaced by an empty one, only the Python environment, the ``dlnotes`` package (without the
+model zoo's weights, which the rules forbid starting from: :func:`zoo_withheld`), the submission
 file and its own work folder visible (at their paths on the grading machine, which the run can
 read in ``/proc/self/mountinfo``: names, not contents); killed with its whole process tree at
 the budget plus its grace. The returned (or last checkpointed) model comes back as plain data and
@@ -35,10 +36,11 @@ like a memorised hidden set, whose images are public Fashion-MNIST test images
 accuracy of 92 % or more, a layer wider than the 6000 training and dev images, more than 5
 million parameters, part-2 code (answer cell and import cells) over 100 kB, or a hidden-test
 accuracy more than 5 points above the model's dev accuracy; and when the code loads a network
-of the model zoo, which the rules forbid (:func:`dlnotes.capstone.zoo_note`). Part 2's points
-are rounded to 2 decimals (the score message says the same number). A student whose grading
-fails in the grader (whatever the notebook holds) gets 0 points and a flagged row, and the
-class goes on.
+of the model zoo, which the rules forbid (:func:`dlnotes.capstone.zoo_note`, which reads the
+code; the run itself cannot load one, whatever the code: its sandbox has no zoo weights).
+Part 2's points are rounded to 2 decimals (the score message says the same number). A student
+whose grading fails in the grader (whatever the notebook holds) gets 0 points and a flagged
+row, and the class goes on.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import tempfile
 from collections import Counter
@@ -81,7 +84,8 @@ FIELDS = ["student", "student_id", "points", "max_points", "run", "dev", "score"
 
 def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
     """``cmd`` inside bubblewrap: the system read-only, every other top-level folder emptied,
-    the Python environment and dlnotes shown read-only, ``work`` writable, no network, and the
+    the Python environment and dlnotes shown read-only (the model zoo without its weights,
+    :func:`zoo_withheld`), ``work`` writable, no network, and the
     grading engine's process limit (:attr:`sandbox.Limits.processes`, RLIMIT_NPROC in the
     sandbox's own user namespace; a root grader runs the code as nobody, see
     :data:`sandbox.SANDBOX_USER`), so a fork bomb stops there."""
@@ -95,6 +99,7 @@ def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
     wrapped += sandbox.bind(str(work), made, writable=True)
     for folder in sandbox.hidden_data():  # the original test images (the hidden set's source),
         wrapped += ["--size", str(1 << 20), "--tmpfs", folder]  # over any bind above
+    wrapped += zoo_withheld()
     for folder in (work, *(p for p in work.iterdir() if p.is_dir() and not p.is_symlink())):
         # the sandbox's user writes its model and checkpoints there; no other user of the
         # machine reaches it: run_submission makes it inside a private folder (mode 700)
@@ -104,6 +109,44 @@ def sandboxed(cmd: list[str], work: Path, submission: Path) -> list[str]:
     wrapped += [*sandbox._namespaces(), "--die-with-parent", "--new-session"]
     limit = sandbox.limit_processes(sandbox.Limits.processes, **RESOURCES)
     return [*wrapped, *sandbox._drop_root(), *limit, *filtered(cmd)]
+
+
+#: The variable the capstone's sandbox sets, and :mod:`dlnotes.zoo` reads, so that a load of a
+#: withheld zoo file says why it is missing (see :func:`zoo_withheld`).
+ZOO_WITHHELD = "DLNOTES_ZOO_WITHHELD"
+
+
+def zoo_folders() -> list[str]:
+    """The model zoo's folder of the ``dlnotes`` this grader imports (as imported and as the real
+    path) and of any other ``dlnotes`` installed in the Python environments the sandbox shows
+    (``site-packages/dlnotes/zoo``)."""
+    import glob
+
+    import dlnotes
+
+    pkg = os.path.dirname(os.path.abspath(dlnotes.__file__))
+    found = [os.path.join(pkg, "zoo"), os.path.join(os.path.realpath(pkg), "zoo")]
+    for prefix in {sys.prefix, sys.base_prefix}:
+        found += glob.glob(os.path.join(prefix, "lib", "python*", "site-packages", "dlnotes/zoo"))
+    return sorted({f for f in found if os.path.isdir(f) and not os.path.islink(f)})
+
+
+def zoo_withheld() -> list[str]:
+    """bwrap options that withhold the model zoo's files from the run: each zoo folder
+    (:func:`zoo_folders`) becomes an empty tmpfs with only its Python files bound back
+    read-only (so ``import dlnotes.zoo`` works) and is then made read-only; its weights and
+    sweeps (every ``.npz``, every file but the ``.py``) are not there, whatever name or path a
+    submission reaches them by. The rules forbid starting part 2 from a pretrained network of
+    the zoo (trained on the same images, outside any budget): in the graded run it cannot be
+    done. :data:`ZOO_WITHHELD` tells :mod:`dlnotes.zoo` to say why a load fails."""
+    opts: list[str] = []
+    for folder in zoo_folders():
+        opts += ["--size", str(1 << 20), "--tmpfs", folder]
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):
+                opts += ["--ro-bind", entry.path, entry.path]
+        opts += ["--remount-ro", folder]
+    return [*opts, "--setenv", ZOO_WITHHELD, "1"] if opts else opts
 
 
 def filtered(cmd: list[str]) -> list[str]:

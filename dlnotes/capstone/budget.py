@@ -21,8 +21,10 @@ The rules the learner reads in the notebook:
   to train without it), or with a counted epoch that went through more than :data:`EXAMPLES`
   examples (images from outside the data, copies or stored augmentations: more than one pass
   counted as one), or in which ``fit``'s optimizer took more steps than ``fit`` made (training
-  inside ``augment``, the schedule, the loss or another callback) is flagged for review (best
-  effort: all of it comes from the learner's own process).
+  inside ``augment``, the schedule, the loss or another callback), or with a counted epoch
+  that began after the seconds ran out (a ``fit`` called in the grace seconds: only an epoch
+  under way when the time runs out may finish, see :data:`LATE_TOLERANCE`) is flagged for
+  review (best effort: all of it comes from the learner's own process).
 
 Defined in chapter 16 (Capstone project).
 """
@@ -30,6 +32,7 @@ Defined in chapter 16 (Capstone project).
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
 import signal
@@ -87,6 +90,15 @@ UNWATCHED_SECONDS = 3.0
 #: augmentations of the images, several passes counted as one (augmenting each batch as it is
 #: drawn, ``fit(augment=...)``, keeps an epoch one pass).
 EXAMPLES = TRAIN_SIZE + DEV_SIZE
+#: Seconds after the budget's time ran out within which a counted epoch may begin unflagged.
+#: An epoch under way when the time runs out may finish (the budget stops ``fit`` after it);
+#: one that *began* after it (a ``fit`` called in the grace seconds) is flagged. The tolerance
+#: covers an honest loop that checks the budget itself (``while not budget.exhausted: fit(...,
+#: epochs=1)``): between its check, a moment before the deadline, and the epoch's start,
+#: ``fit`` checks the data (tens of ms for 6000 images, more on a busy grading machine), and
+#: the clocks read there tick every 15.6 ms on some systems. It costs nothing: an epoch begun
+#: 0.5 s late trains no more than one begun just before the deadline, which is allowed.
+LATE_TOLERANCE = 0.5
 
 
 def replace_file(path: Path, content: bytes | Callable[[Any], None]) -> None:
@@ -130,8 +142,11 @@ class Budget(Callback):
     it counted; :attr:`most_examples` the most training examples a counted epoch went through
     (``History.examples``), which should not pass ``examples`` (None: not checked);
     :attr:`extra_steps` the most optimizer steps a counted epoch took beyond those ``fit``
-    made (see :meth:`_count_steps`), which should be 0; :attr:`cut_short` what the budget last
-    ended early (``"a fit early, after its epoch 12: its 30 epochs were used up"``, or None).
+    made (see :meth:`_count_steps`), which should be 0; :attr:`late_epochs` how many counted
+    epochs began after its ``seconds`` ran out, and :attr:`late_seconds` how long after the
+    latest began (see :meth:`_count_late`), which should be 0; :attr:`cut_short` what the
+    budget last ended early (``"a fit early, after its epoch 12: its 30 epochs were used up"``,
+    or None).
 
     Defined in chapter 16 (Capstone project).
     """
@@ -160,6 +175,11 @@ class Budget(Callback):
         self.checkpoint_examples = 0  # most_examples when it was kept
         self.extra_steps = 0  # the most optimizer steps of a counted epoch beyond fit's own
         self.checkpoint_extra_steps = 0  # extra_steps when it was kept
+        self.late_epochs = 0  # counted epochs that began after the seconds ran out
+        self.late_seconds = 0.0  # how long after the seconds ran out the latest of them began
+        self.checkpoint_late_epochs = 0  # late_epochs when it was kept
+        self.checkpoint_late_seconds = 0.0  # late_seconds when it was kept
+        self._before_epoch: float | None = None  # the budget's last moment before the epoch
         self.histories: list[History] = []
         self._seen: dict[str, None] = {}  # fingerprints of the models at counted epochs' ends
         self._watched = 0.0  # seconds of the counted epochs, as fit timed them
@@ -198,8 +218,9 @@ class Budget(Callback):
 
         With a ``checkpoint_path``, the model is written there (atomically) and, just before,
         its record to the same path with the suffix ``.txt``: the epochs counted, the
-        :attr:`unwatched_seconds`, the :attr:`most_examples`, the :attr:`extra_steps` and the
-        fingerprints of the models seen at the end of each counted epoch, one a line, from which
+        :attr:`unwatched_seconds`, the :attr:`most_examples`, the :attr:`extra_steps`, the
+        :attr:`late_epochs`, the :attr:`late_seconds` and the fingerprints of the models seen at
+        the end of each counted epoch, one a line, from which
         the caller tells whether the checkpoint is one of them (a model saved by hand that was
         not is flagged, as a returned one would be). The record goes first: a run stopped
         between the two writes leaves an older checkpoint with a newer record, which still holds
@@ -214,10 +235,13 @@ class Budget(Callback):
         self.checkpoint_unwatched = self.unwatched_seconds
         self.checkpoint_examples = self.most_examples
         self.checkpoint_extra_steps = self.extra_steps
+        self.checkpoint_late_epochs = self.late_epochs
+        self.checkpoint_late_seconds = self.late_seconds
         if self.checkpoint_path is not None:
             record = (
                 f"{self.epochs_used}\n{self.checkpoint_unwatched:.3f}\n{self.most_examples}\n"
-                f"{self.extra_steps}\n" + "".join(f"{fp}\n" for fp in self._seen)
+                f"{self.extra_steps}\n{self.late_epochs}\n{self.late_seconds:.3f}\n"
+                + "".join(f"{fp}\n" for fp in self._seen)
             )
             replace_file(self.checkpoint_path.with_suffix(".txt"), record.encode("utf-8"))
             replace_file(self.checkpoint_path, lambda fh: np.savez(fh, **plain))
@@ -236,17 +260,54 @@ class Budget(Callback):
 
     def on_train_begin(self, history: History, model: Sequential) -> None:
         self.histories.append(history)
+        self._before_epoch = time.monotonic()  # the fit's first epoch begins after this
 
     def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool:
+        now = time.monotonic()
         self.epochs_used += 1
         if history.seconds:  # this epoch's time as fit measured it, before any callback ran
             self._watched += max(0.0, float(history.seconds[-1]))
+        self._count_late(history, now)
         self._count_examples(history)
         self._count_steps(history)
         plain = model_to_plain(model)
         self._seen[_fingerprint(plain)] = None  # before the checkpoint, whose record lists it
         self._keep(plain, True)
+        self._before_epoch = time.monotonic()  # the fit's next epoch, if any, begins after this
         return self.exhausted
+
+    def _count_late(self, history: History, now: float) -> None:
+        """Count the epoch that just ended (at ``now``, when the budget's hook began) if it
+        began more than :data:`LATE_TOLERANCE` after the budget's ``seconds`` ran out.
+
+        Its start is its end less ``fit``'s own timing of it (``history.seconds[-1]``: the pass
+        and the dev evaluation), and no earlier than the budget's last moment before it (the
+        fit's start, :meth:`on_train_begin`, or the budget's previous hook in the same fit),
+        which a ``seconds`` made larger by another callback cannot move. ``now`` is after the
+        progress bar and the callbacks listed before the budget, whose time ``fit`` leaves out
+        of the epoch's: so that such a callback, after an epoch that straddled the deadline,
+        does not make that epoch look late, an epoch the budget let begin (its last moment
+        before it came before the deadline) is never counted; the time of callbacks listed
+        after it counts as :attr:`unwatched_seconds`. An epoch that
+        straddles the deadline is allowed: the budget stops ``fit`` after it. What is caught:
+        a ``fit`` called after the time ran out (in the grace seconds), and epochs the
+        learner's own loop runs after the budget said stop."""
+        deadline = self.start + self.seconds
+        seconds = history.seconds[-1] if history.seconds else None
+        try:
+            took = float(seconds)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            took = 0.0  # not recorded: the epoch is taken as begun when it ended
+        start = now - took if math.isfinite(took) and took > 0 else now
+        before = self._before_epoch
+        if before is not None:
+            if before <= deadline:  # the budget let this epoch begin
+                return
+            start = max(start, before)
+        late = start - deadline
+        if late > LATE_TOLERANCE:
+            self.late_epochs += 1
+            self.late_seconds = max(self.late_seconds, late)
 
     def on_train_end(self, history: History, model: Sequential) -> None:
         """Note a ``fit`` that the budget stopped before its requested epochs (``fit`` sets
@@ -383,6 +444,8 @@ def train_within_budget(
         unwatched,
         (budget.most_examples, budget.examples),
         steps=budget.extra_steps,
+        late=(budget.late_epochs, budget.late_seconds),
+        seconds=budget.seconds,
     )
     if not review and TRAIN_SIZE < budget.most_examples <= EXAMPLES:
         note += (
@@ -410,6 +473,8 @@ def _fallback(budget: Budget, why: str) -> tuple[Sequential | None, str]:
         (budget.checkpoint_examples, budget.examples),
         what="checkpoint's",
         steps=budget.checkpoint_extra_steps,
+        late=(budget.checkpoint_late_epochs, budget.checkpoint_late_seconds),
+        seconds=budget.seconds,
     )
     return model_from_plain(budget.checkpoint), (
         f"{why}; scored from the last checkpoint (after budgeted epoch {budget.checkpoint_epoch})"
@@ -460,9 +525,10 @@ def run_submission(
     contents are given to it), calls the function with a :class:`Budget` that checkpoints to a
     file (with its record, see :meth:`Budget.save`), and writes the returned model as plain
     data (and ``epochs.txt``: the epochs counted, whether the budget saw the model, the
-    :attr:`Budget.unwatched_seconds` when it returned, the :attr:`Budget.most_examples`; the
-    budget checks ``examples`` as :class:`Budget` does). It is killed (with its whole process
-    group) ``seconds + grace`` seconds after the budget starts (the harness says when, just
+    :attr:`Budget.unwatched_seconds` when it returned, the :attr:`Budget.most_examples`, the
+    :attr:`Budget.extra_steps`, the :attr:`Budget.late_epochs` and :attr:`Budget.late_seconds`;
+    the budget checks ``examples`` as :class:`Budget` does). It is killed (with its whole
+    process group) ``seconds + grace`` seconds after the budget starts (the harness says when, just
     before the submission's code runs), or ``startup + seconds + grace`` after it starts if it
     never gets there (``startup`` covers the Python and numpy imports and loading the data,
     which the budget does not count), and when its files pass ``max_bytes`` (checked every
@@ -536,7 +602,7 @@ def run_submission(
         if why is None and proc.returncode == 0 and returned.exists():
             plain, problem = _read_plain(returned)
             if plain is not None:
-                return plain, _returned_message(out / "epochs.txt", epochs, examples)
+                return plain, _returned_message(out / "epochs.txt", epochs, examples, seconds)
             why = f"the returned model could not be read: {problem}"
         if why is None and not started:  # the harness's own error: no learner's code ran yet
             why = (
@@ -549,7 +615,7 @@ def run_submission(
         if checkpoint.exists():
             plain, problem = _read_plain(checkpoint)
             if plain is not None:
-                note = _checkpoint_note(out / "checkpoint.txt", plain, epochs, examples)
+                note = _checkpoint_note(out / "checkpoint.txt", plain, epochs, examples, seconds)
                 return plain, f"{why}; scored from the last checkpoint{note}{review}"
             return None, (
                 f"{why}; the last checkpoint could not be read ({problem}): zero points{review}"
@@ -809,22 +875,28 @@ def _read_small(path: Path, limit: int) -> bytes:
     return data
 
 
-#: The most of the run's record (``epochs.txt``: five short lines) the caller reads.
+#: The most of the run's record (``epochs.txt``: seven short lines) the caller reads.
 MAX_EPOCHS_BYTES = 128
 
 
-def _returned_message(epochs_file: Path, epochs: int, examples: int | None) -> str:
+def _returned_message(
+    epochs_file: Path, epochs: int, examples: int | None, seconds: float = SECONDS
+) -> str:
     """The run's message for a returned model, with the epochs the budget counted, whether it
     saw the returned weights, the seconds of the budget outside its counted epochs, the most
-    examples of a counted epoch and the most optimizer steps of a counted epoch beyond fit's
-    own (as the learner's process reported them, the lines of ``epochs.txt``: a best-effort
-    flag, not a proof; the harness writes all five, a record of four, from before the steps
-    were counted, is read as none). A record that is missing or cannot be read is flagged: the
-    harness writes it before the model."""
+    examples of a counted epoch, the most optimizer steps of a counted epoch beyond fit's
+    own, and the counted epochs that began after the budget's ``seconds`` ran out with how
+    long after the latest began (as the learner's process reported them, the lines of
+    ``epochs.txt``: a best-effort flag, not a proof; the harness writes all seven, a record of
+    four, from before the steps were counted, is read as none of either, and one of five,
+    from before the late epochs were counted, as none of them). A record that is missing or
+    cannot be read is flagged (a late-epoch count below 0 or above the epochs, or a time that
+    is not a finite number of seconds, too): the harness writes it before the model."""
     try:  # a link, a FIFO or a flood the learner's code put there is no record
         lines = _read_small(epochs_file, MAX_EPOCHS_BYTES).decode("utf-8").split()
         used, saw, unwatched = int(lines[0]), lines[1:2] == ["1"], float(lines[2])
         most, steps = int(lines[3]), int(lines[4]) if len(lines) > 4 else 0
+        late = _late(used, lines[5:7]) if len(lines) > 5 else (0, 0.0)
     except (OSError, ValueError, IndexError):
         return (
             "train_best_model returned a model within the budget; REVIEW: the run's record "
@@ -833,8 +905,22 @@ def _returned_message(epochs_file: Path, epochs: int, examples: int | None) -> s
         )
     return (
         f"train_best_model returned a model within the budget ({used} budgeted epochs)"
-        + _review_note(used, epochs, saw, unwatched, (most, examples), steps=steps)
+        + _review_note(
+            used, epochs, saw, unwatched, (most, examples), steps=steps, late=late, seconds=seconds
+        )
     )
+
+
+def _late(used: int, fields: list[str]) -> tuple[int, float]:
+    """The late epochs and seconds of a record's two ``fields``, or ``ValueError`` when they are
+    not a count from 0 to the ``used`` epochs and a finite number of seconds from 0 (a line
+    short, a fingerprint where a count should be: a record of another format, or forged)."""
+    if len(fields) != 2:
+        raise ValueError("the late epochs' line or seconds are missing")
+    count, seconds = int(fields[0]), float(fields[1])
+    if not (0 <= count <= used and math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"not a record of late epochs: {count} {seconds}")
+    return count, seconds
 
 
 #: The most of a checkpoint's record (``checkpoint.txt``) the caller reads: its fingerprints
@@ -843,19 +929,26 @@ MAX_RECORD_BYTES = 1 << 20
 
 
 def _checkpoint_note(
-    record: Path, plain: Mapping[str, Any], epochs: int, examples: int | None
+    record: Path,
+    plain: Mapping[str, Any],
+    epochs: int,
+    examples: int | None,
+    seconds: float = SECONDS,
 ) -> str:
     """The budgeted epochs and REVIEW note of the checkpoint ``plain``, from the record that
     :meth:`Budget.save` wrote next to it (the epochs counted, the unwatched seconds, the most
     examples of a counted epoch, the most optimizer steps of a counted epoch beyond fit's own,
-    the fingerprints of the models seen at counted epochs' ends).
+    the counted epochs that began after the budget's ``seconds`` ran out and how long after
+    the latest began, the fingerprints of the models seen at counted epochs' ends).
     A record that is missing or cannot be read is flagged: the budget writes one before every
-    checkpoint."""
+    checkpoint. So is a record of the format before the late epochs were counted (its fifth
+    line is a fingerprint, not a count) or a line short: a record of this package's budget
+    always has all six numbers."""
     try:  # read as _returned_message reads epochs.txt
         with os.fdopen(_open_regular(record), "rb") as fh:
             lines = fh.read(MAX_RECORD_BYTES).decode("utf-8").split()
         used, unwatched, most = int(lines[0]), float(lines[1]), int(lines[2])
-        steps, seen = int(lines[3]), set(lines[4:])
+        steps, late, seen = int(lines[3]), _late(int(lines[0]), lines[4:6]), set(lines[6:])
     except (OSError, ValueError, IndexError):
         return (
             f"; REVIEW: the checkpoint's record ({record.name}, written by the budget with "
@@ -863,7 +956,15 @@ def _checkpoint_note(
         )
     saw = _fingerprint(plain) in seen
     note = _review_note(
-        used, epochs, saw, unwatched, (most, examples), what="checkpoint's", steps=steps
+        used,
+        epochs,
+        saw,
+        unwatched,
+        (most, examples),
+        what="checkpoint's",
+        steps=steps,
+        late=late,
+        seconds=seconds,
     )
     return f" ({used} budgeted epochs){note}"
 
@@ -877,6 +978,8 @@ def _review_note(
     *,
     what: str = "returned",
     steps: int = 0,
+    late: tuple[int, float] = (0, 0.0),
+    seconds: float = SECONDS,
 ) -> str:
     """A flag for the instructor when the budget did not watch the training: no epoch went
     through it (the epoch limit went unchecked), more epochs than allowed, more than
@@ -884,9 +987,11 @@ def _review_note(
     enough to train without it), a counted epoch went through more examples than allowed
     (``examples``: the most of one epoch and the limit, None for none: an enlarged training
     set), a counted epoch in which fit's optimizer took ``steps`` steps more than fit made
-    (training inside the epoch by the learner's own code, :meth:`Budget._count_steps`), or the
-    model (the ``what`` weights: the returned model's, or the checkpoint's scored in its place)
-    is not one the budget saw at the end of a counted epoch (it was trained or
+    (training inside the epoch by the learner's own code, :meth:`Budget._count_steps`), counted
+    epochs that began after the budget's ``seconds`` ran out (``late``: how many, and how long
+    after the latest began, :meth:`Budget._count_late`: a ``fit`` called in the grace seconds),
+    or the model (the ``what`` weights: the returned model's, or the checkpoint's scored in
+    its place) is not one the budget saw at the end of a counted epoch (it was trained or
     changed after the budget's last epoch, e.g. in the grace seconds, or trained without it and
     saved by hand; folding or averaging weights is fine, training is not)."""
     most, allowed = examples
@@ -924,6 +1029,19 @@ def _review_note(
             f"; REVIEW: in a counted epoch fit's optimizer took {steps} steps more than fit "
             "made: the learner's own code (an augment function, the schedule, the loss or "
             "another callback) trained inside the epoch, more than one pass counted as one"
+        )
+    if late[0] > 0:
+        count, after = late
+        when = " (in the grace seconds)" if after <= GRACE else ""
+        began = (
+            f"an epoch began {after:.1f} s after the {seconds:g} s ran out"
+            if count == 1
+            else f"{count} epochs began after the {seconds:g} s ran out, the latest {after:.1f} s "
+            "after"
+        )
+        return (
+            f"; REVIEW: {began}{when}: only an epoch under way when the time runs out may "
+            "finish; read the cell"
         )
     if not saw:
         return (

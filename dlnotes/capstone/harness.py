@@ -9,8 +9,10 @@ writes the returned model as plain data to ``OUT_DIR/model.npz``, with ``OUT_DIR
 the epochs the budget counted, 1 if it saw the returned model at the end of one of them (else
 0), the seconds of the budget that passed outside the epochs it counted (from just before
 the submission's imports to the function's return), the most training examples one counted
-epoch went through (``EXAMPLES`` is the budget's limit on them, ``None`` for none) and the most
-optimizer steps of a counted epoch beyond fit's own. It is never given the hidden test set.
+epoch went through (``EXAMPLES`` is the budget's limit on them, ``None`` for none), the most
+optimizer steps of a counted epoch beyond fit's own, the counted epochs that began after the
+budget's seconds ran out and how many seconds after the latest of them began. It is never given
+the hidden test set.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -128,7 +130,7 @@ def main(argv: list[str]) -> int:
     plain = model_to_plain(model)
     counted = (
         f"{budget.epochs_used}\n{int(budget.saw(plain))}\n{unwatched:.3f}\n{budget.most_examples}\n"
-        f"{budget.extra_steps}\n"
+        f"{budget.extra_steps}\n{budget.late_epochs}\n{budget.late_seconds:.3f}\n"
     )
     # each written to a new file that then replaces the old name: a link or a FIFO the
     # learner's code left at epochs.txt or model.npz is replaced, never written through

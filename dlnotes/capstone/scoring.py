@@ -147,9 +147,10 @@ def hidden_evaluation(
 
 #: Hidden-set accuracy at or above which the run is flagged for review: no honest network
 #: trained on the 6000 training and dev images in the budget comes near it. The reference
-#: reaches 85.1 % (see the module's docstring); the best of chapter 13's 270 recorded MLP
-#: trials on the same 5000/1000 split (``dlnotes/data/fashion_search.npz``, up to 256 units a
-#: layer, 27 epochs) 86.0 % on dev and 84.9 % on the shipped test split; MLPs trained on all
+#: reaches 85.1 % (see the module's docstring); chapter 13's 270 recorded MLP trials on the
+#: same 5000/1000 split (``dlnotes/data/fashion_search.npz``, up to 256 units a layer, 27
+#: epochs) reach at most 85.7 % on dev after their 27 epochs (86.0 % at any one epoch) and at
+#: most 84.9 % on the shipped test split (another trial's); MLPs trained on all
 #: 60 000 Fashion-MNIST training images stay near 89 to 90 %. The hidden images are public
 #: Fashion-MNIST test images: a run above this has most likely memorised them.
 SUSPICIOUS_ACCURACY = 0.92
@@ -267,7 +268,12 @@ def zoo_note(source: str) -> str:
     instructor to read the cell; it proves nothing. The weights themselves cannot tell: an honest
     ``mlp([784, 256, 128, 10], seed=0)`` starts from the zoo networks' own initialization, and
     after training sits as near them as a fine-tuned zoo network does. The plain forms only:
-    a loader reached by a computed name (``getattr``, ``sys.modules``) is not caught.
+    a loader reached by a computed name (``getattr``, ``sys.modules``, ``np.load`` of a path
+    built from pieces) is not caught here. The rule does not rest on this note: the graded run
+    has no zoo weights (the grader's sandbox withholds every file of the zoo's folder but its
+    Python code, ``tools/grade_capstone.py``), so a load there fails however it is written,
+    and the run ends as any failing run. The note remains for the notebook's own run, where the
+    weights are there, and for the instructor, who reads a cell that tried.
 
     Defined in chapter 16 (Capstone project).
     """
