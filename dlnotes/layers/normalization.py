@@ -528,7 +528,8 @@ def layernorm_forward(
 def layernorm_backward(
     dout: np.ndarray, cache: tuple[Any, ...], *, input_grad: bool = True
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Gradients of layer normalization: the BatchNorm formula with the sums over features.
+    """Gradients of layer normalization: the BatchNorm formula with the sums over features and
+    ``dxhat = gamma * dout`` inside them (gamma differs per feature, so it cannot come out).
 
         dX = inv_std / D * (D dxhat - sum_d dxhat - xhat * sum_d (dxhat * xhat)),
         dxhat = dout * gamma,  dgamma = sum_n dout * xhat,  dbeta = sum_n dout
