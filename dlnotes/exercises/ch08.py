@@ -258,6 +258,30 @@ def _float32_kept(f, x, h, grad_dtype):
     return grad
 
 
+@numerical_gradient_mistakes.add(
+    "the caller's float32 x differenced in place",
+    "your function makes no copy of x: it shifts the caller's x itself (and puts each entry "
+    "back), and that x came in float32, so x[i] ± h is rounded to float32's 7 digits and f of "
+    "it is computed in float32: f_plus − f_minus loses most of its digits (a round-off of "
+    "about ε|f|/h, 1e-4 of |f| at h = 1e-3, against 2e-13 in float64). The task asks you to "
+    "work on a copy: make it a float64 one, np.array(x, dtype=np.float64), and shift the "
+    "entries of the copy (which also leaves the caller's x untouched).",
+)
+def _ng_float32_in_place(f, x, h):
+    # it writes into the caller's x (and restores it): check() tells it from the copies below,
+    # which return the same numbers, by calling it on a read-only x
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h  # the caller's x: rounded to float32
+        f_plus = f(x)
+        x[i] = old - h
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
 @numerical_gradient_mistakes.add("a float32 x differenced in float32", _NG_FLOAT32_HINT)
 def _ng_float32_copy(f, x, h):
     return _float32_kept(f, x, h, grad_dtype=None)  # np.zeros_like(x): a float32 gradient
@@ -421,6 +445,9 @@ register(
         diagnoses={
             "dtype": "the gradient is float64 whatever x's dtype (np.zeros_like(x) of a float32 "
             "x is float32): create it from your float64 copy of x, or with dtype=np.float64",
+            "precision": "is a part computed in float32 (np.float32, .float()) and converted "
+            "back, or is the step not exactly h (a step of h/2 instead of h, or a small term "
+            "added to x ± h)?",
         },
     )
 )

@@ -315,6 +315,12 @@ register(
             "dlnotes.layers.normalization:layernorm_forward",  # on X.T it is batch norm
             "dlnotes.autograd.nn:batch_norm",  # chapter 15's form, from primitives
         ),
+        diagnoses={
+            "precision": "is a part computed in float32 (np.float32, torch's default dtype, "
+            ".float()) and converted back, is a small term added where none belongs (an ε of "
+            "your own), or is the variance computed as E[x²] − E[x]², less exact than the "
+            "mean of (x − mean)²?",
+        },
     )
 )
 

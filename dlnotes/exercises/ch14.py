@@ -270,6 +270,17 @@ def _ens_wrong_axis(logit_list):
 
 
 @ensemble_predict_mistakes.add(
+    "averaged probabilities returned, not classes",
+    "your result has one row of C averaged probabilities per example, shape (N, C); the "
+    "prediction is one class per example, an integer array of shape (N,): take the argmax "
+    "over the classes (axis=1) of the averaged probabilities.",
+)
+def _ens_probabilities(logit_list):
+    probs = [_softmax(np.asarray(z, dtype=np.float64)) for z in logit_list]
+    return np.mean(probs, axis=0)  # (N, C): no argmax
+
+
+@ensemble_predict_mistakes.add(
     "averaged the predicted class numbers",
     "you averaged the members' predicted labels: class numbers are names, not "
     "quantities (the mean of class 1 and class 3 is not class 2). Average the "
@@ -473,8 +484,9 @@ register(
             "dlnotes.losses:log_softmax",
             "dlnotes.losses:softmax_cross_entropy",  # its gradient is (softmax - onehot) / N
         ),
-        references_say="this exercise asks you to write the softmax yourself, as its prompt "
-        "says: subtract each row's maximum, exponentiate, divide by the row's sum",
+        references_say="this exercise asks you to write the softmax yourself, in numpy, as "
+        "its prompt says, and the check refuses dlnotes' own softmax code: subtract each "
+        "row's maximum, exponentiate, divide by the row's sum",
         diagnoses={
             "dtype": "class labels are integers (any integer dtype): return argmax's result "
             "as it is, not converted to floats",

@@ -492,11 +492,17 @@ def _port_from_numpy(params, batches, lr, momentum):
     return [p.view() for p in params]  # t.detach().numpy(): the same memory again
 
 
-@torch_port_mistakes.add(
-    "reshape instead of transpose",
+#: What reshape in place of a transpose is told (both ways, or one of them).
+_RESHAPE_HINT = (
     "W.reshape(out, in) keeps the numbers in memory order and cuts them into rows of "
     "another length: it is not W.T, and for a non-square layer it mixes up which input "
-    "feeds which unit. Copy weight <- W.T and return weight.T.",
+    "feeds which unit."
+)
+
+
+@torch_port_mistakes.add(
+    "reshape instead of transpose",
+    _RESHAPE_HINT + " Copy weight <- W.T and return weight.T.",
 )
 def _port_reshape(params, batches, lr, momentum):
     # weight.copy_(torch.from_numpy(W).reshape(out, in)), ..., weight.numpy().reshape(in, out)
@@ -506,6 +512,73 @@ def _port_reshape(params, batches, lr, momentum):
     as_torch = [W1.reshape(H, D).T, b1, W2.reshape(C, H).T, b2]  # what the net computes with
     V1, c1, V2, c2 = _train(as_torch, batches, _right_step(lr, momentum))
     return [V1.T.reshape(D, H), c1, V2.T.reshape(H, C), c2]
+
+
+@torch_port_mistakes.add(
+    "reshape instead of transpose, copying in",
+    _RESHAPE_HINT + " Your weights go back with .T, but they came in with a reshape: copy "
+    "weight <- W.T as well (torch.from_numpy(W.T)), not W.reshape(out, in).",
+)
+def _port_reshape_in(params, batches, lr, momentum):
+    # weight.copy_(torch.from_numpy(W).reshape(out, in)), ..., weight.numpy().T
+    W1, b1, W2, b2 = params
+    D, H = W1.shape
+    C = W2.shape[1]
+    as_torch = [W1.reshape(H, D).T, b1, W2.reshape(C, H).T, b2]  # what the net computes with
+    return _train(as_torch, batches, _right_step(lr, momentum))  # weight.T: as trained
+
+
+@torch_port_mistakes.add(
+    "reshape instead of transpose, returning",
+    _RESHAPE_HINT + " Your weights go in with .T, but they come back with a reshape: return "
+    "weight.T as well, not weight.reshape(in, out).",
+)
+def _port_reshape_out(params, batches, lr, momentum):
+    # weight.copy_(torch.from_numpy(W.T)), ..., weight.numpy().reshape(in, out)
+    W1, W2 = params[0], params[2]
+    V1, c1, V2, c2 = _train(params, batches, _right_step(lr, momentum))  # trained right
+    return [V1.T.reshape(W1.shape), c1, V2.T.reshape(W2.shape), c2]
+
+
+def _copied_without_T(W: np.ndarray) -> np.ndarray:
+    """What ``nn.Linear`` computes with, in dlnotes' layout, after
+    ``weight.copy_(torch.from_numpy(W))`` with ``W`` of shape ``(in, out)``: for a square ``W``
+    the copy works and the layer computes with ``W.T``; for any other, ``copy_`` raises, and
+    this raises what torch raises (its words: check() names a mistake from an error by its
+    type and message, and this module never imports torch)."""
+    n_in, n_out = W.shape
+    if n_in != n_out:
+        raise RuntimeError(
+            f"The size of tensor a ({n_in}) must match the size of tensor b ({n_out}) at "
+            "non-singleton dimension 1"
+        )
+    return W.T
+
+
+#: What a weight copied without its transpose is told (the chapter's Common mistakes, 2nd).
+_NO_TRANSPOSE_HINT = (
+    "nn.Linear(in, out).weight has shape (out, in), the transpose of dlnotes' W of shape "
+    "(in, out). weight.copy_(W) fails when in ≠ out (torch's \"The size of tensor a (in) must "
+    'match the size of tensor b (out)"), and for a square layer it works but computes with '
+    "W.T, silently. Copy the transpose, weight.copy_(torch.from_numpy(W.T)), and return "
+    "weight.T."
+)
+
+
+@torch_port_mistakes.add("copied W into weight without .T", _NO_TRANSPOSE_HINT)
+def _port_copied_without_T(params, batches, lr, momentum):
+    # net[0].weight.copy_(torch.from_numpy(W1)), the same for W2; weight.T returned
+    W1, b1, W2, b2 = params
+    as_torch = [_copied_without_T(W1), b1, _copied_without_T(W2), b2]
+    return _train(as_torch, batches, _right_step(lr, momentum))  # weight.T: as trained
+
+
+@torch_port_mistakes.add("second layer's W copied into weight without .T", _NO_TRANSPOSE_HINT)
+def _port_second_copied_without_T(params, batches, lr, momentum):
+    # net[0].weight.copy_(torch.from_numpy(W1.T)), but net[2].weight.copy_(torch.from_numpy(W2))
+    W1, b1, W2, b2 = params
+    as_torch = [W1, b1, _copied_without_T(W2), b2]
+    return _train(as_torch, batches, _right_step(lr, momentum))
 
 
 @torch_port_mistakes.add(
@@ -679,6 +752,13 @@ register(
             "trained: per batch call opt.zero_grad(), loss.backward(), opt.step(), in that "
             "order (a step before backward, or zero_grad between backward and step, updates "
             "nothing), and read the weights after the loop.",
+            # an answer that draws random numbers here is one that trains from torch's own
+            # initial values: which of the four arrays it left is not in its results (training
+            # mixes them), and numpy cannot draw torch's numbers to name it as a mistake
+            "repeat": "nn.Linear starts with random weights and biases, drawn from torch's "
+            "generator at every call, so a weight or a bias never overwritten gives each call "
+            "other starting values: copy all four arrays of params into the layers, weight <- "
+            "W.T and bias <- b for both Linear layers, under torch.no_grad(), before training",
         },
         chapter="15",
         title="Port a dlnotes training loop to PyTorch",

@@ -1582,13 +1582,33 @@ def _run_stopped(
         mistake = _raising_mistake(ex, case, err, seconds)
         lines = [
             f"{head}: your function raised {type(err).__name__}: {_message(err)}",
-            *(_hint_lines(mistake) if mistake is not None else []),
+            *(_hint_lines(mistake) if mistake is not None else _ragged_note(ex, err)),
             *_where(run.where),
             _inputs(case, names, ex.signature),
             *_order_note(fn, names),
         ]
         return "\n".join(lines)
     return None
+
+
+def _ragged_note(ex: FunctionExercise, err: BaseException) -> list[str]:
+    """A line under numpy's "inhomogeneous shape" error: arrays of different shapes given to
+    np.array(...) (a weight and its bias), which cannot form one array; for a result that is
+    a list or a tuple of arrays, what to return instead. ``[]`` for any other error."""
+    if not isinstance(err, ValueError) or "inhomogeneous shape" not in _message(err):
+        return []
+    line = (
+        "  numpy raises this when np.array(...) (or np.stack, np.mean of a list) is given "
+        "arrays of different shapes, which cannot form one array"
+    )
+    returns = ex.signature.partition("->")[2].strip()
+    if returns.startswith(("list", "tuple")):
+        kind = returns.split()[0]
+        line += f". The signature asks for a {returns}: return the {kind} itself, not np.array"
+        line += " of it"
+    elif returns.startswith("("):
+        line += f". The signature asks for {returns}: return them as a tuple, not one np.array"
+    return [line]
 
 
 def _renamed_definition(fn: Any, fname: str) -> str | None:
@@ -1737,20 +1757,24 @@ def _wrong_before_error(outcomes: list[_Outcome], run: _Run) -> str:
 
 
 def _registered_mistake(
-    ex: FunctionExercise, outcomes: list[_Outcome], seconds: float, names: list[str]
+    ex: FunctionExercise,
+    outcomes: list[_Outcome],
+    seconds: float,
+    names: list[str],
+    fn: Any = None,
 ) -> tuple[Mistake | None, list[int], bool]:
     """The registered mistake the results show: ``(mistake, upcast, float32_too)``, matched
     exactly, else but for a float64 result where float32 is expected (``upcast``: those
     checks), else on every check without a float32 input (``float32_too``); ``None`` when
     none matches (or matching fails on a learner's strange result)."""
     try:
-        mistake = _match_mistake(ex, outcomes, seconds, names)
+        mistake = _match_mistake(ex, outcomes, seconds, names, fn)
         if mistake is not None:
             return mistake, [], False
-        mistake, upcast = _match_mistake_but_upcast(ex, outcomes, seconds, names)
+        mistake, upcast = _match_mistake_but_upcast(ex, outcomes, seconds, names, fn)
         if mistake is not None:
             return mistake, upcast, False
-        mistake = _match_mistake_but_float32(ex, outcomes, seconds, names)
+        mistake = _match_mistake_but_float32(ex, outcomes, seconds, names, fn)
         return mistake, [], mistake is not None
     except Exception:
         return None, [], False
@@ -1783,7 +1807,7 @@ def _verdict(
         f"{ex.name}: {n - len(failed)} of {n} {what} passed. "
         f"Check {failed[0] + 1} ({first.case.label}) failed:",
     ]
-    mistake, upcast, float32_too = _registered_mistake(ex, outcomes, seconds, names)
+    mistake, upcast, float32_too = _registered_mistake(ex, outcomes, seconds, names, fn)
     diagnosis = None if mistake is not None else _unknown_label(ex, outcomes)
     if mistake is None and diagnosis is None:
         diagnosis = _diagnose(ex, outcomes, seconds, fn)
@@ -1925,16 +1949,22 @@ def _other_results(ex: FunctionExercise, expected: Any, got: Any, first: str) ->
     parts = result_parts(ex.signature)
     right: list[str] = []
     wrong: list[str] = []
+    dtypes: list[str] = []
     for j, (e, g) in enumerate(zip(expected, got)):
         if j != int(found[1]):
             # a nested result "(x_hat, mean, var)" is named by its parts: "x_hat, mean, var"
             label = f"{parts[j].strip('()')} (result {j})" if j < len(parts) else f"result {j}"
-            (wrong if _compare(e, g, ex.rtol, ex.atol) else right).append(label)
+            problem = _compare(e, g, ex.rtol, ex.atol)
+            (wrong if problem else right).append(label)
+            if problem and problem[0] == "dtype":  # said: a float32 cache is no detail
+                dtypes.append(re.sub(r"^(in result [\d\[\]]+: )+", "", problem[1][0]))
     said = []
     for labels, how in ((wrong, "wrong too"), (right, "right")):
         if labels:
             one = len(labels) == 1 and "," not in labels[0]
             said.append(f"{' and '.join(labels)} {'is' if one else 'are'} {how}")
+    if dtypes:
+        said[0] += f" ({'; '.join(dict.fromkeys(dtypes))})"
     return ["the other results: " + "; ".join(said)]
 
 
@@ -2155,12 +2185,22 @@ def _unknown_label(ex: FunctionExercise, outcomes: list[_Outcome]) -> Diagnosis 
 
 
 def _match_mistake(
-    ex: FunctionExercise, outcomes: list[_Outcome], seconds: float, names: list[str]
+    ex: FunctionExercise,
+    outcomes: list[_Outcome],
+    seconds: float,
+    names: list[str],
+    fn: Any = None,
 ) -> Mistake | None:
     """The first known mistake that behaves exactly like the learner's function on every case;
     failing that, the first that does but for returning views of the inputs where the learner
     returns copies, or the other way round (``X[start:stop]`` or ``X[order[start:stop]]`` with
-    ``order = np.arange(N)`` are both "no shuffling")."""
+    ``order = np.arange(N)`` are both "no shuffling").
+
+    Given the learner's ``fn``, a mistake that writes into its input arrays (and puts them
+    back, so that they end unchanged) yields to a later one that matches too when ``fn``
+    writes into none: chapter 08's gradient taken on the caller's float32 ``x`` itself and the
+    one taken on a float32 copy of it return the same numbers, and each is told its own fix
+    (see :func:`_writes_inputs`)."""
     runs: dict[tuple[int, int], _Run] = {}  # each mistake runs on a case once
 
     def run(k: int, i: int) -> _Run:
@@ -2168,14 +2208,47 @@ def _match_mistake(
             runs[k, i] = _call(ex.mistakes[k].wrong, outcomes[i].case, seconds, {})
         return runs[k, i]
 
+    probe = next((o.case for o in outcomes if o.problems), outcomes[0].case if outcomes else None)
+    learner_writes: list[bool] = []  # probed once, when a mistake that writes matches
+    first: Mistake | None = None
     for aliasing in (True, False):
         for k, mistake in enumerate(ex.mistakes):
             if all(
                 _same_behaviour(ex, run(k, i), o.run, o.case, names, aliasing)
                 for i, o in enumerate(outcomes)
             ):
-                return mistake
-    return None
+                if fn is None or probe is None or not _writes_inputs(mistake.wrong, probe, seconds):
+                    return mistake
+                if not learner_writes:
+                    learner_writes.append(_writes_inputs(fn, probe, seconds))
+                if learner_writes[0]:
+                    return mistake
+                first = first or mistake  # named if no other one matches
+    return first
+
+
+def _writes_inputs(fn: Any, case: Case, seconds: float) -> bool:
+    """Whether ``fn`` writes into the arrays it is given, even when it puts them back: called
+    on read-only copies of them (in tuples, lists and dicts too), it raises numpy's "...
+    is read-only" ``ValueError``."""
+
+    def frozen(*args: Any, **kwargs: Any) -> Any:
+        todo: list[Any] = [args, kwargs]
+        while todo and len(todo) < 10_000:
+            x = todo.pop()
+            if type(x) is np.ndarray:
+                x.flags.writeable = False
+            elif isinstance(x, (tuple, list)):
+                todo += list(x)
+            elif isinstance(x, dict):
+                todo += list(x.values())
+        return fn(*args, **kwargs)
+
+    try:
+        run = _call(frozen, case, seconds, {})
+    except Exception:
+        return False
+    return isinstance(run.error, ValueError) and "read-only" in _message(run.error)
 
 
 def _float32_input(case: Case) -> bool:
@@ -2185,7 +2258,11 @@ def _float32_input(case: Case) -> bool:
 
 
 def _match_mistake_but_float32(
-    ex: FunctionExercise, outcomes: list[_Outcome], seconds: float, names: list[str]
+    ex: FunctionExercise,
+    outcomes: list[_Outcome],
+    seconds: float,
+    names: list[str],
+    fn: Any = None,
 ) -> Mistake | None:
     """The known mistake that behaves like the learner's function on every case *without* a
     float32 input, when none matches on all of them: a learner who made that mistake and also
@@ -2199,11 +2276,15 @@ def _match_mistake_but_float32(
         # the learner made "on top", and the note on dtypes would be false (a float64 result
         # there is matched by _match_mistake_but_upcast)
         return None
-    return _match_mistake(ex, plain, seconds, names)
+    return _match_mistake(ex, plain, seconds, names, fn)
 
 
 def _match_mistake_but_upcast(
-    ex: FunctionExercise, outcomes: list[_Outcome], seconds: float, names: list[str]
+    ex: FunctionExercise,
+    outcomes: list[_Outcome],
+    seconds: float,
+    names: list[str],
+    fn: Any = None,
 ) -> tuple[Mistake | None, list[int]]:
     """The known mistake that behaves like the learner's function once the learner's float64
     results are read as float32 where the answer keeps float32, and the (0-based) checks where
@@ -2225,7 +2306,7 @@ def _match_mistake_but_upcast(
         narrowed.append(o)
     if not upcast:
         return None, []
-    mistake = _match_mistake(ex, narrowed, seconds, names)
+    mistake = _match_mistake(ex, narrowed, seconds, names, fn)
     return (mistake, upcast) if mistake is not None else (None, [])
 
 

@@ -216,16 +216,23 @@ def find(
         # One wrong number inside a tuple of results equals an input by chance just as often
         # (an early stop at epoch 1 with patience 1).
         detectors = tuple(d for d in detectors if d is not _input)
+    vague: Diagnosis | None = None  # a factor that changes with the inputs, named last
     for detector in detectors:
-        if detector.__name__.lstrip("_") in skip:
+        if detector.__name__.lstrip("_") in skip or (vague and detector is not _hyperparameter):
             continue
         try:
             found = detector(ctx)
         except Exception:  # a learner's object that fights back: this detector says nothing
             found = None
+        if found is not None and found.keys[0].endswith(" varying"):
+            # "times a factor that changes with the inputs" says little: a number written in
+            # the function where an argument belongs (m = 0.1 for momentum) makes such a
+            # factor too, and says what to change
+            vague = vague or found
+            continue
         if found is not None:
             return found
-    return None
+    return vague
 
 
 def unknown_label(
@@ -545,8 +552,14 @@ class _Context:
     def describe(self, path: tuple[int, ...]) -> str:
         if not path:
             return "your result"
-        if len(path) == 1 and path[0] < len(self.result_names):
-            return f"your {self.result_names[path[0]]} (result {path[0]})"
+        # the signature's names, as the lines under the diagnosis give them ("in mean (result
+        # 1[1])"): one name per result, never "element [0] of your result" beside "out"
+        part = self.result_parts[path[0]] if path[0] < len(self.result_parts) else ""
+        if len(path) == 1 and part.isidentifier():
+            return f"your {part} (result {path[0]})"
+        inner = result_names(f"f() -> {part}") if part.startswith("(") else []
+        if len(path) == 2 and path[1] < len(inner):
+            return f"your {inner[path[1]]} (result {path[0]}[{path[1]}])"
         return "element " + "".join(f"[{i}]" for i in path) + " of your result"
 
     def leaves(self, path: tuple[int, ...]) -> list[tuple[Observation, Any, Any]]:
@@ -1070,6 +1083,23 @@ def _precision(ctx: _Context) -> Diagnosis | None:
         scale = float(np.abs(e).max()) if e.size else 0.0
         if not np.allclose(g, e, rtol=2e-4, atol=2e-5 * scale):
             return None
+    narrow = _narrow_parts(ctx, ctx.bad[0].expected, ctx.bad[0].got, ())
+    if narrow:  # other results came back float32: the float32 computation is no guess
+        names = [name for name, _, _ in narrow]
+        names_said = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        wanted, got = narrow[0][1], narrow[0][2]
+        digits = round(-math.log10(float(np.finfo(got).eps)))
+        return Diagnosis(
+            "precision",
+            ("precision float32",),  # not the exercise's "precision" wording: no guess here
+            "computed in float32",
+            f"{who} agrees with the expected one to 4 to 7 significant digits only, and your "
+            f"{names_said} {'is' if len(names) == 1 else 'are'} {got} where {wanted} is "
+            "expected",
+            f"a part is computed in {got} (an input converted with .astype(np.{got}), "
+            f"np.{got}(...), torch's default dtype, .float()), which keeps about {digits} "
+            f"significant digits: compute in {wanted} throughout",
+        )
     return Diagnosis(
         "precision",
         ("precision",),
@@ -1078,9 +1108,32 @@ def _precision(ctx: _Context) -> Diagnosis | None:
         "computation or a small extra term would",
         "is a part computed in float32 (np.float32, torch's default dtype, .float()) and "
         "converted back, is a small term added where none belongs (an ε of your own in a "
-        "denominator, a step of h/2 instead of h), or is the formula less exact (E[x²] − E[x]² "
-        "for a variance)?",
+        "denominator), or is the formula a less exact one?",
     )
+
+
+def _narrow_parts(
+    ctx: _Context, expected: Any, got: Any, path: tuple[int, ...]
+) -> list[tuple[str, np.dtype, np.dtype]]:
+    """The float arrays of the learner's tuple result that come back in a coarser dtype than
+    expected (float32 for float64), as ``(name, expected dtype, learner's dtype)``, named as the
+    signature names them (``x_hat``, ``mean``)."""
+    if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)):
+        if len(expected) != len(got) or len(path) > 3:
+            return []
+        return [
+            found
+            for i, (e, g) in enumerate(zip(expected, got))
+            for found in _narrow_parts(ctx, e, g, (*path, i))
+        ]
+    if not (path and isinstance(expected, np.ndarray) and type(got) is np.ndarray):
+        return []
+    if expected.dtype.kind != "f" or got.dtype.kind != "f":
+        return []
+    if np.finfo(got.dtype).eps <= np.finfo(expected.dtype).eps:
+        return []
+    said = ctx.describe(path).removeprefix("your ")
+    return [(said.split(" (")[0], expected.dtype, got.dtype)]
 
 
 def _input(ctx: _Context) -> Diagnosis | None:

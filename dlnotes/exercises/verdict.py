@@ -53,10 +53,13 @@ class _ShownAlone(Exception):
         title = f"\x1b[1;31m✗ {type(self).__name__}\x1b[0m"
         if self.displayed or _display_html(str(self)):
             self.displayed = True
-            # two short lines: JupyterLab wraps a long error line anywhere, inside words too
-            # ("the feedback is a" / "bove)" at 1280 px), so the first stays under 88 columns
+            # short rows: JupyterLab wraps a long error line anywhere, inside words too
+            # ("0 of 6 checks pass" / "ed" at 900 px), so the summary is wrapped between
+            # words to rows it shows whole (see error_rows)
             said = summary(str(self), ERROR_LINE_WIDTH)
-            return [f"{title}: {said}", "  (the feedback is above)"]
+            rows = error_rows(f"✗ {type(self).__name__}: ", said)
+            first = f"{title}: " + rows[0][len(type(self).__name__) + 4 :]
+            return ["\n".join([first, *rows[1:]]), "  (the feedback is above)"]
         return [title, fold(str(self))]
 
 
@@ -81,9 +84,39 @@ class CheckUsageError(_ShownAlone, ValueError):
     """
 
 
-#: the widest summary on the error line under the HTML feedback: with "✗ CheckFailed: " it
-#: keeps that line within 88 columns, which JupyterLab shows unwrapped at 900 px and up
+#: the widest summary on the error line under the HTML feedback (then wrapped to rows of
+#: :data:`ERROR_ROW_WIDTH`): what nbgrader's *Validate* dialog shows of a failure
 ERROR_LINE_WIDTH = 72
+
+#: the widest row of the error under the HTML feedback, in characters, "✗ CheckFailed: "
+#: included. JupyterLab breaks error text anywhere, inside words too, and at 900 px its
+#: notebook (about 470 px of output) shows 58 characters a row ("✗ CheckFailed:
+#: ch11_update_running_stats: 1 of 3 checks pa" / "ssed"): rows of 56 leave a margin.
+ERROR_ROW_WIDTH = 56
+
+
+def error_rows(title: str, said: str, width: int = ERROR_ROW_WIDTH) -> list[str]:
+    """The error line ``title + said`` (``"✗ CheckFailed: "`` and the :func:`summary`) as rows
+    of at most ``width`` characters, broken between words only: one row when it fits, else the
+    title and the exercise's name (``ch11_update_running_stats:``) on the first row and the
+    rest wrapped under it, two spaces in. A word longer than a row is kept whole."""
+    if len(title) + len(said) <= width:
+        return [title + said]
+    name, colon, rest = said.partition(": ")
+    if not colon or not re.fullmatch(r"ch\d\d_\w+", name):
+        name, rest = "", said
+    head = (title + name + colon).rstrip()
+    rows = textwrap.wrap(
+        rest,
+        width=width,
+        initial_indent="  " if name else " " * len(title),
+        subsequent_indent="  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    if not name:  # the title starts the first row
+        return [title + rows[0].lstrip(), *rows[1:]] if rows else [head]
+    return [head, *rows]
 
 
 def summary(message: str, width: int = 80) -> str:

@@ -117,7 +117,7 @@ def _difference_setup() -> tuple[Any, dict[str, Any]]:
     ax.axhline(GREAT, color="0.45", ls=":", lw=1)
     ax.axhline(WORRY, color="0.45", ls=":", lw=1)
     ax.text(2e-14, GREAT * 2, "1e-7: great", fontsize=8, color="0.35")
-    ax.text(2e-14, WORRY * 2, "1e-3: worry", fontsize=8, color="0.35")
+    ax.text(2e-14, WORRY * 2, "1e-3: bug?", fontsize=8, color="0.35")
     other = plots.moving_line(ax, color="0.7", lw=1.2)
     curve = plots.moving_line(ax, lw=2)
     marker = plots.moving_line(ax, "o", color="k", ms=7)
@@ -142,7 +142,8 @@ def difference_error_explorer() -> Explorer:
     (float64 or float32) and the method. The chosen method is drawn in colour, the other one in
     grey; the dashed vertical line is the rule-of-thumb optimum ``ε_mach^(1/3)`` (two-sided)
     or ``ε_mach^(1/2)`` (one-sided) for the precision's machine epsilon ``ε_mach``; the dotted
-    lines are the thresholds 1e-7 (great) and 1e-3 (worry).
+    lines are the thresholds of :func:`dlnotes.gradcheck.verdict`, 1e-7 (below it: "great") and
+    1e-3 (from it on: "bug?").
 
     Defined in chapter 08 (Gradient checking).
     """
