@@ -136,7 +136,7 @@ def test_explorer_is_registered_and_updates():
     fig, state = explorer.setup()
     try:
         status = explorer.redraw(state, gain=1.414, depth=10, nonlinearity="relu")
-        assert "library default gain for relu: √2 ≈ 1.414" in status
+        assert "PyTorch's calculate_gain('relu') = √2 ≈ 1.414" in status
         assert "recommended" not in status
         x, y = state["fwd"].get_data()
         assert len(x) == 10 and np.all(np.asarray(y) > 0)
@@ -150,15 +150,16 @@ def test_explorer_is_registered_and_updates():
         plt.close(fig)
 
 
-def test_status_names_the_library_default_gain_not_a_recommendation():
-    """5/3 is tanh's library default; at depth 50 it grows the gradient (85x), so the status line
-    does not call it recommended. Each written default is the library's value to 3 decimals."""
+def test_status_names_torch_calculate_gain_neither_a_default_nor_a_recommendation():
+    """5/3 is what PyTorch's calculate_gain('tanh') returns, but no initializer applies it by
+    default, and at depth 50 it grows the gradient (85x): the status line names the function,
+    calls it neither a default nor recommended. Each written gain is the value to 3 decimals."""
     explorer = explorers.signal_propagation()
     for name, text in explorers.GAIN_TEXT.items():
         assert f"{explorers.LIBRARY_GAIN[name]:.3f}".rstrip("0").rstrip(".") in text
     status = explorer.compute(gain=5 / 3, depth=50, nonlinearity="tanh")["status"]
-    assert status.endswith("library default gain for tanh: 5/3 ≈ 1.667")
-    assert "recommended" not in status
+    assert status.endswith("PyTorch's calculate_gain('tanh') = 5/3 ≈ 1.667")
+    assert "recommended" not in status and "default" not in status
 
 
 def _tanh_ratios(explorer, gain):

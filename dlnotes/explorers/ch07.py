@@ -41,11 +41,13 @@ ACTIVATIONS: dict[
     "linear": (_linear_forward, _linear_backward),
 }
 
-#: Each nonlinearity's library default gain (``torch.nn.init.calculate_gain``): it keeps the
-#: forward variance for linear layers and ReLU; for tanh (5/3) it is a compromise that, at depth
-#: 50, keeps the forward signal but grows the gradient (chapter 07's exercise 3).
+#: Each nonlinearity's gain as ``torch.nn.init.calculate_gain`` returns it (PyTorch's
+#: recommendation; no initializer applies it by default: ``xavier_*`` default to gain 1,
+#: ``kaiming_*`` to √2, leaky ReLU's with slope 0). It keeps the forward variance for linear
+#: layers and ReLU; for tanh (5/3) it is a compromise that, at depth 50, keeps the forward
+#: signal but grows the gradient (chapter 07's exercise 3).
 LIBRARY_GAIN = {name: calculate_gain(name) for name in ACTIVATIONS}
-#: How the status line writes each library default gain.
+#: How the status line writes each of these gains.
 GAIN_TEXT = {"relu": "√2 ≈ 1.414", "tanh": "5/3 ≈ 1.667", "linear": "1"}
 
 WIDTH = 100
@@ -185,7 +187,7 @@ def _signal_frame(
         "title2": right,
         "status": (
             f"std(z_L)/std(z_1) = {ratio:.3g}, gradient std ratio layer 1 / layer L = "
-            f"{grad[0] / grad[-1]:.3g}; library default gain for {nonlinearity}: "
+            f"{grad[0] / grad[-1]:.3g}; PyTorch's calculate_gain('{nonlinearity}') = "
             f"{GAIN_TEXT[nonlinearity]}"
         ),
     }
