@@ -70,24 +70,46 @@ def _ema_frame(lr: float, decay: float, noise: np.ndarray) -> dict[str, Any]:
     }
 
 
+#: Where :func:`ema_noisy_quadratic` puts each panel's legend: below the axes, in the default
+#: font size, so that it stays readable in a narrow notebook (the iterates and the loss curves
+#: reach any place inside the axes at some setting of the controls).
+_LEGEND_BELOW: dict[str, Any] = {
+    "loc": "upper center",
+    "bbox_to_anchor": (0.5, -0.2),
+    "ncol": 2,
+    "frameon": False,
+    "columnspacing": 1.0,
+    "handlelength": 1.5,
+}
+
+
 def _ema_setup(steps: int) -> tuple[Any, dict[str, Any]]:
     """The figure of :func:`ema_noisy_quadratic`: the bowl with the iterates and their EMA
-    (left), ``f`` of both with their floors (right)."""
-    fig, (ax, ax2) = plots.two_panels((9, 3.8), widths=(1, 1.3))
+    (left), ``f`` of both with their floors (right). Seven inches wide with 10-point text, so
+    that a notebook column of 468 px (JupyterLab at 900 px with its file browser open) shows
+    every text at least 9 px high."""
+    fig, (ax, ax2) = plots.two_panels((7, 4.2), widths=(1, 1.15))
     bowl = Quadratic(np.diag(np.array(CURVATURES)))
     plots.contour(ax, bowl, window=((-4.0, 4.0), (-4.0, 4.0)), levels=10, resolution=80)
     gd, ema = plots.COLORS["gd"], plots.COLORS["nesterov"]
     cloud = plots.moving_line(ax, "o", color=gd, ms=2, mew=0, label="iterates $x_t$")
     path = plots.moving_line(ax, "-", color=ema, lw=1.8, label="EMA $\\bar x_t$")
-    ax.legend(loc="upper left", fontsize=8, frameon=True)
-    ax.set_title("iterates and their EMA", fontsize=10)
+    ax.set_xticks([-4, -2, 0, 2, 4])
+    ax.set_yticks([-4, -2, 0, 2, 4])
+    legend = ax.legend(**_LEGEND_BELOW)
+    for handle, text in zip(legend.legend_handles, legend.get_texts()):
+        if handle is not None and text.get_text() == cloud.get_label():
+            handle.set(markersize=5)  # the iterates' dot: 2 pt in the cloud, too small here
     f_iter = plots.moving_line(ax2, color=gd, lw=0.8, alpha=0.7)
     f_avg = plots.moving_line(ax2, color=ema, lw=1.8)
     floor_iter = plots.moving_line(ax2, "--", color=gd, lw=1.2, label="floor of $x_t$")
     floor_avg = plots.moving_line(ax2, "--", color=ema, lw=1.2, label="floor of $\\bar x_t$")
     plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-4, 1e2), ylabel="$f$", numticks=4)
-    ax2.legend(loc="upper right", frameon=False, fontsize=8)
-    fig.tight_layout()
+    ax2.set_xticks(np.linspace(0, steps, 5))
+    ax2.legend(**_LEGEND_BELOW)
+    # room for the status that _ema_draw writes over the right panel, on two lines
+    plots.reserve_titles(fig, ax2, text="placeholder\nplaceholder")
+    ax.set_title("iterates and their EMA", fontsize=10)
     state = {"ax": ax, "ax2": ax2, "cloud": cloud, "path": path, "f_iter": f_iter}
     return fig, {**state, "f_avg": f_avg, "floor_iter": floor_iter, "floor_avg": floor_avg}
 
@@ -101,7 +123,8 @@ def _ema_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["f_avg"].set_data(t, frame["f_avg"])
     for key in ("floor_iter", "floor_avg"):
         st[key].set_data([0, len(xs) - 1], [frame[key], frame[key]])
-    st["ax2"].set_title(frame["status"], fontsize=9)
+    # the status on two lines ("α = …, β = …:" above the values), as wide as the panel
+    st["ax2"].set_title(frame["status"].replace(": ", ":\n", 1), fontsize=10)
 
 
 def ema_noisy_quadratic(steps: int = STEPS, seed: int = 0) -> Explorer:
