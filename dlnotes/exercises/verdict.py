@@ -224,7 +224,7 @@ def feedback_html(text: str) -> str:
         indent = len(line) - len(body)
         body = html.escape(_GLUED.sub("\0", body), quote=False)
         body = re.sub(r" {2,}", lambda m: "\u00a0" * (len(m.group()) - 1) + " ", body)
-        body = _CODE.sub(r"<code>\1</code>", body.replace("\0", "\u00a0"))
+        body = _CODE.sub(_code_span, body.replace("\0", "\u00a0"))
         if body.startswith(_MISTAKE):
             body = f"<b>{_MISTAKE}</b>{body[len(_MISTAKE) :]}"
         style = f"padding-left: {indent + HANG}ch; text-indent: -{HANG}ch"
@@ -236,6 +236,20 @@ def feedback_html(text: str) -> str:
         "border-left: 3px solid var(--jp-error-color1, #d32f2f)"
     )
     return f'<div class="dlnotes-feedback" style="{box}">{"".join(rows)}</div>'
+
+
+#: Code in backticks up to this long is kept on one line (``X -= mu`` must not break into
+#: ``X -`` and ``= mu``); longer code may break between its words.
+_NOWRAP_CODE = 24
+
+
+def _code_span(found: re.Match[str]) -> str:
+    """A backticked piece of feedback as ``<code>``, its spaces non-breaking when it is short
+    (:data:`_NOWRAP_CODE`)."""
+    code = found.group(1)
+    if len(html.unescape(code)) <= _NOWRAP_CODE:
+        code = code.replace(" ", "\u00a0")
+    return f"<code>{code}</code>"
 
 
 def _display_html(text: str) -> bool:
