@@ -274,7 +274,8 @@ def test_the_other_sentences_say_what_the_code_does():
     writeup = _flat(_text(_cell(master, "**Recipe.**")))
     assert "raised dev to 86.3 %" not in writeup
     assert "narrowed the gap between train and dev from 7.9 to 5.5 points" in writeup
-    assert "less than one standard error" in writeup
+    assert "disagree on 37 of the 1000 dev images" in writeup  # the paired standard error
+    assert "no evidence of a better model on its own" in writeup
     assert "high bias, so capacity came first" not in writeup
     assert abs(math.sqrt(0.863 * 0.137 / 1000) - 0.011) < 5e-4
 

@@ -1031,18 +1031,7 @@ def _review_note(
             "another callback) trained inside the epoch, more than one pass counted as one"
         )
     if late[0] > 0:
-        count, after = late
-        when = " (in the grace seconds)" if after <= GRACE else ""
-        began = (
-            f"an epoch began {after:.1f} s after the {seconds:g} s ran out"
-            if count == 1
-            else f"{count} epochs began after the {seconds:g} s ran out, the latest {after:.1f} s "
-            "after"
-        )
-        return (
-            f"; REVIEW: {began}{when}: only an epoch under way when the time runs out may "
-            "finish; read the cell"
-        )
+        return _late_note(*late, seconds)
     if not saw:
         return (
             f"; REVIEW: the {what} weights differ from the model at the end of every epoch the "
@@ -1050,6 +1039,21 @@ def _review_note(
             "averaging weights is fine, training on is not)"
         )
     return ""
+
+
+def _late_note(count: int, after: float, seconds: float) -> str:
+    """:func:`_review_note`'s flag for ``count`` counted epochs that began after the budget's
+    ``seconds`` ran out, the latest ``after`` seconds after."""
+    when = " (in the grace seconds)" if after <= GRACE else ""
+    began = (
+        f"an epoch began {after:.1f} s after the {seconds:g} s ran out"
+        if count == 1
+        else f"{count} epochs began after the {seconds:g} s ran out, the latest {after:.1f} s after"
+    )
+    return (
+        f"; REVIEW: {began}{when}: only an epoch under way when the time runs out may "
+        "finish; read the cell"
+    )
 
 
 #: Batch norm's running statistics, left out of :func:`_fingerprint`: a forward pass in train

@@ -216,6 +216,15 @@ def find(
         # One wrong number inside a tuple of results equals an input by chance just as often
         # (an early stop at epoch 1 with patience 1).
         detectors = tuple(d for d in detectors if d is not _input)
+    return _first_found(ctx, detectors, skip)
+
+
+def _first_found(
+    ctx: _Context, detectors: Sequence[Callable[[_Context], Diagnosis | None]], skip: Sequence[str]
+) -> Diagnosis | None:
+    """:func:`find`'s search: the first of ``detectors`` (less those ``skip`` names) that
+    explains the wrong results, a factor that changes with the inputs only when nothing after
+    it does."""
     vague: Diagnosis | None = None  # a factor that changes with the inputs, named last
     for detector in detectors:
         if detector.__name__.lstrip("_") in skip or (vague and detector is not _hyperparameter):
