@@ -1402,6 +1402,40 @@ def _order_note(fn: Any, names: list[str], *, permutation: bool = False) -> list
     ]
 
 
+def _reordered(fn: Any, names: list[str]) -> Callable[..., Any] | None:
+    """``fn`` called with the arguments the checks pass (in ``names``' order) put in the order
+    of its own parameters, matched by name ignoring case, as a function whose signature names
+    them in ``names``' order; ``None`` unless its first parameters are ``names`` in another
+    order (see :func:`_order_note`)."""
+    theirs = [n for n in _param_names(fn, len(names)) if not n.startswith("argument ")]
+    if not _permuted(theirs, names):
+        return None
+    ours = [n.lower() for n in names]
+    where = [ours.index(t.lower()) for t in theirs]
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    params = list(signature.parameters.values())
+    if any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in params[: len(names)]):
+        return None
+    order = [params[where.index(j)] for j in range(len(names))]
+    try:
+        signature = signature.replace(parameters=[*order, *params[len(names) :]])
+    except ValueError:  # defaults would stand before a parameter without one
+        return None
+
+    def reordered(*args: Any, **kwargs: Any) -> Any:
+        if len(args) != len(names):  # the rest by keyword: each by its name
+            named = {theirs[where.index(j)]: a for j, a in enumerate(args)}
+            return fn(**named, **kwargs)
+        return fn(*[args[j] for j in where], **kwargs)
+
+    reordered.__signature__ = signature  # type: ignore[attr-defined]
+    reordered.__name__ = getattr(fn, "__name__", "reordered")
+    return reordered
+
+
 def _permuted(theirs: list[str], names: list[str]) -> bool:
     """``theirs`` are the names ``names``, ignoring case, in another order."""
     mine, ours = [n.lower() for n in theirs], [n.lower() for n in names]
@@ -1824,6 +1858,16 @@ def _verdict(
     if order and diagnosis is not None and diagnosis.name not in ("swapped", "label"):
         diagnosis = None
     lines += order
+    reordered = _reordered(fn, names) if order and mistake is not None else None
+    if reordered is not None:
+        # a mistake matched on the swapped results may only be the swap (a right formula told
+        # it is upside down): the feedback is on the function given its arguments by name
+        # (a diagnosis is already dropped above, or is the swap itself)
+        count = f"{n} {what}"
+        lines += _reordered_lines(
+            ex, reordered, (suite, count), seconds, bool(forbidden), first, names
+        )
+        return False, "\n".join(lines)
     # an input changed in place is said first, without a generic guess: the guess compares
     # the result with inputs that are no longer the ones given (a learner who popped layers
     # off the model read "extra items" over the real cause)
@@ -1838,15 +1882,7 @@ def _verdict(
         lines.append(f"  Likely mistake: {diagnosis.text(ex.diagnoses)}")
     if mistake is not None:
         lines += _hint_lines(mistake)
-    if upcast:
-        lines.append(_upcast_note(outcomes, upcast, names))
-    if float32_too:
-        n32 = sum(_float32_input(o.case) for o in outcomes)
-        lines.append(
-            "  (that mistake matches every check without a float32 input; on the float32 "
-            f"check{'s' if n32 > 1 else ''} your result differs from it too: look at the dtype "
-            "your copies and your result take when an input is float32)"
-        )
+    lines += _dtype_notes(outcomes, upcast, float32_too, names)
     if mistake is not None:  # its hint says the cause: no generic guess about inf or nan
         problems = [p for p in problems if not p.lstrip().startswith(_NON_FINITE)]
     lines += [*(f"  {p}" for p in problems), _inputs(first.case, names, ex.signature)]
@@ -1854,6 +1890,52 @@ def _verdict(
         others = ", ".join(str(k + 1) for k in failed[1:])
         lines.append(f"  also failed: check{'s' if len(failed) > 2 else ''} {others}")
     return False, "\n".join(lines)
+
+
+def _dtype_notes(
+    outcomes: list[_Outcome], upcast: list[int], float32_too: bool, names: list[str]
+) -> list[str]:
+    """:func:`_verdict`'s notes under a registered mistake matched but for the dtypes: a float64
+    result where float32 is kept (``upcast``: those checks), or a mistake matched on every check
+    without a float32 input (``float32_too``)."""
+    notes = [_upcast_note(outcomes, upcast, names)] if upcast else []
+    if float32_too:
+        n32 = sum(_float32_input(o.case) for o in outcomes)
+        notes.append(
+            "  (that mistake matches every check without a float32 input; on the float32 "
+            f"check{'s' if n32 > 1 else ''} your result differs from it too: look at the dtype "
+            "your copies and your result take when an input is float32)"
+        )
+    return notes
+
+
+def _reordered_lines(
+    ex: FunctionExercise,
+    reordered: Any,
+    suite: tuple[str, str],
+    seconds: float,
+    integrity: bool,
+    first: _Outcome,
+    names: list[str],
+) -> list[str]:
+    """:func:`_verdict`'s lines after the parameter-order note when a mistake matched: the
+    learner's function checked again with its arguments given by name (``reordered``): right
+    that way, the order is the only fix; else the feedback on that run. ``suite`` is the
+    suite's name and its count of checks ("8 checks")."""
+    name, count = suite
+    right, said = _check_function(ex, reordered, name, seconds, integrity=integrity)
+    if right:
+        return [
+            f"  Your function is right with its parameters in the order ({', '.join(names)}):"
+            f" called that way, it passes all {count}. Put them in that order in its def line.",
+            *(f"  {p}" for p in first.problems),
+            _inputs(first.case, names),
+        ]
+    said = said.removeprefix(f"{ex.name}: ")
+    return [
+        "  Called with the arguments in your signature's order, it still fails: "
+        + said.replace("\n", "\n  ")
+    ]
 
 
 def _plain_data(value: Any, depth: int = 0) -> bool:
@@ -2473,10 +2555,19 @@ class _Stale:
     filename: str
     error: SyntaxError | None = None
     raised: str = ""
+    renamed: str = ""  # the name the cell that defined ``name`` now defines instead
 
     def note(self) -> str:
-        """The note said above the verdict on the kept definition (a cell that raised)."""
+        """The note said above the verdict on the kept definition (a cell that raised, or one
+        whose ``def`` now names another function)."""
         name = self.name
+        if self.renamed:
+            return (
+                f"note: your cell [{self.failed}] now defines {self.renamed}, not {name}: this "
+                f"checks the older {name}{self._cell()}, which that cell no longer defines (a "
+                f"fresh run of the notebook would have no {name}). Rename it back to {name} "
+                "and run that cell again."
+            )
         return (
             f"note: your last run of the cell that defines {name} (cell [{self.failed}]) raised "
             f"{self.raised} before it reached `def {name}`, so Python kept the {name} defined "
@@ -2516,6 +2607,12 @@ class _Stale:
         counted, the cell the learner sees did not make it."""
         said = passed.removeprefix("✓").strip().removeprefix(f"{exercise}:").strip()
         kept = "an earlier run" if self.defined is None else f"cell [{self.defined}]"
+        if self.renamed:
+            return (
+                f"{exercise}: not counted: cell [{self.failed}] now defines "
+                f"`{self.renamed}`, not `{self.name}`. The {self.name} kept from {kept} passed "
+                f"({said}), but the code of cell [{self.failed}] has not been checked yet."
+            )
         return (
             f"{exercise}: not counted: cell [{self.failed}] never reached `def {self.name}`. "
             f"The {self.name} kept from {kept} passed ({said}), but the code in "
@@ -2560,7 +2657,7 @@ def _stale_definition(fn: Any) -> _Stale | None:
     elif defined is None:
         return None
     if defined is not None and last[0] <= defined:
-        return None
+        return _renamed_since(fn, name, defined, numbers)
     failed, filename = last
     error = _syntax_error(filename)
     if error is not None:
@@ -2573,6 +2670,83 @@ def _stale_definition(fn: Any) -> _Stale | None:
     if line is not None and def_line is not None and line >= def_line:
         return None  # it raised after its def ran: not what kept the older definition
     return _Stale(name, failed, defined, filename, raised=text)
+
+
+def _renamed_since(fn: Any, name: str, defined: int, numbers: Mapping[str, int]) -> _Stale | None:
+    """A :class:`_Stale` when a cell run after cell [``defined``] (which made ``fn``, the last
+    cell that defines ``name``) looks like that cell edited to define another name instead:
+    the learner renamed ``def cosine_lr`` to ``def cosine_Lr`` by a slip, and the older
+    ``cosine_lr`` is still in the namespace. The latest such cell counts: one whose top-level
+    function names are those of cell [``defined``] but for ``name``, which became a name a
+    typo away from it (:func:`_typo_of`). A helper defined in a new cell, another attempt
+    kept under another name (``cosine_lr2``, ``cosine_lr_fast``), or an unchanged cell run
+    again is none of these: the cells' code alone cannot tell an edited cell from a new one."""
+    old_file = next((f for f, k in list(numbers.items()) if k == defined), None)
+    if old_file is None:
+        return None
+    old_defs = _top_level_defs(_cell_code(old_file)[0])
+    if name not in old_defs:
+        return None
+    found: list[tuple[int, str, str]] = []
+    for filename, number in list(numbers.items()):
+        if not isinstance(number, int) or number <= defined:
+            continue
+        defs = _top_level_defs(_cell_code(filename)[0])
+        added = [d for d in defs if d not in old_defs]
+        if name in defs or len(added) != 1 or not _typo_of(added[0], name):
+            continue
+        if all(d in defs for d in old_defs if d != name):
+            found.append((number, filename, added[0]))
+    if not found:
+        return None
+    failed, filename, other = max(found)
+    return _Stale(name, failed, defined, filename, renamed=other)
+
+
+def _top_level_defs(source: str) -> dict[str, list[str]]:
+    """The functions ``source`` defines at its top level (inside a top-level ``if``, ``try``
+    or ``with`` too), each with its parameter names; ``{}`` for code that does not parse."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except Exception:
+        return {}
+    found: dict[str, list[str]] = {}
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            found[node.name] = [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+            continue
+        if isinstance(node, ast.ClassDef):
+            continue
+        for body in ("body", "orelse", "finalbody", "handlers"):
+            todo += [n for n in getattr(node, body, []) if isinstance(n, ast.AST)]
+    return found
+
+
+def _typo_of(other: str, name: str) -> bool:
+    """``other`` is ``name`` with a slip: another case, or one letter changed, dropped or
+    added, or two neighbours swapped, inside the name (not at its end: ``cosine_lr2`` or
+    ``cosine_l`` name other functions); names under 4 letters are never typos."""
+    if other == name or min(len(other), len(name)) < 4:
+        return False
+    if other.lower() == name.lower():
+        return True
+    a, b = other, name
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i = diff[0]
+        return len(diff) == 2 and diff[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long[k]), len(short))
+    return 0 < i < len(short) and short[i:] == long[i + 1 :]
 
 
 def _timed_cell_defining(name: str, code: CodeType, numbers: Mapping[str, int]) -> int | None:
