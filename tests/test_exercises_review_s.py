@@ -128,7 +128,7 @@ def test_the_visible_dev_set_suite_has_whole_number_sizes():
 @pytest.mark.parametrize("suite", SUITES)
 def test_dev_set_size_floor_plus_one_is_named(suite):
     message = feedback("ch01_dev_set_size", _dev_set_size_floor_plus_one, suite)
-    assert mistake_names(message) == ["rounded up with int(x) + 1"]
+    assert mistake_names(message) == ["one too many when p(1 − p)/se² is a whole number"]
     assert "whole number" in message
 
 

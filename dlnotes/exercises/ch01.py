@@ -395,10 +395,12 @@ def _size_floor(p, se):
 
 
 @dev_set_size_mistakes.add(
-    "rounded up with int(x) + 1",
-    "int(x) + 1 adds an example even when x is already a whole number: for p = 0.5 and "
-    "se = 0.125, 16 examples give a standard error of exactly 0.125, so 16 is enough and 17 "
-    "is one too many. Only a fraction of an example needs one more: round up with math.ceil.",
+    "one too many when p(1 − p)/se² is a whole number",
+    "the standard error must be at most se, not below it: for p = 0.5 and se = 0.125, 16 "
+    "examples give a standard error of exactly 0.125, so 16 is enough and 17 is one too many. "
+    "Rounding up with int(x) + 1, or a loop that keeps adding examples while the standard "
+    "error is still >= se, adds an example even when x is already a whole number; only a "
+    "fraction of an example needs one more (math.ceil leaves a whole number as it is).",
 )
 def _size_floor_plus_one(p, se):
     return int(p * (1 - p) / se**2) + 1
@@ -638,6 +640,16 @@ def _diag_at_least_tol(train_err, dev_err, bayes_err, tol=0.02):
 
 
 @diagnose_mistakes.add(
+    "tol as a percentage",
+    "tol is a fraction (0.02 = 2 points), not a percentage: the errors and their gaps are "
+    "fractions too, so compare the gaps with tol as they are, without multiplying them by "
+    "100 (and keep the default tol=0.02).",
+)
+def _diag_tol_percent(train_err, dev_err, bayes_err, tol=2):
+    return _verdict((train_err - bayes_err) * 100 > tol, (dev_err - train_err) * 100 > tol)
+
+
+@diagnose_mistakes.add(
     "tol ignored",
     "your function compares the gaps with 0.02 whatever tol it is given: compare "
     "them with the tol argument (an instructor may allow a looser 5 points).",
@@ -724,7 +736,8 @@ def _diag_row(rng: np.random.Generator, high_bias: bool, high_var: bool, noisy: 
 def _tol_rows(rng: np.random.Generator) -> list[tuple[float, float, float, float]]:
     """Hidden rows with an explicit tol: one gap exactly at tol (binary fractions, so exact: not
     "high"), then the other gap at tol, then a decimal tol above 0.02 with the variance gap between
-    0.02 and tol (only ignoring tol calls it high)."""
+    0.02 and tol (only ignoring tol calls it high) and a bias gap of about 1 point (only taking
+    tol as a percentage calls it high)."""
     tol = float(rng.choice([1 / 32, 1 / 16, 1 / 8]))
     bayes = int(rng.integers(0, 16)) / 64
     above = tol + int(rng.integers(1, 8)) / 64  # clearly high
@@ -735,7 +748,8 @@ def _tol_rows(rng: np.random.Generator) -> list[tuple[float, float, float, float
     # a decimal tol above the default 0.02 and a variance gap between the two: only a function
     # that ignores tol calls it high
     decimal = round(float(rng.uniform(0.035, 0.06)), 3)
-    train = round(bayes + decimal + float(rng.uniform(0.008, 0.05)), 3)  # high bias
+    # a bias gap of about 1 point: not high (only taking tol as a percentage calls it high)
+    train = round(bayes + float(rng.uniform(0.008, 0.012)), 3)
     dev = round(train + float(rng.uniform(0.025, decimal - 0.006)), 3)
     rows.append((train, dev, bayes, decimal))
     return rows
@@ -774,7 +788,9 @@ def _diag_cases(seed: int, hidden: bool) -> list[Case]:
         for t, d, b in rows
     ]
     # an explicit tol; gaps exactly at tol (binary fractions, so exact) are not "high"
-    with_tol = [(0.375, 0.5, 0.25, 0.125), (0.09, 0.12, 0.05, 0.05)]
+    # (the second: gaps of 1 and 3 points under a tol of 5, fine; ignoring tol calls the 3
+    # points high, taking tol as a percentage both)
+    with_tol = [(0.375, 0.5, 0.25, 0.125), (0.06, 0.09, 0.05, 0.05)]
     if hidden:
         with_tol = _tol_rows(np.random.default_rng([seed, 1]))
     cases += [

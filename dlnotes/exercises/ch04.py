@@ -43,6 +43,7 @@ from dlnotes.landscapes import (
     heavy_ball,
     heavy_ball_roots,
     ill_conditioned_quadratic,
+    optimal_heavy_ball,
     random_rotated_quadratic,
 )
 
@@ -298,6 +299,21 @@ def _nag_look_behind(grad, x0, lr, rho, steps):
 
 
 @nesterov_mistakes.add(
+    "look-ahead of the other form (x − lr·rho·v)",
+    "x − lr·rho·v is the look-ahead of the other form, whose velocity sums raw gradients "
+    "(v = rho·v + g, then x −= lr·v). Here v = rho·v − lr·g already holds the step, "
+    "learning rate and sign included: the look-ahead point is where the momentum alone "
+    "carries x, so move x by rho·v itself, with no lr and no minus sign.",
+)
+def _nag_lr_in_look_ahead(grad, x0, lr, rho, steps):
+    def step(x, v):
+        v = rho * v - lr * grad(x - lr * rho * v)  # form (B)'s look-ahead in form (A)
+        return x + v, v
+
+    return _nag_iterates(x0, steps, step)
+
+
+@nesterov_mistakes.add(
     "velocity never updated",
     "you moved x but did not store the new velocity, so v stays 0 and the method is "
     "plain gradient descent. Assign v = rho·v − lr·g, then x = x + v.",
@@ -545,7 +561,8 @@ register(
 
 
 def _challenge_value(value: Any) -> tuple[float, float] | str:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+    # only a pair: a dict of length 2 would unpack to its keys, a set in no fixed order
+    if not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 2:
         return f"enter two numbers, momentum_challenge = (lr, rho), e.g. (1.0, 0.9); got {value!r}"
     out = []
     for name, item in zip(("lr", "rho"), value):
@@ -599,8 +616,9 @@ def _rho_too_large(rho: float) -> bool:
 
 
 # The mistakes of a well-formed pair that misses the target, tried in this order. Past
-# "diverged", exactly one of the other three holds: at a fixed α, raising ρ lowers the larger
-# real root's modulus until the roots turn complex; from then on only lowering ρ helps.
+# "diverged", exactly one of the other three causes holds: at a fixed α, raising ρ lowers the
+# larger real root's modulus until the roots turn complex; from then on only lowering ρ helps.
+# An overdamped flat direction with ρ already about right is told to raise α instead.
 momentum_challenge_mistakes = ValueMistakes()
 
 
@@ -613,6 +631,29 @@ momentum_challenge_mistakes = ValueMistakes()
 def _diverges(lr: float, rho: float) -> bool:
     """The run blows up, or some direction's error never shrinks (a root with ``|z| ≥ 1``)."""
     return _challenge_run(lr, rho).diverged or max(_root_moduli(lr, rho)) >= 1.0
+
+
+#: How far below the optimal ``ρ = ((√κ − 1)/(√κ + 1))²`` a ``ρ`` still counts as "about right":
+#: from there up to where ``ρ`` is too large, some larger ``α`` at the same ``ρ`` passes.
+_RHO_BAND = 0.05
+
+
+@momentum_challenge_mistakes.add(
+    "step too small for this momentum",
+    "ρ is large enough, but α is too small: the flat direction (curvature μ = 0.01) is "
+    "overdamped, αμ < (1 − √ρ)², and creeps. Keep ρ and raise α until (1 − √ρ)² ≤ αμ, "
+    "without going past αL ≤ (1 + √ρ)².",
+    example=(1.4, 0.67),
+)
+def _step_too_small(lr: float, rho: float) -> bool:
+    """The flat direction does not oscillate while ``ρ`` is near the optimal one or above it:
+    raising ``α`` at this ``ρ`` brings both directions into the oscillating window."""
+    rho_best = optimal_heavy_ball(MOMENTUM_CHALLENGE.kappa)[1]
+    return (
+        not _rho_too_large(rho)
+        and rho >= rho_best - _RHO_BAND
+        and not _oscillates(lr, rho, MOMENTUM_CHALLENGE.bowl().mu)
+    )
 
 
 @momentum_challenge_mistakes.add(
@@ -632,8 +673,8 @@ def _flat_direction_overdamped(lr: float, rho: float) -> bool:
     "too much momentum",
     "no direction's error shrinks faster than √ρ per step (its two roots multiply to "
     "ρ; an oscillating direction shrinks by exactly √ρ): with ρ this large the ball "
-    "keeps swinging and f falls too slowly. Lower ρ towards "
-    "((√κ − 1)/(√κ + 1))² ≈ 0.67, raising α if needed to keep (1 − √ρ)² ≤ αμ.",
+    "keeps swinging and f falls too slowly. Lower ρ towards ((√κ − 1)/(√κ + 1))² "
+    "(work it out for this bowl's κ), raising α if needed to keep (1 − √ρ)² ≤ αμ.",
     example=(1.0, 0.99),
 )
 def _too_much_momentum(lr: float, rho: float) -> bool:

@@ -108,6 +108,26 @@ def _step_every_step(step, lr0, step_size, gamma):
     return float(lr0 * gamma**step)
 
 
+@step_decay_mistakes.add(
+    "ceil instead of floor",
+    "math.ceil(step / step_size) counts a block as done as soon as it has begun, so the rate "
+    "drops at step = 1 instead of step = step_size. Only full blocks count: round the number "
+    "of blocks down, with floor division.",
+)
+def _step_ceil(step, lr0, step_size, gamma):
+    return float(lr0 * gamma ** math.ceil(step / step_size))
+
+
+@step_decay_mistakes.add(
+    "gamma multiplied by the number of drops",
+    "gamma * (step // step_size) multiplies gamma by the count of drops (0 in the first "
+    "block, so your rate starts at 0); each drop multiplies the rate by gamma once more, "
+    "so the count of drops is gamma's exponent: raise gamma to it with **.",
+)
+def _step_times_count(step, lr0, step_size, gamma):
+    return float(lr0 * gamma * (step // step_size))
+
+
 def _step_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     lr0 = float(np.round(rng.uniform(0.05, 0.9), 3))
@@ -231,6 +251,19 @@ def _cos_degrees(step, lr_max, lr_min, total_steps, warmup_steps):
 
 
 @cosine_lr_mistakes.add(
+    "degrees instead of radians (lr_min after the end)",
+    "math.cos and np.cos take radians: half a period is cos(π·p), not cos(180·p).",
+)
+def _cos_degrees_returns_lr_min(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    if step > total_steps:  # the end handled apart, so only the cosine is wrong
+        return float(lr_min)
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * (1 + math.cos(180 * progress)) / 2
+
+
+@cosine_lr_mistakes.add(
     "warm-up off by one",
     "at step = 0 the warm-up rate is lr_max·0/W = 0 and it reaches lr_max at step = W; yours "
     "uses (step + 1)/W, one step ahead.",
@@ -274,6 +307,21 @@ def _cos_no_half(step, lr_max, lr_min, total_steps, warmup_steps):
     if step < warmup_steps:
         return lr_max * step / warmup_steps
     progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * math.cos(math.pi * progress)
+
+
+@cosine_lr_mistakes.add(
+    "missing (1 + cos)/2 (lr_min after the end)",
+    "cos(πp) runs from 1 to −1, so past the middle of the cosine phase your rate falls "
+    "below lr_min (and can go negative): add 1 to the cosine and halve it, so that the "
+    "factor in front of (lr_max − lr_min) runs from 1 down to 0.",
+)
+def _cos_no_half_returns_lr_min(step, lr_max, lr_min, total_steps, warmup_steps):
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    if step > total_steps:  # the end handled apart, so only the cosine is wrong
+        return float(lr_min)
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
     return lr_min + (lr_max - lr_min) * math.cos(math.pi * progress)
 
 

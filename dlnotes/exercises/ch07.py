@@ -139,6 +139,17 @@ def _xu_floor_division(fan_in, fan_out, rng):
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
+@xavier_uniform_mistakes.add(
+    "product of the fans instead of their sum",
+    "6 / (fan_in · fan_out) divides by the number of weights, so the bound shrinks far too "
+    "much on wide layers: Glorot averages the two fans, so the denominator adds fan_in and "
+    "fan_out instead of multiplying them.",
+)
+def _xu_fan_product(fan_in, fan_out, rng):
+    a = math.sqrt(6 / (fan_in * fan_out))
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+
+
 _XU_SIZES = [(64, 32), (12, 300), (784, 10), (5, 9)]
 #: The hidden cases' fans, drawn from the seed: ``((fan_in from, to), (fan_out from, to))`` for
 #: a small layer, a narrowing one, a widening one, a large one and an input-sized fan_out.
@@ -299,6 +310,16 @@ def _kn_transposed(fan_in, fan_out, rng):
 )
 def _kn_floor_division(fan_in, fan_out, rng):
     return rng.normal(0.0, math.sqrt(2 // fan_in), size=(fan_in, fan_out))
+
+
+@kaiming_normal_mistakes.add(
+    "√2 / fan_in",
+    "sqrt(2) / fan_in takes the square root of the 2 only: the std falls like 1 / fan_in, "
+    "which is far too small for wide layers. The variance is 2 / fan_in, so the square root "
+    "covers the whole fraction, fan_in included.",
+)
+def _kn_sqrt2_over_fan_in(fan_in, fan_out, rng):
+    return rng.normal(0.0, math.sqrt(2) / fan_in, size=(fan_in, fan_out))
 
 
 @kaiming_normal_mistakes.add(
