@@ -1501,13 +1501,34 @@ def _inputs(case: Case, names: list[str], signature: str = "") -> str:
     def said(name: str, v: Any) -> str:
         items = named.get(name)
         if items and type(v) in (tuple, list) and len(v) == len(items):
-            shown = ", ".join(f"{i} = {_describe(x)}" for i, x in zip(items, v))
+            shown = ", ".join(f"{i} = {_input_text(x)}" for i, x in zip(items, v))
             return f"{name} = ({', '.join(items)}), with {shown}"
-        return f"{name} = {_describe(v)}"
+        return f"{name} = {_input_text(v)}"
 
     parts = [said(n, v) for n, v in zip(names, case.args)]
     parts += [said(k, v) for k, v in case.kwargs.items()]
     return "  inputs: " + "; ".join(parts)
+
+
+#: A matrix input whose text is longer than this, in characters (three rows of the feedback
+#: at 900 px: a 2 x 2 or 5 x 5 matrix, a 5 x 3 batch), is shown by its first
+#: :data:`FIRST_ROWS` rows, its dtype and its shape: ch01's 12 x 3 training set took ten rows
+#: and buried the lines that say what is wrong.
+WHOLE_MATRIX_TEXT = 200
+FIRST_ROWS = 2
+
+
+def _input_text(v: Any) -> str:
+    """An input as the ``inputs:`` line shows it (:func:`_describe`), a long matrix by its
+    first rows: ``[[123.4063, 291.4168, 32.3149], [154.9448, 284.5039, 35.4044], ...]
+    (float64, shape (12, 3), its first 2 rows shown)``."""
+    whole = _describe(v)
+    if not isinstance(v, np.ndarray) or v.ndim != 2 or len(whole) <= WHOLE_MATRIX_TEXT:
+        return whole
+    if v.shape[0] <= FIRST_ROWS + 1:  # a row or two less is no shorter line
+        return whole
+    first = _array_text(v[:FIRST_ROWS])
+    return f"{first[:-1]}, ...] ({v.dtype}, shape {v.shape}, its first {FIRST_ROWS} rows shown)"
 
 
 def _argument_parts(signature: str, names: Sequence[str]) -> dict[str, list[str]]:
@@ -1616,10 +1637,12 @@ def _run_stopped(
         mistake = _raising_mistake(ex, case, err, seconds)
         lines = [
             f"{head}: your function raised {type(err).__name__}: {_message(err)}",
+            # arguments in another order are the likely cause: said first, as for a wrong
+            # result (a learner read the LinAlgError's traceback and inputs before it)
+            *_order_note(fn, names),
             *(_hint_lines(mistake) if mistake is not None else _ragged_note(ex, err)),
             *_where(run.where),
             _inputs(case, names, ex.signature),
-            *_order_note(fn, names),
         ]
         return "\n".join(lines)
     return None

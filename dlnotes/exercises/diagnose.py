@@ -999,12 +999,17 @@ def _as_list(ctx: _Context) -> Diagnosis | None:
 
 
 def _dtype(ctx: _Context) -> Diagnosis | None:
-    """The right values in another dtype."""
+    """The right values in another dtype, or, in a coarser float dtype (float32 for float64),
+    the values the same formula gives when computed in that dtype: float32 keeps about 7
+    digits, and a formula that subtracts close numbers (a mean from rows near 300, a feature
+    that barely varies) loses more of them, so such a result is no longer right to float64's
+    tolerance although nothing but its dtype is wrong (see :func:`_computed_in`)."""
     path, who = ctx.focus()
     leaves = ctx.leaves(path)
     if not leaves:
         return None
-    for _, e, g in leaves:
+    rounded = False  # right only to the precision of the learner's coarser dtype
+    for o, e, g in leaves:
         if not (
             isinstance(e, np.ndarray)
             and isinstance(g, np.ndarray)
@@ -1013,9 +1018,14 @@ def _dtype(ctx: _Context) -> Diagnosis | None:
             and g.dtype.kind in "biuf"
         ):
             return None
-        if not ctx.ok(e, g.astype(e.dtype), True):
+        if ctx.ok(e, g.astype(e.dtype), True):
+            continue
+        if not _computed_in(ctx, o, path, e, g):
             return None
+        rounded = True
     e, g = leaves[0][1], leaves[0][2]
+    if rounded:
+        return _computed_in_diagnosis(who, e.dtype, g.dtype)
     input_dtypes = {
         a.dtype
         for o in ctx.bad
@@ -1028,6 +1038,62 @@ def _dtype(ctx: _Context) -> Diagnosis | None:
         "right values, wrong dtype",
         f"{who} has the right values in dtype {g.dtype}; expected {e.dtype}",
         _dtype_advice(e.dtype, g.dtype, input_dtypes),
+    )
+
+
+def _computed_in(
+    ctx: _Context, o: Observation, path: tuple[int, ...], e: np.ndarray, g: np.ndarray
+) -> bool:
+    """The learner's ``g`` (at ``path`` of check ``o``'s result), in a float dtype coarser than
+    the expected ``e``'s, is what the reference gives in that dtype: right to that dtype's
+    precision (4 to 7 digits for float32, as :func:`_precision` reads it), or close to the
+    reference run on the inputs converted to it (where float32 loses more digits)."""
+    if not (g.dtype.kind == "f" and e.dtype.kind == "f" and g.dtype.itemsize < e.dtype.itemsize):
+        return False
+    if _near(e, g):
+        return True
+    if time.perf_counter() > ctx.deadline:
+        return False
+    args = tuple(_narrowed_input(a, e.dtype, g.dtype) for a in o.case.args)
+    kwargs = {k: _narrowed_input(v, e.dtype, g.dtype) for k, v in dict(o.case.kwargs).items()}
+    ok, result = ctx.reference(args, kwargs)
+    try:
+        for i in path:
+            result = result[i]
+    except Exception:
+        return False
+    return ok and isinstance(result, np.ndarray) and result.shape == g.shape and _near(result, g)
+
+
+def _near(e: np.ndarray, g: np.ndarray) -> bool:
+    """``g`` agrees with ``e`` to float32's precision (4 to 7 significant digits)."""
+    e, g = np.asarray(e, dtype=np.float64), np.asarray(g, dtype=np.float64)
+    if not (np.isfinite(e).all() and np.isfinite(g).all()):
+        return False
+    scale = float(np.abs(e).max()) if e.size else 0.0
+    return bool(np.allclose(g, e, rtol=2e-4, atol=2e-5 * scale))
+
+
+def _narrowed_input(value: Any, wide: np.dtype, narrow: np.dtype) -> Any:
+    """An input array of dtype ``wide`` converted to ``narrow``; anything else as it is."""
+    if isinstance(value, np.ndarray) and value.dtype == wide:
+        return value.astype(narrow)
+    return value
+
+
+def _computed_in_diagnosis(who: str, wanted: np.dtype, got: np.dtype) -> Diagnosis:
+    """The diagnosis of a result computed in the coarser dtype ``got`` (see :func:`_dtype`)."""
+    digits = round(-math.log10(float(np.finfo(got).eps)))
+    return Diagnosis(
+        "dtype",
+        (f"dtype {got}", "dtype"),
+        f"right formula, computed in {got}",
+        f"{who} is {got} where {wanted} is expected, with the values your formula gives in "
+        f"{got}, which keeps about {digits} significant digits (fewer after a subtraction of "
+        "close numbers)",
+        f"compute in {wanted} throughout, leaving the inputs in their dtype (no "
+        f".astype(np.{got}) or np.{got}(...)); converting the result back at the end cannot "
+        "restore the digits already lost",
     )
 
 

@@ -1,6 +1,7 @@
 """How a check's verdict is shown: folded text, HTML in a notebook, and :class:`CheckFailed`.
 
-:func:`report` is the one place a verdict leaves dlnotes. A pass is printed. A failure raises
+:func:`report` is the one place a verdict leaves dlnotes. A pass is printed (in a Jupyter
+front end, displayed as HTML with a green border, as a failure's feedback is). A failure raises
 :class:`CheckFailed` (an ``AssertionError``, so a graded cell fails), whose feedback IPython
 shows without traceback frames. In a Jupyter front end (JupyterLab, Notebook, VS Code) the
 feedback is displayed as HTML above a one-line error: JupyterLab styles every text output with
@@ -153,17 +154,23 @@ def _without_case_label(line: str) -> str:
 
 
 def report(passed: bool, message: str, *, note: str = "") -> None:
-    """Show a verdict: print ``message`` when ``passed`` (and ``note``, if any, on stderr),
-    else raise :class:`CheckFailed` with it, or in Colab print it on stderr."""
+    """Show a verdict: a pass as ``message`` (and ``note``, if any, under it), else raise
+    :class:`CheckFailed` with it, or in Colab print it on stderr.
+
+    In a Jupyter kernel a pass is displayed as HTML, as a failure's feedback is, with a green
+    border (its note with an amber one) and the folded text for plain front ends and graders:
+    folded text would be wrapped again by a notebook narrower than 88 columns. Elsewhere (a
+    terminal, plain Python, Colab) it is printed, and the note on stderr."""
     __tracebackhide__ = True
     if not passed:
         if in_colab():
             print(fold(f"✗ {message}"), file=sys.stderr)
             return
         raise CheckFailed(message) from None
-    print(fold(message), flush=True)
-    if note:  # on stderr, where it shows most (on red in Jupyter)
-        print(fold(note), file=sys.stderr, flush=True)
+    if not _display_html(message, tone="pass"):
+        print(fold(message), flush=True)
+    if note and not _display_html(note, tone="note"):
+        print(fold(note), file=sys.stderr, flush=True)  # on stderr, where it shows most
 
 
 def in_colab() -> bool:
@@ -209,7 +216,16 @@ def fold(text: str, width: int = FEEDBACK_WIDTH) -> str:
     return "\n".join(out)
 
 
-def feedback_html(text: str) -> str:
+#: The colour of the border of a verdict shown as HTML, by its tone: a failure's feedback, a
+#: pass, and a note under a pass (JupyterLab's theme colours, with fallbacks elsewhere).
+BORDERS = {
+    "error": "var(--jp-error-color1, #d32f2f)",
+    "pass": "var(--jp-success-color1, #388e3c)",
+    "note": "var(--jp-warn-color1, #f57c00)",
+}
+
+
+def feedback_html(text: str, tone: str = "error") -> str:
     """``text`` as an HTML block that wraps between words at any width.
 
     One ``<div>`` a line, monospace, indented as in the text, a wrapped line continuing
@@ -217,6 +233,7 @@ def feedback_html(text: str) -> str:
     No ``<pre>`` (JupyterLab breaks its lines inside words) and no ``white-space`` rule: runs
     of spaces are kept as non-breaking ones, and the spaces :func:`fold` never breaks at do
     not break here either, so the block reads the same where a sanitizer strips its styles.
+    Its left border is coloured by ``tone`` (:data:`BORDERS`): red for a failure.
     """
     rows = []
     for line in text.splitlines():
@@ -233,7 +250,7 @@ def feedback_html(text: str) -> str:
         "font-family: var(--jp-code-font-family, monospace); "
         "font-size: var(--jp-code-font-size, 13px); line-height: 1.45; "
         "overflow-wrap: anywhere; padding: 2px 0 2px 8px; "
-        "border-left: 3px solid var(--jp-error-color1, #d32f2f)"
+        f"border-left: 3px solid {BORDERS[tone]}"
     )
     return f'<div class="dlnotes-feedback" style="{box}">{"".join(rows)}</div>'
 
@@ -252,10 +269,10 @@ def _code_span(found: re.Match[str]) -> str:
     return f"<code>{code}</code>"
 
 
-def _display_html(text: str) -> bool:
+def _display_html(text: str, tone: str = "error") -> bool:
     """Display ``text`` as HTML (with the folded text for plain front ends) when IPython runs
-    in a Jupyter kernel; ``True`` if it was shown. ``False`` in a terminal, in plain Python, and
-    in Colab (where :func:`report` prints instead of raising)."""
+    in a Jupyter kernel, its border coloured by ``tone``; ``True`` if it was shown. ``False`` in
+    a terminal, in plain Python, and in Colab (where :func:`report` prints instead)."""
     if in_colab():
         return False
     try:
@@ -265,7 +282,8 @@ def _display_html(text: str) -> bool:
         shell = get_ipython()
         if shell is None or getattr(shell, "kernel", None) is None:
             return False  # not a kernel: a terminal shows the text
-        display({"text/plain": fold(text), "text/html": feedback_html(text)}, raw=True)
+        bundle = {"text/plain": fold(text), "text/html": feedback_html(text, tone)}
+        display(bundle, raw=True)
     except Exception:  # no IPython, or a display that failed: show the text instead
         return False
     return True
