@@ -273,6 +273,17 @@ def legend_outside(ax: Axes, **style: Any) -> Any:
     return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **options)
 
 
+def legend_below(ax: Axes, *, ncol: int = 2, below: float = 0.2, **style: Any) -> Any:
+    """The axes' legend centred under it (its top ``below`` axes-heights under the axes, past
+    the tick labels and the x label), in ``ncol`` columns, where no curve or moving marker can
+    run under it (``style``: more options of ``ax.legend``, e.g. ``fontsize``).
+
+    Defined in chapter 01 (The learning problem).
+    """
+    options = {"frameon": False, "columnspacing": 1.0, "handlelength": 1.5, **style}
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), ncol=ncol, **options)
+
+
 def two_panels(
     figsize: tuple[float, float], widths: Sequence[float] | None = None
 ) -> tuple[Figure, tuple[Axes, Axes]]:

@@ -175,14 +175,16 @@ def test_the_explorer_says_in_words_when_f_was_below_the_target_and_rose_again()
 
 @pytest.mark.parametrize("static", [False, True], ids=["live or still", "website"])
 def test_the_explorer_shows_its_status_once(static, monkeypatch):
-    """The live and still faces print the status line above the figure: the panel's title
-    would repeat it. The website's player shows only the figure: there the title carries it."""
+    """The live and still faces print the status line above the figure: a title would repeat
+    it. The website's player shows only the figure: there the figure's title carries it (on
+    two lines, read here as one)."""
     monkeypatch.setenv("DLNOTES_STATIC_SITE", "1" if static else "")
     explorer = explorers.heavy_ball_quadratic()
     fig, state = explorer.setup()
     try:
         status = explorer.redraw(state, lr=0.75, rho=0.9, kappa=100)
-        titles = [ax.get_title() for ax in fig.axes]
+        titles = [ax.get_title() for ax in fig.axes] + [fig.get_suptitle()]
+        titles = [title.replace("\n", " ") for title in titles]
     finally:
         plt.close(fig)
     assert status and titles.count(status) == (1 if static else 0), (status, titles)

@@ -127,9 +127,13 @@ def _frame(scale: float, offset: float, inputs: str, steps: int) -> dict[str, An
     }
 
 
+#: Where :func:`normalization_gd` puts the right panel's legend: below the axes, in the
+#: default font size (the gap curve runs through any corner of the panel at some setting).
 def _setup(steps: int, reference_gaps: np.ndarray) -> tuple[Any, dict[str, Any]]:
-    """The figure of :func:`normalization_gd`: level sets and iterates (left), gaps (right)."""
-    fig, (ax, ax2) = plots.two_panels((9, 3.8), widths=(1, 1.25))
+    """The figure of :func:`normalization_gd`: level sets and iterates (left), gaps (right).
+    Seven inches wide with 10-point text, so that a notebook column of 468 px (JupyterLab at
+    900 px with its file browser open) shows every text at least 9 px high."""
+    fig, (ax, ax2) = plots.two_panels((7, 4.2), widths=(1, 1.25))
     rings = [plots.moving_line(ax, color="0.55", lw=0.8) for _ in RING_LEVELS]
     path = plots.moving_line(ax, "-o", color=plots.COLORS["gd"], ms=2.5, lw=1.0)
     start = plots.start_marker(ax)
@@ -154,7 +158,7 @@ def _setup(steps: int, reference_gaps: np.ndarray) -> tuple[Any, dict[str, Any]]
         ylim=(1e-12, 2.0),
         ylabel=r"$(f(w_t) - f^\star) / (f(w_0) - f^\star)$",
     )
-    ax2.legend(loc="lower right", frameon=False, fontsize=8)
+    plots.legend_below(ax2)
     plots.reserve_titles(fig, ax, ax2, text="κ")
     state = {"ax": ax, "ax2": ax2, "rings": rings, "path": path, "start": start, "star": star}
     return fig, {**state, "curve": curve}

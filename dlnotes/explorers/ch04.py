@@ -76,9 +76,14 @@ def _frame(lr: float, rho: float, kappa: float, steps: int) -> dict[str, Any]:
     }
 
 
+#: Where :func:`heavy_ball_quadratic` puts the right panel's legend: below the axes, in the
+#: default font size (a diverging run's ``f`` crosses the panel's upper corners).
 def _setup(steps: int) -> tuple[Any, dict[str, Any]]:
-    """The figure of :func:`heavy_ball_quadratic`: both paths (left), both ``f(x_t)`` (right)."""
-    fig, (ax, ax2) = plots.two_panels((9, 3.8), widths=(1, 1.25))
+    """The figure of :func:`heavy_ball_quadratic`: both paths (left), both ``f(x_t)`` (right).
+    Seven inches wide with 10-point text, so that a notebook column of 468 px (JupyterLab at
+    900 px with its file browser open) shows every text at least 9 px high. On the website
+    the status is the figure's title, above both panels, on two lines (:func:`_draw`)."""
+    fig, (ax, ax2) = plots.two_panels((7, 4.2), widths=(1, 1.25))
     gd_path = plots.moving_line(ax, "-", color=plots.COLORS["gd"], lw=1.0, alpha=0.8)
     path = plots.moving_line(ax, "-o", color=plots.COLORS["momentum"], ms=2.5, lw=1.1)
     plots.start_marker(ax, np.array(ls.MOMENTUM_CHALLENGE.x0))
@@ -89,8 +94,10 @@ def _setup(steps: int) -> tuple[Any, dict[str, Any]]:
     ax.title.set_animated(True)
     plots.target_line(ax2, ls.MOMENTUM_CHALLENGE.target)
     plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-12, 1e4), ylabel="$f(x_t)$")
-    ax2.legend(loc="upper right", frameon=False, fontsize=8)
-    plots.reserve_titles(fig)
+    plots.legend_below(ax2)
+    if in_static_build():
+        fig.suptitle("placeholder\nplaceholder", fontsize=10)  # room for the status
+    plots.reserve_titles(fig, ax, text="α")
     state = {"ax": ax, "ax2": ax2, "path": path, "gd_path": gd_path}
     return fig, {**state, "curve": curve, "gd_curve": gd_curve, "contours": None, "kappa": None}
 
@@ -103,10 +110,12 @@ def _draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     for key, run in (("", frame["run"]), ("gd_", frame["gd_run"])):
         st[f"{key}path"].set_data(run.xs[:, 0], run.xs[:, 1])
         st[f"{key}curve"].set_data(np.arange(len(run.fs)), np.maximum(run.fs, 1e-300))
-    st["ax"].set_title(frame["title"], fontsize=9)
+    st["ax"].set_title(frame["title"], fontsize=10)
     # the status once: the live and still faces print it above the figure; the website's
-    # player shows only the figure, so there it is the right panel's title
-    st["ax2"].set_title(frame["status"] if in_static_build() else "", fontsize=9)
+    # player shows only the figure, so there it is the figure's title, one line for heavy
+    # ball and one for gradient descent (on one line it is wider than the figure)
+    if in_static_build():
+        st["ax"].figure.suptitle(frame["status"].replace("; ", ";\n", 1), fontsize=10)
 
 
 def heavy_ball_quadratic(steps: int = ls.MOMENTUM_CHALLENGE.steps) -> Explorer:

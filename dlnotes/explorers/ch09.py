@@ -180,15 +180,6 @@ def _ridge_frame(
 
 
 #: Where :func:`ridge_regression` puts each panel's legend: in one row below the axes.
-_LEGEND_BELOW: dict[str, Any] = {
-    "loc": "upper center",
-    "bbox_to_anchor": (0.5, -0.17),
-    "ncol": 3,
-    "frameon": False,
-    "fontsize": 8,
-}
-
-
 def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
     """The figure of :func:`ridge_regression`: the fit (left), errors against ``λ`` (right)."""
     fig, (ax, ax2) = plots.two_panels((9, 4.0))
@@ -204,7 +195,7 @@ def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
     ax.set_ylabel("$y$")
     # Both legends go below their axes: at a small λ the fit swings through any place of the
     # left panel, and the λ marker and the dev curve (for some n) cross any of the right one.
-    ax.legend(**_LEGEND_BELOW)
+    plots.legend_below(ax, ncol=3, below=0.17, fontsize=8)
     ax.title.set_animated(True)
     train = plots.moving_line(ax2, color=plots.COLORS["gd"], lw=1.8, label="train MSE")
     dev = plots.moving_line(ax2, color=plots.COLORS["nesterov"], lw=1.8, label="dev MSE")
@@ -219,7 +210,7 @@ def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
         log_x=True,
         grid=False,
     )
-    ax2.legend(**_LEGEND_BELOW)
+    plots.legend_below(ax2, ncol=3, below=0.17, fontsize=8)
     plots.reserve_titles(fig, ax, ax2)  # room for the titles _ridge_draw writes
     state = {"ax": ax, "ax2": ax2, "fit": fit, "points": points, "train": train, "dev": dev}
     return fig, {**state, "marker": marker}

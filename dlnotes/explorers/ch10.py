@@ -151,13 +151,7 @@ def _dropout_setup(data: dict[str, Any], n_masks: int) -> tuple[Any, dict[str, A
     ax2.set_ylabel("frequency (peak = 1)")
     # Below the axes: the marker moves over the whole width at y = 1.05, so no place inside
     # the axes is free of it.
-    ax2.legend(
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.2),
-        ncol=2,
-        frameon=False,
-        fontsize=8,
-    )
+    plots.legend_below(ax2, fontsize=8)
     # The titles change with every frame (and are drawn over the cached background), so the
     # layout is computed once with titles as wide as any frame's: room for them is reserved.
     ax.set_title(_WIDEST_TITLES[0].format(name=data["name"]), fontsize=TITLE_SIZE)

@@ -73,16 +73,6 @@ def _ema_frame(lr: float, decay: float, noise: np.ndarray) -> dict[str, Any]:
 #: Where :func:`ema_noisy_quadratic` puts each panel's legend: below the axes, in the default
 #: font size, so that it stays readable in a narrow notebook (the iterates and the loss curves
 #: reach any place inside the axes at some setting of the controls).
-_LEGEND_BELOW: dict[str, Any] = {
-    "loc": "upper center",
-    "bbox_to_anchor": (0.5, -0.2),
-    "ncol": 2,
-    "frameon": False,
-    "columnspacing": 1.0,
-    "handlelength": 1.5,
-}
-
-
 def _ema_setup(steps: int) -> tuple[Any, dict[str, Any]]:
     """The figure of :func:`ema_noisy_quadratic`: the bowl with the iterates and their EMA
     (left), ``f`` of both with their floors (right). Seven inches wide with 10-point text, so
@@ -96,7 +86,7 @@ def _ema_setup(steps: int) -> tuple[Any, dict[str, Any]]:
     path = plots.moving_line(ax, "-", color=ema, lw=1.8, label="EMA $\\bar x_t$")
     ax.set_xticks([-4, -2, 0, 2, 4])
     ax.set_yticks([-4, -2, 0, 2, 4])
-    legend = ax.legend(**_LEGEND_BELOW)
+    legend = plots.legend_below(ax)
     for handle, text in zip(legend.legend_handles, legend.get_texts()):
         if handle is not None and text.get_text() == cloud.get_label():
             handle.set(markersize=5)  # the iterates' dot: 2 pt in the cloud, too small here
@@ -106,7 +96,7 @@ def _ema_setup(steps: int) -> tuple[Any, dict[str, Any]]:
     floor_avg = plots.moving_line(ax2, "--", color=ema, lw=1.2, label="floor of $\\bar x_t$")
     plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-4, 1e2), ylabel="$f$", numticks=4)
     ax2.set_xticks(np.linspace(0, steps, 5))
-    ax2.legend(**_LEGEND_BELOW)
+    plots.legend_below(ax2)
     # room for the status that _ema_draw writes over the right panel, on two lines
     plots.reserve_titles(fig, ax2, text="placeholder\nplaceholder")
     ax.set_title("iterates and their EMA", fontsize=10)

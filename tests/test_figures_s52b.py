@@ -1,0 +1,376 @@
+"""Figures of chapters 01 and 04 read at the width JupyterLab gives them (s52).
+
+A 900 px browser window with JupyterLab's file browser open leaves an output area of 468 px; a
+wider PNG is scaled down to it (see ``tests/test_figures_s51j.py`` and
+``tests/test_figures_s52.py``, whose measure this file reuses: the smallest text's size in
+points at the PNG's dpi, times the scale to 468 px). These tests measure what the cells and the
+explorers draw:
+
+* chapter 01's contour figure (cell ``d89f0577``), its raw-against-standardized curves (cell
+  ``6d0ee964``) and its bias/variance bars (cell ``7a09f318``) keep every text at least 9 px
+  high at that width and stay at most 750 px wide on the book site; the two contour panels
+  stay side by side with their titles apart; the curves' one legend sits off both panels; the
+  bars' labels keep apart and the legend off the bars;
+* chapter 01's and chapter 04's explorers keep every text at least 9 px high, their legends
+  off both panels and inside the figure, and their titles inside the figure and apart, at
+  every value their controls name (chapter 01) or along every sweep (chapter 04) and for the
+  widest titles their formats write; on the website, chapter 04's status (the figure's title
+  there, on two lines) stays inside the figure, above both panels' titles.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import types
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # tests only; notebooks never set a backend
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from PIL import Image
+
+from dlnotes import landscapes as ls
+from dlnotes import plots
+from dlnotes.explorers import ch01, ch04
+from dlnotes.plots import COLORS
+from dlnotes.widgets import STATIC_ENV, render_png
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The width JupyterLab gives an output in a 900 px window with its file browser open.
+NOTEBOOK_PX = 468
+#: The smallest text height on screen at that width, in pixels.
+MIN_TEXT_PX = 9
+#: The widest figure the book site shows without scaling it down, in pixels.
+MAX_SITE_PX = 750
+
+
+def _cell(notebook: str, cell_id: str) -> str:
+    nb = json.loads((ROOT / "notebooks" / notebook).read_text(encoding="utf-8"))
+    (cell,) = [c for c in nb["cells"] if c.get("id") == cell_id]
+    return "".join(cell["source"])
+
+
+def _run_figure_cell(
+    cell_id: str, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Figure:
+    """Run a figure cell of chapter 01's master notebook on ``names``; returns its figure."""
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    namespace = {"plt": plt, "np": np, "COLORS": COLORS, "ls": ls, "plots": plots, **names}
+    source = _cell("01_learning_problem.ipynb", cell_id)
+    exec(compile(source, f"01_learning_problem.ipynb:{cell_id}", "exec"), namespace)
+    fig = namespace["fig"]
+    assert isinstance(fig, Figure)
+    fig.canvas.draw()
+    return fig
+
+
+def _texts(fig: Figure) -> list[Text]:
+    return [
+        t
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_fontsize() > 0
+    ]
+
+
+def _smallest_text_px(fig: Figure, width: int, dpi: float = 100) -> tuple[str, float]:
+    """The smallest text of ``fig`` and its height in px once a ``width`` px PNG drawn at
+    ``dpi`` is scaled to the notebook's width."""
+    scale = min(1.0, NOTEBOOK_PX / width)
+    smallest = min(_texts(fig), key=lambda t: t.get_fontsize())
+    return smallest.get_text(), smallest.get_fontsize() * dpi / 72 * scale
+
+
+def _inline_png_width(fig: Figure) -> int:
+    """Width of the PNG the inline backend shows: 100 dpi, cropped (``bbox_inches="tight"``)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return Image.open(buf).width
+
+
+def _overlaps(a: Any, b: Any) -> bool:
+    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
+
+
+def _inside(box: Any, fig: Figure) -> bool:
+    return bool(
+        fig.bbox.x0 <= box.x0
+        and box.x1 <= fig.bbox.x1
+        and fig.bbox.y0 <= box.y0
+        and box.y1 <= fig.bbox.y1
+    )
+
+
+def _assert_readable_cell(fig: Figure) -> None:
+    width = _inline_png_width(fig)
+    text, px = _smallest_text_px(fig, width)
+    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
+    assert width <= MAX_SITE_PX, width
+
+
+# ----------------------------------------------------- chapter 01, the contour figure (17)
+@pytest.fixture
+def contour_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Cell d89f0577 on the chapter's two problems (cell cec3bac3's ``norm_runs``)."""
+    norm_runs = {}
+    for name, standardize in [("raw: s = 4, m = 1", False), ("standardized", True)]:
+        quad, _, _ = ch01.two_feature_problem(4.0, 1.0, standardize=standardize)
+        norm_runs[name] = (quad, 1.0 / quad.L, ls.gd_steps_to_target(quad, 1.0 / quad.L))
+    fig = _run_figure_cell("d89f0577", {"norm_runs": norm_runs}, monkeypatch)
+    yield fig, norm_runs
+    plt.close(fig)
+
+
+def test_contour_figure_is_readable_at_notebook_width(contour_figure: Any) -> None:
+    fig, _ = contour_figure
+    _assert_readable_cell(fig)
+
+
+def test_contour_figure_keeps_its_panels_side_by_side_with_their_titles_apart(
+    contour_figure: Any,
+) -> None:
+    fig, norm_runs = contour_figure
+    renderer = fig.canvas.get_renderer()
+    assert len(fig.axes) == 2
+    left, right = fig.axes
+    assert left.bbox.x1 < right.bbox.x0  # side by side: the comparison reads across
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    assert not _overlaps(*titles)
+    for ax, box, (name, (quad, _, steps)) in zip(fig.axes, titles, norm_runs.items()):
+        assert _inside(box, fig), ax.get_title()
+        # each title names its problem, its κ and its step count
+        title = ax.get_title()
+        assert name in title and f"κ = {quad.kappa:.1f}" in title and f"{steps} steps" in title
+
+
+# --------------------------------------------- chapter 01, raw against standardized (27)
+def _history(losses: list[float], accs: list[float]) -> Any:
+    return types.SimpleNamespace(
+        epoch=np.arange(1, len(losses) + 1), train_loss=losses, dev_acc=accs
+    )
+
+
+@pytest.fixture
+def inputs_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Cell 6d0ee964 on histories shaped like the measured ones (ten epochs each)."""
+    raw = _history(list(np.linspace(1.38, 0.6, 10) ** 1.2), list(np.linspace(0.66, 0.8, 10)))
+    std = _history(list(np.linspace(0.78, 0.38, 10)), list(np.linspace(0.775, 0.84, 10)))
+    inputs = {"raw pixels": None, "standardized": None}
+    best_lr = {"raw pixels": 0.03, "standardized": 0.03}
+    search = {("raw pixels", 0.03): (None, raw), ("standardized", 0.03): (None, std)}
+    names = {"inputs": inputs, "best_lr": best_lr, "search": search}
+    fig = _run_figure_cell("6d0ee964", names, monkeypatch)
+    yield fig
+    plt.close(fig)
+
+
+def test_inputs_figure_is_readable_at_notebook_width(inputs_figure: Figure) -> None:
+    _assert_readable_cell(inputs_figure)
+
+
+def test_inputs_figure_has_one_legend_off_both_panels(inputs_figure: Figure) -> None:
+    fig = inputs_figure
+    renderer = fig.canvas.get_renderer()
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+    assert len(legends) == 1
+    (legend,) = legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "raw pixels, α = 0.03",
+        "standardized, α = 0.03",
+    ]
+    box = legend.get_window_extent(renderer)
+    assert _inside(box, fig)
+    for ax in fig.axes:
+        assert not _overlaps(box, ax.bbox), ax.get_ylabel()
+    assert len(fig.axes) == 2 and all(len(ax.get_lines()) == 2 for ax in fig.axes)
+
+
+# --------------------------------------------------- chapter 01, bias and variance (50)
+CASES = {  # as measured (the 2-unit network's train and dev errors nearly equal)
+    "784-2-10, 5000 images": (0.6172, 0.6194),
+    "784-128-10, 300 images": (0.0, 0.247),
+    "784-3-10, 300 images": (0.2433, 0.461),
+    "softmax baseline, 5000": (0.125, 0.161),
+}
+
+
+@pytest.fixture
+def bias_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
+    fig = _run_figure_cell("7a09f318", {"cases": CASES, "bayes_ref": 0.05}, monkeypatch)
+    yield fig
+    plt.close(fig)
+
+
+def test_bias_figure_is_readable_at_notebook_width(bias_figure: Figure) -> None:
+    _assert_readable_cell(bias_figure)
+
+
+def test_bias_figure_labels_keep_apart_and_the_legend_off_the_bars(
+    bias_figure: Figure,
+) -> None:
+    fig = bias_figure
+    renderer = fig.canvas.get_renderer()
+    (ax,) = fig.axes
+    labels = [t for t in ax.get_xticklabels() if t.get_text()]
+    assert len(labels) == len(CASES)
+    for label, (name, (tr, dv)) in zip(labels, CASES.items()):
+        # every label still names the model, its data and both gaps
+        text = " ".join(label.get_text().split())
+        assert all(part in text for part in name.split(", ")), text
+        assert f"bias {tr - 0.05:+.0%}" in text and f"variance {dv - tr:+.0%}" in text
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    for a, b in itertools.pairwise(boxes):
+        assert (b.x0 - a.x1) * min(1.0, NOTEBOOK_PX / _inline_png_width(fig)) >= 4
+    for box in boxes:
+        assert _inside(box, fig)
+    legends = [*fig.legends, *([ax.get_legend()] if ax.get_legend() else [])]
+    (legend,) = legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "Bayes reference (5%)",
+        "training error",
+        "dev error",
+    ]
+    box = legend.get_window_extent(renderer)
+    assert _inside(box, fig)
+    assert not _overlaps(box, ax.bbox)  # the bars may reach any height
+
+
+# ------------------------------------------------------------------ the two explorers
+@pytest.fixture(scope="module")
+def normalization() -> Any:
+    explorer = ch01.normalization_gd()
+    fig, state = explorer.setup()
+    explorer.redraw(state, **explorer.defaults)
+    render_png(fig)
+    yield explorer, fig, state
+    plt.close(fig)
+
+
+@pytest.fixture(scope="module")
+def heavy_ball() -> Any:
+    explorer = ch04.heavy_ball_quadratic()
+    fig, state = explorer.setup()
+    explorer.redraw(state, **explorer.defaults)
+    render_png(fig)
+    yield explorer, fig, state
+    plt.close(fig)
+
+
+def _assert_readable_explorer(fig: Figure) -> None:
+    width = fig.canvas.get_width_height(physical=True)[0]  # the live face's PNG, uncropped
+    text, px = _smallest_text_px(fig, width, dpi=fig.dpi)
+    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
+
+
+def _assert_legend_off_both_panels(fig: Figure, state: dict[str, Any]) -> None:
+    renderer = fig.canvas.get_renderer()
+    panels = (state["ax"], state["ax2"])
+    legends = [ax.get_legend() for ax in panels if ax.get_legend() is not None]
+    assert legends
+    for legend in legends:
+        assert all(t.get_fontsize() >= 10 for t in legend.get_texts())
+        box = legend.get_window_extent(renderer)
+        assert _inside(box, fig)
+        for ax in panels:
+            # the paths and the loss curves reach any place inside the axes at some setting
+            assert not _overlaps(box, ax.bbox)
+        for ax in panels:  # nor on the panels' axis labels
+            assert not _overlaps(box, ax.xaxis.label.get_window_extent(renderer))
+
+
+@pytest.mark.parametrize("name", ["normalization", "heavy_ball"])
+def test_explorer_is_readable_with_its_legend_off_both_panels(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    _, fig, state = request.getfixturevalue(name)
+    _assert_readable_explorer(fig)
+    _assert_legend_off_both_panels(fig, state)
+
+
+def test_ch01_explorer_titles_stay_inside_and_apart_at_every_named_setting(
+    normalization: Any,
+) -> None:
+    explorer, fig, state = normalization
+    renderer = fig.canvas.get_renderer()
+    left, right = state["ax"], state["ax2"]
+
+    def assert_titles_clear(settings: Any) -> None:
+        boxes = [ax.title.get_window_extent(renderer) for ax in (left, right)]
+        assert not _overlaps(*boxes), settings
+        for box in boxes:
+            assert _inside(box, fig), settings
+            assert not _overlaps(box, left.bbox) and not _overlaps(box, right.bbox), settings
+
+    for values in itertools.product(*(c.values for c in explorer.controls)):
+        settings = dict(zip((c.name for c in explorer.controls), values))
+        explorer.redraw(state, **settings)
+        assert_titles_clear(settings)
+    # the widest titles the formats can write (κ and R in exponent notation, no step count)
+    frame = ch01._frame(1.0, 0.0, "raw", ch01.STEPS)
+    widest = {"title": "κ = 1.23e+04, α = 1/L, R = 1.2e+02"}
+    widest["verdict"] = f"needs over a million steps for {ch01.TARGET:g}"
+    ch01._draw(state, {**frame, **widest})
+    assert_titles_clear(widest)
+
+
+def _ch04_sweeps(explorer: Any) -> list[dict[str, Any]]:
+    """Every value of each control with the others at their defaults, and the settings whose
+    statuses are the widest (heavy ball dips below the target late, then climbs back)."""
+    settings = [s for c in explorer.controls for s in explorer.frames(c.name)]
+    return [*settings, {"lr": 1.0, "rho": 0.9, "kappa": 300}, {"lr": 0.75, "rho": 0.9}]
+
+
+def test_ch04_explorer_left_title_stays_inside_along_every_sweep(heavy_ball: Any) -> None:
+    explorer, fig, state = heavy_ball
+    renderer = fig.canvas.get_renderer()
+    for settings in _ch04_sweeps(explorer):
+        explorer.redraw(state, **{**explorer.defaults, **settings})
+        box = state["ax"].title.get_window_extent(renderer)
+        assert _inside(box, fig) and not _overlaps(box, state["ax"].bbox), settings
+        assert state["ax2"].get_title() == ""  # the live face prints the status above
+
+
+def test_ch04_website_status_stays_inside_above_both_panels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(STATIC_ENV, "1")
+    explorer = ch04.heavy_ball_quadratic()
+    fig, state = explorer.setup()
+    try:
+        fig.set_dpi(72)  # as Explorer.static_html draws the website's frames
+        assert fig.canvas.get_width_height(physical=True)[0] <= MAX_SITE_PX
+        renderer = fig.canvas.get_renderer()
+        left, right = state["ax"], state["ax2"]
+
+        def assert_status_clear(status: str) -> None:
+            fig.canvas.draw()
+            texts = [*fig.texts, *(ax.title for ax in (left, right))]
+            (title,) = [t for t in texts if t.get_text().replace("\n", " ") == status]
+            box = title.get_window_extent(renderer)
+            assert _inside(box, fig), status
+            for ax in (left, right):
+                assert not _overlaps(box, ax.bbox), status
+                if ax.title is not title:
+                    assert not _overlaps(box, ax.title.get_window_extent(renderer)), status
+
+        for settings in _ch04_sweeps(explorer):
+            status = explorer.redraw(state, **{**explorer.defaults, **settings})
+            assert_status_clear(status)
+        # the widest status: heavy ball dips at the last step, f printed with 5 digits
+        frame = ch04._frame(0.75, 0.9, 100, ls.MOMENTUM_CHALLENGE.steps)
+        widest = (
+            "heavy ball: f = 1.0004e-06 (below the target at step 100, then back above); "
+            "GD: f = 1.0004e-06 (growing: diverging) (to f < 1e-06)"
+        )
+        ch04._draw(state, {**frame, "status": widest})
+        assert_status_clear(widest)
+    finally:
+        plt.close(fig)
