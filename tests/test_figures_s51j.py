@@ -29,37 +29,13 @@ matplotlib.use("Agg")  # tests only; notebooks never set a backend
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from figure_reading import NOTEBOOK_PX, overlaps, run_figure_cell
 from matplotlib.axes import Axes
 from matplotlib.text import Text
 from PIL import Image
 
 from dlnotes.explorers import ch09
-from dlnotes.plots import COLORS
 from dlnotes.widgets import render_png
-
-ROOT = Path(__file__).resolve().parent.parent
-#: The width JupyterLab gives an output in a 900 px window with its default sidebar.
-NOTEBOOK_PX = 468
-
-
-def _cell(notebook: str, cell_id: str) -> str:
-    nb = json.loads((ROOT / "notebooks" / notebook).read_text(encoding="utf-8"))
-    (cell,) = [c for c in nb["cells"] if c.get("id") == cell_id]
-    return "".join(cell["source"])
-
-
-def _run_figure_cell(
-    notebook: str, cell_id: str, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> dict[str, Any]:
-    """Run a figure cell of a master notebook on ``names``; returns its namespace (``fig``)."""
-    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
-    namespace = {"plt": plt, "np": np, "COLORS": COLORS, **names}
-    exec(compile(_cell(notebook, cell_id), f"{notebook}:{cell_id}", "exec"), namespace)
-    return namespace
-
-
-def _overlaps(a: Any, b: Any) -> bool:
-    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
 
 
 # --------------------------------------------------------------------- chapter 09, tanh figure
@@ -83,7 +59,7 @@ def tanh_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         return out
 
     monkeypatch.setattr(Axes, "hist", recording_hist)
-    namespace = _run_figure_cell("09_regularization.ipynb", "f093abb3", names, monkeypatch)
+    namespace = run_figure_cell("09_regularization.ipynb", "f093abb3", names, monkeypatch)
     fig = namespace["fig"]
     fig.canvas.draw()
     yield fig, drawn, names["pre_acts"]
@@ -119,7 +95,7 @@ def test_tanh_figure_legend_covers_neither_panel(tanh_figure: Any) -> None:
     for legend in legends:
         box = legend.get_window_extent(renderer)
         for ax in fig.axes:
-            assert not _overlaps(box, ax.bbox), ax.get_ylabel()
+            assert not overlaps(box, ax.bbox), ax.get_ylabel()
 
 
 # ---------------------------------------------------------------- chapter 13, sensitivity figure
@@ -132,7 +108,7 @@ def test_sensitivity_figure_is_readable_at_notebook_width(
     center = json.loads(str(sens["center"]))
     names = ["lr", "momentum", "batch_size", "hidden", "layers", "l2"]
     spread = {h: float(np.ptp(sens[f"{h}/dev_loss"])) for h in names}
-    namespace = _run_figure_cell(
+    namespace = run_figure_cell(
         "13_tuning.ipynb",
         "a95d1e3e",
         {"sens": sens, "center": center, "names": names, "spread": spread},
@@ -196,7 +172,7 @@ def test_ridge_explorer_legends_sit_off_both_panels_at_every_setting(ridge: Any)
     for ax in panels:
         box = ax.get_legend().get_window_extent(renderer)
         for other in panels:
-            assert not _overlaps(box, other.bbox)
+            assert not overlaps(box, other.bbox)
         assert all(line.get_clip_on() for line in ax.get_lines())  # drawn within the axes
     # the limits never follow the data, so the layout above holds for every frame
     n_grid = next(c for c in explorer.controls if c.name == "n").grid()

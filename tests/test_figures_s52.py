@@ -19,11 +19,8 @@ measure what the cells and the explorer draw:
 
 from __future__ import annotations
 
-import io
 import itertools
-import json
 import types
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -33,65 +30,19 @@ matplotlib.use("Agg")  # tests only; notebooks never set a backend
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
-from matplotlib.text import Text
-from PIL import Image
+from figure_reading import (
+    MAX_ROW_CHARS,
+    MIN_TEXT_PX,
+    NOTEBOOK_PX,
+    inline_png_width,
+    overlaps,
+    run_figure_cell,
+    smallest_text_px,
+)
 
 from dlnotes import schedules as sch
 from dlnotes.explorers import ch11, ch14
-from dlnotes.plots import COLORS
 from dlnotes.widgets import render_png
-
-ROOT = Path(__file__).resolve().parent.parent
-#: The width JupyterLab gives an output in a 900 px window with its file browser open.
-NOTEBOOK_PX = 468
-#: The smallest text height on screen at that width, in pixels.
-MIN_TEXT_PX = 9
-#: The longest printed row that does not wrap in that output area (monospace, 13 px font).
-MAX_ROW_CHARS = 56
-
-
-def _cell(notebook: str, cell_id: str) -> str:
-    nb = json.loads((ROOT / "notebooks" / notebook).read_text(encoding="utf-8"))
-    (cell,) = [c for c in nb["cells"] if c.get("id") == cell_id]
-    return "".join(cell["source"])
-
-
-def _run_figure_cell(
-    notebook: str, cell_id: str, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> dict[str, Any]:
-    """Run a figure cell of a master notebook on ``names``; returns its namespace (``fig``)."""
-    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
-    namespace = {"plt": plt, "np": np, "COLORS": COLORS, **names}
-    exec(compile(_cell(notebook, cell_id), f"{notebook}:{cell_id}", "exec"), namespace)
-    return namespace
-
-
-def _texts(fig: Figure) -> list[Text]:
-    return [
-        t
-        for t in fig.findobj(Text)
-        if t.get_visible() and t.get_text().strip() and t.get_fontsize() > 0
-    ]
-
-
-def _smallest_text_px(fig: Figure, width: int, dpi: float = 100) -> tuple[str, float]:
-    """The smallest text of ``fig`` and its height in px once a ``width`` px PNG drawn at
-    ``dpi`` is scaled to the notebook's width."""
-    scale = min(1.0, NOTEBOOK_PX / width)
-    smallest = min(_texts(fig), key=lambda t: t.get_fontsize())
-    return smallest.get_text(), smallest.get_fontsize() * dpi / 72 * scale
-
-
-def _inline_png_width(fig: Figure) -> int:
-    """Width of the PNG the inline backend shows: 100 dpi, cropped (``bbox_inches="tight"``)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return Image.open(buf).width
-
-
-def _overlaps(a: Any, b: Any) -> bool:
-    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
 
 
 # --------------------------------------------------------------- chapter 11, the lr figure
@@ -113,7 +64,7 @@ def lr_figure(request: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> Any
     the widest possible (``widest``); yields the figure, the grid and the printed lines."""
     grid = ch11.lr_init_grid() if request.param == "measured" else _synthetic_grid()
     names = {"explorers": ch11, "grid": grid, "lrs": ch11.LRS, "scales": ch11.SCALES}
-    namespace = _run_figure_cell("11_batchnorm.ipynb", "ab1bdf49", names, monkeypatch)
+    namespace = run_figure_cell("11_batchnorm.ipynb", "ab1bdf49", names, monkeypatch)
     lines = capsys.readouterr().out.splitlines()
     fig = namespace["fig"]
     yield fig, grid, lines
@@ -122,8 +73,8 @@ def lr_figure(request: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> Any
 
 def test_lr_figure_is_readable_at_notebook_width(lr_figure: Any) -> None:
     fig, _, _ = lr_figure
-    width = _inline_png_width(fig)
-    text, px = _smallest_text_px(fig, width)
+    width = inline_png_width(fig)
+    text, px = smallest_text_px(fig, width)
     assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
     # the comparison stays side by side: two panels, one curve per learning rate in each
     assert len(fig.axes) == 2
@@ -140,7 +91,7 @@ def test_lr_figure_legend_names_every_rate_off_both_panels(lr_figure: Any) -> No
     assert [t.get_text() for t in legend.get_texts()] == [f"α = {lr:g}" for lr in ch11.LRS]
     box = legend.get_window_extent(renderer)
     for ax in fig.axes:
-        assert not _overlaps(box, ax.bbox), ax.get_title()
+        assert not overlaps(box, ax.bbox), ax.get_title()
     assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0
 
 
@@ -189,7 +140,7 @@ def snapshot_figure(request: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         "ensemble_acc": ensemble_acc,
         "K": 5,
     }
-    namespace = _run_figure_cell("14_ensembles.ipynb", "c1badb70", names, monkeypatch)
+    namespace = run_figure_cell("14_ensembles.ipynb", "c1badb70", names, monkeypatch)
     fig = namespace["fig"]
     yield fig, names
     plt.close(fig)
@@ -197,8 +148,8 @@ def snapshot_figure(request: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_snapshot_figure_is_readable_at_notebook_width(snapshot_figure: Any) -> None:
     fig, _ = snapshot_figure
-    width = _inline_png_width(fig)
-    text, px = _smallest_text_px(fig, width)
+    width = inline_png_width(fig)
+    text, px = smallest_text_px(fig, width)
     assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
 
 
@@ -226,7 +177,7 @@ def test_snapshot_figure_tells_the_two_ensembles_apart(snapshot_figure: Any) -> 
     assert snap.get_linestyle() != indep.get_linestyle()
     assert snap.get_color() != indep.get_color()
     boxes = {n: t.get_window_extent(renderer) for n, t in labels.items()}
-    assert not _overlaps(*boxes.values())
+    assert not overlaps(*boxes.values())
     # the more accurate ensemble is named above both lines, the other below both (ties: one
     # of each); both labels within the panel
     line_y = [ax.transData.transform((0, 100 * acc))[1] for acc in accs.values()]
@@ -242,7 +193,7 @@ def test_snapshot_figure_tells_the_two_ensembles_apart(snapshot_figure: Any) -> 
     legend = ax.get_legend().get_window_extent(renderer)
     for name, box in boxes.items():
         assert not any(box.contains(x, y) for x, y in curve), name
-        assert not _overlaps(box, legend), name
+        assert not overlaps(box, legend), name
 
 
 # ------------------------------------------------------------------- chapter 14, explorer
@@ -259,7 +210,7 @@ def ema_explorer() -> Any:
 def test_ema_explorer_is_readable_at_notebook_width(ema_explorer: Any) -> None:
     _, fig, _ = ema_explorer
     width = fig.canvas.get_width_height(physical=True)[0]  # the live face's PNG, uncropped
-    text, px = _smallest_text_px(fig, width, dpi=fig.dpi)
+    text, px = smallest_text_px(fig, width, dpi=fig.dpi)
     assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
     # the iterates' dot in the legend is large enough to see at that width
     legend = fig.axes[0].get_legend()
@@ -278,12 +229,12 @@ def test_ema_explorer_legends_and_status_stay_clear_at_every_named_setting(
     renderer = fig.canvas.get_renderer()
     panels = (state["ax"], state["ax2"])
     legends = [ax.get_legend().get_window_extent(renderer) for ax in panels]
-    assert not _overlaps(*legends)
+    assert not overlaps(*legends)
     for box in legends:
         assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0
         for ax in panels:
             # the iterates, the EMA and the loss curves reach any place inside the axes
-            assert not _overlaps(box, ax.bbox)
+            assert not overlaps(box, ax.bbox)
     left = state["ax"]
     left_title = left.title.get_window_extent(renderer)
 
@@ -291,8 +242,8 @@ def test_ema_explorer_legends_and_status_stay_clear_at_every_named_setting(
         status = state["ax2"].title.get_window_extent(renderer)
         assert fig.bbox.x0 <= status.x0 and status.x1 <= fig.bbox.x1, settings
         assert status.y1 <= fig.bbox.y1, settings
-        assert not _overlaps(status, left.bbox) and not _overlaps(status, left_title), settings
-        assert not _overlaps(status, state["ax2"].bbox), settings
+        assert not overlaps(status, left.bbox) and not overlaps(status, left_title), settings
+        assert not overlaps(status, state["ax2"].bbox), settings
 
     # every value the controls name, at every value of the other control ...
     for values in itertools.product(*(c.values for c in explorer.controls)):

@@ -20,11 +20,8 @@ explorers draw:
 
 from __future__ import annotations
 
-import io
 import itertools
-import json
 import types
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -34,84 +31,38 @@ matplotlib.use("Agg")  # tests only; notebooks never set a backend
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from figure_reading import (
+    MAX_SITE_PX,
+    MIN_TEXT_PX,
+    NOTEBOOK_PX,
+    inline_png_width,
+    inside,
+    overlaps,
+    run_figure_cell,
+    smallest_text_px,
+)
 from matplotlib.figure import Figure
-from matplotlib.text import Text
-from PIL import Image
 
 from dlnotes import landscapes as ls
 from dlnotes import plots
 from dlnotes.explorers import ch01, ch04
-from dlnotes.plots import COLORS
 from dlnotes.widgets import STATIC_ENV, render_png
-
-ROOT = Path(__file__).resolve().parent.parent
-#: The width JupyterLab gives an output in a 900 px window with its file browser open.
-NOTEBOOK_PX = 468
-#: The smallest text height on screen at that width, in pixels.
-MIN_TEXT_PX = 9
-#: The widest figure the book site shows without scaling it down, in pixels.
-MAX_SITE_PX = 750
-
-
-def _cell(notebook: str, cell_id: str) -> str:
-    nb = json.loads((ROOT / "notebooks" / notebook).read_text(encoding="utf-8"))
-    (cell,) = [c for c in nb["cells"] if c.get("id") == cell_id]
-    return "".join(cell["source"])
 
 
 def _run_figure_cell(
     cell_id: str, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> Figure:
     """Run a figure cell of chapter 01's master notebook on ``names``; returns its figure."""
-    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
-    namespace = {"plt": plt, "np": np, "COLORS": COLORS, "ls": ls, "plots": plots, **names}
-    source = _cell("01_learning_problem.ipynb", cell_id)
-    exec(compile(source, f"01_learning_problem.ipynb:{cell_id}", "exec"), namespace)
-    fig = namespace["fig"]
+    names = {"ls": ls, "plots": plots, **names}
+    fig = run_figure_cell("01_learning_problem.ipynb", cell_id, names, monkeypatch)["fig"]
     assert isinstance(fig, Figure)
     fig.canvas.draw()
     return fig
 
 
-def _texts(fig: Figure) -> list[Text]:
-    return [
-        t
-        for t in fig.findobj(Text)
-        if t.get_visible() and t.get_text().strip() and t.get_fontsize() > 0
-    ]
-
-
-def _smallest_text_px(fig: Figure, width: int, dpi: float = 100) -> tuple[str, float]:
-    """The smallest text of ``fig`` and its height in px once a ``width`` px PNG drawn at
-    ``dpi`` is scaled to the notebook's width."""
-    scale = min(1.0, NOTEBOOK_PX / width)
-    smallest = min(_texts(fig), key=lambda t: t.get_fontsize())
-    return smallest.get_text(), smallest.get_fontsize() * dpi / 72 * scale
-
-
-def _inline_png_width(fig: Figure) -> int:
-    """Width of the PNG the inline backend shows: 100 dpi, cropped (``bbox_inches="tight"``)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return Image.open(buf).width
-
-
-def _overlaps(a: Any, b: Any) -> bool:
-    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
-
-
-def _inside(box: Any, fig: Figure) -> bool:
-    return bool(
-        fig.bbox.x0 <= box.x0
-        and box.x1 <= fig.bbox.x1
-        and fig.bbox.y0 <= box.y0
-        and box.y1 <= fig.bbox.y1
-    )
-
-
 def _assert_readable_cell(fig: Figure) -> None:
-    width = _inline_png_width(fig)
-    text, px = _smallest_text_px(fig, width)
+    width = inline_png_width(fig)
+    text, px = smallest_text_px(fig, width)
     assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
     assert width <= MAX_SITE_PX, width
 
@@ -143,9 +94,9 @@ def test_contour_figure_keeps_its_panels_side_by_side_with_their_titles_apart(
     left, right = fig.axes
     assert left.bbox.x1 < right.bbox.x0  # side by side: the comparison reads across
     titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
-    assert not _overlaps(*titles)
+    assert not overlaps(*titles)
     for ax, box, (name, (quad, _, steps)) in zip(fig.axes, titles, norm_runs.items()):
-        assert _inside(box, fig), ax.get_title()
+        assert inside(box, fig), ax.get_title()
         # each title names its problem, its κ and its step count
         title = ax.get_title()
         assert name in title and f"κ = {quad.kappa:.1f}" in title and f"{steps} steps" in title
@@ -187,9 +138,9 @@ def test_inputs_figure_has_one_legend_off_both_panels(inputs_figure: Figure) -> 
         "standardized, α = 0.03",
     ]
     box = legend.get_window_extent(renderer)
-    assert _inside(box, fig)
+    assert inside(box, fig)
     for ax in fig.axes:
-        assert not _overlaps(box, ax.bbox), ax.get_ylabel()
+        assert not overlaps(box, ax.bbox), ax.get_ylabel()
     assert len(fig.axes) == 2 and all(len(ax.get_lines()) == 2 for ax in fig.axes)
 
 
@@ -228,9 +179,9 @@ def test_bias_figure_labels_keep_apart_and_the_legend_off_the_bars(
         assert f"bias {tr - 0.05:+.0%}" in text and f"variance {dv - tr:+.0%}" in text
     boxes = [t.get_window_extent(renderer) for t in labels]
     for a, b in itertools.pairwise(boxes):
-        assert (b.x0 - a.x1) * min(1.0, NOTEBOOK_PX / _inline_png_width(fig)) >= 4
+        assert (b.x0 - a.x1) * min(1.0, NOTEBOOK_PX / inline_png_width(fig)) >= 4
     for box in boxes:
-        assert _inside(box, fig)
+        assert inside(box, fig)
     legends = [*fig.legends, *([ax.get_legend()] if ax.get_legend() else [])]
     (legend,) = legends
     assert [t.get_text() for t in legend.get_texts()] == [
@@ -239,8 +190,8 @@ def test_bias_figure_labels_keep_apart_and_the_legend_off_the_bars(
         "dev error",
     ]
     box = legend.get_window_extent(renderer)
-    assert _inside(box, fig)
-    assert not _overlaps(box, ax.bbox)  # the bars may reach any height
+    assert inside(box, fig)
+    assert not overlaps(box, ax.bbox)  # the bars may reach any height
 
 
 # ------------------------------------------------------------------ the two explorers
@@ -266,7 +217,7 @@ def heavy_ball() -> Any:
 
 def _assert_readable_explorer(fig: Figure) -> None:
     width = fig.canvas.get_width_height(physical=True)[0]  # the live face's PNG, uncropped
-    text, px = _smallest_text_px(fig, width, dpi=fig.dpi)
+    text, px = smallest_text_px(fig, width, dpi=fig.dpi)
     assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
 
 
@@ -278,12 +229,12 @@ def _assert_legend_off_both_panels(fig: Figure, state: dict[str, Any]) -> None:
     for legend in legends:
         assert all(t.get_fontsize() >= 10 for t in legend.get_texts())
         box = legend.get_window_extent(renderer)
-        assert _inside(box, fig)
+        assert inside(box, fig)
         for ax in panels:
             # the paths and the loss curves reach any place inside the axes at some setting
-            assert not _overlaps(box, ax.bbox)
+            assert not overlaps(box, ax.bbox)
         for ax in panels:  # nor on the panels' axis labels
-            assert not _overlaps(box, ax.xaxis.label.get_window_extent(renderer))
+            assert not overlaps(box, ax.xaxis.label.get_window_extent(renderer))
 
 
 @pytest.mark.parametrize("name", ["normalization", "heavy_ball"])
@@ -304,10 +255,10 @@ def test_ch01_explorer_titles_stay_inside_and_apart_at_every_named_setting(
 
     def assert_titles_clear(settings: Any) -> None:
         boxes = [ax.title.get_window_extent(renderer) for ax in (left, right)]
-        assert not _overlaps(*boxes), settings
+        assert not overlaps(*boxes), settings
         for box in boxes:
-            assert _inside(box, fig), settings
-            assert not _overlaps(box, left.bbox) and not _overlaps(box, right.bbox), settings
+            assert inside(box, fig), settings
+            assert not overlaps(box, left.bbox) and not overlaps(box, right.bbox), settings
 
     for values in itertools.product(*(c.values for c in explorer.controls)):
         settings = dict(zip((c.name for c in explorer.controls), values))
@@ -334,7 +285,7 @@ def test_ch04_explorer_left_title_stays_inside_along_every_sweep(heavy_ball: Any
     for settings in _ch04_sweeps(explorer):
         explorer.redraw(state, **{**explorer.defaults, **settings})
         box = state["ax"].title.get_window_extent(renderer)
-        assert _inside(box, fig) and not _overlaps(box, state["ax"].bbox), settings
+        assert inside(box, fig) and not overlaps(box, state["ax"].bbox), settings
         assert state["ax2"].get_title() == ""  # the live face prints the status above
 
 
@@ -355,11 +306,11 @@ def test_ch04_website_status_stays_inside_above_both_panels(
             texts = [*fig.texts, *(ax.title for ax in (left, right))]
             (title,) = [t for t in texts if t.get_text().replace("\n", " ") == status]
             box = title.get_window_extent(renderer)
-            assert _inside(box, fig), status
+            assert inside(box, fig), status
             for ax in (left, right):
-                assert not _overlaps(box, ax.bbox), status
+                assert not overlaps(box, ax.bbox), status
                 if ax.title is not title:
-                    assert not _overlaps(box, ax.title.get_window_extent(renderer)), status
+                    assert not overlaps(box, ax.title.get_window_extent(renderer)), status
 
         for settings in _ch04_sweeps(explorer):
             status = explorer.redraw(state, **{**explorer.defaults, **settings})
