@@ -104,15 +104,18 @@ class History:
 
 
 class Callback:
-    """Hooks :func:`fit` calls. Return True from :meth:`on_epoch_end` to stop training.
+    """Hooks :func:`fit` calls. Return True from :meth:`on_epoch_end` to stop training, or
+    from :meth:`on_train_begin` to train no epoch at all (``history.stopped_epoch`` is then 0).
 
     A plain function ``f(epoch, history, model)`` works too (as ``on_epoch_end``).
 
     Defined in chapter 09 (Regularization).
     """
 
-    def on_train_begin(self, history: History, model: Sequential) -> None:
-        """Before the first epoch."""
+    def on_train_begin(self, history: History, model: Sequential) -> bool | None:
+        """Before the first epoch; True: train no epoch (every callback's ``on_train_begin``
+        and ``on_train_end`` still run)."""
+        return None
 
     def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool | None:
         """After epoch ``epoch`` (1-based) has been recorded in ``history``."""
@@ -371,7 +374,7 @@ def fit(
         (counted from 0, :mod:`dlnotes.schedules`).
     callbacks
         A list of :class:`Callback` objects or functions ``f(epoch, history, model)``; True
-        stops.
+        stops (from a callback's ``on_train_begin``: before the first epoch, none trained).
     early_stopping
         An :class:`EarlyStopping`, or an int ``patience`` (on ``dev_loss``, best restored).
     augment
@@ -417,11 +420,11 @@ def fit(
         on_nonfinite=on_nonfinite,
     )
     bar = _progress_bar(progress, run.epochs)
-    run.begin()
+    stop_at_once = run.begin()
     try:
         # a diverging run is reported once, clearly: not as a stream of numpy warnings
         with np.errstate(over="ignore", invalid="ignore"):
-            for epoch in range(1, run.epochs + 1):
+            for epoch in range(1, 0 if stop_at_once else run.epochs + 1):
                 run.train_one_epoch(epoch)
                 if run.end_of_epoch(epoch, bar):
                     break
@@ -647,11 +650,17 @@ class _Training:
     def classify(self) -> bool:
         return self.loss_fn is softmax_cross_entropy
 
-    def begin(self) -> None:
+    def begin(self) -> bool:
+        """Every callback's ``on_train_begin``; True when one of them asked for no epoch at
+        all (``history.stopped_epoch`` is then 0)."""
+        stop = False
         for cb in self.callbacks:
             if isinstance(cb, Callback):
-                cb.on_train_begin(self.history, self.model)
+                stop = bool(cb.on_train_begin(self.history, self.model)) or stop
+        if stop and self.epochs > 0:
+            self.history.stopped_epoch = 0
         self.model.train()
+        return stop
 
     def step(self, Xb: np.ndarray, yb: np.ndarray, diagnose: bool) -> tuple[float, np.ndarray]:
         """Forward, loss, backward, penalties, optimizer step; returns ``(loss, output)``."""

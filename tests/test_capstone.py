@@ -917,20 +917,27 @@ def test_the_grader_flags_a_model_trained_without_the_budget(tmp_path):
 
 
 def test_more_epochs_than_the_budget_allows_are_flagged_for_review():
-    """fit called again with the budget after it said stop (a loop of one-epoch fits that never
-    asks budget.exhausted) counts more epochs than allowed: REVIEW."""
+    """A loop of one-epoch fits that never asks budget.exhausted: with the budget itself as the
+    callback, the fits after its 3 epochs train nothing and the message says so; with the
+    budget's hook passed as a plain function (a fit that never hears its stop at the start),
+    it counts more epochs than allowed: REVIEW."""
 
-    def train_best_model(data, budget):
-        model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
-        opt = SGD(model.params, lr=0.05)
-        for _ in range(5):
-            fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=1,
-                callbacks=[budget], progress=False)  # fmt: skip
-        return model
+    def loop(callback):
+        def train_best_model(data, budget):
+            model = mlp([data["X_train"].shape[1], 8, 10], seed=0)
+            opt = SGD(model.params, lr=0.05)
+            for _ in range(5):
+                fit(model, data["X_train"], data["y_train"], optimizer=opt, epochs=1,
+                    callbacks=[callback(budget)], progress=False)  # fmt: skip
+            return model
 
-    message = capstone.train_within_budget(train_best_model, _small_data(), capstone.Budget(20, 3))[
-        1
-    ]
+        budget = capstone.Budget(20, 3)
+        return budget, capstone.train_within_budget(train_best_model, _small_data(), budget)[1]
+
+    budget, message = loop(lambda budget: budget)
+    assert budget.epochs_used == 3 and "3 budgeted epochs" in message, message
+    assert "REVIEW" not in message and "trains nothing" in message, message
+    budget, message = loop(lambda budget: budget.on_epoch_end)
     assert "5 budgeted epochs" in message and "more than its 3" in message and "REVIEW" in message
 
 

@@ -54,6 +54,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,18 +118,44 @@ ZOO_WITHHELD = "DLNOTES_ZOO_WITHHELD"
 
 
 def zoo_folders() -> list[str]:
-    """The model zoo's folder of the ``dlnotes`` this grader imports (as imported and as the real
-    path) and of any other ``dlnotes`` installed in the Python environments the sandbox shows
-    (``site-packages/dlnotes/zoo``)."""
-    import glob
-
+    """The model zoo's folder of every copy of ``dlnotes`` this grader's Python can find: the
+    one it imports (as imported and as the real path), and ``dlnotes/zoo`` under each folder
+    it can install or import packages from, as real paths (:func:`_package_folders`).
+    A copy its Python cannot find (one of another interpreter, at a path of its own) is not
+    withheld: the sandbox shows every system folder."""
     import dlnotes
 
     pkg = os.path.dirname(os.path.abspath(dlnotes.__file__))
-    found = [os.path.join(pkg, "zoo"), os.path.join(os.path.realpath(pkg), "zoo")]
-    for prefix in {sys.prefix, sys.base_prefix}:
-        found += glob.glob(os.path.join(prefix, "lib", "python*", "site-packages", "dlnotes/zoo"))
-    return sorted({f for f in found if os.path.isdir(f) and not os.path.islink(f)})
+    found = {os.path.join(pkg, "zoo"), os.path.join(os.path.realpath(pkg), "zoo")}
+    found |= {os.path.realpath(os.path.join(p, "dlnotes", "zoo")) for p in _package_folders()}
+    return sorted(f for f in found if os.path.isdir(f) and not os.path.islink(f))
+
+
+def _package_folders() -> set[str]:
+    """Folders a ``dlnotes`` may be installed in, for this Python: ``site-packages`` and
+    ``dist-packages`` (Debian and Ubuntu: ``lib/python3.X/dist-packages``,
+    ``local/lib/python3.X/dist-packages``, ``lib/python3/dist-packages``) under its prefixes
+    and ``/usr`` and ``/usr/local``, its ``site.getsitepackages()`` and user site, its
+    ``sys.path``, and the folder of every ``dlnotes`` distribution ``importlib.metadata``
+    finds."""
+    import glob
+    import importlib.metadata
+    import site
+
+    folders: set[str] = set()
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr", "/usr/local"}:
+        for lib in ("lib", "lib64", "local/lib"):
+            for kind in ("site-packages", "dist-packages"):
+                folders.update(glob.glob(os.path.join(prefix, lib, "python*", kind)))
+    with suppress(Exception):  # not in every Python (an old virtualenv's site)
+        folders.update(site.getsitepackages())
+    with suppress(Exception):
+        folders.add(site.getusersitepackages())
+    folders.update(p for p in sys.path if p)
+    with suppress(Exception):  # a broken distribution's metadata is no copy found
+        for dist in importlib.metadata.distributions(name="dlnotes"):
+            folders.add(str(dist.locate_file("")))
+    return folders
 
 
 def zoo_withheld() -> list[str]:
