@@ -281,9 +281,13 @@ def load_runs(path: str | Path | None = None) -> dict[str, Run]:
 
 
 def plot_run(run: Run, *, ax: Any = None) -> Any:
-    """Draw one run as the learner sees it: loss (train and dev, log scale), accuracy, the
-    per-step loss, and per-layer diagnostics (activation std and update ratio ``||ΔW||/||W||``
-    of every weight layer, per epoch). Returns the figure.
+    """Draw one run as the learner sees it: loss (train and dev, log scale) and accuracy above,
+    the per-step loss and the update ratio ``||ΔW||/||W||`` of every weight layer (per epoch)
+    below. Returns the figure.
+
+    Without ``ax`` the figure is 2 × 2 panels, 7.3 in wide with 11-point text, so that it stays
+    legible where it is scaled to a narrow notebook column (468 px: text about 9.7 px high).
+    With ``ax`` (any 4 axes, in that order) the text follows the caller's ``rcParams``.
 
     Defined in chapter 16 (Capstone project).
     """
@@ -303,20 +307,37 @@ def plot_run(run: Run, *, ax: Any = None) -> Any:
         bad = [a for a in axes if not isinstance(a, Axes)]
         if bad:
             raise TypeError(
-                f"ax must hold 4 matplotlib Axes (e.g. plt.subplots(1, 4)[1]), got "
+                f"ax must hold 4 matplotlib Axes (e.g. plt.subplots(2, 2)[1]), got "
                 f"{type(bad[0]).__name__}"
             )
         fig = axes[0].figure
-    else:
-        fig, grid = plt.subplots(1, 4, figsize=(13, 2.8), layout="constrained")
-        axes = grid.ravel()
+        _draw_run(run, axes)
+        return fig
+    with plt.rc_context({"font.size": _RUN_FONT_PT}):
+        fig, grid = plt.subplots(2, 2, figsize=(7.3, 5.3), layout="constrained")
+        _draw_run(run, grid.ravel())
+    return fig
+
+
+#: The text size of :func:`plot_run`'s own figure, in points: at 7.3 in (about 740 px at 100 dpi)
+#: scaled to a 468 px notebook column, 11 pt is about 9.7 px.
+_RUN_FONT_PT = 11
+
+
+def _draw_run(run: Run, axes: np.ndarray) -> None:
+    """Draw ``run`` on four axes (loss, accuracy, mini-batch loss, update ratio), its legends
+    and tick labels at the current ``font.size`` (set on the ticks, which matplotlib may create
+    at draw time, after the caller's ``rc_context`` has ended)."""
+    import matplotlib.pyplot as plt
+
+    size = plt.rcParams["font.size"]
     epochs = np.arange(1, run.epochs + 1)
     colors = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7"]  # Okabe-Ito
     a = axes[0]
     a.plot(epochs, run.train_loss, "o-", ms=3, color=colors[0], label="train")
     a.plot(epochs, run.dev_loss, "s-", ms=3, color=colors[1], label="dev")
     a.set(yscale="log", xlabel="epoch", title=f"run {run.label}: loss")
-    a.legend(fontsize=8)
+    a.legend(fontsize=size)
     a = axes[1]
     a.plot(epochs, run.train_acc, "o-", ms=3, color=colors[0], label="train")
     a.plot(epochs, run.dev_acc, "s-", ms=3, color=colors[1], label="dev")
@@ -337,10 +358,19 @@ def plot_run(run: Run, *, ax: Any = None) -> Any:
         )
     a.axhline(1e-3, color="0.6", ls=":", lw=1)
     a.set(yscale="log", xlabel="epoch", title="update ratio ‖ΔW‖/‖W‖")
-    a.legend(fontsize=7)
+    # beside the panel: up to four layers' lines fill it, and a legend inside would hide them
+    a.legend(
+        fontsize=size,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1),
+        borderaxespad=0,
+        handlelength=1.2,
+        frameon=False,
+    )
+    for a in axes:
+        a.tick_params(labelsize=size)
     for a in axes[[0, 2, 3]]:
         _plain_log_ticks(a)
-    return fig
 
 
 def _plain_log_ticks(ax: Any) -> None:

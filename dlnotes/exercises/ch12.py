@@ -306,6 +306,18 @@ def _freeze_weights_only(model, n_frozen):
     return [layer.W for layer in model.layers[first_trainable:] if isinstance(layer, Linear)]
 
 
+@freeze_mistakes.add(
+    "Linear not imported",
+    "the name Linear is not defined in your notebook yet: the chapter imports it in the cell "
+    "just before the one where you write freeze. Run the cell that imports it (from "
+    "dlnotes.layers import Linear), then run this check again; your freeze need not run again.",
+)
+def _freeze_without_the_import(model, n_frozen):
+    # the learner's isinstance(layer, Linear) in a kernel where the import cell never ran:
+    # a NameError with Python's own message, which names this mistake
+    raise NameError("name 'Linear' is not defined")
+
+
 register(
     FunctionExercise(
         name="ch12_freeze",
