@@ -17,9 +17,6 @@ wider PNG is scaled down to it and a longer printed row wraps (the measures of
 
 from __future__ import annotations
 
-import io
-import json
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -29,41 +26,18 @@ matplotlib.use("Agg")  # tests only; notebooks never set a backend
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
-from matplotlib.text import Text
-from PIL import Image
+from figure_reading import (
+    MAX_ROW_CHARS,
+    MAX_SITE_PX,
+    MIN_TEXT_PX,
+    cell,
+    inline_png_width,
+    smallest_text_px,
+)
 
 from dlnotes import capstone, zoo
 from dlnotes.data import FASHION_MNIST_CLASSES, load_fashion_mnist_subset
 from dlnotes.exercises import check
-
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_PX = 468
-MIN_TEXT_PX = 9
-MAX_ROW_CHARS = 56
-MAX_SITE_PX = 750
-
-
-def _cell(notebook: str, cell_id: str) -> str:
-    nb = json.loads((ROOT / "notebooks" / notebook).read_text(encoding="utf-8"))
-    (cell,) = [c for c in nb["cells"] if c.get("id") == cell_id]
-    return "".join(cell["source"])
-
-
-def _png_width(fig: Figure) -> int:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")  # draws: ticks exist
-    return Image.open(buf).width
-
-
-def _smallest_px(fig: Figure, width: int) -> tuple[str, float]:
-    texts = [
-        t
-        for t in fig.findobj(Text)
-        if t.get_visible() and t.get_text().strip() and t.get_fontsize() > 0
-    ]
-    smallest = min(texts, key=lambda t: t.get_fontsize())
-    return smallest.get_text(), smallest.get_fontsize() * 100 / 72 * min(1, NOTEBOOK_PX / width)
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +51,9 @@ def test_plot_run_figure_is_two_by_two_and_readable_at_notebook_width(
 ) -> None:
     fig = capstone.plot_run(runs[label])
     fig.suptitle("the healthy recipe", x=0.02, ha="left")  # as capstone cell 4 does
-    width = _png_width(fig)
+    width = inline_png_width(fig)
     assert width <= MAX_SITE_PX, width
-    text, px = _smallest_px(fig, width)
+    text, px = smallest_text_px(fig, width)
     assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
     # 2 × 2: loss and accuracy above, mini-batch loss and update ratio below
     boxes = [ax.get_position() for ax in fig.axes]
@@ -116,7 +90,7 @@ def test_plot_run_on_given_axes_follows_the_callers_font_size(runs: dict[str, An
     with plt.rc_context({"font.size": 12, "axes.titlesize": 12}):
         fig = plt.figure(figsize=(8, 4.6), layout="constrained")
         capstone.plot_run(runs["A"], ax=fig.subplots(2, 2))
-    _png_width(fig)
+    inline_png_width(fig)
     texts = [t for ax in fig.axes for t in [*ax.get_xticklabels(), *ax.get_yticklabels()]]
     texts += [t for ax in (fig.axes[0], fig.axes[3]) for t in ax.get_legend().get_texts()]
     sizes = {t.get_fontsize() for t in texts if t.get_text()}
@@ -134,11 +108,11 @@ def test_ch12_class_titles_are_readable_at_notebook_width(monkeypatch: Any) -> N
         "FASHION_MNIST_CLASSES": FASHION_MNIST_CLASSES,
         "load_fashion_mnist_subset": load_fashion_mnist_subset,
     }
-    exec(compile(_cell("12_transfer_learning.ipynb", "ca97eeda"), "ca97eeda", "exec"), names)
+    exec(compile(cell("12_transfer_learning.ipynb", "ca97eeda"), "ca97eeda", "exec"), names)
     fig = names["fig"]
-    width = _png_width(fig)
+    width = inline_png_width(fig)
     assert width <= MAX_SITE_PX, width
-    text, px = _smallest_px(fig, width)
+    text, px = smallest_text_px(fig, width)
     assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles == list(FASHION_MNIST_CLASSES)
@@ -155,7 +129,7 @@ def test_ch12_class_titles_are_readable_at_notebook_width(monkeypatch: Any) -> N
 def test_ch12_sweep_table_rows_fit_the_notebook(capsys: Any) -> None:
     sweep = zoo.load_sweep("fashion5_mlp")
     names = {"np": np, "sweep": sweep, "sizes": sweep["sizes"]}
-    exec(compile(_cell("12_transfer_learning.ipynb", "82645000"), "82645000", "exec"), names)
+    exec(compile(cell("12_transfer_learning.ipynb", "82645000"), "82645000", "exec"), names)
     lines = capsys.readouterr().out.splitlines()
     assert all(len(line) <= MAX_ROW_CHARS for line in lines), [len(x) for x in lines]
     head, columns, *rows = lines
@@ -194,6 +168,6 @@ def test_ch12_freeze_without_the_import_names_the_import_cell() -> None:
 
 
 def test_ch12_recipe_table_points_to_the_cheap_runs_above() -> None:
-    text = " ".join(_cell("12_transfer_learning.ipynb", "8f46c55e").split())
+    text = " ".join(cell("12_transfer_learning.ipynb", "8f46c55e").split())
     assert "previous paragraph" not in text
     assert "the two cheap runs above" in text
