@@ -24,6 +24,7 @@ Defined in chapter 16 (Capstone project).
 from __future__ import annotations
 
 import ast
+import inspect
 import math
 import os
 from collections.abc import Mapping
@@ -277,19 +278,32 @@ def zoo_note(source: str) -> str:
 
     Defined in chapter 16 (Capstone project).
     """
+    found = _zoo_found(source)
+    if not found:
+        return ""
+    return (
+        f"the part-2 code uses the model zoo ({'; '.join(sorted(found))}): a start from a "
+        "pretrained network of dlnotes.zoo is not allowed (trained on the same 6000 training "
+        "and dev images, outside any budget), read the cell"
+    )
+
+
+def _zoo_found(source: str) -> set[str]:
+    """What :func:`zoo_note` finds in ``source`` (``"imports dlnotes.zoo.load"``, ``"calls
+    zoo.load"``, ``"names 'fashion10_mlp'"``, ...), empty for code it cannot read."""
     from dlnotes import zoo  # here: the learner's graded run does not import the zoo
 
     names = {entry["file"] for entry in zoo.REGISTRY.values()} | set(zoo.REGISTRY)
     if len(source) > MAX_SOURCE_BYTES:  # not read here: source_note flags its size
-        return ""
+        return set()
     try:
         return _zoo_uses(ast.parse(source), names)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # not code we can read
-        return ""
+        return set()
 
 
-def _zoo_uses(tree: ast.Module, names: set[str]) -> str:
-    """:func:`zoo_note` of a parsed part-2 code."""
+def _zoo_uses(tree: ast.Module, names: set[str]) -> set[str]:
+    """:func:`_zoo_found` of a parsed part-2 code."""
     found: set[str] = set()
     zoo_modules: set[str] = {"dlnotes.zoo"}  # expressions that are the zoo module here
     star = False  # ``from dlnotes.zoo import *``: flagged once ``load`` is called by name
@@ -327,13 +341,7 @@ def _zoo_uses(tree: ast.Module, names: set[str]) -> str:
         t.strip("/") == "zoo" or "/zoo/" in t or t.startswith("zoo/") for t in strings
     ):
         found.add("names the zoo's folder and an .npz file")
-    if not found:
-        return ""
-    return (
-        f"the part-2 code uses the model zoo ({'; '.join(sorted(found))}): a start from a "
-        "pretrained network of dlnotes.zoo is not allowed (trained on the same 6000 training "
-        "and dev images, outside any budget), read the cell"
-    )
+    return found
 
 
 def baseline_model(data: Mapping[str, np.ndarray]) -> Sequential:
@@ -417,12 +425,27 @@ def model_check(
     :func:`dlnotes.exercises.check`, a failure shows without traceback frames, and in Colab it
     is printed instead of raised.
 
+    In a notebook, it also reads the notebook's own ``train_best_model`` and its cell, as the
+    graded run will run them. The check fails, whatever the model scores, when that cell's
+    last run kept an older ``train_best_model`` (a SyntaxError, an error before its ``def``,
+    a ``def`` renamed: see :func:`dlnotes.exercises.check`), or when the code loads the model
+    zoo (:func:`zoo_note`): the graded run withholds the zoo's weights, so the load fails there.
+    The grader's flags that the notebook can compute (a layer wider than :data:`MAX_WIDTH`,
+    more than :data:`MAX_PARAMETERS` parameters, code over :data:`MAX_SOURCE_BYTES`, an import
+    of the zoo's loader) are warned about as the REVIEW note is.
+
     Defined in chapter 16 (Capstone project).
     """
     __tracebackhide__ = True
+    fn = _notebook_function()
+    source = _part2_source(fn)
+    stop = _stale_note(fn) or _zoo_failure(source)
+    if stop:
+        report(False, stop)
+        return
     data = capstone_data() if data is None else data
     passed, verdict = _verdict(model, str(message), data)
-    review = _review_warning(str(message))
+    review = _review_warning(str(message), _grader_flags(model, source))
     if passed:
         report(True, verdict, note=review)
     else:
@@ -540,25 +563,138 @@ def _standardized_accuracy(
     return best
 
 
-def _review_warning(message: str) -> str:
-    """The learner's warning for a run whose message carries a REVIEW note (the grader flags
-    the same note for the instructor), or ``""``."""
-    if "REVIEW: " not in message:
+def _review_warning(message: str, flags: list[str] | None = None) -> str:
+    """The learner's warning for a run whose message carries a REVIEW note, or whose model or
+    code the grader will flag (``flags``: :func:`_grader_flags`); the grader flags the same
+    notes for the instructor. ``""`` when there is none."""
+    notes = [n.rstrip(". ") for n in flags or []]
+    advice = (
+        "These are the grader's own flags: change train_best_model so that they no longer "
+        "apply, then run that cell, the training cell and this one again."
+    )
+    if "REVIEW: " in message:
+        note = message.split("REVIEW: ", 1)[1].rstrip(". ")
+        notes.insert(0, note)
+        if "weights differ" in note:
+            advice = (
+                "Folding or averaging weights after the last epoch is allowed and the review "
+                "confirms it; training on after the budget's last epoch, or without it, is not."
+            )
+        else:
+            advice = (
+                "As it stands the run breaks the budget rules above: fix train_best_model, "
+                "then run the training cell and this one again."
+            )
+    if not notes:
         return ""
-    note = message.split("REVIEW: ", 1)[1].rstrip(". ")
-    if "weights differ" in note:
-        advice = (
-            "Folding or averaging weights after the last epoch is allowed and the review "
-            "confirms it; training on after the budget's last epoch, or without it, is not."
-        )
-    else:
-        advice = (
-            "As it stands the run breaks the budget rules above: fix train_best_model, then "
-            "run the training cell and this one again."
-        )
     return (
         "⚠ REVIEW: the grader will flag this run for your instructor's review:\n"
-        f"  {note}.\n"
-        "  Its points stand only if your instructor, reading your train_best_model cell, finds "
-        f"the run within the rules. {advice}"
+        + "".join(f"  {note}.\n" for note in notes)
+        + "  Its points stand only if your instructor, reading your train_best_model cell, "
+        f"finds the run within the rules. {advice}"
     )
+
+
+def _notebook_function() -> Any:
+    """The notebook's ``train_best_model`` (IPython's namespace of the learner's variables),
+    what the graded run runs; ``None`` outside IPython or when there is none."""
+    try:
+        from IPython import get_ipython
+
+        space = getattr(get_ipython(), "user_ns", None)
+    except Exception:  # no IPython
+        return None
+    return space.get("train_best_model") if isinstance(space, dict) else None
+
+
+def _part2_source(fn: Any) -> str:
+    """The notebook's part-2 code as the grader assembles it, from the cells this kernel ran:
+    the cells that only import, then the cell that defined ``fn`` (the function's own source
+    when it comes from no cell); ``""`` when ``fn`` is none or its code cannot be read."""
+    from dlnotes.exercises import core
+
+    try:
+        code = inspect.unwrap(fn).__code__
+        numbers = core._cell_numbers() or {}
+        if code.co_filename not in numbers:
+            return inspect.getsource(fn)
+        files = sorted((k, f) for f, k in list(numbers.items()) if isinstance(k, int))
+    except Exception:  # no function, or one without readable code
+        return ""
+    imports = []
+    for _, filename in files:
+        cell = core._cell_code(filename)[0]
+        if "import" not in cell or len(cell) > MAX_SOURCE_BYTES or cell in imports:
+            continue
+        try:
+            body = ast.parse(cell).body
+        except Exception:  # a SyntaxError: no import cell
+            continue
+        if body and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body):
+            imports.append(cell)
+    return "\n\n".join([*imports, core._cell_code(code.co_filename)[0]]) + "\n"
+
+
+def _stale_note(fn: Any) -> str:
+    """The verdict when the cell that defines the notebook's ``train_best_model`` did not make
+    the function Python holds (:func:`dlnotes.exercises.core._stale_definition`): the model
+    was trained by an older function than the graded run will run; else ``""``."""
+    from dlnotes.exercises import core
+
+    stale = None if fn is None else core._stale_definition(fn)
+    if stale is None:
+        return ""
+    kept = "an earlier run" if stale.defined is None else f"cell [{stale.defined}]"
+    error = stale.error
+    if error is not None:
+        at = f" at line {error.lineno}" if error.lineno else ""
+        kind = type(error).__name__  # SyntaxError, IndentationError, TabError
+        why = f"has {core._article(kind)} {kind}{at} ({error.msg}), so none of it ran"
+        graded = "it does not compile either"
+    elif stale.renamed:
+        why = f"now defines {stale.renamed}, not train_best_model"
+        graded = "it finds no train_best_model"
+    else:
+        why = f"raised {stale.raised} before it reached `def train_best_model`"
+        graded = "it stops at that error too, before any train_best_model is defined"
+    return (
+        f"{EXERCISE}: not counted: the last run of your train_best_model cell "
+        f"(cell [{stale.failed}]) {why}. The model above was trained by the train_best_model "
+        f"kept from {kept}, which the graded run will not have: it runs the cell as you see "
+        f"it, where {graded}, and that scores 0 points. Fix that cell, run it until it runs "
+        "without error, then run the training cell and this one again."
+    )
+
+
+def _zoo_failure(source: str) -> str:
+    """The verdict when the part-2 code ``source`` loads a network of the model zoo (a call
+    of its loader, or a zoo network's name or file: :func:`zoo_note`), else ``""``. An import
+    of the loader alone is one of :func:`_grader_flags`."""
+    uses = sorted(u for u in _zoo_found(source) if not u.startswith("imports "))
+    if not uses:
+        return ""
+    return (
+        f"{EXERCISE}: not counted: your train_best_model code uses the model zoo "
+        f"({'; '.join(uses)}). That works here, but the graded run withholds the zoo's "
+        "weights, so loading one fails there and the run scores 0 points; the rules forbid "
+        "a pretrained start anyway (the zoo's networks were trained on these same 6000 "
+        "images, outside any budget). Build your network with mlp(...) or Sequential(...) "
+        "in train_best_model and train it from scratch within the budget, then run that "
+        "cell, the training cell and this one again."
+    )
+
+
+def _grader_flags(model: Any, source: str) -> list[str]:
+    """The grader's REVIEW flags that the notebook can compute before grading: a layer wider
+    than :data:`MAX_WIDTH` or more than :data:`MAX_PARAMETERS` parameters
+    (:func:`review_notes` without the hidden-set accuracy), part-2 code over
+    :data:`MAX_SOURCE_BYTES` (:func:`source_note`), an import of the zoo's loader
+    (:func:`zoo_note`)."""
+    flags = []
+    try:
+        flags += review_notes(model) if model is not None else []
+    except Exception:  # a model review_notes cannot read: _verdict says what is wrong
+        pass
+    if source:
+        flags += [source_note(len(source.encode("utf-8", "replace"))), zoo_note(source)]
+    return [flag for flag in flags if flag]

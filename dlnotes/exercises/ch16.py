@@ -29,6 +29,10 @@ import numpy as np
 
 from dlnotes.exercises.core import ValueExercise, ValueMistakes, ValueVerdict, register
 
+#: The points of ``ch16_diagnose_runs`` (its graded cell's in notebook 16; a test checks they
+#: agree): all of them for a diagnosis with every run right, none otherwise.
+POINTS = 7
+
 #: The causes the learner chooses from.
 CAUSES = (
     "lr_too_high",
@@ -489,7 +493,12 @@ def verify_diagnosis(value: Any) -> ValueVerdict:
     ]
     if twice:
         summary += f"; each cause appears exactly once, but you gave {'; '.join(twice)}"
-    return ValueVerdict(False, summary, diagnose_runs_mistakes.shown_by(value), tuple(details))
+    # all or nothing: the count above earns no points (the graded cell passes or fails)
+    points = (
+        f"That earns 0 of {POINTS} points: the points come only when all {len(KEY)} runs are right"
+    )
+    mistake = diagnose_runs_mistakes.shown_by(value)
+    return ValueVerdict(False, summary, mistake, tuple(details), points=points)
 
 
 register(

@@ -215,13 +215,16 @@ class ValueVerdict:
     ``summary`` is one line (``"lr = 0.3: after 60 steps f = 3.1e-02"``); ``mistake`` is the
     name of one of the exercise's mistakes when the failure is a known one (what
     :meth:`ValueMistakes.shown_by` returns); ``details`` are extra lines (numbers that explain
-    the diagnosis).
+    the diagnosis). ``points`` is a sentence said after the summary about the points the answer
+    earns, for a summary that could read as partial credit ("5 of 7 runs diagnosed right" of an
+    all-or-nothing answer); ``""``: none.
     """
 
     passed: bool
     summary: str
     mistake: str | None = None
     details: tuple[str, ...] = ()
+    points: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -2558,7 +2561,8 @@ def _check_value(ex: ValueExercise, value: Any) -> tuple[bool, str]:
         )
     if verdict.passed:
         return True, f"✓ {ex.name}: {verdict.summary}"
-    lines = [f"{ex.name}: {verdict.summary}", *(f"  {d}" for d in verdict.details)]
+    summary = f"{verdict.summary}. {verdict.points}" if verdict.points else verdict.summary
+    lines = [f"{ex.name}: {summary}", *(f"  {d}" for d in verdict.details)]
     if verdict.mistake is not None:
         lines += _hint_lines(ex.mistake(verdict.mistake))
     return False, "\n".join(lines)
@@ -2579,11 +2583,19 @@ class _Stale:
     error: SyntaxError | None = None
     raised: str = ""
     renamed: str = ""  # the name the cell that defined ``name`` now defines instead
+    assigned: bool = False  # ``name`` is a variable (a value exercise's answer), not a def
 
     def note(self) -> str:
         """The note said above the verdict on the kept definition (a cell that raised, or one
         whose ``def`` now names another function)."""
         name = self.name
+        if self.assigned:
+            return (
+                f"note: your last run of the cell that assigns {name} (cell [{self.failed}]) "
+                f"raised {self.raised} before {name} was assigned, so {name} still holds its "
+                f"older value{self._cell('from ')}, and that is what this checks. Fix that "
+                "error, run that cell again until it runs without error, then run this check."
+            )
         if self.renamed:
             return (
                 f"note: your cell [{self.failed}] now defines {self.renamed}, not {name}: this "
@@ -2606,9 +2618,10 @@ class _Stale:
             raise ValueError("syntax_report() needs the SyntaxError")
         kind = type(error).__name__  # SyntaxError, IndentationError, TabError
         at = f" at line {error.lineno}" if error.lineno else ""
+        made = "assigned no new value to" if self.assigned else "defined no new"
         lines = [
             f"{exercise}: not checked: cell [{self.failed}] has {_article(kind)} {kind}{at}. "
-            f"None of that cell ran, so it defined no new {name}:"
+            f"None of that cell ran, so it {made} {name}:"
         ]
         code = (error.text or "").strip() or linecache.getline(
             self.filename, error.lineno or 0
@@ -2617,11 +2630,16 @@ class _Stale:
             shown = f"`{code}`" if "`" not in code else code
             lines.append(f"  line {error.lineno}: {shown}" if at else f"  {shown}")
         lines.append(f"  {type(error).__name__}: {error.msg}")
+        kept = (
+            f"{name} still holds its older value{self._cell('from ')}"
+            if self.assigned
+            else f"Python kept the {name} defined before it{self._cell()}"
+        )
         lines.append(
-            f"note: your last run of the cell that defines {name} (cell [{self.failed}]) stopped "
-            f"there, so Python kept the {name} defined before it{self._cell()}: checking "
-            "that one again would tell you nothing new about the cell you see. Fix the syntax "
-            "error, run that cell, then run this check again."
+            f"note: your last run of the cell that {'assigns' if self.assigned else 'defines'} "
+            f"{name} (cell [{self.failed}]) stopped there, so {kept}: checking that one again "
+            "would tell you nothing new about the cell you see. Fix the syntax error, run that "
+            "cell, then run this check again."
         )
         return "\n".join(lines)
 
@@ -2636,15 +2654,23 @@ class _Stale:
                 f"`{self.renamed}`, not `{self.name}`. The {self.name} kept from {kept} passed "
                 f"({said}), but the code of cell [{self.failed}] has not been checked yet."
             )
+        if self.assigned:
+            return (
+                f"{exercise}: not counted: cell [{self.failed}] never assigned `{self.name}`. "
+                f"The value of {self.name} kept from {kept} passed ({said}), but the code in "
+                f"cell [{self.failed}] has not been checked yet, and a fresh run of the "
+                "notebook (the graded one) runs that cell as it is now."
+            )
         return (
             f"{exercise}: not counted: cell [{self.failed}] never reached `def {self.name}`. "
             f"The {self.name} kept from {kept} passed ({said}), but the code in "
             f"cell [{self.failed}] has not been checked yet."
         )
 
-    def _cell(self) -> str:
-        """`` (cell [N])``, the cell of the kept definition, or ``""`` when not known."""
-        return "" if self.defined is None else f" (cell [{self.defined}])"
+    def _cell(self, word: str = "") -> str:
+        """`` (cell [N])``, the cell of the kept definition (``word`` before its number:
+        `` (from cell [N])``), or ``""`` when not known."""
+        return "" if self.defined is None else f" ({word}cell [{self.defined}])"
 
 
 def _article(word: str) -> str:
@@ -2808,6 +2834,118 @@ def _nested_codes(code: CodeType) -> list[CodeType]:
         found += inner
         todo += inner
     return found
+
+
+def _stale_answer(frame: FrameType | None) -> _Stale | None:
+    """:func:`_stale_value` of the variable the notebook cell of ``frame`` passed to ``check``
+    as its answer (``check("ch16_diagnose_runs", diagnosis)``): ``None`` when the call is not
+    a cell's own line with a plain name as its answer, or nothing says the value is stale. A
+    note's search, never a reason for no verdict: ``None`` when it fails."""
+    try:
+        found = _answer_name(frame)
+        return None if found is None else _stale_value(*found)
+    except Exception:
+        return None
+
+
+def _answer_name(frame: FrameType | None) -> tuple[str, str] | None:
+    """``(name, file)``: the plain variable a notebook cell's own code (``frame``, the caller
+    of ``check``) passes as the answer at the line it runs, and the file name of that cell; else
+    ``None`` (another caller, an expression, or two calls on that line that pass two names)."""
+    numbers = _cell_numbers()
+    if frame is None or numbers is None or frame.f_code.co_name != "<module>":
+        return None
+    filename, line = frame.f_code.co_filename, frame.f_lineno
+    if filename not in numbers:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = ast.parse("".join(linecache.getlines(filename)))
+    names = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.lineno <= line <= (node.end_lineno or 0):
+            continue
+        func = node.func
+        if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")) != "check":
+            continue
+        given = node.args[1] if len(node.args) > 1 else None
+        given = next((k.value for k in node.keywords if k.arg == "answer"), given)
+        names.add(given.id if isinstance(given, ast.Name) else "")
+    return (names.pop(), filename) if len(names) == 1 and "" not in names else None
+
+
+def _stale_value(name: str, caller: str) -> _Stale | None:
+    """Why the value of the notebook variable ``name`` is not what the last cell that assigns
+    it (at its top level, by its code: ``name = ...``) made: that cell stopped at a
+    SyntaxError, or raised before ``name`` was assigned, so the variable kept an older value.
+    ``caller`` is the file of the cell that calls ``check``: one that assigns ``name`` itself
+    did so before the call. The kept value's cell is the last earlier run that assigned it
+    (``None`` when none is known). Read from IPython's record of the cells, as
+    :func:`_stale_definition` is; ``None`` outside IPython or when nothing says it is stale."""
+    numbers = _cell_numbers()
+    if numbers is None or _assignment_lines(name, caller) is not None:
+        return None
+    found = sorted(
+        ((number, filename) for filename, number in list(numbers.items())
+         if isinstance(number, int) and _assignment_lines(name, filename) is not None),
+        reverse=True,
+    )  # fmt: skip
+    if not found or not _unassigned(name, *found[0]):
+        return None
+    failed, filename = found[0]
+    kept = next((n for n, f in found[1:] if n < failed and not _unassigned(name, n, f)), None)
+    error = _syntax_error(filename)
+    if error is not None:
+        return _Stale(name, failed, kept, filename, error=error, assigned=True)
+    return _Stale(name, failed, kept, filename, raised=_FAILED_CELLS[failed][0], assigned=True)
+
+
+def _unassigned(name: str, number: int, filename: str) -> bool:
+    """Run ``number`` of the cell kept as ``filename``, which assigns ``name`` at its top level,
+    did not: the cell has a SyntaxError, or it raised on a line no later than the end of its
+    first assignment to ``name`` (or on a line not known)."""
+    if _syntax_error(filename) is not None:
+        return True
+    raised = _FAILED_CELLS.get(number)
+    lines = _assignment_lines(name, filename)
+    if raised is None or lines is None:
+        return False
+    return raised[1] is None or raised[1] <= lines[1]
+
+
+def _assignment_lines(name: str, filename: str) -> tuple[int, int] | None:
+    """The first and last line of the first top-level statement of the cell kept as
+    ``filename`` that assigns the variable ``name`` (``name = ...``, ``name: T = ...``,
+    ``name += ...``, ``a, name = ...``; inside a top-level ``if``, ``for``, ``try`` or ``with``
+    too), else ``None``. A cell that does not compile is searched line by line for a line that
+    starts with ``name =``."""
+    source, offset = _cell_code(filename)
+    if name not in source:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename)
+    except Exception:  # a SyntaxError: no tree to read
+        match = re.search(rf"^{re.escape(name)}\s*(?::[^=\n]*)?[-+*/%|&^@]?=(?!=)", source, re.M)
+        line = offset + source.count("\n", 0, match.start()) + 1 if match else 0
+        return (line, line) if match else None
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        targets: list[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            targets = [node.target]
+        if any(isinstance(t, ast.Name) and t.id == name for n in targets for t in ast.walk(n)):
+            stmt = cast(ast.stmt, node)
+            return offset + stmt.lineno, offset + (stmt.end_lineno or stmt.lineno)
+        for body in ("body", "orelse", "finalbody", "handlers"):
+            todo += [n for n in getattr(node, body, []) if isinstance(n, ast.AST)]
+    return None
 
 
 def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
@@ -3176,6 +3314,8 @@ def check(
     except CheckUsageError as err:  # raised from here: a plain traceback ends at check()
         raise err.with_traceback(None) from None
     stale = _stale_definition(answer)
+    if stale is None and isinstance(ex, ValueExercise):  # the cell that assigns it failed?
+        stale = _stale_answer(sys._getframe(1))
     if stale is not None and stale.error is not None:
         # the cell the learner sees does not compile: the definition Python kept is older
         # code, and a verdict on it (a pass above all) would be about a cell no longer shown
