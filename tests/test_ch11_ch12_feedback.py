@@ -5,15 +5,9 @@ wrong, never by a diagnosis that is false ("not repeatable" for a generator)."""
 from __future__ import annotations
 
 import numpy as np
-from verdicts import feedback
+from verdicts import feedback, likely
 
 from dlnotes.layers import Linear
-
-
-def likely(message: str) -> str:
-    lines = [ln.strip() for ln in message.splitlines() if "Likely mistake:" in ln]
-    assert len(lines) == 1, message
-    return lines[0]
 
 
 def _positions(model):

@@ -21,12 +21,12 @@
 from __future__ import annotations
 
 import re
-import textwrap
 import threading
 
 import nbformat
 import numpy as np
 import pytest
+from verdicts import likely, notebook
 
 from dlnotes.exercises import Case, CheckFailed, FunctionExercise, check, get, hint
 from dlnotes.exercises.core import PRINTED_LINES, _compare
@@ -38,20 +38,6 @@ def feedback(name, answer, **kwargs) -> str:
     with pytest.raises(CheckFailed) as info:
         check(name, answer, **kwargs)
     return str(info.value)
-
-
-def notebook(source: str, name: str, **variables):
-    """The function ``name`` defined by ``source`` in a namespace of its own, as a notebook
-    cell defines it (numpy as np, and the notebook's earlier ``variables``)."""
-    space = {"np": np, "__name__": "__main__", **variables}
-    exec(textwrap.dedent(source), space)
-    return space[name]
-
-
-def likely(message: str) -> str:
-    lines = [ln.strip() for ln in message.splitlines() if "Likely mistake:" in ln]
-    assert len(lines) == 1, message
-    return lines[0]
 
 
 # -- 1. a misspelt parameter -----------------------------------------------------------------

@@ -20,10 +20,10 @@
 from __future__ import annotations
 
 import re
-import textwrap
 
 import numpy as np
 import pytest
+from verdicts import likely, notebook
 
 from dlnotes.exercises import CheckFailed, check
 from dlnotes.exercises.verdict import summary
@@ -34,19 +34,6 @@ def feedback(name: str, answer, suite: str = "visible") -> str:
     with pytest.raises(CheckFailed) as info:
         check(name, answer, suite=suite)
     return str(info.value)
-
-
-def notebook(source: str, name: str, **variables):
-    """The function ``name`` defined by ``source`` as a notebook cell defines it."""
-    space = {"np": np, "__name__": "__main__", **variables}
-    exec(textwrap.dedent(source), space)
-    return space[name]
-
-
-def likely(message: str) -> str:
-    lines = [ln.strip() for ln in message.splitlines() if "Likely mistake:" in ln]
-    assert len(lines) == 1, message
-    return lines[0]
 
 
 # -- 1-3. chapter 15's port to PyTorch -------------------------------------------------------

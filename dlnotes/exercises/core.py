@@ -2922,19 +2922,12 @@ def _assignment_lines(name: str, filename: str) -> tuple[int, int] | None:
     source, offset = _cell_code(filename)
     if name not in source:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source, filename)
-    except Exception:  # a SyntaxError: no tree to read
+    tree = _parsed(source, filename)
+    if tree is None:  # a SyntaxError: no tree to read
         match = re.search(rf"^{re.escape(name)}\s*(?::[^=\n]*)?[-+*/%|&^@]?=(?!=)", source, re.M)
         line = offset + source.count("\n", 0, match.start()) + 1 if match else 0
         return (line, line) if match else None
-    todo: list[ast.AST] = list(tree.body)
-    while todo:
-        node = todo.pop(0)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
+    for node in _top_level_nodes(tree):
         targets: list[ast.AST] = []
         if isinstance(node, ast.Assign):
             targets = list(node.targets)
@@ -2943,9 +2936,31 @@ def _assignment_lines(name: str, filename: str) -> tuple[int, int] | None:
         if any(isinstance(t, ast.Name) and t.id == name for n in targets for t in ast.walk(n)):
             stmt = cast(ast.stmt, node)
             return offset + stmt.lineno, offset + (stmt.end_lineno or stmt.lineno)
+    return None
+
+
+def _parsed(source: str, filename: str) -> ast.Module | None:
+    """The cell's syntax tree, or ``None`` when it does not compile."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source, filename)
+    except Exception:  # a SyntaxError (or a null byte): no tree to read
+        return None
+
+
+def _top_level_nodes(tree: ast.Module) -> Iterator[ast.AST]:
+    """The statements a cell runs at its top level, in order: its own, and those inside a
+    top-level ``if``, ``for``, ``while``, ``try`` or ``with``; a ``def`` or ``class`` is given
+    but not entered (what it holds runs only when called)."""
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
         for body in ("body", "orelse", "finalbody", "handlers"):
             todo += [n for n in getattr(node, body, []) if isinstance(n, ast.AST)]
-    return None
 
 
 def _global_for_parameter(ex: Exercise, fn: Any) -> str | None:
@@ -3176,24 +3191,13 @@ def _top_level_def_line(name: str, filename: str) -> int | None:
     source, offset = _cell_code(filename)
     if "def" not in source:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source, filename)
-    except Exception:  # a SyntaxError: no tree to read
+    tree = _parsed(source, filename)
+    if tree is None:  # a SyntaxError: no tree to read
         match = re.search(rf"^(?:async\s+)?def\s+{re.escape(name)}\s*\(", source, re.M)
         return offset + source.count("\n", 0, match.start()) + 1 if match else None
-    todo: list[ast.AST] = list(tree.body)
-    while todo:
-        node = todo.pop(0)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if node.name == name:
-                return offset + node.lineno
-            continue  # a function nested in it is not the notebook's
-        if isinstance(node, ast.ClassDef):
-            continue  # a method
-        for body in ("body", "orelse", "finalbody", "handlers"):
-            todo += [n for n in getattr(node, body, []) if isinstance(n, ast.AST)]
+    for node in _top_level_nodes(tree):  # not a function nested in another, nor a method
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return offset + node.lineno
     return None
 
 
