@@ -11,6 +11,10 @@ explorers draw:
   high at that width and stay at most 750 px wide on the book site; the two contour panels
   stay side by side with their titles apart; the curves' one legend sits off both panels; the
   bars' labels keep apart and the legend off the bars;
+* chapter 01's standard-error curves (cell ``e3a4af48``), its templates of W (cell
+  ``037e5249``) and its decision boundaries (cell ``01c61b6f``) do the same; the templates keep
+  every class named and apart; the two boundary panels stay side by side, each legend under
+  its panel, off the points;
 * chapter 01's and chapter 04's explorers keep every text at least 9 px high, their legends
   off both panels and inside the figure, and their titles inside the figure and apart, at
   every value their controls name (chapter 01) or along every sweep (chapter 04) and for the
@@ -45,6 +49,7 @@ from matplotlib.figure import Figure
 
 from dlnotes import landscapes as ls
 from dlnotes import plots
+from dlnotes.data import FASHION_MNIST_CLASSES
 from dlnotes.explorers import ch01, ch04
 from dlnotes.widgets import STATIC_ENV, render_png
 
@@ -325,3 +330,110 @@ def test_ch04_website_status_stays_inside_above_both_panels(
         assert_status_clear(widest)
     finally:
         plt.close(fig)
+
+
+# ------------------------------------- chapter 01, dev-set size and standard error (9)
+@pytest.fixture
+def se_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Cell e3a4af48 on spreads as the resampling measures them (on the formula's line)."""
+    sizes_n = np.array([25, 100, 400, 1600])
+    names = {"sizes_n": sizes_n, "measured_se": np.sqrt(0.75 * 0.25 / sizes_n)}
+    fig = _run_figure_cell("e3a4af48", names, monkeypatch)
+    yield fig
+    plt.close(fig)
+
+
+def test_se_figure_is_readable_at_notebook_width(se_figure: Figure) -> None:
+    _assert_readable_cell(se_figure)
+    (ax,) = se_figure.axes
+    # the two levels the prose reads off are still labelled
+    assert [t.get_text() for t in ax.texts] == ["SE = 1.0%", "SE = 0.1%"]
+
+
+# ---------------------------------------------- chapter 01, the templates of W (33)
+@pytest.fixture
+def templates_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
+    W = np.random.default_rng(0).normal(0.0, 0.05, size=(784, 10))
+    names = {"W": W, "FASHION_MNIST_CLASSES": FASHION_MNIST_CLASSES}
+    fig = _run_figure_cell("037e5249", names, monkeypatch)
+    yield fig
+    plt.close(fig)
+
+
+def test_templates_figure_is_readable_with_every_class_named_apart(
+    templates_figure: Figure,
+) -> None:
+    fig = templates_figure
+    _assert_readable_cell(fig)
+    renderer = fig.canvas.get_renderer()
+    assert [ax.get_title() for ax in fig.axes] == list(FASHION_MNIST_CLASSES)
+    boxes = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    for a, b in itertools.combinations(boxes, 2):
+        assert not overlaps(a, b)
+    assert all(inside(box, fig) for box in boxes)
+
+
+# ------------------------------------------- chapter 01, linear decision boundaries (42)
+class _Logits:
+    """A two-class model whose logit difference is ``score(x)`` (a stand-in for fit)."""
+
+    def __init__(self, score: Any) -> None:
+        self.score = score
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.zeros(len(X)), self.score(X)])
+
+
+@pytest.fixture
+def boundaries_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Cell 01c61b6f on problems shaped like cells 13740dda's and c2bbefd0's."""
+    rng = np.random.default_rng(3)
+    y_pair2 = np.repeat([0, 1], 200)
+    X_pair = rng.standard_normal((400, 2)) + np.column_stack(
+        [np.where(y_pair2 == 1, 1.0, -1.0), np.zeros(400)]
+    )
+    X_pair = X_pair @ np.array([[1.0, 0.5], [0.0, 1.0]])
+    X_ring = rng.uniform(-2.0, 2.0, size=(600, 2))
+    radius = np.sqrt(8 / np.pi)
+    names = {
+        "X_pair": X_pair,
+        "y_pair2": y_pair2,
+        "w_log": np.array([1.85, 0.01]),
+        "b_log": -0.03,
+        "X_ring": X_ring,
+        "y_ring": (np.hypot(*X_ring.T) < radius).astype(np.int64),
+        "linear_ring": _Logits(lambda X: X[:, 1] - X[:, 0] + 0.3),
+        "hidden_ring": _Logits(lambda X: radius - np.hypot(*X.T)),
+    }
+    fig = _run_figure_cell("01c61b6f", names, monkeypatch)
+    yield fig
+    plt.close(fig)
+
+
+def test_boundaries_figure_is_readable_at_notebook_width(boundaries_figure: Figure) -> None:
+    _assert_readable_cell(boundaries_figure)
+
+
+def test_boundaries_figure_keeps_its_panels_apart_and_its_legends_off_the_points(
+    boundaries_figure: Figure,
+) -> None:
+    fig = boundaries_figure
+    renderer = fig.canvas.get_renderer()
+    assert len(fig.axes) == 2
+    left, right = fig.axes
+    assert left.bbox.x1 < right.bbox.x0
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    assert not overlaps(*titles) and all(inside(box, fig) for box in titles)
+    assert "straight boundary" in left.get_title()
+    assert "disc" in right.get_title()
+    expected = [["class 0", "class 1", "$xw + b = 0$"], ["softmax (linear)", "16 hidden units"]]
+    for ax, labels in zip(fig.axes, expected):
+        legend = ax.get_legend()
+        assert legend is not None
+        assert [t.get_text() for t in legend.get_texts()] == labels
+        box = legend.get_window_extent(renderer)
+        assert inside(box, fig)
+        # the points fill the right panel and reach any place of the left one
+        for other in fig.axes:
+            assert not overlaps(box, other.bbox), labels
+            assert not overlaps(box, other.xaxis.label.get_window_extent(renderer))
