@@ -398,7 +398,8 @@ def test_the_checkpoint_record_carries_the_late_epochs_and_an_old_or_short_one_i
     capstone.train_within_budget(late(1.2), _data(), budget, grace=4.0)
     record = path.with_suffix(".txt")
     lines = record.read_text().split()
-    assert lines[4] == "1" and 1.1 < float(lines[5]) < 2.5 and len(lines) == 6 + 2, lines
+    assert lines[4] == "1" and 1.1 < float(lines[5]) < 2.5, lines
+    assert sum(len(line) == 64 for line in lines) == 2, lines
     plain = budget.checkpoint
     assert plain is not None
     note = budget_module._checkpoint_note(record, plain, 30, 6000, 1.0)
@@ -414,7 +415,11 @@ def test_the_checkpoint_record_carries_the_late_epochs_and_an_old_or_short_one_i
     honest = straddled.with_suffix(".txt")
     assert honest.read_text().split()[4:6] == ["0", "0.000"]
     note = budget_module._checkpoint_note(honest, budget.checkpoint, 30, 6000, 1.0)
-    assert re.fullmatch(r" \(\d+ budgeted epochs\)", note), note
+    assert re.fullmatch(
+        r" \(\d+ budgeted epochs\)(; the budget ended a fit early, after its epoch \d+: its 1 s "
+        r"were used up)?",
+        note,
+    ), note
 
     numbers = honest.read_text().split()
     fingerprints = numbers[6:]

@@ -23,8 +23,10 @@ The rules the learner reads in the notebook:
   counted as one), or in which ``fit``'s optimizer took more steps than ``fit`` made (training
   inside ``augment``, the schedule, the loss or another callback), or with a counted epoch
   that began after the seconds ran out (a ``fit`` called in the grace seconds: only an epoch
-  under way when the time runs out may finish, see :data:`LATE_TOLERANCE`) is flagged for
-  review (best effort: all of it comes from the learner's own process).
+  under way when the time runs out may finish, see :data:`LATE_TOLERANCE`), or whose first
+  counted training steps' loss is below :data:`FIRST_LOSS` (a network trained before the
+  budget) is flagged for review (best effort: all of it comes from the learner's own
+  process).
 
 Defined in chapter 16 (Capstone project).
 """
@@ -34,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import shutil
 import signal
 import stat
@@ -102,6 +105,21 @@ EXAMPLES = TRAIN_SIZE + DEV_SIZE
 #: the clocks tick every 15.6 ms on some systems. 0.1 s is a few of each, and the epochs a
 #: chain of tiny fits could begin within it train next to nothing.
 LATE_TOLERANCE = 0.1
+#: The loss below which the first counted training steps' loss is flagged: the network was
+#: trained before the budget (weights carried in the cell, e.g. int8 in a string). The loss is
+#: the mean of the first counted epoch's first steps that cover :data:`FIRST_EXAMPLES`
+#: examples (one step of one example can be ~0 by chance). Measured on the capstone's data
+#: (session 52, 390 runs of :attr:`Budget.first_loss`): untrained MLPs of 784-10 to
+#: 784-1024-1024-10 and 784-512x3-10, every init, batch or layer norm or none, batches of 1
+#: to 256, inputs standardized, weights scaled 30x, a zeroed last layer with dropout: 1.76
+#: (standardized inputs, batches of 8) and up, most near 2.3; the reference solution 2.49.
+#: A single first step alone went down to 1e-7 (weights scaled 30x, a batch of 1). Trained
+#: before the budget: 0.19 (40 epochs, as the hostile review's int8 network), 0.80 after a
+#: single epoch. A loss other than cross-entropy (focal loss starts near 1.9) can also be
+#: low: the flag says read the cell.
+FIRST_LOSS = 1.0
+#: The examples the first counted steps' loss (:data:`FIRST_LOSS`) is averaged over, at least.
+FIRST_EXAMPLES = 64
 
 
 def replace_file(path: Path, content: bytes | Callable[[Any], None]) -> None:
@@ -182,6 +200,8 @@ class Budget(Callback):
         self.late_seconds = 0.0  # how long after the seconds ran out the latest of them began
         self.checkpoint_late_epochs = 0  # late_epochs when it was kept
         self.checkpoint_late_seconds = 0.0  # late_seconds when it was kept
+        self.first_loss = math.nan  # the first counted steps' loss (NaN: none yet)
+        self.checkpoint_first_loss = math.nan  # first_loss when it was kept
         self._before_epoch: float | None = None  # the budget's last moment before the epoch
         self._before_history: History | None = None  # the fit _before_epoch belongs to
         self._last_hook = self.start  # the end of the budget's last hook, in any fit
@@ -189,6 +209,7 @@ class Budget(Callback):
         self._seen: dict[str, None] = {}  # fingerprints of the models at counted epochs' ends
         self._watched = 0.0  # seconds of the counted epochs, as fit timed them
         self.cut_short: str | None = None  # the last fit the budget stopped before its end
+        self._cut: tuple[int, bool] | None = None  # its stopped epoch, and whether by epochs
         self._last_t: int | None = None  # the optimizer's step count at the last counted epoch
 
     @property
@@ -224,7 +245,8 @@ class Budget(Callback):
         With a ``checkpoint_path``, the model is written there (atomically) and, just before,
         its record to the same path with the suffix ``.txt``: the epochs counted, the
         :attr:`unwatched_seconds`, the :attr:`most_examples`, the :attr:`extra_steps`, the
-        :attr:`late_epochs`, the :attr:`late_seconds` and the fingerprints of the models seen at
+        :attr:`late_epochs`, the :attr:`late_seconds`, the :attr:`cut_record` (rewritten when
+        a fit is cut short later) and the fingerprints of the models seen at
         the end of each counted epoch, one a line, from which
         the caller tells whether the checkpoint is one of them (a model saved by hand that was
         not is flagged, as a returned one would be). The record goes first: a run stopped
@@ -242,14 +264,39 @@ class Budget(Callback):
         self.checkpoint_extra_steps = self.extra_steps
         self.checkpoint_late_epochs = self.late_epochs
         self.checkpoint_late_seconds = self.late_seconds
+        self.checkpoint_first_loss = self.first_loss
         if self.checkpoint_path is not None:
-            record = (
-                f"{self.epochs_used}\n{self.checkpoint_unwatched:.3f}\n{self.most_examples}\n"
-                f"{self.extra_steps}\n{self.late_epochs}\n{self.late_seconds:.3f}\n"
-                + "".join(f"{fp}\n" for fp in self._seen)
-            )
-            replace_file(self.checkpoint_path.with_suffix(".txt"), record.encode("utf-8"))
+            self._write_record()
             replace_file(self.checkpoint_path, lambda fh: np.savez(fh, **plain))
+
+    def _write_record(self) -> None:
+        """Write the checkpoint's record (see :meth:`save`): its six numbers, the
+        :attr:`cut_record` of the last fit the budget cut short when there is one, the
+        :attr:`first_loss` as ``L`` and the number once there is one (without either, the
+        record is as it was before those lines were kept: the fingerprints follow the
+        numbers) and the fingerprints."""
+        assert self.checkpoint_path is not None
+        cut = "" if self.cut_record == "-" else f"{self.cut_record}\n"
+        first = self.checkpoint_first_loss
+        loss = f"L{first:.3f}\n" if math.isfinite(first) else ""
+        record = (
+            f"{self.checkpoint_epoch}\n{self.checkpoint_unwatched:.3f}\n"
+            f"{self.checkpoint_examples}\n{self.checkpoint_extra_steps}\n"
+            f"{self.checkpoint_late_epochs}\n{self.checkpoint_late_seconds:.3f}\n"
+            f"{cut}{loss}" + "".join(f"{fp}\n" for fp in self._seen)
+        )
+        replace_file(self.checkpoint_path.with_suffix(".txt"), record.encode("utf-8"))
+
+    @property
+    def cut_record(self) -> str:
+        """:attr:`cut_short` as a record's line, from which :func:`_cut_note` writes it again
+        (the grader's run reads no text of the learner's process): ``e12`` for a fit stopped
+        after its epoch 12 because the epochs were used up, ``s0`` for one stopped before its
+        first epoch because the seconds were, ``-`` for none."""
+        cut = self._cut
+        if cut is None or not (isinstance(cut[0], int) and 0 <= cut[0] < 10**9):
+            return "-"
+        return f"{'e' if cut[1] else 's'}{cut[0]}"
 
     def saw(self, model: Sequential | dict[str, np.ndarray]) -> bool:
         """Whether ``model`` (a model, or its :func:`model_to_plain` data) is exactly a model the
@@ -274,6 +321,8 @@ class Budget(Callback):
 
     def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool:
         now = time.monotonic()
+        if self.epochs_used == 0:  # a later fit continues a model the budget saw trained
+            self.first_loss = _first_loss(history)
         self.epochs_used += 1
         took = self._epoch_seconds(history, now)
         if took is not None:  # this epoch's time as fit measured it, before any callback ran
@@ -340,17 +389,10 @@ class Budget(Callback):
         ``history.stopped_epoch`` only then)."""
         stopped = getattr(history, "stopped_epoch", None)
         if self.exhausted and isinstance(stopped, int):
-            used = (
-                f"its {self.epochs} epochs were used up"
-                if self.epochs_used >= self.epochs
-                else f"its {self.seconds:g} s were used up"
-            )
-            self.cut_short = (
-                f"a fit before its first epoch: {used} (a fit called after the budget ran out "
-                "trains nothing)"
-                if stopped == 0
-                else f"a fit early, after its epoch {stopped}: {used}"
-            )
+            self._cut = (stopped, self.epochs_used >= self.epochs)
+            self.cut_short = _cut_text(stopped, self._cut[1], self.epochs, self.seconds)
+            if self.checkpoint is not None and self.checkpoint_path is not None:
+                self._write_record()  # the grader's message says it too, if it is scored
 
     def _count_steps(self, history: History) -> None:
         """Keep the most optimizer steps a counted epoch took beyond those ``fit`` made: the
@@ -396,6 +438,47 @@ class Budget(Callback):
             f"Budget({self.seconds:g} s, {self.epochs} epochs; used {self.elapsed:.1f} s, "
             f"{self.epochs_used} epochs)"
         )
+
+
+def _cut_text(stopped: int, by_epochs: bool, epochs: int, seconds: float) -> str:
+    """What the budget ended (:attr:`Budget.cut_short`): a fit stopped after its epoch
+    ``stopped`` (0: before its first) because the ``epochs`` (``by_epochs``) or the
+    ``seconds`` were used up."""
+    used = f"its {epochs} epochs were used up" if by_epochs else f"its {seconds:g} s were used up"
+    if stopped == 0:
+        return (
+            f"a fit before its first epoch: {used} (a fit called after the budget ran out "
+            "trains nothing)"
+        )
+    return f"a fit early, after its epoch {stopped}: {used}"
+
+
+def _cut_note(field: str, epochs: int, seconds: float) -> str:
+    """The run's note for a record's :attr:`Budget.cut_record` line (``""`` for ``-``), as
+    :func:`train_within_budget` says it; ``ValueError`` for a line of another form."""
+    if field == "-":
+        return ""
+    match = re.fullmatch(r"([es])(\d{1,9})", field)
+    if match is None:
+        raise ValueError(f"not a record of a fit cut short: {field[:20]!r}")
+    text = _cut_text(int(match[2]), match[1] == "e", epochs, seconds)
+    return f"; the budget ended {text}"
+
+
+def _first_loss(history: History) -> float:
+    """The mean loss of the epoch's first steps that cover :data:`FIRST_EXAMPLES` examples
+    (``history.step_loss``, recorded by ``fit`` before each update), or NaN when its record
+    of steps and examples is missing or does not add up."""
+    losses = getattr(history, "step_loss", None)
+    steps, examples = getattr(history, "steps", None), getattr(history, "examples", None)
+    try:
+        n, seen = int(steps[-1]), int(examples[-1])  # type: ignore[index]
+        if n <= 0 or seen <= 0 or not isinstance(losses, list) or len(losses) < n:
+            return math.nan
+        k = min(n, math.ceil(FIRST_EXAMPLES * n / seen))
+        return float(np.mean([float(v) for v in losses[len(losses) - n :][:k]]))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return math.nan
 
 
 @contextmanager
@@ -475,6 +558,7 @@ def train_within_budget(
         unwatched,
         (budget.most_examples, budget.examples),
         steps=budget.extra_steps,
+        first_loss=budget.first_loss,
         late=(budget.late_epochs, budget.late_seconds),
         seconds=budget.seconds,
         learner=True,
@@ -505,13 +589,15 @@ def _fallback(budget: Budget, why: str) -> tuple[Sequential | None, str]:
         (budget.checkpoint_examples, budget.examples),
         what="checkpoint's",
         steps=budget.checkpoint_extra_steps,
+        first_loss=budget.checkpoint_first_loss,
         late=(budget.checkpoint_late_epochs, budget.checkpoint_late_seconds),
         seconds=budget.seconds,
         learner=True,
     )
+    cut = f"; the budget ended {budget.cut_short}" if budget.cut_short else ""
     return model_from_plain(budget.checkpoint), (
         f"{why}; scored from the last checkpoint (after budgeted epoch {budget.checkpoint_epoch})"
-        f"{note}"
+        f"{cut}{note}"
     )
 
 
@@ -908,7 +994,7 @@ def _read_small(path: Path, limit: int) -> bytes:
     return data
 
 
-#: The most of the run's record (``epochs.txt``: seven short lines) the caller reads.
+#: The most of the run's record (``epochs.txt``: nine short lines) the caller reads.
 MAX_EPOCHS_BYTES = 128
 
 
@@ -920,16 +1006,22 @@ def _returned_message(
     examples of a counted epoch, the most optimizer steps of a counted epoch beyond fit's
     own, and the counted epochs that began after the budget's ``seconds`` ran out with how
     long after the latest began (as the learner's process reported them, the lines of
-    ``epochs.txt``: a best-effort flag, not a proof; the harness writes all seven, a record of
-    four, from before the steps were counted, is read as none of either, and one of five,
-    from before the late epochs were counted, as none of them). A record that is missing or
-    cannot be read is flagged (a late-epoch count below 0 or above the epochs, or a time that
-    is not a finite number of seconds, too): the harness writes it before the model."""
+    ``epochs.txt``: a best-effort flag, not a proof; the harness writes all nine, a record of
+    four, from before the steps were counted, is read as none of either, one of five, from
+    before the late epochs were counted, as none of them, and one of seven, from before the
+    eighth line said which fit the budget cut short (:attr:`Budget.cut_record`), as none: the
+    message then says it as :func:`train_within_budget` does; the ninth is the
+    :attr:`Budget.first_loss`, ``nan`` or missing for none, not flagged). A record that is
+    missing or cannot be read is flagged (a late-epoch count below 0 or above the epochs, or a
+    time that is not a finite number of seconds, too): the harness writes it before the
+    model."""
     try:  # a link, a FIFO or a flood the learner's code put there is no record
         lines = _read_small(epochs_file, MAX_EPOCHS_BYTES).decode("utf-8").split()
         used, saw, unwatched = int(lines[0]), lines[1:2] == ["1"], float(lines[2])
         most, steps = int(lines[3]), int(lines[4]) if len(lines) > 4 else 0
         late = _late(used, lines[5:7]) if len(lines) > 5 else (0, 0.0)
+        cut = _cut_note(lines[7], epochs, seconds) if len(lines) > 7 else ""
+        first = float(lines[8]) if len(lines) > 8 else math.nan  # nan: not recorded
     except (OSError, ValueError, IndexError):
         return (
             "train_best_model returned a model within the budget; REVIEW: the run's record "
@@ -937,9 +1029,17 @@ def _returned_message(
             "cannot be read"
         )
     return (
-        f"train_best_model returned a model within the budget ({used} budgeted epochs)"
+        f"train_best_model returned a model within the budget ({used} budgeted epochs){cut}"
         + _review_note(
-            used, epochs, saw, unwatched, (most, examples), steps=steps, late=late, seconds=seconds
+            used,
+            epochs,
+            saw,
+            unwatched,
+            (most, examples),
+            steps=steps,
+            late=late,
+            seconds=seconds,
+            first_loss=first,
         )
     )
 
@@ -972,7 +1072,9 @@ def _checkpoint_note(
     :meth:`Budget.save` wrote next to it (the epochs counted, the unwatched seconds, the most
     examples of a counted epoch, the most optimizer steps of a counted epoch beyond fit's own,
     the counted epochs that began after the budget's ``seconds`` ran out and how long after
-    the latest began, the fingerprints of the models seen at counted epochs' ends).
+    the latest began, the :attr:`Budget.cut_record` of the last fit the budget cut short, said
+    as :func:`train_within_budget` says it, and the fingerprints of the models seen at counted
+    epochs' ends).
     A record that is missing or cannot be read is flagged: the budget writes one before every
     checkpoint. So is a record of the format before the late epochs were counted (its fifth
     line is a fingerprint, not a count) or a line short: a record of this package's budget
@@ -981,7 +1083,15 @@ def _checkpoint_note(
         with os.fdopen(_open_regular(record), "rb") as fh:
             lines = fh.read(MAX_RECORD_BYTES).decode("utf-8").split()
         used, unwatched, most = int(lines[0]), float(lines[1]), int(lines[2])
-        steps, late, seen = int(lines[3]), _late(int(lines[0]), lines[4:6]), set(lines[6:])
+        steps, late = int(lines[3]), _late(int(lines[0]), lines[4:6])
+        # a seventh line may say which fit the budget cut short; else (no cut, or an older
+        # record) it is the first fingerprint (64 hex digits), never e or s and 1 to 9 digits
+        cut, first, rest = "", math.nan, lines[6:]
+        if rest and re.fullmatch(r"-|[es]\d{1,9}", rest[0]):
+            cut, rest = _cut_note(rest[0], epochs, seconds), rest[1:]
+        if rest and rest[0].startswith("L"):  # the first counted steps' loss
+            first, rest = float(rest[0][1:]), rest[1:]
+        seen = set(rest)
     except (OSError, ValueError, IndexError):
         return (
             f"; REVIEW: the checkpoint's record ({record.name}, written by the budget with "
@@ -998,8 +1108,9 @@ def _checkpoint_note(
         steps=steps,
         late=late,
         seconds=seconds,
+        first_loss=first,
     )
-    return f" ({used} budgeted epochs){note}"
+    return f" ({used} budgeted epochs){cut}{note}"
 
 
 def _review_note(
@@ -1014,6 +1125,7 @@ def _review_note(
     late: tuple[int, float] = (0, 0.0),
     seconds: float = SECONDS,
     learner: bool = False,
+    first_loss: float = math.nan,
 ) -> str:
     """A flag for the instructor when the budget did not watch the training: no epoch went
     through it (the epoch limit went unchecked), more epochs than allowed, more than
@@ -1067,6 +1179,8 @@ def _review_note(
         )
     if late[0] > 0:
         return _late_note(*late, seconds, learner=learner)
+    if first_loss < FIRST_LOSS:  # NaN (not recorded) is not flagged
+        return _first_loss_note(first_loss, learner=learner)
     if not saw:
         return (
             f"; REVIEW: the {what} weights differ from the model at the end of every epoch the "
@@ -1074,6 +1188,22 @@ def _review_note(
             "averaging weights is fine, training on is not)"
         )
     return ""
+
+
+def _first_loss_note(loss: float, *, learner: bool = False) -> str:
+    """:func:`_review_note`'s flag for a first counted steps' ``loss`` below
+    :data:`FIRST_LOSS`: the instructor is told to read the cell, the ``learner`` what to do."""
+    what = (
+        "start train_best_model from a freshly initialised network (a loss other than "
+        "cross-entropy can also start this low: then the grader's reviewer reads your cell)"
+        if learner
+        else "was it trained before the budget? read the cell"
+    )
+    return (
+        f"; REVIEW: the first training steps' loss was {loss:.2f} (their mean over the first "
+        f"counted epoch's first {FIRST_EXAMPLES} examples or more); an untrained 10-class "
+        f"network starts near 2.3: {what}"
+    )
 
 
 def _late_note(count: int, after: float, seconds: float, *, learner: bool = False) -> str:

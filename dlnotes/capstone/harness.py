@@ -11,8 +11,10 @@ the epochs the budget counted, 1 if it saw the returned model at the end of one 
 the submission's imports to the function's return), the most training examples one counted
 epoch went through (``EXAMPLES`` is the budget's limit on them, ``None`` for none), the most
 optimizer steps of a counted epoch beyond fit's own, the counted epochs that began after the
-budget's seconds ran out and how many seconds after the latest of them began. It is never given
-the hidden test set.
+budget's seconds ran out and how many seconds after the latest of them began, and which fit the
+budget cut short (:attr:`~dlnotes.capstone.Budget.cut_record`, ``-`` for none) and the loss of
+the first counted training steps (:attr:`~dlnotes.capstone.Budget.first_loss`, ``nan`` for
+none). It is never given the hidden test set.
 
 Defined in chapter 16 (Capstone project).
 """
@@ -131,6 +133,7 @@ def main(argv: list[str]) -> int:
     counted = (
         f"{budget.epochs_used}\n{int(budget.saw(plain))}\n{unwatched:.3f}\n{budget.most_examples}\n"
         f"{budget.extra_steps}\n{budget.late_epochs}\n{budget.late_seconds:.3f}\n"
+        f"{budget.cut_record}\n{budget.first_loss:.3f}\n"
     )
     # each written to a new file that then replaces the old name: a link or a FIFO the
     # learner's code left at epochs.txt or model.npz is replaced, never written through
