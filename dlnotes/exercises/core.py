@@ -2583,6 +2583,7 @@ class _Stale:
     error: SyntaxError | None = None
     raised: str = ""
     renamed: str = ""  # the name the cell that defined ``name`` now defines instead
+    dropped: bool = False  # that cell (known by its cell id) now defines no ``name``, nor one other
     assigned: bool = False  # ``name`` is a variable (a value exercise's answer), not a def
 
     def note(self) -> str:
@@ -2596,12 +2597,13 @@ class _Stale:
                 f"older value{self._cell('from ')}, and that is what this checks. Fix that "
                 "error, run that cell again until it runs without error, then run this check."
             )
-        if self.renamed:
+        if self.renamed or self.dropped:
             return (
-                f"note: your cell [{self.failed}] now defines {self.renamed}, not {name}: this "
-                f"checks the older {name}{self._cell()}, which that cell no longer defines (a "
-                f"fresh run of the notebook would have no {name}). Rename it back to {name} "
-                "and run that cell again."
+                f"note: your cell [{self.failed}] {self._now()}: this checks the older "
+                f"{name}{self._cell()}, which that cell no longer defines (a fresh run of the "
+                f"notebook would have no {name}). "
+                + (f"Rename it back to {name}" if self.renamed else f"Define {name} in it again")
+                + " and run that cell again."
             )
         return (
             f"note: your last run of the cell that defines {name} (cell [{self.failed}]) raised "
@@ -2648,11 +2650,11 @@ class _Stale:
         counted, the cell the learner sees did not make it."""
         said = passed.removeprefix("✓").strip().removeprefix(f"{exercise}:").strip()
         kept = "an earlier run" if self.defined is None else f"cell [{self.defined}]"
-        if self.renamed:
+        if self.renamed or self.dropped:
             return (
-                f"{exercise}: not counted: cell [{self.failed}] now defines "
-                f"`{self.renamed}`, not `{self.name}`. The {self.name} kept from {kept} passed "
-                f"({said}), but the code of cell [{self.failed}] has not been checked yet."
+                f"{exercise}: not counted: cell [{self.failed}] {self._now('`')}. The "
+                f"{self.name} kept from {kept} passed ({said}), but the code of cell "
+                f"[{self.failed}] has not been checked yet."
             )
         if self.assigned:
             return (
@@ -2666,6 +2668,14 @@ class _Stale:
             f"The {self.name} kept from {kept} passed ({said}), but the code in "
             f"cell [{self.failed}] has not been checked yet."
         )
+
+    def _now(self, quote: str = "") -> str:
+        """What the cell that made the kept definition defines now: ``now defines other, not
+        name`` (renamed), or ``no longer defines name``; names in ``quote`` marks."""
+        name = f"{quote}{self.name}{quote}"
+        if self.renamed:
+            return f"now defines {quote}{self.renamed}{quote}, not {name}"
+        return f"no longer defines {name}"
 
     def _cell(self, word: str = "") -> str:
         """`` (cell [N])``, the cell of the kept definition (``word`` before its number:
@@ -2729,13 +2739,18 @@ def _renamed_since(fn: Any, name: str, defined: int, numbers: Mapping[str, int])
     function names are those of cell [``defined``] but for ``name``, which became a name a
     typo away from it (:func:`_typo_of`). A helper defined in a new cell, another attempt
     kept under another name (``cosine_lr2``, ``cosine_lr_fast``), or an unchanged cell run
-    again is none of these: the cells' code alone cannot tell an edited cell from a new one."""
+    again is none of these: the cells' code alone cannot tell an edited cell from a new one.
+    Where the front end names each cell it runs (:data:`_CELL_IDS`), it can: any later run of
+    the same cell (which does not define ``name``, or it would be the last) makes ``fn``
+    stale, whatever the cell defines now (:func:`_rerun_of_cell`)."""
     old_file = next((f for f, k in list(numbers.items()) if k == defined), None)
     if old_file is None:
         return None
     old_defs = _top_level_defs(_cell_code(old_file)[0])
     if name not in old_defs:
         return None
+    if defined in _CELL_IDS:
+        return _rerun_of_cell(name, defined, old_defs, numbers)
     found: list[tuple[int, str, str]] = []
     for filename, number in list(numbers.items()):
         if not isinstance(number, int) or number <= defined:
@@ -2750,6 +2765,32 @@ def _renamed_since(fn: Any, name: str, defined: int, numbers: Mapping[str, int])
         return None
     failed, filename, other = max(found)
     return _Stale(name, failed, defined, filename, renamed=other)
+
+
+def _rerun_of_cell(
+    name: str, defined: int, old_defs: Mapping[str, Any], numbers: Mapping[str, int]
+) -> _Stale | None:
+    """A :class:`_Stale` when the cell (by its id) that ran as cell [``defined``] and made
+    ``name`` ran again later and no longer defines it: renamed when that run defines exactly
+    one function cell [``defined``] did not, dropped otherwise; ``None`` when it did not run
+    again, or its last run is one whose code is not kept (the same code as a later cell). A
+    last run that stopped at a SyntaxError is told as one."""
+    runs = [n for n, cid in list(_CELL_IDS.items()) if n > defined and cid == _CELL_IDS[defined]]
+    if not runs:
+        return None
+    failed = max(runs)
+    filename = next((f for f, k in list(numbers.items()) if k == failed), None)
+    if filename is None:
+        return None
+    error = _syntax_error(filename)
+    if error is not None:  # none of that run ran: the SyntaxError is what to fix
+        return _Stale(name, failed, defined, filename, error=error)
+    defs = _top_level_defs(_cell_code(filename)[0])
+    if name in defs:  # defined there after all (a def IPython did not keep): not stale
+        return None
+    added = [d for d in defs if d not in old_defs]
+    renamed = added[0] if len(added) == 1 else ""
+    return _Stale(name, failed, defined, filename, renamed=renamed, dropped=not renamed)
 
 
 def _top_level_defs(source: str) -> dict[str, list[str]]:
@@ -3106,13 +3147,22 @@ def _another_exercises_function(ex: Exercise, fn: Any) -> str | None:
 #: imported in IPython (filled by :func:`_record_failed_cell`): the kernel keeps no such record.
 _FAILED_CELLS: dict[int, tuple[str, int | None]] = {}
 
+#: Execution number -> the id of the notebook cell that ran (filled by
+#: :func:`_record_failed_cell` where the front end sends one: JupyterLab and Notebook 7 do,
+#: Colab does not). It tells a cell edited and run again from a new cell.
+_CELL_IDS: dict[int, str] = {}
+
 
 def _record_failed_cell(result: Any) -> None:
-    """IPython ``post_run_cell`` callback: remember a cell that raised, by execution number,
-    with the line of the cell's own statement that raised (``None`` if unknown): a cell that
-    raised before its ``def`` left the previous definition in place."""
+    """IPython ``post_run_cell`` callback: remember each run's cell id (:data:`_CELL_IDS`), and
+    a cell that raised, by execution number, with the line of the cell's own statement that
+    raised (``None`` if unknown): a cell that raised before its ``def`` left the previous
+    definition in place."""
     error = getattr(result, "error_in_exec", None)
     number = getattr(result, "execution_count", None)
+    cell_id = getattr(getattr(result, "info", None), "cell_id", None)
+    if isinstance(number, int) and isinstance(cell_id, str) and cell_id:
+        _CELL_IDS[number] = cell_id
     if error is not None and isinstance(number, int):
         text = " ".join(_message(error).split())
         short = text if len(text) <= 80 else text[:77] + "..."

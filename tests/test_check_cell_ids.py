@@ -1,0 +1,121 @@
+"""A cell edited to define another function is told by its cell id (session 53).
+
+JupyterLab and Notebook 7 send the id of each cell they run. A learner who renames the
+exercise's function in its cell (``def adagrad_step`` became ``def adagrad_update``, no slip
+of a letter) and runs that cell again leaves the older ``adagrad_step`` in the namespace:
+``check`` used to pass it, though the code on screen is never checked and a fresh run (the
+graded one) has no ``adagrad_step``. With the cell's id the rerun is known for what it is,
+whatever the new name; without ids (Colab, nbclient) only a slip of a letter is caught, and a
+new cell that defines another function is a new attempt, not an edit.
+
+The cells run in a real kernel, sent as JupyterLab sends them (``metadata.cellId``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+from tests.test_feedback_review5_core import CHECK, RIGHT
+
+pytestmark = pytest.mark.slow  # a kernel
+
+IMPORTS = "import numpy as np\nfrom dlnotes.exercises import check"
+RENAMED = RIGHT.replace("def adagrad_step(", "def adagrad_update(")
+
+
+def run_cells(*cells: tuple[str, str]) -> list[str]:
+    """Run ``(cell id, code)`` pairs in a fresh kernel as JupyterLab does (the id in the
+    request's metadata); the text each shows, whitespace collapsed."""
+    km, kc = start_new_kernel(kernel_name="python3")
+    shown: list[str] = []
+    try:
+        for cell_id, code in cells:
+            content = {
+                "code": code,
+                "silent": False,
+                "store_history": True,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": False,
+            }
+            msg = kc.session.msg("execute_request", content, metadata={"cellId": cell_id})
+            kc.shell_channel.send(msg)
+            texts: list[str] = []
+            while True:
+                reply = kc.get_iopub_msg(timeout=60)
+                if reply["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
+                    continue
+                kind, body = reply["msg_type"], reply["content"]
+                if kind == "status" and body["execution_state"] == "idle":
+                    break
+                if kind == "stream":
+                    texts.append(body["text"])
+                elif kind in ("display_data", "execute_result"):
+                    texts.append(body["data"].get("text/plain", ""))
+                elif kind == "error":
+                    texts.append(f"{body['ename']}: {body['evalue']}")
+            shown.append(" ".join(" ".join(texts).split()))
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return shown
+
+
+def test_a_cell_renamed_to_any_name_is_not_counted() -> None:
+    said = run_cells(
+        ("imports", IMPORTS),  # [1]
+        ("answer", RIGHT),  # [2]
+        ("check", CHECK),  # [3]
+        ("answer", RENAMED),  # [4]: the same cell, its function renamed
+        ("check", CHECK),  # [5]
+        ("answer", RIGHT),  # [6]: renamed back
+        ("check", CHECK),  # [7]
+    )
+    assert said[2].startswith("✓"), said[2]
+    assert "✓" not in said[4] and "CheckFailed" in said[4], said[4]
+    assert (
+        "ch05_adagrad_step: not counted: cell [4] now defines `adagrad_update`, not "
+        "`adagrad_step`. The adagrad_step kept from cell [2] passed"
+    ) in said[4], said[4]
+    assert "note: your cell [4] now defines adagrad_update, not adagrad_step" in said[4]
+    assert "Rename it back to adagrad_step" in said[4], said[4]
+    assert said[6].startswith("✓") and "note:" not in said[6], said[6]
+
+
+def test_a_cell_emptied_of_its_function_is_not_counted() -> None:
+    said = run_cells(
+        ("imports", IMPORTS),
+        ("answer", RIGHT),
+        ("answer", "print('moved elsewhere')"),  # [3]: the same cell, its def gone
+        ("check", CHECK),  # [4]
+    )
+    assert "✓" not in said[3] and "CheckFailed" in said[3], said[3]
+    assert "not counted: cell [3] no longer defines `adagrad_step`" in said[3], said[3]
+    assert "note: your cell [3] no longer defines adagrad_step" in said[3], said[3]
+    assert "Define adagrad_step in it again and run that cell again" in said[3], said[3]
+
+
+def test_a_renamed_cell_that_stopped_at_a_syntax_error_is_told_so() -> None:
+    broken = RENAMED.replace("return x - lr * g / (np.sqrt(grad_sum) + eps), grad_sum", "return (x")
+    said = run_cells(("imports", IMPORTS), ("answer", RIGHT), ("answer", broken), ("c", CHECK))
+    assert "SyntaxError" in said[2], said[2]
+    assert "not checked: cell [3] has a SyntaxError at line 3" in said[3], said[3]
+    assert "✓" not in said[3], said[3]
+
+
+def test_a_new_cell_or_a_helper_keeps_the_pass() -> None:
+    helper = "def clip_grad(g, limit):\n    return np.clip(g, -limit, limit)"
+    typo = RIGHT.replace("def adagrad_step(", "def adagrad_Step(")
+    said = run_cells(
+        ("imports", IMPORTS),
+        ("answer", RIGHT),
+        ("helper", helper),  # a helper in a new cell
+        ("check", CHECK),  # [4]
+        ("attempt", typo),  # a new cell, a name one letter off: a new attempt, not an edit
+        ("check", CHECK),  # [6]
+        ("answer", RIGHT),  # the answer's cell run again unchanged
+        ("check", CHECK),  # [8]
+    )
+    for k in (3, 5, 7):
+        assert said[k].startswith("✓") and "note:" not in said[k], (k, said[k])
