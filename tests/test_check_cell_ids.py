@@ -119,3 +119,31 @@ def test_a_new_cell_or_a_helper_keeps_the_pass() -> None:
     )
     for k in (3, 5, 7):
         assert said[k].startswith("✓") and "note:" not in said[k], (k, said[k])
+
+
+def _inside_band() -> float:
+    from dlnotes.exercises.ch02 import LR_CHALLENGE
+    from dlnotes.landscapes import lr_challenge_band
+
+    lo, hi = lr_challenge_band(LR_CHALLENGE)
+    return (lo + hi) / 2
+
+
+def test_a_challenge_cell_that_no_longer_assigns_its_answer_is_not_counted() -> None:
+    check = 'check("ch02_lr_challenge", lr_challenge)'
+    said = run_cells(
+        ("imports", IMPORTS),
+        ("answer", f"lr_challenge = {_inside_band()}"),
+        ("check", check),  # [3]
+        ("answer", "my_lr = 0.5"),  # [4]: the same cell, the answer renamed
+        ("check", check),  # [5]
+        ("other", "lr = 0.3"),  # a new cell that assigns another name: not an edit
+    )
+    assert said[2].startswith("✓"), said[2]
+    assert "✓" not in said[4] and "CheckFailed" in said[4], said[4]
+    assert (
+        "ch02_lr_challenge: not counted: cell [4] no longer assigns `lr_challenge`. The value "
+        "of lr_challenge kept from cell [2] passed"
+    ) in said[4], said[4]
+    assert "note: your cell [4] no longer assigns lr_challenge" in said[4], said[4]
+    assert "Assign lr_challenge in it again" in said[4], said[4]

@@ -2590,6 +2590,13 @@ class _Stale:
         """The note said above the verdict on the kept definition (a cell that raised, or one
         whose ``def`` now names another function)."""
         name = self.name
+        if self.assigned and self.dropped:
+            return (
+                f"note: your cell [{self.failed}] no longer assigns {name}: this checks the "
+                f"value it kept{self._cell(' from ')}, which that cell no longer makes (a fresh "
+                f"run of the notebook would have no {name}). Assign {name} in it again and run "
+                "that cell again."
+            )
         if self.assigned:
             return (
                 f"note: your last run of the cell that assigns {name} (cell [{self.failed}]) "
@@ -2653,7 +2660,8 @@ class _Stale:
         if self.renamed or self.dropped:
             return (
                 f"{exercise}: not counted: cell [{self.failed}] {self._now('`')}. The "
-                f"{self.name} kept from {kept} passed ({said}), but the code of cell "
+                + ("value of " if self.assigned else "")
+                + f"{self.name} kept from {kept} passed ({said}), but the code of cell "
                 f"[{self.failed}] has not been checked yet."
             )
         if self.assigned:
@@ -2675,7 +2683,7 @@ class _Stale:
         name = f"{quote}{self.name}{quote}"
         if self.renamed:
             return f"now defines {quote}{self.renamed}{quote}, not {name}"
-        return f"no longer defines {name}"
+        return f"no longer {'assigns' if self.assigned else 'defines'} {name}"
 
     def _cell(self, word: str = "") -> str:
         """`` (cell [N])``, the cell of the kept definition (``word`` before its number:
@@ -2742,7 +2750,7 @@ def _renamed_since(fn: Any, name: str, defined: int, numbers: Mapping[str, int])
     again is none of these: the cells' code alone cannot tell an edited cell from a new one.
     Where the front end names each cell it runs (:data:`_CELL_IDS`), it can: any later run of
     the same cell (which does not define ``name``, or it would be the last) makes ``fn``
-    stale, whatever the cell defines now (:func:`_rerun_of_cell`)."""
+    stale, whatever the cell defines now (:func:`_edited_cell`)."""
     old_file = next((f for f, k in list(numbers.items()) if k == defined), None)
     if old_file is None:
         return None
@@ -2750,7 +2758,7 @@ def _renamed_since(fn: Any, name: str, defined: int, numbers: Mapping[str, int])
     if name not in old_defs:
         return None
     if defined in _CELL_IDS:
-        return _rerun_of_cell(name, defined, old_defs, numbers)
+        return _edited_cell(name, defined, old_defs, numbers)
     found: list[tuple[int, str, str]] = []
     for filename, number in list(numbers.items()):
         if not isinstance(number, int) or number <= defined:
@@ -2767,21 +2775,17 @@ def _renamed_since(fn: Any, name: str, defined: int, numbers: Mapping[str, int])
     return _Stale(name, failed, defined, filename, renamed=other)
 
 
-def _rerun_of_cell(
+def _edited_cell(
     name: str, defined: int, old_defs: Mapping[str, Any], numbers: Mapping[str, int]
 ) -> _Stale | None:
     """A :class:`_Stale` when the cell (by its id) that ran as cell [``defined``] and made
     ``name`` ran again later and no longer defines it: renamed when that run defines exactly
-    one function cell [``defined``] did not, dropped otherwise; ``None`` when it did not run
-    again, or its last run is one whose code is not kept (the same code as a later cell). A
-    last run that stopped at a SyntaxError is told as one."""
-    runs = [n for n, cid in list(_CELL_IDS.items()) if n > defined and cid == _CELL_IDS[defined]]
-    if not runs:
+    one function cell [``defined``] did not, dropped otherwise. A last run that stopped at a
+    SyntaxError is told as one. ``None`` when :func:`_rerun_of_cell` finds no such run."""
+    rerun = _rerun_of_cell(defined, numbers, lambda f: _top_level_def_line(name, f) is not None)
+    if rerun is None:
         return None
-    failed = max(runs)
-    filename = next((f for f, k in list(numbers.items()) if k == failed), None)
-    if filename is None:
-        return None
+    failed, filename = rerun
     error = _syntax_error(filename)
     if error is not None:  # none of that run ran: the SyntaxError is what to fix
         return _Stale(name, failed, defined, filename, error=error)
@@ -2791,6 +2795,23 @@ def _rerun_of_cell(
     added = [d for d in defs if d not in old_defs]
     renamed = added[0] if len(added) == 1 else ""
     return _Stale(name, failed, defined, filename, renamed=renamed, dropped=not renamed)
+
+
+def _rerun_of_cell(
+    number: int, numbers: Mapping[str, int], makes: Callable[[str], bool]
+) -> tuple[int, str] | None:
+    """``(execution number, file name)`` of the last run of the cell (by its id) that ran as
+    cell [``number``], when it ran again later; ``None`` when it did not, when that run's code
+    is not kept (the same code as a later cell's), or when a cell with another id also made the
+    name (``makes(file)`` says whether a run's code does): a fresh run would still make it."""
+    cell_id = _CELL_IDS.get(number)
+    files = {k: f for f, k in list(numbers.items())}
+    runs = [n for n, c in list(_CELL_IDS.items()) if n > number and c == cell_id]
+    if cell_id is None or not runs or max(runs) not in files:
+        return None
+    if any(c != cell_id and n in files and makes(files[n]) for n, c in list(_CELL_IDS.items())):
+        return None
+    return max(runs), files[max(runs)]
 
 
 def _top_level_defs(source: str) -> dict[str, list[str]]:
@@ -2931,6 +2952,15 @@ def _stale_value(name: str, caller: str) -> _Stale | None:
          if isinstance(number, int) and _assignment_lines(name, filename) is not None),
         reverse=True,
     )  # fmt: skip
+    if found and found[0][0] in _CELL_IDS:  # the front end names its cells: an edited one?
+        rerun = _rerun_of_cell(
+            found[0][0], numbers, lambda f: _assignment_lines(name, f) is not None
+        )
+        if rerun is not None:
+            failed, filename = rerun
+            kept = next((n for n, f in found if not _unassigned(name, n, f)), None)
+            error = _syntax_error(filename)
+            return _Stale(name, failed, kept, filename, error, assigned=True, dropped=True)
     if not found or not _unassigned(name, *found[0]):
         return None
     failed, filename = found[0]
