@@ -71,9 +71,16 @@ def _search_setup() -> tuple[Any, dict[str, Any]]:
     X, Y = np.meshgrid(xs, xs)
     loss = toy_objective({"x": X, "y": Y})
     profile = toy_objective({"x": xs, "y": np.full_like(xs, 0.5)})
-    # two rows sharing x, unlike plots.two_panels: the search's points above, its rug below
+    # two rows sharing x, unlike plots.two_panels: the search's points above, its rug below;
+    # seven inches wide with 10-point text, so that a notebook column of 468 px (JupyterLab
+    # at 900 px with its file browser open) shows every text at least 9 px high
     fig, axes = plt.subplots(
-        2, 2, figsize=(8, 4.8), gridspec_kw={"height_ratios": [2.3, 1]}, sharex=True
+        2,
+        2,
+        figsize=(7, 4.6),
+        gridspec_kw={"height_ratios": [2.3, 1]},
+        sharex=True,
+        sharey="row",
     )
     st: dict[str, Any] = {}
     for col, (name, color) in enumerate(_SEARCH_COLORS.items()):
