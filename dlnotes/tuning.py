@@ -1000,5 +1000,5 @@ def plot_results(
     if log_x:
         ax.set_xscale("log")
     ax.set_xlabel(x)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False)
     return ax
