@@ -194,8 +194,11 @@ def _signal_frame(
 
 
 def _signal_setup() -> tuple[Any, dict[str, Any]]:
-    """The figure of :func:`signal_propagation`: stds per layer (left), histograms (right)."""
-    fig, (ax, ax2) = plots.two_panels((9, 3.6), widths=(1.3, 1))
+    """The figure of :func:`signal_propagation`: stds per layer (left), histograms (right).
+    Seven inches wide with 10-point text, so that a notebook column of 468 px (JupyterLab at
+    900 px with its file browser open) shows every text at least 9 px high; each legend sits
+    under its panel, where no curve runs (the stds reach any height at some setting)."""
+    fig, (ax, ax2) = plots.two_panels((7, 4.4), widths=(1.3, 1))
     fwd = plots.moving_line(ax, "-o", ms=3, color=COLORS["gd"], label=r"std of $z_l$ (forward)")
     bwd = plots.moving_line(
         ax,
@@ -214,14 +217,14 @@ def _signal_setup() -> tuple[Any, dict[str, Any]]:
         numticks=6,
         grid=False,
     )
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    plots.legend_below(ax, ncol=1)
     first = plots.moving_line(ax2, color=COLORS["start"], lw=1.2, label="layer 1")
     last = plots.moving_line(ax2, color=COLORS["gd"], lw=1.6, label="layer L")
     ax2.set_xlim(-HIST_RANGE, HIST_RANGE)
     ax2.set_ylim(0, 2.0)
-    ax2.set_xlabel(r"pre-activation $z$ (clipped to $\pm 4$)")
+    ax2.set_xlabel("pre-activation $z$\n" r"(clipped to $\pm 4$)")
     ax2.set_ylabel("density")
-    ax2.legend(loc="upper right", frameon=False, fontsize=8)
+    plots.legend_below(ax2, below=0.3)  # past the two-line x label
     ax2.title.set_animated(True)
     # The titles change with every frame: lay out with titles as wide as any frame's, so
     # that room is reserved for them (tight_layout with no title gives them none).

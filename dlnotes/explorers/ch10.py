@@ -89,8 +89,9 @@ def _dropout_frame(data: dict[str, Any], p: float, group: str, sample: float) ->
         "shown": float(np.clip(outputs[k], bins[0], bins[-1])),
         "mask": masks[k],
         "x": x,
-        "title": f"{data['name']}, p = {p:.2f}: {kept:.0%} of pixels kept",
-        "title2": f"mean {mean:.2f} vs test-time {a_test:.2f}; spread (std) {spread:.1f}",
+        # two lines each: at 10 points one line is wider than its panel
+        "title": f"{data['name']}, p = {p:.2f}:\n{kept:.0%} of pixels kept",
+        "title2": f"mean {mean:.2f} vs test-time {a_test:.2f};\nspread (std) {spread:.1f}",
         "status": f"{group}, p = {p:.2f}: std of the unit's output over masks = {spread:.2f}",
     }
 
@@ -108,17 +109,19 @@ def _rgb(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
 #: decimals, the kept share at most three digits; over every setting the mean stays within
 #: 0.2 of ``w · x`` (9.92) and the spread below 12 (tests/test_lab_review_fixes.py checks
 #: that the titles fit).
-TITLE_SIZE = 9
+TITLE_SIZE = 10
 _WIDEST_TITLES = (
-    "{name}, p = 0.00: 100% of pixels kept",
-    "mean -00.00 vs test-time {a_test:.2f}; spread (std) 00.0",
+    "{name}, p = 0.00:\n100% of pixels kept",
+    "mean -00.00 vs test-time {a_test:.2f};\nspread (std) 00.0",
 )
 
 
 def _dropout_setup(data: dict[str, Any], n_masks: int) -> tuple[Any, dict[str, Any]]:
-    """The figure of :func:`dropout_masks`: the masked image (left), the outputs (right)."""
+    """The figure of :func:`dropout_masks`: the masked image (left), the outputs (right).
+    Seven inches wide with 10-point text, so that a notebook column of 468 px (JupyterLab at
+    900 px with its file browser open) shows every text at least 9 px high."""
     bins, a_test = data["bins"], data["a_test"]
-    fig, (ax, ax2) = plots.two_panels((8.4, 3.7), widths=(1, 1.7))
+    fig, (ax, ax2) = plots.two_panels((7, 3.9), widths=(1, 1.7))
     image = ax.imshow(
         _rgb(data["x"], np.ones(784, dtype=bool)), animated=True, interpolation="nearest"
     )
@@ -151,7 +154,7 @@ def _dropout_setup(data: dict[str, Any], n_masks: int) -> tuple[Any, dict[str, A
     ax2.set_ylabel("frequency (peak = 1)")
     # Below the axes: the marker moves over the whole width at y = 1.05, so no place inside
     # the axes is free of it.
-    plots.legend_below(ax2, fontsize=8)
+    plots.legend_below(ax2)
     # The titles change with every frame (and are drawn over the cached background), so the
     # layout is computed once with titles as wide as any frame's: room for them is reserved.
     ax.set_title(_WIDEST_TITLES[0].format(name=data["name"]), fontsize=TITLE_SIZE)
