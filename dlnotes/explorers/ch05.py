@@ -75,9 +75,18 @@ def _race_frame(theta: float, kappa: float, steps: int) -> dict[str, Any]:
     }
 
 
+#: How many characters a line of the race's status holds (10-point text, seven inches).
+STATUS_WIDTH = 88
+#: How many lines the status can take: the figure keeps room for them under both panels.
+STATUS_LINES = 3
+
+
 def _race_setup(steps: int) -> tuple[Any, dict[str, Any]]:
-    """The figure of :func:`optimizer_race`: level sets and paths (left), losses (right)."""
-    fig, (ax, ax2) = plots.two_panels((9.8, 3.9), widths=(1, 1.25))
+    """The figure of :func:`optimizer_race`: level sets and paths (left), losses (right).
+    Seven inches wide with 10-point text, so that a notebook column of 468 px (JupyterLab at
+    900 px with its file browser open) shows every text at least 9 px high; the status, on up
+    to :data:`STATUS_LINES` lines, under both panels."""
+    fig, (ax, ax2) = plots.two_panels((7, 4.5), widths=(1.25, 1))
     # Level sets of a quadratic are ellipses: drawn as moving lines, so rotating the bowl
     # only moves artists and the still background never needs a redraw.
     rings = [plots.moving_line(ax, color="0.55", lw=0.7) for _ in range(len(LEVELS))]
@@ -102,14 +111,16 @@ def _race_setup(steps: int) -> tuple[Any, dict[str, Any]]:
         ylabel="$f(x_t)\\,/\\,f(x_0)$",
         animated_title=False,
     )
-    ax2.set_title("each method at its best α (dashed: 1e-6)", fontsize=10)
+    ax2.set_title("each method at its best α\n(dashed: 1e-6)", fontsize=10)
     # outside: inside, RMSProp's bumps and the slow methods' lines cross every corner at some
     # setting, and loc="best" would be worked out once, on the still background
-    plots.legend_outside(ax2, fontsize=8)
-    # the status line under both panels (the website's player shows the figure only)
-    status = ax2.text(0.5, 0.01, "", transform=fig.transFigure, ha="center", va="bottom",
-                      fontsize=8.5, animated=True, clip_on=False)  # fmt: skip
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    plots.legend_outside(ax2)
+    # the status under both panels, hanging from just below them (the website's player shows
+    # the figure only)
+    status = ax2.text(0.5, 0.135, "", transform=fig.transFigure, ha="center", va="top",
+                      fontsize=10, animated=True, clip_on=False)  # fmt: skip
+    ax.set_title("θ", fontsize=10)  # room for the left title (the right one is still)
+    fig.tight_layout(rect=(0, 0.15, 1, 1))
     state = {
         "ax": ax,
         "rings": rings,
@@ -131,7 +142,8 @@ def _race_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     x0 = frame["x0"]
     st["start"].set_data([x0[0]], [x0[1]])
     st["ax"].set_title(frame["title"], fontsize=10)
-    st["status"].set_text(textwrap.fill(frame["status"], 90))  # two lines fit under the figure
+    # at most STATUS_LINES lines fit under the figure
+    st["status"].set_text(textwrap.fill(frame["status"], STATUS_WIDTH))
 
 
 def optimizer_race(steps: int = STEPS) -> Explorer:

@@ -91,9 +91,13 @@ def _schedule_frame(
 
 
 def _schedule_setup(reference: np.ndarray, runs: int) -> tuple[Any, dict[str, Any]]:
-    """The figure of :func:`schedule_explorer`: ``α_t`` (left), the excess loss (right)."""
+    """The figure of :func:`schedule_explorer`: ``α_t`` (left), the excess loss (right).
+    Seven inches wide with 10-point text, so that a notebook column of 468 px (JupyterLab at
+    900 px with its file browser open) shows every text at least 9 px high; the legend under
+    the right panel (a diverging run's loss and the floor reach any corner of it), the status
+    its title, on two lines."""
     steps = len(reference)
-    fig, (ax, ax2) = plots.two_panels((9, 3.6))
+    fig, (ax, ax2) = plots.two_panels((7, 4.1))
     lr_line = plots.moving_line(ax, color=plots.COLORS["sgd"], lw=1.8)
     plots.log_axis(
         ax, xlim=(0, steps), ylim=(1e-5, 3), ylabel=r"learning rate $\alpha_t$", numticks=4
@@ -113,8 +117,8 @@ def _schedule_setup(reference: np.ndarray, runs: int) -> tuple[Any, dict[str, An
         ylim=(1e-5, 30),
         ylabel=rf"$f(w_t) - f^\star$ (mean of {runs} runs)",
     )
-    ax2.legend(loc="lower left", frameon=False, fontsize=8)
-    plots.reserve_titles(fig, ax, ax2)
+    plots.legend_below(ax2, ncol=1)
+    plots.reserve_titles(fig, ax, ax2, text="placeholder\nplaceholder")
     return fig, {"ax": ax, "ax2": ax2, "lr_line": lr_line, "curve": curve, "floor": floor}
 
 
@@ -124,7 +128,8 @@ def _schedule_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["ax"].set_title(frame["title"], fontsize=10)
     st["curve"].set_data(t_axis, frame["excess"])
     st["floor"].set_data([0, len(t_axis)], [frame["floor"], frame["floor"]])
-    st["ax2"].set_title(frame["status"], fontsize=10)
+    # two lines: on one, the status is wider than its panel and runs into the left title
+    st["ax2"].set_title(frame["status"].replace(" (", "\n(", 1), fontsize=10)
 
 
 def schedule_explorer(steps: int = STEPS, runs: int = 8) -> Explorer:
