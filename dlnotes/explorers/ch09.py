@@ -171,18 +171,20 @@ def _ridge_frame(
         "points": (x, y),
         "train": np.maximum(train_curve, 1e-6),
         "dev": np.minimum(dev_curve, 1e3),
-        "title": f"degree {degree}, n = {size}, λ = {lam:.1e}",
-        "title2": f"best λ on the grid for n = {size}: {best:.0e}",
+        "title": f"degree {degree}, n = {size},\nλ = {lam:.1e}",
+        "title2": f"best λ on the grid\nfor n = {size}: {best:.0e}",
         "status": (
             f"train MSE = {train_mse:.3f}, dev MSE = {dev_mse:.3f}, gap = {dev_mse - train_mse:.3f}"
         ),
     }
 
 
-#: Where :func:`ridge_regression` puts each panel's legend: in one row below the axes.
+#: Where :func:`ridge_regression` puts each panel's legend: below the axes, in two columns.
 def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
-    """The figure of :func:`ridge_regression`: the fit (left), errors against ``λ`` (right)."""
-    fig, (ax, ax2) = plots.two_panels((9, 4.0))
+    """The figure of :func:`ridge_regression`: the fit (left), errors against ``λ`` (right).
+    Seven inches wide with 10-point text, so that a notebook column of 468 px (JupyterLab at
+    900 px with its file browser open) shows every text at least 9 px high."""
+    fig, (ax, ax2) = plots.two_panels((7, 4.6))
     ax.plot(_GRID, true_curve(_GRID), color="0.45", lw=1.5, ls="--", label="true curve")
     fit = plots.moving_line(ax, color=plots.COLORS["gd"], lw=2, label="fit")
     points = plots.moving_line(
@@ -195,7 +197,7 @@ def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
     ax.set_ylabel("$y$")
     # Both legends go below their axes: at a small λ the fit swings through any place of the
     # left panel, and the λ marker and the dev curve (for some n) cross any of the right one.
-    plots.legend_below(ax, ncol=3, below=0.17, fontsize=8)
+    plots.legend_below(ax)
     ax.title.set_animated(True)
     train = plots.moving_line(ax2, color=plots.COLORS["gd"], lw=1.8, label="train MSE")
     dev = plots.moving_line(ax2, color=plots.COLORS["nesterov"], lw=1.8, label="dev MSE")
@@ -210,8 +212,8 @@ def _ridge_setup(noise: float) -> tuple[Any, dict[str, Any]]:
         log_x=True,
         grid=False,
     )
-    plots.legend_below(ax2, ncol=3, below=0.17, fontsize=8)
-    plots.reserve_titles(fig, ax, ax2)  # room for the titles _ridge_draw writes
+    plots.legend_below(ax2)
+    plots.reserve_titles(fig, ax, ax2, text="λ\nλ")  # room for _ridge_draw's two-line titles
     state = {"ax": ax, "ax2": ax2, "fit": fit, "points": points, "train": train, "dev": dev}
     return fig, {**state, "marker": marker}
 

@@ -130,17 +130,19 @@ def _sweep_frame(step: float, w: float) -> dict[str, Any]:
 
 def _sweep_setup() -> tuple[Any, dict[str, Any]]:
     """The figure of :func:`backward_stepper`: a box per node of :data:`LAYOUT`, an arrow per
-    edge with a label for the contribution it carries."""
+    edge with a label for the contribution it carries. Seven inches wide with 10-point text, so
+    that a notebook column of 468 px (JupyterLab at 900 px with its file browser open) shows
+    every text at least 9 px high."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8.2, 3.4))
-    ax.set_xlim(-0.5, 3.5)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.set_xlim(-0.4, 3.4)
     ax.set_ylim(-1.15, 1.15)
     ax.axis("off")
     boxes, edges, labels = {}, {}, {}
     for name, (x, y) in LAYOUT.items():
         boxes[name] = ax.text(
-            x, y, name, ha="center", va="center", fontsize=9,
+            x, y, name, ha="center", va="center", fontsize=10,
             bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "0.4"},
         )  # fmt: skip
     for a, b in EDGES:
@@ -150,9 +152,9 @@ def _sweep_setup() -> tuple[Any, dict[str, Any]]:
             arrowprops={"arrowstyle": "->", "color": "0.6", "lw": 1.2},
         )  # fmt: skip
         labels[(a, b)] = ax.text(
-            (x0 + x1) / 2, (y0 + y1) / 2 + 0.12, "", ha="center", fontsize=8, color=_ACTIVE
+            (x0 + x1) / 2, (y0 + y1) / 2 + 0.12, "", ha="center", fontsize=10, color=_ACTIVE
         )
-    title = ax.set_title("step\nstatus", fontsize=9.5)
+    title = ax.set_title("step\nstatus", fontsize=10)
     fig.tight_layout()
     return fig, {"ax": ax, "boxes": boxes, "edges": edges, "labels": labels, "title": title}
 
