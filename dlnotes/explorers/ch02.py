@@ -56,18 +56,28 @@ def _frame(lr: float, kappa: float, phi: float, steps: int) -> dict[str, Any]:
 
 
 def _setup(steps: int) -> tuple[Any, dict[str, Any]]:
-    """The figure of :func:`gd_quadratic`: the bowl's iterates (left), ``f(x_t)`` (right)."""
-    fig, (ax, ax2) = plots.two_panels((9, 3.8), widths=(1, 1.25))
+    """The figure of :func:`gd_quadratic`: the bowl's iterates (left), ``f(x_t)`` (right).
+    Seven inches wide with 10-point text, so that a notebook column of 468 px (JupyterLab at
+    900 px with its file browser open) shows every text at least 9 px high; the legend sits
+    under the right panel (a diverging run's ``f`` crosses its upper corners) and the status,
+    the right panel's title, has room for two lines (:func:`_draw`)."""
+    fig, (ax, ax2) = plots.two_panels((7, 4.4), widths=(1, 1.25))
     path = plots.moving_line(ax, "-o", color=plots.COLORS["gd"], ms=3, lw=1.1)
     start = plots.start_marker(ax)
     curve = plots.moving_line(ax2, color=plots.COLORS["gd"], lw=1.8, label="gradient descent")
     ax.title.set_animated(True)
     plots.target_line(ax2, ls.LR_CHALLENGE.target)
     plots.log_axis(ax2, xlim=(0, steps), ylim=(1e-12, 1e4), ylabel="$f(x_t)$")
-    ax2.legend(loc="upper right", frameon=False, fontsize=9)
-    plots.reserve_titles(fig)
+    plots.legend_below(ax2)
+    plots.reserve_titles(fig, ax, ax2, text="α\nstatus")
     state = {"ax": ax, "ax2": ax2, "path": path, "start": start, "curve": curve}
     return fig, {**state, "contours": None, "kappa": None}
+
+
+def _status_title(status: str) -> str:
+    """The status as the right panel's title: a growing run's reason on a second line (on one
+    line it is wider than the panel)."""
+    return status.replace(", growing", ",\ngrowing", 1)
 
 
 def _draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
@@ -80,7 +90,7 @@ def _draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     st["start"].set_data([x0[0]], [x0[1]])
     st["curve"].set_data(np.arange(len(fs)), fs)
     st["ax"].set_title(frame["title"], fontsize=10)
-    st["ax2"].set_title(frame["status"], fontsize=10)
+    st["ax2"].set_title(_status_title(frame["status"]), fontsize=10)
 
 
 def gd_quadratic(steps: int = ls.LR_CHALLENGE.steps) -> Explorer:

@@ -14,7 +14,7 @@ from dlnotes import plots
 from dlnotes._validate import check_scalar
 from dlnotes.averages import ewa
 from dlnotes.layers._base import seed_to_rng
-from dlnotes.widgets import Control, Explorer
+from dlnotes.widgets import Control, Explorer, background_changed
 
 #: The explorer factories of this chapter (found by :func:`dlnotes.explorers.all_explorers`).
 EXPLORERS = ["ewa_noisy_series", "minibatch_line_fit"]
@@ -35,7 +35,7 @@ def noisy_series(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return trend * (1 + 0.35 * z), trend
 
 
-#: The ages ``k`` of the right panel of :func:`ewa_noisy_series`.
+#: The ages ``k`` of the bottom panel of :func:`ewa_noisy_series`.
 AGES = np.arange(0, 201)
 
 
@@ -59,7 +59,7 @@ def _ewa_frame(
         "weights": w,
         "window": win,
         "note": (
-            f"window 1/(1−β) = {win:.0f} step{'' if round(win) == 1 else 's'}\n"
+            f"window 1/(1−β) = {win:.0f} step{'' if round(win) == 1 else 's'}, "
             f"weight older than that: {older:.2f} (1/e ≈ 0.37)"
         ),
         "title": (
@@ -71,11 +71,17 @@ def _ewa_frame(
 
 
 def _ewa_setup(series: np.ndarray, trend: np.ndarray) -> tuple[Any, dict[str, Any]]:
-    """The figure of :func:`ewa_noisy_series`: the series and its average (left), the weights
-    by age (right)."""
+    """The figure of :func:`ewa_noisy_series`: the series and its average (top), the weights
+    by age (bottom). Seven inches wide with 10-point text, so that a notebook column of 468 px
+    (JupyterLab at 900 px with its file browser open) shows every text at least 9 px high: the
+    panels are stacked, each the figure's width, so that the top title (the frame's title and
+    the status, on two lines) and the bottom one (the window's note) fit on their lines; the
+    legend sits under the top panel, off the series."""
+    import matplotlib.pyplot as plt
+
     n = len(series)
     steps = np.arange(1, n + 1)
-    fig, (ax, ax2) = plots.two_panels((9, 3.6), widths=(1.6, 1))
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7, 6.2), height_ratios=(1.5, 1))
     ax.plot(steps, series, ".", color="0.65", ms=2.5, label="series $x_t$")
     ax.plot(steps, trend, "k--", lw=1, label="noise-free trend")
     avg = plots.moving_line(ax, color=plots.COLORS["momentum"], lw=2, label="average")
@@ -83,28 +89,35 @@ def _ewa_setup(series: np.ndarray, trend: np.ndarray) -> tuple[Any, dict[str, An
     ax.set_ylim(0, 3.2)
     ax.set_xlabel("step $t$")
     ax.set_ylabel("value")
-    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    plots.legend_below(ax, ncol=3, below=0.17, markerscale=3)
     weights = plots.moving_line(ax2, color=plots.COLORS["momentum"], lw=2)
     window = ax2.axvline(10, color="0.3", ls="--", lw=1, animated=True)
-    note = ax2.text(0.97, 0.95, "", transform=ax2.transAxes, ha="right", va="top", fontsize=8)
-    note.set_animated(True)
     ax2.set_xlim(0, AGES[-1])
     ax2.set_ylim(0, 0.12)
     ax2.set_xlabel(f"age $k$ (steps before $t = {n}$)")
-    ax2.set_ylabel("weight of $x_{t-k}$ in $v_t$")
-    ax.set_title("β\nstatus", fontsize=10)  # placeholder: tight_layout leaves room for two lines
+    ax2.set_ylabel("weight of $x_{t-k}$\nin $v_t$")
+    # the note is the bottom panel's title (the dashed window line crosses any place inside)
+    ax2.title.set_animated(True)
     ax.title.set_animated(True)
+    ax.set_title("β\nstatus", fontsize=10)  # placeholder: tight_layout leaves room for two lines
+    ax2.set_title("window", fontsize=10)
     fig.tight_layout()
-    return fig, {"ax": ax, "avg": avg, "weights": weights, "window": window, "note": note}
+    state = {"ax": ax, "ax2": ax2, "avg": avg, "weights": weights, "window": window}
+    return fig, {**state, "note": ax2.title}
 
 
 def _ewa_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     v, w, win = frame["average"], frame["weights"], frame["window"]
     st["avg"].set_data(np.arange(1, len(v) + 1), v)
     st["weights"].set_data(AGES, w)
-    st["weights"].axes.set_ylim(0, max(0.12, 1.1 * float(w[0])))
+    top = max(0.12, 1.1 * float(w[0]))
+    if st["ax2"].get_ylim()[1] != top:
+        # the tick labels are in the still background: the live face must redraw it, or
+        # they keep the old scale under the new curve
+        st["ax2"].set_ylim(0, top)
+        background_changed(st["ax2"].figure)
     st["window"].set_xdata([win, win])
-    st["note"].set_text(frame["note"])
+    st["ax2"].set_title(frame["note"], fontsize=10)
     # the title's second line is the status line (the website's player shows the figure only)
     st["ax"].set_title(frame["title"] + "\n" + frame["status"], fontsize=10)
 
@@ -112,8 +125,8 @@ def _ewa_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
 def ewa_noisy_series(n: int = 400, seed: int = 0) -> Explorer:
     """Explorer: the EWA ``v_t = β v_{t-1} + (1-β) x_t`` of :func:`noisy_series`.
 
-    Controls: ``β`` and bias correction (``v_t / (1 - β^t)``) on/off. Left: the series, its
-    trend and the average; right: the weight ``(1-β) β^k`` (divided by ``1 - β^t`` when
+    Controls: ``β`` and bias correction (``v_t / (1 - β^t)``) on/off. Top: the series, its
+    trend and the average; bottom: the weight ``(1-β) β^k`` (divided by ``1 - β^t`` when
     corrected) that the last average gives to the value ``k`` steps back, with the window
     ``1/(1-β)`` marked.
 
@@ -246,8 +259,10 @@ def _line_fit_frame(batch_size: float, lr: float, epochs: int, n: int, seed: int
 def _line_fit_setup(H: np.ndarray, p_star: np.ndarray, epochs: int) -> tuple[Any, dict[str, Any]]:
     """The figure of :func:`minibatch_line_fit`: contours of the full loss (Hessian ``H``,
     minimizer ``p_star``) with the path of ``(w, b)`` (left), the excess loss against the
-    examples processed (right)."""
-    fig, (ax, ax2) = plots.two_panels((9, 3.8))
+    examples processed (right). Seven inches wide with 10-point text, so that a notebook
+    column of 468 px (JupyterLab at 900 px with its file browser open) shows every text at
+    least 9 px high; the right panel is the wider one, for the status above it."""
+    fig, (ax, ax2) = plots.two_panels((7, 3.8), widths=(1, 1.4))
     ws, bs = np.meshgrid(np.linspace(-1.5, 3.0, 90), np.linspace(-2.5, 2.5, 90))
     grid = _excess_loss(np.stack([ws.ravel(), bs.ravel()], axis=1), H, p_star).reshape(ws.shape)
     ax.contour(ws, bs, grid, levels=np.geomspace(1e-3, 10, 12), colors="0.6", linewidths=0.7)
