@@ -72,7 +72,9 @@ def render_png(fig: Any) -> bytes:
         fig.savefig(buf, format="png")
         return buf.getvalue()
     animated = [a for ax in fig.axes for a in ax.get_children() if a.get_animated()]
-    if getattr(fig, "_dlnotes_background", None) is None:
+    if not animated:  # nothing to repaint on a kept background: every artist may have moved
+        canvas.draw()
+    elif getattr(fig, "_dlnotes_background", None) is None:
         canvas.draw()  # draws everything except animated artists
         fig._dlnotes_background = canvas.copy_from_bbox(fig.bbox)
     else:
