@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -180,16 +181,21 @@ def test_the_cut_note_is_not_given_for_a_fit_the_budget_did_not_cut(tmp_path):
     assert all(len(line) == 64 for line in lines[7:]), lines
 
 
-def test_the_rules_and_the_guide_say_the_graders_message_tells_it():
-    import json
-
+def _rules_and_guide() -> tuple[str, str]:
+    """The capstone notebook's markdown (its rules) and ``book/instructors.md`` (the guide),
+    each with its whitespace collapsed, so that a sentence matches however it is wrapped."""
     root = Path(__file__).resolve().parent.parent
     nb = json.loads((root / "notebooks" / "16_capstone.ipynb").read_text(encoding="utf-8"))
     rules = " ".join(
         " ".join("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown"
     )
-    assert "(the training cell's note says so, and so does the grader's message)" in rules
     guide = " ".join((root / "book" / "instructors.md").read_text(encoding="utf-8").split())
+    return rules, guide
+
+
+def test_the_rules_and_the_guide_say_the_graders_message_tells_it():
+    rules, guide = _rules_and_guide()
+    assert "(the training cell's note says so, and so does the grader's message)" in rules
     assert "the run's message says so, in the notebook and in the grader's run" in guide
     assert "never from text of the learner's process" in guide
 
@@ -322,14 +328,7 @@ def test_records_without_the_first_loss_read_as_before_and_a_low_one_is_flagged(
 
 
 def test_the_rules_and_the_guide_name_the_first_loss_flag():
-    import json
-
-    root = Path(__file__).resolve().parent.parent
-    nb = json.loads((root / "notebooks" / "16_capstone.ipynb").read_text(encoding="utf-8"))
-    rules = " ".join(
-        " ".join("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown"
-    )
+    rules, guide = _rules_and_guide()
     assert "a first counted training step with a loss far below the 2.3" in rules
-    guide = " ".join((root / "book" / "instructors.md").read_text(encoding="utf-8").split())
     assert "**A network trained before the budget**" in guide
     assert "(`FIRST_LOSS`)" in guide and budget_module.FIRST_LOSS == 1.0

@@ -615,6 +615,12 @@ def _rho_too_large(rho: float) -> bool:
     return rho**MOMENTUM_CHALLENGE.steps * f0 >= MOMENTUM_CHALLENGE.target
 
 
+def _flat_direction_creeps(lr: float, rho: float) -> bool:
+    """Whether the flat direction does not oscillate (its roots are real: it is overdamped and
+    creeps) while ``ρ`` is not too large whatever ``α``: the test of both mistakes about it."""
+    return not _rho_too_large(rho) and not _oscillates(lr, rho, MOMENTUM_CHALLENGE.bowl().mu)
+
+
 # The mistakes of a well-formed pair that misses the target, tried in this order. Past
 # "diverged", exactly one of the other three causes holds: at a fixed α, raising ρ lowers the
 # larger real root's modulus until the roots turn complex; from then on only lowering ρ helps.
@@ -649,11 +655,7 @@ def _step_too_small(lr: float, rho: float) -> bool:
     """The flat direction does not oscillate while ``ρ`` is near the optimal one or above it:
     raising ``α`` at this ``ρ`` brings both directions into the oscillating window."""
     rho_best = optimal_heavy_ball(MOMENTUM_CHALLENGE.kappa)[1]
-    return (
-        not _rho_too_large(rho)
-        and rho >= rho_best - _RHO_BAND
-        and not _oscillates(lr, rho, MOMENTUM_CHALLENGE.bowl().mu)
-    )
+    return rho >= rho_best - _RHO_BAND and _flat_direction_creeps(lr, rho)
 
 
 @momentum_challenge_mistakes.add(
@@ -666,7 +668,7 @@ def _step_too_small(lr: float, rho: float) -> bool:
 def _flat_direction_overdamped(lr: float, rho: float) -> bool:
     """The flat direction does not oscillate (its roots are real): raising ρ at this α shrinks
     every real root."""
-    return not _rho_too_large(rho) and not _oscillates(lr, rho, MOMENTUM_CHALLENGE.bowl().mu)
+    return _flat_direction_creeps(lr, rho)
 
 
 @momentum_challenge_mistakes.add(

@@ -223,6 +223,20 @@ def cosine_lr(
     return lr_min + (lr_max - lr_min) * (1 + math.cos(math.pi * progress)) / 2
 
 
+def _cosine_ended(factor, step, lr_max, lr_min, total_steps, warmup_steps, clamp):
+    """The schedule with a learner's ``factor(progress)`` in place of ``(1 + cos(π·progress))/2``.
+    Learners end it in two ways: ``clamp=True`` clamps the progress with ``min(...)``,
+    ``clamp=False`` returns ``lr_min`` once ``step > total_steps``. The two agree for the right
+    factor but not for a wrong one (a clamped progress keeps the wrong factor's last value), so
+    each wrong factor is declared with both endings: either learner is told about the cosine."""
+    if step < warmup_steps:
+        return lr_max * step / warmup_steps
+    if not clamp and step > total_steps:  # the end handled apart, so only the cosine is wrong
+        return float(lr_min)
+    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
+    return lr_min + (lr_max - lr_min) * factor(progress)
+
+
 #: The common mistakes of ``ch06_cosine_lr``, each declared on its wrong code.
 cosine_lr_mistakes = Mistakes()
 
@@ -244,10 +258,10 @@ def _cos_not_clamped(step, lr_max, lr_min, total_steps, warmup_steps):
     "math.cos and np.cos take radians: half a period is cos(π·p), not cos(180·p).",
 )
 def _cos_degrees(step, lr_max, lr_min, total_steps, warmup_steps):
-    if step < warmup_steps:
-        return lr_max * step / warmup_steps
-    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
-    return lr_min + (lr_max - lr_min) * (1 + math.cos(180 * progress)) / 2
+    def factor(p):
+        return (1 + math.cos(180 * p)) / 2
+
+    return _cosine_ended(factor, step, lr_max, lr_min, total_steps, warmup_steps, clamp=True)
 
 
 @cosine_lr_mistakes.add(
@@ -255,12 +269,10 @@ def _cos_degrees(step, lr_max, lr_min, total_steps, warmup_steps):
     "math.cos and np.cos take radians: half a period is cos(π·p), not cos(180·p).",
 )
 def _cos_degrees_returns_lr_min(step, lr_max, lr_min, total_steps, warmup_steps):
-    if step < warmup_steps:
-        return lr_max * step / warmup_steps
-    if step > total_steps:  # the end handled apart, so only the cosine is wrong
-        return float(lr_min)
-    progress = (step - warmup_steps) / (total_steps - warmup_steps)
-    return lr_min + (lr_max - lr_min) * (1 + math.cos(180 * progress)) / 2
+    def factor(p):
+        return (1 + math.cos(180 * p)) / 2
+
+    return _cosine_ended(factor, step, lr_max, lr_min, total_steps, warmup_steps, clamp=False)
 
 
 @cosine_lr_mistakes.add(
@@ -304,10 +316,10 @@ def _cos_ignores_lr_min(step, lr_max, lr_min, total_steps, warmup_steps):
     "cos(πp) runs from 1 to −1, so your rate goes negative; (1 + cos(πp))/2 runs from 1 to 0.",
 )
 def _cos_no_half(step, lr_max, lr_min, total_steps, warmup_steps):
-    if step < warmup_steps:
-        return lr_max * step / warmup_steps
-    progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
-    return lr_min + (lr_max - lr_min) * math.cos(math.pi * progress)
+    def factor(p):
+        return math.cos(math.pi * p)
+
+    return _cosine_ended(factor, step, lr_max, lr_min, total_steps, warmup_steps, clamp=True)
 
 
 @cosine_lr_mistakes.add(
@@ -317,12 +329,10 @@ def _cos_no_half(step, lr_max, lr_min, total_steps, warmup_steps):
     "factor in front of (lr_max − lr_min) runs from 1 down to 0.",
 )
 def _cos_no_half_returns_lr_min(step, lr_max, lr_min, total_steps, warmup_steps):
-    if step < warmup_steps:
-        return lr_max * step / warmup_steps
-    if step > total_steps:  # the end handled apart, so only the cosine is wrong
-        return float(lr_min)
-    progress = (step - warmup_steps) / (total_steps - warmup_steps)
-    return lr_min + (lr_max - lr_min) * math.cos(math.pi * progress)
+    def factor(p):
+        return math.cos(math.pi * p)
+
+    return _cosine_ended(factor, step, lr_max, lr_min, total_steps, warmup_steps, clamp=False)
 
 
 @cosine_lr_mistakes.add(
