@@ -93,7 +93,11 @@ def test_a_cell_emptied_of_its_function_is_not_counted() -> None:
     assert "✓" not in said[3] and "CheckFailed" in said[3], said[3]
     assert "not counted: cell [3] no longer defines `adagrad_step`" in said[3], said[3]
     assert "note: your cell [3] no longer defines adagrad_step" in said[3], said[3]
-    assert "Define adagrad_step in it again and run that cell again" in said[3], said[3]
+    assert (
+        "this checks the older adagrad_step (cell [2]), which no cell you have run since makes. "
+        "If you moved it to another cell, run that cell; otherwise define adagrad_step in cell "
+        "[3] again and run it."
+    ) in said[3], said[3]
 
 
 def test_a_renamed_cell_that_stopped_at_a_syntax_error_is_told_so() -> None:
@@ -146,4 +150,5 @@ def test_a_challenge_cell_that_no_longer_assigns_its_answer_is_not_counted() -> 
         "of lr_challenge kept from cell [2] passed"
     ) in said[4], said[4]
     assert "note: your cell [4] no longer assigns lr_challenge" in said[4], said[4]
-    assert "Assign lr_challenge in it again" in said[4], said[4]
+    assert "checks the value it kept (from cell [2]), which no cell you have run" in said[4]
+    assert "otherwise assign lr_challenge in cell [4] again and run it." in said[4], said[4]

@@ -2590,12 +2590,16 @@ class _Stale:
         """The note said above the verdict on the kept definition (a cell that raised, or one
         whose ``def`` now names another function)."""
         name = self.name
-        if self.assigned and self.dropped:
+        if self.dropped:
+            verb, kept = (
+                ("assign", f"the value it kept{self._cell('from ')}")
+                if self.assigned
+                else ("define", f"the older {name}{self._cell()}")
+            )
             return (
-                f"note: your cell [{self.failed}] no longer assigns {name}: this checks the "
-                f"value it kept{self._cell(' from ')}, which that cell no longer makes (a fresh "
-                f"run of the notebook would have no {name}). Assign {name} in it again and run "
-                "that cell again."
+                f"note: your cell [{self.failed}] {self._now()}: this checks {kept}, which no "
+                "cell you have run since makes. If you moved it to another cell, run that "
+                f"cell; otherwise {verb} {name} in cell [{self.failed}] again and run it."
             )
         if self.assigned:
             return (
@@ -2604,13 +2608,12 @@ class _Stale:
                 f"older value{self._cell('from ')}, and that is what this checks. Fix that "
                 "error, run that cell again until it runs without error, then run this check."
             )
-        if self.renamed or self.dropped:
+        if self.renamed:
             return (
                 f"note: your cell [{self.failed}] {self._now()}: this checks the older "
                 f"{name}{self._cell()}, which that cell no longer defines (a fresh run of the "
-                f"notebook would have no {name}). "
-                + (f"Rename it back to {name}" if self.renamed else f"Define {name} in it again")
-                + " and run that cell again."
+                f"notebook would have no {name}). Rename it back to {name} and run that cell "
+                "again."
             )
         return (
             f"note: your last run of the cell that defines {name} (cell [{self.failed}]) raised "
