@@ -158,7 +158,7 @@ def test_the_batchnorm_frame_snaps_pads_and_reports() -> None:
     ex = ch11.bn_training(_fake_grid())
     frame = ex.compute(lr=0.12, scale=0.9)  # nearest computed setting: α = 0.1, c = 1
     assert frame["status"] == "plain: diverged | with BatchNorm: dev acc 70%"
-    assert frame["title"] == "α = 0.1, c = 1. " + frame["status"]
+    assert frame["title"] == "α = 0.1, c = 1\n" + frame["status"]
     plain, bn = frame["curves"]["plain"], frame["curves"]["batchnorm"]
     assert len(plain) == len(bn) == 30  # the diverged run is held at the cap to the end
     np.testing.assert_array_equal(plain[5:], ch11.LOSS_CAP)

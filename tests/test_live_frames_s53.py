@@ -55,3 +55,22 @@ def test_each_slider_move_shows_the_frame_drawn_afresh(name: str) -> None:
                 )
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("name", sorted(all_explorers()))
+def test_every_explorer_is_readable_at_notebook_width(name: str) -> None:
+    """Every text of the explorer's frame at its recommended values stays at least
+    ``MIN_TEXT_PX`` high once the frame is scaled to JupyterLab's ``NOTEBOOK_PX`` output, and the
+    frame fits the site unscaled (chapter 11's title was 8.4 px)."""
+    from figure_reading import MAX_SITE_PX, MIN_TEXT_PX, smallest_text_px
+
+    explorer = all_explorers()[name]()
+    fig, state = explorer.setup()
+    try:
+        explorer.redraw(state, **explorer.defaults)
+        width = Image.open(io.BytesIO(render_png(fig))).width
+        text, px = smallest_text_px(fig, width, dpi=fig.dpi)
+        assert px >= MIN_TEXT_PX, f"{name}: {text!r} is {px:.1f} px high at notebook width"
+        assert width <= MAX_SITE_PX, f"{name}: {width} px wide"
+    finally:
+        plt.close(fig)

@@ -170,7 +170,7 @@ def _bn_frame(
         res = "diverged" if run["diverged"] else f"dev acc {run['dev_acc']:.0%}"
         parts.append(f"{_BN_LABELS[norm]}: {res}")
     msg = " | ".join(parts)
-    return {"curves": curves, "title": f"α = {lr:g}, c = {scale:g}. " + msg, "status": msg}
+    return {"curves": curves, "title": f"α = {lr:g}, c = {scale:g}\n" + msg, "status": msg}
 
 
 def _bn_setup(n_steps: int) -> tuple[Any, dict[str, Any]]:
@@ -192,18 +192,19 @@ def _bn_setup(n_steps: int) -> tuple[Any, dict[str, Any]]:
     # inside, the free spots change with the setting (a plain run sits at chance, 2.3, or
     # at the cap, 3, all the way across), and loc="best" would be worked out once, on the
     # still background drawn before the (animated) curves
-    plots.legend_outside(ax, fontsize=9)
+    plots.legend_outside(ax)
     ax.title.set_animated(True)
-    # a title as long as a frame's, so that tight_layout leaves room for it
-    placeholder = "α = 0.03, c = 1. plain: dev acc 00% | with BatchNorm: dev acc 00%"
-    plots.reserve_titles(fig, ax, text=placeholder, fontsize=9)
+    # a title as long as a frame's (two lines: the setting, then the two runs' ends), so that
+    # tight_layout leaves room for it
+    placeholder = "α = 0.03, c = 0.25\nplain: dev acc 100% | with BatchNorm: dev acc 100%"
+    plots.reserve_titles(fig, ax, text=placeholder)
     return fig, {"ax": ax, "lines": lines}
 
 
 def _bn_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     for norm, y in frame["curves"].items():
         st["lines"][norm].set_data(np.arange(len(y)), y)
-    st["ax"].set_title(frame["title"], fontsize=9)
+    st["ax"].set_title(frame["title"], fontsize=10)
 
 
 def bn_training(grid: dict[tuple[str, float, float], dict[str, Any]] | None = None) -> Explorer:
