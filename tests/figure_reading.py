@@ -9,8 +9,11 @@ printed row of up to :data:`MAX_ROW_CHARS` characters does not wrap in that outp
 
 from __future__ import annotations
 
+import contextlib
 import io
+import itertools
 import json
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +24,15 @@ matplotlib.use("Agg")  # tests only; notebooks never set a backend
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 from PIL import Image
 
 from dlnotes.plots import COLORS
+from dlnotes.widgets import render_png
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The width JupyterLab gives an output in a 900 px window with its file browser open.
@@ -68,7 +75,7 @@ def texts(fig: Figure) -> list[Text]:
 def smallest_text_px(fig: Figure, width: int, dpi: float = 100) -> tuple[str, float]:
     """The smallest text of ``fig`` and its height in px once a ``width`` px PNG drawn at
     ``dpi`` is scaled to the notebook's width."""
-    scale = min(1.0, NOTEBOOK_PX / width)
+    scale = notebook_scale(width)
     smallest = min(texts(fig), key=lambda t: t.get_fontsize())
     return smallest.get_text(), smallest.get_fontsize() * dpi / 72 * scale
 
@@ -93,3 +100,198 @@ def inside(box: Any, fig: Figure) -> bool:
         and fig.bbox.y0 <= box.y0
         and box.y1 <= fig.bbox.y1
     )
+
+
+def notebook_scale(width: float) -> float:
+    """The factor the notebook scales a ``width`` px PNG by (1 if it fits in ``NOTEBOOK_PX``)."""
+    return min(1.0, NOTEBOOK_PX / width)
+
+
+def live_width(fig: Figure) -> int:
+    """Width in px of an explorer's live PNG: the whole figure, uncropped, at its own dpi."""
+    return int(fig.canvas.get_width_height(physical=True)[0])
+
+
+def site_width(fig: Figure) -> float:
+    """Width in px of an explorer's frames on the book site (``Explorer.static_html``: 72 dpi)."""
+    return float(fig.get_size_inches()[0] * 72)
+
+
+def assert_text_readable(fig: Figure, width: int, dpi: float = 100) -> None:
+    """Assert the smallest text of ``fig`` is at least ``MIN_TEXT_PX`` px high on screen, drawn
+    in a ``width`` px PNG at ``dpi`` and scaled to the notebook's width."""
+    text, px = smallest_text_px(fig, width, dpi)
+    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
+
+
+def assert_readable_cell(fig: Figure) -> None:
+    """Assert a cell's inline PNG (100 dpi, cropped) keeps every text at least ``MIN_TEXT_PX`` px
+    high in the notebook and is at most ``MAX_SITE_PX`` px wide."""
+    width = inline_png_width(fig)
+    assert_text_readable(fig, width)
+    assert width <= MAX_SITE_PX, width
+
+
+def assert_readable_explorer(fig: Figure, *, on_site: bool = False) -> None:
+    """Assert an explorer's live PNG keeps every text at least ``MIN_TEXT_PX`` px high in the
+    notebook (its width in px: :func:`live_width`, at the figure's dpi) and, if ``on_site``, its
+    frames on the book site at most ``MAX_SITE_PX`` px wide (:func:`site_width`)."""
+    assert_text_readable(fig, live_width(fig), fig.dpi)
+    assert not on_site or site_width(fig) <= MAX_SITE_PX, site_width(fig)
+
+
+@contextlib.contextmanager
+def drawn_cell(
+    notebook: str, cell_id: str, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Figure]:
+    """Run a figure cell of a master notebook on ``names`` and draw its ``fig`` (display px
+    known); the figure is closed on leaving the block."""
+    fig = run_figure_cell(notebook, cell_id, names, monkeypatch)["fig"]
+    assert isinstance(fig, Figure)
+    try:
+        fig.canvas.draw()
+        yield fig
+    finally:
+        plt.close(fig)
+
+
+@contextlib.contextmanager
+def live_explorer(explorer: Any) -> Iterator[tuple[Any, Figure, dict[str, Any]]]:
+    """An explorer's ``(explorer, fig, state)`` at its defaults, its figure drawn as the live
+    face draws it (``render_png``, at its own size and dpi); closed on leaving the block."""
+    fig, state = explorer.setup()
+    try:
+        explorer.redraw(state, **explorer.defaults)
+        render_png(fig)
+        yield explorer, fig, state
+    finally:
+        plt.close(fig)
+
+
+def explorer_fixture(build: Callable[[], Any], scope: str = "module") -> Any:
+    """A fixture of ``(explorer, fig, state)``, the explorer ``build()`` as :func:`live_explorer`
+    draws it; the fixture's name is the name it is bound to in the test module."""
+
+    def drawn() -> Iterator[tuple[Any, Figure, dict[str, Any]]]:
+        with live_explorer(build()) as found:
+            yield found
+
+    return pytest.fixture(scope=scope)(drawn)
+
+
+def every_setting(explorer: Any) -> list[dict[str, Any]]:
+    """Every combination of the values the explorer's controls name."""
+    names = [c.name for c in explorer.controls]
+    return [dict(zip(names, v)) for v in itertools.product(*(c.values for c in explorer.controls))]
+
+
+def every_named_value(explorer: Any) -> list[dict[str, Any]]:
+    """Every value each control names, the others at their defaults (the website's sweeps)."""
+    return [s for c in explorer.controls for s in explorer.frames(c.name)]
+
+
+def legends(fig: Figure) -> list[Legend]:
+    """Every legend of the figure: its own, its subfigures' and its axes'."""
+    return [
+        *(lg for f in (fig, *fig.subfigs) for lg in f.legends),
+        *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None),
+    ]
+
+
+def drawn_texts(fig: Figure) -> list[Text]:
+    """The non-empty texts a draw of ``fig`` paints (tick labels outside the view are not)."""
+    drawn: list[Text] = []
+    draw = Text.draw
+
+    def recording(self: Text, renderer: Any) -> None:
+        if self.get_visible() and self.get_text().strip():
+            drawn.append(self)
+        draw(self, renderer)
+
+    Text.draw = recording  # type: ignore[method-assign]
+    try:
+        fig.canvas.draw()
+    finally:
+        Text.draw = draw  # type: ignore[method-assign]
+    return drawn
+
+
+def assert_texts_apart(fig: Figure, texts: Sequence[Text], context: Any = None) -> list[Bbox]:
+    """Assert each of ``texts`` lies inside the figure and no two overlap (display px); returns
+    their boxes. ``context`` (the explorer's settings, say) joins every failure message."""
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for text, box in zip(texts, boxes):
+        assert inside(box, fig), (text.get_text(), context)
+    for (a, box_a), (b, box_b) in itertools.combinations(zip(texts, boxes), 2):
+        assert not overlaps(box_a, box_b), (a.get_text(), b.get_text(), context)
+    return boxes
+
+
+def assert_titles_clear(
+    fig: Figure,
+    panels: Sequence[Axes] | None = None,
+    *,
+    off_panels: bool = True,
+    above: bool = False,
+    suptitle: bool = False,
+    context: Any = None,
+) -> None:
+    """Assert the titles of ``panels`` (by default every titled axes, with the figure's title if
+    ``suptitle``) lie inside the figure and apart and, if ``off_panels``, off every panel's data
+    area (``panels``, by default every axes); if ``above``, each title's bottom is at most 1 px
+    below its panel's top. Display px."""
+    titled = [ax for ax in fig.axes if ax.get_title()] if panels is None else list(panels)
+    titles = [ax.title for ax in titled]
+    if suptitle and fig._suptitle is not None:
+        titles.append(fig._suptitle)
+    boxes = assert_texts_apart(fig, titles, context)
+    if off_panels:
+        for title, box in zip(titles, boxes):
+            for ax in fig.axes if panels is None else panels:
+                assert not overlaps(box, ax.bbox), (title.get_text(), ax.get_title(), context)
+    if above:
+        for ax, box in zip(titled, boxes):
+            assert box.y0 >= ax.bbox.y1 - 1, (ax.get_title(), context)
+
+
+def assert_legend_clear(
+    fig: Figure,
+    legend: Legend,
+    panels: Sequence[Axes] | None = None,
+    *,
+    xlabels: bool = True,
+    titles: bool = False,
+    min_points: float = 0,
+) -> Bbox:
+    """Assert ``legend`` lies inside the figure and off every panel of ``panels`` (every axes by
+    default): off its data area and, where they are drawn, its x label (``xlabels``) and its
+    title (``titles``), in display px; each of its texts at least ``min_points`` pt. Returns
+    the legend's box."""
+    renderer = fig.canvas.get_renderer()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert all(t.get_fontsize() >= min_points for t in legend.get_texts()), labels
+    box = legend.get_window_extent(renderer)
+    assert inside(box, fig), labels
+    for ax in fig.axes if panels is None else panels:
+        panel = ax.get_title() or ax.get_ylabel()
+        assert not overlaps(box, ax.bbox), (labels[:1], panel)
+        for drawn, label in ((xlabels, ax.xaxis.label), (titles, ax.title)):
+            if drawn and label.get_text():
+                assert not overlaps(box, label.get_window_extent(renderer)), (
+                    labels[:1],
+                    label.get_text(),
+                )
+    return box
+
+
+def assert_legends_clear(fig: Figure, count: int | None = None, **clear: Any) -> list[list[str]]:
+    """Assert the figure has ``count`` legends (any number if None), each clear as
+    :func:`assert_legend_clear` says (``clear``: its keywords); returns each legend's labels."""
+    found = legends(fig)
+    assert count is None or len(found) == count, [
+        t.get_text() for lg in found for t in lg.get_texts()
+    ]
+    for legend in found:
+        assert_legend_clear(fig, legend, **clear)
+    return [[t.get_text() for t in legend.get_texts()] for legend in found]

@@ -16,7 +16,6 @@ figure's PNG wider than that is scaled down to it. These tests measure the figur
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 from pathlib import Path
@@ -29,13 +28,20 @@ matplotlib.use("Agg")  # tests only; notebooks never set a backend
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from figure_reading import NOTEBOOK_PX, overlaps, run_figure_cell
+from figure_reading import (
+    assert_text_readable,
+    drawn_cell,
+    explorer_fixture,
+    inline_png_width,
+    live_width,
+    notebook_scale,
+    overlaps,
+    run_figure_cell,
+)
 from matplotlib.axes import Axes
 from matplotlib.text import Text
-from PIL import Image
 
 from dlnotes.explorers import ch09
-from dlnotes.widgets import render_png
 
 
 # --------------------------------------------------------------------- chapter 09, tanh figure
@@ -108,51 +114,23 @@ def test_sensitivity_figure_is_readable_at_notebook_width(
     center = json.loads(str(sens["center"]))
     names = ["lr", "momentum", "batch_size", "hidden", "layers", "l2"]
     spread = {h: float(np.ptp(sens[f"{h}/dev_loss"])) for h in names}
-    namespace = run_figure_cell(
-        "13_tuning.ipynb",
-        "a95d1e3e",
-        {"sens": sens, "center": center, "names": names, "spread": spread},
-        monkeypatch,
-    )
-    fig = namespace["fig"]
-    try:
-        dpi = 100  # the inline backend's PNGs, cropped to the drawing (bbox_inches="tight")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-        width = Image.open(buf).width
-        scale = min(1.0, NOTEBOOK_PX / width)
-        fig.canvas.draw()
-        texts = [
-            t
-            for t in fig.findobj(Text)
-            if t.get_visible() and t.get_text().strip() and t.get_fontsize() > 0
-        ]
-        smallest = min(texts, key=lambda t: t.get_fontsize())
-        px = smallest.get_fontsize() * dpi / 72 * scale
-        assert px >= 9, (smallest.get_text(), round(px, 1), width)
+    inputs = {"sens": sens, "center": center, "names": names, "spread": spread}
+    with drawn_cell("13_tuning.ipynb", "a95d1e3e", inputs, monkeypatch) as fig:
+        # the inline backend's PNGs: 100 dpi, cropped to the drawing (bbox_inches="tight")
+        assert_text_readable(fig, inline_png_width(fig))
         # every panel keeps its own width: six of them, at most two side by side
         lefts = {round(ax.get_position().x0, 3) for ax in fig.axes}
         assert len(fig.axes) == 6 and len(lefts) <= 2
-    finally:
-        plt.close(fig)
 
 
 # ---------------------------------------------------------------- chapter 09, ridge explorer
-@pytest.fixture
-def ridge() -> Any:
-    explorer = ch09.ridge_regression()
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    yield explorer, fig, state
-    plt.close(fig)
+ridge = explorer_fixture(ch09.ridge_regression, scope="function")
 
 
 def test_ridge_explorer_tick_labels_keep_apart_at_notebook_width(ridge: Any) -> None:
     _, fig, state = ridge
     renderer = fig.canvas.get_renderer()
-    width = fig.canvas.get_width_height(physical=True)[0]
-    scale = min(1.0, NOTEBOOK_PX / width)
+    scale = notebook_scale(live_width(fig))
     for ax in (state["ax"], state["ax2"]):
         boxes = sorted(
             (t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()),

@@ -19,7 +19,6 @@ measure what the cells and the explorer draw:
 
 from __future__ import annotations
 
-import itertools
 import types
 from typing import Any
 
@@ -32,17 +31,20 @@ import numpy as np
 import pytest
 from figure_reading import (
     MAX_ROW_CHARS,
-    MIN_TEXT_PX,
     NOTEBOOK_PX,
+    assert_readable_explorer,
+    assert_text_readable,
+    every_setting,
+    explorer_fixture,
     inline_png_width,
+    legends,
+    live_width,
     overlaps,
     run_figure_cell,
-    smallest_text_px,
 )
 
 from dlnotes import schedules as sch
 from dlnotes.explorers import ch11, ch14
-from dlnotes.widgets import render_png
 
 
 # --------------------------------------------------------------- chapter 11, the lr figure
@@ -73,9 +75,7 @@ def lr_figure(request: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> Any
 
 def test_lr_figure_is_readable_at_notebook_width(lr_figure: Any) -> None:
     fig, _, _ = lr_figure
-    width = inline_png_width(fig)
-    text, px = smallest_text_px(fig, width)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
+    assert_text_readable(fig, inline_png_width(fig))
     # the comparison stays side by side: two panels, one curve per learning rate in each
     assert len(fig.axes) == 2
     assert all(len(ax.get_lines()) == len(ch11.LRS) + 1 for ax in fig.axes)  # + chance line
@@ -85,9 +85,7 @@ def test_lr_figure_legend_names_every_rate_off_both_panels(lr_figure: Any) -> No
     fig, _, _ = lr_figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
-    assert len(legends) == 1
-    (legend,) = legends
+    (legend,) = legends(fig)
     assert [t.get_text() for t in legend.get_texts()] == [f"α = {lr:g}" for lr in ch11.LRS]
     box = legend.get_window_extent(renderer)
     for ax in fig.axes:
@@ -148,9 +146,7 @@ def snapshot_figure(request: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_snapshot_figure_is_readable_at_notebook_width(snapshot_figure: Any) -> None:
     fig, _ = snapshot_figure
-    width = inline_png_width(fig)
-    text, px = smallest_text_px(fig, width)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
+    assert_text_readable(fig, inline_png_width(fig))
 
 
 def test_snapshot_figure_tells_the_two_ensembles_apart(snapshot_figure: Any) -> None:
@@ -197,21 +193,12 @@ def test_snapshot_figure_tells_the_two_ensembles_apart(snapshot_figure: Any) -> 
 
 
 # ------------------------------------------------------------------- chapter 14, explorer
-@pytest.fixture(scope="module")
-def ema_explorer() -> Any:
-    explorer = ch14.ema_noisy_quadratic()
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    yield explorer, fig, state
-    plt.close(fig)
+ema_explorer = explorer_fixture(ch14.ema_noisy_quadratic)
 
 
 def test_ema_explorer_is_readable_at_notebook_width(ema_explorer: Any) -> None:
     _, fig, _ = ema_explorer
-    width = fig.canvas.get_width_height(physical=True)[0]  # the live face's PNG, uncropped
-    text, px = smallest_text_px(fig, width, dpi=fig.dpi)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
+    assert_readable_explorer(fig)
     # the iterates' dot in the legend is large enough to see at that width
     legend = fig.axes[0].get_legend()
     (dot,) = [
@@ -219,7 +206,7 @@ def test_ema_explorer_is_readable_at_notebook_width(ema_explorer: Any) -> None:
         for h, t in zip(legend.legend_handles, legend.get_texts())
         if t.get_text().startswith("iterates")
     ]
-    assert dot.get_markersize() * fig.dpi / 72 * NOTEBOOK_PX / width >= 3
+    assert dot.get_markersize() * fig.dpi / 72 * NOTEBOOK_PX / live_width(fig) >= 3
 
 
 def test_ema_explorer_legends_and_status_stay_clear_at_every_named_setting(
@@ -246,8 +233,7 @@ def test_ema_explorer_legends_and_status_stay_clear_at_every_named_setting(
         assert not overlaps(status, state["ax2"].bbox), settings
 
     # every value the controls name, at every value of the other control ...
-    for values in itertools.product(*(c.values for c in explorer.controls)):
-        settings = dict(zip((c.name for c in explorer.controls), values))
+    for settings in every_setting(explorer):
         explorer.redraw(state, **settings)
         assert_status_clear(settings)
     # ... and the widest status the format can write (3 significant digits of α, both

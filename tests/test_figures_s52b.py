@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import types
+from contextlib import AbstractContextManager
 from typing import Any
 
 import matplotlib
@@ -37,13 +38,19 @@ import numpy as np
 import pytest
 from figure_reading import (
     MAX_SITE_PX,
-    MIN_TEXT_PX,
-    NOTEBOOK_PX,
+    assert_legend_clear,
+    assert_readable_cell,
+    assert_readable_explorer,
+    assert_titles_clear,
+    drawn_cell,
+    every_named_value,
+    every_setting,
+    explorer_fixture,
     inline_png_width,
     inside,
+    legends,
+    notebook_scale,
     overlaps,
-    run_figure_cell,
-    smallest_text_px,
 )
 from matplotlib.figure import Figure
 
@@ -51,25 +58,15 @@ from dlnotes import landscapes as ls
 from dlnotes import plots
 from dlnotes.data import FASHION_MNIST_CLASSES
 from dlnotes.explorers import ch01, ch04
-from dlnotes.widgets import STATIC_ENV, render_png
+from dlnotes.widgets import STATIC_ENV
 
 
-def _run_figure_cell(
+def _drawn(
     cell_id: str, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> Figure:
-    """Run a figure cell of chapter 01's master notebook on ``names``; returns its figure."""
+) -> AbstractContextManager[Figure]:
+    """:func:`drawn_cell` on chapter 01's master notebook, the cells seeing ``ls`` and ``plots``."""
     names = {"ls": ls, "plots": plots, **names}
-    fig = run_figure_cell("01_learning_problem.ipynb", cell_id, names, monkeypatch)["fig"]
-    assert isinstance(fig, Figure)
-    fig.canvas.draw()
-    return fig
-
-
-def _assert_readable_cell(fig: Figure) -> None:
-    width = inline_png_width(fig)
-    text, px = smallest_text_px(fig, width)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-    assert width <= MAX_SITE_PX, width
+    return drawn_cell("01_learning_problem.ipynb", cell_id, names, monkeypatch)
 
 
 # ----------------------------------------------------- chapter 01, the contour figure (17)
@@ -80,28 +77,24 @@ def contour_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
     for name, standardize in [("raw: s = 4, m = 1", False), ("standardized", True)]:
         quad, _, _ = ch01.two_feature_problem(4.0, 1.0, standardize=standardize)
         norm_runs[name] = (quad, 1.0 / quad.L, ls.gd_steps_to_target(quad, 1.0 / quad.L))
-    fig = _run_figure_cell("d89f0577", {"norm_runs": norm_runs}, monkeypatch)
-    yield fig, norm_runs
-    plt.close(fig)
+    with _drawn("d89f0577", {"norm_runs": norm_runs}, monkeypatch) as fig:
+        yield fig, norm_runs
 
 
 def test_contour_figure_is_readable_at_notebook_width(contour_figure: Any) -> None:
     fig, _ = contour_figure
-    _assert_readable_cell(fig)
+    assert_readable_cell(fig)
 
 
 def test_contour_figure_keeps_its_panels_side_by_side_with_their_titles_apart(
     contour_figure: Any,
 ) -> None:
     fig, norm_runs = contour_figure
-    renderer = fig.canvas.get_renderer()
     assert len(fig.axes) == 2
     left, right = fig.axes
     assert left.bbox.x1 < right.bbox.x0  # side by side: the comparison reads across
-    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
-    assert not overlaps(*titles)
-    for ax, box, (name, (quad, _, steps)) in zip(fig.axes, titles, norm_runs.items()):
-        assert inside(box, fig), ax.get_title()
+    assert_titles_clear(fig, fig.axes, off_panels=False)
+    for ax, (name, (quad, _, steps)) in zip(fig.axes, norm_runs.items()):
         # each title names its problem, its κ and its step count
         title = ax.get_title()
         assert name in title and f"κ = {quad.kappa:.1f}" in title and f"{steps} steps" in title
@@ -123,29 +116,22 @@ def inputs_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
     best_lr = {"raw pixels": 0.03, "standardized": 0.03}
     search = {("raw pixels", 0.03): (None, raw), ("standardized", 0.03): (None, std)}
     names = {"inputs": inputs, "best_lr": best_lr, "search": search}
-    fig = _run_figure_cell("6d0ee964", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("6d0ee964", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_inputs_figure_is_readable_at_notebook_width(inputs_figure: Figure) -> None:
-    _assert_readable_cell(inputs_figure)
+    assert_readable_cell(inputs_figure)
 
 
 def test_inputs_figure_has_one_legend_off_both_panels(inputs_figure: Figure) -> None:
     fig = inputs_figure
-    renderer = fig.canvas.get_renderer()
-    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
-    assert len(legends) == 1
-    (legend,) = legends
+    (legend,) = legends(fig)
     assert [t.get_text() for t in legend.get_texts()] == [
         "raw pixels, α = 0.03",
         "standardized, α = 0.03",
     ]
-    box = legend.get_window_extent(renderer)
-    assert inside(box, fig)
-    for ax in fig.axes:
-        assert not overlaps(box, ax.bbox), ax.get_ylabel()
+    assert_legend_clear(fig, legend, xlabels=False)
     assert len(fig.axes) == 2 and all(len(ax.get_lines()) == 2 for ax in fig.axes)
 
 
@@ -160,13 +146,12 @@ CASES = {  # as measured (the 2-unit network's train and dev errors nearly equal
 
 @pytest.fixture
 def bias_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
-    fig = _run_figure_cell("7a09f318", {"cases": CASES, "bayes_ref": 0.05}, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("7a09f318", {"cases": CASES, "bayes_ref": 0.05}, monkeypatch) as fig:
+        yield fig
 
 
 def test_bias_figure_is_readable_at_notebook_width(bias_figure: Figure) -> None:
-    _assert_readable_cell(bias_figure)
+    assert_readable_cell(bias_figure)
 
 
 def test_bias_figure_labels_keep_apart_and_the_legend_off_the_bars(
@@ -184,62 +169,23 @@ def test_bias_figure_labels_keep_apart_and_the_legend_off_the_bars(
         assert f"bias {tr - 0.05:+.0%}" in text and f"variance {dv - tr:+.0%}" in text
     boxes = [t.get_window_extent(renderer) for t in labels]
     for a, b in itertools.pairwise(boxes):
-        assert (b.x0 - a.x1) * min(1.0, NOTEBOOK_PX / inline_png_width(fig)) >= 4
+        assert (b.x0 - a.x1) * notebook_scale(inline_png_width(fig)) >= 4
     for box in boxes:
         assert inside(box, fig)
-    legends = [*fig.legends, *([ax.get_legend()] if ax.get_legend() else [])]
-    (legend,) = legends
+    (legend,) = legends(fig)
     assert [t.get_text() for t in legend.get_texts()] == [
         "Bayes reference (5%)",
         "training error",
         "dev error",
     ]
-    box = legend.get_window_extent(renderer)
-    assert inside(box, fig)
-    assert not overlaps(box, ax.bbox)  # the bars may reach any height
+    assert_legend_clear(fig, legend, xlabels=False)  # the bars may reach any height
 
 
 # ------------------------------------------------------------------ the two explorers
-@pytest.fixture(scope="module")
-def normalization() -> Any:
-    explorer = ch01.normalization_gd()
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    yield explorer, fig, state
-    plt.close(fig)
+normalization = explorer_fixture(ch01.normalization_gd)
 
 
-@pytest.fixture(scope="module")
-def heavy_ball() -> Any:
-    explorer = ch04.heavy_ball_quadratic()
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    yield explorer, fig, state
-    plt.close(fig)
-
-
-def _assert_readable_explorer(fig: Figure) -> None:
-    width = fig.canvas.get_width_height(physical=True)[0]  # the live face's PNG, uncropped
-    text, px = smallest_text_px(fig, width, dpi=fig.dpi)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-
-
-def _assert_legend_off_both_panels(fig: Figure, state: dict[str, Any]) -> None:
-    renderer = fig.canvas.get_renderer()
-    panels = (state["ax"], state["ax2"])
-    legends = [ax.get_legend() for ax in panels if ax.get_legend() is not None]
-    assert legends
-    for legend in legends:
-        assert all(t.get_fontsize() >= 10 for t in legend.get_texts())
-        box = legend.get_window_extent(renderer)
-        assert inside(box, fig)
-        for ax in panels:
-            # the paths and the loss curves reach any place inside the axes at some setting
-            assert not overlaps(box, ax.bbox)
-        for ax in panels:  # nor on the panels' axis labels
-            assert not overlaps(box, ax.xaxis.label.get_window_extent(renderer))
+heavy_ball = explorer_fixture(ch04.heavy_ball_quadratic)
 
 
 @pytest.mark.parametrize("name", ["normalization", "heavy_ball"])
@@ -247,41 +193,39 @@ def test_explorer_is_readable_with_its_legend_off_both_panels(
     name: str, request: pytest.FixtureRequest
 ) -> None:
     _, fig, state = request.getfixturevalue(name)
-    _assert_readable_explorer(fig)
-    _assert_legend_off_both_panels(fig, state)
+    assert_readable_explorer(fig)
+    panels = (state["ax"], state["ax2"])
+    found = [ax.get_legend() for ax in panels if ax.get_legend() is not None]
+    assert found
+    for legend in found:
+        # the paths and the loss curves reach any place inside the axes at some setting
+        assert_legend_clear(fig, legend, panels, min_points=10)
 
 
 def test_ch01_explorer_titles_stay_inside_and_apart_at_every_named_setting(
     normalization: Any,
 ) -> None:
     explorer, fig, state = normalization
-    renderer = fig.canvas.get_renderer()
-    left, right = state["ax"], state["ax2"]
-
-    def assert_titles_clear(settings: Any) -> None:
-        boxes = [ax.title.get_window_extent(renderer) for ax in (left, right)]
-        assert not overlaps(*boxes), settings
-        for box in boxes:
-            assert inside(box, fig), settings
-            assert not overlaps(box, left.bbox) and not overlaps(box, right.bbox), settings
-
-    for values in itertools.product(*(c.values for c in explorer.controls)):
-        settings = dict(zip((c.name for c in explorer.controls), values))
+    panels = (state["ax"], state["ax2"])
+    for settings in every_setting(explorer):
         explorer.redraw(state, **settings)
-        assert_titles_clear(settings)
+        assert_titles_clear(fig, panels, context=settings)
     # the widest titles the formats can write (κ and R in exponent notation, no step count)
     frame = ch01._frame(1.0, 0.0, "raw", ch01.STEPS)
     widest = {"title": "κ = 1.23e+04, α = 1/L, R = 1.2e+02"}
     widest["verdict"] = f"needs over a million steps for {ch01.TARGET:g}"
     ch01._draw(state, {**frame, **widest})
-    assert_titles_clear(widest)
+    assert_titles_clear(fig, panels, context=widest)
 
 
 def _ch04_sweeps(explorer: Any) -> list[dict[str, Any]]:
     """Every value of each control with the others at their defaults, and the settings whose
     statuses are the widest (heavy ball dips below the target late, then climbs back)."""
-    settings = [s for c in explorer.controls for s in explorer.frames(c.name)]
-    return [*settings, {"lr": 1.0, "rho": 0.9, "kappa": 300}, {"lr": 0.75, "rho": 0.9}]
+    return [
+        *every_named_value(explorer),
+        {"lr": 1.0, "rho": 0.9, "kappa": 300},
+        {"lr": 0.75, "rho": 0.9},
+    ]
 
 
 def test_ch04_explorer_left_title_stays_inside_along_every_sweep(heavy_ball: Any) -> None:
@@ -338,13 +282,12 @@ def se_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Cell e3a4af48 on spreads as the resampling measures them (on the formula's line)."""
     sizes_n = np.array([25, 100, 400, 1600])
     names = {"sizes_n": sizes_n, "measured_se": np.sqrt(0.75 * 0.25 / sizes_n)}
-    fig = _run_figure_cell("e3a4af48", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("e3a4af48", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_se_figure_is_readable_at_notebook_width(se_figure: Figure) -> None:
-    _assert_readable_cell(se_figure)
+    assert_readable_cell(se_figure)
     (ax,) = se_figure.axes
     # the two levels the prose reads off are still labelled
     assert [t.get_text() for t in ax.texts] == ["SE = 1.0%", "SE = 0.1%"]
@@ -355,22 +298,17 @@ def test_se_figure_is_readable_at_notebook_width(se_figure: Figure) -> None:
 def templates_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
     W = np.random.default_rng(0).normal(0.0, 0.05, size=(784, 10))
     names = {"W": W, "FASHION_MNIST_CLASSES": FASHION_MNIST_CLASSES}
-    fig = _run_figure_cell("037e5249", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("037e5249", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_templates_figure_is_readable_with_every_class_named_apart(
     templates_figure: Figure,
 ) -> None:
     fig = templates_figure
-    _assert_readable_cell(fig)
-    renderer = fig.canvas.get_renderer()
+    assert_readable_cell(fig)
     assert [ax.get_title() for ax in fig.axes] == list(FASHION_MNIST_CLASSES)
-    boxes = [ax.title.get_window_extent(renderer) for ax in fig.axes]
-    for a, b in itertools.combinations(boxes, 2):
-        assert not overlaps(a, b)
-    assert all(inside(box, fig) for box in boxes)
+    assert_titles_clear(fig, fig.axes, off_panels=False)
 
 
 # ------------------------------------------- chapter 01, linear decision boundaries (42)
@@ -405,25 +343,22 @@ def boundaries_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "linear_ring": _Logits(lambda X: X[:, 1] - X[:, 0] + 0.3),
         "hidden_ring": _Logits(lambda X: radius - np.hypot(*X.T)),
     }
-    fig = _run_figure_cell("01c61b6f", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("01c61b6f", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_boundaries_figure_is_readable_at_notebook_width(boundaries_figure: Figure) -> None:
-    _assert_readable_cell(boundaries_figure)
+    assert_readable_cell(boundaries_figure)
 
 
 def test_boundaries_figure_keeps_its_panels_apart_and_its_legends_off_the_points(
     boundaries_figure: Figure,
 ) -> None:
     fig = boundaries_figure
-    renderer = fig.canvas.get_renderer()
     assert len(fig.axes) == 2
     left, right = fig.axes
     assert left.bbox.x1 < right.bbox.x0
-    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
-    assert not overlaps(*titles) and all(inside(box, fig) for box in titles)
+    assert_titles_clear(fig, fig.axes, off_panels=False)
     assert "straight boundary" in left.get_title()
     assert "disc" in right.get_title()
     expected = [["class 0", "class 1", "$xw + b = 0$"], ["softmax (linear)", "16 hidden units"]]
@@ -431,9 +366,5 @@ def test_boundaries_figure_keeps_its_panels_apart_and_its_legends_off_the_points
         legend = ax.get_legend()
         assert legend is not None
         assert [t.get_text() for t in legend.get_texts()] == labels
-        box = legend.get_window_extent(renderer)
-        assert inside(box, fig)
         # the points fill the right panel and reach any place of the left one
-        for other in fig.axes:
-            assert not overlaps(box, other.bbox), labels
-            assert not overlaps(box, other.xaxis.label.get_window_extent(renderer))
+        assert_legend_clear(fig, legend)

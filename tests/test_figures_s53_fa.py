@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import types
+from contextlib import AbstractContextManager
 from typing import Any
 
 import matplotlib
@@ -36,14 +37,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from figure_reading import (
-    MAX_SITE_PX,
-    MIN_TEXT_PX,
-    NOTEBOOK_PX,
+    assert_legend_clear,
+    assert_readable_cell,
+    assert_readable_explorer,
+    assert_titles_clear,
+    drawn_cell,
+    every_named_value,
+    every_setting,
+    explorer_fixture,
     inline_png_width,
-    inside,
+    legends,
+    live_width,
+    notebook_scale,
     overlaps,
-    run_figure_cell,
-    smallest_text_px,
 )
 from matplotlib.figure import Figure
 
@@ -53,50 +59,12 @@ from dlnotes.explorers import ch02, ch03
 from dlnotes.widgets import render_png
 
 
-def _run_cell(
+def _drawn(
     notebook: str, cell_id: str, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> Figure:
-    """Run a figure cell of a master notebook on ``names``; returns its drawn figure."""
+) -> AbstractContextManager[Figure]:
+    """:func:`drawn_cell`, the cells seeing ``ls``, ``plots`` and ``averages`` as well."""
     names = {"ls": ls, "plots": plots, "averages": averages, **names}
-    fig = run_figure_cell(notebook, cell_id, names, monkeypatch)["fig"]
-    assert isinstance(fig, Figure)
-    fig.canvas.draw()
-    return fig
-
-
-def _assert_readable_cell(fig: Figure) -> None:
-    width = inline_png_width(fig)
-    text, px = smallest_text_px(fig, width)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-    assert width <= MAX_SITE_PX, width
-
-
-def _legends(fig: Figure) -> list[Any]:
-    return [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
-
-
-def _assert_titles_inside_and_apart(fig: Figure) -> None:
-    renderer = fig.canvas.get_renderer()
-    titles = [ax.title for ax in fig.axes if ax.get_title()]
-    titles += [fig._suptitle] if fig._suptitle is not None else []
-    boxes = [t.get_window_extent(renderer) for t in titles]
-    for title, box in zip(titles, boxes):
-        assert inside(box, fig), title.get_text()
-        for ax in fig.axes:
-            assert not overlaps(box, ax.bbox), title.get_text()
-    for (a, box_a), (b, box_b) in itertools.combinations(zip(titles, boxes), 2):
-        assert not overlaps(box_a, box_b), (a.get_text(), b.get_text())
-
-
-def _assert_off_every_panel(fig: Figure, legend: Any) -> None:
-    renderer = fig.canvas.get_renderer()
-    box = legend.get_window_extent(renderer)
-    assert inside(box, fig)
-    for ax in fig.axes:
-        assert not overlaps(box, ax.bbox), ax.get_title()
-        assert not overlaps(box, ax.xaxis.label.get_window_extent(renderer))
-        if ax.get_title():
-            assert not overlaps(box, ax.title.get_window_extent(renderer)), ax.get_title()
+    return drawn_cell(notebook, cell_id, names, monkeypatch)
 
 
 # ================================================================== chapter 02, the cells
@@ -105,42 +73,40 @@ CH02 = "02_conditioning.ipynb"
 
 @pytest.fixture
 def bowls_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
-    fig = _run_cell(CH02, "2ce6b7eb", {}, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn(CH02, "2ce6b7eb", {}, monkeypatch) as fig:
+        yield fig
 
 
 def test_bowls_figure_is_readable_with_its_titles_apart(bowls_figure: Figure) -> None:
     fig = bowls_figure
-    _assert_readable_cell(fig)
+    assert_readable_cell(fig)
     left, right = fig.axes
     assert left.bbox.x1 < right.bbox.x0  # side by side: the round and the narrow bowl
-    _assert_titles_inside_and_apart(fig)
+    assert_titles_clear(fig, suptitle=True)
     assert "round: κ = 1" in left.get_title() and "narrow: κ = 25" in right.get_title()
     assert all("f after 50 steps" in ax.get_title() for ax in fig.axes)
 
 
 @pytest.fixture
 def limit_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
-    fig = _run_cell(CH02, "d267db1b", {}, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn(CH02, "d267db1b", {}, monkeypatch) as fig:
+        yield fig
 
 
 def test_limit_figure_is_readable(limit_figure: Figure) -> None:
-    _assert_readable_cell(limit_figure)
-    _assert_titles_inside_and_apart(limit_figure)
+    assert_readable_cell(limit_figure)
+    assert_titles_clear(limit_figure, suptitle=True)
 
 
 def test_limit_figure_has_one_legend_under_both_panels(limit_figure: Figure) -> None:
     fig = limit_figure
-    (legend,) = _legends(fig)  # the paths' and the curves' colours are the same two
+    (legend,) = legends(fig)  # the paths' and the curves' colours are the same two
     assert [t.get_text() for t in legend.get_texts()] == [
         "minimum",
         r"$\alpha = 0.98 \cdot 2/L$",
         r"$\alpha = 1.02 \cdot 2/L$",
     ]
-    _assert_off_every_panel(fig, legend)
+    assert_legend_clear(fig, legend, titles=True)
     path, curve = fig.axes
     for label in (r"$\alpha = 0.98 \cdot 2/L$", r"$\alpha = 1.02 \cdot 2/L$"):
         colours = {
@@ -154,15 +120,14 @@ def test_limit_figure_has_one_legend_under_both_panels(limit_figure: Figure) -> 
 
 @pytest.fixture
 def rosenbrock_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
-    fig = _run_cell(CH02, "44cbdb3b", {"rosen": ls.Rosenbrock()}, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn(CH02, "44cbdb3b", {"rosen": ls.Rosenbrock()}, monkeypatch) as fig:
+        yield fig
 
 
 def test_rosenbrock_figure_is_readable_with_its_titles_apart(rosenbrock_figure: Figure) -> None:
     fig = rosenbrock_figure
-    _assert_readable_cell(fig)
-    _assert_titles_inside_and_apart(fig)
+    assert_readable_cell(fig)
+    assert_titles_clear(fig, suptitle=True)
     assert r"$\alpha = 0.0019$" in fig.axes[0].get_title()
     assert "every 40th step" in fig.axes[0].get_title()
 
@@ -175,14 +140,13 @@ def hessians_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "frac_minima": [0.4868, 0.1547, 0.024, 0.0045, 0.00025, 0.0, 0.0, 0.0],
         "trials": 4000,
     }
-    fig = _run_cell(CH02, "22c4fd91", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn(CH02, "22c4fd91", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_hessians_figure_is_readable_and_names_every_dimension(hessians_figure: Figure) -> None:
     fig = hessians_figure
-    _assert_readable_cell(fig)
+    assert_readable_cell(fig)
     renderer = fig.canvas.get_renderer()
     (ax,) = fig.axes
     assert [t.get_text() for t in ax.get_xticklabels()] == [str(d) for d in range(1, 9)]
@@ -202,26 +166,25 @@ def test_hessians_figure_is_readable_and_names_every_dimension(hessians_figure: 
     bars = ax.patches
     assert len(bars) == 5
     one = bars[-1].get_window_extent(renderer)
-    scale = min(1.0, NOTEBOOK_PX / inline_png_width(fig))
+    scale = notebook_scale(inline_png_width(fig))
     assert (min(one.y1, ax.bbox.y1) - max(one.y0, ax.bbox.y0)) * scale >= 3
 
 
 @pytest.fixture
 def saddle_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
-    fig = _run_cell(CH02, "c313cc49", {}, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn(CH02, "c313cc49", {}, monkeypatch) as fig:
+        yield fig
 
 
 def test_saddle_figure_is_readable_with_its_legend_off_the_curves(saddle_figure: Figure) -> None:
     fig = saddle_figure
-    _assert_readable_cell(fig)
-    (legend,) = _legends(fig)
+    assert_readable_cell(fig)
+    (legend,) = legends(fig)
     assert [t.get_text() for t in legend.get_texts()] == [
         f"$y_0$ = {y0:g}" for y0 in [1e-2, 1e-4, 1e-6, 1e-8, 0.0]
     ]
-    _assert_off_every_panel(fig, legend)  # the curves cross the whole panel
-    _assert_titles_inside_and_apart(fig)
+    assert_legend_clear(fig, legend, titles=True)  # the curves cross the whole panel
+    assert_titles_clear(fig, suptitle=True)
 
 
 # ================================================================== chapter 03, the cells
@@ -252,19 +215,18 @@ def batch_losses_figure(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> Any:
         "stochastic, B = 1": types.SimpleNamespace(batch_losses=_losses(5391, 1)),
     }
     names = {"train": train, "N": N, "runs": runs, "colors": COLORS3}
-    fig = _run_cell(CH03, "4517c5d0", names, monkeypatch)
-    capsys.readouterr()
-    yield fig
-    plt.close(fig)
+    with _drawn(CH03, "4517c5d0", names, monkeypatch) as fig:
+        capsys.readouterr()
+        yield fig
 
 
 def test_batch_losses_figure_is_readable_with_its_titles_apart(
     batch_losses_figure: Figure,
 ) -> None:
     fig = batch_losses_figure
-    _assert_readable_cell(fig)
+    assert_readable_cell(fig)
     assert [ax.get_title() for ax in fig.axes] == list(COLORS3)
-    _assert_titles_inside_and_apart(fig)
+    assert_titles_clear(fig, suptitle=True)
 
 
 @pytest.fixture
@@ -278,15 +240,14 @@ def clocks_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "wall": dict(zip(batch_sizes, [0.09, 0.024, 0.0075, 0.0023, 0.0021, 0.011])),
         "target": 0.1,
     }
-    fig = _run_cell(CH03, "30f55487", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn(CH03, "30f55487", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_clocks_figure_is_readable_with_its_titles_apart(clocks_figure: Figure) -> None:
     fig = clocks_figure
-    _assert_readable_cell(fig)
-    _assert_titles_inside_and_apart(fig)  # the three clocks' and the figure's
+    assert_readable_cell(fig)
+    assert_titles_clear(fig, suptitle=True)  # the three clocks' and the figure's
     assert [ax.get_title() for ax in fig.axes] == ["steps", "epochs", "wall-clock (ms)"]
     assert fig._suptitle is not None and "$f < 0.1$" in fig._suptitle.get_text()
 
@@ -300,102 +261,59 @@ def averaged_losses_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         losses=np.geomspace(2.3, 0.15, 32),
     )
     names = {"runs": {"stochastic, B = 1": run}, "N": N}
-    fig = _run_cell(CH03, "b5d2776c", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn(CH03, "b5d2776c", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_averaged_losses_figure_is_readable_with_its_legend_under_the_axes(
     averaged_losses_figure: Figure,
 ) -> None:
     fig = averaged_losses_figure
-    _assert_readable_cell(fig)
-    (legend,) = _legends(fig)
+    assert_readable_cell(fig)
+    (legend,) = legends(fig)
     assert [t.get_text() for t in legend.get_texts()] == [
         "loss of each step's example",
         "full training loss $f$",
         r"EWA, $\beta = 0.9$",
         r"EWA, $\beta = 0.99$",
     ]
-    _assert_off_every_panel(fig, legend)  # the points fill the whole panel
+    assert_legend_clear(fig, legend, titles=True)  # the points fill the whole panel
     # the per-example dot is large enough to see in the legend at that width
     dot = legend.legend_handles[0]
-    scale = min(1.0, NOTEBOOK_PX / inline_png_width(fig))
+    scale = notebook_scale(inline_png_width(fig))
     assert dot.get_markersize() * fig.dpi / 72 * scale >= 3
 
 
 # ================================================================== the three explorers
-def _explorer(factory: Any) -> Any:
-    explorer = factory()
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    return explorer, fig, state
+bowl_explorer = explorer_fixture(ch02.gd_quadratic)
 
 
-@pytest.fixture(scope="module")
-def bowl_explorer() -> Any:
-    explorer, fig, state = _explorer(ch02.gd_quadratic)
-    yield explorer, fig, state
-    plt.close(fig)
+average_explorer = explorer_fixture(ch03.ewa_noisy_series)
 
 
-@pytest.fixture(scope="module")
-def average_explorer() -> Any:
-    explorer, fig, state = _explorer(ch03.ewa_noisy_series)
-    yield explorer, fig, state
-    plt.close(fig)
-
-
-@pytest.fixture(scope="module")
-def line_fit_explorer() -> Any:
-    explorer, fig, state = _explorer(ch03.minibatch_line_fit)
-    yield explorer, fig, state
-    plt.close(fig)
+line_fit_explorer = explorer_fixture(ch03.minibatch_line_fit)
 
 
 @pytest.mark.parametrize("name", ["bowl_explorer", "average_explorer", "line_fit_explorer"])
 def test_explorer_is_readable_at_notebook_width(name: str, request: pytest.FixtureRequest) -> None:
     _, fig, _ = request.getfixturevalue(name)
-    width = fig.canvas.get_width_height(physical=True)[0]  # the live face's PNG, uncropped
-    text, px = smallest_text_px(fig, width, dpi=fig.dpi)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-    assert fig.get_figwidth() * 72 <= MAX_SITE_PX  # the website draws its frames at 72 dpi
-
-
-def _assert_explorer_titles_clear(fig: Figure, settings: Any) -> None:
-    renderer = fig.canvas.get_renderer()
-    titles = [ax.title for ax in fig.axes if ax.get_title()]
-    boxes = [t.get_window_extent(renderer) for t in titles]
-    for title, box in zip(titles, boxes):
-        assert inside(box, fig), (settings, title.get_text())
-        for ax in fig.axes:
-            assert not overlaps(box, ax.bbox), (settings, title.get_text())
-    for a, b in itertools.combinations(boxes, 2):
-        assert not overlaps(a, b), settings
-
-
-def _every_setting(explorer: Any) -> list[dict[str, Any]]:
-    return [
-        dict(zip((c.name for c in explorer.controls), values))
-        for values in itertools.product(*(c.values for c in explorer.controls))
-    ]
+    assert_readable_explorer(fig, on_site=True)  # the website draws its frames at 72 dpi
 
 
 def test_bowl_explorer_legend_and_status_stay_clear(bowl_explorer: Any) -> None:
     explorer, fig, state = bowl_explorer
-    (legend,) = _legends(fig)
+    (legend,) = legends(fig)
     assert [t.get_text() for t in legend.get_texts()] == ["gradient descent", "target 1e-06"]
-    _assert_off_every_panel(fig, legend)  # a growing f crosses the right panel's top
+    assert_legend_clear(fig, legend, titles=True)  # a growing f crosses the right panel's top
     # every value of each control with the others at their defaults, and the growing runs
     # (α = 2.05, the widest statuses the slider gives) at every κ
-    sweeps = [s for c in explorer.controls for s in explorer.frames(c.name)]
+    sweeps = every_named_value(explorer)
     kappas = next(c for c in explorer.controls if c.name == "kappa").values
     sweeps += [{**explorer.defaults, "lr": 2.05, "kappa": k} for k in kappas]
     for settings in sweeps:
         status = explorer.redraw(state, **settings)
         assert state["ax2"].get_title().replace("\n", " ") == status
-        _assert_explorer_titles_clear(fig, settings)
+        assert_titles_clear(fig, context=settings)
     # ... and the widest the formats can write: loss_text's longest digits, a large growth
     frame = ch02._frame(0.5, 10, 45, ls.LR_CHALLENGE.steps)
     for widest in [
@@ -404,26 +322,26 @@ def test_bowl_explorer_legend_and_status_stay_clear(bowl_explorer: Any) -> None:
         "diverged after 60 steps (α > 2/L = 2)",
     ]:
         ch02._draw(state, {**frame, "status": widest, "title": "α = 1.950, κ = 100, 2/L = 2"})
-        _assert_explorer_titles_clear(fig, widest)
+        assert_titles_clear(fig, context=widest)
 
 
 def test_average_explorer_legend_and_titles_stay_clear(average_explorer: Any) -> None:
     explorer, fig, state = average_explorer
-    (legend,) = _legends(fig)
+    (legend,) = legends(fig)
     assert [t.get_text() for t in legend.get_texts()] == [
         "series $x_t$",
         "noise-free trend",
         "average",
     ]
-    _assert_off_every_panel(fig, legend)  # the series fills the top panel
+    assert_legend_clear(fig, legend, titles=True)  # the series fills the top panel
     dot = legend.legend_handles[0]
-    scale = min(1.0, NOTEBOOK_PX / fig.canvas.get_width_height(physical=True)[0])
+    scale = notebook_scale(live_width(fig))
     assert dot.get_markersize() * fig.dpi / 72 * scale >= 3
-    for settings in _every_setting(explorer):
+    for settings in every_setting(explorer):
         status = explorer.redraw(state, **settings)
         assert state["ax"].get_title().endswith("\n" + status)  # the website's status line
         assert state["note"].get_text().startswith("window 1/(1−β) = ")
-        _assert_explorer_titles_clear(fig, settings)
+        assert_titles_clear(fig, context=settings)
 
 
 def test_average_explorer_live_frames_match_a_fresh_drawing(average_explorer: Any) -> None:
@@ -446,10 +364,10 @@ def test_average_explorer_live_frames_match_a_fresh_drawing(average_explorer: An
 
 def test_line_fit_explorer_titles_stay_clear(line_fit_explorer: Any) -> None:
     explorer, fig, state = line_fit_explorer
-    for settings in _every_setting(explorer):
+    for settings in every_setting(explorer):
         status = explorer.redraw(state, **settings)
         assert state["ax2"].get_title() == status
-        _assert_explorer_titles_clear(fig, settings)
+        assert_titles_clear(fig, context=settings)
     # the widest: the longest title, and a mean excess loss with a three-digit exponent
     frame = ch03._line_fit_frame(8, 0.1, 4, 64, 0)
     widest = {
@@ -457,4 +375,4 @@ def test_line_fit_explorer_titles_stay_clear(line_fit_explorer: Any) -> None:
         "status": "last quarter of the steps: mean f − f* = 1.2e-100",
     }
     ch03._line_fit_draw(state, {**frame, **widest})
-    _assert_explorer_titles_clear(fig, widest)
+    assert_titles_clear(fig, context=widest)

@@ -21,28 +21,33 @@ the cells and the explorers draw:
 
 from __future__ import annotations
 
-import itertools
 import math
+from contextlib import AbstractContextManager
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # tests only; notebooks never set a backend
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from figure_reading import (
-    MAX_SITE_PX,
-    MIN_TEXT_PX,
-    inline_png_width,
+    assert_legend_clear,
+    assert_legends_clear,
+    assert_readable_cell,
+    assert_readable_explorer,
+    assert_texts_apart,
+    assert_titles_clear,
+    drawn_cell,
+    drawn_texts,
+    every_named_value,
+    explorer_fixture,
     inside,
+    legends,
     overlaps,
     run_figure_cell,
-    smallest_text_px,
 )
 from matplotlib.figure import Figure
-from matplotlib.text import Text
 
 from dlnotes import landscapes as ls
 from dlnotes import plots
@@ -53,67 +58,17 @@ from dlnotes.widgets import render_png
 
 
 # ------------------------------------------------------------------------------- helpers
-def _figure(
+def _drawn(
     notebook: str, cell_id: str, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> Figure:
-    """Run a figure cell of a master notebook on ``names``; returns its figure, drawn."""
+) -> AbstractContextManager[Figure]:
+    """:func:`drawn_cell`, the cells seeing ``ls``, ``plots`` and ``math`` as well."""
     names = {"ls": ls, "plots": plots, "math": math, **names}
-    fig = run_figure_cell(notebook, cell_id, names, monkeypatch)["fig"]
-    assert isinstance(fig, Figure)
-    fig.canvas.draw()
-    return fig
-
-
-def _drawn_texts(fig: Figure) -> list[Text]:
-    """The non-empty texts a draw of ``fig`` paints (tick labels outside the view are not)."""
-    drawn: list[Text] = []
-    draw = Text.draw
-
-    def recording(self: Text, renderer: Any) -> None:
-        if self.get_visible() and self.get_text().strip():
-            drawn.append(self)
-        draw(self, renderer)
-
-    Text.draw = recording  # type: ignore[method-assign]
-    try:
-        fig.canvas.draw()
-    finally:
-        Text.draw = draw  # type: ignore[method-assign]
-    return drawn
-
-
-def _assert_no_text_on_another(fig: Figure) -> None:
-    renderer = fig.canvas.get_renderer()
-    texts = _drawn_texts(fig)
-    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
-    for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
-        assert not overlaps(box_a, box_b), (a, b)
-    for text, box in boxes:
-        assert inside(box, fig), text
+    return drawn_cell(notebook, cell_id, names, monkeypatch)
 
 
 def _assert_readable_cell(fig: Figure) -> None:
-    width = inline_png_width(fig)
-    text, px = smallest_text_px(fig, width)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-    assert width <= MAX_SITE_PX, width
-    _assert_no_text_on_another(fig)
-
-
-def _legends(fig: Figure) -> list[Any]:
-    return [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
-
-
-def _assert_legends_off_every_panel(fig: Figure, count: int) -> None:
-    renderer = fig.canvas.get_renderer()
-    legends = _legends(fig)
-    assert len(legends) == count
-    for legend in legends:
-        box = legend.get_window_extent(renderer)
-        assert inside(box, fig)
-        for ax in fig.axes:
-            assert not overlaps(box, ax.bbox), ax.get_title()
-            assert not overlaps(box, ax.xaxis.label.get_window_extent(renderer))
+    assert_readable_cell(fig)
+    assert_texts_apart(fig, drawn_texts(fig))  # no text on another
 
 
 def _assert_side_by_side(fig: Figure) -> None:
@@ -139,45 +94,38 @@ def test_ch05_opening_race_is_readable_with_one_legend_under_both_panels(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Cell 4c68aa89 on the chapter's runs (400 steps of each grid: cheap)."""
-    fig = _figure(NB05, "4c68aa89", {}, monkeypatch)
-    try:
+    with _drawn(NB05, "4c68aa89", {}, monkeypatch) as fig:
         _assert_readable_cell(fig)
         _assert_side_by_side(fig)
-        _assert_legends_off_every_panel(fig, 1)
-        (legend,) = _legends(fig)
+        assert_legends_clear(fig, 1)
+        (legend,) = legends(fig)
         labels = [t.get_text() for t in legend.get_texts()]
         assert labels[0] == "minimum" and len(labels) == 3
         assert labels[1].startswith("GD, α = ") and labels[2].startswith("RMSprop, α = ")
-    finally:
-        plt.close(fig)
 
 
 def test_ch05_far_start_figure_is_readable_with_each_legend_under_its_panel(
     monkeypatch: pytest.MonkeyPatch, aligned: Any
 ) -> None:
     """Cell 53cdb397 on the chapter's bowl (10 000 AdaGrad steps on two coordinates)."""
-    fig = _figure(NB05, "53cdb397", {"aligned": aligned}, monkeypatch)
-    try:
+    with _drawn(NB05, "53cdb397", {"aligned": aligned}, monkeypatch) as fig:
         _assert_readable_cell(fig)
         _assert_side_by_side(fig)
-        _assert_legends_off_every_panel(fig, 2)
+        assert_legends_clear(fig, 2)
         left, right = ([t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes)
         assert left == ["minimum", "AdaGrad, 300 steps", "RMSProp, 300 steps"]
         assert right[:2] == ["flat coordinate $x_2$", "steep coordinate $x_1$"]
-    finally:
-        plt.close(fig)
 
 
 def test_ch05_saddle_figure_is_readable_with_its_titles_apart(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Cell 3c2548bc as the chapter runs it (1500 steps of three methods)."""
-    fig = _figure(NB05, "3c2548bc", {"teaching": teaching}, monkeypatch)
-    try:
+    with _drawn(NB05, "3c2548bc", {"teaching": teaching}, monkeypatch) as fig:
         _assert_readable_cell(fig)  # the two titles among the texts that keep apart
         _assert_side_by_side(fig)
-        _assert_legends_off_every_panel(fig, 1)
-        (legend,) = _legends(fig)
+        assert_legends_clear(fig, 1)
+        (legend,) = legends(fig)
         assert [t.get_text() for t in legend.get_texts()] == [
             "minimum",
             "GD",
@@ -187,8 +135,6 @@ def test_ch05_saddle_figure_is_readable_with_its_titles_apart(
         left, right = fig.axes
         assert "the first 600 steps" in left.get_title()
         assert right.get_title() == "all 1500 steps"
-    finally:
-        plt.close(fig)
 
 
 def test_ch05_transient_figure_is_readable_and_its_legend_covers_no_curve(
@@ -196,8 +142,7 @@ def test_ch05_transient_figure_is_readable_and_its_legend_covers_no_curve(
 ) -> None:
     """Cell 27d99c2a (its own inputs): the legend stays inside, top right, where no curve
     runs."""
-    fig = _figure(NB05, "27d99c2a", {}, monkeypatch)
-    try:
+    with _drawn(NB05, "27d99c2a", {}, monkeypatch) as fig:
         _assert_readable_cell(fig)
         (ax,) = fig.axes
         box = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
@@ -205,8 +150,6 @@ def test_ch05_transient_figure_is_readable_and_its_legend_covers_no_curve(
         for line in ax.get_lines():
             points = ax.transData.transform(line.get_xydata())
             assert not any(box.contains(x, y) for x, y in points), line.get_label()
-    finally:
-        plt.close(fig)
 
 
 def test_ch05_bias_correction_figure_is_readable_with_its_legend_under_the_axes(
@@ -214,34 +157,28 @@ def test_ch05_bias_correction_figure_is_readable_with_its_legend_under_the_axes(
 ) -> None:
     """Cells db93bd68 (the four step-length curves) and d97e027d."""
     steps = run_figure_cell(NB05, "db93bd68", {"math": math}, monkeypatch)["adam_steps"]
-    fig = _figure(NB05, "d97e027d", {"adam_steps": steps}, monkeypatch)
-    try:
+    with _drawn(NB05, "d97e027d", {"adam_steps": steps}, monkeypatch) as fig:
         _assert_readable_cell(fig)
-        _assert_legends_off_every_panel(fig, 1)
-        (legend,) = _legends(fig)
+        assert_legends_clear(fig, 1)
+        (legend,) = legends(fig)
         assert [t.get_text() for t in legend.get_texts()] == list(steps)
-    finally:
-        plt.close(fig)
 
 
 def test_ch05_decay_figure_is_readable_with_one_legend_under_both_panels(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Cell 126a6e05 (six runs of 300 steps of the library's Adam and AdamW)."""
-    fig = _figure(NB05, "126a6e05", {"Adam": Adam, "AdamW": AdamW}, monkeypatch)
-    try:
+    with _drawn(NB05, "126a6e05", {"Adam": Adam, "AdamW": AdamW}, monkeypatch) as fig:
         _assert_readable_cell(fig)
         _assert_side_by_side(fig)
-        _assert_legends_off_every_panel(fig, 1)
-        (legend,) = _legends(fig)
+        assert_legends_clear(fig, 1)
+        (legend,) = legends(fig)
         assert [t.get_text() for t in legend.get_texts()] == [
             "λ = 0.001",
             "λ = 0.01",
             "λ = 0.1",
         ]
         assert [ax.get_title() for ax in fig.axes] == ["Adam + L2, α = 0.01", "AdamW, α = 0.01"]
-    finally:
-        plt.close(fig)
 
 
 # ------------------------------------------------------------------ chapter 06's figures
@@ -270,29 +207,23 @@ def test_ch06_noise_floor_figure_is_readable_with_each_legend_under_its_panel(
         "floor_formula": floor_formula,
         "measured_floor": {lr: run[500:].mean() for lr, run in runs.items()},
     }
-    fig = _figure(NB06, "8b9dcc35", names, monkeypatch)
-    try:
+    with _drawn(NB06, "8b9dcc35", names, monkeypatch) as fig:
         _assert_readable_cell(fig)
         _assert_side_by_side(fig)
-        _assert_legends_off_every_panel(fig, 2)
+        assert_legends_clear(fig, 2)
         left = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
         assert left == [f"α = {lr}" for lr in lrs]
-    finally:
-        plt.close(fig)
 
 
 def test_ch06_catalogue_is_readable_with_every_schedule_named_apart(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Cell 42b4c5a9 (nine schedules of dlnotes.schedules, 1001 steps)."""
-    fig = _figure(NB06, "42b4c5a9", {"sch": sch}, monkeypatch)
-    try:
+    with _drawn(NB06, "42b4c5a9", {"sch": sch}, monkeypatch) as fig:
         _assert_readable_cell(fig)  # the nine titles among the texts that keep apart
         titles = [" ".join(ax.get_title().split()) for ax in fig.axes]
         assert len(titles) == 9 and titles[2] == "multistep(0.1, [500, 800], 0.1)"
         assert titles[0] == "constant" and titles[-1] == "cosine_restarts(0.1, 250)"
-    finally:
-        plt.close(fig)
 
 
 def test_ch06_epoch_formulas_figure_is_readable_with_its_legend_under_the_axes(
@@ -313,17 +244,14 @@ def test_ch06_epoch_formulas_figure_is_readable_with_its_legend_under_the_axes(
         "α0 / sqrt(1 + e)": (0.4 / np.sqrt(1 + epoch_of), 0.4 / np.sqrt(1 + steps / per_epoch)),
     }
     names = {"steps": steps, "notes_formulas": formulas, "boundaries": steps[::per_epoch]}
-    fig = _figure(NB06, "0047434e", names, monkeypatch)
-    try:
+    with _drawn(NB06, "0047434e", names, monkeypatch) as fig:
         _assert_readable_cell(fig)
-        _assert_legends_off_every_panel(fig, 1)
-        (legend,) = _legends(fig)
+        assert_legends_clear(fig, 1)
+        (legend,) = legends(fig)
         labels = [t.get_text() for t in legend.get_texts()]
         assert labels == [f"{name}, per epoch" for name in formulas] + [
             "same formula per step, k = decay / S"
         ]
-    finally:
-        plt.close(fig)
 
 
 def test_ch06_lbfgs_figure_is_readable_with_each_legend_under_its_panel(
@@ -343,55 +271,26 @@ def test_ch06_lbfgs_figure_is_readable_with_each_legend_under_its_panel(
         "best_gd_lr": 12,
         "minibatch_runs": minibatch,
     }
-    fig = _figure(NB06, "61dbb1c8", names, monkeypatch)
-    try:
+    with _drawn(NB06, "61dbb1c8", names, monkeypatch) as fig:
         _assert_readable_cell(fig)
         _assert_side_by_side(fig)
-        _assert_legends_off_every_panel(fig, 2)
+        assert_legends_clear(fig, 2)
         right = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
         assert right == list(minibatch)
-    finally:
-        plt.close(fig)
 
 
 # --------------------------------------------------------------------- the two explorers
-def _assert_readable_explorer(fig: Figure) -> None:
-    width = fig.canvas.get_width_height(physical=True)[0]  # the live face's PNG, uncropped
-    text, px = smallest_text_px(fig, width, dpi=fig.dpi)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-    site_width = fig.get_size_inches()[0] * 72  # Explorer.static_html draws at 72 dpi
-    assert site_width <= MAX_SITE_PX, site_width
-
-
-def _assert_legend_off_both_panels(fig: Figure, panels: tuple[Any, Any], legend: Any) -> None:
-    renderer = fig.canvas.get_renderer()
-    assert all(t.get_fontsize() >= 10 for t in legend.get_texts())
-    box = legend.get_window_extent(renderer)
-    assert inside(box, fig)
-    for ax in panels:
-        # the paths and the loss curves reach any place inside the axes at some setting
-        assert not overlaps(box, ax.bbox)
-        assert not overlaps(box, ax.xaxis.label.get_window_extent(renderer))
-        assert not overlaps(box, ax.title.get_window_extent(renderer))
-
-
-@pytest.fixture(scope="module")
-def race() -> Any:
-    explorer = ch05.optimizer_race()
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    yield explorer, fig, state
-    plt.close(fig)
+race = explorer_fixture(ch05.optimizer_race)
 
 
 def test_race_explorer_is_readable_with_its_legend_off_both_panels(race: Any) -> None:
     _, fig, _ = race
-    _assert_readable_explorer(fig)
+    assert_readable_explorer(fig, on_site=True)
     left, right = fig.axes
     legend = right.get_legend()
     assert [t.get_text() for t in legend.get_texts()] == list(ch05.METHODS)
-    _assert_legend_off_both_panels(fig, (left, right), legend)
+    # the paths and the loss curves reach any place inside the axes at some setting
+    assert_legend_clear(fig, legend, (left, right), titles=True, min_points=10)
 
 
 def _widest_race_status() -> str:
@@ -426,7 +325,7 @@ def test_race_status_stays_inside_under_both_panels_along_every_sweep(race: Any)
         assert not overlaps(*titles), settings
         assert all(inside(t, fig) for t in titles), settings
 
-    for settings in [s for c in explorer.controls for s in explorer.frames(c.name)]:
+    for settings in every_named_value(explorer):
         explorer.redraw(state, **settings)
         render_png(fig)
         assert_status_clear(settings)
@@ -436,21 +335,14 @@ def test_race_status_stays_inside_under_both_panels_along_every_sweep(race: Any)
     assert_status_clear("widest")
 
 
-@pytest.fixture(scope="module")
-def schedules() -> Any:
-    explorer = ch06.schedule_explorer()
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    yield explorer, fig, state
-    plt.close(fig)
+schedules = explorer_fixture(ch06.schedule_explorer)
 
 
 def test_schedule_explorer_is_readable_with_its_legend_off_both_panels(
     schedules: Any,
 ) -> None:
     _, fig, state = schedules
-    _assert_readable_explorer(fig)
+    assert_readable_explorer(fig, on_site=True)
     panels = (state["ax"], state["ax2"])
     legend = state["ax2"].get_legend()
     assert [t.get_text() for t in legend.get_texts()] == [
@@ -458,30 +350,21 @@ def test_schedule_explorer_is_readable_with_its_legend_off_both_panels(
         "this schedule",
         r"floor of constant peak $\alpha$ (model)",
     ]
-    _assert_legend_off_both_panels(fig, panels, legend)
+    assert_legend_clear(fig, legend, panels, titles=True, min_points=10)
 
 
 def test_schedule_titles_stay_inside_and_apart_along_every_sweep(schedules: Any) -> None:
     explorer, fig, state = schedules
-    renderer = fig.canvas.get_renderer()
-    left, right = state["ax"], state["ax2"]
-
-    def assert_titles_clear(settings: Any) -> None:
-        boxes = [ax.title.get_window_extent(renderer) for ax in (left, right)]
-        assert not overlaps(*boxes), settings
-        for box in boxes:
-            assert inside(box, fig), settings
-            assert not overlaps(box, left.bbox) and not overlaps(box, right.bbox), settings
-
+    panels = (state["ax"], state["ax2"])
     # every value of each control with the others at their defaults, every kind at the
     # widest α and warm-up its title can show, and a diverging run
-    sweeps = [s for c in explorer.controls for s in explorer.frames(c.name)]
+    sweeps = every_named_value(explorer)
     sweeps += [{"kind": k, "lr": 0.0125, "warmup": 400} for k in ch06.KINDS]
     sweeps += [{"kind": "constant", "lr": 0.8, "warmup": 0}]
     for settings in sweeps:
         explorer.redraw(state, **{**explorer.defaults, **settings})
         render_png(fig)
-        assert_titles_clear(settings)
+        assert_titles_clear(fig, panels, context=settings)
     # the widest title and status the formats write
     problem = ls.noisy_regression()
     stream = ls.minibatch_stream(problem, 50, 2)
@@ -492,4 +375,4 @@ def test_schedule_titles_stay_inside_and_apart_along_every_sweep(schedules: Any)
     }
     ch06._schedule_draw(state, {**frame, **widest})
     render_png(fig)
-    assert_titles_clear(widest)
+    assert_titles_clear(fig, panels, context=widest)

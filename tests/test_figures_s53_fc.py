@@ -31,71 +31,32 @@ import matplotlib
 
 matplotlib.use("Agg")  # tests only; notebooks never set a backend
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from figure_reading import (
     MAX_SITE_PX,
-    MIN_TEXT_PX,
-    inline_png_width,
+    assert_legend_clear,
+    assert_legends_clear,
+    assert_readable_cell,
+    assert_readable_explorer,
+    assert_titles_clear,
+    drawn_cell,
+    every_named_value,
+    every_setting,
     inside,
+    legends,
+    live_explorer,
+    live_width,
     overlaps,
-    run_figure_cell,
-    smallest_text_px,
 )
 from matplotlib.figure import Figure
 
 from dlnotes.explorers import ch07, ch08, ch10
 from dlnotes.plots import COLORS
-from dlnotes.widgets import render_png
 
 CH07, CH08, CH10 = "07_initialization.ipynb", "08_gradient_checking.ipynb", "10_dropout.ipynb"
 SCHEMES = {"N(0, 0.01²)": None, "Xavier": None, "He": None}
 SCHEME_COLORS = {"N(0, 0.01²)": "0.5", "Xavier": COLORS["momentum"], "He": COLORS["gd"]}
-
-
-def _figure(notebook: str, cell_id: str, names: dict[str, Any], mp: pytest.MonkeyPatch) -> Figure:
-    fig = run_figure_cell(notebook, cell_id, names, mp)["fig"]
-    assert isinstance(fig, Figure)
-    fig.canvas.draw()
-    return fig
-
-
-def _assert_readable(fig: Figure) -> None:
-    width = inline_png_width(fig)
-    text, px = smallest_text_px(fig, width)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-    assert width <= MAX_SITE_PX, width
-
-
-def _legends(fig: Figure) -> list[Any]:
-    """Every legend of the figure, its subfigures' and its axes'."""
-    owners = [fig, *fig.subfigs]
-    return [
-        *(lg for f in owners for lg in f.legends),
-        *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None),
-    ]
-
-
-def _assert_legends_off_every_panel(fig: Figure, count: int) -> None:
-    renderer = fig.canvas.get_renderer()
-    legends = _legends(fig)
-    assert len(legends) == count
-    for legend in legends:
-        assert all(t.get_fontsize() >= 10 for t in legend.get_texts())
-        box = legend.get_window_extent(renderer)
-        assert inside(box, fig)
-        for ax in fig.axes:
-            assert not overlaps(box, ax.bbox), ax.get_title()
-            assert not overlaps(box, ax.xaxis.label.get_window_extent(renderer))
-
-
-def _assert_titles_apart(fig: Figure) -> None:
-    renderer = fig.canvas.get_renderer()
-    boxes = [ax.title.get_window_extent(renderer) for ax in fig.axes if ax.get_title()]
-    for a, b in itertools.combinations(boxes, 2):
-        assert not overlaps(a, b)
-    assert all(inside(box, fig) for box in boxes)
 
 
 def _history(**curves: Any) -> Any:
@@ -109,14 +70,13 @@ def weights_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
     rng = np.random.default_rng(0)
     W1_sym = np.tile(rng.normal(size=(64, 1)), (1, 64))
     names = {"W1_sym": W1_sym, "W1_rand": rng.normal(size=(64, 64))}
-    fig = _figure(CH07, "840b6829", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell(CH07, "840b6829", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_ch07_weight_images_are_readable(weights_figure: Figure) -> None:
-    _assert_readable(weights_figure)
-    _assert_titles_apart(weights_figure)
+    assert_readable_cell(weights_figure)
+    assert_titles_clear(weights_figure, off_panels=False)
     assert len(weights_figure.axes) == 12
 
 
@@ -128,17 +88,16 @@ def signal_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "random_vars": {c: c**layers for c in (0.8, 1.0, 1.25)},
         "depth_linear": 50,
     }
-    fig = _figure(CH07, "d3b2f9bb", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell(CH07, "d3b2f9bb", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_ch07_signal_figure_is_readable_with_its_legends_beside_the_panels(
     signal_figure: Figure,
 ) -> None:
-    _assert_readable(signal_figure)
-    _assert_legends_off_every_panel(signal_figure, 2)
-    _assert_titles_apart(signal_figure)
+    assert_readable_cell(signal_figure)
+    assert_legends_clear(signal_figure, 2, min_points=10)
+    assert_titles_clear(signal_figure, off_panels=False)
     top, bottom = signal_figure.axes
     assert top.bbox.y0 > bottom.bbox.y1  # stacked: a = 0.9, 1, 1.1 above nσ² = 0.8, 1, 1.25
     labels = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in (top, bottom)]
@@ -172,34 +131,32 @@ def schemes_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "depth": 10,
         "width": 256,
     }
-    fig = _figure(CH07, "bc7c928d", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell(CH07, "bc7c928d", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_ch07_scheme_figure_is_readable_with_one_legend_under_both_panels(
     schemes_figure: Figure,
 ) -> None:
-    _assert_readable(schemes_figure)
-    _assert_legends_off_every_panel(schemes_figure, 1)
-    _assert_titles_apart(schemes_figure)
-    assert len(_legends(schemes_figure)[0].get_texts()) == 6
+    assert_readable_cell(schemes_figure)
+    assert_legends_clear(schemes_figure, 1, min_points=10)
+    assert_titles_clear(schemes_figure, off_panels=False)
+    assert len(legends(schemes_figure)[0].get_texts()) == 6
 
 
 @pytest.fixture
 def histogram_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
     names = {"stats": _stats(), "SCHEMES": SCHEMES, "SCHEME_COLORS": SCHEME_COLORS}
-    fig = _figure(CH07, "0576e36a", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell(CH07, "0576e36a", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_ch07_histograms_are_readable_with_pre_activations_on_top(
     histogram_figure: Figure,
 ) -> None:
     fig = histogram_figure
-    _assert_readable(fig)
-    _assert_titles_apart(fig)
+    assert_readable_cell(fig)
+    assert_titles_clear(fig, off_panels=False)
     assert len(fig.axes) == 24
     # the prose: "the pre-activations z_l ... (top) and their gradients (bottom)"
     top, bottom = fig.subfigs
@@ -218,18 +175,17 @@ def training_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         for name, f in zip(SCHEMES, (1.0, 0.8, 0.5))
     }
     names = {"runs": runs, "SCHEMES": SCHEMES, "SCHEME_COLORS": SCHEME_COLORS}
-    fig = _figure(CH07, "70d29c97", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell(CH07, "70d29c97", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_ch07_training_figure_is_readable_with_one_legend_under_both_panels(
     training_figure: Figure,
 ) -> None:
-    _assert_readable(training_figure)
-    _assert_legends_off_every_panel(training_figure, 1)
-    _assert_titles_apart(training_figure)
-    (legend,) = _legends(training_figure)
+    assert_readable_cell(training_figure)
+    assert_legends_clear(training_figure, 1, min_points=10)
+    assert_titles_clear(training_figure, off_panels=False)
+    (legend,) = legends(training_figure)
     assert [t.get_text() for t in legend.get_texts()] == list(SCHEMES)
 
 
@@ -244,16 +200,15 @@ def v_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "two_sided": 0.1 * hs**2 + eps64 / hs,
         "eps64": eps64,
     }
-    fig = _figure(CH08, "10eb1b32", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell(CH08, "10eb1b32", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_ch08_v_figure_is_readable_with_each_guide_label_off_its_line(
     v_figure: Figure,
 ) -> None:
     fig = v_figure
-    _assert_readable(fig)
+    assert_readable_cell(fig)
     renderer = fig.canvas.get_renderer()
     (ax,) = fig.axes
     guides = {  # the label and the dotted/dashed guide it names
@@ -295,33 +250,31 @@ def _curves(n: int = 60) -> dict[str, Any]:
 
 @pytest.fixture
 def overfit_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
-    fig = _figure(CH10, "f8a9eea8", _curves(), monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell(CH10, "f8a9eea8", _curves(), monkeypatch) as fig:
+        yield fig
 
 
 def test_ch10_overfitting_figure_is_readable_with_one_legend_under_both_panels(
     overfit_figure: Figure,
 ) -> None:
-    _assert_readable(overfit_figure)
-    _assert_legends_off_every_panel(overfit_figure, 1)
-    _assert_titles_apart(overfit_figure)
+    assert_readable_cell(overfit_figure)
+    assert_legends_clear(overfit_figure, 1, min_points=10)
+    assert_titles_clear(overfit_figure, off_panels=False)
 
 
 @pytest.fixture
 def gap_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
-    fig = _figure(CH10, "4141fb25", _curves(), monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell(CH10, "4141fb25", _curves(), monkeypatch) as fig:
+        yield fig
 
 
 def test_ch10_gap_figure_is_readable_with_its_legends_off_the_panels(
     gap_figure: Figure,
 ) -> None:
     fig = gap_figure
-    _assert_readable(fig)
-    _assert_legends_off_every_panel(fig, 2)
-    _assert_titles_apart(fig)
+    assert_readable_cell(fig)
+    assert_legends_clear(fig, 2, min_points=10)
+    assert_titles_clear(fig, off_panels=False)
     no_dropout, dropout, loss = fig.axes
     assert no_dropout.get_title().startswith("no dropout")
     assert dropout.get_title().startswith("dropout p = 0.5")
@@ -337,17 +290,16 @@ def masks_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "error": {"linear layer": 0.24 / np.sqrt(Ks), "deep ReLU network": 0.35 / Ks**0.45},
         "noise": {"linear layer": 0.24 / np.sqrt(Ks), "deep ReLU network": 0.35 / np.sqrt(Ks)},
     }
-    fig = _figure(CH10, "e66d3a5d", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell(CH10, "e66d3a5d", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_ch10_mask_average_figure_is_readable_with_its_legend_off_the_panel(
     masks_figure: Figure,
 ) -> None:
-    _assert_readable(masks_figure)
-    _assert_legends_off_every_panel(masks_figure, 1)
-    assert len(_legends(masks_figure)[0].get_texts()) == 4
+    assert_readable_cell(masks_figure)
+    assert_legends_clear(masks_figure, 1, min_points=10)
+    assert len(legends(masks_figure)[0].get_texts()) == 4
 
 
 @pytest.fixture
@@ -364,20 +316,21 @@ def ablation_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         for (name, layer), losses in measured.items()
         for q, lost in zip(fractions, losses)
     }
-    fig = _figure(CH10, "4d0468f9", {"fractions": fractions, "ablation": ablation}, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell(
+        CH10, "4d0468f9", {"fractions": fractions, "ablation": ablation}, monkeypatch
+    ) as fig:
+        yield fig
 
 
 def test_ch10_ablation_figure_is_readable_with_its_legend_clear_of_the_points(
     ablation_figure: Figure,
 ) -> None:
     fig = ablation_figure
-    _assert_readable(fig)
-    _assert_titles_apart(fig)
+    assert_readable_cell(fig)
+    assert_titles_clear(fig, off_panels=False)
     renderer = fig.canvas.get_renderer()
     assert fig.get_supxlabel() == "fraction of the layer's units switched off"
-    (legend,) = _legends(fig)
+    (legend,) = legends(fig)
     box = legend.get_window_extent(renderer)
     ax = fig.axes[0]
     for line in ax.get_lines():
@@ -388,56 +341,18 @@ def test_ch10_ablation_figure_is_readable_with_its_legend_clear_of_the_points(
 
 
 # ------------------------------------------------------------------------------ explorers
-def _built(explorer: Any) -> tuple[Figure, dict[str, Any]]:
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    return fig, state
-
-
-def _assert_readable_explorer(fig: Figure) -> None:
-    width = fig.canvas.get_width_height(physical=True)[0]  # the live face's PNG, uncropped
-    text, px = smallest_text_px(fig, width, dpi=fig.dpi)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-    assert width <= MAX_SITE_PX, width
-
-
-def _assert_titles_clear(fig: Figure, panels: list[Any], settings: Any) -> None:
-    renderer = fig.canvas.get_renderer()
-    boxes = [ax.title.get_window_extent(renderer) for ax in panels]
-    for box, ax in zip(boxes, panels):
-        assert inside(box, fig), (ax.get_title(), settings)
-        assert box.y0 >= ax.bbox.y1 - 1, (ax.get_title(), settings)
-        for other in panels:
-            assert not overlaps(box, other.bbox), (ax.get_title(), settings)
-    for a, b in itertools.combinations(boxes, 2):
-        assert not overlaps(a, b), settings
-
-
-def _every_named_value(explorer: Any) -> list[dict[str, Any]]:
-    """Every value of each control, the others at their defaults."""
-    return [{**explorer.defaults, c.name: value} for c in explorer.controls for value in c.values]
-
-
 @pytest.mark.parametrize(
     "factory", [ch07.signal_propagation, ch08.difference_error_explorer, ch10.dropout_masks]
 )
 def test_explorer_is_readable_with_its_legends_off_the_panels(factory: Any) -> None:
-    fig, _ = _built(factory())
-    try:
-        _assert_readable_explorer(fig)
-        renderer = fig.canvas.get_renderer()
+    with live_explorer(factory()) as (_, fig, _):
+        assert_readable_explorer(fig)
+        assert live_width(fig) <= MAX_SITE_PX, live_width(fig)
         panels = list(fig.axes)
         for ax in panels:
             legend = ax.get_legend()
-            if legend is None:
-                continue
-            assert all(t.get_fontsize() >= 10 for t in legend.get_texts())
-            box = legend.get_window_extent(renderer)
-            assert inside(box, fig)
-            for other in panels:  # the curves reach any place inside the axes
-                assert not overlaps(box, other.bbox)
-                assert not overlaps(box, other.xaxis.label.get_window_extent(renderer))
+            if legend is not None:  # the curves reach any place inside the axes
+                assert_legend_clear(fig, legend, panels, min_points=10)
         assert (
             sum(ax.get_legend() is not None for ax in panels)
             == {
@@ -446,57 +361,38 @@ def test_explorer_is_readable_with_its_legends_off_the_panels(factory: Any) -> N
                 ch10.dropout_masks: 1,
             }[factory]
         )
-    finally:
-        plt.close(fig)
 
 
 def test_ch07_explorer_titles_stay_clear_at_every_named_value() -> None:
-    explorer = ch07.signal_propagation()
-    fig, state = _built(explorer)
-    try:
+    with live_explorer(ch07.signal_propagation()) as (explorer, fig, state):
         panels = [state["ax"], state["ax2"]]
-        for settings in _every_named_value(explorer):
+        for settings in every_named_value(explorer):
             explorer.redraw(state, **settings)
-            _assert_titles_clear(fig, panels, settings)
+            assert_titles_clear(fig, panels, above=True, context=settings)
         widest = {"title": "std(z_L)/std(z_1) = 1.2e+30", "title2": "std(z_L) = 1.2e+30"}
         ch07._signal_draw(state, {**explorer.compute(**explorer.defaults), **widest})
-        _assert_titles_clear(fig, panels, widest)
-    finally:
-        plt.close(fig)
+        assert_titles_clear(fig, panels, above=True, context=widest)
 
 
 def test_ch08_explorer_title_stays_inside_at_every_setting() -> None:
-    explorer = ch08.difference_error_explorer()
-    fig, state = _built(explorer)
-    try:
-        titles = {
-            ch08._difference_frame(**dict(zip((c.name for c in explorer.controls), values)))[
-                "title"
-            ]
-            for values in itertools.product(*(c.values for c in explorer.controls))
-        }
+    with live_explorer(ch08.difference_error_explorer()) as (explorer, fig, state):
+        titles = {ch08._difference_frame(**s)["title"] for s in every_setting(explorer)}
         for title in sorted(titles, key=len)[-40:]:  # the longest are the widest
             state["ax"].set_title(title, fontsize=10)
-            _assert_titles_clear(fig, [state["ax"]], title)
+            assert_titles_clear(fig, [state["ax"]], above=True, context=title)
         for text in state["ax"].texts:  # the thresholds' labels, at 10 points
             assert text.get_fontsize() >= 10
-    finally:
-        plt.close(fig)
 
 
 def test_ch10_explorer_titles_stay_clear_at_every_named_value() -> None:
-    explorer = ch10.dropout_masks(n_masks=300)
-    fig, state = _built(explorer)
-    try:
+    with live_explorer(ch10.dropout_masks(n_masks=300)) as (explorer, fig, state):
         panels = [state["ax"], state["ax2"]]
-        for settings in _every_named_value(explorer):
+        for settings in every_named_value(explorer):
             explorer.redraw(state, **settings)
-            _assert_titles_clear(fig, panels, settings)
+            assert_titles_clear(fig, panels, above=True, context=settings)
         widest = {
             "title": "Sneaker, p = 0.80:\n100% of pixels kept",
             "title2": "mean -10.00 vs test-time 9.92;\nspread (std) 11.9",
         }
         ch10._dropout_draw(state, {**explorer.compute(**explorer.defaults), **widest})
-        _assert_titles_clear(fig, panels, widest)
-    finally:
-        plt.close(fig)
+        assert_titles_clear(fig, panels, above=True, context=widest)

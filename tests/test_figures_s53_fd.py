@@ -32,17 +32,20 @@ import matplotlib
 
 matplotlib.use("Agg")  # tests only; notebooks never set a backend
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from figure_reading import (
-    MAX_SITE_PX,
-    MIN_TEXT_PX,
-    inline_png_width,
+    assert_legend_clear,
+    assert_readable_cell,
+    assert_readable_explorer,
+    assert_texts_apart,
+    assert_titles_clear,
+    drawn_cell,
+    every_setting,
+    explorer_fixture,
     inside,
+    legends,
     overlaps,
-    run_figure_cell,
-    smallest_text_px,
 )
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -51,25 +54,6 @@ from dlnotes import data
 from dlnotes.data import FASHION_MNIST_CLASSES
 from dlnotes.explorers import ch09, ch15
 from dlnotes.plots import COLORS
-from dlnotes.widgets import render_png
-
-
-def _figure(notebook: str, cell_id: str, names: dict[str, Any], mp: pytest.MonkeyPatch) -> Figure:
-    fig = run_figure_cell(notebook, cell_id, names, mp)["fig"]
-    assert isinstance(fig, Figure)
-    fig.canvas.draw()
-    return fig
-
-
-def _assert_readable_cell(fig: Figure) -> None:
-    width = inline_png_width(fig)
-    text, px = smallest_text_px(fig, width)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-    assert width <= MAX_SITE_PX, width
-
-
-def _legends(fig: Figure) -> list[Any]:
-    return [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
 
 
 def _curve_points(fig: Figure, ax: Any, n: int = 40) -> np.ndarray:
@@ -108,13 +92,12 @@ def overfitting_figure(request: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         train_acc=list(np.minimum(1.0, 0.55 + 0.45 * (1 - np.exp(-epoch / 12)))),
         dev_acc=list(0.77 - 0.2 * np.exp(-epoch / 4)),
     )
-    fig = _figure("09_regularization.ipynb", "eb37546d", {"hist_base": hist}, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell("09_regularization.ipynb", "eb37546d", {"hist_base": hist}, monkeypatch) as fig:
+        yield fig
 
 
 def test_overfitting_figure_is_readable_at_notebook_width(overfitting_figure: Figure) -> None:
-    _assert_readable_cell(overfitting_figure)
+    assert_readable_cell(overfitting_figure)
 
 
 def test_overfitting_figure_has_one_legend_off_both_panels_and_its_note_between_the_curves(
@@ -124,13 +107,9 @@ def test_overfitting_figure_has_one_legend_off_both_panels_and_its_note_between_
     renderer = fig.canvas.get_renderer()
     ax, ax2 = fig.axes
     assert ax.bbox.x1 < ax2.bbox.x0
-    (legend,) = _legends(fig)
+    (legend,) = legends(fig)
     assert [t.get_text() for t in legend.get_texts()] == ["train (mini-batches)", "dev"]
-    box = legend.get_window_extent(renderer)
-    assert inside(box, fig)
-    for a in fig.axes:
-        assert not overlaps(box, a.bbox)
-        assert not overlaps(box, a.xaxis.label.get_window_extent(renderer))
+    assert_legend_clear(fig, legend)
     (note,) = ax.texts
     assert " ".join(note.get_text().split()).startswith("dev minimum, epoch")
     note_box = Text.get_window_extent(note, renderer)  # the text alone, not its arrow
@@ -149,25 +128,21 @@ def tanh_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "near_linear": [0.398, 0.478, 0.556, 0.594],
         "lipschitz": [12.8, 8.6, 5.1, 2.6],
     }
-    fig = _figure("09_regularization.ipynb", "f093abb3", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell("09_regularization.ipynb", "f093abb3", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_tanh_figure_is_readable_with_its_panels_stacked_and_legend_between(
     tanh_figure: Figure,
 ) -> None:
     fig = tanh_figure
-    _assert_readable_cell(fig)
+    assert_readable_cell(fig)
     renderer = fig.canvas.get_renderer()
     top, bottom = fig.axes[0], fig.axes[1]
     assert top.bbox.y0 > bottom.bbox.y1  # stacked: the histogram panel above the trend panel
-    (legend,) = _legends(fig)
+    (legend,) = legends(fig)
     assert len(legend.get_texts()) == 5
-    box = legend.get_window_extent(renderer)
-    assert inside(box, fig)
-    for ax in fig.axes:
-        assert not overlaps(box, ax.bbox), ax.get_ylabel()
+    box = assert_legend_clear(fig, legend, xlabels=False)
     assert not overlaps(box, top.xaxis.label.get_window_extent(renderer))
     # the title (the share beyond ±3) stays inside, clear of the figure's title
     title = top.title.get_window_extent(renderer)
@@ -203,20 +178,19 @@ def objective_figure(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> Any:
         "X_train": None,
         "y_train": None,
     }
-    fig = _figure("09_regularization.ipynb", "035775a4", names, monkeypatch)
-    capsys.readouterr()
-    yield fig
-    plt.close(fig)
+    with drawn_cell("09_regularization.ipynb", "035775a4", names, monkeypatch) as fig:
+        capsys.readouterr()
+        yield fig
 
 
 def test_objective_figure_is_readable_with_its_legend_clear_of_the_curves(
     objective_figure: Figure,
 ) -> None:
     fig = objective_figure
-    _assert_readable_cell(fig)
+    assert_readable_cell(fig)
     renderer = fig.canvas.get_renderer()
     (ax,) = fig.axes
-    (legend,) = _legends(fig)
+    (legend,) = legends(fig)
     box = legend.get_window_extent(renderer)
     assert inside(box, fig)
     assert _clear_of(box, _curve_points(fig, ax), pad=3.0)
@@ -243,16 +217,15 @@ def sparsity_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         sparsity[name] = (model, COLORS[color])
         fractions[id(model)] = zeros
     names = {"sparsity": sparsity, "near_zero": lambda model: fractions[id(model)]}
-    fig = _figure("09_regularization.ipynb", "f1cad114", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell("09_regularization.ipynb", "f1cad114", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_sparsity_figure_is_readable_with_every_point_named_apart(
     sparsity_figure: Figure,
 ) -> None:
     fig = sparsity_figure
-    _assert_readable_cell(fig)
+    assert_readable_cell(fig)
     renderer = fig.canvas.get_renderer()
     top, bottom = fig.axes
     assert top.bbox.y0 > bottom.bbox.y1  # stacked
@@ -271,11 +244,8 @@ def test_sparsity_figure_is_readable_with_every_point_named_apart(
         assert top.bbox.x0 <= box.x0 and box.x1 <= top.bbox.x1
         for j, marker in enumerate(markers):
             assert i == j or not overlaps(box, marker), (i, j)
-    (legend,) = _legends(fig)
-    box = legend.get_window_extent(renderer)
-    assert inside(box, fig)
-    for ax in fig.axes:
-        assert not overlaps(box, ax.bbox)
+    (legend,) = legends(fig)
+    box = assert_legend_clear(fig, legend, xlabels=False)
     assert not overlaps(box, bottom.xaxis.label.get_window_extent(renderer))
 
 
@@ -294,10 +264,8 @@ def test_augmentation_grid_is_readable_with_classes_and_rows_named_apart(
         "y_train": np.array([0, 7, 3, 3, 8, 7]),
         "FASHION_MNIST_CLASSES": FASHION_MNIST_CLASSES,
     }
-    fig = _figure("09_regularization.ipynb", cell_id, names, monkeypatch)
-    try:
-        _assert_readable_cell(fig)
-        renderer = fig.canvas.get_renderer()
+    with drawn_cell("09_regularization.ipynb", cell_id, names, monkeypatch) as fig:
+        assert_readable_cell(fig)
         axes = np.array(fig.axes).reshape(5, 6)
         titles = [ax.title for ax in axes[0]]
         assert [t.get_text() for t in titles] == [
@@ -306,12 +274,7 @@ def test_augmentation_grid_is_readable_with_classes_and_rows_named_apart(
         labels = [row[0].yaxis.label for row in axes]
         assert all(label.get_text() for label in labels)
         for group in (titles, labels):
-            boxes = [t.get_window_extent(renderer) for t in group]
-            assert all(inside(box, fig) for box in boxes)
-            for a, b in itertools.combinations(boxes, 2):
-                assert not overlaps(a, b)
-    finally:
-        plt.close(fig)
+            assert_texts_apart(fig, group)
 
 
 # ------------------------------------------------- chapter 15, the gradient check (7)
@@ -333,9 +296,8 @@ def check_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "right_losses": losses,
         "buggy_losses": losses * 1.01,
     }
-    fig = _figure("15_frameworks.ipynb", "98fcf33b", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell("15_frameworks.ipynb", "98fcf33b", names, monkeypatch) as fig:
+        yield fig
 
 
 @pytest.fixture
@@ -344,9 +306,8 @@ def side_by_side_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
     rng = np.random.default_rng(0)
     curve = list(2.3 * np.exp(-np.arange(60) / 12) + 0.05 * rng.random(60))
     names = {"curve_np": curve, "curve_pt": [c + 2e-16 * (i % 3) for i, c in enumerate(curve)]}
-    fig = _figure("15_frameworks.ipynb", "1a6efb82", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with drawn_cell("15_frameworks.ipynb", "1a6efb82", names, monkeypatch) as fig:
+        yield fig
 
 
 @pytest.mark.parametrize("name", ["check_figure", "side_by_side_figure"])
@@ -354,13 +315,11 @@ def test_ch15_figures_are_readable_with_titles_apart_and_legends_clear(
     name: str, request: pytest.FixtureRequest
 ) -> None:
     fig = request.getfixturevalue(name)
-    _assert_readable_cell(fig)
+    assert_readable_cell(fig)
     renderer = fig.canvas.get_renderer()
     ax, ax2 = fig.axes
     assert ax.bbox.x1 < ax2.bbox.x0  # side by side: the comparison reads across
-    titles = [a.title.get_window_extent(renderer) for a in (ax, ax2)]
-    assert not overlaps(*titles)
-    assert all(inside(box, fig) for box in titles)
+    assert_titles_clear(fig, (ax, ax2), off_panels=False)
     # the left panel's label and ticks clear of the right panel's y label
     assert not overlaps(ax.bbox, ax2.yaxis.label.get_window_extent(renderer))
     for a in (ax, ax2):
@@ -374,63 +333,30 @@ def test_ch15_figures_are_readable_with_titles_apart_and_legends_clear(
 
 
 # ------------------------------------------------------------------ the two explorers
-def _assert_readable_explorer(fig: Figure) -> None:
-    width = fig.canvas.get_width_height(physical=True)[0]  # the live face's PNG, uncropped
-    text, px = smallest_text_px(fig, width, dpi=fig.dpi)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-    assert fig.get_size_inches()[0] * 72 <= MAX_SITE_PX  # the website's frames (72 dpi)
-
-
-def _every_setting(explorer: Any) -> list[dict[str, Any]]:
-    names = [c.name for c in explorer.controls]
-    return [dict(zip(names, v)) for v in itertools.product(*(c.values for c in explorer.controls))]
-
-
-@pytest.fixture(scope="module")
-def ridge() -> Any:
-    explorer = ch09.ridge_regression()
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    yield explorer, fig, state
-    plt.close(fig)
+ridge = explorer_fixture(ch09.ridge_regression)
 
 
 def test_ridge_explorer_is_readable_with_titles_apart_at_every_setting(ridge: Any) -> None:
     explorer, fig, state = ridge
-    _assert_readable_explorer(fig)
+    assert_readable_explorer(fig, on_site=True)  # the website's frames (72 dpi)
     renderer = fig.canvas.get_renderer()
     left, right = state["ax"], state["ax2"]
     for panel in (left, right):
-        box = panel.get_legend().get_window_extent(renderer)
-        assert inside(box, fig)
-        for ax in (left, right):
-            assert not overlaps(box, ax.bbox)
+        box = assert_legend_clear(fig, panel.get_legend(), (left, right), xlabels=False)
         assert not overlaps(box, panel.xaxis.label.get_window_extent(renderer))
-    for settings in _every_setting(explorer):
+    for settings in every_setting(explorer):
         explorer.redraw(state, **settings)
-        boxes = [ax.title.get_window_extent(renderer) for ax in (left, right)]
-        assert not overlaps(*boxes), settings
-        for box in boxes:
-            assert inside(box, fig), settings
-            assert not overlaps(box, left.bbox) and not overlaps(box, right.bbox), settings
+        assert_titles_clear(fig, (left, right), context=settings)
 
 
-@pytest.fixture(scope="module")
-def sweep() -> Any:
-    explorer = ch15.backward_stepper()
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    yield explorer, fig, state
-    plt.close(fig)
+sweep = explorer_fixture(ch15.backward_stepper)
 
 
 def test_sweep_explorer_is_readable_with_boxes_labels_and_status_apart(sweep: Any) -> None:
     explorer, fig, state = sweep
-    _assert_readable_explorer(fig)
+    assert_readable_explorer(fig, on_site=True)  # the website's frames (72 dpi)
     renderer = fig.canvas.get_renderer()
-    for settings in _every_setting(explorer):
+    for settings in every_setting(explorer):
         explorer.redraw(state, **settings)
         fig.canvas.draw()
         boxes = {

@@ -20,6 +20,7 @@ small inputs shaped like the chapter's (or on the cheap real ones) and its explo
 from __future__ import annotations
 
 import itertools
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +28,16 @@ import matplotlib
 
 matplotlib.use("Agg")  # tests only; notebooks never set a backend
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from figure_reading import (
-    MAX_SITE_PX,
-    MIN_TEXT_PX,
-    inline_png_width,
-    inside,
-    overlaps,
-    run_figure_cell,
-    smallest_text_px,
+    assert_legends_clear,
+    assert_readable_cell,
+    assert_readable_explorer,
+    assert_titles_clear,
+    drawn_cell,
+    every_setting,
+    explorer_fixture,
 )
 from matplotlib.figure import Figure
 
@@ -55,54 +55,16 @@ from dlnotes.tuning import (
     successive_halving,
     toy_objective,
 )
-from dlnotes.widgets import render_png
 
 NOTEBOOK = "13_tuning.ipynb"
 
 
-def _run(cell_id: str, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Figure:
-    """Run a figure cell of chapter 13's master notebook on ``names``; returns its figure."""
+def _drawn(
+    cell_id: str, names: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> AbstractContextManager[Figure]:
+    """:func:`drawn_cell` on chapter 13's master notebook, the cells seeing ``plot_results``."""
     names = {"plot_results": plot_results, **names}
-    fig = run_figure_cell(NOTEBOOK, cell_id, names, monkeypatch)["fig"]
-    assert isinstance(fig, Figure)
-    fig.canvas.draw()
-    return fig
-
-
-def _assert_readable(fig: Figure) -> None:
-    width = inline_png_width(fig)
-    text, px = smallest_text_px(fig, width)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
-    assert width <= MAX_SITE_PX, width
-
-
-def _legends(fig: Figure) -> list[Any]:
-    return [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
-
-
-def _assert_legends_off_the_panels(fig: Figure) -> list[list[str]]:
-    """Every legend lies inside the figure and off every panel's data area; returns their
-    labels."""
-    renderer = fig.canvas.get_renderer()
-    labels = []
-    for legend in _legends(fig):
-        box = legend.get_window_extent(renderer)
-        assert inside(box, fig)
-        for ax in fig.axes:
-            assert not overlaps(box, ax.bbox), (legend.get_texts()[0].get_text(), ax.get_title())
-            for label in (ax.xaxis.label, ax.title):
-                if label.get_text():
-                    assert not overlaps(box, label.get_window_extent(renderer))
-        labels.append([t.get_text() for t in legend.get_texts()])
-    return labels
-
-
-def _assert_titles_apart(fig: Figure) -> None:
-    renderer = fig.canvas.get_renderer()
-    boxes = [ax.title.get_window_extent(renderer) for ax in fig.axes if ax.get_title()]
-    assert all(inside(box, fig) for box in boxes)
-    for a, b in itertools.combinations(boxes, 2):
-        assert not overlaps(a, b)
+    return drawn_cell(NOTEBOOK, cell_id, names, monkeypatch)
 
 
 @pytest.fixture
@@ -133,15 +95,14 @@ def grid_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "random_search": random_search,
         "toy_objective": toy_objective,
     }
-    fig = _run("f1a209c8", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("f1a209c8", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_grid_figure_is_readable_with_both_titles_apart(grid_figure: Figure) -> None:
     fig = grid_figure
-    _assert_readable(fig)
-    _assert_titles_apart(fig)
+    assert_readable_cell(fig)
+    assert_titles_clear(fig, off_panels=False)
     left, right = fig.axes
     assert left.bbox.x1 < right.bbox.x0  # side by side: grid left, random right
     # each title still says how many distinct x its search tested, and its best loss
@@ -162,18 +123,17 @@ def sampling_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "beta_uniform": rng.uniform(0.9, 0.999, 400),
         "beta_log": 1 - 10 ** rng.uniform(-3, -1, 400),
     }
-    fig = _run("e91c1417", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("e91c1417", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_sampling_figure_is_readable_with_its_legends_off_the_bars(
     sampling_figure: Figure,
 ) -> None:
     fig = sampling_figure
-    _assert_readable(fig)
-    _assert_titles_apart(fig)
-    assert _assert_legends_off_the_panels(fig) == [
+    assert_readable_cell(fig)
+    assert_titles_clear(fig, off_panels=False)
+    assert assert_legends_clear(fig, titles=True) == [
         ["uniform", "log-uniform"],
         [r"uniform $\beta$", r"log-uniform $1-\beta$"],
     ]
@@ -183,18 +143,17 @@ def test_sampling_figure_is_readable_with_its_legends_off_the_bars(
 @pytest.fixture
 def trials_figure(monkeypatch: pytest.MonkeyPatch, search_results: Any) -> Any:
     _, results = search_results
-    fig = _run("7a7e943e", {"results": results}, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("7a7e943e", {"results": results}, monkeypatch) as fig:
+        yield fig
 
 
 def test_trials_figure_is_readable_with_its_legends_off_the_points(
     trials_figure: Figure,
 ) -> None:
     fig = trials_figure
-    _assert_readable(fig)
-    _assert_titles_apart(fig)
-    labels = _assert_legends_off_the_panels(fig)
+    assert_readable_cell(fig)
+    assert_titles_clear(fig, off_panels=False)
+    labels = assert_legends_clear(fig, titles=True)
     assert ["trials", "best"] in labels  # the ring is named
     # the two scatter plots read the same α axis: stacked, aligned and on equal limits
     ax, ax2 = (a for a in fig.axes if a.get_xlabel() == "lr")
@@ -215,15 +174,14 @@ def fine_figure(monkeypatch: pytest.MonkeyPatch, search_results: Any) -> Any:
         "fine": fine,
         "fine_err": fine.column("dev_error"),
     }
-    fig = _run("f455738a", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("f455738a", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_fine_figure_is_readable_with_its_legend_off_the_points(fine_figure: Figure) -> None:
     fig = fine_figure
-    _assert_readable(fig)
-    (labels,) = _assert_legends_off_the_panels(fig)
+    assert_readable_cell(fig)
+    (labels,) = assert_legends_clear(fig, titles=True)
     assert sorted(labels) == sorted(["fine range of α", "coarse round", "best", "fine round"])
 
 
@@ -237,19 +195,18 @@ def panda_figure(monkeypatch: pytest.MonkeyPatch, search_results: Any) -> Any:
         "babysat": list(np.geomspace(0.3, 0.05, 12)),
         "halved": [1, 2],
     }
-    fig = _run("2cef0267", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("2cef0267", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_panda_figure_is_readable_with_its_legend_off_the_curves(panda_figure: Figure) -> None:
     fig = panda_figure
-    _assert_readable(fig)
-    _assert_titles_apart(fig)
+    assert_readable_cell(fig)
+    assert_titles_clear(fig, off_panels=False)
     left, right = fig.axes
     assert left.bbox.x1 < right.bbox.x0  # side by side, one dev-error axis
     assert "best in blue" in " ".join(right.get_title().split())
-    (labels,) = _assert_legends_off_the_panels(fig)
+    (labels,) = assert_legends_clear(fig, titles=True)
     assert labels[:2] == ["constant α = 0.8", "babysat (halve α)"]
 
 
@@ -272,18 +229,17 @@ def halving_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
     res = successive_halving(
         objective, space, 27, 1, 27, eta=3, seed=0, metric="dev_error", progress=False
     )
-    fig = _run("f006f19d", {"halving": {0: res}, "big": big}, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("f006f19d", {"halving": {0: res}, "big": big}, monkeypatch) as fig:
+        yield fig
 
 
 def test_halving_figure_is_readable_with_its_legend_off_the_curves(
     halving_figure: Figure,
 ) -> None:
     fig = halving_figure
-    _assert_readable(fig)
-    _assert_titles_apart(fig)
-    (labels,) = _assert_legends_off_the_panels(fig)
+    assert_readable_cell(fig)
+    assert_titles_clear(fig, off_panels=False)
+    (labels,) = assert_legends_clear(fig, titles=True)
     assert labels[:4] == [
         "rung: 27 trials at 1 epoch",
         "rung: 9 trials at 3 epochs",
@@ -308,22 +264,21 @@ def bayes_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
         "gp_posterior": gp_posterior,
         "expected_improvement": expected_improvement,
     }
-    fig = _run("47921bc9", names, monkeypatch)
-    yield fig
-    plt.close(fig)
+    with _drawn("47921bc9", names, monkeypatch) as fig:
+        yield fig
 
 
 def test_bayes_figure_is_readable_with_one_legend_off_every_panel(
     bayes_figure: Figure,
 ) -> None:
     fig = bayes_figure
-    _assert_readable(fig)
-    _assert_titles_apart(fig)
+    assert_readable_cell(fig)
+    assert_titles_clear(fig, off_panels=False)
     # three steps, read left to right: model above, expected improvement below
     tops = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in tops] == [f"after {n} trials" for n in (3, 4, 5)]
     assert all(a.bbox.x1 < b.bbox.x0 for a, b in itertools.pairwise(tops))
-    labels = _assert_legends_off_the_panels(fig)
+    labels = assert_legends_clear(fig, titles=True)
     assert labels == [
         [
             "true dev loss",
@@ -336,44 +291,25 @@ def test_bayes_figure_is_readable_with_one_legend_off_every_panel(
 
 
 # ------------------------------------------------------------------------------- explorer
-@pytest.fixture(scope="module")
-def search_explorer() -> Any:
-    explorer = ch13.grid_vs_random()
-    fig, state = explorer.setup()
-    explorer.redraw(state, **explorer.defaults)
-    render_png(fig)
-    yield explorer, fig, state
-    plt.close(fig)
+search_explorer = explorer_fixture(ch13.grid_vs_random)
 
 
 def test_search_explorer_is_readable_at_notebook_width(search_explorer: Any) -> None:
     _, fig, _ = search_explorer
-    width = fig.canvas.get_width_height(physical=True)[0]  # the live face's PNG, uncropped
-    text, px = smallest_text_px(fig, width, dpi=fig.dpi)
-    assert px >= MIN_TEXT_PX, (text, round(px, 1), width)
+    assert_readable_explorer(fig)
 
 
 def test_search_explorer_titles_stay_inside_and_apart_at_every_named_setting(
     search_explorer: Any,
 ) -> None:
     explorer, fig, state = search_explorer
-    renderer = fig.canvas.get_renderer()
-
-    def assert_titles_clear(settings: Any) -> None:
-        boxes = [state[name]["ax"].title.get_window_extent(renderer) for name in ("grid", "random")]
-        assert not overlaps(*boxes), settings
-        for box in boxes:
-            assert inside(box, fig), settings
-            for name in ("grid", "random"):
-                assert not overlaps(box, state[name]["ax"].bbox), settings
-
-    for values in itertools.product(*(c.values for c in explorer.controls)):
-        settings = dict(zip((c.name for c in explorer.controls), values))
+    panels = [state[name]["ax"] for name in ("grid", "random")]
+    for settings in every_setting(explorer):
         explorer.redraw(state, **settings)
-        assert_titles_clear(settings)
+        assert_titles_clear(fig, panels, context=settings)
     # the widest titles the format writes: two-digit counts, a loss above 1
     frame = ch13._search_frame(49, 0)
     for name in ("grid", "random"):
         frame[name] = {**frame[name], "title": f"{name}: 49 distinct x, best loss 1.088"}
     ch13._search_draw(state, frame)
-    assert_titles_clear("widest")
+    assert_titles_clear(fig, panels, context="widest")
