@@ -294,3 +294,27 @@ def test_explorer_slider_lands_on_the_exercise_value(session: Session) -> None:
                     break
                 page.wait_for_timeout(50)
         assert float(_readouts(page)[symbol]) == float(value), (symbol, _readouts(page))
+
+
+def test_an_answer_renamed_in_its_cell_is_not_counted(session: Session) -> None:
+    """JupyterLab sends each cell's id with its code: a right answer whose cell is then edited
+    to define another name leaves the older function, which ``check`` does not count."""
+    page = session.page
+    ids = [c["nbgrader"].get("grade_id") for c in _cells(page)]
+    solution, test = ids.index("ch04_momentum_step_solution"), ids.index("ch04_momentum_step_test")
+    right = (
+        "def momentum_step(x, v, g, lr, rho):\n"
+        "    v_new = rho * v + g\n"
+        "    return x - lr * v_new, v_new"
+    )
+    source = f"{PANEL}.content.widgets[{solution}].model.sharedModel.setSource"
+    page.evaluate(f"{source}({right!r})".replace("'", "`"))
+    _run_cells(page, [solution, test])
+    outputs = page.locator(".jp-Cell").nth(test).locator(".jp-OutputArea-output")
+    assert "✓" in outputs.first.inner_text(), outputs.first.inner_text()
+    renamed = right.replace("def momentum_step(", "def heavy_ball_update(")
+    page.evaluate(f"{source}({renamed!r})".replace("'", "`"))
+    _run_cells(page, [solution, test])
+    text = " ".join(outputs.all_inner_texts())
+    assert "not counted" in text and "now defines heavy_ball_update" in text, text
+    assert "CheckFailed" in text, text
