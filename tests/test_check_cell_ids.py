@@ -152,3 +152,96 @@ def test_a_challenge_cell_that_no_longer_assigns_its_answer_is_not_counted() -> 
     assert "note: your cell [4] no longer assigns lr_challenge" in said[4], said[4]
     assert "checks the value it kept (from cell [2]), which no cell you have run" in said[4]
     assert "otherwise assign lr_challenge in cell [4] again and run it." in said[4], said[4]
+
+
+# -- a hostile review of the above (session 53): what a fresh run would make decides ---------
+
+STUB = (
+    "def adagrad_step(x, grad_sum, g, lr, eps):\n"
+    "    # YOUR CODE HERE\n"
+    "    raise NotImplementedError()"
+)
+VCHECK = 'check("ch02_lr_challenge", lr_challenge)'
+
+
+def _passes(text: str) -> bool:
+    return text.startswith("✓") and "note:" not in text
+
+
+def _not_counted(text: str) -> bool:
+    return "✓" not in text and "CheckFailed" in text and "not counted" in text
+
+
+def test_a_duplicated_cell_turned_into_an_experiment_keeps_the_pass() -> None:
+    experiment = RIGHT.replace("def adagrad_step(", "def adagrad_step_v2(")
+    said = run_cells(
+        ("imports", IMPORTS),
+        ("answer", RIGHT),
+        ("check", CHECK),
+        ("copy", RIGHT),  # the answer's cell duplicated and run unchanged
+        ("copy", experiment),  # the copy turned into an experiment
+        ("check", CHECK),  # [6]: the answer's cell still defines it
+    )
+    assert _passes(said[5]), said[5]
+
+
+def test_an_answer_below_its_stub_then_renamed_is_not_counted() -> None:
+    said = run_cells(
+        ("imports", IMPORTS),
+        ("stub", STUB),  # the learner edition's stub, left as it is
+        ("new", RIGHT),  # the answer written in a new cell under it
+        ("check", CHECK),
+        ("new", RENAMED),  # [5]: that cell renamed: a fresh run has only the stub
+        ("check", CHECK),
+    )
+    assert _passes(said[3]), said[3]
+    assert _not_counted(said[5]) and "cell [5] now defines `adagrad_update`" in said[5]
+
+
+def test_a_check_in_the_cell_of_its_answer_follows_that_cell() -> None:
+    typo = RIGHT.replace("def adagrad_step(", "def adagrad_Step(")
+    said = run_cells(
+        ("imports", IMPORTS),
+        ("cell", RIGHT + "\n" + CHECK),
+        ("cell", typo + "\n" + CHECK),  # [3]: renamed by a slip in the same cell
+        ("cell", "print('moved out')\n" + CHECK),  # [4]: the def gone from it
+    )
+    assert _passes(said[1]), said[1]
+    assert _not_counted(said[2]) and "cell [3] now defines `adagrad_Step`" in said[2], said[2]
+    assert _not_counted(said[3]) and "cell [4] no longer defines `adagrad_step`" in said[3]
+
+
+def test_a_helper_left_in_the_answer_cell_is_not_told_to_be_renamed() -> None:
+    helper = "def clip_grad(g, limit):\n    return np.clip(g, -limit, limit)"
+    said = run_cells(("imports", IMPORTS), ("answer", RIGHT), ("answer", helper), ("c", CHECK))
+    assert _not_counted(said[3]) and "no longer defines adagrad_step" in said[3], said[3]
+    assert "Rename" not in said[3] and "clip_grad" not in said[3], said[3]
+    assert "run the cell that makes it now, then this check" in said[3], said[3]
+
+
+def test_challenge_answers_moved_or_renamed_or_bound_by_a_loop() -> None:
+    x = _inside_band()
+    below = run_cells(
+        ("imports", IMPORTS),
+        ("stub", "lr_challenge = None  # replace None with your learning rate"),
+        ("new", f"lr_challenge = {x}"),
+        ("check", VCHECK),  # [4]
+        ("new", f"my_lr = {x}"),  # renamed: a fresh run has the stub's None
+        ("check", VCHECK),  # [6]
+    )
+    assert _passes(below[3]) and _not_counted(below[5]), below[5]
+    moved = run_cells(
+        ("imports", IMPORTS),
+        ("answer", f"lr_challenge = {x}"),
+        ("check", f"lr_challenge = {x}\n" + VCHECK),  # [3]: moved into the check cell
+        ("answer", "print('moved to the check cell')"),
+        ("check", VCHECK),  # [5]: and out of it again: no cell assigns it now
+    )
+    assert _passes(moved[2]) and _not_counted(moved[4]), moved[4]
+    loop = run_cells(
+        ("imports", IMPORTS),
+        ("answer", f"lr_challenge = {x}"),
+        ("answer", f"for lr_challenge in [0.5, {x}]:\n    pass"),  # still binds it
+        ("check", VCHECK),
+    )
+    assert _passes(loop[3]), loop[3]

@@ -2611,9 +2611,8 @@ class _Stale:
         if self.renamed:
             return (
                 f"note: your cell [{self.failed}] {self._now()}: this checks the older "
-                f"{name}{self._cell()}, which that cell no longer defines (a fresh run of the "
-                f"notebook would have no {name}). Rename it back to {name} and run that cell "
-                "again."
+                f"{name}{self._cell()}, which that cell no longer defines. Rename it back to "
+                f"{name} and run that cell again."
             )
         return (
             f"note: your last run of the cell that defines {name} (cell [{self.failed}]) raised "
@@ -2661,11 +2660,16 @@ class _Stale:
         said = passed.removeprefix("✓").strip().removeprefix(f"{exercise}:").strip()
         kept = "an earlier run" if self.defined is None else f"cell [{self.defined}]"
         if self.renamed or self.dropped:
+            what = f"{'value of ' if self.assigned else ''}{self.name} kept from {kept}"
+            unchecked = (
+                f"no cell you have run since makes {self.name}: run the cell that makes it "
+                "now, then this check"
+                if self.dropped
+                else f"the code of cell [{self.failed}] has not been checked yet"
+            )
             return (
                 f"{exercise}: not counted: cell [{self.failed}] {self._now('`')}. The "
-                + ("value of " if self.assigned else "")
-                + f"{self.name} kept from {kept} passed ({said}), but the code of cell "
-                f"[{self.failed}] has not been checked yet."
+                f"{what} passed ({said}), but {unchecked}."
             )
         if self.assigned:
             return (
@@ -2760,7 +2764,7 @@ def _renamed_since(fn: Any, name: str, defined: int, numbers: Mapping[str, int])
     old_defs = _top_level_defs(_cell_code(old_file)[0])
     if name not in old_defs:
         return None
-    if defined in _CELL_IDS:
+    if defined in _cell_runs(numbers):  # the front end names its cells: follow them
         return _edited_cell(name, defined, old_defs, numbers)
     found: list[tuple[int, str, str]] = []
     for filename, number in list(numbers.items()):
@@ -2781,40 +2785,122 @@ def _renamed_since(fn: Any, name: str, defined: int, numbers: Mapping[str, int])
 def _edited_cell(
     name: str, defined: int, old_defs: Mapping[str, Any], numbers: Mapping[str, int]
 ) -> _Stale | None:
-    """A :class:`_Stale` when the cell (by its id) that ran as cell [``defined``] and made
-    ``name`` ran again later and no longer defines it: renamed when that run defines exactly
-    one function cell [``defined``] did not, dropped otherwise. A last run that stopped at a
-    SyntaxError is told as one. ``None`` when :func:`_rerun_of_cell` finds no such run."""
-    rerun = _rerun_of_cell(defined, numbers, lambda f: _top_level_def_line(name, f) is not None)
-    if rerun is None:
+    """A :class:`_Stale` when no cell, as last run (by id), defines ``name`` as run
+    [``defined``] did, and the cell of that run ran again: renamed when that last run defines
+    one new function with the same parameters or a name a slip away, dropped otherwise; told
+    as a SyntaxError when it stopped at one. ``None`` when some cell's last run still holds
+    that very ``def`` (a fresh run makes the function checked), or ``name`` is bound there
+    some other way, or nothing is known (:func:`_cell_runs`)."""
+    found = _edited_run(name, defined, numbers, _def_dump)
+    if found is None:
         return None
-    failed, filename = rerun
+    failed, filename = found
     error = _syntax_error(filename)
     if error is not None:  # none of that run ran: the SyntaxError is what to fix
         return _Stale(name, failed, defined, filename, error=error)
     defs = _top_level_defs(_cell_code(filename)[0])
-    if name in defs:  # defined there after all (a def IPython did not keep): not stale
-        return None
     added = [d for d in defs if d not in old_defs]
-    renamed = added[0] if len(added) == 1 else ""
+    alike = len(added) == 1 and (defs[added[0]] == old_defs[name] or _typo_of(added[0], name))
+    renamed = added[0] if alike else ""
     return _Stale(name, failed, defined, filename, renamed=renamed, dropped=not renamed)
 
 
-def _rerun_of_cell(
-    number: int, numbers: Mapping[str, int], makes: Callable[[str], bool]
+def _edited_run(
+    name: str, kept: int, numbers: Mapping[str, int], made: Callable[[str, str], str | None]
 ) -> tuple[int, str] | None:
-    """``(execution number, file name)`` of the last run of the cell (by its id) that ran as
-    cell [``number``], when it ran again later; ``None`` when it did not, when that run's code
-    is not kept (the same code as a later cell's), or when a cell with another id also made the
-    name (``makes(file)`` says whether a run's code does): a fresh run would still make it."""
-    cell_id = _CELL_IDS.get(number)
-    files = {k: f for f, k in list(numbers.items())}
-    runs = [n for n, c in list(_CELL_IDS.items()) if n > number and c == cell_id]
-    if cell_id is None or not runs or max(runs) not in files:
+    """``(execution number, file name)`` of the last run of the cell whose run [``kept``]
+    made ``name`` (``made(name, file)``: that statement's syntax tree, as text), when no cell's
+    last run holds that statement any more and that last run does not bind ``name`` some other
+    way; else ``None`` (also when cell ids are not known)."""
+    runs = _cell_runs(numbers)
+    if kept not in runs:
         return None
-    if any(c != cell_id and n in files and makes(files[n]) for n, c in list(_CELL_IDS.items())):
+    statement = made(name, runs[kept][1])
+    last: dict[str, tuple[int, str]] = {}
+    for number, (cell_id, filename) in sorted(runs.items()):
+        last[cell_id] = (number, filename)
+    if statement is None or any(made(name, f) == statement for _, f in last.values()):
         return None
-    return max(runs), files[max(runs)]
+    failed, filename = last[runs[kept][0]]
+    if failed == kept or _binds(name, filename):
+        return None
+    return failed, filename
+
+
+def _cell_runs(numbers: Mapping[str, int]) -> dict[int, tuple[str, str]]:
+    """Execution number -> ``(cell id, file name of its code)`` of every run whose cell id the
+    front end sent (:data:`_CELL_IDS`), the cell running now included; ``{}`` when not known.
+    A run's code is read from IPython's input history, and named by the file it was compiled
+    as (a run whose code a later run repeated gets a name of its own in :mod:`linecache`)."""
+    try:
+        from IPython import get_ipython
+
+        history = get_ipython().history_manager.input_hist_parsed
+        ids = dict(_CELL_IDS)
+        if _RUNNING_CELL[0] is not None:
+            ids.setdefault(len(history) - 1, _RUNNING_CELL[0])
+        files = {"".join(linecache.getlines(f)): f for f in list(numbers)}
+        runs = {}
+        for number, cell_id in ids.items():
+            if 0 < number < len(history) and isinstance(history[number], str):
+                runs[number] = (cell_id, _file_of(history[number], files))
+        return runs
+    except Exception:  # not IPython, or one that keeps no such history
+        return {}
+
+
+def _file_of(code: str, files: Mapping[str, str]) -> str:
+    """The file name IPython compiled ``code`` as, else a name for it in :mod:`linecache`."""
+    if code in files:
+        return files[code]
+    filename = f"<dlnotes-run-{hash(code) & 0xFFFFFFFF:08x}>"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    return filename
+
+
+def _def_dump(name: str, filename: str) -> str | None:
+    """The syntax tree (as text: comments and spacing aside) of the cell's top-level ``def
+    name``, else ``None``."""
+    tree = _parsed(_cell_code(filename)[0], filename)
+    for node in _top_level_nodes(tree) if tree is not None else ():
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return ast.dump(node)
+    return None
+
+
+def _assignment_dump(name: str, filename: str) -> str | None:
+    """The syntax tree (as text) of the cell's first top-level statement that assigns
+    ``name`` (:func:`_assignment_lines`), else ``None``."""
+    lines = _assignment_lines(name, filename)
+    tree = _parsed(_cell_code(filename)[0], filename)
+    if lines is None or tree is None:
+        return None
+    offset = _cell_code(filename)[1]
+    for node in _top_level_nodes(tree):
+        if isinstance(node, ast.stmt) and node.lineno + offset == lines[0]:
+            return ast.dump(node)
+    return None
+
+
+def _binds(name: str, filename: str) -> bool:
+    """Whether the cell's code binds ``name`` at its top level (an assignment, a ``for`` or
+    ``with`` target, ``:=``, an import, a ``def`` or ``class``); not inside a function."""
+    tree = _parsed(_cell_code(filename)[0], filename)
+    todo: list[ast.AST] = list(tree.body) if tree is not None else []
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == name:
+                return True
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            return True
+        if isinstance(node, ast.alias) and (node.asname or node.name.split(".")[0]) == name:
+            return True
+        todo.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _top_level_defs(source: str) -> dict[str, list[str]]:
@@ -2955,15 +3041,12 @@ def _stale_value(name: str, caller: str) -> _Stale | None:
          if isinstance(number, int) and _assignment_lines(name, filename) is not None),
         reverse=True,
     )  # fmt: skip
-    if found and found[0][0] in _CELL_IDS:  # the front end names its cells: an edited one?
-        rerun = _rerun_of_cell(
-            found[0][0], numbers, lambda f: _assignment_lines(name, f) is not None
-        )
-        if rerun is not None:
-            failed, filename = rerun
-            kept = next((n for n, f in found if not _unassigned(name, n, f)), None)
-            error = _syntax_error(filename)
-            return _Stale(name, failed, kept, filename, error, assigned=True, dropped=True)
+    edited = _edited_run(name, found[0][0], numbers, _assignment_dump) if found else None
+    if edited is not None:  # the cell that assigned it was edited (by its id) not to
+        failed, filename = edited
+        kept = next((n for n, f in found if not _unassigned(name, n, f)), None)
+        error = _syntax_error(filename)
+        return _Stale(name, failed, kept, filename, error, assigned=True, dropped=True)
     if not found or not _unassigned(name, *found[0]):
         return None
     failed, filename = found[0]
@@ -3184,6 +3267,8 @@ _FAILED_CELLS: dict[int, tuple[str, int | None]] = {}
 #: :func:`_record_failed_cell` where the front end sends one: JupyterLab and Notebook 7 do,
 #: Colab does not). It tells a cell edited and run again from a new cell.
 _CELL_IDS: dict[int, str] = {}
+#: The id of the cell running now (not yet in :data:`_CELL_IDS`), or ``None``.
+_RUNNING_CELL: list[str | None] = [None]
 
 
 def _record_failed_cell(result: Any) -> None:
@@ -3196,6 +3281,7 @@ def _record_failed_cell(result: Any) -> None:
     cell_id = getattr(getattr(result, "info", None), "cell_id", None)
     if isinstance(number, int) and isinstance(cell_id, str) and cell_id:
         _CELL_IDS[number] = cell_id
+    _RUNNING_CELL[0] = None
     if error is not None and isinstance(number, int):
         text = " ".join(_message(error).split())
         short = text if len(text) <= 80 else text[:77] + "..."
@@ -3222,17 +3308,29 @@ def _is_cell_file(filename: str) -> bool:
 
 
 def _watch_cells() -> None:
-    """Register :func:`_record_failed_cell` with the running IPython, once; nothing outside
-    IPython."""
+    """Register :func:`_note_running_cell` and :func:`_record_failed_cell` with the running
+    IPython, once; nothing outside IPython."""
     try:
         from IPython import get_ipython
 
         events = get_ipython().events
-        registered = events.callbacks["post_run_cell"]
+        callbacks = events.callbacks
     except Exception:  # not IPython, or one without events
         return
-    if not any(getattr(cb, "__qualname__", "") == "_record_failed_cell" for cb in registered):
-        events.register("post_run_cell", _record_failed_cell)
+    for event, callback in (
+        ("pre_run_cell", _note_running_cell),
+        ("post_run_cell", _record_failed_cell),
+    ):
+        registered = callbacks.get(event, [])
+        if not any(getattr(cb, "__qualname__", "") == callback.__name__ for cb in registered):
+            events.register(event, callback)
+
+
+def _note_running_cell(info: Any) -> None:
+    """IPython ``pre_run_cell`` callback: the id of the cell about to run (``None`` when the
+    front end sends none), for a ``check`` in that same cell (:func:`_cell_runs`)."""
+    cell_id = getattr(info, "cell_id", None)
+    _RUNNING_CELL[0] = cell_id if isinstance(cell_id, str) and cell_id else None
 
 
 def _cell_numbers() -> Mapping[str, int] | None:
