@@ -216,7 +216,7 @@ def test_a_helper_left_in_the_answer_cell_is_not_told_to_be_renamed() -> None:
     said = run_cells(("imports", IMPORTS), ("answer", RIGHT), ("answer", helper), ("c", CHECK))
     assert _not_counted(said[3]) and "no longer defines adagrad_step" in said[3], said[3]
     assert "Rename" not in said[3] and "clip_grad" not in said[3], said[3]
-    assert "run the cell that makes it now, then this check" in said[3], said[3]
+    assert "but no cell you have run since makes adagrad_step." in said[3], said[3]
 
 
 def test_challenge_answers_moved_or_renamed_or_bound_by_a_loop() -> None:
@@ -245,3 +245,52 @@ def test_challenge_answers_moved_or_renamed_or_bound_by_a_loop() -> None:
         ("check", VCHECK),
     )
     assert _passes(loop[3]), loop[3]
+
+
+# -- a second hostile review (session 53): the cell that makes it, not the first statement ----
+
+
+def test_a_value_reworked_in_another_cell_follows_the_cell_that_made_it() -> None:
+    x = _inside_band()
+    cells = [
+        ("imports", IMPORTS),
+        ("answer", f"lr_challenge = {x}"),
+        ("round", "lr_challenge = round(lr_challenge, 3)"),  # reworks it: needs the answer
+        ("check", VCHECK),  # [4]
+    ]
+    said = run_cells(*cells, ("answer", f"my_lr = {x}"), ("check", VCHECK))
+    assert _passes(said[3]), said[3]  # [6]: a fresh run's rounding cell has nothing to round
+    assert _not_counted(said[5]) and "cell [5] no longer assigns `lr_challenge`" in said[5]
+    said = run_cells(*cells, ("round", "print(lr_challenge)"), ("check", VCHECK))
+    assert _not_counted(said[5]), said[5]  # [6]: the rework withdrawn, the answer unrounded
+    assert (
+        "Cell [2] also assigns lr_challenge, and a fresh run of the notebook would use that one: "
+        "run cell [2], then this check."
+    ) in said[5], said[5]
+    said = run_cells(*cells, ("answer", f"lr_challenge = {x}"), ("check", VCHECK))
+    assert _passes(said[5]), said[5]  # [6]: the answer run again after its rework
+
+
+def test_every_binding_in_the_cell_counts_not_only_the_first() -> None:
+    x = _inside_band()
+    stub = "lr_challenge = None  # replace None by your learning rate"
+    said = run_cells(
+        ("imports", IMPORTS),
+        ("stub", stub),
+        ("copy", f"{stub}\nlr_challenge = {x}"),  # the stub's cell duplicated, answered below
+        ("check", VCHECK),  # [4]
+        ("copy", f"my_lr = {x}"),  # [5]: a fresh run has the stub's None
+        ("check", VCHECK),  # [6]
+    )
+    assert _passes(said[3]) and _not_counted(said[5]), said[5]
+    wrong = RIGHT.replace("lr * g /", "lr * g * 2 /")
+    older = run_cells(
+        ("imports", IMPORTS),
+        ("first try", wrong),
+        ("answer", wrong + "\n\n\n" + RIGHT),  # an older attempt kept above the answer
+        ("check", CHECK),  # [4]
+        ("answer", "print('moved')"),  # [5]: a fresh run has only the first try
+        ("check", CHECK),  # [6]
+    )
+    assert _passes(older[3]) and _not_counted(older[5]), older[5]
+    assert "Cell [2] also defines adagrad_step" in older[5], older[5]

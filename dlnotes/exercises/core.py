@@ -2584,12 +2584,21 @@ class _Stale:
     raised: str = ""
     renamed: str = ""  # the name the cell that defined ``name`` now defines instead
     dropped: bool = False  # that cell (known by its cell id) now defines no ``name``, nor one other
+    elsewhere: int | None = None  # the last run of another cell that makes ``name`` on its own
     assigned: bool = False  # ``name`` is a variable (a value exercise's answer), not a def
 
     def note(self) -> str:
         """The note said above the verdict on the kept definition (a cell that raised, or one
         whose ``def`` now names another function)."""
         name = self.name
+        if self.elsewhere is not None:
+            kept = "the value it kept" if self.assigned else f"the older {name}"
+            return (
+                f"note: your cell [{self.failed}] {self._now()}: this checks {kept}"
+                f"{self._cell('from ')}. Cell [{self.elsewhere}] also "
+                f"{'assigns' if self.assigned else 'defines'} {name}, and a fresh run of the "
+                f"notebook would use that one: run cell [{self.elsewhere}], then this check."
+            )
         if self.dropped:
             verb, kept = (
                 ("assign", f"the value it kept{self._cell('from ')}")
@@ -2662,8 +2671,9 @@ class _Stale:
         if self.renamed or self.dropped:
             what = f"{'value of ' if self.assigned else ''}{self.name} kept from {kept}"
             unchecked = (
-                f"no cell you have run since makes {self.name}: run the cell that makes it "
-                "now, then this check"
+                f"it is not the {self.name} a fresh run would make (cell [{self.elsewhere}]'s)"
+                if self.elsewhere is not None
+                else f"no cell you have run since makes {self.name}"
                 if self.dropped
                 else f"the code of cell [{self.failed}] has not been checked yet"
             )
@@ -2791,10 +2801,10 @@ def _edited_cell(
     as a SyntaxError when it stopped at one. ``None`` when some cell's last run still holds
     that very ``def`` (a fresh run makes the function checked), or ``name`` is bound there
     some other way, or nothing is known (:func:`_cell_runs`)."""
-    found = _edited_run(name, defined, numbers, _def_dump)
+    found = _edited_run(name, defined, numbers)
     if found is None:
         return None
-    failed, filename = found
+    failed, filename, elsewhere = found
     error = _syntax_error(filename)
     if error is not None:  # none of that run ran: the SyntaxError is what to fix
         return _Stale(name, failed, defined, filename, error=error)
@@ -2802,29 +2812,37 @@ def _edited_cell(
     added = [d for d in defs if d not in old_defs]
     alike = len(added) == 1 and (defs[added[0]] == old_defs[name] or _typo_of(added[0], name))
     renamed = added[0] if alike else ""
-    return _Stale(name, failed, defined, filename, renamed=renamed, dropped=not renamed)
+    return _Stale(
+        name, failed, defined, filename, renamed=renamed, dropped=not renamed, elsewhere=elsewhere
+    )
 
 
 def _edited_run(
-    name: str, kept: int, numbers: Mapping[str, int], made: Callable[[str, str], str | None]
-) -> tuple[int, str] | None:
-    """``(execution number, file name)`` of the last run of the cell whose run [``kept``]
-    made ``name`` (``made(name, file)``: that statement's syntax tree, as text), when no cell's
-    last run holds that statement any more and that last run does not bind ``name`` some other
-    way; else ``None`` (also when cell ids are not known)."""
+    name: str, kept: int, numbers: Mapping[str, int]
+) -> tuple[int, str, int | None] | None:
+    """``(execution number, file name, elsewhere)``: the last run of the cell whose run
+    [``kept``] made ``name``, when no cell's last run holds the same statements binding it
+    (:func:`_bindings`) and that last run does not bind ``name`` some other way; ``elsewhere``
+    is the last run of another cell that still makes ``name`` on its own (a fresh run would
+    use that one), else ``None``. ``None`` when cell ids are not known or nothing changed."""
     runs = _cell_runs(numbers)
     if kept not in runs:
         return None
-    statement = made(name, runs[kept][1])
+    statements = _bindings(name, runs[kept][1])
     last: dict[str, tuple[int, str]] = {}
     for number, (cell_id, filename) in sorted(runs.items()):
         last[cell_id] = (number, filename)
-    if statement is None or any(made(name, f) == statement for _, f in last.values()):
+    if not statements or any(_bindings(name, f) == statements for _, f in last.values()):
         return None
     failed, filename = last[runs[kept][0]]
     if failed == kept or _binds(name, filename):
         return None
-    return failed, filename
+    others = [
+        n
+        for cell_id, (n, f) in last.items()
+        if cell_id != runs[kept][0] and _bindings(name, f) and not _reads_itself(name, f)
+    ]
+    return failed, filename, max(others, default=None)
 
 
 def _cell_runs(numbers: Mapping[str, int]) -> dict[int, tuple[str, str]]:
@@ -2858,28 +2876,47 @@ def _file_of(code: str, files: Mapping[str, str]) -> str:
     return filename
 
 
-def _def_dump(name: str, filename: str) -> str | None:
-    """The syntax tree (as text: comments and spacing aside) of the cell's top-level ``def
-    name``, else ``None``."""
+def _binding_nodes(name: str, filename: str) -> list[ast.stmt]:
+    """The cell's top-level statements that bind ``name`` by ``def`` or by an assignment
+    (``name = ...``, ``name: T = ...``, ``name += ...``, ``a, name = ...``), in order."""
     tree = _parsed(_cell_code(filename)[0], filename)
+    found: list[ast.stmt] = []
     for node in _top_level_nodes(tree) if tree is not None else ():
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            return ast.dump(node)
-    return None
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.name == name:
+                found.append(node)
+            continue
+        targets: list[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            targets = [node.target]
+        if any(isinstance(t, ast.Name) and t.id == name for n in targets for t in ast.walk(n)):
+            found.append(cast(ast.stmt, node))
+    return found
 
 
-def _assignment_dump(name: str, filename: str) -> str | None:
-    """The syntax tree (as text) of the cell's first top-level statement that assigns
-    ``name`` (:func:`_assignment_lines`), else ``None``."""
-    lines = _assignment_lines(name, filename)
-    tree = _parsed(_cell_code(filename)[0], filename)
-    if lines is None or tree is None:
-        return None
-    offset = _cell_code(filename)[1]
-    for node in _top_level_nodes(tree):
-        if isinstance(node, ast.stmt) and node.lineno + offset == lines[0]:
-            return ast.dump(node)
-    return None
+def _bindings(name: str, filename: str) -> tuple[str, ...]:
+    """The syntax trees (as text: comments and spacing aside) of :func:`_binding_nodes`: two
+    cells with the same make ``name`` alike."""
+    return tuple(ast.dump(node) for node in _binding_nodes(name, filename))
+
+
+def _reads_itself(name: str, filename: str) -> bool:
+    """Whether one of the cell's assignments to ``name`` reads ``name`` (``name += 1``,
+    ``name = round(name, 3)``): it reworks a value made elsewhere."""
+    for node in _binding_nodes(name, filename):
+        if isinstance(node, ast.AugAssign):
+            return True
+        value = (
+            getattr(node, "value", None) if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+        )
+        if value is not None and any(
+            isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+            for n in ast.walk(value)
+        ):
+            return True
+    return False
 
 
 def _binds(name: str, filename: str) -> bool:
@@ -3041,12 +3078,17 @@ def _stale_value(name: str, caller: str) -> _Stale | None:
          if isinstance(number, int) and _assignment_lines(name, filename) is not None),
         reverse=True,
     )  # fmt: skip
-    edited = _edited_run(name, found[0][0], numbers, _assignment_dump) if found else None
-    if edited is not None:  # the cell that assigned it was edited (by its id) not to
-        failed, filename = edited
-        kept = next((n for n, f in found if not _unassigned(name, n, f)), None)
-        error = _syntax_error(filename)
-        return _Stale(name, failed, kept, filename, error, assigned=True, dropped=True)
+    for number, file in found:  # latest first; a value reworked in place: where it was made
+        edited = _edited_run(name, number, numbers)
+        if edited is not None:  # the cell that assigned it was edited (by its id) not to
+            failed, filename, elsewhere = edited
+            kept = next((n for n, f in found if not _unassigned(name, n, f)), None)
+            return _Stale(
+                name, failed, kept, filename, _syntax_error(filename), assigned=True,
+                dropped=True, elsewhere=elsewhere,
+            )  # fmt: skip
+        if not _reads_itself(name, file):
+            break
     if not found or not _unassigned(name, *found[0]):
         return None
     failed, filename = found[0]
@@ -3278,10 +3320,12 @@ def _record_failed_cell(result: Any) -> None:
     definition in place."""
     error = getattr(result, "error_in_exec", None)
     number = getattr(result, "execution_count", None)
-    cell_id = getattr(getattr(result, "info", None), "cell_id", None)
-    if isinstance(number, int) and isinstance(cell_id, str) and cell_id:
-        _CELL_IDS[number] = cell_id
-    _RUNNING_CELL[0] = None
+    info = getattr(result, "info", None)
+    cell_id = getattr(info, "cell_id", None)
+    if getattr(info, "store_history", True) is not False:  # not a run nested in a cell
+        if isinstance(number, int) and isinstance(cell_id, str) and cell_id:
+            _CELL_IDS[number] = cell_id
+        _RUNNING_CELL[0] = None
     if error is not None and isinstance(number, int):
         text = " ".join(_message(error).split())
         short = text if len(text) <= 80 else text[:77] + "..."
@@ -3329,6 +3373,8 @@ def _watch_cells() -> None:
 def _note_running_cell(info: Any) -> None:
     """IPython ``pre_run_cell`` callback: the id of the cell about to run (``None`` when the
     front end sends none), for a ``check`` in that same cell (:func:`_cell_runs`)."""
+    if getattr(info, "store_history", True) is False:  # a run nested in a cell (%%capture)
+        return
     cell_id = getattr(info, "cell_id", None)
     _RUNNING_CELL[0] = cell_id if isinstance(cell_id, str) and cell_id else None
 
@@ -3486,7 +3532,11 @@ def check(
     that error (cell, line, code). One kept by a cell that raised before its ``def`` is
     checked, with a note, but never counted as passing (:func:`_stale_definition`). Both read
     IPython's record of the cells it compiled (its map of cells to execution numbers; in
-    IPython 7, Colab's, the cells' file names), a ``%%time`` cell's body included.
+    IPython 7, Colab's, the cells' file names), a ``%%time`` cell's body included. Where the
+    front end sends each cell's id (JupyterLab, Notebook 7), a definition or a challenge's
+    value that no cell, as last run, still makes the same way (its cell was edited to rename
+    it, emptied, or another cell's version is what a fresh run would use) is not counted
+    either (:func:`_edited_run`); elsewhere a cell whose ``def`` was renamed by a slip is.
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
