@@ -107,8 +107,10 @@ def contour(
             marker="*",
             ms=12,
             color=COLORS["minimum"],
+            mec="white",
             ls="none",
             label="minimum",
+            zorder=5,  # above the paths drawn later, which end on it
         )
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)
