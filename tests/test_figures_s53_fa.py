@@ -98,6 +98,14 @@ def test_limit_figure_is_readable(limit_figure: Figure) -> None:
     assert_titles_clear(limit_figure, suptitle=True)
 
 
+def test_limit_figure_draws_the_settling_path_over_the_diverging_one(
+    limit_figure: Figure,
+) -> None:
+    paths = {line.get_label(): line for line in limit_figure.axes[0].get_lines()}
+    below, above = paths[r"$\alpha = 0.98 \cdot 2/L$"], paths[r"$\alpha = 1.02 \cdot 2/L$"]
+    assert below.get_zorder() > above.get_zorder()  # its bounces stay visible
+
+
 def test_limit_figure_has_one_legend_under_both_panels(limit_figure: Figure) -> None:
     fig = limit_figure
     (legend,) = legends(fig)  # the paths' and the curves' colours are the same two

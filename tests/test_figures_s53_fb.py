@@ -250,8 +250,13 @@ def test_ch06_epoch_formulas_figure_is_readable_with_its_legend_under_the_axes(
         (legend,) = legends(fig)
         labels = [t.get_text() for t in legend.get_texts()]
         assert labels == [f"{name}, per epoch" for name in formulas] + [
-            "same formula per step, k = decay / S"
+            "dashed: the same formula per step"
         ]
+        (ax,) = fig.axes  # plain decimal tick labels: no exponents too small to read
+        shown = [
+            t.get_text() for t in ax.get_yticklabels(minor=False) + ax.get_yticklabels(minor=True)
+        ]
+        assert "0.1" in shown and not any("^" in s or "times" in s for s in shown), shown
 
 
 def test_ch06_lbfgs_figure_is_readable_with_each_legend_under_its_panel(

@@ -12,7 +12,7 @@ measured ones, and build the explorers:
   the bottom one, as the prose says) and training curves (``70d29c97``, one legend under both
   panels) keep every text at least 9 px high and their legends off every panel;
 * chapter 08's V of the finite-difference error (cell ``10eb1b32``) does too, each guide's label
-  clear of its guide line;
+  clear of its guide line and of every curve and guide;
 * chapter 10's overfitting curves (``f8a9eea8``), gap and dev-loss panels (``4141fb25``, the two
   accuracy panels above the dev loss), mask-average errors (``e66d3a5d``) and ablation
   (``4d0468f9``, one x label for both panels, the legend clear of the points) do too;
@@ -24,6 +24,7 @@ measured ones, and build the explorers:
 from __future__ import annotations
 
 import itertools
+import re
 import types
 from typing import Any
 
@@ -49,6 +50,7 @@ from figure_reading import (
     live_width,
     overlaps,
 )
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from dlnotes.explorers import ch07, ch08, ch10
@@ -105,6 +107,13 @@ def test_ch07_signal_figure_is_readable_with_its_legends_beside_the_panels(
         ["$a = 0.9$", "$a = 1.0$", "$a = 1.1$"],
         [rf"$n\sigma^2 = {c}$" for c in (0.8, 1.0, 1.25)],
     ]
+    # the prose cites the dotted predictions: each is drawn after (on top of) its
+    # measured curve, at least 1.5 pt, and the measured curve under it is pale and wider
+    lines = bottom.get_lines()
+    for measured, dotted in zip(lines[::2], lines[1::2]):
+        assert dotted.get_linestyle() == ":" and dotted.get_linewidth() >= 1.5
+        assert measured.get_linewidth() > dotted.get_linewidth()
+        assert (measured.get_alpha() or 1.0) <= 0.6
 
 
 def _stats(depth: int = 10) -> dict[Any, dict[str, Any]]:
@@ -165,6 +174,12 @@ def test_ch07_histograms_are_readable_with_pre_activations_on_top(
     assert min(ax.bbox.y0 for ax in top.axes) > max(ax.bbox.y1 for ax in bottom.axes)
     for sub in (top, bottom):  # one row per scheme, named
         assert [ax.get_ylabel() for ax in sub.axes[::4]] == list(SCHEMES)
+    renderer = fig.canvas.get_renderer()
+    for sub in (top, bottom):  # each block names its x axis, under its bottom row
+        label = sub._supxlabel
+        assert label is not None and label.get_text() == "value"
+        box = label.get_window_extent(renderer)
+        assert inside(box, fig) and box.y1 <= min(ax.bbox.y0 for ax in sub.axes)
 
 
 @pytest.fixture
@@ -223,6 +238,11 @@ def test_ch08_v_figure_is_readable_with_each_guide_label_off_its_line(
             xs = np.logspace(-4, -1, 200)
             points = ax.transData.transform(np.c_[xs, guides[name](xs)])
             assert not any(box.contains(x, y) for x, y in points), name
+            for line in ax.lines:  # both curves and every guide, densified on screen
+                ends = ax.transData.transform(line.get_xydata())
+                t = np.linspace(0, 1, 20)[:, None]
+                dense = (ends[:-1, None] * (1 - t) + ends[1:, None] * t).reshape(-1, 2)
+                assert not any(box.contains(x, y) for x, y in dense), (name, line)
     assert {t.get_text() for t in ax.texts} >= set(guides)
 
 
@@ -241,6 +261,7 @@ def _curves(n: int = 60) -> dict[str, Any]:
     )
     return {
         "epochs": t,
+        "train_loss_eval": {(0.0, 0): 2.0 * np.exp(-t / 6)},
         "plain_hist": plain,
         "plain_train_acc": 1.0 - 0.5 * np.exp(-t / 8),
         "dropped_hist": dropped,
@@ -262,6 +283,19 @@ def test_ch10_overfitting_figure_is_readable_with_one_legend_under_both_panels(
     assert_titles_clear(overfit_figure, off_panels=False)
 
 
+def test_ch10_overfitting_loss_panel_draws_the_eval_mode_training_loss(
+    overfit_figure: Figure,
+) -> None:
+    # The shared legend's "training set" names the eval-mode measurement of the left panel;
+    # the right panel draws the same measurement, not the running mini-batch loss.
+    _, loss = overfit_figure.axes
+    train, dev = loss.get_lines()
+    curves = _curves()
+    assert np.allclose(train.get_ydata(), curves["train_loss_eval"][0.0, 0])
+    assert np.allclose(dev.get_ydata(), curves["plain_hist"].dev_loss)
+    assert "eval mode" in loss.get_ylabel()
+
+
 @pytest.fixture
 def gap_figure(monkeypatch: pytest.MonkeyPatch) -> Any:
     with drawn_cell(CH10, "4141fb25", _curves(), monkeypatch) as fig:
@@ -280,6 +314,9 @@ def test_ch10_gap_figure_is_readable_with_its_legends_off_the_panels(
     assert dropout.get_title().startswith("dropout p = 0.5")
     assert loss.get_ylabel() == "dev cross-entropy"
     assert min(no_dropout.bbox.y0, dropout.bbox.y0) > loss.bbox.y1
+    # blue is "training set" above: the dev-loss curves use colours the top panels do not
+    top_colours = {to_hex(line.get_color()) for line in no_dropout.get_lines()}
+    assert not {to_hex(line.get_color()) for line in loss.get_lines()} & top_colours
 
 
 @pytest.fixture
@@ -300,6 +337,10 @@ def test_ch10_mask_average_figure_is_readable_with_its_legend_off_the_panel(
     assert_readable_cell(masks_figure)
     assert_legends_clear(masks_figure, 1, min_points=10)
     assert len(legends(masks_figure)[0].get_texts()) == 4
+    # plain decimals on the y axis: "6×10⁻¹"-style minor labels read ~4 px at 468 px
+    ax = masks_figure.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels(which="both") if t.get_text()]
+    assert labels and all(re.fullmatch(r"[0-9.]+", label) for label in labels), labels
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ from figure_reading import (
     every_setting,
     explorer_fixture,
 )
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 import dlnotes
@@ -248,6 +249,12 @@ def test_halving_figure_is_readable_with_its_legend_off_the_curves(
     ]
     assert labels[4].startswith("full training's winner (α = 0.0020")
     assert labels[5].startswith("halving's pick (α = ")
+    # the 9-epoch rung's light-blue dots sit on the dashed blue pick: every rung's dots
+    # are ringed in white and large enough to stand out from the lines under them
+    rungs = [line for line in fig.axes[0].get_lines() if line.get_marker() == "o"]
+    assert len(rungs) == 4
+    for line in rungs:
+        assert to_hex(line.get_markeredgecolor()) == "#ffffff" and line.get_markersize() >= 7
 
 
 # ----------------------------------------- Bayesian optimization, step by step (47921bc9)

@@ -9,6 +9,7 @@ wide, 6.4 px). Each cell runs here on small synthetic inputs shaped like the rea
 
 from __future__ import annotations
 
+import re
 import types
 from typing import Any
 
@@ -22,8 +23,10 @@ import pytest
 from figure_reading import (
     MAX_SITE_PX,
     MIN_TEXT_PX,
+    assert_legend_clear,
     inline_png_width,
     inside,
+    legends,
     overlaps,
     run_figure_cell,
     smallest_text_px,
@@ -58,6 +61,11 @@ def test_ch11_accuracy_figure_is_readable_with_its_labels_apart(monkeypatch) -> 
         r = fig.canvas.get_renderer()
         a, b = (ax.xaxis.label.get_window_extent(r) for ax in fig.axes)
         assert not overlaps(a, b) and inside(a, fig) and inside(b, fig)
+        # The plain line falls to its x at c = 4 across the right panel: the legend sits
+        # below both panels, off their data areas and x labels.
+        (legend,) = legends(fig)
+        assert [t.get_text() for t in legend.get_texts()] == ["plain", "with BatchNorm"]
+        assert_legend_clear(fig, legend)
     finally:
         plt.close(fig)
 
@@ -108,6 +116,11 @@ def test_capstone_run_curves_are_readable(monkeypatch) -> None:
     fig = run_figure_cell("16_capstone.ipynb", "9f0f1c6e", names, monkeypatch)["fig"]
     try:
         _readable(fig)
+        # the log loss axis reads in plain decimals: "6×10⁻¹"-style labels are ~4 px there
+        ax_loss = fig.axes[0]
+        labels = [t.get_text() for t in ax_loss.get_yticklabels(which="both")]
+        shown = [label for label in labels if label]
+        assert len(shown) >= 2 and all(re.fullmatch(r"[0-9.]+", x) for x in shown), shown
     finally:
         plt.close(fig)
 
