@@ -2765,9 +2765,9 @@ def _renamed_since(fn: Any, name: str, defined: int, numbers: Mapping[str, int])
     typo away from it (:func:`_typo_of`). A helper defined in a new cell, another attempt
     kept under another name (``cosine_lr2``, ``cosine_lr_fast``), or an unchanged cell run
     again is none of these: the cells' code alone cannot tell an edited cell from a new one.
-    Where the front end names each cell it runs (:data:`_CELL_IDS`), it can: any later run of
-    the same cell (which does not define ``name``, or it would be the last) makes ``fn``
-    stale, whatever the cell defines now (:func:`_edited_cell`)."""
+    Where the front end names each cell it runs (:data:`_CELL_IDS`), it can, and the cells'
+    last runs decide: ``fn`` is stale when no cell's last run still binds ``name`` by the same
+    statements, whatever the edited cell defines now (:func:`_edited_cell`)."""
     old_file = next((f for f, k in list(numbers.items()) if k == defined), None)
     if old_file is None:
         return None
@@ -3069,7 +3069,9 @@ def _stale_value(name: str, caller: str) -> _Stale | None:
     ``caller`` is the file of the cell that calls ``check``: one that assigns ``name`` itself
     did so before the call. The kept value's cell is the last earlier run that assigned it
     (``None`` when none is known). Read from IPython's record of the cells, as
-    :func:`_stale_definition` is; ``None`` outside IPython or when nothing says it is stale."""
+    :func:`_stale_definition` is, and where the front end sends cell ids, also stale when the
+    cell that assigned it was edited not to and no cell's last run assigns it alike
+    (:func:`_edited_run`); ``None`` outside IPython or when nothing says it is stale."""
     numbers = _cell_numbers()
     if numbers is None or _assignment_lines(name, caller) is not None:
         return None
