@@ -2886,14 +2886,20 @@ def _binding_nodes(name: str, filename: str) -> list[ast.stmt]:
             if node.name == name:
                 found.append(node)
             continue
-        targets: list[ast.AST] = []
-        if isinstance(node, ast.Assign):
-            targets = list(node.targets)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
-            targets = [node.target]
-        if any(isinstance(t, ast.Name) and t.id == name for n in targets for t in ast.walk(n)):
+        if _assigns(node, name):
             found.append(cast(ast.stmt, node))
     return found
+
+
+def _assigns(node: ast.AST, name: str) -> bool:
+    """Whether the statement ``node`` assigns the variable ``name`` (``name = ...``, ``name:
+    T = ...``, ``name += ...``, ``a, name = ...``)."""
+    targets: list[ast.AST] = []
+    if isinstance(node, ast.Assign):
+        targets = list(node.targets)
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+        targets = [node.target]
+    return any(isinstance(t, ast.Name) and t.id == name for n in targets for t in ast.walk(n))
 
 
 def _bindings(name: str, filename: str) -> tuple[str, ...]:
@@ -3129,12 +3135,7 @@ def _assignment_lines(name: str, filename: str) -> tuple[int, int] | None:
         line = offset + source.count("\n", 0, match.start()) + 1 if match else 0
         return (line, line) if match else None
     for node in _top_level_nodes(tree):
-        targets: list[ast.AST] = []
-        if isinstance(node, ast.Assign):
-            targets = list(node.targets)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
-            targets = [node.target]
-        if any(isinstance(t, ast.Name) and t.id == name for n in targets for t in ast.walk(n)):
+        if _assigns(node, name):
             stmt = cast(ast.stmt, node)
             return offset + stmt.lineno, offset + (stmt.end_lineno or stmt.lineno)
     return None
