@@ -30,6 +30,7 @@ import copy
 import ctypes
 import dataclasses
 import difflib
+import dis
 import html
 import importlib
 import inspect
@@ -2216,6 +2217,29 @@ def _own_params(fn: Any) -> list[str]:
     return list(code.co_varnames[: code.co_argcount]) if isinstance(code, CodeType) else []
 
 
+def _params_used(fn: Any) -> list[str]:
+    """The parameters of the learner's function that it reads and never assigns (in its own
+    body or a function nested in it): an argument it uses as given, which cannot be hard-coded
+    (``[]`` for one that is not a plain function)."""
+    code = getattr(fn, "__code__", None) if isinstance(fn, FunctionType) else None
+    if not isinstance(code, CodeType):
+        return []
+    params = set(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+    loaded: set[str] = set()
+    stored: set[str] = set()
+    todo = [code]
+    while todo:
+        c = todo.pop()
+        for ins in dis.get_instructions(c):
+            names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+            if ins.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE")):
+                loaded.update(n for n in names if isinstance(n, str))
+            elif ins.opname.startswith(("STORE_FAST", "STORE_DEREF", "DELETE_")):
+                stored.update(n for n in names if isinstance(n, str))
+        todo += [k for k in c.co_consts if isinstance(k, CodeType)]
+    return sorted((params & loaded) - stored)
+
+
 def _notebook_reads(fn: Any) -> list[str]:
     """The global names the learner's function (and the code nested in it) reads that are
     variables of its notebook (its module's globals), e.g. ``beta`` set by an earlier cell."""
@@ -2267,6 +2291,7 @@ def _diagnose(
                 skip=skip,
                 own_params=_own_params(fn),
                 reads=_notebook_reads(fn),
+                uses=_params_used(fn),
             )
     except Exception:
         return None

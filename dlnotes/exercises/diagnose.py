@@ -161,6 +161,7 @@ def find(
     skip: Sequence[str] = (),
     own_params: Sequence[str] = (),
     reads: Sequence[str] = (),
+    uses: Sequence[str] = (),
 ) -> Diagnosis | None:
     """The first generic diagnosis that explains every wrong result, or ``None``.
 
@@ -173,6 +174,9 @@ def find(
     function's parameter names, in order, and ``reads`` the notebook variables it reads: a
     diagnosis that an argument is not used names the learner's own parameter at that place
     (``b`` where the checks pass ``beta``), not the reference's name the learner never wrote.
+    ``uses`` are the learner's parameters its function reads and never assigns: such an
+    argument is not said to be hard-coded (one check's value in every check), since a result
+    that matches it then is a coincidence of another mistake.
     """
     if not any(o.wrong for o in observations):
         return None
@@ -180,6 +184,7 @@ def find(
     ctx.constants = tuple(constants)
     ctx.own_params = tuple(own_params)
     ctx.reads = frozenset(reads)
+    ctx.uses = frozenset(uses)
     detectors: tuple[Callable[[_Context], Diagnosis | None], ...] = (
         _none,
         _generator,
@@ -516,6 +521,7 @@ class _Context:
         self.constants: tuple[tuple[str, float], ...] = ()  # numbers of the learner's code
         self.own_params: tuple[str, ...] = ()  # the learner's parameter names, in order
         self.reads: frozenset[str] = frozenset()  # the notebook variables the learner reads
+        self.uses: frozenset[str] = frozenset()  # the learner's parameters it reads, unassigned
 
     def collection(self) -> bool:
         """The result is a collection of a varying number of items (batches, pairs): the
@@ -1856,9 +1862,11 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
             ]
         # hard-coded: one check's value in every check (a literal, or a variable of an earlier
         # cell of the notebook); other checks' values only when two checks or more failed. Not
-        # for a verdict: one of four strings is another check's argument's verdict by chance.
+        # for a verdict: one of four strings is another check's argument's verdict by chance;
+        # nor for an argument the learner's function reads and never assigns (``uses``).
         seen: list[Any] = []
-        for k, o in enumerate([] if discrete else ctx.observations):
+        used = index < len(ctx.own_params) and ctx.own_params[index] in ctx.uses
+        for k, o in enumerate([] if discrete or used else ctx.observations):
             v = ctx.arguments(o.case).get(p.name, p.default)
             if k and len(ctx.bad) < 2:
                 break
