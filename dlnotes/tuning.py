@@ -959,12 +959,17 @@ def plot_results(
     log: bool | None = None,
     color: str | None = None,
     label: str = "trials",
+    labels: Mapping[str, str] | None = None,
 ) -> Axes:
     """Scatter a search: ``metric`` against hyperparameter ``x``, or ``x`` against ``y`` coloured
     by the metric; the best trial is ringed in black.
 
     Log axes are used for :class:`LogUniform` hyperparameters (``log=`` overrides, for ``x``);
     ``color`` and ``label`` style the trials' points in the one-hyperparameter plot.
+    ``labels`` names the axes (and the colour bar) in the book's notation instead of the
+    column names: a mapping from column names to axis labels, say
+    ``{"lr": "learning rate α", "dev_error": "dev error"}``; a column it leaves out keeps its
+    name, and a key that is no column of ``results`` raises ``ValueError``.
     Returns the axes (a new figure when ``ax`` is None).
 
     Defined in chapter 13 (Hyperparameter tuning).
@@ -980,6 +985,18 @@ def plot_results(
     for name in (x, y):
         if name is not None and name not in results.rows[0]:
             raise KeyError(f"no column {name!r}; columns are {list(results.rows[0])}")
+    if labels is None:
+        labels = {}
+    if not isinstance(labels, Mapping):
+        raise TypeError(f"labels must be a mapping of column names to str, got {labels!r}")
+    for key, text in labels.items():
+        if key not in results.rows[0]:
+            raise ValueError(f"labels names no column {key!r}; columns are {list(results.rows[0])}")
+        if not isinstance(text, str):
+            raise TypeError(f"labels[{key!r}] must be a str, got {text!r}")
+        if not text.strip():
+            raise ValueError(f"labels[{key!r}] must be a non-empty str, got {text!r}")
+    name_of = {**{c: c for c in (x, y, results.metric) if c is not None}, **labels}
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.6))
     score = results.column(results.metric).astype(float)
@@ -988,17 +1005,17 @@ def plot_results(
     if y is None:
         ax.scatter(xs, score, s=22, color=color or COLORS["gd"], alpha=0.85, label=label)
         ax.scatter([xs[0]], [score[0]], s=90, facecolors="none", edgecolors="k", label="best")
-        ax.set_ylabel(results.metric)
+        ax.set_ylabel(name_of[results.metric])
     else:
         ys = results.column(y)
         points = ax.scatter(xs, ys, c=score, s=26, cmap="viridis_r")
         ax.scatter([xs[0]], [ys[0]], s=110, facecolors="none", edgecolors="k", label="best")
-        ax.figure.colorbar(points, ax=ax, label=results.metric)
-        ax.set_ylabel(y)
+        ax.figure.colorbar(points, ax=ax, label=name_of[results.metric])
+        ax.set_ylabel(name_of[y])
         if isinstance(results.space.get(y), LogUniform):
             ax.set_yscale("log")
     if log_x:
         ax.set_xscale("log")
-    ax.set_xlabel(x)
+    ax.set_xlabel(name_of[x])
     ax.legend(frameon=False)
     return ax

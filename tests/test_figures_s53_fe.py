@@ -157,7 +157,7 @@ def test_trials_figure_is_readable_with_its_legends_off_the_points(
     labels = assert_legends_clear(fig, titles=True)
     assert ["trials", "best"] in labels  # the ring is named
     # the two scatter plots read the same α axis: stacked, aligned and on equal limits
-    ax, ax2 = (a for a in fig.axes if a.get_xlabel() == "lr")
+    ax, ax2 = (a for a in fig.axes if a.get_xlabel() == "learning rate α")
     assert ax.bbox.y0 > ax2.bbox.y1
     assert ax.get_xlim() == pytest.approx(ax2.get_xlim())
     assert (ax.bbox.x0, ax.bbox.x1) == pytest.approx((ax2.bbox.x0, ax2.bbox.x1), abs=1)
