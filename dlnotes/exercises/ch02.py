@@ -741,6 +741,18 @@ def _clip_max_guarded(g, max_norm):
 
 
 @clip_by_norm_mistakes.add(
+    "always rescales (zero gradient kept)",
+    "short gradients must be left alone: the factor is min(1, max_norm/‖g‖), so a gradient "
+    "shorter than max_norm comes back unchanged and only a longer one shrinks. Yours "
+    "multiplies every gradient by max_norm/‖g‖, which stretches a short one up to length "
+    "max_norm (your zero-gradient case is right).",
+)
+def _clip_always_guarded(g, max_norm):
+    norm = np.linalg.norm(g)
+    return g * (max_norm / norm) if norm > 0 else g.copy()
+
+
+@clip_by_norm_mistakes.add(
     "ratio upside down",
     "the factor is max_norm/‖g‖, not ‖g‖/max_norm: a gradient twice too long must be halved, "
     "min(1, max_norm/‖g‖) = 1/2.",

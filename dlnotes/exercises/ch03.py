@@ -291,6 +291,21 @@ def _ewa_store_first(series, beta, bias_correction):
 
 
 @ewa_mistakes.add(
+    "corrected with 1 − β**(t + 1)",
+    "the bias correction divides v_t by 1 − β**t, with t the number of values averaged so "
+    "far: at t = 1, v_1 = (1 − β)·x_1 divided by 1 − β gives x_1 back. 1 − β**(t + 1) "
+    "corrects for one value more than came in, so the early averages stay pulled towards 0 "
+    "(at t = 1 you return x_1/(1 + β)). If your t already counts from 1 (range(1, n + 1), or "
+    "index + 1), raise β to t itself.",
+)
+def _ewa_one_step_too_far(series, beta, bias_correction):
+    # divided by 1 − β**(t + 1), one step more than 1 − β**t
+    return _ewa_values(
+        series, beta, bias_correction, corrected=lambda v, t, beta: v / (1 - beta ** (t + 1))
+    )
+
+
+@ewa_mistakes.add(
     "multiplied by the correction",
     "the bias correction *divides* by 1 − β**t (a number below 1), which lifts the early "
     "averages towards the data; multiplying pulls them further towards 0.",
@@ -566,6 +581,21 @@ def _mb_labels_first(X, y, batch_size, seed):
     return tuple(
         (y[order[s : s + batch_size]], X[order[s : s + batch_size]])
         for s in range(0, len(X), batch_size)
+    )
+
+
+@minibatches_mistakes.add(
+    "labels not shuffled",
+    "your X batches follow the permutation, but your y batches are y[start:start + "
+    "batch_size], the labels in the data set's order: each row of X_batch gets another "
+    "example's label (a .copy() of that slice changes nothing). Index y with the same "
+    "order[start:start + batch_size] as X.",
+)
+def _mb_labels_not_shuffled(X, y, batch_size, seed):
+    order = np.random.default_rng(seed).permutation(len(X))
+    return tuple(
+        (X[order[start : start + batch_size]], y[start : start + batch_size])
+        for start in range(0, len(X), batch_size)
     )
 
 

@@ -867,6 +867,27 @@ def _adamw_in_place(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
     return _adam_in_place(x, m, v, g, t, lr, beta1, beta2, eps)  # m and v in place too
 
 
+@adamw_step_mistakes.add(
+    "eps inside the square root",
+    "you computed √(v̂ + ε); AdamW (and torch.optim) use √v̂ + ε, as Adam does. Inside the "
+    "root ε acts like √ε outside it (1e-4 for ε = 1e-8), which damps small gradients up to "
+    "10 000 times more (ten times at |g| = 1e-5).",
+)
+def _adamw_eps_inside_sqrt(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+    x = (1 - lr * weight_decay) * x
+    return _adam_eps_inside_sqrt(x, m, v, g, t, lr, beta1, beta2, eps)  # √(v̂ + ε)
+
+
+@adamw_step_mistakes.add(
+    "returned the corrected moments",
+    "return the raw m and v (the state the next step builds on), not m̂ and v̂; "
+    "the corrected values are only used for this step's update of x.",
+)
+def _adamw_corrected_moments_returned(x, m, v, g, t, lr, beta1, beta2, eps, weight_decay):
+    x = (1 - lr * weight_decay) * x
+    return _adam_corrected_moments_returned(x, m, v, g, t, lr, beta1, beta2, eps)  # m̂, v̂ back
+
+
 def _adamw_cases(seed: int, hidden: bool) -> list[Case]:
     rng = np.random.default_rng(seed)
     # (label, shape, t, lr, weight_decay, gradient scale); lr · weight_decay large enough that

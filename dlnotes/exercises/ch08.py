@@ -632,6 +632,18 @@ def _re_eps_added(a, b):
 
 
 @relative_error_mistakes.add(
+    "ε = 1e-12 added to the denominator",
+    "‖a − b‖ / (‖a‖ + ‖b‖ + 1e-12) is no longer scale-free: for gradients with norms near or "
+    "below 1e-12 the added 1e-12 swamps ‖a‖ + ‖b‖ and shrinks the error (two gradients of "
+    "norm 1e-20, one twice the other, look equal). The guard only has to avoid 0/0: "
+    "max(‖a‖ + ‖b‖, tiny) with tiny = np.finfo(float).tiny.",
+)
+def _re_eps12_added(a, b):
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / (na + nb + 1e-12))
+
+
+@relative_error_mistakes.add(
     "‖a + b‖ in the denominator",
     "the denominator is ‖a‖ + ‖b‖, the sum of the two norms, not the norm of the sum: for "
     "gradients pointing apart ‖a + b‖ is small and the error blows up past 1.",
