@@ -483,10 +483,12 @@ register(
             "dlnotes.losses:softmax",
             "dlnotes.losses:log_softmax",
             "dlnotes.losses:softmax_cross_entropy",  # its gradient is (softmax - onehot) / N
+            "scipy.special:softmax",  # installed with scikit-learn: the prompt names it
+            "scipy.special:log_softmax",
         ),
         references_say="this exercise asks you to write the softmax yourself, in numpy, as "
-        "its prompt says, and the check refuses dlnotes' own softmax code: subtract each "
-        "row's maximum, exponentiate, divide by the row's sum",
+        "its prompt says, and the check refuses a library's softmax code (dlnotes' or "
+        "SciPy's): subtract each row's maximum, exponentiate, divide by the row's sum",
         diagnoses={
             "dtype": "class labels are integers (any integer dtype): return argmax's result "
             "as it is, not converted to floats",
