@@ -23,11 +23,10 @@ The rules the learner reads in the notebook:
   counted as one), or in which ``fit``'s optimizer took more steps than ``fit`` made (training
   inside ``augment``, the schedule, the loss or another callback), or with a counted epoch
   that began after the seconds ran out (a ``fit`` called in the grace seconds: only an epoch
-  under way when the time runs out may finish, see :data:`LATE_TOLERANCE`), or in which a
-  network the budget had not seen trained (every network at its first budgeted fit, and one
-  whose weights were replaced between fits) began with a first training steps' loss below
-  :data:`FIRST_LOSS` (a network trained before the budget) is flagged for review (best
-  effort: all of it comes from the learner's own process).
+  under way when the time runs out may finish, see :data:`LATE_TOLERANCE`), or whose first
+  counted training steps' loss is below :data:`FIRST_LOSS` (a network trained before the
+  budget) is flagged for review (best effort: all of it comes from the learner's own
+  process).
 
 Defined in chapter 16 (Capstone project).
 """
@@ -106,11 +105,10 @@ EXAMPLES = TRAIN_SIZE + DEV_SIZE
 #: the clocks tick every 15.6 ms on some systems. 0.1 s is a few of each, and the epochs a
 #: chain of tiny fits could begin within it train next to nothing.
 LATE_TOLERANCE = 0.1
-#: The loss below which the first counted training steps' loss of a new network (see
-#: :meth:`Budget._measure_first_loss`) is flagged: the network was trained before the budget
-#: (weights carried in the cell, e.g. int8 in a string). The loss is the mean of the network's
-#: first counted epoch's first steps that cover :data:`FIRST_EXAMPLES` examples (one step of
-#: one example can be ~0 by chance). Measured on the capstone's data
+#: The loss below which the first counted training steps' loss is flagged: the network was
+#: trained before the budget (weights carried in the cell, e.g. int8 in a string). The loss is
+#: the mean of the first counted epoch's first steps that cover :data:`FIRST_EXAMPLES`
+#: examples (one step of one example can be ~0 by chance). Measured on the capstone's data
 #: (session 52, 390 runs of :attr:`Budget.first_loss`): untrained MLPs of 784-10 to
 #: 784-1024-1024-10 and 784-512x3-10, every init, batch or layer norm or none, batches of 1
 #: to 256, inputs standardized, weights scaled 30x, a zeroed last layer with dropout: 1.76
@@ -202,7 +200,7 @@ class Budget(Callback):
         self.late_seconds = 0.0  # how long after the seconds ran out the latest of them began
         self.checkpoint_late_epochs = 0  # late_epochs when it was kept
         self.checkpoint_late_seconds = 0.0  # late_seconds when it was kept
-        self.first_loss = math.nan  # the lowest first counted steps' loss of a new network
+        self.first_loss = math.nan  # the first counted steps' loss (NaN: none yet)
         self.checkpoint_first_loss = math.nan  # first_loss when it was kept
         self._before_epoch: float | None = None  # the budget's last moment before the epoch
         self._before_history: History | None = None  # the fit _before_epoch belongs to
@@ -213,9 +211,6 @@ class Budget(Callback):
         self.cut_short: str | None = None  # the last fit the budget stopped before its end
         self._cut: tuple[int, bool] | None = None  # its stopped epoch, and whether by epochs
         self._last_t: int | None = None  # the optimizer's step count at the last counted epoch
-        self._trained: set[str] = set()  # the weights alone of the models at counted epochs' ends
-        self._new: list[History] = []  # fits of a new network whose first loss is still to take
-        self._measured: list[History] = []  # fits whose first counted epoch's loss was taken
 
     @property
     def elapsed(self) -> float:
@@ -320,15 +315,14 @@ class Budget(Callback):
         :attr:`exhausted`: a ``fit`` called after the time or the epochs ran out trains
         nothing (:meth:`on_train_end` notes it in :attr:`cut_short`)."""
         self.histories.append(history)
-        if _weights_print(model) not in self._trained:  # not a network the budget saw trained
-            self._new.append(history)
         self._before_history = history
         self._before_epoch = self._last_hook = time.monotonic()  # its first epoch begins after
         return self.exhausted
 
     def on_epoch_end(self, epoch: int, history: History, model: Sequential) -> bool:
         now = time.monotonic()
-        self._measure_first_loss(history)
+        if self.epochs_used == 0:  # a later fit continues a model the budget saw trained
+            self.first_loss = _first_loss(history)
         self.epochs_used += 1
         took = self._epoch_seconds(history, now)
         if took is not None:  # this epoch's time as fit measured it, before any callback ran
@@ -339,31 +333,10 @@ class Budget(Callback):
         self._count_steps(history)
         plain = model_to_plain(model)
         self._seen[_fingerprint(plain)] = None  # before the checkpoint, whose record lists it
-        self._trained.add(_weights_print(model))
         self._keep(plain, True)
         self._before_history = history
         self._before_epoch = self._last_hook = time.monotonic()  # its next epoch begins after
         return self.exhausted
-
-    def _measure_first_loss(self, history: History) -> None:
-        """Take the first counted epoch's first steps' loss (:func:`_first_loss`) of a fit that
-        began from a new network, and keep the lowest in :attr:`first_loss`. A new network is
-        one whose weights the budget never saw at the end of a counted epoch: every fit's when
-        the budget has counted none yet, a fit's it saw begin from such weights (a second
-        network, or one whose weights were replaced between fits), and a fit's it did not see
-        begin (the budget passed as a function). A fit continuing a model the budget saw trained
-        is not measured again. So a dummy budgeted fit of another, fresh network first does not
-        hide a network trained before the budget. Not caught: weights replaced inside a counted
-        epoch, after its first steps (in the loss or an augment function)."""
-        if any(h is history for h in self._measured):
-            return
-        begun = any(h is history for h in self.histories)
-        if begun and self.epochs_used > 0 and not any(h is history for h in self._new):
-            return  # a fit continuing a network the budget saw trained
-        self._measured.append(history)
-        loss = _first_loss(history)
-        if math.isnan(self.first_loss) or loss < self.first_loss:
-            self.first_loss = loss
 
     @staticmethod
     def _epoch_seconds(history: History, now: float) -> float | None:
@@ -1221,16 +1194,15 @@ def _first_loss_note(loss: float, *, learner: bool = False) -> str:
     """:func:`_review_note`'s flag for a first counted steps' ``loss`` below
     :data:`FIRST_LOSS`: the instructor is told to read the cell, the ``learner`` what to do."""
     what = (
-        "start every network you train from a fresh initialisation, and pass the budget "
-        "itself to every fit (callbacks=[budget]); a loss other than cross-entropy can also "
-        "start this low: then the grader's reviewer reads your cell"
+        "start train_best_model from a freshly initialised network (a loss other than "
+        "cross-entropy can also start this low: then the grader's reviewer reads your cell)"
         if learner
         else "was it trained before the budget? read the cell"
     )
     return (
         f"; REVIEW: the first training steps' loss was {loss:.2f} (their mean over the first "
-        f"counted epoch's first {FIRST_EXAMPLES} examples or more, of a network the budget had "
-        f"not seen trained); an untrained 10-class network starts near 2.3: {what}"
+        f"counted epoch's first {FIRST_EXAMPLES} examples or more); an untrained 10-class "
+        f"network starts near 2.3: {what}"
     )
 
 
@@ -1261,21 +1233,6 @@ def _late_note(count: int, after: float, seconds: float, *, learner: bool = Fals
 #: Batch norm's running statistics, left out of :func:`_fingerprint`: a forward pass in train
 #: mode after the last epoch (or recomputing the statistics) moves them, and is not training.
 _BUFFERS = frozenset(BatchNorm(1).buffers)
-
-
-def _weights_print(model: Any) -> str:
-    """A hash of ``model``'s weights alone (``model.params``: their dtypes, shapes and values),
-    which tells a network the budget saw trained from a new one whatever its layers' settings
-    (a dropout rate changed between fits keeps it); ``""`` for a model without them."""
-    digest = hashlib.sha256()
-    try:
-        for p in model.params:
-            array = np.ascontiguousarray(p)
-            digest.update(f"{array.dtype.str}|{array.shape}|".encode())
-            digest.update(array.tobytes())
-    except (AttributeError, TypeError, ValueError):
-        return ""
-    return digest.hexdigest()
 
 
 def _fingerprint(plain: Mapping[str, Any]) -> str:

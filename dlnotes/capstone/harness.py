@@ -12,10 +12,9 @@ the submission's imports to the function's return), the most training examples o
 epoch went through (``EXAMPLES`` is the budget's limit on them, ``None`` for none), the most
 optimizer steps of a counted epoch beyond fit's own, the counted epochs that began after the
 budget's seconds ran out and how many seconds after the latest of them began, and which fit the
-budget cut short (:attr:`~dlnotes.capstone.Budget.cut_record`, ``-`` for none) and the lowest
-loss of a new network's first counted training steps
-(:attr:`~dlnotes.capstone.Budget.first_loss`, ``nan`` for none). It is never given the hidden
-test set.
+budget cut short (:attr:`~dlnotes.capstone.Budget.cut_record`, ``-`` for none) and the loss of
+the first counted training steps (:attr:`~dlnotes.capstone.Budget.first_loss`, ``nan`` for
+none). It is never given the hidden test set.
 
 Defined in chapter 16 (Capstone project).
 """
