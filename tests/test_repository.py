@@ -410,6 +410,7 @@ def test_bundled_data_is_licensed_packaged_and_documented():
         for p in sorted(data_dir.iterdir())
         if p.is_file() and p.suffix not in {".py", ".pyc"} and not p.name.startswith("LICENSE")
     ]
+    data += [p for p in sorted((ROOT / "dlnotes").rglob("*.npz")) if p.parent != data_dir]
     licences = sorted(data_dir.glob("LICENSE*"))
     notice = (ROOT / "book" / "data-sources.md").read_text(encoding="utf-8")
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -420,6 +421,7 @@ def test_bundled_data_is_licensed_packaged_and_documented():
     for p in [*data, *licences]:
         if p.name not in notice:
             problems.append(f"{rel(p)} is not named in book/data-sources.md")
-        if not any(fnmatch.fnmatch(f"data/{p.name}", pat) for pat in patterns):
+        packaged = p.relative_to(ROOT / "dlnotes").as_posix()
+        if not any(fnmatch.fnmatch(packaged, pat) for pat in patterns):
             problems.append(f"{rel(p)} is not in pyproject's package-data (Colab would miss it)")
     assert not problems, "\n".join(problems)
