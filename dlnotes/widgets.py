@@ -51,6 +51,11 @@ __all__ = [
 
 STATIC_ENV = "DLNOTES_STATIC_SITE"
 
+#: One player of an explorer's static face: a control's name (the others at their defaults), or
+#: ``(name, {other: value, ...})``, the sweep of ``name`` with other controls set (see
+#: :meth:`Explorer._sweep`).
+Sweep = str | tuple[str, Mapping[str, Any]]
+
 
 def background_changed(fig: Any) -> None:
     """Tell the live renderer that the still part of ``fig`` changed and must be redrawn."""
@@ -440,18 +445,53 @@ class Explorer:
         )
 
     # ------------------------------------------------------------------ static face (website)
-    def frames(self, sweep: str | None = None) -> list[dict[str, Any]]:
-        """The control settings of the static sweep: every value of ``sweep``, others at default."""
-        ctrl = self._control(sweep) if sweep else self.controls[0]
-        return [{**self.defaults, ctrl.name: v} for v in ctrl.values]
+    def _sweep(self, sweep: Sweep | None) -> tuple[Control, dict[str, Any]]:
+        """The control a static sweep moves and the settings it holds the others at: a control's
+        name (the others at their defaults), or ``(name, {other: value, ...})`` for a sweep at
+        other settings than the defaults (chapter 07's gain at depth 50), each ``value`` one the
+        live control offers (:meth:`Control.grid`). None: the first control."""
+        if sweep is None:
+            return self.controls[0], dict(self.defaults)
+        if isinstance(sweep, str):
+            return self._control(sweep), dict(self.defaults)
+        if not (
+            isinstance(sweep, tuple)
+            and len(sweep) == 2
+            and isinstance(sweep[0], str)
+            and isinstance(sweep[1], Mapping)
+        ):
+            raise TypeError(
+                f"{self.title!r}: a sweep is a control's name or (name, {{other: value}}), "
+                f"got {sweep!r}"
+            )
+        ctrl, fixed = self._control(sweep[0]), dict(self.defaults)
+        for name, value in sweep[1].items():
+            other = self._control(name)
+            if other is ctrl:
+                raise ValueError(f"{self.title!r}: the sweep over {name!r} cannot also fix it")
+            if value not in other.grid():
+                raise ValueError(
+                    f"{self.title!r}: {name} = {value!r} is not a setting of that control "
+                    f"(its live values run {other.readout(other.grid()[0])} to "
+                    f"{other.readout(other.grid()[-1])}: {list(other.values)!r} and between)"
+                )
+            fixed[name] = value
+        return ctrl, fixed
 
-    def static_html(self, sweep: str | None = None, *, dpi: int = 72, fps: int = 3) -> str:
-        """HTML of a kernel-free player over the sweep of one control (``to_jshtml``)."""
+    def frames(self, sweep: Sweep | None = None) -> list[dict[str, Any]]:
+        """The control settings of the static sweep: every value of the swept control, the others
+        at their defaults or at the settings ``sweep`` names (see :meth:`_sweep`)."""
+        ctrl, fixed = self._sweep(sweep)
+        return [{**fixed, ctrl.name: v} for v in ctrl.values]
+
+    def static_html(self, sweep: Sweep | None = None, *, dpi: int = 72, fps: int = 3) -> str:
+        """HTML of a kernel-free player over the sweep of one control (``to_jshtml``), the others
+        at their defaults or at the settings ``sweep`` names (see :meth:`_sweep`)."""
         import matplotlib.pyplot as plt
         from matplotlib.animation import FuncAnimation
 
-        ctrl = self._control(sweep) if sweep else self.controls[0]
-        settings = self.frames(ctrl.name)
+        ctrl, fixed_values = self._sweep(sweep)
+        settings = self.frames(sweep)
         fig, state = self.setup()
         fig.set_dpi(dpi)
 
@@ -472,7 +512,7 @@ class Explorer:
         # matplotlib links Font Awesome 4 from a CDN for the player's icons; the website ships
         # Font Awesome itself, and a page must not need a CDN to be read offline.
         html = _CDN_STYLESHEET.sub("", html)
-        fixed = ", ".join(c.describe(c.default) for c in self.controls if c is not ctrl)
+        fixed = ", ".join(c.describe(fixed_values[c.name]) for c in self.controls if c is not ctrl)
         note = (
             f"<p class='dlnotes-static-note'><b>{self.title}.</b> Drag the slider to change "
             f"{ctrl.label} (other controls fixed: {fixed or 'none'}). This is a precomputed "
@@ -481,12 +521,24 @@ class Explorer:
         )
         return f"<div class='dlnotes-explorer'>{note}{html}</div>"
 
-    def static(self, sweeps: Sequence[str] | None = None, **kw: Any) -> Any:
-        """An ``IPython.display.HTML`` with one player per swept control (default: the first)."""
+    def static(self, sweeps: Sequence[Sweep] | None = None, **kw: Any) -> Any:
+        """An ``IPython.display.HTML`` with one player per sweep (default: the first control's);
+        a sweep is a control's name or ``(name, {other: value})`` (see :meth:`_sweep`)."""
         from IPython.display import HTML
 
-        names = list(sweeps) if sweeps else [self.controls[0].name]
-        return HTML("".join(self.static_html(n, **kw) for n in names))
+        return HTML("".join(self.static_html(s, **kw) for s in self._sweeps(sweeps)))
+
+    def _sweeps(self, sweeps: Sequence[Sweep] | None) -> list[Sweep | None]:
+        """``sweeps`` checked (a list of sweeps, each one :meth:`_sweep` accepts); ``[None]``,
+        the first control's sweep, for none."""
+        if isinstance(sweeps, (str, tuple)):
+            raise TypeError(
+                f"{self.title!r}: sweeps is a list of sweeps, e.g. [{sweeps!r}], got {sweeps!r}"
+            )
+        chosen: list[Sweep | None] = list(sweeps) if sweeps else [None]
+        for sweep in chosen:
+            self._sweep(sweep)
+        return chosen
 
     # ------------------------------------------------------------------ live face (a kernel)
     def live(self) -> Any:
@@ -582,8 +634,9 @@ class Explorer:
             f"</p><img src='data:image/png;base64,{png}' alt='{title}'/></div>"
         )
 
-    def show(self, sweeps: Sequence[str] | None = None) -> None:
-        """Display the face that suits where the notebook runs.
+    def show(self, sweeps: Sequence[Sweep] | None = None) -> None:
+        """Display the face that suits where the notebook runs (``sweeps``: the website's players,
+        see :meth:`static`).
 
         * the static face (a precomputed player) while building the website
           (``DLNOTES_STATIC_SITE=1``);
@@ -594,6 +647,7 @@ class Explorer:
         """
         from IPython.display import display
 
+        self._sweeps(sweeps)  # a wrong sweep fails in every face, not only on the website
         if in_static_build():
             display(self.static(sweeps))
         elif not has_live_frontend():
