@@ -35,32 +35,45 @@ def noisy_series(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return trend * (1 + 0.35 * z), trend
 
 
-#: The ages ``k`` of the bottom panel of :func:`ewa_noisy_series`.
-AGES = np.arange(0, 201)
+#: A series this many windows ``1/(1 − β)`` long or longer gives the weights older than one
+#: window about their share ``1/e`` of an endless series (the note of :func:`ewa_noisy_series`
+#: says why a shorter one gives less).
+LONG_SERIES_WINDOWS = 3
 
 
 def _ewa_frame(
     series: np.ndarray, trend: np.ndarray, beta: float, bias_correction: str
 ) -> dict[str, Any]:
-    """What a frame of :func:`ewa_noisy_series` shows: the average, the weights by age, the
-    window ``1/(1 − β)`` and the texts."""
+    """What a frame of :func:`ewa_noisy_series` shows: the average, the weights of the last
+    one by age ``k = 0 … n − 1`` (the whole series), the window ``1/(1 − β)`` and the texts.
+
+    The weights older than one window have the share ``β^{1/(1−β)}`` (about ``1/e`` for ``β``
+    near 1) of an endless series; the last average of a series only a few windows long has no
+    values older than ``n`` (their share ``βⁿ`` is missing, or moved by the bias correction
+    onto the younger ones), so the note says when the share it reports falls short of ``1/e``
+    for that reason (``β = 0.995`` at ``t = n = 400``: 0.27)."""
     n = len(series)
     beta = float(beta)
     corrected = bias_correction == "on"
     v = ewa(series, beta, bias_correction=corrected)
     total = 1 - beta**n if corrected else 1.0
-    w = (1 - beta) * beta**AGES / total
+    w = (1 - beta) * beta ** np.arange(n) / total
     win = 1 / (1 - beta)
     older = (beta ** round(win) - beta**n) / total  # the share of the weights older than that
     early = float(np.mean(np.abs(v[:20] - trend[:20])))
     late = float(np.mean(np.abs(v[20:] - trend[20:])))
+    reference = (
+        "1/e ≈ 0.37"
+        if n >= LONG_SERIES_WINDOWS * win
+        else f"1/e ≈ 0.37 only for t ≫ {win:.0f}"  # t = n, named by the x-axis label
+    )
     return {
         "average": v,
         "weights": w,
         "window": win,
         "note": (
             f"window 1/(1−β) = {win:.0f} step{'' if round(win) == 1 else 's'}, "
-            f"weight older than that: {older:.2f} (1/e ≈ 0.37)"
+            f"weight older than that: {older:.2f} ({reference})"
         ),
         "title": (
             f"β = {beta:.3f}, bias correction {bias_correction}: $v_1$ = {v[0]:.2f}, "
@@ -92,7 +105,7 @@ def _ewa_setup(series: np.ndarray, trend: np.ndarray) -> tuple[Any, dict[str, An
     plots.legend_below(ax, ncol=3, below=0.17, markerscale=3)
     weights = plots.moving_line(ax2, color=plots.COLORS["momentum"], lw=2)
     window = ax2.axvline(10, color="0.3", ls="--", lw=1, animated=True)
-    ax2.set_xlim(0, AGES[-1])
+    ax2.set_xlim(0, n)  # every age the last average weighs: the window line stays inside
     ax2.set_ylim(0, 0.12)
     ax2.set_xlabel(f"age $k$ (steps before $t = {n}$)")
     ax2.set_ylabel("weight of $x_{t-k}$\nin $v_t$")
@@ -109,7 +122,7 @@ def _ewa_setup(series: np.ndarray, trend: np.ndarray) -> tuple[Any, dict[str, An
 def _ewa_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
     v, w, win = frame["average"], frame["weights"], frame["window"]
     st["avg"].set_data(np.arange(1, len(v) + 1), v)
-    st["weights"].set_data(AGES, w)
+    st["weights"].set_data(np.arange(len(w)), w)
     top = max(0.12, 1.1 * float(w[0]))
     if st["ax2"].get_ylim()[1] != top:
         # the tick labels are in the still background: the live face must redraw it, or
@@ -127,8 +140,8 @@ def ewa_noisy_series(n: int = 400, seed: int = 0) -> Explorer:
 
     Controls: ``β`` and bias correction (``v_t / (1 - β^t)``) on/off. Top: the series, its
     trend and the average; bottom: the weight ``(1-β) β^k`` (divided by ``1 - β^t`` when
-    corrected) that the last average gives to the value ``k`` steps back, with the window
-    ``1/(1-β)`` marked.
+    corrected) that the last average gives to the value ``k`` steps back, for every ``k`` of
+    the series, with the window ``1/(1-β)`` marked.
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """
