@@ -84,9 +84,13 @@ def _setup(steps: int) -> tuple[Any, dict[str, Any]]:
     900 px with its file browser open) shows every text at least 9 px high. On the website
     the status is the figure's title, above both panels, on two lines (:func:`_draw`)."""
     fig, (ax, ax2) = plots.two_panels((7, 4.2), widths=(1, 1.25))
-    gd_path = plots.moving_line(ax, "-", color=plots.COLORS["gd"], lw=1.0, alpha=0.8)
-    path = plots.moving_line(ax, "-o", color=plots.COLORS["momentum"], ms=2.5, lw=1.1)
-    plots.start_marker(ax, np.array(ls.MOMENTUM_CHALLENGE.x0))
+    # both paths above the contours (drawn later, at a line's zorder 2); gradient descent on
+    # top, with dots: at α = 1 it is a short run down the x₂ axis, under heavy ball's swings
+    gd_path = plots.moving_line(
+        ax, "-o", color=plots.COLORS["gd"], ms=2.5, lw=1.4, alpha=0.9, zorder=3.5
+    )
+    path = plots.moving_line(ax, "-o", color=plots.COLORS["momentum"], ms=2.5, lw=1.1, zorder=3)
+    plots.start_marker(ax, np.array(ls.MOMENTUM_CHALLENGE.x0)).set_zorder(4)  # over both
     gd_curve = plots.moving_line(
         ax2, color=plots.COLORS["gd"], lw=1.5, label="gradient descent (same α)"
     )
