@@ -83,7 +83,8 @@ def _difference_frame(h: float, fn: str, x: float, dtype: str, method: str) -> d
     here = float(difference_error(fn, x, np.array([h]), method=method, dtype=dtype)[0])
     eps = float(np.finfo(np.dtype(dtype)).eps)
     h_star = eps ** (1 / 3) if method == "two-sided" else eps**0.5
-    best = H_GRID[int(np.argmin(errors))]
+    lowest = int(np.argmin(errors))
+    best = H_GRID[lowest]
     return {
         "errors": errors,
         "others": others,
@@ -91,7 +92,12 @@ def _difference_frame(h: float, fn: str, x: float, dtype: str, method: str) -> d
         "h": h,
         "marker": max(here, 1e-17),
         "h_star": h_star,
-        "title": f"{method} ({dtype}), {fn} at x = {x:g}: error {here:.1e} at h = {h:.2g}",
+        # The second line names the curve's lowest point, which the marker (powers of ten only)
+        # can miss: float32's best step is near 4e-3.
+        "title": (
+            f"{method} ({dtype}), {fn} at x = {x:g}: error {here:.1e} at h = {h:.2g}\n"
+            f"lowest point of the curve: {errors[lowest]:.1e} at h = {best:.1e}"
+        ),
         "status": (
             f"{method}, {dtype}, f = {fn} at x = {x:g}: h = {h:.1e} gives {here:.1e}; "
             f"best h on the grid {best:.1e}, rule of thumb {h_star:.1e}"
@@ -116,13 +122,16 @@ def _difference_setup() -> tuple[Any, dict[str, Any]]:
     )
     ax.axhline(GREAT, color="0.45", ls=":", lw=1)
     ax.axhline(WORRY, color="0.45", ls=":", lw=1)
-    ax.text(2e-14, GREAT * 2, "1e-7: great", fontsize=10, color="0.35")
-    ax.text(2e-14, WORRY * 2, "1e-3: bug?", fontsize=10, color="0.35")
+    # Each label on the side of its line that it names ("great" below 1e-7, "bug?" above 1e-3),
+    # where no curve of any setting passes: left of 1e-13 every curve lies above 1e-7 (round-off,
+    # or exactly 1 in float32), and near h = 3e-11 every curve lies below 1e-3 or at 1.
+    ax.text(2e-14, GREAT / 1.3, "1e-7: great", fontsize=10, color="0.35", va="top")
+    ax.text(3e-11, WORRY * 1.3, "1e-3: bug?", fontsize=10, color="0.35", va="bottom")
     other = plots.moving_line(ax, color="0.7", lw=1.2)
     curve = plots.moving_line(ax, lw=2)
     marker = plots.moving_line(ax, "o", color="k", ms=7)
     optimum = ax.axvline(1e-5, color="0.3", ls="--", lw=1, animated=True)
-    plots.reserve_titles(fig, ax, text="two-sided (float64)")
+    plots.reserve_titles(fig, ax, text="two-sided (float64)\nlowest point")  # two-line titles
     return fig, {"ax": ax, "other": other, "curve": curve, "marker": marker, "optimum": optimum}
 
 
@@ -143,7 +152,8 @@ def difference_error_explorer() -> Explorer:
     grey; the dashed vertical line is the rule-of-thumb optimum ``ε_mach^(1/3)`` (two-sided)
     or ``ε_mach^(1/2)`` (one-sided) for the precision's machine epsilon ``ε_mach``; the dotted
     lines are the thresholds of :func:`dlnotes.gradcheck.verdict`, 1e-7 (below it: "great") and
-    1e-3 (from it on: "bug?").
+    1e-3 (from it on: "bug?"). The title gives the error at the marker and the lowest point of
+    the curve, which the marker's powers of ten can miss (float32's, near ``h = 4e-3``).
 
     Defined in chapter 08 (Gradient checking).
     """
