@@ -154,7 +154,7 @@ def test_explorer_updates_for_every_grouping():
 @pytest.mark.slow
 def test_explorer_static_pages_are_small():
     explorer = ch10.dropout_masks()
-    for sweep in ("p", "group"):
+    for sweep in ("p", "group", "sample"):  # the notebook's players
         assert len(explorer.static_html(sweep)) < 1_500_000
 
 

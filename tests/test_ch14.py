@@ -117,6 +117,30 @@ def test_explorer_is_registered_and_redraws():
         plt.close(fig)
 
 
+def test_the_explorer_run_sits_near_its_floors():
+    """The floors are expected values and the explorer draws one run: its noise (the default
+    seed) must not put the losses far from them (seed 0 drew them at 0.3 to 0.5 times the floors
+    at α = 0.05, and the EMA's gain at the defaults at 6x instead of the chapter's 4x)."""
+    explorer = ch14.ema_noisy_quadratic()
+    lrs, decays = explorer._control("lr").values, explorer._control("decay").values
+    measured = {}
+    for lr, decay in [(lr, 0.95) for lr in lrs] + [(0.3, d) for d in decays]:
+        frame = explorer.compute(lr=lr, decay=decay)
+        f_x, f_a = (float(np.mean(frame[k][ch14.STEPS // 2 :])) for k in ("f_iter", "f_avg"))
+        measured[lr, decay] = f_x, f_a
+        if lr == min(lrs):
+            continue  # 400 steps at α = 0.02 are too few to reach the floor (the caption says)
+        assert abs(f_x / frame["floor_iter"] - 1) < 0.12, (lr, decay)
+        assert abs(f_a / frame["floor_avg"] - 1) < 0.12, (lr, decay)
+    # the prose: the EMA gains about 4x at the defaults, lags at a small α, helps most at a
+    # large α; at β = 0 the "average" is the iterate
+    gains = {k: f_x / f_a for k, (f_x, f_a) in measured.items()}
+    assert 3.5 < gains[0.3, 0.95] < 4.5
+    assert gains[min(lrs), 0.95] < 1
+    assert max((g, lr) for (lr, d), g in gains.items() if d == 0.95)[1] == max(lrs)
+    assert gains[0.3, 0.0] == pytest.approx(1.0)
+
+
 def test_every_control_value_is_a_stable_setting():
     explorer = ch14.ema_noisy_quadratic(steps=5)
     lr_values = explorer._control("lr").values

@@ -169,6 +169,8 @@ def _sweep_draw(st: dict[str, Any], frame: dict[str, Any]) -> None:
         box.get_bbox_patch().set_facecolor("#e8f1fa" if name in grads else "white")
     for key, arrow in st["edges"].items():
         arrow.arrow_patch.set_color(_ACTIVE if key in sending else "0.6")
+        # the forward edge points input → node; the gradient it carries now goes node → input
+        arrow.arrow_patch.set_arrowstyle("<-" if key in sending else "->")
         st["labels"][key].set_text(sending.get(key, ""))
     st["title"].set_text(frame["title"])
     st["title"].set_color(_DONE if frame["done"] else "black")
@@ -180,7 +182,7 @@ def backward_stepper() -> Explorer:
     Controls: the step ``k`` (0 = forward values only; the default is the end) and ``w``. Each
     box shows a tensor's value and, once the sweep has reached it, its gradient
     ``dJ/d(tensor)``; the node being processed is highlighted and the edges to its inputs carry
-    the contributions it sends.
+    the contributions it sends (their arrowheads turned round, pointing back at the inputs).
 
     Defined in chapter 15 (From numpy to a framework).
     """
