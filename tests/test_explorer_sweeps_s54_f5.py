@@ -14,9 +14,6 @@ window line on the bottom panel's right edge at ``β = 0.995``, and a share of o
 
 from __future__ import annotations
 
-import ast
-import json
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -26,55 +23,9 @@ matplotlib.use("Agg")  # tests only; notebooks never set a backend
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from explorer_sweeps import missing, shown_sweeps, website_frames
 
 from dlnotes.explorers import ch01, ch02, ch03
-
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
-
-
-def shown_sweeps(notebook: str) -> dict[str, list[Any]]:
-    """``{factory name: sweeps}`` of every cell of ``notebook`` that builds an explorer with
-    ``name = explorers.factory()`` and shows it with ``name.show(sweeps=[...])``."""
-    cells = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))["cells"]
-    found: dict[str, list[Any]] = {}
-    for cell in cells:
-        if cell["cell_type"] != "code":
-            continue
-        tree = ast.parse("".join(cell["source"]))
-        built: dict[str, str] = {}
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Attribute)
-                and isinstance(node.value.func.value, ast.Name)
-                and node.value.func.value.id == "explorers"
-            ):
-                for target in node.targets:
-                    if isinstance(target, ast.Name):  # not ``x, y = explorers.data()``
-                        built[target.id] = node.value.func.attr
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "show"
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id in built
-            ):
-                (keyword,) = [k for k in node.keywords if k.arg == "sweeps"]
-                found[built[node.func.value.id]] = ast.literal_eval(keyword.value)
-    return found
-
-
-def website_frames(explorer: Any, sweeps: list[Any]) -> list[dict[str, Any]]:
-    """Every frame of every website player of ``explorer`` for ``sweeps``."""
-    return [frame for sweep in sweeps for frame in explorer.frames(sweep)]
-
-
-def missing(frames: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The settings of ``wanted`` (each a partial setting of the controls) no frame matches."""
-    return [w for w in wanted if not any(all(f[k] == v for k, v in w.items()) for f in frames)]
 
 
 # ---------------------------------------------------------------------------- chapter 01

@@ -13,11 +13,7 @@ gradient-descent path is drawn above the contours and heavy ball's path (R8 item
 
 from __future__ import annotations
 
-import ast
 import io
-import json
-import math
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -27,79 +23,23 @@ matplotlib.use("Agg")  # tests only; notebooks never set a backend
 
 import numpy as np
 import pytest
+from explorer_sweeps import markdown, missing, sweeps_of, website_frames
 
 from dlnotes.explorers import ch04, ch06, ch07
 from dlnotes.plots import COLORS
 from dlnotes.widgets import Explorer
-
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-
-
-def _cells(notebook: str) -> list[dict[str, Any]]:
-    return json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))["cells"]
-
-
-def _markdown(notebook: str, cell_id: str) -> str:
-    """The source of a markdown cell of ``notebook`` by its id, on one line (for phrases)."""
-    (cell,) = [c for c in _cells(notebook) if c.get("id") == cell_id]
-    assert cell["cell_type"] == "markdown"
-    return " ".join("".join(cell["source"]).split())
-
-
-def _shown_sweeps(notebook: str) -> list[Any]:
-    """The ``sweeps`` of the notebook's (single) ``explorer.show(sweeps=[...])`` call (other
-    objects' ``show``, a quiz's, are not the explorer's)."""
-    found = []
-    for cell in _cells(notebook):
-        if cell["cell_type"] != "code" or ".show(" not in "".join(cell["source"]):
-            continue
-        for node in ast.walk(ast.parse("".join(cell["source"]))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "show"
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "explorer"
-            ):
-                (kw,) = [k for k in node.keywords if k.arg == "sweeps"]
-                found.append(ast.literal_eval(kw.value))
-    assert len(found) == 1, f"{notebook}: {len(found)} show(sweeps=...) calls"
-    return found[0]
-
-
-def _website_frames(explorer: Explorer, notebook: str) -> list[dict[str, Any]]:
-    return [frame for sweep in _shown_sweeps(notebook) for frame in explorer.frames(sweep)]
-
-
-def _control(explorer: Explorer, name: str) -> Any:
-    (control,) = [c for c in explorer.controls if c.name == name]
-    return control
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, str) or isinstance(b, str):
-        return a == b
-    return math.isclose(float(a), float(b), rel_tol=1e-9)
-
-
-def _missing(frames: list[dict[str, Any]], settings: list[dict[str, Any]]) -> list[dict]:
-    """The ``settings`` (each some controls' values) that no frame shows."""
-    return [
-        s for s in settings if not any(all(_same(f[k], v) for k, v in s.items()) for f in frames)
-    ]
-
 
 # ---------------------------------------------------------------------------------- chapter 04
 NB04 = "04_momentum.ipynb"
 
 
 def test_ch04_every_setting_the_explorer_text_names_is_a_website_frame() -> None:
-    text = _markdown(NB04, "8ef210f7")
+    text = markdown(NB04, "8ef210f7")
     assert "set the best values (the nearest ones on the sliders)" in text
     assert "push $\\alpha$ past $2/L = 2$" in text
-    assert "(try $\\alpha = 0.75, \\rho = 0.9$)" in _markdown(NB04, "f4ed71b7")
+    assert "(try $\\alpha = 0.75, \\rho = 0.9$)" in markdown(NB04, "f4ed71b7")
     explorer = ch04.heavy_ball_quadratic()
-    rhos = _control(explorer, "rho").values
+    rhos = explorer._control("rho").values
     settings: list[dict[str, Any]] = [
         # with κ = 100, from creeping to spiralling as ρ grows (at the default α = 1)
         *({"lr": 1.0, "rho": r, "kappa": 100} for r in rhos),
@@ -111,7 +51,7 @@ def test_ch04_every_setting_the_explorer_text_names_is_a_website_frame() -> None
         # exercise 3: the dip below the target that climbs back
         {"lr": 0.75, "rho": 0.9, "kappa": 100},
     ]
-    assert not _missing(_website_frames(explorer, NB04), settings)
+    assert not missing(website_frames(explorer, sweeps_of(NB04)), settings)
 
 
 def test_ch04_the_best_pair_counts_its_steps_and_the_range_outlives_gd() -> None:
@@ -172,9 +112,9 @@ NB06 = "06_schedules.ipynb"
 def test_ch06_every_setting_the_explorer_text_names_is_a_website_frame() -> None:
     assert (
         "a warm-up of 100 of the 1500 steps raises the final loss of the step, exponential and "
-        "cosine schedules" in _markdown(NB06, "110a9bdd")
+        "cosine schedules" in markdown(NB06, "110a9bdd")
     )
-    things = _markdown(NB06, "c7652fdd")
+    things = markdown(NB06, "c7652fdd")
     assert "which schedule ends lowest at $\\alpha = 0.4$?" in things
     assert "warm-up of 400 steps" in things
     settings: list[dict[str, Any]] = [
@@ -189,7 +129,7 @@ def test_ch06_every_setting_the_explorer_text_names_is_a_website_frame() -> None
         # the cost of a warm-up of 400 steps
         {"kind": "cosine", "lr": 0.4, "warmup": 400},
     ]
-    assert not _missing(_website_frames(ch06.schedule_explorer(), NB06), settings)
+    assert not missing(website_frames(ch06.schedule_explorer(), sweeps_of(NB06)), settings)
 
 
 # ---------------------------------------------------------------------------------- chapter 07
@@ -197,9 +137,9 @@ NB07 = "07_initialization.ipynb"
 
 
 def test_ch07_every_setting_the_explorer_text_names_is_a_website_frame() -> None:
-    things = _markdown(NB07, "9f27ec0c")
+    things = markdown(NB07, "9f27ec0c")
     assert "keeps both curves flat at depth 50" in things and "tanh at $g = 3$" in things
-    assert "set the nonlinearity to tanh and the depth to 50" in _markdown(NB07, "36f00149")
+    assert "set the nonlinearity to tanh and the depth to 50" in markdown(NB07, "36f00149")
     explorer = ch07.signal_propagation()
     assert "for tanh at depth 50 no gain does" in explorer.caption
     settings: list[dict[str, Any]] = [
@@ -213,19 +153,19 @@ def test_ch07_every_setting_the_explorer_text_names_is_a_website_frame() -> None
         # there, and the caption's "for tanh at depth 50 no gain does" needs every gain
         *({"nonlinearity": "tanh", "gain": g, "depth": 50} for g in ch07.GAINS),
     ]
-    assert not _missing(_website_frames(explorer, NB07), settings)
+    assert not missing(website_frames(explorer, sweeps_of(NB07)), settings)
 
 
 def test_ch07_exercise_3_answer_says_the_forward_ratio_dips_on_the_live_slider() -> None:
     """At depth 50 with tanh the forward ratio falls three times on the live slider's gains
     (5/3 → 1.7, 2.1 → 2.2, 2.5 → 2.6, by at most 1.1 %); the answer said it rises "all the way"
     to the slider's end."""
-    answer = _markdown(NB07, "36f00149")
+    answer = markdown(NB07, "36f00149")
     assert "rises all the way" not in answer
     assert "rises overall to the slider's end" in answer and "dips of about 1 %" in answer
     explorer = ch07.signal_propagation()
     forward = []
-    for g in _control(explorer, "gain").grid():
+    for g in explorer._control("gain").grid():
         frame = explorer.compute(gain=g, depth=50, nonlinearity="tanh")
         forward.append(frame["forward"][-1] / frame["forward"][0])
     change = np.diff(forward) / np.array(forward[:-1])
@@ -245,5 +185,5 @@ def test_ch07_exercise_3_answer_says_the_forward_ratio_dips_on_the_live_slider()
 )
 def test_each_website_player_stays_small(notebook, factory, limit) -> None:
     explorer = factory()
-    sizes = [len(explorer.static_html(s)) for s in _shown_sweeps(notebook)]
+    sizes = [len(explorer.static_html(s)) for s in sweeps_of(notebook)]
     assert max(sizes) < limit and sum(sizes) < 4 * 1024 * 1024, sizes

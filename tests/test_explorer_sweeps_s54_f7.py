@@ -16,11 +16,8 @@ the notebook's claim cell.
 
 from __future__ import annotations
 
-import ast
 import itertools
-import json
 import math
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -30,96 +27,44 @@ matplotlib.use("Agg")  # tests only; notebooks never set a backend
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from explorer_sweeps import cells, has, markdown, sweeps_of, website_frames
 
 from dlnotes.explorers import ch08, ch09
-from dlnotes.widgets import Explorer
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CH08 = "08_gradient_checking.ipynb"
 CH09 = "09_regularization.ipynb"
-
-
-def _cells(notebook: str) -> list[dict[str, Any]]:
-    return json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))["cells"]
-
-
-def _markdown(notebook: str, cell_id: str) -> str:
-    """The source of a markdown cell of ``notebook`` by its id, on one line (for phrases)."""
-    (cell,) = [c for c in _cells(notebook) if c.get("id") == cell_id]
-    assert cell["cell_type"] == "markdown"
-    return " ".join("".join(cell["source"]).split())
-
-
-def _shown_sweeps(notebook: str) -> list[Any]:
-    """The ``sweeps`` of the notebook's (single) ``explorer.show(sweeps=[...])`` call."""
-    found = []
-    for cell in _cells(notebook):
-        if cell["cell_type"] != "code" or ".show(" not in "".join(cell["source"]):
-            continue
-        for node in ast.walk(ast.parse("".join(cell["source"]))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "show"
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "explorer"
-            ):
-                (kw,) = [k for k in node.keywords if k.arg == "sweeps"]
-                found.append(ast.literal_eval(kw.value))
-    assert len(found) == 1, f"{notebook}: {len(found)} show(sweeps=...) calls"
-    return found[0]
-
-
-def _website_frames(explorer: Explorer, notebook: str) -> list[dict[str, Any]]:
-    return [frame for sweep in _shown_sweeps(notebook) for frame in explorer.frames(sweep)]
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, str) or isinstance(b, str):
-        return a == b
-    return math.isclose(float(a), float(b), rel_tol=1e-9)
-
-
-def _has(frames: list[dict[str, Any]], **setting: Any) -> bool:
-    """Whether some frame holds every value of ``setting``."""
-    return any(all(_same(f[k], v) for k, v in setting.items()) for f in frames)
-
-
-def _control(explorer: Explorer, name: str) -> Any:
-    (control,) = [c for c in explorer.controls if c.name == name]
-    return control
 
 
 # ------------------------------------------------------------------------------ chapter 08
 def test_ch08_every_setting_the_prose_names_is_a_website_frame() -> None:
     explorer = ch08.difference_error_explorer()
-    frames = _website_frames(explorer, CH08)
-    text = _markdown(CH08, "d138b850")
+    frames = website_frames(explorer, sweeps_of(CH08))
+    text = markdown(CH08, "d138b850")
     # "Move the step h, the function, the point x, the precision and the method"
     for name in ("h", "fn", "x", "dtype", "method"):
-        for value in _control(explorer, name).values:
-            assert _has(frames, **{name: value}), (name, value)
+        for value in explorer._control(name).values:
+            assert has(frames, **{name: value}), (name, value)
     # "switch to float32 and find the best h ... how close does float32 come to 1e-7 at x = 1":
     # every step in float32 at the default point and function
     assert "switch to *float32* and find the best $h$" in text
-    for h in _control(explorer, "h").values:
-        assert _has(frames, h=h, dtype="float32", fn="sin(x)", x=1.0, method="two-sided"), h
+    for h in explorer._control("h").values:
+        assert has(frames, h=h, dtype="float32", fn="sin(x)", x=1.0, method="two-sided"), h
     # "and at the other points and functions? (On this page the players show float32 at
     # every point for sin and for every function at x = 1; the live notebook has every
     # combination.)"
     assert "float32 at every point for $\\sin$ and for every function at $x = 1$" in text
-    for x in _control(explorer, "x").values:
-        assert _has(frames, dtype="float32", fn="sin(x)", x=x), x
+    for x in explorer._control("x").values:
+        assert has(frames, dtype="float32", fn="sin(x)", x=x), x
     for fn in ch08.FUNCTIONS:
-        assert _has(frames, dtype="float32", fn=fn, x=1.0), fn
+        assert has(frames, dtype="float32", fn=fn, x=1.0), fn
     # "Try f = tanh at x = 3, where f' is tiny."
     assert "Try $f = \\tanh$ at $x = 3$" in text
-    assert _has(frames, fn="tanh(x)", x=3.0)
+    assert has(frames, fn="tanh(x)", x=3.0)
 
 
 def test_ch08_website_players_stay_few_and_small() -> None:
     explorer = ch08.difference_error_explorer()
-    sweeps = _shown_sweeps(CH08)
+    sweeps = sweeps_of(CH08)
     assert len(sweeps) <= 6
     assert sum(len(explorer.frames(s)) for s in sweeps) <= 45
 
@@ -127,14 +72,14 @@ def test_ch08_website_players_stay_few_and_small() -> None:
 @pytest.mark.slow
 def test_ch08_website_page_stays_small() -> None:
     explorer = ch08.difference_error_explorer()
-    sizes = [len(explorer.static_html(s)) for s in _shown_sweeps(CH08)]
+    sizes = [len(explorer.static_html(s)) for s in sweeps_of(CH08)]
     assert max(sizes) < 1_000_000 and sum(sizes) < 2_500_000, sizes
 
 
 def test_ch08_title_names_the_lowest_point_the_marker_can_miss() -> None:
     """Float32's best step on the curve (near 4e-3) is no power of ten, so no marker position
     shows it; the title's second line does, at every setting."""
-    hs = _control(ch08.difference_error_explorer(), "h").values
+    hs = ch08.difference_error_explorer()._control("h").values
     setting = {"fn": "sin(x)", "x": 1.0, "dtype": "float32", "method": "two-sided"}
     errors = ch08.difference_error("sin(x)", 1.0, ch08.H_GRID, dtype=np.float32)
     best = ch08.H_GRID[np.argmin(errors)]
@@ -151,7 +96,7 @@ def test_ch08_title_names_the_lowest_point_the_marker_can_miss() -> None:
 
 
 def test_ch08_prose_names_the_dashed_line_of_each_method() -> None:
-    text = _markdown(CH08, "d138b850")
+    text = markdown(CH08, "d138b850")
     assert (
         "$\\varepsilon_{\\text{mach}}^{1/3}$ for the two-sided difference and "
         "$\\varepsilon_{\\text{mach}}^{1/2}$ for the one-sided one" in text
@@ -164,10 +109,10 @@ def test_ch08_prose_names_the_dashed_line_of_each_method() -> None:
 
 
 def test_ch08_prose_says_float32_s_lowest_point_is_luck() -> None:
-    text = _markdown(CH08, "14fcc97e")
+    text = markdown(CH08, "14fcc97e")
     assert "a little above $10^{-7}$" not in text
     assert "typically a few times $10^{-6}$" in text and "is luck" in text
-    (code,) = [c for c in _cells(CH08) if c.get("id") == "d62346af"]
+    (code,) = [c for c in cells(CH08) if c.get("id") == "d62346af"]
     assert "never reaches 1e-7" not in "".join(code["source"])
 
 
@@ -188,7 +133,7 @@ def test_ch08_threshold_labels_stay_clear_of_every_curve_at_every_setting() -> N
         assert set(boxes) == {"1e-7: great", "1e-3: bug?"}
         for box in boxes.values():
             assert ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1
-        xs = _control(explorer, "x").values
+        xs = explorer._control("x").values
         for fn, x, dtype, method in itertools.product(
             ch08.FUNCTIONS, xs, ("float64", "float32"), ("two-sided", "one-sided")
         ):
@@ -211,13 +156,13 @@ def test_ch08_threshold_labels_stay_clear_of_every_curve_at_every_setting() -> N
 # ------------------------------------------------------------------------------ chapter 09
 def test_ch09_every_setting_the_prose_names_is_a_website_frame() -> None:
     explorer = ch09.ridge_regression()
-    frames = _website_frames(explorer, CH09)
-    text = _markdown(CH09, "43681e61")
+    frames = website_frames(explorer, sweeps_of(CH09))
+    text = markdown(CH09, "43681e61")
     # "with n = 16 and λ = 1e-8 ...; raise λ ...; With n = 200, how much does λ still matter?"
     assert "$n = 16$ and $\\lambda = 10^{-8}$" in text and "With $n = 200$" in text
     for lam in ch09.LAMBDAS:
-        assert _has(frames, n=16, lam=lam), lam
-    assert _has(frames, n=200)
+        assert has(frames, n=16, lam=lam), lam
+    assert has(frames, n=200)
 
 
 def test_ch09_caption_says_what_the_fit_does_at_every_size() -> None:

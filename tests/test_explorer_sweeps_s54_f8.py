@@ -10,9 +10,6 @@ player ran at 0 frozen layers) and "which setting is best" (every combination), 
 
 from __future__ import annotations
 
-import ast
-import json
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -20,39 +17,14 @@ import matplotlib
 matplotlib.use("Agg")  # tests only; notebooks never set a backend
 
 import pytest
+from explorer_sweeps import has, sweeps_of, website_frames
 
 from dlnotes.explorers import all_explorers
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-
-
-def _show_sweeps(notebook: str, factory: str) -> list[Any]:
-    """The ``sweeps`` of the ``explorer.show(...)`` call in the cell that builds ``factory``."""
-    cells = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))["cells"]
-    (source,) = [
-        "".join(c["source"])
-        for c in cells
-        if c["cell_type"] == "code" and f"explorers.{factory}(" in "".join(c["source"])
-    ]
-    (call,) = [
-        node
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "show"
-    ]
-    (kw,) = [k for k in call.keywords if k.arg == "sweeps"]
-    return ast.literal_eval(kw.value)
-
 
 def _frames(notebook: str, name: str) -> list[dict[str, Any]]:
-    explorer = all_explorers()[name]()
-    sweeps = _show_sweeps(notebook, name.split(".")[1])
-    return [frame for sweep in sweeps for frame in explorer.frames(sweep)]
-
-
-def _reached(frames: list[dict[str, Any]], **settings: Any) -> bool:
-    return any(all(f[k] == v for k, v in settings.items()) for f in frames)
+    """The website frames of explorer ``name`` (``"ch10.dropout_masks"``) in ``notebook``."""
+    return website_frames(all_explorers()[name](), sweeps_of(notebook, name.split(".")[1]))
 
 
 def test_ch10_players_flip_through_the_masks() -> None:
@@ -60,11 +32,11 @@ def test_ch10_players_flip_through_the_masks() -> None:
     explorer = all_explorers()["ch10.dropout_masks"]()
     # "raise p", "switch from pixels to blocks at the same p", "flip through masks"
     for p in explorer._control("p").values:
-        assert _reached(frames, p=p)
+        assert has(frames, p=p)
     for group in explorer._control("group").values:
-        assert _reached(frames, p=0.5, group=group)
+        assert has(frames, p=0.5, group=group)
     for sample in explorer._control("sample").values:
-        assert _reached(frames, p=0.5, group="pixels", sample=sample)
+        assert has(frames, p=0.5, group="pixels", sample=sample)
 
 
 def test_ch12_players_reach_every_setting_and_the_multiplier_at_2_frozen() -> None:
@@ -74,16 +46,16 @@ def test_ch12_players_reach_every_setting_and_the_multiplier_at_2_frozen() -> No
     # "check that with 2 frozen layers the multiplier no longer matters"
     for n_frozen in explorer._control("n_frozen").values:
         for lr_mult in explorer._control("lr_mult").values:
-            assert _reached(frames, n_frozen=n_frozen, lr_mult=lr_mult), (n_frozen, lr_mult)
+            assert has(frames, n_frozen=n_frozen, lr_mult=lr_mult), (n_frozen, lr_mult)
 
 
 def test_ch14_players_reach_the_named_settings() -> None:
     frames = _frames("14_ensembles.ipynb", "ch14.ema_noisy_quadratic")
     # "at β = 0 ...; raise β"; "at a small α ... the EMA lags"; "at a large α ... helps most"
     for decay in (0.0, 0.95, 0.995):
-        assert _reached(frames, decay=decay)
+        assert has(frames, decay=decay)
     for lr in (0.02, 1.2):
-        assert _reached(frames, lr=lr)
+        assert has(frames, lr=lr)
 
 
 def test_ch15_step_player_runs_at_w_5_where_the_square_sends_plus_5_twice() -> None:
@@ -91,9 +63,9 @@ def test_ch15_step_player_runs_at_w_5_where_the_square_sends_plus_5_twice() -> N
     explorer = all_explorers()["ch15.backward_stepper"]()
     # "move k from 0 to its last value"; "at w = 5 ... k = 4 ... +5 twice, k = 5 ... -10"
     for step in explorer._control("step").values:
-        assert _reached(frames, step=step, w=5.0)
+        assert has(frames, step=step, w=5.0)
     for w in explorer._control("w").values:  # "and w, the point where the gradient is taken"
-        assert _reached(frames, w=w)
+        assert has(frames, w=w)
     fig, state = explorer.setup()
     try:
         assert explorer.redraw(state, step=4, w=5.0) == "mul node 'w·w': w += +5, w += +5"
