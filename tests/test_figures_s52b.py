@@ -212,7 +212,7 @@ def test_ch01_explorer_titles_stay_inside_and_apart_at_every_named_setting(
         assert_titles_clear(fig, panels, context=settings)
     # the widest titles the formats can write (κ and R in exponent notation, no step count)
     frame = ch01._frame(1.0, 0.0, "raw", ch01.STEPS)
-    widest = {"title": "κ = 1.23e+04, α = 1/L, R = 1.2e+02"}
+    widest = {"title": "standardized inputs, s = 0.125, m = -3\nκ = 1.23e+04, α = 1/L, R = 1.2e+02"}
     widest["verdict"] = f"needs over a million steps for {ch01.TARGET:g}"
     ch01._draw(state, {**frame, **widest})
     assert_titles_clear(fig, panels, context=widest)

@@ -121,7 +121,10 @@ def _frame(scale: float, offset: float, inputs: str, steps: int) -> dict[str, An
         "path": view(W),
         "start": view(np.zeros((1, 2))),
         "gaps": gaps,
-        "title": f"κ = {kappa:.3g}, α = 1/L, R = {R:.2g}",
+        # the inputs on the first line: standardized ones give the same picture for every
+        # s and m, and the website's player over s must still show which s it is at
+        "title": f"{inputs} inputs, s = {scale:.3g}, m = {offset:g}\nκ = {kappa:.3g}, α = 1/L, "
+        f"R = {R:.2g}",
         "verdict": verdict,
         "status": f"{inputs} inputs, s = {scale:.3g}, m = {offset:g}: κ = {kappa:.3g}; {verdict}",
     }
@@ -159,7 +162,7 @@ def _setup(steps: int, reference_gaps: np.ndarray) -> tuple[Any, dict[str, Any]]
         ylabel=r"$(f(w_t) - f^\star) / (f(w_0) - f^\star)$",
     )
     plots.legend_below(ax2)
-    plots.reserve_titles(fig, ax, ax2, text="κ")
+    plots.reserve_titles(fig, ax, ax2, text="κ\nκ")  # the left title has two lines
     state = {"ax": ax, "ax2": ax2, "rings": rings, "path": path, "start": start, "star": star}
     return fig, {**state, "curve": curve}
 

@@ -49,8 +49,8 @@ def _transfer_frame(sw: dict[str, Any], lr_mult: float, n_frozen: float) -> dict
     m = int(np.argmin([abs(np.log(v) - np.log(lr_mult)) for v in mults]))
     acc = sw["finetune"][f, m]
     gap = acc[0].mean() - scratch[0].mean()
-    what = (
-        "linear probe"
+    what = (  # the probe trains no body layer: its multiplier is named, and unused
+        f"linear probe (lr {mults[m]:g} α unused)"
         if f == len(n_frozen_values) - 1
         else f"{n_frozen_values[f]} frozen, body lr = {mults[m]:g} α"
     )
