@@ -1,4 +1,4 @@
-"""How the explorer sweep tests read a chapter (``tests/test_explorer_sweeps_s54_*.py``).
+"""How the explorer sweep tests read a chapter (``tests/test_explorer_players_*.py``).
 
 On the website an explorer is a few precomputed players, one per entry of the notebook's
 ``explorer.show(sweeps=[...])``; a setting the chapter's prose asks the reader to try must be a

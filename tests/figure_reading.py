@@ -31,7 +31,9 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from PIL import Image
 
+import dlnotes
 from dlnotes.plots import COLORS
+from dlnotes.tuning import Choice, LogUniform, successive_halving
 from dlnotes.widgets import render_png
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,6 +155,48 @@ def drawn_cell(
         yield fig
     finally:
         plt.close(fig)
+
+
+def halving_names() -> dict[str, Any]:
+    """What chapter 13's successive-halving figure (cell ``f006f19d``) reads: ``big``, the
+    chapter's shipped search table, and ``halving``, successive halving on its search 0 replayed
+    from that table (a few milliseconds)."""
+    big = np.load(Path(dlnotes.__file__).parent / "data" / "fashion_search.npz")
+    space = {
+        "lr": LogUniform(1e-4, 1.0),
+        "l2": LogUniform(1e-6, 1e-2),
+        "hidden": Choice([32, 64, 128, 256]),
+        "batch_size": Choice([32, 64, 128, 256]),
+    }
+    row_of = {int(s): i for i, s in enumerate(big["seed"])}
+
+    def objective(config: dict[str, Any], seed: int, budget: int = 27) -> float:
+        return float(big["dev_error"][row_of[seed], int(budget) - 1])
+
+    res = successive_halving(
+        objective, space, 27, 1, 27, eta=3, seed=0, metric="dev_error", progress=False
+    )
+    return {"halving": {0: res}, "big": big}
+
+
+def gradient_check_names() -> dict[str, Any]:
+    """Stand-ins for what chapter 15's gradient-check figure (cell ``98fcf33b``) reads, with the
+    measured outcome: both losses fall alike; every relative error about 1e-10 but the buggy
+    b1's, 1."""
+    steps = np.arange(300)
+    losses = 2.3 * np.exp(-steps / 25) + 0.06
+    errors = iter([3e-10, 2e-10, 4e-10, 1e-10, 3e-10, 1.0, 4e-10, 1e-10])
+    params = [np.zeros((2, 2)), np.zeros(2), np.zeros((2, 2)), np.zeros(2)]
+    return {
+        "init_params": lambda seed: params,
+        "X": np.zeros((200, 2)),
+        "y": np.zeros(200),
+        "numerical_gradient": lambda f, p: p,
+        "loss_and_grads": lambda *a, **kw: (0.0, params),
+        "relative_error": lambda a, b: next(errors),
+        "right_losses": losses,
+        "buggy_losses": losses * 1.01,
+    }
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import grade_capstone  # noqa: E402
 
 from tests.test_grade_capstone import _notebook  # noqa: E402
-from tests.test_grade_capstone_hostile5 import _hidden  # noqa: E402
+from tests.test_grade_capstone_hostile_runs import _hidden  # noqa: E402
 
 ANSWER = "def train_best_model(data, budget):\n    {start}\n    return model\n"
 

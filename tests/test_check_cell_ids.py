@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-from tests.test_feedback_review5_core import CHECK, RIGHT
+from tests.test_feedback_labels_syntax_floats import CHECK, RIGHT
 
 pytestmark = pytest.mark.slow  # a kernel
 

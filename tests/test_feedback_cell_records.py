@@ -12,7 +12,7 @@ import types
 import pytest
 
 from dlnotes.exercises import core
-from tests.test_feedback_review5_core import CHECK, RIGHT, run_cells
+from tests.test_feedback_labels_syntax_floats import CHECK, RIGHT, run_cells
 
 BROKEN = RIGHT.replace("return x - lr * g / (np.sqrt(grad_sum) + eps), grad_sum", "return (x")
 IMPORTS = "import numpy as np\nfrom dlnotes.exercises import check"

@@ -11,7 +11,7 @@ from dlnotes.exercises import get
 from dlnotes.exercises.ch01 import VERDICT_SYNONYMS, VERDICTS
 from dlnotes.exercises.core import FunctionExercise
 from dlnotes.exercises.diagnose import ANOTHER_WORD, near_label
-from tests.test_feedback_review5_core import diagnose_returning, feedback
+from tests.test_feedback_labels_syntax_floats import diagnose_returning, feedback
 
 
 @pytest.mark.parametrize(

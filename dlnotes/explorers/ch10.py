@@ -107,8 +107,8 @@ def _rgb(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 #: The panel titles' font size, and titles at least as wide as any frame's: ``p`` has two
 #: decimals, the kept share at most three digits; over every setting the mean stays within
-#: 0.2 of ``w · x`` (9.92) and the spread below 12 (tests/test_lab_review_fixes.py checks
-#: that the titles fit).
+#: 0.2 of ``w · x`` (9.92) and the spread below 12
+#: (tests/test_notebook_display_ch06_ch07_ch09_ch10.py checks that the titles fit).
 TITLE_SIZE = 10
 _WIDEST_TITLES = (
     "{name}, p = 0.00:\n100% of pixels kept",
