@@ -285,6 +285,12 @@ class FunctionExercise(Exercise):
     #: that does not meet it is told
     required: str = ""
     required_says: str = ""
+    #: whether the answer may call a deep-learning framework (torch, torchvision, functorch):
+    #: only chapter 15's port, which is written in one. Everywhere else the exercise asks for
+    #: numpy, and a framework would hold the answer (autograd writes a backward rule, ``torch.
+    #: softmax`` is a softmax): ``check`` refuses a function that calls one, and the grader's
+    #: sandbox withholds them (``tools/grading/withheld.py``)
+    frameworks_allowed: bool = False
     rtol: float = 1e-7
     atol: float = 1e-10
     #: seconds each call of the learner's function may take (``check(time_limit=...)`` overrides)
@@ -347,6 +353,12 @@ class FunctionExercise(Exercise):
         sol = self.solution
         if called.replace(":", ".") == f"{sol.__module__}.{sol.__qualname__}":
             return f"your function calls dlnotes' own solution ({called})"
+        if called.split(".")[0] in FRAMEWORKS:
+            return (
+                f"your function calls {called.split('.')[0]} ({called}): this exercise asks "
+                "for numpy, and the grader withholds the frameworks (only chapter 15's port "
+                "to PyTorch may use one)"
+            )
         if called.replace(":", ".").endswith("Tensor.backward"):
             return (
                 f"your function backpropagates with dlnotes.autograd ({called}: autograd then "
@@ -676,22 +688,78 @@ def _learner_frame(tb: Any) -> traceback.FrameSummary | None:
     return mine[-1] if mine else (frames[-1] if frames else None)
 
 
+#: The deep-learning frameworks an exercise's answer may not call unless it says so
+#: (:attr:`FunctionExercise.frameworks_allowed`): each computes what the exercises ask for.
+FRAMEWORKS = ("torch", "torchvision", "functorch", "jax", "jaxlib", "tensorflow", "keras")
+
+_FRAMEWORK_FOLDERS: list[tuple[str, ...]] = []
+
+
+def _framework_packages() -> list[tuple[str, str]]:
+    """``(name, package folder)`` of every installed :data:`FRAMEWORKS`, found without
+    importing it (the folder as found on the path, not resolved)."""
+    import importlib.util
+
+    found = []
+    for name in FRAMEWORKS:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        found += (
+            [(name, folder) for folder in (spec.submodule_search_locations or [])] if spec else []
+        )
+    return found
+
+
+def _framework_folders() -> tuple[str, ...]:
+    """The folders of the installed :data:`FRAMEWORKS`, as found and resolved, each ending in
+    a separator: code running from there is the framework's."""
+    if not _FRAMEWORK_FOLDERS:
+        found = []
+        for _, folder in _framework_packages():
+            found += [os.path.join(folder, ""), os.path.join(os.path.realpath(folder), "")]
+        _FRAMEWORK_FOLDERS.append(tuple(dict.fromkeys(found)))
+    return _FRAMEWORK_FOLDERS[0]
+
+
+def _framework_builtin(fn: Any) -> str | None:
+    """``"torch.softmax"`` or ``"torch.Tensor.pow"`` when ``fn``, a compiled function about
+    to be called, is a framework's (:data:`FRAMEWORKS`), else None."""
+    try:
+        module = getattr(fn, "__module__", None)
+        owner = getattr(fn, "__self__", None)
+        where = module if isinstance(module, str) else type(owner).__module__
+        top = where.split(".")[0]
+        if top not in FRAMEWORKS:
+            return None
+        name = getattr(fn, "__name__", "?")
+        return (
+            f"{top}.{name}" if isinstance(module, str) else f"{top}.{type(owner).__name__}.{name}"
+        )
+    except Exception:  # an object that fights back: not a framework's
+        return None
+
+
 def _call(
     fn: Callable[..., Any],
     case: Case,
     seconds: float,
     forbidden: Mapping[CodeType, str],
     watch: Callable[[], Any] | None = None,
+    *,
+    frameworks: bool = False,
 ) -> _Run:
     """Call ``fn`` on fresh copies of the case's arguments, time-limited and watched: whether it
-    calls one of the ``forbidden`` code objects, and (with ``watch``, an exercise's
+    calls one of the ``forbidden`` code objects (with ``frameworks``, or any function of a
+    deep-learning framework, :data:`FRAMEWORKS`), and (with ``watch``, an exercise's
     :attr:`FunctionExercise.required`) whether it meets the exercise's requirement. The
     requirement is set up and judged outside the time limit: its own imports (torch) must never
     be stopped halfway, which would leave the module broken for the rest of the session."""
     if watch is None:
-        return _timed_call(fn, case, seconds, forbidden)
+        return _timed_call(fn, case, seconds, forbidden, frameworks=frameworks)
     with watch() as met:
-        run = _timed_call(fn, case, seconds, forbidden)
+        run = _timed_call(fn, case, seconds, forbidden, frameworks=frameworks)
         if run.error is None and not run.timed_out:
             try:
                 run.missed_required = not met(run.args, run.kwargs, run.output)
@@ -701,24 +769,49 @@ def _call(
 
 
 def _timed_call(
-    fn: Callable[..., Any], case: Case, seconds: float, forbidden: Mapping[CodeType, str]
+    fn: Callable[..., Any],
+    case: Case,
+    seconds: float,
+    forbidden: Mapping[CodeType, str],
+    *,
+    frameworks: bool = False,
 ) -> _Run:
     """:func:`_call` without a requirement."""
     args, kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
     run = _Run(args=args, kwargs=kwargs)
 
     helpers = _HELPERS  # the learner's helpers whose use this check watches, if any
+    folders = _framework_folders() if frameworks else ()
+    # the modules being imported below the call, innermost last: importing a framework (an
+    # `import torch` in the function) runs its code but is not a use of it
+    importing: list[FrameType] = []
 
     def profiler(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "c_call":  # a framework's compiled functions (torch.softmax, Tensor.pow)
+            if frameworks and not importing and run.called_reference is None:
+                run.called_reference = _framework_builtin(arg)
+            return
+        if event == "return":
+            if importing and frame is importing[-1]:
+                importing.pop()
+            return
         if event != "call":
             return
-        if run.called_reference is None and frame.f_code in forbidden:
-            run.called_reference = forbidden[frame.f_code]
+        if frameworks and frame.f_code.co_name == "<module>":
+            importing.append(frame)
+        if run.called_reference is None:
+            if frame.f_code in forbidden:
+                run.called_reference = forbidden[frame.f_code]
+            elif folders and not importing and frame.f_code.co_filename.startswith(folders):
+                module = frame.f_globals.get("__name__")
+                name = f"{module}.{frame.f_code.co_qualname}"
+                run.called_reference = name if isinstance(module, str) else "torch"
         if helpers is not None and frame.f_code in helpers.codes:
             helpers.called.add(helpers.codes[frame.f_code])
 
     def target() -> None:
-        sys.setprofile(profiler if forbidden or helpers is not None else None)
+        watched = forbidden or helpers is not None or frameworks
+        sys.setprofile(profiler if watched else None)
         try:
             with np.errstate(all="ignore"):
                 run.output = fn(*args, **kwargs)
@@ -1592,6 +1685,14 @@ def _run_stopped(
             "that check() uses to see whether it calls dlnotes' own solution. Leave it "
             "on: this exercise scores zero while your function switches it off."
         )
+    if run.called_reference and run.called_reference.split(".")[0] in FRAMEWORKS:
+        framework = run.called_reference.split(".")[0]
+        return (
+            f"{ex.name}: your function calls {framework} ({run.called_reference}), directly "
+            f"or through another function. This exercise asks you to write it with numpy: "
+            f"the grader withholds {framework} (only chapter 15's port to PyTorch may use a "
+            "framework), so the exercise scores zero while your function calls it."
+        )
     if run.called_reference:
         return (
             f"{ex.name}: {ex.refusal(run.called_reference)}, directly or through "
@@ -1762,11 +1863,12 @@ def _check_function(
         else {}
     )
     watch = ex.required_watch() if integrity else None
+    refuse_frameworks = integrity and not ex.frameworks_allowed
     names = _param_names(ex.solution, max(len(c.args) for c in cases))
     outcomes: list[_Outcome] = []
     n = len(cases)
     for i, case in enumerate(cases, start=1):
-        run = _call(fn, case, seconds, forbidden, watch)
+        run = _call(fn, case, seconds, forbidden, watch, frameworks=refuse_frameworks)
         check = f"check {i} of {n} ({case.label})"
         stopped = _run_stopped(ex, fn, run, case, check, seconds, names)
         if stopped is not None:

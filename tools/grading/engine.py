@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 import cloudpickle
 import compare
 import flags
+import framework_stub
 import magics
 import nbformat
 import numpy as np
@@ -329,7 +331,10 @@ def grade_notebook(
             # library code: a learner who searches for the value with the chapter's runners
             # (gradient_descent, in chapter 02) in the answer cell keeps the points
             library = _chapter_references(ex) if spec["kind"] == "function" else []
-            result = sandbox.run(payload, limits, _withheld().binds(library))
+            shown = _withheld().binds(library)
+            if spec["kind"] == "function" and not ex.frameworks_allowed:
+                shown += _withheld().frameworks()  # the answer is asked for in numpy
+            result = sandbox.run(payload, limits, shown)
             # a record about a cell this job did not run is the learner's own writing: dropped
             ran = {gid for gid, _ in run}
             result.records = [
@@ -565,6 +570,13 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
         error = str(rec.get("error", "an error"))
         if withheld.MESSAGE in error:  # it reached a withheld answer by another way
             return "your function calls dlnotes' own solution, which is withheld while grading"
+        if framework_stub.MESSAGE in error:  # torch.softmax, autograd, torch.optim, ...
+            named = re.search(r"([\w.]+): " + re.escape(framework_stub.MESSAGE), error)
+            used = named.group(1) if named else "a framework"
+            return (
+                f"your function uses {used}: this exercise asks for numpy, and the frameworks "
+                "are withheld while grading (only chapter 15's port to PyTorch may use one)"
+            )
         if error.startswith("NotImplementedError"):
             return "is not written yet: it still raises NotImplementedError"
         return f"raised {error}"

@@ -190,6 +190,26 @@ class Withheld:
             self._written[key] = out
         return self._written[key]
 
+    def frameworks(self) -> list[tuple[str, str]]:
+        """``(folder shown, package folder)`` pairs that withhold every installed framework
+        (``dlnotes.exercises.core.FRAMEWORKS``): its folder is shown holding only
+        ``framework_stub.py`` as its ``__init__.py``, whose names all raise
+        :data:`framework_stub.MESSAGE` when used."""
+        from dlnotes.exercises.core import _framework_packages
+
+        pairs = []
+        for name, real in _framework_packages():
+            shown = self.folder / "frameworks" / name
+            if not shown.exists():
+                shown.mkdir(parents=True)
+                shutil.copyfile(
+                    Path(__file__).with_name("framework_stub.py"), shown / "__init__.py"
+                )
+                os.chmod(shown, 0o755)
+                os.chmod(shown / "__init__.py", 0o644)
+            pairs.append((str(shown), os.path.realpath(real)))
+        return pairs
+
     def binds(self, references: Iterable[str]) -> list[tuple[str, str]]:
         """``(file shown, real path)`` pairs for a sandbox grading an exercise whose library
         references are ``references`` (``"module:qualname"``; names in ``chNN.py`` are

@@ -38,7 +38,9 @@ def logsumexp_backward_rows(logits, upstream):
 
 
 def logsumexp_backward_torch(x, g):
-    """torch's autograd on its own logsumexp, the upstream gradient passed to backward."""
+    """torch's autograd on its own logsumexp, the upstream gradient passed to backward: right
+    values, but a framework wrote the rule, so it is refused (tests/test_frameworks_refused.py),
+    not an alternative."""
     import torch
 
     t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
@@ -222,7 +224,6 @@ ALTERNATIVES: dict[str, list[Callable]] = {
     "ch15_logsumexp_backward": [
         logsumexp_backward_via_lse,
         logsumexp_backward_rows,
-        *([logsumexp_backward_torch] if HAVE_TORCH else []),
     ],
     "ch15_torch_port": (
         [torch_train_functional, torch_train_parameters, torch_train_compiled_step]
