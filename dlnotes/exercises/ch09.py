@@ -637,6 +637,33 @@ def _es_global_best(dev_losses, patience):
 
 
 @early_stopping_epoch_mistakes.add(
+    "best epoch from np.argmin over the whole list, counted from 0",
+    "your stop epoch is right, but best_epoch has two slips. np.argmin(dev_losses) gives an "
+    "index k, and dev_losses[k] is the loss of epoch k + 1 (epochs count from 1); and it "
+    "looks at every epoch, also those after the stop, which are never trained. Take the best "
+    "up to the stop and count from 1: int(np.argmin(dev_losses[:stop_epoch])) + 1.",
+)
+def _es_global_best_zero_based(dev_losses, patience):
+    stop, _ = _es_rule(dev_losses, patience)  # the right stop epoch
+    return stop, int(np.argmin(dev_losses))  # an index, and over the epochs never trained
+
+
+@early_stopping_epoch_mistakes.add(
+    "epochs counted from 0, best from np.argmin over the whole list",
+    "both numbers are off. enumerate(dev_losses) gives indices k from 0, but dev_losses[k] is "
+    "the loss of epoch k + 1 (epochs count from 1), so the stop epoch your loop returns is "
+    "one too small. And np.argmin(dev_losses) is an index too (one less than the epoch), "
+    "taken over every epoch, also those after the stop, which are never trained. Count from "
+    "1, enumerate(dev_losses, start=1), and keep the best epoch in the loop (or take "
+    "np.argmin(dev_losses[:stop_epoch]) + 1).",
+)
+def _es_zero_based_global_best(dev_losses, patience):
+    # enumerate(dev_losses): indices k, not epochs k + 1; len(dev_losses) when it never stops
+    stop, _ = _es_walk(dev_losses, patience, start=0, end=len(dev_losses))
+    return stop, int(np.argmin(dev_losses))  # an index, and over the epochs never trained
+
+
+@early_stopping_epoch_mistakes.add(
     "patience off by one",
     "you stop one epoch late: training stops at the epoch that makes the count of "
     "non-improving epochs *equal* to patience (wait >= patience).",
@@ -909,6 +936,17 @@ def _prox_threshold_lam(w, g, lr, lam):
 
 
 @l1_prox_step_mistakes.add(
+    "threshold λ / lr instead of lr·λ",
+    "the threshold is lr·lam, the penalty's pull over one step of size lr: you divided lam "
+    "by lr, which with lr < 1 makes it larger than lam, so most entries (often all) are "
+    "zeroed. Multiply: np.maximum(np.abs(z) - lr * lam, 0).",
+)
+def _prox_threshold_lam_over_lr(w, g, lr, lam):
+    z = w - lr * g
+    return np.sign(z) * np.maximum(np.abs(z) - lam / lr, 0)
+
+
+@l1_prox_step_mistakes.add(
     "half the threshold",
     "the threshold is lr·lam, not lr·lam/2: the penalty is lam·Σ|w| (no ½, unlike L2), and "
     "the derivative of lam·|w| away from 0 is ±lam, so each step moves an entry lr·lam "
@@ -1108,5 +1146,12 @@ register(
         references=("dlnotes.losses:l1_penalty",),
         rtol=1e-6,
         atol=1e-9,
+        diagnoses={  # wording for generic diagnoses (dlnotes.exercises.diagnose)
+            # a threshold far too large zeroes every entry: 10·lr·lam, lam / lr, ...
+            "zeros": "every entry came out exactly 0, as a threshold larger than every |z| "
+            "gives: is yours larger than lr·lam (lam / lr, or lam alone)? Each step moves an "
+            "entry of z = w − lr·g exactly lr·lam towards zero; and return the result, not "
+            "an array of zeros left as it was"
+        },
     )
 )

@@ -539,6 +539,62 @@ def _hs_nan_first(trials, scores, eta):
 
 
 @halving_survivors_mistakes.add(
+    "failed runs replaced by 0.9",
+    "the chapter's objective scores a diverged run as 0.9 (90% dev error), but here a failed "
+    "run must sort after every finished one, whatever its score: a finished run can end at "
+    "0.9 or worse (1.0), and then the failed run ties with it (or beats it) and goes on ahead "
+    "of it. Leave NaN as it is: np.argsort(scores, kind='stable') already sorts it last.",
+)
+def _hs_nan_as_0_9(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    filled = np.where(np.isnan(scores), 0.9, scores)  # the objective's "diverged" score
+    return _survivors(trials, filled, k)
+
+
+@halving_survivors_mistakes.add(
+    "failed runs replaced by 0.9, then an unstable sort",
+    "two slips. The chapter's objective scores a diverged run as 0.9, but here a failed run "
+    "must sort after every finished one, whatever its score, and a finished run can end at "
+    "0.9 or 1.0: the failed run then ties with it (or beats it). And np.argsort sorts with "
+    "quicksort by default, which is not stable: tied trials (the failed runs all at 0.9) can "
+    "come out in any order, not the rung's. Leave NaN as it is and ask for a stable sort: "
+    "np.argsort(scores, kind='stable') sorts NaN last and keeps ties in rung order.",
+)
+def _hs_nan_as_0_9_unstable(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    filled = np.nan_to_num(scores, nan=0.9)  # the objective's "diverged" score
+    return np.asarray(trials)[np.argsort(filled)[:k]]  # quicksort: ties in any order
+
+
+@halving_survivors_mistakes.add(
+    "failed runs replaced by 1.0",
+    "1.0 is the worst dev error a finished run can get, and a finished run can get it: the "
+    "failed run then ties with it and, earlier in the rung, goes on ahead of it. A failed run "
+    "must sort after every finished one, whatever its score; no number does that for every "
+    "rung (the chapter's objective uses 0.9 for a diverged run), so leave NaN as it is: "
+    "np.argsort(scores, kind='stable') already sorts it last.",
+)
+def _hs_nan_as_1(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    filled = np.where(np.isnan(scores), 1.0, scores)  # the worst error rate
+    return _survivors(trials, filled, k)
+
+
+@halving_survivors_mistakes.add(
+    "failed runs replaced by the worst finished score",
+    "np.nanmax(scores) gives a failed run the score of the worst finished run, so the two "
+    "tie, and the failed run goes on ahead of it when it comes earlier in the rung. A failed "
+    "run must sort after every finished one, whatever its score (the chapter's objective "
+    "scores a diverged run 0.9, a number a finished run can reach too): leave NaN as it is, "
+    "np.argsort(scores, kind='stable') already sorts it last.",
+)
+def _hs_nan_as_worst(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    filled = np.where(np.isnan(scores), np.nanmax(scores), scores)  # ties the worst run
+    return _survivors(trials, filled, k)
+
+
+@halving_survivors_mistakes.add(
     "dropped 1/eta instead of keeping it",
     "successive halving keeps the best 1/eta of the trials (n // eta of them), not all but 1/eta.",
 )
@@ -670,6 +726,20 @@ def _hs_cases(seed: int, hidden: bool) -> list[Case]:
         label = f"n = {n}, eta = {eta}" + (f", {failed} failed runs" if failed else "")
         label += {True: ", a tie", "many": ", many ties"}.get(tie, "")
         cases.append(Case(label, (trials, scores, eta)))
+    # finished runs at exactly 0.9 (the chapter's objective's score for a diverged run) and
+    # 1.0 (the worst dev error), after a failed run in the rung and among the survivors: a
+    # failed run given either score (or the worst finished one) goes on ahead of them
+    if hidden:
+        scores = np.array([0.47, np.nan, 0.9, 1.0, np.nan, np.nan, np.nan, np.nan, np.nan])
+        eta = 3
+    else:
+        scores = np.array([0.3, np.nan, 0.9, 1.0, np.nan, np.nan, 0.6, np.nan])
+        eta = 2
+    n, failed = len(scores), int(np.sum(np.isnan(scores)))
+    trials = rng.permutation(np.arange(3, 3 + 2 * n, 2))
+    _ids_against_rung_order(trials, scores)
+    label = f"n = {n}, eta = {eta}, {failed} failed runs, finished runs at 0.9 and 1.0"
+    cases.append(Case(label, (trials, scores, eta)))
     return cases
 
 
@@ -725,5 +795,11 @@ register(
         suites=seeded(_hs_cases, visible=137, hidden=1337),
         mistakes=halving_survivors_mistakes.all,
         references=("dlnotes.tuning:successive_halving",),
+        diagnoses={  # wording for generic diagnoses (dlnotes.exercises.diagnose): no loop here
+            "shifted": "there is no loop here: the survivors are moved by one place, so did a "
+            "failed run (NaN), given a score, take the place of a finished one, or was the best "
+            "trial skipped? A failed run must sort after every finished run, whatever its "
+            "score: leave NaN as it is, np.argsort(scores, kind='stable') puts it last"
+        },
     )
 )

@@ -2161,6 +2161,7 @@ def _other_results(ex: FunctionExercise, expected: Any, got: Any, first: str) ->
     right: list[str] = []
     wrong: list[str] = []
     dtypes: list[str] = []
+    values: list[str] = []  # a wrong number beside it, said in full: "expected 5, got 4"
     for j, (e, g) in enumerate(zip(expected, got)):
         if j != int(found[1]):
             # a nested result "(x_hat, mean, var)" is named by its parts: "x_hat, mean, var"
@@ -2169,13 +2170,21 @@ def _other_results(ex: FunctionExercise, expected: Any, got: Any, first: str) ->
             (wrong if problem else right).append(label)
             if problem and problem[0] == "dtype":  # said: a float32 cache is no detail
                 dtypes.append(re.sub(r"^(in result [\d\[\]]+: )+", "", problem[1][0]))
+            elif problem and _real_scalar(e) is not None and _real_scalar(g) is not None:
+                shown = [
+                    str(int(v)) if isinstance(v, (int, np.integer)) else f"{float(v):.6g}"
+                    for v in (e, g)
+                ]
+                values.append(f"{label.split(' (')[0]}: expected {shown[0]}, got {shown[1]}")
     said = []
     for labels, how in ((wrong, "wrong too"), (right, "right")):
         if labels:
             one = len(labels) == 1 and "," not in labels[0]
             said.append(f"{' and '.join(labels)} {'is' if one else 'are'} {how}")
-    if dtypes:
-        said[0] += f" ({'; '.join(dict.fromkeys(dtypes))})"
+    if len(wrong) == 1 and len(values) == 1:  # its name is said already
+        values = [values[0].split(": ", 1)[1]]
+    if dtypes or values:
+        said[0] += f" ({'; '.join(dict.fromkeys([*dtypes, *values]))})"
     return ["the other results: " + "; ".join(said)]
 
 
