@@ -8,12 +8,13 @@ Defined in chapter 02 (Conditioning and the loss landscape).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlnotes._validate import as_float_array, check_bool, check_int
+from dlnotes._validate import as_float_array, check_bool, check_int, check_scalar
 from dlnotes.landscapes import Landscape
 
 if TYPE_CHECKING:
@@ -53,6 +54,26 @@ COLORS: dict[str, str] = {
 }
 
 
+def _window(window: Any) -> Any:
+    """Require ``((x_lo, x_hi), (y_lo, y_hi))``: finite numbers with ``lo < hi`` on each axis."""
+    if isinstance(window, (str, bytes)):
+        raise TypeError(f"window must be ((x_lo, x_hi), (y_lo, y_hi)), got {window!r}")
+    try:
+        arr = np.asarray(window)
+    except ValueError:  # ragged, such as ((0, 1), (0, 1, 2))
+        arr = np.asarray(window, dtype=object)
+    if arr.dtype.kind not in "biuf" or arr.shape != (2, 2):
+        raise ValueError(
+            f"window must be ((x_lo, x_hi), (y_lo, y_hi)), a pair of (lo, hi) pairs, got {window!r}"
+        )
+    for axis, (lo, hi) in zip(("x", "y"), arr.astype(float)):
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(f"window's {axis} range must be finite, got ({lo}, {hi})")
+        if not lo < hi:
+            raise ValueError(f"window's {axis} range needs lo < hi, got ({lo}, {hi})")
+    return window
+
+
 def contour(
     ax: Axes,
     landscape: Landscape,
@@ -87,7 +108,7 @@ def contour(
         as_float_array("levels", levels, ndim=1)
     check_bool("log_levels", log_levels)
     check_bool("mark_minimum", mark_minimum)
-    (x_lo, x_hi), (y_lo, y_hi) = window or landscape.window
+    (x_lo, x_hi), (y_lo, y_hi) = landscape.window if window is None else _window(window)
     xs, ys = np.linspace(x_lo, x_hi, resolution), np.linspace(y_lo, y_hi, resolution)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)
     F = landscape.f(grid)
@@ -191,6 +212,10 @@ def loss_curves(
 ) -> None:
     """Plot several loss curves on one axis (log scale by default); labels from ``curves`` keys.
 
+    A curve that diverged part-way stops where its values turn inf or NaN. A curve with nothing
+    to show (all inf or NaN, or no positive value on the log axis) is reported, not drawn empty:
+    a note on the axes names it, and a ``RuntimeWarning`` says the same.
+
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
     if not isinstance(curves, Mapping):
@@ -203,11 +228,24 @@ def loss_curves(
     for name, ys in curves.items():
         as_float_array(f"curves[{name!r}]", ys, ndim=1)
     colors = colors or {}
+    nothing = []  # curves without one point the axis can show
     for name, ys in curves.items():
         ys = np.asarray(ys, dtype=float)
         ax.plot(np.arange(len(ys)), ys, label=name, color=colors.get(name), lw=1.6)
+        shown = np.isfinite(ys) & (ys > 0) if log else np.isfinite(ys)
+        if not shown.any():
+            nothing.append(name)
     if log:
         ax.set_yscale("log")
+    if nothing:
+        why = (
+            "no finite positive value (a diverged run, or values <= 0 on a log axis)"
+            if log
+            else "no finite value (a diverged run)"
+        )
+        note = f"nothing to draw for {', '.join(map(str, nothing))}: {why}"
+        warnings.warn(f"loss_curves: {note}", RuntimeWarning, stacklevel=2)
+        ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", wrap=True)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
@@ -256,10 +294,14 @@ def log_axis(
 
 
 def target_line(ax: Axes, target: float, *, ls: str = "--", label: bool = True) -> Any:
-    """The dashed horizontal line at the explorer's target loss (labelled ``target 1e-06``).
+    """The dashed horizontal line at the explorer's target loss (labelled ``target 1e-06``):
+    a finite number, ``> 0`` when the axis is already log-scaled.
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
+    target = check_scalar("target", target)
+    if target <= 0 and ax.get_yscale() == "log":
+        raise ValueError(f"target must be > 0 on a log axis, got {target!r}")
     return ax.axhline(
         target, color="0.3", ls=ls, lw=1, label=f"target {target:g}" if label else None
     )
@@ -310,6 +352,14 @@ def moving_line(ax: Axes, *fmt: str, **style: Any) -> Line2D:
     return line
 
 
+def _point(name: str, at: Any) -> Any:
+    """Require a point ``(x, y)`` (or ``([x], [y])``): two real coordinates; return ``at``."""
+    arr = as_float_array(name, at)
+    if arr.ndim == 0 or arr.shape[0] != 2 or arr.size != 2:
+        raise ValueError(f"{name} must be a point (x, y) of shape (2,), got shape {arr.shape}")
+    return at
+
+
 def start_marker(ax: Axes, at: Any = None) -> Line2D:
     """The grey dot with a white edge that marks a run's start: at ``at`` (a fixed point), or an
     animated empty marker that ``update`` moves when ``at`` is ``None``.
@@ -319,7 +369,7 @@ def start_marker(ax: Axes, at: Any = None) -> Line2D:
     style: dict[str, Any] = {"color": COLORS["start"], "ms": 7, "mec": "white"}
     if at is None:
         return moving_line(ax, "o", **style)
-    (marker,) = ax.plot(*at, "o", **style)
+    (marker,) = ax.plot(*_point("at", at), "o", **style)
     return marker
 
 
@@ -331,7 +381,7 @@ def minimum_marker(ax: Axes, at: Any = None, *, ms: float = 11) -> Line2D:
     """
     if at is None:
         return moving_line(ax, "*", color=COLORS["minimum"], ms=ms)
-    (marker,) = ax.plot(*at, "*", color=COLORS["minimum"], ms=ms)
+    (marker,) = ax.plot(*_point("at", at), "*", color=COLORS["minimum"], ms=ms)
     return marker
 
 

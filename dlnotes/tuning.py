@@ -407,6 +407,19 @@ class Results:
         return f"Results({len(self.rows)} trials, {self.mode} {self.metric}, best={best})"
 
 
+def _no_range_message(name: str, values: list[Any], keep_fraction: float, n: int) -> str:
+    """Why :func:`narrow_space` cannot make a range of ``name`` from the kept ``values``."""
+    kept = f"keep_fraction={keep_fraction:g} keeps {len(values)} of {n} trials"
+    if len(values) == 1:
+        kept += f" ({name}={values[0]!r})"
+    else:
+        kept += f", all with {name}={values[0]!r}"
+    return (
+        f"{kept}: narrowing needs at least 2 distinct values of {name!r} to span a range; "
+        "raise keep_fraction or run more trials"
+    )
+
+
 def narrow_space(
     results: Results,
     keep_fraction: float = 0.25,
@@ -417,9 +430,11 @@ def narrow_space(
 
     Keeps the best ``ceil(keep_fraction · n)`` trials; each :class:`LogUniform`/:class:`Uniform`
     becomes ``[min, max]`` of the kept values (a log-uniform stays log-uniform), each
-    :class:`Choice` keeps the options that appear among them. When all kept values coincide the
-    old bounds are kept. ``space`` (default: the search's own) may name only hyperparameters
-    that are columns of ``results``.
+    :class:`Choice` keeps the options that appear among them. A range needs at least two
+    distinct kept values: when they coincide (one trial kept, or a grid's trials sharing a
+    value) a ``ValueError`` says so, instead of handing back the old range unnarrowed.
+    ``space`` (default: the search's own) may name only hyperparameters that are columns of
+    ``results``.
 
     Defined in chapter 13 (Hyperparameter tuning).
     """
@@ -447,8 +462,8 @@ def narrow_space(
             continue
         lo, hi = float(min(values)), float(max(values))
         if not hi > lo:
-            new[name] = dist
-        elif isinstance(dist, LogUniform):
+            raise ValueError(_no_range_message(name, values, keep_fraction, len(results.rows)))
+        if isinstance(dist, LogUniform):
             new[name] = LogUniform(lo, hi)
         else:
             new[name] = Uniform(lo, hi)
@@ -945,6 +960,26 @@ def toy_objective(
 
     Defined in chapter 13 (Hyperparameter tuning).
     """
+    if not isinstance(config, Mapping):
+        raise TypeError(
+            f"config must be a dict with 'x' and 'y' (say {{'x': 0.6, 'y': 0.5}}), got "
+            f"{type(config).__name__}"
+        )
+    missing = [key for key in ("x", "y") if key not in config]
+    if missing:
+        raise ValueError(
+            f"config must hold 'x' and 'y', the toy objective's two hyperparameters; it lacks "
+            f"{missing} (keys: {list(config)})"
+        )
+    for key in ("x", "y"):
+        value = config[key]
+        kind = np.asarray(value).dtype.kind if not isinstance(value, (str, bytes, bool)) else ""
+        if kind not in ("i", "u", "f"):
+            raise TypeError(
+                f"config[{key!r}] must be a real number or an array of real numbers, got {value!r}"
+            )
+    x_star = check_scalar("x_star", x_star)
+    width = check_scalar("width", width, low=0.0, low_inclusive=False)
     x, y = np.asarray(config["x"], dtype=float), np.asarray(config["y"], dtype=float)
     loss = 1.0 - np.exp(-((x - x_star) ** 2) / (2 * width**2)) + 0.02 * (y - 0.5) ** 2
     return float(loss) if loss.ndim == 0 else loss

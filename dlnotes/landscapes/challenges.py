@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import as_float_array, check_int, check_scalar
 from dlnotes.landscapes.runners import Run, gradient_descent, steps_to_stay, steps_to_target
 from dlnotes.landscapes.surfaces import Quadratic, ill_conditioned_quadratic
 
@@ -41,13 +41,38 @@ __all__ = [
 @dataclass(frozen=True)
 class Challenge:
     """Reach ``f < target`` on ``ill_conditioned_quadratic(kappa)`` from ``x0`` within ``steps``
-    steps, and stay below for ``tail`` steps more (0: reaching it is enough)."""
+    steps, and stay below for ``tail`` steps more (0: reaching it is enough).
+
+    ``kappa >= 1``; ``x0`` a point ``(x1, x2)`` (stored as a tuple of floats) where ``f`` is not
+    already below ``target`` (else every learning rate wins); ``steps >= 1``; ``target > 0``
+    (the bowl's minimum is 0); ``tail >= 0``. Checked at construction, naming the field.
+    """
 
     kappa: float
     x0: tuple[float, float]
     steps: int
     target: float
     tail: int = 0
+
+    def __post_init__(self) -> None:
+        check_scalar("Challenge.kappa", self.kappa, low=1.0)
+        x0 = as_float_array("Challenge.x0", self.x0)
+        if x0.shape != (2,) or not np.all(np.isfinite(x0)):
+            raise ValueError(
+                f"Challenge.x0 must be a point (x1, x2) of two finite numbers (the bowl is 2-D), "
+                f"got {self.x0!r}"
+            )
+        object.__setattr__(self, "x0", (float(x0[0]), float(x0[1])))
+        check_int("Challenge.steps", self.steps, low=1)
+        target = check_scalar("Challenge.target", self.target, low=0.0, low_inclusive=False)
+        check_int("Challenge.tail", self.tail, low=0)
+        f0 = float(self.bowl().f(np.asarray(self.x0)))
+        if not f0 >= target:
+            raise ValueError(
+                f"Challenge.x0 = {self.x0} already has f = {f0:.3g} below the target "
+                f"{self.target!r}: every learning rate would win; start farther from the "
+                "minimum (0, 0)"
+            )
 
     def bowl(self) -> Quadratic:
         """The challenge's bowl, ``ill_conditioned_quadratic(kappa)``."""
