@@ -387,8 +387,10 @@ def test_per_exercise_columns(graded):
 
 
 @pytest.mark.slow
-def test_hidden_cases_come_from_the_key_not_the_package(graded):
-    """A function that is right only on the package's practice inputs loses the hidden point."""
+def test_graded_cases_come_from_the_key_not_the_package(graded):
+    """A function that is right only on the package's inputs (a table of the visible cases'
+    and the practice suite's answers) loses both points: the key draws the graded visible
+    cases from its private seed too (before, the table kept the visible point)."""
     tmp, _, _ = graded
     from dlnotes.exercises import get
 
@@ -432,7 +434,8 @@ def test_hidden_cases_come_from_the_key_not_the_package(graded):
     assert proc.returncode == 0, proc.stderr[-2000:]
     with open(out, newline="", encoding="utf-8") as fh:
         (row,) = list(csv.DictReader(fh))
-    assert float(row["ch02_max_stable_lr (2)"]) == 1.0, row  # the visible point only
+    assert float(row["ch02_max_stable_lr (2)"]) == 0.0, row
+    assert "ch02_max_stable_lr visible" in row["reason"]
     assert "ch02_max_stable_lr hidden" in row["reason"]
 
 

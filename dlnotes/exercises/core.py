@@ -330,11 +330,11 @@ class FunctionExercise(Exercise):
     def cases(self, suite: str = "visible", seed: int | None = None) -> list[Case]:
         """The cases of ``suite`` (``"visible"`` or ``"hidden"``), built afresh.
 
-        The hidden suite is built by a case *generator* from a seed: without ``seed`` it uses
-        the package's public practice seed (what ``check(..., suite="hidden")`` runs in a
-        notebook: practice, not the graded suite). The graded hidden cases come from the
-        instructor's private seed and exist only in the instructor key (``tasks.py key``).
-        A suite whose generator takes no seed is fixed and ignores ``seed``.
+        Each suite is built by a case *generator* from a seed: without ``seed`` the package's
+        public one (the visible cases ``check`` runs in a notebook, and for the hidden suite
+        the practice cases of ``check(..., suite="hidden")``). The graded cases of both come
+        from the instructor's private seed and exist only in the instructor key (``tasks.py
+        key``). A suite whose generator takes no seed is fixed and ignores ``seed``.
         """
         if suite not in self.suites:
             raise ValueError(
@@ -412,9 +412,11 @@ def seeded(
 ) -> dict[str, Callable[..., Sequence[Case]]]:
     """The two suites of a function exercise from one case builder ``build(seed, hidden)``.
 
-    The visible suite is ``build(visible, hidden=False)``, always the same cases; the hidden suite
-    is ``build(seed, hidden=True)`` with ``seed`` defaulting to ``hidden``, the package's public
-    practice seed (the instructor's key passes its private seed instead).
+    The visible suite is ``build(seed, hidden=False)`` with ``seed`` defaulting to ``visible``:
+    in a notebook always the same cases; the hidden suite is ``build(seed, hidden=True)`` with
+    ``seed`` defaulting to ``hidden``, the package's public practice seed. The instructor's key
+    passes seeds drawn from its private seed to both, so the graded cases are of the same kinds
+    with other values (a table of the public visible cases' answers earns nothing).
 
     Defined in chapter 02 (Conditioning and the loss landscape).
     """
@@ -424,7 +426,7 @@ def seeded(
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"{name} must be an int seed, got {seed!r}")
     return {
-        "visible": lambda: build(visible, hidden=False),
+        "visible": lambda seed=visible: build(seed, hidden=False),
         "hidden": lambda seed=hidden: build(seed, hidden=True),
     }
 

@@ -3,7 +3,8 @@
 ``python3 tasks.py key [--seed N] [--out PATH] [notebooks...]`` writes one private file holding,
 for every exercise of the chosen master notebooks: which cells answer it and what each test cell
 is worth (read from the master's nbgrader metadata and its ``check(...)`` calls), the visible
-cases, the hidden cases drawn from the INSTRUCTOR SEED (random unless given, stored only here),
+and the hidden cases drawn from the INSTRUCTOR SEED (random unless given, stored only here; the
+visible ones of the kinds the notebook's visible checks show, with other values),
 the expected output of each case as plain data, the inputs as plain data (to detect changes in
 place), and for challenges the accepted value. The installed package only has the case
 *generators* and a public practice seed: without the key nobody knows the graded inputs, and the
@@ -146,7 +147,9 @@ def build(masters: list[Path], seed: int | None = None) -> dict[str, Any]:
                 entry["output"] = ex.output
                 suites = {}
                 for suite in spec["points"]:
-                    own = None if suite == "visible" else case_seed(seed, ex.name)
+                    # both suites drawn from the private seed: the visible cases are of the
+                    # kinds the notebook shows, with values no learner has seen
+                    own = case_seed(seed, ex.name if suite == "hidden" else f"{ex.name}/visible")
                     cases = ex.cases(suite, seed=own)
                     rows = []
                     for case in cases:
