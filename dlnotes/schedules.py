@@ -73,7 +73,9 @@ class Schedule:
 
     ``schedule(step)`` accepts an int/float (returns a float) or an array of steps (returns a
     float64 array of the same shape). Steps must be real (not bool) and ``>= 0``. Build schedules
-    with the factories of this module, or wrap a vectorised ``rule(t_array) -> lr_array``.
+    with the factories of this module, or wrap a vectorised ``rule(t_array) -> lr_array``; the
+    rates it returns must be finite and ``>= 0`` (a negative rate would climb the loss), else
+    ``schedule(step)`` raises ``ValueError`` naming the schedule and the step.
 
     Defined in chapter 06 (Learning-rate schedules and second-order methods).
     """
@@ -96,6 +98,11 @@ class Schedule:
 
     def __call__(self, step: Any) -> float | np.ndarray:
         steps = np.asarray(step)
+        if steps.dtype.kind == "O" and isinstance(step, int) and not isinstance(step, bool):
+            raise ValueError(  # beyond int64: np.asarray made an object array
+                f"step must be an integer from 0 to {np.iinfo(np.int64).max} (or a float), "
+                f"got {step}"
+            )
         if steps.dtype.kind not in "iuf":  # a bool is no step index (True would be step 1)
             raise TypeError(f"step must be a step index or an array of them, got {step!r}")
         steps = steps.astype(np.float64)
@@ -103,8 +110,21 @@ class Schedule:
             bad = steps[~(np.isfinite(steps) & (steps >= 0))].flat[0]
             raise ValueError(f"step must be >= 0 and finite (the first step is 0), got {bad}")
         lr = _rates("rule", self.rule, steps)
+        if not (np.all(np.isfinite(lr)) and np.all(lr >= 0)):
+            raise _named(self._bad_rate(lr, steps))
         lr = np.broadcast_to(lr, steps.shape)
         return float(lr) if lr.ndim == 0 else np.array(lr)
+
+    def _bad_rate(self, lr: np.ndarray, steps: np.ndarray) -> ValueError:
+        """The error for a rule that returned a negative, infinite or NaN rate."""
+        bad = ~(np.isfinite(lr) & (lr >= 0))
+        first = tuple(int(k) for k in np.argwhere(bad)[0]) if lr.ndim else ()
+        at_step = steps[first] if lr.ndim else steps.flat[0] if steps.size == 1 else None
+        when = f" at step {at_step:g}" if at_step is not None else ""
+        return ValueError(
+            f"schedule {self.description} returned the learning rate {lr[first]}{when}: a "
+            "learning rate must be finite and >= 0 (check the schedule's rule)"
+        )
 
     def __repr__(self) -> str:
         return self.description
@@ -301,8 +321,8 @@ def triangular(lr_min: float, lr_max: float, half_cycle: int) -> Schedule:
 
 
 def lr_range_test(lr_start: float, lr_end: float, num_steps: int) -> Schedule:
-    """Exponential ramp for the learning-rate range test, ``lr_start`` at ``step = 0`` to
-    ``lr_end`` at ``step = num_steps - 1``, then ``lr_end`` (the test is over)::
+    """Exponential ramp for the learning-rate range test, ``lr_start`` at ``step = 0`` up to
+    ``lr_end > lr_start`` at ``step = num_steps - 1``, then ``lr_end`` (the test is over)::
 
         lr(step) = lr_start * (lr_end / lr_start) ** (min(step, num_steps - 1) / (num_steps - 1))
 
@@ -310,6 +330,11 @@ def lr_range_test(lr_start: float, lr_end: float, num_steps: int) -> Schedule:
     """
     lr_start = check_scalar("lr_start", lr_start, low=0.0, low_inclusive=False)
     lr_end = check_scalar("lr_end", lr_end, low=0.0, low_inclusive=False)
+    if lr_end <= lr_start:
+        raise ValueError(
+            f"lr_end must be > lr_start = {lr_start} (the range test ramps the rate up until the "
+            f"loss blows up), got {lr_end}"
+        )
     n = int(check_scalar("num_steps", num_steps, low=2, integer=True))
     ratio = lr_end / lr_start
     return Schedule(

@@ -11,8 +11,12 @@ A single array works without ceremony: ``opt = SGD(x, lr=0.1); opt.step(grad_x)`
 
 What the base class does for every subclass:
 
-* normalises ``params`` (one float ndarray or a list of them, each writeable) and checks ``grads``
-  (same number, same shapes, real numbers) at every step;
+* normalises ``params`` (one float32/float64 ndarray or a list of them, each writeable; float16
+  is refused: ``eps=1e-8`` underflows to 0 in it and squared gradients overflow above 65504) and
+  checks ``grads`` (same number, same shapes, real numbers) at every step; a gradient of another
+  dtype is cast to its parameter's dtype first, so that the step's arithmetic runs in the
+  parameter's dtype, as in torch (a float32 gradient on float64 parameters is squared in
+  float64);
 * counts steps in :attr:`Optimizer.t` (the first step is ``t = 1``, as in the book and in
   ``torch.optim``'s ``state["step"]``);
 * holds the learning rate :attr:`Optimizer.lr`, which may be changed between steps (that is how a
@@ -30,16 +34,29 @@ What the base class does for every subclass:
   updated (one dot product per parameter: ``g . g`` is inf or NaN if any entry is), and a bad
   one raises :class:`~dlnotes._validate.NonFiniteError` (``grads[i] is not finite at step t``,
   with the index of the first bad entry): the step is refused and changes nothing, neither the
-  parameters nor the state nor :attr:`t`. The check reads the gradients once more: about 2% of
+  parameters nor the state nor :attr:`t`. So is a finite gradient too large for the step: one
+  that overflows when cast to its parameter's dtype, or (in the optimizers that accumulate
+  squared gradients: Adagrad, RMSprop, Adam) an entry whose square overflows the dtype
+  (``1e20`` in float32), which would put inf into the squared-gradient buffer and freeze that
+  coordinate for good (every later step 0). The check reads the gradients once more: about 2% of
   an Adam step and 5% of an SGD-momentum step on 10M float32 parameters (one thread). Checking
   each chunk just before its update instead would be nearly free but would leave a refused step
   half-applied. A parameter that becomes inf or NaN from finite gradients (an overflow, a
   learning rate far too large, or ``eps=0`` dividing 0 by 0 where a gradient is 0) is caught
-  right after its chunk's update; the step is then completed for every parameter (so that
-  parameters and state stay consistent, contiguous or not, and :attr:`t` counts it) and raises
-  ``params[i] is not finite after step t`` for the first such parameter.
-  ``check_finite=False`` skips both checks. Gradients of the wrong count, shape or dtype (bool
+  right after its chunk's update, and so is a squared-gradient buffer that overflowed (the sum
+  of many large squares in Adagrad, or the square of a gradient plus its weight-decay term),
+  which would leave the parameter finite but frozen (one more dot product per chunk on data
+  still in the cache: about 5% of an Adagrad, RMSprop or Adam step on 10M float32 parameters,
+  one thread); the step is then completed for every parameter (so that parameters and
+  state stay consistent, contiguous or not, and :attr:`t` counts it) and raises
+  ``params[i] is not finite after step t`` (or ``state of params[i]: <buffer> is not finite
+  after step t``) for the first such parameter.
+  ``check_finite=False`` skips these checks. Gradients of the wrong count, shape or dtype (bool
   included) are refused before anything changes.
+* refuses, once the optimizer is built, a new public attribute that is none of its own
+  (``opt.learning_rate = 0.1``, ``Adam(...).momentum = 0.9``): it would be stored and ignored.
+  Hyperparameters, attributes set while the constructor ran (a subclass's own too) and the
+  class's properties and methods can be assigned; private names (``_x``) are not checked.
 
 Speed. The subclasses write their update rule once, as in-place numpy operations on arrays
 (``_update``). The base class feeds it each parameter in cache-sized chunks of :data:`CHUNK`
@@ -53,6 +70,7 @@ elementwise.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -64,6 +82,7 @@ from dlnotes._validate import (
     NonFiniteError,
     NonFiniteInputError,
     as_float_array,
+    cast_finite,
     check_bool,
     check_finite,
     check_scalar,
@@ -89,6 +108,10 @@ Params = np.ndarray | Sequence[np.ndarray]
 #: Hyperparameter name -> ``check(name, value)``, which returns the value to store or raises an
 #: error naming the hyperparameter (see :meth:`Optimizer.__setattr__`).
 HyperparameterChecks = dict[str, Callable[[str, Any], Any]]
+
+
+#: The parameter dtypes the optimizers accept (as the layers: see ``dlnotes.layers``).
+_PARAM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _normalise_params(params: Any) -> tuple[list[np.ndarray], bool]:
@@ -118,6 +141,17 @@ def _normalise_params(params: Any) -> tuple[list[np.ndarray], bool]:
             raise TypeError(
                 f"{name} must have a floating dtype (float32 or float64), got {p.dtype} "
                 "(an integer array cannot be updated in place by a fractional step)"
+            )
+        if p.dtype not in _PARAM_DTYPES:
+            raise TypeError(
+                f"{name} must have dtype float32 or float64, got {p.dtype}"
+                + (
+                    " (too coarse for the optimizers: eps=1e-8 underflows to 0 and a squared "
+                    "gradient above 256 overflows; keep float32 parameters, e.g. "
+                    "x.astype(np.float32))"
+                    if p.dtype == np.float16
+                    else " (the dtypes every layer and optimizer supports)"
+                )
             )
         if not p.flags.writeable:
             raise ValueError(
@@ -184,7 +218,18 @@ def hyperparameters_of(init: Callable[..., None]) -> tuple[str, ...]:
     return tuple(names[2:])
 
 
-class Optimizer(LearningRate):
+class _Sealed(type):
+    """Metaclass of :class:`Optimizer`: marks an instance as built once its outermost
+    ``__init__`` has returned (a subclass's ``__init__`` included), from then on
+    :meth:`Optimizer.__setattr__` refuses new public attributes."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        instance = super().__call__(*args, **kwargs)
+        instance.__dict__["_built"] = True
+        return instance
+
+
+class Optimizer(LearningRate, metaclass=_Sealed):
     """Base class: parameters, step count, learning rate, per-parameter state, finiteness checks.
 
     Parameters
@@ -276,9 +321,21 @@ class Optimizer(LearningRate):
         After a hyperparameter changes, the state is brought in line (:meth:`_sync_state`; not
         while the constructor sets them: there is no state yet).
 
+        Once the optimizer is built, a new public attribute (one the constructor did not set,
+        and no property or method of the class) is refused with an ``AttributeError`` naming
+        the hyperparameters: ``opt.learning_rate = 0.1`` or ``Adam(...).momentum = 0.9`` would
+        otherwise be stored and ignored (as torch's optimizers silently do).
+
         Reading stays an ordinary attribute access: the update rules pay nothing for the checks
         (a property or a descriptor would slow every read in the step).
         """
+        if (
+            "_built" in self.__dict__
+            and name not in self.__dict__
+            and not name.startswith("_")
+            and not hasattr(type(self), name)
+        ):
+            raise AttributeError(self._unknown_attribute(name))
         check = self.hyperparameter_checks.get(name)
         if check is None:
             super().__setattr__(name, value)
@@ -288,6 +345,18 @@ class Optimizer(LearningRate):
         super().__setattr__(name, value)
         if getattr(self, "state", None) is not None:
             self._sync_state()
+
+    def _unknown_attribute(self, name: str) -> str:
+        """The message for assigning ``name``, which this optimizer does not have."""
+        names = list(self.hyperparameter_names)
+        known = [*names, *(k for k in self.__dict__ if not k.startswith("_"))]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f". Did you mean {close[0]!r}?" if close else ""
+        return (
+            f"{type(self).__name__} has no hyperparameter {name!r} (its hyperparameters: "
+            f"{', '.join(names)}); a new attribute is refused once the optimizer is built, since "
+            f"it would be stored and never read{hint}"
+        )
 
     def _check_combination(self, name: str, value: Any) -> None:
         """Refuse ``name = value`` (already valid on its own) if it clashes with another
@@ -361,23 +430,54 @@ class Optimizer(LearningRate):
         """Check ``grads`` (count, shapes, real numbers and, with ``check_finite``, finite
         values) without changing anything; return them as flat float arrays. Every gradient is
         checked before any update, so that a refused step changes nothing (see the module's
-        docstring)."""
-        flat = [g.reshape(-1) for g in self._check_grads(grads)]
-        if self.check_finite and not all(map(_all_finite, flat)):
+        docstring).
+
+        A gradient of another dtype than its parameter is cast to the parameter's dtype (the
+        step's arithmetic runs in it, as in torch); with ``check_finite``, an entry that
+        overflows in that dtype is refused (:func:`~dlnotes._validate.cast_finite`)."""
+        flat = []
+        for i, (x, g) in enumerate(zip(self.params, self._check_grads(grads))):
+            if g.dtype != x.dtype:
+                if self.check_finite:
+                    name = f"{self._grad_name(i)} (cast to the dtype of {self._param_name(i)})"
+                    g = cast_finite(name, g, x.dtype)
+                else:
+                    g = g.astype(x.dtype)
+            flat.append(g.reshape(-1))
+        if self.check_finite and not all(map(_dot_finite, flat)):
             self._refuse_non_finite(flat)
         return flat
 
     def _refuse_non_finite(self, flat_grads: list[np.ndarray]) -> None:
-        """Raise :class:`NonFiniteError` for the first gradient holding inf or NaN."""
+        """Raise :class:`NonFiniteError` for the first gradient holding inf or NaN, or (in an
+        optimizer with squared-gradient buffers, :attr:`nonnegative_state`) an entry whose square
+        overflows its dtype. Called when some ``g . g`` is not finite; returns if that was only
+        the sum of the squares overflowing."""
+        hint = (
+            "the step was refused: nothing was updated; the run diverged: try a smaller "
+            "learning rate"
+        )
         for i, (x, g) in enumerate(zip(self.params, flat_grads)):
             check_finite_array(
-                self._grad_name(i),
-                g,
-                where=f"at step {self.t + 1}",
-                shape=x.shape,
-                hint="the step was refused: nothing was updated; the run diverged: "
-                "try a smaller learning rate",
+                self._grad_name(i), g, where=f"at step {self.t + 1}", shape=x.shape, hint=hint
             )
+        if not self.nonnegative_state:
+            return
+        for i, (x, g) in enumerate(zip(self.params, flat_grads)):
+            if _dot_finite(g):
+                continue
+            overflows = np.flatnonzero(np.isinf(np.multiply(g, g)))
+            if overflows.size:
+                bad = int(overflows[0])
+                index = tuple(int(k) for k in np.unravel_index(bad, x.shape))
+                buffers = ", ".join(sorted(self.nonnegative_state & set(self.state[i])))
+                raise NonFiniteError(
+                    f"{self._grad_name(i)} is too large at step {self.t + 1}: its entry at index "
+                    f"{index} = {g[bad]} squared overflows {g.dtype} (largest finite value "
+                    f"{np.finfo(g.dtype).max:.7g}), which would put inf into "
+                    f"{type(self).__name__}'s {buffers} and freeze that coordinate for good ("
+                    f"{hint})"
+                )
 
     def _update_params(self, checked: list[np.ndarray]) -> None:
         """Count the step and update every parameter from checked gradients. With
@@ -683,6 +783,21 @@ class Optimizer(LearningRate):
             f"index {index} = {xs[bad]} ({hint})"
         )
 
+    def _non_finite_state_error(
+        self, i: int, name: str, shape: tuple[int, ...], buffer: np.ndarray, offset: int
+    ) -> NonFiniteError:
+        """The error for a squared-gradient buffer chunk that overflowed from finite gradients
+        (the parameter stayed finite: without this error the coordinate would silently stop)."""
+        bad = int(np.flatnonzero(~np.isfinite(buffer))[0])
+        index = tuple(int(k) for k in np.unravel_index(offset + bad, shape))
+        return NonFiniteError(
+            f"state of {self._param_name(i)}: {name} is not finite after step {self.t}: first "
+            f"bad entry at index {index} = {buffer[bad]} (the squared gradients overflowed "
+            f"{buffer.dtype}, largest finite value {np.finfo(buffer.dtype).max:.7g}: every later "
+            "step of that coordinate would be 0; the run diverged: try a smaller learning rate, "
+            "or scale the loss down)"
+        )
+
     def _work_arrays(self, dtype: np.dtype) -> list[np.ndarray]:
         if dtype not in self._work:
             self._work[dtype] = [np.empty(CHUNK, dtype=dtype) for _ in range(self.n_work)]
@@ -699,6 +814,10 @@ class Optimizer(LearningRate):
         flat_x = x.reshape(-1) if contiguous else x.flatten()  # flatten copies (C order)
         flat_g = g.reshape(-1)
         flat_state = {k: v.reshape(-1) for k, v in self.state[i].items()}
+        # a squared-gradient buffer that overflowed leaves x finite (a step of 0): checked too
+        squares = (
+            [k for k in flat_state if k in self.nonnegative_state] if self.check_finite else []
+        )
         work = self._work_arrays(x.dtype)
         n = flat_x.size
         error: NonFiniteError | None = None
@@ -710,8 +829,16 @@ class Optimizer(LearningRate):
                 xs, gs = flat_x[start:stop], flat_g[start:stop]
                 chunk_state = {k: v[start:stop] for k, v in flat_state.items()}
             self._update(xs, gs, chunk_state, [w[: stop - start] for w in work])
-            if self.check_finite and error is None and not _all_finite(xs):
-                error = self._non_finite_error(i, x.shape, xs, gs, start)
+            if self.check_finite and error is None:
+                if not _all_finite(xs):
+                    error = self._non_finite_error(i, x.shape, xs, gs, start)
+                else:
+                    for k in squares:
+                        if not _all_finite(chunk_state[k]):
+                            error = self._non_finite_state_error(
+                                i, k, x.shape, chunk_state[k], start
+                            )
+                            break
         if not contiguous:
             x[...] = flat_x.reshape(x.shape)
         return error
@@ -747,6 +874,11 @@ def _check_saved_buffer(name: str, value: np.ndarray, *, nonnegative: bool) -> N
             f"{name} must be >= 0 (it accumulates squared gradients), got {value[bad]} "
             f"at index {bad}"
         )
+
+
+def _dot_finite(a: np.ndarray) -> bool:
+    """``a . a`` is finite: no entry is inf or NaN and no square overflows (nor their sum)."""
+    return math.isfinite(np.dot(a, a))
 
 
 def _all_finite(a: np.ndarray) -> bool:
