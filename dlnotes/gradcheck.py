@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "GREAT",
     "WORRY",
     "GradcheckReport",
+    "LowPrecisionWarning",
     "check_layer",
     "check_model",
     "numerical_gradient",
@@ -57,6 +59,29 @@ GREAT = 1e-7
 OK = 1e-5
 #: At or above this relative error there is almost certainly a bug.
 WORRY = 1e-3
+
+
+class LowPrecisionWarning(UserWarning):
+    """:func:`numerical_gradient` was given a float32 (or float16) ``x``: the rounding error of
+    ``f`` divided by ``2h`` swamps the difference quotient, so a correct gradient gets a
+    "suspicious" or "bug?" verdict. Chapter 08 shows it on purpose; silence it there with
+    ``warnings.simplefilter("ignore", LowPrecisionWarning)``.
+
+    Defined in chapter 08 (Gradient checking).
+    """
+
+
+def _warn_low_precision(x: np.ndarray, *, stacklevel: int) -> None:
+    """Warn (:class:`LowPrecisionWarning`) when ``x`` is less precise than float64."""
+    if x.dtype.kind == "f" and np.finfo(x.dtype).eps > np.finfo(np.float64).eps:
+        warnings.warn(
+            f"x is {x.dtype}: finite differences need float64 (see chapter 08); in {x.dtype} "
+            "rounding alone can give a correct gradient a 'suspicious' or 'bug?' verdict. "
+            "Check float64 copies of the parameters and inputs (check_layer and check_model "
+            "make them for you)",
+            LowPrecisionWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 def _check_h(h: float) -> float:
@@ -118,7 +143,8 @@ def numerical_gradient(
     ``grad[i] = (f(x + h e_i) - f(x - h e_i)) / (2h)``. ``x`` is perturbed *in place* (one entry
     at a time, restored exactly afterwards), so ``f`` may read ``x`` through a closure, e.g. when
     ``x`` is a layer's weight. Use float64: in float32 the rounding error of ``f`` divided by
-    ``2h`` swamps the result. Costs ``2 x.size`` evaluations of ``f``.
+    ``2h`` swamps the result, and a float32 or float16 ``x`` gets a :class:`LowPrecisionWarning`.
+    Costs ``2 x.size`` evaluations of ``f``.
 
     ``f`` must return one real number: a function returning ``(loss, gradient)``, as the losses
     of :mod:`dlnotes.losses` do, is refused (wrap it: ``lambda W: loss_fn(...)[0]``; taking the
@@ -130,6 +156,12 @@ def numerical_gradient(
     _check_f(f, "a real scalar (the loss)")
     x = _check_x(x)
     h = _check_h(h)
+    _warn_low_precision(x, stacklevel=2)
+    return _numerical_gradient(f, x, h)
+
+
+def _numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float) -> np.ndarray:
+    """:func:`numerical_gradient` after its checks."""
     grad = np.zeros(x.shape, dtype=np.float64)
     flat, gflat = x.reshape(-1), grad.reshape(-1)
     if not np.shares_memory(flat, x):
@@ -186,12 +218,15 @@ def numerical_gradient_array(
 
     ``grad[i] = sum((f(x + h e_i) - f(x - h e_i)) * dout) / (2h)``: the gradient of the scalar
     ``L = sum(f(x) * dout)``, which is exactly what a layer's backward computes. ``x`` is
-    perturbed in place as in :func:`numerical_gradient`.
+    perturbed in place as in :func:`numerical_gradient` (and warned about in float32 as there).
 
     Defined in chapter 08 (Gradient checking).
     """
     _check_f(f, "an array of dout's shape")
     dout = _check_dout(dout)
+    x = _check_x(x)
+    h = _check_h(h)
+    _warn_low_precision(x, stacklevel=2)
 
     def scalar(z: np.ndarray) -> float:
         out = np.asarray(f(z))
@@ -201,7 +236,7 @@ def numerical_gradient_array(
             raise ValueError(f"f(x) has shape {out.shape} but dout has shape {dout.shape}")
         return float(np.sum(out * dout))
 
-    return numerical_gradient(scalar, x, h=h)
+    return _numerical_gradient(scalar, x, h)
 
 
 def _real_array(name: str, x: Any) -> np.ndarray:

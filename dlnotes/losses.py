@@ -125,6 +125,10 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     Computed with the row maximum subtracted, so logits of 1e4 are fine. Equals torch's
     ``F.cross_entropy(logits, y)``. Returns ``(loss, dlogits)``, ``dlogits`` of shape ``(N, C)``.
 
+    Unlike :func:`accuracy`, non-finite logits are not refused, as in torch: ``-inf`` is a class
+    of probability 0 (a mask), and ``+inf`` or NaN (a diverged model) give a NaN loss, which
+    :func:`dlnotes.train.fit` and training loops read as divergence.
+
     Defined in chapter 01 (Setting up a learning problem).
     """
     logits = _check_logits("logits", logits)

@@ -109,7 +109,18 @@ class Sequential:
 
     @property
     def grads(self) -> list[np.ndarray]:
-        """``dL/dparams`` from the last :meth:`backward`, aligned with :attr:`params`."""
+        """``dL/dparams`` from the last :meth:`backward`, aligned with :attr:`params`.
+
+        Before any backward pass there are no gradients: a ``RuntimeError`` says so (the zeros
+        the layers start with would make ``opt.step(model.grads)`` silently change nothing).
+        """
+        for layer in self.layers:
+            if layer.params and not getattr(layer, "has_grads", True):
+                raise RuntimeError(
+                    f"model.grads: {layer.name} has had no backward pass yet, so there are no "
+                    "gradients to read (only zeros): call model.backward(dout) first, after "
+                    "model.forward(X) and the loss"
+                )
         return [g for layer in self.layers for g in layer.grads]
 
     @property

@@ -395,7 +395,7 @@ def test_elementwise_backward_rejects_a_wrong_shaped_dout(forward, backward, nam
         backward(np.ones((4, 3)).tolist(), cache)
 
 
-def test_dropout_backward_in_eval_mode_takes_any_shape_but_needs_an_array():
+def test_dropout_backward_in_eval_mode_scales_and_needs_an_array():
     X = away_from_zero((4, 3))
     _, cache = L.dropout_forward(X, 0.3, "eval", kind="vanilla")
     dout = rng(2).standard_normal((4, 3))

@@ -264,9 +264,28 @@ def minibatches(
 ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """Yield ``(X_batch, y_batch)`` over one epoch (``y_batch`` is None when ``y`` is None).
 
-    With ``shuffle=True`` the order is a permutation drawn from ``seed`` (an int, or a Generator
-    that is advanced, so successive epochs differ but a run is reproducible). The last batch is
+    With ``shuffle=True`` the order is a permutation drawn from ``seed``. The last batch is
     smaller unless ``drop_last=True``. There are ``ceil(N / batch_size)`` batches.
+
+    **One call is one epoch; reshuffling between epochs needs a Generator.** An int ``seed``
+    (the default is 0) gives the *same* permutation at every call, so the loop::
+
+        for epoch in range(epochs):
+            for Xb, yb in minibatches(X, y, 64):            # same order every epoch
+
+    never reshuffles (and with ``drop_last=True`` never shows the same ``N % batch_size``
+    examples). Make one Generator before the loop and pass it: each call advances it, so
+    successive epochs differ while the run stays reproducible::
+
+        rng = np.random.default_rng(0)
+        for epoch in range(epochs):
+            for Xb, yb in minibatches(X, y, 64, seed=rng):  # a new order every epoch
+
+    (:func:`dlnotes.train.fit` does this.) ``seed=None`` draws fresh OS entropy at every call
+    (different epochs, but not reproducible).
+
+    Every batch is a new array (a copy, also with ``shuffle=False``): editing a batch in place
+    (``Xb -= Xb.mean(0)``) never changes ``X`` or ``y``.
 
     Defined in chapter 03 (Mini-batches and moving averages).
     """
@@ -281,9 +300,9 @@ def minibatches(
     order = seed_to_rng(seed).permutation(n) if shuffle else None
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
-        if order is None:
+        if order is None:  # copies, as fancy indexing makes below: a batch is never a view of X
             sl = slice(start, start + batch_size)
-            yield X[sl], (None if y is None else y[sl])
+            yield X[sl].copy(order="K"), (None if y is None else y[sl].copy(order="K"))
         else:
             idx = order[start : start + batch_size]
             yield X[idx], (None if y is None else y[idx])

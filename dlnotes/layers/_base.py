@@ -18,12 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_seed
+from dlnotes._validate import check_float_array, check_same_shape, check_seed
 
 __all__ = [
     "Layer",
     "cache_mismatch",
     "check_cache",
+    "check_dout",
     "check_float_dtype",
     "check_mode",
     "check_train_mode",
@@ -89,6 +90,16 @@ def check_cache(
     return cache
 
 
+def check_dout(
+    dout: Any, shape: tuple[int, ...], *, where: str, what: str = "the forward output"
+) -> np.ndarray:
+    """Require the upstream gradient ``dout`` of a functional backward: a float array (a bool or
+    int ``dout`` would give a bool or int gradient: ``dout * mask`` keeps ``dout``'s dtype) of
+    exactly ``shape`` (``what`` says whose shape it is)."""
+    check_same_shape("dout", dout, shape, where=where, what=what)
+    return check_float_array("dout", dout, where=where)
+
+
 def cache_mismatch(where: str, forward: str, detail: str) -> ValueError:
     """The error for a cache whose arrays do not fit together (``detail`` says how): its items
     were mixed up or come from different calls, so the cache is at fault, not ``dout``."""
@@ -133,7 +144,11 @@ class Layer:
         update them in place; :meth:`dlnotes.model.Sequential.load` copies into them).
     grads : list of ndarray
         ``grads[k]`` is ``dL/dparams[k]`` from the last :meth:`backward` (overwritten, not
-        accumulated as in torch), same shape and dtype as ``params[k]``.
+        accumulated as in torch), same shape and dtype as ``params[k]``; zeros before the first
+        backward pass (:attr:`has_grads` is then False).
+    has_grads : bool
+        Whether :meth:`backward` has run (``Sequential.grads`` refuses to hand out the zeros
+        of a layer that has never had a backward pass).
     param_names : list of str
         Names matching ``params`` (``"W"``, ``"b"``, ``"gamma"``, ``"beta"``).
     penalized : list of bool
@@ -165,6 +180,8 @@ class Layer:
         self.buffers: dict[str, np.ndarray] = {}
         self.training = True
         self.cache: Any = None
+        #: Whether :meth:`backward` has run: until then ``grads`` hold zeros, not gradients.
+        self.has_grads = False
         self._out_shape: tuple[int, ...] | None = None
         #: Position in a Sequential (set by it), used in error messages.
         self.index: int | None = None
@@ -227,6 +244,7 @@ class Layer:
                 f"{self.name}: dout must be a floating-point array, got dtype {dout.dtype}"
             )
         dX = self._backward(dout, input_grad)
+        self.has_grads = True
         # grads[k] has the dtype of params[k] (a float64 dout must not turn them float64)
         for k, (g, p) in enumerate(zip(self.grads, self.params)):
             if g.dtype != p.dtype:

@@ -4,6 +4,10 @@ Each has a functional pair ``*_forward(X) -> out, cache`` / ``*_backward(dout, c
 and a module class. The derivative at a kink follows torch: ReLU passes no gradient at exactly
 0, LeakyReLU passes ``negative_slope * dout`` there.
 
+The cache never shares memory with ``out``: editing the output in place (inverted dropout
+written as ``h *= mask / (1 - p)``, a clip) leaves the backward pass right. ``dout`` must be a
+float array (a bool or int ``dout`` would give a bool or int gradient).
+
 Defined in chapter 07 (Initialization).
 """
 
@@ -14,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_float_array, check_same_shape, check_scalar
-from dlnotes.layers._base import Layer, cache_mismatch, check_cache
+from dlnotes._validate import check_float_array, check_scalar
+from dlnotes.layers._base import Layer, cache_mismatch, check_cache, check_dout
 
 __all__ = [
     "LeakyReLU",
@@ -34,23 +38,24 @@ __all__ = [
 
 
 def relu_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``out = max(X, 0)``; the cache is ``out`` (its sign is the mask).
+    """``out = max(X, 0)``; the cache is the mask ``X > 0`` (a bool array, not ``out`` itself,
+    so an in-place edit of ``out`` cannot change the gradient).
 
     Defined in chapter 07 (Initialization).
     """
     check_float_array("X", X, where="relu_forward")
-    out = np.maximum(X, 0)
-    return out, out
+    return np.maximum(X, 0), X > 0
 
 
 def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
-    """``dX = dout * [out > 0]``.
+    """``dX = dout * [out > 0]``. ``cache`` is the mask of :func:`relu_forward` (a float array
+    ``out`` is read through its sign). ``dout`` must be a float array of the output's shape.
 
     Defined in chapter 07 (Initialization).
     """
     check_cache(cache, None, where="relu_backward", forward="relu_forward")
-    check_same_shape("dout", dout, cache.shape, where="relu_backward", what="the forward output")
-    return dout * (cache > 0)
+    check_dout(dout, cache.shape, where="relu_backward")
+    return dout * (cache if cache.dtype == np.bool_ else cache > 0)
 
 
 def leaky_relu_forward(
@@ -82,18 +87,19 @@ def leaky_relu_backward(dout: np.ndarray, cache: tuple[np.ndarray, float]) -> np
             "its second item must be negative_slope (a number), got "
             f"{type(negative_slope).__name__}",
         )
-    check_same_shape("dout", dout, positive.shape, where=where, what="the forward output")
+    check_dout(dout, positive.shape, where=where)
     return np.where(positive, dout, negative_slope * dout)
 
 
 def tanh_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``out = tanh(X)``; the cache is ``out``.
+    """``out = tanh(X)``; the cache is a copy of ``out`` (an in-place edit of ``out`` cannot
+    change the gradient).
 
     Defined in chapter 07 (Initialization).
     """
     check_float_array("X", X, where="tanh_forward")
     out = np.tanh(X)
-    return out, out
+    return out, out.copy()
 
 
 def tanh_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
@@ -102,7 +108,7 @@ def tanh_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     Defined in chapter 07 (Initialization).
     """
     check_cache(cache, None, where="tanh_backward", forward="tanh_forward")
-    check_same_shape("dout", dout, cache.shape, where="tanh_backward", what="the forward output")
+    check_dout(dout, cache.shape, where="tanh_backward")
     return dout * (1 - cache * cache)
 
 
@@ -110,13 +116,14 @@ def sigmoid_forward(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``out = 1 / (1 + exp(-X))``, computed without overflow for large ``|X|``.
 
     With ``z = exp(-|X|) <= 1``: ``out = 1/(1+z)`` for ``X >= 0`` and ``z/(1+z)`` for ``X < 0``.
+    The cache is a copy of ``out`` (an in-place edit of ``out`` cannot change the gradient).
 
     Defined in chapter 07 (Initialization).
     """
     check_float_array("X", X, where="sigmoid_forward")
     z = np.exp(-np.abs(X))
     out = np.where(X >= 0, 1, z) / (1 + z)
-    return out, out
+    return out, out.copy()
 
 
 def sigmoid_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
@@ -126,7 +133,7 @@ def sigmoid_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """
     where = "sigmoid_backward"
     check_cache(cache, None, where=where, forward="sigmoid_forward")
-    check_same_shape("dout", dout, cache.shape, where=where, what="the forward output")
+    check_dout(dout, cache.shape, where=where)
     return dout * cache * (1 - cache)
 
 

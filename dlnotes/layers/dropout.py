@@ -24,11 +24,18 @@ import numpy as np
 
 from dlnotes._validate import (
     check_array,
+    check_float_array,
     check_mask,
-    check_same_shape,
     check_scalar,
 )
-from dlnotes.layers._base import Layer, cache_mismatch, check_cache, check_mode, seed_to_rng
+from dlnotes.layers._base import (
+    Layer,
+    cache_mismatch,
+    check_cache,
+    check_dout,
+    check_mode,
+    seed_to_rng,
+)
 from dlnotes.layers.linear import (
     Linear,
     check_linear_cache,
@@ -63,7 +70,7 @@ def dropout_forward(
     kind: str = "inverted",
     seed: int | np.random.Generator | None = None,
     mask: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray | float]:
+) -> tuple[np.ndarray, np.ndarray | tuple[float, tuple[int, ...]]]:
     """Dropout with drop probability ``p`` (NOT the keep probability).
 
     ``mode="train"``: ``out = X * mask * s`` with ``mask ~ Bernoulli(1 - p)`` drawn from ``seed``
@@ -71,8 +78,9 @@ def dropout_forward(
     ``s = 1/(1-p)`` (inverted) or ``1`` (vanilla). ``mode="eval"`` (or ``"test"``):
     ``out = X`` (inverted) or ``(1-p) * X`` (vanilla).
 
-    Returns ``(out, cache)`` where ``cache`` is the multiplier (array or scalar) so that
-    ``out = X * cache``.
+    Returns ``(out, cache)``. In train mode ``cache`` is the multiplier array, so that
+    ``out = X * cache``; in eval mode it is the pair ``(multiplier, X.shape)`` with the scalar
+    multiplier (``1`` or ``1 - p``), so that :func:`dropout_backward` can check ``dout``'s shape.
 
     Defined in chapter 10 (Dropout).
     """
@@ -84,7 +92,7 @@ def dropout_forward(
     kind = _check_kind(kind)
     if mode == "eval":
         multiplier = 1.0 if kind == "inverted" else 1.0 - p
-        return X * multiplier, multiplier
+        return X * multiplier, (multiplier, X.shape)
     if mask is None:
         keep = seed_to_rng(seed).random(X.shape, dtype=np.float32) >= p
     else:
@@ -95,25 +103,39 @@ def dropout_forward(
     return X * multiplier_arr, multiplier_arr
 
 
-def dropout_backward(dout: np.ndarray, cache: np.ndarray | float) -> np.ndarray:
+def dropout_backward(
+    dout: np.ndarray, cache: np.ndarray | tuple[float, tuple[int, ...]]
+) -> np.ndarray:
     """``dX = dout * multiplier`` (the same mask and scale as the forward pass).
 
-    ``cache`` is the array multiplier of a train-mode pass (``dout`` must have its shape) or the
-    scalar multiplier of an eval-mode pass.
+    ``cache`` is what :func:`dropout_forward` returned: the array multiplier of a train-mode
+    pass or the pair ``(multiplier, X.shape)`` of an eval-mode pass. Either way ``dout`` must be
+    a float array of the forward output's shape.
 
     Defined in chapter 10 (Dropout).
     """
-    if not isinstance(cache, (np.ndarray, float, int)) or isinstance(cache, bool):
-        raise TypeError(
-            "dropout_backward: cache must be what dropout_forward returned (the multiplier, an "
-            f"array or a number), got {type(cache).__name__}"
-        )
+    where = "dropout_backward"
+    want = (
+        "dropout_backward: cache must be what dropout_forward returned (the multiplier array of "
+        "a train-mode pass, or the pair (multiplier, X.shape) of an eval-mode pass), got "
+    )
     if isinstance(cache, np.ndarray):
-        where = "dropout_backward"
-        check_same_shape("dout", dout, cache.shape, where=where, what="the forward output")
-    else:
-        check_array("dout", dout, where="dropout_backward")
-    return dout * cache
+        check_dout(dout, cache.shape, where=where)
+        return dout * cache
+    if not (isinstance(cache, tuple) and len(cache) == 2):
+        got = f"tuple of {len(cache)}" if isinstance(cache, tuple) else type(cache).__name__
+        raise TypeError(want + got)
+    multiplier, shape = cache
+    is_number = isinstance(multiplier, (float, int)) and not isinstance(multiplier, bool)
+    is_shape = isinstance(shape, tuple) and all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in shape
+    )
+    if not (is_number and is_shape):
+        raise TypeError(
+            want + f"({type(multiplier).__name__} {multiplier!r:.40}, {type(shape).__name__})"
+        )
+    check_dout(dout, tuple(int(d) for d in shape), where=where)
+    return dout * multiplier
 
 
 class Dropout(Layer):
@@ -235,7 +257,7 @@ def dropconnect_backward(
             f"its second item, the multiplier mask / (1 - p), must be None (eval mode) or an "
             f"array of W's shape {W.shape}, got {got}",
         )
-    check_array("dout", dout, where="dropconnect_backward")
+    check_float_array("dout", dout, where="dropconnect_backward")
     if dout.shape != (X.shape[0], W.shape[1]):
         raise ValueError(
             f"dropconnect_backward: dout must have shape {(X.shape[0], W.shape[1])}, "

@@ -23,12 +23,12 @@ from dlnotes._validate import (
     check_bool,
     check_float_array,
     check_int,
-    check_same_shape,
 )
 from dlnotes.layers._base import (
     Layer,
     cache_mismatch,
     check_cache,
+    check_dout,
     check_float_dtype,
     seed_to_rng,
 )
@@ -107,7 +107,7 @@ def linear_backward(
     Defined in chapter 07 (Initialization).
     """
     X, W = check_linear_cache(cache, where="linear_backward", forward="linear_forward")
-    check_array("dout", dout, where="linear_backward")
+    check_float_array("dout", dout, where="linear_backward")
     if dout.shape != (X.shape[0], W.shape[1]):
         raise ValueError(
             f"linear_backward: dout must have shape {(X.shape[0], W.shape[1])}, got {dout.shape}"
@@ -143,7 +143,7 @@ def flatten_backward(dout: np.ndarray, cache: tuple[int, ...]) -> np.ndarray:
             f"got {cache!r}"
         )
     flat = (cache[0], math.prod(cache[1:]))
-    check_same_shape("dout", dout, flat, where="flatten_backward", what="the forward output")
+    check_dout(dout, flat, where="flatten_backward")
     return dout.reshape(cache)
 
 

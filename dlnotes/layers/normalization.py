@@ -28,6 +28,7 @@ import numpy as np
 from dlnotes._validate import (
     NonFiniteInputError,
     check_array,
+    check_float_array,
     check_int,
     check_same_shape,
     check_scalar,
@@ -350,7 +351,7 @@ def batchnorm_backward(
             where, forward, f"its first item must be 'train' or 'eval', got {mode!r}"
         )
     _check_normalized_cache(where, forward, xhat, inv_std, gamma, inv_std_shape=gamma.shape)
-    check_array("dout", dout, where="batchnorm_backward")
+    check_float_array("dout", dout, where="batchnorm_backward")
     if dout.shape != xhat.shape:
         raise ValueError(f"batchnorm_backward: dout must have shape {xhat.shape}, got {dout.shape}")
     dgamma = (dout * xhat).sum(axis=0)
@@ -464,7 +465,7 @@ def spatial_batchnorm_backward(
             f"{where}: cache must be what spatial_batchnorm_forward returned, a pair (X.shape "
             f"(N, C, H, W), batchnorm_forward's cache of 4 items), got {_summary(cache)}"
         )
-    check_array("dout", dout, where=where)
+    check_float_array("dout", dout, where=where)
     if dout.shape != shape:
         raise ValueError(
             f"spatial_batchnorm_backward: dout must have shape {shape}, got {dout.shape}"
@@ -542,7 +543,7 @@ def layernorm_backward(
     _check_normalized_cache(
         where, forward, xhat, inv_std, gamma, inv_std_shape=(*xhat.shape[:1], 1)
     )
-    check_array("dout", dout, where="layernorm_backward")
+    check_float_array("dout", dout, where="layernorm_backward")
     if dout.shape != xhat.shape:
         raise ValueError(f"layernorm_backward: dout must have shape {xhat.shape}, got {dout.shape}")
     dgamma = (dout * xhat).sum(axis=0)
