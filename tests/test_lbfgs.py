@@ -273,4 +273,6 @@ def test_iterates_agree_with_torch_lbfgs_to_rounding(line_search_fn):
     for _ in range(3):
         opt.step(closure)
         torch_opt.step(torch_closure)
-        np.testing.assert_allclose(x, t.detach().numpy(), rtol=1e-12, atol=1e-13)
+        # to rounding: 75 Rosenbrock iterations amplify the last bits of torch's and numpy's
+        # dot products differently on each CPU (1.8e-12 relative on an AMD EPYC)
+        np.testing.assert_allclose(x, t.detach().numpy(), rtol=1e-11, atol=1e-13)
