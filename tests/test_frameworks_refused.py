@@ -218,3 +218,22 @@ def test_the_stand_in_package_imports_and_refuses_every_use(tmp_path):
     assert lines[0].startswith("call refused: torch.tensor: withheld while grading")
     assert lines[1].startswith("chained refused: torch.nn.functional.softmax:")
     assert lines[-1] == "False []"
+
+
+def test_a_hidden_checks_reason_does_not_show_the_framework_name_the_answer_chose():
+    """The name comes from the learner's code (getattr(torch, anything) after seeing the hidden
+    inputs), so a hidden check's reason says only that a framework was used."""
+    from tests.scripts import load_script
+
+    grade = load_script(Path("tools/grade.py"))
+    rest = (
+        "(a long gradient): your function uses torch.secret_0_7071: this exercise asks for "
+        "numpy, and the frameworks are withheld while grading"
+    )
+    assert grade._hidden_cause(rest) == (
+        ": your function uses a framework: this exercise asks for numpy"
+    )
+    timed_out = "(x): did not return within 5 s: is there a loop that never ends?"
+    assert grade._hidden_cause(timed_out) == (
+        ": did not return within 5 s: is there a loop that never ends?"
+    )

@@ -565,7 +565,7 @@ def _case_problem(spec: dict[str, Any], row: dict[str, Any], rec: Any, stop: str
         )
     status = rec.get("status")
     if status == "timeout":  # the limit applied (see grade_notebook), not the exercise's own
-        return f"did not return within {spec['time_limit']:g} s"
+        return f"did not return within {spec['time_limit']:g} s: is there a loop that never ends?"
     if status != "ok":
         error = str(rec.get("error", "an error"))
         if withheld.MESSAGE in error:  # it reached a withheld answer by another way
