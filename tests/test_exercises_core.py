@@ -776,7 +776,7 @@ def test_an_error_inside_compiled_numpy_points_at_the_learners_line():
     assert ".pyx" not in message and "rng = a seeded np.random.Generator" in message
 
 
-def test_seeded_suites_build_visible_from_a_fixed_seed_and_hidden_from_any_seed() -> None:
+def test_seeded_suites_build_both_suites_from_their_public_seed_or_the_keys() -> None:
     calls: list[tuple[int, bool]] = []
 
     def build(seed: int, hidden: bool) -> list[Case]:
@@ -792,10 +792,11 @@ def test_seeded_suites_build_visible_from_a_fixed_seed_and_hidden_from_any_seed(
         solution=lambda x: x * 2,
         suites=core.seeded(build, visible=3, hidden=30),
     )
-    assert [c.label for c in ex.cases("visible", seed=999)] == ["seed 3"]  # fixed
+    assert [c.label for c in ex.cases("visible")] == ["seed 3"]  # the notebook's cases
+    assert [c.label for c in ex.cases("visible", seed=999)] == ["seed 999"]  # the key's seed
     assert [c.label for c in ex.cases("hidden")] == ["seed 30"]  # the practice seed
     assert [c.label for c in ex.cases("hidden", seed=4242)] == ["seed 4242"]  # the key's seed
-    assert calls == [(3, False), (30, True), (4242, True)]
+    assert calls == [(3, False), (999, False), (30, True), (4242, True)]
     with pytest.raises(TypeError, match="visible must be an int seed, got '3'"):
         core.seeded(build, visible="3", hidden=30)
     with pytest.raises(TypeError, match="case builder"):

@@ -17,18 +17,6 @@ from dlnotes.optim import SGD
 from dlnotes.widgets import Control, Explorer
 
 
-@pytest.fixture
-def ax():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    yield ax
-    plt.close(fig)
-
-
 def _net():
     return ch07.random_network(2, 1.0, width=4, batch=3)
 

@@ -15,18 +15,6 @@ from dlnotes import landscapes as ls
 SPACE = {"x": tuning.Uniform(0, 1), "y": tuning.Uniform(0, 1)}
 
 
-@pytest.fixture
-def ax():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    yield ax
-    plt.close(fig)
-
-
 # ------------------------------------------------------------------------ tuning
 def test_narrow_space_refuses_to_hand_back_the_old_range_from_one_kept_trial():
     res = tuning.random_search(tuning.toy_objective, SPACE, 8, progress=False)

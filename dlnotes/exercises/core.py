@@ -770,19 +770,12 @@ def _call(
     return run
 
 
-def _timed_call(
-    fn: Callable[..., Any],
-    case: Case,
-    seconds: float,
-    forbidden: Mapping[CodeType, str],
-    *,
-    frameworks: bool = False,
-) -> _Run:
-    """:func:`_call` without a requirement."""
-    args, kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
-    run = _Run(args=args, kwargs=kwargs)
-
-    helpers = _HELPERS  # the learner's helpers whose use this check watches, if any
+def _profiler(
+    run: _Run, forbidden: Mapping[CodeType, str], helpers: Any, frameworks: bool
+) -> Callable[[FrameType, str, Any], None]:
+    """The ``sys.setprofile`` function of one call: it records in ``run`` the first call of a
+    ``forbidden`` code object (with ``frameworks``, or of a framework's function, compiled or
+    not), and in ``helpers`` the learner's helpers it calls."""
     folders = _framework_folders() if frameworks else ()
     # the modules being imported below the call, innermost last: importing a framework (an
     # `import torch` in the function) runs its code but is not a use of it
@@ -810,6 +803,24 @@ def _timed_call(
                 run.called_reference = name if isinstance(module, str) else "torch"
         if helpers is not None and frame.f_code in helpers.codes:
             helpers.called.add(helpers.codes[frame.f_code])
+
+    return profiler
+
+
+def _timed_call(
+    fn: Callable[..., Any],
+    case: Case,
+    seconds: float,
+    forbidden: Mapping[CodeType, str],
+    *,
+    frameworks: bool = False,
+) -> _Run:
+    """:func:`_call` without a requirement."""
+    args, kwargs = _fresh(case.args), _fresh(dict(case.kwargs))
+    run = _Run(args=args, kwargs=kwargs)
+
+    helpers = _HELPERS  # the learner's helpers whose use this check watches, if any
+    profiler = _profiler(run, forbidden, helpers, frameworks)
 
     def target() -> None:
         watched = forbidden or helpers is not None or frameworks
@@ -1667,6 +1678,17 @@ def _signature_mismatch(
     return None
 
 
+def _framework_refusal(ex: FunctionExercise, called: str) -> str:
+    """What a function that called a framework (``called``: ``"torch.softmax"``) is told."""
+    framework = called.split(".")[0]
+    return (
+        f"{ex.name}: your function calls {framework} ({called}), directly or through another "
+        f"function. This exercise asks you to write it with numpy: the grader withholds "
+        f"{framework} (only chapter 15's port to PyTorch may use a framework), so the exercise "
+        "scores zero while your function calls it."
+    )
+
+
 def _run_stopped(
     ex: FunctionExercise,
     fn: Any,
@@ -1688,13 +1710,7 @@ def _run_stopped(
             "on: this exercise scores zero while your function switches it off."
         )
     if run.called_reference and run.called_reference.split(".")[0] in FRAMEWORKS:
-        framework = run.called_reference.split(".")[0]
-        return (
-            f"{ex.name}: your function calls {framework} ({run.called_reference}), directly "
-            f"or through another function. This exercise asks you to write it with numpy: "
-            f"the grader withholds {framework} (only chapter 15's port to PyTorch may use a "
-            "framework), so the exercise scores zero while your function calls it."
-        )
+        return _framework_refusal(ex, run.called_reference)
     if run.called_reference:
         return (
             f"{ex.name}: {ex.refusal(run.called_reference)}, directly or through "
