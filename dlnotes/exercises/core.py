@@ -31,6 +31,7 @@ import ctypes
 import dataclasses
 import difflib
 import dis
+import functools
 import html
 import importlib
 import inspect
@@ -694,15 +695,15 @@ def _learner_frame(tb: Any) -> traceback.FrameSummary | None:
 #: (:attr:`FunctionExercise.frameworks_allowed`): each computes what the exercises ask for.
 FRAMEWORKS = ("torch", "torchvision", "functorch", "jax", "jaxlib", "tensorflow", "keras")
 
-_FRAMEWORK_FOLDERS: list[tuple[str, ...]] = []
 
-
-def _framework_packages() -> list[tuple[str, str]]:
+@functools.cache
+def _framework_packages() -> tuple[tuple[str, str], ...]:
     """``(name, package folder)`` of every installed :data:`FRAMEWORKS`, found without
-    importing it (the folder as found on the path, not resolved)."""
+    importing it (the folder as found on the path, not resolved). Looked up once a process:
+    the grader asks for each exercise it grades."""
     import importlib.util
 
-    found = []
+    found: list[tuple[str, str]] = []
     for name in FRAMEWORKS:
         try:
             spec = importlib.util.find_spec(name)
@@ -711,18 +712,17 @@ def _framework_packages() -> list[tuple[str, str]]:
         found += (
             [(name, folder) for folder in (spec.submodule_search_locations or [])] if spec else []
         )
-    return found
+    return tuple(found)
 
 
+@functools.cache
 def _framework_folders() -> tuple[str, ...]:
     """The folders of the installed :data:`FRAMEWORKS`, as found and resolved, each ending in
     a separator: code running from there is the framework's."""
-    if not _FRAMEWORK_FOLDERS:
-        found = []
-        for _, folder in _framework_packages():
-            found += [os.path.join(folder, ""), os.path.join(os.path.realpath(folder), "")]
-        _FRAMEWORK_FOLDERS.append(tuple(dict.fromkeys(found)))
-    return _FRAMEWORK_FOLDERS[0]
+    found = []
+    for _, folder in _framework_packages():
+        found += [os.path.join(folder, ""), os.path.join(os.path.realpath(folder), "")]
+    return tuple(dict.fromkeys(found))
 
 
 def _framework_builtin(fn: Any) -> str | None:
