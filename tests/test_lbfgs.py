@@ -276,3 +276,19 @@ def test_iterates_agree_with_torch_lbfgs_to_rounding(line_search_fn):
         # to rounding: 75 Rosenbrock iterations amplify the last bits of torch's and numpy's
         # dot products differently on each CPU (1.8e-12 relative on an AMD EPYC)
         np.testing.assert_allclose(x, t.detach().numpy(), rtol=1e-11, atol=1e-13)
+
+
+def test_a_float64_gradient_beyond_float32_is_refused_before_the_step():
+    """A finite float64 gradient of 1e40 for float32 parameters is inf once cast: the start is
+    refused, naming the entry, and the parameters and the step count are untouched (the old
+    code cast it to inf, stepped, and left NaN in the parameters)."""
+    x = np.array([1.0, -2.0, 0.5], dtype=np.float32)
+    opt = LBFGS([x], line_search_fn="strong_wolfe")
+
+    def closure():
+        return float(np.sum(x.astype(np.float64) ** 2)), [np.array([1e40, 1.0, 1.0])]
+
+    with pytest.raises(ValueError, match=r"grads\[0\].*1e\+40.*beyond the range of float32"):
+        opt.step(closure)
+    np.testing.assert_array_equal(x, np.array([1.0, -2.0, 0.5], dtype=np.float32))
+    assert opt.t == 0

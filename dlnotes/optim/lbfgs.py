@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteError, check_array, check_float_array
+from dlnotes._validate import NonFiniteError, cast_finite, check_array, check_float_array
 from dlnotes.optim._hyper import check_count, check_line_search, check_nonneg
 from dlnotes.optim.base import (
     HyperparameterChecks,
@@ -386,6 +386,9 @@ class LBFGS(Optimizer):
                 _raise_nonfinite_loss(loss, step)
             for i, g in enumerate(checked):
                 check_finite_array(self._grad_name(i), g, where=f"at step {step}")
+                # a finite float64 gradient of 1e40 is inf in float32 parameters' dtype
+                where = f"{self._grad_name(i)} at step {step} (cast to the parameters' dtype)"
+                checked[i] = cast_finite(where, g, self.dtype)
         flat = np.concatenate([g.reshape(-1) for g in checked]).astype(self.dtype, copy=False)
         return loss, flat
 
