@@ -33,7 +33,7 @@ from PIL import Image
 
 import dlnotes
 from dlnotes.plots import COLORS
-from dlnotes.tuning import Choice, LogUniform, successive_halving
+from dlnotes.tuning import Choice, LogUniform, random_search, successive_halving
 from dlnotes.widgets import render_png
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,6 +177,24 @@ def halving_names() -> dict[str, Any]:
         objective, space, 27, 1, 27, eta=3, seed=0, metric="dev_error", progress=False
     )
     return {"halving": {0: res}, "big": big}
+
+
+def digits_search_stand_in() -> tuple[Any, Any]:
+    """``(objective, results)``: 16 random trials of chapter 13's digits space, scored by a
+    stand-in for training (a basin in log10 α, like the measured one) with a 4-epoch curve."""
+
+    def objective(config: dict[str, Any], seed: int) -> dict[str, Any]:
+        noise = np.random.default_rng(seed).uniform(0, 0.05)
+        err = min(0.9, 0.04 + 0.12 * (np.log10(config["lr"]) + 1.2) ** 2 + noise)
+        return {"dev_error": err, "curve": list(np.linspace(min(0.9, 2 * err), err, 4))}
+
+    space = {
+        "lr": LogUniform(1e-4, 1.0),
+        "hidden": Choice([16, 64, 128]),
+        "l2": LogUniform(1e-5, 1e-1),
+    }
+    results = random_search(objective, space, 16, seed=0, metric="dev_error", progress=False)
+    return objective, results
 
 
 def gradient_check_names() -> dict[str, Any]:

@@ -38,6 +38,7 @@ from figure_reading import (
     assert_legends_clear,
     assert_readable_cell,
     assert_texts_apart,
+    digits_search_stand_in,
     drawn_cell,
     drawn_texts,
     gradient_check_names,
@@ -57,8 +58,6 @@ from dlnotes.optim import SGD, teaching
 from dlnotes.plots import COLORS
 from dlnotes.schedules import step_decay
 from dlnotes.tuning import (
-    Choice,
-    LogUniform,
     narrow_space,
     plot_results,
     random_search,
@@ -99,19 +98,7 @@ NB13 = "13_tuning.ipynb"
 @pytest.fixture(scope="module")
 def search() -> tuple[Any, Any]:
     """16 random trials of the chapter's digits space, scored by a stand-in for training."""
-
-    def objective(config: dict[str, Any], seed: int) -> dict[str, Any]:
-        noise = np.random.default_rng(seed).uniform(0, 0.05)
-        err = min(0.9, 0.04 + 0.12 * (np.log10(config["lr"]) + 1.2) ** 2 + noise)
-        return {"dev_error": err, "curve": list(np.linspace(min(0.9, 2 * err), err, 4))}
-
-    space = {
-        "lr": LogUniform(1e-4, 1.0),
-        "hidden": Choice([16, 64, 128]),
-        "l2": LogUniform(1e-5, 1e-1),
-    }
-    results = random_search(objective, space, 16, seed=0, metric="dev_error", progress=False)
-    return objective, results
+    return digits_search_stand_in()
 
 
 def _axis_labels(fig: Figure) -> list[str]:

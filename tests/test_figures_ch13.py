@@ -34,6 +34,7 @@ from figure_reading import (
     assert_readable_cell,
     assert_readable_explorer,
     assert_titles_clear,
+    digits_search_stand_in,
     drawn_cell,
     every_setting,
     explorer_fixture,
@@ -45,8 +46,6 @@ from matplotlib.figure import Figure
 from dlnotes.bayesopt import bayesian_optimization, expected_improvement, gp_posterior
 from dlnotes.explorers import ch13
 from dlnotes.tuning import (
-    Choice,
-    LogUniform,
     Uniform,
     grid_search,
     narrow_space,
@@ -68,21 +67,8 @@ def _drawn(
 
 @pytest.fixture
 def search_results() -> Any:
-    """16 random trials of the chapter's digits space, scored by a stand-in for training (a
-    basin in log10 α, like the measured one) with a 4-epoch curve."""
-
-    def objective(config: dict[str, Any], seed: int) -> dict[str, Any]:
-        noise = np.random.default_rng(seed).uniform(0, 0.05)
-        err = min(0.9, 0.04 + 0.12 * (np.log10(config["lr"]) + 1.2) ** 2 + noise)
-        return {"dev_error": err, "curve": list(np.linspace(min(0.9, 2 * err), err, 4))}
-
-    space = {
-        "lr": LogUniform(1e-4, 1.0),
-        "hidden": Choice([16, 64, 128]),
-        "l2": LogUniform(1e-5, 1e-1),
-    }
-    results = random_search(objective, space, 16, seed=0, metric="dev_error", progress=False)
-    return objective, results
+    """16 random trials of the chapter's digits space, scored by a stand-in for training."""
+    return digits_search_stand_in()
 
 
 # ------------------------------------------------------ grid against random search (f1a209c8)
