@@ -145,6 +145,19 @@ def check_seed(name: str, seed: Any) -> Any:
     return seed
 
 
+def check_float_dtype(dtype: Any) -> np.dtype:
+    """A ``dtype`` argument for parameters, weights or data: float32 or float64 (what every
+    layer and optimizer takes; float16's range ends at 65504, and an integer dtype would
+    truncate every draw), else a TypeError naming it (a misspelt ``"flaot32"`` included)."""
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
 def check_finite(name: str, x: np.ndarray, *, where: str = "") -> None:
     """Raise :class:`NonFiniteError` if ``x`` holds inf or NaN."""
     if not np.all(np.isfinite(x)):

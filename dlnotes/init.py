@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import cast_finite, check_scalar, check_seed
+from dlnotes._validate import cast_finite, check_float_dtype, check_scalar, check_seed
 
 __all__ = [
     "calculate_gain",
@@ -154,25 +154,12 @@ def _fan_sum(shape: Shape, who: str) -> int:
     return fan_in + fan_out
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
-    """Weights are real numbers: an integer dtype would truncate every draw (to 0, mostly).
-    Only float32 and float64, the dtypes every layer and optimizer takes (``Linear`` refuses
-    float16, whose range ends at 65504, and longdouble too)."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
-
-
 def zeros(shape: Shape, *, dtype: Any = np.float64) -> np.ndarray:
     """An array of zeros (biases; never for weights: identical units never break symmetry).
 
     Defined in chapter 07 (Initialization).
     """
-    return np.zeros(_shape(shape), dtype=_float_dtype(dtype))
+    return np.zeros(_shape(shape), dtype=check_float_dtype(dtype))
 
 
 def constant(shape: Shape, value: float, *, dtype: Any = np.float64) -> np.ndarray:
@@ -182,7 +169,7 @@ def constant(shape: Shape, value: float, *, dtype: Any = np.float64) -> np.ndarr
     Defined in chapter 07 (Initialization).
     """
     value = _real("value", value)
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     cast_finite("value", np.float64(value), dtype)
     return np.full(_shape(shape), value, dtype=dtype)
 
@@ -209,7 +196,7 @@ def uniform(
             f"uniform needs a finite width b - a (at most 1.8e308), got a={a}, b={b}: "
             f"b - a = {b - a}"
         )
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     for name, bound in (("a", a), ("b", b)):
         cast_finite(name, np.float64(bound), dtype)
     return _rng(seed).uniform(a, b, size=_shape(shape)).astype(dtype, copy=False)
@@ -230,7 +217,7 @@ def normal(
     """
     mean = _real("mean", mean)
     std = _real("std", std, low=0.0)
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     samples = _rng(seed).normal(mean, std, size=_shape(shape))
     return cast_finite(f"normal(mean={mean:g}, std={std:g})'s sample", samples, dtype)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_bool, check_scalar
+from dlnotes._validate import check_bool, check_float_dtype, check_scalar
 from dlnotes.layers._base import seed_to_rng
 
 __all__ = [
@@ -57,18 +57,6 @@ _IDX_DTYPES: dict[int, str] = {
     0x0D: ">f4",
     0x0E: ">f8",
 }
-
-
-def _float_dtype(dtype: Any) -> np.dtype:
-    """The ``dtype`` argument of a loader or generator: float32 or float64, else a TypeError
-    naming it (a misspelt name such as ``"flaot32"`` included)."""
-    try:
-        dt = np.dtype(dtype)
-    except (TypeError, ValueError):
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
 
 
 def _images(raw: np.ndarray, images: bool, dtype: Any) -> np.ndarray:
@@ -120,7 +108,7 @@ def load_digits(*, images: bool = False, dtype: Any = np.float32) -> tuple[np.nd
     Defined in chapter 01 (Setting up a learning problem).
     """
     images = check_bool("images", images)
-    dt = _float_dtype(dtype)
+    dt = check_float_dtype(dtype)
     # scikit-learn ships the data as a CSV (64 pixels + label per row). Reading it directly
     # skips importing scikit-learn (about 2 s); its public loader is the fallback.
     spec = importlib.util.find_spec("sklearn")
@@ -161,7 +149,7 @@ def load_fashion_mnist_subset(
     Defined in chapter 01 (Setting up a learning problem).
     """
     images = check_bool("images", images)
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     ref = resources.files("dlnotes.data").joinpath("fashion_mnist_subset.npz")
     with resources.as_file(ref) as path, np.load(path, allow_pickle=False) as data:
         return (
@@ -199,7 +187,7 @@ def load_fashion_mnist(
     Defined in chapter 01 (Setting up a learning problem).
     """
     images = check_bool("images", images)
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     directory = Path(
         path if path is not None else os.environ.get("DLNOTES_FASHION_MNIST", FASHION_MNIST_DIR)
     )
@@ -252,7 +240,7 @@ def make_spirals(
 
     Defined in chapter 01 (Setting up a learning problem).
     """
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     n_samples = int(check_scalar("n_samples", n_samples, low=1, integer=True))
     n_classes = int(check_scalar("n_classes", n_classes, low=1, integer=True))
     noise = check_scalar("noise", noise, low=0.0)
@@ -280,7 +268,7 @@ def make_moons(
 
     Defined in chapter 01 (Setting up a learning problem).
     """
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     n_samples = int(check_scalar("n_samples", n_samples, low=2, integer=True))
     noise = check_scalar("noise", noise, low=0.0)
     rng = seed_to_rng(seed)
@@ -309,7 +297,7 @@ def make_circles(
 
     Defined in chapter 01 (Setting up a learning problem).
     """
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     n_samples = int(check_scalar("n_samples", n_samples, low=2, integer=True))
     noise = check_scalar("noise", noise, low=0.0)
     factor = check_scalar("factor", factor, low=0.0, high=1.0, high_inclusive=False)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_float_array, check_same_shape, check_seed
+from dlnotes._validate import check_float_array, check_float_dtype, check_same_shape, check_seed
 
 __all__ = [
     "Layer",
@@ -41,17 +41,6 @@ def check_mode(mode: str) -> str:
     if mode not in MODES:
         raise ValueError(f"mode must be 'train' or 'eval' (or 'test'), got {mode!r}")
     return mode
-
-
-def check_float_dtype(dtype: Any) -> np.dtype:
-    """A layer's parameter dtype: float32 or float64 (what every layer and optimizer supports)."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
 
 
 def check_cache(
