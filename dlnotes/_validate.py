@@ -96,6 +96,14 @@ def check_mask(
     return keep
 
 
+def is_real(value: Any) -> bool:
+    """Whether ``value`` is one real number: a Python or numpy int or float, not a bool (which
+    Python counts as an int) and not an array."""
+    return not isinstance(value, (bool, np.bool_)) and isinstance(
+        value, (int, float, np.integer, np.floating)
+    )
+
+
 def check_scalar(
     name: str,
     value: Any,
@@ -107,7 +115,7 @@ def check_scalar(
     integer: bool = False,
 ) -> float:
     """Return ``value`` as a float (or int) after checking type and range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_real(value):
         kind = "an integer" if integer else "a real number"
         raise TypeError(f"{name} must be {kind}, got {value!r}")
     if integer and not float(value).is_integer():

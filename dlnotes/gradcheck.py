@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_scalar, is_real
 from dlnotes.layers import DropConnect, Dropout, Layer
 from dlnotes.layers._base import seed_to_rng
 from dlnotes.losses import get_loss, penalty
@@ -279,9 +279,7 @@ def verdict(error: float) -> str:
 
     Defined in chapter 08 (Gradient checking).
     """
-    if isinstance(error, (bool, np.bool_)) or not isinstance(
-        error, (int, float, np.integer, np.floating)
-    ):
+    if not is_real(error):
         raise TypeError(f"error must be a real number (a relative error), got {error!r}")
     if not np.isfinite(error):
         return "bug?"

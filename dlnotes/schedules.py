@@ -49,7 +49,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from dlnotes._validate import check_scalar
+from dlnotes._validate import check_scalar, is_real
 
 __all__ = [
     "Schedule",
@@ -423,9 +423,7 @@ def apply_schedule(optimizer: Any, schedule: Schedule | Callable[[Any], Any], st
     value = schedule(step)
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
+    if not is_real(value):
         raise TypeError(
             f"schedule must return one learning rate (a real number) for a step, got "
             f"schedule({step}) = {value!r}"

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from dlnotes._validate import NonFiniteInputError, check_bool, check_mask, check_scalar
+from dlnotes._validate import NonFiniteInputError, check_bool, check_mask, check_scalar, is_real
 from dlnotes.autograd.linalg import matmul
 from dlnotes.autograd.ops import relu, sigmoid, tanh
 from dlnotes.autograd.tensor import Tensor, as_tensor
@@ -148,7 +148,7 @@ def dropout(X: Tensor, p: float, mask: np.ndarray) -> Tensor:
     Defined in chapter 15 (From numpy to a framework).
     """
     X = as_tensor(X, None, "X")
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+    if not is_real(p):
         raise TypeError(f"dropout: p must be a real number in [0, 1), got {p!r}")
     if not 0 <= p < 1:
         raise ValueError(f"p must be in [0, 1), got {p!r}")

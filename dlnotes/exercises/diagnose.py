@@ -67,6 +67,8 @@ from typing import Any
 
 import numpy as np
 
+from dlnotes._validate import is_real
+
 __all__ = [
     "KINDS",
     "Diagnosis",
@@ -1592,7 +1594,7 @@ def _single_value(v: Any) -> bool:
 
 
 def _scalar(v: Any) -> float:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+    if not is_real(v):
         raise TypeError("not a number")
     return float(v)
 
