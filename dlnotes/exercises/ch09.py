@@ -171,6 +171,17 @@ def _l2_norm_not_squared(params, lam):
 
 
 @l2_penalty_and_grad_mistakes.add(
+    "square of the sum, not sum of the squares",
+    "np.sum(W)**2 squares the sum of the entries, in which positive and negative weights "
+    "cancel: ‖W‖_F² is the sum of the *squared* entries, np.sum(W**2) (square first, then "
+    "sum). Your gradient λW is right, so penalty and gradient no longer match.",
+)
+def _l2_square_of_sum(params, lam):
+    penalty = sum(0.5 * lam * float(np.sum(p)) ** 2 for p in params if p.ndim == 2)
+    return penalty, [lam * p if p.ndim == 2 else np.zeros_like(p) for p in params]
+
+
+@l2_penalty_and_grad_mistakes.add(
     "λ divided by the number of weights",
     "your penalty and gradients are both 1/N of the right ones, N the number of weight "
     "entries: the L2 penalty is (λ/2)·Σ‖W‖², a sum over the squared weights, not their mean "
@@ -467,6 +478,16 @@ def _wd_no_parentheses(w, g, lr, weight_decay):
 )
 def _wd_decay_without_w(w, g, lr, weight_decay):
     return w - lr * (g + weight_decay)
+
+
+@sgd_weight_decay_step_mistakes.add(
+    "decay applied to g instead of w",
+    "g + weight_decay·g scales the gradient by (1 + weight_decay), so w itself is never "
+    "shrunk: the decay term is weight_decay·w, the gradient of (λ/2)‖w‖². The step is "
+    "w − lr·(g + weight_decay·w) = (1 − lr·weight_decay)·w − lr·g.",
+)
+def _wd_decay_on_g(w, g, lr, weight_decay):
+    return w - lr * (g + weight_decay * g)  # g where w belongs
 
 
 def _wd_cases(seed: int, hidden: bool) -> list[Case]:
@@ -793,6 +814,20 @@ def _es_best_plus_patience(dev_losses, patience):
     return best_epoch + patience, best_epoch
 
 
+@early_stopping_epoch_mistakes.add(
+    "both epochs from np.argmin over the whole list, counted from 0",
+    "np.argmin(dev_losses) looks into the future: training stops at the first run of "
+    "patience epochs without improvement, and a lower loss after that is never reached "
+    "(nor does it move the stop). And it is an index k, while dev_losses[k] is the loss of "
+    "epoch k + 1 (epochs count from 1). Walk through the losses with enumerate(dev_losses, "
+    "start=1), keeping the best loss so far, its epoch and the count of epochs without "
+    "improvement, and stop where that count reaches patience.",
+)
+def _es_from_global_argmin(dev_losses, patience):
+    best_epoch = int(np.argmin(dev_losses))  # an index, over epochs never trained too
+    return min(best_epoch + patience, len(dev_losses)), best_epoch
+
+
 #: Shapes of dev-loss curves (before a seeded rescaling), each with the patience it is run with.
 _ES_SHAPES: dict[str, tuple[list[float], int]] = {
     # falls, then rises for good: stops `patience` epochs after the minimum
@@ -1039,6 +1074,48 @@ def _prox_np_max(w, g, lr, lam):
 def _prox_hard_threshold(w, g, lr, lam):
     z = w - lr * g
     return np.where(np.abs(z) > lr * lam, z, 0.0).astype(w.dtype)
+
+
+@l1_prox_step_mistakes.add(
+    "np.abs instead of np.maximum(·, 0)",
+    "np.abs(|z| − lr·lam) turns a negative |z| − lr·lam into a positive size, so an entry "
+    "within lr·lam of zero is reflected away from zero instead of set to 0. Stop at zero: "
+    "np.maximum(np.abs(z) - lr * lam, 0), then give each entry its sign back.",
+)
+def _prox_abs_not_max(w, g, lr, lam):
+    z = w - lr * g
+    return np.sign(z) * np.abs(np.abs(z) - lr * lam)
+
+
+@l1_prox_step_mistakes.add(
+    "clipped into [−lr·λ, lr·λ] instead of shrunk",
+    "np.clip(z, -lr*lam, lr*lam) caps the large entries at ±lr·lam and leaves the small ones "
+    "as they are: the opposite of the soft threshold, which sets the entries within lr·lam "
+    "of zero to 0 and moves every other entry lr·lam towards zero. z − np.clip(z, −lr·lam, "
+    "lr·lam) is the soft threshold; or np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0).",
+)
+def _prox_clip(w, g, lr, lam):
+    z = w - lr * g
+    return np.clip(z, -lr * lam, lr * lam)
+
+
+@l1_prox_step_mistakes.add(
+    "gradient step forgotten",
+    "you soft-thresholded w itself, so the loss's gradient g plays no part: the proximal "
+    "step first takes the gradient step on the loss, z = w − lr·g, then soft-thresholds z.",
+)
+def _prox_no_gradient_step(w, g, lr, lam):
+    return np.sign(w) * np.maximum(np.abs(w) - lr * lam, 0)
+
+
+@l1_prox_step_mistakes.add(
+    "lr applied twice to the threshold",
+    "your threshold is lr·lr·lam: the penalty's pull over one step is lr·lam, the learning "
+    "rate once (as for the gradient, lr·g). np.maximum(np.abs(z) - lr * lam, 0).",
+)
+def _prox_lr_twice(w, g, lr, lam):
+    z = w - lr * g
+    return np.sign(z) * np.maximum(np.abs(z) - lr * lr * lam, 0)
 
 
 @l1_prox_step_mistakes.add(

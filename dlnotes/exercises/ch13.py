@@ -71,6 +71,16 @@ def _lu_ln_then_power10(low, high, n, rng):
 
 
 @log_uniform_mistakes.add(
+    "log2 then exp",
+    "np.log2 and np.exp are not inverses: exp(log2(x)) is not x, so your range is wrong "
+    "(for [1e-4, 1], about [1.7e-6, 1]). The logs and the inverse need the same base: np.log "
+    "with np.exp (or np.log2 with 2 ** u, np.log10 with 10 ** u).",
+)
+def _lu_log2_then_exp(low, high, n, rng):
+    return np.exp(rng.uniform(np.log2(low), np.log2(high), n))
+
+
+@log_uniform_mistakes.add(
     "bounds used as exponents",
     "low and high are the values themselves (e.g. 1e-4 and 1), not their exponents: "
     "take their logarithms first, u ~ U(ln low, ln high), and return exp(u).",
@@ -336,6 +346,17 @@ def _ctf_first_rows(values, scores, keep_fraction):
 
 
 @coarse_to_fine_bounds_mistakes.add(
+    "k from the number of hyperparameters",
+    "values has one row per trial and one column per hyperparameter, so values.shape[1] is "
+    "d, the number of hyperparameters: k counts trials, k = ceil(keep_fraction · n) with "
+    "n = len(scores) (or values.shape[0]).",
+)
+def _ctf_k_of_d(values, scores, keep_fraction):
+    k = math.ceil(keep_fraction * values.shape[1])  # d, not n
+    return _box(_best_rows(values, scores, k))
+
+
+@coarse_to_fine_bounds_mistakes.add(
     "[high, low] in each row",
     "each row is [low, high]: the smallest kept value first, then the largest "
     "(np.stack([kept.min(axis=0), kept.max(axis=0)], axis=1)).",
@@ -569,7 +590,8 @@ def _hs_nan_as_0_9_unstable(trials, scores, eta):
 @halving_survivors_mistakes.add(
     "failed runs replaced by 1.0",
     "1.0 is the worst dev error a finished run can get, and a finished run can get it: the "
-    "failed run then ties with it and, earlier in the rung, goes on ahead of it. A failed run "
+    "failed run then ties with it and, earlier in the rung, goes on ahead of it (a number "
+    "just below 1.0, such as 0.95 or 0.99, puts it ahead of that run too). A failed run "
     "must sort after every finished one, whatever its score; no number does that for every "
     "rung (the chapter's objective uses 0.9 for a diverged run), so leave NaN as it is: "
     "np.argsort(scores, kind='stable') already sorts it last.",
@@ -591,6 +613,20 @@ def _hs_nan_as_1(trials, scores, eta):
 def _hs_nan_as_worst(trials, scores, eta):
     k = max(1, len(scores) // eta)
     filled = np.where(np.isnan(scores), np.nanmax(scores), scores)  # ties the worst run
+    return _survivors(trials, filled, k)
+
+
+@halving_survivors_mistakes.add(
+    "failed runs given a score that finished runs exceed",
+    "you gave a failed run (NaN) a number, such as 0.5, that some finished runs score above: "
+    "it then sorts ahead of all of them and can go on in place of a run that finished. The "
+    "number you chose does not matter: a finished run can score anything up to the worst "
+    "error, 1.0, so a failed run must sort after every finished one, whatever their scores. "
+    "Leave NaN as it is: np.argsort(scores, kind='stable') already sorts it last.",
+)
+def _hs_nan_as_middle(trials, scores, eta):
+    k = max(1, len(scores) // eta)
+    filled = np.where(np.isnan(scores), 0.5, scores)  # a number inside the finished runs' range
     return _survivors(trials, filled, k)
 
 
