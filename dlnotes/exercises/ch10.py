@@ -125,6 +125,17 @@ def _fwd_keeps_with_p(X, p, mode, u):
 
 
 @dropout_forward_mistakes.add(
+    "u <= p instead of u >= p",
+    "the keep mask is u >= p (kept with probability 1 − p); u <= p keeps the entries that "
+    "should be dropped (and the draws exactly at p).",
+)
+def _fwd_keeps_at_most_p(X, p, mode, u):
+    if mode != "train":
+        return X.copy()
+    return X * (u <= p) / (1.0 - p)
+
+
+@dropout_forward_mistakes.add(
     "p taken as the keep probability",
     "p is the DROP probability: keep the entries where u >= p (each kept with probability "
     "1 − p) and divide by 1 − p. Keeping u < p and dividing by p treats p as the keep "
@@ -442,5 +453,11 @@ register(
             "dlnotes.autograd.nn:dropout",
             "dlnotes.autograd.tensor:Tensor.backward",  # autograd would write the rule
         ),
+        diagnoses={
+            "repeat": "the backward pass draws no mask of its own: a new draw (np.random.rand, a "
+            "Generator) drops other units than the forward pass did, so the gradient flows "
+            "through the wrong ones. Use the mask the forward pass stored in the cache: "
+            "mask, p = cache, then dout * mask / (1 − p)"
+        },
     )
 )

@@ -32,10 +32,11 @@ def freeze(model: Sequential, n_frozen: int) -> list[np.ndarray]:
     Layers are counted by their Linear layers only (an MLP ``Linear, ReLU, Linear, ReLU,
     Linear`` has three, the last one is the head). Every layer that comes before the
     ``(n_frozen + 1)``-th Linear layer is frozen, including the norms and activations between
-    frozen Linear layers; the parameters of all later layers are returned, in model order,
-    as the model's own arrays. ``n_frozen`` runs from 0 to the number of Linear layers:
-    ``n_frozen = 0`` trains everything; ``n_frozen = (number of Linear layers) - 1`` trains the
-    head alone (a linear probe); freezing every Linear layer leaves nothing to train (``[]``).
+    frozen Linear layers; the parameters of that Linear layer and of every layer after it are
+    returned, in model order, as the model's own arrays. ``n_frozen`` runs from 0 to the number
+    of Linear layers: ``n_frozen = 0`` trains everything; ``n_frozen = (number of Linear
+    layers) - 1`` trains the head alone (a linear probe); freezing every Linear layer leaves
+    nothing to train (``[]``).
 
     Defined in chapter 12 (Transfer learning).
     """
@@ -327,8 +328,9 @@ register(
         hint=(
             "Find the positions of the Linear layers: [i for i, layer in "
             "enumerate(model.layers) if isinstance(layer, Linear)]. Training starts at the "
-            "(n_frozen + 1)-th of them; return the params of every layer from there on, in "
-            "order. With every Linear layer frozen there is no such layer: return []."
+            "(n_frozen + 1)-th of them: return the params of that Linear layer and of every "
+            "layer after it, in model order. With every Linear layer frozen there is no such "
+            "layer: return []."
         ),
         solution=freeze,
         output="input",

@@ -1040,13 +1040,58 @@ def _dtype(ctx: _Context) -> Diagnosis | None:
         for a in _input_arrays((*o.case.args, *dict(o.case.kwargs).values()))
         if a.dtype.kind == "f"
     }
+    wanted = _expected_dtypes(ctx, path)
     return Diagnosis(
         "dtype",
         (f"dtype {g.dtype}", "dtype"),
         "right values, wrong dtype",
         f"{who} has the right values in dtype {g.dtype}; expected {e.dtype}",
-        _dtype_advice(e.dtype, g.dtype, input_dtypes),
+        _dtype_advice(
+            e.dtype,
+            g.dtype,
+            input_dtypes,
+            follow=_followed(ctx, path),
+            others=sorted(str(d) for d in wanted if d != e.dtype),
+        ),
     )
+
+
+def _expected_leaf(o: Observation, path: tuple[int, ...]) -> Any:
+    """The expected result of check ``o`` at ``path``, or None where it has no such part."""
+    e = o.expected
+    for i in path:
+        if not (isinstance(e, (tuple, list)) and i < len(e)):
+            return None
+        e = e[i]
+    return e
+
+
+def _expected_dtypes(ctx: _Context, path: tuple[int, ...]) -> set[np.dtype]:
+    """The dtypes the result at ``path`` is expected in, over every check of the suite (the
+    passed ones too): more than one when the checks pass float32 inputs and float64 ones and
+    the result follows them, so that no fixed dtype is right."""
+    leaves = (_expected_leaf(o, path) for o in ctx.observations)
+    return {e.dtype for e in leaves if isinstance(e, np.ndarray)}
+
+
+def _followed(ctx: _Context, path: tuple[int, ...]) -> str | None:
+    """The name of the input array whose dtype the result at ``path`` has in every check of
+    the suite (``X`` for dropout's output, ``dout`` for its gradient), or None: the one to
+    follow with ``.astype(X.dtype)`` or ``np.zeros_like(X)`` rather than a fixed dtype."""
+    names: list[str] | None = None
+    for o in ctx.observations:
+        e = _expected_leaf(o, path)
+        if not (isinstance(e, np.ndarray) and e.dtype.kind == "f"):
+            continue
+        same = [
+            name
+            for name, value in ctx.arguments(o.case).items()
+            if isinstance(value, np.ndarray) and value.dtype == e.dtype
+        ]
+        names = same if names is None else [n for n in names if n in same]
+        if not names:
+            return None
+    return names[0] if names else None
 
 
 def _computed_in(
@@ -1118,21 +1163,54 @@ def _input_arrays(value: Any, depth: int = 0) -> Iterator[np.ndarray]:
             yield from _input_arrays(item, depth + 1)
 
 
-def _dtype_advice(expected: np.dtype, got: np.dtype, input_dtypes: set[np.dtype]) -> str:
+def _dtype_advice(
+    expected: np.dtype,
+    got: np.dtype,
+    input_dtypes: set[np.dtype],
+    *,
+    follow: str | None = None,
+    others: Sequence[str] = (),
+) -> str:
     """What to do about a result in dtype ``got`` where ``expected`` is expected, given the
     float dtypes of the input arrays (``input_dtypes``, those inside lists and dicts too).
+
+    ``follow`` names the input array whose dtype the result has in every check (``X``):
+    the learner is told to keep that array's dtype, ``.astype(X.dtype)``, never a fixed dtype,
+    which a suite of float32 and float64 inputs (``others``: the result's other expected dtypes
+    in the suite's checks) would fail on the other checks, sending the learner back and forth
+    between float32 and float64.
 
     Numpy's default dtype is float64: ``np.zeros(shape)`` and ``np.array([0.5])`` are float64
     whatever the inputs, so a float64 result where float32 inputs ask for float32 is told to
     keep the inputs' dtype (``np.zeros_like``). Numpy's default is named as the dtype to use
     only when float64 is expected and no input array has a float dtype.
     """
-    if expected in input_dtypes:
-        how = (
-            " (np.zeros_like(a), not np.zeros(a.shape), which gives numpy's default float64)"
-            if got == np.float64
-            else ""
+    here = f"{expected} in this check ({' and '.join(others)} in others)" if others else expected
+    if follow is not None:
+        if got == np.float64 and expected.kind == "f" and expected.itemsize < 8:
+            return (
+                f"keep the dtype of {follow}, {here}: a float64 operand widens the "
+                "result (a bool mask turned into floats with .astype(float), np.zeros(shape), "
+                "a float64 input or np.float64 number), so multiply by a bool mask as it is, "
+                f"use np.zeros_like({follow}), or end with .astype({follow}.dtype) rather than "
+                "a fixed dtype"
+            )
+        return (
+            f"keep the dtype of {follow}, {here}: leave {follow} in its dtype, or end with "
+            f".astype({follow}.dtype) rather than a fixed dtype"
         )
+    how = (
+        " (np.zeros_like(a), not np.zeros(a.shape), which gives numpy's default float64)"
+        if got == np.float64
+        else ""
+    )
+    if others:
+        return (
+            f"keep the inputs' dtype {expected}{how}, or end with .astype(a.dtype) of the input "
+            f"array a the result follows, rather than a fixed dtype: other checks expect "
+            f"{' and '.join(others)}"
+        )
+    if expected in input_dtypes:
         return f"keep the inputs' dtype {expected}{how}, or .astype(np.{expected}) at the end"
     if expected == np.float64 and not input_dtypes:
         return (
