@@ -122,6 +122,32 @@ def test_an_import_inside_the_checked_call_is_not_a_use(tmp_path):
     assert "REFUSED ch02_clip_by_norm: your function calls torch (torch.tensor)" in out.stdout
 
 
+CLIP_WITH_TORCH_IN_EXEC = """
+def clip_by_norm(g, max_norm):
+    scope = {"g": g}
+    # run as a module's top level: not an import, whatever its code object is called
+    exec(compile("import torch\\nn = float(torch.tensor(g).norm())", "x", "exec"), scope)
+    norm = scope["n"]
+    return g * min(1.0, max_norm / norm) if norm > 0 else g.copy()
+"""
+CLIP_WITH_TORCH_IN_EVAL = """
+import torch
+
+def clip_by_norm(g, max_norm):
+    norm = eval(compile("float(torch.tensor(g).norm())", "x", "eval"))
+    return g * min(1.0, max_norm / norm) if norm > 0 else g.copy()
+"""
+
+
+@pytest.mark.parametrize("source", [CLIP_WITH_TORCH_IN_EXEC, CLIP_WITH_TORCH_IN_EVAL])
+def test_torch_run_by_an_exec_of_the_answers_is_a_use_not_an_import(source):
+    """Only a module that an import runs (importlib's loader executes it) is exempt: code that
+    the answer compiles in ``exec`` mode is a ``<module>`` too, and hid its torch calls."""
+    with pytest.raises(CheckFailed) as failed:
+        check("ch02_clip_by_norm", _define(source))
+    assert "your function calls torch (torch.tensor)" in str(failed.value)
+
+
 def test_only_chapter_15s_port_may_use_a_framework():
     from dlnotes.exercises import exercises
 

@@ -767,15 +767,40 @@ def grade_submission(
 
 def _joined(items: list[str], separator: str) -> str:
     """One gradebook cell of ``items``, each cut to :data:`MAX_ITEM` and the cell to
-    :data:`MAX_CELL`, split again by ``separator`` when read (see :func:`_one`)."""
-    return _cut(separator.join(_cut(_one(i, separator), MAX_ITEM) for i in items), MAX_CELL)
+    :data:`MAX_CELL`, split again by ``separator`` when read (see :func:`_one` and
+    :func:`_items`)."""
+    return _cut(separator.join(_one(_cut(i, MAX_ITEM), separator) for i in items), MAX_CELL)
 
 
 def _one(item: str, separator: str) -> str:
     """``item`` without the gradebook cell's ``separator``, so that it stays one item when the
     cell is split again: an exception message holding " | " made the rest of a failed hidden
-    check's reason a reason of its own, which the feedback file showed in full."""
-    return item.replace(separator, separator.replace("|", "¦").replace(";", ","))
+    check's reason a reason of its own, which the feedback file showed in full.
+
+    In a cell joined by " | " (``reason``, ``flagged``) each ``|`` of an item is written ``¦``,
+    which reads the same in a spreadsheet, and an item's own ``¦`` as ``\\¦`` (a backslash just
+    before either is doubled): :func:`_items` gives the item back as it was, so the feedback file
+    shows a learner's ``ValueError("a | b")`` as written. In a cell joined by "; " (``notes``)
+    ``"; "`` is written ``", "``, which is not undone."""
+    if "|" in separator:
+        return _BAR_OR_BROKEN.sub(lambda m: m[1] * 2 + ("\\¦" if m[2] == "¦" else "¦"), item)
+    return item.replace(separator, separator.replace(";", ","))
+
+
+#: a ``|`` or ``¦`` of an item with the backslashes just before it (see :func:`_one`), and its
+#: written form in a " | " cell (see :func:`_items`)
+_BAR_OR_BROKEN, _WRITTEN_BAR = re.compile(r"(\\*)([|¦])"), re.compile(r"(\\*)¦")
+
+
+def _items(cell: str | None) -> list[str]:
+    """The items of a gradebook cell joined by " | " (``reason``, ``flagged``), each as it was
+    before :func:`_one` wrote it (a ``¦`` of an older gradebook, which wrote " | " as " ¦ ", is
+    read as ``|``); surrounding blanks are dropped, and empty items."""
+    return [
+        _WRITTEN_BAR.sub(lambda m: m[1][: len(m[1]) // 2] + "|¦"[len(m[1]) % 2], i).strip()
+        for i in (cell or "").split(" | ")
+        if i.strip()
+    ]
 
 
 #: the longest reason, flag or note (each can quote what a submission returned or named), and
@@ -1543,7 +1568,7 @@ def feedback_text(row: dict) -> str:
             lines.append(f"| {name} | {number(row, column):g} / {most:g} |")
         lines.append("")
     full = _full_marks(row)
-    every = [r.strip() for r in (row.get("reason") or "").split(" | ") if r.strip()]
+    every = _items(row.get("reason"))
     reasons = [r for r in every if r.split()[0].rstrip(":") not in full]
     if reasons:
         lines += ["## Where points were lost", ""]

@@ -725,6 +725,28 @@ def _framework_folders() -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+#: whether a compiled function of each module named so far is a framework's (the verdict of
+#: :func:`_framework_builtin` on a function whose ``__module__`` is that name)
+_FRAMEWORK_MODULE: dict[str, bool] = {}
+
+
+def _framework_c_call(fn: Any, owners: dict[type, bool]) -> bool:
+    """Whether ``fn``, a compiled function about to be called, is a framework's
+    (:func:`_framework_builtin`), kept for the profiler's next calls of the same module's
+    functions (in :data:`_FRAMEWORK_MODULE`) or of the same type's bound methods (in
+    ``owners``, one call's)."""
+    verdict = _framework_builtin(fn) is not None
+    try:
+        module = fn.__module__
+        if type(module) is str:
+            _FRAMEWORK_MODULE[module] = verdict
+        elif module is None:
+            owners[type(fn.__self__)] = verdict
+    except Exception:  # an object that fights back: judged afresh each time
+        pass
+    return verdict
+
+
 def _framework_builtin(fn: Any) -> str | None:
     """``"torch.softmax"`` or ``"torch.Tensor.pow"`` when ``fn``, a compiled function about
     to be called, is a framework's (:data:`FRAMEWORKS`), else None."""
@@ -781,10 +803,24 @@ def _profiler(
     # `import torch` in the function) runs its code but is not a use of it
     importing: list[FrameType] = []
 
+    # whether the bound methods of each type seen in this call are a framework's, and the
+    # module-wide verdicts (see _framework_c_call): the profiler runs on every call, and a loop
+    # over entries makes a compiled call or more per entry (abs, max, x.sum)
+    owners: dict[type, bool] = {}
+    verdicts = _FRAMEWORK_MODULE
+
     def profiler(frame: FrameType, event: str, arg: Any) -> None:
         if event == "c_call":  # a framework's compiled functions (torch.softmax, Tensor.pow)
-            if frameworks and not importing and run.called_reference is None:
-                run.called_reference = _framework_builtin(arg)
+            if frameworks and not importing:
+                try:
+                    module = arg.__module__
+                    framework = (
+                        verdicts[module] if module is not None else owners[type(arg.__self__)]
+                    )
+                except Exception:  # not seen yet, or an object that fights back
+                    framework = _framework_c_call(arg, owners)
+                if framework and run.called_reference is None:
+                    run.called_reference = _framework_builtin(arg)
             return
         if event == "return":
             if importing and frame is importing[-1]:
@@ -792,7 +828,7 @@ def _profiler(
             return
         if event != "call":
             return
-        if frameworks and frame.f_code.co_name == "<module>":
+        if frameworks and frame.f_code.co_name == "<module>" and _run_by_import(frame):
             importing.append(frame)
         if run.called_reference is None:
             if frame.f_code in forbidden:
@@ -805,6 +841,34 @@ def _profiler(
             helpers.called.add(helpers.codes[frame.f_code])
 
     return profiler
+
+
+@functools.cache
+def _importlib_files() -> frozenset[str]:
+    """The file names of the code of importlib's loaders: frozen (``<frozen
+    importlib._bootstrap_external>``) or, in a Python run with ``-X frozen_modules=off``, the
+    files of the standard library."""
+    here = os.path.dirname(importlib.__file__)
+    names = ("importlib._bootstrap", "importlib._bootstrap_external", "zipimport")
+    files = [f"<frozen {name}>" for name in names]
+    files += [os.path.join(here, "_bootstrap.py"), os.path.join(here, "_bootstrap_external.py")]
+    files.append(os.path.join(os.path.dirname(here), "zipimport.py"))
+    return frozenset(files)
+
+
+def _run_by_import(frame: FrameType) -> bool:
+    """Whether ``frame``, a module's top level (``<module>``), is run by an import: by the
+    ``exec_module`` of one of importlib's loaders, the file's or a frozen module's (through
+    ``_call_with_frames_removed``), not by an ``exec`` (or ``eval``) of the learner's, which
+    runs whatever code it is given as a module's top level."""
+    caller = frame.f_back
+    if caller is not None and caller.f_code.co_name == "_call_with_frames_removed":
+        caller = caller.f_back
+    return (
+        caller is not None
+        and caller.f_code.co_name == "exec_module"
+        and caller.f_code.co_filename in _importlib_files()
+    )
 
 
 def _timed_call(
