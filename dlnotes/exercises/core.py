@@ -1047,11 +1047,29 @@ def _same_state(a: Any, b: Any) -> bool:
 
 def _same(a: Any, b: Any) -> bool:
     """Exact equality of every array inside ``a`` and ``b`` (NaNs equal), and of the objects'
-    structure (see :func:`_structure`)."""
+    structure (see :func:`_structure`); an array of ``a`` that could be written and is read-only
+    in ``b`` differs too (a "frozen" parameter the caller can no longer train)."""
     xs, ys = list(_arrays(a)), list(_arrays(b))
     return (
         _structure(a) == _structure(b)
         and len(xs) == len(ys)
+        and all(
+            x.shape == y.shape
+            and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
+            and (y.flags.writeable or not x.flags.writeable)
+            for x, y in zip(xs, ys)
+        )
+    )
+
+
+def _only_made_read_only(before: Any, after: Any) -> bool:
+    """``after`` equals ``before`` (:func:`_same`) but for arrays that ``before`` could write and
+    ``after`` cannot: the input's only change is a read-only flag."""
+    xs, ys = list(_arrays(before)), list(_arrays(after))
+    return (
+        _structure(before) == _structure(after)
+        and len(xs) == len(ys)
+        and any(x.flags.writeable and not y.flags.writeable for x, y in zip(xs, ys))
         and all(
             x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
             for x, y in zip(xs, ys)
@@ -2291,8 +2309,16 @@ def _examine(
         problems += _draw_problems(case, run, reference, names)
     modified, aliased = _behaviour(run, case, names)
     inputs_by_name = {**dict(zip(names, case.args)), **dict(case.kwargs)}
+    given_by_name = {**dict(zip(names, run.args)), **run.kwargs}
     for name in modified:
         value = inputs_by_name.get(name)
+        if _only_made_read_only(value, given_by_name.get(name)):
+            problems.append(
+                f"your function made arrays of its input {name} read-only (flags.writeable = "
+                "False): the caller can no longer update them (an optimizer's step raises). "
+                "Leave the input as it was: what the exercise asks for is in what you return"
+            )
+            continue
         advice = (
             "work on a copy"
             if isinstance(value, (np.ndarray, list, tuple, dict))
