@@ -573,6 +573,37 @@ def _mb_array_split(X, y, batch_size, seed):
 
 
 @minibatches_mistakes.add(
+    "last partial batch merged into the one before",
+    "with N // batch_size batches, the last one taking the rest of the order, the examples "
+    "left over are appended to the last full batch, which becomes larger than batch_size. "
+    "They form a batch of their own, smaller than batch_size: ceil(N / batch_size) batches "
+    "in all. Loop with range(0, N, batch_size) and slice order[start:start + batch_size].",
+)
+def _mb_last_merged(X, y, batch_size, seed):
+    n = len(X)
+    order = np.random.default_rng(seed).permutation(n)
+    k = max(n // batch_size, 1)  # the leftover examples go into the last of k batches
+
+    def indices(start):
+        last = start == (k - 1) * batch_size
+        return order[start:] if last else order[start : start + batch_size]
+
+    return _batches(X, y, range(0, k * batch_size, batch_size), indices)
+
+
+@minibatches_mistakes.add(
+    "indices sorted inside each batch",
+    "np.sort(order[start:start + batch_size]) puts each batch's examples back in the data "
+    "set's order: the batches hold the right examples, but not in the order of the "
+    "permutation. Index X and y with the slice of order as it is.",
+)
+def _mb_sorted_in_batch(X, y, batch_size, seed):
+    order = np.random.default_rng(seed).permutation(len(X))
+    starts = range(0, len(X), batch_size)
+    return _batches(X, y, starts, lambda start: np.sort(order[start : start + batch_size]))
+
+
+@minibatches_mistakes.add(
     "pairs in the order (y_batch, X_batch)",
     "each pair is (X_batch, y_batch): the inputs first, the labels second, as in the signature.",
 )

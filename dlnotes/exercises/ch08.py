@@ -99,6 +99,44 @@ def _ng_one_sided(f, x, h):
 
 
 @numerical_gradient_mistakes.add(
+    "backward one-sided difference",
+    "(f(x) − f(x − h e_i)) / h is the backward one-sided difference: like the forward one, "
+    "its error is O(h), not O(h²). Use both sides: (f(x + h e_i) − f(x − h e_i)) / (2h).",
+)
+def _ng_backward_one_sided(f, x, h):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    f_x = f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old - h
+        grad[i] = (f_x - f(x)) / h
+        x[i] = old
+    return grad
+
+
+@numerical_gradient_mistakes.add(
+    "scaled step",
+    "your step is h·max(1, |x_i|), scaled to each entry, not the h the function is given: "
+    "for entries larger than 1 in size the step is larger, and so is the O(h²) error. Use "
+    "the given h itself for every entry: (f(x + h e_i) − f(x − h e_i)) / (2h).",
+)
+def _ng_scaled_step(f, x, h):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        step = h * max(1.0, abs(old))  # a relative step: larger than h where |x_i| > 1
+        x[i] = old + step
+        f_plus = f(x)
+        x[i] = old - step
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * step)
+    return grad
+
+
+@numerical_gradient_mistakes.add(
     "divides by h instead of 2h",
     "your gradient is exactly twice the right one: x + h and x − h are 2h apart, "
     "so the difference of f divides by 2h.",
@@ -362,10 +400,12 @@ def _ng_cases(seed: int, hidden: bool) -> list[Case]:
                 "log-sum-exp over x of shape (2, 3, 2), h = 1e-3",
                 (_make_softmax_loss(rng, (2, 3, 2)), rng.standard_normal((2, 3, 2)), 1e-3),
             ),
-            # f‴ = −64 f′: another h than the one passed moves every entry by ~1e-5 (relative)
+            # f‴ = −64 f′: another h than the one passed moves every entry by ~1e-5 (relative);
+            # entries 1.5 to 3 in size: a step scaled to |x_i| is 1.5 to 3 times h here
             Case(
-                "f(x) = Σ sin(8x)/8, a large third derivative, x of shape (2, 3), h = 1e-3",
-                (_make_sine(8), rng.uniform(-1.0, 1.0, (2, 3)), 1e-3),
+                "f(x) = Σ sin(8x)/8, a large third derivative, x of shape (2, 3) with entries "
+                "1.5 to 3 in size, h = 1e-3",
+                (_make_sine(8), _beyond_one(rng, (2, 3)), 1e-3),
             ),
             # float32 keeps 7 digits: differenced in float32, f_plus − f_minus keeps about 3
             _float32_case(np.random.default_rng([seed, 32]), (6,)),
@@ -398,6 +438,11 @@ def _ng_cases(seed: int, hidden: bool) -> list[Case]:
         ),
         _float32_case(np.random.default_rng([seed, 32]), (2, 3)),
     ]
+
+
+def _beyond_one(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Entries 1.5 to 3 in size, of either sign: a step scaled to ``|x_i|`` is not ``h``."""
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(1.5, 3.0, shape)
 
 
 def _float32_case(rng: np.random.Generator, shape: tuple[int, ...]) -> Case:
@@ -446,8 +491,9 @@ register(
             "dtype": "the gradient is float64 whatever x's dtype (np.zeros_like(x) of a float32 "
             "x is float32): create it from your float64 copy of x, or with dtype=np.float64",
             "precision": "is a part computed in float32 (np.float32, .float()) and converted "
-            "back, or is the step not exactly h (a step of h/2 instead of h, or a small term "
-            "added to x ± h)?",
+            "back, is the step not exactly h (a step of h/2 instead of h, or a small term "
+            "added to x ± h), or is it a different difference formula than the one asked for, "
+            "(f(x + h e_i) − f(x − h e_i)) / (2h)?",
         },
     )
 )
@@ -567,7 +613,7 @@ def _re_cases(seed: int, hidden: bool) -> list[Case]:
                 _close_pair(rng, (4, 5), 1e-4, 1e-2),
             ),
             Case(
-                "a analytic gradient twice the numerical one (a missing ½)",
+                "an analytic gradient twice the numerical one (a missing ½)",
                 (lambda g: (2 * g, g))(rng.standard_normal(7)),
             ),
             Case(
@@ -651,6 +697,17 @@ def _re_eps12_added(a, b):
 def _re_norm_of_sum(a, b):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     return float(np.linalg.norm(a - b)) / max(float(np.linalg.norm(a + b)), TINY)
+
+
+@relative_error_mistakes.add(
+    "difference of the norms",
+    "|‖a‖ − ‖b‖| compares the lengths of the gradients only: two gradients of the same length "
+    "pointing in different directions get an error of 0. The numerator is the norm of the "
+    "difference, ‖a − b‖ = np.linalg.norm(a - b), not the difference of the norms.",
+)
+def _re_difference_of_norms(a, b):
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    return abs(na - nb) / max(na + nb, TINY)
 
 
 @relative_error_mistakes.add(

@@ -1041,6 +1041,7 @@ def _dtype(ctx: _Context) -> Diagnosis | None:
         if a.dtype.kind == "f"
     }
     wanted = _expected_dtypes(ctx, path)
+    follow = _followed(ctx, path)
     return Diagnosis(
         "dtype",
         (f"dtype {g.dtype}", "dtype"),
@@ -1050,10 +1051,39 @@ def _dtype(ctx: _Context) -> Diagnosis | None:
             e.dtype,
             g.dtype,
             input_dtypes,
-            follow=_followed(ctx, path),
+            follow=follow,
             others=sorted(str(d) for d in wanted if d != e.dtype),
+            picked=follow is not None and _picked_from(ctx, path, follow),
+            fixed=wanted == {e.dtype} and _set_by_no_input(ctx, e.dtype),
         ),
     )
+
+
+def _picked_from(ctx: _Context, path: tuple[int, ...], name: str) -> bool:
+    """In every check, each value of the expected result at ``path`` is one of the input
+    array ``name``'s: the result picks entries of it (rows of ``X`` in a mini-batch) and computes
+    nothing, so its dtype changes only where the learner converts the input itself."""
+    for o in ctx.observations:
+        e, x = _expected_leaf(o, path), ctx.arguments(o.case).get(name)
+        if not (isinstance(e, np.ndarray) and isinstance(x, np.ndarray)):
+            return False
+        try:
+            if not np.isin(e, x).all():
+                return False
+        except Exception:
+            return False
+    return True
+
+
+def _set_by_no_input(ctx: _Context, dtype: np.dtype) -> bool:
+    """Some check expects a result in ``dtype`` while none of its input arrays has that dtype
+    (integer readings whose average is float64): the dtype is the result's own, not the
+    inputs'."""
+    for o in ctx.observations:
+        arrays = list(_input_arrays((*o.case.args, *dict(o.case.kwargs).values())))
+        if arrays and all(a.dtype != dtype for a in arrays):
+            return True
+    return False
 
 
 def _expected_leaf(o: Observation, path: tuple[int, ...]) -> Any:
@@ -1170,6 +1200,8 @@ def _dtype_advice(
     *,
     follow: str | None = None,
     others: Sequence[str] = (),
+    picked: bool = False,
+    fixed: bool = False,
 ) -> str:
     """What to do about a result in dtype ``got`` where ``expected`` is expected, given the
     float dtypes of the input arrays (``input_dtypes``, those inside lists and dicts too).
@@ -1184,9 +1216,22 @@ def _dtype_advice(
     whatever the inputs, so a float64 result where float32 inputs ask for float32 is told to
     keep the inputs' dtype (``np.zeros_like``). Numpy's default is named as the dtype to use
     only when float64 is expected and no input array has a float dtype.
+
+    ``picked``: the result only picks entries of ``follow`` (rows of ``X`` in a mini-batch), so
+    its dtype changed where ``follow`` itself was converted; the advice on float64 operands
+    (masks, ``np.zeros(shape)``) is for results computed from it. ``fixed``: the result has
+    ``expected`` in every check, also where no input array has it (the float64 average of
+    integer readings): the dtype is the result's own, and is named as such.
     """
     here = f"{expected} in this check ({' and '.join(others)} in others)" if others else expected
     if follow is not None:
+        if picked:
+            return (
+                f"keep the dtype of {follow}, {here}: your result picks entries of {follow}, "
+                f"so index {follow} as it is, without converting it (np.asarray({follow}, "
+                f"dtype=...), .astype(float)), or end with .astype({follow}.dtype) rather than "
+                "a fixed dtype"
+            )
         if got == np.float64 and expected.kind == "f" and expected.itemsize < 8:
             return (
                 f"keep the dtype of {follow}, {here}: a float64 operand widens the "
@@ -1198,6 +1243,15 @@ def _dtype_advice(
         return (
             f"keep the dtype of {follow}, {here}: leave {follow} in its dtype, or end with "
             f".astype({follow}.dtype) rather than a fixed dtype"
+        )
+    if fixed and not others:
+        made = (
+            " (np.zeros(n) and np.empty(n) are float64 already)" if expected == np.float64 else ""
+        )
+        return (
+            f"the result is {expected} in every check, whatever the inputs' dtype (integer "
+            f"inputs too): create it with dtype=np.{expected}{made}, or .astype(np.{expected}) "
+            "at the end"
         )
     how = (
         " (np.zeros_like(a), not np.zeros(a.shape), which gives numpy's default float64)"
@@ -1974,6 +2028,11 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
                 else:
                     kwargs[p.name] = new
                 ok, result = ctx.reference(tuple(args), kwargs)
+                if ok and _non_finite_match(result, o.got, o.expected):
+                    # nan matches nan: a reference that breaks down at this value (0/0 at
+                    # beta = 1) says nothing about a learner's result broken for another reason
+                    whole = part = False
+                    break
                 whole = whole and ok and ctx.ok(result, o.got)
                 part = part and ok and _part_matches(ctx, path, result, o.got)
                 if not (whole or part):
@@ -1999,6 +2058,43 @@ def _hyperparameter(ctx: _Context) -> Diagnosis | None:
                 return found
             leaf_match = leaf_match or found
     return leaf_match
+
+
+def _non_finite_match(result: Any, got: Any, expected: Any) -> bool:
+    """The reference's ``result`` at a changed argument holds an inf or nan where the learner's
+    ``got`` does too, and none of its finite entries differs from the ``expected`` result: nan
+    matches nan, so such a match is no evidence (the reference breaks down at that value, 0/0
+    at beta = 1, while the learner's result is broken for another reason). A result that also
+    moves finite entries (gradient descent diverging at lr = 1 after some finite steps) is."""
+    shared = moved = False
+    todo: list[tuple[Any, Any, Any]] = [(result, got, expected)]
+    while todo and len(todo) < 10_000:
+        r, g, e = todo.pop()
+        if isinstance(r, (tuple, list)):
+            for i, item in enumerate(r):
+                same_g = isinstance(g, (tuple, list)) and len(g) == len(r)
+                same_e = isinstance(e, (tuple, list)) and len(e) == len(r)
+                todo.append((item, g[i] if same_g else None, e[i] if same_e else None))
+            continue
+        try:
+            rv = np.asarray(r, dtype=np.float64)
+        except Exception:  # not numbers (strings, objects): nothing non-finite
+            continue
+        finite = np.isfinite(rv)
+        try:
+            gv = np.asarray(g, dtype=np.float64)
+            broken_too = ~np.isfinite(gv) if gv.shape == rv.shape else np.True_
+        except Exception:
+            broken_too = np.True_
+        shared = shared or bool((~finite & broken_too).any())
+        try:
+            ev = np.asarray(e, dtype=np.float64)
+            if ev.shape != rv.shape:
+                raise ValueError
+            moved = moved or bool((finite & ~np.isclose(rv, ev, equal_nan=True)).any())
+        except Exception:
+            moved = moved or bool(finite.any())
+    return shared and not moved
 
 
 def _part_matches(ctx: _Context, path: tuple[int, ...], result: Any, got: Any) -> bool:
