@@ -93,6 +93,17 @@ def _lse_no_upstream(x, g):
 
 
 @logsumexp_backward_mistakes.add(
+    "g summed into one number",
+    "g.sum() adds the upstream gradients of all the examples into one number and scales "
+    "every row by it; row n of dL/dx gets only its own g[n]. Keep g's N values and make them "
+    "a column: g[:, None] * softmax.",
+)
+def _lse_g_summed(x, g):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return g.sum() * e / e.sum(axis=1, keepdims=True)
+
+
+@logsumexp_backward_mistakes.add(
     "summed over the classes",
     "your gradient has one entry per example, shape (N,): the sum over the classes of "
     "g[n] · softmax(x[n]) is g[n] again. dL/dx has the shape of x, (N, C), one entry per "
@@ -251,6 +262,17 @@ register(
         solution=logsumexp_backward,
         suites=seeded(_lse_cases, visible=15, hidden=150),
         mistakes=logsumexp_backward_mistakes.all,
+        # an ε of one's own in the denominator changes each entry by ε / Σ_k exp(x[n, k] − max)
+        # relative, and that sum is at least 1 after the max shift: no case can make it larger,
+        # so only an ε of about rtol (1e-7) or more fails, and the wording says so
+        diagnoses={
+            "precision": "is a part computed in float32 (np.float32, .astype(np.float32)) and "
+            "converted back, or is a small term added where none belongs? An ε of your own in "
+            "the denominator (e.sum(...) + eps) guards against nothing here: after the max shift "
+            "each row's Σ exp is at least 1. Take it out: it changes each entry by up to ε "
+            "relative, so one of about 1e-7 or more fails this check (a smaller one is within "
+            "its tolerance, but no part of the rule either)."
+        },
         # the rule dlnotes.autograd's logsumexp node records: backpropagating through it is
         # calling dlnotes' own solution (torch's autograd is refused as a framework: the
         # exercise is not frameworks_allowed)
@@ -360,7 +382,7 @@ def torch_train(
     ``params = [W1 (D, H), b1 (H,), W2 (H, C), b2 (C,)]`` in dlnotes' layout (float64, not
     modified); ``batches`` a list of ``(X (N, D) float64, y (N,) int)``; one step per batch of
     mean softmax cross-entropy, ``torch.optim.SGD(lr=lr, momentum=momentum)``'s update. Returns
-    new arrays in dlnotes' layout.
+    a list of new arrays in dlnotes' layout, ``[W1, b1, W2, b2]``.
 
     The learner writes this with PyTorch (``nn.Linear`` weights are ``W.T``); the reference is
     the same loop in numpy, so the two must agree to rounding error.
@@ -695,6 +717,61 @@ def _port_step_after_loop(params, batches, lr, momentum):
 
 
 @torch_port_mistakes.add(
+    "step before backward",
+    "opt.step() comes before loss.backward() in your loop (step, zero_grad, backward): each "
+    "step applies the gradients still in .grad, those of the previous batch. The first step "
+    "finds none and does nothing, and the last batch's gradients are never applied. Per "
+    "batch: opt.zero_grad(), loss.backward(), then opt.step().",
+)
+def _port_step_before_backward(params, batches, lr, momentum):
+    current = [p.copy() for p in params]
+    velocity, pending = None, None  # pending: what .grad holds when the next step comes
+    for X, y in batches:
+        if pending is not None:  # the first opt.step() finds no .grad and skips
+            velocity = _sgd_momentum(current, velocity, pending, lr, momentum)
+        pending = _batch_grads(current, X, y)  # zero_grad, then backward at the new weights
+    return current
+
+
+#: What weight decay added by mistake is told (whatever its value).
+_WEIGHT_DECAY_HINT = (
+    "your weights are those of a run with weight decay: "
+    "torch.optim.SGD(..., weight_decay=λ) adds λ·w to every gradient. The loop to port has "
+    "none: torch.optim.SGD(params, lr=lr, momentum=momentum), with weight_decay left out "
+    "(its default is 0)."
+)
+
+
+def _train_weight_decay(params, batches, lr, momentum, decay):
+    def step(params, velocity, X, y):
+        grads = [g + decay * p for g, p in zip(_batch_grads(params, X, y), params)]
+        return _sgd_momentum(params, velocity, grads, lr, momentum)
+
+    return _train(params, batches, step)
+
+
+# one mistake per usual value: a mistake is named when its weights are the learner's
+@torch_port_mistakes.add("weight decay added (1e-4)", _WEIGHT_DECAY_HINT)
+def _port_weight_decay(params, batches, lr, momentum):
+    return _train_weight_decay(params, batches, lr, momentum, 1e-4)  # weight_decay=1e-4
+
+
+@torch_port_mistakes.add("weight decay added (1e-3)", _WEIGHT_DECAY_HINT)
+def _port_weight_decay_1e3(params, batches, lr, momentum):
+    return _train_weight_decay(params, batches, lr, momentum, 1e-3)  # weight_decay=1e-3
+
+
+@torch_port_mistakes.add("weight decay added (5e-4)", _WEIGHT_DECAY_HINT)
+def _port_weight_decay_5e4(params, batches, lr, momentum):
+    return _train_weight_decay(params, batches, lr, momentum, 5e-4)  # weight_decay=5e-4
+
+
+@torch_port_mistakes.add("weight decay added (1e-2)", _WEIGHT_DECAY_HINT)
+def _port_weight_decay_1e2(params, batches, lr, momentum):
+    return _train_weight_decay(params, batches, lr, momentum, 1e-2)  # weight_decay=1e-2
+
+
+@torch_port_mistakes.add(
     "nll_loss on the logits",
     "F.nll_loss takes log-probabilities (the output of log_softmax) and only picks −z[y]; "
     "given raw logits it never sees the other classes. Use F.cross_entropy(logits, y), or "
@@ -748,8 +825,9 @@ register(
         diagnoses={  # wording for generic diagnoses (dlnotes.exercises.diagnose)
             "hyperparameter lr=0": "your weights came back unchanged, as if nothing was "
             "trained: per batch call opt.zero_grad(), loss.backward(), opt.step(), in that "
-            "order (a step before backward, or zero_grad between backward and step, updates "
-            "nothing), and read the weights after the loop.",
+            "order, and read the weights after the loop. A step that comes right after "
+            "zero_grad, with no backward in between (zero_grad, step, backward; or backward, "
+            "zero_grad, step), finds no gradients and updates nothing.",
             # an answer that draws random numbers here is one that trains from torch's own
             # initial values: which of the four arrays it left is not in its results (training
             # mixes them), and numpy cannot draw torch's numbers to name it as a mistake
@@ -764,8 +842,8 @@ register(
         hint=(
             "Build nn.Sequential(nn.Linear(D, H), nn.ReLU(), nn.Linear(H, C)).double(); copy "
             "weight <- W.T and bias <- b under torch.no_grad(); per batch: zero_grad, "
-            "F.cross_entropy(net(X), y) on the logits, backward, step; return weight.T and bias "
-            "as new numpy arrays."
+            "F.cross_entropy(net(X), y) on the logits, backward, step; return a list of new numpy "
+            "arrays, [W1, b1, W2, b2] (weight.T and bias of each layer)."
         ),
         solution=torch_train,
         suites=seeded(_port_cases, visible=15, hidden=151),
