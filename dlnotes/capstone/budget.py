@@ -211,6 +211,7 @@ class Budget(Callback):
         self.cut_short: str | None = None  # the last fit the budget stopped before its end
         self._cut: tuple[int, bool] | None = None  # its stopped epoch, and whether by epochs
         self._last_t: int | None = None  # the optimizer's step count at the last counted epoch
+        self._counted_t = False  # whether a counted epoch's optimizer count was read yet
 
     @property
     def elapsed(self) -> float:
@@ -401,8 +402,14 @@ class Budget(Callback):
         calls, less the epoch's ``history.steps``. An augment function, a schedule, a loss or a
         callback that steps the optimizer itself, inside the epoch or between two ``fit``
         calls, trains more than the epochs' passes. A count that went down is a new optimizer,
-        counted from 0. Not checked for an optimizer without a step count (one of the
-        learner's own); not caught: a second optimizer, or updates written by hand."""
+        counted from 0. The count the budget first sees (its first counted epoch's) is counted
+        from that epoch's start, taken as the count less ``fit``'s steps in it: the optimizer
+        may have stepped before the budget began (a warm-up ``fit`` without it, which the
+        :attr:`first_loss` flags when it trained the network), and those steps are no steps
+        inside a counted epoch; steps hidden inside that first counted epoch are then not
+        caught, those of every later one are. Not checked for an optimizer without a step
+        count (one of the learner's own); not caught: a second optimizer, or updates written
+        by hand."""
         made = getattr(history, "steps", None)
         counts = getattr(history, "optimizer_t", None)
         if not (isinstance(made, list) and isinstance(counts, list) and made and counts):
@@ -411,7 +418,13 @@ class Budget(Callback):
         if not (isinstance(steps, int) and isinstance(t, int)):
             self._last_t = None
             return
-        before = self._last_t if self._last_t is not None and self._last_t <= t else 0
+        if not self._counted_t:  # the first count the budget sees: from the epoch's start
+            before = t - steps
+        elif self._last_t is not None and self._last_t <= t:
+            before = self._last_t
+        else:
+            before = 0
+        self._counted_t = True
         self.extra_steps = max(self.extra_steps, t - before - steps)
         self._last_t = t
 

@@ -78,16 +78,10 @@ def submission_from_notebook(notebook: str | os.PathLike[str], out: str | os.Pat
 
     def imports_only(source: str) -> bool:
         nonlocal parsed
-        if "import" not in source or "pip" in source or len(source) > MAX_CELL_CHARS:
-            return False
-        if parsed + len(source) > MAX_PARSE_CHARS:
+        if not _may_import(source) or parsed + len(source) > MAX_PARSE_CHARS:
             return False
         parsed += len(source)
-        try:
-            body = ast.parse(source).body
-        except (SyntaxError, ValueError, RecursionError):  # e.g. a null byte, deep nesting
-            return False
-        return bool(body) and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body)
+        return import_cell(source)
 
     solution = [
         c for c in code if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == SOLUTION_ID
@@ -105,6 +99,30 @@ def submission_from_notebook(notebook: str | os.PathLike[str], out: str | os.Pat
     path = Path(out)
     path.write_text(source, encoding="utf-8")
     return path
+
+
+def _may_import(source: str) -> bool:
+    """Whether ``source`` may be an import cell before it is parsed: it mentions ``import``,
+    never ``pip`` (even in a comment) and is at most :data:`MAX_CELL_CHARS` long."""
+    return "import" in source and "pip" not in source and len(source) <= MAX_CELL_CHARS
+
+
+def import_cell(source: str) -> bool:
+    """Whether the code cell ``source`` is one the graded run keeps as an import cell: made of
+    ``import`` and ``from ... import`` statements only (comments and blank lines aside), with
+    no ``pip`` anywhere and at most :data:`MAX_CELL_CHARS` long. The rule of
+    :func:`submission_from_notebook`, and of the notebook's own check of part 2
+    (:func:`dlnotes.capstone.model_check`), which reads the cells the kernel ran by it.
+
+    Defined in chapter 16 (Capstone project).
+    """
+    if not _may_import(source):
+        return False
+    try:
+        body = ast.parse(source).body
+    except (SyntaxError, ValueError, RecursionError):  # e.g. a null byte, deep nesting
+        return False
+    return bool(body) and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body)
 
 
 def main(argv: list[str]) -> int:

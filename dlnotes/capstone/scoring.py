@@ -406,7 +406,10 @@ STANDARDIZED_GAIN = 0.10
 
 
 def model_check(
-    model: Sequential | None, message: str, data: Mapping[str, np.ndarray] | None = None
+    model: Sequential | None,
+    message: str,
+    data: Mapping[str, np.ndarray] | None = None,
+    budget: Budget | None = None,
 ) -> None:
     """The notebook's graded check of part 2: print ``✓ ...`` or raise ``CheckFailed``.
 
@@ -432,50 +435,75 @@ def model_check(
     zoo (:func:`zoo_note`): the graded run withholds the zoo's weights, so the load fails there.
     The grader's flags that the notebook can compute (a layer wider than :data:`MAX_WIDTH`,
     more than :data:`MAX_PARAMETERS` parameters, code over :data:`MAX_SOURCE_BYTES`, an import
-    of the zoo's loader) are warned about as the REVIEW note is.
+    of the zoo's loader) are warned about as the REVIEW note is. It fails too when
+    ``train_best_model`` (or a function of its cell it calls) reads a global name that the
+    graded run, which runs only the answer cell and the import cells, does not define (the
+    notebook's ``data``, a helper or a constant of another cell: :func:`_outside_names`).
+
+    ``budget`` is the :class:`Budget` the run used (in a notebook, its ``budget`` by default,
+    when its count of epochs is the message's). A model at chance on dev is then compared with
+    the budget's last checkpoint: when that scores far higher, the model returned is not the
+    one trained (a copy made before ``fit``); otherwise the feedback says the run is at chance
+    and why that usually is, with the training loss of the budget's fits.
 
     Defined in chapter 16 (Capstone project).
     """
     __tracebackhide__ = True
     fn = _notebook_function()
     source = _part2_source(fn)
-    stop = _stale_note(fn) or _zoo_failure(source)
+    stop = _stale_note(fn) or _zoo_failure(source) or _outside_failure(fn)
     if stop:
         report(False, stop)
         return
     data = capstone_data() if data is None else data
-    passed, verdict = _verdict(model, str(message), data)
-    review = _review_warning(str(message), _grader_flags(model, source))
+    budget = _notebook_budget(str(message)) if budget is None else budget
+    passed, verdict, copied = _verdict(model, str(message), data, budget)
+    review = _review_warning(str(message), _grader_flags(model, source), copied=copied)
     if passed:
         report(True, verdict, note=review)
     else:
         report(False, f"{verdict}\n{review}" if review else verdict)
 
 
+#: Dev accuracy below which a model is "at chance" (one class in ten is 10 %).
+CHANCE_ACCURACY = 0.2
+#: How far above a model at chance the budget's last checkpoint must score on dev before the
+#: feedback says the model returned is not the one trained.
+COPY_GAIN = 0.25
+
+
 def _verdict(
-    model: Sequential | None, message: str, data: Mapping[str, np.ndarray]
-) -> tuple[bool, str]:
-    """``(passed, feedback)`` of :func:`model_check`, without the REVIEW warning."""
+    model: Sequential | None,
+    message: str,
+    data: Mapping[str, np.ndarray],
+    budget: Budget | None = None,
+) -> tuple[bool, str, bool]:
+    """``(passed, feedback, copied)`` of :func:`model_check`, without the REVIEW warning;
+    ``copied``: the model returned is at chance and the budget's last checkpoint far above
+    (:func:`_chance_text`)."""
     if model is None:
-        return False, (
+        said = (
             f"{EXERCISE}: no model came back: {message}. Write train_best_model above: build a "
             "network, train it with fit(..., callbacks=[budget]) and return it; then run the "
             "training cell and this one again."
         )
+        return False, said, False
     try:
         rebuilt = model_from_plain(model_to_plain(model))
     except (TypeError, ValueError) as err:
-        return False, (
+        said = (
             f"{EXERCISE}: a grader cannot rebuild your model from plain data ({err}). Use only "
             f"the layers the rules list ({', '.join(LAYER_TYPES)}) in a dlnotes Sequential."
         )
+        return False, said, False
     try:
         acc = _accuracy(rebuilt, data["X_dev"], data["y_dev"])
     except Exception as err:  # the learner's model, whatever it is: a verdict, not a traceback
-        return False, (
+        said = (
             f"{EXERCISE}: your model cannot classify the dev images ({type(err).__name__}: "
             f"{err}). It must take raw pixels of shape (N, 784) and return 10 scores a row."
         )
+        return False, said, False
     checkpoint = ""
     if "scored from the last checkpoint" in message:
         why = message.split("; scored from the last checkpoint")[0]
@@ -491,18 +519,22 @@ def _verdict(
             if "if dev was trained on" in message
             else ""
         )
-        return True, (
+        said = (
             f"✓ {EXERCISE}: a model came back, a grader can rebuild it from plain data, and its "
             f"dev accuracy {acc:.1%} beats the baseline {BASELINE:.1%} (its hidden-test "
             f"accuracy; on dev it scores {BASELINE_DEV:.1%}). On the hidden test set: 0 points "
             f"at the baseline, {POINTS:g} at the target, {TARGET:.1%}.{checkpoint}"
             f"{trained_on_dev}"
         )
+        return True, said, False
     lines = [
         f"{EXERCISE}: dev accuracy {acc:.1%} does not beat the baseline {BASELINE:.1%}, chapter "
         f"01's softmax classifier on raw pixels (its hidden-test accuracy; on dev it scores "
         f"{BASELINE_DEV:.1%}): 0 points on the hidden test set.{checkpoint}"
     ]
+    if acc < CHANCE_ACCURACY:
+        text, copied = _chance_text(acc, message, data, budget)
+        return False, "\n".join([*lines, text]), copied
     standardized = _standardized_accuracy(rebuilt, data)
     if standardized is not None and standardized[0] >= max(acc + STANDARDIZED_GAIN, BASELINE):
         best, how = standardized
@@ -521,7 +553,71 @@ def _verdict(
             "Read the training cell's output and your curves (part 3), and apply the recipe: "
             "bias first (capacity, initialization, optimizer), then variance."
         )
-    return False, "\n".join(lines)
+    return False, "\n".join(lines), False
+
+
+def _chance_text(
+    acc: float, message: str, data: Mapping[str, np.ndarray], budget: Budget | None
+) -> tuple[str, bool]:
+    """The feedback for a model at chance on dev (below :data:`CHANCE_ACCURACY`): not the model
+    trained, when the budget's last checkpoint (the model it saw at its last counted epoch,
+    unless one was saved by hand after it) scores :data:`COPY_GAIN` or more above it; else a run
+    at chance, with the training loss of the budget's fits when there are any."""
+    checkpoint = getattr(budget, "checkpoint", None)
+    if checkpoint is not None and "scored from the last checkpoint" not in message:
+        try:
+            kept = _accuracy(model_from_plain(checkpoint), data["X_dev"], data["y_dev"])
+        except Exception:  # a checkpoint that cannot be scored says nothing
+            kept = None
+        if kept is not None and kept - acc >= COPY_GAIN:
+            epoch = getattr(budget, "checkpoint_epoch", 0)
+            return (
+                "Likely mistake: the model you returned is not the one you trained (a copy "
+                f"made before fit?). It scores {acc:.1%} on dev, at chance, while the budget's "
+                f"last checkpoint (after budgeted epoch {epoch}) scores {kept:.1%}: fit trains "
+                "the model you pass it, in place, so return that model (a copy made before fit "
+                "keeps the untrained weights). Fix train_best_model, then run that cell, the "
+                "training cell and this one again.",
+                True,
+            )
+    losses = [float(v) for h in getattr(budget, "histories", None) or [] for v in h.train_loss]
+    curve = (
+        f" (its training loss went {losses[0]:.2f} → {losses[-1]:.2f} over {len(losses)} "
+        "budgeted epochs; an untrained 10-class network starts near ln 10 ≈ 2.30)"
+        if losses
+        else ""
+    )
+    return (
+        f"The run is at chance: {acc:.1%} on dev is about one class in ten, so the network "
+        f"learned nothing{curve}. A loss far above 2.3 in the first epoch (or nan), then flat "
+        "near 2.3, usually means a learning rate far too high (SGD with momentum at lr=5 "
+        "throws the weights far off in a few steps) or dead ReLUs (every unit's input "
+        "negative, so no gradient flows): lower the learning rate (AdamW near 1e-3, SGD near "
+        "0.1), keep a Kaiming initialization, and check that the loss falls below 2.3 in the "
+        "first epoch. That comes before the rest of the recipe (bias first, then variance): "
+        "no capacity or regularization helps a run that does not train.",
+        False,
+    )
+
+
+def _notebook_budget(message: str) -> Budget | None:
+    """The notebook's ``budget`` (IPython's namespace of the learner's variables) when it is a
+    :class:`Budget` whose count of epochs is the run's ``message``'s; else None."""
+    try:
+        from IPython import get_ipython
+
+        space = getattr(get_ipython(), "user_ns", None)
+    except Exception:  # no IPython
+        return None
+    budget = space.get("budget") if isinstance(space, dict) else None
+    if not isinstance(budget, Budget):
+        return None
+    counted = f"{budget.epochs_used} budgeted epoch"
+    return (
+        budget
+        if counted in message or f"budgeted epoch {budget.checkpoint_epoch}" in (message)
+        else None
+    )
 
 
 def _accuracy(model: Sequential, X: np.ndarray, y: np.ndarray) -> float:
@@ -563,10 +659,12 @@ def _standardized_accuracy(
     return best
 
 
-def _review_warning(message: str, flags: list[str] | None = None) -> str:
+def _review_warning(message: str, flags: list[str] | None = None, *, copied: bool = False) -> str:
     """The learner's warning for a run whose message carries a REVIEW note, or whose model or
     code the grader will flag (``flags``: :func:`_grader_flags`); the grader flags the same
-    notes for the instructor. ``""`` when there is none."""
+    notes for the instructor. ``""`` when there is none. ``copied``: the model returned is not
+    the one trained (:func:`_chance_text`), so its weights differ from the budget's for that
+    reason, not a fold or an average."""
     notes = [n.rstrip(". ") for n in flags or []]
     advice = (
         "These are the grader's own flags: change train_best_model so that they no longer "
@@ -575,7 +673,12 @@ def _review_warning(message: str, flags: list[str] | None = None) -> str:
     if "REVIEW: " in message:
         note = message.split("REVIEW: ", 1)[1].rstrip(". ")
         notes.insert(0, note)
-        if "weights differ" in note:
+        if "weights differ" in note and copied:
+            advice = (
+                "The weights differ because the model returned is not the one the budget saw "
+                "trained: return the model you passed to fit and the flag goes."
+            )
+        elif "weights differ" in note:
             advice = (
                 "Folding or averaging weights after the last epoch is allowed and the review "
                 "confirms it; training on after the budget's last epoch, or without it, is not."
@@ -611,28 +714,150 @@ def _part2_source(fn: Any) -> str:
     """The notebook's part-2 code as the grader assembles it, from the cells this kernel ran:
     the cells that only import, then the cell that defined ``fn`` (the function's own source
     when it comes from no cell); ``""`` when ``fn`` is none or its code cannot be read."""
+    cells = _part2_cells(fn)
+    if cells is not None:
+        return "\n\n".join([*cells[0], cells[1]]) + "\n"
+    try:
+        return inspect.getsource(fn)
+    except Exception:  # no function, or one without readable code
+        return ""
+
+
+def _part2_cells(fn: Any) -> tuple[list[str], str] | None:
+    """The import cells this kernel ran that the graded run keeps (by the grader's own rule,
+    :func:`dlnotes.capstone.harness.import_cell`), each once, in the order they ran, and the
+    cell that defined ``fn``; None when ``fn`` comes from no cell of this kernel."""
+    from dlnotes.capstone.harness import import_cell
     from dlnotes.exercises import core
 
     try:
         code = inspect.unwrap(fn).__code__
         numbers = core._cell_numbers() or {}
         if code.co_filename not in numbers:
-            return inspect.getsource(fn)
+            return None
         files = sorted((k, f) for f, k in list(numbers.items()) if isinstance(k, int))
     except Exception:  # no function, or one without readable code
-        return ""
-    imports = []
+        return None
+    imports: list[str] = []
     for _, filename in files:
         cell = core._cell_code(filename)[0]
-        if "import" not in cell or len(cell) > MAX_SOURCE_BYTES or cell in imports:
-            continue
-        try:
-            body = ast.parse(cell).body
-        except Exception:  # a SyntaxError: no import cell
-            continue
-        if body and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body):
+        if cell not in imports and import_cell(cell):
             imports.append(cell)
-    return "\n\n".join([*imports, core._cell_code(code.co_filename)[0]]) + "\n"
+    return imports, core._cell_code(code.co_filename)[0]
+
+
+def _outside_names(fn: Any) -> list[str]:
+    """The global names the notebook's ``fn`` reads (its code's, its nested functions' and
+    comprehensions', and those of the functions of its own cell it reaches) that the graded
+    run would not define: names the notebook defines (in ``fn.__globals__``), that are no
+    builtins or module dunders, and that neither the answer cell nor an import cell the grader
+    keeps (:func:`_part2_cells`) binds at its top level. Only names *loaded as globals* are
+    read (``LOAD_GLOBAL``, ``LOAD_NAME``: not attributes, not locals); empty when ``fn`` comes
+    from no cell, its cells cannot be parsed, or one of them imports ``*`` (conservative: no
+    false alarm)."""
+    import builtins
+    import dis
+    import types
+
+    cells = _part2_cells(fn)
+    if cells is None:
+        return []
+    try:
+        fn = inspect.unwrap(fn)
+        space = fn.__globals__
+        bound = set()
+        for cell in [*cells[0], cells[1]]:
+            names = _top_level_names(ast.parse(cell))
+            if names is None:  # a star import: what it binds is not known here
+                return []
+            bound |= names
+    except Exception:  # code we cannot read: nothing to say
+        return []
+    cell_file = fn.__code__.co_filename
+    found: dict[str, None] = {}
+    todo, done = [fn.__code__], set()
+    while todo:  # the function's own code first, then what it reaches
+        code = todo.pop(0)
+        if id(code) in done:
+            continue
+        done.add(id(code))
+        todo += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        instructions = list(dis.get_instructions(code))
+        local = {i.argval for i in instructions if i.opname == "STORE_NAME"}  # a class body's
+        for ins in instructions:
+            if ins.opname == "STORE_GLOBAL":
+                bound.add(ins.argval)
+            if ins.opname not in ("LOAD_GLOBAL", "LOAD_NAME") or not isinstance(ins.argval, str):
+                continue
+            name = ins.argval
+            if ins.opname == "LOAD_NAME" and name in local:
+                continue
+            value = space.get(name)
+            inner = getattr(value, "__code__", None)
+            if isinstance(inner, types.CodeType) and inner.co_filename == cell_file:
+                todo.append(inner)  # a helper of the answer cell: what it reads counts too
+            if name in space and not hasattr(builtins, name) and not name.startswith("__"):
+                found[name] = None
+    return [name for name in found if name not in bound]
+
+
+def _top_level_names(tree: ast.Module) -> set[str] | None:
+    """The names a module binds when it runs ``tree``: its top-level definitions, imports and
+    assignments (inside ``if``, ``for``, ``with`` and ``try`` blocks too, not inside functions
+    or classes); None when it imports ``*``."""
+    names: set[str] = set()
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            todo += node.decorator_list
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.split(".")[0])
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        todo += ast.iter_child_nodes(node)
+    return names
+
+
+def _outside_failure(fn: Any) -> str:
+    """The verdict when the notebook's ``train_best_model`` reads names defined outside its
+    cell (:func:`_outside_names`): the graded run, which runs only that cell and the import
+    cells, would raise NameError; else ``""``."""
+    names = _outside_names(fn)
+    if not names:
+        return ""
+    listed = ", ".join(f"`{n}`" for n in names[:-1])
+    listed = f"{listed} and `{names[-1]}`" if listed else f"`{names[-1]}`"
+    try:
+        first = inspect.unwrap(fn).__code__.co_varnames[0]
+    except Exception:
+        first = "data"
+    it = "it" if len(names) == 1 else "them"
+    advice = f"define {it} in this cell"
+    if "data" in names:
+        advice = f"use the argument, or {advice}"
+        if first != "data":
+            advice += f" (your function calls its data argument `{first}`)"
+    if any(n != "data" for n in names):
+        advice += "; a module goes in a cell of imports only"
+    return (
+        f"{EXERCISE}: not counted: train_best_model uses {listed}, defined outside its cell: "
+        "the graded run executes only this cell and the import cells, so it would raise "
+        f"NameError: {advice}. As it stands the graded run scores 0 points. Fix that cell, "
+        "then run it, the training cell and this one again."
+    )
 
 
 def _stale_note(fn: Any) -> str:
