@@ -512,21 +512,7 @@ def _verdict(
             f"returned model: {why}."
         )
     if acc > BASELINE:
-        trained_on_dev = (
-            "\nnote: an epoch went through more than the training images, so dev was probably "
-            "trained on: this dev accuracy is then measured on images the model learned from, "
-            "and says little about the hidden test set."
-            if "if dev was trained on" in message
-            else ""
-        )
-        said = (
-            f"✓ {EXERCISE}: a model came back, a grader can rebuild it from plain data, and its "
-            f"dev accuracy {acc:.1%} beats the baseline {BASELINE:.1%} (its hidden-test "
-            f"accuracy; on dev it scores {BASELINE_DEV:.1%}). On the hidden test set: 0 points "
-            f"at the baseline, {POINTS:g} at the target, {TARGET:.1%}.{checkpoint}"
-            f"{trained_on_dev}"
-        )
-        return True, said, False
+        return True, _passed_text(acc, message, checkpoint), False
     lines = [
         f"{EXERCISE}: dev accuracy {acc:.1%} does not beat the baseline {BASELINE:.1%}, chapter "
         f"01's softmax classifier on raw pixels (its hidden-test accuracy; on dev it scores "
@@ -554,6 +540,25 @@ def _verdict(
             "bias first (capacity, initialization, optimizer), then variance."
         )
     return False, "\n".join(lines), False
+
+
+def _passed_text(acc: float, message: str, checkpoint: str) -> str:
+    """:func:`_verdict`'s feedback for a model whose dev accuracy ``acc`` beats the baseline;
+    ``checkpoint`` notes a model scored from the budget's last checkpoint."""
+    trained_on_dev = (
+        "\nnote: an epoch went through more than the training images, so dev was probably "
+        "trained on: this dev accuracy is then measured on images the model learned from, "
+        "and says little about the hidden test set."
+        if "if dev was trained on" in message
+        else ""
+    )
+    return (
+        f"✓ {EXERCISE}: a model came back, a grader can rebuild it from plain data, and its "
+        f"dev accuracy {acc:.1%} beats the baseline {BASELINE:.1%} (its hidden-test "
+        f"accuracy; on dev it scores {BASELINE_DEV:.1%}). On the hidden test set: 0 points "
+        f"at the baseline, {POINTS:g} at the target, {TARGET:.1%}.{checkpoint}"
+        f"{trained_on_dev}"
+    )
 
 
 def _chance_text(

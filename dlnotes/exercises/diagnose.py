@@ -1223,27 +1223,8 @@ def _dtype_advice(
     ``expected`` in every check, also where no input array has it (the float64 average of
     integer readings): the dtype is the result's own, and is named as such.
     """
-    here = f"{expected} in this check ({' and '.join(others)} in others)" if others else expected
     if follow is not None:
-        if picked:
-            return (
-                f"keep the dtype of {follow}, {here}: your result picks entries of {follow}, "
-                f"so index {follow} as it is, without converting it (np.asarray({follow}, "
-                f"dtype=...), .astype(float)), or end with .astype({follow}.dtype) rather than "
-                "a fixed dtype"
-            )
-        if got == np.float64 and expected.kind == "f" and expected.itemsize < 8:
-            return (
-                f"keep the dtype of {follow}, {here}: a float64 operand widens the "
-                "result (a bool mask turned into floats with .astype(float), np.zeros(shape), "
-                "a float64 input or np.float64 number), so multiply by a bool mask as it is, "
-                f"use np.zeros_like({follow}), or end with .astype({follow}.dtype) rather than "
-                "a fixed dtype"
-            )
-        return (
-            f"keep the dtype of {follow}, {here}: leave {follow} in its dtype, or end with "
-            f".astype({follow}.dtype) rather than a fixed dtype"
-        )
+        return _follow_advice(expected, got, follow, others, picked)
     if fixed and not others:
         made = (
             " (np.zeros(n) and np.empty(n) are float64 already)" if expected == np.float64 else ""
@@ -1274,6 +1255,33 @@ def _dtype_advice(
     return (
         f"make it {expected}: create it with dtype=np.{expected}, or .astype(np.{expected}) "
         "at the end"
+    )
+
+
+def _follow_advice(
+    expected: np.dtype, got: np.dtype, follow: str, others: Sequence[str], picked: bool
+) -> str:
+    """:func:`_dtype_advice` for a result whose dtype is that of the input ``follow`` in every
+    check: keep that array's dtype, never a fixed one (see :func:`_dtype_advice`)."""
+    here = f"{expected} in this check ({' and '.join(others)} in others)" if others else expected
+    if picked:
+        return (
+            f"keep the dtype of {follow}, {here}: your result picks entries of {follow}, "
+            f"so index {follow} as it is, without converting it (np.asarray({follow}, "
+            f"dtype=...), .astype(float)), or end with .astype({follow}.dtype) rather than "
+            "a fixed dtype"
+        )
+    if got == np.float64 and expected.kind == "f" and expected.itemsize < 8:
+        return (
+            f"keep the dtype of {follow}, {here}: a float64 operand widens the "
+            "result (a bool mask turned into floats with .astype(float), np.zeros(shape), "
+            "a float64 input or np.float64 number), so multiply by a bool mask as it is, "
+            f"use np.zeros_like({follow}), or end with .astype({follow}.dtype) rather than "
+            "a fixed dtype"
+        )
+    return (
+        f"keep the dtype of {follow}, {here}: leave {follow} in its dtype, or end with "
+        f".astype({follow}.dtype) rather than a fixed dtype"
     )
 
 
